@@ -1,0 +1,64 @@
+# folio: top-level wrapper around CMake.
+#   make run     install missing packages, build, run the demo
+#   make test    install missing packages, build with sanitizers, run the whole suite
+#   make bench   benchmarks against SQLite and LMDB (release build)
+#   make soak    longer crash, fuzz and model runs (bounded)
+#   make install PREFIX=/usr/local
+
+PREFIX ?= /usr/local
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+
+DEBS := gcc clang cmake ninja-build make pkg-config libcriterion-dev libsqlite3-dev sqlite3 \
+        libjansson-dev liblmdb-dev
+# Each package is checked through a file it installs, so the check is quick.
+CHECKS := /usr/bin/gcc /usr/bin/clang /usr/bin/cmake /usr/bin/ninja /usr/bin/pkg-config \
+          /usr/include/criterion/criterion.h /usr/include/sqlite3.h /usr/bin/sqlite3 \
+          /usr/include/jansson.h /usr/include/lmdb.h
+
+.PHONY: all deps build run test test-build bench soak fuzz install clean format
+
+all: build
+
+deps:
+	@missing=0; for f in $(CHECKS); do [ -e $$f ] || missing=1; done; \
+	if [ $$missing = 1 ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing: $(DEBS)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBS) >/dev/null; \
+	  else \
+	    echo "missing packages; run as root: apt-get install -y $(DEBS)"; exit 1; \
+	  fi; \
+	fi
+
+build: deps
+	cmake -S . -B build $(GEN) -DCMAKE_BUILD_TYPE=Release -DFOLIO_TESTS=OFF -DFOLIO_BENCH=ON >/dev/null
+	cmake --build build -j $(JOBS)
+
+run: build
+	@./demo.sh build
+
+test-build: deps
+	cmake -S . -B build-test $(GEN) -DCMAKE_BUILD_TYPE=Debug -DFOLIO_SANITIZE=ON -DFOLIO_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null
+	cmake --build build-test -j $(JOBS)
+
+test: test-build
+	cd build-test && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j $(JOBS)
+
+bench: build
+	./build/bench/folio_bench $(BENCH_ARGS)
+
+soak: test-build
+	cd build-test && FOLIO_SOAK=1 ctest --output-on-failure -j $(JOBS) -L soak
+
+install: deps
+	cmake -S . -B build $(GEN) -DCMAKE_BUILD_TYPE=Release -DFOLIO_TESTS=OFF -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	cmake --build build -j $(JOBS)
+	cmake --install build
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+clean:
+	rm -rf build build-test build-tsan

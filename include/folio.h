@@ -1,0 +1,276 @@
+/**
+ * @file folio.h
+ * @brief folio: an embedded storage engine over SQLite database files.
+ *
+ * folio reads and writes SQLite file format 3 through its own pager, WAL and
+ * B-tree. Every function returns an int: 0 is FOLIO_OK, a positive value is a
+ * status (FOLIO_ROW, FOLIO_DONE, FOLIO_NOTFOUND), a negative value an error.
+ * Out-parameters come first and are named `out`. Handles are opaque.
+ *
+ * Threading: a folio_db may be shared by any number of threads. A folio_txn,
+ * and the tables and cursors opened through it, belong to one thread at a time.
+ */
+#ifndef FOLIO_H
+#define FOLIO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Status and error codes ------------------------------------------- */
+
+#define FOLIO_OK 0
+#define FOLIO_ROW 100     /**< a cursor is positioned on a row */
+#define FOLIO_DONE 101    /**< a cursor ran off the end */
+#define FOLIO_NOTFOUND 102 /**< a seek found no matching row */
+
+#define FOLIO_ERROR (-1)       /**< generic failure */
+#define FOLIO_MISUSE (-2)      /**< bad argument or call sequence */
+#define FOLIO_NOMEM (-3)       /**< out of memory */
+#define FOLIO_IOERR (-4)       /**< the operating system reported an I/O error */
+#define FOLIO_CORRUPT (-5)     /**< the file is damaged; the message names the page */
+#define FOLIO_NOTADB (-6)      /**< the file is not a SQLite database */
+#define FOLIO_UNSUPPORTED (-7) /**< a feature folio does not support here */
+#define FOLIO_BUSY (-8)        /**< another writer holds the lock */
+#define FOLIO_READONLY (-9)    /**< write attempted on a read-only handle */
+#define FOLIO_CONSTRAINT (-10) /**< NOT NULL, UNIQUE, PRIMARY KEY or type violated */
+#define FOLIO_FULL (-11)       /**< the disk is full */
+#define FOLIO_NOTFOUND_ERR (-12) /**< no such table, index or column */
+#define FOLIO_CANTOPEN (-13)   /**< the file cannot be opened */
+#define FOLIO_TOOBIG (-14)     /**< a value or row exceeds the size limit */
+#define FOLIO_MISMATCH (-15)   /**< a value has the wrong type for a STRICT column */
+
+/* ---- Options ------------------------------------------------------------ */
+
+#define FOLIO_OPEN_READONLY 0x1u /**< never write; works on read-only media */
+#define FOLIO_OPEN_CREATE 0x2u   /**< create the file if it is missing */
+
+#define FOLIO_SYNC_OFF 0    /**< never fsync */
+#define FOLIO_SYNC_NORMAL 1 /**< fsync at checkpoint only (the default) */
+#define FOLIO_SYNC_FULL 2   /**< fsync the WAL at every commit */
+
+#define FOLIO_OPTIONS_VERSION 1
+
+/** Options for folio_open(). Initialise with FOLIO_OPTIONS_INIT. */
+typedef struct folio_options {
+    unsigned version;            /**< FOLIO_OPTIONS_VERSION */
+    unsigned flags;              /**< FOLIO_OPEN_READONLY, FOLIO_OPEN_CREATE */
+    int sync;                    /**< FOLIO_SYNC_OFF / NORMAL / FULL */
+    size_t cache_bytes;          /**< page cache budget; 0 = default (64 MiB) */
+    unsigned page_size;          /**< page size of new files; 0 = 4096 */
+    unsigned wal_autocheckpoint; /**< frames; 0 = never automatic */
+    unsigned busy_timeout_ms;    /**< how long a writer waits for the lock */
+} folio_options;
+
+#define FOLIO_OPTIONS_INIT                                                         \
+    { FOLIO_OPTIONS_VERSION, FOLIO_OPEN_CREATE, FOLIO_SYNC_NORMAL, 0, 4096, 1000, 0 }
+
+/* ---- Handles and values --------------------------------------------------- */
+
+typedef struct folio_db folio_db;         /**< a database; thread-safe */
+typedef struct folio_txn folio_txn;       /**< a transaction; one thread at a time */
+typedef struct folio_table folio_table;   /**< a table opened in a transaction */
+typedef struct folio_cursor folio_cursor; /**< an ordered walk over a table or index */
+
+typedef enum { FOLIO_NULL, FOLIO_INTEGER, FOLIO_REAL, FOLIO_TEXT, FOLIO_BLOB } folio_type;
+
+/** A typed value. For TEXT and BLOB, `u.s` points at bytes (TEXT is UTF-8, not
+ * NUL-terminated when returned by folio). */
+typedef struct folio_value {
+    folio_type type;
+    union {
+        int64_t i;
+        double r;
+        struct {
+            const void *p;
+            size_t n;
+        } s;
+    } u;
+} folio_value;
+
+/* ---- Database ------------------------------------------------------------- */
+
+/**
+ * Open (or create) the database at `path`.
+ * @param[out] out the new handle, or NULL on failure
+ * @param opts options, or NULL for read-write, created if missing, defaults
+ * @return FOLIO_OK, or an error (FOLIO_CANTOPEN, FOLIO_NOTADB, FOLIO_CORRUPT, ...)
+ *
+ * On failure the reason is returned by folio_open_errmsg() on the same thread.
+ */
+int folio_open(folio_db **out, const char *path, const folio_options *opts);
+
+/** Close the database. A clean close of a writable handle checkpoints and
+ * removes the -wal file. Open transactions must be finished first. */
+int folio_close(folio_db *db);
+
+/** The message of the calling thread's last error on `db`. The string lives
+ * until the next call on `db` from the same thread. Never NULL. */
+const char *folio_errmsg(const folio_db *db);
+
+/** The message of the calling thread's last failed folio_open(). Lives until
+ * the next folio_open() on this thread. Never NULL. */
+const char *folio_open_errmsg(void);
+
+/** A static description of a return code. Never NULL. */
+const char *folio_strerror(int rc);
+
+/* ---- Transactions --------------------------------------------------------- */
+
+#define FOLIO_TXN_READ 0x1u
+#define FOLIO_TXN_WRITE 0x2u
+
+/** Begin a transaction. A read transaction sees the last commit as of its
+ * start for its whole life. */
+int folio_begin(folio_txn **out, folio_db *db, unsigned flags);
+/** Commit and free the transaction (also for read transactions). */
+int folio_commit(folio_txn *txn);
+/** Roll back and free the transaction. */
+int folio_rollback(folio_txn *txn);
+
+/* ---- Schema and tables ---------------------------------------------------- */
+
+/** Run one DDL statement: CREATE/DROP TABLE, CREATE/DROP INDEX. */
+int folio_exec(folio_txn *txn, const char *ddl);
+
+/** Open a table by name (case-insensitive). The handle lives until the
+ * transaction ends; it need not be closed. */
+int folio_table_open(folio_table **out, folio_txn *txn, const char *name);
+
+/** Number of columns of the table. */
+int folio_table_ncols(const folio_table *t);
+/** Name of column `col`; lives as long as the table handle. NULL if out of range. */
+const char *folio_table_colname(const folio_table *t, int col);
+/** Whether the table is WITHOUT ROWID. */
+int folio_table_without_rowid(const folio_table *t);
+
+/* ---- Rows ----------------------------------------------------------------- */
+
+int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, int n);
+int folio_update(folio_table *t, int64_t rowid, const folio_value *vals, int n);
+int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_value *vals,
+                 int n);
+int folio_patch(folio_table *t, int64_t rowid, const int *cols, const folio_value *vals,
+                int n);
+int folio_delete(folio_table *t, int64_t rowid);
+/** WITHOUT ROWID: delete / update the row whose primary key equals `key`. */
+int folio_delete_key(folio_table *t, const folio_value *key, int nkey);
+int folio_update_key(folio_table *t, const folio_value *key, int nkey, const folio_value *vals,
+                     int n);
+
+/* ---- Cursors -------------------------------------------------------------- */
+
+#define FOLIO_SEEK_EQ 0
+#define FOLIO_SEEK_GE 1
+#define FOLIO_SEEK_GT 2
+#define FOLIO_SEEK_LE 3
+#define FOLIO_SEEK_LT 4
+
+/** Open a cursor over the table (index == NULL: rowid or primary key order)
+ * or over one of its indexes. Lives until closed or the transaction ends. */
+int folio_cursor_open(folio_cursor **out, folio_table *t, const char *index);
+int folio_cursor_first(folio_cursor *c); /**< FOLIO_ROW or FOLIO_DONE */
+int folio_cursor_last(folio_cursor *c);  /**< FOLIO_ROW or FOLIO_DONE */
+int folio_cursor_next(folio_cursor *c);  /**< FOLIO_ROW or FOLIO_DONE */
+int folio_cursor_prev(folio_cursor *c);  /**< FOLIO_ROW or FOLIO_DONE */
+/** Position on the row with this rowid: FOLIO_ROW or FOLIO_NOTFOUND. */
+int folio_cursor_seek_rowid(folio_cursor *c, int64_t rowid);
+/**
+ * Position by key: the index columns (or the primary key columns of a WITHOUT
+ * ROWID table) compared with the index's collations; `nkey` may be a prefix.
+ * Returns FOLIO_ROW, or FOLIO_NOTFOUND when no entry satisfies `op`.
+ */
+int folio_cursor_seek(folio_cursor *c, const folio_value *key, int nkey, int op);
+/** Rowid of the current row (0 for WITHOUT ROWID tables). */
+int64_t folio_cursor_rowid(const folio_cursor *c);
+/**
+ * The value of table column `col` of the current row. TEXT and BLOB bytes
+ * point into the page cache when the value lies on one page, else into a
+ * cursor-owned buffer: valid until the cursor moves or is closed.
+ */
+int folio_cursor_column(folio_value *out, folio_cursor *c, int col);
+void folio_cursor_close(folio_cursor *c);
+
+/* ---- Inspection ----------------------------------------------------------- */
+
+/** One entry of the schema, as read from sqlite_schema. Strings live until the
+ * transaction ends. */
+typedef struct folio_schema_entry {
+    const char *type; /**< "table", "index", "view" or "trigger" */
+    const char *name;
+    const char *tbl_name;
+    uint32_t rootpage;
+    const char *sql; /**< NULL for automatic indexes */
+} folio_schema_entry;
+
+/** Number of schema entries visible to the transaction. */
+int folio_schema_count(folio_txn *txn);
+/** Schema entry `i` (0-based, in sqlite_schema order). */
+int folio_schema_get(folio_schema_entry *out, folio_txn *txn, int i);
+
+/** Database header fields and file figures. */
+typedef struct folio_info {
+    uint32_t page_size;
+    uint32_t page_count;        /**< database size in pages (as of the snapshot) */
+    uint32_t freelist_pages;
+    uint32_t freelist_trunk;
+    uint32_t change_counter;
+    uint32_t schema_cookie;
+    uint32_t schema_format;
+    uint32_t text_encoding;     /**< 1 UTF-8, 2 UTF-16le, 3 UTF-16be */
+    uint32_t user_version;
+    uint32_t application_id;
+    uint32_t reserved_bytes;
+    uint32_t autovacuum;        /**< largest root page if auto-vacuum, else 0 */
+    uint32_t incremental_vacuum;
+    uint32_t write_version;     /**< 1 legacy, 2 WAL */
+    uint32_t read_version;
+    uint32_t sqlite_version;    /**< SQLITE_VERSION_NUMBER of the last writer */
+    uint64_t file_bytes;        /**< size of the database file */
+    uint64_t wal_bytes;         /**< size of the -wal file, 0 if none */
+    uint32_t wal_frames;        /**< valid committed frames in the WAL */
+    uint32_t wal_checkpoint_seq;
+} folio_info;
+
+int folio_info_get(folio_info *out, folio_txn *txn);
+
+/** Storage figures of one b-tree. */
+typedef struct folio_btree_stats {
+    const char *name; /**< table or index name; lives until the transaction ends */
+    const char *tbl_name;
+    int is_index;
+    uint32_t rootpage;
+    uint32_t depth;
+    uint64_t interior_pages, leaf_pages, overflow_pages;
+    uint64_t entries;       /**< rows (tables) or keys (indexes) */
+    uint64_t payload_bytes; /**< bytes of record payload, local and overflow */
+    uint64_t unused_bytes;  /**< bytes of page space not used by cells or headers */
+    uint64_t fragmented_bytes;
+} folio_btree_stats;
+
+/** Walk every b-tree (sqlite_schema first). `cb` returns 0 to go on. */
+int folio_stats(folio_txn *txn, int (*cb)(void *arg, const folio_btree_stats *s), void *arg);
+
+/** Full integrity check. `cb` gets one message per problem ("page N: ...");
+ * returns FOLIO_OK when clean, FOLIO_CORRUPT when problems were found. At
+ * most `max_errors` (0 = 100) problems are reported. */
+int folio_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg,
+                int max_errors);
+
+/** Checkpoint modes. */
+#define FOLIO_CHECKPOINT_PASSIVE 0
+#define FOLIO_CHECKPOINT_FULL 1
+#define FOLIO_CHECKPOINT_RESTART 2
+#define FOLIO_CHECKPOINT_TRUNCATE 3
+
+/** Copy WAL frames into the database file. `out_log` and `out_done` (may be
+ * NULL) receive the frames in the WAL and the frames checkpointed. */
+int folio_checkpoint(folio_db *db, int mode, int *out_log, int *out_done);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FOLIO_H */

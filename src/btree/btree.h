@@ -1,0 +1,112 @@
+/*
+ * btree.h - cursors over SQLite table and index b-trees, and their mutation.
+ *
+ * A table b-tree (intkey) is keyed by a 64-bit rowid; its interior cells only
+ * separate (key = largest rowid of the left subtree) and every row lives in a
+ * leaf. An index b-tree is keyed by whole records; its interior cells are
+ * entries too, visited between their left subtree and the next one.
+ *
+ * The btree layer does not know about collations: key comparisons are done
+ * by a callback from the layer above.
+ */
+#ifndef FOLIO_BTREE_H
+#define FOLIO_BTREE_H
+
+#include <stdint.h>
+
+#include "pager/pager.h"
+
+#define BT_MAX_DEPTH 20
+
+/**
+ * Compare the record `rec` (size bytes, complete) with the caller's key.
+ * Sets *out to <0, 0, >0 as rec is less than, equal to or greater than the
+ * key. Returns 0 or an error (FOLIO_CORRUPT for a malformed record).
+ */
+typedef int (*bt_cmp_fn)(void *ctx, const uint8_t *rec, uint64_t size, int *out);
+
+typedef struct bt_cursor {
+    ptxn *t;
+    uint32_t root;
+    int intkey;   /* table b-tree */
+    int depth;    /* levels on the stack; 0 = not positioned */
+    int eof;      /* ran off an end */
+    uint32_t usable;
+    pg *page[BT_MAX_DEPTH];
+    fmt_page hdr[BT_MAX_DEPTH];
+    uint32_t idx[BT_MAX_DEPTH]; /* child descended into (interior) or cell (bottom) */
+    /* The current cell, parsed. */
+    fmt_cell cell;
+    int cell_valid;
+    /* Whole payload when it spills to overflow pages. */
+    uint8_t *buf;
+    uint64_t bufcap;
+    int buf_valid;
+    uint64_t gen; /* tree generation this position belongs to (writes bump it) */
+} bt_cursor;
+
+/** Prepare a cursor over the tree rooted at `root`. No I/O. */
+void bt_cursor_init(bt_cursor *c, ptxn *t, uint32_t root, int intkey);
+/** Release pages and buffers. */
+void bt_cursor_release(bt_cursor *c);
+/** Release pages but keep buffers (the cursor becomes unpositioned). */
+void bt_cursor_reset(bt_cursor *c);
+
+int bt_first(bt_cursor *c); /* FOLIO_ROW, FOLIO_DONE or an error */
+int bt_last(bt_cursor *c);
+int bt_next(bt_cursor *c);
+int bt_prev(bt_cursor *c);
+/** Table trees: position on rowid: FOLIO_ROW, or FOLIO_NOTFOUND leaving the
+ * cursor on the leaf where it would go (bt_valid false). */
+int bt_seek_rowid(bt_cursor *c, int64_t rowid);
+/**
+ * Index trees (or table trees via a rowid comparison is not supported here):
+ * position on the first entry >= key (ge=1) or > key (ge=0) by `cmp`.
+ * Returns FOLIO_ROW, FOLIO_DONE when no such entry exists, or an error.
+ */
+int bt_seek_ge(bt_cursor *c, bt_cmp_fn cmp, void *ctx, int ge);
+/** Table trees: first row with rowid >= (ge) or > (!ge) the given one:
+ * FOLIO_ROW or FOLIO_DONE. */
+int bt_seek_rowid_ge(bt_cursor *c, int64_t rowid, int ge);
+/** Whether the cursor is on an entry. */
+int bt_valid(const bt_cursor *c);
+
+int64_t bt_rowid(const bt_cursor *c);
+/** The current entry's payload: *out points into the page when it lies there,
+ * else into the cursor's buffer. Valid until the cursor moves. */
+int bt_payload(bt_cursor *c, const uint8_t **out, uint64_t *out_size);
+/** Local payload only (for reading a record header without overflow). */
+void bt_payload_local(const bt_cursor *c, const uint8_t **out, uint32_t *out_local,
+                      uint64_t *out_size);
+
+/** Read `n` bytes of payload starting at `off`, following the overflow chain
+ * of `cell` (which lies on page `pgno`). */
+int bt_read_payload(ptxn *t, uint32_t usable, const fmt_cell *cell, uint64_t off, uint64_t n,
+                    uint8_t *dst);
+
+/** Load and validate a b-tree page (header parsed into *hdr). */
+int bt_load_page(ptxn *t, uint32_t pgno, pg **out, fmt_page *hdr);
+
+/* ---- mutation (btree_insert.c, btree_delete.c, btree_balance.c) ---- */
+
+/** Create an empty tree; returns its root page. */
+int bt_create(ptxn *t, int intkey, uint32_t *out_root);
+/** Free every page of the tree, root included. */
+int bt_drop(ptxn *t, uint32_t root);
+/** Delete every entry, keeping the root page. */
+int bt_clear(ptxn *t, uint32_t root, int intkey);
+
+/** Table trees: insert or replace the row `rowid` with payload `rec`. */
+int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size);
+/** Index trees: insert the record `rec` (the caller made sure it is absent). */
+int bt_insert_key(bt_cursor *c, const uint8_t *rec, uint64_t size, bt_cmp_fn cmp, void *ctx);
+/** Delete the entry the cursor is on; the cursor becomes unpositioned. */
+int bt_delete(bt_cursor *c);
+/** Largest rowid in a table tree (0 and *out_empty=1 if empty). */
+int bt_max_rowid(bt_cursor *c, int64_t *out, int *out_empty);
+
+/** Generation counter of a transaction's trees; every mutation bumps it so
+ * that other cursors know to re-seek. */
+uint64_t bt_generation(void);
+
+#endif

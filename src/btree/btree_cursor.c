@@ -1,0 +1,585 @@
+/*
+ * btree_cursor.c - walking and seeking table and index b-trees.
+ *
+ * The cursor keeps the path from the root as a stack of pinned pages. At an
+ * interior level idx is the child descended into (ncells = the right-most
+ * child). At the bottom level idx is the current cell; for index trees the
+ * bottom may be an interior page, since interior cells of an index are
+ * entries, visited in order between the subtrees on either side.
+ *
+ * Every descent is bounded by BT_MAX_DEPTH and refuses a child that is one of
+ * its own ancestors, so a damaged tree gives FOLIO_CORRUPT, never a loop.
+ */
+#include "btree/btree.h"
+
+#include <assert.h>
+#include <string.h>
+
+int bt_load_page(ptxn *t, uint32_t pgno, pg **out, fmt_page *hdr)
+{
+    int rc = pager_get(out, t, pgno);
+    if (rc < 0)
+        return rc;
+    const fmt_dbheader *h = ptxn_header(t);
+    uint32_t usable = h->page_size - h->reserved;
+    if (fmt_page_decode((*out)->data, pgno, usable, hdr) < 0) {
+        pager_unref(*out);
+        *out = NULL;
+        return ptxn_corrupt(t, pgno, "invalid b-tree page header");
+    }
+    return 0;
+}
+
+void bt_cursor_init(bt_cursor *c, ptxn *t, uint32_t root, int intkey)
+{
+    memset(c, 0, sizeof *c);
+    c->t = t;
+    c->root = root;
+    c->intkey = intkey;
+    const fmt_dbheader *h = ptxn_header(t);
+    c->usable = h->page_size - h->reserved;
+}
+
+void bt_cursor_reset(bt_cursor *c)
+{
+    for (int i = 0; i < c->depth; i++)
+        pager_unref(c->page[i]);
+    c->depth = 0;
+    c->eof = 0;
+    c->cell_valid = 0;
+    c->buf_valid = 0;
+}
+
+void bt_cursor_release(bt_cursor *c)
+{
+    bt_cursor_reset(c);
+    os_free(c->buf);
+    c->buf = NULL;
+    c->bufcap = 0;
+}
+
+int bt_valid(const bt_cursor *c) { return c->depth > 0 && c->cell_valid; }
+
+static int push(bt_cursor *c, uint32_t pgno)
+{
+    if (c->depth >= BT_MAX_DEPTH)
+        return ptxn_corrupt(c->t, pgno, "b-tree is too deep (a cycle?)");
+    for (int i = 0; i < c->depth; i++)
+        if (c->page[i]->pgno == pgno)
+            return ptxn_corrupt(c->t, pgno, "b-tree child points to an ancestor");
+    pg *p;
+    fmt_page h;
+    int rc = bt_load_page(c->t, pgno, &p, &h);
+    if (rc < 0)
+        return rc;
+    if ((h.is_table != 0) != (c->intkey != 0)) {
+        pager_unref(p);
+        return ptxn_corrupt(c->t, pgno,
+                            c->intkey ? "index page in a table b-tree" : "table page in an index b-tree");
+    }
+    c->page[c->depth] = p;
+    c->hdr[c->depth] = h;
+    c->idx[c->depth] = 0;
+    c->depth++;
+    return 0;
+}
+
+static void pop(bt_cursor *c)
+{
+    assert(c->depth > 0);
+    c->depth--;
+    pager_unref(c->page[c->depth]);
+    c->page[c->depth] = NULL;
+}
+
+/* Parse cell i of level lvl. */
+static int parse_cell(bt_cursor *c, int lvl, uint32_t i, fmt_cell *out)
+{
+    const fmt_page *h = &c->hdr[lvl];
+    const uint8_t *data = c->page[lvl]->data;
+    uint32_t ptr_end = h->hdr_off + h->hdr_size + 2 * h->ncells;
+    uint32_t off = fmt_page_cell_off(data, h, i);
+    if (off < ptr_end || off >= c->usable)
+        return ptxn_corrupt(c->t, c->page[lvl]->pgno, "cell pointer out of range");
+    if (fmt_cell_parse(data, h, off, out) < 0)
+        return ptxn_corrupt(c->t, c->page[lvl]->pgno, "malformed cell");
+    return 0;
+}
+
+static int child_of(bt_cursor *c, int lvl, uint32_t i, uint32_t *out)
+{
+    const fmt_page *h = &c->hdr[lvl];
+    if (i >= h->ncells) {
+        *out = h->right_child;
+    } else {
+        fmt_cell cell;
+        int rc = parse_cell(c, lvl, i, &cell);
+        if (rc < 0)
+            return rc;
+        *out = cell.left_child;
+    }
+    if (*out < 2 || *out > ptxn_npages(c->t))
+        return ptxn_corrupt(c->t, c->page[lvl]->pgno, "child page number out of range");
+    return 0;
+}
+
+/* Make the bottom entry current. */
+static int settle(bt_cursor *c)
+{
+    int top = c->depth - 1;
+    c->buf_valid = 0;
+    int rc = parse_cell(c, top, c->idx[top], &c->cell);
+    if (rc < 0) {
+        c->cell_valid = 0;
+        return rc;
+    }
+    c->cell_valid = 1;
+    return FOLIO_ROW;
+}
+
+/* From the page on top, descend along the first children to a leaf. */
+static int down_left(bt_cursor *c)
+{
+    int rc;
+    for (;;) {
+        int top = c->depth - 1;
+        c->idx[top] = 0;
+        if (c->hdr[top].is_leaf)
+            return 0;
+        uint32_t child;
+        if ((rc = child_of(c, top, 0, &child)) < 0)
+            return rc;
+        if ((rc = push(c, child)) < 0)
+            return rc;
+    }
+}
+
+/* From the page on top, descend along the last children; bottom idx is the
+ * last cell (ncells - 1, which wraps for an empty leaf: callers check). */
+static int down_right(bt_cursor *c)
+{
+    int rc;
+    for (;;) {
+        int top = c->depth - 1;
+        const fmt_page *h = &c->hdr[top];
+        if (h->is_leaf) {
+            c->idx[top] = h->ncells ? h->ncells - 1 : 0;
+            return 0;
+        }
+        c->idx[top] = h->ncells;
+        if ((rc = push(c, h->right_child < 2 ? 0 : h->right_child)) < 0) {
+            if (h->right_child < 2 || h->right_child > ptxn_npages(c->t))
+                return ptxn_corrupt(c->t, c->page[top]->pgno, "right child out of range");
+            return rc;
+        }
+    }
+}
+
+/* Pop the bottom level and continue the in-order walk upwards. */
+static int ascend_next(bt_cursor *c)
+{
+    int rc;
+    pop(c);
+    while (c->depth > 0) {
+        int top = c->depth - 1;
+        const fmt_page *h = &c->hdr[top];
+        uint32_t i = c->idx[top];
+        if (i < h->ncells) {
+            if (!c->intkey)
+                return settle(c); /* the interior cell itself is next */
+            c->idx[top] = i + 1;
+            uint32_t child;
+            if ((rc = child_of(c, top, i + 1, &child)) < 0)
+                return rc;
+            if ((rc = push(c, child)) < 0)
+                return rc;
+            if ((rc = down_left(c)) < 0)
+                return rc;
+            int b = c->depth - 1;
+            if (c->hdr[b].ncells > 0)
+                return settle(c);
+            pop(c); /* an empty leaf: keep going */
+            continue;
+        }
+        pop(c);
+    }
+    c->eof = 1;
+    c->cell_valid = 0;
+    return FOLIO_DONE;
+}
+
+static int ascend_prev(bt_cursor *c)
+{
+    int rc;
+    pop(c);
+    while (c->depth > 0) {
+        int top = c->depth - 1;
+        uint32_t i = c->idx[top];
+        if (i > 0) {
+            c->idx[top] = i - 1;
+            if (!c->intkey)
+                return settle(c);
+            uint32_t child;
+            if ((rc = child_of(c, top, i - 1, &child)) < 0)
+                return rc;
+            if ((rc = push(c, child)) < 0)
+                return rc;
+            if ((rc = down_right(c)) < 0)
+                return rc;
+            int b = c->depth - 1;
+            if (c->hdr[b].ncells > 0)
+                return settle(c);
+            pop(c);
+            continue;
+        }
+        pop(c);
+    }
+    c->eof = 1;
+    c->cell_valid = 0;
+    return FOLIO_DONE;
+}
+
+int bt_first(bt_cursor *c)
+{
+    int rc;
+    bt_cursor_reset(c);
+    if ((rc = push(c, c->root)) < 0)
+        return rc;
+    if ((rc = down_left(c)) < 0)
+        return rc;
+    if (c->hdr[c->depth - 1].ncells == 0) {
+        if (c->depth == 1) {
+            c->eof = 1;
+            return FOLIO_DONE;
+        }
+        return ascend_next(c);
+    }
+    return settle(c);
+}
+
+int bt_last(bt_cursor *c)
+{
+    int rc;
+    bt_cursor_reset(c);
+    if ((rc = push(c, c->root)) < 0)
+        return rc;
+    if ((rc = down_right(c)) < 0)
+        return rc;
+    if (c->hdr[c->depth - 1].ncells == 0) {
+        if (c->depth == 1) {
+            c->eof = 1;
+            return FOLIO_DONE;
+        }
+        return ascend_prev(c);
+    }
+    return settle(c);
+}
+
+int bt_next(bt_cursor *c)
+{
+    int rc;
+    if (c->depth == 0)
+        return FOLIO_DONE;
+    int top = c->depth - 1;
+    const fmt_page *h = &c->hdr[top];
+    if (!h->is_leaf) {
+        /* On an index interior cell: next is the leftmost entry of the
+         * subtree to its right. */
+        uint32_t child;
+        c->idx[top]++;
+        if ((rc = child_of(c, top, c->idx[top], &child)) < 0)
+            return rc;
+        if ((rc = push(c, child)) < 0)
+            return rc;
+        if ((rc = down_left(c)) < 0)
+            return rc;
+        if (c->hdr[c->depth - 1].ncells == 0)
+            return ascend_next(c);
+        return settle(c);
+    }
+    if (c->idx[top] + 1 < h->ncells) {
+        c->idx[top]++;
+        return settle(c);
+    }
+    return ascend_next(c);
+}
+
+int bt_prev(bt_cursor *c)
+{
+    int rc;
+    if (c->depth == 0)
+        return FOLIO_DONE;
+    int top = c->depth - 1;
+    const fmt_page *h = &c->hdr[top];
+    if (!h->is_leaf) {
+        uint32_t child;
+        if ((rc = child_of(c, top, c->idx[top], &child)) < 0)
+            return rc;
+        if ((rc = push(c, child)) < 0)
+            return rc;
+        if ((rc = down_right(c)) < 0)
+            return rc;
+        if (c->hdr[c->depth - 1].ncells == 0)
+            return ascend_prev(c);
+        return settle(c);
+    }
+    if (c->idx[top] > 0 && c->cell_valid) {
+        c->idx[top]--;
+        return settle(c);
+    }
+    if (!c->cell_valid && c->idx[top] > 0 && c->idx[top] <= h->ncells) {
+        /* Positioned between entries (after a failed seek): step back. */
+        c->idx[top]--;
+        return settle(c);
+    }
+    return ascend_prev(c);
+}
+
+/* Rowid of cell i on a table page (interior or leaf). */
+static int cell_rowid(bt_cursor *c, int lvl, uint32_t i, int64_t *out)
+{
+    fmt_cell cell;
+    int rc = parse_cell(c, lvl, i, &cell);
+    if (rc < 0)
+        return rc;
+    *out = cell.rowid;
+    return 0;
+}
+
+int bt_seek_rowid(bt_cursor *c, int64_t rowid)
+{
+    int rc;
+    bt_cursor_reset(c);
+    if ((rc = push(c, c->root)) < 0)
+        return rc;
+    for (;;) {
+        int top = c->depth - 1;
+        const fmt_page *h = &c->hdr[top];
+        uint32_t lo = 0, hi = h->ncells;
+        /* First cell whose key is >= rowid. */
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            int64_t k;
+            if ((rc = cell_rowid(c, top, mid, &k)) < 0)
+                return rc;
+            if (k < rowid)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        c->idx[top] = lo;
+        if (h->is_leaf) {
+            if (lo < h->ncells) {
+                int64_t k;
+                if ((rc = cell_rowid(c, top, lo, &k)) < 0)
+                    return rc;
+                if (k == rowid)
+                    return settle(c);
+            }
+            c->cell_valid = 0;
+            return FOLIO_NOTFOUND;
+        }
+        uint32_t child;
+        if ((rc = child_of(c, top, lo, &child)) < 0)
+            return rc;
+        if ((rc = push(c, child)) < 0)
+            return rc;
+    }
+}
+
+/* Whole payload of cell i at level lvl (loads overflow into c->buf). */
+static int cell_payload(bt_cursor *c, int lvl, uint32_t i, const uint8_t **out, uint64_t *size)
+{
+    fmt_cell cell;
+    int rc = parse_cell(c, lvl, i, &cell);
+    if (rc < 0)
+        return rc;
+    *size = cell.payload_size;
+    if (cell.local == cell.payload_size) {
+        *out = cell.payload;
+        return 0;
+    }
+    if (cell.payload_size > c->bufcap) {
+        uint64_t n = cell.payload_size + 64;
+        if (n > (uint64_t)SIZE_MAX / 2)
+            return ptxn_corrupt(c->t, c->page[lvl]->pgno, "payload size too large");
+        uint8_t *b = os_realloc(c->buf, (size_t)n);
+        if (!b)
+            return ptxn_error(c->t, FOLIO_NOMEM, "out of memory reading a %llu-byte payload",
+                              (unsigned long long)cell.payload_size);
+        c->buf = b;
+        c->bufcap = n;
+    }
+    c->buf_valid = 0;
+    if ((rc = bt_read_payload(c->t, c->usable, &cell, 0, cell.payload_size, c->buf)) < 0)
+        return rc;
+    *out = c->buf;
+    return 0;
+}
+
+int bt_seek_ge(bt_cursor *c, bt_cmp_fn cmp, void *ctx, int ge)
+{
+    int rc;
+    bt_cursor_reset(c);
+    if ((rc = push(c, c->root)) < 0)
+        return rc;
+    for (;;) {
+        int top = c->depth - 1;
+        const fmt_page *h = &c->hdr[top];
+        uint32_t lo = 0, hi = h->ncells;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            const uint8_t *rec;
+            uint64_t size;
+            int r;
+            if ((rc = cell_payload(c, top, mid, &rec, &size)) < 0)
+                return rc;
+            if ((rc = cmp(ctx, rec, size, &r)) < 0)
+                return rc;
+            if (ge ? (r >= 0) : (r > 0))
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        c->idx[top] = lo;
+        if (h->is_leaf) {
+            if (lo < h->ncells)
+                return settle(c);
+            if (c->depth == 1 && h->ncells == 0) {
+                c->eof = 1;
+                return FOLIO_DONE;
+            }
+            return ascend_next(c);
+        }
+        uint32_t child;
+        if ((rc = child_of(c, top, lo, &child)) < 0)
+            return rc;
+        if ((rc = push(c, child)) < 0)
+            return rc;
+    }
+}
+
+int64_t bt_rowid(const bt_cursor *c) { return c->cell.rowid; }
+
+void bt_payload_local(const bt_cursor *c, const uint8_t **out, uint32_t *out_local,
+                      uint64_t *out_size)
+{
+    *out = c->cell.payload;
+    *out_local = c->cell.local;
+    *out_size = c->cell.payload_size;
+}
+
+int bt_payload(bt_cursor *c, const uint8_t **out, uint64_t *out_size)
+{
+    if (!c->cell_valid)
+        return ptxn_error(c->t, FOLIO_MISUSE, "cursor is not on a row");
+    *out_size = c->cell.payload_size;
+    if (c->cell.local == c->cell.payload_size) {
+        *out = c->cell.payload;
+        return 0;
+    }
+    if (!c->buf_valid) {
+        if (c->cell.payload_size > c->bufcap) {
+            uint64_t n = c->cell.payload_size + 64;
+            if (n > (uint64_t)SIZE_MAX / 2)
+                return ptxn_corrupt(c->t, c->page[c->depth - 1]->pgno, "payload size too large");
+            uint8_t *b = os_realloc(c->buf, (size_t)n);
+            if (!b)
+                return ptxn_error(c->t, FOLIO_NOMEM, "out of memory reading a %llu-byte payload",
+                                  (unsigned long long)c->cell.payload_size);
+            c->buf = b;
+            c->bufcap = n;
+        }
+        int rc = bt_read_payload(c->t, c->usable, &c->cell, 0, c->cell.payload_size, c->buf);
+        if (rc < 0)
+            return rc;
+        c->buf_valid = 1;
+    }
+    *out = c->buf;
+    return 0;
+}
+
+int bt_read_payload(ptxn *t, uint32_t usable, const fmt_cell *cell, uint64_t off, uint64_t n,
+                    uint8_t *dst)
+{
+    int rc;
+    if (off + n > cell->payload_size)
+        return ptxn_error(t, FOLIO_MISUSE, "payload read past its end");
+    uint64_t end = off + n;
+    if (off < cell->local) {
+        uint64_t k = end < cell->local ? end : cell->local;
+        memcpy(dst, cell->payload + off, (size_t)(k - off));
+        dst += k - off;
+        off = k;
+    }
+    if (off >= end)
+        return 0;
+    /* Walk the chain: page j holds payload bytes [local + j*(usable-4), ...). */
+    uint32_t per = usable - 4;
+    uint64_t need = (cell->payload_size - cell->local + per - 1) / per;
+    uint32_t pgno = cell->overflow;
+    uint64_t pos = cell->local;
+    for (uint64_t j = 0; j < need && off < end; j++) {
+        if (pgno < 2 || pgno > ptxn_npages(t))
+            return ptxn_corrupt(t, pgno ? pgno : 0,
+                                pgno ? "overflow page out of range" : "overflow chain ends early");
+        pg *p;
+        if ((rc = pager_get(&p, t, pgno)) < 0)
+            return rc;
+        uint64_t chunk_end = pos + per;
+        if (chunk_end > cell->payload_size)
+            chunk_end = cell->payload_size;
+        if (off < chunk_end) {
+            uint64_t from = off - pos;
+            uint64_t to = (end < chunk_end ? end : chunk_end) - pos;
+            memcpy(dst, p->data + 4 + from, (size_t)(to - from));
+            dst += to - from;
+            off = pos + to;
+        }
+        uint32_t next = fmt_get_u32(p->data);
+        pager_unref(p);
+        pos = chunk_end;
+        pgno = next;
+    }
+    if (off < end)
+        return ptxn_corrupt(t, cell->overflow, "overflow chain too short");
+    return 0;
+}
+
+int bt_seek_rowid_ge(bt_cursor *c, int64_t rowid, int ge)
+{
+    int rc;
+    bt_cursor_reset(c);
+    if ((rc = push(c, c->root)) < 0)
+        return rc;
+    for (;;) {
+        int top = c->depth - 1;
+        const fmt_page *h = &c->hdr[top];
+        uint32_t lo = 0, hi = h->ncells;
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            int64_t k;
+            if ((rc = cell_rowid(c, top, mid, &k)) < 0)
+                return rc;
+            if (ge ? (k >= rowid) : (k > rowid))
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        c->idx[top] = lo;
+        if (h->is_leaf) {
+            if (lo < h->ncells)
+                return settle(c);
+            if (c->depth == 1 && h->ncells == 0) {
+                c->eof = 1;
+                return FOLIO_DONE;
+            }
+            return ascend_next(c);
+        }
+        uint32_t child;
+        if ((rc = child_of(c, top, lo, &child)) < 0)
+            return rc;
+        if ((rc = push(c, child)) < 0)
+            return rc;
+    }
+}

@@ -1,0 +1,481 @@
+/*
+ * cursor.c - public cursors over tables and indexes, and column decoding.
+ *
+ * A table cursor walks the table b-tree. An index cursor walks the index
+ * b-tree and, when a column is asked for, finds the row in the table b-tree
+ * (by rowid, or by primary key for WITHOUT ROWID tables).
+ */
+#include "db/db_int.h"
+
+#include <string.h>
+
+static folio_db *cur_db(const folio_cursor *c) { return c->t->txn->db; }
+static ptxn *cur_pt(const folio_cursor *c) { return c->t->txn->pt; }
+
+static void cursor_link(folio_txn *txn, folio_cursor *c)
+{
+    c->next_open = txn->cursors;
+    c->prev_open = NULL;
+    if (txn->cursors)
+        txn->cursors->prev_open = c;
+    txn->cursors = c;
+}
+
+static void cursor_unlink(folio_txn *txn, folio_cursor *c)
+{
+    if (c->prev_open)
+        c->prev_open->next_open = c->next_open;
+    else
+        txn->cursors = c->next_open;
+    if (c->next_open)
+        c->next_open->prev_open = c->prev_open;
+}
+
+int folio_cursor_open(folio_cursor **out, folio_table *t, const char *index)
+{
+    if (!t)
+        return FOLIO_MISUSE;
+    folio_db *db = t->txn->db;
+    FOLIO_CHECK_ARG(db, out != NULL);
+    *out = NULL;
+    db_index *ix = NULL;
+    if (index) {
+        for (int i = 0; i < t->tab->nidx; i++)
+            if (sch_ident_eq(t->tab->idx[i]->name, index))
+                ix = t->tab->idx[i];
+        if (!ix)
+            return db_err(db, FOLIO_NOTFOUND_ERR, "no such index on %s: %s", t->tab->name, index);
+        if (ix->has_expr && (!ix->cols || ix->ncols == 0))
+            return db_err(db, FOLIO_UNSUPPORTED, "index %s cannot be read: %s", ix->name,
+                          ix->unsupported ? ix->unsupported : "unknown definition");
+    }
+    folio_cursor *c = os_calloc(1, sizeof *c);
+    if (!c)
+        return db_err(db, FOLIO_NOMEM, "out of memory");
+    int ncols = t->tab->def.ncols;
+    c->colbuf = os_calloc((size_t)ncols + 1, sizeof *c->colbuf);
+    c->colcap = os_calloc((size_t)ncols + 1, sizeof *c->colcap);
+    if (!c->colbuf || !c->colcap) {
+        os_free(c->colbuf);
+        os_free(c->colcap);
+        os_free(c);
+        return db_err(db, FOLIO_NOMEM, "out of memory");
+    }
+    c->t = t;
+    c->index = ix;
+    int table_intkey = !t->tab->def.without_rowid;
+    if (ix) {
+        bt_cursor_init(&c->bc, t->txn->pt, ix->root, 0);
+        bt_cursor_init(&c->tc, t->txn->pt, t->tab->root, table_intkey);
+    } else {
+        bt_cursor_init(&c->bc, t->txn->pt, t->tab->root, table_intkey);
+    }
+    cursor_link(t->txn, c);
+    *out = c;
+    return FOLIO_OK;
+}
+
+void folio_cursor_close(folio_cursor *c)
+{
+    if (!c)
+        return;
+    cursor_unlink(c->t->txn, c);
+    bt_cursor_release(&c->bc);
+    bt_cursor_release(&c->tc);
+    row_decoder_free(&c->rd);
+    row_decoder_free(&c->ird);
+    int ncols = c->t->tab->def.ncols;
+    for (int i = 0; i <= ncols; i++)
+        os_free(c->colbuf[i]);
+    os_free(c->colbuf);
+    os_free(c->colcap);
+    os_free(c);
+}
+
+/* Map a b-tree result to the API and invalidate per-row caches. */
+static int moved(folio_cursor *c, int rc)
+{
+    c->rd.valid = 0;
+    c->ird.valid = 0;
+    c->tc_valid = 0;
+    c->positioned = (rc == FOLIO_ROW);
+    if (rc < 0)
+        return db_err_txn(c->t->txn, rc);
+    return rc;
+}
+
+int folio_cursor_first(folio_cursor *c)
+{
+    if (!c)
+        return FOLIO_MISUSE;
+    return moved(c, bt_first(&c->bc));
+}
+
+int folio_cursor_last(folio_cursor *c)
+{
+    if (!c)
+        return FOLIO_MISUSE;
+    return moved(c, bt_last(&c->bc));
+}
+
+int folio_cursor_next(folio_cursor *c)
+{
+    if (!c)
+        return FOLIO_MISUSE;
+    if (!c->positioned)
+        return FOLIO_DONE;
+    return moved(c, bt_next(&c->bc));
+}
+
+int folio_cursor_prev(folio_cursor *c)
+{
+    if (!c)
+        return FOLIO_MISUSE;
+    if (!c->positioned)
+        return FOLIO_DONE;
+    return moved(c, bt_prev(&c->bc));
+}
+
+int folio_cursor_seek_rowid(folio_cursor *c, int64_t rowid)
+{
+    if (!c)
+        return FOLIO_MISUSE;
+    if (c->t->tab->def.without_rowid)
+        return db_err(cur_db(c), FOLIO_MISUSE, "table %s is WITHOUT ROWID: seek by key",
+                      c->t->tab->name);
+    if (c->index) {
+        /* Position the index cursor on the entry of that row: find the row,
+         * then its index key. Simpler and still exact: scan is avoided by
+         * seeking the table and rebuilding the key. */
+        return db_err(cur_db(c), FOLIO_MISUSE,
+                      "folio_cursor_seek_rowid needs a table cursor (index is NULL)");
+    }
+    int rc = bt_seek_rowid(&c->bc, rowid);
+    if (rc == FOLIO_NOTFOUND) {
+        bt_cursor_reset(&c->bc);
+        moved(c, FOLIO_DONE);
+        return FOLIO_NOTFOUND;
+    }
+    return moved(c, rc);
+}
+
+/* ---- seeking by key ---- */
+
+static int seek_rowid_op(folio_cursor *c, const folio_value *key, int op)
+{
+    if (key->type != FOLIO_INTEGER)
+        return db_err(cur_db(c), FOLIO_MISUSE, "a table cursor seeks by an INTEGER rowid");
+    int64_t r = key->u.i;
+    int rc;
+    switch (op) {
+    case FOLIO_SEEK_EQ:
+        rc = bt_seek_rowid(&c->bc, r);
+        if (rc == FOLIO_NOTFOUND)
+            rc = FOLIO_DONE;
+        break;
+    case FOLIO_SEEK_GE:
+    case FOLIO_SEEK_GT:
+        rc = bt_seek_rowid_ge(&c->bc, r, op == FOLIO_SEEK_GE);
+        break;
+    default: /* LE, LT: the entry before the first one past the key */
+        rc = bt_seek_rowid_ge(&c->bc, r, op == FOLIO_SEEK_LT);
+        if (rc == FOLIO_ROW)
+            rc = bt_prev(&c->bc);
+        else if (rc == FOLIO_DONE)
+            rc = bt_last(&c->bc);
+        break;
+    }
+    if (rc == FOLIO_DONE) {
+        bt_cursor_reset(&c->bc);
+        moved(c, FOLIO_DONE);
+        return FOLIO_NOTFOUND;
+    }
+    return moved(c, rc);
+}
+
+int folio_cursor_seek(folio_cursor *c, const folio_value *key, int nkey, int op)
+{
+    if (!c)
+        return FOLIO_MISUSE;
+    folio_db *db = cur_db(c);
+    FOLIO_CHECK_ARG(db, key != NULL && nkey > 0);
+    FOLIO_CHECK_ARG(db, op >= FOLIO_SEEK_EQ && op <= FOLIO_SEEK_LT);
+    db_table *tab = c->t->tab;
+    if (!c->index && !tab->def.without_rowid) {
+        if (nkey != 1)
+            return db_err(db, FOLIO_MISUSE, "a table cursor seeks by one value, the rowid");
+        return seek_rowid_op(c, key, op);
+    }
+    fmt_value kv[64];
+    if (nkey > 64)
+        return db_err(db, FOLIO_MISUSE, "at most 64 key values");
+    for (int i = 0; i < nkey; i++) {
+        kv[i].type = (int)key[i].type;
+        if (key[i].type == FOLIO_INTEGER)
+            kv[i].u.i = key[i].u.i;
+        else if (key[i].type == FOLIO_REAL)
+            kv[i].u.r = key[i].u.r;
+        else if (key[i].type == FOLIO_TEXT || key[i].type == FOLIO_BLOB) {
+            kv[i].u.s.p = key[i].u.s.p;
+            kv[i].u.s.n = key[i].u.s.n;
+        }
+    }
+    key_ctx k;
+    memset(&k, 0, sizeof k);
+    k.vals = kv;
+    k.n = nkey;
+    k.enc = c->t->txn->cat->text_encoding;
+    k.pt = cur_pt(c);
+    if (c->index) {
+        if (nkey > c->index->nfields)
+            return db_err(db, FOLIO_MISUSE, "index %s has %d key columns, got %d",
+                          c->index->name, c->index->ncols, nkey);
+        k.desc = c->index->desc;
+        k.coll = c->index->coll;
+        if (nkey > c->index->ncols)
+            k.n = c->index->ncols; /* suffix fields compare by rowid/pk: not supported */
+    } else {
+        if (nkey > tab->def.npk)
+            return db_err(db, FOLIO_MISUSE, "table %s has %d primary key columns, got %d",
+                          tab->name, tab->def.npk, nkey);
+        k.desc = tab->pk_desc;
+        k.coll = tab->pk_coll;
+    }
+    for (int i = 0; i < nkey; i++)
+        if (key[i].type < FOLIO_NULL || key[i].type > FOLIO_BLOB)
+            return db_err(db, FOLIO_MISUSE, "key value %d has an invalid type", i);
+    int rc;
+    switch (op) {
+    case FOLIO_SEEK_EQ:
+    case FOLIO_SEEK_GE:
+        rc = bt_seek_ge(&c->bc, key_compare, &k, 1);
+        if (rc == FOLIO_ROW && op == FOLIO_SEEK_EQ) {
+            const uint8_t *rec;
+            uint64_t size;
+            int cmp;
+            if ((rc = bt_payload(&c->bc, &rec, &size)) < 0)
+                return moved(c, rc);
+            if ((rc = key_compare(&k, rec, size, &cmp)) < 0)
+                return moved(c, rc);
+            rc = cmp == 0 ? FOLIO_ROW : FOLIO_DONE;
+        }
+        break;
+    case FOLIO_SEEK_GT:
+        rc = bt_seek_ge(&c->bc, key_compare, &k, 0);
+        break;
+    case FOLIO_SEEK_LE:
+    case FOLIO_SEEK_LT:
+        rc = bt_seek_ge(&c->bc, key_compare, &k, op == FOLIO_SEEK_LT);
+        if (rc == FOLIO_ROW)
+            rc = bt_prev(&c->bc);
+        else if (rc == FOLIO_DONE)
+            rc = bt_last(&c->bc);
+        break;
+    default:
+        rc = FOLIO_MISUSE;
+    }
+    if (rc == FOLIO_DONE) {
+        bt_cursor_reset(&c->bc);
+        moved(c, FOLIO_DONE);
+        return FOLIO_NOTFOUND;
+    }
+    return moved(c, rc);
+}
+
+/* ---- reading the current row ---- */
+
+/* The index record's fields decoded (for rowid / pk lookups). */
+static int index_record(folio_cursor *c, const uint8_t **rec, uint64_t *size)
+{
+    int rc = bt_payload(&c->bc, rec, size);
+    if (rc < 0)
+        return rc;
+    if (!c->ird.valid && row_decode(&c->ird, *rec, *size, *size) < 0)
+        return ptxn_corrupt(cur_pt(c), c->bc.page[c->bc.depth - 1]->pgno,
+                            "malformed index record");
+    return 0;
+}
+
+int64_t folio_cursor_rowid(const folio_cursor *cc)
+{
+    folio_cursor *c = (folio_cursor *)cc;
+    if (!c || !c->positioned || c->t->tab->def.without_rowid)
+        return 0;
+    if (!c->index)
+        return bt_rowid(&c->bc);
+    const uint8_t *rec;
+    uint64_t size;
+    if (index_record(c, &rec, &size) < 0 || c->ird.nfields == 0)
+        return 0;
+    fmt_value v;
+    uint32_t last = c->ird.nfields - 1;
+    if (fmt_serial_decode(c->ird.st[last], rec + c->ird.off[last], &v) < 0 ||
+        v.type != FMT_INTEGER)
+        return 0;
+    return v.u.i;
+}
+
+/* For index cursors: move the table cursor to the entry's row. */
+static int locate_row(folio_cursor *c)
+{
+    if (c->tc_valid)
+        return 0;
+    db_table *tab = c->t->tab;
+    const uint8_t *rec;
+    uint64_t size;
+    int rc = index_record(c, &rec, &size);
+    if (rc < 0)
+        return rc;
+    uint32_t pgno = c->bc.page[c->bc.depth - 1]->pgno;
+    if (!tab->def.without_rowid) {
+        if (c->ird.nfields == 0)
+            return ptxn_corrupt(cur_pt(c), pgno, "empty index record");
+        fmt_value v;
+        uint32_t last = c->ird.nfields - 1;
+        if (fmt_serial_decode(c->ird.st[last], rec + c->ird.off[last], &v) < 0 ||
+            v.type != FMT_INTEGER)
+            return ptxn_corrupt(cur_pt(c), pgno, "index entry has no integer rowid");
+        rc = bt_seek_rowid(&c->tc, v.u.i);
+        if (rc == FOLIO_NOTFOUND)
+            return ptxn_corrupt(cur_pt(c), pgno, "index entry refers to a missing row");
+        if (rc < 0)
+            return rc;
+    } else {
+        /* Build the primary key from the index record. */
+        int npk = tab->def.npk;
+        fmt_value pk[64];
+        if (npk > 64)
+            return ptxn_error(cur_pt(c), FOLIO_UNSUPPORTED, "primary key has too many columns");
+        for (int k = 0; k < npk; k++) {
+            int col = tab->def.pk[k].col, field = -1;
+            for (int i = 0; i < c->index->ncols; i++)
+                if (c->index->cols[i] == col &&
+                    c->index->coll[i] == (uint8_t)tab->def.pk[k].collation)
+                    field = i;
+            for (int s = 0; field < 0 && s < c->index->nsuffix; s++)
+                if (c->index->suffix_cols[s] == col)
+                    field = c->index->ncols + s;
+            if (field < 0 || (uint32_t)field >= c->ird.nfields ||
+                fmt_serial_decode(c->ird.st[field], rec + c->ird.off[field], &pk[k]) < 0)
+                return ptxn_corrupt(cur_pt(c), pgno, "index entry lacks primary key fields");
+        }
+        key_ctx k = {pk, npk, tab->pk_desc, tab->pk_coll, 1, cur_pt(c)};
+        /* Key text is in the file's encoding already: compare raw. */
+        rc = bt_seek_ge(&c->tc, key_compare, &k, 1);
+        if (rc < 0)
+            return rc;
+        int cmp = 1;
+        if (rc == FOLIO_ROW) {
+            const uint8_t *trec;
+            uint64_t tsize;
+            if ((rc = bt_payload(&c->tc, &trec, &tsize)) < 0)
+                return rc;
+            if ((rc = key_compare(&k, trec, tsize, &cmp)) < 0)
+                return rc;
+        }
+        if (cmp != 0)
+            return ptxn_corrupt(cur_pt(c), pgno, "index entry refers to a missing row");
+    }
+    c->tc_valid = 1;
+    c->rd.valid = 0;
+    return 0;
+}
+
+static int realify(folio_value *out, int affinity)
+{
+    if (affinity == SCH_AFF_REAL && out->type == FOLIO_INTEGER) {
+        out->type = FOLIO_REAL;
+        out->u.r = (double)out->u.i;
+    }
+    return 0;
+}
+
+int folio_cursor_column(folio_value *out, folio_cursor *c, int col)
+{
+    if (!c)
+        return FOLIO_MISUSE;
+    folio_db *db = cur_db(c);
+    FOLIO_CHECK_ARG(db, out != NULL);
+    memset(out, 0, sizeof *out);
+    db_table *tab = c->t->tab;
+    if (col < 0 || col >= tab->def.ncols)
+        return db_err(db, FOLIO_MISUSE, "column %d out of range (table %s has %d columns)", col,
+                      tab->name, tab->def.ncols);
+    if (!c->positioned)
+        return db_err(db, FOLIO_MISUSE, "cursor is not on a row");
+    int rc;
+    const sch_column *cd = &tab->def.cols[col];
+    if (col == tab->def.ipk) {
+        out->type = FOLIO_INTEGER;
+        out->u.i = folio_cursor_rowid(c);
+        return FOLIO_OK;
+    }
+    int field = tab->col_field[col];
+    if (field < 0)
+        return db_err(db, FOLIO_UNSUPPORTED,
+                      "column %s is a virtual generated column (not stored)", cd->name);
+    bt_cursor *bc = &c->bc;
+    if (c->index) {
+        if ((rc = locate_row(c)) < 0)
+            return db_err_txn(c->t->txn, rc);
+        bc = &c->tc;
+    }
+    /* Decode from the local payload when the header and the value lie there. */
+    const uint8_t *rec;
+    uint32_t local;
+    uint64_t size;
+    bt_payload_local(bc, &rec, &local, &size);
+    if (!c->rd.valid) {
+        if (row_decode(&c->rd, rec, local, size) < 0) {
+            const uint8_t *full;
+            if ((rc = bt_payload(bc, &full, &size)) < 0)
+                return db_err_txn(c->t->txn, rc);
+            if (row_decode(&c->rd, full, size, size) < 0)
+                return db_err(db, FOLIO_CORRUPT, "page %u: malformed record",
+                              bc->page[bc->depth - 1]->pgno);
+        }
+    }
+    if ((uint32_t)field >= c->rd.nfields) {
+        /* A row older than ALTER TABLE ADD COLUMN. */
+        rc = row_default(cd, out);
+        if (rc < 0)
+            return db_err(db, rc, "default of column %s is an expression folio cannot evaluate",
+                          cd->name);
+        return realify(out, cd->affinity);
+    }
+    uint64_t st = c->rd.st[field], off = c->rd.off[field];
+    uint64_t len = fmt_serial_size(st);
+    if (off + len > local) {
+        if ((rc = bt_payload(bc, &rec, &size)) < 0)
+            return db_err_txn(c->t->txn, rc);
+    }
+    fmt_value v;
+    if (fmt_serial_decode(st, rec + off, &v) < 0)
+        return db_err(db, FOLIO_CORRUPT, "page %u: bad serial type in record",
+                      bc->page[bc->depth - 1]->pgno);
+    out->type = (folio_type)v.type;
+    switch (v.type) {
+    case FMT_INTEGER:
+        out->u.i = v.u.i;
+        break;
+    case FMT_REAL:
+        out->u.r = v.u.r;
+        break;
+    case FMT_TEXT:
+    case FMT_BLOB:
+        out->u.s.p = v.u.s.p;
+        out->u.s.n = (size_t)v.u.s.n;
+        if (v.type == FMT_TEXT && c->t->txn->cat->text_encoding > 1) {
+            size_t n;
+            if (text_utf16_to_utf8(v.u.s.p, (size_t)v.u.s.n, c->t->txn->cat->text_encoding,
+                                   &c->colbuf[col], &c->colcap[col], &n) < 0)
+                return db_err(db, FOLIO_NOMEM, "out of memory");
+            out->u.s.p = c->colbuf[col];
+            out->u.s.n = n;
+        }
+        break;
+    default:
+        break;
+    }
+    return realify(out, cd->affinity);
+}

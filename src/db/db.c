@@ -1,0 +1,314 @@
+/*
+ * db.c - databases, transactions, tables, inspection: the public API's
+ * entry points other than cursors and row writes.
+ */
+#include "db/db_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const folio_options default_options = FOLIO_OPTIONS_INIT;
+
+int folio_open(folio_db **out, const char *path, const folio_options *opts)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !path || !path[0]) {
+        db_set_open_err("bad argument: a handle pointer and a path are required");
+        return FOLIO_MISUSE;
+    }
+    folio_options o = opts ? *opts : default_options;
+    if (opts && opts->version != FOLIO_OPTIONS_VERSION) {
+        db_set_open_err("bad argument: folio_options.version (initialise with FOLIO_OPTIONS_INIT)");
+        return FOLIO_MISUSE;
+    }
+    if (o.sync < FOLIO_SYNC_OFF || o.sync > FOLIO_SYNC_FULL) {
+        db_set_open_err("bad argument: sync must be FOLIO_SYNC_OFF, NORMAL or FULL");
+        return FOLIO_MISUSE;
+    }
+    if (o.page_size && (o.page_size < 512 || o.page_size > 65536 ||
+                        (o.page_size & (o.page_size - 1)) != 0)) {
+        db_set_open_err("bad argument: page_size must be a power of two from 512 to 65536");
+        return FOLIO_MISUSE;
+    }
+    folio_db *db = os_calloc(1, sizeof *db);
+    if (!db) {
+        db_set_open_err("out of memory");
+        return FOLIO_NOMEM;
+    }
+    db->opts = o;
+    pthread_mutex_init(&db->mu, NULL);
+    size_t n = strlen(path);
+    db->path = os_malloc(n + 1);
+    if (!db->path) {
+        pthread_mutex_destroy(&db->mu);
+        os_free(db);
+        db_set_open_err("out of memory");
+        return FOLIO_NOMEM;
+    }
+    memcpy(db->path, path, n + 1);
+    pager_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.readonly = (o.flags & FOLIO_OPEN_READONLY) != 0;
+    cfg.create = !cfg.readonly && (o.flags & FOLIO_OPEN_CREATE) != 0;
+    cfg.sync = o.sync;
+    cfg.cache_bytes = o.cache_bytes;
+    cfg.new_page_size = o.page_size ? o.page_size : 4096;
+    cfg.autocheckpoint = o.wal_autocheckpoint;
+    char err[512] = "";
+    int rc = pager_open(&db->pager, os_vfs_current(), path, &cfg, err, sizeof err);
+    if (rc < 0) {
+        db_set_open_err(err[0] ? err : folio_strerror(rc));
+        os_free(db->path);
+        pthread_mutex_destroy(&db->mu);
+        os_free(db);
+        return rc;
+    }
+    db_set_open_err("");
+    *out = db;
+    return FOLIO_OK;
+}
+
+int folio_close(folio_db *db)
+{
+    if (!db)
+        return FOLIO_OK;
+    int rc = pager_close(db->pager, !pager_readonly(db->pager));
+    catalog_unref(db->cat);
+    pthread_mutex_destroy(&db->mu);
+    os_free(db->path);
+    db_clear_err(db);
+    os_free(db);
+    return rc < 0 ? rc : FOLIO_OK;
+}
+
+/* ---- transactions ---- */
+
+int folio_begin(folio_txn **out, folio_db *db, unsigned flags)
+{
+    if (!db)
+        return FOLIO_MISUSE;
+    FOLIO_CHECK_ARG(db, out != NULL);
+    *out = NULL;
+    FOLIO_CHECK_ARG(db, flags == FOLIO_TXN_READ || flags == FOLIO_TXN_WRITE ||
+                            flags == (FOLIO_TXN_READ | FOLIO_TXN_WRITE));
+    int write = (flags & FOLIO_TXN_WRITE) != 0;
+    folio_txn *txn = os_calloc(1, sizeof *txn);
+    if (!txn)
+        return db_err(db, FOLIO_NOMEM, "out of memory");
+    txn->db = db;
+    txn->write = write;
+    char err[512] = "";
+    int rc = pager_begin(&txn->pt, db->pager, write, db->opts.busy_timeout_ms, err, sizeof err);
+    if (rc < 0) {
+        os_free(txn);
+        return db_err(db, rc, "%s", err[0] ? err : folio_strerror(rc));
+    }
+    if ((rc = db_txn_catalog(txn)) < 0) {
+        rc = db_err_txn(txn, rc);
+        pager_end(txn->pt);
+        os_free(txn);
+        return rc;
+    }
+    if (write && txn->cat->text_encoding > 1 && ptxn_npages(txn->pt) > 0) {
+        catalog_unref(txn->cat);
+        pager_end(txn->pt);
+        os_free(txn);
+        return db_err(db, FOLIO_UNSUPPORTED,
+                      "writing UTF-16 databases is not supported (the file is read-only to folio)");
+    }
+    if (write && ptxn_header(txn->pt)->autovacuum_root) {
+        catalog_unref(txn->cat);
+        pager_end(txn->pt);
+        os_free(txn);
+        return db_err(db, FOLIO_UNSUPPORTED,
+                      "writing auto-vacuum databases is not supported (pointer maps)");
+    }
+    *out = txn;
+    return FOLIO_OK;
+}
+
+static void txn_free(folio_txn *txn)
+{
+    while (txn->cursors)
+        folio_cursor_close(txn->cursors);
+    for (int i = 0; i < txn->ntables; i++)
+        os_free(txn->tables[i]);
+    os_free(txn->tables);
+    catalog_unref(txn->cat);
+    os_free(txn);
+}
+
+int folio_commit(folio_txn *txn)
+{
+    if (!txn)
+        return FOLIO_MISUSE;
+    folio_db *db = txn->db;
+    char err[512] = "";
+    int rc = 0;
+    if (txn->write) {
+        rc = pager_commit(txn->pt, err, sizeof err);
+    } else {
+        pager_end(txn->pt);
+    }
+    txn->pt = NULL;
+    txn_free(txn);
+    if (rc < 0)
+        return db_err(db, rc, "%s", err[0] ? err : folio_strerror(rc));
+    return FOLIO_OK;
+}
+
+int folio_rollback(folio_txn *txn)
+{
+    if (!txn)
+        return FOLIO_MISUSE;
+    pager_end(txn->pt);
+    txn->pt = NULL;
+    txn_free(txn);
+    return FOLIO_OK;
+}
+
+/* ---- tables ---- */
+
+int folio_table_open(folio_table **out, folio_txn *txn, const char *name)
+{
+    if (!txn)
+        return FOLIO_MISUSE;
+    FOLIO_CHECK_ARG(txn->db, out != NULL);
+    *out = NULL;
+    FOLIO_CHECK_ARG(txn->db, name != NULL);
+    db_table *tab = catalog_find_table(txn->cat, name);
+    if (!tab)
+        return db_err(txn->db, FOLIO_NOTFOUND_ERR, "no such table: %s", name);
+    if (!tab->parsed)
+        return db_err(txn->db, FOLIO_UNSUPPORTED, "table %s cannot be read: %s", tab->name,
+                      tab->unsupported ? tab->unsupported
+                                       : (tab->parse_error ? tab->parse_error : "unknown"));
+    for (int i = 0; i < txn->ntables; i++) {
+        if (txn->tables[i]->tab == tab) {
+            *out = txn->tables[i];
+            return FOLIO_OK;
+        }
+    }
+    if (txn->ntables == txn->tables_cap) {
+        int n = txn->tables_cap ? txn->tables_cap * 2 : 8;
+        folio_table **v = os_realloc(txn->tables, sizeof *v * (size_t)n);
+        if (!v)
+            return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+        txn->tables = v;
+        txn->tables_cap = n;
+    }
+    folio_table *t = os_calloc(1, sizeof *t);
+    if (!t)
+        return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+    t->txn = txn;
+    t->tab = tab;
+    txn->tables[txn->ntables++] = t;
+    *out = t;
+    return FOLIO_OK;
+}
+
+int folio_table_ncols(const folio_table *t) { return t ? t->tab->def.ncols : FOLIO_MISUSE; }
+
+const char *folio_table_colname(const folio_table *t, int col)
+{
+    if (!t || col < 0 || col >= t->tab->def.ncols)
+        return NULL;
+    return t->tab->def.cols[col].name;
+}
+
+int folio_table_without_rowid(const folio_table *t)
+{
+    return t ? t->tab->def.without_rowid : FOLIO_MISUSE;
+}
+
+/* ---- inspection ---- */
+
+int folio_schema_count(folio_txn *txn)
+{
+    if (!txn)
+        return FOLIO_MISUSE;
+    return txn->cat->nentries;
+}
+
+int folio_schema_get(folio_schema_entry *out, folio_txn *txn, int i)
+{
+    if (!txn)
+        return FOLIO_MISUSE;
+    FOLIO_CHECK_ARG(txn->db, out != NULL);
+    if (i < 0 || i >= txn->cat->nentries)
+        return db_err(txn->db, FOLIO_MISUSE, "schema entry %d out of range (0..%d)", i,
+                      txn->cat->nentries - 1);
+    *out = txn->cat->entries[i];
+    return FOLIO_OK;
+}
+
+int folio_info_get(folio_info *out, folio_txn *txn)
+{
+    if (!txn)
+        return FOLIO_MISUSE;
+    FOLIO_CHECK_ARG(txn->db, out != NULL);
+    const fmt_dbheader *h = ptxn_header(txn->pt);
+    pager *p = txn->db->pager;
+    memset(out, 0, sizeof *out);
+    out->page_size = pager_page_size(p);
+    out->page_count = ptxn_npages(txn->pt);
+    out->freelist_pages = h->freelist_count;
+    out->freelist_trunk = h->freelist_trunk;
+    out->change_counter = h->change_counter;
+    out->schema_cookie = h->schema_cookie;
+    out->schema_format = h->schema_format;
+    out->text_encoding = h->text_encoding ? h->text_encoding : 1;
+    out->user_version = h->user_version;
+    out->application_id = h->application_id;
+    out->reserved_bytes = h->reserved;
+    out->autovacuum = h->autovacuum_root;
+    out->incremental_vacuum = h->incremental_vacuum;
+    out->write_version = h->write_version;
+    out->read_version = h->read_version;
+    out->sqlite_version = h->sqlite_version;
+    out->file_bytes = pager_file_bytes(p);
+    out->wal_bytes = pager_wal_bytes(p);
+    out->wal_frames = pager_wal_frames(p);
+    out->wal_checkpoint_seq = pager_wal_ckpt_seq(p);
+    return FOLIO_OK;
+}
+
+int folio_stats(folio_txn *txn, int (*cb)(void *arg, const folio_btree_stats *s), void *arg)
+{
+    if (!txn)
+        return FOLIO_MISUSE;
+    FOLIO_CHECK_ARG(txn->db, cb != NULL);
+    int rc = db_stats(txn, cb, arg);
+    if (rc < 0)
+        return db_err_txn(txn, rc);
+    return FOLIO_OK;
+}
+
+int folio_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg,
+                int max_errors)
+{
+    if (!txn)
+        return FOLIO_MISUSE;
+    FOLIO_CHECK_ARG(txn->db, cb != NULL);
+    int rc = db_check(txn, cb, arg, max_errors > 0 ? max_errors : 100);
+    if (rc == FOLIO_CORRUPT)
+        return db_err(txn->db, rc, "integrity check found problems");
+    if (rc < 0)
+        return db_err_txn(txn, rc);
+    return FOLIO_OK;
+}
+
+int folio_checkpoint(folio_db *db, int mode, int *out_log, int *out_done)
+{
+    if (!db)
+        return FOLIO_MISUSE;
+    FOLIO_CHECK_ARG(db, mode >= FOLIO_CHECKPOINT_PASSIVE && mode <= FOLIO_CHECKPOINT_TRUNCATE);
+    char err[512] = "";
+    int rc = pager_checkpoint(db->pager, mode, out_log, out_done, err, sizeof err);
+    if (rc < 0)
+        return db_err(db, rc, "%s", err[0] ? err : folio_strerror(rc));
+    if (err[0])
+        db_err(db, FOLIO_OK, "%s", err);
+    return FOLIO_OK;
+}

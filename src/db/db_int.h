@@ -1,0 +1,173 @@
+/*
+ * db_int.h - private structures of the public API layer.
+ */
+#ifndef FOLIO_DB_INT_H
+#define FOLIO_DB_INT_H
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdint.h>
+
+#include "btree/btree.h"
+#include "folio.h"
+#include "format/format.h"
+#include "pager/pager.h"
+#include "schema/collate.h"
+#include "schema/parse.h"
+
+/* ---- catalog: what sqlite_schema says, parsed ---- */
+
+typedef struct db_index {
+    char *name;
+    char *sql; /* NULL for automatic indexes */
+    uint32_t root;
+    struct db_table *table;
+    int unique;
+    int is_auto;
+    int is_pk; /* the automatic index of a rowid table's PRIMARY KEY */
+    int partial, has_expr;
+    int ncols;                 /* key columns, not counting the rowid / PK suffix */
+    int *cols;                 /* table column of each key column (-2: expression) */
+    uint8_t *desc, *coll;      /* per key column */
+    int nfields;               /* fields in an index record: ncols + rowid (1) or + PK suffix */
+    int *suffix_cols;          /* WITHOUT ROWID: table columns appended after the key */
+    int nsuffix;
+    char *unsupported;         /* why writes are refused, or NULL */
+} db_index;
+
+typedef struct db_table {
+    char *name;
+    char *sql;
+    uint32_t root;
+    sch_table def;
+    int parsed;           /* def is valid (a virtual table or parse failure leaves it 0) */
+    char *parse_error;    /* why the definition could not be used */
+    int nidx;
+    db_index **idx;
+    int *col_field;       /* record field of each column, -1 when not stored */
+    int nstored;          /* fields in a table record */
+    int *field_col;       /* column of each record field */
+    uint8_t *pk_desc, *pk_coll; /* WITHOUT ROWID: per key field */
+    int has_triggers;
+    char *unsupported;    /* why writes are refused, or NULL */
+} db_table;
+
+typedef struct db_catalog {
+    int refs;
+    uint32_t cookie;      /* schema cookie it was read under */
+    uint64_t change_key;  /* change counter it was read under */
+    int nentries;
+    folio_schema_entry *entries;
+    int ntables;
+    db_table **tables;
+    int text_encoding;
+    int empty; /* read from a file with no pages */
+} db_catalog;
+
+/* ---- handles ---- */
+
+struct folio_db {
+    pager *pager;
+    folio_options opts;
+    pthread_mutex_t mu; /* guards cat */
+    db_catalog *cat;    /* newest committed catalog, or NULL before first read */
+    char *path;
+};
+
+struct folio_cursor;
+
+struct folio_txn {
+    folio_db *db;
+    ptxn *pt;
+    int write;
+    int done;
+    db_catalog *cat; /* the catalog this transaction sees */
+    struct folio_table **tables;
+    int ntables, tables_cap;
+    struct folio_cursor *cursors; /* open cursors, linked */
+};
+
+struct folio_table {
+    folio_txn *txn;
+    db_table *tab;
+};
+
+typedef struct row_decoder {
+    uint32_t cap;
+    uint32_t nfields;
+    uint64_t *st;  /* serial type of each field */
+    uint64_t *off; /* offset of each field's data in the record */
+    int valid;
+} row_decoder;
+
+struct folio_cursor {
+    folio_table *t;
+    db_index *index; /* NULL: table order */
+    bt_cursor bc;    /* over the table, or over the index */
+    bt_cursor tc;    /* index cursors: the table row of the current entry */
+    int tc_valid;
+    int positioned;
+    row_decoder rd;  /* the table row's record */
+    row_decoder ird; /* the index record */
+    uint8_t **colbuf; /* per column: UTF-16 converted text */
+    size_t *colcap;
+    struct folio_cursor *next_open, *prev_open;
+};
+
+/* ---- errors (errors.c) ---- */
+
+int db_err(const folio_db *db, int rc, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/** Copy the pager transaction's message as the thread's error on db. */
+int db_err_txn(folio_txn *txn, int rc);
+void db_clear_err(const folio_db *db);
+void db_set_open_err(const char *msg);
+
+#define FOLIO_CHECK_ARG(db, expr)                                                            \
+    do {                                                                                     \
+        if (!(expr))                                                                         \
+            return db_err((db), FOLIO_MISUSE, "bad argument: %s", #expr);                   \
+    } while (0)
+
+/* ---- catalog (catalog.c) ---- */
+
+int catalog_load(db_catalog **out, folio_txn *txn);
+void catalog_unref(db_catalog *cat);
+db_table *catalog_find_table(db_catalog *cat, const char *name);
+db_index *catalog_find_index(db_catalog *cat, const char *name);
+/** Get the catalog for a new transaction (cached while the cookie holds). */
+int db_txn_catalog(folio_txn *txn);
+
+/* ---- records (row.c) ---- */
+
+/** Parse the record header of `rec` (avail bytes present, size in total). */
+int row_decode(row_decoder *rd, const uint8_t *rec, uint64_t avail, uint64_t size);
+void row_decoder_free(row_decoder *rd);
+/** Convert UTF-16 (enc 2 le, 3 be) to UTF-8 into *buf (grown). */
+int text_utf16_to_utf8(const uint8_t *p, size_t n, int enc, uint8_t **buf, size_t *cap,
+                       size_t *out_n);
+/** Convert UTF-8 to UTF-16 (enc 2 le, 3 be) into *buf (grown). */
+int text_utf8_to_utf16(const uint8_t *p, size_t n, int enc, uint8_t **buf, size_t *cap,
+                       size_t *out_n);
+/** The default value of column `col` (for rows older than ALTER TABLE ADD
+ * COLUMN) as a folio value. */
+int row_default(const sch_column *col, folio_value *out);
+
+/** Key comparison context for index seeks. */
+typedef struct key_ctx {
+    const fmt_value *vals;
+    int n;
+    const uint8_t *desc, *coll;
+    int enc;
+    ptxn *pt;
+} key_ctx;
+int key_compare(void *ctx, const uint8_t *rec, uint64_t size, int *out);
+
+/* ---- check and stats (check.c, stats.c) ---- */
+int db_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg, int max_errors);
+int db_stats(folio_txn *txn, int (*cb)(void *arg, const folio_btree_stats *s), void *arg);
+
+#endif

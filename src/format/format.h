@@ -1,0 +1,235 @@
+/*
+ * format.h - pure codecs over byte spans: no I/O, no allocation.
+ *
+ * The on-disk layouts are described at the top of each implementation file:
+ *   varint.c   - SQLite varints (1..9 bytes, big-endian, 9th byte full 8 bits)
+ *   record.c   - record header, serial types, value encode/decode
+ *   dbheader.c - the 100-byte database header
+ *   page.c     - b-tree page headers, cell pointer array, the four cell kinds,
+ *                local payload / overflow formulas, freeblocks, freelist trunks
+ *   walfmt.c   - WAL header, frame header, checksums in both byte orders
+ *
+ * Functions that parse untrusted bytes take the span's end and return a
+ * negative value (FMT_EBAD) instead of reading past it.
+ */
+#ifndef FOLIO_FORMAT_H
+#define FOLIO_FORMAT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FMT_EBAD (-1)
+
+/* ---- Big-endian integers ---- */
+static inline uint32_t fmt_get_u16(const uint8_t *p) { return ((uint32_t)p[0] << 8) | p[1]; }
+static inline uint32_t fmt_get_u32(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
+}
+static inline void fmt_put_u16(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+static inline void fmt_put_u32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+/* ---- Varints (varint.c) ---- */
+#define FMT_VARINT_MAX 9
+/** Decode a varint from [p, end). Returns bytes consumed (1..9) or 0 if the
+ * span ends first. */
+int fmt_varint_get(const uint8_t *p, const uint8_t *end, uint64_t *out);
+/** Encode; returns bytes written (1..9). `p` must have room for 9 bytes. */
+int fmt_varint_put(uint8_t *p, uint64_t v);
+/** Encoded length of `v` (1..9). */
+int fmt_varint_len(uint64_t v);
+
+/* ---- Serial types and records (record.c) ---- */
+
+/** Value kinds as stored; mirrors folio_type numbering. */
+enum { FMT_NULL = 0, FMT_INTEGER = 1, FMT_REAL = 2, FMT_TEXT = 3, FMT_BLOB = 4 };
+
+/** A decoded value. TEXT/BLOB point into the record bytes. */
+typedef struct fmt_value {
+    int type; /* FMT_* */
+    union {
+        int64_t i;
+        double r;
+        struct {
+            const uint8_t *p;
+            uint64_t n;
+        } s;
+    } u;
+} fmt_value;
+
+/** Size in bytes of the data of serial type `st` (0 for NULL, 0, 1, and 10/11). */
+uint64_t fmt_serial_size(uint64_t st);
+/** Decode the value of serial type `st` whose data starts at `p` (which must
+ * hold fmt_serial_size(st) bytes). Returns 0, or FMT_EBAD for 10 and 11. */
+int fmt_serial_decode(uint64_t st, const uint8_t *p, fmt_value *out);
+/** Smallest serial type for an integer. */
+uint64_t fmt_serial_type_int(int64_t v);
+/** Serial type for a value (integers use the smallest type; reals type 7;
+ * text 13+2n; blob 12+2n). `file_format` >= 4 allows types 8 and 9. */
+uint64_t fmt_serial_type_of(const fmt_value *v, int file_format);
+/** Write the data of value `v` under serial type `st`; returns bytes written. */
+size_t fmt_serial_encode(uint8_t *p, uint64_t st, const fmt_value *v);
+
+/** Iterator over a record header. */
+typedef struct fmt_record {
+    const uint8_t *base; /* start of the record */
+    uint64_t size;       /* total record size (may exceed what is available) */
+    uint64_t hdr_size;   /* header size from the first varint */
+    uint64_t hdr_off;    /* offset of next serial type in the header */
+    uint64_t data_off;   /* offset of next value's data */
+} fmt_record;
+
+/** Start reading a record of `size` bytes whose first `avail` bytes are at
+ * `p` (avail may be < size when the record spills to overflow pages; the
+ * header must then lie entirely in the available bytes). */
+int fmt_record_open(fmt_record *r, const uint8_t *p, uint64_t avail, uint64_t size);
+/** Next column: its serial type and data offset within the record. Returns 1
+ * when a column was produced, 0 at the end of the header, FMT_EBAD when the
+ * header is malformed or the data runs past `size`. */
+int fmt_record_next(fmt_record *r, uint64_t *out_st, uint64_t *out_off);
+
+/** Size of the record that fmt_record_encode() will produce. */
+uint64_t fmt_record_size(const fmt_value *vals, int n, int file_format);
+/** Encode `n` values into `out` (which has fmt_record_size() bytes). */
+uint64_t fmt_record_encode(uint8_t *out, const fmt_value *vals, int n, int file_format);
+
+/* ---- Database header (dbheader.c) ---- */
+#define FMT_DBHEADER_SIZE 100
+
+typedef struct fmt_dbheader {
+    uint32_t page_size; /* decoded: 1 in the file means 65536 */
+    uint8_t write_version, read_version;
+    uint8_t reserved;
+    uint8_t max_payload_frac, min_payload_frac, leaf_payload_frac;
+    uint32_t change_counter;
+    uint32_t page_count;
+    uint32_t freelist_trunk;
+    uint32_t freelist_count;
+    uint32_t schema_cookie;
+    uint32_t schema_format;
+    uint32_t default_cache_size;
+    uint32_t autovacuum_root;
+    uint32_t text_encoding;
+    uint32_t user_version;
+    uint32_t incremental_vacuum;
+    uint32_t application_id;
+    uint32_t version_valid_for;
+    uint32_t sqlite_version;
+} fmt_dbheader;
+
+/** Parse and validate the header (magic, page size a power of two in
+ * 512..65536, fractions 64/32/32, usable size >= 480). Returns 0 or FMT_EBAD,
+ * with a short reason in *why when non-NULL. */
+int fmt_dbheader_decode(const uint8_t *p, fmt_dbheader *out, const char **why);
+void fmt_dbheader_encode(uint8_t *p, const fmt_dbheader *h);
+
+/* ---- B-tree pages (page.c) ---- */
+enum {
+    FMT_PAGE_INDEX_INTERIOR = 2,
+    FMT_PAGE_TABLE_INTERIOR = 5,
+    FMT_PAGE_INDEX_LEAF = 10,
+    FMT_PAGE_TABLE_LEAF = 13
+};
+
+typedef struct fmt_page {
+    uint8_t type;          /* FMT_PAGE_* */
+    uint8_t is_leaf, is_table;
+    uint8_t hdr_size;      /* 8 or 12 */
+    uint32_t hdr_off;      /* 100 on page 1, else 0 */
+    uint32_t first_freeblock;
+    uint32_t ncells;
+    uint32_t content_start; /* 0 in the file means 65536 */
+    uint32_t frag_bytes;
+    uint32_t right_child;  /* interior pages only */
+    uint32_t usable;       /* page size minus reserved bytes */
+} fmt_page;
+
+/** Parse the page header at `data` (+100 on page 1) of a page whose usable
+ * size is `usable`. Validates the type, the cell count against the space for
+ * the pointer array, and content_start. Returns 0 or FMT_EBAD. */
+int fmt_page_decode(const uint8_t *data, uint32_t pgno, uint32_t usable, fmt_page *out);
+/** Offset of cell `i` from the cell pointer array (not validated). */
+static inline uint32_t fmt_page_cell_off(const uint8_t *data, const fmt_page *pg, uint32_t i)
+{
+    return fmt_get_u16(data + pg->hdr_off + pg->hdr_size + 2 * i);
+}
+
+/** Payload split of one cell (SQLite's formulas). */
+uint32_t fmt_payload_max_local(uint32_t usable, int is_table_leaf);
+uint32_t fmt_payload_min_local(uint32_t usable);
+/** Bytes of a payload of `size` bytes stored on the b-tree page itself. */
+uint32_t fmt_payload_local(uint32_t usable, int is_table_leaf, uint64_t size);
+
+/** A parsed cell. */
+typedef struct fmt_cell {
+    uint32_t left_child;  /* interior cells */
+    int64_t rowid;        /* table cells: the integer key */
+    uint64_t payload_size; /* bytes of payload in total (0 for table interior) */
+    const uint8_t *payload; /* local payload bytes */
+    uint32_t local;       /* bytes of payload on this page */
+    uint32_t overflow;    /* first overflow page, 0 if none */
+    uint32_t cell_size;   /* bytes the cell occupies on the page */
+} fmt_cell;
+
+/** Parse the cell at `data + off` on a page of kind `pg`; never reads at or
+ * past `data + pg->usable`. Returns 0 or FMT_EBAD. */
+int fmt_cell_parse(const uint8_t *data, const fmt_page *pg, uint32_t off, fmt_cell *out);
+
+/* ---- WAL (walfmt.c) ---- */
+#define FMT_WAL_HEADER_SIZE 32
+#define FMT_WAL_FRAME_HEADER_SIZE 24
+#define FMT_WAL_MAGIC_LE 0x377f0682u /* checksums computed little-endian */
+#define FMT_WAL_MAGIC_BE 0x377f0683u /* checksums computed big-endian */
+#define FMT_WAL_VERSION 3007000u
+
+typedef struct fmt_walheader {
+    uint32_t magic;
+    uint32_t version;
+    uint32_t page_size;
+    uint32_t ckpt_seq;
+    uint32_t salt1, salt2;
+    uint32_t cksum1, cksum2;
+} fmt_walheader;
+
+/** Cumulative WAL checksum over `n` bytes (n a multiple of 8), starting from
+ * s[0], s[1] and updating them. `big_endian` selects the word order. */
+void fmt_wal_checksum(int big_endian, const uint8_t *p, size_t n, uint32_t s[2]);
+/** Decode and validate (magic, version, page size, header checksum). */
+int fmt_walheader_decode(const uint8_t *p, fmt_walheader *out);
+/** Encode a header, computing its checksum (fills h->cksum1/2). */
+void fmt_walheader_encode(uint8_t *p, fmt_walheader *h);
+
+typedef struct fmt_walframe {
+    uint32_t pgno;
+    uint32_t db_size; /* nonzero for a commit frame */
+    uint32_t salt1, salt2;
+    uint32_t cksum1, cksum2;
+} fmt_walframe;
+
+void fmt_walframe_decode(const uint8_t *p, fmt_walframe *out);
+/** Encode the frame header for `page` (page_size bytes), continuing the
+ * checksum from s[] (updated in place) and storing it in the header. */
+void fmt_walframe_encode(uint8_t *hdr, uint32_t pgno, uint32_t db_size, uint32_t salt1,
+                         uint32_t salt2, int big_endian, const uint8_t *page,
+                         uint32_t page_size, uint32_t s[2]);
+/** Verify a frame: salts match, and the checksum over its first 8 header bytes
+ * and page continues correctly from s[] (updated on success). Returns 1/0. */
+int fmt_walframe_verify(const uint8_t *hdr, const uint8_t *page, uint32_t page_size,
+                        const fmt_walheader *wh, uint32_t s[2]);
+
+/* ---- Freelist trunk pages ---- */
+/* A trunk page: u32 next trunk, u32 leaf count n, then n u32 leaf page numbers.
+ * At most usable/4 - 2 leaves per trunk. */
+static inline uint32_t fmt_trunk_max_leaves(uint32_t usable) { return usable / 4 - 2; }
+
+#endif

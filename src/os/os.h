@@ -1,0 +1,81 @@
+/*
+ * os.h - the only door to the operating system.
+ *
+ * Every file operation of folio goes through an os_vfs: a table of functions
+ * that the POSIX implementation (os_posix.c) fills and that tests replace with
+ * a fault-injecting one. Functions return 0 or a negative FOLIO_* code
+ * (FOLIO_IOERR, FOLIO_FULL, FOLIO_CANTOPEN, FOLIO_BUSY, FOLIO_NOMEM).
+ *
+ * Locks follow SQLite's protocol on the database file so that a sqlite3
+ * process and folio exclude each other: byte-range locks at the "pending
+ * byte" 0x40000000, the reserved byte after it and the 510-byte shared range
+ * after that. A SHARED lock is a read lock on the shared range; EXCLUSIVE is a
+ * write lock on it. Linux open-file-description locks are used, so two handles
+ * in one process also exclude each other and closing one handle does not drop
+ * the locks of another.
+ */
+#ifndef FOLIO_OS_H
+#define FOLIO_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { OS_LOCK_NONE = 0, OS_LOCK_SHARED = 1, OS_LOCK_RESERVED = 2, OS_LOCK_EXCLUSIVE = 4 };
+
+#define OS_OPEN_READONLY 0x1
+#define OS_OPEN_CREATE 0x2
+
+typedef struct os_file os_file;
+typedef struct os_vfs os_vfs;
+
+struct os_vfs {
+    const char *name;
+    int (*open)(os_vfs *vfs, const char *path, int flags, os_file **out);
+    int (*close)(os_file *f);
+    /* Reads n bytes at off; bytes past the end of the file read as zero and
+     * *out_got (may be NULL) receives how many were really in the file. */
+    int (*read)(os_file *f, void *buf, size_t n, uint64_t off, size_t *out_got);
+    int (*write)(os_file *f, const void *buf, size_t n, uint64_t off);
+    int (*sync)(os_file *f);
+    int (*size)(os_file *f, uint64_t *out);
+    int (*truncate)(os_file *f, uint64_t size);
+    /* Move the lock to `level` (up or down); FOLIO_BUSY if another holder
+     * conflicts. Never waits. */
+    int (*lock)(os_file *f, int level);
+    int (*remove)(os_vfs *vfs, const char *path);
+    int (*exists)(os_vfs *vfs, const char *path); /* 1, 0, or an error */
+    int (*sync_dir)(os_vfs *vfs, const char *path); /* sync the directory holding path */
+    /* An identity of the underlying file (device and inode) used to detect
+     * that a path now names another file. */
+    int (*file_id)(os_file *f, uint64_t out[2]);
+    /* The identity of the file a path names now; FOLIO_CANTOPEN if none. */
+    int (*path_id)(os_vfs *vfs, const char *path, uint64_t out[2]);
+    uint64_t (*now_ms)(os_vfs *vfs);
+    void (*sleep_ms)(os_vfs *vfs, unsigned ms);
+    void *ctx; /* private to the implementation */
+};
+
+/* Every os_file starts with a pointer to its vfs. */
+struct os_file {
+    os_vfs *vfs;
+};
+
+/** The POSIX implementation. */
+os_vfs *os_vfs_posix(void);
+/** The vfs that folio_open uses: the POSIX one unless a test installed another. */
+os_vfs *os_vfs_current(void);
+/** Install `vfs` for later folio_open calls (NULL restores POSIX). For tests. */
+void os_vfs_install(os_vfs *vfs);
+
+/* Allocation goes through these so tests can inject out-of-memory. */
+void *os_malloc(size_t n);
+void *os_calloc(size_t n, size_t size);
+void *os_realloc(void *p, size_t n);
+void os_free(void *p);
+/** Test hook: the Nth allocation from now (1-based) fails, and with `sticky`
+ * every one after it too. n = 0 disables. */
+void os_fail_alloc_after(long n, int sticky);
+/** Number of allocations made so far (for benchmarks). */
+uint64_t os_alloc_count(void);
+
+#endif

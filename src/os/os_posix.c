@@ -1,0 +1,361 @@
+/*
+ * os_posix.c - the POSIX implementation of os_vfs, and allocation.
+ */
+#include "os/os.h"
+#include "folio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef F_OFD_SETLK
+#define F_OFD_SETLK 37
+#endif
+
+/* SQLite's lock bytes (see the header comment in os.h). */
+#define LOCK_PENDING_BYTE 0x40000000
+#define LOCK_RESERVED_BYTE (LOCK_PENDING_BYTE + 1)
+#define LOCK_SHARED_FIRST (LOCK_PENDING_BYTE + 2)
+#define LOCK_SHARED_SIZE 510
+
+typedef struct posix_file {
+    os_file base;
+    int fd;
+    int level;
+} posix_file;
+
+static int errno_to_rc(int e)
+{
+    switch (e) {
+    case ENOSPC:
+    case EDQUOT:
+        return FOLIO_FULL;
+    case ENOMEM:
+        return FOLIO_NOMEM;
+    case EACCES:
+    case EPERM:
+    case EROFS:
+        return FOLIO_READONLY;
+    default:
+        return FOLIO_IOERR;
+    }
+}
+
+static int px_open(os_vfs *vfs, const char *path, int flags, os_file **out)
+{
+    int oflags = (flags & OS_OPEN_READONLY) ? O_RDONLY : O_RDWR;
+    if (flags & OS_OPEN_CREATE)
+        oflags |= O_CREAT;
+    *out = NULL;
+    int fd;
+    do {
+        fd = open(path, oflags | O_CLOEXEC, 0644);
+    } while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return (errno == ENOENT || errno == EACCES || errno == EISDIR || errno == EROFS)
+                   ? FOLIO_CANTOPEN
+                   : errno_to_rc(errno);
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return FOLIO_CANTOPEN;
+    }
+    posix_file *f = os_calloc(1, sizeof *f);
+    if (!f) {
+        close(fd);
+        return FOLIO_NOMEM;
+    }
+    f->base.vfs = vfs;
+    f->fd = fd;
+    *out = &f->base;
+    return 0;
+}
+
+static int px_close(os_file *file)
+{
+    posix_file *f = (posix_file *)file;
+    if (!f)
+        return 0;
+    int rc = close(f->fd) == 0 ? 0 : FOLIO_IOERR;
+    os_free(f);
+    return rc;
+}
+
+static int px_read(os_file *file, void *buf, size_t n, uint64_t off, size_t *out_got)
+{
+    posix_file *f = (posix_file *)file;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(f->fd, (char *)buf + got, n - got, (off_t)(off + got));
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno_to_rc(errno);
+        }
+        if (r == 0)
+            break;
+        got += (size_t)r;
+    }
+    if (got < n)
+        memset((char *)buf + got, 0, n - got);
+    if (out_got)
+        *out_got = got;
+    return 0;
+}
+
+static int px_write(os_file *file, const void *buf, size_t n, uint64_t off)
+{
+    posix_file *f = (posix_file *)file;
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = pwrite(f->fd, (const char *)buf + done, n - done, (off_t)(off + done));
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return errno_to_rc(errno);
+        }
+        if (w == 0)
+            return FOLIO_FULL;
+        done += (size_t)w;
+    }
+    return 0;
+}
+
+static int px_sync(os_file *file)
+{
+    posix_file *f = (posix_file *)file;
+    int r;
+    do {
+        r = fdatasync(f->fd);
+    } while (r != 0 && errno == EINTR);
+    return r == 0 ? 0 : errno_to_rc(errno);
+}
+
+static int px_size(os_file *file, uint64_t *out)
+{
+    posix_file *f = (posix_file *)file;
+    struct stat st;
+    if (fstat(f->fd, &st) != 0)
+        return errno_to_rc(errno);
+    *out = (uint64_t)st.st_size;
+    return 0;
+}
+
+static int px_truncate(os_file *file, uint64_t size)
+{
+    posix_file *f = (posix_file *)file;
+    int r;
+    do {
+        r = ftruncate(f->fd, (off_t)size);
+    } while (r != 0 && errno == EINTR);
+    return r == 0 ? 0 : errno_to_rc(errno);
+}
+
+static int range_lock(int fd, short type, off_t start, off_t len)
+{
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = type;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = start;
+    fl.l_len = len;
+    if (fcntl(fd, F_OFD_SETLK, &fl) == 0)
+        return 0;
+    if (errno == EAGAIN || errno == EACCES)
+        return FOLIO_BUSY;
+    return FOLIO_IOERR;
+}
+
+/*
+ * Moving up follows SQLite's order (pending byte while acquiring shared or
+ * exclusive), so a sqlite3 process sees the same states it would see from
+ * another sqlite3 process.
+ */
+static int px_lock(os_file *file, int level)
+{
+    posix_file *f = (posix_file *)file;
+    int rc;
+    if (level == f->level)
+        return 0;
+    if (level == OS_LOCK_NONE) {
+        rc = range_lock(f->fd, F_UNLCK, LOCK_PENDING_BYTE, 2 + LOCK_SHARED_SIZE);
+        if (rc == 0)
+            f->level = OS_LOCK_NONE;
+        return rc;
+    }
+    if (level < f->level) {
+        /* Down to SHARED: keep a read lock on the shared range. */
+        rc = range_lock(f->fd, F_RDLCK, LOCK_SHARED_FIRST, LOCK_SHARED_SIZE);
+        if (rc == 0)
+            rc = range_lock(f->fd, F_UNLCK, LOCK_PENDING_BYTE, 2);
+        if (rc == 0)
+            f->level = OS_LOCK_SHARED;
+        return rc;
+    }
+    if (f->level == OS_LOCK_NONE) {
+        if ((rc = range_lock(f->fd, F_RDLCK, LOCK_PENDING_BYTE, 1)) < 0)
+            return rc;
+        rc = range_lock(f->fd, F_RDLCK, LOCK_SHARED_FIRST, LOCK_SHARED_SIZE);
+        range_lock(f->fd, F_UNLCK, LOCK_PENDING_BYTE, 1);
+        if (rc < 0)
+            return rc;
+        f->level = OS_LOCK_SHARED;
+    }
+    if (level >= OS_LOCK_RESERVED && f->level < OS_LOCK_RESERVED) {
+        if ((rc = range_lock(f->fd, F_WRLCK, LOCK_RESERVED_BYTE, 1)) < 0)
+            return rc;
+        f->level = OS_LOCK_RESERVED;
+    }
+    if (level == OS_LOCK_EXCLUSIVE) {
+        if ((rc = range_lock(f->fd, F_WRLCK, LOCK_PENDING_BYTE, 1)) < 0)
+            return rc;
+        rc = range_lock(f->fd, F_WRLCK, LOCK_SHARED_FIRST, LOCK_SHARED_SIZE);
+        if (rc < 0) {
+            range_lock(f->fd, F_UNLCK, LOCK_PENDING_BYTE, 1);
+            return rc;
+        }
+        f->level = OS_LOCK_EXCLUSIVE;
+    }
+    return 0;
+}
+
+static int px_remove(os_vfs *vfs, const char *path)
+{
+    (void)vfs;
+    if (unlink(path) == 0 || errno == ENOENT)
+        return 0;
+    return errno_to_rc(errno);
+}
+
+static int px_exists(os_vfs *vfs, const char *path)
+{
+    (void)vfs;
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return 1;
+    return errno == ENOENT ? 0 : FOLIO_IOERR;
+}
+
+static int px_sync_dir(os_vfs *vfs, const char *path)
+{
+    (void)vfs;
+    char dir[4096];
+    size_t n = strlen(path);
+    if (n >= sizeof dir)
+        return FOLIO_IOERR;
+    memcpy(dir, path, n + 1);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = 0;
+    else
+        *slash = 0;
+    int fd = open(dir, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0; /* a directory we cannot open cannot be synced; not an error */
+    fsync(fd);
+    close(fd);
+    return 0;
+}
+
+static int px_file_id(os_file *file, uint64_t out[2])
+{
+    posix_file *f = (posix_file *)file;
+    struct stat st;
+    if (fstat(f->fd, &st) != 0)
+        return errno_to_rc(errno);
+    out[0] = (uint64_t)st.st_dev;
+    out[1] = (uint64_t)st.st_ino;
+    return 0;
+}
+
+static int px_path_id(os_vfs *vfs, const char *path, uint64_t out[2])
+{
+    (void)vfs;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return errno == ENOENT ? FOLIO_CANTOPEN : FOLIO_IOERR;
+    out[0] = (uint64_t)st.st_dev;
+    out[1] = (uint64_t)st.st_ino;
+    return 0;
+}
+
+static uint64_t px_now_ms(os_vfs *vfs)
+{
+    (void)vfs;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+static void px_sleep_ms(os_vfs *vfs, unsigned ms)
+{
+    (void)vfs;
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static os_vfs posix_vfs = {
+    "posix",   px_open,   px_close,  px_read,     px_write,    px_sync,   px_size,
+    px_truncate, px_lock, px_remove, px_exists, px_sync_dir, px_file_id, px_path_id, px_now_ms,
+    px_sleep_ms, NULL,
+};
+
+static _Atomic(os_vfs *) current_vfs = NULL;
+
+os_vfs *os_vfs_posix(void) { return &posix_vfs; }
+
+os_vfs *os_vfs_current(void)
+{
+    os_vfs *v = atomic_load(&current_vfs);
+    return v ? v : &posix_vfs;
+}
+
+void os_vfs_install(os_vfs *vfs) { atomic_store(&current_vfs, vfs); }
+
+/* ---- Allocation ---- */
+
+static _Atomic long alloc_fail_countdown = 0;
+static _Atomic int alloc_fail_sticky = 0;
+static _Atomic uint64_t alloc_count = 0;
+
+static int alloc_should_fail(void)
+{
+    atomic_fetch_add_explicit(&alloc_count, 1, memory_order_relaxed);
+    long n = atomic_load_explicit(&alloc_fail_countdown, memory_order_relaxed);
+    if (n <= 0)
+        return 0;
+    if (n == 1) {
+        if (!atomic_load(&alloc_fail_sticky))
+            atomic_store(&alloc_fail_countdown, 0);
+        return 1;
+    }
+    atomic_fetch_sub(&alloc_fail_countdown, 1);
+    return 0;
+}
+
+void *os_malloc(size_t n) { return alloc_should_fail() ? NULL : malloc(n ? n : 1); }
+
+void *os_calloc(size_t n, size_t size)
+{
+    return alloc_should_fail() ? NULL : calloc(n ? n : 1, size ? size : 1);
+}
+
+void *os_realloc(void *p, size_t n) { return alloc_should_fail() ? NULL : realloc(p, n ? n : 1); }
+
+void os_free(void *p) { free(p); }
+
+void os_fail_alloc_after(long n, int sticky)
+{
+    atomic_store(&alloc_fail_sticky, sticky);
+    atomic_store(&alloc_fail_countdown, n);
+}
+
+uint64_t os_alloc_count(void) { return atomic_load(&alloc_count); }

@@ -1,0 +1,773 @@
+/*
+ * pager.c - page cache, snapshots and transactions over the database file
+ * and its WAL.
+ *
+ * Pages come from the newest committed WAL frame visible to the snapshot, or
+ * from the database file. Clean pages live in one cache shared by every
+ * transaction, keyed by (page number, frame); a frame number names one
+ * immutable page image for the life of a WAL generation, so snapshots never
+ * see each other's pages. A write transaction keeps private dirty copies;
+ * commit appends them as frames and hands them to the cache.
+ *
+ * Invariants (checked by pager_check_state in debug builds):
+ *   (1) A cached page (pgno, frame) with frame > 0 holds exactly the image of
+ *       that WAL frame, and frame <= wal's last written frame.
+ *   (2) A cached page (pgno, 0) holds the database file's image of pgno.
+ *       Checkpoint drops it before it overwrites the page in the file.
+ *   (3) Checkpoint never copies a frame newer than the oldest live snapshot,
+ *       and syncs the WAL before writing the database file.
+ *   (4) Unpinned clean pages are on the LRU list; pinned and dirty pages are
+ *       not.
+ *   (5) At most one write transaction exists; it alone holds `writer`.
+ *   (6) A snapshot with mx == 0 reads the database file only; it is handed
+ *       out only when every committed frame has been checkpointed.
+ */
+#include "pager/pager_int.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- cache ---- */
+
+static uint32_t cache_slot(const pager *p, uint32_t pgno, uint32_t frame)
+{
+    return ((pgno * 2654435761u) ^ (frame * 40503u)) & (p->nslot - 1);
+}
+
+static pg *cache_find(pager *p, uint32_t pgno, uint32_t frame)
+{
+    for (pg *e = p->slot[cache_slot(p, pgno, frame)]; e; e = e->hnext)
+        if (e->pgno == pgno && e->frame == frame)
+            return e;
+    return NULL;
+}
+
+static void lru_unlink(pager *p, pg *e)
+{
+    if (e->lprev)
+        e->lprev->lnext = e->lnext;
+    else if (p->lru_head == e)
+        p->lru_head = e->lnext;
+    if (e->lnext)
+        e->lnext->lprev = e->lprev;
+    else if (p->lru_tail == e)
+        p->lru_tail = e->lprev;
+    e->lprev = e->lnext = NULL;
+}
+
+static void lru_push(pager *p, pg *e)
+{
+    e->lprev = p->lru_tail;
+    e->lnext = NULL;
+    if (p->lru_tail)
+        p->lru_tail->lnext = e;
+    else
+        p->lru_head = e;
+    p->lru_tail = e;
+}
+
+static void cache_unhash(pager *p, pg *e)
+{
+    pg **pp = &p->slot[cache_slot(p, e->pgno, e->frame)];
+    while (*pp && *pp != e)
+        pp = &(*pp)->hnext;
+    if (*pp)
+        *pp = e->hnext;
+    e->hnext = NULL;
+    e->in_hash = 0;
+    p->ncached--;
+}
+
+static int cache_grow(pager *p)
+{
+    uint32_t n = p->nslot * 2;
+    pg **ns = os_calloc(n, sizeof *ns);
+    if (!ns)
+        return FOLIO_NOMEM;
+    for (uint32_t i = 0; i < p->nslot; i++) {
+        pg *e = p->slot[i];
+        while (e) {
+            pg *next = e->hnext;
+            uint32_t j = ((e->pgno * 2654435761u) ^ (e->frame * 40503u)) & (n - 1);
+            e->hnext = ns[j];
+            ns[j] = e;
+            e = next;
+        }
+    }
+    os_free(p->slot);
+    p->slot = ns;
+    p->nslot = n;
+    return 0;
+}
+
+static void cache_hash(pager *p, pg *e)
+{
+    if (p->ncached + 1 > p->nslot)
+        cache_grow(p); /* on failure the chains just get longer */
+    uint32_t s = cache_slot(p, e->pgno, e->frame);
+    e->hnext = p->slot[s];
+    p->slot[s] = e;
+    e->in_hash = 1;
+    p->ncached++;
+}
+
+static void page_free(pager *p, pg *e)
+{
+    p->npages_mem--;
+    os_free(e);
+}
+
+static pg *page_new(pager *p)
+{
+    /* One allocation: the header then the image. */
+    pg *e = os_malloc(sizeof *e + p->page_size);
+    if (!e)
+        return NULL;
+    memset(e, 0, sizeof *e);
+    e->data = (uint8_t *)(e + 1);
+    e->owner = p;
+    p->npages_mem++;
+    return e;
+}
+
+/* Evict unpinned clean pages while over budget. */
+static void cache_trim(pager *p)
+{
+    while (p->npages_mem > p->max_pages && p->lru_head) {
+        pg *e = p->lru_head;
+        lru_unlink(p, e);
+        cache_unhash(p, e);
+        page_free(p, e);
+    }
+}
+
+/* Drop every unpinned cached page matching `pred`. */
+static void cache_drop_if(pager *p, int (*pred)(pager *, pg *, void *), void *arg)
+{
+    for (uint32_t i = 0; i < p->nslot; i++) {
+        pg **pp = &p->slot[i];
+        while (*pp) {
+            pg *e = *pp;
+            if (e->ref == 0 && pred(p, e, arg)) {
+                *pp = e->hnext;
+                e->in_hash = 0;
+                p->ncached--;
+                lru_unlink(p, e);
+                page_free(p, e);
+            } else {
+                pp = &e->hnext;
+            }
+        }
+    }
+}
+
+static int pred_all(pager *p, pg *e, void *arg)
+{
+    (void)p, (void)e, (void)arg;
+    return 1;
+}
+
+static int pred_frame_above(pager *p, pg *e, void *arg)
+{
+    (void)p;
+    return e->frame > *(uint32_t *)arg;
+}
+
+/* ---- locking helpers ---- */
+
+static void set_err(char *err, size_t errlen, const char *msg)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s", msg);
+}
+
+/* The file lock follows the strongest need of this process's transactions. */
+static int file_lock_update(pager *p)
+{
+    int want = OS_LOCK_NONE;
+    if (p->writer || p->ckpt_running)
+        want = OS_LOCK_EXCLUSIVE;
+    else if (p->nreaders)
+        want = OS_LOCK_SHARED;
+    if (p->readonly && want > OS_LOCK_SHARED)
+        want = OS_LOCK_SHARED;
+    if (want == p->lock_level)
+        return 0;
+    int rc = p->vfs->lock(p->db, want);
+    if (rc == 0)
+        p->lock_level = want;
+    return rc;
+}
+
+/* ---- header and snapshot ---- */
+
+static int read_db_header(pager *p, uint8_t *raw, size_t *out_got)
+{
+    return p->vfs->read(p->db, raw, FMT_DBHEADER_SIZE, 0, out_got);
+}
+
+/*
+ * Re-read what other processes may have changed while no transaction of ours
+ * was open: the WAL, and the database file's header and size. Drops the whole
+ * cache when anything changed.
+ */
+int pager_refresh(pager *p)
+{
+    int rc, changed = 0;
+    if ((rc = wal_refresh(p->wal, &changed)) < 0)
+        return rc;
+    uint64_t size;
+    if ((rc = p->vfs->size(p->db, &size)) < 0)
+        return rc;
+    uint8_t raw[FMT_DBHEADER_SIZE];
+    size_t got = 0;
+    if (size >= FMT_DBHEADER_SIZE && (rc = read_db_header(p, raw, &got)) < 0)
+        return rc;
+    if (size != p->db_bytes ||
+        (size >= FMT_DBHEADER_SIZE && memcmp(raw + 24, p->db_hdr_raw + 24, 4) != 0))
+        changed = 1;
+    p->db_bytes = size;
+    if (size >= FMT_DBHEADER_SIZE)
+        memcpy(p->db_hdr_raw, raw, FMT_DBHEADER_SIZE);
+    if (changed)
+        cache_drop_if(p, pred_all, NULL);
+    return 0;
+}
+
+static int snapshot_header(ptxn *t, char *err, size_t errlen)
+{
+    pager *p = t->p;
+    if (t->npages == 0) {
+        memset(&t->hdr, 0, sizeof t->hdr);
+        t->hdr.page_size = p->page_size;
+        return 0;
+    }
+    pg *one;
+    int rc = pager_get(&one, t, 1);
+    if (rc < 0) {
+        set_err(err, errlen, t->err);
+        return rc;
+    }
+    const char *why = NULL;
+    rc = fmt_dbheader_decode(one->data, &t->hdr, &why);
+    pager_unref(one);
+    if (rc < 0) {
+        snprintf(err, errlen, "page 1: bad database header: %s", why ? why : "invalid");
+        return FOLIO_CORRUPT;
+    }
+    if (t->hdr.page_size != p->page_size) {
+        snprintf(err, errlen, "page 1: page size changed from %u to %u", p->page_size,
+                 t->hdr.page_size);
+        return FOLIO_CORRUPT;
+    }
+    return 0;
+}
+
+/* Pages in the database for snapshot mx. */
+static uint32_t snapshot_npages(pager *p, uint32_t mx)
+{
+    if (mx)
+        return wal_db_pages(p->wal);
+    if (p->db_bytes < FMT_DBHEADER_SIZE)
+        return 0;
+    uint32_t by_size = (uint32_t)(p->db_bytes / p->page_size);
+    uint32_t hdr_count = fmt_get_u32(p->db_hdr_raw + 28);
+    uint32_t change = fmt_get_u32(p->db_hdr_raw + 24);
+    uint32_t valid_for = fmt_get_u32(p->db_hdr_raw + 92);
+    /* As SQLite: the header's count is trusted only when it was written by a
+     * version that maintains it (valid-for equals the change counter). */
+    if (hdr_count && valid_for == change)
+        return hdr_count;
+    return by_size ? by_size : 1;
+}
+
+/* ---- open / close ---- */
+
+int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *cfg, char *err,
+               size_t errlen)
+{
+    int rc;
+    *out = NULL;
+    pager *p = os_calloc(1, sizeof *p);
+    if (!p)
+        return FOLIO_NOMEM;
+    p->vfs = vfs;
+    p->readonly = cfg->readonly;
+    p->sync = cfg->sync;
+    p->autockpt = cfg->autocheckpoint;
+    pthread_mutex_init(&p->mu, NULL);
+    pthread_cond_init(&p->cond, NULL);
+    size_t n = strlen(path);
+    p->path = os_malloc(n + 1);
+    p->nslot = 256;
+    p->slot = os_calloc(p->nslot, sizeof *p->slot);
+    if (!p->path || !p->slot) {
+        rc = FOLIO_NOMEM;
+        goto fail;
+    }
+    memcpy(p->path, path, n + 1);
+
+    int flags = p->readonly ? OS_OPEN_READONLY : (cfg->create ? OS_OPEN_CREATE : 0);
+    rc = vfs->open(vfs, path, flags, &p->db);
+    if (rc == FOLIO_READONLY || (rc == FOLIO_CANTOPEN && !p->readonly && !cfg->create)) {
+        snprintf(err, errlen, "cannot open %s", path);
+        rc = FOLIO_CANTOPEN;
+        goto fail;
+    }
+    if (rc < 0) {
+        snprintf(err, errlen, "cannot open %s", path);
+        rc = FOLIO_CANTOPEN;
+        goto fail;
+    }
+    if ((rc = vfs->size(p->db, &p->db_bytes)) < 0) {
+        snprintf(err, errlen, "cannot read %s", path);
+        goto fail;
+    }
+    uint32_t page_size = 0;
+    if (p->db_bytes > 0) {
+        if (p->db_bytes < FMT_DBHEADER_SIZE) {
+            snprintf(err, errlen, "%s: file is not a database (only %llu bytes)", path,
+                     (unsigned long long)p->db_bytes);
+            rc = FOLIO_NOTADB;
+            goto fail;
+        }
+        if ((rc = read_db_header(p, p->db_hdr_raw, NULL)) < 0) {
+            snprintf(err, errlen, "cannot read %s", path);
+            goto fail;
+        }
+        fmt_dbheader h;
+        const char *why = NULL;
+        if (memcmp(p->db_hdr_raw, "SQLite format 3", 16) != 0) {
+            snprintf(err, errlen, "%s: file is not a database", path);
+            rc = FOLIO_NOTADB;
+            goto fail;
+        }
+        if (fmt_dbheader_decode(p->db_hdr_raw, &h, &why) < 0) {
+            snprintf(err, errlen, "%s: page 1: bad database header: %s", path,
+                     why ? why : "invalid");
+            rc = FOLIO_CORRUPT;
+            goto fail;
+        }
+        page_size = h.page_size;
+    }
+    /* A rollback journal left by a crash holds pages that must be put back
+     * before the file is consistent; folio does not replay it yet. */
+    {
+        char *jpath = os_malloc(n + 9);
+        if (!jpath) {
+            rc = FOLIO_NOMEM;
+            goto fail;
+        }
+        memcpy(jpath, path, n);
+        memcpy(jpath + n, "-journal", 9);
+        os_file *jf = NULL;
+        int hot = 0;
+        if (vfs->open(vfs, jpath, OS_OPEN_READONLY, &jf) == 0) {
+            uint64_t jsize = 0;
+            uint8_t jh[8];
+            size_t got = 0;
+            static const uint8_t magic[8] = {0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7};
+            if (vfs->size(jf, &jsize) == 0 && jsize >= 8 &&
+                vfs->read(jf, jh, 8, 0, &got) == 0 && got == 8 && memcmp(jh, magic, 8) == 0)
+                hot = 1;
+            vfs->close(jf);
+        }
+        os_free(jpath);
+        if (hot) {
+            snprintf(err, errlen,
+                     "%s: a hot rollback journal (%s-journal) is present; open the database "
+                     "once with sqlite3 to roll it back",
+                     path, path);
+            rc = FOLIO_UNSUPPORTED;
+            goto fail;
+        }
+    }
+    rc = wal_open(&p->wal, vfs, path, &page_size, p->readonly, err, errlen);
+    if (rc < 0)
+        goto fail;
+    if (page_size == 0)
+        page_size = cfg->new_page_size ? cfg->new_page_size : 4096;
+    p->page_size = page_size;
+    p->usable = page_size; /* refined from the header at the first transaction */
+    size_t budget = cfg->cache_bytes ? cfg->cache_bytes : (size_t)64 << 20;
+    p->max_pages = budget / page_size;
+    if (p->max_pages < 16)
+        p->max_pages = 16;
+    *out = p;
+    return 0;
+fail:
+    if (p->wal)
+        wal_close(p->wal);
+    if (p->db)
+        vfs->close(p->db);
+    os_free(p->path);
+    os_free(p->slot);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cond);
+    os_free(p);
+    return rc;
+}
+
+int pager_close(pager *p, int checkpoint)
+{
+    int rc = 0;
+    if (!p)
+        return 0;
+    if (checkpoint && !p->readonly && p->db) {
+        /* Only the last user of the file may fold the WAL away: take the
+         * exclusive lock without waiting; if another process holds the file,
+         * leave the WAL for it. */
+        if (p->vfs->lock(p->db, OS_LOCK_EXCLUSIVE) == 0) {
+            p->lock_level = OS_LOCK_EXCLUSIVE;
+            char err[256];
+            int refreshed = pager_refresh(p);
+            if (refreshed == 0 && (wal_mx(p->wal) || wal_file_bytes(p->wal))) {
+                rc = pager_checkpoint(p, FOLIO_CHECKPOINT_TRUNCATE, NULL, NULL, err, sizeof err);
+                if (rc == 0 && wal_backfilled(p->wal) == wal_mx(p->wal))
+                    rc = wal_delete_file(p->wal);
+            } else if (refreshed == 0) {
+                rc = wal_delete_file(p->wal);
+            }
+            if (rc == 0) {
+                /* A -shm left by sqlite3 is rebuilt by it; remove it so the
+                 * database is one self-contained file. */
+                size_t n = strlen(p->path);
+                char *shm = os_malloc(n + 5);
+                if (shm) {
+                    memcpy(shm, p->path, n);
+                    memcpy(shm + n, "-shm", 5);
+                    p->vfs->remove(p->vfs, shm);
+                    os_free(shm);
+                }
+            }
+        }
+    }
+    if (p->db) {
+        p->vfs->lock(p->db, OS_LOCK_NONE);
+        p->vfs->close(p->db);
+    }
+    wal_close(p->wal);
+    for (uint32_t i = 0; i < p->nslot; i++) {
+        pg *e = p->slot[i];
+        while (e) {
+            pg *next = e->hnext;
+            os_free(e);
+            e = next;
+        }
+    }
+    os_free(p->slot);
+    os_free(p->readers);
+    os_free(p->path);
+    pthread_mutex_destroy(&p->mu);
+    pthread_cond_destroy(&p->cond);
+    os_free(p);
+    return rc;
+}
+
+uint32_t pager_page_size(const pager *p) { return p->page_size; }
+uint32_t pager_usable_size(const pager *p) { return p->usable; }
+const char *pager_path(const pager *p) { return p->path; }
+int pager_readonly(const pager *p) { return p->readonly; }
+const fmt_dbheader *ptxn_header(const ptxn *t) { return &t->hdr; }
+uint32_t ptxn_npages(const ptxn *t) { return t->npages; }
+int ptxn_is_write(const ptxn *t) { return t->write; }
+pager *ptxn_pager(const ptxn *t) { return t->p; }
+
+/* ---- readers registry ---- */
+
+static int readers_add(pager *p, ptxn *t)
+{
+    if (p->nreaders == p->readers_cap) {
+        uint32_t n = p->readers_cap ? p->readers_cap * 2 : 8;
+        ptxn **v = os_realloc(p->readers, n * sizeof *v);
+        if (!v)
+            return FOLIO_NOMEM;
+        p->readers = v;
+        p->readers_cap = n;
+    }
+    p->readers[p->nreaders++] = t;
+    return 0;
+}
+
+static void readers_remove(pager *p, ptxn *t)
+{
+    for (uint32_t i = 0; i < p->nreaders; i++) {
+        if (p->readers[i] == t) {
+            p->readers[i] = p->readers[--p->nreaders];
+            return;
+        }
+    }
+}
+
+/* The oldest frame any live snapshot needs; UINT32_MAX when none. */
+uint32_t pager_readers_min_mx(const pager *p)
+{
+    uint32_t m = UINT32_MAX;
+    for (uint32_t i = 0; i < p->nreaders; i++)
+        if (!p->readers[i]->write && p->readers[i]->mx < m)
+            m = p->readers[i]->mx;
+    return m;
+}
+
+int pager_readers_use_wal(const pager *p)
+{
+    for (uint32_t i = 0; i < p->nreaders; i++)
+        if (!p->readers[i]->write && p->readers[i]->mx > 0)
+            return 1;
+    return 0;
+}
+
+/* ---- transactions ---- */
+
+static int wait_writer(pager *p, unsigned busy_timeout_ms)
+{
+    uint64_t deadline = p->vfs->now_ms(p->vfs) + busy_timeout_ms;
+    while (p->writer || p->ckpt_running) {
+        uint64_t now = p->vfs->now_ms(p->vfs);
+        if (now >= deadline)
+            return FOLIO_BUSY;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t wait_ms = deadline - now;
+        ts.tv_sec += (time_t)(wait_ms / 1000);
+        ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&p->cond, &p->mu, &ts);
+    }
+    return 0;
+}
+
+/* Take the file lock for writing, retrying until the busy timeout. */
+static int lock_file_for_write(pager *p, unsigned busy_timeout_ms)
+{
+    uint64_t deadline = p->vfs->now_ms(p->vfs) + busy_timeout_ms;
+    unsigned nap = 1;
+    for (;;) {
+        int rc = file_lock_update(p);
+        if (rc != FOLIO_BUSY)
+            return rc;
+        if (p->vfs->now_ms(p->vfs) >= deadline)
+            return FOLIO_BUSY;
+        pthread_mutex_unlock(&p->mu);
+        p->vfs->sleep_ms(p->vfs, nap);
+        pthread_mutex_lock(&p->mu);
+        if (nap < 50)
+            nap *= 2;
+    }
+}
+
+int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char *err,
+                size_t errlen)
+{
+    int rc;
+    *out = NULL;
+    if (write && p->readonly) {
+        set_err(err, errlen, "the database is open read-only");
+        return FOLIO_READONLY;
+    }
+    ptxn *t = os_calloc(1, sizeof *t);
+    if (!t)
+        return FOLIO_NOMEM;
+    t->p = p;
+    t->write = write;
+    pthread_mutex_lock(&p->mu);
+    if (write) {
+        if ((rc = wait_writer(p, busy_timeout_ms)) < 0) {
+            set_err(err, errlen, "database is locked by another write transaction");
+            goto fail;
+        }
+        p->writer = t;
+        if ((rc = lock_file_for_write(p, busy_timeout_ms)) < 0) {
+            p->writer = NULL;
+            set_err(err, errlen,
+                    rc == FOLIO_BUSY ? "database is locked by another process"
+                                     : "cannot lock the database file");
+            file_lock_update(p);
+            goto fail;
+        }
+    } else {
+        /* Count ourselves first so the file lock covers this transaction. */
+    }
+    int first = (p->nreaders == 0 && (!p->writer || p->writer == t));
+    if ((rc = readers_add(p, t)) < 0)
+        goto fail_writer;
+    if (!write && (rc = file_lock_update(p)) < 0) {
+        set_err(err, errlen,
+                rc == FOLIO_BUSY ? "database is locked by another process"
+                                 : "cannot lock the database file");
+        readers_remove(p, t);
+        goto fail;
+    }
+    if (first && (rc = pager_refresh(p)) < 0) {
+        set_err(err, errlen, "cannot read the database or its WAL");
+        readers_remove(p, t);
+        goto fail_writer;
+    }
+    if (write && (rc = wal_maybe_restart(p->wal, !pager_readers_use_wal(p))) < 0) {
+        set_err(err, errlen, "cannot restart the WAL");
+        readers_remove(p, t);
+        goto fail_writer;
+    }
+    if (write && wal_mx(p->wal) && wal_backfilled(p->wal) == wal_mx(p->wal) &&
+        !pager_readers_use_wal(p)) {
+        /* Nothing in the WAL is newer than the database file. */
+    }
+    t->mx = wal_mx(p->wal);
+    if (!write && t->mx && wal_backfilled(p->wal) == t->mx)
+        t->mx = 0; /* invariant (6): the file holds everything */
+    t->npages = snapshot_npages(p, wal_mx(p->wal));
+    pthread_mutex_unlock(&p->mu);
+    if ((rc = snapshot_header(t, err, errlen)) < 0) {
+        pager_end(t);
+        return rc;
+    }
+    if (t->npages)
+        p->usable = t->hdr.page_size - t->hdr.reserved;
+    *out = t;
+    return 0;
+fail_writer:
+    if (write) {
+        p->writer = NULL;
+        file_lock_update(p);
+        pthread_cond_broadcast(&p->cond);
+    }
+fail:
+    pthread_mutex_unlock(&p->mu);
+    os_free(t);
+    return rc;
+}
+
+static void dirty_drop_all(ptxn *t)
+{
+    for (uint32_t i = 0; i < t->ndirty; i++)
+        os_free(t->dirty[i]);
+    t->ndirty = 0;
+    if (t->dslot)
+        memset(t->dslot, 0, t->ndslot * sizeof *t->dslot);
+}
+
+void pager_end(ptxn *t)
+{
+    if (!t)
+        return;
+    pager *p = t->p;
+    pthread_mutex_lock(&p->mu);
+    if (t->write) {
+        p->npages_mem -= t->ndirty;
+        dirty_drop_all(t);
+        if (t->spilled) {
+            /* Frames written past the last commit are garbage now; cached
+             * images of them must not be found by a later writer. */
+            wal_discard_uncommitted(p->wal);
+            uint32_t mx = wal_mx(p->wal);
+            cache_drop_if(p, pred_frame_above, &mx);
+        }
+        p->writer = NULL;
+        pthread_cond_broadcast(&p->cond);
+    }
+    readers_remove(p, t);
+    file_lock_update(p);
+    if (!t->write)
+        pthread_cond_broadcast(&p->cond); /* a checkpoint may wait for readers */
+    cache_trim(p);
+    pthread_mutex_unlock(&p->mu);
+    os_free(t->dirty);
+    os_free(t->dslot);
+    os_free(t);
+}
+
+/* ---- page access ---- */
+
+static pg *dirty_find(const ptxn *t, uint32_t pgno)
+{
+    if (!t->ndslot)
+        return NULL;
+    uint32_t mask = t->ndslot - 1;
+    for (uint32_t i = (pgno * 2654435761u) & mask;; i = (i + 1) & mask) {
+        pg *e = t->dslot[i];
+        if (!e)
+            return NULL;
+        if (e->pgno == pgno)
+            return e;
+    }
+}
+
+int pager_get(pg **out, ptxn *t, uint32_t pgno)
+{
+    pager *p = t->p;
+    *out = NULL;
+    if (pgno == 0 || pgno > t->npages) {
+        snprintf(t->err, sizeof t->err, "page %u: out of range (database has %u pages)", pgno,
+                 t->npages);
+        return FOLIO_CORRUPT;
+    }
+    if (t->write) {
+        pg *d = dirty_find(t, pgno);
+        if (d) {
+            d->ref++;
+            *out = d;
+            return 0;
+        }
+    }
+    pthread_mutex_lock(&p->mu);
+    uint32_t frame = t->mx ? wal_find(p->wal, pgno, t->mx) : 0;
+    pg *e = cache_find(p, pgno, frame);
+    if (e) {
+        if (e->ref++ == 0)
+            lru_unlink(p, e);
+        pthread_mutex_unlock(&p->mu);
+        *out = e;
+        return 0;
+    }
+    e = page_new(p);
+    if (!e) {
+        pthread_mutex_unlock(&p->mu);
+        snprintf(t->err, sizeof t->err, "out of memory reading page %u", pgno);
+        return FOLIO_NOMEM;
+    }
+    int rc;
+    if (frame)
+        rc = wal_read_frame(p->wal, frame, e->data);
+    else
+        rc = p->vfs->read(p->db, e->data, p->page_size, (uint64_t)(pgno - 1) * p->page_size,
+                          NULL);
+    if (rc < 0) {
+        page_free(p, e);
+        pthread_mutex_unlock(&p->mu);
+        snprintf(t->err, sizeof t->err, "I/O error reading page %u", pgno);
+        return rc;
+    }
+    e->pgno = pgno;
+    e->frame = frame;
+    e->ref = 1;
+    cache_hash(p, e);
+    cache_trim(p);
+    pthread_mutex_unlock(&p->mu);
+    *out = e;
+    return 0;
+}
+
+void pager_unref(pg *e)
+{
+    if (!e)
+        return;
+    assert(e->ref > 0);
+    if (e->dirty) {
+        e->ref--;
+        return;
+    }
+    pager *p = e->owner;
+    pthread_mutex_lock(&p->mu);
+    if (--e->ref == 0) {
+        if (e->in_hash)
+            lru_push(p, e);
+        else
+            page_free(p, e);
+    }
+    pthread_mutex_unlock(&p->mu);
+}

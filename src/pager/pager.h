@@ -1,0 +1,114 @@
+/*
+ * pager.h - page cache, snapshots, dirty pages, commit, checkpoint, page
+ * allocation and the freelist.
+ *
+ * A page handle (pg) is pinned while referenced. Clean pages are shared by
+ * all transactions and keyed by (page number, WAL frame): frame 0 means the
+ * image in the database file. A write transaction modifies private copies
+ * (copy-on-write) that become shared clean pages when they are committed as
+ * WAL frames. The pager is thread-safe; one write transaction at a time.
+ */
+#ifndef FOLIO_PAGER_H
+#define FOLIO_PAGER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "folio.h"
+#include "format/format.h"
+#include "os/os.h"
+
+typedef struct pager pager;
+typedef struct ptxn ptxn;
+
+typedef struct pg {
+    uint8_t *data;
+    uint32_t pgno;
+    uint32_t frame;   /* version: 0 = database file; for dirty pages 0 */
+    uint32_t ref;
+    uint8_t dirty;    /* a private copy of a write transaction */
+    uint8_t in_hash;
+    struct pg *hnext;
+    struct pg *lprev, *lnext; /* LRU list while unpinned (clean only) */
+    struct pager *owner;
+} pg;
+
+typedef struct pager_config {
+    int readonly;
+    int create;
+    int sync;
+    size_t cache_bytes;
+    uint32_t new_page_size;
+    uint32_t autocheckpoint;
+} pager_config;
+
+/** Open the database file and its WAL. A missing file is created (empty)
+ * when config->create; the first write transaction then formats page 1. */
+int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *config,
+               char *err, size_t errlen);
+/** Close; with `checkpoint`, a final full checkpoint and removal of the WAL. */
+int pager_close(pager *p, int checkpoint);
+
+uint32_t pager_page_size(const pager *p);
+uint32_t pager_usable_size(const pager *p);
+const char *pager_path(const pager *p);
+int pager_readonly(const pager *p);
+/** A copy of the parsed database header as of `t`'s snapshot. */
+const fmt_dbheader *ptxn_header(const ptxn *t);
+
+/** Begin a transaction: `write` takes the writer lock (waiting up to
+ * busy_timeout_ms) and the database file's EXCLUSIVE lock. */
+int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char *err,
+                size_t errlen);
+/** End a read transaction, or roll back a write transaction. */
+void pager_end(ptxn *t);
+/** Commit a write transaction (and end it). On failure the transaction is
+ * rolled back. */
+int pager_commit(ptxn *t, char *err, size_t errlen);
+
+/** The message of the last error of `t` (page reads, allocation). */
+const char *ptxn_errmsg(const ptxn *t);
+/** Set the message of `t` ("page N: why") and return FOLIO_CORRUPT. */
+int ptxn_corrupt(ptxn *t, uint32_t pgno, const char *why);
+/** Set the message of `t` and return rc. */
+int ptxn_error(ptxn *t, int rc, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/** Pages in the database as seen by `t`. */
+uint32_t ptxn_npages(const ptxn *t);
+int ptxn_is_write(const ptxn *t);
+pager *ptxn_pager(const ptxn *t);
+
+/** Get page `pgno` (1..npages) pinned, read-only. */
+int pager_get(pg **out, ptxn *t, uint32_t pgno);
+/** Unpin. NULL is ignored. */
+void pager_unref(pg *page);
+/**
+ * Make page `*io` writable in `t` (copy-on-write): on return *io is the
+ * transaction's private copy, pinned (the handle passed in is released).
+ */
+int pager_write(ptxn *t, pg **io);
+/** Allocate a page (from the freelist, else at the end of the file), zeroed,
+ * writable and pinned. */
+int pager_alloc(pg **out, ptxn *t);
+/** Return a page to the freelist. The page must not be pinned by the caller. */
+int pager_free(ptxn *t, uint32_t pgno);
+/** Update the database header on page 1 within `t` (page 1 made writable). */
+int ptxn_header_update(ptxn *t, const fmt_dbheader *h);
+
+/** Checkpoint (FOLIO_CHECKPOINT_*). */
+int pager_checkpoint(pager *p, int mode, int *out_log, int *out_done, char *err, size_t errlen);
+/** Figures for folio info. */
+uint64_t pager_wal_bytes(pager *p);
+uint32_t pager_wal_frames(pager *p);
+uint32_t pager_wal_ckpt_seq(pager *p);
+uint64_t pager_file_bytes(pager *p);
+
+/** Sets the message "page N: why" and returns FOLIO_CORRUPT. */
+#define PAGER_CORRUPT(err, errlen, pgno, why)                                                \
+    (snprintf((err), (errlen), "page %u: %s", (unsigned)(pgno), (why)), FOLIO_CORRUPT)
+
+#endif

@@ -1,0 +1,723 @@
+/*
+ * pager_write.c - the write side of the pager: copy-on-write dirty pages,
+ * spilling, page allocation and the freelist, commit and checkpoint.
+ *
+ * Freelist layout (database header offsets 32 and 36): the first trunk page
+ * and the total number of freelist pages (trunks and leaves). A trunk page
+ * holds the next trunk's number, its leaf count and the leaf page numbers.
+ * folio fills a trunk to usable/4 - 8 leaves, as SQLite does for the sake of
+ * old readers, though usable/4 - 2 are accepted.
+ *
+ * The page holding byte 0x40000000 of the file (the lock byte page) is never
+ * used; allocation at the end of the file skips it.
+ */
+#include "pager/pager_int.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *ptxn_errmsg(const ptxn *t) { return t->err; }
+
+int ptxn_corrupt(ptxn *t, uint32_t pgno, const char *why)
+{
+    snprintf(t->err, sizeof t->err, "page %u: %s", pgno, why);
+    return FOLIO_CORRUPT;
+}
+
+int ptxn_error(ptxn *t, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(t->err, sizeof t->err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static uint32_t lock_byte_page(const pager *p) { return 0x40000000u / p->page_size + 1; }
+
+/* ---- dirty set ---- */
+
+static int dirty_index_grow(ptxn *t)
+{
+    uint32_t n = t->ndslot ? t->ndslot * 2 : 256;
+    pg **ns = os_calloc(n, sizeof *ns);
+    if (!ns)
+        return FOLIO_NOMEM;
+    for (uint32_t i = 0; i < t->ndirty; i++) {
+        pg *e = t->dirty[i];
+        uint32_t j = (e->pgno * 2654435761u) & (n - 1);
+        while (ns[j])
+            j = (j + 1) & (n - 1);
+        ns[j] = e;
+    }
+    os_free(t->dslot);
+    t->dslot = ns;
+    t->ndslot = n;
+    return 0;
+}
+
+static void dirty_index_rebuild(ptxn *t)
+{
+    memset(t->dslot, 0, t->ndslot * sizeof *t->dslot);
+    for (uint32_t i = 0; i < t->ndirty; i++) {
+        pg *e = t->dirty[i];
+        uint32_t j = (e->pgno * 2654435761u) & (t->ndslot - 1);
+        while (t->dslot[j])
+            j = (j + 1) & (t->ndslot - 1);
+        t->dslot[j] = e;
+    }
+}
+
+static pg *dirty_lookup(const ptxn *t, uint32_t pgno)
+{
+    if (!t->ndslot)
+        return NULL;
+    uint32_t mask = t->ndslot - 1;
+    for (uint32_t i = (pgno * 2654435761u) & mask;; i = (i + 1) & mask) {
+        if (!t->dslot[i])
+            return NULL;
+        if (t->dslot[i]->pgno == pgno)
+            return t->dslot[i];
+    }
+}
+
+static int dirty_add(ptxn *t, pg *e)
+{
+    int rc;
+    if ((t->ndirty + 1) * 2 > t->ndslot && (rc = dirty_index_grow(t)) < 0)
+        return rc;
+    if (t->ndirty == t->dirty_cap) {
+        uint32_t n = t->dirty_cap ? t->dirty_cap * 2 : 64;
+        pg **v = os_realloc(t->dirty, n * sizeof *v);
+        if (!v)
+            return FOLIO_NOMEM;
+        t->dirty = v;
+        t->dirty_cap = n;
+    }
+    t->dirty[t->ndirty++] = e;
+    uint32_t j = (e->pgno * 2654435761u) & (t->ndslot - 1);
+    while (t->dslot[j])
+        j = (j + 1) & (t->ndslot - 1);
+    t->dslot[j] = e;
+    return 0;
+}
+
+static pg *dirty_new(ptxn *t, uint32_t pgno)
+{
+    pager *p = t->p;
+    pg *e = os_malloc(sizeof *e + p->page_size);
+    if (!e)
+        return NULL;
+    memset(e, 0, sizeof *e);
+    e->data = (uint8_t *)(e + 1);
+    e->owner = p;
+    e->pgno = pgno;
+    e->dirty = 1;
+    e->ref = 1;
+    if (dirty_add(t, e) < 0) {
+        os_free(e);
+        return NULL;
+    }
+    pthread_mutex_lock(&p->mu);
+    p->npages_mem++;
+    pthread_mutex_unlock(&p->mu);
+    return e;
+}
+
+/*
+ * Write unpinned dirty pages to the WAL as uncommitted frames when the
+ * transaction holds more than half the cache budget, so memory does not grow
+ * with the size of a transaction. The spilled images join the clean cache
+ * under their frame numbers; the writer's snapshot moves up to include them.
+ */
+static int maybe_spill(ptxn *t)
+{
+    pager *p = t->p;
+    if ((size_t)t->ndirty * 2 < p->max_pages)
+        return 0;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < t->ndirty; i++)
+        if (t->dirty[i]->ref == 0 && t->dirty[i]->pgno != 1)
+            n++;
+    if (n < t->ndirty / 4 || n == 0)
+        return 0; /* mostly pinned: spilling would not help */
+    uint32_t *pgnos = os_malloc(n * sizeof *pgnos);
+    uint8_t **pages = os_malloc(n * sizeof *pages);
+    pg **which = os_malloc(n * sizeof *which);
+    if (!pgnos || !pages || !which) {
+        os_free(pgnos);
+        os_free(pages);
+        os_free(which);
+        return FOLIO_NOMEM;
+    }
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < t->ndirty; i++) {
+        pg *e = t->dirty[i];
+        if (e->ref == 0 && e->pgno != 1) {
+            pgnos[k] = e->pgno;
+            pages[k] = e->data;
+            which[k++] = e;
+        }
+    }
+    pthread_mutex_lock(&p->mu);
+    uint32_t first = 0;
+    int rc = wal_append(p->wal, n, pgnos, pages, 0, 0, &first);
+    if (rc == 0) {
+        t->spilled = 1;
+        t->mx = first + n - 1;
+        /* Hand the images to the clean cache. */
+        uint32_t keep = 0;
+        for (uint32_t i = 0; i < t->ndirty; i++) {
+            pg *e = t->dirty[i];
+            if (e->ref == 0 && e->pgno != 1)
+                continue;
+            t->dirty[keep++] = e;
+        }
+        t->ndirty = keep;
+        for (uint32_t i = 0; i < n; i++) {
+            pg *e = which[i];
+            e->dirty = 0;
+            e->frame = first + i;
+            e->ref = 0;
+            /* cache_hash + lru_push, inlined through the public pieces */
+            uint32_t s = ((e->pgno * 2654435761u) ^ (e->frame * 40503u)) & (p->nslot - 1);
+            e->hnext = p->slot[s];
+            p->slot[s] = e;
+            e->in_hash = 1;
+            p->ncached++;
+            e->lprev = p->lru_tail;
+            e->lnext = NULL;
+            if (p->lru_tail)
+                p->lru_tail->lnext = e;
+            else
+                p->lru_head = e;
+            p->lru_tail = e;
+        }
+        /* Evict down to budget. */
+        while (p->npages_mem > p->max_pages && p->lru_head) {
+            pg *e = p->lru_head;
+            p->lru_head = e->lnext;
+            if (p->lru_head)
+                p->lru_head->lprev = NULL;
+            else
+                p->lru_tail = NULL;
+            pg **pp = &p->slot[((e->pgno * 2654435761u) ^ (e->frame * 40503u)) & (p->nslot - 1)];
+            while (*pp && *pp != e)
+                pp = &(*pp)->hnext;
+            if (*pp)
+                *pp = e->hnext;
+            p->ncached--;
+            p->npages_mem--;
+            os_free(e);
+        }
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (rc == 0)
+        dirty_index_rebuild(t);
+    os_free(pgnos);
+    os_free(pages);
+    os_free(which);
+    if (rc < 0)
+        return ptxn_error(t, rc, "cannot write to the WAL while spilling a large transaction");
+    return 0;
+}
+
+int pager_write(ptxn *t, pg **io)
+{
+    pg *src = *io;
+    assert(t->write);
+    if (src->dirty)
+        return 0;
+    pg *d = dirty_lookup(t, src->pgno);
+    if (d) {
+        /* Someone holds the clean image; hand back our copy. */
+        d->ref++;
+        pager_unref(src);
+        *io = d;
+        return 0;
+    }
+    int rc;
+    if ((rc = maybe_spill(t)) < 0)
+        return rc;
+    d = dirty_new(t, src->pgno);
+    if (!d)
+        return ptxn_error(t, FOLIO_NOMEM, "out of memory writing page %u", src->pgno);
+    memcpy(d->data, src->data, t->p->page_size);
+    pager_unref(src);
+    *io = d;
+    return 0;
+}
+
+/* Get page pgno writable (not necessarily existing content-wise). */
+static int get_writable(ptxn *t, uint32_t pgno, pg **out)
+{
+    int rc = pager_get(out, t, pgno);
+    if (rc < 0)
+        return rc;
+    if ((rc = pager_write(t, out)) < 0) {
+        pager_unref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+int pager_alloc(pg **out, ptxn *t)
+{
+    pager *p = t->p;
+    int rc;
+    *out = NULL;
+    assert(t->write);
+    uint32_t usable = p->page_size - t->hdr.reserved;
+    if (t->hdr.freelist_trunk) {
+        uint32_t trunk_no = t->hdr.freelist_trunk;
+        if (trunk_no > t->npages)
+            return ptxn_corrupt(t, trunk_no, "freelist trunk page out of range");
+        pg *trunk;
+        if ((rc = get_writable(t, trunk_no, &trunk)) < 0)
+            return rc;
+        uint32_t nleaf = fmt_get_u32(trunk->data + 4);
+        if (nleaf > usable / 4 - 2) {
+            pager_unref(trunk);
+            return ptxn_corrupt(t, trunk_no, "freelist trunk leaf count too large");
+        }
+        uint32_t pgno;
+        if (nleaf > 0) {
+            pgno = fmt_get_u32(trunk->data + 8 + 4 * (nleaf - 1));
+            if (pgno < 2 || pgno > t->npages) {
+                pager_unref(trunk);
+                return ptxn_corrupt(t, trunk_no, "freelist leaf page number out of range");
+            }
+            fmt_put_u32(trunk->data + 4, nleaf - 1);
+            pager_unref(trunk);
+        } else {
+            pgno = trunk_no;
+            t->hdr.freelist_trunk = fmt_get_u32(trunk->data);
+            pager_unref(trunk);
+        }
+        if (t->hdr.freelist_count)
+            t->hdr.freelist_count--;
+        t->hdr_dirty = 1;
+        pg *e = dirty_lookup(t, pgno);
+        if (e) {
+            e->ref++;
+        } else {
+            /* A freelist leaf's old content is meaningless: no need to read it. */
+            if ((rc = maybe_spill(t)) < 0)
+                return rc;
+            e = dirty_new(t, pgno);
+            if (!e)
+                return ptxn_error(t, FOLIO_NOMEM, "out of memory allocating a page");
+        }
+        memset(e->data, 0, p->page_size);
+        *out = e;
+        return 0;
+    }
+    uint32_t pgno = t->npages + 1;
+    if (pgno == lock_byte_page(p))
+        pgno++;
+    if (pgno > 0x7ffffffe)
+        return ptxn_error(t, FOLIO_FULL, "database is at its maximum page count");
+    if ((rc = maybe_spill(t)) < 0)
+        return rc;
+    pg *e = dirty_new(t, pgno);
+    if (!e)
+        return ptxn_error(t, FOLIO_NOMEM, "out of memory allocating a page");
+    memset(e->data, 0, p->page_size);
+    t->npages = pgno;
+    t->hdr_dirty = 1;
+    *out = e;
+    return 0;
+}
+
+int pager_free(ptxn *t, uint32_t pgno)
+{
+    pager *p = t->p;
+    int rc;
+    assert(t->write);
+    if (pgno < 2 || pgno > t->npages)
+        return ptxn_corrupt(t, pgno, "freeing a page out of range");
+    uint32_t usable = p->page_size - t->hdr.reserved;
+    uint32_t max_leaves = usable / 4 - 8;
+    if (t->hdr.freelist_trunk) {
+        pg *trunk;
+        if ((rc = get_writable(t, t->hdr.freelist_trunk, &trunk)) < 0)
+            return rc;
+        uint32_t nleaf = fmt_get_u32(trunk->data + 4);
+        if (nleaf < max_leaves) {
+            fmt_put_u32(trunk->data + 8 + 4 * nleaf, pgno);
+            fmt_put_u32(trunk->data + 4, nleaf + 1);
+            pager_unref(trunk);
+            t->hdr.freelist_count++;
+            t->hdr_dirty = 1;
+            return 0;
+        }
+        pager_unref(trunk);
+    }
+    /* The freed page becomes the new first trunk. */
+    pg *e;
+    if ((rc = get_writable(t, pgno, &e)) < 0)
+        return rc;
+    memset(e->data, 0, p->page_size);
+    fmt_put_u32(e->data, t->hdr.freelist_trunk);
+    fmt_put_u32(e->data + 4, 0);
+    pager_unref(e);
+    t->hdr.freelist_trunk = pgno;
+    t->hdr.freelist_count++;
+    t->hdr_dirty = 1;
+    return 0;
+}
+
+int ptxn_header_update(ptxn *t, const fmt_dbheader *h)
+{
+    if (h != &t->hdr)
+        t->hdr = *h;
+    t->hdr_dirty = 1;
+    return 0;
+}
+
+/* ---- commit ---- */
+
+static void cache_insert_locked(pager *p, pg *e)
+{
+    uint32_t s = ((e->pgno * 2654435761u) ^ (e->frame * 40503u)) & (p->nslot - 1);
+    e->hnext = p->slot[s];
+    p->slot[s] = e;
+    e->in_hash = 1;
+    p->ncached++;
+    if (e->ref == 0) {
+        e->lprev = p->lru_tail;
+        e->lnext = NULL;
+        if (p->lru_tail)
+            p->lru_tail->lnext = e;
+        else
+            p->lru_head = e;
+        p->lru_tail = e;
+    }
+}
+
+static int pg_cmp(const void *a, const void *b)
+{
+    const pg *x = *(pg *const *)a, *y = *(pg *const *)b;
+    return x->pgno < y->pgno ? -1 : x->pgno > y->pgno;
+}
+
+int pager_commit(ptxn *t, char *err, size_t errlen)
+{
+    pager *p = t->p;
+    int rc = 0;
+    if (!t->write) {
+        pager_end(t);
+        return 0;
+    }
+    if (t->ndirty == 0 && !t->spilled && !t->hdr_dirty) {
+        pager_end(t);
+        return 0;
+    }
+    /* Page 1 carries the header: the change counter moves at every commit. */
+    t->hdr.change_counter++;
+    t->hdr.page_count = t->npages;
+    t->hdr.version_valid_for = t->hdr.change_counter;
+    t->hdr.sqlite_version = 3040001;
+    t->hdr.write_version = 2;
+    t->hdr.read_version = 2;
+    pg *one;
+    if ((rc = get_writable(t, 1, &one)) < 0)
+        goto fail;
+    fmt_dbheader_encode(one->data, &t->hdr);
+    pager_unref(one);
+
+    uint32_t n = t->ndirty;
+    qsort(t->dirty, n, sizeof *t->dirty, pg_cmp);
+    uint32_t *pgnos = os_malloc(n * sizeof *pgnos);
+    uint8_t **pages = os_malloc(n * sizeof *pages);
+    if (!pgnos || !pages) {
+        os_free(pgnos);
+        os_free(pages);
+        rc = ptxn_error(t, FOLIO_NOMEM, "out of memory at commit");
+        goto fail;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        pgnos[i] = t->dirty[i]->pgno;
+        pages[i] = t->dirty[i]->data;
+    }
+    pthread_mutex_lock(&p->mu);
+    uint32_t first = 0;
+    rc = wal_append(p->wal, n, pgnos, pages, t->npages, p->sync == FOLIO_SYNC_FULL, &first);
+    os_free(pgnos);
+    os_free(pages);
+    if (rc < 0) {
+        pthread_mutex_unlock(&p->mu);
+        ptxn_error(t, rc, "cannot write the WAL: %s", folio_strerror(rc));
+        goto fail;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        pg *e = t->dirty[i];
+        e->dirty = 0;
+        e->frame = first + i;
+        cache_insert_locked(p, e);
+    }
+    t->ndirty = 0;
+    t->spilled = 0;
+    pthread_mutex_unlock(&p->mu);
+    int want_ckpt = p->autockpt && wal_mx(p->wal) - wal_backfilled(p->wal) >= p->autockpt;
+    pager_end(t);
+    if (want_ckpt) {
+        /* The commit stands whatever happens here. */
+        char cerr[256];
+        pager_checkpoint(p, FOLIO_CHECKPOINT_PASSIVE, NULL, NULL, cerr, sizeof cerr);
+    }
+    return 0;
+fail:
+    if (err && errlen)
+        snprintf(err, errlen, "%s", t->err);
+    pager_end(t);
+    return rc;
+}
+
+/* ---- checkpoint ---- */
+
+typedef struct ckpt_ctx {
+    pager *p;
+    uint8_t *buf;
+    uint32_t copied;
+} ckpt_ctx;
+
+static int ckpt_copy(void *arg, uint32_t pgno, uint32_t frame)
+{
+    ckpt_ctx *c = arg;
+    pager *p = c->p;
+    int rc = wal_read_frame(p->wal, frame, c->buf);
+    if (rc < 0)
+        return rc;
+    /* Invariant (2): the file's image is about to change. */
+    uint32_t s = (pgno * 2654435761u) & (p->nslot - 1);
+    for (pg **pp = &p->slot[s]; *pp; pp = &(*pp)->hnext) {
+        pg *e = *pp;
+        if (e->pgno == pgno && e->frame == 0) {
+            *pp = e->hnext;
+            e->in_hash = 0;
+            p->ncached--;
+            if (e->ref == 0) {
+                if (e->lprev)
+                    e->lprev->lnext = e->lnext;
+                else
+                    p->lru_head = e->lnext;
+                if (e->lnext)
+                    e->lnext->lprev = e->lprev;
+                else
+                    p->lru_tail = e->lprev;
+                p->npages_mem--;
+                os_free(e);
+            }
+            break;
+        }
+    }
+    rc = p->vfs->write(p->db, c->buf, p->page_size, (uint64_t)(pgno - 1) * p->page_size);
+    if (rc < 0)
+        return rc;
+    if (pgno == 1)
+        memcpy(p->db_hdr_raw, c->buf, FMT_DBHEADER_SIZE);
+    uint64_t end = (uint64_t)pgno * p->page_size;
+    if (end > p->db_bytes)
+        p->db_bytes = end;
+    c->copied++;
+    return 0;
+}
+
+/* After a complete checkpoint the WAL starts over: cached WAL images that are
+ * the newest version of their page are now the file's image. */
+static void cache_rekey_to_file(pager *p)
+{
+    uint32_t mx = wal_mx(p->wal);
+    pg *moved = NULL;
+    for (uint32_t i = 0; i < p->nslot; i++) {
+        pg **pp = &p->slot[i];
+        while (*pp) {
+            pg *e = *pp;
+            if (e->frame == 0) {
+                pp = &e->hnext;
+                continue;
+            }
+            *pp = e->hnext;
+            p->ncached--;
+            e->in_hash = 0;
+            if (wal_find(p->wal, e->pgno, mx) == e->frame) {
+                e->hnext = moved;
+                moved = e;
+            } else if (e->ref == 0) {
+                if (e->lprev)
+                    e->lprev->lnext = e->lnext;
+                else
+                    p->lru_head = e->lnext;
+                if (e->lnext)
+                    e->lnext->lprev = e->lprev;
+                else
+                    p->lru_tail = e->lprev;
+                p->npages_mem--;
+                os_free(e);
+            }
+        }
+    }
+    while (moved) {
+        pg *e = moved;
+        moved = e->hnext;
+        e->frame = 0;
+        uint32_t s = (e->pgno * 2654435761u) & (p->nslot - 1);
+        e->hnext = p->slot[s];
+        p->slot[s] = e;
+        e->in_hash = 1;
+        p->ncached++;
+    }
+}
+
+int pager_checkpoint(pager *p, int mode, int *out_log, int *out_done, char *err, size_t errlen)
+{
+    int rc = 0;
+    if (out_log)
+        *out_log = 0;
+    if (out_done)
+        *out_done = 0;
+    if (p->readonly) {
+        snprintf(err, errlen, "the database is open read-only");
+        return FOLIO_READONLY;
+    }
+    pthread_mutex_lock(&p->mu);
+    if (p->writer || p->ckpt_running) {
+        if (mode == FOLIO_CHECKPOINT_PASSIVE) {
+            pthread_mutex_unlock(&p->mu);
+            snprintf(err, errlen, "checkpoint skipped: a write transaction is active");
+            return FOLIO_BUSY;
+        }
+        while (p->writer || p->ckpt_running)
+            pthread_cond_wait(&p->cond, &p->mu);
+    }
+    p->ckpt_running = 1;
+    int had_lock = p->lock_level;
+    rc = p->vfs->lock(p->db, OS_LOCK_EXCLUSIVE);
+    if (rc < 0) {
+        p->ckpt_running = 0;
+        pthread_cond_broadcast(&p->cond);
+        pthread_mutex_unlock(&p->mu);
+        snprintf(err, errlen, "checkpoint: the database is locked by another process");
+        return rc;
+    }
+    p->lock_level = OS_LOCK_EXCLUSIVE;
+    if (p->nreaders == 0 && had_lock == OS_LOCK_NONE) {
+        if ((rc = pager_refresh(p)) < 0)
+            goto done;
+    }
+    uint32_t mx = wal_mx(p->wal);
+    uint32_t safe = pager_readers_min_mx(p);
+    if (mode != FOLIO_CHECKPOINT_PASSIVE) {
+        /* Wait for readers of older snapshots to finish. */
+        uint64_t deadline = p->vfs->now_ms(p->vfs) + 5000;
+        while ((safe = pager_readers_min_mx(p)) < mx && p->vfs->now_ms(p->vfs) < deadline) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += 20 * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&p->cond, &p->mu, &ts);
+        }
+    }
+    if (safe > mx)
+        safe = mx;
+    uint32_t before = wal_backfilled(p->wal);
+    if (safe > before) {
+        if (p->sync != FOLIO_SYNC_OFF && (rc = wal_sync(p->wal)) < 0)
+            goto done;
+        ckpt_ctx c = {p, os_malloc(p->page_size), 0};
+        if (!c.buf) {
+            rc = FOLIO_NOMEM;
+            goto done;
+        }
+        rc = wal_checkpoint_pages(p->wal, safe, ckpt_copy, &c);
+        os_free(c.buf);
+        if (rc < 0)
+            goto done;
+        if (safe == mx) {
+            uint64_t want = (uint64_t)wal_db_pages(p->wal) * p->page_size;
+            if (p->db_bytes > want && (rc = p->vfs->truncate(p->db, want)) < 0)
+                goto done;
+            if (p->db_bytes > want)
+                p->db_bytes = want;
+        }
+        if (p->sync != FOLIO_SYNC_OFF && (rc = p->vfs->sync(p->db)) < 0)
+            goto done;
+        wal_set_backfilled(p->wal, safe);
+    }
+    if (safe < mx)
+        snprintf(p->ckpt_note, sizeof p->ckpt_note,
+                 "checkpoint incomplete: %u of %u frames held back by a reader's snapshot",
+                 mx - safe, mx);
+    else
+        p->ckpt_note[0] = 0;
+    if (out_log)
+        *out_log = (int)mx;
+    if (out_done)
+        *out_done = (int)wal_backfilled(p->wal);
+    if (wal_backfilled(p->wal) == mx && mx > 0 && !pager_readers_use_wal(p) &&
+        (mode == FOLIO_CHECKPOINT_RESTART || mode == FOLIO_CHECKPOINT_TRUNCATE)) {
+        cache_rekey_to_file(p);
+        if (mode == FOLIO_CHECKPOINT_TRUNCATE)
+            rc = wal_truncate_file(p->wal);
+        else
+            rc = wal_maybe_restart(p->wal, 1);
+    } else if (mode == FOLIO_CHECKPOINT_TRUNCATE && mx == 0 && !pager_readers_use_wal(p)) {
+        rc = wal_truncate_file(p->wal);
+    }
+    if (rc == 0 && safe < mx && mode != FOLIO_CHECKPOINT_PASSIVE) {
+        snprintf(err, errlen, "%s", p->ckpt_note);
+        rc = FOLIO_BUSY;
+    }
+done:
+    if (rc < 0 && rc != FOLIO_BUSY)
+        snprintf(err, errlen, "checkpoint failed: %s", folio_strerror(rc));
+    p->ckpt_running = 0;
+    {
+        int want = p->writer ? OS_LOCK_EXCLUSIVE
+                             : (p->nreaders ? OS_LOCK_SHARED : OS_LOCK_NONE);
+        if (p->vfs->lock(p->db, want) == 0)
+            p->lock_level = want;
+    }
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+uint64_t pager_wal_bytes(pager *p)
+{
+    pthread_mutex_lock(&p->mu);
+    uint64_t v = wal_file_bytes(p->wal);
+    pthread_mutex_unlock(&p->mu);
+    return v;
+}
+
+uint32_t pager_wal_frames(pager *p)
+{
+    pthread_mutex_lock(&p->mu);
+    uint32_t v = wal_mx(p->wal);
+    pthread_mutex_unlock(&p->mu);
+    return v;
+}
+
+uint32_t pager_wal_ckpt_seq(pager *p)
+{
+    pthread_mutex_lock(&p->mu);
+    uint32_t v = wal_ckpt_seq(p->wal);
+    pthread_mutex_unlock(&p->mu);
+    return v;
+}
+
+uint64_t pager_file_bytes(pager *p)
+{
+    pthread_mutex_lock(&p->mu);
+    uint64_t v = p->db_bytes;
+    pthread_mutex_unlock(&p->mu);
+    return v;
+}

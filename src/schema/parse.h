@@ -1,0 +1,170 @@
+/*
+ * parse.h - the CREATE TABLE / CREATE INDEX parser of the schema layer.
+ *
+ * sqlite_schema keeps the SQL text of every table and index; folio learns a
+ * table's columns, types, constraints and automatic indexes by parsing that
+ * text the way SQLite does. The parser is pure C11 (malloc, no I/O) and treats
+ * its input as untrusted: any text gives either a result or an error message,
+ * never a crash, an out-of-bounds read or an endless loop.
+ *
+ * Rules that follow SQLite exactly (each checked against libsqlite3 by the
+ * unit tests in tests/unit/schema/):
+ *   - the declared type is the text from the first to the last type token as
+ *     written (inner whitespace and comments included), dequoted when it
+ *     starts with a quote, with a trailing "GENERATED ALWAYS" removed;
+ *   - affinity from the declared type: contains INT -> INTEGER; CHAR, CLOB or
+ *     TEXT -> TEXT; BLOB or no type -> BLOB; REAL, FLOA or DOUB -> REAL; else
+ *     NUMERIC (first rule that matches wins);
+ *   - a column is the rowid alias (INTEGER PRIMARY KEY) when the table has a
+ *     rowid, the primary key is that single column and its declared type is
+ *     exactly "INTEGER"; a column constraint "PRIMARY KEY DESC" is not an
+ *     alias but a table constraint "PRIMARY KEY(x DESC)" is;
+ *   - automatic indexes are numbered in the order their constraints appear;
+ *     a constraint whose columns and collations equal an earlier automatic
+ *     index is merged into it (a later PRIMARY KEY turns the earlier UNIQUE
+ *     index into the primary key index). See sch_autoindex.num.
+ */
+#ifndef FOLIO_SCHEMA_PARSE_H
+#define FOLIO_SCHEMA_PARSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { SCH_AFF_BLOB, SCH_AFF_TEXT, SCH_AFF_NUMERIC, SCH_AFF_INTEGER, SCH_AFF_REAL };
+enum { SCH_COLL_BINARY, SCH_COLL_NOCASE, SCH_COLL_RTRIM, SCH_COLL_UNKNOWN };
+enum {
+    SCH_DFLT_NONE,
+    SCH_DFLT_NULL,
+    SCH_DFLT_INTEGER,
+    SCH_DFLT_REAL,
+    SCH_DFLT_TEXT,
+    SCH_DFLT_BLOB,
+    SCH_DFLT_CURRENT_TIME,
+    SCH_DFLT_CURRENT_DATE,
+    SCH_DFLT_CURRENT_TIMESTAMP,
+    SCH_DFLT_EXPR
+};
+
+/** Declared type of a column of a STRICT table (INT and INTEGER are one type). */
+enum {
+    SCH_STRICT_NONE, /* not a STRICT table */
+    SCH_STRICT_INTEGER,
+    SCH_STRICT_REAL,
+    SCH_STRICT_TEXT,
+    SCH_STRICT_BLOB,
+    SCH_STRICT_ANY /* values are kept as given; affinity is SCH_AFF_BLOB */
+};
+
+/** ON CONFLICT resolution of a constraint; SCH_OC_DEFAULT when none is written. */
+enum { SCH_OC_DEFAULT, SCH_OC_ROLLBACK, SCH_OC_ABORT, SCH_OC_FAIL, SCH_OC_IGNORE, SCH_OC_REPLACE };
+
+/** Key column values of sch_keycol.col that are not a table column index. */
+#define SCH_KEY_ROWID      (-1) /* the rowid (never produced: SQLite rejects it in keys) */
+#define SCH_KEY_EXPR       (-2) /* an expression */
+#define SCH_KEY_UNRESOLVED (-3) /* a column name; sch_parse_index() was given no table */
+
+/** A column's DEFAULT value. TEXT and BLOB bytes (and the source text of an
+ * expression, the text inside its outer parentheses) are in p[0..n), with a
+ * NUL after them. A literal SQLite accepts in the DDL but fails on when it is
+ * used (a hex literal wider than 64 bits) is kept as SCH_DFLT_EXPR. */
+typedef struct sch_default {
+    int kind; /* SCH_DFLT_* */
+    int64_t i;
+    double r;
+    char *p;
+    size_t n;
+} sch_default;
+
+typedef struct sch_column {
+    char *name;      /* unquoted identifier */
+    char *decltype;  /* declared type as SQLite keeps it (see the top of this file); NULL if none */
+    int affinity;    /* SCH_AFF_* */
+    int strict_type; /* SCH_STRICT_*; SCH_STRICT_NONE unless the table is STRICT */
+    int collation;   /* SCH_COLL_* */
+    char *collation_name; /* as written, dequoted; "BINARY" when no COLLATE clause */
+    int notnull, primary_key, unique, autoincrement;
+    int generated; /* GENERATED ALWAYS AS (...) or AS (...) */
+    int hidden;    /* as PRAGMA table_xinfo: 0, or 2 for a VIRTUAL generated column (not
+                      stored in the record), 3 for a STORED generated column */
+    int has_check, has_references;
+    int notnull_onconflict; /* SCH_OC_* of the NOT NULL constraint */
+    sch_default dflt;
+} sch_column;
+
+/** One key column of an index or of the primary key. */
+typedef struct sch_keycol {
+    int col; /* table column index, or SCH_KEY_* (an index on the INTEGER PRIMARY KEY
+                column names that column; its value is the rowid) */
+    int desc;
+    int collation;        /* SCH_COLL_* */
+    char *collation_name; /* explicit COLLATE name, else the table column's; "BINARY" default */
+    char *text;           /* sch_index keys only: the key as written (dequoted column name or the
+                             expression's source text); NULL in sch_table */
+} sch_keycol;
+
+/** An automatic index (sqlite_autoindex_<table>_<num>). */
+typedef struct sch_autoindex {
+    int unique; /* always 1 */
+    int ncols;
+    sch_keycol *cols;
+    int is_pk;      /* the PRIMARY KEY's index */
+    int num;        /* the N of its name; numbers count the WITHOUT ROWID primary key,
+                       which has no entry here, so they can skip one */
+    int onconflict; /* SCH_OC_* */
+} sch_autoindex;
+
+typedef struct sch_table {
+    char *name;
+    char *schema_name; /* "main" etc. if written, else NULL */
+    int ncols;
+    sch_column *cols;
+    int without_rowid, strict, if_not_exists, temp;
+    int ipk; /* column index of the INTEGER PRIMARY KEY rowid alias, or -1 */
+    int autoincrement;
+    int npk;
+    sch_keycol *pk;    /* PRIMARY KEY columns in key order, npk = 0 if none. WITHOUT ROWID:
+                          repeated columns (same column and collation) are dropped, as SQLite
+                          does; that is the table b-tree's key */
+    int pk_onconflict; /* SCH_OC_* */
+    int nauto;
+    sch_autoindex *autoidx; /* the automatic indexes that have an sqlite_schema row, in
+                               SQLite's numbering order */
+    int has_check, has_generated, has_foreign_key;
+} sch_table;
+
+typedef struct sch_index {
+    char *name;
+    char *schema_name; /* NULL if not written */
+    char *table;
+    int unique, if_not_exists;
+    int ncols;
+    sch_keycol *cols;
+    int partial;  /* has WHERE */
+    int has_expr; /* some key is an expression */
+} sch_index;
+
+/** Parse a CREATE TABLE statement. Returns 0, or -1 with a message in err
+ * (out is then empty; sch_table_free() on it is harmless). */
+int sch_parse_table(sch_table *out, const char *sql, char *err, size_t errlen);
+
+/** Parse a CREATE INDEX statement, resolving key column names against tbl
+ * (case-insensitive); a key column's default collation is the table column's.
+ * As in SQLite, a key that is a column name in parentheses is that column; a
+ * double-quoted name that is no column is a string (an expression key); any
+ * other unknown name, "rowid" included, is the error "no such column: x".
+ * tbl may be NULL to learn the index's table first: column keys then get
+ * col = SCH_KEY_UNRESOLVED. Returns 0, or -1 with a message in err. */
+int sch_parse_index(sch_index *out, const char *sql, const sch_table *tbl, char *err,
+                    size_t errlen);
+
+void sch_table_free(sch_table *t);
+void sch_index_free(sch_index *ix);
+
+/** Affinity of a declared type by SQLite's rules; NULL -> SCH_AFF_BLOB. */
+int sch_affinity_of(const char *decltype);
+/** BINARY/NOCASE/RTRIM (ASCII case-insensitive), else SCH_COLL_UNKNOWN. */
+int sch_collation_of(const char *name);
+/** ASCII case-insensitive equality of two NUL-terminated strings. */
+int sch_ident_eq(const char *a, const char *b);
+
+#endif
