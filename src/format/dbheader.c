@@ -94,8 +94,7 @@ int fmt_dbheader_decode(const uint8_t *p, fmt_dbheader *out, const char **why)
     if (out->page_size < 512 || out->page_size > 65536 ||
         (out->page_size & (out->page_size - 1)) != 0)
         return fail(why, "page size is not a power of two in 512..65536");
-    if (out->max_payload_frac != 64 || out->min_payload_frac != 32 ||
-        out->leaf_payload_frac != 32)
+    if (out->max_payload_frac != 64 || out->min_payload_frac != 32 || out->leaf_payload_frac != 32)
         return fail(why, "payload fractions are not 64/32/32");
     if (out->page_size - out->reserved < 480)
         return fail(why, "usable page size is below 480 bytes");

@@ -146,7 +146,10 @@ uint32_t fmt_payload_max_local(uint32_t usable, int is_table_leaf)
     return (usable - 12) * 64 / 255 - 23;
 }
 
-uint32_t fmt_payload_min_local(uint32_t usable) { return (usable - 12) * 32 / 255 - 23; }
+uint32_t fmt_payload_min_local(uint32_t usable)
+{
+    return (usable - 12) * 32 / 255 - 23;
+}
 
 uint32_t fmt_payload_local(uint32_t usable, int is_table_leaf, uint64_t size)
 {
@@ -175,7 +178,7 @@ int fmt_cell_parse(const uint8_t *data, const fmt_page *pg, uint32_t off, fmt_ce
     int n;
     uint32_t ptr_end = pg->hdr_off + pg->hdr_size + 2 * pg->ncells;
 
-    if (off >= pg->usable)
+    if (off < ptr_end || off >= pg->usable)
         return FMT_EBAD;
     out->left_child = 0;
     out->rowid = 0;

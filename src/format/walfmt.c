@@ -127,8 +127,8 @@ void fmt_walframe_decode(const uint8_t *p, fmt_walframe *out)
 }
 
 void fmt_walframe_encode(uint8_t *hdr, uint32_t pgno, uint32_t db_size, uint32_t salt1,
-                         uint32_t salt2, int big_endian, const uint8_t *page,
-                         uint32_t page_size, uint32_t s[2])
+                         uint32_t salt2, int big_endian, const uint8_t *page, uint32_t page_size,
+                         uint32_t s[2])
 {
     fmt_put_u32(hdr, pgno);
     fmt_put_u32(hdr + 4, db_size);
