@@ -25,6 +25,13 @@
  */
 typedef int (*bt_cmp_fn)(void *ctx, const uint8_t *rec, uint64_t size, int *out);
 
+/**
+ * Compare two complete records of an index tree by its ordering: *out is
+ * <0, 0, >0 as a sorts before, equal to, or after b.
+ */
+typedef int (*bt_reccmp_fn)(void *cfg, const uint8_t *a, uint64_t na, const uint8_t *b,
+                            uint64_t nb, int *out);
+
 typedef struct bt_cursor {
     ptxn *t;
     uint32_t root;
@@ -43,6 +50,10 @@ typedef struct bt_cursor {
     uint64_t bufcap;
     int buf_valid;
     uint64_t gen; /* tree generation this position belongs to (writes bump it) */
+    /* Index trees that are written: the ordering of records (set by the
+     * layer above; needed to find entries again after a rebalance). */
+    bt_reccmp_fn reccmp;
+    void *reccfg;
 } bt_cursor;
 
 /** Prepare a cursor over the tree rooted at `root`. No I/O. */

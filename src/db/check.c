@@ -1,10 +1,1323 @@
 /*
- * check.c - full integrity check (folio check). Being written.
+ * check.c - the full integrity check behind folio_check() and `folio check`.
+ *
+ * Every problem found is one message through the caller's callback, "page N:
+ * what" when a page is to blame, else a sentence naming the object. The check
+ * is at least as strict as SQLite's PRAGMA integrity_check:
+ *
+ *   (1) Header: the freelist count equals the pages on the freelist; the page
+ *       count does not run past the end of the file; in auto-vacuum files the
+ *       largest root page matches the header (and incremental vacuum is only
+ *       set with auto-vacuum).
+ *   (2) Pages: every page 1..npages is used exactly once - by a b-tree, an
+ *       overflow chain, the freelist, or as a pointer-map page - except the
+ *       lock-byte page, which must be unused. A bitmap of npages bits records
+ *       the uses; a second use is reported and not followed, which also stops
+ *       every cycle.
+ *   (3) B-tree pages: a valid header of the tree's kind (table or index); all
+ *       leaves at one depth (at most BT_MAX_DEPTH levels); cells inside the
+ *       cell content area; cells and freeblocks never overlap; freeblocks in
+ *       ascending order, at least 4 bytes, separated; the bytes of the content
+ *       area left over equal the page's fragmented byte count.
+ *   (4) Cells: parsed with SQLite's local payload formula; overflow chains
+ *       exactly as long as the payload needs, ending in 0; in auto-vacuum
+ *       files every pointer-map entry (root, child, overflow, free page).
+ *   (5) Key order: table trees have strictly ascending rowids, interior keys
+ *       between their subtrees; index trees (and WITHOUT ROWID tables) have
+ *       strictly ascending records by the index's collations and DESC flags,
+ *       UNIQUE indexes no two entries equal on their key unless a key value is
+ *       NULL, WITHOUT ROWID tables no repeated primary key.
+ *   (6) Records: well formed (header size, serial types, data exactly filling
+ *       the payload); table rows with at most the stored columns; NOT NULL,
+ *       STRICT types, and SQLite's affinity rules (no numbers in TEXT columns,
+ *       no numeric-looking text in numeric columns).
+ *   (7) Indexes against rows: each row of a table is found in each of its
+ *       indexes (not expression or partial ones), with the same bytes in
+ *       columns of non-BINARY collations; each index has as many entries as
+ *       the table has rows.
+ *   (8) Freelist: trunk chain and leaf counts in bounds, every page in range
+ *       and used nowhere else.
+ *
+ * Bounds: each page is read at most once by the tree and list walks (the
+ * bitmap), recursion is at most BT_MAX_DEPTH deep, and memory is the bitmap,
+ * one page-sized map of bytes, and the largest record of the file.
  */
 #include "db/db_int.h"
 
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+/* The page holding this file offset is left unused for the locks. */
+#define LOCK_BYTE_OFFSET 0x40000000u
+
+/* Pointer-map entry types of auto-vacuum files. */
+enum { PTRMAP_ROOTPAGE = 1, PTRMAP_FREEPAGE, PTRMAP_OVERFLOW1, PTRMAP_OVERFLOW2, PTRMAP_BTREE };
+
+/* Serial type and data offset of each field of a record. */
+typedef struct fields {
+    uint64_t *st, *off;
+    uint32_t n, cap;
+} fields;
+
+/* A whole payload, copied out of its page and overflow chain, and its fields. */
+typedef struct rec {
+    uint8_t *buf;
+    size_t cap;
+    uint64_t size;
+    fields f;
+} rec;
+
+/* How the records of an index b-tree (or WITHOUT ROWID table) are ordered. */
+typedef struct keyspec {
+    int ncmp;                   /* leading fields that decide the order; 0: not checked */
+    int nunique;                /* leading fields that must be unique; 0: none */
+    int is_table;               /* a WITHOUT ROWID table: NULL keys are not exempt */
+    uint32_t nf_min, nf_max;    /* allowed field counts */
+    uint8_t *coll, *desc;       /* per compared field */
+} keyspec;
+
+/* An index of the table being walked. */
+typedef struct idxchk {
+    db_index *ix;
+    keyspec ks;
+    uint64_t entries;
+    int lookups; /* look every row up in it */
+    bt_cursor cur;
+} idxchk;
+
+/* One b-tree walk. */
+typedef struct tree {
+    const char *name;
+    uint32_t root;
+    int intkey; /* 1 table, 0 index, -1 decided by the root page */
+    int leaf_depth;
+    uint64_t entries;
+    int have_prev;
+    int64_t prev_rowid;
+    rec recs[2];
+    rec *cur, *prev;
+    const keyspec *ks;   /* record order; NULL: not checked */
+    const db_table *tab; /* rows checked against this definition; NULL: not */
+    idxchk *ix;
+    int nix;
+} tree;
+
+typedef struct chk {
+    ptxn *pt;
+    db_catalog *cat;
+    int (*cb)(void *arg, const char *msg);
+    void *arg;
+    int max_errors, nerr, stop;
+    int fatal; /* an error of the check itself (out of memory) */
+    uint32_t npages, usable, lockpg;
+    int autovac, enc;
+    uint8_t *used;  /* one bit per page */
+    uint8_t *cover; /* one byte per byte of the page being checked */
+    fields lk;      /* index records during lookups */
+    fmt_value *vals;
+    int nvals;
+    uint8_t *u8[2]; /* UTF-8 copies of UTF-16 text */
+    size_t u8cap[2];
+} chk;
+
+/* ---- reporting ---- */
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static void report(chk *c, uint32_t pgno, const char *fmt, ...)
+{
+    char msg[640];
+    int n = 0;
+    va_list ap;
+    if (c->stop)
+        return;
+    if (pgno)
+        n = snprintf(msg, sizeof msg, "page %u: ", pgno);
+    va_start(ap, fmt);
+    vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+    va_end(ap);
+    c->nerr++;
+    if (c->cb(c->arg, msg) != 0 || c->nerr >= c->max_errors)
+        c->stop = 1;
+}
+
+static int nomem(chk *c)
+{
+    c->fatal = FOLIO_NOMEM;
+    c->stop = 1;
+    return ptxn_error(c->pt, FOLIO_NOMEM, "out of memory during the integrity check");
+}
+
+/* ---- page accounting ---- */
+
+static uint32_t ptrmap_page_of(const chk *c, uint32_t pgno)
+{
+    uint32_t per = c->usable / 5 + 1;
+    uint32_t pm = (pgno - 2) / per * per + 2;
+    return pm == c->lockpg ? pm + 1 : pm;
+}
+
+static int is_ptrmap_page(const chk *c, uint32_t pgno)
+{
+    return c->autovac && pgno >= 2 && ptrmap_page_of(c, pgno) == pgno;
+}
+
+/* Record a use of page pgno as `role`, referred to from page `from` (0: from
+ * the header or the schema). Returns 1 when the page is now the caller's to
+ * read, 0 when the use is wrong (reported). */
+static int claim(chk *c, uint32_t pgno, uint32_t from, const char *role)
+{
+    if (pgno == 0 || pgno > c->npages) {
+        if (from)
+            report(c, from, "refers to page %u as %s, out of range 1..%u", pgno, role, c->npages);
+        else
+            report(c, 0, "%s is page %u, out of range 1..%u", role, pgno, c->npages);
+        return 0;
+    }
+    if (pgno == c->lockpg) {
+        report(c, pgno, "the lock-byte page is used as %s", role);
+        return 0;
+    }
+    if (is_ptrmap_page(c, pgno)) {
+        report(c, pgno, "a pointer-map page is used as %s", role);
+        return 0;
+    }
+    uint8_t bit = (uint8_t)(1u << (pgno & 7));
+    if (c->used[pgno >> 3] & bit) {
+        if (from)
+            report(c, pgno, "used more than once (2nd reference, as %s from page %u)", role, from);
+        else
+            report(c, pgno, "used more than once (2nd reference, as %s)", role);
+        return 0;
+    }
+    c->used[pgno >> 3] |= bit;
+    return 1;
+}
+
+/* Auto-vacuum files: the pointer-map entry of pgno must be (type, parent). */
+static int ptrmap_expect(chk *c, uint32_t pgno, int type, uint32_t parent)
+{
+    if (!c->autovac || pgno < 3)
+        return 0;
+    uint32_t pm = ptrmap_page_of(c, pgno);
+    if (pm >= pgno)
+        return 0; /* pgno is no page a pointer map describes; claim() said so */
+    if (pm > c->npages) {
+        report(c, pgno, "its pointer-map page %u is past the end of the file", pm);
+        return 0;
+    }
+    pg *p;
+    int rc = pager_get(&p, c->pt, pm);
+    if (rc < 0)
+        return rc;
+    const uint8_t *e = p->data + 5 * (pgno - pm - 1); /* < usable: per page usable/5 */
+    int got_type = e[0];
+    uint32_t got_parent = fmt_get_u32(e + 1);
+    pager_unref(p);
+    if (got_type != type || got_parent != parent)
+        report(c, pgno, "pointer-map entry is (type %d, parent %u) but should be (type %d, parent %u)",
+               got_type, got_parent, type, parent);
+    return 0;
+}
+
+/* ---- records and values ---- */
+
+static int fields_push(fields *f, uint64_t st, uint64_t off)
+{
+    if (f->n == f->cap) {
+        uint32_t n = f->cap ? f->cap * 2 : 32;
+        uint64_t *s = os_realloc(f->st, sizeof *s * n);
+        if (!s)
+            return FOLIO_NOMEM;
+        f->st = s;
+        uint64_t *o = os_realloc(f->off, sizeof *o * n);
+        if (!o)
+            return FOLIO_NOMEM;
+        f->off = o;
+        f->cap = n;
+    }
+    f->st[f->n] = st;
+    f->off[f->n] = off;
+    f->n++;
+    return 0;
+}
+
+static void fields_free(fields *f)
+{
+    os_free(f->st);
+    os_free(f->off);
+    memset(f, 0, sizeof *f);
+}
+
+/* Decode the header of the complete record p[0..size). Returns 0, 1 when the
+ * record is malformed (why says how), or FOLIO_NOMEM. */
+static int record_decode(fields *f, const uint8_t *p, uint64_t size, char *why, size_t whylen)
+{
+    uint64_t hdr;
+    f->n = 0;
+    int n = fmt_varint_get(p, p + size, &hdr);
+    if (n == 0 || hdr < (uint64_t)n || hdr > size) {
+        snprintf(why, whylen, "header size %llu is invalid for a %llu-byte record",
+                 (unsigned long long)(n ? hdr : 0), (unsigned long long)size);
+        return 1;
+    }
+    uint64_t pos = (uint64_t)n, data = hdr;
+    while (pos < hdr) {
+        uint64_t st;
+        int k = fmt_varint_get(p + pos, p + hdr, &st);
+        if (k == 0) {
+            snprintf(why, whylen, "a serial type runs past the end of the header");
+            return 1;
+        }
+        pos += (uint64_t)k;
+        if (st == 10 || st == 11) {
+            snprintf(why, whylen, "field %u has the invalid serial type %llu", f->n,
+                     (unsigned long long)st);
+            return 1;
+        }
+        uint64_t len = fmt_serial_size(st);
+        if (len > size - data) {
+            snprintf(why, whylen, "field %u runs past the end of the record", f->n);
+            return 1;
+        }
+        if (fields_push(f, st, data) < 0)
+            return FOLIO_NOMEM;
+        data += len;
+    }
+    if (data != size) {
+        snprintf(why, whylen, "the fields end at byte %llu of %llu", (unsigned long long)data,
+                 (unsigned long long)size);
+        return 1;
+    }
+    return 0;
+}
+
+/* Field i of a decoded record. A NaN reads as NULL, as in SQLite. */
+static void field_value(const uint8_t *base, const fields *f, uint32_t i, fmt_value *v)
+{
+    if (fmt_serial_decode(f->st[i], base + f->off[i], v) < 0)
+        v->type = FMT_NULL; /* not reached: record_decode refuses types 10 and 11 */
+    if (v->type == FMT_REAL && isnan(v->u.r))
+        v->type = FMT_NULL;
+}
+
+/* Point a TEXT value of a UTF-16 file at a UTF-8 copy (scratch slot 0 or 1). */
+static int to_utf8(chk *c, int slot, fmt_value *v)
+{
+    size_t n;
+    if (text_utf16_to_utf8(v->u.s.p, (size_t)v->u.s.n, c->enc, &c->u8[slot], &c->u8cap[slot],
+                           &n) < 0)
+        return nomem(c);
+    v->u.s.p = c->u8[slot];
+    v->u.s.n = n;
+    return 0;
+}
+
+/* Compare as SQLite does: BINARY compares the stored bytes in any encoding;
+ * NOCASE and RTRIM are defined on UTF-8, so UTF-16 text is converted. */
+static int value_cmp(chk *c, const fmt_value *a, const fmt_value *b, int coll)
+{
+    if (c->enc > 1 && coll != SCH_COLL_BINARY && a->type == FMT_TEXT && b->type == FMT_TEXT) {
+        fmt_value ua = *a, ub = *b;
+        if (to_utf8(c, 0, &ua) < 0 || to_utf8(c, 1, &ub) < 0)
+            return 0;
+        return sch_compare(&ua, &ub, coll);
+    }
+    return sch_compare(a, b, coll);
+}
+
+static int key_coll(const keyspec *ks, int i) { return i < ks->ncmp ? ks->coll[i] : 0; }
+static int key_desc(const keyspec *ks, int i) { return i < ks->ncmp ? ks->desc[i] : 0; }
+
+/* Compare the first n fields of two decoded records in the order of ks; a
+ * record that runs out of fields first sorts first. */
+static int rec_cmp(chk *c, const rec *a, const rec *b, const keyspec *ks, int n)
+{
+    for (int i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)i;
+        if (u >= a->f.n || u >= b->f.n)
+            return (u < a->f.n) - (u < b->f.n);
+        fmt_value va, vb;
+        field_value(a->buf, &a->f, u, &va);
+        field_value(b->buf, &b->f, u, &vb);
+        int r = value_cmp(c, &va, &vb, key_coll(ks, i));
+        if (r)
+            return key_desc(ks, i) ? -r : r;
+    }
+    return 0;
+}
+
+/* Compare the stored record (base, f) with the values v[0..n) in the order of ks. */
+static int stored_cmp(chk *c, const uint8_t *base, const fields *f, const fmt_value *v, int n,
+                      const keyspec *ks)
+{
+    for (int i = 0; i < n; i++) {
+        if ((uint32_t)i >= f->n)
+            return -1;
+        fmt_value s;
+        field_value(base, f, (uint32_t)i, &s);
+        int r = value_cmp(c, &s, &v[i], key_coll(ks, i));
+        if (r)
+            return key_desc(ks, i) ? -r : r;
+    }
+    return 0;
+}
+
+/* Whether SQLite's NUMERIC affinity would turn this text into a number: optional
+ * spaces, a sign, digits with at most one '.', an exponent with digits, spaces. */
+static int text_is_numeric(const uint8_t *z, size_t n)
+{
+    size_t i = 0;
+    int digits = 0;
+#define CHK_SPACE(ch) ((ch) == ' ' || ((ch) >= '\t' && (ch) <= '\r'))
+#define CHK_DIGIT(ch) ((ch) >= '0' && (ch) <= '9')
+    while (i < n && CHK_SPACE(z[i]))
+        i++;
+    if (i < n && (z[i] == '+' || z[i] == '-'))
+        i++;
+    for (; i < n && CHK_DIGIT(z[i]); i++)
+        digits++;
+    if (i < n && z[i] == '.')
+        for (i++; i < n && CHK_DIGIT(z[i]); i++)
+            digits++;
+    if (i < n && (z[i] == 'e' || z[i] == 'E')) {
+        int edigits = 0;
+        i++;
+        if (i < n && (z[i] == '+' || z[i] == '-'))
+            i++;
+        for (; i < n && CHK_DIGIT(z[i]); i++)
+            edigits++;
+        if (!edigits)
+            return 0;
+    }
+    while (i < n && CHK_SPACE(z[i]))
+        i++;
+#undef CHK_SPACE
+#undef CHK_DIGIT
+    return i == n && digits > 0;
+}
+
+/* ---- order of index records ---- */
+
+static void keyspec_free(keyspec *ks)
+{
+    os_free(ks->coll);
+    os_free(ks->desc);
+    memset(ks, 0, sizeof *ks);
+}
+
+static int keyspec_alloc(chk *c, keyspec *ks, int n)
+{
+    ks->coll = os_calloc((size_t)n + 1, 1);
+    ks->desc = os_calloc((size_t)n + 1, 1);
+    if (!ks->coll || !ks->desc)
+        return nomem(c);
+    return 0;
+}
+
+/* The order of index ix; left empty (structure checks only) when folio cannot
+ * know it: expression keys, unknown collations, an unusable table definition. */
+static int keyspec_index(chk *c, keyspec *ks, const db_table *tab, const db_index *ix)
+{
+    const sch_table *d = &tab->def;
+    memset(ks, 0, sizeof *ks);
+    if (!tab->parsed || !ix->cols || ix->has_expr || ix->nfields < ix->ncols)
+        return 0;
+    for (int k = 0; k < ix->ncols; k++)
+        if (ix->coll[k] == SCH_COLL_UNKNOWN || ix->cols[k] < 0 || ix->cols[k] >= d->ncols)
+            return 0;
+    if (keyspec_alloc(c, ks, ix->nfields) < 0)
+        return FOLIO_NOMEM;
+    for (int k = 0; k < ix->ncols; k++) {
+        ks->coll[k] = ix->coll[k];
+        ks->desc[k] = ix->desc[k];
+    }
+    /* The rowid sorts as an integer; a WITHOUT ROWID table's key columns
+     * appended to the index keep the primary key's collation and order. */
+    for (int k = ix->ncols; k < ix->nfields && d->without_rowid; k++) {
+        int col = k - ix->ncols < ix->nsuffix ? ix->suffix_cols[k - ix->ncols] : -1, j = 0;
+        while (j < d->npk && d->pk[j].col != col)
+            j++;
+        if (j == d->npk || tab->pk_coll[j] == SCH_COLL_UNKNOWN) {
+            keyspec_free(ks);
+            return 0;
+        }
+        ks->coll[k] = tab->pk_coll[j];
+        ks->desc[k] = tab->pk_desc[j];
+    }
+    ks->ncmp = ix->nfields;
+    ks->nunique = ix->unique ? ix->ncols : 0;
+    ks->nf_min = ks->nf_max = (uint32_t)ix->nfields;
+    return 0;
+}
+
+/* The order of a WITHOUT ROWID table's b-tree: its primary key. */
+static int keyspec_table(chk *c, keyspec *ks, const db_table *tab)
+{
+    const sch_table *d = &tab->def;
+    memset(ks, 0, sizeof *ks);
+    if (!tab->parsed || !d->without_rowid || d->npk <= 0)
+        return 0;
+    for (int k = 0; k < d->npk; k++)
+        if (tab->pk_coll[k] == SCH_COLL_UNKNOWN)
+            return 0;
+    if (keyspec_alloc(c, ks, d->npk) < 0)
+        return FOLIO_NOMEM;
+    memcpy(ks->coll, tab->pk_coll, (size_t)d->npk);
+    memcpy(ks->desc, tab->pk_desc, (size_t)d->npk);
+    ks->ncmp = ks->nunique = d->npk;
+    ks->is_table = 1;
+    ks->nf_min = (uint32_t)d->npk;
+    ks->nf_max = UINT32_MAX; /* check_row() reports too many fields */
+    return 0;
+}
+
+/* ---- b-tree pages ---- */
+
+/* Decode the page header; report what is wrong with it when it is invalid. */
+static int page_header_ok(chk *c, const uint8_t *data, uint32_t pgno, fmt_page *h)
+{
+    if (fmt_page_decode(data, pgno, c->usable, h) == 0)
+        return 1;
+    uint32_t base = pgno == 1 ? FMT_DBHEADER_SIZE : 0;
+    const uint8_t *p = data + base;
+    uint32_t type = p[0];
+    if (type != FMT_PAGE_INDEX_INTERIOR && type != FMT_PAGE_TABLE_INTERIOR &&
+        type != FMT_PAGE_INDEX_LEAF && type != FMT_PAGE_TABLE_LEAF) {
+        report(c, pgno, "invalid b-tree page type %u", type);
+        return 0;
+    }
+    int leaf = (type & 8) != 0;
+    uint32_t ncells = fmt_get_u16(p + 3), start = fmt_get_u16(p + 5), fb = fmt_get_u16(p + 1);
+    uint32_t ptr_end = base + (leaf ? 8u : 12u) + 2 * ncells;
+    if (start == 0)
+        start = 65536;
+    if (start > c->usable)
+        report(c, pgno, "cell content area starts at %u, past the usable size %u", start, c->usable);
+    else if (ptr_end > start)
+        report(c, pgno, "the pointers of %u cells end at %u, inside the cell content area at %u",
+               ncells, ptr_end, start);
+    else if (p[7] > c->usable - start)
+        report(c, pgno, "fragmented byte count %u is larger than the cell content area", p[7]);
+    else if (fb && (fb < start || fb > c->usable - 4))
+        report(c, pgno, "first freeblock offset %u is out of range %u..%u", fb, start,
+               c->usable - 4);
+    else if (!leaf && fmt_get_u32(p + 8) == 0)
+        report(c, pgno, "right child page number is 0");
+    else
+        report(c, pgno, "invalid b-tree page header");
+    return 0;
+}
+
+/* Parse the cell at off, or say why it cannot be parsed. */
+static int cell_parse_why(chk *c, const uint8_t *data, const fmt_page *h, uint32_t off,
+                          fmt_cell *cell, char *why, size_t whylen)
+{
+    if (fmt_cell_parse(data, h, off, cell) == 0)
+        return 1;
+    const uint8_t *p = data + off, *end = data + c->usable;
+    uint64_t size, key;
+    int k;
+    snprintf(why, whylen, "extends off the end of the page");
+    if (!h->is_leaf) {
+        if (end - p < 4)
+            return 0;
+        if (fmt_get_u32(p) == 0) {
+            snprintf(why, whylen, "child page number is 0");
+            return 0;
+        }
+        p += 4;
+    }
+    if (h->type == FMT_PAGE_TABLE_INTERIOR || (k = fmt_varint_get(p, end, &size)) == 0)
+        return 0;
+    if (size > 0x7fffffff) {
+        snprintf(why, whylen, "payload size %llu is too large", (unsigned long long)size);
+        return 0;
+    }
+    p += k;
+    if (h->type == FMT_PAGE_TABLE_LEAF) {
+        if ((k = fmt_varint_get(p, end, &key)) == 0)
+            return 0;
+        p += k;
+    }
+    uint32_t local = fmt_payload_local(c->usable, h->type == FMT_PAGE_TABLE_LEAF, size);
+    if (local < size && (uint64_t)(end - p) >= (uint64_t)local + 4 &&
+        fmt_get_u32(p + local) == 0)
+        snprintf(why, whylen, "overflow page number is 0");
+    return 0;
+}
+
+/* Mark [off, off + len) of the content area as used; 1 if part already was. */
+static int cover(chk *c, uint32_t off, uint32_t len, uint32_t *covered)
+{
+    for (uint32_t k = off; k < off + len; k++)
+        if (c->cover[k])
+            return 1;
+    memset(c->cover + off, 1, len);
+    *covered += len;
+    return 0;
+}
+
+/* Cells and freeblocks lie in the content area without overlapping, and the
+ * bytes they leave over are exactly the fragmented byte count. */
+static void check_page_space(chk *c, uint32_t pgno, const uint8_t *data, const fmt_page *h)
+{
+    uint32_t usable = c->usable, start = h->content_start, covered = 0;
+    int before = c->nerr, overlap = 0;
+    char why[96];
+    memset(c->cover, 0, usable);
+    for (uint32_t i = 0; i < h->ncells && !c->stop; i++) {
+        uint32_t off = fmt_page_cell_off(data, h, i);
+        fmt_cell cell;
+        if (off < start || off > usable - 4) {
+            report(c, pgno, "cell %u: offset %u out of range %u..%u", i, off, start, usable - 4);
+            continue;
+        }
+        if (!cell_parse_why(c, data, h, off, &cell, why, sizeof why)) {
+            report(c, pgno, "cell %u at offset %u: %s", i, off, why);
+            continue;
+        }
+        if (!overlap && cover(c, off, cell.cell_size, &covered)) {
+            report(c, pgno, "cell %u at offset %u overlaps another cell", i, off);
+            overlap = 1;
+        }
+    }
+    /* Each freeblock starts at least 4 bytes past the end of the one before,
+     * so the walk ends within usable/4 steps. */
+    uint32_t fb = h->first_freeblock, last_end = 0;
+    while (fb && !overlap && !c->stop) {
+        if (fb < start || fb > usable - 4) {
+            report(c, pgno, "freeblock offset %u out of range %u..%u", fb, start, usable - 4);
+            break;
+        }
+        if (last_end && fb < last_end + 4) {
+            report(c, pgno, "freeblock at offset %u is out of order or adjacent to the one before",
+                   fb);
+            break;
+        }
+        uint32_t next = fmt_get_u16(data + fb), size = fmt_get_u16(data + fb + 2);
+        if (size < 4 || fb + size > usable) {
+            report(c, pgno, "freeblock at offset %u has the bad size %u", fb, size);
+            break;
+        }
+        if (cover(c, fb, size, &covered)) {
+            report(c, pgno, "freeblock at offset %u overlaps a cell", fb);
+            break;
+        }
+        last_end = fb + size;
+        fb = next;
+    }
+    if (c->nerr == before && !c->stop && usable - start - covered != h->frag_bytes)
+        report(c, pgno, "fragmentation of %u bytes reported as %u", usable - start - covered,
+               h->frag_bytes);
+}
+
+/* Cell i for the in-order walk; cells that cannot be parsed were reported. */
+static int cell_at(const chk *c, const uint8_t *data, const fmt_page *h, uint32_t i,
+                   fmt_cell *cell)
+{
+    uint32_t off = fmt_page_cell_off(data, h, i);
+    uint32_t ptr_end = h->hdr_off + h->hdr_size + 2 * h->ncells;
+    if (off < ptr_end || off >= c->usable)
+        return 0;
+    return fmt_cell_parse(data, h, off, cell) == 0;
+}
+
+/* ---- payloads ---- */
+
+static int rec_reserve(chk *c, rec *r, uint64_t n)
+{
+    if (n <= r->cap)
+        return 0;
+    uint64_t cap = r->cap ? r->cap : 256;
+    while (cap < n)
+        cap *= 2;
+    if (cap > (uint64_t)SIZE_MAX / 2)
+        return nomem(c);
+    uint8_t *b = os_realloc(r->buf, (size_t)cap);
+    if (!b)
+        return nomem(c);
+    r->buf = b;
+    r->cap = (size_t)cap;
+    return 0;
+}
+
+/* Copy the payload of cell i on page pgno into r, claiming its overflow chain.
+ * Returns 1 when the payload is complete, 0 when the chain is wrong (reported). */
+static int read_payload(chk *c, uint32_t pgno, uint32_t i, const fmt_cell *cell, rec *r)
+{
+    uint64_t size = cell->payload_size, have = cell->local, k = 0;
+    uint32_t per = c->usable - 4, ov = cell->overflow, from = pgno;
+    uint64_t need = cell->local < size ? (size - cell->local + per - 1) / per : 0;
+    int rc, broken = 0;
+    if ((rc = rec_reserve(c, r, cell->local)) < 0)
+        return rc;
+    memcpy(r->buf, cell->payload, cell->local);
+    /* Claims bound the walk: a page is followed at most once. */
+    while (ov && !c->stop) {
+        if (!claim(c, ov, from, "an overflow page")) {
+            broken = 1;
+            break;
+        }
+        if ((rc = ptrmap_expect(c, ov, k ? PTRMAP_OVERFLOW2 : PTRMAP_OVERFLOW1, from)) < 0)
+            return rc;
+        pg *p;
+        if ((rc = pager_get(&p, c->pt, ov)) < 0)
+            return rc;
+        if (k < need) {
+            uint64_t n = size - have < per ? size - have : per;
+            if ((rc = rec_reserve(c, r, have + n)) < 0) {
+                pager_unref(p);
+                return rc;
+            }
+            memcpy(r->buf + have, p->data + 4, (size_t)n);
+            have += n;
+        }
+        from = ov;
+        ov = fmt_get_u32(p->data);
+        pager_unref(p);
+        k++;
+    }
+    if (!broken && !c->stop && k != need) {
+        report(c, pgno, "cell %u: overflow list length is %llu but should be %llu", i,
+               (unsigned long long)k, (unsigned long long)need);
+        broken = 1;
+    }
+    r->size = size;
+    return broken || c->stop ? 0 : 1;
+}
+
+/* ---- rows ---- */
+
+static int is_pk_col(const sch_table *d, int col)
+{
+    for (int j = 0; j < d->npk; j++)
+        if (d->pk[j].col == col)
+            return 1;
+    return 0;
+}
+
+/* NOT NULL, STRICT types and SQLite's affinity rules for column col of a row. */
+static void check_column(chk *c, const db_table *tab, const rec *r, int col, uint32_t pgno,
+                         const char *label)
+{
+    const sch_table *d = &tab->def;
+    const sch_column *cd = &d->cols[col];
+    int field = tab->col_field[col];
+    if ((!d->without_rowid && col == d->ipk) || cd->hidden == 2 || field < 0)
+        return; /* the rowid itself, or a column computed on reading */
+    int notnull = cd->notnull || (d->without_rowid && is_pk_col(d, col));
+    if ((uint32_t)field >= r->f.n) {
+        /* A row older than ALTER TABLE ADD COLUMN: the default stands in. */
+        folio_value dv;
+        if (notnull && row_default(cd, &dv) == 0 && dv.type == FOLIO_NULL)
+            report(c, pgno, "%s: NULL value in %s.%s", label, tab->name, cd->name);
+        return;
+    }
+    fmt_value v;
+    field_value(r->buf, &r->f, (uint32_t)field, &v);
+    if (v.type == FMT_NULL) {
+        if (notnull)
+            report(c, pgno, "%s: NULL value in %s.%s", label, tab->name, cd->name);
+        return;
+    }
+    if (d->strict) {
+        static const char *const names[] = {"", "INTEGER", "REAL", "TEXT", "BLOB", "ANY"};
+        int ok = 1;
+        switch (cd->strict_type) {
+        case SCH_STRICT_INTEGER:
+            ok = v.type == FMT_INTEGER;
+            break;
+        case SCH_STRICT_REAL:
+            ok = v.type == FMT_INTEGER || v.type == FMT_REAL;
+            break;
+        case SCH_STRICT_TEXT:
+            ok = v.type == FMT_TEXT;
+            break;
+        case SCH_STRICT_BLOB:
+            ok = v.type == FMT_BLOB;
+            break;
+        default:
+            break;
+        }
+        if (!ok)
+            report(c, pgno, "%s: non-%s value in %s.%s", label, names[cd->strict_type], tab->name,
+                   cd->name);
+    } else if (cd->affinity == SCH_AFF_TEXT) {
+        if (v.type == FMT_INTEGER || v.type == FMT_REAL)
+            report(c, pgno, "%s: NUMERIC value in %s.%s", label, tab->name, cd->name);
+    } else if (cd->affinity != SCH_AFF_BLOB && v.type == FMT_TEXT) {
+        if (c->enc > 1 && to_utf8(c, 0, &v) < 0)
+            return;
+        if (text_is_numeric(v.u.s.p, (size_t)v.u.s.n))
+            report(c, pgno, "%s: TEXT value in %s.%s", label, tab->name, cd->name);
+    }
+}
+
+/* The value column col has in row r, as an index stores it. Returns 0 when
+ * folio cannot be sure (a default that SQLite converts by affinity). */
+static int column_value(chk *c, const db_table *tab, const rec *r, int64_t rowid, int col,
+                        fmt_value *out)
+{
+    const sch_table *d = &tab->def;
+    if (col < 0 || col >= d->ncols)
+        return 0;
+    if (!d->without_rowid && col == d->ipk) {
+        out->type = FMT_INTEGER;
+        out->u.i = rowid;
+        return 1;
+    }
+    int field = tab->col_field[col];
+    if (field < 0)
+        return 0;
+    if ((uint32_t)field < r->f.n) {
+        field_value(r->buf, &r->f, (uint32_t)field, out);
+        return 1;
+    }
+    folio_value dv;
+    int aff = d->cols[col].affinity;
+    if (row_default(&d->cols[col], &dv) < 0)
+        return 0;
+    switch (dv.type) {
+    case FOLIO_NULL:
+        out->type = FMT_NULL;
+        return 1;
+    case FOLIO_INTEGER:
+    case FOLIO_REAL:
+        if (aff == SCH_AFF_TEXT)
+            return 0;
+        out->type = dv.type == FOLIO_INTEGER ? FMT_INTEGER : FMT_REAL;
+        if (dv.type == FOLIO_INTEGER)
+            out->u.i = dv.u.i;
+        else
+            out->u.r = dv.u.r;
+        return 1;
+    default:
+        if (c->enc > 1 || (dv.type == FOLIO_TEXT && aff != SCH_AFF_TEXT && aff != SCH_AFF_BLOB))
+            return 0;
+        out->type = dv.type == FOLIO_TEXT ? FMT_TEXT : FMT_BLOB;
+        out->u.s.p = dv.u.s.p;
+        out->u.s.n = dv.u.s.n;
+        return 1;
+    }
+}
+
+typedef struct lookup {
+    chk *c;
+    const fmt_value *vals;
+    int n;
+    const keyspec *ks;
+} lookup;
+
+static int lookup_cmp(void *ctx, const uint8_t *recp, uint64_t size, int *out)
+{
+    lookup *lk = ctx;
+    char why[96];
+    int rc = record_decode(&lk->c->lk, recp, size, why, sizeof why);
+    if (rc < 0)
+        return nomem(lk->c);
+    if (rc > 0)
+        return ptxn_error(lk->c->pt, FOLIO_CORRUPT, "malformed index record: %s", why);
+    *out = stored_cmp(lk->c, recp, &lk->c->lk, lk->vals, lk->n, lk->ks);
+    return lk->c->fatal;
+}
+
+/* Find the index entry of the row in t->cur; report it missing or different. */
+static int lookup_row(chk *c, tree *t, idxchk *x, uint32_t pgno, const char *label,
+                      int64_t rowid)
+{
+    const db_index *ix = x->ix;
+    const db_table *tab = t->tab;
+    int n = ix->nfields, rc;
+    if (n > c->nvals) {
+        fmt_value *v = os_realloc(c->vals, sizeof *v * (size_t)n);
+        if (!v)
+            return nomem(c);
+        c->vals = v;
+        c->nvals = n;
+    }
+    for (int k = 0; k < ix->ncols; k++)
+        if (!column_value(c, tab, t->cur, rowid, ix->cols[k], &c->vals[k]))
+            return 0;
+    if (tab->def.without_rowid) {
+        for (int k = 0; k < ix->nsuffix; k++)
+            if (!column_value(c, tab, t->cur, rowid, ix->suffix_cols[k], &c->vals[ix->ncols + k]))
+                return 0;
+    } else {
+        c->vals[ix->ncols].type = FMT_INTEGER;
+        c->vals[ix->ncols].u.i = rowid;
+    }
+    lookup lk = {c, c->vals, n, &x->ks};
+    int found = 0;
+    rc = bt_seek_ge(&x->cur, lookup_cmp, &lk, 1);
+    if (rc == FOLIO_ROW) {
+        const uint8_t *p;
+        uint64_t size;
+        int r;
+        if ((rc = bt_payload(&x->cur, &p, &size)) == 0 && (rc = lookup_cmp(&lk, p, size, &r)) == 0)
+            found = r == 0;
+        if (found) {
+            /* Columns of other collations must still hold the row's exact value. */
+            for (int k = 0; k < ix->ncols; k++) {
+                fmt_value s;
+                if (x->ks.coll[k] == SCH_COLL_BINARY)
+                    continue;
+                field_value(p, &c->lk, (uint32_t)k, &s);
+                if (sch_compare(&s, &c->vals[k], SCH_COLL_BINARY) != 0) {
+                    report(c, pgno, "%s values differ from index %s", label, ix->name);
+                    break;
+                }
+            }
+        }
+    }
+    bt_cursor_reset(&x->cur);
+    if (c->fatal)
+        return c->fatal;
+    if (rc < 0 && rc != FOLIO_CORRUPT)
+        return rc;
+    if (rc == FOLIO_CORRUPT) {
+        report(c, 0, "index %s: a lookup failed (%s); its rows are not checked further", ix->name,
+               ptxn_errmsg(c->pt));
+        x->lookups = 0;
+    } else if (!found) {
+        report(c, pgno, "%s missing from index %s", label, ix->name);
+    }
+    return 0;
+}
+
+/* All checks of one table row (the record is in t->cur). */
+static int check_row(chk *c, tree *t, uint32_t pgno, uint32_t celli, int64_t rowid)
+{
+    const db_table *tab = t->tab;
+    const sch_table *d = &tab->def;
+    char label[48];
+    if (d->without_rowid)
+        snprintf(label, sizeof label, "cell %u", celli);
+    else
+        snprintf(label, sizeof label, "row %lld", (long long)rowid);
+    if (t->cur->f.n > (uint32_t)tab->nstored)
+        report(c, pgno, "%s has %u fields, more than the %d stored columns of %s", label,
+               t->cur->f.n, tab->nstored, tab->name);
+    for (int col = 0; col < d->ncols && !c->stop; col++)
+        check_column(c, tab, t->cur, col, pgno, label);
+    for (int k = 0; k < t->nix && !c->stop; k++) {
+        if (!t->ix[k].lookups)
+            continue;
+        int rc = lookup_row(c, t, &t->ix[k], pgno, label, rowid);
+        if (rc < 0)
+            return rc;
+    }
+    return c->fatal;
+}
+
+/* ---- the walk ---- */
+
+static int has_null(const rec *r, int n)
+{
+    for (int i = 0; i < n && (uint32_t)i < r->f.n; i++) {
+        fmt_value v;
+        field_value(r->buf, &r->f, (uint32_t)i, &v);
+        if (v.type == FMT_NULL)
+            return 1;
+    }
+    return 0;
+}
+
+/* An entry of an index b-tree (or a WITHOUT ROWID table) in t->cur. */
+static int visit_index_entry(chk *c, tree *t, uint32_t pgno, uint32_t i)
+{
+    const keyspec *ks = t->ks;
+    rec *cur = t->cur;
+    if (ks && (cur->f.n < ks->nf_min || cur->f.n > ks->nf_max)) {
+        /* Not a usable key: report it and keep comparing with the last good one. */
+        report(c, pgno, "cell %u: record of %s has %u fields, expected %u", i, t->name, cur->f.n,
+               ks->nf_min);
+        return t->tab ? check_row(c, t, pgno, i, 0) : 0;
+    }
+    if (ks && t->have_prev) {
+        int dup = 0;
+        if (ks->nunique && rec_cmp(c, cur, t->prev, ks, ks->nunique) == 0 &&
+            (ks->is_table || !has_null(cur, ks->nunique))) {
+            dup = 1;
+            if (ks->is_table)
+                report(c, pgno, "cell %u: duplicate primary key in %s", i, t->name);
+            else
+                report(c, pgno, "cell %u: non-unique entry in index %s", i, t->name);
+        }
+        int r = rec_cmp(c, cur, t->prev, ks, ks->ncmp);
+        if (r < 0 || (r == 0 && !dup))
+            report(c, pgno, "cell %u: entry out of order in %s", i, t->name);
+    }
+    int rc = t->tab ? check_row(c, t, pgno, i, 0) : 0;
+    t->cur = t->prev;
+    t->prev = cur;
+    t->have_prev = 1;
+    return rc < 0 ? rc : c->fatal;
+}
+
+static int visit_cell(chk *c, tree *t, uint32_t pgno, const fmt_page *h, uint32_t i,
+                      const fmt_cell *cell)
+{
+    char why[128];
+    if (h->type == FMT_PAGE_TABLE_INTERIOR) {
+        /* The key divides: >= every rowid to its left, < every rowid after. */
+        if (t->have_prev && cell->rowid < t->prev_rowid)
+            report(c, pgno, "cell %u: key %lld is less than rowid %lld before it", i,
+                   (long long)cell->rowid, (long long)t->prev_rowid);
+        t->prev_rowid = cell->rowid;
+        t->have_prev = 1;
+        return 0;
+    }
+    t->entries++;
+    if (h->is_table) {
+        if (t->have_prev && cell->rowid <= t->prev_rowid)
+            report(c, pgno, "rowid %lld out of order (after %lld)", (long long)cell->rowid,
+                   (long long)t->prev_rowid);
+        t->prev_rowid = cell->rowid;
+        t->have_prev = 1;
+    }
+    int rc = read_payload(c, pgno, i, cell, t->cur);
+    if (rc <= 0)
+        return rc;
+    rc = record_decode(&t->cur->f, t->cur->buf, t->cur->size, why, sizeof why);
+    if (rc < 0)
+        return nomem(c);
+    if (rc > 0) {
+        if (h->is_table)
+            report(c, pgno, "row %lld: malformed record: %s", (long long)cell->rowid, why);
+        else
+            report(c, pgno, "cell %u: malformed record: %s", i, why);
+        return 0;
+    }
+    if (!h->is_table)
+        return visit_index_entry(c, t, pgno, i);
+    return t->tab ? check_row(c, t, pgno, i, cell->rowid) : 0;
+}
+
+static int walk_page(chk *c, tree *t, uint32_t pgno, int depth);
+
+static int descend(chk *c, tree *t, uint32_t child, uint32_t parent, int depth)
+{
+    if (!claim(c, child, parent, "a child page"))
+        return 0;
+    int rc = ptrmap_expect(c, child, PTRMAP_BTREE, parent);
+    return rc < 0 ? rc : walk_page(c, t, child, depth + 1);
+}
+
+/* Check page pgno at `depth` (root = 1) and its subtree, entries in order.
+ * Recursion is bounded by BT_MAX_DEPTH; the page stays pinned meanwhile. */
+static int walk_page(chk *c, tree *t, uint32_t pgno, int depth)
+{
+    pg *p;
+    fmt_page h;
+    int rc = pager_get(&p, c->pt, pgno);
+    if (rc < 0)
+        return rc;
+    if (!page_header_ok(c, p->data, pgno, &h))
+        goto done;
+    if (h.is_table != (t->intkey != 0)) {
+        report(c, pgno, "%s page in the %s b-tree of %s", h.is_table ? "table" : "index",
+               t->intkey ? "table" : "index", t->name);
+        goto done;
+    }
+    if (h.is_leaf) {
+        if (t->leaf_depth < 0)
+            t->leaf_depth = depth;
+        else if (t->leaf_depth != depth)
+            report(c, pgno, "leaf at depth %d, but other leaves of %s are at depth %d", depth,
+                   t->name, t->leaf_depth);
+    } else if (depth >= BT_MAX_DEPTH) {
+        report(c, pgno, "b-tree %s is deeper than %d levels", t->name, BT_MAX_DEPTH);
+        goto done;
+    }
+    check_page_space(c, pgno, p->data, &h);
+    for (uint32_t i = 0; i < h.ncells && !c->stop; i++) {
+        fmt_cell cell;
+        if (!cell_at(c, p->data, &h, i, &cell))
+            continue;
+        if (!h.is_leaf && (rc = descend(c, t, cell.left_child, pgno, depth)) < 0)
+            goto done;
+        if (!c->stop && (rc = visit_cell(c, t, pgno, &h, i, &cell)) < 0)
+            goto done;
+    }
+    if (!h.is_leaf && !c->stop)
+        rc = descend(c, t, h.right_child, pgno, depth);
+done:
+    pager_unref(p);
+    return rc;
+}
+
+static void tree_init(tree *t, const char *name, uint32_t root, int intkey, const keyspec *ks,
+                      const db_table *tab)
+{
+    memset(t, 0, sizeof *t);
+    t->name = name;
+    t->root = root;
+    t->intkey = intkey;
+    t->leaf_depth = -1;
+    t->ks = ks && ks->ncmp ? ks : NULL;
+    t->tab = tab;
+    t->cur = &t->recs[0];
+    t->prev = &t->recs[1];
+}
+
+static void tree_free(tree *t)
+{
+    for (int i = 0; i < 2; i++) {
+        os_free(t->recs[i].buf);
+        fields_free(&t->recs[i].f);
+    }
+}
+
+static int walk_tree(chk *c, tree *t)
+{
+    char role[300];
+    int rc;
+    snprintf(role, sizeof role, "the root page of %s", t->name);
+    if (c->stop || !claim(c, t->root, 0, role))
+        return 0;
+    if ((rc = ptrmap_expect(c, t->root, PTRMAP_ROOTPAGE, 0)) < 0)
+        return rc;
+    if (t->intkey < 0) {
+        /* The definition could not be used: the root page says the kind. */
+        pg *p;
+        if ((rc = pager_get(&p, c->pt, t->root)) < 0)
+            return rc;
+        uint8_t type = p->data[t->root == 1 ? FMT_DBHEADER_SIZE : 0];
+        t->intkey = type != FMT_PAGE_INDEX_INTERIOR && type != FMT_PAGE_INDEX_LEAF;
+        pager_unref(p);
+    }
+    return walk_page(c, t, t->root, 1);
+}
+
+/* ---- objects ---- */
+
+/* A table and its indexes: the indexes first, so that rows can be looked up
+ * in those whose walk found nothing wrong. */
+static int check_table(chk *c, const db_table *tab)
+{
+    int rc = 0;
+    idxchk *xs = NULL;
+    keyspec tks;
+    memset(&tks, 0, sizeof tks);
+    if (!tab->root)
+        return 0; /* a virtual table */
+    if (tab->nidx && !(xs = os_calloc((size_t)tab->nidx, sizeof *xs)))
+        return nomem(c);
+    for (int j = 0; j < tab->nidx && !c->stop; j++) {
+        idxchk *x = &xs[j];
+        db_index *ix = tab->idx[j];
+        x->ix = ix;
+        if ((rc = keyspec_index(c, &x->ks, tab, ix)) < 0)
+            goto done;
+        if (!ix->root)
+            continue;
+        int before = c->nerr;
+        tree it;
+        tree_init(&it, ix->name, ix->root, 0, &x->ks, NULL);
+        rc = walk_tree(c, &it);
+        x->entries = it.entries;
+        tree_free(&it);
+        if (rc < 0)
+            goto done;
+        x->lookups = c->nerr == before && x->ks.ncmp == ix->nfields && x->ks.ncmp > 0 &&
+                     !ix->partial && !ix->has_expr;
+        if (x->lookups)
+            bt_cursor_init(&x->cur, c->pt, ix->root, 0);
+    }
+    if ((rc = keyspec_table(c, &tks, tab)) < 0)
+        goto done;
+    tree tt;
+    tree_init(&tt, tab->name, tab->root, tab->parsed ? !tab->def.without_rowid : -1, &tks,
+              tab->parsed ? tab : NULL);
+    tt.ix = xs;
+    tt.nix = tab->nidx;
+    rc = walk_tree(c, &tt);
+    tree_free(&tt);
+    if (rc < 0)
+        goto done;
+    for (int j = 0; j < tab->nidx && !c->stop; j++) {
+        const db_index *ix = xs[j].ix;
+        if (tab->parsed && ix->cols && !ix->partial && ix->root && xs[j].entries != tt.entries)
+            report(c, 0, "wrong # of entries in index %s: %llu entries for %llu rows of %s",
+                   ix->name, (unsigned long long)xs[j].entries,
+                   (unsigned long long)tt.entries, tab->name);
+    }
+done:
+    for (int j = 0; xs && j < tab->nidx; j++) {
+        if (xs[j].lookups)
+            bt_cursor_release(&xs[j].cur);
+        keyspec_free(&xs[j].ks);
+    }
+    os_free(xs);
+    keyspec_free(&tks);
+    return rc < 0 ? rc : c->fatal;
+}
+
+/* Whether the schema entry e is a table or index of the parsed catalog. */
+static int entry_known(const db_catalog *cat, const folio_schema_entry *e)
+{
+    for (int i = 0; i < cat->ntables; i++) {
+        const db_table *t = cat->tables[i];
+        if (t->root == e->rootpage && sch_ident_eq(t->name, e->name))
+            return 1;
+        for (int j = 0; j < t->nidx; j++)
+            if (t->idx[j]->root == e->rootpage && sch_ident_eq(t->idx[j]->name, e->name))
+                return 1;
+    }
+    return 0;
+}
+
+/* B-trees of schema entries the catalog left out (an index of a table that
+ * does not exist): their pages are in use, their structure is checked. */
+static int check_other_entries(chk *c)
+{
+    for (int i = 0; i < c->cat->nentries && !c->stop; i++) {
+        const folio_schema_entry *e = &c->cat->entries[i];
+        if (!e->rootpage || entry_known(c->cat, e) ||
+            (strcmp(e->type, "table") != 0 && strcmp(e->type, "index") != 0))
+            continue;
+        tree t;
+        tree_init(&t, e->name, e->rootpage, -1, NULL, NULL);
+        int rc = walk_tree(c, &t);
+        tree_free(&t);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int check_freelist(chk *c)
+{
+    const fmt_dbheader *h = ptxn_header(c->pt);
+    uint32_t trunk = h->freelist_trunk, from = 0, max = fmt_trunk_max_leaves(c->usable);
+    uint64_t total = 0;
+    int before = c->nerr, rc;
+    /* Claims bound the chain: each trunk page is followed at most once. */
+    while (trunk && !c->stop) {
+        if (!claim(c, trunk, from, from ? "the next freelist trunk" : "the first freelist trunk"))
+            break;
+        total++;
+        if ((rc = ptrmap_expect(c, trunk, PTRMAP_FREEPAGE, 0)) < 0)
+            return rc;
+        pg *p;
+        if ((rc = pager_get(&p, c->pt, trunk)) < 0)
+            return rc;
+        uint32_t n = fmt_get_u32(p->data + 4);
+        if (n > max) {
+            report(c, trunk, "freelist trunk lists %u leaf pages, more than the %u that fit", n,
+                   max);
+            n = 0;
+        }
+        for (uint32_t k = 0; k < n && !c->stop; k++) {
+            uint32_t leaf = fmt_get_u32(p->data + 8 + 4 * k);
+            total++;
+            if (claim(c, leaf, trunk, "a freelist leaf page") &&
+                (rc = ptrmap_expect(c, leaf, PTRMAP_FREEPAGE, 0)) < 0) {
+                pager_unref(p);
+                return rc;
+            }
+        }
+        from = trunk;
+        trunk = fmt_get_u32(p->data);
+        pager_unref(p);
+    }
+    if (c->nerr == before && !c->stop && total != h->freelist_count)
+        report(c, 0, "freelist count in header is %u but %llu pages are on the freelist",
+               h->freelist_count, (unsigned long long)total);
+    return 0;
+}
+
+/* Header fields that describe the whole file. */
+static void check_header(chk *c)
+{
+    const fmt_dbheader *h = ptxn_header(c->pt);
+    pager *pgr = ptxn_pager(c->pt);
+    /* Without a WAL the file must hold every page the header counts (SQLite
+     * refuses such a file as malformed). */
+    if (!ptxn_is_write(c->pt) && pager_wal_frames(pgr) == 0) {
+        uint64_t file_pages = pager_file_bytes(pgr) / h->page_size;
+        if (c->npages > file_pages)
+            report(c, 0, "the header counts %u pages but the file holds only %llu", c->npages,
+                   (unsigned long long)file_pages);
+    }
+    if (!c->autovac && h->incremental_vacuum)
+        report(c, 0, "incremental vacuum is enabled but auto-vacuum is off (largest root page 0)");
+}
+
+static void check_max_root(chk *c)
+{
+    uint32_t mx = 1;
+    if (!c->autovac)
+        return;
+    for (int i = 0; i < c->cat->nentries; i++) {
+        const folio_schema_entry *e = &c->cat->entries[i];
+        if ((strcmp(e->type, "table") == 0 || strcmp(e->type, "index") == 0) && e->rootpage > mx)
+            mx = e->rootpage;
+    }
+    if (mx != ptxn_header(c->pt)->autovacuum_root)
+        report(c, 0, "largest root page is %u but the header says %u", mx,
+               ptxn_header(c->pt)->autovacuum_root);
+}
+
+static void check_unused(chk *c)
+{
+    for (uint32_t pgno = 1; pgno <= c->npages && !c->stop; pgno++) {
+        if ((c->used[pgno >> 3] >> (pgno & 7)) & 1)
+            continue;
+        if (pgno == c->lockpg || is_ptrmap_page(c, pgno))
+            continue;
+        report(c, pgno, "never used");
+    }
+}
+
 int db_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg, int max_errors)
 {
-    (void)cb, (void)arg, (void)max_errors;
-    return ptxn_error(txn->pt, FOLIO_UNSUPPORTED, "integrity check not yet implemented");
+    chk c;
+    int rc = 0;
+    memset(&c, 0, sizeof c);
+    c.pt = txn->pt;
+    c.cat = txn->cat;
+    c.cb = cb;
+    c.arg = arg;
+    c.max_errors = max_errors > 0 ? max_errors : 100;
+    c.npages = ptxn_npages(txn->pt);
+    if (c.npages == 0)
+        return FOLIO_OK; /* an empty file */
+    const fmt_dbheader *h = ptxn_header(txn->pt);
+    c.usable = h->page_size - h->reserved;
+    c.lockpg = LOCK_BYTE_OFFSET / h->page_size + 1;
+    c.autovac = h->autovacuum_root != 0;
+    c.enc = txn->cat->text_encoding;
+    c.used = os_calloc((size_t)c.npages / 8 + 1, 1);
+    c.cover = os_malloc(c.usable);
+    if (!c.used || !c.cover) {
+        rc = nomem(&c);
+        goto done;
+    }
+    check_header(&c);
+    if ((rc = check_freelist(&c)) < 0)
+        goto done;
+    for (int i = 0; i < c.cat->ntables && !c.stop; i++)
+        if ((rc = check_table(&c, c.cat->tables[i])) < 0)
+            goto done;
+    if ((rc = check_other_entries(&c)) < 0)
+        goto done;
+    check_max_root(&c);
+    check_unused(&c);
+done:
+    os_free(c.used);
+    os_free(c.cover);
+    fields_free(&c.lk);
+    os_free(c.vals);
+    os_free(c.u8[0]);
+    os_free(c.u8[1]);
+    if (rc < 0)
+        return rc;
+    if (c.fatal)
+        return c.fatal;
+    return c.nerr ? FOLIO_CORRUPT : FOLIO_OK;
 }

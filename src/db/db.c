@@ -2,7 +2,7 @@
  * db.c - databases, transactions, tables, inspection: the public API's
  * entry points other than cursors and row writes.
  */
-#include "db/db_int.h"
+#include "db/write_int.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -128,14 +128,24 @@ int folio_begin(folio_txn **out, folio_db *db, unsigned flags)
     return FOLIO_OK;
 }
 
-static void txn_free(folio_txn *txn)
+/* Cursors and write state pin pages: release them before the pager ends
+ * the transaction. */
+static void txn_release(folio_txn *txn)
 {
     while (txn->cursors)
         folio_cursor_close(txn->cursors);
+    table_states_free(txn);
+}
+
+static void txn_free(folio_txn *txn)
+{
     for (int i = 0; i < txn->ntables; i++)
         os_free(txn->tables[i]);
     os_free(txn->tables);
     catalog_unref(txn->cat);
+    for (int i = 0; i < txn->noldcats; i++)
+        catalog_unref(txn->oldcats[i]);
+    os_free(txn->oldcats);
     os_free(txn);
 }
 
@@ -146,8 +156,21 @@ int folio_commit(folio_txn *txn)
     folio_db *db = txn->db;
     char err[512] = "";
     int rc = 0;
-    if (txn->write) {
+    txn_release(txn);
+    if (txn->write && txn->poisoned) {
+        pager_end(txn->pt);
+        rc = FOLIO_ERROR;
+        snprintf(err, sizeof err,
+                 "an earlier failure could not be undone: the transaction was rolled back");
+    } else if (txn->write) {
         rc = pager_commit(txn->pt, err, sizeof err);
+        if (rc == 0 && txn->schema_changed) {
+            pthread_mutex_lock(&db->mu);
+            catalog_unref(db->cat);
+            db->cat = txn->cat;
+            txn->cat->refs++;
+            pthread_mutex_unlock(&db->mu);
+        }
     } else {
         pager_end(txn->pt);
     }
@@ -162,6 +185,7 @@ int folio_rollback(folio_txn *txn)
 {
     if (!txn)
         return FOLIO_MISUSE;
+    txn_release(txn);
     pager_end(txn->pt);
     txn->pt = NULL;
     txn_free(txn);

@@ -85,11 +85,19 @@ struct folio_txn {
     struct folio_table **tables;
     int ntables, tables_cap;
     struct folio_cursor *cursors; /* open cursors, linked */
+    /* write transactions */
+    struct table_state **states;
+    int nstates;
+    int poisoned;        /* a failed call could not be undone: only rollback remains */
+    int schema_changed;  /* DDL ran: publish the catalog at commit */
+    db_catalog **oldcats; /* catalogs replaced by DDL, kept alive for handles */
+    int noldcats;
 };
 
 struct folio_table {
     folio_txn *txn;
     db_table *tab;
+    int dead; /* its table was dropped in this transaction */
 };
 
 typedef struct row_decoder {
@@ -102,6 +110,10 @@ typedef struct row_decoder {
 
 struct folio_cursor {
     folio_table *t;
+    uint64_t gen;      /* b-tree generation when positioned (write transactions) */
+    int64_t saved_rowid;
+    uint8_t *saved_key; /* the entry's record, for re-seeking after writes */
+    size_t saved_n, saved_cap;
     db_index *index; /* NULL: table order */
     bt_cursor bc;    /* over the table, or over the index */
     bt_cursor tc;    /* index cursors: the table row of the current entry */

@@ -390,6 +390,7 @@ int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *c
     if (page_size == 0)
         page_size = cfg->new_page_size ? cfg->new_page_size : 4096;
     p->page_size = page_size;
+    wal_set_page_size(p->wal, page_size);
     p->usable = page_size; /* refined from the header at the first transaction */
     size_t budget = cfg->cache_bytes ? cfg->cache_bytes : (size_t)64 << 20;
     p->max_pages = budget / page_size;
@@ -676,6 +677,9 @@ void pager_end(ptxn *t)
         pthread_cond_broadcast(&p->cond); /* a checkpoint may wait for readers */
     cache_trim(p);
     pthread_mutex_unlock(&p->mu);
+    for (uint32_t i = 0; i < t->stmt_n; i++)
+        os_free(t->stmt_log[i].pre);
+    os_free(t->stmt_log);
     os_free(t->dirty);
     os_free(t->dslot);
     os_free(t);

@@ -28,6 +28,7 @@ typedef struct pg {
     uint32_t ref;
     uint8_t dirty;    /* a private copy of a write transaction */
     uint8_t in_hash;
+    uint32_t stmt_seq; /* statement whose journal holds this dirty page's pre-image */
     struct pg *hnext;
     struct pg *lprev, *lnext; /* LRU list while unpinned (clean only) */
     struct pager *owner;
@@ -98,6 +99,17 @@ int pager_alloc(pg **out, ptxn *t);
 int pager_free(ptxn *t, uint32_t pgno);
 /** Update the database header on page 1 within `t` (page 1 made writable). */
 int ptxn_header_update(ptxn *t, const fmt_dbheader *h);
+
+/**
+ * Statements: every public write call runs as one, so that a failed call
+ * leaves the transaction exactly as before it. pager_stmt_begin records the
+ * state; pager_stmt_rollback puts back every page the statement changed.
+ * If pages had to be spilled to the WAL during the statement the undo is not
+ * possible and FOLIO_ERROR is returned: the transaction must be rolled back.
+ */
+void pager_stmt_begin(ptxn *t);
+void pager_stmt_commit(ptxn *t);
+int pager_stmt_rollback(ptxn *t);
 
 /** Checkpoint (FOLIO_CHECKPOINT_*). */
 int pager_checkpoint(pager *p, int mode, int *out_log, int *out_done, char *err, size_t errlen);

@@ -41,6 +41,11 @@ struct pager {
     char ckpt_note[160]; /* why the last checkpoint stopped short, or "" */
 };
 
+struct stmt_entry {
+    uint32_t pgno;
+    uint8_t *pre; /* the page before the statement, or NULL: it was clean */
+};
+
 struct ptxn {
     pager *p;
     int write;
@@ -54,6 +59,16 @@ struct ptxn {
     uint32_t ndslot;
     int spilled;      /* frames of this transaction already in the WAL */
     int hdr_dirty;    /* hdr must be written to page 1 at commit */
+    /* the current statement (see pager_stmt_begin) */
+    int stmt_active;
+    int stmt_spilled;
+    uint32_t stmt_seq;
+    uint32_t stmt_npages;
+    uint32_t stmt_mx;
+    int stmt_hdr_dirty;
+    fmt_dbheader stmt_hdr;
+    struct stmt_entry *stmt_log;
+    uint32_t stmt_n, stmt_cap;
     char err[256];
 };
 

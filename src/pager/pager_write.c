@@ -167,6 +167,8 @@ static int maybe_spill(ptxn *t)
     int rc = wal_append(p->wal, n, pgnos, pages, 0, 0, &first);
     if (rc == 0) {
         t->spilled = 1;
+        if (t->stmt_active)
+            t->stmt_spilled = 1;
         t->mx = first + n - 1;
         /* Hand the images to the clean cache. */
         uint32_t keep = 0;
@@ -225,15 +227,158 @@ static int maybe_spill(ptxn *t)
     return 0;
 }
 
+/* ---- statements ---- */
+
+static int stmt_log(ptxn *t, uint32_t pgno, const uint8_t *pre)
+{
+    if (t->stmt_n == t->stmt_cap) {
+        uint32_t n = t->stmt_cap ? t->stmt_cap * 2 : 32;
+        struct stmt_entry *v = os_realloc(t->stmt_log, n * sizeof *v);
+        if (!v)
+            return FOLIO_NOMEM;
+        t->stmt_log = v;
+        t->stmt_cap = n;
+    }
+    uint8_t *copy = NULL;
+    if (pre) {
+        copy = os_malloc(t->p->page_size);
+        if (!copy)
+            return FOLIO_NOMEM;
+        memcpy(copy, pre, t->p->page_size);
+    }
+    t->stmt_log[t->stmt_n].pgno = pgno;
+    t->stmt_log[t->stmt_n].pre = copy;
+    t->stmt_n++;
+    return 0;
+}
+
+/* Record the pre-image of a dirty page the statement is about to change. */
+static int stmt_touch(ptxn *t, pg *d, int was_clean)
+{
+    if (!t->stmt_active || d->stmt_seq == t->stmt_seq)
+        return 0;
+    int rc = stmt_log(t, d->pgno, was_clean ? NULL : d->data);
+    if (rc < 0)
+        return ptxn_error(t, rc, "out of memory");
+    d->stmt_seq = t->stmt_seq;
+    return 0;
+}
+
+static void stmt_free_log(ptxn *t)
+{
+    for (uint32_t i = 0; i < t->stmt_n; i++)
+        os_free(t->stmt_log[i].pre);
+    t->stmt_n = 0;
+}
+
+void pager_stmt_begin(ptxn *t)
+{
+    if (!t->write)
+        return;
+    stmt_free_log(t);
+    t->stmt_active = 1;
+    t->stmt_spilled = 0;
+    t->stmt_seq++;
+    t->stmt_npages = t->npages;
+    t->stmt_mx = t->mx;
+    t->stmt_hdr = t->hdr;
+    t->stmt_hdr_dirty = t->hdr_dirty;
+}
+
+void pager_stmt_commit(ptxn *t)
+{
+    stmt_free_log(t);
+    t->stmt_active = 0;
+}
+
+/* The image of pgno as of the transaction's snapshot, ignoring dirty pages. */
+static int read_clean(ptxn *t, uint32_t pgno, uint8_t *buf)
+{
+    pager *p = t->p;
+    int rc = 0;
+    pthread_mutex_lock(&p->mu);
+    uint32_t frame = t->mx ? wal_find(p->wal, pgno, t->mx) : 0;
+    pg *e = NULL;
+    for (pg *x = p->slot[((pgno * 2654435761u) ^ (frame * 40503u)) & (p->nslot - 1)]; x;
+         x = x->hnext)
+        if (x->pgno == pgno && x->frame == frame)
+            e = x;
+    if (e)
+        memcpy(buf, e->data, p->page_size);
+    else if (frame)
+        rc = wal_read_frame(p->wal, frame, buf);
+    else
+        rc = p->vfs->read(p->db, buf, p->page_size, (uint64_t)(pgno - 1) * p->page_size, NULL);
+    pthread_mutex_unlock(&p->mu);
+    return rc;
+}
+
+int pager_stmt_rollback(ptxn *t)
+{
+    int rc = 0;
+    if (!t->stmt_active)
+        return 0;
+    t->stmt_active = 0;
+    if (t->stmt_spilled) {
+        stmt_free_log(t);
+        return ptxn_error(t, FOLIO_ERROR,
+                          "the failed call spilled pages to the WAL and cannot be undone alone: "
+                          "roll the transaction back");
+    }
+    int removed = 0;
+    for (uint32_t i = t->stmt_n; i-- > 0;) {
+        struct stmt_entry *e = &t->stmt_log[i];
+        pg *d = dirty_lookup(t, e->pgno);
+        if (!d)
+            continue;
+        d->stmt_seq = 0;
+        if (e->pre) {
+            memcpy(d->data, e->pre, t->p->page_size);
+        } else if (e->pgno > t->stmt_npages) {
+            if (d->ref == 0) {
+                d->pgno = 0; /* marked: dropped below */
+                removed = 1;
+            } else {
+                memset(d->data, 0, t->p->page_size);
+            }
+        } else if (read_clean(t, e->pgno, d->data) < 0) {
+            rc = ptxn_error(t, FOLIO_IOERR, "I/O error undoing a failed call");
+        }
+    }
+    if (removed) {
+        uint32_t keep = 0;
+        for (uint32_t i = 0; i < t->ndirty; i++) {
+            if (t->dirty[i]->pgno == 0) {
+                os_free(t->dirty[i]);
+                pthread_mutex_lock(&t->p->mu);
+                t->p->npages_mem--;
+                pthread_mutex_unlock(&t->p->mu);
+            } else {
+                t->dirty[keep++] = t->dirty[i];
+            }
+        }
+        t->ndirty = keep;
+        dirty_index_rebuild(t);
+    }
+    t->npages = t->stmt_npages;
+    t->hdr = t->stmt_hdr;
+    t->hdr_dirty = t->stmt_hdr_dirty;
+    stmt_free_log(t);
+    return rc;
+}
+
 int pager_write(ptxn *t, pg **io)
 {
     pg *src = *io;
     assert(t->write);
     if (src->dirty)
-        return 0;
+        return stmt_touch(t, src, 0);
     pg *d = dirty_lookup(t, src->pgno);
     if (d) {
         /* Someone holds the clean image; hand back our copy. */
+        int rc = stmt_touch(t, d, 0);
+        if (rc < 0)
+            return rc;
         d->ref++;
         pager_unref(src);
         *io = d;
@@ -246,6 +391,10 @@ int pager_write(ptxn *t, pg **io)
     if (!d)
         return ptxn_error(t, FOLIO_NOMEM, "out of memory writing page %u", src->pgno);
     memcpy(d->data, src->data, t->p->page_size);
+    if ((rc = stmt_touch(t, d, 1)) < 0) {
+        pager_unref(d);
+        return rc;
+    }
     pager_unref(src);
     *io = d;
     return 0;
@@ -302,6 +451,8 @@ int pager_alloc(pg **out, ptxn *t)
         t->hdr_dirty = 1;
         pg *e = dirty_lookup(t, pgno);
         if (e) {
+            if ((rc = stmt_touch(t, e, 0)) < 0)
+                return rc;
             e->ref++;
         } else {
             /* A freelist leaf's old content is meaningless: no need to read it. */
@@ -310,6 +461,10 @@ int pager_alloc(pg **out, ptxn *t)
             e = dirty_new(t, pgno);
             if (!e)
                 return ptxn_error(t, FOLIO_NOMEM, "out of memory allocating a page");
+            if ((rc = stmt_touch(t, e, 1)) < 0) {
+                pager_unref(e);
+                return rc;
+            }
         }
         memset(e->data, 0, p->page_size);
         *out = e;
@@ -325,6 +480,10 @@ int pager_alloc(pg **out, ptxn *t)
     pg *e = dirty_new(t, pgno);
     if (!e)
         return ptxn_error(t, FOLIO_NOMEM, "out of memory allocating a page");
+    if ((rc = stmt_touch(t, e, 1)) < 0) {
+        pager_unref(e);
+        return rc;
+    }
     memset(e->data, 0, p->page_size);
     t->npages = pgno;
     t->hdr_dirty = 1;

@@ -502,6 +502,14 @@ int sp_parse_key(parser *p, sp_key *k, int stop_autoinc)
     if (b - a >= 2 && (sp_word_eq(&p->t[b - 1], "ASC") || sp_word_eq(&p->t[b - 1], "DESC"))) {
         k->desc = sp_word_eq(&p->t[b - 1], "DESC");
         b--;
+        /* "x ASC DESC": a second order word right after an operand. */
+        const lx_token *prev = b - a >= 2 ? &p->t[b - 2] : NULL;
+        if (prev && (sp_word_eq(&p->t[b - 1], "ASC") || sp_word_eq(&p->t[b - 1], "DESC")) &&
+            (sp_is_nm(prev) || prev->type == LX_RP || prev->type == LX_INTEGER ||
+             prev->type == LX_FLOAT || prev->type == LX_BLOB)) {
+            p->i = b;
+            return sp_syntax_error(p);
+        }
     }
     k->a = a;
     k->b = b;

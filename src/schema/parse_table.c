@@ -286,6 +286,10 @@ typedef struct table_builder {
     int cap_cols;
     auto_cand *cand;
     int ncand, cap_cand;
+    int *bucket; /* hash table of the surviving candidates, chained by next */
+    size_t nbucket;
+    int stale;          /* a COLLATE changed keys: rebuild the hash table first */
+    int col_first_cand; /* first candidate made by the column being defined */
 } table_builder;
 
 static void builder_free(table_builder *b)
@@ -293,6 +297,7 @@ static void builder_free(table_builder *b)
     for (int k = 0; k < b->ncand; k++)
         sp_keycols_free(b->cand[k].cols, b->cand[k].ncols);
     free(b->cand);
+    free(b->bucket);
 }
 
 static sch_keycol *keycols_copy(parser *p, const sch_keycol *src, int n)
@@ -318,9 +323,77 @@ static sch_keycol *keycols_copy(parser *p, const sch_keycol *src, int n)
     return kc;
 }
 
-/* Append a candidate automatic index; takes ownership of cols. */
+/* Give key columns without COLLATE the table column's collation. */
+static int fill_collations(parser *p, const sch_table *t, sch_keycol *kc, int n)
+{
+    for (int k = 0; k < n; k++) {
+        if (kc[k].collation_name)
+            continue;
+        if (sp_key_collation(p, &kc[k], NULL, t->cols[kc[k].col].collation_name) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+static uint64_t cand_hash(const auto_cand *c)
+{
+    uint64_t h = 1469598103934665603u ^ (uint64_t)c->ncols;
+    for (int k = 0; k < c->ncols; k++) {
+        h = (h ^ (uint64_t)(unsigned)c->cols[k].col) * 1099511628211u;
+        for (const char *s = c->cols[k].collation_name; *s; s++)
+            h = (h ^ (uint64_t)sp_ascii_lower((unsigned char)*s)) * 1099511628211u;
+    }
+    return h;
+}
+
+static int same_key(const auto_cand *x, const auto_cand *y)
+{
+    if (x->hash != y->hash || x->ncols != y->ncols)
+        return 0;
+    for (int k = 0; k < x->ncols; k++)
+        if (x->cols[k].col != y->cols[k].col ||
+            !sch_ident_eq(x->cols[k].collation_name, y->cols[k].collation_name))
+            return 0;
+    return 1;
+}
+
+static int rebuild_buckets(parser *p, table_builder *b, size_t want)
+{
+    size_t nb = b->nbucket ? b->nbucket : 16;
+    while (nb < 2 * want)
+        nb *= 2;
+    if (nb != b->nbucket) {
+        int *bucket = realloc(b->bucket, nb * sizeof *bucket);
+        if (!bucket)
+            return sp_nomem(p);
+        b->bucket = bucket;
+        b->nbucket = nb;
+    }
+    for (size_t k = 0; k < nb; k++)
+        b->bucket[k] = -1;
+    for (int k = 0; k < b->ncand; k++) {
+        auto_cand *c = &b->cand[k];
+        if (c->dropped)
+            continue;
+        c->hash = cand_hash(c);
+        c->next = b->bucket[c->hash & (nb - 1)];
+        b->bucket[c->hash & (nb - 1)] = k;
+    }
+    b->stale = 0;
+    return 0;
+}
+
+/* Add a candidate automatic index (taking ownership of cols), merging it into
+ * an earlier identical one (same columns and collations, in order) as SQLite
+ * does when it creates the index: a merged PRIMARY KEY makes the earlier index
+ * the key's, a merged ON CONFLICT fills in a missing one. Key columns without
+ * COLLATE take the column's collation as it is at this point. */
 static int add_cand(parser *p, table_builder *b, sch_keycol *cols, int ncols, int is_pk, int onconf)
 {
+    if (fill_collations(p, b->t, cols, ncols) < 0) {
+        sp_keycols_free(cols, ncols);
+        return -1;
+    }
     if (b->ncand == b->cap_cand) {
         int ncap = b->cap_cand ? 2 * b->cap_cand : 4;
         auto_cand *nc = realloc(b->cand, (size_t)ncap * sizeof *nc);
@@ -331,12 +404,34 @@ static int add_cand(parser *p, table_builder *b, sch_keycol *cols, int ncols, in
         b->cand = nc;
         b->cap_cand = ncap;
     }
-    memset(&b->cand[b->ncand], 0, sizeof *b->cand);
-    b->cand[b->ncand].ncols = ncols;
-    b->cand[b->ncand].cols = cols;
-    b->cand[b->ncand].is_pk = is_pk;
-    b->cand[b->ncand].onconf = onconf;
-    b->ncand++;
+    if ((b->stale || b->nbucket < 2 * (size_t)(b->ncand + 1)) &&
+        rebuild_buckets(p, b, (size_t)b->ncand + 1) < 0) {
+        sp_keycols_free(cols, ncols);
+        return -1;
+    }
+    auto_cand *c = &b->cand[b->ncand++];
+    memset(c, 0, sizeof *c);
+    c->ncols = ncols;
+    c->cols = cols;
+    c->is_pk = is_pk;
+    c->onconf = onconf;
+    c->hash = cand_hash(c);
+    size_t h = c->hash & (b->nbucket - 1);
+    int j = b->bucket[h];
+    while (j >= 0 && !same_key(&b->cand[j], c))
+        j = b->cand[j].next;
+    if (j < 0) {
+        c->next = b->bucket[h];
+        b->bucket[h] = b->ncand - 1;
+        return 0;
+    }
+    auto_cand *e = &b->cand[j];
+    c->dropped = 1;
+    if (e->onconf != c->onconf && e->onconf != SCH_OC_DEFAULT && c->onconf != SCH_OC_DEFAULT)
+        return sp_fail(p, "conflicting ON CONFLICT clauses specified");
+    if (e->onconf == SCH_OC_DEFAULT)
+        e->onconf = c->onconf;
+    e->is_pk |= c->is_pk;
     return 0;
 }
 
@@ -381,51 +476,133 @@ static int add_primary_key(parser *p, table_builder *b, sch_keycol *kc, int n, i
     return add_cand(p, b, copy, n, 1, onconf);
 }
 
-/* After "(" of a table PRIMARY KEY or UNIQUE: column keys, [AUTOINCREMENT] when
- * autoinc is non-NULL, then ")". */
-static int parse_table_keys(parser *p, table_builder *b, sch_keycol **out, int *nout, int *autoinc)
+/* SQLite runs a constraint's checks when its grammar rule is reduced, which
+ * happens only once the token after it is known to be valid; so a syntax error
+ * right after a constraint wins over a semantic error in it. These check the
+ * token after a column constraint (or type) and after a table constraint. */
+static int column_constraint_end(parser *p)
 {
-    sch_table *t = b->t;
-    sch_keycol *kc = NULL;
+    static const char *const starts[] = {"CONSTRAINT", "DEFAULT", "NULL",      "NOT",
+                                         "PRIMARY",    "UNIQUE",  "CHECK",     "REFERENCES",
+                                         "DEFERRABLE", "COLLATE", "GENERATED", "AS"};
+    const lx_token *t = sp_tok(p);
+    if (t->type == LX_COMMA || t->type == LX_RP)
+        return 0;
+    for (size_t k = 0; k < sizeof starts / sizeof *starts; k++)
+        if (sp_word_eq(t, starts[k]))
+            return 0;
+    return sp_syntax_error(p);
+}
+
+static int is_tcons_start(const lx_token *t)
+{
+    return sp_word_eq(t, "CONSTRAINT") || sp_word_eq(t, "PRIMARY") || sp_word_eq(t, "UNIQUE") ||
+           sp_word_eq(t, "CHECK") || sp_word_eq(t, "FOREIGN");
+}
+
+static int table_constraint_end(parser *p)
+{
+    const lx_token *t = sp_tok(p);
+    if (t->type == LX_COMMA || t->type == LX_RP || is_tcons_start(t))
+        return 0;
+    return sp_syntax_error(p);
+}
+
+/* After "(" of a table PRIMARY KEY or UNIQUE: the keys as written,
+ * [AUTOINCREMENT] when autoinc is non-NULL, then ")". */
+static int scan_table_keys(parser *p, sp_key **out, int *nout, int *autoinc)
+{
+    sp_key *keys = NULL;
     int n = 0, cap = 0;
     *out = NULL;
     *nout = 0;
     do {
-        sp_key k;
-        char *name = NULL;
-        int col;
-        if (sp_parse_key(p, &k, autoinc != NULL) < 0)
-            goto fail;
-        if (!k.name) {
-            sp_fail(p, "expressions prohibited in PRIMARY KEY and UNIQUE constraints");
-            goto fail;
+        if (n >= SCH_MAX_COLUMNS) {
+            free(keys);
+            return sp_fail(p, "too many columns in index");
         }
-        if (!(name = sp_tok_text(p, k.name)))
-            goto fail;
-        col = sp_find_column(t->cols, t->ncols, name);
-        if (col < 0) {
-            sp_fail(p, "no such column: %s", name);
-            free(name);
-            goto fail;
+        if (n == cap) {
+            int ncap = cap ? 2 * cap : 4;
+            sp_key *nk = realloc(keys, (size_t)ncap * sizeof *nk);
+            if (!nk) {
+                free(keys);
+                return sp_nomem(p);
+            }
+            keys = nk;
+            cap = ncap;
         }
-        free(name);
-        if (sp_keycol_append(p, &kc, &n, &cap) < 0)
-            goto fail;
-        kc[n - 1].col = col;
-        kc[n - 1].desc = k.desc;
-        if (sp_key_collation(p, &kc[n - 1], k.coll, NULL) < 0)
-            goto fail;
+        if (sp_parse_key(p, &keys[n++], autoinc != NULL) < 0) {
+            free(keys);
+            return -1;
+        }
     } while (sp_accept(p, LX_COMMA));
     if (autoinc)
         *autoinc = sp_accept_kw(p, "AUTOINCREMENT");
-    if (sp_expect(p, LX_RP) < 0)
-        goto fail;
-    *out = kc;
+    if (sp_expect(p, LX_RP) < 0) {
+        free(keys);
+        return -1;
+    }
+    *out = keys;
     *nout = n;
     return 0;
-fail:
-    sp_keycols_free(kc, n);
-    return -1;
+}
+
+/* Key columns for keys that must each name a column of t. */
+static int resolve_table_keys(parser *p, const sch_table *t, const sp_key *keys, int n,
+                              sch_keycol **out)
+{
+    sch_keycol *kc = calloc((size_t)n, sizeof *kc);
+    *out = NULL;
+    if (!kc)
+        return sp_nomem(p);
+    for (int k = 0; k < n; k++) {
+        char *name;
+        if (!keys[k].name) {
+            sp_keycols_free(kc, n);
+            return sp_fail(p, "expressions prohibited in PRIMARY KEY and UNIQUE constraints");
+        }
+        if (!(name = sp_tok_text(p, keys[k].name))) {
+            sp_keycols_free(kc, n);
+            return -1;
+        }
+        kc[k].col = sp_find_column(t->cols, t->ncols, name);
+        if (kc[k].col < 0) {
+            sp_fail(p, "no such column: %s", name);
+            free(name);
+            sp_keycols_free(kc, n);
+            return -1;
+        }
+        free(name);
+        kc[k].desc = keys[k].desc;
+        if (sp_key_collation(p, &kc[k], keys[k].coll, NULL) < 0) {
+            sp_keycols_free(kc, n);
+            return -1;
+        }
+    }
+    *out = kc;
+    return 0;
+}
+
+/* PRIMARY KEY (keys [AUTOINCREMENT]) [onconf] or UNIQUE (keys) [onconf],
+ * after the keyword(s). */
+static int parse_table_key_constraint(parser *p, table_builder *b, int is_pk)
+{
+    sp_key *keys;
+    sch_keycol *kc;
+    int n, oc, autoinc = 0;
+    if (sp_expect(p, LX_LP) < 0 || scan_table_keys(p, &keys, &n, is_pk ? &autoinc : NULL) < 0)
+        return -1;
+    if ((oc = sp_parse_onconf(p)) < 0 || table_constraint_end(p) < 0 ||
+        resolve_table_keys(p, b->t, keys, n, &kc) < 0) {
+        free(keys);
+        return -1;
+    }
+    free(keys);
+    if (is_pk)
+        return add_primary_key(p, b, kc, n, 0, autoinc, oc);
+    if (n == 1)
+        b->t->cols[kc[0].col].unique = 1;
+    return add_cand(p, b, kc, n, 0, oc);
 }
 
 /* SQLite drops a trailing "always" (and "generated" before it) from a type
@@ -456,6 +633,26 @@ static int parse_signed(parser *p)
     return 0;
 }
 
+/* SQLite keeps the six STRICT type names (after removing the quotes around a
+ * single quoted word) in upper case: "x [int]" reads back as type "INT". */
+static const char *standard_type(const char *z, size_t n)
+{
+    static const char *const names[] = {"ANY", "BLOB", "INT", "INTEGER", "REAL", "TEXT"};
+    if (n < 3)
+        return NULL;
+    if (z[0] == '"' || z[0] == '\'' || z[0] == '`' || z[0] == '[') {
+        for (size_t k = 1; k + 1 < n; k++)
+            if (z[k] == '"' || z[k] == '\'' || z[k] == '`' || z[k] == '[')
+                return NULL;
+        z++;
+        n -= 2;
+    }
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++)
+        if (strlen(names[k]) == n && sp_mem_ieq(z, names[k], n))
+            return names[k];
+    return NULL;
+}
+
 /* [type]: words, then optionally ( signed [, signed] ). */
 static int parse_type(parser *p, sch_column *c)
 {
@@ -477,31 +674,32 @@ static int parse_type(parser *p, sch_column *c)
     n = trim_generated_always(z, n);
     if (n == 0)
         return 0;
-    c->decltype = sp_dequote(p, z, n);
+    const char *std = standard_type(z, n);
+    c->decltype = std ? sp_dup_mem(p, std, strlen(std)) : sp_dequote(p, z, n);
     return c->decltype ? 0 : -1;
 }
 
 /* After [GENERATED ALWAYS] AS: ( expr ) [STORED|VIRTUAL]. */
 static int parse_generated(parser *p, sch_table *t, sch_column *c)
 {
+    const lx_token *kind = NULL;
+    if (sp_skip_paren_expr(p) < 0)
+        return -1;
+    if (sp_is_id(sp_tok(p))) {
+        kind = sp_tok(p);
+        sp_advance(p);
+    }
+    if (column_constraint_end(p) < 0)
+        return -1;
     if (c->dflt.kind != SCH_DFLT_NONE)
         return sp_fail(p, "cannot use DEFAULT on a generated column");
     if (c->primary_key)
         return sp_fail(p, "generated columns cannot be part of the PRIMARY KEY");
-    if (c->generated)
+    if (c->generated || (kind && !sp_word_eq(kind, "STORED") && !sp_word_eq(kind, "VIRTUAL")))
         return sp_fail(p, "error in generated column \"%s\"", c->name);
-    if (sp_skip_paren_expr(p) < 0)
-        return -1;
     c->generated = 1;
-    c->hidden = 2;
+    c->hidden = kind && sp_word_eq(kind, "STORED") ? 3 : 2;
     t->has_generated = 1;
-    if (sp_is_id(sp_tok(p))) {
-        if (sp_word_eq(sp_tok(p), "STORED"))
-            c->hidden = 3;
-        else if (!sp_word_eq(sp_tok(p), "VIRTUAL"))
-            return sp_fail(p, "error in generated column \"%s\"", c->name);
-        sp_advance(p);
-    }
     return 0;
 }
 
@@ -512,18 +710,19 @@ static int parse_column_constraint(parser *p, table_builder *b, int ci)
     sch_column *c = &t->cols[ci];
     int oc;
     if (sp_accept_kw(p, "CONSTRAINT"))
-        return sp_parse_nm(p, NULL);
+        return sp_parse_nm(p, NULL) < 0 ? -1 : column_constraint_end(p);
     if (sp_accept_kw(p, "DEFAULT")) {
-        if (c->generated)
-            return sp_fail(p, "cannot use DEFAULT on a generated column");
-        return parse_default(p, &c->dflt);
+        if (parse_default(p, &c->dflt) < 0 || column_constraint_end(p) < 0)
+            return -1;
+        return c->generated ? sp_fail(p, "cannot use DEFAULT on a generated column") : 0;
     }
     if (sp_accept_kw(p, "NULL"))
-        return sp_parse_onconf(p) < 0 ? -1 : 0;
+        return sp_parse_onconf(p) < 0 ? -1 : column_constraint_end(p);
     if (sp_accept_kw(p, "NOT")) {
         if (sp_accept_kw(p, "DEFERRABLE"))
-            return sp_parse_initially(p);
-        if (sp_expect_kw(p, "NULL") < 0 || (oc = sp_parse_onconf(p)) < 0)
+            return sp_parse_initially(p) < 0 ? -1 : column_constraint_end(p);
+        if (sp_expect_kw(p, "NULL") < 0 || (oc = sp_parse_onconf(p)) < 0 ||
+            column_constraint_end(p) < 0)
             return -1;
         c->notnull = 1;
         c->notnull_onconflict = oc;
@@ -538,6 +737,8 @@ static int parse_column_constraint(parser *p, table_builder *b, int ci)
         if ((oc = sp_parse_onconf(p)) < 0)
             return -1;
         autoinc = sp_accept_kw(p, "AUTOINCREMENT");
+        if (column_constraint_end(p) < 0)
+            return -1;
         sch_keycol *kc = calloc(1, sizeof *kc);
         if (!kc)
             return sp_nomem(p);
@@ -546,7 +747,7 @@ static int parse_column_constraint(parser *p, table_builder *b, int ci)
         return add_primary_key(p, b, kc, 1, desc, autoinc, oc);
     }
     if (sp_accept_kw(p, "UNIQUE")) {
-        if ((oc = sp_parse_onconf(p)) < 0)
+        if ((oc = sp_parse_onconf(p)) < 0 || column_constraint_end(p) < 0)
             return -1;
         sch_keycol *kc = calloc(1, sizeof *kc);
         if (!kc)
@@ -557,14 +758,14 @@ static int parse_column_constraint(parser *p, table_builder *b, int ci)
     }
     if (sp_accept_kw(p, "CHECK")) {
         c->has_check = t->has_check = 1;
-        return sp_skip_paren_expr(p);
+        return sp_skip_paren_expr(p) < 0 ? -1 : column_constraint_end(p);
     }
     if (sp_accept_kw(p, "REFERENCES")) {
         c->has_references = t->has_foreign_key = 1;
-        return sp_parse_fk_target(p);
+        return sp_parse_fk_target(p) < 0 ? -1 : column_constraint_end(p);
     }
     if (sp_accept_kw(p, "DEFERRABLE"))
-        return sp_parse_initially(p);
+        return sp_parse_initially(p) < 0 ? -1 : column_constraint_end(p);
     if (sp_accept_kw(p, "COLLATE")) {
         if (!sp_is_ids(sp_tok(p)))
             return sp_syntax_error(p);
@@ -574,6 +775,17 @@ static int parse_column_constraint(parser *p, table_builder *b, int ci)
             return -1;
         c->collation = sch_collation_of(c->collation_name);
         sp_advance(p);
+        if (column_constraint_end(p) < 0)
+            return -1;
+        /* Like SQLite, give the column's own indexes made so far the collation. */
+        for (int k = b->col_first_cand; k < b->ncand; k++) {
+            sch_keycol *kc = &b->cand[k].cols[0];
+            free(kc->collation_name);
+            kc->collation_name = NULL;
+            if (sp_key_collation(p, kc, NULL, c->collation_name) < 0)
+                return -1;
+            b->stale = 1;
+        }
         return 0;
     }
     if (sp_accept_kw(p, "GENERATED")) {
@@ -590,8 +802,6 @@ static int parse_column_constraint(parser *p, table_builder *b, int ci)
 static int parse_column_def(parser *p, table_builder *b)
 {
     sch_table *t = b->t;
-    if (t->ncols >= SCH_MAX_COLUMNS)
-        return sp_fail(p, "too many columns on %s", t->name);
     if (t->ncols == b->cap_cols) {
         int ncap = b->cap_cols ? 2 * b->cap_cols : 8;
         sch_column *nc = realloc(t->cols, (size_t)ncap * sizeof *nc);
@@ -602,57 +812,33 @@ static int parse_column_def(parser *p, table_builder *b)
     }
     int ci = t->ncols++;
     sch_column *c = &t->cols[ci];
+    b->col_first_cand = b->ncand;
     memset(c, 0, sizeof *c);
     c->collation = SCH_COLL_BINARY;
     if (!(c->collation_name = sp_dup_mem(p, "BINARY", 6)))
         return -1;
-    if (sp_parse_nm(p, &c->name) < 0)
+    if (sp_parse_nm(p, &c->name) < 0 || parse_type(p, c) < 0 || column_constraint_end(p) < 0)
         return -1;
+    if (ci >= SCH_MAX_COLUMNS)
+        return sp_fail(p, "too many columns on %s", t->name);
     for (int k = 0; k < ci; k++)
         if (sch_ident_eq(t->cols[k].name, c->name))
             return sp_fail(p, "duplicate column name: %s", c->name);
-    if (parse_type(p, c) < 0)
-        return -1;
     while (sp_tok(p)->type != LX_COMMA && sp_tok(p)->type != LX_RP)
         if (parse_column_constraint(p, b, ci) < 0)
             return -1;
     return 0;
 }
 
-static int is_tcons_start(const lx_token *t)
-{
-    return sp_word_eq(t, "CONSTRAINT") || sp_word_eq(t, "PRIMARY") || sp_word_eq(t, "UNIQUE") ||
-           sp_word_eq(t, "CHECK") || sp_word_eq(t, "FOREIGN");
-}
-
 static int parse_table_constraint(parser *p, table_builder *b)
 {
     sch_table *t = b->t;
-    sch_keycol *kc;
-    int n, oc, autoinc;
     if (sp_accept_kw(p, "CONSTRAINT"))
         return sp_parse_nm(p, NULL);
-    if (sp_accept_kw(p, "PRIMARY")) {
-        if (sp_expect_kw(p, "KEY") < 0 || sp_expect(p, LX_LP) < 0 ||
-            parse_table_keys(p, b, &kc, &n, &autoinc) < 0)
-            return -1;
-        if ((oc = sp_parse_onconf(p)) < 0) {
-            sp_keycols_free(kc, n);
-            return -1;
-        }
-        return add_primary_key(p, b, kc, n, 0, autoinc, oc);
-    }
-    if (sp_accept_kw(p, "UNIQUE")) {
-        if (sp_expect(p, LX_LP) < 0 || parse_table_keys(p, b, &kc, &n, NULL) < 0)
-            return -1;
-        if ((oc = sp_parse_onconf(p)) < 0) {
-            sp_keycols_free(kc, n);
-            return -1;
-        }
-        if (n == 1)
-            t->cols[kc[0].col].unique = 1;
-        return add_cand(p, b, kc, n, 0, oc);
-    }
+    if (sp_accept_kw(p, "PRIMARY"))
+        return sp_expect_kw(p, "KEY") < 0 ? -1 : parse_table_key_constraint(p, b, 1);
+    if (sp_accept_kw(p, "UNIQUE"))
+        return parse_table_key_constraint(p, b, 0);
     if (sp_accept_kw(p, "CHECK")) {
         t->has_check = 1;
         if (sp_skip_paren_expr(p) < 0)
@@ -661,13 +847,24 @@ static int parse_table_constraint(parser *p, table_builder *b)
     }
     if (sp_accept_kw(p, "FOREIGN")) {
         t->has_foreign_key = 1;
-        if (sp_expect_kw(p, "KEY") < 0 || sp_parse_eidlist(p, t->cols, t->ncols) < 0 ||
-            sp_expect_kw(p, "REFERENCES") < 0 || sp_parse_fk_target(p) < 0)
+        if (sp_expect_kw(p, "KEY") < 0)
+            return -1;
+        size_t cols_at = p->i;
+        if (sp_parse_eidlist(p, NULL, 0) < 0 || sp_expect_kw(p, "REFERENCES") < 0 ||
+            sp_parse_fk_target(p) < 0)
             return -1;
         if (sp_word_eq(sp_tok(p), "NOT") && sp_word_eq(sp_ahead(p, 1), "DEFERRABLE"))
             sp_advance(p);
-        if (sp_accept_kw(p, "DEFERRABLE"))
-            return sp_parse_initially(p);
+        if (sp_accept_kw(p, "DEFERRABLE") && sp_parse_initially(p) < 0)
+            return -1;
+        if (table_constraint_end(p) < 0)
+            return -1;
+        /* Now check the child columns: walk the list again. */
+        size_t end = p->i;
+        p->i = cols_at;
+        if (sp_parse_eidlist(p, t->cols, t->ncols) < 0)
+            return -1;
+        p->i = end;
         return 0;
     }
     return sp_syntax_error(p);
@@ -754,78 +951,6 @@ static int apply_strict_types(parser *p, sch_table *t)
     return 0;
 }
 
-/* Give key columns without COLLATE the table column's collation. */
-static int fill_collations(parser *p, const sch_table *t, sch_keycol *kc, int n)
-{
-    for (int k = 0; k < n; k++) {
-        if (kc[k].collation_name)
-            continue;
-        if (sp_key_collation(p, &kc[k], NULL, t->cols[kc[k].col].collation_name) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-static uint64_t cand_hash(const auto_cand *c)
-{
-    uint64_t h = 1469598103934665603u ^ (uint64_t)c->ncols;
-    for (int k = 0; k < c->ncols; k++) {
-        h = (h ^ (uint64_t)(unsigned)c->cols[k].col) * 1099511628211u;
-        for (const char *s = c->cols[k].collation_name; *s; s++)
-            h = (h ^ (uint64_t)sp_ascii_lower((unsigned char)*s)) * 1099511628211u;
-    }
-    return h;
-}
-
-static int same_key(const auto_cand *x, const auto_cand *y)
-{
-    if (x->hash != y->hash || x->ncols != y->ncols)
-        return 0;
-    for (int k = 0; k < x->ncols; k++)
-        if (x->cols[k].col != y->cols[k].col ||
-            !sch_ident_eq(x->cols[k].collation_name, y->cols[k].collation_name))
-            return 0;
-    return 1;
-}
-
-/* Merge every candidate index into an earlier identical one (same columns
- * and collations, in order), as SQLite does while it builds the table. A
- * hash table keeps this linear however many constraints the text has. */
-static int merge_candidates(parser *p, table_builder *b)
-{
-    size_t nb = 16;
-    while (nb < 2 * (size_t)b->ncand)
-        nb *= 2;
-    int *bucket = malloc(nb * sizeof *bucket);
-    if (!bucket)
-        return sp_nomem(p);
-    for (size_t k = 0; k < nb; k++)
-        bucket[k] = -1;
-    for (int k = 0; k < b->ncand; k++) {
-        auto_cand *c = &b->cand[k];
-        c->hash = cand_hash(c);
-        int j = bucket[c->hash & (nb - 1)];
-        while (j >= 0 && !same_key(&b->cand[j], c))
-            j = b->cand[j].next;
-        if (j < 0) {
-            c->next = bucket[c->hash & (nb - 1)];
-            bucket[c->hash & (nb - 1)] = k;
-            continue;
-        }
-        auto_cand *e = &b->cand[j];
-        if (e->onconf != c->onconf && e->onconf != SCH_OC_DEFAULT && c->onconf != SCH_OC_DEFAULT) {
-            free(bucket);
-            return sp_fail(p, "conflicting ON CONFLICT clauses specified");
-        }
-        if (e->onconf == SCH_OC_DEFAULT)
-            e->onconf = c->onconf;
-        e->is_pk |= c->is_pk;
-        c->dropped = 1;
-    }
-    free(bucket);
-    return 0;
-}
-
 /* Number the surviving candidates and move them to t->autoidx, leaving out
  * the primary key of a WITHOUT ROWID table (the table b-tree itself). */
 static int build_autoindexes(parser *p, table_builder *b)
@@ -891,19 +1016,36 @@ static int finish_table(parser *p, table_builder *b)
         if (t->autoincrement)
             return sp_fail(p, "AUTOINCREMENT not allowed on WITHOUT ROWID tables");
         if (t->ipk >= 0) {
-            /* SQLite turns the rowid alias back into a key index at the end. */
+            /* SQLite turns the rowid alias back into a key index at the end,
+             * on the bare column: a COLLATE written in the key is dropped. */
             sch_keycol *copy = keycols_copy(p, t->pk, t->npk);
-            if (!copy || add_cand(p, b, copy, t->npk, 1, t->pk_onconflict) < 0)
+            if (!copy)
+                return -1;
+            free(copy[0].collation_name);
+            copy[0].collation_name = NULL;
+            if (add_cand(p, b, copy, t->npk, 1, t->pk_onconflict) < 0)
                 return -1;
             t->ipk = -1;
         }
+        /* SQLite makes every key column of a WITHOUT ROWID table NOT NULL. */
+        for (int k = 0; k < t->npk; k++)
+            t->cols[t->pk[k].col].notnull = 1;
     }
     if (fill_collations(p, t, t->pk, t->npk) < 0)
         return -1;
-    for (int k = 0; k < b->ncand; k++)
-        if (fill_collations(p, t, b->cand[k].cols, b->cand[k].ncols) < 0)
-            return -1;
-    if (merge_candidates(p, b) < 0 || build_autoindexes(p, b) < 0)
+    /* A primary key merged into an earlier UNIQUE index takes that index's
+     * key order (ASC/DESC): the index is what SQLite keeps. */
+    for (int k = 0; k < b->ncand; k++) {
+        if (b->cand[k].is_pk && !b->cand[k].dropped) {
+            sch_keycol *copy = keycols_copy(p, b->cand[k].cols, b->cand[k].ncols);
+            if (!copy)
+                return -1;
+            sp_keycols_free(t->pk, t->npk);
+            t->pk = copy;
+            t->npk = b->cand[k].ncols;
+        }
+    }
+    if (build_autoindexes(p, b) < 0)
         return -1;
     if (t->without_rowid)
         dedup_pk(t);

@@ -327,6 +327,12 @@ fail:
     return rc;
 }
 
+void wal_set_page_size(wal *w, uint32_t page_size)
+{
+    if (!w->have_hdr)
+        w->page_size = page_size;
+}
+
 void wal_close(wal *w)
 {
     if (!w)

@@ -1,0 +1,654 @@
+/*
+ * ddl.c - folio_exec: CREATE TABLE, CREATE INDEX, DROP TABLE, DROP INDEX.
+ *
+ * The SQL text kept in sqlite_schema is normalised the way SQLite keeps it:
+ * "CREATE TABLE " or "CREATE [UNIQUE] INDEX " followed by the statement as
+ * written from the object's name on (IF NOT EXISTS dropped, no trailing
+ * semicolon). Each statement bumps the schema cookie once.
+ */
+#include "db/write_int.h"
+#include "schema/lex.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int kw(const lx_token *t, const char *word)
+{
+    if (t->type != LX_ID || t->n != strlen(word))
+        return 0;
+    for (size_t i = 0; i < t->n; i++) {
+        char a = t->z[i], b = word[i];
+        if (a >= 'a' && a <= 'z')
+            a = (char)(a - 32);
+        if (a != b)
+            return 0;
+    }
+    return 1;
+}
+
+/* An identifier token's name, unquoted, in buf. */
+static int ident(const lx_token *t, char *buf, size_t cap)
+{
+    if (t->type != LX_ID && t->type != LX_QID && t->type != LX_STRING)
+        return -1;
+    size_t o = 0;
+    if (t->type == LX_ID) {
+        if (t->n >= cap)
+            return -1;
+        memcpy(buf, t->z, t->n);
+        buf[t->n] = 0;
+        return 0;
+    }
+    char q = t->z[0] == '[' ? ']' : t->z[0];
+    for (size_t i = 1; i + 1 < t->n; i++) {
+        if (o + 1 >= cap)
+            return -1;
+        buf[o++] = t->z[i];
+        if (t->z[i] == q && q != ']' && i + 2 < t->n && t->z[i + 1] == q)
+            i++;
+    }
+    buf[o] = 0;
+    return 0;
+}
+
+static int bump_cookie(folio_txn *txn)
+{
+    fmt_dbheader h = *ptxn_header(txn->pt);
+    h.schema_cookie++;
+    if (h.schema_format < 4)
+        h.schema_format = 4;
+    txn->schema_changed = 1;
+    return ptxn_header_update(txn->pt, &h);
+}
+
+/* Re-read the schema as this transaction now sees it; the old catalog
+ * stays alive for the handles that point into it. */
+static int reload_catalog(folio_txn *txn)
+{
+    db_catalog *cat;
+    table_states_free(txn);
+    int rc = catalog_load(&cat, txn);
+    if (rc < 0)
+        return rc;
+    db_catalog **v = os_realloc(txn->oldcats, sizeof *v * (size_t)(txn->noldcats + 1));
+    if (!v) {
+        catalog_unref(cat);
+        return FOLIO_NOMEM;
+    }
+    txn->oldcats = v;
+    txn->oldcats[txn->noldcats++] = txn->cat;
+    txn->cat = cat;
+    /* Open table handles follow their table into the new catalog. */
+    for (int i = 0; i < txn->ntables; i++) {
+        db_table *nt = catalog_find_table(cat, txn->tables[i]->tab->name);
+        if (nt && nt->root == txn->tables[i]->tab->root)
+            txn->tables[i]->tab = nt;
+        else
+            txn->tables[i]->dead = 1;
+    }
+    return 0;
+}
+
+/* A new, empty database gets page 1: the header and an empty sqlite_schema. */
+static int ensure_formatted(folio_txn *txn)
+{
+    if (ptxn_npages(txn->pt) > 0)
+        return 0;
+    pg *one;
+    int rc = pager_alloc(&one, txn->pt);
+    if (rc < 0)
+        return rc;
+    if (one->pgno != 1) {
+        pager_unref(one);
+        return ptxn_corrupt(txn->pt, one->pgno, "first page of a new database is not page 1");
+    }
+    fmt_dbheader h;
+    memset(&h, 0, sizeof h);
+    h.page_size = pager_page_size(ptxn_pager(txn->pt));
+    h.write_version = h.read_version = 2;
+    h.max_payload_frac = 64;
+    h.min_payload_frac = 32;
+    h.leaf_payload_frac = 32;
+    h.page_count = 1;
+    h.schema_format = 4;
+    h.text_encoding = 1;
+    ptxn_header_update(txn->pt, &h);
+    fmt_dbheader_encode(one->data, &h);
+    /* sqlite_schema: an empty table leaf after the 100-byte header. */
+    uint8_t *p = one->data + 100;
+    p[0] = FMT_PAGE_TABLE_LEAF;
+    fmt_put_u16(p + 1, 0);
+    fmt_put_u16(p + 3, 0);
+    fmt_put_u16(p + 5, h.page_size == 65536 ? 0 : h.page_size);
+    p[7] = 0;
+    pager_unref(one);
+    return 0;
+}
+
+/* Text from token `from` to the end of the statement (no trailing ';'). */
+static char *tail_sql(const char *prefix, const lx_token *from, const char *sql)
+{
+    size_t end = strlen(sql);
+    while (end > 0 && (sql[end - 1] == ';' || sql[end - 1] == ' ' || sql[end - 1] == '\n' ||
+                       sql[end - 1] == '\t' || sql[end - 1] == '\r'))
+        end--;
+    size_t start = (size_t)(from->z - sql);
+    if (start > end)
+        start = end;
+    size_t np = strlen(prefix);
+    char *s = os_malloc(np + (end - start) + 1);
+    if (!s)
+        return NULL;
+    memcpy(s, prefix, np);
+    memcpy(s + np, sql + start, end - start);
+    s[np + end - start] = 0;
+    return s;
+}
+
+static int name_taken(folio_txn *txn, const char *name)
+{
+    for (int i = 0; i < txn->cat->nentries; i++)
+        if (sch_ident_eq(txn->cat->entries[i].name, name))
+            return 1;
+    return 0;
+}
+
+static int create_table(folio_txn *txn, const char *sql, const lx_token *name_tok)
+{
+    folio_db *db = txn->db;
+    sch_table def;
+    char err[256];
+    if (sch_parse_table(&def, sql, err, sizeof err) < 0)
+        return db_err(db, FOLIO_MISUSE, "%s", err);
+    int rc = 0;
+    if (def.temp) {
+        rc = db_err(db, FOLIO_UNSUPPORTED, "TEMP tables are not stored in the file");
+        goto out;
+    }
+    if (def.schema_name && !sch_ident_eq(def.schema_name, "main")) {
+        rc = db_err(db, FOLIO_UNSUPPORTED, "unknown database %s", def.schema_name);
+        goto out;
+    }
+    if (name_taken(txn, def.name)) {
+        if (def.if_not_exists && catalog_find_table(txn->cat, def.name))
+            goto out;
+        rc = db_err(db, FOLIO_ERROR, "%s %s already exists",
+                    catalog_find_table(txn->cat, def.name) ? "table" : "an index named",
+                    def.name);
+        goto out;
+    }
+    if (strncmp(def.name, "sqlite_", 7) == 0 || strncmp(def.name, "SQLITE_", 7) == 0) {
+        rc = db_err(db, FOLIO_MISUSE, "object name reserved for internal use: %s", def.name);
+        goto out;
+    }
+    if (def.has_generated) {
+        rc = db_err(db, FOLIO_UNSUPPORTED, "generated columns are not supported by folio");
+        goto out;
+    }
+    for (int c = 0; c < def.ncols; c++) {
+        if (def.cols[c].collation == SCH_COLL_UNKNOWN) {
+            rc = db_err(db, FOLIO_UNSUPPORTED, "unknown collation: %s",
+                        def.cols[c].collation_name);
+            goto out;
+        }
+    }
+    for (int a = 0; a < def.nauto; a++)
+        for (int k = 0; k < def.autoidx[a].ncols; k++)
+            if (def.autoidx[a].cols[k].collation == SCH_COLL_UNKNOWN) {
+                rc = db_err(db, FOLIO_UNSUPPORTED, "unknown collation: %s",
+                            def.autoidx[a].cols[k].collation_name);
+                goto out;
+            }
+    if ((rc = ensure_formatted(txn)) < 0)
+        goto out_txn;
+    if (def.autoincrement && !catalog_find_table(txn->cat, "sqlite_sequence")) {
+        uint32_t sroot;
+        if ((rc = bt_create(txn->pt, 1, &sroot)) < 0 ||
+            (rc = schema_insert_row(txn, "table", "sqlite_sequence", "sqlite_sequence", sroot,
+                                    "CREATE TABLE sqlite_sequence(name,seq)")) < 0)
+            goto out_txn;
+    }
+    uint32_t root;
+    if ((rc = bt_create(txn->pt, !def.without_rowid, &root)) < 0)
+        goto out_txn;
+    char *stored = tail_sql("CREATE TABLE ", name_tok, sql);
+    if (!stored) {
+        rc = db_err(db, FOLIO_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = schema_insert_row(txn, "table", def.name, def.name, root, stored);
+    os_free(stored);
+    if (rc < 0)
+        goto out_txn;
+    for (int a = 0; a < def.nauto; a++) {
+        uint32_t iroot;
+        char iname[512];
+        snprintf(iname, sizeof iname, "sqlite_autoindex_%s_%d", def.name, def.autoidx[a].num);
+        if ((rc = bt_create(txn->pt, 0, &iroot)) < 0 ||
+            (rc = schema_insert_row(txn, "index", iname, def.name, iroot, NULL)) < 0)
+            goto out_txn;
+    }
+    if ((rc = bump_cookie(txn)) < 0 || (rc = reload_catalog(txn)) < 0)
+        goto out_txn;
+out:
+    sch_table_free(&def);
+    return rc;
+out_txn:
+    sch_table_free(&def);
+    return db_err_txn(txn, rc);
+}
+
+/* Fill a new index from the table's rows. */
+static int build_index(folio_txn *txn, db_table *tab, db_index *ix)
+{
+    table_state *ts;
+    int rc = table_state_get(&ts, txn, tab);
+    if (rc < 0)
+        return db_err(txn->db, rc, "out of memory");
+    index_state *is = NULL;
+    for (int i = 0; i < ts->nidx; i++)
+        if (ts->idx[i].ix == ix)
+            is = &ts->idx[i];
+    if (!is)
+        return db_err(txn->db, FOLIO_ERROR, "index %s not found after creation", ix->name);
+    /* Walk the table with a private cursor; decode each row into values. */
+    bt_cursor c;
+    bt_cursor_init(&c, txn->pt, tab->root, !tab->def.without_rowid);
+    row_decoder rd = {0};
+    fmt_value *row = os_calloc((size_t)tab->def.ncols + 1, sizeof *row);
+    if (!row)
+        return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+    /* Copies of each row's record: the table pages stay put while the
+     * index is written, but the cursor's overflow buffer is reused. */
+    uint8_t *copy = NULL;
+    size_t copycap = 0;
+    for (rc = bt_first(&c); rc == FOLIO_ROW; rc = bt_next(&c)) {
+        const uint8_t *rec;
+        uint64_t size;
+        if ((rc = bt_payload(&c, &rec, &size)) < 0)
+            break;
+        if (size > copycap) {
+            uint8_t *b = os_realloc(copy, (size_t)size + 1);
+            if (!b) {
+                rc = FOLIO_NOMEM;
+                break;
+            }
+            copy = b;
+            copycap = (size_t)size + 1;
+        }
+        memcpy(copy, rec, (size_t)size);
+        if (row_decode(&rd, copy, size, size) < 0) {
+            rc = ptxn_corrupt(txn->pt, c.page[c.depth - 1]->pgno, "malformed record");
+            break;
+        }
+        int64_t rowid = tab->def.without_rowid ? 0 : bt_rowid(&c);
+        for (int col = 0; col < tab->def.ncols; col++) {
+            int f = tab->col_field[col];
+            memset(&row[col], 0, sizeof row[col]);
+            if (col == tab->def.ipk) {
+                row[col].type = FMT_INTEGER;
+                row[col].u.i = rowid;
+            } else if (f >= 0 && (uint32_t)f < rd.nfields) {
+                if (fmt_serial_decode(rd.st[f], copy + rd.off[f], &row[col]) < 0) {
+                    rc = ptxn_corrupt(txn->pt, c.page[c.depth - 1]->pgno, "bad serial type");
+                    break;
+                }
+            } else {
+                folio_value dv;
+                if (row_default(&tab->def.cols[col], &dv) == 0 && dv.type != FOLIO_NULL) {
+                    row[col].type = (int)dv.type;
+                    if (dv.type == FOLIO_INTEGER)
+                        row[col].u.i = dv.u.i;
+                    else if (dv.type == FOLIO_REAL)
+                        row[col].u.r = dv.u.r;
+                    else {
+                        row[col].u.s.p = dv.u.s.p;
+                        row[col].u.s.n = dv.u.s.n;
+                    }
+                }
+            }
+        }
+        if (rc < 0)
+            break;
+        if (ix->unique) {
+            int dup_rc = 0;
+            uint64_t isz;
+            if ((dup_rc = index_record_build(ts, is, row, rowid, &isz)) < 0) {
+                rc = dup_rc;
+                break;
+            }
+            int has_null = 0;
+            for (int k = 0; k < ix->ncols; k++)
+                if (is->kv[k].type == FMT_NULL)
+                    has_null = 1;
+            if (!has_null) {
+                key_ctx k = {is->kv, ix->ncols, is->order.desc, is->order.coll, is->order.enc,
+                             txn->pt};
+                int r = bt_seek_ge(&is->c, key_compare, &k, 1);
+                int cmp = 1;
+                if (r == FOLIO_ROW) {
+                    const uint8_t *er;
+                    uint64_t en;
+                    if ((r = bt_payload(&is->c, &er, &en)) >= 0)
+                        r = key_compare(&k, er, en, &cmp);
+                }
+                bt_cursor_reset(&is->c);
+                if (r < 0) {
+                    rc = r;
+                    break;
+                }
+                if (cmp == 0) {
+                    char cols[256];
+                    size_t off = 0;
+                    cols[0] = 0;
+                    for (int q = 0; q < ix->ncols && off + 1 < sizeof cols; q++)
+                        off += (size_t)snprintf(cols + off, sizeof cols - off, "%s%s.%s",
+                                                q ? ", " : "", tab->name,
+                                                ix->cols[q] >= 0
+                                                    ? tab->def.cols[ix->cols[q]].name
+                                                    : "?");
+                    bt_cursor_release(&c);
+                    row_decoder_free(&rd);
+                    os_free(row);
+                    os_free(copy);
+                    return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s",
+                                  cols);
+                }
+            }
+        }
+        if ((rc = index_insert_row(ts, is, row, rowid)) < 0)
+            break;
+    }
+    bt_cursor_release(&c);
+    row_decoder_free(&rd);
+    os_free(row);
+    os_free(copy);
+    if (rc < 0)
+        return db_err_txn(txn, rc);
+    return 0;
+}
+
+static int create_index(folio_txn *txn, const char *sql, const lx_token *name_tok, int unique)
+{
+    folio_db *db = txn->db;
+    sch_index def;
+    char err[256];
+    if (sch_parse_index(&def, sql, NULL, err, sizeof err) < 0)
+        return db_err(db, FOLIO_MISUSE, "%s", err);
+    db_table *tab = catalog_find_table(txn->cat, def.table);
+    int rc = 0;
+    if (!tab || tab->root == 1) {
+        rc = db_err(db, FOLIO_NOTFOUND_ERR, "no such table: %s", def.table);
+        goto out;
+    }
+    sch_index_free(&def);
+    if (sch_parse_index(&def, sql, &tab->def, err, sizeof err) < 0)
+        return db_err(db, FOLIO_MISUSE, "%s", err);
+    if (name_taken(txn, def.name)) {
+        if (def.if_not_exists && catalog_find_index(txn->cat, def.name))
+            goto out;
+        rc = db_err(db, FOLIO_ERROR, "index %s already exists", def.name);
+        goto out;
+    }
+    if (strncmp(def.name, "sqlite_", 7) == 0) {
+        rc = db_err(db, FOLIO_MISUSE, "object name reserved for internal use: %s", def.name);
+        goto out;
+    }
+    if (def.partial || def.has_expr) {
+        rc = db_err(db, FOLIO_UNSUPPORTED, "%s indexes are not maintained by folio",
+                    def.partial ? "partial" : "expression");
+        goto out;
+    }
+    for (int k = 0; k < def.ncols; k++)
+        if (def.cols[k].collation == SCH_COLL_UNKNOWN) {
+            rc = db_err(db, FOLIO_UNSUPPORTED, "unknown collation: %s",
+                        def.cols[k].collation_name);
+            goto out;
+        }
+    if (!tab->parsed) {
+        rc = db_err(db, FOLIO_UNSUPPORTED, "table %s cannot be indexed: %s", tab->name,
+                    tab->parse_error ? tab->parse_error : "unknown definition");
+        goto out;
+    }
+    uint32_t root;
+    if ((rc = bt_create(txn->pt, 0, &root)) < 0)
+        goto out_txn;
+    char *stored = tail_sql(unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ", name_tok, sql);
+    if (!stored) {
+        rc = db_err(db, FOLIO_NOMEM, "out of memory");
+        goto out;
+    }
+    rc = schema_insert_row(txn, "index", def.name, tab->name, root, stored);
+    os_free(stored);
+    if (rc < 0 || (rc = bump_cookie(txn)) < 0 || (rc = reload_catalog(txn)) < 0)
+        goto out_txn;
+    {
+        db_table *nt = catalog_find_table(txn->cat, def.table);
+        db_index *nix = catalog_find_index(txn->cat, def.name);
+        if (!nt || !nix) {
+            rc = db_err(db, FOLIO_ERROR, "index %s vanished after creation", def.name);
+            goto out;
+        }
+        rc = build_index(txn, nt, nix);
+    }
+out:
+    sch_index_free(&def);
+    return rc;
+out_txn:
+    sch_index_free(&def);
+    return db_err_txn(txn, rc);
+}
+
+/* Delete the sqlite_schema rows for which keep() says no. */
+static int schema_delete_rows(folio_txn *txn, const char *name, const char *tbl)
+{
+    bt_cursor c;
+    bt_cursor_init(&c, txn->pt, 1, 1);
+    int rc;
+    int64_t victims[4096];
+    int nv = 0;
+    row_decoder rd = {0};
+    for (rc = bt_first(&c); rc == FOLIO_ROW && nv < 4096; rc = bt_next(&c)) {
+        const uint8_t *rec;
+        uint64_t size;
+        if ((rc = bt_payload(&c, &rec, &size)) < 0)
+            break;
+        if (row_decode(&rd, rec, size, size) < 0 || rd.nfields < 3)
+            continue;
+        fmt_value vn, vt;
+        if (fmt_serial_decode(rd.st[1], rec + rd.off[1], &vn) < 0 ||
+            fmt_serial_decode(rd.st[2], rec + rd.off[2], &vt) < 0)
+            continue;
+        char nbuf[512], tbuf[512];
+        snprintf(nbuf, sizeof nbuf, "%.*s", vn.type == FMT_TEXT ? (int)vn.u.s.n : 0,
+                 vn.type == FMT_TEXT ? (const char *)vn.u.s.p : "");
+        snprintf(tbuf, sizeof tbuf, "%.*s", vt.type == FMT_TEXT ? (int)vt.u.s.n : 0,
+                 vt.type == FMT_TEXT ? (const char *)vt.u.s.p : "");
+        if ((name && sch_ident_eq(nbuf, name)) || (tbl && sch_ident_eq(tbuf, tbl)))
+            victims[nv++] = bt_rowid(&c);
+    }
+    row_decoder_free(&rd);
+    for (int i = 0; rc >= 0 && i < nv; i++) {
+        rc = bt_seek_rowid(&c, victims[i]);
+        if (rc == FOLIO_ROW)
+            rc = bt_delete(&c);
+    }
+    bt_cursor_release(&c);
+    return rc < 0 ? rc : 0;
+}
+
+static int drop_table(folio_txn *txn, const char *name, int if_exists)
+{
+    folio_db *db = txn->db;
+    db_table *tab = catalog_find_table(txn->cat, name);
+    if (!tab) {
+        if (if_exists)
+            return 0;
+        return db_err(db, FOLIO_NOTFOUND_ERR, "no such table: %s", name);
+    }
+    if (tab->root == 1 || strncmp(tab->name, "sqlite_", 7) == 0)
+        return db_err(db, FOLIO_MISUSE, "table %s may not be dropped", tab->name);
+    int rc = 0;
+    for (int i = 0; i < tab->nidx && rc == 0; i++)
+        if (tab->idx[i]->root)
+            rc = bt_drop(txn->pt, tab->idx[i]->root);
+    if (rc == 0 && tab->root)
+        rc = bt_drop(txn->pt, tab->root);
+    if (rc == 0)
+        rc = schema_delete_rows(txn, NULL, tab->name);
+    if (rc == 0 && tab->def.autoincrement) {
+        db_table *seq = catalog_find_table(txn->cat, "sqlite_sequence");
+        if (seq) {
+            /* Drop the table's sequence row. */
+            bt_cursor c;
+            bt_cursor_init(&c, txn->pt, seq->root, 1);
+            row_decoder rd = {0};
+            int64_t victim = 0;
+            int found = 0;
+            for (rc = bt_first(&c); rc == FOLIO_ROW; rc = bt_next(&c)) {
+                const uint8_t *rec;
+                uint64_t size;
+                if ((rc = bt_payload(&c, &rec, &size)) < 0)
+                    break;
+                fmt_value v;
+                if (row_decode(&rd, rec, size, size) == 0 && rd.nfields >= 1 &&
+                    fmt_serial_decode(rd.st[0], rec + rd.off[0], &v) == 0 && v.type == FMT_TEXT &&
+                    v.u.s.n == strlen(tab->name) && memcmp(v.u.s.p, tab->name, v.u.s.n) == 0) {
+                    victim = bt_rowid(&c);
+                    found = 1;
+                    break;
+                }
+            }
+            if (rc >= 0 && found) {
+                rc = bt_seek_rowid(&c, victim);
+                if (rc == FOLIO_ROW)
+                    rc = bt_delete(&c);
+            }
+            rc = rc < 0 ? rc : 0;
+            row_decoder_free(&rd);
+            bt_cursor_release(&c);
+        }
+    }
+    if (rc == 0)
+        rc = bump_cookie(txn);
+    if (rc == 0)
+        rc = reload_catalog(txn);
+    return rc < 0 ? db_err_txn(txn, rc) : 0;
+}
+
+static int drop_index(folio_txn *txn, const char *name, int if_exists)
+{
+    folio_db *db = txn->db;
+    db_index *ix = catalog_find_index(txn->cat, name);
+    if (!ix) {
+        if (if_exists)
+            return 0;
+        return db_err(db, FOLIO_NOTFOUND_ERR, "no such index: %s", name);
+    }
+    if (ix->is_auto)
+        return db_err(db, FOLIO_MISUSE,
+                      "index associated with UNIQUE or PRIMARY KEY constraint cannot be dropped");
+    int rc = bt_drop(txn->pt, ix->root);
+    if (rc == 0)
+        rc = schema_delete_rows(txn, ix->name, NULL);
+    if (rc == 0)
+        rc = bump_cookie(txn);
+    if (rc == 0)
+        rc = reload_catalog(txn);
+    return rc < 0 ? db_err_txn(txn, rc) : 0;
+}
+
+static int exec_tokens(folio_txn *txn, const char *sql, lx_token *tk, size_t nt)
+{
+    folio_db *db = txn->db;
+    size_t i = 0;
+    char name[512];
+    if (kw(&tk[i], "CREATE")) {
+        i++;
+        if (kw(&tk[i], "TEMP") || kw(&tk[i], "TEMPORARY"))
+            return db_err(db, FOLIO_UNSUPPORTED, "TEMP objects are not stored in the file");
+        int unique = 0;
+        if (kw(&tk[i], "UNIQUE")) {
+            unique = 1;
+            i++;
+        }
+        if (kw(&tk[i], "TABLE") || kw(&tk[i], "INDEX")) {
+            int is_table = kw(&tk[i], "TABLE");
+            if (is_table && unique)
+                return db_err(db, FOLIO_MISUSE, "syntax error near UNIQUE TABLE");
+            i++;
+            if (kw(&tk[i], "IF") && i + 2 < nt && kw(&tk[i + 1], "NOT") && kw(&tk[i + 2], "EXISTS"))
+                i += 3;
+            if (tk[i].type == LX_EOF)
+                return db_err(db, FOLIO_MISUSE, "syntax error: a name is expected");
+            return is_table ? create_table(txn, sql, &tk[i])
+                            : create_index(txn, sql, &tk[i], unique);
+        }
+        if (kw(&tk[i], "VIEW") || kw(&tk[i], "TRIGGER") || kw(&tk[i], "VIRTUAL"))
+            return db_err(db, FOLIO_UNSUPPORTED, "CREATE %.*s is not supported by folio",
+                          (int)tk[i].n, tk[i].z);
+        return db_err(db, FOLIO_MISUSE, "syntax error: CREATE TABLE or CREATE INDEX expected");
+    }
+    if (kw(&tk[i], "DROP")) {
+        i++;
+        int is_table = kw(&tk[i], "TABLE"), is_index = kw(&tk[i], "INDEX");
+        if (!is_table && !is_index)
+            return db_err(db, FOLIO_MISUSE, "syntax error: DROP TABLE or DROP INDEX expected");
+        i++;
+        int if_exists = 0;
+        if (kw(&tk[i], "IF") && i + 1 < nt && kw(&tk[i + 1], "EXISTS")) {
+            if_exists = 1;
+            i += 2;
+        }
+        if (ident(&tk[i], name, sizeof name) < 0)
+            return db_err(db, FOLIO_MISUSE, "syntax error: a name is expected after DROP");
+        i++;
+        if (tk[i].type == LX_DOT) {
+            /* schema.name: only main */
+            if (!sch_ident_eq(name, "main"))
+                return db_err(db, FOLIO_UNSUPPORTED, "unknown database %s", name);
+            i++;
+            if (ident(&tk[i], name, sizeof name) < 0)
+                return db_err(db, FOLIO_MISUSE, "syntax error: a name is expected after DROP");
+            i++;
+        }
+        if (tk[i].type == LX_SEMI)
+            i++;
+        if (tk[i].type != LX_EOF)
+            return db_err(db, FOLIO_MISUSE, "syntax error near \"%.*s\"", (int)tk[i].n, tk[i].z);
+        return is_table ? drop_table(txn, name, if_exists) : drop_index(txn, name, if_exists);
+    }
+    return db_err(db, FOLIO_MISUSE,
+                  "folio_exec runs CREATE TABLE, CREATE INDEX, DROP TABLE and DROP INDEX only");
+}
+
+int folio_exec(folio_txn *txn, const char *ddl)
+{
+    if (!txn)
+        return FOLIO_MISUSE;
+    folio_db *db = txn->db;
+    FOLIO_CHECK_ARG(db, ddl != NULL);
+    int rc = write_begin(txn, NULL);
+    if (rc < 0)
+        return rc;
+    lx_token *tk = NULL;
+    size_t nt = 0;
+    char err[256];
+    if (lx_tokenize(ddl, strlen(ddl), &tk, &nt, err, sizeof err) < 0) {
+        rc = db_err(db, FOLIO_MISUSE, "%s", err);
+        return write_end(txn, rc);
+    }
+    rc = exec_tokens(txn, ddl, tk, nt);
+    os_free(tk);
+    rc = write_end(txn, rc);
+    if (rc < 0) {
+        /* The catalog may describe undone changes: read it again. */
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", folio_errmsg(db));
+        if (!txn->poisoned && reload_catalog(txn) < 0)
+            txn->poisoned = 1;
+        db_err(db, rc, "%s", msg);
+    }
+    return rc;
+}

@@ -1,0 +1,1422 @@
+/*
+ * write.c - row operations: insert, update, upsert, patch, delete, for rowid
+ * and WITHOUT ROWID tables, with affinity, constraints and index upkeep.
+ *
+ * Every call is one statement: all checks (types, NOT NULL, UNIQUE, primary
+ * key) run before anything is written, and the pager's statement journal
+ * undoes a call that fails half-way, so a failed call leaves the transaction
+ * exactly as it was.
+ */
+#include "db/write_int.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- record ordering ---- */
+
+int rec_compare(void *cfg, const uint8_t *a, uint64_t na, const uint8_t *b, uint64_t nb,
+                int *out)
+{
+    rec_order *o = cfg;
+    fmt_record ra, rb;
+    *out = 0;
+    if (fmt_record_open(&ra, a, na, na) < 0 || fmt_record_open(&rb, b, nb, nb) < 0)
+        return FOLIO_CORRUPT;
+    for (int i = 0; i < o->n; i++) {
+        uint64_t sa, oa, sb, ob;
+        int ka = fmt_record_next(&ra, &sa, &oa);
+        int kb = fmt_record_next(&rb, &sb, &ob);
+        if (ka < 0 || kb < 0)
+            return FOLIO_CORRUPT;
+        if (ka == 0 || kb == 0) {
+            *out = ka - kb;
+            return 0;
+        }
+        fmt_value va, vb;
+        if (fmt_serial_decode(sa, a + oa, &va) < 0 || fmt_serial_decode(sb, b + ob, &vb) < 0)
+            return FOLIO_CORRUPT;
+        int c = sch_compare(&va, &vb, o->coll[i]);
+        if (c) {
+            *out = o->desc[i] ? -c : c;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* ---- row value storage ---- */
+
+static int rowvals_init(row_vals *r, int n)
+{
+    r->n = n;
+    r->v = os_calloc((size_t)n + 1, sizeof *r->v);
+    return r->v ? 0 : FOLIO_NOMEM;
+}
+
+static void rowvals_free(row_vals *r)
+{
+    os_free(r->v);
+    os_free(r->bytes);
+    memset(r, 0, sizeof *r);
+}
+
+/* Copy TEXT/BLOB bytes of every value into the row's own storage. */
+static int rowvals_own(row_vals *r)
+{
+    size_t need = 0;
+    for (int i = 0; i < r->n; i++)
+        if (r->v[i].type == FMT_TEXT || r->v[i].type == FMT_BLOB)
+            need += (size_t)r->v[i].u.s.n;
+    if (need > r->cap) {
+        uint8_t *b = os_malloc(need);
+        if (!b)
+            return FOLIO_NOMEM;
+        /* Values may point into the old buffer: copy through the new one. */
+        size_t off = 0;
+        for (int i = 0; i < r->n; i++) {
+            if (r->v[i].type == FMT_TEXT || r->v[i].type == FMT_BLOB) {
+                size_t n = (size_t)r->v[i].u.s.n;
+                if (n)
+                    memcpy(b + off, r->v[i].u.s.p, n);
+                r->v[i].u.s.p = b + off;
+                off += n;
+            }
+        }
+        os_free(r->bytes);
+        r->bytes = b;
+        r->cap = need;
+        return 0;
+    }
+    /* Fits: values never point into our own buffer here (callers own-copy
+     * fresh values), so copy in place. */
+    size_t off = 0;
+    for (int i = 0; i < r->n; i++) {
+        if (r->v[i].type == FMT_TEXT || r->v[i].type == FMT_BLOB) {
+            size_t n = (size_t)r->v[i].u.s.n;
+            if (n && r->v[i].u.s.p != r->bytes + off)
+                memmove(r->bytes + off, r->v[i].u.s.p, n);
+            r->v[i].u.s.p = r->bytes + off;
+            off += n;
+        }
+    }
+    return 0;
+}
+
+/* ---- per-table write state ---- */
+
+static int order_init(rec_order *o, int n, const uint8_t *desc, const uint8_t *coll, int enc)
+{
+    o->n = n;
+    o->enc = enc;
+    o->desc = os_calloc((size_t)n + 1, 1);
+    o->coll = os_calloc((size_t)n + 1, 1);
+    if (!o->desc || !o->coll)
+        return FOLIO_NOMEM;
+    for (int i = 0; i < n; i++) {
+        o->desc[i] = desc ? desc[i] : 0;
+        o->coll[i] = coll ? coll[i] : SCH_COLL_BINARY;
+    }
+    return 0;
+}
+
+static void order_free(rec_order *o)
+{
+    os_free(o->desc);
+    os_free(o->coll);
+}
+
+static void table_state_free(table_state *ts)
+{
+    bt_cursor_release(&ts->c);
+    for (int i = 0; i < ts->nidx; i++) {
+        bt_cursor_release(&ts->idx[i].c);
+        order_free(&ts->idx[i].order);
+        os_free(ts->idx[i].kv);
+    }
+    os_free(ts->idx);
+    order_free(&ts->pk_order);
+    rowvals_free(&ts->newrow);
+    rowvals_free(&ts->oldrow);
+    os_free(ts->textbuf);
+    os_free(ts->rec);
+    os_free(ts->irec);
+    os_free(ts);
+}
+
+void table_states_free(folio_txn *txn)
+{
+    for (int i = 0; i < txn->nstates; i++)
+        table_state_free(txn->states[i]);
+    os_free(txn->states);
+    txn->states = NULL;
+    txn->nstates = 0;
+}
+
+void table_states_reset(folio_txn *txn)
+{
+    for (int i = 0; i < txn->nstates; i++) {
+        table_state *ts = txn->states[i];
+        bt_cursor_reset(&ts->c);
+        for (int j = 0; j < ts->nidx; j++)
+            bt_cursor_reset(&ts->idx[j].c);
+        ts->max_valid = 0;
+    }
+}
+
+static int index_state_init(index_state *is, db_index *ix, db_table *tab, folio_txn *txn)
+{
+    is->ix = ix;
+    int nf = ix->nfields;
+    uint8_t desc[130], coll[130];
+    if (nf > 128)
+        return FOLIO_UNSUPPORTED;
+    for (int i = 0; i < ix->ncols; i++) {
+        desc[i] = ix->desc[i];
+        coll[i] = ix->coll[i];
+    }
+    for (int i = ix->ncols; i < nf; i++) {
+        desc[i] = 0;
+        coll[i] = SCH_COLL_BINARY;
+    }
+    if (tab->def.without_rowid) {
+        for (int s = 0; s < ix->nsuffix; s++) {
+            for (int k = 0; k < tab->def.npk; k++) {
+                if (tab->def.pk[k].col == ix->suffix_cols[s]) {
+                    desc[ix->ncols + s] = tab->pk_desc[k];
+                    coll[ix->ncols + s] = tab->pk_coll[k];
+                }
+            }
+        }
+    }
+    int rc = order_init(&is->order, nf, desc, coll, txn->cat->text_encoding);
+    if (rc < 0)
+        return rc;
+    is->kv = os_calloc((size_t)nf + 1, sizeof *is->kv);
+    if (!is->kv)
+        return FOLIO_NOMEM;
+    bt_cursor_init(&is->c, txn->pt, ix->root, 0);
+    is->c.reccmp = rec_compare;
+    is->c.reccfg = &is->order;
+    return 0;
+}
+
+int table_state_get(table_state **out, folio_txn *txn, db_table *tab)
+{
+    for (int i = 0; i < txn->nstates; i++) {
+        if (txn->states[i]->tab == tab) {
+            *out = txn->states[i];
+            return 0;
+        }
+    }
+    table_state *ts = os_calloc(1, sizeof *ts);
+    if (!ts)
+        return FOLIO_NOMEM;
+    ts->tab = tab;
+    int ncols = tab->def.ncols;
+    int rc = 0;
+    if (rowvals_init(&ts->newrow, ncols) < 0 || rowvals_init(&ts->oldrow, ncols) < 0 ||
+        !(ts->textbuf = os_malloc((size_t)64 * (size_t)(ncols + 1)))) {
+        rc = FOLIO_NOMEM;
+        goto fail;
+    }
+    bt_cursor_init(&ts->c, txn->pt, tab->root, !tab->def.without_rowid);
+    if (tab->def.without_rowid) {
+        if ((rc = order_init(&ts->pk_order, tab->def.npk, tab->pk_desc, tab->pk_coll,
+                             txn->cat->text_encoding)) < 0)
+            goto fail;
+        ts->c.reccmp = rec_compare;
+        ts->c.reccfg = &ts->pk_order;
+    }
+    ts->idx = os_calloc((size_t)tab->nidx + 1, sizeof *ts->idx);
+    if (!ts->idx) {
+        rc = FOLIO_NOMEM;
+        goto fail;
+    }
+    for (int i = 0; i < tab->nidx; i++) {
+        if ((rc = index_state_init(&ts->idx[i], tab->idx[i], tab, txn)) < 0) {
+            ts->nidx = i + 1;
+            goto fail;
+        }
+        ts->nidx = i + 1;
+    }
+    table_state **v = os_realloc(txn->states, sizeof *v * (size_t)(txn->nstates + 1));
+    if (!v) {
+        rc = FOLIO_NOMEM;
+        goto fail;
+    }
+    txn->states = v;
+    txn->states[txn->nstates++] = ts;
+    *out = ts;
+    return 0;
+fail:
+    table_state_free(ts);
+    return rc;
+}
+
+/* ---- statements ---- */
+
+int write_begin(folio_txn *txn, db_table *tab)
+{
+    folio_db *db = txn->db;
+    if (txn->done)
+        return db_err(db, FOLIO_MISUSE, "the transaction has ended");
+    if (!txn->write)
+        return db_err(db, FOLIO_READONLY, "a read transaction cannot write");
+    if (txn->poisoned)
+        return db_err(db, FOLIO_ERROR,
+                      "an earlier failure could not be undone: roll the transaction back");
+    if (tab) {
+        if (!tab->parsed)
+            return db_err(db, FOLIO_UNSUPPORTED, "table %s cannot be written: %s", tab->name,
+                          tab->parse_error ? tab->parse_error : "unknown definition");
+        if (tab->unsupported)
+            return db_err(db, FOLIO_UNSUPPORTED, "table %s cannot be written: %s", tab->name,
+                          tab->unsupported);
+        for (int i = 0; i < tab->nidx; i++)
+            if (tab->idx[i]->unsupported)
+                return db_err(db, FOLIO_UNSUPPORTED,
+                              "table %s cannot be written: index %s: %s", tab->name,
+                              tab->idx[i]->name, tab->idx[i]->unsupported);
+        if (tab->def.has_check)
+            return db_err(db, FOLIO_UNSUPPORTED,
+                          "table %s cannot be written: CHECK constraints are not evaluated by "
+                          "folio",
+                          tab->name);
+        if (tab->root == 1)
+            return db_err(db, FOLIO_MISUSE, "sqlite_schema is written through folio_exec only");
+    }
+    pager_stmt_begin(txn->pt);
+    return 0;
+}
+
+int write_end(folio_txn *txn, int rc)
+{
+    if (rc >= 0) {
+        pager_stmt_commit(txn->pt);
+        return rc;
+    }
+    /* Copy the message first: the undo may replace it. */
+    char msg[512];
+    snprintf(msg, sizeof msg, "%s", folio_errmsg(txn->db));
+    table_states_reset(txn);
+    if (pager_stmt_rollback(txn->pt) < 0) {
+        txn->poisoned = 1;
+        return db_err(txn->db, rc, "%s (and it could not be undone: roll the transaction back)",
+                      msg);
+    }
+    db_err(txn->db, rc, "%s", msg);
+    return rc;
+}
+
+/* ---- preparing values ---- */
+
+static const char *type_name(int t)
+{
+    static const char *names[] = {"NULL", "INTEGER", "REAL", "TEXT", "BLOB"};
+    return t >= 0 && t <= 4 ? names[t] : "?";
+}
+
+static int default_value(folio_txn *txn, const sch_column *cd, fmt_value *out, char *buf)
+{
+    memset(out, 0, sizeof *out);
+    switch (cd->dflt.kind) {
+    case SCH_DFLT_NONE:
+    case SCH_DFLT_NULL:
+        out->type = FMT_NULL;
+        return 0;
+    case SCH_DFLT_INTEGER:
+        out->type = FMT_INTEGER;
+        out->u.i = cd->dflt.i;
+        return 0;
+    case SCH_DFLT_REAL:
+        out->type = FMT_REAL;
+        out->u.r = cd->dflt.r;
+        return 0;
+    case SCH_DFLT_TEXT:
+    case SCH_DFLT_BLOB:
+        out->type = cd->dflt.kind == SCH_DFLT_TEXT ? FMT_TEXT : FMT_BLOB;
+        out->u.s.p = (const uint8_t *)cd->dflt.p;
+        out->u.s.n = cd->dflt.n;
+        return 0;
+    case SCH_DFLT_CURRENT_TIME:
+    case SCH_DFLT_CURRENT_DATE:
+    case SCH_DFLT_CURRENT_TIMESTAMP: {
+        time_t now = time(NULL);
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        const char *fmt = cd->dflt.kind == SCH_DFLT_CURRENT_TIME   ? "%H:%M:%S"
+                          : cd->dflt.kind == SCH_DFLT_CURRENT_DATE ? "%Y-%m-%d"
+                                                                   : "%Y-%m-%d %H:%M:%S";
+        size_t n = strftime(buf, 64, fmt, &tm);
+        out->type = FMT_TEXT;
+        out->u.s.p = (const uint8_t *)buf;
+        out->u.s.n = n;
+        return 0;
+    }
+    default:
+        return db_err(txn->db, FOLIO_UNSUPPORTED,
+                      "column %s has a DEFAULT expression folio cannot evaluate: give a value",
+                      cd->name);
+    }
+}
+
+/* Convert, default, apply affinity and check NOT NULL / STRICT for a new
+ * row. Values missing at the end take their DEFAULT. */
+static int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
+{
+    db_table *tab = ts->tab;
+    folio_db *db = txn->db;
+    const sch_table *d = &tab->def;
+    for (int c = 0; c < d->ncols; c++) {
+        const sch_column *cd = &d->cols[c];
+        fmt_value *v = &ts->newrow.v[c];
+        char *tb = ts->textbuf + 64 * c;
+        if (c < n) {
+            const folio_value *in = &vals[c];
+            memset(v, 0, sizeof *v);
+            switch (in->type) {
+            case FOLIO_NULL:
+                v->type = FMT_NULL;
+                break;
+            case FOLIO_INTEGER:
+                v->type = FMT_INTEGER;
+                v->u.i = in->u.i;
+                break;
+            case FOLIO_REAL:
+                v->type = FMT_REAL;
+                v->u.r = in->u.r;
+                if (v->u.r != v->u.r) /* SQLite stores NaN as NULL */
+                    v->type = FMT_NULL;
+                break;
+            case FOLIO_TEXT:
+            case FOLIO_BLOB:
+                if (in->u.s.n && !in->u.s.p)
+                    return db_err(db, FOLIO_MISUSE, "value %d has bytes but no pointer", c);
+                if (in->u.s.n > 1000000000u)
+                    return db_err(db, FOLIO_TOOBIG,
+                                  "value for column %s is %zu bytes; the limit is 1000000000",
+                                  cd->name, in->u.s.n);
+                v->type = in->type == FOLIO_TEXT ? FMT_TEXT : FMT_BLOB;
+                v->u.s.p = in->u.s.p ? in->u.s.p : (const void *)"";
+                v->u.s.n = in->u.s.n;
+                break;
+            default:
+                return db_err(db, FOLIO_MISUSE, "value %d has an invalid type %d", c,
+                              (int)in->type);
+            }
+        } else {
+            int rc = default_value(txn, cd, v, tb);
+            if (rc < 0)
+                return rc;
+        }
+        if (c == d->ipk)
+            continue; /* handled as the rowid */
+        if (d->strict && cd->strict_type == SCH_STRICT_ANY) {
+            /* kept as given */
+        } else {
+            sch_apply_affinity(v, cd->affinity, tb, 64);
+        }
+        if (v->type == FMT_NULL) {
+            int pk_notnull = d->without_rowid || d->strict;
+            if (cd->notnull || (cd->primary_key && pk_notnull))
+                return db_err(db, FOLIO_CONSTRAINT, "NOT NULL constraint failed: %s.%s",
+                              tab->name, cd->name);
+            continue;
+        }
+        if (d->strict) {
+            int want = cd->strict_type;
+            int ok = want == SCH_STRICT_ANY ||
+                     (want == SCH_STRICT_INTEGER && v->type == FMT_INTEGER) ||
+                     (want == SCH_STRICT_REAL && v->type == FMT_REAL) ||
+                     (want == SCH_STRICT_TEXT && v->type == FMT_TEXT) ||
+                     (want == SCH_STRICT_BLOB && v->type == FMT_BLOB);
+            if (!ok)
+                return db_err(db, FOLIO_CONSTRAINT, "cannot store %s value in %s column %s.%s",
+                              type_name(v->type), cd->decltype ? cd->decltype : "?", tab->name,
+                              cd->name);
+        }
+    }
+    return 0;
+}
+
+/* The rowid a new row asks for: *out_auto when it must be chosen. */
+static int row_rowid(folio_txn *txn, table_state *ts, int64_t *out, int *out_auto)
+{
+    const sch_table *d = &ts->tab->def;
+    *out_auto = 1;
+    if (d->ipk < 0)
+        return 0;
+    fmt_value *v = &ts->newrow.v[d->ipk];
+    char *tb = ts->textbuf + 64 * d->ipk;
+    if (v->type == FMT_NULL)
+        return 0;
+    sch_apply_affinity(v, SCH_AFF_INTEGER, tb, 64);
+    if (v->type != FMT_INTEGER)
+        return db_err(txn->db, FOLIO_MISMATCH, "datatype mismatch: %s.%s must be an integer",
+                      ts->tab->name, d->cols[d->ipk].name);
+    *out = v->u.i;
+    *out_auto = 0;
+    return 0;
+}
+
+/* ---- encoding ---- */
+
+static int grow(uint8_t **buf, size_t *cap, uint64_t need)
+{
+    if (need <= *cap)
+        return 0;
+    if (need > (uint64_t)0x7fffffff)
+        return FOLIO_TOOBIG;
+    size_t n = *cap ? *cap : 256;
+    while (n < need)
+        n *= 2;
+    uint8_t *b = os_realloc(*buf, n);
+    if (!b)
+        return FOLIO_NOMEM;
+    *buf = b;
+    *cap = n;
+    return 0;
+}
+
+static int file_format(folio_txn *txn)
+{
+    uint32_t f = ptxn_header(txn->pt)->schema_format;
+    return f ? (int)f : 4;
+}
+
+/* Encode the table record of row values (in record field order). */
+static int table_record(folio_txn *txn, table_state *ts, const fmt_value *row, uint64_t *out)
+{
+    db_table *tab = ts->tab;
+    fmt_value fields[2048];
+    int nf = tab->nstored;
+    if (nf > 2048)
+        return db_err(txn->db, FOLIO_UNSUPPORTED, "too many columns");
+    for (int f = 0; f < nf; f++) {
+        int c = tab->field_col[f];
+        if (c == tab->def.ipk) {
+            fields[f].type = FMT_NULL;
+            continue;
+        }
+        fields[f] = row[c];
+    }
+    uint64_t size = fmt_record_size(fields, nf, file_format(txn));
+    int rc = grow(&ts->rec, &ts->reccap, size);
+    if (rc < 0)
+        return db_err(txn->db, rc, rc == FOLIO_TOOBIG ? "row is too big" : "out of memory");
+    fmt_record_encode(ts->rec, fields, nf, file_format(txn));
+    *out = size;
+    return 0;
+}
+
+int index_record_build(table_state *ts, index_state *is, const fmt_value *row, int64_t rowid,
+                       uint64_t *out_size)
+{
+    db_index *ix = is->ix;
+    db_table *tab = ts->tab;
+    for (int i = 0; i < ix->ncols; i++) {
+        int c = ix->cols[i];
+        if (c == tab->def.ipk) {
+            is->kv[i].type = FMT_INTEGER;
+            is->kv[i].u.i = rowid;
+        } else {
+            is->kv[i] = row[c];
+        }
+    }
+    if (tab->def.without_rowid) {
+        for (int s = 0; s < ix->nsuffix; s++)
+            is->kv[ix->ncols + s] = row[ix->suffix_cols[s]];
+    } else {
+        is->kv[ix->ncols].type = FMT_INTEGER;
+        is->kv[ix->ncols].u.i = rowid;
+    }
+    int ff = 4;
+    uint64_t size = fmt_record_size(is->kv, ix->nfields, ff);
+    int rc = grow(&ts->irec, &ts->ireccap, size);
+    if (rc < 0)
+        return rc;
+    fmt_record_encode(ts->irec, is->kv, ix->nfields, ff);
+    *out_size = size;
+    return 0;
+}
+
+static int index_key_cmp(void *ctx, const uint8_t *rec, uint64_t size, int *out)
+{
+    index_state *is = ctx;
+    key_ctx k = {is->kv, is->order.n, is->order.desc, is->order.coll, is->order.enc, NULL};
+    return key_compare(&k, rec, size, out);
+}
+
+int index_insert_row(table_state *ts, index_state *is, const fmt_value *row, int64_t rowid)
+{
+    uint64_t size;
+    int rc = index_record_build(ts, is, row, rowid, &size);
+    if (rc < 0)
+        return rc;
+    is->c.t = ts->c.t;
+    return bt_insert_key(&is->c, ts->irec, size, index_key_cmp, is);
+}
+
+int index_delete_row(table_state *ts, index_state *is, const fmt_value *row, int64_t rowid)
+{
+    uint64_t size;
+    int rc = index_record_build(ts, is, row, rowid, &size);
+    if (rc < 0)
+        return rc;
+    rc = bt_seek_ge(&is->c, index_key_cmp, is, 1);
+    if (rc < 0)
+        return rc;
+    int cmp = 1;
+    if (rc == FOLIO_ROW) {
+        const uint8_t *rec;
+        uint64_t n;
+        if ((rc = bt_payload(&is->c, &rec, &n)) < 0)
+            return rc;
+        if ((rc = index_key_cmp(is, rec, n, &cmp)) < 0)
+            return rc;
+    }
+    if (cmp != 0)
+        return ptxn_error(is->c.t, FOLIO_CORRUPT, "index %s lacks the entry of a row",
+                          is->ix->name);
+    return bt_delete(&is->c);
+}
+
+/* ---- constraint checks ---- */
+
+static void constraint_columns(char *buf, size_t cap, db_table *tab, db_index *ix)
+{
+    size_t off = 0;
+    buf[0] = 0;
+    for (int i = 0; i < ix->ncols && off + 1 < cap; i++) {
+        int c = ix->cols[i];
+        const char *name = c >= 0 && c < tab->def.ncols ? tab->def.cols[c].name : "?";
+        off += (size_t)snprintf(buf + off, cap - off, "%s%s.%s", i ? ", " : "", tab->name, name);
+    }
+}
+
+/*
+ * A UNIQUE index would get a second entry with the same key: returns
+ * FOLIO_CONSTRAINT. `self` (and self_valid) names the row being updated,
+ * whose own entry does not count.
+ */
+static int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_value *row,
+                        int64_t rowid, const fmt_value *self_pk, int self_valid)
+{
+    db_index *ix = is->ix;
+    if (!ix->unique)
+        return 0;
+    uint64_t size;
+    int rc = index_record_build(ts, is, row, rowid, &size);
+    if (rc < 0)
+        return db_err(txn->db, rc, "out of memory");
+    for (int i = 0; i < ix->ncols; i++)
+        if (is->kv[i].type == FMT_NULL)
+            return 0; /* NULLs are distinct */
+    key_ctx k = {is->kv, ix->ncols, is->order.desc, is->order.coll, is->order.enc, txn->pt};
+    is->c.t = txn->pt;
+    rc = bt_seek_ge(&is->c, key_compare, &k, 1);
+    if (rc < 0)
+        return db_err_txn(txn, rc);
+    while (rc == FOLIO_ROW) {
+        const uint8_t *rec;
+        uint64_t n;
+        int cmp;
+        if ((rc = bt_payload(&is->c, &rec, &n)) < 0)
+            return db_err_txn(txn, rc);
+        if ((rc = key_compare(&k, rec, n, &cmp)) < 0)
+            return db_err_txn(txn, rc);
+        if (cmp != 0)
+            break;
+        /* Same key: is it the row itself? */
+        int same = 0;
+        if (self_valid) {
+            row_decoder rd = {0};
+            if (row_decode(&rd, rec, n, n) == 0) {
+                same = 1;
+                if (!ts->tab->def.without_rowid) {
+                    fmt_value v;
+                    uint32_t last = rd.nfields - 1;
+                    same = rd.nfields > 0 &&
+                           fmt_serial_decode(rd.st[last], rec + rd.off[last], &v) == 0 &&
+                           v.type == FMT_INTEGER && v.u.i == self_pk[0].u.i;
+                } else {
+                    for (int s = 0; s < ix->nsuffix && same; s++) {
+                        fmt_value v;
+                        uint32_t f = (uint32_t)(ix->ncols + s);
+                        int pkcol = ix->suffix_cols[s];
+                        int k2 = 0;
+                        for (int q = 0; q < ts->tab->def.npk; q++)
+                            if (ts->tab->def.pk[q].col == pkcol)
+                                k2 = q;
+                        same = f < rd.nfields &&
+                               fmt_serial_decode(rd.st[f], rec + rd.off[f], &v) == 0 &&
+                               sch_compare(&v, &self_pk[k2], ts->tab->pk_coll[k2]) == 0;
+                    }
+                }
+            }
+            row_decoder_free(&rd);
+        }
+        if (!same) {
+            char cols[256];
+            constraint_columns(cols, sizeof cols, ts->tab, ix);
+            bt_cursor_reset(&is->c);
+            return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s", cols);
+        }
+        rc = bt_next(&is->c);
+        if (rc < 0)
+            return db_err_txn(txn, rc);
+    }
+    bt_cursor_reset(&is->c);
+    return 0;
+}
+
+/* ---- reading the old row ---- */
+
+/* Decode the row under the table cursor into ts->oldrow (owned copy). */
+static int load_old_row(folio_txn *txn, table_state *ts)
+{
+    db_table *tab = ts->tab;
+    const uint8_t *rec;
+    uint64_t size;
+    int rc = bt_payload(&ts->c, &rec, &size);
+    if (rc < 0)
+        return rc;
+    row_decoder rd = {0};
+    if (row_decode(&rd, rec, size, size) < 0) {
+        row_decoder_free(&rd);
+        return ptxn_corrupt(txn->pt, ts->c.page[ts->c.depth - 1]->pgno, "malformed record");
+    }
+    for (int c = 0; c < tab->def.ncols; c++) {
+        fmt_value *v = &ts->oldrow.v[c];
+        int f = tab->col_field[c];
+        if (c == tab->def.ipk) {
+            v->type = FMT_INTEGER;
+            v->u.i = bt_rowid(&ts->c);
+        } else if (f < 0 || (uint32_t)f >= rd.nfields) {
+            folio_value dv;
+            memset(v, 0, sizeof *v);
+            if (row_default(&tab->def.cols[c], &dv) == 0) {
+                v->type = (int)dv.type;
+                if (dv.type == FOLIO_INTEGER)
+                    v->u.i = dv.u.i;
+                else if (dv.type == FOLIO_REAL)
+                    v->u.r = dv.u.r;
+                else if (dv.type == FOLIO_TEXT || dv.type == FOLIO_BLOB) {
+                    v->u.s.p = dv.u.s.p;
+                    v->u.s.n = dv.u.s.n;
+                }
+            }
+        } else if (fmt_serial_decode(rd.st[f], rec + rd.off[f], v) < 0) {
+            row_decoder_free(&rd);
+            return ptxn_corrupt(txn->pt, ts->c.page[ts->c.depth - 1]->pgno,
+                                "bad serial type in record");
+        }
+    }
+    row_decoder_free(&rd);
+    return rowvals_own(&ts->oldrow) < 0 ? FOLIO_NOMEM : 0;
+}
+
+/* ---- the operations ---- */
+
+static int max_rowid(table_state *ts, int64_t *out, int *out_empty)
+{
+    if (ts->max_valid) {
+        *out = ts->max_rowid;
+        *out_empty = 0;
+        return 0;
+    }
+    int rc = bt_max_rowid(&ts->c, out, out_empty);
+    if (rc == 0 && !*out_empty) {
+        ts->max_rowid = *out;
+        ts->max_valid = 1;
+    }
+    return rc;
+}
+
+static int autoinc_get(folio_txn *txn, db_table *tab, int64_t *out);
+static int autoinc_set(folio_txn *txn, db_table *tab, int64_t seq);
+
+static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int is_auto,
+                            int64_t *out_rowid, int replace_ok)
+{
+    db_table *tab = ts->tab;
+    int rc;
+    int64_t mx = 0;
+    int empty = 1;
+    if ((rc = max_rowid(ts, &mx, &empty)) < 0)
+        return db_err_txn(txn, rc);
+    int64_t seq = 0;
+    if (tab->def.autoincrement && (rc = autoinc_get(txn, tab, &seq)) < 0)
+        return rc;
+    if (is_auto) {
+        int64_t base = empty ? 0 : mx;
+        if (tab->def.autoincrement && seq > base)
+            base = seq;
+        if (base == INT64_MAX)
+            return db_err(txn->db, FOLIO_FULL, "table %s has no rowid left above %lld",
+                          tab->name, (long long)base);
+        rowid = base + 1;
+    } else if (!empty && rowid <= mx) {
+        /* Might exist: look. */
+        rc = bt_seek_rowid(&ts->c, rowid);
+        if (rc < 0)
+            return db_err_txn(txn, rc);
+        if (rc == FOLIO_ROW && !replace_ok) {
+            const char *col = tab->def.ipk >= 0 ? tab->def.cols[tab->def.ipk].name : "rowid";
+            bt_cursor_reset(&ts->c);
+            return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s.%s",
+                          tab->name, col);
+        }
+        bt_cursor_reset(&ts->c);
+    }
+    for (int i = 0; i < ts->nidx; i++)
+        if ((rc = unique_check(txn, ts, &ts->idx[i], ts->newrow.v, rowid, NULL, 0)) < 0)
+            return rc;
+    uint64_t size;
+    if ((rc = table_record(txn, ts, ts->newrow.v, &size)) < 0)
+        return rc;
+    if ((rc = bt_insert_row(&ts->c, rowid, ts->rec, size)) < 0)
+        return db_err_txn(txn, rc);
+    for (int i = 0; i < ts->nidx; i++)
+        if ((rc = index_insert_row(ts, &ts->idx[i], ts->newrow.v, rowid)) < 0)
+            return db_err_txn(txn, rc);
+    if (empty || rowid > mx) {
+        ts->max_rowid = rowid;
+        ts->max_valid = 1;
+    }
+    if (tab->def.autoincrement && rowid > seq && (rc = autoinc_set(txn, tab, rowid)) < 0)
+        return rc;
+    if (out_rowid)
+        *out_rowid = rowid;
+    return 0;
+}
+
+/* WITHOUT ROWID: the row's primary key values. */
+static void pk_values(const db_table *tab, const fmt_value *row, fmt_value *out)
+{
+    for (int k = 0; k < tab->def.npk; k++)
+        out[k] = row[tab->def.pk[k].col];
+}
+
+static int wr_find(folio_txn *txn, table_state *ts, const fmt_value *pk, int *found)
+{
+    db_table *tab = ts->tab;
+    key_ctx k = {pk, tab->def.npk, tab->pk_desc, tab->pk_coll, txn->cat->text_encoding,
+                 txn->pt};
+    int rc = bt_seek_ge(&ts->c, key_compare, &k, 1);
+    *found = 0;
+    if (rc < 0)
+        return rc;
+    if (rc == FOLIO_ROW) {
+        const uint8_t *rec;
+        uint64_t n;
+        int cmp;
+        if ((rc = bt_payload(&ts->c, &rec, &n)) < 0)
+            return rc;
+        if ((rc = key_compare(&k, rec, n, &cmp)) < 0)
+            return rc;
+        *found = cmp == 0;
+    }
+    return 0;
+}
+
+static int pk_cmp_new(void *ctx, const uint8_t *rec, uint64_t size, int *out)
+{
+    table_state *ts = ctx;
+    fmt_value pk[64];
+    pk_values(ts->tab, ts->newrow.v, pk);
+    key_ctx k = {pk, ts->tab->def.npk, ts->tab->pk_desc, ts->tab->pk_coll, 1, NULL};
+    return key_compare(&k, rec, size, out);
+}
+
+static int insert_wr_row(folio_txn *txn, table_state *ts, int replace_ok)
+{
+    db_table *tab = ts->tab;
+    int rc, found;
+    fmt_value pk[64];
+    if (tab->def.npk > 64)
+        return db_err(txn->db, FOLIO_UNSUPPORTED, "primary key has too many columns");
+    pk_values(tab, ts->newrow.v, pk);
+    if ((rc = wr_find(txn, ts, pk, &found)) < 0)
+        return db_err_txn(txn, rc);
+    bt_cursor_reset(&ts->c);
+    if (found && !replace_ok) {
+        char cols[256];
+        size_t off = 0;
+        cols[0] = 0;
+        for (int k = 0; k < tab->def.npk && off + 1 < sizeof cols; k++)
+            off += (size_t)snprintf(cols + off, sizeof cols - off, "%s%s.%s", k ? ", " : "",
+                                    tab->name, tab->def.cols[tab->def.pk[k].col].name);
+        return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s", cols);
+    }
+    for (int i = 0; i < ts->nidx; i++)
+        if ((rc = unique_check(txn, ts, &ts->idx[i], ts->newrow.v, 0, NULL, 0)) < 0)
+            return rc;
+    uint64_t size;
+    if ((rc = table_record(txn, ts, ts->newrow.v, &size)) < 0)
+        return rc;
+    if ((rc = bt_insert_key(&ts->c, ts->rec, size, pk_cmp_new, ts)) < 0)
+        return db_err_txn(txn, rc);
+    for (int i = 0; i < ts->nidx; i++)
+        if ((rc = index_insert_row(ts, &ts->idx[i], ts->newrow.v, 0)) < 0)
+            return db_err_txn(txn, rc);
+    return 0;
+}
+
+static int table_for(folio_table *t, table_state **out)
+{
+    if (t->dead)
+        return db_err(t->txn->db, FOLIO_MISUSE, "table %s was dropped", t->tab->name);
+    int rc = table_state_get(out, t->txn, t->tab);
+    if (rc < 0)
+        return db_err(t->txn->db, rc, "out of memory");
+    (*out)->c.t = t->txn->pt;
+    return 0;
+}
+
+#define CHECK_VALUES(t, vals, n)                                                               \
+    do {                                                                                       \
+        if ((n) < 0 || (n) > (t)->tab->def.ncols)                                              \
+            return db_err((t)->txn->db, FOLIO_MISUSE,                                          \
+                          "table %s has %d columns, got %d values", (t)->tab->name,            \
+                          (t)->tab->def.ncols, (n));                                           \
+        if ((n) > 0 && !(vals))                                                                \
+            return db_err((t)->txn->db, FOLIO_MISUSE, "bad argument: vals is NULL");           \
+    } while (0)
+
+int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, int n)
+{
+    if (!t)
+        return FOLIO_MISUSE;
+    CHECK_VALUES(t, vals, n);
+    folio_txn *txn = t->txn;
+    int rc = write_begin(txn, t->tab);
+    if (rc < 0)
+        return rc;
+    table_state *ts;
+    if ((rc = table_for(t, &ts)) < 0 || (rc = prepare_row(txn, ts, vals, n)) < 0)
+        return write_end(txn, rc);
+    if (t->tab->def.without_rowid) {
+        rc = insert_wr_row(txn, ts, 0);
+        if (rc == 0 && out_rowid)
+            *out_rowid = 0;
+    } else {
+        int64_t rowid = 0;
+        int is_auto;
+        if ((rc = row_rowid(txn, ts, &rowid, &is_auto)) == 0)
+            rc = insert_rowid_row(txn, ts, rowid, is_auto, out_rowid, 0);
+    }
+    return write_end(txn, rc);
+}
+
+/* Replace the row under ts->c (old values in ts->oldrow) by ts->newrow. */
+static int update_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid)
+{
+    db_table *tab = ts->tab;
+    int rc;
+    int64_t newid = rowid;
+    if (tab->def.ipk >= 0) {
+        fmt_value *v = &ts->newrow.v[tab->def.ipk];
+        if (v->type != FMT_NULL) {
+            sch_apply_affinity(v, SCH_AFF_INTEGER, ts->textbuf + 64 * tab->def.ipk, 64);
+            if (v->type != FMT_INTEGER)
+                return db_err(txn->db, FOLIO_MISMATCH,
+                              "datatype mismatch: %s.%s must be an integer", tab->name,
+                              tab->def.cols[tab->def.ipk].name);
+            newid = v->u.i;
+        }
+    }
+    if (newid != rowid) {
+        rc = bt_seek_rowid(&ts->c, newid);
+        bt_cursor_reset(&ts->c);
+        if (rc < 0)
+            return db_err_txn(txn, rc);
+        if (rc == FOLIO_ROW)
+            return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s.%s",
+                          tab->name, tab->def.cols[tab->def.ipk].name);
+    }
+    fmt_value self = {FMT_INTEGER, {.i = rowid}};
+    for (int i = 0; i < ts->nidx; i++)
+        if ((rc = unique_check(txn, ts, &ts->idx[i], ts->newrow.v, newid, &self, 1)) < 0)
+            return rc;
+    for (int i = 0; i < ts->nidx; i++)
+        if ((rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, rowid)) < 0)
+            return db_err_txn(txn, rc);
+    uint64_t size;
+    if ((rc = table_record(txn, ts, ts->newrow.v, &size)) < 0)
+        return rc;
+    if (newid != rowid) {
+        if ((rc = bt_seek_rowid(&ts->c, rowid)) < 0 || (rc = bt_delete(&ts->c)) < 0)
+            return db_err_txn(txn, rc < 0 ? rc : FOLIO_CORRUPT);
+        if (ts->max_valid && rowid == ts->max_rowid)
+            ts->max_valid = 0;
+        if (ts->max_valid && newid > ts->max_rowid)
+            ts->max_rowid = newid;
+    }
+    if ((rc = bt_insert_row(&ts->c, newid, ts->rec, size)) < 0)
+        return db_err_txn(txn, rc);
+    for (int i = 0; i < ts->nidx; i++)
+        if ((rc = index_insert_row(ts, &ts->idx[i], ts->newrow.v, newid)) < 0)
+            return db_err_txn(txn, rc);
+    if (tab->def.autoincrement && newid != rowid) {
+        int64_t seq = 0;
+        if ((rc = autoinc_get(txn, tab, &seq)) < 0)
+            return rc;
+        if (newid > seq && (rc = autoinc_set(txn, tab, newid)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int find_rowid(folio_txn *txn, table_state *ts, int64_t rowid)
+{
+    int rc = bt_seek_rowid(&ts->c, rowid);
+    if (rc < 0)
+        return db_err_txn(txn, rc);
+    if (rc == FOLIO_NOTFOUND) {
+        bt_cursor_reset(&ts->c);
+        return db_err(txn->db, FOLIO_NOTFOUND, "no row with rowid %lld in %s", (long long)rowid,
+                      ts->tab->name);
+    }
+    if ((rc = load_old_row(txn, ts)) < 0)
+        return db_err_txn(txn, rc);
+    return 0;
+}
+
+int folio_update(folio_table *t, int64_t rowid, const folio_value *vals, int n)
+{
+    if (!t)
+        return FOLIO_MISUSE;
+    CHECK_VALUES(t, vals, n);
+    folio_txn *txn = t->txn;
+    if (t->tab->def.without_rowid)
+        return db_err(txn->db, FOLIO_MISUSE, "table %s is WITHOUT ROWID: use folio_update_key",
+                      t->tab->name);
+    int rc = write_begin(txn, t->tab);
+    if (rc < 0)
+        return rc;
+    table_state *ts;
+    if ((rc = table_for(t, &ts)) < 0 || (rc = find_rowid(txn, ts, rowid)) != 0 ||
+        (rc = prepare_row(txn, ts, vals, n)) < 0)
+        return write_end(txn, rc);
+    return write_end(txn, update_rowid_row(txn, ts, rowid));
+}
+
+int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_value *vals,
+                 int n)
+{
+    if (!t)
+        return FOLIO_MISUSE;
+    CHECK_VALUES(t, vals, n);
+    folio_txn *txn = t->txn;
+    int rc = write_begin(txn, t->tab);
+    if (rc < 0)
+        return rc;
+    table_state *ts;
+    if ((rc = table_for(t, &ts)) < 0)
+        return write_end(txn, rc);
+    if (t->tab->def.without_rowid) {
+        if ((rc = prepare_row(txn, ts, vals, n)) < 0)
+            return write_end(txn, rc);
+        fmt_value pk[64];
+        pk_values(t->tab, ts->newrow.v, pk);
+        int found;
+        if ((rc = wr_find(txn, ts, pk, &found)) < 0)
+            return write_end(txn, db_err_txn(txn, rc));
+        if (found) {
+            if ((rc = load_old_row(txn, ts)) < 0)
+                return write_end(txn, db_err_txn(txn, rc));
+            /* Re-prepare: load_old_row reused nothing of newrow. */
+            if ((rc = prepare_row(txn, ts, vals, n)) < 0)
+                return write_end(txn, rc);
+            fmt_value opk[64];
+            pk_values(t->tab, ts->oldrow.v, opk);
+            for (int i = 0; i < ts->nidx; i++)
+                if ((rc = unique_check(txn, ts, &ts->idx[i], ts->newrow.v, 0, opk, 1)) < 0)
+                    return write_end(txn, rc);
+            for (int i = 0; i < ts->nidx; i++)
+                if ((rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, 0)) < 0)
+                    return write_end(txn, db_err_txn(txn, rc));
+            if ((rc = wr_find(txn, ts, opk, &found)) < 0 || (rc = bt_delete(&ts->c)) < 0)
+                return write_end(txn, db_err_txn(txn, rc));
+            /* The unique checks passed with the old row present; insert
+             * without repeating them. */
+            uint64_t size;
+            if ((rc = table_record(txn, ts, ts->newrow.v, &size)) < 0)
+                return write_end(txn, rc);
+            if ((rc = bt_insert_key(&ts->c, ts->rec, size, pk_cmp_new, ts)) < 0)
+                return write_end(txn, db_err_txn(txn, rc));
+            for (int i = 0; i < ts->nidx; i++)
+                if ((rc = index_insert_row(ts, &ts->idx[i], ts->newrow.v, 0)) < 0)
+                    return write_end(txn, db_err_txn(txn, rc));
+            if (out_rowid)
+                *out_rowid = 0;
+            return write_end(txn, 0);
+        }
+        bt_cursor_reset(&ts->c);
+        rc = insert_wr_row(txn, ts, 0);
+        if (rc == 0 && out_rowid)
+            *out_rowid = 0;
+        return write_end(txn, rc);
+    }
+    rc = bt_seek_rowid(&ts->c, rowid);
+    if (rc < 0)
+        return write_end(txn, db_err_txn(txn, rc));
+    if (rc == FOLIO_ROW) {
+        if ((rc = load_old_row(txn, ts)) < 0)
+            return write_end(txn, db_err_txn(txn, rc));
+        if ((rc = prepare_row(txn, ts, vals, n)) < 0)
+            return write_end(txn, rc);
+        if (t->tab->def.ipk >= 0 && ts->newrow.v[t->tab->def.ipk].type == FMT_NULL) {
+            ts->newrow.v[t->tab->def.ipk].type = FMT_INTEGER;
+            ts->newrow.v[t->tab->def.ipk].u.i = rowid;
+        }
+        rc = update_rowid_row(txn, ts, rowid);
+        if (rc == 0 && out_rowid)
+            *out_rowid = rowid;
+        return write_end(txn, rc);
+    }
+    bt_cursor_reset(&ts->c);
+    if ((rc = prepare_row(txn, ts, vals, n)) < 0)
+        return write_end(txn, rc);
+    if (t->tab->def.ipk >= 0) {
+        fmt_value *v = &ts->newrow.v[t->tab->def.ipk];
+        if (v->type != FMT_NULL && !(v->type == FMT_INTEGER && v->u.i == rowid))
+            return write_end(txn, db_err(txn->db, FOLIO_MISUSE,
+                                         "the INTEGER PRIMARY KEY value differs from the rowid"));
+    }
+    return write_end(txn, insert_rowid_row(txn, ts, rowid, 0, out_rowid, 0));
+}
+
+int folio_patch(folio_table *t, int64_t rowid, const int *cols, const folio_value *vals, int n)
+{
+    if (!t)
+        return FOLIO_MISUSE;
+    folio_txn *txn = t->txn;
+    if (n < 0 || (n > 0 && (!cols || !vals)))
+        return db_err(txn->db, FOLIO_MISUSE, "bad argument: cols and vals are required");
+    if (t->tab->def.without_rowid)
+        return db_err(txn->db, FOLIO_MISUSE, "table %s is WITHOUT ROWID: use folio_update_key",
+                      t->tab->name);
+    int ncols = t->tab->def.ncols;
+    for (int i = 0; i < n; i++)
+        if (cols[i] < 0 || cols[i] >= ncols)
+            return db_err(txn->db, FOLIO_MISUSE, "column %d out of range (table %s has %d)",
+                          cols[i], t->tab->name, ncols);
+    int rc = write_begin(txn, t->tab);
+    if (rc < 0)
+        return rc;
+    table_state *ts;
+    if ((rc = table_for(t, &ts)) < 0 || (rc = find_rowid(txn, ts, rowid)) != 0)
+        return write_end(txn, rc);
+    /* New values: the old row with the patched columns replaced. */
+    folio_value stackv[64];
+    folio_value *fv = ncols <= 64 ? stackv : os_malloc(sizeof *fv * (size_t)ncols);
+    if (!fv)
+        return write_end(txn, db_err(txn->db, FOLIO_NOMEM, "out of memory"));
+    for (int c = 0; c < ncols; c++) {
+        const fmt_value *o = &ts->oldrow.v[c];
+        memset(&fv[c], 0, sizeof fv[c]);
+        fv[c].type = (folio_type)o->type;
+        if (o->type == FMT_INTEGER)
+            fv[c].u.i = o->u.i;
+        else if (o->type == FMT_REAL)
+            fv[c].u.r = o->u.r;
+        else if (o->type == FMT_TEXT || o->type == FMT_BLOB) {
+            fv[c].u.s.p = o->u.s.p;
+            fv[c].u.s.n = (size_t)o->u.s.n;
+        }
+    }
+    for (int i = 0; i < n; i++)
+        fv[cols[i]] = vals[i];
+    rc = prepare_row(txn, ts, fv, ncols);
+    if (fv != stackv)
+        os_free(fv);
+    if (rc < 0)
+        return write_end(txn, rc);
+    return write_end(txn, update_rowid_row(txn, ts, rowid));
+}
+
+int folio_delete(folio_table *t, int64_t rowid)
+{
+    if (!t)
+        return FOLIO_MISUSE;
+    folio_txn *txn = t->txn;
+    if (t->tab->def.without_rowid)
+        return db_err(txn->db, FOLIO_MISUSE, "table %s is WITHOUT ROWID: use folio_delete_key",
+                      t->tab->name);
+    int rc = write_begin(txn, t->tab);
+    if (rc < 0)
+        return rc;
+    table_state *ts;
+    if ((rc = table_for(t, &ts)) < 0 || (rc = find_rowid(txn, ts, rowid)) != 0)
+        return write_end(txn, rc);
+    for (int i = 0; i < ts->nidx && rc == 0; i++)
+        rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, rowid);
+    if (rc == 0 && (rc = bt_seek_rowid(&ts->c, rowid)) == FOLIO_ROW)
+        rc = bt_delete(&ts->c);
+    else if (rc == FOLIO_NOTFOUND)
+        rc = ptxn_corrupt(txn->pt, ts->tab->root, "row vanished during delete");
+    if (rc < 0)
+        return write_end(txn, db_err_txn(txn, rc));
+    if (ts->max_valid && rowid == ts->max_rowid)
+        ts->max_valid = 0;
+    return write_end(txn, 0);
+}
+
+/* WITHOUT ROWID lookups by key values given through the API. */
+static int key_to_fmt(folio_txn *txn, table_state *ts, const folio_value *key, int nkey,
+                      fmt_value *out)
+{
+    db_table *tab = ts->tab;
+    if (nkey != tab->def.npk)
+        return db_err(txn->db, FOLIO_MISUSE, "table %s has %d primary key columns, got %d",
+                      tab->name, tab->def.npk, nkey);
+    for (int k = 0; k < nkey; k++) {
+        fmt_value *v = &out[k];
+        memset(v, 0, sizeof *v);
+        v->type = (int)key[k].type;
+        if (key[k].type == FOLIO_INTEGER)
+            v->u.i = key[k].u.i;
+        else if (key[k].type == FOLIO_REAL)
+            v->u.r = key[k].u.r;
+        else if (key[k].type == FOLIO_TEXT || key[k].type == FOLIO_BLOB) {
+            v->u.s.p = key[k].u.s.p;
+            v->u.s.n = key[k].u.s.n;
+        } else if (key[k].type != FOLIO_NULL) {
+            return db_err(txn->db, FOLIO_MISUSE, "key value %d has an invalid type", k);
+        }
+        /* Keys compare after the column's affinity, as stored. */
+        const sch_column *cd = &tab->def.cols[tab->def.pk[k].col];
+        sch_apply_affinity(v, cd->affinity, ts->textbuf + 64 * tab->def.pk[k].col, 64);
+    }
+    return 0;
+}
+
+int folio_delete_key(folio_table *t, const folio_value *key, int nkey)
+{
+    if (!t)
+        return FOLIO_MISUSE;
+    folio_txn *txn = t->txn;
+    if (!t->tab->def.without_rowid)
+        return db_err(txn->db, FOLIO_MISUSE, "table %s has rowids: use folio_delete",
+                      t->tab->name);
+    FOLIO_CHECK_ARG(txn->db, key != NULL && nkey > 0 && nkey <= 64);
+    int rc = write_begin(txn, t->tab);
+    if (rc < 0)
+        return rc;
+    table_state *ts;
+    fmt_value pk[64];
+    int found;
+    if ((rc = table_for(t, &ts)) < 0 || (rc = key_to_fmt(txn, ts, key, nkey, pk)) < 0)
+        return write_end(txn, rc);
+    if ((rc = wr_find(txn, ts, pk, &found)) < 0)
+        return write_end(txn, db_err_txn(txn, rc));
+    if (!found) {
+        bt_cursor_reset(&ts->c);
+        return write_end(txn, db_err(txn->db, FOLIO_NOTFOUND, "no row with that key in %s",
+                                     t->tab->name));
+    }
+    if ((rc = load_old_row(txn, ts)) < 0)
+        return write_end(txn, db_err_txn(txn, rc));
+    for (int i = 0; i < ts->nidx && rc == 0; i++)
+        rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, 0);
+    if (rc == 0 && (rc = wr_find(txn, ts, pk, &found)) == 0)
+        rc = found ? bt_delete(&ts->c) : FOLIO_CORRUPT;
+    if (rc < 0)
+        return write_end(txn, db_err_txn(txn, rc));
+    return write_end(txn, 0);
+}
+
+int folio_update_key(folio_table *t, const folio_value *key, int nkey, const folio_value *vals,
+                     int n)
+{
+    if (!t)
+        return FOLIO_MISUSE;
+    CHECK_VALUES(t, vals, n);
+    folio_txn *txn = t->txn;
+    if (!t->tab->def.without_rowid)
+        return db_err(txn->db, FOLIO_MISUSE, "table %s has rowids: use folio_update",
+                      t->tab->name);
+    FOLIO_CHECK_ARG(txn->db, key != NULL && nkey > 0 && nkey <= 64);
+    int rc = write_begin(txn, t->tab);
+    if (rc < 0)
+        return rc;
+    table_state *ts;
+    fmt_value pk[64];
+    int found;
+    if ((rc = table_for(t, &ts)) < 0 || (rc = key_to_fmt(txn, ts, key, nkey, pk)) < 0)
+        return write_end(txn, rc);
+    if ((rc = wr_find(txn, ts, pk, &found)) < 0)
+        return write_end(txn, db_err_txn(txn, rc));
+    if (!found) {
+        bt_cursor_reset(&ts->c);
+        return write_end(txn, db_err(txn->db, FOLIO_NOTFOUND, "no row with that key in %s",
+                                     t->tab->name));
+    }
+    if ((rc = load_old_row(txn, ts)) < 0)
+        return write_end(txn, db_err_txn(txn, rc));
+    if ((rc = prepare_row(txn, ts, vals, n)) < 0)
+        return write_end(txn, rc);
+    fmt_value opk[64], npk[64];
+    pk_values(t->tab, ts->oldrow.v, opk);
+    pk_values(t->tab, ts->newrow.v, npk);
+    int same = 1;
+    for (int k = 0; k < t->tab->def.npk; k++)
+        if (sch_compare(&opk[k], &npk[k], t->tab->pk_coll[k]) != 0 ||
+            opk[k].type != npk[k].type)
+            same = 0;
+    if (!same) {
+        if ((rc = wr_find(txn, ts, npk, &found)) < 0)
+            return write_end(txn, db_err_txn(txn, rc));
+        bt_cursor_reset(&ts->c);
+        if (found)
+            return write_end(txn, db_err(txn->db, FOLIO_CONSTRAINT,
+                                         "UNIQUE constraint failed: %s primary key",
+                                         t->tab->name));
+    }
+    for (int i = 0; i < ts->nidx; i++)
+        if ((rc = unique_check(txn, ts, &ts->idx[i], ts->newrow.v, 0, opk, 1)) < 0)
+            return write_end(txn, rc);
+    for (int i = 0; i < ts->nidx && rc == 0; i++)
+        rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, 0);
+    if (rc == 0 && (rc = wr_find(txn, ts, opk, &found)) == 0)
+        rc = found ? bt_delete(&ts->c) : FOLIO_CORRUPT;
+    uint64_t size;
+    if (rc == 0 && (rc = table_record(txn, ts, ts->newrow.v, &size)) == 0)
+        rc = bt_insert_key(&ts->c, ts->rec, size, pk_cmp_new, ts);
+    for (int i = 0; i < ts->nidx && rc == 0; i++)
+        rc = index_insert_row(ts, &ts->idx[i], ts->newrow.v, 0);
+    if (rc < 0)
+        return write_end(txn, db_err_txn(txn, rc));
+    return write_end(txn, 0);
+}
+
+/* ---- AUTOINCREMENT: sqlite_sequence(name, seq) ---- */
+
+static int seq_find(folio_txn *txn, db_table *seqtab, const char *name, bt_cursor *c,
+                    int64_t *out_seq, int *found)
+{
+    int rc;
+    *found = 0;
+    bt_cursor_init(c, txn->pt, seqtab->root, 1);
+    for (rc = bt_first(c); rc == FOLIO_ROW; rc = bt_next(c)) {
+        const uint8_t *rec;
+        uint64_t size;
+        if ((rc = bt_payload(c, &rec, &size)) < 0)
+            return rc;
+        row_decoder rd = {0};
+        if (row_decode(&rd, rec, size, size) < 0 || rd.nfields < 2) {
+            row_decoder_free(&rd);
+            continue;
+        }
+        fmt_value n, s;
+        if (fmt_serial_decode(rd.st[0], rec + rd.off[0], &n) == 0 && n.type == FMT_TEXT &&
+            n.u.s.n == strlen(name) && sch_compare_text(n.u.s.p, (size_t)n.u.s.n,
+                                                        (const uint8_t *)name, strlen(name),
+                                                        SCH_COLL_BINARY) == 0 &&
+            fmt_serial_decode(rd.st[1], rec + rd.off[1], &s) == 0) {
+            *out_seq = s.type == FMT_INTEGER ? s.u.i : 0;
+            *found = 1;
+            row_decoder_free(&rd);
+            return 0;
+        }
+        row_decoder_free(&rd);
+    }
+    return rc < 0 ? rc : 0;
+}
+
+static int autoinc_get(folio_txn *txn, db_table *tab, int64_t *out)
+{
+    *out = 0;
+    db_table *seqtab = catalog_find_table(txn->cat, "sqlite_sequence");
+    if (!seqtab)
+        return 0;
+    bt_cursor c;
+    int found;
+    int rc = seq_find(txn, seqtab, tab->name, &c, out, &found);
+    bt_cursor_release(&c);
+    return rc < 0 ? db_err_txn(txn, rc) : 0;
+}
+
+static int autoinc_set(folio_txn *txn, db_table *tab, int64_t seq)
+{
+    db_table *seqtab = catalog_find_table(txn->cat, "sqlite_sequence");
+    if (!seqtab)
+        return db_err(txn->db, FOLIO_CORRUPT, "sqlite_sequence is missing for %s", tab->name);
+    bt_cursor c;
+    int64_t old;
+    int found;
+    int rc = seq_find(txn, seqtab, tab->name, &c, &old, &found);
+    int64_t rowid = 0;
+    if (rc == 0 && found) {
+        rowid = bt_rowid(&c);
+    } else if (rc == 0) {
+        int empty;
+        rc = bt_max_rowid(&c, &rowid, &empty);
+        rowid++;
+    }
+    if (rc == 0) {
+        fmt_value v[2];
+        v[0].type = FMT_TEXT;
+        v[0].u.s.p = (const uint8_t *)tab->name;
+        v[0].u.s.n = strlen(tab->name);
+        v[1].type = FMT_INTEGER;
+        v[1].u.i = seq;
+        uint8_t buf[600];
+        uint64_t size = fmt_record_size(v, 2, 4);
+        if (size > sizeof buf) {
+            bt_cursor_release(&c);
+            return db_err(txn->db, FOLIO_TOOBIG, "table name too long for sqlite_sequence");
+        }
+        fmt_record_encode(buf, v, 2, 4);
+        bt_cursor_reset(&c);
+        rc = bt_insert_row(&c, rowid, buf, size);
+    }
+    bt_cursor_release(&c);
+    return rc < 0 ? db_err_txn(txn, rc) : 0;
+}
+
+int schema_insert_row(folio_txn *txn, const char *type, const char *name, const char *tbl,
+                      uint32_t root, const char *sql)
+{
+    bt_cursor c;
+    bt_cursor_init(&c, txn->pt, 1, 1);
+    int64_t rowid = 0;
+    int empty;
+    int rc = bt_max_rowid(&c, &rowid, &empty);
+    if (rc < 0) {
+        bt_cursor_release(&c);
+        return rc;
+    }
+    fmt_value v[5];
+    memset(v, 0, sizeof v);
+    const char *s[3] = {type, name, tbl};
+    for (int i = 0; i < 3; i++) {
+        v[i].type = FMT_TEXT;
+        v[i].u.s.p = (const uint8_t *)s[i];
+        v[i].u.s.n = strlen(s[i]);
+    }
+    v[3].type = FMT_INTEGER;
+    v[3].u.i = root;
+    if (sql) {
+        v[4].type = FMT_TEXT;
+        v[4].u.s.p = (const uint8_t *)sql;
+        v[4].u.s.n = strlen(sql);
+    } else {
+        v[4].type = FMT_NULL;
+    }
+    uint64_t size = fmt_record_size(v, 5, 4);
+    uint8_t *buf = os_malloc((size_t)size);
+    if (!buf) {
+        bt_cursor_release(&c);
+        return FOLIO_NOMEM;
+    }
+    fmt_record_encode(buf, v, 5, 4);
+    bt_cursor_reset(&c);
+    rc = bt_insert_row(&c, empty ? 1 : rowid + 1, buf, size);
+    os_free(buf);
+    bt_cursor_release(&c);
+    return rc;
+}

@@ -1,0 +1,78 @@
+/*
+ * write_int.h - state a write transaction keeps per table, shared by the row
+ * operations (write.c) and DDL (ddl.c).
+ */
+#ifndef FOLIO_DB_WRITE_INT_H
+#define FOLIO_DB_WRITE_INT_H
+
+#include "db/db_int.h"
+#include "schema/affinity.h"
+
+/* Ordering of the records of one b-tree (an index, or a WITHOUT ROWID table),
+ * used for seeks that carry whole records and for rebalancing. */
+typedef struct rec_order {
+    int n;           /* fields compared */
+    uint8_t *desc;   /* per field */
+    uint8_t *coll;   /* per field */
+    int enc;
+} rec_order;
+
+int rec_compare(void *cfg, const uint8_t *a, uint64_t na, const uint8_t *b, uint64_t nb,
+                int *out);
+
+/* A row's values with storage that the row owns. */
+typedef struct row_vals {
+    int n;
+    fmt_value *v;
+    uint8_t *bytes;
+    size_t cap, used;
+} row_vals;
+
+typedef struct index_state {
+    db_index *ix;
+    bt_cursor c;
+    rec_order order; /* all nfields */
+    fmt_value *kv;   /* an index record's values, nfields */
+} index_state;
+
+/* Per table, per write transaction. */
+typedef struct table_state {
+    db_table *tab;
+    bt_cursor c; /* the table tree */
+    rec_order pk_order; /* WITHOUT ROWID: the primary key */
+    int nidx;
+    index_state *idx;
+    int64_t max_rowid;
+    int max_valid;
+    row_vals newrow, oldrow;
+    char *textbuf; /* 64 bytes per column for numbers rendered as text */
+    uint8_t *rec;  /* record encoding buffer */
+    size_t reccap;
+    uint8_t *irec;
+    size_t ireccap;
+} table_state;
+
+/** The write state of `tab` in `txn` (created on first use). */
+int table_state_get(table_state **out, folio_txn *txn, db_table *tab);
+void table_states_free(folio_txn *txn);
+/** Drop every table's cursors (after a rollback of a statement or DDL). */
+void table_states_reset(folio_txn *txn);
+
+/** Insert a row into sqlite_schema (root 1) and return its rowid. */
+int schema_insert_row(folio_txn *txn, const char *type, const char *name, const char *tbl,
+                      uint32_t root, const char *sql);
+
+/** Before a mutation: begin the statement, refuse read-only use. */
+int write_begin(folio_txn *txn, db_table *tab);
+/** After: commit or undo the statement, map the code to the API. */
+int write_end(folio_txn *txn, int rc);
+
+/** Build the index record of `ix` for row values `row` (col values) and
+ * rowid; returns its size in st->... buffers. */
+int index_record_build(table_state *ts, index_state *is, const fmt_value *row, int64_t rowid,
+                       uint64_t *out_size);
+/** Insert / delete the index entry of a row. */
+int index_insert_row(table_state *ts, index_state *is, const fmt_value *row, int64_t rowid);
+int index_delete_row(table_state *ts, index_state *is, const fmt_value *row, int64_t rowid);
+
+#endif
