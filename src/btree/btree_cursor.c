@@ -429,8 +429,8 @@ int bt_seek_ge(bt_cursor *c, bt_cmp_fn cmp, void *ctx, int ge)
         uint32_t lo = 0, hi = h->ncells;
         while (lo < hi) {
             uint32_t mid = lo + (hi - lo) / 2;
-            const uint8_t *rec;
-            uint64_t size;
+            const uint8_t *rec = NULL;
+            uint64_t size = 0;
             int r;
             if ((rc = cell_payload(c, top, mid, &rec, &size)) < 0)
                 return rc;

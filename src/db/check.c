@@ -1095,8 +1095,8 @@ static int walk_tree(chk *c, tree *t)
 
 /* ---- objects ---- */
 
-/* A table and its indexes: the indexes first, so that rows can be looked up
- * in those whose walk found nothing wrong. */
+/* A table and its indexes: the indexes first (their entries counted), then
+ * the rows, each looked up in every index whose key folio can build. */
 static int check_table(chk *c, const db_table *tab)
 {
     int rc = 0;
@@ -1115,7 +1115,6 @@ static int check_table(chk *c, const db_table *tab)
             goto done;
         if (!ix->root)
             continue;
-        int before = c->nerr;
         tree it;
         tree_init(&it, ix->name, ix->root, 0, &x->ks, NULL);
         rc = walk_tree(c, &it);
@@ -1123,8 +1122,9 @@ static int check_table(chk *c, const db_table *tab)
         tree_free(&it);
         if (rc < 0)
             goto done;
-        x->lookups = c->nerr == before && x->ks.ncmp == ix->nfields && x->ks.ncmp > 0 &&
-                     !ix->partial && !ix->has_expr;
+        /* Rows are looked up even when the walk found problems, as SQLite
+         * does; a lookup that runs into damage stops the lookups. */
+        x->lookups = x->ks.ncmp == ix->nfields && x->ks.ncmp > 0 && !ix->partial && !ix->has_expr;
         if (x->lookups)
             bt_cursor_init(&x->cur, c->pt, ix->root, 0);
     }

@@ -82,6 +82,7 @@ void folio_cursor_close(folio_cursor *c)
     cursor_unlink(c->t->txn, c);
     bt_cursor_release(&c->bc);
     bt_cursor_release(&c->tc);
+    os_free(c->saved_key);
     row_decoder_free(&c->rd);
     row_decoder_free(&c->ird);
     int ncols = c->t->tab->def.ncols;
@@ -92,6 +93,46 @@ void folio_cursor_close(folio_cursor *c)
     os_free(c);
 }
 
+/* Key fields of the tree the cursor walks: how a saved entry is found again. */
+static void tree_order(const folio_cursor *c, int *n, const uint8_t **desc, const uint8_t **coll)
+{
+    if (c->index) {
+        *n = c->index->ncols;
+        *desc = c->index->desc;
+        *coll = c->index->coll;
+    } else {
+        *n = c->t->tab->def.npk;
+        *desc = c->t->tab->pk_desc;
+        *coll = c->t->tab->pk_coll;
+    }
+}
+
+/* In a write transaction the trees may change under an open cursor: keep
+ * the current entry's key so the cursor can find its place again. */
+static int save_position(folio_cursor *c)
+{
+    c->gen = bt_generation();
+    if (!c->index && !c->t->tab->def.without_rowid) {
+        c->saved_rowid = bt_rowid(&c->bc);
+        return 0;
+    }
+    const uint8_t *rec;
+    uint64_t size;
+    int rc = bt_payload(&c->bc, &rec, &size);
+    if (rc < 0)
+        return rc;
+    if (size > c->saved_cap) {
+        uint8_t *b = os_realloc(c->saved_key, (size_t)size + 1);
+        if (!b)
+            return FOLIO_NOMEM;
+        c->saved_key = b;
+        c->saved_cap = (size_t)size + 1;
+    }
+    memcpy(c->saved_key, rec, (size_t)size);
+    c->saved_n = (size_t)size;
+    return 0;
+}
+
 /* Map a b-tree result to the API and invalidate per-row caches. */
 static int moved(folio_cursor *c, int rc)
 {
@@ -99,9 +140,77 @@ static int moved(folio_cursor *c, int rc)
     c->ird.valid = 0;
     c->tc_valid = 0;
     c->positioned = (rc == FOLIO_ROW);
-    if (rc < 0)
+    if (rc == FOLIO_ROW && c->t->txn->write) {
+        int s = save_position(c);
+        if (s < 0)
+            rc = ptxn_error(c->t->txn->pt, s, "out of memory");
+    }
+    if (rc < 0) {
+        c->positioned = 0;
         return db_err_txn(c->t->txn, rc);
+    }
     return rc;
+}
+
+/*
+ * After a write in this transaction, seek the saved entry again. Sets
+ * *exact when it is still there; otherwise the cursor is on the first entry
+ * after it (or *past_end).
+ */
+static int restore_position(folio_cursor *c, int *exact, int *past_end)
+{
+    int rc;
+    *exact = 0;
+    *past_end = 0;
+    c->rd.valid = c->ird.valid = 0;
+    c->tc_valid = 0;
+    if (!c->index && !c->t->tab->def.without_rowid) {
+        rc = bt_seek_rowid_ge(&c->bc, c->saved_rowid, 1);
+        if (rc == FOLIO_ROW)
+            *exact = bt_rowid(&c->bc) == c->saved_rowid;
+    } else {
+        int n;
+        const uint8_t *desc, *coll;
+        tree_order(c, &n, &desc, &coll);
+        row_decoder rd = {0};
+        fmt_value kv[64];
+        if (row_decode(&rd, c->saved_key, c->saved_n, c->saved_n) < 0) {
+            row_decoder_free(&rd);
+            return FOLIO_CORRUPT;
+        }
+        /* Compare every field: key fields by their order, the rest binary. */
+        int nf = (int)rd.nfields < 64 ? (int)rd.nfields : 64;
+        uint8_t d2[64], c2[64];
+        for (int i = 0; i < nf; i++) {
+            fmt_serial_decode(rd.st[i], c->saved_key + rd.off[i], &kv[i]);
+            d2[i] = i < n ? desc[i] : 0;
+            c2[i] = i < n ? coll[i] : SCH_COLL_BINARY;
+        }
+        if (!c->index)
+            nf = n; /* a WITHOUT ROWID table is keyed by its primary key */
+        row_decoder_free(&rd);
+        key_ctx k = {kv, nf, d2, c2, c->t->txn->cat->text_encoding, c->t->txn->pt};
+        rc = bt_seek_ge(&c->bc, key_compare, &k, 1);
+        if (rc == FOLIO_ROW) {
+            const uint8_t *rec;
+            uint64_t size;
+            int cmp = 1;
+            if ((rc = bt_payload(&c->bc, &rec, &size)) < 0 ||
+                (rc = key_compare(&k, rec, size, &cmp)) < 0)
+                return rc;
+            rc = FOLIO_ROW;
+            *exact = cmp == 0;
+        }
+    }
+    if (rc == FOLIO_DONE)
+        *past_end = 1;
+    return rc < 0 ? rc : 0;
+}
+
+/* Whether a write since the cursor last moved requires re-seeking. */
+static int stale(const folio_cursor *c)
+{
+    return c->t->txn->write && c->positioned && c->gen != bt_generation();
 }
 
 int folio_cursor_first(folio_cursor *c)
@@ -124,6 +233,16 @@ int folio_cursor_next(folio_cursor *c)
         return FOLIO_MISUSE;
     if (!c->positioned)
         return FOLIO_DONE;
+    if (stale(c)) {
+        int exact, past_end;
+        int rc = restore_position(c, &exact, &past_end);
+        if (rc < 0)
+            return moved(c, rc);
+        if (past_end)
+            return moved(c, FOLIO_DONE);
+        if (!exact)
+            return moved(c, FOLIO_ROW); /* already on the entry after it */
+    }
     return moved(c, bt_next(&c->bc));
 }
 
@@ -133,6 +252,14 @@ int folio_cursor_prev(folio_cursor *c)
         return FOLIO_MISUSE;
     if (!c->positioned)
         return FOLIO_DONE;
+    if (stale(c)) {
+        int exact, past_end;
+        int rc = restore_position(c, &exact, &past_end);
+        if (rc < 0)
+            return moved(c, rc);
+        if (past_end)
+            return moved(c, bt_last(&c->bc));
+    }
     return moved(c, bt_prev(&c->bc));
 }
 
@@ -404,6 +531,18 @@ int folio_cursor_column(folio_value *out, folio_cursor *c, int col)
     if (!c->positioned)
         return db_err(db, FOLIO_MISUSE, "cursor is not on a row");
     int rc;
+    if (stale(c)) {
+        int exact, past_end;
+        if ((rc = restore_position(c, &exact, &past_end)) < 0) {
+            c->positioned = 0;
+            return db_err_txn(c->t->txn, rc);
+        }
+        if (!exact) {
+            c->positioned = 0;
+            return db_err(db, FOLIO_MISUSE, "the cursor's row was deleted by a write");
+        }
+        c->gen = bt_generation();
+    }
     const sch_column *cd = &tab->def.cols[col];
     if (col == tab->def.ipk) {
         out->type = FOLIO_INTEGER;

@@ -42,6 +42,9 @@ struct os_vfs {
     /* Move the lock to `level` (up or down); FOLIO_BUSY if another holder
      * conflicts. Never waits. */
     int (*lock)(os_file *f, int level);
+    /* A lock on one byte at `off` (type 0 unlock, 1 read, 2 write), never
+     * waiting: FOLIO_BUSY on conflict. Used on SQLite's -shm file. */
+    int (*lock_byte)(os_file *f, uint64_t off, int type);
     int (*remove)(os_vfs *vfs, const char *path);
     int (*exists)(os_vfs *vfs, const char *path); /* 1, 0, or an error */
     int (*sync_dir)(os_vfs *vfs, const char *path); /* sync the directory holding path */

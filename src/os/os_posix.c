@@ -224,6 +224,13 @@ static int px_lock(os_file *file, int level)
     return 0;
 }
 
+static int px_lock_byte(os_file *file, uint64_t off, int type)
+{
+    posix_file *f = (posix_file *)file;
+    short t = type == 2 ? F_WRLCK : type == 1 ? F_RDLCK : F_UNLCK;
+    return range_lock(f->fd, t, (off_t)off, 1);
+}
+
 static int px_remove(os_vfs *vfs, const char *path)
 {
     (void)vfs;
@@ -304,7 +311,7 @@ static void px_sleep_ms(os_vfs *vfs, unsigned ms)
 
 static os_vfs posix_vfs = {
     "posix",   px_open,   px_close,  px_read,     px_write,    px_sync,   px_size,
-    px_truncate, px_lock, px_remove, px_exists, px_sync_dir, px_file_id, px_path_id, px_now_ms,
+    px_truncate, px_lock, px_lock_byte, px_remove, px_exists, px_sync_dir, px_file_id, px_path_id, px_now_ms,
     px_sleep_ms, NULL,
 };
 

@@ -201,6 +201,55 @@ static int file_lock_update(pager *p)
     return rc;
 }
 
+/*
+ * A sqlite3 connection that has the database open in WAL mode holds a read
+ * lock on byte 128 of the -shm file (its "dead man switch") for as long as
+ * it is open, and keeps its own index of the WAL there. Writing behind its
+ * back would leave that index stale, so while folio writes it holds a write
+ * lock on that byte: taken only if no sqlite3 connection is open, and it
+ * keeps new ones out until folio is done (they get "database is locked").
+ * The next sqlite3 connection to open finds itself first and rebuilds its
+ * index from the WAL.
+ */
+#define SHM_DMS_BYTE 128
+
+int pager_shm_guard(pager *p)
+{
+    if (p->shm_locked)
+        return 0;
+    if (!p->shm) {
+        size_t n = strlen(p->path);
+        char *path = os_malloc(n + 5);
+        if (!path)
+            return FOLIO_NOMEM;
+        memcpy(path, p->path, n);
+        memcpy(path + n, "-shm", 5);
+        int rc = p->vfs->open(p->vfs, path, 0, &p->shm);
+        os_free(path);
+        if (rc == FOLIO_CANTOPEN) {
+            p->shm = NULL;
+            return 0; /* no -shm: no sqlite3 connection in WAL mode */
+        }
+        if (rc < 0)
+            return rc;
+    }
+    int rc = p->vfs->lock_byte(p->shm, SHM_DMS_BYTE, 2);
+    if (rc == 0)
+        p->shm_locked = 1;
+    return rc;
+}
+
+void pager_shm_release(pager *p)
+{
+    if (p->shm) {
+        if (p->shm_locked)
+            p->vfs->lock_byte(p->shm, SHM_DMS_BYTE, 0);
+        p->shm_locked = 0;
+        p->vfs->close(p->shm);
+        p->shm = NULL;
+    }
+}
+
 /* ---- header and snapshot ---- */
 
 static int read_db_header(pager *p, uint8_t *raw, size_t *out_got)
@@ -420,7 +469,7 @@ int pager_close(pager *p, int checkpoint)
         /* Only the last user of the file may fold the WAL away: take the
          * exclusive lock without waiting; if another process holds the file,
          * leave the WAL for it. */
-        if (p->vfs->lock(p->db, OS_LOCK_EXCLUSIVE) == 0) {
+        if (p->vfs->lock(p->db, OS_LOCK_EXCLUSIVE) == 0 && pager_shm_guard(p) == 0) {
             p->lock_level = OS_LOCK_EXCLUSIVE;
             char err[256];
             int refreshed = pager_refresh(p);
@@ -445,6 +494,7 @@ int pager_close(pager *p, int checkpoint)
             }
         }
     }
+    pager_shm_release(p);
     if (p->db) {
         p->vfs->lock(p->db, OS_LOCK_NONE);
         p->vfs->close(p->db);
@@ -591,6 +641,15 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
             file_lock_update(p);
             goto fail;
         }
+        if ((rc = pager_shm_guard(p)) < 0) {
+            p->writer = NULL;
+            pager_shm_release(p);
+            set_err(err, errlen,
+                    rc == FOLIO_BUSY ? "database is locked: a sqlite3 connection has it open"
+                                     : "cannot open the -shm file");
+            file_lock_update(p);
+            goto fail;
+        }
     } else {
         /* Count ourselves first so the file lock covers this transaction. */
     }
@@ -634,6 +693,7 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
 fail_writer:
     if (write) {
         p->writer = NULL;
+        pager_shm_release(p);
         file_lock_update(p);
         pthread_cond_broadcast(&p->cond);
     }
@@ -669,6 +729,7 @@ void pager_end(ptxn *t)
             cache_drop_if(p, pred_frame_above, &mx);
         }
         p->writer = NULL;
+        pager_shm_release(p);
         pthread_cond_broadcast(&p->cond);
     }
     readers_remove(p, t);

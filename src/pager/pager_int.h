@@ -24,6 +24,8 @@ struct pager {
     uint64_t db_bytes;                    /* size of the database file as last seen */
     uint8_t db_hdr_raw[FMT_DBHEADER_SIZE]; /* its first 100 bytes as last seen */
     int lock_level;
+    os_file *shm;  /* SQLite's -shm, held while we write (see shm_guard) */
+    int shm_locked;
 
     pthread_mutex_t mu; /* guards everything below and the WAL object */
     pthread_cond_t cond;
@@ -72,6 +74,9 @@ struct ptxn {
     char err[256];
 };
 
+/* Keep sqlite3 connections out while writing (see pager.c). */
+int pager_shm_guard(pager *p);
+void pager_shm_release(pager *p);
 /* Re-read what another process may have changed (call with mu held). */
 int pager_refresh(pager *p);
 /* The oldest snapshot of a live reader, UINT32_MAX if none (mu held). */

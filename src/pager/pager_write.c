@@ -764,6 +764,10 @@ int pager_checkpoint(pager *p, int mode, int *out_log, int *out_done, char *err,
         return rc;
     }
     p->lock_level = OS_LOCK_EXCLUSIVE;
+    if ((rc = pager_shm_guard(p)) < 0) {
+        snprintf(err, errlen, "checkpoint: a sqlite3 connection has the database open");
+        goto done;
+    }
     if (p->nreaders == 0 && had_lock == OS_LOCK_NONE) {
         if ((rc = pager_refresh(p)) < 0)
             goto done;
@@ -838,6 +842,8 @@ done:
     if (rc < 0 && rc != FOLIO_BUSY)
         snprintf(err, errlen, "checkpoint failed: %s", folio_strerror(rc));
     p->ckpt_running = 0;
+    if (!p->writer)
+        pager_shm_release(p);
     {
         int want = p->writer ? OS_LOCK_EXCLUSIVE
                              : (p->nreaders ? OS_LOCK_SHARED : OS_LOCK_NONE);

@@ -454,22 +454,25 @@ static int add_primary_key(parser *p, table_builder *b, sch_keycol *kc, int n, i
     t->pk = kc;
     t->npk = n;
     t->pk_onconflict = onconf;
+    int generated = 0;
     for (int k = 0; k < n; k++) {
-        sch_column *c = &t->cols[kc[k].col];
-        c->primary_key = 1;
-        if (c->generated)
-            return sp_fail(p, "generated columns cannot be part of the PRIMARY KEY");
+        t->cols[kc[k].col].primary_key = 1;
+        generated |= t->cols[kc[k].col].generated;
     }
+    /* SQLite reports the last of these errors (its messages overwrite). */
     if (n == 1 && decltype_is_integer(&t->cols[kc[0].col]) && !col_desc) {
         t->ipk = kc[0].col;
         if (autoinc) {
             t->autoincrement = 1;
             t->cols[t->ipk].autoincrement = 1;
         }
-        return 0;
-    }
-    if (autoinc)
+    } else if (autoinc) {
         return sp_fail(p, "AUTOINCREMENT is only allowed on an INTEGER PRIMARY KEY");
+    }
+    if (generated)
+        return sp_fail(p, "generated columns cannot be part of the PRIMARY KEY");
+    if (t->ipk >= 0)
+        return 0;
     sch_keycol *copy = keycols_copy(p, kc, n);
     if (!copy)
         return -1;
@@ -691,12 +694,11 @@ static int parse_generated(parser *p, sch_table *t, sch_column *c)
     }
     if (column_constraint_end(p) < 0)
         return -1;
-    if (c->dflt.kind != SCH_DFLT_NONE)
-        return sp_fail(p, "cannot use DEFAULT on a generated column");
+    if (c->dflt.kind != SCH_DFLT_NONE || c->generated ||
+        (kind && !sp_word_eq(kind, "STORED") && !sp_word_eq(kind, "VIRTUAL")))
+        return sp_fail(p, "error in generated column \"%s\"", c->name);
     if (c->primary_key)
         return sp_fail(p, "generated columns cannot be part of the PRIMARY KEY");
-    if (c->generated || (kind && !sp_word_eq(kind, "STORED") && !sp_word_eq(kind, "VIRTUAL")))
-        return sp_fail(p, "error in generated column \"%s\"", c->name);
     c->generated = 1;
     c->hidden = kind && sp_word_eq(kind, "STORED") ? 3 : 2;
     t->has_generated = 1;
@@ -1006,8 +1008,6 @@ static int finish_table(parser *p, table_builder *b)
         t->cols[k].affinity = sch_affinity_of(t->cols[k].decltype);
         nstored += !t->cols[k].generated;
     }
-    if (nstored == 0)
-        return sp_fail(p, "must have at least one non-generated column");
     if (t->strict && apply_strict_types(p, t) < 0)
         return -1;
     if (t->without_rowid) {
@@ -1031,6 +1031,8 @@ static int finish_table(parser *p, table_builder *b)
         for (int k = 0; k < t->npk; k++)
             t->cols[t->pk[k].col].notnull = 1;
     }
+    if (nstored == 0)
+        return sp_fail(p, "must have at least one non-generated column");
     if (fill_collations(p, t, t->pk, t->npk) < 0)
         return -1;
     /* A primary key merged into an earlier UNIQUE index takes that index's
