@@ -54,6 +54,11 @@ typedef struct bt_cursor {
      * layer above; needed to find entries again after a rebalance). */
     bt_reccmp_fn reccmp;
     void *reccfg;
+    /* Table trees: after an append in place, the rowid of the last cell of
+     * the right-most leaf the cursor still holds (the next append needs no
+     * search when its rowid is larger). */
+    int64_t append_last;
+    int append_valid;
 } bt_cursor;
 
 /** Prepare a cursor over the tree rooted at `root`. No I/O. */

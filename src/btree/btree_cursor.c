@@ -48,6 +48,7 @@ void bt_cursor_reset(bt_cursor *c)
     c->eof = 0;
     c->cell_valid = 0;
     c->buf_valid = 0;
+    c->append_valid = 0;
 }
 
 void bt_cursor_release(bt_cursor *c)

@@ -178,12 +178,20 @@ static int place_cell(bt_cursor *c, uint32_t idx, const uint8_t *cell, uint32_t 
 {
     int L = c->depth - 1;
     int rc;
-    if ((rc = pager_write(c->t, &c->page[L])) < 0)
-        return rc;
-    uint8_t *data = c->page[L]->data;
     fmt_page *h = &c->hdr[L];
     uint32_t ptr_end = h->hdr_off + h->hdr_size + 2 * h->ncells;
     uint32_t gap = h->content_start - ptr_end;
+    if (gap >= n + 2 && c->page[L]->dirty) {
+        /* In place: only the header and the pointers from idx on change
+         * (the cell lands in unused space). */
+        uint32_t ps = h->hdr_off + h->hdr_size + 2 * idx;
+        if ((rc = pager_write_range(c->t, &c->page[L], h->hdr_off, 8)) < 0 ||
+            (rc = pager_write_range(c->t, &c->page[L], ps, ptr_end + 2 - ps)) < 0)
+            return rc;
+    } else if ((rc = pager_write(c->t, &c->page[L])) < 0) {
+        return rc;
+    }
+    uint8_t *data = c->page[L]->data;
     if (gap < n + 2 && (h->first_freeblock || h->frag_bytes)) {
         uint32_t used = bt_page_used(data, h, c->usable);
         uint32_t cap = bt_page_capacity(c->usable, c->page[L]->pgno, h->is_leaf);
@@ -231,6 +239,57 @@ static int place_cell(bt_cursor *c, uint32_t idx, const uint8_t *cell, uint32_t 
     rc = bt_balance(c, L, cells, m, h->right_child, 0, append);
     if (cells != stack_cells)
         os_free(cells);
+    bt_cursor_reset(c);
+    return rc;
+}
+
+/*
+ * An append to a full right-most table leaf (not the root): the leaf stays
+ * as it is, full, and a new right-most leaf takes the new cell; the parent
+ * gets a divider for the old leaf at its end. Sequential loads so fill every
+ * leaf completely and touch each page once.
+ */
+static int append_new_leaf(bt_cursor *c, const uint8_t *cell, uint32_t n, int64_t last_rowid)
+{
+    int L = c->depth - 1;
+    int P = L - 1;
+    int rc;
+    pg *np;
+    if ((rc = pager_alloc(&np, c->t)) < 0)
+        return rc;
+    bt_vcell one = {cell, n};
+    bt_page_write(np->data, np->pgno, c->usable, FMT_PAGE_TABLE_LEAF, &one, 1, 0);
+    /* The parent's right-most child becomes the new leaf... */
+    fmt_page *ph = &c->hdr[P];
+    if ((rc = pager_write_range(c->t, &c->page[P], ph->hdr_off, 12)) < 0) {
+        pager_unref(np);
+        return rc;
+    }
+    uint32_t old_leaf = c->page[L]->pgno;
+    fmt_put_u32(c->page[P]->data + ph->hdr_off + 8, np->pgno);
+    ph->right_child = np->pgno;
+    /* ...and the old leaf gets a divider at the parent's end. */
+    uint8_t div[4 + FMT_VARINT_MAX];
+    fmt_put_u32(div, old_leaf);
+    uint32_t dn = 4 + (uint32_t)fmt_varint_put(div + 4, (uint64_t)last_rowid);
+    pager_unref(c->page[L]);
+    c->page[L] = np;
+    fmt_page_decode(np->data, np->pgno, c->usable, &c->hdr[L]);
+    c->idx[L] = 0;
+    /* place_cell works on the bottom level: make the parent the bottom. */
+    c->depth = L;
+    rc = place_cell(c, ph->ncells, div, dn, 1);
+    if (rc == 0 && c->depth == L) {
+        /* No rebalance above: stay on the new leaf for the next append. */
+        c->idx[P] = c->hdr[P].ncells;
+        c->depth = L + 1;
+        return 0;
+    }
+    if (c->depth == L) {
+        /* Error path: the new leaf is still pinned at L. */
+        pager_unref(c->page[L]);
+        c->page[L] = NULL;
+    }
     bt_cursor_reset(c);
     return rc;
 }
@@ -328,16 +387,10 @@ int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size
     /* Fast path: a cursor left on the right-most leaf by the previous
      * append, and a rowid past its last key. */
     int positioned = 0;
-    if (c->depth > 0 && c->hdr[c->depth - 1].is_leaf && on_rightmost_path(c) &&
-        c->hdr[c->depth - 1].ncells > 0 && c->page[c->depth - 1]->dirty) {
-        int L = c->depth - 1;
-        fmt_cell last;
-        uint32_t off = fmt_page_cell_off(c->page[L]->data, &c->hdr[L], c->hdr[L].ncells - 1);
-        if (off < c->usable && fmt_cell_parse(c->page[L]->data, &c->hdr[L], off, &last) == 0 &&
-            last.rowid < rowid) {
-            c->idx[L] = c->hdr[L].ncells;
-            positioned = 1;
-        }
+    if (c->append_valid && c->depth > 0 && c->page[c->depth - 1]->dirty &&
+        c->append_last < rowid) {
+        c->idx[c->depth - 1] = c->hdr[c->depth - 1].ncells;
+        positioned = 1;
     }
     if (!positioned) {
         rc = bt_seek_rowid(c, rowid);
@@ -360,11 +413,37 @@ int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size
     int L = c->depth - 1;
     uint32_t idx = c->idx[L];
     int append = idx == c->hdr[L].ncells && on_rightmost_path(c);
+    int64_t prev_last = c->append_last;
+    int prev_valid = c->append_valid;
+    c->append_valid = 0;
+    fmt_page *h = &c->hdr[L];
+    uint32_t gap = h->content_start - (h->hdr_off + h->hdr_size + 2 * h->ncells);
+    if (append && L > 0 && gap < n + 2 && !h->first_freeblock && !h->frag_bytes &&
+        h->ncells > 0) {
+        int64_t last = prev_last;
+        if (!prev_valid) {
+            fmt_cell lc;
+            uint32_t off = fmt_page_cell_off(c->page[L]->data, h, h->ncells - 1);
+            if (off >= c->usable || fmt_cell_parse(c->page[L]->data, h, off, &lc) < 0)
+                return ptxn_corrupt(c->t, c->page[L]->pgno, "malformed cell");
+            last = lc.rowid;
+        }
+        rc = append_new_leaf(c, cellbuf, n, last);
+        if (rc == 0 && c->depth > 0) {
+            c->append_last = rowid;
+            c->append_valid = 1;
+        }
+        return rc;
+    }
     rc = place_cell(c, idx, cellbuf, n, append);
     c->cell_valid = 0;
     if (rc == 0 && c->depth > 0) {
         /* Still positioned: keep the page pinned for the next append. */
         c->idx[c->depth - 1] = idx;
+        if (append) {
+            c->append_last = rowid;
+            c->append_valid = 1;
+        }
     }
     return rc;
 }

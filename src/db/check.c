@@ -47,6 +47,7 @@
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* The page holding this file offset is left unused for the locks. */
@@ -84,6 +85,7 @@ typedef struct idxchk {
     keyspec ks;
     uint64_t entries;
     int lookups; /* look every row up in it */
+    int cur_init;
     bt_cursor cur;
 } idxchk;
 
@@ -110,6 +112,7 @@ typedef struct chk {
     int (*cb)(void *arg, const char *msg);
     void *arg;
     int max_errors, nerr, stop;
+    int nspace; /* of nerr: problems of free space only, which leave every cell readable */
     int fatal; /* an error of the check itself (out of memory) */
     uint32_t npages, usable, lockpg;
     int autovac, enc;
@@ -582,12 +585,14 @@ static void check_page_space(chk *c, uint32_t pgno, const uint8_t *data, const f
         }
         if (!overlap && cover(c, off, cell.cell_size, &covered)) {
             report(c, pgno, "cell %u at offset %u overlaps another cell", i, off);
+            c->nspace++;
             overlap = 1;
         }
     }
     /* Each freeblock starts at least 4 bytes past the end of the one before,
      * so the walk ends within usable/4 steps. */
     uint32_t fb = h->first_freeblock, last_end = 0;
+    int cells_done = c->nerr;
     while (fb && !overlap && !c->stop) {
         if (fb < start || fb > usable - 4) {
             report(c, pgno, "freeblock offset %u out of range %u..%u", fb, start, usable - 4);
@@ -613,6 +618,7 @@ static void check_page_space(chk *c, uint32_t pgno, const uint8_t *data, const f
     if (c->nerr == before && !c->stop && usable - start - covered != h->frag_bytes)
         report(c, pgno, "fragmentation of %u bytes reported as %u", usable - start - covered,
                h->frag_bytes);
+    c->nspace += c->nerr - cells_done;
 }
 
 /* Cell i for the in-order walk; cells that cannot be parsed were reported. */
@@ -1115,6 +1121,7 @@ static int check_table(chk *c, const db_table *tab)
             goto done;
         if (!ix->root)
             continue;
+        int nerr = c->nerr, nspace = c->nspace;
         tree it;
         tree_init(&it, ix->name, ix->root, 0, &x->ks, NULL);
         rc = walk_tree(c, &it);
@@ -1122,11 +1129,16 @@ static int check_table(chk *c, const db_table *tab)
         tree_free(&it);
         if (rc < 0)
             goto done;
-        /* Rows are looked up even when the walk found problems, as SQLite
-         * does; a lookup that runs into damage stops the lookups. */
-        x->lookups = x->ks.ncmp == ix->nfields && x->ks.ncmp > 0 && !ix->partial && !ix->has_expr;
-        if (x->lookups)
+        /* Rows are looked up when every cell of the index was readable (its
+         * payload size matches its overflow chain, so a lookup never reads or
+         * allocates more than the file holds); problems of free space alone,
+         * as SQLite would, do not stop the lookups. */
+        x->lookups = c->nerr - nerr == c->nspace - nspace && x->ks.ncmp == ix->nfields &&
+                     x->ks.ncmp > 0 && !ix->partial && !ix->has_expr;
+        if (x->lookups) {
             bt_cursor_init(&x->cur, c->pt, ix->root, 0);
+            x->cur_init = 1;
+        }
     }
     if ((rc = keyspec_table(c, &tks, tab)) < 0)
         goto done;
@@ -1148,7 +1160,7 @@ static int check_table(chk *c, const db_table *tab)
     }
 done:
     for (int j = 0; xs && j < tab->nidx; j++) {
-        if (xs[j].lookups)
+        if (xs[j].cur_init)
             bt_cursor_release(&xs[j].cur);
         keyspec_free(&xs[j].ks);
     }
@@ -1188,6 +1200,116 @@ static int check_other_entries(chk *c)
             return rc;
     }
     return 0;
+}
+
+static int fold(int ch) { return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch; }
+
+/* ASCII case-insensitive order of names, as SQLite compares them. */
+static int name_cmp(const void *a, const void *b)
+{
+    const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+    for (;; x++, y++) {
+        int d = fold((unsigned char)*x) - fold((unsigned char)*y);
+        if (d || !*x)
+            return d;
+    }
+}
+
+/* Whether s begins with prefix, ASCII case-insensitively. */
+static int begins_with(const char *s, const char *prefix)
+{
+    if (!s)
+        return 0;
+    for (; *prefix; s++, prefix++)
+        if (!*s || fold((unsigned char)*s) != fold((unsigned char)*prefix))
+            return 0;
+    return 1;
+}
+
+/* Tables, indexes and views share one namespace; SQLite keeps only the last
+ * of several objects of one name, so the pages of the others go unused. */
+static int check_schema_names(chk *c)
+{
+    const db_catalog *cat = c->cat;
+    int n = 0;
+    const char **names = os_malloc(sizeof *names * (size_t)(cat->nentries + 1));
+    if (!names)
+        return nomem(c);
+    for (int i = 0; i < cat->nentries; i++)
+        if (strcmp(cat->entries[i].type, "trigger") != 0)
+            names[n++] = cat->entries[i].name;
+    qsort(names, (size_t)n, sizeof *names, name_cmp);
+    for (int k = 1; k < n && !c->stop; k++)
+        if (name_cmp(&names[k - 1], &names[k]) == 0 &&
+            (k < 2 || name_cmp(&names[k - 2], &names[k]) != 0))
+            report(c, 0, "the name %s is used by more than one table, index or view", names[k]);
+    os_free(names);
+    return 0;
+}
+
+/* The name and table name columns of an entry agree with its SQL, as SQLite
+ * requires when it loads the schema. */
+static int check_entry_names(chk *c, const folio_schema_entry *e)
+{
+    char err[256];
+    if (!e->sql)
+        return 0;
+    if (strcmp(e->type, "table") == 0 && !begins_with(e->sql, "CREATE VIRTUAL")) {
+        for (int i = 1; i < c->cat->ntables; i++) {
+            const db_table *t = c->cat->tables[i];
+            if (t->root != e->rootpage || !sch_ident_eq(t->name, e->name) || !t->parsed)
+                continue;
+            if (!sch_ident_eq(t->def.name, e->name) || !sch_ident_eq(e->tbl_name, e->name))
+                report(c, 0, "table %s: its SQL names table %s and its tbl_name is %s", e->name,
+                       t->def.name, e->tbl_name);
+            break;
+        }
+    } else if (strcmp(e->type, "index") == 0) {
+        sch_index d;
+        memset(&d, 0, sizeof d);
+        if (sch_parse_index(&d, e->sql, NULL, err, sizeof err) == 0 &&
+            (!sch_ident_eq(d.name, e->name) || !sch_ident_eq(d.table, e->tbl_name)))
+            report(c, 0, "index %s: its SQL names index %s on %s and its tbl_name is %s", e->name,
+                   d.name, d.table, e->tbl_name);
+        sch_index_free(&d);
+    }
+    return 0;
+}
+
+/* Schema entries SQLite would refuse to load ("malformed database schema"):
+ * SQL that is no CREATE statement or cannot be parsed, a missing root page,
+ * an index of a table that does not exist. */
+static int check_schema(chk *c)
+{
+    const db_catalog *cat = c->cat;
+    int rc;
+    for (int i = 1; i < cat->ntables && !c->stop; i++) {
+        const db_table *t = cat->tables[i];
+        int virt = begins_with(t->sql, "CREATE VIRTUAL");
+        if (!t->parsed && !virt)
+            report(c, 0, "table %s: the definition cannot be used: %s", t->name,
+                   t->parse_error ? t->parse_error : "unknown");
+        if (!t->root && !virt)
+            report(c, 0, "table %s has no valid root page", t->name);
+        for (int j = 0; j < t->nidx && !c->stop; j++) {
+            const db_index *ix = t->idx[j];
+            if (t->parsed && !ix->cols)
+                report(c, 0, "index %s: %s", ix->name,
+                       ix->unsupported ? ix->unsupported : "the definition cannot be used");
+            if (!ix->root)
+                report(c, 0, "index %s has no valid root page", ix->name);
+        }
+    }
+    for (int i = 0; i < cat->nentries && !c->stop; i++) {
+        const folio_schema_entry *e = &cat->entries[i];
+        if (e->sql && e->sql[0] && !begins_with(e->sql, "create"))
+            report(c, 0, "schema entry %s: the SQL is no CREATE statement", e->name);
+        if ((rc = check_entry_names(c, e)) < 0)
+            return rc;
+        if (strcmp(e->type, "index") == 0 && !entry_known(cat, e))
+            report(c, 0, "index %s: its table %s does not exist", e->name, e->tbl_name);
+    }
+    return check_schema_names(c);
 }
 
 static int check_freelist(chk *c)
@@ -1299,6 +1421,8 @@ int db_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg, i
         goto done;
     }
     check_header(&c);
+    if ((rc = check_schema(&c)) < 0)
+        goto done;
     if ((rc = check_freelist(&c)) < 0)
         goto done;
     for (int i = 0; i < c.cat->ntables && !c.stop; i++)

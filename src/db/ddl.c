@@ -122,8 +122,11 @@ static int ensure_formatted(folio_txn *txn)
     fmt_put_u16(p + 3, 0);
     fmt_put_u16(p + 5, h.page_size == 65536 ? 0 : h.page_size);
     p[7] = 0;
+    /* The file becomes a valid empty database now, so that pages written
+     * straight to it later are never behind an invalid first page. */
+    rc = pager_init_file(txn->pt, one->data);
     pager_unref(one);
-    return 0;
+    return rc;
 }
 
 /* Text from token `from` to the end of the statement (no trailing ';'). */

@@ -501,11 +501,12 @@ static int table_record(folio_txn *txn, table_state *ts, const fmt_value *row, u
         }
         fields[f] = row[c];
     }
-    uint64_t size = fmt_record_size(fields, nf, file_format(txn));
+    uint64_t st[2048];
+    uint64_t size = fmt_record_plan(fields, nf, file_format(txn), st);
     int rc = grow(&ts->rec, &ts->reccap, size);
     if (rc < 0)
         return db_err(txn->db, rc, rc == FOLIO_TOOBIG ? "row is too big" : "out of memory");
-    fmt_record_encode(ts->rec, fields, nf, file_format(txn));
+    fmt_record_write(ts->rec, fields, nf, st, size);
     *out = size;
     return 0;
 }
@@ -531,12 +532,12 @@ int index_record_build(table_state *ts, index_state *is, const fmt_value *row, i
         is->kv[ix->ncols].type = FMT_INTEGER;
         is->kv[ix->ncols].u.i = rowid;
     }
-    int ff = 4;
-    uint64_t size = fmt_record_size(is->kv, ix->nfields, ff);
+    uint64_t st[130];
+    uint64_t size = fmt_record_plan(is->kv, ix->nfields, 4, st);
     int rc = grow(&ts->irec, &ts->ireccap, size);
     if (rc < 0)
         return rc;
-    fmt_record_encode(ts->irec, is->kv, ix->nfields, ff);
+    fmt_record_write(ts->irec, is->kv, ix->nfields, st, size);
     *out_size = size;
     return 0;
 }

@@ -100,6 +100,11 @@ int fmt_record_next(fmt_record *r, uint64_t *out_st, uint64_t *out_off);
 
 /** Size of the record that fmt_record_encode() will produce. */
 uint64_t fmt_record_size(const fmt_value *vals, int n, int file_format);
+/** Serial types of `n` values into st[] and the record's size: with
+ * fmt_record_write, an encoding that works the types out once. */
+uint64_t fmt_record_plan(const fmt_value *vals, int n, int file_format, uint64_t *st);
+void fmt_record_write(uint8_t *out, const fmt_value *vals, int n, const uint64_t *st,
+                      uint64_t size);
 /** Encode `n` values into `out` (which has fmt_record_size() bytes). */
 uint64_t fmt_record_encode(uint8_t *out, const fmt_value *vals, int n, int file_format);
 

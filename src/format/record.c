@@ -259,3 +259,29 @@ uint64_t fmt_record_encode(uint8_t *out, const fmt_value *vals, int n, int file_
     }
     return data;
 }
+
+uint64_t fmt_record_plan(const fmt_value *vals, int n, int file_format, uint64_t *st)
+{
+    uint64_t types_len = 0, data_len = 0;
+    for (int i = 0; i < n; i++) {
+        st[i] = fmt_serial_type_of(&vals[i], file_format);
+        types_len += st[i] < 0x80 ? 1u : (uint64_t)fmt_varint_len(st[i]);
+        data_len += fmt_serial_size(st[i]);
+    }
+    return header_size_for(types_len) + data_len;
+}
+
+void fmt_record_write(uint8_t *out, const fmt_value *vals, int n, const uint64_t *st,
+                      uint64_t size)
+{
+    uint64_t data_len = 0;
+    for (int i = 0; i < n; i++)
+        data_len += fmt_serial_size(st[i]);
+    uint64_t hdr_size = size - data_len;
+    uint64_t h = (uint64_t)fmt_varint_put(out, hdr_size);
+    uint64_t d = hdr_size;
+    for (int i = 0; i < n; i++) {
+        h += (uint64_t)fmt_varint_put(out + h, st[i]);
+        d += fmt_serial_encode(out + d, st[i], &vals[i]);
+    }
+}

@@ -71,6 +71,10 @@ int fmt_varint_len(uint64_t v)
 
 int fmt_varint_put(uint8_t *p, uint64_t v)
 {
+    if (v < 0x80) {
+        p[0] = (uint8_t)v;
+        return 1;
+    }
     int n = fmt_varint_len(v);
     if (n == 9) {
         /* The last byte holds the low 8 bits whole; the 56 bits above them are

@@ -681,6 +681,9 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
     if (!write && t->mx && wal_backfilled(p->wal) == t->mx)
         t->mx = 0; /* invariant (6): the file holds everything */
     t->npages = snapshot_npages(p, wal_mx(p->wal));
+    t->base_npages = t->npages;
+    t->direct_ok = write && p->db_bytes >= p->page_size &&
+                   memcmp(p->db_hdr_raw, "SQLite format 3", 16) == 0;
     pthread_mutex_unlock(&p->mu);
     if ((rc = snapshot_header(t, err, errlen)) < 0) {
         pager_end(t);
@@ -738,9 +741,8 @@ void pager_end(ptxn *t)
         pthread_cond_broadcast(&p->cond); /* a checkpoint may wait for readers */
     cache_trim(p);
     pthread_mutex_unlock(&p->mu);
-    for (uint32_t i = 0; i < t->stmt_n; i++)
-        os_free(t->stmt_log[i].pre);
     os_free(t->stmt_log);
+    os_free(t->stmt_arena);
     os_free(t->dirty);
     os_free(t->dslot);
     os_free(t);
@@ -778,6 +780,8 @@ int pager_get(pg **out, ptxn *t, uint32_t pgno)
             *out = d;
             return 0;
         }
+        if (ptxn_is_direct(t, pgno))
+            return pager_load_new_page(out, t, pgno);
     }
     pthread_mutex_lock(&p->mu);
     uint32_t frame = t->mx ? wal_find(p->wal, pgno, t->mx) : 0;

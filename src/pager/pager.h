@@ -92,9 +92,16 @@ void pager_unref(pg *page);
  * transaction's private copy, pinned (the handle passed in is released).
  */
 int pager_write(ptxn *t, pg **io);
+/** As pager_write, when only bytes [off, off+len) of the page will change:
+ * the statement journal then saves just those. */
+int pager_write_range(ptxn *t, pg **io, uint32_t off, uint32_t len);
 /** Allocate a page (from the freelist, else at the end of the file), zeroed,
  * writable and pinned. */
 int pager_alloc(pg **out, ptxn *t);
+/** A new database: write its first page (a valid empty database) to the
+ * file at once, so that the file is a database from now on whatever happens
+ * to the transaction. */
+int pager_init_file(ptxn *t, const uint8_t *page1);
 /** Return a page to the freelist. The page must not be pinned by the caller. */
 int pager_free(ptxn *t, uint32_t pgno);
 /** Update the database header on page 1 within `t` (page 1 made writable). */

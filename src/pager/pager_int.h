@@ -43,9 +43,14 @@ struct pager {
     char ckpt_note[160]; /* why the last checkpoint stopped short, or "" */
 };
 
+/* One undo record of the current statement: the page was clean before it
+ * (len 0, restore from the snapshot), or bytes [off, off+len) of it were
+ * saved at arena offset `at` (the whole page when len == page size). */
 struct stmt_entry {
     uint32_t pgno;
-    uint8_t *pre; /* the page before the statement, or NULL: it was clean */
+    uint32_t off, len;
+    size_t at;
+    int was_clean;
 };
 
 struct ptxn {
@@ -53,6 +58,10 @@ struct ptxn {
     int write;
     uint32_t mx;     /* snapshot: the last frame visible (the writer's own spilled frames too) */
     uint32_t npages; /* database size in pages */
+    uint32_t base_npages; /* committed size when the write began: pages past it
+                             are new and go straight to the database file */
+    int direct_written;   /* new pages were written to the database file */
+    int direct_ok;        /* the database file holds a valid page 1 of its own */
     fmt_dbheader hdr;
     /* write transactions */
     pg **dirty; /* private copies, in the order they were made dirty */
@@ -71,9 +80,19 @@ struct ptxn {
     fmt_dbheader stmt_hdr;
     struct stmt_entry *stmt_log;
     uint32_t stmt_n, stmt_cap;
+    uint8_t *stmt_arena; /* saved bytes; kept between statements */
+    size_t stmt_used, stmt_arena_cap;
     char err[256];
 };
 
+/* A page past the committed end that the writer spilled to the database
+ * file: read it back as a private dirty page. */
+int pager_load_new_page(pg **out, ptxn *t, uint32_t pgno);
+/* Whether page pgno of t goes straight to the database file. */
+static inline int ptxn_is_direct(const ptxn *t, uint32_t pgno)
+{
+    return t->direct_ok && pgno > t->base_npages && pgno > 1;
+}
 /* Keep sqlite3 connections out while writing (see pager.c). */
 int pager_shm_guard(pager *p);
 void pager_shm_release(pager *p);

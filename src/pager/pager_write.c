@@ -128,6 +128,87 @@ static pg *dirty_new(ptxn *t, uint32_t pgno)
 }
 
 /*
+ * Pages past the committed end of the database are invisible to every
+ * snapshot, so a write transaction may put them straight into the database
+ * file, once, instead of into the WAL and later again by a checkpoint. The
+ * commit makes them durable (syncing the database file when the sync level
+ * is not OFF) before it writes the commit frame that makes them part of the
+ * database. `pages` must be sorted by page number; runs of consecutive pages
+ * go out in one write.
+ */
+static int write_direct(ptxn *t, pg **pages, uint32_t n)
+{
+    pager *p = t->p;
+    uint32_t ps = p->page_size;
+    enum { RUN_MAX = 256 };
+    uint8_t *buf = NULL;
+    int rc = 0;
+    for (uint32_t i = 0; i < n && rc == 0;) {
+        uint32_t j = i + 1;
+        while (j < n && j - i < RUN_MAX && pages[j]->pgno == pages[j - 1]->pgno + 1)
+            j++;
+        uint64_t off = (uint64_t)(pages[i]->pgno - 1) * ps;
+        if (j - i == 1) {
+            rc = p->vfs->write(p->db, pages[i]->data, ps, off);
+        } else {
+            if (!buf && !(buf = os_malloc((size_t)ps * RUN_MAX))) {
+                rc = FOLIO_NOMEM;
+                break;
+            }
+            for (uint32_t k = i; k < j; k++)
+                memcpy(buf + (size_t)(k - i) * ps, pages[k]->data, ps);
+            rc = p->vfs->write(p->db, buf, (size_t)(j - i) * ps, off);
+        }
+        uint64_t end = (uint64_t)pages[j - 1]->pgno * ps;
+        pthread_mutex_lock(&p->mu);
+        if (rc == 0 && end > p->db_bytes)
+            p->db_bytes = end;
+        pthread_mutex_unlock(&p->mu);
+        i = j;
+    }
+    os_free(buf);
+    if (rc == 0 && n)
+        t->direct_written = 1;
+    return rc;
+}
+
+int pager_init_file(ptxn *t, const uint8_t *page1)
+{
+    pager *p = t->p;
+    if (p->db_bytes != 0)
+        return 0;
+    int rc = p->vfs->write(p->db, page1, p->page_size, 0);
+    if (rc == 0 && p->sync != FOLIO_SYNC_OFF)
+        rc = p->vfs->sync(p->db);
+    if (rc < 0)
+        return ptxn_error(t, rc, "cannot write the first page of the new database");
+    pthread_mutex_lock(&p->mu);
+    p->db_bytes = p->page_size;
+    memcpy(p->db_hdr_raw, page1, FMT_DBHEADER_SIZE);
+    pthread_mutex_unlock(&p->mu);
+    t->direct_ok = 1;
+    return 0;
+}
+
+int pager_load_new_page(pg **out, ptxn *t, uint32_t pgno)
+{
+    pager *p = t->p;
+    pg *d = dirty_new(t, pgno);
+    if (!d)
+        return ptxn_error(t, FOLIO_NOMEM, "out of memory reading page %u", pgno);
+    int rc = p->vfs->read(p->db, d->data, p->page_size, (uint64_t)(pgno - 1) * p->page_size,
+                          NULL);
+    if (rc < 0) {
+        d->ref = 0;
+        return ptxn_error(t, rc, "I/O error reading page %u", pgno);
+    }
+    *out = d;
+    return 0;
+}
+
+static int pg_cmp(const void *a, const void *b);
+
+/*
  * Write unpinned dirty pages to the WAL as uncommitted frames when the
  * transaction holds more than half the cache budget, so memory does not grow
  * with the size of a transaction. The spilled images join the clean cache
@@ -144,6 +225,46 @@ static int maybe_spill(ptxn *t)
             n++;
     if (n < t->ndirty / 4 || n == 0)
         return 0; /* mostly pinned: spilling would not help */
+    /* New pages first: straight to the database file, then forgotten. */
+    {
+        uint32_t nd = 0;
+        pg **direct = os_malloc(sizeof *direct * n);
+        if (!direct)
+            return FOLIO_NOMEM;
+        for (uint32_t i = 0; i < t->ndirty; i++) {
+            pg *e = t->dirty[i];
+            if (e->ref == 0 && ptxn_is_direct(t, e->pgno))
+                direct[nd++] = e;
+        }
+        if (nd) {
+            qsort(direct, nd, sizeof *direct, pg_cmp);
+            int rc = write_direct(t, direct, nd);
+            os_free(direct);
+            if (rc < 0)
+                return ptxn_error(t, rc, "cannot write new pages to the database file");
+            if (t->stmt_active)
+                t->stmt_spilled = 1;
+            uint32_t keep = 0;
+            for (uint32_t i = 0; i < t->ndirty; i++) {
+                pg *e = t->dirty[i];
+                if (e->ref == 0 && ptxn_is_direct(t, e->pgno)) {
+                    os_free(e);
+                    pthread_mutex_lock(&p->mu);
+                    p->npages_mem--;
+                    pthread_mutex_unlock(&p->mu);
+                } else {
+                    t->dirty[keep++] = e;
+                }
+            }
+            t->ndirty = keep;
+            dirty_index_rebuild(t);
+            n -= nd;
+            if ((size_t)t->ndirty * 2 < p->max_pages || n == 0)
+                return 0;
+        } else {
+            os_free(direct);
+        }
+    }
     uint32_t *pgnos = os_malloc(n * sizeof *pgnos);
     uint8_t **pages = os_malloc(n * sizeof *pages);
     pg **which = os_malloc(n * sizeof *which);
@@ -154,7 +275,7 @@ static int maybe_spill(ptxn *t)
         return FOLIO_NOMEM;
     }
     uint32_t k = 0;
-    for (uint32_t i = 0; i < t->ndirty; i++) {
+    for (uint32_t i = 0; i < t->ndirty && k < n; i++) {
         pg *e = t->dirty[i];
         if (e->ref == 0 && e->pgno != 1) {
             pgnos[k] = e->pgno;
@@ -229,7 +350,8 @@ static int maybe_spill(ptxn *t)
 
 /* ---- statements ---- */
 
-static int stmt_log(ptxn *t, uint32_t pgno, const uint8_t *pre)
+static int stmt_log(ptxn *t, uint32_t pgno, const uint8_t *src, uint32_t off, uint32_t len,
+                    int was_clean)
 {
     if (t->stmt_n == t->stmt_cap) {
         uint32_t n = t->stmt_cap ? t->stmt_cap * 2 : 32;
@@ -239,16 +361,25 @@ static int stmt_log(ptxn *t, uint32_t pgno, const uint8_t *pre)
         t->stmt_log = v;
         t->stmt_cap = n;
     }
-    uint8_t *copy = NULL;
-    if (pre) {
-        copy = os_malloc(t->p->page_size);
-        if (!copy)
+    if (t->stmt_used + len > t->stmt_arena_cap) {
+        size_t n = t->stmt_arena_cap ? t->stmt_arena_cap * 2 : 65536;
+        while (n < t->stmt_used + len)
+            n *= 2;
+        uint8_t *a = os_realloc(t->stmt_arena, n);
+        if (!a)
             return FOLIO_NOMEM;
-        memcpy(copy, pre, t->p->page_size);
+        t->stmt_arena = a;
+        t->stmt_arena_cap = n;
     }
-    t->stmt_log[t->stmt_n].pgno = pgno;
-    t->stmt_log[t->stmt_n].pre = copy;
-    t->stmt_n++;
+    struct stmt_entry *e = &t->stmt_log[t->stmt_n++];
+    e->pgno = pgno;
+    e->off = off;
+    e->len = len;
+    e->at = t->stmt_used;
+    e->was_clean = was_clean;
+    if (len)
+        memcpy(t->stmt_arena + t->stmt_used, src + off, len);
+    t->stmt_used += len;
     return 0;
 }
 
@@ -257,7 +388,8 @@ static int stmt_touch(ptxn *t, pg *d, int was_clean)
 {
     if (!t->stmt_active || d->stmt_seq == t->stmt_seq)
         return 0;
-    int rc = stmt_log(t, d->pgno, was_clean ? NULL : d->data);
+    int rc = was_clean ? stmt_log(t, d->pgno, NULL, 0, 0, 1)
+                       : stmt_log(t, d->pgno, d->data, 0, t->p->page_size, 0);
     if (rc < 0)
         return ptxn_error(t, rc, "out of memory");
     d->stmt_seq = t->stmt_seq;
@@ -266,9 +398,8 @@ static int stmt_touch(ptxn *t, pg *d, int was_clean)
 
 static void stmt_free_log(ptxn *t)
 {
-    for (uint32_t i = 0; i < t->stmt_n; i++)
-        os_free(t->stmt_log[i].pre);
     t->stmt_n = 0;
+    t->stmt_used = 0;
 }
 
 void pager_stmt_begin(ptxn *t)
@@ -332,8 +463,8 @@ int pager_stmt_rollback(ptxn *t)
         if (!d)
             continue;
         d->stmt_seq = 0;
-        if (e->pre) {
-            memcpy(d->data, e->pre, t->p->page_size);
+        if (!e->was_clean) {
+            memcpy(d->data + e->off, t->stmt_arena + e->at, e->len);
         } else if (e->pgno > t->stmt_npages) {
             if (d->ref == 0) {
                 d->pgno = 0; /* marked: dropped below */
@@ -365,6 +496,20 @@ int pager_stmt_rollback(ptxn *t)
     t->hdr_dirty = t->stmt_hdr_dirty;
     stmt_free_log(t);
     return rc;
+}
+
+int pager_write_range(ptxn *t, pg **io, uint32_t off, uint32_t len)
+{
+    pg *src = *io;
+    if (src->dirty) {
+        if (!t->stmt_active || src->stmt_seq == t->stmt_seq)
+            return 0;
+        /* Save only the bytes about to change (the page stays unmarked, so
+         * a later whole-page change in this statement saves it again). */
+        int rc = stmt_log(t, src->pgno, src->data, off, len, 0);
+        return rc < 0 ? ptxn_error(t, rc, "out of memory") : 0;
+    }
+    return pager_write(t, io);
 }
 
 int pager_write(ptxn *t, pg **io)
@@ -588,10 +733,24 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
     fmt_dbheader_encode(one->data, &t->hdr);
     pager_unref(one);
 
-    uint32_t n = t->ndirty;
-    qsort(t->dirty, n, sizeof *t->dirty, pg_cmp);
-    uint32_t *pgnos = os_malloc(n * sizeof *pgnos);
-    uint8_t **pages = os_malloc(n * sizeof *pages);
+    qsort(t->dirty, t->ndirty, sizeof *t->dirty, pg_cmp);
+    /* New pages past the committed end go to the database file and must be
+     * durable before the commit frame that makes them part of it. Sorted,
+     * they are the tail of the dirty array. */
+    uint32_t nd = 0;
+    while (nd < t->ndirty && ptxn_is_direct(t, t->dirty[t->ndirty - 1 - nd]->pgno))
+        nd++;
+    uint32_t n = t->ndirty - nd;
+    if (nd && (rc = write_direct(t, t->dirty + n, nd)) < 0) {
+        ptxn_error(t, rc, "cannot write new pages to the database file");
+        goto fail;
+    }
+    if (t->direct_written && p->sync != FOLIO_SYNC_OFF && (rc = p->vfs->sync(p->db)) < 0) {
+        ptxn_error(t, rc, "cannot sync the database file");
+        goto fail;
+    }
+    uint32_t *pgnos = os_malloc((n ? n : 1) * sizeof *pgnos);
+    uint8_t **pages = os_malloc((n ? n : 1) * sizeof *pages);
     if (!pgnos || !pages) {
         os_free(pgnos);
         os_free(pages);
@@ -612,10 +771,12 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
         ptxn_error(t, rc, "cannot write the WAL: %s", folio_strerror(rc));
         goto fail;
     }
-    for (uint32_t i = 0; i < n; i++) {
+    /* Committed: the images join the shared cache, WAL pages under their
+     * frames and new pages as the file's own. */
+    for (uint32_t i = 0; i < t->ndirty; i++) {
         pg *e = t->dirty[i];
         e->dirty = 0;
-        e->frame = first + i;
+        e->frame = i < n ? first + i : 0;
         cache_insert_locked(p, e);
     }
     t->ndirty = 0;
