@@ -1,0 +1,236 @@
+/*
+ * main.c: the folio command-line tool: global options, the command table,
+ * usage texts and dispatch.
+ *
+ *   folio [GLOBAL OPTIONS] COMMAND ARGS [GLOBAL OPTIONS]
+ *
+ * Global options may appear anywhere before "--": they are taken out of argv
+ * here, and the command sees only its own arguments. Exit status: 0 success,
+ * 1 the operation failed (one "folio: ..." line on stderr), 2 usage error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+#ifndef FOLIO_CLI_VERSION
+#define FOLIO_CLI_VERSION "0.1.0"
+#endif
+
+/* The commands, in the order the usage lists them. To add one, declare its
+ * function in cli.h and add a line here. */
+static const cli_command commands[] = {
+    {"info", cmd_info, "DB", "header fields, page size, page counts, WAL state",
+     "Prints every header field and file figure as one \"name: value\" line."},
+    {"schema", cmd_schema, "DB", "the CREATE statements",
+     "Prints each CREATE statement of sqlite_schema followed by ';', in schema\n"
+     "order, like sqlite3's .schema (automatic indexes have none)."},
+    {"tables", cmd_tables, "DB [--json]", "tables and indexes with row and page counts",
+     "  --json    one JSON array of {name, type, table, rows, pages} objects\n"
+     "Rows of a table are counted by walking it; pages include overflow pages."},
+    {"dump", cmd_dump, "DB TABLE [--format jsonl|csv] [--rowid]", "the rows of a table",
+     "  --format jsonl   (default) one JSON array of the column values per line:\n"
+     "                   integers exact; reals with '.' or exponent, exact;\n"
+     "                   {\"real\":\"Infinity\"}, {\"real\":\"-Infinity\"}; text as a string\n"
+     "                   or {\"text_hex\":\"..\"} if not UTF-8; {\"blob\":\"<hex>\"}; null\n"
+     "  --format csv     RFC 4180 with a header line, \"\\n\" line ends; NULL is an\n"
+     "                   empty field, empty text is \"\"; blobs in hex\n"
+     "  --rowid          put the rowid first\n"
+     "Rows come in rowid order (WITHOUT ROWID tables: primary key order)."},
+    {"check", cmd_check, "DB [--max-errors N]", "full integrity check",
+     "Prints \"ok\" and exits 0 when the file is sound; else prints one problem\n"
+     "per line (at most N, default 100) and exits 1."},
+    {"stats", cmd_stats, "DB [--json]", "storage figures per table and index, freelist, WAL",
+     "  --json    one JSON object instead of the text report\n"
+     "Per b-tree: pages (interior, leaf, overflow), entries, payload, unused and\n"
+     "fragmented bytes, and fill = 1 - unused / (pages * page_size)."},
+    /* Write commands (exec, import, apply, checkpoint) go here. */
+};
+
+const cli_command *cli_commands(size_t *out_count)
+{
+    *out_count = sizeof commands / sizeof commands[0];
+    return commands;
+}
+
+static const char global_options_text[] =
+    "global options (before or after the command):\n"
+    "  --sync off|normal|full   when to fsync (default normal)\n"
+    "  --cache-mb N             page cache budget in MiB (default 64)\n"
+    "  --page-size N            page size of new files, 512..65536 (default 4096)\n"
+    "  -h, --help               show help (of a command: folio COMMAND --help)\n"
+    "  --version                print the version\n";
+
+void cli_print_usage(FILE *f, const cli_command *cmd, int full)
+{
+    if (cmd) {
+        fprintf(f, "usage: folio %s %s\n", cmd->name, cmd->args);
+        if (full) {
+            fprintf(f, "%s.\n", cmd->summary);
+            if (cmd->help)
+                fprintf(f, "%s\n", cmd->help);
+            fprintf(f, "\n%s", global_options_text);
+        } else {
+            fprintf(f, "Try 'folio %s --help'.\n", cmd->name);
+        }
+        return;
+    }
+    fprintf(f, "usage: folio [OPTIONS] COMMAND ARGS\n");
+    if (full)
+        fprintf(f, "\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+        const cli_command *c = &commands[i];
+        if (full)
+            fprintf(f, "  %-6s %-40s %s\n", c->name, c->args, c->summary);
+        else
+            fprintf(f, "  folio %s %s\n", c->name, c->args);
+    }
+    if (full)
+        fprintf(f, "\n%s\nexit status: 0 success, 1 failure, 2 usage error\n", global_options_text);
+    else
+        fprintf(f, "Try 'folio --help'.\n");
+}
+
+static const cli_command *find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* ---- Global options ----------------------------------------------------------- */
+
+typedef struct global_args {
+    int help;
+    int version;
+} global_args;
+
+static int set_global(const char *name, const char *value)
+{
+    uint64_t n;
+    if (strcmp(name, "--sync") == 0) {
+        if (strcmp(value, "off") == 0)
+            cli_global_opts.sync = FOLIO_SYNC_OFF;
+        else if (strcmp(value, "normal") == 0)
+            cli_global_opts.sync = FOLIO_SYNC_NORMAL;
+        else if (strcmp(value, "full") == 0)
+            cli_global_opts.sync = FOLIO_SYNC_FULL;
+        else
+            return cli_usage_error(NULL, "--sync: expected off, normal or full, not '%s'", value);
+    } else if (strcmp(name, "--cache-mb") == 0) {
+        if (cli_parse_u64(value, &n) != 0 || n == 0 || n > SIZE_MAX / (1024 * 1024))
+            return cli_usage_error(NULL, "--cache-mb: expected a positive number of MiB, not '%s'",
+                                   value);
+        cli_global_opts.cache_bytes = (size_t)n * 1024 * 1024;
+    } else {
+        if (cli_parse_u64(value, &n) != 0 || n < 512 || n > 65536 || (n & (n - 1)) != 0)
+            return cli_usage_error(
+                NULL, "--page-size: expected a power of two from 512 to 65536, not '%s'", value);
+        cli_global_opts.page_size = (unsigned)n;
+    }
+    return CLI_EXIT_OK;
+}
+
+/* Move the global options out of argv[1..] into cli_global_opts and `g`; the
+ * remaining arguments go to `rest`. Returns CLI_EXIT_OK or CLI_EXIT_USAGE. */
+static int take_globals(int argc, char **argv, char **rest, int *out_nrest, global_args *g)
+{
+    static const char *const valued[] = {"--sync", "--cache-mb", "--page-size"};
+    int nrest = 0;
+    int i = 1;
+    for (; i < argc; i++) {
+        char *arg = argv[i];
+        if (strcmp(arg, "--") == 0)
+            break;
+        if (strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0) {
+            g->help = 1;
+            continue;
+        }
+        if (strcmp(arg, "--version") == 0) {
+            g->version = 1;
+            continue;
+        }
+        int taken = 0;
+        for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) {
+            size_t len = strlen(valued[k]);
+            if (strncmp(arg, valued[k], len) != 0 || (arg[len] != '\0' && arg[len] != '='))
+                continue;
+            const char *value;
+            if (arg[len] == '=') {
+                value = arg + len + 1;
+            } else if (i + 1 < argc) {
+                value = argv[++i];
+            } else {
+                return cli_usage_error(NULL, "option %s needs a value", valued[k]);
+            }
+            int rc = set_global(valued[k], value);
+            if (rc != CLI_EXIT_OK)
+                return rc;
+            taken = 1;
+            break;
+        }
+        if (!taken)
+            rest[nrest++] = arg;
+    }
+    /* Everything from "--" on belongs to the command, "--" included, so that
+     * the command's own parser also stops taking options there. */
+    for (; i < argc; i++)
+        rest[nrest++] = argv[i];
+    *out_nrest = nrest;
+    return CLI_EXIT_OK;
+}
+
+/* ---- Dispatch ------------------------------------------------------------------------ */
+
+static int run(int argc, char **argv, char **rest)
+{
+    global_args g = {0, 0};
+    int nrest = 0;
+    int rc = take_globals(argc, argv, rest, &nrest, &g);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    if (g.version) {
+        cli_out_puts("folio " FOLIO_CLI_VERSION "\n");
+        return CLI_EXIT_OK;
+    }
+    if (nrest == 0) {
+        if (g.help) {
+            cli_print_usage(stdout, NULL, 1);
+            return CLI_EXIT_OK;
+        }
+        return cli_usage_error(NULL, "missing command");
+    }
+    const char *name = rest[0];
+    if (strcmp(name, "help") == 0) {
+        const cli_command *cmd = nrest > 1 ? find_command(rest[1]) : NULL;
+        if (nrest > 1 && !cmd)
+            return cli_usage_error(NULL, "unknown command: %s", rest[1]);
+        cli_print_usage(stdout, cmd, 1);
+        return CLI_EXIT_OK;
+    }
+    const cli_command *cmd = find_command(name);
+    if (!cmd && name[0] == '-')
+        return cli_usage_error(NULL, "unknown option before the command: %s", name);
+    if (!cmd)
+        return cli_usage_error(NULL, "unknown command: %s", name);
+    if (g.help) {
+        cli_print_usage(stdout, cmd, 1);
+        return CLI_EXIT_OK;
+    }
+    return cmd->run(cmd, nrest - 1, rest + 1);
+}
+
+int main(int argc, char **argv)
+{
+    cli_out_init();
+    char **rest = malloc(((size_t)argc + 1) * sizeof *rest);
+    if (!rest) {
+        cli_fail("out of memory");
+        return CLI_EXIT_FAIL;
+    }
+    int rc = run(argc, argv, rest);
+    free(rest);
+    return cli_out_finish(rc);
+}
