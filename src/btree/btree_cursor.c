@@ -129,6 +129,30 @@ static int settle(bt_cursor *c)
 {
     int top = c->depth - 1;
     c->buf_valid = 0;
+    const fmt_page *h = &c->hdr[top];
+    if (h->type == FMT_PAGE_TABLE_LEAF) {
+        /* Fast path: small payload and rowid varints, payload wholly local. */
+        const uint8_t *data = c->page[top]->data;
+        uint32_t off = fmt_page_cell_off(data, h, c->idx[top]);
+        uint32_t ptr_end = h->hdr_off + h->hdr_size + 2 * h->ncells;
+        if (off >= ptr_end && off + 11 <= c->usable && data[off] < 0x80) {
+            uint32_t size = data[off];
+            uint64_t rowid;
+            int k = fmt_varint_get(data + off + 1, data + c->usable, &rowid);
+            uint32_t hl = 1 + (uint32_t)(k > 0 ? k : 0);
+            if (k > 0 && size <= c->usable - 35 && off + hl + size <= c->usable) {
+                c->cell.left_child = 0;
+                c->cell.rowid = (int64_t)rowid;
+                c->cell.payload_size = size;
+                c->cell.payload = data + off + hl;
+                c->cell.local = size;
+                c->cell.overflow = 0;
+                c->cell.cell_size = hl + size < 4 ? 4 : hl + size;
+                c->cell_valid = 1;
+                return FOLIO_ROW;
+            }
+        }
+    }
     int rc = parse_cell(c, top, c->idx[top], &c->cell);
     if (rc < 0) {
         c->cell_valid = 0;
@@ -337,13 +361,34 @@ int bt_prev(bt_cursor *c)
 }
 
 /* Rowid of cell i on a table page (interior or leaf). */
+/* The integer key of cell i on a table page: after the child pointer on an
+ * interior page, after the payload size on a leaf. Only the key is read. */
 static int cell_rowid(bt_cursor *c, int lvl, uint32_t i, int64_t *out)
 {
-    fmt_cell cell;
-    int rc = parse_cell(c, lvl, i, &cell);
-    if (rc < 0)
-        return rc;
-    *out = cell.rowid;
+    const fmt_page *h = &c->hdr[lvl];
+    const uint8_t *data = c->page[lvl]->data;
+    uint32_t off = fmt_page_cell_off(data, h, i);
+    uint32_t ptr_end = h->hdr_off + h->hdr_size + 2 * h->ncells;
+    if (off < ptr_end || off + 4 >= c->usable)
+        return ptxn_corrupt(c->t, c->page[lvl]->pgno, "cell pointer out of range");
+    const uint8_t *p = data + off, *end = data + c->usable;
+    uint64_t v = 0;
+    if (h->is_leaf) {
+        if (*p < 0x80)
+            p++;
+        else {
+            int k = fmt_varint_get(p, end, &v);
+            if (k <= 0)
+                return ptxn_corrupt(c->t, c->page[lvl]->pgno, "malformed cell");
+            p += k;
+        }
+    } else {
+        p += 4;
+    }
+    int k = fmt_varint_get(p, end, &v);
+    if (k <= 0)
+        return ptxn_corrupt(c->t, c->page[lvl]->pgno, "malformed cell");
+    *out = (int64_t)v;
     return 0;
 }
 

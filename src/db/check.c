@@ -1366,6 +1366,11 @@ static void check_header(chk *c)
             report(c, 0, "the header counts %u pages but the file holds only %llu", c->npages,
                    (unsigned long long)file_pages);
     }
+    if (h->read_version > 2)
+        report(c, 0, "file format read version %u is unknown (SQLite refuses to read the file)",
+               h->read_version);
+    if (h->schema_format > 4)
+        report(c, 0, "schema format %u is unknown (at most 4)", h->schema_format);
     if (!c->autovac && h->incremental_vacuum)
         report(c, 0, "incremental vacuum is enabled but auto-vacuum is off (largest root page 0)");
 }

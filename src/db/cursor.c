@@ -523,7 +523,6 @@ int folio_cursor_column(folio_value *out, folio_cursor *c, int col)
         return FOLIO_MISUSE;
     folio_db *db = cur_db(c);
     FOLIO_CHECK_ARG(db, out != NULL);
-    memset(out, 0, sizeof *out);
     db_table *tab = c->t->tab;
     if (col < 0 || col >= tab->def.ncols)
         return db_err(db, FOLIO_MISUSE, "column %d out of range (table %s has %d columns)", col,
@@ -531,7 +530,7 @@ int folio_cursor_column(folio_value *out, folio_cursor *c, int col)
     if (!c->positioned)
         return db_err(db, FOLIO_MISUSE, "cursor is not on a row");
     int rc;
-    if (stale(c)) {
+    if (c->t->txn->write && stale(c)) {
         int exact, past_end;
         if ((rc = restore_position(c, &exact, &past_end)) < 0) {
             c->positioned = 0;
@@ -583,6 +582,44 @@ int folio_cursor_column(folio_value *out, folio_cursor *c, int col)
         return realify(out, cd->affinity);
     }
     uint64_t st = c->rd.st[field], off = c->rd.off[field];
+    /* The common serial types inline; the rest through the codec. */
+    static const uint8_t int_len[10] = {0, 1, 2, 3, 4, 6, 8, 8, 0, 0};
+    if (st <= 9 && off + int_len[st] <= local) {
+        const uint8_t *p = rec + off;
+        if (st == 0) {
+            out->type = FOLIO_NULL;
+            return FOLIO_OK;
+        }
+        if (st >= 8) {
+            out->type = FOLIO_INTEGER;
+            out->u.i = (int64_t)st - 8;
+            return realify(out, cd->affinity);
+        }
+        uint64_t u = (p[0] & 0x80) ? ~(uint64_t)0 : 0; /* sign extension */
+        for (uint32_t k = 0; k < int_len[st]; k++)
+            u = (u << 8) | p[k];
+        if (st == 7) {
+            double r;
+            memcpy(&r, &u, sizeof r);
+            out->type = FOLIO_REAL;
+            out->u.r = r;
+            if (r != r) /* a NaN read as NULL, as SQLite does */
+                out->type = FOLIO_NULL;
+            return FOLIO_OK;
+        }
+        out->type = FOLIO_INTEGER;
+        out->u.i = (int64_t)u;
+        return realify(out, cd->affinity);
+    }
+    if (st >= 12 && c->t->txn->cat->text_encoding == 1) {
+        uint64_t len = (st - 12) / 2;
+        if (off + len <= local) {
+            out->type = (st & 1) ? FOLIO_TEXT : FOLIO_BLOB;
+            out->u.s.p = rec + off;
+            out->u.s.n = (size_t)len;
+            return FOLIO_OK;
+        }
+    }
     uint64_t len = fmt_serial_size(st);
     if (off + len > local) {
         if ((rc = bt_payload(bc, &rec, &size)) < 0)
@@ -599,6 +636,8 @@ int folio_cursor_column(folio_value *out, folio_cursor *c, int col)
         break;
     case FMT_REAL:
         out->u.r = v.u.r;
+        if (v.u.r != v.u.r)
+            out->type = FOLIO_NULL;
         break;
     case FMT_TEXT:
     case FMT_BLOB:

@@ -30,8 +30,49 @@ static int rd_grow(row_decoder *rd, uint32_t need)
     return 0;
 }
 
+/* Bytes of data for serial types 0..11 (10 and 11 are invalid: 0). */
+static const uint8_t small_size[12] = {0, 1, 2, 3, 4, 6, 8, 8, 0, 0, 0, 0};
+
 int row_decode(row_decoder *rd, const uint8_t *rec, uint64_t avail, uint64_t size)
 {
+    /* Fast path: a header of one-byte varints, wholly present (the common
+     * case: up to 63 fields of small types or short strings). */
+    if (avail > 0 && rec[0] < 0x80 && rec[0] >= 1 && rec[0] <= avail) {
+        uint32_t hdr = rec[0];
+        if (hdr - 1 > rd->cap) {
+            uint32_t need = hdr;
+            uint64_t *st = os_realloc(rd->st, need * sizeof *st);
+            if (!st)
+                return FOLIO_NOMEM;
+            rd->st = st;
+            uint64_t *off = os_realloc(rd->off, need * sizeof *off);
+            if (!off)
+                return FOLIO_NOMEM;
+            rd->off = off;
+            rd->cap = need;
+        }
+        uint64_t data = hdr;
+        uint32_t nf = 0;
+        uint32_t i;
+        for (i = 1; i < hdr; i++) {
+            uint8_t b = rec[i];
+            if (b >= 0x80)
+                break;
+            if (b == 10 || b == 11)
+                return FOLIO_CORRUPT;
+            rd->st[nf] = b;
+            rd->off[nf] = data;
+            nf++;
+            data += b < 12 ? small_size[b] : (uint64_t)(b - 12) / 2;
+        }
+        if (i == hdr) {
+            if (data > size)
+                return FOLIO_CORRUPT;
+            rd->nfields = nf;
+            rd->valid = 1;
+            return 0;
+        }
+    }
     fmt_record r;
     rd->valid = 0;
     rd->nfields = 0;

@@ -11,7 +11,9 @@
  * unit tests in tests/unit/schema/):
  *   - the declared type is the text from the first to the last type token as
  *     written (inner whitespace and comments included), dequoted when it
- *     starts with a quote, with a trailing "GENERATED ALWAYS" removed;
+ *     starts with a quote, with a trailing "GENERATED ALWAYS" removed; the six
+ *     STRICT type names come out in upper case ("x [int]" -> "INT"), exactly
+ *     as PRAGMA table_info shows them;
  *   - affinity from the declared type: contains INT -> INTEGER; CHAR, CLOB or
  *     TEXT -> TEXT; BLOB or no type -> BLOB; REAL, FLOA or DOUB -> REAL; else
  *     NUMERIC (first rule that matches wins);
@@ -22,7 +24,11 @@
  *   - automatic indexes are numbered in the order their constraints appear;
  *     a constraint whose columns and collations equal an earlier automatic
  *     index is merged into it (a later PRIMARY KEY turns the earlier UNIQUE
- *     index into the primary key index). See sch_autoindex.num.
+ *     index into the primary key index, with that index's ASC/DESC). The
+ *     primary key of a WITHOUT ROWID table takes a number but has no
+ *     sqlite_schema row; a rowid alias in a WITHOUT ROWID table gets its key
+ *     index after all others. See sch_autoindex.num;
+ *   - error messages are SQLite's wherever folio makes the same check.
  */
 #ifndef FOLIO_SCHEMA_PARSE_H
 #define FOLIO_SCHEMA_PARSE_H
@@ -82,7 +88,9 @@ typedef struct sch_column {
     int strict_type; /* SCH_STRICT_*; SCH_STRICT_NONE unless the table is STRICT */
     int collation;   /* SCH_COLL_* */
     char *collation_name; /* as written, dequoted; "BINARY" when no COLLATE clause */
-    int notnull, primary_key, unique, autoincrement;
+    int notnull;          /* NOT NULL, or a key column of a WITHOUT ROWID table (as SQLite) */
+    int primary_key, autoincrement;
+    int unique;    /* a UNIQUE constraint on this column alone */
     int generated; /* GENERATED ALWAYS AS (...) or AS (...) */
     int hidden;    /* as PRAGMA table_xinfo: 0, or 2 for a VIRTUAL generated column (not
                       stored in the record), 3 for a STORED generated column */

@@ -273,7 +273,7 @@ static int parse_default(parser *p, sch_default *d)
 /* A constraint that may create an automatic index, in statement order. */
 typedef struct auto_cand {
     int ncols;
-    sch_keycol *cols; /* collation_name NULL until the table is complete: the column's */
+    sch_keycol *cols; /* collations as SQLite compares them when merging */
     int is_pk;
     int onconf;
     int dropped; /* merged into an earlier identical index */
@@ -288,8 +288,8 @@ typedef struct table_builder {
     int ncand, cap_cand;
     int *bucket; /* hash table of the surviving candidates, chained by next */
     size_t nbucket;
-    int stale;          /* a COLLATE changed keys: rebuild the hash table first */
-    int col_first_cand; /* first candidate made by the column being defined */
+    int col_first_cand; /* candidates of the column being defined: those from here on, */
+    int col_live;       /* and its live one found so far (-1: none) */
 } table_builder;
 
 static void builder_free(table_builder *b)
@@ -379,7 +379,25 @@ static int rebuild_buckets(parser *p, table_builder *b, size_t want)
         c->next = b->bucket[c->hash & (nb - 1)];
         b->bucket[c->hash & (nb - 1)] = k;
     }
-    b->stale = 0;
+    return 0;
+}
+
+/* Give candidate k (live, in the hash table) a new collation for its only
+ * key column, moving it to its new hash chain. */
+static int recollate_cand(parser *p, table_builder *b, int k, const char *collation)
+{
+    auto_cand *c = &b->cand[k];
+    int *link = &b->bucket[c->hash & (b->nbucket - 1)];
+    while (*link != k)
+        link = &b->cand[*link].next;
+    *link = c->next;
+    free(c->cols[0].collation_name);
+    c->cols[0].collation_name = NULL;
+    if (sp_key_collation(p, &c->cols[0], NULL, collation) < 0)
+        return -1;
+    c->hash = cand_hash(c);
+    c->next = b->bucket[c->hash & (b->nbucket - 1)];
+    b->bucket[c->hash & (b->nbucket - 1)] = k;
     return 0;
 }
 
@@ -404,7 +422,7 @@ static int add_cand(parser *p, table_builder *b, sch_keycol *cols, int ncols, in
         b->cand = nc;
         b->cap_cand = ncap;
     }
-    if ((b->stale || b->nbucket < 2 * (size_t)(b->ncand + 1)) &&
+    if (b->nbucket < 2 * (size_t)(b->ncand + 1) &&
         rebuild_buckets(p, b, (size_t)b->ncand + 1) < 0) {
         sp_keycols_free(cols, ncols);
         return -1;
@@ -779,15 +797,15 @@ static int parse_column_constraint(parser *p, table_builder *b, int ci)
         sp_advance(p);
         if (column_constraint_end(p) < 0)
             return -1;
-        /* Like SQLite, give the column's own indexes made so far the collation. */
-        for (int k = b->col_first_cand; k < b->ncand; k++) {
-            sch_keycol *kc = &b->cand[k].cols[0];
-            free(kc->collation_name);
-            kc->collation_name = NULL;
-            if (sp_key_collation(p, kc, NULL, c->collation_name) < 0)
-                return -1;
-            b->stale = 1;
-        }
+        /* Like SQLite, give the column's own indexes made so far the collation.
+         * They all have one key, so at most one of them is live (the others
+         * merged into it), and each is looked at once. */
+        for (int k = b->col_first_cand; k < b->ncand; k++)
+            if (!b->cand[k].dropped)
+                b->col_live = k;
+        b->col_first_cand = b->ncand;
+        if (b->col_live >= 0 && recollate_cand(p, b, b->col_live, c->collation_name) < 0)
+            return -1;
         return 0;
     }
     if (sp_accept_kw(p, "GENERATED")) {
@@ -815,6 +833,7 @@ static int parse_column_def(parser *p, table_builder *b)
     int ci = t->ncols++;
     sch_column *c = &t->cols[ci];
     b->col_first_cand = b->ncand;
+    b->col_live = -1;
     memset(c, 0, sizeof *c);
     c->collation = SCH_COLL_BINARY;
     if (!(c->collation_name = sp_dup_mem(p, "BINARY", 6)))
