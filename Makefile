@@ -16,7 +16,7 @@ CHECKS := /usr/bin/gcc /usr/bin/clang /usr/bin/cmake /usr/bin/ninja /usr/bin/pkg
           /usr/include/criterion/criterion.h /usr/include/sqlite3.h /usr/bin/sqlite3 \
           /usr/include/jansson.h /usr/include/lmdb.h
 
-.PHONY: all deps build run test test-build bench soak fuzz install clean format
+.PHONY: all deps build run test test-build test-tsan bench soak fuzz install clean format
 
 all: build
 
@@ -45,12 +45,19 @@ test-build: deps
 test: test-build
 	cd build-test && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j $(JOBS)
+	$(MAKE) --no-print-directory test-tsan
+
+# The threading tests again under ThreadSanitizer.
+test-tsan: deps
+	cmake -S . -B build-tsan $(GEN) -DCMAKE_BUILD_TYPE=Debug -DFOLIO_TSAN=ON -DCMAKE_C_COMPILER=clang >/dev/null
+	cmake --build build-tsan -j $(JOBS) --target model_test_threads
+	cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R model_test_threads
 
 bench: build
 	./build/bench/folio_bench $(BENCH_ARGS)
 
 soak: test-build
-	cd build-test && FOLIO_SOAK=1 ctest --output-on-failure -j $(JOBS) -L soak
+	cd build-test && FOLIO_SOAK=1 ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
 
 install: deps
 	cmake -S . -B build $(GEN) -DCMAKE_BUILD_TYPE=Release -DFOLIO_TESTS=OFF -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null

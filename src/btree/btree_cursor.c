@@ -405,7 +405,7 @@ int bt_seek_rowid(bt_cursor *c, int64_t rowid)
         /* First cell whose key is >= rowid. */
         while (lo < hi) {
             uint32_t mid = lo + (hi - lo) / 2;
-            int64_t k;
+            int64_t k = 0;
             if ((rc = cell_rowid(c, top, mid, &k)) < 0)
                 return rc;
             if (k < rowid)
@@ -416,7 +416,7 @@ int bt_seek_rowid(bt_cursor *c, int64_t rowid)
         c->idx[top] = lo;
         if (h->is_leaf) {
             if (lo < h->ncells) {
-                int64_t k;
+                int64_t k = 0;
                 if ((rc = cell_rowid(c, top, lo, &k)) < 0)
                     return rc;
                 if (k == rowid)
@@ -604,7 +604,7 @@ int bt_seek_rowid_ge(bt_cursor *c, int64_t rowid, int ge)
         uint32_t lo = 0, hi = h->ncells;
         while (lo < hi) {
             uint32_t mid = lo + (hi - lo) / 2;
-            int64_t k;
+            int64_t k = 0;
             if ((rc = cell_rowid(c, top, mid, &k)) < 0)
                 return rc;
             if (ge ? (k >= rowid) : (k > rowid))
