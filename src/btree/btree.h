@@ -118,6 +118,16 @@ int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size
 int bt_insert_key(bt_cursor *c, const uint8_t *rec, uint64_t size, bt_cmp_fn cmp, void *ctx);
 /** Delete the entry the cursor is on; the cursor becomes unpositioned. */
 int bt_delete(bt_cursor *c);
+/** Bottom-up construction of an empty tree from entries in key order
+ * (btree_build.c): every page but the last of each level full, each written
+ * once. The root keeps its page number. */
+typedef struct bt_builder bt_builder;
+int bt_builder_open(bt_builder **out, ptxn *t, uint32_t root, int intkey);
+int bt_builder_add_row(bt_builder *b, int64_t rowid, const uint8_t *rec, uint64_t size);
+int bt_builder_add_key(bt_builder *b, const uint8_t *rec, uint64_t size);
+int bt_builder_finish(bt_builder *b);
+void bt_builder_free(bt_builder *b);
+
 /** Largest rowid in a table tree (0 and *out_empty=1 if empty). */
 int bt_max_rowid(bt_cursor *c, int64_t *out, int *out_empty);
 

@@ -40,6 +40,12 @@ uint32_t bt_page_used(const uint8_t *data, const fmt_page *h, uint32_t usable);
 int bt_balance(bt_cursor *c, int level, bt_vcell *cells, uint32_t n, uint32_t rchild,
                int fix_underflow, int append);
 
+/* Build a cell for a payload (table-leaf layout with the rowid when
+ * leaf_table, else the index leaf layout) in out (usable + 32 bytes), writing
+ * an overflow chain to new pages when it does not fit. */
+int bt_build_cell(ptxn *t, uint32_t usable, int leaf_table, int64_t rowid, const uint8_t *rec,
+                  uint64_t size, uint8_t *out, uint32_t *out_n);
+
 /* Free an overflow chain of the cell (bounded by the pages it must have). */
 int bt_free_overflow(ptxn *t, uint32_t usable, const fmt_cell *cell);
 

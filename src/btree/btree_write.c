@@ -128,8 +128,8 @@ int bt_clear(ptxn *t, uint32_t root, int intkey)
  * payload does not fit. `leaf_table` selects the table-leaf layout (with the
  * rowid); otherwise the index layout (leaf form, no child pointer).
  */
-static int build_cell(ptxn *t, uint32_t usable, int leaf_table, int64_t rowid,
-                      const uint8_t *rec, uint64_t size, uint8_t *out, uint32_t *out_n)
+int bt_build_cell(ptxn *t, uint32_t usable, int leaf_table, int64_t rowid,
+                  const uint8_t *rec, uint64_t size, uint8_t *out, uint32_t *out_n)
 {
     uint8_t *p = out;
     p += fmt_varint_put(p, size);
@@ -408,7 +408,7 @@ int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size
     bump_generation();
     uint8_t cellbuf[65536 + 64];
     uint32_t n;
-    if ((rc = build_cell(c->t, c->usable, 1, rowid, rec, size, cellbuf, &n)) < 0)
+    if ((rc = bt_build_cell(c->t, c->usable, 1, rowid, rec, size, cellbuf, &n)) < 0)
         return rc;
     int L = c->depth - 1;
     uint32_t idx = c->idx[L];
@@ -491,7 +491,7 @@ int bt_insert_key(bt_cursor *c, const uint8_t *rec, uint64_t size, bt_cmp_fn cmp
     bump_generation();
     uint8_t cellbuf[65536 + 64];
     uint32_t n;
-    if ((rc = build_cell(c->t, c->usable, 0, 0, rec, size, cellbuf, &n)) < 0)
+    if ((rc = bt_build_cell(c->t, c->usable, 0, 0, rec, size, cellbuf, &n)) < 0)
         return rc;
     int L = c->depth - 1;
     uint32_t idx = c->idx[L];

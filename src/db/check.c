@@ -1291,6 +1291,16 @@ static int check_schema(chk *c)
                    t->parse_error ? t->parse_error : "unknown");
         if (!t->root && !virt)
             report(c, 0, "table %s has no valid root page", t->name);
+        for (int k = 0; t->parsed && k < t->def.nauto && !c->stop; k++) {
+            char name[300];
+            int j = 0;
+            snprintf(name, sizeof name, "sqlite_autoindex_%s_%d", t->name, t->def.autoidx[k].num);
+            while (j < t->nidx && !sch_ident_eq(t->idx[j]->name, name))
+                j++;
+            if (j == t->nidx)
+                report(c, 0, "table %s: its automatic index %s is missing from the schema",
+                       t->name, name);
+        }
         for (int j = 0; j < t->nidx && !c->stop; j++) {
             const db_index *ix = t->idx[j];
             if (t->parsed && !ix->cols)

@@ -7,6 +7,7 @@
  * semicolon). Each statement bumps the schema cookie once.
  */
 #include "db/write_int.h"
+#include "db/sorter.h"
 #include "schema/lex.h"
 
 #include <stdio.h>
@@ -242,6 +243,22 @@ out_txn:
     return db_err_txn(txn, rc);
 }
 
+/* Whether one of the first n fields of a record is NULL. */
+static int key_has_null(const uint8_t *rec, uint64_t size, int n)
+{
+    fmt_record r;
+    if (fmt_record_open(&r, rec, size, size) < 0)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        uint64_t st, off;
+        if (fmt_record_next(&r, &st, &off) <= 0)
+            return 0;
+        if (st == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* Fill a new index from the table's rows. */
 static int build_index(folio_txn *txn, db_table *tab, db_index *ix)
 {
@@ -266,6 +283,12 @@ static int build_index(folio_txn *txn, db_table *tab, db_index *ix)
      * index is written, but the cursor's overflow buffer is reused. */
     uint8_t *copy = NULL;
     size_t copycap = 0;
+    sorter *srt = NULL;
+    size_t budget = txn->db->opts.cache_bytes ? txn->db->opts.cache_bytes / 2 : (size_t)32 << 20;
+    if ((rc = sorter_open(&srt, txn, &is->order, budget)) < 0) {
+        os_free(row);
+        return db_err(txn->db, rc, "out of memory");
+    }
     for (rc = bt_first(&c); rc == FOLIO_ROW; rc = bt_next(&c)) {
         const uint8_t *rec;
         uint64_t size;
@@ -314,43 +337,42 @@ static int build_index(folio_txn *txn, db_table *tab, db_index *ix)
         }
         if (rc < 0)
             break;
-        if (ix->unique) {
-            int dup_rc = 0;
-            uint64_t isz;
-            if ((dup_rc = index_record_build(ts, is, row, rowid, &isz)) < 0) {
-                rc = dup_rc;
-                break;
-            }
-            int has_null = 0;
-            for (int k = 0; k < ix->ncols; k++)
-                if (is->kv[k].type == FMT_NULL)
-                    has_null = 1;
-            if (!has_null) {
-                key_ctx k = {is->kv, ix->ncols, is->order.desc, is->order.coll, is->order.enc,
-                             txn->pt};
-                int r = bt_seek_ge(&is->c, key_compare, &k, 1);
+        uint64_t isz;
+        if ((rc = index_record_build(ts, is, row, rowid, &isz)) < 0 ||
+            (rc = sorter_add(srt, ts->irec, isz)) < 0)
+            break;
+    }
+    if (rc == FOLIO_DONE)
+        rc = 0;
+    /* Sorted, the keys build the index bottom-up; equal neighbours on the
+     * key columns break a UNIQUE index (unless a key value is NULL). */
+    bt_builder *bld = NULL;
+    if (rc == 0 && (rc = sorter_finish(srt)) == 0 &&
+        (rc = bt_builder_open(&bld, txn->pt, ix->root, 0)) == 0) {
+        rec_order keyord = is->order;
+        keyord.n = ix->ncols;
+        uint8_t *prev = NULL;
+        uint64_t prevn = 0, prevcap = 0;
+        const uint8_t *rec;
+        uint64_t n;
+        int k;
+        while ((k = sorter_next(srt, &rec, &n)) == 1) {
+            if (ix->unique && prev) {
                 int cmp = 1;
-                if (r == FOLIO_ROW) {
-                    const uint8_t *er;
-                    uint64_t en;
-                    if ((r = bt_payload(&is->c, &er, &en)) >= 0)
-                        r = key_compare(&k, er, en, &cmp);
-                }
-                bt_cursor_reset(&is->c);
-                if (r < 0) {
-                    rc = r;
+                if ((rc = rec_compare(&keyord, prev, prevn, rec, n, &cmp)) < 0)
                     break;
-                }
-                if (cmp == 0) {
+                if (cmp == 0 && !key_has_null(rec, n, ix->ncols)) {
                     char cols[256];
                     size_t off = 0;
                     cols[0] = 0;
                     for (int q = 0; q < ix->ncols && off + 1 < sizeof cols; q++)
                         off += (size_t)snprintf(cols + off, sizeof cols - off, "%s%s.%s",
                                                 q ? ", " : "", tab->name,
-                                                ix->cols[q] >= 0
-                                                    ? tab->def.cols[ix->cols[q]].name
-                                                    : "?");
+                                                ix->cols[q] >= 0 ? tab->def.cols[ix->cols[q]].name
+                                                                 : "?");
+                    os_free(prev);
+                    bt_builder_free(bld);
+                    sorter_free(srt);
                     bt_cursor_release(&c);
                     row_decoder_free(&rd);
                     os_free(row);
@@ -359,10 +381,30 @@ static int build_index(folio_txn *txn, db_table *tab, db_index *ix)
                                   cols);
                 }
             }
+            if ((rc = bt_builder_add_key(bld, rec, n)) < 0)
+                break;
+            if (ix->unique) {
+                if (n > prevcap) {
+                    uint8_t *p2 = os_realloc(prev, (size_t)n + 1);
+                    if (!p2) {
+                        rc = FOLIO_NOMEM;
+                        break;
+                    }
+                    prev = p2;
+                    prevcap = n + 1;
+                }
+                memcpy(prev, rec, (size_t)n);
+                prevn = n;
+            }
         }
-        if ((rc = index_insert_row(ts, is, row, rowid)) < 0)
-            break;
+        if (rc == 0 && k < 0)
+            rc = k;
+        if (rc == 0)
+            rc = bt_builder_finish(bld);
+        os_free(prev);
     }
+    bt_builder_free(bld);
+    sorter_free(srt);
     bt_cursor_release(&c);
     row_decoder_free(&rd);
     os_free(row);
