@@ -264,7 +264,7 @@ int bt_builder_finish(bt_builder *b)
     uint32_t child = 0;
     for (int L = 0; L < b->nlevels; L++) {
         int top = L == b->nlevels - 1;
-        uint32_t pgno;
+        uint32_t pgno = 0;
         if ((rc = write_level(b, L, child, top ? b->root : 0, &pgno)) < 0)
             return rc;
         child = pgno;
