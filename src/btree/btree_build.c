@@ -133,7 +133,7 @@ static int finish_and_promote(bt_builder *b, int L)
     uint32_t right = 0;
     if (b->intkey && L == 0) {
         /* Table leaf: nothing leaves the page; the divider is a new cell. */
-        uint32_t pgno;
+        uint32_t pgno = 0;
         int rc = write_level(b, 0, 0, 0, &pgno);
         if (rc < 0)
             return rc;
@@ -164,7 +164,7 @@ static int finish_and_promote(bt_builder *b, int L)
     l->ncells--;
     l->content += l->last_n;
     fmt_put_u16(l->buf + level_hdr(L) + 2 * l->ncells, 0);
-    uint32_t pgno;
+    uint32_t pgno = 0;
     int rc = write_level(b, L, right, 0, &pgno);
     if (rc < 0)
         return rc;
