@@ -54,6 +54,14 @@ int cmd_dump(const cli_command *cmd, int argc, char **argv);
 int cmd_check(const cli_command *cmd, int argc, char **argv);
 int cmd_stats(const cli_command *cmd, int argc, char **argv);
 
+/* cmd_write.c */
+int cmd_exec(const cli_command *cmd, int argc, char **argv);
+int cmd_apply(const cli_command *cmd, int argc, char **argv);
+int cmd_checkpoint(const cli_command *cmd, int argc, char **argv);
+
+/* cmd_import.c */
+int cmd_import(const cli_command *cmd, int argc, char **argv);
+
 /* main.c: the command table and usage texts. */
 
 /** All commands, in the order `folio --help` lists them. */
@@ -154,6 +162,29 @@ static inline void cli_buf_putc(cli_buf *b, char c)
     if (b->n < b->cap || cli_buf_grow(b, 1) == 0)
         b->p[b->n++] = c;
 }
+
+/* ---- Arenas (util.c) -------------------------------------------------------- */
+
+/** Allocations that keep their address until the arena is reset: bytes
+ * decoded for the values of one input line, which folio_value points at. */
+typedef struct cli_arena_block cli_arena_block;
+typedef struct cli_arena {
+    cli_arena_block *head; /**< the block being filled; older blocks follow */
+    size_t want;           /**< capacity for the next first block (after a reset) */
+} cli_arena;
+
+#define CLI_ARENA_INIT                                                                             \
+    {                                                                                              \
+        NULL, 0                                                                                    \
+    }
+
+/** `n` bytes that stay in place until cli_arena_reset(), or NULL when out of
+ * memory. `n` may be 0. */
+void *cli_arena_alloc(cli_arena *a, size_t n);
+/** Forget every allocation. Memory is kept (as one block) for reuse, so a
+ * loop that resets per line allocates only while its lines grow. */
+void cli_arena_reset(cli_arena *a);
+void cli_arena_free(cli_arena *a);
 
 /* ---- Standard output (util.c) -------------------------------------------- */
 

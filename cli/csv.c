@@ -1,5 +1,5 @@
 /*
- * csv.c: CSV output (see csv.h for the format).
+ * csv.c: CSV output (see csv.h for the format; the reader is csv_read.c).
  */
 #include <math.h>
 #include <string.h>

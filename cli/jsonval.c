@@ -258,3 +258,117 @@ void jv_put_value(cli_buf *b, const folio_value *v)
         return;
     }
 }
+
+/* ---- Reading values ------------------------------------------------------------- */
+
+/* Every int64 must come through jansson exactly. */
+_Static_assert(sizeof(json_int_t) == sizeof(int64_t), "jansson integers must be 64-bit");
+
+static int hex_digit(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decode the hex string `j` into `out` as `type` bytes. */
+static int decode_hex(folio_value *out, folio_type type, const json_t *j, cli_arena *arena,
+                      const char *what, char *err, size_t errlen)
+{
+    if (!json_is_string(j)) {
+        snprintf(err, errlen, "{\"%s\":...} needs a string of hex digits", what);
+        return -1;
+    }
+    const unsigned char *s = (const unsigned char *)json_string_value(j);
+    size_t n = json_string_length(j);
+    if (n % 2 != 0) {
+        snprintf(err, errlen, "{\"%s\":...}: odd number of hex digits", what);
+        return -1;
+    }
+    unsigned char *bytes = cli_arena_alloc(arena, n / 2);
+    if (!bytes) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i += 2) {
+        int hi = hex_digit(s[i]), lo = hex_digit(s[i + 1]);
+        if (hi < 0 || lo < 0) {
+            snprintf(err, errlen, "{\"%s\":...}: not a hex digit at offset %zu", what,
+                     hi < 0 ? i : i + 1);
+            return -1;
+        }
+        bytes[i / 2] = (unsigned char)(hi << 4 | lo);
+    }
+    out->type = type;
+    out->u.s.p = bytes;
+    out->u.s.n = n / 2;
+    return 0;
+}
+
+/* {"real":"Infinity"}, {"real":"-Infinity"}, {"text_hex":".."}, {"blob":".."}. */
+static int decode_object(folio_value *out, const json_t *j, cli_arena *arena, char *err,
+                         size_t errlen)
+{
+    const char *key = NULL;
+    const json_t *v = NULL;
+    if (json_object_size(j) == 1) {
+        void *it = json_object_iter((json_t *)j);
+        key = json_object_iter_key(it);
+        v = json_object_iter_value(it);
+    }
+    if (key && strcmp(key, "blob") == 0)
+        return decode_hex(out, FOLIO_BLOB, v, arena, "blob", err, errlen);
+    if (key && strcmp(key, "text_hex") == 0)
+        return decode_hex(out, FOLIO_TEXT, v, arena, "text_hex", err, errlen);
+    if (key && strcmp(key, "real") == 0) {
+        const char *s = json_is_string(v) ? json_string_value(v) : "";
+        if (strcmp(s, "Infinity") == 0 || strcmp(s, "-Infinity") == 0) {
+            out->type = FOLIO_REAL;
+            out->u.r = s[0] == '-' ? -HUGE_VAL : HUGE_VAL;
+            return 0;
+        }
+        snprintf(err, errlen, "{\"real\":...} must be \"Infinity\" or \"-Infinity\"");
+        return -1;
+    }
+    snprintf(err, errlen,
+             "an object value must be {\"blob\":\"..\"}, {\"text_hex\":\"..\"} or "
+             "{\"real\":\"Infinity\"}");
+    return -1;
+}
+
+int jv_decode_value(folio_value *out, const json_t *j, cli_arena *arena, char *err, size_t errlen)
+{
+    memset(out, 0, sizeof *out);
+    switch (json_typeof(j)) {
+    case JSON_NULL:
+        out->type = FOLIO_NULL;
+        return 0;
+    case JSON_INTEGER:
+        out->type = FOLIO_INTEGER;
+        out->u.i = (int64_t)json_integer_value(j);
+        return 0;
+    case JSON_REAL:
+        out->type = FOLIO_REAL;
+        out->u.r = json_real_value(j);
+        return 0;
+    case JSON_STRING:
+        out->type = FOLIO_TEXT;
+        out->u.s.p = json_string_value(j);
+        out->u.s.n = json_string_length(j);
+        return 0;
+    case JSON_OBJECT:
+        return decode_object(out, j, arena, err, errlen);
+    case JSON_TRUE:
+    case JSON_FALSE:
+        snprintf(err, errlen, "true and false are not values (use 1 and 0)");
+        return -1;
+    case JSON_ARRAY:
+    default:
+        snprintf(err, errlen, "an array is not a value");
+        return -1;
+    }
+}

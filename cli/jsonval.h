@@ -1,6 +1,6 @@
 /*
  * jsonval.h: the JSONL value encoding of the folio tool (DESIGN.md, "JSONL
- * values"), shared by dump and, later, import and apply.
+ * values"), written by dump and read by import and apply.
  *
  *   NULL     null
  *   INTEGER  a JSON integer, every int64 exactly
@@ -17,6 +17,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "cli.h"
 
@@ -54,5 +56,22 @@ void jv_put_string(cli_buf *b, const void *p, size_t n);
 void jv_put_string_lossy(cli_buf *b, const void *p, size_t n);
 /** Append the JSONL encoding of `v` (see the top of this file). */
 void jv_put_value(cli_buf *b, const folio_value *v);
+
+/** Flags for json_loadb() of input lines: any JSON text (callers say what
+ * they expect), NUL characters in strings (text may hold U+0000); duplicate
+ * keys are an error. */
+#define JV_LOAD_FLAGS (JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL)
+
+/**
+ * Decode one value of the encoding above from `j`. Strings point into `j`
+ * (valid while it lives); the bytes of {"blob":..} and {"text_hex":..} are
+ * allocated in `arena`. Reads back everything jv_put_value() writes; hex
+ * digits may also be uppercase. Also accepted: a REAL without '.' or exponent
+ * in JSON (jansson reads 1e5 as real, 5 as integer). Rejected, with a message
+ * of at most `errlen` bytes in `err`: true/false, arrays, other objects, bad
+ * hex, and integers outside int64 (jansson refuses those when parsing).
+ * Returns 0 or -1.
+ */
+int jv_decode_value(folio_value *out, const json_t *j, cli_arena *arena, char *err, size_t errlen);
 
 #endif /* FOLIO_CLI_JSONVAL_H */

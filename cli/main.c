@@ -45,7 +45,52 @@ static const cli_command commands[] = {
      "  --json    one JSON object instead of the text report\n"
      "Per b-tree: pages (interior, leaf, overflow), entries, payload, unused and\n"
      "fragmented bytes, and fill = 1 - unused / (pages * page_size)."},
-    /* Write commands (exec, import, apply, checkpoint) go here. */
+    {"exec", cmd_exec, "DB SQL", "run one DDL statement (CREATE/DROP TABLE or INDEX)",
+     "Runs SQL in a write transaction and commits it. The database is created\n"
+     "if it does not exist (--page-size sets its page size)."},
+    {"import", cmd_import,
+     "DB TABLE FILE|- [--format csv|jsonl] [--header] [--create] [--null-empty]",
+     "rows from a CSV or JSONL file into a table",
+     "  --format csv     (default; jsonl for *.jsonl and *.ndjson files) RFC 4180:\n"
+     "                   quoted fields may hold commas, quotes (\"\") and line\n"
+     "                   breaks; LF or CRLF line ends. Every field is TEXT and the\n"
+     "                   column's affinity applies, as in sqlite3's .import\n"
+     "  --format jsonl   one row per line: an array of the column values in the\n"
+     "                   encoding of dump, or an object {\"column\": value, ...}\n"
+     "                   (columns it leaves out are NULL; those after the last\n"
+     "                   one it names take their defaults)\n"
+     "  --header         the first CSV line names the columns: skip it\n"
+     "  --create         create the table if it is missing, with the columns of\n"
+     "                   the header (or c1..cN) as TEXT; JSONL: named by the keys\n"
+     "                   of the first object (or c1..cN), no declared type\n"
+     "  --null-empty     an empty unquoted CSV field is NULL (\"\" stays '')\n"
+     "All rows go in one transaction: a record with the wrong number of fields, a\n"
+     "malformed line or a failed insert stops the import with the line number, and\n"
+     "the table is left as it was."},
+    {"apply", cmd_apply, "DB FILE|- [--autocommit]", "JSONL operations (insert, update, ...)",
+     "One JSON object per line (values encoded as in dump):\n"
+     "  {\"op\":\"insert\",\"table\":T,\"values\":[...]}        optional \"rowid\":R\n"
+     "  {\"op\":\"update\",\"table\":T,\"rowid\":R,\"values\":[...]}\n"
+     "  {\"op\":\"upsert\",\"table\":T,\"rowid\":R,\"values\":[...]}\n"
+     "  {\"op\":\"patch\",\"table\":T,\"rowid\":R,\"set\":{\"col\":v,...}}\n"
+     "  {\"op\":\"delete\",\"table\":T,\"rowid\":R}\n"
+     "  {\"op\":\"exec\",\"sql\":\"CREATE ...\"}\n"
+     "WITHOUT ROWID tables: update, patch and delete take \"key\":[...] (the primary\n"
+     "key values) instead of \"rowid\"; upsert takes the key from its values.\n"
+     "An insert with an existing rowid, and an update, patch or delete of a\n"
+     "missing row, are errors. Blank lines are skipped.\n"
+     "  --autocommit     commit every line on its own (default: the whole input\n"
+     "                   is one transaction)\n"
+     "On an error the message names the line and nothing of the failed\n"
+     "transaction remains."},
+    {"checkpoint", cmd_checkpoint, "DB [--mode passive|full|restart|truncate]",
+     "copy WAL frames into the database file",
+     "  --mode passive   (default) copy what no reader needs\n"
+     "  --mode full      wait for readers, then copy every frame\n"
+     "  --mode restart   as full, then start the WAL over\n"
+     "  --mode truncate  as restart, and truncate the -wal file to 0 bytes\n"
+     "Prints \"wal frames: N, checkpointed: M\". A checkpoint held back by a reader\n"
+     "or a lock of another process fails (exit 1) with the reason."},
 };
 
 const cli_command *cli_commands(size_t *out_count)
@@ -81,8 +126,10 @@ void cli_print_usage(FILE *f, const cli_command *cmd, int full)
         fprintf(f, "\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
         const cli_command *c = &commands[i];
-        if (full)
-            fprintf(f, "  %-6s %-40s %s\n", c->name, c->args, c->summary);
+        if (full && strlen(c->args) <= 40)
+            fprintf(f, "  %-10s %-40s %s\n", c->name, c->args, c->summary);
+        else if (full) /* a long synopsis gets a line of its own */
+            fprintf(f, "  %-10s %s\n  %-10s %-40s %s\n", c->name, c->args, "", "", c->summary);
         else
             fprintf(f, "  folio %s %s\n", c->name, c->args);
     }

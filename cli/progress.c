@@ -63,7 +63,23 @@ static void draw(cli_progress *p, double now)
     const char *sep = p->bytes ? "" : " ";
 
     char line[256];
-    if (p->total > 0) {
+    if (p->size_total > 0) {
+        uint64_t d = p->size_done < p->size_total ? p->size_done : p->size_total;
+        double share = (double)d / (double)p->size_total;
+        int pct = (int)(100.0 * share);
+        int fill = (int)((double)BAR_WIDTH * share);
+        char bar[BAR_WIDTH + 1];
+        memset(bar, '#', (size_t)fill);
+        memset(bar + fill, '.', (size_t)(BAR_WIDTH - fill));
+        bar[BAR_WIDTH] = '\0';
+        double bytes_rate = elapsed > 0 ? (double)d / elapsed : 0;
+        if (bytes_rate > 0)
+            format_duration(time_text, sizeof time_text, (double)(p->size_total - d) / bytes_rate);
+        else
+            strcpy(time_text, "?");
+        snprintf(line, sizeof line, "%s %3d%% [%s] %s%s%s  %s%s%s/s  ETA %s", p->label, pct, bar,
+                 done, sep, unit, speed, sep, unit, time_text);
+    } else if (p->total > 0) {
         uint64_t d = p->done < p->total ? p->done : p->total;
         int pct = (int)(100.0 * (double)d / (double)p->total);
         int fill = (int)((double)BAR_WIDTH * (double)d / (double)p->total);
@@ -114,6 +130,18 @@ void progress_update(cli_progress *p, uint64_t done)
     if (now - p->start_s < FIRST_DRAW_S || now - p->last_draw_s < REDRAW_S)
         return;
     draw(p, now);
+}
+
+void progress_start_sized(cli_progress *p, const char *label, uint64_t size_total, const char *unit)
+{
+    progress_start(p, label, 0, unit);
+    p->size_total = size_total;
+}
+
+void progress_update_sized(cli_progress *p, uint64_t done, uint64_t size_done)
+{
+    p->size_done = size_done;
+    progress_update(p, done);
 }
 
 void progress_show(cli_progress *p)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -306,6 +307,77 @@ void cli_buf_printf(cli_buf *b, const char *fmt, ...)
     vsnprintf(b->p + b->n, (size_t)len + 1, fmt, ap);
     va_end(ap);
     b->n += (size_t)len;
+}
+
+/* ---- Arenas ------------------------------------------------------------------- */
+
+struct cli_arena_block {
+    cli_arena_block *next;
+    size_t cap;
+    size_t used;
+    max_align_t data[]; /* aligned for any value the bytes may hold */
+};
+
+#define ARENA_MIN_BLOCK 4096
+
+void *cli_arena_alloc(cli_arena *a, size_t n)
+{
+    /* Round up so that every allocation starts aligned. */
+    size_t align = sizeof(max_align_t);
+    if (n > SIZE_MAX - align)
+        return NULL;
+    n = (n + align - 1) / align * align;
+    cli_arena_block *b = a->head;
+    if (!b || b->cap - b->used < n) {
+        size_t cap = a->want > ARENA_MIN_BLOCK ? a->want : ARENA_MIN_BLOCK;
+        if (b && cap < 2 * b->cap)
+            cap = 2 * b->cap;
+        if (cap < n)
+            cap = n;
+        if (cap > SIZE_MAX - sizeof *b)
+            return NULL;
+        cli_arena_block *nb = malloc(sizeof *nb + cap);
+        if (!nb)
+            return NULL;
+        nb->next = b;
+        nb->cap = cap;
+        nb->used = 0;
+        a->head = b = nb;
+        a->want = 0;
+    }
+    void *p = (char *)b->data + b->used;
+    b->used += n;
+    return p;
+}
+
+void cli_arena_reset(cli_arena *a)
+{
+    cli_arena_block *b = a->head;
+    if (!b)
+        return;
+    if (!b->next) {
+        b->used = 0;
+        return;
+    }
+    /* Several blocks: replace them by one as large as all of them together
+     * (allocated on the next use), so the same load fits in one next time. */
+    size_t total = 0;
+    while (b) {
+        cli_arena_block *next = b->next;
+        total += b->cap;
+        free(b);
+        b = next;
+    }
+    a->head = NULL;
+    a->want = total;
+}
+
+void cli_arena_free(cli_arena *a)
+{
+    cli_arena_reset(a);
+    free(a->head);
+    a->head = NULL;
+    a->want = 0;
 }
 
 /* ---- Standard output ----------------------------------------------------------- */

@@ -44,5 +44,29 @@ PY
              "CREATE INDEX i ON t(b COLLATE NOCASE DESC, a) WHERE a > 0" \
              'CREATE TABLE "q""x"([a b] INT, `c` REAL DEFAULT -1.5e3, d BLOB DEFAULT x'"'"'00ff'"'"') STRICT'; do
       printf '%s' "$s" > "$dir/s$(printf '%s' "$s" | md5sum | cut -c1-8)"; done ;;
+  fuzz_jsonl)
+    # JSONL operations against the database fuzz_jsonl.c makes: t (rowid,
+    # INTEGER PRIMARY KEY), w (WITHOUT ROWID, key (k, n)), p.
+    i=0
+    while IFS= read -r line; do
+      i=$((i + 1)); printf '%s\n' "$line" > "$dir/op$i"
+    done <<'JSONL'
+{"op":"insert","table":"t","values":[null,"x",2.5,{"blob":"0aff"}]}
+{"op":"insert","table":"t","rowid":9,"values":[null,{"text_hex":"ff00"},{"real":"-Infinity"},null]}
+{"op":"update","table":"t","rowid":1,"values":[1,"uno",1e300,"z"]}
+{"op":"upsert","table":"t","rowid":7,"values":[null,"seven",-0.0,9223372036854775807]}
+{"op":"patch","table":"t","rowid":2,"set":{"A":"dos","c":{"blob":""}}}
+{"op":"delete","table":"t","rowid":1}
+{"op":"update","table":"w","key":["k",1],"values":["k",1,"x\u0000y"]}
+{"op":"patch","table":"w","key":["k",2],"set":{"n":5}}
+{"op":"upsert","table":"w","values":["q",-9223372036854775808,null]}
+{"op":"delete","table":"w","key":["k",2]}
+{"op":"exec","sql":"CREATE TABLE n(a INTEGER PRIMARY KEY, b)"}
+{"op":"insert","table":"p","values":[]}
+JSONL
+    # Several lines in one input: a transaction with a failing line inside.
+    printf '%s\n' '{"op":"exec","sql":"CREATE TABLE n(a, b UNIQUE)"}' \
+      '{"op":"insert","table":"n","values":[1,2]}' '{"op":"insert","table":"n","values":[3,2]}' \
+      '{"op":"insert","table":"n","values":[4,5]}' > "$dir/multi" ;;
 esac
 exit 0

@@ -369,7 +369,7 @@ static int cell_rowid(bt_cursor *c, int lvl, uint32_t i, int64_t *out)
     const uint8_t *data = c->page[lvl]->data;
     uint32_t off = fmt_page_cell_off(data, h, i);
     uint32_t ptr_end = h->hdr_off + h->hdr_size + 2 * h->ncells;
-    if (off < ptr_end || off + 4 >= c->usable)
+    if (off < ptr_end || off + 4 > c->usable)
         return ptxn_corrupt(c->t, c->page[lvl]->pgno, "cell pointer out of range");
     const uint8_t *p = data + off, *end = data + c->usable;
     uint64_t v = 0;

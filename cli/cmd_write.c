@@ -1,0 +1,145 @@
+/*
+ * cmd_write.c: the write commands of the folio tool that take no bulk input
+ * of rows: exec (one DDL statement), apply (JSONL operations, see apply.h)
+ * and checkpoint. import lives in cmd_import.c.
+ *
+ * A write command opens the database read-write, does its work in write
+ * transactions and closes it, which checkpoints and removes the -wal file.
+ * A failure rolls back the transaction: nothing of it reaches the file.
+ */
+#ifndef _POSIX_C_SOURCE
+#define _POSIX_C_SOURCE 200809L
+#endif
+
+#include <stdio.h>
+#include <string.h>
+
+#include "apply.h"
+#include "cli.h"
+#include "input.h"
+#include "progress.h"
+
+/* Close `db` at the end of a command that returned `rc`. */
+static int close_db(folio_db *db, const char *path, int rc)
+{
+    if (!db)
+        return rc;
+    int frc = folio_close(db);
+    if (frc < 0 && rc == CLI_EXIT_OK)
+        rc = cli_fail("%s: cannot close: %s", path, folio_strerror(frc));
+    return rc;
+}
+
+/* ---- exec -------------------------------------------------------------------------- */
+
+int cmd_exec(const cli_command *cmd, int argc, char **argv)
+{
+    char *pos[2];
+    int npos = 0;
+    int rc = cli_parse_args(cmd, argc, argv, NULL, pos, 2, 2, &npos);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    const char *path = pos[0], *sql = pos[1];
+
+    folio_db *db = NULL;
+    if (cli_open_db(&db, path, FOLIO_OPEN_CREATE) != CLI_EXIT_OK)
+        return CLI_EXIT_FAIL;
+    folio_txn *txn = NULL;
+    int frc = folio_begin(&txn, db, FOLIO_TXN_WRITE);
+    if (frc < 0)
+        return close_db(db, path,
+                        cli_fail_db(db, frc, "%s: cannot begin a write transaction", path));
+    frc = folio_exec(txn, sql);
+    if (frc < 0) {
+        rc = cli_fail_db(db, frc, "%s", path);
+        folio_rollback(txn);
+        return close_db(db, path, rc);
+    }
+    frc = folio_commit(txn);
+    if (frc < 0)
+        rc = cli_fail_db(db, frc, "%s: cannot commit", path);
+    return close_db(db, path, rc);
+}
+
+/* ---- apply ------------------------------------------------------------------------- */
+
+int cmd_apply(const cli_command *cmd, int argc, char **argv)
+{
+    int autocommit = 0;
+    const cli_opt opts[] = {{"--autocommit", NULL, &autocommit}, {NULL, NULL, NULL}};
+    char *pos[2];
+    int npos = 0;
+    int rc = cli_parse_args(cmd, argc, argv, opts, pos, 2, 2, &npos);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    const char *path = pos[0];
+
+    /* The input first: a missing input file must not create the database. */
+    cli_input in;
+    if (input_open(&in, pos[1]) != CLI_EXIT_OK)
+        return CLI_EXIT_FAIL;
+    folio_db *db = NULL;
+    if (cli_open_db(&db, path, FOLIO_OPEN_CREATE) != CLI_EXIT_OK) {
+        input_close(&in);
+        return CLI_EXIT_FAIL;
+    }
+    cli_apply a;
+    apply_init(&a, db, autocommit);
+    cli_progress prog;
+    progress_start_sized(&prog, "apply", in.size, "lines");
+    int failed = apply_input(&a, &in, &prog) != 0;
+    progress_finish(&prog); /* erase the line before the error goes there */
+    if (failed)
+        rc = cli_fail("%s", a.err);
+    apply_free(&a);
+    input_close(&in);
+    return close_db(db, path, rc);
+}
+
+/* ---- checkpoint -------------------------------------------------------------------- */
+
+int cmd_checkpoint(const cli_command *cmd, int argc, char **argv)
+{
+    static const struct {
+        const char *name;
+        int mode;
+    } modes[] = {
+        {"passive", FOLIO_CHECKPOINT_PASSIVE},
+        {"full", FOLIO_CHECKPOINT_FULL},
+        {"restart", FOLIO_CHECKPOINT_RESTART},
+        {"truncate", FOLIO_CHECKPOINT_TRUNCATE},
+    };
+    const char *mode_name = "passive";
+    const cli_opt opts[] = {{"--mode", &mode_name, NULL}, {NULL, NULL, NULL}};
+    char *pos[1];
+    int npos = 0;
+    int rc = cli_parse_args(cmd, argc, argv, opts, pos, 1, 1, &npos);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    int mode = -1;
+    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++)
+        if (strcmp(modes[i].name, mode_name) == 0)
+            mode = modes[i].mode;
+    if (mode < 0)
+        return cli_usage_error(
+            cmd, "checkpoint: unknown mode '%s' (expected passive, full, restart or truncate)",
+            mode_name);
+    const char *path = pos[0];
+
+    folio_db *db = NULL;
+    if (cli_open_db(&db, path, 0) != CLI_EXIT_OK)
+        return CLI_EXIT_FAIL;
+    /* folio_checkpoint() reports no steps: a terminal just sees "working". */
+    cli_progress prog;
+    progress_start(&prog, "checkpoint", 0, NULL);
+    progress_show(&prog);
+    int log = 0, done = 0;
+    int frc = folio_checkpoint(db, mode, &log, &done);
+    progress_finish(&prog);
+    /* FOLIO_BUSY: a reader held frames back (full, restart, truncate) or
+     * another process holds a lock; the library's message says which. */
+    if (frc < 0)
+        return close_db(db, path, cli_fail_db(db, frc, "%s", path));
+    cli_out_printf("wal frames: %d, checkpointed: %d\n", log, done);
+    return close_db(db, path, cli_out_failed() ? CLI_EXIT_FAIL : CLI_EXIT_OK);
+}
