@@ -11,6 +11,10 @@
  *           ends the byte comparison there (only the lengths decide after it);
  *   RTRIM   BINARY after removing trailing spaces (0x20 only) from both.
  * SCH_COLL_UNKNOWN compares as BINARY; callers refuse to write such indexes.
+ *
+ * Texts are compared as the bytes given. In a UTF-16 database SQLite's BINARY
+ * compares the UTF-16 bytes as stored (so U+10000 sorts before U+FF61), while
+ * NOCASE and RTRIM compare the UTF-8 forms: pass the bytes accordingly.
  */
 #ifndef FOLIO_SCHEMA_COLLATE_H
 #define FOLIO_SCHEMA_COLLATE_H

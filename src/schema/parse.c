@@ -499,7 +499,8 @@ int sp_parse_key(parser *p, sp_key *k, int stop_autoinc)
         (sp_word_eq(&p->t[b - 1], "FIRST") || sp_word_eq(&p->t[b - 1], "LAST")))
         return sp_fail(p, "unsupported use of NULLS %s",
                        sp_word_eq(&p->t[b - 1], "FIRST") ? "FIRST" : "LAST");
-    if (b - a >= 2 && (sp_word_eq(&p->t[b - 1], "ASC") || sp_word_eq(&p->t[b - 1], "DESC"))) {
+    if (b - a >= 2 && (sp_word_eq(&p->t[b - 1], "ASC") || sp_word_eq(&p->t[b - 1], "DESC")) &&
+        !sp_word_eq(&p->t[b - 2], "COLLATE")) {
         k->desc = sp_word_eq(&p->t[b - 1], "DESC");
         b--;
         /* "x ASC DESC": a second order word right after an operand. */

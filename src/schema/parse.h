@@ -110,7 +110,12 @@ typedef struct sch_keycol {
                              expression's source text); NULL in sch_table */
 } sch_keycol;
 
-/** An automatic index (sqlite_autoindex_<table>_<num>). */
+/** An automatic index (sqlite_autoindex_<table>_<num>). cols are its key
+ * columns. Its entries end with the rowid, or in a WITHOUT ROWID table with
+ * the primary key columns not already among cols (same column and
+ * collation); those trailing key columns always sort ASC in an automatic
+ * index, even when the primary key is DESC (SQLite keeps this old behaviour
+ * for compatibility; an index from CREATE INDEX follows the key's order). */
 typedef struct sch_autoindex {
     int unique; /* always 1 */
     int ncols;
