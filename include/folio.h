@@ -233,6 +233,10 @@ typedef struct folio_info {
     uint64_t wal_bytes;         /**< size of the -wal file, 0 if none */
     uint32_t wal_frames;        /**< valid committed frames in the WAL */
     uint32_t wal_checkpoint_seq;
+    uint32_t wal_backfilled;    /**< frames already copied into the database file */
+    /** Why the last checkpoint stopped short ("" if it did not), e.g. held
+     * back by a reader's snapshot. Lives until the transaction ends. */
+    const char *checkpoint_note;
 } folio_info;
 
 int folio_info_get(folio_info *out, folio_txn *txn);
@@ -267,7 +271,10 @@ int folio_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg
 #define FOLIO_CHECKPOINT_TRUNCATE 3
 
 /** Copy WAL frames into the database file. `out_log` and `out_done` (may be
- * NULL) receive the frames in the WAL and the frames checkpointed. */
+ * NULL) receive the frames in the WAL and the frames checkpointed. When a
+ * reader's snapshot holds frames back, PASSIVE returns FOLIO_OK with fewer
+ * frames done and says so in folio_errmsg(); FULL, RESTART and TRUNCATE wait
+ * for readers (up to 5 s), then return FOLIO_BUSY. */
 int folio_checkpoint(folio_db *db, int mode, int *out_log, int *out_done);
 
 #ifdef __cplusplus

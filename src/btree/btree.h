@@ -88,6 +88,8 @@ int bt_seek_rowid_ge(bt_cursor *c, int64_t rowid, int ge);
 int bt_valid(const bt_cursor *c);
 
 int64_t bt_rowid(const bt_cursor *c);
+/** Report corruption at the cursor's current page (its root if unpositioned). */
+int bt_corrupt_here(bt_cursor *c, const char *why);
 /** The current entry's payload: *out points into the page when it lies there,
  * else into the cursor's buffer. Valid until the cursor moves. */
 int bt_payload(bt_cursor *c, const uint8_t **out, uint64_t *out_size);

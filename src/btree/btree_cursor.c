@@ -481,7 +481,9 @@ int bt_seek_ge(bt_cursor *c, bt_cmp_fn cmp, void *ctx, int ge)
             if ((rc = cell_payload(c, top, mid, &rec, &size)) < 0)
                 return rc;
             if ((rc = cmp(ctx, rec, size, &r)) < 0)
-                return rc;
+                return rc == FOLIO_CORRUPT
+                           ? ptxn_corrupt(c->t, c->page[top]->pgno, "malformed record in a key")
+                           : rc;
             if (ge ? (r >= 0) : (r > 0))
                 hi = mid;
             else
@@ -506,6 +508,12 @@ int bt_seek_ge(bt_cursor *c, bt_cmp_fn cmp, void *ctx, int ge)
 }
 
 int64_t bt_rowid(const bt_cursor *c) { return c->cell.rowid; }
+
+int bt_corrupt_here(bt_cursor *c, const char *why)
+{
+    uint32_t pgno = c->depth > 0 ? c->page[c->depth - 1]->pgno : c->root;
+    return ptxn_corrupt(c->t, pgno, why);
+}
 
 void bt_payload_local(const bt_cursor *c, const uint8_t **out, uint32_t *out_local,
                       uint64_t *out_size)

@@ -35,6 +35,8 @@ static void index_free(db_index *ix)
     os_free(ix->cols);
     os_free(ix->desc);
     os_free(ix->coll);
+    os_free(ix->fdesc);
+    os_free(ix->fcoll);
     os_free(ix->suffix_cols);
     os_free(ix->unsupported);
     os_free(ix);
@@ -154,7 +156,8 @@ static int table_layout(db_table *t)
     return 0;
 }
 
-static int index_from_keys(db_index *ix, db_table *t, const sch_keycol *keys, int n)
+static int index_from_keys(db_index *ix, db_table *t, const sch_keycol *keys, int n,
+                           int schema_format)
 {
     sch_table *d = &t->def;
     ix->ncols = n;
@@ -165,7 +168,9 @@ static int index_from_keys(db_index *ix, db_table *t, const sch_keycol *keys, in
         return FOLIO_NOMEM;
     for (int i = 0; i < n; i++) {
         ix->cols[i] = keys[i].col;
-        ix->desc[i] = (uint8_t)keys[i].desc;
+        /* Files in the legacy format (schema format below 4) have no
+         * descending indexes: SQLite ignores DESC there. */
+        ix->desc[i] = (uint8_t)(schema_format >= 4 ? keys[i].desc : 0);
         ix->coll[i] = (uint8_t)keys[i].collation;
         if (keys[i].collation == SCH_COLL_UNKNOWN)
             set_unsupported(&ix->unsupported, "the index uses an unknown collation");
@@ -187,6 +192,27 @@ static int index_from_keys(db_index *ix, db_table *t, const sch_keycol *keys, in
         ix->nfields = n + ix->nsuffix;
     } else {
         ix->nfields = n + 1;
+    }
+    /* Ordering of every field of an index record. The primary key columns
+     * that follow the keys of a WITHOUT ROWID table's index keep the key's
+     * collation; they sort in the key's direction in an index made by
+     * CREATE INDEX but ascending in the automatic index of a UNIQUE
+     * constraint (as SQLite builds them). The rowid sorts ascending. */
+    ix->fdesc = os_calloc((size_t)ix->nfields + 1, 1);
+    ix->fcoll = os_calloc((size_t)ix->nfields + 1, 1);
+    if (!ix->fdesc || !ix->fcoll)
+        return FOLIO_NOMEM;
+    for (int i = 0; i < n; i++) {
+        ix->fdesc[i] = ix->desc[i];
+        ix->fcoll[i] = ix->coll[i];
+    }
+    for (int s2 = 0; s2 < ix->nsuffix; s2++) {
+        for (int k = 0; k < d->npk; k++) {
+            if (d->pk[k].col == ix->suffix_cols[s2]) {
+                ix->fdesc[n + s2] = ix->is_auto ? 0 : (uint8_t)d->pk[k].desc;
+                ix->fcoll[n + s2] = (uint8_t)d->pk[k].collation;
+            }
+        }
     }
     if (ix->has_expr)
         set_unsupported(&ix->unsupported, "expression indexes are not maintained by folio");
@@ -326,7 +352,7 @@ static int attach_index(db_catalog *cat, const folio_schema_entry *e)
             ix->has_expr = 1;
         } else {
             ix->is_pk = a->is_pk;
-            rc = index_from_keys(ix, t, a->cols, a->ncols);
+            rc = index_from_keys(ix, t, a->cols, a->ncols, cat->schema_format);
         }
     } else {
         sch_index def;
@@ -337,7 +363,7 @@ static int attach_index(db_catalog *cat, const folio_schema_entry *e)
         } else {
             ix->unique = def.unique;
             ix->partial = def.partial;
-            rc = index_from_keys(ix, t, def.cols, def.ncols);
+            rc = index_from_keys(ix, t, def.cols, def.ncols, cat->schema_format);
             sch_index_free(&def);
         }
     }
@@ -360,6 +386,7 @@ int catalog_load(db_catalog **out, folio_txn *txn)
     cat->cookie = h->schema_cookie;
     cat->change_key = h->change_counter;
     cat->text_encoding = h->text_encoding ? (int)h->text_encoding : 1;
+    cat->schema_format = h->schema_format ? (int)h->schema_format : 4;
     cat->empty = ptxn_npages(txn->pt) == 0;
     db_table *master;
     if ((rc = table_new(&master, "sqlite_schema", schema_sql, 1)) < 0)

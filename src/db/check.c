@@ -62,13 +62,19 @@ typedef struct fields {
     uint32_t n, cap;
 } fields;
 
-/* A whole payload, copied out of its page and overflow chain, and its fields. */
+/* A payload copied out of its page and overflow chain: the first bytes at
+ * once, more only when a value beyond them is needed, so that a large value
+ * nobody compares is never held in memory. */
 typedef struct rec {
     uint8_t *buf;
     size_t cap;
-    uint64_t size;
+    uint64_t size, have; /* payload bytes in all, and in buf */
+    fmt_cell cell;       /* the cell, readable while its page is pinned */
     fields f;
 } rec;
+
+/* Payload bytes copied at once; the record header is nearly always inside. */
+#define PAYLOAD_PREFIX 65536u
 
 /* How the records of an index b-tree (or WITHOUT ROWID table) are ordered. */
 typedef struct keyspec {
@@ -651,17 +657,21 @@ static int rec_reserve(chk *c, rec *r, uint64_t n)
     return 0;
 }
 
-/* Copy the payload of cell i on page pgno into r, claiming its overflow chain.
- * Returns 1 when the payload is complete, 0 when the chain is wrong (reported). */
+/* Copy the start of the payload of cell i on page pgno into r, claiming its
+ * overflow chain. Returns 1 when the chain is right, 0 when not (reported). */
 static int read_payload(chk *c, uint32_t pgno, uint32_t i, const fmt_cell *cell, rec *r)
 {
-    uint64_t size = cell->payload_size, have = cell->local, k = 0;
+    uint64_t size = cell->payload_size, k = 0;
+    uint64_t want = size < PAYLOAD_PREFIX ? size : PAYLOAD_PREFIX;
     uint32_t per = c->usable - 4, ov = cell->overflow, from = pgno;
     uint64_t need = cell->local < size ? (size - cell->local + per - 1) / per : 0;
     int rc, broken = 0;
-    if ((rc = rec_reserve(c, r, cell->local)) < 0)
+    if ((rc = rec_reserve(c, r, want)) < 0)
         return rc;
     memcpy(r->buf, cell->payload, cell->local);
+    r->cell = *cell;
+    r->size = size;
+    r->have = cell->local;
     /* Claims bound the walk: a page is followed at most once. */
     while (ov && !c->stop) {
         if (!claim(c, ov, from, "an overflow page")) {
@@ -673,14 +683,10 @@ static int read_payload(chk *c, uint32_t pgno, uint32_t i, const fmt_cell *cell,
         pg *p;
         if ((rc = pager_get(&p, c->pt, ov)) < 0)
             return rc;
-        if (k < need) {
-            uint64_t n = size - have < per ? size - have : per;
-            if ((rc = rec_reserve(c, r, have + n)) < 0) {
-                pager_unref(p);
-                return rc;
-            }
-            memcpy(r->buf + have, p->data + 4, (size_t)n);
-            have += n;
+        if (r->have < want) {
+            uint64_t n = want - r->have < per ? want - r->have : per;
+            memcpy(r->buf + r->have, p->data + 4, (size_t)n);
+            r->have += n;
         }
         from = ov;
         ov = fmt_get_u32(p->data);
@@ -692,8 +698,40 @@ static int read_payload(chk *c, uint32_t pgno, uint32_t i, const fmt_cell *cell,
                (unsigned long long)k, (unsigned long long)need);
         broken = 1;
     }
-    r->size = size;
     return broken || c->stop ? 0 : 1;
+}
+
+/* Make the first n payload bytes of the current record available (the
+ * chain was checked by read_payload(); its page is still pinned). */
+static int rec_need(chk *c, rec *r, uint64_t n)
+{
+    int rc;
+    if (n <= r->have)
+        return 0;
+    if ((rc = rec_reserve(c, r, n)) < 0)
+        return rc;
+    if ((rc = bt_read_payload(c->pt, c->usable, &r->cell, r->have, n - r->have,
+                              r->buf + r->have)) < 0)
+        return rc;
+    r->have = n;
+    return 0;
+}
+
+static uint64_t field_end(const rec *r, uint32_t i)
+{
+    return r->f.off[i] + fmt_serial_size(r->f.st[i]);
+}
+
+/* Decode the header of the current record: 0, 1 if malformed, or an error. */
+static int rec_decode(chk *c, rec *r, char *why, size_t whylen)
+{
+    uint64_t hdr;
+    int rc;
+    if (fmt_varint_get(r->buf, r->buf + r->have, &hdr) && hdr <= r->size &&
+        (rc = rec_need(c, r, hdr)) < 0)
+        return rc;
+    rc = record_decode(&r->f, r->buf, r->size, why, whylen);
+    return rc < 0 ? nomem(c) : rc;
 }
 
 /* ---- rows ---- */
@@ -707,28 +745,31 @@ static int is_pk_col(const sch_table *d, int col)
 }
 
 /* NOT NULL, STRICT types and SQLite's affinity rules for column col of a row. */
-static void check_column(chk *c, const db_table *tab, const rec *r, int col, uint32_t pgno,
-                         const char *label)
+static int check_column(chk *c, const db_table *tab, rec *r, int col, uint32_t pgno,
+                        const char *label)
 {
     const sch_table *d = &tab->def;
     const sch_column *cd = &d->cols[col];
     int field = tab->col_field[col];
+    int rc;
     if ((!d->without_rowid && col == d->ipk) || cd->hidden == 2 || field < 0)
-        return; /* the rowid itself, or a column computed on reading */
+        return 0; /* the rowid itself, or a column computed on reading */
     int notnull = cd->notnull || (d->without_rowid && is_pk_col(d, col));
     if ((uint32_t)field >= r->f.n) {
         /* A row older than ALTER TABLE ADD COLUMN: the default stands in. */
         folio_value dv;
         if (notnull && row_default(cd, &dv) == 0 && dv.type == FOLIO_NULL)
             report(c, pgno, "%s: NULL value in %s.%s", label, tab->name, cd->name);
-        return;
+        return 0;
     }
     fmt_value v;
+    if ((rc = rec_need(c, r, field_end(r, (uint32_t)field))) < 0)
+        return rc;
     field_value(r->buf, &r->f, (uint32_t)field, &v);
     if (v.type == FMT_NULL) {
         if (notnull)
             report(c, pgno, "%s: NULL value in %s.%s", label, tab->name, cd->name);
-        return;
+        return 0;
     }
     if (d->strict) {
         static const char *const names[] = {"", "INTEGER", "REAL", "TEXT", "BLOB", "ANY"};
@@ -757,14 +798,16 @@ static void check_column(chk *c, const db_table *tab, const rec *r, int col, uin
             report(c, pgno, "%s: NUMERIC value in %s.%s", label, tab->name, cd->name);
     } else if (cd->affinity != SCH_AFF_BLOB && v.type == FMT_TEXT) {
         if (c->enc > 1 && to_utf8(c, 0, &v) < 0)
-            return;
+            return c->fatal;
         if (text_is_numeric(v.u.s.p, (size_t)v.u.s.n))
             report(c, pgno, "%s: TEXT value in %s.%s", label, tab->name, cd->name);
     }
+    return 0;
 }
 
-/* The value column col has in row r, as an index stores it. Returns 0 when
- * folio cannot be sure (a default that SQLite converts by affinity). */
+/* The value column col has in row r, as an index stores it (its bytes are in
+ * r->buf). Returns 0 when folio cannot be sure (a default that SQLite converts
+ * by affinity). */
 static int column_value(chk *c, const db_table *tab, const rec *r, int64_t rowid, int col,
                         fmt_value *out)
 {
@@ -845,6 +888,14 @@ static int lookup_row(chk *c, tree *t, idxchk *x, uint32_t pgno, const char *lab
         c->vals = v;
         c->nvals = n;
     }
+    /* Bring in the bytes of every key column first: that may move r->buf. */
+    for (int k = 0; k < ix->ncols + ix->nsuffix; k++) {
+        int col = k < ix->ncols ? ix->cols[k] : ix->suffix_cols[k - ix->ncols];
+        int field = col >= 0 && col < tab->def.ncols ? tab->col_field[col] : -1;
+        if (field >= 0 && (uint32_t)field < t->cur->f.n &&
+            (rc = rec_need(c, t->cur, field_end(t->cur, (uint32_t)field))) < 0)
+            return rc;
+    }
     for (int k = 0; k < ix->ncols; k++)
         if (!column_value(c, tab, t->cur, rowid, ix->cols[k], &c->vals[k]))
             return 0;
@@ -900,6 +951,7 @@ static int check_row(chk *c, tree *t, uint32_t pgno, uint32_t celli, int64_t row
     const db_table *tab = t->tab;
     const sch_table *d = &tab->def;
     char label[48];
+    int rc;
     if (d->without_rowid)
         snprintf(label, sizeof label, "cell %u", celli);
     else
@@ -908,14 +960,11 @@ static int check_row(chk *c, tree *t, uint32_t pgno, uint32_t celli, int64_t row
         report(c, pgno, "%s has %u fields, more than the %d stored columns of %s", label,
                t->cur->f.n, tab->nstored, tab->name);
     for (int col = 0; col < d->ncols && !c->stop; col++)
-        check_column(c, tab, t->cur, col, pgno, label);
-    for (int k = 0; k < t->nix && !c->stop; k++) {
-        if (!t->ix[k].lookups)
-            continue;
-        int rc = lookup_row(c, t, &t->ix[k], pgno, label, rowid);
-        if (rc < 0)
+        if ((rc = check_column(c, tab, t->cur, col, pgno, label)) < 0)
             return rc;
-    }
+    for (int k = 0; k < t->nix && !c->stop; k++)
+        if (t->ix[k].lookups && (rc = lookup_row(c, t, &t->ix[k], pgno, label, rowid)) < 0)
+            return rc;
     return c->fatal;
 }
 
@@ -988,9 +1037,8 @@ static int visit_cell(chk *c, tree *t, uint32_t pgno, const fmt_page *h, uint32_
     int rc = read_payload(c, pgno, i, cell, t->cur);
     if (rc <= 0)
         return rc;
-    rc = record_decode(&t->cur->f, t->cur->buf, t->cur->size, why, sizeof why);
-    if (rc < 0)
-        return nomem(c);
+    if ((rc = rec_decode(c, t->cur, why, sizeof why)) < 0)
+        return rc;
     if (rc > 0) {
         if (h->is_table)
             report(c, pgno, "row %lld: malformed record: %s", (long long)cell->rowid, why);
@@ -998,8 +1046,14 @@ static int visit_cell(chk *c, tree *t, uint32_t pgno, const fmt_page *h, uint32_
             report(c, pgno, "cell %u: malformed record: %s", i, why);
         return 0;
     }
-    if (!h->is_table)
+    if (!h->is_table) {
+        /* The fields that order the entries stay with it as t->prev. */
+        uint32_t n = t->ks && (uint32_t)t->ks->ncmp < t->cur->f.n ? (uint32_t)t->ks->ncmp
+                                                                   : t->cur->f.n;
+        if (t->ks && n && (rc = rec_need(c, t->cur, field_end(t->cur, n - 1))) < 0)
+            return rc;
         return visit_index_entry(c, t, pgno, i);
+    }
     return t->tab ? check_row(c, t, pgno, i, cell->rowid) : 0;
 }
 

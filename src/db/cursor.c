@@ -189,7 +189,7 @@ static int restore_position(folio_cursor *c, int *exact, int *past_end)
         if (!c->index)
             nf = n; /* a WITHOUT ROWID table is keyed by its primary key */
         row_decoder_free(&rd);
-        key_ctx k = {kv, nf, d2, c2, c->t->txn->cat->text_encoding, c->t->txn->pt};
+        key_ctx k = {kv, nf, d2, c2, c->t->txn->cat->text_encoding, c->t->txn->pt, NULL};
         rc = bt_seek_ge(&c->bc, key_compare, &k, 1);
         if (rc == FOLIO_ROW) {
             const uint8_t *rec;
@@ -197,7 +197,7 @@ static int restore_position(folio_cursor *c, int *exact, int *past_end)
             int cmp = 1;
             if ((rc = bt_payload(&c->bc, &rec, &size)) < 0 ||
                 (rc = key_compare(&k, rec, size, &cmp)) < 0)
-                return rc;
+                return rc == FOLIO_CORRUPT ? bt_corrupt_here(&c->bc, "malformed record") : rc;
             rc = FOLIO_ROW;
             *exact = cmp == 0;
         }
@@ -353,6 +353,27 @@ int folio_cursor_seek(folio_cursor *c, const folio_value *key, int nkey, int op)
     k.n = nkey;
     k.enc = c->t->txn->cat->text_encoding;
     k.pt = cur_pt(c);
+    /* UTF-16 files: BINARY compares the stored bytes, so the key's text is
+     * converted to the file's encoding once. */
+    fmt_value nv[64];
+    uint8_t *nbuf[64] = {0};
+    if (k.enc > 1) {
+        for (int i = 0; i < nkey; i++) {
+            nv[i] = kv[i];
+            if (kv[i].type == FMT_TEXT) {
+                size_t cap = 0, n = 0;
+                if (text_utf8_to_utf16(kv[i].u.s.p, (size_t)kv[i].u.s.n, k.enc, &nbuf[i], &cap,
+                                       &n) < 0) {
+                    for (int j = 0; j < i; j++)
+                        os_free(nbuf[j]);
+                    return db_err(db, FOLIO_NOMEM, "out of memory");
+                }
+                nv[i].u.s.p = nbuf[i];
+                nv[i].u.s.n = n;
+            }
+        }
+        k.nvals = nv;
+    }
     if (c->index) {
         if (nkey > c->index->nfields)
             return db_err(db, FOLIO_MISUSE, "index %s has %d key columns, got %d",
@@ -379,12 +400,12 @@ int folio_cursor_seek(folio_cursor *c, const folio_value *key, int nkey, int op)
         if (rc == FOLIO_ROW && op == FOLIO_SEEK_EQ) {
             const uint8_t *rec;
             uint64_t size;
-            int cmp;
-            if ((rc = bt_payload(&c->bc, &rec, &size)) < 0)
-                return moved(c, rc);
-            if ((rc = key_compare(&k, rec, size, &cmp)) < 0)
-                return moved(c, rc);
-            rc = cmp == 0 ? FOLIO_ROW : FOLIO_DONE;
+            int cmp = 1;
+            if ((rc = bt_payload(&c->bc, &rec, &size)) >= 0 &&
+                (rc = key_compare(&k, rec, size, &cmp)) < 0 && rc == FOLIO_CORRUPT)
+                rc = bt_corrupt_here(&c->bc, "malformed record");
+            if (rc >= 0)
+                rc = cmp == 0 ? FOLIO_ROW : FOLIO_DONE;
         }
         break;
     case FOLIO_SEEK_GT:
@@ -401,6 +422,8 @@ int folio_cursor_seek(folio_cursor *c, const folio_value *key, int nkey, int op)
     default:
         rc = FOLIO_MISUSE;
     }
+    for (int i = 0; i < nkey; i++)
+        os_free(nbuf[i]);
     if (rc == FOLIO_DONE) {
         bt_cursor_reset(&c->bc);
         moved(c, FOLIO_DONE);
@@ -486,20 +509,44 @@ static int locate_row(folio_cursor *c)
                 fmt_serial_decode(c->ird.st[field], rec + c->ird.off[field], &pk[k]) < 0)
                 return ptxn_corrupt(cur_pt(c), pgno, "index entry lacks primary key fields");
         }
-        key_ctx k = {pk, npk, tab->pk_desc, tab->pk_coll, 1, cur_pt(c)};
-        /* Key text is in the file's encoding already: compare raw. */
+        /* The key's text is in the file's encoding. For a UTF-16 file the
+         * comparison wants it both ways: raw for BINARY, UTF-8 otherwise. */
+        int enc = c->t->txn->cat->text_encoding;
+        fmt_value pk8[64];
+        uint8_t *bufs[64] = {0};
+        key_ctx k = {pk, npk, tab->pk_desc, tab->pk_coll, 1, cur_pt(c), NULL};
+        if (enc > 1) {
+            for (int i = 0; i < npk; i++) {
+                pk8[i] = pk[i];
+                if (pk[i].type == FMT_TEXT) {
+                    size_t cap = 0, n = 0;
+                    if (text_utf16_to_utf8(pk[i].u.s.p, (size_t)pk[i].u.s.n, enc, &bufs[i], &cap,
+                                           &n) < 0) {
+                        for (int j = 0; j <= i; j++)
+                            os_free(bufs[j]);
+                        return ptxn_error(cur_pt(c), FOLIO_NOMEM, "out of memory");
+                    }
+                    pk8[i].u.s.p = bufs[i];
+                    pk8[i].u.s.n = n;
+                }
+            }
+            k.vals = pk8;
+            k.nvals = pk;
+            k.enc = enc;
+        }
         rc = bt_seek_ge(&c->tc, key_compare, &k, 1);
-        if (rc < 0)
-            return rc;
         int cmp = 1;
         if (rc == FOLIO_ROW) {
             const uint8_t *trec;
             uint64_t tsize;
-            if ((rc = bt_payload(&c->tc, &trec, &tsize)) < 0)
-                return rc;
-            if ((rc = key_compare(&k, trec, tsize, &cmp)) < 0)
-                return rc;
+            if ((rc = bt_payload(&c->tc, &trec, &tsize)) >= 0 &&
+                (rc = key_compare(&k, trec, tsize, &cmp)) == FOLIO_CORRUPT)
+                rc = bt_corrupt_here(&c->tc, "malformed record");
         }
+        for (int i = 0; i < npk; i++)
+            os_free(bufs[i]);
+        if (rc < 0)
+            return rc;
         if (cmp != 0)
             return ptxn_corrupt(cur_pt(c), pgno, "index entry refers to a missing row");
     }
@@ -575,11 +622,34 @@ int folio_cursor_column(folio_value *out, folio_cursor *c, int col)
     }
     if ((uint32_t)field >= c->rd.nfields) {
         /* A row older than ALTER TABLE ADD COLUMN. */
-        rc = row_default(cd, out);
+        fmt_value dv;
+        char buf[64];
+        rc = row_default_value(cd, tab->def.strict, &dv, buf);
         if (rc < 0)
             return db_err(db, rc, "default of column %s is an expression folio cannot evaluate",
                           cd->name);
-        return realify(out, cd->affinity);
+        out->type = (folio_type)dv.type;
+        if (dv.type == FMT_INTEGER)
+            out->u.i = dv.u.i;
+        else if (dv.type == FMT_REAL)
+            out->u.r = dv.u.r;
+        else if (dv.type == FMT_TEXT || dv.type == FMT_BLOB) {
+            out->u.s.p = dv.u.s.p;
+            out->u.s.n = (size_t)dv.u.s.n;
+            if (dv.u.s.p == (const uint8_t *)buf) {
+                /* Text made from a number: keep it with the cursor. */
+                if (c->colcap[col] < dv.u.s.n + 1) {
+                    uint8_t *b = os_realloc(c->colbuf[col], (size_t)dv.u.s.n + 1);
+                    if (!b)
+                        return db_err(db, FOLIO_NOMEM, "out of memory");
+                    c->colbuf[col] = b;
+                    c->colcap[col] = (size_t)dv.u.s.n + 1;
+                }
+                memcpy(c->colbuf[col], buf, (size_t)dv.u.s.n);
+                out->u.s.p = c->colbuf[col];
+            }
+        }
+        return FOLIO_OK;
     }
     uint64_t st = c->rd.st[field], off = c->rd.off[field];
     /* The common serial types inline; the rest through the codec. */

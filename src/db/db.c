@@ -295,6 +295,9 @@ int folio_info_get(folio_info *out, folio_txn *txn)
     out->wal_bytes = pager_wal_bytes(p);
     out->wal_frames = pager_wal_frames(p);
     out->wal_checkpoint_seq = pager_wal_ckpt_seq(p);
+    out->wal_backfilled = pager_wal_backfilled(p);
+    pager_ckpt_note(p, txn->ckpt_note, sizeof txn->ckpt_note);
+    out->checkpoint_note = txn->ckpt_note;
     return FOLIO_OK;
 }
 

@@ -29,6 +29,7 @@ typedef struct db_index {
     int ncols;                 /* key columns, not counting the rowid / PK suffix */
     int *cols;                 /* table column of each key column (-2: expression) */
     uint8_t *desc, *coll;      /* per key column */
+    uint8_t *fdesc, *fcoll;    /* per record field: the keys, then the suffix */
     int nfields;               /* fields in an index record: ncols + rowid (1) or + PK suffix */
     int *suffix_cols;          /* WITHOUT ROWID: table columns appended after the key */
     int nsuffix;
@@ -61,6 +62,7 @@ typedef struct db_catalog {
     int ntables;
     db_table **tables;
     int text_encoding;
+    int schema_format;
     int empty; /* read from a file with no pages */
 } db_catalog;
 
@@ -92,6 +94,7 @@ struct folio_txn {
     int schema_changed;  /* DDL ran: publish the catalog at commit */
     db_catalog **oldcats; /* catalogs replaced by DDL, kept alive for handles */
     int noldcats;
+    char ckpt_note[160]; /* for folio_info */
 };
 
 struct folio_table {
@@ -168,6 +171,11 @@ int text_utf8_to_utf16(const uint8_t *p, size_t n, int enc, uint8_t **buf, size_
  * COLUMN) as a folio value. */
 int row_default(const sch_column *col, folio_value *out);
 
+/** The value a row written before ALTER TABLE ADD COLUMN has in column cd:
+ * its DEFAULT with the column's affinity applied (text made from a number
+ * goes into buf64, 64 bytes). */
+int row_default_value(const sch_column *cd, int strict, fmt_value *out, char *buf64);
+
 /** Key comparison context for index seeks. */
 typedef struct key_ctx {
     const fmt_value *vals;
@@ -175,6 +183,9 @@ typedef struct key_ctx {
     const uint8_t *desc, *coll;
     int enc;
     ptxn *pt;
+    /* UTF-16 files: the key's TEXT values in the file's encoding, for
+     * BINARY comparisons, which SQLite makes on the stored bytes. */
+    const fmt_value *nvals;
 } key_ctx;
 int key_compare(void *ctx, const uint8_t *rec, uint64_t size, int *out);
 

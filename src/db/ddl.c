@@ -320,19 +320,9 @@ static int build_index(folio_txn *txn, db_table *tab, db_index *ix)
                     rc = ptxn_corrupt(txn->pt, c.page[c.depth - 1]->pgno, "bad serial type");
                     break;
                 }
-            } else {
-                folio_value dv;
-                if (row_default(&tab->def.cols[col], &dv) == 0 && dv.type != FOLIO_NULL) {
-                    row[col].type = (int)dv.type;
-                    if (dv.type == FOLIO_INTEGER)
-                        row[col].u.i = dv.u.i;
-                    else if (dv.type == FOLIO_REAL)
-                        row[col].u.r = dv.u.r;
-                    else {
-                        row[col].u.s.p = dv.u.s.p;
-                        row[col].u.s.n = dv.u.s.n;
-                    }
-                }
+            } else if (row_default_value(&tab->def.cols[col], tab->def.strict, &row[col],
+                                         ts->textbuf + 64 * col) < 0) {
+                row[col].type = FMT_NULL;
             }
         }
         if (rc < 0)

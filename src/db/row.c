@@ -3,6 +3,7 @@
  * for the API layer.
  */
 #include "db/db_int.h"
+#include "schema/affinity.h"
 
 #include <string.h>
 
@@ -232,13 +233,13 @@ int key_compare(void *ctx, const uint8_t *rec, uint64_t size, int *out)
     fmt_record r;
     *out = 0;
     if (fmt_record_open(&r, rec, size, size) < 0)
-        return ptxn_error(k->pt, FOLIO_CORRUPT, "malformed index record");
+        return FOLIO_CORRUPT;
     uint8_t tmp[256];
     for (int i = 0; i < k->n; i++) {
         uint64_t st, off;
         int got = fmt_record_next(&r, &st, &off);
         if (got < 0)
-            return ptxn_error(k->pt, FOLIO_CORRUPT, "malformed index record");
+            return FOLIO_CORRUPT;
         if (got == 0) {
             /* A shorter record sorts before any longer key with that prefix. */
             *out = -1;
@@ -246,8 +247,17 @@ int key_compare(void *ctx, const uint8_t *rec, uint64_t size, int *out)
         }
         fmt_value v;
         if (fmt_serial_decode(st, rec + off, &v) < 0)
-            return ptxn_error(k->pt, FOLIO_CORRUPT, "malformed index record");
+            return FOLIO_CORRUPT;
         uint8_t *conv = NULL;
+        int coll = k->coll ? k->coll[i] : SCH_COLL_BINARY;
+        if (v.type == FMT_TEXT && k->enc > 1 && coll == SCH_COLL_BINARY && k->nvals) {
+            int c = sch_compare(&v, &k->nvals[i], SCH_COLL_BINARY);
+            if (c) {
+                *out = (k->desc && k->desc[i]) ? -c : c;
+                return 0;
+            }
+            continue;
+        }
         if (v.type == FMT_TEXT && k->enc > 1) {
             size_t cap = sizeof tmp, n;
             uint8_t *b = tmp;
@@ -269,6 +279,42 @@ int key_compare(void *ctx, const uint8_t *rec, uint64_t size, int *out)
             *out = (k->desc && k->desc[i]) ? -c : c;
             return 0;
         }
+    }
+    return 0;
+}
+
+int row_default_value(const sch_column *cd, int strict, fmt_value *out, char *buf64)
+{
+    folio_value dv;
+    memset(out, 0, sizeof *out);
+    int rc = row_default(cd, &dv);
+    if (rc < 0)
+        return rc;
+    out->type = (int)dv.type;
+    if (dv.type == FOLIO_INTEGER)
+        out->u.i = dv.u.i;
+    else if (dv.type == FOLIO_REAL)
+        out->u.r = dv.u.r;
+    else if (dv.type == FOLIO_TEXT || dv.type == FOLIO_BLOB) {
+        out->u.s.p = dv.u.s.p;
+        out->u.s.n = dv.u.s.n;
+    }
+    /* The column's affinity applies to its default, as to any value; a
+     * column without affinity reads a REAL literal default with NUMERIC
+     * affinity (SQLite evaluates such a default that way for old rows). */
+    if (cd->affinity == SCH_AFF_TEXT && !strict &&
+        (cd->dflt.kind == SCH_DFLT_INTEGER || cd->dflt.kind == SCH_DFLT_REAL) && cd->dflt.p) {
+        /* A number for a TEXT column: SQLite keeps the literal as written. */
+        out->type = FMT_TEXT;
+        out->u.s.p = (const uint8_t *)cd->dflt.p;
+        out->u.s.n = cd->dflt.n;
+        return 0;
+    }
+    if (!(strict && cd->strict_type == SCH_STRICT_ANY)) {
+        int aff = cd->affinity;
+        if (aff == SCH_AFF_BLOB && out->type == FMT_REAL)
+            aff = SCH_AFF_NUMERIC;
+        sch_apply_affinity(out, aff, buf64, 64);
     }
     return 0;
 }

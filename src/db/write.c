@@ -166,29 +166,10 @@ void table_states_reset(folio_txn *txn)
 
 static int index_state_init(index_state *is, db_index *ix, db_table *tab, folio_txn *txn)
 {
+    (void)tab;
     is->ix = ix;
     int nf = ix->nfields;
-    uint8_t desc[130], coll[130];
-    if (nf > 128)
-        return FOLIO_UNSUPPORTED;
-    for (int i = 0; i < ix->ncols; i++) {
-        desc[i] = ix->desc[i];
-        coll[i] = ix->coll[i];
-    }
-    for (int i = ix->ncols; i < nf; i++) {
-        desc[i] = 0;
-        coll[i] = SCH_COLL_BINARY;
-    }
-    if (tab->def.without_rowid) {
-        for (int s = 0; s < ix->nsuffix; s++) {
-            for (int k = 0; k < tab->def.npk; k++) {
-                if (tab->def.pk[k].col == ix->suffix_cols[s]) {
-                    desc[ix->ncols + s] = tab->pk_desc[k];
-                    coll[ix->ncols + s] = tab->pk_coll[k];
-                }
-            }
-        }
-    }
+    const uint8_t *desc = ix->fdesc, *coll = ix->fcoll;
     int rc = order_init(&is->order, nf, desc, coll, txn->cat->text_encoding);
     if (rc < 0)
         return rc;
@@ -545,7 +526,7 @@ int index_record_build(table_state *ts, index_state *is, const fmt_value *row, i
 static int index_key_cmp(void *ctx, const uint8_t *rec, uint64_t size, int *out)
 {
     index_state *is = ctx;
-    key_ctx k = {is->kv, is->order.n, is->order.desc, is->order.coll, is->order.enc, NULL};
+    key_ctx k = {is->kv, is->order.n, is->order.desc, is->order.coll, is->order.enc, NULL, NULL};
     return key_compare(&k, rec, size, out);
 }
 
@@ -575,7 +556,7 @@ int index_delete_row(table_state *ts, index_state *is, const fmt_value *row, int
         if ((rc = bt_payload(&is->c, &rec, &n)) < 0)
             return rc;
         if ((rc = index_key_cmp(is, rec, n, &cmp)) < 0)
-            return rc;
+            return rc == FOLIO_CORRUPT ? bt_corrupt_here(&is->c, "malformed index record") : rc;
     }
     if (cmp != 0)
         return ptxn_error(is->c.t, FOLIO_CORRUPT, "index %s lacks the entry of a row",
@@ -614,7 +595,7 @@ static int unique_check(folio_txn *txn, table_state *ts, index_state *is, const 
     for (int i = 0; i < ix->ncols; i++)
         if (is->kv[i].type == FMT_NULL)
             return 0; /* NULLs are distinct */
-    key_ctx k = {is->kv, ix->ncols, is->order.desc, is->order.coll, is->order.enc, txn->pt};
+    key_ctx k = {is->kv, ix->ncols, is->order.desc, is->order.coll, is->order.enc, txn->pt, NULL};
     is->c.t = txn->pt;
     rc = bt_seek_ge(&is->c, key_compare, &k, 1);
     if (rc < 0)
@@ -626,7 +607,9 @@ static int unique_check(folio_txn *txn, table_state *ts, index_state *is, const 
         if ((rc = bt_payload(&is->c, &rec, &n)) < 0)
             return db_err_txn(txn, rc);
         if ((rc = key_compare(&k, rec, n, &cmp)) < 0)
-            return db_err_txn(txn, rc);
+            return db_err_txn(txn, rc == FOLIO_CORRUPT
+                                       ? bt_corrupt_here(&is->c, "malformed index record")
+                                       : rc);
         if (cmp != 0)
             break;
         /* Same key: is it the row itself? */
@@ -695,19 +678,8 @@ static int load_old_row(folio_txn *txn, table_state *ts)
             v->type = FMT_INTEGER;
             v->u.i = bt_rowid(&ts->c);
         } else if (f < 0 || (uint32_t)f >= rd.nfields) {
-            folio_value dv;
-            memset(v, 0, sizeof *v);
-            if (row_default(&tab->def.cols[c], &dv) == 0) {
-                v->type = (int)dv.type;
-                if (dv.type == FOLIO_INTEGER)
-                    v->u.i = dv.u.i;
-                else if (dv.type == FOLIO_REAL)
-                    v->u.r = dv.u.r;
-                else if (dv.type == FOLIO_TEXT || dv.type == FOLIO_BLOB) {
-                    v->u.s.p = dv.u.s.p;
-                    v->u.s.n = dv.u.s.n;
-                }
-            }
+            if (row_default_value(&tab->def.cols[c], tab->def.strict, v, ts->textbuf + 64 * c) < 0)
+                v->type = FMT_NULL;
         } else if (fmt_serial_decode(rd.st[f], rec + rd.off[f], v) < 0) {
             row_decoder_free(&rd);
             return ptxn_corrupt(txn->pt, ts->c.page[ts->c.depth - 1]->pgno,
@@ -804,7 +776,7 @@ static int wr_find(folio_txn *txn, table_state *ts, const fmt_value *pk, int *fo
 {
     db_table *tab = ts->tab;
     key_ctx k = {pk, tab->def.npk, tab->pk_desc, tab->pk_coll, txn->cat->text_encoding,
-                 txn->pt};
+                 txn->pt, NULL};
     int rc = bt_seek_ge(&ts->c, key_compare, &k, 1);
     *found = 0;
     if (rc < 0)
@@ -816,7 +788,7 @@ static int wr_find(folio_txn *txn, table_state *ts, const fmt_value *pk, int *fo
         if ((rc = bt_payload(&ts->c, &rec, &n)) < 0)
             return rc;
         if ((rc = key_compare(&k, rec, n, &cmp)) < 0)
-            return rc;
+            return rc == FOLIO_CORRUPT ? bt_corrupt_here(&ts->c, "malformed record") : rc;
         *found = cmp == 0;
     }
     return 0;
@@ -827,7 +799,7 @@ static int pk_cmp_new(void *ctx, const uint8_t *rec, uint64_t size, int *out)
     table_state *ts = ctx;
     fmt_value pk[64];
     pk_values(ts->tab, ts->newrow.v, pk);
-    key_ctx k = {pk, ts->tab->def.npk, ts->tab->pk_desc, ts->tab->pk_coll, 1, NULL};
+    key_ctx k = {pk, ts->tab->def.npk, ts->tab->pk_desc, ts->tab->pk_coll, 1, NULL, NULL};
     return key_compare(&k, rec, size, out);
 }
 

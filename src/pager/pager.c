@@ -400,6 +400,25 @@ int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *c
             goto fail;
         }
         page_size = h.page_size;
+        if (h.schema_format > 4) {
+            snprintf(err, errlen, "%s: schema format %u is not supported (at most 4)", path,
+                     h.schema_format);
+            rc = FOLIO_UNSUPPORTED;
+            goto fail;
+        }
+        if (h.read_version > 2) {
+            snprintf(err, errlen, "%s: file format read version %u is not supported", path,
+                     h.read_version);
+            rc = FOLIO_NOTADB;
+            goto fail;
+        }
+        if (h.write_version > 2 && !p->readonly) {
+            snprintf(err, errlen,
+                     "%s: file format write version %u: open it with FOLIO_OPEN_READONLY", path,
+                     h.write_version);
+            rc = FOLIO_READONLY;
+            goto fail;
+        }
     }
     /* A rollback journal left by a crash holds pages that must be put back
      * before the file is consistent; folio does not replay it yet. */

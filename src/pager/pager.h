@@ -125,6 +125,9 @@ uint64_t pager_wal_bytes(pager *p);
 uint32_t pager_wal_frames(pager *p);
 uint32_t pager_wal_ckpt_seq(pager *p);
 uint64_t pager_file_bytes(pager *p);
+uint32_t pager_wal_backfilled(pager *p);
+/** Copy the note of the last checkpoint ("" if it completed). */
+void pager_ckpt_note(pager *p, char *buf, size_t n);
 
 /** Sets the message "page N: why" and returns FOLIO_CORRUPT. */
 #define PAGER_CORRUPT(err, errlen, pgno, why)                                                \

@@ -995,9 +995,10 @@ int pager_checkpoint(pager *p, int mode, int *out_log, int *out_done, char *err,
     } else if (mode == FOLIO_CHECKPOINT_TRUNCATE && mx == 0 && !pager_readers_use_wal(p)) {
         rc = wal_truncate_file(p->wal);
     }
-    if (rc == 0 && safe < mx && mode != FOLIO_CHECKPOINT_PASSIVE) {
+    if (rc == 0 && safe < mx) {
         snprintf(err, errlen, "%s", p->ckpt_note);
-        rc = FOLIO_BUSY;
+        if (mode != FOLIO_CHECKPOINT_PASSIVE)
+            rc = FOLIO_BUSY;
     }
 done:
     if (rc < 0 && rc != FOLIO_BUSY)
@@ -1038,6 +1039,21 @@ uint32_t pager_wal_ckpt_seq(pager *p)
     uint32_t v = wal_ckpt_seq(p->wal);
     pthread_mutex_unlock(&p->mu);
     return v;
+}
+
+uint32_t pager_wal_backfilled(pager *p)
+{
+    pthread_mutex_lock(&p->mu);
+    uint32_t v = wal_backfilled(p->wal);
+    pthread_mutex_unlock(&p->mu);
+    return v;
+}
+
+void pager_ckpt_note(pager *p, char *buf, size_t n)
+{
+    pthread_mutex_lock(&p->mu);
+    snprintf(buf, n, "%s", p->ckpt_note);
+    pthread_mutex_unlock(&p->mu);
 }
 
 uint64_t pager_file_bytes(pager *p)

@@ -70,7 +70,8 @@ enum { SCH_OC_DEFAULT, SCH_OC_ROLLBACK, SCH_OC_ABORT, SCH_OC_FAIL, SCH_OC_IGNORE
 #define SCH_KEY_UNRESOLVED (-3) /* a column name; sch_parse_index() was given no table */
 
 /** A column's DEFAULT value. TEXT and BLOB bytes (and the source text of an
- * expression, the text inside its outer parentheses) are in p[0..n), with a
+ * expression, the text inside its outer parentheses; and for INTEGER and
+ * REAL the literal as written, with its sign) are in p[0..n), with a
  * NUL after them. A literal SQLite accepts in the DDL but fails on when it is
  * used (a hex literal wider than 64 bits) is kept as SCH_DFLT_EXPR. */
 typedef struct sch_default {

@@ -50,7 +50,30 @@ static int token_to_double(parser *p, const lx_token *t, int neg, double *out)
  * folio can use (a hex literal wider than 64 bits, or the negation of
  * 0x8000000000000000, which SQLite rejects when it evaluates them), -1 on
  * error. Decimal integers outside int64 become REAL, as in SQLite. */
+static int number_value_(parser *p, const lx_token *t, int neg, sch_default *d);
+
+/* A numeric default also keeps its literal text (with the sign): a TEXT
+ * column reads that text, as written, for rows older than the column. */
 static int number_value(parser *p, const lx_token *t, int neg, sch_default *d)
+{
+    int rc = number_value_(p, t, neg, d);
+    if (rc == 1) {
+        free(d->p);
+        d->p = malloc(t->n + 2);
+        if (!d->p)
+            return sp_nomem(p);
+        size_t j = 0;
+        if (neg)
+            d->p[j++] = '-';
+        memcpy(d->p + j, t->z, t->n);
+        j += t->n;
+        d->p[j] = 0;
+        d->n = j;
+    }
+    return rc;
+}
+
+static int number_value_(parser *p, const lx_token *t, int neg, sch_default *d)
 {
     if (t->type == LX_FLOAT) {
         d->kind = SCH_DFLT_REAL;
