@@ -1,46 +1,40 @@
 /*
  * check.c - the full integrity check behind folio_check() and `folio check`.
  *
- * Every problem found is one message through the caller's callback, "page N:
- * what" when a page is to blame, else a sentence naming the object. The check
- * is at least as strict as SQLite's PRAGMA integrity_check:
+ * Every problem is one message through the caller's callback: "page N: what"
+ * when a page is to blame, else a sentence naming the object. The check is at
+ * least as strict as SQLite's PRAGMA integrity_check:
  *
- *   (1) Header: the freelist count equals the pages on the freelist; the page
- *       count does not run past the end of the file; in auto-vacuum files the
- *       largest root page matches the header (and incremental vacuum is only
- *       set with auto-vacuum).
- *   (2) Pages: every page 1..npages is used exactly once - by a b-tree, an
+ *   (1) Header: read version and schema format SQLite knows; the page count
+ *       within the file; the freelist count; auto-vacuum's largest root page.
+ *   (2) Schema: every entry a CREATE statement SQLite would load - parsed,
+ *       its name and table name agreeing with its SQL, a root page, the table
+ *       of an index present, every automatic index present, no name twice.
+ *   (3) Pages: every page 1..npages used exactly once - by a b-tree, an
  *       overflow chain, the freelist, or as a pointer-map page - except the
- *       lock-byte page, which must be unused. A bitmap of npages bits records
- *       the uses; a second use is reported and not followed, which also stops
- *       every cycle.
- *   (3) B-tree pages: a valid header of the tree's kind (table or index); all
- *       leaves at one depth (at most BT_MAX_DEPTH levels); cells inside the
- *       cell content area; cells and freeblocks never overlap; freeblocks in
- *       ascending order, at least 4 bytes, separated; the bytes of the content
- *       area left over equal the page's fragmented byte count.
- *   (4) Cells: parsed with SQLite's local payload formula; overflow chains
- *       exactly as long as the payload needs, ending in 0; in auto-vacuum
- *       files every pointer-map entry (root, child, overflow, free page).
- *   (5) Key order: table trees have strictly ascending rowids, interior keys
- *       between their subtrees; index trees (and WITHOUT ROWID tables) have
- *       strictly ascending records by the index's collations and DESC flags,
- *       UNIQUE indexes no two entries equal on their key unless a key value is
- *       NULL, WITHOUT ROWID tables no repeated primary key.
- *   (6) Records: well formed (header size, serial types, data exactly filling
- *       the payload); table rows with at most the stored columns; NOT NULL,
- *       STRICT types, and SQLite's affinity rules (no numbers in TEXT columns,
- *       no numeric-looking text in numeric columns).
- *   (7) Indexes against rows: each row of a table is found in each of its
- *       indexes (not expression or partial ones), with the same bytes in
- *       columns of non-BINARY collations; each index has as many entries as
- *       the table has rows.
- *   (8) Freelist: trunk chain and leaf counts in bounds, every page in range
- *       and used nowhere else.
+ *       lock-byte page, which must be unused. A bitmap records the uses; a
+ *       second use is reported and not followed, which also ends every cycle.
+ *   (4) B-tree pages: a valid header of the tree's kind; all leaves at one
+ *       depth, at most BT_MAX_DEPTH; cells inside the content area; cells and
+ *       freeblocks not overlapping; freeblocks ascending, >= 4 bytes, apart;
+ *       the bytes left over equal to the fragmented byte count.
+ *   (5) Cells: SQLite's local payload formula; overflow chains exactly as long
+ *       as the payload needs; in auto-vacuum files each pointer-map entry.
+ *   (6) Key order: rowids strictly ascending, interior keys between their
+ *       subtrees; index records (and WITHOUT ROWID rows) strictly ascending by
+ *       the collations and DESC flags of the index; UNIQUE indexes without two
+ *       entries equal on the key unless a key value is NULL.
+ *   (7) Records: header and serial types valid, data filling the payload
+ *       exactly; rows with at most the stored columns; NOT NULL; STRICT types;
+ *       SQLite's affinity rules (no number in a TEXT column, no numeric text
+ *       in a numeric column).
+ *   (8) Indexes against rows: every row found in every index whose key folio
+ *       can build (not expression or partial indexes), with the exact value in
+ *       columns of other collations; as many index entries as rows.
  *
- * Bounds: each page is read at most once by the tree and list walks (the
- * bitmap), recursion is at most BT_MAX_DEPTH deep, and memory is the bitmap,
- * one page-sized map of bytes, and the largest record of the file.
+ * Bounds: the bitmap makes each page read once by the walks; recursion is at
+ * most BT_MAX_DEPTH deep; memory is the bitmap, a map of one page's bytes, and
+ * of each record only the bytes some check compares.
  */
 #include "db/db_int.h"
 
@@ -57,8 +51,12 @@
 enum { PTRMAP_ROOTPAGE = 1, PTRMAP_FREEPAGE, PTRMAP_OVERFLOW1, PTRMAP_OVERFLOW2, PTRMAP_BTREE };
 
 /* Serial type and data offset of each field of a record. */
+typedef struct field_pos {
+    uint64_t st, off;
+} field_pos;
+
 typedef struct fields {
-    uint64_t *st, *off;
+    field_pos *v;
     uint32_t n, cap;
 } fields;
 
@@ -78,11 +76,11 @@ typedef struct rec {
 
 /* How the records of an index b-tree (or WITHOUT ROWID table) are ordered. */
 typedef struct keyspec {
-    int ncmp;                   /* leading fields that decide the order; 0: not checked */
-    int nunique;                /* leading fields that must be unique; 0: none */
-    int is_table;               /* a WITHOUT ROWID table: NULL keys are not exempt */
-    uint32_t nf_min, nf_max;    /* allowed field counts */
-    uint8_t *coll, *desc;       /* per compared field */
+    int ncmp;                /* leading fields that decide the order; 0: not checked */
+    int nunique;             /* leading fields that must be unique; 0: none */
+    int is_table;            /* a WITHOUT ROWID table: NULL keys are not exempt */
+    uint32_t nf_min, nf_max; /* allowed field counts */
+    uint8_t *coll, *desc;    /* per compared field */
 } keyspec;
 
 /* An index of the table being walked. */
@@ -119,7 +117,7 @@ typedef struct chk {
     void *arg;
     int max_errors, nerr, stop;
     int nspace; /* of nerr: problems of free space only, which leave every cell readable */
-    int fatal; /* an error of the check itself (out of memory) */
+    int fatal;  /* an error of the check itself (out of memory) */
     uint32_t npages, usable, lockpg;
     int autovac, enc;
     uint8_t *used;  /* one bit per page */
@@ -133,9 +131,12 @@ typedef struct chk {
 
 /* ---- reporting ---- */
 
+static void report(chk *c, uint32_t pgno, const char *fmt, ...)
 #if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
+    __attribute__((format(printf, 3, 4)))
 #endif
+    ;
+
 static void report(chk *c, uint32_t pgno, const char *fmt, ...)
 {
     char msg[640];
@@ -227,7 +228,8 @@ static int ptrmap_expect(chk *c, uint32_t pgno, int type, uint32_t parent)
     uint32_t got_parent = fmt_get_u32(e + 1);
     pager_unref(p);
     if (got_type != type || got_parent != parent)
-        report(c, pgno, "pointer-map entry is (type %d, parent %u) but should be (type %d, parent %u)",
+        report(c, pgno,
+               "pointer-map entry is (type %d, parent %u) but should be (type %d, parent %u)",
                got_type, got_parent, type, parent);
     return 0;
 }
@@ -238,26 +240,20 @@ static int fields_push(fields *f, uint64_t st, uint64_t off)
 {
     if (f->n == f->cap) {
         uint32_t n = f->cap ? f->cap * 2 : 32;
-        uint64_t *s = os_realloc(f->st, sizeof *s * n);
-        if (!s)
+        field_pos *v = os_realloc(f->v, sizeof *v * n);
+        if (!v)
             return FOLIO_NOMEM;
-        f->st = s;
-        uint64_t *o = os_realloc(f->off, sizeof *o * n);
-        if (!o)
-            return FOLIO_NOMEM;
-        f->off = o;
+        f->v = v;
         f->cap = n;
     }
-    f->st[f->n] = st;
-    f->off[f->n] = off;
-    f->n++;
+    f->v[f->n].st = st;
+    f->v[f->n++].off = off;
     return 0;
 }
 
 static void fields_free(fields *f)
 {
-    os_free(f->st);
-    os_free(f->off);
+    os_free(f->v);
     memset(f, 0, sizeof *f);
 }
 
@@ -307,7 +303,7 @@ static int record_decode(fields *f, const uint8_t *p, uint64_t size, char *why, 
 /* Field i of a decoded record. A NaN reads as NULL, as in SQLite. */
 static void field_value(const uint8_t *base, const fields *f, uint32_t i, fmt_value *v)
 {
-    if (fmt_serial_decode(f->st[i], base + f->off[i], v) < 0)
+    if (fmt_serial_decode(f->v[i].st, base + f->v[i].off, v) < 0)
         v->type = FMT_NULL; /* not reached: record_decode refuses types 10 and 11 */
     if (v->type == FMT_REAL && isnan(v->u.r))
         v->type = FMT_NULL;
@@ -317,8 +313,8 @@ static void field_value(const uint8_t *base, const fields *f, uint32_t i, fmt_va
 static int to_utf8(chk *c, int slot, fmt_value *v)
 {
     size_t n;
-    if (text_utf16_to_utf8(v->u.s.p, (size_t)v->u.s.n, c->enc, &c->u8[slot], &c->u8cap[slot],
-                           &n) < 0)
+    if (text_utf16_to_utf8(v->u.s.p, (size_t)v->u.s.n, c->enc, &c->u8[slot], &c->u8cap[slot], &n) <
+        0)
         return nomem(c);
     v->u.s.p = c->u8[slot];
     v->u.s.n = n;
@@ -338,41 +334,39 @@ static int value_cmp(chk *c, const fmt_value *a, const fmt_value *b, int coll)
     return sch_compare(a, b, coll);
 }
 
-static int key_coll(const keyspec *ks, int i) { return i < ks->ncmp ? ks->coll[i] : 0; }
-static int key_desc(const keyspec *ks, int i) { return i < ks->ncmp ? ks->desc[i] : 0; }
+static int key_coll(const keyspec *ks, int i)
+{
+    return i < ks->ncmp ? ks->coll[i] : 0;
+}
+static int key_desc(const keyspec *ks, int i)
+{
+    return i < ks->ncmp ? ks->desc[i] : 0;
+}
 
-/* Compare the first n fields of two decoded records in the order of ks; a
- * record that runs out of fields first sorts first. */
-static int rec_cmp(chk *c, const rec *a, const rec *b, const keyspec *ks, int n)
+/* Compare the stored record (base, f) with the values v[0..n) - or, when v
+ * is NULL, with the record b - in the order of ks; a record that runs out of
+ * fields first sorts first. */
+static int stored_cmp(chk *c, const uint8_t *base, const fields *f, const fmt_value *v, int n,
+                      const rec *b, const keyspec *ks)
 {
     for (int i = 0; i < n; i++) {
-        uint32_t u = (uint32_t)i;
-        if (u >= a->f.n || u >= b->f.n)
-            return (u < a->f.n) - (u < b->f.n);
-        fmt_value va, vb;
-        field_value(a->buf, &a->f, u, &va);
-        field_value(b->buf, &b->f, u, &vb);
-        int r = value_cmp(c, &va, &vb, key_coll(ks, i));
+        uint32_t u = (uint32_t)i, bn = v ? UINT32_MAX : b->f.n;
+        if (u >= f->n || u >= bn)
+            return (u < f->n) - (u < bn);
+        fmt_value s, o;
+        field_value(base, f, u, &s);
+        if (!v)
+            field_value(b->buf, &b->f, u, &o);
+        int r = value_cmp(c, &s, v ? &v[i] : &o, key_coll(ks, i));
         if (r)
             return key_desc(ks, i) ? -r : r;
     }
     return 0;
 }
 
-/* Compare the stored record (base, f) with the values v[0..n) in the order of ks. */
-static int stored_cmp(chk *c, const uint8_t *base, const fields *f, const fmt_value *v, int n,
-                      const keyspec *ks)
+static int rec_cmp(chk *c, const rec *a, const rec *b, const keyspec *ks, int n)
 {
-    for (int i = 0; i < n; i++) {
-        if ((uint32_t)i >= f->n)
-            return -1;
-        fmt_value s;
-        field_value(base, f, (uint32_t)i, &s);
-        int r = value_cmp(c, &s, &v[i], key_coll(ks, i));
-        if (r)
-            return key_desc(ks, i) ? -r : r;
-    }
-    return 0;
+    return stored_cmp(c, a->buf, &a->f, NULL, n, b, ks);
 }
 
 /* Whether SQLite's NUMERIC affinity would turn this text into a number: optional
@@ -491,71 +485,48 @@ static int page_header_ok(chk *c, const uint8_t *data, uint32_t pgno, fmt_page *
 {
     if (fmt_page_decode(data, pgno, c->usable, h) == 0)
         return 1;
-    uint32_t base = pgno == 1 ? FMT_DBHEADER_SIZE : 0;
-    const uint8_t *p = data + base;
-    uint32_t type = p[0];
-    if (type != FMT_PAGE_INDEX_INTERIOR && type != FMT_PAGE_TABLE_INTERIOR &&
-        type != FMT_PAGE_INDEX_LEAF && type != FMT_PAGE_TABLE_LEAF) {
-        report(c, pgno, "invalid b-tree page type %u", type);
-        return 0;
-    }
-    int leaf = (type & 8) != 0;
-    uint32_t ncells = fmt_get_u16(p + 3), start = fmt_get_u16(p + 5), fb = fmt_get_u16(p + 1);
-    uint32_t ptr_end = base + (leaf ? 8u : 12u) + 2 * ncells;
-    if (start == 0)
-        start = 65536;
-    if (start > c->usable)
-        report(c, pgno, "cell content area starts at %u, past the usable size %u", start, c->usable);
-    else if (ptr_end > start)
-        report(c, pgno, "the pointers of %u cells end at %u, inside the cell content area at %u",
-               ncells, ptr_end, start);
-    else if (p[7] > c->usable - start)
-        report(c, pgno, "fragmented byte count %u is larger than the cell content area", p[7]);
-    else if (fb && (fb < start || fb > c->usable - 4))
-        report(c, pgno, "first freeblock offset %u is out of range %u..%u", fb, start,
-               c->usable - 4);
-    else if (!leaf && fmt_get_u32(p + 8) == 0)
-        report(c, pgno, "right child page number is 0");
+    const uint8_t *p = data + (pgno == 1 ? FMT_DBHEADER_SIZE : 0);
+    uint32_t start = fmt_get_u16(p + 5) ? fmt_get_u16(p + 5) : 65536;
+    if (p[0] != FMT_PAGE_INDEX_INTERIOR && p[0] != FMT_PAGE_TABLE_INTERIOR &&
+        p[0] != FMT_PAGE_INDEX_LEAF && p[0] != FMT_PAGE_TABLE_LEAF)
+        report(c, pgno, "invalid b-tree page type %u", p[0]);
     else
-        report(c, pgno, "invalid b-tree page header");
+        report(c, pgno,
+               "invalid b-tree page header (%u cells, content area at %u of %u, %u fragmented "
+               "bytes, first freeblock at %u%s)",
+               fmt_get_u16(p + 3), start, c->usable, p[7], fmt_get_u16(p + 1),
+               !(p[0] & 8) && !fmt_get_u32(p + 8) ? ", right child 0" : "");
     return 0;
 }
 
-/* Parse the cell at off, or say why it cannot be parsed. */
+/* Parse the cell at off, or say why it cannot be parsed: a zero child or
+ * overflow page number, else bytes past the end of the page. */
 static int cell_parse_why(chk *c, const uint8_t *data, const fmt_page *h, uint32_t off,
-                          fmt_cell *cell, char *why, size_t whylen)
+                          fmt_cell *cell, const char **why)
 {
+    const uint8_t *p = data + off, *end = data + c->usable;
+    int leaf_table = h->type == FMT_PAGE_TABLE_LEAF, k;
+    uint64_t size, key;
     if (fmt_cell_parse(data, h, off, cell) == 0)
         return 1;
-    const uint8_t *p = data + off, *end = data + c->usable;
-    uint64_t size, key;
-    int k;
-    snprintf(why, whylen, "extends off the end of the page");
+    *why = "extends off the end of the page";
     if (!h->is_leaf) {
         if (end - p < 4)
             return 0;
-        if (fmt_get_u32(p) == 0) {
-            snprintf(why, whylen, "child page number is 0");
-            return 0;
-        }
+        if (fmt_get_u32(p) == 0)
+            *why = "child page number is 0";
         p += 4;
     }
     if (h->type == FMT_PAGE_TABLE_INTERIOR || (k = fmt_varint_get(p, end, &size)) == 0)
         return 0;
-    if (size > 0x7fffffff) {
-        snprintf(why, whylen, "payload size %llu is too large", (unsigned long long)size);
-        return 0;
-    }
     p += k;
-    if (h->type == FMT_PAGE_TABLE_LEAF) {
-        if ((k = fmt_varint_get(p, end, &key)) == 0)
-            return 0;
-        p += k;
-    }
-    uint32_t local = fmt_payload_local(c->usable, h->type == FMT_PAGE_TABLE_LEAF, size);
-    if (local < size && (uint64_t)(end - p) >= (uint64_t)local + 4 &&
+    if (leaf_table && (k = fmt_varint_get(p, end, &key)) == 0)
+        return 0;
+    p += leaf_table ? k : 0;
+    uint32_t local = fmt_payload_local(c->usable, leaf_table, size);
+    if (size <= 0x7fffffff && local < size && (uint64_t)(end - p) >= (uint64_t)local + 4 &&
         fmt_get_u32(p + local) == 0)
-        snprintf(why, whylen, "overflow page number is 0");
+        *why = "overflow page number is 0";
     return 0;
 }
 
@@ -576,7 +547,7 @@ static void check_page_space(chk *c, uint32_t pgno, const uint8_t *data, const f
 {
     uint32_t usable = c->usable, start = h->content_start, covered = 0;
     int before = c->nerr, overlap = 0;
-    char why[96];
+    const char *why;
     memset(c->cover, 0, usable);
     for (uint32_t i = 0; i < h->ncells && !c->stop; i++) {
         uint32_t off = fmt_page_cell_off(data, h, i);
@@ -585,7 +556,7 @@ static void check_page_space(chk *c, uint32_t pgno, const uint8_t *data, const f
             report(c, pgno, "cell %u: offset %u out of range %u..%u", i, off, start, usable - 4);
             continue;
         }
-        if (!cell_parse_why(c, data, h, off, &cell, why, sizeof why)) {
+        if (!cell_parse_why(c, data, h, off, &cell, &why)) {
             report(c, pgno, "cell %u at offset %u: %s", i, off, why);
             continue;
         }
@@ -628,8 +599,7 @@ static void check_page_space(chk *c, uint32_t pgno, const uint8_t *data, const f
 }
 
 /* Cell i for the in-order walk; cells that cannot be parsed were reported. */
-static int cell_at(const chk *c, const uint8_t *data, const fmt_page *h, uint32_t i,
-                   fmt_cell *cell)
+static int cell_at(const chk *c, const uint8_t *data, const fmt_page *h, uint32_t i, fmt_cell *cell)
 {
     uint32_t off = fmt_page_cell_off(data, h, i);
     uint32_t ptr_end = h->hdr_off + h->hdr_size + 2 * h->ncells;
@@ -666,7 +636,7 @@ static int read_payload(chk *c, uint32_t pgno, uint32_t i, const fmt_cell *cell,
     uint32_t per = c->usable - 4, ov = cell->overflow, from = pgno;
     uint64_t need = cell->local < size ? (size - cell->local + per - 1) / per : 0;
     int rc, broken = 0;
-    if ((rc = rec_reserve(c, r, want)) < 0)
+    if ((rc = rec_reserve(c, r, want + 1)) < 0) /* + 1: never a NULL buffer */
         return rc;
     memcpy(r->buf, cell->payload, cell->local);
     r->cell = *cell;
@@ -710,8 +680,8 @@ static int rec_need(chk *c, rec *r, uint64_t n)
         return 0;
     if ((rc = rec_reserve(c, r, n)) < 0)
         return rc;
-    if ((rc = bt_read_payload(c->pt, c->usable, &r->cell, r->have, n - r->have,
-                              r->buf + r->have)) < 0)
+    if ((rc = bt_read_payload(c->pt, c->usable, &r->cell, r->have, n - r->have, r->buf + r->have)) <
+        0)
         return rc;
     r->have = n;
     return 0;
@@ -719,7 +689,7 @@ static int rec_need(chk *c, rec *r, uint64_t n)
 
 static uint64_t field_end(const rec *r, uint32_t i)
 {
-    return r->f.off[i] + fmt_serial_size(r->f.st[i]);
+    return r->f.v[i].off + fmt_serial_size(r->f.v[i].st);
 }
 
 /* Decode the header of the current record: 0, 1 if malformed, or an error. */
@@ -762,41 +732,38 @@ static int check_column(chk *c, const db_table *tab, rec *r, int col, uint32_t p
             report(c, pgno, "%s: NULL value in %s.%s", label, tab->name, cd->name);
         return 0;
     }
+    /* The serial type tells the storage class; the bytes are read only for a
+     * REAL (a NaN is NULL) and for text that numeric affinity might convert. */
+    uint64_t st = r->f.v[field].st;
+    int numeric = !d->strict && cd->affinity != SCH_AFF_TEXT && cd->affinity != SCH_AFF_BLOB;
     fmt_value v;
-    if ((rc = rec_need(c, r, field_end(r, (uint32_t)field))) < 0)
-        return rc;
-    field_value(r->buf, &r->f, (uint32_t)field, &v);
+    v.type = st == 0   ? FMT_NULL
+             : st == 7 ? FMT_REAL
+             : st < 12 ? FMT_INTEGER
+             : st & 1  ? FMT_TEXT
+                       : FMT_BLOB;
+    if (v.type == FMT_REAL || (v.type == FMT_TEXT && numeric)) {
+        if ((rc = rec_need(c, r, field_end(r, (uint32_t)field))) < 0)
+            return rc;
+        field_value(r->buf, &r->f, (uint32_t)field, &v);
+    }
     if (v.type == FMT_NULL) {
         if (notnull)
             report(c, pgno, "%s: NULL value in %s.%s", label, tab->name, cd->name);
         return 0;
     }
     if (d->strict) {
+        /* Storage classes (bit FMT_*) each STRICT type accepts; a REAL column
+         * keeps integral values as integers. */
+        static const uint8_t accepts[] = {0x1f, 0x02, 0x06, 0x08, 0x10, 0x1f};
         static const char *const names[] = {"", "INTEGER", "REAL", "TEXT", "BLOB", "ANY"};
-        int ok = 1;
-        switch (cd->strict_type) {
-        case SCH_STRICT_INTEGER:
-            ok = v.type == FMT_INTEGER;
-            break;
-        case SCH_STRICT_REAL:
-            ok = v.type == FMT_INTEGER || v.type == FMT_REAL;
-            break;
-        case SCH_STRICT_TEXT:
-            ok = v.type == FMT_TEXT;
-            break;
-        case SCH_STRICT_BLOB:
-            ok = v.type == FMT_BLOB;
-            break;
-        default:
-            break;
-        }
-        if (!ok)
-            report(c, pgno, "%s: non-%s value in %s.%s", label, names[cd->strict_type], tab->name,
-                   cd->name);
+        int k = cd->strict_type >= 0 && cd->strict_type <= SCH_STRICT_ANY ? cd->strict_type : 0;
+        if (!((accepts[k] >> v.type) & 1))
+            report(c, pgno, "%s: non-%s value in %s.%s", label, names[k], tab->name, cd->name);
     } else if (cd->affinity == SCH_AFF_TEXT) {
         if (v.type == FMT_INTEGER || v.type == FMT_REAL)
             report(c, pgno, "%s: NUMERIC value in %s.%s", label, tab->name, cd->name);
-    } else if (cd->affinity != SCH_AFF_BLOB && v.type == FMT_TEXT) {
+    } else if (numeric && v.type == FMT_TEXT) {
         if (c->enc > 1 && to_utf8(c, 0, &v) < 0)
             return c->fatal;
         if (text_is_numeric(v.u.s.p, (size_t)v.u.s.n))
@@ -830,28 +797,17 @@ static int column_value(chk *c, const db_table *tab, const rec *r, int64_t rowid
     int aff = d->cols[col].affinity;
     if (row_default(&d->cols[col], &dv) < 0)
         return 0;
-    switch (dv.type) {
-    case FOLIO_NULL:
-        out->type = FMT_NULL;
-        return 1;
-    case FOLIO_INTEGER:
-    case FOLIO_REAL:
-        if (aff == SCH_AFF_TEXT)
-            return 0;
-        out->type = dv.type == FOLIO_INTEGER ? FMT_INTEGER : FMT_REAL;
-        if (dv.type == FOLIO_INTEGER)
-            out->u.i = dv.u.i;
-        else
-            out->u.r = dv.u.r;
-        return 1;
-    default:
-        if (c->enc > 1 || (dv.type == FOLIO_TEXT && aff != SCH_AFF_TEXT && aff != SCH_AFF_BLOB))
-            return 0;
-        out->type = dv.type == FOLIO_TEXT ? FMT_TEXT : FMT_BLOB;
-        out->u.s.p = dv.u.s.p;
-        out->u.s.n = dv.u.s.n;
-        return 1;
-    }
+    if (((dv.type == FOLIO_INTEGER || dv.type == FOLIO_REAL) && aff == SCH_AFF_TEXT) ||
+        (dv.type == FOLIO_TEXT && (c->enc > 1 || (aff != SCH_AFF_TEXT && aff != SCH_AFF_BLOB))))
+        return 0;
+    out->type = (int)dv.type; /* FMT_* numbers the storage classes as folio_type does */
+    if (dv.type == FOLIO_INTEGER)
+        out->u.i = dv.u.i;
+    else if (dv.type == FOLIO_REAL)
+        out->u.r = dv.u.r;
+    else
+        out->u.s.p = dv.u.s.p, out->u.s.n = dv.u.s.n;
+    return 1;
 }
 
 typedef struct lookup {
@@ -870,13 +826,12 @@ static int lookup_cmp(void *ctx, const uint8_t *recp, uint64_t size, int *out)
         return nomem(lk->c);
     if (rc > 0)
         return ptxn_error(lk->c->pt, FOLIO_CORRUPT, "malformed index record: %s", why);
-    *out = stored_cmp(lk->c, recp, &lk->c->lk, lk->vals, lk->n, lk->ks);
+    *out = stored_cmp(lk->c, recp, &lk->c->lk, lk->vals, lk->n, NULL, lk->ks);
     return lk->c->fatal;
 }
 
 /* Find the index entry of the row in t->cur; report it missing or different. */
-static int lookup_row(chk *c, tree *t, idxchk *x, uint32_t pgno, const char *label,
-                      int64_t rowid)
+static int lookup_row(chk *c, tree *t, idxchk *x, uint32_t pgno, const char *label, int64_t rowid)
 {
     const db_index *ix = x->ix;
     const db_table *tab = t->tab;
@@ -896,14 +851,12 @@ static int lookup_row(chk *c, tree *t, idxchk *x, uint32_t pgno, const char *lab
             (rc = rec_need(c, t->cur, field_end(t->cur, (uint32_t)field))) < 0)
             return rc;
     }
-    for (int k = 0; k < ix->ncols; k++)
-        if (!column_value(c, tab, t->cur, rowid, ix->cols[k], &c->vals[k]))
+    for (int k = 0; k < ix->ncols + ix->nsuffix; k++) {
+        int col = k < ix->ncols ? ix->cols[k] : ix->suffix_cols[k - ix->ncols];
+        if (!column_value(c, tab, t->cur, rowid, col, &c->vals[k]))
             return 0;
-    if (tab->def.without_rowid) {
-        for (int k = 0; k < ix->nsuffix; k++)
-            if (!column_value(c, tab, t->cur, rowid, ix->suffix_cols[k], &c->vals[ix->ncols + k]))
-                return 0;
-    } else {
+    }
+    if (!tab->def.without_rowid) {
         c->vals[ix->ncols].type = FMT_INTEGER;
         c->vals[ix->ncols].u.i = rowid;
     }
@@ -1048,8 +1001,8 @@ static int visit_cell(chk *c, tree *t, uint32_t pgno, const fmt_page *h, uint32_
     }
     if (!h->is_table) {
         /* The fields that order the entries stay with it as t->prev. */
-        uint32_t n = t->ks && (uint32_t)t->ks->ncmp < t->cur->f.n ? (uint32_t)t->ks->ncmp
-                                                                   : t->cur->f.n;
+        uint32_t n =
+            t->ks && (uint32_t)t->ks->ncmp < t->cur->f.n ? (uint32_t)t->ks->ncmp : t->cur->f.n;
         if (t->ks && n && (rc = rec_need(c, t->cur, field_end(t->cur, n - 1))) < 0)
             return rc;
         return visit_index_entry(c, t, pgno, i);
@@ -1209,8 +1162,8 @@ static int check_table(chk *c, const db_table *tab)
         const db_index *ix = xs[j].ix;
         if (tab->parsed && ix->cols && !ix->partial && ix->root && xs[j].entries != tt.entries)
             report(c, 0, "wrong # of entries in index %s: %llu entries for %llu rows of %s",
-                   ix->name, (unsigned long long)xs[j].entries,
-                   (unsigned long long)tt.entries, tab->name);
+                   ix->name, (unsigned long long)xs[j].entries, (unsigned long long)tt.entries,
+                   tab->name);
     }
 done:
     for (int j = 0; xs && j < tab->nidx; j++) {
@@ -1238,13 +1191,17 @@ static int entry_known(const db_catalog *cat, const folio_schema_entry *e)
 }
 
 /* B-trees of schema entries the catalog left out (an index of a table that
- * does not exist): their pages are in use, their structure is checked. */
+ * does not exist): their pages are in use, their structure is checked. In
+ * auto-vacuum files the header holds the largest root page. */
 static int check_other_entries(chk *c)
 {
+    uint32_t mx = 1;
     for (int i = 0; i < c->cat->nentries && !c->stop; i++) {
         const folio_schema_entry *e = &c->cat->entries[i];
-        if (!e->rootpage || entry_known(c->cat, e) ||
-            (strcmp(e->type, "table") != 0 && strcmp(e->type, "index") != 0))
+        if (strcmp(e->type, "table") != 0 && strcmp(e->type, "index") != 0)
+            continue;
+        mx = e->rootpage > mx ? e->rootpage : mx;
+        if (!e->rootpage || entry_known(c->cat, e))
             continue;
         tree t;
         tree_init(&t, e->name, e->rootpage, -1, NULL, NULL);
@@ -1253,10 +1210,16 @@ static int check_other_entries(chk *c)
         if (rc < 0)
             return rc;
     }
+    if (c->autovac && !c->stop && mx != ptxn_header(c->pt)->autovacuum_root)
+        report(c, 0, "largest root page is %u but the header says %u", mx,
+               ptxn_header(c->pt)->autovacuum_root);
     return 0;
 }
 
-static int fold(int ch) { return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch; }
+static int fold(int ch)
+{
+    return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
+}
 
 /* ASCII case-insensitive order of names, as SQLite compares them. */
 static int name_cmp(const void *a, const void *b)
@@ -1352,8 +1315,8 @@ static int check_schema(chk *c)
             while (j < t->nidx && !sch_ident_eq(t->idx[j]->name, name))
                 j++;
             if (j == t->nidx)
-                report(c, 0, "table %s: its automatic index %s is missing from the schema",
-                       t->name, name);
+                report(c, 0, "table %s: its automatic index %s is missing from the schema", t->name,
+                       name);
         }
         for (int j = 0; j < t->nidx && !c->stop; j++) {
             const db_index *ix = t->idx[j];
@@ -1439,21 +1402,6 @@ static void check_header(chk *c)
         report(c, 0, "incremental vacuum is enabled but auto-vacuum is off (largest root page 0)");
 }
 
-static void check_max_root(chk *c)
-{
-    uint32_t mx = 1;
-    if (!c->autovac)
-        return;
-    for (int i = 0; i < c->cat->nentries; i++) {
-        const folio_schema_entry *e = &c->cat->entries[i];
-        if ((strcmp(e->type, "table") == 0 || strcmp(e->type, "index") == 0) && e->rootpage > mx)
-            mx = e->rootpage;
-    }
-    if (mx != ptxn_header(c->pt)->autovacuum_root)
-        report(c, 0, "largest root page is %u but the header says %u", mx,
-               ptxn_header(c->pt)->autovacuum_root);
-}
-
 static void check_unused(chk *c)
 {
     for (uint32_t pgno = 1; pgno <= c->npages && !c->stop; pgno++) {
@@ -1499,7 +1447,6 @@ int db_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg, i
             goto done;
     if ((rc = check_other_entries(&c)) < 0)
         goto done;
-    check_max_root(&c);
     check_unused(&c);
 done:
     os_free(c.used);

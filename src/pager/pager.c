@@ -687,6 +687,8 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
         readers_remove(p, t);
         goto fail_writer;
     }
+    if (write && wal_restart_due(p->wal, !pager_readers_use_wal(p)))
+        pager_cache_rekey_to_file(p);
     if (write && (rc = wal_maybe_restart(p->wal, !pager_readers_use_wal(p))) < 0) {
         set_err(err, errlen, "cannot restart the WAL");
         readers_remove(p, t);

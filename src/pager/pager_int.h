@@ -93,6 +93,10 @@ static inline int ptxn_is_direct(const ptxn *t, uint32_t pgno)
 {
     return t->direct_ok && pgno > t->base_npages && pgno > 1;
 }
+/* Before the WAL starts over: cached images of frames that are the newest
+ * version of their page become the file's images, the rest are dropped
+ * (frame numbers are about to be reused). Call with mu held. */
+void pager_cache_rekey_to_file(pager *p);
 /* Keep sqlite3 connections out while writing (see pager.c). */
 int pager_shm_guard(pager *p);
 void pager_shm_release(pager *p);

@@ -849,7 +849,7 @@ static int ckpt_copy(void *arg, uint32_t pgno, uint32_t frame)
 
 /* After a complete checkpoint the WAL starts over: cached WAL images that are
  * the newest version of their page are now the file's image. */
-static void cache_rekey_to_file(pager *p)
+void pager_cache_rekey_to_file(pager *p)
 {
     uint32_t mx = wal_mx(p->wal);
     pg *moved = NULL;
@@ -987,7 +987,7 @@ int pager_checkpoint(pager *p, int mode, int *out_log, int *out_done, char *err,
         *out_done = (int)wal_backfilled(p->wal);
     if (wal_backfilled(p->wal) == mx && mx > 0 && !pager_readers_use_wal(p) &&
         (mode == FOLIO_CHECKPOINT_RESTART || mode == FOLIO_CHECKPOINT_TRUNCATE)) {
-        cache_rekey_to_file(p);
+        pager_cache_rekey_to_file(p);
         if (mode == FOLIO_CHECKPOINT_TRUNCATE)
             rc = wal_truncate_file(p->wal);
         else

@@ -486,11 +486,14 @@ static int start_generation(wal *w)
     return 0;
 }
 
+int wal_restart_due(const wal *w, int no_readers)
+{
+    return !w->readonly && w->have_hdr && w->mx != 0 && w->backfilled == w->mx && no_readers;
+}
+
 int wal_maybe_restart(wal *w, int no_readers)
 {
-    if (w->readonly || !w->have_hdr)
-        return 0;
-    if (w->mx == 0 || w->backfilled != w->mx || !no_readers)
+    if (!wal_restart_due(w, no_readers))
         return 0;
     return start_generation(w);
 }

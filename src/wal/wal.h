@@ -54,6 +54,8 @@ int wal_refresh(wal *w, int *out_changed);
 /** Start the WAL over (new salts) if it has frames, all are checkpointed and
  * `no_readers` says no snapshot uses them. Called at the start of a write. */
 int wal_maybe_restart(wal *w, int no_readers);
+/** Whether wal_maybe_restart would start a new generation now. */
+int wal_restart_due(const wal *w, int no_readers);
 
 /**
  * Append `n` frames. pgnos[i] and pages[i] give each page. When `commit_pages`
