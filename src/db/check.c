@@ -215,10 +215,6 @@ static int ptrmap_expect(chk *c, uint32_t pgno, int type, uint32_t parent)
     uint32_t pm = ptrmap_page_of(c, pgno);
     if (pm >= pgno)
         return 0; /* pgno is no page a pointer map describes; claim() said so */
-    if (pm > c->npages) {
-        report(c, pgno, "its pointer-map page %u is past the end of the file", pm);
-        return 0;
-    }
     pg *p;
     int rc = pager_get(&p, c->pt, pm);
     if (rc < 0)

@@ -51,8 +51,9 @@ struct os_vfs {
     /* An identity of the underlying file (device and inode) used to detect
      * that a path now names another file. */
     int (*file_id)(os_file *f, uint64_t out[2]);
-    /* The identity of the file a path names now; FOLIO_CANTOPEN if none. */
-    int (*path_id)(os_vfs *vfs, const char *path, uint64_t out[2]);
+    /* The identity of the file a path names now (device, inode) and its
+     * size in out[2]; FOLIO_CANTOPEN if none. */
+    int (*path_id)(os_vfs *vfs, const char *path, uint64_t out[3]);
     uint64_t (*now_ms)(os_vfs *vfs);
     void (*sleep_ms)(os_vfs *vfs, unsigned ms);
     void *ctx; /* private to the implementation */

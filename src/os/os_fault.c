@@ -330,7 +330,7 @@ static int ff_file_id(os_file *file, uint64_t out[2])
     return ff->f->base->file_id(ff->real, out);
 }
 
-static int ff_path_id(os_vfs *vfs, const char *path, uint64_t out[2])
+static int ff_path_id(os_vfs *vfs, const char *path, uint64_t out[3])
 {
     os_fault *f = vfs->ctx;
     return f->base->path_id(f->base, path, out);

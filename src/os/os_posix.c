@@ -172,9 +172,10 @@ static int range_lock(int fd, short type, off_t start, off_t len)
 }
 
 /*
- * Moving up follows SQLite's order (pending byte while acquiring shared or
- * exclusive), so a sqlite3 process sees the same states it would see from
- * another sqlite3 process.
+ * SHARED is a read lock on the shared range; EXCLUSIVE a write lock on the
+ * pending byte, the reserved byte and the shared range together, taken in
+ * one call (a sqlite3 process then sees the file locked exclusively at every
+ * byte it probes). RESERVED adds a write lock on the reserved byte.
  */
 static int px_lock(os_file *file, int level)
 {
@@ -182,46 +183,29 @@ static int px_lock(os_file *file, int level)
     int rc;
     if (level == f->level)
         return 0;
-    if (level == OS_LOCK_NONE) {
+    switch (level) {
+    case OS_LOCK_NONE:
         rc = range_lock(f->fd, F_UNLCK, LOCK_PENDING_BYTE, 2 + LOCK_SHARED_SIZE);
-        if (rc == 0)
-            f->level = OS_LOCK_NONE;
-        return rc;
-    }
-    if (level < f->level) {
-        /* Down to SHARED: keep a read lock on the shared range. */
+        break;
+    case OS_LOCK_SHARED:
         rc = range_lock(f->fd, F_RDLCK, LOCK_SHARED_FIRST, LOCK_SHARED_SIZE);
-        if (rc == 0)
+        if (rc == 0 && f->level > OS_LOCK_SHARED)
             rc = range_lock(f->fd, F_UNLCK, LOCK_PENDING_BYTE, 2);
+        break;
+    case OS_LOCK_RESERVED:
+        rc = f->level == OS_LOCK_NONE
+                 ? range_lock(f->fd, F_RDLCK, LOCK_SHARED_FIRST, LOCK_SHARED_SIZE)
+                 : 0;
         if (rc == 0)
-            f->level = OS_LOCK_SHARED;
-        return rc;
+            rc = range_lock(f->fd, F_WRLCK, LOCK_RESERVED_BYTE, 1);
+        break;
+    default:
+        rc = range_lock(f->fd, F_WRLCK, LOCK_PENDING_BYTE, 2 + LOCK_SHARED_SIZE);
+        break;
     }
-    if (f->level == OS_LOCK_NONE) {
-        if ((rc = range_lock(f->fd, F_RDLCK, LOCK_PENDING_BYTE, 1)) < 0)
-            return rc;
-        rc = range_lock(f->fd, F_RDLCK, LOCK_SHARED_FIRST, LOCK_SHARED_SIZE);
-        range_lock(f->fd, F_UNLCK, LOCK_PENDING_BYTE, 1);
-        if (rc < 0)
-            return rc;
-        f->level = OS_LOCK_SHARED;
-    }
-    if (level >= OS_LOCK_RESERVED && f->level < OS_LOCK_RESERVED) {
-        if ((rc = range_lock(f->fd, F_WRLCK, LOCK_RESERVED_BYTE, 1)) < 0)
-            return rc;
-        f->level = OS_LOCK_RESERVED;
-    }
-    if (level == OS_LOCK_EXCLUSIVE) {
-        if ((rc = range_lock(f->fd, F_WRLCK, LOCK_PENDING_BYTE, 1)) < 0)
-            return rc;
-        rc = range_lock(f->fd, F_WRLCK, LOCK_SHARED_FIRST, LOCK_SHARED_SIZE);
-        if (rc < 0) {
-            range_lock(f->fd, F_UNLCK, LOCK_PENDING_BYTE, 1);
-            return rc;
-        }
-        f->level = OS_LOCK_EXCLUSIVE;
-    }
-    return 0;
+    if (rc == 0)
+        f->level = level;
+    return rc;
 }
 
 static int px_lock_byte(os_file *file, uint64_t off, int type)
@@ -282,7 +266,7 @@ static int px_file_id(os_file *file, uint64_t out[2])
     return 0;
 }
 
-static int px_path_id(os_vfs *vfs, const char *path, uint64_t out[2])
+static int px_path_id(os_vfs *vfs, const char *path, uint64_t out[3])
 {
     (void)vfs;
     struct stat st;
@@ -290,6 +274,7 @@ static int px_path_id(os_vfs *vfs, const char *path, uint64_t out[2])
         return errno == ENOENT ? FOLIO_CANTOPEN : FOLIO_IOERR;
     out[0] = (uint64_t)st.st_dev;
     out[1] = (uint64_t)st.st_ino;
+    out[2] = (uint64_t)st.st_size;
     return 0;
 }
 

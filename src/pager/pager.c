@@ -121,6 +121,18 @@ static void page_free(pager *p, pg *e)
 
 static pg *page_new(pager *p)
 {
+    /* At the budget, the least recently used unpinned page is reused, so a
+     * warm cache reads pages without allocating. */
+    if (p->npages_mem >= p->max_pages && p->lru_head) {
+        pg *e = p->lru_head;
+        lru_unlink(p, e);
+        cache_unhash(p, e);
+        uint8_t *data = (uint8_t *)(e + 1);
+        memset(e, 0, sizeof *e);
+        e->data = data;
+        e->owner = p;
+        return e;
+    }
     /* One allocation: the header then the image. */
     pg *e = os_malloc(sizeof *e + p->page_size);
     if (!e)
@@ -267,6 +279,11 @@ int pager_refresh(pager *p)
     int rc, changed = 0;
     if ((rc = wal_refresh(p->wal, &changed)) < 0)
         return rc;
+    /* While a WAL generation is under way, the database file changes only
+     * by checkpoints, which copy pages the WAL holds anyway: an unchanged
+     * WAL means nothing visible changed. */
+    if (!changed && wal_has_header(p->wal) && p->db_bytes >= FMT_DBHEADER_SIZE)
+        return 0;
     uint64_t size;
     if ((rc = p->vfs->size(p->db, &size)) < 0)
         return rc;

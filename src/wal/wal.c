@@ -370,11 +370,13 @@ int wal_read_frame(wal *w, uint32_t frame, uint8_t *buf)
                         frame_offset(w, frame) + FMT_WAL_FRAME_HEADER_SIZE, NULL);
 }
 
+int wal_has_header(const wal *w) { return w->have_hdr; }
+
 int wal_refresh(wal *w, int *out_changed)
 {
     int rc;
     *out_changed = 0;
-    uint64_t id[2];
+    uint64_t id[3];
     rc = w->vfs->path_id(w->vfs, w->path, id);
     if (rc == FOLIO_CANTOPEN) {
         /* The WAL was removed (another process checkpointed and closed). */
@@ -408,9 +410,7 @@ int wal_refresh(wal *w, int *out_changed)
         *out_changed = 1;
         return recover(w);
     }
-    uint64_t size;
-    if ((rc = w->vfs->size(w->file, &size)) < 0)
-        return rc;
+    uint64_t size = id[2];
     uint8_t raw[FMT_WAL_HEADER_SIZE];
     if (size >= FMT_WAL_HEADER_SIZE) {
         if ((rc = w->vfs->read(w->file, raw, sizeof raw, 0, NULL)) < 0)
@@ -436,6 +436,15 @@ int wal_refresh(wal *w, int *out_changed)
     /* Same generation: pick up frames committed after ours, if any. */
     uint32_t old_mx = w->mx;
     if (frame_offset(w, w->mx + 1) + frame_bytes(w) <= size) {
+        /* Usually what lies there is a stale frame of an earlier
+         * generation: its salts tell at once, without reading pages. */
+        uint8_t fh[FMT_WAL_FRAME_HEADER_SIZE];
+        if ((rc = w->vfs->read(w->file, fh, sizeof fh, frame_offset(w, w->mx + 1), NULL)) < 0)
+            return rc;
+        if (fmt_get_u32(fh + 8) != w->hdr.salt1 || fmt_get_u32(fh + 12) != w->hdr.salt2) {
+            w->file_bytes = size;
+            return 0;
+        }
         wal_discard_uncommitted(w);
         if ((rc = scan_frames(w)) < 0)
             return rc;

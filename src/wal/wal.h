@@ -48,6 +48,8 @@ int wal_read_frame(wal *w, uint32_t frame, uint8_t *buf);
  * which case every cached page must be dropped.
  */
 int wal_refresh(wal *w, int *out_changed);
+/** Whether the WAL has a valid header (a generation is under way). */
+int wal_has_header(const wal *w);
 
 /* ---- Write side ---- */
 
