@@ -1,0 +1,1214 @@
+/*
+ * bench.c - folio_bench: folio against libsqlite3 (and LMDB for the
+ * key-value workloads), side by side in the same run.
+ *
+ * Each workload runs in its own child process, so a crash of one engine in
+ * one workload is reported and the others still run. Within a workload the
+ * engines alternate, the order rotating every repetition, and the median of
+ * the repetitions is reported with the speed ratio against SQLite. Every
+ * file folio writes is checked with libsqlite3 (PRAGMA integrity_check, the
+ * row count, and column sums where known); reads are checked by comparing
+ * checksums of the rows read across engines.
+ *
+ * The memory workload runs each engine in a fresh process (fork + exec of
+ * this program), so its peak RSS is its own.
+ */
+#include "bench.h"
+
+#include <folio.h>
+#include <lmdb.h>
+#include <sqlite3.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_REPS    99
+#define MAX_RESULTS 64
+
+enum { ENG_FOLIO, ENG_SQLITE, ENG_LMDB, NENG };
+static const char *const eng_name[NENG] = {"folio", "sqlite", "lmdb"};
+
+/* ---- configuration ---- */
+
+typedef struct config {
+    int64_t rows;     /* bulk loads, base tables of random_insert and mixed, the reads file */
+    int reps;         /* repetitions per engine */
+    char dir[3072];   /* work directory (created here, removed at the end) */
+    const char *only; /* comma-separated workload names, NULL = all */
+    int quick, keep, markdown;
+    const char *md_path; /* also write the table as Markdown here */
+    long sqlite_mmap_mb;
+    int64_t lookups, seeks, ranges; /* reads: (a), (b), (c) */
+    int range_len;
+    int ri_txns, ri_per_txn; /* random_insert */
+    int ac_normal, ac_full;  /* autocommit transactions */
+    int mx_txns, mx_per_txn; /* mixed */
+    int64_t mem_rows;        /* memory: rows inserted */
+    int64_t mem_warm, mem_window;
+} config;
+
+static config cfg;
+
+/* ---- results ---- */
+
+/* One line of the results table, sent from a workload's child to the parent. */
+typedef struct result {
+    char workload[48];
+    char engine[8];
+    char unit[16];
+    char note[112];
+    char error[BENCH_ERR_LEN];
+    int failed;
+    int is_memory;
+    int nreps;
+    double median_s, min_s, max_s;
+    double units; /* units of work per run (rows, lookups, transactions, ...) */
+    mem_result mem;
+} result;
+
+static result results[MAX_RESULTS];
+static int nresults;
+static int result_fd = -1; /* in a workload child: where its results go */
+static int child_exit;     /* in a workload child: 3 when a check failed */
+
+/* Timings of one engine in one workload. */
+typedef struct series {
+    double t[MAX_REPS];
+    int n;
+    int failed;
+    char error[BENCH_ERR_LEN];
+    char note[112];
+} series;
+
+static void series_fail(series *s)
+{
+    if (s->failed)
+        return;
+    s->failed = 1;
+    snprintf(s->error, sizeof s->error, "%s", bench_errbuf);
+}
+
+/* A check of folio's output failed: the run must end non-zero. */
+static void check_failed(series *s)
+{
+    series_fail(s);
+    child_exit = 3;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void send_result(const result *r)
+{
+    const char *p = (const char *)r;
+    size_t left = sizeof *r;
+    while (left > 0) {
+        ssize_t w = write(result_fd, p, left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            perror("folio_bench: result pipe");
+            _exit(1);
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+}
+
+static void emit(const char *workload, int eng, const char *unit, double units, const series *s)
+{
+    result r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.workload, sizeof r.workload, "%s", workload);
+    snprintf(r.engine, sizeof r.engine, "%s", eng_name[eng]);
+    snprintf(r.unit, sizeof r.unit, "%s", unit);
+    snprintf(r.note, sizeof r.note, "%s", s->note);
+    snprintf(r.error, sizeof r.error, "%s", s->error);
+    r.units = units;
+    /* A failed series keeps the timings of the repetitions that ran (a
+     * check of the written file may fail after the timing was taken). */
+    r.failed = s->failed || s->n == 0;
+    if (!s->failed && s->n == 0)
+        snprintf(r.error, sizeof r.error, "no repetition ran");
+    r.nreps = s->n;
+    if (s->n > 0) {
+        double sorted[MAX_REPS];
+        memcpy(sorted, s->t, (size_t)s->n * sizeof sorted[0]);
+        qsort(sorted, (size_t)s->n, sizeof sorted[0], cmp_double);
+        r.min_s = sorted[0];
+        r.max_s = sorted[s->n - 1];
+        r.median_s = s->n % 2 ? sorted[s->n / 2] : (sorted[s->n / 2 - 1] + sorted[s->n / 2]) / 2;
+    }
+    send_result(&r);
+}
+
+/* ---- helpers ---- */
+
+static void path_of(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s/%s", cfg.dir, name);
+}
+
+static void progress(const char *workload, int rep, int eng)
+{
+    fprintf(stderr, "[%s] rep %d/%d %s\n", workload, rep + 1, cfg.reps, eng_name[eng]);
+    fflush(stderr);
+}
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) {
+        fprintf(stderr, "folio_bench: out of memory (%zu bytes)\n", n);
+        exit(1);
+    }
+    return p;
+}
+
+/* `count` distinct odd ids 2k+1 with k uniform in [0, m), in random order. */
+static int64_t *unique_odd_ids(size_t count, int64_t m, uint64_t seed)
+{
+    uint8_t *seen = xmalloc((size_t)m / 8 + 1);
+    memset(seen, 0, (size_t)m / 8 + 1);
+    int64_t *ids = xmalloc(count * sizeof *ids);
+    bench_rng rng = {seed};
+    for (size_t i = 0; i < count;) {
+        uint64_t k = rng_below(&rng, (uint64_t)m);
+        if (seen[k >> 3] & (1u << (k & 7)))
+            continue;
+        seen[k >> 3] |= (uint8_t)(1u << (k & 7));
+        ids[i++] = (int64_t)(2 * k + 1);
+    }
+    free(seen);
+    return ids;
+}
+
+static void fmt_mb(char *out, size_t cap, uint64_t bytes)
+{
+    snprintf(out, cap, "%.1f MB", (double)bytes / 1e6);
+}
+
+/* The base table of random_insert and mixed: ids 2, 4, ..., 2*rows, written
+ * by each engine itself (SQLite switched to WAL mode at the end). Built once
+ * per run under a temporary name, so a crash never leaves a half base. */
+static int ensure_base(int eng, char *path, size_t cap)
+{
+    static const char *const names[NENG] = {"base_folio.db", "base_sqlite.db", "base_lmdb.mdb"};
+    path_of(path, cap, names[eng]);
+    if (file_bytes(path) > 0)
+        return 0;
+    char tmp[BENCH_PATH_LEN + 8];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    remove_db(tmp);
+    fprintf(stderr, "[base] building %lld-row base table with %s (untimed)\n", (long long)cfg.rows,
+            eng_name[eng]);
+    bulk_result br;
+    int rc;
+    if (eng == ENG_FOLIO) {
+        rc = fo_bulk(tmp, cfg.rows, 2, 0, &br);
+        if (rc == 0)
+            rc = sq_verify(tmp, cfg.rows, 0, 0, 0, 0);
+    } else if (eng == ENG_SQLITE) {
+        rc = sq_bulk(tmp, cfg.rows, 2, 0, 1, &br);
+    } else {
+        rc = lm_bulk(tmp, cfg.rows, 2, &br);
+    }
+    if (rc == 0 && rename(tmp, path) != 0) {
+        bench_fail("rename %s: %s", tmp, strerror(errno));
+        rc = -1;
+    }
+    remove_db(tmp);
+    return rc;
+}
+
+/* A private copy of an engine's base table for one repetition. */
+static int work_copy(int eng, const char *tag, char *work, size_t cap)
+{
+    char base[BENCH_PATH_LEN], name[64];
+    if (ensure_base(eng, base, sizeof base) < 0)
+        return -1;
+    snprintf(name, sizeof name, "%s_%s.%s", tag, eng_name[eng], eng == ENG_LMDB ? "mdb" : "db");
+    path_of(work, cap, name);
+    remove_db(work);
+    return copy_file(base, work);
+}
+
+/* ---- workloads ---- */
+
+static void wl_bulk(int with_index)
+{
+    const char *wname = with_index ? "bulk_index" : "bulk";
+    int64_t n = cfg.rows, sum_age = 0, sum_active = 0;
+    bench_row r;
+    for (int64_t id = 1; id <= n; id++) {
+        gen_row(&r, id);
+        sum_age += r.age;
+        sum_active += r.active;
+    }
+    series total[2], load[2], index[2];
+    memset(total, 0, sizeof total);
+    memset(load, 0, sizeof load);
+    memset(index, 0, sizeof index);
+    uint64_t size[2] = {0, 0};
+    for (int rep = 0; rep < cfg.reps; rep++) {
+        for (int i = 0; i < 2; i++) {
+            int e = (rep + i) % 2;
+            if (total[e].failed)
+                continue;
+            char path[BENCH_PATH_LEN];
+            path_of(path, sizeof path, e == ENG_FOLIO ? "bulk_folio.db" : "bulk_sqlite.db");
+            remove_db(path);
+            progress(wname, rep, e);
+            bulk_result br;
+            int rc = e == ENG_FOLIO ? fo_bulk(path, n, 1, with_index, &br)
+                                    : sq_bulk(path, n, 1, with_index, 0, &br);
+            if (rc < 0) {
+                series_fail(&total[e]);
+                series_fail(&load[e]);
+                series_fail(&index[e]);
+            } else {
+                total[e].t[total[e].n++] = br.total_s;
+                load[e].t[load[e].n++] = br.load_s;
+                index[e].t[index[e].n++] = br.index_s;
+                size[e] = br.file_bytes;
+                if (e == ENG_FOLIO && sq_verify(path, n, 1, sum_age, sum_active, with_index) < 0) {
+                    check_failed(&total[e]);
+                    check_failed(&load[e]);
+                    check_failed(&index[e]);
+                }
+            }
+            remove_db(path);
+        }
+    }
+    char mb[32];
+    for (int e = 0; e < 2; e++) {
+        fmt_mb(mb, sizeof mb, size[e]);
+        snprintf(total[e].note, sizeof total[e].note, "%s; file %s",
+                 e == ENG_FOLIO ? "sync=OFF, verified" : "journal=OFF sync=OFF exclusive cache=1GB",
+                 mb);
+    }
+    if (!with_index) {
+        for (int e = 0; e < 2; e++)
+            emit("bulk", e, "rows/s", (double)n, &total[e]);
+        return;
+    }
+    for (int e = 0; e < 2; e++)
+        emit("bulk_index: total", e, "rows/s", (double)n, &total[e]);
+    for (int e = 0; e < 2; e++)
+        emit("bulk_index: load", e, "rows/s", (double)n, &load[e]);
+    for (int e = 0; e < 2; e++)
+        emit("bulk_index: index build", e, "rows/s", (double)n, &index[e]);
+}
+
+static void wl_random_insert(void)
+{
+    int64_t m = cfg.rows;
+    int ntxn = cfg.ri_txns, per = cfg.ri_per_txn;
+    if ((int64_t)ntxn * per > m / 2)
+        ntxn = (int)(m / 2 / per > 0 ? m / 2 / per : 1);
+    size_t total = (size_t)ntxn * (size_t)per;
+    int64_t *ids = unique_odd_ids(total, m, 11);
+    series s[NENG];
+    memset(s, 0, sizeof s);
+    for (int rep = 0; rep < cfg.reps; rep++) {
+        for (int i = 0; i < NENG; i++) {
+            int e = (rep + i) % NENG;
+            if (s[e].failed)
+                continue;
+            char work[BENCH_PATH_LEN];
+            double secs = 0;
+            if (work_copy(e, "ri", work, sizeof work) < 0) {
+                series_fail(&s[e]);
+                continue;
+            }
+            progress("random_insert", rep, e);
+            int rc = e == ENG_FOLIO    ? fo_random_insert(work, ids, ntxn, per, &secs)
+                     : e == ENG_SQLITE ? sq_random_insert(work, ids, ntxn, per, &secs)
+                                       : lm_random_insert(work, ids, ntxn, per, &secs);
+            if (rc < 0) {
+                series_fail(&s[e]);
+            } else {
+                s[e].t[s[e].n++] = secs;
+                if (e == ENG_FOLIO && sq_verify(work, m + (int64_t)total, 0, 0, 0, 0) < 0)
+                    check_failed(&s[e]);
+            }
+            remove_db(work);
+        }
+    }
+    free(ids);
+    char name[64];
+    snprintf(name, sizeof name, "random_insert (%dx%d)", ntxn, per);
+    snprintf(s[ENG_FOLIO].note, sizeof s[0].note, "sync=NORMAL, verified");
+    snprintf(s[ENG_SQLITE].note, sizeof s[0].note, "WAL sync=NORMAL cache=64MiB");
+    snprintf(s[ENG_LMDB].note, sizeof s[0].note, "MDB_NOSYNC");
+    for (int e = 0; e < NENG; e++)
+        emit(name, e, "rows/s", (double)total, &s[e]);
+}
+
+static void wl_autocommit(void)
+{
+    static const int syncs[2] = {FOLIO_SYNC_NORMAL, FOLIO_SYNC_FULL};
+    for (int v = 0; v < 2; v++) {
+        int ntxn = v == 0 ? cfg.ac_normal : cfg.ac_full;
+        const char *wname = v == 0 ? "autocommit NORMAL" : "autocommit FULL";
+        series s[2];
+        memset(s, 0, sizeof s);
+        for (int rep = 0; rep < cfg.reps; rep++) {
+            for (int i = 0; i < 2; i++) {
+                int e = (rep + i) % 2;
+                if (s[e].failed)
+                    continue;
+                char path[BENCH_PATH_LEN];
+                path_of(path, sizeof path, e == ENG_FOLIO ? "ac_folio.db" : "ac_sqlite.db");
+                remove_db(path);
+                progress(wname, rep, e);
+                double secs = 0;
+                int rc = e == ENG_FOLIO ? fo_autocommit(path, ntxn, syncs[v], &secs)
+                                        : sq_autocommit(path, ntxn, syncs[v], &secs);
+                if (rc < 0) {
+                    series_fail(&s[e]);
+                } else {
+                    s[e].t[s[e].n++] = secs;
+                    if (e == ENG_FOLIO && sq_verify(path, ntxn, 0, 0, 0, 0) < 0)
+                        check_failed(&s[e]);
+                }
+                remove_db(path);
+            }
+        }
+        snprintf(s[ENG_FOLIO].note, sizeof s[0].note, "sync=%s, verified",
+                 v == 0 ? "NORMAL" : "FULL");
+        snprintf(s[ENG_SQLITE].note, sizeof s[0].note, "WAL synchronous=%s",
+                 v == 0 ? "NORMAL" : "FULL");
+        for (int e = 0; e < 2; e++)
+            emit(wname, e, "txn/s", (double)ntxn, &s[e]);
+    }
+}
+
+/* Compare an engine's rows and checksum with SQLite's (the reference). */
+static void compare_sums(const char *wname, series *s, int eng, uint64_t rows, uint64_t sum,
+                         uint64_t ref_rows, uint64_t ref_sum)
+{
+    if (rows == ref_rows && sum == ref_sum)
+        return;
+    bench_fail("CHECKSUM MISMATCH in %s: %s read %llu rows (digest %016llx), sqlite %llu rows "
+               "(digest %016llx)",
+               wname, eng_name[eng], (unsigned long long)rows, (unsigned long long)sum,
+               (unsigned long long)ref_rows, (unsigned long long)ref_sum);
+    check_failed(s);
+}
+
+static void wl_reads(void)
+{
+    int64_t n = cfg.rows;
+    char sqpath[BENCH_PATH_LEN], lmpath[BENCH_PATH_LEN];
+    path_of(sqpath, sizeof sqpath, "reads_sqlite.db");
+    path_of(lmpath, sizeof lmpath, "reads_lmdb.mdb");
+    bulk_result br;
+    fprintf(stderr, "[reads] building the %lld-row file with sqlite and the LMDB copy (untimed)\n",
+            (long long)n);
+    remove_db(sqpath);
+    remove_db(lmpath);
+    int sq_ok = sq_bulk(sqpath, n, 1, 1, 0, &br) == 0;
+    char sq_err[BENCH_ERR_LEN];
+    snprintf(sq_err, sizeof sq_err, "%s", bench_errbuf);
+    int lm_ok = lm_bulk(lmpath, n, 1, &br) == 0;
+    char lm_err[BENCH_ERR_LEN];
+    snprintf(lm_err, sizeof lm_err, "%s", bench_errbuf);
+
+    bench_rng rng = {23};
+    size_t nids = (size_t)cfg.lookups, nseek = (size_t)cfg.seeks, nrange = (size_t)cfg.ranges;
+    int64_t *ids = xmalloc(nids * sizeof *ids);
+    for (size_t i = 0; i < nids; i++)
+        ids[i] = 1 + (int64_t)rng_below(&rng, (uint64_t)n);
+    char *seek_areas = xmalloc(nseek * AREA_LEN), *range_areas = xmalloc(nrange * AREA_LEN);
+    bench_row r;
+    for (size_t i = 0; i < nseek; i++) {
+        gen_row(&r, 1 + (int64_t)rng_below(&rng, (uint64_t)n));
+        memcpy(seek_areas + i * AREA_LEN, r.area, AREA_LEN);
+    }
+    for (size_t i = 0; i < nrange; i++)
+        format_area(range_areas + i * AREA_LEN, (uint32_t)rng_below(&rng, AREA_VALUES));
+
+    static const char *const names[4] = {"reads: lookup", "reads: index seek EQ",
+                                         "reads: range GE+100", "reads: full scan"};
+    static const char *const units[4] = {"lookups/s", "seeks/s", "rows/s", "rows/s"};
+    for (int k = 0; k < 4; k++) {
+        read_plan p = {ids, nids, k == READ_SEEK ? seek_areas : range_areas,
+                       k == READ_SEEK ? nseek : nrange, cfg.range_len};
+        int neng = (k == READ_LOOKUP || k == READ_SCAN) ? 3 : 2;
+        series s[NENG];
+        memset(s, 0, sizeof s);
+        uint64_t rows[NENG] = {0}, sums[NENG] = {0};
+        if (!sq_ok) {
+            for (int e = 0; e < 2; e++) {
+                snprintf(bench_errbuf, sizeof bench_errbuf, "building the file: %.480s", sq_err);
+                series_fail(&s[e]);
+            }
+        }
+        if (!lm_ok) {
+            snprintf(bench_errbuf, sizeof bench_errbuf, "building the LMDB file: %.480s", lm_err);
+            series_fail(&s[ENG_LMDB]);
+        }
+        for (int rep = 0; rep < cfg.reps; rep++) {
+            for (int i = 0; i < neng; i++) {
+                int e = (rep + i) % neng;
+                if (s[e].failed)
+                    continue;
+                progress(names[k], rep, e);
+                read_result rr;
+                int rc = e == ENG_FOLIO ? fo_read(sqpath, (read_kind)k, &p, &rr)
+                         : e == ENG_SQLITE
+                             ? sq_read(sqpath, (read_kind)k, &p, cfg.sqlite_mmap_mb, &rr)
+                             : lm_read(lmpath, (read_kind)k, &p, &rr);
+                if (rc < 0) {
+                    series_fail(&s[e]);
+                    continue;
+                }
+                s[e].t[s[e].n++] = rr.secs;
+                rows[e] = rr.rows;
+                sums[e] = rr.sum;
+            }
+        }
+        if (!s[ENG_SQLITE].failed)
+            for (int e = 0; e < neng; e++)
+                if (e != ENG_SQLITE && !s[e].failed)
+                    compare_sums(names[k], &s[e], e, rows[e], sums[e], rows[ENG_SQLITE],
+                                 sums[ENG_SQLITE]);
+        snprintf(s[ENG_FOLIO].note, sizeof s[0].note, "read-only, rows checked");
+        snprintf(s[ENG_SQLITE].note, sizeof s[0].note, "cache=64MiB mmap=%ldMB",
+                 cfg.sqlite_mmap_mb);
+        snprintf(s[ENG_LMDB].note, sizeof s[0].note, "MDB_RDONLY");
+        double work = (double)rows[ENG_SQLITE];
+        if (k == READ_LOOKUP)
+            work = (double)nids;
+        else if (k == READ_SEEK)
+            work = (double)nseek;
+        for (int e = 0; e < neng; e++)
+            emit(names[k], e, units[k], work, &s[e]);
+    }
+    free(ids);
+    free(seek_areas);
+    free(range_areas);
+    if (!cfg.keep) {
+        remove_db(sqpath);
+        remove_db(lmpath);
+    }
+}
+
+static void wl_mixed(void)
+{
+    int64_t m = cfg.rows;
+    int ntxn = cfg.mx_txns, per = cfg.mx_per_txn;
+    int nread = per * 8 / 10, nupd = (per - nread) / 2, nins = per - nread - nupd;
+    size_t total = (size_t)ntxn * (size_t)per;
+    int64_t *new_ids = unique_odd_ids((size_t)ntxn * (size_t)nins, m, 31);
+    mixed_op *ops = xmalloc(total * sizeof *ops);
+    bench_rng rng = {37};
+    for (int t = 0; t < ntxn; t++) {
+        mixed_op *o = ops + (size_t)t * (size_t)per;
+        for (int j = 0; j < per; j++) {
+            o[j].kind = j < nread ? MIXED_READ : j < nread + nupd ? MIXED_UPDATE : MIXED_INSERT;
+            o[j].id = 2 * (1 + (int64_t)rng_below(&rng, (uint64_t)m));
+            o[j].age = (int64_t)rng_below(&rng, 100);
+            o[j].active = (int64_t)rng_below(&rng, 2);
+            if (o[j].kind == MIXED_INSERT)
+                o[j].id = new_ids[(size_t)t * (size_t)nins + (size_t)(j - nread - nupd)];
+        }
+        for (int j = per - 1; j > 0; j--) { /* shuffle within the transaction */
+            int x = (int)rng_below(&rng, (uint64_t)j + 1);
+            mixed_op tmp = o[j];
+            o[j] = o[x];
+            o[x] = tmp;
+        }
+    }
+    free(new_ids);
+    series s[NENG];
+    memset(s, 0, sizeof s);
+    uint64_t sums[NENG] = {0};
+    for (int rep = 0; rep < cfg.reps; rep++) {
+        for (int i = 0; i < NENG; i++) {
+            int e = (rep + i) % NENG;
+            if (s[e].failed)
+                continue;
+            char work[BENCH_PATH_LEN];
+            if (work_copy(e, "mixed", work, sizeof work) < 0) {
+                series_fail(&s[e]);
+                continue;
+            }
+            progress("mixed", rep, e);
+            mixed_result mr;
+            int rc = e == ENG_FOLIO    ? fo_mixed(work, ops, ntxn, per, &mr)
+                     : e == ENG_SQLITE ? sq_mixed(work, ops, ntxn, per, &mr)
+                                       : lm_mixed(work, ops, ntxn, per, &mr);
+            if (rc < 0) {
+                series_fail(&s[e]);
+            } else {
+                s[e].t[s[e].n++] = mr.secs;
+                sums[e] = mr.sum;
+                if (e == ENG_FOLIO && sq_verify(work, m + (int64_t)ntxn * nins, 0, 0, 0, 0) < 0)
+                    check_failed(&s[e]);
+            }
+            remove_db(work);
+        }
+    }
+    free(ops);
+    uint64_t nreads = (uint64_t)ntxn * (uint64_t)nread;
+    if (!s[ENG_SQLITE].failed)
+        for (int e = 0; e < NENG; e++)
+            if (e != ENG_SQLITE && !s[e].failed)
+                compare_sums("mixed", &s[e], e, nreads, sums[e], nreads, sums[ENG_SQLITE]);
+    char name[64];
+    snprintf(name, sizeof name, "mixed 80/20 (%dx%d)", ntxn, per);
+    snprintf(s[ENG_FOLIO].note, sizeof s[0].note, "sync=NORMAL, verified");
+    snprintf(s[ENG_SQLITE].note, sizeof s[0].note, "WAL sync=NORMAL cache=64MiB");
+    snprintf(s[ENG_LMDB].note, sizeof s[0].note, "MDB_NOSYNC");
+    for (int e = 0; e < NENG; e++)
+        emit(name, e, "ops/s", (double)total, &s[e]);
+}
+
+/* ---- memory: fresh child processes ---- */
+
+static const char *self_exe;
+
+/* Run this program as `--child MODE ENGINE PATH ROWS WARM WINDOW` and parse
+ * the one line it prints. */
+static int run_mem_child(const char *mode, int eng, const char *path, mem_result *out)
+{
+    char rows[32], warm[32], window[32];
+    snprintf(rows, sizeof rows, "%lld", (long long)cfg.mem_rows);
+    snprintf(warm, sizeof warm, "%lld", (long long)cfg.mem_warm);
+    snprintf(window, sizeof window, "%lld", (long long)cfg.mem_window);
+    int fds[2];
+    if (pipe(fds) != 0) {
+        bench_fail("pipe: %s", strerror(errno));
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        bench_fail("fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[1]);
+        execl(self_exe, self_exe, "--child", mode, eng_name[eng], path, rows, warm, window,
+              (char *)NULL);
+        fprintf(stderr, "exec %s: %s\n", self_exe, strerror(errno));
+        _exit(127);
+    }
+    close(fds[1]);
+    char buf[1024];
+    size_t len = 0;
+    for (;;) {
+        ssize_t got = read(fds[0], buf + len, sizeof buf - 1 - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            break;
+        len += (size_t)got;
+        if (len == sizeof buf - 1)
+            break;
+    }
+    buf[len] = 0;
+    close(fds[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFSIGNALED(status)) {
+        bench_fail("%s %s child crashed with signal %d (%s)", eng_name[eng], mode, WTERMSIG(status),
+                   strsignal(WTERMSIG(status)));
+        return -1;
+    }
+    unsigned long long allocs, win;
+    memset(out, 0, sizeof *out);
+    if (WEXITSTATUS(status) != 0 ||
+        sscanf(buf, "rss_kb=%ld allocs=%llu window=%llu", &out->rss_kb, &allocs, &win) != 3) {
+        char *nl = strchr(buf, '\n');
+        if (nl)
+            *nl = 0;
+        bench_fail("%s %s child failed (exit %d): %s", eng_name[eng], mode, WEXITSTATUS(status),
+                   buf[0] ? buf : "no output");
+        return -1;
+    }
+    out->allocs = allocs;
+    out->window_rows = win;
+    out->allocs_per_row = win ? (double)allocs / (double)win : 0;
+    return 0;
+}
+
+static int child_main(int argc, char **argv)
+{
+    if (argc != 8) {
+        fprintf(stderr, "usage: --child MODE ENGINE PATH ROWS WARM WINDOW\n");
+        return 2;
+    }
+    const char *mode = argv[2], *eng = argv[3], *path = argv[4];
+    int64_t rows = atoll(argv[5]), warm = atoll(argv[6]), window = atoll(argv[7]);
+    int sqlite = strcmp(eng, "sqlite") == 0;
+    if (sqlite && sq_count_allocs() < 0) {
+        printf("error=sqlite3_config(SQLITE_CONFIG_MALLOC) failed\n");
+        return 1;
+    }
+    mem_result r;
+    int rc;
+    if (strcmp(mode, "insert") == 0)
+        rc = sqlite ? sq_mem_insert(path, rows, warm, window, &r)
+                    : fo_mem_insert(path, rows, warm, window, &r);
+    else
+        rc = sqlite ? sq_mem_read(path, rows, strcmp(mode, "scan") == 0, warm, window, &r)
+                    : fo_mem_read(path, rows, strcmp(mode, "scan") == 0, warm, window, &r);
+    if (rc < 0) {
+        printf("error=%s\n", bench_errbuf);
+        return 1;
+    }
+    printf("rss_kb=%ld allocs=%llu window=%llu\n", r.rss_kb, (unsigned long long)r.allocs,
+           (unsigned long long)r.window_rows);
+    return 0;
+}
+
+static void wl_memory(void)
+{
+    static const char *const modes[3] = {"insert", "lookup", "scan"};
+    for (int e = 0; e < 2; e++) {
+        char path[BENCH_PATH_LEN];
+        path_of(path, sizeof path, e == ENG_FOLIO ? "mem_folio.db" : "mem_sqlite.db");
+        remove_db(path);
+        int insert_ok = 1;
+        for (int m = 0; m < 3; m++) {
+            result r;
+            memset(&r, 0, sizeof r);
+            r.is_memory = 1;
+            snprintf(r.engine, sizeof r.engine, "%s", eng_name[e]);
+            snprintf(r.workload, sizeof r.workload, "memory: %s", modes[m]);
+            r.units = m == 0 ? (double)cfg.mem_rows : (double)cfg.mem_warm + cfg.mem_window;
+            fprintf(stderr, "[memory] %s %s (fresh process)\n", eng_name[e], modes[m]);
+            if (!insert_ok) {
+                r.failed = 1;
+                snprintf(r.error, sizeof r.error, "the insert child failed");
+            } else if (run_mem_child(modes[m], e, path, &r.mem) < 0) {
+                r.failed = 1;
+                snprintf(r.error, sizeof r.error, "%s", bench_errbuf);
+            } else if (m == 0 && e == ENG_FOLIO && sq_verify(path, cfg.mem_rows, 0, 0, 0, 0) < 0) {
+                r.failed = 1;
+                child_exit = 3;
+                snprintf(r.error, sizeof r.error, "%s", bench_errbuf);
+            }
+            if (m == 0 && r.failed)
+                insert_ok = 0;
+            snprintf(r.note, sizeof r.note, "%s",
+                     e == ENG_FOLIO ? "default options" : "bulk pragmas but cache=64MiB");
+            send_result(&r);
+        }
+        remove_db(path);
+    }
+}
+
+/* ---- the table ---- */
+
+static const char *fmt_count(char *out, size_t cap, double v)
+{
+    char digits[40];
+    snprintf(digits, sizeof digits, "%.0f", v);
+    size_t n = strlen(digits), o = 0;
+    for (size_t i = 0; i < n && o + 2 < cap; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            out[o++] = ',';
+        out[o++] = digits[i];
+    }
+    out[o] = 0;
+    return out;
+}
+
+static const result *find_result(const char *workload_prefix, const char *engine)
+{
+    size_t n = strlen(workload_prefix);
+    for (int i = 0; i < nresults; i++)
+        if (strncmp(results[i].workload, workload_prefix, n) == 0 &&
+            strcmp(results[i].engine, engine) == 0)
+            return &results[i];
+    return NULL;
+}
+
+static const result *find_exact(const char *workload, const char *engine)
+{
+    for (int i = 0; i < nresults; i++)
+        if (strcmp(results[i].workload, workload) == 0 && strcmp(results[i].engine, engine) == 0)
+            return &results[i];
+    return NULL;
+}
+
+/* Speed of `r` relative to `base` (base time / r's time), or 0. */
+static double ratio_vs(const result *r, const result *base)
+{
+    if (!r || !base || r->nreps == 0 || base->nreps == 0 || r->median_s <= 0)
+        return 0;
+    return base->median_s / r->median_s;
+}
+
+/* Where the table goes, and whether as Markdown. */
+static FILE *out_f;
+static int out_md;
+
+static void print_header(void)
+{
+    if (out_md) {
+        fprintf(out_f, "| workload | engine | median s | min..max s | rate | x sqlite | note |\n");
+        fprintf(out_f, "|---|---|---:|---:|---:|---:|---|\n");
+    } else {
+        fprintf(out_f, "%-26s %-6s %9s %17s %22s %8s  %s\n", "workload", "engine", "median s",
+                "min..max s", "rate", "x sqlite", "note");
+        fprintf(out_f, "%.*s\n", 120,
+                "----------------------------------------------------------------"
+                "--------------------------------------------------------");
+    }
+}
+
+static void print_result(const result *r)
+{
+    char a[48], b[48], rate[64], ratio[16] = "", range[40];
+    if (r->is_memory) {
+        if (r->failed) {
+            fprintf(out_f, out_md ? "| %s | %s | FAILED | | | | %s |\n" : "%-26s %-6s FAILED: %s\n",
+                    r->workload, r->engine, r->error);
+            return;
+        }
+        fmt_count(a, sizeof a, (double)r->mem.allocs);
+        fmt_count(b, sizeof b, (double)r->mem.window_rows);
+        fprintf(out_f,
+                out_md ? "| %s | %s | peak RSS %.1f MB | | %.4f allocs/row | | %s heap calls "
+                         "in %s rows after warm-up; %s |\n"
+                       : "%-26s %-6s peak RSS %7.1f MB   allocs/row %.4f  (%s heap calls in "
+                         "%s rows after warm-up; %s)\n",
+                r->workload, r->engine, (double)r->mem.rss_kb / 1024.0, r->mem.allocs_per_row, a, b,
+                r->note);
+        return;
+    }
+    if (r->failed && r->nreps == 0) {
+        fprintf(out_f, out_md ? "| %s | %s | FAILED | | | | %s |\n" : "%-26s %-6s FAILED: %s\n",
+                r->workload, r->engine, r->error);
+        return;
+    }
+    const result *sq = strcmp(r->engine, "sqlite") ? find_exact(r->workload, "sqlite") : NULL;
+    double x = ratio_vs(r, sq);
+    if (x > 0)
+        snprintf(ratio, sizeof ratio, "%.2fx", x);
+    else if (!strcmp(r->engine, "sqlite"))
+        snprintf(ratio, sizeof ratio, "1.00x");
+    fmt_count(a, sizeof a, r->units / r->median_s);
+    snprintf(rate, sizeof rate, "%s %s", a, r->unit);
+    snprintf(range, sizeof range, "%.3f..%.3f", r->min_s, r->max_s);
+    fprintf(out_f,
+            out_md ? "| %s | %s | %.3f | %s | %s | %s | %s |\n"
+                   : "%-26s %-6s %9.3f %17s %22s %8s  %s\n",
+            r->workload, r->engine, r->median_s, range, rate, ratio,
+            r->failed ? "FAILED, see below" : r->note);
+    if (r->failed && out_md)
+        fprintf(out_f, "| | | | | | | FAILED after %d timed run(s): %s |\n", r->nreps, r->error);
+    else if (r->failed)
+        fprintf(out_f, "%-33s ^ FAILED after %d timed run(s): %s\n", "", r->nreps, r->error);
+}
+
+static void goal_line(const char *goal, const result *f, const result *other, double want,
+                      const char *what)
+{
+    double measured = ratio_vs(f, other);
+    const char *verdict = measured >= want ? "met" : "NOT met";
+    if (f && f->failed)
+        verdict = "NOT met (folio failed, see above)";
+    if (measured <= 0)
+        fprintf(out_f, out_md ? "| %s | not measured | %s |\n" : "  %-40s not measured %s\n", goal,
+                f && f->failed ? "(folio failed, see above)" : "");
+    else
+        fprintf(out_f, out_md ? "| %s | %.2fx %s | %s |\n" : "  %-40s %6.2fx %-10s %s\n", goal,
+                measured, what, verdict);
+}
+
+static void alloc_goal(const char *goal, const char *workload)
+{
+    const result *r = find_result(workload, "folio");
+    if (!r || r->failed)
+        fprintf(out_f, out_md ? "| %s | not measured | |\n" : "  %-40s not measured\n", goal);
+    else
+        fprintf(out_f, out_md ? "| %s | %.4f allocs/row | %s |\n" : "  %-40s %.4f allocs/row  %s\n",
+                goal, r->mem.allocs_per_row, r->mem.allocs == 0 ? "met" : "NOT met");
+}
+
+static void print_goals(void)
+{
+    fprintf(out_f, "\nGoals (folio median against the other engine's median):\n");
+    if (out_md)
+        fprintf(out_f, "\n| goal | measured | |\n|---|---:|---|\n");
+    const result *f = find_exact("bulk", "folio"), *s = find_exact("bulk", "sqlite");
+    goal_line("bulk insert >= 5x SQLite", f, s, 5, "SQLite");
+    goal_line("bulk + index >= 3x SQLite", find_exact("bulk_index: total", "folio"),
+              find_exact("bulk_index: total", "sqlite"), 3, "SQLite");
+    goal_line("random inserts >= 1.5x SQLite", find_result("random_insert", "folio"),
+              find_result("random_insert", "sqlite"), 1.5, "SQLite");
+    goal_line("autocommit NORMAL >= 1.5x SQLite", find_exact("autocommit NORMAL", "folio"),
+              find_exact("autocommit NORMAL", "sqlite"), 1.5, "SQLite");
+    f = find_exact("reads: lookup", "folio");
+    goal_line("point lookups >= 2x SQLite", f, find_exact("reads: lookup", "sqlite"), 2, "SQLite");
+    goal_line("point lookups >= 0.7x LMDB", f, find_exact("reads: lookup", "lmdb"), 0.7, "LMDB");
+    goal_line("full scan >= 2x SQLite", find_exact("reads: full scan", "folio"),
+              find_exact("reads: full scan", "sqlite"), 2, "SQLite");
+    alloc_goal("zero heap allocations per row: insert", "memory: insert");
+    alloc_goal("zero heap allocations per row: lookup", "memory: lookup");
+    alloc_goal("zero heap allocations per row: scan", "memory: scan");
+}
+
+/* ---- running workloads in children ---- */
+
+typedef struct workload {
+    const char *name;
+    void (*run)(void);
+} workload;
+
+static void run_bulk(void)
+{
+    wl_bulk(0);
+}
+static void run_bulk_index(void)
+{
+    wl_bulk(1);
+}
+
+static const workload workloads[] = {
+    {"bulk", run_bulk},
+    {"bulk_index", run_bulk_index},
+    {"random_insert", wl_random_insert},
+    {"autocommit", wl_autocommit},
+    {"reads", wl_reads},
+    {"mixed", wl_mixed},
+    {"memory", wl_memory},
+};
+#define NWORKLOADS ((int)(sizeof workloads / sizeof workloads[0]))
+
+static int selected(const char *name)
+{
+    if (!cfg.only)
+        return 1;
+    size_t n = strlen(name);
+    for (const char *p = cfg.only; *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == n && strncmp(p, name, n) == 0)
+            return 1;
+        p += len + (end ? 1 : 0);
+    }
+    return 0;
+}
+
+/* Run one workload in a child; collect and print its results. Returns 0,
+ * or 1 when it failed, crashed or a check failed. */
+static int run_workload(const workload *w)
+{
+    int fds[2];
+    if (pipe(fds) != 0) {
+        perror("folio_bench: pipe");
+        return 1;
+    }
+    fflush(NULL);
+    double t0 = now_s();
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("folio_bench: fork");
+        return 1;
+    }
+    if (pid == 0) {
+        close(fds[0]);
+        result_fd = fds[1];
+        w->run();
+        close(result_fd);
+        fflush(NULL);
+        _exit(child_exit);
+    }
+    close(fds[1]);
+    int first = nresults, bad = 0;
+    result r;
+    for (;;) {
+        size_t got = 0;
+        while (got < sizeof r) {
+            ssize_t n = read(fds[0], (char *)&r + got, sizeof r - got);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+        if (got < sizeof r)
+            break;
+        if (nresults < MAX_RESULTS)
+            results[nresults++] = r;
+    }
+    close(fds[0]);
+    int status;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    for (int i = first; i < nresults; i++) {
+        print_result(&results[i]);
+        bad |= results[i].failed;
+    }
+    result fail;
+    memset(&fail, 0, sizeof fail);
+    fail.failed = 1;
+    snprintf(fail.workload, sizeof fail.workload, "%s", w->name);
+    snprintf(fail.engine, sizeof fail.engine, "-");
+    if (WIFSIGNALED(status))
+        snprintf(fail.error, sizeof fail.error,
+                 "CRASHED: the workload process died with signal %d (%s); see stderr for the "
+                 "last step",
+                 WTERMSIG(status), strsignal(WTERMSIG(status)));
+    else if (WEXITSTATUS(status) != 0)
+        snprintf(fail.error, sizeof fail.error,
+                 "CHECK FAILED (exit %d): see the messages marked *** on stderr",
+                 WEXITSTATUS(status));
+    if (fail.error[0]) {
+        if (nresults < MAX_RESULTS)
+            results[nresults++] = fail;
+        print_result(&fail);
+        bad = 1;
+    }
+    fflush(stdout);
+    fprintf(stderr, "[%s] done in %.1f s\n", w->name, now_s() - t0);
+    return bad;
+}
+
+/* ---- command line ---- */
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: folio_bench [options]\n"
+               "  --only LIST       workloads to run, comma-separated (default all):\n"
+               "                    bulk,bulk_index,random_insert,autocommit,reads,mixed,memory\n"
+               "  --rows N          rows of the bulk loads, base tables and reads file\n"
+               "                    (default 10000000; suffixes k, M accepted)\n"
+               "  --reps N          repetitions per engine (default 3)\n"
+               "  --dir PATH        where to put the files (default /tmp); a fresh\n"
+               "                    folio_bench.XXXXXX directory is made there and removed\n"
+               "  --quick           small sizes for a smoke run\n"
+               "  --lookups N       reads: rowid lookups (default 1000000)\n"
+               "  --mem-rows N      memory: rows inserted (default: --rows)\n"
+               "  --mem-warm N      memory: rows before the 100,000-row counting window\n"
+               "                    (default 100000)\n"
+               "  --sqlite-mmap MB  reads: SQLite mmap_size in MB (default 2048; 0 = off)\n"
+               "  --markdown        print the table as Markdown\n"
+               "  --md-out FILE     also write the table and goals as Markdown to FILE\n"
+               "  --keep            keep the files\n");
+}
+
+static int64_t parse_count(const char *s)
+{
+    char *end;
+    double v = strtod(s, &end);
+    if (*end == 'k' || *end == 'K')
+        v *= 1e3, end++;
+    else if (*end == 'm' || *end == 'M')
+        v *= 1e6, end++;
+    else if (*end == 'g' || *end == 'G')
+        v *= 1e9, end++;
+    if (end == s || *end || v < 1 || v > 9e15) {
+        fprintf(stderr, "folio_bench: bad number: %s\n", s);
+        exit(2);
+    }
+    return (int64_t)v;
+}
+
+static void parse_args(int argc, char **argv)
+{
+    int64_t rows = 0, lookups = 0, mem_rows = 0, mem_warm = 0, reps = 0;
+    const char *dir = "/tmp";
+    cfg.sqlite_mmap_mb = 2048;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int has_val = i + 1 < argc;
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            usage(stdout);
+            exit(0);
+        } else if (!strcmp(a, "--quick")) {
+            cfg.quick = 1;
+        } else if (!strcmp(a, "--keep")) {
+            cfg.keep = 1;
+        } else if (!strcmp(a, "--markdown")) {
+            cfg.markdown = 1;
+        } else if (!strcmp(a, "--md-out") && has_val) {
+            cfg.md_path = argv[++i];
+        } else if (!strcmp(a, "--only") && has_val) {
+            cfg.only = argv[++i];
+        } else if (!strcmp(a, "--rows") && has_val) {
+            rows = parse_count(argv[++i]);
+        } else if (!strcmp(a, "--reps") && has_val) {
+            reps = parse_count(argv[++i]);
+        } else if (!strcmp(a, "--lookups") && has_val) {
+            lookups = parse_count(argv[++i]);
+        } else if (!strcmp(a, "--mem-rows") && has_val) {
+            mem_rows = parse_count(argv[++i]);
+        } else if (!strcmp(a, "--mem-warm") && has_val) {
+            mem_warm = parse_count(argv[++i]);
+        } else if (!strcmp(a, "--dir") && has_val) {
+            dir = argv[++i];
+        } else if (!strcmp(a, "--sqlite-mmap") && has_val) {
+            const char *v = argv[++i];
+            cfg.sqlite_mmap_mb = strcmp(v, "0") == 0 ? 0 : (long)parse_count(v);
+        } else {
+            fprintf(stderr, "folio_bench: unknown or incomplete option: %s\n", a);
+            usage(stderr);
+            exit(2);
+        }
+    }
+    if (cfg.only) {
+        for (const char *p = cfg.only; *p;) {
+            const char *end = strchr(p, ',');
+            size_t len = end ? (size_t)(end - p) : strlen(p);
+            int known = 0;
+            for (int w = 0; w < NWORKLOADS; w++)
+                if (strlen(workloads[w].name) == len && !strncmp(p, workloads[w].name, len))
+                    known = 1;
+            if (!known) {
+                fprintf(stderr, "folio_bench: unknown workload in --only: %.*s\n", (int)len, p);
+                exit(2);
+            }
+            p += len + (end ? 1 : 0);
+        }
+    }
+    /* Defaults, then the quick sizes, then what was asked for. */
+    cfg.reps = 3;
+    cfg.rows = 10000000;
+    cfg.lookups = 1000000;
+    cfg.seeks = 200000;
+    cfg.ranges = 20000;
+    cfg.range_len = 100;
+    cfg.ri_txns = 100;
+    cfg.ri_per_txn = 1000;
+    cfg.ac_normal = 20000;
+    cfg.ac_full = 2000;
+    cfg.mx_txns = 1000;
+    cfg.mx_per_txn = 100;
+    cfg.mem_warm = 100000;
+    cfg.mem_window = 100000;
+    if (cfg.quick) {
+        cfg.rows = 100000;
+        cfg.lookups = 100000;
+        cfg.seeks = 20000;
+        cfg.ranges = 2000;
+        cfg.ri_txns = 20;
+        cfg.ac_normal = 2000;
+        cfg.ac_full = 200;
+        cfg.mx_txns = 100;
+    }
+    if (rows)
+        cfg.rows = rows;
+    if (lookups)
+        cfg.lookups = lookups;
+    if (reps)
+        cfg.reps = (int)(reps > MAX_REPS ? MAX_REPS : reps);
+    if (mem_warm)
+        cfg.mem_warm = mem_warm;
+    cfg.mem_rows = mem_rows ? mem_rows : cfg.rows;
+    if (cfg.mem_rows < cfg.mem_warm + cfg.mem_window)
+        cfg.mem_rows = cfg.mem_warm + cfg.mem_window;
+    if (cfg.rows < 1000) {
+        fprintf(stderr, "folio_bench: --rows must be at least 1000\n");
+        exit(2);
+    }
+    snprintf(cfg.dir, sizeof cfg.dir, "%s/folio_bench.XXXXXX", dir);
+    if (!mkdtemp(cfg.dir)) {
+        fprintf(stderr, "folio_bench: cannot create a directory under %s: %s\n", dir,
+                strerror(errno));
+        exit(2);
+    }
+}
+
+static void remove_dir(void)
+{
+    static const char *const names[] = {
+        "base_folio.db",   "base_sqlite.db", "base_lmdb.mdb", "reads_sqlite.db", "reads_lmdb.mdb",
+        "bulk_folio.db",   "bulk_sqlite.db", "ac_folio.db",   "ac_sqlite.db",    "mem_folio.db",
+        "mem_sqlite.db",   "ri_folio.db",    "ri_sqlite.db",  "ri_lmdb.mdb",     "mixed_folio.db",
+        "mixed_sqlite.db", "mixed_lmdb.mdb"};
+    char path[BENCH_PATH_LEN], tmp[BENCH_PATH_LEN + 8];
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        path_of(path, sizeof path, names[i]);
+        remove_db(path);
+        snprintf(tmp, sizeof tmp, "%s.tmp", path);
+        remove_db(tmp);
+    }
+    if (rmdir(cfg.dir) != 0)
+        fprintf(stderr, "folio_bench: %s not removed: %s\n", cfg.dir, strerror(errno));
+}
+
+static void print_config(void)
+{
+    char rows[32];
+    fmt_count(rows, sizeof rows, (double)cfg.rows);
+    printf("folio_bench: folio (static) vs SQLite %s and LMDB %d.%d.%d, %d repetitions per "
+           "engine, median reported\n",
+           sqlite3_libversion(), MDB_VERSION_MAJOR, MDB_VERSION_MINOR, MDB_VERSION_PATCH, cfg.reps);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    double load[3] = {0, 0, 0};
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3)
+            load[0] = -1;
+        fclose(f);
+    }
+    printf("machine: %ld CPUs, load average %.2f at start; files in %s\n", ncpu, load[0], cfg.dir);
+    printf("rows: %s (bulk, base tables, reads file); lookups %lld, seeks %lld, ranges %lldx%d; "
+           "autocommit %d/%d txns; mixed %dx%d ops; memory %lld rows\n",
+           rows, (long long)cfg.lookups, (long long)cfg.seeks, (long long)cfg.ranges, cfg.range_len,
+           cfg.ac_normal, cfg.ac_full, cfg.mx_txns, cfg.mx_per_txn, (long long)cfg.mem_rows);
+    printf("folio: default options (64 MiB cache, 4096-byte pages), FOLIO_SYNC_NORMAL; bulk loads "
+           "use FOLIO_SYNC_OFF (SQLite: synchronous=OFF)\n");
+    printf("x sqlite = SQLite median time / this engine's median time (higher is faster)\n\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "--child") == 0)
+        return child_main(argc, argv);
+    self_exe = "/proc/self/exe";
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    parse_args(argc, argv);
+    print_config();
+    out_f = stdout;
+    out_md = cfg.markdown;
+    print_header();
+    int bad = 0;
+    for (int w = 0; w < NWORKLOADS; w++)
+        if (selected(workloads[w].name))
+            bad |= run_workload(&workloads[w]);
+    if (out_md)
+        printf("\n");
+    print_goals();
+    if (cfg.md_path) {
+        out_f = fopen(cfg.md_path, "w");
+        if (!out_f) {
+            fprintf(stderr, "folio_bench: %s: %s\n", cfg.md_path, strerror(errno));
+            bad = 1;
+        } else {
+            out_md = 1;
+            print_header();
+            for (int i = 0; i < nresults; i++)
+                print_result(&results[i]);
+            fprintf(out_f, "\n");
+            print_goals();
+            fclose(out_f);
+        }
+        out_f = stdout;
+    }
+    if (!cfg.keep)
+        remove_dir();
+    else
+        printf("\nfiles kept in %s\n", cfg.dir);
+    if (bad)
+        printf("\nSOME WORKLOADS FAILED: see the FAILED / CRASHED lines above and stderr\n");
+    return bad ? 1 : 0;
+}

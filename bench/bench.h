@@ -1,0 +1,198 @@
+/*
+ * bench.h - shared definitions of folio_bench: the row generator, the
+ * workload plans handed to each engine, and the engine entry points.
+ *
+ * Every engine (folio, libsqlite3, LMDB) implements the same workloads over
+ * the same rows. A row is a pure function of its id (gen_row), so files can
+ * be checked and read results compared across engines by checksum.
+ */
+#ifndef FOLIO_BENCH_H
+#define FOLIO_BENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- rows ---- */
+
+#define BENCH_SEED  0x9e3779b97f4a7c15ull
+#define AREA_LEN    6
+#define AREA_VALUES 1000000u
+
+/* The table of every workload (the "one billion rows in a minute" shape). */
+#define USER_DDL                                                                                   \
+    "CREATE TABLE user(id INTEGER PRIMARY KEY, area CHAR(6), age INTEGER, active INTEGER)"
+#define USER_INDEX_DDL "CREATE INDEX user_area ON user(area)"
+
+typedef struct bench_row {
+    int64_t id;
+    char area[AREA_LEN]; /* 6-digit zero-padded, not NUL-terminated */
+    int64_t age;         /* 0..99 */
+    int64_t active;      /* 0 or 1 */
+} bench_row;
+
+static inline uint64_t mix64(uint64_t x)
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+static inline void format_area(char out[AREA_LEN], uint32_t v)
+{
+    for (int i = AREA_LEN - 1; i >= 0; i--) {
+        out[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+}
+
+/* The row stored under `id`: the same in every engine and every run. */
+static inline void gen_row(bench_row *r, int64_t id)
+{
+    uint64_t h = mix64((uint64_t)id ^ BENCH_SEED);
+    r->id = id;
+    format_area(r->area, (uint32_t)(h % AREA_VALUES));
+    r->age = (int64_t)((h >> 32) % 100);
+    r->active = (int64_t)(h >> 63);
+}
+
+/* Order-independent digest of a row as read back; summed over a workload. */
+static inline uint64_t row_digest(int64_t id, const void *area, size_t n, int64_t age,
+                                  int64_t active)
+{
+    uint64_t a = 0;
+    const unsigned char *p = area;
+    for (size_t i = 0; i < n; i++)
+        a = a * 131 + p[i];
+    return mix64((uint64_t)id ^ (a << 16) ^ ((uint64_t)age << 8) ^ (uint64_t)active);
+}
+
+/* A small deterministic PRNG for plans (never inside timed loops' engines). */
+typedef struct bench_rng {
+    uint64_t s;
+} bench_rng;
+
+static inline uint64_t rng_next(bench_rng *r)
+{
+    return mix64(r->s++);
+}
+static inline uint64_t rng_below(bench_rng *r, uint64_t n)
+{
+    return rng_next(r) % n;
+}
+
+/* The LMDB value: area, then age and active as one byte each. */
+#define LMDB_VAL_LEN (AREA_LEN + 2)
+
+/* ---- plans and results ---- */
+
+typedef struct bulk_result {
+    double load_s;  /* open through the commit of the load */
+    double index_s; /* CREATE INDEX through its commit (bulk_index only) */
+    double total_s; /* open through close */
+    uint64_t file_bytes;
+} bulk_result;
+
+typedef enum { READ_LOOKUP, READ_SEEK, READ_RANGE, READ_SCAN } read_kind;
+
+typedef struct read_plan {
+    const int64_t *ids; /* READ_LOOKUP: rowids, all present */
+    size_t nids;
+    const char *areas; /* nareas keys of AREA_LEN bytes: READ_SEEK (EQ), READ_RANGE (GE) */
+    size_t nareas;
+    int range_len; /* READ_RANGE: rows read after each seek */
+} read_plan;
+
+typedef struct read_result {
+    double secs;
+    uint64_t rows; /* rows read */
+    uint64_t sum;  /* sum of row_digest over the rows read */
+} read_result;
+
+typedef enum { MIXED_READ, MIXED_UPDATE, MIXED_INSERT } mixed_kind;
+
+typedef struct mixed_op {
+    int kind;
+    int64_t id;
+    int64_t age;    /* MIXED_UPDATE: new age and active */
+    int64_t active; /* (MIXED_INSERT: the row is gen_row(id)) */
+} mixed_op;
+
+typedef struct mixed_result {
+    double secs;
+    uint64_t sum; /* digests of the rows read */
+} mixed_result;
+
+/* Memory figures measured in a fresh child process. */
+typedef struct mem_result {
+    long rss_kb;           /* ru_maxrss of the child */
+    double allocs_per_row; /* heap calls per row in the measured window */
+    uint64_t window_rows;  /* rows in that window */
+    uint64_t allocs;       /* heap calls in that window */
+} mem_result;
+
+/* Where the last engine error was described (one line). */
+#define BENCH_ERR_LEN 512
+extern char bench_errbuf[BENCH_ERR_LEN];
+
+/* Room for a path in the work directory. */
+#define BENCH_PATH_LEN 4200
+
+/* ---- engines (each returns 0, or -1 after describing the failure in
+ * bench_errbuf and on stderr) ---- */
+
+/* Load ids step, 2*step, ..., n*step in one transaction; optionally build the
+ * area index afterwards. */
+int fo_bulk(const char *path, int64_t n, int64_t step, int with_index, bulk_result *out);
+int sq_bulk(const char *path, int64_t n, int64_t step, int with_index, int wal_after,
+            bulk_result *out);
+int lm_bulk(const char *path, int64_t n, int64_t step, bulk_result *out);
+
+/* Insert gen_row(ids[i]) in ntxn transactions of per_txn rows. Timed part:
+ * the transactions (the handle is opened before and closed after). */
+int fo_random_insert(const char *path, const int64_t *ids, int ntxn, int per_txn, double *secs);
+int sq_random_insert(const char *path, const int64_t *ids, int ntxn, int per_txn, double *secs);
+int lm_random_insert(const char *path, const int64_t *ids, int ntxn, int per_txn, double *secs);
+
+/* ntxn transactions of one insert each into a new table at a sync level
+ * (FOLIO_SYNC_NORMAL or FOLIO_SYNC_FULL; SQLite synchronous=NORMAL / FULL). */
+int fo_autocommit(const char *path, int ntxn, int sync, double *secs);
+int sq_autocommit(const char *path, int ntxn, int sync, double *secs);
+
+int fo_read(const char *path, read_kind k, const read_plan *p, read_result *out);
+int sq_read(const char *path, read_kind k, const read_plan *p, long mmap_mb, read_result *out);
+int lm_read(const char *path, read_kind k, const read_plan *p, read_result *out);
+
+int fo_mixed(const char *path, const mixed_op *ops, int ntxn, int per_txn, mixed_result *out);
+int sq_mixed(const char *path, const mixed_op *ops, int ntxn, int per_txn, mixed_result *out);
+int lm_mixed(const char *path, const mixed_op *ops, int ntxn, int per_txn, mixed_result *out);
+
+/* Memory children: insert `rows` rows (window: rows warm+1 .. warm+window),
+ * or run lookups / a scan on an existing file. */
+int fo_mem_insert(const char *path, int64_t rows, int64_t warm, int64_t window, mem_result *out);
+int sq_mem_insert(const char *path, int64_t rows, int64_t warm, int64_t window, mem_result *out);
+int fo_mem_read(const char *path, int64_t rows, int scan, int64_t warm, int64_t window,
+                mem_result *out);
+int sq_mem_read(const char *path, int64_t rows, int scan, int64_t warm, int64_t window,
+                mem_result *out);
+/* Route SQLite's allocations through a counter; call before any other
+ * sqlite3_* call in the process. */
+int sq_count_allocs(void);
+uint64_t sq_alloc_calls(void);
+
+/* Check a file folio wrote with libsqlite3: integrity_check, the row count
+ * and, when want_sums, sum(age) and sum(active). */
+int sq_verify(const char *path, int64_t rows, int want_sums, int64_t sum_age, int64_t sum_active,
+              int want_index);
+
+/* ---- utilities (bench_util.c) ---- */
+
+double now_s(void);
+uint64_t heap_calls(void); /* malloc/calloc/realloc calls from folio and the bench */
+long peak_rss_kb(void);
+uint64_t file_bytes(const char *path);
+int copy_file(const char *from, const char *to);
+void remove_db(const char *path); /* path, path-wal, path-journal, path-shm, path-lock */
+void bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif /* FOLIO_BENCH_H */

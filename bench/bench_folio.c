@@ -1,0 +1,451 @@
+/*
+ * bench_folio.c - the workloads on folio, through its public API only.
+ *
+ * folio runs with default options (64 MiB page cache, 4096-byte pages,
+ * autocheckpoint 1000 frames) and FOLIO_SYNC_NORMAL, except the bulk loads,
+ * which use FOLIO_SYNC_OFF to match SQLite's synchronous=OFF.
+ */
+#include "bench.h"
+
+#include <folio.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Describe a failed call precisely (code, name, folio's message, the row)
+ * and jump to the function's cleanup label. */
+#define FO_TRY(call, at)                                                                           \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_ < 0) {                                                                             \
+            fo_report(db, __func__, #call, rc_, (at));                                             \
+            goto fail;                                                                             \
+        }                                                                                          \
+    } while (0)
+
+static void fo_report(folio_db *db, const char *where, const char *call, int rc, long long at)
+{
+    char row[48] = "";
+    if (at >= 0)
+        snprintf(row, sizeof row, " (row id %lld)", at);
+    bench_fail("folio %s: %s%s returned %d %s: %s", where, call, row, rc, folio_strerror(rc),
+               db ? folio_errmsg(db) : folio_open_errmsg());
+}
+
+static int fo_open(folio_db **out, const char *path, int sync, int readonly)
+{
+    folio_options o = FOLIO_OPTIONS_INIT;
+    o.sync = sync;
+    if (readonly)
+        o.flags = FOLIO_OPEN_READONLY;
+    folio_db *db = NULL;
+    FO_TRY(folio_open(out, path, &o), -1);
+    return 0;
+fail:
+    return -1;
+}
+
+static void fo_abandon(folio_db *db, folio_txn *txn)
+{
+    if (txn)
+        folio_rollback(txn);
+    if (db)
+        folio_close(db);
+}
+
+/* The values of a row, pointing into `r`. */
+static void fo_values(folio_value v[4], const bench_row *r)
+{
+    v[0].type = FOLIO_INTEGER;
+    v[0].u.i = r->id;
+    v[1].type = FOLIO_TEXT;
+    v[1].u.s.p = r->area;
+    v[1].u.s.n = AREA_LEN;
+    v[2].type = FOLIO_INTEGER;
+    v[2].u.i = r->age;
+    v[3].type = FOLIO_INTEGER;
+    v[3].u.i = r->active;
+}
+
+int fo_bulk(const char *path, int64_t n, int64_t step, int with_index, bulk_result *out)
+{
+    folio_db *db = NULL;
+    folio_txn *txn = NULL;
+    folio_table *t;
+    folio_value v[4];
+    bench_row r;
+    int64_t id = -1;
+    memset(out, 0, sizeof *out);
+    double t0 = now_s();
+    if (fo_open(&db, path, FOLIO_SYNC_OFF, 0) < 0)
+        return -1;
+    FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), -1);
+    FO_TRY(folio_exec(txn, USER_DDL), -1);
+    FO_TRY(folio_table_open(&t, txn, "user"), -1);
+    for (int64_t i = 1; i <= n; i++) {
+        id = i * step;
+        gen_row(&r, id);
+        fo_values(v, &r);
+        FO_TRY(folio_insert(NULL, t, v, 4), id);
+    }
+    id = -1;
+    folio_txn *done = txn;
+    txn = NULL;
+    FO_TRY(folio_commit(done), -1);
+    double t1 = now_s();
+    out->load_s = t1 - t0;
+    if (with_index) {
+        FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), -1);
+        FO_TRY(folio_exec(txn, USER_INDEX_DDL), -1);
+        done = txn;
+        txn = NULL;
+        FO_TRY(folio_commit(done), -1);
+        out->index_s = now_s() - t1;
+    }
+    folio_db *closing = db;
+    db = NULL;
+    FO_TRY(folio_close(closing), -1);
+    out->total_s = now_s() - t0;
+    out->file_bytes = file_bytes(path);
+    return 0;
+fail:
+    fo_abandon(db, txn);
+    return -1;
+}
+
+int fo_random_insert(const char *path, const int64_t *ids, int ntxn, int per_txn, double *secs)
+{
+    folio_db *db = NULL;
+    folio_txn *txn = NULL;
+    folio_table *t;
+    folio_value v[4];
+    bench_row r;
+    if (fo_open(&db, path, FOLIO_SYNC_NORMAL, 0) < 0)
+        return -1;
+    double t0 = now_s();
+    for (int k = 0; k < ntxn; k++) {
+        FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), -1);
+        FO_TRY(folio_table_open(&t, txn, "user"), -1);
+        for (int j = 0; j < per_txn; j++) {
+            gen_row(&r, ids[(size_t)k * (size_t)per_txn + (size_t)j]);
+            fo_values(v, &r);
+            FO_TRY(folio_insert(NULL, t, v, 4), r.id);
+        }
+        folio_txn *done = txn;
+        txn = NULL;
+        FO_TRY(folio_commit(done), -1);
+    }
+    *secs = now_s() - t0;
+    folio_db *closing = db;
+    db = NULL;
+    FO_TRY(folio_close(closing), -1);
+    return 0;
+fail:
+    fo_abandon(db, txn);
+    return -1;
+}
+
+int fo_autocommit(const char *path, int ntxn, int sync, double *secs)
+{
+    folio_db *db = NULL;
+    folio_txn *txn = NULL;
+    folio_table *t;
+    folio_value v[4];
+    bench_row r;
+    if (fo_open(&db, path, sync, 0) < 0)
+        return -1;
+    FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), -1);
+    FO_TRY(folio_exec(txn, USER_DDL), -1);
+    folio_txn *done = txn;
+    txn = NULL;
+    FO_TRY(folio_commit(done), -1);
+    double t0 = now_s();
+    for (int64_t id = 1; id <= ntxn; id++) {
+        FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), id);
+        FO_TRY(folio_table_open(&t, txn, "user"), id);
+        gen_row(&r, id);
+        fo_values(v, &r);
+        FO_TRY(folio_insert(NULL, t, v, 4), id);
+        done = txn;
+        txn = NULL;
+        FO_TRY(folio_commit(done), id);
+    }
+    *secs = now_s() - t0;
+    folio_db *closing = db;
+    db = NULL;
+    FO_TRY(folio_close(closing), -1);
+    return 0;
+fail:
+    fo_abandon(db, txn);
+    return -1;
+}
+
+/* Read every column of the cursor's row into the digest. */
+static int fo_read_row(folio_db *db, folio_cursor *c, uint64_t *sum)
+{
+    folio_value v[4];
+    for (int col = 0; col < 4; col++)
+        FO_TRY(folio_cursor_column(&v[col], c, col), folio_cursor_rowid(c));
+    if (v[0].type != FOLIO_INTEGER || v[1].type != FOLIO_TEXT || v[2].type != FOLIO_INTEGER ||
+        v[3].type != FOLIO_INTEGER) {
+        bench_fail("folio: row %lld read back with types %d,%d,%d,%d (want 1,3,1,1)",
+                   (long long)v[0].u.i, (int)v[0].type, (int)v[1].type, (int)v[2].type,
+                   (int)v[3].type);
+        return -1;
+    }
+    *sum += row_digest(v[0].u.i, v[1].u.s.p, v[1].u.s.n, v[2].u.i, v[3].u.i);
+    return 0;
+fail:
+    return -1;
+}
+
+static int fo_expect_row(int rc, const char *what, long long key)
+{
+    if (rc == FOLIO_ROW)
+        return 0;
+    bench_fail("folio: %s %lld returned %d %s where a row exists", what, key, rc,
+               folio_strerror(rc));
+    return -1;
+}
+
+static int fo_read_loop(folio_db *db, folio_cursor *c, read_kind k, const read_plan *p,
+                        read_result *out)
+{
+    folio_value key = {FOLIO_TEXT, {.i = 0}};
+    key.u.s.n = AREA_LEN;
+    int rc;
+    switch (k) {
+    case READ_LOOKUP:
+        for (size_t i = 0; i < p->nids; i++) {
+            FO_TRY(rc = folio_cursor_seek_rowid(c, p->ids[i]), p->ids[i]);
+            if (fo_expect_row(rc, "folio_cursor_seek_rowid", p->ids[i]) < 0 ||
+                fo_read_row(db, c, &out->sum) < 0)
+                return -1;
+            out->rows++;
+        }
+        break;
+    case READ_SEEK:
+        for (size_t i = 0; i < p->nareas; i++) {
+            key.u.s.p = p->areas + i * AREA_LEN;
+            FO_TRY(rc = folio_cursor_seek(c, &key, 1, FOLIO_SEEK_EQ), -1);
+            if (fo_expect_row(rc, "folio_cursor_seek(EQ) key #", (long long)i) < 0 ||
+                fo_read_row(db, c, &out->sum) < 0)
+                return -1;
+            out->rows++;
+        }
+        break;
+    case READ_RANGE:
+        for (size_t i = 0; i < p->nareas; i++) {
+            key.u.s.p = p->areas + i * AREA_LEN;
+            FO_TRY(rc = folio_cursor_seek(c, &key, 1, FOLIO_SEEK_GE), -1);
+            for (int j = 0; rc == FOLIO_ROW && j < p->range_len; j++) {
+                if (fo_read_row(db, c, &out->sum) < 0)
+                    return -1;
+                out->rows++;
+                if (j + 1 < p->range_len)
+                    FO_TRY(rc = folio_cursor_next(c), -1);
+            }
+        }
+        break;
+    case READ_SCAN:
+        FO_TRY(rc = folio_cursor_first(c), -1);
+        while (rc == FOLIO_ROW) {
+            if (fo_read_row(db, c, &out->sum) < 0)
+                return -1;
+            out->rows++;
+            FO_TRY(rc = folio_cursor_next(c), -1);
+        }
+        break;
+    }
+    return 0;
+fail:
+    return -1;
+}
+
+int fo_read(const char *path, read_kind k, const read_plan *p, read_result *out)
+{
+    folio_db *db = NULL;
+    folio_txn *txn = NULL;
+    folio_table *t;
+    folio_cursor *c = NULL;
+    memset(out, 0, sizeof *out);
+    if (fo_open(&db, path, FOLIO_SYNC_NORMAL, 1) < 0)
+        return -1;
+    FO_TRY(folio_begin(&txn, db, FOLIO_TXN_READ), -1);
+    FO_TRY(folio_table_open(&t, txn, "user"), -1);
+    const char *index = (k == READ_SEEK || k == READ_RANGE) ? "user_area" : NULL;
+    FO_TRY(folio_cursor_open(&c, t, index), -1);
+    double t0 = now_s();
+    if (fo_read_loop(db, c, k, p, out) < 0)
+        goto fail;
+    out->secs = now_s() - t0;
+    folio_cursor_close(c);
+    c = NULL;
+    folio_txn *done = txn;
+    txn = NULL;
+    FO_TRY(folio_commit(done), -1);
+    folio_db *closing = db;
+    db = NULL;
+    FO_TRY(folio_close(closing), -1);
+    return 0;
+fail:
+    folio_cursor_close(c);
+    fo_abandon(db, txn);
+    return -1;
+}
+
+int fo_mixed(const char *path, const mixed_op *ops, int ntxn, int per_txn, mixed_result *out)
+{
+    static const int patch_cols[2] = {2, 3};
+    folio_db *db = NULL;
+    folio_txn *txn = NULL;
+    folio_table *t;
+    folio_cursor *c = NULL;
+    folio_value v[4];
+    bench_row r;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if (fo_open(&db, path, FOLIO_SYNC_NORMAL, 0) < 0)
+        return -1;
+    double t0 = now_s();
+    for (int k = 0; k < ntxn; k++) {
+        FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), -1);
+        FO_TRY(folio_table_open(&t, txn, "user"), -1);
+        FO_TRY(folio_cursor_open(&c, t, NULL), -1);
+        for (int j = 0; j < per_txn; j++) {
+            const mixed_op *op = &ops[(size_t)k * (size_t)per_txn + (size_t)j];
+            switch (op->kind) {
+            case MIXED_READ:
+                FO_TRY(rc = folio_cursor_seek_rowid(c, op->id), op->id);
+                if (rc != FOLIO_ROW) {
+                    bench_fail("folio mixed: transaction %d op %d: folio_cursor_seek_rowid(%lld) "
+                               "returned %d %s for a row that exists",
+                               k + 1, j + 1, (long long)op->id, rc, folio_strerror(rc));
+                    goto fail;
+                }
+                if (fo_read_row(db, c, &out->sum) < 0)
+                    goto fail;
+                break;
+            case MIXED_UPDATE:
+                v[0].type = FOLIO_INTEGER;
+                v[0].u.i = op->age;
+                v[1].type = FOLIO_INTEGER;
+                v[1].u.i = op->active;
+                FO_TRY(folio_patch(t, op->id, patch_cols, v, 2), op->id);
+                break;
+            default:
+                gen_row(&r, op->id);
+                fo_values(v, &r);
+                FO_TRY(folio_insert(NULL, t, v, 4), op->id);
+                break;
+            }
+        }
+        folio_cursor_close(c);
+        c = NULL;
+        folio_txn *done = txn;
+        txn = NULL;
+        FO_TRY(folio_commit(done), -1);
+    }
+    out->secs = now_s() - t0;
+    folio_db *closing = db;
+    db = NULL;
+    FO_TRY(folio_close(closing), -1);
+    return 0;
+fail:
+    folio_cursor_close(c);
+    fo_abandon(db, txn);
+    return -1;
+}
+
+/* ---- memory children ---- */
+
+int fo_mem_insert(const char *path, int64_t rows, int64_t warm, int64_t window, mem_result *out)
+{
+    folio_db *db = NULL;
+    folio_txn *txn = NULL;
+    folio_table *t;
+    folio_value v[4];
+    bench_row r;
+    uint64_t before = 0;
+    memset(out, 0, sizeof *out);
+    if (fo_open(&db, path, FOLIO_SYNC_OFF, 0) < 0)
+        return -1;
+    FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), -1);
+    FO_TRY(folio_exec(txn, USER_DDL), -1);
+    FO_TRY(folio_table_open(&t, txn, "user"), -1);
+    for (int64_t id = 1; id <= rows; id++) {
+        if (id == warm + 1)
+            before = heap_calls();
+        gen_row(&r, id);
+        fo_values(v, &r);
+        FO_TRY(folio_insert(NULL, t, v, 4), id);
+        if (id == warm + window)
+            out->allocs = heap_calls() - before;
+    }
+    folio_txn *done = txn;
+    txn = NULL;
+    FO_TRY(folio_commit(done), -1);
+    folio_db *closing = db;
+    db = NULL;
+    FO_TRY(folio_close(closing), -1);
+    out->window_rows = (uint64_t)window;
+    out->allocs_per_row = (double)out->allocs / (double)window;
+    out->rss_kb = peak_rss_kb();
+    return 0;
+fail:
+    fo_abandon(db, txn);
+    return -1;
+}
+
+int fo_mem_read(const char *path, int64_t rows, int scan, int64_t warm, int64_t window,
+                mem_result *out)
+{
+    folio_db *db = NULL;
+    folio_txn *txn = NULL;
+    folio_table *t;
+    folio_cursor *c = NULL;
+    uint64_t sum = 0, before = 0;
+    int rc = FOLIO_ROW;
+    bench_rng rng = {7};
+    memset(out, 0, sizeof *out);
+    if (fo_open(&db, path, FOLIO_SYNC_NORMAL, 1) < 0)
+        return -1;
+    FO_TRY(folio_begin(&txn, db, FOLIO_TXN_READ), -1);
+    FO_TRY(folio_table_open(&t, txn, "user"), -1);
+    FO_TRY(folio_cursor_open(&c, t, NULL), -1);
+    if (scan)
+        FO_TRY(rc = folio_cursor_first(c), -1);
+    for (int64_t i = 1; i <= warm + window; i++) {
+        if (i == warm + 1)
+            before = heap_calls();
+        if (scan) {
+            if (fo_expect_row(rc, "scan row", i) < 0)
+                goto fail;
+        } else {
+            int64_t id = 1 + (int64_t)rng_below(&rng, (uint64_t)rows);
+            FO_TRY(rc = folio_cursor_seek_rowid(c, id), id);
+            if (fo_expect_row(rc, "folio_cursor_seek_rowid", id) < 0)
+                goto fail;
+        }
+        if (fo_read_row(db, c, &sum) < 0)
+            goto fail;
+        if (scan)
+            FO_TRY(rc = folio_cursor_next(c), -1);
+    }
+    out->allocs = heap_calls() - before;
+    folio_cursor_close(c);
+    c = NULL;
+    folio_txn *done = txn;
+    txn = NULL;
+    FO_TRY(folio_commit(done), -1);
+    folio_db *closing = db;
+    db = NULL;
+    FO_TRY(folio_close(closing), -1);
+    out->window_rows = (uint64_t)window;
+    out->allocs_per_row = (double)out->allocs / (double)window;
+    out->rss_kb = peak_rss_kb();
+    return 0;
+fail:
+    folio_cursor_close(c);
+    fo_abandon(db, txn);
+    return -1;
+}

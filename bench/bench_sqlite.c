@@ -1,0 +1,530 @@
+/*
+ * bench_sqlite.c - the workloads on libsqlite3 at its best-known settings,
+ * and the checks of folio's files.
+ *
+ * Bulk: journal_mode=OFF, synchronous=OFF, locking_mode=EXCLUSIVE,
+ * cache_size=-1000000 (about 1 GB), temp_store=MEMORY; one transaction; one
+ * prepared INSERT reused with sqlite3_bind_* and sqlite3_reset.
+ * Transactional: journal_mode=WAL, synchronous=NORMAL (FULL for the FULL
+ * variant), cache_size=-65536 (64 MiB, folio's default budget).
+ * Reads: read-only connection, cache_size=-65536, mmap_size as configured,
+ * one read transaction, prepared SELECTs.
+ */
+#include "bench.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <string.h>
+
+#define BULK_PRAGMAS                                                                               \
+    "PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF; PRAGMA locking_mode=EXCLUSIVE;"              \
+    "PRAGMA cache_size=-1000000; PRAGMA temp_store=MEMORY;"
+#define WAL_PRAGMAS "PRAGMA journal_mode=WAL; PRAGMA cache_size=-65536;"
+
+#define SQL_INSERT "INSERT INTO user(id, area, age, active) VALUES (?1, ?2, ?3, ?4)"
+#define SQL_SELECT "SELECT id, area, age, active FROM user"
+
+static int sq_report(sqlite3 *db, const char *where, const char *what, int rc)
+{
+    bench_fail("sqlite %s: %s failed: %d %s: %s", where, what, rc, sqlite3_errstr(rc),
+               db ? sqlite3_errmsg(db) : "(no handle)");
+    return -1;
+}
+
+static int sq_open(sqlite3 **out, const char *path, int readonly)
+{
+    int flags = readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    int rc = sqlite3_open_v2(path, out, flags, NULL);
+    if (rc != SQLITE_OK) {
+        sq_report(*out, "open", path, rc);
+        sqlite3_close(*out);
+        *out = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+static int sq_exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        bench_fail("sqlite: %s failed: %s", sql, msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+static int sq_prepare(sqlite3 *db, const char *sql, sqlite3_stmt **out)
+{
+    int rc = sqlite3_prepare_v2(db, sql, -1, out, NULL);
+    return rc == SQLITE_OK ? 0 : sq_report(db, "prepare", sql, rc);
+}
+
+static int sq_sync_pragma(sqlite3 *db, int sync)
+{
+    return sq_exec(db, sync >= 2 ? "PRAGMA synchronous=FULL;" : "PRAGMA synchronous=NORMAL;");
+}
+
+static void sq_bind_row(sqlite3_stmt *st, const bench_row *r)
+{
+    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_text(st, 2, r->area, AREA_LEN, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, r->age);
+    sqlite3_bind_int64(st, 4, r->active);
+}
+
+/* Run the bound INSERT once. */
+static int sq_insert_step(sqlite3 *db, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : sq_report(db, "insert", "sqlite3_step", rc);
+}
+
+static void sq_close(sqlite3 *db, sqlite3_stmt *a, sqlite3_stmt *b)
+{
+    sqlite3_finalize(a);
+    sqlite3_finalize(b);
+    sqlite3_close(db);
+}
+
+int sq_bulk(const char *path, int64_t n, int64_t step, int with_index, int wal_after,
+            bulk_result *out)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    bench_row r;
+    memset(out, 0, sizeof *out);
+    double t0 = now_s();
+    if (sq_open(&db, path, 0) < 0)
+        return -1;
+    if (sq_exec(db, BULK_PRAGMAS) < 0 || sq_exec(db, USER_DDL) < 0 || sq_exec(db, "BEGIN") < 0 ||
+        sq_prepare(db, SQL_INSERT, &st) < 0)
+        goto fail;
+    for (int64_t i = 1; i <= n; i++) {
+        gen_row(&r, i * step);
+        sq_bind_row(st, &r);
+        if (sq_insert_step(db, st) < 0)
+            goto fail;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sq_exec(db, "COMMIT") < 0)
+        goto fail;
+    double t1 = now_s();
+    out->load_s = t1 - t0;
+    if (with_index) {
+        if (sq_exec(db, USER_INDEX_DDL) < 0)
+            goto fail;
+        out->index_s = now_s() - t1;
+    }
+    if (wal_after && sq_exec(db, "PRAGMA journal_mode=WAL") < 0)
+        goto fail;
+    int rc = sqlite3_close(db);
+    db = NULL;
+    if (rc != SQLITE_OK) {
+        sq_report(NULL, "bulk", "sqlite3_close", rc);
+        return -1;
+    }
+    out->total_s = now_s() - t0;
+    out->file_bytes = file_bytes(path);
+    return 0;
+fail:
+    sq_close(db, st, NULL);
+    return -1;
+}
+
+int sq_random_insert(const char *path, const int64_t *ids, int ntxn, int per_txn, double *secs)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    bench_row r;
+    if (sq_open(&db, path, 0) < 0)
+        return -1;
+    if (sq_exec(db, WAL_PRAGMAS) < 0 || sq_sync_pragma(db, 1) < 0 ||
+        sq_prepare(db, SQL_INSERT, &st) < 0)
+        goto fail;
+    double t0 = now_s();
+    for (int k = 0; k < ntxn; k++) {
+        if (sq_exec(db, "BEGIN") < 0)
+            goto fail;
+        for (int j = 0; j < per_txn; j++) {
+            gen_row(&r, ids[(size_t)k * (size_t)per_txn + (size_t)j]);
+            sq_bind_row(st, &r);
+            if (sq_insert_step(db, st) < 0)
+                goto fail;
+        }
+        if (sq_exec(db, "COMMIT") < 0)
+            goto fail;
+    }
+    *secs = now_s() - t0;
+    sq_close(db, st, NULL);
+    return 0;
+fail:
+    sq_close(db, st, NULL);
+    return -1;
+}
+
+int sq_autocommit(const char *path, int ntxn, int sync, double *secs)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    bench_row r;
+    if (sq_open(&db, path, 0) < 0)
+        return -1;
+    if (sq_exec(db, WAL_PRAGMAS) < 0 || sq_sync_pragma(db, sync) < 0 || sq_exec(db, USER_DDL) < 0 ||
+        sq_prepare(db, SQL_INSERT, &st) < 0)
+        goto fail;
+    double t0 = now_s();
+    for (int64_t id = 1; id <= ntxn; id++) {
+        gen_row(&r, id);
+        sq_bind_row(st, &r);
+        if (sq_insert_step(db, st) < 0)
+            goto fail;
+    }
+    *secs = now_s() - t0;
+    sq_close(db, st, NULL);
+    return 0;
+fail:
+    sq_close(db, st, NULL);
+    return -1;
+}
+
+/* Read the row the statement is on into the digest. */
+static void sq_read_row(sqlite3_stmt *st, uint64_t *sum)
+{
+    const unsigned char *area = sqlite3_column_text(st, 1);
+    size_t n = (size_t)sqlite3_column_bytes(st, 1);
+    *sum += row_digest(sqlite3_column_int64(st, 0), area, n, sqlite3_column_int64(st, 2),
+                       sqlite3_column_int64(st, 3));
+}
+
+static int sq_read_loop(sqlite3 *db, sqlite3_stmt *st, read_kind k, const read_plan *p,
+                        read_result *out)
+{
+    int rc;
+    switch (k) {
+    case READ_LOOKUP:
+        for (size_t i = 0; i < p->nids; i++) {
+            sqlite3_bind_int64(st, 1, p->ids[i]);
+            if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+                bench_fail("sqlite: lookup of id %lld: step returned %d: %s", (long long)p->ids[i],
+                           rc, sqlite3_errmsg(db));
+                return -1;
+            }
+            sq_read_row(st, &out->sum);
+            out->rows++;
+            sqlite3_reset(st);
+        }
+        break;
+    case READ_SEEK:
+    case READ_RANGE:
+        for (size_t i = 0; i < p->nareas; i++) {
+            sqlite3_bind_text(st, 1, p->areas + i * AREA_LEN, AREA_LEN, SQLITE_STATIC);
+            while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                sq_read_row(st, &out->sum);
+                out->rows++;
+            }
+            sqlite3_reset(st);
+            if (rc != SQLITE_DONE)
+                return sq_report(db, "seek", "sqlite3_step", rc);
+        }
+        break;
+    case READ_SCAN:
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            sq_read_row(st, &out->sum);
+            out->rows++;
+        }
+        if (rc != SQLITE_DONE)
+            return sq_report(db, "scan", "sqlite3_step", rc);
+        sqlite3_reset(st);
+        break;
+    }
+    return 0;
+}
+
+int sq_read(const char *path, read_kind k, const read_plan *p, long mmap_mb, read_result *out)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    char sql[160];
+    memset(out, 0, sizeof *out);
+    if (sq_open(&db, path, 1) < 0)
+        return -1;
+    snprintf(sql, sizeof sql, "PRAGMA cache_size=-65536; PRAGMA mmap_size=%lld;",
+             (long long)mmap_mb << 20);
+    if (sq_exec(db, sql) < 0)
+        goto fail;
+    switch (k) {
+    case READ_LOOKUP:
+        snprintf(sql, sizeof sql, "%s WHERE id = ?1", SQL_SELECT);
+        break;
+    case READ_SEEK:
+        snprintf(sql, sizeof sql, "%s WHERE area = ?1 LIMIT 1", SQL_SELECT);
+        break;
+    case READ_RANGE:
+        snprintf(sql, sizeof sql, "%s WHERE area >= ?1 ORDER BY area LIMIT %d", SQL_SELECT,
+                 p->range_len);
+        break;
+    case READ_SCAN:
+        snprintf(sql, sizeof sql, "%s", SQL_SELECT);
+        break;
+    }
+    if (sq_prepare(db, sql, &st) < 0 || sq_exec(db, "BEGIN") < 0)
+        goto fail;
+    double t0 = now_s();
+    if (sq_read_loop(db, st, k, p, out) < 0)
+        goto fail;
+    out->secs = now_s() - t0;
+    if (sq_exec(db, "COMMIT") < 0)
+        goto fail;
+    sq_close(db, st, NULL);
+    return 0;
+fail:
+    sq_close(db, st, NULL);
+    return -1;
+}
+
+int sq_mixed(const char *path, const mixed_op *ops, int ntxn, int per_txn, mixed_result *out)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *ins = NULL, *sel = NULL, *upd = NULL;
+    bench_row r;
+    int rc;
+    memset(out, 0, sizeof *out);
+    if (sq_open(&db, path, 0) < 0)
+        return -1;
+    if (sq_exec(db, WAL_PRAGMAS) < 0 || sq_sync_pragma(db, 1) < 0 ||
+        sq_prepare(db, SQL_INSERT, &ins) < 0 ||
+        sq_prepare(db, SQL_SELECT " WHERE id = ?1", &sel) < 0 ||
+        sq_prepare(db, "UPDATE user SET age = ?2, active = ?3 WHERE id = ?1", &upd) < 0)
+        goto fail;
+    double t0 = now_s();
+    for (int k = 0; k < ntxn; k++) {
+        if (sq_exec(db, "BEGIN") < 0)
+            goto fail;
+        for (int j = 0; j < per_txn; j++) {
+            const mixed_op *op = &ops[(size_t)k * (size_t)per_txn + (size_t)j];
+            switch (op->kind) {
+            case MIXED_READ:
+                sqlite3_bind_int64(sel, 1, op->id);
+                if ((rc = sqlite3_step(sel)) != SQLITE_ROW) {
+                    sq_report(db, "mixed", "SELECT of an existing id", rc);
+                    goto fail;
+                }
+                sq_read_row(sel, &out->sum);
+                sqlite3_reset(sel);
+                break;
+            case MIXED_UPDATE:
+                sqlite3_bind_int64(upd, 1, op->id);
+                sqlite3_bind_int64(upd, 2, op->age);
+                sqlite3_bind_int64(upd, 3, op->active);
+                rc = sqlite3_step(upd);
+                sqlite3_reset(upd);
+                if (rc != SQLITE_DONE) {
+                    sq_report(db, "mixed", "UPDATE", rc);
+                    goto fail;
+                }
+                break;
+            default:
+                gen_row(&r, op->id);
+                sq_bind_row(ins, &r);
+                if (sq_insert_step(db, ins) < 0)
+                    goto fail;
+                break;
+            }
+        }
+        if (sq_exec(db, "COMMIT") < 0)
+            goto fail;
+    }
+    out->secs = now_s() - t0;
+    sqlite3_finalize(upd);
+    sq_close(db, ins, sel);
+    return 0;
+fail:
+    sqlite3_finalize(upd);
+    sq_close(db, ins, sel);
+    return -1;
+}
+
+/* ---- memory children ---- */
+
+static sqlite3_mem_methods sq_orig_mem;
+static uint64_t sq_calls;
+
+static void *count_malloc(int n)
+{
+    sq_calls++;
+    return sq_orig_mem.xMalloc(n);
+}
+
+static void *count_realloc(void *p, int n)
+{
+    sq_calls++;
+    return sq_orig_mem.xRealloc(p, n);
+}
+
+int sq_count_allocs(void)
+{
+    sqlite3_mem_methods m;
+    if (sqlite3_config(SQLITE_CONFIG_GETMALLOC, &sq_orig_mem) != SQLITE_OK)
+        return -1;
+    m = sq_orig_mem;
+    m.xMalloc = count_malloc;
+    m.xRealloc = count_realloc;
+    return sqlite3_config(SQLITE_CONFIG_MALLOC, &m) == SQLITE_OK ? 0 : -1;
+}
+
+uint64_t sq_alloc_calls(void)
+{
+    return sq_calls;
+}
+
+int sq_mem_insert(const char *path, int64_t rows, int64_t warm, int64_t window, mem_result *out)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    bench_row r;
+    uint64_t before = 0;
+    memset(out, 0, sizeof *out);
+    if (sq_open(&db, path, 0) < 0)
+        return -1;
+    /* The bulk settings, with folio's cache budget (64 MiB) so that the
+     * peak RSS of the two engines compares like with like. */
+    if (sq_exec(db, BULK_PRAGMAS "PRAGMA cache_size=-65536;") < 0 || sq_exec(db, USER_DDL) < 0 ||
+        sq_exec(db, "BEGIN") < 0 || sq_prepare(db, SQL_INSERT, &st) < 0)
+        goto fail;
+    for (int64_t id = 1; id <= rows; id++) {
+        if (id == warm + 1)
+            before = sq_alloc_calls() + heap_calls();
+        gen_row(&r, id);
+        sq_bind_row(st, &r);
+        if (sq_insert_step(db, st) < 0)
+            goto fail;
+        if (id == warm + window)
+            out->allocs = sq_alloc_calls() + heap_calls() - before;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sq_exec(db, "COMMIT") < 0)
+        goto fail;
+    sq_close(db, NULL, NULL);
+    out->window_rows = (uint64_t)window;
+    out->allocs_per_row = (double)out->allocs / (double)window;
+    out->rss_kb = peak_rss_kb();
+    return 0;
+fail:
+    sq_close(db, st, NULL);
+    return -1;
+}
+
+int sq_mem_read(const char *path, int64_t rows, int scan, int64_t warm, int64_t window,
+                mem_result *out)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    uint64_t sum = 0, before = 0;
+    bench_rng rng = {7};
+    int rc = SQLITE_ROW;
+    memset(out, 0, sizeof *out);
+    if (sq_open(&db, path, 1) < 0)
+        return -1;
+    if (sq_exec(db, "PRAGMA cache_size=-65536;") < 0 ||
+        sq_prepare(db, scan ? SQL_SELECT : SQL_SELECT " WHERE id = ?1", &st) < 0 ||
+        sq_exec(db, "BEGIN") < 0)
+        goto fail;
+    for (int64_t i = 1; i <= warm + window; i++) {
+        if (i == warm + 1)
+            before = sq_alloc_calls() + heap_calls();
+        if (!scan)
+            sqlite3_bind_int64(st, 1, 1 + (int64_t)rng_below(&rng, (uint64_t)rows));
+        if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+            sq_report(db, "memory read", "sqlite3_step", rc);
+            goto fail;
+        }
+        sq_read_row(st, &sum);
+        if (!scan)
+            sqlite3_reset(st);
+    }
+    out->allocs = sq_alloc_calls() + heap_calls() - before;
+    sqlite3_reset(st);
+    if (sq_exec(db, "COMMIT") < 0)
+        goto fail;
+    sq_close(db, st, NULL);
+    out->window_rows = (uint64_t)window;
+    out->allocs_per_row = (double)out->allocs / (double)window;
+    out->rss_kb = peak_rss_kb();
+    return 0;
+fail:
+    sq_close(db, st, NULL);
+    return -1;
+}
+
+/* ---- checking folio's files ---- */
+
+int sq_verify(const char *path, int64_t rows, int want_sums, int64_t sum_age, int64_t sum_active,
+              int want_index)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc, nmsg = 0;
+    if (sq_open(&db, path, 1) < 0)
+        return -1;
+    if (sq_prepare(db, "PRAGMA integrity_check", &st) < 0)
+        goto fail;
+    char first[256] = "";
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *m = (const char *)sqlite3_column_text(st, 0);
+        if (nmsg++ == 0)
+            snprintf(first, sizeof first, "%.200s", m ? m : "(null)");
+        if (nmsg <= 5 && strcmp(first, "ok") != 0)
+            fprintf(stderr, "    integrity_check: %s\n", m ? m : "(null)");
+    }
+    if (rc != SQLITE_DONE) {
+        sq_report(db, "verify", "PRAGMA integrity_check", rc);
+        goto fail;
+    }
+    if (nmsg != 1 || strcmp(first, "ok") != 0) {
+        bench_fail("VERIFY FAILED: %s: PRAGMA integrity_check gave %d message(s), first: %s", path,
+                   nmsg, first);
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (sq_prepare(db, "SELECT count(*), sum(age), sum(active) FROM user", &st) < 0)
+        goto fail;
+    if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+        sq_report(db, "verify", "SELECT count(*)", rc);
+        goto fail;
+    }
+    int64_t n = sqlite3_column_int64(st, 0), age = sqlite3_column_int64(st, 1),
+            active = sqlite3_column_int64(st, 2);
+    if (n != rows || (want_sums && (age != sum_age || active != sum_active))) {
+        bench_fail("VERIFY FAILED: %s: count %lld sum(age) %lld sum(active) %lld, expected %lld "
+                   "rows%s (sums %lld, %lld)",
+                   path, (long long)n, (long long)age, (long long)active, (long long)rows,
+                   want_sums ? "" : " (sums not checked)", (long long)sum_age,
+                   (long long)sum_active);
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (want_index) {
+        if (sq_prepare(db,
+                       "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND name = "
+                       "'user_area'",
+                       &st) < 0)
+            goto fail;
+        if (sqlite3_step(st) != SQLITE_ROW || sqlite3_column_int(st, 0) != 1) {
+            bench_fail("VERIFY FAILED: %s: index user_area missing from sqlite_schema", path);
+            goto fail;
+        }
+    }
+    sq_close(db, st, NULL);
+    return 0;
+fail:
+    sq_close(db, st, NULL);
+    return -1;
+}
