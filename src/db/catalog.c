@@ -408,8 +408,11 @@ int catalog_load(db_catalog **out, folio_txn *txn)
         uint64_t size;
         if ((rc = bt_payload(&c, &rec, &size)) < 0)
             break;
-        if (row_decode(&rd, rec, size, size) < 0) {
-            rc = ptxn_corrupt(txn->pt, c.page[c.depth - 1]->pgno, "malformed sqlite_schema row");
+        if ((rc = row_decode(&rd, rec, size, size)) < 0) {
+            rc = rc == FOLIO_NOMEM
+                     ? ptxn_error(txn->pt, rc, "out of memory reading the schema")
+                     : ptxn_corrupt(txn->pt, c.page[c.depth - 1]->pgno,
+                                    "malformed sqlite_schema row");
             break;
         }
         fmt_value v[5];
@@ -425,11 +428,15 @@ int catalog_load(db_catalog **out, folio_txn *txn)
             break;
         folio_schema_entry e;
         memset(&e, 0, sizeof e);
-        char *type, *name, *tbl, *sql;
+        char *type = NULL, *name = NULL, *tbl = NULL, *sql = NULL;
         if ((rc = schema_text(&v[0], cat->text_encoding, &type)) < 0 ||
             (rc = schema_text(&v[1], cat->text_encoding, &name)) < 0 ||
             (rc = schema_text(&v[2], cat->text_encoding, &tbl)) < 0 ||
             (rc = schema_text(&v[4], cat->text_encoding, &sql)) < 0) {
+            os_free(type);
+            os_free(name);
+            os_free(tbl);
+            os_free(sql);
             if (rc == FOLIO_CORRUPT)
                 rc = ptxn_corrupt(txn->pt, c.page[c.depth - 1]->pgno,
                                   "sqlite_schema row has a value of the wrong type");

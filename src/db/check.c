@@ -1384,7 +1384,8 @@ static void check_header(chk *c)
     /* Without a WAL the file must hold every page the header counts (SQLite
      * refuses such a file as malformed). */
     if (!ptxn_is_write(c->pt) && pager_wal_frames(pgr) == 0) {
-        uint64_t file_pages = pager_file_bytes(pgr) / h->page_size;
+        /* A last page shorter than the page size counts, as in SQLite. */
+        uint64_t file_pages = (pager_file_bytes(pgr) + h->page_size - 1) / h->page_size;
         if (c->npages > file_pages)
             report(c, 0, "the header counts %u pages but the file holds only %llu", c->npages,
                    (unsigned long long)file_pages);

@@ -93,6 +93,8 @@ void folio_cursor_close(folio_cursor *c)
     os_free(c);
 }
 
+static int index_entry_rowid(folio_cursor *c, int64_t *out);
+
 /* Key fields of the tree the cursor walks: how a saved entry is found again. */
 static void tree_order(const folio_cursor *c, int *n, const uint8_t **desc, const uint8_t **coll)
 {
@@ -140,6 +142,13 @@ static int moved(folio_cursor *c, int rc)
     c->ird.valid = 0;
     c->tc_valid = 0;
     c->positioned = (rc == FOLIO_ROW);
+    if (rc == FOLIO_ROW && c->index && !c->t->tab->def.without_rowid) {
+        /* The rowid is read now, so that a failure (a damaged entry, no
+         * memory) is the move's error and folio_cursor_rowid never guesses. */
+        int r = index_entry_rowid(c, &c->index_rowid);
+        if (r < 0)
+            rc = r;
+    }
     if (rc == FOLIO_ROW && c->t->txn->write) {
         int s = save_position(c);
         if (s < 0)
@@ -174,9 +183,10 @@ static int restore_position(folio_cursor *c, int *exact, int *past_end)
         tree_order(c, &n, &desc, &coll);
         row_decoder rd = {0};
         fmt_value kv[64];
-        if (row_decode(&rd, c->saved_key, c->saved_n, c->saved_n) < 0) {
+        if ((rc = row_decode(&rd, c->saved_key, c->saved_n, c->saved_n)) < 0) {
             row_decoder_free(&rd);
-            return FOLIO_CORRUPT;
+            return rc == FOLIO_NOMEM ? ptxn_error(c->t->txn->pt, rc, "out of memory")
+                                     : bt_corrupt_here(&c->bc, "malformed record");
         }
         /* Compare every field: key fields by their order, the rest binary. */
         int nf = (int)rd.nfields < 64 ? (int)rd.nfields : 64;
@@ -440,29 +450,40 @@ static int index_record(folio_cursor *c, const uint8_t **rec, uint64_t *size)
     int rc = bt_payload(&c->bc, rec, size);
     if (rc < 0)
         return rc;
-    if (!c->ird.valid && row_decode(&c->ird, *rec, *size, *size) < 0)
+    if (!c->ird.valid && (rc = row_decode(&c->ird, *rec, *size, *size)) < 0)
+        return rc == FOLIO_NOMEM ? ptxn_error(cur_pt(c), rc, "out of memory")
+                                 : ptxn_corrupt(cur_pt(c), c->bc.page[c->bc.depth - 1]->pgno,
+                                                "malformed index record");
+    return 0;
+}
+
+/* The rowid at the end of the current index entry (rowid tables). */
+static int index_entry_rowid(folio_cursor *c, int64_t *out)
+{
+    const uint8_t *rec;
+    uint64_t size;
+    int rc = index_record(c, &rec, &size);
+    if (rc < 0)
+        return rc;
+    fmt_value v;
+    uint32_t last = c->ird.nfields ? c->ird.nfields - 1 : 0;
+    if (c->ird.nfields == 0 || c->ird.off[last] + fmt_serial_size(c->ird.st[last]) > size ||
+        fmt_serial_decode(c->ird.st[last], rec + c->ird.off[last], &v) < 0 ||
+        v.type != FMT_INTEGER)
         return ptxn_corrupt(cur_pt(c), c->bc.page[c->bc.depth - 1]->pgno,
-                            "malformed index record");
+                            "index entry has no integer rowid");
+    *out = v.u.i;
     return 0;
 }
 
 int64_t folio_cursor_rowid(const folio_cursor *cc)
 {
-    folio_cursor *c = (folio_cursor *)cc;
+    const folio_cursor *c = cc;
     if (!c || !c->positioned || c->t->tab->def.without_rowid)
         return 0;
     if (!c->index)
         return bt_rowid(&c->bc);
-    const uint8_t *rec;
-    uint64_t size;
-    if (index_record(c, &rec, &size) < 0 || c->ird.nfields == 0)
-        return 0;
-    fmt_value v;
-    uint32_t last = c->ird.nfields - 1;
-    if (fmt_serial_decode(c->ird.st[last], rec + c->ird.off[last], &v) < 0 ||
-        v.type != FMT_INTEGER)
-        return 0;
-    return v.u.i;
+    return c->index_rowid;
 }
 
 /* For index cursors: move the table cursor to the entry's row. */
@@ -611,13 +632,16 @@ int folio_cursor_column(folio_value *out, folio_cursor *c, int col)
     uint64_t size;
     bt_payload_local(bc, &rec, &local, &size);
     if (!c->rd.valid) {
-        if (row_decode(&c->rd, rec, local, size) < 0) {
+        if ((rc = row_decode(&c->rd, rec, local, size)) < 0) {
             const uint8_t *full;
+            if (rc == FOLIO_NOMEM)
+                return db_err(db, rc, "out of memory");
             if ((rc = bt_payload(bc, &full, &size)) < 0)
                 return db_err_txn(c->t->txn, rc);
-            if (row_decode(&c->rd, full, size, size) < 0)
-                return db_err(db, FOLIO_CORRUPT, "page %u: malformed record",
-                              bc->page[bc->depth - 1]->pgno);
+            if ((rc = row_decode(&c->rd, full, size, size)) < 0)
+                return rc == FOLIO_NOMEM ? db_err(db, rc, "out of memory")
+                                         : db_err(db, FOLIO_CORRUPT, "page %u: malformed record",
+                                                  bc->page[bc->depth - 1]->pgno);
         }
     }
     if ((uint32_t)field >= c->rd.nfields) {

@@ -114,6 +114,7 @@ typedef struct row_decoder {
 struct folio_cursor {
     folio_table *t;
     uint64_t gen;      /* b-tree generation when positioned (write transactions) */
+    int64_t index_rowid; /* index cursors of rowid tables: the entry's rowid */
     int64_t saved_rowid;
     uint8_t *saved_key; /* the entry's record, for re-seeking after writes */
     size_t saved_n, saved_cap;

@@ -304,8 +304,10 @@ static int build_index(folio_txn *txn, db_table *tab, db_index *ix)
             copycap = (size_t)size + 1;
         }
         memcpy(copy, rec, (size_t)size);
-        if (row_decode(&rd, copy, size, size) < 0) {
-            rc = ptxn_corrupt(txn->pt, c.page[c.depth - 1]->pgno, "malformed record");
+        if ((rc = row_decode(&rd, copy, size, size)) < 0) {
+            rc = rc == FOLIO_NOMEM
+                     ? ptxn_error(txn->pt, rc, "out of memory")
+                     : ptxn_corrupt(txn->pt, c.page[c.depth - 1]->pgno, "malformed record");
             break;
         }
         int64_t rowid = tab->def.without_rowid ? 0 : bt_rowid(&c);

@@ -667,9 +667,11 @@ static int load_old_row(folio_txn *txn, table_state *ts)
     if (rc < 0)
         return rc;
     row_decoder rd = {0};
-    if (row_decode(&rd, rec, size, size) < 0) {
+    if ((rc = row_decode(&rd, rec, size, size)) < 0) {
         row_decoder_free(&rd);
-        return ptxn_corrupt(txn->pt, ts->c.page[ts->c.depth - 1]->pgno, "malformed record");
+        return rc == FOLIO_NOMEM
+                   ? ptxn_error(txn->pt, rc, "out of memory")
+                   : ptxn_corrupt(txn->pt, ts->c.page[ts->c.depth - 1]->pgno, "malformed record");
     }
     for (int c = 0; c < tab->def.ncols; c++) {
         fmt_value *v = &ts->oldrow.v[c];

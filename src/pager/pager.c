@@ -338,7 +338,7 @@ static uint32_t snapshot_npages(pager *p, uint32_t mx)
         return wal_db_pages(p->wal);
     if (p->db_bytes < FMT_DBHEADER_SIZE)
         return 0;
-    uint32_t by_size = (uint32_t)(p->db_bytes / p->page_size);
+    uint32_t by_size = (uint32_t)((p->db_bytes + p->page_size - 1) / p->page_size);
     uint32_t hdr_count = fmt_get_u32(p->db_hdr_raw + 28);
     uint32_t change = fmt_get_u32(p->db_hdr_raw + 24);
     uint32_t valid_for = fmt_get_u32(p->db_hdr_raw + 92);
@@ -383,8 +383,10 @@ int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *c
         goto fail;
     }
     if (rc < 0) {
-        snprintf(err, errlen, "cannot open %s", path);
-        rc = FOLIO_CANTOPEN;
+        snprintf(err, errlen, rc == FOLIO_NOMEM ? "out of memory opening %s" : "cannot open %s",
+                 path);
+        if (rc != FOLIO_NOMEM)
+            rc = FOLIO_CANTOPEN;
         goto fail;
     }
     if ((rc = vfs->size(p->db, &p->db_bytes)) < 0) {
@@ -476,6 +478,7 @@ int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *c
         page_size = cfg->new_page_size ? cfg->new_page_size : 4096;
     p->page_size = page_size;
     wal_set_page_size(p->wal, page_size);
+    wal_set_sync_header(p->wal, p->sync != FOLIO_SYNC_OFF);
     p->usable = page_size; /* refined from the header at the first transaction */
     size_t budget = cfg->cache_bytes ? cfg->cache_bytes : (size_t)64 << 20;
     p->max_pages = budget / page_size;
@@ -505,7 +508,13 @@ int pager_close(pager *p, int checkpoint)
         /* Only the last user of the file may fold the WAL away: take the
          * exclusive lock without waiting; if another process holds the file,
          * leave the WAL for it. */
-        if (p->vfs->lock(p->db, OS_LOCK_EXCLUSIVE) == 0 && pager_shm_guard(p) == 0) {
+        int lrc = p->vfs->lock(p->db, OS_LOCK_EXCLUSIVE);
+        int src = lrc == 0 ? pager_shm_guard(p) : 0;
+        if (lrc < 0 && lrc != FOLIO_BUSY)
+            rc = lrc; /* not another process: the final checkpoint could not run */
+        else if (src < 0 && src != FOLIO_BUSY)
+            rc = src;
+        if (lrc == 0 && src == 0) {
             p->lock_level = OS_LOCK_EXCLUSIVE;
             char err[256];
             int refreshed = pager_refresh(p);
@@ -720,7 +729,7 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
         t->mx = 0; /* invariant (6): the file holds everything */
     t->npages = snapshot_npages(p, wal_mx(p->wal));
     t->base_npages = t->npages;
-    t->direct_ok = write && p->db_bytes >= p->page_size &&
+    t->direct_ok = write && p->db_bytes >= 512 &&
                    memcmp(p->db_hdr_raw, "SQLite format 3", 16) == 0;
     pthread_mutex_unlock(&p->mu);
     if ((rc = snapshot_header(t, err, errlen)) < 0) {

@@ -177,13 +177,19 @@ int pager_init_file(ptxn *t, const uint8_t *page1)
     pager *p = t->p;
     if (p->db_bytes != 0)
         return 0;
-    int rc = p->vfs->write(p->db, page1, p->page_size, 0);
+    /* The new database's first page is all zeros past its first 512 bytes
+     * (the header and an empty sqlite_schema leaf): write just that sector,
+     * which a power loss cannot tear. The file reads as one page. */
+    for (uint32_t i = 512; i < p->page_size; i++)
+        if (page1[i] != 0)
+            return ptxn_error(t, FOLIO_ERROR, "internal: a new first page is not empty");
+    int rc = p->vfs->write(p->db, page1, 512, 0);
     if (rc == 0 && p->sync != FOLIO_SYNC_OFF)
         rc = p->vfs->sync(p->db);
     if (rc < 0)
         return ptxn_error(t, rc, "cannot write the first page of the new database");
     pthread_mutex_lock(&p->mu);
-    p->db_bytes = p->page_size;
+    p->db_bytes = 512;
     memcpy(p->db_hdr_raw, page1, FMT_DBHEADER_SIZE);
     pthread_mutex_unlock(&p->mu);
     t->direct_ok = 1;

@@ -55,6 +55,9 @@ struct wal {
     uint32_t *pgno; /* pgno[f] for frame f (index 0 unused) */
     uint32_t *prev; /* previous frame of the same page, 0 if none */
 
+    int sync_header; /* sync a new generation's header before any frame */
+    int broken;      /* frames of a failed commit could not be erased */
+
     uint32_t hcap; /* hash slots, a power of two */
     uint32_t hcount;
     uint32_t *hkey; /* page number, 0 = empty slot */
@@ -327,6 +330,8 @@ fail:
     return rc;
 }
 
+void wal_set_sync_header(wal *w, int on) { w->sync_header = on; }
+
 void wal_set_page_size(wal *w, uint32_t page_size)
 {
     if (!w->have_hdr)
@@ -482,6 +487,12 @@ static int start_generation(wal *w)
     uint8_t raw[FMT_WAL_HEADER_SIZE];
     fmt_walheader_encode(raw, &h);
     int rc = w->vfs->write(w->file, raw, sizeof raw, 0);
+    /* The new salts must be durable before any frame of the new generation
+     * is: else a power loss could keep the old header and an old frame 1
+     * while later frames were overwritten, and recovery would replay part
+     * of a generation already in the database file. */
+    if (rc == 0 && w->sync_header)
+        rc = w->vfs->sync(w->file);
     if (rc < 0)
         return rc;
     index_reset(w);
@@ -507,11 +518,30 @@ int wal_maybe_restart(wal *w, int no_readers)
     return start_generation(w);
 }
 
+/*
+ * A commit whose frames reached the file but that failed afterwards must not
+ * be found later (by this process's next refresh, or by any recovery): its
+ * commit frame is overwritten with zeros, which ends every frame chain there.
+ * If even that fails, the WAL is marked broken: the handle must be reopened.
+ */
+static int erase_failed(wal *w, uint32_t first, uint32_t n, uint32_t commit_pages, int rc)
+{
+    if (commit_pages && n) {
+        uint8_t zero[FMT_WAL_FRAME_HEADER_SIZE];
+        memset(zero, 0, sizeof zero);
+        if (w->vfs->write(w->file, zero, sizeof zero, frame_offset(w, first + n - 1)) < 0)
+            w->broken = 1;
+    }
+    return rc;
+}
+
 int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
                uint32_t commit_pages, int sync, uint32_t *out_first)
 {
     int rc;
     assert(!w->readonly && w->file);
+    if (w->broken)
+        return FOLIO_IOERR;
     if (!w->have_hdr && (rc = start_generation(w)) < 0)
         return rc;
     uint32_t fb = frame_bytes(w);
@@ -543,7 +573,7 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
     }
     os_free(buf);
     if (rc < 0)
-        return rc; /* nothing indexed: the partial frames are garbage past nframes */
+        return erase_failed(w, first, n, commit_pages, rc);
     for (uint32_t j = 0; j < n; j++) {
         if ((rc = index_add(w, first + j, pgnos[j])) < 0) {
             /* Roll the index back to before this call. */
@@ -551,7 +581,7 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
                 uint32_t old;
                 hash_set(w, w->pgno[f - 1], w->prev[f - 1], &old);
             }
-            return rc;
+            return erase_failed(w, first, n, commit_pages, rc);
         }
     }
     w->nframes = first + n - 1;
@@ -563,7 +593,7 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
     if (sync && (rc = w->vfs->sync(w->file)) < 0) {
         /* Not known to be durable: treat the commit as failed. */
         wal_discard_uncommitted(w);
-        return rc;
+        return erase_failed(w, first, n, commit_pages, rc);
     }
     if (commit_pages) {
         w->mx = w->nframes;

@@ -24,6 +24,9 @@ typedef struct wal wal;
 int wal_open(wal **out, os_vfs *vfs, const char *db_path, uint32_t *page_size, int readonly,
              char *err, size_t errlen);
 void wal_close(wal *w);
+/** Sync the header of each new generation before its frames (sync levels
+ * other than OFF). */
+void wal_set_sync_header(wal *w, int on);
 /** Set the page size of a WAL that has none yet (a new database). */
 void wal_set_page_size(wal *w, uint32_t page_size);
 /** Remove the -wal file (after a complete checkpoint at close). */

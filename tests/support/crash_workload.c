@@ -1,0 +1,474 @@
+/*
+ * crash_workload.c - the deterministic workload of the crash and fault
+ * suite (see crash_workload.h).
+ */
+#include "crash_workload.h"
+#include "crash_support.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- values ------------------------------------------------------------------- */
+
+static folio_value v_int(int64_t i)
+{
+    folio_value v;
+    v.type = FOLIO_INTEGER;
+    v.u.i = i;
+    return v;
+}
+
+static folio_value v_real(double r)
+{
+    folio_value v;
+    v.type = FOLIO_REAL;
+    v.u.r = r;
+    return v;
+}
+
+static folio_value v_text(const char *s)
+{
+    folio_value v;
+    v.type = FOLIO_TEXT;
+    v.u.s.p = s;
+    v.u.s.n = strlen(s);
+    return v;
+}
+
+static folio_value v_blob(const void *p, size_t n)
+{
+    folio_value v;
+    v.type = FOLIO_BLOB;
+    v.u.s.p = p;
+    v.u.s.n = n;
+    return v;
+}
+
+/* A deterministic blob: the caller frees it. */
+static uint8_t *blob(size_t n, uint64_t seed)
+{
+    uint8_t *p = malloc(n ? n : 1);
+    if (!p)
+        abort();
+    crash_fill(p, n, seed);
+    return p;
+}
+
+/* Record the failing call and return its code. */
+static int failed(wl *w, int rc, const char *what)
+{
+    w->fail_rc = rc;
+    snprintf(w->fail_what, sizeof w->fail_what, "%s", what);
+    snprintf(w->fail_msg, sizeof w->fail_msg, "%s",
+             w->db                             ? folio_errmsg(w->db)
+             : strcmp(what, "folio_open") == 0 ? folio_open_errmsg()
+                                               : "(handle closed)");
+    return rc;
+}
+
+#define CK(call)                                                                                   \
+    do {                                                                                           \
+        int rc_ = (call);                                                                          \
+        if (rc_ < 0)                                                                               \
+            return failed(w, rc_, #call);                                                          \
+    } while (0)
+
+/* ---- t1: rowid table, INTEGER PRIMARY KEY, an index on a text column ---------- */
+
+static int put_t1(wl *w, folio_table *t, int64_t id, const char *prefix, size_t blob_n,
+                  uint64_t version, int update)
+{
+    char a[48];
+    snprintf(a, sizeof a, "%s-%05lld", prefix, (long long)id);
+    uint8_t *b = blob(blob_n, (uint64_t)id * 1000003u + version);
+    folio_value vals[4] = {v_int(id), v_text(a), v_blob(b, blob_n),
+                           v_real((double)id * 1.5 + (double)version)};
+    int rc = update ? folio_update(t, id, vals, 4) : folio_insert(NULL, t, vals, 4);
+    free(b);
+    if (rc < 0)
+        return failed(w, rc, update ? "folio_update(t1)" : "folio_insert(t1)");
+    return 0;
+}
+
+/* ---- kv: WITHOUT ROWID, text key, unique index on v ---------------------------- */
+
+static int put_kv(wl *w, folio_table *t, int k, int64_t v, size_t blob_n, int update)
+{
+    char key[32];
+    snprintf(key, sizeof key, "key-%03d", k);
+    uint8_t *b = blob(blob_n, (uint64_t)k * 7919u + (uint64_t)v);
+    folio_value vals[3] = {v_text(key), v_int(v), v_blob(b, blob_n)};
+    int rc;
+    if (update) {
+        folio_value kval = v_text(key);
+        rc = folio_update_key(t, &kval, 1, vals, 3);
+    } else {
+        rc = folio_insert(NULL, t, vals, 3);
+    }
+    free(b);
+    if (rc < 0)
+        return failed(w, rc, update ? "folio_update_key(kv)" : "folio_insert(kv)");
+    return 0;
+}
+
+/* ---- the units ------------------------------------------------------------------ */
+
+static int u_schema(wl *w, folio_txn *txn)
+{
+    CK(folio_exec(txn, "CREATE TABLE t1(id INTEGER PRIMARY KEY, a TEXT, b BLOB, c REAL)"));
+    CK(folio_exec(txn, "CREATE INDEX t1_a ON t1(a)"));
+    CK(folio_exec(txn, "CREATE TABLE kv(k TEXT PRIMARY KEY, v INTEGER NOT NULL, w BLOB) "
+                       "WITHOUT ROWID"));
+    CK(folio_exec(txn, "CREATE UNIQUE INDEX kv_v ON kv(v)"));
+    return 0;
+}
+
+static int u_fill_t1(wl *w, folio_txn *txn)
+{
+    folio_table *t;
+    CK(folio_table_open(&t, txn, "t1"));
+    for (int i = 1; i <= 40; i++) {
+        int rc = put_t1(w, t, i, "name", i % 3 == 0 ? 10000 : 100 + 7 * (size_t)i, 0, 0);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int u_fill_kv(wl *w, folio_txn *txn)
+{
+    folio_table *t;
+    CK(folio_table_open(&t, txn, "kv"));
+    for (int k = 0; k < 60; k++) {
+        int rc = put_kv(w, t, k, k, 300, 0);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int u_update_t1(wl *w, folio_txn *txn)
+{
+    folio_table *t;
+    CK(folio_table_open(&t, txn, "t1"));
+    for (int i = 1; i <= 20; i++) {
+        /* Big rows become small and small ones big. */
+        int rc = put_t1(w, t, i, "upd", i % 3 == 0 ? 50 : 10000, 1, 1);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int u_delete_t1(wl *w, folio_txn *txn)
+{
+    folio_table *t;
+    CK(folio_table_open(&t, txn, "t1"));
+    for (int i = 5; i < 30; i++)
+        CK(folio_delete(t, i));
+    return 0;
+}
+
+static int u_index(wl *w, folio_txn *txn)
+{
+    CK(folio_exec(txn, "CREATE INDEX t1_ca ON t1(c, a)"));
+    CK(folio_exec(txn, "CREATE INDEX kv_w ON kv(w)"));
+    return 0;
+}
+
+static int u_tmp(wl *w, folio_txn *txn)
+{
+    CK(folio_exec(txn, "CREATE TABLE tmp(x INTEGER, y BLOB)"));
+    folio_table *t;
+    CK(folio_table_open(&t, txn, "tmp"));
+    for (int i = 0; i < 30; i++) {
+        uint8_t *b = blob(3000, 500 + (uint64_t)i);
+        folio_value vals[2] = {v_int(i), v_blob(b, 3000)};
+        int rc = folio_insert(NULL, t, vals, 2);
+        free(b);
+        if (rc < 0)
+            return failed(w, rc, "folio_insert(tmp)");
+    }
+    return 0;
+}
+
+static int u_drop_tmp(wl *w, folio_txn *txn)
+{
+    CK(folio_exec(txn, "DROP TABLE tmp"));
+    return 0;
+}
+
+static int u_big(wl *w, folio_txn *txn)
+{
+    folio_table *t, *kv;
+    CK(folio_table_open(&t, txn, "t1"));
+    CK(folio_table_open(&kv, txn, "kv"));
+    for (int i = 1000; i < 1150; i++) {
+        int rc = put_t1(w, t, i, "big", 2000, 2, 0);
+        if (rc < 0)
+            return rc;
+    }
+    for (int k = 0; k < 40; k++) {
+        int rc = put_kv(w, kv, k, 1000 + k, 600, 1);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int u_big_abort(wl *w, folio_txn *txn)
+{
+    folio_table *t;
+    CK(folio_table_open(&t, txn, "t1"));
+    for (int i = 2000; i < 2100; i++) {
+        int rc = put_t1(w, t, i, "gone", 2000, 3, 0);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+static int u_small(wl *w, folio_txn *txn)
+{
+    int i = w->arg;
+    folio_table *t, *kv;
+    CK(folio_table_open(&t, txn, "t1"));
+    CK(folio_table_open(&kv, txn, "kv"));
+    int rc = put_t1(w, t, 3000 + i, "small", 5000, 4, 0);
+    if (rc < 0)
+        return rc;
+    if ((rc = put_kv(w, kv, i, 5000 + i, 100, 1)) < 0)
+        return rc;
+    /* A duplicate key: refused, and the transaction goes on as before. */
+    folio_value dup[3] = {v_text("key-050"), v_int(777777), v_blob("x", 1)};
+    rc = folio_insert(NULL, kv, dup, 3);
+    if (rc != FOLIO_CONSTRAINT) {
+        if (rc >= 0)
+            return failed(w, FOLIO_ERROR, "duplicate folio_insert(kv) was accepted");
+        return failed(w, rc, "duplicate folio_insert(kv)");
+    }
+    return 0;
+}
+
+static int u_delete_kv(wl *w, folio_txn *txn)
+{
+    folio_table *t;
+    CK(folio_table_open(&t, txn, "kv"));
+    for (int k = 20; k < 60; k++) {
+        char key[32];
+        snprintf(key, sizeof key, "key-%03d", k);
+        folio_value kval = v_text(key);
+        CK(folio_delete_key(t, &kval, 1));
+    }
+    return 0;
+}
+
+static int u_delete_many(wl *w, folio_txn *txn)
+{
+    folio_table *t;
+    CK(folio_table_open(&t, txn, "t1"));
+    for (int i = 1000; i < 1140; i++)
+        CK(folio_delete(t, i));
+    return 0;
+}
+
+static int u_after_reopen(wl *w, folio_txn *txn)
+{
+    folio_table *t;
+    CK(folio_table_open(&t, txn, "t1"));
+    for (int i = 4000; i < 4010; i++) {
+        int rc = put_t1(w, t, i, "again", i % 2 ? 10000 : 10, 5, 0);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+#define SMALL(n)                                                                                   \
+    {                                                                                              \
+        WL_TXN, "small " #n, u_small, n                                                            \
+    }
+
+static const wl_unit units[] = {
+    {WL_TXN, "create tables", u_schema, 0},
+    {WL_TXN, "fill t1 (10 KB blobs)", u_fill_t1, 0},
+    {WL_TXN, "fill kv (WITHOUT ROWID)", u_fill_kv, 0},
+    {WL_TXN, "update t1 (grow and shrink)", u_update_t1, 0},
+    {WL_CHECKPOINT, "checkpoint PASSIVE", NULL, FOLIO_CHECKPOINT_PASSIVE},
+    {WL_TXN, "delete from t1", u_delete_t1, 0},
+    {WL_TXN, "create index over rows", u_index, 0},
+    {WL_CHECKPOINT, "checkpoint FULL", NULL, FOLIO_CHECKPOINT_FULL},
+    {WL_TXN, "create and fill tmp", u_tmp, 0},
+    {WL_TXN, "drop tmp", u_drop_tmp, 0},
+    {WL_CHECKPOINT, "checkpoint RESTART", NULL, FOLIO_CHECKPOINT_RESTART},
+    {WL_TXN, "big transaction (spills)", u_big, 0},
+    {WL_TXN_ABORT, "big transaction rolled back", u_big_abort, 0},
+    SMALL(0),
+    SMALL(1),
+    SMALL(2),
+    SMALL(3),
+    SMALL(4),
+    SMALL(5),
+    SMALL(6),
+    SMALL(7),
+    {WL_CHECKPOINT, "checkpoint TRUNCATE", NULL, FOLIO_CHECKPOINT_TRUNCATE},
+    {WL_TXN, "delete from kv", u_delete_kv, 0},
+    {WL_TXN, "delete most big rows", u_delete_many, 0},
+    {WL_REOPEN, "close and reopen", NULL, 0},
+    {WL_TXN, "insert after reopen", u_after_reopen, 0},
+    {WL_CLOSE, "close", NULL, 0},
+};
+
+const wl_unit *wl_units(int *out_n)
+{
+    *out_n = (int)(sizeof units / sizeof units[0]);
+    return units;
+}
+
+const wl_unit *wl_units_of(const wl *w, int *out_n)
+{
+    if (w->units) {
+        *out_n = w->nunits;
+        return w->units;
+    }
+    return wl_units(out_n);
+}
+
+folio_options wl_options(int sync)
+{
+    folio_options o = FOLIO_OPTIONS_INIT;
+    o.sync = sync;
+    o.cache_bytes = 64 * 1024;
+    o.wal_autocheckpoint = 20;
+    return o;
+}
+
+void wl_reset(wl *w)
+{
+    w->db = NULL;
+    w->ncommits = w->durable = w->inflight = w->units_done = w->closed = 0;
+    w->fail_rc = 0;
+    w->fail_what[0] = w->fail_msg[0] = 0;
+    w->nstates = 0;
+}
+
+long wl_ops(const wl *w)
+{
+    if (!w->fault)
+        return 0;
+    return os_fault_count(w->fault, OSF_WRITE) + os_fault_count(w->fault, OSF_SYNC) +
+           os_fault_count(w->fault, OSF_TRUNCATE);
+}
+
+int wl_open(wl *w)
+{
+    int rc = folio_open(&w->db, w->path, &w->opts);
+    if (rc < 0) {
+        w->db = NULL;
+        return failed(w, rc, "folio_open");
+    }
+    return 0;
+}
+
+static int record_state(wl *w)
+{
+    if (!w->record)
+        return 0;
+    char err[600];
+    uint64_t h;
+    if (crash_hash_db(w->db, &h, err, sizeof err) < 0) {
+        w->fail_rc = FOLIO_ERROR;
+        snprintf(w->fail_what, sizeof w->fail_what, "hashing after commit %d", w->ncommits);
+        snprintf(w->fail_msg, sizeof w->fail_msg, "%s", err);
+        return FOLIO_ERROR;
+    }
+    w->states[w->ncommits] = h;
+    w->nstates = w->ncommits + 1;
+    return 0;
+}
+
+int wl_unit_run(wl *w, int i)
+{
+    int n;
+    const wl_unit *u = &wl_units_of(w, &n)[i];
+    int rc;
+    w->inflight = 0;
+    switch (u->kind) {
+    case WL_TXN:
+    case WL_TXN_ABORT: {
+        folio_txn *txn;
+        if ((rc = folio_begin(&txn, w->db, FOLIO_TXN_WRITE)) < 0)
+            return failed(w, rc, "folio_begin(WRITE)");
+        w->arg = u->arg;
+        if ((rc = u->body(w, txn)) < 0) {
+            folio_rollback(txn);
+            return rc;
+        }
+        if (u->kind == WL_TXN_ABORT) {
+            if ((rc = folio_rollback(txn)) < 0)
+                return failed(w, rc, "folio_rollback");
+            return 0;
+        }
+        if ((rc = folio_commit(txn)) < 0) {
+            failed(w, rc, "folio_commit");
+            w->inflight = 1;
+            return rc;
+        }
+        w->ncommits++;
+        if (w->opts.sync == FOLIO_SYNC_FULL)
+            w->durable = w->ncommits;
+        return record_state(w);
+    }
+    case WL_CHECKPOINT: {
+        int log = -1, done = -1;
+        if ((rc = folio_checkpoint(w->db, u->arg, &log, &done)) < 0)
+            return failed(w, rc, u->name);
+        if (log == done)
+            w->durable = w->ncommits;
+        return 0;
+    }
+    case WL_REOPEN:
+    case WL_CLOSE: {
+        folio_db *db = w->db;
+        w->db = NULL;
+        rc = folio_close(db);
+        if (rc < 0)
+            return failed(w, rc, "folio_close");
+        w->durable = w->ncommits;
+        if (u->kind == WL_CLOSE) {
+            w->closed = 1;
+            return 0;
+        }
+        return wl_open(w);
+    }
+    }
+    return 0;
+}
+
+int wl_run_until_error(wl *w)
+{
+    int n, rc;
+    wl_units_of(w, &n);
+    if ((rc = wl_open(w)) < 0)
+        return rc;
+    if ((rc = record_state(w)) < 0)
+        return rc;
+    if (w->record)
+        w->unit_ops[0] = wl_ops(w);
+    for (int i = 0; i < n; i++) {
+        if ((rc = wl_unit_run(w, i)) < 0)
+            return rc;
+        w->units_done = i + 1;
+        if (w->record)
+            w->unit_ops[i + 1] = wl_ops(w);
+    }
+    return 0;
+}
+
+void wl_abandon(wl *w)
+{
+    if (w->db)
+        folio_close(w->db);
+    w->db = NULL;
+}
