@@ -272,24 +272,23 @@ static int append_new_leaf(bt_cursor *c, const uint8_t *cell, uint32_t n, int64_
     uint8_t div[4 + FMT_VARINT_MAX];
     fmt_put_u32(div, old_leaf);
     uint32_t dn = 4 + (uint32_t)fmt_varint_put(div + 4, (uint64_t)last_rowid);
+    /* The old leaf is released; the new one stays with us (not on the
+     * cursor's path, which a rebalance of the levels above may rewrite). */
     pager_unref(c->page[L]);
-    c->page[L] = np;
-    fmt_page_decode(np->data, np->pgno, c->usable, &c->hdr[L]);
-    c->idx[L] = 0;
+    c->page[L] = NULL;
     /* place_cell works on the bottom level: make the parent the bottom. */
     c->depth = L;
     rc = place_cell(c, ph->ncells, div, dn, 1);
     if (rc == 0 && c->depth == L) {
         /* No rebalance above: stay on the new leaf for the next append. */
+        c->page[L] = np;
+        fmt_page_decode(np->data, np->pgno, c->usable, &c->hdr[L]);
+        c->idx[L] = 0;
         c->idx[P] = c->hdr[P].ncells;
         c->depth = L + 1;
         return 0;
     }
-    if (c->depth == L) {
-        /* Error path: the new leaf is still pinned at L. */
-        pager_unref(c->page[L]);
-        c->page[L] = NULL;
-    }
+    pager_unref(np);
     bt_cursor_reset(c);
     return rc;
 }

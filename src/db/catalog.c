@@ -63,7 +63,7 @@ static void table_free(db_table *t)
 
 void catalog_unref(db_catalog *cat)
 {
-    if (!cat || --cat->refs > 0)
+    if (!cat || __atomic_sub_fetch(&cat->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
     for (int i = 0; i < cat->nentries; i++) {
         os_free((char *)cat->entries[i].type);
@@ -515,7 +515,7 @@ int db_txn_catalog(folio_txn *txn)
     pthread_mutex_lock(&db->mu);
     int empty = ptxn_npages(txn->pt) == 0;
     if (db->cat && db->cat->cookie == h->schema_cookie && db->cat->empty == empty) {
-        db->cat->refs++;
+        __atomic_add_fetch(&db->cat->refs, 1, __ATOMIC_ACQ_REL);
         txn->cat = db->cat;
         pthread_mutex_unlock(&db->mu);
         return 0;
@@ -529,7 +529,7 @@ int db_txn_catalog(folio_txn *txn)
     if (!db->cat || db->cat->change_key < cat->change_key || db->cat->cookie != cat->cookie) {
         catalog_unref(db->cat);
         db->cat = cat;
-        cat->refs++;
+        __atomic_add_fetch(&cat->refs, 1, __ATOMIC_ACQ_REL);
     }
     pthread_mutex_unlock(&db->mu);
     txn->cat = cat;

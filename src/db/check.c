@@ -120,6 +120,7 @@ typedef struct chk {
     int fatal;  /* an error of the check itself (out of memory) */
     uint32_t npages, usable, lockpg;
     int autovac, enc;
+    int desc_ok;    /* schema format 4: DESC is honoured (SQLite ignores it before) */
     uint8_t *used;  /* one bit per page */
     uint8_t *cover; /* one byte per byte of the page being checked */
     fields lk;      /* index records during lookups */
@@ -432,7 +433,7 @@ static int keyspec_index(chk *c, keyspec *ks, const db_table *tab, const db_inde
         return FOLIO_NOMEM;
     for (int k = 0; k < ix->ncols; k++) {
         ks->coll[k] = ix->coll[k];
-        ks->desc[k] = ix->desc[k];
+        ks->desc[k] = ix->desc[k] && c->desc_ok;
     }
     /* The rowid sorts as an integer; a WITHOUT ROWID table's key columns
      * appended to the index keep the primary key's collation and order. */
@@ -444,8 +445,10 @@ static int keyspec_index(chk *c, keyspec *ks, const db_table *tab, const db_inde
             keyspec_free(ks);
             return 0;
         }
-        ks->coll[k] = tab->pk_coll[j];
-        ks->desc[k] = tab->pk_desc[j];
+        /* The catalog knows the direction (an automatic index of a UNIQUE
+         * constraint keeps these columns ascending). */
+        ks->coll[k] = ix->fcoll ? ix->fcoll[k] : tab->pk_coll[j];
+        ks->desc[k] = (ix->fdesc ? ix->fdesc[k] : tab->pk_desc[j]) && c->desc_ok;
     }
     ks->ncmp = ix->nfields;
     ks->nunique = ix->unique ? ix->ncols : 0;
@@ -466,7 +469,8 @@ static int keyspec_table(chk *c, keyspec *ks, const db_table *tab)
     if (keyspec_alloc(c, ks, d->npk) < 0)
         return FOLIO_NOMEM;
     memcpy(ks->coll, tab->pk_coll, (size_t)d->npk);
-    memcpy(ks->desc, tab->pk_desc, (size_t)d->npk);
+    for (int k = 0; k < d->npk; k++)
+        ks->desc[k] = tab->pk_desc[k] && c->desc_ok;
     ks->ncmp = ks->nunique = d->npk;
     ks->is_table = 1;
     ks->nf_min = (uint32_t)d->npk;
@@ -1382,13 +1386,16 @@ static void check_header(chk *c)
     const fmt_dbheader *h = ptxn_header(c->pt);
     pager *pgr = ptxn_pager(c->pt);
     /* Without a WAL the file must hold every page the header counts (SQLite
-     * refuses such a file as malformed). */
+     * refuses such a file as malformed); the rest checks the pages that are
+     * there, which also bounds the bitmap by the size of the file. */
     if (!ptxn_is_write(c->pt) && pager_wal_frames(pgr) == 0) {
         /* A last page shorter than the page size counts, as in SQLite. */
         uint64_t file_pages = (pager_file_bytes(pgr) + h->page_size - 1) / h->page_size;
-        if (c->npages > file_pages)
+        if (c->npages > file_pages) {
             report(c, 0, "the header counts %u pages but the file holds only %llu", c->npages,
                    (unsigned long long)file_pages);
+            c->npages = file_pages ? (uint32_t)file_pages : 1;
+        }
     }
     if (h->read_version > 2)
         report(c, 0, "file format read version %u is unknown (SQLite refuses to read the file)",
@@ -1427,14 +1434,15 @@ int db_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg, i
     c.usable = h->page_size - h->reserved;
     c.lockpg = LOCK_BYTE_OFFSET / h->page_size + 1;
     c.autovac = h->autovacuum_root != 0;
+    c.desc_ok = h->schema_format >= 4;
     c.enc = txn->cat->text_encoding;
+    check_header(&c);
     c.used = os_calloc((size_t)c.npages / 8 + 1, 1);
     c.cover = os_malloc(c.usable);
     if (!c.used || !c.cover) {
         rc = nomem(&c);
         goto done;
     }
-    check_header(&c);
     if ((rc = check_schema(&c)) < 0)
         goto done;
     if ((rc = check_freelist(&c)) < 0)

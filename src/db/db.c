@@ -168,7 +168,7 @@ int folio_commit(folio_txn *txn)
             pthread_mutex_lock(&db->mu);
             catalog_unref(db->cat);
             db->cat = txn->cat;
-            txn->cat->refs++;
+            __atomic_add_fetch(&txn->cat->refs, 1, __ATOMIC_ACQ_REL);
             pthread_mutex_unlock(&db->mu);
         }
     } else {

@@ -349,6 +349,24 @@ static int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals,
     db_table *tab = ts->tab;
     folio_db *db = txn->db;
     const sch_table *d = &tab->def;
+    /* An INTEGER PRIMARY KEY that is not an integer is reported before any
+     * other constraint, as in SQLite. */
+    if (d->ipk >= 0 && d->ipk < n && vals[d->ipk].type != FOLIO_NULL &&
+        vals[d->ipk].type != FOLIO_INTEGER) {
+        fmt_value t;
+        memset(&t, 0, sizeof t);
+        t.type = (int)vals[d->ipk].type;
+        if (t.type == FMT_REAL)
+            t.u.r = vals[d->ipk].u.r;
+        else if (t.type == FMT_TEXT || t.type == FMT_BLOB) {
+            t.u.s.p = vals[d->ipk].u.s.p ? vals[d->ipk].u.s.p : (const void *)"";
+            t.u.s.n = vals[d->ipk].u.s.n;
+        }
+        sch_apply_affinity(&t, SCH_AFF_INTEGER, ts->textbuf + 64 * d->ipk, 64);
+        if (t.type != FMT_INTEGER)
+            return db_err(db, FOLIO_MISMATCH, "datatype mismatch: %s.%s must be an integer",
+                          tab->name, d->cols[d->ipk].name);
+    }
     for (int c = 0; c < d->ncols; c++) {
         const sch_column *cd = &d->cols[c];
         fmt_value *v = &ts->newrow.v[c];
@@ -397,6 +415,16 @@ static int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals,
             /* kept as given */
         } else {
             sch_apply_affinity(v, cd->affinity, tb, 64);
+            /* As SQLite: a REAL column keeps a small integral value as an
+             * integer in the record (it reads back as REAL). -0.0 so becomes
+             * 0. */
+            if (cd->affinity == SCH_AFF_REAL && v->type == FMT_REAL &&
+                v->u.r >= -140737488355328.0 && v->u.r <= 140737488355327.0 &&
+                v->u.r == (double)(int64_t)v->u.r) {
+                int64_t iv = (int64_t)v->u.r;
+                v->type = FMT_INTEGER;
+                v->u.i = iv;
+            }
         }
         if (v->type == FMT_NULL) {
             int pk_notnull = d->without_rowid || d->strict;
@@ -728,10 +756,36 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
         int64_t base = empty ? 0 : mx;
         if (tab->def.autoincrement && seq > base)
             base = seq;
-        if (base == INT64_MAX)
-            return db_err(txn->db, FOLIO_FULL, "table %s has no rowid left above %lld",
-                          tab->name, (long long)base);
-        rowid = base + 1;
+        if (base == INT64_MAX) {
+            if (tab->def.autoincrement)
+                return db_err(txn->db, FOLIO_FULL,
+                              "AUTOINCREMENT table %s has used every rowid (database or disk "
+                              "is full, as SQLite says)",
+                              tab->name);
+            /* As SQLite: past the largest rowid, try random unused ones. */
+            static uint64_t rs = 0x9e3779b97f4a7c15ull;
+            int found = 0;
+            for (int tries = 0; tries < 100 && !found; tries++) {
+                rs ^= rs << 13;
+                rs ^= rs >> 7;
+                rs ^= rs << 17;
+                int64_t cand = (int64_t)(rs >> 1);
+                if (cand <= 0)
+                    continue;
+                rc = bt_seek_rowid(&ts->c, cand);
+                bt_cursor_reset(&ts->c);
+                if (rc < 0)
+                    return db_err_txn(txn, rc);
+                if (rc == FOLIO_NOTFOUND) {
+                    rowid = cand;
+                    found = 1;
+                }
+            }
+            if (!found)
+                return db_err(txn->db, FOLIO_FULL, "table %s: no unused rowid found", tab->name);
+        } else {
+            rowid = base + 1;
+        }
     } else if (!empty && rowid <= mx) {
         /* Might exist: look. */
         rc = bt_seek_rowid(&ts->c, rowid);
@@ -886,7 +940,7 @@ int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, in
 }
 
 /* Replace the row under ts->c (old values in ts->oldrow) by ts->newrow. */
-static int update_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid)
+static int update_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int64_t *out_newid)
 {
     db_table *tab = ts->tab;
     int rc;
@@ -934,13 +988,9 @@ static int update_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid)
     for (int i = 0; i < ts->nidx; i++)
         if ((rc = index_insert_row(ts, &ts->idx[i], ts->newrow.v, newid)) < 0)
             return db_err_txn(txn, rc);
-    if (tab->def.autoincrement && newid != rowid) {
-        int64_t seq = 0;
-        if ((rc = autoinc_get(txn, tab, &seq)) < 0)
-            return rc;
-        if (newid > seq && (rc = autoinc_set(txn, tab, newid)) < 0)
-            return rc;
-    }
+    /* SQLite moves sqlite_sequence on INSERT only, not on UPDATE. */
+    if (out_newid)
+        *out_newid = newid;
     return 0;
 }
 
@@ -975,7 +1025,7 @@ int folio_update(folio_table *t, int64_t rowid, const folio_value *vals, int n)
     if ((rc = table_for(t, &ts)) < 0 || (rc = find_rowid(txn, ts, rowid)) != 0 ||
         (rc = prepare_row(txn, ts, vals, n)) < 0)
         return write_end(txn, rc);
-    return write_end(txn, update_rowid_row(txn, ts, rowid));
+    return write_end(txn, update_rowid_row(txn, ts, rowid, NULL));
 }
 
 int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_value *vals,
@@ -1047,9 +1097,10 @@ int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_
             ts->newrow.v[t->tab->def.ipk].type = FMT_INTEGER;
             ts->newrow.v[t->tab->def.ipk].u.i = rowid;
         }
-        rc = update_rowid_row(txn, ts, rowid);
+        int64_t newid = rowid;
+        rc = update_rowid_row(txn, ts, rowid, &newid);
         if (rc == 0 && out_rowid)
-            *out_rowid = rowid;
+            *out_rowid = newid;
         return write_end(txn, rc);
     }
     bt_cursor_reset(&ts->c);
@@ -1110,7 +1161,7 @@ int folio_patch(folio_table *t, int64_t rowid, const int *cols, const folio_valu
         os_free(fv);
     if (rc < 0)
         return write_end(txn, rc);
-    return write_end(txn, update_rowid_row(txn, ts, rowid));
+    return write_end(txn, update_rowid_row(txn, ts, rowid, NULL));
 }
 
 int folio_delete(folio_table *t, int64_t rowid)
@@ -1239,8 +1290,7 @@ int folio_update_key(folio_table *t, const folio_value *key, int nkey, const fol
     pk_values(t->tab, ts->newrow.v, npk);
     int same = 1;
     for (int k = 0; k < t->tab->def.npk; k++)
-        if (sch_compare(&opk[k], &npk[k], t->tab->pk_coll[k]) != 0 ||
-            opk[k].type != npk[k].type)
+        if (sch_compare(&opk[k], &npk[k], t->tab->pk_coll[k]) != 0)
             same = 0;
     if (!same) {
         if ((rc = wr_find(txn, ts, npk, &found)) < 0)

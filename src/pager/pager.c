@@ -419,6 +419,11 @@ int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *c
             goto fail;
         }
         page_size = h.page_size;
+        if (h.text_encoding > 3) {
+            snprintf(err, errlen, "%s: unknown text encoding %u", path, h.text_encoding);
+            rc = FOLIO_NOTADB;
+            goto fail;
+        }
         if (h.schema_format > 4) {
             snprintf(err, errlen, "%s: schema format %u is not supported (at most 4)", path,
                      h.schema_format);
@@ -736,8 +741,6 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
         pager_end(t);
         return rc;
     }
-    if (t->npages)
-        p->usable = t->hdr.page_size - t->hdr.reserved;
     *out = t;
     return 0;
 fail_writer:
@@ -872,13 +875,14 @@ void pager_unref(pg *e)
 {
     if (!e)
         return;
-    assert(e->ref > 0);
-    if (e->dirty) {
+    if (e->dirty) { /* private to the writing thread */
+        assert(e->ref > 0);
         e->ref--;
         return;
     }
     pager *p = e->owner;
     pthread_mutex_lock(&p->mu);
+    assert(e->ref > 0);
     if (--e->ref == 0) {
         if (e->in_hash)
             lru_push(p, e);

@@ -892,6 +892,29 @@ void pager_cache_rekey_to_file(pager *p)
         moved = e->hnext;
         e->frame = 0;
         uint32_t s = (e->pgno * 2654435761u) & (p->nslot - 1);
+        /* An older image of the file's page may be cached: it is stale now. */
+        for (pg **pp = &p->slot[s]; *pp;) {
+            pg *x = *pp;
+            if (x->pgno == e->pgno && x->frame == 0) {
+                *pp = x->hnext;
+                x->in_hash = 0;
+                p->ncached--;
+                if (x->ref == 0) {
+                    if (x->lprev)
+                        x->lprev->lnext = x->lnext;
+                    else
+                        p->lru_head = x->lnext;
+                    if (x->lnext)
+                        x->lnext->lprev = x->lprev;
+                    else
+                        p->lru_tail = x->lprev;
+                    p->npages_mem--;
+                    os_free(x);
+                }
+                continue;
+            }
+            pp = &x->hnext;
+        }
         e->hnext = p->slot[s];
         p->slot[s] = e;
         e->in_hash = 1;

@@ -112,27 +112,116 @@ static void real_to_int_if_exact(fmt_value *v)
     }
 }
 
+/* One digit of a value scaled into [0, 10), and the rest scaled up again. */
+static char next_digit(long double *v, int *budget)
+{
+    if (*budget <= 0)
+        return '0';
+    (*budget)--;
+    int d = (int)*v;
+    *v = (*v - (long double)d) * 10.0;
+    return (char)('0' + d);
+}
+
+/*
+ * SQLite renders a REAL as text with its own "%!.15g": 15 significant
+ * digits computed in long double by scaling into [1, 10), adding half a unit
+ * of the last digit and reading digits off one by one (which does not always
+ * round like libc's printf); trailing zeros dropped but a ".0" kept;
+ * exponent form (at least two exponent digits) below 1e-4 and from 1e15;
+ * and -0.0 as "0.0". This follows that definition so that values written
+ * by folio and by SQLite are the same text.
+ */
 size_t sch_real_to_text(double r, char *buf, size_t cap)
 {
-    if (isinf(r))
-        return (size_t)snprintf(buf, cap, "%s", r < 0 ? "-Inf" : "Inf");
     if (isnan(r))
         return (size_t)snprintf(buf, cap, "NaN");
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "%.15g", r);
-    char *e = strchr(tmp, 'e');
-    if (!strchr(tmp, '.')) {
-        /* Always show a '.' (before the exponent if there is one). */
-        char out[72];
-        if (e) {
-            size_t m = (size_t)(e - tmp);
-            snprintf(out, sizeof out, "%.*s.0%s", (int)m, tmp, e);
-        } else {
-            snprintf(out, sizeof out, "%s.0", tmp);
-        }
-        return (size_t)snprintf(buf, cap, "%s", out);
+    if (isinf(r))
+        return (size_t)snprintf(buf, cap, "%s", r < 0 ? "-Inf" : "Inf");
+    char out[64];
+    size_t o = 0;
+    long double v = r;
+    if (v < 0) {
+        v = -v;
+        out[o++] = '-';
     }
-    return (size_t)snprintf(buf, cap, "%s", tmp);
+    int prec = 14; /* %.15g: one digit before the point, 14 after */
+    /* Half a unit of the 15th digit, as a double: 5e-05 * 1e-10. */
+    double rounder = 5.0e-05;
+    rounder *= 1.0e-10;
+    int exp = 0;
+    if (v > 0) {
+        /* The scale is long double; the factors are double constants. */
+        long double scale = 1.0;
+        while (v >= 1e100 * scale && exp <= 350) {
+            scale *= 1e100;
+            exp += 100;
+        }
+        while (v >= 1e10 * scale && exp <= 350) {
+            scale *= 1e10;
+            exp += 10;
+        }
+        while (v >= 10.0 * scale && exp <= 350) {
+            scale *= 10.0;
+            exp++;
+        }
+        v /= scale;
+        while (v < 1e-8) {
+            v *= 1e8;
+            exp -= 8;
+        }
+        while (v < 1.0) {
+            v *= 10.0;
+            exp--;
+        }
+    }
+    v += rounder;
+    if (v >= 10.0) {
+        v *= 0.1;
+        exp++;
+    }
+    int budget = 26;
+    int expform = exp < -4 || exp > prec;
+    int e2;
+    if (expform) {
+        e2 = 0;
+    } else {
+        prec -= exp;
+        e2 = exp;
+    }
+    if (e2 < 0) {
+        out[o++] = '0';
+    } else {
+        for (; e2 >= 0; e2--)
+            out[o++] = next_digit(&v, &budget);
+    }
+    out[o++] = '.';
+    for (e2++; e2 < 0 && prec > 0; prec--, e2++)
+        out[o++] = '0';
+    while (prec-- > 0)
+        out[o++] = next_digit(&v, &budget);
+    /* Trailing zeros go, but one digit stays after the point. */
+    while (out[o - 1] == '0')
+        o--;
+    if (out[o - 1] == '.')
+        out[o++] = '0';
+    if (expform) {
+        out[o++] = 'e';
+        if (exp < 0) {
+            out[o++] = '-';
+            exp = -exp;
+        } else {
+            out[o++] = '+';
+        }
+        if (exp >= 100) {
+            out[o++] = (char)('0' + exp / 100);
+            exp %= 100;
+        }
+        out[o++] = (char)('0' + exp / 10);
+        out[o++] = (char)('0' + exp % 10);
+    }
+    out[o] = 0;
+    return (size_t)snprintf(buf, cap, "%s", out);
 }
 
 int sch_apply_affinity(fmt_value *v, int affinity, char *textbuf, size_t cap)
