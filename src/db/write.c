@@ -90,6 +90,13 @@ static int rowvals_own(row_vals *r)
     }
     /* Fits: values never point into our own buffer here (callers own-copy
      * fresh values), so copy in place. */
+    static const uint8_t empty[1] = {0};
+    if (need == 0) {
+        for (int i = 0; i < r->n; i++)
+            if (r->v[i].type == FMT_TEXT || r->v[i].type == FMT_BLOB)
+                r->v[i].u.s.p = empty;
+        return 0;
+    }
     size_t off = 0;
     for (int i = 0; i < r->n; i++) {
         if (r->v[i].type == FMT_TEXT || r->v[i].type == FMT_BLOB) {

@@ -465,8 +465,11 @@ int wal_refresh(wal *w, int *out_changed)
 static uint32_t random_u32(wal *w)
 {
     /* Salts only need to differ between generations; mix time and address. */
+    /* Never the C library's rand(): the application's sequence is its own. */
+    static uint64_t counter;
     uint64_t x = w->vfs->now_ms(w->vfs) ^ ((uint64_t)(uintptr_t)w << 13) ^
-                 ((uint64_t)w->hdr.salt2 * 0x9e3779b97f4a7c15ull) ^ (uint64_t)rand();
+                 ((uint64_t)w->hdr.salt2 * 0x9e3779b97f4a7c15ull) ^
+                 (__atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED) * 0xbf58476d1ce4e5b9ull);
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdull;
     x ^= x >> 33;
