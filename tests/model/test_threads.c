@@ -1047,8 +1047,17 @@ int main(int argc, char **argv)
     };
     int failed = 0;
     size_t ran = 0;
+    /* A filter is a plain word; options such as CTest's "--jobs 1" are not. */
+    const char *filter = NULL;
+    for (int a = 1; a < argc; a++) {
+        if (argv[a][0] == '-') {
+            a++; /* and its value */
+            continue;
+        }
+        filter = argv[a];
+    }
     for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        if (argc > 1 && !strstr(tests[i].name, argv[1]))
+        if (filter && !strstr(tests[i].name, filter))
             continue;
         ran++;
         int before = g_failures;
@@ -1061,6 +1070,10 @@ int main(int argc, char **argv)
     }
     fprintf(stderr, "[====] Synthesis: Tested: %zu | Passing: %zu | Failing: %d\n", ran,
             ran - (size_t)failed, failed);
+    if (ran == 0) {
+        fprintf(stderr, "no test matched\n");
+        return 1;
+    }
     return failed ? 1 : 0;
 }
 #endif
