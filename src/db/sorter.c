@@ -16,6 +16,8 @@
 typedef struct rec_ref {
     size_t off;
     uint64_t n;
+    uint64_t pfx; /* first key field, ordered as unsigned (see key_prefix) */
+    uint8_t cls;  /* its class: 1 integer, 2 BINARY text; 0 = compare records */
 } rec_ref;
 
 typedef struct run {
@@ -50,8 +52,54 @@ struct sorter {
 
 #define RUN_BUF (256 * 1024)
 
+/*
+ * Most comparisons of a sort are settled by the first key field alone. For
+ * an integer or a BINARY text first field, an 8-byte prefix ordered as an
+ * unsigned number is kept with each record: different prefixes of the same
+ * class decide at once, without touching the records.
+ */
+static void key_prefix(const sorter *s, const uint8_t *rec, uint64_t n, rec_ref *r)
+{
+    r->cls = 0;
+    r->pfx = 0;
+    if (s->order->n < 1 || s->order->enc > 1 || n < 2 || rec[0] >= 0x80 || rec[0] < 2 ||
+        rec[1] >= 0x80)
+        return;
+    uint8_t st = rec[1];
+    const uint8_t *p = rec + rec[0];
+    uint64_t avail = n - rec[0];
+    static const uint8_t len[10] = {0, 1, 2, 3, 4, 6, 8, 8, 0, 0};
+    if (st >= 1 && st <= 9 && st != 7) {
+        if (len[st] > avail)
+            return;
+        uint64_t u = 0;
+        if (st >= 8) {
+            u = st - 8;
+        } else {
+            u = (p[0] & 0x80) ? ~(uint64_t)0 : 0;
+            for (uint32_t k = 0; k < len[st]; k++)
+                u = (u << 8) | p[k];
+        }
+        r->pfx = u ^ 0x8000000000000000ull; /* signed order as unsigned */
+        r->cls = 1;
+    } else if (st >= 13 && (st & 1) && s->order->coll[0] == SCH_COLL_BINARY) {
+        uint64_t tl = (uint64_t)(st - 13) / 2;
+        if (tl > avail)
+            return;
+        uint64_t u = 0;
+        for (uint32_t k = 0; k < 8; k++)
+            u = (u << 8) | (k < tl ? p[k] : 0);
+        r->pfx = u;
+        r->cls = 2;
+    }
+}
+
 static int cmp_refs(sorter *s, const rec_ref *a, const rec_ref *b)
 {
+    if (a->cls && a->cls == b->cls && a->pfx != b->pfx) {
+        int c = a->pfx < b->pfx ? -1 : 1;
+        return s->order->desc[0] ? -c : c;
+    }
     int out = 0;
     rec_compare(s->order, s->arena + a->off, a->n, s->arena + b->off, b->n, &out);
     return out;
@@ -188,6 +236,7 @@ int sorter_add(sorter *s, const uint8_t *rec, uint64_t n)
     memcpy(s->arena + s->used, rec, (size_t)n);
     s->refs[s->nrefs].off = s->used;
     s->refs[s->nrefs].n = n;
+    key_prefix(s, rec, n, &s->refs[s->nrefs]);
     s->nrefs++;
     s->used += (size_t)n;
     return 0;
