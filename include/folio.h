@@ -22,35 +22,35 @@ extern "C" {
 
 /* ---- Status and error codes ------------------------------------------- */
 
-#define FOLIO_OK 0
-#define FOLIO_ROW 100     /**< a cursor is positioned on a row */
-#define FOLIO_DONE 101    /**< a cursor ran off the end */
+#define FOLIO_OK       0
+#define FOLIO_ROW      100 /**< a cursor is positioned on a row */
+#define FOLIO_DONE     101 /**< a cursor ran off the end */
 #define FOLIO_NOTFOUND 102 /**< a seek found no matching row */
 
-#define FOLIO_ERROR (-1)       /**< generic failure */
-#define FOLIO_MISUSE (-2)      /**< bad argument or call sequence */
-#define FOLIO_NOMEM (-3)       /**< out of memory */
-#define FOLIO_IOERR (-4)       /**< the operating system reported an I/O error */
-#define FOLIO_CORRUPT (-5)     /**< the file is damaged; the message names the page */
-#define FOLIO_NOTADB (-6)      /**< the file is not a SQLite database */
-#define FOLIO_UNSUPPORTED (-7) /**< a feature folio does not support here */
-#define FOLIO_BUSY (-8)        /**< another writer holds the lock */
-#define FOLIO_READONLY (-9)    /**< write attempted on a read-only handle */
-#define FOLIO_CONSTRAINT (-10) /**< NOT NULL, UNIQUE, PRIMARY KEY or type violated */
-#define FOLIO_FULL (-11)       /**< the disk is full */
+#define FOLIO_ERROR        (-1)  /**< generic failure */
+#define FOLIO_MISUSE       (-2)  /**< bad argument or call sequence */
+#define FOLIO_NOMEM        (-3)  /**< out of memory */
+#define FOLIO_IOERR        (-4)  /**< the operating system reported an I/O error */
+#define FOLIO_CORRUPT      (-5)  /**< the file is damaged; the message names the page */
+#define FOLIO_NOTADB       (-6)  /**< the file is not a SQLite database */
+#define FOLIO_UNSUPPORTED  (-7)  /**< a feature folio does not support here */
+#define FOLIO_BUSY         (-8)  /**< another writer holds the lock */
+#define FOLIO_READONLY     (-9)  /**< write attempted on a read-only handle */
+#define FOLIO_CONSTRAINT   (-10) /**< NOT NULL, UNIQUE, PRIMARY KEY or type violated */
+#define FOLIO_FULL         (-11) /**< the disk is full */
 #define FOLIO_NOTFOUND_ERR (-12) /**< no such table, index or column */
-#define FOLIO_CANTOPEN (-13)   /**< the file cannot be opened */
-#define FOLIO_TOOBIG (-14)     /**< a value or row exceeds the size limit */
-#define FOLIO_MISMATCH (-15)   /**< a value has the wrong type for a STRICT column */
+#define FOLIO_CANTOPEN     (-13) /**< the file cannot be opened */
+#define FOLIO_TOOBIG       (-14) /**< a value or row exceeds the size limit */
+#define FOLIO_MISMATCH     (-15) /**< a value has the wrong type for a STRICT column */
 
 /* ---- Options ------------------------------------------------------------ */
 
 #define FOLIO_OPEN_READONLY 0x1u /**< never write; works on read-only media */
-#define FOLIO_OPEN_CREATE 0x2u   /**< create the file if it is missing */
+#define FOLIO_OPEN_CREATE   0x2u /**< create the file if it is missing */
 
-#define FOLIO_SYNC_OFF 0    /**< never fsync */
+#define FOLIO_SYNC_OFF    0 /**< never fsync */
 #define FOLIO_SYNC_NORMAL 1 /**< fsync at checkpoint only (the default) */
-#define FOLIO_SYNC_FULL 2   /**< fsync the WAL at every commit */
+#define FOLIO_SYNC_FULL   2 /**< fsync the WAL at every commit */
 
 #define FOLIO_OPTIONS_VERSION 1
 
@@ -65,8 +65,10 @@ typedef struct folio_options {
     unsigned busy_timeout_ms;    /**< how long a writer waits for the lock */
 } folio_options;
 
-#define FOLIO_OPTIONS_INIT                                                         \
-    { FOLIO_OPTIONS_VERSION, FOLIO_OPEN_CREATE, FOLIO_SYNC_NORMAL, 0, 4096, 1000, 0 }
+#define FOLIO_OPTIONS_INIT                                                                         \
+    {                                                                                              \
+        FOLIO_OPTIONS_VERSION, FOLIO_OPEN_CREATE, FOLIO_SYNC_NORMAL, 0, 4096, 1000, 0              \
+    }
 
 /* ---- Handles and values --------------------------------------------------- */
 
@@ -120,7 +122,7 @@ const char *folio_strerror(int rc);
 
 /* ---- Transactions --------------------------------------------------------- */
 
-#define FOLIO_TXN_READ 0x1u
+#define FOLIO_TXN_READ  0x1u
 #define FOLIO_TXN_WRITE 0x2u
 
 /** Begin a transaction. A read transaction sees the last commit as of its
@@ -151,10 +153,8 @@ int folio_table_without_rowid(const folio_table *t);
 
 int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, int n);
 int folio_update(folio_table *t, int64_t rowid, const folio_value *vals, int n);
-int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_value *vals,
-                 int n);
-int folio_patch(folio_table *t, int64_t rowid, const int *cols, const folio_value *vals,
-                int n);
+int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_value *vals, int n);
+int folio_patch(folio_table *t, int64_t rowid, const int *cols, const folio_value *vals, int n);
 int folio_delete(folio_table *t, int64_t rowid);
 /** WITHOUT ROWID: delete / update the row whose primary key equals `key`. */
 int folio_delete_key(folio_table *t, const folio_value *key, int nkey);
@@ -214,26 +214,26 @@ int folio_schema_get(folio_schema_entry *out, folio_txn *txn, int i);
 /** Database header fields and file figures. */
 typedef struct folio_info {
     uint32_t page_size;
-    uint32_t page_count;        /**< database size in pages (as of the snapshot) */
+    uint32_t page_count; /**< database size in pages (as of the snapshot) */
     uint32_t freelist_pages;
     uint32_t freelist_trunk;
     uint32_t change_counter;
     uint32_t schema_cookie;
     uint32_t schema_format;
-    uint32_t text_encoding;     /**< 1 UTF-8, 2 UTF-16le, 3 UTF-16be */
+    uint32_t text_encoding; /**< 1 UTF-8, 2 UTF-16le, 3 UTF-16be */
     uint32_t user_version;
     uint32_t application_id;
     uint32_t reserved_bytes;
-    uint32_t autovacuum;        /**< largest root page if auto-vacuum, else 0 */
+    uint32_t autovacuum; /**< largest root page if auto-vacuum, else 0 */
     uint32_t incremental_vacuum;
-    uint32_t write_version;     /**< 1 legacy, 2 WAL */
+    uint32_t write_version; /**< 1 legacy, 2 WAL */
     uint32_t read_version;
-    uint32_t sqlite_version;    /**< SQLITE_VERSION_NUMBER of the last writer */
-    uint64_t file_bytes;        /**< size of the database file */
-    uint64_t wal_bytes;         /**< size of the -wal file, 0 if none */
-    uint32_t wal_frames;        /**< valid committed frames in the WAL */
+    uint32_t sqlite_version; /**< SQLITE_VERSION_NUMBER of the last writer */
+    uint64_t file_bytes;     /**< size of the database file */
+    uint64_t wal_bytes;      /**< size of the -wal file, 0 if none */
+    uint32_t wal_frames;     /**< valid committed frames in the WAL */
     uint32_t wal_checkpoint_seq;
-    uint32_t wal_backfilled;    /**< frames already copied into the database file */
+    uint32_t wal_backfilled; /**< frames already copied into the database file */
     /** Why the last checkpoint stopped short ("" if it did not), e.g. held
      * back by a reader's snapshot. Lives until the transaction ends. */
     const char *checkpoint_note;
@@ -261,13 +261,12 @@ int folio_stats(folio_txn *txn, int (*cb)(void *arg, const folio_btree_stats *s)
 /** Full integrity check. `cb` gets one message per problem ("page N: ...");
  * returns FOLIO_OK when clean, FOLIO_CORRUPT when problems were found. At
  * most `max_errors` (0 = 100) problems are reported. */
-int folio_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg,
-                int max_errors);
+int folio_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg, int max_errors);
 
 /** Checkpoint modes. */
-#define FOLIO_CHECKPOINT_PASSIVE 0
-#define FOLIO_CHECKPOINT_FULL 1
-#define FOLIO_CHECKPOINT_RESTART 2
+#define FOLIO_CHECKPOINT_PASSIVE  0
+#define FOLIO_CHECKPOINT_FULL     1
+#define FOLIO_CHECKPOINT_RESTART  2
 #define FOLIO_CHECKPOINT_TRUNCATE 3
 
 /** Copy WAL frames into the database file. `out_log` and `out_done` (may be

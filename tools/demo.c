@@ -141,8 +141,8 @@ int main(int argc, char **argv)
            (long long)rows);
     if (load_sqlite(spath, rows, &ts))
         return 1;
-    printf("  sqlite3 (journal off, sync off, exclusive, prepared): %7.3f s  %10.0f rows/s\n",
-           ts, (double)rows / ts);
+    printf("  sqlite3 (journal off, sync off, exclusive, prepared): %7.3f s  %10.0f rows/s\n", ts,
+           (double)rows / ts);
     if (load_folio(fpath, rows, &tf))
         return 1;
     printf("  folio   (sync off, one transaction):                 %7.3f s  %10.0f rows/s\n", tf,

@@ -29,15 +29,15 @@ typedef int (*bt_cmp_fn)(void *ctx, const uint8_t *rec, uint64_t size, int *out)
  * Compare two complete records of an index tree by its ordering: *out is
  * <0, 0, >0 as a sorts before, equal to, or after b.
  */
-typedef int (*bt_reccmp_fn)(void *cfg, const uint8_t *a, uint64_t na, const uint8_t *b,
-                            uint64_t nb, int *out);
+typedef int (*bt_reccmp_fn)(void *cfg, const uint8_t *a, uint64_t na, const uint8_t *b, uint64_t nb,
+                            int *out);
 
 typedef struct bt_cursor {
     ptxn *t;
     uint32_t root;
-    int intkey;   /* table b-tree */
-    int depth;    /* levels on the stack; 0 = not positioned */
-    int eof;      /* ran off an end */
+    int intkey; /* table b-tree */
+    int depth;  /* levels on the stack; 0 = not positioned */
+    int eof;    /* ran off an end */
     uint32_t usable;
     pg *page[BT_MAX_DEPTH];
     fmt_page hdr[BT_MAX_DEPTH];

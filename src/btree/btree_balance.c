@@ -250,8 +250,8 @@ static int scratch_init(ptxn *t, level_scratch *s, uint32_t usable, uint32_t pag
 
 static int balance_root(bt_cursor *c, bt_vcell *cells, uint32_t n, uint32_t rchild, int append);
 
-int bt_balance(bt_cursor *c, int L, bt_vcell *cells, uint32_t n, uint32_t rchild,
-               int fix_underflow, int append)
+int bt_balance(bt_cursor *c, int L, bt_vcell *cells, uint32_t n, uint32_t rchild, int fix_underflow,
+               int append)
 {
     ptxn *t = c->t;
     uint32_t usable = c->usable;
@@ -462,7 +462,8 @@ int bt_balance(bt_cursor *c, int L, bt_vcell *cells, uint32_t n, uint32_t rchild
             if (table && leaf) {
                 const bt_vcell *last = &s.cells[bounds[j] - 1];
                 fmt_put_u32(buf, new_pgno[j]);
-                dn = 4 + (uint32_t)fmt_varint_put(buf + 4, (uint64_t)leaf_cell_rowid(last->p, last->n));
+                dn = 4 +
+                     (uint32_t)fmt_varint_put(buf + 4, (uint64_t)leaf_cell_rowid(last->p, last->n));
                 d = arena_put(&ps.a, buf, dn);
             } else if (leaf) {
                 const bt_vcell *dv = &s.cells[bounds[j]];

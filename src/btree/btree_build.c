@@ -18,7 +18,7 @@
 #include <string.h>
 
 typedef struct build_level {
-    uint8_t *buf;      /* page image being filled (hdr_off 0) */
+    uint8_t *buf; /* page image being filled (hdr_off 0) */
     uint32_t ncells;
     uint32_t content;  /* start of the cell content area */
     uint32_t last_off; /* offset of the last cell (for promotion) */
@@ -44,7 +44,10 @@ static uint8_t level_type(const bt_builder *b, int L)
     return b->intkey ? FMT_PAGE_TABLE_INTERIOR : FMT_PAGE_INDEX_INTERIOR;
 }
 
-static uint32_t level_hdr(int L) { return L == 0 ? 8u : 12u; }
+static uint32_t level_hdr(int L)
+{
+    return L == 0 ? 8u : 12u;
+}
 
 static int level_init(bt_builder *b, int L)
 {

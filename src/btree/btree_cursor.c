@@ -59,7 +59,10 @@ void bt_cursor_release(bt_cursor *c)
     c->bufcap = 0;
 }
 
-int bt_valid(const bt_cursor *c) { return c->depth > 0 && c->cell_valid; }
+int bt_valid(const bt_cursor *c)
+{
+    return c->depth > 0 && c->cell_valid;
+}
 
 static int push(bt_cursor *c, uint32_t pgno)
 {
@@ -76,7 +79,8 @@ static int push(bt_cursor *c, uint32_t pgno)
     if ((h.is_table != 0) != (c->intkey != 0)) {
         pager_unref(p);
         return ptxn_corrupt(c->t, pgno,
-                            c->intkey ? "index page in a table b-tree" : "table page in an index b-tree");
+                            c->intkey ? "index page in a table b-tree"
+                                      : "table page in an index b-tree");
     }
     c->page[c->depth] = p;
     c->hdr[c->depth] = h;
@@ -507,7 +511,10 @@ int bt_seek_ge(bt_cursor *c, bt_cmp_fn cmp, void *ctx, int ge)
     }
 }
 
-int64_t bt_rowid(const bt_cursor *c) { return c->cell.rowid; }
+int64_t bt_rowid(const bt_cursor *c)
+{
+    return c->cell.rowid;
+}
 
 int bt_corrupt_here(bt_cursor *c, const char *why)
 {

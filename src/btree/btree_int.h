@@ -12,7 +12,10 @@ typedef struct bt_vcell {
     uint32_t n;
 } bt_vcell;
 
-static inline uint32_t bt_hdr_off(uint32_t pgno) { return pgno == 1 ? 100u : 0u; }
+static inline uint32_t bt_hdr_off(uint32_t pgno)
+{
+    return pgno == 1 ? 100u : 0u;
+}
 
 /* Space a page offers to cells and their pointers. */
 static inline uint32_t bt_page_capacity(uint32_t usable, uint32_t pgno, int leaf)

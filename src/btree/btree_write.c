@@ -18,9 +18,15 @@ static uint64_t generation_counter;
 
 static int descend_rightmost(bt_cursor *c, uint32_t child);
 
-uint64_t bt_generation(void) { return __atomic_load_n(&generation_counter, __ATOMIC_RELAXED); }
+uint64_t bt_generation(void)
+{
+    return __atomic_load_n(&generation_counter, __ATOMIC_RELAXED);
+}
 
-static void bump_generation(void) { __atomic_add_fetch(&generation_counter, 1, __ATOMIC_RELAXED); }
+static void bump_generation(void)
+{
+    __atomic_add_fetch(&generation_counter, 1, __ATOMIC_RELAXED);
+}
 
 int bt_create(ptxn *t, int intkey, uint32_t *out_root)
 {
@@ -101,8 +107,8 @@ static int free_tree(ptxn *t, uint32_t pgno, uint32_t usable, int depth, int kee
         return rc;
     }
     int table = type == FMT_PAGE_TABLE_LEAF || type == FMT_PAGE_TABLE_INTERIOR;
-    bt_page_write(p->data, pgno, usable, table ? FMT_PAGE_TABLE_LEAF : FMT_PAGE_INDEX_LEAF, NULL,
-                  0, 0);
+    bt_page_write(p->data, pgno, usable, table ? FMT_PAGE_TABLE_LEAF : FMT_PAGE_INDEX_LEAF, NULL, 0,
+                  0);
     pager_unref(p);
     return 0;
 }
@@ -128,8 +134,8 @@ int bt_clear(ptxn *t, uint32_t root, int intkey)
  * payload does not fit. `leaf_table` selects the table-leaf layout (with the
  * rowid); otherwise the index layout (leaf form, no child pointer).
  */
-int bt_build_cell(ptxn *t, uint32_t usable, int leaf_table, int64_t rowid,
-                  const uint8_t *rec, uint64_t size, uint8_t *out, uint32_t *out_n)
+int bt_build_cell(ptxn *t, uint32_t usable, int leaf_table, int64_t rowid, const uint8_t *rec,
+                  uint64_t size, uint8_t *out, uint32_t *out_n)
 {
     uint8_t *p = out;
     p += fmt_varint_put(p, size);
@@ -386,8 +392,7 @@ int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size
     /* Fast path: a cursor left on the right-most leaf by the previous
      * append, and a rowid past its last key. */
     int positioned = 0;
-    if (c->append_valid && c->depth > 0 && c->page[c->depth - 1]->dirty &&
-        c->append_last < rowid) {
+    if (c->append_valid && c->depth > 0 && c->page[c->depth - 1]->dirty && c->append_last < rowid) {
         c->idx[c->depth - 1] = c->hdr[c->depth - 1].ncells;
         positioned = 1;
     }
@@ -417,8 +422,7 @@ int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size
     c->append_valid = 0;
     fmt_page *h = &c->hdr[L];
     uint32_t gap = h->content_start - (h->hdr_off + h->hdr_size + 2 * h->ncells);
-    if (append && L > 0 && gap < n + 2 && !h->first_freeblock && !h->frag_bytes &&
-        h->ncells > 0) {
+    if (append && L > 0 && gap < n + 2 && !h->first_freeblock && !h->frag_bytes && h->ncells > 0) {
         int64_t last = prev_last;
         if (!prev_valid) {
             fmt_cell lc;
@@ -582,8 +586,8 @@ int bt_delete(bt_cursor *c)
     /* Its cell moves up as an interior cell (child pointer first); its
      * overflow chain moves with it. */
     uint8_t buf[65536 + 64];
-    uint32_t plen = (uint32_t)(pc.payload - (c->page[B]->data + poff)) + pc.local +
-                    (pc.overflow ? 4u : 0u);
+    uint32_t plen =
+        (uint32_t)(pc.payload - (c->page[B]->data + poff)) + pc.local + (pc.overflow ? 4u : 0u);
     fmt_put_u32(buf, cell.left_child);
     memcpy(buf + 4, c->page[B]->data + poff, plen);
     if ((rc = remove_cell(c, B, c->hdr[B].ncells - 1)) < 0 ||

@@ -24,7 +24,10 @@ static char *dupn(const void *p, size_t n)
     return s;
 }
 
-static char *dups(const char *s) { return dupn(s, strlen(s)); }
+static char *dups(const char *s)
+{
+    return dupn(s, strlen(s));
+}
 
 static void index_free(db_index *ix)
 {
@@ -305,8 +308,7 @@ static int schema_text(const fmt_value *v, int enc, char **out)
 
 static int add_entry(db_catalog *cat, folio_schema_entry *e)
 {
-    folio_schema_entry *v =
-        os_realloc(cat->entries, sizeof *v * (size_t)(cat->nentries + 1));
+    folio_schema_entry *v = os_realloc(cat->entries, sizeof *v * (size_t)(cat->nentries + 1));
     if (!v)
         return FOLIO_NOMEM;
     cat->entries = v;
@@ -409,18 +411,17 @@ int catalog_load(db_catalog **out, folio_txn *txn)
         if ((rc = bt_payload(&c, &rec, &size)) < 0)
             break;
         if ((rc = row_decode(&rd, rec, size, size)) < 0) {
-            rc = rc == FOLIO_NOMEM
-                     ? ptxn_error(txn->pt, rc, "out of memory reading the schema")
-                     : ptxn_corrupt(txn->pt, c.page[c.depth - 1]->pgno,
-                                    "malformed sqlite_schema row");
+            rc = rc == FOLIO_NOMEM ? ptxn_error(txn->pt, rc, "out of memory reading the schema")
+                                   : ptxn_corrupt(txn->pt, c.page[c.depth - 1]->pgno,
+                                                  "malformed sqlite_schema row");
             break;
         }
         fmt_value v[5];
         memset(v, 0, sizeof v);
         for (uint32_t i = 0; i < 5 && i < rd.nfields; i++) {
             if (fmt_serial_decode(rd.st[i], rec + rd.off[i], &v[i]) < 0) {
-                rc = ptxn_corrupt(txn->pt, c.page[c.depth - 1]->pgno,
-                                  "malformed sqlite_schema row");
+                rc =
+                    ptxn_corrupt(txn->pt, c.page[c.depth - 1]->pgno, "malformed sqlite_schema row");
                 break;
             }
         }

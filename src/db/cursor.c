@@ -9,8 +9,14 @@
 
 #include <string.h>
 
-static folio_db *cur_db(const folio_cursor *c) { return c->t->txn->db; }
-static ptxn *cur_pt(const folio_cursor *c) { return c->t->txn->pt; }
+static folio_db *cur_db(const folio_cursor *c)
+{
+    return c->t->txn->db;
+}
+static ptxn *cur_pt(const folio_cursor *c)
+{
+    return c->t->txn->pt;
+}
 
 static void cursor_link(folio_txn *txn, folio_cursor *c)
 {
@@ -386,8 +392,8 @@ int folio_cursor_seek(folio_cursor *c, const folio_value *key, int nkey, int op)
     }
     if (c->index) {
         if (nkey > c->index->nfields)
-            return db_err(db, FOLIO_MISUSE, "index %s has %d key columns, got %d",
-                          c->index->name, c->index->ncols, nkey);
+            return db_err(db, FOLIO_MISUSE, "index %s has %d key columns, got %d", c->index->name,
+                          c->index->ncols, nkey);
         k.desc = c->index->desc;
         k.coll = c->index->coll;
         if (nkey > c->index->ncols)
@@ -468,8 +474,7 @@ static int index_entry_rowid(folio_cursor *c, int64_t *out)
     fmt_value v;
     uint32_t last = c->ird.nfields ? c->ird.nfields - 1 : 0;
     if (c->ird.nfields == 0 || c->ird.off[last] + fmt_serial_size(c->ird.st[last]) > size ||
-        fmt_serial_decode(c->ird.st[last], rec + c->ird.off[last], &v) < 0 ||
-        v.type != FMT_INTEGER)
+        fmt_serial_decode(c->ird.st[last], rec + c->ird.off[last], &v) < 0 || v.type != FMT_INTEGER)
         return ptxn_corrupt(cur_pt(c), c->bc.page[c->bc.depth - 1]->pgno,
                             "index entry has no integer rowid");
     *out = v.u.i;
@@ -618,8 +623,8 @@ int folio_cursor_column(folio_value *out, folio_cursor *c, int col)
     }
     int field = tab->col_field[col];
     if (field < 0)
-        return db_err(db, FOLIO_UNSUPPORTED,
-                      "column %s is a virtual generated column (not stored)", cd->name);
+        return db_err(db, FOLIO_UNSUPPORTED, "column %s is a virtual generated column (not stored)",
+                      cd->name);
     bt_cursor *bc = &c->bc;
     if (c->index) {
         if ((rc = locate_row(c)) < 0)

@@ -26,8 +26,8 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
         db_set_open_err("bad argument: sync must be FOLIO_SYNC_OFF, NORMAL or FULL");
         return FOLIO_MISUSE;
     }
-    if (o.page_size && (o.page_size < 512 || o.page_size > 65536 ||
-                        (o.page_size & (o.page_size - 1)) != 0)) {
+    if (o.page_size &&
+        (o.page_size < 512 || o.page_size > 65536 || (o.page_size & (o.page_size - 1)) != 0)) {
         db_set_open_err("bad argument: page_size must be a power of two from 512 to 65536");
         return FOLIO_MISUSE;
     }
@@ -232,7 +232,10 @@ int folio_table_open(folio_table **out, folio_txn *txn, const char *name)
     return FOLIO_OK;
 }
 
-int folio_table_ncols(const folio_table *t) { return t ? t->tab->def.ncols : FOLIO_MISUSE; }
+int folio_table_ncols(const folio_table *t)
+{
+    return t ? t->tab->def.ncols : FOLIO_MISUSE;
+}
 
 const char *folio_table_colname(const folio_table *t, int col)
 {
@@ -312,8 +315,7 @@ int folio_stats(folio_txn *txn, int (*cb)(void *arg, const folio_btree_stats *s)
     return FOLIO_OK;
 }
 
-int folio_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg,
-                int max_errors)
+int folio_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg, int max_errors)
 {
     if (!txn)
         return FOLIO_MISUSE;

@@ -26,14 +26,14 @@ typedef struct db_index {
     int is_auto;
     int is_pk; /* the automatic index of a rowid table's PRIMARY KEY */
     int partial, has_expr;
-    int ncols;                 /* key columns, not counting the rowid / PK suffix */
-    int *cols;                 /* table column of each key column (-2: expression) */
-    uint8_t *desc, *coll;      /* per key column */
-    uint8_t *fdesc, *fcoll;    /* per record field: the keys, then the suffix */
-    int nfields;               /* fields in an index record: ncols + rowid (1) or + PK suffix */
-    int *suffix_cols;          /* WITHOUT ROWID: table columns appended after the key */
+    int ncols;              /* key columns, not counting the rowid / PK suffix */
+    int *cols;              /* table column of each key column (-2: expression) */
+    uint8_t *desc, *coll;   /* per key column */
+    uint8_t *fdesc, *fcoll; /* per record field: the keys, then the suffix */
+    int nfields;            /* fields in an index record: ncols + rowid (1) or + PK suffix */
+    int *suffix_cols;       /* WITHOUT ROWID: table columns appended after the key */
     int nsuffix;
-    char *unsupported;         /* why writes are refused, or NULL */
+    char *unsupported; /* why writes are refused, or NULL */
 } db_index;
 
 typedef struct db_table {
@@ -41,22 +41,22 @@ typedef struct db_table {
     char *sql;
     uint32_t root;
     sch_table def;
-    int parsed;           /* def is valid (a virtual table or parse failure leaves it 0) */
-    char *parse_error;    /* why the definition could not be used */
+    int parsed;        /* def is valid (a virtual table or parse failure leaves it 0) */
+    char *parse_error; /* why the definition could not be used */
     int nidx;
     db_index **idx;
-    int *col_field;       /* record field of each column, -1 when not stored */
-    int nstored;          /* fields in a table record */
-    int *field_col;       /* column of each record field */
+    int *col_field;             /* record field of each column, -1 when not stored */
+    int nstored;                /* fields in a table record */
+    int *field_col;             /* column of each record field */
     uint8_t *pk_desc, *pk_coll; /* WITHOUT ROWID: per key field */
     int has_triggers;
-    char *unsupported;    /* why writes are refused, or NULL */
+    char *unsupported; /* why writes are refused, or NULL */
 } db_table;
 
 typedef struct db_catalog {
     int refs;
-    uint32_t cookie;      /* schema cookie it was read under */
-    uint64_t change_key;  /* change counter it was read under */
+    uint32_t cookie;     /* schema cookie it was read under */
+    uint64_t change_key; /* change counter it was read under */
     int nentries;
     folio_schema_entry *entries;
     int ntables;
@@ -90,8 +90,8 @@ struct folio_txn {
     /* write transactions */
     struct table_state **states;
     int nstates;
-    int poisoned;        /* a failed call could not be undone: only rollback remains */
-    int schema_changed;  /* DDL ran: publish the catalog at commit */
+    int poisoned;         /* a failed call could not be undone: only rollback remains */
+    int schema_changed;   /* DDL ran: publish the catalog at commit */
     db_catalog **oldcats; /* catalogs replaced by DDL, kept alive for handles */
     int noldcats;
     char ckpt_note[160]; /* for folio_info */
@@ -113,7 +113,7 @@ typedef struct row_decoder {
 
 struct folio_cursor {
     folio_table *t;
-    uint64_t gen;      /* b-tree generation when positioned (write transactions) */
+    uint64_t gen;        /* b-tree generation when positioned (write transactions) */
     int64_t index_rowid; /* index cursors of rowid tables: the entry's rowid */
     int64_t saved_rowid;
     uint8_t *saved_key; /* the entry's record, for re-seeking after writes */
@@ -123,8 +123,8 @@ struct folio_cursor {
     bt_cursor tc;    /* index cursors: the table row of the current entry */
     int tc_valid;
     int positioned;
-    row_decoder rd;  /* the table row's record */
-    row_decoder ird; /* the index record */
+    row_decoder rd;   /* the table row's record */
+    row_decoder ird;  /* the index record */
     uint8_t **colbuf; /* per column: UTF-16 converted text */
     size_t *colcap;
     struct folio_cursor *next_open, *prev_open;
@@ -142,10 +142,10 @@ int db_err_txn(folio_txn *txn, int rc);
 void db_clear_err(const folio_db *db);
 void db_set_open_err(const char *msg);
 
-#define FOLIO_CHECK_ARG(db, expr)                                                            \
-    do {                                                                                     \
-        if (!(expr))                                                                         \
-            return db_err((db), FOLIO_MISUSE, "bad argument: %s", #expr);                   \
+#define FOLIO_CHECK_ARG(db, expr)                                                                  \
+    do {                                                                                           \
+        if (!(expr))                                                                               \
+            return db_err((db), FOLIO_MISUSE, "bad argument: %s", #expr);                          \
     } while (0)
 
 /* ---- catalog (catalog.c) ---- */

@@ -178,8 +178,7 @@ static int create_table(folio_txn *txn, const char *sql, const lx_token *name_to
         if (def.if_not_exists && catalog_find_table(txn->cat, def.name))
             goto out;
         rc = db_err(db, FOLIO_ERROR, "%s %s already exists",
-                    catalog_find_table(txn->cat, def.name) ? "table" : "an index named",
-                    def.name);
+                    catalog_find_table(txn->cat, def.name) ? "table" : "an index named", def.name);
         goto out;
     }
     if (strncmp(def.name, "sqlite_", 7) == 0 || strncmp(def.name, "SQLITE_", 7) == 0) {
@@ -192,8 +191,7 @@ static int create_table(folio_txn *txn, const char *sql, const lx_token *name_to
     }
     for (int c = 0; c < def.ncols; c++) {
         if (def.cols[c].collation == SCH_COLL_UNKNOWN) {
-            rc = db_err(db, FOLIO_UNSUPPORTED, "unknown collation: %s",
-                        def.cols[c].collation_name);
+            rc = db_err(db, FOLIO_UNSUPPORTED, "unknown collation: %s", def.cols[c].collation_name);
             goto out;
         }
     }
@@ -358,10 +356,9 @@ static int build_index(folio_txn *txn, db_table *tab, db_index *ix)
                     size_t off = 0;
                     cols[0] = 0;
                     for (int q = 0; q < ix->ncols && off + 1 < sizeof cols; q++)
-                        off += (size_t)snprintf(cols + off, sizeof cols - off, "%s%s.%s",
-                                                q ? ", " : "", tab->name,
-                                                ix->cols[q] >= 0 ? tab->def.cols[ix->cols[q]].name
-                                                                 : "?");
+                        off += (size_t)snprintf(
+                            cols + off, sizeof cols - off, "%s%s.%s", q ? ", " : "", tab->name,
+                            ix->cols[q] >= 0 ? tab->def.cols[ix->cols[q]].name : "?");
                     os_free(prev);
                     bt_builder_free(bld);
                     sorter_free(srt);
@@ -369,8 +366,7 @@ static int build_index(folio_txn *txn, db_table *tab, db_index *ix)
                     row_decoder_free(&rd);
                     os_free(row);
                     os_free(copy);
-                    return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s",
-                                  cols);
+                    return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s", cols);
                 }
             }
             if ((rc = bt_builder_add_key(bld, rec, n)) < 0)
@@ -439,8 +435,7 @@ static int create_index(folio_txn *txn, const char *sql, const lx_token *name_to
     }
     for (int k = 0; k < def.ncols; k++)
         if (def.cols[k].collation == SCH_COLL_UNKNOWN) {
-            rc = db_err(db, FOLIO_UNSUPPORTED, "unknown collation: %s",
-                        def.cols[k].collation_name);
+            rc = db_err(db, FOLIO_UNSUPPORTED, "unknown collation: %s", def.cols[k].collation_name);
             goto out;
         }
     if (!tab->parsed) {

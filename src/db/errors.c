@@ -11,7 +11,7 @@
 #include <string.h>
 
 #define ERR_SLOTS 8
-#define ERR_LEN 512
+#define ERR_LEN   512
 
 typedef struct err_slot {
     const folio_db *db;
@@ -60,9 +60,15 @@ void db_clear_err(const folio_db *db)
         s->msg[0] = 0;
 }
 
-void db_set_open_err(const char *msg) { snprintf(tl_open_err, sizeof tl_open_err, "%s", msg); }
+void db_set_open_err(const char *msg)
+{
+    snprintf(tl_open_err, sizeof tl_open_err, "%s", msg);
+}
 
-const char *folio_open_errmsg(void) { return tl_open_err[0] ? tl_open_err : "not an error"; }
+const char *folio_open_errmsg(void)
+{
+    return tl_open_err[0] ? tl_open_err : "not an error";
+}
 
 const char *folio_errmsg(const folio_db *db)
 {

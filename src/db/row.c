@@ -124,8 +124,7 @@ int text_utf16_to_utf8(const uint8_t *p, size_t n, int enc, uint8_t **buf, size_
         uint32_t u = be ? ((uint32_t)p[i] << 8 | p[i + 1]) : ((uint32_t)p[i + 1] << 8 | p[i]);
         i += 2;
         if (u >= 0xd800 && u < 0xdc00 && i + 1 < n) {
-            uint32_t v =
-                be ? ((uint32_t)p[i] << 8 | p[i + 1]) : ((uint32_t)p[i + 1] << 8 | p[i]);
+            uint32_t v = be ? ((uint32_t)p[i] << 8 | p[i + 1]) : ((uint32_t)p[i + 1] << 8 | p[i]);
             if (v >= 0xdc00 && v < 0xe000) {
                 u = 0x10000 + ((u - 0xd800) << 10) + (v - 0xdc00);
                 i += 2;

@@ -23,11 +23,11 @@ typedef struct rec_ref {
 typedef struct run {
     os_file *f;
     char *path;
-    uint64_t size, pos;  /* file size, read position */
+    uint64_t size, pos; /* file size, read position */
     uint8_t *buf;
     size_t buf_n, buf_pos; /* bytes in buf, consumed */
-    uint64_t buf_base;   /* file offset of buf[0] */
-    uint8_t *cur;        /* the current record */
+    uint64_t buf_base;     /* file offset of buf[0] */
+    uint8_t *cur;          /* the current record */
     uint64_t cur_n, cur_cap;
     int done;
 } run;
@@ -45,8 +45,8 @@ struct sorter {
     int nruns;
     /* reading */
     int merging;
-    size_t next_ref;  /* in-memory only */
-    int *heap;        /* run indexes, a min-heap by current record */
+    size_t next_ref; /* in-memory only */
+    int *heap;       /* run indexes, a min-heap by current record */
     int nheap;
 };
 
@@ -251,8 +251,7 @@ static int run_advance(sorter *s, run *r)
             r->done = 1;
             return 0;
         }
-        if (r->buf_n - r->buf_pos >= FMT_VARINT_MAX ||
-            r->buf_base + r->buf_n >= r->size)
+        if (r->buf_n - r->buf_pos >= FMT_VARINT_MAX || r->buf_base + r->buf_n >= r->size)
             break;
         /* Refill, keeping the unread tail. */
         size_t keep = r->buf_n - r->buf_pos;
@@ -308,8 +307,7 @@ static int run_advance(sorter *s, run *r)
 static int heap_less(sorter *s, int a, int b)
 {
     int out = 0;
-    rec_compare(s->order, s->runs[a].cur, s->runs[a].cur_n, s->runs[b].cur, s->runs[b].cur_n,
-                &out);
+    rec_compare(s->order, s->runs[a].cur, s->runs[a].cur_n, s->runs[b].cur, s->runs[b].cur_n, &out);
     return out < 0 || (out == 0 && a < b);
 }
 

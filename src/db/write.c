@@ -52,8 +52,7 @@ static int rec_compare_fast(const rec_order *o, const uint8_t *a, uint64_t na, c
                 return 0;
             int64_t x = small_int(sa, a + da), y = small_int(sb, b + db);
             c = x < y ? -1 : x > y;
-        } else if (sa >= 13 && (sa & 1) && sb >= 13 && (sb & 1) &&
-                   o->coll[i] == SCH_COLL_BINARY) {
+        } else if (sa >= 13 && (sa & 1) && sb >= 13 && (sb & 1) && o->coll[i] == SCH_COLL_BINARY) {
             uint64_t la = (uint64_t)(sa - 13) / 2, lb = (uint64_t)(sb - 13) / 2;
             if (da + la > na || db + lb > nb)
                 return 0;
@@ -77,8 +76,7 @@ static int rec_compare_fast(const rec_order *o, const uint8_t *a, uint64_t na, c
     return 1;
 }
 
-int rec_compare(void *cfg, const uint8_t *a, uint64_t na, const uint8_t *b, uint64_t nb,
-                int *out)
+int rec_compare(void *cfg, const uint8_t *a, uint64_t na, const uint8_t *b, uint64_t nb, int *out)
 {
     rec_order *o = cfg;
     fmt_record ra, rb;
@@ -327,9 +325,8 @@ int write_begin(folio_txn *txn, db_table *tab)
                           tab->unsupported);
         for (int i = 0; i < tab->nidx; i++)
             if (tab->idx[i]->unsupported)
-                return db_err(db, FOLIO_UNSUPPORTED,
-                              "table %s cannot be written: index %s: %s", tab->name,
-                              tab->idx[i]->name, tab->idx[i]->unsupported);
+                return db_err(db, FOLIO_UNSUPPORTED, "table %s cannot be written: index %s: %s",
+                              tab->name, tab->idx[i]->name, tab->idx[i]->unsupported);
         if (tab->def.has_check)
             return db_err(db, FOLIO_UNSUPPORTED,
                           "table %s cannot be written: CHECK constraints are not evaluated by "
@@ -500,8 +497,8 @@ static int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals,
         if (v->type == FMT_NULL) {
             int pk_notnull = d->without_rowid || d->strict;
             if (cd->notnull || (cd->primary_key && pk_notnull))
-                return db_err(db, FOLIO_CONSTRAINT, "NOT NULL constraint failed: %s.%s",
-                              tab->name, cd->name);
+                return db_err(db, FOLIO_CONSTRAINT, "NOT NULL constraint failed: %s.%s", tab->name,
+                              cd->name);
             continue;
         }
         if (d->strict) {
@@ -706,9 +703,8 @@ static int unique_check(folio_txn *txn, table_state *ts, index_state *is, const 
         if ((rc = bt_payload(&is->c, &rec, &n)) < 0)
             return db_err_txn(txn, rc);
         if ((rc = key_compare(&k, rec, n, &cmp)) < 0)
-            return db_err_txn(txn, rc == FOLIO_CORRUPT
-                                       ? bt_corrupt_here(&is->c, "malformed index record")
-                                       : rc);
+            return db_err_txn(
+                txn, rc == FOLIO_CORRUPT ? bt_corrupt_here(&is->c, "malformed index record") : rc);
         if (cmp != 0)
             break;
         /* Same key: is it the row itself? */
@@ -865,8 +861,8 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
         if (rc == FOLIO_ROW && !replace_ok) {
             const char *col = tab->def.ipk >= 0 ? tab->def.cols[tab->def.ipk].name : "rowid";
             bt_cursor_reset(&ts->c);
-            return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s.%s",
-                          tab->name, col);
+            return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s.%s", tab->name,
+                          col);
         }
         bt_cursor_reset(&ts->c);
     }
@@ -902,7 +898,7 @@ static void pk_values(const db_table *tab, const fmt_value *row, fmt_value *out)
 static int wr_find(folio_txn *txn, table_state *ts, const fmt_value *pk, int *found)
 {
     db_table *tab = ts->tab;
-    key_ctx k = {pk, tab->def.npk, tab->pk_desc, tab->pk_coll, txn->cat->text_encoding,
+    key_ctx k = {pk,      tab->def.npk, tab->pk_desc, tab->pk_coll, txn->cat->text_encoding,
                  txn->pt, NULL};
     int rc = bt_seek_ge(&ts->c, key_compare, &k, 1);
     *found = 0;
@@ -975,14 +971,13 @@ static int table_for(folio_table *t, table_state **out)
     return 0;
 }
 
-#define CHECK_VALUES(t, vals, n)                                                               \
-    do {                                                                                       \
-        if ((n) < 0 || (n) > (t)->tab->def.ncols)                                              \
-            return db_err((t)->txn->db, FOLIO_MISUSE,                                          \
-                          "table %s has %d columns, got %d values", (t)->tab->name,            \
-                          (t)->tab->def.ncols, (n));                                           \
-        if ((n) > 0 && !(vals))                                                                \
-            return db_err((t)->txn->db, FOLIO_MISUSE, "bad argument: vals is NULL");           \
+#define CHECK_VALUES(t, vals, n)                                                                   \
+    do {                                                                                           \
+        if ((n) < 0 || (n) > (t)->tab->def.ncols)                                                  \
+            return db_err((t)->txn->db, FOLIO_MISUSE, "table %s has %d columns, got %d values",    \
+                          (t)->tab->name, (t)->tab->def.ncols, (n));                               \
+        if ((n) > 0 && !(vals))                                                                    \
+            return db_err((t)->txn->db, FOLIO_MISUSE, "bad argument: vals is NULL");               \
     } while (0)
 
 int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, int n)
@@ -1033,8 +1028,8 @@ static int update_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int6
         if (rc < 0)
             return db_err_txn(txn, rc);
         if (rc == FOLIO_ROW)
-            return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s.%s",
-                          tab->name, tab->def.cols[tab->def.ipk].name);
+            return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s.%s", tab->name,
+                          tab->def.cols[tab->def.ipk].name);
     }
     fmt_value self = {FMT_INTEGER, {.i = rowid}};
     for (int i = 0; i < ts->nidx; i++)
@@ -1099,8 +1094,7 @@ int folio_update(folio_table *t, int64_t rowid, const folio_value *vals, int n)
     return write_end(txn, update_rowid_row(txn, ts, rowid, NULL));
 }
 
-int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_value *vals,
-                 int n)
+int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_value *vals, int n)
 {
     if (!t)
         return FOLIO_MISUSE;
@@ -1297,8 +1291,7 @@ int folio_delete_key(folio_table *t, const folio_value *key, int nkey)
         return FOLIO_MISUSE;
     folio_txn *txn = t->txn;
     if (!t->tab->def.without_rowid)
-        return db_err(txn->db, FOLIO_MISUSE, "table %s has rowids: use folio_delete",
-                      t->tab->name);
+        return db_err(txn->db, FOLIO_MISUSE, "table %s has rowids: use folio_delete", t->tab->name);
     FOLIO_CHECK_ARG(txn->db, key != NULL && nkey > 0 && nkey <= 64);
     int rc = write_begin(txn, t->tab);
     if (rc < 0)
@@ -1312,8 +1305,8 @@ int folio_delete_key(folio_table *t, const folio_value *key, int nkey)
         return write_end(txn, db_err_txn(txn, rc));
     if (!found) {
         bt_cursor_reset(&ts->c);
-        return write_end(txn, db_err(txn->db, FOLIO_NOTFOUND, "no row with that key in %s",
-                                     t->tab->name));
+        return write_end(
+            txn, db_err(txn->db, FOLIO_NOTFOUND, "no row with that key in %s", t->tab->name));
     }
     if ((rc = load_old_row(txn, ts)) < 0)
         return write_end(txn, db_err_txn(txn, rc));
@@ -1334,8 +1327,7 @@ int folio_update_key(folio_table *t, const folio_value *key, int nkey, const fol
     CHECK_VALUES(t, vals, n);
     folio_txn *txn = t->txn;
     if (!t->tab->def.without_rowid)
-        return db_err(txn->db, FOLIO_MISUSE, "table %s has rowids: use folio_update",
-                      t->tab->name);
+        return db_err(txn->db, FOLIO_MISUSE, "table %s has rowids: use folio_update", t->tab->name);
     FOLIO_CHECK_ARG(txn->db, key != NULL && nkey > 0 && nkey <= 64);
     int rc = write_begin(txn, t->tab);
     if (rc < 0)
@@ -1349,8 +1341,8 @@ int folio_update_key(folio_table *t, const folio_value *key, int nkey, const fol
         return write_end(txn, db_err_txn(txn, rc));
     if (!found) {
         bt_cursor_reset(&ts->c);
-        return write_end(txn, db_err(txn->db, FOLIO_NOTFOUND, "no row with that key in %s",
-                                     t->tab->name));
+        return write_end(
+            txn, db_err(txn->db, FOLIO_NOTFOUND, "no row with that key in %s", t->tab->name));
     }
     if ((rc = load_old_row(txn, ts)) < 0)
         return write_end(txn, db_err_txn(txn, rc));
@@ -1369,8 +1361,7 @@ int folio_update_key(folio_table *t, const folio_value *key, int nkey, const fol
         bt_cursor_reset(&ts->c);
         if (found)
             return write_end(txn, db_err(txn->db, FOLIO_CONSTRAINT,
-                                         "UNIQUE constraint failed: %s primary key",
-                                         t->tab->name));
+                                         "UNIQUE constraint failed: %s primary key", t->tab->name));
     }
     for (int i = 0; i < ts->nidx; i++)
         if ((rc = unique_check(txn, ts, &ts->idx[i], ts->newrow.v, 0, opk, 1)) < 0)
@@ -1409,9 +1400,9 @@ static int seq_find(folio_txn *txn, db_table *seqtab, const char *name, bt_curso
         }
         fmt_value n, s;
         if (fmt_serial_decode(rd.st[0], rec + rd.off[0], &n) == 0 && n.type == FMT_TEXT &&
-            n.u.s.n == strlen(name) && sch_compare_text(n.u.s.p, (size_t)n.u.s.n,
-                                                        (const uint8_t *)name, strlen(name),
-                                                        SCH_COLL_BINARY) == 0 &&
+            n.u.s.n == strlen(name) &&
+            sch_compare_text(n.u.s.p, (size_t)n.u.s.n, (const uint8_t *)name, strlen(name),
+                             SCH_COLL_BINARY) == 0 &&
             fmt_serial_decode(rd.st[1], rec + rd.off[1], &s) == 0) {
             *out_seq = s.type == FMT_INTEGER ? s.u.i : 0;
             *found = 1;

@@ -11,14 +11,13 @@
 /* Ordering of the records of one b-tree (an index, or a WITHOUT ROWID table),
  * used for seeks that carry whole records and for rebalancing. */
 typedef struct rec_order {
-    int n;           /* fields compared */
-    uint8_t *desc;   /* per field */
-    uint8_t *coll;   /* per field */
+    int n;         /* fields compared */
+    uint8_t *desc; /* per field */
+    uint8_t *coll; /* per field */
     int enc;
 } rec_order;
 
-int rec_compare(void *cfg, const uint8_t *a, uint64_t na, const uint8_t *b, uint64_t nb,
-                int *out);
+int rec_compare(void *cfg, const uint8_t *a, uint64_t na, const uint8_t *b, uint64_t nb, int *out);
 
 /* A row's values with storage that the row owns. */
 typedef struct row_vals {
@@ -38,7 +37,7 @@ typedef struct index_state {
 /* Per table, per write transaction. */
 typedef struct table_state {
     db_table *tab;
-    bt_cursor c; /* the table tree */
+    bt_cursor c;        /* the table tree */
     rec_order pk_order; /* WITHOUT ROWID: the primary key */
     int nidx;
     index_state *idx;

@@ -21,7 +21,10 @@
 #define FMT_EBAD (-1)
 
 /* ---- Big-endian integers ---- */
-static inline uint32_t fmt_get_u16(const uint8_t *p) { return ((uint32_t)p[0] << 8) | p[1]; }
+static inline uint32_t fmt_get_u16(const uint8_t *p)
+{
+    return ((uint32_t)p[0] << 8) | p[1];
+}
 static inline uint32_t fmt_get_u32(const uint8_t *p)
 {
     return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | p[3];
@@ -147,16 +150,16 @@ enum {
 };
 
 typedef struct fmt_page {
-    uint8_t type;          /* FMT_PAGE_* */
+    uint8_t type; /* FMT_PAGE_* */
     uint8_t is_leaf, is_table;
-    uint8_t hdr_size;      /* 8 or 12 */
-    uint32_t hdr_off;      /* 100 on page 1, else 0 */
+    uint8_t hdr_size; /* 8 or 12 */
+    uint32_t hdr_off; /* 100 on page 1, else 0 */
     uint32_t first_freeblock;
     uint32_t ncells;
     uint32_t content_start; /* 0 in the file means 65536 */
     uint32_t frag_bytes;
-    uint32_t right_child;  /* interior pages only */
-    uint32_t usable;       /* page size minus reserved bytes */
+    uint32_t right_child; /* interior pages only */
+    uint32_t usable;      /* page size minus reserved bytes */
 } fmt_page;
 
 /** Parse the page header at `data` (+100 on page 1) of a page whose usable
@@ -177,13 +180,13 @@ uint32_t fmt_payload_local(uint32_t usable, int is_table_leaf, uint64_t size);
 
 /** A parsed cell. */
 typedef struct fmt_cell {
-    uint32_t left_child;  /* interior cells */
-    int64_t rowid;        /* table cells: the integer key */
-    uint64_t payload_size; /* bytes of payload in total (0 for table interior) */
+    uint32_t left_child;    /* interior cells */
+    int64_t rowid;          /* table cells: the integer key */
+    uint64_t payload_size;  /* bytes of payload in total (0 for table interior) */
     const uint8_t *payload; /* local payload bytes */
-    uint32_t local;       /* bytes of payload on this page */
-    uint32_t overflow;    /* first overflow page, 0 if none */
-    uint32_t cell_size;   /* bytes the cell occupies on the page */
+    uint32_t local;         /* bytes of payload on this page */
+    uint32_t overflow;      /* first overflow page, 0 if none */
+    uint32_t cell_size;     /* bytes the cell occupies on the page */
 } fmt_cell;
 
 /** Parse the cell at `data + off` on a page of kind `pg`; never reads at or
@@ -191,11 +194,11 @@ typedef struct fmt_cell {
 int fmt_cell_parse(const uint8_t *data, const fmt_page *pg, uint32_t off, fmt_cell *out);
 
 /* ---- WAL (walfmt.c) ---- */
-#define FMT_WAL_HEADER_SIZE 32
+#define FMT_WAL_HEADER_SIZE       32
 #define FMT_WAL_FRAME_HEADER_SIZE 24
-#define FMT_WAL_MAGIC_LE 0x377f0682u /* checksums computed little-endian */
-#define FMT_WAL_MAGIC_BE 0x377f0683u /* checksums computed big-endian */
-#define FMT_WAL_VERSION 3007000u
+#define FMT_WAL_MAGIC_LE          0x377f0682u /* checksums computed little-endian */
+#define FMT_WAL_MAGIC_BE          0x377f0683u /* checksums computed big-endian */
+#define FMT_WAL_VERSION           3007000u
 
 typedef struct fmt_walheader {
     uint32_t magic;
@@ -225,8 +228,8 @@ void fmt_walframe_decode(const uint8_t *p, fmt_walframe *out);
 /** Encode the frame header for `page` (page_size bytes), continuing the
  * checksum from s[] (updated in place) and storing it in the header. */
 void fmt_walframe_encode(uint8_t *hdr, uint32_t pgno, uint32_t db_size, uint32_t salt1,
-                         uint32_t salt2, int big_endian, const uint8_t *page,
-                         uint32_t page_size, uint32_t s[2]);
+                         uint32_t salt2, int big_endian, const uint8_t *page, uint32_t page_size,
+                         uint32_t s[2]);
 /** Verify a frame: salts match, and the checksum over its first 8 header bytes
  * and page continues correctly from s[] (updated on success). Returns 1/0. */
 int fmt_walframe_verify(const uint8_t *hdr, const uint8_t *page, uint32_t page_size,
@@ -235,6 +238,9 @@ int fmt_walframe_verify(const uint8_t *hdr, const uint8_t *page, uint32_t page_s
 /* ---- Freelist trunk pages ---- */
 /* A trunk page: u32 next trunk, u32 leaf count n, then n u32 leaf page numbers.
  * At most usable/4 - 2 leaves per trunk. */
-static inline uint32_t fmt_trunk_max_leaves(uint32_t usable) { return usable / 4 - 2; }
+static inline uint32_t fmt_trunk_max_leaves(uint32_t usable)
+{
+    return usable / 4 - 2;
+}
 
 #endif

@@ -271,8 +271,7 @@ uint64_t fmt_record_plan(const fmt_value *vals, int n, int file_format, uint64_t
     return header_size_for(types_len) + data_len;
 }
 
-void fmt_record_write(uint8_t *out, const fmt_value *vals, int n, const uint64_t *st,
-                      uint64_t size)
+void fmt_record_write(uint8_t *out, const fmt_value *vals, int n, const uint64_t *st, uint64_t size)
 {
     uint64_t data_len = 0;
     for (int i = 0; i < n; i++)

@@ -23,7 +23,7 @@
 enum { OS_LOCK_NONE = 0, OS_LOCK_SHARED = 1, OS_LOCK_RESERVED = 2, OS_LOCK_EXCLUSIVE = 4 };
 
 #define OS_OPEN_READONLY 0x1
-#define OS_OPEN_CREATE 0x2
+#define OS_OPEN_CREATE   0x2
 
 typedef struct os_file os_file;
 typedef struct os_vfs os_vfs;
@@ -46,7 +46,7 @@ struct os_vfs {
      * waiting: FOLIO_BUSY on conflict. Used on SQLite's -shm file. */
     int (*lock_byte)(os_file *f, uint64_t off, int type);
     int (*remove)(os_vfs *vfs, const char *path);
-    int (*exists)(os_vfs *vfs, const char *path); /* 1, 0, or an error */
+    int (*exists)(os_vfs *vfs, const char *path);   /* 1, 0, or an error */
     int (*sync_dir)(os_vfs *vfs, const char *path); /* sync the directory holding path */
     /* An identity of the underlying file (device and inode) used to detect
      * that a path now names another file. */

@@ -17,8 +17,8 @@
 
 typedef struct change {
     int is_truncate;
-    uint64_t off;     /* write offset, or new size for a truncate */
-    uint64_t n;       /* bytes written, or bytes cut off */
+    uint64_t off; /* write offset, or new size for a truncate */
+    uint64_t n;   /* bytes written, or bytes cut off */
     uint8_t *new_bytes;
     uint8_t *old_bytes;   /* replaced bytes (n, or fewer where the file was shorter) */
     uint64_t old_n;       /* how many bytes of the range existed before */
@@ -355,10 +355,9 @@ os_fault *os_fault_new(os_vfs *base)
         return NULL;
     f->base = base ? base : os_vfs_posix();
     pthread_mutex_init(&f->mu, NULL);
-    os_vfs v = {"fault",       ff_open,    ff_close,  ff_read,      ff_write,
-                ff_sync,       ff_size,    ff_truncate, ff_lock,    ff_lock_byte,
-                ff_remove,     ff_exists,  ff_sync_dir, ff_file_id, ff_path_id,
-                ff_now_ms,     ff_sleep_ms, f};
+    os_vfs v = {"fault",     ff_open,     ff_close,   ff_read,      ff_write,    ff_sync,
+                ff_size,     ff_truncate, ff_lock,    ff_lock_byte, ff_remove,   ff_exists,
+                ff_sync_dir, ff_file_id,  ff_path_id, ff_now_ms,    ff_sleep_ms, f};
     f->vfs = v;
     return f;
 }
@@ -380,9 +379,15 @@ void os_fault_free(os_fault *f)
     free(f);
 }
 
-os_vfs *os_fault_vfs(os_fault *f) { return &f->vfs; }
+os_vfs *os_fault_vfs(os_fault *f)
+{
+    return &f->vfs;
+}
 
-long os_fault_count(const os_fault *f, int kind) { return f->counts[kind]; }
+long os_fault_count(const os_fault *f, int kind)
+{
+    return f->counts[kind];
+}
 
 void os_fault_reset(os_fault *f)
 {
@@ -414,7 +419,10 @@ void os_fault_crash_at(os_fault *f, long nth)
     pthread_mutex_unlock(&f->mu);
 }
 
-int os_fault_crashed(const os_fault *f) { return f->crashed; }
+int os_fault_crashed(const os_fault *f)
+{
+    return f->crashed;
+}
 
 void os_fault_sync_all(os_fault *f)
 {

@@ -18,10 +18,10 @@
 #endif
 
 /* SQLite's lock bytes (see the header comment in os.h). */
-#define LOCK_PENDING_BYTE 0x40000000
+#define LOCK_PENDING_BYTE  0x40000000
 #define LOCK_RESERVED_BYTE (LOCK_PENDING_BYTE + 1)
-#define LOCK_SHARED_FIRST (LOCK_PENDING_BYTE + 2)
-#define LOCK_SHARED_SIZE 510
+#define LOCK_SHARED_FIRST  (LOCK_PENDING_BYTE + 2)
+#define LOCK_SHARED_SIZE   510
 
 typedef struct posix_file {
     os_file base;
@@ -295,14 +295,17 @@ static void px_sleep_ms(os_vfs *vfs, unsigned ms)
 }
 
 static os_vfs posix_vfs = {
-    "posix",   px_open,   px_close,  px_read,     px_write,    px_sync,   px_size,
-    px_truncate, px_lock, px_lock_byte, px_remove, px_exists, px_sync_dir, px_file_id, px_path_id, px_now_ms,
-    px_sleep_ms, NULL,
+    "posix",     px_open,     px_close,   px_read,      px_write,    px_sync,
+    px_size,     px_truncate, px_lock,    px_lock_byte, px_remove,   px_exists,
+    px_sync_dir, px_file_id,  px_path_id, px_now_ms,    px_sleep_ms, NULL,
 };
 
 static _Atomic(os_vfs *) current_vfs = NULL;
 
-os_vfs *os_vfs_posix(void) { return &posix_vfs; }
+os_vfs *os_vfs_posix(void)
+{
+    return &posix_vfs;
+}
 
 os_vfs *os_vfs_current(void)
 {
@@ -310,7 +313,10 @@ os_vfs *os_vfs_current(void)
     return v ? v : &posix_vfs;
 }
 
-void os_vfs_install(os_vfs *vfs) { atomic_store(&current_vfs, vfs); }
+void os_vfs_install(os_vfs *vfs)
+{
+    atomic_store(&current_vfs, vfs);
+}
 
 /* ---- Allocation ---- */
 
@@ -333,16 +339,25 @@ static int alloc_should_fail(void)
     return 0;
 }
 
-void *os_malloc(size_t n) { return alloc_should_fail() ? NULL : malloc(n ? n : 1); }
+void *os_malloc(size_t n)
+{
+    return alloc_should_fail() ? NULL : malloc(n ? n : 1);
+}
 
 void *os_calloc(size_t n, size_t size)
 {
     return alloc_should_fail() ? NULL : calloc(n ? n : 1, size ? size : 1);
 }
 
-void *os_realloc(void *p, size_t n) { return alloc_should_fail() ? NULL : realloc(p, n ? n : 1); }
+void *os_realloc(void *p, size_t n)
+{
+    return alloc_should_fail() ? NULL : realloc(p, n ? n : 1);
+}
 
-void os_free(void *p) { free(p); }
+void os_free(void *p)
+{
+    free(p);
+}
 
 void os_fail_alloc_after(long n, int sticky)
 {
@@ -350,4 +365,7 @@ void os_fail_alloc_after(long n, int sticky)
     atomic_store(&alloc_fail_countdown, n);
 }
 
-uint64_t os_alloc_count(void) { return atomic_load(&alloc_count); }
+uint64_t os_alloc_count(void)
+{
+    return atomic_load(&alloc_count);
+}

@@ -461,8 +461,8 @@ int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *c
             uint8_t jh[8];
             size_t got = 0;
             static const uint8_t magic[8] = {0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7};
-            if (vfs->size(jf, &jsize) == 0 && jsize >= 8 &&
-                vfs->read(jf, jh, 8, 0, &got) == 0 && got == 8 && memcmp(jh, magic, 8) == 0)
+            if (vfs->size(jf, &jsize) == 0 && jsize >= 8 && vfs->read(jf, jh, 8, 0, &got) == 0 &&
+                got == 8 && memcmp(jh, magic, 8) == 0)
                 hot = 1;
             vfs->close(jf);
         }
@@ -567,14 +567,38 @@ int pager_close(pager *p, int checkpoint)
     return rc;
 }
 
-uint32_t pager_page_size(const pager *p) { return p->page_size; }
-uint32_t pager_usable_size(const pager *p) { return p->usable; }
-const char *pager_path(const pager *p) { return p->path; }
-int pager_readonly(const pager *p) { return p->readonly; }
-const fmt_dbheader *ptxn_header(const ptxn *t) { return &t->hdr; }
-uint32_t ptxn_npages(const ptxn *t) { return t->npages; }
-int ptxn_is_write(const ptxn *t) { return t->write; }
-pager *ptxn_pager(const ptxn *t) { return t->p; }
+uint32_t pager_page_size(const pager *p)
+{
+    return p->page_size;
+}
+uint32_t pager_usable_size(const pager *p)
+{
+    return p->usable;
+}
+const char *pager_path(const pager *p)
+{
+    return p->path;
+}
+int pager_readonly(const pager *p)
+{
+    return p->readonly;
+}
+const fmt_dbheader *ptxn_header(const ptxn *t)
+{
+    return &t->hdr;
+}
+uint32_t ptxn_npages(const ptxn *t)
+{
+    return t->npages;
+}
+int ptxn_is_write(const ptxn *t)
+{
+    return t->write;
+}
+pager *ptxn_pager(const ptxn *t)
+{
+    return t->p;
+}
 
 /* ---- readers registry ---- */
 
@@ -662,8 +686,7 @@ static int lock_file_for_write(pager *p, unsigned busy_timeout_ms)
     }
 }
 
-int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char *err,
-                size_t errlen)
+int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char *err, size_t errlen)
 {
     int rc;
     *out = NULL;
@@ -734,8 +757,7 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
         t->mx = 0; /* invariant (6): the file holds everything */
     t->npages = snapshot_npages(p, wal_mx(p->wal));
     t->base_npages = t->npages;
-    t->direct_ok = write && p->db_bytes >= 512 &&
-                   memcmp(p->db_hdr_raw, "SQLite format 3", 16) == 0;
+    t->direct_ok = write && p->db_bytes >= 512 && memcmp(p->db_hdr_raw, "SQLite format 3", 16) == 0;
     pthread_mutex_unlock(&p->mu);
     if ((rc = snapshot_header(t, err, errlen)) < 0) {
         pager_end(t);
@@ -853,8 +875,7 @@ int pager_get(pg **out, ptxn *t, uint32_t pgno)
     if (frame)
         rc = wal_read_frame(p->wal, frame, e->data);
     else
-        rc = p->vfs->read(p->db, e->data, p->page_size, (uint64_t)(pgno - 1) * p->page_size,
-                          NULL);
+        rc = p->vfs->read(p->db, e->data, p->page_size, (uint64_t)(pgno - 1) * p->page_size, NULL);
     if (rc < 0) {
         page_free(p, e);
         pthread_mutex_unlock(&p->mu);

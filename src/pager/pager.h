@@ -24,9 +24,9 @@ typedef struct ptxn ptxn;
 typedef struct pg {
     uint8_t *data;
     uint32_t pgno;
-    uint32_t frame;   /* version: 0 = database file; for dirty pages 0 */
+    uint32_t frame; /* version: 0 = database file; for dirty pages 0 */
     uint32_t ref;
-    uint8_t dirty;    /* a private copy of a write transaction */
+    uint8_t dirty; /* a private copy of a write transaction */
     uint8_t in_hash;
     uint32_t stmt_seq; /* statement whose journal holds this dirty page's pre-image */
     struct pg *hnext;
@@ -45,8 +45,8 @@ typedef struct pager_config {
 
 /** Open the database file and its WAL. A missing file is created (empty)
  * when config->create; the first write transaction then formats page 1. */
-int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *config,
-               char *err, size_t errlen);
+int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *config, char *err,
+               size_t errlen);
 /** Close; with `checkpoint`, a final full checkpoint and removal of the WAL. */
 int pager_close(pager *p, int checkpoint);
 
@@ -130,7 +130,7 @@ uint32_t pager_wal_backfilled(pager *p);
 void pager_ckpt_note(pager *p, char *buf, size_t n);
 
 /** Sets the message "page N: why" and returns FOLIO_CORRUPT. */
-#define PAGER_CORRUPT(err, errlen, pgno, why)                                                \
+#define PAGER_CORRUPT(err, errlen, pgno, why)                                                      \
     (snprintf((err), (errlen), "page %u: %s", (unsigned)(pgno), (why)), FOLIO_CORRUPT)
 
 #endif

@@ -21,10 +21,10 @@ struct pager {
     uint32_t autockpt;
     uint32_t page_size;
     uint32_t usable;
-    uint64_t db_bytes;                    /* size of the database file as last seen */
+    uint64_t db_bytes;                     /* size of the database file as last seen */
     uint8_t db_hdr_raw[FMT_DBHEADER_SIZE]; /* its first 100 bytes as last seen */
     int lock_level;
-    os_file *shm;  /* SQLite's -shm, held while we write (see shm_guard) */
+    os_file *shm; /* SQLite's -shm, held while we write (see shm_guard) */
     int shm_locked;
 
     pthread_mutex_t mu; /* guards everything below and the WAL object */
@@ -68,8 +68,8 @@ struct ptxn {
     uint32_t ndirty, dirty_cap;
     pg **dslot; /* open-addressing index of dirty by pgno */
     uint32_t ndslot;
-    int spilled;      /* frames of this transaction already in the WAL */
-    int hdr_dirty;    /* hdr must be written to page 1 at commit */
+    int spilled;   /* frames of this transaction already in the WAL */
+    int hdr_dirty; /* hdr must be written to page 1 at commit */
     /* the current statement (see pager_stmt_begin) */
     int stmt_active;
     int stmt_spilled;

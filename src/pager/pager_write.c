@@ -19,7 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *ptxn_errmsg(const ptxn *t) { return t->err; }
+const char *ptxn_errmsg(const ptxn *t)
+{
+    return t->err;
+}
 
 int ptxn_corrupt(ptxn *t, uint32_t pgno, const char *why)
 {
@@ -36,7 +39,10 @@ int ptxn_error(ptxn *t, int rc, const char *fmt, ...)
     return rc;
 }
 
-static uint32_t lock_byte_page(const pager *p) { return 0x40000000u / p->page_size + 1; }
+static uint32_t lock_byte_page(const pager *p)
+{
+    return 0x40000000u / p->page_size + 1;
+}
 
 /* ---- dirty set ---- */
 
@@ -202,8 +208,7 @@ int pager_load_new_page(pg **out, ptxn *t, uint32_t pgno)
     pg *d = dirty_new(t, pgno);
     if (!d)
         return ptxn_error(t, FOLIO_NOMEM, "out of memory reading page %u", pgno);
-    int rc = p->vfs->read(p->db, d->data, p->page_size, (uint64_t)(pgno - 1) * p->page_size,
-                          NULL);
+    int rc = p->vfs->read(p->db, d->data, p->page_size, (uint64_t)(pgno - 1) * p->page_size, NULL);
     if (rc < 0) {
         d->ref = 0;
         return ptxn_error(t, rc, "I/O error reading page %u", pgno);
@@ -1036,8 +1041,7 @@ done:
     if (!p->writer)
         pager_shm_release(p);
     {
-        int want = p->writer ? OS_LOCK_EXCLUSIVE
-                             : (p->nreaders ? OS_LOCK_SHARED : OS_LOCK_NONE);
+        int want = p->writer ? OS_LOCK_EXCLUSIVE : (p->nreaders ? OS_LOCK_SHARED : OS_LOCK_NONE);
         if (p->vfs->lock(p->db, want) == 0)
             p->lock_level = want;
     }

@@ -40,13 +40,13 @@ struct wal {
     int readonly;
     uint32_t page_size;
     fmt_walheader hdr;
-    int have_hdr;     /* hdr is valid (a generation has started) */
+    int have_hdr; /* hdr is valid (a generation has started) */
     uint8_t hdr_raw[FMT_WAL_HEADER_SIZE];
     uint64_t file_bytes;
     uint64_t file_id[2];
 
-    uint32_t nframes; /* frames written in this generation, incl. uncommitted */
-    uint32_t mx;      /* last commit frame */
+    uint32_t nframes;  /* frames written in this generation, incl. uncommitted */
+    uint32_t mx;       /* last commit frame */
     uint32_t db_pages; /* database size recorded by frame mx */
     uint32_t backfilled;
     uint32_t s_commit[2], s_last[2];
@@ -64,7 +64,10 @@ struct wal {
     uint32_t *hval; /* newest frame of that page, 0 = none (after discard) */
 };
 
-static uint32_t frame_bytes(const wal *w) { return FMT_WAL_FRAME_HEADER_SIZE + w->page_size; }
+static uint32_t frame_bytes(const wal *w)
+{
+    return FMT_WAL_FRAME_HEADER_SIZE + w->page_size;
+}
 static uint64_t frame_offset(const wal *w, uint32_t f)
 {
     return FMT_WAL_HEADER_SIZE + (uint64_t)(f - 1) * frame_bytes(w);
@@ -330,7 +333,10 @@ fail:
     return rc;
 }
 
-void wal_set_sync_header(wal *w, int on) { w->sync_header = on; }
+void wal_set_sync_header(wal *w, int on)
+{
+    w->sync_header = on;
+}
 
 void wal_set_page_size(wal *w, uint32_t page_size)
 {
@@ -362,11 +368,26 @@ int wal_delete_file(wal *w)
     return rc;
 }
 
-uint32_t wal_mx(const wal *w) { return w->mx; }
-uint32_t wal_db_pages(const wal *w) { return w->db_pages; }
-uint32_t wal_backfilled(const wal *w) { return w->backfilled; }
-uint64_t wal_file_bytes(const wal *w) { return w->file_bytes; }
-uint32_t wal_ckpt_seq(const wal *w) { return w->have_hdr ? w->hdr.ckpt_seq : 0; }
+uint32_t wal_mx(const wal *w)
+{
+    return w->mx;
+}
+uint32_t wal_db_pages(const wal *w)
+{
+    return w->db_pages;
+}
+uint32_t wal_backfilled(const wal *w)
+{
+    return w->backfilled;
+}
+uint64_t wal_file_bytes(const wal *w)
+{
+    return w->file_bytes;
+}
+uint32_t wal_ckpt_seq(const wal *w)
+{
+    return w->have_hdr ? w->hdr.ckpt_seq : 0;
+}
 
 int wal_read_frame(wal *w, uint32_t frame, uint8_t *buf)
 {
@@ -375,7 +396,10 @@ int wal_read_frame(wal *w, uint32_t frame, uint8_t *buf)
                         frame_offset(w, frame) + FMT_WAL_FRAME_HEADER_SIZE, NULL);
 }
 
-int wal_has_header(const wal *w) { return w->have_hdr; }
+int wal_has_header(const wal *w)
+{
+    return w->have_hdr;
+}
 
 int wal_refresh(wal *w, int *out_changed)
 {
@@ -639,8 +663,8 @@ static int ckpt_cmp(const void *a, const void *b)
     return x->pgno < y->pgno ? -1 : x->pgno > y->pgno;
 }
 
-int wal_checkpoint_pages(wal *w, uint32_t upto,
-                         int (*fn)(void *arg, uint32_t pgno, uint32_t frame), void *arg)
+int wal_checkpoint_pages(wal *w, uint32_t upto, int (*fn)(void *arg, uint32_t pgno, uint32_t frame),
+                         void *arg)
 {
     if (upto > w->mx)
         upto = w->mx;

@@ -76,8 +76,8 @@ int wal_sync(wal *w);
 
 /** Visit the newest version <= `upto` of every page, in ascending page order
  * (for checkpoint). `fn` returns 0 to go on. */
-int wal_checkpoint_pages(wal *w, uint32_t upto,
-                         int (*fn)(void *arg, uint32_t pgno, uint32_t frame), void *arg);
+int wal_checkpoint_pages(wal *w, uint32_t upto, int (*fn)(void *arg, uint32_t pgno, uint32_t frame),
+                         void *arg);
 /** Record that frames up to `upto` are now in the database file. */
 void wal_set_backfilled(wal *w, uint32_t upto);
 /** Truncate the WAL file to zero bytes (only when fully backfilled and no
