@@ -182,6 +182,9 @@ int cmd_info(const cli_command *cmd, int argc, char **argv)
     cli_out_printf("wal_bytes: %llu\n", (unsigned long long)in.wal_bytes);
     cli_out_printf("wal_frames: %u\n", (unsigned)in.wal_frames);
     cli_out_printf("wal_checkpoint_seq: %u\n", (unsigned)in.wal_checkpoint_seq);
+    cli_out_printf("wal_backfilled: %u\n", (unsigned)in.wal_backfilled);
+    if (in.checkpoint_note && in.checkpoint_note[0])
+        cli_out_printf("checkpoint_note: %s\n", in.checkpoint_note);
     return cli_session_close(&s, cli_out_failed() ? CLI_EXIT_FAIL : CLI_EXIT_OK);
 }
 
