@@ -184,23 +184,23 @@ static int ff_write(os_file *file, const void *buf, size_t n, uint64_t off)
     int rc = gate(f, OSF_WRITE, &short_write);
     if (rc < 0 && !short_write)
         return rc;
-    size_t todo = rc < 0 ? n / 2 : n;
+    size_t nwrite = rc < 0 ? n / 2 : n;
     /* Log what the write replaces before doing it. */
     change c;
     memset(&c, 0, sizeof c);
     c.off = off;
-    c.n = todo;
+    c.n = nwrite;
     int lrc = f->base->size(ff->real, &c.size_before);
     if (lrc == 0) {
-        c.new_bytes = malloc(todo ? todo : 1);
-        c.old_bytes = malloc(todo ? todo : 1);
+        c.new_bytes = malloc(nwrite ? nwrite : 1);
+        c.old_bytes = malloc(nwrite ? nwrite : 1);
         if (!c.new_bytes || !c.old_bytes)
             lrc = FOLIO_NOMEM;
     }
     if (lrc == 0) {
-        memcpy(c.new_bytes, buf, todo);
+        memcpy(c.new_bytes, buf, nwrite);
         size_t got = 0;
-        lrc = f->base->read(ff->real, c.old_bytes, todo, off, &got);
+        lrc = f->base->read(ff->real, c.old_bytes, nwrite, off, &got);
         c.old_n = got;
     }
     if (lrc < 0) {
@@ -208,7 +208,7 @@ static int ff_write(os_file *file, const void *buf, size_t n, uint64_t off)
         free(c.old_bytes);
         return lrc;
     }
-    int wrc = f->base->write(ff->real, buf, todo, off);
+    int wrc = f->base->write(ff->real, buf, nwrite, off);
     pthread_mutex_lock(&f->mu);
     if (wrc == 0 && log_push(ff->tr, &c) < 0)
         wrc = FOLIO_NOMEM;

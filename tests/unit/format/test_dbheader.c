@@ -10,6 +10,8 @@
 #include "format/format.h"
 
 #include <criterion/criterion.h>
+
+#include "format_util.h"
 #include <dirent.h>
 #include <inttypes.h>
 #include <sqlite3.h>
@@ -20,71 +22,6 @@
 #include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static char *make_tmpdir(void)
-{
-    const char *base = getenv("FOLIO_TMP");
-    char *dir = malloc(4096);
-    cr_assert_not_null(dir);
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0777); /* may exist already */
-    snprintf(dir, 4096, "%s/folio-format-XXXXXX", base);
-    if (!mkdtemp(dir)) {
-        snprintf(dir, 4096, "/tmp/folio-format-XXXXXX");
-        cr_assert_not_null(mkdtemp(dir), "mkdtemp failed");
-    }
-    return dir;
-}
-
-static void remove_tmpdir(char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char path[4600];
-    while (d && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
-    free(dir);
-}
-
-static uint8_t *read_file(const char *path, size_t *out_n)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf;
-    long n;
-    cr_assert_not_null(f, "open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *out_n = (size_t)n;
-    return buf;
-}
-
-static void write_file(const char *path, const uint8_t *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f, "create %s", path);
-    cr_assert_eq(fwrite(p, 1, n, f), n);
-    cr_assert_eq(fclose(f), 0);
-}
-
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *err = NULL;
-    int rc = sqlite3_exec(db, sql, 0, 0, &err);
-    cr_assert_eq(rc, SQLITE_OK, "%s: %s", sql, err ? err : "?");
-}
 
 static int64_t query_int(sqlite3 *db, const char *sql)
 {
@@ -403,17 +340,17 @@ static void check_sqlite_db(const char *dir, uint32_t ps, const char *pragmas, i
     snprintf(path, sizeof path, "%s/h%u_%d.db", dir, ps, wal);
     cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
     snprintf(sql, sizeof sql, "PRAGMA page_size=%u; %s", ps, pragmas);
-    exec(db, sql);
+    fu_exec(db, sql);
     if (wal)
-        exec(db, "PRAGMA journal_mode=WAL");
-    exec(db, "PRAGMA user_version=0x01020304; PRAGMA application_id=0x0a0b0c0d;"
-             "CREATE TABLE t(a INTEGER PRIMARY KEY, b);"
-             "CREATE INDEX tb ON t(b);"
-             "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<400)"
-             "  INSERT INTO t SELECT i, randomblob(300) FROM c;"
-             "DELETE FROM t WHERE a % 3 = 0 OR a > 300;");
+        fu_exec(db, "PRAGMA journal_mode=WAL");
+    fu_exec(db, "PRAGMA user_version=0x01020304; PRAGMA application_id=0x0a0b0c0d;"
+                "CREATE TABLE t(a INTEGER PRIMARY KEY, b);"
+                "CREATE INDEX tb ON t(b);"
+                "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM c WHERE i<400)"
+                "  INSERT INTO t SELECT i, randomblob(300) FROM c;"
+                "DELETE FROM t WHERE a % 3 = 0 OR a > 300;");
     if (wal)
-        exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+        fu_exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
     int64_t page_count = query_int(db, "PRAGMA page_count");
     int64_t freelist = query_int(db, "PRAGMA freelist_count");
     int64_t cookie = query_int(db, "PRAGMA schema_version");
@@ -421,7 +358,7 @@ static void check_sqlite_db(const char *dir, uint32_t ps, const char *pragmas, i
     cr_assert_eq(av, want_av, "auto_vacuum mode");
     cr_assert_eq(sqlite3_close(db), SQLITE_OK);
 
-    uint8_t *file = read_file(path, &fsize);
+    uint8_t *file = fu_read_file(path, &fsize);
     cr_assert_geq(fsize, 100);
     cr_assert_eq(fmt_dbheader_decode(file, &h, &why), 0, "page size %u: %s", ps, why ? why : "");
     cr_assert_eq(h.page_size, ps);
@@ -460,32 +397,32 @@ static void check_sqlite_db(const char *dir, uint32_t ps, const char *pragmas, i
 
 Test(format_dbheader, decodes_sqlite_headers_at_every_page_size)
 {
-    char *dir = make_tmpdir();
+    char *dir = fu_make_tmpdir();
     for (uint32_t ps = 512; ps <= 65536; ps *= 2)
         check_sqlite_db(dir, ps, "", 0, 0);
-    remove_tmpdir(dir);
+    fu_remove_tmpdir(dir);
 }
 
 Test(format_dbheader, decodes_sqlite_wal_mode_header)
 {
-    char *dir = make_tmpdir();
+    char *dir = fu_make_tmpdir();
     check_sqlite_db(dir, 4096, "", 1, 0);
     check_sqlite_db(dir, 65536, "", 1, 0);
-    remove_tmpdir(dir);
+    fu_remove_tmpdir(dir);
 }
 
 Test(format_dbheader, decodes_sqlite_auto_vacuum_fields)
 {
-    char *dir = make_tmpdir();
+    char *dir = fu_make_tmpdir();
     /* The deletes would be vacuumed away under FULL; INCREMENTAL keeps the
      * freelist and sets both the root field and the incremental flag. */
     check_sqlite_db(dir, 1024, "PRAGMA auto_vacuum=INCREMENTAL;", 0, 2);
-    remove_tmpdir(dir);
+    fu_remove_tmpdir(dir);
 }
 
 Test(format_dbheader, decodes_sqlite_reserved_bytes)
 {
-    char *dir = make_tmpdir();
+    char *dir = fu_make_tmpdir();
     static const struct {
         uint32_t ps;
         int reserve;
@@ -499,25 +436,25 @@ Test(format_dbheader, decodes_sqlite_reserved_bytes)
         snprintf(path, sizeof path, "%s/r%u.db", dir, t[i].ps);
         cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
         snprintf(sql, sizeof sql, "PRAGMA page_size=%u", t[i].ps);
-        exec(db, sql);
+        fu_exec(db, sql);
         cr_assert_eq(sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &n), SQLITE_OK);
-        exec(db, "CREATE TABLE t(a); INSERT INTO t VALUES (zeroblob(5000));");
+        fu_exec(db, "CREATE TABLE t(a); INSERT INTO t VALUES (zeroblob(5000));");
         cr_assert_eq(sqlite3_close(db), SQLITE_OK);
-        uint8_t *file = read_file(path, &fsize);
+        uint8_t *file = fu_read_file(path, &fsize);
         cr_assert_eq(fmt_dbheader_decode(file, &h, NULL), 0);
         cr_assert_eq(h.page_size, t[i].ps);
         cr_assert_eq(h.reserved, t[i].reserve, "reserved bytes for page size %u", t[i].ps);
         cr_assert_geq(h.page_size - h.reserved, 480);
         free(file);
     }
-    remove_tmpdir(dir);
+    fu_remove_tmpdir(dir);
 }
 
 Test(format_dbheader, sqlite_opens_headers_we_encode)
 {
     /* A one-page database made of our header and an empty table-leaf page 1:
      * SQLite must accept it, keep our fields and build on it. */
-    char *dir = make_tmpdir();
+    char *dir = fu_make_tmpdir();
     for (uint32_t ps = 512; ps <= 65536; ps *= 2) {
         for (int reserve = 0; reserve <= 32; reserve += 32) {
             char path[4200];
@@ -544,7 +481,7 @@ Test(format_dbheader, sqlite_opens_headers_we_encode)
             file[100] = FMT_PAGE_TABLE_LEAF;
             fmt_put_u16(file + 105, usable == 65536 ? 0 : usable);
             snprintf(path, sizeof path, "%s/ours%u_%d.db", dir, ps, reserve);
-            write_file(path, file, ps);
+            fu_write_file(path, file, ps);
             free(file);
 
             cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
@@ -553,13 +490,13 @@ Test(format_dbheader, sqlite_opens_headers_we_encode)
             cr_assert_eq(query_int(db, "PRAGMA user_version"), 4242);
             cr_assert_eq(query_int(db, "PRAGMA application_id"), 0x466f6c69);
             cr_assert_eq(query_int(db, "PRAGMA page_count"), 1);
-            exec(db, "CREATE TABLE t(a); INSERT INTO t VALUES (randomblob(3000));");
+            fu_exec(db, "CREATE TABLE t(a); INSERT INTO t VALUES (randomblob(3000));");
             assert_integrity_ok(db);
             cr_assert_eq(sqlite3_close(db), SQLITE_OK);
 
             size_t fsize;
             fmt_dbheader back;
-            uint8_t *after = read_file(path, &fsize);
+            uint8_t *after = fu_read_file(path, &fsize);
             cr_assert_eq(fmt_dbheader_decode(after, &back, NULL), 0);
             cr_assert_eq(back.page_size, ps);
             cr_assert_eq(back.reserved, reserve, "SQLite kept our reserved bytes");
@@ -569,5 +506,5 @@ Test(format_dbheader, sqlite_opens_headers_we_encode)
             free(after);
         }
     }
-    remove_tmpdir(dir);
+    fu_remove_tmpdir(dir);
 }

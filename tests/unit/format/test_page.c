@@ -11,6 +11,8 @@
 #include "format/format.h"
 
 #include <criterion/criterion.h>
+
+#include "format_util.h"
 #include <dirent.h>
 #include <inttypes.h>
 #include <sqlite3.h>
@@ -22,85 +24,12 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static uint64_t test_seed(void)
 {
     const char *e = getenv("FOLIO_SEED");
     uint64_t seed = e && *e ? strtoull(e, NULL, 0) : 0x5eed0003ull;
     fprintf(stderr, "seed=%" PRIu64 "\n", seed);
     return seed;
-}
-
-static char *make_tmpdir(void)
-{
-    const char *base = getenv("FOLIO_TMP");
-    char *dir = malloc(4096);
-    cr_assert_not_null(dir);
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0777); /* may exist already */
-    snprintf(dir, 4096, "%s/folio-format-XXXXXX", base);
-    if (!mkdtemp(dir)) {
-        snprintf(dir, 4096, "/tmp/folio-format-XXXXXX");
-        cr_assert_not_null(mkdtemp(dir), "mkdtemp failed");
-    }
-    return dir;
-}
-
-static void remove_tmpdir(char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char path[4600];
-    while (d && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
-    free(dir);
-}
-
-static uint8_t *read_file(const char *path, size_t *out_n)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf;
-    long n;
-    cr_assert_not_null(f, "open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *out_n = (size_t)n;
-    return buf;
-}
-
-static void write_file(const char *path, const uint8_t *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f, "create %s", path);
-    cr_assert_eq(fwrite(p, 1, n, f), n);
-    cr_assert_eq(fclose(f), 0);
-}
-
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *err = NULL;
-    int rc = sqlite3_exec(db, sql, 0, 0, &err);
-    cr_assert_eq(rc, SQLITE_OK, "%s: %s", sql, err ? err : "?");
 }
 
 static void assert_integrity_ok(sqlite3 *db)
@@ -659,18 +588,18 @@ Test(format_page, random_pages_never_overread)
     uint64_t s = test_seed();
     int pages_ok = 0, cells_ok = 0, cells_bad = 0;
     for (int iter = 0; iter < 20000; iter++) {
-        uint32_t usable = 480 + (uint32_t)(splitmix(&s) % 600);
-        uint32_t pgno = 1 + (uint32_t)(splitmix(&s) % 2);
+        uint32_t usable = 480 + (uint32_t)(fu_splitmix(&s) % 600);
+        uint32_t pgno = 1 + (uint32_t)(fu_splitmix(&s) % 2);
         uint8_t *d = page_alloc(usable);
         for (uint32_t i = 0; i < usable; i++)
-            d[i] = (uint8_t)splitmix(&s);
+            d[i] = (uint8_t)fu_splitmix(&s);
         /* Steer the header towards valid so that cells get parsed. */
         static const uint8_t types[] = {2, 5, 10, 13};
         uint8_t *h = d + (pgno == 1 ? 100 : 0);
-        h[0] = types[splitmix(&s) % 4];
+        h[0] = types[fu_splitmix(&s) % 4];
         fmt_put_u16(h + 1, 0);
-        fmt_put_u16(h + 3, (uint32_t)(splitmix(&s) % 40));
-        fmt_put_u16(h + 5, 200 + (uint32_t)(splitmix(&s) % (usable - 200)));
+        fmt_put_u16(h + 3, (uint32_t)(fu_splitmix(&s) % 40));
+        fmt_put_u16(h + 5, 200 + (uint32_t)(fu_splitmix(&s) % (usable - 200)));
         h[7] = 0;
         fmt_page pg;
         if (fmt_page_decode(d, pgno, usable, &pg) == 0) {
@@ -945,15 +874,15 @@ static void check_sqlite_trees(const char *dir, uint32_t ps, int reserve, int bi
     snprintf(path, sizeof path, "%s/tree%u_%d.db", dir, ps, reserve);
     cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
     snprintf(sql, sizeof sql, "PRAGMA page_size=%u", ps);
-    exec(db, sql);
+    fu_exec(db, sql);
     if (reserve) {
         int n = reserve;
         cr_assert_eq(sqlite3_file_control(db, "main", SQLITE_FCNTL_RESERVE_BYTES, &n), SQLITE_OK);
     }
-    exec(db, "CREATE TABLE t(a INTEGER PRIMARY KEY, b BLOB);"
-             "CREATE INDEX ti ON t(b);"
-             "CREATE TABLE w(k BLOB PRIMARY KEY, v INTEGER) WITHOUT ROWID;"
-             "BEGIN");
+    fu_exec(db, "CREATE TABLE t(a INTEGER PRIMARY KEY, b BLOB);"
+                "CREATE INDEX ti ON t(b);"
+                "CREATE TABLE w(k BLOB PRIMARY KEY, v INTEGER) WITHOUT ROWID;"
+                "BEGIN");
     sqlite3_stmt *st2;
     cr_assert_eq(sqlite3_prepare_v2(db, "INSERT INTO t VALUES (?1, ?2)", -1, &st, 0), SQLITE_OK);
     cr_assert_eq(sqlite3_prepare_v2(db, "INSERT INTO w VALUES (?2, ?1)", -1, &st2, 0), SQLITE_OK);
@@ -973,12 +902,12 @@ static void check_sqlite_trees(const char *dir, uint32_t ps, int reserve, int bi
     sqlite3_finalize(st);
     sqlite3_finalize(st2);
     free(blob);
-    exec(db, "COMMIT");
+    fu_exec(db, "COMMIT");
     cr_assert_eq(sqlite3_close(db), SQLITE_OK);
 
     struct walk w;
     memset(&w, 0, sizeof w);
-    w.file = read_file(path, &fsize);
+    w.file = fu_read_file(path, &fsize);
     fmt_dbheader h;
     cr_assert_eq(fmt_dbheader_decode(w.file, &h, NULL), 0);
     cr_assert_eq(h.page_size, ps);
@@ -1026,25 +955,25 @@ static void check_sqlite_trees(const char *dir, uint32_t ps, int reserve, int bi
 
 Test(format_page, walks_sqlite_btrees_small_pages)
 {
-    char *dir = make_tmpdir();
+    char *dir = fu_make_tmpdir();
     check_sqlite_trees(dir, 512, 0, 1);
     check_sqlite_trees(dir, 512, 32, 1); /* usable 480, the minimum */
     check_sqlite_trees(dir, 1024, 0, 1);
     check_sqlite_trees(dir, 2048, 0, 1);
     check_sqlite_trees(dir, 4096, 0, 1);
     check_sqlite_trees(dir, 4096, 64, 1);
-    remove_tmpdir(dir);
+    fu_remove_tmpdir(dir);
 }
 
 Test(format_page, walks_sqlite_btrees_large_pages)
 {
-    char *dir = make_tmpdir();
+    char *dir = fu_make_tmpdir();
     check_sqlite_trees(dir, 8192, 0, 1);
     check_sqlite_trees(dir, 16384, 0, 1);
     check_sqlite_trees(dir, 32768, 0, 0);
     check_sqlite_trees(dir, 65536, 0, 0);
     check_sqlite_trees(dir, 65536, 255, 0);
-    remove_tmpdir(dir);
+    fu_remove_tmpdir(dir);
 }
 
 /* ---- pages we lay out, read by SQLite ----------------------------------- */
@@ -1258,7 +1187,7 @@ static void check_sqlite_reads_our_tree(const char *dir, uint32_t ps)
 
     char path[4200];
     snprintf(path, sizeof path, "%s/built%u.db", dir, ps);
-    write_file(path, b.file, (size_t)b.npages * ps);
+    fu_write_file(path, b.file, (size_t)b.npages * ps);
 
     sqlite3 *db;
     sqlite3_stmt *st;
@@ -1302,8 +1231,8 @@ static void check_sqlite_reads_our_tree(const char *dir, uint32_t ps)
 
 Test(format_page, sqlite_reads_overflow_cells_we_lay_out)
 {
-    char *dir = make_tmpdir();
+    char *dir = fu_make_tmpdir();
     for (uint32_t ps = 512; ps <= 65536; ps *= 2)
         check_sqlite_reads_our_tree(dir, ps);
-    remove_tmpdir(dir);
+    fu_remove_tmpdir(dir);
 }

@@ -10,6 +10,8 @@
 #include "format/format.h"
 
 #include <criterion/criterion.h>
+
+#include "format_util.h"
 #include <dirent.h>
 #include <inttypes.h>
 #include <math.h>
@@ -21,14 +23,6 @@
 #include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 static uint64_t test_seed(void)
 {
@@ -481,23 +475,23 @@ static fmt_value random_value(uint64_t *s, uint8_t *pool, size_t pool_n, int no_
                                     -140737488355329,
                                     INT64_MAX,
                                     INT64_MIN};
-    switch (splitmix(s) % 5) {
+    switch (fu_splitmix(s) % 5) {
     case 0:
         return vnull();
     case 1:
-        if (splitmix(s) % 2)
-            return vint(edges[splitmix(s) % (sizeof edges / sizeof edges[0])]);
-        return vint((int64_t)(splitmix(s) >> (splitmix(s) % 64)));
+        if (fu_splitmix(s) % 2)
+            return vint(edges[fu_splitmix(s) % (sizeof edges / sizeof edges[0])]);
+        return vint((int64_t)(fu_splitmix(s) >> (fu_splitmix(s) % 64)));
     case 2: {
-        uint64_t bits = splitmix(s);
+        uint64_t bits = fu_splitmix(s);
         if (no_nan && ((bits >> 52) & 0x7ff) == 0x7ff && (bits & 0xfffffffffffffull))
             bits &= ~0xfffffffffffffull; /* make it an infinity */
         return vreal_bits(bits);
     }
     default: {
-        size_t n = (size_t)(splitmix(s) % 300);
-        size_t at = (size_t)(splitmix(s) % (pool_n - n));
-        return vbytes(splitmix(s) % 2 ? FMT_TEXT : FMT_BLOB, pool + at, n);
+        size_t n = (size_t)(fu_splitmix(s) % 300);
+        size_t at = (size_t)(fu_splitmix(s) % (pool_n - n));
+        return vbytes(fu_splitmix(s) % 2 ? FMT_TEXT : FMT_BLOB, pool + at, n);
     }
     }
 }
@@ -508,10 +502,10 @@ Test(format_record, round_trip_random_records)
     uint8_t pool[4096];
     fmt_value vals[40], back[41];
     for (size_t i = 0; i < sizeof pool; i++)
-        pool[i] = (uint8_t)splitmix(&s);
+        pool[i] = (uint8_t)fu_splitmix(&s);
     for (int iter = 0; iter < 3000; iter++) {
-        int n = (int)(splitmix(&s) % 40);
-        int ff = 1 + (int)(splitmix(&s) % 4);
+        int n = (int)(fu_splitmix(&s) % 40);
+        int ff = 1 + (int)(fu_splitmix(&s) % 4);
         for (int i = 0; i < n; i++)
             vals[i] = random_value(&s, pool, sizeof pool, 0);
         uint64_t size = fmt_record_size(vals, n, ff);
@@ -657,10 +651,10 @@ Test(format_record, random_bytes_never_overread)
     uint8_t buf[64];
     int ok = 0, bad = 0;
     for (int iter = 0; iter < 200000; iter++) {
-        size_t n = (size_t)(splitmix(&s) % sizeof buf);
+        size_t n = (size_t)(fu_splitmix(&s) % sizeof buf);
         for (size_t i = 0; i < n; i++) {
             /* Bias towards small header values so some records are valid. */
-            uint64_t x = splitmix(&s);
+            uint64_t x = fu_splitmix(&s);
             buf[i] = (uint8_t)(x % 4 == 0 ? x >> 8 : (x >> 8) % 16);
         }
         if (n > 0)
@@ -675,64 +669,6 @@ Test(format_record, random_bytes_never_overread)
 }
 
 /* ---- against SQLite ----------------------------------------------------- */
-
-static char *make_tmpdir(void)
-{
-    const char *base = getenv("FOLIO_TMP");
-    char *dir = malloc(4096);
-    cr_assert_not_null(dir);
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0777); /* may exist already */
-    snprintf(dir, 4096, "%s/folio-format-XXXXXX", base);
-    if (!mkdtemp(dir)) {
-        snprintf(dir, 4096, "/tmp/folio-format-XXXXXX");
-        cr_assert_not_null(mkdtemp(dir), "mkdtemp failed");
-    }
-    return dir;
-}
-
-static void remove_tmpdir(char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char path[4600];
-    while (d && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
-    free(dir);
-}
-
-static uint8_t *read_file(const char *path, size_t *out_n)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf;
-    long n;
-    cr_assert_not_null(f, "open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *out_n = (size_t)n;
-    return buf;
-}
-
-static void write_file(const char *path, const uint8_t *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f, "create %s", path);
-    cr_assert_eq(fwrite(p, 1, n, f), n);
-    cr_assert_eq(fclose(f), 0);
-}
 
 /* The value SQLite returns for column `col` of a stepped statement. */
 static fmt_value sqlite_column_value(sqlite3_stmt *st, int col)
@@ -826,7 +762,7 @@ Test(format_record, decodes_records_written_by_sqlite)
     uint8_t pool[256];
     fmt_value rows[8][NCOLS];
     int nrows;
-    char *dir = make_tmpdir();
+    char *dir = fu_make_tmpdir();
     char path[4200];
     sqlite3 *db;
     sqlite3_stmt *st;
@@ -850,7 +786,7 @@ Test(format_record, decodes_records_written_by_sqlite)
     }
     sqlite3_finalize(st);
 
-    uint8_t *file = read_file(path, &fsize);
+    uint8_t *file = fu_read_file(path, &fsize);
     cr_assert_geq(fsize, 2 * 65536);
     const uint8_t *page = file + 65536;
     fmt_page pg;
@@ -885,7 +821,7 @@ Test(format_record, decodes_records_written_by_sqlite)
     sqlite3_finalize(st);
     cr_assert_eq(sqlite3_close(db), SQLITE_OK);
     free(file);
-    remove_tmpdir(dir);
+    fu_remove_tmpdir(dir);
 }
 
 /* Minimal page builder: append a table-leaf cell holding `rec` wholly. */
@@ -917,7 +853,7 @@ Test(format_record, sqlite_reads_records_we_encode)
     uint8_t rec[4096];
     fmt_value rows[ROWS][NCOLS];
     uint8_t *file = calloc(2, PS);
-    char *dir = make_tmpdir();
+    char *dir = fu_make_tmpdir();
     char path[4200];
     fmt_dbheader h;
     sqlite3 *db;
@@ -925,7 +861,7 @@ Test(format_record, sqlite_reads_records_we_encode)
 
     cr_assert_not_null(file);
     for (size_t i = 0; i < sizeof pool; i++)
-        pool[i] = (uint8_t)('a' + splitmix(&s) % 26); /* text stays valid UTF-8 */
+        pool[i] = (uint8_t)('a' + fu_splitmix(&s) % 26); /* text stays valid UTF-8 */
     int nb = boundary_rows(rows, pool);
     for (int r = nb; r < ROWS; r++)
         for (int c = 0; c < NCOLS; c++)
@@ -963,7 +899,7 @@ Test(format_record, sqlite_reads_records_we_encode)
         leaf_add(p2, 0, r + 1, rec, size);
     }
     snprintf(path, sizeof path, "%s/ours.db", dir);
-    write_file(path, file, 2 * PS);
+    fu_write_file(path, file, 2 * PS);
 
     cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
     cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, 0), SQLITE_OK);
@@ -986,5 +922,5 @@ Test(format_record, sqlite_reads_records_we_encode)
     sqlite3_finalize(st);
     cr_assert_eq(sqlite3_close(db), SQLITE_OK);
     free(file);
-    remove_tmpdir(dir);
+    fu_remove_tmpdir(dir);
 }

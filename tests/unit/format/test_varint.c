@@ -9,6 +9,8 @@
 #include "format/format.h"
 
 #include <criterion/criterion.h>
+
+#include "format_util.h"
 #include <dirent.h>
 #include <inttypes.h>
 #include <sqlite3.h>
@@ -46,14 +48,6 @@ static int ref_encode(uint8_t *out, uint64_t v)
     for (int i = 0; i < n; i++)
         out[i] = (uint8_t)(tmp[n - 1 - i] | (i < n - 1 ? 0x80 : 0));
     return n;
-}
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
 }
 
 static uint64_t test_seed(void)
@@ -183,9 +177,9 @@ Test(format_varint, round_trip_random_values)
 {
     uint64_t s = test_seed();
     for (int i = 0; i < 200000; i++) {
-        uint64_t v = splitmix(&s);
+        uint64_t v = fu_splitmix(&s);
         /* Spread the values over every length, not just 9-byte ones. */
-        check_round_trip(v >> (splitmix(&s) % 64));
+        check_round_trip(v >> (fu_splitmix(&s) % 64));
     }
 }
 
@@ -265,56 +259,6 @@ Test(format_varint, all_continuation_bytes_in_short_span)
 
 /* ---- cross-check with the rowid varints SQLite writes ------------------- */
 
-static char *make_tmpdir(void)
-{
-    const char *base = getenv("FOLIO_TMP");
-    char *dir = malloc(4096);
-    cr_assert_not_null(dir);
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0777); /* may exist already */
-    snprintf(dir, 4096, "%s/folio-format-XXXXXX", base);
-    if (!mkdtemp(dir)) {
-        snprintf(dir, 4096, "/tmp/folio-format-XXXXXX");
-        cr_assert_not_null(mkdtemp(dir), "mkdtemp failed");
-    }
-    return dir;
-}
-
-static void remove_tmpdir(char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char path[4600];
-    while (d && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
-    free(dir);
-}
-
-static uint8_t *read_file(const char *path, size_t *out_n)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf;
-    long n;
-    cr_assert_not_null(f, "open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *out_n = (size_t)n;
-    return buf;
-}
-
 Test(format_varint, matches_rowid_bytes_written_by_sqlite)
 {
     static const int64_t rowids[] = {0,
@@ -342,7 +286,7 @@ Test(format_varint, matches_rowid_bytes_written_by_sqlite)
                                      INT64_MIN + 1,
                                      -((int64_t)1 << 56)};
     const size_t nrow = sizeof rowids / sizeof rowids[0];
-    char *dir = make_tmpdir();
+    char *dir = fu_make_tmpdir();
     char path[4200];
     sqlite3 *db;
     sqlite3_stmt *st;
@@ -362,7 +306,7 @@ Test(format_varint, matches_rowid_bytes_written_by_sqlite)
     sqlite3_finalize(st);
     cr_assert_eq(sqlite3_close(db), SQLITE_OK);
 
-    uint8_t *file = read_file(path, &n);
+    uint8_t *file = fu_read_file(path, &n);
     cr_assert_geq(n, 2 * 4096);
     /* Page 2 is t's root, a single table leaf: walk its pointer array by hand
      * so that only the varint codec is under test here. */
@@ -387,5 +331,5 @@ Test(format_varint, matches_rowid_bytes_written_by_sqlite)
     }
     cr_assert_eq(seen, nrow, "every rowid found once");
     free(file);
-    remove_tmpdir(dir);
+    fu_remove_tmpdir(dir);
 }

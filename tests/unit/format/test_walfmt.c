@@ -10,6 +10,8 @@
 #include "format/format.h"
 
 #include <criterion/criterion.h>
+
+#include "format_util.h"
 #include <dirent.h>
 #include <inttypes.h>
 #include <sqlite3.h>
@@ -20,14 +22,6 @@
 #include <unistd.h>
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static uint64_t splitmix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 static uint64_t test_seed(void)
 {
@@ -76,71 +70,6 @@ static fmt_walheader sample_walheader(uint32_t magic, uint32_t page_size)
     return h;
 }
 
-static char *make_tmpdir(void)
-{
-    const char *base = getenv("FOLIO_TMP");
-    char *dir = malloc(4096);
-    cr_assert_not_null(dir);
-    if (!base || !*base)
-        base = "/tmp";
-    mkdir(base, 0777); /* may exist already */
-    snprintf(dir, 4096, "%s/folio-format-XXXXXX", base);
-    if (!mkdtemp(dir)) {
-        snprintf(dir, 4096, "/tmp/folio-format-XXXXXX");
-        cr_assert_not_null(mkdtemp(dir), "mkdtemp failed");
-    }
-    return dir;
-}
-
-static void remove_tmpdir(char *dir)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    char path[4600];
-    while (d && (e = readdir(d)) != NULL) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-            continue;
-        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        unlink(path);
-    }
-    if (d)
-        closedir(d);
-    rmdir(dir);
-    free(dir);
-}
-
-static uint8_t *read_file(const char *path, size_t *out_n)
-{
-    FILE *f = fopen(path, "rb");
-    uint8_t *buf;
-    long n;
-    cr_assert_not_null(f, "open %s", path);
-    fseek(f, 0, SEEK_END);
-    n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    buf = malloc((size_t)n + 1);
-    cr_assert_not_null(buf);
-    cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *out_n = (size_t)n;
-    return buf;
-}
-
-static void write_file(const char *path, const uint8_t *p, size_t n)
-{
-    FILE *f = fopen(path, "wb");
-    cr_assert_not_null(f, "create %s", path);
-    cr_assert_eq(fwrite(p, 1, n, f), n);
-    cr_assert_eq(fclose(f), 0);
-}
-
-static void exec(sqlite3 *db, const char *sql)
-{
-    char *err = NULL;
-    int rc = sqlite3_exec(db, sql, 0, 0, &err);
-    cr_assert_eq(rc, SQLITE_OK, "%s: %s", sql, err ? err : "?");
-}
-
 /* ---- checksum ----------------------------------------------------------- */
 
 Test(format_walfmt, checksum_known_small_vectors)
@@ -179,11 +108,11 @@ Test(format_walfmt, checksum_matches_reference_both_orders)
     uint8_t *buf = malloc(65536);
     cr_assert_not_null(buf);
     for (int iter = 0; iter < 400; iter++) {
-        size_t n = 8 * (size_t)(splitmix(&seed) % (65536 / 8 + 1));
+        size_t n = 8 * (size_t)(fu_splitmix(&seed) % (65536 / 8 + 1));
         for (size_t i = 0; i < n; i++)
-            buf[i] = (uint8_t)splitmix(&seed);
+            buf[i] = (uint8_t)fu_splitmix(&seed);
         for (int be = 0; be <= 1; be++) {
-            uint32_t a[2] = {(uint32_t)splitmix(&seed), (uint32_t)splitmix(&seed)};
+            uint32_t a[2] = {(uint32_t)fu_splitmix(&seed), (uint32_t)fu_splitmix(&seed)};
             uint32_t b[2] = {a[0], a[1]};
             fmt_wal_checksum(be, buf, n, a);
             ref_checksum(be, buf, n, b);
@@ -475,17 +404,17 @@ static void check_sqlite_wal(const char *dir, uint32_t ps)
     snprintf(wal, sizeof wal, "%s-wal", path);
     cr_assert_eq(sqlite3_open(path, &db), SQLITE_OK);
     snprintf(sql, sizeof sql, "PRAGMA page_size=%u", ps);
-    exec(db, sql);
-    exec(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;");
+    fu_exec(db, sql);
+    fu_exec(db, "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0;");
     /* Several transactions, each ending in a commit frame. */
     const int ntxn = 6;
-    exec(db, "CREATE TABLE t(a INTEGER PRIMARY KEY, b)");
-    exec(db, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 40) "
-             "INSERT INTO t SELECT i, randomblob(700) FROM c");
-    exec(db, "UPDATE t SET b = randomblob(10) WHERE a % 2 = 0");
-    exec(db, "CREATE INDEX tb ON t(b)");
-    exec(db, "DELETE FROM t WHERE a > 30");
-    exec(db, "INSERT INTO t VALUES (1000, 'last')");
+    fu_exec(db, "CREATE TABLE t(a INTEGER PRIMARY KEY, b)");
+    fu_exec(db, "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 40) "
+                "INSERT INTO t SELECT i, randomblob(700) FROM c");
+    fu_exec(db, "UPDATE t SET b = randomblob(10) WHERE a % 2 = 0");
+    fu_exec(db, "CREATE INDEX tb ON t(b)");
+    fu_exec(db, "DELETE FROM t WHERE a > 30");
+    fu_exec(db, "INSERT INTO t VALUES (1000, 'last')");
     int64_t db_pages;
     {
         sqlite3_stmt *st;
@@ -496,7 +425,7 @@ static void check_sqlite_wal(const char *dir, uint32_t ps)
     }
     /* Read the WAL while the connection holds it open (a clean close would
      * checkpoint and delete it). */
-    uint8_t *w = read_file(wal, &n);
+    uint8_t *w = fu_read_file(wal, &n);
     cr_assert_eq(sqlite3_close(db), SQLITE_OK);
 
     fmt_walheader wh;
@@ -548,11 +477,11 @@ static void check_sqlite_wal(const char *dir, uint32_t ps)
 
 Test(format_walfmt, decodes_wal_written_by_sqlite)
 {
-    char *dir = make_tmpdir();
+    char *dir = fu_make_tmpdir();
     check_sqlite_wal(dir, 1024);
     check_sqlite_wal(dir, 4096);
     check_sqlite_wal(dir, 65536);
-    remove_tmpdir(dir);
+    fu_remove_tmpdir(dir);
 }
 
 /* Build a WAL by hand that turns database `before` into `after`, and check
@@ -569,22 +498,22 @@ static void check_sqlite_recovers_our_wal(const char *dir, uint32_t ps, int big_
     snprintf(pw, sizeof pw, "%s-wal", p0);
     cr_assert_eq(sqlite3_open(p0, &db), SQLITE_OK);
     snprintf(sql, sizeof sql, "PRAGMA page_size=%u", ps);
-    exec(db, sql);
-    exec(db, "PRAGMA journal_mode=WAL;"
-             "CREATE TABLE t(a INTEGER PRIMARY KEY, b);"
-             "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 50) "
-             "INSERT INTO t SELECT i, 'v1-' || i FROM c;");
+    fu_exec(db, sql);
+    fu_exec(db, "PRAGMA journal_mode=WAL;"
+                "CREATE TABLE t(a INTEGER PRIMARY KEY, b);"
+                "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 50) "
+                "INSERT INTO t SELECT i, 'v1-' || i FROM c;");
     cr_assert_eq(sqlite3_close(db), SQLITE_OK); /* checkpoints; no WAL left */
-    uint8_t *before = read_file(p0, &n0);
-    write_file(p1, before, n0);
+    uint8_t *before = fu_read_file(p0, &n0);
+    fu_write_file(p1, before, n0);
 
     /* The same change made by SQLite on a copy gives the target pages. */
     cr_assert_eq(sqlite3_open(p1, &db), SQLITE_OK);
-    exec(db, "UPDATE t SET b = 'v2-' || a WHERE a % 5 = 0;"
-             "WITH RECURSIVE c(i) AS (SELECT 51 UNION ALL SELECT i + 1 FROM c WHERE i < 80) "
-             "INSERT INTO t SELECT i, randomblob(3000) FROM c;");
+    fu_exec(db, "UPDATE t SET b = 'v2-' || a WHERE a % 5 = 0;"
+                "WITH RECURSIVE c(i) AS (SELECT 51 UNION ALL SELECT i + 1 FROM c WHERE i < 80) "
+                "INSERT INTO t SELECT i, randomblob(3000) FROM c;");
     cr_assert_eq(sqlite3_close(db), SQLITE_OK);
-    uint8_t *after = read_file(p1, &n1);
+    uint8_t *after = fu_read_file(p1, &n1);
     cr_assert_geq(n1, n0);
 
     /* Our WAL: a header, one frame per changed page, the last one a commit. */
@@ -616,7 +545,7 @@ static void check_sqlite_recovers_our_wal(const char *dir, uint32_t ps, int big_
                             s);
         at += 24 + ps;
     }
-    write_file(pw, wal, at);
+    fu_write_file(pw, wal, at);
 
     /* SQLite opens `before` with our WAL and must see the change. */
     cr_assert_eq(sqlite3_open(p0, &db), SQLITE_OK);
@@ -634,9 +563,9 @@ static void check_sqlite_recovers_our_wal(const char *dir, uint32_t ps, int big_
 
     /* Corrupt the last frame's checksum: SQLite must ignore the whole
      * uncommitted tail and see the old state. */
-    write_file(p0, before, n0);
+    fu_write_file(p0, before, n0);
     wal[at - ps - 24 + 16] ^= 0x01;
-    write_file(pw, wal, at);
+    fu_write_file(pw, wal, at);
     cr_assert_eq(sqlite3_open(p0, &db), SQLITE_OK);
     cr_assert_eq(sqlite3_prepare_v2(db, "SELECT count(*) FROM t", -1, &st, 0), SQLITE_OK);
     cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
@@ -652,11 +581,11 @@ static void check_sqlite_recovers_our_wal(const char *dir, uint32_t ps, int big_
 
 Test(format_walfmt, sqlite_recovers_wal_we_write_both_orders)
 {
-    char *dir = make_tmpdir();
+    char *dir = fu_make_tmpdir();
     for (int be = 0; be <= 1; be++) {
         check_sqlite_recovers_our_wal(dir, 1024, be);
         check_sqlite_recovers_our_wal(dir, 4096, be);
         check_sqlite_recovers_our_wal(dir, 65536, be);
     }
-    remove_tmpdir(dir);
+    fu_remove_tmpdir(dir);
 }
