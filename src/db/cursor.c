@@ -5,7 +5,7 @@
  * b-tree and, when a column is asked for, finds the row in the table b-tree
  * (by rowid, or by primary key for WITHOUT ROWID tables).
  */
-#include "db/db_int.h"
+#include "db/write_int.h"
 
 #include <string.h>
 
@@ -55,6 +55,10 @@ int folio_cursor_open(folio_cursor **out, folio_table *t, const char *index)
             return db_err(db, FOLIO_UNSUPPORTED, "index %s cannot be read: %s", ix->name,
                           ix->unsupported ? ix->unsupported : "unknown definition");
     }
+    /* The index must hold every row first (defer.c). */
+    int rc = ix ? write_flush(t->txn, t->tab) : 0;
+    if (rc < 0)
+        return rc;
     folio_cursor *c = os_calloc(1, sizeof *c);
     if (!c)
         return db_err(db, FOLIO_NOMEM, "out of memory");

@@ -156,12 +156,19 @@ int folio_commit(folio_txn *txn)
     folio_db *db = txn->db;
     char err[512] = "";
     int rc = 0;
+    /* Deferred index entries go in before the commit (a failure poisons). */
+    if (txn->write && !txn->poisoned && write_flush(txn, NULL) < 0)
+        snprintf(err, sizeof err, "%s", folio_errmsg(db));
     txn_release(txn);
     if (txn->write && txn->poisoned) {
         pager_end(txn->pt);
         rc = FOLIO_ERROR;
-        snprintf(err, sizeof err,
-                 "an earlier failure could not be undone: the transaction was rolled back");
+        if (!err[0])
+            snprintf(err, sizeof err,
+                     "an earlier failure could not be undone: the transaction was rolled back");
+        else
+            snprintf(err + strlen(err), sizeof err - strlen(err),
+                     "; the transaction was rolled back");
     } else if (txn->write) {
         rc = pager_commit(txn->pt, err, sizeof err);
         if (rc == 0 && txn->schema_changed) {
@@ -309,7 +316,10 @@ int folio_stats(folio_txn *txn, int (*cb)(void *arg, const folio_btree_stats *s)
     if (!txn)
         return FOLIO_MISUSE;
     FOLIO_CHECK_ARG(txn->db, cb != NULL);
-    int rc = db_stats(txn, cb, arg);
+    int rc = write_flush(txn, NULL);
+    if (rc < 0)
+        return rc;
+    rc = db_stats(txn, cb, arg);
     if (rc < 0)
         return db_err_txn(txn, rc);
     return FOLIO_OK;
@@ -320,7 +330,10 @@ int folio_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg
     if (!txn)
         return FOLIO_MISUSE;
     FOLIO_CHECK_ARG(txn->db, cb != NULL);
-    int rc = db_check(txn, cb, arg, max_errors > 0 ? max_errors : 100);
+    int rc = write_flush(txn, NULL);
+    if (rc < 0)
+        return rc;
+    rc = db_check(txn, cb, arg, max_errors > 0 ? max_errors : 100);
     if (rc == FOLIO_CORRUPT)
         return db_err(txn->db, rc, "integrity check found problems");
     if (rc < 0)

@@ -91,6 +91,7 @@ struct folio_txn {
     struct table_state **states;
     int nstates;
     int poisoned;         /* a failed call could not be undone: only rollback remains */
+    uint64_t npending;    /* deferred index entries of all tables (defer.c) */
     int schema_changed;   /* DDL ran: publish the catalog at commit */
     db_catalog **oldcats; /* catalogs replaced by DDL, kept alive for handles */
     int noldcats;

@@ -661,7 +661,11 @@ int folio_exec(folio_txn *txn, const char *ddl)
         return FOLIO_MISUSE;
     folio_db *db = txn->db;
     FOLIO_CHECK_ARG(db, ddl != NULL);
-    int rc = write_begin(txn, NULL);
+    /* DDL reloads the catalog and the write state: deferred entries first. */
+    int rc = write_flush(txn, NULL);
+    if (rc < 0)
+        return rc;
+    rc = write_begin(txn, NULL);
     if (rc < 0)
         return rc;
     lx_token *tk = NULL;

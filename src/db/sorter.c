@@ -4,7 +4,7 @@
  *
  * Records collect in memory until the budget is reached; then they are
  * sorted and written as a run to a temporary file beside the database
- * ("<db>-fsort-N", removed when done). At the end the runs (and what is left
+ * ("<db>-fsort-ID-N", removed when done). At the end the runs (and what is left
  * in memory) are merged with a heap. A run file holds records as a varint
  * length followed by the bytes.
  */
@@ -36,6 +36,7 @@ struct sorter {
     folio_txn *txn;
     os_vfs *vfs;
     rec_order *order;
+    unsigned id; /* several sorters may be open at once: their run files differ */
     size_t budget;
     uint8_t *arena;
     size_t used, cap;
@@ -143,7 +144,9 @@ int sorter_open(sorter **out, folio_txn *txn, rec_order *order, size_t budget)
     sorter *s = os_calloc(1, sizeof *s);
     if (!s)
         return FOLIO_NOMEM;
+    static unsigned next_id;
     s->txn = txn;
+    s->id = __atomic_fetch_add(&next_id, 1, __ATOMIC_RELAXED);
     s->vfs = os_vfs_current();
     s->order = order;
     s->budget = budget < (1u << 20) ? (1u << 20) : budget;
@@ -167,7 +170,7 @@ static int flush_run(sorter *s)
     r->path = os_malloc(n);
     if (!r->path)
         return FOLIO_NOMEM;
-    snprintf(r->path, n, "%s-fsort-%d", db, s->nruns);
+    snprintf(r->path, n, "%s-fsort-%u-%d", db, s->id, s->nruns);
     s->nruns++;
     if ((rc = s->vfs->open(s->vfs, r->path, OS_OPEN_CREATE, &r->f)) < 0)
         return rc;

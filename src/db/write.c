@@ -199,6 +199,7 @@ static void table_state_free(table_state *ts)
 {
     bt_cursor_release(&ts->c);
     for (int i = 0; i < ts->nidx; i++) {
+        index_defer_free(&ts->idx[i]);
         bt_cursor_release(&ts->idx[i].c);
         order_free(&ts->idx[i].order);
         os_free(ts->idx[i].kv);
@@ -874,15 +875,24 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
         return rc;
     if ((rc = bt_insert_row(&ts->c, rowid, ts->rec, size)) < 0)
         return db_err_txn(txn, rc);
-    for (int i = 0; i < ts->nidx; i++)
-        if ((rc = index_insert_row(ts, &ts->idx[i], ts->newrow.v, rowid)) < 0)
+    uint64_t deferred = 0; /* bit i: index i's entry goes to its sorter */
+    for (int i = 0; i < ts->nidx; i++) {
+        if (!replace_ok && i < 64 && index_defer_wanted(txn, ts, &ts->idx[i]))
+            deferred |= (uint64_t)1 << i;
+        else if ((rc = index_insert_row(ts, &ts->idx[i], ts->newrow.v, rowid)) < 0)
             return db_err_txn(txn, rc);
+    }
     if (empty || rowid > mx) {
         ts->max_rowid = rowid;
         ts->max_valid = 1;
     }
     if (tab->def.autoincrement && rowid > seq && (rc = autoinc_set(txn, tab, rowid)) < 0)
         return rc;
+    /* Last, once nothing else can fail. */
+    for (int i = 0; deferred && i < ts->nidx && i < 64; i++)
+        if ((deferred >> i & 1) &&
+            (rc = index_defer_add(txn, ts, &ts->idx[i], ts->newrow.v, rowid)) < 0)
+            return rc;
     if (out_rowid)
         *out_rowid = rowid;
     return 0;
@@ -954,9 +964,17 @@ static int insert_wr_row(folio_txn *txn, table_state *ts, int replace_ok)
         return rc;
     if ((rc = bt_insert_key(&ts->c, ts->rec, size, pk_cmp_new, ts)) < 0)
         return db_err_txn(txn, rc);
-    for (int i = 0; i < ts->nidx; i++)
-        if ((rc = index_insert_row(ts, &ts->idx[i], ts->newrow.v, 0)) < 0)
+    uint64_t deferred = 0;
+    for (int i = 0; i < ts->nidx; i++) {
+        if (!replace_ok && i < 64 && index_defer_wanted(txn, ts, &ts->idx[i]))
+            deferred |= (uint64_t)1 << i;
+        else if ((rc = index_insert_row(ts, &ts->idx[i], ts->newrow.v, 0)) < 0)
             return db_err_txn(txn, rc);
+    }
+    for (int i = 0; deferred && i < ts->nidx && i < 64; i++)
+        if ((deferred >> i & 1) &&
+            (rc = index_defer_add(txn, ts, &ts->idx[i], ts->newrow.v, 0)) < 0)
+            return rc;
     return 0;
 }
 
@@ -1084,7 +1102,10 @@ int folio_update(folio_table *t, int64_t rowid, const folio_value *vals, int n)
     if (t->tab->def.without_rowid)
         return db_err(txn->db, FOLIO_MISUSE, "table %s is WITHOUT ROWID: use folio_update_key",
                       t->tab->name);
-    int rc = write_begin(txn, t->tab);
+    int rc = write_flush(txn, t->tab);
+    if (rc < 0)
+        return rc;
+    rc = write_begin(txn, t->tab);
     if (rc < 0)
         return rc;
     table_state *ts;
@@ -1100,7 +1121,10 @@ int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_
         return FOLIO_MISUSE;
     CHECK_VALUES(t, vals, n);
     folio_txn *txn = t->txn;
-    int rc = write_begin(txn, t->tab);
+    int rc = write_flush(txn, t->tab);
+    if (rc < 0)
+        return rc;
+    rc = write_begin(txn, t->tab);
     if (rc < 0)
         return rc;
     table_state *ts;
@@ -1195,7 +1219,10 @@ int folio_patch(folio_table *t, int64_t rowid, const int *cols, const folio_valu
         if (cols[i] < 0 || cols[i] >= ncols)
             return db_err(txn->db, FOLIO_MISUSE, "column %d out of range (table %s has %d)",
                           cols[i], t->tab->name, ncols);
-    int rc = write_begin(txn, t->tab);
+    int rc = write_flush(txn, t->tab);
+    if (rc < 0)
+        return rc;
+    rc = write_begin(txn, t->tab);
     if (rc < 0)
         return rc;
     table_state *ts;
@@ -1237,7 +1264,10 @@ int folio_delete(folio_table *t, int64_t rowid)
     if (t->tab->def.without_rowid)
         return db_err(txn->db, FOLIO_MISUSE, "table %s is WITHOUT ROWID: use folio_delete_key",
                       t->tab->name);
-    int rc = write_begin(txn, t->tab);
+    int rc = write_flush(txn, t->tab);
+    if (rc < 0)
+        return rc;
+    rc = write_begin(txn, t->tab);
     if (rc < 0)
         return rc;
     table_state *ts;
@@ -1293,7 +1323,10 @@ int folio_delete_key(folio_table *t, const folio_value *key, int nkey)
     if (!t->tab->def.without_rowid)
         return db_err(txn->db, FOLIO_MISUSE, "table %s has rowids: use folio_delete", t->tab->name);
     FOLIO_CHECK_ARG(txn->db, key != NULL && nkey > 0 && nkey <= 64);
-    int rc = write_begin(txn, t->tab);
+    int rc = write_flush(txn, t->tab);
+    if (rc < 0)
+        return rc;
+    rc = write_begin(txn, t->tab);
     if (rc < 0)
         return rc;
     table_state *ts;
@@ -1329,7 +1362,10 @@ int folio_update_key(folio_table *t, const folio_value *key, int nkey, const fol
     if (!t->tab->def.without_rowid)
         return db_err(txn->db, FOLIO_MISUSE, "table %s has rowids: use folio_update", t->tab->name);
     FOLIO_CHECK_ARG(txn->db, key != NULL && nkey > 0 && nkey <= 64);
-    int rc = write_begin(txn, t->tab);
+    int rc = write_flush(txn, t->tab);
+    if (rc < 0)
+        return rc;
+    rc = write_begin(txn, t->tab);
     if (rc < 0)
         return rc;
     table_state *ts;

@@ -27,11 +27,20 @@ typedef struct row_vals {
     size_t cap, used;
 } row_vals;
 
+typedef struct sorter sorter;
+
 typedef struct index_state {
     db_index *ix;
     bt_cursor c;
     rec_order order; /* all nfields */
     fmt_value *kv;   /* an index record's values, nfields */
+    /* Deferred entries (defer.c): inserts into a non-unique index collect
+     * here, are sorted, and reach the tree in key order (bottom-up when the
+     * index was empty) before anything reads or changes the index. */
+    int dmode;        /* 0 undecided, 1 direct for now, 2 deferring */
+    uint32_t ndirect; /* direct inserts while dmode is 1 */
+    sorter *pending;
+    uint64_t npending;
 } index_state;
 
 /* Per table, per write transaction. */
@@ -73,5 +82,20 @@ int index_record_build(table_state *ts, index_state *is, const fmt_value *row, i
 /** Insert / delete the index entry of a row. */
 int index_insert_row(table_state *ts, index_state *is, const fmt_value *row, int64_t rowid);
 int index_delete_row(table_state *ts, index_state *is, const fmt_value *row, int64_t rowid);
+
+/* ---- deferred index entries (defer.c) ---- */
+
+/** Whether this insert's entry for `is` should be deferred. */
+int index_defer_wanted(folio_txn *txn, table_state *ts, index_state *is);
+/** Queue the entry of a row (after every other part of the insert succeeded).
+ * A failure poisons the transaction, as other deferred indexes of the row
+ * may hold their entries already. */
+int index_defer_add(folio_txn *txn, table_state *ts, index_state *is, const fmt_value *row,
+                    int64_t rowid);
+/** Put every deferred entry of `tab` (NULL: of every table) into its index.
+ * Call outside statements. A failure poisons the transaction. */
+int write_flush(folio_txn *txn, const db_table *tab);
+/** Drop the deferred entries (the transaction ends). */
+void index_defer_free(index_state *is);
 
 #endif
