@@ -11,7 +11,9 @@
  * checksums of the rows read across engines.
  *
  * The memory workload runs each engine in a fresh process (fork + exec of
- * this program), so its peak RSS is its own.
+ * this program), so its peak RSS is its own. The import workload times whole
+ * command-line programs: `folio import` against the stock `sqlite3` shell's
+ * `.import`, each a fork + exec on a CSV file written beforehand.
  */
 #include "bench.h"
 
@@ -23,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -49,6 +52,9 @@ typedef struct config {
     int mx_txns, mx_per_txn; /* mixed */
     int64_t mem_rows;        /* memory: rows inserted */
     int64_t mem_warm, mem_window;
+    char folio_bin[BENCH_PATH_LEN];   /* import: the folio CLI, "" = not found */
+    char sqlite3_bin[BENCH_PATH_LEN]; /* import: the sqlite3 shell, "" = not found */
+    char folio_missing[BENCH_ERR_LEN], sqlite3_missing[BENCH_ERR_LEN]; /* why not found */
 } config;
 
 static config cfg;
@@ -63,6 +69,7 @@ typedef struct result {
     char note[112];
     char error[BENCH_ERR_LEN];
     int failed;
+    int skipped; /* not run, not a failure: `error` says why */
     int is_memory;
     int nreps;
     double median_s, min_s, max_s;
@@ -146,6 +153,18 @@ static void emit(const char *workload, int eng, const char *unit, double units, 
         r.max_s = sorted[s->n - 1];
         r.median_s = s->n % 2 ? sorted[s->n / 2] : (sorted[s->n / 2 - 1] + sorted[s->n / 2]) / 2;
     }
+    send_result(&r);
+}
+
+/* An engine that cannot run a workload here (a program is missing). */
+static void emit_skipped(const char *workload, int eng, const char *why)
+{
+    result r;
+    memset(&r, 0, sizeof r);
+    snprintf(r.workload, sizeof r.workload, "%s", workload);
+    snprintf(r.engine, sizeof r.engine, "%s", eng_name[eng]);
+    snprintf(r.error, sizeof r.error, "%s", why);
+    r.skipped = 1;
     send_result(&r);
 }
 
@@ -573,6 +592,161 @@ static void wl_mixed(void)
         emit(name, e, "ops/s", (double)total, &s[e]);
 }
 
+/* ---- import: the folio CLI against the sqlite3 shell ---- */
+
+#define IMPORT_NAME "import (CSV, CLI)"
+
+/* Check an imported file with libsqlite3: integrity_check, count, sums, and
+ * the digest of every row read back (area must come back as the 6-character
+ * text it was, not converted). */
+static int check_import(const char *path, int64_t n, int64_t sum_age, int64_t sum_active,
+                        uint64_t digest)
+{
+    if (sq_verify(path, n, 1, sum_age, sum_active, 0) < 0)
+        return -1;
+    read_plan p;
+    memset(&p, 0, sizeof p);
+    read_result rr;
+    if (sq_read(path, READ_SCAN, &p, 0, &rr) < 0)
+        return -1;
+    if (rr.rows != (uint64_t)n || rr.sum != digest) {
+        bench_fail("VERIFY FAILED: %s: read back %llu rows with digest %016llx, the generator's "
+                   "%lld rows have %016llx",
+                   path, (unsigned long long)rr.rows, (unsigned long long)rr.sum, (long long)n,
+                   (unsigned long long)digest);
+        return -1;
+    }
+    return 0;
+}
+
+/* The version the sqlite3 shell reports ("3.40.1"), or "?". */
+static void sqlite3_shell_version(const char *log, char *out, size_t cap)
+{
+    char *argv[] = {cfg.sqlite3_bin, "-version", NULL};
+    double secs;
+    snprintf(out, cap, "?");
+    if (run_program(argv, NULL, log, &secs) < 0)
+        return;
+    char line[256];
+    file_last_line(log, line, sizeof line);
+    size_t n = strcspn(line, " ");
+    if (n > 0 && n < cap)
+        snprintf(out, cap, "%.*s", (int)n, line);
+}
+
+static void show_command(const char *who, char *const argv[], const char *in)
+{
+    fprintf(stderr, "[import] %s runs:", who);
+    for (int i = 0; argv[i]; i++)
+        fprintf(stderr, " %s", argv[i]);
+    if (in)
+        fprintf(stderr, " < %s", in);
+    fprintf(stderr, "\n");
+}
+
+static void wl_import(void)
+{
+    int64_t n = cfg.rows, sum_age = 0, sum_active = 0;
+    uint64_t digest = 0;
+    bench_row r;
+    for (int64_t id = 1; id <= n; id++) {
+        gen_row(&r, id);
+        sum_age += r.age;
+        sum_active += r.active;
+        digest += row_digest(r.id, r.area, AREA_LEN, r.age, r.active);
+    }
+    int have[2] = {cfg.folio_bin[0] != 0, cfg.sqlite3_bin[0] != 0};
+    const char *missing[2] = {cfg.folio_missing, cfg.sqlite3_missing};
+    for (int e = 0; e < 2; e++)
+        if (!have[e])
+            fprintf(stderr, "[import] %s skipped: %s\n", eng_name[e], missing[e]);
+    if (!have[ENG_FOLIO] && !have[ENG_SQLITE]) {
+        for (int e = 0; e < 2; e++)
+            emit_skipped(IMPORT_NAME, e, missing[e]);
+        return;
+    }
+    char csv[BENCH_PATH_LEN], script[BENCH_PATH_LEN], version[32] = "";
+    path_of(csv, sizeof csv, "import.csv");
+    path_of(script, sizeof script, "import_sqlite.sql");
+    series s[2];
+    memset(s, 0, sizeof s);
+    fprintf(stderr, "[import] writing the %lld-row CSV file (untimed)\n", (long long)n);
+    if (write_user_csv(csv, n) < 0 || sq_import_script(script, csv) < 0) {
+        for (int e = 0; e < 2; e++)
+            series_fail(&s[e]);
+    } else {
+        char mb[32];
+        fmt_mb(mb, sizeof mb, file_bytes(csv));
+        fprintf(stderr, "[import] %s: %s\n", csv, mb);
+    }
+    if (have[ENG_SQLITE]) {
+        char log[BENCH_PATH_LEN];
+        path_of(log, sizeof log, "import_sqlite.log");
+        sqlite3_shell_version(log, version, sizeof version);
+        remove_db(log);
+    }
+    uint64_t size[2] = {0, 0};
+    for (int rep = 0; rep < cfg.reps; rep++) {
+        for (int i = 0; i < 2; i++) {
+            int e = (rep + i) % 2;
+            if (!have[e] || s[e].failed)
+                continue;
+            char db[BENCH_PATH_LEN], log[BENCH_PATH_LEN];
+            path_of(db, sizeof db, e == ENG_FOLIO ? "import_folio.db" : "import_sqlite.db");
+            path_of(log, sizeof log, e == ENG_FOLIO ? "import_folio.log" : "import_sqlite.log");
+            remove_db(db);
+            if (sq_create_user(db) < 0) { /* the same empty table for both, untimed */
+                series_fail(&s[e]);
+                continue;
+            }
+            char *fo_argv[] = {cfg.folio_bin, "--sync", "off", "import", "--header", db,
+                               "user",        csv,      NULL};
+            char *sq_argv[] = {cfg.sqlite3_bin, "-batch", "-bail", "-init", "/dev/null", db, NULL};
+            if (rep == 0)
+                show_command(eng_name[e], e == ENG_FOLIO ? fo_argv : sq_argv,
+                             e == ENG_FOLIO ? NULL : script);
+            progress("import", rep, e);
+            double secs = 0;
+            int rc = e == ENG_FOLIO ? run_program(fo_argv, NULL, log, &secs)
+                                    : run_program(sq_argv, script, log, &secs);
+            if (rc < 0) {
+                series_fail(&s[e]);
+            } else {
+                s[e].t[s[e].n++] = secs;
+                size[e] = file_bytes(db);
+                if (check_import(db, n, sum_age, sum_active, digest) < 0) {
+                    if (e == ENG_FOLIO)
+                        check_failed(&s[e]);
+                    else
+                        series_fail(&s[e]);
+                }
+            }
+            remove_db(db);
+            remove_db(log);
+        }
+    }
+    char mb[2][32];
+    for (int e = 0; e < 2; e++)
+        fmt_mb(mb[e], sizeof mb[e], size[e]);
+    snprintf(s[ENG_FOLIO].note, sizeof s[0].note,
+             "folio --sync off import --header (64 MiB cache), verified; file %.12s",
+             mb[ENG_FOLIO]);
+    snprintf(s[ENG_SQLITE].note, sizeof s[0].note,
+             "sqlite3 %.10s .import --csv --skip 1, journal=OFF sync=OFF exclusive cache=1GB; "
+             "file %.12s",
+             version, mb[ENG_SQLITE]);
+    for (int e = 0; e < 2; e++) {
+        if (have[e])
+            emit(IMPORT_NAME, e, "rows/s", (double)n, &s[e]);
+        else
+            emit_skipped(IMPORT_NAME, e, missing[e]);
+    }
+    if (!cfg.keep) {
+        remove_db(csv);
+        remove_db(script);
+    }
+}
+
 /* ---- memory: fresh child processes ---- */
 
 static const char *self_exe;
@@ -775,6 +949,11 @@ static void print_header(void)
 static void print_result(const result *r)
 {
     char a[48], b[48], rate[64], ratio[16] = "", range[40];
+    if (r->skipped) {
+        fprintf(out_f, out_md ? "| %s | %s | skipped | | | | %s |\n" : "%-26s %-6s SKIPPED: %s\n",
+                r->workload, r->engine, r->error);
+        return;
+    }
     if (r->is_memory) {
         if (r->failed) {
             fprintf(out_f, out_md ? "| %s | %s | FAILED | | | | %s |\n" : "%-26s %-6s FAILED: %s\n",
@@ -860,6 +1039,8 @@ static void print_goals(void)
     goal_line("point lookups >= 0.7x LMDB", f, find_exact("reads: lookup", "lmdb"), 0.7, "LMDB");
     goal_line("full scan >= 2x SQLite", find_exact("reads: full scan", "folio"),
               find_exact("reads: full scan", "sqlite"), 2, "SQLite");
+    goal_line("folio import CSV >= 5x sqlite3 .import", find_exact(IMPORT_NAME, "folio"),
+              find_exact(IMPORT_NAME, "sqlite"), 5, "sqlite3");
     alloc_goal("zero heap allocations per row: insert", "memory: insert");
     alloc_goal("zero heap allocations per row: lookup", "memory: lookup");
     alloc_goal("zero heap allocations per row: scan", "memory: scan");
@@ -884,6 +1065,7 @@ static void run_bulk_index(void)
 static const workload workloads[] = {
     {"bulk", run_bulk},
     {"bulk_index", run_bulk_index},
+    {"import", wl_import},
     {"random_insert", wl_random_insert},
     {"autocommit", wl_autocommit},
     {"reads", wl_reads},
@@ -988,9 +1170,10 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: folio_bench [options]\n"
                "  --only LIST       workloads to run, comma-separated (default all):\n"
-               "                    bulk,bulk_index,random_insert,autocommit,reads,mixed,memory\n"
-               "  --rows N          rows of the bulk loads, base tables and reads file\n"
-               "                    (default 10000000; suffixes k, M accepted)\n"
+               "                    bulk,bulk_index,import,random_insert,autocommit,reads,mixed,\n"
+               "                    memory\n"
+               "  --rows N          rows of the bulk loads, base tables, reads file and\n"
+               "                    import CSV (default 10000000; suffixes k, M accepted)\n"
                "  --reps N          repetitions per engine (default 3)\n"
                "  --dir PATH        where to put the files (default /tmp); a fresh\n"
                "                    folio_bench.XXXXXX directory is made there and removed\n"
@@ -1000,9 +1183,75 @@ static void usage(FILE *f)
                "  --mem-warm N      memory: rows before the 100,000-row counting window\n"
                "                    (default 100000)\n"
                "  --sqlite-mmap MB  reads: SQLite mmap_size in MB (default 2048; 0 = off)\n"
+               "  --folio-bin PATH  import: the folio CLI (default: ../folio, else\n"
+               "                    ../cli/folio, from this program's directory; the\n"
+               "                    folio side is skipped if there is none)\n"
+               "  --sqlite3-bin PATH\n"
+               "                    import: the sqlite3 shell (default: sqlite3 in PATH;\n"
+               "                    the sqlite side is skipped if there is none)\n"
                "  --markdown        print the table as Markdown\n"
                "  --md-out FILE     also write the table and goals as Markdown to FILE\n"
                "  --keep            keep the files\n");
+}
+
+/* An executable regular file, as an absolute path when it can be resolved. */
+static int usable_program(const char *path, char *out, size_t cap)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || access(path, X_OK) != 0)
+        return 0;
+    char *abs = realpath(path, NULL);
+    const char *use = abs ? abs : path;
+    size_t len = strlen(use);
+    if (len < cap)
+        memcpy(out, use, len + 1);
+    free(abs);
+    return len < cap;
+}
+
+/* The import workload's programs: the folio CLI (--folio-bin, else the
+ * build's `folio` beside this program's directory: build/folio for
+ * build/bench/folio_bench, or a cli/ subdirectory) and the sqlite3 shell
+ * (--sqlite3-bin, else PATH). A program named on the command line must
+ * exist; a missing default only skips that engine. */
+static void find_programs(const char *folio_bin, const char *sqlite3_bin)
+{
+    if (folio_bin) {
+        if (!usable_program(folio_bin, cfg.folio_bin, sizeof cfg.folio_bin)) {
+            fprintf(stderr, "folio_bench: --folio-bin %s: not an executable file\n", folio_bin);
+            exit(2);
+        }
+    } else {
+        char self[BENCH_PATH_LEN] = "", cand[BENCH_PATH_LEN + 16];
+        ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (len > 0) {
+            self[len] = 0;
+            char *slash = strrchr(self, '/');
+            if (slash)
+                *slash = 0;
+        }
+        static const char *const rel[] = {"../folio", "../cli/folio"};
+        for (size_t i = 0; len > 0 && i < sizeof rel / sizeof rel[0] && !cfg.folio_bin[0]; i++) {
+            snprintf(cand, sizeof cand, "%s/%s", self, rel[i]);
+            usable_program(cand, cfg.folio_bin, sizeof cfg.folio_bin);
+        }
+        if (!cfg.folio_bin[0])
+            snprintf(cfg.folio_missing, sizeof cfg.folio_missing,
+                     "no folio CLI at %.400s/../folio or ../cli/folio (build the `folio` target, "
+                     "or pass --folio-bin PATH)",
+                     len > 0 ? self : "(this program's directory)");
+    }
+    char found[BENCH_PATH_LEN];
+    if (find_executable(sqlite3_bin ? sqlite3_bin : "sqlite3", found, sizeof found) == 0 &&
+        usable_program(found, cfg.sqlite3_bin, sizeof cfg.sqlite3_bin))
+        return;
+    cfg.sqlite3_bin[0] = 0;
+    if (sqlite3_bin) {
+        fprintf(stderr, "folio_bench: --sqlite3-bin %s: not an executable file\n", sqlite3_bin);
+        exit(2);
+    }
+    snprintf(cfg.sqlite3_missing, sizeof cfg.sqlite3_missing,
+             "no sqlite3 shell in PATH (install the sqlite3 package, or pass --sqlite3-bin PATH)");
 }
 
 static int64_t parse_count(const char *s)
@@ -1025,7 +1274,7 @@ static int64_t parse_count(const char *s)
 static void parse_args(int argc, char **argv)
 {
     int64_t rows = 0, lookups = 0, mem_rows = 0, mem_warm = 0, reps = 0;
-    const char *dir = "/tmp";
+    const char *dir = "/tmp", *folio_bin = NULL, *sqlite3_bin = NULL;
     cfg.sqlite_mmap_mb = 2048;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -1055,6 +1304,10 @@ static void parse_args(int argc, char **argv)
             mem_warm = parse_count(argv[++i]);
         } else if (!strcmp(a, "--dir") && has_val) {
             dir = argv[++i];
+        } else if (!strcmp(a, "--folio-bin") && has_val) {
+            folio_bin = argv[++i];
+        } else if (!strcmp(a, "--sqlite3-bin") && has_val) {
+            sqlite3_bin = argv[++i];
         } else if (!strcmp(a, "--sqlite-mmap") && has_val) {
             const char *v = argv[++i];
             cfg.sqlite_mmap_mb = strcmp(v, "0") == 0 ? 0 : (long)parse_count(v);
@@ -1119,6 +1372,7 @@ static void parse_args(int argc, char **argv)
         fprintf(stderr, "folio_bench: --rows must be at least 1000\n");
         exit(2);
     }
+    find_programs(folio_bin, sqlite3_bin);
     snprintf(cfg.dir, sizeof cfg.dir, "%s/folio_bench.XXXXXX", dir);
     if (!mkdtemp(cfg.dir)) {
         fprintf(stderr, "folio_bench: cannot create a directory under %s: %s\n", dir,
@@ -1130,10 +1384,12 @@ static void parse_args(int argc, char **argv)
 static void remove_dir(void)
 {
     static const char *const names[] = {
-        "base_folio.db",   "base_sqlite.db", "base_lmdb.mdb", "reads_sqlite.db", "reads_lmdb.mdb",
-        "bulk_folio.db",   "bulk_sqlite.db", "ac_folio.db",   "ac_sqlite.db",    "mem_folio.db",
-        "mem_sqlite.db",   "ri_folio.db",    "ri_sqlite.db",  "ri_lmdb.mdb",     "mixed_folio.db",
-        "mixed_sqlite.db", "mixed_lmdb.mdb"};
+        "base_folio.db",    "base_sqlite.db",   "base_lmdb.mdb",     "reads_sqlite.db",
+        "reads_lmdb.mdb",   "bulk_folio.db",    "bulk_sqlite.db",    "ac_folio.db",
+        "ac_sqlite.db",     "mem_folio.db",     "mem_sqlite.db",     "ri_folio.db",
+        "ri_sqlite.db",     "ri_lmdb.mdb",      "mixed_folio.db",    "mixed_sqlite.db",
+        "mixed_lmdb.mdb",   "import.csv",       "import_sqlite.sql", "import_folio.db",
+        "import_sqlite.db", "import_folio.log", "import_sqlite.log"};
     char path[BENCH_PATH_LEN], tmp[BENCH_PATH_LEN + 8];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         path_of(path, sizeof path, names[i]);
@@ -1161,12 +1417,16 @@ static void print_config(void)
         fclose(f);
     }
     printf("machine: %ld CPUs, load average %.2f at start; files in %s\n", ncpu, load[0], cfg.dir);
-    printf("rows: %s (bulk, base tables, reads file); lookups %lld, seeks %lld, ranges %lldx%d; "
-           "autocommit %d/%d txns; mixed %dx%d ops; memory %lld rows\n",
+    printf("rows: %s (bulk, base tables, reads file, import); lookups %lld, seeks %lld, "
+           "ranges %lldx%d; autocommit %d/%d txns; mixed %dx%d ops; memory %lld rows\n",
            rows, (long long)cfg.lookups, (long long)cfg.seeks, (long long)cfg.ranges, cfg.range_len,
            cfg.ac_normal, cfg.ac_full, cfg.mx_txns, cfg.mx_per_txn, (long long)cfg.mem_rows);
     printf("folio: default options (64 MiB cache, 4096-byte pages), FOLIO_SYNC_NORMAL; bulk loads "
            "use FOLIO_SYNC_OFF (SQLite: synchronous=OFF)\n");
+    if (selected("import"))
+        printf("import: %s rows of CSV; folio CLI %s; sqlite3 shell %s\n", rows,
+               cfg.folio_bin[0] ? cfg.folio_bin : "MISSING (skipped)",
+               cfg.sqlite3_bin[0] ? cfg.sqlite3_bin : "MISSING (skipped)");
     printf("x sqlite = SQLite median time / this engine's median time (higher is faster)\n\n");
 }
 

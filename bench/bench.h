@@ -185,6 +185,12 @@ uint64_t sq_alloc_calls(void);
 int sq_verify(const char *path, int64_t rows, int want_sums, int64_t sum_age, int64_t sum_active,
               int want_index);
 
+/* Import: a fresh file holding the empty user table (made with libsqlite3),
+ * and the script the sqlite3 shell runs: the bulk pragmas, then
+ * `.import --csv --skip 1 CSV user`. */
+int sq_create_user(const char *path);
+int sq_import_script(const char *script_path, const char *csv_path);
+
 /* ---- utilities (bench_util.c) ---- */
 
 double now_s(void);
@@ -194,5 +200,16 @@ uint64_t file_bytes(const char *path);
 int copy_file(const char *from, const char *to);
 void remove_db(const char *path); /* path, path-wal, path-journal, path-shm, path-lock */
 void bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Rows 1..n of the user table as CSV after the header line id,area,age,active. */
+int write_user_csv(const char *path, int64_t n);
+/* `name` if it contains a '/', else the first executable `name` in $PATH,
+ * into out; -1 (out empty) if there is none. */
+int find_executable(const char *name, char *out, size_t cap);
+void file_last_line(const char *path, char *out, size_t cap);
+/* fork + exec argv[0] with stdin from in_path (NULL: /dev/null) and stdout
+ * and stderr into out_path; *secs is the wall time from before the fork to
+ * after the wait. 0 if it exited with status 0, else -1 after bench_fail
+ * (with the last line of its output). */
+int run_program(char *const argv[], const char *in_path, const char *out_path, double *secs);
 
 #endif /* FOLIO_BENCH_H */

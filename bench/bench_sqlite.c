@@ -9,9 +9,12 @@
  * variant), cache_size=-65536 (64 MiB, folio's default budget).
  * Reads: read-only connection, cache_size=-65536, mmap_size as configured,
  * one read transaction, prepared SELECTs.
+ * Import: the sqlite3 shell (not this library) runs a script holding the bulk
+ * pragmas and `.import`; this file only writes that script and the empty table.
  */
 #include "bench.h"
 
+#include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -460,6 +463,45 @@ int sq_mem_read(const char *path, int64_t rows, int scan, int64_t warm, int64_t 
 fail:
     sq_close(db, st, NULL);
     return -1;
+}
+
+/* ---- import: the stock sqlite3 shell ---- */
+
+int sq_create_user(const char *path)
+{
+    sqlite3 *db = NULL;
+    if (sq_open(&db, path, 0) < 0)
+        return -1;
+    if (sq_exec(db, USER_DDL) < 0) {
+        sqlite3_close(db);
+        return -1;
+    }
+    int rc = sqlite3_close(db);
+    return rc == SQLITE_OK ? 0 : sq_report(NULL, "create", "sqlite3_close", rc);
+}
+
+int sq_import_script(const char *script_path, const char *csv_path)
+{
+    FILE *f = fopen(script_path, "w");
+    if (!f) {
+        bench_fail("create %s: %s", script_path, strerror(errno));
+        return -1;
+    }
+    /* The bulk pragmas, one per line, then the import; the file name is a
+     * double-quoted argument of the dot-command (backslash escapes). */
+    fprintf(f, "%s\n", BULK_PRAGMAS);
+    fprintf(f, ".import --csv --skip 1 \"");
+    for (const char *p = csv_path; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fputc('\\', f);
+        fputc(*p, f);
+    }
+    fprintf(f, "\" user\n");
+    if (fclose(f) != 0) {
+        bench_fail("write %s: %s", script_path, strerror(errno));
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- checking folio's files ---- */

@@ -1,5 +1,6 @@
 /*
- * bench_util.c - clock, files, peak RSS and the heap-call counter.
+ * bench_util.c - clock, files, peak RSS, the heap-call counter, and the
+ * import workload's CSV file and child programs.
  *
  * The counter: the bench is linked with -Wl,--wrap=malloc,--wrap=calloc,
  * --wrap=realloc, so every such call made by folio's static objects (and by
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,4 +156,157 @@ void remove_db(const char *path)
         snprintf(buf, sizeof buf, "%s%s", path, suffixes[i]);
         unlink(buf);
     }
+}
+
+/* ---- import: the CSV file and child programs ---- */
+
+/* Append `v` (>= 0) in decimal. */
+static char *put_uint(char *o, uint64_t v)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    while (n > 0)
+        *o++ = tmp[--n];
+    return o;
+}
+
+int write_user_csv(const char *path, int64_t n)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) {
+        bench_fail("create %s: %s", path, strerror(errno));
+        return -1;
+    }
+    static char buf[1 << 20];
+    static const char header[] = "id,area,age,active\n";
+    size_t len = sizeof header - 1;
+    memcpy(buf, header, len);
+    bench_row r;
+    int rc = 0;
+    for (int64_t id = 1; id <= n || len > 0;) {
+        /* A row is at most 20 + 1 + 6 + 1 + 2 + 1 + 1 + 1 bytes. */
+        while (id <= n && len + 64 <= sizeof buf) {
+            gen_row(&r, id++);
+            char *o = put_uint(buf + len, (uint64_t)r.id);
+            *o++ = ',';
+            memcpy(o, r.area, AREA_LEN);
+            o += AREA_LEN;
+            *o++ = ',';
+            o = put_uint(o, (uint64_t)r.age);
+            *o++ = ',';
+            o = put_uint(o, (uint64_t)r.active);
+            *o++ = '\n';
+            len = (size_t)(o - buf);
+        }
+        for (size_t off = 0; off < len;) {
+            ssize_t w = write(fd, buf + off, len - off);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                bench_fail("write %s: %s", path, w < 0 ? strerror(errno) : "short write");
+                rc = -1;
+                break;
+            }
+            off += (size_t)w;
+        }
+        len = 0;
+        if (rc < 0)
+            break;
+    }
+    if (close(fd) != 0 && rc == 0) {
+        bench_fail("close %s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    return rc;
+}
+
+int find_executable(const char *name, char *out, size_t cap)
+{
+    if (strchr(name, '/')) {
+        snprintf(out, cap, "%s", name);
+        return access(out, X_OK) == 0 ? 0 : -1;
+    }
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    for (const char *p = path;;) {
+        const char *end = strchr(p, ':');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        snprintf(out, cap, "%.*s%s%s", (int)len, p, len ? "/" : "", name);
+        struct stat st;
+        if (stat(out, &st) == 0 && S_ISREG(st.st_mode) && access(out, X_OK) == 0)
+            return 0;
+        if (!end)
+            break;
+        p = end + 1;
+    }
+    out[0] = 0;
+    return -1;
+}
+
+/* The last non-empty line of a (log) file, at most cap-1 bytes; "" if none. */
+void file_last_line(const char *path, char *out, size_t cap)
+{
+    out[0] = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return;
+    char buf[2048];
+    uint64_t size = file_bytes(path);
+    off_t from = size > sizeof buf - 1 ? (off_t)(size - (sizeof buf - 1)) : 0;
+    ssize_t n = pread(fd, buf, sizeof buf - 1, from);
+    close(fd);
+    if (n <= 0)
+        return;
+    while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
+        n--;
+    buf[n] = 0;
+    char *line = strrchr(buf, '\n');
+    snprintf(out, cap, "%s", line ? line + 1 : buf);
+}
+
+int run_program(char *const argv[], const char *in_path, const char *out_path, double *secs)
+{
+    fflush(NULL);
+    double t0 = now_s();
+    pid_t pid = fork();
+    if (pid < 0) {
+        bench_fail("fork: %s", strerror(errno));
+        return -1;
+    }
+    if (pid == 0) {
+        int in = open(in_path ? in_path : "/dev/null", O_RDONLY);
+        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (in < 0 || out < 0 || dup2(in, STDIN_FILENO) < 0 || dup2(out, STDOUT_FILENO) < 0 ||
+            dup2(out, STDERR_FILENO) < 0)
+            _exit(126);
+        close(in);
+        close(out);
+        execv(argv[0], argv);
+        fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            bench_fail("waitpid %s: %s", argv[0], strerror(errno));
+            return -1;
+        }
+    }
+    *secs = now_s() - t0;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        return 0;
+    char last[300];
+    file_last_line(out_path, last, sizeof last);
+    if (WIFSIGNALED(status))
+        bench_fail("%s died with signal %d (%s)%s%s", argv[0], WTERMSIG(status),
+                   strsignal(WTERMSIG(status)), last[0] ? ": " : "", last);
+    else
+        bench_fail("%s exited with status %d: %s", argv[0], WEXITSTATUS(status),
+                   last[0] ? last : "(no output)");
+    return -1;
 }
