@@ -420,6 +420,8 @@ static int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals,
     const sch_table *d = &tab->def;
     /* An INTEGER PRIMARY KEY that is not an integer is reported before any
      * other constraint, as in SQLite. */
+    fmt_value ipk_conv;
+    ipk_conv.type = FMT_NULL;
     if (d->ipk >= 0 && d->ipk < n && vals[d->ipk].type != FOLIO_NULL &&
         vals[d->ipk].type != FOLIO_INTEGER) {
         fmt_value t;
@@ -435,6 +437,7 @@ static int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals,
         if (t.type != FMT_INTEGER)
             return db_err(db, FOLIO_MISMATCH, "datatype mismatch: %s.%s must be an integer",
                           tab->name, d->cols[d->ipk].name);
+        ipk_conv = t; /* converted once; the loop below keeps it */
     }
     for (int c = 0; c < d->ncols; c++) {
         const sch_column *cd = &d->cols[c];
@@ -478,8 +481,11 @@ static int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals,
             if (rc < 0)
                 return rc;
         }
-        if (c == d->ipk)
+        if (c == d->ipk) {
+            if (ipk_conv.type == FMT_INTEGER)
+                *v = ipk_conv;
             continue; /* handled as the rowid */
+        }
         if (d->strict && cd->strict_type == SCH_STRICT_ANY) {
             /* kept as given */
         } else {
