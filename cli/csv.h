@@ -36,7 +36,9 @@ void csv_put_value(cli_buf *b, const folio_value *v);
 typedef struct csv_reader {
     cli_input *in;
     cli_buf bytes;         /* the fields of the record, back to back */
-    size_t *ends;          /* end offset of field i in bytes */
+    const char *base;      /* where the offsets point: bytes, or the line itself */
+    size_t *starts;        /* start offset of field i from base */
+    size_t *ends;          /* end offset of field i from base */
     unsigned char *quoted; /* whether field i was quoted */
     int nfields;
     int cap;

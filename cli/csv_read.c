@@ -1,10 +1,11 @@
 /*
  * csv_read.c: the CSV record reader of import (see csv.h for the format).
  *
- * Records are read line by line from a cli_input: an unquoted field is found
- * with memchr, a quoted one copied run by run between its quotes, and a line
- * break inside quotes pulls in the next line. Field bytes go to one buffer
- * reused for every record.
+ * Records are read line by line from a cli_input. A line without any quote
+ * is split at its commas in place: the fields point into the line. Otherwise
+ * an unquoted field is found with memchr, a quoted one copied run by run
+ * between its quotes, and a line break inside quotes pulls in the next line;
+ * field bytes then go to one buffer reused for every record.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +25,10 @@ void csv_reader_init(csv_reader *r, cli_input *in)
 void csv_reader_free(csv_reader *r)
 {
     cli_buf_free(&r->bytes);
+    free(r->starts);
     free(r->ends);
     free(r->quoted);
+    r->starts = NULL;
     r->ends = NULL;
     r->quoted = NULL;
     r->cap = 0;
@@ -33,33 +36,41 @@ void csv_reader_free(csv_reader *r)
 
 const char *csv_field(const csv_reader *r, int i, size_t *out_n)
 {
-    size_t start = i > 0 ? r->ends[i - 1] : 0;
-    *out_n = r->ends[i] - start;
-    return r->bytes.p ? r->bytes.p + start : "";
+    *out_n = r->ends[i] - r->starts[i];
+    return r->base ? r->base + r->starts[i] : "";
+}
+
+static int grow_fields(csv_reader *r, char *err, size_t errlen)
+{
+    if (r->cap >= CSV_MAX_FIELDS) {
+        snprintf(err, errlen, "line %llu: more than %d fields", (unsigned long long)r->line,
+                 CSV_MAX_FIELDS);
+        return -1;
+    }
+    int cap = r->cap ? r->cap * 2 : 16;
+    size_t *starts = realloc(r->starts, sizeof *starts * (size_t)cap);
+    if (starts)
+        r->starts = starts;
+    size_t *ends = realloc(r->ends, sizeof *ends * (size_t)cap);
+    if (ends)
+        r->ends = ends;
+    unsigned char *q = realloc(r->quoted, (size_t)cap);
+    if (q)
+        r->quoted = q;
+    if (!starts || !ends || !q) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    r->cap = cap;
+    return 0;
 }
 
 /* End the current field at the current end of the bytes. */
 static int end_field(csv_reader *r, int quoted, char *err, size_t errlen)
 {
-    if (r->nfields == r->cap) {
-        if (r->cap >= CSV_MAX_FIELDS) {
-            snprintf(err, errlen, "line %llu: more than %d fields", (unsigned long long)r->line,
-                     CSV_MAX_FIELDS);
-            return -1;
-        }
-        int cap = r->cap ? r->cap * 2 : 16;
-        size_t *ends = realloc(r->ends, sizeof *ends * (size_t)cap);
-        if (ends)
-            r->ends = ends;
-        unsigned char *q = realloc(r->quoted, (size_t)cap);
-        if (q)
-            r->quoted = q;
-        if (!ends || !q) {
-            snprintf(err, errlen, "out of memory");
-            return -1;
-        }
-        r->cap = cap;
-    }
+    if (r->nfields == r->cap && grow_fields(r, err, errlen) != 0)
+        return -1;
+    r->starts[r->nfields] = r->nfields > 0 ? r->ends[r->nfields - 1] : 0;
     r->ends[r->nfields] = r->bytes.n;
     r->quoted[r->nfields] = (unsigned char)quoted;
     r->nfields++;
@@ -122,6 +133,29 @@ int csv_read_record(csv_reader *r, char *err, size_t errlen)
     size_t i = 0;
     if (r->line == 1 && n >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0)
         i = 3; /* a byte order mark */
+    /* No quotes: the fields are the pieces of the line between commas (one
+     * pass over the bytes; a quote anywhere sends the line the long way). */
+    size_t m = n > i && p[n - 1] == '\r' ? n - 1 : n; /* CRLF */
+    size_t start = i, k = i;
+    for (;; k++) {
+        if (k < m && p[k] != ',') {
+            if (p[k] == '"')
+                break;
+            continue;
+        }
+        if (r->nfields == r->cap && grow_fields(r, err, errlen) != 0)
+            return -1;
+        r->starts[r->nfields] = start;
+        r->ends[r->nfields] = k;
+        r->quoted[r->nfields] = 0;
+        r->nfields++;
+        if (k == m) {
+            r->base = p;
+            return 1;
+        }
+        start = k + 1;
+    }
+    r->nfields = 0;
     for (;;) {
         if (i < n && p[i] == '"') {
             i++;
@@ -155,5 +189,6 @@ int csv_read_record(csv_reader *r, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return -1;
     }
+    r->base = r->bytes.p;
     return 1;
 }

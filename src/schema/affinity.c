@@ -118,23 +118,33 @@ static double decimal_to_real(const char *z, size_t n)
     return neg ? -result : result;
 }
 
+/* The common case: a plain decimal integer of at most 18 digits (which
+ * always fits), optionally signed, with no spaces. */
+static inline int plain_integer(const uint8_t *p, size_t n, int64_t *out)
+{
+    if (n == 0 || n > 19)
+        return 0;
+    size_t k = p[0] == '-' || p[0] == '+';
+    if (k == n || n - k > 18)
+        return 0;
+    uint64_t u = 0;
+    for (size_t j = k; j < n; j++) {
+        unsigned dgt = (unsigned)p[j] - '0';
+        if (dgt > 9)
+            return 0;
+        u = u * 10 + dgt;
+    }
+    *out = p[0] == '-' ? -(int64_t)u : (int64_t)u;
+    return 1;
+}
+
 int sch_text_to_number(const uint8_t *p, size_t n, fmt_value *out)
 {
-    /* The common case first: a plain decimal integer of at most 18 digits
-     * (which always fits), optionally signed, with no spaces. */
-    if (n > 0 && n <= 19) {
-        size_t k = p[0] == '-' || p[0] == '+';
-        if (k < n && n - k <= 18) {
-            uint64_t u = 0;
-            size_t j = k;
-            while (j < n && (unsigned)(p[j] - '0') <= 9)
-                u = u * 10 + (uint64_t)(p[j++] - '0');
-            if (j == n) {
-                out->type = FMT_INTEGER;
-                out->u.i = p[0] == '-' ? -(int64_t)u : (int64_t)u;
-                return 1;
-            }
-        }
+    int64_t iv;
+    if (plain_integer(p, n, &iv)) {
+        out->type = FMT_INTEGER;
+        out->u.i = iv;
+        return 1;
     }
     size_t i = 0, end = n;
     while (i < end && is_space(p[i]))
@@ -353,6 +363,12 @@ int sch_apply_affinity(fmt_value *v, int affinity, char *textbuf, size_t cap)
     case SCH_AFF_NUMERIC:
     case SCH_AFF_INTEGER:
         if (v->type == FMT_TEXT) {
+            int64_t iv;
+            if (plain_integer(v->u.s.p, (size_t)v->u.s.n, &iv)) {
+                v->type = FMT_INTEGER;
+                v->u.i = iv;
+                return 0;
+            }
             fmt_value num;
             if (sch_text_to_number(v->u.s.p, (size_t)v->u.s.n, &num)) {
                 *v = num;
