@@ -188,11 +188,12 @@ static int place_cell(bt_cursor *c, uint32_t idx, const uint8_t *cell, uint32_t 
     uint32_t ptr_end = h->hdr_off + h->hdr_size + 2 * h->ncells;
     uint32_t gap = h->content_start - ptr_end;
     if (gap >= n + 2 && c->page[L]->dirty) {
-        /* In place: only the header and the pointers from idx on change
-         * (the cell lands in unused space). */
+        /* In place: only the header and the pointers from idx on change;
+         * the cell and the new last pointer land in unused space, whose
+         * bytes a statement rollback need not restore. */
         uint32_t ps = h->hdr_off + h->hdr_size + 2 * idx;
         if ((rc = pager_write_range(c->t, &c->page[L], h->hdr_off, 8)) < 0 ||
-            (rc = pager_write_range(c->t, &c->page[L], ps, ptr_end + 2 - ps)) < 0)
+            (ps < ptr_end && (rc = pager_write_range(c->t, &c->page[L], ps, ptr_end - ps)) < 0))
             return rc;
     } else if ((rc = pager_write(c->t, &c->page[L])) < 0) {
         return rc;

@@ -92,6 +92,7 @@ struct folio_txn {
     int nstates;
     int poisoned;         /* a failed call could not be undone: only rollback remains */
     uint64_t npending;    /* deferred index entries of all tables (defer.c) */
+    uint64_t states_gen;  /* bumped when the table states are freed */
     int schema_changed;   /* DDL ran: publish the catalog at commit */
     db_catalog **oldcats; /* catalogs replaced by DDL, kept alive for handles */
     int noldcats;
@@ -102,6 +103,9 @@ struct folio_table {
     folio_txn *txn;
     db_table *tab;
     int dead; /* its table was dropped in this transaction */
+    /* The table's write state, while txn->states_gen is still ts_gen. */
+    struct table_state *ts;
+    uint64_t ts_gen;
 };
 
 typedef struct row_decoder {

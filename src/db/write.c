@@ -216,6 +216,7 @@ static void table_state_free(table_state *ts)
 
 void table_states_free(folio_txn *txn)
 {
+    txn->states_gen++;
     for (int i = 0; i < txn->nstates; i++)
         table_state_free(txn->states[i]);
     os_free(txn->states);
@@ -445,7 +446,6 @@ static int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals,
         char *tb = ts->textbuf + 64 * c;
         if (c < n) {
             const folio_value *in = &vals[c];
-            memset(v, 0, sizeof *v);
             switch (in->type) {
             case FOLIO_NULL:
                 v->type = FMT_NULL;
@@ -486,10 +486,14 @@ static int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals,
                 *v = ipk_conv;
             continue; /* handled as the rowid */
         }
-        if (d->strict && cd->strict_type == SCH_STRICT_ANY) {
-            /* kept as given */
+        int aff = cd->affinity;
+        if ((d->strict && cd->strict_type == SCH_STRICT_ANY) || aff == SCH_AFF_BLOB ||
+            v->type == FMT_NULL || v->type == FMT_BLOB ||
+            (v->type == FMT_INTEGER && (aff == SCH_AFF_INTEGER || aff == SCH_AFF_NUMERIC)) ||
+            (v->type == FMT_TEXT && aff == SCH_AFF_TEXT)) {
+            /* kept as given (the affinity would not change it) */
         } else {
-            sch_apply_affinity(v, cd->affinity, tb, 64);
+            sch_apply_affinity(v, aff, tb, 64);
             /* As SQLite: a REAL column keeps a small integral value as an
              * integer in the record (it reads back as REAL). -0.0 so becomes
              * 0. */
@@ -988,9 +992,15 @@ static int table_for(folio_table *t, table_state **out)
 {
     if (t->dead)
         return db_err(t->txn->db, FOLIO_MISUSE, "table %s was dropped", t->tab->name);
-    int rc = table_state_get(out, t->txn, t->tab);
-    if (rc < 0)
-        return db_err(t->txn->db, rc, "out of memory");
+    if (t->ts && t->ts_gen == t->txn->states_gen) {
+        *out = t->ts;
+    } else {
+        int rc = table_state_get(out, t->txn, t->tab);
+        if (rc < 0)
+            return db_err(t->txn->db, rc, "out of memory");
+        t->ts = *out;
+        t->ts_gen = t->txn->states_gen;
+    }
     (*out)->c.t = t->txn->pt;
     return 0;
 }

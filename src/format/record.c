@@ -260,27 +260,93 @@ uint64_t fmt_record_encode(uint8_t *out, const fmt_value *vals, int n, int file_
     return data;
 }
 
+/* The serial type of a value, inline for the encoders below. */
+static inline uint64_t serial_type_fast(const fmt_value *v, int file_format)
+{
+    switch (v->type) {
+    case FMT_INTEGER: {
+        int64_t i = v->u.i;
+        if (file_format >= 4 && (uint64_t)i <= 1)
+            return 8 + (uint64_t)i;
+        if (i >= -128 && i <= 127)
+            return 1;
+        if (i >= -32768 && i <= 32767)
+            return 2;
+        if (i >= -8388608 && i <= 8388607)
+            return 3;
+        if (i >= INT32_MIN && i <= INT32_MAX)
+            return 4;
+        if (i >= -((int64_t)1 << 47) && i <= ((int64_t)1 << 47) - 1)
+            return 5;
+        return 6;
+    }
+    case FMT_REAL:
+        return 7;
+    case FMT_TEXT:
+        return 13 + 2 * v->u.s.n;
+    case FMT_BLOB:
+        return 12 + 2 * v->u.s.n;
+    default:
+        return 0;
+    }
+}
+
+static inline uint64_t serial_size_fast(uint64_t st)
+{
+    if (st >= 12)
+        return (st - 12) / 2;
+    return st <= 6 ? int_size[st] : st == 7 ? 8 : 0;
+}
+
 uint64_t fmt_record_plan(const fmt_value *vals, int n, int file_format, uint64_t *st)
 {
     uint64_t types_len = 0, data_len = 0;
     for (int i = 0; i < n; i++) {
-        st[i] = fmt_serial_type_of(&vals[i], file_format);
-        types_len += st[i] < 0x80 ? 1u : (uint64_t)fmt_varint_len(st[i]);
-        data_len += fmt_serial_size(st[i]);
+        uint64_t t = serial_type_fast(&vals[i], file_format);
+        st[i] = t;
+        types_len += t < 0x80 ? 1u : (uint64_t)fmt_varint_len(t);
+        data_len += serial_size_fast(t);
     }
-    return header_size_for(types_len) + data_len;
+    return (types_len < 0x7f ? types_len + 1 : header_size_for(types_len)) + data_len;
 }
 
 void fmt_record_write(uint8_t *out, const fmt_value *vals, int n, const uint64_t *st, uint64_t size)
 {
     uint64_t data_len = 0;
     for (int i = 0; i < n; i++)
-        data_len += fmt_serial_size(st[i]);
+        data_len += serial_size_fast(st[i]);
     uint64_t hdr_size = size - data_len;
-    uint64_t h = (uint64_t)fmt_varint_put(out, hdr_size);
-    uint64_t d = hdr_size;
+    uint64_t h = hdr_size < 0x80 ? (out[0] = (uint8_t)hdr_size, 1u)
+                                 : (uint64_t)fmt_varint_put(out, hdr_size);
+    uint8_t *d = out + hdr_size;
     for (int i = 0; i < n; i++) {
-        h += (uint64_t)fmt_varint_put(out + h, st[i]);
-        d += fmt_serial_encode(out + d, st[i], &vals[i]);
+        uint64_t t = st[i];
+        if (t < 0x80)
+            out[h++] = (uint8_t)t;
+        else
+            h += (uint64_t)fmt_varint_put(out + h, t);
+        if (t >= 12) {
+            size_t len = (size_t)((t - 12) / 2);
+            if (len)
+                memcpy(d, vals[i].u.s.p, len);
+            d += len;
+            continue;
+        }
+        unsigned nb;
+        uint64_t u;
+        if (t >= 1 && t <= 6) {
+            nb = int_size[t];
+            u = i64_to_u64(vals[i].u.i);
+        } else if (t == 7) {
+            nb = 8;
+            memcpy(&u, &vals[i].u.r, sizeof u);
+        } else {
+            continue;
+        }
+        for (unsigned k = nb; k > 0; k--) {
+            d[k - 1] = (uint8_t)u;
+            u >>= 8;
+        }
+        d += nb;
     }
 }
