@@ -408,8 +408,10 @@ int wal_refresh(wal *w, int *out_changed)
     uint64_t id[3];
     rc = w->vfs->path_id(w->vfs, w->path, id);
     if (rc == FOLIO_CANTOPEN) {
-        /* The WAL was removed (another process checkpointed and closed). */
-        if (w->mx || w->have_hdr)
+        /* The WAL was removed (another process checkpointed and closed).
+         * Even an empty one: the remover may have written and checkpointed
+         * frames in WAL mode, which leaves the change counter alone. */
+        if (w->mx || w->have_hdr || w->file)
             *out_changed = 1;
         if (w->file)
             w->vfs->close(w->file);
