@@ -57,6 +57,11 @@ struct os_vfs {
     uint64_t (*now_ms)(os_vfs *vfs);
     void (*sleep_ms)(os_vfs *vfs, unsigned ms);
     void *ctx; /* private to the implementation */
+    /* Optional (NULL: use path_id): the link count (out[0]; 0 once the file
+     * was removed) and size (out[1]) of an open file, without asking for
+     * its timestamps (on Linux, a query of them makes the next write store
+     * a fine-grained time and so cost more). */
+    int (*file_state)(os_file *f, uint64_t out[2]);
 };
 
 /* Every os_file starts with a pointer to its vfs. */

@@ -230,14 +230,19 @@ int pager_shm_guard(pager *p)
     if (p->shm_locked)
         return 0;
     if (!p->shm) {
-        size_t n = strlen(p->path);
-        char *path = os_malloc(n + 5);
-        if (!path)
-            return FOLIO_NOMEM;
-        memcpy(path, p->path, n);
-        memcpy(path + n, "-shm", 5);
-        int rc = p->vfs->open(p->vfs, path, 0, &p->shm);
-        os_free(path);
+        if (!p->shm_path) {
+            size_t n = strlen(p->path);
+            p->shm_path = os_malloc(n + 5);
+            if (!p->shm_path)
+                return FOLIO_NOMEM;
+            memcpy(p->shm_path, p->path, n);
+            memcpy(p->shm_path + n, "-shm", 5);
+        }
+        /* Usually there is none: asking is cheaper than a failed open. */
+        int rc = p->vfs->exists(p->vfs, p->shm_path);
+        if (rc == 0)
+            return 0;
+        rc = p->vfs->open(p->vfs, p->shm_path, 0, &p->shm);
         if (rc == FOLIO_CANTOPEN) {
             p->shm = NULL;
             return 0; /* no -shm: no sqlite3 connection in WAL mode */
@@ -496,6 +501,7 @@ fail:
         wal_close(p->wal);
     if (p->db)
         vfs->close(p->db);
+    os_free(p->shm_path);
     os_free(p->path);
     os_free(p->slot);
     pthread_mutex_destroy(&p->mu);
@@ -560,6 +566,7 @@ int pager_close(pager *p, int checkpoint)
     }
     os_free(p->slot);
     os_free(p->readers);
+    os_free(p->shm_path);
     os_free(p->path);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cond);

@@ -24,7 +24,8 @@ struct pager {
     uint64_t db_bytes;                     /* size of the database file as last seen */
     uint8_t db_hdr_raw[FMT_DBHEADER_SIZE]; /* its first 100 bytes as last seen */
     int lock_level;
-    os_file *shm; /* SQLite's -shm, held while we write (see shm_guard) */
+    os_file *shm;   /* SQLite's -shm, held while we write (see shm_guard) */
+    char *shm_path; /* its name */
     int shm_locked;
 
     pthread_mutex_t mu; /* guards everything below and the WAL object */

@@ -48,7 +48,7 @@ static uint32_t lock_byte_page(const pager *p)
 
 static int dirty_index_grow(ptxn *t)
 {
-    uint32_t n = t->ndslot ? t->ndslot * 2 : 256;
+    uint32_t n = t->ndslot ? t->ndslot * 2 : 16;
     pg **ns = os_calloc(n, sizeof *ns);
     if (!ns)
         return FOLIO_NOMEM;
@@ -731,18 +731,25 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
         pager_end(t);
         return 0;
     }
-    /* Page 1 carries the header: the change counter moves at every commit. */
-    t->hdr.change_counter++;
-    t->hdr.page_count = t->npages;
-    t->hdr.version_valid_for = t->hdr.change_counter;
-    t->hdr.sqlite_version = 3040001;
-    t->hdr.write_version = 2;
-    t->hdr.read_version = 2;
-    pg *one;
-    if ((rc = get_writable(t, 1, &one)) < 0)
-        goto fail;
-    fmt_dbheader_encode(one->data, &t->hdr);
-    pager_unref(one);
+    /* Page 1 carries the header. It is rewritten when the header changed
+     * (page count, freelist, schema cookie), when page 1 changes anyway, and
+     * at the first commit of a WAL generation, so that the change counter
+     * moves whenever the WAL alone could not tell another process that the
+     * database changed. Other commits leave it alone, as SQLite does in WAL
+     * mode: one frame less per small transaction. */
+    if (t->hdr_dirty || wal_mx(p->wal) == 0 || dirty_lookup(t, 1) != NULL) {
+        t->hdr.change_counter++;
+        t->hdr.page_count = t->npages;
+        t->hdr.version_valid_for = t->hdr.change_counter;
+        t->hdr.sqlite_version = 3040001;
+        t->hdr.write_version = 2;
+        t->hdr.read_version = 2;
+        pg *one;
+        if ((rc = get_writable(t, 1, &one)) < 0)
+            goto fail;
+        fmt_dbheader_encode(one->data, &t->hdr);
+        pager_unref(one);
+    }
 
     qsort(t->dirty, t->ndirty, sizeof *t->dirty, pg_cmp);
     /* New pages past the committed end go to the database file and must be
@@ -751,6 +758,11 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
     uint32_t nd = 0;
     while (nd < t->ndirty && ptxn_is_direct(t, t->dirty[t->ndirty - 1 - nd]->pgno))
         nd++;
+    /* A few new pages go through the WAL like the others: writing them
+     * straight into the file would cost a write and a sync of the database
+     * file at this commit. */
+    if (nd < 16)
+        nd = 0;
     uint32_t n = t->ndirty - nd;
     if (nd && (rc = write_direct(t, t->dirty + n, nd)) < 0) {
         ptxn_error(t, rc, "cannot write new pages to the database file");

@@ -405,8 +405,17 @@ int wal_refresh(wal *w, int *out_changed)
 {
     int rc;
     *out_changed = 0;
-    uint64_t id[3];
-    rc = w->vfs->path_id(w->vfs, w->path, id);
+    uint64_t id[3], st[2];
+    if (w->file && w->vfs->file_state && w->vfs->file_state(w->file, st) == 0 && st[0] > 0) {
+        /* Still linked: the path names the file we hold (folio and SQLite
+         * remove a WAL, they never rename one into place). */
+        id[0] = w->file_id[0];
+        id[1] = w->file_id[1];
+        id[2] = st[1];
+        rc = 0;
+    } else {
+        rc = w->vfs->path_id(w->vfs, w->path, id);
+    }
     if (rc == FOLIO_CANTOPEN) {
         /* The WAL was removed (another process checkpointed and closed).
          * Even an empty one: the remover may have written and checkpointed
