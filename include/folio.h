@@ -273,7 +273,8 @@ int folio_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg
  * NULL) receive the frames in the WAL and the frames checkpointed. When a
  * reader's snapshot holds frames back, PASSIVE returns FOLIO_OK with fewer
  * frames done and says so in folio_errmsg(); FULL, RESTART and TRUNCATE wait
- * for readers (up to 5 s), then return FOLIO_BUSY. */
+ * for readers up to busy_timeout_ms (as SQLite's busy handler would; 0: not
+ * at all), then return FOLIO_BUSY. */
 int folio_checkpoint(folio_db *db, int mode, int *out_log, int *out_done);
 
 #ifdef __cplusplus

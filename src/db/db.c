@@ -55,6 +55,7 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
     cfg.cache_bytes = o.cache_bytes;
     cfg.new_page_size = o.page_size ? o.page_size : 4096;
     cfg.autocheckpoint = o.wal_autocheckpoint;
+    cfg.busy_timeout_ms = o.busy_timeout_ms;
     char err[512] = "";
     int rc = pager_open(&db->pager, os_vfs_current(), path, &cfg, err, sizeof err);
     if (rc < 0) {

@@ -368,6 +368,7 @@ int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *c
     p->readonly = cfg->readonly;
     p->sync = cfg->sync;
     p->autockpt = cfg->autocheckpoint;
+    p->busy_timeout_ms = cfg->busy_timeout_ms;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cond, NULL);
     size_t n = strlen(path);

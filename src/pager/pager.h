@@ -41,6 +41,7 @@ typedef struct pager_config {
     size_t cache_bytes;
     uint32_t new_page_size;
     uint32_t autocheckpoint;
+    unsigned busy_timeout_ms; /* how long a FULL/RESTART/TRUNCATE checkpoint waits for readers */
 } pager_config;
 
 /** Open the database file and its WAL. A missing file is created (empty)

@@ -26,6 +26,7 @@ struct pager {
     int lock_level;
     os_file *shm;   /* SQLite's -shm, held while we write (see shm_guard) */
     char *shm_path; /* its name */
+    unsigned busy_timeout_ms;
     int shm_locked;
 
     pthread_mutex_t mu; /* guards everything below and the WAL object */

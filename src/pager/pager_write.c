@@ -982,8 +982,9 @@ int pager_checkpoint(pager *p, int mode, int *out_log, int *out_done, char *err,
     uint32_t mx = wal_mx(p->wal);
     uint32_t safe = pager_readers_min_mx(p);
     if (mode != FOLIO_CHECKPOINT_PASSIVE) {
-        /* Wait for readers of older snapshots to finish. */
-        uint64_t deadline = p->vfs->now_ms(p->vfs) + 5000;
+        /* Wait for readers of older snapshots to finish, up to the busy
+         * timeout (as SQLite's busy handler would). */
+        uint64_t deadline = p->vfs->now_ms(p->vfs) + p->busy_timeout_ms;
         while ((safe = pager_readers_min_mx(p)) < mx && p->vfs->now_ms(p->vfs) < deadline) {
             struct timespec ts;
             clock_gettime(CLOCK_REALTIME, &ts);
