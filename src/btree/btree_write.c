@@ -394,7 +394,38 @@ int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size
      * append, and a rowid past its last key. */
     int positioned = 0;
     if (c->append_valid && c->depth > 0 && c->page[c->depth - 1]->dirty && c->append_last < rowid) {
-        c->idx[c->depth - 1] = c->hdr[c->depth - 1].ncells;
+        int L = c->depth - 1;
+        fmt_page *h = &c->hdr[L];
+        /* The cell fits in the leaf's unused space and needs no overflow:
+         * write it there directly (the common case of a load). */
+        uint32_t n = (uint32_t)(fmt_varint_len(size) + fmt_varint_len((uint64_t)rowid) + size);
+        uint32_t ptr_end = h->hdr_off + h->hdr_size + 2 * h->ncells;
+        if (n < 4)
+            n = 4;
+        if (size <= fmt_payload_max_local(c->usable, 1) && h->content_start >= ptr_end + n + 2) {
+            if ((rc = pager_write_range(c->t, &c->page[L], h->hdr_off, 8)) < 0)
+                return rc;
+            bump_generation();
+            uint8_t *data = c->page[L]->data;
+            uint32_t content = h->content_start - n;
+            uint8_t *q = data + content;
+            q += fmt_varint_put(q, size);
+            q += fmt_varint_put(q, (uint64_t)rowid);
+            memcpy(q, rec, (size_t)size);
+            q += size;
+            while (q < data + content + n)
+                *q++ = 0;
+            fmt_put_u16(data + ptr_end, content);
+            h->ncells++;
+            h->content_start = content;
+            fmt_put_u16(data + h->hdr_off + 3, h->ncells);
+            fmt_put_u16(data + h->hdr_off + 5, content == 65536 ? 0 : content);
+            c->idx[L] = h->ncells - 1;
+            c->cell_valid = 0;
+            c->append_last = rowid;
+            return 0;
+        }
+        c->idx[L] = h->ncells;
         positioned = 1;
     }
     if (!positioned) {

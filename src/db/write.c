@@ -273,6 +273,9 @@ int table_state_get(table_state **out, folio_txn *txn, db_table *tab)
         goto fail;
     }
     bt_cursor_init(&ts->c, txn->pt, tab->root, !tab->def.without_rowid);
+    ts->fields_identity = tab->nstored == ncols && ncols <= 64;
+    for (int f = 0; f < tab->nstored && ts->fields_identity; f++)
+        ts->fields_identity = tab->field_col[f] == f;
     if (tab->def.without_rowid) {
         if ((rc = order_init(&ts->pk_order, tab->def.npk, tab->pk_desc, tab->pk_coll,
                              txn->cat->text_encoding)) < 0)
@@ -574,11 +577,32 @@ static int file_format(folio_txn *txn)
 }
 
 /* Encode the table record of row values (in record field order). */
-static int table_record(folio_txn *txn, table_state *ts, const fmt_value *row, uint64_t *out)
+static int table_record(folio_txn *txn, table_state *ts, fmt_value *row, uint64_t *out)
 {
     db_table *tab = ts->tab;
-    fmt_value fields[2048];
     int nf = tab->nstored;
+    if (ts->fields_identity) {
+        /* Record fields are the columns in order: encode the row in place,
+         * the INTEGER PRIMARY KEY column (the rowid) stored as NULL. */
+        uint64_t st[64];
+        int ipk = tab->def.ipk;
+        fmt_value save = {0};
+        if (ipk >= 0) {
+            save = row[ipk];
+            row[ipk].type = FMT_NULL;
+        }
+        uint64_t size = fmt_record_plan(row, nf, file_format(txn), st);
+        int rc = grow(&ts->rec, &ts->reccap, size);
+        if (rc == 0)
+            fmt_record_write(ts->rec, row, nf, st, size);
+        if (ipk >= 0)
+            row[ipk] = save;
+        if (rc < 0)
+            return db_err(txn->db, rc, rc == FOLIO_TOOBIG ? "row is too big" : "out of memory");
+        *out = size;
+        return 0;
+    }
+    fmt_value fields[2048];
     if (nf > 2048)
         return db_err(txn->db, FOLIO_UNSUPPORTED, "too many columns");
     for (int f = 0; f < nf; f++) {

@@ -52,6 +52,7 @@ typedef struct table_state {
     index_state *idx;
     int64_t max_rowid;
     int max_valid;
+    int fields_identity; /* record field f is column f, for every column (<= 64) */
     row_vals newrow, oldrow;
     char *textbuf; /* 64 bytes per column for numbers rendered as text */
     uint8_t *rec;  /* record encoding buffer */
