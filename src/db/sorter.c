@@ -53,6 +53,13 @@ struct sorter {
 
 #define RUN_BUF (256 * 1024)
 
+#define PREFETCH_AHEAD 8
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
 /*
  * Most comparisons of a sort are settled by the first key field alone. For
  * an integer or a BINARY text first field, an 8-byte prefix ordered as an
@@ -106,16 +113,13 @@ static int cmp_refs(sorter *s, const rec_ref *a, const rec_ref *b)
     return out;
 }
 
-/* A bottom-up merge sort of the references (stable; no qsort_r in C11). */
-static int sort_refs(sorter *s)
+/* A bottom-up merge sort of refs[0..n) with tmp as scratch (stable; no
+ * qsort_r in C11). */
+static void merge_sort(sorter *s, rec_ref *refs, rec_ref *tmp, size_t n)
 {
-    size_t n = s->nrefs;
     if (n < 2)
-        return 0;
-    rec_ref *tmp = os_malloc(sizeof *tmp * n);
-    if (!tmp)
-        return FOLIO_NOMEM;
-    rec_ref *src = s->refs, *dst = tmp;
+        return;
+    rec_ref *src = refs, *dst = tmp;
     for (size_t width = 1; width < n; width *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * width) {
             size_t mid = lo + width < n ? lo + width : n;
@@ -132,8 +136,76 @@ static int sort_refs(sorter *s)
         src = dst;
         dst = x;
     }
+    if (src != refs)
+        memcpy(refs, src, sizeof *src * n);
+}
+
+/* The prefix as an unsigned number in the order of the sort. */
+static uint64_t radix_key(const sorter *s, const rec_ref *r)
+{
+    return s->order->desc[0] ? ~r->pfx : r->pfx;
+}
+
+/*
+ * Sort the references. When every record has a prefix of the same class
+ * (the usual case: the first key column holds integers, or BINARY text),
+ * an LSD radix sort on the prefix, 16 bits at a time (skipping digits all
+ * records share), orders them stably; only runs of equal prefixes then need
+ * whole-record comparisons. Otherwise, a merge sort.
+ */
+static int sort_refs(sorter *s)
+{
+    size_t n = s->nrefs;
+    if (n < 2)
+        return 0;
+    rec_ref *tmp = os_malloc(sizeof *tmp * n);
+    if (!tmp)
+        return FOLIO_NOMEM;
+    uint8_t cls = s->refs[0].cls;
+    for (size_t i = 1; i < n && cls; i++)
+        if (s->refs[i].cls != cls)
+            cls = 0;
+    if (!cls || n < 64) {
+        merge_sort(s, s->refs, tmp, n);
+        os_free(tmp);
+        return 0;
+    }
+    size_t *count = os_malloc(sizeof *count * 65536);
+    if (!count) {
+        os_free(tmp);
+        return FOLIO_NOMEM;
+    }
+    rec_ref *src = s->refs, *dst = tmp;
+    for (int shift = 0; shift < 64; shift += 16) {
+        memset(count, 0, sizeof *count * 65536);
+        for (size_t i = 0; i < n; i++)
+            count[(radix_key(s, &src[i]) >> shift) & 0xffff]++;
+        if (count[(radix_key(s, &src[0]) >> shift) & 0xffff] == n)
+            continue; /* every record has this digit */
+        size_t sum = 0;
+        for (size_t d = 0; d < 65536; d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[count[(radix_key(s, &src[i]) >> shift) & 0xffff]++] = src[i];
+        rec_ref *x = src;
+        src = dst;
+        dst = x;
+    }
+    os_free(count);
     if (src != s->refs)
         memcpy(s->refs, src, sizeof *src * n);
+    /* Equal prefixes: the rest of the records decides. */
+    for (size_t lo = 0; lo < n;) {
+        size_t hi = lo + 1;
+        while (hi < n && s->refs[hi].pfx == s->refs[lo].pfx)
+            hi++;
+        if (hi - lo > 1)
+            merge_sort(s, s->refs + lo, tmp, hi - lo);
+        lo = hi;
+    }
     os_free(tmp);
     return 0;
 }
@@ -182,6 +254,8 @@ static int flush_run(sorter *s)
     size_t wn = 0;
     uint64_t off = 0;
     for (size_t i = 0; i < s->nrefs && rc == 0; i++) {
+        if (i + PREFETCH_AHEAD < s->nrefs)
+            PREFETCH(s->arena + s->refs[i + PREFETCH_AHEAD].off);
         uint8_t hdr[FMT_VARINT_MAX];
         int hn = fmt_varint_put(hdr, s->refs[i].n);
         const uint8_t *parts[2] = {hdr, s->arena + s->refs[i].off};
@@ -365,6 +439,10 @@ int sorter_next(sorter *s, const uint8_t **rec, uint64_t *n)
         rec_ref *r = &s->refs[s->next_ref++];
         *rec = s->arena + r->off;
         *n = r->n;
+        /* In key order the records are scattered over the arena: ask for
+         * the ones a few steps ahead now, so that they are in the cache. */
+        if (s->next_ref + PREFETCH_AHEAD < s->nrefs)
+            PREFETCH(s->arena + s->refs[s->next_ref + PREFETCH_AHEAD].off);
         return 1;
     }
     if (s->nheap == 0)

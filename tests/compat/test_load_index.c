@@ -95,6 +95,8 @@ static const char *k_indexes[] = {
     "CREATE INDEX t_name ON t(name COLLATE NOCASE)",
     "CREATE INDEX t_grp ON t(grp DESC, score)",
     "CREATE INDEX t_score ON t(score)",
+    "CREATE INDEX t_bin ON t(name)", /* BINARY text: the sorter's radix path */
+    "CREATE INDEX t_grpa ON t(grp)", /* integers, ascending: radix too */
 };
 
 /* Files the sorter left beside the database. */
@@ -166,12 +168,13 @@ Test(load_index, new_table_builds_indexes_bottom_up)
     char *ref = compat_path(g_dir, "ref.sqlite");
     compat_copy_db(g_path, ref, 0);
     sqlite3 *s = compat_sqlite_open(ref);
-    compat_exec(s, "DROP INDEX t_name; DROP INDEX t_grp; DROP INDEX t_score");
+    compat_exec(s, "DROP INDEX t_name; DROP INDEX t_grp; DROP INDEX t_score; DROP INDEX t_bin; "
+                   "DROP INDEX t_grpa");
     for (size_t i = 0; i < sizeof k_indexes / sizeof *k_indexes; i++)
         compat_exec(s, k_indexes[i]);
     compat_sqlite_close(s);
-    const char *names[] = {"t_name", "t_grp", "t_score"};
-    for (int i = 0; i < 3; i++) {
+    const char *names[] = {"t_name", "t_grp", "t_score", "t_bin", "t_grpa"};
+    for (int i = 0; i < 5; i++) {
         int64_t ours = btree_pages(g_path, names[i]), theirs = btree_pages(ref, names[i]);
         cr_assert(ours <= theirs + theirs / 20 + 1,
                   "index %s: %lld pages, SQLite's CREATE INDEX: %lld (not built bottom-up?)",
@@ -251,6 +254,8 @@ Test(load_index, entries_beyond_the_budget_spill_and_merge)
     exec(db, txn, k_schema);
     exec(db, txn, k_indexes[0]);
     exec(db, txn, k_indexes[1]);
+    exec(db, txn, k_indexes[3]);
+    exec(db, txn, k_indexes[4]);
     folio_table *t = NULL;
     cr_assert(folio_table_open(&t, txn, "t") == FOLIO_OK);
     insert_rows(db, t, 1, 150000, 7);
@@ -315,5 +320,26 @@ Test(load_index, rollback_and_failed_inserts_leave_nothing)
     commit(db, txn);
     cr_assert(folio_close(db) == FOLIO_OK);
     verify(10000);
+    finish();
+}
+
+/* CREATE INDEX over rows already there sorts them the same way (radix on
+ * the first key's prefix where it can, whole records otherwise). */
+Test(load_index, create_index_over_existing_rows)
+{
+    start();
+    folio_db *db = open_db(0);
+    folio_txn *txn = begin_write(db);
+    exec(db, txn, k_schema);
+    folio_table *t = NULL;
+    cr_assert(folio_table_open(&t, txn, "t") == FOLIO_OK);
+    insert_rows(db, t, 1, 50000, 14);
+    commit(db, txn);
+    txn = begin_write(db);
+    for (size_t i = 0; i < sizeof k_indexes / sizeof *k_indexes; i++)
+        exec(db, txn, k_indexes[i]);
+    commit(db, txn);
+    cr_assert(folio_close(db) == FOLIO_OK);
+    verify(50000);
     finish();
 }
