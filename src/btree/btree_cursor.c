@@ -440,6 +440,26 @@ int bt_seek_rowid(bt_cursor *c, int64_t rowid)
 /* Whole payload of cell i at level lvl (loads overflow into c->buf). */
 static int cell_payload(bt_cursor *c, int lvl, uint32_t i, const uint8_t **out, uint64_t *size)
 {
+    /* Index cells whose payload lies whole on the page (nearly all): the
+     * size varint and the bytes after it, without a full cell parse. */
+    const fmt_page *h = &c->hdr[lvl];
+    if (h->type == FMT_PAGE_INDEX_LEAF || h->type == FMT_PAGE_INDEX_INTERIOR) {
+        const uint8_t *data = c->page[lvl]->data;
+        uint32_t off = fmt_page_cell_off(data, h, i);
+        uint32_t p = off + (h->type == FMT_PAGE_INDEX_INTERIOR ? 4u : 0u);
+        if (off >= h->hdr_off + h->hdr_size + 2 * h->ncells && p + 2 < c->usable) {
+            uint32_t sz = data[p], k = 1;
+            if (sz >= 0x80) {
+                sz = data[p + 1] < 0x80 ? ((sz & 0x7f) << 7) | data[p + 1] : UINT32_MAX;
+                k = 2;
+            }
+            if (sz <= fmt_payload_max_local(c->usable, 0) && p + k + sz <= c->usable) {
+                *out = data + p + k;
+                *size = sz;
+                return 0;
+            }
+        }
+    }
     fmt_cell cell;
     int rc = parse_cell(c, lvl, i, &cell);
     if (rc < 0)

@@ -226,11 +226,61 @@ int row_default(const sch_column *col, folio_value *out)
     }
 }
 
+/*
+ * The common first step of a key comparison, without decoding the record:
+ * a UTF-8 record whose one-byte header starts with a BINARY text or an
+ * integer field, against a key of the same type. Returns 1 with *out set
+ * when the first field decides, 0 when the full comparison must run.
+ */
+static int key_compare_first(const key_ctx *k, const uint8_t *rec, uint64_t size, int *out)
+{
+    if (k->enc > 1 || size < 2 || rec[0] >= 0x80 || rec[0] < 2 || rec[0] > size || rec[1] >= 0x80)
+        return 0;
+    uint8_t st = rec[1];
+    const uint8_t *p = rec + rec[0];
+    uint64_t avail = size - rec[0];
+    const fmt_value *kv = &k->vals[0];
+    int c;
+    if (st >= 13 && (st & 1) && kv->type == FMT_TEXT &&
+        (!k->coll || k->coll[0] == SCH_COLL_BINARY)) {
+        uint64_t n = (uint64_t)(st - 13) / 2;
+        if (n > avail)
+            return 0;
+        size_t m = (size_t)(n < kv->u.s.n ? n : kv->u.s.n);
+        c = m ? memcmp(p, kv->u.s.p, m) : 0;
+        if (c == 0)
+            c = n < kv->u.s.n ? -1 : n > kv->u.s.n;
+    } else if (((st >= 1 && st <= 6) || st == 8 || st == 9) && kv->type == FMT_INTEGER) {
+        static const uint8_t len[7] = {0, 1, 2, 3, 4, 6, 8};
+        int64_t v;
+        if (st >= 8) {
+            v = st - 8;
+        } else {
+            if (len[st] > avail)
+                return 0;
+            uint64_t u = (p[0] & 0x80) ? ~(uint64_t)0 : 0;
+            for (uint32_t j = 0; j < len[st]; j++)
+                u = (u << 8) | p[j];
+            memcpy(&v, &u, sizeof v);
+        }
+        c = v < kv->u.i ? -1 : v > kv->u.i;
+    } else {
+        return 0;
+    }
+    if (c == 0)
+        return 0;
+    c = c < 0 ? -1 : 1;
+    *out = (k->desc && k->desc[0]) ? -c : c;
+    return 1;
+}
+
 int key_compare(void *ctx, const uint8_t *rec, uint64_t size, int *out)
 {
     key_ctx *k = ctx;
     fmt_record r;
     *out = 0;
+    if (k->n > 0 && key_compare_first(k, rec, size, out))
+        return 0;
     if (fmt_record_open(&r, rec, size, size) < 0)
         return FOLIO_CORRUPT;
     uint8_t tmp[256];
