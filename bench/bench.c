@@ -31,6 +31,7 @@
 
 #define MAX_REPS    99
 #define MAX_RESULTS 64
+#define BATCH_TXN   1000 /* batch_insert: rows per transaction */
 
 enum { ENG_FOLIO, ENG_SQLITE, ENG_LMDB, NENG };
 static const char *const eng_name[NENG] = {"folio", "sqlite", "lmdb"};
@@ -38,7 +39,8 @@ static const char *const eng_name[NENG] = {"folio", "sqlite", "lmdb"};
 /* ---- configuration ---- */
 
 typedef struct config {
-    int64_t rows;     /* bulk loads, base tables of random_insert and mixed, the reads file */
+    int64_t rows;     /* bulk loads, base tables of random_insert and mixed, the reads file,
+                         batch_insert */
     int reps;         /* repetitions per engine */
     char dir[3072];   /* work directory (created here, removed at the end) */
     const char *only; /* comma-separated workload names, NULL = all */
@@ -259,18 +261,25 @@ static int work_copy(int eng, const char *tag, char *work, size_t cap)
     return copy_file(base, work);
 }
 
+/* sum(age) and sum(active) over the generator's rows 1..n. */
+static void generator_sums(int64_t n, int64_t *sum_age, int64_t *sum_active)
+{
+    bench_row r;
+    *sum_age = *sum_active = 0;
+    for (int64_t id = 1; id <= n; id++) {
+        gen_row(&r, id);
+        *sum_age += r.age;
+        *sum_active += r.active;
+    }
+}
+
 /* ---- workloads ---- */
 
 static void wl_bulk(int with_index)
 {
     const char *wname = with_index ? "bulk_index" : "bulk";
-    int64_t n = cfg.rows, sum_age = 0, sum_active = 0;
-    bench_row r;
-    for (int64_t id = 1; id <= n; id++) {
-        gen_row(&r, id);
-        sum_age += r.age;
-        sum_active += r.active;
-    }
+    int64_t n = cfg.rows, sum_age, sum_active;
+    generator_sums(n, &sum_age, &sum_active);
     series total[2], load[2], index[2];
     memset(total, 0, sizeof total);
     memset(load, 0, sizeof load);
@@ -369,6 +378,52 @@ static void wl_random_insert(void)
     snprintf(s[ENG_LMDB].note, sizeof s[0].note, "MDB_NOSYNC");
     for (int e = 0; e < NENG; e++)
         emit(name, e, "rows/s", (double)total, &s[e]);
+}
+
+/* Rows 1..N into a new table in transactions of BATCH_TXN rows, the
+ * prepared-statement path of SQLite against folio_insert. */
+static void wl_batch_insert(void)
+{
+    static const char *const names[NENG] = {"batch_folio.db", "batch_sqlite.db", "batch_lmdb.mdb"};
+    int64_t n = cfg.rows, sum_age, sum_active;
+    generator_sums(n, &sum_age, &sum_active);
+    series s[NENG];
+    memset(s, 0, sizeof s);
+    uint64_t size[NENG] = {0, 0, 0};
+    for (int rep = 0; rep < cfg.reps; rep++) {
+        for (int i = 0; i < NENG; i++) {
+            int e = (rep + i) % NENG;
+            if (s[e].failed)
+                continue;
+            char path[BENCH_PATH_LEN];
+            path_of(path, sizeof path, names[e]);
+            remove_db(path);
+            progress("batch_insert", rep, e);
+            double secs = 0;
+            int rc = e == ENG_FOLIO    ? fo_batch_insert(path, n, BATCH_TXN, &secs)
+                     : e == ENG_SQLITE ? sq_batch_insert(path, n, BATCH_TXN, &secs)
+                                       : lm_batch_insert(path, n, BATCH_TXN, &secs);
+            if (rc < 0) {
+                series_fail(&s[e]);
+            } else {
+                s[e].t[s[e].n++] = secs;
+                size[e] = file_bytes(path);
+                if (e == ENG_FOLIO && sq_verify(path, n, 1, sum_age, sum_active, 0) < 0)
+                    check_failed(&s[e]);
+            }
+            remove_db(path);
+        }
+    }
+    char name[64], mb[NENG][32];
+    for (int e = 0; e < NENG; e++)
+        fmt_mb(mb[e], sizeof mb[e], size[e]);
+    snprintf(name, sizeof name, "batch_insert (%d/txn)", BATCH_TXN);
+    snprintf(s[ENG_FOLIO].note, sizeof s[0].note, "sync=NORMAL, verified; file %s", mb[ENG_FOLIO]);
+    snprintf(s[ENG_SQLITE].note, sizeof s[0].note, "WAL sync=NORMAL cache=64MiB; file %s",
+             mb[ENG_SQLITE]);
+    snprintf(s[ENG_LMDB].note, sizeof s[0].note, "MDB_NOSYNC, MDB_APPEND; file %s", mb[ENG_LMDB]);
+    for (int e = 0; e < NENG; e++)
+        emit(name, e, "rows/s", (double)n, &s[e]);
 }
 
 static void wl_autocommit(void)
@@ -1032,6 +1087,8 @@ static void print_goals(void)
               find_exact("bulk_index: total", "sqlite"), 3, "SQLite");
     goal_line("random inserts >= 1.5x SQLite", find_result("random_insert", "folio"),
               find_result("random_insert", "sqlite"), 1.5, "SQLite");
+    goal_line("batch inserts (1000/txn) >= 1.5x SQLite", find_result("batch_insert", "folio"),
+              find_result("batch_insert", "sqlite"), 1.5, "SQLite");
     goal_line("autocommit NORMAL >= 1.5x SQLite", find_exact("autocommit NORMAL", "folio"),
               find_exact("autocommit NORMAL", "sqlite"), 1.5, "SQLite");
     f = find_exact("reads: lookup", "folio");
@@ -1067,6 +1124,7 @@ static const workload workloads[] = {
     {"bulk_index", run_bulk_index},
     {"import", wl_import},
     {"random_insert", wl_random_insert},
+    {"batch_insert", wl_batch_insert},
     {"autocommit", wl_autocommit},
     {"reads", wl_reads},
     {"mixed", wl_mixed},
@@ -1170,10 +1228,11 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: folio_bench [options]\n"
                "  --only LIST       workloads to run, comma-separated (default all):\n"
-               "                    bulk,bulk_index,import,random_insert,autocommit,reads,mixed,\n"
-               "                    memory\n"
-               "  --rows N          rows of the bulk loads, base tables, reads file and\n"
-               "                    import CSV (default 10000000; suffixes k, M accepted)\n"
+               "                    bulk,bulk_index,import,random_insert,batch_insert,\n"
+               "                    autocommit,reads,mixed,memory\n"
+               "  --rows N          rows of the bulk loads, base tables, reads file, import\n"
+               "                    CSV and batch_insert (default 10000000; suffixes k, M\n"
+               "                    accepted)\n"
                "  --reps N          repetitions per engine (default 3)\n"
                "  --dir PATH        where to put the files (default /tmp); a fresh\n"
                "                    folio_bench.XXXXXX directory is made there and removed\n"
@@ -1389,7 +1448,8 @@ static void remove_dir(void)
         "ac_sqlite.db",     "mem_folio.db",     "mem_sqlite.db",     "ri_folio.db",
         "ri_sqlite.db",     "ri_lmdb.mdb",      "mixed_folio.db",    "mixed_sqlite.db",
         "mixed_lmdb.mdb",   "import.csv",       "import_sqlite.sql", "import_folio.db",
-        "import_sqlite.db", "import_folio.log", "import_sqlite.log"};
+        "import_sqlite.db", "import_folio.log", "import_sqlite.log", "batch_folio.db",
+        "batch_sqlite.db",  "batch_lmdb.mdb"};
     char path[BENCH_PATH_LEN], tmp[BENCH_PATH_LEN + 8];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         path_of(path, sizeof path, names[i]);
@@ -1417,8 +1477,8 @@ static void print_config(void)
         fclose(f);
     }
     printf("machine: %ld CPUs, load average %.2f at start; files in %s\n", ncpu, load[0], cfg.dir);
-    printf("rows: %s (bulk, base tables, reads file, import); lookups %lld, seeks %lld, "
-           "ranges %lldx%d; autocommit %d/%d txns; mixed %dx%d ops; memory %lld rows\n",
+    printf("rows: %s (bulk, base tables, reads file, import, batch_insert); lookups %lld, "
+           "seeks %lld, ranges %lldx%d; autocommit %d/%d txns; mixed %dx%d ops; memory %lld rows\n",
            rows, (long long)cfg.lookups, (long long)cfg.seeks, (long long)cfg.ranges, cfg.range_len,
            cfg.ac_normal, cfg.ac_full, cfg.mx_txns, cfg.mx_per_txn, (long long)cfg.mem_rows);
     printf("folio: default options (64 MiB cache, 4096-byte pages), FOLIO_SYNC_NORMAL; bulk loads "

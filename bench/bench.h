@@ -154,6 +154,15 @@ int fo_random_insert(const char *path, const int64_t *ids, int ntxn, int per_txn
 int sq_random_insert(const char *path, const int64_t *ids, int ntxn, int per_txn, double *secs);
 int lm_random_insert(const char *path, const int64_t *ids, int ntxn, int per_txn, double *secs);
 
+/* Rows 1..n (ascending ids) into a new table, in transactions of per_txn
+ * rows (the last may be shorter). Timed part: from the first BEGIN to the
+ * last COMMIT (the handle is opened and the table created before, the handle
+ * closed after). folio: FOLIO_SYNC_NORMAL; SQLite: WAL, synchronous=NORMAL;
+ * LMDB: MDB_NOSYNC. */
+int fo_batch_insert(const char *path, int64_t n, int per_txn, double *secs);
+int sq_batch_insert(const char *path, int64_t n, int per_txn, double *secs);
+int lm_batch_insert(const char *path, int64_t n, int per_txn, double *secs);
+
 /* ntxn transactions of one insert each into a new table at a sync level
  * (FOLIO_SYNC_NORMAL or FOLIO_SYNC_FULL; SQLite synchronous=NORMAL / FULL). */
 int fo_autocommit(const char *path, int ntxn, int sync, double *secs);

@@ -170,6 +170,38 @@ fail:
     return -1;
 }
 
+int sq_batch_insert(const char *path, int64_t n, int per_txn, double *secs)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    bench_row r;
+    if (sq_open(&db, path, 0) < 0)
+        return -1;
+    if (sq_exec(db, WAL_PRAGMAS) < 0 || sq_sync_pragma(db, 1) < 0 || sq_exec(db, USER_DDL) < 0 ||
+        sq_prepare(db, SQL_INSERT, &st) < 0)
+        goto fail;
+    double t0 = now_s();
+    for (int64_t first = 1; first <= n; first += per_txn) {
+        int64_t last = n - first < per_txn ? n : first + per_txn - 1;
+        if (sq_exec(db, "BEGIN") < 0)
+            goto fail;
+        for (int64_t id = first; id <= last; id++) {
+            gen_row(&r, id);
+            sq_bind_row(st, &r);
+            if (sq_insert_step(db, st) < 0)
+                goto fail;
+        }
+        if (sq_exec(db, "COMMIT") < 0)
+            goto fail;
+    }
+    *secs = now_s() - t0;
+    sq_close(db, st, NULL);
+    return 0;
+fail:
+    sq_close(db, st, NULL);
+    return -1;
+}
+
 int sq_autocommit(const char *path, int ntxn, int sync, double *secs)
 {
     sqlite3 *db = NULL;
