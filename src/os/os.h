@@ -62,6 +62,10 @@ struct os_vfs {
      * its timestamps (on Linux, a query of them makes the next write store
      * a fine-grained time and so cost more). */
     int (*file_state)(os_file *f, uint64_t out[2]);
+    /* Optional (NULL: none): the size (out[0]) of an open file and a stamp
+     * (out[1]) that changes when its content is written: its modification
+     * and change times. Used on the database file only. */
+    int (*file_stamp)(os_file *f, uint64_t out[2]);
 };
 
 /* Every os_file starts with a pointer to its vfs. */

@@ -355,10 +355,26 @@ os_fault *os_fault_new(os_vfs *base)
         return NULL;
     f->base = base ? base : os_vfs_posix();
     pthread_mutex_init(&f->mu, NULL);
-    os_vfs v = {"fault",     ff_open,     ff_close,   ff_read,      ff_write,    ff_sync,
-                ff_size,     ff_truncate, ff_lock,    ff_lock_byte, ff_remove,   ff_exists,
-                ff_sync_dir, ff_file_id,  ff_path_id, ff_now_ms,    ff_sleep_ms, f,
-                NULL /* file_state: path_id does, through the fault gate */};
+    os_vfs v = {"fault",
+                ff_open,
+                ff_close,
+                ff_read,
+                ff_write,
+                ff_sync,
+                ff_size,
+                ff_truncate,
+                ff_lock,
+                ff_lock_byte,
+                ff_remove,
+                ff_exists,
+                ff_sync_dir,
+                ff_file_id,
+                ff_path_id,
+                ff_now_ms,
+                ff_sleep_ms,
+                f,
+                NULL /* file_state: path_id does, through the fault gate */,
+                NULL};
     f->vfs = v;
     return f;
 }

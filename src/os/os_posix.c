@@ -317,6 +317,18 @@ static int px_file_state(os_file *file, uint64_t out[2])
     return 0;
 }
 
+static int px_file_stamp(os_file *file, uint64_t out[2])
+{
+    posix_file *f = (posix_file *)file;
+    struct stat st;
+    if (fstat(f->fd, &st) != 0)
+        return errno_to_rc(errno);
+    out[0] = (uint64_t)st.st_size;
+    out[1] = ((uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec) ^
+             (((uint64_t)st.st_ctim.tv_sec * 1000000000u + (uint64_t)st.st_ctim.tv_nsec) << 1);
+    return 0;
+}
+
 static uint64_t px_now_ms(os_vfs *vfs)
 {
     (void)vfs;
@@ -334,9 +346,9 @@ static void px_sleep_ms(os_vfs *vfs, unsigned ms)
 }
 
 static os_vfs posix_vfs = {
-    "posix",     px_open,   px_close,     px_read,   px_write,      px_sync,     px_size,
-    px_truncate, px_lock,   px_lock_byte, px_remove, px_exists,     px_sync_dir, px_file_id,
-    px_path_id,  px_now_ms, px_sleep_ms,  NULL,      px_file_state,
+    "posix",     px_open,   px_close,     px_read,   px_write,      px_sync,       px_size,
+    px_truncate, px_lock,   px_lock_byte, px_remove, px_exists,     px_sync_dir,   px_file_id,
+    px_path_id,  px_now_ms, px_sleep_ms,  NULL,      px_file_state, px_file_stamp,
 };
 
 static _Atomic(os_vfs *) current_vfs = NULL;

@@ -289,16 +289,28 @@ int pager_refresh(pager *p)
      * WAL means nothing visible changed. */
     if (!changed && wal_has_header(p->wal) && p->db_bytes >= FMT_DBHEADER_SIZE)
         return 0;
-    uint64_t size;
-    if ((rc = p->vfs->size(p->db, &size)) < 0)
+    /* No WAL generation: the database file itself may have changed, also
+     * by a checkpoint of frames another process wrote in WAL mode and then
+     * deleted, which leaves the change counter alone: its size, header and
+     * modification stamp tell. */
+    uint64_t size, st[2];
+    int have_stamp = 0;
+    if (p->vfs->file_stamp && p->vfs->file_stamp(p->db, st) == 0) {
+        size = st[0];
+        have_stamp = 1;
+    } else if ((rc = p->vfs->size(p->db, &size)) < 0) {
         return rc;
+    }
     uint8_t raw[FMT_DBHEADER_SIZE];
     size_t got = 0;
     if (size >= FMT_DBHEADER_SIZE && (rc = read_db_header(p, raw, &got)) < 0)
         return rc;
     if (size != p->db_bytes ||
-        (size >= FMT_DBHEADER_SIZE && memcmp(raw + 24, p->db_hdr_raw + 24, 4) != 0))
+        (size >= FMT_DBHEADER_SIZE && memcmp(raw + 24, p->db_hdr_raw + 24, 4) != 0) ||
+        (have_stamp && p->db_stamp_valid && st[1] != p->db_stamp))
         changed = 1;
+    p->db_stamp = have_stamp ? st[1] : 0;
+    p->db_stamp_valid = have_stamp;
     p->db_bytes = size;
     if (size >= FMT_DBHEADER_SIZE)
         memcpy(p->db_hdr_raw, raw, FMT_DBHEADER_SIZE);

@@ -23,6 +23,8 @@ struct pager {
     uint32_t usable;
     uint64_t db_bytes;                     /* size of the database file as last seen */
     uint8_t db_hdr_raw[FMT_DBHEADER_SIZE]; /* its first 100 bytes as last seen */
+    uint64_t db_stamp;                     /* its modification stamp then (vfs file_stamp) */
+    int db_stamp_valid;
     int lock_level;
     os_file *shm;   /* SQLite's -shm, held while we write (see shm_guard) */
     char *shm_path; /* its name */

@@ -1021,6 +1021,12 @@ int pager_checkpoint(pager *p, int mode, int *out_log, int *out_done, char *err,
         if (p->sync != FOLIO_SYNC_OFF && (rc = p->vfs->sync(p->db)) < 0)
             goto done;
         wal_set_backfilled(p->wal, safe);
+        /* Our own writes: not a change another process made. */
+        uint64_t st[2];
+        if (p->vfs->file_stamp && p->vfs->file_stamp(p->db, st) == 0) {
+            p->db_stamp = st[1];
+            p->db_stamp_valid = 1;
+        }
     }
     if (safe < mx)
         snprintf(p->ckpt_note, sizeof p->ckpt_note,

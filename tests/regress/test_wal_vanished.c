@@ -4,7 +4,9 @@
  * mode, without growing the file, and closed, which checkpointed and deleted
  * the WAL. SQLite leaves the change counter alone in WAL mode, so folio's
  * next transaction saw nothing new and read the old value from its cache.
- * A WAL that folio had open and that is gone now always means a change.
+ * A WAL that folio had open and that is gone now always means a change; a
+ * read-only handle, which had no WAL open, sees the database file's
+ * modification stamp move.
  */
 #include <criterion/criterion.h>
 #include <folio.h>
@@ -125,6 +127,25 @@ Test(regress, wal_deleted_by_sqlite3_after_truncate_checkpoint)
     cr_assert_eq(read_age(db, 7), 1);
     sqlite3_update_elsewhere("UPDATE user SET age = 42 WHERE id = 7");
     cr_assert_eq(read_age(db, 7), 42, "folio read a value sqlite3 had replaced");
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+    remove_dir();
+}
+
+Test(regress, wal_deleted_by_sqlite3_seen_by_a_read_only_handle)
+{
+    make_dir();
+    folio_options o = FOLIO_OPTIONS_INIT;
+    folio_db *db;
+    cr_assert_eq(folio_open(&db, g_path, &o), FOLIO_OK);
+    load(db);
+    cr_assert_eq(folio_close(db), FOLIO_OK); /* no -wal left */
+    o.flags = FOLIO_OPEN_READONLY;
+    cr_assert_eq(folio_open(&db, g_path, &o), FOLIO_OK);
+    cr_assert_eq(read_age(db, 3), 1);
+    sqlite3_update_elsewhere("UPDATE user SET age = 77 WHERE id = 3");
+    cr_assert_eq(read_age(db, 3), 77, "a read-only handle read a value sqlite3 had replaced");
+    sqlite3_update_elsewhere("UPDATE user SET age = 78 WHERE id = 3");
+    cr_assert_eq(read_age(db, 3), 78, "a read-only handle read a value sqlite3 had replaced");
     cr_assert_eq(folio_close(db), FOLIO_OK);
     remove_dir();
 }
