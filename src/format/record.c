@@ -260,52 +260,14 @@ uint64_t fmt_record_encode(uint8_t *out, const fmt_value *vals, int n, int file_
     return data;
 }
 
-/* The serial type of a value, inline for the encoders below. */
-static inline uint64_t serial_type_fast(const fmt_value *v, int file_format)
-{
-    switch (v->type) {
-    case FMT_INTEGER: {
-        int64_t i = v->u.i;
-        if (file_format >= 4 && (uint64_t)i <= 1)
-            return 8 + (uint64_t)i;
-        if (i >= -128 && i <= 127)
-            return 1;
-        if (i >= -32768 && i <= 32767)
-            return 2;
-        if (i >= -8388608 && i <= 8388607)
-            return 3;
-        if (i >= INT32_MIN && i <= INT32_MAX)
-            return 4;
-        if (i >= -((int64_t)1 << 47) && i <= ((int64_t)1 << 47) - 1)
-            return 5;
-        return 6;
-    }
-    case FMT_REAL:
-        return 7;
-    case FMT_TEXT:
-        return 13 + 2 * v->u.s.n;
-    case FMT_BLOB:
-        return 12 + 2 * v->u.s.n;
-    default:
-        return 0;
-    }
-}
-
-static inline uint64_t serial_size_fast(uint64_t st)
-{
-    if (st >= 12)
-        return (st - 12) / 2;
-    return st <= 6 ? int_size[st] : st == 7 ? 8 : 0;
-}
-
 uint64_t fmt_record_plan(const fmt_value *vals, int n, int file_format, uint64_t *st)
 {
     uint64_t types_len = 0, data_len = 0;
     for (int i = 0; i < n; i++) {
-        uint64_t t = serial_type_fast(&vals[i], file_format);
+        uint64_t t = fmt_serial_type_of(&vals[i], file_format);
         st[i] = t;
         types_len += t < 0x80 ? 1u : (uint64_t)fmt_varint_len(t);
-        data_len += serial_size_fast(t);
+        data_len += fmt_serial_size(t);
     }
     return (types_len < 0x7f ? types_len + 1 : header_size_for(types_len)) + data_len;
 }
@@ -314,7 +276,7 @@ void fmt_record_write(uint8_t *out, const fmt_value *vals, int n, const uint64_t
 {
     uint64_t data_len = 0;
     for (int i = 0; i < n; i++)
-        data_len += serial_size_fast(st[i]);
+        data_len += fmt_serial_size(st[i]);
     uint64_t hdr_size = size - data_len;
     uint64_t h = hdr_size < 0x80 ? (out[0] = (uint8_t)hdr_size, 1u)
                                  : (uint64_t)fmt_varint_put(out, hdr_size);
