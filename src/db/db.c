@@ -157,13 +157,15 @@ int folio_commit(folio_txn *txn)
     folio_db *db = txn->db;
     char err[512] = "";
     int rc = 0;
-    /* Deferred index entries go in before the commit (a failure poisons). */
-    if (txn->write && !txn->poisoned && write_flush(txn, NULL) < 0)
+    /* Deferred index entries go in before the commit (a failure poisons;
+     * the commit then fails with that failure's code). */
+    int flush_rc = 0;
+    if (txn->write && !txn->poisoned && (flush_rc = write_flush(txn, NULL)) < 0)
         snprintf(err, sizeof err, "%s", folio_errmsg(db));
     txn_release(txn);
     if (txn->write && txn->poisoned) {
         pager_end(txn->pt);
-        rc = FOLIO_ERROR;
+        rc = flush_rc < 0 ? flush_rc : FOLIO_ERROR;
         if (!err[0])
             snprintf(err, sizeof err,
                      "an earlier failure could not be undone: the transaction was rolled back");

@@ -69,8 +69,8 @@ static size_t sorter_budget(const folio_txn *txn, const table_state *ts)
     return total / (size_t)(n > 0 ? n : 1);
 }
 
-int index_defer_add(folio_txn *txn, table_state *ts, index_state *is, const fmt_value *row,
-                    int64_t rowid)
+static int defer_one(folio_txn *txn, table_state *ts, index_state *is, const fmt_value *row,
+                     int64_t rowid)
 {
     uint64_t size;
     int rc = index_record_build(ts, is, row, rowid, &size);
@@ -78,14 +78,33 @@ int index_defer_add(folio_txn *txn, table_state *ts, index_state *is, const fmt_
         rc = sorter_open(&is->pending, txn, &is->order, sorter_budget(txn, ts));
     if (rc == 0)
         rc = sorter_add(is->pending, ts->irec, size);
-    if (rc < 0) {
-        txn->poisoned = 1;
-        return db_err(txn->db, rc,
-                      "index %s: could not queue an entry (%s): roll the transaction back",
-                      is->ix->name, folio_strerror(rc));
-    }
+    if (rc < 0)
+        return db_err(txn->db, rc, "index %s: could not queue an entry: %s", is->ix->name,
+                      folio_strerror(rc));
     is->npending++;
     txn->npending++;
+    return 0;
+}
+
+int index_defer_add_row(folio_txn *txn, table_state *ts, uint64_t mask, const fmt_value *row,
+                        int64_t rowid)
+{
+    for (int i = 0; i < ts->nidx && i < 64; i++) {
+        if (!(mask >> i & 1))
+            continue;
+        int rc = defer_one(txn, ts, &ts->idx[i], row, rowid);
+        if (rc < 0) {
+            /* All or nothing: take back this row's entries queued so far. */
+            for (int j = 0; j < i; j++) {
+                if (mask >> j & 1) {
+                    sorter_unadd(ts->idx[j].pending);
+                    ts->idx[j].npending--;
+                    txn->npending--;
+                }
+            }
+            return rc;
+        }
+    }
     return 0;
 }
 

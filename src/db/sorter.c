@@ -226,6 +226,21 @@ int sorter_open(sorter **out, folio_txn *txn, rec_order *order, size_t budget)
     return 0;
 }
 
+/* Undo a run that could not be written completely: it never happened. */
+static void drop_run(sorter *s, run *r)
+{
+    if (r->f)
+        s->vfs->close(r->f);
+    if (r->path)
+        s->vfs->remove(s->vfs, r->path);
+    os_free(r->path);
+    memset(r, 0, sizeof *r);
+}
+
+/*
+ * Sort what is in memory and write it as a run. All or nothing: on failure
+ * the records stay in memory (in sorted order) and no run is added.
+ */
 static int flush_run(sorter *s)
 {
     int rc = sort_refs(s);
@@ -243,14 +258,12 @@ static int flush_run(sorter *s)
     if (!r->path)
         return FOLIO_NOMEM;
     snprintf(r->path, n, "%s-fsort-%u-%d", db, s->id, s->nruns);
-    s->nruns++;
-    if ((rc = s->vfs->open(s->vfs, r->path, OS_OPEN_CREATE, &r->f)) < 0)
-        return rc;
-    if ((rc = s->vfs->truncate(r->f, 0)) < 0)
-        return rc;
-    uint8_t *wb = os_malloc(RUN_BUF + 16);
-    if (!wb)
-        return FOLIO_NOMEM;
+    uint8_t *wb = NULL;
+    if ((rc = s->vfs->open(s->vfs, r->path, OS_OPEN_CREATE, &r->f)) < 0 ||
+        (rc = s->vfs->truncate(r->f, 0)) < 0 || !(wb = os_malloc(RUN_BUF + 16))) {
+        drop_run(s, r);
+        return rc < 0 ? rc : FOLIO_NOMEM;
+    }
     size_t wn = 0;
     uint64_t off = 0;
     for (size_t i = 0; i < s->nrefs && rc == 0; i++) {
@@ -281,10 +294,23 @@ static int flush_run(sorter *s)
         rc = s->vfs->write(r->f, wb, wn, off);
     off += wn;
     os_free(wb);
+    if (rc < 0) {
+        drop_run(s, r);
+        return rc;
+    }
     r->size = off;
+    s->nruns++;
     s->used = 0;
     s->nrefs = 0;
-    return rc;
+    return 0;
+}
+
+void sorter_unadd(sorter *s)
+{
+    if (s->nrefs == 0)
+        return;
+    s->nrefs--;
+    s->used = s->refs[s->nrefs].off;
 }
 
 int sorter_add(sorter *s, const uint8_t *rec, uint64_t n)

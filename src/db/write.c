@@ -923,10 +923,8 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
     if (tab->def.autoincrement && rowid > seq && (rc = autoinc_set(txn, tab, rowid)) < 0)
         return rc;
     /* Last, once nothing else can fail. */
-    for (int i = 0; deferred && i < ts->nidx && i < 64; i++)
-        if ((deferred >> i & 1) &&
-            (rc = index_defer_add(txn, ts, &ts->idx[i], ts->newrow.v, rowid)) < 0)
-            return rc;
+    if (deferred && (rc = index_defer_add_row(txn, ts, deferred, ts->newrow.v, rowid)) < 0)
+        return rc;
     if (out_rowid)
         *out_rowid = rowid;
     return 0;
@@ -1005,10 +1003,8 @@ static int insert_wr_row(folio_txn *txn, table_state *ts, int replace_ok)
         else if ((rc = index_insert_row(ts, &ts->idx[i], ts->newrow.v, 0)) < 0)
             return db_err_txn(txn, rc);
     }
-    for (int i = 0; deferred && i < ts->nidx && i < 64; i++)
-        if ((deferred >> i & 1) &&
-            (rc = index_defer_add(txn, ts, &ts->idx[i], ts->newrow.v, 0)) < 0)
-            return rc;
+    if (deferred && (rc = index_defer_add_row(txn, ts, deferred, ts->newrow.v, 0)) < 0)
+        return rc;
     return 0;
 }
 

@@ -88,11 +88,11 @@ int index_delete_row(table_state *ts, index_state *is, const fmt_value *row, int
 
 /** Whether this insert's entry for `is` should be deferred. */
 int index_defer_wanted(folio_txn *txn, table_state *ts, index_state *is);
-/** Queue the entry of a row (after every other part of the insert succeeded).
- * A failure poisons the transaction, as other deferred indexes of the row
- * may hold their entries already. */
-int index_defer_add(folio_txn *txn, table_state *ts, index_state *is, const fmt_value *row,
-                    int64_t rowid);
+/** Queue a row's entries for the indexes in `mask` (bit i: ts->idx[i]),
+ * after every other part of the insert succeeded. All or nothing: on
+ * failure no entry of the row stays queued. */
+int index_defer_add_row(folio_txn *txn, table_state *ts, uint64_t mask, const fmt_value *row,
+                        int64_t rowid);
 /** Put every deferred entry of `tab` (NULL: of every table) into its index.
  * Call outside statements. A failure poisons the transaction. */
 int write_flush(folio_txn *txn, const db_table *tab);

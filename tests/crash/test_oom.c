@@ -116,6 +116,11 @@ static void make_base(oom_ctx *c)
                                  "WITHOUT ROWID"),
                  FOLIO_OK);
     cr_assert_eq(folio_exec(txn, "CREATE TABLE doomed(x, y)"), FOLIO_OK);
+    /* Empty, with two non-unique indexes: inserts queue their entries. */
+    cr_assert_eq(folio_exec(txn, "CREATE TABLE fresh(id INTEGER PRIMARY KEY, a TEXT, b)"),
+                 FOLIO_OK);
+    cr_assert_eq(folio_exec(txn, "CREATE INDEX fresh_a ON fresh(a)"), FOLIO_OK);
+    cr_assert_eq(folio_exec(txn, "CREATE INDEX fresh_b ON fresh(b, a)"), FOLIO_OK);
     folio_table *t1, *kv, *doomed;
     cr_assert_eq(folio_table_open(&t1, txn, "t1"), FOLIO_OK);
     cr_assert_eq(folio_table_open(&kv, txn, "kv"), FOLIO_OK);
@@ -162,6 +167,27 @@ static int setup_kv(oom_ctx *c)
     int rc = folio_begin(&c->txn, c->db, FOLIO_TXN_WRITE);
     if (rc == 0)
         rc = folio_table_open(&c->t, c->txn, "kv");
+    return rc;
+}
+
+static int setup_fresh(oom_ctx *c)
+{
+    int rc = folio_begin(&c->txn, c->db, FOLIO_TXN_WRITE);
+    if (rc == 0)
+        rc = folio_table_open(&c->t, c->txn, "fresh");
+    return rc;
+}
+
+/* Rows in the empty indexed table: their index entries wait for the commit. */
+static int setup_fresh_rows(oom_ctx *c)
+{
+    int rc = setup_fresh(c);
+    for (int i = 1; rc == 0 && i <= 300; i++) {
+        char a[32];
+        snprintf(a, sizeof a, "v%05d", (i * 7919) % 1000);
+        folio_value r[3] = {v_int(i), v_text(a), v_int(i % 7)};
+        rc = folio_insert(NULL, c->t, r, 3);
+    }
     return rc;
 }
 
@@ -235,6 +261,12 @@ static int op_drop_table(oom_ctx *c)
 static int op_insert(oom_ctx *c)
 {
     folio_value r[3] = {v_int(500), v_text("inserted"), v_blob(big, 11000)};
+    return folio_insert(NULL, c->t, r, 3);
+}
+
+static int op_insert_fresh(oom_ctx *c)
+{
+    folio_value r[3] = {v_int(7), v_text("queued"), v_int(3)};
     return folio_insert(NULL, c->t, r, 3);
 }
 
@@ -321,6 +353,8 @@ static const oom_op ops[] = {
     {"exec CREATE INDEX over rows", setup_write, op_create_index, NULL, 0},
     {"exec DROP TABLE", setup_write, op_drop_table, NULL, 0},
     {"insert with overflow", setup_write, op_insert, NULL, 0},
+    {"insert into an empty indexed table (entries queued)", setup_fresh, op_insert_fresh, NULL, 0},
+    {"commit of queued index entries", setup_fresh_rows, op_commit, op_rollback, 0},
     {"update with overflow", setup_write, op_update, NULL, 0},
     {"delete", setup_write, op_delete, NULL, 0},
     {"update_key (WITHOUT ROWID)", setup_kv, op_update_key, NULL, 0},
