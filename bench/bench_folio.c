@@ -144,45 +144,9 @@ fail:
     return -1;
 }
 
-int fo_batch_insert(const char *path, int64_t n, int per_txn, double *secs)
-{
-    folio_db *db = NULL;
-    folio_txn *txn = NULL;
-    folio_table *t;
-    folio_value v[4];
-    bench_row r;
-    if (fo_open(&db, path, FOLIO_SYNC_NORMAL, 0) < 0)
-        return -1;
-    FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), -1);
-    FO_TRY(folio_exec(txn, USER_DDL), -1);
-    folio_txn *done = txn;
-    txn = NULL;
-    FO_TRY(folio_commit(done), -1);
-    double t0 = now_s();
-    for (int64_t first = 1; first <= n; first += per_txn) {
-        int64_t last = n - first < per_txn ? n : first + per_txn - 1;
-        FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), -1);
-        FO_TRY(folio_table_open(&t, txn, "user"), -1);
-        for (int64_t id = first; id <= last; id++) {
-            gen_row(&r, id);
-            fo_values(v, &r);
-            FO_TRY(folio_insert(NULL, t, v, 4), id);
-        }
-        done = txn;
-        txn = NULL;
-        FO_TRY(folio_commit(done), -1);
-    }
-    *secs = now_s() - t0;
-    folio_db *closing = db;
-    db = NULL;
-    FO_TRY(folio_close(closing), -1);
-    return 0;
-fail:
-    fo_abandon(db, txn);
-    return -1;
-}
-
-int fo_autocommit(const char *path, int ntxn, int sync, double *secs)
+/* Rows 1..n into a new table, per_txn rows a transaction (the last may
+ * have fewer): the batch and the autocommit workloads. */
+static int fo_insert_txns(const char *path, int64_t n, int per_txn, int sync, double *secs)
 {
     folio_db *db = NULL;
     folio_txn *txn = NULL;
@@ -197,15 +161,18 @@ int fo_autocommit(const char *path, int ntxn, int sync, double *secs)
     txn = NULL;
     FO_TRY(folio_commit(done), -1);
     double t0 = now_s();
-    for (int64_t id = 1; id <= ntxn; id++) {
-        FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), id);
-        FO_TRY(folio_table_open(&t, txn, "user"), id);
-        gen_row(&r, id);
-        fo_values(v, &r);
-        FO_TRY(folio_insert(NULL, t, v, 4), id);
+    for (int64_t first = 1; first <= n; first += per_txn) {
+        int64_t last = n - first < per_txn ? n : first + per_txn - 1;
+        FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), first);
+        FO_TRY(folio_table_open(&t, txn, "user"), first);
+        for (int64_t id = first; id <= last; id++) {
+            gen_row(&r, id);
+            fo_values(v, &r);
+            FO_TRY(folio_insert(NULL, t, v, 4), id);
+        }
         done = txn;
         txn = NULL;
-        FO_TRY(folio_commit(done), id);
+        FO_TRY(folio_commit(done), last);
     }
     *secs = now_s() - t0;
     folio_db *closing = db;
@@ -215,6 +182,16 @@ int fo_autocommit(const char *path, int ntxn, int sync, double *secs)
 fail:
     fo_abandon(db, txn);
     return -1;
+}
+
+int fo_batch_insert(const char *path, int64_t n, int per_txn, double *secs)
+{
+    return fo_insert_txns(path, n, per_txn, FOLIO_SYNC_NORMAL, secs);
+}
+
+int fo_autocommit(const char *path, int ntxn, int sync, double *secs)
+{
+    return fo_insert_txns(path, ntxn, 1, sync, secs);
 }
 
 /* Read every column of the cursor's row into the digest. */

@@ -170,20 +170,23 @@ fail:
     return -1;
 }
 
-int sq_batch_insert(const char *path, int64_t n, int per_txn, double *secs)
+/* Rows 1..n into a new table in WAL mode: per_txn rows between BEGIN and
+ * COMMIT, or (per_txn 0) each INSERT its own autocommit transaction. */
+static int sq_insert_txns(const char *path, int64_t n, int per_txn, int sync, double *secs)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     bench_row r;
     if (sq_open(&db, path, 0) < 0)
         return -1;
-    if (sq_exec(db, WAL_PRAGMAS) < 0 || sq_sync_pragma(db, 1) < 0 || sq_exec(db, USER_DDL) < 0 ||
+    if (sq_exec(db, WAL_PRAGMAS) < 0 || sq_sync_pragma(db, sync) < 0 || sq_exec(db, USER_DDL) < 0 ||
         sq_prepare(db, SQL_INSERT, &st) < 0)
         goto fail;
+    int step = per_txn > 0 ? per_txn : 1;
     double t0 = now_s();
-    for (int64_t first = 1; first <= n; first += per_txn) {
-        int64_t last = n - first < per_txn ? n : first + per_txn - 1;
-        if (sq_exec(db, "BEGIN") < 0)
+    for (int64_t first = 1; first <= n; first += step) {
+        int64_t last = n - first < step ? n : first + step - 1;
+        if (per_txn > 0 && sq_exec(db, "BEGIN") < 0)
             goto fail;
         for (int64_t id = first; id <= last; id++) {
             gen_row(&r, id);
@@ -191,7 +194,7 @@ int sq_batch_insert(const char *path, int64_t n, int per_txn, double *secs)
             if (sq_insert_step(db, st) < 0)
                 goto fail;
         }
-        if (sq_exec(db, "COMMIT") < 0)
+        if (per_txn > 0 && sq_exec(db, "COMMIT") < 0)
             goto fail;
     }
     *secs = now_s() - t0;
@@ -202,29 +205,14 @@ fail:
     return -1;
 }
 
+int sq_batch_insert(const char *path, int64_t n, int per_txn, double *secs)
+{
+    return sq_insert_txns(path, n, per_txn, 1, secs);
+}
+
 int sq_autocommit(const char *path, int ntxn, int sync, double *secs)
 {
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    bench_row r;
-    if (sq_open(&db, path, 0) < 0)
-        return -1;
-    if (sq_exec(db, WAL_PRAGMAS) < 0 || sq_sync_pragma(db, sync) < 0 || sq_exec(db, USER_DDL) < 0 ||
-        sq_prepare(db, SQL_INSERT, &st) < 0)
-        goto fail;
-    double t0 = now_s();
-    for (int64_t id = 1; id <= ntxn; id++) {
-        gen_row(&r, id);
-        sq_bind_row(st, &r);
-        if (sq_insert_step(db, st) < 0)
-            goto fail;
-    }
-    *secs = now_s() - t0;
-    sq_close(db, st, NULL);
-    return 0;
-fail:
-    sq_close(db, st, NULL);
-    return -1;
+    return sq_insert_txns(path, ntxn, 0, sync, secs);
 }
 
 /* Read the row the statement is on into the digest. */
