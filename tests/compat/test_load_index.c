@@ -258,10 +258,11 @@ Test(load_index, entries_beyond_the_budget_spill_and_merge)
     exec(db, txn, k_indexes[4]);
     folio_table *t = NULL;
     cr_assert(folio_table_open(&t, txn, "t") == FOLIO_OK);
-    insert_rows(db, t, 1, 150000, 7);
+    insert_rows(db, t, 1, 80000, 7);
+    cr_assert_gt(sorter_files(), 1, "the queued entries were expected to spill to run files");
     commit(db, txn);
     cr_assert(folio_close(db) == FOLIO_OK);
-    verify(150000);
+    verify(80000);
     finish();
 }
 
