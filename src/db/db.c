@@ -74,6 +74,7 @@ int folio_close(folio_db *db)
 {
     if (!db)
         return FOLIO_OK;
+    db_spare_states_free(db);
     int rc = pager_close(db->pager, !pager_readonly(db->pager));
     catalog_unref(db->cat);
     pthread_mutex_destroy(&db->mu);
@@ -135,7 +136,7 @@ static void txn_release(folio_txn *txn)
 {
     while (txn->cursors)
         folio_cursor_close(txn->cursors);
-    table_states_free(txn);
+    table_states_stash(txn);
 }
 
 static void txn_free(folio_txn *txn)

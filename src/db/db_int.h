@@ -68,12 +68,19 @@ typedef struct db_catalog {
 
 /* ---- handles ---- */
 
+#define DB_SPARE_STATES 16
+
 struct folio_db {
     pager *pager;
     folio_options opts;
-    pthread_mutex_t mu; /* guards cat */
+    pthread_mutex_t mu; /* guards cat and the spare states */
     db_catalog *cat;    /* newest committed catalog, or NULL before first read */
     char *path;
+    /* Write states of tables kept from ended transactions for the next one
+     * on the same catalog (write.c): no allocation per small transaction. */
+    struct table_state *spare[DB_SPARE_STATES];
+    int nspare;
+    db_catalog *spare_cat; /* the catalog their tables belong to (a reference) */
 };
 
 struct folio_cursor;

@@ -224,6 +224,84 @@ void table_states_free(folio_txn *txn)
     txn->nstates = 0;
 }
 
+/* Caller holds db->mu. */
+static void spare_free_locked(folio_db *db)
+{
+    for (int i = 0; i < db->nspare; i++)
+        table_state_free(db->spare[i]);
+    db->nspare = 0;
+    if (db->spare_cat)
+        catalog_unref(db->spare_cat);
+    db->spare_cat = NULL;
+}
+
+void db_spare_states_free(folio_db *db)
+{
+    pthread_mutex_lock(&db->mu);
+    spare_free_locked(db);
+    pthread_mutex_unlock(&db->mu);
+}
+
+void table_states_stash(folio_txn *txn)
+{
+    folio_db *db = txn->db;
+    if (!txn->write || txn->schema_changed || txn->poisoned || !txn->cat) {
+        table_states_free(txn);
+        return;
+    }
+    txn->states_gen++;
+    pthread_mutex_lock(&db->mu);
+    if (db->spare_cat != txn->cat) {
+        spare_free_locked(db);
+        db->spare_cat = txn->cat;
+        __atomic_add_fetch(&txn->cat->refs, 1, __ATOMIC_ACQ_REL);
+    }
+    for (int i = 0; i < txn->nstates; i++) {
+        table_state *ts = txn->states[i];
+        if (db->nspare == DB_SPARE_STATES) {
+            table_state_free(ts);
+            continue;
+        }
+        /* Nothing of this transaction stays: positions, queued entries,
+         * the cached largest rowid (another process may write meanwhile). */
+        bt_cursor_reset(&ts->c);
+        for (int j = 0; j < ts->nidx; j++) {
+            index_defer_free(&ts->idx[j]);
+            bt_cursor_reset(&ts->idx[j].c);
+        }
+        ts->max_valid = 0;
+        db->spare[db->nspare++] = ts;
+    }
+    pthread_mutex_unlock(&db->mu);
+    os_free(txn->states);
+    txn->states = NULL;
+    txn->nstates = 0;
+}
+
+/* A kept state of `tab` for this transaction's catalog, or NULL. */
+static table_state *spare_take(folio_txn *txn, db_table *tab)
+{
+    folio_db *db = txn->db;
+    table_state *ts = NULL;
+    pthread_mutex_lock(&db->mu);
+    if (db->spare_cat == txn->cat) {
+        for (int i = 0; i < db->nspare; i++) {
+            if (db->spare[i]->tab == tab) {
+                ts = db->spare[i];
+                db->spare[i] = db->spare[--db->nspare];
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&db->mu);
+    if (ts) {
+        ts->c.t = txn->pt;
+        for (int j = 0; j < ts->nidx; j++)
+            ts->idx[j].c.t = txn->pt;
+    }
+    return ts;
+}
+
 void table_states_reset(folio_txn *txn)
 {
     for (int i = 0; i < txn->nstates; i++) {
@@ -261,7 +339,19 @@ int table_state_get(table_state **out, folio_txn *txn, db_table *tab)
             return 0;
         }
     }
-    table_state *ts = os_calloc(1, sizeof *ts);
+    table_state *ts = txn->write ? spare_take(txn, tab) : NULL;
+    if (ts) {
+        table_state **v = os_realloc(txn->states, sizeof *v * (size_t)(txn->nstates + 1));
+        if (!v) {
+            table_state_free(ts);
+            return FOLIO_NOMEM;
+        }
+        txn->states = v;
+        txn->states[txn->nstates++] = ts;
+        *out = ts;
+        return 0;
+    }
+    ts = os_calloc(1, sizeof *ts);
     if (!ts)
         return FOLIO_NOMEM;
     ts->tab = tab;

@@ -64,6 +64,11 @@ typedef struct table_state {
 /** The write state of `tab` in `txn` (created on first use). */
 int table_state_get(table_state **out, folio_txn *txn, db_table *tab);
 void table_states_free(folio_txn *txn);
+/** At the end of a transaction: keep its table states for the next one
+ * (when the catalog stays), else free them. */
+void table_states_stash(folio_txn *txn);
+/** Free the states kept by table_states_stash (folio_close). */
+void db_spare_states_free(folio_db *db);
 /** Drop every table's cursors (after a rollback of a statement or DDL). */
 void table_states_reset(folio_txn *txn);
 
