@@ -64,6 +64,12 @@ int bt_valid(const bt_cursor *c)
     return c->depth > 0 && c->cell_valid;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void)(p))
+#endif
+
 static int push(bt_cursor *c, uint32_t pgno)
 {
     if (c->depth >= BT_MAX_DEPTH)
@@ -426,8 +432,15 @@ int bt_seek_rowid(bt_cursor *c, int64_t rowid)
         const fmt_page *h = &c->hdr[top];
         uint32_t lo = 0, hi = h->ncells;
         /* First cell whose key is >= rowid. */
+        const uint8_t *pdata = c->page[top]->data;
         while (lo < hi) {
             uint32_t mid = lo + (hi - lo) / 2;
+            /* The cells this probe may lead to next: ask for them now, so
+             * that their cache misses overlap with this one's. */
+            if (hi - lo > 4) {
+                PREFETCH(pdata + fmt_page_cell_off(pdata, h, lo + (mid - lo) / 2));
+                PREFETCH(pdata + fmt_page_cell_off(pdata, h, mid + 1 + (hi - mid - 1) / 2));
+            }
             int64_t k = 0;
             if ((rc = cell_rowid(c, top, mid, &k)) < 0)
                 return rc;
@@ -515,8 +528,13 @@ int bt_seek_ge(bt_cursor *c, bt_cmp_fn cmp, void *ctx, int ge)
         int top = c->depth - 1;
         const fmt_page *h = &c->hdr[top];
         uint32_t lo = 0, hi = h->ncells;
+        const uint8_t *pdata = c->page[top]->data;
         while (lo < hi) {
             uint32_t mid = lo + (hi - lo) / 2;
+            if (hi - lo > 4) {
+                PREFETCH(pdata + fmt_page_cell_off(pdata, h, lo + (mid - lo) / 2));
+                PREFETCH(pdata + fmt_page_cell_off(pdata, h, mid + 1 + (hi - mid - 1) / 2));
+            }
             const uint8_t *rec = NULL;
             uint64_t size = 0;
             int r;
