@@ -115,7 +115,11 @@ fail:
     return -1;
 }
 
-int lm_random_insert(const char *path, const int64_t *ids, int ntxn, int per_txn, double *secs)
+/* n rows, per_txn a transaction, with the keys ids[0..n) (random: they must
+ * not exist yet) or, with ids NULL, 1..n (ascending: MDB_APPEND, as in
+ * lm_bulk; it fails with MDB_KEYEXIST on a key not above the last one). */
+static int lm_insert_txns(const char *path, const int64_t *ids, int64_t n, int per_txn,
+                          double *secs)
 {
     MDB_env *env = NULL;
     MDB_txn *txn = NULL;
@@ -123,17 +127,19 @@ int lm_random_insert(const char *path, const int64_t *ids, int ntxn, int per_txn
     unsigned char kb[8], vb[LMDB_VAL_LEN];
     MDB_val k = {8, kb}, v = {LMDB_VAL_LEN, vb};
     bench_row r;
+    unsigned flags = ids ? MDB_NOOVERWRITE : MDB_APPEND;
     if (lm_open(&env, path, MDB_NOSYNC) < 0)
         return -1;
     double t0 = now_s();
-    for (int t = 0; t < ntxn; t++) {
+    for (int64_t first = 0; first < n; first += per_txn) {
+        int64_t end = n - first < per_txn ? n : first + per_txn;
         LM_TRY(mdb_txn_begin(env, NULL, 0, &txn));
         LM_TRY(mdb_dbi_open(txn, NULL, 0, &dbi));
-        for (int j = 0; j < per_txn; j++) {
-            gen_row(&r, ids[(size_t)t * (size_t)per_txn + (size_t)j]);
+        for (int64_t i = first; i < end; i++) {
+            gen_row(&r, ids ? ids[i] : i + 1);
             put_be64(kb, r.id);
             pack_row(vb, &r);
-            LM_TRY(mdb_put(txn, dbi, &k, &v, MDB_NOOVERWRITE));
+            LM_TRY(mdb_put(txn, dbi, &k, &v, flags));
         }
         MDB_txn *done = txn;
         txn = NULL;
@@ -150,42 +156,14 @@ fail:
     return -1;
 }
 
+int lm_random_insert(const char *path, const int64_t *ids, int ntxn, int per_txn, double *secs)
+{
+    return lm_insert_txns(path, ids, (int64_t)ntxn * per_txn, per_txn, secs);
+}
+
 int lm_batch_insert(const char *path, int64_t n, int per_txn, double *secs)
 {
-    MDB_env *env = NULL;
-    MDB_txn *txn = NULL;
-    MDB_dbi dbi;
-    unsigned char kb[8], vb[LMDB_VAL_LEN];
-    MDB_val k = {8, kb}, v = {LMDB_VAL_LEN, vb};
-    bench_row r;
-    if (lm_open(&env, path, MDB_NOSYNC) < 0)
-        return -1;
-    double t0 = now_s();
-    for (int64_t first = 1; first <= n; first += per_txn) {
-        int64_t last = n - first < per_txn ? n : first + per_txn - 1;
-        LM_TRY(mdb_txn_begin(env, NULL, 0, &txn));
-        LM_TRY(mdb_dbi_open(txn, NULL, 0, &dbi));
-        for (int64_t id = first; id <= last; id++) {
-            gen_row(&r, id);
-            put_be64(kb, r.id);
-            pack_row(vb, &r);
-            /* Keys arrive in ascending order: MDB_APPEND, as in lm_bulk (it
-             * fails with MDB_KEYEXIST on a key not above the last one). */
-            LM_TRY(mdb_put(txn, dbi, &k, &v, MDB_APPEND));
-        }
-        MDB_txn *done = txn;
-        txn = NULL;
-        LM_TRY(mdb_txn_commit(done));
-    }
-    *secs = now_s() - t0;
-    mdb_env_close(env);
-    return 0;
-fail:
-    if (txn)
-        mdb_txn_abort(txn);
-    if (env)
-        mdb_env_close(env);
-    return -1;
+    return lm_insert_txns(path, NULL, n, per_txn, secs);
 }
 
 int lm_read(const char *path, read_kind kind, const read_plan *p, read_result *out)
