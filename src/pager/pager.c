@@ -776,7 +776,12 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
     if (!write && t->mx && wal_backfilled(p->wal) == t->mx)
         t->mx = 0; /* invariant (6): the file holds everything */
     t->npages = snapshot_npages(p, wal_mx(p->wal));
+    /* Pages past the committed end go straight to the file, unless an old
+     * frame of that page number is still in the WAL (the database was once
+     * larger): a checkpoint would copy that frame over the new page. */
     t->base_npages = t->npages;
+    if (write && wal_max_pgno(p->wal) > t->base_npages)
+        t->base_npages = wal_max_pgno(p->wal);
     t->direct_ok = write && p->db_bytes >= 512 && memcmp(p->db_hdr_raw, "SQLite format 3", 16) == 0;
     pthread_mutex_unlock(&p->mu);
     if ((rc = snapshot_header(t, err, errlen)) < 0) {

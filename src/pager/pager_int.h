@@ -62,7 +62,8 @@ struct ptxn {
     int write;
     uint32_t mx;     /* snapshot: the last frame visible (the writer's own spilled frames too) */
     uint32_t npages; /* database size in pages */
-    uint32_t base_npages; /* committed size when the write began: pages past it
+    uint32_t base_npages; /* committed size when the write began (or the largest
+                             page number in the WAL, if larger): pages past it
                              are new and go straight to the database file */
     int direct_written;   /* new pages were written to the database file */
     int direct_ok;        /* the database file holds a valid page 1 of its own */

@@ -48,6 +48,7 @@ struct wal {
     uint32_t nframes;  /* frames written in this generation, incl. uncommitted */
     uint32_t mx;       /* last commit frame */
     uint32_t db_pages; /* database size recorded by frame mx */
+    uint32_t max_pgno; /* largest page number of any frame in this generation */
     uint32_t backfilled;
     uint32_t s_commit[2], s_last[2];
 
@@ -171,13 +172,15 @@ static int index_add(wal *w, uint32_t f, uint32_t pgno)
         return rc;
     w->pgno[f] = pgno;
     w->prev[f] = old;
+    if (pgno > w->max_pgno)
+        w->max_pgno = pgno;
     return 0;
 }
 
 static void index_reset(wal *w)
 {
     hash_reset(w);
-    w->nframes = w->mx = w->db_pages = w->backfilled = 0;
+    w->nframes = w->mx = w->db_pages = w->backfilled = w->max_pgno = 0;
 }
 
 #ifndef NDEBUG
@@ -375,6 +378,10 @@ uint32_t wal_mx(const wal *w)
 uint32_t wal_db_pages(const wal *w)
 {
     return w->db_pages;
+}
+uint32_t wal_max_pgno(const wal *w)
+{
+    return w->max_pgno;
 }
 uint32_t wal_backfilled(const wal *w)
 {
@@ -683,8 +690,11 @@ int wal_checkpoint_pages(wal *w, uint32_t upto, int (*fn)(void *arg, uint32_t pg
     ckpt_ent *v = os_malloc(sizeof *v * (upto ? upto : 1));
     if (!v)
         return FOLIO_NOMEM;
+    /* Pages past the size of the last commit are not part of the database
+     * (a later commit made it smaller): their frames are stale, and the
+     * writer may be using those page numbers in the file for new pages. */
     for (uint32_t f = w->backfilled + 1; f <= upto; f++) {
-        if (wal_find(w, w->pgno[f], upto) == f) {
+        if (w->pgno[f] <= w->db_pages && wal_find(w, w->pgno[f], upto) == f) {
             v[n].pgno = w->pgno[f];
             v[n].frame = f;
             n++;

@@ -37,6 +37,9 @@ int wal_delete_file(wal *w);
 uint32_t wal_mx(const wal *w);
 uint32_t wal_db_pages(const wal *w);
 uint32_t wal_backfilled(const wal *w);
+/** The largest page number any frame of this generation holds (committed or
+ * not); frames of pages past the database's end may be among them. */
+uint32_t wal_max_pgno(const wal *w);
 uint64_t wal_file_bytes(const wal *w);
 uint32_t wal_ckpt_seq(const wal *w);
 
@@ -74,8 +77,9 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
 void wal_discard_uncommitted(wal *w);
 int wal_sync(wal *w);
 
-/** Visit the newest version <= `upto` of every page, in ascending page order
- * (for checkpoint). `fn` returns 0 to go on. */
+/** Visit the newest version <= `upto` of every page within the database size
+ * of the last commit, in ascending page order (for checkpoint). `fn` returns
+ * 0 to go on. */
 int wal_checkpoint_pages(wal *w, uint32_t upto, int (*fn)(void *arg, uint32_t pgno, uint32_t frame),
                          void *arg);
 /** Record that frames up to `upto` are now in the database file. */
