@@ -50,8 +50,8 @@ test: test-build
 # The threading tests again under ThreadSanitizer.
 test-tsan: deps
 	cmake -S . -B build-tsan $(GEN) -DCMAKE_BUILD_TYPE=Debug -DFOLIO_TSAN=ON -DCMAKE_C_COMPILER=clang >/dev/null
-	cmake --build build-tsan -j $(JOBS) --target model_test_threads
-	cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R model_test_threads
+	cmake --build build-tsan -j $(JOBS) --target model_test_threads model_test_bg_checkpoint
+	cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R 'model_test_(threads|bg_checkpoint)'
 
 bench: build
 	./build/bench/folio_bench $(BENCH_ARGS)

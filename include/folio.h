@@ -47,6 +47,9 @@ extern "C" {
 
 #define FOLIO_OPEN_READONLY 0x1u /**< never write; works on read-only media */
 #define FOLIO_OPEN_CREATE   0x2u /**< create the file if it is missing */
+/** Run automatic checkpoints in the committing thread, as SQLite does,
+ * instead of on the handle's background checkpoint thread. */
+#define FOLIO_OPEN_INLINE_CHECKPOINT 0x4u
 
 #define FOLIO_SYNC_OFF    0 /**< never fsync */
 #define FOLIO_SYNC_NORMAL 1 /**< fsync at checkpoint only (the default) */
@@ -57,7 +60,7 @@ extern "C" {
 /** Options for folio_open(). Initialise with FOLIO_OPTIONS_INIT. */
 typedef struct folio_options {
     unsigned version;            /**< FOLIO_OPTIONS_VERSION */
-    unsigned flags;              /**< FOLIO_OPEN_READONLY, FOLIO_OPEN_CREATE */
+    unsigned flags;              /**< FOLIO_OPEN_READONLY, _CREATE, _INLINE_CHECKPOINT */
     int sync;                    /**< FOLIO_SYNC_OFF / NORMAL / FULL */
     size_t cache_bytes;          /**< page cache budget; 0 = default (64 MiB) */
     unsigned page_size;          /**< page size of new files; 0 = 4096 */

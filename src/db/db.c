@@ -22,6 +22,10 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
         db_set_open_err("bad argument: folio_options.version (initialise with FOLIO_OPTIONS_INIT)");
         return FOLIO_MISUSE;
     }
+    if (o.flags & ~(FOLIO_OPEN_READONLY | FOLIO_OPEN_CREATE | FOLIO_OPEN_INLINE_CHECKPOINT)) {
+        db_set_open_err("bad argument: unknown bits in folio_options.flags");
+        return FOLIO_MISUSE;
+    }
     if (o.sync < FOLIO_SYNC_OFF || o.sync > FOLIO_SYNC_FULL) {
         db_set_open_err("bad argument: sync must be FOLIO_SYNC_OFF, NORMAL or FULL");
         return FOLIO_MISUSE;
@@ -56,6 +60,7 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
     cfg.new_page_size = o.page_size ? o.page_size : 4096;
     cfg.autocheckpoint = o.wal_autocheckpoint;
     cfg.busy_timeout_ms = o.busy_timeout_ms;
+    cfg.inline_checkpoint = (o.flags & FOLIO_OPEN_INLINE_CHECKPOINT) != 0;
     char err[512] = "";
     int rc = pager_open(&db->pager, os_vfs_current(), path, &cfg, err, sizeof err);
     if (rc < 0) {

@@ -381,8 +381,10 @@ int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *c
     p->sync = cfg->sync;
     p->autockpt = cfg->autocheckpoint;
     p->busy_timeout_ms = cfg->busy_timeout_ms;
+    p->inline_ckpt = cfg->inline_checkpoint;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cond, NULL);
+    pthread_cond_init(&p->bg_cond, NULL);
     size_t n = strlen(path);
     p->path = os_malloc(n + 1);
     p->nslot = 256;
@@ -519,6 +521,7 @@ fail:
     os_free(p->slot);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cond);
+    pthread_cond_destroy(&p->bg_cond);
     os_free(p);
     return rc;
 }
@@ -528,6 +531,7 @@ int pager_close(pager *p, int checkpoint)
     int rc = 0;
     if (!p)
         return 0;
+    pager_bg_stop(p);
     if (checkpoint && !p->readonly && p->db) {
         /* Only the last user of the file may fold the WAL away: take the
          * exclusive lock without waiting; if another process holds the file,
@@ -583,6 +587,7 @@ int pager_close(pager *p, int checkpoint)
     os_free(p->path);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cond);
+    pthread_cond_destroy(&p->bg_cond);
     os_free(p);
     return rc;
 }
@@ -669,7 +674,7 @@ int pager_readers_use_wal(const pager *p)
 static int wait_writer(pager *p, unsigned busy_timeout_ms)
 {
     uint64_t deadline = p->vfs->now_ms(p->vfs) + busy_timeout_ms;
-    while (p->writer || p->ckpt_running) {
+    while (p->writer || (p->ckpt_running && p->ckpt_excl)) {
         uint64_t now = p->vfs->now_ms(p->vfs);
         if (now >= deadline)
             return FOLIO_BUSY;
@@ -746,7 +751,10 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
     } else {
         /* Count ourselves first so the file lock covers this transaction. */
     }
-    int first = (p->nreaders == 0 && (!p->writer || p->writer == t));
+    /* The first transaction after the file lock was let go looks for other
+     * processes' changes. A running checkpoint holds the lock, and looked
+     * when it took it. */
+    int first = (p->nreaders == 0 && (!p->writer || p->writer == t) && !p->ckpt_running);
     if ((rc = readers_add(p, t)) < 0)
         goto fail_writer;
     if (!write && (rc = file_lock_update(p)) < 0) {
@@ -761,9 +769,17 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
         readers_remove(p, t);
         goto fail_writer;
     }
-    if (write && wal_restart_due(p->wal, !pager_readers_use_wal(p)))
+    if (write && p->ckpt_running && p->autockpt &&
+        wal_mx(p->wal) >= PAGER_WAL_BOUND * p->autockpt) {
+        /* The background checkpoint lets writers go on, but the WAL starts
+         * over only when it is all copied: past the bound, wait for it. */
+        while (p->ckpt_running)
+            pthread_cond_wait(&p->cond, &p->mu);
+    }
+    int restart_ok = !pager_readers_use_wal(p) && !p->ckpt_running;
+    if (write && wal_restart_due(p->wal, restart_ok))
         pager_cache_rekey_to_file(p);
-    if (write && (rc = wal_maybe_restart(p->wal, !pager_readers_use_wal(p))) < 0) {
+    if (write && (rc = wal_maybe_restart(p->wal, restart_ok)) < 0) {
         set_err(err, errlen, "cannot restart the WAL");
         readers_remove(p, t);
         goto fail_writer;
@@ -793,7 +809,8 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
 fail_writer:
     if (write) {
         p->writer = NULL;
-        pager_shm_release(p);
+        if (!p->ckpt_running)
+            pager_shm_release(p);
         file_lock_update(p);
         pthread_cond_broadcast(&p->cond);
     }
@@ -829,7 +846,8 @@ void pager_end(ptxn *t)
             cache_drop_if(p, pred_frame_above, &mx);
         }
         p->writer = NULL;
-        pager_shm_release(p);
+        if (!p->ckpt_running)
+            pager_shm_release(p);
         pthread_cond_broadcast(&p->cond);
     }
     readers_remove(p, t);

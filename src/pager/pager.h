@@ -42,6 +42,7 @@ typedef struct pager_config {
     uint32_t new_page_size;
     uint32_t autocheckpoint;
     unsigned busy_timeout_ms; /* how long a FULL/RESTART/TRUNCATE checkpoint waits for readers */
+    int inline_checkpoint;    /* automatic checkpoints in the committing thread */
 } pager_config;
 
 /** Open the database file and its WAL. A missing file is created (empty)

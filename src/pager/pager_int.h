@@ -11,6 +11,10 @@
 #include "pager/pager.h"
 #include "wal/wal.h"
 
+/* A writer waits for the background checkpoint once the WAL holds this many
+ * times wal_autocheckpoint frames, so that the WAL can start over. */
+#define PAGER_WAL_BOUND 4
+
 struct pager {
     os_vfs *vfs;
     os_file *db;
@@ -35,6 +39,15 @@ struct pager {
     pthread_cond_t cond;
     ptxn *writer;
     int ckpt_running;
+    int ckpt_excl; /* the running checkpoint keeps writers out (every one but
+                      the background thread's) */
+    /* The background checkpoint thread (see pager_write.c). A commit that
+     * wants a checkpoint claims it (ckpt_running, without ckpt_excl) before
+     * it lets go of the file lock, and wakes the thread with bg_go. */
+    int inline_ckpt;
+    int bg_started, bg_go, bg_exit;
+    pthread_t bg_thread;
+    pthread_cond_t bg_cond;
     ptxn **readers; /* every live transaction, the writer included */
     uint32_t nreaders, readers_cap;
 
@@ -102,6 +115,9 @@ static inline int ptxn_is_direct(const ptxn *t, uint32_t pgno)
  * version of their page become the file's images, the rest are dropped
  * (frame numbers are about to be reused). Call with mu held. */
 void pager_cache_rekey_to_file(pager *p);
+/* Stop the background checkpoint thread, after the checkpoint it was asked
+ * for (call without mu). */
+void pager_bg_stop(pager *p);
 /* Keep sqlite3 connections out while writing (see pager.c). */
 int pager_shm_guard(pager *p);
 void pager_shm_release(pager *p);

@@ -719,6 +719,8 @@ static int pg_cmp(const void *a, const void *b)
     return x->pgno < y->pgno ? -1 : x->pgno > y->pgno;
 }
 
+static int bg_request(pager *p);
+
 int pager_commit(ptxn *t, char *err, size_t errlen)
 {
     pager *p = t->p;
@@ -804,8 +806,17 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
     }
     t->ndirty = 0;
     t->spilled = 0;
+    uint32_t mx = wal_mx(p->wal), uncopied = mx - wal_backfilled(p->wal);
+    /* Past its bound the WAL is checkpointed to the end whatever is left, so
+     * that the next writer, which waits for that, can start it over. */
+    int want_ckpt = p->autockpt && !p->ckpt_running &&
+                    (uncopied >= p->autockpt ||
+                     (uncopied && !p->inline_ckpt && mx >= PAGER_WAL_BOUND * p->autockpt));
+    /* Claimed before this transaction lets go of the file lock, which the
+     * checkpoint then keeps: no other process can come in between. */
+    if (want_ckpt && bg_request(p) == 0)
+        want_ckpt = 0;
     pthread_mutex_unlock(&p->mu);
-    int want_ckpt = p->autockpt && wal_mx(p->wal) - wal_backfilled(p->wal) >= p->autockpt;
     pager_end(t);
     if (want_ckpt) {
         /* The commit stands whatever happens here. */
@@ -822,20 +833,34 @@ fail:
 
 /* ---- checkpoint ---- */
 
-typedef struct ckpt_ctx {
-    pager *p;
-    uint8_t *buf;
-    uint32_t copied;
-} ckpt_ctx;
+/* The pages a checkpoint copies: (page, frame) pairs in page order, taken
+ * from the WAL index under the mutex so that the copying can go without. */
+typedef struct ckpt_plan {
+    uint32_t n, cap;
+    uint32_t *v; /* v[2i] page, v[2i+1] frame */
+} ckpt_plan;
 
-static int ckpt_copy(void *arg, uint32_t pgno, uint32_t frame)
+static int plan_add(void *arg, uint32_t pgno, uint32_t frame)
 {
-    ckpt_ctx *c = arg;
-    pager *p = c->p;
-    int rc = wal_read_frame(p->wal, frame, c->buf);
-    if (rc < 0)
-        return rc;
-    /* Invariant (2): the file's image is about to change. */
+    ckpt_plan *pl = arg;
+    if (pl->n == pl->cap) {
+        uint32_t ncap = pl->cap ? pl->cap * 2 : 256;
+        uint32_t *nv = os_realloc(pl->v, (size_t)ncap * 2 * sizeof *nv);
+        if (!nv)
+            return FOLIO_NOMEM;
+        pl->v = nv;
+        pl->cap = ncap;
+    }
+    pl->v[2 * pl->n] = pgno;
+    pl->v[2 * pl->n + 1] = frame;
+    pl->n++;
+    return 0;
+}
+
+/* Invariant (2): the file's image of pgno changed, so a cached copy of the
+ * old one goes (mu held). */
+static void cache_forget_file_image(pager *p, uint32_t pgno)
+{
     uint32_t s = (pgno * 2654435761u) & (p->nslot - 1);
     for (pg **pp = &p->slot[s]; *pp; pp = &(*pp)->hnext) {
         pg *e = *pp;
@@ -855,19 +880,52 @@ static int ckpt_copy(void *arg, uint32_t pgno, uint32_t frame)
                 p->npages_mem--;
                 os_free(e);
             }
-            break;
+            return;
         }
     }
-    rc = p->vfs->write(p->db, c->buf, p->page_size, (uint64_t)(pgno - 1) * p->page_size);
-    if (rc < 0)
-        return rc;
-    if (pgno == 1)
-        memcpy(p->db_hdr_raw, c->buf, FMT_DBHEADER_SIZE);
-    uint64_t end = (uint64_t)pgno * p->page_size;
-    if (end > p->db_bytes)
-        p->db_bytes = end;
-    c->copied++;
-    return 0;
+}
+
+/*
+ * Copy the planned frames into the database file, without the mutex: a
+ * writer may append frames meanwhile (past the ones copied), and readers go
+ * on. Nobody reads the file's image of a planned page while this runs:
+ * every snapshot that could see the page has a frame for it (the plan stops
+ * at the oldest reader's snapshot), and new pages never go straight to the
+ * file under a page number the WAL holds. *out_end receives the end of the
+ * furthest page written, *got1 whether page 1 was (its header then in hdr1).
+ */
+static int ckpt_copy_pages(pager *p, const ckpt_plan *pl, uint64_t *out_end, int *got1,
+                           uint8_t *hdr1)
+{
+    uint32_t ps = p->page_size;
+    enum { RUN_MAX = 64 };
+    uint8_t *buf = os_malloc((size_t)ps * RUN_MAX);
+    if (!buf)
+        return FOLIO_NOMEM;
+    int rc = 0;
+    for (uint32_t i = 0; i < pl->n && rc == 0;) {
+        /* Consecutive pages go out in one write. */
+        uint32_t j = i + 1;
+        while (j < pl->n && j - i < RUN_MAX && pl->v[2 * j] == pl->v[2 * (j - 1)] + 1)
+            j++;
+        for (uint32_t k = i; k < j && rc == 0; k++)
+            rc = wal_read_committed_frame(p->wal, pl->v[2 * k + 1], buf + (size_t)(k - i) * ps);
+        if (rc < 0)
+            break;
+        uint32_t first = pl->v[2 * i];
+        if ((rc = p->vfs->write(p->db, buf, (size_t)(j - i) * ps, (uint64_t)(first - 1) * ps)) < 0)
+            break;
+        if (first == 1) {
+            memcpy(hdr1, buf, FMT_DBHEADER_SIZE);
+            *got1 = 1;
+        }
+        uint64_t end = (uint64_t)pl->v[2 * (j - 1)] * ps;
+        if (end > *out_end)
+            *out_end = end;
+        i = j;
+    }
+    os_free(buf);
+    return rc;
 }
 
 /* After a complete checkpoint the WAL starts over: cached WAL images that are
@@ -939,38 +997,39 @@ void pager_cache_rekey_to_file(pager *p)
     }
 }
 
-int pager_checkpoint(pager *p, int mode, int *out_log, int *out_done, char *err, size_t errlen)
+/*
+ * A checkpoint. `bg` is the background thread's: a commit claimed it
+ * (ckpt_running) before letting go of the file lock, and it lets writers
+ * run beside it. Every other checkpoint waits for the writer and keeps new
+ * ones out until it is done (ckpt_excl), as SQLite's RESTART and TRUNCATE
+ * do.
+ */
+static int checkpoint_run(pager *p, int mode, int bg, int *out_log, int *out_done, char *err,
+                          size_t errlen)
 {
     int rc = 0;
-    if (out_log)
-        *out_log = 0;
-    if (out_done)
-        *out_done = 0;
-    if (p->readonly) {
-        snprintf(err, errlen, "the database is open read-only");
-        return FOLIO_READONLY;
-    }
     pthread_mutex_lock(&p->mu);
-    if (p->writer || p->ckpt_running) {
-        if (mode == FOLIO_CHECKPOINT_PASSIVE) {
-            pthread_mutex_unlock(&p->mu);
-            snprintf(err, errlen, "checkpoint skipped: a write transaction is active");
-            return FOLIO_BUSY;
-        }
-        while (p->writer || p->ckpt_running)
+    if (!bg) {
+        while (p->writer || p->ckpt_running) {
+            if (mode == FOLIO_CHECKPOINT_PASSIVE && p->writer) {
+                pthread_mutex_unlock(&p->mu);
+                snprintf(err, errlen, "checkpoint skipped: a write transaction is active");
+                return FOLIO_BUSY;
+            }
             pthread_cond_wait(&p->cond, &p->mu);
+        }
+        p->ckpt_running = 1;
+        p->ckpt_excl = 1;
     }
-    p->ckpt_running = 1;
     int had_lock = p->lock_level;
-    rc = p->vfs->lock(p->db, OS_LOCK_EXCLUSIVE);
-    if (rc < 0) {
-        p->ckpt_running = 0;
-        pthread_cond_broadcast(&p->cond);
-        pthread_mutex_unlock(&p->mu);
-        snprintf(err, errlen, "checkpoint: the database is locked by another process");
-        return rc;
+    if (had_lock != OS_LOCK_EXCLUSIVE) {
+        rc = p->vfs->lock(p->db, OS_LOCK_EXCLUSIVE);
+        if (rc < 0) {
+            snprintf(err, errlen, "checkpoint: the database is locked by another process");
+            goto done;
+        }
+        p->lock_level = OS_LOCK_EXCLUSIVE;
     }
-    p->lock_level = OS_LOCK_EXCLUSIVE;
     if ((rc = pager_shm_guard(p)) < 0) {
         snprintf(err, errlen, "checkpoint: a sqlite3 connection has the database open");
         goto done;
@@ -1000,25 +1059,46 @@ int pager_checkpoint(pager *p, int mode, int *out_log, int *out_done, char *err,
         safe = mx;
     uint32_t before = wal_backfilled(p->wal);
     if (safe > before) {
-        if (p->sync != FOLIO_SYNC_OFF && (rc = wal_sync(p->wal)) < 0)
-            goto done;
-        ckpt_ctx c = {p, os_malloc(p->page_size), 0};
-        if (!c.buf) {
-            rc = FOLIO_NOMEM;
+        ckpt_plan pl = {0, 0, NULL};
+        if ((rc = wal_checkpoint_pages(p->wal, safe, plan_add, &pl)) < 0) {
+            os_free(pl.v);
             goto done;
         }
-        rc = wal_checkpoint_pages(p->wal, safe, ckpt_copy, &c);
-        os_free(c.buf);
+        uint32_t db_pages = wal_db_pages(p->wal);
+        pthread_mutex_unlock(&p->mu);
+
+        /* The frames must be durable before the file changes. */
+        if (p->sync != FOLIO_SYNC_OFF)
+            rc = wal_sync(p->wal);
+        uint64_t end = 0;
+        int got1 = 0;
+        uint8_t hdr1[FMT_DBHEADER_SIZE];
+        if (rc == 0)
+            rc = ckpt_copy_pages(p, &pl, &end, &got1, hdr1);
+
+        pthread_mutex_lock(&p->mu);
+        for (uint32_t i = 0; i < pl.n; i++)
+            cache_forget_file_image(p, pl.v[2 * i]);
+        os_free(pl.v);
+        if (got1)
+            memcpy(p->db_hdr_raw, hdr1, FMT_DBHEADER_SIZE);
+        if (end > p->db_bytes)
+            p->db_bytes = end;
         if (rc < 0)
             goto done;
-        if (safe == mx) {
-            uint64_t want = (uint64_t)wal_db_pages(p->wal) * p->page_size;
-            if (p->db_bytes > want && (rc = p->vfs->truncate(p->db, want)) < 0)
+        /* The file shrinks to the database's size when everything is
+         * copied; not under a writer, whose new pages may lie past it. */
+        uint64_t want = (uint64_t)db_pages * p->page_size;
+        if (safe == wal_mx(p->wal) && !p->writer && p->db_bytes > want) {
+            if ((rc = p->vfs->truncate(p->db, want)) < 0)
                 goto done;
-            if (p->db_bytes > want)
-                p->db_bytes = want;
+            p->db_bytes = want;
         }
-        if (p->sync != FOLIO_SYNC_OFF && (rc = p->vfs->sync(p->db)) < 0)
+        pthread_mutex_unlock(&p->mu);
+        if (p->sync != FOLIO_SYNC_OFF)
+            rc = p->vfs->sync(p->db);
+        pthread_mutex_lock(&p->mu);
+        if (rc < 0)
             goto done;
         wal_set_backfilled(p->wal, safe);
         /* Our own writes: not a change another process made. */
@@ -1038,17 +1118,19 @@ int pager_checkpoint(pager *p, int mode, int *out_log, int *out_done, char *err,
         *out_log = (int)mx;
     if (out_done)
         *out_done = (int)wal_backfilled(p->wal);
-    if (wal_backfilled(p->wal) == mx && mx > 0 && !pager_readers_use_wal(p) &&
+    if (wal_backfilled(p->wal) == mx && mx == wal_mx(p->wal) && mx > 0 &&
+        !pager_readers_use_wal(p) && !p->writer &&
         (mode == FOLIO_CHECKPOINT_RESTART || mode == FOLIO_CHECKPOINT_TRUNCATE)) {
         pager_cache_rekey_to_file(p);
         if (mode == FOLIO_CHECKPOINT_TRUNCATE)
             rc = wal_truncate_file(p->wal);
         else
             rc = wal_maybe_restart(p->wal, 1);
-    } else if (mode == FOLIO_CHECKPOINT_TRUNCATE && mx == 0 && !pager_readers_use_wal(p)) {
+    } else if (mode == FOLIO_CHECKPOINT_TRUNCATE && mx == 0 && !pager_readers_use_wal(p) &&
+               !p->writer) {
         rc = wal_truncate_file(p->wal);
     }
-    if (rc == 0 && safe < mx) {
+    if (rc == 0 && safe < mx && !bg) {
         snprintf(err, errlen, "%s", p->ckpt_note);
         if (mode != FOLIO_CHECKPOINT_PASSIVE)
             rc = FOLIO_BUSY;
@@ -1057,16 +1139,85 @@ done:
     if (rc < 0 && rc != FOLIO_BUSY)
         snprintf(err, errlen, "checkpoint failed: %s", folio_strerror(rc));
     p->ckpt_running = 0;
+    p->ckpt_excl = 0;
     if (!p->writer)
         pager_shm_release(p);
     {
         int want = p->writer ? OS_LOCK_EXCLUSIVE : (p->nreaders ? OS_LOCK_SHARED : OS_LOCK_NONE);
-        if (p->vfs->lock(p->db, want) == 0)
+        if (want != p->lock_level && p->vfs->lock(p->db, want) == 0)
             p->lock_level = want;
     }
     pthread_cond_broadcast(&p->cond);
     pthread_mutex_unlock(&p->mu);
     return rc;
+}
+
+int pager_checkpoint(pager *p, int mode, int *out_log, int *out_done, char *err, size_t errlen)
+{
+    if (out_log)
+        *out_log = 0;
+    if (out_done)
+        *out_done = 0;
+    if (p->readonly) {
+        snprintf(err, errlen, "the database is open read-only");
+        return FOLIO_READONLY;
+    }
+    return checkpoint_run(p, mode, 0, out_log, out_done, err, errlen);
+}
+
+/* ---- the background checkpoint thread ---- */
+
+static void *bg_main(void *arg)
+{
+    pager *p = arg;
+    pthread_mutex_lock(&p->mu);
+    for (;;) {
+        while (!p->bg_go && !p->bg_exit)
+            pthread_cond_wait(&p->bg_cond, &p->mu);
+        if (!p->bg_go)
+            break;
+        p->bg_go = 0;
+        pthread_mutex_unlock(&p->mu);
+        /* The commits stand whatever happens here; a failed checkpoint is
+         * tried again after a later commit. */
+        char err[256];
+        checkpoint_run(p, FOLIO_CHECKPOINT_PASSIVE, 1, NULL, NULL, err, sizeof err);
+        pthread_mutex_lock(&p->mu);
+    }
+    pthread_mutex_unlock(&p->mu);
+    return NULL;
+}
+
+/* Hand a checkpoint to the background thread, starting it if need be
+ * (mu held). Returns 0 if it took the job. */
+static int bg_request(pager *p)
+{
+    if (p->inline_ckpt)
+        return -1;
+    if (!p->bg_started) {
+        if (pthread_create(&p->bg_thread, NULL, bg_main, p) != 0) {
+            p->inline_ckpt = 1; /* no thread: checkpoint inline from now on */
+            return -1;
+        }
+        p->bg_started = 1;
+    }
+    p->ckpt_running = 1;
+    p->ckpt_excl = 0;
+    p->bg_go = 1;
+    pthread_cond_signal(&p->bg_cond);
+    return 0;
+}
+
+void pager_bg_stop(pager *p)
+{
+    pthread_mutex_lock(&p->mu);
+    int started = p->bg_started;
+    p->bg_exit = 1;
+    pthread_cond_signal(&p->bg_cond);
+    pthread_mutex_unlock(&p->mu);
+    if (started)
+        pthread_join(p->bg_thread, NULL);
+    p->bg_started = 0;
 }
 
 uint64_t pager_wal_bytes(pager *p)

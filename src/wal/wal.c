@@ -403,6 +403,12 @@ int wal_read_frame(wal *w, uint32_t frame, uint8_t *buf)
                         frame_offset(w, frame) + FMT_WAL_FRAME_HEADER_SIZE, NULL);
 }
 
+int wal_read_committed_frame(const wal *w, uint32_t frame, uint8_t *buf)
+{
+    return w->vfs->read(w->file, buf, w->page_size,
+                        frame_offset(w, frame) + FMT_WAL_FRAME_HEADER_SIZE, NULL);
+}
+
 int wal_has_header(const wal *w)
 {
     return w->have_hdr;

@@ -47,6 +47,11 @@ uint32_t wal_ckpt_seq(const wal *w);
 uint32_t wal_find(const wal *w, uint32_t pgno, uint32_t mx);
 /** Read the page image of `frame`. */
 int wal_read_frame(wal *w, uint32_t frame, uint8_t *buf);
+/** The same for a checkpoint running beside a writer, without the pager's
+ * mutex: `frame` must be committed, and the WAL must not start over (or be
+ * reopened) meanwhile. Frames up to the last commit never change until then,
+ * and the file handle and page size are fixed. */
+int wal_read_committed_frame(const wal *w, uint32_t frame, uint8_t *buf);
 
 /**
  * Re-read the WAL if another process changed it since we last looked (its

@@ -649,10 +649,8 @@ static void folio_open_shared(mixed *x)
     folio_options o = FOLIO_OPTIONS_INIT;
     o.flags = 0; /* the file exists: never create */
     o.sync = FOLIO_SYNC_OFF;
-    /* Automatic checkpoints are PASSIVE, after which the cache can go stale
-     * while model_repro/checkpoint_leaves_stale_file_page_in_cache (in
-     * test_model.c) stands. */
-    o.wal_autocheckpoint = mdl_strict() ? 50 : 0;
+    /* Automatic checkpoints run on the background thread. */
+    o.wal_autocheckpoint = 50;
     int rc = folio_open(&x->fdb, x->path, &o);
     if (rc != FOLIO_OK)
         fail_mixed(x, "folio_open(%s): %d %s", x->path, rc, folio_open_errmsg());

@@ -1692,10 +1692,6 @@ static void folio_reopen(model *m, int random_options)
     } else if (random_options) {
         static const unsigned autockpt[] = {0, 7, 50, 1000};
         o.wal_autocheckpoint = autockpt[rnd(m, 4)];
-        /* model_repro/checkpoint_leaves_stale_file_page_in_cache: after an
-         * automatic (PASSIVE) checkpoint the cache can go stale. */
-        if (!m->strict)
-            o.wal_autocheckpoint = 0;
         /* A small cache makes big transactions spill to the WAL. */
         o.cache_bytes = pct(m, 40) ? (size_t)(16 + rnd(m, 48)) * m->page_size : 0;
         o.sync = pct(m, 10) ? FOLIO_SYNC_NORMAL : FOLIO_SYNC_OFF;
@@ -1742,13 +1738,6 @@ static void do_checkpoint(model *m)
         fail_model(m, "folio_checkpoint(TRUNCATE) left a WAL of %" PRId64 " bytes",
                    compat_file_size(m->walpath));
     m->checkpoints++;
-    /* model_repro/checkpoint_leaves_stale_file_page_in_cache: after a
-     * checkpoint that does not restart the WAL, the handle's cache can go
-     * stale; start from a fresh handle (same options) while that stands. */
-    if (!m->strict && (mode == FOLIO_CHECKPOINT_PASSIVE || mode == FOLIO_CHECKPOINT_FULL)) {
-        folio_shut(m);
-        folio_reopen(m, 2);
-    }
 }
 
 /* ---- Transactions

@@ -520,12 +520,6 @@ static void *writer_main(void *arg)
             w->rollbacks++;
         if (w->checkpoints && mdl_below(&w->rng, 6) == 0) {
             int mode = (int)mdl_below(&w->rng, 4);
-            /* model_repro/checkpoint_leaves_stale_file_page_in_cache (in
-             * test_model.c): after a PASSIVE or FULL checkpoint readers can
-             * get stale pages; only the modes that restart the WAL while
-             * that stands. */
-            if (!mdl_strict() && mode < FOLIO_CHECKPOINT_RESTART)
-                mode += 2;
             int log = -1, done = -1;
             rc = folio_checkpoint(s->db, mode, &log, &done);
             if (rc == FOLIO_OK)
@@ -640,9 +634,9 @@ static void expect_no_failure(shared *s)
 static void test_snapshot_readers(void)
 {
     shared s;
-    /* Automatic checkpoints are PASSIVE: off while the bug named in
-     * writer_main stands. */
-    setup(&s, 0x7e01, 5000, mdl_strict() ? 40 : 0);
+    /* Automatic checkpoints run on the background thread beside the writer
+     * and the readers. */
+    setup(&s, 0x7e01, 5000, 40);
     /* FOLIO_THREADS_CHECKPOINTS=0 leaves checkpoints out (to tell their
      * part in a failure). */
     const char *ck = getenv("FOLIO_THREADS_CHECKPOINTS");

@@ -341,6 +341,10 @@ folio_options wl_options(int sync)
     o.sync = sync;
     o.cache_bytes = 64 * 1024;
     o.wal_autocheckpoint = 20;
+    /* Crash points are counted I/O operations: every run must make the same
+     * ones in the same order, which a background checkpoint would not.
+     * test_sigkill kills at random moments with the background thread on. */
+    o.flags |= FOLIO_OPEN_INLINE_CHECKPOINT;
     return o;
 }
 
