@@ -32,6 +32,8 @@ typedef int (*bt_cmp_fn)(void *ctx, const uint8_t *rec, uint64_t size, int *out)
 typedef int (*bt_reccmp_fn)(void *cfg, const uint8_t *a, uint64_t na, const uint8_t *b, uint64_t nb,
                             int *out);
 
+struct bt_pin;
+
 typedef struct bt_cursor {
     ptxn *t;
     uint32_t root;
@@ -59,6 +61,12 @@ typedef struct bt_cursor {
      * search when its rowid is larger). */
     int64_t append_last;
     int append_valid;
+    /* Read transactions: interior pages stay pinned in a small table by page
+     * number, so that the next descent through them needs no page lookup.
+     * Bit i of `borrowed` says page[i] is such a pin's (not a reference of
+     * the stack's own). */
+    struct bt_pin *pins;
+    uint32_t borrowed;
 } bt_cursor;
 
 /** Prepare a cursor over the tree rooted at `root`. No I/O. */

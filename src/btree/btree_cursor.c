@@ -40,10 +40,20 @@ void bt_cursor_init(bt_cursor *c, ptxn *t, uint32_t root, int intkey)
     c->usable = h->page_size - h->reserved;
 }
 
+/* Pinned interior pages of a read cursor (see push). */
+#define BT_NPIN 128
+struct bt_pin {
+    uint32_t pgno;
+    pg *p;
+    fmt_page h;
+};
+
 void bt_cursor_reset(bt_cursor *c)
 {
     for (int i = 0; i < c->depth; i++)
-        pager_unref(c->page[i]);
+        if (!(c->borrowed & (1u << i)))
+            pager_unref(c->page[i]);
+    c->borrowed = 0;
     c->depth = 0;
     c->eof = 0;
     c->cell_valid = 0;
@@ -54,6 +64,13 @@ void bt_cursor_reset(bt_cursor *c)
 void bt_cursor_release(bt_cursor *c)
 {
     bt_cursor_reset(c);
+    if (c->pins) {
+        for (int i = 0; i < BT_NPIN; i++)
+            if (c->pins[i].p)
+                pager_unref(c->pins[i].p);
+        os_free(c->pins);
+        c->pins = NULL;
+    }
     os_free(c->buf);
     c->buf = NULL;
     c->bufcap = 0;
@@ -77,6 +94,15 @@ static int push(bt_cursor *c, uint32_t pgno)
     for (int i = 0; i < c->depth; i++)
         if (c->page[i]->pgno == pgno)
             return ptxn_corrupt(c->t, pgno, "b-tree child points to an ancestor");
+    struct bt_pin *pin = c->pins ? &c->pins[pgno & (BT_NPIN - 1)] : NULL;
+    if (pin && pin->p && pin->pgno == pgno) {
+        c->page[c->depth] = pin->p;
+        c->hdr[c->depth] = pin->h;
+        c->idx[c->depth] = 0;
+        c->borrowed |= 1u << c->depth;
+        c->depth++;
+        return 0;
+    }
     pg *p;
     fmt_page h;
     int rc = bt_load_page(c->t, pgno, &p, &h);
@@ -91,6 +117,26 @@ static int push(bt_cursor *c, uint32_t pgno)
     c->page[c->depth] = p;
     c->hdr[c->depth] = h;
     c->idx[c->depth] = 0;
+    /* In a read transaction pages never change: an interior page stays
+     * pinned for the next descents (at most BT_NPIN per cursor, until it
+     * is released). Its reference moves to the pin. */
+    if (!h.is_leaf && !ptxn_is_write(c->t)) {
+        if (!c->pins)
+            c->pins = os_calloc(BT_NPIN, sizeof *c->pins);
+        pin = c->pins ? &c->pins[pgno & (BT_NPIN - 1)] : NULL;
+        /* A pin the stack is using stays until the stack lets go of it. */
+        for (int i = 0; pin && pin->p && i < c->depth; i++)
+            if (c->page[i] == pin->p)
+                pin = NULL;
+        if (pin) {
+            if (pin->p)
+                pager_unref(pin->p);
+            pin->pgno = pgno;
+            pin->p = p;
+            pin->h = h;
+            c->borrowed |= 1u << c->depth;
+        }
+    }
     c->depth++;
     return 0;
 }
@@ -99,7 +145,10 @@ static void pop(bt_cursor *c)
 {
     assert(c->depth > 0);
     c->depth--;
-    pager_unref(c->page[c->depth]);
+    if (c->borrowed & (1u << c->depth))
+        c->borrowed &= ~(1u << c->depth);
+    else
+        pager_unref(c->page[c->depth]);
     c->page[c->depth] = NULL;
 }
 
@@ -422,32 +471,78 @@ static int seek_start(bt_cursor *c)
     return push(c, c->root);
 }
 
+/*
+ * Where in cells [lo, hi) of a table page the first key >= rowid is likely
+ * to be, when the keys around the range are known: `a` below it (the key of
+ * cell lo-1, or a bound from the parent) and `b` above it (the largest key
+ * the range can hold). Rowids are often dense (automatic rowids ascend by
+ * one), and then this is the exact cell.
+ */
+static uint32_t rowid_guess(uint32_t lo, uint32_t hi, int64_t a, int64_t b, int64_t rowid)
+{
+    if (rowid <= a + 1 || b <= a)
+        return lo;
+    if (rowid > b)
+        return hi - 1;
+    /* Differences as unsigned: a < rowid <= b, so they do not wrap. */
+    double f = (double)((uint64_t)rowid - (uint64_t)a - 1) / (double)((uint64_t)b - (uint64_t)a);
+    uint32_t mid = lo + (uint32_t)(f * (double)(hi - lo));
+    return mid < hi ? mid : hi - 1;
+}
+
 int bt_seek_rowid(bt_cursor *c, int64_t rowid)
 {
     int rc;
     if ((rc = seek_start(c)) < 0)
         return rc;
+    /* The keys of the page being searched are > klo and <= khi, as far as
+     * its parent tells (nothing is known about the root's). */
+    int have_klo = 0, have_khi = 0;
+    int64_t klo = 0, khi = 0;
     for (;;) {
         int top = c->depth - 1;
         const fmt_page *h = &c->hdr[top];
         uint32_t lo = 0, hi = h->ncells;
-        /* First cell whose key is >= rowid. */
+        /* First cell whose key is >= rowid. Cells below lo have smaller
+         * keys, the largest of them a (if known); cells from hi on have
+         * keys >= rowid, the smallest of them b (if known). A few probes
+         * go where the keys say the rowid is, then the search bisects. */
+        int have_a = have_klo, have_b = have_khi;
+        int64_t a = klo, b = khi;
+        int b_inclusive = 1; /* b is a key the range may hold (the page's bound) */
+        int guesses = 0;
         const uint8_t *pdata = c->page[top]->data;
         while (lo < hi) {
-            uint32_t mid = lo + (hi - lo) / 2;
-            /* The cells this probe may lead to next: ask for them now, so
-             * that their cache misses overlap with this one's. */
-            if (hi - lo > 4) {
-                PREFETCH(pdata + fmt_page_cell_off(pdata, h, lo + (mid - lo) / 2));
-                PREFETCH(pdata + fmt_page_cell_off(pdata, h, mid + 1 + (hi - mid - 1) / 2));
+            uint32_t mid;
+            if (have_a && have_b && guesses < 3 && hi - lo > 2) {
+                guesses++;
+                mid = rowid_guess(lo, hi, a, b_inclusive ? b : b - 1, rowid);
+            } else {
+                mid = lo + (hi - lo) / 2;
+                /* The cells this probe may lead to next: ask for them now,
+                 * so that their cache misses overlap with this one's. */
+                if (hi - lo > 4) {
+                    PREFETCH(pdata + fmt_page_cell_off(pdata, h, lo + (mid - lo) / 2));
+                    PREFETCH(pdata + fmt_page_cell_off(pdata, h, mid + 1 + (hi - mid - 1) / 2));
+                }
             }
             int64_t k = 0;
             if ((rc = cell_rowid(c, top, mid, &k)) < 0)
                 return rc;
-            if (k < rowid)
+            if (k < rowid) {
                 lo = mid + 1;
-            else
+                a = k;
+                have_a = 1;
+            } else {
                 hi = mid;
+                b = k;
+                have_b = 1;
+                b_inclusive = 0;
+                if (k == rowid) {
+                    lo = mid; /* the first key >= rowid: keys are unique */
+                    break;
+                }
+            }
         }
         c->idx[top] = lo;
         if (h->is_leaf) {
@@ -461,6 +556,12 @@ int bt_seek_rowid(bt_cursor *c, int64_t rowid)
             c->cell_valid = 0;
             return FOLIO_NOTFOUND;
         }
+        /* The child holds keys above the cell before it and up to its own
+         * divider (the page's bound for the rightmost child). */
+        have_klo = have_a;
+        klo = a;
+        have_khi = have_b;
+        khi = b;
         uint32_t child;
         if ((rc = child_of(c, top, lo, &child)) < 0)
             return rc;
