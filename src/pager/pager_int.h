@@ -51,7 +51,18 @@ struct pager {
     ptxn **readers; /* every live transaction, the writer included */
     uint32_t nreaders, readers_cap;
 
-    pg **slot; /* cache hash of clean pages by (pgno, frame) */
+    /* Page objects (header and image) come from slabs that grow
+     * geometrically and are freed at close; released ones wait on a free
+     * list. pg_mu guards these alone (callers may or may not hold mu). */
+    pthread_mutex_t pg_mu;
+    pg *pg_free;
+    void **slabs;             /* each slab: the pointer to the previous one, then pages */
+    uint32_t nslabs_pages;    /* pages in all slabs */
+    uint32_t pg_nfree;        /* on the free list */
+    uint32_t next_slab_pages; /* size of the next slab */
+    char *slab_next;          /* the newest slab's first object not handed out */
+    uint32_t slab_left;       /* objects left there */
+    pg **slot;                /* cache hash of clean pages by (pgno, frame) */
     uint32_t nslot;
     uint32_t ncached;
     size_t npages_mem; /* page images allocated: cached and dirty */
@@ -115,6 +126,11 @@ static inline int ptxn_is_direct(const ptxn *t, uint32_t pgno)
  * version of their page become the file's images, the rest are dropped
  * (frame numbers are about to be reused). Call with mu held. */
 void pager_cache_rekey_to_file(pager *p);
+/* A page object (header then image), from the slabs; NULL when out of
+ * memory. Thread-safe. */
+pg *pager_pg_alloc(pager *p);
+/* Give a page object back. Thread-safe. */
+void pager_pg_release(pager *p, pg *e);
 /* Stop the background checkpoint thread, after the checkpoint it was asked
  * for (call without mu). */
 void pager_bg_stop(pager *p);

@@ -114,17 +114,14 @@ static int dirty_add(ptxn *t, pg *e)
 static pg *dirty_new(ptxn *t, uint32_t pgno)
 {
     pager *p = t->p;
-    pg *e = os_malloc(sizeof *e + p->page_size);
+    pg *e = pager_pg_alloc(p);
     if (!e)
         return NULL;
-    memset(e, 0, sizeof *e);
-    e->data = (uint8_t *)(e + 1);
-    e->owner = p;
     e->pgno = pgno;
     e->dirty = 1;
     e->ref = 1;
     if (dirty_add(t, e) < 0) {
-        os_free(e);
+        pager_pg_release(p, e);
         return NULL;
     }
     pthread_mutex_lock(&p->mu);
@@ -259,7 +256,7 @@ static int maybe_spill(ptxn *t)
             for (uint32_t i = 0; i < t->ndirty; i++) {
                 pg *e = t->dirty[i];
                 if (e->ref == 0 && ptxn_is_direct(t, e->pgno)) {
-                    os_free(e);
+                    pager_pg_release(p, e);
                     pthread_mutex_lock(&p->mu);
                     p->npages_mem--;
                     pthread_mutex_unlock(&p->mu);
@@ -345,7 +342,7 @@ static int maybe_spill(ptxn *t)
                 *pp = e->hnext;
             p->ncached--;
             p->npages_mem--;
-            os_free(e);
+            pager_pg_release(p, e);
         }
     }
     pthread_mutex_unlock(&p->mu);
@@ -491,7 +488,7 @@ int pager_stmt_rollback(ptxn *t)
         uint32_t keep = 0;
         for (uint32_t i = 0; i < t->ndirty; i++) {
             if (t->dirty[i]->pgno == 0) {
-                os_free(t->dirty[i]);
+                pager_pg_release(t->p, t->dirty[i]);
                 pthread_mutex_lock(&t->p->mu);
                 t->p->npages_mem--;
                 pthread_mutex_unlock(&t->p->mu);
@@ -878,7 +875,7 @@ static void cache_forget_file_image(pager *p, uint32_t pgno)
                 else
                     p->lru_tail = e->lprev;
                 p->npages_mem--;
-                os_free(e);
+                pager_pg_release(p, e);
             }
             return;
         }
@@ -958,7 +955,7 @@ void pager_cache_rekey_to_file(pager *p)
                 else
                     p->lru_tail = e->lprev;
                 p->npages_mem--;
-                os_free(e);
+                pager_pg_release(p, e);
             }
         }
     }
@@ -984,7 +981,7 @@ void pager_cache_rekey_to_file(pager *p)
                     else
                         p->lru_tail = x->lprev;
                     p->npages_mem--;
-                    os_free(x);
+                    pager_pg_release(p, x);
                 }
                 continue;
             }
