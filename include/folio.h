@@ -64,7 +64,7 @@ typedef struct folio_options {
     int sync;                    /**< FOLIO_SYNC_OFF / NORMAL / FULL */
     size_t cache_bytes;          /**< page cache budget; 0 = default (64 MiB) */
     unsigned page_size;          /**< page size of new files; 0 = 4096 */
-    unsigned wal_autocheckpoint; /**< frames; 0 = never automatic */
+    unsigned wal_autocheckpoint; /**< frames; 0 = never automatic (background thread) */
     unsigned busy_timeout_ms;    /**< how long a writer waits for the lock */
 } folio_options;
 
