@@ -872,8 +872,7 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
         readers_remove(p, t);
         goto fail_writer;
     }
-    if (write && p->ckpt_running && p->autockpt &&
-        wal_mx(p->wal) >= PAGER_WAL_BOUND * p->autockpt) {
+    if (write && p->ckpt_running && p->autockpt && wal_mx(p->wal) >= pager_wal_bound(p)) {
         /* The background checkpoint lets writers go on, but the WAL starts
          * over only when it is all copied: past the bound, wait for it. */
         while (p->ckpt_running)

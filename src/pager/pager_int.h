@@ -12,7 +12,11 @@
 #include "wal/wal.h"
 
 /* A writer waits for the background checkpoint once the WAL holds this many
- * times wal_autocheckpoint frames, so that the WAL can start over. */
+ * times wal_autocheckpoint frames, so that the WAL can start over. With
+ * FOLIO_SYNC_FULL, once: every commit syncs the WAL, and a sync of a WAL
+ * that grew past its largest size so far also commits the file system's
+ * journal (the file's size changed); starting over as soon as SQLite does
+ * keeps the file at its size. */
 #define PAGER_WAL_BOUND 4
 
 struct pager {
@@ -70,6 +74,11 @@ struct pager {
     pg *lru_head, *lru_tail;
     char ckpt_note[160]; /* why the last checkpoint stopped short, or "" */
 };
+
+static inline uint32_t pager_wal_bound(const pager *p)
+{
+    return (p->sync == FOLIO_SYNC_FULL ? 1u : PAGER_WAL_BOUND) * p->autockpt;
+}
 
 /* One undo record of the current statement: the page was clean before it
  * (len 0, restore from the snapshot), or bytes [off, off+len) of it were

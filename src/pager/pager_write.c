@@ -717,6 +717,7 @@ static int pg_cmp(const void *a, const void *b)
 }
 
 static int bg_request(pager *p);
+static void cache_forget(pager *p, uint32_t pgno, uint32_t frame);
 
 int pager_commit(ptxn *t, char *err, size_t errlen)
 {
@@ -794,9 +795,15 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
         goto fail;
     }
     /* Committed: the images join the shared cache, WAL pages under their
-     * frames and new pages as the file's own. */
+     * frames and new pages as the file's own. With no reader left on an
+     * older snapshot, the version each page replaces is of no more use:
+     * it goes now, and its memory serves the next transaction's copies
+     * (while still warm) instead of a growing cache of stale versions. */
+    int sole = p->nreaders == 1;
     for (uint32_t i = 0; i < t->ndirty; i++) {
         pg *e = t->dirty[i];
+        if (sole && i < n)
+            cache_forget(p, e->pgno, t->mx ? wal_find(p->wal, e->pgno, t->mx) : 0);
         e->dirty = 0;
         e->frame = i < n ? first + i : 0;
         cache_insert_locked(p, e);
@@ -806,9 +813,9 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
     uint32_t mx = wal_mx(p->wal), uncopied = mx - wal_backfilled(p->wal);
     /* Past its bound the WAL is checkpointed to the end whatever is left, so
      * that the next writer, which waits for that, can start it over. */
-    int want_ckpt = p->autockpt && !p->ckpt_running &&
-                    (uncopied >= p->autockpt ||
-                     (uncopied && !p->inline_ckpt && mx >= PAGER_WAL_BOUND * p->autockpt));
+    int want_ckpt =
+        p->autockpt && !p->ckpt_running &&
+        (uncopied >= p->autockpt || (uncopied && !p->inline_ckpt && mx >= pager_wal_bound(p)));
     /* Claimed before this transaction lets go of the file lock, which the
      * checkpoint then keeps: no other process can come in between. */
     if (want_ckpt && bg_request(p) == 0)
@@ -854,14 +861,14 @@ static int plan_add(void *arg, uint32_t pgno, uint32_t frame)
     return 0;
 }
 
-/* Invariant (2): the file's image of pgno changed, so a cached copy of the
- * old one goes (mu held). */
-static void cache_forget_file_image(pager *p, uint32_t pgno)
+/* Drop the cached image (pgno, frame), if any (mu held). One in use stays
+ * with its holder and goes when let go. */
+static void cache_forget(pager *p, uint32_t pgno, uint32_t frame)
 {
-    uint32_t s = (pgno * 2654435761u) & (p->nslot - 1);
+    uint32_t s = ((pgno * 2654435761u) ^ (frame * 40503u)) & (p->nslot - 1);
     for (pg **pp = &p->slot[s]; *pp; pp = &(*pp)->hnext) {
         pg *e = *pp;
-        if (e->pgno == pgno && e->frame == 0) {
+        if (e->pgno == pgno && e->frame == frame) {
             *pp = e->hnext;
             e->in_hash = 0;
             p->ncached--;
@@ -1075,7 +1082,7 @@ static int checkpoint_run(pager *p, int mode, int bg, int *out_log, int *out_don
 
         pthread_mutex_lock(&p->mu);
         for (uint32_t i = 0; i < pl.n; i++)
-            cache_forget_file_image(p, pl.v[2 * i]);
+            cache_forget(p, pl.v[2 * i], 0); /* invariant (2): the file's image changed */
         os_free(pl.v);
         if (got1)
             memcpy(p->db_hdr_raw, hdr1, FMT_DBHEADER_SIZE);
