@@ -87,7 +87,16 @@ int bt_valid(const bt_cursor *c)
 #define PREFETCH(p) ((void)(p))
 #endif
 
+/* push, and a byte of the page worth asking the memory for early (0: none):
+ * its miss then overlaps the header's. */
+static int push_hint(bt_cursor *c, uint32_t pgno, uint32_t hint);
+
 static int push(bt_cursor *c, uint32_t pgno)
+{
+    return push_hint(c, pgno, 0);
+}
+
+static int push_hint(bt_cursor *c, uint32_t pgno, uint32_t hint)
 {
     if (c->depth >= BT_MAX_DEPTH)
         return ptxn_corrupt(c->t, pgno, "b-tree is too deep (a cycle?)");
@@ -105,9 +114,15 @@ static int push(bt_cursor *c, uint32_t pgno)
     }
     pg *p;
     fmt_page h;
-    int rc = bt_load_page(c->t, pgno, &p, &h);
+    int rc = pager_get(&p, c->t, pgno);
     if (rc < 0)
         return rc;
+    if (hint && hint < c->usable)
+        PREFETCH(p->data + hint);
+    if (fmt_page_decode(p->data, pgno, c->usable, &h) < 0) {
+        pager_unref(p);
+        return ptxn_corrupt(c->t, pgno, "invalid b-tree page header");
+    }
     if ((h.is_table != 0) != (c->intkey != 0)) {
         pager_unref(p);
         return ptxn_corrupt(c->t, pgno,
@@ -565,7 +580,12 @@ int bt_seek_rowid(bt_cursor *c, int64_t rowid)
         uint32_t child;
         if ((rc = child_of(c, top, lo, &child)) < 0)
             return rc;
-        if ((rc = push(c, child)) < 0)
+        /* If the child is a leaf of dense rowids, the key's cell pointer is
+         * at this offset: ask for it together with the page header. */
+        uint32_t hint = 0;
+        if (have_klo && rowid > klo && (uint64_t)rowid - (uint64_t)klo - 1 < c->usable / 2)
+            hint = 8 + 2 * (uint32_t)((uint64_t)rowid - (uint64_t)klo - 1);
+        if ((rc = push_hint(c, child, hint)) < 0)
             return rc;
     }
 }
