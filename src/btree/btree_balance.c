@@ -70,11 +70,11 @@ int bt_page_defrag(ptxn *t, uint8_t *data, uint32_t pgno, uint32_t usable)
     fmt_page h;
     if (fmt_page_decode(data, pgno, usable, &h) < 0)
         return ptxn_corrupt(t, pgno, "invalid b-tree page header");
-    uint8_t *copy = os_malloc(usable);
-    bt_vcell *cells = os_malloc(sizeof *cells * (h.ncells ? h.ncells : 1));
+    uint8_t *copy = ptxn_buf_get(t, usable);
+    bt_vcell *cells = ptxn_buf_get(t, sizeof *cells * (h.ncells ? h.ncells : 1));
     if (!copy || !cells) {
-        os_free(copy);
-        os_free(cells);
+        ptxn_buf_put(t, copy);
+        ptxn_buf_put(t, cells);
         return ptxn_error(t, FOLIO_NOMEM, "out of memory");
     }
     memcpy(copy, data, usable);
@@ -83,16 +83,16 @@ int bt_page_defrag(ptxn *t, uint8_t *data, uint32_t pgno, uint32_t usable)
         fmt_cell cell;
         uint32_t off = fmt_page_cell_off(copy, &h, i);
         if (off < ptr_end || off >= usable || fmt_cell_parse(copy, &h, off, &cell) < 0) {
-            os_free(copy);
-            os_free(cells);
+            ptxn_buf_put(t, copy);
+            ptxn_buf_put(t, cells);
             return ptxn_corrupt(t, pgno, "malformed cell");
         }
         cells[i].p = copy + off;
         cells[i].n = cell.cell_size;
     }
     bt_page_write(data, pgno, usable, h.type, cells, h.ncells, h.right_child);
-    os_free(copy);
-    os_free(cells);
+    ptxn_buf_put(t, copy);
+    ptxn_buf_put(t, cells);
     return 0;
 }
 
@@ -226,21 +226,25 @@ typedef struct level_scratch {
     arena a;
     bt_vcell *cells;
     uint32_t ncap;
+    ptxn *t;
 } level_scratch;
 
 static void scratch_free(level_scratch *s)
 {
-    os_free(s->a.p);
-    os_free(s->cells);
+    ptxn_buf_put(s->t, s->a.p);
+    ptxn_buf_put(s->t, s->cells);
+    s->a.p = NULL;
+    s->cells = NULL;
 }
 
 static int scratch_init(ptxn *t, level_scratch *s, uint32_t usable, uint32_t pages)
 {
+    s->t = t;
     s->a.cap = (size_t)usable * pages;
     s->a.used = 0;
-    s->a.p = os_malloc(s->a.cap);
+    s->a.p = ptxn_buf_get(t, s->a.cap);
     s->ncap = usable / 3 * pages + 16;
-    s->cells = os_malloc(sizeof *s->cells * s->ncap);
+    s->cells = ptxn_buf_get(t, sizeof *s->cells * s->ncap);
     if (!s->a.p || !s->cells) {
         scratch_free(s);
         return ptxn_error(t, FOLIO_NOMEM, "out of memory while rebalancing");

@@ -224,7 +224,7 @@ static int place_cell(bt_cursor *c, uint32_t idx, const uint8_t *cell, uint32_t 
     /* Full: rebalance with the page's cells plus the new one. */
     uint32_t m = h->ncells + 1;
     bt_vcell stack_cells[128];
-    bt_vcell *cells = m <= 128 ? stack_cells : os_malloc(sizeof *cells * m);
+    bt_vcell *cells = m <= 128 ? stack_cells : ptxn_buf_get(c->t, sizeof *cells * m);
     if (!cells)
         return ptxn_error(c->t, FOLIO_NOMEM, "out of memory");
     for (uint32_t i = 0, j = 0; i < m; i++) {
@@ -237,7 +237,7 @@ static int place_cell(bt_cursor *c, uint32_t idx, const uint8_t *cell, uint32_t 
         uint32_t off = fmt_page_cell_off(data, h, j++);
         if (off < ptr_end || off >= c->usable || fmt_cell_parse(data, h, off, &pc) < 0) {
             if (cells != stack_cells)
-                os_free(cells);
+                ptxn_buf_put(c->t, cells);
             return ptxn_corrupt(c->t, c->page[L]->pgno, "malformed cell");
         }
         cells[i].p = data + off;
@@ -245,7 +245,7 @@ static int place_cell(bt_cursor *c, uint32_t idx, const uint8_t *cell, uint32_t 
     }
     rc = bt_balance(c, L, cells, m, h->right_child, 0, append);
     if (cells != stack_cells)
-        os_free(cells);
+        ptxn_buf_put(c->t, cells);
     bt_cursor_reset(c);
     return rc;
 }
@@ -353,7 +353,7 @@ static int fix_after_remove(bt_cursor *c, int L)
         return 0;
     uint32_t n = h->ncells;
     bt_vcell stack_cells[128];
-    bt_vcell *cells = n <= 128 ? stack_cells : os_malloc(sizeof *cells * (n ? n : 1));
+    bt_vcell *cells = n <= 128 ? stack_cells : ptxn_buf_get(c->t, sizeof *cells * (n ? n : 1));
     if (!cells)
         return ptxn_error(c->t, FOLIO_NOMEM, "out of memory");
     uint32_t ptr_end = h->hdr_off + h->hdr_size + 2 * h->ncells;
@@ -362,7 +362,7 @@ static int fix_after_remove(bt_cursor *c, int L)
         uint32_t off = fmt_page_cell_off(data, h, i);
         if (off < ptr_end || off >= c->usable || fmt_cell_parse(data, h, off, &pc) < 0) {
             if (cells != stack_cells)
-                os_free(cells);
+                ptxn_buf_put(c->t, cells);
             return ptxn_corrupt(c->t, c->page[L]->pgno, "malformed cell");
         }
         cells[i].p = data + off;
@@ -370,7 +370,7 @@ static int fix_after_remove(bt_cursor *c, int L)
     }
     int rc = bt_balance(c, L, cells, n, h->right_child, 1, 0);
     if (cells != stack_cells)
-        os_free(cells);
+        ptxn_buf_put(c->t, cells);
     return rc;
 }
 

@@ -711,6 +711,47 @@ int pager_readonly(const pager *p)
 {
     return p->readonly;
 }
+/* A work buffer carries its capacity in the 16 bytes before it. */
+void *ptxn_buf_get(ptxn *t, size_t n)
+{
+    int best = -1;
+    size_t best_cap = 0;
+    for (uint32_t i = 0; i < t->nbufs; i++) {
+        size_t cap = *(size_t *)(void *)((char *)t->bufs[i] - 16);
+        if (cap >= n && (best < 0 || cap < best_cap)) {
+            best = (int)i;
+            best_cap = cap;
+        }
+    }
+    if (best >= 0) {
+        void *b = t->bufs[best];
+        t->bufs[best] = t->bufs[--t->nbufs];
+        return b;
+    }
+    size_t cap = 4096;
+    while (cap < n) {
+        if (cap > SIZE_MAX / 4)
+            return NULL;
+        cap *= 2;
+    }
+    char *raw = os_malloc(cap + 16);
+    if (!raw)
+        return NULL;
+    *(size_t *)(void *)raw = cap;
+    return raw + 16;
+}
+
+void ptxn_buf_put(ptxn *t, void *buf)
+{
+    if (!buf)
+        return;
+    if (t->nbufs < sizeof t->bufs / sizeof t->bufs[0]) {
+        t->bufs[t->nbufs++] = buf;
+        return;
+    }
+    os_free((char *)buf - 16);
+}
+
 const fmt_dbheader *ptxn_header(const ptxn *t)
 {
     return &t->hdr;
@@ -958,6 +999,8 @@ void pager_end(ptxn *t)
         pthread_cond_broadcast(&p->cond); /* a checkpoint may wait for readers */
     cache_trim(p);
     pthread_mutex_unlock(&p->mu);
+    for (uint32_t i = 0; i < t->nbufs; i++)
+        os_free((char *)t->bufs[i] - 16);
     os_free(t->stmt_log);
     os_free(t->stmt_arena);
     os_free(t->dirty);

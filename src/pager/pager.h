@@ -59,6 +59,14 @@ int pager_readonly(const pager *p);
 /** A copy of the parsed database header as of `t`'s snapshot. */
 const fmt_dbheader *ptxn_header(const ptxn *t);
 
+/** Work buffers for the transaction's repeated work (page splits and
+ * defragmentation): at least `n` bytes, NULL when out of memory. Given
+ * back with ptxn_buf_put, a buffer waits for the next request (a few are
+ * kept until the transaction ends), so that the work does not allocate
+ * every time. */
+void *ptxn_buf_get(ptxn *t, size_t n);
+void ptxn_buf_put(ptxn *t, void *buf);
+
 /** Begin a transaction: `write` takes the writer lock (waiting up to
  * busy_timeout_ms) and the database file's EXCLUSIVE lock. */
 int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char *err,

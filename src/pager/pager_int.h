@@ -120,6 +120,8 @@ struct ptxn {
     uint32_t stmt_n, stmt_cap;
     uint8_t *stmt_arena; /* saved bytes; kept between statements */
     size_t stmt_used, stmt_arena_cap;
+    void *bufs[8]; /* work buffers given back (ptxn_buf_put), for reuse */
+    uint32_t nbufs;
     char err[256];
 };
 
