@@ -868,6 +868,7 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
         return FOLIO_NOMEM;
     t->p = p;
     t->write = write;
+    int prev_level = OS_LOCK_EXCLUSIVE;
     pthread_mutex_lock(&p->mu);
     if (write) {
         if ((rc = wait_writer(p, busy_timeout_ms)) < 0) {
@@ -875,6 +876,7 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
             goto fail;
         }
         p->writer = t;
+        prev_level = p->lock_level;
         if ((rc = lock_file_for_write(p, busy_timeout_ms)) < 0) {
             p->writer = NULL;
             set_err(err, errlen,
@@ -908,6 +910,11 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
         readers_remove(p, t);
         goto fail;
     }
+    /* A writer that had to take the exclusive lock looks too, even beside
+     * readers of ours: under their shared lock a sqlite3 process may have
+     * committed in WAL mode (and closed), and new frames must go after its. */
+    if (write && prev_level < OS_LOCK_EXCLUSIVE)
+        first = 1;
     if (first && (rc = pager_refresh(p)) < 0) {
         set_err(err, errlen, "cannot read the database or its WAL");
         readers_remove(p, t);
