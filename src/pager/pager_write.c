@@ -772,11 +772,16 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
         ptxn_error(t, rc, "cannot sync the database file");
         goto fail;
     }
-    uint32_t *pgnos = os_malloc((n ? n : 1) * sizeof *pgnos);
-    uint8_t **pages = os_malloc((n ? n : 1) * sizeof *pages);
+    /* Small commits (nearly all) list their pages on the stack. */
+    uint32_t pgnos_stack[32];
+    uint8_t *pages_stack[32];
+    uint32_t *pgnos = n <= 32 ? pgnos_stack : os_malloc(n * sizeof *pgnos);
+    uint8_t **pages = n <= 32 ? pages_stack : os_malloc(n * sizeof *pages);
     if (!pgnos || !pages) {
-        os_free(pgnos);
-        os_free(pages);
+        if (pgnos != pgnos_stack)
+            os_free(pgnos);
+        if (pages != pages_stack)
+            os_free(pages);
         rc = ptxn_error(t, FOLIO_NOMEM, "out of memory at commit");
         goto fail;
     }
@@ -787,8 +792,10 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
     pthread_mutex_lock(&p->mu);
     uint32_t first = 0;
     rc = wal_append(p->wal, n, pgnos, pages, t->npages, p->sync == FOLIO_SYNC_FULL, &first);
-    os_free(pgnos);
-    os_free(pages);
+    if (pgnos != pgnos_stack)
+        os_free(pgnos);
+    if (pages != pages_stack)
+        os_free(pages);
     if (rc < 0) {
         pthread_mutex_unlock(&p->mu);
         ptxn_error(t, rc, "cannot write the WAL: %s", folio_strerror(rc));

@@ -57,7 +57,9 @@ struct wal {
     uint32_t *prev; /* previous frame of the same page, 0 if none */
 
     int sync_header; /* sync a new generation's header before any frame */
-    int broken;      /* frames of a failed commit could not be erased */
+    uint8_t *stage;  /* wal_append's staging buffer, kept between commits */
+    size_t stage_cap;
+    int broken; /* frames of a failed commit could not be erased */
 
     uint32_t hcap; /* hash slots, a power of two */
     uint32_t hcount;
@@ -354,6 +356,7 @@ void wal_close(wal *w)
     if (w->file)
         w->vfs->close(w->file);
     os_free(w->path);
+    os_free(w->stage);
     os_free(w->pgno);
     os_free(w->prev);
     os_free(w->hkey);
@@ -600,9 +603,15 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
     /* Write in batches to bound the staging buffer. */
     enum { BATCH = 128 };
     uint32_t batch = n < BATCH ? n : BATCH;
-    uint8_t *buf = os_malloc((size_t)fb * (batch ? batch : 1));
-    if (!buf)
-        return FOLIO_NOMEM;
+    size_t need = (size_t)fb * (batch ? batch : 1);
+    if (need > w->stage_cap) {
+        uint8_t *nb = os_realloc(w->stage, need);
+        if (!nb)
+            return FOLIO_NOMEM;
+        w->stage = nb;
+        w->stage_cap = need;
+    }
+    uint8_t *buf = w->stage;
     uint32_t s[2] = {w->s_last[0], w->s_last[1]};
     uint32_t done = 0;
     rc = 0;
@@ -622,7 +631,12 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
             break;
         done += k;
     }
-    os_free(buf);
+    if (w->stage_cap > ((size_t)256 << 10)) {
+        /* Only a small buffer is kept between commits. */
+        os_free(w->stage);
+        w->stage = NULL;
+        w->stage_cap = 0;
+    }
     if (rc < 0)
         return erase_failed(w, first, n, commit_pages, rc);
     for (uint32_t j = 0; j < n; j++) {
