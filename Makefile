@@ -39,7 +39,7 @@ run: build
 	@./demo.sh build
 
 test-build: deps
-	cmake -S . -B build-test $(GEN) -DCMAKE_BUILD_TYPE=Debug -DFOLIO_SANITIZE=ON -DFOLIO_FUZZ=ON -DCMAKE_C_COMPILER=clang >/dev/null
+	cmake -S . -B build-test $(GEN) -DCMAKE_BUILD_TYPE=Debug -DFOLIO_SANITIZE=ON -DFOLIO_FUZZ=ON -DCMAKE_C_COMPILER=clang -DFOLIO_TEST_TIMEOUT=600 >/dev/null
 	cmake --build build-test -j $(JOBS)
 
 test: test-build
@@ -57,6 +57,7 @@ bench: build
 	./build/bench/folio_bench $(BENCH_ARGS)
 
 soak: test-build
+	cmake -S . -B build-test -DFOLIO_TEST_TIMEOUT=3600 >/dev/null
 	cd build-test && FOLIO_SOAK=1 ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
 
 install: deps
