@@ -222,6 +222,23 @@ static void page_free(pager *p, pg *e)
     pager_pg_release(p, e);
 }
 
+void pager_cache_drop_unhashed(pager *p, pg *e)
+{
+    if (e->ref == 0) {
+        lru_unlink(p, e);
+        page_free(p, e);
+    }
+}
+
+void pager_cache_forget(pager *p, uint32_t pgno, uint32_t frame)
+{
+    pg *e = cache_find(p, pgno, frame);
+    if (e) {
+        cache_unhash(p, e);
+        pager_cache_drop_unhashed(p, e);
+    }
+}
+
 static pg *page_new(pager *p)
 {
     /* At the budget, the least recently used unpinned page is reused, so a

@@ -145,6 +145,11 @@ void pager_pg_release(pager *p, pg *e);
 /* Stop the background checkpoint thread, after the checkpoint it was asked
  * for (call without mu). */
 void pager_bg_stop(pager *p);
+/* A cached image just taken out of the hash: off the LRU list and freed,
+ * unless in use (then it goes when let go). Call with mu held. */
+void pager_cache_drop_unhashed(pager *p, pg *e);
+/* Drop the cached image (pgno, frame), if any, the same way (mu held). */
+void pager_cache_forget(pager *p, uint32_t pgno, uint32_t frame);
 /* Keep sqlite3 connections out while writing (see pager.c). */
 int pager_shm_guard(pager *p);
 void pager_shm_release(pager *p);

@@ -717,7 +717,6 @@ static int pg_cmp(const void *a, const void *b)
 }
 
 static int bg_request(pager *p);
-static void cache_forget(pager *p, uint32_t pgno, uint32_t frame);
 
 int pager_commit(ptxn *t, char *err, size_t errlen)
 {
@@ -810,7 +809,7 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
     for (uint32_t i = 0; i < t->ndirty; i++) {
         pg *e = t->dirty[i];
         if (sole && i < n)
-            cache_forget(p, e->pgno, t->mx ? wal_find(p->wal, e->pgno, t->mx) : 0);
+            pager_cache_forget(p, e->pgno, t->mx ? wal_find(p->wal, e->pgno, t->mx) : 0);
         e->dirty = 0;
         e->frame = i < n ? first + i : 0;
         cache_insert_locked(p, e);
@@ -866,34 +865,6 @@ static int plan_add(void *arg, uint32_t pgno, uint32_t frame)
     pl->v[2 * pl->n + 1] = frame;
     pl->n++;
     return 0;
-}
-
-/* Drop the cached image (pgno, frame), if any (mu held). One in use stays
- * with its holder and goes when let go. */
-static void cache_forget(pager *p, uint32_t pgno, uint32_t frame)
-{
-    uint32_t s = ((pgno * 2654435761u) ^ (frame * 40503u)) & (p->nslot - 1);
-    for (pg **pp = &p->slot[s]; *pp; pp = &(*pp)->hnext) {
-        pg *e = *pp;
-        if (e->pgno == pgno && e->frame == frame) {
-            *pp = e->hnext;
-            e->in_hash = 0;
-            p->ncached--;
-            if (e->ref == 0) {
-                if (e->lprev)
-                    e->lprev->lnext = e->lnext;
-                else
-                    p->lru_head = e->lnext;
-                if (e->lnext)
-                    e->lnext->lprev = e->lprev;
-                else
-                    p->lru_tail = e->lprev;
-                p->npages_mem--;
-                pager_pg_release(p, e);
-            }
-            return;
-        }
-    }
 }
 
 /*
@@ -959,17 +930,8 @@ void pager_cache_rekey_to_file(pager *p)
             if (wal_find(p->wal, e->pgno, mx) == e->frame) {
                 e->hnext = moved;
                 moved = e;
-            } else if (e->ref == 0) {
-                if (e->lprev)
-                    e->lprev->lnext = e->lnext;
-                else
-                    p->lru_head = e->lnext;
-                if (e->lnext)
-                    e->lnext->lprev = e->lprev;
-                else
-                    p->lru_tail = e->lprev;
-                p->npages_mem--;
-                pager_pg_release(p, e);
+            } else {
+                pager_cache_drop_unhashed(p, e);
             }
         }
     }
@@ -985,18 +947,7 @@ void pager_cache_rekey_to_file(pager *p)
                 *pp = x->hnext;
                 x->in_hash = 0;
                 p->ncached--;
-                if (x->ref == 0) {
-                    if (x->lprev)
-                        x->lprev->lnext = x->lnext;
-                    else
-                        p->lru_head = x->lnext;
-                    if (x->lnext)
-                        x->lnext->lprev = x->lprev;
-                    else
-                        p->lru_tail = x->lprev;
-                    p->npages_mem--;
-                    pager_pg_release(p, x);
-                }
+                pager_cache_drop_unhashed(p, x);
                 continue;
             }
             pp = &x->hnext;
@@ -1089,7 +1040,7 @@ static int checkpoint_run(pager *p, int mode, int bg, int *out_log, int *out_don
 
         pthread_mutex_lock(&p->mu);
         for (uint32_t i = 0; i < pl.n; i++)
-            cache_forget(p, pl.v[2 * i], 0); /* invariant (2): the file's image changed */
+            pager_cache_forget(p, pl.v[2 * i], 0); /* invariant (2): the file's image changed */
         os_free(pl.v);
         if (got1)
             memcpy(p->db_hdr_raw, hdr1, FMT_DBHEADER_SIZE);
