@@ -609,6 +609,8 @@ static void set_journal(mixed *x, sqlite3 *db, int wal)
 static void sqlite_turn(mixed *x, int wal, int end)
 {
     sqlite3 *db = compat_sqlite_open(x->path);
+    /* folio's handle may be open with its background checkpoint running. */
+    sqlite3_busy_timeout(db, 20000);
     set_journal(x, db, wal);
     int ntx = 1 + (int)rnd(x, 3);
     for (int i = 0; i < ntx; i++)

@@ -716,6 +716,10 @@ sqlite3 *mdl_sqlite_open_ro(const char *path, char *why, size_t cap)
     }
     sqlite3_extended_result_codes(db, 1);
     sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
+    /* folio's background checkpoint may still be copying after folio_commit
+     * returned, holding the lock that keeps sqlite3 out; like any program
+     * sharing the file, wait for it instead of failing at once. */
+    sqlite3_busy_timeout(db, 20000);
     return db;
 }
 
