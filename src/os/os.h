@@ -85,6 +85,14 @@ void *os_malloc(size_t n);
 void *os_calloc(size_t n, size_t size);
 void *os_realloc(void *p, size_t n);
 void os_free(void *p);
+/** Zero-filled private memory straight from the kernel (its pages arrive
+ * when first touched), for large reservations; NULL when refused. Counts as
+ * an allocation for os_fail_alloc_after. Released with os_unmap. */
+void *os_map(size_t n);
+void os_unmap(void *p, size_t n);
+/** Ask the kernel to back the 2 MiB-aligned part of [p, p+n) with huge
+ * pages (transparent huge pages); a hint, ignored where unsupported. */
+void os_advise_huge(void *p, size_t n);
 /** Test hook: the Nth allocation from now (1-based) fails, and with `sticky`
  * every one after it too. n = 0 disables. */
 void os_fail_alloc_after(long n, int sticky);

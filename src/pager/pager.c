@@ -78,11 +78,31 @@ pg *pager_pg_alloc(pager *p)
             uint32_t cap = (uint32_t)(p->max_pages / 8 > 16 ? p->max_pages / 8 : 16);
             if (n > cap)
                 n = cap;
-            char *slab = os_malloc(16 + sz * n);
-            if (!slab) {
+            char *slab = NULL;
+            size_t mapped = 0;
+            if (p->slabs && !p->slab_reserved && p->max_pages > p->nslabs_pages + n) {
+                /* Past its first slab (small databases stay in it), the
+                 * cache maps the rest of its budget at once: address space
+                 * only, the memory comes as objects are handed out, and
+                 * filling the cache never calls the allocator again. */
+                uint32_t rest = (uint32_t)(p->max_pages - p->nslabs_pages);
+                if ((slab = os_map(16 + sz * rest)) != NULL) {
+                    n = rest;
+                    mapped = 16 + sz * rest;
+                }
+                p->slab_reserved = 1;
+            }
+            if (!slab && !(slab = os_malloc(16 + sz * n))) {
                 pthread_mutex_unlock(&p->pg_mu);
                 return NULL;
             }
+            ((size_t *)(void *)slab)[1] = mapped;
+            /* Past its first 4 MiB (a small database never gets there), a
+             * large cache asks for huge pages: a random lookup in a cache
+             * of hundreds of MiB then costs far fewer TLB misses. */
+            const size_t small = (size_t)4 << 20;
+            if (sz * n > 2 * small)
+                os_advise_huge(slab + small, 16 + sz * n - small);
             *(void **)(void *)slab = p->slabs;
             p->slabs = (void **)(void *)slab;
             p->slab_next = slab + 16;
@@ -122,10 +142,21 @@ static uint32_t pg_slabs_free(pager *p, uint32_t cached)
     void **s = p->slabs;
     while (s) {
         void **prev = (void **)*s;
-        os_free(s);
+        size_t mapped = ((size_t *)(void *)s)[1];
+        if (mapped) {
+#ifdef PG_ASAN
+            /* The shadow of released objects would outlive the mapping. */
+            size_t used = s == p->slabs ? (size_t)(p->slab_next - (char *)s) : mapped;
+            ASAN_UNPOISON_MEMORY_REGION(s, used);
+#endif
+            os_unmap(s, mapped);
+        } else {
+            os_free(s);
+        }
         s = prev;
     }
     p->slabs = NULL;
+    p->slab_reserved = 0;
     p->pg_free = NULL;
     p->slab_next = NULL;
     p->nslabs_pages = p->pg_nfree = p->slab_left = 0;
@@ -173,6 +204,7 @@ static void lru_push(pager *p, pg *e)
 
 static void cache_unhash(pager *p, pg *e)
 {
+    lru_unlink(p, e);
     pg **pp = &p->slot[cache_slot(p, e->pgno, e->frame)];
     while (*pp && *pp != e)
         pp = &(*pp)->hnext;
@@ -185,7 +217,12 @@ static void cache_unhash(pager *p, pg *e)
 
 static int cache_grow(pager *p)
 {
+    /* Past its small start the hash is sized at once for a full cache, so
+     * that filling the cache does not rehash again and again (only pages
+     * pinned past the budget can make it grow further). */
     uint32_t n = p->nslot * 2;
+    while (n < p->max_pages && n < (1u << 30))
+        n *= 2;
     pg **ns = os_calloc(n, sizeof *ns);
     if (!ns)
         return FOLIO_NOMEM;
@@ -213,7 +250,14 @@ static void cache_hash(pager *p, pg *e)
     e->hnext = p->slot[s];
     p->slot[s] = e;
     e->in_hash = 1;
+    e->used = 0;
     p->ncached++;
+    lru_push(p, e);
+}
+
+void pager_cache_link(pager *p, pg *e)
+{
+    cache_hash(p, e);
 }
 
 static void page_free(pager *p, pg *e)
@@ -224,10 +268,9 @@ static void page_free(pager *p, pg *e)
 
 void pager_cache_drop_unhashed(pager *p, pg *e)
 {
-    if (e->ref == 0) {
-        lru_unlink(p, e);
+    lru_unlink(p, e);
+    if (e->ref == 0)
         page_free(p, e);
-    }
 }
 
 void pager_cache_forget(pager *p, uint32_t pgno, uint32_t frame)
@@ -239,13 +282,35 @@ void pager_cache_forget(pager *p, uint32_t pgno, uint32_t frame)
     }
 }
 
+/*
+ * Eviction is a clock over a ring of every cached page: a cache hit only
+ * marks the page used, so a lookup does not touch the pages beside it in the
+ * ring (in a cache far larger than the CPU's, those are two more memory
+ * misses a lookup). The victim is the first page from the ring's head that
+ * is neither pinned nor used since it last came round; the others go to the
+ * tail, the used ones losing their mark. NULL when every page is pinned.
+ */
+static pg *cache_victim(pager *p)
+{
+    for (uint32_t n = 2 * p->ncached + 1; n-- > 0 && p->lru_head;) {
+        pg *e = p->lru_head;
+        if (e->ref == 0 && !e->used)
+            return e;
+        e->used = 0;
+        if (e != p->lru_tail) {
+            lru_unlink(p, e);
+            lru_push(p, e);
+        }
+    }
+    return NULL;
+}
+
 static pg *page_new(pager *p)
 {
-    /* At the budget, the least recently used unpinned page is reused, so a
-     * warm cache reads pages without allocating. */
-    if (p->npages_mem >= p->max_pages && p->lru_head) {
-        pg *e = p->lru_head;
-        lru_unlink(p, e);
+    /* At the budget, a cold unpinned page is reused, so a warm cache reads
+     * pages without allocating. */
+    pg *e = p->npages_mem >= p->max_pages ? cache_victim(p) : NULL;
+    if (e) {
         cache_unhash(p, e);
         uint8_t *data = (uint8_t *)(e + 1);
         memset(e, 0, sizeof *e);
@@ -253,7 +318,7 @@ static pg *page_new(pager *p)
         e->owner = p;
         return e;
     }
-    pg *e = pager_pg_alloc(p);
+    e = pager_pg_alloc(p);
     if (!e)
         return NULL;
     p->npages_mem++;
@@ -263,12 +328,18 @@ static pg *page_new(pager *p)
 /* Evict unpinned clean pages while over budget. */
 static void cache_trim(pager *p)
 {
-    while (p->npages_mem > p->max_pages && p->lru_head) {
-        pg *e = p->lru_head;
-        lru_unlink(p, e);
+    while (p->npages_mem > p->max_pages) {
+        pg *e = cache_victim(p);
+        if (!e)
+            break;
         cache_unhash(p, e);
         page_free(p, e);
     }
+}
+
+void pager_cache_trim(pager *p)
+{
+    cache_trim(p);
 }
 
 /* Drop every unpinned cached page matching `pred`. */
@@ -644,6 +715,19 @@ fail:
     return rc;
 }
 
+static void ptxn_free(ptxn *t)
+{
+    if (!t)
+        return;
+    for (uint32_t i = 0; i < t->nbufs; i++)
+        os_free((char *)t->bufs[i] - 16);
+    os_free(t->stmt_log);
+    os_free(t->stmt_arena);
+    os_free(t->dirty);
+    os_free(t->dslot);
+    os_free(t);
+}
+
 int pager_close(pager *p, int checkpoint)
 {
     int rc = 0;
@@ -691,6 +775,8 @@ int pager_close(pager *p, int checkpoint)
         p->vfs->close(p->db);
     }
     wal_close(p->wal);
+    ptxn_free(p->wspare);
+    p->wspare = NULL;
     uint32_t cached = 0;
     for (uint32_t i = 0; i < p->nslot; i++)
         for (pg *e = p->slot[i]; e; e = e->hnext)
@@ -745,7 +831,10 @@ void *ptxn_buf_get(ptxn *t, size_t n)
         t->bufs[best] = t->bufs[--t->nbufs];
         return b;
     }
-    size_t cap = 4096;
+    /* New buffers are made large enough for a rebalance's biggest need (six
+     * pages of cells and their list): the handle keeps them (pager->wspare),
+     * so that after its first splits no later one calls the allocator. */
+    size_t cap = (size_t)32 * t->p->page_size + 256;
     while (cap < n) {
         if (cap > SIZE_MAX / 4)
             return NULL;
@@ -765,6 +854,17 @@ void ptxn_buf_put(ptxn *t, void *buf)
     if (t->nbufs < sizeof t->bufs / sizeof t->bufs[0]) {
         t->bufs[t->nbufs++] = buf;
         return;
+    }
+    /* Full: the smallest of them all goes. */
+    size_t cap = *(size_t *)(void *)((char *)buf - 16);
+    for (uint32_t i = 0; i < t->nbufs; i++) {
+        size_t c = *(size_t *)(void *)((char *)t->bufs[i] - 16);
+        if (c < cap) {
+            void *x = t->bufs[i];
+            t->bufs[i] = buf;
+            buf = x;
+            cap = c;
+        }
     }
     os_free((char *)buf - 16);
 }
@@ -872,6 +972,31 @@ static int lock_file_for_write(pager *p, unsigned busy_timeout_ms)
     }
 }
 
+/* The last write transaction's object, emptied but for what it had grown:
+ * its dirty set and index (cleared), statement log and arena, work buffers. */
+static ptxn *wspare_take(pager *p)
+{
+    pthread_mutex_lock(&p->mu);
+    ptxn *t = p->wspare;
+    p->wspare = NULL;
+    pthread_mutex_unlock(&p->mu);
+    if (!t)
+        return NULL;
+    ptxn keep = *t;
+    memset(t, 0, sizeof *t);
+    t->dirty = keep.dirty;
+    t->dirty_cap = keep.dirty_cap;
+    t->dslot = keep.dslot;
+    t->ndslot = keep.ndslot;
+    t->stmt_log = keep.stmt_log;
+    t->stmt_cap = keep.stmt_cap;
+    t->stmt_arena = keep.stmt_arena;
+    t->stmt_arena_cap = keep.stmt_arena_cap;
+    memcpy(t->bufs, keep.bufs, sizeof t->bufs);
+    t->nbufs = keep.nbufs;
+    return t;
+}
+
 int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char *err, size_t errlen)
 {
     int rc;
@@ -880,8 +1005,8 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
         set_err(err, errlen, "the database is open read-only");
         return FOLIO_READONLY;
     }
-    ptxn *t = os_calloc(1, sizeof *t);
-    if (!t)
+    ptxn *t = write ? wspare_take(p) : NULL;
+    if (!t && !(t = os_calloc(1, sizeof *t)))
         return FOLIO_NOMEM;
     t->p = p;
     t->write = write;
@@ -983,17 +1108,16 @@ fail_writer:
     }
 fail:
     pthread_mutex_unlock(&p->mu);
-    os_free(t);
+    ptxn_free(t);
     return rc;
 }
 
 static void dirty_drop_all(ptxn *t)
 {
+    ptxn_dirty_index_clear(t);
     for (uint32_t i = 0; i < t->ndirty; i++)
         pager_pg_release(t->p, t->dirty[i]);
     t->ndirty = 0;
-    if (t->dslot)
-        memset(t->dslot, 0, t->ndslot * sizeof *t->dslot);
 }
 
 void pager_end(ptxn *t)
@@ -1022,14 +1146,12 @@ void pager_end(ptxn *t)
     if (!t->write)
         pthread_cond_broadcast(&p->cond); /* a checkpoint may wait for readers */
     cache_trim(p);
+    if (t->write && !p->wspare) {
+        p->wspare = t; /* kept, buffers and all, for the next writer */
+        t = NULL;
+    }
     pthread_mutex_unlock(&p->mu);
-    for (uint32_t i = 0; i < t->nbufs; i++)
-        os_free((char *)t->bufs[i] - 16);
-    os_free(t->stmt_log);
-    os_free(t->stmt_arena);
-    os_free(t->dirty);
-    os_free(t->dslot);
-    os_free(t);
+    ptxn_free(t);
 }
 
 /* ---- page access ---- */
@@ -1071,8 +1193,8 @@ int pager_get(pg **out, ptxn *t, uint32_t pgno)
     uint32_t frame = t->mx ? wal_find(p->wal, pgno, t->mx) : 0;
     pg *e = cache_find(p, pgno, frame);
     if (e) {
-        if (e->ref++ == 0)
-            lru_unlink(p, e);
+        e->ref++;
+        e->used = 1;
         pthread_mutex_unlock(&p->mu);
         *out = e;
         return 0;
@@ -1116,11 +1238,7 @@ void pager_unref(pg *e)
     pager *p = e->owner;
     pthread_mutex_lock(&p->mu);
     assert(e->ref > 0);
-    if (--e->ref == 0) {
-        if (e->in_hash)
-            lru_push(p, e);
-        else
-            page_free(p, e);
-    }
+    if (--e->ref == 0 && !e->in_hash)
+        page_free(p, e);
     pthread_mutex_unlock(&p->mu);
 }

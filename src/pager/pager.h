@@ -26,11 +26,12 @@ typedef struct pg {
     uint32_t pgno;
     uint32_t frame; /* version: 0 = database file; for dirty pages 0 */
     uint32_t ref;
-    uint8_t dirty; /* a private copy of a write transaction */
-    uint8_t in_hash;
+    uint8_t dirty;     /* a private copy of a write transaction */
+    uint8_t in_hash;   /* in the shared cache: hashed and on the eviction ring */
+    uint8_t used;      /* found in the cache since it last passed the ring's head */
     uint32_t stmt_seq; /* statement whose journal holds this dirty page's pre-image */
     struct pg *hnext;
-    struct pg *lprev, *lnext; /* LRU list while unpinned (clean only) */
+    struct pg *lprev, *lnext; /* eviction ring (every cached page, pinned or not) */
     struct pager *owner;
 } pg;
 

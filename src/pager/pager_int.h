@@ -64,8 +64,11 @@ struct pager {
     uint32_t nslabs_pages;    /* pages in all slabs */
     uint32_t pg_nfree;        /* on the free list */
     uint32_t next_slab_pages; /* size of the next slab */
+    int slab_reserved;        /* the rest of the budget was asked for in one slab */
     char *slab_next;          /* the newest slab's first object not handed out */
     uint32_t slab_left;       /* objects left there */
+    ptxn *wspare;             /* a finished write transaction's object, kept (under mu) with
+                                 its dirty set, statement log and work buffers for the next */
     pg **slot;                /* cache hash of clean pages by (pgno, frame) */
     uint32_t nslot;
     uint32_t ncached;
@@ -120,7 +123,7 @@ struct ptxn {
     uint32_t stmt_n, stmt_cap;
     uint8_t *stmt_arena; /* saved bytes; kept between statements */
     size_t stmt_used, stmt_arena_cap;
-    void *bufs[8]; /* work buffers given back (ptxn_buf_put), for reuse */
+    void *bufs[16]; /* work buffers given back (ptxn_buf_put), for reuse */
     uint32_t nbufs;
     char err[256];
 };
@@ -150,6 +153,12 @@ void pager_bg_stop(pager *p);
 void pager_cache_drop_unhashed(pager *p, pg *e);
 /* Drop the cached image (pgno, frame), if any, the same way (mu held). */
 void pager_cache_forget(pager *p, uint32_t pgno, uint32_t frame);
+/** Empty the dirty index (before the dirty list is emptied). */
+void ptxn_dirty_index_clear(ptxn *t);
+/** Under p->mu: put a clean image into the shared cache (hash and eviction
+ * ring), and evict cold unpinned pages while over the budget. */
+void pager_cache_link(pager *p, pg *e);
+void pager_cache_trim(pager *p);
 /* Keep sqlite3 connections out while writing (see pager.c). */
 int pager_shm_guard(pager *p);
 void pager_shm_release(pager *p);

@@ -46,9 +46,26 @@ static uint32_t lock_byte_page(const pager *p)
 
 /* ---- dirty set ---- */
 
+/*
+ * The dirty set starts small (64 pages). Past that it is sized at once for
+ * as many pages as a transaction holds before it spills (half the cache
+ * budget), and the handle keeps it for later transactions (pager->wspare):
+ * inserting rows, even millions in one transaction, does not wait on the
+ * allocator for it. Only a transaction whose pages are mostly pinned, so
+ * cannot spill, grows it further.
+ */
+static uint32_t dirty_full_cap(const pager *p)
+{
+    uint32_t n = p->max_pages / 2 + 64;
+    return n < 128 ? 128 : n;
+}
+
 static int dirty_index_grow(ptxn *t)
 {
     uint32_t n = t->ndslot ? t->ndslot * 2 : 16;
+    if (t->ndslot >= 128) /* past the small start: straight to the full size */
+        while (n < 2 * dirty_full_cap(t->p) + 2)
+            n *= 2;
     pg **ns = os_calloc(n, sizeof *ns);
     if (!ns)
         return FOLIO_NOMEM;
@@ -77,6 +94,30 @@ static void dirty_index_rebuild(ptxn *t)
     }
 }
 
+void ptxn_dirty_index_clear(ptxn *t)
+{
+    if (!t->ndslot)
+        return;
+    uint32_t mask = t->ndslot - 1;
+    if ((size_t)t->ndirty * 16 < t->ndslot) {
+        /* Few pages in a large index: clear their slots alone. A probe
+         * walks on to its page past slots already cleared. */
+        uint32_t i;
+        for (i = 0; i < t->ndirty; i++) {
+            pg *e = t->dirty[i];
+            uint32_t j = (e->pgno * 2654435761u) & mask, k = 0;
+            while (t->dslot[j] != e && k++ < mask)
+                j = (j + 1) & mask;
+            if (t->dslot[j] != e)
+                break; /* not indexed: clear everything below */
+            t->dslot[j] = NULL;
+        }
+        if (i == t->ndirty)
+            return;
+    }
+    memset(t->dslot, 0, t->ndslot * sizeof *t->dslot);
+}
+
 static pg *dirty_lookup(const ptxn *t, uint32_t pgno)
 {
     if (!t->ndslot)
@@ -96,7 +137,9 @@ static int dirty_add(ptxn *t, pg *e)
     if ((t->ndirty + 1) * 2 > t->ndslot && (rc = dirty_index_grow(t)) < 0)
         return rc;
     if (t->ndirty == t->dirty_cap) {
-        uint32_t n = t->dirty_cap ? t->dirty_cap * 2 : 64;
+        uint32_t n = !t->dirty_cap        ? 64
+                     : t->dirty_cap == 64 ? dirty_full_cap(t->p)
+                                          : t->dirty_cap * 2;
         pg **v = os_realloc(t->dirty, n * sizeof *v);
         if (!v)
             return FOLIO_NOMEM;
@@ -154,7 +197,7 @@ static int write_direct(ptxn *t, pg **pages, uint32_t n)
         if (j - i == 1) {
             rc = p->vfs->write(p->db, pages[i]->data, ps, off);
         } else {
-            if (!buf && !(buf = os_malloc((size_t)ps * RUN_MAX))) {
+            if (!buf && !(buf = ptxn_buf_get(t, (size_t)ps * RUN_MAX))) {
                 rc = FOLIO_NOMEM;
                 break;
             }
@@ -169,7 +212,7 @@ static int write_direct(ptxn *t, pg **pages, uint32_t n)
         pthread_mutex_unlock(&p->mu);
         i = j;
     }
-    os_free(buf);
+    ptxn_buf_put(t, buf);
     if (rc == 0 && n)
         t->direct_written = 1;
     return rc;
@@ -236,7 +279,7 @@ static int maybe_spill(ptxn *t)
     /* New pages first: straight to the database file, then forgotten. */
     {
         uint32_t nd = 0;
-        pg **direct = os_malloc(sizeof *direct * n);
+        pg **direct = ptxn_buf_get(t, sizeof *direct * n);
         if (!direct)
             return FOLIO_NOMEM;
         for (uint32_t i = 0; i < t->ndirty; i++) {
@@ -247,7 +290,7 @@ static int maybe_spill(ptxn *t)
         if (nd) {
             qsort(direct, nd, sizeof *direct, pg_cmp);
             int rc = write_direct(t, direct, nd);
-            os_free(direct);
+            ptxn_buf_put(t, direct);
             if (rc < 0)
                 return ptxn_error(t, rc, "cannot write new pages to the database file");
             if (t->stmt_active)
@@ -270,16 +313,16 @@ static int maybe_spill(ptxn *t)
             if ((size_t)t->ndirty * 2 < p->max_pages || n == 0)
                 return 0;
         } else {
-            os_free(direct);
+            ptxn_buf_put(t, direct);
         }
     }
-    uint32_t *pgnos = os_malloc(n * sizeof *pgnos);
-    uint8_t **pages = os_malloc(n * sizeof *pages);
-    pg **which = os_malloc(n * sizeof *which);
+    uint32_t *pgnos = ptxn_buf_get(t, n * sizeof *pgnos);
+    uint8_t **pages = ptxn_buf_get(t, n * sizeof *pages);
+    pg **which = ptxn_buf_get(t, n * sizeof *which);
     if (!pgnos || !pages || !which) {
-        os_free(pgnos);
-        os_free(pages);
-        os_free(which);
+        ptxn_buf_put(t, pgnos);
+        ptxn_buf_put(t, pages);
+        ptxn_buf_put(t, which);
         return FOLIO_NOMEM;
     }
     uint32_t k = 0;
@@ -313,44 +356,16 @@ static int maybe_spill(ptxn *t)
             e->dirty = 0;
             e->frame = first + i;
             e->ref = 0;
-            /* cache_hash + lru_push, inlined through the public pieces */
-            uint32_t s = ((e->pgno * 2654435761u) ^ (e->frame * 40503u)) & (p->nslot - 1);
-            e->hnext = p->slot[s];
-            p->slot[s] = e;
-            e->in_hash = 1;
-            p->ncached++;
-            e->lprev = p->lru_tail;
-            e->lnext = NULL;
-            if (p->lru_tail)
-                p->lru_tail->lnext = e;
-            else
-                p->lru_head = e;
-            p->lru_tail = e;
+            pager_cache_link(p, e);
         }
-        /* Evict down to budget. */
-        while (p->npages_mem > p->max_pages && p->lru_head) {
-            pg *e = p->lru_head;
-            p->lru_head = e->lnext;
-            if (p->lru_head)
-                p->lru_head->lprev = NULL;
-            else
-                p->lru_tail = NULL;
-            pg **pp = &p->slot[((e->pgno * 2654435761u) ^ (e->frame * 40503u)) & (p->nslot - 1)];
-            while (*pp && *pp != e)
-                pp = &(*pp)->hnext;
-            if (*pp)
-                *pp = e->hnext;
-            p->ncached--;
-            p->npages_mem--;
-            pager_pg_release(p, e);
-        }
+        pager_cache_trim(p);
     }
     pthread_mutex_unlock(&p->mu);
     if (rc == 0)
         dirty_index_rebuild(t);
-    os_free(pgnos);
-    os_free(pages);
-    os_free(which);
+    ptxn_buf_put(t, pgnos);
+    ptxn_buf_put(t, pages);
+    ptxn_buf_put(t, which);
     if (rc < 0)
         return ptxn_error(t, rc, "cannot write to the WAL while spilling a large transaction");
     return 0;
@@ -692,24 +707,6 @@ int ptxn_header_update(ptxn *t, const fmt_dbheader *h)
 
 /* ---- commit ---- */
 
-static void cache_insert_locked(pager *p, pg *e)
-{
-    uint32_t s = ((e->pgno * 2654435761u) ^ (e->frame * 40503u)) & (p->nslot - 1);
-    e->hnext = p->slot[s];
-    p->slot[s] = e;
-    e->in_hash = 1;
-    p->ncached++;
-    if (e->ref == 0) {
-        e->lprev = p->lru_tail;
-        e->lnext = NULL;
-        if (p->lru_tail)
-            p->lru_tail->lnext = e;
-        else
-            p->lru_head = e;
-        p->lru_tail = e;
-    }
-}
-
 static int pg_cmp(const void *a, const void *b)
 {
     const pg *x = *(pg *const *)a, *y = *(pg *const *)b;
@@ -774,13 +771,13 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
     /* Small commits (nearly all) list their pages on the stack. */
     uint32_t pgnos_stack[32];
     uint8_t *pages_stack[32];
-    uint32_t *pgnos = n <= 32 ? pgnos_stack : os_malloc(n * sizeof *pgnos);
-    uint8_t **pages = n <= 32 ? pages_stack : os_malloc(n * sizeof *pages);
+    uint32_t *pgnos = n <= 32 ? pgnos_stack : ptxn_buf_get(t, n * sizeof *pgnos);
+    uint8_t **pages = n <= 32 ? pages_stack : ptxn_buf_get(t, n * sizeof *pages);
     if (!pgnos || !pages) {
         if (pgnos != pgnos_stack)
-            os_free(pgnos);
+            ptxn_buf_put(t, pgnos);
         if (pages != pages_stack)
-            os_free(pages);
+            ptxn_buf_put(t, pages);
         rc = ptxn_error(t, FOLIO_NOMEM, "out of memory at commit");
         goto fail;
     }
@@ -792,9 +789,9 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
     uint32_t first = 0;
     rc = wal_append(p->wal, n, pgnos, pages, t->npages, p->sync == FOLIO_SYNC_FULL, &first);
     if (pgnos != pgnos_stack)
-        os_free(pgnos);
+        ptxn_buf_put(t, pgnos);
     if (pages != pages_stack)
-        os_free(pages);
+        ptxn_buf_put(t, pages);
     if (rc < 0) {
         pthread_mutex_unlock(&p->mu);
         ptxn_error(t, rc, "cannot write the WAL: %s", folio_strerror(rc));
@@ -812,8 +809,9 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
             pager_cache_forget(p, e->pgno, t->mx ? wal_find(p->wal, e->pgno, t->mx) : 0);
         e->dirty = 0;
         e->frame = i < n ? first + i : 0;
-        cache_insert_locked(p, e);
+        pager_cache_link(p, e);
     }
+    ptxn_dirty_index_clear(t);
     t->ndirty = 0;
     t->spilled = 0;
     uint32_t mx = wal_mx(p->wal), uncopied = mx - wal_backfilled(p->wal);
