@@ -47,6 +47,7 @@ typedef struct config {
     int quick, keep, markdown;
     const char *md_path; /* also write the table as Markdown here */
     long sqlite_mmap_mb;
+    long folio_cache_mb;            /* reads: folio's cache budget; 0 = its default */
     int64_t lookups, seeks, ranges; /* reads: (a), (b), (c) */
     int range_len;
     int ri_txns, ri_per_txn; /* random_insert */
@@ -537,7 +538,7 @@ static void wl_reads(void)
                     continue;
                 progress(names[k], rep, e);
                 read_result rr;
-                int rc = e == ENG_FOLIO ? fo_read(sqpath, (read_kind)k, &p, &rr)
+                int rc = e == ENG_FOLIO ? fo_read(sqpath, (read_kind)k, &p, cfg.folio_cache_mb, &rr)
                          : e == ENG_SQLITE
                              ? sq_read(sqpath, (read_kind)k, &p, cfg.sqlite_mmap_mb, &rr)
                              : lm_read(lmpath, (read_kind)k, &p, &rr);
@@ -555,7 +556,11 @@ static void wl_reads(void)
                 if (e != ENG_SQLITE && !s[e].failed)
                     compare_sums(names[k], &s[e], e, rows[e], sums[e], rows[ENG_SQLITE],
                                  sums[ENG_SQLITE]);
-        snprintf(s[ENG_FOLIO].note, sizeof s[0].note, "read-only, rows checked");
+        if (cfg.folio_cache_mb)
+            snprintf(s[ENG_FOLIO].note, sizeof s[0].note, "read-only, cache=%ldMiB, rows checked",
+                     cfg.folio_cache_mb);
+        else
+            snprintf(s[ENG_FOLIO].note, sizeof s[0].note, "read-only, rows checked");
         snprintf(s[ENG_SQLITE].note, sizeof s[0].note, "cache=64MiB mmap=%ldMB",
                  cfg.sqlite_mmap_mb);
         snprintf(s[ENG_LMDB].note, sizeof s[0].note, "MDB_RDONLY");
@@ -1242,6 +1247,7 @@ static void usage(FILE *f)
                "  --mem-warm N      memory: rows before the 100,000-row counting window\n"
                "                    (default 100000)\n"
                "  --sqlite-mmap MB  reads: SQLite mmap_size in MB (default 2048; 0 = off)\n"
+               "  --folio-cache MB  reads: folio's cache budget in MiB (default 0: 64 MiB)\n"
                "  --folio-bin PATH  import: the folio CLI (default: ../folio, else\n"
                "                    ../cli/folio, from this program's directory; the\n"
                "                    folio side is skipped if there is none)\n"
@@ -1367,6 +1373,9 @@ static void parse_args(int argc, char **argv)
             folio_bin = argv[++i];
         } else if (!strcmp(a, "--sqlite3-bin") && has_val) {
             sqlite3_bin = argv[++i];
+        } else if (!strcmp(a, "--folio-cache") && has_val) {
+            const char *v = argv[++i];
+            cfg.folio_cache_mb = strcmp(v, "0") == 0 ? 0 : (long)parse_count(v);
         } else if (!strcmp(a, "--sqlite-mmap") && has_val) {
             const char *v = argv[++i];
             cfg.sqlite_mmap_mb = strcmp(v, "0") == 0 ? 0 : (long)parse_count(v);

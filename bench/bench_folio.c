@@ -276,15 +276,17 @@ fail:
     return -1;
 }
 
-int fo_read(const char *path, read_kind k, const read_plan *p, read_result *out)
+int fo_read(const char *path, read_kind k, const read_plan *p, long cache_mb, read_result *out)
 {
     folio_db *db = NULL;
     folio_txn *txn = NULL;
     folio_table *t;
     folio_cursor *c = NULL;
     memset(out, 0, sizeof *out);
-    if (fo_open(&db, path, FOLIO_SYNC_NORMAL, 1) < 0)
-        return -1;
+    folio_options o = FOLIO_OPTIONS_INIT;
+    o.flags = FOLIO_OPEN_READONLY;
+    o.cache_bytes = (size_t)cache_mb << 20; /* 0: the default budget */
+    FO_TRY(folio_open(&db, path, &o), -1);
     FO_TRY(folio_begin(&txn, db, FOLIO_TXN_READ), -1);
     FO_TRY(folio_table_open(&t, txn, "user"), -1);
     const char *index = (k == READ_SEEK || k == READ_RANGE) ? "user_area" : NULL;
