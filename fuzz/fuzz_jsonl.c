@@ -47,13 +47,27 @@ static void die(const char *what, folio_db *db)
     abort();
 }
 
+static folio_db *the_db;
+static char db_path[600], wal_path[610];
+
+/* libFuzzer ends with exit(): close the database and remove its files. */
+static void cleanup(void)
+{
+    if (the_db)
+        folio_close(the_db);
+    the_db = NULL;
+    unlink(db_path);
+    unlink(wal_path);
+}
+
 static folio_db *setup_db(void)
 {
-    const char *path = fuzz_path("-jsonl.db");
-    char wal[300];
-    snprintf(wal, sizeof wal, "%s-wal", path);
-    unlink(path);
-    unlink(wal);
+    snprintf(db_path, sizeof db_path, "%s", fuzz_path("-jsonl.db"));
+    snprintf(wal_path, sizeof wal_path, "%s-wal", db_path);
+    const char *path = db_path;
+    unlink(db_path);
+    unlink(wal_path);
+    atexit(cleanup);
     folio_options o = FOLIO_OPTIONS_INIT;
     o.sync = FOLIO_SYNC_OFF;
     o.cache_bytes = 1 << 20;
@@ -80,9 +94,9 @@ static folio_db *setup_db(void)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static folio_db *db;
-    if (!db)
-        db = setup_db();
+    if (!the_db)
+        the_db = setup_db();
+    folio_db *db = the_db;
     cli_apply a;
     apply_init(&a, db, 0);
     cli_input in;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <folio.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -27,8 +28,10 @@ int fuzz_write_file(const char *path, const uint8_t *data, size_t n)
 
 const char *fuzz_path(const char *suffix)
 {
-    static char buf[256];
-    snprintf(buf, sizeof buf, "/tmp/folio-fuzz-%d%s", (int)getpid(), suffix);
+    static char buf[512];
+    const char *dir = getenv("FOLIO_FUZZ_TMP"); /* run_fuzz.sh: a directory of its own */
+    snprintf(buf, sizeof buf, "%s/folio-fuzz-%d%s", dir && *dir ? dir : "/tmp", (int)getpid(),
+             suffix);
     return buf;
 }
 
