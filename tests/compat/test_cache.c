@@ -38,6 +38,18 @@ static folio_db *open_db(const char *path, size_t cache_bytes, unsigned flags, i
     return db;
 }
 
+#define T_DDL "CREATE TABLE t(id INTEGER PRIMARY KEY, s TEXT, n INTEGER)"
+
+/* A randomized test's start: its seed printed (FOLIO_SEED replays it) and a
+ * fresh directory. */
+static uint64_t seeded(const char *test, uint64_t fallback, char **dir)
+{
+    uint64_t seed = compat_seed(fallback);
+    printf("%s: seed=%" PRIu64 "\n", test, seed);
+    *dir = compat_tmpdir();
+    return seed;
+}
+
 static void row_values(folio_value v[3], int64_t id, char *buf, size_t cap)
 {
     int n = snprintf(buf, cap, "row-%" PRId64 "-%" PRId64, id, (id * 7919) % 100003);
@@ -55,8 +67,7 @@ Test(cache, steady_state_inserts_lookups_and_scans_do_not_allocate, .timeout = 3
     folio_txn *t;
     folio_table *tb;
     cr_assert_eq(folio_begin(&t, db, FOLIO_TXN_WRITE), FOLIO_OK);
-    cr_assert_eq(folio_exec(t, "CREATE TABLE t(id INTEGER PRIMARY KEY, s TEXT, n INTEGER)"),
-                 FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_exec(t, T_DDL), FOLIO_OK, "%s", folio_errmsg(db));
     cr_assert_eq(folio_table_open(&tb, t, "t"), FOLIO_OK);
     char buf[64];
     folio_value v[3];
@@ -155,14 +166,12 @@ static char *folio_col_quoted(folio_cursor *c, int col)
 
 Test(cache, tiny_budget_read_by_pinning_cursors_and_written, .timeout = 300)
 {
-    uint64_t seed = compat_seed(0xcace);
-    printf("cache/tiny_budget: seed=%" PRIu64 "\n", seed);
-    uint64_t rng = seed;
-    char *dir = compat_tmpdir();
+    char *dir;
+    uint64_t seed = seeded("cache/tiny_budget", 0xcace, &dir), rng = seed;
     char *path = compat_path(dir, "tiny.db");
     sqlite3 *s = compat_sqlite_open(path);
     compat_exec(s, "PRAGMA page_size=1024");
-    compat_exec(s, "CREATE TABLE t(id INTEGER PRIMARY KEY, s TEXT, n INTEGER)");
+    compat_exec(s, T_DDL);
     compat_exec(s, "CREATE INDEX t_n ON t(n)");
     /* Texts from a few bytes to several pages (overflow chains). */
     compat_exec(s,
@@ -266,21 +275,18 @@ Test(cache, tiny_budget_read_by_pinning_cursors_and_written, .timeout = 300)
  * sqlite3 database receives the same operations. */
 Test(cache, writer_state_reused_across_transactions, .timeout = 300)
 {
-    uint64_t seed = compat_seed(0x5a4e);
-    printf("cache/writer_reuse: seed=%" PRIu64 "\n", seed);
-    uint64_t rng = seed;
-    char *dir = compat_tmpdir();
+    char *dir;
+    uint64_t seed = seeded("cache/writer_reuse", 0x5a4e, &dir), rng = seed;
     char *path = compat_path(dir, "w.db");
     char *ref = compat_path(dir, "ref.db");
     sqlite3 *r = compat_sqlite_open(ref);
-    compat_exec(r, "CREATE TABLE t(id INTEGER PRIMARY KEY, s TEXT, n INTEGER)");
+    compat_exec(r, T_DDL);
     /* A small budget, so that big transactions spill too. */
     folio_db *db = open_db(path, 256 * 4096, FOLIO_OPEN_CREATE, FOLIO_SYNC_NORMAL);
     folio_txn *t;
     folio_table *tb;
     cr_assert_eq(folio_begin(&t, db, FOLIO_TXN_WRITE), FOLIO_OK);
-    cr_assert_eq(folio_exec(t, "CREATE TABLE t(id INTEGER PRIMARY KEY, s TEXT, n INTEGER)"),
-                 FOLIO_OK);
+    cr_assert_eq(folio_exec(t, T_DDL), FOLIO_OK);
     cr_assert_eq(folio_commit(t), FOLIO_OK);
     char buf[64];
     folio_value v[3];
