@@ -9,15 +9,17 @@
  * see each other's pages. A write transaction keeps private dirty copies;
  * commit appends them as frames and hands them to the cache.
  *
- * Invariants (checked by pager_check_state in debug builds):
+ * Invariants ((4) is checked by cache_check in debug builds):
  *   (1) A cached page (pgno, frame) with frame > 0 holds exactly the image of
  *       that WAL frame, and frame <= wal's last written frame.
  *   (2) A cached page (pgno, 0) holds the database file's image of pgno.
  *       Checkpoint drops it before it overwrites the page in the file.
  *   (3) Checkpoint never copies a frame newer than the oldest live snapshot,
  *       and syncs the WAL before writing the database file.
- *   (4) Unpinned clean pages are on the LRU list; pinned and dirty pages are
- *       not.
+ *   (4) Every cached (hashed) page, pinned or not, is on the eviction ring,
+ *       and nothing else is; dirty pages are private to the writer, in
+ *       neither. Eviction takes the first page from the ring's head that is
+ *       unpinned and not used since it last passed (a clock).
  *   (5) At most one write transaction exists; it alone holds `writer`.
  *   (6) A snapshot with mx == 0 reads the database file only; it is handed
  *       out only when every committed frame has been checkpointed.
@@ -178,33 +180,33 @@ static pg *cache_find(pager *p, uint32_t pgno, uint32_t frame)
     return NULL;
 }
 
-static void lru_unlink(pager *p, pg *e)
+static void ring_unlink(pager *p, pg *e)
 {
     if (e->lprev)
         e->lprev->lnext = e->lnext;
-    else if (p->lru_head == e)
-        p->lru_head = e->lnext;
+    else if (p->ring_head == e)
+        p->ring_head = e->lnext;
     if (e->lnext)
         e->lnext->lprev = e->lprev;
-    else if (p->lru_tail == e)
-        p->lru_tail = e->lprev;
+    else if (p->ring_tail == e)
+        p->ring_tail = e->lprev;
     e->lprev = e->lnext = NULL;
 }
 
-static void lru_push(pager *p, pg *e)
+static void ring_push(pager *p, pg *e)
 {
-    e->lprev = p->lru_tail;
+    e->lprev = p->ring_tail;
     e->lnext = NULL;
-    if (p->lru_tail)
-        p->lru_tail->lnext = e;
+    if (p->ring_tail)
+        p->ring_tail->lnext = e;
     else
-        p->lru_head = e;
-    p->lru_tail = e;
+        p->ring_head = e;
+    p->ring_tail = e;
 }
 
 static void cache_unhash(pager *p, pg *e)
 {
-    lru_unlink(p, e);
+    ring_unlink(p, e);
     pg **pp = &p->slot[cache_slot(p, e->pgno, e->frame)];
     while (*pp && *pp != e)
         pp = &(*pp)->hnext;
@@ -252,7 +254,7 @@ static void cache_hash(pager *p, pg *e)
     e->in_hash = 1;
     e->used = 0;
     p->ncached++;
-    lru_push(p, e);
+    ring_push(p, e);
 }
 
 void pager_cache_link(pager *p, pg *e)
@@ -268,7 +270,7 @@ static void page_free(pager *p, pg *e)
 
 void pager_cache_drop_unhashed(pager *p, pg *e)
 {
-    lru_unlink(p, e);
+    ring_unlink(p, e);
     if (e->ref == 0)
         page_free(p, e);
 }
@@ -292,14 +294,14 @@ void pager_cache_forget(pager *p, uint32_t pgno, uint32_t frame)
  */
 static pg *cache_victim(pager *p)
 {
-    for (uint32_t n = 2 * p->ncached + 1; n-- > 0 && p->lru_head;) {
-        pg *e = p->lru_head;
+    for (uint32_t n = 2 * p->ncached + 1; n-- > 0 && p->ring_head;) {
+        pg *e = p->ring_head;
         if (e->ref == 0 && !e->used)
             return e;
         e->used = 0;
-        if (e != p->lru_tail) {
-            lru_unlink(p, e);
-            lru_push(p, e);
+        if (e != p->ring_tail) {
+            ring_unlink(p, e);
+            ring_push(p, e);
         }
     }
     return NULL;
@@ -324,6 +326,49 @@ static pg *page_new(pager *p)
     p->npages_mem++;
     return e;
 }
+
+#ifndef NDEBUG
+/* Invariant (4), walked in full (mu held): the ring and the hash hold the
+ * same pages, ncached of them, all clean, the ring's links both ways. */
+static void cache_check(const pager *p)
+{
+    uint32_t n = 0;
+    const pg *prev = NULL;
+    for (const pg *e = p->ring_head; e; prev = e, e = e->lnext) {
+        assert(e->in_hash && !e->dirty);
+        assert(e->lprev == prev);
+        assert(++n <= p->ncached);
+    }
+    assert(prev == p->ring_tail);
+    assert(n == p->ncached);
+    uint32_t hashed = 0;
+    for (uint32_t i = 0; i < p->nslot; i++)
+        for (const pg *e = p->slot[i]; e; e = e->hnext) {
+            assert(e->in_hash && !e->dirty);
+            assert(cache_slot(p, e->pgno, e->frame) == i);
+            hashed++;
+        }
+    assert(hashed == n);
+    (void)n, (void)prev, (void)hashed;
+}
+
+/* After a transaction, now and then: often enough for the tests to cover
+ * every path, rarely enough that a large cache does not slow them down. */
+static void cache_check_sometimes(pager *p)
+{
+    if (p->check_skip > 0) {
+        p->check_skip--;
+        return;
+    }
+    cache_check(p);
+    p->check_skip = (p->ncached + p->nslot) / 1024;
+}
+#else
+static void cache_check_sometimes(pager *p)
+{
+    (void)p;
+}
+#endif
 
 /* Evict unpinned clean pages while over budget. */
 static void cache_trim(pager *p)
@@ -353,7 +398,7 @@ static void cache_drop_if(pager *p, int (*pred)(pager *, pg *, void *), void *ar
                 *pp = e->hnext;
                 e->in_hash = 0;
                 p->ncached--;
-                lru_unlink(p, e);
+                ring_unlink(p, e);
                 page_free(p, e);
             } else {
                 pp = &e->hnext;
@@ -1146,6 +1191,7 @@ void pager_end(ptxn *t)
     if (!t->write)
         pthread_cond_broadcast(&p->cond); /* a checkpoint may wait for readers */
     cache_trim(p);
+    cache_check_sometimes(p);
     if (t->write && !p->wspare) {
         p->wspare = t; /* kept, buffers and all, for the next writer */
         t = NULL;

@@ -74,8 +74,9 @@ struct pager {
     uint32_t ncached;
     size_t npages_mem; /* page images allocated: cached and dirty */
     size_t max_pages;
-    pg *lru_head, *lru_tail;
-    char ckpt_note[160]; /* why the last checkpoint stopped short, or "" */
+    pg *ring_head, *ring_tail; /* eviction ring: every cached page (see pager.c) */
+    uint32_t check_skip;       /* debug builds: transactions until the next cache_check */
+    char ckpt_note[160];       /* why the last checkpoint stopped short, or "" */
 };
 
 static inline uint32_t pager_wal_bound(const pager *p)
@@ -148,7 +149,7 @@ void pager_pg_release(pager *p, pg *e);
 /* Stop the background checkpoint thread, after the checkpoint it was asked
  * for (call without mu). */
 void pager_bg_stop(pager *p);
-/* A cached image just taken out of the hash: off the LRU list and freed,
+/* A cached image just taken out of the hash: off the eviction ring and freed,
  * unless in use (then it goes when let go). Call with mu held. */
 void pager_cache_drop_unhashed(pager *p, pg *e);
 /* Drop the cached image (pgno, frame), if any, the same way (mu held). */
