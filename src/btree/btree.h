@@ -73,6 +73,11 @@ typedef struct bt_cursor {
 void bt_cursor_init(bt_cursor *c, ptxn *t, uint32_t root, int intkey);
 /** Release pages and buffers. */
 void bt_cursor_release(bt_cursor *c);
+/** Let go of every page like bt_cursor_release, but keep the pin table and
+ * the buffer for bt_cursor_reinit (a cursor object being kept for reuse). */
+void bt_cursor_release_keep(bt_cursor *c);
+/** bt_cursor_init for a cursor left by bt_cursor_release_keep. */
+void bt_cursor_reinit(bt_cursor *c, ptxn *t, uint32_t root, int intkey);
 /** Release pages but keep buffers (the cursor becomes unpositioned). */
 void bt_cursor_reset(bt_cursor *c);
 

@@ -76,6 +76,28 @@ void bt_cursor_release(bt_cursor *c)
     c->bufcap = 0;
 }
 
+void bt_cursor_release_keep(bt_cursor *c)
+{
+    bt_cursor_reset(c);
+    if (c->pins) {
+        for (int i = 0; i < BT_NPIN; i++)
+            if (c->pins[i].p)
+                pager_unref(c->pins[i].p);
+        memset(c->pins, 0, BT_NPIN * sizeof *c->pins);
+    }
+}
+
+void bt_cursor_reinit(bt_cursor *c, ptxn *t, uint32_t root, int intkey)
+{
+    struct bt_pin *pins = c->pins;
+    uint8_t *buf = c->buf;
+    uint64_t bufcap = c->bufcap;
+    bt_cursor_init(c, t, root, intkey);
+    c->pins = pins;
+    c->buf = buf;
+    c->bufcap = bufcap;
+}
+
 int bt_valid(const bt_cursor *c)
 {
     return c->depth > 0 && c->cell_valid;

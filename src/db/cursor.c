@@ -59,48 +59,85 @@ int folio_cursor_open(folio_cursor **out, folio_table *t, const char *index)
     int rc = ix ? write_flush(t->txn, t->tab) : 0;
     if (rc < 0)
         return rc;
-    folio_cursor *c = os_calloc(1, sizeof *c);
-    if (!c)
-        return db_err(db, FOLIO_NOMEM, "out of memory");
     int ncols = t->tab->def.ncols;
-    c->colbuf = os_calloc((size_t)ncols + 1, sizeof *c->colbuf);
-    c->colcap = os_calloc((size_t)ncols + 1, sizeof *c->colcap);
-    if (!c->colbuf || !c->colcap) {
-        os_free(c->colbuf);
-        os_free(c->colcap);
-        os_free(c);
-        return db_err(db, FOLIO_NOMEM, "out of memory");
+    folio_cursor *c = t->txn->spare_cursor;
+    t->txn->spare_cursor = NULL;
+    if (c && c->ncolslots < ncols + 1) {
+        db_cursor_destroy(c);
+        c = NULL;
+    }
+    void (*init)(bt_cursor *, ptxn *, uint32_t, int) = bt_cursor_reinit;
+    if (c) {
+        /* The transaction's last closed cursor: its buffers stay. */
+        folio_cursor keep = *c;
+        memset(c, 0, sizeof *c);
+        c->rd = keep.rd;
+        c->ird = keep.ird;
+        c->colbuf = keep.colbuf;
+        c->colcap = keep.colcap;
+        c->ncolslots = keep.ncolslots;
+        c->saved_key = keep.saved_key;
+        c->saved_cap = keep.saved_cap;
+        c->bc = keep.bc;
+        c->tc = keep.tc;
+    } else {
+        if (!(c = os_calloc(1, sizeof *c)))
+            return db_err(db, FOLIO_NOMEM, "out of memory");
+        c->colbuf = os_calloc((size_t)ncols + 1, sizeof *c->colbuf);
+        c->colcap = os_calloc((size_t)ncols + 1, sizeof *c->colcap);
+        c->ncolslots = ncols + 1;
+        if (!c->colbuf || !c->colcap) {
+            db_cursor_destroy(c);
+            return db_err(db, FOLIO_NOMEM, "out of memory");
+        }
+        init = bt_cursor_init;
     }
     c->t = t;
     c->index = ix;
     int table_intkey = !t->tab->def.without_rowid;
     if (ix) {
-        bt_cursor_init(&c->bc, t->txn->pt, ix->root, 0);
-        bt_cursor_init(&c->tc, t->txn->pt, t->tab->root, table_intkey);
+        init(&c->bc, t->txn->pt, ix->root, 0);
+        init(&c->tc, t->txn->pt, t->tab->root, table_intkey);
     } else {
-        bt_cursor_init(&c->bc, t->txn->pt, t->tab->root, table_intkey);
+        init(&c->bc, t->txn->pt, t->tab->root, table_intkey);
+        init(&c->tc, t->txn->pt, t->tab->root, table_intkey);
     }
     cursor_link(t->txn, c);
     *out = c;
     return FOLIO_OK;
 }
 
-void folio_cursor_close(folio_cursor *c)
+void db_cursor_destroy(folio_cursor *c)
 {
     if (!c)
         return;
-    cursor_unlink(c->t->txn, c);
     bt_cursor_release(&c->bc);
     bt_cursor_release(&c->tc);
     os_free(c->saved_key);
     row_decoder_free(&c->rd);
     row_decoder_free(&c->ird);
-    int ncols = c->t->tab->def.ncols;
-    for (int i = 0; i <= ncols; i++)
+    for (int i = 0; c->colbuf && i < c->ncolslots; i++)
         os_free(c->colbuf[i]);
     os_free(c->colbuf);
     os_free(c->colcap);
     os_free(c);
+}
+
+void folio_cursor_close(folio_cursor *c)
+{
+    if (!c)
+        return;
+    folio_txn *txn = c->t->txn;
+    cursor_unlink(txn, c);
+    if (txn->spare_cursor) {
+        db_cursor_destroy(c);
+        return;
+    }
+    /* Kept for the next cursor of this transaction object (which the
+     * handle keeps too): pages let go, buffers not. */
+    bt_cursor_release_keep(&c->bc);
+    bt_cursor_release_keep(&c->tc);
+    txn->spare_cursor = c;
 }
 
 static int index_entry_rowid(folio_cursor *c, int64_t *out);

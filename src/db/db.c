@@ -75,11 +75,26 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
     return FOLIO_OK;
 }
 
+/* Free a transaction object with what it keeps (its catalogs let go). */
+static void txn_destroy(folio_txn *txn)
+{
+    if (!txn)
+        return;
+    for (int i = 0; i < txn->tables_alloc; i++)
+        os_free(txn->tables[i]);
+    os_free(txn->tables);
+    os_free(txn->states);
+    db_cursor_destroy(txn->spare_cursor);
+    os_free(txn);
+}
+
 int folio_close(folio_db *db)
 {
     if (!db)
         return FOLIO_OK;
     db_spare_states_free(db);
+    txn_destroy(db->spare_txn);
+    db->spare_txn = NULL;
     int rc = pager_close(db->pager, !pager_readonly(db->pager));
     catalog_unref(db->cat);
     pthread_mutex_destroy(&db->mu);
@@ -91,6 +106,27 @@ int folio_close(folio_db *db)
 
 /* ---- transactions ---- */
 
+/* The last finished transaction's object, emptied but for its arrays and
+ * table handles, so that a transaction calls the allocator for none. */
+static folio_txn *txn_take_spare(folio_db *db)
+{
+    pthread_mutex_lock(&db->mu);
+    folio_txn *txn = db->spare_txn;
+    db->spare_txn = NULL;
+    pthread_mutex_unlock(&db->mu);
+    if (!txn)
+        return NULL;
+    folio_txn keep = *txn;
+    memset(txn, 0, sizeof *txn);
+    txn->tables = keep.tables;
+    txn->tables_cap = keep.tables_cap;
+    txn->tables_alloc = keep.tables_alloc;
+    txn->states = keep.states;
+    txn->states_cap = keep.states_cap;
+    txn->spare_cursor = keep.spare_cursor;
+    return txn;
+}
+
 int folio_begin(folio_txn **out, folio_db *db, unsigned flags)
 {
     if (!db)
@@ -100,34 +136,34 @@ int folio_begin(folio_txn **out, folio_db *db, unsigned flags)
     FOLIO_CHECK_ARG(db, flags == FOLIO_TXN_READ || flags == FOLIO_TXN_WRITE ||
                             flags == (FOLIO_TXN_READ | FOLIO_TXN_WRITE));
     int write = (flags & FOLIO_TXN_WRITE) != 0;
-    folio_txn *txn = os_calloc(1, sizeof *txn);
-    if (!txn)
+    folio_txn *txn = txn_take_spare(db);
+    if (!txn && !(txn = os_calloc(1, sizeof *txn)))
         return db_err(db, FOLIO_NOMEM, "out of memory");
     txn->db = db;
     txn->write = write;
     char err[512] = "";
     int rc = pager_begin(&txn->pt, db->pager, write, db->opts.busy_timeout_ms, err, sizeof err);
     if (rc < 0) {
-        os_free(txn);
+        txn_destroy(txn);
         return db_err(db, rc, "%s", err[0] ? err : folio_strerror(rc));
     }
     if ((rc = db_txn_catalog(txn)) < 0) {
         rc = db_err_txn(txn, rc);
         pager_end(txn->pt);
-        os_free(txn);
+        txn_destroy(txn);
         return rc;
     }
     if (write && txn->cat->text_encoding > 1 && ptxn_npages(txn->pt) > 0) {
         catalog_unref(txn->cat);
         pager_end(txn->pt);
-        os_free(txn);
+        txn_destroy(txn);
         return db_err(db, FOLIO_UNSUPPORTED,
                       "writing UTF-16 databases is not supported (the file is read-only to folio)");
     }
     if (write && ptxn_header(txn->pt)->autovacuum_root) {
         catalog_unref(txn->cat);
         pager_end(txn->pt);
-        os_free(txn);
+        txn_destroy(txn);
         return db_err(db, FOLIO_UNSUPPORTED,
                       "writing auto-vacuum databases is not supported (pointer maps)");
     }
@@ -146,14 +182,22 @@ static void txn_release(folio_txn *txn)
 
 static void txn_free(folio_txn *txn)
 {
-    for (int i = 0; i < txn->ntables; i++)
-        os_free(txn->tables[i]);
-    os_free(txn->tables);
     catalog_unref(txn->cat);
+    txn->cat = NULL;
     for (int i = 0; i < txn->noldcats; i++)
         catalog_unref(txn->oldcats[i]);
     os_free(txn->oldcats);
-    os_free(txn);
+    txn->oldcats = NULL;
+    txn->noldcats = 0;
+    /* Kept for the handle's next transaction, table handles and all. */
+    folio_db *db = txn->db;
+    pthread_mutex_lock(&db->mu);
+    if (!db->spare_txn) {
+        db->spare_txn = txn;
+        txn = NULL;
+    }
+    pthread_mutex_unlock(&db->mu);
+    txn_destroy(txn);
 }
 
 int folio_commit(folio_txn *txn)
@@ -238,9 +282,15 @@ int folio_table_open(folio_table **out, folio_txn *txn, const char *name)
         txn->tables = v;
         txn->tables_cap = n;
     }
-    folio_table *t = os_calloc(1, sizeof *t);
-    if (!t)
-        return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+    folio_table *t;
+    if (txn->ntables < txn->tables_alloc) {
+        t = txn->tables[txn->ntables];
+        memset(t, 0, sizeof *t);
+    } else {
+        if (!(t = os_calloc(1, sizeof *t)))
+            return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+        txn->tables_alloc++;
+    }
     t->txn = txn;
     t->tab = tab;
     txn->tables[txn->ntables++] = t;

@@ -80,7 +80,8 @@ struct folio_db {
      * on the same catalog (write.c): no allocation per small transaction. */
     struct table_state *spare[DB_SPARE_STATES];
     int nspare;
-    db_catalog *spare_cat; /* the catalog their tables belong to (a reference) */
+    db_catalog *spare_cat;       /* the catalog their tables belong to (a reference) */
+    struct folio_txn *spare_txn; /* a finished transaction's object and arrays, for the next */
 };
 
 struct folio_cursor;
@@ -90,13 +91,14 @@ struct folio_txn {
     ptxn *pt;
     int write;
     int done;
-    db_catalog *cat; /* the catalog this transaction sees */
-    struct folio_table **tables;
-    int ntables, tables_cap;
-    struct folio_cursor *cursors; /* open cursors, linked */
+    db_catalog *cat;             /* the catalog this transaction sees */
+    struct folio_table **tables; /* [ntables, tables_alloc): kept for reuse */
+    int ntables, tables_cap, tables_alloc;
+    struct folio_cursor *cursors;      /* open cursors, linked */
+    struct folio_cursor *spare_cursor; /* a closed one, kept with its buffers */
     /* write transactions */
     struct table_state **states;
-    int nstates;
+    int nstates, states_cap;
     int poisoned;         /* a failed call could not be undone: only rollback remains */
     uint64_t npending;    /* deferred index entries of all tables (defer.c) */
     uint64_t states_gen;  /* bumped when the table states are freed */
@@ -139,8 +141,13 @@ struct folio_cursor {
     row_decoder ird;  /* the index record */
     uint8_t **colbuf; /* per column: UTF-16 converted text */
     size_t *colcap;
+    int ncolslots; /* length of colbuf and colcap */
     struct folio_cursor *next_open, *prev_open;
 };
+
+/** Free a cursor object and its buffers (it must be closed: unlinked, no
+ * pages held). */
+void db_cursor_destroy(folio_cursor *c);
 
 /* ---- errors (errors.c) ---- */
 

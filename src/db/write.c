@@ -219,9 +219,7 @@ void table_states_free(folio_txn *txn)
     txn->states_gen++;
     for (int i = 0; i < txn->nstates; i++)
         table_state_free(txn->states[i]);
-    os_free(txn->states);
-    txn->states = NULL;
-    txn->nstates = 0;
+    txn->nstates = 0; /* the array stays, for the handle's next transaction */
 }
 
 /* Caller holds db->mu. */
@@ -273,9 +271,21 @@ void table_states_stash(folio_txn *txn)
         db->spare[db->nspare++] = ts;
     }
     pthread_mutex_unlock(&db->mu);
-    os_free(txn->states);
-    txn->states = NULL;
     txn->nstates = 0;
+}
+
+/* Room for one more table state in txn->states. */
+static int states_room(folio_txn *txn)
+{
+    if (txn->nstates < txn->states_cap)
+        return 0;
+    int n = txn->states_cap ? txn->states_cap * 2 : 4;
+    table_state **v = os_realloc(txn->states, sizeof *v * (size_t)n);
+    if (!v)
+        return FOLIO_NOMEM;
+    txn->states = v;
+    txn->states_cap = n;
+    return 0;
 }
 
 /* A kept state of `tab` for this transaction's catalog, or NULL. */
@@ -341,12 +351,10 @@ int table_state_get(table_state **out, folio_txn *txn, db_table *tab)
     }
     table_state *ts = txn->write ? spare_take(txn, tab) : NULL;
     if (ts) {
-        table_state **v = os_realloc(txn->states, sizeof *v * (size_t)(txn->nstates + 1));
-        if (!v) {
+        if (states_room(txn) < 0) {
             table_state_free(ts);
             return FOLIO_NOMEM;
         }
-        txn->states = v;
         txn->states[txn->nstates++] = ts;
         *out = ts;
         return 0;
@@ -385,12 +393,8 @@ int table_state_get(table_state **out, folio_txn *txn, db_table *tab)
         }
         ts->nidx = i + 1;
     }
-    table_state **v = os_realloc(txn->states, sizeof *v * (size_t)(txn->nstates + 1));
-    if (!v) {
-        rc = FOLIO_NOMEM;
+    if ((rc = states_room(txn)) < 0)
         goto fail;
-    }
-    txn->states = v;
     txn->states[txn->nstates++] = ts;
     *out = ts;
     return 0;

@@ -821,7 +821,8 @@ int pager_close(pager *p, int checkpoint)
     }
     wal_close(p->wal);
     ptxn_free(p->wspare);
-    p->wspare = NULL;
+    ptxn_free(p->rspare);
+    p->wspare = p->rspare = NULL;
     uint32_t cached = 0;
     for (uint32_t i = 0; i < p->nslot; i++)
         for (pg *e = p->slot[i]; e; e = e->hnext)
@@ -1017,13 +1018,14 @@ static int lock_file_for_write(pager *p, unsigned busy_timeout_ms)
     }
 }
 
-/* The last write transaction's object, emptied but for what it had grown:
+/* The last transaction's object of this kind, emptied but for what it grew:
  * its dirty set and index (cleared), statement log and arena, work buffers. */
-static ptxn *wspare_take(pager *p)
+static ptxn *spare_take(pager *p, int write)
 {
     pthread_mutex_lock(&p->mu);
-    ptxn *t = p->wspare;
-    p->wspare = NULL;
+    ptxn **slot = write ? &p->wspare : &p->rspare;
+    ptxn *t = *slot;
+    *slot = NULL;
     pthread_mutex_unlock(&p->mu);
     if (!t)
         return NULL;
@@ -1050,7 +1052,7 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
         set_err(err, errlen, "the database is open read-only");
         return FOLIO_READONLY;
     }
-    ptxn *t = write ? wspare_take(p) : NULL;
+    ptxn *t = spare_take(p, write);
     if (!t && !(t = os_calloc(1, sizeof *t)))
         return FOLIO_NOMEM;
     t->p = p;
@@ -1192,8 +1194,9 @@ void pager_end(ptxn *t)
         pthread_cond_broadcast(&p->cond); /* a checkpoint may wait for readers */
     cache_trim(p);
     cache_check_sometimes(p);
-    if (t->write && !p->wspare) {
-        p->wspare = t; /* kept, buffers and all, for the next writer */
+    ptxn **spare = t->write ? &p->wspare : &p->rspare;
+    if (!*spare) {
+        *spare = t; /* kept, buffers and all, for the next transaction of its kind */
         t = NULL;
     }
     pthread_mutex_unlock(&p->mu);

@@ -69,6 +69,7 @@ struct pager {
     uint32_t slab_left;       /* objects left there */
     ptxn *wspare;             /* a finished write transaction's object, kept (under mu) with
                                  its dirty set, statement log and work buffers for the next */
+    ptxn *rspare;             /* and a finished read transaction's */
     pg **slot;                /* cache hash of clean pages by (pgno, frame) */
     uint32_t nslot;
     uint32_t ncached;

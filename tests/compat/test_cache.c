@@ -137,6 +137,60 @@ Test(cache, steady_state_inserts_lookups_and_scans_do_not_allocate, .timeout = 3
     free(dir);
 }
 
+/* Whole transactions too: once a handle has run a thousand, a single-row
+ * write transaction and a read transaction call folio's allocator zero times
+ * (what grows, grows early: split buffers for the deepest rebalance so far, a
+ * cursor's pin table once the tree has interior pages).
+ * Automatic checkpoints are off here: the background checkpoint plans its
+ * pages in memory of its own, and the count is process-wide. */
+Test(cache, steady_state_transactions_do_not_allocate, .timeout = 120)
+{
+    char *dir = compat_tmpdir();
+    char *path = compat_path(dir, "txn.db");
+    folio_options o = FOLIO_OPTIONS_INIT;
+    o.wal_autocheckpoint = 0;
+    folio_db *db = NULL;
+    cr_assert_eq(folio_open(&db, path, &o), FOLIO_OK, "%s", folio_open_errmsg());
+    folio_txn *t;
+    folio_table *tb;
+    cr_assert_eq(folio_begin(&t, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    cr_assert_eq(folio_exec(t, T_DDL), FOLIO_OK);
+    cr_assert_eq(folio_exec(t, "CREATE INDEX t_n ON t(n)"), FOLIO_OK);
+    cr_assert_eq(folio_commit(t), FOLIO_OK);
+    char buf[64];
+    folio_value v[3];
+    uint64_t before = 0;
+    for (int64_t id = 1; id <= 1200; id++) {
+        if (id == 1001)
+            before = os_alloc_count();
+        cr_assert_eq(folio_begin(&t, db, FOLIO_TXN_WRITE), FOLIO_OK, "%s", folio_errmsg(db));
+        cr_assert_eq(folio_table_open(&tb, t, "t"), FOLIO_OK);
+        row_values(v, id, buf, sizeof buf);
+        cr_assert_eq(folio_insert(NULL, tb, v, 3), FOLIO_OK, "%s", folio_errmsg(db));
+        cr_assert_eq(folio_commit(t), FOLIO_OK, "%s", folio_errmsg(db));
+        folio_cursor *c;
+        cr_assert_eq(folio_begin(&t, db, FOLIO_TXN_READ), FOLIO_OK);
+        cr_assert_eq(folio_table_open(&tb, t, "t"), FOLIO_OK);
+        cr_assert_eq(folio_cursor_open(&c, tb, NULL), FOLIO_OK);
+        cr_assert_eq(folio_cursor_seek_rowid(c, id), FOLIO_ROW);
+        folio_cursor_close(c);
+        cr_assert_eq(folio_commit(t), FOLIO_OK);
+    }
+    uint64_t during = os_alloc_count() - before;
+    cr_expect_eq(during, 0, "%" PRIu64 " allocations in 200 warm write and read transactions",
+                 during);
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+    char *why = compat_integrity(path);
+    cr_assert_str_eq(why, "ok");
+    free(why);
+    sqlite3 *s = compat_sqlite_open_ro(path);
+    cr_assert_eq(compat_query_int(s, "SELECT count(*) FROM t WHERE n = id %% 97"), 1200);
+    compat_sqlite_close(s);
+    compat_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
 /* The value libsqlite3 reads for column `col` of row `id`, as text. */
 static char *sqlite_col(sqlite3 *s, const char *col, int64_t id)
 {
