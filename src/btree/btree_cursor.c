@@ -61,21 +61,6 @@ void bt_cursor_reset(bt_cursor *c)
     c->append_valid = 0;
 }
 
-void bt_cursor_release(bt_cursor *c)
-{
-    bt_cursor_reset(c);
-    if (c->pins) {
-        for (int i = 0; i < BT_NPIN; i++)
-            if (c->pins[i].p)
-                pager_unref(c->pins[i].p);
-        os_free(c->pins);
-        c->pins = NULL;
-    }
-    os_free(c->buf);
-    c->buf = NULL;
-    c->bufcap = 0;
-}
-
 void bt_cursor_release_keep(bt_cursor *c)
 {
     bt_cursor_reset(c);
@@ -85,6 +70,16 @@ void bt_cursor_release_keep(bt_cursor *c)
                 pager_unref(c->pins[i].p);
         memset(c->pins, 0, BT_NPIN * sizeof *c->pins);
     }
+}
+
+void bt_cursor_release(bt_cursor *c)
+{
+    bt_cursor_release_keep(c);
+    os_free(c->pins);
+    c->pins = NULL;
+    os_free(c->buf);
+    c->buf = NULL;
+    c->bufcap = 0;
 }
 
 void bt_cursor_reinit(bt_cursor *c, ptxn *t, uint32_t root, int intkey)
