@@ -73,6 +73,7 @@ int folio_cursor_open(folio_cursor **out, folio_table *t, const char *index)
         memset(c, 0, sizeof *c);
         c->rd = keep.rd;
         c->ird = keep.ird;
+        c->rd.valid = c->ird.valid = 0; /* nothing decoded for this cursor yet */
         c->colbuf = keep.colbuf;
         c->colcap = keep.colcap;
         c->ncolslots = keep.ncolslots;
