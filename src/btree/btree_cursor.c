@@ -549,6 +549,15 @@ int bt_seek_rowid(bt_cursor *c, int64_t rowid)
             if (have_a && have_b && guesses < 3 && hi - lo > 2) {
                 guesses++;
                 mid = rowid_guess(lo, hi, a, b_inclusive ? b : b - 1, rowid);
+                /* A page filled in key order holds its cells from the end
+                 * down, in order, of nearly equal sizes: ask for where the
+                 * guessed cell should lie together with its pointer, so that
+                 * the two misses overlap (a wrong guess costs a prefetch). */
+                if (guesses == 1 && h->is_leaf && h->ncells && h->content_start < c->usable) {
+                    uint32_t span = c->usable - h->content_start;
+                    PREFETCH(pdata + h->content_start +
+                             (uint32_t)((uint64_t)span * (h->ncells - 1 - mid) / h->ncells));
+                }
             } else {
                 mid = lo + (hi - lo) / 2;
                 /* The cells this probe may lead to next: ask for them now,
