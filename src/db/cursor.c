@@ -69,18 +69,8 @@ int folio_cursor_open(folio_cursor **out, folio_table *t, const char *index)
     void (*init)(bt_cursor *, ptxn *, uint32_t, int) = bt_cursor_reinit;
     if (c) {
         /* The transaction's last closed cursor: its buffers stay. */
-        folio_cursor keep = *c;
-        memset(c, 0, sizeof *c);
-        c->rd = keep.rd;
-        c->ird = keep.ird;
+        memset(c, 0, CURSOR_KEPT);
         c->rd.valid = c->ird.valid = 0; /* nothing decoded for this cursor yet */
-        c->colbuf = keep.colbuf;
-        c->colcap = keep.colcap;
-        c->ncolslots = keep.ncolslots;
-        c->saved_key = keep.saved_key;
-        c->saved_cap = keep.saved_cap;
-        c->bc = keep.bc;
-        c->tc = keep.tc;
     } else {
         if (!(c = os_calloc(1, sizeof *c)))
             return db_err(db, FOLIO_NOMEM, "out of memory");

@@ -116,14 +116,7 @@ static folio_txn *txn_take_spare(folio_db *db)
     pthread_mutex_unlock(&db->mu);
     if (!txn)
         return NULL;
-    folio_txn keep = *txn;
-    memset(txn, 0, sizeof *txn);
-    txn->tables = keep.tables;
-    txn->tables_cap = keep.tables_cap;
-    txn->tables_alloc = keep.tables_alloc;
-    txn->states = keep.states;
-    txn->states_cap = keep.states_cap;
-    txn->spare_cursor = keep.spare_cursor;
+    memset(txn, 0, TXN_KEPT);
     return txn;
 }
 

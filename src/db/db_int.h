@@ -6,6 +6,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "btree/btree.h"
@@ -91,14 +92,11 @@ struct folio_txn {
     ptxn *pt;
     int write;
     int done;
-    db_catalog *cat;             /* the catalog this transaction sees */
-    struct folio_table **tables; /* [ntables, tables_alloc): kept for reuse */
-    int ntables, tables_cap, tables_alloc;
-    struct folio_cursor *cursors;      /* open cursors, linked */
-    struct folio_cursor *spare_cursor; /* a closed one, kept with its buffers */
+    db_catalog *cat;              /* the catalog this transaction sees */
+    int ntables;                  /* table handles in tables[] */
+    struct folio_cursor *cursors; /* open cursors, linked */
     /* write transactions */
-    struct table_state **states;
-    int nstates, states_cap;
+    int nstates;          /* table states in states[] */
     int poisoned;         /* a failed call could not be undone: only rollback remains */
     uint64_t npending;    /* deferred index entries of all tables (defer.c) */
     uint64_t states_gen;  /* bumped when the table states are freed */
@@ -106,7 +104,17 @@ struct folio_txn {
     db_catalog **oldcats; /* catalogs replaced by DDL, kept alive for handles */
     int noldcats;
     char ckpt_note[160]; /* for folio_info */
+    /* Kept when the handle reuses the object for its next transaction
+     * (TXN_KEPT): every field from here on. */
+    struct folio_table **tables; /* [ntables, tables_alloc): handles kept for reuse */
+    int tables_cap, tables_alloc;
+    struct table_state **states;
+    int states_cap;
+    struct folio_cursor *spare_cursor; /* a closed one, kept with its buffers */
 };
+
+/* Where the fields a reused transaction object keeps begin. */
+#define TXN_KEPT offsetof(struct folio_txn, tables)
 
 struct folio_table {
     folio_txn *txn;
@@ -130,20 +138,27 @@ struct folio_cursor {
     uint64_t gen;        /* b-tree generation when positioned (write transactions) */
     int64_t index_rowid; /* index cursors of rowid tables: the entry's rowid */
     int64_t saved_rowid;
-    uint8_t *saved_key; /* the entry's record, for re-seeking after writes */
-    size_t saved_n, saved_cap;
+    size_t saved_n;  /* bytes of saved_key in use */
     db_index *index; /* NULL: table order */
-    bt_cursor bc;    /* over the table, or over the index */
-    bt_cursor tc;    /* index cursors: the table row of the current entry */
     int tc_valid;
     int positioned;
+    struct folio_cursor *next_open, *prev_open;
+    /* Kept when the transaction reuses the object for its next cursor
+     * (CURSOR_KEPT): every field from here on (the b-tree cursors through
+     * bt_cursor_release_keep and bt_cursor_reinit). */
+    uint8_t *saved_key; /* the entry's record, for re-seeking after writes */
+    size_t saved_cap;
+    bt_cursor bc;     /* over the table, or over the index */
+    bt_cursor tc;     /* index cursors: the table row of the current entry */
     row_decoder rd;   /* the table row's record */
     row_decoder ird;  /* the index record */
     uint8_t **colbuf; /* per column: UTF-16 converted text */
     size_t *colcap;
     int ncolslots; /* length of colbuf and colcap */
-    struct folio_cursor *next_open, *prev_open;
 };
+
+/* Where the fields a reused cursor object keeps begin. */
+#define CURSOR_KEPT offsetof(struct folio_cursor, saved_key)
 
 /** Free a cursor object and its buffers (it must be closed: unlinked, no
  * pages held). */

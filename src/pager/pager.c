@@ -244,7 +244,7 @@ static int cache_grow(pager *p)
     return 0;
 }
 
-static void cache_hash(pager *p, pg *e)
+void pager_cache_link(pager *p, pg *e)
 {
     if (p->ncached + 1 > p->nslot)
         cache_grow(p); /* on failure the chains just get longer */
@@ -255,11 +255,6 @@ static void cache_hash(pager *p, pg *e)
     e->used = 0;
     p->ncached++;
     ring_push(p, e);
-}
-
-void pager_cache_link(pager *p, pg *e)
-{
-    cache_hash(p, e);
 }
 
 static void page_free(pager *p, pg *e)
@@ -371,7 +366,7 @@ static void cache_check_sometimes(pager *p)
 #endif
 
 /* Evict unpinned clean pages while over budget. */
-static void cache_trim(pager *p)
+void pager_cache_trim(pager *p)
 {
     while (p->npages_mem > p->max_pages) {
         pg *e = cache_victim(p);
@@ -380,11 +375,6 @@ static void cache_trim(pager *p)
         cache_unhash(p, e);
         page_free(p, e);
     }
-}
-
-void pager_cache_trim(pager *p)
-{
-    cache_trim(p);
 }
 
 /* Drop every unpinned cached page matching `pred`. */
@@ -1018,29 +1008,21 @@ static int lock_file_for_write(pager *p, unsigned busy_timeout_ms)
     }
 }
 
-/* The last transaction's object of this kind, emptied but for what it grew:
- * its dirty set and index (cleared), statement log and arena, work buffers. */
-static ptxn *spare_take(pager *p, int write)
+/* Under mu: the last transaction's object of this kind, emptied but for
+ * what it grew (its dirty set and index, cleared; statement log and arena;
+ * work buffers), or a new one (allocated with mu let go meanwhile). */
+static ptxn *spare_take_locked(pager *p, int write)
 {
-    pthread_mutex_lock(&p->mu);
     ptxn **slot = write ? &p->wspare : &p->rspare;
     ptxn *t = *slot;
     *slot = NULL;
+    if (t) {
+        memset(t, 0, PTXN_KEPT);
+        return t;
+    }
     pthread_mutex_unlock(&p->mu);
-    if (!t)
-        return NULL;
-    ptxn keep = *t;
-    memset(t, 0, sizeof *t);
-    t->dirty = keep.dirty;
-    t->dirty_cap = keep.dirty_cap;
-    t->dslot = keep.dslot;
-    t->ndslot = keep.ndslot;
-    t->stmt_log = keep.stmt_log;
-    t->stmt_cap = keep.stmt_cap;
-    t->stmt_arena = keep.stmt_arena;
-    t->stmt_arena_cap = keep.stmt_arena_cap;
-    memcpy(t->bufs, keep.bufs, sizeof t->bufs);
-    t->nbufs = keep.nbufs;
+    t = os_calloc(1, sizeof *t);
+    pthread_mutex_lock(&p->mu);
     return t;
 }
 
@@ -1052,13 +1034,15 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
         set_err(err, errlen, "the database is open read-only");
         return FOLIO_READONLY;
     }
-    ptxn *t = spare_take(p, write);
-    if (!t && !(t = os_calloc(1, sizeof *t)))
+    pthread_mutex_lock(&p->mu);
+    ptxn *t = spare_take_locked(p, write);
+    if (!t) {
+        pthread_mutex_unlock(&p->mu);
         return FOLIO_NOMEM;
+    }
     t->p = p;
     t->write = write;
     int prev_level = OS_LOCK_EXCLUSIVE;
-    pthread_mutex_lock(&p->mu);
     if (write) {
         if ((rc = wait_writer(p, busy_timeout_ms)) < 0) {
             set_err(err, errlen, "database is locked by another write transaction");
@@ -1192,7 +1176,7 @@ void pager_end(ptxn *t)
     file_lock_update(p);
     if (!t->write)
         pthread_cond_broadcast(&p->cond); /* a checkpoint may wait for readers */
-    cache_trim(p);
+    pager_cache_trim(p);
     cache_check_sometimes(p);
     ptxn **spare = t->write ? &p->wspare : &p->rspare;
     if (!*spare) {
@@ -1268,8 +1252,8 @@ int pager_get(pg **out, ptxn *t, uint32_t pgno)
     e->pgno = pgno;
     e->frame = frame;
     e->ref = 1;
-    cache_hash(p, e);
-    cache_trim(p);
+    pager_cache_link(p, e);
+    pager_cache_trim(p);
     pthread_mutex_unlock(&p->mu);
     *out = e;
     return 0;

@@ -6,6 +6,7 @@
 #define FOLIO_PAGER_INT_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <time.h>
 
 #include "pager/pager.h"
@@ -107,12 +108,9 @@ struct ptxn {
     int direct_ok;        /* the database file holds a valid page 1 of its own */
     fmt_dbheader hdr;
     /* write transactions */
-    pg **dirty; /* private copies, in the order they were made dirty */
-    uint32_t ndirty, dirty_cap;
-    pg **dslot; /* open-addressing index of dirty by pgno */
-    uint32_t ndslot;
-    int spilled;   /* frames of this transaction already in the WAL */
-    int hdr_dirty; /* hdr must be written to page 1 at commit */
+    uint32_t ndirty; /* pages in dirty[] */
+    int spilled;     /* frames of this transaction already in the WAL */
+    int hdr_dirty;   /* hdr must be written to page 1 at commit */
     /* the current statement (see pager_stmt_begin) */
     int stmt_active;
     int stmt_spilled;
@@ -121,14 +119,25 @@ struct ptxn {
     uint32_t stmt_mx;
     int stmt_hdr_dirty;
     fmt_dbheader stmt_hdr;
+    uint32_t stmt_n;  /* entries in stmt_log */
+    size_t stmt_used; /* bytes of stmt_arena */
+    char err[256];
+    /* Kept when the handle reuses the object for its next transaction
+     * (PTXN_KEPT): every field from here on. The arrays are empty then. */
+    pg **dirty; /* private copies, in the order they were made dirty */
+    uint32_t dirty_cap;
+    pg **dslot; /* open-addressing index of dirty by pgno */
+    uint32_t ndslot;
     struct stmt_entry *stmt_log;
-    uint32_t stmt_n, stmt_cap;
+    uint32_t stmt_cap;
     uint8_t *stmt_arena; /* saved bytes; kept between statements */
-    size_t stmt_used, stmt_arena_cap;
+    size_t stmt_arena_cap;
     void *bufs[16]; /* work buffers given back (ptxn_buf_put), for reuse */
     uint32_t nbufs;
-    char err[256];
 };
+
+/* Where the fields a reused transaction object keeps begin. */
+#define PTXN_KEPT offsetof(ptxn, dirty)
 
 /* A page past the committed end that the writer spilled to the database
  * file: read it back as a private dirty page. */
