@@ -129,6 +129,15 @@ int bt_clear(ptxn *t, uint32_t root, int intkey);
 
 /** Table trees: insert or replace the row `rowid` with payload `rec`. */
 int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size);
+/**
+ * Table trees, the append path of a load: when the cursor sits at the end of
+ * the right-most leaf (left there by the previous append), `rowid` is past
+ * that leaf's last key and a cell of a `size`-byte record fits in the leaf
+ * without overflow, add the cell and set *out to where its record's `size`
+ * bytes go (the caller writes them at once). Returns 1 then, 0 when the row
+ * must take bt_insert_row instead (nothing changed), or an error.
+ */
+int bt_append_reserve(bt_cursor *c, int64_t rowid, uint64_t size, uint8_t **out);
 /** Index trees: insert the record `rec` (the caller made sure it is absent). */
 int bt_insert_key(bt_cursor *c, const uint8_t *rec, uint64_t size, bt_cmp_fn cmp, void *ctx);
 /** Delete the entry the cursor is on; the cursor becomes unpositioned. */
@@ -147,7 +156,8 @@ void bt_builder_free(bt_builder *b);
 int bt_max_rowid(bt_cursor *c, int64_t *out, int *out_empty);
 
 /** Generation counter of a transaction's trees; every mutation bumps it so
- * that other cursors know to re-seek. */
-uint64_t bt_generation(void);
+ * that other cursors know to re-seek. (Only the transaction's own writes
+ * move its trees, and a transaction is used by one thread at a time.) */
+uint64_t bt_generation(ptxn *t);
 
 #endif

@@ -14,18 +14,16 @@
 #include <assert.h>
 #include <string.h>
 
-static uint64_t generation_counter;
-
 static int descend_rightmost(bt_cursor *c, uint32_t child);
 
-uint64_t bt_generation(void)
+uint64_t bt_generation(ptxn *t)
 {
-    return __atomic_load_n(&generation_counter, __ATOMIC_RELAXED);
+    return *ptxn_gen(t);
 }
 
-static void bump_generation(void)
+static void bump_generation(ptxn *t)
 {
-    __atomic_add_fetch(&generation_counter, 1, __ATOMIC_RELAXED);
+    ++*ptxn_gen(t);
 }
 
 int bt_create(ptxn *t, int intkey, uint32_t *out_root)
@@ -40,7 +38,7 @@ int bt_create(ptxn *t, int intkey, uint32_t *out_root)
                   NULL, 0, 0);
     *out_root = p->pgno;
     pager_unref(p);
-    bump_generation();
+    bump_generation(t);
     return 0;
 }
 
@@ -116,7 +114,7 @@ static int free_tree(ptxn *t, uint32_t pgno, uint32_t usable, int depth, int kee
 int bt_drop(ptxn *t, uint32_t root)
 {
     const fmt_dbheader *h = ptxn_header(t);
-    bump_generation();
+    bump_generation(t);
     return free_tree(t, root, h->page_size - h->reserved, 1, 0);
 }
 
@@ -124,7 +122,7 @@ int bt_clear(ptxn *t, uint32_t root, int intkey)
 {
     (void)intkey;
     const fmt_dbheader *h = ptxn_header(t);
-    bump_generation();
+    bump_generation(t);
     return free_tree(t, root, h->page_size - h->reserved, 1, 1);
 }
 
@@ -383,6 +381,51 @@ static int on_rightmost_path(const bt_cursor *c)
     return 1;
 }
 
+/* Is the cursor at the end of the right-most leaf, left there by an append,
+ * with `rowid` past that leaf's last key? */
+static int append_here(const bt_cursor *c, int64_t rowid)
+{
+    return c->append_valid && c->depth > 0 && c->page[c->depth - 1]->dirty &&
+           c->append_last < rowid;
+}
+
+int bt_append_reserve(bt_cursor *c, int64_t rowid, uint64_t size, uint8_t **out)
+{
+    assert(c->intkey);
+    if (!append_here(c, rowid) || size > fmt_payload_max_local(c->usable, 1))
+        return 0;
+    int L = c->depth - 1;
+    fmt_page *h = &c->hdr[L];
+    uint32_t head = (uint32_t)(fmt_varint_len(size) + fmt_varint_len((uint64_t)rowid));
+    uint32_t n = head + (uint32_t)size;
+    if (n < 4)
+        n = 4;
+    uint32_t ptr_end = h->hdr_off + h->hdr_size + 2 * h->ncells;
+    if (h->content_start < ptr_end + n + 2)
+        return 0;
+    int rc = pager_write_range(c->t, &c->page[L], h->hdr_off, 8);
+    if (rc < 0)
+        return rc;
+    bump_generation(c->t);
+    uint8_t *data = c->page[L]->data;
+    uint32_t content = h->content_start - n;
+    uint8_t *q = data + content;
+    q += fmt_varint_put(q, size);
+    q += fmt_varint_put(q, (uint64_t)rowid);
+    if (n > head + size) /* a cell is at least 4 bytes */
+        memset(q + size, 0, n - head - (uint32_t)size);
+    fmt_put_u16(data + ptr_end, content);
+    h->ncells++;
+    h->content_start = content;
+    fmt_put_u16(data + h->hdr_off + 3, h->ncells);
+    fmt_put_u16(data + h->hdr_off + 5, content == 65536 ? 0 : content);
+    c->idx[L] = h->ncells - 1;
+    c->cell_valid = 0;
+    c->append_last = rowid;
+    *out = q;
+    return 1;
+}
+
 int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size)
 {
     int rc;
@@ -391,41 +434,17 @@ int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size
         return ptxn_error(c->t, FOLIO_TOOBIG, "row of %llu bytes exceeds the limit",
                           (unsigned long long)size);
     /* Fast path: a cursor left on the right-most leaf by the previous
-     * append, and a rowid past its last key. */
+     * append, a rowid past its last key, and room in the leaf. */
+    uint8_t *dst;
+    if ((rc = bt_append_reserve(c, rowid, size, &dst)) != 0) {
+        if (rc > 0)
+            memcpy(dst, rec, (size_t)size);
+        return rc < 0 ? rc : 0;
+    }
+    /* No room: the append starts a new leaf, without a search. */
     int positioned = 0;
-    if (c->append_valid && c->depth > 0 && c->page[c->depth - 1]->dirty && c->append_last < rowid) {
-        int L = c->depth - 1;
-        fmt_page *h = &c->hdr[L];
-        /* The cell fits in the leaf's unused space and needs no overflow:
-         * write it there directly (the common case of a load). */
-        uint32_t n = (uint32_t)(fmt_varint_len(size) + fmt_varint_len((uint64_t)rowid) + size);
-        uint32_t ptr_end = h->hdr_off + h->hdr_size + 2 * h->ncells;
-        if (n < 4)
-            n = 4;
-        if (size <= fmt_payload_max_local(c->usable, 1) && h->content_start >= ptr_end + n + 2) {
-            if ((rc = pager_write_range(c->t, &c->page[L], h->hdr_off, 8)) < 0)
-                return rc;
-            bump_generation();
-            uint8_t *data = c->page[L]->data;
-            uint32_t content = h->content_start - n;
-            uint8_t *q = data + content;
-            q += fmt_varint_put(q, size);
-            q += fmt_varint_put(q, (uint64_t)rowid);
-            memcpy(q, rec, (size_t)size);
-            q += size;
-            while (q < data + content + n)
-                *q++ = 0;
-            fmt_put_u16(data + ptr_end, content);
-            h->ncells++;
-            h->content_start = content;
-            fmt_put_u16(data + h->hdr_off + 3, h->ncells);
-            fmt_put_u16(data + h->hdr_off + 5, content == 65536 ? 0 : content);
-            c->idx[L] = h->ncells - 1;
-            c->cell_valid = 0;
-            c->append_last = rowid;
-            return 0;
-        }
-        c->idx[L] = h->ncells;
+    if (append_here(c, rowid)) {
+        c->idx[c->depth - 1] = c->hdr[c->depth - 1].ncells;
         positioned = 1;
     }
     if (!positioned) {
@@ -441,7 +460,7 @@ int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size
                 return rc;
         }
     }
-    bump_generation();
+    bump_generation(c->t);
     uint8_t cellbuf[65536 + 64];
     uint32_t n;
     if ((rc = bt_build_cell(c->t, c->usable, 1, rowid, rec, size, cellbuf, &n)) < 0)
@@ -523,7 +542,7 @@ int bt_insert_key(bt_cursor *c, const uint8_t *rec, uint64_t size, bt_cmp_fn cmp
             c->depth = 1;
         }
     }
-    bump_generation();
+    bump_generation(c->t);
     uint8_t cellbuf[65536 + 64];
     uint32_t n;
     if ((rc = bt_build_cell(c->t, c->usable, 0, 0, rec, size, cellbuf, &n)) < 0)
@@ -578,7 +597,7 @@ int bt_delete(bt_cursor *c)
     int rc;
     if (!bt_valid(c))
         return ptxn_error(c->t, FOLIO_MISUSE, "cursor is not on an entry");
-    bump_generation();
+    bump_generation(c->t);
     int L = c->depth - 1;
     fmt_cell cell = c->cell;
     if (c->intkey || c->hdr[L].is_leaf) {

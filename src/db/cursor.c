@@ -151,7 +151,7 @@ static void tree_order(const folio_cursor *c, int *n, const uint8_t **desc, cons
  * the current entry's key so the cursor can find its place again. */
 static int save_position(folio_cursor *c)
 {
-    c->gen = bt_generation();
+    c->gen = bt_generation(c->t->txn->pt);
     if (!c->index && !c->t->tab->def.without_rowid) {
         c->saved_rowid = bt_rowid(&c->bc);
         return 0;
@@ -258,7 +258,7 @@ static int restore_position(folio_cursor *c, int *exact, int *past_end)
 /* Whether a write since the cursor last moved requires re-seeking. */
 static int stale(const folio_cursor *c)
 {
-    return c->t->txn->write && c->positioned && c->gen != bt_generation();
+    return c->t->txn->write && c->positioned && c->gen != bt_generation(c->t->txn->pt);
 }
 
 int folio_cursor_first(folio_cursor *c)
@@ -645,7 +645,7 @@ int folio_cursor_column(folio_value *out, folio_cursor *c, int col)
             c->positioned = 0;
             return db_err(db, FOLIO_MISUSE, "the cursor's row was deleted by a write");
         }
-        c->gen = bt_generation();
+        c->gen = bt_generation(c->t->txn->pt);
     }
     const sch_column *cd = &tab->def.cols[col];
     if (col == tab->def.ipk) {

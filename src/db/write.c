@@ -374,6 +374,11 @@ int table_state_get(table_state **out, folio_txn *txn, db_table *tab)
     ts->fields_identity = tab->nstored == ncols && ncols <= 64;
     for (int f = 0; f < tab->nstored && ts->fields_identity; f++)
         ts->fields_identity = tab->field_col[f] == f;
+    /* Nothing but the row's own cell to write, and no constraint beyond
+     * NOT NULL and the rowid's uniqueness (write_begin's refusals included). */
+    ts->append_fast = ts->fields_identity && !tab->def.without_rowid && !tab->def.strict &&
+                      !tab->def.autoincrement && !tab->def.has_check && tab->nidx == 0 &&
+                      tab->parsed && !tab->unsupported && tab->root != 1;
     if (tab->def.without_rowid) {
         if ((rc = order_init(&ts->pk_order, tab->def.npk, tab->pk_desc, tab->pk_coll,
                              txn->cat->text_encoding)) < 0)
@@ -1128,11 +1133,116 @@ static int table_for(folio_table *t, table_state **out)
             return db_err((t)->txn->db, FOLIO_MISUSE, "bad argument: vals is NULL");               \
     } while (0)
 
+/*
+ * The append path of a load, for a row with a rowid past the table's largest
+ * that goes into the leaf the previous append left the cursor on: the record
+ * is encoded straight into the leaf, with no statement to begin or undo, as
+ * nothing can fail once the cell is placed. It takes only rows whose values
+ * the column affinities keep as they are and that need no DEFAULT; any other
+ * row, and every refusal, takes the general path (returns 0, having changed
+ * nothing). Returns 1 when the row was inserted, or an error.
+ */
+static int insert_append(folio_table *t, const folio_value *vals, int n, int64_t *out_rowid)
+{
+    folio_txn *txn = t->txn;
+    table_state *ts = t->ts;
+    if (!ts || t->ts_gen != txn->states_gen || !ts->append_fast || !ts->max_valid || t->dead ||
+        txn->done || !txn->write || txn->poisoned)
+        return 0;
+    const sch_table *d = &ts->tab->def;
+    if (n != d->ncols)
+        return 0;
+    int64_t rowid;
+    if (d->ipk >= 0 && vals[d->ipk].type == FOLIO_INTEGER) {
+        rowid = vals[d->ipk].u.i;
+        if (rowid <= ts->max_rowid)
+            return 0;
+    } else if ((d->ipk < 0 || vals[d->ipk].type == FOLIO_NULL) && ts->max_rowid < INT64_MAX) {
+        rowid = ts->max_rowid + 1;
+    } else {
+        return 0;
+    }
+    int format4 = file_format(txn) >= 4;
+    fmt_value *row = ts->newrow.v;
+    uint64_t st[64];
+    uint64_t hdr = 0, body = 0;
+    for (int c = 0; c < n; c++) {
+        const folio_value *in = &vals[c];
+        fmt_value *v = &row[c];
+        int aff = d->cols[c].affinity;
+        uint64_t s;
+        if (c == d->ipk) {
+            v->type = FMT_NULL; /* the rowid */
+            st[c] = 0;
+            hdr++;
+            continue;
+        }
+        switch (in->type) {
+        case FOLIO_NULL:
+            if (d->cols[c].notnull)
+                return 0;
+            v->type = FMT_NULL;
+            s = 0;
+            break;
+        case FOLIO_INTEGER:
+            if (aff != SCH_AFF_INTEGER && aff != SCH_AFF_NUMERIC && aff != SCH_AFF_BLOB)
+                return 0;
+            v->type = FMT_INTEGER;
+            v->u.i = in->u.i;
+            s = format4 && (in->u.i == 0 || in->u.i == 1) ? 8 + (uint64_t)in->u.i
+                                                          : fmt_serial_type_int(in->u.i);
+            break;
+        case FOLIO_REAL:
+            /* A REAL column keeps integral values as integers: general path. */
+            if (aff != SCH_AFF_BLOB || in->u.r != in->u.r)
+                return 0;
+            v->type = FMT_REAL;
+            v->u.r = in->u.r;
+            s = 7;
+            break;
+        case FOLIO_TEXT:
+        case FOLIO_BLOB:
+            if ((in->type == FOLIO_TEXT && aff != SCH_AFF_TEXT && aff != SCH_AFF_BLOB) ||
+                (in->u.s.n && !in->u.s.p) || in->u.s.n > 1000000000u)
+                return 0;
+            v->type = in->type == FOLIO_TEXT ? FMT_TEXT : FMT_BLOB;
+            v->u.s.p = in->u.s.p;
+            v->u.s.n = in->u.s.n;
+            s = (in->type == FOLIO_TEXT ? 13 : 12) + 2 * (uint64_t)in->u.s.n;
+            body += in->u.s.n;
+            hdr += (uint64_t)fmt_varint_len(s);
+            st[c] = s;
+            continue;
+        default:
+            return 0;
+        }
+        st[c] = s;
+        hdr += s < 0x80 ? 1 : (uint64_t)fmt_varint_len(s);
+        body += fmt_serial_size(s);
+    }
+    /* The header counts its own length varint. */
+    uint64_t hs = hdr + 1;
+    while (hdr + (uint64_t)fmt_varint_len(hs) != hs)
+        hs = hdr + (uint64_t)fmt_varint_len(hs);
+    uint8_t *dst;
+    int rc = bt_append_reserve(&ts->c, rowid, hs + body, &dst);
+    if (rc <= 0)
+        return rc < 0 ? db_err_txn(txn, rc) : 0;
+    fmt_record_write(dst, row, n, st, hs + body);
+    ts->max_rowid = rowid;
+    if (out_rowid)
+        *out_rowid = rowid;
+    return 1;
+}
+
 int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, int n)
 {
     if (!t)
         return FOLIO_MISUSE;
     CHECK_VALUES(t, vals, n);
+    int fast = insert_append(t, vals, n, out_rowid);
+    if (fast != 0)
+        return fast < 0 ? fast : 0;
     folio_txn *txn = t->txn;
     int rc = write_begin(txn, t->tab);
     if (rc < 0)

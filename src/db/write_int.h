@@ -53,6 +53,7 @@ typedef struct table_state {
     int64_t max_rowid;
     int max_valid;
     int fields_identity; /* record field f is column f, for every column (<= 64) */
+    int append_fast;     /* rows may take insert_append (see there) */
     row_vals newrow, oldrow;
     char *textbuf; /* 64 bytes per column for numbers rendered as text */
     uint8_t *rec;  /* record encoding buffer */

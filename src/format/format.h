@@ -47,10 +47,50 @@ static inline void fmt_put_u32(uint8_t *p, uint32_t v)
 /** Decode a varint from [p, end). Returns bytes consumed (1..9) or 0 if the
  * span ends first. */
 int fmt_varint_get(const uint8_t *p, const uint8_t *end, uint64_t *out);
+/** fmt_varint_put for any value (the inline one handles the short forms). */
+int fmt_varint_put_any(uint8_t *p, uint64_t v);
+/** fmt_varint_len for any value. */
+int fmt_varint_len_any(uint64_t v);
 /** Encode; returns bytes written (1..9). `p` must have room for 9 bytes. */
-int fmt_varint_put(uint8_t *p, uint64_t v);
+static inline int fmt_varint_put(uint8_t *p, uint64_t v)
+{
+    if (v < 0x80) {
+        p[0] = (uint8_t)v;
+        return 1;
+    }
+    if (v < 0x4000) {
+        p[0] = (uint8_t)(0x80 | (v >> 7));
+        p[1] = (uint8_t)(v & 0x7f);
+        return 2;
+    }
+    if (v < 0x200000) {
+        p[0] = (uint8_t)(0x80 | (v >> 14));
+        p[1] = (uint8_t)(0x80 | ((v >> 7) & 0x7f));
+        p[2] = (uint8_t)(v & 0x7f);
+        return 3;
+    }
+    if (v < 0x10000000) {
+        p[0] = (uint8_t)(0x80 | (v >> 21));
+        p[1] = (uint8_t)(0x80 | ((v >> 14) & 0x7f));
+        p[2] = (uint8_t)(0x80 | ((v >> 7) & 0x7f));
+        p[3] = (uint8_t)(v & 0x7f);
+        return 4;
+    }
+    return fmt_varint_put_any(p, v);
+}
 /** Encoded length of `v` (1..9). */
-int fmt_varint_len(uint64_t v);
+static inline int fmt_varint_len(uint64_t v)
+{
+    if (v < 0x80)
+        return 1;
+    if (v < 0x4000)
+        return 2;
+    if (v < 0x200000)
+        return 3;
+    if (v < 0x10000000)
+        return 4;
+    return fmt_varint_len_any(v);
+}
 
 /* ---- Serial types and records (record.c) ---- */
 
@@ -71,7 +111,13 @@ typedef struct fmt_value {
 } fmt_value;
 
 /** Size in bytes of the data of serial type `st` (0 for NULL, 0, 1, and 10/11). */
-uint64_t fmt_serial_size(uint64_t st);
+static inline uint64_t fmt_serial_size(uint64_t st)
+{
+    /* Types 0..11: NULL, integers of 1, 2, 3, 4, 6 and 8 bytes, a real, the
+     * constants 0 and 1, and the two reserved types. */
+    static const uint8_t small[12] = {0, 1, 2, 3, 4, 6, 8, 8, 0, 0, 0, 0};
+    return st >= 12 ? (st - 12) / 2 : small[st];
+}
 /** Decode the value of serial type `st` whose data starts at `p` (which must
  * hold fmt_serial_size(st) bytes). Returns 0, or FMT_EBAD for 10 and 11. */
 int fmt_serial_decode(uint64_t st, const uint8_t *p, fmt_value *out);

@@ -71,17 +71,6 @@ static uint64_t i64_to_u64(int64_t i)
     return u;
 }
 
-uint64_t fmt_serial_size(uint64_t st)
-{
-    if (st >= 12)
-        return (st - 12) / 2;
-    if (st <= 6)
-        return int_size[st];
-    if (st == 7)
-        return 8;
-    return 0; /* 8, 9, and the invalid 10, 11 */
-}
-
 int fmt_serial_decode(uint64_t st, const uint8_t *p, fmt_value *out)
 {
     if (st == 0) {

@@ -59,7 +59,7 @@ int fmt_varint_get(const uint8_t *p, const uint8_t *end, uint64_t *out)
     return 9;
 }
 
-int fmt_varint_len(uint64_t v)
+int fmt_varint_len_any(uint64_t v)
 {
     int n = 1;
     /* Each further byte of the short form adds 7 bits; past 56 bits only the
@@ -69,7 +69,7 @@ int fmt_varint_len(uint64_t v)
     return n;
 }
 
-int fmt_varint_put(uint8_t *p, uint64_t v)
+int fmt_varint_put_any(uint8_t *p, uint64_t v)
 {
     if (v < 0x80) {
         p[0] = (uint8_t)v;

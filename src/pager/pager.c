@@ -917,6 +917,10 @@ int ptxn_is_write(const ptxn *t)
 {
     return t->write;
 }
+uint64_t *ptxn_gen(ptxn *t)
+{
+    return &t->gen;
+}
 pager *ptxn_pager(const ptxn *t)
 {
     return t->p;

@@ -92,6 +92,8 @@ int ptxn_error(ptxn *t, int rc, const char *fmt, ...)
 /** Pages in the database as seen by `t`. */
 uint32_t ptxn_npages(const ptxn *t);
 int ptxn_is_write(const ptxn *t);
+/** The b-tree layer's count of mutations in `t` (see bt_generation). */
+uint64_t *ptxn_gen(ptxn *t);
 pager *ptxn_pager(const ptxn *t);
 
 /** Get page `pgno` (1..npages) pinned, read-only. */

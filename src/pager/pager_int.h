@@ -111,6 +111,7 @@ struct ptxn {
     uint32_t ndirty; /* pages in dirty[] */
     int spilled;     /* frames of this transaction already in the WAL */
     int hdr_dirty;   /* hdr must be written to page 1 at commit */
+    uint64_t gen;    /* b-tree mutations so far (bt_generation) */
     /* the current statement (see pager_stmt_begin) */
     int stmt_active;
     int stmt_spilled;

@@ -69,6 +69,11 @@ static void check_round_trip(uint64_t v)
     cr_assert_eq(fmt_varint_len(v), n, "fmt_varint_len(%" PRIu64 ")", v);
     cr_assert_arr_eq(buf, ref, (size_t)n, "bytes of %" PRIu64, v);
     cr_assert_eq(buf[n], 0xee, "put wrote past its length for %" PRIu64, v);
+    /* The inline short forms and the out-of-line encoder agree. */
+    uint8_t any[FMT_VARINT_MAX];
+    cr_assert_eq(fmt_varint_put_any(any, v), n, "fmt_varint_put_any length of %" PRIu64, v);
+    cr_assert_arr_eq(any, ref, (size_t)n, "fmt_varint_put_any bytes of %" PRIu64, v);
+    cr_assert_eq(fmt_varint_len_any(v), n, "fmt_varint_len_any(%" PRIu64 ")", v);
     cr_assert_eq(fmt_varint_get(buf, buf + n, &back), n);
     cr_assert_eq(back, v, "round trip of %" PRIu64 " gave %" PRIu64, v, back);
 }
