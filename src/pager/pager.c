@@ -1160,6 +1160,8 @@ void pager_end(ptxn *t)
     if (!t)
         return;
     pager *p = t->p;
+    if (t->write)
+        ptxn_wb_wait(t); /* a rollback's pages: written or not, they go */
     pthread_mutex_lock(&p->mu);
     if (t->write) {
         p->npages_mem -= t->ndirty;

@@ -112,6 +112,15 @@ struct ptxn {
     int spilled;     /* frames of this transaction already in the WAL */
     int hdr_dirty;   /* hdr must be written to page 1 at commit */
     uint64_t gen;    /* b-tree mutations so far (bt_generation) */
+    /* New pages on their way to the database file (write-behind): a thread
+     * writes them while the transaction goes on; they left the dirty set
+     * and are let go once written (wb_wait). */
+    pg **wb_pages; /* NULL when none are in flight */
+    uint32_t wb_n;
+    uint8_t *wb_buf; /* where runs of them are gathered for one write */
+    int wb_rc;
+    int wb_running; /* wb_thread was started and not yet joined */
+    pthread_t wb_thread;
     /* the current statement (see pager_stmt_begin) */
     int stmt_active;
     int stmt_spilled;
@@ -139,6 +148,10 @@ struct ptxn {
 
 /* Where the fields a reused transaction object keeps begin. */
 #define PTXN_KEPT offsetof(ptxn, dirty)
+
+/** Wait for the new pages being written behind (if any), then let them go.
+ * Returns the write's error, if it failed. Never with p->mu held. */
+int ptxn_wb_wait(ptxn *t);
 
 /* A page past the committed end that the writer spilled to the database
  * file: read it back as a private dirty page. */

@@ -182,25 +182,23 @@ static pg *dirty_new(ptxn *t, uint32_t pgno)
  * database. `pages` must be sorted by page number; runs of consecutive pages
  * go out in one write.
  */
-static int write_direct(ptxn *t, pg **pages, uint32_t n)
+enum { DIRECT_RUN = 256 }; /* pages gathered into one write */
+
+/* write_direct's work: runs of consecutive pages through `buf` (DIRECT_RUN
+ * pages; NULL writes page by page). Any thread: it touches only the pages,
+ * the file and, under the mutex, the file size. */
+static int write_pages(pager *p, pg **pages, uint32_t n, uint8_t *buf)
 {
-    pager *p = t->p;
     uint32_t ps = p->page_size;
-    enum { RUN_MAX = 256 };
-    uint8_t *buf = NULL;
     int rc = 0;
     for (uint32_t i = 0; i < n && rc == 0;) {
         uint32_t j = i + 1;
-        while (j < n && j - i < RUN_MAX && pages[j]->pgno == pages[j - 1]->pgno + 1)
+        while (buf && j < n && j - i < DIRECT_RUN && pages[j]->pgno == pages[j - 1]->pgno + 1)
             j++;
         uint64_t off = (uint64_t)(pages[i]->pgno - 1) * ps;
         if (j - i == 1) {
             rc = p->vfs->write(p->db, pages[i]->data, ps, off);
         } else {
-            if (!buf && !(buf = ptxn_buf_get(t, (size_t)ps * RUN_MAX))) {
-                rc = FOLIO_NOMEM;
-                break;
-            }
             for (uint32_t k = i; k < j; k++)
                 memcpy(buf + (size_t)(k - i) * ps, pages[k]->data, ps);
             rc = p->vfs->write(p->db, buf, (size_t)(j - i) * ps, off);
@@ -212,10 +210,67 @@ static int write_direct(ptxn *t, pg **pages, uint32_t n)
         pthread_mutex_unlock(&p->mu);
         i = j;
     }
+    return rc;
+}
+
+static int write_direct(ptxn *t, pg **pages, uint32_t n)
+{
+    uint8_t *buf = n > 1 ? ptxn_buf_get(t, (size_t)t->p->page_size * DIRECT_RUN) : NULL;
+    int rc = write_pages(t->p, pages, n, buf);
     ptxn_buf_put(t, buf);
     if (rc == 0 && n)
         t->direct_written = 1;
     return rc;
+}
+
+/* ---- write-behind of new pages ---- */
+
+static void *wb_main(void *arg)
+{
+    ptxn *t = arg;
+    t->wb_rc = write_pages(t->p, t->wb_pages, t->wb_n, t->wb_buf);
+    return NULL;
+}
+
+int ptxn_wb_wait(ptxn *t)
+{
+    if (!t->wb_pages)
+        return 0;
+    if (t->wb_running)
+        pthread_join(t->wb_thread, NULL);
+    t->wb_running = 0;
+    pager *p = t->p;
+    for (uint32_t i = 0; i < t->wb_n; i++)
+        pager_pg_release(p, t->wb_pages[i]);
+    pthread_mutex_lock(&p->mu);
+    p->npages_mem -= t->wb_n;
+    pthread_mutex_unlock(&p->mu);
+    ptxn_buf_put(t, t->wb_pages);
+    ptxn_buf_put(t, t->wb_buf);
+    t->wb_pages = NULL;
+    t->wb_buf = NULL;
+    t->wb_n = 0;
+    int rc = t->wb_rc;
+    t->wb_rc = 0;
+    return rc < 0 ? ptxn_error(t, rc, "cannot write new pages to the database file") : 0;
+}
+
+/* Hand `n` new pages, sorted, out of the dirty set and unpinned, to a thread
+ * that writes them to the database file (or write them here when no thread
+ * can start). The array `pages` (a work buffer) goes with them. */
+static int wb_start(ptxn *t, pg **pages, uint32_t n)
+{
+    t->wb_pages = pages;
+    t->wb_n = n;
+    t->wb_buf = ptxn_buf_get(t, (size_t)t->p->page_size * DIRECT_RUN); /* NULL: page by page */
+    t->wb_rc = 0;
+    t->direct_written = 1;
+    if (pthread_create(&t->wb_thread, NULL, wb_main, t) == 0) {
+        t->wb_running = 1;
+        return 0;
+    }
+    wb_main(t);
+    return ptxn_wb_wait(t);
 }
 
 int pager_init_file(ptxn *t, const uint8_t *page1)
@@ -245,10 +300,13 @@ int pager_init_file(ptxn *t, const uint8_t *page1)
 int pager_load_new_page(pg **out, ptxn *t, uint32_t pgno)
 {
     pager *p = t->p;
+    int rc = ptxn_wb_wait(t); /* it may be among the pages in flight */
+    if (rc < 0)
+        return rc;
     pg *d = dirty_new(t, pgno);
     if (!d)
         return ptxn_error(t, FOLIO_NOMEM, "out of memory reading page %u", pgno);
-    int rc = p->vfs->read(p->db, d->data, p->page_size, (uint64_t)(pgno - 1) * p->page_size, NULL);
+    rc = p->vfs->read(p->db, d->data, p->page_size, (uint64_t)(pgno - 1) * p->page_size, NULL);
     if (rc < 0) {
         d->ref = 0;
         return ptxn_error(t, rc, "I/O error reading page %u", pgno);
@@ -288,27 +346,26 @@ static int maybe_spill(ptxn *t)
                 direct[nd++] = e;
         }
         if (nd) {
+            /* Written behind: the transaction goes on while a thread writes
+             * them (the previous batch is done first: one in flight). */
+            int rc = ptxn_wb_wait(t);
+            if (rc < 0) {
+                ptxn_buf_put(t, direct);
+                return rc;
+            }
             qsort(direct, nd, sizeof *direct, pg_cmp);
-            int rc = write_direct(t, direct, nd);
-            ptxn_buf_put(t, direct);
-            if (rc < 0)
-                return ptxn_error(t, rc, "cannot write new pages to the database file");
             if (t->stmt_active)
                 t->stmt_spilled = 1;
             uint32_t keep = 0;
             for (uint32_t i = 0; i < t->ndirty; i++) {
                 pg *e = t->dirty[i];
-                if (e->ref == 0 && ptxn_is_direct(t, e->pgno)) {
-                    pager_pg_release(p, e);
-                    pthread_mutex_lock(&p->mu);
-                    p->npages_mem--;
-                    pthread_mutex_unlock(&p->mu);
-                } else {
+                if (!(e->ref == 0 && ptxn_is_direct(t, e->pgno)))
                     t->dirty[keep++] = e;
-                }
             }
             t->ndirty = keep;
             dirty_index_rebuild(t);
+            if ((rc = wb_start(t, direct, nd)) < 0)
+                return rc;
             n -= nd;
             if ((size_t)t->ndirty * 2 < p->max_pages || n == 0)
                 return 0;
@@ -723,7 +780,7 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
         pager_end(t);
         return 0;
     }
-    if (t->ndirty == 0 && !t->spilled && !t->hdr_dirty) {
+    if (t->ndirty == 0 && !t->spilled && !t->hdr_dirty && !t->wb_pages) {
         pager_end(t);
         return 0;
     }
@@ -747,6 +804,10 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
         pager_unref(one);
     }
 
+    /* New pages still being written behind must be in the file before it
+     * is synced below. Only here: making page 1 writable may spill. */
+    if ((rc = ptxn_wb_wait(t)) < 0)
+        goto fail;
     qsort(t->dirty, t->ndirty, sizeof *t->dirty, pg_cmp);
     /* New pages past the committed end go to the database file and must be
      * durable before the commit frame that makes them part of it. Sorted,
