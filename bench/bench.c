@@ -48,6 +48,7 @@ typedef struct config {
     const char *md_path; /* also write the table as Markdown here */
     long sqlite_mmap_mb;
     long folio_cache_mb;            /* reads: folio's cache budget; 0 = its default */
+    long folio_mmap_mb;             /* reads: folio's mmap_bytes; 0 = off (its default) */
     int64_t lookups, seeks, ranges; /* reads: (a), (b), (c) */
     int range_len;
     int ri_txns, ri_per_txn; /* random_insert */
@@ -538,7 +539,8 @@ static void wl_reads(void)
                     continue;
                 progress(names[k], rep, e);
                 read_result rr;
-                int rc = e == ENG_FOLIO ? fo_read(sqpath, (read_kind)k, &p, cfg.folio_cache_mb, &rr)
+                int rc = e == ENG_FOLIO ? fo_read(sqpath, (read_kind)k, &p, cfg.folio_cache_mb,
+                                                  cfg.folio_mmap_mb, &rr)
                          : e == ENG_SQLITE
                              ? sq_read(sqpath, (read_kind)k, &p, cfg.sqlite_mmap_mb, &rr)
                              : lm_read(lmpath, (read_kind)k, &p, &rr);
@@ -556,11 +558,13 @@ static void wl_reads(void)
                 if (e != ENG_SQLITE && !s[e].failed)
                     compare_sums(names[k], &s[e], e, rows[e], sums[e], rows[ENG_SQLITE],
                                  sums[ENG_SQLITE]);
+        char cache_note[32] = "", mmap_note[32] = "";
         if (cfg.folio_cache_mb)
-            snprintf(s[ENG_FOLIO].note, sizeof s[0].note, "read-only, cache=%ldMiB, rows checked",
-                     cfg.folio_cache_mb);
-        else
-            snprintf(s[ENG_FOLIO].note, sizeof s[0].note, "read-only, rows checked");
+            snprintf(cache_note, sizeof cache_note, ", cache=%ldMiB", cfg.folio_cache_mb);
+        if (cfg.folio_mmap_mb)
+            snprintf(mmap_note, sizeof mmap_note, ", mmap=%ldMB", cfg.folio_mmap_mb);
+        snprintf(s[ENG_FOLIO].note, sizeof s[0].note, "read-only%s%s, rows checked", cache_note,
+                 mmap_note);
         snprintf(s[ENG_SQLITE].note, sizeof s[0].note, "cache=64MiB mmap=%ldMB",
                  cfg.sqlite_mmap_mb);
         snprintf(s[ENG_LMDB].note, sizeof s[0].note, "MDB_RDONLY");
@@ -1248,6 +1252,9 @@ static void usage(FILE *f)
                "                    (default 100000)\n"
                "  --sqlite-mmap MB  reads: SQLite mmap_size in MB (default 2048; 0 = off)\n"
                "  --folio-cache MB  reads: folio's cache budget in MiB (default 0: 64 MiB)\n"
+               "  --folio-mmap MB   reads: folio's mmap_bytes in MiB (default 0: no map, folio's\n"
+               "                    default; 2048 reads the file in place as SQLite's mmap\n"
+               "                    does)\n"
                "  --folio-bin PATH  import: the folio CLI (default: ../folio, else\n"
                "                    ../cli/folio, from this program's directory; the\n"
                "                    folio side is skipped if there is none)\n"
@@ -1376,6 +1383,9 @@ static void parse_args(int argc, char **argv)
         } else if (!strcmp(a, "--folio-cache") && has_val) {
             const char *v = argv[++i];
             cfg.folio_cache_mb = strcmp(v, "0") == 0 ? 0 : (long)parse_count(v);
+        } else if (!strcmp(a, "--folio-mmap") && has_val) {
+            const char *v = argv[++i];
+            cfg.folio_mmap_mb = strcmp(v, "0") == 0 ? 0 : (long)parse_count(v);
         } else if (!strcmp(a, "--sqlite-mmap") && has_val) {
             const char *v = argv[++i];
             cfg.sqlite_mmap_mb = strcmp(v, "0") == 0 ? 0 : (long)parse_count(v);

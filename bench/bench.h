@@ -168,7 +168,8 @@ int lm_batch_insert(const char *path, int64_t n, int per_txn, double *secs);
 int fo_autocommit(const char *path, int ntxn, int sync, double *secs);
 int sq_autocommit(const char *path, int ntxn, int sync, double *secs);
 
-int fo_read(const char *path, read_kind k, const read_plan *p, long cache_mb, read_result *out);
+int fo_read(const char *path, read_kind k, const read_plan *p, long cache_mb, long mmap_mb,
+            read_result *out);
 int sq_read(const char *path, read_kind k, const read_plan *p, long mmap_mb, read_result *out);
 int lm_read(const char *path, read_kind k, const read_plan *p, read_result *out);
 

@@ -276,7 +276,8 @@ fail:
     return -1;
 }
 
-int fo_read(const char *path, read_kind k, const read_plan *p, long cache_mb, read_result *out)
+int fo_read(const char *path, read_kind k, const read_plan *p, long cache_mb, long mmap_mb,
+            read_result *out)
 {
     folio_db *db = NULL;
     folio_txn *txn = NULL;
@@ -286,6 +287,7 @@ int fo_read(const char *path, read_kind k, const read_plan *p, long cache_mb, re
     folio_options o = FOLIO_OPTIONS_INIT;
     o.flags = FOLIO_OPEN_READONLY;
     o.cache_bytes = (size_t)cache_mb << 20; /* 0: the default budget */
+    o.mmap_bytes = (size_t)mmap_mb << 20;   /* 0: no map (the default) */
     FO_TRY(folio_open(&db, path, &o), -1);
     FO_TRY(folio_begin(&txn, db, FOLIO_TXN_READ), -1);
     FO_TRY(folio_table_open(&t, txn, "user"), -1);

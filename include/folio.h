@@ -55,7 +55,7 @@ extern "C" {
 #define FOLIO_SYNC_NORMAL 1 /**< fsync at checkpoint only (the default) */
 #define FOLIO_SYNC_FULL   2 /**< fsync the WAL at every commit */
 
-#define FOLIO_OPTIONS_VERSION 1
+#define FOLIO_OPTIONS_VERSION 2
 
 /** Options for folio_open(). Initialise with FOLIO_OPTIONS_INIT. */
 typedef struct folio_options {
@@ -66,11 +66,17 @@ typedef struct folio_options {
     unsigned page_size;          /**< page size of new files; 0 = 4096 */
     unsigned wal_autocheckpoint; /**< frames; 0 = never automatic (background thread) */
     unsigned busy_timeout_ms;    /**< how long a writer waits for the lock */
+    /** Version 2: read transactions read pages of the database file in place
+     * through a read-only map of up to this many bytes of it, instead of
+     * copying them into the cache (0 = off, the default). As with SQLite's
+     * mmap_size: a process that truncates the file while it is mapped (not
+     * folio, not SQLite keeping WAL rules) makes a read raise SIGBUS. */
+    size_t mmap_bytes;
 } folio_options;
 
 #define FOLIO_OPTIONS_INIT                                                                         \
     {                                                                                              \
-        FOLIO_OPTIONS_VERSION, FOLIO_OPEN_CREATE, FOLIO_SYNC_NORMAL, 0, 4096, 1000, 0              \
+        FOLIO_OPTIONS_VERSION, FOLIO_OPEN_CREATE, FOLIO_SYNC_NORMAL, 0, 4096, 1000, 0, 0           \
     }
 
 /* ---- Handles and values --------------------------------------------------- */

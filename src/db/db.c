@@ -4,6 +4,7 @@
  */
 #include "db/write_int.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,11 +18,16 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
         db_set_open_err("bad argument: a handle pointer and a path are required");
         return FOLIO_MISUSE;
     }
-    folio_options o = opts ? *opts : default_options;
-    if (opts && opts->version != FOLIO_OPTIONS_VERSION) {
+    folio_options o = default_options;
+    if (opts && opts->version != FOLIO_OPTIONS_VERSION && opts->version != 1) {
         db_set_open_err("bad argument: folio_options.version (initialise with FOLIO_OPTIONS_INIT)");
         return FOLIO_MISUSE;
     }
+    /* Version 1 ends before mmap_bytes. */
+    if (opts)
+        memcpy(&o, opts,
+               opts->version == 1 ? offsetof(folio_options, mmap_bytes) : sizeof(folio_options));
+    o.version = FOLIO_OPTIONS_VERSION;
     if (o.flags & ~(FOLIO_OPEN_READONLY | FOLIO_OPEN_CREATE | FOLIO_OPEN_INLINE_CHECKPOINT)) {
         db_set_open_err("bad argument: unknown bits in folio_options.flags");
         return FOLIO_MISUSE;
@@ -61,6 +67,7 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
     cfg.autocheckpoint = o.wal_autocheckpoint;
     cfg.busy_timeout_ms = o.busy_timeout_ms;
     cfg.inline_checkpoint = (o.flags & FOLIO_OPEN_INLINE_CHECKPOINT) != 0;
+    cfg.mmap_bytes = o.mmap_bytes;
     char err[512] = "";
     int rc = pager_open(&db->pager, os_vfs_current(), path, &cfg, err, sizeof err);
     if (rc < 0) {

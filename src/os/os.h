@@ -66,6 +66,12 @@ struct os_vfs {
      * (out[1]) that changes when its content is written: its modification
      * and change times. Used on the database file only. */
     int (*file_stamp)(os_file *f, uint64_t out[2]);
+    /* Optional (NULL: none): map the first `size` bytes of an open file
+     * read-only and shared (the kernel's cached pages, no copy), and undo
+     * it. Touching the map past the file's end raises SIGBUS: the caller
+     * must never read past what the file holds. */
+    int (*map_file)(os_file *f, uint64_t size, void **out);
+    void (*unmap_file)(void *p, uint64_t size);
 };
 
 /* Every os_file starts with a pointer to its vfs. */

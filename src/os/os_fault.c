@@ -374,6 +374,8 @@ os_fault *os_fault_new(os_vfs *base)
                 ff_sleep_ms,
                 f,
                 NULL /* file_state: path_id does, through the fault gate */,
+                NULL,
+                NULL /* map_file: every read goes through the fault gate */,
                 NULL};
     f->vfs = v;
     return f;

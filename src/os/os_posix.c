@@ -346,10 +346,30 @@ static void px_sleep_ms(os_vfs *vfs, unsigned ms)
     }
 }
 
+static int px_map_file(os_file *file, uint64_t size, void **out)
+{
+    posix_file *f = (posix_file *)file;
+    *out = NULL;
+    if (size == 0 || size > (uint64_t)SIZE_MAX)
+        return FOLIO_MISUSE;
+    void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, f->fd, 0);
+    if (p == MAP_FAILED)
+        return errno == ENOMEM ? FOLIO_NOMEM : FOLIO_IOERR;
+    *out = p;
+    return 0;
+}
+
+static void px_unmap_file(void *p, uint64_t size)
+{
+    if (p)
+        munmap(p, (size_t)size);
+}
+
 static os_vfs posix_vfs = {
-    "posix",     px_open,   px_close,     px_read,   px_write,      px_sync,       px_size,
-    px_truncate, px_lock,   px_lock_byte, px_remove, px_exists,     px_sync_dir,   px_file_id,
-    px_path_id,  px_now_ms, px_sleep_ms,  NULL,      px_file_state, px_file_stamp,
+    "posix",       px_open,       px_close,    px_read,       px_write,    px_sync,
+    px_size,       px_truncate,   px_lock,     px_lock_byte,  px_remove,   px_exists,
+    px_sync_dir,   px_file_id,    px_path_id,  px_now_ms,     px_sleep_ms, NULL,
+    px_file_state, px_file_stamp, px_map_file, px_unmap_file,
 };
 
 static _Atomic(os_vfs *) current_vfs = NULL;

@@ -730,6 +730,7 @@ int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *c
     p->usable = page_size; /* refined from the header at the first transaction */
     size_t budget = cfg->cache_bytes ? cfg->cache_bytes : (size_t)64 << 20;
     p->max_pages = budget / page_size;
+    p->map_limit = vfs->map_file && vfs->unmap_file ? cfg->mmap_bytes : 0;
     if (p->max_pages < 16)
         p->max_pages = 16;
     *out = p;
@@ -754,6 +755,10 @@ static void ptxn_free(ptxn *t)
 {
     if (!t)
         return;
+    for (pg *b = t->mblocks, *next; b; b = next) {
+        next = b->hnext;
+        os_free(b);
+    }
     for (uint32_t i = 0; i < t->nbufs; i++)
         os_free((char *)t->bufs[i] - 16);
     os_free(t->stmt_log);
@@ -822,6 +827,8 @@ int pager_close(pager *p, int checkpoint)
      * is: LeakSanitizer cannot see inside the slabs. */
     assert(lost == 0);
     (void)lost;
+    if (p->map)
+        p->vfs->unmap_file(p->map, p->map_bytes);
     os_free(p->slot);
     os_free(p->readers);
     os_free(p->shm_path);
@@ -1030,6 +1037,59 @@ static ptxn *spare_take_locked(pager *p, int write)
     return t;
 }
 
+/*
+ * The map of the database file that read transactions read pages from in
+ * place (pager_config.mmap_bytes). It covers the file as it is now, up to the
+ * limit, and grows with the file when no transaction holds it. Safe to read
+ * because a transaction only reads pages of its snapshot that have no WAL
+ * version: those lie in the file, which nothing truncates below a live
+ * snapshot's pages (a checkpoint shrinks the file only when every snapshot
+ * is the newest). Call with mu held.
+ */
+static void map_update(pager *p)
+{
+    uint64_t want = p->db_bytes < p->map_limit ? p->db_bytes : p->map_limit;
+    want -= want % p->page_size;
+    if (want <= p->map_bytes || p->map_users)
+        return;
+    void *m = NULL;
+    if (p->vfs->map_file(p->db, want, &m) < 0) {
+        p->map_limit = 0; /* reads go through the cache from now on */
+        return;
+    }
+    if (p->map)
+        p->vfs->unmap_file(p->map, p->map_bytes);
+    p->map = m;
+    p->map_bytes = want;
+}
+
+/* A page object for page `pgno` read in place from the map. */
+static pg *map_page(ptxn *t, uint32_t pgno)
+{
+    if (!t->mfree) {
+        enum { PER_BLOCK = 32 };
+        pg *b = os_malloc(sizeof *b * (PER_BLOCK + 1));
+        if (!b)
+            return NULL;
+        b[0].hnext = t->mblocks;
+        t->mblocks = b;
+        for (int i = 1; i <= PER_BLOCK; i++) {
+            b[i].hnext = t->mfree;
+            t->mfree = &b[i];
+        }
+    }
+    pg *e = t->mfree;
+    t->mfree = e->hnext;
+    memset(e, 0, sizeof *e);
+    e->data = (uint8_t *)t->map + (size_t)(pgno - 1) * t->p->page_size;
+    e->pgno = pgno;
+    e->ref = 1;
+    e->mapped = 1;
+    e->owner = t->p;
+    e->mtxn = t;
+    return e;
+}
+
 int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char *err, size_t errlen)
 {
     int rc;
@@ -1126,6 +1186,16 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
     if (write && wal_max_pgno(p->wal) > t->base_npages)
         t->base_npages = wal_max_pgno(p->wal);
     t->direct_ok = write && p->db_bytes >= 512 && memcmp(p->db_hdr_raw, "SQLite format 3", 16) == 0;
+    t->map = NULL;
+    t->map_pages = 0;
+    if (!write && p->map_limit) {
+        map_update(p);
+        if (p->map) {
+            t->map = p->map;
+            t->map_pages = (uint32_t)(p->map_bytes / p->page_size);
+            p->map_users++;
+        }
+    }
     pthread_mutex_unlock(&p->mu);
     if ((rc = snapshot_header(t, err, errlen)) < 0) {
         pager_end(t);
@@ -1179,6 +1249,10 @@ void pager_end(ptxn *t)
         pthread_cond_broadcast(&p->cond);
     }
     readers_remove(p, t);
+    if (t->map) {
+        p->map_users--;
+        t->map = NULL;
+    }
     file_lock_update(p);
     if (!t->write)
         pthread_cond_broadcast(&p->cond); /* a checkpoint may wait for readers */
@@ -1227,6 +1301,22 @@ int pager_get(pg **out, ptxn *t, uint32_t pgno)
         }
         if (ptxn_is_direct(t, pgno))
             return pager_load_new_page(out, t, pgno);
+    } else if (pgno <= t->map_pages) {
+        uint32_t frame = 0;
+        if (t->mx) {
+            pthread_mutex_lock(&p->mu);
+            frame = wal_find(p->wal, pgno, t->mx);
+            pthread_mutex_unlock(&p->mu);
+        }
+        if (frame == 0) {
+            pg *e = map_page(t, pgno);
+            if (!e) {
+                snprintf(t->err, sizeof t->err, "out of memory reading page %u", pgno);
+                return FOLIO_NOMEM;
+            }
+            *out = e;
+            return 0;
+        }
     }
     pthread_mutex_lock(&p->mu);
     uint32_t frame = t->mx ? wal_find(p->wal, pgno, t->mx) : 0;
@@ -1272,6 +1362,15 @@ void pager_unref(pg *e)
     if (e->dirty) { /* private to the writing thread */
         assert(e->ref > 0);
         e->ref--;
+        return;
+    }
+    if (e->mapped) { /* private to its read transaction */
+        assert(e->ref > 0);
+        if (--e->ref == 0) {
+            ptxn *t = e->mtxn;
+            e->hnext = t->mfree;
+            t->mfree = e;
+        }
         return;
     }
     pager *p = e->owner;

@@ -29,10 +29,12 @@ typedef struct pg {
     uint8_t dirty;     /* a private copy of a write transaction */
     uint8_t in_hash;   /* in the shared cache: hashed and on the eviction ring */
     uint8_t used;      /* found in the cache since it last passed the ring's head */
+    uint8_t mapped;    /* data points into the database file's map (see pager_get) */
     uint32_t stmt_seq; /* statement whose journal holds this dirty page's pre-image */
     struct pg *hnext;
     struct pg *lprev, *lnext; /* eviction ring (every cached page, pinned or not) */
     struct pager *owner;
+    struct ptxn *mtxn; /* mapped: the read transaction that handed it out */
 } pg;
 
 typedef struct pager_config {
@@ -44,6 +46,8 @@ typedef struct pager_config {
     uint32_t autocheckpoint;
     unsigned busy_timeout_ms; /* how long a FULL/RESTART/TRUNCATE checkpoint waits for readers */
     int inline_checkpoint;    /* automatic checkpoints in the committing thread */
+    uint64_t mmap_bytes;      /* read transactions read up to this much of the file through a
+                                 map (0: never) */
 } pager_config;
 
 /** Open the database file and its WAL. A missing file is created (empty)

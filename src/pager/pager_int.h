@@ -35,8 +35,9 @@ struct pager {
     uint64_t db_stamp;                     /* its modification stamp then (vfs file_stamp) */
     int db_stamp_valid;
     int lock_level;
-    os_file *shm;   /* SQLite's -shm, held while we write (see shm_guard) */
-    char *shm_path; /* its name */
+    uint64_t map_limit; /* pager_config.mmap_bytes (0 once mapping failed) */
+    os_file *shm;       /* SQLite's -shm, held while we write (see shm_guard) */
+    char *shm_path;     /* its name */
     unsigned busy_timeout_ms;
     int shm_locked;
 
@@ -53,6 +54,11 @@ struct pager {
     int bg_started, bg_go, bg_exit;
     pthread_t bg_thread;
     pthread_cond_t bg_cond;
+    /* The database file's map (map_update): read transactions that take it
+     * count in map_users, and it is replaced only when there are none. */
+    uint8_t *map;
+    uint64_t map_bytes;
+    uint32_t map_users;
     ptxn **readers; /* every live transaction, the writer included */
     uint32_t nreaders, readers_cap;
 
@@ -112,6 +118,10 @@ struct ptxn {
     int spilled;     /* frames of this transaction already in the WAL */
     int hdr_dirty;   /* hdr must be written to page 1 at commit */
     uint64_t gen;    /* b-tree mutations so far (bt_generation) */
+    /* Read transactions: pages 1..map_pages with no WAL version are read in
+     * place from the file's map (NULL: none). */
+    const uint8_t *map;
+    uint32_t map_pages;
     /* New pages on their way to the database file (write-behind): a thread
      * writes them while the transaction goes on; they left the dirty set
      * and are let go once written (wb_wait). */
@@ -144,6 +154,10 @@ struct ptxn {
     size_t stmt_arena_cap;
     void *bufs[16]; /* work buffers given back (ptxn_buf_put), for reuse */
     uint32_t nbufs;
+    /* Page objects for pages read from the map: a free list, and the blocks
+     * they come in (each block's first object links to the next block). */
+    pg *mfree;
+    pg *mblocks;
 };
 
 /* Where the fields a reused transaction object keeps begin. */

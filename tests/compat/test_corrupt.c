@@ -930,6 +930,7 @@ static void read_with_folio(verdict *v, const char *path, unsigned mode, size_t 
     memset(v, 0, sizeof *v);
     folio_options o = FOLIO_OPTIONS_INIT;
     o.flags = mode == COMPAT_RO ? FOLIO_OPEN_READONLY : 0;
+    o.mmap_bytes = compat_mmap_option();
     folio_db *db = NULL;
     int rc = judge(v, NULL, folio_open(&db, path, &o), "folio_open", OK_ONLY, 1);
     v->check_rc = rc;

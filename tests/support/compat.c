@@ -790,10 +790,21 @@ int compat_names_page(const char *msg)
     return 0;
 }
 
+size_t compat_folio_mmap_bytes;
+
+size_t compat_mmap_option(void)
+{
+    const char *env = getenv("FOLIO_TEST_MMAP"); /* the whole compat suite through a map */
+    if (!compat_folio_mmap_bytes && env && *env)
+        return (size_t)strtoull(env, NULL, 0);
+    return compat_folio_mmap_bytes;
+}
+
 folio_db *compat_folio_open(const char *path, unsigned mode)
 {
     folio_options o = FOLIO_OPTIONS_INIT;
     o.flags = mode == COMPAT_RO ? FOLIO_OPEN_READONLY : 0;
+    o.mmap_bytes = compat_mmap_option();
     folio_db *db = NULL;
     int rc = folio_open(&db, path, &o);
     if (rc != FOLIO_OK)

@@ -146,6 +146,11 @@ void compat_populate(sqlite3 *db, uint64_t seed, int nrows);
 #define COMPAT_RW   0x2u /**< open folio read-write (never creating) */
 #define COMPAT_BOTH 0x3u /**< once each way, read-only first */
 
+/** folio_options.mmap_bytes of every compat_folio_open (default 0, or the
+ * environment's FOLIO_TEST_MMAP). */
+extern size_t compat_folio_mmap_bytes;
+/** The mmap_bytes those opens use. */
+size_t compat_mmap_option(void);
 /** Open with folio (mode COMPAT_RO or COMPAT_RW); fails the test on error. */
 folio_db *compat_folio_open(const char *path, unsigned mode);
 /** Begin a read transaction; fails the test on error. */
