@@ -290,19 +290,28 @@ static void insert_int_row(folio_table *t, int64_t id)
     cr_assert_eq(folio_insert(NULL, t, v, 3), FOLIO_OK);
 }
 
+/* A new database at `path` with table c made by `ddl`, and rows 1..n in an
+ * open write transaction. */
+static folio_db *table_c(const char *path, const char *ddl, int64_t n, folio_txn **txn,
+                         folio_table **t)
+{
+    folio_db *db = open_db(path, 0);
+    cr_assert_eq(folio_begin(txn, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    cr_assert_eq(folio_exec(*txn, ddl), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_table_open(t, *txn, "c"), FOLIO_OK);
+    for (int64_t id = 1; id <= n; id++)
+        insert_int_row(*t, id);
+    return db;
+}
+
 Test(append, cursor_open_while_appending_sees_new_rows)
 {
     char *dir = compat_tmpdir();
     char *path = compat_path(dir, "c.db");
-    folio_db *db = open_db(path, 0);
     folio_txn *txn;
-    cr_assert_eq(folio_begin(&txn, db, FOLIO_TXN_WRITE), FOLIO_OK);
-    cr_assert_eq(folio_exec(txn, "CREATE TABLE c(id INTEGER PRIMARY KEY, s TEXT, k INTEGER)"),
-                 FOLIO_OK);
     folio_table *t;
-    cr_assert_eq(folio_table_open(&t, txn, "c"), FOLIO_OK);
-    for (int64_t id = 1; id <= 100; id++)
-        insert_int_row(t, id);
+    folio_db *db =
+        table_c(path, "CREATE TABLE c(id INTEGER PRIMARY KEY, s TEXT, k INTEGER)", 100, &txn, &t);
     folio_cursor *c;
     cr_assert_eq(folio_cursor_open(&c, t, NULL), FOLIO_OK);
     cr_assert_eq(folio_cursor_last(c), FOLIO_ROW);
@@ -335,16 +344,10 @@ Test(append, rolled_back_appends_leave_the_table_and_failed_calls_keep_earlier_r
 {
     char *dir = compat_tmpdir();
     char *path = compat_path(dir, "r.db");
-    folio_db *db = open_db(path, 0);
     folio_txn *txn;
-    cr_assert_eq(folio_begin(&txn, db, FOLIO_TXN_WRITE), FOLIO_OK);
-    cr_assert_eq(
-        folio_exec(txn, "CREATE TABLE c(id INTEGER PRIMARY KEY, s TEXT NOT NULL, k INTEGER)"),
-        FOLIO_OK);
     folio_table *t;
-    cr_assert_eq(folio_table_open(&t, txn, "c"), FOLIO_OK);
-    for (int64_t id = 1; id <= 500; id++)
-        insert_int_row(t, id);
+    folio_db *db = table_c(
+        path, "CREATE TABLE c(id INTEGER PRIMARY KEY, s TEXT NOT NULL, k INTEGER)", 500, &txn, &t);
     cr_assert_eq(folio_commit(txn), FOLIO_OK);
 
     /* Appends, then a rollback. */
