@@ -1191,8 +1191,11 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
     if (!write && p->map_limit) {
         map_update(p);
         if (p->map) {
+            /* Never past the file as last seen: a map longer than the file
+             * (it shrank since) must not be read there. */
+            uint64_t n = p->map_bytes < p->db_bytes ? p->map_bytes : p->db_bytes;
             t->map = p->map;
-            t->map_pages = (uint32_t)(p->map_bytes / p->page_size);
+            t->map_pages = (uint32_t)(n / p->page_size);
             p->map_users++;
         }
     }

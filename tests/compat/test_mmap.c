@@ -198,3 +198,47 @@ Test(mmap, options_of_version_1_still_open)
     free(path);
     free(dir);
 }
+
+/* The file shrinks under an idle handle's map (libsqlite3 deletes most rows,
+ * vacuums and truncates its WAL between folio's transactions): the next
+ * reader sees the small file, reading nothing past its end. */
+Test(mmap, file_shrunk_by_libsqlite3_between_transactions, .timeout = 120)
+{
+    char *dir = compat_tmpdir();
+    char *path = compat_path(dir, "shrink.db");
+    char buf[128];
+    sqlite3 *sq = compat_sqlite_open(path);
+    compat_exec(sq, "PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+    sqlite3_stmt *st = compat_prepare(sq, "INSERT INTO t VALUES(?1, ?2)");
+    compat_exec(sq, "BEGIN");
+    for (int64_t id = 1; id <= 3000; id++) {
+        value_of(buf, sizeof buf, id, 0);
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_text(st, 2, buf, -1, SQLITE_TRANSIENT);
+        cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
+        sqlite3_reset(st);
+    }
+    compat_exec(sq, "COMMIT");
+    sqlite3_finalize(st);
+    compat_exec(sq, "PRAGMA wal_checkpoint(TRUNCATE)");
+    int64_t before = compat_file_size(path);
+
+    folio_db *db = open_mapped(path);
+    folio_txn *r = compat_folio_read(db);
+    expect_rows(db, r, 3000, 0, 0, 3000, "reader before the shrink");
+    cr_assert_eq(folio_commit(r), FOLIO_OK);
+
+    compat_exec(sq, "DELETE FROM t WHERE id > 100; VACUUM; PRAGMA wal_checkpoint(TRUNCATE)");
+    compat_sqlite_close(sq);
+    int64_t after = compat_file_size(path);
+    cr_assert_lt(after * 4, before, "the file did not shrink (%" PRId64 " -> %" PRId64 " bytes)",
+                 before, after);
+
+    r = compat_folio_read(db);
+    expect_rows(db, r, 100, 0, 0, 100, "reader after the shrink");
+    cr_assert_eq(folio_commit(r), FOLIO_OK);
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+    compat_rmtree(dir);
+    free(path);
+    free(dir);
+}
