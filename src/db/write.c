@@ -514,6 +514,58 @@ static int default_value(folio_txn *txn, const sch_column *cd, fmt_value *out, c
     }
 }
 
+/* The caller's value as a record value (NaN, which SQLite stores as NULL,
+ * becomes NULL). Returns 0, FOLIO_MISUSE (bytes without a pointer, or no
+ * such type) or FOLIO_TOOBIG. */
+static int value_in(const folio_value *in, fmt_value *v)
+{
+    switch (in->type) {
+    case FOLIO_NULL:
+        v->type = FMT_NULL;
+        return 0;
+    case FOLIO_INTEGER:
+        v->type = FMT_INTEGER;
+        v->u.i = in->u.i;
+        return 0;
+    case FOLIO_REAL:
+        v->type = in->u.r != in->u.r ? FMT_NULL : FMT_REAL;
+        v->u.r = in->u.r;
+        return 0;
+    case FOLIO_TEXT:
+    case FOLIO_BLOB:
+        if (in->u.s.n && !in->u.s.p)
+            return FOLIO_MISUSE;
+        if (in->u.s.n > 1000000000u)
+            return FOLIO_TOOBIG;
+        v->type = in->type == FOLIO_TEXT ? FMT_TEXT : FMT_BLOB;
+        v->u.s.p = in->u.s.p ? in->u.s.p : (const void *)"";
+        v->u.s.n = in->u.s.n;
+        return 0;
+    default:
+        return FOLIO_MISUSE;
+    }
+}
+
+/* Column cd's affinity applied to v as SQLite applies it (numbers rendered
+ * as text go to tb, 64 bytes); a REAL column keeps a small integral value
+ * as an integer in the record (it reads back as REAL; -0.0 so becomes 0). */
+static void column_affinity(const sch_table *d, const sch_column *cd, fmt_value *v, char *tb)
+{
+    int aff = cd->affinity;
+    if ((d->strict && cd->strict_type == SCH_STRICT_ANY) || aff == SCH_AFF_BLOB ||
+        v->type == FMT_NULL || v->type == FMT_BLOB ||
+        (v->type == FMT_INTEGER && (aff == SCH_AFF_INTEGER || aff == SCH_AFF_NUMERIC)) ||
+        (v->type == FMT_TEXT && aff == SCH_AFF_TEXT))
+        return; /* kept as given (the affinity would not change it) */
+    sch_apply_affinity(v, aff, tb, 64);
+    if (aff == SCH_AFF_REAL && v->type == FMT_REAL && v->u.r >= -140737488355328.0 &&
+        v->u.r <= 140737488355327.0 && v->u.r == (double)(int64_t)v->u.r) {
+        int64_t iv = (int64_t)v->u.r;
+        v->type = FMT_INTEGER;
+        v->u.i = iv;
+    }
+}
+
 /* Convert, default, apply affinity and check NOT NULL / STRICT for a new
  * row. Values missing at the end take their DEFAULT. */
 static int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
@@ -522,11 +574,13 @@ static int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals,
     folio_db *db = txn->db;
     const sch_table *d = &tab->def;
     /* An INTEGER PRIMARY KEY that is not an integer is reported before any
-     * other constraint, as in SQLite. */
+     * other constraint, as in SQLite. A NaN is NULL there (the next rowid),
+     * as SQLite binds it. */
     fmt_value ipk_conv;
     ipk_conv.type = FMT_NULL;
     if (d->ipk >= 0 && d->ipk < n && vals[d->ipk].type != FOLIO_NULL &&
-        vals[d->ipk].type != FOLIO_INTEGER) {
+        vals[d->ipk].type != FOLIO_INTEGER &&
+        !(vals[d->ipk].type == FOLIO_REAL && vals[d->ipk].u.r != vals[d->ipk].u.r)) {
         fmt_value t;
         memset(&t, 0, sizeof t);
         t.type = (int)vals[d->ipk].type;
@@ -548,36 +602,16 @@ static int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals,
         char *tb = ts->textbuf + 64 * c;
         if (c < n) {
             const folio_value *in = &vals[c];
-            switch (in->type) {
-            case FOLIO_NULL:
-                v->type = FMT_NULL;
-                break;
-            case FOLIO_INTEGER:
-                v->type = FMT_INTEGER;
-                v->u.i = in->u.i;
-                break;
-            case FOLIO_REAL:
-                v->type = FMT_REAL;
-                v->u.r = in->u.r;
-                if (v->u.r != v->u.r) /* SQLite stores NaN as NULL */
-                    v->type = FMT_NULL;
-                break;
-            case FOLIO_TEXT:
-            case FOLIO_BLOB:
-                if (in->u.s.n && !in->u.s.p)
-                    return db_err(db, FOLIO_MISUSE, "value %d has bytes but no pointer", c);
-                if (in->u.s.n > 1000000000u)
-                    return db_err(db, FOLIO_TOOBIG,
-                                  "value for column %s is %zu bytes; the limit is 1000000000",
-                                  cd->name, in->u.s.n);
-                v->type = in->type == FOLIO_TEXT ? FMT_TEXT : FMT_BLOB;
-                v->u.s.p = in->u.s.p ? in->u.s.p : (const void *)"";
-                v->u.s.n = in->u.s.n;
-                break;
-            default:
+            int rc = value_in(in, v);
+            if (rc == FOLIO_TOOBIG)
+                return db_err(db, FOLIO_TOOBIG,
+                              "value for column %s is %zu bytes; the limit is 1000000000",
+                              cd->name, in->u.s.n);
+            if (rc < 0 && (in->type == FOLIO_TEXT || in->type == FOLIO_BLOB))
+                return db_err(db, FOLIO_MISUSE, "value %d has bytes but no pointer", c);
+            if (rc < 0)
                 return db_err(db, FOLIO_MISUSE, "value %d has an invalid type %d", c,
                               (int)in->type);
-            }
         } else {
             int rc = default_value(txn, cd, v, tb);
             if (rc < 0)
@@ -588,25 +622,7 @@ static int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals,
                 *v = ipk_conv;
             continue; /* handled as the rowid */
         }
-        int aff = cd->affinity;
-        if ((d->strict && cd->strict_type == SCH_STRICT_ANY) || aff == SCH_AFF_BLOB ||
-            v->type == FMT_NULL || v->type == FMT_BLOB ||
-            (v->type == FMT_INTEGER && (aff == SCH_AFF_INTEGER || aff == SCH_AFF_NUMERIC)) ||
-            (v->type == FMT_TEXT && aff == SCH_AFF_TEXT)) {
-            /* kept as given (the affinity would not change it) */
-        } else {
-            sch_apply_affinity(v, aff, tb, 64);
-            /* As SQLite: a REAL column keeps a small integral value as an
-             * integer in the record (it reads back as REAL). -0.0 so becomes
-             * 0. */
-            if (cd->affinity == SCH_AFF_REAL && v->type == FMT_REAL &&
-                v->u.r >= -140737488355328.0 && v->u.r <= 140737488355327.0 &&
-                v->u.r == (double)(int64_t)v->u.r) {
-                int64_t iv = (int64_t)v->u.r;
-                v->type = FMT_INTEGER;
-                v->u.i = iv;
-            }
-        }
+        column_affinity(d, cd, v, tb);
         if (v->type == FMT_NULL) {
             int pk_notnull = d->without_rowid || d->strict;
             if (cd->notnull || (cd->primary_key && pk_notnull))
@@ -1137,10 +1153,11 @@ static int table_for(folio_table *t, table_state **out)
  * The append path of a load, for a row with a rowid past the table's largest
  * that goes into the leaf the previous append left the cursor on: the record
  * is encoded straight into the leaf, with no statement to begin or undo, as
- * nothing can fail once the cell is placed. It takes only rows whose values
- * the column affinities keep as they are and that need no DEFAULT; any other
- * row, and every refusal, takes the general path (returns 0, having changed
- * nothing). Returns 1 when the row was inserted, or an error.
+ * nothing can fail once the cell is placed. It takes rows that give every
+ * column a value (no DEFAULT), converted by the column affinities as in the
+ * general path; any other row, and every refusal, takes the general path
+ * (returns 0, having changed nothing) and is reported there. Returns 1 when
+ * the row was inserted, or an error.
  */
 static int insert_append(folio_table *t, const folio_value *vals, int n, int64_t *out_rowid)
 {
@@ -1152,70 +1169,56 @@ static int insert_append(folio_table *t, const folio_value *vals, int n, int64_t
     const sch_table *d = &ts->tab->def;
     if (n != d->ncols)
         return 0;
-    int64_t rowid;
-    if (d->ipk >= 0 && vals[d->ipk].type == FOLIO_INTEGER) {
-        rowid = vals[d->ipk].u.i;
-        if (rowid <= ts->max_rowid)
-            return 0;
-    } else if ((d->ipk < 0 || vals[d->ipk].type == FOLIO_NULL) && ts->max_rowid < INT64_MAX) {
-        rowid = ts->max_rowid + 1;
-    } else {
-        return 0;
-    }
-    int format4 = file_format(txn) >= 4;
+    /* The values as their columns store them: integers in INTEGER and
+     * NUMERIC columns and text in TEXT columns as they come, the rest through
+     * value_in and column_affinity as in prepare_row. */
     fmt_value *row = ts->newrow.v;
-    uint64_t st[64];
-    uint64_t hdr = 0, body = 0;
     for (int c = 0; c < n; c++) {
         const folio_value *in = &vals[c];
         fmt_value *v = &row[c];
         int aff = d->cols[c].affinity;
-        uint64_t s;
-        if (c == d->ipk) {
-            v->type = FMT_NULL; /* the rowid */
-            st[c] = 0;
-            hdr++;
-            continue;
-        }
-        switch (in->type) {
-        case FOLIO_NULL:
-            if (d->cols[c].notnull)
-                return 0;
-            v->type = FMT_NULL;
-            s = 0;
-            break;
-        case FOLIO_INTEGER:
-            if (aff != SCH_AFF_INTEGER && aff != SCH_AFF_NUMERIC && aff != SCH_AFF_BLOB)
-                return 0;
+        if (in->type == FOLIO_INTEGER && (aff == SCH_AFF_INTEGER || aff == SCH_AFF_NUMERIC)) {
             v->type = FMT_INTEGER;
             v->u.i = in->u.i;
-            s = format4 && (in->u.i == 0 || in->u.i == 1) ? 8 + (uint64_t)in->u.i
-                                                          : fmt_serial_type_int(in->u.i);
-            break;
-        case FOLIO_REAL:
-            /* A REAL column keeps integral values as integers: general path. */
-            if (aff != SCH_AFF_BLOB || in->u.r != in->u.r)
-                return 0;
-            v->type = FMT_REAL;
-            v->u.r = in->u.r;
-            s = 7;
-            break;
-        case FOLIO_TEXT:
-        case FOLIO_BLOB:
-            if ((in->type == FOLIO_TEXT && aff != SCH_AFF_TEXT && aff != SCH_AFF_BLOB) ||
-                (in->u.s.n && !in->u.s.p) || in->u.s.n > 1000000000u)
-                return 0;
-            v->type = in->type == FOLIO_TEXT ? FMT_TEXT : FMT_BLOB;
+            continue;
+        }
+        if (in->type == FOLIO_TEXT && aff == SCH_AFF_TEXT && in->u.s.p &&
+            in->u.s.n <= 1000000000u && c != d->ipk) {
+            v->type = FMT_TEXT;
             v->u.s.p = in->u.s.p;
             v->u.s.n = in->u.s.n;
-            s = (in->type == FOLIO_TEXT ? 13 : 12) + 2 * (uint64_t)in->u.s.n;
-            body += in->u.s.n;
-            hdr += (uint64_t)fmt_varint_len(s);
-            st[c] = s;
             continue;
-        default:
-            return 0;
         }
+        if (value_in(in, v) < 0)
+            return 0;
+        if (c == d->ipk) {
+            if (in->type == FOLIO_REAL)
+                return 0; /* NaN is a mismatch there, not NULL */
+            continue;
+        }
+        column_affinity(d, &d->cols[c], v, ts->textbuf + 64 * c);
+        if (v->type == FMT_NULL && d->cols[c].notnull)
+            return 0;
+    }
+    int64_t rowid;
+    if (d->ipk >= 0 && row[d->ipk].type != FMT_NULL) {
+        fmt_value *k = &row[d->ipk];
+        if (k->type != FMT_INTEGER)
+            sch_apply_affinity(k, SCH_AFF_INTEGER, ts->textbuf + 64 * d->ipk, 64);
+        if (k->type != FMT_INTEGER || k->u.i <= ts->max_rowid)
+            return 0;
+        rowid = k->u.i;
+        k->type = FMT_NULL; /* the rowid, stored as NULL */
+    } else if (ts->max_rowid < INT64_MAX) {
+        rowid = ts->max_rowid + 1;
+    } else {
+        return 0;
+    }
+    int format = file_format(txn);
+    uint64_t st[64];
+    uint64_t hdr = 0, body = 0;
+    for (int c = 0; c < n; c++) {
+        uint64_t s = fmt_serial_type_of(&row[c], format);
         st[c] = s;
         hdr += s < 0x80 ? 1 : (uint64_t)fmt_varint_len(s);
         body += fmt_serial_size(s);
