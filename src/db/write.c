@@ -605,8 +605,8 @@ static int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals,
             int rc = value_in(in, v);
             if (rc == FOLIO_TOOBIG)
                 return db_err(db, FOLIO_TOOBIG,
-                              "value for column %s is %zu bytes; the limit is 1000000000",
-                              cd->name, in->u.s.n);
+                              "value for column %s is %zu bytes; the limit is 1000000000", cd->name,
+                              in->u.s.n);
             if (rc < 0 && (in->type == FOLIO_TEXT || in->type == FOLIO_BLOB))
                 return db_err(db, FOLIO_MISUSE, "value %d has bytes but no pointer", c);
             if (rc < 0)
