@@ -59,6 +59,8 @@ bench: build
 soak: test-build
 	cmake -S . -B build-test -DFOLIO_TEST_TIMEOUT=3600 >/dev/null
 	cd build-test && FOLIO_SOAK=1 ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
+	# The compat suite again, folio reading through a map of each file.
+	cd build-test && FOLIO_TEST_MMAP=1073741824 ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -R '^compat_'
 
 install: deps
 	cmake -S . -B build $(GEN) -DCMAKE_BUILD_TYPE=Release -DFOLIO_TESTS=OFF -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
