@@ -52,6 +52,8 @@ test-tsan: deps
 	cmake -S . -B build-tsan $(GEN) -DCMAKE_BUILD_TYPE=Debug -DFOLIO_TSAN=ON -DCMAKE_C_COMPILER=clang >/dev/null
 	cmake --build build-tsan -j $(JOBS) --target model_test_threads model_test_bg_checkpoint
 	cd build-tsan && TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R 'model_test_(threads|bg_checkpoint)'
+	# Again with readers reading through a map of the file.
+	cd build-tsan && FOLIO_TEST_MMAP=1073741824 TSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure -R 'model_test_(threads|bg_checkpoint)'
 
 bench: build
 	./build/bench/folio_bench $(BENCH_ARGS)
@@ -59,8 +61,8 @@ bench: build
 soak: test-build
 	cmake -S . -B build-test -DFOLIO_TEST_TIMEOUT=3600 >/dev/null
 	cd build-test && FOLIO_SOAK=1 ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS)
-	# The compat suite again, folio reading through a map of each file.
-	cd build-test && FOLIO_TEST_MMAP=1073741824 ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -R '^compat_'
+	# The compat and model suites again, folio reading through a map of each file.
+	cd build-test && FOLIO_SOAK=1 FOLIO_TEST_MMAP=1073741824 ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j $(JOBS) -R '^(compat|model)_'
 
 install: deps
 	cmake -S . -B build $(GEN) -DCMAKE_BUILD_TYPE=Release -DFOLIO_TESTS=OFF -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null

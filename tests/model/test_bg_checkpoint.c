@@ -68,6 +68,7 @@ static folio_db *open_db(const char *path, unsigned flags)
     o.wal_autocheckpoint = AUTOCKPT;
     o.busy_timeout_ms = 5000;
     o.flags |= flags;
+    o.mmap_bytes = compat_mmap_option(); /* FOLIO_TEST_MMAP: readers read through a map */
     folio_db *db = NULL;
     T_ASSERT(folio_open(&db, path, &o) == FOLIO_OK, "open: %s", folio_open_errmsg());
     return db;

@@ -536,6 +536,7 @@ static void verify(mixed *x, const char *how)
     } else {
         folio_options o = FOLIO_OPTIONS_INIT;
         o.flags = FOLIO_OPEN_READONLY;
+        o.mmap_bytes = compat_mmap_option();
         folio_db *db = NULL;
         int rc = folio_open(&db, x->path, &o);
         if (rc != FOLIO_OK)
@@ -653,6 +654,7 @@ static void folio_open_shared(mixed *x)
     o.sync = FOLIO_SYNC_OFF;
     /* Automatic checkpoints run on the background thread. */
     o.wal_autocheckpoint = 50;
+    o.mmap_bytes = compat_mmap_option(); /* FOLIO_TEST_MMAP: readers read through a map */
     int rc = folio_open(&x->fdb, x->path, &o);
     if (rc != FOLIO_OK)
         fail_mixed(x, "folio_open(%s): %d %s", x->path, rc, folio_open_errmsg());

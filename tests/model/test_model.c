@@ -1696,6 +1696,7 @@ static void folio_reopen(model *m, int random_options)
         o.cache_bytes = pct(m, 40) ? (size_t)(16 + rnd(m, 48)) * m->page_size : 0;
         o.sync = pct(m, 10) ? FOLIO_SYNC_NORMAL : FOLIO_SYNC_OFF;
     }
+    o.mmap_bytes = compat_mmap_option(); /* FOLIO_TEST_MMAP: readers read through a map */
     m->fopts = o;
     int rc = folio_open(&m->fdb, m->fpath, &o);
     if (rc != FOLIO_OK)

@@ -321,6 +321,7 @@ static void setup(shared *s, uint64_t fallback_seed, unsigned busy_ms, unsigned 
     o.sync = FOLIO_SYNC_OFF;
     o.busy_timeout_ms = busy_ms;
     o.wal_autocheckpoint = autockpt;
+    o.mmap_bytes = compat_mmap_option(); /* FOLIO_TEST_MMAP: readers read through a map */
     int rc = folio_open(&s->db, s->path, &o);
     T_ASSERT(rc == FOLIO_OK, "folio_open: %s", folio_open_errmsg());
     folio_txn *t = NULL;
