@@ -76,6 +76,7 @@ typedef struct cli_globals {
     int sync;           /**< FOLIO_SYNC_*; -1 when not given */
     size_t cache_bytes; /**< 0 when not given */
     unsigned page_size; /**< 0 when not given */
+    size_t mmap_bytes;  /**< 0 when not given (no map) */
 } cli_globals;
 
 extern cli_globals cli_global_opts;

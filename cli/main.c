@@ -103,6 +103,8 @@ static const char global_options_text[] =
     "global options (before or after the command):\n"
     "  --sync off|normal|full   when to fsync (default normal)\n"
     "  --cache-mb N             page cache budget in MiB (default 64)\n"
+    "  --mmap-mb N              read the file in place through a map of up to N MiB\n"
+    "                           (default 0: no map; see mmap_bytes in folio.h)\n"
     "  --page-size N            page size of new files, 512..65536 (default 4096)\n"
     "  -h, --help               show help (of a command: folio COMMAND --help)\n"
     "  --version                print the version\n";
@@ -166,6 +168,10 @@ static int set_global(const char *name, const char *value)
             cli_global_opts.sync = FOLIO_SYNC_FULL;
         else
             return cli_usage_error(NULL, "--sync: expected off, normal or full, not '%s'", value);
+    } else if (strcmp(name, "--mmap-mb") == 0) {
+        if (cli_parse_u64(value, &n) != 0 || n > SIZE_MAX / (1024 * 1024))
+            return cli_usage_error(NULL, "--mmap-mb: expected a number of MiB, not '%s'", value);
+        cli_global_opts.mmap_bytes = (size_t)n * 1024 * 1024;
     } else if (strcmp(name, "--cache-mb") == 0) {
         if (cli_parse_u64(value, &n) != 0 || n == 0 || n > SIZE_MAX / (1024 * 1024))
             return cli_usage_error(NULL, "--cache-mb: expected a positive number of MiB, not '%s'",
@@ -184,7 +190,7 @@ static int set_global(const char *name, const char *value)
  * remaining arguments go to `rest`. Returns CLI_EXIT_OK or CLI_EXIT_USAGE. */
 static int take_globals(int argc, char **argv, char **rest, int *out_nrest, global_args *g)
 {
-    static const char *const valued[] = {"--sync", "--cache-mb", "--page-size"};
+    static const char *const valued[] = {"--sync", "--cache-mb", "--mmap-mb", "--page-size"};
     int nrest = 0;
     int i = 1;
     for (; i < argc; i++) {

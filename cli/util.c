@@ -18,7 +18,7 @@
 
 #include "cli.h"
 
-cli_globals cli_global_opts = {-1, 0, 0};
+cli_globals cli_global_opts = {-1, 0, 0, 0};
 
 /* ---- Errors ---------------------------------------------------------------- */
 
@@ -107,6 +107,7 @@ int cli_open_db(folio_db **out, const char *path, unsigned flags)
         opts.cache_bytes = cli_global_opts.cache_bytes;
     if (cli_global_opts.page_size)
         opts.page_size = cli_global_opts.page_size;
+    opts.mmap_bytes = cli_global_opts.mmap_bytes;
 
     *out = NULL;
     folio_db *db = NULL;

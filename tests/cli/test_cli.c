@@ -691,6 +691,9 @@ Test(cli_usage, usage_errors_exit_2, .init = setup, .fini = teardown)
     r = RUN("info", db, "--cache-mb", "lots");
     assert_usage(&r);
     result_free(&r);
+    r = RUN("info", db, "--mmap-mb", "-1");
+    assert_usage(&r);
+    result_free(&r);
     r = RUN("info", db, "--page-size", "1000");
     assert_usage(&r);
     result_free(&r);
@@ -759,6 +762,16 @@ Test(cli_usage, global_options_before_or_after, .init = setup, .fini = teardown)
     r = RUN("dump", "--", db, "t");
     assert_ok(&r);
     cr_assert_str_eq(r.out, "[42]\n");
+    result_free(&r);
+
+    r = RUN("--mmap-mb", "64", "dump", db, "t");
+    assert_ok(&r);
+    cr_assert_str_eq(r.out, "[42]\n");
+    result_free(&r);
+
+    r = RUN("check", db, "--mmap-mb=16");
+    assert_ok(&r);
+    cr_assert_str_eq(r.out, "ok\n");
     result_free(&r);
 }
 
