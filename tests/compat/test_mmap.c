@@ -122,16 +122,16 @@ static void expect_rows(folio_db *db, folio_txn *txn, int64_t n, int gen_low, in
     folio_cursor_close(c);
 }
 
-Test(mmap, snapshots_hold_across_writes_growth_and_checkpoint, .timeout = 300)
+/* A file made by libsqlite3 (after `pragmas`) with table t: rows 1..n of
+ * generation 0. Returns the connection, still open. */
+static sqlite3 *table_t(const char *path, const char *pragmas, int64_t n)
 {
-    char *dir = compat_tmpdir();
-    char *path = compat_path(dir, "s.db");
     char buf[128];
     sqlite3 *sq = compat_sqlite_open(path);
-    compat_exec(sq, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+    compat_execf(sq, "%s CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)", pragmas);
     sqlite3_stmt *st = compat_prepare(sq, "INSERT INTO t VALUES(?1, ?2)");
     compat_exec(sq, "BEGIN");
-    for (int64_t id = 1; id <= BASE; id++) {
+    for (int64_t id = 1; id <= n; id++) {
         value_of(buf, sizeof buf, id, 0);
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_text(st, 2, buf, -1, SQLITE_TRANSIENT);
@@ -140,7 +140,15 @@ Test(mmap, snapshots_hold_across_writes_growth_and_checkpoint, .timeout = 300)
     }
     compat_exec(sq, "COMMIT");
     sqlite3_finalize(st);
-    compat_sqlite_close(sq);
+    return sq;
+}
+
+Test(mmap, snapshots_hold_across_writes_growth_and_checkpoint, .timeout = 300)
+{
+    char *dir = compat_tmpdir();
+    char *path = compat_path(dir, "s.db");
+    char buf[128];
+    compat_sqlite_close(table_t(path, "", BASE));
 
     folio_db *db = open_mapped(path);
     folio_txn *r1 = compat_folio_read(db);
@@ -206,20 +214,7 @@ Test(mmap, file_shrunk_by_libsqlite3_between_transactions, .timeout = 120)
 {
     char *dir = compat_tmpdir();
     char *path = compat_path(dir, "shrink.db");
-    char buf[128];
-    sqlite3 *sq = compat_sqlite_open(path);
-    compat_exec(sq, "PRAGMA journal_mode=WAL; CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
-    sqlite3_stmt *st = compat_prepare(sq, "INSERT INTO t VALUES(?1, ?2)");
-    compat_exec(sq, "BEGIN");
-    for (int64_t id = 1; id <= 3000; id++) {
-        value_of(buf, sizeof buf, id, 0);
-        sqlite3_bind_int64(st, 1, id);
-        sqlite3_bind_text(st, 2, buf, -1, SQLITE_TRANSIENT);
-        cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
-        sqlite3_reset(st);
-    }
-    compat_exec(sq, "COMMIT");
-    sqlite3_finalize(st);
+    sqlite3 *sq = table_t(path, "PRAGMA journal_mode=WAL;", 3000);
     compat_exec(sq, "PRAGMA wal_checkpoint(TRUNCATE)");
     int64_t before = compat_file_size(path);
 
