@@ -1090,6 +1090,18 @@ static pg *map_page(ptxn *t, uint32_t pgno)
     return e;
 }
 
+/* pager_get for a page with no WAL version in the snapshot, from the map. */
+static int map_get(pg **out, ptxn *t, uint32_t pgno)
+{
+    pg *e = map_page(t, pgno);
+    if (!e) {
+        snprintf(t->err, sizeof t->err, "out of memory reading page %u", pgno);
+        return FOLIO_NOMEM;
+    }
+    *out = e;
+    return 0;
+}
+
 int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char *err, size_t errlen)
 {
     int rc;
@@ -1304,25 +1316,15 @@ int pager_get(pg **out, ptxn *t, uint32_t pgno)
         }
         if (ptxn_is_direct(t, pgno))
             return pager_load_new_page(out, t, pgno);
-    } else if (pgno <= t->map_pages) {
-        uint32_t frame = 0;
-        if (t->mx) {
-            pthread_mutex_lock(&p->mu);
-            frame = wal_find(p->wal, pgno, t->mx);
-            pthread_mutex_unlock(&p->mu);
-        }
-        if (frame == 0) {
-            pg *e = map_page(t, pgno);
-            if (!e) {
-                snprintf(t->err, sizeof t->err, "out of memory reading page %u", pgno);
-                return FOLIO_NOMEM;
-            }
-            *out = e;
-            return 0;
-        }
+    } else if (pgno <= t->map_pages && !t->mx) {
+        return map_get(out, t, pgno); /* no WAL in this snapshot: no lock either */
     }
     pthread_mutex_lock(&p->mu);
     uint32_t frame = t->mx ? wal_find(p->wal, pgno, t->mx) : 0;
+    if (frame == 0 && pgno <= t->map_pages) { /* read transactions only */
+        pthread_mutex_unlock(&p->mu);
+        return map_get(out, t, pgno);
+    }
     pg *e = cache_find(p, pgno, frame);
     if (e) {
         e->ref++;
