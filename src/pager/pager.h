@@ -82,6 +82,10 @@ void pager_end(ptxn *t);
  * rolled back. */
 int pager_commit(ptxn *t, char *err, size_t errlen);
 
+/** Forget the message of `t`'s last error: every statement and every call
+ * of the API above begins so, and a lower layer that fails sets a new one,
+ * so that an error never reports an earlier, unrelated message. */
+void ptxn_clear_error(ptxn *t);
 /** The message of the last error of `t` (page reads, allocation). */
 const char *ptxn_errmsg(const ptxn *t);
 /** Set the message of `t` ("page N: why") and return FOLIO_CORRUPT. */

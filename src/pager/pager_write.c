@@ -24,6 +24,11 @@ const char *ptxn_errmsg(const ptxn *t)
     return t->err;
 }
 
+void ptxn_clear_error(ptxn *t)
+{
+    t->err[0] = 0;
+}
+
 int ptxn_corrupt(ptxn *t, uint32_t pgno, const char *why)
 {
     snprintf(t->err, sizeof t->err, "page %u: %s", pgno, why);
@@ -154,23 +159,29 @@ static int dirty_add(ptxn *t, pg *e)
     return 0;
 }
 
-static pg *dirty_new(ptxn *t, uint32_t pgno)
+/* Make page object `e` (filled) the transaction's dirty copy of `pgno`,
+ * pinned. On failure e is released. */
+static int dirty_adopt(ptxn *t, pg *e, uint32_t pgno)
 {
     pager *p = t->p;
-    pg *e = pager_pg_alloc(p);
-    if (!e)
-        return NULL;
     e->pgno = pgno;
     e->dirty = 1;
     e->ref = 1;
     if (dirty_add(t, e) < 0) {
         pager_pg_release(p, e);
-        return NULL;
+        return FOLIO_NOMEM;
     }
     pthread_mutex_lock(&p->mu);
     p->npages_mem++;
     pthread_mutex_unlock(&p->mu);
-    return e;
+    return 0;
+}
+
+/* A new dirty page object for pgno, its bytes for the caller to set. */
+static pg *dirty_new(ptxn *t, uint32_t pgno)
+{
+    pg *e = pager_pg_alloc(t->p);
+    return e && dirty_adopt(t, e, pgno) == 0 ? e : NULL;
 }
 
 /*
@@ -303,14 +314,18 @@ int pager_load_new_page(pg **out, ptxn *t, uint32_t pgno)
     int rc = ptxn_wb_wait(t); /* it may be among the pages in flight */
     if (rc < 0)
         return rc;
-    pg *d = dirty_new(t, pgno);
+    /* Read first: the copy joins the dirty set only once it holds the
+     * page, so a failed read leaves the set as it was. */
+    pg *d = pager_pg_alloc(p);
     if (!d)
         return ptxn_error(t, FOLIO_NOMEM, "out of memory reading page %u", pgno);
     rc = p->vfs->read(p->db, d->data, p->page_size, (uint64_t)(pgno - 1) * p->page_size, NULL);
     if (rc < 0) {
-        d->ref = 0;
+        pager_pg_release(p, d);
         return ptxn_error(t, rc, "I/O error reading page %u", pgno);
     }
+    if (dirty_adopt(t, d, pgno) < 0)
+        return ptxn_error(t, FOLIO_NOMEM, "out of memory reading page %u", pgno);
     *out = d;
     return 0;
 }
@@ -484,6 +499,7 @@ static void stmt_free_log(ptxn *t)
 
 void pager_stmt_begin(ptxn *t)
 {
+    t->err[0] = 0;
     if (!t->write)
         return;
     stmt_free_log(t);
