@@ -101,6 +101,8 @@ int bt_seek_rowid_ge(bt_cursor *c, int64_t rowid, int ge);
 int bt_valid(const bt_cursor *c);
 
 int64_t bt_rowid(const bt_cursor *c);
+/** The page the cursor is on (its root if unpositioned), for messages. */
+uint32_t bt_cursor_pgno(const bt_cursor *c);
 /** Report corruption at the cursor's current page (its root if unpositioned). */
 int bt_corrupt_here(bt_cursor *c, const char *why);
 /** The current entry's payload: *out points into the page when it lies there,

@@ -719,10 +719,14 @@ int64_t bt_rowid(const bt_cursor *c)
     return c->cell.rowid;
 }
 
+uint32_t bt_cursor_pgno(const bt_cursor *c)
+{
+    return c->depth > 0 ? c->page[c->depth - 1]->pgno : c->root;
+}
+
 int bt_corrupt_here(bt_cursor *c, const char *why)
 {
-    uint32_t pgno = c->depth > 0 ? c->page[c->depth - 1]->pgno : c->root;
-    return ptxn_corrupt(c->t, pgno, why);
+    return ptxn_corrupt(c->t, bt_cursor_pgno(c), why);
 }
 
 void bt_payload_local(const bt_cursor *c, const uint8_t **out, uint32_t *out_local,

@@ -411,17 +411,16 @@ int catalog_load(db_catalog **out, folio_txn *txn)
         if ((rc = bt_payload(&c, &rec, &size)) < 0)
             break;
         if ((rc = row_decode(&rd, rec, size, size)) < 0) {
-            rc = rc == FOLIO_NOMEM ? ptxn_error(txn->pt, rc, "out of memory reading the schema")
-                                   : ptxn_corrupt(txn->pt, c.page[c.depth - 1]->pgno,
-                                                  "malformed sqlite_schema row");
+            rc = rc == FOLIO_NOMEM
+                     ? ptxn_error(txn->pt, rc, "out of memory reading the schema")
+                     : ptxn_corrupt(txn->pt, bt_cursor_pgno(&c), "malformed sqlite_schema row");
             break;
         }
         fmt_value v[5];
         memset(v, 0, sizeof v);
         for (uint32_t i = 0; i < 5 && i < rd.nfields; i++) {
             if (fmt_serial_decode(rd.st[i], rec + rd.off[i], &v[i]) < 0) {
-                rc =
-                    ptxn_corrupt(txn->pt, c.page[c.depth - 1]->pgno, "malformed sqlite_schema row");
+                rc = ptxn_corrupt(txn->pt, bt_cursor_pgno(&c), "malformed sqlite_schema row");
                 break;
             }
         }
@@ -439,7 +438,7 @@ int catalog_load(db_catalog **out, folio_txn *txn)
             os_free(tbl);
             os_free(sql);
             if (rc == FOLIO_CORRUPT)
-                rc = ptxn_corrupt(txn->pt, c.page[c.depth - 1]->pgno,
+                rc = ptxn_corrupt(txn->pt, bt_cursor_pgno(&c),
                                   "sqlite_schema row has a value of the wrong type");
             else
                 rc = ptxn_error(txn->pt, rc, "out of memory reading the schema");

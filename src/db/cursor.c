@@ -18,6 +18,55 @@ static ptxn *cur_pt(const folio_cursor *c)
     return c->t->txn->pt;
 }
 
+/* Room for an n-field key in the cursor's scratch (n > 0). */
+static int ks_room(key_scratch *ks, int n)
+{
+    if (n <= ks->cap)
+        return 0;
+    int cap = ks->cap ? ks->cap : 8;
+    while (cap < n)
+        cap *= 2;
+    fmt_value *v = os_realloc(ks->v, sizeof *v * (size_t)cap);
+    if (v)
+        ks->v = v;
+    fmt_value *nv = v ? os_realloc(ks->nv, sizeof *nv * (size_t)cap) : NULL;
+    if (nv)
+        ks->nv = nv;
+    uint8_t *d = nv ? os_realloc(ks->desc, (size_t)cap) : NULL;
+    if (d)
+        ks->desc = d;
+    uint8_t *co = d ? os_realloc(ks->coll, (size_t)cap) : NULL;
+    if (co)
+        ks->coll = co;
+    uint8_t **b = co ? os_realloc(ks->buf, sizeof *b * (size_t)cap) : NULL;
+    if (b)
+        ks->buf = b;
+    size_t *bc = b ? os_realloc(ks->bufcap, sizeof *bc * (size_t)cap) : NULL;
+    if (bc)
+        ks->bufcap = bc;
+    if (!bc)
+        return FOLIO_NOMEM; /* what grew stays, with the old capacity */
+    for (int i = ks->cap; i < cap; i++) {
+        ks->buf[i] = NULL;
+        ks->bufcap[i] = 0;
+    }
+    ks->cap = cap;
+    return 0;
+}
+
+static void ks_free(key_scratch *ks)
+{
+    for (int i = 0; i < ks->cap; i++)
+        os_free(ks->buf[i]);
+    os_free(ks->v);
+    os_free(ks->nv);
+    os_free(ks->desc);
+    os_free(ks->coll);
+    os_free(ks->buf);
+    os_free(ks->bufcap);
+    memset(ks, 0, sizeof *ks);
+}
+
 static void cursor_link(folio_txn *txn, folio_cursor *c)
 {
     c->next_open = txn->cursors;
@@ -107,6 +156,7 @@ void db_cursor_destroy(folio_cursor *c)
     os_free(c->saved_key);
     row_decoder_free(&c->rd);
     row_decoder_free(&c->ird);
+    ks_free(&c->ks);
     for (int i = 0; c->colbuf && i < c->ncolslots; i++)
         os_free(c->colbuf[i]);
     os_free(c->colbuf);
@@ -219,25 +269,27 @@ static int restore_position(folio_cursor *c, int *exact, int *past_end)
         int n;
         const uint8_t *desc, *coll;
         tree_order(c, &n, &desc, &coll);
-        row_decoder rd = {0};
-        fmt_value kv[64];
-        if ((rc = row_decode(&rd, c->saved_key, c->saved_n, c->saved_n)) < 0) {
-            row_decoder_free(&rd);
+        row_decoder *rd = &c->ird; /* free: nothing is decoded now */
+        if ((rc = row_decode(rd, c->saved_key, c->saved_n, c->saved_n)) < 0) {
+            rd->valid = 0;
             return rc == FOLIO_NOMEM ? ptxn_error(c->t->txn->pt, rc, "out of memory")
                                      : bt_corrupt_here(&c->bc, "malformed record");
         }
         /* Compare every field: key fields by their order, the rest binary. */
-        int nf = (int)rd.nfields < 64 ? (int)rd.nfields : 64;
-        uint8_t d2[64], c2[64];
+        int nf = (int)rd->nfields;
+        rd->valid = 0;
+        key_scratch *ks = &c->ks;
+        if (nf > 0 && ks_room(ks, nf) < 0)
+            return ptxn_error(c->t->txn->pt, FOLIO_NOMEM, "out of memory");
         for (int i = 0; i < nf; i++) {
-            fmt_serial_decode(rd.st[i], c->saved_key + rd.off[i], &kv[i]);
-            d2[i] = i < n ? desc[i] : 0;
-            c2[i] = i < n ? coll[i] : SCH_COLL_BINARY;
+            fmt_serial_decode(rd->st[i], c->saved_key + rd->off[i], &ks->v[i]);
+            ks->desc[i] = i < n ? desc[i] : 0;
+            ks->coll[i] = i < n ? coll[i] : SCH_COLL_BINARY;
         }
         if (!c->index)
             nf = n; /* a WITHOUT ROWID table is keyed by its primary key */
-        row_decoder_free(&rd);
-        key_ctx k = {kv, nf, d2, c2, c->t->txn->cat->text_encoding, c->t->txn->pt, NULL};
+        key_ctx k = {ks->v,         nf,  ks->desc, ks->coll, c->t->txn->cat->text_encoding,
+                     c->t->txn->pt, NULL};
         rc = bt_seek_ge(&c->bc, key_compare, &k, 1);
         if (rc == FOLIO_ROW) {
             const uint8_t *rec;
@@ -265,6 +317,7 @@ int folio_cursor_first(folio_cursor *c)
 {
     if (!c)
         return FOLIO_MISUSE;
+    ptxn_clear_error(cur_pt(c));
     return moved(c, bt_first(&c->bc));
 }
 
@@ -272,6 +325,7 @@ int folio_cursor_last(folio_cursor *c)
 {
     if (!c)
         return FOLIO_MISUSE;
+    ptxn_clear_error(cur_pt(c));
     return moved(c, bt_last(&c->bc));
 }
 
@@ -279,6 +333,7 @@ int folio_cursor_next(folio_cursor *c)
 {
     if (!c)
         return FOLIO_MISUSE;
+    ptxn_clear_error(cur_pt(c));
     if (!c->positioned)
         return FOLIO_DONE;
     if (stale(c)) {
@@ -298,6 +353,7 @@ int folio_cursor_prev(folio_cursor *c)
 {
     if (!c)
         return FOLIO_MISUSE;
+    ptxn_clear_error(cur_pt(c));
     if (!c->positioned)
         return FOLIO_DONE;
     if (stale(c)) {
@@ -315,6 +371,7 @@ int folio_cursor_seek_rowid(folio_cursor *c, int64_t rowid)
 {
     if (!c)
         return FOLIO_MISUSE;
+    ptxn_clear_error(cur_pt(c));
     if (c->t->tab->def.without_rowid)
         return db_err(cur_db(c), FOLIO_MISUSE, "table %s is WITHOUT ROWID: seek by key",
                       c->t->tab->name);
@@ -372,6 +429,7 @@ int folio_cursor_seek(folio_cursor *c, const folio_value *key, int nkey, int op)
 {
     if (!c)
         return FOLIO_MISUSE;
+    ptxn_clear_error(cur_pt(c));
     folio_db *db = cur_db(c);
     FOLIO_CHECK_ARG(db, key != NULL && nkey > 0);
     FOLIO_CHECK_ARG(db, op >= FOLIO_SEEK_EQ && op <= FOLIO_SEEK_LT);
@@ -381,17 +439,23 @@ int folio_cursor_seek(folio_cursor *c, const folio_value *key, int nkey, int op)
             return db_err(db, FOLIO_MISUSE, "a table cursor seeks by one value, the rowid");
         return seek_rowid_op(c, key, op);
     }
-    fmt_value kv[64];
-    if (nkey > 64)
-        return db_err(db, FOLIO_MISUSE, "at most 64 key values");
+    key_scratch *ks = &c->ks;
+    if (ks_room(ks, nkey) < 0)
+        return db_err(db, FOLIO_NOMEM, "out of memory");
+    fmt_value *kv = ks->v;
     for (int i = 0; i < nkey; i++) {
+        if (key[i].type < FOLIO_NULL || key[i].type > FOLIO_BLOB)
+            return db_err(db, FOLIO_MISUSE, "key value %d has an invalid type", i);
+        if ((key[i].type == FOLIO_TEXT || key[i].type == FOLIO_BLOB) && key[i].u.s.n &&
+            !key[i].u.s.p)
+            return db_err(db, FOLIO_MISUSE, "key value %d has bytes but no pointer", i);
         kv[i].type = (int)key[i].type;
         if (key[i].type == FOLIO_INTEGER)
             kv[i].u.i = key[i].u.i;
         else if (key[i].type == FOLIO_REAL)
             kv[i].u.r = key[i].u.r;
         else if (key[i].type == FOLIO_TEXT || key[i].type == FOLIO_BLOB) {
-            kv[i].u.s.p = key[i].u.s.p;
+            kv[i].u.s.p = key[i].u.s.p ? key[i].u.s.p : (const void *)"";
             kv[i].u.s.n = key[i].u.s.n;
         }
     }
@@ -402,25 +466,20 @@ int folio_cursor_seek(folio_cursor *c, const folio_value *key, int nkey, int op)
     k.enc = c->t->txn->cat->text_encoding;
     k.pt = cur_pt(c);
     /* UTF-16 files: BINARY compares the stored bytes, so the key's text is
-     * converted to the file's encoding once. */
-    fmt_value nv[64];
-    uint8_t *nbuf[64] = {0};
+     * converted to the file's encoding once (into the cursor's buffers). */
     if (k.enc > 1) {
         for (int i = 0; i < nkey; i++) {
-            nv[i] = kv[i];
+            ks->nv[i] = kv[i];
             if (kv[i].type == FMT_TEXT) {
-                size_t cap = 0, n = 0;
-                if (text_utf8_to_utf16(kv[i].u.s.p, (size_t)kv[i].u.s.n, k.enc, &nbuf[i], &cap,
-                                       &n) < 0) {
-                    for (int j = 0; j < i; j++)
-                        os_free(nbuf[j]);
+                size_t n = 0;
+                if (text_utf8_to_utf16(kv[i].u.s.p, (size_t)kv[i].u.s.n, k.enc, &ks->buf[i],
+                                       &ks->bufcap[i], &n) < 0)
                     return db_err(db, FOLIO_NOMEM, "out of memory");
-                }
-                nv[i].u.s.p = nbuf[i];
-                nv[i].u.s.n = n;
+                ks->nv[i].u.s.p = ks->buf[i];
+                ks->nv[i].u.s.n = n;
             }
         }
-        k.nvals = nv;
+        k.nvals = ks->nv;
     }
     if (c->index) {
         if (nkey > c->index->nfields)
@@ -437,9 +496,6 @@ int folio_cursor_seek(folio_cursor *c, const folio_value *key, int nkey, int op)
         k.desc = tab->pk_desc;
         k.coll = tab->pk_coll;
     }
-    for (int i = 0; i < nkey; i++)
-        if (key[i].type < FOLIO_NULL || key[i].type > FOLIO_BLOB)
-            return db_err(db, FOLIO_MISUSE, "key value %d has an invalid type", i);
     int rc;
     switch (op) {
     case FOLIO_SEEK_EQ:
@@ -470,8 +526,6 @@ int folio_cursor_seek(folio_cursor *c, const folio_value *key, int nkey, int op)
     default:
         rc = FOLIO_MISUSE;
     }
-    for (int i = 0; i < nkey; i++)
-        os_free(nbuf[i]);
     if (rc == FOLIO_DONE) {
         bt_cursor_reset(&c->bc);
         moved(c, FOLIO_DONE);
@@ -489,9 +543,9 @@ static int index_record(folio_cursor *c, const uint8_t **rec, uint64_t *size)
     if (rc < 0)
         return rc;
     if (!c->ird.valid && (rc = row_decode(&c->ird, *rec, *size, *size)) < 0)
-        return rc == FOLIO_NOMEM ? ptxn_error(cur_pt(c), rc, "out of memory")
-                                 : ptxn_corrupt(cur_pt(c), c->bc.page[c->bc.depth - 1]->pgno,
-                                                "malformed index record");
+        return rc == FOLIO_NOMEM
+                   ? ptxn_error(cur_pt(c), rc, "out of memory")
+                   : ptxn_corrupt(cur_pt(c), bt_cursor_pgno(&c->bc), "malformed index record");
     return 0;
 }
 
@@ -507,8 +561,7 @@ static int index_entry_rowid(folio_cursor *c, int64_t *out)
     uint32_t last = c->ird.nfields ? c->ird.nfields - 1 : 0;
     if (c->ird.nfields == 0 || c->ird.off[last] + fmt_serial_size(c->ird.st[last]) > size ||
         fmt_serial_decode(c->ird.st[last], rec + c->ird.off[last], &v) < 0 || v.type != FMT_INTEGER)
-        return ptxn_corrupt(cur_pt(c), c->bc.page[c->bc.depth - 1]->pgno,
-                            "index entry has no integer rowid");
+        return ptxn_corrupt(cur_pt(c), bt_cursor_pgno(&c->bc), "index entry has no integer rowid");
     *out = v.u.i;
     return 0;
 }
@@ -534,7 +587,7 @@ static int locate_row(folio_cursor *c)
     int rc = index_record(c, &rec, &size);
     if (rc < 0)
         return rc;
-    uint32_t pgno = c->bc.page[c->bc.depth - 1]->pgno;
+    uint32_t pgno = bt_cursor_pgno(&c->bc);
     if (!tab->def.without_rowid) {
         if (c->ird.nfields == 0)
             return ptxn_corrupt(cur_pt(c), pgno, "empty index record");
@@ -551,9 +604,10 @@ static int locate_row(folio_cursor *c)
     } else {
         /* Build the primary key from the index record. */
         int npk = tab->def.npk;
-        fmt_value pk[64];
-        if (npk > 64)
-            return ptxn_error(cur_pt(c), FOLIO_UNSUPPORTED, "primary key has too many columns");
+        key_scratch *ks = &c->ks;
+        if (ks_room(ks, npk) < 0)
+            return ptxn_error(cur_pt(c), FOLIO_NOMEM, "out of memory");
+        fmt_value *pk = ks->v;
         for (int k = 0; k < npk; k++) {
             int col = tab->def.pk[k].col, field = -1;
             for (int i = 0; i < c->index->ncols; i++)
@@ -570,21 +624,17 @@ static int locate_row(folio_cursor *c)
         /* The key's text is in the file's encoding. For a UTF-16 file the
          * comparison wants it both ways: raw for BINARY, UTF-8 otherwise. */
         int enc = c->t->txn->cat->text_encoding;
-        fmt_value pk8[64];
-        uint8_t *bufs[64] = {0};
         key_ctx k = {pk, npk, tab->pk_desc, tab->pk_coll, 1, cur_pt(c), NULL};
         if (enc > 1) {
+            fmt_value *pk8 = ks->nv;
             for (int i = 0; i < npk; i++) {
                 pk8[i] = pk[i];
                 if (pk[i].type == FMT_TEXT) {
-                    size_t cap = 0, n = 0;
-                    if (text_utf16_to_utf8(pk[i].u.s.p, (size_t)pk[i].u.s.n, enc, &bufs[i], &cap,
-                                           &n) < 0) {
-                        for (int j = 0; j <= i; j++)
-                            os_free(bufs[j]);
+                    size_t n = 0;
+                    if (text_utf16_to_utf8(pk[i].u.s.p, (size_t)pk[i].u.s.n, enc, &ks->buf[i],
+                                           &ks->bufcap[i], &n) < 0)
                         return ptxn_error(cur_pt(c), FOLIO_NOMEM, "out of memory");
-                    }
-                    pk8[i].u.s.p = bufs[i];
+                    pk8[i].u.s.p = ks->buf[i];
                     pk8[i].u.s.n = n;
                 }
             }
@@ -601,8 +651,6 @@ static int locate_row(folio_cursor *c)
                 (rc = key_compare(&k, trec, tsize, &cmp)) == FOLIO_CORRUPT)
                 rc = bt_corrupt_here(&c->tc, "malformed record");
         }
-        for (int i = 0; i < npk; i++)
-            os_free(bufs[i]);
         if (rc < 0)
             return rc;
         if (cmp != 0)
@@ -626,6 +674,7 @@ int folio_cursor_column(folio_value *out, folio_cursor *c, int col)
 {
     if (!c)
         return FOLIO_MISUSE;
+    ptxn_clear_error(cur_pt(c));
     folio_db *db = cur_db(c);
     FOLIO_CHECK_ARG(db, out != NULL);
     db_table *tab = c->t->tab;
@@ -678,7 +727,7 @@ int folio_cursor_column(folio_value *out, folio_cursor *c, int col)
             if ((rc = row_decode(&c->rd, full, size, size)) < 0)
                 return rc == FOLIO_NOMEM ? db_err(db, rc, "out of memory")
                                          : db_err(db, FOLIO_CORRUPT, "page %u: malformed record",
-                                                  bc->page[bc->depth - 1]->pgno);
+                                                  bt_cursor_pgno(bc));
         }
     }
     if ((uint32_t)field >= c->rd.nfields) {
@@ -758,8 +807,7 @@ int folio_cursor_column(folio_value *out, folio_cursor *c, int col)
     }
     fmt_value v;
     if (fmt_serial_decode(st, rec + off, &v) < 0)
-        return db_err(db, FOLIO_CORRUPT, "page %u: bad serial type in record",
-                      bc->page[bc->depth - 1]->pgno);
+        return db_err(db, FOLIO_CORRUPT, "page %u: bad serial type in record", bt_cursor_pgno(bc));
     out->type = (folio_type)v.type;
     switch (v.type) {
     case FMT_INTEGER:

@@ -378,6 +378,7 @@ int folio_stats(folio_txn *txn, int (*cb)(void *arg, const folio_btree_stats *s)
     int rc = write_flush(txn, NULL);
     if (rc < 0)
         return rc;
+    ptxn_clear_error(txn->pt);
     rc = db_stats(txn, cb, arg);
     if (rc < 0)
         return db_err_txn(txn, rc);
@@ -392,6 +393,7 @@ int folio_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg
     int rc = write_flush(txn, NULL);
     if (rc < 0)
         return rc;
+    ptxn_clear_error(txn->pt);
     rc = db_check(txn, cb, arg, max_errors > 0 ? max_errors : 100);
     if (rc == FOLIO_CORRUPT)
         return db_err(txn->db, rc, "integrity check found problems");

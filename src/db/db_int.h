@@ -133,6 +133,20 @@ typedef struct row_decoder {
     int valid;
 } row_decoder;
 
+/* Key values a cursor builds for a seek, a re-seek or a lookup of the row
+ * of an index entry: grown to the widest key met and kept with the cursor,
+ * so that a key of any width (up to SCH_MAX_COLUMNS + 1 fields) works and a
+ * warm cursor allocates nothing. */
+typedef struct key_scratch {
+    int cap;
+    fmt_value *v;  /* the key's values */
+    fmt_value *nv; /* UTF-16 files: the same key in the other encoding */
+    uint8_t *desc; /* per field */
+    uint8_t *coll; /* per field */
+    uint8_t **buf; /* per field: text converted between encodings */
+    size_t *bufcap;
+} key_scratch;
+
 struct folio_cursor {
     folio_table *t;
     uint64_t gen;        /* b-tree generation when positioned (write transactions) */
@@ -148,10 +162,11 @@ struct folio_cursor {
      * bt_cursor_release_keep and bt_cursor_reinit). */
     uint8_t *saved_key; /* the entry's record, for re-seeking after writes */
     size_t saved_cap;
-    bt_cursor bc;     /* over the table, or over the index */
-    bt_cursor tc;     /* index cursors: the table row of the current entry */
-    row_decoder rd;   /* the table row's record */
-    row_decoder ird;  /* the index record */
+    bt_cursor bc;    /* over the table, or over the index */
+    bt_cursor tc;    /* index cursors: the table row of the current entry */
+    row_decoder rd;  /* the table row's record */
+    row_decoder ird; /* the index record */
+    key_scratch ks;
     uint8_t **colbuf; /* per column: UTF-16 converted text */
     size_t *colcap;
     int ncolslots; /* length of colbuf and colcap */

@@ -225,10 +225,18 @@ static int create_table(folio_txn *txn, const char *sql, const lx_token *name_to
         goto out_txn;
     for (int a = 0; a < def.nauto; a++) {
         uint32_t iroot;
-        char iname[512];
-        snprintf(iname, sizeof iname, "sqlite_autoindex_%s_%d", def.name, def.autoidx[a].num);
-        if ((rc = bt_create(txn->pt, 0, &iroot)) < 0 ||
-            (rc = schema_insert_row(txn, "index", iname, def.name, iroot, NULL)) < 0)
+        /* sqlite_autoindex_<table>_<n>, for a table name of any length. */
+        size_t len = strlen(def.name) + 40;
+        char *iname = os_malloc(len);
+        if (!iname) {
+            rc = ptxn_error(txn->pt, FOLIO_NOMEM, "out of memory");
+            goto out_txn;
+        }
+        snprintf(iname, len, "sqlite_autoindex_%s_%d", def.name, def.autoidx[a].num);
+        if ((rc = bt_create(txn->pt, 0, &iroot)) == 0)
+            rc = schema_insert_row(txn, "index", iname, def.name, iroot, NULL);
+        os_free(iname);
+        if (rc < 0)
             goto out_txn;
     }
     if ((rc = bump_cookie(txn)) < 0 || (rc = reload_catalog(txn)) < 0)
@@ -303,9 +311,8 @@ static int build_index(folio_txn *txn, db_table *tab, db_index *ix)
         }
         memcpy(copy, rec, (size_t)size);
         if ((rc = row_decode(&rd, copy, size, size)) < 0) {
-            rc = rc == FOLIO_NOMEM
-                     ? ptxn_error(txn->pt, rc, "out of memory")
-                     : ptxn_corrupt(txn->pt, c.page[c.depth - 1]->pgno, "malformed record");
+            rc = rc == FOLIO_NOMEM ? ptxn_error(txn->pt, rc, "out of memory")
+                                   : ptxn_corrupt(txn->pt, bt_cursor_pgno(&c), "malformed record");
             break;
         }
         int64_t rowid = tab->def.without_rowid ? 0 : bt_rowid(&c);
@@ -317,7 +324,7 @@ static int build_index(folio_txn *txn, db_table *tab, db_index *ix)
                 row[col].u.i = rowid;
             } else if (f >= 0 && (uint32_t)f < rd.nfields) {
                 if (fmt_serial_decode(rd.st[f], copy + rd.off[f], &row[col]) < 0) {
-                    rc = ptxn_corrupt(txn->pt, c.page[c.depth - 1]->pgno, "bad serial type");
+                    rc = ptxn_corrupt(txn->pt, bt_cursor_pgno(&c), "bad serial type");
                     break;
                 }
             } else if (row_default_value(&tab->def.cols[col], tab->def.strict, &row[col],
@@ -339,7 +346,7 @@ static int build_index(folio_txn *txn, db_table *tab, db_index *ix)
     bt_builder *bld = NULL;
     if (rc == 0 && (rc = sorter_finish(srt)) == 0 &&
         (rc = bt_builder_open(&bld, txn->pt, ix->root, 0)) == 0) {
-        rec_order keyord = is->order;
+        sch_order keyord = is->order;
         keyord.n = ix->ncols;
         uint8_t *prev = NULL;
         uint64_t prevn = 0, prevcap = 0;
@@ -349,7 +356,7 @@ static int build_index(folio_txn *txn, db_table *tab, db_index *ix)
         while ((k = sorter_next(srt, &rec, &n)) == 1) {
             if (ix->unique && prev) {
                 int cmp = 1;
-                if ((rc = rec_compare(&keyord, prev, prevn, rec, n, &cmp)) < 0)
+                if ((rc = sch_record_compare(&keyord, prev, prevn, rec, n, &cmp)) < 0)
                     break;
                 if (cmp == 0 && !key_has_null(rec, n, ix->ncols)) {
                     char cols[256];
@@ -473,39 +480,68 @@ out_txn:
 }
 
 /* Delete the sqlite_schema rows for which keep() says no. */
+/* Whether the TEXT value v is the identifier `name` (ASCII case folded, as
+ * SQLite compares names), whatever its length. */
+static int value_is_ident(const fmt_value *v, const char *name)
+{
+    if (v->type != FMT_TEXT || v->u.s.n != strlen(name))
+        return 0;
+    const uint8_t *p = v->u.s.p;
+    for (size_t i = 0; i < (size_t)v->u.s.n; i++) {
+        uint8_t a = p[i], b = (uint8_t)name[i];
+        if (a >= 'A' && a <= 'Z')
+            a = (uint8_t)(a + 32);
+        if (b >= 'A' && b <= 'Z')
+            b = (uint8_t)(b + 32);
+        if (a != b)
+            return 0;
+    }
+    return 1;
+}
+
 static int schema_delete_rows(folio_txn *txn, const char *name, const char *tbl)
 {
     bt_cursor c;
     bt_cursor_init(&c, txn->pt, 1, 1);
     int rc;
-    int64_t victims[4096];
-    int nv = 0;
+    int64_t *victims = NULL;
+    size_t nv = 0, cap = 0;
     row_decoder rd = {0};
-    for (rc = bt_first(&c); rc == FOLIO_ROW && nv < 4096; rc = bt_next(&c)) {
+    for (rc = bt_first(&c); rc == FOLIO_ROW; rc = bt_next(&c)) {
         const uint8_t *rec;
         uint64_t size;
         if ((rc = bt_payload(&c, &rec, &size)) < 0)
             break;
-        if (row_decode(&rd, rec, size, size) < 0 || rd.nfields < 3)
-            continue;
+        if ((rc = row_decode(&rd, rec, size, size)) < 0) {
+            rc = rc == FOLIO_NOMEM ? ptxn_error(txn->pt, rc, "out of memory")
+                                   : bt_corrupt_here(&c, "malformed sqlite_schema row");
+            break;
+        }
         fmt_value vn, vt;
-        if (fmt_serial_decode(rd.st[1], rec + rd.off[1], &vn) < 0 ||
+        if (rd.nfields < 3 || fmt_serial_decode(rd.st[1], rec + rd.off[1], &vn) < 0 ||
             fmt_serial_decode(rd.st[2], rec + rd.off[2], &vt) < 0)
             continue;
-        char nbuf[512], tbuf[512];
-        snprintf(nbuf, sizeof nbuf, "%.*s", vn.type == FMT_TEXT ? (int)vn.u.s.n : 0,
-                 vn.type == FMT_TEXT ? (const char *)vn.u.s.p : "");
-        snprintf(tbuf, sizeof tbuf, "%.*s", vt.type == FMT_TEXT ? (int)vt.u.s.n : 0,
-                 vt.type == FMT_TEXT ? (const char *)vt.u.s.p : "");
-        if ((name && sch_ident_eq(nbuf, name)) || (tbl && sch_ident_eq(tbuf, tbl)))
-            victims[nv++] = bt_rowid(&c);
+        if (!((name && value_is_ident(&vn, name)) || (tbl && value_is_ident(&vt, tbl))))
+            continue;
+        if (nv == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            int64_t *v = os_realloc(victims, ncap * sizeof *v);
+            if (!v) {
+                rc = ptxn_error(txn->pt, FOLIO_NOMEM, "out of memory");
+                break;
+            }
+            victims = v;
+            cap = ncap;
+        }
+        victims[nv++] = bt_rowid(&c);
     }
     row_decoder_free(&rd);
-    for (int i = 0; rc >= 0 && i < nv; i++) {
+    for (size_t i = 0; rc >= 0 && i < nv; i++) {
         rc = bt_seek_rowid(&c, victims[i]);
         if (rc == FOLIO_ROW)
             rc = bt_delete(&c);
     }
+    os_free(victims);
     bt_cursor_release(&c);
     return rc < 0 ? rc : 0;
 }
@@ -661,6 +697,8 @@ int folio_exec(folio_txn *txn, const char *ddl)
         return FOLIO_MISUSE;
     folio_db *db = txn->db;
     FOLIO_CHECK_ARG(db, ddl != NULL);
+    if (txn->pt)
+        ptxn_clear_error(txn->pt);
     /* DDL reloads the catalog and the write state: deferred entries first. */
     int rc = write_flush(txn, NULL);
     if (rc < 0)

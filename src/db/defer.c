@@ -117,7 +117,7 @@ void index_defer_free(index_state *is)
 }
 
 typedef struct sorted_key {
-    rec_order *order;
+    sch_order *order;
     const uint8_t *rec;
     uint64_t n;
 } sorted_key;
@@ -125,7 +125,7 @@ typedef struct sorted_key {
 static int sorted_key_cmp(void *ctx, const uint8_t *rec, uint64_t size, int *out)
 {
     const sorted_key *k = ctx;
-    return rec_compare(k->order, rec, size, k->rec, k->n, out);
+    return sch_record_compare(k->order, rec, size, k->rec, k->n, out);
 }
 
 static int flush_index(folio_txn *txn, index_state *is)
@@ -179,6 +179,7 @@ int write_flush(folio_txn *txn, const db_table *tab)
 {
     if (!txn->npending)
         return 0;
+    ptxn_clear_error(txn->pt);
     for (int i = 0; i < txn->nstates; i++) {
         table_state *ts = txn->states[i];
         if (tab && ts->tab != tab)

@@ -35,7 +35,7 @@ typedef struct run {
 struct sorter {
     folio_txn *txn;
     os_vfs *vfs;
-    rec_order *order;
+    sch_order *order;
     unsigned id; /* several sorters may be open at once: their run files differ */
     size_t budget;
     uint8_t *arena;
@@ -109,7 +109,7 @@ static int cmp_refs(sorter *s, const rec_ref *a, const rec_ref *b)
         return s->order->desc[0] ? -c : c;
     }
     int out = 0;
-    rec_compare(s->order, s->arena + a->off, a->n, s->arena + b->off, b->n, &out);
+    sch_record_compare(s->order, s->arena + a->off, a->n, s->arena + b->off, b->n, &out);
     return out;
 }
 
@@ -210,7 +210,7 @@ static int sort_refs(sorter *s)
     return 0;
 }
 
-int sorter_open(sorter **out, folio_txn *txn, rec_order *order, size_t budget)
+int sorter_open(sorter **out, folio_txn *txn, sch_order *order, size_t budget)
 {
     *out = NULL;
     sorter *s = os_calloc(1, sizeof *s);
@@ -410,7 +410,8 @@ static int run_advance(sorter *s, run *r)
 static int heap_less(sorter *s, int a, int b)
 {
     int out = 0;
-    rec_compare(s->order, s->runs[a].cur, s->runs[a].cur_n, s->runs[b].cur, s->runs[b].cur_n, &out);
+    sch_record_compare(s->order, s->runs[a].cur, s->runs[a].cur_n, s->runs[b].cur, s->runs[b].cur_n,
+                       &out);
     return out < 0 || (out == 0 && a < b);
 }
 

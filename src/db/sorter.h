@@ -10,7 +10,7 @@ typedef struct sorter sorter;
 
 /** A sorter ordering records by `order`, spilling runs to temporary files
  * beside the database past `budget` bytes. */
-int sorter_open(sorter **out, folio_txn *txn, rec_order *order, size_t budget);
+int sorter_open(sorter **out, folio_txn *txn, sch_order *order, size_t budget);
 /** Add a copy of a record. On failure the sorter is as it was. */
 int sorter_add(sorter *s, const uint8_t *rec, uint64_t n);
 /** Take back the record of the last successful sorter_add (before any later

@@ -9,404 +9,10 @@
  */
 #include "db/write_int.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
-
-/* ---- record ordering ---- */
-
-static const uint8_t small_len[10] = {0, 1, 2, 3, 4, 6, 8, 8, 0, 0};
-
-static int64_t small_int(uint8_t st, const uint8_t *p)
-{
-    if (st >= 8)
-        return st - 8;
-    uint64_t u = (p[0] & 0x80) ? ~(uint64_t)0 : 0;
-    for (uint32_t k = 0; k < small_len[st]; k++)
-        u = (u << 8) | p[k];
-    return (int64_t)u;
-}
-
-/*
- * The common case of index records, fast: one-byte header varints, and
- * fields that are integers or BINARY text. Returns 1 when it decided (and
- * sets *out), 0 to let the general comparison decide.
- */
-static int rec_compare_fast(const rec_order *o, const uint8_t *a, uint64_t na, const uint8_t *b,
-                            uint64_t nb, int *out)
-{
-    if (na == 0 || nb == 0 || a[0] >= 0x80 || b[0] >= 0x80)
-        return 0;
-    uint32_t ha = a[0], hb = b[0], pa = 1, pb = 1;
-    uint64_t da = ha, db = hb;
-    for (int i = 0; i < o->n; i++) {
-        if (pa >= ha || pb >= hb)
-            return 0;
-        uint8_t sa = a[pa++], sb = b[pb++];
-        if (sa >= 0x80 || sb >= 0x80)
-            return 0;
-        int c;
-        int ia = sa != 0 && sa < 10 && sa != 7, ib = sb != 0 && sb < 10 && sb != 7;
-        if (ia && ib) {
-            if (da + small_len[sa] > na || db + small_len[sb] > nb)
-                return 0;
-            int64_t x = small_int(sa, a + da), y = small_int(sb, b + db);
-            c = x < y ? -1 : x > y;
-        } else if (sa >= 13 && (sa & 1) && sb >= 13 && (sb & 1) && o->coll[i] == SCH_COLL_BINARY) {
-            uint64_t la = (uint64_t)(sa - 13) / 2, lb = (uint64_t)(sb - 13) / 2;
-            if (da + la > na || db + lb > nb)
-                return 0;
-            uint64_t m = la < lb ? la : lb;
-            c = m ? memcmp(a + da, b + db, (size_t)m) : 0;
-            if (c == 0)
-                c = la < lb ? -1 : la > lb;
-            else
-                c = c < 0 ? -1 : 1;
-        } else {
-            return 0;
-        }
-        if (c) {
-            *out = o->desc[i] ? -c : c;
-            return 1;
-        }
-        da += sa < 12 ? small_len[sa < 10 ? sa : 0] : (uint64_t)(sa - 12) / 2;
-        db += sb < 12 ? small_len[sb < 10 ? sb : 0] : (uint64_t)(sb - 12) / 2;
-    }
-    *out = 0;
-    return 1;
-}
-
-int rec_compare(void *cfg, const uint8_t *a, uint64_t na, const uint8_t *b, uint64_t nb, int *out)
-{
-    rec_order *o = cfg;
-    fmt_record ra, rb;
-    *out = 0;
-    if (o->enc <= 1 && rec_compare_fast(o, a, na, b, nb, out))
-        return 0;
-    if (fmt_record_open(&ra, a, na, na) < 0 || fmt_record_open(&rb, b, nb, nb) < 0)
-        return FOLIO_CORRUPT;
-    for (int i = 0; i < o->n; i++) {
-        uint64_t sa, oa, sb, ob;
-        int ka = fmt_record_next(&ra, &sa, &oa);
-        int kb = fmt_record_next(&rb, &sb, &ob);
-        if (ka < 0 || kb < 0)
-            return FOLIO_CORRUPT;
-        if (ka == 0 || kb == 0) {
-            *out = ka - kb;
-            return 0;
-        }
-        fmt_value va, vb;
-        if (fmt_serial_decode(sa, a + oa, &va) < 0 || fmt_serial_decode(sb, b + ob, &vb) < 0)
-            return FOLIO_CORRUPT;
-        int c = sch_compare(&va, &vb, o->coll[i]);
-        if (c) {
-            *out = o->desc[i] ? -c : c;
-            return 0;
-        }
-    }
-    return 0;
-}
-
-/* ---- row value storage ---- */
-
-static int rowvals_init(row_vals *r, int n)
-{
-    r->n = n;
-    r->v = os_calloc((size_t)n + 1, sizeof *r->v);
-    return r->v ? 0 : FOLIO_NOMEM;
-}
-
-static void rowvals_free(row_vals *r)
-{
-    os_free(r->v);
-    os_free(r->bytes);
-    memset(r, 0, sizeof *r);
-}
-
-/* Copy TEXT/BLOB bytes of every value into the row's own storage. */
-static int rowvals_own(row_vals *r)
-{
-    size_t need = 0;
-    for (int i = 0; i < r->n; i++)
-        if (r->v[i].type == FMT_TEXT || r->v[i].type == FMT_BLOB)
-            need += (size_t)r->v[i].u.s.n;
-    if (need > r->cap) {
-        uint8_t *b = os_malloc(need);
-        if (!b)
-            return FOLIO_NOMEM;
-        /* Values may point into the old buffer: copy through the new one. */
-        size_t off = 0;
-        for (int i = 0; i < r->n; i++) {
-            if (r->v[i].type == FMT_TEXT || r->v[i].type == FMT_BLOB) {
-                size_t n = (size_t)r->v[i].u.s.n;
-                if (n)
-                    memcpy(b + off, r->v[i].u.s.p, n);
-                r->v[i].u.s.p = b + off;
-                off += n;
-            }
-        }
-        os_free(r->bytes);
-        r->bytes = b;
-        r->cap = need;
-        return 0;
-    }
-    /* Fits: values never point into our own buffer here (callers own-copy
-     * fresh values), so copy in place. */
-    static const uint8_t empty[1] = {0};
-    if (need == 0) {
-        for (int i = 0; i < r->n; i++)
-            if (r->v[i].type == FMT_TEXT || r->v[i].type == FMT_BLOB)
-                r->v[i].u.s.p = empty;
-        return 0;
-    }
-    size_t off = 0;
-    for (int i = 0; i < r->n; i++) {
-        if (r->v[i].type == FMT_TEXT || r->v[i].type == FMT_BLOB) {
-            size_t n = (size_t)r->v[i].u.s.n;
-            if (n && r->v[i].u.s.p != r->bytes + off)
-                memmove(r->bytes + off, r->v[i].u.s.p, n);
-            r->v[i].u.s.p = r->bytes + off;
-            off += n;
-        }
-    }
-    return 0;
-}
-
-/* ---- per-table write state ---- */
-
-static int order_init(rec_order *o, int n, const uint8_t *desc, const uint8_t *coll, int enc)
-{
-    o->n = n;
-    o->enc = enc;
-    o->desc = os_calloc((size_t)n + 1, 1);
-    o->coll = os_calloc((size_t)n + 1, 1);
-    if (!o->desc || !o->coll)
-        return FOLIO_NOMEM;
-    for (int i = 0; i < n; i++) {
-        o->desc[i] = desc ? desc[i] : 0;
-        o->coll[i] = coll ? coll[i] : SCH_COLL_BINARY;
-    }
-    return 0;
-}
-
-static void order_free(rec_order *o)
-{
-    os_free(o->desc);
-    os_free(o->coll);
-}
-
-static void table_state_free(table_state *ts)
-{
-    bt_cursor_release(&ts->c);
-    for (int i = 0; i < ts->nidx; i++) {
-        index_defer_free(&ts->idx[i]);
-        bt_cursor_release(&ts->idx[i].c);
-        order_free(&ts->idx[i].order);
-        os_free(ts->idx[i].kv);
-    }
-    os_free(ts->idx);
-    order_free(&ts->pk_order);
-    rowvals_free(&ts->newrow);
-    rowvals_free(&ts->oldrow);
-    os_free(ts->textbuf);
-    os_free(ts->rec);
-    os_free(ts->irec);
-    os_free(ts);
-}
-
-void table_states_free(folio_txn *txn)
-{
-    txn->states_gen++;
-    for (int i = 0; i < txn->nstates; i++)
-        table_state_free(txn->states[i]);
-    txn->nstates = 0; /* the array stays, for the handle's next transaction */
-}
-
-/* Caller holds db->mu. */
-static void spare_free_locked(folio_db *db)
-{
-    for (int i = 0; i < db->nspare; i++)
-        table_state_free(db->spare[i]);
-    db->nspare = 0;
-    if (db->spare_cat)
-        catalog_unref(db->spare_cat);
-    db->spare_cat = NULL;
-}
-
-void db_spare_states_free(folio_db *db)
-{
-    pthread_mutex_lock(&db->mu);
-    spare_free_locked(db);
-    pthread_mutex_unlock(&db->mu);
-}
-
-void table_states_stash(folio_txn *txn)
-{
-    folio_db *db = txn->db;
-    if (!txn->write || txn->schema_changed || txn->poisoned || !txn->cat) {
-        table_states_free(txn);
-        return;
-    }
-    txn->states_gen++;
-    pthread_mutex_lock(&db->mu);
-    if (db->spare_cat != txn->cat) {
-        spare_free_locked(db);
-        db->spare_cat = txn->cat;
-        __atomic_add_fetch(&txn->cat->refs, 1, __ATOMIC_ACQ_REL);
-    }
-    for (int i = 0; i < txn->nstates; i++) {
-        table_state *ts = txn->states[i];
-        if (db->nspare == DB_SPARE_STATES) {
-            table_state_free(ts);
-            continue;
-        }
-        /* Nothing of this transaction stays: positions, queued entries,
-         * the cached largest rowid (another process may write meanwhile). */
-        bt_cursor_reset(&ts->c);
-        for (int j = 0; j < ts->nidx; j++) {
-            index_defer_free(&ts->idx[j]);
-            bt_cursor_reset(&ts->idx[j].c);
-        }
-        ts->max_valid = 0;
-        db->spare[db->nspare++] = ts;
-    }
-    pthread_mutex_unlock(&db->mu);
-    txn->nstates = 0;
-}
-
-/* Room for one more table state in txn->states. */
-static int states_room(folio_txn *txn)
-{
-    if (txn->nstates < txn->states_cap)
-        return 0;
-    int n = txn->states_cap ? txn->states_cap * 2 : 4;
-    table_state **v = os_realloc(txn->states, sizeof *v * (size_t)n);
-    if (!v)
-        return FOLIO_NOMEM;
-    txn->states = v;
-    txn->states_cap = n;
-    return 0;
-}
-
-/* A kept state of `tab` for this transaction's catalog, or NULL. */
-static table_state *spare_take(folio_txn *txn, db_table *tab)
-{
-    folio_db *db = txn->db;
-    table_state *ts = NULL;
-    pthread_mutex_lock(&db->mu);
-    if (db->spare_cat == txn->cat) {
-        for (int i = 0; i < db->nspare; i++) {
-            if (db->spare[i]->tab == tab) {
-                ts = db->spare[i];
-                db->spare[i] = db->spare[--db->nspare];
-                break;
-            }
-        }
-    }
-    pthread_mutex_unlock(&db->mu);
-    if (ts) {
-        ts->c.t = txn->pt;
-        for (int j = 0; j < ts->nidx; j++)
-            ts->idx[j].c.t = txn->pt;
-    }
-    return ts;
-}
-
-void table_states_reset(folio_txn *txn)
-{
-    for (int i = 0; i < txn->nstates; i++) {
-        table_state *ts = txn->states[i];
-        bt_cursor_reset(&ts->c);
-        for (int j = 0; j < ts->nidx; j++)
-            bt_cursor_reset(&ts->idx[j].c);
-        ts->max_valid = 0;
-    }
-}
-
-static int index_state_init(index_state *is, db_index *ix, db_table *tab, folio_txn *txn)
-{
-    (void)tab;
-    is->ix = ix;
-    int nf = ix->nfields;
-    const uint8_t *desc = ix->fdesc, *coll = ix->fcoll;
-    int rc = order_init(&is->order, nf, desc, coll, txn->cat->text_encoding);
-    if (rc < 0)
-        return rc;
-    is->kv = os_calloc((size_t)nf + 1, sizeof *is->kv);
-    if (!is->kv)
-        return FOLIO_NOMEM;
-    bt_cursor_init(&is->c, txn->pt, ix->root, 0);
-    is->c.reccmp = rec_compare;
-    is->c.reccfg = &is->order;
-    return 0;
-}
-
-int table_state_get(table_state **out, folio_txn *txn, db_table *tab)
-{
-    for (int i = 0; i < txn->nstates; i++) {
-        if (txn->states[i]->tab == tab) {
-            *out = txn->states[i];
-            return 0;
-        }
-    }
-    table_state *ts = txn->write ? spare_take(txn, tab) : NULL;
-    if (ts) {
-        if (states_room(txn) < 0) {
-            table_state_free(ts);
-            return FOLIO_NOMEM;
-        }
-        txn->states[txn->nstates++] = ts;
-        *out = ts;
-        return 0;
-    }
-    ts = os_calloc(1, sizeof *ts);
-    if (!ts)
-        return FOLIO_NOMEM;
-    ts->tab = tab;
-    int ncols = tab->def.ncols;
-    int rc = 0;
-    if (rowvals_init(&ts->newrow, ncols) < 0 || rowvals_init(&ts->oldrow, ncols) < 0 ||
-        !(ts->textbuf = os_malloc((size_t)64 * (size_t)(ncols + 1)))) {
-        rc = FOLIO_NOMEM;
-        goto fail;
-    }
-    bt_cursor_init(&ts->c, txn->pt, tab->root, !tab->def.without_rowid);
-    ts->fields_identity = tab->nstored == ncols && ncols <= 64;
-    for (int f = 0; f < tab->nstored && ts->fields_identity; f++)
-        ts->fields_identity = tab->field_col[f] == f;
-    /* Nothing but the row's own cell to write, and no constraint beyond
-     * NOT NULL and the rowid's uniqueness (write_begin's refusals included). */
-    ts->append_fast = ts->fields_identity && !tab->def.without_rowid && !tab->def.strict &&
-                      !tab->def.autoincrement && !tab->def.has_check && tab->nidx == 0 &&
-                      tab->parsed && !tab->unsupported && tab->root != 1;
-    if (tab->def.without_rowid) {
-        if ((rc = order_init(&ts->pk_order, tab->def.npk, tab->pk_desc, tab->pk_coll,
-                             txn->cat->text_encoding)) < 0)
-            goto fail;
-        ts->c.reccmp = rec_compare;
-        ts->c.reccfg = &ts->pk_order;
-    }
-    ts->idx = os_calloc((size_t)tab->nidx + 1, sizeof *ts->idx);
-    if (!ts->idx) {
-        rc = FOLIO_NOMEM;
-        goto fail;
-    }
-    for (int i = 0; i < tab->nidx; i++) {
-        if ((rc = index_state_init(&ts->idx[i], tab->idx[i], tab, txn)) < 0) {
-            ts->nidx = i + 1;
-            goto fail;
-        }
-        ts->nidx = i + 1;
-    }
-    if ((rc = states_room(txn)) < 0)
-        goto fail;
-    txn->states[txn->nstates++] = ts;
-    *out = ts;
-    return 0;
-fail:
-    table_state_free(ts);
-    return rc;
-}
 
 /* ---- statements ---- */
 
@@ -501,7 +107,7 @@ static int default_value(folio_txn *txn, const sch_column *cd, fmt_value *out, c
         const char *fmt = cd->dflt.kind == SCH_DFLT_CURRENT_TIME   ? "%H:%M:%S"
                           : cd->dflt.kind == SCH_DFLT_CURRENT_DATE ? "%Y-%m-%d"
                                                                    : "%Y-%m-%d %H:%M:%S";
-        size_t n = strftime(buf, 64, fmt, &tm);
+        size_t n = strftime(buf, SCH_NUMBER_TEXT_BYTES, fmt, &tm);
         out->type = FMT_TEXT;
         out->u.s.p = (const uint8_t *)buf;
         out->u.s.n = n;
@@ -535,7 +141,7 @@ static int value_in(const folio_value *in, fmt_value *v)
     case FOLIO_BLOB:
         if (in->u.s.n && !in->u.s.p)
             return FOLIO_MISUSE;
-        if (in->u.s.n > 1000000000u)
+        if (in->u.s.n > FMT_MAX_LENGTH)
             return FOLIO_TOOBIG;
         v->type = in->type == FOLIO_TEXT ? FMT_TEXT : FMT_BLOB;
         v->u.s.p = in->u.s.p ? in->u.s.p : (const void *)"";
@@ -547,7 +153,7 @@ static int value_in(const folio_value *in, fmt_value *v)
 }
 
 /* Column cd's affinity applied to v as SQLite applies it (numbers rendered
- * as text go to tb, 64 bytes); a REAL column keeps a small integral value
+ * as text go to tb, SCH_NUMBER_TEXT_BYTES); a REAL column keeps a small integral value
  * as an integer in the record (it reads back as REAL; -0.0 so becomes 0). */
 static void column_affinity(const sch_table *d, const sch_column *cd, fmt_value *v, char *tb)
 {
@@ -557,7 +163,7 @@ static void column_affinity(const sch_table *d, const sch_column *cd, fmt_value 
         (v->type == FMT_INTEGER && (aff == SCH_AFF_INTEGER || aff == SCH_AFF_NUMERIC)) ||
         (v->type == FMT_TEXT && aff == SCH_AFF_TEXT))
         return; /* kept as given (the affinity would not change it) */
-    sch_apply_affinity(v, aff, tb, 64);
+    sch_apply_affinity(v, aff, tb, SCH_NUMBER_TEXT_BYTES);
     if (aff == SCH_AFF_REAL && v->type == FMT_REAL && v->u.r >= -140737488355328.0 &&
         v->u.r <= 140737488355327.0 && v->u.r == (double)(int64_t)v->u.r) {
         int64_t iv = (int64_t)v->u.r;
@@ -568,7 +174,7 @@ static void column_affinity(const sch_table *d, const sch_column *cd, fmt_value 
 
 /* Convert, default, apply affinity and check NOT NULL / STRICT for a new
  * row. Values missing at the end take their DEFAULT. */
-static int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
+int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
 {
     db_table *tab = ts->tab;
     folio_db *db = txn->db;
@@ -590,7 +196,7 @@ static int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals,
             t.u.s.p = vals[d->ipk].u.s.p ? vals[d->ipk].u.s.p : (const void *)"";
             t.u.s.n = vals[d->ipk].u.s.n;
         }
-        sch_apply_affinity(&t, SCH_AFF_INTEGER, ts->textbuf + 64 * d->ipk, 64);
+        sch_apply_affinity(&t, SCH_AFF_INTEGER, ts_textbuf(ts, d->ipk), SCH_NUMBER_TEXT_BYTES);
         if (t.type != FMT_INTEGER)
             return db_err(db, FOLIO_MISMATCH, "datatype mismatch: %s.%s must be an integer",
                           tab->name, d->cols[d->ipk].name);
@@ -599,14 +205,13 @@ static int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals,
     for (int c = 0; c < d->ncols; c++) {
         const sch_column *cd = &d->cols[c];
         fmt_value *v = &ts->newrow.v[c];
-        char *tb = ts->textbuf + 64 * c;
+        char *tb = ts_textbuf(ts, c);
         if (c < n) {
             const folio_value *in = &vals[c];
             int rc = value_in(in, v);
             if (rc == FOLIO_TOOBIG)
-                return db_err(db, FOLIO_TOOBIG,
-                              "value for column %s is %zu bytes; the limit is 1000000000", cd->name,
-                              in->u.s.n);
+                return db_err(db, FOLIO_TOOBIG, "value for column %s is %zu bytes; the limit is %u",
+                              cd->name, in->u.s.n, FMT_MAX_LENGTH);
             if (rc < 0 && (in->type == FOLIO_TEXT || in->type == FOLIO_BLOB))
                 return db_err(db, FOLIO_MISUSE, "value %d has bytes but no pointer", c);
             if (rc < 0)
@@ -654,10 +259,10 @@ static int row_rowid(folio_txn *txn, table_state *ts, int64_t *out, int *out_aut
     if (d->ipk < 0)
         return 0;
     fmt_value *v = &ts->newrow.v[d->ipk];
-    char *tb = ts->textbuf + 64 * d->ipk;
+    char *tb = ts_textbuf(ts, d->ipk);
     if (v->type == FMT_NULL)
         return 0;
-    sch_apply_affinity(v, SCH_AFF_INTEGER, tb, 64);
+    sch_apply_affinity(v, SCH_AFF_INTEGER, tb, SCH_NUMBER_TEXT_BYTES);
     if (v->type != FMT_INTEGER)
         return db_err(txn->db, FOLIO_MISMATCH, "datatype mismatch: %s.%s must be an integer",
                       ts->tab->name, d->cols[d->ipk].name);
@@ -672,7 +277,7 @@ static int grow(uint8_t **buf, size_t *cap, uint64_t need)
 {
     if (need <= *cap)
         return 0;
-    if (need > (uint64_t)0x7fffffff)
+    if (need > FMT_MAX_LENGTH)
         return FOLIO_TOOBIG;
     size_t n = *cap ? *cap : 256;
     while (n < need)
@@ -692,48 +297,49 @@ static int file_format(folio_txn *txn)
 }
 
 /* Encode the table record of row values (in record field order). */
-static int table_record(folio_txn *txn, table_state *ts, fmt_value *row, uint64_t *out)
+int table_record(folio_txn *txn, table_state *ts, fmt_value *row, uint64_t *out)
 {
     db_table *tab = ts->tab;
     int nf = tab->nstored;
+    uint64_t size;
+    int rc;
     if (ts->fields_identity) {
         /* Record fields are the columns in order: encode the row in place,
          * the INTEGER PRIMARY KEY column (the rowid) stored as NULL. */
-        uint64_t st[64];
+        uint64_t st[WRITE_IDENTITY_MAX];
+        assert(nf <= WRITE_IDENTITY_MAX);
         int ipk = tab->def.ipk;
         fmt_value save = {0};
         if (ipk >= 0) {
             save = row[ipk];
             row[ipk].type = FMT_NULL;
         }
-        uint64_t size = fmt_record_plan(row, nf, file_format(txn), st);
-        int rc = grow(&ts->rec, &ts->reccap, size);
+        size = fmt_record_plan(row, nf, file_format(txn), st);
+        rc = grow(&ts->rec, &ts->reccap, size);
         if (rc == 0)
             fmt_record_write(ts->rec, row, nf, st, size);
         if (ipk >= 0)
             row[ipk] = save;
-        if (rc < 0)
-            return db_err(txn->db, rc, rc == FOLIO_TOOBIG ? "row is too big" : "out of memory");
-        *out = size;
-        return 0;
-    }
-    fmt_value fields[2048];
-    if (nf > 2048)
-        return db_err(txn->db, FOLIO_UNSUPPORTED, "too many columns");
-    for (int f = 0; f < nf; f++) {
-        int c = tab->field_col[f];
-        if (c == tab->def.ipk) {
-            fields[f].type = FMT_NULL;
-            continue;
+    } else {
+        fmt_value *fields = ts->fields; /* nstored entries */
+        assert(nf <= ts->st_cap);
+        for (int f = 0; f < nf; f++) {
+            int c = tab->field_col[f];
+            if (c == tab->def.ipk)
+                fields[f].type = FMT_NULL;
+            else
+                fields[f] = row[c];
         }
-        fields[f] = row[c];
+        size = fmt_record_plan(fields, nf, file_format(txn), ts->st);
+        rc = grow(&ts->rec, &ts->reccap, size);
+        if (rc == 0)
+            fmt_record_write(ts->rec, fields, nf, ts->st, size);
     }
-    uint64_t st[2048];
-    uint64_t size = fmt_record_plan(fields, nf, file_format(txn), st);
-    int rc = grow(&ts->rec, &ts->reccap, size);
     if (rc < 0)
-        return db_err(txn->db, rc, rc == FOLIO_TOOBIG ? "row is too big" : "out of memory");
-    fmt_record_write(ts->rec, fields, nf, st, size);
+        return db_err(txn->db, rc,
+                      rc == FOLIO_TOOBIG ? "row of %s is %llu bytes; the limit is %u"
+                                         : "out of memory encoding a row of %s (%llu bytes)",
+                      tab->name, (unsigned long long)size, FMT_MAX_LENGTH);
     *out = size;
     return 0;
 }
@@ -759,12 +365,16 @@ int index_record_build(table_state *ts, index_state *is, const fmt_value *row, i
         is->kv[ix->ncols].type = FMT_INTEGER;
         is->kv[ix->ncols].u.i = rowid;
     }
-    uint64_t st[130];
-    uint64_t size = fmt_record_plan(is->kv, ix->nfields, 4, st);
+    assert(ix->nfields <= ts->st_cap);
+    uint64_t size = fmt_record_plan(is->kv, ix->nfields, 4, ts->st);
     int rc = grow(&ts->irec, &ts->ireccap, size);
     if (rc < 0)
-        return rc;
-    fmt_record_write(ts->irec, is->kv, ix->nfields, st, size);
+        return ptxn_error(ts->c.t, rc,
+                          rc == FOLIO_TOOBIG ? "entry of index %s is %llu bytes; the limit is %u"
+                                             : "out of memory building an entry of index %s "
+                                               "(%llu bytes)",
+                          ix->name, (unsigned long long)size, FMT_MAX_LENGTH);
+    fmt_record_write(ts->irec, is->kv, ix->nfields, ts->st, size);
     *out_size = size;
     return 0;
 }
@@ -828,8 +438,8 @@ static void constraint_columns(char *buf, size_t cap, db_table *tab, db_index *i
  * FOLIO_CONSTRAINT. `self` (and self_valid) names the row being updated,
  * whose own entry does not count.
  */
-static int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_value *row,
-                        int64_t rowid, const fmt_value *self_pk, int self_valid)
+int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_value *row,
+                 int64_t rowid, const fmt_value *self_pk, int self_valid)
 {
     db_index *ix = is->ix;
     if (!ix->unique)
@@ -837,7 +447,7 @@ static int unique_check(folio_txn *txn, table_state *ts, index_state *is, const 
     uint64_t size;
     int rc = index_record_build(ts, is, row, rowid, &size);
     if (rc < 0)
-        return db_err(txn->db, rc, "out of memory");
+        return db_err_txn(txn, rc);
     for (int i = 0; i < ix->ncols; i++)
         if (is->kv[i].type == FMT_NULL)
             return 0; /* NULLs are distinct */
@@ -861,27 +471,32 @@ static int unique_check(folio_txn *txn, table_state *ts, index_state *is, const 
         int same = 0;
         if (self_valid) {
             row_decoder rd = {0};
-            if (row_decode(&rd, rec, n, n) == 0) {
-                same = 1;
-                if (!ts->tab->def.without_rowid) {
+            if ((rc = row_decode(&rd, rec, n, n)) < 0) {
+                row_decoder_free(&rd);
+                bt_cursor_reset(&is->c);
+                return db_err_txn(txn, rc == FOLIO_NOMEM
+                                           ? ptxn_error(txn->pt, rc, "out of memory")
+                                           : bt_corrupt_here(&is->c, "malformed index record"));
+            }
+            same = 1;
+            if (!ts->tab->def.without_rowid) {
+                fmt_value v;
+                uint32_t last = rd.nfields - 1;
+                same = rd.nfields > 0 &&
+                       fmt_serial_decode(rd.st[last], rec + rd.off[last], &v) == 0 &&
+                       v.type == FMT_INTEGER && v.u.i == self_pk[0].u.i;
+            } else {
+                for (int s = 0; s < ix->nsuffix && same; s++) {
                     fmt_value v;
-                    uint32_t last = rd.nfields - 1;
-                    same = rd.nfields > 0 &&
-                           fmt_serial_decode(rd.st[last], rec + rd.off[last], &v) == 0 &&
-                           v.type == FMT_INTEGER && v.u.i == self_pk[0].u.i;
-                } else {
-                    for (int s = 0; s < ix->nsuffix && same; s++) {
-                        fmt_value v;
-                        uint32_t f = (uint32_t)(ix->ncols + s);
-                        int pkcol = ix->suffix_cols[s];
-                        int k2 = 0;
-                        for (int q = 0; q < ts->tab->def.npk; q++)
-                            if (ts->tab->def.pk[q].col == pkcol)
-                                k2 = q;
-                        same = f < rd.nfields &&
-                               fmt_serial_decode(rd.st[f], rec + rd.off[f], &v) == 0 &&
-                               sch_compare(&v, &self_pk[k2], ts->tab->pk_coll[k2]) == 0;
-                    }
+                    uint32_t f = (uint32_t)(ix->ncols + s);
+                    int pkcol = ix->suffix_cols[s];
+                    int k2 = 0;
+                    for (int q = 0; q < ts->tab->def.npk; q++)
+                        if (ts->tab->def.pk[q].col == pkcol)
+                            k2 = q;
+                    same = f < rd.nfields &&
+                           fmt_serial_decode(rd.st[f], rec + rd.off[f], &v) == 0 &&
+                           sch_compare(&v, &self_pk[k2], ts->tab->pk_coll[k2]) == 0;
                 }
             }
             row_decoder_free(&rd);
@@ -903,7 +518,7 @@ static int unique_check(folio_txn *txn, table_state *ts, index_state *is, const 
 /* ---- reading the old row ---- */
 
 /* Decode the row under the table cursor into ts->oldrow (owned copy). */
-static int load_old_row(folio_txn *txn, table_state *ts)
+int load_old_row(folio_txn *txn, table_state *ts)
 {
     db_table *tab = ts->tab;
     const uint8_t *rec;
@@ -911,30 +526,27 @@ static int load_old_row(folio_txn *txn, table_state *ts)
     int rc = bt_payload(&ts->c, &rec, &size);
     if (rc < 0)
         return rc;
-    row_decoder rd = {0};
-    if ((rc = row_decode(&rd, rec, size, size)) < 0) {
-        row_decoder_free(&rd);
+    row_decoder *rd = &ts->rd; /* kept: no allocation per row once grown */
+    if ((rc = row_decode(rd, rec, size, size)) < 0)
         return rc == FOLIO_NOMEM
-                   ? ptxn_error(txn->pt, rc, "out of memory")
-                   : ptxn_corrupt(txn->pt, ts->c.page[ts->c.depth - 1]->pgno, "malformed record");
-    }
+                   ? ptxn_error(txn->pt, rc, "out of memory decoding a row of %s", tab->name)
+                   : bt_corrupt_here(&ts->c, "malformed record");
     for (int c = 0; c < tab->def.ncols; c++) {
         fmt_value *v = &ts->oldrow.v[c];
         int f = tab->col_field[c];
         if (c == tab->def.ipk) {
             v->type = FMT_INTEGER;
             v->u.i = bt_rowid(&ts->c);
-        } else if (f < 0 || (uint32_t)f >= rd.nfields) {
-            if (row_default_value(&tab->def.cols[c], tab->def.strict, v, ts->textbuf + 64 * c) < 0)
+        } else if (f < 0 || (uint32_t)f >= rd->nfields) {
+            if (row_default_value(&tab->def.cols[c], tab->def.strict, v, ts_textbuf(ts, c)) < 0)
                 v->type = FMT_NULL;
-        } else if (fmt_serial_decode(rd.st[f], rec + rd.off[f], v) < 0) {
-            row_decoder_free(&rd);
-            return ptxn_corrupt(txn->pt, ts->c.page[ts->c.depth - 1]->pgno,
-                                "bad serial type in record");
+        } else if (fmt_serial_decode(rd->st[f], rec + rd->off[f], v) < 0) {
+            return bt_corrupt_here(&ts->c, "bad serial type in record");
         }
     }
-    row_decoder_free(&rd);
-    return rowvals_own(&ts->oldrow) < 0 ? FOLIO_NOMEM : 0;
+    if (row_vals_own(&ts->oldrow) < 0)
+        return ptxn_error(txn->pt, FOLIO_NOMEM, "out of memory copying a row of %s", tab->name);
+    return 0;
 }
 
 /* ---- the operations ---- */
@@ -953,9 +565,6 @@ static int max_rowid(table_state *ts, int64_t *out, int *out_empty)
     }
     return rc;
 }
-
-static int autoinc_get(folio_txn *txn, db_table *tab, int64_t *out);
-static int autoinc_set(folio_txn *txn, db_table *tab, int64_t seq);
 
 static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int is_auto,
                             int64_t *out_rowid, int replace_ok)
@@ -980,12 +589,13 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
                               "is full, as SQLite says)",
                               tab->name);
             /* As SQLite: past the largest rowid, try random unused ones. */
-            static uint64_t rs = 0x9e3779b97f4a7c15ull;
+            uint64_t rs = ts->rand_state;
             int found = 0;
             for (int tries = 0; tries < 100 && !found; tries++) {
                 rs ^= rs << 13;
                 rs ^= rs >> 7;
                 rs ^= rs << 17;
+                ts->rand_state = rs;
                 int64_t cand = (int64_t)(rs >> 1);
                 if (cand <= 0)
                     continue;
@@ -1026,7 +636,7 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
         return db_err_txn(txn, rc);
     uint64_t deferred = 0; /* bit i: index i's entry goes to its sorter */
     for (int i = 0; i < ts->nidx; i++) {
-        if (!replace_ok && i < 64 && index_defer_wanted(txn, ts, &ts->idx[i]))
+        if (!replace_ok && i < WRITE_DEFER_MAX && index_defer_wanted(txn, ts, &ts->idx[i]))
             deferred |= (uint64_t)1 << i;
         else if ((rc = index_insert_row(ts, &ts->idx[i], ts->newrow.v, rowid)) < 0)
             return db_err_txn(txn, rc);
@@ -1045,85 +655,7 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
     return 0;
 }
 
-/* WITHOUT ROWID: the row's primary key values. */
-static void pk_values(const db_table *tab, const fmt_value *row, fmt_value *out)
-{
-    for (int k = 0; k < tab->def.npk; k++)
-        out[k] = row[tab->def.pk[k].col];
-}
-
-static int wr_find(folio_txn *txn, table_state *ts, const fmt_value *pk, int *found)
-{
-    db_table *tab = ts->tab;
-    key_ctx k = {pk,      tab->def.npk, tab->pk_desc, tab->pk_coll, txn->cat->text_encoding,
-                 txn->pt, NULL};
-    int rc = bt_seek_ge(&ts->c, key_compare, &k, 1);
-    *found = 0;
-    if (rc < 0)
-        return rc;
-    if (rc == FOLIO_ROW) {
-        const uint8_t *rec;
-        uint64_t n;
-        int cmp;
-        if ((rc = bt_payload(&ts->c, &rec, &n)) < 0)
-            return rc;
-        if ((rc = key_compare(&k, rec, n, &cmp)) < 0)
-            return rc == FOLIO_CORRUPT ? bt_corrupt_here(&ts->c, "malformed record") : rc;
-        *found = cmp == 0;
-    }
-    return 0;
-}
-
-static int pk_cmp_new(void *ctx, const uint8_t *rec, uint64_t size, int *out)
-{
-    table_state *ts = ctx;
-    fmt_value pk[64];
-    pk_values(ts->tab, ts->newrow.v, pk);
-    key_ctx k = {pk, ts->tab->def.npk, ts->tab->pk_desc, ts->tab->pk_coll, 1, NULL, NULL};
-    return key_compare(&k, rec, size, out);
-}
-
-static int insert_wr_row(folio_txn *txn, table_state *ts, int replace_ok)
-{
-    db_table *tab = ts->tab;
-    int rc, found;
-    fmt_value pk[64];
-    if (tab->def.npk > 64)
-        return db_err(txn->db, FOLIO_UNSUPPORTED, "primary key has too many columns");
-    pk_values(tab, ts->newrow.v, pk);
-    if ((rc = wr_find(txn, ts, pk, &found)) < 0)
-        return db_err_txn(txn, rc);
-    bt_cursor_reset(&ts->c);
-    if (found && !replace_ok) {
-        char cols[256];
-        size_t off = 0;
-        cols[0] = 0;
-        for (int k = 0; k < tab->def.npk && off + 1 < sizeof cols; k++)
-            off += (size_t)snprintf(cols + off, sizeof cols - off, "%s%s.%s", k ? ", " : "",
-                                    tab->name, tab->def.cols[tab->def.pk[k].col].name);
-        return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s", cols);
-    }
-    for (int i = 0; i < ts->nidx; i++)
-        if ((rc = unique_check(txn, ts, &ts->idx[i], ts->newrow.v, 0, NULL, 0)) < 0)
-            return rc;
-    uint64_t size;
-    if ((rc = table_record(txn, ts, ts->newrow.v, &size)) < 0)
-        return rc;
-    if ((rc = bt_insert_key(&ts->c, ts->rec, size, pk_cmp_new, ts)) < 0)
-        return db_err_txn(txn, rc);
-    uint64_t deferred = 0;
-    for (int i = 0; i < ts->nidx; i++) {
-        if (!replace_ok && i < 64 && index_defer_wanted(txn, ts, &ts->idx[i]))
-            deferred |= (uint64_t)1 << i;
-        else if ((rc = index_insert_row(ts, &ts->idx[i], ts->newrow.v, 0)) < 0)
-            return db_err_txn(txn, rc);
-    }
-    if (deferred && (rc = index_defer_add_row(txn, ts, deferred, ts->newrow.v, 0)) < 0)
-        return rc;
-    return 0;
-}
-
-static int table_for(folio_table *t, table_state **out)
+int table_for(folio_table *t, table_state **out)
 {
     if (t->dead)
         return db_err(t->txn->db, FOLIO_MISUSE, "table %s was dropped", t->tab->name);
@@ -1139,15 +671,6 @@ static int table_for(folio_table *t, table_state **out)
     (*out)->c.t = t->txn->pt;
     return 0;
 }
-
-#define CHECK_VALUES(t, vals, n)                                                                   \
-    do {                                                                                           \
-        if ((n) < 0 || (n) > (t)->tab->def.ncols)                                                  \
-            return db_err((t)->txn->db, FOLIO_MISUSE, "table %s has %d columns, got %d values",    \
-                          (t)->tab->name, (t)->tab->def.ncols, (n));                               \
-        if ((n) > 0 && !(vals))                                                                    \
-            return db_err((t)->txn->db, FOLIO_MISUSE, "bad argument: vals is NULL");               \
-    } while (0)
 
 /*
  * The append path of a load, for a row with a rowid past the table's largest
@@ -1183,7 +706,7 @@ static int insert_append(folio_table *t, const folio_value *vals, int n, int64_t
             continue;
         }
         if (in->type == FOLIO_TEXT && aff == SCH_AFF_TEXT && in->u.s.p &&
-            in->u.s.n <= 1000000000u && c != d->ipk) {
+            in->u.s.n <= FMT_MAX_LENGTH && c != d->ipk) {
             v->type = FMT_TEXT;
             v->u.s.p = in->u.s.p;
             v->u.s.n = in->u.s.n;
@@ -1196,7 +719,7 @@ static int insert_append(folio_table *t, const folio_value *vals, int n, int64_t
                 return 0; /* NaN is a mismatch there, not NULL */
             continue;
         }
-        column_affinity(d, &d->cols[c], v, ts->textbuf + 64 * c);
+        column_affinity(d, &d->cols[c], v, ts_textbuf(ts, c));
         if (v->type == FMT_NULL && d->cols[c].notnull)
             return 0;
     }
@@ -1204,7 +727,7 @@ static int insert_append(folio_table *t, const folio_value *vals, int n, int64_t
     if (d->ipk >= 0 && row[d->ipk].type != FMT_NULL) {
         fmt_value *k = &row[d->ipk];
         if (k->type != FMT_INTEGER)
-            sch_apply_affinity(k, SCH_AFF_INTEGER, ts->textbuf + 64 * d->ipk, 64);
+            sch_apply_affinity(k, SCH_AFF_INTEGER, ts_textbuf(ts, d->ipk), SCH_NUMBER_TEXT_BYTES);
         if (k->type != FMT_INTEGER || k->u.i <= ts->max_rowid)
             return 0;
         rowid = k->u.i;
@@ -1254,7 +777,7 @@ int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, in
     if ((rc = table_for(t, &ts)) < 0 || (rc = prepare_row(txn, ts, vals, n)) < 0)
         return write_end(txn, rc);
     if (t->tab->def.without_rowid) {
-        rc = insert_wr_row(txn, ts, 0);
+        rc = insert_key_row(txn, ts);
         if (rc == 0 && out_rowid)
             *out_rowid = 0;
     } else {
@@ -1275,7 +798,8 @@ static int update_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int6
     if (tab->def.ipk >= 0) {
         fmt_value *v = &ts->newrow.v[tab->def.ipk];
         if (v->type != FMT_NULL) {
-            sch_apply_affinity(v, SCH_AFF_INTEGER, ts->textbuf + 64 * tab->def.ipk, 64);
+            sch_apply_affinity(v, SCH_AFF_INTEGER, ts_textbuf(ts, tab->def.ipk),
+                               SCH_NUMBER_TEXT_BYTES);
             if (v->type != FMT_INTEGER)
                 return db_err(txn->db, FOLIO_MISMATCH,
                               "datatype mismatch: %s.%s must be an integer", tab->name,
@@ -1374,45 +898,7 @@ int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_
     if ((rc = table_for(t, &ts)) < 0)
         return write_end(txn, rc);
     if (t->tab->def.without_rowid) {
-        if ((rc = prepare_row(txn, ts, vals, n)) < 0)
-            return write_end(txn, rc);
-        fmt_value pk[64];
-        pk_values(t->tab, ts->newrow.v, pk);
-        int found;
-        if ((rc = wr_find(txn, ts, pk, &found)) < 0)
-            return write_end(txn, db_err_txn(txn, rc));
-        if (found) {
-            if ((rc = load_old_row(txn, ts)) < 0)
-                return write_end(txn, db_err_txn(txn, rc));
-            /* Re-prepare: load_old_row reused nothing of newrow. */
-            if ((rc = prepare_row(txn, ts, vals, n)) < 0)
-                return write_end(txn, rc);
-            fmt_value opk[64];
-            pk_values(t->tab, ts->oldrow.v, opk);
-            for (int i = 0; i < ts->nidx; i++)
-                if ((rc = unique_check(txn, ts, &ts->idx[i], ts->newrow.v, 0, opk, 1)) < 0)
-                    return write_end(txn, rc);
-            for (int i = 0; i < ts->nidx; i++)
-                if ((rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, 0)) < 0)
-                    return write_end(txn, db_err_txn(txn, rc));
-            if ((rc = wr_find(txn, ts, opk, &found)) < 0 || (rc = bt_delete(&ts->c)) < 0)
-                return write_end(txn, db_err_txn(txn, rc));
-            /* The unique checks passed with the old row present; insert
-             * without repeating them. */
-            uint64_t size;
-            if ((rc = table_record(txn, ts, ts->newrow.v, &size)) < 0)
-                return write_end(txn, rc);
-            if ((rc = bt_insert_key(&ts->c, ts->rec, size, pk_cmp_new, ts)) < 0)
-                return write_end(txn, db_err_txn(txn, rc));
-            for (int i = 0; i < ts->nidx; i++)
-                if ((rc = index_insert_row(ts, &ts->idx[i], ts->newrow.v, 0)) < 0)
-                    return write_end(txn, db_err_txn(txn, rc));
-            if (out_rowid)
-                *out_rowid = 0;
-            return write_end(txn, 0);
-        }
-        bt_cursor_reset(&ts->c);
-        rc = insert_wr_row(txn, ts, 0);
+        rc = upsert_key_row(txn, ts, vals, n);
         if (rc == 0 && out_rowid)
             *out_rowid = 0;
         return write_end(txn, rc);
@@ -1527,262 +1013,4 @@ int folio_delete(folio_table *t, int64_t rowid)
     if (ts->max_valid && rowid == ts->max_rowid)
         ts->max_valid = 0;
     return write_end(txn, 0);
-}
-
-/* WITHOUT ROWID lookups by key values given through the API. */
-static int key_to_fmt(folio_txn *txn, table_state *ts, const folio_value *key, int nkey,
-                      fmt_value *out)
-{
-    db_table *tab = ts->tab;
-    if (nkey != tab->def.npk)
-        return db_err(txn->db, FOLIO_MISUSE, "table %s has %d primary key columns, got %d",
-                      tab->name, tab->def.npk, nkey);
-    for (int k = 0; k < nkey; k++) {
-        fmt_value *v = &out[k];
-        memset(v, 0, sizeof *v);
-        v->type = (int)key[k].type;
-        if (key[k].type == FOLIO_INTEGER)
-            v->u.i = key[k].u.i;
-        else if (key[k].type == FOLIO_REAL)
-            v->u.r = key[k].u.r;
-        else if (key[k].type == FOLIO_TEXT || key[k].type == FOLIO_BLOB) {
-            v->u.s.p = key[k].u.s.p;
-            v->u.s.n = key[k].u.s.n;
-        } else if (key[k].type != FOLIO_NULL) {
-            return db_err(txn->db, FOLIO_MISUSE, "key value %d has an invalid type", k);
-        }
-        /* Keys compare after the column's affinity, as stored. */
-        const sch_column *cd = &tab->def.cols[tab->def.pk[k].col];
-        sch_apply_affinity(v, cd->affinity, ts->textbuf + 64 * tab->def.pk[k].col, 64);
-    }
-    return 0;
-}
-
-int folio_delete_key(folio_table *t, const folio_value *key, int nkey)
-{
-    if (!t)
-        return FOLIO_MISUSE;
-    folio_txn *txn = t->txn;
-    if (!t->tab->def.without_rowid)
-        return db_err(txn->db, FOLIO_MISUSE, "table %s has rowids: use folio_delete", t->tab->name);
-    FOLIO_CHECK_ARG(txn->db, key != NULL && nkey > 0 && nkey <= 64);
-    int rc = write_flush(txn, t->tab);
-    if (rc < 0)
-        return rc;
-    rc = write_begin(txn, t->tab);
-    if (rc < 0)
-        return rc;
-    table_state *ts;
-    fmt_value pk[64];
-    int found;
-    if ((rc = table_for(t, &ts)) < 0 || (rc = key_to_fmt(txn, ts, key, nkey, pk)) < 0)
-        return write_end(txn, rc);
-    if ((rc = wr_find(txn, ts, pk, &found)) < 0)
-        return write_end(txn, db_err_txn(txn, rc));
-    if (!found) {
-        bt_cursor_reset(&ts->c);
-        return write_end(
-            txn, db_err(txn->db, FOLIO_NOTFOUND, "no row with that key in %s", t->tab->name));
-    }
-    if ((rc = load_old_row(txn, ts)) < 0)
-        return write_end(txn, db_err_txn(txn, rc));
-    for (int i = 0; i < ts->nidx && rc == 0; i++)
-        rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, 0);
-    if (rc == 0 && (rc = wr_find(txn, ts, pk, &found)) == 0)
-        rc = found ? bt_delete(&ts->c) : FOLIO_CORRUPT;
-    if (rc < 0)
-        return write_end(txn, db_err_txn(txn, rc));
-    return write_end(txn, 0);
-}
-
-int folio_update_key(folio_table *t, const folio_value *key, int nkey, const folio_value *vals,
-                     int n)
-{
-    if (!t)
-        return FOLIO_MISUSE;
-    CHECK_VALUES(t, vals, n);
-    folio_txn *txn = t->txn;
-    if (!t->tab->def.without_rowid)
-        return db_err(txn->db, FOLIO_MISUSE, "table %s has rowids: use folio_update", t->tab->name);
-    FOLIO_CHECK_ARG(txn->db, key != NULL && nkey > 0 && nkey <= 64);
-    int rc = write_flush(txn, t->tab);
-    if (rc < 0)
-        return rc;
-    rc = write_begin(txn, t->tab);
-    if (rc < 0)
-        return rc;
-    table_state *ts;
-    fmt_value pk[64];
-    int found;
-    if ((rc = table_for(t, &ts)) < 0 || (rc = key_to_fmt(txn, ts, key, nkey, pk)) < 0)
-        return write_end(txn, rc);
-    if ((rc = wr_find(txn, ts, pk, &found)) < 0)
-        return write_end(txn, db_err_txn(txn, rc));
-    if (!found) {
-        bt_cursor_reset(&ts->c);
-        return write_end(
-            txn, db_err(txn->db, FOLIO_NOTFOUND, "no row with that key in %s", t->tab->name));
-    }
-    if ((rc = load_old_row(txn, ts)) < 0)
-        return write_end(txn, db_err_txn(txn, rc));
-    if ((rc = prepare_row(txn, ts, vals, n)) < 0)
-        return write_end(txn, rc);
-    fmt_value opk[64], npk[64];
-    pk_values(t->tab, ts->oldrow.v, opk);
-    pk_values(t->tab, ts->newrow.v, npk);
-    int same = 1;
-    for (int k = 0; k < t->tab->def.npk; k++)
-        if (sch_compare(&opk[k], &npk[k], t->tab->pk_coll[k]) != 0)
-            same = 0;
-    if (!same) {
-        if ((rc = wr_find(txn, ts, npk, &found)) < 0)
-            return write_end(txn, db_err_txn(txn, rc));
-        bt_cursor_reset(&ts->c);
-        if (found)
-            return write_end(txn, db_err(txn->db, FOLIO_CONSTRAINT,
-                                         "UNIQUE constraint failed: %s primary key", t->tab->name));
-    }
-    for (int i = 0; i < ts->nidx; i++)
-        if ((rc = unique_check(txn, ts, &ts->idx[i], ts->newrow.v, 0, opk, 1)) < 0)
-            return write_end(txn, rc);
-    for (int i = 0; i < ts->nidx && rc == 0; i++)
-        rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, 0);
-    if (rc == 0 && (rc = wr_find(txn, ts, opk, &found)) == 0)
-        rc = found ? bt_delete(&ts->c) : FOLIO_CORRUPT;
-    uint64_t size;
-    if (rc == 0 && (rc = table_record(txn, ts, ts->newrow.v, &size)) == 0)
-        rc = bt_insert_key(&ts->c, ts->rec, size, pk_cmp_new, ts);
-    for (int i = 0; i < ts->nidx && rc == 0; i++)
-        rc = index_insert_row(ts, &ts->idx[i], ts->newrow.v, 0);
-    if (rc < 0)
-        return write_end(txn, db_err_txn(txn, rc));
-    return write_end(txn, 0);
-}
-
-/* ---- AUTOINCREMENT: sqlite_sequence(name, seq) ---- */
-
-static int seq_find(folio_txn *txn, db_table *seqtab, const char *name, bt_cursor *c,
-                    int64_t *out_seq, int *found)
-{
-    int rc;
-    *found = 0;
-    bt_cursor_init(c, txn->pt, seqtab->root, 1);
-    for (rc = bt_first(c); rc == FOLIO_ROW; rc = bt_next(c)) {
-        const uint8_t *rec;
-        uint64_t size;
-        if ((rc = bt_payload(c, &rec, &size)) < 0)
-            return rc;
-        row_decoder rd = {0};
-        if (row_decode(&rd, rec, size, size) < 0 || rd.nfields < 2) {
-            row_decoder_free(&rd);
-            continue;
-        }
-        fmt_value n, s;
-        if (fmt_serial_decode(rd.st[0], rec + rd.off[0], &n) == 0 && n.type == FMT_TEXT &&
-            n.u.s.n == strlen(name) &&
-            sch_compare_text(n.u.s.p, (size_t)n.u.s.n, (const uint8_t *)name, strlen(name),
-                             SCH_COLL_BINARY) == 0 &&
-            fmt_serial_decode(rd.st[1], rec + rd.off[1], &s) == 0) {
-            *out_seq = s.type == FMT_INTEGER ? s.u.i : 0;
-            *found = 1;
-            row_decoder_free(&rd);
-            return 0;
-        }
-        row_decoder_free(&rd);
-    }
-    return rc < 0 ? rc : 0;
-}
-
-static int autoinc_get(folio_txn *txn, db_table *tab, int64_t *out)
-{
-    *out = 0;
-    db_table *seqtab = catalog_find_table(txn->cat, "sqlite_sequence");
-    if (!seqtab)
-        return 0;
-    bt_cursor c;
-    int found;
-    int rc = seq_find(txn, seqtab, tab->name, &c, out, &found);
-    bt_cursor_release(&c);
-    return rc < 0 ? db_err_txn(txn, rc) : 0;
-}
-
-static int autoinc_set(folio_txn *txn, db_table *tab, int64_t seq)
-{
-    db_table *seqtab = catalog_find_table(txn->cat, "sqlite_sequence");
-    if (!seqtab)
-        return db_err(txn->db, FOLIO_CORRUPT, "sqlite_sequence is missing for %s", tab->name);
-    bt_cursor c;
-    int64_t old;
-    int found;
-    int rc = seq_find(txn, seqtab, tab->name, &c, &old, &found);
-    int64_t rowid = 0;
-    if (rc == 0 && found) {
-        rowid = bt_rowid(&c);
-    } else if (rc == 0) {
-        int empty;
-        rc = bt_max_rowid(&c, &rowid, &empty);
-        rowid++;
-    }
-    if (rc == 0) {
-        fmt_value v[2];
-        v[0].type = FMT_TEXT;
-        v[0].u.s.p = (const uint8_t *)tab->name;
-        v[0].u.s.n = strlen(tab->name);
-        v[1].type = FMT_INTEGER;
-        v[1].u.i = seq;
-        uint8_t buf[600];
-        uint64_t size = fmt_record_size(v, 2, 4);
-        if (size > sizeof buf) {
-            bt_cursor_release(&c);
-            return db_err(txn->db, FOLIO_TOOBIG, "table name too long for sqlite_sequence");
-        }
-        fmt_record_encode(buf, v, 2, 4);
-        bt_cursor_reset(&c);
-        rc = bt_insert_row(&c, rowid, buf, size);
-    }
-    bt_cursor_release(&c);
-    return rc < 0 ? db_err_txn(txn, rc) : 0;
-}
-
-int schema_insert_row(folio_txn *txn, const char *type, const char *name, const char *tbl,
-                      uint32_t root, const char *sql)
-{
-    bt_cursor c;
-    bt_cursor_init(&c, txn->pt, 1, 1);
-    int64_t rowid = 0;
-    int empty;
-    int rc = bt_max_rowid(&c, &rowid, &empty);
-    if (rc < 0) {
-        bt_cursor_release(&c);
-        return rc;
-    }
-    fmt_value v[5];
-    memset(v, 0, sizeof v);
-    const char *s[3] = {type, name, tbl};
-    for (int i = 0; i < 3; i++) {
-        v[i].type = FMT_TEXT;
-        v[i].u.s.p = (const uint8_t *)s[i];
-        v[i].u.s.n = strlen(s[i]);
-    }
-    v[3].type = FMT_INTEGER;
-    v[3].u.i = root;
-    if (sql) {
-        v[4].type = FMT_TEXT;
-        v[4].u.s.p = (const uint8_t *)sql;
-        v[4].u.s.n = strlen(sql);
-    } else {
-        v[4].type = FMT_NULL;
-    }
-    uint64_t size = fmt_record_size(v, 5, 4);
-    uint8_t *buf = os_malloc((size_t)size);
-    if (!buf) {
-        bt_cursor_release(&c);
-        return FOLIO_NOMEM;
-    }
-    fmt_record_encode(buf, v, 5, 4);
-    bt_cursor_reset(&c);
-    rc = bt_insert_row(&c, empty ? 1 : rowid + 1, buf, size);
-    os_free(buf);
-    bt_cursor_release(&c);
-    return rc;
 }

@@ -7,17 +7,7 @@
 
 #include "db/db_int.h"
 #include "schema/affinity.h"
-
-/* Ordering of the records of one b-tree (an index, or a WITHOUT ROWID table),
- * used for seeks that carry whole records and for rebalancing. */
-typedef struct rec_order {
-    int n;         /* fields compared */
-    uint8_t *desc; /* per field */
-    uint8_t *coll; /* per field */
-    int enc;
-} rec_order;
-
-int rec_compare(void *cfg, const uint8_t *a, uint64_t na, const uint8_t *b, uint64_t nb, int *out);
+#include "schema/record_order.h"
 
 /* A row's values with storage that the row owns. */
 typedef struct row_vals {
@@ -32,7 +22,7 @@ typedef struct sorter sorter;
 typedef struct index_state {
     db_index *ix;
     bt_cursor c;
-    rec_order order; /* all nfields */
+    sch_order order; /* all nfields */
     fmt_value *kv;   /* an index record's values, nfields */
     /* Deferred entries (defer.c): inserts into a non-unique index collect
      * here, are sorted, and reach the tree in key order (bottom-up when the
@@ -43,24 +33,45 @@ typedef struct index_state {
     uint64_t npending;
 } index_state;
 
-/* Per table, per write transaction. */
+/* Per table, per write transaction. Every array is sized from the table's
+ * definition when the state is made, so that no row operation relies on a
+ * fixed bound: a table may have SCH_MAX_COLUMNS columns, an index or a
+ * primary key as many key columns. */
 typedef struct table_state {
     db_table *tab;
     bt_cursor c;        /* the table tree */
-    rec_order pk_order; /* WITHOUT ROWID: the primary key */
+    sch_order pk_order; /* WITHOUT ROWID: the primary key */
     int nidx;
     index_state *idx;
     int64_t max_rowid;
     int max_valid;
-    int fields_identity; /* record field f is column f, for every column (<= 64) */
+    int fields_identity; /* record field f is column f, for every column
+                            (at most WRITE_IDENTITY_MAX columns) */
     int append_fast;     /* rows may take insert_append (see there) */
+    uint64_t rand_state; /* random rowids past INT64_MAX (as SQLite picks them) */
     row_vals newrow, oldrow;
-    char *textbuf; /* 64 bytes per column for numbers rendered as text */
-    uint8_t *rec;  /* record encoding buffer */
+    row_decoder rd;      /* the old row's record */
+    char *textbuf;       /* SCH_NUMBER_TEXT_BYTES per column: numbers rendered as text */
+    fmt_value *fields;   /* a table record's values in field order, nstored */
+    uint64_t *st;        /* serial types of a record being encoded: st_cap entries */
+    int st_cap;          /* max(nstored, every index's nfields) */
+    fmt_value *pk, *opk; /* WITHOUT ROWID: a new and an old row's key values, npk */
+    uint8_t *rec;        /* record encoding buffer */
     size_t reccap;
     uint8_t *irec;
     size_t ireccap;
 } table_state;
+
+/* Tables of at most this many columns, each stored in its own field, take
+ * the paths that encode a row in place (table_record, insert_append) with a
+ * stack array of serial types. */
+#define WRITE_IDENTITY_MAX 64
+
+/* The text of a column's number (affinity TEXT), at a column's slot. */
+static inline char *ts_textbuf(table_state *ts, int col)
+{
+    return ts->textbuf + (size_t)SCH_NUMBER_TEXT_BYTES * (size_t)col;
+}
 
 /** The write state of `tab` in `txn` (created on first use). */
 int table_state_get(table_state **out, folio_txn *txn, db_table *tab);
@@ -73,9 +84,56 @@ void db_spare_states_free(folio_db *db);
 /** Drop every table's cursors (after a rollback of a statement or DDL). */
 void table_states_reset(folio_txn *txn);
 
+/** Copy the TEXT/BLOB bytes of every value into the row's own storage. */
+int row_vals_own(row_vals *r);
+
+/** AUTOINCREMENT: the table's sqlite_sequence value (0 when none), and
+ * setting it (schema_rows.c). Both set the message on failure. */
+int autoinc_get(folio_txn *txn, db_table *tab, int64_t *out);
+int autoinc_set(folio_txn *txn, db_table *tab, int64_t seq);
+
 /** Insert a row into sqlite_schema (root 1) and return its rowid. */
 int schema_insert_row(folio_txn *txn, const char *type, const char *name, const char *tbl,
                       uint32_t root, const char *sql);
+
+/* Row operations take at most this many values (the table's columns); a
+ * NULL vals with n > 0 is misuse. */
+#define CHECK_VALUES(t, vals, n)                                                                   \
+    do {                                                                                           \
+        if ((n) < 0 || (n) > (t)->tab->def.ncols)                                                  \
+            return db_err((t)->txn->db, FOLIO_MISUSE, "table %s has %d columns, got %d values",    \
+                          (t)->tab->name, (t)->tab->def.ncols, (n));                               \
+        if ((n) > 0 && !(vals))                                                                    \
+            return db_err((t)->txn->db, FOLIO_MISUSE, "bad argument: vals is NULL");               \
+    } while (0)
+
+/* Indexes past the first WRITE_DEFER_MAX of a table take their entries at
+ * once: the set of deferred indexes of a row is a 64-bit mask. */
+#define WRITE_DEFER_MAX 64
+
+/** The write state of a table handle (made on first use; the message is
+ * set on failure). */
+int table_for(folio_table *t, table_state **out);
+/** Convert, default, apply affinity and check NOT NULL / STRICT for a new
+ * row into ts->newrow. Values missing at the end take their DEFAULT. */
+int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n);
+/** Encode the table record of `row` (column values) into ts->rec. */
+int table_record(folio_txn *txn, table_state *ts, fmt_value *row, uint64_t *out);
+/** FOLIO_CONSTRAINT if a UNIQUE index would get a second entry for `row`;
+ * self_pk (when self_valid) names the row being replaced, whose own entry
+ * does not count: its rowid, or its primary key values. */
+int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_value *row,
+                 int64_t rowid, const fmt_value *self_pk, int self_valid);
+/** Decode the row under ts->c into ts->oldrow (values it owns). Sets the
+ * transaction's message on failure. */
+int load_old_row(folio_txn *txn, table_state *ts);
+
+/* ---- WITHOUT ROWID tables (write_key.c) ---- */
+
+/** Insert ts->newrow (prepared), whose key must be free. */
+int insert_key_row(folio_txn *txn, table_state *ts);
+/** Insert or replace the row the values name by their key. */
+int upsert_key_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n);
 
 /** Before a mutation: begin the statement, refuse read-only use. */
 int write_begin(folio_txn *txn, db_table *tab);

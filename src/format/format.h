@@ -20,6 +20,10 @@
 
 #define FMT_EBAD (-1)
 
+/* SQLite's default SQLITE_MAX_LENGTH: the largest TEXT or BLOB value, and
+ * the largest record, folio writes. */
+#define FMT_MAX_LENGTH 1000000000u
+
 /* ---- Big-endian integers ---- */
 static inline uint32_t fmt_get_u16(const uint8_t *p)
 {

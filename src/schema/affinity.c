@@ -13,6 +13,7 @@
  */
 #include "schema/affinity.h"
 
+#include <assert.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -346,6 +347,7 @@ size_t sch_real_to_text(double r, char *buf, size_t cap)
 
 int sch_apply_affinity(fmt_value *v, int affinity, char *textbuf, size_t cap)
 {
+    assert(cap >= SCH_NUMBER_TEXT_BYTES);
     switch (affinity) {
     case SCH_AFF_TEXT:
         if (v->type == FMT_INTEGER) {

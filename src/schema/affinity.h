@@ -10,8 +10,12 @@
 #include "format/format.h"
 #include "schema/parse.h"
 
+/* Room for the text of any number: an INTEGER's 20 characters, a REAL's
+ * "%!.15g" rendering (at most 24). Callers give sch_apply_affinity this much. */
+#define SCH_NUMBER_TEXT_BYTES 64
+
 /** Apply `affinity` (SCH_AFF_*) to *v in place. A number turned into text
- * is written to textbuf (cap >= 64) and *v points at it. */
+ * is written to textbuf (cap >= SCH_NUMBER_TEXT_BYTES) and *v points at it. */
 int sch_apply_affinity(fmt_value *v, int affinity, char *textbuf, size_t cap);
 /** If the text is a well-formed number (spaces around allowed), set *out to
  * its INTEGER or REAL value and return 1; else 0. */

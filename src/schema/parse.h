@@ -51,6 +51,11 @@ enum {
     SCH_DFLT_EXPR
 };
 
+/* SQLite's default SQLITE_MAX_COLUMN, the limit on the columns of a table
+ * and on the key columns of an index or a primary key. The parser refuses
+ * more; every layer above sizes its arrays from the definition it gets. */
+#define SCH_MAX_COLUMNS 2000
+
 /** Declared type of a column of a STRICT table (INT and INTEGER are one type). */
 enum {
     SCH_STRICT_NONE, /* not a STRICT table */

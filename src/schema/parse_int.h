@@ -14,9 +14,6 @@
 #include "schema/lex.h"
 #include "schema/parse.h"
 
-/* SQLite's default SQLITE_MAX_COLUMN: columns of a table, keys of an index. */
-#define SCH_MAX_COLUMNS 2000
-
 typedef struct parser {
     const char *sql;
     lx_token *t;

@@ -1,0 +1,267 @@
+/*
+ * write_key.c - row operations on WITHOUT ROWID tables, which are keyed by
+ * their primary key: insert, upsert, update and delete by key.
+ *
+ * The key values of a row live in the table state (ts->pk for the new row,
+ * ts->opk for the old one), sized from the table's definition: a primary key
+ * may have as many columns as the table.
+ */
+#include "db/write_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* The primary key values of a row (col values) into out (npk entries). */
+static void pk_values(const db_table *tab, const fmt_value *row, fmt_value *out)
+{
+    for (int k = 0; k < tab->def.npk; k++)
+        out[k] = row[tab->def.pk[k].col];
+}
+
+/* Position ts->c at the row whose key is `pk`: *found says whether it is
+ * there (else the cursor is where it would go). Sets the message on error. */
+static int find_key(folio_txn *txn, table_state *ts, const fmt_value *pk, int *found)
+{
+    db_table *tab = ts->tab;
+    key_ctx k = {pk,      tab->def.npk, tab->pk_desc, tab->pk_coll, txn->cat->text_encoding,
+                 txn->pt, NULL};
+    int rc = bt_seek_ge(&ts->c, key_compare, &k, 1);
+    *found = 0;
+    if (rc < 0)
+        return db_err_txn(txn, rc);
+    if (rc == FOLIO_ROW) {
+        const uint8_t *rec;
+        uint64_t n;
+        int cmp;
+        if ((rc = bt_payload(&ts->c, &rec, &n)) < 0)
+            return db_err_txn(txn, rc);
+        if ((rc = key_compare(&k, rec, n, &cmp)) < 0)
+            return db_err_txn(txn, rc == FOLIO_CORRUPT ? bt_corrupt_here(&ts->c, "malformed record")
+                                                       : rc);
+        *found = cmp == 0;
+    }
+    return 0;
+}
+
+/* bt_insert_key's comparison for the new row, whose key is in ts->pk. */
+static int new_key_cmp(void *ctx, const uint8_t *rec, uint64_t size, int *out)
+{
+    table_state *ts = ctx;
+    key_ctx k = {ts->pk, ts->tab->def.npk, ts->tab->pk_desc, ts->tab->pk_coll, 1, NULL, NULL};
+    return key_compare(&k, rec, size, out);
+}
+
+static int key_taken(folio_txn *txn, db_table *tab)
+{
+    char cols[256];
+    size_t off = 0;
+    cols[0] = 0;
+    for (int k = 0; k < tab->def.npk && off + 1 < sizeof cols; k++)
+        off += (size_t)snprintf(cols + off, sizeof cols - off, "%s%s.%s", k ? ", " : "", tab->name,
+                                tab->def.cols[tab->def.pk[k].col].name);
+    return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s", cols);
+}
+
+/* Put ts->newrow into the table tree and every index (its key in ts->pk). */
+static int store_new_row(folio_txn *txn, table_state *ts, int defer_ok)
+{
+    int rc;
+    uint64_t size;
+    if ((rc = table_record(txn, ts, ts->newrow.v, &size)) < 0)
+        return rc;
+    if ((rc = bt_insert_key(&ts->c, ts->rec, size, new_key_cmp, ts)) < 0)
+        return db_err_txn(txn, rc);
+    uint64_t deferred = 0;
+    for (int i = 0; i < ts->nidx; i++) {
+        if (defer_ok && i < WRITE_DEFER_MAX && index_defer_wanted(txn, ts, &ts->idx[i]))
+            deferred |= (uint64_t)1 << i;
+        else if ((rc = index_insert_row(ts, &ts->idx[i], ts->newrow.v, 0)) < 0)
+            return db_err_txn(txn, rc);
+    }
+    /* Last, once nothing else can fail. */
+    if (deferred && (rc = index_defer_add_row(txn, ts, deferred, ts->newrow.v, 0)) < 0)
+        return rc;
+    return 0;
+}
+
+/* Insert ts->newrow, whose key must be free. */
+int insert_key_row(folio_txn *txn, table_state *ts)
+{
+    int rc, found;
+    pk_values(ts->tab, ts->newrow.v, ts->pk);
+    rc = find_key(txn, ts, ts->pk, &found);
+    bt_cursor_reset(&ts->c);
+    if (rc < 0)
+        return rc;
+    if (found)
+        return key_taken(txn, ts->tab);
+    for (int i = 0; i < ts->nidx; i++)
+        if ((rc = unique_check(txn, ts, &ts->idx[i], ts->newrow.v, 0, NULL, 0)) < 0)
+            return rc;
+    return store_new_row(txn, ts, 1);
+}
+
+/*
+ * Replace the row whose values are in ts->oldrow by ts->newrow: the sequence
+ * folio_upsert and folio_update_key share. A new key that differs from the
+ * old one must be free (the caller checked).
+ */
+static int replace_key_row(folio_txn *txn, table_state *ts)
+{
+    int rc, found;
+    pk_values(ts->tab, ts->oldrow.v, ts->opk);
+    pk_values(ts->tab, ts->newrow.v, ts->pk);
+    for (int i = 0; i < ts->nidx; i++)
+        if ((rc = unique_check(txn, ts, &ts->idx[i], ts->newrow.v, 0, ts->opk, 1)) < 0)
+            return rc;
+    for (int i = 0; i < ts->nidx; i++)
+        if ((rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, 0)) < 0)
+            return db_err_txn(txn, rc);
+    if ((rc = find_key(txn, ts, ts->opk, &found)) < 0)
+        return rc;
+    if (!found)
+        return db_err_txn(txn, ptxn_corrupt(txn->pt, ts->tab->root, "row vanished during update"));
+    if ((rc = bt_delete(&ts->c)) < 0)
+        return db_err_txn(txn, rc);
+    /* The unique checks passed with the old row present: the new one is
+     * stored without repeating them. */
+    return store_new_row(txn, ts, 0);
+}
+
+/* folio_upsert on a WITHOUT ROWID table: the key comes from the values. */
+int upsert_key_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
+{
+    int rc, found;
+    if ((rc = prepare_row(txn, ts, vals, n)) < 0)
+        return rc;
+    pk_values(ts->tab, ts->newrow.v, ts->pk);
+    if ((rc = find_key(txn, ts, ts->pk, &found)) < 0)
+        return rc;
+    if (!found) {
+        bt_cursor_reset(&ts->c);
+        return insert_key_row(txn, ts);
+    }
+    if ((rc = load_old_row(txn, ts)) < 0)
+        return db_err_txn(txn, rc);
+    /* Again: loading the old row may have reused the buffers the new row's
+     * converted values were in (ts_textbuf). */
+    if ((rc = prepare_row(txn, ts, vals, n)) < 0)
+        return rc;
+    return replace_key_row(txn, ts);
+}
+
+/* Key values given through the API, with their columns' affinity (as the
+ * keys are stored), into ts->opk. */
+static int key_from_api(folio_txn *txn, table_state *ts, const folio_value *key, int nkey)
+{
+    db_table *tab = ts->tab;
+    if (nkey != tab->def.npk)
+        return db_err(txn->db, FOLIO_MISUSE, "table %s has %d primary key columns, got %d",
+                      tab->name, tab->def.npk, nkey);
+    for (int k = 0; k < nkey; k++) {
+        fmt_value *v = &ts->opk[k];
+        memset(v, 0, sizeof *v);
+        v->type = (int)key[k].type;
+        if (key[k].type == FOLIO_INTEGER) {
+            v->u.i = key[k].u.i;
+        } else if (key[k].type == FOLIO_REAL) {
+            v->u.r = key[k].u.r;
+        } else if (key[k].type == FOLIO_TEXT || key[k].type == FOLIO_BLOB) {
+            if (key[k].u.s.n && !key[k].u.s.p)
+                return db_err(txn->db, FOLIO_MISUSE, "key value %d has bytes but no pointer", k);
+            v->u.s.p = key[k].u.s.p ? key[k].u.s.p : (const void *)"";
+            v->u.s.n = key[k].u.s.n;
+        } else if (key[k].type != FOLIO_NULL) {
+            return db_err(txn->db, FOLIO_MISUSE, "key value %d has an invalid type", k);
+        }
+        int col = tab->def.pk[k].col;
+        sch_apply_affinity(v, tab->def.cols[col].affinity, ts_textbuf(ts, col),
+                           SCH_NUMBER_TEXT_BYTES);
+    }
+    return 0;
+}
+
+/* Begin a by-key operation: checks, the statement, and the row loaded into
+ * ts->oldrow. Returns 0, FOLIO_NOTFOUND or an error (the statement begun
+ * unless the error came before it: *begun). */
+static int key_op_begin(folio_table *t, const folio_value *key, int nkey, const char *rowid_fn,
+                        table_state **out, int *begun)
+{
+    folio_txn *txn = t->txn;
+    *begun = 0;
+    if (!t->tab->def.without_rowid)
+        return db_err(txn->db, FOLIO_MISUSE, "table %s has rowids: use %s", t->tab->name, rowid_fn);
+    FOLIO_CHECK_ARG(txn->db, key != NULL && nkey > 0);
+    int rc = write_flush(txn, t->tab);
+    if (rc < 0 || (rc = write_begin(txn, t->tab)) < 0)
+        return rc;
+    *begun = 1;
+    table_state *ts;
+    int found;
+    if ((rc = table_for(t, &ts)) < 0 || (rc = key_from_api(txn, ts, key, nkey)) < 0 ||
+        (rc = find_key(txn, ts, ts->opk, &found)) < 0)
+        return rc;
+    if (!found) {
+        bt_cursor_reset(&ts->c);
+        return db_err(txn->db, FOLIO_NOTFOUND, "no row with that key in %s", t->tab->name);
+    }
+    if ((rc = load_old_row(txn, ts)) < 0)
+        return db_err_txn(txn, rc);
+    *out = ts;
+    return 0;
+}
+
+int folio_delete_key(folio_table *t, const folio_value *key, int nkey)
+{
+    if (!t)
+        return FOLIO_MISUSE;
+    folio_txn *txn = t->txn;
+    table_state *ts = NULL;
+    int begun, found;
+    int rc = key_op_begin(t, key, nkey, "folio_delete", &ts, &begun);
+    if (rc != 0)
+        return begun ? write_end(txn, rc) : rc;
+    for (int i = 0; i < ts->nidx; i++)
+        if ((rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, 0)) < 0)
+            return write_end(txn, db_err_txn(txn, rc));
+    /* Found again by the old row's own key values (owned by ts->oldrow). */
+    pk_values(ts->tab, ts->oldrow.v, ts->opk);
+    if ((rc = find_key(txn, ts, ts->opk, &found)) < 0)
+        return write_end(txn, rc);
+    if (!found)
+        return write_end(txn, db_err_txn(txn, ptxn_corrupt(txn->pt, ts->tab->root,
+                                                           "row vanished during delete")));
+    if ((rc = bt_delete(&ts->c)) < 0)
+        return write_end(txn, db_err_txn(txn, rc));
+    return write_end(txn, 0);
+}
+
+int folio_update_key(folio_table *t, const folio_value *key, int nkey, const folio_value *vals,
+                     int n)
+{
+    if (!t)
+        return FOLIO_MISUSE;
+    CHECK_VALUES(t, vals, n);
+    folio_txn *txn = t->txn;
+    table_state *ts = NULL;
+    int begun, found;
+    int rc = key_op_begin(t, key, nkey, "folio_update", &ts, &begun);
+    if (rc != 0)
+        return begun ? write_end(txn, rc) : rc;
+    if ((rc = prepare_row(txn, ts, vals, n)) < 0)
+        return write_end(txn, rc);
+    pk_values(t->tab, ts->oldrow.v, ts->opk);
+    pk_values(t->tab, ts->newrow.v, ts->pk);
+    int same = 1;
+    for (int k = 0; k < t->tab->def.npk && same; k++)
+        same = sch_compare(&ts->opk[k], &ts->pk[k], t->tab->pk_coll[k]) == 0;
+    if (!same) {
+        rc = find_key(txn, ts, ts->pk, &found);
+        bt_cursor_reset(&ts->c);
+        if (rc < 0)
+            return write_end(txn, rc);
+        if (found)
+            return write_end(txn, key_taken(txn, t->tab));
+    }
+    return write_end(txn, replace_key_row(txn, ts));
+}
