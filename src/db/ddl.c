@@ -107,7 +107,7 @@ static int ensure_formatted(folio_txn *txn)
     fmt_dbheader h;
     memset(&h, 0, sizeof h);
     h.page_size = pager_page_size(ptxn_pager(txn->pt));
-    h.write_version = h.read_version = 2;
+    h.write_version = h.read_version = FMT_DBHDR_WAL_VERSION;
     h.max_payload_frac = 64;
     h.min_payload_frac = 32;
     h.leaf_payload_frac = 32;
@@ -117,7 +117,7 @@ static int ensure_formatted(folio_txn *txn)
     ptxn_header_update(txn->pt, &h);
     fmt_dbheader_encode(one->data, &h);
     /* sqlite_schema: an empty table leaf after the 100-byte header. */
-    uint8_t *p = one->data + 100;
+    uint8_t *p = one->data + FMT_DBHEADER_SIZE;
     p[0] = FMT_PAGE_TABLE_LEAF;
     fmt_put_u16(p + 1, 0);
     fmt_put_u16(p + 3, 0);

@@ -5,6 +5,7 @@
  * keeps a few (db, message) slots, so threads never see each other's errors
  * and one thread may use several databases.
  */
+#include "base/status.h"
 #include "db/db_int.h"
 
 #include <stdio.h>
@@ -78,46 +79,5 @@ const char *folio_errmsg(const folio_db *db)
 
 const char *folio_strerror(int rc)
 {
-    switch (rc) {
-    case FOLIO_OK:
-        return "not an error";
-    case FOLIO_ROW:
-        return "a row is available";
-    case FOLIO_DONE:
-        return "no more rows";
-    case FOLIO_NOTFOUND:
-        return "not found";
-    case FOLIO_ERROR:
-        return "error";
-    case FOLIO_MISUSE:
-        return "bad argument or call sequence";
-    case FOLIO_NOMEM:
-        return "out of memory";
-    case FOLIO_IOERR:
-        return "I/O error";
-    case FOLIO_CORRUPT:
-        return "database file is damaged";
-    case FOLIO_NOTADB:
-        return "file is not a database";
-    case FOLIO_UNSUPPORTED:
-        return "not supported";
-    case FOLIO_BUSY:
-        return "database is locked";
-    case FOLIO_READONLY:
-        return "database is read-only";
-    case FOLIO_CONSTRAINT:
-        return "constraint failed";
-    case FOLIO_FULL:
-        return "disk is full";
-    case FOLIO_NOTFOUND_ERR:
-        return "no such object";
-    case FOLIO_CANTOPEN:
-        return "cannot open file";
-    case FOLIO_TOOBIG:
-        return "value too big";
-    case FOLIO_MISMATCH:
-        return "datatype mismatch";
-    default:
-        return "unknown status";
-    }
+    return status_text(rc);
 }

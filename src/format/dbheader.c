@@ -54,6 +54,11 @@ static_assert(FMT_DBHEADER_SIZE == 100, "the database header is 100 bytes");
 
 static const uint8_t magic[16] = "SQLite format 3";
 
+int fmt_dbheader_magic_ok(const uint8_t *p)
+{
+    return memcmp(p, magic, sizeof magic) == 0;
+}
+
 static int fail(const char **why, const char *reason)
 {
     if (why)

@@ -163,6 +163,19 @@ uint64_t fmt_record_encode(uint8_t *out, const fmt_value *vals, int n, int file_
 
 /* ---- Database header (dbheader.c) ---- */
 #define FMT_DBHEADER_SIZE 100
+/* Offsets of the header fields other layers read in raw bytes (dbheader.c
+ * documents them all). */
+#define FMT_DBHDR_MAGIC          0  /* 16 bytes, "SQLite format 3\0" */
+#define FMT_DBHDR_MAGIC_SIZE     16
+#define FMT_DBHDR_CHANGE_COUNTER 24
+#define FMT_DBHDR_PAGE_COUNT     28
+#define FMT_DBHDR_VALID_FOR      92
+/* The SQLITE_VERSION_NUMBER folio writes at offset 96: the SQLite whose file
+ * format it writes (3.40.1), and the file format versions of WAL mode. */
+#define FMT_DBHDR_SQLITE_VERSION 3040001u
+#define FMT_DBHDR_WAL_VERSION    2
+/** Whether the first bytes of a file are the database header's magic. */
+int fmt_dbheader_magic_ok(const uint8_t *p);
 
 typedef struct fmt_dbheader {
     uint32_t page_size; /* decoded: 1 in the file means 65536 */

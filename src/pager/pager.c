@@ -528,7 +528,7 @@ int pager_refresh(pager *p)
     if (size >= FMT_DBHEADER_SIZE && (rc = read_db_header(p, raw, &got)) < 0)
         return rc;
     if (size != p->db_bytes ||
-        (size >= FMT_DBHEADER_SIZE && memcmp(raw + 24, p->db_hdr_raw + 24, 4) != 0) ||
+        (size >= FMT_DBHEADER_SIZE && memcmp(raw + FMT_DBHDR_CHANGE_COUNTER, p->db_hdr_raw + FMT_DBHDR_CHANGE_COUNTER, 4) != 0) ||
         (have_stamp && p->db_stamp_valid && st[1] != p->db_stamp))
         changed = 1;
     p->db_stamp = have_stamp ? st[1] : 0;
@@ -578,9 +578,9 @@ static uint32_t snapshot_npages(pager *p, uint32_t mx)
     if (p->db_bytes < FMT_DBHEADER_SIZE)
         return 0;
     uint32_t by_size = (uint32_t)((p->db_bytes + p->page_size - 1) / p->page_size);
-    uint32_t hdr_count = fmt_get_u32(p->db_hdr_raw + 28);
-    uint32_t change = fmt_get_u32(p->db_hdr_raw + 24);
-    uint32_t valid_for = fmt_get_u32(p->db_hdr_raw + 92);
+    uint32_t hdr_count = fmt_get_u32(p->db_hdr_raw + FMT_DBHDR_PAGE_COUNT);
+    uint32_t change = fmt_get_u32(p->db_hdr_raw + FMT_DBHDR_CHANGE_COUNTER);
+    uint32_t valid_for = fmt_get_u32(p->db_hdr_raw + FMT_DBHDR_VALID_FOR);
     /* As SQLite: the header's count is trusted only when it was written by a
      * version that maintains it (valid-for equals the change counter). */
     if (hdr_count && valid_for == change)
@@ -650,7 +650,7 @@ int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *c
         }
         fmt_dbheader h;
         const char *why = NULL;
-        if (memcmp(p->db_hdr_raw, "SQLite format 3", 16) != 0) {
+        if (!fmt_dbheader_magic_ok(p->db_hdr_raw)) {
             snprintf(err, errlen, "%s: file is not a database", path);
             rc = FOLIO_NOTADB;
             goto fail;
@@ -1197,7 +1197,7 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
     t->base_npages = t->npages;
     if (write && wal_max_pgno(p->wal) > t->base_npages)
         t->base_npages = wal_max_pgno(p->wal);
-    t->direct_ok = write && p->db_bytes >= 512 && memcmp(p->db_hdr_raw, "SQLite format 3", 16) == 0;
+    t->direct_ok = write && p->db_bytes >= 512 && fmt_dbheader_magic_ok(p->db_hdr_raw);
     t->map = NULL;
     t->map_pages = 0;
     if (!write && p->map_limit) {

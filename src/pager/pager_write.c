@@ -11,6 +11,7 @@
  * The page holding byte 0x40000000 of the file (the lock byte page) is never
  * used; allocation at the end of the file skips it.
  */
+#include "base/status.h"
 #include "pager/pager_int.h"
 
 #include <assert.h>
@@ -810,9 +811,9 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
         t->hdr.change_counter++;
         t->hdr.page_count = t->npages;
         t->hdr.version_valid_for = t->hdr.change_counter;
-        t->hdr.sqlite_version = 3040001;
-        t->hdr.write_version = 2;
-        t->hdr.read_version = 2;
+        t->hdr.sqlite_version = FMT_DBHDR_SQLITE_VERSION;
+        t->hdr.write_version = FMT_DBHDR_WAL_VERSION;
+        t->hdr.read_version = FMT_DBHDR_WAL_VERSION;
         pg *one;
         if ((rc = get_writable(t, 1, &one)) < 0)
             goto fail;
@@ -871,7 +872,7 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
         ptxn_buf_put(t, pages);
     if (rc < 0) {
         pthread_mutex_unlock(&p->mu);
-        ptxn_error(t, rc, "cannot write the WAL: %s", folio_strerror(rc));
+        ptxn_error(t, rc, "cannot write the WAL: %s", status_text(rc));
         goto fail;
     }
     /* Committed: the images join the shared cache, WAL pages under their
@@ -1174,7 +1175,7 @@ static int checkpoint_run(pager *p, int mode, int bg, int *out_log, int *out_don
     }
 done:
     if (rc < 0 && rc != FOLIO_BUSY)
-        snprintf(err, errlen, "checkpoint failed: %s", folio_strerror(rc));
+        snprintf(err, errlen, "checkpoint failed: %s", status_text(rc));
     p->ckpt_running = 0;
     p->ckpt_excl = 0;
     if (!p->writer)
