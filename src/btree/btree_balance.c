@@ -237,13 +237,15 @@ static void scratch_free(level_scratch *s)
     s->cells = NULL;
 }
 
+/* Scratch for the cells of `pages` pages' worth of content (see the sizes
+ * in the header comment). */
 static int scratch_init(ptxn *t, level_scratch *s, uint32_t usable, uint32_t pages)
 {
     s->t = t;
     s->a.cap = (size_t)usable * pages;
     s->a.used = 0;
     s->a.p = ptxn_buf_get(t, s->a.cap);
-    s->ncap = usable / 3 * pages + 16;
+    s->ncap = usable / BT_MIN_CELL_COST * pages + 16;
     s->cells = ptxn_buf_get(t, sizeof *s->cells * s->ncap);
     if (!s->a.p || !s->cells) {
         scratch_free(s);
@@ -252,7 +254,289 @@ static int scratch_init(ptxn *t, level_scratch *s, uint32_t usable, uint32_t pag
     return 0;
 }
 
+/* Append a copy of cell bytes [p, p+n) (NULL: n zero bytes) to the list. */
+static uint8_t *scratch_push(level_scratch *s, const void *p, uint32_t n)
+{
+    /* The sizes in the header comment make these hold for valid pages. */
+    if (s->ncap == 0)
+        return NULL;
+    assert(s->a.used + n <= s->a.cap);
+    uint8_t *d = arena_put(&s->a, p, n);
+    if (!d)
+        return NULL;
+    if (!p)
+        memset(d, 0, n);
+    return d;
+}
+
+static int scratch_exhausted(ptxn *t)
+{
+    return ptxn_error(t, FOLIO_NOMEM, "rebalance scratch space exhausted");
+}
+
 static int balance_root(bt_cursor *c, bt_vcell *cells, uint32_t n, uint32_t rchild, int append);
+
+/*
+ * One rebalance of level L of the cursor's path under its parent P, in three
+ * phases: gather the siblings' cells with the parent's dividers between them
+ * into one list (balance_gather), deal the list out over as many pages as it
+ * needs (balance_deal), and give the parent its new dividers, which may
+ * rebalance the parent in turn (balance_parent).
+ */
+typedef struct balance_job {
+    bt_cursor *c;
+    ptxn *t;
+    int P; /* the parent's level */
+    uint32_t usable;
+    uint8_t type;         /* of the pages at level L */
+    int leaf, table;      /* page kind */
+    int dividers_up;      /* a cell between two new pages goes up as their divider */
+    int append;           /* the right-most leaf of a load: no evening out */
+    uint8_t *pdata;       /* the parent page, writable */
+    fmt_page ph;          /* its header */
+    uint32_t first, nsib; /* the siblings: the parent's children first..first+nsib-1 */
+    uint32_t sib_pgno[BT_BALANCE_SIBS];
+    uint32_t final_right; /* interior pages: right child of the last sibling */
+    level_scratch s;      /* the combined cell list, m cells */
+    uint32_t m;
+    uint32_t k; /* new pages */
+    uint32_t bounds[BT_BALANCE_PAGES];
+    uint32_t new_pgno[BT_BALANCE_PAGES];
+} balance_job;
+
+/* Phase 1: choose the siblings around the page and gather their cells, the
+ * new list `cells` standing for the page itself. */
+static int balance_gather(balance_job *j, pg *page, uint32_t pi, const bt_vcell *cells, uint32_t n,
+                          uint32_t rchild)
+{
+    ptxn *t = j->t;
+    uint32_t parent_pgno = j->c->page[j->P]->pgno;
+    uint32_t np = j->ph.ncells;
+    if (j->append || np == 0) {
+        j->first = pi;
+        j->nsib = 1;
+    } else {
+        j->nsib = np + 1 < BT_BALANCE_SIBS ? np + 1 : BT_BALANCE_SIBS;
+        j->first = pi == 0 ? 0 : pi - 1;
+        if (j->first + j->nsib - 1 > np)
+            j->first = np + 1 - j->nsib;
+    }
+    int rc = scratch_init(t, &j->s, j->usable, j->nsib + 3);
+    if (rc < 0)
+        return rc;
+    level_scratch *s = &j->s;
+    j->m = 0;
+    for (uint32_t k = 0; k < j->nsib; k++) {
+        uint32_t ci = j->first + k;
+        uint32_t child = parent_child(j->pdata, &j->ph, ci);
+        j->sib_pgno[k] = child;
+        uint32_t sib_right = 0;
+        if (ci == pi) {
+            if (child != page->pgno)
+                return ptxn_corrupt(t, parent_pgno, "cursor path does not match the parent");
+            if (j->m + n > s->ncap)
+                return scratch_exhausted(t);
+            for (uint32_t i = 0; i < n; i++) {
+                if (!(s->cells[j->m].p = scratch_push(s, cells[i].p, cells[i].n)))
+                    return scratch_exhausted(t);
+                s->cells[j->m++].n = cells[i].n;
+            }
+            sib_right = rchild;
+        } else {
+            if (child < 2 || child > ptxn_npages(t))
+                return ptxn_corrupt(t, parent_pgno, "child page number out of range");
+            pg *sp;
+            fmt_page sh;
+            if ((rc = bt_load_page(t, child, &sp, &sh)) < 0)
+                return rc;
+            if (sh.type != j->type) {
+                pager_unref(sp);
+                return ptxn_corrupt(t, child, "sibling pages of different kinds");
+            }
+            if (j->m + sh.ncells > s->ncap) {
+                pager_unref(sp);
+                return scratch_exhausted(t);
+            }
+            rc = gather_page(t, sp->data, child, &sh, j->usable, &s->a, s->cells, &j->m);
+            sib_right = sh.right_child;
+            pager_unref(sp);
+            if (rc < 0)
+                return rc;
+        }
+        if (k + 1 == j->nsib) {
+            j->final_right = sib_right;
+            continue;
+        }
+        /* The parent's divider between sibling k and k+1 comes down, but for
+         * table leaves, whose dividers are only keys. */
+        fmt_cell dc;
+        uint32_t off = fmt_page_cell_off(j->pdata, &j->ph, ci);
+        if (fmt_cell_parse(j->pdata, &j->ph, off, &dc) < 0)
+            return ptxn_corrupt(t, parent_pgno, "malformed cell");
+        if (j->table && j->leaf)
+            continue;
+        uint8_t *d;
+        uint32_t dn;
+        if (j->leaf) {
+            /* index leaf: the divider minus its child pointer (at least the
+             * 4 bytes of a cell) */
+            dn = dc.cell_size - 4 < 4 ? 4 : dc.cell_size - 4;
+            if ((d = scratch_push(s, NULL, dn)) != NULL)
+                memcpy(d, j->pdata + off + 4, dc.cell_size - 4);
+        } else {
+            dn = dc.cell_size;
+            if ((d = scratch_push(s, j->pdata + off, dn)) != NULL)
+                fmt_put_u32(d, sib_right);
+        }
+        if (!d || j->m >= s->ncap)
+            return scratch_exhausted(t);
+        s->cells[j->m].p = d;
+        s->cells[j->m++].n = dn;
+    }
+    return 0;
+}
+
+/* Phase 2: deal the list out over pages (the siblings first, then new
+ * pages), write them, and free the siblings left over. */
+static int balance_deal(balance_job *j)
+{
+    ptxn *t = j->t;
+    int rc;
+    uint32_t pcap = bt_page_capacity(j->usable, 2, j->leaf); /* siblings are never page 1 */
+    j->k =
+        distribute(j->s.cells, j->m, pcap, j->dividers_up, !j->append, j->bounds, BT_BALANCE_PAGES);
+    /* At most the siblings' content and one page's worth of new cells. */
+    assert(j->k >= 1 && j->k <= j->nsib + 2);
+    for (uint32_t p = 0; p < j->k; p++) {
+        if (p < j->nsib) {
+            j->new_pgno[p] = j->sib_pgno[p];
+            continue;
+        }
+        pg *fresh;
+        if ((rc = pager_alloc(&fresh, t)) < 0)
+            return rc;
+        j->new_pgno[p] = fresh->pgno;
+        pager_unref(fresh);
+    }
+    for (uint32_t p = 0; p < j->k; p++) {
+        uint32_t start = p == 0 ? 0 : j->bounds[p - 1] + (j->dividers_up ? 1 : 0);
+        uint32_t end = j->bounds[p];
+        uint32_t right = 0;
+        if (!j->leaf)
+            right = p + 1 < j->k ? fmt_get_u32(j->s.cells[end].p) : j->final_right;
+        pg *wp;
+        if ((rc = pager_get(&wp, t, j->new_pgno[p])) < 0)
+            return rc;
+        if ((rc = pager_write(t, &wp)) < 0) {
+            pager_unref(wp);
+            return rc;
+        }
+        bt_page_write(wp->data, wp->pgno, j->usable, j->type, j->s.cells + start, end - start,
+                      right);
+        pager_unref(wp);
+    }
+    for (uint32_t p = j->k; p < j->nsib; p++)
+        if ((rc = pager_free(t, j->sib_pgno[p])) < 0)
+            return rc;
+    return 0;
+}
+
+/* The divider that goes up between new pages p and p+1. */
+static uint8_t *parent_divider(balance_job *j, level_scratch *ps, uint32_t p, uint32_t *out_n)
+{
+    uint8_t buf[4 + FMT_VARINT_MAX];
+    uint8_t *d;
+    if (j->table && j->leaf) {
+        /* a table leaf's largest rowid */
+        const bt_vcell *last = &j->s.cells[j->bounds[p] - 1];
+        fmt_put_u32(buf, j->new_pgno[p]);
+        *out_n = 4 + (uint32_t)fmt_varint_put(buf + 4, (uint64_t)leaf_cell_rowid(last->p, last->n));
+        return scratch_push(ps, buf, *out_n);
+    }
+    const bt_vcell *dv = &j->s.cells[j->bounds[p]];
+    if (j->leaf) {
+        /* an index leaf cell, without its padding, after a child pointer */
+        uint32_t len = index_cell_len(dv->p, dv->n, j->usable);
+        *out_n = len + 4;
+        if ((d = scratch_push(ps, NULL, *out_n)) != NULL) {
+            fmt_put_u32(d, j->new_pgno[p]);
+            memcpy(d + 4, dv->p, len);
+        }
+        return d;
+    }
+    *out_n = dv->n;
+    if ((d = scratch_push(ps, dv->p, dv->n)) != NULL)
+        fmt_put_u32(d, j->new_pgno[p]);
+    return d;
+}
+
+/* Phase 3: the parent's new cell list: its cells before the siblings, the
+ * k-1 new dividers, then its cells after them; then the parent itself is
+ * balanced (for underflow only when pages were freed). */
+static int balance_parent(balance_job *j)
+{
+    ptxn *t = j->t;
+    uint32_t parent_pgno = j->c->page[j->P]->pgno;
+    const fmt_page *ph = &j->ph;
+    level_scratch ps;
+    int rc = scratch_init(t, &ps, j->usable, 3);
+    if (rc < 0)
+        return rc;
+    uint32_t pm = 0;
+    uint32_t ptr_end = ph->hdr_off + ph->hdr_size + 2 * ph->ncells;
+    uint32_t last_sib = j->first + j->nsib - 1;
+    for (uint32_t i = 0; i < ph->ncells && rc == 0; i++) {
+        if (i == j->first) {
+            for (uint32_t p = 0; p + 1 < j->k && rc == 0; p++) {
+                uint32_t dn;
+                uint8_t *d = parent_divider(j, &ps, p, &dn);
+                if (!d || pm >= ps.ncap) {
+                    rc = scratch_exhausted(t);
+                    break;
+                }
+                ps.cells[pm].p = d;
+                ps.cells[pm++].n = dn;
+            }
+        }
+        if (i >= j->first && i < last_sib)
+            continue; /* dividers between the siblings: replaced */
+        fmt_cell pc;
+        uint32_t off = fmt_page_cell_off(j->pdata, ph, i);
+        if (off < ptr_end || off >= j->usable || fmt_cell_parse(j->pdata, ph, off, &pc) < 0) {
+            rc = ptxn_corrupt(t, parent_pgno, "malformed cell");
+            break;
+        }
+        uint8_t *d = pm < ps.ncap ? scratch_push(&ps, j->pdata + off, pc.cell_size) : NULL;
+        if (!d) {
+            rc = scratch_exhausted(t);
+            break;
+        }
+        if (i == last_sib)
+            fmt_put_u32(d, j->new_pgno[j->k - 1]); /* the last new page hangs here */
+        ps.cells[pm].p = d;
+        ps.cells[pm++].n = pc.cell_size;
+    }
+    if (rc == 0 && j->first == ph->ncells) {
+        /* The siblings end at the parent's right child: the dividers go last. */
+        for (uint32_t p = 0; p + 1 < j->k && rc == 0; p++) {
+            uint32_t dn;
+            uint8_t *d = parent_divider(j, &ps, p, &dn);
+            if (!d || pm >= ps.ncap) {
+                rc = scratch_exhausted(t);
+                break;
+            }
+            ps.cells[pm].p = d;
+            ps.cells[pm++].n = dn;
+        }
+    }
+    uint32_t prc = last_sib == ph->ncells ? j->new_pgno[j->k - 1] : ph->right_child;
+    if (rc == 0) {
+        j->c->hdr[j->P] = *ph;
+        rc = bt_balance(j->c, j->P, ps.cells, pm, prc, j->k < j->nsib, j->append);
+    }
+    scratch_free(&ps);
+    return rc;
+}
 
 int bt_balance(bt_cursor *c, int L, bt_vcell *cells, uint32_t n, uint32_t rchild, int fix_underflow,
                int append)
@@ -270,14 +554,16 @@ int bt_balance(bt_cursor *c, int L, bt_vcell *cells, uint32_t n, uint32_t rchild
     for (uint32_t i = 0; i < n; i++)
         need += cells[i].n + 2;
     if (need <= cap && (!fix_underflow || need >= cap / 4)) {
+        /* It fits, and is full enough: rewrite the page alone. */
         if ((rc = pager_write(t, &c->page[L])) < 0)
             return rc;
         /* cells may point into this page: stage them first */
         level_scratch s;
         if ((rc = scratch_init(t, &s, usable, 1)) < 0)
             return rc;
+        assert(n <= s.ncap);
         for (uint32_t i = 0; i < n; i++) {
-            s.cells[i].p = arena_put(&s.a, cells[i].p, cells[i].n);
+            s.cells[i].p = scratch_push(&s, cells[i].p, cells[i].n);
             s.cells[i].n = cells[i].n;
         }
         bt_page_write(c->page[L]->data, c->page[L]->pgno, usable, type, s.cells, n, rchild);
@@ -285,242 +571,28 @@ int bt_balance(bt_cursor *c, int L, bt_vcell *cells, uint32_t n, uint32_t rchild
         return 0;
     }
 
-    /* Gather siblings around the page under the same parent. */
-    int P = L - 1;
-    if ((rc = pager_write(t, &c->page[P])) < 0)
+    balance_job j;
+    memset(&j, 0, sizeof j);
+    j.c = c;
+    j.t = t;
+    j.P = L - 1;
+    j.usable = usable;
+    j.type = type;
+    j.leaf = leaf;
+    j.table = type == FMT_PAGE_TABLE_LEAF || type == FMT_PAGE_TABLE_INTERIOR;
+    j.dividers_up = !(j.table && leaf);
+    j.append = append;
+    if ((rc = pager_write(t, &c->page[j.P])) < 0)
         return rc;
-    uint8_t *pdata = c->page[P]->data;
-    fmt_page ph;
-    if (fmt_page_decode(pdata, c->page[P]->pgno, usable, &ph) < 0)
-        return ptxn_corrupt(t, c->page[P]->pgno, "invalid b-tree page header");
-    uint32_t pi = c->idx[P];
-    uint32_t np = ph.ncells;
-    if (pi > np)
-        return ptxn_corrupt(t, c->page[P]->pgno, "cursor child index out of range");
-    uint32_t first, nsib;
-    if (append || np == 0) {
-        first = pi;
-        nsib = 1;
-    } else {
-        nsib = np + 1 < 3 ? np + 1 : 3;
-        first = pi == 0 ? 0 : pi - 1;
-        if (first + nsib - 1 > np)
-            first = np + 1 - nsib;
-    }
-    int table = (type == FMT_PAGE_TABLE_LEAF || type == FMT_PAGE_TABLE_INTERIOR);
-    int dividers_up = !(table && leaf);
-
-    level_scratch s;
-    if ((rc = scratch_init(t, &s, usable, nsib + 3)) < 0)
-        return rc;
-    uint32_t m = 0;
-    uint32_t sib_pgno[3];
-    uint32_t final_right = 0;
-    for (uint32_t k = 0; k < nsib; k++) {
-        uint32_t ci = first + k;
-        uint32_t child = parent_child(pdata, &ph, ci);
-        sib_pgno[k] = child;
-        uint32_t sib_right = 0;
-        if (ci == pi) {
-            if (child != page->pgno) {
-                rc = ptxn_corrupt(t, c->page[P]->pgno, "cursor path does not match the parent");
-                goto out;
-            }
-            for (uint32_t i = 0; i < n; i++) {
-                if (m >= s.ncap) {
-                    rc = ptxn_error(t, FOLIO_NOMEM, "rebalance scratch space exhausted");
-                    goto out;
-                }
-                s.cells[m].p = arena_put(&s.a, cells[i].p, cells[i].n);
-                if (!s.cells[m].p) {
-                    rc = ptxn_error(t, FOLIO_NOMEM, "rebalance scratch space exhausted");
-                    goto out;
-                }
-                s.cells[m++].n = cells[i].n;
-            }
-            sib_right = rchild;
-        } else {
-            if (child < 2 || child > ptxn_npages(t)) {
-                rc = ptxn_corrupt(t, c->page[P]->pgno, "child page number out of range");
-                goto out;
-            }
-            pg *sp;
-            fmt_page sh;
-            if ((rc = bt_load_page(t, child, &sp, &sh)) < 0)
-                goto out;
-            if (sh.type != type) {
-                pager_unref(sp);
-                rc = ptxn_corrupt(t, child, "sibling pages of different kinds");
-                goto out;
-            }
-            if (m + sh.ncells > s.ncap) {
-                pager_unref(sp);
-                rc = ptxn_error(t, FOLIO_NOMEM, "rebalance scratch space exhausted");
-                goto out;
-            }
-            rc = gather_page(t, sp->data, child, &sh, usable, &s.a, s.cells, &m);
-            sib_right = sh.right_child;
-            pager_unref(sp);
-            if (rc < 0)
-                goto out;
-        }
-        if (k + 1 < nsib) {
-            /* The parent's divider between sibling k and k+1. */
-            fmt_cell dc;
-            uint32_t off = fmt_page_cell_off(pdata, &ph, ci);
-            if (fmt_cell_parse(pdata, &ph, off, &dc) < 0) {
-                rc = ptxn_corrupt(t, c->page[P]->pgno, "malformed cell");
-                goto out;
-            }
-            if (!(table && leaf)) {
-                uint8_t *d;
-                uint32_t dn;
-                if (leaf) {
-                    /* index leaf: the divider minus its child pointer */
-                    dn = dc.cell_size - 4;
-                    if (dn < 4)
-                        dn = 4;
-                    d = arena_put(&s.a, NULL, dn);
-                    if (d) {
-                        memset(d, 0, dn);
-                        memcpy(d, pdata + off + 4, dc.cell_size - 4);
-                    }
-                } else {
-                    dn = dc.cell_size;
-                    d = arena_put(&s.a, pdata + off, dn);
-                    if (d)
-                        fmt_put_u32(d, sib_right);
-                }
-                if (!d || m >= s.ncap) {
-                    rc = ptxn_error(t, FOLIO_NOMEM, "rebalance scratch space exhausted");
-                    goto out;
-                }
-                s.cells[m].p = d;
-                s.cells[m++].n = dn;
-            }
-        } else {
-            final_right = sib_right;
-        }
-    }
-
-    /* Deal the cells out. */
-    uint32_t pcap = bt_page_capacity(usable, 2, leaf); /* siblings are never page 1 */
-    uint32_t bounds[8];
-    uint32_t k = distribute(s.cells, m, pcap, dividers_up, !append, bounds, 8);
-    /* Interior cells of an index leaf must fit (they carry 4 more bytes). */
-    uint32_t new_pgno[8];
-    for (uint32_t j = 0; j < k; j++) {
-        if (j < nsib) {
-            new_pgno[j] = sib_pgno[j];
-        } else {
-            pg *np_;
-            if ((rc = pager_alloc(&np_, t)) < 0)
-                goto out;
-            new_pgno[j] = np_->pgno;
-            pager_unref(np_);
-        }
-    }
-    /* Write the pages. */
-    for (uint32_t j = 0; j < k; j++) {
-        uint32_t start = j == 0 ? 0 : bounds[j - 1] + (dividers_up ? 1 : 0);
-        uint32_t end = bounds[j];
-        uint32_t right = 0;
-        if (!leaf)
-            right = (j + 1 < k) ? fmt_get_u32(s.cells[end].p) : final_right;
-        pg *wp;
-        if ((rc = pager_get(&wp, t, new_pgno[j])) < 0)
-            goto out;
-        if ((rc = pager_write(t, &wp)) < 0) {
-            pager_unref(wp);
-            goto out;
-        }
-        bt_page_write(wp->data, wp->pgno, usable, type, s.cells + start, end - start, right);
-        pager_unref(wp);
-    }
-    for (uint32_t j = k; j < nsib; j++)
-        if ((rc = pager_free(t, sib_pgno[j])) < 0)
-            goto out;
-
-    /* The parent's new cell list: its cells before `first`, the k-1 new
-     * dividers, then its cells from first+nsib-1 on. */
-    {
-        level_scratch ps;
-        if ((rc = scratch_init(t, &ps, usable, 3)) < 0)
-            goto out;
-        uint32_t pm = 0;
-        uint32_t ptr_end = ph.hdr_off + ph.hdr_size + 2 * ph.ncells;
-        for (uint32_t i = 0; i < first && rc == 0; i++) {
-            fmt_cell pc;
-            uint32_t off = fmt_page_cell_off(pdata, &ph, i);
-            if (off < ptr_end || off >= usable || fmt_cell_parse(pdata, &ph, off, &pc) < 0)
-                rc = ptxn_corrupt(t, c->page[P]->pgno, "malformed cell");
-            else {
-                ps.cells[pm].p = arena_put(&ps.a, pdata + off, pc.cell_size);
-                ps.cells[pm++].n = pc.cell_size;
-            }
-        }
-        for (uint32_t j = 0; j + 1 < k && rc == 0; j++) {
-            uint8_t buf[4 + FMT_VARINT_MAX];
-            uint8_t *d;
-            uint32_t dn;
-            if (table && leaf) {
-                const bt_vcell *last = &s.cells[bounds[j] - 1];
-                fmt_put_u32(buf, new_pgno[j]);
-                dn = 4 +
-                     (uint32_t)fmt_varint_put(buf + 4, (uint64_t)leaf_cell_rowid(last->p, last->n));
-                d = arena_put(&ps.a, buf, dn);
-            } else if (leaf) {
-                const bt_vcell *dv = &s.cells[bounds[j]];
-                uint32_t len = index_cell_len(dv->p, dv->n, usable);
-                dn = len + 4;
-                d = arena_put(&ps.a, NULL, dn);
-                if (d) {
-                    fmt_put_u32(d, new_pgno[j]);
-                    memcpy(d + 4, dv->p, len);
-                }
-            } else {
-                const bt_vcell *dv = &s.cells[bounds[j]];
-                dn = dv->n;
-                d = arena_put(&ps.a, dv->p, dn);
-                if (d)
-                    fmt_put_u32(d, new_pgno[j]);
-            }
-            if (!d) {
-                rc = ptxn_error(t, FOLIO_NOMEM, "rebalance scratch space exhausted");
-                break;
-            }
-            ps.cells[pm].p = d;
-            ps.cells[pm++].n = dn;
-        }
-        uint32_t prc = ph.right_child;
-        for (uint32_t i = first + nsib - 1; i < np && rc == 0; i++) {
-            fmt_cell pc;
-            uint32_t off = fmt_page_cell_off(pdata, &ph, i);
-            if (off < ptr_end || off >= usable || fmt_cell_parse(pdata, &ph, off, &pc) < 0) {
-                rc = ptxn_corrupt(t, c->page[P]->pgno, "malformed cell");
-                break;
-            }
-            uint8_t *d = arena_put(&ps.a, pdata + off, pc.cell_size);
-            if (!d) {
-                rc = ptxn_error(t, FOLIO_NOMEM, "rebalance scratch space exhausted");
-                break;
-            }
-            if (i == first + nsib - 1)
-                fmt_put_u32(d, new_pgno[k - 1]);
-            ps.cells[pm].p = d;
-            ps.cells[pm++].n = pc.cell_size;
-        }
-        if (first + nsib - 1 == np)
-            prc = new_pgno[k - 1];
-        if (rc == 0) {
-            c->hdr[P] = ph;
-            /* Underflow at the parent matters only when pages were freed. */
-            rc = bt_balance(c, P, ps.cells, pm, prc, k < nsib, append);
-        }
-        scratch_free(&ps);
-    }
-out:
-    scratch_free(&s);
+    j.pdata = c->page[j.P]->data;
+    if (fmt_page_decode(j.pdata, c->page[j.P]->pgno, usable, &j.ph) < 0)
+        return ptxn_corrupt(t, c->page[j.P]->pgno, "invalid b-tree page header");
+    uint32_t pi = c->idx[j.P];
+    if (pi > j.ph.ncells)
+        return ptxn_corrupt(t, c->page[j.P]->pgno, "cursor child index out of range");
+    if ((rc = balance_gather(&j, page, pi, cells, n, rchild)) == 0 && (rc = balance_deal(&j)) == 0)
+        rc = balance_parent(&j);
+    scratch_free(&j.s);
     return rc;
 }
 
@@ -572,8 +644,9 @@ static int balance_root(bt_cursor *c, bt_vcell *cells, uint32_t n, uint32_t rchi
         }
         if ((rc = scratch_init(t, &s, usable, 1)) < 0)
             return rc;
+        assert(n <= s.ncap);
         for (uint32_t i = 0; i < n; i++) {
-            s.cells[i].p = arena_put(&s.a, cells[i].p, cells[i].n);
+            s.cells[i].p = scratch_push(&s, cells[i].p, cells[i].n);
             s.cells[i].n = cells[i].n;
         }
         bt_page_write(root->data, root->pgno, usable, type, s.cells, n, rchild);

@@ -34,6 +34,25 @@ int bt_page_defrag(ptxn *t, uint8_t *data, uint32_t pgno, uint32_t usable);
 uint32_t bt_page_used(const uint8_t *data, const fmt_page *h, uint32_t usable);
 
 /*
+ * Sizes bt_balance relies on (btree_balance.c checks them with asserts in
+ * debug builds):
+ *   - it gathers at most BT_BALANCE_SIBS siblings under one parent;
+ *   - their cells and dividers, with the cell list that replaces one of them
+ *     (at most a page's worth plus one cell), fill at most
+ *     BT_BALANCE_SIBS + 2 pages when dealt out, since every page but the
+ *     last is filled past its capacity less one cell (a cell is at most a
+ *     quarter of a page); BT_BALANCE_PAGES leaves room beyond that;
+ *   - a cell and its pointer take at least BT_MIN_CELL_COST bytes, so a
+ *     scratch list for the content of N pages needs usable/BT_MIN_CELL_COST
+ *     entries per page, and an arena of N pages: the gather phase sizes its
+ *     scratch for the siblings + 3 pages, the parent's for 3 pages (a page
+ *     and the k-1 new dividers).
+ */
+#define BT_BALANCE_SIBS  3
+#define BT_BALANCE_PAGES 8
+#define BT_MIN_CELL_COST 3
+
+/*
  * Rebalance: the page at level L of the cursor's path must receive `cells`
  * (and right child `rchild` if interior), which may overflow it or leave it
  * under a quarter full (checked when `fix_underflow`). `append` marks an
