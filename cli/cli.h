@@ -73,11 +73,16 @@ void cli_print_usage(FILE *f, const cli_command *cmd, int full);
 /* ---- Global options (set by main.c before a command runs) --------------- */
 
 typedef struct cli_globals {
-    int sync;           /**< FOLIO_SYNC_*; -1 when not given */
-    size_t cache_bytes; /**< 0 when not given */
-    unsigned page_size; /**< 0 when not given */
-    size_t mmap_bytes;  /**< 0 when not given (no map) */
+    int sync;                 /**< FOLIO_SYNC_*; -1 when not given */
+    size_t cache_bytes;       /**< 0 when not given */
+    unsigned page_size;       /**< 0 when not given */
+    size_t mmap_bytes;        /**< 0 when not given (no map) */
+    unsigned busy_timeout_ms; /**< how long to wait for other connections' locks */
 } cli_globals;
+
+/** The CLI waits this long for other connections (folio's or SQLite's) to
+ * let go of a lock before it reports the database locked. */
+#define CLI_BUSY_TIMEOUT_MS 5000
 
 extern cli_globals cli_global_opts;
 

@@ -185,6 +185,24 @@ int cmd_info(const cli_command *cmd, int argc, char **argv)
     cli_out_printf("wal_backfilled: %u\n", (unsigned)in.wal_backfilled);
     if (in.checkpoint_note && in.checkpoint_note[0])
         cli_out_printf("checkpoint_note: %s\n", in.checkpoint_note);
+    /* The shared WAL index: read marks, and who holds which lock. */
+    cli_out_printf("read_marks:");
+    for (int i = 0; i < 5; i++) {
+        if (in.read_marks[i] == 0xffffffffu)
+            cli_out_printf(" -");
+        else
+            cli_out_printf(" %u", (unsigned)in.read_marks[i]);
+    }
+    cli_out_printf("\nread_locks_held:");
+    if (!in.read_locks)
+        cli_out_printf(" none");
+    for (int i = 0; i < 5; i++)
+        if (in.read_locks & (1u << i))
+            cli_out_printf(" READ%d", i);
+    cli_out_printf("\nwrite_lock: %s\n",
+                   in.write_holder && in.write_holder[0] ? in.write_holder : "free");
+    cli_out_printf("checkpoint_lock: %s\n",
+                   in.ckpt_holder && in.ckpt_holder[0] ? in.ckpt_holder : "free");
     return cli_session_close(&s, cli_out_failed() ? CLI_EXIT_FAIL : CLI_EXIT_OK);
 }
 

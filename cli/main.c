@@ -106,6 +106,8 @@ static const char global_options_text[] =
     "  --mmap-mb N              read the file in place through a map of up to N MiB\n"
     "                           (default 0: no map; see mmap_bytes in folio.h)\n"
     "  --page-size N            page size of new files, 512..65536 (default 4096)\n"
+    "  --busy-timeout MS        wait up to MS milliseconds for other connections' locks\n"
+    "                           (default 5000; 0: fail at once)\n"
     "  -h, --help               show help (of a command: folio COMMAND --help)\n"
     "  --version                print the version\n";
 
@@ -172,6 +174,12 @@ static int set_global(const char *name, const char *value)
         if (cli_parse_u64(value, &n) != 0 || n > SIZE_MAX / (1024 * 1024))
             return cli_usage_error(NULL, "--mmap-mb: expected a number of MiB, not '%s'", value);
         cli_global_opts.mmap_bytes = (size_t)n * 1024 * 1024;
+    } else if (strcmp(name, "--busy-timeout") == 0) {
+        if (cli_parse_u64(value, &n) != 0 || n > 86400000)
+            return cli_usage_error(
+                NULL, "--busy-timeout: expected a number of milliseconds (at most a day), not '%s'",
+                value);
+        cli_global_opts.busy_timeout_ms = (unsigned)n;
     } else if (strcmp(name, "--cache-mb") == 0) {
         if (cli_parse_u64(value, &n) != 0 || n == 0 || n > SIZE_MAX / (1024 * 1024))
             return cli_usage_error(NULL, "--cache-mb: expected a positive number of MiB, not '%s'",
@@ -190,7 +198,8 @@ static int set_global(const char *name, const char *value)
  * remaining arguments go to `rest`. Returns CLI_EXIT_OK or CLI_EXIT_USAGE. */
 static int take_globals(int argc, char **argv, char **rest, int *out_nrest, global_args *g)
 {
-    static const char *const valued[] = {"--sync", "--cache-mb", "--mmap-mb", "--page-size"};
+    static const char *const valued[] = {"--sync", "--cache-mb", "--mmap-mb", "--page-size",
+                                         "--busy-timeout"};
     int nrest = 0;
     int i = 1;
     for (; i < argc; i++) {

@@ -18,7 +18,7 @@
 
 #include "cli.h"
 
-cli_globals cli_global_opts = {-1, 0, 0, 0};
+cli_globals cli_global_opts = {-1, 0, 0, 0, CLI_BUSY_TIMEOUT_MS};
 
 /* ---- Errors ---------------------------------------------------------------- */
 
@@ -108,6 +108,7 @@ int cli_open_db(folio_db **out, const char *path, unsigned flags)
     if (cli_global_opts.page_size)
         opts.page_size = cli_global_opts.page_size;
     opts.mmap_bytes = cli_global_opts.mmap_bytes;
+    opts.busy_timeout_ms = cli_global_opts.busy_timeout_ms;
 
     *out = NULL;
     folio_db *db = NULL;

@@ -246,6 +246,15 @@ typedef struct folio_info {
     /** Why the last checkpoint stopped short ("" if it did not), e.g. held
      * back by a reader's snapshot. Lives until the transaction ends. */
     const char *checkpoint_note;
+    /* The WAL index (-shm) that every connection shares (folio's and
+     * SQLite's), as it is now: */
+    uint32_t read_marks[5]; /**< aReadMark[0..4]; 0xffffffff: unused */
+    uint32_t read_locks;    /**< bit i: some other connection holds READ(i) */
+    /** Who holds the WAL's WRITE and CKPT locks, other than this handle: ""
+     * when nobody; "process N" where the system tells (a SQLite process);
+     * else "another connection". Live until the transaction ends. */
+    const char *write_holder;
+    const char *ckpt_holder;
 } folio_info;
 
 int folio_info_get(folio_info *out, folio_txn *txn);

@@ -367,6 +367,17 @@ int folio_info_get(folio_info *out, folio_txn *txn)
     out->wal_backfilled = pager_wal_backfilled(p);
     pager_ckpt_note(p, txn->ckpt_note, sizeof txn->ckpt_note);
     out->checkpoint_note = txn->ckpt_note;
+    wal_state ws;
+    pager_wal_state(p, &ws);
+    for (int i = 0; i < 5; i++)
+        out->read_marks[i] = ws.marks[i];
+    for (int i = 0; i < WIDX_NREADERS; i++)
+        if (ws.holders[WIDX_READ(i)][0])
+            out->read_locks |= 1u << i;
+    snprintf(txn->write_holder, sizeof txn->write_holder, "%s", ws.holders[WIDX_WRITE]);
+    snprintf(txn->ckpt_holder, sizeof txn->ckpt_holder, "%s", ws.holders[WIDX_CKPT]);
+    out->write_holder = txn->write_holder;
+    out->ckpt_holder = txn->ckpt_holder;
     return FOLIO_OK;
 }
 

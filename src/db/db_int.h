@@ -38,6 +38,8 @@ typedef struct db_index {
 } db_index;
 
 typedef struct db_table {
+    int refs; /* catalogs that hold it: a table whose definition and indexes
+                 did not change is shared by the catalog DDL makes next */
     char *name;
     char *sql;
     uint32_t root;
@@ -58,10 +60,15 @@ typedef struct db_catalog {
     int refs;
     uint32_t cookie;     /* schema cookie it was read under */
     uint64_t change_key; /* change counter it was read under */
-    int nentries;
+    int nentries, entries_cap;
     folio_schema_entry *entries;
-    int ntables;
+    struct entry_text **etext; /* per entry: the block its strings live in (shared) */
+    int *ehash;                /* open addressing by folded entry name: index into entries + 1 */
+    uint32_t ehcap;
+    int ntables, tables_cap;
     db_table **tables;
+    int *thash; /* open addressing by folded name: index into tables + 1, 0 empty */
+    uint32_t thcap;
     int text_encoding;
     int schema_format;
     int empty; /* read from a file with no pages */
@@ -104,6 +111,7 @@ struct folio_txn {
     db_catalog **oldcats; /* catalogs replaced by DDL, kept alive for handles */
     int noldcats;
     char ckpt_note[160]; /* for folio_info */
+    char write_holder[48], ckpt_holder[48];
     /* Kept when the handle reuses the object for its next transaction
      * (TXN_KEPT): every field from here on. */
     struct folio_table **tables; /* [ntables, tables_alloc): handles kept for reuse */
@@ -199,10 +207,29 @@ void db_set_open_err(const char *msg);
 
 /* ---- catalog (catalog.c) ---- */
 
-int catalog_load(db_catalog **out, folio_txn *txn);
+/** Read the catalog of txn's snapshot; tables `prev` (an earlier catalog,
+ * may be NULL) holds unchanged are shared with it, not parsed again. */
+int catalog_load(db_catalog **out, folio_txn *txn, const db_catalog *prev);
 void catalog_unref(db_catalog *cat);
 db_table *catalog_find_table(db_catalog *cat, const char *name);
 db_index *catalog_find_index(db_catalog *cat, const char *name);
+/** Whether any schema object (table, index, view, trigger) has this name. */
+int catalog_name_taken(const db_catalog *cat, const char *name);
+/** A private copy of `cat` that DDL may change: it shares every table and
+ * entry with `cat` (copy on write). */
+int catalog_clone(db_catalog **out, const db_catalog *cat);
+/**
+ * DDL on a private catalog: add the sqlite_schema rows `e[0..n)` just
+ * inserted (tables and their indexes). A table that gains an index is
+ * replaced by a new object when it is shared: *out_replaced (may be NULL)
+ * then receives the old one, which the transaction's handles and write
+ * state must let go of. Returns 0 or an error (the catalog is then to be
+ * read again).
+ */
+int catalog_add_entries(db_catalog *cat, const folio_schema_entry *e, int n,
+                        db_table **out_replaced);
+/** Let go of a table reference catalog_add_entries handed out. */
+void catalog_table_unref(db_table *t);
 /** Get the catalog for a new transaction (cached while the cookie holds). */
 int db_txn_catalog(folio_txn *txn);
 

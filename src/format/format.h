@@ -165,7 +165,7 @@ uint64_t fmt_record_encode(uint8_t *out, const fmt_value *vals, int n, int file_
 #define FMT_DBHEADER_SIZE 100
 /* Offsets of the header fields other layers read in raw bytes (dbheader.c
  * documents them all). */
-#define FMT_DBHDR_MAGIC          0  /* 16 bytes, "SQLite format 3\0" */
+#define FMT_DBHDR_MAGIC          0 /* 16 bytes, "SQLite format 3\0" */
 #define FMT_DBHDR_MAGIC_SIZE     16
 #define FMT_DBHDR_CHANGE_COUNTER 24
 #define FMT_DBHDR_PAGE_COUNT     28

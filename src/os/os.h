@@ -22,6 +22,13 @@
 
 enum { OS_LOCK_NONE = 0, OS_LOCK_SHARED = 1, OS_LOCK_RESERVED = 2, OS_LOCK_EXCLUSIVE = 4 };
 
+/* SQLite's lock bytes on the database file: PENDING, RESERVED, then the
+ * range SHARED locks read-lock and EXCLUSIVE write-locks. */
+#define OS_LOCK_PENDING_BYTE  0x40000000u
+#define OS_LOCK_RESERVED_BYTE (OS_LOCK_PENDING_BYTE + 1)
+#define OS_LOCK_SHARED_FIRST  (OS_LOCK_PENDING_BYTE + 2)
+#define OS_LOCK_SHARED_SIZE   510u
+
 #define OS_OPEN_READONLY 0x1
 #define OS_OPEN_CREATE   0x2
 
@@ -42,9 +49,10 @@ struct os_vfs {
     /* Move the lock to `level` (up or down); FOLIO_BUSY if another holder
      * conflicts. Never waits. */
     int (*lock)(os_file *f, int level);
-    /* A lock on one byte at `off` (type 0 unlock, 1 read, 2 write), never
-     * waiting: FOLIO_BUSY on conflict. Used on SQLite's -shm file. */
-    int (*lock_byte)(os_file *f, uint64_t off, int type);
+    /* A lock on bytes [off, off+len) (type OS_UNLOCK, OS_RDLOCK,
+     * OS_WRLOCK), never waiting: FOLIO_BUSY on conflict. Used on the -shm
+     * file, at SQLite's lock bytes. */
+    int (*lock_range)(os_file *f, uint64_t off, uint64_t len, int type);
     int (*remove)(os_vfs *vfs, const char *path);
     int (*exists)(os_vfs *vfs, const char *path);   /* 1, 0, or an error */
     int (*sync_dir)(os_vfs *vfs, const char *path); /* sync the directory holding path */
@@ -72,7 +80,27 @@ struct os_vfs {
      * must never read past what the file holds. */
     int (*map_file)(os_file *f, uint64_t size, void **out);
     void (*unmap_file)(void *p, uint64_t size);
+
+    /* ---- The -shm wal-index (required) ----
+     * shm_open opens (creating it unless OS_OPEN_READONLY) a file that is
+     * shared memory between processes, not data: its content is never
+     * synced, and a fault-injecting vfs passes it through untouched. The
+     * other calls go through the returned file's own vfs. */
+    int (*shm_open)(os_vfs *vfs, const char *path, int flags, os_file **out);
+    /* Map bytes [off, off+n) of a -shm read-write (read-only when it was
+     * opened so), shared. When the file is shorter: with `grow`, extend it
+     * first, allocating its blocks (so that stores through the map never
+     * fault); else set *out to NULL and return 0. */
+    int (*shm_map)(os_file *f, uint64_t off, size_t n, int grow, void **out);
+    void (*shm_unmap)(void *p, size_t n);
+    /* Whether a lock of `type` on [off, off+len) would conflict with one
+     * held elsewhere: 1 (*out_pid the holder's process id when the system
+     * tells, else -1), 0 when free, or an error. */
+    int (*lock_owner)(os_file *f, uint64_t off, uint64_t len, int type, int64_t *out_pid);
 };
+
+/* Lock types of lock_range and lock_owner. */
+enum { OS_UNLOCK = 0, OS_RDLOCK = 1, OS_WRLOCK = 2 };
 
 /* Every os_file starts with a pointer to its vfs. */
 struct os_file {

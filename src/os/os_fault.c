@@ -286,10 +286,24 @@ static int ff_lock(os_file *file, int level)
     return ff->f->base->lock(ff->real, level);
 }
 
-static int ff_lock_byte(os_file *file, uint64_t off, int type)
+static int ff_lock_range(os_file *file, uint64_t off, uint64_t len, int type)
 {
     fault_file *ff = (fault_file *)file;
-    return ff->f->base->lock_byte(ff->real, off, type);
+    return ff->f->base->lock_range(ff->real, off, len, type);
+}
+
+/* The -shm is shared memory, not data: no faults, no crash log. Its file is
+ * the base vfs's own, so every later call on it goes straight there. */
+static int ff_shm_open(os_vfs *vfs, const char *path, int flags, os_file **out)
+{
+    os_fault *f = vfs->ctx;
+    return f->base->shm_open(f->base, path, flags, out);
+}
+
+static int ff_lock_owner(os_file *file, uint64_t off, uint64_t len, int type, int64_t *out_pid)
+{
+    fault_file *ff = (fault_file *)file;
+    return ff->f->base->lock_owner(ff->real, off, len, type, out_pid);
 }
 
 static int ff_remove(os_vfs *vfs, const char *path)
@@ -364,7 +378,7 @@ os_fault *os_fault_new(os_vfs *base)
                 ff_size,
                 ff_truncate,
                 ff_lock,
-                ff_lock_byte,
+                ff_lock_range,
                 ff_remove,
                 ff_exists,
                 ff_sync_dir,
@@ -376,7 +390,11 @@ os_fault *os_fault_new(os_vfs *base)
                 NULL /* file_state: path_id does, through the fault gate */,
                 NULL,
                 NULL /* map_file: every read goes through the fault gate */,
-                NULL};
+                NULL,
+                ff_shm_open,
+                NULL /* shm_map: called on the base vfs's file */,
+                NULL,
+                ff_lock_owner};
     f->vfs = v;
     return f;
 }

@@ -21,11 +21,11 @@
 #define F_OFD_SETLK 37
 #endif
 
-/* SQLite's lock bytes (see the header comment in os.h). */
-#define LOCK_PENDING_BYTE  0x40000000
-#define LOCK_RESERVED_BYTE (LOCK_PENDING_BYTE + 1)
-#define LOCK_SHARED_FIRST  (LOCK_PENDING_BYTE + 2)
-#define LOCK_SHARED_SIZE   510
+/* SQLite's lock bytes (see os.h). */
+#define LOCK_PENDING_BYTE  OS_LOCK_PENDING_BYTE
+#define LOCK_RESERVED_BYTE OS_LOCK_RESERVED_BYTE
+#define LOCK_SHARED_FIRST  OS_LOCK_SHARED_FIRST
+#define LOCK_SHARED_SIZE   OS_LOCK_SHARED_SIZE
 
 typedef struct posix_file {
     os_file base;
@@ -208,9 +208,18 @@ static int px_lock(os_file *file, int level)
         rc = range_lock(f->fd, F_UNLCK, LOCK_PENDING_BYTE, 2 + LOCK_SHARED_SIZE);
         break;
     case OS_LOCK_SHARED:
+        /* As SQLite takes it from nothing: the pending byte read-locked for
+         * the moment, so that a process on its way to EXCLUSIVE (which
+         * holds that byte) keeps new readers out. */
+        if (f->level == OS_LOCK_NONE && (rc = range_lock(f->fd, F_RDLCK, LOCK_PENDING_BYTE, 1)) < 0)
+            break;
         rc = range_lock(f->fd, F_RDLCK, LOCK_SHARED_FIRST, LOCK_SHARED_SIZE);
-        if (rc == 0 && f->level > OS_LOCK_SHARED)
-            rc = range_lock(f->fd, F_UNLCK, LOCK_PENDING_BYTE, 2);
+        if (f->level == OS_LOCK_NONE || (rc == 0 && f->level > OS_LOCK_SHARED)) {
+            int urc =
+                range_lock(f->fd, F_UNLCK, LOCK_PENDING_BYTE, f->level > OS_LOCK_SHARED ? 2 : 1);
+            if (rc == 0)
+                rc = urc;
+        }
         break;
     case OS_LOCK_RESERVED:
         rc = f->level == OS_LOCK_NONE
@@ -228,11 +237,90 @@ static int px_lock(os_file *file, int level)
     return rc;
 }
 
-static int px_lock_byte(os_file *file, uint64_t off, int type)
+static short lock_kind(int type)
+{
+    return type == OS_WRLOCK ? F_WRLCK : type == OS_RDLOCK ? F_RDLCK : F_UNLCK;
+}
+
+static int px_lock_range(os_file *file, uint64_t off, uint64_t len, int type)
 {
     posix_file *f = (posix_file *)file;
-    short t = type == 2 ? F_WRLCK : type == 1 ? F_RDLCK : F_UNLCK;
-    return range_lock(f->fd, t, (off_t)off, 1);
+    return range_lock(f->fd, lock_kind(type), (off_t)off, (off_t)len);
+}
+
+static int px_lock_owner(os_file *file, uint64_t off, uint64_t len, int type, int64_t *out_pid)
+{
+    posix_file *f = (posix_file *)file;
+    struct flock fl;
+    memset(&fl, 0, sizeof fl);
+    fl.l_type = lock_kind(type);
+    fl.l_whence = SEEK_SET;
+    fl.l_start = (off_t)off;
+    fl.l_len = (off_t)len;
+    /* Open-file-description locks of other descriptions and every process's
+     * record locks count; a record lock tells its process id. */
+    if (fcntl(f->fd, F_OFD_GETLK, &fl) != 0)
+        return FOLIO_IOERR;
+    *out_pid = -1;
+    if (fl.l_type == F_UNLCK)
+        return 0;
+    if (fl.l_pid > 0)
+        *out_pid = fl.l_pid;
+    return 1;
+}
+
+/* The -shm: a plain file, mapped. */
+static int px_shm_open(os_vfs *vfs, const char *path, int flags, os_file **out)
+{
+    return px_open(vfs, path, flags, out);
+}
+
+static int px_shm_map(os_file *file, uint64_t off, size_t n, int grow, void **out)
+{
+    posix_file *f = (posix_file *)file;
+    *out = NULL;
+    struct stat st;
+    if (fstat(f->fd, &st) != 0)
+        return errno_to_rc(errno);
+    int writable = (fcntl(f->fd, F_GETFL) & O_ACCMODE) == O_RDWR;
+    uint64_t end = off + n;
+    if ((uint64_t)st.st_size < end) {
+        if (!grow || !writable)
+            return 0;
+        /* Allocate the new blocks by writing a byte at the end of each 4 KiB
+         * (as SQLite does): a store through the map into a hole of a full
+         * file system would otherwise raise SIGBUS. */
+        for (uint64_t at = ((uint64_t)st.st_size / 4096) * 4096 + 4095; at < end; at += 4096) {
+            if (at < (uint64_t)st.st_size)
+                continue;
+            ssize_t w;
+            do {
+                w = pwrite(f->fd, "", 1, (off_t)at);
+            } while (w < 0 && errno == EINTR);
+            if (w != 1)
+                return w < 0 ? errno_to_rc(errno) : FOLIO_IOERR;
+        }
+        if (end % 4096 != 0) {
+            int r;
+            do {
+                r = ftruncate(f->fd, (off_t)end);
+            } while (r != 0 && errno == EINTR);
+            if (r != 0)
+                return errno_to_rc(errno);
+        }
+    }
+    void *p =
+        mmap(NULL, n, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, f->fd, (off_t)off);
+    if (p == MAP_FAILED)
+        return errno == ENOMEM ? FOLIO_NOMEM : FOLIO_IOERR;
+    *out = p;
+    return 0;
+}
+
+static void px_shm_unmap(void *p, size_t n)
+{
+    if (p)
+        munmap(p, n);
 }
 
 static int px_remove(os_vfs *vfs, const char *path)
@@ -367,9 +455,10 @@ static void px_unmap_file(void *p, uint64_t size)
 
 static os_vfs posix_vfs = {
     "posix",       px_open,       px_close,    px_read,       px_write,    px_sync,
-    px_size,       px_truncate,   px_lock,     px_lock_byte,  px_remove,   px_exists,
+    px_size,       px_truncate,   px_lock,     px_lock_range, px_remove,   px_exists,
     px_sync_dir,   px_file_id,    px_path_id,  px_now_ms,     px_sleep_ms, NULL,
-    px_file_state, px_file_stamp, px_map_file, px_unmap_file,
+    px_file_state, px_file_stamp, px_map_file, px_unmap_file, px_shm_open, px_shm_map,
+    px_shm_unmap,  px_lock_owner,
 };
 
 static _Atomic(os_vfs *) current_vfs = NULL;

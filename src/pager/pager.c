@@ -1,6 +1,7 @@
 /*
- * pager.c - page cache, snapshots and transactions over the database file
- * and its WAL.
+ * pager.c - transactions over the database file and its WAL: the locks
+ * (SQLite's, shared with every connection of every process), snapshots,
+ * reading pages; opening and closing.
  *
  * Pages come from the newest committed WAL frame visible to the snapshot, or
  * from the database file. Clean pages live in one cache shared by every
@@ -9,21 +10,36 @@
  * see each other's pages. A write transaction keeps private dirty copies;
  * commit appends them as frames and hands them to the cache.
  *
+ * Locks, as SQLite takes them in WAL mode: the handle holds a SHARED lock on
+ * the database file from open to close (so that no other connection's close
+ * removes the WAL and the -shm under it); a read transaction holds a read
+ * lock of the WAL index, a write transaction the WAL's WRITE lock (see
+ * wal.h); EXCLUSIVE on the file is taken only at close, to learn whether
+ * this is the last connection (which then checkpoints and removes the WAL).
+ * A read-only handle on a database in rollback-journal mode with no WAL
+ * (the "legacy" case) takes SHARED per transaction and reads the file alone,
+ * as SQLite's readers of such a file do.
+ *
  * Invariants ((4) is checked by cache_check in debug builds):
  *   (1) A cached page (pgno, frame) with frame > 0 holds exactly the image of
- *       that WAL frame, and frame <= wal's last written frame.
- *   (2) A cached page (pgno, 0) holds the database file's image of pgno.
- *       Checkpoint drops it before it overwrites the page in the file.
- *   (3) Checkpoint never copies a frame newer than the oldest live snapshot,
- *       and syncs the WAL before writing the database file.
+ *       that WAL frame of the current generation, and frame <= the WAL's
+ *       last written frame.
+ *   (2) A cached page (pgno, 0) holds the database file's image of pgno. A
+ *       checkpoint of this handle drops it before it overwrites the page; one
+ *       of another connection is seen (nBackfill moved) before any
+ *       transaction that could read the new image begins.
+ *   (3) Checkpoint never copies a frame newer than a held read mark, and
+ *       syncs the WAL before writing the database file.
  *   (4) Every cached (hashed) page, pinned or not, is on the eviction ring,
  *       and nothing else is; dirty pages are private to the writer, in
  *       neither. Eviction takes the first page from the ring's head that is
  *       unpinned and not used since it last passed (a clock).
- *   (5) At most one write transaction exists; it alone holds `writer`.
+ *   (5) At most one write transaction of the handle exists; it alone holds
+ *       `writer`, and it holds the WAL's WRITE lock.
  *   (6) A snapshot with mx == 0 reads the database file only; it is handed
- *       out only when every committed frame has been checkpointed.
+ *       out only with READ0 held (every committed frame is in the file).
  */
+#include "base/status.h"
 #include "pager/pager_int.h"
 
 #include <assert.h>
@@ -31,385 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- page objects ---- */
-
-#if defined(__SANITIZE_ADDRESS__)
-#define PG_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define PG_ASAN 1
-#endif
-#endif
-#ifdef PG_ASAN
-#include <sanitizer/asan_interface.h>
-/* A released page object is poisoned past its free-list link, so that a use
- * after release is still caught. */
-#define PG_POISON(e, n) ASAN_POISON_MEMORY_REGION((char *)(e) + sizeof(pg *), (n) - sizeof(pg *))
-#define PG_UNPOISON(e, n)                                                                          \
-    ASAN_UNPOISON_MEMORY_REGION((char *)(e) + sizeof(pg *), (n) - sizeof(pg *))
-#else
-#define PG_POISON(e, n)   ((void)(e), (void)(n))
-#define PG_UNPOISON(e, n) ((void)(e), (void)(n))
-#endif
-
-/* The free list links through the object's first bytes. */
-#define PG_NEXT(e) (*(pg **)(void *)(e))
-
-static size_t pg_bytes(const pager *p)
-{
-    /* Keep every object 16-byte aligned inside a slab. */
-    return (sizeof(pg) + p->page_size + 15) & ~(size_t)15;
-}
-
-pg *pager_pg_alloc(pager *p)
-{
-    size_t sz = pg_bytes(p);
-    pthread_mutex_lock(&p->pg_mu);
-    pg *e = p->pg_free;
-    if (e) {
-        PG_UNPOISON(e, sz);
-        p->pg_free = PG_NEXT(e);
-        p->pg_nfree--;
-    } else {
-        if (p->slab_left == 0) {
-            /* A new slab: 16 pages first, twice as many each time, at most
-             * an eighth of the cache budget (and at least 16). Its objects
-             * are handed out in order as they are needed, so the memory of
-             * the rest is not touched yet. */
-            uint32_t n = p->next_slab_pages ? p->next_slab_pages : 16;
-            uint32_t cap = (uint32_t)(p->max_pages / 8 > 16 ? p->max_pages / 8 : 16);
-            if (n > cap)
-                n = cap;
-            char *slab = NULL;
-            size_t mapped = 0;
-            if (p->slabs && !p->slab_reserved && p->max_pages > p->nslabs_pages + n) {
-                /* Past its first slab (small databases stay in it), the
-                 * cache maps the rest of its budget at once: address space
-                 * only, the memory comes as objects are handed out, and
-                 * filling the cache never calls the allocator again. */
-                uint32_t rest = (uint32_t)(p->max_pages - p->nslabs_pages);
-                if ((slab = os_map(16 + sz * rest)) != NULL) {
-                    n = rest;
-                    mapped = 16 + sz * rest;
-                }
-                p->slab_reserved = 1;
-            }
-            if (!slab && !(slab = os_malloc(16 + sz * n))) {
-                pthread_mutex_unlock(&p->pg_mu);
-                return NULL;
-            }
-            ((size_t *)(void *)slab)[1] = mapped;
-            /* Past its first 4 MiB (a small database never gets there), a
-             * large cache asks for huge pages: a random lookup in a cache
-             * of hundreds of MiB then costs far fewer TLB misses. */
-            const size_t small = (size_t)4 << 20;
-            if (sz * n > 2 * small)
-                os_advise_huge(slab + small, 16 + sz * n - small);
-            *(void **)(void *)slab = p->slabs;
-            p->slabs = (void **)(void *)slab;
-            p->slab_next = slab + 16;
-            p->slab_left = n;
-            p->nslabs_pages += n;
-            p->next_slab_pages = n * 2;
-        }
-        e = (pg *)(void *)p->slab_next;
-        p->slab_next += sz;
-        p->slab_left--;
-    }
-    pthread_mutex_unlock(&p->pg_mu);
-    memset(e, 0, sizeof *e);
-    e->data = (uint8_t *)(e + 1);
-    e->owner = p;
-    return e;
-}
-
-void pager_pg_release(pager *p, pg *e)
-{
-    if (!e)
-        return;
-    size_t sz = pg_bytes(p);
-    pthread_mutex_lock(&p->pg_mu);
-    PG_NEXT(e) = p->pg_free;
-    PG_POISON(e, sz);
-    p->pg_free = e;
-    p->pg_nfree++;
-    pthread_mutex_unlock(&p->pg_mu);
-}
-
-/* At close: every page object must be back (free) or in the cache, else
- * some path lost one; the slabs go. Returns the number lost. */
-static uint32_t pg_slabs_free(pager *p, uint32_t cached)
-{
-    uint32_t lost = p->nslabs_pages - p->slab_left - p->pg_nfree - cached;
-    void **s = p->slabs;
-    while (s) {
-        void **prev = (void **)*s;
-        size_t mapped = ((size_t *)(void *)s)[1];
-        if (mapped) {
-#ifdef PG_ASAN
-            /* The shadow of released objects would outlive the mapping. */
-            size_t used = s == p->slabs ? (size_t)(p->slab_next - (char *)s) : mapped;
-            ASAN_UNPOISON_MEMORY_REGION(s, used);
-#endif
-            os_unmap(s, mapped);
-        } else {
-            os_free(s);
-        }
-        s = prev;
-    }
-    p->slabs = NULL;
-    p->slab_reserved = 0;
-    p->pg_free = NULL;
-    p->slab_next = NULL;
-    p->nslabs_pages = p->pg_nfree = p->slab_left = 0;
-    return lost;
-}
-
-/* ---- cache ---- */
-
-static uint32_t cache_slot(const pager *p, uint32_t pgno, uint32_t frame)
-{
-    return ((pgno * 2654435761u) ^ (frame * 40503u)) & (p->nslot - 1);
-}
-
-static pg *cache_find(pager *p, uint32_t pgno, uint32_t frame)
-{
-    for (pg *e = p->slot[cache_slot(p, pgno, frame)]; e; e = e->hnext)
-        if (e->pgno == pgno && e->frame == frame)
-            return e;
-    return NULL;
-}
-
-static void ring_unlink(pager *p, pg *e)
-{
-    if (e->lprev)
-        e->lprev->lnext = e->lnext;
-    else if (p->ring_head == e)
-        p->ring_head = e->lnext;
-    if (e->lnext)
-        e->lnext->lprev = e->lprev;
-    else if (p->ring_tail == e)
-        p->ring_tail = e->lprev;
-    e->lprev = e->lnext = NULL;
-}
-
-static void ring_push(pager *p, pg *e)
-{
-    e->lprev = p->ring_tail;
-    e->lnext = NULL;
-    if (p->ring_tail)
-        p->ring_tail->lnext = e;
-    else
-        p->ring_head = e;
-    p->ring_tail = e;
-}
-
-static void cache_unhash(pager *p, pg *e)
-{
-    ring_unlink(p, e);
-    pg **pp = &p->slot[cache_slot(p, e->pgno, e->frame)];
-    while (*pp && *pp != e)
-        pp = &(*pp)->hnext;
-    if (*pp)
-        *pp = e->hnext;
-    e->hnext = NULL;
-    e->in_hash = 0;
-    p->ncached--;
-}
-
-static int cache_grow(pager *p)
-{
-    /* Past its small start the hash is sized at once for a full cache, so
-     * that filling the cache does not rehash again and again (only pages
-     * pinned past the budget can make it grow further). */
-    uint32_t n = p->nslot * 2;
-    while (n < p->max_pages && n < (1u << 30))
-        n *= 2;
-    pg **ns = os_calloc(n, sizeof *ns);
-    if (!ns)
-        return FOLIO_NOMEM;
-    for (uint32_t i = 0; i < p->nslot; i++) {
-        pg *e = p->slot[i];
-        while (e) {
-            pg *next = e->hnext;
-            uint32_t j = ((e->pgno * 2654435761u) ^ (e->frame * 40503u)) & (n - 1);
-            e->hnext = ns[j];
-            ns[j] = e;
-            e = next;
-        }
-    }
-    os_free(p->slot);
-    p->slot = ns;
-    p->nslot = n;
-    return 0;
-}
-
-void pager_cache_link(pager *p, pg *e)
-{
-    if (p->ncached + 1 > p->nslot)
-        cache_grow(p); /* on failure the chains just get longer */
-    uint32_t s = cache_slot(p, e->pgno, e->frame);
-    e->hnext = p->slot[s];
-    p->slot[s] = e;
-    e->in_hash = 1;
-    e->used = 0;
-    p->ncached++;
-    ring_push(p, e);
-}
-
-static void page_free(pager *p, pg *e)
-{
-    p->npages_mem--;
-    pager_pg_release(p, e);
-}
-
-void pager_cache_drop_unhashed(pager *p, pg *e)
-{
-    ring_unlink(p, e);
-    if (e->ref == 0)
-        page_free(p, e);
-}
-
-void pager_cache_forget(pager *p, uint32_t pgno, uint32_t frame)
-{
-    pg *e = cache_find(p, pgno, frame);
-    if (e) {
-        cache_unhash(p, e);
-        pager_cache_drop_unhashed(p, e);
-    }
-}
-
-/*
- * Eviction is a clock over a ring of every cached page: a cache hit only
- * marks the page used, so a lookup does not touch the pages beside it in the
- * ring (in a cache far larger than the CPU's, those are two more memory
- * misses a lookup). The victim is the first page from the ring's head that
- * is neither pinned nor used since it last came round; the others go to the
- * tail, the used ones losing their mark. NULL when every page is pinned.
- */
-static pg *cache_victim(pager *p)
-{
-    for (uint32_t n = 2 * p->ncached + 1; n-- > 0 && p->ring_head;) {
-        pg *e = p->ring_head;
-        if (e->ref == 0 && !e->used)
-            return e;
-        e->used = 0;
-        if (e != p->ring_tail) {
-            ring_unlink(p, e);
-            ring_push(p, e);
-        }
-    }
-    return NULL;
-}
-
-static pg *page_new(pager *p)
-{
-    /* At the budget, a cold unpinned page is reused, so a warm cache reads
-     * pages without allocating. */
-    pg *e = p->npages_mem >= p->max_pages ? cache_victim(p) : NULL;
-    if (e) {
-        cache_unhash(p, e);
-        uint8_t *data = (uint8_t *)(e + 1);
-        memset(e, 0, sizeof *e);
-        e->data = data;
-        e->owner = p;
-        return e;
-    }
-    e = pager_pg_alloc(p);
-    if (!e)
-        return NULL;
-    p->npages_mem++;
-    return e;
-}
-
-#ifndef NDEBUG
-/* Invariant (4), walked in full (mu held): the ring and the hash hold the
- * same pages, ncached of them, all clean, the ring's links both ways. */
-static void cache_check(const pager *p)
-{
-    uint32_t n = 0;
-    const pg *prev = NULL;
-    for (const pg *e = p->ring_head; e; prev = e, e = e->lnext) {
-        assert(e->in_hash && !e->dirty);
-        assert(e->lprev == prev);
-        assert(++n <= p->ncached);
-    }
-    assert(prev == p->ring_tail);
-    assert(n == p->ncached);
-    uint32_t hashed = 0;
-    for (uint32_t i = 0; i < p->nslot; i++)
-        for (const pg *e = p->slot[i]; e; e = e->hnext) {
-            assert(e->in_hash && !e->dirty);
-            assert(cache_slot(p, e->pgno, e->frame) == i);
-            hashed++;
-        }
-    assert(hashed == n);
-    (void)n, (void)prev, (void)hashed;
-}
-
-/* After a transaction, now and then: often enough for the tests to cover
- * every path, rarely enough that a large cache does not slow them down. */
-static void cache_check_sometimes(pager *p)
-{
-    if (p->check_skip > 0) {
-        p->check_skip--;
-        return;
-    }
-    cache_check(p);
-    p->check_skip = (p->ncached + p->nslot) / 1024;
-}
-#else
-static void cache_check_sometimes(pager *p)
-{
-    (void)p;
-}
-#endif
-
-/* Evict unpinned clean pages while over budget. */
-void pager_cache_trim(pager *p)
-{
-    while (p->npages_mem > p->max_pages) {
-        pg *e = cache_victim(p);
-        if (!e)
-            break;
-        cache_unhash(p, e);
-        page_free(p, e);
-    }
-}
-
-/* Drop every unpinned cached page matching `pred`. */
-static void cache_drop_if(pager *p, int (*pred)(pager *, pg *, void *), void *arg)
-{
-    for (uint32_t i = 0; i < p->nslot; i++) {
-        pg **pp = &p->slot[i];
-        while (*pp) {
-            pg *e = *pp;
-            if (e->ref == 0 && pred(p, e, arg)) {
-                *pp = e->hnext;
-                e->in_hash = 0;
-                p->ncached--;
-                ring_unlink(p, e);
-                page_free(p, e);
-            } else {
-                pp = &e->hnext;
-            }
-        }
-    }
-}
-
-static int pred_all(pager *p, pg *e, void *arg)
-{
-    (void)p, (void)e, (void)arg;
-    return 1;
-}
-
-static int pred_frame_above(pager *p, pg *e, void *arg)
-{
-    (void)p;
-    return e->frame > *(uint32_t *)arg;
-}
-
-/* ---- locking helpers ---- */
+/* ---- helpers ---- */
 
 static void set_err(char *err, size_t errlen, const char *msg)
 {
@@ -417,75 +55,69 @@ static void set_err(char *err, size_t errlen, const char *msg)
         snprintf(err, errlen, "%s", msg);
 }
 
-/* The file lock follows the strongest need of this process's transactions. */
-static int file_lock_update(pager *p)
+void pager_cond_wait_ms(pager *p, unsigned ms)
 {
-    int want = OS_LOCK_NONE;
-    if (p->writer || p->ckpt_running)
-        want = OS_LOCK_EXCLUSIVE;
-    else if (p->nreaders)
-        want = OS_LOCK_SHARED;
-    if (p->readonly && want > OS_LOCK_SHARED)
-        want = OS_LOCK_SHARED;
-    if (want == p->lock_level)
-        return 0;
-    int rc = p->vfs->lock(p->db, want);
-    if (rc == 0)
-        p->lock_level = want;
-    return rc;
-}
-
-/*
- * A sqlite3 connection that has the database open in WAL mode holds a read
- * lock on byte 128 of the -shm file (its "dead man switch") for as long as
- * it is open, and keeps its own index of the WAL there. Writing behind its
- * back would leave that index stale, so while folio writes it holds a write
- * lock on that byte: taken only if no sqlite3 connection is open, and it
- * keeps new ones out until folio is done (they get "database is locked").
- * The next sqlite3 connection to open finds itself first and rebuilds its
- * index from the WAL.
- */
-#define SHM_DMS_BYTE 128
-
-int pager_shm_guard(pager *p)
-{
-    if (p->shm_locked)
-        return 0;
-    if (!p->shm) {
-        if (!p->shm_path) {
-            size_t n = strlen(p->path);
-            p->shm_path = os_malloc(n + 5);
-            if (!p->shm_path)
-                return FOLIO_NOMEM;
-            memcpy(p->shm_path, p->path, n);
-            memcpy(p->shm_path + n, "-shm", 5);
-        }
-        /* Usually there is none: asking is cheaper than a failed open. */
-        int rc = p->vfs->exists(p->vfs, p->shm_path);
-        if (rc == 0)
-            return 0;
-        rc = p->vfs->open(p->vfs, p->shm_path, 0, &p->shm);
-        if (rc == FOLIO_CANTOPEN) {
-            p->shm = NULL;
-            return 0; /* no -shm: no sqlite3 connection in WAL mode */
-        }
-        if (rc < 0)
-            return rc;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
     }
-    int rc = p->vfs->lock_byte(p->shm, SHM_DMS_BYTE, 2);
-    if (rc == 0)
-        p->shm_locked = 1;
-    return rc;
+    pthread_cond_timedwait(&p->cond, &p->mu, &ts);
 }
 
-void pager_shm_release(pager *p)
+/* Who holds the database file's lock bytes in a way that conflicts with
+ * `level` ("" when the system does not say). */
+static void db_lock_holder(pager *p, int level, char *buf, size_t n)
 {
-    if (p->shm) {
-        if (p->shm_locked)
-            p->vfs->lock_byte(p->shm, SHM_DMS_BYTE, 0);
-        p->shm_locked = 0;
-        p->vfs->close(p->shm);
-        p->shm = NULL;
+    int64_t pid = -1;
+    uint64_t off = level == OS_LOCK_SHARED ? OS_LOCK_PENDING_BYTE : OS_LOCK_SHARED_FIRST;
+    uint64_t len = level == OS_LOCK_SHARED ? 1 + 1 + OS_LOCK_SHARED_SIZE : OS_LOCK_SHARED_SIZE;
+    int rc = p->vfs->lock_owner
+                 ? p->vfs->lock_owner(p->db, off, len,
+                                      level == OS_LOCK_SHARED ? OS_RDLOCK : OS_WRLOCK, &pid)
+                 : 0;
+    if (rc == 1 && pid > 0)
+        snprintf(buf, n, " (held by process %lld)", (long long)pid);
+    else
+        buf[0] = 0;
+}
+
+/* Move the database file's lock to `level`, retrying up to the busy
+ * timeout when another connection is in the way (mu held, let go while
+ * waiting). */
+static int db_lock_wait(pager *p, int level, char *err, size_t errlen)
+{
+    uint64_t deadline = p->vfs->now_ms(p->vfs) + p->busy_timeout_ms;
+    unsigned nap = 1;
+    for (;;) {
+        int rc = p->vfs->lock(p->db, level);
+        if (rc == 0) {
+            p->lock_level = level;
+            return 0;
+        }
+        if (rc != FOLIO_BUSY || p->vfs->now_ms(p->vfs) >= deadline) {
+            if (rc == FOLIO_BUSY) {
+                char who[64];
+                db_lock_holder(p, level, who, sizeof who);
+                snprintf(err, errlen,
+                         level == OS_LOCK_SHARED
+                             ? "database is locked: another connection holds it exclusively "
+                               "(a sqlite3 in locking_mode=EXCLUSIVE, or one closing)%s"
+                             : "database is locked: other connections have it open%s",
+                         who);
+            } else {
+                snprintf(err, errlen, "cannot lock %s", p->path);
+            }
+            return rc;
+        }
+        pthread_mutex_unlock(&p->mu);
+        p->vfs->sleep_ms(p->vfs, nap);
+        pthread_mutex_lock(&p->mu);
+        if (nap < 20)
+            nap *= 2;
     }
 }
 
@@ -496,25 +128,27 @@ static int read_db_header(pager *p, uint8_t *raw, size_t *out_got)
     return p->vfs->read(p->db, raw, FMT_DBHEADER_SIZE, 0, out_got);
 }
 
+int pager_db_refresh(pager *p)
+{
+    uint64_t size;
+    int rc = p->vfs->size(p->db, &size);
+    if (rc < 0)
+        return rc;
+    if (size >= FMT_DBHEADER_SIZE && (rc = read_db_header(p, p->db_hdr_raw, NULL)) < 0)
+        return rc;
+    p->db_bytes = size;
+    p->db_stale = 0;
+    return 0;
+}
+
 /*
- * Re-read what other processes may have changed while no transaction of ours
- * was open: the WAL, and the database file's header and size. Drops the whole
- * cache when anything changed.
+ * A legacy handle's view of the file, at the start of a transaction: its
+ * size, header and modification stamp tell whether another process changed
+ * it since; if so the whole cache goes.
  */
-int pager_refresh(pager *p)
+static int legacy_refresh(pager *p)
 {
     int rc, changed = 0;
-    if ((rc = wal_refresh(p->wal, &changed)) < 0)
-        return rc;
-    /* While a WAL generation is under way, the database file changes only
-     * by checkpoints, which copy pages the WAL holds anyway: an unchanged
-     * WAL means nothing visible changed. */
-    if (!changed && wal_has_header(p->wal) && p->db_bytes >= FMT_DBHEADER_SIZE)
-        return 0;
-    /* No WAL generation: the database file itself may have changed, also
-     * by a checkpoint of frames another process wrote in WAL mode and then
-     * deleted, which leaves the change counter alone: its size, header and
-     * modification stamp tell. */
     uint64_t size, st[2];
     int have_stamp = 0;
     if (p->vfs->file_stamp && p->vfs->file_stamp(p->db, st) == 0) {
@@ -528,7 +162,8 @@ int pager_refresh(pager *p)
     if (size >= FMT_DBHEADER_SIZE && (rc = read_db_header(p, raw, &got)) < 0)
         return rc;
     if (size != p->db_bytes ||
-        (size >= FMT_DBHEADER_SIZE && memcmp(raw + FMT_DBHDR_CHANGE_COUNTER, p->db_hdr_raw + FMT_DBHDR_CHANGE_COUNTER, 4) != 0) ||
+        (size >= FMT_DBHEADER_SIZE && memcmp(raw + FMT_DBHDR_CHANGE_COUNTER,
+                                             p->db_hdr_raw + FMT_DBHDR_CHANGE_COUNTER, 4) != 0) ||
         (have_stamp && p->db_stamp_valid && st[1] != p->db_stamp))
         changed = 1;
     p->db_stamp = have_stamp ? st[1] : 0;
@@ -537,43 +172,22 @@ int pager_refresh(pager *p)
     if (size >= FMT_DBHEADER_SIZE)
         memcpy(p->db_hdr_raw, raw, FMT_DBHEADER_SIZE);
     if (changed)
-        cache_drop_if(p, pred_all, NULL);
+        pager_cache_drop_all(p);
     return 0;
 }
 
-static int snapshot_header(ptxn *t, char *err, size_t errlen)
+/* The header says WAL mode (write and read versions 2). */
+static int hdr_says_wal(const uint8_t *raw)
 {
-    pager *p = t->p;
-    if (t->npages == 0) {
-        memset(&t->hdr, 0, sizeof t->hdr);
-        t->hdr.page_size = p->page_size;
-        return 0;
-    }
-    pg *one;
-    int rc = pager_get(&one, t, 1);
-    if (rc < 0) {
-        set_err(err, errlen, t->err);
-        return rc;
-    }
-    const char *why = NULL;
-    rc = fmt_dbheader_decode(one->data, &t->hdr, &why);
-    pager_unref(one);
-    if (rc < 0) {
-        snprintf(err, errlen, "page 1: bad database header: %s", why ? why : "invalid");
-        return FOLIO_CORRUPT;
-    }
-    if (t->hdr.page_size != p->page_size) {
-        snprintf(err, errlen, "page 1: page size changed from %u to %u", p->page_size,
-                 t->hdr.page_size);
-        return FOLIO_CORRUPT;
-    }
-    return 0;
+    return raw[18] == FMT_DBHDR_WAL_VERSION && raw[19] == FMT_DBHDR_WAL_VERSION;
 }
 
-/* Pages in the database for snapshot mx. */
+/* Pages in the database for snapshot mx: the commit's size; with no frame in
+ * the snapshot, the last commit's size the WAL index records (all of it in
+ * the file), else what the file itself says. */
 static uint32_t snapshot_npages(pager *p, uint32_t mx)
 {
-    if (mx)
+    if (mx || (p->wal && wal_db_pages(p->wal)))
         return wal_db_pages(p->wal);
     if (p->db_bytes < FMT_DBHEADER_SIZE)
         return 0;
@@ -588,7 +202,184 @@ static uint32_t snapshot_npages(pager *p, uint32_t mx)
     return by_size ? by_size : 1;
 }
 
+/* ---- following the other connections (called by the WAL, mu held) ---- */
+
+static void obs_file_page_changed(void *arg, uint32_t pgno)
+{
+    pager *p = arg;
+    pager_cache_forget(p, pgno, 0);
+    p->db_stale = 1;
+}
+
+static void obs_all_changed(void *arg)
+{
+    pager *p = arg;
+    pager_cache_drop_all(p);
+    p->db_stale = 1;
+}
+
 /* ---- open / close ---- */
+
+/*
+ * A database in rollback-journal mode becomes a WAL database as SQLite's
+ * journal_mode=WAL makes it one: under EXCLUSIVE, the file format versions
+ * at bytes 18 and 19 become 2, and the change counter moves so that
+ * connections of the other mode reread the file.
+ */
+static int switch_to_wal(pager *p, char *err, size_t errlen)
+{
+    int rc = db_lock_wait(p, OS_LOCK_EXCLUSIVE, err, errlen);
+    if (rc < 0) {
+        if (rc == FOLIO_BUSY)
+            snprintf(err + strlen(err), errlen - strlen(err),
+                     "; it is in rollback-journal mode, and switching it to WAL needs it alone");
+        return rc;
+    }
+    if ((rc = read_db_header(p, p->db_hdr_raw, NULL)) == 0 && !hdr_says_wal(p->db_hdr_raw)) {
+        uint8_t h[FMT_DBHEADER_SIZE];
+        memcpy(h, p->db_hdr_raw, sizeof h);
+        uint32_t change = fmt_get_u32(h + FMT_DBHDR_CHANGE_COUNTER) + 1;
+        fmt_put_u32(h + FMT_DBHDR_CHANGE_COUNTER, change);
+        fmt_put_u32(h + FMT_DBHDR_VALID_FOR, change);
+        h[18] = h[19] = FMT_DBHDR_WAL_VERSION;
+        rc = p->vfs->write(p->db, h, sizeof h, 0);
+        if (rc == 0 && p->sync != FOLIO_SYNC_OFF)
+            rc = p->vfs->sync(p->db);
+        if (rc == 0)
+            memcpy(p->db_hdr_raw, h, sizeof h);
+    }
+    int drc = p->vfs->lock(p->db, OS_LOCK_SHARED);
+    if (drc == 0)
+        p->lock_level = OS_LOCK_SHARED;
+    if (rc < 0)
+        snprintf(err, errlen, "cannot switch %s to WAL mode", p->path);
+    return rc < 0 ? rc : drc;
+}
+
+/* Join the WAL of a handle that holds SHARED. */
+static int attach_wal(pager *p, uint32_t *page_size, char *err, size_t errlen)
+{
+    wal_observer obs = {p, obs_file_page_changed, obs_all_changed};
+    int rc = wal_open(&p->wal, p->vfs, p->path, page_size, p->readonly, p->busy_timeout_ms, &obs,
+                      err, errlen);
+    if (rc < 0)
+        return rc;
+    wal_set_sync_header(p->wal, p->sync != FOLIO_SYNC_OFF);
+    p->legacy = 0;
+    return 0;
+}
+
+/* A read-only handle may read a database that has no WAL without the
+ * -shm (read-only media): does this one have none? */
+static int wal_absent(pager *p)
+{
+    size_t n = strlen(p->path);
+    char *wp = os_malloc(n + 5);
+    if (!wp)
+        return 0;
+    memcpy(wp, p->path, n);
+    memcpy(wp + n, "-wal", 5);
+    uint64_t id[3];
+    int rc = p->vfs->path_id(p->vfs, wp, id);
+    os_free(wp);
+    return rc == FOLIO_CANTOPEN || (rc == 0 && id[2] == 0);
+}
+
+/* The database file's checks at open: header, versions, hot journal. */
+static int open_checks(pager *p, uint32_t *out_page_size, char *err, size_t errlen)
+{
+    os_vfs *vfs = p->vfs;
+    const char *path = p->path;
+    size_t n = strlen(path);
+    int rc;
+    uint32_t page_size = 0;
+    if ((rc = vfs->size(p->db, &p->db_bytes)) < 0) {
+        snprintf(err, errlen, "cannot read %s", path);
+        return rc;
+    }
+    if (p->db_bytes > 0) {
+        if (p->db_bytes < FMT_DBHEADER_SIZE) {
+            snprintf(err, errlen, "%s: file is not a database (only %llu bytes)", path,
+                     (unsigned long long)p->db_bytes);
+            rc = FOLIO_NOTADB;
+            return rc;
+        }
+        if ((rc = read_db_header(p, p->db_hdr_raw, NULL)) < 0) {
+            snprintf(err, errlen, "cannot read %s", path);
+            return rc;
+        }
+        fmt_dbheader h;
+        const char *why = NULL;
+        if (!fmt_dbheader_magic_ok(p->db_hdr_raw)) {
+            snprintf(err, errlen, "%s: file is not a database", path);
+            rc = FOLIO_NOTADB;
+            return rc;
+        }
+        if (fmt_dbheader_decode(p->db_hdr_raw, &h, &why) < 0) {
+            snprintf(err, errlen, "%s: page 1: bad database header: %s", path,
+                     why ? why : "invalid");
+            rc = FOLIO_CORRUPT;
+            return rc;
+        }
+        page_size = h.page_size;
+        if (h.text_encoding > 3) {
+            snprintf(err, errlen, "%s: unknown text encoding %u", path, h.text_encoding);
+            rc = FOLIO_NOTADB;
+            return rc;
+        }
+        if (h.schema_format > 4) {
+            snprintf(err, errlen, "%s: schema format %u is not supported (at most 4)", path,
+                     h.schema_format);
+            rc = FOLIO_UNSUPPORTED;
+            return rc;
+        }
+        if (h.read_version > 2) {
+            snprintf(err, errlen, "%s: file format read version %u is not supported", path,
+                     h.read_version);
+            rc = FOLIO_NOTADB;
+            return rc;
+        }
+        if (h.write_version > 2 && !p->readonly) {
+            snprintf(err, errlen,
+                     "%s: file format write version %u: open it with FOLIO_OPEN_READONLY", path,
+                     h.write_version);
+            rc = FOLIO_READONLY;
+            return rc;
+        }
+    }
+    /* A rollback journal left by a crash holds pages that must be put back
+     * before the file is consistent; folio does not replay it yet. */
+    {
+        char *jpath = os_malloc(n + 9);
+        if (!jpath)
+            return FOLIO_NOMEM;
+        memcpy(jpath, path, n);
+        memcpy(jpath + n, "-journal", 9);
+        os_file *jf = NULL;
+        int hot = 0;
+        if (vfs->open(vfs, jpath, OS_OPEN_READONLY, &jf) == 0) {
+            uint64_t jsize = 0;
+            uint8_t jh[8];
+            size_t got = 0;
+            static const uint8_t magic[8] = {0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7};
+            if (vfs->size(jf, &jsize) == 0 && jsize >= 8 && vfs->read(jf, jh, 8, 0, &got) == 0 &&
+                got == 8 && memcmp(jh, magic, 8) == 0)
+                hot = 1;
+            vfs->close(jf);
+        }
+        os_free(jpath);
+        if (hot) {
+            snprintf(err, errlen,
+                     "%s: a hot rollback journal (%s-journal) is present; open the database "
+                     "once with sqlite3 to roll it back",
+                     path, path);
+            rc = FOLIO_UNSUPPORTED;
+            return rc;
+        }
+    }
+    *out_page_size = page_size;
+    return 0;
+}
 
 int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *cfg, char *err,
                size_t errlen)
@@ -632,101 +423,49 @@ int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *c
             rc = FOLIO_CANTOPEN;
         goto fail;
     }
-    if ((rc = vfs->size(p->db, &p->db_bytes)) < 0) {
-        snprintf(err, errlen, "cannot read %s", path);
-        goto fail;
-    }
-    uint32_t page_size = 0;
-    if (p->db_bytes > 0) {
-        if (p->db_bytes < FMT_DBHEADER_SIZE) {
-            snprintf(err, errlen, "%s: file is not a database (only %llu bytes)", path,
-                     (unsigned long long)p->db_bytes);
-            rc = FOLIO_NOTADB;
-            goto fail;
-        }
-        if ((rc = read_db_header(p, p->db_hdr_raw, NULL)) < 0) {
-            snprintf(err, errlen, "cannot read %s", path);
-            goto fail;
-        }
-        fmt_dbheader h;
-        const char *why = NULL;
-        if (!fmt_dbheader_magic_ok(p->db_hdr_raw)) {
-            snprintf(err, errlen, "%s: file is not a database", path);
-            rc = FOLIO_NOTADB;
-            goto fail;
-        }
-        if (fmt_dbheader_decode(p->db_hdr_raw, &h, &why) < 0) {
-            snprintf(err, errlen, "%s: page 1: bad database header: %s", path,
-                     why ? why : "invalid");
-            rc = FOLIO_CORRUPT;
-            goto fail;
-        }
-        page_size = h.page_size;
-        if (h.text_encoding > 3) {
-            snprintf(err, errlen, "%s: unknown text encoding %u", path, h.text_encoding);
-            rc = FOLIO_NOTADB;
-            goto fail;
-        }
-        if (h.schema_format > 4) {
-            snprintf(err, errlen, "%s: schema format %u is not supported (at most 4)", path,
-                     h.schema_format);
-            rc = FOLIO_UNSUPPORTED;
-            goto fail;
-        }
-        if (h.read_version > 2) {
-            snprintf(err, errlen, "%s: file format read version %u is not supported", path,
-                     h.read_version);
-            rc = FOLIO_NOTADB;
-            goto fail;
-        }
-        if (h.write_version > 2 && !p->readonly) {
-            snprintf(err, errlen,
-                     "%s: file format write version %u: open it with FOLIO_OPEN_READONLY", path,
-                     h.write_version);
-            rc = FOLIO_READONLY;
-            goto fail;
-        }
-    }
-    /* A rollback journal left by a crash holds pages that must be put back
-     * before the file is consistent; folio does not replay it yet. */
-    {
-        char *jpath = os_malloc(n + 9);
-        if (!jpath) {
-            rc = FOLIO_NOMEM;
-            goto fail;
-        }
-        memcpy(jpath, path, n);
-        memcpy(jpath + n, "-journal", 9);
-        os_file *jf = NULL;
-        int hot = 0;
-        if (vfs->open(vfs, jpath, OS_OPEN_READONLY, &jf) == 0) {
-            uint64_t jsize = 0;
-            uint8_t jh[8];
-            size_t got = 0;
-            static const uint8_t magic[8] = {0xd9, 0xd5, 0x05, 0xf9, 0x20, 0xa1, 0x63, 0xd7};
-            if (vfs->size(jf, &jsize) == 0 && jsize >= 8 && vfs->read(jf, jh, 8, 0, &got) == 0 &&
-                got == 8 && memcmp(jh, magic, 8) == 0)
-                hot = 1;
-            vfs->close(jf);
-        }
-        os_free(jpath);
-        if (hot) {
-            snprintf(err, errlen,
-                     "%s: a hot rollback journal (%s-journal) is present; open the database "
-                     "once with sqlite3 to roll it back",
-                     path, path);
-            rc = FOLIO_UNSUPPORTED;
-            goto fail;
-        }
-    }
-    rc = wal_open(&p->wal, vfs, path, &page_size, p->readonly, err, errlen);
+    /* SHARED before anything is read, and for as long as the handle lives. */
+    pthread_mutex_lock(&p->mu);
+    rc = db_lock_wait(p, OS_LOCK_SHARED, err, errlen);
+    pthread_mutex_unlock(&p->mu);
     if (rc < 0)
         goto fail;
+    uint32_t page_size = 0;
+    if ((rc = open_checks(p, &page_size, err, errlen)) < 0)
+        goto fail;
+    int rollback_mode = p->db_bytes >= FMT_DBHEADER_SIZE && !hdr_says_wal(p->db_hdr_raw);
+    if (rollback_mode && !p->readonly) {
+        pthread_mutex_lock(&p->mu);
+        rc = switch_to_wal(p, err, errlen);
+        pthread_mutex_unlock(&p->mu);
+        if (rc < 0)
+            goto fail;
+        rollback_mode = 0;
+    }
+    if (rollback_mode && wal_absent(p)) {
+        /* Read-only, no WAL: read the file alone, SHARED per transaction. */
+        p->legacy = 1;
+        vfs->lock(p->db, OS_LOCK_NONE);
+        p->lock_level = OS_LOCK_NONE;
+    } else {
+        char werr[512];
+        rc = attach_wal(p, &page_size, werr, sizeof werr);
+        if (rc == FOLIO_CANTOPEN && p->readonly && wal_absent(p)) {
+            /* A read-only place (the -shm cannot be made) with no WAL: no
+             * other connection can be writing this file in WAL mode. */
+            p->legacy = 1;
+            vfs->lock(p->db, OS_LOCK_NONE);
+            p->lock_level = OS_LOCK_NONE;
+            rc = 0;
+        } else if (rc < 0) {
+            snprintf(err, errlen, "%s", werr);
+            goto fail;
+        }
+    }
     if (page_size == 0)
         page_size = cfg->new_page_size ? cfg->new_page_size : 4096;
     p->page_size = page_size;
-    wal_set_page_size(p->wal, page_size);
-    wal_set_sync_header(p->wal, p->sync != FOLIO_SYNC_OFF);
+    if (p->wal)
+        wal_set_page_size(p->wal, page_size);
     p->usable = page_size; /* refined from the header at the first transaction */
     size_t budget = cfg->cache_bytes ? cfg->cache_bytes : (size_t)64 << 20;
     p->max_pages = budget / page_size;
@@ -737,10 +476,11 @@ int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *c
     return 0;
 fail:
     if (p->wal)
-        wal_close(p->wal);
-    if (p->db)
+        wal_close(p->wal, 0);
+    if (p->db) {
+        vfs->lock(p->db, OS_LOCK_NONE);
         vfs->close(p->db);
-    os_free(p->shm_path);
+    }
     os_free(p->path);
     os_free(p->slot);
     pthread_mutex_destroy(&p->mu);
@@ -749,6 +489,35 @@ fail:
     pthread_mutex_destroy(&p->pg_mu);
     os_free(p);
     return rc;
+}
+
+static int snapshot_header(ptxn *t, char *err, size_t errlen)
+{
+    pager *p = t->p;
+    if (t->npages == 0) {
+        memset(&t->hdr, 0, sizeof t->hdr);
+        t->hdr.page_size = p->page_size;
+        return 0;
+    }
+    pg *one;
+    int rc = pager_get(&one, t, 1);
+    if (rc < 0) {
+        set_err(err, errlen, t->err);
+        return rc;
+    }
+    const char *why = NULL;
+    rc = fmt_dbheader_decode(one->data, &t->hdr, &why);
+    pager_unref(one);
+    if (rc < 0) {
+        snprintf(err, errlen, "page 1: bad database header: %s", why ? why : "invalid");
+        return FOLIO_CORRUPT;
+    }
+    if (t->hdr.page_size != p->page_size) {
+        snprintf(err, errlen, "page 1: page size changed from %u to %u", p->page_size,
+                 t->hdr.page_size);
+        return FOLIO_CORRUPT;
+    }
+    return 0;
 }
 
 static void ptxn_free(ptxn *t)
@@ -774,55 +543,34 @@ int pager_close(pager *p, int checkpoint)
     if (!p)
         return 0;
     pager_bg_stop(p);
-    if (checkpoint && !p->readonly && p->db) {
-        /* Only the last user of the file may fold the WAL away: take the
-         * exclusive lock without waiting; if another process holds the file,
-         * leave the WAL for it. */
+    int delete_files = 0;
+    if (checkpoint && !p->readonly && p->db && p->wal) {
+        /* Only the last connection may fold the WAL away: EXCLUSIVE on the
+         * file, without waiting, says so; if another connection has it open,
+         * the WAL stays for it. */
         int lrc = p->vfs->lock(p->db, OS_LOCK_EXCLUSIVE);
-        int src = lrc == 0 ? pager_shm_guard(p) : 0;
         if (lrc < 0 && lrc != FOLIO_BUSY)
-            rc = lrc; /* not another process: the final checkpoint could not run */
-        else if (src < 0 && src != FOLIO_BUSY)
-            rc = src;
-        if (lrc == 0 && src == 0) {
+            rc = lrc; /* not another connection: the final checkpoint could not run */
+        if (lrc == 0) {
             p->lock_level = OS_LOCK_EXCLUSIVE;
             char err[256];
-            int refreshed = pager_refresh(p);
-            if (refreshed == 0 && (wal_mx(p->wal) || wal_file_bytes(p->wal))) {
-                rc = pager_checkpoint(p, FOLIO_CHECKPOINT_TRUNCATE, NULL, NULL, err, sizeof err);
-                if (rc == 0 && wal_backfilled(p->wal) == wal_mx(p->wal))
-                    rc = wal_delete_file(p->wal);
-            } else if (refreshed == 0) {
-                rc = wal_delete_file(p->wal);
-            }
-            if (rc == 0) {
-                /* A -shm left by sqlite3 is rebuilt by it; remove it so the
-                 * database is one self-contained file. */
-                size_t n = strlen(p->path);
-                char *shm = os_malloc(n + 5);
-                if (shm) {
-                    memcpy(shm, p->path, n);
-                    memcpy(shm + n, "-shm", 5);
-                    p->vfs->remove(p->vfs, shm);
-                    os_free(shm);
-                }
-            }
+            int n_log = 0, n_done = 0;
+            rc = pager_checkpoint(p, FOLIO_CHECKPOINT_PASSIVE, &n_log, &n_done, err, sizeof err);
+            if (rc == 0 && n_done == n_log)
+                delete_files = 1;
         }
     }
-    pager_shm_release(p);
+    if (p->wal)
+        wal_close(p->wal, delete_files);
+    p->wal = NULL;
     if (p->db) {
         p->vfs->lock(p->db, OS_LOCK_NONE);
         p->vfs->close(p->db);
     }
-    wal_close(p->wal);
     ptxn_free(p->wspare);
     ptxn_free(p->rspare);
     p->wspare = p->rspare = NULL;
-    uint32_t cached = 0;
-    for (uint32_t i = 0; i < p->nslot; i++)
-        for (pg *e = p->slot[i]; e; e = e->hnext)
-            cached++;
-    uint32_t lost = pg_slabs_free(p, cached);
+    uint32_t lost = pager_pg_slabs_free(p, pager_cache_count(p));
     /* Debug builds (the test suite) treat a lost page object as the leak it
      * is: LeakSanitizer cannot see inside the slabs. */
     assert(lost == 0);
@@ -831,7 +579,6 @@ int pager_close(pager *p, int checkpoint)
         p->vfs->unmap_file(p->map, p->map_bytes);
     os_free(p->slot);
     os_free(p->readers);
-    os_free(p->shm_path);
     os_free(p->path);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cond);
@@ -977,48 +724,6 @@ int pager_readers_use_wal(const pager *p)
     return 0;
 }
 
-/* ---- transactions ---- */
-
-static int wait_writer(pager *p, unsigned busy_timeout_ms)
-{
-    uint64_t deadline = p->vfs->now_ms(p->vfs) + busy_timeout_ms;
-    while (p->writer || (p->ckpt_running && p->ckpt_excl)) {
-        uint64_t now = p->vfs->now_ms(p->vfs);
-        if (now >= deadline)
-            return FOLIO_BUSY;
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t wait_ms = deadline - now;
-        ts.tv_sec += (time_t)(wait_ms / 1000);
-        ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-        if (ts.tv_nsec >= 1000000000L) {
-            ts.tv_sec++;
-            ts.tv_nsec -= 1000000000L;
-        }
-        pthread_cond_timedwait(&p->cond, &p->mu, &ts);
-    }
-    return 0;
-}
-
-/* Take the file lock for writing, retrying until the busy timeout. */
-static int lock_file_for_write(pager *p, unsigned busy_timeout_ms)
-{
-    uint64_t deadline = p->vfs->now_ms(p->vfs) + busy_timeout_ms;
-    unsigned nap = 1;
-    for (;;) {
-        int rc = file_lock_update(p);
-        if (rc != FOLIO_BUSY)
-            return rc;
-        if (p->vfs->now_ms(p->vfs) >= deadline)
-            return FOLIO_BUSY;
-        pthread_mutex_unlock(&p->mu);
-        p->vfs->sleep_ms(p->vfs, nap);
-        pthread_mutex_lock(&p->mu);
-        if (nap < 50)
-            nap *= 2;
-    }
-}
-
 /* Under mu: the last transaction's object of this kind, emptied but for
  * what it grew (its dirty set and index, cleared; statement log and arena;
  * work buffers), or a new one (allocated with mu let go meanwhile). */
@@ -1102,6 +807,146 @@ static int map_get(pg **out, ptxn *t, uint32_t pgno)
     return 0;
 }
 
+/* ---- transactions ---- */
+
+/* Wait until this handle's writer and exclusive checkpoint are done, in
+ * arrival order among the handle's writers, up to `deadline` (mu held). */
+static int wait_writer_turn(pager *p, uint64_t deadline)
+{
+    struct pager_waiter me = {NULL};
+    if (p->wq_tail)
+        p->wq_tail->next = &me;
+    else
+        p->wq_head = &me;
+    p->wq_tail = &me;
+    int rc = 0;
+    while (p->wq_head != &me || p->writer || (p->ckpt_running && p->ckpt_excl)) {
+        uint64_t now = p->vfs->now_ms(p->vfs);
+        if (now >= deadline) {
+            rc = FOLIO_BUSY;
+            break;
+        }
+        uint64_t ms = deadline - now;
+        pager_cond_wait_ms(p, ms > 1000 ? 1000 : (unsigned)ms);
+    }
+    /* Out of the queue (at its head when it is our turn). */
+    struct pager_waiter **pp = &p->wq_head, *prev = NULL;
+    while (*pp != &me) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    *pp = me.next;
+    if (p->wq_tail == &me)
+        p->wq_tail = prev;
+    if (rc < 0)
+        pthread_cond_broadcast(&p->cond); /* the next one may be at the head now */
+    return rc;
+}
+
+/* The WAL's WRITE lock, retrying while another connection holds it, up to
+ * `deadline` (mu held, let go while waiting). */
+static int take_write_lock(pager *p, uint64_t deadline, char *err, size_t errlen)
+{
+    unsigned nap = 1;
+    for (;;) {
+        int rc = wal_begin_write(p->wal);
+        if (rc == 0)
+            return 0;
+        if (rc != FOLIO_BUSY) {
+            snprintf(err, errlen, "cannot begin writing %s: %s", p->path,
+                     rc == FOLIO_CORRUPT ? "the WAL index is damaged" : "I/O error");
+            return rc;
+        }
+        if (p->vfs->now_ms(p->vfs) >= deadline) {
+            char who[48];
+            wal_lock_holder(p->wal, WIDX_WRITE, 1, who, sizeof who);
+            snprintf(err, errlen, "database is locked: another connection is writing%s%s%s",
+                     who[0] ? " (" : "", who, who[0] ? " holds the WAL's WRITE lock)" : "");
+            return FOLIO_BUSY;
+        }
+        pthread_mutex_unlock(&p->mu);
+        p->vfs->sleep_ms(p->vfs, nap);
+        pthread_mutex_lock(&p->mu);
+        if (nap < 20)
+            nap *= 2;
+    }
+}
+
+/* A read snapshot of the WAL, retrying transient conflicts up to the busy
+ * timeout (mu held, let go while waiting). */
+static int take_read_snapshot(pager *p, ptxn *t, char *err, size_t errlen)
+{
+    uint64_t deadline = p->vfs->now_ms(p->vfs) + p->busy_timeout_ms;
+    for (int cnt = 1;; cnt++) {
+        int recovering = 0;
+        uint32_t mx;
+        int slot;
+        int rc = wal_try_begin_read(p->wal, &mx, &slot, &recovering);
+        if (rc == 0) {
+            t->mx = mx;
+            t->rslot = slot;
+            return 0;
+        }
+        if (rc != FOLIO_BUSY) {
+            snprintf(err, errlen, "cannot read the WAL of %s: %s", p->path,
+                     rc == FOLIO_CORRUPT ? "its index is damaged" : status_text(rc));
+            return rc;
+        }
+        if (p->vfs->now_ms(p->vfs) >= deadline || cnt > 100) {
+            wal_busy_message(p->wal, recovering, err, errlen);
+            return FOLIO_BUSY;
+        }
+        unsigned ms = wal_retry_delay_ms(cnt);
+        if (ms) {
+            pthread_mutex_unlock(&p->mu);
+            p->vfs->sleep_ms(p->vfs, ms);
+            pthread_mutex_lock(&p->mu);
+        }
+    }
+}
+
+/* A legacy handle's transaction: SHARED for its span (mu held). */
+static int legacy_begin(pager *p, ptxn *t, char *err, size_t errlen)
+{
+    if (p->lock_level < OS_LOCK_SHARED) {
+        int rc = db_lock_wait(p, OS_LOCK_SHARED, err, errlen);
+        if (rc < 0)
+            return rc;
+        if ((rc = legacy_refresh(p)) < 0) {
+            p->vfs->lock(p->db, OS_LOCK_NONE);
+            p->lock_level = OS_LOCK_NONE;
+            set_err(err, errlen, "cannot read the database file");
+            return rc;
+        }
+        if (p->db_bytes >= FMT_DBHEADER_SIZE && hdr_says_wal(p->db_hdr_raw)) {
+            /* Another connection switched the file to WAL mode meanwhile:
+             * join the WAL, keeping SHARED from now on. */
+            uint32_t ps = p->page_size;
+            char werr[512];
+            if ((rc = attach_wal(p, &ps, werr, sizeof werr)) < 0) {
+                p->vfs->lock(p->db, OS_LOCK_NONE);
+                p->lock_level = OS_LOCK_NONE;
+                snprintf(err, errlen, "the database is in WAL mode now, and %s", werr);
+                return rc;
+            }
+            return 1; /* take a WAL snapshot instead */
+        }
+    }
+    t->legacy_lock = 1;
+    t->mx = 0;
+    return 0;
+}
+
+static void legacy_end(pager *p, ptxn *t)
+{
+    t->legacy_lock = 0;
+    for (uint32_t i = 0; i < p->nreaders; i++)
+        if (p->readers[i]->legacy_lock)
+            return;
+    if (p->legacy && p->lock_level != OS_LOCK_NONE && p->vfs->lock(p->db, OS_LOCK_NONE) == 0)
+        p->lock_level = OS_LOCK_NONE;
+}
+
 int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char *err, size_t errlen)
 {
     int rc;
@@ -1118,85 +963,75 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
     }
     t->p = p;
     t->write = write;
-    int prev_level = OS_LOCK_EXCLUSIVE;
+    t->rslot = -1;
+    if (p->busy_timeout_ms != busy_timeout_ms && p->wal)
+        wal_set_busy_timeout(p->wal, busy_timeout_ms);
+    p->busy_timeout_ms = busy_timeout_ms;
+    uint64_t deadline = p->vfs->now_ms(p->vfs) + busy_timeout_ms;
     if (write) {
-        if ((rc = wait_writer(p, busy_timeout_ms)) < 0) {
-            set_err(err, errlen, "database is locked by another write transaction");
+        if ((rc = wait_writer_turn(p, deadline)) < 0) {
+            set_err(err, errlen, "database is locked by another write transaction of this handle");
             goto fail;
         }
         p->writer = t;
-        prev_level = p->lock_level;
-        if ((rc = lock_file_for_write(p, busy_timeout_ms)) < 0) {
+        if ((rc = take_write_lock(p, deadline, err, errlen)) < 0) {
             p->writer = NULL;
-            set_err(err, errlen,
-                    rc == FOLIO_BUSY ? "database is locked by another process"
-                                     : "cannot lock the database file");
-            file_lock_update(p);
+            pthread_cond_broadcast(&p->cond);
             goto fail;
         }
-        if ((rc = pager_shm_guard(p)) < 0) {
-            p->writer = NULL;
-            pager_shm_release(p);
-            set_err(err, errlen,
-                    rc == FOLIO_BUSY ? "database is locked: a sqlite3 connection has it open"
-                                     : "cannot open the -shm file");
-            file_lock_update(p);
-            goto fail;
+        if (p->ckpt_running && p->autockpt && wal_mx(p->wal) >= pager_wal_bound(p)) {
+            /* The background checkpoint lets writers go on, but the WAL
+             * starts over only when it is all copied: past the bound, wait
+             * for it. */
+            while (p->ckpt_running)
+                pthread_cond_wait(&p->cond, &p->mu);
+            if ((rc = wal_try_refresh(p->wal, &(int){0})) < 0) {
+                set_err(err, errlen, "cannot read the WAL index");
+                goto fail_writer;
+            }
         }
-    } else {
-        /* Count ourselves first so the file lock covers this transaction. */
-    }
-    /* The first transaction after the file lock was let go looks for other
-     * processes' changes. A running checkpoint holds the lock, and looked
-     * when it took it. */
-    int first = (p->nreaders == 0 && (!p->writer || p->writer == t) && !p->ckpt_running);
-    if ((rc = readers_add(p, t)) < 0)
-        goto fail_writer;
-    if (!write && (rc = file_lock_update(p)) < 0) {
-        set_err(err, errlen,
-                rc == FOLIO_BUSY ? "database is locked by another process"
-                                 : "cannot lock the database file");
-        readers_remove(p, t);
+        t->mx = wal_mx(p->wal);
+        /* All of the WAL in the file and nobody reading it: start it over
+         * (not beside this handle's checkpoint, which may be copying). */
+        if (!p->ckpt_running && wal_restart_lock(p->wal) == 1) {
+            pager_cache_rekey_to_file(p);
+            if ((rc = wal_restart_finish(p->wal)) < 0) {
+                set_err(err, errlen, "cannot restart the WAL");
+                goto fail_writer;
+            }
+            t->mx = 0;
+        }
+    } else if (p->legacy && (rc = legacy_begin(p, t, err, errlen)) < 0) {
         goto fail;
     }
-    /* A writer that had to take the exclusive lock looks too, even beside
-     * readers of ours: under their shared lock a sqlite3 process may have
-     * committed in WAL mode (and closed), and new frames must go after its. */
-    if (write && prev_level < OS_LOCK_EXCLUSIVE)
-        first = 1;
-    if (first && (rc = pager_refresh(p)) < 0) {
-        set_err(err, errlen, "cannot read the database or its WAL");
-        readers_remove(p, t);
+    if (!write && !p->legacy && (rc = take_read_snapshot(p, t, err, errlen)) < 0)
+        goto fail;
+    if ((rc = readers_add(p, t)) < 0) {
+        if (!write && t->rslot >= 0)
+            wal_end_read(p->wal, t->rslot);
         goto fail_writer;
     }
-    if (write && p->ckpt_running && p->autockpt && wal_mx(p->wal) >= pager_wal_bound(p)) {
-        /* The background checkpoint lets writers go on, but the WAL starts
-         * over only when it is all copied: past the bound, wait for it. */
-        while (p->ckpt_running)
-            pthread_cond_wait(&p->cond, &p->mu);
-    }
-    int restart_ok = !pager_readers_use_wal(p) && !p->ckpt_running;
-    if (write && wal_restart_due(p->wal, restart_ok))
-        pager_cache_rekey_to_file(p);
-    if (write && (rc = wal_maybe_restart(p->wal, restart_ok)) < 0) {
-        set_err(err, errlen, "cannot restart the WAL");
+    if (p->db_stale && (rc = pager_db_refresh(p)) < 0) {
+        set_err(err, errlen, "cannot read the database file");
         readers_remove(p, t);
+        if (!write && t->rslot >= 0)
+            wal_end_read(p->wal, t->rslot);
         goto fail_writer;
     }
-    if (write && wal_mx(p->wal) && wal_backfilled(p->wal) == wal_mx(p->wal) &&
-        !pager_readers_use_wal(p)) {
-        /* Nothing in the WAL is newer than the database file. */
-    }
-    t->mx = wal_mx(p->wal);
-    if (!write && t->mx && wal_backfilled(p->wal) == t->mx)
-        t->mx = 0; /* invariant (6): the file holds everything */
-    t->npages = snapshot_npages(p, wal_mx(p->wal));
-    /* Pages past the committed end go straight to the file, unless an old
-     * frame of that page number is still in the WAL (the database was once
-     * larger): a checkpoint would copy that frame over the new page. */
+    t->npages = snapshot_npages(p, p->wal ? (write ? wal_mx(p->wal) : t->mx) : 0);
+    /* Pages past the committed end may go straight to the file, but not
+     * over an older frame of that page number still in the WAL (the
+     * database was once larger: a checkpoint would copy the frame over the
+     * new page), nor over a page the file still holds (an older snapshot
+     * may read it there). */
     t->base_npages = t->npages;
-    if (write && wal_max_pgno(p->wal) > t->base_npages)
-        t->base_npages = wal_max_pgno(p->wal);
+    if (write) {
+        uint32_t file_pages = (uint32_t)(p->db_bytes / p->page_size);
+        if (wal_max_pgno(p->wal) > t->base_npages)
+            t->base_npages = wal_max_pgno(p->wal);
+        if (file_pages > t->base_npages)
+            t->base_npages = file_pages;
+    }
     t->direct_ok = write && p->db_bytes >= 512 && fmt_dbheader_magic_ok(p->db_hdr_raw);
     t->map = NULL;
     t->map_pages = 0;
@@ -1220,11 +1055,11 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
     return 0;
 fail_writer:
     if (write) {
+        wal_end_write(p->wal);
         p->writer = NULL;
-        if (!p->ckpt_running)
-            pager_shm_release(p);
-        file_lock_update(p);
         pthread_cond_broadcast(&p->cond);
+    } else if (t->legacy_lock) {
+        legacy_end(p, t);
     }
 fail:
     pthread_mutex_unlock(&p->mu);
@@ -1255,24 +1090,29 @@ void pager_end(ptxn *t)
             /* Frames written past the last commit are garbage now; cached
              * images of them must not be found by a later writer. */
             wal_discard_uncommitted(p->wal);
-            uint32_t mx = wal_mx(p->wal);
-            cache_drop_if(p, pred_frame_above, &mx);
+            pager_cache_drop_frames_above(p, wal_mx(p->wal));
         }
+        if (t->ckpt_held)
+            wal_unlock(p->wal, WIDX_CKPT, 1, 1);
+        t->ckpt_held = 0;
+        wal_end_write(p->wal);
         p->writer = NULL;
-        if (!p->ckpt_running)
-            pager_shm_release(p);
         pthread_cond_broadcast(&p->cond);
     }
     readers_remove(p, t);
+    if (t->rslot >= 0)
+        wal_end_read(p->wal, t->rslot);
+    t->rslot = -1;
+    if (t->legacy_lock)
+        legacy_end(p, t);
     if (t->map) {
         p->map_users--;
         t->map = NULL;
     }
-    file_lock_update(p);
     if (!t->write)
         pthread_cond_broadcast(&p->cond); /* a checkpoint may wait for readers */
     pager_cache_trim(p);
-    cache_check_sometimes(p);
+    pager_cache_check_sometimes(p);
     ptxn **spare = t->write ? &p->wspare : &p->rspare;
     if (!*spare) {
         *spare = t; /* kept, buffers and all, for the next transaction of its kind */
@@ -1284,20 +1124,6 @@ void pager_end(ptxn *t)
 
 /* ---- page access ---- */
 
-static pg *dirty_find(const ptxn *t, uint32_t pgno)
-{
-    if (!t->ndslot)
-        return NULL;
-    uint32_t mask = t->ndslot - 1;
-    for (uint32_t i = (pgno * 2654435761u) & mask;; i = (i + 1) & mask) {
-        pg *e = t->dslot[i];
-        if (!e)
-            return NULL;
-        if (e->pgno == pgno)
-            return e;
-    }
-}
-
 int pager_get(pg **out, ptxn *t, uint32_t pgno)
 {
     pager *p = t->p;
@@ -1308,7 +1134,7 @@ int pager_get(pg **out, ptxn *t, uint32_t pgno)
         return FOLIO_CORRUPT;
     }
     if (t->write) {
-        pg *d = dirty_find(t, pgno);
+        pg *d = ptxn_dirty_find(t, pgno);
         if (d) {
             d->ref++;
             *out = d;
@@ -1325,7 +1151,7 @@ int pager_get(pg **out, ptxn *t, uint32_t pgno)
         pthread_mutex_unlock(&p->mu);
         return map_get(out, t, pgno);
     }
-    pg *e = cache_find(p, pgno, frame);
+    pg *e = pager_cache_find(p, pgno, frame);
     if (e) {
         e->ref++;
         e->used = 1;
@@ -1333,7 +1159,7 @@ int pager_get(pg **out, ptxn *t, uint32_t pgno)
         *out = e;
         return 0;
     }
-    e = page_new(p);
+    e = pager_page_new(p);
     if (!e) {
         pthread_mutex_unlock(&p->mu);
         snprintf(t->err, sizeof t->err, "out of memory reading page %u", pgno);
@@ -1345,7 +1171,7 @@ int pager_get(pg **out, ptxn *t, uint32_t pgno)
     else
         rc = p->vfs->read(p->db, e->data, p->page_size, (uint64_t)(pgno - 1) * p->page_size, NULL);
     if (rc < 0) {
-        page_free(p, e);
+        pager_page_free(p, e);
         pthread_mutex_unlock(&p->mu);
         snprintf(t->err, sizeof t->err, "I/O error reading page %u", pgno);
         return rc;
@@ -1382,6 +1208,6 @@ void pager_unref(pg *e)
     pthread_mutex_lock(&p->mu);
     assert(e->ref > 0);
     if (--e->ref == 0 && !e->in_hash)
-        page_free(p, e);
+        pager_page_free(p, e);
     pthread_mutex_unlock(&p->mu);
 }

@@ -17,6 +17,7 @@
 #include "folio.h"
 #include "format/format.h"
 #include "os/os.h"
+#include "wal/wal.h"
 
 typedef struct pager pager;
 typedef struct ptxn ptxn;
@@ -147,6 +148,8 @@ uint32_t pager_wal_frames(pager *p);
 uint32_t pager_wal_ckpt_seq(pager *p);
 uint64_t pager_file_bytes(pager *p);
 uint32_t pager_wal_backfilled(pager *p);
+/** The WAL index's state (mx, nBackfill, read marks, lock holders). */
+void pager_wal_state(pager *p, wal_state *out);
 /** Copy the note of the last checkpoint ("" if it completed). */
 void pager_ckpt_note(pager *p, char *buf, size_t n);
 

@@ -1,6 +1,9 @@
 /*
- * pager_int.h - the pager's private structures, shared by pager.c and
- * pager_write.c.
+ * pager_int.h - the pager's private structures, shared by its files:
+ *   pager_cache.c  page objects and the shared cache of clean images
+ *   pager.c        open and close, transactions (locks, snapshots), reads
+ *   pager_write.c  the dirty set, spilling, statements, allocation, commit
+ *   pager_ckpt.c   checkpoints and the background checkpoint thread
  */
 #ifndef FOLIO_PAGER_INT_H
 #define FOLIO_PAGER_INT_H
@@ -34,16 +37,19 @@ struct pager {
     uint8_t db_hdr_raw[FMT_DBHEADER_SIZE]; /* its first 100 bytes as last seen */
     uint64_t db_stamp;                     /* its modification stamp then (vfs file_stamp) */
     int db_stamp_valid;
-    int lock_level;
+    int lock_level;     /* of the database file: SHARED from open to close (WAL mode) */
+    int legacy;         /* no WAL: a read-only handle on a rollback-journal database,
+                           which takes SHARED per transaction and reads the file alone */
+    int db_stale;       /* a checkpoint changed the file: size and header to re-read */
     uint64_t map_limit; /* pager_config.mmap_bytes (0 once mapping failed) */
-    os_file *shm;       /* SQLite's -shm, held while we write (see shm_guard) */
-    char *shm_path;     /* its name */
     unsigned busy_timeout_ms;
-    int shm_locked;
 
     pthread_mutex_t mu; /* guards everything below and the WAL object */
     pthread_cond_t cond;
     ptxn *writer;
+    /* Writers of this handle waiting for the writer lock, in arrival order
+     * (the head goes next). */
+    struct pager_waiter *wq_head, *wq_tail;
     int ckpt_running;
     int ckpt_excl; /* the running checkpoint keeps writers out (every one but
                       the background thread's) */
@@ -87,6 +93,13 @@ struct pager {
     char ckpt_note[160];       /* why the last checkpoint stopped short, or "" */
 };
 
+/* The one page-number hash of the pager: the dirty index's slots, and with
+ * the frame mixed in, the cache's. */
+static inline uint32_t pager_pgno_hash(uint32_t pgno)
+{
+    return pgno * 2654435761u;
+}
+
 static inline uint32_t pager_wal_bound(const pager *p)
 {
     return (p->sync == FOLIO_SYNC_FULL ? 1u : PAGER_WAL_BOUND) * p->autockpt;
@@ -102,16 +115,25 @@ struct stmt_entry {
     int was_clean;
 };
 
+struct pager_waiter {
+    struct pager_waiter *next;
+};
+
 struct ptxn {
     pager *p;
     int write;
+    int rslot;       /* read transactions: the WAL read lock held (-1: none) */
+    int legacy_lock; /* it counts in the SHARED lock of a legacy handle */
+    int ckpt_held;   /* a writer holds CKPT: its new pages may go to the file */
     uint32_t mx;     /* snapshot: the last frame visible (the writer's own spilled frames too) */
     uint32_t npages; /* database size in pages */
     uint32_t base_npages; /* committed size when the write began (or the largest
                              page number in the WAL, if larger): pages past it
                              are new and go straight to the database file */
     int direct_written;   /* new pages were written to the database file */
-    int direct_ok;        /* the database file holds a valid page 1 of its own */
+    int direct_ok;        /* new pages may go to the database file: it holds a valid page 1
+                             of its own, and no checkpoint can cut the file (ckpt_held once
+                             the first goes) */
     fmt_dbheader hdr;
     /* write transactions */
     uint32_t ndirty; /* pages in dirty[] */
@@ -175,37 +197,70 @@ static inline int ptxn_is_direct(const ptxn *t, uint32_t pgno)
 {
     return t->direct_ok && pgno > t->base_npages && pgno > 1;
 }
-/* Before the WAL starts over: cached images of frames that are the newest
- * version of their page become the file's images, the rest are dropped
- * (frame numbers are about to be reused). Call with mu held. */
-void pager_cache_rekey_to_file(pager *p);
+/** The transaction's dirty copy of pgno, or NULL (its one page-number
+ * index). */
+pg *ptxn_dirty_find(const ptxn *t, uint32_t pgno);
+/** Before new pages go to the database file: hold CKPT for the rest of
+ * the transaction, so that no checkpoint (of any connection) cuts the file
+ * short under them. Returns 1 when they may go, 0 when they must take the
+ * WAL instead (a checkpoint is running), or an error. */
+int ptxn_direct_claim(ptxn *t);
+
+/* ---- the cache (pager_cache.c; call with mu held unless said) ---- */
+
 /* A page object (header then image), from the slabs; NULL when out of
  * memory. Thread-safe. */
 pg *pager_pg_alloc(pager *p);
 /* Give a page object back. Thread-safe. */
 void pager_pg_release(pager *p, pg *e);
+/* At close: free the slabs; returns the number of page objects lost (neither
+ * free nor among the `cached` ones). */
+uint32_t pager_pg_slabs_free(pager *p, uint32_t cached);
+/* A page object for a new cached image (a cold unpinned one is reused at
+ * the budget), counted in npages_mem; and its release. */
+pg *pager_page_new(pager *p);
+void pager_page_free(pager *p, pg *e);
+/* The cached image (pgno, frame), or NULL. */
+pg *pager_cache_find(pager *p, uint32_t pgno, uint32_t frame);
+/** Put a clean image into the shared cache (hash and eviction ring), and
+ * evict cold unpinned pages while over the budget. */
+void pager_cache_link(pager *p, pg *e);
+void pager_cache_trim(pager *p);
+/* A cached image just taken out of the hash: off the eviction ring and freed,
+ * unless in use (then it goes when let go). */
+void pager_cache_drop_unhashed(pager *p, pg *e);
+/* Drop the cached image (pgno, frame), if any, the same way. */
+void pager_cache_forget(pager *p, uint32_t pgno, uint32_t frame);
+/* Drop unpinned images of frames after mx (a rolled-back writer's). */
+void pager_cache_drop_frames_above(pager *p, uint32_t mx);
+/* Drop every image, pinned ones from the hash (the WAL started over
+ * elsewhere: frame numbers mean other pages now). */
+void pager_cache_drop_all(pager *p);
+uint32_t pager_cache_count(const pager *p);
+/* Before the WAL starts over: cached images of frames that are the newest
+ * version of their page become the file's images, the rest are dropped
+ * (frame numbers are about to be reused). */
+void pager_cache_rekey_to_file(pager *p);
+/* Debug builds: the cache's invariant, checked now and then. */
+void pager_cache_check_sometimes(pager *p);
+
+/* ---- elsewhere ---- */
+
 /* Stop the background checkpoint thread, after the checkpoint it was asked
  * for (call without mu). */
 void pager_bg_stop(pager *p);
-/* A cached image just taken out of the hash: off the eviction ring and freed,
- * unless in use (then it goes when let go). Call with mu held. */
-void pager_cache_drop_unhashed(pager *p, pg *e);
-/* Drop the cached image (pgno, frame), if any, the same way (mu held). */
-void pager_cache_forget(pager *p, uint32_t pgno, uint32_t frame);
+/* Hand a checkpoint to the background thread, starting it if need be (mu
+ * held). Returns 0 if it took the job. */
+int pager_bg_request(pager *p);
 /** Empty the dirty index (before the dirty list is emptied). */
 void ptxn_dirty_index_clear(ptxn *t);
-/** Under p->mu: put a clean image into the shared cache (hash and eviction
- * ring), and evict cold unpinned pages while over the budget. */
-void pager_cache_link(pager *p, pg *e);
-void pager_cache_trim(pager *p);
-/* Keep sqlite3 connections out while writing (see pager.c). */
-int pager_shm_guard(pager *p);
-void pager_shm_release(pager *p);
-/* Re-read what another process may have changed (call with mu held). */
-int pager_refresh(pager *p);
-/* The oldest snapshot of a live reader, UINT32_MAX if none (mu held). */
+/* The oldest snapshot of a live reader of this handle, UINT32_MAX if none. */
 uint32_t pager_readers_min_mx(const pager *p);
-/* Whether a live reader reads from the WAL (mu held). */
+/* Whether a live reader of this handle reads from the WAL. */
 int pager_readers_use_wal(const pager *p);
+/* The database file's size and header as they are now (mu held). */
+int pager_db_refresh(pager *p);
+/* Wait on p->cond up to `ms` (mu held). */
+void pager_cond_wait_ms(pager *p, unsigned ms);
 
 #endif

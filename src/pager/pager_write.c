@@ -25,6 +25,28 @@ const char *ptxn_errmsg(const ptxn *t)
     return t->err;
 }
 
+int ptxn_direct_claim(ptxn *t)
+{
+    if (t->ckpt_held)
+        return 1;
+    if (!t->direct_ok)
+        return 0;
+    pager *p = t->p;
+    pthread_mutex_lock(&p->mu);
+    /* This handle's own checkpoint holds CKPT while it runs. */
+    int rc = p->ckpt_running ? FOLIO_BUSY : wal_lock(p->wal, WIDX_CKPT, 1, 1);
+    pthread_mutex_unlock(&p->mu);
+    if (rc == 0) {
+        t->ckpt_held = 1;
+        return 1;
+    }
+    if (rc == FOLIO_BUSY) {
+        t->direct_ok = 0; /* before any page went: none will this time */
+        return 0;
+    }
+    return ptxn_error(t, rc, "cannot lock the WAL index");
+}
+
 void ptxn_clear_error(ptxn *t)
 {
     t->err[0] = 0;
@@ -77,7 +99,7 @@ static int dirty_index_grow(ptxn *t)
         return FOLIO_NOMEM;
     for (uint32_t i = 0; i < t->ndirty; i++) {
         pg *e = t->dirty[i];
-        uint32_t j = (e->pgno * 2654435761u) & (n - 1);
+        uint32_t j = pager_pgno_hash(e->pgno) & (n - 1);
         while (ns[j])
             j = (j + 1) & (n - 1);
         ns[j] = e;
@@ -93,7 +115,7 @@ static void dirty_index_rebuild(ptxn *t)
     memset(t->dslot, 0, t->ndslot * sizeof *t->dslot);
     for (uint32_t i = 0; i < t->ndirty; i++) {
         pg *e = t->dirty[i];
-        uint32_t j = (e->pgno * 2654435761u) & (t->ndslot - 1);
+        uint32_t j = pager_pgno_hash(e->pgno) & (t->ndslot - 1);
         while (t->dslot[j])
             j = (j + 1) & (t->ndslot - 1);
         t->dslot[j] = e;
@@ -111,7 +133,7 @@ void ptxn_dirty_index_clear(ptxn *t)
         uint32_t i;
         for (i = 0; i < t->ndirty; i++) {
             pg *e = t->dirty[i];
-            uint32_t j = (e->pgno * 2654435761u) & mask, k = 0;
+            uint32_t j = pager_pgno_hash(e->pgno) & mask, k = 0;
             while (t->dslot[j] != e && k++ < mask)
                 j = (j + 1) & mask;
             if (t->dslot[j] != e)
@@ -124,12 +146,12 @@ void ptxn_dirty_index_clear(ptxn *t)
     memset(t->dslot, 0, t->ndslot * sizeof *t->dslot);
 }
 
-static pg *dirty_lookup(const ptxn *t, uint32_t pgno)
+pg *ptxn_dirty_find(const ptxn *t, uint32_t pgno)
 {
     if (!t->ndslot)
         return NULL;
     uint32_t mask = t->ndslot - 1;
-    for (uint32_t i = (pgno * 2654435761u) & mask;; i = (i + 1) & mask) {
+    for (uint32_t i = pager_pgno_hash(pgno) & mask;; i = (i + 1) & mask) {
         if (!t->dslot[i])
             return NULL;
         if (t->dslot[i]->pgno == pgno)
@@ -153,7 +175,7 @@ static int dirty_add(ptxn *t, pg *e)
         t->dirty_cap = n;
     }
     t->dirty[t->ndirty++] = e;
-    uint32_t j = (e->pgno * 2654435761u) & (t->ndslot - 1);
+    uint32_t j = pager_pgno_hash(e->pgno) & (t->ndslot - 1);
     while (t->dslot[j])
         j = (j + 1) & (t->ndslot - 1);
     t->dslot[j] = e;
@@ -361,7 +383,12 @@ static int maybe_spill(ptxn *t)
             if (e->ref == 0 && ptxn_is_direct(t, e->pgno))
                 direct[nd++] = e;
         }
-        if (nd) {
+        int claim = nd ? ptxn_direct_claim(t) : 0;
+        if (claim < 0) {
+            ptxn_buf_put(t, direct);
+            return claim;
+        }
+        if (claim) {
             /* Written behind: the transaction goes on while a thread writes
              * them (the previous batch is done first: one in flight). */
             int rc = ptxn_wb_wait(t);
@@ -526,11 +553,7 @@ static int read_clean(ptxn *t, uint32_t pgno, uint8_t *buf)
     int rc = 0;
     pthread_mutex_lock(&p->mu);
     uint32_t frame = t->mx ? wal_find(p->wal, pgno, t->mx) : 0;
-    pg *e = NULL;
-    for (pg *x = p->slot[((pgno * 2654435761u) ^ (frame * 40503u)) & (p->nslot - 1)]; x;
-         x = x->hnext)
-        if (x->pgno == pgno && x->frame == frame)
-            e = x;
+    pg *e = pager_cache_find(p, pgno, frame);
     if (e)
         memcpy(buf, e->data, p->page_size);
     else if (frame)
@@ -556,7 +579,7 @@ int pager_stmt_rollback(ptxn *t)
     int removed = 0;
     for (uint32_t i = t->stmt_n; i-- > 0;) {
         struct stmt_entry *e = &t->stmt_log[i];
-        pg *d = dirty_lookup(t, e->pgno);
+        pg *d = ptxn_dirty_find(t, e->pgno);
         if (!d)
             continue;
         d->stmt_seq = 0;
@@ -615,7 +638,7 @@ int pager_write(ptxn *t, pg **io)
     assert(t->write);
     if (src->dirty)
         return stmt_touch(t, src, 0);
-    pg *d = dirty_lookup(t, src->pgno);
+    pg *d = ptxn_dirty_find(t, src->pgno);
     if (d) {
         /* Someone holds the clean image; hand back our copy. */
         int rc = stmt_touch(t, d, 0);
@@ -691,7 +714,7 @@ int pager_alloc(pg **out, ptxn *t)
         if (t->hdr.freelist_count)
             t->hdr.freelist_count--;
         t->hdr_dirty = 1;
-        pg *e = dirty_lookup(t, pgno);
+        pg *e = ptxn_dirty_find(t, pgno);
         if (e) {
             if ((rc = stmt_touch(t, e, 0)) < 0)
                 return rc;
@@ -787,8 +810,6 @@ static int pg_cmp(const void *a, const void *b)
     return x->pgno < y->pgno ? -1 : x->pgno > y->pgno;
 }
 
-static int bg_request(pager *p);
-
 int pager_commit(ptxn *t, char *err, size_t errlen)
 {
     pager *p = t->p;
@@ -807,7 +828,7 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
      * moves whenever the WAL alone could not tell another process that the
      * database changed. Other commits leave it alone, as SQLite does in WAL
      * mode: one frame less per small transaction. */
-    if (t->hdr_dirty || wal_mx(p->wal) == 0 || dirty_lookup(t, 1) != NULL) {
+    if (t->hdr_dirty || wal_mx(p->wal) == 0 || ptxn_dirty_find(t, 1) != NULL) {
         t->hdr.change_counter++;
         t->hdr.page_count = t->npages;
         t->hdr.version_valid_for = t->hdr.change_counter;
@@ -837,6 +858,12 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
      * file at this commit. */
     if (nd < 16)
         nd = 0;
+    if (nd && (rc = ptxn_direct_claim(t)) <= 0) {
+        if (rc < 0)
+            goto fail;
+        nd = 0; /* a checkpoint is running: they take the WAL */
+    }
+    rc = 0;
     uint32_t n = t->ndirty - nd;
     if (nd && (rc = write_direct(t, t->dirty + n, nd)) < 0) {
         ptxn_error(t, rc, "cannot write new pages to the database file");
@@ -898,9 +925,9 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
     int want_ckpt =
         p->autockpt && !p->ckpt_running &&
         (uncopied >= p->autockpt || (uncopied && !p->inline_ckpt && mx >= pager_wal_bound(p)));
-    /* Claimed before this transaction lets go of the file lock, which the
-     * checkpoint then keeps: no other process can come in between. */
-    if (want_ckpt && bg_request(p) == 0)
+    /* Claimed before this transaction ends, so that this handle's next
+     * writer knows a checkpoint is on its way. */
+    if (want_ckpt && pager_bg_request(p) == 0)
         want_ckpt = 0;
     pthread_mutex_unlock(&p->mu);
     pager_end(t);
@@ -915,392 +942,4 @@ fail:
         snprintf(err, errlen, "%s", t->err);
     pager_end(t);
     return rc;
-}
-
-/* ---- checkpoint ---- */
-
-/* The pages a checkpoint copies: (page, frame) pairs in page order, taken
- * from the WAL index under the mutex so that the copying can go without. */
-typedef struct ckpt_plan {
-    uint32_t n, cap;
-    uint32_t *v; /* v[2i] page, v[2i+1] frame */
-} ckpt_plan;
-
-static int plan_add(void *arg, uint32_t pgno, uint32_t frame)
-{
-    ckpt_plan *pl = arg;
-    if (pl->n == pl->cap) {
-        uint32_t ncap = pl->cap ? pl->cap * 2 : 256;
-        uint32_t *nv = os_realloc(pl->v, (size_t)ncap * 2 * sizeof *nv);
-        if (!nv)
-            return FOLIO_NOMEM;
-        pl->v = nv;
-        pl->cap = ncap;
-    }
-    pl->v[2 * pl->n] = pgno;
-    pl->v[2 * pl->n + 1] = frame;
-    pl->n++;
-    return 0;
-}
-
-/*
- * Copy the planned frames into the database file, without the mutex: a
- * writer may append frames meanwhile (past the ones copied), and readers go
- * on. Nobody reads the file's image of a planned page while this runs:
- * every snapshot that could see the page has a frame for it (the plan stops
- * at the oldest reader's snapshot), and new pages never go straight to the
- * file under a page number the WAL holds. *out_end receives the end of the
- * furthest page written, *got1 whether page 1 was (its header then in hdr1).
- */
-static int ckpt_copy_pages(pager *p, const ckpt_plan *pl, uint64_t *out_end, int *got1,
-                           uint8_t *hdr1)
-{
-    uint32_t ps = p->page_size;
-    enum { RUN_MAX = 64 };
-    uint8_t *buf = os_malloc((size_t)ps * RUN_MAX);
-    if (!buf)
-        return FOLIO_NOMEM;
-    int rc = 0;
-    for (uint32_t i = 0; i < pl->n && rc == 0;) {
-        /* Consecutive pages go out in one write. */
-        uint32_t j = i + 1;
-        while (j < pl->n && j - i < RUN_MAX && pl->v[2 * j] == pl->v[2 * (j - 1)] + 1)
-            j++;
-        for (uint32_t k = i; k < j && rc == 0; k++)
-            rc = wal_read_committed_frame(p->wal, pl->v[2 * k + 1], buf + (size_t)(k - i) * ps);
-        if (rc < 0)
-            break;
-        uint32_t first = pl->v[2 * i];
-        if ((rc = p->vfs->write(p->db, buf, (size_t)(j - i) * ps, (uint64_t)(first - 1) * ps)) < 0)
-            break;
-        if (first == 1) {
-            memcpy(hdr1, buf, FMT_DBHEADER_SIZE);
-            *got1 = 1;
-        }
-        uint64_t end = (uint64_t)pl->v[2 * (j - 1)] * ps;
-        if (end > *out_end)
-            *out_end = end;
-        i = j;
-    }
-    os_free(buf);
-    return rc;
-}
-
-/* After a complete checkpoint the WAL starts over: cached WAL images that are
- * the newest version of their page are now the file's image. */
-void pager_cache_rekey_to_file(pager *p)
-{
-    uint32_t mx = wal_mx(p->wal);
-    pg *moved = NULL;
-    for (uint32_t i = 0; i < p->nslot; i++) {
-        pg **pp = &p->slot[i];
-        while (*pp) {
-            pg *e = *pp;
-            if (e->frame == 0) {
-                pp = &e->hnext;
-                continue;
-            }
-            *pp = e->hnext;
-            p->ncached--;
-            e->in_hash = 0;
-            if (wal_find(p->wal, e->pgno, mx) == e->frame) {
-                e->hnext = moved;
-                moved = e;
-            } else {
-                pager_cache_drop_unhashed(p, e);
-            }
-        }
-    }
-    while (moved) {
-        pg *e = moved;
-        moved = e->hnext;
-        e->frame = 0;
-        uint32_t s = (e->pgno * 2654435761u) & (p->nslot - 1);
-        /* An older image of the file's page may be cached: it is stale now. */
-        for (pg **pp = &p->slot[s]; *pp;) {
-            pg *x = *pp;
-            if (x->pgno == e->pgno && x->frame == 0) {
-                *pp = x->hnext;
-                x->in_hash = 0;
-                p->ncached--;
-                pager_cache_drop_unhashed(p, x);
-                continue;
-            }
-            pp = &x->hnext;
-        }
-        e->hnext = p->slot[s];
-        p->slot[s] = e;
-        e->in_hash = 1;
-        p->ncached++;
-    }
-}
-
-/*
- * A checkpoint. `bg` is the background thread's: a commit claimed it
- * (ckpt_running) before letting go of the file lock, and it lets writers
- * run beside it. Every other checkpoint waits for the writer and keeps new
- * ones out until it is done (ckpt_excl), as SQLite's RESTART and TRUNCATE
- * do.
- */
-static int checkpoint_run(pager *p, int mode, int bg, int *out_log, int *out_done, char *err,
-                          size_t errlen)
-{
-    int rc = 0;
-    pthread_mutex_lock(&p->mu);
-    if (!bg) {
-        while (p->writer || p->ckpt_running) {
-            if (mode == FOLIO_CHECKPOINT_PASSIVE && p->writer) {
-                pthread_mutex_unlock(&p->mu);
-                snprintf(err, errlen, "checkpoint skipped: a write transaction is active");
-                return FOLIO_BUSY;
-            }
-            pthread_cond_wait(&p->cond, &p->mu);
-        }
-        p->ckpt_running = 1;
-        p->ckpt_excl = 1;
-    }
-    int had_lock = p->lock_level;
-    if (had_lock != OS_LOCK_EXCLUSIVE) {
-        rc = p->vfs->lock(p->db, OS_LOCK_EXCLUSIVE);
-        if (rc < 0) {
-            snprintf(err, errlen, "checkpoint: the database is locked by another process");
-            goto done;
-        }
-        p->lock_level = OS_LOCK_EXCLUSIVE;
-    }
-    if ((rc = pager_shm_guard(p)) < 0) {
-        snprintf(err, errlen, "checkpoint: a sqlite3 connection has the database open");
-        goto done;
-    }
-    if (p->nreaders == 0 && had_lock == OS_LOCK_NONE) {
-        if ((rc = pager_refresh(p)) < 0)
-            goto done;
-    }
-    uint32_t mx = wal_mx(p->wal);
-    uint32_t safe = pager_readers_min_mx(p);
-    if (mode != FOLIO_CHECKPOINT_PASSIVE) {
-        /* Wait for readers of older snapshots to finish, up to the busy
-         * timeout (as SQLite's busy handler would). */
-        uint64_t deadline = p->vfs->now_ms(p->vfs) + p->busy_timeout_ms;
-        while ((safe = pager_readers_min_mx(p)) < mx && p->vfs->now_ms(p->vfs) < deadline) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += 20 * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&p->cond, &p->mu, &ts);
-        }
-    }
-    if (safe > mx)
-        safe = mx;
-    uint32_t before = wal_backfilled(p->wal);
-    if (safe > before) {
-        ckpt_plan pl = {0, 0, NULL};
-        if ((rc = wal_checkpoint_pages(p->wal, safe, plan_add, &pl)) < 0) {
-            os_free(pl.v);
-            goto done;
-        }
-        uint32_t db_pages = wal_db_pages(p->wal);
-        pthread_mutex_unlock(&p->mu);
-
-        /* The frames must be durable before the file changes. */
-        if (p->sync != FOLIO_SYNC_OFF)
-            rc = wal_sync(p->wal);
-        uint64_t end = 0;
-        int got1 = 0;
-        uint8_t hdr1[FMT_DBHEADER_SIZE];
-        if (rc == 0)
-            rc = ckpt_copy_pages(p, &pl, &end, &got1, hdr1);
-
-        pthread_mutex_lock(&p->mu);
-        for (uint32_t i = 0; i < pl.n; i++)
-            pager_cache_forget(p, pl.v[2 * i], 0); /* invariant (2): the file's image changed */
-        os_free(pl.v);
-        if (got1)
-            memcpy(p->db_hdr_raw, hdr1, FMT_DBHEADER_SIZE);
-        if (end > p->db_bytes)
-            p->db_bytes = end;
-        if (rc < 0)
-            goto done;
-        /* The file shrinks to the database's size when everything is
-         * copied; not under a writer, whose new pages may lie past it. */
-        uint64_t want = (uint64_t)db_pages * p->page_size;
-        if (safe == wal_mx(p->wal) && !p->writer && p->db_bytes > want) {
-            if ((rc = p->vfs->truncate(p->db, want)) < 0)
-                goto done;
-            p->db_bytes = want;
-        }
-        pthread_mutex_unlock(&p->mu);
-        if (p->sync != FOLIO_SYNC_OFF)
-            rc = p->vfs->sync(p->db);
-        pthread_mutex_lock(&p->mu);
-        if (rc < 0)
-            goto done;
-        wal_set_backfilled(p->wal, safe);
-        /* Our own writes: not a change another process made. */
-        uint64_t st[2];
-        if (p->vfs->file_stamp && p->vfs->file_stamp(p->db, st) == 0) {
-            p->db_stamp = st[1];
-            p->db_stamp_valid = 1;
-        }
-    }
-    if (safe < mx)
-        snprintf(p->ckpt_note, sizeof p->ckpt_note,
-                 "checkpoint incomplete: %u of %u frames held back by a reader's snapshot",
-                 mx - safe, mx);
-    else
-        p->ckpt_note[0] = 0;
-    if (out_log)
-        *out_log = (int)mx;
-    if (out_done)
-        *out_done = (int)wal_backfilled(p->wal);
-    if (wal_backfilled(p->wal) == mx && mx == wal_mx(p->wal) && mx > 0 &&
-        !pager_readers_use_wal(p) && !p->writer &&
-        (mode == FOLIO_CHECKPOINT_RESTART || mode == FOLIO_CHECKPOINT_TRUNCATE)) {
-        pager_cache_rekey_to_file(p);
-        if (mode == FOLIO_CHECKPOINT_TRUNCATE)
-            rc = wal_truncate_file(p->wal);
-        else
-            rc = wal_maybe_restart(p->wal, 1);
-    } else if (mode == FOLIO_CHECKPOINT_TRUNCATE && mx == 0 && !pager_readers_use_wal(p) &&
-               !p->writer) {
-        rc = wal_truncate_file(p->wal);
-    }
-    if (rc == 0 && safe < mx && !bg) {
-        snprintf(err, errlen, "%s", p->ckpt_note);
-        if (mode != FOLIO_CHECKPOINT_PASSIVE)
-            rc = FOLIO_BUSY;
-    }
-done:
-    if (rc < 0 && rc != FOLIO_BUSY)
-        snprintf(err, errlen, "checkpoint failed: %s", status_text(rc));
-    p->ckpt_running = 0;
-    p->ckpt_excl = 0;
-    if (!p->writer)
-        pager_shm_release(p);
-    {
-        int want = p->writer ? OS_LOCK_EXCLUSIVE : (p->nreaders ? OS_LOCK_SHARED : OS_LOCK_NONE);
-        if (want != p->lock_level && p->vfs->lock(p->db, want) == 0)
-            p->lock_level = want;
-    }
-    pthread_cond_broadcast(&p->cond);
-    pthread_mutex_unlock(&p->mu);
-    return rc;
-}
-
-int pager_checkpoint(pager *p, int mode, int *out_log, int *out_done, char *err, size_t errlen)
-{
-    if (out_log)
-        *out_log = 0;
-    if (out_done)
-        *out_done = 0;
-    if (p->readonly) {
-        snprintf(err, errlen, "the database is open read-only");
-        return FOLIO_READONLY;
-    }
-    return checkpoint_run(p, mode, 0, out_log, out_done, err, errlen);
-}
-
-/* ---- the background checkpoint thread ---- */
-
-static void *bg_main(void *arg)
-{
-    pager *p = arg;
-    pthread_mutex_lock(&p->mu);
-    for (;;) {
-        while (!p->bg_go && !p->bg_exit)
-            pthread_cond_wait(&p->bg_cond, &p->mu);
-        if (!p->bg_go)
-            break;
-        p->bg_go = 0;
-        pthread_mutex_unlock(&p->mu);
-        /* The commits stand whatever happens here; a failed checkpoint is
-         * tried again after a later commit. */
-        char err[256];
-        checkpoint_run(p, FOLIO_CHECKPOINT_PASSIVE, 1, NULL, NULL, err, sizeof err);
-        pthread_mutex_lock(&p->mu);
-    }
-    pthread_mutex_unlock(&p->mu);
-    return NULL;
-}
-
-/* Hand a checkpoint to the background thread, starting it if need be
- * (mu held). Returns 0 if it took the job. */
-static int bg_request(pager *p)
-{
-    if (p->inline_ckpt)
-        return -1;
-    if (!p->bg_started) {
-        if (pthread_create(&p->bg_thread, NULL, bg_main, p) != 0) {
-            p->inline_ckpt = 1; /* no thread: checkpoint inline from now on */
-            return -1;
-        }
-        p->bg_started = 1;
-    }
-    p->ckpt_running = 1;
-    p->ckpt_excl = 0;
-    p->bg_go = 1;
-    pthread_cond_signal(&p->bg_cond);
-    return 0;
-}
-
-void pager_bg_stop(pager *p)
-{
-    pthread_mutex_lock(&p->mu);
-    int started = p->bg_started;
-    p->bg_exit = 1;
-    pthread_cond_signal(&p->bg_cond);
-    pthread_mutex_unlock(&p->mu);
-    if (started)
-        pthread_join(p->bg_thread, NULL);
-    p->bg_started = 0;
-}
-
-uint64_t pager_wal_bytes(pager *p)
-{
-    pthread_mutex_lock(&p->mu);
-    uint64_t v = wal_file_bytes(p->wal);
-    pthread_mutex_unlock(&p->mu);
-    return v;
-}
-
-uint32_t pager_wal_frames(pager *p)
-{
-    pthread_mutex_lock(&p->mu);
-    uint32_t v = wal_mx(p->wal);
-    pthread_mutex_unlock(&p->mu);
-    return v;
-}
-
-uint32_t pager_wal_ckpt_seq(pager *p)
-{
-    pthread_mutex_lock(&p->mu);
-    uint32_t v = wal_ckpt_seq(p->wal);
-    pthread_mutex_unlock(&p->mu);
-    return v;
-}
-
-uint32_t pager_wal_backfilled(pager *p)
-{
-    pthread_mutex_lock(&p->mu);
-    uint32_t v = wal_backfilled(p->wal);
-    pthread_mutex_unlock(&p->mu);
-    return v;
-}
-
-void pager_ckpt_note(pager *p, char *buf, size_t n)
-{
-    pthread_mutex_lock(&p->mu);
-    snprintf(buf, n, "%s", p->ckpt_note);
-    pthread_mutex_unlock(&p->mu);
-}
-
-uint64_t pager_file_bytes(pager *p)
-{
-    pthread_mutex_lock(&p->mu);
-    uint64_t v = p->db_bytes;
-    pthread_mutex_unlock(&p->mu);
-    return v;
 }

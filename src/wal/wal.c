@@ -1,6 +1,7 @@
 /*
- * wal.c - SQLite-format write-ahead log: recovery, frame index, append,
- * checkpoint support.
+ * wal.c - SQLite-format write-ahead log, shared through the WAL-index:
+ * recovery, the read and write protocol, frame index, append, checkpoint
+ * support.
  *
  * File layout (all integers big-endian):
  *   header, 32 bytes: magic 0x377f0682|0x377f0683 (low bit set: checksums
@@ -12,14 +13,26 @@
  *     cumulative: it continues from the previous frame's (the header's for
  *     frame 1) over the frame header's first 8 bytes and the page.
  *
+ * Sharing (SQLite's protocol, see walindex.c for the -shm): the committed
+ * state is the wal-index header (mxFrame, nPage, salts, checksum chain);
+ * a writer holds WRITE, appends frames and indexes them in the -shm, and
+ * publishes a new header to commit. A reader reads the header and holds a
+ * read lock whose mark is at most its snapshot: checkpoints copy no frame
+ * past any held mark, and the WAL starts over only when every mark is free
+ * (READ1..4 taken exclusively) and everything was copied. A reader of READ0
+ * reads the database file alone, which no checkpoint writes while it holds
+ * it. A header that is not valid is rebuilt from the WAL file ("recovery")
+ * under WRITE, CKPT and RECOVER.
+ *
  * Recovery keeps frames 1..mx where mx is the last commit frame such that
  * every frame up to it has matching salts and a valid checksum chain.
  *
  * Invariants (checked by wal_check_state in debug builds):
- *   (1) backfilled <= mx <= nframes <= cap.
+ *   (1) mx <= nframes <= cap; backfilled <= mx.
  *   (2) For every frame f <= nframes: prev[f] < f and pgno[prev[f]] == pgno[f]
  *       when prev[f] != 0.
- *   (3) The hash maps each page to its newest frame <= nframes.
+ *   (3) The private hash maps each page to its newest frame <= nframes, and
+ *       agrees with the shared index (spot-checked on the newest frames).
  *   (4) s_commit is the checksum state after frame mx; s_last after nframes.
  *   (5) Frames are only ever appended after nframes; a frame <= mx is never
  *       rewritten until the WAL restarts.
@@ -33,38 +46,50 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define NATIVE_MAGIC FMT_WAL_MAGIC_BE
+#else
+#define NATIVE_MAGIC FMT_WAL_MAGIC_LE
+#endif
+
 struct wal {
     os_vfs *vfs;
-    os_file *file; /* NULL while no -wal exists (read-only open) */
+    os_file *file; /* NULL while no -wal exists (read-only handle) */
     char *path;
     int readonly;
+    walidx *idx;
+    wal_observer obs;
+    unsigned busy_timeout_ms;
     uint32_t page_size;
-    fmt_walheader hdr;
-    int have_hdr; /* hdr is valid (a generation has started) */
-    uint8_t hdr_raw[FMT_WAL_HEADER_SIZE];
-    uint64_t file_bytes;
-    uint64_t file_id[2];
 
-    uint32_t nframes;  /* frames written in this generation, incl. uncommitted */
-    uint32_t mx;       /* last commit frame */
+    widx_hdr hdr;        /* the shared header as last read or written */
+    uint32_t backfilled; /* nBackfill as last read */
+    uint8_t gen[8];      /* salts of the generation the private index holds */
+    int gen_valid;
+    uint32_t ckpt_seq; /* checkpoint sequence for the next WAL header */
+    uint64_t file_bytes;
+
+    /* The private index: frames 1..nframes of this generation. */
+    uint32_t nframes;  /* incl. a writer's uncommitted ones */
+    uint32_t mx;       /* last commit frame (hdr.mx_frame) */
     uint32_t db_pages; /* database size recorded by frame mx */
     uint32_t max_pgno; /* largest page number of any frame in this generation */
-    uint32_t backfilled;
     uint32_t s_commit[2], s_last[2];
-
     uint32_t cap;   /* capacity of pgno[] / prev[] */
     uint32_t *pgno; /* pgno[f] for frame f (index 0 unused) */
     uint32_t *prev; /* previous frame of the same page, 0 if none */
+    uint32_t hcap;  /* hash slots, a power of two */
+    uint32_t hcount;
+    uint32_t *hkey; /* page number, 0 = empty slot */
+    uint32_t *hval; /* newest frame of that page, 0 = none (after discard) */
 
+    int writer;      /* this handle holds WRITE */
+    int restarting;  /* between wal_restart_lock and wal_restart_finish */
+    int writer_read; /* the writer holds READ1 since it restarted the WAL */
     int sync_header; /* sync a new generation's header before any frame */
     uint8_t *stage;  /* wal_append's staging buffer, kept between commits */
     size_t stage_cap;
     int broken; /* frames of a failed commit could not be erased */
-
-    uint32_t hcap; /* hash slots, a power of two */
-    uint32_t hcount;
-    uint32_t *hkey; /* page number, 0 = empty slot */
-    uint32_t *hval; /* newest frame of that page, 0 = none (after discard) */
 };
 
 static uint32_t frame_bytes(const wal *w)
@@ -76,7 +101,7 @@ static uint64_t frame_offset(const wal *w, uint32_t f)
     return FMT_WAL_HEADER_SIZE + (uint64_t)(f - 1) * frame_bytes(w);
 }
 
-/* ---- frame index ---- */
+/* ---- the private frame index ---- */
 
 static uint32_t hash_slot(const wal *w, uint32_t pgno)
 {
@@ -143,13 +168,14 @@ static int hash_set(wal *w, uint32_t pgno, uint32_t frame, uint32_t *out_old)
     return 0;
 }
 
-static void hash_reset(wal *w)
+static void index_reset(wal *w)
 {
     if (w->hcap) {
         memset(w->hkey, 0, w->hcap * sizeof *w->hkey);
         memset(w->hval, 0, w->hcap * sizeof *w->hval);
     }
     w->hcount = 0;
+    w->nframes = w->mx = w->db_pages = w->max_pgno = 0;
 }
 
 static int index_add(wal *w, uint32_t f, uint32_t pgno)
@@ -179,26 +205,40 @@ static int index_add(wal *w, uint32_t f, uint32_t pgno)
     return 0;
 }
 
-static void index_reset(wal *w)
+/* Forget the private index's frames after `upto`. */
+static void index_cut(wal *w, uint32_t upto)
 {
-    hash_reset(w);
-    w->nframes = w->mx = w->db_pages = w->backfilled = w->max_pgno = 0;
+    for (uint32_t f = w->nframes; f > upto; f--) {
+        uint32_t old;
+        /* Restoring a value for an existing key never grows the table. */
+        hash_set(w, w->pgno[f], w->prev[f], &old);
+    }
+    if (w->nframes > upto)
+        w->nframes = upto;
 }
 
 #ifndef NDEBUG
 static int wal_check_state(const wal *w)
 {
-    if (!(w->backfilled <= w->mx && w->mx <= w->nframes))
+    if (!(w->mx <= w->nframes))
         return 0;
     if (w->nframes && w->nframes >= w->cap)
         return 0;
-    /* Spot-check the chains of the last few frames. */
+    /* Spot-check the chains of the last few frames, and (when the shared
+     * header still says so: the entries are of this generation) the shared
+     * index's agreement with them (invariant 3). */
+    int same = walidx_hdr_same(w->idx, &w->hdr);
     for (uint32_t f = w->nframes; f > 0 && f + 64 > w->nframes; f--) {
         if (w->prev[f] >= f)
             return 0;
         if (w->prev[f] && w->pgno[w->prev[f]] != w->pgno[f])
             return 0;
+        if (same && f <= w->mx && walidx_frame_pgno(w->idx, f) != w->pgno[f] &&
+            walidx_hdr_same(w->idx, &w->hdr))
+            return 0;
     }
+    if (w->nframes && hash_get(w, w->pgno[w->nframes]) != w->nframes)
+        return 0;
     return 1;
 }
 #endif
@@ -211,13 +251,25 @@ uint32_t wal_find(const wal *w, uint32_t pgno, uint32_t mx)
     return f;
 }
 
-/* ---- recovery ---- */
+/* ---- the WAL file ---- */
 
-/*
- * Scan frames from nframes+1 onwards while they are valid, continuing the
- * checksum from s_commit; frames past the last valid commit frame are dropped.
- */
-static int scan_frames(wal *w)
+static int open_file(wal *w)
+{
+    if (w->file)
+        return 0;
+    int rc =
+        w->vfs->open(w->vfs, w->path, w->readonly ? OS_OPEN_READONLY : OS_OPEN_CREATE, &w->file);
+    if (rc < 0) {
+        w->file = NULL;
+        return rc;
+    }
+    return 0;
+}
+
+/* Scan frames from nframes+1 onwards while they are valid, continuing the
+ * checksum from s_commit under WAL header `h`; frames past the last valid
+ * commit frame are dropped. Builds the private index only. */
+static int scan_frames(wal *w, const fmt_walheader *h)
 {
     enum { CHUNK_FRAMES = 64 };
     uint32_t fb = frame_bytes(w);
@@ -235,14 +287,13 @@ static int scan_frames(wal *w)
         uint32_t n = avail < CHUNK_FRAMES ? avail : CHUNK_FRAMES;
         if ((rc = w->vfs->read(w->file, buf, (size_t)n * fb, off, NULL)) < 0)
             break;
-        uint32_t i;
-        for (i = 0; i < n; i++) {
+        for (uint32_t i = 0; i < n; i++) {
             const uint8_t *fh = buf + (size_t)i * fb;
             fmt_walframe fr;
             fmt_walframe_decode(fh, &fr);
             if (fr.pgno == 0)
                 goto done;
-            if (!fmt_walframe_verify(fh, fh + FMT_WAL_FRAME_HEADER_SIZE, w->page_size, &w->hdr, s))
+            if (!fmt_walframe_verify(fh, fh + FMT_WAL_FRAME_HEADER_SIZE, w->page_size, h, s))
                 goto done;
             if ((rc = index_add(w, f, fr.pgno)) < 0)
                 goto done;
@@ -258,45 +309,313 @@ static int scan_frames(wal *w)
     }
 done:
     os_free(buf);
-    /* Drop the uncommitted tail from the index. */
-    wal_discard_uncommitted(w);
+    index_cut(w, w->mx); /* the uncommitted tail */
     return rc;
 }
 
-/* Read and validate the header; on success the index is rebuilt from zero. */
+/*
+ * Recovery: rebuild the wal-index from the WAL file. The caller holds WRITE;
+ * CKPT (unless this handle's checkpoint holds it) and RECOVER are taken here.
+ * Readers of other connections meanwhile find the header invalid, WRITE
+ * taken and RECOVER too, and wait.
+ */
 static int recover(wal *w)
 {
-    int rc;
+    int first = wal_lock_held(w, WIDX_CKPT, 1) ? WIDX_RECOVER : WIDX_CKPT;
+    int rc = walidx_lock(w->idx, first, WIDX_READ0 - first, 1);
+    if (rc < 0)
+        return rc;
     index_reset(w);
-    w->have_hdr = 0;
-    if (!w->file)
-        return 0;
-    if ((rc = w->vfs->size(w->file, &w->file_bytes)) < 0)
-        return rc;
-    if (w->file_bytes < FMT_WAL_HEADER_SIZE)
-        return 0;
-    if ((rc = w->vfs->read(w->file, w->hdr_raw, FMT_WAL_HEADER_SIZE, 0, NULL)) < 0)
-        return rc;
+    w->gen_valid = 0;
+    memset(&w->hdr, 0, sizeof w->hdr);
     fmt_walheader h;
-    if (fmt_walheader_decode(w->hdr_raw, &h) < 0)
-        return 0; /* not a valid header: the WAL is empty */
-    if (w->page_size == 0)
-        w->page_size = h.page_size;
-    if (h.page_size != w->page_size)
-        return 0; /* belongs to another database: never applied */
-    w->hdr = h;
-    w->have_hdr = 1;
-    w->s_commit[0] = h.cksum1;
-    w->s_commit[1] = h.cksum2;
-    if ((rc = scan_frames(w)) < 0)
+    memset(&h, 0, sizeof h);
+    int have = 0;
+    if (w->file && (rc = w->vfs->size(w->file, &w->file_bytes)) == 0 &&
+        w->file_bytes >= FMT_WAL_HEADER_SIZE) {
+        uint8_t raw[FMT_WAL_HEADER_SIZE];
+        if ((rc = w->vfs->read(w->file, raw, sizeof raw, 0, NULL)) == 0 &&
+            fmt_walheader_decode(raw, &h) == 0 &&
+            (w->page_size == 0 || h.page_size == w->page_size)) {
+            /* A header of another page size belongs to another database:
+             * never applied. */
+            have = 1;
+            if (w->page_size == 0)
+                w->page_size = h.page_size;
+        }
+    }
+    if (rc == 0 && have) {
+        w->ckpt_seq = h.ckpt_seq;
+        w->s_commit[0] = h.cksum1;
+        w->s_commit[1] = h.cksum2;
+        rc = scan_frames(w, &h);
+    }
+    for (uint32_t f = 1; rc == 0 && f <= w->mx; f++)
+        rc = walidx_append(w->idx, f, w->pgno[f]);
+    if (rc == 0) {
+        widx_hdr nh;
+        memset(&nh, 0, sizeof nh);
+        nh.change = 0;
+        nh.big_endian = have ? (uint8_t)(h.magic & 1) : (uint8_t)(NATIVE_MAGIC & 1);
+        nh.page_size = w->mx ? w->page_size : 0;
+        nh.mx_frame = w->mx;
+        nh.npages = w->db_pages;
+        nh.cksum[0] = w->mx ? w->s_commit[0] : 0;
+        nh.cksum[1] = w->mx ? w->s_commit[1] : 0;
+        if (have) {
+            fmt_put_u32(nh.salt, h.salt1);
+            fmt_put_u32(nh.salt + 4, h.salt2);
+        }
+        if ((rc = walidx_write_hdr(w->idx, &nh)) == 0) {
+            walidx_set_backfilled(w->idx, 0);
+            walidx_set_backfill_attempted(w->idx, w->mx);
+            walidx_set_read_mark(w->idx, 0, 0);
+            for (int i = 1; i < WIDX_NREADERS; i++) {
+                /* A mark some reader holds stays as it is. */
+                if (walidx_lock(w->idx, WIDX_READ(i), 1, 1) == 0) {
+                    walidx_set_read_mark(w->idx, i, i == 1 && w->mx ? w->mx : WIDX_MARK_UNUSED);
+                    walidx_unlock(w->idx, WIDX_READ(i), 1, 1);
+                }
+            }
+            w->hdr = nh;
+            w->backfilled = 0;
+            memcpy(w->gen, nh.salt, 8);
+            w->gen_valid = 1;
+            w->s_last[0] = w->s_commit[0];
+            w->s_last[1] = w->s_commit[1];
+        }
+    }
+    walidx_unlock(w->idx, first, WIDX_READ0 - first, 1);
+    if (rc < 0) {
+        index_reset(w);
+        w->gen_valid = 0;
+    }
+    return rc;
+}
+
+/* ---- catching up with the shared header ---- */
+
+/* Adopt header `h` (valid): the private index follows its generation and
+ * frames; changes of the database file go to the observer. */
+static int adopt(wal *w, const widx_hdr *h)
+{
+    int rc;
+    if (!w->gen_valid || memcmp(w->gen, h->salt, 8) != 0 || h->mx_frame < w->mx ||
+        (h->mx_frame == w->mx && memcmp(w->hdr.cksum, h->cksum, sizeof h->cksum) != 0)) {
+        /* Another generation (or a WAL rebuilt differently): the frames this
+         * handle knew are gone, and the file may hold anything. */
+        if (w->gen_valid && w->obs.all_changed)
+            w->obs.all_changed(w->obs.arg);
+        index_reset(w);
+        memcpy(w->gen, h->salt, 8);
+        w->gen_valid = 1;
+        w->backfilled = 0;
+    }
+    uint32_t base = w->nframes;
+    int missing = 0;
+    for (uint32_t f = w->nframes + 1; f <= h->mx_frame; f++) {
+        uint32_t pgno = walidx_frame_pgno(w->idx, f);
+        if (pgno == 0) {
+            missing = 1;
+            break;
+        }
+        if ((rc = index_add(w, f, pgno)) < 0) {
+            index_cut(w, base);
+            return rc;
+        }
+        w->nframes = f;
+    }
+    /* The entries were read without a lock that keeps the WAL from starting
+     * over (as SQLite's readers read them only after taking a read lock):
+     * they hold only if the header is still the one they were read for.
+     * Else another connection restarted the WAL meanwhile: try again. */
+    if (base < w->nframes || missing) {
+        if (!walidx_hdr_same(w->idx, h)) {
+            /* (The generation, if it changed at the start of this call, stays
+             * noted, with the changes it meant already told.) */
+            index_cut(w, base);
+            return FOLIO_BUSY;
+        }
+        if (missing) {
+            index_cut(w, base);
+            return FOLIO_CORRUPT; /* a committed frame the index lacks */
+        }
+    }
+    int uncommitted = w->nframes > w->mx; /* this handle's writer's spilled frames */
+    w->mx = h->mx_frame;
+    w->db_pages = h->npages;
+    w->s_commit[0] = h->cksum[0];
+    w->s_commit[1] = h->cksum[1];
+    if (!uncommitted) {
+        w->s_last[0] = w->s_commit[0];
+        w->s_last[1] = w->s_commit[1];
+    }
+    if (h->page_size && w->page_size == 0)
+        w->page_size = h->page_size;
+    w->hdr = *h;
+    /* Pages checkpointed since this handle last looked have new images in
+     * the database file. */
+    uint32_t nb = walidx_backfilled(w->idx);
+    if (nb > w->mx)
+        nb = w->mx; /* never trusted past the commits (a peer's bug) */
+    if (nb > w->backfilled && w->obs.file_page_changed)
+        for (uint32_t f = w->backfilled + 1; f <= nb; f++)
+            w->obs.file_page_changed(w->obs.arg, w->pgno[f]);
+    w->backfilled = nb;
+    if (w->mx && !w->file && (rc = open_file(w)) < 0)
         return rc;
-    w->s_last[0] = w->s_commit[0];
-    w->s_last[1] = w->s_commit[1];
+    assert(wal_check_state(w));
     return 0;
 }
 
+/*
+ * Read the header into w->hdr. When it is not valid: with WRITE (held, or
+ * taken here for the purpose) read again and recover if still so. Returns
+ * 0, FOLIO_BUSY (WRITE is held elsewhere: retry; *recovering when RECOVER
+ * is too) or an error.
+ */
+static int read_header(wal *w, int *recovering)
+{
+    *recovering = 0;
+    widx_hdr h;
+    int rc = walidx_read_hdr(w->idx, &h, w->writer);
+    if (rc == 0)
+        return adopt(w, &h);
+    if (rc < 0)
+        return rc;
+    int took = 0;
+    if (!w->writer) {
+        if ((rc = walidx_lock(w->idx, WIDX_WRITE, 1, 1)) < 0) {
+            if (rc == FOLIO_BUSY && walidx_lock(w->idx, WIDX_RECOVER, 1, 0) == 0)
+                walidx_unlock(w->idx, WIDX_RECOVER, 1, 0);
+            else if (rc == FOLIO_BUSY)
+                *recovering = 1;
+            return rc;
+        }
+        took = 1;
+    }
+    rc = walidx_read_hdr(w->idx, &h, 1);
+    if (rc == 0) {
+        rc = adopt(w, &h);
+    } else if (rc > 0) {
+        if (w->gen_valid && w->obs.all_changed)
+            w->obs.all_changed(w->obs.arg);
+        rc = recover(w);
+    }
+    if (took)
+        walidx_unlock(w->idx, WIDX_WRITE, 1, 1);
+    return rc;
+}
+
+unsigned wal_retry_delay_ms(int cnt)
+{
+    /* SQLite's schedule of retries for a reader that keeps meeting changes:
+     * a few at once, then sleeps that grow quadratically (in microseconds,
+     * (cnt - 9)^2 * 39; at least a millisecond here). */
+    if (cnt <= 5)
+        return 0;
+    unsigned us = cnt < 10 ? 1 : (unsigned)(cnt - 9) * (unsigned)(cnt - 9) * 39;
+    return us >= 1000 ? us / 1000 : 1;
+}
+
+int wal_try_refresh(wal *w, int *recovering)
+{
+    return read_header(w, recovering);
+}
+
+/* One attempt at a read lock for the header just read: 0, or FOLIO_BUSY to
+ * retry from the header. */
+static int try_read_lock(wal *w, uint32_t *out_mx, int *out_slot)
+{
+    walidx *x = w->idx;
+    uint32_t mx = w->hdr.mx_frame;
+    int rc;
+    if (w->backfilled == mx) {
+        /* Everything is in the database file: read it alone, unless a
+         * checkpoint is copying (it holds READ0 exclusively). */
+        rc = walidx_lock(x, WIDX_READ0, 1, 0);
+        if (rc == 0) {
+            if (!walidx_hdr_same(x, &w->hdr)) {
+                walidx_unlock(x, WIDX_READ0, 1, 0);
+                return FOLIO_BUSY;
+            }
+            *out_mx = 0;
+            *out_slot = 0;
+            return 0;
+        }
+        if (rc != FOLIO_BUSY)
+            return rc;
+    }
+    /* The largest mark at or below the snapshot. */
+    uint32_t best = 0;
+    int bi = 0;
+    for (int i = 1; i < WIDX_NREADERS; i++) {
+        uint32_t m = walidx_read_mark(x, i);
+        if (best <= m && m <= mx) {
+            best = m;
+            bi = i;
+        }
+    }
+    if (best < mx || bi == 0) {
+        /* Set a free mark to the snapshot, so that checkpoints may go that far. */
+        for (int i = 1; i < WIDX_NREADERS; i++) {
+            rc = walidx_lock(x, WIDX_READ(i), 1, 1);
+            if (rc == 0) {
+                walidx_set_read_mark(x, i, mx);
+                walidx_unlock(x, WIDX_READ(i), 1, 1);
+                best = mx;
+                bi = i;
+                break;
+            }
+            if (rc != FOLIO_BUSY)
+                return rc;
+        }
+    }
+    if (bi == 0)
+        return FOLIO_BUSY;
+    if ((rc = walidx_lock(x, WIDX_READ(bi), 1, 0)) < 0)
+        return rc; /* BUSY: someone is moving that mark */
+    /* The mark and the header must not have moved while we took the lock. */
+    if (walidx_read_mark(x, bi) != best || !walidx_hdr_same(x, &w->hdr)) {
+        walidx_unlock(x, WIDX_READ(bi), 1, 0);
+        return FOLIO_BUSY;
+    }
+    *out_mx = mx;
+    *out_slot = bi;
+    return 0;
+}
+
+int wal_try_begin_read(wal *w, uint32_t *out_mx, int *out_slot, int *recovering)
+{
+    int rc = read_header(w, recovering);
+    if (rc == 0)
+        rc = try_read_lock(w, out_mx, out_slot);
+    return rc;
+}
+
+void wal_busy_message(wal *w, int recovering, char *buf, size_t n)
+{
+    char who[48];
+    walidx_holder(w->idx, recovering ? WIDX_RECOVER : WIDX_WRITE, 1, who, sizeof who);
+    if (recovering)
+        snprintf(buf, n, "database is locked: %s is rebuilding the WAL index",
+                 who[0] ? who : "another connection");
+    else
+        snprintf(buf, n,
+                 "database is locked: no stable snapshot could be read (the WAL index kept "
+                 "changing%s%s)",
+                 who[0] ? "; WRITE is held by " : "", who);
+}
+
+void wal_end_read(wal *w, int slot)
+{
+    walidx_unlock(w->idx, WIDX_READ(slot), 1, 0);
+}
+
+/* ---- open / close ---- */
+
 int wal_open(wal **out, os_vfs *vfs, const char *db_path, uint32_t *page_size, int readonly,
-             char *err, size_t errlen)
+             unsigned busy_timeout_ms, const wal_observer *obs, char *err, size_t errlen)
 {
     int rc;
     *out = NULL;
@@ -305,36 +624,64 @@ int wal_open(wal **out, os_vfs *vfs, const char *db_path, uint32_t *page_size, i
         return FOLIO_NOMEM;
     size_t n = strlen(db_path);
     w->path = os_malloc(n + 5);
-    if (!w->path) {
+    char *shm = os_malloc(n + 5);
+    if (!w->path || !shm) {
+        os_free(shm);
+        os_free(w->path);
         os_free(w);
         return FOLIO_NOMEM;
     }
     memcpy(w->path, db_path, n);
     memcpy(w->path + n, "-wal", 5);
+    memcpy(shm, db_path, n);
+    memcpy(shm + n, "-shm", 5);
     w->vfs = vfs;
     w->readonly = readonly;
     w->page_size = *page_size;
-    rc = vfs->open(vfs, w->path, readonly ? OS_OPEN_READONLY : OS_OPEN_CREATE, &w->file);
-    if (rc == FOLIO_CANTOPEN && readonly) {
-        w->file = NULL; /* no WAL: nothing to recover */
-        rc = 0;
-    }
+    w->busy_timeout_ms = busy_timeout_ms;
+    if (obs)
+        w->obs = *obs;
+    rc = open_file(w);
+    if (rc == FOLIO_CANTOPEN && readonly)
+        rc = 0; /* no WAL yet: nothing to read in it */
     if (rc < 0) {
         snprintf(err, errlen, "cannot open %s", w->path);
         goto fail;
     }
-    if (w->file && (rc = vfs->file_id(w->file, w->file_id)) < 0)
+    /* Join the -shm; a first connection elsewhere may be setting it up. */
+    uint64_t deadline = vfs->now_ms(vfs) + busy_timeout_ms;
+    for (unsigned nap = 1;;) {
+        rc = walidx_open(&w->idx, vfs, shm, err, errlen);
+        if (rc != FOLIO_BUSY || vfs->now_ms(vfs) >= deadline)
+            break;
+        vfs->sleep_ms(vfs, nap);
+        nap = nap < 20 ? nap * 2 : nap;
+    }
+    if (rc < 0)
         goto fail;
-    if ((rc = recover(w)) < 0) {
-        snprintf(err, errlen, "cannot read %s", w->path);
+    int recovering = 0;
+    for (int cnt = 1; (rc = read_header(w, &recovering)) == FOLIO_BUSY; cnt++) {
+        if (vfs->now_ms(vfs) >= deadline)
+            break;
+        unsigned ms = wal_retry_delay_ms(cnt);
+        if (ms)
+            vfs->sleep_ms(vfs, ms);
+    }
+    if (rc < 0) {
+        if (rc == FOLIO_BUSY)
+            wal_busy_message(w, recovering, err, errlen);
+        else
+            snprintf(err, errlen, "cannot read %s%s", w->path,
+                     rc == FOLIO_CORRUPT ? ": its index is damaged" : "");
         goto fail;
     }
     *page_size = w->page_size;
-    assert(wal_check_state(w));
+    os_free(shm);
     *out = w;
     return 0;
 fail:
-    wal_close(w);
+    os_free(shm);
+    wal_close(w, 0);
     return rc;
 }
 
@@ -345,16 +692,26 @@ void wal_set_sync_header(wal *w, int on)
 
 void wal_set_page_size(wal *w, uint32_t page_size)
 {
-    if (!w->have_hdr)
+    if (w->page_size == 0)
         w->page_size = page_size;
 }
 
-void wal_close(wal *w)
+void wal_set_busy_timeout(wal *w, unsigned ms)
+{
+    w->busy_timeout_ms = ms;
+}
+
+void wal_close(wal *w, int delete_files)
 {
     if (!w)
         return;
+    /* As SQLite: the -shm goes first, then the -wal. */
+    if (w->idx)
+        walidx_close(w->idx, delete_files);
     if (w->file)
         w->vfs->close(w->file);
+    if (delete_files && !w->readonly)
+        w->vfs->remove(w->vfs, w->path);
     os_free(w->path);
     os_free(w->stage);
     os_free(w->pgno);
@@ -362,16 +719,6 @@ void wal_close(wal *w)
     os_free(w->hkey);
     os_free(w->hval);
     os_free(w);
-}
-
-int wal_delete_file(wal *w)
-{
-    if (w->readonly)
-        return 0;
-    int rc = w->vfs->remove(w->vfs, w->path);
-    if (rc == 0)
-        index_reset(w), w->have_hdr = 0, w->file_bytes = 0;
-    return rc;
 }
 
 uint32_t wal_mx(const wal *w)
@@ -396,12 +743,16 @@ uint64_t wal_file_bytes(const wal *w)
 }
 uint32_t wal_ckpt_seq(const wal *w)
 {
-    return w->have_hdr ? w->hdr.ckpt_seq : 0;
+    return w->ckpt_seq;
+}
+uint32_t wal_page_size(const wal *w)
+{
+    return w->hdr.page_size;
 }
 
 int wal_read_frame(wal *w, uint32_t frame, uint8_t *buf)
 {
-    assert(frame >= 1 && frame <= w->nframes);
+    assert(frame >= 1 && frame <= w->nframes && w->file);
     return w->vfs->read(w->file, buf, w->page_size,
                         frame_offset(w, frame) + FMT_WAL_FRAME_HEADER_SIZE, NULL);
 }
@@ -412,105 +763,6 @@ int wal_read_committed_frame(const wal *w, uint32_t frame, uint8_t *buf)
                         frame_offset(w, frame) + FMT_WAL_FRAME_HEADER_SIZE, NULL);
 }
 
-int wal_has_header(const wal *w)
-{
-    return w->have_hdr;
-}
-
-int wal_refresh(wal *w, int *out_changed)
-{
-    int rc;
-    *out_changed = 0;
-    uint64_t id[3], st[2];
-    if (w->file && w->vfs->file_state && w->vfs->file_state(w->file, st) == 0 && st[0] > 0) {
-        /* Still linked: the path names the file we hold (folio and SQLite
-         * remove a WAL, they never rename one into place). */
-        id[0] = w->file_id[0];
-        id[1] = w->file_id[1];
-        id[2] = st[1];
-        rc = 0;
-    } else {
-        rc = w->vfs->path_id(w->vfs, w->path, id);
-    }
-    if (rc == FOLIO_CANTOPEN) {
-        /* The WAL was removed (another process checkpointed and closed).
-         * Even an empty one: the remover may have written and checkpointed
-         * frames in WAL mode, which leaves the change counter alone. */
-        if (w->mx || w->have_hdr || w->file)
-            *out_changed = 1;
-        if (w->file)
-            w->vfs->close(w->file);
-        w->file = NULL;
-        index_reset(w);
-        w->have_hdr = 0;
-        w->file_bytes = 0;
-        if (!w->readonly) {
-            if ((rc = w->vfs->open(w->vfs, w->path, OS_OPEN_CREATE, &w->file)) < 0)
-                return rc;
-            if ((rc = w->vfs->file_id(w->file, w->file_id)) < 0)
-                return rc;
-        }
-        return 0;
-    }
-    if (rc < 0)
-        return rc;
-    if (!w->file || id[0] != w->file_id[0] || id[1] != w->file_id[1]) {
-        if (w->file)
-            w->vfs->close(w->file);
-        w->file = NULL;
-        rc = w->vfs->open(w->vfs, w->path, w->readonly ? OS_OPEN_READONLY : 0, &w->file);
-        if (rc < 0)
-            return rc;
-        if ((rc = w->vfs->file_id(w->file, w->file_id)) < 0)
-            return rc;
-        *out_changed = 1;
-        return recover(w);
-    }
-    uint64_t size = id[2];
-    uint8_t raw[FMT_WAL_HEADER_SIZE];
-    if (size >= FMT_WAL_HEADER_SIZE) {
-        if ((rc = w->vfs->read(w->file, raw, sizeof raw, 0, NULL)) < 0)
-            return rc;
-    } else {
-        memset(raw, 0, sizeof raw);
-    }
-    int hdr_same = (size >= FMT_WAL_HEADER_SIZE) == (w->have_hdr != 0) &&
-                   (!w->have_hdr || memcmp(raw, w->hdr_raw, sizeof raw) == 0);
-    if (!hdr_same || size < w->file_bytes) {
-        uint32_t old_mx = w->mx;
-        int had = w->have_hdr;
-        if ((rc = recover(w)) < 0)
-            return rc;
-        *out_changed = (old_mx != 0 || w->mx != 0 || had != w->have_hdr);
-        if (!had && !w->have_hdr)
-            *out_changed = 0;
-        return 0;
-    }
-    w->file_bytes = size;
-    if (!w->have_hdr)
-        return 0;
-    /* Same generation: pick up frames committed after ours, if any. */
-    uint32_t old_mx = w->mx;
-    if (frame_offset(w, w->mx + 1) + frame_bytes(w) <= size) {
-        /* Usually what lies there is a stale frame of an earlier
-         * generation: its salts tell at once, without reading pages. */
-        uint8_t fh[FMT_WAL_FRAME_HEADER_SIZE];
-        if ((rc = w->vfs->read(w->file, fh, sizeof fh, frame_offset(w, w->mx + 1), NULL)) < 0)
-            return rc;
-        if (fmt_get_u32(fh + 8) != w->hdr.salt1 || fmt_get_u32(fh + 12) != w->hdr.salt2) {
-            w->file_bytes = size;
-            return 0;
-        }
-        wal_discard_uncommitted(w);
-        if ((rc = scan_frames(w)) < 0)
-            return rc;
-        w->s_last[0] = w->s_commit[0];
-        w->s_last[1] = w->s_commit[1];
-    }
-    *out_changed = w->mx != old_mx;
-    return 0;
-}
-
 /* ---- write side ---- */
 
 static uint32_t random_u32(wal *w)
@@ -519,7 +771,7 @@ static uint32_t random_u32(wal *w)
     /* Never the C library's rand(): the application's sequence is its own. */
     static uint64_t counter;
     uint64_t x = w->vfs->now_ms(w->vfs) ^ ((uint64_t)(uintptr_t)w << 13) ^
-                 ((uint64_t)w->hdr.salt2 * 0x9e3779b97f4a7c15ull) ^
+                 ((uint64_t)fmt_get_u32(w->hdr.salt + 4) * 0x9e3779b97f4a7c15ull) ^
                  (__atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED) * 0xbf58476d1ce4e5b9ull);
     x ^= x >> 33;
     x *= 0xff51afd7ed558ccdull;
@@ -527,17 +779,116 @@ static uint32_t random_u32(wal *w)
     return (uint32_t)x;
 }
 
-/* Begin a new generation: a fresh header with new salts. */
-static int start_generation(wal *w)
+int wal_begin_write(wal *w)
+{
+    assert(!w->readonly && !w->writer);
+    int rc = walidx_lock(w->idx, WIDX_WRITE, 1, 1);
+    if (rc < 0)
+        return rc;
+    w->writer = 1;
+    int recovering;
+    if ((rc = read_header(w, &recovering)) < 0 || (rc = open_file(w)) < 0) {
+        w->writer = 0;
+        walidx_unlock(w->idx, WIDX_WRITE, 1, 1);
+        return rc;
+    }
+    return 0;
+}
+
+void wal_end_write(wal *w)
+{
+    if (!w->writer)
+        return;
+    wal_discard_uncommitted(w);
+    if (w->writer_read)
+        walidx_unlock(w->idx, WIDX_READ(1), 1, 0);
+    w->writer_read = 0;
+    w->writer = 0;
+    walidx_unlock(w->idx, WIDX_WRITE, 1, 1);
+}
+
+int wal_restart_due(const wal *w)
+{
+    return w->writer && w->mx != 0 && w->backfilled == w->mx && walidx_backfilled(w->idx) == w->mx;
+}
+
+/* A new generation in the shared header: mx 0, salt-1 one more, salt-2
+ * random, the checkpoint information reset (caller holds WRITE, and
+ * READ1..4 or knows no reader uses the WAL). */
+static int restart_header(wal *w)
+{
+    widx_hdr h = w->hdr;
+    uint32_t salt1 = fmt_get_u32(h.salt) + 1;
+    fmt_put_u32(h.salt, salt1);
+    fmt_put_u32(h.salt + 4, random_u32(w));
+    h.mx_frame = 0;
+    int rc = walidx_write_hdr(w->idx, &h);
+    if (rc < 0)
+        return rc;
+    walidx_set_backfilled(w->idx, 0);
+    walidx_set_backfill_attempted(w->idx, 0);
+    walidx_set_read_mark(w->idx, 1, 0);
+    for (int i = 2; i < WIDX_NREADERS; i++)
+        walidx_set_read_mark(w->idx, i, WIDX_MARK_UNUSED);
+    w->ckpt_seq++;
+    index_reset(w);
+    w->db_pages = h.npages;
+    w->hdr = h;
+    w->backfilled = 0;
+    memcpy(w->gen, h.salt, 8);
+    w->gen_valid = 1;
+    return 0;
+}
+
+int wal_restart_lock(wal *w)
+{
+    if (!wal_restart_due(w) || walidx_held(w->idx, WIDX_READ(1), WIDX_NREADERS - 1))
+        return 0;
+    /* READ0 shared first, as SQLite's writer holds it when it restarts: no
+     * checkpoint can be copying then (it holds READ0 exclusively). */
+    int rc = walidx_lock(w->idx, WIDX_READ0, 1, 0);
+    if (rc < 0)
+        return rc == FOLIO_BUSY ? 0 : rc;
+    rc = walidx_lock(w->idx, WIDX_READ(1), WIDX_NREADERS - 1, 1);
+    if (rc < 0) {
+        walidx_unlock(w->idx, WIDX_READ0, 1, 0);
+        return rc == FOLIO_BUSY ? 0 : rc; /* a reader uses it: append after its frames */
+    }
+    w->restarting = 1;
+    return 1;
+}
+
+int wal_restart_finish(wal *w)
+{
+    assert(w->restarting);
+    int rc = restart_header(w);
+    walidx_unlock(w->idx, WIDX_READ(1), WIDX_NREADERS - 1, 1);
+    /* Like SQLite's writer, hold READ1 (its mark is 0 now) to the end of the
+     * transaction: a checkpoint that read the old header cannot copy then. */
+    if (rc == 0 && walidx_lock(w->idx, WIDX_READ(1), 1, 0) == 0)
+        w->writer_read = 1;
+    walidx_unlock(w->idx, WIDX_READ0, 1, 0);
+    w->restarting = 0;
+    return rc;
+}
+
+/* Frame 1 of a generation: the WAL file's header. New salts unless a
+ * restart chose them. */
+static int write_file_header(wal *w)
 {
     fmt_walheader h;
     memset(&h, 0, sizeof h);
-    h.magic = FMT_WAL_MAGIC_LE;
+    h.magic = NATIVE_MAGIC;
     h.version = FMT_WAL_VERSION;
     h.page_size = w->page_size;
-    h.ckpt_seq = w->have_hdr ? w->hdr.ckpt_seq + 1 : 0;
-    h.salt1 = w->have_hdr ? w->hdr.salt1 + 1 : random_u32(w);
-    h.salt2 = random_u32(w);
+    h.ckpt_seq = w->ckpt_seq;
+    uint32_t s1 = fmt_get_u32(w->hdr.salt), s2 = fmt_get_u32(w->hdr.salt + 4);
+    if (s1 == 0 && s2 == 0) {
+        s1 = random_u32(w);
+        s2 = random_u32(w);
+    }
+    h.salt1 = s1;
+    h.salt2 = s2;
     uint8_t raw[FMT_WAL_HEADER_SIZE];
     fmt_walheader_encode(raw, &h);
     int rc = w->vfs->write(w->file, raw, sizeof raw, 0);
@@ -549,10 +900,11 @@ static int start_generation(wal *w)
         rc = w->vfs->sync(w->file);
     if (rc < 0)
         return rc;
-    index_reset(w);
-    memcpy(w->hdr_raw, raw, sizeof raw);
-    w->hdr = h;
-    w->have_hdr = 1;
+    fmt_put_u32(w->hdr.salt, s1);
+    fmt_put_u32(w->hdr.salt + 4, s2);
+    memcpy(w->gen, w->hdr.salt, 8);
+    w->gen_valid = 1;
+    w->hdr.big_endian = (uint8_t)(h.magic & 1);
     w->s_commit[0] = w->s_last[0] = h.cksum1;
     w->s_commit[1] = w->s_last[1] = h.cksum2;
     if (w->file_bytes < FMT_WAL_HEADER_SIZE)
@@ -560,23 +912,11 @@ static int start_generation(wal *w)
     return 0;
 }
 
-int wal_restart_due(const wal *w, int no_readers)
-{
-    return !w->readonly && w->have_hdr && w->mx != 0 && w->backfilled == w->mx && no_readers;
-}
-
-int wal_maybe_restart(wal *w, int no_readers)
-{
-    if (!wal_restart_due(w, no_readers))
-        return 0;
-    return start_generation(w);
-}
-
 /*
  * A commit whose frames reached the file but that failed afterwards must not
- * be found later (by this process's next refresh, or by any recovery): its
- * commit frame is overwritten with zeros, which ends every frame chain there.
- * If even that fails, the WAL is marked broken: the handle must be reopened.
+ * be found later (by any recovery): its commit frame is overwritten with
+ * zeros, which ends every frame chain there. If even that fails, the WAL is
+ * marked broken: the handle must be reopened.
  */
 static int erase_failed(wal *w, uint32_t first, uint32_t n, uint32_t commit_pages, int rc)
 {
@@ -593,10 +933,10 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
                uint32_t commit_pages, int sync, uint32_t *out_first)
 {
     int rc;
-    assert(!w->readonly && w->file);
+    assert(!w->readonly && w->file && w->writer);
     if (w->broken)
         return FOLIO_IOERR;
-    if (!w->have_hdr && (rc = start_generation(w)) < 0)
+    if (w->nframes == 0 && (rc = write_file_header(w)) < 0)
         return rc;
     uint32_t fb = frame_bytes(w);
     uint32_t first = w->nframes + 1;
@@ -613,6 +953,9 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
     }
     uint8_t *buf = w->stage;
     uint32_t s[2] = {w->s_last[0], w->s_last[1]};
+    uint8_t salt1[4], salt2[4];
+    memcpy(salt1, w->hdr.salt, 4);
+    memcpy(salt2, w->hdr.salt + 4, 4);
     uint32_t done = 0;
     rc = 0;
     while (done < n) {
@@ -622,8 +965,8 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
             uint8_t *fh = buf + (size_t)i * fb;
             uint32_t dbsz = (commit_pages && j == n - 1) ? commit_pages : 0;
             memcpy(fh + FMT_WAL_FRAME_HEADER_SIZE, pages[j], w->page_size);
-            fmt_walframe_encode(fh, pgnos[j], dbsz, w->hdr.salt1, w->hdr.salt2,
-                                (w->hdr.magic & 1) != 0, fh + FMT_WAL_FRAME_HEADER_SIZE,
+            fmt_walframe_encode(fh, pgnos[j], dbsz, fmt_get_u32(salt1), fmt_get_u32(salt2),
+                                w->hdr.big_endian != 0, fh + FMT_WAL_FRAME_HEADER_SIZE,
                                 w->page_size, s);
         }
         rc = w->vfs->write(w->file, buf, (size_t)k * fb, frame_offset(w, first + done));
@@ -639,17 +982,19 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
     }
     if (rc < 0)
         return erase_failed(w, first, n, commit_pages, rc);
+    /* Index the frames, privately and in the -shm (where other connections
+     * ignore them until a header names them). */
     for (uint32_t j = 0; j < n; j++) {
-        if ((rc = index_add(w, first + j, pgnos[j])) < 0) {
-            /* Roll the index back to before this call. */
-            for (uint32_t f = first + j; f > first; f--) {
-                uint32_t old;
-                hash_set(w, w->pgno[f - 1], w->prev[f - 1], &old);
-            }
+        if ((rc = index_add(w, first + j, pgnos[j])) == 0) {
+            w->nframes = first + j;
+            rc = walidx_append(w->idx, first + j, pgnos[j]);
+        }
+        if (rc < 0) {
+            index_cut(w, first - 1);
+            walidx_truncate(w->idx, first - 1);
             return erase_failed(w, first, n, commit_pages, rc);
         }
     }
-    w->nframes = first + n - 1;
     w->s_last[0] = s[0];
     w->s_last[1] = s[1];
     uint64_t end = frame_offset(w, w->nframes + 1);
@@ -661,6 +1006,19 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
         return erase_failed(w, first, n, commit_pages, rc);
     }
     if (commit_pages) {
+        /* The commit: the header that every connection reads. */
+        widx_hdr h = w->hdr;
+        h.change++;
+        h.page_size = w->page_size;
+        h.mx_frame = w->nframes;
+        h.npages = commit_pages;
+        h.cksum[0] = s[0];
+        h.cksum[1] = s[1];
+        if ((rc = walidx_write_hdr(w->idx, &h)) < 0) {
+            wal_discard_uncommitted(w);
+            return erase_failed(w, first, n, commit_pages, rc);
+        }
+        w->hdr = h;
         w->mx = w->nframes;
         w->db_pages = commit_pages;
         w->s_commit[0] = s[0];
@@ -674,12 +1032,9 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
 
 void wal_discard_uncommitted(wal *w)
 {
-    for (uint32_t f = w->nframes; f > w->mx; f--) {
-        uint32_t old;
-        /* Restoring a value for an existing key never grows the table. */
-        hash_set(w, w->pgno[f], w->prev[f], &old);
-    }
-    w->nframes = w->mx;
+    if (w->nframes > w->mx && w->writer)
+        walidx_truncate(w->idx, w->mx);
+    index_cut(w, w->mx);
     w->s_last[0] = w->s_commit[0];
     w->s_last[1] = w->s_commit[1];
 }
@@ -689,6 +1044,51 @@ int wal_sync(wal *w)
     if (!w->file || w->readonly)
         return 0;
     return w->vfs->sync(w->file);
+}
+
+/* ---- checkpoint support ---- */
+
+int wal_lock(wal *w, int slot, int n, int exclusive)
+{
+    return walidx_lock(w->idx, slot, n, exclusive);
+}
+
+void wal_unlock(wal *w, int slot, int n, int exclusive)
+{
+    walidx_unlock(w->idx, slot, n, exclusive);
+}
+
+int wal_lock_held(const wal *w, int slot, int n)
+{
+    return walidx_held(w->idx, slot, n);
+}
+
+void wal_lock_holder(wal *w, int slot, int exclusive, char *buf, size_t n)
+{
+    walidx_holder(w->idx, slot, exclusive, buf, n);
+}
+
+uint32_t wal_safe_frame(wal *w, int (*busy)(void *arg), void *arg)
+{
+    uint32_t safe = w->mx;
+    for (int i = 1; i < WIDX_NREADERS; i++) {
+        uint32_t y = walidx_read_mark(w->idx, i);
+        if (safe <= y)
+            continue;
+        int rc;
+        while ((rc = walidx_lock(w->idx, WIDX_READ(i), 1, 1)) == FOLIO_BUSY && busy && busy(arg)) {
+        }
+        if (rc == 0) {
+            /* Nobody reads with this mark: move it up (READ1 to the end,
+             * the others out of use, as SQLite does). */
+            walidx_set_read_mark(w->idx, i, i == 1 ? safe : WIDX_MARK_UNUSED);
+            walidx_unlock(w->idx, WIDX_READ(i), 1, 1);
+        } else {
+            safe = y;
+            busy = NULL; /* as SQLite: wait for the first busy reader only */
+        }
+    }
+    return safe;
 }
 
 typedef struct ckpt_ent {
@@ -701,8 +1101,8 @@ static int ckpt_cmp(const void *a, const void *b)
     return x->pgno < y->pgno ? -1 : x->pgno > y->pgno;
 }
 
-int wal_checkpoint_pages(wal *w, uint32_t upto, int (*fn)(void *arg, uint32_t pgno, uint32_t frame),
-                         void *arg)
+int wal_checkpoint_pages(wal *w, uint32_t from, uint32_t upto,
+                         int (*fn)(void *arg, uint32_t pgno, uint32_t frame), void *arg)
 {
     if (upto > w->mx)
         upto = w->mx;
@@ -713,7 +1113,7 @@ int wal_checkpoint_pages(wal *w, uint32_t upto, int (*fn)(void *arg, uint32_t pg
     /* Pages past the size of the last commit are not part of the database
      * (a later commit made it smaller): their frames are stale, and the
      * writer may be using those page numbers in the file for new pages. */
-    for (uint32_t f = w->backfilled + 1; f <= upto; f++) {
+    for (uint32_t f = from + 1; f <= upto; f++) {
         if (w->pgno[f] <= w->db_pages && wal_find(w, w->pgno[f], upto) == f) {
             v[n].pgno = w->pgno[f];
             v[n].frame = f;
@@ -728,10 +1128,27 @@ int wal_checkpoint_pages(wal *w, uint32_t upto, int (*fn)(void *arg, uint32_t pg
     return rc;
 }
 
+void wal_header_get(const wal *w, widx_hdr *out)
+{
+    *out = w->hdr;
+}
+
+int wal_header_is(wal *w, const widx_hdr *h)
+{
+    return walidx_hdr_same(w->idx, h);
+}
+
+void wal_set_backfill_attempted(wal *w, uint32_t upto)
+{
+    walidx_set_backfill_attempted(w->idx, upto);
+}
+
 void wal_set_backfilled(wal *w, uint32_t upto)
 {
     if (upto > w->mx)
         upto = w->mx;
+    walidx_set_backfilled(w->idx, upto);
+    /* This handle's own copies: the pager dropped their file images. */
     if (upto > w->backfilled)
         w->backfilled = upto;
 }
@@ -740,11 +1157,23 @@ int wal_truncate_file(wal *w)
 {
     if (w->readonly || !w->file)
         return 0;
-    int rc = w->vfs->truncate(w->file, 0);
+    int rc = restart_header(w);
+    if (rc == 0)
+        rc = w->vfs->truncate(w->file, 0);
     if (rc < 0)
         return rc;
-    index_reset(w);
-    w->have_hdr = 0;
     w->file_bytes = 0;
     return 0;
+}
+
+void wal_state_get(wal *w, wal_state *out)
+{
+    memset(out, 0, sizeof *out);
+    out->mx = w->mx;
+    out->npages = w->db_pages;
+    out->backfilled = walidx_backfilled(w->idx);
+    for (int i = 0; i < WIDX_NREADERS; i++)
+        out->marks[i] = walidx_read_mark(w->idx, i);
+    for (int s = 0; s < WIDX_NSLOTS; s++)
+        walidx_holder(w->idx, s, 1, out->holders[s], sizeof out->holders[s]);
 }

@@ -270,9 +270,21 @@ static int tr_lock(os_file *f, int level)
     return trace_base->lock(((trace_file *)f)->real, level);
 }
 
-static int tr_lock_byte(os_file *f, uint64_t off, int type)
+static int tr_lock_range(os_file *f, uint64_t off, uint64_t len, int type)
 {
-    return trace_base->lock_byte(((trace_file *)f)->real, off, type);
+    return trace_base->lock_range(((trace_file *)f)->real, off, len, type);
+}
+
+static int tr_lock_owner(os_file *f, uint64_t off, uint64_t len, int type, int64_t *out_pid)
+{
+    return trace_base->lock_owner(((trace_file *)f)->real, off, len, type, out_pid);
+}
+
+/* The -shm is not traced: its file is the base vfs's own. */
+static int tr_shm_open(os_vfs *vfs, const char *path, int flags, os_file **out)
+{
+    (void)vfs;
+    return trace_base->shm_open(trace_base, path, flags, out);
 }
 
 static int tr_remove(os_vfs *vfs, const char *path)
@@ -320,14 +332,15 @@ static void tr_sleep_ms(os_vfs *vfs, unsigned ms)
 
 os_vfs *crash_vfs_trace(os_vfs *base)
 {
-    os_vfs v = {"trace",      tr_open,     tr_close,
-                tr_read,      tr_write,    tr_sync,
-                tr_size,      tr_truncate, tr_lock,
-                tr_lock_byte, tr_remove,   tr_exists,
-                tr_sync_dir,  tr_file_id,  tr_path_id,
-                tr_now_ms,    tr_sleep_ms, NULL,
-                NULL,         NULL,        NULL /* map_file: reads go through the trace */,
-                NULL};
+    os_vfs v = {"trace",       tr_open,      tr_close,
+                tr_read,       tr_write,     tr_sync,
+                tr_size,       tr_truncate,  tr_lock,
+                tr_lock_range, tr_remove,    tr_exists,
+                tr_sync_dir,   tr_file_id,   tr_path_id,
+                tr_now_ms,     tr_sleep_ms,  NULL,
+                NULL,          NULL,         NULL /* map_file: reads go through the trace */,
+                NULL,          tr_shm_open,  NULL,
+                NULL,          tr_lock_owner};
     trace_vfs = v;
     trace_base = base ? base : os_vfs_posix();
     trace_n = 0;
