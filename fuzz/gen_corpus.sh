@@ -68,5 +68,49 @@ JSONL
     printf '%s\n' '{"op":"exec","sql":"CREATE TABLE n(a, b UNIQUE)"}' \
       '{"op":"insert","table":"n","values":[1,2]}' '{"op":"insert","table":"n","values":[3,2]}' \
       '{"op":"insert","table":"n","values":[4,5]}' > "$dir/multi" ;;
+  fuzz_write)
+    # Inputs laid out as fuzz_write.c describes (options, schema, operations):
+    # a small schema, an index of 140 columns, a WITHOUT ROWID key of 70
+    # columns, 66 indexes (past the 64 whose entries folio defers), 1000
+    # columns at page size 65536; the operations are bytes from a fixed seed.
+    python3 - "$dir" <<'PY'
+import random, sys
+d = sys.argv[1]
+rnd = random.Random(18)
+def ops(n):
+    return bytes(rnd.randrange(256) for _ in range(n))
+def count(n):  # 0xff then a 16-bit count: n columns
+    return bytes([0xFF, (n - 1) & 0xFF, (n - 1) >> 8])
+def index(unique, width, first, decor):  # width 1..4, or a count
+    if width <= 4:
+        return bytes([unique | (width - 1) << 1, first, decor])
+    return bytes([unique | 0xFE, (width - 1) & 0xFF, (width - 1) >> 8, first, decor])
+seeds = {
+    # page 4096, a 64 KiB cache; t0: rowid alias, 5 columns, two indexes;
+    # t1: WITHOUT ROWID, key of 2 columns, one index.
+    'small': bytes([0x03, 1,
+                    4, 0x04, 0, 0, 0x03, 0x13, 0x05, 0x00, 0x24, 2])
+             + index(0, 1, 1, 0) + index(1, 2, 2, 1)
+             + bytes([3, 0x21, 0, 0x02, 1, 0x01, 0x13, 0x83, 0x2e, 1]) + index(0, 1, 3, 0)
+             + ops(3600),
+    'index140': bytes([0x13, 0]) + count(150) + bytes([0x00, 0, 0]) + bytes(range(16))
+                + bytes([2]) + index(0, 140, 0, 0x5A) + index(1, 140, 10, 0) + ops(2400),
+    'key70': bytes([0x13, 0]) + count(80) + bytes([0x31, 0, 0x55, 70, 0]) + bytes(range(16))
+             + bytes([1]) + index(0, 1, 75, 0) + ops(2400),
+    'indexes66': bytes([0x02, 0, 11, 0x00, 0, 0]) + bytes(range(0, 48, 4))
+                 + bytes([0xFF, 66])
+                 + b''.join(index(k % 2, 1 + k % 2, k % 12, k * 37 & 0xFF) for k in range(66))
+                 + ops(2400),
+    'cols1000': bytes([0x07, 0]) + count(1000) + bytes([0x21, 0, 0x05, 2])
+                + bytes(range(16)) + bytes([2]) + index(0, 140, 0, 0x33) + index(0, 1, 5, 0)
+                + ops(1600),
+    'page512': bytes([0x00, 2]) + ops(4800),
+}
+for i in range(6):
+    seeds['random%d' % i] = ops(500 + 700 * i)
+for name, data in seeds.items():
+    open('%s/%s' % (d, name), 'wb').write(data)
+PY
+    ;;
 esac
 exit 0

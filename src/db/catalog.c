@@ -9,6 +9,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <assert.h>
 #include <string.h>
 
 static const char schema_sql[] =
@@ -29,6 +30,12 @@ static char *dups(const char *s)
     return dupn(s, strlen(s));
 }
 
+/* An entry's four strings, in one block after its reference count: the
+ * catalogs that list the entry share it. */
+struct entry_text {
+    int refs;
+};
+
 static void index_free(db_index *ix)
 {
     if (!ix)
@@ -47,7 +54,7 @@ static void index_free(db_index *ix)
 
 static void table_free(db_table *t)
 {
-    if (!t)
+    if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
     for (int i = 0; i < t->nidx; i++)
         index_free(t->idx[i]);
@@ -68,24 +75,144 @@ void catalog_unref(db_catalog *cat)
 {
     if (!cat || __atomic_sub_fetch(&cat->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
-    for (int i = 0; i < cat->nentries; i++) {
-        os_free((char *)cat->entries[i].type);
-        os_free((char *)cat->entries[i].name);
-        os_free((char *)cat->entries[i].tbl_name);
-        os_free((char *)cat->entries[i].sql);
-    }
+    for (int i = 0; i < cat->nentries; i++)
+        if (__atomic_sub_fetch(&cat->etext[i]->refs, 1, __ATOMIC_ACQ_REL) == 0)
+            os_free(cat->etext[i]);
     os_free(cat->entries);
+    os_free(cat->etext);
+    os_free(cat->ehash);
     for (int i = 0; i < cat->ntables; i++)
         table_free(cat->tables[i]);
     os_free(cat->tables);
+    os_free(cat->thash);
     os_free(cat);
+}
+
+/* Names compare ASCII case-folded (as SQLite's identifiers): so they hash. */
+static uint32_t name_hash(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c >= 'A' && c <= 'Z')
+            c = (unsigned char)(c + 32);
+        h = (h ^ c) * 16777619u;
+    }
+    return h;
+}
+
+static void thash_put(db_catalog *cat, int i)
+{
+    uint32_t mask = cat->thcap - 1;
+    uint32_t j = name_hash(cat->tables[i]->name) & mask;
+    while (cat->thash[j])
+        j = (j + 1) & mask;
+    cat->thash[j] = i + 1;
+}
+
+static void ehash_put(db_catalog *cat, int i)
+{
+    uint32_t mask = cat->ehcap - 1;
+    uint32_t j = name_hash(cat->entries[i].name) & mask;
+    while (cat->ehash[j])
+        j = (j + 1) & mask;
+    cat->ehash[j] = i + 1;
+}
+
+/* Room for one more entry (arrays and name hash). */
+static int entry_room(db_catalog *cat)
+{
+    if (cat->nentries == cat->entries_cap) {
+        int n = cat->entries_cap ? cat->entries_cap * 2 : 16;
+        folio_schema_entry *v = os_realloc(cat->entries, sizeof *v * (size_t)n);
+        if (!v)
+            return FOLIO_NOMEM;
+        cat->entries = v;
+        struct entry_text **t = os_realloc(cat->etext, sizeof *t * (size_t)n);
+        if (!t)
+            return FOLIO_NOMEM;
+        cat->etext = t;
+        cat->entries_cap = n;
+    }
+    if ((uint32_t)(cat->nentries + 1) * 2 > cat->ehcap) {
+        uint32_t n = cat->ehcap ? cat->ehcap * 2 : 64;
+        int *h = os_calloc(n, sizeof *h);
+        if (!h)
+            return FOLIO_NOMEM;
+        os_free(cat->ehash);
+        cat->ehash = h;
+        cat->ehcap = n;
+        for (int i = 0; i < cat->nentries; i++)
+            ehash_put(cat, i);
+    }
+    return 0;
+}
+
+/* Add an entry, copying its strings into a new block (sql may be NULL). */
+static int entry_add(db_catalog *cat, const char *type, const char *name, const char *tbl,
+                     uint32_t root, const char *sql)
+{
+    if (entry_room(cat) < 0)
+        return FOLIO_NOMEM;
+    size_t nt = strlen(type) + 1, nn = strlen(name) + 1, nb = strlen(tbl) + 1;
+    size_t ns = sql ? strlen(sql) + 1 : 0;
+    struct entry_text *x = os_malloc(sizeof *x + nt + nn + nb + ns);
+    if (!x)
+        return FOLIO_NOMEM;
+    x->refs = 1;
+    char *p = (char *)(x + 1);
+    folio_schema_entry *e = &cat->entries[cat->nentries];
+    memset(e, 0, sizeof *e);
+    e->type = memcpy(p, type, nt);
+    e->name = memcpy(p + nt, name, nn);
+    e->tbl_name = memcpy(p + nt + nn, tbl, nb);
+    e->sql = sql ? memcpy(p + nt + nn + nb, sql, ns) : NULL;
+    e->rootpage = root;
+    cat->etext[cat->nentries] = x;
+    cat->nentries++;
+    ehash_put(cat, cat->nentries - 1);
+    return 0;
+}
+
+/* The entry named `name`, or NULL. */
+static const folio_schema_entry *entry_find(const db_catalog *cat, const char *name)
+{
+    if (!cat->ehcap)
+        return NULL;
+    uint32_t mask = cat->ehcap - 1;
+    for (uint32_t j = name_hash(name) & mask; cat->ehash[j]; j = (j + 1) & mask)
+        if (sch_ident_eq(cat->entries[cat->ehash[j] - 1].name, name))
+            return &cat->entries[cat->ehash[j] - 1];
+    return NULL;
+}
+
+int catalog_name_taken(const db_catalog *cat, const char *name)
+{
+    return entry_find(cat, name) != NULL;
+}
+
+/* The slot of table `name` in cat->tables, -1 if none. */
+static int table_slot(const db_catalog *cat, const char *name)
+{
+    if (!cat->thcap)
+        return -1;
+    uint32_t mask = cat->thcap - 1;
+    for (uint32_t j = name_hash(name) & mask; cat->thash[j]; j = (j + 1) & mask)
+        if (sch_ident_eq(cat->tables[cat->thash[j] - 1]->name, name))
+            return cat->thash[j] - 1;
+    return -1;
 }
 
 db_table *catalog_find_table(db_catalog *cat, const char *name)
 {
-    for (int i = 0; i < cat->ntables; i++)
-        if (sch_ident_eq(cat->tables[i]->name, name))
-            return cat->tables[i];
+    if (cat->thcap) {
+        uint32_t mask = cat->thcap - 1;
+        for (uint32_t j = name_hash(name) & mask; cat->thash[j]; j = (j + 1) & mask) {
+            db_table *t = cat->tables[cat->thash[j] - 1];
+            if (sch_ident_eq(t->name, name))
+                return t;
+        }
+    }
     if (sch_ident_eq(name, "sqlite_master") || sch_ident_eq(name, "sqlite_schema"))
         return cat->tables[0];
     return NULL;
@@ -93,6 +220,14 @@ db_table *catalog_find_table(db_catalog *cat, const char *name)
 
 db_index *catalog_find_index(db_catalog *cat, const char *name)
 {
+    const folio_schema_entry *e = entry_find(cat, name);
+    if (e) {
+        db_table *t = strcmp(e->type, "index") == 0 ? catalog_find_table(cat, e->tbl_name) : NULL;
+        for (int j = 0; t && j < t->nidx; j++)
+            if (sch_ident_eq(t->idx[j]->name, name))
+                return t->idx[j];
+        return NULL;
+    }
     for (int i = 0; i < cat->ntables; i++)
         for (int j = 0; j < cat->tables[i]->nidx; j++)
             if (sch_ident_eq(cat->tables[i]->idx[j]->name, name))
@@ -237,11 +372,27 @@ static int add_index(db_table *t, db_index *ix)
 
 static int add_table(db_catalog *cat, db_table *t)
 {
-    db_table **v = os_realloc(cat->tables, sizeof *v * (size_t)(cat->ntables + 1));
-    if (!v)
-        return FOLIO_NOMEM;
-    cat->tables = v;
+    if (cat->ntables == cat->tables_cap) {
+        int n = cat->tables_cap ? cat->tables_cap * 2 : 16;
+        db_table **v = os_realloc(cat->tables, sizeof *v * (size_t)n);
+        if (!v)
+            return FOLIO_NOMEM;
+        cat->tables = v;
+        cat->tables_cap = n;
+    }
+    if ((uint32_t)(cat->ntables + 1) * 2 > cat->thcap) {
+        uint32_t n = cat->thcap ? cat->thcap * 2 : 64;
+        int *h = os_calloc(n, sizeof *h);
+        if (!h)
+            return FOLIO_NOMEM;
+        os_free(cat->thash);
+        cat->thash = h;
+        cat->thcap = n;
+        for (int i = 0; i < cat->ntables; i++)
+            thash_put(cat, i);
+    }
     cat->tables[cat->ntables++] = t;
+    thash_put(cat, cat->ntables - 1);
     return 0;
 }
 
@@ -250,6 +401,7 @@ static int table_new(db_table **out, const char *name, const char *sql, uint32_t
     db_table *t = os_calloc(1, sizeof *t);
     if (!t)
         return FOLIO_NOMEM;
+    t->refs = 1;
     t->name = dups(name);
     t->sql = sql ? dups(sql) : NULL;
     t->root = root;
@@ -257,25 +409,28 @@ static int table_new(db_table **out, const char *name, const char *sql, uint32_t
         table_free(t);
         return FOLIO_NOMEM;
     }
+    *out = t;
+    return 0;
+}
+
+/* Parse the table's definition and work out its record layout. */
+static int table_parse(db_table *t)
+{
     char err[256];
-    if (!sql) {
+    if (!t->sql) {
         t->parse_error = dups("table has no SQL definition");
-    } else if (sch_parse_table(&t->def, sql, err, sizeof err) < 0) {
+    } else if (sch_parse_table(&t->def, t->sql, err, sizeof err) < 0) {
         t->parse_error = dups(err);
     } else {
         t->parsed = 1;
         int rc = table_layout(t);
         if (rc < 0) {
-            if (rc == FOLIO_CORRUPT) {
-                t->parsed = 0;
-                t->parse_error = dups("bad primary key definition");
-            } else {
-                table_free(t);
+            if (rc != FOLIO_CORRUPT)
                 return rc;
-            }
+            t->parsed = 0;
+            t->parse_error = dups("bad primary key definition");
         }
     }
-    *out = t;
     return 0;
 }
 
@@ -306,24 +461,11 @@ static int schema_text(const fmt_value *v, int enc, char **out)
     return *out ? 0 : FOLIO_NOMEM;
 }
 
-static int add_entry(db_catalog *cat, folio_schema_entry *e)
-{
-    folio_schema_entry *v = os_realloc(cat->entries, sizeof *v * (size_t)(cat->nentries + 1));
-    if (!v)
-        return FOLIO_NOMEM;
-    cat->entries = v;
-    cat->entries[cat->nentries++] = *e;
-    return 0;
-}
-
 /* Resolve the indexes once all tables are known. */
 static int attach_index(db_catalog *cat, const folio_schema_entry *e)
 {
-    db_table *t = NULL;
-    for (int i = 0; i < cat->ntables; i++)
-        if (sch_ident_eq(cat->tables[i]->name, e->tbl_name))
-            t = cat->tables[i];
-    if (!t)
+    db_table *t = catalog_find_table(cat, e->tbl_name);
+    if (!t || t->root == 1)
         return 0; /* an index of an unknown table: folio check reports it */
     db_index *ix = os_calloc(1, sizeof *ix);
     if (!ix)
@@ -376,7 +518,135 @@ static int attach_index(db_catalog *cat, const folio_schema_entry *e)
     return 0;
 }
 
-int catalog_load(db_catalog **out, folio_txn *txn)
+/* Whether table `t` of an earlier catalog has the same definition, root
+ * and indexes (in the same order) as the entries of `cat` say, and so can be
+ * shared instead of parsed again. idx[0..nidx) are the table's index entries
+ * there, ntrig its triggers. */
+static int table_unchanged(const db_table *t, const folio_schema_entry *e,
+                           const folio_schema_entry *const *idx, int nidx, int ntrig)
+{
+    if (t->root != e->rootpage || (t->sql == NULL) != (e->sql == NULL) ||
+        (t->sql && strcmp(t->sql, e->sql) != 0) || t->nidx != nidx ||
+        t->has_triggers != (ntrig > 0))
+        return 0;
+    for (int i = 0; i < nidx; i++) {
+        const db_index *x = t->idx[i];
+        if (x->root != idx[i]->rootpage || strcmp(x->name, idx[i]->name) != 0 ||
+            (x->sql == NULL) != (idx[i]->sql == NULL) ||
+            (x->sql && strcmp(x->sql, idx[i]->sql) != 0))
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * Build the tables of `cat` from its entries: tables first, then the indexes
+ * and triggers that refer to them. A table that `prev` (an earlier catalog of
+ * the same file, may be NULL) holds unchanged is shared, not parsed again:
+ * DDL then costs what it changes, not the size of the schema.
+ */
+static int catalog_build(db_catalog *cat, const db_catalog *prev)
+{
+    int rc = 0;
+    int n = cat->nentries;
+    size_t sz = (size_t)(n ? n : 1);
+    int *owner = os_malloc(sizeof *owner * sz); /* entry -> table slot, -1: none */
+    int *order = os_malloc(sizeof *order * sz); /* entries grouped by table */
+    int *start = NULL;
+    const folio_schema_entry **list = os_malloc(sizeof *list * sz);
+    if (!owner || !order || !list) {
+        rc = FOLIO_NOMEM;
+        goto out;
+    }
+    int share = prev && prev->schema_format == cat->schema_format &&
+                prev->text_encoding == cat->text_encoding;
+    for (int i = 0; i < n && rc == 0; i++) {
+        const folio_schema_entry *e = &cat->entries[i];
+        owner[i] = -1;
+        if (strcmp(e->type, "table") != 0)
+            continue;
+        /* The earlier catalog's table, when its own entry is unchanged (its
+         * indexes are compared below); else a new one. */
+        db_table *t = share ? catalog_find_table((db_catalog *)prev, e->name) : NULL;
+        if (t && t->root != 1 && t->root == e->rootpage && t->sql && e->sql &&
+            strcmp(t->sql, e->sql) == 0)
+            __atomic_add_fetch(&t->refs, 1, __ATOMIC_ACQ_REL);
+        else if ((rc = table_new(&t, e->name, e->sql, e->rootpage)) < 0)
+            break;
+        if ((rc = add_table(cat, t)) < 0)
+            table_free(t);
+        owner[i] = cat->ntables - 1;
+    }
+    if (rc < 0)
+        goto out;
+    /* Index and trigger entries go under their tables; grouped in entry
+     * order by one counting pass. */
+    if (!(start = os_calloc((size_t)cat->ntables + 2, sizeof *start))) {
+        rc = FOLIO_NOMEM;
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        const folio_schema_entry *e = &cat->entries[i];
+        if (owner[i] < 0 && (strcmp(e->type, "index") == 0 || strcmp(e->type, "trigger") == 0)) {
+            int k = table_slot(cat, e->tbl_name);
+            if (k > 0)
+                owner[i] = k;
+        }
+        if (owner[i] >= 0)
+            start[owner[i] + 2]++;
+    }
+    for (int k = 0; k < cat->ntables; k++)
+        start[k + 2] += start[k + 1];
+    for (int i = 0; i < n; i++)
+        if (owner[i] >= 0)
+            order[start[owner[i] + 1]++] = i;
+    /* Now start[k]..start[k+1] are table k's entries. */
+    for (int k = 1; k < cat->ntables; k++) {
+        db_table *t = cat->tables[k];
+        const folio_schema_entry *te = NULL;
+        int nidx = 0, ntrig = 0;
+        for (int j = start[k]; j < start[k + 1]; j++) {
+            const folio_schema_entry *e = &cat->entries[order[j]];
+            if (strcmp(e->type, "table") == 0)
+                te = e;
+            else if (strcmp(e->type, "index") == 0)
+                list[nidx++] = e;
+            else
+                ntrig++;
+        }
+        if (t->refs > 1) {
+            /* Borrowed from prev: kept if its indexes and triggers are too. */
+            if (te && table_unchanged(t, te, list, nidx, ntrig))
+                continue;
+            db_table *nt;
+            if ((rc = table_new(&nt, t->name, te ? te->sql : NULL, te ? te->rootpage : 0)) < 0)
+                goto out;
+            table_free(t);
+            cat->tables[k] = t = nt;
+        }
+        if ((rc = table_parse(t)) < 0)
+            goto out;
+        if (te && te->sql && strncmp(te->sql, "CREATE VIRTUAL", 14) == 0) {
+            t->parsed = 0;
+            set_unsupported(&t->unsupported, "virtual tables are not supported");
+        }
+        for (int j = 0; j < nidx; j++)
+            if ((rc = attach_index(cat, list[j])) < 0)
+                goto out;
+        if (ntrig) {
+            t->has_triggers = 1;
+            set_unsupported(&t->unsupported, "the table has triggers");
+        }
+    }
+out:
+    os_free(owner);
+    os_free(order);
+    os_free(start);
+    os_free(list);
+    return rc;
+}
+
+int catalog_load(db_catalog **out, folio_txn *txn, const db_catalog *prev)
 {
     int rc;
     *out = NULL;
@@ -393,6 +663,10 @@ int catalog_load(db_catalog **out, folio_txn *txn)
     db_table *master;
     if ((rc = table_new(&master, "sqlite_schema", schema_sql, 1)) < 0)
         goto fail;
+    if ((rc = table_parse(master)) < 0) {
+        table_free(master);
+        goto fail;
+    }
     if ((rc = add_table(cat, master)) < 0) {
         table_free(master);
         goto fail;
@@ -426,8 +700,6 @@ int catalog_load(db_catalog **out, folio_txn *txn)
         }
         if (rc < 0)
             break;
-        folio_schema_entry e;
-        memset(&e, 0, sizeof e);
         char *type = NULL, *name = NULL, *tbl = NULL, *sql = NULL;
         if ((rc = schema_text(&v[0], cat->text_encoding, &type)) < 0 ||
             (rc = schema_text(&v[1], cat->text_encoding, &name)) < 0 ||
@@ -444,24 +716,15 @@ int catalog_load(db_catalog **out, folio_txn *txn)
                 rc = ptxn_error(txn->pt, rc, "out of memory reading the schema");
             break;
         }
-        if (!type)
-            type = dups("");
-        if (!name)
-            name = dups("");
-        if (!tbl)
-            tbl = dups("");
-        e.type = type;
-        e.name = name;
-        e.tbl_name = tbl;
-        e.sql = sql;
-        e.rootpage = (v[3].type == FMT_INTEGER && v[3].u.i > 0 && v[3].u.i <= 0x7fffffff)
-                         ? (uint32_t)v[3].u.i
-                         : 0;
-        if (!type || !name || !tbl || (rc = add_entry(cat, &e)) < 0) {
-            os_free(type);
-            os_free(name);
-            os_free(tbl);
-            os_free(sql);
+        uint32_t root = (v[3].type == FMT_INTEGER && v[3].u.i > 0 && v[3].u.i <= 0x7fffffff)
+                            ? (uint32_t)v[3].u.i
+                            : 0;
+        rc = entry_add(cat, type ? type : "", name ? name : "", tbl ? tbl : "", root, sql);
+        os_free(type);
+        os_free(name);
+        os_free(tbl);
+        os_free(sql);
+        if (rc < 0) {
             rc = ptxn_error(txn->pt, FOLIO_NOMEM, "out of memory reading the schema");
             break;
         }
@@ -470,41 +733,142 @@ int catalog_load(db_catalog **out, folio_txn *txn)
     row_decoder_free(&rd);
     if (rc < 0)
         goto fail;
-    /* Tables first, then indexes and triggers that refer to them. */
-    for (int i = 0; i < cat->nentries; i++) {
-        const folio_schema_entry *e = &cat->entries[i];
-        if (strcmp(e->type, "table") != 0)
-            continue;
-        db_table *t;
-        if ((rc = table_new(&t, e->name, e->sql, e->rootpage)) < 0)
-            goto fail;
-        if (e->sql && strncmp(e->sql, "CREATE VIRTUAL", 14) == 0) {
-            t->parsed = 0;
-            set_unsupported(&t->unsupported, "virtual tables are not supported");
-        }
-        if ((rc = add_table(cat, t)) < 0) {
-            table_free(t);
-            goto fail;
-        }
-    }
-    for (int i = 0; i < cat->nentries; i++) {
-        const folio_schema_entry *e = &cat->entries[i];
-        if (strcmp(e->type, "index") == 0) {
-            if ((rc = attach_index(cat, e)) < 0)
-                goto fail;
-        } else if (strcmp(e->type, "trigger") == 0) {
-            for (int k = 0; k < cat->ntables; k++)
-                if (sch_ident_eq(cat->tables[k]->name, e->tbl_name))
-                    cat->tables[k]->has_triggers = 1;
-        }
-    }
-    for (int k = 0; k < cat->ntables; k++)
-        if (cat->tables[k]->has_triggers)
-            set_unsupported(&cat->tables[k]->unsupported, "the table has triggers");
+    if ((rc = catalog_build(cat, prev)) < 0)
+        goto fail;
     *out = cat;
     return 0;
 fail:
     catalog_unref(cat);
+    return rc;
+}
+
+void catalog_table_unref(db_table *t)
+{
+    table_free(t);
+}
+
+int catalog_clone(db_catalog **out, const db_catalog *cat)
+{
+    *out = NULL;
+    db_catalog *c = os_calloc(1, sizeof *c);
+    if (!c)
+        return FOLIO_NOMEM;
+    c->refs = 1;
+    c->cookie = cat->cookie;
+    c->change_key = cat->change_key;
+    c->text_encoding = cat->text_encoding;
+    c->schema_format = cat->schema_format;
+    c->empty = cat->empty;
+    size_t ne = (size_t)cat->entries_cap, nt = (size_t)cat->tables_cap;
+    c->entries = os_malloc(sizeof *c->entries * (ne ? ne : 1));
+    c->etext = os_malloc(sizeof *c->etext * (ne ? ne : 1));
+    c->ehash = cat->ehcap ? os_malloc(sizeof *c->ehash * cat->ehcap) : NULL;
+    c->tables = os_malloc(sizeof *c->tables * (nt ? nt : 1));
+    c->thash = cat->thcap ? os_malloc(sizeof *c->thash * cat->thcap) : NULL;
+    if (!c->entries || !c->etext || !c->tables || (cat->ehcap && !c->ehash) ||
+        (cat->thcap && !c->thash)) {
+        os_free(c->entries);
+        os_free(c->etext);
+        os_free(c->ehash);
+        os_free(c->tables);
+        os_free(c->thash);
+        os_free(c);
+        return FOLIO_NOMEM;
+    }
+    if (cat->nentries) {
+        memcpy(c->entries, cat->entries, sizeof *c->entries * (size_t)cat->nentries);
+        memcpy(c->etext, cat->etext, sizeof *c->etext * (size_t)cat->nentries);
+    }
+    for (int i = 0; i < cat->nentries; i++)
+        __atomic_add_fetch(&c->etext[i]->refs, 1, __ATOMIC_ACQ_REL);
+    c->nentries = cat->nentries;
+    c->entries_cap = cat->entries_cap;
+    if (cat->ehcap)
+        memcpy(c->ehash, cat->ehash, sizeof *c->ehash * cat->ehcap);
+    c->ehcap = cat->ehcap;
+    if (cat->ntables)
+        memcpy(c->tables, cat->tables, sizeof *c->tables * (size_t)cat->ntables);
+    for (int i = 0; i < cat->ntables; i++)
+        __atomic_add_fetch(&c->tables[i]->refs, 1, __ATOMIC_ACQ_REL);
+    c->ntables = cat->ntables;
+    c->tables_cap = cat->tables_cap;
+    if (cat->thcap)
+        memcpy(c->thash, cat->thash, sizeof *c->thash * cat->thcap);
+    c->thcap = cat->thcap;
+    *out = c;
+    return 0;
+}
+
+/* A table of a private catalog that is about to change: a copy of its own
+ * when it is shared with another catalog (parsed again from its entry, its
+ * indexes attached again from theirs). */
+static int table_own(db_catalog *cat, int k, db_table **out_old)
+{
+    db_table *t = cat->tables[k];
+    *out_old = NULL;
+    if (t->refs == 1)
+        return 0;
+    db_table *nt;
+    int rc = table_new(&nt, t->name, t->sql, t->root);
+    if (rc < 0)
+        return rc;
+    if ((rc = table_parse(nt)) < 0) {
+        table_free(nt);
+        return rc;
+    }
+    nt->has_triggers = t->has_triggers;
+    if (t->unsupported && !(nt->unsupported = dups(t->unsupported))) {
+        table_free(nt);
+        return FOLIO_NOMEM;
+    }
+    cat->tables[k] = nt;
+    for (int i = 0; i < t->nidx; i++) {
+        const folio_schema_entry *ie = entry_find(cat, t->idx[i]->name);
+        if (ie && (rc = attach_index(cat, ie)) < 0) {
+            cat->tables[k] = t;
+            table_free(nt);
+            return rc;
+        }
+    }
+    *out_old = t; /* the caller lets go of it */
+    return 0;
+}
+
+int catalog_add_entries(db_catalog *cat, const folio_schema_entry *e, int n,
+                        db_table **out_replaced)
+{
+    assert(cat->refs == 1);
+    int rc = 0;
+    if (out_replaced)
+        *out_replaced = NULL;
+    for (int i = 0; i < n && rc == 0; i++)
+        rc = entry_add(cat, e[i].type, e[i].name, e[i].tbl_name, e[i].rootpage, e[i].sql);
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (strcmp(e[i].type, "table") != 0)
+            continue;
+        db_table *t;
+        if ((rc = table_new(&t, e[i].name, e[i].sql, e[i].rootpage)) < 0)
+            break;
+        if ((rc = table_parse(t)) < 0 || (rc = add_table(cat, t)) < 0)
+            table_free(t);
+    }
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (strcmp(e[i].type, "index") != 0)
+            continue;
+        int k = table_slot(cat, e[i].tbl_name);
+        if (k <= 0)
+            continue;
+        db_table *old = NULL;
+        if ((rc = table_own(cat, k, &old)) < 0)
+            break;
+        if (old) {
+            if (out_replaced && !*out_replaced)
+                *out_replaced = old;
+            else
+                table_free(old);
+        }
+        rc = attach_index(cat, &e[i]);
+    }
     return rc;
 }
 
@@ -520,9 +884,13 @@ int db_txn_catalog(folio_txn *txn)
         pthread_mutex_unlock(&db->mu);
         return 0;
     }
+    db_catalog *prev = db->cat;
+    if (prev)
+        __atomic_add_fetch(&prev->refs, 1, __ATOMIC_ACQ_REL);
     pthread_mutex_unlock(&db->mu);
     db_catalog *cat;
-    int rc = catalog_load(&cat, txn);
+    int rc = catalog_load(&cat, txn, prev);
+    catalog_unref(prev);
     if (rc < 0)
         return rc;
     pthread_mutex_lock(&db->mu);

@@ -449,6 +449,10 @@ int folio_cursor_seek(folio_cursor *c, const folio_value *key, int nkey, int op)
         if ((key[i].type == FOLIO_TEXT || key[i].type == FOLIO_BLOB) && key[i].u.s.n &&
             !key[i].u.s.p)
             return db_err(db, FOLIO_MISUSE, "key value %d has bytes but no pointer", i);
+        if ((key[i].type == FOLIO_TEXT || key[i].type == FOLIO_BLOB) &&
+            key[i].u.s.n > FMT_MAX_LENGTH)
+            return db_err(db, FOLIO_TOOBIG, "key value %d is %zu bytes; the limit is %u", i,
+                          key[i].u.s.n, FMT_MAX_LENGTH);
         kv[i].type = (int)key[i].type;
         if (key[i].type == FOLIO_INTEGER)
             kv[i].u.i = key[i].u.i;

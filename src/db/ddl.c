@@ -69,7 +69,7 @@ static int reload_catalog(folio_txn *txn)
 {
     db_catalog *cat;
     table_states_free(txn);
-    int rc = catalog_load(&cat, txn);
+    int rc = catalog_load(&cat, txn, txn->cat);
     if (rc < 0)
         return rc;
     db_catalog **v = os_realloc(txn->oldcats, sizeof *v * (size_t)(txn->noldcats + 1));
@@ -88,6 +88,56 @@ static int reload_catalog(folio_txn *txn)
         else
             txn->tables[i]->dead = 1;
     }
+    return 0;
+}
+
+/*
+ * After DDL added rows to sqlite_schema: the transaction's catalog follows
+ * in place, on a private copy made at the transaction's first DDL (sharing
+ * every table and entry with the catalog it copies), so that a statement
+ * costs what it changes, not the size of the schema. A table that gained an
+ * index is a new object: the handles on it follow, and its write state goes.
+ */
+static int catalog_after_add(folio_txn *txn, const folio_schema_entry *e, int n)
+{
+    int rc;
+    if (txn->cat->refs != 1) {
+        db_catalog *c;
+        if ((rc = catalog_clone(&c, txn->cat)) < 0)
+            return ptxn_error(txn->pt, rc, "out of memory");
+        db_catalog **v = os_realloc(txn->oldcats, sizeof *v * (size_t)(txn->noldcats + 1));
+        if (!v) {
+            catalog_unref(c);
+            return ptxn_error(txn->pt, FOLIO_NOMEM, "out of memory");
+        }
+        txn->oldcats = v;
+        txn->oldcats[txn->noldcats++] = txn->cat;
+        txn->cat = c;
+    }
+    db_table *old = NULL;
+    if ((rc = catalog_add_entries(txn->cat, e, n, &old)) < 0) {
+        if (old)
+            catalog_table_unref(old);
+        return reload_catalog(txn); /* the whole catalog again, from the file */
+    }
+    for (int k = 0; k < n; k++) {
+        if (strcmp(e[k].type, "index") != 0)
+            continue;
+        /* The table gained an index: its write state is of the old set. */
+        db_table *nt = catalog_find_table(txn->cat, e[k].tbl_name);
+        table_state_drop(txn, nt);
+        if (old)
+            table_state_drop(txn, old);
+        for (int i = 0; i < txn->ntables; i++) {
+            folio_table *t = txn->tables[i];
+            if (t->tab == nt || (old && t->tab == old)) {
+                t->tab = nt;
+                t->ts = NULL;
+            }
+        }
+    }
+    if (old)
+        catalog_table_unref(old);
     return 0;
 }
 
@@ -152,10 +202,7 @@ static char *tail_sql(const char *prefix, const lx_token *from, const char *sql)
 
 static int name_taken(folio_txn *txn, const char *name)
 {
-    for (int i = 0; i < txn->cat->nentries; i++)
-        if (sch_ident_eq(txn->cat->entries[i].name, name))
-            return 1;
-    return 0;
+    return catalog_name_taken(txn->cat, name);
 }
 
 static int create_table(folio_txn *txn, const char *sql, const lx_token *name_tok)
@@ -204,12 +251,22 @@ static int create_table(folio_txn *txn, const char *sql, const lx_token *name_to
             }
     if ((rc = ensure_formatted(txn)) < 0)
         goto out_txn;
+    /* The rows this statement adds, for the catalog: sqlite_sequence, the
+     * table, its automatic indexes. */
+    folio_schema_entry added[3];
+    int nadded = 0, naddmax = 3;
+    char *names[2] = {NULL, NULL}; /* autoindex names beyond the first two go by reload */
+    int full_reload = def.nauto > 2;
+    static const char seq_sql[] = "CREATE TABLE sqlite_sequence(name,seq)";
     if (def.autoincrement && !catalog_find_table(txn->cat, "sqlite_sequence")) {
         uint32_t sroot;
         if ((rc = bt_create(txn->pt, 1, &sroot)) < 0 ||
             (rc = schema_insert_row(txn, "table", "sqlite_sequence", "sqlite_sequence", sroot,
-                                    "CREATE TABLE sqlite_sequence(name,seq)")) < 0)
+                                    seq_sql)) < 0)
             goto out_txn;
+        added[nadded++] =
+            (folio_schema_entry){"table", "sqlite_sequence", "sqlite_sequence", sroot, seq_sql};
+        full_reload |= def.nauto > 1;
     }
     uint32_t root;
     if ((rc = bt_create(txn->pt, !def.without_rowid, &root)) < 0)
@@ -220,9 +277,11 @@ static int create_table(folio_txn *txn, const char *sql, const lx_token *name_to
         goto out;
     }
     rc = schema_insert_row(txn, "table", def.name, def.name, root, stored);
-    os_free(stored);
-    if (rc < 0)
+    if (rc < 0) {
+        os_free(stored);
         goto out_txn;
+    }
+    added[nadded++] = (folio_schema_entry){"table", def.name, def.name, root, stored};
     for (int a = 0; a < def.nauto; a++) {
         uint32_t iroot;
         /* sqlite_autoindex_<table>_<n>, for a table name of any length. */
@@ -230,16 +289,28 @@ static int create_table(folio_txn *txn, const char *sql, const lx_token *name_to
         char *iname = os_malloc(len);
         if (!iname) {
             rc = ptxn_error(txn->pt, FOLIO_NOMEM, "out of memory");
-            goto out_txn;
+            goto out_added;
         }
         snprintf(iname, len, "sqlite_autoindex_%s_%d", def.name, def.autoidx[a].num);
         if ((rc = bt_create(txn->pt, 0, &iroot)) == 0)
             rc = schema_insert_row(txn, "index", iname, def.name, iroot, NULL);
-        os_free(iname);
+        if (rc == 0 && nadded < naddmax && a < 2) {
+            names[a] = iname;
+            added[nadded++] = (folio_schema_entry){"index", iname, def.name, iroot, NULL};
+        } else {
+            os_free(iname);
+        }
         if (rc < 0)
-            goto out_txn;
+            goto out_added;
     }
-    if ((rc = bump_cookie(txn)) < 0 || (rc = reload_catalog(txn)) < 0)
+    if ((rc = bump_cookie(txn)) == 0)
+        rc = full_reload ? reload_catalog(txn) : catalog_after_add(txn, added, nadded);
+    (void)naddmax;
+out_added:
+    os_free(stored);
+    os_free(names[0]);
+    os_free(names[1]);
+    if (rc < 0)
         goto out_txn;
 out:
     sch_table_free(&def);
@@ -459,8 +530,12 @@ static int create_index(folio_txn *txn, const char *sql, const lx_token *name_to
         goto out;
     }
     rc = schema_insert_row(txn, "index", def.name, tab->name, root, stored);
+    if (rc == 0 && (rc = bump_cookie(txn)) == 0) {
+        folio_schema_entry added = {"index", def.name, tab->name, root, stored};
+        rc = catalog_after_add(txn, &added, 1);
+    }
     os_free(stored);
-    if (rc < 0 || (rc = bump_cookie(txn)) < 0 || (rc = reload_catalog(txn)) < 0)
+    if (rc < 0)
         goto out_txn;
     {
         db_table *nt = catalog_find_table(txn->cat, def.table);

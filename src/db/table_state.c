@@ -109,6 +109,18 @@ void table_states_free(folio_txn *txn)
     txn->nstates = 0; /* the array stays, for the handle's next transaction */
 }
 
+void table_state_drop(folio_txn *txn, const db_table *tab)
+{
+    int keep = 0;
+    for (int i = 0; i < txn->nstates; i++) {
+        if (txn->states[i]->tab == tab)
+            table_state_free(txn->states[i]);
+        else
+            txn->states[keep++] = txn->states[i];
+    }
+    txn->nstates = keep;
+}
+
 /* Caller holds db->mu. */
 static void spare_free_locked(folio_db *db)
 {

@@ -76,6 +76,8 @@ static inline char *ts_textbuf(table_state *ts, int col)
 /** The write state of `tab` in `txn` (created on first use). */
 int table_state_get(table_state **out, folio_txn *txn, db_table *tab);
 void table_states_free(folio_txn *txn);
+/** Free the write state of table `tab` alone (DDL replaced its object). */
+void table_state_drop(folio_txn *txn, const db_table *tab);
 /** At the end of a transaction: keep its table states for the next one
  * (when the catalog stays), else free them. */
 void table_states_stash(folio_txn *txn);

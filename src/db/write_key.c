@@ -169,6 +169,9 @@ static int key_from_api(folio_txn *txn, table_state *ts, const folio_value *key,
         } else if (key[k].type == FOLIO_TEXT || key[k].type == FOLIO_BLOB) {
             if (key[k].u.s.n && !key[k].u.s.p)
                 return db_err(txn->db, FOLIO_MISUSE, "key value %d has bytes but no pointer", k);
+            if (key[k].u.s.n > FMT_MAX_LENGTH)
+                return db_err(txn->db, FOLIO_TOOBIG, "key value %d is %zu bytes; the limit is %u",
+                              k, key[k].u.s.n, FMT_MAX_LENGTH);
             v->u.s.p = key[k].u.s.p ? key[k].u.s.p : (const void *)"";
             v->u.s.n = key[k].u.s.n;
         } else if (key[k].type != FOLIO_NULL) {
