@@ -1,7 +1,8 @@
 /*
- * apply.h: JSONL operations (DESIGN.md, "JSONL operations"), parsed and
- * applied to a database one line at a time. `folio apply` drives it over a
- * file; the fuzz target fuzz_jsonl drives it over a buffer.
+ * apply.h: JSONL operations (docs/ARCHITECTURE.md, "The CLI's JSONL
+ * contracts"), parsed and applied to a database one line at a time.
+ * `folio apply` drives it over a file; the fuzz target fuzz_jsonl drives it
+ * over a buffer.
  *
  *   {"op":"insert","table":T,"values":[...]}            optional "rowid":R
  *   {"op":"update","table":T,"rowid":R,"values":[...]}

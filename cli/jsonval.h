@@ -1,6 +1,7 @@
 /*
- * jsonval.h: the JSONL value encoding of the folio tool (DESIGN.md, "JSONL
- * values"), written by dump and read by import and apply.
+ * jsonval.h: the JSONL value encoding of the folio tool
+ * (docs/ARCHITECTURE.md, "The CLI's JSONL contracts"), written by dump and
+ * read by import and apply.
  *
  *   NULL     null
  *   INTEGER  a JSON integer, every int64 exactly
