@@ -3,6 +3,7 @@
 #include "fuzz_util.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <unistd.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -13,5 +14,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fuzz_write_file(path, data, size) == 0)
         fuzz_open_scan_check(path);
     unlink(path);
+    /* A WAL-mode image opened read-only joins (and so makes) a -shm. */
+    char shm[300];
+    snprintf(shm, sizeof shm, "%s-shm", path);
+    unlink(shm);
     return 0;
 }

@@ -48,7 +48,7 @@ static void die(const char *what, folio_db *db)
 }
 
 static folio_db *the_db;
-static char db_path[600], wal_path[610];
+static char db_path[600], wal_path[610], shm_path[610];
 
 /* libFuzzer ends with exit(): close the database and remove its files. */
 static void cleanup(void)
@@ -58,15 +58,18 @@ static void cleanup(void)
     the_db = NULL;
     unlink(db_path);
     unlink(wal_path);
+    unlink(shm_path);
 }
 
 static folio_db *setup_db(void)
 {
     snprintf(db_path, sizeof db_path, "%s", fuzz_path("-jsonl.db"));
     snprintf(wal_path, sizeof wal_path, "%s-wal", db_path);
+    snprintf(shm_path, sizeof shm_path, "%s-shm", db_path);
     const char *path = db_path;
     unlink(db_path);
     unlink(wal_path);
+    unlink(shm_path);
     atexit(cleanup);
     folio_options o = FOLIO_OPTIONS_INIT;
     o.sync = FOLIO_SYNC_OFF;

@@ -3,6 +3,7 @@
 #include "fuzz_util.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -25,5 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_open_scan_check(db);
     unlink(db);
     unlink(wal);
+    char shm[300];
+    snprintf(shm, sizeof shm, "%s-shm", db);
+    unlink(shm);
     return 0;
 }

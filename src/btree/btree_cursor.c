@@ -787,6 +787,9 @@ int bt_read_payload(ptxn *t, uint32_t usable, const fmt_cell *cell, uint64_t off
     uint64_t need = (cell->payload_size - cell->local + per - 1) / per;
     uint32_t pgno = cell->overflow;
     uint64_t pos = cell->local;
+    /* The walk is bounded: a chain has no more pages than the file. */
+    if (need > ptxn_npages(t))
+        return ptxn_corrupt(t, pgno, "overflow chain longer than the database");
     for (uint64_t j = 0; j < need && off < end; j++) {
         if (pgno < 2 || pgno > ptxn_npages(t))
             return ptxn_corrupt(t, pgno ? pgno : 0,

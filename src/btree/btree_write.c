@@ -49,6 +49,9 @@ int bt_free_overflow(ptxn *t, uint32_t usable, const fmt_cell *cell)
     uint32_t per = usable - 4;
     uint64_t n = (cell->payload_size - cell->local + per - 1) / per;
     uint32_t pgno = cell->overflow;
+    /* Bounded: a chain has no more pages than the file. */
+    if (n > ptxn_npages(t))
+        return ptxn_corrupt(t, pgno, "overflow chain longer than the database");
     for (uint64_t i = 0; i < n; i++) {
         if (pgno < 2 || pgno > ptxn_npages(t))
             return ptxn_corrupt(t, pgno, "overflow chain points out of range");

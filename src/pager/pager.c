@@ -453,6 +453,7 @@ int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *c
             /* A read-only place (the -shm cannot be made) with no WAL: no
              * other connection can be writing this file in WAL mode. */
             p->legacy = 1;
+            p->legacy_wal = 1;
             vfs->lock(p->db, OS_LOCK_NONE);
             p->lock_level = OS_LOCK_NONE;
             rc = 0;
@@ -918,9 +919,11 @@ static int legacy_begin(pager *p, ptxn *t, char *err, size_t errlen)
             set_err(err, errlen, "cannot read the database file");
             return rc;
         }
-        if (p->db_bytes >= FMT_DBHEADER_SIZE && hdr_says_wal(p->db_hdr_raw)) {
-            /* Another connection switched the file to WAL mode meanwhile:
-             * join the WAL, keeping SHARED from now on. */
+        if (p->db_bytes >= FMT_DBHEADER_SIZE && hdr_says_wal(p->db_hdr_raw) &&
+            (!p->legacy_wal || !wal_absent(p))) {
+            /* Another connection switched the file to WAL mode meanwhile, or
+             * wrote a WAL beside a WAL-mode file read alone: join the WAL,
+             * keeping SHARED from now on. */
             uint32_t ps = p->page_size;
             char werr[512];
             if ((rc = attach_wal(p, &ps, werr, sizeof werr)) < 0) {

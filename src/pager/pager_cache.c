@@ -328,6 +328,23 @@ static void cache_check(const pager *p)
         }
     assert(hashed == n);
     (void)n, (void)prev, (void)hashed;
+    /* Invariant (1): a cached frame is one the WAL has written. */
+    uint32_t written = p->wal ? wal_nframes(p->wal) : 0;
+    for (const pg *e = p->ring_head; e; e = e->lnext)
+        assert(e->frame <= written);
+    (void)written;
+    /* (5) and (6): one writer, the handle's; a snapshot that reads the file
+     * alone holds READ0 (or is a legacy handle's). */
+    int writers = 0;
+    for (uint32_t i = 0; i < p->nreaders; i++) {
+        const ptxn *t = p->readers[i];
+        writers += t->write;
+        assert(!t->write || t == p->writer);
+        assert(t->write || t->mx != 0 || t->rslot == 0 || t->legacy_lock);
+        assert(!t->write || t->rslot < 0);
+    }
+    assert(writers <= 1);
+    (void)writers;
 }
 
 /* After a transaction, now and then: often enough for the tests to cover

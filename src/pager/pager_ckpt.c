@@ -6,6 +6,7 @@
 #include "base/status.h"
 #include "pager/pager_int.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +262,11 @@ static int checkpoint_run(pager *p, int mode, int bg, int *out_log, int *out_don
     uint32_t safe = mx;
     if (before < mx) {
         safe = wal_safe_frame(p->wal, busy, &cw);
+#ifndef NDEBUG
+        /* Invariant (3), for this handle's readers: their marks bound it. */
+        for (uint32_t i = 0; i < p->nreaders; i++)
+            assert(p->readers[i]->write || p->readers[i]->mx == 0 || safe <= p->readers[i]->mx);
+#endif
         int copied = 0;
         if (before < safe && (rc = ckpt_backfill(p, &h, before, safe, busy, &cw, &copied)) < 0)
             goto done;

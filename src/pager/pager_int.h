@@ -40,6 +40,8 @@ struct pager {
     int lock_level;     /* of the database file: SHARED from open to close (WAL mode) */
     int legacy;         /* no WAL: a read-only handle on a rollback-journal database,
                            which takes SHARED per transaction and reads the file alone */
+    int legacy_wal;     /* ... or on a WAL database with no WAL and no -shm to be had
+                           (read-only media): a WAL appearing ends that */
     int db_stale;       /* a checkpoint changed the file: size and header to re-read */
     uint64_t map_limit; /* pager_config.mmap_bytes (0 once mapping failed) */
     unsigned busy_timeout_ms;

@@ -239,6 +239,9 @@ static int wal_check_state(const wal *w)
     }
     if (w->nframes && hash_get(w, w->pgno[w->nframes]) != w->nframes)
         return 0;
+    /* (4): with nothing past the commit, the two chain states are one. */
+    if (w->nframes == w->mx && (w->s_last[0] != w->s_commit[0] || w->s_last[1] != w->s_commit[1]))
+        return 0;
     return 1;
 }
 #endif
@@ -411,6 +414,8 @@ static int adopt(wal *w, const widx_hdr *h)
         w->gen_valid = 1;
         w->backfilled = 0;
     }
+    /* This handle's writer's spilled frames, if any, keep their chain state. */
+    int uncommitted = w->nframes > w->mx;
     uint32_t base = w->nframes;
     int missing = 0;
     for (uint32_t f = w->nframes + 1; f <= h->mx_frame; f++) {
@@ -441,7 +446,6 @@ static int adopt(wal *w, const widx_hdr *h)
             return FOLIO_CORRUPT; /* a committed frame the index lacks */
         }
     }
-    int uncommitted = w->nframes > w->mx; /* this handle's writer's spilled frames */
     w->mx = h->mx_frame;
     w->db_pages = h->npages;
     w->s_commit[0] = h->cksum[0];
@@ -724,6 +728,10 @@ void wal_close(wal *w, int delete_files)
 uint32_t wal_mx(const wal *w)
 {
     return w->mx;
+}
+uint32_t wal_nframes(const wal *w)
+{
+    return w->nframes;
 }
 uint32_t wal_db_pages(const wal *w)
 {

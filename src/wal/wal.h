@@ -58,6 +58,8 @@ void wal_set_busy_timeout(wal *w, unsigned ms);
 /** Last committed frame, and the database size in pages it records (0, 0
  * when the WAL holds no committed frame), as last read. */
 uint32_t wal_mx(const wal *w);
+/** Frames written in this generation, a writer's uncommitted ones included. */
+uint32_t wal_nframes(const wal *w);
 uint32_t wal_db_pages(const wal *w);
 /** nBackfill as last read: frames 1..it are in the database file. */
 uint32_t wal_backfilled(const wal *w);

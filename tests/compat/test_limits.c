@@ -1654,7 +1654,7 @@ Test(compat_limits, page_size_65536_wide_rows_overflow_and_indexes)
 
 /* ---- many tables, many indexes ----------------------------------------------- */
 
-#define NTABLES 3000
+#define NTABLES 2000
 
 /* Table i, an index on every third one, and two rows. */
 static void make_table(folio_db *db, folio_txn *tx, int i)

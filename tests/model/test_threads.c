@@ -1176,6 +1176,69 @@ Test(model_threads, write_behind_load_with_a_reader, .timeout = 300)
 }
 #endif
 
+/*
+ * Regression: past INT64_MAX a new rowid is a random unused one, and the
+ * random state was one static variable shared by every thread: two threads
+ * writing two databases at once raced on it (ThreadSanitizer reports it).
+ * Each table state now has its own.
+ */
+typedef struct rand_rowid_job {
+    char *path;
+    int ok;
+} rand_rowid_job;
+
+static void *rand_rowid_main(void *arg)
+{
+    rand_rowid_job *j = arg;
+    folio_db *db = NULL;
+    folio_txn *t = NULL;
+    folio_table *tb = NULL;
+    if (folio_open(&db, j->path, NULL) != FOLIO_OK)
+        return NULL;
+    int ok = folio_begin(&t, db, FOLIO_TXN_WRITE) == FOLIO_OK &&
+             folio_exec(t, "CREATE TABLE r(id INTEGER PRIMARY KEY, v)") == FOLIO_OK &&
+             folio_table_open(&tb, t, "r") == FOLIO_OK;
+    folio_value v[2] = {{FOLIO_INTEGER, {.i = INT64_MAX}}, {FOLIO_INTEGER, {.i = 0}}};
+    ok = ok && folio_insert(NULL, tb, v, 2) == FOLIO_OK;
+    for (int i = 1; ok && i <= 300; i++) {
+        int64_t rowid = 0;
+        v[0].type = FOLIO_NULL;
+        v[1].u.i = i;
+        ok = folio_insert(&rowid, tb, v, 2) == FOLIO_OK && rowid > 0 && rowid != INT64_MAX;
+    }
+    ok = ok && folio_commit(t) == FOLIO_OK;
+    ok = folio_close(db) == FOLIO_OK && ok;
+    j->ok = ok;
+    return NULL;
+}
+
+static void test_random_rowids(void)
+{
+    char *dir = compat_tmpdir();
+    rand_rowid_job jobs[2] = {{compat_path(dir, "a.db"), 0}, {compat_path(dir, "b.db"), 0}};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        T_ASSERT(pthread_create(&th[i], NULL, rand_rowid_main, &jobs[i]) == 0, "pthread_create");
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < 2; i++) {
+        T_EXPECT(jobs[i].ok, "thread %d: random rowids past INT64_MAX failed", i);
+        char *why = compat_integrity(jobs[i].path);
+        T_EXPECT(strcmp(why, "ok") == 0, "%s: %s", jobs[i].path, why);
+        free(why);
+        free(jobs[i].path);
+    }
+    compat_rmtree(dir);
+    free(dir);
+}
+
+#ifndef THREADS_SELF_RUN
+Test(model_threads, random_rowids_in_two_databases_at_once, .timeout = 300)
+{
+    test_random_rowids();
+}
+#endif
+
 #ifdef THREADS_SELF_RUN
 /* Runs every test, or those whose name contains argv[1]. */
 int main(int argc, char **argv)
@@ -1189,6 +1252,7 @@ int main(int argc, char **argv)
         {"model_threads::second_writer_waits_or_busy", test_second_writer},
         {"model_repro::concurrent_read_txns_share_catalog", test_catalog_refcount},
         {"model_threads::write_behind_load_with_a_reader", test_write_behind},
+        {"model_threads::random_rowids_in_two_databases_at_once", test_random_rowids},
     };
     int failed = 0;
     size_t ran = 0;
