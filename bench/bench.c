@@ -48,7 +48,7 @@ typedef struct config {
     const char *md_path; /* also write the table as Markdown here */
     long sqlite_mmap_mb;
     long folio_cache_mb;            /* reads: folio's cache budget; 0 = its default */
-    long folio_mmap_mb;             /* reads: folio's mmap_bytes; 0 = off (its default) */
+    long folio_mmap_mb;             /* reads: folio's mmap_bytes; -1 = its default, 0 = off */
     int64_t lookups, seeks, ranges; /* reads: (a), (b), (c) */
     int range_len;
     int ri_txns, ri_per_txn; /* random_insert */
@@ -561,8 +561,10 @@ static void wl_reads(void)
         char cache_note[32] = "", mmap_note[32] = "";
         if (cfg.folio_cache_mb)
             snprintf(cache_note, sizeof cache_note, ", cache=%ldMiB", cfg.folio_cache_mb);
-        if (cfg.folio_mmap_mb)
+        if (cfg.folio_mmap_mb >= 0)
             snprintf(mmap_note, sizeof mmap_note, ", mmap=%ldMB", cfg.folio_mmap_mb);
+        else
+            snprintf(mmap_note, sizeof mmap_note, ", default options");
         snprintf(s[ENG_FOLIO].note, sizeof s[0].note, "read-only%s%s, rows checked", cache_note,
                  mmap_note);
         snprintf(s[ENG_SQLITE].note, sizeof s[0].note, "cache=64MiB mmap=%ldMB",
@@ -1252,9 +1254,8 @@ static void usage(FILE *f)
                "                    (default 100000)\n"
                "  --sqlite-mmap MB  reads: SQLite mmap_size in MB (default 2048; 0 = off)\n"
                "  --folio-cache MB  reads: folio's cache budget in MiB (default 0: 64 MiB)\n"
-               "  --folio-mmap MB   reads: folio's mmap_bytes in MiB (default 0: no map, folio's\n"
-               "                    default; 2048 reads the file in place as SQLite's mmap\n"
-               "                    does)\n"
+               "  --folio-mmap MB   reads: folio's mmap_bytes in MiB (default: folio's own\n"
+               "                    default, FOLIO_MMAP_DEFAULT; 0: no map)\n"
                "  --folio-bin PATH  import: the folio CLI (default: ../folio, else\n"
                "                    ../cli/folio, from this program's directory; the\n"
                "                    folio side is skipped if there is none)\n"
@@ -1348,6 +1349,7 @@ static void parse_args(int argc, char **argv)
     int64_t rows = 0, lookups = 0, mem_rows = 0, mem_warm = 0, reps = 0;
     const char *dir = "/tmp", *folio_bin = NULL, *sqlite3_bin = NULL;
     cfg.sqlite_mmap_mb = 2048;
+    cfg.folio_mmap_mb = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         int has_val = i + 1 < argc;

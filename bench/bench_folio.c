@@ -287,7 +287,7 @@ int fo_read(const char *path, read_kind k, const read_plan *p, long cache_mb, lo
     folio_options o = FOLIO_OPTIONS_INIT;
     o.flags = FOLIO_OPEN_READONLY;
     o.cache_bytes = (size_t)cache_mb << 20; /* 0: the default budget */
-    o.mmap_bytes = (size_t)mmap_mb << 20;   /* 0: no map (the default) */
+    o.mmap_bytes = mmap_mb < 0 ? FOLIO_MMAP_DEFAULT : (size_t)mmap_mb << 20; /* -1: the default */
     FO_TRY(folio_open(&db, path, &o), -1);
     FO_TRY(folio_begin(&txn, db, FOLIO_TXN_READ), -1);
     FO_TRY(folio_table_open(&t, txn, "user"), -1);

@@ -76,7 +76,7 @@ typedef struct cli_globals {
     int sync;                 /**< FOLIO_SYNC_*; -1 when not given */
     size_t cache_bytes;       /**< 0 when not given */
     unsigned page_size;       /**< 0 when not given */
-    size_t mmap_bytes;        /**< 0 when not given (no map) */
+    size_t mmap_bytes;        /**< FOLIO_MMAP_DEFAULT unless given (0: no map) */
     unsigned busy_timeout_ms; /**< how long to wait for other connections' locks */
 } cli_globals;
 

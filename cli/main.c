@@ -104,7 +104,7 @@ static const char global_options_text[] =
     "  --sync off|normal|full   when to fsync (default normal)\n"
     "  --cache-mb N             page cache budget in MiB (default 64)\n"
     "  --mmap-mb N              read the file in place through a map of up to N MiB\n"
-    "                           (default 0: no map; see mmap_bytes in folio.h)\n"
+    "                           (default 16384; 0: no map; see mmap_bytes in folio.h)\n"
     "  --page-size N            page size of new files, 512..65536 (default 4096)\n"
     "  --busy-timeout MS        wait up to MS milliseconds for other connections' locks\n"
     "                           (default 5000; 0: fail at once)\n"

@@ -18,7 +18,7 @@
 
 #include "cli.h"
 
-cli_globals cli_global_opts = {-1, 0, 0, 0, CLI_BUSY_TIMEOUT_MS};
+cli_globals cli_global_opts = {-1, 0, 0, FOLIO_MMAP_DEFAULT, CLI_BUSY_TIMEOUT_MS};
 
 /* ---- Errors ---------------------------------------------------------------- */
 

@@ -68,15 +68,23 @@ typedef struct folio_options {
     unsigned busy_timeout_ms;    /**< how long a writer waits for the lock */
     /** Version 2: read transactions read pages of the database file in place
      * through a read-only map of up to this many bytes of it, instead of
-     * copying them into the cache (0 = off, the default). As with SQLite's
-     * mmap_size: a process that truncates the file while it is mapped (not
-     * folio, not SQLite keeping WAL rules) makes a read raise SIGBUS. */
+     * copying them into the cache (FOLIO_MMAP_DEFAULT unless set; 0 = off).
+     * Safe beside every connection that keeps SQLite's WAL rules (folio's
+     * read marks keep checkpoints from changing what a reader reads); as
+     * with SQLite's mmap_size, a process that truncates the file against
+     * those rules makes a read raise SIGBUS. */
     size_t mmap_bytes;
 } folio_options;
 
+/** The map of the database file read transactions use unless told
+ * otherwise: 16 GiB of address space (0, no map, where size_t has 32 bits).
+ * Only the file's own size is ever mapped. */
+#define FOLIO_MMAP_DEFAULT ((size_t)16 << 30)
+
 #define FOLIO_OPTIONS_INIT                                                                         \
     {                                                                                              \
-        FOLIO_OPTIONS_VERSION, FOLIO_OPEN_CREATE, FOLIO_SYNC_NORMAL, 0, 4096, 1000, 0, 0           \
+        FOLIO_OPTIONS_VERSION, FOLIO_OPEN_CREATE, FOLIO_SYNC_NORMAL, 0, 4096, 1000, 0,             \
+            FOLIO_MMAP_DEFAULT                                                                     \
     }
 
 /* ---- Handles and values --------------------------------------------------- */

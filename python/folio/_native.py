@@ -40,6 +40,8 @@ SYNC_NORMAL = 1
 SYNC_FULL = 2
 
 # The layout of folio_options below is version 2 (it ends with mmap_bytes).
+# FOLIO_MMAP_DEFAULT: 16 GiB (0 where size_t has 32 bits).
+MMAP_DEFAULT = (16 << 30) if ctypes.sizeof(ctypes.c_size_t) >= 8 else 0
 OPTIONS_VERSION = 2
 
 TXN_READ = 0x1

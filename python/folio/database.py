@@ -45,7 +45,8 @@ BtreeStats.__doc__ = "Storage figures of one b-tree, as folio_stats() gives them
 
 def _options(options):
     """A folio_options struct from open()'s keyword arguments."""
-    opts = n.Options(n.OPTIONS_VERSION, n.OPEN_CREATE, n.SYNC_NORMAL, 0, 4096, 1000, 0, 0)
+    opts = n.Options(n.OPTIONS_VERSION, n.OPEN_CREATE, n.SYNC_NORMAL, 0, 4096, 1000, 0,
+                     n.MMAP_DEFAULT)
     for name, value in options.items():
         if name in _FLAG_OPTIONS:
             if not isinstance(value, bool):
@@ -82,7 +83,8 @@ def open(path, **options):  # noqa: A001 (the module's entry point, as sqlite3.c
     readonly=False, create=True, inline_checkpoint=False, sync='normal'
     ('off', 'normal' or 'full'), cache_bytes=0 (64 MiB), page_size=4096 (of new
     files), wal_autocheckpoint=1000 (frames; 0 never), busy_timeout_ms=0,
-    mmap_bytes=0 (off). An unknown option is a TypeError.
+    mmap_bytes=FOLIO_MMAP_DEFAULT (16 GiB of address space; 0 off). An unknown
+    option is a TypeError.
     """
     return Database(path, **options)
 
