@@ -614,7 +614,9 @@ static int catalog_build(db_catalog *cat, const db_catalog *prev)
             else
                 ntrig++;
         }
-        if (t->refs > 1) {
+        /* Other threads may be borrowing t too: an atomic read. A table this
+         * build made has one reference and no other holder. */
+        if (__atomic_load_n(&t->refs, __ATOMIC_ACQUIRE) > 1) {
             /* Borrowed from prev: kept if its indexes and triggers are too. */
             if (te && table_unchanged(t, te, list, nidx, ntrig))
                 continue;
@@ -806,7 +808,7 @@ static int table_own(db_catalog *cat, int k, db_table **out_old)
 {
     db_table *t = cat->tables[k];
     *out_old = NULL;
-    if (t->refs == 1)
+    if (__atomic_load_n(&t->refs, __ATOMIC_ACQUIRE) == 1)
         return 0;
     db_table *nt;
     int rc = table_new(&nt, t->name, t->sql, t->root);

@@ -101,7 +101,7 @@ static int reload_catalog(folio_txn *txn)
 static int catalog_after_add(folio_txn *txn, const folio_schema_entry *e, int n)
 {
     int rc;
-    if (txn->cat->refs != 1) {
+    if (__atomic_load_n(&txn->cat->refs, __ATOMIC_ACQUIRE) != 1) {
         db_catalog *c;
         if ((rc = catalog_clone(&c, txn->cat)) < 0)
             return ptxn_error(txn->pt, rc, "out of memory");
