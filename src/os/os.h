@@ -97,6 +97,10 @@ struct os_vfs {
      * held elsewhere: 1 (*out_pid the holder's process id when the system
      * tells, else -1), 0 when free, or an error. */
     int (*lock_owner)(os_file *f, uint64_t off, uint64_t len, int type, int64_t *out_pid);
+    /* Optional (may be NULL): start writing [off, off+len) back to the
+     * device without waiting, so that a later sync has less left to do.
+     * Durability still comes only from sync. */
+    void (*start_writeback)(os_file *f, uint64_t off, uint64_t len);
 };
 
 /* Lock types of lock_range and lock_owner. */

@@ -394,7 +394,8 @@ os_fault *os_fault_new(os_vfs *base)
                 ff_shm_open,
                 NULL /* shm_map: called on the base vfs's file */,
                 NULL,
-                ff_lock_owner};
+                ff_lock_owner,
+                NULL /* start_writeback: only a hint */};
     f->vfs = v;
     return f;
 }

@@ -332,15 +332,15 @@ static void tr_sleep_ms(os_vfs *vfs, unsigned ms)
 
 os_vfs *crash_vfs_trace(os_vfs *base)
 {
-    os_vfs v = {"trace",       tr_open,      tr_close,
-                tr_read,       tr_write,     tr_sync,
-                tr_size,       tr_truncate,  tr_lock,
-                tr_lock_range, tr_remove,    tr_exists,
-                tr_sync_dir,   tr_file_id,   tr_path_id,
-                tr_now_ms,     tr_sleep_ms,  NULL,
-                NULL,          NULL,         NULL /* map_file: reads go through the trace */,
-                NULL,          tr_shm_open,  NULL,
-                NULL,          tr_lock_owner};
+    os_vfs v = {"trace",       tr_open,       tr_close,
+                tr_read,       tr_write,      tr_sync,
+                tr_size,       tr_truncate,   tr_lock,
+                tr_lock_range, tr_remove,     tr_exists,
+                tr_sync_dir,   tr_file_id,    tr_path_id,
+                tr_now_ms,     tr_sleep_ms,   NULL,
+                NULL,          NULL,          NULL /* map_file: reads go through the trace */,
+                NULL,          tr_shm_open,   NULL,
+                NULL,          tr_lock_owner, NULL /* start_writeback: only a hint */};
     trace_vfs = v;
     trace_base = base ? base : os_vfs_posix();
     trace_n = 0;
