@@ -25,31 +25,9 @@
 
 #include "compat.h"
 
-/* Under ThreadSanitizer the tests run without Criterion's runner (as in
- * test_threads.c): a failed check prints and ends the test. */
-#if defined(__SANITIZE_THREAD__)
-#define BG_SELF_RUN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define BG_SELF_RUN 1
-#endif
-#endif
-
-#ifdef BG_SELF_RUN
-#include <setjmp.h>
-static jmp_buf g_test_end;
-#define T_ASSERT(cond, ...)                                                                        \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            fprintf(stderr, "%s:%d: check failed: ", __FILE__, __LINE__);                          \
-            fprintf(stderr, __VA_ARGS__);                                                          \
-            fputc('\n', stderr);                                                                   \
-            longjmp(g_test_end, 1);                                                                \
-        }                                                                                          \
-    } while (0)
-#else
-#define T_ASSERT cr_assert
-#endif
+/* Under ThreadSanitizer the tests run without Criterion's runner
+ * (selfrun.h). */
+#include "selfrun.h"
 
 #define AUTOCKPT 16
 #define PAGE     1024
@@ -316,7 +294,7 @@ static void test_close_waits(void)
     free(dir);
 }
 
-#ifndef BG_SELF_RUN
+#ifndef SELF_RUN
 Test(bg_checkpoint, readers_keep_snapshots_and_the_wal_stays_bounded, .timeout = 600)
 {
     test_readers_and_bound();
@@ -326,24 +304,12 @@ Test(bg_checkpoint, close_waits_for_the_checkpoint_it_was_handed, .timeout = 300
     test_close_waits();
 }
 #else
-int main(void)
+int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        void (*fn)(void);
-    } tests[] = {
+    static const selfrun_test tests[] = {
         {"bg_checkpoint::readers_keep_snapshots_and_the_wal_stays_bounded", test_readers_and_bound},
         {"bg_checkpoint::close_waits_for_the_checkpoint_it_was_handed", test_close_waits},
     };
-    int failed = 0;
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        fprintf(stderr, "[RUN ] %s\n", tests[i].name);
-        int ok = setjmp(g_test_end) == 0;
-        if (ok)
-            tests[i].fn();
-        failed += !ok;
-        fprintf(stderr, "[%s] %s\n", ok ? "PASS" : "FAIL", tests[i].name);
-    }
-    return failed ? 1 : 0;
+    return selfrun_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }
 #endif

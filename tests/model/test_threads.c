@@ -19,18 +19,14 @@
  * snapshot still needs; a second writer waits (busy_timeout_ms) or gets
  * FOLIO_BUSY.
  *
- * Build with -DFOLIO_TSAN=ON to run it under ThreadSanitizer. Criterion's
- * runner cannot start under ThreadSanitizer (it maps its shared arena at an
- * address ThreadSanitizer reserves: "Could not initialize inheritable arena",
- * Snaipe/Criterion#274), so a ThreadSanitizer build of this file has a main()
- * of its own that runs the same tests in-process, one after the other, and
- * exits non-zero if any check failed.
+ * Build with -DFOLIO_TSAN=ON to run it under ThreadSanitizer (selfrun.h).
  * Environment: FOLIO_SEED, FOLIO_SOAK=1 (ten times as many transactions),
  * FOLIO_MODEL_STRICT=1 (see model_util.h), FOLIO_THREADS_CHECKPOINTS=0 (the
  * stress test without checkpoints).
  */
 #include "compat.h"
 #include "model_util.h"
+#include "selfrun.h"
 
 #include <criterion/criterion.h>
 #include <inttypes.h>
@@ -42,51 +38,6 @@
 #include <setjmp.h>
 #include <time.h>
 #include <unistd.h>
-
-#if defined(__SANITIZE_THREAD__)
-#define THREADS_SELF_RUN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define THREADS_SELF_RUN 1
-#endif
-#endif
-
-#ifdef THREADS_SELF_RUN
-/* Checks without Criterion's runner: an expectation counts a failure, an
- * assertion also ends the test. */
-static int g_failures;
-static jmp_buf g_test_end;
-
-static void check_failed(const char *file, int line, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static void check_failed(const char *file, int line, const char *fmt, ...)
-{
-    va_list ap;
-    fprintf(stderr, "%s:%d: check failed: ", file, line);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    g_failures++;
-}
-
-/* Every check has a message (a format and its arguments). */
-#define T_EXPECT(cond, ...)                                                                        \
-    do {                                                                                           \
-        if (!(cond))                                                                               \
-            check_failed(__FILE__, __LINE__, __VA_ARGS__);                                         \
-    } while (0)
-#define T_ASSERT(cond, ...)                                                                        \
-    do {                                                                                           \
-        if (!(cond)) {                                                                             \
-            check_failed(__FILE__, __LINE__, __VA_ARGS__);                                         \
-            longjmp(g_test_end, 1);                                                                \
-        }                                                                                          \
-    } while (0)
-#else
-#define T_EXPECT cr_expect
-#define T_ASSERT cr_assert
-#endif
 
 /*
  * LeakSanitizer reads its default suppressions from this hook: while
@@ -680,7 +631,7 @@ static void test_snapshot_readers(void)
     teardown(&s, 1);
 }
 
-#ifndef THREADS_SELF_RUN
+#ifndef SELF_RUN
 Test(model_threads, snapshot_readers_and_checkpoints, .timeout = 600)
 {
     test_snapshot_readers();
@@ -817,7 +768,7 @@ static void test_readers_never_block(void)
     teardown(&s, 1);
 }
 
-#ifndef THREADS_SELF_RUN
+#ifndef SELF_RUN
 Test(model_threads, readers_never_block_commits, .timeout = 300)
 {
     test_readers_never_block();
@@ -961,7 +912,7 @@ static void test_second_writer(void)
     teardown(&s, 1);
 }
 
-#ifndef THREADS_SELF_RUN
+#ifndef SELF_RUN
 Test(model_threads, second_writer_waits_or_busy, .timeout = 300)
 {
     test_second_writer();
@@ -1020,7 +971,7 @@ static void test_catalog_refcount(void)
     teardown(&s, 1);
 }
 
-#ifndef THREADS_SELF_RUN
+#ifndef SELF_RUN
 Test(model_repro, concurrent_read_txns_share_catalog, .timeout = 300)
 {
     test_catalog_refcount();
@@ -1169,7 +1120,7 @@ static void test_write_behind(void)
     free(dir);
 }
 
-#ifndef THREADS_SELF_RUN
+#ifndef SELF_RUN
 Test(model_threads, write_behind_load_with_a_reader, .timeout = 300)
 {
     test_write_behind();
@@ -1232,21 +1183,17 @@ static void test_random_rowids(void)
     free(dir);
 }
 
-#ifndef THREADS_SELF_RUN
+#ifndef SELF_RUN
 Test(model_threads, random_rowids_in_two_databases_at_once, .timeout = 300)
 {
     test_random_rowids();
 }
 #endif
 
-#ifdef THREADS_SELF_RUN
-/* Runs every test, or those whose name contains argv[1]. */
+#ifdef SELF_RUN
 int main(int argc, char **argv)
 {
-    static const struct {
-        const char *name;
-        void (*fn)(void);
-    } tests[] = {
+    static const selfrun_test tests[] = {
         {"model_threads::snapshot_readers_and_checkpoints", test_snapshot_readers},
         {"model_threads::readers_never_block_commits", test_readers_never_block},
         {"model_threads::second_writer_waits_or_busy", test_second_writer},
@@ -1254,35 +1201,6 @@ int main(int argc, char **argv)
         {"model_threads::write_behind_load_with_a_reader", test_write_behind},
         {"model_threads::random_rowids_in_two_databases_at_once", test_random_rowids},
     };
-    int failed = 0;
-    size_t ran = 0;
-    /* A filter is a plain word; options such as CTest's "--jobs 1" are not. */
-    const char *filter = NULL;
-    for (int a = 1; a < argc; a++) {
-        if (argv[a][0] == '-') {
-            a++; /* and its value */
-            continue;
-        }
-        filter = argv[a];
-    }
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        if (filter && !strstr(tests[i].name, filter))
-            continue;
-        ran++;
-        int before = g_failures;
-        fprintf(stderr, "[RUN ] %s\n", tests[i].name);
-        if (setjmp(g_test_end) == 0)
-            tests[i].fn();
-        int ok = g_failures == before;
-        failed += !ok;
-        fprintf(stderr, "[%s] %s\n", ok ? "PASS" : "FAIL", tests[i].name);
-    }
-    fprintf(stderr, "[====] Synthesis: Tested: %zu | Passing: %zu | Failing: %d\n", ran,
-            ran - (size_t)failed, failed);
-    if (ran == 0) {
-        fprintf(stderr, "no test matched\n");
-        return 1;
-    }
-    return failed ? 1 : 0;
+    return selfrun_main(argc, argv, tests, sizeof tests / sizeof tests[0]);
 }
 #endif
