@@ -55,17 +55,35 @@ static void set_err(char *err, size_t errlen, const char *msg)
         snprintf(err, errlen, "%s", msg);
 }
 
-void pager_cond_wait_ms(pager *p, unsigned ms)
+uint64_t pager_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void pager_cond_wait_us(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t us)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    ts.tv_sec += (time_t)(ms / 1000);
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    ts.tv_sec += (time_t)(us / 1000000u);
+    ts.tv_nsec += (long)(us % 1000000u) * 1000L;
     if (ts.tv_nsec >= 1000000000L) {
         ts.tv_sec++;
         ts.tv_nsec -= 1000000000L;
     }
-    pthread_cond_timedwait(&p->cond, &p->mu, &ts);
+    pthread_cond_timedwait(cv, mu, &ts);
+}
+
+void pager_wake_writers(pager *p)
+{
+    if (p->wq_head)
+        pthread_cond_signal(&p->wq_head->cv);
+}
+
+void pager_cond_wait_ms(pager *p, unsigned ms)
+{
+    pager_cond_wait_us(&p->cond, &p->mu, (uint64_t)ms * 1000u);
 }
 
 /* Who holds the database file's lock bytes in a way that conflicts with
@@ -397,6 +415,8 @@ int pager_open(pager **out, os_vfs *vfs, const char *path, const pager_config *c
     p->inline_ckpt = cfg->inline_checkpoint;
     pthread_mutex_init(&p->mu, NULL);
     pthread_cond_init(&p->cond, NULL);
+    pthread_cond_init(&p->sync_cv, NULL);
+    pthread_cond_init(&p->syncer_cv, NULL);
     pthread_cond_init(&p->bg_cond, NULL);
     pthread_mutex_init(&p->pg_mu, NULL);
     size_t n = strlen(path);
@@ -486,6 +506,8 @@ fail:
     os_free(p->slot);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cond);
+    pthread_cond_destroy(&p->sync_cv);
+    pthread_cond_destroy(&p->syncer_cv);
     pthread_cond_destroy(&p->bg_cond);
     pthread_mutex_destroy(&p->pg_mu);
     os_free(p);
@@ -583,6 +605,8 @@ int pager_close(pager *p, int checkpoint)
     os_free(p->path);
     pthread_mutex_destroy(&p->mu);
     pthread_cond_destroy(&p->cond);
+    pthread_cond_destroy(&p->sync_cv);
+    pthread_cond_destroy(&p->syncer_cv);
     pthread_cond_destroy(&p->bg_cond);
     pthread_mutex_destroy(&p->pg_mu);
     os_free(p);
@@ -814,7 +838,8 @@ static int map_get(pg **out, ptxn *t, uint32_t pgno)
  * arrival order among the handle's writers, up to `deadline` (mu held). */
 static int wait_writer_turn(pager *p, uint64_t deadline)
 {
-    struct pager_waiter me = {NULL};
+    struct pager_waiter me = {.next = NULL};
+    pthread_cond_init(&me.cv, NULL);
     if (p->wq_tail)
         p->wq_tail->next = &me;
     else
@@ -828,7 +853,7 @@ static int wait_writer_turn(pager *p, uint64_t deadline)
             break;
         }
         uint64_t ms = deadline - now;
-        pager_cond_wait_ms(p, ms > 1000 ? 1000 : (unsigned)ms);
+        pager_cond_wait_us(&me.cv, &p->mu, (ms > 1000 ? 1000 : ms) * 1000u);
     }
     /* Out of the queue (at its head when it is our turn). */
     struct pager_waiter **pp = &p->wq_head, *prev = NULL;
@@ -839,16 +864,34 @@ static int wait_writer_turn(pager *p, uint64_t deadline)
     *pp = me.next;
     if (p->wq_tail == &me)
         p->wq_tail = prev;
+    pthread_cond_destroy(&me.cv);
     if (rc < 0)
-        pthread_cond_broadcast(&p->cond); /* the next one may be at the head now */
+        pager_wake_writers(p); /* the next one may be at the head now */
     return rc;
 }
 
 /* The WAL's WRITE lock, retrying while another connection holds it, up to
  * `deadline` (mu held, let go while waiting). */
+void pager_writer_release(pager *p)
+{
+    p->writer = NULL;
+    if (!wal_staged(p->wal))
+        wal_end_write(p->wal);
+    pthread_cond_broadcast(&p->cond);
+    pager_wake_writers(p);
+    if (p->syncer_waits)
+        pthread_cond_signal(&p->syncer_cv);
+}
+
 static int take_write_lock(pager *p, uint64_t deadline, char *err, size_t errlen)
 {
     unsigned nap = 1;
+    if (wal_write_held(p->wal)) {
+        /* Kept since commits of this handle's earlier writers, still
+         * staged: this writer builds on them. */
+        int recovering;
+        return wal_try_refresh(p->wal, &recovering);
+    }
     for (;;) {
         int rc = wal_begin_write(p->wal);
         if (rc == 0)
@@ -977,12 +1020,32 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
             goto fail;
         }
         p->writer = t;
+        t->failed_seq = p->failed_seq;
         if ((rc = take_write_lock(p, deadline, err, errlen)) < 0) {
-            p->writer = NULL;
-            pthread_cond_broadcast(&p->cond);
+            pager_writer_release(p);
             goto fail;
         }
-        if (p->ckpt_running && p->autockpt && wal_mx(p->wal) >= pager_wal_bound(p)) {
+        if (wal_staged(p->wal) && p->autockpt && !p->inline_ckpt &&
+            wal_mx(p->wal) >= pager_wal_bound(p)) {
+            /* Group commit keeps commits staged while writers follow each
+             * other: at the bound, let them be published and copied, so that
+             * the WAL can start over (below) instead of growing for as long
+             * as the writers keep coming. */
+            while (wal_staged(p->wal) || p->ckpt_running)
+                pthread_cond_wait(&p->cond, &p->mu);
+            if ((rc = wal_try_refresh(p->wal, &(int){0})) < 0) {
+                set_err(err, errlen, "cannot read the WAL index");
+                goto fail_writer;
+            }
+            if (wal_backfilled(p->wal) < wal_mx(p->wal) && pager_bg_request(p) == 0) {
+                while (p->ckpt_running)
+                    pthread_cond_wait(&p->cond, &p->mu);
+                if ((rc = wal_try_refresh(p->wal, &(int){0})) < 0) {
+                    set_err(err, errlen, "cannot read the WAL index");
+                    goto fail_writer;
+                }
+            }
+        } else if (p->ckpt_running && p->autockpt && wal_mx(p->wal) >= pager_wal_bound(p)) {
             /* The background checkpoint lets writers go on, but the WAL
              * starts over only when it is all copied: past the bound, wait
              * for it. */
@@ -1057,11 +1120,9 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
     *out = t;
     return 0;
 fail_writer:
-    if (write) {
-        wal_end_write(p->wal);
-        p->writer = NULL;
-        pthread_cond_broadcast(&p->cond);
-    } else if (t->legacy_lock) {
+    if (write)
+        pager_writer_release(p);
+    else if (t->legacy_lock) {
         legacy_end(p, t);
     }
 fail:
@@ -1098,9 +1159,7 @@ void pager_end(ptxn *t)
         if (t->ckpt_held)
             wal_unlock(p->wal, WIDX_CKPT, 1, 1);
         t->ckpt_held = 0;
-        wal_end_write(p->wal);
-        p->writer = NULL;
-        pthread_cond_broadcast(&p->cond);
+        pager_writer_release(p);
     }
     readers_remove(p, t);
     if (t->rslot >= 0)

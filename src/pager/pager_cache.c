@@ -378,18 +378,20 @@ void pager_cache_trim(pager *p)
 }
 
 /* Drop every unpinned cached page matching `pred`. */
+/* Unhash the images `pred` picks: unpinned ones go at once, pinned ones
+ * when let go (a later lookup must not find them: their frame numbers are
+ * written again). */
 static void cache_drop_if(pager *p, int (*pred)(pager *, pg *, void *), void *arg)
 {
     for (uint32_t i = 0; i < p->nslot; i++) {
         pg **pp = &p->slot[i];
         while (*pp) {
             pg *e = *pp;
-            if (e->ref == 0 && pred(p, e, arg)) {
+            if (pred(p, e, arg)) {
                 *pp = e->hnext;
                 e->in_hash = 0;
                 p->ncached--;
-                ring_unlink(p, e);
-                pager_page_free(p, e);
+                pager_cache_drop_unhashed(p, e);
             } else {
                 pp = &e->hnext;
             }

@@ -201,7 +201,7 @@ static int checkpoint_run(pager *p, int mode, int bg, int *out_log, int *out_don
         return 0; /* no WAL: nothing to copy */
     }
     if (!bg) {
-        while (p->writer || p->ckpt_running) {
+        while (p->writer || p->ckpt_running || wal_staged(p->wal)) {
             if (mode == FOLIO_CHECKPOINT_PASSIVE && p->writer) {
                 pthread_mutex_unlock(&p->mu);
                 snprintf(err, errlen, "checkpoint skipped: a write transaction is active");
@@ -317,6 +317,7 @@ done:
     p->ckpt_running = 0;
     p->ckpt_excl = 0;
     pthread_cond_broadcast(&p->cond);
+    pager_wake_writers(p);
     pthread_mutex_unlock(&p->mu);
     return rc;
 }

@@ -52,6 +52,19 @@ struct pager {
     /* Writers of this handle waiting for the writer lock, in arrival order
      * (the head goes next). */
     struct pager_waiter *wq_head, *wq_tail;
+    /* Group commit (FOLIO_SYNC_FULL): a commit stages its frames, hands the
+     * writer role on, and waits until a sync covers it; one of the waiting
+     * committers syncs for all of them, publishes, and settles each waiting
+     * commit's outcome (gw_head lists the unsettled ones). stage_seq numbers
+     * the staged commits, failed_seq is the last one whose sync failed.
+     * WRITE stays held while any is staged. */
+    uint64_t stage_seq, failed_seq;
+    struct group_waiter *gw_head;
+    int syncing;
+    pthread_cond_t sync_cv;   /* committers waiting for their sync */
+    pthread_cond_t syncer_cv; /* the syncer waiting for the writer to stage */
+    int syncer_waits;
+    uint64_t sync_us; /* how long the last sync took */
     int ckpt_running;
     int ckpt_excl; /* the running checkpoint keeps writers out (every one but
                       the background thread's) */
@@ -102,6 +115,10 @@ static inline uint32_t pager_pgno_hash(uint32_t pgno)
     return pgno * 2654435761u;
 }
 
+/* The writer role goes (mu held); WRITE too, unless commits are staged
+ * (their publisher lets go of it). */
+void pager_writer_release(pager *p);
+
 static inline uint32_t pager_wal_bound(const pager *p)
 {
     return (p->sync == FOLIO_SYNC_FULL ? 1u : PAGER_WAL_BOUND) * p->autockpt;
@@ -117,9 +134,25 @@ struct stmt_entry {
     int was_clean;
 };
 
+/* A staged commit waiting for its sync (on the committer's stack). */
+struct group_waiter {
+    struct group_waiter *next;
+    uint64_t seq;
+    int done; /* settled by a syncer: rc says how */
+    int rc;
+};
+
 struct pager_waiter {
     struct pager_waiter *next;
+    pthread_cond_t cv; /* signalled when it may be this writer's turn */
 };
+
+/* Microseconds of a monotonic clock; a wait on `cv` of at most `us`. */
+uint64_t pager_now_us(void);
+void pager_cond_wait_us(pthread_cond_t *cv, pthread_mutex_t *mu, uint64_t us);
+
+/* Wake the writer at the head of the queue (mu held). */
+void pager_wake_writers(pager *p);
 
 struct ptxn {
     pager *p;
@@ -128,7 +161,8 @@ struct ptxn {
     int legacy_lock; /* it counts in the SHARED lock of a legacy handle */
     int ckpt_held;   /* a writer holds CKPT: its new pages may go to the file */
     uint32_t mx;     /* snapshot: the last frame visible (the writer's own spilled frames too) */
-    uint32_t npages; /* database size in pages */
+    uint64_t failed_seq;  /* writers: pager.failed_seq when it began */
+    uint32_t npages;      /* database size in pages */
     uint32_t base_npages; /* committed size when the write began (or the largest
                              page number in the WAL, if larger): pages past it
                              are new and go straight to the database file */
@@ -233,7 +267,8 @@ void pager_cache_trim(pager *p);
 void pager_cache_drop_unhashed(pager *p, pg *e);
 /* Drop the cached image (pgno, frame), if any, the same way. */
 void pager_cache_forget(pager *p, uint32_t pgno, uint32_t frame);
-/* Drop unpinned images of frames after mx (a rolled-back writer's). */
+/* Drop the images of frames after mx (a rolled-back writer's, failed
+ * staged commits'), pinned ones too (freed when let go). */
 void pager_cache_drop_frames_above(pager *p, uint32_t mx);
 /* Drop every image, pinned ones from the hash (the WAL started over
  * elsewhere: frame numbers mean other pages now). */

@@ -810,6 +810,77 @@ static int pg_cmp(const void *a, const void *b)
     return x->pgno < y->pgno ? -1 : x->pgno > y->pgno;
 }
 
+/* Settle the waiting commits numbered up to `upto` with `rc` (mu held). */
+static void group_settle(pager *p, uint64_t upto, int rc)
+{
+    struct group_waiter **pp = &p->gw_head;
+    while (*pp) {
+        struct group_waiter *g = *pp;
+        if (g->seq <= upto) {
+            g->done = 1;
+            g->rc = rc;
+            *pp = g->next;
+        } else {
+            pp = &g->next;
+        }
+    }
+}
+
+/*
+ * Wait until the staged commit `me` is durable and published: the first
+ * waiter that finds no sync under way syncs the WAL for every commit staged
+ * so far, publishes the newest of them, and settles them; commits staged
+ * meanwhile go with the next sync. A failed sync fails every commit staged
+ * when it ended (those staged during it build on the others); the writers
+ * that saw them cannot commit (failed_seq). Returns 0 or the sync's error.
+ */
+static int group_sync(pager *p, struct group_waiter *me)
+{
+    pthread_mutex_lock(&p->mu);
+    while (!me->done) {
+        if (p->syncing) {
+            pthread_cond_wait(&p->sync_cv, &p->mu);
+            continue;
+        }
+        p->syncing = 1;
+        /* A writer of this handle at work will stage in a moment: wait for
+         * it (and those after it), for at most about one sync's time, so
+         * that one sync serves them too. */
+        uint64_t window = p->sync_us < 100 ? 100 : p->sync_us > 5000 ? 5000 : p->sync_us;
+        uint64_t t0 = pager_now_us();
+        while (p->writer && pager_now_us() - t0 < window) {
+            p->syncer_waits = 1;
+            pager_cond_wait_us(&p->syncer_cv, &p->mu, window - (pager_now_us() - t0));
+            p->syncer_waits = 0;
+        }
+        uint64_t upto = p->stage_seq;
+        widx_hdr h;
+        wal_staged_header(p->wal, &h);
+        pthread_mutex_unlock(&p->mu);
+        uint64_t s0 = pager_now_us();
+        int rc = wal_sync(p->wal);
+        pthread_mutex_lock(&p->mu);
+        p->sync_us = pager_now_us() - s0;
+        if (rc == 0)
+            rc = wal_publish(p->wal, &h);
+        if (rc == 0) {
+            group_settle(p, upto, 0);
+        } else {
+            p->failed_seq = p->stage_seq;
+            group_settle(p, p->stage_seq, rc);
+            wal_drop_staged(p->wal);
+            pager_cache_drop_frames_above(p, wal_mx(p->wal));
+        }
+        p->syncing = 0;
+        if (!p->writer && !wal_staged(p->wal))
+            wal_end_write(p->wal);
+        pthread_cond_broadcast(&p->sync_cv);
+        pthread_cond_broadcast(&p->cond); /* a writer may wait for the publish */
+    }
+    pthread_mutex_unlock(&p->mu);
+    return me->rc;
+}
+
 int pager_commit(ptxn *t, char *err, size_t errlen)
 {
     pager *p = t->p;
@@ -828,7 +899,10 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
      * moves whenever the WAL alone could not tell another process that the
      * database changed. Other commits leave it alone, as SQLite does in WAL
      * mode: one frame less per small transaction. */
-    if (t->hdr_dirty || wal_mx(p->wal) == 0 || ptxn_dirty_find(t, 1) != NULL) {
+    pthread_mutex_lock(&p->mu);
+    int gen_first = wal_mx(p->wal) == 0; /* (readers of this handle update the WAL object) */
+    pthread_mutex_unlock(&p->mu);
+    if (t->hdr_dirty || gen_first || ptxn_dirty_find(t, 1) != NULL) {
         t->hdr.change_counter++;
         t->hdr.page_count = t->npages;
         t->hdr.version_valid_for = t->hdr.change_counter;
@@ -890,9 +964,21 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
         pgnos[i] = t->dirty[i]->pgno;
         pages[i] = t->dirty[i]->data;
     }
+    /* With FOLIO_SYNC_FULL the commit is staged and synced in a group with
+     * the commits of this handle's writers that follow it (group_sync). */
+    int group = p->sync == FOLIO_SYNC_FULL;
+    struct group_waiter gw = {.next = NULL};
     pthread_mutex_lock(&p->mu);
+    if (p->failed_seq != t->failed_seq) {
+        /* Staged commits this transaction built on failed to sync. */
+        pthread_mutex_unlock(&p->mu);
+        rc = ptxn_error(t, FOLIO_IOERR,
+                        "an earlier commit this transaction saw failed to reach the disk");
+        goto fail;
+    }
     uint32_t first = 0;
-    rc = wal_append(p->wal, n, pgnos, pages, t->npages, p->sync == FOLIO_SYNC_FULL, &first);
+    rc = wal_append(p->wal, n, pgnos, pages, t->npages,
+                    group ? WAL_APPEND_STAGE : WAL_APPEND_PUBLISH, &first);
     if (pgnos != pgnos_stack)
         ptxn_buf_put(t, pgnos);
     if (pages != pages_stack)
@@ -919,6 +1005,11 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
     ptxn_dirty_index_clear(t);
     t->ndirty = 0;
     t->spilled = 0;
+    if (group) {
+        gw.seq = ++p->stage_seq;
+        gw.next = p->gw_head;
+        p->gw_head = &gw;
+    }
     uint32_t mx = wal_mx(p->wal), uncopied = mx - wal_backfilled(p->wal);
     /* Past its bound the WAL is checkpointed to the end whatever is left, so
      * that the next writer, which waits for that, can start it over. */
@@ -931,6 +1022,12 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
         want_ckpt = 0;
     pthread_mutex_unlock(&p->mu);
     pager_end(t);
+    if (group && (rc = group_sync(p, &gw)) < 0) {
+        if (err && errlen)
+            snprintf(err, errlen, "cannot sync the WAL: %s (the commit did not happen)",
+                     status_text(rc));
+        return rc;
+    }
     if (want_ckpt) {
         /* The commit stands whatever happens here. */
         char cerr[256];

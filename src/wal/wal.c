@@ -91,6 +91,16 @@ struct wal {
     uint8_t *stage;  /* wal_append's staging buffer, kept between commits */
     size_t stage_cap;
     int broken; /* frames of a failed commit could not be erased */
+
+    /* Staged commits (wal_append with WAL_APPEND_STAGE): written, in the
+     * private index and the -shm's hash tables, but their header not yet
+     * published, so that no other connection or snapshot sees them; mx,
+     * db_pages and s_commit include them, hdr does not. `staged` is the
+     * header wal_publish() will write for the newest one. WRITE stays held
+     * while any is unpublished. */
+    int has_staged;
+    widx_hdr staged;
+    uint8_t gen_be; /* checksum byte order of the generation being written */
 };
 
 static uint32_t frame_bytes(const wal *w)
@@ -384,6 +394,7 @@ static int recover(wal *w)
             w->hdr = nh;
             w->backfilled = 0;
             memcpy(w->gen, nh.salt, 8);
+            w->gen_be = nh.big_endian;
             w->gen_valid = 1;
             w->s_last[0] = w->s_commit[0];
             w->s_last[1] = w->s_commit[1];
@@ -401,6 +412,8 @@ static int recover(wal *w)
 
 /* Adopt header `h` (valid): the private index follows its generation and
  * frames; changes of the database file go to the observer. */
+static void refresh_backfilled(wal *w);
+
 static int adopt(wal *w, const widx_hdr *h)
 {
     int rc;
@@ -412,6 +425,7 @@ static int adopt(wal *w, const widx_hdr *h)
             w->obs.all_changed(w->obs.arg);
         index_reset(w);
         memcpy(w->gen, h->salt, 8);
+        w->gen_be = h->big_endian;
         w->gen_valid = 1;
         w->backfilled = 0;
     }
@@ -458,19 +472,24 @@ static int adopt(wal *w, const widx_hdr *h)
     if (h->page_size && w->page_size == 0)
         w->page_size = h->page_size;
     w->hdr = *h;
-    /* Pages checkpointed since this handle last looked have new images in
-     * the database file. */
-    uint32_t nb = walidx_backfilled(w->idx);
-    if (nb > w->mx)
-        nb = w->mx; /* never trusted past the commits (a peer's bug) */
-    if (nb > w->backfilled && w->obs.file_page_changed)
-        for (uint32_t f = w->backfilled + 1; f <= nb; f++)
-            w->obs.file_page_changed(w->obs.arg, w->pgno[f]);
-    w->backfilled = nb;
+    refresh_backfilled(w);
     if (w->mx && !w->file && (rc = open_file(w)) < 0)
         return rc;
     assert(wal_check_state(w));
     return 0;
+}
+
+/* Pages checkpointed since this handle last looked have new images in the
+ * database file. */
+static void refresh_backfilled(wal *w)
+{
+    uint32_t nb = walidx_backfilled(w->idx);
+    if (nb > w->hdr.mx_frame)
+        nb = w->hdr.mx_frame; /* never trusted past the published commits (a peer's bug) */
+    if (nb > w->backfilled && w->obs.file_page_changed)
+        for (uint32_t f = w->backfilled + 1; f <= nb; f++)
+            w->obs.file_page_changed(w->obs.arg, w->pgno[f]);
+    w->backfilled = nb;
 }
 
 /*
@@ -482,6 +501,12 @@ static int adopt(wal *w, const widx_hdr *h)
 static int read_header(wal *w, int *recovering)
 {
     *recovering = 0;
+    if (w->has_staged) {
+        /* This handle holds WRITE and wrote the shared header last: only
+         * a checkpoint's progress can have changed. */
+        refresh_backfilled(w);
+        return 0;
+    }
     widx_hdr h;
     int rc = walidx_read_hdr(w->idx, &h, w->writer);
     if (rc == 0)
@@ -808,6 +833,7 @@ void wal_end_write(wal *w)
 {
     if (!w->writer)
         return;
+    assert(!w->has_staged); /* their publisher lets go of WRITE */
     wal_discard_uncommitted(w);
     if (w->writer_read)
         walidx_unlock(w->idx, WIDX_READ(1), 1, 0);
@@ -845,6 +871,7 @@ static int restart_header(wal *w)
     w->hdr = h;
     w->backfilled = 0;
     memcpy(w->gen, h.salt, 8);
+    w->gen_be = h.big_endian;
     w->gen_valid = 1;
     return 0;
 }
@@ -892,6 +919,11 @@ static int write_file_header(wal *w)
     h.page_size = w->page_size;
     h.ckpt_seq = w->ckpt_seq;
     uint32_t s1 = fmt_get_u32(w->hdr.salt), s2 = fmt_get_u32(w->hdr.salt + 4);
+    if (w->has_staged) {
+        /* (Never: a generation starts only when nothing is staged.) */
+        s1 = fmt_get_u32(w->gen);
+        s2 = fmt_get_u32(w->gen + 4);
+    }
     if (s1 == 0 && s2 == 0) {
         s1 = random_u32(w);
         s2 = random_u32(w);
@@ -909,11 +941,11 @@ static int write_file_header(wal *w)
         rc = w->vfs->sync(w->file);
     if (rc < 0)
         return rc;
-    fmt_put_u32(w->hdr.salt, s1);
-    fmt_put_u32(w->hdr.salt + 4, s2);
-    memcpy(w->gen, w->hdr.salt, 8);
+    /* The published header takes the salts with the first commit. */
+    fmt_put_u32(w->gen, s1);
+    fmt_put_u32(w->gen + 4, s2);
     w->gen_valid = 1;
-    w->hdr.big_endian = (uint8_t)(h.magic & 1);
+    w->gen_be = (uint8_t)(h.magic & 1);
     w->s_commit[0] = w->s_last[0] = h.cksum1;
     w->s_commit[1] = w->s_last[1] = h.cksum2;
     if (w->file_bytes < FMT_WAL_HEADER_SIZE)
@@ -959,7 +991,7 @@ static int erase_failed(wal *w, uint32_t first, uint32_t n, uint32_t commit_page
 }
 
 int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
-               uint32_t commit_pages, int sync, uint32_t *out_first)
+               uint32_t commit_pages, int mode, uint32_t *out_first)
 {
     int rc;
     assert(!w->readonly && w->file && w->writer);
@@ -983,8 +1015,8 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
     uint8_t *buf = w->stage;
     uint32_t s[2] = {w->s_last[0], w->s_last[1]};
     uint8_t salt1[4], salt2[4];
-    memcpy(salt1, w->hdr.salt, 4);
-    memcpy(salt2, w->hdr.salt + 4, 4);
+    memcpy(salt1, w->gen, 4);
+    memcpy(salt2, w->gen + 4, 4);
     uint32_t done = 0;
     rc = 0;
     while (done < n) {
@@ -995,8 +1027,7 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
             uint32_t dbsz = (commit_pages && j == n - 1) ? commit_pages : 0;
             memcpy(fh + FMT_WAL_FRAME_HEADER_SIZE, pages[j], w->page_size);
             fmt_walframe_encode(fh, pgnos[j], dbsz, fmt_get_u32(salt1), fmt_get_u32(salt2),
-                                w->hdr.big_endian != 0, fh + FMT_WAL_FRAME_HEADER_SIZE,
-                                w->page_size, s);
+                                w->gen_be != 0, fh + FMT_WAL_FRAME_HEADER_SIZE, w->page_size, s);
         }
         rc = w->vfs->write(w->file, buf, (size_t)k * fb, frame_offset(w, first + done));
         if (rc < 0)
@@ -1029,7 +1060,8 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
     uint64_t end = frame_offset(w, w->nframes + 1);
     if (end > w->file_bytes)
         w->file_bytes = end;
-    if (!sync && w->sync_header)
+    int sync = mode == WAL_APPEND_SYNC;
+    if (mode == WAL_APPEND_PUBLISH && w->sync_header)
         start_writeback(w, frame_offset(w, first), end);
     if (sync && (rc = w->vfs->sync(w->file)) < 0) {
         /* Not known to be durable: treat the commit as failed. */
@@ -1037,19 +1069,28 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
         return erase_failed(w, first, n, commit_pages, rc);
     }
     if (commit_pages) {
-        /* The commit: the header that every connection reads. */
-        widx_hdr h = w->hdr;
+        /* The commit: the header that every connection reads, written now
+         * or, staged, by wal_publish(). */
+        widx_hdr h = w->has_staged ? w->staged : w->hdr;
         h.change++;
         h.page_size = w->page_size;
         h.mx_frame = w->nframes;
         h.npages = commit_pages;
         h.cksum[0] = s[0];
         h.cksum[1] = s[1];
-        if ((rc = walidx_write_hdr(w->idx, &h)) < 0) {
-            wal_discard_uncommitted(w);
-            return erase_failed(w, first, n, commit_pages, rc);
+        memcpy(h.salt, w->gen, 8);
+        h.big_endian = w->gen_be;
+        if (mode == WAL_APPEND_STAGE) {
+            w->staged = h;
+            w->has_staged = 1;
+        } else {
+            assert(!w->has_staged);
+            if ((rc = walidx_write_hdr(w->idx, &h)) < 0) {
+                wal_discard_uncommitted(w);
+                return erase_failed(w, first, n, commit_pages, rc);
+            }
+            w->hdr = h;
         }
-        w->hdr = h;
         w->mx = w->nframes;
         w->db_pages = commit_pages;
         w->s_commit[0] = s[0];
@@ -1059,6 +1100,54 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
         *out_first = first;
     assert(wal_check_state(w));
     return 0;
+}
+
+int wal_staged(const wal *w)
+{
+    return w->has_staged;
+}
+
+void wal_staged_header(const wal *w, widx_hdr *out)
+{
+    *out = w->staged;
+}
+
+int wal_publish(wal *w, const widx_hdr *h)
+{
+    assert(w->writer && w->has_staged && h->mx_frame <= w->mx);
+    widx_hdr c = *h;
+    int rc = walidx_write_hdr(w->idx, &c);
+    if (rc < 0)
+        return rc;
+    w->hdr = c;
+    if (h->mx_frame == w->mx)
+        w->has_staged = 0;
+    assert(wal_check_state(w));
+    return 0;
+}
+
+void wal_drop_staged(wal *w)
+{
+    if (!w->has_staged)
+        return;
+    /* Their frames may be in the file: the first one's header is erased,
+     * so that neither recovery nor another connection's scan goes past
+     * the published commits (as erase_failed does for one commit). */
+    uint8_t zero[FMT_WAL_FRAME_HEADER_SIZE];
+    memset(zero, 0, sizeof zero);
+    if (w->vfs->write(w->file, zero, sizeof zero, frame_offset(w, w->hdr.mx_frame + 1)) < 0)
+        w->broken = 1;
+    w->mx = w->hdr.mx_frame;
+    w->db_pages = w->hdr.npages;
+    w->s_commit[0] = w->hdr.cksum[0];
+    w->s_commit[1] = w->hdr.cksum[1];
+    w->has_staged = 0;
+    wal_discard_uncommitted(w);
+}
+
+int wal_write_held(const wal *w)
+{
+    return w->writer;
 }
 
 void wal_discard_uncommitted(wal *w)

@@ -124,15 +124,38 @@ int wal_restart_lock(wal *w);
 /** Start over: new salts, mx 0, the marks reset; the locks let go. */
 int wal_restart_finish(wal *w);
 
+/* How wal_append ends a commit. */
+enum {
+    WAL_APPEND_PUBLISH = 0, /* publish the header at once, no sync */
+    WAL_APPEND_SYNC = 1,    /* sync the WAL, then publish */
+    WAL_APPEND_STAGE = 2    /* neither: wal_sync() and wal_publish() later */
+};
+
 /**
  * Append `n` frames. pgnos[i] and pages[i] give each page. When `commit_pages`
  * is nonzero the last frame is a commit frame recording that database size,
- * and the frames become committed: after `sync` (fsync), the header that
- * makes them visible to every connection is published. out_first (may be
- * NULL) receives the first frame number. Writer only.
+ * and the frames become committed as `mode` says: the header that makes them
+ * visible to every connection is published at once, after an fsync, or
+ * (WAL_APPEND_STAGE) when wal_publish() is given it. This handle's next
+ * writer builds on staged commits; its readers, and every other connection,
+ * see only published ones. out_first (may be NULL) receives the first frame
+ * number. Writer only.
  */
 int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
-               uint32_t commit_pages, int sync, uint32_t *out_first);
+               uint32_t commit_pages, int mode, uint32_t *out_first);
+/** 1 while a staged commit is unpublished (WRITE stays held meanwhile). */
+int wal_staged(const wal *w);
+/** The header that publishes the newest staged commit. */
+void wal_staged_header(const wal *w, widx_hdr *out);
+/** Publish `h` (from wal_staged_header, after the frames it names were
+ * synced): the commits up to it become visible. */
+int wal_publish(wal *w, const widx_hdr *h);
+/** The staged commits failed (their sync did): forget them, and erase the
+ * first of their frames in the file so that no scan goes past the published
+ * commits. A writer that built on them cannot commit. */
+void wal_drop_staged(wal *w);
+/** 1 while this handle holds the WAL's WRITE lock. */
+int wal_write_held(const wal *w);
 /** Forget frames written after the last commit (rollback of a spilled txn). */
 void wal_discard_uncommitted(wal *w);
 int wal_sync(wal *w);
