@@ -53,6 +53,7 @@ typedef struct config {
     int range_len;
     int ri_txns, ri_per_txn; /* random_insert */
     int ac_normal, ac_full;  /* autocommit transactions */
+    int threads, th_txns;    /* threads: writer threads, transactions in all */
     int mx_txns, mx_per_txn; /* mixed */
     int64_t mem_rows;        /* memory: rows inserted */
     int64_t mem_warm, mem_window;
@@ -77,7 +78,8 @@ typedef struct result {
     int is_memory;
     int nreps;
     double median_s, min_s, max_s;
-    double units; /* units of work per run (rows, lookups, transactions, ...) */
+    double units;          /* units of work per run (rows, lookups, transactions, ...) */
+    double syncs_per_unit; /* folio's fdatasync/fsync calls per unit, where counted */
     mem_result mem;
 } result;
 
@@ -93,6 +95,7 @@ typedef struct series {
     int failed;
     char error[BENCH_ERR_LEN];
     char note[112];
+    double syncs_per_unit;
 } series;
 
 static void series_fail(series *s)
@@ -143,6 +146,7 @@ static void emit(const char *workload, int eng, const char *unit, double units, 
     snprintf(r.note, sizeof r.note, "%s", s->note);
     snprintf(r.error, sizeof r.error, "%s", s->error);
     r.units = units;
+    r.syncs_per_unit = s->syncs_per_unit;
     /* A failed series keeps the timings of the repetitions that ran (a
      * check of the written file may fail after the timing was taken). */
     r.failed = s->failed || s->n == 0;
@@ -464,6 +468,56 @@ static void wl_autocommit(void)
                  v == 0 ? "NORMAL" : "FULL");
         for (int e = 0; e < 2; e++)
             emit(wname, e, "txn/s", (double)ntxn, &s[e]);
+    }
+}
+
+/* Writer threads committing one row each at sync FULL, then NORMAL. */
+static void wl_threads(void)
+{
+    static const int syncs[2] = {FOLIO_SYNC_FULL, FOLIO_SYNC_NORMAL};
+    for (int v = 0; v < 2; v++) {
+        char wname[64];
+        snprintf(wname, sizeof wname, "threads x%d %s", cfg.threads, v == 0 ? "FULL" : "NORMAL");
+        series s[2];
+        memset(s, 0, sizeof s);
+        uint64_t nsyncs = 0;
+        for (int rep = 0; rep < cfg.reps; rep++) {
+            for (int i = 0; i < 2; i++) {
+                int e = (rep + i) % 2;
+                if (s[e].failed)
+                    continue;
+                char path[BENCH_PATH_LEN];
+                path_of(path, sizeof path, e == ENG_FOLIO ? "th_folio.db" : "th_sqlite.db");
+                remove_db(path);
+                progress(wname, rep, e);
+                double secs = 0;
+                uint64_t syncs0 = sync_calls();
+                int rc = e == ENG_FOLIO
+                             ? fo_threads(path, cfg.threads, cfg.th_txns, syncs[v], &secs)
+                             : sq_threads(path, cfg.threads, cfg.th_txns, syncs[v], &secs);
+                if (rc < 0) {
+                    series_fail(&s[e]);
+                } else {
+                    if (e == ENG_FOLIO) /* (the open, the table and the close included) */
+                        nsyncs += sync_calls() - syncs0;
+                    s[e].t[s[e].n++] = secs;
+                    if (sq_verify(path, cfg.th_txns, 0, 0, 0, 0) < 0)
+                        check_failed(&s[e]);
+                }
+                remove_db(path);
+            }
+        }
+        if (s[ENG_FOLIO].n > 0)
+            s[ENG_FOLIO].syncs_per_unit =
+                (double)nsyncs / ((double)s[ENG_FOLIO].n * (double)cfg.th_txns);
+        snprintf(s[ENG_FOLIO].note, sizeof s[0].note,
+                 "one handle, sync=%s, %.3f fsyncs/commit, verified", v == 0 ? "FULL" : "NORMAL",
+                 s[ENG_FOLIO].syncs_per_unit);
+        snprintf(s[ENG_SQLITE].note, sizeof s[0].note,
+                 "a connection each, BEGIN IMMEDIATE, WAL synchronous=%s, verified",
+                 v == 0 ? "FULL" : "NORMAL");
+        for (int e = 0; e < 2; e++)
+            emit(wname, e, "txn/s", (double)cfg.th_txns, &s[e]);
     }
 }
 
@@ -1087,6 +1141,17 @@ static void alloc_goal(const char *goal, const char *workload)
                 goal, r->mem.allocs_per_row, r->mem.allocs == 0 ? "met" : "NOT met");
 }
 
+static void sync_goal(const char *goal, const char *workload, double most)
+{
+    const result *r = find_exact(workload, "folio");
+    if (!r || r->failed || r->nreps == 0)
+        fprintf(out_f, out_md ? "| %s | not measured | |\n" : "  %-40s not measured\n", goal);
+    else
+        fprintf(out_f,
+                out_md ? "| %s | %.3f fsyncs/commit | %s |\n" : "  %-40s %.3f fsyncs/commit  %s\n",
+                goal, r->syncs_per_unit, r->syncs_per_unit <= most ? "met" : "NOT met");
+}
+
 static void print_goals(void)
 {
     fprintf(out_f, "\nGoals (folio median against the other engine's median):\n");
@@ -1109,6 +1174,12 @@ static void print_goals(void)
               find_exact("reads: full scan", "sqlite"), 2, "SQLite");
     goal_line("folio import CSV >= 5x sqlite3 .import", find_exact(IMPORT_NAME, "folio"),
               find_exact(IMPORT_NAME, "sqlite"), 5, "sqlite3");
+    char th_full[64], th_goal[96], th_sync[96];
+    snprintf(th_full, sizeof th_full, "threads x%d FULL", cfg.threads);
+    snprintf(th_goal, sizeof th_goal, "%d threads, 1-row txns, FULL >= 5x SQLite", cfg.threads);
+    snprintf(th_sync, sizeof th_sync, "%d threads FULL: <= 0.25 fsyncs/commit", cfg.threads);
+    goal_line(th_goal, find_exact(th_full, "folio"), find_exact(th_full, "sqlite"), 5, "SQLite");
+    sync_goal(th_sync, th_full, 0.25);
     alloc_goal("zero heap allocations per row: insert", "memory: insert");
     alloc_goal("zero heap allocations per row: lookup", "memory: lookup");
     alloc_goal("zero heap allocations per row: scan", "memory: scan");
@@ -1137,6 +1208,7 @@ static const workload workloads[] = {
     {"random_insert", wl_random_insert},
     {"batch_insert", wl_batch_insert},
     {"autocommit", wl_autocommit},
+    {"threads", wl_threads},
     {"reads", wl_reads},
     {"mixed", wl_mixed},
     {"memory", wl_memory},
@@ -1240,7 +1312,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: folio_bench [options]\n"
                "  --only LIST       workloads to run, comma-separated (default all):\n"
                "                    bulk,bulk_index,import,random_insert,batch_insert,\n"
-               "                    autocommit,reads,mixed,memory\n"
+               "                    autocommit,threads,reads,mixed,memory\n"
                "  --rows N          rows of the bulk loads, base tables, reads file, import\n"
                "                    CSV and batch_insert (default 10000000; suffixes k, M\n"
                "                    accepted)\n"
@@ -1248,6 +1320,8 @@ static void usage(FILE *f)
                "  --dir PATH        where to put the files (default /tmp); a fresh\n"
                "                    folio_bench.XXXXXX directory is made there and removed\n"
                "  --quick           small sizes for a smoke run\n"
+               "  --threads N       threads: writer threads (default 8; 8,000 one-row\n"
+               "                    transactions in all)\n"
                "  --lookups N       reads: rowid lookups (default 1000000)\n"
                "  --mem-rows N      memory: rows inserted (default: --rows)\n"
                "  --mem-warm N      memory: rows before the 100,000-row counting window\n"
@@ -1346,7 +1420,7 @@ static int64_t parse_count(const char *s)
 
 static void parse_args(int argc, char **argv)
 {
-    int64_t rows = 0, lookups = 0, mem_rows = 0, mem_warm = 0, reps = 0;
+    int64_t rows = 0, lookups = 0, mem_rows = 0, mem_warm = 0, reps = 0, threads = 8;
     const char *dir = "/tmp", *folio_bin = NULL, *sqlite3_bin = NULL;
     cfg.sqlite_mmap_mb = 2048;
     cfg.folio_mmap_mb = -1;
@@ -1370,6 +1444,12 @@ static void parse_args(int argc, char **argv)
             rows = parse_count(argv[++i]);
         } else if (!strcmp(a, "--reps") && has_val) {
             reps = parse_count(argv[++i]);
+        } else if (!strcmp(a, "--threads") && has_val) {
+            threads = parse_count(argv[++i]);
+            if (threads < 1 || threads > BENCH_MAX_THREADS) {
+                fprintf(stderr, "folio_bench: --threads must be 1..%d\n", BENCH_MAX_THREADS);
+                exit(2);
+            }
         } else if (!strcmp(a, "--lookups") && has_val) {
             lookups = parse_count(argv[++i]);
         } else if (!strcmp(a, "--mem-rows") && has_val) {
@@ -1423,6 +1503,8 @@ static void parse_args(int argc, char **argv)
     cfg.ri_per_txn = 1000;
     cfg.ac_normal = 20000;
     cfg.ac_full = 2000;
+    cfg.threads = (int)threads;
+    cfg.th_txns = 8000;
     cfg.mx_txns = 1000;
     cfg.mx_per_txn = 100;
     cfg.mem_warm = 100000;
@@ -1435,6 +1517,7 @@ static void parse_args(int argc, char **argv)
         cfg.ri_txns = 20;
         cfg.ac_normal = 2000;
         cfg.ac_full = 200;
+        cfg.th_txns = 800;
         cfg.mx_txns = 100;
     }
     if (rows)
@@ -1499,9 +1582,11 @@ static void print_config(void)
     }
     printf("machine: %ld CPUs, load average %.2f at start; files in %s\n", ncpu, load[0], cfg.dir);
     printf("rows: %s (bulk, base tables, reads file, import, batch_insert); lookups %lld, "
-           "seeks %lld, ranges %lldx%d; autocommit %d/%d txns; mixed %dx%d ops; memory %lld rows\n",
+           "seeks %lld, ranges %lldx%d; autocommit %d/%d txns; threads %d x %d txns; mixed %dx%d "
+           "ops; memory %lld rows\n",
            rows, (long long)cfg.lookups, (long long)cfg.seeks, (long long)cfg.ranges, cfg.range_len,
-           cfg.ac_normal, cfg.ac_full, cfg.mx_txns, cfg.mx_per_txn, (long long)cfg.mem_rows);
+           cfg.ac_normal, cfg.ac_full, cfg.threads, cfg.th_txns, cfg.mx_txns, cfg.mx_per_txn,
+           (long long)cfg.mem_rows);
     printf("folio: default options (64 MiB cache, 4096-byte pages), FOLIO_SYNC_NORMAL; bulk loads "
            "use FOLIO_SYNC_OFF (SQLite: synchronous=OFF)\n");
     if (selected("import"))

@@ -168,6 +168,14 @@ int lm_batch_insert(const char *path, int64_t n, int per_txn, double *secs);
 int fo_autocommit(const char *path, int ntxn, int sync, double *secs);
 int sq_autocommit(const char *path, int ntxn, int sync, double *secs);
 
+/* ntxn one-insert transactions into a new table, from nthreads threads at
+ * once (at most BENCH_MAX_THREADS): folio's threads share one handle (its
+ * writers queue, and with FOLIO_SYNC_FULL their commits share syncs);
+ * SQLite's each have a connection, BEGIN IMMEDIATE and a busy timeout. */
+#define BENCH_MAX_THREADS 64
+int fo_threads(const char *path, int nthreads, int ntxn, int sync, double *secs);
+int sq_threads(const char *path, int nthreads, int ntxn, int sync, double *secs);
+
 int fo_read(const char *path, read_kind k, const read_plan *p, long cache_mb, long mmap_mb,
             read_result *out);
 int sq_read(const char *path, read_kind k, const read_plan *p, long mmap_mb, read_result *out);
@@ -205,6 +213,7 @@ int sq_import_script(const char *script_path, const char *csv_path);
 
 double now_s(void);
 uint64_t heap_calls(void); /* malloc/calloc/realloc calls from folio and the bench */
+uint64_t sync_calls(void); /* fdatasync/fsync calls from folio (not libsqlite3) */
 long peak_rss_kb(void);
 uint64_t file_bytes(const char *path);
 int copy_file(const char *from, const char *to);

@@ -8,6 +8,7 @@
 #include "bench.h"
 
 #include <folio.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -192,6 +193,79 @@ int fo_batch_insert(const char *path, int64_t n, int per_txn, double *secs)
 int fo_autocommit(const char *path, int ntxn, int sync, double *secs)
 {
     return fo_insert_txns(path, ntxn, 1, sync, secs);
+}
+
+/* One of fo_threads' writers: ids k+1, k+1+nthreads, ... one a transaction. */
+typedef struct fo_thread_arg {
+    folio_db *db;
+    int k, nthreads, ntxn;
+    int failed;
+} fo_thread_arg;
+
+static void *fo_thread_main(void *arg)
+{
+    fo_thread_arg *a = arg;
+    folio_db *db = a->db;
+    folio_txn *txn = NULL;
+    folio_table *t;
+    folio_value v[4];
+    bench_row r;
+    for (int64_t id = a->k + 1; id <= a->ntxn; id += a->nthreads) {
+        FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), id);
+        FO_TRY(folio_table_open(&t, txn, "user"), id);
+        gen_row(&r, id);
+        fo_values(v, &r);
+        FO_TRY(folio_insert(NULL, t, v, 4), id);
+        folio_txn *done = txn;
+        txn = NULL;
+        FO_TRY(folio_commit(done), id);
+    }
+    return NULL;
+fail:
+    if (txn)
+        folio_rollback(txn);
+    a->failed = 1;
+    return NULL;
+}
+
+int fo_threads(const char *path, int nthreads, int ntxn, int sync, double *secs)
+{
+    folio_options o = FOLIO_OPTIONS_INIT;
+    o.sync = sync;
+    o.busy_timeout_ms = 600000; /* the threads queue for the writer role */
+    folio_db *db = NULL;
+    folio_txn *txn = NULL;
+    FO_TRY(folio_open(&db, path, &o), -1);
+    FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), -1);
+    FO_TRY(folio_exec(txn, USER_DDL), -1);
+    folio_txn *done = txn;
+    txn = NULL;
+    FO_TRY(folio_commit(done), -1);
+    pthread_t th[BENCH_MAX_THREADS];
+    fo_thread_arg args[BENCH_MAX_THREADS];
+    int started = 0, failed = 0;
+    double t0 = now_s();
+    for (int k = 0; k < nthreads; k++) {
+        args[k] = (fo_thread_arg){db, k, nthreads, ntxn, 0};
+        if (pthread_create(&th[k], NULL, fo_thread_main, &args[k]) != 0) {
+            bench_fail("folio threads: pthread_create failed");
+            failed = 1;
+            break;
+        }
+        started++;
+    }
+    for (int k = 0; k < started; k++) {
+        pthread_join(th[k], NULL);
+        failed |= args[k].failed;
+    }
+    *secs = now_s() - t0;
+    folio_db *closing = db;
+    db = NULL;
+    FO_TRY(folio_close(closing), -1);
+    return failed ? -1 : 0;
+fail:
+    fo_abandon(db, txn);
+    return -1;
 }
 
 /* Read every column of the cursor's row into the digest. */

@@ -15,6 +15,7 @@
 #include "bench.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
@@ -213,6 +214,71 @@ int sq_batch_insert(const char *path, int64_t n, int per_txn, double *secs)
 int sq_autocommit(const char *path, int ntxn, int sync, double *secs)
 {
     return sq_insert_txns(path, ntxn, 0, sync, secs);
+}
+
+/* One of sq_threads' writers, on a connection of its own: ids k+1,
+ * k+1+nthreads, ... each in BEGIN IMMEDIATE .. COMMIT. */
+typedef struct sq_thread_arg {
+    const char *path;
+    int k, nthreads, ntxn, sync;
+    int failed;
+} sq_thread_arg;
+
+static void *sq_thread_main(void *arg)
+{
+    sq_thread_arg *a = arg;
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    bench_row r;
+    a->failed = 1;
+    if (sq_open(&db, a->path, 0) < 0)
+        return NULL;
+    sqlite3_busy_timeout(db, 600000);
+    if (sq_sync_pragma(db, a->sync) < 0 || sq_prepare(db, SQL_INSERT, &st) < 0)
+        goto done;
+    for (int64_t id = a->k + 1; id <= a->ntxn; id += a->nthreads) {
+        if (sq_exec(db, "BEGIN IMMEDIATE") < 0)
+            goto done;
+        gen_row(&r, id);
+        sq_bind_row(st, &r);
+        if (sq_insert_step(db, st) < 0 || sq_exec(db, "COMMIT") < 0)
+            goto done;
+    }
+    a->failed = 0;
+done:
+    sq_close(db, st, NULL);
+    return NULL;
+}
+
+int sq_threads(const char *path, int nthreads, int ntxn, int sync, double *secs)
+{
+    sqlite3 *db = NULL;
+    if (sq_open(&db, path, 0) < 0)
+        return -1;
+    if (sq_exec(db, WAL_PRAGMAS) < 0 || sq_sync_pragma(db, sync) < 0 || sq_exec(db, USER_DDL) < 0) {
+        sq_close(db, NULL, NULL);
+        return -1;
+    }
+    pthread_t th[BENCH_MAX_THREADS];
+    sq_thread_arg args[BENCH_MAX_THREADS];
+    int started = 0, failed = 0;
+    double t0 = now_s();
+    for (int k = 0; k < nthreads; k++) {
+        args[k] = (sq_thread_arg){path, k, nthreads, ntxn, sync, 0};
+        if (pthread_create(&th[k], NULL, sq_thread_main, &args[k]) != 0) {
+            bench_fail("sqlite threads: pthread_create failed");
+            failed = 1;
+            break;
+        }
+        started++;
+    }
+    for (int k = 0; k < started; k++) {
+        pthread_join(th[k], NULL);
+        failed |= args[k].failed;
+    }
+    *secs = now_s() - t0;
+    sq_close(db, NULL, NULL);
+    return failed ? -1 : 0;
 }
 
 /* Read the row the statement is on into the digest. */

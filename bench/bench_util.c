@@ -7,6 +7,7 @@
  * the bench itself) lands in __wrap_* here, which counts it and forwards to
  * the C library. No LD_PRELOAD is involved. Calls made inside shared
  * libraries (libsqlite3, liblmdb, libc itself) are not seen by the wrap.
+ * fdatasync and fsync are wrapped and counted the same way.
  */
 #include "bench.h"
 
@@ -57,6 +58,32 @@ void *__wrap_realloc(void *p, size_t n)
 uint64_t heap_calls(void)
 {
     return atomic_load_explicit(&heap_call_count, memory_order_relaxed);
+}
+
+/* ---- sync counter (fdatasync/fsync of folio's static objects) ---- */
+
+static atomic_uint_fast64_t sync_call_count;
+
+int __real_fdatasync(int fd);
+int __real_fsync(int fd);
+int __wrap_fdatasync(int fd);
+int __wrap_fsync(int fd);
+
+int __wrap_fdatasync(int fd)
+{
+    atomic_fetch_add_explicit(&sync_call_count, 1, memory_order_relaxed);
+    return __real_fdatasync(fd);
+}
+
+int __wrap_fsync(int fd)
+{
+    atomic_fetch_add_explicit(&sync_call_count, 1, memory_order_relaxed);
+    return __real_fsync(fd);
+}
+
+uint64_t sync_calls(void)
+{
+    return atomic_load_explicit(&sync_call_count, memory_order_relaxed);
 }
 
 /* ---- clock, memory ---- */
