@@ -388,13 +388,14 @@ static void compute_ymd(dt_value *p)
 
 /* The time of day from Julian milliseconds: whole seconds split into
  * hours and minutes, the fraction kept apart and added back (SQLite 3.40's
- * order of operations, which fixes the last bit of `sec`). */
+ * order of operations, which fixes the last bit of `sec`). The sum wraps
+ * for a clock out of range, as it does in SQLite. */
 static void compute_hms(dt_value *p)
 {
     if (p->valid_hms)
         return;
     compute_jd(p);
-    int day_ms = (int)((p->jd_ms + HALF_DAY_MS) % MS_PER_DAY);
+    int day_ms = (int)(add_wrap(p->jd_ms, HALF_DAY_MS) % MS_PER_DAY);
     p->sec = day_ms / 1000.0;
     int s = (int)p->sec;
     p->sec -= s;
@@ -876,6 +877,8 @@ static int is_text(const ex_value *v)
 /*
  * The time value of a date function's arguments: argv[0] and the modifiers
  * after it, or 'now' without arguments. DT_NULL when the result is NULL.
+ * As in SQLite, 'now' without arguments is not checked against the range of
+ * Julian days (a clock far out of range shows odd results, not NULL).
  */
 static int eval_time(ex_ctx *cx, int argc, const ex_value *argv, dt_value *p)
 {
