@@ -1189,7 +1189,8 @@ static int day_of_year(const dt_value *x)
     return (int)((x->jd_ms - y.jd_ms + HALF_DAY_MS) / MS_PER_DAY);
 }
 
-/* Conversion c of x at buf; returns the length, or -1 for an unknown one. */
+/* Conversion c of x at buf (CONVERSION_BYTES of room); returns the length,
+ * or -1 for a conversion strftime does not know. */
 static int write_conversion(char *buf, int c, const dt_value *x)
 {
     switch (c) {
@@ -1243,18 +1244,23 @@ static span format_text(const ex_value *v, char *numbuf, size_t cap)
     return s;
 }
 
+/* The conversions strftime knows (SQLite 3.40 has no others). */
+static int known_conversion(int c)
+{
+    return c != 0 && strchr("dfHjWJmMsSwY%", c) != NULL;
+}
+
 /* An upper bound of strftime's result length for the format f, or 0 when
  * the format has a conversion strftime does not know (its result is NULL). */
-static size_t strftime_bound(span f, const dt_value *x)
+static size_t strftime_bound(span f)
 {
     size_t n = 1;
-    char conv[CONVERSION_BYTES];
     for (size_t i = 0; i < f.n; i++) {
         if (f.p[i] != '%') {
             n++;
             continue;
         }
-        if (write_conversion(conv, at(f, ++i), x) < 0)
+        if (!known_conversion(at(f, ++i)))
             return 0;
         n += CONVERSION_BYTES;
     }
@@ -1276,7 +1282,7 @@ static int fn_strftime(ex_ctx *cx, int argc, const ex_value *argv, ex_value *out
         return rc;
     compute_jd(&x);
     compute_ymd_hms(&x);
-    size_t cap = strftime_bound(f, &x);
+    size_t cap = strftime_bound(f);
     if (cap == 0) {
         set_null(out);
         return 0;
@@ -1287,6 +1293,7 @@ static int fn_strftime(ex_ctx *cx, int argc, const ex_value *argv, ex_value *out
     char *dst = (char *)mem;
     size_t o = 0;
     for (size_t i = 0; i < f.n; i++) {
+        /* Each conversion has CONVERSION_BYTES of room (strftime_bound). */
         if (f.p[i] == '%')
             o += (size_t)write_conversion(dst + o, at(f, ++i), &x);
         else

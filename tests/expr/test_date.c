@@ -482,7 +482,7 @@ static const char *const fixed_values[] = {
     "2000-02-29", "2001-02-29", "2000-02-30", "2000-02-31", "1900-02-29", "2000-04-31",
     "2000-13-01", "2000-00-01", "2000-01-00", "2000-01-32", "0000-01-01", "0000-01-01 00:00",
     "0000-03-01", "-0001-01-01", "-0001-12-31 23:59", "-4713-11-24", "-4713-11-24 12:00",
-    "-4713-11-24 11:59:59.999", "-4713-01-01 12:00", "-4714-11-24 12:00", "9999-12-31",
+    "-4713-11-24 11:59:59.999", "-4713-11-24 11:59:58.300", "-4713-01-01 12:00", "-4714-11-24 12:00", "9999-12-31",
     "9999-12-31 23:59:59.999", "9999-12-31 23:59:59.9995", "9999-12-31 24:00", "10000-01-01",
     "1970-01-01", "1969-12-31 23:59:59", "1970-01-01 00:00:00.001", "2038-01-18 23:59:59",
     "2038-01-19 03:14:07", "2038-01-19 03:14:08", "1582-10-15", "1582-10-04", "1600-02-29",
@@ -1454,4 +1454,34 @@ Test(expr_date, modifier_sums_that_wrap_around, .init = setup, .fini = teardown)
     }
     cr_assert(H.by_type[EX_REAL] > 0, "no chain came back within range");
     expect_no_mismatch("modifier_sums_that_wrap_around");
+}
+
+/* Every fixed time value through localtime and utc (alone, chained, and
+ * after a day's shift) in every zone of the random test: offsets of either
+ * sign, half and three-quarter hours, daylight saving both ways, and values
+ * before Julian day 0 whose milliseconds SQLite carries with their sign. */
+Test(expr_date, localtime_and_utc_in_every_zone, .init = setup, .fini = teardown)
+{
+    arg values[256], args[4];
+    size_t nv = fixed_value_args(values, COUNT(values));
+    const char *const chains[][2] = {{"localtime", NULL},     {"utc", NULL},
+                                     {"localtime", "utc"},    {"utc", "localtime"},
+                                     {"-1 day", "localtime"}, {"+12:00", "utc"}};
+    for (size_t z = 0; z < COUNT(zones); z++) {
+        set_zone(zones[z]);
+        for (size_t v = 0; v < nv; v++) {
+            for (size_t c = 0; c < COUNT(chains); c++) {
+                for (int f = 0; f < N_FUNCS; f++) {
+                    int first = f == F_STRFTIME, argc = first + 2;
+                    args[0] = text_arg("%Y-%m-%d %H:%M:%f %J %s");
+                    args[first] = values[v];
+                    args[first + 1] = text_arg(chains[c][0]);
+                    if (chains[c][1])
+                        args[argc++] = text_arg(chains[c][1]);
+                    compare(f, argc, args);
+                }
+            }
+        }
+    }
+    expect_no_mismatch("localtime_and_utc_in_every_zone");
 }
