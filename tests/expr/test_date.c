@@ -1488,3 +1488,54 @@ Test(expr_date, localtime_and_utc_in_every_zone, .init = setup, .fini = teardown
     }
     expect_no_mismatch("localtime_and_utc_in_every_zone");
 }
+
+/* A copy of s with a NUL byte at position cut and junk after it, as TEXT
+ * or as a BLOB (SQLite's date code reads both as C strings). */
+static arg with_nul(sbuf *b, const char *s, size_t cut, const char *junk, int blob)
+{
+    size_t n = strlen(s), j = strlen(junk);
+    cr_assert(n + j + 2 < sizeof b->b);
+    memcpy(b->b, s, cut);
+    b->b[cut] = 0;
+    memcpy(b->b + cut + 1, s + cut, n - cut);
+    memcpy(b->b + n + 1, junk, j);
+    b->n = n + 1 + j;
+    b->b[b->n] = 0;
+    return blob ? blob_arg(b->b, b->n) : (arg){EX_TEXT, b->b, b->n, 0, 0.0};
+}
+
+/* NUL bytes inside time values, modifiers and formats, at every position,
+ * followed by text that would change the result if it were read. */
+Test(expr_date, nul_bytes_inside_arguments, .init = setup, .fini = teardown)
+{
+    static sbuf bufs[3];
+    static const char *const junks[] = {"", "junk", " +1 day", "5", ":30", "%Y"};
+    arg args[3];
+    set_zone("America/New_York");
+    for (int blob = 0; blob < 2; blob++) {
+        for (size_t j = 0; j < COUNT(junks); j++) {
+            for (size_t v = 0; v < COUNT(fixed_values); v++) {
+                for (size_t cut = 0; cut <= strlen(fixed_values[v]); cut++) {
+                    args[0] = with_nul(&bufs[0], fixed_values[v], cut, junks[j], blob);
+                    compare(F_JULIANDAY, 1, args);
+                }
+            }
+            args[0] = text_arg("2000-01-31 12:34:56.789");
+            for (size_t m = 0; m < COUNT(fixed_modifiers); m++) {
+                for (size_t cut = 0; cut <= strlen(fixed_modifiers[m]); cut++) {
+                    args[1] = with_nul(&bufs[1], fixed_modifiers[m], cut, junks[j], blob);
+                    compare(F_JULIANDAY, 2, args);
+                    compare(F_DATETIME, 2, args);
+                }
+            }
+            args[1] = text_arg("2000-01-31 12:34:56.789");
+            for (size_t k = 0; k < COUNT(fixed_formats); k++) {
+                for (size_t cut = 0; cut <= strlen(fixed_formats[k]); cut++) {
+                    args[0] = with_nul(&bufs[2], fixed_formats[k], cut, junks[j], blob);
+                    compare(F_STRFTIME, 2, args);
+                }
+            }
+        }
+    }
+    expect_no_mismatch("nul_bytes_inside_arguments");
+}
