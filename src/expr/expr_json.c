@@ -571,6 +571,30 @@ static void out_value(jout *o, const ex_value *v)
     }
 }
 
+/* Something that writes JSON; write_json calls it twice with the same state. */
+typedef void (*json_writer)(jout *o, const void *state);
+
+/*
+ * The text `write` makes, as a result with the JSON subtype: the first call
+ * measures it, the second writes it into scratch memory of exactly that
+ * size. A BLOB value met on the way is SQLite's error.
+ */
+static int write_json(ex_ctx *cx, json_writer write, const void *state, ex_value *out)
+{
+    jout o = {0};
+    write(&o, state);
+    if (o.blob)
+        return ex_error(cx, "JSON cannot hold BLOB values");
+    size_t n = o.len;
+    memset(&o, 0, sizeof o);
+    if (!(o.buf = ex_scratch(cx, n + 1)))
+        return ex_nomem(cx);
+    write(&o, state);
+    assert(o.len == n);
+    set_text(out, o.buf, n, EX_SUBTYPE_JSON);
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------
  * Rendering nodes as JSON text.
  */
@@ -677,6 +701,18 @@ static void render(jrender *r, const jnode *root)
         render_step(r);
 }
 
+typedef struct render_job {
+    jrender *r;
+    const jnode *root;
+} render_job;
+
+static void write_rendered(jout *o, const void *state)
+{
+    const render_job *job = state;
+    job->r->o = o;
+    render(job->r, job->root);
+}
+
 /*
  * `root` as JSON text with the JSON subtype (SQLite's jsonReturnJson).
  * `frames` bounds the containers that can be open at once: the nodes of the
@@ -685,24 +721,12 @@ static void render(jrender *r, const jnode *root)
 static int return_json(ex_ctx *cx, const jnode *root, uint32_t frames, const ex_value *argv,
                        ex_value *out)
 {
-    jout o = {0};
-    jrender r = {&o, argv, NULL, 0};
+    jrender r = {NULL, argv, NULL, 0};
     r.stack = (rframe *)ex_scratch(cx, ((size_t)frames + 1) * sizeof(rframe));
     if (!r.stack)
         return ex_nomem(cx);
-    render(&r, root);
-    if (o.blob)
-        return ex_error(cx, "JSON cannot hold BLOB values");
-    size_t n = o.len;
-    uint8_t *buf = ex_scratch(cx, n + 1);
-    if (!buf)
-        return ex_nomem(cx);
-    memset(&o, 0, sizeof o);
-    o.buf = buf;
-    render(&r, root);
-    assert(o.len == n);
-    set_text(out, buf, n, EX_SUBTYPE_JSON);
-    return 0;
+    render_job job = {&r, root};
+    return write_json(cx, write_rendered, &job, out);
 }
 
 /* ---------------------------------------------------------------------------
@@ -1271,28 +1295,40 @@ static jnode *merge_patch(jparse *x, jparse *y, mframe *stack, jnode **nulls)
  * The SQL functions.
  */
 
+typedef struct arg_list {
+    int argc;
+    const ex_value *argv;
+} arg_list;
+
+static void write_array(jout *o, const void *state)
+{
+    const arg_list *a = state;
+    out_byte(o, '[');
+    for (int i = 0; i < a->argc; i++) {
+        out_separator(o);
+        out_value(o, &a->argv[i]);
+    }
+    out_byte(o, ']');
+}
+
 /* json_array(V...) */
 static int fn_array(ex_ctx *cx, int argc, const ex_value *argv, ex_value *out)
 {
-    jout o = {0};
-    for (int pass = 0; pass < 2; pass++) {
-        out_byte(&o, '[');
-        for (int i = 0; i < argc; i++) {
-            out_separator(&o);
-            out_value(&o, &argv[i]);
-        }
-        out_byte(&o, ']');
-        if (o.blob)
-            return ex_error(cx, "JSON cannot hold BLOB values");
-        if (pass == 0) {
-            size_t n = o.len;
-            memset(&o, 0, sizeof o);
-            if (!(o.buf = ex_scratch(cx, n)))
-                return ex_nomem(cx);
-        }
+    arg_list a = {argc, argv};
+    return write_json(cx, write_array, &a, out);
+}
+
+static void write_object(jout *o, const void *state)
+{
+    const arg_list *a = state;
+    out_byte(o, '{');
+    for (int i = 0; i < a->argc; i += 2) {
+        out_separator(o);
+        out_string(o, a->argv[i].u.s.p, (size_t)a->argv[i].u.s.n);
+        out_byte(o, ':');
+        out_value(o, &a->argv[i + 1]);
     }
-    set_text(out, o.buf, o.len, EX_SUBTYPE_JSON);
-    return 0;
+    out_byte(o, '}');
 }
 
 /* json_object(LABEL, V, ...) */
@@ -1305,44 +1341,20 @@ static int fn_object(ex_ctx *cx, int argc, const ex_value *argv, ex_value *out)
     for (int i = 0; i < argc; i += 2)
         if (argv[i].type != EX_TEXT)
             return ex_error(cx, "json_object() labels must be TEXT");
-    jout o = {0};
-    for (int pass = 0; pass < 2; pass++) {
-        out_byte(&o, '{');
-        for (int i = 0; i < argc; i += 2) {
-            out_separator(&o);
-            out_string(&o, argv[i].u.s.p, (size_t)argv[i].u.s.n);
-            out_byte(&o, ':');
-            out_value(&o, &argv[i + 1]);
-        }
-        out_byte(&o, '}');
-        if (o.blob)
-            return ex_error(cx, "JSON cannot hold BLOB values");
-        if (pass == 0) {
-            size_t n = o.len;
-            memset(&o, 0, sizeof o);
-            if (!(o.buf = ex_scratch(cx, n)))
-                return ex_nomem(cx);
-        }
-    }
-    set_text(out, o.buf, o.len, EX_SUBTYPE_JSON);
-    return 0;
+    arg_list a = {argc, argv};
+    return write_json(cx, write_object, &a, out);
+}
+
+static void write_quoted(jout *o, const void *state)
+{
+    out_value(o, state);
 }
 
 /* json_quote(V) */
 static int fn_quote(ex_ctx *cx, int argc, const ex_value *argv, ex_value *out)
 {
     (void)argc;
-    jout o = {0};
-    out_value(&o, &argv[0]);
-    if (o.blob)
-        return ex_error(cx, "JSON cannot hold BLOB values");
-    size_t n = o.len;
-    memset(&o, 0, sizeof o);
-    if (!(o.buf = ex_scratch(cx, n + 1)))
-        return ex_nomem(cx);
-    out_value(&o, &argv[0]);
-    set_text(out, o.buf, o.len, EX_SUBTYPE_JSON);
-    return 0;
+    return write_json(cx, write_quoted, &argv[0], out);
 }
 
 static void set_null(ex_value *out)
@@ -1537,6 +1549,27 @@ static int fn_array_length(ex_ctx *cx, int argc, const ex_value *argv, ex_value 
     return 0;
 }
 
+typedef struct selection {
+    jrender *r;
+    int argc;
+    const jnode **found; /* [1..argc-1]: the node each path selects, or NULL */
+} selection;
+
+static void write_selection(jout *o, const void *state)
+{
+    const selection *sel = state;
+    sel->r->o = o;
+    out_byte(o, '[');
+    for (int i = 1; i < sel->argc; i++) {
+        out_separator(o);
+        if (sel->found[i])
+            render(sel->r, sel->found[i]);
+        else
+            out_bytes(o, "null", 4);
+    }
+    out_byte(o, ']');
+}
+
 /* json_extract(X, P...) */
 static int fn_extract(ex_ctx *cx, int argc, const ex_value *argv, ex_value *out)
 {
@@ -1557,37 +1590,19 @@ static int fn_extract(ex_ctx *cx, int argc, const ex_value *argv, ex_value *out)
         return return_sql(cx, nd, ps.count, out);
     }
     /* Several paths: an array of what each selects (null where nothing). */
-    jout o = {0};
-    jrender r = {&o, NULL, NULL, 0};
-    jnode **found = (jnode **)ex_scratch(cx, (size_t)argc * sizeof(jnode *));
+    jrender r = {NULL, NULL, NULL, 0};
+    selection sel = {&r, argc, (const jnode **)ex_scratch(cx, (size_t)argc * sizeof(jnode *))};
     r.stack = (rframe *)ex_scratch(cx, ((size_t)ps.count + 1) * sizeof(rframe));
-    if (!found || !r.stack)
+    if (!sel.found || !r.stack)
         return ex_nomem(cx);
     for (int i = 1; i < argc; i++) {
         if ((rc = arg_path(cx, &argv[i], &path)) != 0)
             return rc;
-        if ((rc = lookup(cx, &ps, path, NULL, &found[i])) != 0)
+        if ((rc = lookup(cx, &ps, path, NULL, &nd)) != 0)
             return rc;
+        sel.found[i] = nd;
     }
-    for (int pass = 0; pass < 2; pass++) {
-        out_byte(&o, '[');
-        for (int i = 1; i < argc; i++) {
-            out_separator(&o);
-            if (found[i])
-                render(&r, found[i]);
-            else
-                out_bytes(&o, "null", 4);
-        }
-        out_byte(&o, ']');
-        if (pass == 0) {
-            size_t n = o.len;
-            memset(&o, 0, sizeof o);
-            if (!(o.buf = ex_scratch(cx, n)))
-                return ex_nomem(cx);
-        }
-    }
-    set_text(out, o.buf, o.len, EX_SUBTYPE_JSON);
-    return 0;
+    return write_json(cx, write_selection, &sel, out);
 }
 
 /*
@@ -1621,7 +1636,7 @@ static int arrow(ex_ctx *cx, const ex_value *argv, ex_value *out, int as_json)
     set_null(out);
     if ((rc = parse_arg(cx, &argv[0], 0, 1, &ps, &present, &valid)) != 0 || !present)
         return rc;
-    const char *operand, *path;
+    const char *operand, *path = NULL;
     jnode *nd;
     if ((rc = arg_path(cx, &argv[1], &operand)) != 0 || !operand)
         return rc;
