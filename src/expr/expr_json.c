@@ -53,8 +53,9 @@
 #include "expr/expr_fn.h"
 #include "schema/affinity.h"
 
-/* Node types, in SQLite's order (json_type names them); 0 marks the slots
- * past the end of a node array. */
+/* Node types, in SQLite's order (json_type names them); 0 marks the slot
+ * after the last node, node[count], which is kept zeroed: every read past
+ * a container's nodes lands there at most (see the file comment). */
 enum { JT_UNUSED = 0, JT_NULL, JT_TRUE, JT_FALSE, JT_INT, JT_REAL, JT_STRING, JT_ARRAY, JT_OBJECT };
 
 /* Node flags. */
@@ -72,8 +73,8 @@ enum {
 #define JSON_DEPTH_MAX 2000
 /* Node indexes are 32-bit: longer texts are refused. */
 #define JSON_TEXT_BYTES_MAX ((size_t)INT32_MAX)
-/* Slots kept past the last node: one always unused (see the file comment),
- * one that absorbs writes should a bound ever be wrong. */
+/* Slots kept past the bound: node[count], always unused, and one that
+ * absorbs writes should a bound ever be wrong (the call then fails). */
 #define JSON_SPARE_NODES 2
 /* Text of an INTEGER or REAL argument. */
 #define JSON_NUMBER_TEXT_BYTES 64
@@ -240,7 +241,7 @@ static int parse_alloc(ex_ctx *cx, jparse *ps, const uint8_t *z, size_t len, uin
     ps->node = (jnode *)ex_scratch(cx, (size_t)cap * sizeof(jnode));
     if (!ps->node)
         return ex_nomem(cx);
-    memset(ps->node, 0, (size_t)cap * sizeof(jnode)); /* JT_UNUSED */
+    memset(ps->node, 0, sizeof(jnode)); /* node[count] is always JT_UNUSED */
     ps->cap = (uint32_t)cap;
     ps->parse_max = parse_node_bound(len);
     ps->z = z;
@@ -257,6 +258,7 @@ static uint32_t add_node(jparse *ps, int type, uint32_t n, const uint8_t *text)
         at = ps->cap - 1;
     } else {
         ps->count++;
+        memset(&ps->node[ps->count], 0, sizeof(jnode));
     }
     jnode *nd = &ps->node[at];
     nd->type = (uint8_t)type;

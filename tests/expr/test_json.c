@@ -31,7 +31,7 @@
 #include "test_json_ctx.h"
 
 /* Random cases per run, and the mismatches printed before giving up. */
-#define RANDOM_CASES     6000
+#define RANDOM_CASES     20000
 #define SOAK_FACTOR      20
 #define MISMATCHES_SHOWN 12
 #define MAX_ARGS         12
@@ -1230,6 +1230,8 @@ static void gen_string_body(str *s)
                                          "\xf0\x9f\x98\x80",
                                          "'",
                                          "\x7f",
+                                         "\xff",
+                                         "\xc3",
                                          "\\u12ab"};
     unsigned n = rn(5);
     for (unsigned i = 0; i < n; i++)
@@ -1456,6 +1458,8 @@ static tnode *gen_path(void)
         return t_int((int64_t)rn(3));
     str s = {0};
     gen_path_text(&s);
+    if (chance(2))
+        str_add(&s, "\0[", 2); /* SQLite reads the path up to a NUL */
     tnode *t = t_bytes(EX_TEXT, s.p ? s.p : "", s.n);
     free(s.p);
     return t;
@@ -1578,12 +1582,36 @@ static tnode *gen_patch_doc(void)
     return t;
 }
 
+/* An array of numbers and one of them read back as an SQL value. */
+static tnode *gen_number_case(void)
+{
+    str s = {0};
+    str_cat(&s, "[");
+    unsigned n = 1 + rn(4);
+    for (unsigned i = 0; i < n; i++) {
+        if (i)
+            str_cat(&s, ",");
+        gen_number(&s);
+    }
+    str_cat(&s, "]");
+    tnode *doc = t_bytes(EX_TEXT, s.p, s.n);
+    free(s.p);
+    unsigned k = rn(n);
+    if (chance(50))
+        return t_call2("->>", doc, t_int((int64_t)k));
+    char path[32];
+    snprintf(path, sizeof path, "$[%u]", k);
+    return t_call2("json_extract", doc, t_text(path));
+}
+
 static tnode *gen_case(void)
 {
     static const char *const fns[] = {
         "json",        "json_array", "json_array_length", "json_extract", "json_insert",
         "json_object", "json_patch", "json_quote",        "json_remove",  "json_replace",
         "json_set",    "json_type",  "json_valid",        "->",           "->>"};
+    if (chance(8))
+        return gen_number_case();
     const char *fn = PICK(fns);
     tnode *args[MAX_ARGS];
     int argc = 0;
