@@ -968,7 +968,7 @@ static uint32_t count_elements(const jparse *ps, uint32_t iroot)
 
 /*
  * Parse "[N]" or "[#]" or "[#-N]" at z for array `iroot`. Returns the
- * characters taken, 0 when the lookup ends here (*z_err set on a syntax
+ * characters taken, 0 when the lookup ends here (lk->err set on a syntax
  * error). The index is unsigned 32-bit and wraps, as in SQLite.
  */
 static size_t path_index(jlookup *lk, uint32_t iroot, const char *z, uint32_t *index)
@@ -1500,8 +1500,7 @@ static int fn_valid(ex_ctx *cx, int argc, const ex_value *argv, ex_value *out)
 
 /*
  * The node json_type and json_array_length look at: the root, or the node
- * at argv[1]. *found is 0 for NULL results. `null_path_first`: json_type
- * checks for a NULL path before the lookup (no difference in the result).
+ * at the path argv[1]; *nd is NULL when the result is NULL.
  */
 static int node_arg(ex_ctx *cx, int argc, const ex_value *argv, jparse *ps, jnode **nd)
 {
