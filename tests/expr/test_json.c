@@ -765,6 +765,54 @@ Test(expr_json, json_minifies_and_validates)
     CHECK_ALL(cases);
 }
 
+Test(expr_json, json5_and_other_extensions_are_malformed)
+{
+    /* JSON5 came in 3.42: 3.40 reads RFC 8259 only. */
+    static const char *const cases[] = {
+        "json('{a:1}')",
+        "json('[1,/*c*/2]')",
+        "json('[1]//c')",
+        "json('Infinity')",
+        "json('-Infinity')",
+        "json('NaN')",
+        "json('[nan]')",
+        "json('''a''')",
+        "json('[''a'']')",
+        "json('\"\\x41\"')",
+        "json('\"\\v\"')",
+        "json('\"\\''\"')",
+        "json('\"\\0\"')",
+        "json('\"a\\\nb\"')",
+        "json('0X1f')",
+        "json('+0')",
+        "json('1e5.')",
+        "json('[1]\v')",
+        "json('\f[1]')",
+        "json('[\f1]')",
+        "json('[1\v]')",
+        "json('\xc2\xa0 1')",
+        "json('[\"a\x1f"
+        "b\"]')",
+        "json('[\"a\x7f"
+        "b\"]')",
+        "json('[\"a\nb\"]')",
+        "json('[\"a\rb\"]')",
+        "json_valid('{a:1}')",
+        "json_valid('[.5]')",
+        "json_valid('[5.]')",
+        "json_valid('[\"\\x41\"]')",
+        "json_valid('Infinity')",
+        "json_valid(' \t\n\r1\r\n\t ')",
+        "json_valid('\v1')",
+        "json_valid('\f1')",
+        "json_extract('{a:1}', '$.a')",
+        "json_set('[1,]', '$[0]', 2)",
+        "json_type('NaN')",
+        "'{a:1}' -> 'a'",
+    };
+    CHECK_ALL(cases);
+}
+
 Test(expr_json, member_names_that_are_containers)
 {
     /* 3.40 accepts any value whose last node is a string as a name; these
@@ -931,6 +979,24 @@ Test(expr_json, arrow_operators)
         "'{\"a\":true}' ->> 'a'",
         "'{\"a\":1}' -> '\"a\"'",
         "'{\"a\":1}' -> '$.a'",
+        "'[5,6]' -> 4294967296",
+        "'[5,6]' -> 4294967297",
+        "'[5,6]' ->> 9223372036854775807",
+        "'[5,6]' ->> -9223372036854775808",
+        "'{\"a\":1}' -> 0",
+        "'{\"0\":1}' -> 0",
+        "'[5,6]' -> '#-1'",
+        "'[5,6]' -> '[#-1]'",
+        "'[5,6]' -> ' 1'",
+        "'{\" a\":1}' -> ' a'",
+        "'[5,6]' -> 1e0",
+        "'[5,6]' -> -0.0",
+        "'{\"a\":[1]}' -> 'a[0]'",
+        "'{\"a\":[1]}' -> 'a[0'",
+        "'{\"a\":[1]}' ->> 'a[0'",
+        "'bad' -> 'a'",
+        "'bad' ->> 'a'",
+        "'[1]' -> x'00'",
         "json_array('{\"a\":[1]}' -> 'a')",
         "json_array('{\"a\":[1]}' ->> 'a')",
     };
