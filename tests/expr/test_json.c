@@ -693,6 +693,39 @@ Test(expr_json, harness_sees_differences)
     free(got.bytes.p);
 }
 
+Test(expr_json, table_matches_sqlite_function_list)
+{
+    /* Every scalar JSON function of libsqlite3, with its numbers of
+     * arguments and determinism, is in the table, and nothing else is. */
+    sqlite3_stmt *st;
+    cr_assert(sqlite3_prepare_v2(g_db,
+                                 "SELECT name, min(narg), max(narg), max(flags & 0x800) "
+                                 "FROM pragma_function_list WHERE type = 's' AND "
+                                 "(name LIKE 'json%' OR name LIKE '->%') GROUP BY name",
+                                 -1, &st, NULL) == SQLITE_OK);
+    size_t seen = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(st, 0);
+        int lo = sqlite3_column_int(st, 1), hi = sqlite3_column_int(st, 2);
+        const ex_fn_def *d = find_fn(name);
+        cr_assert(d != NULL, "%s is missing from ex_json_functions", name);
+        if (lo == -1)
+            cr_expect(d->max_args == -1, "%s takes any number of arguments", name);
+        else
+            cr_expect(d->min_args == lo && d->max_args == hi,
+                      "%s takes %d..%d arguments, not %d..%d", name, lo, hi, d->min_args,
+                      d->max_args);
+        cr_expect(sqlite3_column_int(st, 3) != 0 && d->flags == 0, "%s is deterministic", name);
+        seen++;
+    }
+    sqlite3_finalize(st);
+    size_t entries = 0;
+    while (ex_json_functions[entries].name)
+        entries++;
+    cr_assert(seen == entries, "libsqlite3 has %zu scalar JSON functions, the table %zu", seen,
+              entries);
+}
+
 Test(expr_json, json_minifies_and_validates)
 {
     static const char *const cases[] = {
