@@ -1294,11 +1294,19 @@ static const char *const g_keys_path[] = {"a",       "b",        "c",   "ab",   
                                           "\"a.b\"", "\"\"",     "x\\", "\\u0061", "\xc3\xa9",
                                           "it's",    "\"a[0]\"", "d"};
 
+/* Set while a document meant to be malformed is written: numbers and
+ * spaces that 3.40 refuses (and a few it accepts) come in. */
+static int g_odd_tokens;
+
 static void gen_space(str *s)
 {
     static const char *const ws[] = {" ", "\t", "\n", "\r", "  ", " \n "};
+    /* Not JSON's whitespace (JSON5's, or nobody's): malformed in 3.40. */
+    static const char *const not_ws[] = {"\v", "\f", "\xc2\xa0", "\x01"};
     if (chance(15))
         str_cat(s, PICK(ws));
+    else if (g_odd_tokens && chance(25))
+        str_cat(s, PICK(not_ws));
 }
 
 static void gen_string_body(str *s)
@@ -1362,6 +1370,13 @@ static void gen_number(str *s)
                                           "123456789012345678901234567890",
                                           "0.1",
                                           "3.14159265358979323846"};
+    static const char *const odd[] = {"00",  "01",   "-01", "0x10",  "1.",    "-.5",  ".5",
+                                      "1e",  "1e+",  "--1", "+1",    "0e5",   "0E-0", "-0e0",
+                                      "1_0", "1.e3", "-",   "0.0.1", "1e5e5", "-0x1"};
+    if (g_odd_tokens && chance(40)) {
+        str_cat(s, PICK(odd)); /* malformed mostly: 0e5, 0E-0, -0e0 are not */
+        return;
+    }
     if (chance(50)) {
         str_cat(s, PICK(special));
         return;
@@ -1512,8 +1527,12 @@ static int g_skipped;
 static tnode *gen_doc(unsigned pmalformed, int depth)
 {
     str s = {0};
+    /* Broken one way or the other: odd numbers and spaces, or mutations. */
+    int broken = chance(pmalformed), odd = broken && chance(35);
+    g_odd_tokens = odd;
     gen_value(&s, depth);
-    if (chance(pmalformed)) {
+    g_odd_tokens = 0;
+    if (broken && !odd) {
         mutate(&s);
         if (has_container_name(s.p ? s.p : "", s.n))
             g_skipped++, s.n = 0; /* an empty text: malformed */
