@@ -44,7 +44,7 @@ static int is_xdigit(unsigned char c)
     return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }
 
-static int is_space(unsigned char c)
+int lx_is_space(int c)
 {
     return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
 }
@@ -247,7 +247,7 @@ static size_t scan_token(const char *z, size_t len, size_t i, int *type, char *e
 static size_t skip_space(const char *z, size_t len, size_t i)
 {
     while (i < len) {
-        if (is_space((unsigned char)z[i])) {
+        if (lx_is_space((unsigned char)z[i])) {
             i++;
         } else if (z[i] == '-' && i + 1 < len && z[i + 1] == '-') {
             while (i < len && z[i] != '\n')

@@ -36,6 +36,9 @@ typedef struct lx_token {
     size_t n;      /* length in bytes */
 } lx_token;
 
+/** SQLite's white space: space, \t, \n, \v, \f, \r. */
+int lx_is_space(int c);
+
 /** Tokenize sql[0..len) into a malloc'd array (*out, *nout tokens, the last
  * one LX_EOF with z at the end of the input). Returns 0, or -1 with a message
  * in err (unterminated string, identifier or comment, unrecognized token, out

@@ -279,19 +279,33 @@ int sp_parse_nm(parser *p, char **out)
     return 0;
 }
 
-/* At "(": skip a parenthesised expression, which must not be empty. */
-int sp_skip_paren_expr(parser *p)
+int sp_paren_expr_text(parser *p, char **text)
 {
     if (sp_tok(p)->type != LX_LP)
         return sp_syntax_error(p);
-    size_t close = p->match[p->i];
+    size_t open = p->i, close = p->match[p->i];
     if (close == p->i + 1) {
         p->i = close;
         return sp_syntax_error(p);
     }
+    if (text) {
+        /* Between the parentheses, comments included, spaces trimmed. */
+        const char *a = p->t[open].z + 1, *z = p->t[close].z;
+        while (a < z && lx_is_space((unsigned char)*a))
+            a++;
+        while (z > a && lx_is_space((unsigned char)z[-1]))
+            z--;
+        if (!(*text = sp_dup_mem(p, a, (size_t)(z - a))))
+            return -1;
+    }
     p->i = close;
     sp_advance(p);
     return 0;
+}
+
+int sp_skip_paren_expr(parser *p)
+{
+    return sp_paren_expr_text(p, NULL);
 }
 
 int sp_parser_init(parser *p, const char *sql, char *err, size_t errlen)
@@ -671,6 +685,9 @@ static int parse_create_index(parser *p, sch_index *ix, const sch_table *tbl)
         if (p->i == a)
             return sp_syntax_error(p);
         ix->partial = 1;
+        const lx_token *z = &p->t[p->i - 1];
+        if (!(ix->where_text = sp_dup_mem(p, p->t[a].z, (size_t)(z->z + z->n - p->t[a].z))))
+            return -1;
     }
     return sp_expect_end(p);
 }
@@ -702,6 +719,7 @@ void sch_index_free(sch_index *ix)
     free(ix->name);
     free(ix->schema_name);
     free(ix->table);
+    free(ix->where_text);
     sp_keycols_free(ix->cols, ix->ncols);
     memset(ix, 0, sizeof *ix);
 }

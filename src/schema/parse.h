@@ -103,7 +103,20 @@ typedef struct sch_column {
     int has_check, has_references;
     int notnull_onconflict; /* SCH_OC_* of the NOT NULL constraint */
     sch_default dflt;
+    char *gen_text; /* a generated column's expression (inside AS ( )), else NULL */
 } sch_column;
+
+/** A CHECK constraint: its expression's source (between the parentheses,
+ * comments included, white space trimmed) and the name SQLite reports it by
+ * when it
+ * fails: the CONSTRAINT name in force (SQLite forgets the last one at the
+ * start of each column definition and at each comma between table
+ * constraints only), else NULL (SQLite then reports the text). */
+typedef struct sch_check {
+    char *name;
+    char *text;
+    int col; /* the column it was declared on, or -1 for a table constraint */
+} sch_check;
 
 /** One key column of an index or of the primary key. */
 typedef struct sch_keycol {
@@ -149,6 +162,8 @@ typedef struct sch_table {
     sch_autoindex *autoidx; /* the automatic indexes that have an sqlite_schema row, in
                                SQLite's numbering order */
     int has_check, has_generated, has_foreign_key;
+    int nchecks;
+    sch_check *checks; /* in declaration order */
 } sch_table;
 
 typedef struct sch_index {
@@ -158,8 +173,9 @@ typedef struct sch_index {
     int unique, if_not_exists;
     int ncols;
     sch_keycol *cols;
-    int partial;  /* has WHERE */
-    int has_expr; /* some key is an expression */
+    int partial;      /* has WHERE */
+    char *where_text; /* the WHERE expression's source, else NULL */
+    int has_expr;     /* some key is an expression */
 } sch_index;
 
 /** Parse a CREATE TABLE statement. Returns 0, or -1 with a message in err

@@ -72,8 +72,12 @@ int sp_expect(parser *p, int type);
 int sp_expect_end(parser *p);
 /** A name; its dequoted text in *out when out is non-NULL. */
 int sp_parse_nm(parser *p, char **out);
-/** At "(": skip a parenthesised expression, which must not be empty. */
+/** At "(": skip a parenthesised expression, which must not be empty; with
+ * `text` non-NULL, *text gets a copy of the source between the parentheses,
+ * comments included, white space trimmed (as SQLite names an unnamed CHECK
+ * by it). */
 int sp_skip_paren_expr(parser *p);
+int sp_paren_expr_text(parser *p, char **text);
 
 /* ---- Clauses ---- */
 /** [ON CONFLICT resolution]: SCH_OC_*, or -1. */

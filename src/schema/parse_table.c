@@ -313,10 +313,13 @@ typedef struct table_builder {
     size_t nbucket;
     int col_first_cand; /* candidates of the column being defined: those from here on, */
     int col_live;       /* and its live one found so far (-1: none) */
+    char *cons_name;    /* the CONSTRAINT name in force (see sch_check), else NULL */
+    int cap_checks;
 } table_builder;
 
 static void builder_free(table_builder *b)
 {
+    free(b->cons_name);
     for (int k = 0; k < b->ncand; k++)
         sp_keycols_free(b->cand[k].cols, b->cand[k].ncols);
     free(b->cand);
@@ -727,8 +730,11 @@ static int parse_type(parser *p, sch_column *c)
 static int parse_generated(parser *p, sch_table *t, sch_column *c)
 {
     const lx_token *kind = NULL;
-    if (sp_skip_paren_expr(p) < 0)
+    char *text = NULL;
+    if (sp_paren_expr_text(p, &text) < 0)
         return -1;
+    free(c->gen_text);
+    c->gen_text = text;
     if (sp_is_id(sp_tok(p))) {
         kind = sp_tok(p);
         sp_advance(p);
@@ -746,6 +752,47 @@ static int parse_generated(parser *p, sch_table *t, sch_column *c)
     return 0;
 }
 
+/* CONSTRAINT nm: the name of the constraints that follow (see sch_check). */
+static int parse_constraint_name(parser *p, table_builder *b)
+{
+    char *name = NULL;
+    if (sp_parse_nm(p, &name) < 0)
+        return -1;
+    free(b->cons_name);
+    b->cons_name = name;
+    return 0;
+}
+
+static void forget_constraint_name(table_builder *b)
+{
+    free(b->cons_name);
+    b->cons_name = NULL;
+}
+
+/* At "(" after CHECK: the expression, kept with the name in force. */
+static int parse_check(parser *p, table_builder *b, int col)
+{
+    sch_table *t = b->t;
+    if (t->nchecks == b->cap_checks) {
+        int ncap = b->cap_checks ? 2 * b->cap_checks : 4;
+        sch_check *nc = realloc(t->checks, (size_t)ncap * sizeof *nc);
+        if (!nc)
+            return sp_nomem(p);
+        t->checks = nc;
+        b->cap_checks = ncap;
+    }
+    sch_check *ck = &t->checks[t->nchecks];
+    memset(ck, 0, sizeof *ck);
+    ck->col = col;
+    if (sp_paren_expr_text(p, &ck->text) < 0)
+        return -1;
+    t->nchecks++;
+    if (b->cons_name && !(ck->name = sp_dup_mem(p, b->cons_name, strlen(b->cons_name))))
+        return -1;
+    t->has_check = 1;
+    return 0;
+}
+
 /* One column constraint of column `ci`. */
 static int parse_column_constraint(parser *p, table_builder *b, int ci)
 {
@@ -753,7 +800,7 @@ static int parse_column_constraint(parser *p, table_builder *b, int ci)
     sch_column *c = &t->cols[ci];
     int oc;
     if (sp_accept_kw(p, "CONSTRAINT"))
-        return sp_parse_nm(p, NULL) < 0 ? -1 : column_constraint_end(p);
+        return parse_constraint_name(p, b) < 0 ? -1 : column_constraint_end(p);
     if (sp_accept_kw(p, "DEFAULT")) {
         if (parse_default(p, &c->dflt) < 0 || column_constraint_end(p) < 0)
             return -1;
@@ -800,8 +847,8 @@ static int parse_column_constraint(parser *p, table_builder *b, int ci)
         return add_cand(p, b, kc, 1, 0, oc);
     }
     if (sp_accept_kw(p, "CHECK")) {
-        c->has_check = t->has_check = 1;
-        return sp_skip_paren_expr(p) < 0 ? -1 : column_constraint_end(p);
+        c->has_check = 1;
+        return parse_check(p, b, ci) < 0 ? -1 : column_constraint_end(p);
     }
     if (sp_accept_kw(p, "REFERENCES")) {
         c->has_references = t->has_foreign_key = 1;
@@ -855,6 +902,7 @@ static int parse_column_def(parser *p, table_builder *b)
     }
     int ci = t->ncols++;
     sch_column *c = &t->cols[ci];
+    forget_constraint_name(b);
     b->col_first_cand = b->ncand;
     b->col_live = -1;
     memset(c, 0, sizeof *c);
@@ -878,14 +926,13 @@ static int parse_table_constraint(parser *p, table_builder *b)
 {
     sch_table *t = b->t;
     if (sp_accept_kw(p, "CONSTRAINT"))
-        return sp_parse_nm(p, NULL);
+        return parse_constraint_name(p, b);
     if (sp_accept_kw(p, "PRIMARY"))
         return sp_expect_kw(p, "KEY") < 0 ? -1 : parse_table_key_constraint(p, b, 1);
     if (sp_accept_kw(p, "UNIQUE"))
         return parse_table_key_constraint(p, b, 0);
     if (sp_accept_kw(p, "CHECK")) {
-        t->has_check = 1;
-        if (sp_skip_paren_expr(p) < 0)
+        if (parse_check(p, b, -1) < 0)
             return -1;
         return sp_parse_onconf(p) < 0 ? -1 : 0;
     }
@@ -929,11 +976,16 @@ static int parse_table_body(parser *p, table_builder *b)
         if (is_tcons_start(sp_tok(p)))
             break;
     }
+    /* (A name given at the end of the last column applies to the first
+     * table constraint: SQLite forgets it at each column's start and at
+     * the commas between table constraints only.) */
     for (;;) {
         if (parse_table_constraint(p, b) < 0)
             return -1;
         if (sp_accept(p, LX_RP))
             return 0;
+        if (sp_tok(p)->type == LX_COMMA)
+            forget_constraint_name(b);
         if (sp_accept(p, LX_COMMA) && !is_tcons_start(sp_tok(p)))
             return sp_syntax_error(p);
         if (!is_tcons_start(sp_tok(p)))
@@ -1181,8 +1233,14 @@ void sch_table_free(sch_table *t)
         free(c->decltype);
         free(c->collation_name);
         free(c->dflt.p);
+        free(c->gen_text);
     }
     free(t->cols);
+    for (int k = 0; t->checks && k < t->nchecks; k++) {
+        free(t->checks[k].name);
+        free(t->checks[k].text);
+    }
+    free(t->checks);
     sp_keycols_free(t->pk, t->npk);
     for (int k = 0; t->autoidx && k < t->nauto; k++)
         sp_keycols_free(t->autoidx[k].cols, t->autoidx[k].ncols);

@@ -1231,3 +1231,140 @@ Test(schema_parse, deep_nesting_and_many_constraints, .timeout = 120)
     parse_fails(sql, "too many columns on t");
     free(sql);
 }
+
+/* ---- CHECK constraints: their names and texts ---- */
+
+/* A random spelling of "x <> k" (spaces, comments, a line comment). */
+static void check_expr(char *out, size_t n, int k)
+{
+    static const char *pre[] = {"", " ", "  ", "\t", "/*c*/ ", " /* a */", "\n"};
+    static const char *mid[] = {"<>", " <> ", "!=", "  !=\t", " /*m*/ <> "};
+    static const char *post[] = {"", " ", "\n", " /*z*/", " -- end\n", "\t "};
+    snprintf(out, n, "%sx%s%d%s", pre[rng_next() % 7], mid[rng_next() % 5], k,
+             post[rng_next() % 6]);
+}
+
+/* A random CONSTRAINT name, quoted in one of SQLite's ways. */
+static void cons_name(char *out, size_t n, int i)
+{
+    switch (rng_next() % 4) {
+    case 0:
+        snprintf(out, n, "CONSTRAINT n%d ", i);
+        break;
+    case 1:
+        snprintf(out, n, "CONSTRAINT \"n \"\"%d\" ", i);
+        break;
+    case 2:
+        snprintf(out, n, "CONSTRAINT [n%d] ", i);
+        break;
+    default:
+        snprintf(out, n, "constraint `N%d` ", i);
+        break;
+    }
+}
+
+/*
+ * Tables whose every CHECK is "x <> k" (k = 1, 2, ...), declared on columns
+ * and as table constraints, among CONSTRAINT names, other constraints and
+ * optional commas. Inserting x = k into libsqlite3 fails exactly check k:
+ * the name in its message must be what the parser kept (the name, else the
+ * text).
+ */
+Test(schema_parse, check_names_match_sqlite)
+{
+    seed_rng("check_names_match_sqlite");
+    for (int round = 0; round < 300; round++) {
+        char sql[4096], part[256], ex[128];
+        size_t len = 0;
+        int k = 0, names = 0;
+        len += (size_t)snprintf(sql + len, sizeof sql - len, "CREATE TABLE t(");
+        static const char *cols[] = {"x", "y"};
+        for (int c = 0; c < 2; c++) {
+            len +=
+                (size_t)snprintf(sql + len, sizeof sql - len, "%s%s INT", c ? ", " : "", cols[c]);
+            int ncons = (int)(rng_next() % 5);
+            for (int j = 0; j < ncons; j++) {
+                switch (rng_next() % 5) {
+                case 0:
+                    cons_name(part, sizeof part, ++names);
+                    break;
+                case 1:
+                    snprintf(part, sizeof part, "NOT NULL ");
+                    break;
+                case 2:
+                    snprintf(part, sizeof part, "DEFAULT 7 ");
+                    break;
+                default:
+                    check_expr(ex, sizeof ex, ++k);
+                    snprintf(part, sizeof part, "CHECK(%s) ", ex);
+                    break;
+                }
+                len += (size_t)snprintf(sql + len, sizeof sql - len, " %s", part);
+            }
+        }
+        int ntcons = (int)(rng_next() % 6);
+        for (int j = 0; j < ntcons; j++) {
+            const char *sep = j == 0 || rng_next() % 2 ? ", " : " ";
+            switch (rng_next() % 4) {
+            case 0:
+                cons_name(part, sizeof part, ++names);
+                break;
+            case 1:
+                snprintf(part, sizeof part, "UNIQUE(x, y)");
+                break;
+            default:
+                check_expr(ex, sizeof ex, ++k);
+                snprintf(part, sizeof part, "CHECK(%s)", ex);
+                break;
+            }
+            len += (size_t)snprintf(sql + len, sizeof sql - len, "%s%s", sep, part);
+        }
+        snprintf(sql + len, sizeof sql - len, ")");
+        sqlite3 *db = open_db();
+        if (try_exec(db, sql) != 0) { /* (a name with nothing after it, say) */
+            sch_table t;
+            char err[256];
+            cr_assert_eq(sch_parse_table(&t, sql, err, sizeof err), -1, "accepted: %s", sql);
+            sch_table_free(&t);
+            sqlite3_close(db);
+            continue;
+        }
+        sch_table t = parse_ok(sql);
+        cr_assert_eq(t.nchecks, k, "%s: %d checks kept, %d written", sql, t.nchecks, k);
+        cr_assert_eq(t.has_check, k > 0, "%s", sql);
+        for (int i = 0; i < k; i++) {
+            char ins[64];
+            snprintf(ins, sizeof ins, "INSERT INTO t(x, y) VALUES(%d, 1000)", i + 1);
+            cr_assert_neq(try_exec(db, ins), 0, "%s: %s succeeded", sql, ins);
+            const char *msg = sqlite3_errmsg(db), *pfx = "CHECK constraint failed: ";
+            cr_assert(strncmp(msg, pfx, strlen(pfx)) == 0, "%s: %s", sql, msg);
+            const sch_check *ck = &t.checks[i];
+            const char *mine = ck->name ? ck->name : ck->text;
+            cr_assert_str_eq(mine, msg + strlen(pfx), "%s: check %d", sql, i + 1);
+            cr_assert(strstr(ck->text, "<>") || strstr(ck->text, "!="), "%s", ck->text);
+        }
+        sch_table_free(&t);
+        sqlite3_close(db);
+    }
+}
+
+/* The expressions of generated columns and of a partial index's WHERE. */
+Test(schema_parse, generated_and_where_texts)
+{
+    sch_table t =
+        parse_ok("CREATE TABLE g(a, b AS ( a * 2 ) STORED, c GENERATED ALWAYS AS (lower(a)))");
+    cr_assert_null(t.cols[0].gen_text);
+    cr_assert_str_eq(t.cols[1].gen_text, "a * 2");
+    cr_assert_str_eq(t.cols[2].gen_text, "lower(a)");
+    sch_index ix;
+    char err[256];
+    cr_assert_eq(sch_parse_index(&ix, "CREATE INDEX i ON g(a) WHERE b IS NOT NULL AND (a > 1) ;",
+                                 &t, err, sizeof err),
+                 0, "%s", err);
+    cr_assert_str_eq(ix.where_text, "b IS NOT NULL AND (a > 1)");
+    sch_index_free(&ix);
+    cr_assert_eq(sch_parse_index(&ix, "CREATE INDEX i ON g(a)", &t, err, sizeof err), 0, "%s", err);
+    cr_assert_null(ix.where_text);
+    sch_index_free(&ix);
+    sch_table_free(&t);
+}
