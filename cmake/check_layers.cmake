@@ -14,9 +14,10 @@ set(allowed_schema base os format)
 set(allowed_wal base os format)
 set(allowed_pager base os format wal)
 set(allowed_btree base os format pager)
-set(allowed_db base os format pager btree schema)
+set(allowed_expr base format schema)
+set(allowed_db base os format pager btree schema expr)
 
-set(layers base os format schema wal pager btree db)
+set(layers base os format schema expr wal pager btree db)
 set(problems "")
 
 foreach(layer ${layers})
