@@ -14,7 +14,7 @@ set(allowed_schema base os format)
 set(allowed_wal base os format)
 set(allowed_pager base os format wal)
 set(allowed_btree base os format pager)
-set(allowed_expr base format schema)
+set(allowed_expr base os format schema)
 set(allowed_db base os format pager btree schema expr)
 
 set(layers base os format schema expr wal pager btree db)

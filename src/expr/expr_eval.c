@@ -27,6 +27,7 @@
  * Temporary memory comes from the context's scratch only; the tree is at
  * most EX_MAX_DEPTH deep, which bounds the recursion.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -498,6 +499,7 @@ static int eval(const ex_prog *p, ex_ctx *cx, int k, ex_value *out)
         return 0;
     case EXO_TEXT:
         exv_set_text(out, p->bytes + n->u.s.off, n->u.s.n);
+        out->subtype = n->sub;
         return 0;
     case EXO_BLOB:
         exv_set_blob(out, p->bytes + n->u.s.off, n->u.s.n);
@@ -651,6 +653,17 @@ static int prepare_columns(ex_ctx *cx, const ex_prog *p)
         cx->gen = 1;
     }
     return 0;
+}
+
+int ex_eval_node(const ex_prog *p, ex_ctx *cx, int k, ex_value *out)
+{
+    int rc = ex_ctx_begin(cx);
+    exv_set_null(out);
+    if (rc)
+        return rc;
+    cx->prog = p;
+    cx->row = NULL;
+    return eval(p, cx, k, out);
 }
 
 int ex_eval(const ex_prog *p, ex_ctx *cx, const ex_row *row, ex_value *out)

@@ -483,6 +483,8 @@ static int fn_substr(ex_ctx *cx, int argc, const ex_value *argv, ex_value *out)
     size_t n;
     if ((rc = text_of(cx, &argv[0], &z, &n)) != 0 || !z)
         return rc;
+    if (blob && n == 0)
+        return 0; /* sqlite3_value_blob gives no pointer for an empty blob */
     if (!blob) {
         n = cstr_len(z, n);
         if (p1 < 0)

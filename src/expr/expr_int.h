@@ -22,7 +22,7 @@ enum {
     EXO_NULL,    /* NULL literal */
     EXO_INT,     /* u.i */
     EXO_REAL,    /* u.r */
-    EXO_TEXT,    /* u.s in the byte pool */
+    EXO_TEXT,    /* u.s in the byte pool; sub: its subtype (a folded JSON result) */
     EXO_BLOB,    /* u.s in the byte pool */
     EXO_COLUMN,  /* u.col; slot in `sub` is not used: slot = u.col */
     EXO_ROWID,   /* the rowid (or its alias column) */
@@ -196,6 +196,8 @@ int ex_fn_collation(const ex_ctx *cx);
 int ex_ctx_begin(ex_ctx *cx);
 /** 64 random bits from the context's generator (random(), randomblob()). */
 uint64_t ex_random64(ex_ctx *cx);
+/** Evaluate node k of p, which reads no column (constant folding). */
+int ex_eval_node(const ex_prog *p, ex_ctx *cx, int k, ex_value *out);
 
 /* ---- printf (expr_printf.c) ------------------------------------------------ */
 

@@ -40,7 +40,7 @@
 
 #include "expr/expr_int.h"
 #include "folio.h"
-#include "schema/lex.h"
+#include "expr/expr_parse_int.h"
 
 /* Binding powers (see the table above). */
 enum {
@@ -57,27 +57,6 @@ enum {
     BP_UNARY = 12
 };
 
-typedef struct parser {
-    const char *text;
-    size_t len;
-    lx_token *tok;
-    size_t ntok, i;
-    const ex_scope *scope;
-    unsigned flags;
-    ex_node *nodes;
-    int nnodes, cap;
-    uint8_t *bytes;
-    size_t nbytes, bcap;
-    int depth;
-    int rc;
-    char *err;
-    size_t errlen;
-    uint8_t *colused; /* one flag per table column */
-    int uses_rowid;
-    int is_volatile;
-    int max_args;
-} parser;
-
 static const ex_fn_def *const *function_tables(void)
 {
     static const ex_fn_def *const tables[] = {ex_core_functions, ex_date_functions,
@@ -87,13 +66,7 @@ static const ex_fn_def *const *function_tables(void)
 
 /* ---- Errors ------------------------------------------------------------------ */
 
-static int fail_at(parser *ps, int rc, size_t pos, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 4, 5)))
-#endif
-    ;
-
-static int fail_at(parser *ps, int rc, size_t pos, const char *fmt, ...)
+int exp_fail(parser *ps, int rc, size_t pos, const char *fmt, ...)
 {
     if (ps->rc)
         return ps->rc;
@@ -124,14 +97,14 @@ static int syntax_error(parser *ps)
 {
     const lx_token *t = peek(ps, 0);
     if (t->type == LX_EOF)
-        return fail_at(ps, FOLIO_ERROR, tok_pos(ps, t), "incomplete input");
-    return fail_at(ps, FOLIO_ERROR, tok_pos(ps, t), "near \"%.*s\": syntax error",
-                   (int)(t->n > 100 ? 100 : t->n), t->z);
+        return exp_fail(ps, FOLIO_ERROR, tok_pos(ps, t), "incomplete input");
+    return exp_fail(ps, FOLIO_ERROR, tok_pos(ps, t), "near \"%.*s\": syntax error",
+                    (int)(t->n > 100 ? 100 : t->n), t->z);
 }
 
-static int nomem(parser *ps)
+int exp_nomem(parser *ps)
 {
-    return fail_at(ps, FOLIO_NOMEM, 0, "out of memory");
+    return exp_fail(ps, FOLIO_NOMEM, 0, "out of memory");
 }
 
 /* ---- Tokens and keywords ------------------------------------------------------ */
@@ -214,7 +187,7 @@ static int new_node(parser *ps, int op, size_t pos)
         int cap = ps->cap ? ps->cap * 2 : 32;
         ex_node *n = realloc(ps->nodes, (size_t)cap * sizeof *n);
         if (!n)
-            return nomem(ps), -1;
+            return exp_nomem(ps), -1;
         ps->nodes = n;
         ps->cap = cap;
     }
@@ -231,23 +204,18 @@ static int new_node(parser *ps, int op, size_t pos)
     return ps->nnodes++;
 }
 
-static ex_node *N(parser *ps, int k)
-{
-    return &ps->nodes[k];
-}
-
 /* Store bytes in the pool; sets *off. */
-static int add_bytes(parser *ps, const void *p, size_t n, uint32_t *off)
+int exp_add_bytes(parser *ps, const void *p, size_t n, uint32_t *off)
 {
     if (n > UINT32_MAX - ps->nbytes)
-        return nomem(ps);
+        return exp_nomem(ps);
     if (ps->nbytes + n + 1 > ps->bcap) {
         size_t cap = ps->bcap ? ps->bcap : 64;
         while (cap < ps->nbytes + n + 1)
             cap *= 2;
         uint8_t *b = realloc(ps->bytes, cap);
         if (!b)
-            return nomem(ps);
+            return exp_nomem(ps);
         ps->bytes = b;
         ps->bcap = cap;
     }
@@ -322,8 +290,8 @@ static int finish_node(parser *ps, int k)
         break;
     }
     if (n->height > EX_MAX_DEPTH)
-        return fail_at(ps, FOLIO_ERROR, n->pos, "Expression tree is too large (maximum depth %d)",
-                       EX_MAX_DEPTH);
+        return exp_fail(ps, FOLIO_ERROR, n->pos, "Expression tree is too large (maximum depth %d)",
+                        EX_MAX_DEPTH);
     return 0;
 }
 
@@ -381,7 +349,7 @@ static uint8_t compare_collation(parser *ps, int l, int r)
 static int check_collation(parser *ps, uint8_t coll, size_t pos)
 {
     if (coll == SCH_COLL_UNKNOWN)
-        return fail_at(ps, FOLIO_UNSUPPORTED, pos, "a collating sequence folio does not know");
+        return exp_fail(ps, FOLIO_UNSUPPORTED, pos, "a collating sequence folio does not know");
     return 0;
 }
 
@@ -476,8 +444,8 @@ static int resolve_name(parser *ps, const char *db, const char *tbl, const char 
     if (ps->flags & EX_DEFAULT) {
         if (!tbl && !quoted && (sch_ident_eq(name, "true") || sch_ident_eq(name, "false")))
             goto truefalse;
-        return fail_at(ps, FOLIO_ERROR, pos, "default value of column [%s] is not constant",
-                       sc->column ? sc->column : "?");
+        return exp_fail(ps, FOLIO_ERROR, pos, "default value of column [%s] is not constant",
+                        sc->column ? sc->column : "?");
     }
     int table_ok =
         !tbl || (sc->table && sch_ident_eq(tbl, sc->table) && (!db || sch_ident_eq(db, "main")));
@@ -503,7 +471,7 @@ static int resolve_name(parser *ps, const char *db, const char *tbl, const char 
         if (k < 0)
             return -1;
         uint32_t off;
-        if (add_bytes(ps, name, strlen(name), &off))
+        if (exp_add_bytes(ps, name, strlen(name), &off))
             return -1;
         ex_node *n = N(ps, k);
         n->pconst = 0; /* an identifier to SQLite's parser */
@@ -512,10 +480,10 @@ static int resolve_name(parser *ps, const char *db, const char *tbl, const char 
         return k;
     }
     if (tbl && db)
-        return fail_at(ps, FOLIO_ERROR, pos, "no such column: %s.%s.%s", db, tbl, name);
+        return exp_fail(ps, FOLIO_ERROR, pos, "no such column: %s.%s.%s", db, tbl, name);
     if (tbl)
-        return fail_at(ps, FOLIO_ERROR, pos, "no such column: %s.%s", tbl, name);
-    return fail_at(ps, FOLIO_ERROR, pos, "no such column: %s", name);
+        return exp_fail(ps, FOLIO_ERROR, pos, "no such column: %s.%s", tbl, name);
+    return exp_fail(ps, FOLIO_ERROR, pos, "no such column: %s", name);
 truefalse : {
     int k = literal_int(ps, sch_ident_eq(name, "true") ? 1 : 0, pos);
     if (k >= 0)
@@ -567,7 +535,7 @@ static int integer_literal(parser *ps, const lx_token *t, int neg, size_t pos)
     int c = dec_or_hex(buf, n, &v);
     if ((c == 3 && !neg) || c == 2 || (neg && v == INT64_MIN)) {
         if (n > 1 && buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X'))
-            return fail_at(ps, FOLIO_ERROR, pos, "hex literal too big: %s%s", neg ? "-" : "", buf);
+            return exp_fail(ps, FOLIO_ERROR, pos, "hex literal too big: %s%s", neg ? "-" : "", buf);
         double r;
         exv_atof((const uint8_t *)buf, n, &r);
         int k = new_node(ps, EXO_REAL, pos);
@@ -605,12 +573,12 @@ static int string_literal(parser *ps, const lx_token *t, size_t pos)
     /* Unquote: '' inside is one quote. */
     size_t start = ps->nbytes;
     uint32_t off = 0;
-    if (add_bytes(ps, "", 0, &off))
+    if (exp_add_bytes(ps, "", 0, &off))
         return -1;
     size_t n = 0;
     for (size_t j = 1; j + 1 < t->n; j++) {
         uint32_t o2;
-        if (add_bytes(ps, t->z + j, 1, &o2))
+        if (exp_add_bytes(ps, t->z + j, 1, &o2))
             return -1;
         n++;
         if (t->z[j] == '\'' && j + 2 < t->n && t->z[j + 1] == '\'')
@@ -634,12 +602,12 @@ static int blob_literal(parser *ps, const lx_token *t, size_t pos)
     size_t nhex = t->n - 3;
     size_t start = ps->nbytes;
     uint32_t off = 0;
-    if (add_bytes(ps, "", 0, &off))
+    if (exp_add_bytes(ps, "", 0, &off))
         return -1;
     for (size_t j = 0; j + 1 < nhex; j += 2) {
         uint8_t byte = (uint8_t)(hexval(t->z[2 + j]) * 16 + hexval(t->z[3 + j]));
         uint32_t o2;
-        if (add_bytes(ps, &byte, 1, &o2))
+        if (exp_add_bytes(ps, &byte, 1, &o2))
             return -1;
     }
     N(ps, k)->u.s.off = (uint32_t)start;
@@ -687,15 +655,15 @@ static int unsupported_function(parser *ps, const char *name, int nargs, size_t 
                                              NULL};
     for (int k = 0; aggregates[k]; k++)
         if (sch_ident_eq(name, aggregates[k]))
-            return fail_at(ps, FOLIO_ERROR, pos, "misuse of aggregate function %s()", name);
+            return exp_fail(ps, FOLIO_ERROR, pos, "misuse of aggregate function %s()", name);
     if ((sch_ident_eq(name, "min") || sch_ident_eq(name, "max")) && nargs == 1)
-        return fail_at(ps, FOLIO_ERROR, pos, "misuse of aggregate function %s()", name);
+        return exp_fail(ps, FOLIO_ERROR, pos, "misuse of aggregate function %s()", name);
     for (int k = 0; windows[k]; k++)
         if (sch_ident_eq(name, windows[k]))
-            return fail_at(ps, FOLIO_ERROR, pos, "misuse of window function %s()", name);
+            return exp_fail(ps, FOLIO_ERROR, pos, "misuse of window function %s()", name);
     for (int k = 0; connection[k]; k++)
         if (sch_ident_eq(name, connection[k]))
-            return fail_at(ps, FOLIO_UNSUPPORTED, pos, "function %s() is not supported", name);
+            return exp_fail(ps, FOLIO_UNSUPPORTED, pos, "function %s() is not supported", name);
     return 0;
 }
 
@@ -707,8 +675,8 @@ static int check_likelihood(parser *ps, int k, const char *name)
     int arg = N(ps, N(ps, k)->list)->next;
     const ex_node *p = N(ps, arg);
     if (p->op != EXO_REAL || !p->is_float_literal || p->u.r > 1.0)
-        return fail_at(ps, FOLIO_ERROR, p->pos,
-                       "second argument to %s() must be a constant between 0.0 and 1.0", name);
+        return exp_fail(ps, FOLIO_ERROR, p->pos,
+                        "second argument to %s() must be a constant between 0.0 and 1.0", name);
     return 0;
 }
 
@@ -748,30 +716,30 @@ static int parse_call(parser *ps, const lx_token *t)
         return syntax_error(ps), -1;
     ps->i++;
     if (tok_is(peek(ps, 0), "FILTER") && peek(ps, 1)->type == LX_LP)
-        return fail_at(ps, FOLIO_UNSUPPORTED, pos, "FILTER clauses are not supported"), -1;
+        return exp_fail(ps, FOLIO_UNSUPPORTED, pos, "FILTER clauses are not supported"), -1;
     if (tok_is(peek(ps, 0), "OVER"))
-        return fail_at(ps, FOLIO_UNSUPPORTED, pos, "window functions are not supported"), -1;
+        return exp_fail(ps, FOLIO_UNSUPPORTED, pos, "window functions are not supported"), -1;
     if (unsupported_function(ps, name, nargs, pos))
         return -1;
     int wrong = 0;
     const ex_fn_def *d = find_function(name, nargs, &wrong);
     if (!d) {
         if (wrong)
-            return fail_at(ps, FOLIO_ERROR, pos, "wrong number of arguments to function %s()",
-                           name),
+            return exp_fail(ps, FOLIO_ERROR, pos, "wrong number of arguments to function %s()",
+                            name),
                    -1;
-        return fail_at(ps, FOLIO_ERROR, pos, "no such function: %s", name), -1;
+        return exp_fail(ps, FOLIO_ERROR, pos, "no such function: %s", name), -1;
     }
     if (nargs > EX_MAX_FUNCTION_ARGS)
-        return fail_at(ps, FOLIO_ERROR, pos, "too many arguments on function %s", name), -1;
+        return exp_fail(ps, FOLIO_ERROR, pos, "too many arguments on function %s", name), -1;
     if (distinct)
-        return fail_at(ps, FOLIO_ERROR, pos, "DISTINCT aggregates must have exactly one argument"),
+        return exp_fail(ps, FOLIO_ERROR, pos, "DISTINCT aggregates must have exactly one argument"),
                -1;
     /* random() and the CURRENT_* family: refused where SQLite wants the same
      * value on every evaluation. */
     if ((d->flags & EX_FN_NONDETERMINISTIC) && deterministic_context(ps->flags))
-        return fail_at(ps, FOLIO_ERROR, pos, "non-deterministic functions prohibited in %s",
-                       context_name(ps->flags)),
+        return exp_fail(ps, FOLIO_ERROR, pos, "non-deterministic functions prohibited in %s",
+                        context_name(ps->flags)),
                -1;
     if (d->flags & (EX_FN_NONDETERMINISTIC | EX_FN_MAY_USE_NOW))
         ps->is_volatile = 1;
@@ -819,10 +787,10 @@ static int builtin_call(parser *ps, const char *name, int first, int nargs, size
     int wrong = 0;
     const ex_fn_def *d = find_function(name, nargs, &wrong);
     if (!d)
-        return fail_at(ps, FOLIO_ERROR, pos, "no such function: %s", name), -1;
+        return exp_fail(ps, FOLIO_ERROR, pos, "no such function: %s", name), -1;
     if ((d->flags & EX_FN_NONDETERMINISTIC) && deterministic_context(ps->flags))
-        return fail_at(ps, FOLIO_ERROR, pos, "non-deterministic functions prohibited in %s",
-                       context_name(ps->flags)),
+        return exp_fail(ps, FOLIO_ERROR, pos, "non-deterministic functions prohibited in %s",
+                        context_name(ps->flags)),
                -1;
     if (d->flags & (EX_FN_NONDETERMINISTIC | EX_FN_MAY_USE_NOW))
         ps->is_volatile = 1;
@@ -954,7 +922,7 @@ static int parse_cast(parser *ps, size_t pos)
     size_t tlen = (size_t)(tend->z + tend->n - t0->z);
     char *type = malloc(tlen + 1);
     if (!type)
-        return nomem(ps), -1;
+        return exp_nomem(ps), -1;
     memcpy(type, t0->z, tlen);
     type[tlen] = 0;
     int aff = sch_affinity_of(type);
@@ -1027,18 +995,18 @@ static int parse_paren(parser *ps)
 {
     const lx_token *t = peek(ps, 0);
     if (tok_is(t, "SELECT") || tok_is(t, "WITH") || tok_is(t, "VALUES"))
-        return fail_at(ps, deterministic_context(ps->flags) ? FOLIO_ERROR : FOLIO_UNSUPPORTED,
-                       tok_pos(ps, t),
-                       deterministic_context(ps->flags) ? "subqueries prohibited in %s"
-                                                        : "subqueries are not supported%s",
-                       deterministic_context(ps->flags) ? context_name(ps->flags) : ""),
+        return exp_fail(ps, deterministic_context(ps->flags) ? FOLIO_ERROR : FOLIO_UNSUPPORTED,
+                        tok_pos(ps, t),
+                        deterministic_context(ps->flags) ? "subqueries prohibited in %s"
+                                                         : "subqueries are not supported%s",
+                        deterministic_context(ps->flags) ? context_name(ps->flags) : ""),
                -1;
     int k = parse_expr(ps, 0);
     if (k < 0)
         return -1;
     if (peek(ps, 0)->type == LX_COMMA)
-        return fail_at(ps, FOLIO_UNSUPPORTED, tok_pos(ps, peek(ps, 0)),
-                       "row values are not supported"),
+        return exp_fail(ps, FOLIO_UNSUPPORTED, tok_pos(ps, peek(ps, 0)),
+                        "row values are not supported"),
                -1;
     if (peek(ps, 0)->type != LX_RP)
         return syntax_error(ps), -1;
@@ -1066,7 +1034,7 @@ static int parse_prefix(parser *ps)
         ps->i++;
         return blob_literal(ps, t, pos);
     case LX_VARIABLE:
-        return fail_at(ps, FOLIO_UNSUPPORTED, pos, "bind parameters are not supported"), -1;
+        return exp_fail(ps, FOLIO_UNSUPPORTED, pos, "bind parameters are not supported"), -1;
     case LX_LP:
         ps->i++;
         return parse_paren(ps);
@@ -1113,13 +1081,13 @@ static int parse_prefix(parser *ps)
         return parse_cast(ps, pos);
     }
     if (tok_is(t, "EXISTS") && peek(ps, 1)->type == LX_LP)
-        return fail_at(ps, deterministic_context(ps->flags) ? FOLIO_ERROR : FOLIO_UNSUPPORTED, pos,
-                       deterministic_context(ps->flags) ? "subqueries prohibited in %s"
-                                                        : "subqueries are not supported%s",
-                       deterministic_context(ps->flags) ? context_name(ps->flags) : ""),
+        return exp_fail(ps, deterministic_context(ps->flags) ? FOLIO_ERROR : FOLIO_UNSUPPORTED, pos,
+                        deterministic_context(ps->flags) ? "subqueries prohibited in %s"
+                                                         : "subqueries are not supported%s",
+                        deterministic_context(ps->flags) ? context_name(ps->flags) : ""),
                -1;
     if (tok_is(t, "RAISE") && peek(ps, 1)->type == LX_LP)
-        return fail_at(ps, FOLIO_UNSUPPORTED, pos, "RAISE() is not supported"), -1;
+        return exp_fail(ps, FOLIO_UNSUPPORTED, pos, "RAISE() is not supported"), -1;
     if (tok_is(t, "CURRENT_TIME") || tok_is(t, "CURRENT_DATE") || tok_is(t, "CURRENT_TIMESTAMP")) {
         ps->i++;
         char name[32];
@@ -1211,8 +1179,8 @@ static int negate(parser *ps, int k, int neg, size_t pos)
 static int parse_like(parser *ps, int left, const lx_token *op, int neg, size_t pos)
 {
     if (tok_is(op, "REGEXP") || tok_is(op, "MATCH"))
-        return fail_at(ps, FOLIO_UNSUPPORTED, tok_pos(ps, op), "the %.*s operator is not supported",
-                       (int)op->n, op->z),
+        return exp_fail(ps, FOLIO_UNSUPPORTED, tok_pos(ps, op),
+                        "the %.*s operator is not supported", (int)op->n, op->z),
                -1;
     int right = parse_expr(ps, BP_EQ + 1);
     if (right < 0)
@@ -1262,17 +1230,17 @@ static int parse_between(parser *ps, int left, int neg, size_t pos)
 static int parse_in(parser *ps, int left, int neg, size_t pos)
 {
     if (peek(ps, 0)->type != LX_LP)
-        return fail_at(ps, FOLIO_UNSUPPORTED, tok_pos(ps, peek(ps, 0)),
-                       "IN with a table or a table-valued function is not supported"),
+        return exp_fail(ps, FOLIO_UNSUPPORTED, tok_pos(ps, peek(ps, 0)),
+                        "IN with a table or a table-valued function is not supported"),
                -1;
     ps->i++;
     const lx_token *t = peek(ps, 0);
     if (tok_is(t, "SELECT") || tok_is(t, "WITH") || tok_is(t, "VALUES"))
-        return fail_at(ps, deterministic_context(ps->flags) ? FOLIO_ERROR : FOLIO_UNSUPPORTED,
-                       tok_pos(ps, t),
-                       deterministic_context(ps->flags) ? "subqueries prohibited in %s"
-                                                        : "subqueries are not supported%s",
-                       deterministic_context(ps->flags) ? context_name(ps->flags) : ""),
+        return exp_fail(ps, deterministic_context(ps->flags) ? FOLIO_ERROR : FOLIO_UNSUPPORTED,
+                        tok_pos(ps, t),
+                        deterministic_context(ps->flags) ? "subqueries prohibited in %s"
+                                                         : "subqueries are not supported%s",
+                        deterministic_context(ps->flags) ? context_name(ps->flags) : ""),
                -1;
     int first = -1, last = -1, n = 0;
     if (t->type != LX_RP) {
@@ -1372,7 +1340,8 @@ static int parse_collate(parser *ps, int left, size_t pos)
     ident_text(t, name, sizeof name);
     int coll = sch_collation_of(name);
     if (coll == SCH_COLL_UNKNOWN)
-        return fail_at(ps, FOLIO_ERROR, tok_pos(ps, t), "no such collation sequence: %s", name), -1;
+        return exp_fail(ps, FOLIO_ERROR, tok_pos(ps, t), "no such collation sequence: %s", name),
+               -1;
     int k = make_unary(ps, EXO_COLLATE, left, pos);
     if (k < 0)
         return -1;
@@ -1467,7 +1436,7 @@ static int parse_expr(parser *ps, int min_bp)
 {
     if (++ps->depth > EX_MAX_DEPTH) {
         ps->depth--;
-        return fail_at(ps, FOLIO_ERROR, tok_pos(ps, peek(ps, 0)), "parser stack overflow"), -1;
+        return exp_fail(ps, FOLIO_ERROR, tok_pos(ps, peek(ps, 0)), "parser stack overflow"), -1;
     }
     int left = parse_prefix(ps);
     while (left >= 0) {
@@ -1480,137 +1449,10 @@ static int parse_expr(parser *ps, int min_bp)
     return left;
 }
 
-/* ---- The program ------------------------------------------------------------------------ */
-
-static int build_prog(parser *ps, int root, ex_prog **out)
+int exp_parse(parser *ps)
 {
-    ex_prog *p = calloc(1, sizeof *p);
-    if (!p)
-        return nomem(ps);
-    int ncols = 0;
-    for (int c = 0; c < ps->scope->ncols; c++)
-        ncols += ps->colused[c];
-    p->cols = malloc((size_t)(ncols ? ncols : 1) * sizeof *p->cols);
-    if (!p->cols) {
-        free(p);
-        return nomem(ps);
-    }
-    for (int c = 0, j = 0; c < ps->scope->ncols; c++)
-        if (ps->colused[c])
-            p->cols[j++] = c;
-    p->ncols = ncols;
-    p->ncols_table = ps->scope->ncols;
-    p->nodes = ps->nodes;
-    p->nnodes = ps->nnodes;
-    p->root = root;
-    p->bytes = ps->bytes;
-    p->nbytes = ps->nbytes;
-    p->flags = ps->flags;
-    p->uses_rowid = ps->uses_rowid;
-    p->is_volatile = ps->is_volatile;
-    p->max_args = ps->max_args;
-    ps->nodes = NULL;
-    ps->bytes = NULL;
-    *out = p;
-    return 0;
-}
-
-static int valid_flags(unsigned flags)
-{
-    return flags && (flags & (flags - 1)) == 0 && flags <= EX_FILTER;
-}
-
-int ex_compile(ex_prog **out, const char *text, size_t len, const ex_scope *scope, unsigned flags,
-               char *err, size_t errlen)
-{
-    static const ex_scope empty_scope = {NULL, NULL, 0, -1, 0, NULL};
-    parser ps;
-    memset(&ps, 0, sizeof ps);
-    *out = NULL;
-    if (err && errlen)
-        err[0] = 0;
-    ps.text = text;
-    ps.len = len;
-    ps.scope = scope ? scope : &empty_scope;
-    ps.flags = flags;
-    ps.err = err;
-    ps.errlen = errlen;
-    if (!text || !valid_flags(flags) || ps.scope->ncols < 0 ||
-        (ps.scope->ncols > 0 && !ps.scope->cols))
-        return fail_at(&ps, FOLIO_MISUSE, 0, "ex_compile: bad arguments");
-    char lexerr[128] = "";
-    if (lx_tokenize(text, len, &ps.tok, &ps.ntok, lexerr, sizeof lexerr) != 0)
-        return fail_at(&ps, strcmp(lexerr, "out of memory") == 0 ? FOLIO_NOMEM : FOLIO_ERROR, 0,
-                       "%s", lexerr);
-    ps.colused = calloc((size_t)ps.scope->ncols + 1, 1);
-    if (!ps.colused) {
-        free(ps.tok);
-        return fail_at(&ps, FOLIO_NOMEM, 0, "out of memory");
-    }
-    int root = parse_expr(&ps, 0);
-    if (root >= 0 && peek(&ps, 0)->type != LX_EOF)
-        syntax_error(&ps);
-    if (!ps.rc)
-        build_prog(&ps, root, out);
-    free(ps.tok);
-    free(ps.colused);
-    free(ps.nodes);
-    free(ps.bytes);
-    return ps.rc;
-}
-
-void ex_prog_free(ex_prog *p)
-{
-    if (!p)
-        return;
-    free(p->nodes);
-    free(p->bytes);
-    free(p->cols);
-    free(p);
-}
-
-int ex_prog_columns(const ex_prog *p, const int **cols, int *uses_rowid)
-{
-    *cols = p->cols;
-    if (uses_rowid)
-        *uses_rowid = p->uses_rowid;
-    return p->ncols;
-}
-
-int ex_prog_is_constant(const ex_prog *p)
-{
-    return p->ncols == 0 && !p->uses_rowid;
-}
-
-int ex_prog_is_volatile(const ex_prog *p)
-{
-    return p->is_volatile;
-}
-
-int ex_prog_affinity(const ex_prog *p)
-{
-    uint8_t a = p->nodes[p->root].eaff;
-    return a == EXA_NONE ? EX_AFF_NONE : a;
-}
-
-int ex_prog_collation(const ex_prog *p)
-{
-    uint8_t c = p->nodes[p->root].ecoll;
-    return c == EXL_NONE ? -1 : c;
-}
-
-void ex_scope_from_table(ex_scope *out, ex_column *cols, const sch_table *t)
-{
-    for (int c = 0; c < t->ncols; c++) {
-        cols[c].name = t->cols[c].name;
-        cols[c].affinity = t->cols[c].affinity;
-        cols[c].collation = t->cols[c].collation;
-        cols[c].generated = t->cols[c].generated;
-    }
-    out->table = t->name;
-    out->cols = cols;
-    out->ncols = t->ncols;
-    out->rowid_alias = t->ipk;
-    out->without_rowid = t->without_rowid;
-    out->column = NULL;
+    int root = parse_expr(ps, 0);
+    if (root >= 0 && peek(ps, 0)->type != LX_EOF)
+        return syntax_error(ps), -1;
+    return ps->rc ? -1 : root;
 }

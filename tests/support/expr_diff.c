@@ -413,7 +413,12 @@ int xd_compare(xd_fixture *f, const char *expr, unsigned flags, char *why, size_
         snprintf(serr, sizeof serr, "%s", sqlite3_errmsg(f->db));
     ex_prog *prog = NULL;
     char ferr[512] = "";
-    int frc = ex_compile(&prog, expr, strlen(expr), &f->scope, flags, ferr, sizeof ferr);
+    /* A value is compared: "+( )" keeps a condition's AND and OR from being
+     * evaluated as a condition (EX_FILTER), which may skip an operand. */
+    char *wrapped = malloc(strlen(expr) + 8);
+    sprintf(wrapped, "+(%s\n)", expr);
+    int frc = ex_compile(&prog, wrapped, strlen(wrapped), &f->scope, flags, ferr, sizeof ferr);
+    free(wrapped);
     if (src != SQLITE_OK) {
         sqlite3_finalize(st);
         ex_prog_free(prog);
