@@ -114,37 +114,179 @@ static int fold_constants(parser *ps, int root)
     return ps->rc;
 }
 
+/* ---- The tree that remains ----------------------------------------------------------------- */
+
+/* What the parser's rewrites left: the nodes reachable from the root. */
+typedef struct reach {
+    parser *ps;
+    uint8_t *mark; /* one per node */
+    int *head;     /* first deferred error of each node, or -1 */
+    int *next;     /* the next error of the same node */
+    int msg;       /* the resolution's message so far, or -1 */
+} reach;
+
+static void mark_reachable(reach *r, int k)
+{
+    r->mark[k] = 1;
+    const ex_node *n = N(r->ps, k);
+    const int kids[3] = {n->a, n->b, n->c};
+    for (int j = 0; j < 3; j++)
+        if (kids[j] >= 0)
+            mark_reachable(r, kids[j]);
+    for (int c = n->list; c >= 0; c = N(r->ps, c)->next)
+        mark_reachable(r, c);
+}
+
+static int is_call(const ex_node *n)
+{
+    return n->op == EXO_FUNC || n->op == EXO_COALESCE || n->op == EXO_IIF ||
+           (n->op == EXO_NULL && n->list >= 0);
+}
+
+/*
+ * SQLite's name resolution (resolveExprStep): each error replaces the
+ * message; a name that resolves to nothing stops the walk up to the
+ * nearest call, whose arguments SQLite walks on its own and whose errors
+ * (unknown function, wrong arguments, ...) come before its arguments'.
+ * Returns 1 when the walk stops.
+ */
+static int resolve_walk(reach *r, int k)
+{
+    const ex_node *n = N(r->ps, k);
+    for (int e = r->head[k]; e >= 0; e = r->next[e]) {
+        const exp_deferred *d = &r->ps->deferred[e];
+        if (d->phase == EXP_COLUMN || d->phase == EXP_FUNCTION)
+            r->msg = e;
+        if (d->phase == EXP_COLUMN)
+            return 1;
+    }
+    if (is_call(n)) {
+        for (int c = n->list; c >= 0; c = N(r->ps, c)->next)
+            resolve_walk(r, c);
+        return 0;
+    }
+    const int kids[3] = {n->a, n->b, n->c};
+    for (int j = 0; j < 3; j++)
+        if (kids[j] >= 0 && resolve_walk(r, kids[j]))
+            return 1;
+    for (int c = n->list; c >= 0; c = N(r->ps, c)->next)
+        if (resolve_walk(r, c))
+            return 1;
+    return 0;
+}
+
+/* The first error met while coding (operands before their operator). */
+static int codegen_walk(reach *r, int k)
+{
+    const ex_node *n = N(r->ps, k);
+    const int kids[3] = {n->a, n->b, n->c};
+    for (int j = 0; j < 3; j++) {
+        int e = kids[j] >= 0 ? codegen_walk(r, kids[j]) : -1;
+        if (e >= 0)
+            return e;
+    }
+    for (int c = n->list; c >= 0; c = N(r->ps, c)->next) {
+        int e = codegen_walk(r, c);
+        if (e >= 0)
+            return e;
+    }
+    for (int e = r->head[k]; e >= 0; e = r->next[e])
+        if (r->ps->deferred[e].phase == EXP_CODEGEN)
+            return e;
+    return -1;
+}
+
+static int report(parser *ps, int e)
+{
+    const exp_deferred *d = &ps->deferred[e];
+    return exp_fail(ps, d->rc, d->pos, "%s", d->msg);
+}
+
+/* Report the deferred errors SQLite would report for the tree that remains,
+ * in SQLite's order: a DEFAULT's, then resolution's, then coding's. */
+static int check_deferred(reach *r, int root)
+{
+    parser *ps = r->ps;
+    for (int e = 0; e < ps->ndeferred; e++)
+        if (ps->deferred[e].phase == EXP_EARLY && r->mark[ps->deferred[e].node])
+            return report(ps, e);
+    r->msg = -1;
+    resolve_walk(r, root);
+    if (r->msg >= 0)
+        return report(ps, r->msg);
+    int e = codegen_walk(r, root);
+    return e >= 0 ? report(ps, e) : 0;
+}
+
+/* The remaining tree's errors and what it uses, into *p. */
+static int examine(parser *ps, int root, ex_prog *p, uint8_t *colused)
+{
+    reach r = {ps, NULL, NULL, NULL, -1};
+    r.mark = calloc((size_t)ps->nnodes, 1);
+    r.head = malloc((size_t)ps->nnodes * sizeof *r.head);
+    r.next = malloc((size_t)(ps->ndeferred ? ps->ndeferred : 1) * sizeof *r.next);
+    if (!r.mark || !r.head || !r.next) {
+        exp_nomem(ps);
+        goto done;
+    }
+    for (int k = 0; k < ps->nnodes; k++)
+        r.head[k] = -1;
+    for (int e = ps->ndeferred - 1; e >= 0; e--) {
+        r.next[e] = r.head[ps->deferred[e].node];
+        r.head[ps->deferred[e].node] = e;
+    }
+    mark_reachable(&r, root);
+    if (ps->ndeferred && check_deferred(&r, root))
+        goto done;
+    for (int k = 0; k < ps->nnodes; k++) {
+        const ex_node *n = N(ps, k);
+        if (!r.mark[k])
+            continue;
+        if (n->op == EXO_COLUMN)
+            colused[n->u.col] = 1;
+        else if (n->op == EXO_ROWID)
+            p->uses_rowid = 1;
+        else if (n->op == EXO_FUNC &&
+                 (n->u.fn->flags & (EX_FN_NONDETERMINISTIC | EX_FN_MAY_USE_NOW)))
+            p->is_volatile = 1;
+        if (is_call(n) && n->nlist > p->max_args)
+            p->max_args = n->nlist;
+    }
+done:
+    free(r.mark);
+    free(r.head);
+    free(r.next);
+    return ps->rc;
+}
+
 /* ---- The program ------------------------------------------------------------------------ */
 
 static int build_prog(parser *ps, int root, ex_prog **out)
 {
     ex_prog *p = calloc(1, sizeof *p);
-    if (!p)
-        return exp_nomem(ps);
+    uint8_t *colused = calloc((size_t)ps->scope->ncols + 1, 1);
+    if (!p || !colused || examine(ps, root, p, colused)) {
+        free(p);
+        free(colused);
+        return ps->rc ? ps->rc : exp_nomem(ps);
+    }
     int ncols = 0;
     for (int c = 0; c < ps->scope->ncols; c++)
-        ncols += ps->colused[c];
+        ncols += colused[c];
     p->cols = malloc((size_t)(ncols ? ncols : 1) * sizeof *p->cols);
     if (!p->cols) {
         free(p);
+        free(colused);
         return exp_nomem(ps);
     }
     for (int c = 0, j = 0; c < ps->scope->ncols; c++)
-        if (ps->colused[c])
+        if (colused[c])
             p->cols[j++] = c;
+    free(colused);
     p->ncols = ncols;
     p->ncols_table = ps->scope->ncols;
-    p->nodes = ps->nodes;
-    p->nnodes = ps->nnodes;
     p->root = root;
-    p->bytes = ps->bytes;
-    p->nbytes = ps->nbytes;
     p->flags = ps->flags;
-    p->uses_rowid = ps->uses_rowid;
-    p->is_volatile = ps->is_volatile;
-    p->max_args = ps->max_args;
-    ps->nodes = NULL;
-    ps->bytes = NULL;
     *out = p;
     return 0;
 }
@@ -176,18 +318,26 @@ int ex_compile(ex_prog **out, const char *text, size_t len, const ex_scope *scop
     if (lx_tokenize(text, len, &ps.tok, &ps.ntok, lexerr, sizeof lexerr) != 0)
         return exp_fail(&ps, strcmp(lexerr, "out of memory") == 0 ? FOLIO_NOMEM : FOLIO_ERROR, 0,
                         "%s", lexerr);
-    ps.colused = calloc((size_t)ps.scope->ncols + 1, 1);
-    if (!ps.colused) {
-        free(ps.tok);
-        return exp_fail(&ps, FOLIO_NOMEM, 0, "out of memory");
-    }
     int root = exp_parse(&ps);
+    ex_prog *p = NULL;
+    if (!ps.rc)
+        build_prog(&ps, root, &p);
+    /* Folding after the checks: a call with a deferred error is never run. */
     if (!ps.rc)
         fold_constants(&ps, root);
-    if (!ps.rc)
-        build_prog(&ps, root, out);
+    if (!ps.rc) {
+        p->nodes = ps.nodes;
+        p->bytes = ps.bytes;
+        p->nbytes = ps.nbytes;
+        p->nnodes = ps.nnodes;
+        ps.nodes = NULL;
+        ps.bytes = NULL;
+        *out = p;
+    } else {
+        ex_prog_free(p);
+    }
     free(ps.tok);
-    free(ps.colused);
+    free(ps.deferred);
     free(ps.nodes);
     free(ps.bytes);
     return ps.rc;

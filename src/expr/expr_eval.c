@@ -35,7 +35,7 @@
 #include "folio.h"
 
 static int eval(const ex_prog *p, ex_ctx *cx, int k, ex_value *out);
-static int eval_cond(const ex_prog *p, ex_ctx *cx, int k, int *truth);
+static int jumps(const ex_prog *p, ex_ctx *cx, int k, int if_true, int if_null, int *jump);
 
 int ex_truth(const ex_value *v)
 {
@@ -319,8 +319,8 @@ static int or3(int a, int b)
     return (a < 0 || b < 0) ? -1 : 0;
 }
 
-/* BETWEEN: x >= lo AND x <= hi; `lazy` skips hi when the first part is false. */
-static int between(const ex_prog *p, ex_ctx *cx, const ex_node *n, int lazy, int *truth)
+/* BETWEEN in a value: x >= lo AND x <= hi, x evaluated once, both sides. */
+static int between(const ex_prog *p, ex_ctx *cx, const ex_node *n, int *truth)
 {
     ex_value x, lo, hi;
     int t1, t2, rc = eval(p, cx, n->a, &x);
@@ -328,13 +328,8 @@ static int between(const ex_prog *p, ex_ctx *cx, const ex_node *n, int lazy, int
         rc = eval(p, cx, n->b, &lo);
     if (!rc)
         rc = comparison(cx, EXC_GE, &x, &lo, n->aff, n->coll, &t1);
-    if (rc)
-        return rc;
-    if (lazy && t1 == 0) {
-        *truth = 0;
-        return 0;
-    }
-    rc = eval(p, cx, n->c, &hi);
+    if (!rc)
+        rc = eval(p, cx, n->c, &hi);
     if (!rc)
         rc = comparison(cx, EXC_LE, &x, &hi, n->aff2, n->coll2, &t2);
     if (rc)
@@ -403,8 +398,12 @@ static int eval_case(const ex_prog *p, ex_ctx *cx, const ex_node *n, ex_value *o
                 return rc;
             if ((rc = comparison(cx, EXC_EQ, &base, &v, w->aff, w->coll, &truth)) != 0)
                 return rc;
-        } else if ((rc = eval_cond(p, cx, e, &truth)) != 0) {
-            return rc;
+        } else {
+            /* SQLite jumps past the branch when the WHEN is false or NULL. */
+            int skip;
+            if ((rc = jumps(p, cx, e, 0, 1, &skip)) != 0)
+                return rc;
+            truth = !skip;
         }
         if (truth == 1)
             return eval(p, cx, then, out);
@@ -446,11 +445,11 @@ static int eval_coalesce(const ex_prog *p, ex_ctx *cx, const ex_node *n, ex_valu
 
 static int eval_iif(const ex_prog *p, ex_ctx *cx, const ex_node *n, ex_value *out)
 {
-    int truth, x = n->list, y = p->nodes[x].next, z = p->nodes[y].next;
-    int rc = eval_cond(p, cx, x, &truth);
+    int skip, x = n->list, y = p->nodes[x].next, z = p->nodes[y].next;
+    int rc = jumps(p, cx, x, 0, 1, &skip); /* iif is a CASE to SQLite */
     if (rc)
         return rc;
-    return eval(p, cx, truth == 1 ? y : z, out);
+    return eval(p, cx, skip ? z : y, out);
 }
 
 /* ---- The tree ------------------------------------------------------------------------------ */
@@ -563,7 +562,7 @@ static int eval(const ex_prog *p, ex_ctx *cx, int k, ex_value *out)
         return 0;
     }
     case EXO_BETWEEN:
-        if ((rc = between(p, cx, n, 0, &truth)) != 0)
+        if ((rc = between(p, cx, n, &truth)) != 0)
             return rc;
         set_truth(out, truth);
         return 0;
@@ -585,47 +584,110 @@ static int eval(const ex_prog *p, ex_ctx *cx, int k, ex_value *out)
     }
 }
 
-/* Node k as a condition: AND, OR and NOT decide without evaluating what
- * cannot change the outcome (SQLite's jumps). */
-static int eval_cond(const ex_prog *p, ex_ctx *cx, int k, int *truth)
+/*
+ * Node k as a condition, the way SQLite compiles one into jumps
+ * (sqlite3ExprIfTrue / sqlite3ExprIfFalse): *jump is 1 when k is true
+ * (if_true) or false (!if_true), or NULL and if_null is set. AND, OR, NOT,
+ * BETWEEN and IS [NOT] TRUE/FALSE stop as soon as the jump is decided, so
+ * an operand that would fail may never be evaluated; everything else is
+ * evaluated as a value.
+ */
+static int jump_of(int truth, int if_true, int if_null)
+{
+    if (truth < 0)
+        return if_null;
+    return if_true ? truth == 1 : truth == 0;
+}
+
+static int jumps_between(const ex_prog *p, ex_ctx *cx, const ex_node *n, int if_true, int if_null,
+                         int *jump)
+{
+    ex_value x, lo, hi;
+    int t1, t2, rc = eval(p, cx, n->a, &x);
+    if (!rc)
+        rc = eval(p, cx, n->b, &lo);
+    if (!rc)
+        rc = comparison(cx, EXC_GE, &x, &lo, n->aff, n->coll, &t1);
+    if (rc)
+        return rc;
+    /* x >= lo AND x <= hi, as the AND below. */
+    if (jump_of(t1, 0, if_true ? !if_null : if_null)) {
+        *jump = !if_true;
+        return 0;
+    }
+    rc = eval(p, cx, n->c, &hi);
+    if (!rc)
+        rc = comparison(cx, EXC_LE, &x, &hi, n->aff2, n->coll2, &t2);
+    if (!rc)
+        *jump = jump_of(t2, if_true, if_null);
+    return rc;
+}
+
+/* SQLite's ExprAlwaysTrue / ExprAlwaysFalse: TRUE, FALSE, or an integer
+ * literal that fits 32 bits (EP_IsTrue / EP_IsFalse). */
+static int always(const ex_node *n, int truth)
+{
+    if (n->op != EXO_INT || !(n->is_int_literal || n->is_truefalse))
+        return 0;
+    if (!n->is_truefalse && (n->u.i < 0 || n->u.i > INT32_MAX))
+        return 0;
+    return (n->u.i != 0) == truth;
+}
+
+/* sqlite3ExprSimplifiedAndOr: "x AND TRUE" is x, "x OR TRUE" is TRUE, ...
+ * (so that x is never evaluated in a condition). */
+static int simplified(const ex_prog *p, int k)
 {
     const ex_node *n = &p->nodes[k];
-    int rc, t1, t2;
+    if (n->op != EXO_AND && n->op != EXO_OR)
+        return k;
+    int r = simplified(p, n->b), l = simplified(p, n->a);
+    int is_and = n->op == EXO_AND;
+    if (always(&p->nodes[l], 1) || always(&p->nodes[r], 0))
+        return is_and ? r : l;
+    if (always(&p->nodes[r], 1) || always(&p->nodes[l], 0))
+        return is_and ? l : r;
+    return k;
+}
+
+static int jumps(const ex_prog *p, ex_ctx *cx, int k, int if_true, int if_null, int *jump)
+{
+    k = simplified(p, k);
+    const ex_node *n = &p->nodes[k];
+    int rc, j;
     switch (n->op) {
     case EXO_AND:
-        if ((rc = eval_cond(p, cx, n->a, &t1)) != 0)
+        /* The left side false (or NULL, when NULL would not jump) decides. */
+        if ((rc = jumps(p, cx, n->a, 0, if_true ? !if_null : if_null, &j)) != 0)
             return rc;
-        if (t1 == 0) {
-            *truth = 0;
+        if (j) {
+            *jump = !if_true;
             return 0;
         }
-        if ((rc = eval_cond(p, cx, n->b, &t2)) != 0)
-            return rc;
-        *truth = and3(t1, t2);
-        return 0;
+        return jumps(p, cx, n->b, if_true, if_null, jump);
     case EXO_OR:
-        if ((rc = eval_cond(p, cx, n->a, &t1)) != 0)
+        if ((rc = jumps(p, cx, n->a, 1, if_true ? if_null : !if_null, &j)) != 0)
             return rc;
-        if (t1 == 1) {
-            *truth = 1;
+        if (j) {
+            *jump = if_true;
             return 0;
         }
-        if ((rc = eval_cond(p, cx, n->b, &t2)) != 0)
-            return rc;
-        *truth = or3(t1, t2);
-        return 0;
+        return jumps(p, cx, n->b, if_true, if_null, jump);
     case EXO_NOT:
-        if ((rc = eval_cond(p, cx, n->a, &t1)) != 0)
-            return rc;
-        *truth = t1 < 0 ? -1 : !t1;
-        return 0;
+        return jumps(p, cx, n->a, !if_true, if_null, jump);
     case EXO_BETWEEN:
-        return between(p, cx, n, 1, truth);
+        return jumps_between(p, cx, n, if_true, if_null, jump);
+    case EXO_TRUTH: {
+        /* x IS [NOT] TRUE/FALSE: a jump on x itself, NULL settled by IS NOT. */
+        int is_not = (n->sub & EXT_NOT) != 0, is_true = (n->sub & EXT_TRUE) != 0;
+        int null_jumps = if_true ? is_not : !is_not;
+        return jumps(p, cx, n->a, (is_true ^ is_not) ? if_true : !if_true, null_jumps, jump);
+    }
     default: {
         ex_value v;
         if ((rc = eval(p, cx, k, &v)) != 0)
             return rc;
-        *truth = ex_truth(&v);
+        *jump = jump_of(ex_truth(&v), if_true, if_null);
         return 0;
     }
     }
@@ -680,11 +742,19 @@ int ex_eval(const ex_prog *p, ex_ctx *cx, const ex_row *row, ex_value *out)
     const ex_node *root = &p->nodes[p->root];
     if ((p->flags & (EX_CHECK | EX_PARTIAL_WHERE | EX_FILTER)) &&
         (root->op == EXO_AND || root->op == EXO_OR || root->op == EXO_NOT ||
-         root->op == EXO_BETWEEN)) {
-        int truth;
-        rc = eval_cond(p, cx, p->root, &truth);
-        if (!rc)
-            set_truth(out, truth);
+         root->op == EXO_BETWEEN || root->op == EXO_TRUTH)) {
+        /* A condition: the decision, with SQLite's jumps (a CHECK passes
+         * unless false; a WHERE selects only when true). */
+        int jump;
+        if (p->flags & EX_CHECK) {
+            rc = jumps(p, cx, p->root, 1, 1, &jump);
+            if (!rc)
+                exv_set_int(out, jump);
+        } else {
+            rc = jumps(p, cx, p->root, 0, 1, &jump);
+            if (!rc)
+                exv_set_int(out, !jump);
+        }
     } else {
         rc = eval(p, cx, p->root, out);
     }

@@ -267,11 +267,11 @@ static int fn_quote(ex_ctx *cx, int argc, const ex_value *argv, ex_value *out)
     switch (v->type) {
     case EX_REAL: {
         /* "%!.15g", or "%!.20e" when that does not read back as the same
-         * value (SQLite reads back at most 20 bytes of it). */
+         * value. */
         char buf[64];
         size_t n = ex_real_text(v->u.r, buf, sizeof buf);
         double back;
-        exv_atof((const uint8_t *)buf, n < 20 ? n : 20, &back);
+        exv_atof((const uint8_t *)buf, n, &back);
         if (back != v->u.r) {
             ex_value fargs[2];
             exv_set_text(&fargs[0], "%!.20e", 6);
@@ -556,7 +556,11 @@ static int fn_replace(ex_ctx *cx, int argc, const ex_value *argv, ex_value *out)
     if ((rc = text_of(cx, &argv[1], &pat, &npat)) != 0 || !pat)
         return rc;
     if (npat == 0 || pat[0] == 0) {
+        /* SQLite returns the first argument as it is, after reading it as
+         * text: a blob has become TEXT of the same bytes. */
         *out = argv[0];
+        if (out->type == EX_BLOB)
+            exv_set_text(out, s, ns);
         return 0;
     }
     if ((rc = text_of(cx, &argv[2], &rep, &nrep)) != 0 || !rep)

@@ -107,6 +107,30 @@ int exp_nomem(parser *ps)
     return exp_fail(ps, FOLIO_NOMEM, 0, "out of memory");
 }
 
+int exp_defer(parser *ps, int node, int phase, int rc, size_t pos, const char *fmt, ...)
+{
+    if (node < 0)
+        return -1;
+    if (ps->ndeferred == ps->defcap) {
+        int cap = ps->defcap ? ps->defcap * 2 : 4;
+        exp_deferred *d = realloc(ps->deferred, (size_t)cap * sizeof *d);
+        if (!d)
+            return exp_nomem(ps), -1;
+        ps->deferred = d;
+        ps->defcap = cap;
+    }
+    exp_deferred *d = &ps->deferred[ps->ndeferred++];
+    d->node = node;
+    d->phase = phase;
+    d->rc = rc;
+    d->pos = pos;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(d->msg, sizeof d->msg, fmt, ap);
+    va_end(ap);
+    return node;
+}
+
 /* ---- Tokens and keywords ------------------------------------------------------ */
 
 static int tok_is(const lx_token *t, const char *kw)
@@ -324,6 +348,22 @@ static int literal_int(parser *ps, int64_t v, size_t pos)
     return k;
 }
 
+/* A node standing for what failed to resolve (its error is deferred), over
+ * the list `first` (a call's arguments, resolved before it by SQLite). */
+static int failed_node(parser *ps, int first, int nargs, size_t pos)
+{
+    int k = new_node(ps, EXO_NULL, pos);
+    if (k < 0)
+        return -1;
+    N(ps, k)->list = first;
+    N(ps, k)->nlist = nargs;
+    if (finish_node(ps, k))
+        return -1;
+    N(ps, k)->constant = 0;
+    N(ps, k)->pconst = 0;
+    return k;
+}
+
 /* SQLite's comparison affinity of two operands (sqlite3CompareAffinity). */
 static uint8_t compare_affinity(uint8_t a1, uint8_t a2)
 {
@@ -346,11 +386,36 @@ static uint8_t compare_collation(parser *ps, int l, int r)
     return a->ecoll != EXL_NONE ? a->ecoll : b->ecoll;
 }
 
-static int check_collation(parser *ps, uint8_t coll, size_t pos)
+/* The name of an unknown collating sequence named by a COLLATE under k. */
+static const char *unknown_collation(parser *ps, int k)
 {
-    if (coll == SCH_COLL_UNKNOWN)
-        return exp_fail(ps, FOLIO_UNSUPPORTED, pos, "a collating sequence folio does not know");
-    return 0;
+    if (k < 0)
+        return NULL;
+    const ex_node *n = N(ps, k);
+    if (n->op == EXO_COLLATE && n->coll == SCH_COLL_UNKNOWN)
+        return (const char *)ps->bytes + n->u.s.off;
+    const char *name = NULL;
+    EACH_CHILD(ps, k, c, {
+        if (!name)
+            name = unknown_collation(ps, c);
+    });
+    return name;
+}
+
+/* Node k compares with `coll`: SQLite fails, when it codes k, on a
+ * collating sequence it does not know (operands `l` and `r` name it). */
+static int check_collation(parser *ps, int k, int l, int r, uint8_t coll, size_t pos)
+{
+    if (coll != SCH_COLL_UNKNOWN)
+        return 0;
+    const char *name = unknown_collation(ps, l);
+    if (!name)
+        name = unknown_collation(ps, r);
+    if (name)
+        return exp_defer(ps, k, EXP_CODEGEN, FOLIO_ERROR, pos, "no such collation sequence: %s",
+                         name) < 0;
+    return exp_defer(ps, k, EXP_CODEGEN, FOLIO_UNSUPPORTED, pos,
+                     "a collating sequence folio does not know") < 0;
 }
 
 static int make_compare(parser *ps, int cmp, int a, int b, size_t pos)
@@ -362,7 +427,7 @@ static int make_compare(parser *ps, int cmp, int a, int b, size_t pos)
     n->sub = (uint8_t)cmp;
     n->aff = compare_affinity(N(ps, a)->eaff, N(ps, b)->eaff);
     n->coll = compare_collation(ps, a, b);
-    return check_collation(ps, n->coll, pos) ? -1 : k;
+    return check_collation(ps, k, a, b, n->coll, pos) ? -1 : k;
 }
 
 /* Skip COLLATE and likely()/unlikely()/likelihood() (sqlite3ExprSkipCollateAndLikely). */
@@ -414,7 +479,6 @@ static int column_node(parser *ps, int col, size_t pos)
             return -1;
         N(ps, k)->eaff = SCH_AFF_INTEGER;
         N(ps, k)->ecoll = (uint8_t)sc->cols[col].collation;
-        ps->uses_rowid = 1;
         return finish_node(ps, k) ? -1 : k;
     }
     int k = new_node(ps, EXO_COLUMN, pos);
@@ -423,7 +487,6 @@ static int column_node(parser *ps, int col, size_t pos)
     N(ps, k)->u.col = col;
     N(ps, k)->eaff = (uint8_t)sc->cols[col].affinity;
     N(ps, k)->ecoll = (uint8_t)sc->cols[col].collation;
-    ps->colused[col] = 1;
     return finish_node(ps, k) ? -1 : k;
 }
 
@@ -444,8 +507,9 @@ static int resolve_name(parser *ps, const char *db, const char *tbl, const char 
     if (ps->flags & EX_DEFAULT) {
         if (!tbl && !quoted && (sch_ident_eq(name, "true") || sch_ident_eq(name, "false")))
             goto truefalse;
-        return exp_fail(ps, FOLIO_ERROR, pos, "default value of column [%s] is not constant",
-                        sc->column ? sc->column : "?");
+        return exp_defer(ps, failed_node(ps, -1, 0, pos), EXP_EARLY, FOLIO_ERROR, pos,
+                         "default value of column [%s] is not constant",
+                         sc->column ? sc->column : "?");
     }
     int table_ok =
         !tbl || (sc->table && sch_ident_eq(tbl, sc->table) && (!db || sch_ident_eq(db, "main")));
@@ -459,7 +523,6 @@ static int resolve_name(parser *ps, const char *db, const char *tbl, const char 
             if (k < 0)
                 return -1;
             N(ps, k)->eaff = SCH_AFF_INTEGER;
-            ps->uses_rowid = 1;
             return finish_node(ps, k) ? -1 : k;
         }
     }
@@ -479,11 +542,13 @@ static int resolve_name(parser *ps, const char *db, const char *tbl, const char 
         n->u.s.n = (uint32_t)strlen(name);
         return k;
     }
+    int f = failed_node(ps, -1, 0, pos);
     if (tbl && db)
-        return exp_fail(ps, FOLIO_ERROR, pos, "no such column: %s.%s.%s", db, tbl, name);
+        return exp_defer(ps, f, EXP_COLUMN, FOLIO_ERROR, pos, "no such column: %s.%s.%s", db, tbl,
+                         name);
     if (tbl)
-        return exp_fail(ps, FOLIO_ERROR, pos, "no such column: %s.%s", tbl, name);
-    return exp_fail(ps, FOLIO_ERROR, pos, "no such column: %s", name);
+        return exp_defer(ps, f, EXP_COLUMN, FOLIO_ERROR, pos, "no such column: %s.%s", tbl, name);
+    return exp_defer(ps, f, EXP_COLUMN, FOLIO_ERROR, pos, "no such column: %s", name);
 truefalse : {
     int k = literal_int(ps, sch_ident_eq(name, "true") ? 1 : 0, pos);
     if (k >= 0)
@@ -535,7 +600,8 @@ static int integer_literal(parser *ps, const lx_token *t, int neg, size_t pos)
     int c = dec_or_hex(buf, n, &v);
     if ((c == 3 && !neg) || c == 2 || (neg && v == INT64_MIN)) {
         if (n > 1 && buf[0] == '0' && (buf[1] == 'x' || buf[1] == 'X'))
-            return exp_fail(ps, FOLIO_ERROR, pos, "hex literal too big: %s%s", neg ? "-" : "", buf);
+            return exp_defer(ps, failed_node(ps, -1, 0, pos), EXP_CODEGEN, FOLIO_ERROR, pos,
+                             "hex literal too big: %s%s", neg ? "-" : "", buf);
         double r;
         exv_atof((const uint8_t *)buf, n, &r);
         int k = new_node(ps, EXO_REAL, pos);
@@ -633,8 +699,9 @@ static const ex_fn_def *find_function(const char *name, int nargs, int *wrong_ar
     return NULL;
 }
 
-/* SQLite functions folio knows by name but does not evaluate as scalars. */
-static int unsupported_function(parser *ps, const char *name, int nargs, size_t pos)
+/* SQLite functions folio knows by name but does not evaluate as scalars:
+ * the error, deferred on node k (0 when the name is none of them). */
+static int unsupported_function(parser *ps, int k, const char *name, int nargs, size_t pos)
 {
     static const char *const aggregates[] = {
         "count", "sum", "avg", "total", "group_concat", "json_group_array", "json_group_object",
@@ -653,17 +720,26 @@ static int unsupported_function(parser *ps, const char *name, int nargs, size_t 
                                              "sqlite_log",
                                              "sqlite_offset",
                                              NULL};
-    for (int k = 0; aggregates[k]; k++)
-        if (sch_ident_eq(name, aggregates[k]))
-            return exp_fail(ps, FOLIO_ERROR, pos, "misuse of aggregate function %s()", name);
-    if ((sch_ident_eq(name, "min") || sch_ident_eq(name, "max")) && nargs == 1)
-        return exp_fail(ps, FOLIO_ERROR, pos, "misuse of aggregate function %s()", name);
-    for (int k = 0; windows[k]; k++)
-        if (sch_ident_eq(name, windows[k]))
-            return exp_fail(ps, FOLIO_ERROR, pos, "misuse of window function %s()", name);
-    for (int k = 0; connection[k]; k++)
-        if (sch_ident_eq(name, connection[k]))
-            return exp_fail(ps, FOLIO_UNSUPPORTED, pos, "function %s() is not supported", name);
+    int agg = (sch_ident_eq(name, "min") || sch_ident_eq(name, "max")) && nargs == 1;
+    for (int j = 0; aggregates[j]; j++)
+        agg |= sch_ident_eq(name, aggregates[j]);
+    if (agg)
+        return exp_defer(ps, k, EXP_FUNCTION, FOLIO_ERROR, pos, "misuse of aggregate function %s()",
+                         name) < 0
+                   ? -1
+                   : 1;
+    for (int j = 0; windows[j]; j++)
+        if (sch_ident_eq(name, windows[j]))
+            return exp_defer(ps, k, EXP_FUNCTION, FOLIO_ERROR, pos,
+                             "misuse of window function %s()", name) < 0
+                       ? -1
+                       : 1;
+    for (int j = 0; connection[j]; j++)
+        if (sch_ident_eq(name, connection[j]))
+            return exp_defer(ps, k, EXP_FUNCTION, FOLIO_UNSUPPORTED, pos,
+                             "function %s() is not supported", name) < 0
+                       ? -1
+                       : 1;
     return 0;
 }
 
@@ -675,8 +751,9 @@ static int check_likelihood(parser *ps, int k, const char *name)
     int arg = N(ps, N(ps, k)->list)->next;
     const ex_node *p = N(ps, arg);
     if (p->op != EXO_REAL || !p->is_float_literal || p->u.r > 1.0)
-        return exp_fail(ps, FOLIO_ERROR, p->pos,
-                        "second argument to %s() must be a constant between 0.0 and 1.0", name);
+        return exp_defer(ps, k, EXP_FUNCTION, FOLIO_ERROR, N(ps, k)->pos,
+                         "second argument to %s() must be a constant between 0.0 and 1.0",
+                         name) < 0;
     return 0;
 }
 
@@ -719,32 +796,25 @@ static int parse_call(parser *ps, const lx_token *t)
         return exp_fail(ps, FOLIO_UNSUPPORTED, pos, "FILTER clauses are not supported"), -1;
     if (tok_is(peek(ps, 0), "OVER"))
         return exp_fail(ps, FOLIO_UNSUPPORTED, pos, "window functions are not supported"), -1;
-    if (unsupported_function(ps, name, nargs, pos))
-        return -1;
-    int wrong = 0;
-    const ex_fn_def *d = find_function(name, nargs, &wrong);
-    if (!d) {
-        if (wrong)
-            return exp_fail(ps, FOLIO_ERROR, pos, "wrong number of arguments to function %s()",
-                            name),
-                   -1;
-        return exp_fail(ps, FOLIO_ERROR, pos, "no such function: %s", name), -1;
-    }
     if (nargs > EX_MAX_FUNCTION_ARGS)
         return exp_fail(ps, FOLIO_ERROR, pos, "too many arguments on function %s", name), -1;
-    if (distinct)
-        return exp_fail(ps, FOLIO_ERROR, pos, "DISTINCT aggregates must have exactly one argument"),
-               -1;
-    /* random() and the CURRENT_* family: refused where SQLite wants the same
-     * value on every evaluation. */
-    if ((d->flags & EX_FN_NONDETERMINISTIC) && deterministic_context(ps->flags))
-        return exp_fail(ps, FOLIO_ERROR, pos, "non-deterministic functions prohibited in %s",
-                        context_name(ps->flags)),
-               -1;
-    if (d->flags & (EX_FN_NONDETERMINISTIC | EX_FN_MAY_USE_NOW))
-        ps->is_volatile = 1;
-    if (nargs > ps->max_args)
-        ps->max_args = nargs;
+    /* What SQLite finds when it resolves the call: deferred on a node that
+     * stands for the call (see exp_defer). */
+    int wrong = 0;
+    const ex_fn_def *d = find_function(name, nargs, &wrong);
+    if (!d || distinct) {
+        int f = failed_node(ps, first, nargs, pos);
+        int u = f < 0 ? -1 : unsupported_function(ps, f, name, nargs, pos);
+        if (u != 0)
+            return u < 0 ? -1 : f;
+        if (d)
+            return exp_defer(ps, f, EXP_FUNCTION, FOLIO_ERROR, pos,
+                             "DISTINCT aggregates must have exactly one argument");
+        if (wrong)
+            return exp_defer(ps, f, EXP_FUNCTION, FOLIO_ERROR, pos,
+                             "wrong number of arguments to function %s()", name);
+        return exp_defer(ps, f, EXP_FUNCTION, FOLIO_ERROR, pos, "no such function: %s", name);
+    }
     int op = EXO_FUNC;
     if (strcmp(d->name, "coalesce") == 0 || strcmp(d->name, "ifnull") == 0)
         op = EXO_COALESCE;
@@ -773,11 +843,16 @@ static int parse_call(parser *ps, const lx_token *t)
                 break;
             }
         }
-        if (check_collation(ps, N(ps, k)->coll, pos))
+        if (check_collation(ps, k, n->list, -1, N(ps, k)->coll, pos))
             return -1;
     }
     if (strcmp(d->name, "likelihood") == 0 && check_likelihood(ps, k, name))
         return -1;
+    /* random() and the CURRENT_* family: refused where SQLite wants the same
+     * value on every evaluation. */
+    if ((d->flags & EX_FN_NONDETERMINISTIC) && deterministic_context(ps->flags))
+        return exp_defer(ps, k, EXP_FUNCTION, FOLIO_ERROR, pos,
+                         "non-deterministic functions prohibited in %s", context_name(ps->flags));
     return k;
 }
 
@@ -787,22 +862,20 @@ static int builtin_call(parser *ps, const char *name, int first, int nargs, size
     int wrong = 0;
     const ex_fn_def *d = find_function(name, nargs, &wrong);
     if (!d)
-        return exp_fail(ps, FOLIO_ERROR, pos, "no such function: %s", name), -1;
-    if ((d->flags & EX_FN_NONDETERMINISTIC) && deterministic_context(ps->flags))
-        return exp_fail(ps, FOLIO_ERROR, pos, "non-deterministic functions prohibited in %s",
-                        context_name(ps->flags)),
-               -1;
-    if (d->flags & (EX_FN_NONDETERMINISTIC | EX_FN_MAY_USE_NOW))
-        ps->is_volatile = 1;
-    if (nargs > ps->max_args)
-        ps->max_args = nargs;
+        return exp_defer(ps, failed_node(ps, first, nargs, pos), EXP_FUNCTION, FOLIO_ERROR, pos,
+                         "no such function: %s", name);
     int k = new_node(ps, EXO_FUNC, pos);
     if (k < 0)
         return -1;
     N(ps, k)->u.fn = d;
     N(ps, k)->list = first;
     N(ps, k)->nlist = nargs;
-    return finish_node(ps, k) ? -1 : k;
+    if (finish_node(ps, k))
+        return -1;
+    if ((d->flags & EX_FN_NONDETERMINISTIC) && deterministic_context(ps->flags))
+        return exp_defer(ps, k, EXP_FUNCTION, FOLIO_ERROR, pos,
+                         "non-deterministic functions prohibited in %s", context_name(ps->flags));
+    return k;
 }
 
 /* ---- Prefix forms ------------------------------------------------------------------ */
@@ -837,7 +910,7 @@ static int parse_case(parser *ps, size_t pos)
             e->b = w;
             e->aff = compare_affinity(N(ps, base)->eaff, N(ps, w)->eaff);
             e->coll = compare_collation(ps, base, w);
-            if (check_collation(ps, e->coll, N(ps, w)->pos))
+            if (check_collation(ps, eq, base, w, e->coll, N(ps, w)->pos))
                 return -1;
             e->height = N(ps, w)->height + 1;
             e->constant = N(ps, w)->constant;
@@ -1221,8 +1294,8 @@ static int parse_between(parser *ps, int left, int neg, size_t pos)
     n->aff2 = compare_affinity(N(ps, left)->eaff, N(ps, hi)->eaff);
     n->coll = compare_collation(ps, left, lo);
     n->coll2 = compare_collation(ps, left, hi);
-    if (check_collation(ps, n->coll, pos) || check_collation(ps, n->coll2, pos) ||
-        finish_node(ps, k))
+    if (check_collation(ps, k, left, lo, n->coll, pos) ||
+        check_collation(ps, k, left, hi, n->coll2, pos) || finish_node(ps, k))
         return -1;
     return negate(ps, k, neg, pos);
 }
@@ -1288,7 +1361,7 @@ static int parse_in(parser *ps, int left, int neg, size_t pos)
     nd->nlist = n;
     nd->aff = N(ps, left)->eaff;
     nd->coll = N(ps, left)->ecoll;
-    if (check_collation(ps, nd->coll, pos) || finish_node(ps, k))
+    if (check_collation(ps, k, left, -1, nd->coll, pos) || finish_node(ps, k))
         return -1;
     /* More than two constant items: SQLite builds a lookup table of them
      * first (each evaluated once, before the left operand). */
@@ -1339,12 +1412,17 @@ static int parse_collate(parser *ps, int left, size_t pos)
     char name[128];
     ident_text(t, name, sizeof name);
     int coll = sch_collation_of(name);
-    if (coll == SCH_COLL_UNKNOWN)
-        return exp_fail(ps, FOLIO_ERROR, tok_pos(ps, t), "no such collation sequence: %s", name),
-               -1;
     int k = make_unary(ps, EXO_COLLATE, left, pos);
     if (k < 0)
         return -1;
+    if (coll == SCH_COLL_UNKNOWN) {
+        /* An error only where a comparison uses it, as in SQLite. */
+        uint32_t off;
+        if (exp_add_bytes(ps, name, strlen(name), &off))
+            return -1;
+        N(ps, k)->u.s.off = off;
+        N(ps, k)->u.s.n = (uint32_t)strlen(name);
+    }
     N(ps, k)->ecoll = (uint8_t)coll;
     N(ps, k)->coll = (uint8_t)coll;
     return k;

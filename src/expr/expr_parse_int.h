@@ -12,6 +12,23 @@
 #include "expr/expr_int.h"
 #include "schema/lex.h"
 
+/* An error SQLite reports only when the node survives its parser's rewrites
+ * ("x IN ()" and "0 AND x" drop x): names and functions are resolved, and
+ * literals coded, after parsing. */
+enum {
+    EXP_EARLY,    /* before names are resolved (a DEFAULT that is not constant) */
+    EXP_COLUMN,   /* a name: stops the resolution of the enclosing call's argument */
+    EXP_FUNCTION, /* a call: recorded, and its arguments are still resolved */
+    EXP_CODEGEN   /* found while SQLite codes the expression (literals, collations) */
+};
+typedef struct exp_deferred {
+    int node;  /* the node the error belongs to */
+    int phase; /* EXP_* */
+    int rc;
+    size_t pos;
+    char msg[200];
+} exp_deferred;
+
 typedef struct parser {
     const char *text;
     size_t len;
@@ -27,10 +44,8 @@ typedef struct parser {
     int rc;
     char *err;
     size_t errlen;
-    uint8_t *colused; /* one flag per table column */
-    int uses_rowid;
-    int is_volatile;
-    int max_args;
+    exp_deferred *deferred; /* errors of nodes, reported if reachable */
+    int ndeferred, defcap;
 } parser;
 
 static inline ex_node *N(parser *ps, int k)
@@ -42,6 +57,13 @@ static inline ex_node *N(parser *ps, int k)
 int exp_fail(parser *ps, int rc, size_t pos, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 4, 5)))
+#endif
+    ;
+/** Attach an error to `node` (reported at compile's end if the node is
+ * still in the tree); returns node, or -1 when out of memory. */
+int exp_defer(parser *ps, int node, int phase, int rc, size_t pos, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
 #endif
     ;
 /** Record "out of memory"; returns FOLIO_NOMEM. */

@@ -29,6 +29,8 @@
 
 /* SQLite's conversion buffer size: small conversions fit in it. */
 #define PRINTF_BUF_BYTES 70
+/* Most digits after the point of %f %e %g (SQLITE_FP_PRECISION_LIMIT). */
+#define PRINTF_FP_PRECISION_LIMIT 100000000
 
 enum {
     PF_INVALID,
@@ -217,6 +219,8 @@ static int render_real(out_buf *o, const conv_info *info, fmt_spec *sp, double a
     char prefix;
     if (precision < 0)
         precision = 6;
+    if (precision > PRINTF_FP_PRECISION_LIMIT)
+        precision = PRINTF_FP_PRECISION_LIMIT;
     if (v < 0.0) {
         v = -v;
         prefix = '-';
@@ -772,8 +776,14 @@ int ex_printf(ex_ctx *cx, int argc, const ex_value *argv, ex_value *out)
         if (*fmt == 0)
             break;
     }
-    if (o.rc)
+    if (o.rc == FOLIO_NOMEM)
         return o.rc;
+    if (o.rc) {
+        /* SQLite's printf() gives NULL, not an error, when the text would
+         * exceed the longest string: its buffer is dropped. */
+        cx->errmsg[0] = 0;
+        return 0;
+    }
     if (!o.touched)
         return 0; /* SQLite's text buffer was never started: NULL */
     if (!o.p) {
