@@ -291,6 +291,21 @@ static int build_prog(parser *ps, int root, ex_prog **out)
     return 0;
 }
 
+/* The lexer's message as SQLite words it: what it cannot read is an
+ * "unrecognized token" (an unterminated string runs to the end). */
+static int lex_error(parser *ps, const char *lexerr)
+{
+    static const char *const kinds[] = {
+        "unrecognized token: ", "unterminated string: ", "unterminated identifier: "};
+    if (strcmp(lexerr, "out of memory") == 0)
+        return exp_nomem(ps);
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        if (strncmp(lexerr, kinds[k], strlen(kinds[k])) == 0)
+            return exp_fail(ps, FOLIO_ERROR, 0, "unrecognized token: \"%s\"",
+                            lexerr + strlen(kinds[k]));
+    return exp_fail(ps, FOLIO_ERROR, 0, "%s", lexerr);
+}
+
 static int valid_flags(unsigned flags)
 {
     return flags && (flags & (flags - 1)) == 0 && flags <= EX_FILTER;
@@ -316,8 +331,7 @@ int ex_compile(ex_prog **out, const char *text, size_t len, const ex_scope *scop
         return exp_fail(&ps, FOLIO_MISUSE, 0, "ex_compile: bad arguments");
     char lexerr[128] = "";
     if (lx_tokenize(text, len, &ps.tok, &ps.ntok, lexerr, sizeof lexerr) != 0)
-        return exp_fail(&ps, strcmp(lexerr, "out of memory") == 0 ? FOLIO_NOMEM : FOLIO_ERROR, 0,
-                        "%s", lexerr);
+        return lex_error(&ps, lexerr);
     int root = exp_parse(&ps);
     ex_prog *p = NULL;
     if (!ps.rc)

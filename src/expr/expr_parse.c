@@ -386,20 +386,20 @@ static uint8_t compare_collation(parser *ps, int l, int r)
     return a->ecoll != EXL_NONE ? a->ecoll : b->ecoll;
 }
 
-/* The name of an unknown collating sequence named by a COLLATE under k. */
-static const char *unknown_collation(parser *ps, int k)
+/* The COLLATE node under k that names an unknown collating sequence, or -1. */
+static int unknown_collation(parser *ps, int k)
 {
     if (k < 0)
-        return NULL;
+        return -1;
     const ex_node *n = N(ps, k);
     if (n->op == EXO_COLLATE && n->coll == SCH_COLL_UNKNOWN)
-        return (const char *)ps->bytes + n->u.s.off;
-    const char *name = NULL;
+        return k;
+    int found = -1;
     EACH_CHILD(ps, k, c, {
-        if (!name)
-            name = unknown_collation(ps, c);
+        if (found < 0)
+            found = unknown_collation(ps, c);
     });
-    return name;
+    return found;
 }
 
 /* Node k compares with `coll`: SQLite fails, when it codes k, on a
@@ -408,12 +408,12 @@ static int check_collation(parser *ps, int k, int l, int r, uint8_t coll, size_t
 {
     if (coll != SCH_COLL_UNKNOWN)
         return 0;
-    const char *name = unknown_collation(ps, l);
-    if (!name)
-        name = unknown_collation(ps, r);
-    if (name)
-        return exp_defer(ps, k, EXP_CODEGEN, FOLIO_ERROR, pos, "no such collation sequence: %s",
-                         name) < 0;
+    int c = unknown_collation(ps, l);
+    if (c < 0)
+        c = unknown_collation(ps, r);
+    if (c >= 0)
+        return exp_defer(ps, k, EXP_CODEGEN, FOLIO_ERROR, pos, "no such collation sequence: %.*s",
+                         (int)N(ps, c)->u.s.n, (const char *)ps->bytes + N(ps, c)->u.s.off) < 0;
     return exp_defer(ps, k, EXP_CODEGEN, FOLIO_UNSUPPORTED, pos,
                      "a collating sequence folio does not know") < 0;
 }
@@ -961,6 +961,14 @@ static int parse_cast(parser *ps, size_t pos)
     ps->i++;
     /* typetoken: names (ID or STRING), then optional (n) or (n, m). */
     const lx_token *t0 = peek(ps, 0);
+    if (t0->type == LX_RP) {
+        /* An empty typetoken: SQLite's affinity of "", NUMERIC. */
+        ps->i++;
+        int k = make_unary(ps, EXO_CAST, a, pos);
+        if (k >= 0)
+            N(ps, k)->aff = N(ps, k)->eaff = SCH_AFF_NUMERIC;
+        return k;
+    }
     if (t0->type != LX_ID && t0->type != LX_QID && t0->type != LX_STRING)
         return syntax_error(ps), -1;
     while (peek(ps, 0)->type == LX_ID || peek(ps, 0)->type == LX_QID ||
@@ -1178,6 +1186,40 @@ static int parse_prefix(parser *ps)
     return parse_name(ps, t);
 }
 
+/* SQLite's sqlite3ExprCanBeNull after names are resolved: 0 for a literal
+ * (under unary + and -, a hex literal too big included) and the rowid. */
+static int can_be_null(parser *ps, int k)
+{
+    while (N(ps, k)->op == EXO_NEG || N(ps, k)->op == EXO_UPLUS)
+        k = N(ps, k)->a;
+    const ex_node *n = N(ps, k);
+    switch (n->op) {
+    case EXO_INT:
+        return n->is_truefalse; /* TRUE and FALSE are not literals to it */
+    case EXO_REAL:
+    case EXO_TEXT:
+    case EXO_BLOB:
+    case EXO_ROWID:
+        return 0;
+    case EXO_NULL:
+        for (int e = 0; e < ps->ndeferred; e++)
+            if (ps->deferred[e].node == k && ps->deferred[e].phase == EXP_CODEGEN)
+                return 0;
+        return 1;
+    default:
+        return 1;
+    }
+}
+
+/* x ISNULL / x NOTNULL: FALSE / TRUE when x cannot be NULL, as SQLite's
+ * resolver rewrites it (x is then never evaluated). */
+static int make_null_test(parser *ps, int op, int left, size_t pos)
+{
+    if (can_be_null(ps, left))
+        return make_unary(ps, op, left, pos);
+    return literal_int(ps, op == EXO_NOTNULL, pos);
+}
+
 /* ---- Infix forms --------------------------------------------------------------------- */
 
 /* The operator at the cursor: its binding power, or 0 if none. */
@@ -1391,7 +1433,7 @@ static int parse_is(parser *ps, int left, size_t pos)
     if (right < 0)
         return -1;
     if (N(ps, right)->op == EXO_NULL)
-        return make_unary(ps, isnot ? EXO_NOTNULL : EXO_ISNULL, left, pos);
+        return make_null_test(ps, isnot ? EXO_NOTNULL : EXO_ISNULL, left, pos);
     int r = skip_collate_likely(ps, right);
     if (N(ps, r)->is_truefalse && N(ps, r)->op == EXO_INT) {
         int k = make_binary(ps, EXO_TRUTH, left, right, pos);
@@ -1468,12 +1510,12 @@ static int parse_infix(parser *ps, int left)
             t = peek(ps, 0);
             ps->i++;
             if (tok_is(t, "NULL"))
-                return make_unary(ps, EXO_NOTNULL, left, pos);
+                return make_null_test(ps, EXO_NOTNULL, left, pos);
         }
         if (tok_is(t, "ISNULL"))
-            return make_unary(ps, EXO_ISNULL, left, pos);
+            return make_null_test(ps, EXO_ISNULL, left, pos);
         if (tok_is(t, "NOTNULL"))
-            return make_unary(ps, EXO_NOTNULL, left, pos);
+            return make_null_test(ps, EXO_NOTNULL, left, pos);
         if (tok_is(t, "IS"))
             return parse_is(ps, left, pos);
         if (is_like_kw(t))

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <folio.h>
+
 #include "expr_diff.h"
 
 /* ---- The generator --------------------------------------------------------------- */
@@ -397,8 +399,11 @@ static void gen_expr(gen *g, int depth)
 
 /* ---- Running ---------------------------------------------------------------------- */
 
+/* What run_random compares: values, or decisions of conditions. */
+enum { RUN_VALUES, RUN_CONDITIONS };
+
 /* Evaluate many random expressions; returns the number of differences. */
-static int run_random(uint64_t seed, int count, int depth)
+static int run_random_as(uint64_t seed, int count, int depth, int what)
 {
     xd_fixture f;
     xd_open(&f, seed, 24);
@@ -409,7 +414,11 @@ static int run_random(uint64_t seed, int count, int depth)
         gen g = {&rng, text, 0, sizeof text};
         gen_expr(&g, 1 + xd_pick(&rng, depth));
         char why[1024];
-        if (xd_compare(&f, text, EX_FILTER, why, sizeof why) == XD_DIFFERENT) {
+        /* Conditions alternate between a WHERE and a CHECK. */
+        unsigned flags = (what == RUN_CONDITIONS && k % 2) ? EX_CHECK : EX_FILTER;
+        int r = what == RUN_VALUES ? xd_compare(&f, text, flags, why, sizeof why)
+                                   : xd_compare_cond(&f, text, flags, why, sizeof why);
+        if (r == XD_DIFFERENT) {
             if (differences < 25)
                 fprintf(stderr, "DIFFERENT #%d: %s\n  %s\n", k, text, why);
             differences++;
@@ -422,6 +431,11 @@ static int run_random(uint64_t seed, int count, int depth)
     cr_assert(f.compared > count, "too few values compared: %ld", f.compared);
     xd_close(&f);
     return differences;
+}
+
+static int run_random(uint64_t seed, int count, int depth)
+{
+    return run_random_as(seed, count, depth, RUN_VALUES);
 }
 
 Test(expr_diff, random_expressions, .timeout = 600)
@@ -1209,4 +1223,177 @@ Test(expr_diff, precedence)
                                     "NOT x IS NULL",
                                     "NOT NULL IS NULL"};
     CHECK_ALL(e);
+}
+
+/* Random conditions: the decision of a WHERE (EX_FILTER) and of a CHECK
+ * (EX_CHECK) with SQLite's jumps, which may leave an operand that would fail
+ * unevaluated. */
+Test(expr_diff, random_conditions, .timeout = 600)
+{
+    uint64_t seed = xd_seed(4242) ^ 0xc0ffee;
+    int count = xd_soak() ? 20000 : 2000;
+    int diff = run_random_as(seed, count, 5, RUN_CONDITIONS);
+    cr_assert_eq(diff, 0, "%d conditions differ from libsqlite3 (seed=%" PRIu64 ")", diff, seed);
+}
+
+Test(expr_diff, conditions)
+{
+    static const char *const e[] = {
+        "i AND abs(-9223372036854775807 - 1)",
+        "NULL AND abs(-9223372036854775807 - 1)",
+        "NULL OR abs(-9223372036854775807 - 1)",
+        "i OR abs(-9223372036854775807 - 1)",
+        "abs(-9223372036854775807 - 1 + i) OR 1",
+        "abs(-9223372036854775807 - 1 + i) OR TRUE",
+        "1 OR abs(-9223372036854775807 - 1 + i)",
+        "(abs(-9223372036854775807 - 1 + i) OR 1) AND i",
+        "abs(-9223372036854775807 - 1 + i) OR 10000000000",
+        "NOT (i AND abs(-9223372036854775807 - 1))",
+        "i BETWEEN 1 AND abs(-9223372036854775807 - 1)",
+        "NOT (i BETWEEN 1 AND abs(-9223372036854775807 - 1))",
+        "r NOT BETWEEN i AND abs(-9223372036854775807 - 1)",
+        "(i > 0 OR abs(-9223372036854775807 - 1)) IS TRUE",
+        "(i > 0 OR abs(-9223372036854775807 - 1)) IS NOT TRUE",
+        "(i > 0 AND abs(-9223372036854775807 - 1)) IS FALSE",
+        "(i > 0 AND abs(-9223372036854775807 - 1)) IS NOT FALSE",
+        "i",
+        "x",
+        "NULL",
+        "b AND NOT r",
+        "CASE WHEN i THEN NULL END OR r",
+        "i IN (1, 2, NULL)",
+        "i NOT IN (1, 2, NULL)",
+        "x LIKE 'a%' OR x IS NULL",
+    };
+    xd_fixture f;
+    xd_open(&f, 99, 40);
+    int differences = 0;
+    for (size_t k = 0; k < sizeof e / sizeof e[0]; k++) {
+        static const unsigned contexts[] = {EX_FILTER, EX_CHECK, EX_PARTIAL_WHERE};
+        for (size_t c = 0; c < 3; c++) {
+            char why[1024];
+            if (xd_compare_cond(&f, e[k], contexts[c], why, sizeof why) == XD_DIFFERENT) {
+                fprintf(stderr, "DIFFERENT (flags %u): %s\n  %s\n", contexts[c], e[k], why);
+                differences++;
+            }
+        }
+    }
+    cr_assert(f.compared > 0);
+    xd_close(&f);
+    cr_assert_eq(differences, 0, "%d conditions differ from libsqlite3", differences);
+}
+
+/* Compile errors: the same message as libsqlite3's (folio adds the offset),
+ * and what remains after SQLite's parser drops a subtree compiles. */
+Test(expr_diff, compile_errors)
+{
+    static const char *const e[] = {
+        "nosuch",
+        "t.nosuch",
+        "u.i",
+        "main.t.nosuch",
+        "nosuch1 + nosuch2",
+        "nosuchf(1) + nosuch2",
+        "nosuch2 + nosuchf(1)",
+        "nosuchf(1) + abs(1, 2)",
+        "abs(1, 2) + nosuchf(1)",
+        "nosuchf(nosuchg(1))",
+        "abs(zz) + nosuch(1)",
+        "abs(1, 2) + zz",
+        "substr('a')",
+        "substr('a', 1, 2, 3)",
+        "likelihood(i, 2)",
+        "likelihood(i, 0.5) + likelihood(i, i)",
+        "likelihood(nosuch, 2)",
+        "row_number()",
+        "-0x8000000000000000",
+        "-0x8000000000000000 + zz",
+        "0x10000000000000000",
+        "(1 COLLATE foo) = 1",
+        "(1 COLLATE foo = 1) + (1 COLLATE bar = 1)",
+        "max('a' COLLATE foo, 'b')",
+        "'a' COLLATE foo BETWEEN 1 AND 2",
+        "CASE 'a' COLLATE foo WHEN 1 THEN 2 END",
+        "(1 COLLATE foo) IN (1)",
+        "i )",
+        "1 2",
+        "CAST(i AS)",
+        "CASE WHEN 1 END",
+        "i IN (1,)",
+        "x'0'",
+        /* Accepted: the parser drops the subtree, or nothing uses it. */
+        "-0x8000000000000000 IN ()",
+        "nosuch IN ()",
+        "nosuch NOT IN ()",
+        "0 AND nosuch",
+        "nosuch AND 0",
+        "(0) AND nosuchf(1)",
+        "0 AND abs(1, 2)",
+        "1 COLLATE foo",
+        "lower('a' COLLATE foo)",
+        "1 IN ('a' COLLATE foo, 2)",
+        "0 AND (1 COLLATE foo = 1)",
+        "'a' COLLATE foo LIKE 'b'",
+    };
+    xd_fixture f;
+    xd_open(&f, 99, 4);
+    int differences = 0;
+    for (size_t k = 0; k < sizeof e / sizeof e[0]; k++) {
+        char why[1024];
+        if (xd_compare_error(&f, e[k], EX_FILTER, why, sizeof why) == XD_DIFFERENT) {
+            fprintf(stderr, "DIFFERENT: %s\n  %s\n", e[k], why);
+            differences++;
+        }
+    }
+    cr_assert(f.both_error > 20 && f.compared > 5);
+    xd_close(&f);
+    cr_assert_eq(differences, 0, "%d compile errors differ from libsqlite3", differences);
+}
+
+/* Errors of a context, which SQLite gives when it creates the table or the
+ * index (checked against the sqlite3 3.40 messages, with the offset). */
+static void expect_error(const char *expr, unsigned flags, const ex_scope *scope, int rc,
+                         const char *msg)
+{
+    ex_prog *p = NULL;
+    char err[256];
+    int got = ex_compile(&p, expr, strlen(expr), scope, flags, err, sizeof err);
+    ex_prog_free(p);
+    cr_expect_eq(got, rc, "%s: rc %d, expected %d (%s)", expr, got, rc, err);
+    cr_expect_str_eq(err, msg, "%s", expr);
+}
+
+Test(expr_diff, context_errors)
+{
+    static const ex_column cols[] = {{"a", SCH_AFF_INTEGER, SCH_COLL_BINARY, 0},
+                                     {"b", SCH_AFF_TEXT, SCH_COLL_NOCASE, 0}};
+    ex_scope scope = {"t", cols, 2, -1, 0, "b"};
+    expect_error("random() + a", EX_CHECK, &scope, FOLIO_ERROR,
+                 "non-deterministic functions prohibited in CHECK constraints (at offset 0)");
+    expect_error("a + randomblob(2)", EX_INDEX_EXPR, &scope, FOLIO_ERROR,
+                 "non-deterministic functions prohibited in index expressions (at offset 4)");
+    expect_error("random()", EX_PARTIAL_WHERE, &scope, FOLIO_ERROR,
+                 "non-deterministic functions prohibited in partial index WHERE clauses (at "
+                 "offset 0)");
+    expect_error("random()", EX_GENERATED, &scope, FOLIO_ERROR,
+                 "non-deterministic functions prohibited in generated columns (at offset 0)");
+    expect_error("0 AND random()", EX_CHECK, &scope, 0, "");
+    expect_error("a + 1", EX_DEFAULT, &scope, FOLIO_ERROR,
+                 "default value of column [b] is not constant (at offset 0)");
+    expect_error("0 AND a", EX_DEFAULT, &scope, 0, "");
+    expect_error("random()", EX_DEFAULT, &scope, 0, "");
+    expect_error("rowid", EX_INDEX_EXPR, &scope, FOLIO_ERROR,
+                 "no such column: rowid (at offset 0)");
+    expect_error("(SELECT 1)", EX_CHECK, &scope, FOLIO_ERROR,
+                 "subqueries prohibited in CHECK constraints (at offset 1)");
+    expect_error("a IN (SELECT 1)", EX_FILTER, &scope, FOLIO_UNSUPPORTED,
+                 "subqueries are not supported (at offset 6)");
+    /* Input that ends too soon (SQLite, reading it inside a statement,
+     * says near the next token). */
+    expect_error("i +", EX_FILTER, &scope, FOLIO_ERROR, "incomplete input (at offset 3)");
+    expect_error("(i", EX_FILTER, &scope, FOLIO_ERROR, "incomplete input (at offset 2)");
+    expect_error("i + 'abc", EX_FILTER, &scope, FOLIO_ERROR,
+                 "unrecognized token: \"'abc\" (at offset 0)");
+    expect_error("?1", EX_FILTER, &scope, FOLIO_UNSUPPORTED,
+                 "bind parameters are not supported (at offset 0)");
 }

@@ -400,12 +400,23 @@ static int same_value(const ex_value *a, const ex_value *b)
     }
 }
 
-int xd_compare(xd_fixture *f, const char *expr, unsigned flags, char *why, size_t whylen)
+/* What is compared: the value, or the decision of a condition. */
+enum { AS_VALUE, AS_CHECK, AS_WHERE };
+
+static int compare_impl(xd_fixture *f, const char *expr, unsigned flags, int as, char *why,
+                        size_t whylen)
 {
     char sql[65536];
     /* Parentheses, so that SQLite takes no alias; a newline, so that a
-     * trailing "--" comment ends before them. */
-    snprintf(sql, sizeof sql, "SELECT (%s\n) FROM t ORDER BY rowid", expr);
+     * trailing "--" comment ends before them. A condition is decided by a
+     * CASE WHEN, which SQLite compiles as jumps like a WHERE; a CHECK passes
+     * unless the condition is false. */
+    if (as == AS_VALUE)
+        snprintf(sql, sizeof sql, "SELECT (%s\n) FROM t ORDER BY rowid", expr);
+    else
+        snprintf(sql, sizeof sql,
+                 "SELECT CASE WHEN (%s\n)%s THEN 1 ELSE 0 END FROM t ORDER BY rowid", expr,
+                 as == AS_CHECK ? " IS NOT FALSE" : "");
     sqlite3_stmt *st = NULL;
     int src = sqlite3_prepare_v2(f->db, sql, -1, &st, NULL);
     char serr[512] = "";
@@ -416,7 +427,10 @@ int xd_compare(xd_fixture *f, const char *expr, unsigned flags, char *why, size_
     /* A value is compared: "+( )" keeps a condition's AND and OR from being
      * evaluated as a condition (EX_FILTER), which may skip an operand. */
     char *wrapped = malloc(strlen(expr) + 8);
-    sprintf(wrapped, "+(%s\n)", expr);
+    if (as == AS_VALUE)
+        sprintf(wrapped, "+(%s\n)", expr);
+    else
+        sprintf(wrapped, "%s", expr);
     int frc = ex_compile(&prog, wrapped, strlen(wrapped), &f->scope, flags, ferr, sizeof ferr);
     free(wrapped);
     if (src != SQLITE_OK) {
@@ -473,6 +487,12 @@ int xd_compare(xd_fixture *f, const char *expr, unsigned flags, char *why, size_
         ex_value sv;
         sqlite_value(st, &sv);
         f->compared++;
+        if (as != AS_VALUE) {
+            /* The decision the db layer takes from the value (ex_truth). */
+            int t = ex_truth(&fv);
+            fv.type = EX_INTEGER;
+            fv.u.i = as == AS_CHECK ? t != 0 : t == 1;
+        }
         if (!same_value(&sv, &fv)) {
             char sb[256], fb[256];
             describe(&sv, sb, sizeof sb);
@@ -486,4 +506,43 @@ int xd_compare(xd_fixture *f, const char *expr, unsigned flags, char *why, size_
     sqlite3_finalize(st);
     ex_prog_free(prog);
     return result;
+}
+
+int xd_compare(xd_fixture *f, const char *expr, unsigned flags, char *why, size_t whylen)
+{
+    return compare_impl(f, expr, flags, AS_VALUE, why, whylen);
+}
+
+int xd_compare_cond(xd_fixture *f, const char *expr, unsigned flags, char *why, size_t whylen)
+{
+    return compare_impl(f, expr, flags, (flags & EX_CHECK) ? AS_CHECK : AS_WHERE, why, whylen);
+}
+
+int xd_compare_error(xd_fixture *f, const char *expr, unsigned flags, char *why, size_t whylen)
+{
+    char sql[65536];
+    snprintf(sql, sizeof sql, "SELECT (%s\n) FROM t", expr);
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(f->db, sql, -1, &st, NULL);
+    char serr[512] = "";
+    if (src != SQLITE_OK)
+        snprintf(serr, sizeof serr, "%s", sqlite3_errmsg(f->db));
+    sqlite3_finalize(st);
+    ex_prog *prog = NULL;
+    char ferr[512] = "";
+    int frc = ex_compile(&prog, expr, strlen(expr), &f->scope, flags, ferr, sizeof ferr);
+    ex_prog_free(prog);
+    /* folio's message is SQLite's followed by " (at offset N)". */
+    char *at = strstr(ferr, " (at offset ");
+    if (at)
+        *at = 0;
+    if ((src == SQLITE_OK) != (frc == 0) || strcmp(serr, ferr) != 0) {
+        snprintf(why, whylen, "sqlite3: \"%s\"; folio: \"%s\" (rc %d)", serr, ferr, frc);
+        return XD_DIFFERENT;
+    }
+    if (frc)
+        f->both_error++;
+    else
+        f->compared++;
+    return XD_SAME;
 }

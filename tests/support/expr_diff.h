@@ -62,6 +62,22 @@ enum { XD_SAME = 0, XD_DIFFERENT = 1, XD_SKIP = 2 };
  */
 int xd_compare(xd_fixture *f, const char *expr, unsigned flags, char *why, size_t whylen);
 
+/**
+ * As xd_compare, for `expr` as a condition of context `flags`: a CHECK
+ * (EX_CHECK) passes unless the condition is false, a WHERE (EX_FILTER,
+ * EX_PARTIAL_WHERE) selects a row only when it is true. folio's decision is
+ * ex_truth of ex_eval's result, libsqlite3's comes from
+ * "CASE WHEN (expr) [IS NOT FALSE] THEN 1 ELSE 0 END", which it compiles
+ * into the same jumps as a WHERE clause or a CHECK constraint.
+ */
+int xd_compare_cond(xd_fixture *f, const char *expr, unsigned flags, char *why, size_t whylen);
+
+/**
+ * Compile `expr` both ways and compare the outcome: both accept it, or both
+ * refuse it with the same message (folio's without its " (at offset N)").
+ */
+int xd_compare_error(xd_fixture *f, const char *expr, unsigned flags, char *why, size_t whylen);
+
 /** 64-bit xorshift generator for the tests. */
 uint64_t xd_rand(uint64_t *state);
 /** A uniform integer in [0, n). */
