@@ -112,5 +112,13 @@ for name, data in seeds.items():
     open('%s/%s' % (d, name), 'wb').write(data)
 PY
     ;;
+  fuzz_expr)
+    # The first byte picks the context (fuzz_expr.c), the rest is the text.
+    i=0
+    for s in "i + 1 > r AND x LIKE 'a%' ESCAPE '!'" "CASE WHEN i IS NULL THEN printf('%.3f|%-5s|%q', r, x, b) ELSE substr(x, -2, 3) END" \
+             "CAST(n AS INTEGER) BETWEEN -9223372036854775808 AND 0x7fffffffffffffff" \
+             "coalesce(NULL, abs(i), round(r, 2)) IN (1, 2.5, 'x' COLLATE NOCASE, hex(b))" \
+             "x GLOB '[a-c]*' OR quote(b) <> trim(x) || rowid" "iif(i % 0, unicode(x), char(233, 0x1F600)) >> 63 << -1"; do
+      printf "\\x$(printf '%02x' $i)%s" "$s" > "$dir/e$i"; i=$((i+1)); done ;;
 esac
 exit 0

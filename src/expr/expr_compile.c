@@ -1,0 +1,414 @@
+/*
+ * expr_compile.c - compiling an expression: the entry points of expr.h
+ * around the parser (expr_parse.c), the folding of constant function calls,
+ * and what the db layer asks of a program.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "expr/expr_parse_int.h"
+#include "folio.h"
+
+/* ---- Constant function calls ------------------------------------------------------ */
+
+/*
+ * SQLite evaluates a call of a deterministic function whose arguments are
+ * constant once per statement, when the evaluation first reaches it (an
+ * OP_Once around the call), and reuses the value. folio computes such calls
+ * once, at compile time, and keeps the value in the program. A call that
+ * fails stays in the program: the error must surface only where an
+ * evaluation reaches the call, as in SQLite (a CASE branch no row takes
+ * never fails). Calls that may read the clock ('now') are left to each
+ * evaluation, as are random() and its kind.
+ */
+static int fold_node(parser *ps, ex_ctx *cx, int k, ex_prog *view);
+
+static int fold_children(parser *ps, ex_ctx *cx, int k, ex_prog *view)
+{
+    const int kids[3] = {N(ps, k)->a, N(ps, k)->b, N(ps, k)->c};
+    for (int j = 0; j < 3; j++)
+        if (kids[j] >= 0 && fold_node(ps, cx, kids[j], view))
+            return -1;
+    for (int c = N(ps, k)->list; c >= 0; c = N(ps, c)->next)
+        if (fold_node(ps, cx, c, view))
+            return -1;
+    return 0;
+}
+
+/* Replace node k by the constant v. */
+static int become_constant(parser *ps, int k, const ex_value *v)
+{
+    uint32_t off = 0;
+    if (v->type == EX_TEXT || v->type == EX_BLOB) {
+        /* v's bytes may point into the pool, which exp_add_bytes moves. */
+        uint8_t *copy = malloc((size_t)v->u.s.n + 1);
+        if (!copy)
+            return exp_nomem(ps);
+        if (v->u.s.n)
+            memcpy(copy, v->u.s.p, (size_t)v->u.s.n);
+        int rc = exp_add_bytes(ps, copy, (size_t)v->u.s.n, &off);
+        free(copy);
+        if (rc)
+            return rc;
+    }
+    ex_node *nd = N(ps, k);
+    nd->list = -1;
+    nd->nlist = 0;
+    nd->sub = 0;
+    switch (v->type) {
+    case EX_NULL:
+        nd->op = EXO_NULL;
+        break;
+    case EX_INTEGER:
+        nd->op = EXO_INT;
+        nd->u.i = v->u.i;
+        break;
+    case EX_REAL:
+        nd->op = EXO_REAL;
+        nd->u.r = v->u.r;
+        break;
+    default:
+        nd->op = v->type == EX_TEXT ? EXO_TEXT : EXO_BLOB;
+        nd->sub = (uint8_t)(v->type == EX_TEXT ? v->subtype : 0);
+        nd->u.s.off = off;
+        nd->u.s.n = (uint32_t)v->u.s.n;
+        break;
+    }
+    return 0;
+}
+
+static int fold_node(parser *ps, ex_ctx *cx, int k, ex_prog *view)
+{
+    if (fold_children(ps, cx, k, view))
+        return -1;
+    const ex_node *n = N(ps, k);
+    if (n->op != EXO_FUNC || !n->constant ||
+        (n->u.fn->flags & (EX_FN_NONDETERMINISTIC | EX_FN_MAY_USE_NOW)))
+        return 0;
+    view->nodes = ps->nodes;
+    view->bytes = ps->bytes;
+    view->nbytes = ps->nbytes;
+    ex_value v;
+    int rc = ex_eval_node(view, cx, k, &v);
+    if (rc == FOLIO_NOMEM)
+        return exp_nomem(ps);
+    if (rc)
+        return 0; /* it fails when an evaluation reaches it */
+    return become_constant(ps, k, &v) ? -1 : 0;
+}
+
+/* Fold the constant calls reachable from the root. */
+static int fold_constants(parser *ps, int root)
+{
+    ex_ctx *cx;
+    if (ex_ctx_new(&cx))
+        return exp_nomem(ps);
+    ex_prog view;
+    memset(&view, 0, sizeof view);
+    view.nnodes = ps->nnodes;
+    view.root = root;
+    view.flags = ps->flags;
+    view.ncols_table = ps->scope->ncols;
+    fold_node(ps, cx, root, &view);
+    ex_ctx_free(cx);
+    return ps->rc;
+}
+
+/* ---- The tree that remains ----------------------------------------------------------------- */
+
+/* What the parser's rewrites left: the nodes reachable from the root. */
+typedef struct reach {
+    parser *ps;
+    uint8_t *mark; /* one per node */
+    int *head;     /* first deferred error of each node, or -1 */
+    int *next;     /* the next error of the same node */
+    int msg;       /* the resolution's message so far, or -1 */
+} reach;
+
+static void mark_reachable(reach *r, int k)
+{
+    r->mark[k] = 1;
+    const ex_node *n = N(r->ps, k);
+    const int kids[3] = {n->a, n->b, n->c};
+    for (int j = 0; j < 3; j++)
+        if (kids[j] >= 0)
+            mark_reachable(r, kids[j]);
+    for (int c = n->list; c >= 0; c = N(r->ps, c)->next)
+        mark_reachable(r, c);
+}
+
+static int is_call(const ex_node *n)
+{
+    return n->op == EXO_FUNC || n->op == EXO_COALESCE || n->op == EXO_IIF ||
+           (n->op == EXO_NULL && n->list >= 0);
+}
+
+/*
+ * SQLite's name resolution (resolveExprStep): each error replaces the
+ * message; a name that resolves to nothing stops the walk up to the
+ * nearest call, whose arguments SQLite walks on its own and whose errors
+ * (unknown function, wrong arguments, ...) come before its arguments'.
+ * Returns 1 when the walk stops.
+ */
+static int resolve_walk(reach *r, int k)
+{
+    const ex_node *n = N(r->ps, k);
+    for (int e = r->head[k]; e >= 0; e = r->next[e]) {
+        const exp_deferred *d = &r->ps->deferred[e];
+        if (d->phase == EXP_COLUMN || d->phase == EXP_FUNCTION)
+            r->msg = e;
+        if (d->phase == EXP_COLUMN)
+            return 1;
+    }
+    if (is_call(n)) {
+        for (int c = n->list; c >= 0; c = N(r->ps, c)->next)
+            resolve_walk(r, c);
+        return 0;
+    }
+    const int kids[3] = {n->a, n->b, n->c};
+    for (int j = 0; j < 3; j++)
+        if (kids[j] >= 0 && resolve_walk(r, kids[j]))
+            return 1;
+    for (int c = n->list; c >= 0; c = N(r->ps, c)->next)
+        if (resolve_walk(r, c))
+            return 1;
+    return 0;
+}
+
+/* The first error met while coding (operands before their operator). */
+static int codegen_walk(reach *r, int k)
+{
+    const ex_node *n = N(r->ps, k);
+    const int kids[3] = {n->a, n->b, n->c};
+    for (int j = 0; j < 3; j++) {
+        int e = kids[j] >= 0 ? codegen_walk(r, kids[j]) : -1;
+        if (e >= 0)
+            return e;
+    }
+    for (int c = n->list; c >= 0; c = N(r->ps, c)->next) {
+        int e = codegen_walk(r, c);
+        if (e >= 0)
+            return e;
+    }
+    for (int e = r->head[k]; e >= 0; e = r->next[e])
+        if (r->ps->deferred[e].phase == EXP_CODEGEN)
+            return e;
+    return -1;
+}
+
+static int report(parser *ps, int e)
+{
+    const exp_deferred *d = &ps->deferred[e];
+    return exp_fail(ps, d->rc, d->pos, "%s", d->msg);
+}
+
+/* Report the deferred errors SQLite would report for the tree that remains,
+ * in SQLite's order: a DEFAULT's, then resolution's, then coding's. */
+static int check_deferred(reach *r, int root)
+{
+    parser *ps = r->ps;
+    for (int e = 0; e < ps->ndeferred; e++)
+        if (ps->deferred[e].phase == EXP_EARLY && r->mark[ps->deferred[e].node])
+            return report(ps, e);
+    r->msg = -1;
+    resolve_walk(r, root);
+    if (r->msg >= 0)
+        return report(ps, r->msg);
+    int e = codegen_walk(r, root);
+    return e >= 0 ? report(ps, e) : 0;
+}
+
+/* The remaining tree's errors and what it uses, into *p. */
+static int examine(parser *ps, int root, ex_prog *p, uint8_t *colused)
+{
+    reach r = {ps, NULL, NULL, NULL, -1};
+    r.mark = calloc((size_t)ps->nnodes, 1);
+    r.head = malloc((size_t)ps->nnodes * sizeof *r.head);
+    r.next = malloc((size_t)(ps->ndeferred ? ps->ndeferred : 1) * sizeof *r.next);
+    if (!r.mark || !r.head || !r.next) {
+        exp_nomem(ps);
+        goto done;
+    }
+    for (int k = 0; k < ps->nnodes; k++)
+        r.head[k] = -1;
+    for (int e = ps->ndeferred - 1; e >= 0; e--) {
+        r.next[e] = r.head[ps->deferred[e].node];
+        r.head[ps->deferred[e].node] = e;
+    }
+    mark_reachable(&r, root);
+    if (ps->ndeferred && check_deferred(&r, root))
+        goto done;
+    for (int k = 0; k < ps->nnodes; k++) {
+        const ex_node *n = N(ps, k);
+        if (!r.mark[k])
+            continue;
+        if (n->op == EXO_COLUMN)
+            colused[n->u.col] = 1;
+        else if (n->op == EXO_ROWID)
+            p->uses_rowid = 1;
+        else if (n->op == EXO_FUNC &&
+                 (n->u.fn->flags & (EX_FN_NONDETERMINISTIC | EX_FN_MAY_USE_NOW)))
+            p->is_volatile = 1;
+        if (is_call(n) && n->nlist > p->max_args)
+            p->max_args = n->nlist;
+    }
+done:
+    free(r.mark);
+    free(r.head);
+    free(r.next);
+    return ps->rc;
+}
+
+/* ---- The program ------------------------------------------------------------------------ */
+
+static int build_prog(parser *ps, int root, ex_prog **out)
+{
+    ex_prog *p = calloc(1, sizeof *p);
+    uint8_t *colused = calloc((size_t)ps->scope->ncols + 1, 1);
+    if (!p || !colused || examine(ps, root, p, colused)) {
+        free(p);
+        free(colused);
+        return ps->rc ? ps->rc : exp_nomem(ps);
+    }
+    int ncols = 0;
+    for (int c = 0; c < ps->scope->ncols; c++)
+        ncols += colused[c];
+    p->cols = malloc((size_t)(ncols ? ncols : 1) * sizeof *p->cols);
+    if (!p->cols) {
+        free(p);
+        free(colused);
+        return exp_nomem(ps);
+    }
+    for (int c = 0, j = 0; c < ps->scope->ncols; c++)
+        if (colused[c])
+            p->cols[j++] = c;
+    free(colused);
+    p->ncols = ncols;
+    p->ncols_table = ps->scope->ncols;
+    p->root = root;
+    p->flags = ps->flags;
+    *out = p;
+    return 0;
+}
+
+/* The lexer's message as SQLite words it: what it cannot read is an
+ * "unrecognized token" (an unterminated string runs to the end). */
+static int lex_error(parser *ps, const char *lexerr)
+{
+    static const char *const kinds[] = {
+        "unrecognized token: ", "unterminated string: ", "unterminated identifier: "};
+    if (strcmp(lexerr, "out of memory") == 0)
+        return exp_nomem(ps);
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)
+        if (strncmp(lexerr, kinds[k], strlen(kinds[k])) == 0)
+            return exp_fail(ps, FOLIO_ERROR, 0, "unrecognized token: \"%s\"",
+                            lexerr + strlen(kinds[k]));
+    return exp_fail(ps, FOLIO_ERROR, 0, "%s", lexerr);
+}
+
+static int valid_flags(unsigned flags)
+{
+    return flags && (flags & (flags - 1)) == 0 && flags <= EX_FILTER;
+}
+
+int ex_compile(ex_prog **out, const char *text, size_t len, const ex_scope *scope, unsigned flags,
+               char *err, size_t errlen)
+{
+    static const ex_scope empty_scope = {NULL, NULL, 0, -1, 0, NULL};
+    parser ps;
+    memset(&ps, 0, sizeof ps);
+    *out = NULL;
+    if (err && errlen)
+        err[0] = 0;
+    ps.text = text;
+    ps.len = len;
+    ps.scope = scope ? scope : &empty_scope;
+    ps.flags = flags;
+    ps.err = err;
+    ps.errlen = errlen;
+    if (!text || !valid_flags(flags) || ps.scope->ncols < 0 ||
+        (ps.scope->ncols > 0 && !ps.scope->cols))
+        return exp_fail(&ps, FOLIO_MISUSE, 0, "ex_compile: bad arguments");
+    char lexerr[128] = "";
+    if (lx_tokenize(text, len, &ps.tok, &ps.ntok, lexerr, sizeof lexerr) != 0)
+        return lex_error(&ps, lexerr);
+    int root = exp_parse(&ps);
+    ex_prog *p = NULL;
+    if (!ps.rc)
+        build_prog(&ps, root, &p);
+    /* Folding after the checks: a call with a deferred error is never run. */
+    if (!ps.rc)
+        fold_constants(&ps, root);
+    if (!ps.rc) {
+        p->nodes = ps.nodes;
+        p->bytes = ps.bytes;
+        p->nbytes = ps.nbytes;
+        p->nnodes = ps.nnodes;
+        ps.nodes = NULL;
+        ps.bytes = NULL;
+        *out = p;
+    } else {
+        ex_prog_free(p);
+    }
+    free(ps.tok);
+    free(ps.deferred);
+    free(ps.nodes);
+    free(ps.bytes);
+    return ps.rc;
+}
+
+void ex_prog_free(ex_prog *p)
+{
+    if (!p)
+        return;
+    free(p->nodes);
+    free(p->bytes);
+    free(p->cols);
+    free(p);
+}
+
+int ex_prog_columns(const ex_prog *p, const int **cols, int *uses_rowid)
+{
+    *cols = p->cols;
+    if (uses_rowid)
+        *uses_rowid = p->uses_rowid;
+    return p->ncols;
+}
+
+int ex_prog_is_constant(const ex_prog *p)
+{
+    return p->ncols == 0 && !p->uses_rowid;
+}
+
+int ex_prog_is_volatile(const ex_prog *p)
+{
+    return p->is_volatile;
+}
+
+int ex_prog_affinity(const ex_prog *p)
+{
+    uint8_t a = p->nodes[p->root].eaff;
+    return a == EXA_NONE ? EX_AFF_NONE : a;
+}
+
+int ex_prog_collation(const ex_prog *p)
+{
+    uint8_t c = p->nodes[p->root].ecoll;
+    return c == EXL_NONE ? -1 : c;
+}
+
+void ex_scope_from_table(ex_scope *out, ex_column *cols, const sch_table *t)
+{
+    for (int c = 0; c < t->ncols; c++) {
+        cols[c].name = t->cols[c].name;
+        cols[c].affinity = t->cols[c].affinity;
+        cols[c].collation = t->cols[c].collation;
+        cols[c].generated = t->cols[c].generated;
+    }
+    out->table = t->name;
+    out->cols = cols;
+    out->ncols = t->ncols;
+    out->rowid_alias = t->ipk;
+    out->without_rowid = t->without_rowid;
+    out->column = NULL;
+}

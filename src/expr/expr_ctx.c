@@ -1,0 +1,211 @@
+/*
+ * expr_ctx.c - the evaluation context: scratch memory, errors, the clock.
+ *
+ * Scratch memory comes from chunks that the context keeps between
+ * evaluations. An evaluation takes bytes from the chunks in order and
+ * never moves what it took (results point into them); when it needed a
+ * second chunk, the next evaluation starts by replacing them all with one
+ * chunk as large as all of them, so that after a few rows a context serves
+ * every evaluation from one chunk and allocates nothing.
+ *
+ * 'now' is the statement's instant (ex_ctx_set_now), or the clock read at
+ * its first use. Whether 'now' may be used at all depends on the context
+ * the program was compiled for, as SQLite decides: a CHECK constraint, an
+ * index expression, a partial index's WHERE or a generated column must give
+ * the same value every time.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "expr/expr_int.h"
+#include "folio.h"
+
+/* The first chunk's size. */
+#define SCRATCH_MIN_BYTES 4096
+/* Every allocation is aligned to this. */
+#define SCRATCH_ALIGN 16
+
+static size_t chunk_header(void)
+{
+    return (sizeof(ex_chunk) + SCRATCH_ALIGN - 1) & ~(size_t)(SCRATCH_ALIGN - 1);
+}
+
+static uint8_t *chunk_data(ex_chunk *c)
+{
+    return (uint8_t *)c + chunk_header();
+}
+
+static ex_chunk *chunk_new(size_t size)
+{
+    ex_chunk *c = malloc(chunk_header() + size);
+    if (!c)
+        return NULL;
+    c->next = NULL;
+    c->size = size;
+    c->used = 0;
+    return c;
+}
+
+static void chunks_free(ex_chunk *c)
+{
+    while (c) {
+        ex_chunk *next = c->next;
+        free(c);
+        c = next;
+    }
+}
+
+int ex_ctx_new(ex_ctx **out)
+{
+    ex_ctx *cx = calloc(1, sizeof *cx);
+    *out = NULL;
+    if (!cx)
+        return FOLIO_NOMEM;
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    /* random()'s state: any nonzero seed; each context has its own. */
+    cx->prng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)cx;
+    if (cx->prng == 0)
+        cx->prng = 0x9E3779B97F4A7C15ull;
+    *out = cx;
+    return 0;
+}
+
+void ex_ctx_free(ex_ctx *cx)
+{
+    if (!cx)
+        return;
+    chunks_free(cx->chunks);
+    free(cx->colval);
+    free(cx->colgen);
+    free(cx);
+}
+
+void ex_ctx_set_now(ex_ctx *cx, int64_t unix_ms)
+{
+    cx->now_ms = unix_ms;
+    cx->now_set = 1;
+}
+
+const char *ex_ctx_errmsg(const ex_ctx *cx)
+{
+    return cx->errmsg;
+}
+
+/* Start an evaluation: the scratch is empty again, in one chunk if the
+ * last evaluation needed several. */
+int ex_ctx_begin(ex_ctx *cx)
+{
+    cx->errmsg[0] = 0;
+    if (cx->nchunks > 1) {
+        size_t total = cx->total;
+        chunks_free(cx->chunks);
+        cx->chunks = cx->cur = NULL;
+        cx->nchunks = 0;
+        cx->total = 0;
+        ex_chunk *c = chunk_new(total);
+        if (!c)
+            return ex_nomem(cx);
+        cx->chunks = cx->cur = c;
+        cx->nchunks = 1;
+        cx->total = total;
+    }
+    if (cx->chunks) {
+        cx->chunks->used = 0;
+        cx->cur = cx->chunks;
+    }
+    return 0;
+}
+
+uint8_t *ex_scratch(ex_ctx *cx, size_t n)
+{
+    size_t need = (n + SCRATCH_ALIGN - 1) & ~(size_t)(SCRATCH_ALIGN - 1);
+    if (need < n)
+        return NULL;
+    ex_chunk *c = cx->cur;
+    if (c && c->size - c->used >= need) {
+        uint8_t *p = chunk_data(c) + c->used;
+        c->used += need;
+        return p;
+    }
+    /* A new chunk after the current one, at least twice the total so far. */
+    size_t size = cx->total * 2;
+    if (size < SCRATCH_MIN_BYTES)
+        size = SCRATCH_MIN_BYTES;
+    if (size < need)
+        size = need;
+    ex_chunk *nc = chunk_new(size);
+    if (!nc)
+        return NULL;
+    if (c) {
+        nc->next = c->next;
+        c->next = nc;
+    } else {
+        cx->chunks = nc;
+    }
+    cx->cur = nc;
+    cx->nchunks++;
+    cx->total += size;
+    nc->used = need;
+    return chunk_data(nc);
+}
+
+int ex_error(ex_ctx *cx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cx->errmsg, sizeof cx->errmsg, fmt, ap);
+    va_end(ap);
+    return FOLIO_ERROR;
+}
+
+int ex_nomem(ex_ctx *cx)
+{
+    snprintf(cx->errmsg, sizeof cx->errmsg, "out of memory");
+    return FOLIO_NOMEM;
+}
+
+/* Where SQLite's message places a non-deterministic use. */
+static const char *volatile_place(unsigned flags)
+{
+    if (flags & EX_CHECK)
+        return "a CHECK constraint";
+    if (flags & EX_GENERATED)
+        return "a generated column";
+    return "an index";
+}
+
+int ex_now_ms(ex_ctx *cx, int64_t *out)
+{
+    unsigned flags = cx->prog ? cx->prog->flags : EX_FILTER;
+    if (flags & (EX_CHECK | EX_INDEX_EXPR | EX_PARTIAL_WHERE | EX_GENERATED))
+        return ex_error(cx, "non-deterministic use of %s() in %s",
+                        cx->fn_name ? cx->fn_name : "now", volatile_place(flags));
+    if (!cx->now_set) {
+        struct timespec ts;
+        timespec_get(&ts, TIME_UTC);
+        cx->now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        cx->now_set = 1;
+    }
+    *out = cx->now_ms;
+    return 0;
+}
+
+int ex_fn_collation(const ex_ctx *cx)
+{
+    return cx->fn_coll;
+}
+
+uint64_t ex_random64(ex_ctx *cx)
+{
+    /* xorshift64*: statistically good enough for random() and randomblob(). */
+    uint64_t x = cx->prng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    cx->prng = x;
+    return x * 0x2545F4914F6CDD1Dull;
+}
