@@ -130,8 +130,10 @@ int ex_prog_is_volatile(const ex_prog *p);
  */
 int ex_prog_affinity(const ex_prog *p);
 
-/** The collating sequence SQLite attaches to the expression: SCH_COLL_*,
- * or -1 when none (comparisons then use BINARY). */
+/** The collating sequence SQLite attaches to the expression: SCH_COLL_*
+ * (SCH_COLL_UNKNOWN for a name folio does not know, which SQLite refuses
+ * only where a comparison uses it), or -1 when none (comparisons then use
+ * BINARY). */
 int ex_prog_collation(const ex_prog *p);
 
 /** Evaluation state: scratch memory, the statement's clock, the error. Not
@@ -157,6 +159,13 @@ const char *ex_ctx_errmsg(const ex_ctx *cx);
  * function failed, as SQLite's would: "integer overflow", "string or blob
  * too big", ...), FOLIO_NOMEM, or the code row->column returned; the message
  * is in ex_ctx_errmsg(cx).
+ *
+ * For EX_CHECK, EX_PARTIAL_WHERE and EX_FILTER, an expression whose top is
+ * AND, OR, NOT, BETWEEN or IS [NOT] TRUE/FALSE is a condition: it is
+ * evaluated as SQLite's jumps (operands that cannot change the outcome are
+ * not evaluated, so they cannot fail) and *out is the decision, INTEGER 1 or
+ * 0 (a CHECK passes, a WHERE selects). Any other expression gives its value;
+ * ex_truth() turns either into the decision.
  */
 int ex_eval(const ex_prog *p, ex_ctx *cx, const ex_row *row, ex_value *out);
 

@@ -1,7 +1,9 @@
 /*
  * expr_compile.c - compiling an expression: the entry points of expr.h
- * around the parser (expr_parse.c), the folding of constant function calls,
- * and what the db layer asks of a program.
+ * around the parser (expr_parse.c), the deferred errors of the tree that
+ * remains after SQLite's rewrites, the folding of constant function calls,
+ * and what the db layer asks of a program (the columns it reads, computed
+ * from the remaining tree only).
  */
 #include <stdlib.h>
 #include <string.h>

@@ -18,9 +18,11 @@
  *             (numeric: text that looks like a number; text: numbers),
  *             then NULL < numbers < text (by collation) < blobs; NULL
  *             operands give NULL except for IS / IS NOT.
- *   AND OR NOT   three-valued; in a value both sides are evaluated, in a
- *             condition (CASE WHEN, the top of a CHECK or WHERE) the right
- *             side only when it decides.
+ *   AND OR NOT   three-valued; in a value both sides are evaluated; a
+ *             condition (CASE WHEN, iif, the top of a CHECK or WHERE) is
+ *             evaluated as SQLite's jumps (sqlite3ExprIfTrue/IfFalse): AND,
+ *             OR, NOT, BETWEEN and IS TRUE stop once the jump is decided,
+ *             after SQLite's simplification of "x OR 1" and "x AND 0".
  *   IN        the left operand's affinity and collation for every item;
  *             TRUE on a match, else NULL if the left side or an item is NULL.
  *

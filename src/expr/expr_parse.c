@@ -1,6 +1,6 @@
 /*
  * expr_parse.c - SQLite's expression grammar, parsed and resolved into a
- * program in one pass (ex_compile).
+ * tree of nodes in one pass (expr_compile.c makes the program of it).
  *
  * Precedence, lowest first, as SQLite's parse.y declares it (all binary
  * operators are left-associative):
@@ -29,6 +29,13 @@
  * and collating sequence of every node are computed as the node is built
  * (sqlite3ExprAffinity, sqlite3ExprCollSeq, sqlite3BinaryCompareCollSeq),
  * so the evaluator only reads them.
+ *
+ * SQLite resolves names and functions, and codes literals, only after its
+ * parser's rewrites, so what they drop ("nosuch IN ()", "0 AND f(1, 2)") is
+ * never an error. Such errors are attached to their node here (exp_defer)
+ * and expr_compile.c reports those of the nodes that remain, in SQLite's
+ * order; "x ISNULL" with x a literal or the rowid is FALSE without x, as
+ * SQLite's resolver makes it.
  *
  * Every recursion is bounded by EX_MAX_DEPTH and every loop consumes a
  * token, so any input ends in a program or an error.

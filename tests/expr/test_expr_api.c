@@ -1,0 +1,141 @@
+/*
+ * What the db layer asks of a compiled expression (src/expr/expr.h): the
+ * columns it reads (only those of the tree SQLite's parser leaves), whether
+ * it is constant or volatile, its affinity and collating sequence as
+ * SQLite's sqlite3ExprAffinity / sqlite3ExprCollSeq give them, and the
+ * evaluation of a program that reads no row.
+ */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include <folio.h>
+
+#include "expr/expr.h"
+
+static const ex_column cols[] = {{"id", SCH_AFF_INTEGER, SCH_COLL_BINARY, 0},
+                                 {"a", SCH_AFF_INTEGER, SCH_COLL_BINARY, 0},
+                                 {"b", SCH_AFF_TEXT, SCH_COLL_NOCASE, 0},
+                                 {"c", SCH_AFF_REAL, SCH_COLL_RTRIM, 1},
+                                 {"d", SCH_AFF_BLOB, SCH_COLL_BINARY, 0}};
+static const ex_scope scope = {"t", cols, 5, 0, 0, NULL};
+
+static ex_prog *compile(const char *text, unsigned flags)
+{
+    ex_prog *p = NULL;
+    char err[256];
+    int rc = ex_compile(&p, text, strlen(text), &scope, flags, err, sizeof err);
+    cr_assert_eq(rc, 0, "%s: %s", text, err);
+    return p;
+}
+
+/* The columns of `text` as a string like "1,3" and whether the rowid is used. */
+static void expect_columns(const char *text, const char *want, int want_rowid)
+{
+    ex_prog *p = compile(text, EX_FILTER);
+    const int *c;
+    int rowid = -1;
+    int n = ex_prog_columns(p, &c, &rowid);
+    char got[64] = "";
+    for (int k = 0; k < n; k++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%d", k ? "," : "", c[k]);
+    cr_expect_str_eq(got, want, "%s", text);
+    cr_expect_eq(rowid, want_rowid, "%s: uses_rowid %d", text, rowid);
+    cr_expect_eq(ex_prog_is_constant(p), n == 0 && !rowid, "%s", text);
+    ex_prog_free(p);
+}
+
+Test(expr_api, columns)
+{
+    expect_columns("a + b", "1,2", 0);
+    expect_columns("b || a || b", "1,2", 0);
+    expect_columns("id + 1", "", 1); /* the INTEGER PRIMARY KEY is the rowid */
+    expect_columns("rowid", "", 1);
+    expect_columns("t.c", "3", 0);
+    expect_columns("abs(d) + 1", "4", 0);
+    expect_columns("1 + 2", "", 0);
+    /* Dropped by SQLite's parser or resolver: not read. */
+    expect_columns("a IN ()", "", 0);
+    expect_columns("0 AND b", "", 0);
+    expect_columns("a + (b NOT IN ())", "1", 0);
+    expect_columns("rowid ISNULL", "", 0);
+    expect_columns("-5 NOTNULL", "", 0);
+}
+
+static void expect_kind(const char *text, int affinity, int collation, int is_volatile)
+{
+    ex_prog *p = compile(text, EX_FILTER);
+    cr_expect_eq(ex_prog_affinity(p), affinity, "%s: affinity %d", text, ex_prog_affinity(p));
+    cr_expect_eq(ex_prog_collation(p), collation, "%s: collation %d", text, ex_prog_collation(p));
+    cr_expect_eq(ex_prog_is_volatile(p), is_volatile, "%s", text);
+    ex_prog_free(p);
+}
+
+Test(expr_api, affinity_and_collation)
+{
+    expect_kind("a", SCH_AFF_INTEGER, SCH_COLL_BINARY, 0);
+    expect_kind("b", SCH_AFF_TEXT, SCH_COLL_NOCASE, 0);
+    expect_kind("c COLLATE BINARY", SCH_AFF_REAL, SCH_COLL_BINARY, 0);
+    expect_kind("CAST(a AS TEXT)", SCH_AFF_TEXT, SCH_COLL_BINARY, 0);
+    expect_kind("CAST(b AS VARCHAR(3))", SCH_AFF_TEXT, SCH_COLL_NOCASE, 0);
+    expect_kind("CAST(b AS)", SCH_AFF_NUMERIC, SCH_COLL_NOCASE, 0);
+    expect_kind("+a", EX_AFF_NONE, SCH_COLL_BINARY, 0);
+    expect_kind("a + 1", EX_AFF_NONE, -1, 0);
+    expect_kind("b || 'x'", EX_AFF_NONE, -1, 0);
+    expect_kind("(a + 1) COLLATE NOCASE", EX_AFF_NONE, SCH_COLL_NOCASE, 0);
+    expect_kind("'x' COLLATE nosuch", EX_AFF_NONE, SCH_COLL_UNKNOWN, 0);
+    expect_kind("random()", EX_AFF_NONE, -1, 1);
+    expect_kind("0 AND random()", EX_AFF_NONE, -1, 0);
+}
+
+Test(expr_api, constant_without_row)
+{
+    ex_ctx *cx;
+    cr_assert_eq(ex_ctx_new(&cx), 0);
+    static const struct {
+        const char *text;
+        int type;
+        int64_t i;
+    } cases[] = {{"1 + 2 * 3", EX_INTEGER, 7},
+                 {"length('héllo')", EX_INTEGER, 5},
+                 {"9223372036854775807 + 0", EX_INTEGER, INT64_MAX},
+                 {"NULL", EX_NULL, 0}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        ex_prog *p = compile(cases[k].text, EX_DEFAULT);
+        ex_value v;
+        cr_assert_eq(ex_eval(p, cx, NULL, &v), 0, "%s: %s", cases[k].text, ex_ctx_errmsg(cx));
+        cr_expect_eq(v.type, cases[k].type, "%s", cases[k].text);
+        if (v.type == EX_INTEGER)
+            cr_expect_eq(v.u.i, cases[k].i, "%s", cases[k].text);
+        ex_prog_free(p);
+    }
+    /* An error: its message, and the context is usable afterwards. */
+    ex_prog *p = compile("abs(-9223372036854775807 - 1)", EX_DEFAULT);
+    ex_value v;
+    cr_expect_eq(ex_eval(p, cx, NULL, &v), FOLIO_ERROR);
+    cr_expect_str_eq(ex_ctx_errmsg(cx), "integer overflow");
+    ex_prog_free(p);
+    ex_ctx_free(cx);
+}
+
+Test(expr_api, truth)
+{
+    ex_value v;
+    memset(&v, 0, sizeof v);
+    v.type = EX_NULL;
+    cr_expect_eq(ex_truth(&v), -1);
+    v.type = EX_INTEGER;
+    v.u.i = -3;
+    cr_expect_eq(ex_truth(&v), 1);
+    v.type = EX_REAL;
+    v.u.r = -0.0;
+    cr_expect_eq(ex_truth(&v), 0);
+    v.type = EX_TEXT;
+    v.u.s.p = (const uint8_t *)"0.5abc";
+    v.u.s.n = 6;
+    cr_expect_eq(ex_truth(&v), 1);
+    v.u.s.p = (const uint8_t *)"abc";
+    v.u.s.n = 3;
+    cr_expect_eq(ex_truth(&v), 0);
+}
