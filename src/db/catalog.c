@@ -67,6 +67,10 @@ static void table_free(db_table *t)
     os_free(t->pk_desc);
     os_free(t->pk_coll);
     os_free(t->unsupported);
+    for (int i = 0; t->checks && i < t->def.nchecks; i++)
+        ex_prog_free(t->checks[i]);
+    os_free(t->checks);
+    os_free(t->ex_cols);
     sch_table_free(&t->def);
     os_free(t);
 }
@@ -241,6 +245,39 @@ static void set_unsupported(char **slot, const char *why)
         *slot = dups(why);
 }
 
+/*
+ * Compile the table's expressions. One that folio cannot evaluate (or that
+ * SQLite itself would refuse) makes the table's writes refused, naming it;
+ * reading is not affected.
+ */
+static int table_compile(db_table *t)
+{
+    sch_table *d = &t->def;
+    t->ex_cols = os_calloc((size_t)(d->ncols ? d->ncols : 1), sizeof *t->ex_cols);
+    if (!t->ex_cols)
+        return FOLIO_NOMEM;
+    ex_scope_from_table(&t->scope, t->ex_cols, d);
+    if (d->nchecks == 0)
+        return 0;
+    t->checks = os_calloc((size_t)d->nchecks, sizeof *t->checks);
+    if (!t->checks)
+        return FOLIO_NOMEM;
+    for (int i = 0; i < d->nchecks; i++) {
+        const sch_check *ck = &d->checks[i];
+        char err[256], why[512];
+        int rc = ex_compile(&t->checks[i], ck->text, strlen(ck->text), &t->scope, EX_CHECK, err,
+                            sizeof err);
+        if (rc == FOLIO_NOMEM)
+            return rc;
+        if (rc < 0) {
+            snprintf(why, sizeof why, "CHECK constraint %s: %s", ck->name ? ck->name : ck->text,
+                     err);
+            set_unsupported(&t->unsupported, why);
+        }
+    }
+    return 0;
+}
+
 /* Work out where each column lives in the record. */
 static int table_layout(db_table *t)
 {
@@ -291,7 +328,7 @@ static int table_layout(db_table *t)
     }
     if (d->has_generated)
         set_unsupported(&t->unsupported, "the table has generated columns");
-    return 0;
+    return table_compile(t);
 }
 
 static int index_from_keys(db_index *ix, db_table *t, const sch_keycol *keys, int n,

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "btree/btree.h"
+#include "expr/expr.h"
 #include "folio.h"
 #include "format/format.h"
 #include "pager/pager.h"
@@ -54,6 +55,12 @@ typedef struct db_table {
     uint8_t *pk_desc, *pk_coll; /* WITHOUT ROWID: per key field */
     int has_triggers;
     char *unsupported; /* why writes are refused, or NULL */
+    /* Expressions compiled when the table was loaded (read-only, shared by
+     * every transaction): the names they may use, and the CHECK constraints
+     * in def.checks order. */
+    ex_column *ex_cols;
+    ex_scope scope;
+    ex_prog **checks;
 } db_table;
 
 typedef struct db_catalog {

@@ -205,6 +205,35 @@ static int name_taken(folio_txn *txn, const char *name)
     return catalog_name_taken(txn->cat, name);
 }
 
+/* The CHECK constraints of a new table compile: SQLite refuses a table
+ * whose CHECK names no column of it, calls no known function, and so on
+ * (its message); folio also refuses what it could not evaluate. */
+static int check_exprs(folio_db *db, const sch_table *def)
+{
+    if (def->nchecks == 0)
+        return 0;
+    ex_column *cols = os_calloc((size_t)def->ncols, sizeof *cols);
+    if (!cols)
+        return db_err(db, FOLIO_NOMEM, "out of memory");
+    ex_scope scope;
+    ex_scope_from_table(&scope, cols, def);
+    int rc = 0;
+    for (int i = 0; i < def->nchecks && rc == 0; i++) {
+        ex_prog *p = NULL;
+        char err[256];
+        rc = ex_compile(&p, def->checks[i].text, strlen(def->checks[i].text), &scope, EX_CHECK,
+                        err, sizeof err);
+        ex_prog_free(p);
+        char *at = strstr(err, " (at offset "); /* SQLite's message has no position here */
+        if (at)
+            *at = 0;
+        if (rc < 0)
+            rc = db_err(db, rc, "%s", err);
+    }
+    os_free(cols);
+    return rc;
+}
+
 static int create_table(folio_txn *txn, const char *sql, const lx_token *name_tok)
 {
     folio_db *db = txn->db;
@@ -249,6 +278,8 @@ static int create_table(folio_txn *txn, const char *sql, const lx_token *name_to
                             def.autoidx[a].cols[k].collation_name);
                 goto out;
             }
+    if ((rc = check_exprs(db, &def)) < 0)
+        goto out;
     if ((rc = ensure_formatted(txn)) < 0)
         goto out_txn;
     /* The rows this statement adds, for the catalog: sqlite_sequence, the

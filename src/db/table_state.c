@@ -98,6 +98,7 @@ static void table_state_free(table_state *ts)
     os_free(ts->opk);
     os_free(ts->rec);
     os_free(ts->irec);
+    ex_ctx_free(ts->cx);
     os_free(ts);
 }
 

@@ -37,11 +37,6 @@ int write_begin(folio_txn *txn, db_table *tab)
             if (tab->idx[i]->unsupported)
                 return db_err(db, FOLIO_UNSUPPORTED, "table %s cannot be written: index %s: %s",
                               tab->name, tab->idx[i]->name, tab->idx[i]->unsupported);
-        if (tab->def.has_check)
-            return db_err(db, FOLIO_UNSUPPORTED,
-                          "table %s cannot be written: CHECK constraints are not evaluated by "
-                          "folio",
-                          tab->name);
         if (tab->root == 1)
             return db_err(db, FOLIO_MISUSE, "sqlite_schema is written through folio_exec only");
     }
@@ -247,6 +242,58 @@ int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
                               type_name(v->type), cd->decltype ? cd->decltype : "?", tab->name,
                               cd->name);
         }
+    }
+    return 0;
+}
+
+/* ---- expressions over the new row ---- */
+
+/* Column `col` of the new row (ts->newrow) for an expression. */
+static int newrow_column(void *arg, int col, ex_value *out)
+{
+    const table_state *ts = arg;
+    const fmt_value *v = &ts->newrow.v[col];
+    out->type = v->type;
+    out->subtype = EX_SUBTYPE_NONE;
+    if (v->type == FMT_TEXT || v->type == FMT_BLOB) {
+        out->u.s.p = v->u.s.p;
+        out->u.s.n = v->u.s.n;
+    } else if (v->type == FMT_REAL) {
+        out->u.r = v->u.r;
+    } else {
+        out->u.i = v->u.i;
+    }
+    return 0;
+}
+
+static int table_ctx(folio_txn *txn, table_state *ts)
+{
+    if (!ts->cx && ex_ctx_new(&ts->cx) < 0)
+        return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+    return 0;
+}
+
+/* The CHECK constraints, in order, on the new row (values converted by
+ * their columns' affinity, as SQLite checks them) with its rowid: the first
+ * that is false fails the write, FOLIO_CONSTRAINT "CHECK constraint failed:
+ * <its name, else its text>" as SQLite words it. NULL passes. */
+int check_row(folio_txn *txn, table_state *ts, int64_t rowid)
+{
+    db_table *tab = ts->tab;
+    if (!tab->checks)
+        return 0;
+    int rc = table_ctx(txn, ts);
+    if (rc < 0)
+        return rc;
+    ex_row row = {newrow_column, ts, rowid};
+    for (int i = 0; i < tab->def.nchecks; i++) {
+        const sch_check *ck = &tab->def.checks[i];
+        const char *name = ck->name ? ck->name : ck->text;
+        ex_value v;
+        if ((rc = ex_eval(tab->checks[i], ts->cx, &row, &v)) < 0) /* as SQLite words it */
+            return db_err(txn->db, rc, "%s", ex_ctx_errmsg(ts->cx));
+        if (ex_truth(&v) == 0)
+            return db_err(txn->db, FOLIO_CONSTRAINT, "CHECK constraint failed: %s", name);
     }
     return 0;
 }
@@ -613,7 +660,11 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
         } else {
             rowid = base + 1;
         }
-    } else if (!empty && rowid <= mx) {
+    }
+    /* As SQLite: NOT NULL (prepare_row), then CHECK, then the keys. */
+    if ((rc = check_row(txn, ts, rowid)) < 0)
+        return rc;
+    if (!is_auto && !empty && rowid <= mx) {
         /* Might exist: look. */
         rc = bt_seek_rowid(&ts->c, rowid);
         if (rc < 0)
@@ -807,6 +858,8 @@ static int update_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int6
             newid = v->u.i;
         }
     }
+    if ((rc = check_row(txn, ts, newid)) < 0)
+        return rc;
     if (newid != rowid) {
         rc = bt_seek_rowid(&ts->c, newid);
         bt_cursor_reset(&ts->c);

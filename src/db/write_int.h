@@ -60,6 +60,7 @@ typedef struct table_state {
     size_t reccap;
     uint8_t *irec;
     size_t ireccap;
+    ex_ctx *cx; /* evaluation of the table's expressions (made when first needed) */
 } table_state;
 
 /* Tables of at most this many columns, each stored in its own field, take
@@ -129,6 +130,7 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
 /** Decode the row under ts->c into ts->oldrow (values it owns). Sets the
  * transaction's message on failure. */
 int load_old_row(folio_txn *txn, table_state *ts);
+int check_row(folio_txn *txn, table_state *ts, int64_t rowid);
 
 /* ---- WITHOUT ROWID tables (write_key.c) ---- */
 

@@ -88,6 +88,8 @@ static int store_new_row(folio_txn *txn, table_state *ts, int defer_ok)
 int insert_key_row(folio_txn *txn, table_state *ts)
 {
     int rc, found;
+    if ((rc = check_row(txn, ts, 0)) < 0)
+        return rc;
     pk_values(ts->tab, ts->newrow.v, ts->pk);
     rc = find_key(txn, ts, ts->pk, &found);
     bt_cursor_reset(&ts->c);
@@ -145,7 +147,7 @@ int upsert_key_row(folio_txn *txn, table_state *ts, const folio_value *vals, int
         return db_err_txn(txn, rc);
     /* Again: loading the old row may have reused the buffers the new row's
      * converted values were in (ts_textbuf). */
-    if ((rc = prepare_row(txn, ts, vals, n)) < 0)
+    if ((rc = prepare_row(txn, ts, vals, n)) < 0 || (rc = check_row(txn, ts, 0)) < 0)
         return rc;
     return replace_key_row(txn, ts);
 }
@@ -251,7 +253,7 @@ int folio_update_key(folio_table *t, const folio_value *key, int nkey, const fol
     int rc = key_op_begin(t, key, nkey, "folio_update", &ts, &begun);
     if (rc != 0)
         return begun ? write_end(txn, rc) : rc;
-    if ((rc = prepare_row(txn, ts, vals, n)) < 0)
+    if ((rc = prepare_row(txn, ts, vals, n)) < 0 || (rc = check_row(txn, ts, 0)) < 0)
         return write_end(txn, rc);
     pk_values(t->tab, ts->oldrow.v, ts->opk);
     pk_values(t->tab, ts->newrow.v, ts->pk);

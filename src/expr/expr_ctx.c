@@ -181,7 +181,12 @@ static const char *volatile_place(unsigned flags)
 int ex_now_ms(ex_ctx *cx, int64_t *out)
 {
     unsigned flags = cx->prog ? cx->prog->flags : EX_FILTER;
-    if (flags & (EX_CHECK | EX_INDEX_EXPR | EX_PARTIAL_WHERE | EX_GENERATED))
+    /* SQLite: a deterministic function (date() and the others) may not use
+     * 'now' where the same value is wanted each time; the CURRENT_* family,
+     * non-deterministic functions, may in a CHECK (and nowhere else of
+     * these: they are refused at compile time). */
+    int allowed = (cx->fn_flags & EX_FN_NONDETERMINISTIC) && (flags & EX_CHECK);
+    if (!allowed && (flags & (EX_CHECK | EX_INDEX_EXPR | EX_PARTIAL_WHERE | EX_GENERATED)))
         return ex_error(cx, "non-deterministic use of %s() in %s",
                         cx->fn_name ? cx->fn_name : "now", volatile_place(flags));
     if (!cx->now_set) {

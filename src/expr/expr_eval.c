@@ -427,6 +427,7 @@ static int eval_call(const ex_prog *p, ex_ctx *cx, const ex_node *n, ex_value *o
         if ((rc = eval(p, cx, e, &argv[j])) != 0)
             return rc;
     cx->fn_name = n->u.fn->name;
+    cx->fn_flags = n->u.fn->flags;
     cx->fn_coll = n->coll == EXL_NONE ? SCH_COLL_BINARY : n->coll;
     exv_set_null(out);
     rc = n->u.fn->fn(cx, n->nlist, argv, out);

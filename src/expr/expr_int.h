@@ -138,6 +138,7 @@ struct ex_ctx {
     int now_set;
     uint64_t prng;       /* random(): xorshift state */
     const char *fn_name; /* the function being called, for messages */
+    unsigned fn_flags;   /* and its EX_FN_* flags */
     int fn_coll;         /* its collation (min, max, nullif) */
     char errmsg[256];
 };

@@ -477,6 +477,13 @@ static int deterministic_context(unsigned flags)
     return (flags & (EX_CHECK | EX_INDEX_EXPR | EX_PARTIAL_WHERE | EX_GENERATED)) != 0;
 }
 
+/* Where SQLite refuses non-deterministic functions (random(), the CURRENT_*
+ * family) when it resolves names: not in a CHECK, which takes them. */
+static int nondeterministic_refused(unsigned flags)
+{
+    return (flags & (EX_INDEX_EXPR | EX_PARTIAL_WHERE | EX_GENERATED)) != 0;
+}
+
 static int column_node(parser *ps, int col, size_t pos)
 {
     const ex_scope *sc = ps->scope;
@@ -857,7 +864,7 @@ static int parse_call(parser *ps, const lx_token *t)
         return -1;
     /* random() and the CURRENT_* family: refused where SQLite wants the same
      * value on every evaluation. */
-    if ((d->flags & EX_FN_NONDETERMINISTIC) && deterministic_context(ps->flags))
+    if ((d->flags & EX_FN_NONDETERMINISTIC) && nondeterministic_refused(ps->flags))
         return exp_defer(ps, k, EXP_FUNCTION, FOLIO_ERROR, pos,
                          "non-deterministic functions prohibited in %s", context_name(ps->flags));
     return k;
@@ -879,7 +886,7 @@ static int builtin_call(parser *ps, const char *name, int first, int nargs, size
     N(ps, k)->nlist = nargs;
     if (finish_node(ps, k))
         return -1;
-    if ((d->flags & EX_FN_NONDETERMINISTIC) && deterministic_context(ps->flags))
+    if ((d->flags & EX_FN_NONDETERMINISTIC) && nondeterministic_refused(ps->flags))
         return exp_defer(ps, k, EXP_FUNCTION, FOLIO_ERROR, pos,
                          "non-deterministic functions prohibited in %s", context_name(ps->flags));
     return k;
