@@ -424,7 +424,12 @@ os_vfs *os_fault_vfs(os_fault *f)
 
 long os_fault_count(const os_fault *f, int kind)
 {
-    return f->counts[kind];
+    /* Other threads (a background checkpoint) may be counting meanwhile. */
+    os_fault *m = (os_fault *)f;
+    pthread_mutex_lock(&m->mu);
+    long n = f->counts[kind];
+    pthread_mutex_unlock(&m->mu);
+    return n;
 }
 
 void os_fault_reset(os_fault *f)
