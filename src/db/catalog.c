@@ -70,6 +70,9 @@ static void table_free(db_table *t)
     for (int i = 0; t->checks && i < t->def.nchecks; i++)
         ex_prog_free(t->checks[i]);
     os_free(t->checks);
+    for (int c = 0; t->dflt && c < t->def.ncols; c++)
+        ex_prog_free(t->dflt[c]);
+    os_free(t->dflt);
     os_free(t->ex_cols);
     sch_table_free(&t->def);
     os_free(t);
@@ -257,6 +260,18 @@ static int table_compile(db_table *t)
     if (!t->ex_cols)
         return FOLIO_NOMEM;
     ex_scope_from_table(&t->scope, t->ex_cols, d);
+    for (int c = 0; c < d->ncols; c++) {
+        if (d->cols[c].dflt.kind != SCH_DFLT_EXPR)
+            continue;
+        if (!t->dflt && !(t->dflt = os_calloc((size_t)d->ncols, sizeof *t->dflt)))
+            return FOLIO_NOMEM;
+        /* One that does not compile fails the writes that need it, with
+         * the reason (write.c). */
+        char err[8];
+        if (ex_compile(&t->dflt[c], d->cols[c].dflt.p, d->cols[c].dflt.n, &t->scope, EX_DEFAULT,
+                       err, sizeof err) == FOLIO_NOMEM)
+            return FOLIO_NOMEM;
+    }
     if (d->nchecks == 0)
         return 0;
     t->checks = os_calloc((size_t)d->nchecks, sizeof *t->checks);

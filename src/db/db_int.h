@@ -61,6 +61,7 @@ typedef struct db_table {
     ex_column *ex_cols;
     ex_scope scope;
     ex_prog **checks;
+    ex_prog **dflt; /* per column: its DEFAULT (expr), when it compiled; else NULL */
 } db_table;
 
 typedef struct db_catalog {

@@ -99,6 +99,10 @@ static void table_state_free(table_state *ts)
     os_free(ts->rec);
     os_free(ts->irec);
     ex_ctx_free(ts->cx);
+    for (int c = 0; ts->dbuf && c < ts->tab->def.ncols; c++)
+        os_free(ts->dbuf[c]);
+    os_free(ts->dbuf);
+    os_free(ts->dcap);
     os_free(ts);
 }
 

@@ -71,8 +71,59 @@ static const char *type_name(int t)
     return t >= 0 && t <= 4 ? names[t] : "?";
 }
 
-static int default_value(folio_txn *txn, const sch_column *cd, fmt_value *out, char *buf)
+static int table_ctx(folio_txn *txn, table_state *ts);
+
+/* Column c's DEFAULT expression evaluated, its bytes kept in the state until
+ * the row is written. */
+static int default_expr(folio_txn *txn, table_state *ts, int c, fmt_value *out)
 {
+    db_table *tab = ts->tab;
+    const sch_column *cd = &tab->def.cols[c];
+    int rc;
+    if (!tab->dflt[c]) {
+        /* It did not compile: say why (as SQLite would at this insert). */
+        ex_prog *p = NULL;
+        char err[256];
+        rc = ex_compile(&p, cd->dflt.p, cd->dflt.n, &tab->scope, EX_DEFAULT, err, sizeof err);
+        ex_prog_free(p);
+        return db_err(txn->db, rc < 0 ? rc : FOLIO_ERROR, "DEFAULT of column %s: %s", cd->name,
+                      rc < 0 ? err : "cannot be evaluated");
+    }
+    if ((rc = table_ctx(txn, ts)) < 0)
+        return rc;
+    ex_value v;
+    if ((rc = ex_eval(tab->dflt[c], ts->cx, NULL, &v)) < 0)
+        return db_err(txn->db, rc, "%s", ex_ctx_errmsg(ts->cx));
+    out->type = v.type;
+    if (v.type == EX_TEXT || v.type == EX_BLOB) {
+        if (!ts->dbuf) {
+            ts->dbuf = os_calloc((size_t)tab->def.ncols, sizeof *ts->dbuf);
+            ts->dcap = os_calloc((size_t)tab->def.ncols, sizeof *ts->dcap);
+            if (!ts->dbuf || !ts->dcap)
+                return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+        }
+        if (v.u.s.n > ts->dcap[c]) {
+            uint8_t *nb = os_realloc(ts->dbuf[c], (size_t)v.u.s.n);
+            if (!nb)
+                return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+            ts->dbuf[c] = nb;
+            ts->dcap[c] = (size_t)v.u.s.n;
+        }
+        if (v.u.s.n)
+            memcpy(ts->dbuf[c], v.u.s.p, (size_t)v.u.s.n);
+        out->u.s.p = ts->dbuf[c];
+        out->u.s.n = v.u.s.n;
+    } else if (v.type == EX_REAL) {
+        out->u.r = v.u.r;
+    } else {
+        out->u.i = v.u.i;
+    }
+    return 0;
+}
+
+static int default_value(folio_txn *txn, table_state *ts, int c, fmt_value *out, char *buf)
+{
+    const sch_column *cd = &ts->tab->def.cols[c];
     memset(out, 0, sizeof *out);
     switch (cd->dflt.kind) {
     case SCH_DFLT_NONE:
@@ -109,9 +160,7 @@ static int default_value(folio_txn *txn, const sch_column *cd, fmt_value *out, c
         return 0;
     }
     default:
-        return db_err(txn->db, FOLIO_UNSUPPORTED,
-                      "column %s has a DEFAULT expression folio cannot evaluate: give a value",
-                      cd->name);
+        return default_expr(txn, ts, c, out);
     }
 }
 
@@ -172,6 +221,7 @@ static void column_affinity(const sch_table *d, const sch_column *cd, fmt_value 
 int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
 {
     db_table *tab = ts->tab;
+    ts->now_set = 0;
     folio_db *db = txn->db;
     const sch_table *d = &tab->def;
     /* An INTEGER PRIMARY KEY that is not an integer is reported before any
@@ -213,7 +263,7 @@ int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
                 return db_err(db, FOLIO_MISUSE, "value %d has an invalid type %d", c,
                               (int)in->type);
         } else {
-            int rc = default_value(txn, cd, v, tb);
+            int rc = default_value(txn, ts, c, v, tb);
             if (rc < 0)
                 return rc;
         }
@@ -266,10 +316,18 @@ static int newrow_column(void *arg, int col, ex_value *out)
     return 0;
 }
 
+/* The state's evaluation context, with the time of this call for 'now'
+ * (every use in one call sees one instant, as in one SQLite statement). */
 static int table_ctx(folio_txn *txn, table_state *ts)
 {
     if (!ts->cx && ex_ctx_new(&ts->cx) < 0)
         return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+    if (!ts->now_set) {
+        struct timespec now;
+        timespec_get(&now, TIME_UTC);
+        ex_ctx_set_now(ts->cx, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000);
+        ts->now_set = 1;
+    }
     return 0;
 }
 

@@ -61,6 +61,9 @@ typedef struct table_state {
     uint8_t *irec;
     size_t ireccap;
     ex_ctx *cx; /* evaluation of the table's expressions (made when first needed) */
+    int now_set; /* cx has this call's time for 'now' (prepare_row clears it) */
+    uint8_t **dbuf; /* per column: the bytes of its DEFAULT expression's value */
+    size_t *dcap;
 } table_state;
 
 /* Tables of at most this many columns, each stored in its own field, take
