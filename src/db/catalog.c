@@ -49,6 +49,11 @@ static void index_free(db_index *ix)
     os_free(ix->fcoll);
     os_free(ix->suffix_cols);
     os_free(ix->unsupported);
+    ex_prog_free(ix->where);
+    for (int i = 0; ix->kexpr && i < ix->ncols; i++)
+        ex_prog_free(ix->kexpr[i]);
+    os_free(ix->kexpr);
+    os_free(ix->kaff);
     os_free(ix);
 }
 
@@ -73,6 +78,11 @@ static void table_free(db_table *t)
     for (int c = 0; t->dflt && c < t->def.ncols; c++)
         ex_prog_free(t->dflt[c]);
     os_free(t->dflt);
+    for (int c = 0; t->gen && c < t->def.ncols; c++)
+        ex_prog_free(t->gen[c]);
+    os_free(t->gen);
+    os_free(t->gen_order);
+    os_free(t->val_index);
     os_free(t->ex_cols);
     sch_table_free(&t->def);
     os_free(t);
@@ -249,6 +259,73 @@ static void set_unsupported(char **slot, const char *why)
 }
 
 /*
+ * Generated columns: compiled, and put in an order where each comes after
+ * the generated columns it reads (SQLite refuses a loop: "generated column
+ * loop on \"x\""); the place of every other column in a row value array.
+ */
+static int table_compile_generated(db_table *t)
+{
+    sch_table *d = &t->def;
+    t->val_index = os_malloc(sizeof(int) * (size_t)(d->ncols ? d->ncols : 1));
+    if (!t->val_index)
+        return FOLIO_NOMEM;
+    t->nvals = 0;
+    for (int c = 0; c < d->ncols; c++)
+        t->val_index[c] = d->cols[c].generated ? -1 : t->nvals++;
+    if (!d->has_generated)
+        return 0;
+    t->gen = os_calloc((size_t)d->ncols, sizeof *t->gen);
+    t->gen_order = os_malloc(sizeof(int) * (size_t)d->ncols);
+    uint8_t *done = os_calloc((size_t)d->ncols, 1);
+    if (!t->gen || !t->gen_order || !done) {
+        os_free(done);
+        return FOLIO_NOMEM;
+    }
+    char err[256], why[512];
+    for (int c = 0; c < d->ncols; c++) {
+        done[c] = !d->cols[c].generated;
+        if (!d->cols[c].generated)
+            continue;
+        ex_scope sc = t->scope;
+        sc.column = d->cols[c].name;
+        const char *text = d->cols[c].gen_text ? d->cols[c].gen_text : "";
+        int rc = ex_compile(&t->gen[c], text, strlen(text), &sc, EX_GENERATED, err, sizeof err);
+        if (rc == FOLIO_NOMEM) {
+            os_free(done);
+            return rc;
+        }
+        if (rc < 0) {
+            snprintf(why, sizeof why, "generated column %s: %s", d->cols[c].name, err);
+            set_unsupported(&t->unsupported, why);
+        }
+    }
+    for (int progress = 1; progress;) {
+        progress = 0;
+        for (int c = 0; c < d->ncols; c++) {
+            if (done[c] || !t->gen[c])
+                continue;
+            const int *used;
+            int uses_rowid, nused = ex_prog_columns(t->gen[c], &used, &uses_rowid), ready = 1;
+            for (int k = 0; k < nused; k++)
+                ready &= done[used[k]];
+            if (ready) {
+                done[c] = 1;
+                t->gen_order[t->ngen++] = c;
+                progress = 1;
+            }
+        }
+    }
+    for (int c = 0; c < d->ncols; c++)
+        if (!done[c] && t->gen[c]) {
+            snprintf(why, sizeof why, "generated column loop on \"%s\"", d->cols[c].name);
+            set_unsupported(&t->unsupported, why);
+            break;
+        }
+    os_free(done);
+    return 0;
+}
+
+/*
  * Compile the table's expressions. One that folio cannot evaluate (or that
  * SQLite itself would refuse) makes the table's writes refused, naming it;
  * reading is not affected.
@@ -260,6 +337,9 @@ static int table_compile(db_table *t)
     if (!t->ex_cols)
         return FOLIO_NOMEM;
     ex_scope_from_table(&t->scope, t->ex_cols, d);
+    int rc = table_compile_generated(t);
+    if (rc < 0)
+        return rc;
     for (int c = 0; c < d->ncols; c++) {
         if (d->cols[c].dflt.kind != SCH_DFLT_EXPR)
             continue;
@@ -280,8 +360,8 @@ static int table_compile(db_table *t)
     for (int i = 0; i < d->nchecks; i++) {
         const sch_check *ck = &d->checks[i];
         char err[256], why[512];
-        int rc = ex_compile(&t->checks[i], ck->text, strlen(ck->text), &t->scope, EX_CHECK, err,
-                            sizeof err);
+        rc = ex_compile(&t->checks[i], ck->text, strlen(ck->text), &t->scope, EX_CHECK, err,
+                        sizeof err);
         if (rc == FOLIO_NOMEM)
             return rc;
         if (rc < 0) {
@@ -341,13 +421,27 @@ static int table_layout(db_table *t)
         if (d->cols[c].collation == SCH_COLL_UNKNOWN)
             set_unsupported(&t->unsupported, "a column uses an unknown collation");
     }
-    if (d->has_generated)
-        set_unsupported(&t->unsupported, "the table has generated columns");
     return table_compile(t);
 }
 
+/* One expression of an index (a key or the WHERE) compiled, or the index's
+ * writes refused with the reason. */
+static int index_compile(db_index *ix, db_table *t, const char *text, unsigned flags, ex_prog **out)
+{
+    char err[256], why[512];
+    int rc = ex_compile(out, text, strlen(text), &t->scope, flags, err, sizeof err);
+    if (rc == FOLIO_NOMEM)
+        return rc;
+    if (rc < 0) {
+        snprintf(why, sizeof why, "%s %s: %s", flags == EX_PARTIAL_WHERE ? "WHERE" : "key", text,
+                 err);
+        set_unsupported(&ix->unsupported, why);
+    }
+    return 0;
+}
+
 static int index_from_keys(db_index *ix, db_table *t, const sch_keycol *keys, int n,
-                           int schema_format)
+                           int schema_format, const char *where)
 {
     sch_table *d = &t->def;
     ix->ncols = n;
@@ -366,6 +460,33 @@ static int index_from_keys(db_index *ix, db_table *t, const sch_keycol *keys, in
             set_unsupported(&ix->unsupported, "the index uses an unknown collation");
         if (keys[i].col < 0)
             ix->has_expr = 1;
+        if (keys[i].col != SCH_KEY_EXPR || !keys[i].text)
+            continue;
+        if (!ix->kexpr) {
+            ix->kexpr = os_calloc((size_t)n, sizeof *ix->kexpr);
+            ix->kaff = os_calloc((size_t)n, sizeof *ix->kaff);
+            if (!ix->kexpr || !ix->kaff)
+                return FOLIO_NOMEM;
+        }
+        int rc = index_compile(ix, t, keys[i].text, EX_INDEX_EXPR, &ix->kexpr[i]);
+        if (rc < 0)
+            return rc;
+        if (ix->kexpr[i]) {
+            /* As SQLite: the key takes the expression's affinity, and its
+             * collating sequence unless COLLATE gives one. */
+            ix->kaff[i] = ex_prog_affinity(ix->kexpr[i]);
+            int coll = ex_prog_collation(ix->kexpr[i]);
+            if (!keys[i].coll_explicit && coll >= 0)
+                ix->coll[i] = (uint8_t)coll;
+            if (coll == SCH_COLL_UNKNOWN && !keys[i].coll_explicit)
+                set_unsupported(&ix->unsupported, "the index uses an unknown collation");
+        }
+    }
+    if (where) {
+        ix->partial = 1;
+        int rc = index_compile(ix, t, where, EX_PARTIAL_WHERE, &ix->where);
+        if (rc < 0)
+            return rc;
     }
     if (d->without_rowid) {
         ix->suffix_cols = os_malloc(sizeof(int) * (size_t)(d->npk ? d->npk : 1));
@@ -404,10 +525,6 @@ static int index_from_keys(db_index *ix, db_table *t, const sch_keycol *keys, in
             }
         }
     }
-    if (ix->has_expr)
-        set_unsupported(&ix->unsupported, "expression indexes are not maintained by folio");
-    if (ix->partial)
-        set_unsupported(&ix->unsupported, "partial indexes are not maintained by folio");
     return 0;
 }
 
@@ -548,7 +665,7 @@ static int attach_index(db_catalog *cat, const folio_schema_entry *e)
             ix->has_expr = 1;
         } else {
             ix->is_pk = a->is_pk;
-            rc = index_from_keys(ix, t, a->cols, a->ncols, cat->schema_format);
+            rc = index_from_keys(ix, t, a->cols, a->ncols, cat->schema_format, NULL);
         }
     } else {
         sch_index def;
@@ -559,7 +676,7 @@ static int attach_index(db_catalog *cat, const folio_schema_entry *e)
         } else {
             ix->unique = def.unique;
             ix->partial = def.partial;
-            rc = index_from_keys(ix, t, def.cols, def.ncols, cat->schema_format);
+            rc = index_from_keys(ix, t, def.cols, def.ncols, cat->schema_format, def.where_text);
             sch_index_free(&def);
         }
     }

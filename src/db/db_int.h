@@ -36,6 +36,12 @@ typedef struct db_index {
     int *suffix_cols;       /* WITHOUT ROWID: table columns appended after the key */
     int nsuffix;
     char *unsupported; /* why writes are refused, or NULL */
+    /* Compiled with the table's scope (src/expr): a partial index's WHERE,
+     * and per key column the expression of an expression key (NULL for a
+     * column key) with its affinity (SCH_AFF_* or EX_AFF_NONE). */
+    ex_prog *where;
+    ex_prog **kexpr;
+    int *kaff;
 } db_index;
 
 typedef struct db_table {
@@ -62,6 +68,14 @@ typedef struct db_table {
     ex_scope scope;
     ex_prog **checks;
     ex_prog **dflt; /* per column: its DEFAULT (expr), when it compiled; else NULL */
+    /* Generated columns: per column its expression (NULL for others or when
+     * it did not compile), the order to compute them in (each after the
+     * columns it reads), and each column's place in a row value array
+     * (which leaves generated columns out; -1 for them). */
+    ex_prog **gen;
+    int *gen_order, ngen;
+    int *val_index;
+    int nvals; /* values in a row value array: the columns not generated */
 } db_table;
 
 typedef struct db_catalog {

@@ -205,12 +205,39 @@ static int name_taken(folio_txn *txn, const char *name)
     return catalog_name_taken(txn->cat, name);
 }
 
+/* One expression of a new index or table, compiled only to see that it
+ * does: SQLite's message when it refuses it (without the position, as
+ * SQLite's DDL errors have none). */
+static int expr_compiles(folio_db *db, const char *text, const ex_scope *scope, unsigned flags)
+{
+    ex_prog *p = NULL;
+    char err[256];
+    int rc = ex_compile(&p, text, strlen(text), scope, flags, err, sizeof err);
+    ex_prog_free(p);
+    char *at = strstr(err, " (at offset ");
+    if (at)
+        *at = 0;
+    return rc < 0 ? db_err(db, rc, "%s", err) : 0;
+}
+
+/* The expression keys and WHERE of a new index compile against its table. */
+static int index_exprs_compile(folio_db *db, const db_table *tab, const sch_index *def)
+{
+    int rc = 0;
+    for (int k = 0; k < def->ncols && rc == 0; k++)
+        if (def->cols[k].col == SCH_KEY_EXPR && def->cols[k].text)
+            rc = expr_compiles(db, def->cols[k].text, &tab->scope, EX_INDEX_EXPR);
+    if (rc == 0 && def->where_text)
+        rc = expr_compiles(db, def->where_text, &tab->scope, EX_PARTIAL_WHERE);
+    return rc;
+}
+
 /* The CHECK constraints of a new table compile: SQLite refuses a table
  * whose CHECK names no column of it, calls no known function, and so on
  * (its message); folio also refuses what it could not evaluate. */
 static int check_exprs(folio_db *db, const sch_table *def)
 {
-    if (def->nchecks == 0)
+    if (def->nchecks == 0 && !def->has_generated)
         return 0;
     ex_column *cols = os_calloc((size_t)def->ncols, sizeof *cols);
     if (!cols)
@@ -218,18 +245,14 @@ static int check_exprs(folio_db *db, const sch_table *def)
     ex_scope scope;
     ex_scope_from_table(&scope, cols, def);
     int rc = 0;
-    for (int i = 0; i < def->nchecks && rc == 0; i++) {
-        ex_prog *p = NULL;
-        char err[256];
-        rc = ex_compile(&p, def->checks[i].text, strlen(def->checks[i].text), &scope, EX_CHECK,
-                        err, sizeof err);
-        ex_prog_free(p);
-        char *at = strstr(err, " (at offset "); /* SQLite's message has no position here */
-        if (at)
-            *at = 0;
-        if (rc < 0)
-            rc = db_err(db, rc, "%s", err);
-    }
+    for (int i = 0; i < def->nchecks && rc == 0; i++)
+        rc = expr_compiles(db, def->checks[i].text, &scope, EX_CHECK);
+    for (int c = 0; c < def->ncols && rc == 0; c++)
+        if (def->cols[c].generated && def->cols[c].gen_text) {
+            ex_scope sc = scope;
+            sc.column = def->cols[c].name;
+            rc = expr_compiles(db, def->cols[c].gen_text, &sc, EX_GENERATED);
+        }
     os_free(cols);
     return rc;
 }
@@ -259,10 +282,6 @@ static int create_table(folio_txn *txn, const char *sql, const lx_token *name_to
     }
     if (strncmp(def.name, "sqlite_", 7) == 0 || strncmp(def.name, "SQLITE_", 7) == 0) {
         rc = db_err(db, FOLIO_MISUSE, "object name reserved for internal use: %s", def.name);
-        goto out;
-    }
-    if (def.has_generated) {
-        rc = db_err(db, FOLIO_UNSUPPORTED, "generated columns are not supported by folio");
         goto out;
     }
     for (int c = 0; c < def.ncols; c++) {
@@ -436,9 +455,19 @@ static int build_index(folio_txn *txn, db_table *tab, db_index *ix)
         }
         if (rc < 0)
             break;
+        /* VIRTUAL generated columns, for an index on them. */
+        if (tab->ngen && (rc = generated_compute(txn, ts, row, rowid, 1)) < 0) {
+            rc = ptxn_error(txn->pt, rc, "%s", folio_errmsg(txn->db));
+            break;
+        }
         uint64_t isz;
-        if ((rc = index_record_build(ts, is, row, rowid, &isz)) < 0 ||
-            (rc = sorter_add(srt, ts->irec, isz)) < 0)
+        if ((rc = index_record_build(ts, is, row, rowid, &isz)) < 0)
+            break;
+        if (rc == INDEX_ROW_EXCLUDED) { /* a partial index without this row */
+            rc = 0;
+            continue;
+        }
+        if ((rc = sorter_add(srt, ts->irec, isz)) < 0)
             break;
     }
     if (rc == FOLIO_DONE)
@@ -464,7 +493,9 @@ static int build_index(folio_txn *txn, db_table *tab, db_index *ix)
                     char cols[256];
                     size_t off = 0;
                     cols[0] = 0;
-                    for (int q = 0; q < ix->ncols && off + 1 < sizeof cols; q++)
+                    if (ix->has_expr) /* as SQLite names it */
+                        snprintf(cols, sizeof cols, "index '%s'", ix->name);
+                    for (int q = 0; !ix->has_expr && q < ix->ncols && off + 1 < sizeof cols; q++)
                         off += (size_t)snprintf(
                             cols + off, sizeof cols - off, "%s%s.%s", q ? ", " : "", tab->name,
                             ix->cols[q] >= 0 ? tab->def.cols[ix->cols[q]].name : "?");
@@ -537,11 +568,6 @@ static int create_index(folio_txn *txn, const char *sql, const lx_token *name_to
         rc = db_err(db, FOLIO_MISUSE, "object name reserved for internal use: %s", def.name);
         goto out;
     }
-    if (def.partial || def.has_expr) {
-        rc = db_err(db, FOLIO_UNSUPPORTED, "%s indexes are not maintained by folio",
-                    def.partial ? "partial" : "expression");
-        goto out;
-    }
     for (int k = 0; k < def.ncols; k++)
         if (def.cols[k].collation == SCH_COLL_UNKNOWN) {
             rc = db_err(db, FOLIO_UNSUPPORTED, "unknown collation: %s", def.cols[k].collation_name);
@@ -552,6 +578,8 @@ static int create_index(folio_txn *txn, const char *sql, const lx_token *name_to
                     tab->parse_error ? tab->parse_error : "unknown definition");
         goto out;
     }
+    if ((rc = index_exprs_compile(db, tab, &def)) < 0)
+        goto out;
     uint32_t root;
     if ((rc = bt_create(txn->pt, 0, &root)) < 0)
         goto out_txn;

@@ -74,7 +74,11 @@ static int defer_one(folio_txn *txn, table_state *ts, index_state *is, const fmt
 {
     uint64_t size;
     int rc = index_record_build(ts, is, row, rowid, &size);
-    if (rc == 0 && !is->pending)
+    if (rc == INDEX_ROW_EXCLUDED)
+        return rc; /* a partial index without this row */
+    if (rc < 0)    /* (an expression of the index failed: its own message) */
+        return db_err_txn(txn, rc);
+    if (!is->pending)
         rc = sorter_open(&is->pending, txn, &is->order, sorter_budget(txn, ts));
     if (rc == 0)
         rc = sorter_add(is->pending, ts->irec, size);
@@ -89,14 +93,19 @@ static int defer_one(folio_txn *txn, table_state *ts, index_state *is, const fmt
 int index_defer_add_row(folio_txn *txn, table_state *ts, uint64_t mask, const fmt_value *row,
                         int64_t rowid)
 {
+    uint64_t queued = 0;
     for (int i = 0; i < ts->nidx && i < 64; i++) {
         if (!(mask >> i & 1))
             continue;
         int rc = defer_one(txn, ts, &ts->idx[i], row, rowid);
+        if (rc == INDEX_ROW_EXCLUDED)
+            continue;
+        if (rc == 0)
+            queued |= (uint64_t)1 << i;
         if (rc < 0) {
             /* All or nothing: take back this row's entries queued so far. */
             for (int j = 0; j < i; j++) {
-                if (mask >> j & 1) {
+                if (queued >> j & 1) {
                     sorter_unadd(ts->idx[j].pending);
                     ts->idx[j].npending--;
                     txn->npending--;

@@ -85,6 +85,8 @@ static void table_state_free(table_state *ts)
         bt_cursor_release(&ts->idx[i].c);
         sch_order_free(&ts->idx[i].order);
         os_free(ts->idx[i].kv);
+        os_free(ts->idx[i].xbuf);
+        os_free(ts->idx[i].xoff);
     }
     os_free(ts->idx);
     sch_order_free(&ts->pk_order);
@@ -297,8 +299,9 @@ int table_state_get(table_state **out, folio_txn *txn, db_table *tab)
     /* Nothing but the row's own cell to write, and no constraint beyond
      * NOT NULL and the rowid's uniqueness (write_begin's refusals included). */
     ts->append_fast = ts->fields_identity && !tab->def.without_rowid && !tab->def.strict &&
-                      !tab->def.autoincrement && !tab->def.has_check && tab->nidx == 0 &&
-                      tab->parsed && !tab->unsupported && tab->root != 1;
+                      !tab->def.autoincrement && !tab->def.has_check && !tab->def.has_generated &&
+                      !tab->dflt && tab->nidx == 0 && tab->parsed && !tab->unsupported &&
+                      tab->root != 1;
     if (tab->def.without_rowid) {
         if ((rc = sch_order_init(&ts->pk_order, tab->def.npk, tab->pk_desc, tab->pk_coll,
                                  txn->cat->text_encoding)) < 0)

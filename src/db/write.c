@@ -73,6 +73,41 @@ static const char *type_name(int t)
 
 static int table_ctx(folio_txn *txn, table_state *ts);
 
+static int row_column(void *arg, int col, ex_value *out);
+
+/* An expression's value for column c, its bytes kept in the state (they
+ * live in the evaluation's scratch memory until the next evaluation). */
+static int keep_value(folio_txn *txn, table_state *ts, int c, const ex_value *v, fmt_value *out)
+{
+    db_table *tab = ts->tab;
+    memset(out, 0, sizeof *out);
+    out->type = v->type;
+    if (v->type == EX_TEXT || v->type == EX_BLOB) {
+        if (!ts->dbuf) {
+            ts->dbuf = os_calloc((size_t)tab->def.ncols, sizeof *ts->dbuf);
+            ts->dcap = os_calloc((size_t)tab->def.ncols, sizeof *ts->dcap);
+            if (!ts->dbuf || !ts->dcap)
+                return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+        }
+        if (v->u.s.n > ts->dcap[c]) {
+            uint8_t *nb = os_realloc(ts->dbuf[c], (size_t)v->u.s.n);
+            if (!nb)
+                return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+            ts->dbuf[c] = nb;
+            ts->dcap[c] = (size_t)v->u.s.n;
+        }
+        if (v->u.s.n)
+            memcpy(ts->dbuf[c], v->u.s.p, (size_t)v->u.s.n);
+        out->u.s.p = ts->dbuf[c] ? ts->dbuf[c] : (const uint8_t *)"";
+        out->u.s.n = v->u.s.n;
+    } else if (v->type == EX_REAL) {
+        out->u.r = v->u.r;
+    } else {
+        out->u.i = v->u.i;
+    }
+    return 0;
+}
+
 /* Column c's DEFAULT expression evaluated, its bytes kept in the state until
  * the row is written. */
 static int default_expr(folio_txn *txn, table_state *ts, int c, fmt_value *out)
@@ -94,31 +129,7 @@ static int default_expr(folio_txn *txn, table_state *ts, int c, fmt_value *out)
     ex_value v;
     if ((rc = ex_eval(tab->dflt[c], ts->cx, NULL, &v)) < 0)
         return db_err(txn->db, rc, "%s", ex_ctx_errmsg(ts->cx));
-    out->type = v.type;
-    if (v.type == EX_TEXT || v.type == EX_BLOB) {
-        if (!ts->dbuf) {
-            ts->dbuf = os_calloc((size_t)tab->def.ncols, sizeof *ts->dbuf);
-            ts->dcap = os_calloc((size_t)tab->def.ncols, sizeof *ts->dcap);
-            if (!ts->dbuf || !ts->dcap)
-                return db_err(txn->db, FOLIO_NOMEM, "out of memory");
-        }
-        if (v.u.s.n > ts->dcap[c]) {
-            uint8_t *nb = os_realloc(ts->dbuf[c], (size_t)v.u.s.n);
-            if (!nb)
-                return db_err(txn->db, FOLIO_NOMEM, "out of memory");
-            ts->dbuf[c] = nb;
-            ts->dcap[c] = (size_t)v.u.s.n;
-        }
-        if (v.u.s.n)
-            memcpy(ts->dbuf[c], v.u.s.p, (size_t)v.u.s.n);
-        out->u.s.p = ts->dbuf[c];
-        out->u.s.n = v.u.s.n;
-    } else if (v.type == EX_REAL) {
-        out->u.r = v.u.r;
-    } else {
-        out->u.i = v.u.i;
-    }
-    return 0;
+    return keep_value(txn, ts, c, &v, out);
 }
 
 static int default_value(folio_txn *txn, table_state *ts, int c, fmt_value *out, char *buf)
@@ -162,6 +173,36 @@ static int default_value(folio_txn *txn, table_state *ts, int c, fmt_value *out,
     default:
         return default_expr(txn, ts, c, out);
     }
+}
+
+static void column_affinity(const sch_table *d, const sch_column *cd, fmt_value *v, char *tb);
+
+/*
+ * The generated columns of `row` (all of them, or the VIRTUAL ones only when
+ * the STORED ones came from the record), in dependency order, each with its
+ * column's affinity; their bytes live in the state until the next row.
+ */
+int generated_compute(folio_txn *txn, table_state *ts, fmt_value *row, int64_t rowid,
+                      int virtual_only)
+{
+    db_table *tab = ts->tab;
+    int rc = table_ctx(txn, ts);
+    if (rc < 0)
+        return rc;
+    ex_row er = {row_column, row, rowid};
+    for (int k = 0; k < tab->ngen; k++) {
+        int c = tab->gen_order[k];
+        const sch_column *cd = &tab->def.cols[c];
+        if (virtual_only && cd->hidden != 2)
+            continue;
+        ex_value v;
+        if ((rc = ex_eval(tab->gen[c], ts->cx, &er, &v)) < 0)
+            return db_err(txn->db, rc, "%s", ex_ctx_errmsg(ts->cx));
+        if ((rc = keep_value(txn, ts, c, &v, &row[c])) < 0)
+            return rc;
+        column_affinity(&tab->def, cd, &row[c], ts_textbuf(ts, c));
+    }
+    return 0;
 }
 
 /* The caller's value as a record value (NaN, which SQLite stores as NULL,
@@ -218,6 +259,8 @@ static void column_affinity(const sch_table *d, const sch_column *cd, fmt_value 
 
 /* Convert, default, apply affinity and check NOT NULL / STRICT for a new
  * row. Values missing at the end take their DEFAULT. */
+static int column_checks(folio_txn *txn, table_state *ts);
+
 int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
 {
     db_table *tab = ts->tab;
@@ -229,17 +272,18 @@ int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
      * as SQLite binds it. */
     fmt_value ipk_conv;
     ipk_conv.type = FMT_NULL;
-    if (d->ipk >= 0 && d->ipk < n && vals[d->ipk].type != FOLIO_NULL &&
-        vals[d->ipk].type != FOLIO_INTEGER &&
-        !(vals[d->ipk].type == FOLIO_REAL && vals[d->ipk].u.r != vals[d->ipk].u.r)) {
+    int ipk_vi = d->ipk >= 0 ? tab->val_index[d->ipk] : -1; /* its place in vals */
+    if (ipk_vi >= 0 && ipk_vi < n && vals[ipk_vi].type != FOLIO_NULL &&
+        vals[ipk_vi].type != FOLIO_INTEGER &&
+        !(vals[ipk_vi].type == FOLIO_REAL && vals[ipk_vi].u.r != vals[ipk_vi].u.r)) {
         fmt_value t;
         memset(&t, 0, sizeof t);
-        t.type = (int)vals[d->ipk].type;
+        t.type = (int)vals[ipk_vi].type;
         if (t.type == FMT_REAL)
-            t.u.r = vals[d->ipk].u.r;
+            t.u.r = vals[ipk_vi].u.r;
         else if (t.type == FMT_TEXT || t.type == FMT_BLOB) {
-            t.u.s.p = vals[d->ipk].u.s.p ? vals[d->ipk].u.s.p : (const void *)"";
-            t.u.s.n = vals[d->ipk].u.s.n;
+            t.u.s.p = vals[ipk_vi].u.s.p ? vals[ipk_vi].u.s.p : (const void *)"";
+            t.u.s.n = vals[ipk_vi].u.s.n;
         }
         sch_apply_affinity(&t, SCH_AFF_INTEGER, ts_textbuf(ts, d->ipk), SCH_NUMBER_TEXT_BYTES);
         if (t.type != FMT_INTEGER)
@@ -251,16 +295,19 @@ int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
         const sch_column *cd = &d->cols[c];
         fmt_value *v = &ts->newrow.v[c];
         char *tb = ts_textbuf(ts, c);
-        if (c < n) {
-            const folio_value *in = &vals[c];
+        int vi = tab->val_index[c];
+        if (vi < 0)
+            continue; /* generated: computed below */
+        if (vi < n) {
+            const folio_value *in = &vals[vi];
             int rc = value_in(in, v);
             if (rc == FOLIO_TOOBIG)
                 return db_err(db, FOLIO_TOOBIG, "value for column %s is %zu bytes; the limit is %u",
                               cd->name, in->u.s.n, FMT_MAX_LENGTH);
             if (rc < 0 && (in->type == FOLIO_TEXT || in->type == FOLIO_BLOB))
-                return db_err(db, FOLIO_MISUSE, "value %d has bytes but no pointer", c);
+                return db_err(db, FOLIO_MISUSE, "value %d has bytes but no pointer", vi);
             if (rc < 0)
-                return db_err(db, FOLIO_MISUSE, "value %d has an invalid type %d", c,
+                return db_err(db, FOLIO_MISUSE, "value %d has an invalid type %d", vi,
                               (int)in->type);
         } else {
             int rc = default_value(txn, ts, c, v, tb);
@@ -273,6 +320,24 @@ int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
             continue; /* handled as the rowid */
         }
         column_affinity(d, cd, v, tb);
+    }
+    /* Generated columns may read the rowid: they are computed, and the
+     * columns checked, once it is known (check_row). */
+    return tab->ngen ? 0 : column_checks(txn, ts);
+}
+
+/* NOT NULL and STRICT types of the new row, in column order (generated
+ * columns too), as SQLite checks them before CHECK constraints. */
+static int column_checks(folio_txn *txn, table_state *ts)
+{
+    db_table *tab = ts->tab;
+    folio_db *db = txn->db;
+    const sch_table *d = &tab->def;
+    for (int c = 0; c < d->ncols; c++) {
+        const sch_column *cd = &d->cols[c];
+        fmt_value *v = &ts->newrow.v[c];
+        if (c == d->ipk)
+            continue;
         if (v->type == FMT_NULL) {
             int pk_notnull = d->without_rowid || d->strict;
             if (cd->notnull || (cd->primary_key && pk_notnull))
@@ -338,10 +403,13 @@ static int table_ctx(folio_txn *txn, table_state *ts)
 int check_row(folio_txn *txn, table_state *ts, int64_t rowid)
 {
     db_table *tab = ts->tab;
+    int rc;
+    if (tab->ngen && ((rc = generated_compute(txn, ts, ts->newrow.v, rowid, 0)) < 0 ||
+                      (rc = column_checks(txn, ts)) < 0))
+        return rc;
     if (!tab->checks)
         return 0;
-    int rc = table_ctx(txn, ts);
-    if (rc < 0)
+    if ((rc = table_ctx(txn, ts)) < 0)
         return rc;
     ex_row row = {newrow_column, ts, rowid};
     for (int i = 0; i < tab->def.nchecks; i++) {
@@ -449,13 +517,109 @@ int table_record(folio_txn *txn, table_state *ts, fmt_value *row, uint64_t *out)
     return 0;
 }
 
+/* Column `col` of a row of values (arg) for an expression. */
+static int row_column(void *arg, int col, ex_value *out)
+{
+    const fmt_value *v = (const fmt_value *)arg + col;
+    out->type = v->type;
+    out->subtype = EX_SUBTYPE_NONE;
+    if (v->type == FMT_TEXT || v->type == FMT_BLOB) {
+        out->u.s.p = v->u.s.p;
+        out->u.s.n = v->u.s.n;
+    } else if (v->type == FMT_REAL) {
+        out->u.r = v->u.r;
+    } else {
+        out->u.i = v->u.i;
+    }
+    return 0;
+}
+
+/* Keep an expression key's value: its bytes go to is->xbuf at *used. */
+static int keep_key_bytes(index_state *is, int i, const fmt_value *v, size_t *used)
+{
+    is->xoff[i] = *used;
+    if (v->type != FMT_TEXT && v->type != FMT_BLOB)
+        return 0;
+    size_t need = *used + (size_t)v->u.s.n;
+    if (need > is->xcap) {
+        size_t cap = is->xcap ? is->xcap : 64;
+        while (cap < need)
+            cap *= 2;
+        uint8_t *b = os_realloc(is->xbuf, cap);
+        if (!b)
+            return FOLIO_NOMEM;
+        is->xbuf = b;
+        is->xcap = cap;
+    }
+    if (v->u.s.n)
+        memcpy(is->xbuf + *used, v->u.s.p, (size_t)v->u.s.n);
+    *used = need;
+    return 0;
+}
+
+/*
+ * A partial index's WHERE on the row (INDEX_ROW_EXCLUDED unless true, as
+ * SQLite indexes only rows where it is true), then the values of its
+ * expression keys into is->kv, with the expression's affinity.
+ */
+static int index_exprs(table_state *ts, index_state *is, const fmt_value *row, int64_t rowid)
+{
+    db_index *ix = is->ix;
+    ptxn *pt = ts->c.t;
+    if (!ts->cx && ex_ctx_new(&ts->cx) < 0)
+        return ptxn_error(pt, FOLIO_NOMEM, "out of memory");
+    ex_row er = {row_column, (void *)row, rowid};
+    ex_value v;
+    int rc;
+    if (ix->where) {
+        if ((rc = ex_eval(ix->where, ts->cx, &er, &v)) < 0)
+            return ptxn_error(pt, rc, "%s", ex_ctx_errmsg(ts->cx));
+        if (ex_truth(&v) != 1)
+            return INDEX_ROW_EXCLUDED;
+    }
+    if (!ix->kexpr)
+        return 0;
+    if (!is->xoff && !(is->xoff = os_calloc((size_t)ix->ncols, sizeof *is->xoff)))
+        return ptxn_error(pt, FOLIO_NOMEM, "out of memory");
+    size_t used = 0;
+    for (int i = 0; i < ix->ncols; i++) {
+        if (!ix->kexpr[i])
+            continue;
+        if ((rc = ex_eval(ix->kexpr[i], ts->cx, &er, &v)) < 0)
+            return ptxn_error(pt, rc, "%s", ex_ctx_errmsg(ts->cx));
+        fmt_value *k = &is->kv[i];
+        k->type = v.type;
+        k->u.i = v.u.i;
+        if (v.type == EX_REAL)
+            k->u.r = v.u.r;
+        else if (v.type == EX_TEXT || v.type == EX_BLOB)
+            k->u.s.p = v.u.s.p, k->u.s.n = v.u.s.n;
+        char tb[SCH_NUMBER_TEXT_BYTES];
+        if (ix->kaff[i] != EX_AFF_NONE && ix->kaff[i] != SCH_AFF_BLOB)
+            sch_apply_affinity(k, ix->kaff[i], tb, sizeof tb);
+        if ((rc = keep_key_bytes(is, i, k, &used)) < 0)
+            return ptxn_error(pt, rc, "out of memory");
+    }
+    for (int i = 0; i < ix->ncols; i++)
+        if (ix->kexpr[i] && (is->kv[i].type == FMT_TEXT || is->kv[i].type == FMT_BLOB))
+            is->kv[i].u.s.p = is->xbuf ? is->xbuf + is->xoff[i] : (const uint8_t *)"";
+    return 0;
+}
+
 int index_record_build(table_state *ts, index_state *is, const fmt_value *row, int64_t rowid,
                        uint64_t *out_size)
 {
     db_index *ix = is->ix;
     db_table *tab = ts->tab;
+    if (ix->where || ix->kexpr) {
+        int rc = index_exprs(ts, is, row, rowid);
+        if (rc != 0)
+            return rc;
+    }
     for (int i = 0; i < ix->ncols; i++) {
         int c = ix->cols[i];
+        if (c < 0)
+            continue; /* an expression key: index_exprs gave it */
         if (c == tab->def.ipk) {
             is->kv[i].type = FMT_INTEGER;
             is->kv[i].u.i = rowid;
@@ -495,8 +659,8 @@ int index_insert_row(table_state *ts, index_state *is, const fmt_value *row, int
 {
     uint64_t size;
     int rc = index_record_build(ts, is, row, rowid, &size);
-    if (rc < 0)
-        return rc;
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     is->c.t = ts->c.t;
     return bt_insert_key(&is->c, ts->irec, size, index_key_cmp, is);
 }
@@ -505,8 +669,8 @@ int index_delete_row(table_state *ts, index_state *is, const fmt_value *row, int
 {
     uint64_t size;
     int rc = index_record_build(ts, is, row, rowid, &size);
-    if (rc < 0)
-        return rc;
+    if (rc != 0)
+        return rc < 0 ? rc : 0;
     rc = bt_seek_ge(&is->c, index_key_cmp, is, 1);
     if (rc < 0)
         return rc;
@@ -527,10 +691,33 @@ int index_delete_row(table_state *ts, index_state *is, const fmt_value *row, int
 
 /* ---- constraint checks ---- */
 
+int index_checks(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_value *self_pk,
+                 int self_valid)
+{
+    for (int i = ts->nidx - 1; i >= 0; i--) {
+        index_state *is = &ts->idx[i];
+        int rc = 0;
+        if (is->ix->unique) {
+            rc = unique_check(txn, ts, is, ts->newrow.v, rowid, self_pk, self_valid);
+        } else if (is->ix->kexpr || is->ix->where) {
+            uint64_t size;
+            if ((rc = index_record_build(ts, is, ts->newrow.v, rowid, &size)) < 0)
+                rc = db_err_txn(txn, rc);
+        }
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static void constraint_columns(char *buf, size_t cap, db_table *tab, db_index *ix)
 {
     size_t off = 0;
     buf[0] = 0;
+    if (ix->has_expr) { /* SQLite names an index on expressions itself */
+        snprintf(buf, cap, "index '%s'", ix->name);
+        return;
+    }
     for (int i = 0; i < ix->ncols && off + 1 < cap; i++) {
         int c = ix->cols[i];
         const char *name = c >= 0 && c < tab->def.ncols ? tab->def.cols[c].name : "?";
@@ -553,6 +740,8 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
     int rc = index_record_build(ts, is, row, rowid, &size);
     if (rc < 0)
         return db_err_txn(txn, rc);
+    if (rc == INDEX_ROW_EXCLUDED)
+        return 0; /* not in the index: no conflict */
     for (int i = 0; i < ix->ncols; i++)
         if (is->kv[i].type == FMT_NULL)
             return 0; /* NULLs are distinct */
@@ -649,6 +838,12 @@ int load_old_row(folio_txn *txn, table_state *ts)
             return bt_corrupt_here(&ts->c, "bad serial type in record");
         }
     }
+    /* VIRTUAL generated columns, for the indexes on them. */
+    int rc2;
+    if (tab->ngen &&
+        (rc2 = generated_compute(txn, ts, ts->oldrow.v,
+                                 tab->def.without_rowid ? 0 : bt_rowid(&ts->c), 1)) < 0)
+        return ptxn_error(txn->pt, rc2, "%s", folio_errmsg(txn->db));
     if (row_vals_own(&ts->oldrow) < 0)
         return ptxn_error(txn->pt, FOLIO_NOMEM, "out of memory copying a row of %s", tab->name);
     return 0;
@@ -735,9 +930,8 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
         }
         bt_cursor_reset(&ts->c);
     }
-    for (int i = 0; i < ts->nidx; i++)
-        if ((rc = unique_check(txn, ts, &ts->idx[i], ts->newrow.v, rowid, NULL, 0)) < 0)
-            return rc;
+    if ((rc = index_checks(txn, ts, rowid, NULL, 0)) < 0)
+        return rc;
     uint64_t size;
     if ((rc = table_record(txn, ts, ts->newrow.v, &size)) < 0)
         return rc;
@@ -928,9 +1122,8 @@ static int update_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int6
                           tab->def.cols[tab->def.ipk].name);
     }
     fmt_value self = {FMT_INTEGER, {.i = rowid}};
-    for (int i = 0; i < ts->nidx; i++)
-        if ((rc = unique_check(txn, ts, &ts->idx[i], ts->newrow.v, newid, &self, 1)) < 0)
-            return rc;
+    if ((rc = index_checks(txn, ts, newid, &self, 1)) < 0)
+        return rc;
     for (int i = 0; i < ts->nidx; i++)
         if ((rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, rowid)) < 0)
             return db_err_txn(txn, rc);
@@ -1055,10 +1248,14 @@ int folio_patch(folio_table *t, int64_t rowid, const int *cols, const folio_valu
         return db_err(txn->db, FOLIO_MISUSE, "table %s is WITHOUT ROWID: use folio_update_key",
                       t->tab->name);
     int ncols = t->tab->def.ncols;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
         if (cols[i] < 0 || cols[i] >= ncols)
             return db_err(txn->db, FOLIO_MISUSE, "column %d out of range (table %s has %d)",
                           cols[i], t->tab->name, ncols);
+        if (t->tab->val_index[cols[i]] < 0) /* as SQLite words it */
+            return db_err(txn->db, FOLIO_ERROR, "cannot UPDATE generated column \"%s\"",
+                          t->tab->def.cols[cols[i]].name);
+    }
     int rc = write_flush(txn, t->tab);
     if (rc < 0)
         return rc;
@@ -1073,22 +1270,26 @@ int folio_patch(folio_table *t, int64_t rowid, const int *cols, const folio_valu
     folio_value *fv = ncols <= 64 ? stackv : os_malloc(sizeof *fv * (size_t)ncols);
     if (!fv)
         return write_end(txn, db_err(txn->db, FOLIO_NOMEM, "out of memory"));
+    const int *vix = t->tab->val_index; /* (a row value array leaves generated columns out) */
     for (int c = 0; c < ncols; c++) {
         const fmt_value *o = &ts->oldrow.v[c];
-        memset(&fv[c], 0, sizeof fv[c]);
-        fv[c].type = (folio_type)o->type;
+        if (vix[c] < 0)
+            continue;
+        folio_value *f = &fv[vix[c]];
+        memset(f, 0, sizeof *f);
+        f->type = (folio_type)o->type;
         if (o->type == FMT_INTEGER)
-            fv[c].u.i = o->u.i;
+            f->u.i = o->u.i;
         else if (o->type == FMT_REAL)
-            fv[c].u.r = o->u.r;
+            f->u.r = o->u.r;
         else if (o->type == FMT_TEXT || o->type == FMT_BLOB) {
-            fv[c].u.s.p = o->u.s.p;
-            fv[c].u.s.n = (size_t)o->u.s.n;
+            f->u.s.p = o->u.s.p;
+            f->u.s.n = (size_t)o->u.s.n;
         }
     }
     for (int i = 0; i < n; i++)
-        fv[cols[i]] = vals[i];
-    rc = prepare_row(txn, ts, fv, ncols);
+        fv[vix[cols[i]]] = vals[i];
+    rc = prepare_row(txn, ts, fv, t->tab->nvals);
     if (fv != stackv)
         os_free(fv);
     if (rc < 0)

@@ -31,6 +31,10 @@ typedef struct index_state {
     uint32_t ndirect; /* direct inserts while dmode is 1 */
     sorter *pending;
     uint64_t npending;
+    /* Expression keys: their values' bytes (xbuf), each key's offset there. */
+    uint8_t *xbuf;
+    size_t xcap;
+    size_t *xoff;
 } index_state;
 
 /* Per table, per write transaction. Every array is sized from the table's
@@ -60,8 +64,8 @@ typedef struct table_state {
     size_t reccap;
     uint8_t *irec;
     size_t ireccap;
-    ex_ctx *cx; /* evaluation of the table's expressions (made when first needed) */
-    int now_set; /* cx has this call's time for 'now' (prepare_row clears it) */
+    ex_ctx *cx;     /* evaluation of the table's expressions (made when first needed) */
+    int now_set;    /* cx has this call's time for 'now' (prepare_row clears it) */
     uint8_t **dbuf; /* per column: the bytes of its DEFAULT expression's value */
     size_t *dcap;
 } table_state;
@@ -104,11 +108,13 @@ int schema_insert_row(folio_txn *txn, const char *type, const char *name, const 
 
 /* Row operations take at most this many values (the table's columns); a
  * NULL vals with n > 0 is misuse. */
+/* A row value array has a value for each column that is not generated. */
 #define CHECK_VALUES(t, vals, n)                                                                   \
     do {                                                                                           \
-        if ((n) < 0 || (n) > (t)->tab->def.ncols)                                                  \
-            return db_err((t)->txn->db, FOLIO_MISUSE, "table %s has %d columns, got %d values",    \
-                          (t)->tab->name, (t)->tab->def.ncols, (n));                               \
+        if ((n) < 0 || (n) > (t)->tab->nvals)                                                      \
+            return db_err((t)->txn->db, FOLIO_MISUSE, "table %s has %d columns%s, got %d values",  \
+                          (t)->tab->name, (t)->tab->nvals, (t)->tab->ngen ? " not generated" : "", \
+                          (n));                                                                    \
         if ((n) > 0 && !(vals))                                                                    \
             return db_err((t)->txn->db, FOLIO_MISUSE, "bad argument: vals is NULL");               \
     } while (0)
@@ -130,10 +136,17 @@ int table_record(folio_txn *txn, table_state *ts, fmt_value *row, uint64_t *out)
  * does not count: its rowid, or its primary key values. */
 int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_value *row,
                  int64_t rowid, const fmt_value *self_pk, int self_valid);
+/* The new row (ts->newrow) against every index, in SQLite's order (the index
+ * made last first): UNIQUE conflicts, and the errors of index expressions
+ * and partial indexes' WHERE. `self_pk` names the row being replaced. */
+int index_checks(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_value *self_pk,
+                 int self_valid);
 /** Decode the row under ts->c into ts->oldrow (values it owns). Sets the
  * transaction's message on failure. */
 int load_old_row(folio_txn *txn, table_state *ts);
 int check_row(folio_txn *txn, table_state *ts, int64_t rowid);
+int generated_compute(folio_txn *txn, table_state *ts, fmt_value *row, int64_t rowid,
+                      int virtual_only);
 
 /* ---- WITHOUT ROWID tables (write_key.c) ---- */
 
@@ -149,6 +162,9 @@ int write_end(folio_txn *txn, int rc);
 
 /** Build the index record of `ix` for row values `row` (col values) and
  * rowid; returns its size in st->... buffers. */
+/* The index record of a row in ts->irec: 0, or INDEX_ROW_EXCLUDED when a
+ * partial index's WHERE leaves the row out (nothing built), or an error. */
+#define INDEX_ROW_EXCLUDED 1
 int index_record_build(table_state *ts, index_state *is, const fmt_value *row, int64_t rowid,
                        uint64_t *out_size);
 /** Insert / delete the index entry of a row. */

@@ -88,7 +88,8 @@ static int store_new_row(folio_txn *txn, table_state *ts, int defer_ok)
 int insert_key_row(folio_txn *txn, table_state *ts)
 {
     int rc, found;
-    if ((rc = check_row(txn, ts, 0)) < 0)
+    /* As SQLite: CHECK, the other indexes, then the primary key. */
+    if ((rc = check_row(txn, ts, 0)) < 0 || (rc = index_checks(txn, ts, 0, NULL, 0)) < 0)
         return rc;
     pk_values(ts->tab, ts->newrow.v, ts->pk);
     rc = find_key(txn, ts, ts->pk, &found);
@@ -97,25 +98,19 @@ int insert_key_row(folio_txn *txn, table_state *ts)
         return rc;
     if (found)
         return key_taken(txn, ts->tab);
-    for (int i = 0; i < ts->nidx; i++)
-        if ((rc = unique_check(txn, ts, &ts->idx[i], ts->newrow.v, 0, NULL, 0)) < 0)
-            return rc;
     return store_new_row(txn, ts, 1);
 }
 
 /*
  * Replace the row whose values are in ts->oldrow by ts->newrow: the sequence
- * folio_upsert and folio_update_key share. A new key that differs from the
- * old one must be free (the caller checked).
+ * folio_upsert and folio_update_key share. The caller checked the indexes
+ * (index_checks) and that a new key that differs from the old one is free.
  */
 static int replace_key_row(folio_txn *txn, table_state *ts)
 {
     int rc, found;
     pk_values(ts->tab, ts->oldrow.v, ts->opk);
     pk_values(ts->tab, ts->newrow.v, ts->pk);
-    for (int i = 0; i < ts->nidx; i++)
-        if ((rc = unique_check(txn, ts, &ts->idx[i], ts->newrow.v, 0, ts->opk, 1)) < 0)
-            return rc;
     for (int i = 0; i < ts->nidx; i++)
         if ((rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, 0)) < 0)
             return db_err_txn(txn, rc);
@@ -148,6 +143,9 @@ int upsert_key_row(folio_txn *txn, table_state *ts, const folio_value *vals, int
     /* Again: loading the old row may have reused the buffers the new row's
      * converted values were in (ts_textbuf). */
     if ((rc = prepare_row(txn, ts, vals, n)) < 0 || (rc = check_row(txn, ts, 0)) < 0)
+        return rc;
+    pk_values(ts->tab, ts->oldrow.v, ts->opk);
+    if ((rc = index_checks(txn, ts, 0, ts->opk, 1)) < 0)
         return rc;
     return replace_key_row(txn, ts);
 }
@@ -256,6 +254,9 @@ int folio_update_key(folio_table *t, const folio_value *key, int nkey, const fol
     if ((rc = prepare_row(txn, ts, vals, n)) < 0 || (rc = check_row(txn, ts, 0)) < 0)
         return write_end(txn, rc);
     pk_values(t->tab, ts->oldrow.v, ts->opk);
+    if ((rc = index_checks(txn, ts, 0, ts->opk, 1)) < 0)
+        return write_end(txn, rc);
+    pk_values(t->tab, ts->oldrow.v, ts->opk); /* (again: the checks reuse the buffers) */
     pk_values(t->tab, ts->newrow.v, ts->pk);
     int same = 1;
     for (int k = 0; k < t->tab->def.npk && same; k++)

@@ -567,6 +567,7 @@ void sp_keycols_free(sch_keycol *kc, int n)
 /* Set a key's collation from its COLLATE token, or copy `dflt` (NULL: none yet). */
 int sp_key_collation(parser *p, sch_keycol *kc, const lx_token *coll, const char *dflt)
 {
+    kc->coll_explicit = coll != NULL;
     if (coll)
         kc->collation_name = sp_tok_text(p, coll);
     else if (dflt)

@@ -127,6 +127,7 @@ typedef struct sch_keycol {
     char *collation_name; /* explicit COLLATE name, else the table column's; "BINARY" default */
     char *text;           /* sch_index keys only: the key as written (dequoted column name or the
                              expression's source text); NULL in sch_table */
+    int coll_explicit;    /* the collation was written (COLLATE), not the default */
 } sch_keycol;
 
 /** An automatic index (sqlite_autoindex_<table>_<num>). cols are its key
