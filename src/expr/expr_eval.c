@@ -485,7 +485,7 @@ static int eval_unary(const ex_prog *p, ex_ctx *cx, const ex_node *n, ex_value *
 static int eval(const ex_prog *p, ex_ctx *cx, int k, ex_value *out)
 {
     const ex_node *n = &p->nodes[k];
-    int rc, truth;
+    int rc, truth = -1;
     ex_value a, b;
     switch (n->op) {
     case EXO_NULL:

@@ -195,8 +195,8 @@ static int arg_text(ex_ctx *cx, const ex_value *v, int c_string, const uint8_t *
 /* A path argument as a C string in scratch memory; *path is NULL for NULL. */
 static int arg_path(ex_ctx *cx, const ex_value *v, const char **path)
 {
-    const uint8_t *p;
-    size_t n;
+    const uint8_t *p = NULL; /* (set when present: initialised for gcc's -O2) */
+    size_t n = 0;
     int present, rc = arg_text(cx, v, 1, &p, &n, &present);
     *path = NULL;
     if (rc != 0 || !present)
@@ -462,8 +462,8 @@ static int parse_json_text(jparse *ps, uint32_t *stack)
 static int parse_arg(ex_ctx *cx, const ex_value *v, uint64_t extra, int report, jparse *ps,
                      int *present, int *valid)
 {
-    const uint8_t *z;
-    size_t len;
+    const uint8_t *z = NULL;
+    size_t len = 0;
     int rc = arg_text(cx, v, 1, &z, &len, present);
     *valid = 0;
     if (rc != 0 || !*present)
@@ -1460,8 +1460,8 @@ static int fn_patch(ex_ctx *cx, int argc, const ex_value *argv, ex_value *out)
 {
     (void)argc;
     set_null(out);
-    const uint8_t *yz;
-    size_t ylen;
+    const uint8_t *yz = NULL;
+    size_t ylen = 0;
     int ypresent, rc;
     if ((rc = arg_text(cx, &argv[1], 1, &yz, &ylen, &ypresent)) != 0)
         return rc;
