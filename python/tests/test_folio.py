@@ -811,15 +811,28 @@ class TestRowidTable(FolioTestCase):
             self.assertEqual(cm.exception.code, -15)
             with self.assertRaises(folio.ConstraintError):
                 tx.table("s").insert(["text", "b"])
-            with self.assertRaises(folio.UnsupportedError) as cm:
-                tx.table("c").insert([1])
-            self.assertEqual(cm.exception.code, -7)
+            tx.table("c").insert([1])
+            with self.assertRaises(folio.ConstraintError) as cm:
+                tx.table("c").insert([0])
+            self.assertEqual(str(cm.exception), "CHECK constraint failed: a > 0")
             with self.assertRaises(folio.MisuseError):
                 p.insert([1, 2, 3, 4, 5])  # more values than columns
             with self.assertRaises(folio.MisuseError):
                 p.upsert(5, [6, "other id"])  # the INTEGER PRIMARY KEY differs from the rowid
         db.close()
         self.assertEqual(sqlite_query(path, "SELECT * FROM p"), [(1, "ann", 30, "ann@x")])
+        self.assertEqual(sqlite_query(path, "SELECT * FROM c"), [(1,)])
+        # A table with a trigger is still refused for writes (folio does not run triggers).
+        con = sqlite3.connect(path)
+        con.execute("CREATE TRIGGER tr AFTER INSERT ON c BEGIN SELECT 1; END")
+        con.commit()
+        con.close()
+        db = folio.open(path)
+        with db.transaction(write=True) as tx:
+            with self.assertRaises(folio.UnsupportedError) as cm:
+                tx.table("c").insert([2])
+            self.assertEqual(cm.exception.code, -7)
+        db.close()
 
     def test_a_failed_call_leaves_the_transaction_as_it_was(self):
         path, db = self.make(self.DDL)
