@@ -736,3 +736,263 @@ Test(compat_filter, random_tables_and_expressions)
     compat_rmtree(dir);
     free(dir);
 }
+
+/* ---- errors ---- */
+
+#include "os/os.h"
+
+static folio_db *open_small(char **dir, char **path, const char *sql)
+{
+    *dir = compat_tmpdir();
+    *path = compat_path(*dir, "e.db");
+    compat_run(*path, sql);
+    return compat_folio_open(*path, COMPAT_RW);
+}
+
+/* Compile errors: SQLite's message, then where (its offset within the
+ * expression); what folio cannot evaluate is FOLIO_UNSUPPORTED. */
+Test(compat_filter, compile_errors)
+{
+    char *dir, *path;
+    folio_db *db = open_small(&dir, &path,
+                              "CREATE TABLE t(k INTEGER PRIMARY KEY, a INT, b TEXT);"
+                              "INSERT INTO t VALUES(1, 1, 'x')");
+    sqlite3 *s = compat_sqlite_open_ro(path);
+    folio_txn *txn = compat_folio_read(db);
+    folio_table *t;
+    cr_assert_eq(folio_table_open(&t, txn, "t"), FOLIO_OK);
+    static const char *const bad[] = {
+        "a +",
+        "a = = 1",
+        "nosuch > 1",
+        "a > 1 AND (b",
+        "t2.a = 1",
+        "a IN (1,",
+        "nosuchfn(a)",
+        "substr(a)",
+        "count(*) > 1",
+        "a LIKE",
+        "b COLLATE nosuch = 'x'",
+        "'abc",
+        "a >> ",
+        "max()",
+    };
+    const char *prefix = "SELECT * FROM t WHERE ";
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "%s%s", prefix, bad[i]);
+        sqlite3_stmt *st = NULL;
+        int src = sqlite3_prepare_v2(s, sql, -1, &st, NULL);
+        if (src == SQLITE_OK) /* a compile-time error SQLite reports when it runs */
+            src = sqlite3_step(st);
+        cr_assert(src != SQLITE_OK && src != SQLITE_ROW && src != SQLITE_DONE, "%s", sql);
+        char want[256];
+        snprintf(want, sizeof want, "%s", sqlite3_errmsg(s));
+        int off = sqlite3_error_offset(s);
+        sqlite3_finalize(st);
+        folio_filter *f = NULL;
+        int rc = folio_filter_compile(&f, t, bad[i]);
+        cr_assert_eq(rc, FOLIO_ERROR, "%s: %d %s", bad[i], rc, folio_errmsg(db));
+        cr_assert_null(f);
+        const char *got = folio_errmsg(db);
+        cr_assert_eq(strncmp(got, want, strlen(want)), 0, "%s: folio '%s', sqlite '%s'", bad[i],
+                     got, want);
+        if (off >= (int)strlen(prefix)) {
+            char where[64];
+            snprintf(where, sizeof where, " (at offset %d)", off - (int)strlen(prefix));
+            cr_assert_str_eq(got + strlen(want), where, "%s: folio '%s', sqlite '%s' at %d", bad[i],
+                             got, want, off);
+        }
+    }
+    static const char *const unsupported[] = {"a IN (SELECT 1)", "a = ?", "a = :x",
+                                              "EXISTS (SELECT 1)", "a REGEXP 'x'"};
+    for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
+        folio_filter *f = NULL;
+        int rc = folio_filter_compile(&f, t, unsupported[i]);
+        cr_assert_eq(rc, FOLIO_UNSUPPORTED, "%s: %d %s", unsupported[i], rc, folio_errmsg(db));
+        cr_assert_null(f);
+    }
+    cr_assert_eq(folio_filter_compile(NULL, t, "a"), FOLIO_MISUSE);
+    folio_filter *f = NULL;
+    cr_assert_eq(folio_filter_compile(&f, t, NULL), FOLIO_MISUSE);
+    folio_filter_free(NULL);
+    folio_commit(txn);
+    compat_sqlite_close(s);
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+    compat_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* An evaluation error mid-scan ends the step with SQLite's message; a
+ * statement that meets it changes nothing. */
+Test(compat_filter, evaluation_error_mid_scan)
+{
+    char *dir, *path;
+    folio_db *db = open_small(&dir, &path,
+                              "CREATE TABLE t(k INTEGER PRIMARY KEY, a INT);"
+                              "CREATE INDEX ta ON t(a);"
+                              "INSERT INTO t VALUES(1, 5), (2, -9223372036854775808), (3, 7)");
+    sqlite3 *s = compat_sqlite_open_ro(path);
+    char smsg[128];
+    sqlite3_stmt *st = compat_prepare(s, "SELECT k FROM t NOT INDEXED WHERE abs(a) > 0");
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ERROR);
+    snprintf(smsg, sizeof smsg, "%s", sqlite3_errmsg(s));
+    sqlite3_finalize(st);
+    compat_sqlite_close(s);
+
+    folio_txn *txn;
+    folio_table *t;
+    cr_assert_eq(folio_begin(&txn, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    cr_assert_eq(folio_table_open(&t, txn, "t"), FOLIO_OK);
+    folio_filter *f;
+    cr_assert_eq(folio_filter_compile(&f, t, "abs(a) > 0"), FOLIO_OK, "%s", folio_errmsg(db));
+    folio_cursor *c;
+    cr_assert_eq(folio_cursor_open(&c, t, NULL), FOLIO_OK);
+    cr_assert_eq(folio_cursor_filter(c, f), FOLIO_OK);
+    cr_assert_eq(folio_cursor_first(c), FOLIO_ROW);
+    cr_assert_eq(folio_cursor_rowid(c), 1);
+    cr_assert_eq(folio_cursor_next(c), FOLIO_ERROR);
+    cr_assert_str_eq(folio_errmsg(db), smsg);
+    cr_assert_eq(folio_cursor_next(c), FOLIO_DONE); /* on no row after the error */
+    /* Backward, the error comes at the same row. */
+    cr_assert_eq(folio_cursor_last(c), FOLIO_ROW);
+    cr_assert_eq(folio_cursor_rowid(c), 3);
+    cr_assert_eq(folio_cursor_prev(c), FOLIO_ERROR);
+    /* Without the filter the cursor reads every row again. */
+    cr_assert_eq(folio_cursor_filter(c, NULL), FOLIO_OK);
+    int n = 0;
+    for (int rc = folio_cursor_first(c); rc == FOLIO_ROW; rc = folio_cursor_next(c))
+        n++;
+    cr_assert_eq(n, 3);
+    folio_cursor_close(c);
+    int64_t count = -1;
+    cr_assert_eq(folio_delete_where(&count, t, "abs(a) > 0"), FOLIO_ERROR);
+    cr_assert_str_eq(folio_errmsg(db), smsg);
+    cr_assert_eq(count, 0);
+    int cols[1] = {1};
+    folio_value v = {.type = FOLIO_INTEGER, .u.i = 0};
+    cr_assert_eq(folio_update_where(&count, t, "k = 1 OR abs(a) > 0", cols, &v, 1), FOLIO_ERROR);
+    cr_assert_str_eq(folio_errmsg(db), smsg);
+    cr_assert_eq(count, 0);
+    /* The rows the failed calls had changed are back: two rows match. */
+    cr_assert_eq(folio_delete_where(&count, t, "a > 0"), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(count, 2);
+    /* A filter of another table (or definition) is refused. */
+    cr_assert_eq(folio_exec(txn, "CREATE TABLE u(x)"), FOLIO_OK);
+    folio_table *u;
+    cr_assert_eq(folio_table_open(&u, txn, "u"), FOLIO_OK);
+    cr_assert_eq(folio_cursor_open(&c, u, NULL), FOLIO_OK);
+    cr_assert_eq(folio_cursor_filter(c, f), FOLIO_MISUSE);
+    folio_cursor_close(c);
+    folio_filter_free(f);
+    cr_assert_eq(folio_commit(txn), FOLIO_OK);
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+    s = compat_sqlite_open_ro(path);
+    cr_assert_eq(compat_query_int(s, "SELECT count(*) FROM t"), 1);
+    cr_assert_eq(compat_query_int(s, "SELECT k FROM t"), 2);
+    compat_sqlite_close(s);
+    char *integ = compat_integrity(path);
+    cr_assert_str_eq(integ, "ok");
+    free(integ);
+    compat_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* A statement fails as a whole: the rows changed before the failing one
+ * come back. */
+Test(compat_filter, statement_all_or_nothing)
+{
+    char *dir, *path;
+    folio_db *db =
+        open_small(&dir, &path,
+                   "CREATE TABLE t(k INTEGER PRIMARY KEY, a INT UNIQUE, b TEXT NOT NULL);"
+                   "INSERT INTO t SELECT value, value, 'x' FROM (" COMPAT_SERIES(
+                       1, 2000) "SELECT value FROM series)");
+    folio_txn *txn;
+    folio_table *t;
+    cr_assert_eq(folio_begin(&txn, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    cr_assert_eq(folio_table_open(&t, txn, "t"), FOLIO_OK);
+    int cols[1] = {1};
+    folio_value v = {.type = FOLIO_INTEGER, .u.i = 5000};
+    int64_t count = -1;
+    /* The first row takes 5000, the second cannot. */
+    cr_assert_eq(folio_update_where(&count, t, "k > 1000", cols, &v, 1), FOLIO_CONSTRAINT);
+    cr_assert_str_eq(folio_errmsg(db), "UNIQUE constraint failed: t.a");
+    cr_assert_eq(count, 0);
+    /* A NOT NULL failure at the last row of a delete-free update. */
+    int bcol[1] = {2};
+    folio_value nul = {.type = FOLIO_NULL};
+    cr_assert_eq(folio_update_where(&count, t, "k >= 1", bcol, &nul, 1), FOLIO_CONSTRAINT);
+    cr_assert_eq(folio_delete_where(&count, t, "k % 2 = 0"), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(count, 1000);
+    cr_assert_eq(folio_update_where(&count, t, "k > 1990", cols, &v, 0), FOLIO_OK);
+    cr_assert_eq(count, 5);
+    cr_assert_eq(folio_commit(txn), FOLIO_OK);
+    /* A read transaction cannot delete. */
+    cr_assert_eq(folio_begin(&txn, db, FOLIO_TXN_READ), FOLIO_OK);
+    cr_assert_eq(folio_table_open(&t, txn, "t"), FOLIO_OK);
+    cr_assert_eq(folio_delete_where(&count, t, "1"), FOLIO_READONLY);
+    folio_commit(txn);
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+    sqlite3 *s = compat_sqlite_open_ro(path);
+    cr_assert_eq(compat_query_int(s, "SELECT count(*) FROM t"), 1000);
+    cr_assert_eq(compat_query_int(s, "SELECT count(*) FROM t WHERE a = k AND k %% 2 = 1"), 1000);
+    compat_sqlite_close(s);
+    char *integ = compat_integrity(path);
+    cr_assert_str_eq(integ, "ok");
+    free(integ);
+    compat_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* A warm filtered scan allocates nothing per row, on a table and through an
+ * index, and reads only what the expression uses. */
+Test(compat_filter, no_allocation_per_row)
+{
+    char *dir, *path;
+    folio_db *db = open_small(&dir, &path,
+                              "CREATE TABLE t(k INTEGER PRIMARY KEY, area TEXT, age INT, pad BLOB);"
+                              "CREATE INDEX tage ON t(age);"
+                              "INSERT INTO t SELECT value, printf('%06d', value * 7 % 1000000),"
+                              " value % 90, det_blob(300, value) FROM (" COMPAT_SERIES(
+                                  1, 5000) "SELECT value FROM series)");
+    sqlite3 *s = compat_sqlite_open_ro(path);
+    int64_t want1 = compat_query_int(s, "SELECT count(*) FROM t WHERE age > 50");
+    int64_t want2 = compat_query_int(s, "SELECT count(*) FROM t WHERE area LIKE '12%%'");
+    compat_sqlite_close(s);
+    folio_txn *txn = compat_folio_read(db);
+    folio_table *t;
+    cr_assert_eq(folio_table_open(&t, txn, "t"), FOLIO_OK);
+    static const char *const exprs[] = {"age > 50", "area LIKE '12%'"};
+    const int64_t want[] = {want1, want2};
+    for (int i = 0; i < 2; i++) {
+        folio_filter *f;
+        cr_assert_eq(folio_filter_compile(&f, t, exprs[i]), FOLIO_OK);
+        for (int pass = 0; pass < 3; pass++) {
+            folio_cursor *c;
+            cr_assert_eq(folio_cursor_open(&c, t, pass == 2 ? "tage" : NULL), FOLIO_OK);
+            cr_assert_eq(folio_cursor_filter(c, f), FOLIO_OK);
+            uint64_t before = os_alloc_count();
+            int64_t n = 0;
+            int rc;
+            for (rc = folio_cursor_first(c); rc == FOLIO_ROW; rc = folio_cursor_next(c))
+                n++;
+            uint64_t allocs = os_alloc_count() - before;
+            cr_assert_eq(rc, FOLIO_DONE);
+            cr_assert_eq(n, want[i], "%s: %" PRId64 " rows, sqlite %" PRId64, exprs[i], n, want[i]);
+            if (pass == 1) /* warm */
+                cr_assert_eq(allocs, 0, "%s: %" PRIu64 " allocations", exprs[i], allocs);
+            folio_cursor_close(c);
+        }
+        folio_filter_free(f);
+    }
+    folio_commit(txn);
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+    compat_rmtree(dir);
+    free(path);
+    free(dir);
+}
