@@ -237,8 +237,8 @@ typedef struct folio_filter folio_filter;
  *         ("no such column: x (at offset 4)", "near \"+\": syntax error (at
  *         offset 6)"); FOLIO_UNSUPPORTED, naming it, for what SQLite accepts
  *         but folio does not evaluate (subqueries, bind parameters, window
- *         and aggregate functions, functions of the application, REGEXP,
- *         MATCH, a virtual generated column); FOLIO_NOMEM.
+ *         functions, functions of the application, REGEXP, MATCH, a virtual
+ *         generated column); FOLIO_NOMEM.
  */
 int folio_filter_compile(folio_filter **out, folio_table *t, const char *expr);
 
