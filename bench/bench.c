@@ -534,6 +534,65 @@ static void compare_sums(const char *wname, series *s, int eng, uint64_t rows, u
     check_failed(s);
 }
 
+/* Full scans with a filter (a comparison, a LIKE) over the reads file,
+ * folio's filtered cursor against SQLite's SELECT ... WHERE: the same rows,
+ * checked by count and digest. */
+static void wl_filter(void)
+{
+    static const char *const wheres[] = {"age > 50", "area LIKE '12%'"};
+    static const char *const names[] = {"filter: age > 50", "filter: area LIKE '12%'"};
+    char sqpath[BENCH_PATH_LEN];
+    path_of(sqpath, sizeof sqpath, "filter_sqlite.db");
+    fprintf(stderr, "[filter] building the %lld-row file with sqlite (untimed)\n",
+            (long long)cfg.rows);
+    remove_db(sqpath);
+    bulk_result br;
+    int sq_ok = sq_bulk(sqpath, cfg.rows, 1, 1, 0, &br) == 0;
+    for (int k = 0; k < 2; k++) {
+        read_plan p;
+        memset(&p, 0, sizeof p);
+        p.where = wheres[k];
+        series s[NENG];
+        memset(s, 0, sizeof s);
+        uint64_t rows[NENG] = {0}, sums[NENG] = {0};
+        if (!sq_ok)
+            for (int e = 0; e < 2; e++)
+                series_fail(&s[e]);
+        for (int rep = 0; rep < cfg.reps; rep++) {
+            for (int i = 0; i < 2; i++) {
+                int e = (rep + i) % 2;
+                if (s[e].failed)
+                    continue;
+                progress(names[k], rep, e);
+                read_result rr;
+                int rc = e == ENG_FOLIO ? fo_read(sqpath, READ_SCAN, &p, cfg.folio_cache_mb,
+                                                  cfg.folio_mmap_mb, &rr)
+                                        : sq_read(sqpath, READ_SCAN, &p, cfg.sqlite_mmap_mb, &rr);
+                if (rc < 0) {
+                    series_fail(&s[e]);
+                    continue;
+                }
+                s[e].t[s[e].n++] = rr.secs;
+                rows[e] = rr.rows;
+                sums[e] = rr.sum;
+            }
+        }
+        if (!s[ENG_SQLITE].failed && !s[ENG_FOLIO].failed)
+            compare_sums(names[k], &s[ENG_FOLIO], ENG_FOLIO, rows[ENG_FOLIO], sums[ENG_FOLIO],
+                         rows[ENG_SQLITE], sums[ENG_SQLITE]);
+        snprintf(s[ENG_FOLIO].note, sizeof s[0].note,
+                 "read-only, filtered cursor, %llu rows checked",
+                 (unsigned long long)rows[ENG_SQLITE]);
+        snprintf(s[ENG_SQLITE].note, sizeof s[0].note, "SELECT * WHERE, cache=64MiB mmap=%ldMB",
+                 cfg.sqlite_mmap_mb);
+        /* The work is the rows scanned: the whole table. */
+        for (int e = 0; e < 2; e++)
+            emit(names[k], e, "rows/s", (double)cfg.rows, &s[e]);
+    }
+    if (!cfg.keep)
+        remove_db(sqpath);
+}
+
 static void wl_reads(void)
 {
     int64_t n = cfg.rows;
@@ -570,8 +629,12 @@ static void wl_reads(void)
                                          "reads: range GE+100", "reads: full scan"};
     static const char *const units[4] = {"lookups/s", "seeks/s", "rows/s", "rows/s"};
     for (int k = 0; k < 4; k++) {
-        read_plan p = {ids, nids, k == READ_SEEK ? seek_areas : range_areas,
-                       k == READ_SEEK ? nseek : nrange, cfg.range_len};
+        read_plan p = {ids,
+                       nids,
+                       k == READ_SEEK ? seek_areas : range_areas,
+                       k == READ_SEEK ? nseek : nrange,
+                       cfg.range_len,
+                       NULL};
         int neng = (k == READ_LOOKUP || k == READ_SCAN) ? 3 : 2;
         series s[NENG];
         memset(s, 0, sizeof s);
@@ -1172,6 +1235,11 @@ static void print_goals(void)
     goal_line("point lookups >= 0.7x LMDB", f, find_exact("reads: lookup", "lmdb"), 0.7, "LMDB");
     goal_line("full scan >= 2x SQLite", find_exact("reads: full scan", "folio"),
               find_exact("reads: full scan", "sqlite"), 2, "SQLite");
+    goal_line("filtered scan (age > 50) >= 2x SQLite", find_exact("filter: age > 50", "folio"),
+              find_exact("filter: age > 50", "sqlite"), 2, "SQLite");
+    goal_line("filtered scan (LIKE '12%') >= 2x SQLite",
+              find_exact("filter: area LIKE '12%'", "folio"),
+              find_exact("filter: area LIKE '12%'", "sqlite"), 2, "SQLite");
     goal_line("folio import CSV >= 5x sqlite3 .import", find_exact(IMPORT_NAME, "folio"),
               find_exact(IMPORT_NAME, "sqlite"), 5, "sqlite3");
     char th_full[64], th_goal[96], th_sync[96];
@@ -1210,6 +1278,7 @@ static const workload workloads[] = {
     {"autocommit", wl_autocommit},
     {"threads", wl_threads},
     {"reads", wl_reads},
+    {"filter", wl_filter},
     {"mixed", wl_mixed},
     {"memory", wl_memory},
 };
@@ -1312,7 +1381,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: folio_bench [options]\n"
                "  --only LIST       workloads to run, comma-separated (default all):\n"
                "                    bulk,bulk_index,import,random_insert,batch_insert,\n"
-               "                    autocommit,threads,reads,mixed,memory\n"
+               "                    autocommit,threads,reads,filter,mixed,memory\n"
                "  --rows N          rows of the bulk loads, base tables, reads file, import\n"
                "                    CSV and batch_insert (default 10000000; suffixes k, M\n"
                "                    accepted)\n"
@@ -1553,7 +1622,7 @@ static void remove_dir(void)
         "ri_sqlite.db",     "ri_lmdb.mdb",      "mixed_folio.db",    "mixed_sqlite.db",
         "mixed_lmdb.mdb",   "import.csv",       "import_sqlite.sql", "import_folio.db",
         "import_sqlite.db", "import_folio.log", "import_sqlite.log", "batch_folio.db",
-        "batch_sqlite.db",  "batch_lmdb.mdb"};
+        "batch_sqlite.db",  "batch_lmdb.mdb",   "filter_sqlite.db"};
     char path[BENCH_PATH_LEN], tmp[BENCH_PATH_LEN + 8];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         path_of(path, sizeof path, names[i]);

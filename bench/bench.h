@@ -100,7 +100,8 @@ typedef struct read_plan {
     size_t nids;
     const char *areas; /* nareas keys of AREA_LEN bytes: READ_SEEK (EQ), READ_RANGE (GE) */
     size_t nareas;
-    int range_len; /* READ_RANGE: rows read after each seek */
+    int range_len;     /* READ_RANGE: rows read after each seek */
+    const char *where; /* READ_SCAN: only the rows this SQL expression selects (NULL: all) */
 } read_plan;
 
 typedef struct read_result {

@@ -357,6 +357,7 @@ int fo_read(const char *path, read_kind k, const read_plan *p, long cache_mb, lo
     folio_txn *txn = NULL;
     folio_table *t;
     folio_cursor *c = NULL;
+    folio_filter *f = NULL;
     memset(out, 0, sizeof *out);
     folio_options o = FOLIO_OPTIONS_INIT;
     o.flags = FOLIO_OPEN_READONLY;
@@ -367,12 +368,18 @@ int fo_read(const char *path, read_kind k, const read_plan *p, long cache_mb, lo
     FO_TRY(folio_table_open(&t, txn, "user"), -1);
     const char *index = (k == READ_SEEK || k == READ_RANGE) ? "user_area" : NULL;
     FO_TRY(folio_cursor_open(&c, t, index), -1);
+    if (k == READ_SCAN && p->where) { /* compiled before the clock starts, as SQLite prepares */
+        FO_TRY(folio_filter_compile(&f, t, p->where), -1);
+        FO_TRY(folio_cursor_filter(c, f), -1);
+    }
     double t0 = now_s();
     if (fo_read_loop(db, c, k, p, out) < 0)
         goto fail;
     out->secs = now_s() - t0;
     folio_cursor_close(c);
     c = NULL;
+    folio_filter_free(f);
+    f = NULL;
     folio_txn *done = txn;
     txn = NULL;
     FO_TRY(folio_commit(done), -1);
@@ -382,6 +389,7 @@ int fo_read(const char *path, read_kind k, const read_plan *p, long cache_mb, lo
     return 0;
 fail:
     folio_cursor_close(c);
+    folio_filter_free(f);
     fo_abandon(db, txn);
     return -1;
 }

@@ -358,7 +358,10 @@ int sq_read(const char *path, read_kind k, const read_plan *p, long mmap_mb, rea
                  p->range_len);
         break;
     case READ_SCAN:
-        snprintf(sql, sizeof sql, "%s", SQL_SELECT);
+        if (p->where)
+            snprintf(sql, sizeof sql, "%s WHERE %s", SQL_SELECT, p->where);
+        else
+            snprintf(sql, sizeof sql, "%s", SQL_SELECT);
         break;
     }
     if (sq_prepare(db, sql, &st) < 0 || sq_exec(db, "BEGIN") < 0)

@@ -399,6 +399,7 @@ typedef struct dump_opts {
     const char *table;
     int csv;
     int with_rowid;
+    const char *where; /* only the rows this expression selects, or NULL */
 } dump_opts;
 
 static void put_csv_header(cli_buf *b, const folio_table *t, int ncols, int with_rowid)
@@ -427,10 +428,19 @@ static int dump_rows(cli_session *s, folio_table *t, const dump_opts *o, cli_buf
         if (cli_out_buf(b) != 0)
             return CLI_EXIT_FAIL;
     }
+    folio_filter *f = NULL;
+    int frc;
+    if (o->where && (frc = folio_filter_compile(&f, t, o->where)) < 0)
+        return cli_fail_db(s->db, frc, "--where");
     folio_cursor *c = NULL;
-    int frc = folio_cursor_open(&c, t, NULL);
-    if (frc < 0)
+    frc = folio_cursor_open(&c, t, NULL);
+    if (frc >= 0 && f)
+        frc = folio_cursor_filter(c, f);
+    if (frc < 0) {
+        folio_cursor_close(c);
+        folio_filter_free(f);
         return cli_fail_db(s->db, frc, "%s: cannot read table %s", s->path, o->table);
+    }
 
     /* A progress line only helps when the rows go somewhere other than the
      * terminal the line is drawn on. */
@@ -473,15 +483,18 @@ static int dump_rows(cli_session *s, folio_table *t, const dump_opts *o, cli_buf
     if (rc == CLI_EXIT_OK && frc < 0)
         rc = cli_fail_db(s->db, frc, "%s: cannot read table %s", s->path, o->table);
     folio_cursor_close(c);
+    folio_filter_free(f);
     return rc;
 }
 
 int cmd_dump(const cli_command *cmd, int argc, char **argv)
 {
     const char *format = "jsonl";
-    dump_opts o = {NULL, 0, 0};
-    const cli_opt opts[] = {
-        {"--format", &format, NULL}, {"--rowid", NULL, &o.with_rowid}, {NULL, NULL, NULL}};
+    dump_opts o = {NULL, 0, 0, NULL};
+    const cli_opt opts[] = {{"--format", &format, NULL},
+                            {"--rowid", NULL, &o.with_rowid},
+                            {"--where", &o.where, NULL},
+                            {NULL, NULL, NULL}};
     char *pos[2];
     int npos = 0;
     int rc = cli_parse_args(cmd, argc, argv, opts, pos, 2, 2, &npos);

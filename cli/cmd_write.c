@@ -143,3 +143,49 @@ int cmd_checkpoint(const cli_command *cmd, int argc, char **argv)
     cli_out_printf("wal frames: %d, checkpointed: %d\n", log, done);
     return close_db(db, path, cli_out_failed() ? CLI_EXIT_FAIL : CLI_EXIT_OK);
 }
+
+/* ---- delete ------------------------------------------------------------------------ */
+
+int cmd_delete(const cli_command *cmd, int argc, char **argv)
+{
+    const char *where = NULL;
+    const cli_opt opts[] = {{"--where", &where, NULL}, {NULL, NULL, NULL}};
+    char *pos[2];
+    int npos = 0;
+    int rc = cli_parse_args(cmd, argc, argv, opts, pos, 2, 2, &npos);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    /* Deleting every row is a choice to spell out (--where 1), not a
+     * forgotten option. */
+    if (!where)
+        return cli_usage_error(cmd,
+                               "delete: --where EXPR is required (--where 1 deletes every row)");
+    const char *path = pos[0], *table = pos[1];
+
+    folio_db *db = NULL;
+    if (cli_open_db(&db, path, 0) != CLI_EXIT_OK)
+        return CLI_EXIT_FAIL;
+    folio_txn *txn = NULL;
+    int frc = folio_begin(&txn, db, FOLIO_TXN_WRITE);
+    if (frc < 0)
+        return close_db(db, path,
+                        cli_fail_db(db, frc, "%s: cannot begin a write transaction", path));
+    folio_table *t = NULL;
+    int64_t count = 0;
+    frc = folio_table_open(&t, txn, table);
+    if (frc == FOLIO_NOTFOUND_ERR)
+        rc = cli_fail("no such table: %s", table);
+    else if (frc < 0)
+        rc = cli_fail_db(db, frc, "%s: cannot open table %s", path, table);
+    else if ((frc = folio_delete_where(&count, t, where)) < 0)
+        rc = cli_fail_db(db, frc, "%s: delete from %s", path, table);
+    if (rc != CLI_EXIT_OK) {
+        folio_rollback(txn);
+        return close_db(db, path, rc);
+    }
+    frc = folio_commit(txn);
+    if (frc < 0)
+        return close_db(db, path, cli_fail_db(db, frc, "%s: cannot commit", path));
+    cli_out_printf("deleted: %lld\n", (long long)count);
+    return close_db(db, path, cli_out_failed() ? CLI_EXIT_FAIL : CLI_EXIT_OK);
+}

@@ -29,7 +29,8 @@ static const cli_command commands[] = {
     {"tables", cmd_tables, "DB [--json]", "tables and indexes with row and page counts",
      "  --json    one JSON array of {name, type, table, rows, pages} objects\n"
      "Rows of a table are counted by walking it; pages include overflow pages."},
-    {"dump", cmd_dump, "DB TABLE [--format jsonl|csv] [--rowid]", "the rows of a table",
+    {"dump", cmd_dump, "DB TABLE [--format jsonl|csv] [--rowid] [--where EXPR]",
+     "the rows of a table",
      "  --format jsonl   (default) one JSON array of the column values per line:\n"
      "                   integers exact; reals with '.' or exponent, exact;\n"
      "                   {\"real\":\"Infinity\"}, {\"real\":\"-Infinity\"}; text as a string\n"
@@ -37,6 +38,8 @@ static const cli_command commands[] = {
      "  --format csv     RFC 4180 with a header line, \"\\n\" line ends; NULL is an\n"
      "                   empty field, empty text is \"\"; blobs in hex\n"
      "  --rowid          put the rowid first\n"
+     "  --where EXPR     only the rows for which the SQL expression EXPR is true,\n"
+     "                   as in SQLite's WHERE (e.g. \"age > 50 AND area LIKE '12%'\")\n"
      "Rows come in rowid order (WITHOUT ROWID tables: primary key order)."},
     {"check", cmd_check, "DB [--max-errors N]", "full integrity check",
      "Prints \"ok\" and exits 0 when the file is sound; else prints one problem\n"
@@ -48,6 +51,11 @@ static const cli_command commands[] = {
     {"exec", cmd_exec, "DB SQL", "run one DDL statement (CREATE/DROP TABLE or INDEX)",
      "Runs SQL in a write transaction and commits it. The database is created\n"
      "if it does not exist (--page-size sets its page size)."},
+    {"delete", cmd_delete, "DB TABLE --where EXPR", "delete the rows an expression selects",
+     "  --where EXPR     (required) the SQL expression, as in SQLite's\n"
+     "                   DELETE FROM TABLE WHERE EXPR; --where 1 deletes every row\n"
+     "Deletes every matching row in one transaction (all or nothing) and prints\n"
+     "\"deleted: N\"."},
     {"import", cmd_import,
      "DB TABLE FILE|- [--format csv|jsonl] [--header] [--create] [--null-empty]",
      "rows from a CSV or JSONL file into a table",

@@ -211,6 +211,85 @@ int64_t folio_cursor_rowid(const folio_cursor *c);
 int folio_cursor_column(folio_value *out, folio_cursor *c, int col);
 void folio_cursor_close(folio_cursor *c);
 
+/* ---- Filters -------------------------------------------------------------- */
+
+/**
+ * A compiled filter: one SQL expression over a table's rows, evaluated as
+ * SQLite 3.40 evaluates a WHERE clause (storage classes, affinity of
+ * comparison operands, collating sequences, NULL logic, the core, date/time
+ * and JSON functions). A row is selected only when the expression is TRUE:
+ * false and NULL skip it.
+ */
+typedef struct folio_filter folio_filter;
+
+/**
+ * Compile `expr` (e.g. "age > 50 AND area LIKE '12%'") against the table of
+ * `t`: its columns by name, `rowid`, `oid` and `_rowid_` (rowid tables), and
+ * the table's name as a qualifier (`user.age`).
+ *
+ * The filter belongs to the transaction of `t` and to the table's definition
+ * as `t` sees it: it may be set on any cursor of that table in that
+ * transaction until DDL changes the table (folio_cursor_filter refuses it
+ * then with FOLIO_MISUSE); after the transaction ends it may only be freed.
+ *
+ * @param[out] out the filter, to be released with folio_filter_free
+ * @return FOLIO_OK; FOLIO_ERROR with SQLite's message and where it was found
+ *         ("no such column: x (at offset 4)", "near \"+\": syntax error (at
+ *         offset 6)"); FOLIO_UNSUPPORTED, naming it, for what SQLite accepts
+ *         but folio does not evaluate (subqueries, bind parameters, window
+ *         functions, functions of the application, REGEXP, MATCH, a virtual
+ *         generated column); FOLIO_NOMEM.
+ */
+int folio_filter_compile(folio_filter **out, folio_table *t, const char *expr);
+
+/**
+ * Narrow a cursor to the rows `f` selects: from now on folio_cursor_first,
+ * _last, _next, _prev, _seek_rowid and _seek land only on such rows (a seek
+ * steps on from the entry it found in its direction: forward for EQ, GE and
+ * GT, backward for LE and LT; EQ and seek_rowid return FOLIO_NOTFOUND when
+ * no selected entry equals the key). On an index cursor the expression
+ * reads the table's row of each entry, as folio_cursor_column does. Only the
+ * columns the expression reaches are decoded, and a scan allocates nothing
+ * per row. An evaluation error (e.g. "integer overflow" from abs()) ends the
+ * move with FOLIO_ERROR and SQLite's message; the cursor is then on no row.
+ * `f` must outlive its use by the cursor; several cursors may share it.
+ *
+ * @param f the filter, or NULL to remove the cursor's filter
+ * @return FOLIO_OK, or FOLIO_MISUSE if `f` was compiled for another table,
+ *         transaction or definition of the table
+ */
+int folio_cursor_filter(folio_cursor *c, folio_filter *f);
+
+/** Release a filter (NULL is harmless). Remove it from cursors first. */
+void folio_filter_free(folio_filter *f);
+
+/**
+ * Delete every row of `t` that `expr` selects, as SQL's DELETE FROM t WHERE
+ * expr: one call, all or nothing (a failure on any row leaves the
+ * transaction exactly as before the call). The rows are selected first, then
+ * deleted, with their index entries.
+ *
+ * @param[out] count the number of rows deleted (may be NULL)
+ * @return FOLIO_OK, or the errors of folio_filter_compile, of an evaluation,
+ *         and of folio_delete
+ */
+int folio_delete_where(int64_t *count, folio_table *t, const char *expr);
+
+/**
+ * Set columns cols[i] to vals[i] (n of them) in every row of `t` that `expr`
+ * selects, as SQL's UPDATE t SET ... WHERE expr with constant values: one
+ * call, all or nothing. Each row is changed as folio_patch (rowid tables) or
+ * folio_update_key (WITHOUT ROWID) changes it: affinity, NOT NULL, CHECK,
+ * UNIQUE and PRIMARY KEY constraints, every index. The rows are selected
+ * first, then updated, so a changed row is never seen again by the scan.
+ *
+ * @param[out] count the number of rows updated (may be NULL)
+ * @return FOLIO_OK, or the errors of folio_filter_compile, of an evaluation,
+ *         and of folio_patch / folio_update_key (FOLIO_CONSTRAINT, ...)
+ */
+int folio_update_where(int64_t *count, folio_table *t, const char *expr, const int *cols,
+                       const folio_value *vals, int n);
+
 /* ---- Inspection ----------------------------------------------------------- */
 
 /** One entry of the schema, as read from sqlite_schema. Strings live until the

@@ -157,6 +157,7 @@ void db_cursor_destroy(folio_cursor *c)
     row_decoder_free(&c->rd);
     row_decoder_free(&c->ird);
     ks_free(&c->ks);
+    ks_free(&c->pks);
     for (int i = 0; c->colbuf && i < c->ncolslots; i++)
         os_free(c->colbuf[i]);
     os_free(c->colbuf);
@@ -250,6 +251,52 @@ static int moved(folio_cursor *c, int rc)
 }
 
 /*
+ * Where a move ends with a filter: from the entry the b-tree move `rc`
+ * landed on, step in direction `dir` (1 next, -1 prev) to the first entry
+ * the filter selects; dir 0: the entry itself must be selected, else
+ * FOLIO_DONE. Without a filter, as moved(). An evaluation error ends the
+ * move with its message and leaves the cursor on no row.
+ */
+static int settle(folio_cursor *c, int rc, int dir)
+{
+    rc = moved(c, rc);
+    if (!c->filter)
+        return rc;
+    while (rc == FOLIO_ROW) { /* bounded by the entries of the tree */
+        int m = filter_match(c->filter, c);
+        if (m > 0)
+            return FOLIO_ROW;
+        if (m < 0) {
+            c->positioned = 0;
+            return m;
+        }
+        if (dir == 0)
+            return moved(c, FOLIO_DONE);
+        rc = moved(c, dir > 0 ? bt_next(&c->bc) : bt_prev(&c->bc));
+    }
+    return rc;
+}
+
+/* A seek's end: FOLIO_ROW on a (selected) entry, else FOLIO_NOTFOUND. */
+static int seek_end(folio_cursor *c, int rc, int dir)
+{
+    rc = settle(c, rc, dir);
+    if (rc == FOLIO_DONE) {
+        bt_cursor_reset(&c->bc);
+        return FOLIO_NOTFOUND;
+    }
+    return rc;
+}
+
+/* A scan starts: a filter's statement begins. */
+static void scan_start(folio_cursor *c)
+{
+    ptxn_clear_error(cur_pt(c));
+    if (c->filter)
+        filter_restart(c->filter);
+}
+
+/*
  * After a write in this transaction, seek the saved entry again. Sets
  * *exact when it is still there; otherwise the cursor is on the first entry
  * after it (or *past_end).
@@ -317,16 +364,16 @@ int folio_cursor_first(folio_cursor *c)
 {
     if (!c)
         return FOLIO_MISUSE;
-    ptxn_clear_error(cur_pt(c));
-    return moved(c, bt_first(&c->bc));
+    scan_start(c);
+    return settle(c, bt_first(&c->bc), 1);
 }
 
 int folio_cursor_last(folio_cursor *c)
 {
     if (!c)
         return FOLIO_MISUSE;
-    ptxn_clear_error(cur_pt(c));
-    return moved(c, bt_last(&c->bc));
+    scan_start(c);
+    return settle(c, bt_last(&c->bc), -1);
 }
 
 int folio_cursor_next(folio_cursor *c)
@@ -344,9 +391,9 @@ int folio_cursor_next(folio_cursor *c)
         if (past_end)
             return moved(c, FOLIO_DONE);
         if (!exact)
-            return moved(c, FOLIO_ROW); /* already on the entry after it */
+            return settle(c, FOLIO_ROW, 1); /* already on the entry after it */
     }
-    return moved(c, bt_next(&c->bc));
+    return settle(c, bt_next(&c->bc), 1);
 }
 
 int folio_cursor_prev(folio_cursor *c)
@@ -362,16 +409,16 @@ int folio_cursor_prev(folio_cursor *c)
         if (rc < 0)
             return moved(c, rc);
         if (past_end)
-            return moved(c, bt_last(&c->bc));
+            return settle(c, bt_last(&c->bc), -1);
     }
-    return moved(c, bt_prev(&c->bc));
+    return settle(c, bt_prev(&c->bc), -1);
 }
 
 int folio_cursor_seek_rowid(folio_cursor *c, int64_t rowid)
 {
     if (!c)
         return FOLIO_MISUSE;
-    ptxn_clear_error(cur_pt(c));
+    scan_start(c);
     if (c->t->tab->def.without_rowid)
         return db_err(cur_db(c), FOLIO_MISUSE, "table %s is WITHOUT ROWID: seek by key",
                       c->t->tab->name);
@@ -383,12 +430,7 @@ int folio_cursor_seek_rowid(folio_cursor *c, int64_t rowid)
                       "folio_cursor_seek_rowid needs a table cursor (index is NULL)");
     }
     int rc = bt_seek_rowid(&c->bc, rowid);
-    if (rc == FOLIO_NOTFOUND) {
-        bt_cursor_reset(&c->bc);
-        moved(c, FOLIO_DONE);
-        return FOLIO_NOTFOUND;
-    }
-    return moved(c, rc);
+    return seek_end(c, rc == FOLIO_NOTFOUND ? FOLIO_DONE : rc, 0);
 }
 
 /* ---- seeking by key ---- */
@@ -417,6 +459,42 @@ static int seek_rowid_op(folio_cursor *c, const folio_value *key, int op)
             rc = bt_last(&c->bc);
         break;
     }
+    return seek_end(c, rc, op == FOLIO_SEEK_EQ ? 0 : op <= FOLIO_SEEK_GT ? 1 : -1);
+}
+
+/* SEEK_EQ by key with a filter: the first entry equal to the key that the
+ * filter selects (a key may be a prefix: several entries may equal it). */
+static int seek_eq_filtered(folio_cursor *c, key_ctx *k)
+{
+    int rc = bt_seek_ge(&c->bc, key_compare, k, 1);
+    while (rc == FOLIO_ROW) { /* bounded by the entries of the tree */
+        const uint8_t *rec;
+        uint64_t size;
+        int cmp = 1;
+        if ((rc = bt_payload(&c->bc, &rec, &size)) < 0)
+            break;
+        if ((rc = key_compare(k, rec, size, &cmp)) < 0) {
+            if (rc == FOLIO_CORRUPT)
+                rc = bt_corrupt_here(&c->bc, "malformed record");
+            break;
+        }
+        if (cmp != 0) {
+            rc = FOLIO_DONE;
+            break;
+        }
+        /* The filter reads the row through the cursor's own key scratch
+         * (c->pks), not k's. */
+        if ((rc = moved(c, FOLIO_ROW)) < 0)
+            return rc;
+        int m = filter_match(c->filter, c);
+        if (m > 0)
+            return FOLIO_ROW;
+        if (m < 0) {
+            c->positioned = 0;
+            return m;
+        }
+        rc = bt_next(&c->bc);
+    }
     if (rc == FOLIO_DONE) {
         bt_cursor_reset(&c->bc);
         moved(c, FOLIO_DONE);
@@ -429,7 +507,7 @@ int folio_cursor_seek(folio_cursor *c, const folio_value *key, int nkey, int op)
 {
     if (!c)
         return FOLIO_MISUSE;
-    ptxn_clear_error(cur_pt(c));
+    scan_start(c);
     folio_db *db = cur_db(c);
     FOLIO_CHECK_ARG(db, key != NULL && nkey > 0);
     FOLIO_CHECK_ARG(db, op >= FOLIO_SEEK_EQ && op <= FOLIO_SEEK_LT);
@@ -500,6 +578,8 @@ int folio_cursor_seek(folio_cursor *c, const folio_value *key, int nkey, int op)
         k.desc = tab->pk_desc;
         k.coll = tab->pk_coll;
     }
+    if (op == FOLIO_SEEK_EQ && c->filter)
+        return seek_eq_filtered(c, &k);
     int rc;
     switch (op) {
     case FOLIO_SEEK_EQ:
@@ -530,12 +610,7 @@ int folio_cursor_seek(folio_cursor *c, const folio_value *key, int nkey, int op)
     default:
         rc = FOLIO_MISUSE;
     }
-    if (rc == FOLIO_DONE) {
-        bt_cursor_reset(&c->bc);
-        moved(c, FOLIO_DONE);
-        return FOLIO_NOTFOUND;
-    }
-    return moved(c, rc);
+    return seek_end(c, rc, op <= FOLIO_SEEK_GT ? 1 : -1);
 }
 
 /* ---- reading the current row ---- */
@@ -608,7 +683,7 @@ static int locate_row(folio_cursor *c)
     } else {
         /* Build the primary key from the index record. */
         int npk = tab->def.npk;
-        key_scratch *ks = &c->ks;
+        key_scratch *ks = &c->pks; /* not c->ks: a seek's key lives there */
         if (ks_room(ks, npk) < 0)
             return ptxn_error(cur_pt(c), FOLIO_NOMEM, "out of memory");
         fmt_value *pk = ks->v;
@@ -687,10 +762,10 @@ int folio_cursor_column(folio_value *out, folio_cursor *c, int col)
                       tab->name, tab->def.ncols);
     if (!c->positioned)
         return db_err(db, FOLIO_MISUSE, "cursor is not on a row");
-    int rc;
     if (c->t->txn->write && stale(c)) {
         int exact, past_end;
-        if ((rc = restore_position(c, &exact, &past_end)) < 0) {
+        int rc = restore_position(c, &exact, &past_end);
+        if (rc < 0) {
             c->positioned = 0;
             return db_err_txn(c->t->txn, rc);
         }
@@ -700,6 +775,14 @@ int folio_cursor_column(folio_value *out, folio_cursor *c, int col)
         }
         c->gen = bt_generation(c->t->txn->pt);
     }
+    return db_cursor_column(c, col, out);
+}
+
+int db_cursor_column(folio_cursor *c, int col, folio_value *out)
+{
+    folio_db *db = cur_db(c);
+    db_table *tab = c->t->tab;
+    int rc;
     const sch_column *cd = &tab->def.cols[col];
     if (col == tab->def.ipk) {
         out->type = FOLIO_INTEGER;

@@ -134,6 +134,10 @@ struct folio_txn {
     int noldcats;
     char ckpt_note[160]; /* for folio_info */
     char write_holder[48], ckpt_holder[48];
+    /* Row calls made by a statement of their own (folio_delete_where,
+     * folio_update_where): they take part in it and neither begin nor end
+     * one (write_begin, write_end). */
+    int stmt_nested;
     /* Kept when the handle reuses the object for its next transaction
      * (TXN_KEPT): every field from here on. */
     struct folio_table **tables; /* [ntables, tables_alloc): handles kept for reuse */
@@ -187,6 +191,7 @@ struct folio_cursor {
     int tc_valid;
     int positioned;
     struct folio_cursor *next_open, *prev_open;
+    struct folio_filter *filter; /* rows it does not select are stepped over */
     /* Kept when the transaction reuses the object for its next cursor
      * (CURSOR_KEPT): every field from here on (the b-tree cursors through
      * bt_cursor_release_keep and bt_cursor_reinit). */
@@ -197,6 +202,7 @@ struct folio_cursor {
     row_decoder rd;  /* the table row's record */
     row_decoder ird; /* the index record */
     key_scratch ks;
+    key_scratch pks;  /* index cursors of WITHOUT ROWID tables: the row's key */
     uint8_t **colbuf; /* per column: UTF-16 converted text */
     size_t *colcap;
     int ncolslots; /* length of colbuf and colcap */
@@ -208,6 +214,18 @@ struct folio_cursor {
 /** Free a cursor object and its buffers (it must be closed: unlinked, no
  * pages held). */
 void db_cursor_destroy(folio_cursor *c);
+/** Column `col` of the row the cursor was just moved to (no check of its
+ * arguments, no re-seek after writes): what folio_cursor_column returns.
+ * Sets the message on failure. */
+int db_cursor_column(folio_cursor *c, int col, folio_value *out);
+
+/* ---- filters (filter.c) ---- */
+
+/** Whether the filter selects the cursor's current row: 1, 0, or an error
+ * (the message set). */
+int filter_match(struct folio_filter *f, folio_cursor *c);
+/** A new statement begins with the filter (a scan starts): its 'now'. */
+void filter_restart(struct folio_filter *f);
 
 /* ---- errors (errors.c) ---- */
 

@@ -40,12 +40,15 @@ int write_begin(folio_txn *txn, db_table *tab)
         if (tab->root == 1)
             return db_err(db, FOLIO_MISUSE, "sqlite_schema is written through folio_exec only");
     }
-    pager_stmt_begin(txn->pt);
+    if (!txn->stmt_nested) /* else the row call is part of a statement (filter.c) */
+        pager_stmt_begin(txn->pt);
     return 0;
 }
 
 int write_end(folio_txn *txn, int rc)
 {
+    if (txn->stmt_nested) /* the statement that made this call ends it */
+        return rc;
     if (rc >= 0) {
         pager_stmt_commit(txn->pt);
         return rc;

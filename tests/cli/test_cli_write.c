@@ -1288,3 +1288,115 @@ Test(cli_write, help_lists_the_write_commands, .init = setup, .fini = teardown)
         result_free(&r);
     }
 }
+
+/* ---- dump --where, delete --where ---------------------------------------------- */
+
+/* The rowids of dump --rowid output (jsonl or csv), comma-separated. */
+static char *dumped_rowids(const result *r, int csv)
+{
+    char *out = calloc(1, r->out_n + 1);
+    cr_assert_not_null(out);
+    size_t n = 0;
+    const char *p = r->out;
+    if (csv) /* the header line */
+        p = strchr(p, '\n') + 1;
+    while (*p) {
+        if (*p == '[')
+            p++;
+        const char *end = p + strcspn(p, ",]\n");
+        if (n)
+            out[n++] = ',';
+        memcpy(out + n, p, (size_t)(end - p));
+        n += (size_t)(end - p);
+        p = strchr(p, '\n');
+        cr_assert_not_null(p);
+        p++;
+    }
+    return out;
+}
+
+Test(cli_write, dump_and_delete_where, .init = setup, .fini = teardown)
+{
+    const char *db = make_db(
+        "w.db", "CREATE TABLE user(id INTEGER PRIMARY KEY, area CHAR(6), age INTEGER, nick TEXT "
+                "COLLATE NOCASE);"
+                "CREATE INDEX user_age ON user(age);"
+                "WITH RECURSIVE s(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM s WHERE v < 300) "
+                "INSERT INTO user SELECT v, printf('%06d', v * 7919 % 1000000), v % 97, "
+                "CASE v % 4 WHEN 0 THEN 'Ann' WHEN 1 THEN 'ann' WHEN 2 THEN NULL ELSE v END "
+                "FROM s");
+    static const char *const exprs[] = {"age > 50",
+                                        "area LIKE '12%'",
+                                        "nick = 'ANN' AND id % 3 = 0",
+                                        "nick IS NULL OR age BETWEEN 10 AND 12",
+                                        "CAST(area AS INTEGER) < 100000",
+                                        "rowid IN (1, 5, 299) OR user.nick GLOB '1*'",
+                                        "0"};
+    for (size_t i = 0; i < sizeof exprs / sizeof exprs[0]; i++) {
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "SELECT coalesce(group_concat(id), '') FROM "
+                 "(SELECT id FROM user WHERE %s ORDER BY id)",
+                 exprs[i]);
+        char *want = q1(db, sql);
+        for (int csv = 0; csv < 2; csv++) {
+            result r =
+                csv ? RUN("dump", db, "user", "--rowid", "--where", exprs[i], "--format", "csv")
+                    : RUN("dump", db, "user", "--where", exprs[i], "--rowid");
+            assert_ok(&r);
+            char *got = dumped_rowids(&r, csv);
+            cr_assert_str_eq(got, want, "--where %s (%s)", exprs[i], csv ? "csv" : "jsonl");
+            free(got);
+            result_free(&r);
+        }
+        free(want);
+    }
+    /* Errors: SQLite's message with its place; exit 1. */
+    result r = RUN("dump", db, "user", "--where", "age >");
+    assert_fail_with(&r, "--where: incomplete input");
+    result_free(&r);
+    r = RUN("dump", db, "user", "--where", "nosuch = 1");
+    assert_fail_with(&r, "no such column: nosuch (at offset 0)");
+    result_free(&r);
+    r = RUN("dump", db, "user", "--where", "age IN (SELECT 1)");
+    assert_fail_with(&r, NULL);
+    result_free(&r);
+
+    /* delete: --where is required. */
+    r = RUN("delete", db, "user");
+    assert_usage(&r);
+    cr_assert_not_null(strstr(r.err, "--where"), "%s", r.err);
+    result_free(&r);
+    r = RUN("delete", db, "nosuch", "--where", "1");
+    assert_fail_with(&r, "no such table: nosuch");
+    result_free(&r);
+    /* An evaluation error deletes nothing. */
+    r = RUN("delete", db, "user", "--where", "age = 0 AND abs(-9223372036854775807 - age - 1) > 0");
+    assert_fail_with(&r, "integer overflow");
+    result_free(&r);
+    assert_q(db, "SELECT count(*) FROM user", "300");
+
+    const char *ref = tpath("ref.db");
+    copy_file(db, ref);
+    sqlite3 *s = db_open(ref);
+    db_exec(s, "DELETE FROM user WHERE area LIKE '1%' OR nick = 'ann'");
+    char want[64];
+    snprintf(want, sizeof want, "deleted: %d\n", sqlite3_changes(s));
+    db_close(s);
+    r = RUN("delete", db, "user", "--where", "area LIKE '1%' OR nick = 'ann'");
+    assert_ok(&r);
+    cr_assert_str_eq(r.out, want);
+    result_free(&r);
+    assert_integrity(db);
+    const char *all = "SELECT group_concat(id || ':' || area || ':' || age || ':' || "
+                      "coalesce(nick, '-'), ',') FROM user";
+    char *a = q1(db, all), *b = q1(ref, all);
+    cr_assert_str_eq(a, b);
+    free(a);
+    free(b);
+    r = RUN("delete", db, "user", "--where", "1");
+    assert_ok(&r);
+    result_free(&r);
+    assert_q(db, "SELECT count(*) FROM user", "0");
+    assert_integrity(db);
+}
