@@ -120,6 +120,9 @@ int folio_cursor_open(folio_cursor **out, folio_table *t, const char *index)
         /* The transaction's last closed cursor: its buffers stay. */
         memset(c, 0, CURSOR_KEPT);
         c->rd.valid = c->ird.valid = 0; /* nothing decoded for this cursor yet */
+        c->virt_valid = 0;
+        os_free(c->virt); /* (sized for its last table) */
+        c->virt = NULL;
     } else {
         if (!(c = os_calloc(1, sizeof *c)))
             return db_err(db, FOLIO_NOMEM, "out of memory");
@@ -162,6 +165,8 @@ void db_cursor_destroy(folio_cursor *c)
         os_free(c->colbuf[i]);
     os_free(c->colbuf);
     os_free(c->colcap);
+    ex_ctx_free(c->vcx);
+    os_free(c->virt);
     os_free(c);
 }
 
@@ -229,6 +234,7 @@ static int moved(folio_cursor *c, int rc)
 {
     c->rd.valid = 0;
     c->ird.valid = 0;
+    c->virt_valid = 0;
     c->tc_valid = 0;
     c->positioned = (rc == FOLIO_ROW);
     if (rc == FOLIO_ROW && c->index && !c->t->tab->def.without_rowid) {
@@ -778,6 +784,113 @@ int folio_cursor_column(folio_value *out, folio_cursor *c, int col)
     return db_cursor_column(c, col, out);
 }
 
+/* Column `col` of the cursor's row for a generated column's expression:
+ * stored ones from the record, VIRTUAL ones from those computed before it. */
+static int virt_source(void *arg, int col, ex_value *out)
+{
+    folio_cursor *c = arg;
+    folio_value v;
+    if (c->t->tab->col_field[col] < 0 && col != c->t->tab->def.ipk) {
+        const fmt_value *fv = &c->virt[col];
+        out->type = fv->type;
+        out->subtype = EX_SUBTYPE_NONE;
+        out->u.i = fv->u.i;
+        if (fv->type == FMT_REAL)
+            out->u.r = fv->u.r;
+        else if (fv->type == FMT_TEXT || fv->type == FMT_BLOB)
+            out->u.s.p = fv->u.s.p, out->u.s.n = fv->u.s.n;
+        return 0;
+    }
+    int rc = db_cursor_column(c, col, &v);
+    if (rc < 0)
+        return rc;
+    out->type = (int)v.type;
+    out->subtype = EX_SUBTYPE_NONE;
+    if (v.type == FOLIO_TEXT || v.type == FOLIO_BLOB) {
+        out->u.s.p = v.u.s.p;
+        out->u.s.n = v.u.s.n;
+    } else if (v.type == FOLIO_REAL) {
+        out->u.r = v.u.r;
+    } else {
+        out->u.i = v.u.i;
+    }
+    return 0;
+}
+
+/* The VIRTUAL generated columns of the current row, in dependency order,
+ * each with its column's affinity, their bytes in the cursor's buffers. */
+static int compute_virtuals(folio_cursor *c)
+{
+    folio_db *db = cur_db(c);
+    db_table *tab = c->t->tab;
+    if (!c->vcx && ex_ctx_new(&c->vcx) < 0)
+        return db_err(db, FOLIO_NOMEM, "out of memory");
+    if (!c->virt && !(c->virt = os_calloc((size_t)tab->def.ncols, sizeof *c->virt)))
+        return db_err(db, FOLIO_NOMEM, "out of memory");
+    ex_row row = {virt_source, c, tab->def.without_rowid ? 0 : folio_cursor_rowid(c)};
+    for (int k = 0; k < tab->ngen; k++) {
+        int col = tab->gen_order[k];
+        const sch_column *cd = &tab->def.cols[col];
+        if (cd->hidden != 2)
+            continue;
+        ex_value v;
+        int rc = ex_eval(tab->gen[col], c->vcx, &row, &v);
+        if (rc < 0)
+            return db_err(db, rc, "%s", ex_ctx_errmsg(c->vcx));
+        fmt_value *fv = &c->virt[col];
+        fv->type = v.type;
+        fv->u.i = v.u.i;
+        if (v.type == EX_REAL)
+            fv->u.r = v.u.r;
+        else if (v.type == EX_TEXT || v.type == EX_BLOB)
+            fv->u.s.p = v.u.s.p, fv->u.s.n = v.u.s.n;
+        char num[SCH_NUMBER_TEXT_BYTES];
+        if (cd->affinity != SCH_AFF_BLOB)
+            sch_apply_affinity(fv, cd->affinity, num, sizeof num);
+        if (fv->type == FMT_TEXT || fv->type == FMT_BLOB) {
+            /* Kept with the cursor: the scratch is reused by the next one. */
+            if (c->colcap[col] < fv->u.s.n + 1) {
+                uint8_t *b = os_realloc(c->colbuf[col], (size_t)fv->u.s.n + 1);
+                if (!b)
+                    return db_err(db, FOLIO_NOMEM, "out of memory");
+                c->colbuf[col] = b;
+                c->colcap[col] = (size_t)fv->u.s.n + 1;
+            }
+            if (fv->u.s.n)
+                memcpy(c->colbuf[col], fv->u.s.p, (size_t)fv->u.s.n);
+            fv->u.s.p = c->colbuf[col];
+        }
+    }
+    c->virt_valid = 1;
+    return 0;
+}
+
+/* A VIRTUAL generated column, computed from the row. */
+static int virtual_column(folio_cursor *c, int col, folio_value *out)
+{
+    db_table *tab = c->t->tab;
+    if (!tab->gen || !tab->gen[col] || tab->unsupported)
+        return db_err(cur_db(c), FOLIO_UNSUPPORTED,
+                      "column %s is a virtual generated column folio cannot compute%s%s",
+                      tab->def.cols[col].name, tab->unsupported ? ": " : "",
+                      tab->unsupported ? tab->unsupported : "");
+    int rc;
+    if (!c->virt_valid && (rc = compute_virtuals(c)) < 0)
+        return rc;
+    const fmt_value *fv = &c->virt[col];
+    memset(out, 0, sizeof *out);
+    out->type = (folio_type)fv->type;
+    if (fv->type == FMT_REAL)
+        out->u.r = fv->u.r;
+    else if (fv->type == FMT_TEXT || fv->type == FMT_BLOB) {
+        out->u.s.p = fv->u.s.p;
+        out->u.s.n = (size_t)fv->u.s.n;
+    } else {
+        out->u.i = fv->u.i;
+    }
+    return FOLIO_OK;
+}
+
 int db_cursor_column(folio_cursor *c, int col, folio_value *out)
 {
     folio_db *db = cur_db(c);
@@ -791,8 +904,7 @@ int db_cursor_column(folio_cursor *c, int col, folio_value *out)
     }
     int field = tab->col_field[col];
     if (field < 0)
-        return db_err(db, FOLIO_UNSUPPORTED, "column %s is a virtual generated column (not stored)",
-                      cd->name);
+        return virtual_column(c, col, out);
     bt_cursor *bc = &c->bc;
     if (c->index) {
         if ((rc = locate_row(c)) < 0)

@@ -203,9 +203,14 @@ struct folio_cursor {
     row_decoder ird; /* the index record */
     key_scratch ks;
     key_scratch pks;  /* index cursors of WITHOUT ROWID tables: the row's key */
-    uint8_t **colbuf; /* per column: UTF-16 converted text */
+    uint8_t **colbuf; /* per column: UTF-16 converted text, a VIRTUAL column's bytes */
     size_t *colcap;
     int ncolslots; /* length of colbuf and colcap */
+    /* VIRTUAL generated columns of the current row, computed together when
+     * one is first read (virt_valid; cleared when the cursor moves). */
+    ex_ctx *vcx;
+    fmt_value *virt;
+    int virt_valid;
 };
 
 /* Where the fields a reused cursor object keeps begin. */

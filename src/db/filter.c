@@ -58,20 +58,6 @@ static int filter_new(folio_filter **out, folio_table *t, const char *expr)
         os_free(f);
         return db_err(db, rc, "%s", err);
     }
-    /* A column whose value is not in the record (a virtual generated
-     * column) cannot be read by a cursor: refused now, not at some row. */
-    const int *cols;
-    int uses_rowid;
-    int n = ex_prog_columns(f->prog, &cols, &uses_rowid);
-    for (int i = 0; i < n; i++) {
-        if (tab->col_field[cols[i]] < 0) {
-            rc = db_err(db, FOLIO_UNSUPPORTED,
-                        "column %s is a virtual generated column: a filter cannot read it",
-                        tab->def.cols[cols[i]].name);
-            folio_filter_free(f);
-            return rc;
-        }
-    }
     f->volatile_prog = ex_prog_is_volatile(f->prog);
     if (ex_ctx_new(&f->cx) < 0) {
         folio_filter_free(f);
