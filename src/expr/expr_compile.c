@@ -313,6 +313,63 @@ static int valid_flags(unsigned flags)
     return flags && (flags & (flags - 1)) == 0 && flags <= EX_FILTER;
 }
 
+/* A column reference (fast_col: its number, -1 for the rowid). */
+static int column_ref(const ex_node *n, int *col)
+{
+    if (n->op == EXO_COLUMN)
+        *col = n->u.col;
+    else if (n->op == EXO_ROWID)
+        *col = -1;
+    else
+        return 0;
+    return 1;
+}
+
+/* The shapes ex_eval answers directly (ex_prog.fast): they are where filters
+ * and CHECKs spend their time, and their answer for the values they take
+ * is plain: an INTEGER against an integer under numeric affinity compares
+ * as integers; a TEXT value matches 'abc%' when its first bytes are those,
+ * ASCII letters folded (a pattern character that is ASCII never matches a
+ * character that is not). */
+static void find_fast_shape(ex_prog *p)
+{
+    const ex_node *r = &p->nodes[p->root];
+    int col;
+    if (r->op == EXO_CMP && r->sub <= EXC_GE &&
+        (r->aff == SCH_AFF_INTEGER || r->aff == SCH_AFF_REAL || r->aff == SCH_AFF_NUMERIC)) {
+        static const uint8_t mirror[] = {EXC_EQ, EXC_NE, EXC_GT, EXC_GE, EXC_LT, EXC_LE};
+        const ex_node *a = &p->nodes[r->a], *b = &p->nodes[r->b];
+        if (column_ref(a, &col) && b->op == EXO_INT) {
+            p->fast_cmp = r->sub;
+            p->fast_i = b->u.i;
+        } else if (column_ref(b, &col) && a->op == EXO_INT) {
+            p->fast_cmp = mirror[r->sub];
+            p->fast_i = a->u.i;
+        } else {
+            return;
+        }
+        p->fast = EXF_CMP;
+        p->fast_col = col;
+        return;
+    }
+    if (r->op == EXO_FUNC && r->nlist == 2 && strcmp(r->u.fn->name, "like") == 0) {
+        const ex_node *pat = &p->nodes[r->list], *val = &p->nodes[pat->next];
+        if (pat->op != EXO_TEXT || !column_ref(val, &col) || col < 0 || pat->u.s.n == 0)
+            return;
+        const uint8_t *z = p->bytes + pat->u.s.off;
+        uint32_t n = pat->u.s.n - 1;
+        if (z[n] != '%')
+            return;
+        for (uint32_t i = 0; i < n; i++)
+            if (z[i] == '%' || z[i] == '_' || z[i] == 0 || z[i] >= 0x80)
+                return;
+        p->fast = EXF_LIKE_PREFIX;
+        p->fast_col = col;
+        p->fast_prefix = z;
+        p->fast_n = n;
+    }
+}
+
 int ex_compile(ex_prog **out, const char *text, size_t len, const ex_scope *scope, unsigned flags,
                char *err, size_t errlen)
 {
@@ -348,6 +405,7 @@ int ex_compile(ex_prog **out, const char *text, size_t len, const ex_scope *scop
         p->nnodes = ps.nnodes;
         ps.nodes = NULL;
         ps.bytes = NULL;
+        find_fast_shape(p);
         *out = p;
     } else {
         ex_prog_free(p);

@@ -731,9 +731,73 @@ int ex_eval_node(const ex_prog *p, ex_ctx *cx, int k, ex_value *out)
     return eval(p, cx, k, out);
 }
 
+/* ex_prog.fast: 1 when answered (or an error), 0 for the general way. */
+static int eval_fast(const ex_prog *p, ex_ctx *cx, const ex_row *row, ex_value *out, int *rc)
+{
+    ex_value v;
+    if (p->fast_col < 0) {
+        v.type = EX_INTEGER;
+        v.u.i = row->rowid;
+    } else if ((*rc = row->column(row->arg, p->fast_col, &v)) != 0) {
+        snprintf(cx->errmsg, sizeof cx->errmsg, "cannot read a column");
+        exv_set_null(out);
+        return 1;
+    }
+    *rc = 0;
+    cx->errmsg[0] = 0;
+    if (v.type == EX_NULL) {
+        exv_set_null(out);
+        return 1;
+    }
+    if (p->fast == EXF_CMP) {
+        if (v.type != EX_INTEGER)
+            return 0;
+        int64_t x = v.u.i, k = p->fast_i;
+        int r;
+        switch (p->fast_cmp) {
+        case EXC_EQ:
+            r = x == k;
+            break;
+        case EXC_NE:
+            r = x != k;
+            break;
+        case EXC_LT:
+            r = x < k;
+            break;
+        case EXC_LE:
+            r = x <= k;
+            break;
+        case EXC_GT:
+            r = x > k;
+            break;
+        default:
+            r = x >= k;
+            break;
+        }
+        exv_set_int(out, r);
+        return 1;
+    }
+    if (v.type != EX_TEXT)
+        return 0;
+    int r = v.u.s.n >= p->fast_n;
+    for (uint32_t i = 0; r && i < p->fast_n; i++) {
+        uint8_t a = v.u.s.p[i], b = p->fast_prefix[i];
+        if (a >= 'A' && a <= 'Z')
+            a = (uint8_t)(a + 32);
+        if (b >= 'A' && b <= 'Z')
+            b = (uint8_t)(b + 32);
+        r = a == b;
+    }
+    exv_set_int(out, r);
+    return 1;
+}
+
 int ex_eval(const ex_prog *p, ex_ctx *cx, const ex_row *row, ex_value *out)
 {
-    int rc = ex_ctx_begin(cx);
+    int rc;
+    if (p->fast && row && eval_fast(p, cx, row, out, &rc))
+        return rc;
+    rc = ex_ctx_begin(cx);
     exv_set_null(out);
     if (rc)
         return rc;

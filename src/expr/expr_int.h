@@ -111,7 +111,20 @@ struct ex_prog {
     int uses_rowid;
     int is_volatile;
     int max_args; /* largest argument list of a function call */
+    /* A shape ex_eval answers without walking the tree, for the values it
+     * takes (others go the general way): EXF_CMP, a column (or the rowid,
+     * fast_col -1) compared with an integer literal under numeric affinity,
+     * answered for INTEGER values; EXF_LIKE_PREFIX, a column LIKE a
+     * pattern of ASCII characters and one trailing '%', answered for TEXT. */
+    int fast;
+    int fast_col;
+    int fast_cmp; /* EXC_*, as seen from the column's side */
+    int64_t fast_i;
+    const uint8_t *fast_prefix; /* in bytes */
+    uint32_t fast_n;
 };
+
+enum { EXF_NONE, EXF_CMP, EXF_LIKE_PREFIX };
 
 /* Scratch memory: chunks kept across evaluations, merged into one when an
  * evaluation needed more than the first, so that a warm context allocates

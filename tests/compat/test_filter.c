@@ -302,11 +302,36 @@ static void cond(gen *g, int depth)
     }
 }
 
+/* The shapes the evaluator answers without walking the tree (a column
+ * against an integer, a column LIKE 'prefix%'), over columns of every
+ * affinity and values of every type: the fast answer must be SQLite's. */
+static void simple_expr(gen *g)
+{
+    static const char *const ops[] = {"=", "==", "!=", "<>", "<", "<=", ">", ">="};
+    static const char *const ints[] = {"0",  "1",  "-1",  "3",
+                                       "12", "-7", "100", "9223372036854775807"};
+    static const char *const prefixes[] = {"a", "A", "ab", "1", "12", "x ", "", "Ab1"};
+    char tmp[160];
+    const char *colname =
+        pick(g, 6) == 0 ? (g->without_rowid ? "k" : "rowid") : col_names[pick(g, NCOLS)];
+    if (pick(g, 3) == 0) {
+        snprintf(tmp, sizeof tmp, "%s LIKE '%s%%'", colname, prefixes[pick(g, 8)]);
+    } else if (pick(g, 2)) {
+        snprintf(tmp, sizeof tmp, "%s %s %s", colname, ops[pick(g, 8)], ints[pick(g, 8)]);
+    } else {
+        snprintf(tmp, sizeof tmp, "%s %s %s", ints[pick(g, 8)], ops[pick(g, 8)], colname);
+    }
+    put(g, tmp);
+}
+
 static void random_expr(uint64_t *rng, int without_rowid, char *buf, size_t cap)
 {
     gen g = {rng, buf, cap, 0, without_rowid};
     buf[0] = 0;
-    cond(&g, 1 + pick(&g, 3));
+    if (pick(&g, 4) == 0)
+        simple_expr(&g);
+    else
+        cond(&g, 1 + pick(&g, 3));
 }
 
 /* ---- random tables and rows ---- */
