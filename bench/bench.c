@@ -471,6 +471,60 @@ static void wl_autocommit(void)
     }
 }
 
+/* The whole schema enforced: the same rows into a table with two CHECKs, a
+ * partial index and an index on an expression, and into the same table
+ * with two plain column indexes in their place (what the expressions cost). */
+static const char *const schema_constrained[] = {
+    "CREATE TABLE user(id INTEGER PRIMARY KEY, area CHAR(6), "
+    "age INTEGER CHECK (age >= 0 AND age < 150), active INTEGER CHECK (active IN (0, 1)))",
+    "CREATE INDEX user_area_active ON user(area) WHERE active = 1",
+    "CREATE INDEX user_area3 ON user(substr(area, 1, 3))", NULL};
+static const char *const schema_plain[] = {USER_DDL, "CREATE INDEX user_area ON user(area)",
+                                           "CREATE INDEX user_age ON user(age)", NULL};
+#define SCHEMA_CONSTRAINED "schema insert: CHECKs + partial + expr index"
+#define SCHEMA_PLAIN       "schema insert: plain indexes"
+
+static void wl_schema(void)
+{
+    int64_t n = cfg.rows / 50 > 10000 ? cfg.rows / 50 : 10000;
+    int64_t sum_age, sum_active;
+    generator_sums(n, &sum_age, &sum_active);
+    for (int v = 0; v < 2; v++) {
+        const char *const *ddl = v == 0 ? schema_constrained : schema_plain;
+        const char *wname = v == 0 ? SCHEMA_CONSTRAINED : SCHEMA_PLAIN;
+        series s[2];
+        memset(s, 0, sizeof s);
+        for (int rep = 0; rep < cfg.reps; rep++) {
+            for (int i = 0; i < 2; i++) {
+                int e = (rep + i) % 2;
+                if (s[e].failed)
+                    continue;
+                char path[BENCH_PATH_LEN];
+                path_of(path, sizeof path, e == ENG_FOLIO ? "sc_folio.db" : "sc_sqlite.db");
+                remove_db(path);
+                progress(wname, rep, e);
+                double secs = 0;
+                int rc = e == ENG_FOLIO ? fo_schema_insert(path, n, ddl, &secs)
+                                        : sq_schema_insert(path, n, ddl, &secs);
+                if (rc < 0) {
+                    series_fail(&s[e]);
+                } else {
+                    s[e].t[s[e].n++] = secs;
+                    if (e == ENG_FOLIO && sq_verify(path, n, 1, sum_age, sum_active, 0) < 0)
+                        check_failed(&s[e]);
+                }
+                remove_db(path);
+            }
+        }
+        snprintf(s[ENG_FOLIO].note, sizeof s[0].note, "%d rows/txn, sync=NORMAL, verified",
+                 BATCH_ROWS_SCHEMA);
+        snprintf(s[ENG_SQLITE].note, sizeof s[0].note, "%d rows/txn, WAL sync=NORMAL",
+                 BATCH_ROWS_SCHEMA);
+        for (int e = 0; e < 2; e++)
+            emit(wname, e, "rows/s", (double)n, &s[e]);
+    }
+}
+
 /* Writer threads committing one row each at sync FULL, then NORMAL. */
 static void wl_threads(void)
 {
@@ -1242,6 +1296,10 @@ static void print_goals(void)
               find_exact("filter: area LIKE '12%'", "sqlite"), 2, "SQLite");
     goal_line("folio import CSV >= 5x sqlite3 .import", find_exact(IMPORT_NAME, "folio"),
               find_exact(IMPORT_NAME, "sqlite"), 5, "sqlite3");
+    goal_line("schema insert >= 1.5x SQLite", find_exact(SCHEMA_CONSTRAINED, "folio"),
+              find_exact(SCHEMA_CONSTRAINED, "sqlite"), 1.5, "SQLite");
+    goal_line("schema insert within 1.3x of plain", find_exact(SCHEMA_CONSTRAINED, "folio"),
+              find_exact(SCHEMA_PLAIN, "folio"), 1 / 1.3, "plain");
     char th_full[64], th_goal[96], th_sync[96];
     snprintf(th_full, sizeof th_full, "threads x%d FULL", cfg.threads);
     snprintf(th_goal, sizeof th_goal, "%d threads, 1-row txns, FULL >= 5x SQLite", cfg.threads);
@@ -1277,6 +1335,7 @@ static const workload workloads[] = {
     {"batch_insert", wl_batch_insert},
     {"autocommit", wl_autocommit},
     {"threads", wl_threads},
+    {"schema", wl_schema},
     {"reads", wl_reads},
     {"filter", wl_filter},
     {"mixed", wl_mixed},
@@ -1381,7 +1440,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: folio_bench [options]\n"
                "  --only LIST       workloads to run, comma-separated (default all):\n"
                "                    bulk,bulk_index,import,random_insert,batch_insert,\n"
-               "                    autocommit,threads,reads,filter,mixed,memory\n"
+               "                    autocommit,threads,schema,reads,filter,mixed,memory\n"
                "  --rows N          rows of the bulk loads, base tables, reads file, import\n"
                "                    CSV and batch_insert (default 10000000; suffixes k, M\n"
                "                    accepted)\n"

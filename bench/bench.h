@@ -169,6 +169,14 @@ int lm_batch_insert(const char *path, int64_t n, int per_txn, double *secs);
 int fo_autocommit(const char *path, int ntxn, int sync, double *secs);
 int sq_autocommit(const char *path, int ntxn, int sync, double *secs);
 
+/* n rows, BATCH_ROWS_SCHEMA a transaction (sync NORMAL), into a table made
+ * by the DDL statements `ddl` (NULL-terminated): the schema workload, a table
+ * with CHECKs, a partial and an expression index against the same table
+ * with plain indexes. */
+#define BATCH_ROWS_SCHEMA 1000
+int fo_schema_insert(const char *path, int64_t n, const char *const *ddl, double *secs);
+int sq_schema_insert(const char *path, int64_t n, const char *const *ddl, double *secs);
+
 /* ntxn one-insert transactions into a new table, from nthreads threads at
  * once (at most BENCH_MAX_THREADS): folio's threads share one handle (its
  * writers queue, and with FOLIO_SYNC_FULL their commits share syncs);

@@ -147,17 +147,20 @@ fail:
 
 /* Rows 1..n into a new table, per_txn rows a transaction (the last may
  * have fewer): the batch and the autocommit workloads. */
-static int fo_insert_txns(const char *path, int64_t n, int per_txn, int sync, double *secs)
+static int fo_insert_txns(const char *path, int64_t n, int per_txn, int sync,
+                          const char *const *ddl, double *secs)
 {
     folio_db *db = NULL;
     folio_txn *txn = NULL;
     folio_table *t;
     folio_value v[4];
     bench_row r;
+    static const char *const user_only[] = {USER_DDL, NULL};
     if (fo_open(&db, path, sync, 0) < 0)
         return -1;
     FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), -1);
-    FO_TRY(folio_exec(txn, USER_DDL), -1);
+    for (const char *const *d = ddl ? ddl : user_only; *d; d++)
+        FO_TRY(folio_exec(txn, *d), -1);
     folio_txn *done = txn;
     txn = NULL;
     FO_TRY(folio_commit(done), -1);
@@ -187,12 +190,17 @@ fail:
 
 int fo_batch_insert(const char *path, int64_t n, int per_txn, double *secs)
 {
-    return fo_insert_txns(path, n, per_txn, FOLIO_SYNC_NORMAL, secs);
+    return fo_insert_txns(path, n, per_txn, FOLIO_SYNC_NORMAL, NULL, secs);
 }
 
 int fo_autocommit(const char *path, int ntxn, int sync, double *secs)
 {
-    return fo_insert_txns(path, ntxn, 1, sync, secs);
+    return fo_insert_txns(path, ntxn, 1, sync, NULL, secs);
+}
+
+int fo_schema_insert(const char *path, int64_t n, const char *const *ddl, double *secs)
+{
+    return fo_insert_txns(path, n, BATCH_ROWS_SCHEMA, FOLIO_SYNC_NORMAL, ddl, secs);
 }
 
 /* One of fo_threads' writers: ids k+1, k+1+nthreads, ... one a transaction. */

@@ -173,15 +173,21 @@ fail:
 
 /* Rows 1..n into a new table in WAL mode: per_txn rows between BEGIN and
  * COMMIT, or (per_txn 0) each INSERT its own autocommit transaction. */
-static int sq_insert_txns(const char *path, int64_t n, int per_txn, int sync, double *secs)
+static int sq_insert_txns(const char *path, int64_t n, int per_txn, int sync,
+                          const char *const *ddl, double *secs)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
     bench_row r;
+    static const char *const user_only[] = {USER_DDL, NULL};
     if (sq_open(&db, path, 0) < 0)
         return -1;
-    if (sq_exec(db, WAL_PRAGMAS) < 0 || sq_sync_pragma(db, sync) < 0 || sq_exec(db, USER_DDL) < 0 ||
-        sq_prepare(db, SQL_INSERT, &st) < 0)
+    if (sq_exec(db, WAL_PRAGMAS) < 0 || sq_sync_pragma(db, sync) < 0)
+        goto fail;
+    for (const char *const *d = ddl ? ddl : user_only; *d; d++)
+        if (sq_exec(db, *d) < 0)
+            goto fail;
+    if (sq_prepare(db, SQL_INSERT, &st) < 0)
         goto fail;
     int step = per_txn > 0 ? per_txn : 1;
     double t0 = now_s();
@@ -208,12 +214,17 @@ fail:
 
 int sq_batch_insert(const char *path, int64_t n, int per_txn, double *secs)
 {
-    return sq_insert_txns(path, n, per_txn, 1, secs);
+    return sq_insert_txns(path, n, per_txn, 1, NULL, secs);
 }
 
 int sq_autocommit(const char *path, int ntxn, int sync, double *secs)
 {
-    return sq_insert_txns(path, ntxn, 0, sync, secs);
+    return sq_insert_txns(path, ntxn, 0, sync, NULL, secs);
+}
+
+int sq_schema_insert(const char *path, int64_t n, const char *const *ddl, double *secs)
+{
+    return sq_insert_txns(path, n, BATCH_ROWS_SCHEMA, 1, ddl, secs);
 }
 
 /* One of sq_threads' writers, on a connection of its own: ids k+1,
