@@ -14,7 +14,8 @@
  *
  * The tables cover rowid tables with and without INTEGER PRIMARY KEY,
  * AUTOINCREMENT, a WITHOUT ROWID table with a composite NOCASE/DESC key,
- * unique, multi-column, NOCASE and DESC indexes, every affinity (with
+ * unique, multi-column, NOCASE and DESC indexes, CHECK constraints, a
+ * partial index and an index on expressions, every affinity (with
  * numeric-looking text and numbers written into text columns), values
  * large enough to overflow, and one table that grows to thousands of rows
  * and is then deleted down to a few so that pages merge and the tree shrinks.
@@ -103,7 +104,7 @@ typedef struct tbl_def {
 static const tbl_def g_defs[NT] = {
     [T_PLAIN] = {"t_plain",
                  "CREATE TABLE t_plain(a INTEGER, b TEXT NOT NULL, c REAL, d NUMERIC, e BLOB, f, "
-                 "g TEXT COLLATE NOCASE, h INT DEFAULT 42)",
+                 "g TEXT COLLATE NOCASE, h INT DEFAULT 42, CONSTRAINT h13 CHECK (h IS NOT 13))",
                  {"CREATE UNIQUE INDEX t_plain_a ON t_plain(a)",
                   "CREATE INDEX t_plain_dc ON t_plain(d, c DESC)",
                   "CREATE INDEX t_plain_g ON t_plain(g)",
@@ -130,9 +131,10 @@ static const tbl_def g_defs[NT] = {
                "CREATE TABLE t_ipk(id INTEGER PRIMARY KEY, name TEXT COLLATE NOCASE UNIQUE, "
                "score REAL, data BLOB, note VARCHAR(20) DEFAULT 'none', flag BOOLEAN DEFAULT 1, "
                "fp FLOATING POINT DEFAULT -1.5, n NUMERIC NOT NULL DEFAULT 0, raw DEFAULT "
-               "x'00ff')",
+               "x'00ff', CHECK (typeof(score) != 'text' OR length(score) < 40))",
                {"CREATE INDEX t_ipk_sn ON t_ipk(score DESC, note)",
-                "CREATE UNIQUE INDEX t_ipk_ff ON t_ipk(flag, fp)", NULL},
+                "CREATE UNIQUE INDEX t_ipk_ff ON t_ipk(flag, fp)",
+                "CREATE INDEX t_ipk_np ON t_ipk(n, note) WHERE flag = 1 OR n > 10", NULL},
                9,
                {{"id", G_ANY, NULL, 'I'},
                 {"name", G_NAME, NULL, 'T'},
@@ -187,7 +189,7 @@ static const tbl_def g_defs[NT] = {
     [T_BIG] = {"t_big",
                "CREATE TABLE t_big(k INTEGER, s TEXT, pad BLOB)",
                {"CREATE INDEX t_big_k ON t_big(k)", "CREATE INDEX t_big_sk ON t_big(s, k DESC)",
-                NULL},
+                "CREATE INDEX t_big_e ON t_big(k % 7, substr(s, 1, 3), length(pad))", NULL},
                3,
                {{"k", G_BIGK, NULL, 'I'}, {"s", G_PADT, NULL, 'T'}, {"pad", G_PADB, NULL, 'B'}},
                -1,
