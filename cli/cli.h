@@ -74,11 +74,12 @@ void cli_print_usage(FILE *f, const cli_command *cmd, int full);
 /* ---- Global options (set by main.c before a command runs) --------------- */
 
 typedef struct cli_globals {
-    int sync;                 /**< FOLIO_SYNC_*; -1 when not given */
-    size_t cache_bytes;       /**< 0 when not given */
-    unsigned page_size;       /**< 0 when not given */
-    size_t mmap_bytes;        /**< FOLIO_MMAP_DEFAULT unless given (0: no map) */
-    unsigned busy_timeout_ms; /**< how long to wait for other connections' locks */
+    int sync;                   /**< FOLIO_SYNC_*; -1 when not given */
+    size_t cache_bytes;         /**< 0 when not given */
+    unsigned page_size;         /**< 0 when not given */
+    size_t mmap_bytes;          /**< FOLIO_MMAP_DEFAULT unless given (0: no map) */
+    unsigned busy_timeout_ms;   /**< how long to wait for other connections' locks */
+    int mmap_given, busy_given; /**< --mmap-mb / --busy-timeout were given */
 } cli_globals;
 
 /** The CLI waits this long for other connections (folio's or SQLite's) to

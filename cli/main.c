@@ -117,7 +117,9 @@ static const char global_options_text[] =
     "  --busy-timeout MS        wait up to MS milliseconds for other connections' locks\n"
     "                           (default 5000; 0: fail at once)\n"
     "  -h, --help               show help (of a command: folio COMMAND --help)\n"
-    "  --version                print the version\n";
+    "  --version                print the version\n"
+    "environment (below the flags): FOLIO_SYNC, FOLIO_CACHE_MB, FOLIO_MMAP_MB,\n"
+    "  FOLIO_WAL_AUTOCHECKPOINT, FOLIO_BUSY_TIMEOUT_MS (see folio_options_from_env)\n";
 
 void cli_print_usage(FILE *f, const cli_command *cmd, int full)
 {
@@ -182,12 +184,14 @@ static int set_global(const char *name, const char *value)
         if (cli_parse_u64(value, &n) != 0 || n > SIZE_MAX / (1024 * 1024))
             return cli_usage_error(NULL, "--mmap-mb: expected a number of MiB, not '%s'", value);
         cli_global_opts.mmap_bytes = (size_t)n * 1024 * 1024;
+        cli_global_opts.mmap_given = 1;
     } else if (strcmp(name, "--busy-timeout") == 0) {
         if (cli_parse_u64(value, &n) != 0 || n > 86400000)
             return cli_usage_error(
                 NULL, "--busy-timeout: expected a number of milliseconds (at most a day), not '%s'",
                 value);
         cli_global_opts.busy_timeout_ms = (unsigned)n;
+        cli_global_opts.busy_given = 1;
     } else if (strcmp(name, "--cache-mb") == 0) {
         if (cli_parse_u64(value, &n) != 0 || n == 0 || n > SIZE_MAX / (1024 * 1024))
             return cli_usage_error(NULL, "--cache-mb: expected a positive number of MiB, not '%s'",

@@ -18,7 +18,7 @@
 
 #include "cli.h"
 
-cli_globals cli_global_opts = {-1, 0, 0, FOLIO_MMAP_DEFAULT, CLI_BUSY_TIMEOUT_MS};
+cli_globals cli_global_opts = {-1, 0, 0, FOLIO_MMAP_DEFAULT, CLI_BUSY_TIMEOUT_MS, 0, 0};
 
 /* ---- Errors ---------------------------------------------------------------- */
 
@@ -99,7 +99,12 @@ static const char *file_problem(const char *path)
 
 int cli_open_db(folio_db **out, const char *path, unsigned flags)
 {
+    /* The CLI's defaults, then the environment (FOLIO_SYNC, ...), then the
+     * flags given. */
     folio_options opts = FOLIO_OPTIONS_INIT;
+    opts.busy_timeout_ms = CLI_BUSY_TIMEOUT_MS;
+    if (folio_options_from_env(&opts) < 0)
+        return cli_fail("%s", folio_open_errmsg());
     opts.flags = flags;
     if (cli_global_opts.sync >= 0)
         opts.sync = cli_global_opts.sync;
@@ -107,8 +112,10 @@ int cli_open_db(folio_db **out, const char *path, unsigned flags)
         opts.cache_bytes = cli_global_opts.cache_bytes;
     if (cli_global_opts.page_size)
         opts.page_size = cli_global_opts.page_size;
-    opts.mmap_bytes = cli_global_opts.mmap_bytes;
-    opts.busy_timeout_ms = cli_global_opts.busy_timeout_ms;
+    if (cli_global_opts.mmap_given)
+        opts.mmap_bytes = cli_global_opts.mmap_bytes;
+    if (cli_global_opts.busy_given)
+        opts.busy_timeout_ms = cli_global_opts.busy_timeout_ms;
 
     *out = NULL;
     folio_db *db = NULL;

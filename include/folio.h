@@ -87,6 +87,21 @@ typedef struct folio_options {
             FOLIO_MMAP_DEFAULT                                                                     \
     }
 
+/**
+ * Options from the environment, over `opts` (initialised with
+ * FOLIO_OPTIONS_INIT, perhaps changed since): each variable that is set and
+ * not empty replaces one field -
+ *   FOLIO_SYNC                off, normal or full (or 0, 1, 2) -> sync
+ *   FOLIO_CACHE_MB            MiB, at least 1                  -> cache_bytes
+ *   FOLIO_MMAP_MB             MiB, 0 for no map                -> mmap_bytes
+ *   FOLIO_WAL_AUTOCHECKPOINT  frames, 0 for never automatic    -> wal_autocheckpoint
+ *   FOLIO_BUSY_TIMEOUT_MS     milliseconds                     -> busy_timeout_ms
+ * Returns FOLIO_OK, or FOLIO_MISUSE with `opts` unchanged when a value does
+ * not parse; folio_open_errmsg() then names the variable and its value.
+ * The folio CLI applies them below its own flags.
+ */
+int folio_options_from_env(folio_options *opts);
+
 /* ---- Handles and values --------------------------------------------------- */
 
 typedef struct folio_db folio_db;         /**< a database; thread-safe */
