@@ -42,6 +42,7 @@ extern "C" {
 #define FOLIO_CANTOPEN     (-13) /**< the file cannot be opened */
 #define FOLIO_TOOBIG       (-14) /**< a value or row exceeds the size limit */
 #define FOLIO_MISMATCH     (-15) /**< a value has the wrong type for a STRICT column */
+#define FOLIO_TIMEOUT      (-16) /**< the transaction ran past txn_timeout_ms */
 
 /* ---- Options ------------------------------------------------------------ */
 
@@ -55,7 +56,7 @@ extern "C" {
 #define FOLIO_SYNC_NORMAL 1 /**< fsync at checkpoint only (the default) */
 #define FOLIO_SYNC_FULL   2 /**< fsync the WAL at every commit */
 
-#define FOLIO_OPTIONS_VERSION 2
+#define FOLIO_OPTIONS_VERSION 3
 
 /** Options for folio_open(). Initialise with FOLIO_OPTIONS_INIT. */
 typedef struct folio_options {
@@ -74,6 +75,14 @@ typedef struct folio_options {
      * with SQLite's mmap_size, a process that truncates the file against
      * those rules makes a read raise SIGBUS. */
     size_t mmap_bytes;
+    /** Version 3: a transaction older than this many milliseconds (0: no
+     * limit) is over: every call on it, its tables and cursors returns
+     * FOLIO_TIMEOUT, and folio_commit rolls it back and returns
+     * FOLIO_TIMEOUT; folio_rollback still frees it. Nothing is locked while
+     * a transaction waits on its caller, so a timeout only bounds how long a
+     * transaction may hold its snapshot (which keeps checkpoints from
+     * copying past it) or the writer role. */
+    unsigned txn_timeout_ms;
 } folio_options;
 
 /** The map of the database file read transactions use unless told
@@ -84,7 +93,7 @@ typedef struct folio_options {
 #define FOLIO_OPTIONS_INIT                                                                         \
     {                                                                                              \
         FOLIO_OPTIONS_VERSION, FOLIO_OPEN_CREATE, FOLIO_SYNC_NORMAL, 0, 4096, 1000, 0,             \
-            FOLIO_MMAP_DEFAULT                                                                     \
+            FOLIO_MMAP_DEFAULT, 0                                                                  \
     }
 
 /**
@@ -96,6 +105,7 @@ typedef struct folio_options {
  *   FOLIO_MMAP_MB             MiB, 0 for no map                -> mmap_bytes
  *   FOLIO_WAL_AUTOCHECKPOINT  frames, 0 for never automatic    -> wal_autocheckpoint
  *   FOLIO_BUSY_TIMEOUT_MS     milliseconds                     -> busy_timeout_ms
+ *   FOLIO_TXN_TIMEOUT_MS      milliseconds, 0 for none         -> txn_timeout_ms
  * Returns FOLIO_OK, or FOLIO_MISUSE with `opts` unchanged when a value does
  * not parse; folio_open_errmsg() then names the variable and its value.
  * The folio CLI applies them below its own flags.

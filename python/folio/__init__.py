@@ -21,7 +21,8 @@ from .cursor import Cursor, Rows
 from .database import BtreeStats, Database, SchemaEntry, Transaction, open
 from .errors import (BusyError, CantOpenError, ConstraintError, CorruptError, Error, FullError,
                      IOErr, MismatchError, MisuseError, NoMemError, NotADatabaseError,
-                     NotFoundError, ReadOnlyError, TooBigError, UnsupportedError, strerror)
+                     NotFoundError, ReadOnlyError, TooBigError, TransactionTimeoutError,
+                     UnsupportedError, strerror)
 from .table import Table
 
 __version__ = "0.1.0"
@@ -30,5 +31,6 @@ __all__ = [
     "open", "Database", "Transaction", "Table", "Cursor", "Rows", "SchemaEntry", "BtreeStats",
     "Error", "MisuseError", "NoMemError", "IOErr", "CorruptError", "NotADatabaseError",
     "UnsupportedError", "BusyError", "ReadOnlyError", "ConstraintError", "FullError",
-    "NotFoundError", "CantOpenError", "TooBigError", "MismatchError", "strerror", "lib_path",
+    "NotFoundError", "CantOpenError", "TooBigError", "MismatchError", "TransactionTimeoutError",
+    "strerror", "lib_path",
 ]

@@ -92,10 +92,15 @@ class MismatchError(Error):
     code = n.MISMATCH
 
 
+class TransactionTimeoutError(Error):
+    """FOLIO_TIMEOUT: the transaction ran past the handle's txn_timeout_ms."""
+    code = n.TIMEOUT
+
+
 _BY_CODE = {cls.code: cls for cls in (
     MisuseError, NoMemError, IOErr, CorruptError, NotADatabaseError, UnsupportedError,
     BusyError, ReadOnlyError, ConstraintError, FullError, NotFoundError, CantOpenError,
-    TooBigError, MismatchError)}
+    TooBigError, MismatchError, TransactionTimeoutError)}
 
 
 def error_for(code, message):

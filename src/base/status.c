@@ -46,6 +46,8 @@ const char *status_text(int rc)
         return "value too big";
     case FOLIO_MISMATCH:
         return "datatype mismatch";
+    case FOLIO_TIMEOUT:
+        return "transaction timed out";
     default:
         return "unknown status";
     }

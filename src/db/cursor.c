@@ -88,6 +88,8 @@ static void cursor_unlink(folio_txn *txn, folio_cursor *c)
 
 int folio_cursor_open(folio_cursor **out, folio_table *t, const char *index)
 {
+    if (t)
+        TXN_ON_TIME(t->txn);
     if (!t)
         return FOLIO_MISUSE;
     folio_db *db = t->txn->db;
@@ -368,6 +370,8 @@ static int stale(const folio_cursor *c)
 
 int folio_cursor_first(folio_cursor *c)
 {
+    if (c)
+        TXN_ON_TIME(c->t->txn);
     if (!c)
         return FOLIO_MISUSE;
     scan_start(c);
@@ -376,6 +380,8 @@ int folio_cursor_first(folio_cursor *c)
 
 int folio_cursor_last(folio_cursor *c)
 {
+    if (c)
+        TXN_ON_TIME(c->t->txn);
     if (!c)
         return FOLIO_MISUSE;
     scan_start(c);
@@ -384,6 +390,8 @@ int folio_cursor_last(folio_cursor *c)
 
 int folio_cursor_next(folio_cursor *c)
 {
+    if (c)
+        TXN_ON_TIME(c->t->txn);
     if (!c)
         return FOLIO_MISUSE;
     ptxn_clear_error(cur_pt(c));
@@ -404,6 +412,8 @@ int folio_cursor_next(folio_cursor *c)
 
 int folio_cursor_prev(folio_cursor *c)
 {
+    if (c)
+        TXN_ON_TIME(c->t->txn);
     if (!c)
         return FOLIO_MISUSE;
     ptxn_clear_error(cur_pt(c));
@@ -422,6 +432,8 @@ int folio_cursor_prev(folio_cursor *c)
 
 int folio_cursor_seek_rowid(folio_cursor *c, int64_t rowid)
 {
+    if (c)
+        TXN_ON_TIME(c->t->txn);
     if (!c)
         return FOLIO_MISUSE;
     scan_start(c);
@@ -511,6 +523,8 @@ static int seek_eq_filtered(folio_cursor *c, key_ctx *k)
 
 int folio_cursor_seek(folio_cursor *c, const folio_value *key, int nkey, int op)
 {
+    if (c)
+        TXN_ON_TIME(c->t->txn);
     if (!c)
         return FOLIO_MISUSE;
     scan_start(c);
@@ -757,6 +771,8 @@ static int realify(folio_value *out, int affinity)
 
 int folio_cursor_column(folio_value *out, folio_cursor *c, int col)
 {
+    if (c)
+        TXN_ON_TIME(c->t->txn);
     if (!c)
         return FOLIO_MISUSE;
     ptxn_clear_error(cur_pt(c));

@@ -19,14 +19,16 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
         return FOLIO_MISUSE;
     }
     folio_options o = default_options;
-    if (opts && opts->version != FOLIO_OPTIONS_VERSION && opts->version != 1) {
+    if (opts && (opts->version < 1 || opts->version > FOLIO_OPTIONS_VERSION)) {
         db_set_open_err("bad argument: folio_options.version (initialise with FOLIO_OPTIONS_INIT)");
         return FOLIO_MISUSE;
     }
-    /* Version 1 ends before mmap_bytes. */
+    /* Version 1 ends before mmap_bytes, version 2 before txn_timeout_ms. */
     if (opts)
         memcpy(&o, opts,
-               opts->version == 1 ? offsetof(folio_options, mmap_bytes) : sizeof(folio_options));
+               opts->version == 1   ? offsetof(folio_options, mmap_bytes)
+               : opts->version == 2 ? offsetof(folio_options, txn_timeout_ms)
+                                    : sizeof(folio_options));
     o.version = FOLIO_OPTIONS_VERSION;
     if (o.flags & ~(FOLIO_OPEN_READONLY | FOLIO_OPEN_CREATE | FOLIO_OPEN_INLINE_CHECKPOINT)) {
         db_set_open_err("bad argument: unknown bits in folio_options.flags");
@@ -136,11 +138,14 @@ int folio_begin(folio_txn **out, folio_db *db, unsigned flags)
     FOLIO_CHECK_ARG(db, flags == FOLIO_TXN_READ || flags == FOLIO_TXN_WRITE ||
                             flags == (FOLIO_TXN_READ | FOLIO_TXN_WRITE));
     int write = (flags & FOLIO_TXN_WRITE) != 0;
+    os_vfs *vfs = os_vfs_current();
+    uint64_t deadline = db->opts.txn_timeout_ms ? vfs->now_ms(vfs) + db->opts.txn_timeout_ms : 0;
     folio_txn *txn = txn_take_spare(db);
     if (!txn && !(txn = os_calloc(1, sizeof *txn)))
         return db_err(db, FOLIO_NOMEM, "out of memory");
     txn->db = db;
     txn->write = write;
+    txn->deadline_ms = deadline;
     char err[512] = "";
     int rc = pager_begin(&txn->pt, db->pager, write, db->opts.busy_timeout_ms, err, sizeof err);
     if (rc < 0) {
@@ -200,11 +205,28 @@ static void txn_free(folio_txn *txn)
     txn_destroy(txn);
 }
 
+int db_txn_expired(folio_txn *txn)
+{
+    os_vfs *vfs = os_vfs_current();
+    if (!txn->deadline_ms || vfs->now_ms(vfs) < txn->deadline_ms)
+        return 0;
+    return db_err(txn->db, FOLIO_TIMEOUT,
+                  "the transaction ran past txn_timeout_ms (%u ms): roll it back",
+                  txn->db->opts.txn_timeout_ms);
+}
+
 int folio_commit(folio_txn *txn)
 {
     if (!txn)
         return FOLIO_MISUSE;
     folio_db *db = txn->db;
+    if (txn->deadline_ms && db_txn_expired(txn) < 0) {
+        /* Too late: rolled back, as SQLite's statements past a timeout are. */
+        char msg[256];
+        snprintf(msg, sizeof msg, "%s", folio_errmsg(db));
+        folio_rollback(txn);
+        return db_err(db, FOLIO_TIMEOUT, "%s (it was rolled back)", msg);
+    }
     char err[512] = "";
     int rc = 0;
     /* Deferred index entries go in before the commit (a failure poisons;
@@ -258,6 +280,7 @@ int folio_table_open(folio_table **out, folio_txn *txn, const char *name)
 {
     if (!txn)
         return FOLIO_MISUSE;
+    TXN_ON_TIME(txn);
     FOLIO_CHECK_ARG(txn->db, out != NULL);
     *out = NULL;
     FOLIO_CHECK_ARG(txn->db, name != NULL);
@@ -321,6 +344,7 @@ int folio_schema_count(folio_txn *txn)
 {
     if (!txn)
         return FOLIO_MISUSE;
+    TXN_ON_TIME(txn);
     return txn->cat->nentries;
 }
 
@@ -328,6 +352,7 @@ int folio_schema_get(folio_schema_entry *out, folio_txn *txn, int i)
 {
     if (!txn)
         return FOLIO_MISUSE;
+    TXN_ON_TIME(txn);
     FOLIO_CHECK_ARG(txn->db, out != NULL);
     if (i < 0 || i >= txn->cat->nentries)
         return db_err(txn->db, FOLIO_MISUSE, "schema entry %d out of range (0..%d)", i,
@@ -340,6 +365,7 @@ int folio_info_get(folio_info *out, folio_txn *txn)
 {
     if (!txn)
         return FOLIO_MISUSE;
+    TXN_ON_TIME(txn);
     FOLIO_CHECK_ARG(txn->db, out != NULL);
     const fmt_dbheader *h = ptxn_header(txn->pt);
     pager *p = txn->db->pager;
@@ -385,6 +411,7 @@ int folio_stats(folio_txn *txn, int (*cb)(void *arg, const folio_btree_stats *s)
 {
     if (!txn)
         return FOLIO_MISUSE;
+    TXN_ON_TIME(txn);
     FOLIO_CHECK_ARG(txn->db, cb != NULL);
     int rc = write_flush(txn, NULL);
     if (rc < 0)
@@ -400,6 +427,7 @@ int folio_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg
 {
     if (!txn)
         return FOLIO_MISUSE;
+    TXN_ON_TIME(txn);
     FOLIO_CHECK_ARG(txn->db, cb != NULL);
     int rc = write_flush(txn, NULL);
     if (rc < 0)

@@ -138,6 +138,7 @@ struct folio_txn {
      * folio_update_where): they take part in it and neither begin nor end
      * one (write_begin, write_end). */
     int stmt_nested;
+    uint64_t deadline_ms; /* txn_timeout_ms: when it is over (monotonic ms); 0: never */
     /* Kept when the handle reuses the object for its next transaction
      * (TXN_KEPT): every field from here on. */
     struct folio_table **tables; /* [ntables, tables_alloc): handles kept for reuse */
@@ -215,6 +216,18 @@ struct folio_cursor {
 
 /* Where the fields a reused cursor object keeps begin. */
 #define CURSOR_KEPT offsetof(struct folio_cursor, saved_key)
+
+/** FOLIO_TIMEOUT (with its message) once the transaction is older than
+ * txn_timeout_ms, else 0. */
+int db_txn_expired(folio_txn *txn);
+#define TXN_ON_TIME(txn)                                                                           \
+    do {                                                                                           \
+        if ((txn)->deadline_ms) {                                                                  \
+            int trc_ = db_txn_expired(txn);                                                        \
+            if (trc_ < 0)                                                                          \
+                return trc_;                                                                       \
+        }                                                                                          \
+    } while (0)
 
 /** Free a cursor object and its buffers (it must be closed: unlinked, no
  * pages held). */

@@ -829,6 +829,7 @@ int folio_exec(folio_txn *txn, const char *ddl)
 {
     if (!txn)
         return FOLIO_MISUSE;
+    TXN_ON_TIME(txn);
     folio_db *db = txn->db;
     FOLIO_CHECK_ARG(db, ddl != NULL);
     if (txn->pt)

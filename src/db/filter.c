@@ -71,6 +71,7 @@ int folio_filter_compile(folio_filter **out, folio_table *t, const char *expr)
 {
     if (!t)
         return FOLIO_MISUSE;
+    TXN_ON_TIME(t->txn);
     folio_db *db = t->txn->db;
     FOLIO_CHECK_ARG(db, out != NULL);
     *out = NULL;
@@ -93,6 +94,7 @@ int folio_cursor_filter(folio_cursor *c, folio_filter *f)
 {
     if (!c)
         return FOLIO_MISUSE;
+    TXN_ON_TIME(c->t->txn);
     folio_db *db = c->t->txn->db;
     if (f && (f->txn != c->t->txn || f->tab != c->t->tab))
         return db_err(db, FOLIO_MISUSE,
@@ -323,6 +325,7 @@ static int where_statement(int64_t *count, folio_table *t, const char *expr, con
     folio_db *db = txn->db;
     if (count)
         *count = 0;
+    TXN_ON_TIME(txn);
     FOLIO_CHECK_ARG(db, expr != NULL);
     if (txn->stmt_nested)
         return db_err(db, FOLIO_MISUSE, "a statement is already under way");

@@ -80,6 +80,12 @@ int folio_options_from_env(folio_options *opts)
             return bad("FOLIO_BUSY_TIMEOUT_MS", v, "a number of milliseconds");
         o.busy_timeout_ms = (unsigned)n;
     }
+    if ((v = getenv("FOLIO_TXN_TIMEOUT_MS")) && *v) {
+        if (parse_count(v, UINT32_MAX, &n) < 0)
+            return bad("FOLIO_TXN_TIMEOUT_MS", v, "a number of milliseconds (0: none)");
+        if (o.version >= 3)
+            o.txn_timeout_ms = (unsigned)n;
+    }
     *opts = o;
     db_set_open_err("");
     return FOLIO_OK;

@@ -19,6 +19,7 @@
 int write_begin(folio_txn *txn, db_table *tab)
 {
     folio_db *db = txn->db;
+    TXN_ON_TIME(txn);
     if (txn->done)
         return db_err(db, FOLIO_MISUSE, "the transaction has ended");
     if (!txn->write)
@@ -993,8 +994,8 @@ static int insert_append(folio_table *t, const folio_value *vals, int n, int64_t
     folio_txn *txn = t->txn;
     table_state *ts = t->ts;
     if (!ts || t->ts_gen != txn->states_gen || !ts->append_fast || !ts->max_valid || t->dead ||
-        txn->done || !txn->write || txn->poisoned)
-        return 0;
+        txn->done || !txn->write || txn->poisoned || (txn->deadline_ms && db_txn_expired(txn)))
+        return 0; /* (the general path reports a timeout) */
     const sch_table *d = &ts->tab->def;
     if (n != d->ncols)
         return 0;
