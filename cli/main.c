@@ -119,7 +119,8 @@ static const char global_options_text[] =
     "  -h, --help               show help (of a command: folio COMMAND --help)\n"
     "  --version                print the version\n"
     "environment (below the flags): FOLIO_SYNC, FOLIO_CACHE_MB, FOLIO_MMAP_MB,\n"
-    "  FOLIO_WAL_AUTOCHECKPOINT, FOLIO_BUSY_TIMEOUT_MS (see folio_options_from_env)\n";
+    "  FOLIO_WAL_AUTOCHECKPOINT, FOLIO_BUSY_TIMEOUT_MS, FOLIO_TXN_TIMEOUT_MS\n"
+    "  (see folio_options_from_env)\n";
 
 void cli_print_usage(FILE *f, const cli_command *cmd, int full)
 {
