@@ -704,14 +704,135 @@ static int print_stats_text(cli_session *s, const folio_info *in, const stats_li
     return cli_out_failed() ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
+/* A label value of the Prometheus text format: backslash, double quote and
+ * newline escaped. */
+static void prom_label(const char *v)
+{
+    for (const char *c = v ? v : ""; *c; c++) {
+        if (*c == '\\' || *c == '"')
+            cli_out_printf("\\%c", *c);
+        else if (*c == '\n')
+            cli_out_puts("\\n");
+        else
+            cli_out_printf("%c", *c);
+    }
+}
+
+static void prom_family(const char *name, const char *help)
+{
+    cli_out_printf("# HELP folio_%s %s\n# TYPE folio_%s gauge\n", name, help, name);
+}
+
+static void prom_gauge(const char *name, const char *help, uint64_t v)
+{
+    prom_family(name, help);
+    cli_out_printf("folio_%s %llu\n", name, (unsigned long long)v);
+}
+
+/* What a b-tree family reports, and for which b-trees. */
+typedef enum { PROM_TABLES, PROM_INDEXES, PROM_ALL } prom_which;
+
+static int prom_wants(cli_session *s, const folio_btree_stats *st, prom_which w)
+{
+    int index = strcmp(btree_type(s->txn, st), "index") == 0;
+    return w == PROM_ALL || (w == PROM_INDEXES) == index;
+}
+
+/* The labels of b-tree `st`: {table="t"} for a table, {index="i",table="t"}
+ * for an index, {name="n",type="...",table="t"} for every b-tree. */
+static void prom_labels(cli_session *s, const folio_btree_stats *st, prom_which w,
+                        const char *extra)
+{
+    cli_out_puts("{");
+    if (w == PROM_INDEXES) {
+        cli_out_puts("index=\"");
+        prom_label(st->name);
+        cli_out_puts("\",");
+    } else if (w == PROM_ALL) {
+        cli_out_puts("name=\"");
+        prom_label(st->name);
+        cli_out_printf("\",type=\"%s\",", btree_type(s->txn, st));
+    }
+    cli_out_puts("table=\"");
+    prom_label(w == PROM_TABLES ? st->name : st->tbl_name);
+    cli_out_printf("\"%s}", extra ? extra : "");
+}
+
+static void prom_btrees(cli_session *s, const stats_list *l, const char *name, const char *help,
+                        prom_which w, size_t off)
+{
+    prom_family(name, help);
+    for (size_t i = 0; i < l->n; i++) {
+        const folio_btree_stats *st = &l->v[i];
+        if (!prom_wants(s, st, w))
+            continue;
+        uint64_t v;
+        memcpy(&v, (const char *)st + off, sizeof v);
+        cli_out_printf("folio_%s", name);
+        prom_labels(s, st, w, NULL);
+        cli_out_printf(" %llu\n", (unsigned long long)v);
+    }
+}
+
+/* `stats --prometheus`: the figures of the text report in the Prometheus
+ * text exposition format, every one a gauge. */
+static int print_stats_prometheus(cli_session *s, const folio_info *in, const stats_list *l,
+                                  const stats_totals *tot)
+{
+    prom_gauge("file_bytes", "Size of the database file in bytes.", in->file_bytes);
+    prom_gauge("page_size_bytes", "Page size of the database.", in->page_size);
+    prom_gauge("pages", "Pages in the database.", in->page_count);
+    prom_gauge("freelist_pages", "Pages on the freelist.", in->freelist_pages);
+    prom_gauge("wal_bytes", "Size of the WAL file in bytes.", in->wal_bytes);
+    prom_gauge("wal_frames", "Valid committed frames in the WAL.", in->wal_frames);
+    prom_gauge("btrees", "B-trees (tables and indexes, sqlite_schema included).", l->n);
+    prom_gauge("payload_bytes", "Bytes of record payload in all b-trees.", tot->payload_bytes);
+    prom_gauge("unused_bytes", "Bytes of page space not used by cells or headers.",
+               tot->unused_bytes);
+    prom_gauge("fragmented_bytes", "Bytes in fragments too small to use.", tot->fragmented_bytes);
+    prom_btrees(s, l, "table_rows", "Rows of a table.", PROM_TABLES,
+                offsetof(folio_btree_stats, entries));
+    prom_btrees(s, l, "index_entries", "Entries of an index.", PROM_INDEXES,
+                offsetof(folio_btree_stats, entries));
+    prom_family("btree_pages", "Pages of a b-tree, by kind.");
+    static const char *const kinds[] = {"interior", "leaf", "overflow"};
+    for (size_t i = 0; i < l->n; i++) {
+        const folio_btree_stats *st = &l->v[i];
+        const uint64_t n[] = {st->interior_pages, st->leaf_pages, st->overflow_pages};
+        for (int k = 0; k < 3; k++) {
+            char extra[32];
+            snprintf(extra, sizeof extra, ",kind=\"%s\"", kinds[k]);
+            cli_out_puts("folio_btree_pages");
+            prom_labels(s, st, PROM_ALL, extra);
+            cli_out_printf(" %llu\n", (unsigned long long)n[k]);
+        }
+    }
+    prom_family("btree_depth", "Depth of a b-tree.");
+    for (size_t i = 0; i < l->n; i++) {
+        cli_out_puts("folio_btree_depth");
+        prom_labels(s, &l->v[i], PROM_ALL, NULL);
+        cli_out_printf(" %u\n", (unsigned)l->v[i].depth);
+    }
+    prom_btrees(s, l, "btree_payload_bytes", "Bytes of record payload of a b-tree.", PROM_ALL,
+                offsetof(folio_btree_stats, payload_bytes));
+    prom_btrees(s, l, "btree_unused_bytes", "Bytes of page space a b-tree does not use.", PROM_ALL,
+                offsetof(folio_btree_stats, unused_bytes));
+    prom_btrees(s, l, "btree_fragmented_bytes", "Bytes in fragments of a b-tree's pages.", PROM_ALL,
+                offsetof(folio_btree_stats, fragmented_bytes));
+    return cli_out_failed() ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
 int cmd_stats(const cli_command *cmd, int argc, char **argv)
 {
-    int json = 0;
-    const cli_opt opts[] = {{"--json", NULL, &json}, {NULL, NULL, NULL}};
+    int json = 0, prometheus = 0;
+    const cli_opt opts[] = {
+        {"--json", NULL, &json}, {"--prometheus", NULL, &prometheus}, {NULL, NULL, NULL}};
     const char *path;
     int rc = parse_db_only(cmd, argc, argv, opts, &path);
     if (rc != CLI_EXIT_OK)
         return rc;
+    if (json && prometheus)
+        return cli_usage_error(cmd, "stats: --json and --prometheus exclude each other");
     cli_session s;
     if (cli_session_open(&s, path) != CLI_EXIT_OK)
         return CLI_EXIT_FAIL;
@@ -731,7 +852,9 @@ int cmd_stats(const cli_command *cmd, int argc, char **argv)
             tot.unused_bytes += l.v[i].unused_bytes;
             tot.fragmented_bytes += l.v[i].fragmented_bytes;
         }
-        rc = json ? print_stats_json(&s, &in, &l, &tot) : print_stats_text(&s, &in, &l, &tot);
+        rc = json         ? print_stats_json(&s, &in, &l, &tot)
+             : prometheus ? print_stats_prometheus(&s, &in, &l, &tot)
+                          : print_stats_text(&s, &in, &l, &tot);
     }
     free(l.v);
     return cli_session_close(&s, rc);

@@ -44,8 +44,11 @@ static const cli_command commands[] = {
     {"check", cmd_check, "DB [--max-errors N]", "full integrity check",
      "Prints \"ok\" and exits 0 when the file is sound; else prints one problem\n"
      "per line (at most N, default 100) and exits 1."},
-    {"stats", cmd_stats, "DB [--json]", "storage figures per table and index, freelist, WAL",
-     "  --json    one JSON object instead of the text report\n"
+    {"stats", cmd_stats, "DB [--json | --prometheus]",
+     "storage figures per table and index, freelist, WAL",
+     "  --json        one JSON object instead of the text report\n"
+     "  --prometheus  the same figures in the Prometheus text format, as gauges\n"
+     "                named folio_* (folio_table_rows{table=\"t\"}, folio_pages, ...)\n"
      "Per b-tree: pages (interior, leaf, overflow), entries, payload, unused and\n"
      "fragmented bytes, and fill = 1 - unused / (pages * page_size)."},
     {"exec", cmd_exec, "DB SQL", "run one DDL statement (CREATE/DROP TABLE or INDEX)",

@@ -407,6 +407,72 @@ int folio_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg
  * at all), then return FOLIO_BUSY. */
 int folio_checkpoint(folio_db *db, int mode, int *out_log, int *out_done);
 
+/* ---- Metrics ---------------------------------------------------------------- */
+
+/**
+ * What a handle did since folio_open() (counters: monotonic, never reset) and
+ * what its page cache holds now (gauges). Versioned by size: set `size` to
+ * sizeof the struct before the call (FOLIO_METRICS_INIT does), so that fields
+ * added at the end later leave older callers working; folio fills the fields
+ * that fit in `size`. Counting is thread-safe and costs the hot paths a
+ * relaxed atomic add at most.
+ */
+typedef struct folio_metrics_data {
+    uint32_t size;     /**< set by the caller: sizeof(folio_metrics_data) */
+    uint32_t reserved; /**< 0 */
+    /* Page cache. */
+    uint64_t cache_hits;      /**< pages found in the shared cache */
+    uint64_t cache_misses;    /**< pages read into the cache, from the file or the WAL */
+    uint64_t cache_evictions; /**< clean pages dropped to make room */
+    uint64_t pages_mapped;    /**< pages read in place through the file's map (no cache) */
+    /* I/O, in pages. */
+    uint64_t pages_read_db;    /**< pages read from the database file */
+    uint64_t pages_read_wal;   /**< frames read from the WAL (checkpoint copies included) */
+    uint64_t pages_written_db; /**< pages written to the database file (checkpoints, new pages) */
+    uint64_t wal_frames;       /**< frames appended to the WAL */
+    uint64_t wal_syncs;        /**< syncs of the -wal file */
+    uint64_t db_syncs;         /**< syncs of the database file */
+    /* Checkpoints (automatic and folio_checkpoint()). */
+    uint64_t checkpoints;
+    uint64_t checkpoint_pages;  /**< pages copied into the database file */
+    uint64_t checkpoint_us;     /**< total time, microseconds */
+    uint64_t checkpoints_short; /**< stopped short: a reader's snapshot held frames back */
+    /* Transactions. */
+    uint64_t commits;    /**< write transactions committed */
+    uint64_t rollbacks;  /**< write transactions ended without a commit */
+    uint64_t busy_waits; /**< times a begin or a checkpoint waited for a lock */
+    /* B-trees. */
+    uint64_t btree_splits;  /**< rebalances (and appends) that added pages */
+    uint64_t btree_merges;  /**< rebalances that freed pages */
+    uint64_t pages_spilled; /**< dirty pages written out before their commit */
+    /* Gauges. */
+    uint64_t cache_bytes;      /**< bytes of page images held (cached and dirty) */
+    uint64_t cache_bytes_used; /**< of which pinned or dirty */
+} folio_metrics_data;
+
+#define FOLIO_METRICS_INIT                                                                         \
+    {                                                                                              \
+        .size = sizeof(folio_metrics_data)                                                         \
+    }
+
+/**
+ * The handle's figures.
+ * @param[in,out] m its `size` set by the caller (FOLIO_METRICS_INIT)
+ * @return FOLIO_OK, or FOLIO_MISUSE (NULL argument, `size` smaller than the
+ * first version's or not a multiple of 8)
+ */
+int folio_metrics(folio_db *db, folio_metrics_data *m);
+
+/**
+ * The handle's figures in the Prometheus text exposition format (version
+ * 0.0.4): `# HELP` and `# TYPE` lines, then `folio_<name> <value>`; counters
+ * end in `_total`. Like snprintf: at most `cap` bytes are written, always
+ * NUL-terminated when `cap` > 0 (`buf` may be NULL when `cap` is 0).
+ * @return the length of the whole text (without the NUL), which is `cap` or
+ * more when it did not fit; or FOLIO_MISUSE
+ */
+int folio_metrics_prometheus(folio_db *db, char *buf, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

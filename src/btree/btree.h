@@ -157,6 +157,14 @@ void bt_builder_free(bt_builder *b);
 /** Largest rowid in a table tree (0 and *out_empty=1 if empty). */
 int bt_max_rowid(bt_cursor *c, int64_t *out, int *out_empty);
 
+/** What the b-trees of a handle did since it was opened: rebalances (and
+ * appends) that added pages, rebalances that freed pages. */
+typedef struct bt_counters {
+    uint64_t splits;
+    uint64_t merges;
+} bt_counters;
+void bt_counters_get(pager *p, bt_counters *out);
+
 /** Generation counter of a transaction's trees; every mutation bumps it so
  * that other cursors know to re-seek. (Only the transaction's own writes
  * move its trees, and a transaction is used by one thread at a time.) */

@@ -438,6 +438,8 @@ static int balance_deal(balance_job *j)
     for (uint32_t p = j->k; p < j->nsib; p++)
         if ((rc = pager_free(t, j->sib_pgno[p])) < 0)
             return rc;
+    if (j->k != j->nsib)
+        ptxn_count_above(t, j->k > j->nsib ? BT_COUNT_SPLITS : BT_COUNT_MERGES, 1);
     return 0;
 }
 
@@ -637,6 +639,8 @@ static int balance_root(bt_cursor *c, bt_vcell *cells, uint32_t n, uint32_t rchi
                     bt_page_write(root->data, root->pgno, usable, ctype, s.cells, m, cright);
                     rc = pager_free(t, rchild);
                 }
+                if (rc == 0)
+                    ptxn_count_above(t, BT_COUNT_MERGES, 1);
                 scratch_free(&s);
                 return rc;
             }
@@ -659,6 +663,7 @@ static int balance_root(bt_cursor *c, bt_vcell *cells, uint32_t n, uint32_t rchi
     pg *child;
     if ((rc = pager_alloc(&child, t)) < 0)
         return rc;
+    ptxn_count_above(t, BT_COUNT_SPLITS, 1);
     /* Stage the cells (they may point into the root) before rewriting it. */
     if ((rc = scratch_init(t, &s, usable, 2)) < 0) {
         pager_unref(child);
@@ -698,4 +703,10 @@ static int balance_root(bt_cursor *c, bt_vcell *cells, uint32_t n, uint32_t rchi
     rc = bt_balance(c, 1, s.cells, n, rchild, 0, append);
     scratch_free(&s);
     return rc;
+}
+
+void bt_counters_get(pager *p, bt_counters *out)
+{
+    out->splits = pager_counter_above(p, BT_COUNT_SPLITS);
+    out->merges = pager_counter_above(p, BT_COUNT_MERGES);
 }

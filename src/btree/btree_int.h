@@ -71,4 +71,7 @@ int bt_build_cell(ptxn *t, uint32_t usable, int leaf_table, int64_t rowid, const
 /* Free an overflow chain of the cell (bounded by the pages it must have). */
 int bt_free_overflow(ptxn *t, uint32_t usable, const fmt_cell *cell);
 
+/* The b-tree's counters in the pager's slots for the layers above it. */
+enum { BT_COUNT_SPLITS = 0, BT_COUNT_MERGES = 1 };
+
 #endif

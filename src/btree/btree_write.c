@@ -265,6 +265,7 @@ static int append_new_leaf(bt_cursor *c, const uint8_t *cell, uint32_t n, int64_
     pg *np;
     if ((rc = pager_alloc(&np, c->t)) < 0)
         return rc;
+    ptxn_count_above(c->t, BT_COUNT_SPLITS, 1);
     bt_vcell one = {cell, n};
     bt_page_write(np->data, np->pgno, c->usable, FMT_PAGE_TABLE_LEAF, &one, 1, 0);
     /* The parent's right-most child becomes the new leaf... */

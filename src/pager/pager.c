@@ -131,6 +131,8 @@ static int db_lock_wait(pager *p, int level, char *err, size_t errlen)
             }
             return rc;
         }
+        if (nap == 1)
+            PAGER_COUNT(p, busy_waits, 1);
         pthread_mutex_unlock(&p->mu);
         p->vfs->sleep_ms(p->vfs, nap);
         pthread_mutex_lock(&p->mu);
@@ -828,6 +830,7 @@ static int map_get(pg **out, ptxn *t, uint32_t pgno)
         snprintf(t->err, sizeof t->err, "out of memory reading page %u", pgno);
         return FOLIO_NOMEM;
     }
+    t->n_mapped++;
     *out = e;
     return 0;
 }
@@ -845,8 +848,10 @@ static int wait_writer_turn(pager *p, uint64_t deadline)
     else
         p->wq_head = &me;
     p->wq_tail = &me;
-    int rc = 0;
+    int rc = 0, waited = 0;
     while (p->wq_head != &me || p->writer || (p->ckpt_running && p->ckpt_excl)) {
+        if (!waited++)
+            PAGER_COUNT(p, busy_waits, 1);
         uint64_t now = p->vfs->now_ms(p->vfs);
         if (now >= deadline) {
             rc = FOLIO_BUSY;
@@ -908,6 +913,8 @@ static int take_write_lock(pager *p, uint64_t deadline, char *err, size_t errlen
                      who[0] ? " (" : "", who, who[0] ? " holds the WAL's WRITE lock)" : "");
             return FOLIO_BUSY;
         }
+        if (nap == 1)
+            PAGER_COUNT(p, busy_waits, 1);
         pthread_mutex_unlock(&p->mu);
         p->vfs->sleep_ms(p->vfs, nap);
         pthread_mutex_lock(&p->mu);
@@ -942,6 +949,8 @@ static int take_read_snapshot(pager *p, ptxn *t, char *err, size_t errlen)
         }
         unsigned ms = wal_retry_delay_ms(cnt);
         if (ms) {
+            if (cnt == 1)
+                PAGER_COUNT(p, busy_waits, 1);
             pthread_mutex_unlock(&p->mu);
             p->vfs->sleep_ms(p->vfs, ms);
             pthread_mutex_lock(&p->mu);
@@ -1009,6 +1018,8 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
     }
     t->p = p;
     t->write = write;
+    t->committed = 0;
+    t->n_mapped = 0;
     t->rslot = -1;
     if (p->busy_timeout_ms != busy_timeout_ms && p->wal)
         wal_set_busy_timeout(p->wal, busy_timeout_ms);
@@ -1146,6 +1157,11 @@ void pager_end(ptxn *t)
     pager *p = t->p;
     if (t->write)
         ptxn_wb_wait(t); /* a rollback's pages: written or not, they go */
+    if (t->n_mapped)
+        PAGER_COUNT(p, pages_mapped, t->n_mapped);
+    t->n_mapped = 0;
+    if (t->write && !t->committed)
+        PAGER_COUNT(p, rollbacks, 1);
     pthread_mutex_lock(&p->mu);
     if (t->write) {
         p->npages_mem -= t->ndirty;
@@ -1217,6 +1233,7 @@ int pager_get(pg **out, ptxn *t, uint32_t pgno)
     if (e) {
         e->ref++;
         e->used = 1;
+        PAGER_COUNT(p, cache_hits, 1);
         pthread_mutex_unlock(&p->mu);
         *out = e;
         return 0;
@@ -1228,10 +1245,13 @@ int pager_get(pg **out, ptxn *t, uint32_t pgno)
         return FOLIO_NOMEM;
     }
     int rc;
-    if (frame)
+    PAGER_COUNT(p, cache_misses, 1);
+    if (frame) {
         rc = wal_read_frame(p->wal, frame, e->data);
-    else
+    } else {
+        PAGER_COUNT(p, pages_read_db, 1);
         rc = p->vfs->read(p->db, e->data, p->page_size, (uint64_t)(pgno - 1) * p->page_size, NULL);
+    }
     if (rc < 0) {
         pager_page_free(p, e);
         pthread_mutex_unlock(&p->mu);
@@ -1272,4 +1292,60 @@ void pager_unref(pg *e)
     if (--e->ref == 0 && !e->in_hash)
         pager_page_free(p, e);
     pthread_mutex_unlock(&p->mu);
+}
+
+/* ---- counters ---- */
+
+static uint64_t counter(_Atomic uint64_t *c)
+{
+    return atomic_load_explicit(c, memory_order_relaxed);
+}
+
+void pager_counters_get(pager *p, pager_counters *out)
+{
+    struct pager_atomic_counters *c = &p->counters;
+    memset(out, 0, sizeof *out);
+    out->cache_hits = counter(&c->cache_hits);
+    out->cache_misses = counter(&c->cache_misses);
+    out->cache_evictions = counter(&c->cache_evictions);
+    out->pages_mapped = counter(&c->pages_mapped);
+    out->pages_read_db = counter(&c->pages_read_db);
+    out->pages_written_db = counter(&c->pages_written_db);
+    out->db_syncs = counter(&c->db_syncs);
+    out->checkpoints = counter(&c->checkpoints);
+    out->checkpoint_pages = counter(&c->checkpoint_pages);
+    out->checkpoint_us = counter(&c->checkpoint_us);
+    out->checkpoints_short = counter(&c->checkpoints_short);
+    out->commits = counter(&c->commits);
+    out->rollbacks = counter(&c->rollbacks);
+    out->busy_waits = counter(&c->busy_waits);
+    out->pages_spilled = counter(&c->pages_spilled);
+    /* The gauges, under mu: the cache's figures and the pins of cached
+     * pages change under it (dirty pages are not on the ring). */
+    pthread_mutex_lock(&p->mu);
+    uint64_t unpinned = 0;
+    for (const pg *e = p->ring_head; e; e = e->lnext)
+        unpinned += e->ref == 0;
+    out->cache_bytes = (uint64_t)p->npages_mem * p->page_size;
+    out->cache_bytes_used = ((uint64_t)p->npages_mem - unpinned) * p->page_size;
+    if (p->wal) {
+        wal_counters w;
+        wal_counters_get(p->wal, &w);
+        out->pages_read_wal = w.frames_read;
+        out->wal_frames = w.frames_written;
+        out->wal_syncs = w.syncs;
+    }
+    pthread_mutex_unlock(&p->mu);
+}
+
+void ptxn_count_above(ptxn *t, unsigned slot, uint64_t n)
+{
+    assert(slot < PAGER_ABOVE_SLOTS);
+    PAGER_COUNT(t->p, above[slot], n);
+}
+
+uint64_t pager_counter_above(pager *p, unsigned slot)
+{
+    assert(slot < PAGER_ABOVE_SLOTS);
+    return counter(&p->counters.above[slot]);
 }

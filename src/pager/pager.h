@@ -153,6 +153,40 @@ void pager_wal_state(pager *p, wal_state *out);
 /** Copy the note of the last checkpoint ("" if it completed). */
 void pager_ckpt_note(pager *p, char *buf, size_t n);
 
+/** What a handle's pager did since it was opened (counters, monotonic) and
+ * what its cache holds now (gauges, marked). Counting costs a relaxed atomic
+ * add (or a plain one under a lock already held); reading them is
+ * pager_counters_get, from any thread. */
+typedef struct pager_counters {
+    uint64_t cache_hits;       /* pages found in the shared cache */
+    uint64_t cache_misses;     /* pages read into the cache (file or WAL) */
+    uint64_t cache_evictions;  /* clean pages dropped to make room */
+    uint64_t pages_mapped;     /* pages read in place through the file's map */
+    uint64_t pages_read_db;    /* pages read from the database file */
+    uint64_t pages_read_wal;   /* frames read from the WAL (checkpoint copies too) */
+    uint64_t pages_written_db; /* pages written to the database file */
+    uint64_t wal_frames;       /* frames appended to the WAL */
+    uint64_t wal_syncs;
+    uint64_t db_syncs;
+    uint64_t checkpoints; /* checkpoints run (automatic ones too) */
+    uint64_t checkpoint_pages;
+    uint64_t checkpoint_us;
+    uint64_t checkpoints_short; /* stopped short: a reader's snapshot held frames back */
+    uint64_t commits;           /* write transactions committed */
+    uint64_t rollbacks;         /* write transactions ended without a commit */
+    uint64_t busy_waits;        /* waits of a begin or a checkpoint for a lock */
+    uint64_t pages_spilled;     /* dirty pages written out before their commit */
+    uint64_t cache_bytes;       /* gauge: page images held (cached and dirty) */
+    uint64_t cache_bytes_used;  /* gauge: of which pinned or dirty */
+} pager_counters;
+void pager_counters_get(pager *p, pager_counters *out);
+
+/** Counters of the layers above, kept per handle by the pager as it keeps
+ * ptxn_gen (the b-tree's numbers them, see btree.h): add `n` to `slot`. */
+#define PAGER_ABOVE_SLOTS 4
+void ptxn_count_above(ptxn *t, unsigned slot, uint64_t n);
+uint64_t pager_counter_above(pager *p, unsigned slot);
+
 /** Sets the message "page N: why" and returns FOLIO_CORRUPT. */
 #define PAGER_CORRUPT(err, errlen, pgno, why)                                                      \
     (snprintf((err), (errlen), "page %u: %s", (unsigned)(pgno), (why)), FOLIO_CORRUPT)

@@ -274,8 +274,10 @@ static pg *cache_victim(pager *p)
 {
     for (uint32_t n = 2 * p->ncached + 1; n-- > 0 && p->ring_head;) {
         pg *e = p->ring_head;
-        if (e->ref == 0 && !e->used)
+        if (e->ref == 0 && !e->used) {
+            PAGER_COUNT(p, cache_evictions, 1);
             return e;
+        }
         e->used = 0;
         if (e != p->ring_tail) {
             ring_unlink(p, e);

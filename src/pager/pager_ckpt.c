@@ -65,6 +65,7 @@ static int ckpt_copy_pages(pager *p, const ckpt_plan *pl, uint64_t *out_end, int
         uint32_t first = pl->v[2 * i];
         if ((rc = p->vfs->write(p->db, buf, (size_t)(j - i) * ps, (uint64_t)(first - 1) * ps)) < 0)
             break;
+        PAGER_COUNT(p, pages_written_db, j - i);
         if (first == 1) {
             memcpy(hdr1, buf, FMT_DBHEADER_SIZE);
             *got1 = 1;
@@ -84,6 +85,7 @@ static int ckpt_copy_pages(pager *p, const ckpt_plan *pl, uint64_t *out_end, int
 typedef struct ckpt_wait {
     pager *p;
     uint64_t deadline;
+    int waited; /* counted in busy_waits once per checkpoint */
 } ckpt_wait;
 
 static int ckpt_busy(void *arg)
@@ -91,6 +93,8 @@ static int ckpt_busy(void *arg)
     ckpt_wait *cw = arg;
     if (cw->p->vfs->now_ms(cw->p->vfs) >= cw->deadline)
         return 0;
+    if (!cw->waited++)
+        PAGER_COUNT(cw->p, busy_waits, 1);
     pager_cond_wait_ms(cw->p, 10);
     return 1;
 }
@@ -161,13 +165,16 @@ static int ckpt_backfill(pager *p, const widx_hdr *h, uint32_t before, uint32_t 
     }
     if (rc == 0) {
         pthread_mutex_unlock(&p->mu);
-        if (p->sync != FOLIO_SYNC_OFF)
+        if (p->sync != FOLIO_SYNC_OFF) {
+            PAGER_COUNT(p, db_syncs, 1);
             rc = p->vfs->sync(p->db);
+        }
         pthread_mutex_lock(&p->mu);
     }
     if (rc == 0) {
         wal_set_backfilled(p->wal, safe);
         *copied = 1;
+        PAGER_COUNT(p, checkpoint_pages, pl.n);
         /* Our own writes: not a change another process made. */
         uint64_t st[2];
         if (p->vfs->file_stamp && p->vfs->file_stamp(p->db, st) == 0) {
@@ -195,13 +202,17 @@ static int checkpoint_run(pager *p, int mode, int bg, int *out_log, int *out_don
                           size_t errlen)
 {
     int rc = 0;
+    uint64_t start_us = pager_now_us();
     pthread_mutex_lock(&p->mu);
     if (!p->wal) {
         pthread_mutex_unlock(&p->mu);
         return 0; /* no WAL: nothing to copy */
     }
+    int waited = 0;
     if (!bg) {
         while (p->writer || p->ckpt_running || wal_staged(p->wal)) {
+            if (!waited++)
+                PAGER_COUNT(p, busy_waits, 1);
             if (mode == FOLIO_CHECKPOINT_PASSIVE && p->writer) {
                 pthread_mutex_unlock(&p->mu);
                 snprintf(err, errlen, "checkpoint skipped: a write transaction is active");
@@ -212,7 +223,7 @@ static int checkpoint_run(pager *p, int mode, int bg, int *out_log, int *out_don
         p->ckpt_running = 1;
         p->ckpt_excl = 1;
     }
-    ckpt_wait cw = {p, p->vfs->now_ms(p->vfs) + p->busy_timeout_ms};
+    ckpt_wait cw = {p, p->vfs->now_ms(p->vfs) + p->busy_timeout_ms, 0};
     int (*busy)(void *) = mode == FOLIO_CHECKPOINT_PASSIVE ? NULL : ckpt_busy;
     int held_ckpt = 0, held_write = 0, report_busy = 0;
     char who[48];
@@ -274,6 +285,8 @@ static int checkpoint_run(pager *p, int mode, int bg, int *out_log, int *out_don
             safe = before;
     }
     if (safe < mx)
+        PAGER_COUNT(p, checkpoints_short, 1);
+    if (safe < mx)
         snprintf(p->ckpt_note, sizeof p->ckpt_note,
                  "checkpoint incomplete: %u of %u frames held back by a reader's snapshot",
                  mx - safe, mx);
@@ -319,6 +332,8 @@ done:
     pthread_cond_broadcast(&p->cond);
     pager_wake_writers(p);
     pthread_mutex_unlock(&p->mu);
+    PAGER_COUNT(p, checkpoints, 1);
+    PAGER_COUNT(p, checkpoint_us, pager_now_us() - start_us);
     return rc;
 }
 

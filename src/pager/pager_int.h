@@ -9,6 +9,7 @@
 #define FOLIO_PAGER_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <time.h>
 
@@ -22,6 +23,20 @@
  * journal (the file's size changed); starting over as soon as SQLite does
  * keeps the file at its size. */
 #define PAGER_WAL_BOUND 4
+
+/* The pager's counters (pager_counters_get), relaxed atomics: some events
+ * happen under mu, others (checkpoint copies, write-behind, syncs) outside
+ * it. */
+struct pager_atomic_counters {
+    _Atomic uint64_t cache_hits, cache_misses, cache_evictions, pages_mapped;
+    _Atomic uint64_t pages_read_db, pages_written_db, db_syncs;
+    _Atomic uint64_t checkpoints, checkpoint_pages, checkpoint_us, checkpoints_short;
+    _Atomic uint64_t commits, rollbacks, busy_waits, pages_spilled;
+    _Atomic uint64_t above[PAGER_ABOVE_SLOTS];
+};
+
+#define PAGER_COUNT(p, field, n)                                                                   \
+    atomic_fetch_add_explicit(&(p)->counters.field, (uint64_t)(n), memory_order_relaxed)
 
 struct pager {
     os_vfs *vfs;
@@ -106,6 +121,7 @@ struct pager {
     pg *ring_head, *ring_tail; /* eviction ring: every cached page (see pager.c) */
     uint32_t check_skip;       /* debug builds: transactions until the next cache_check */
     char ckpt_note[160];       /* why the last checkpoint stopped short, or "" */
+    struct pager_atomic_counters counters;
 };
 
 /* The one page-number hash of the pager: the dirty index's slots, and with
@@ -161,6 +177,13 @@ struct ptxn {
     int legacy_lock; /* it counts in the SHARED lock of a legacy handle */
     int ckpt_held;   /* a writer holds CKPT: its new pages may go to the file */
     uint32_t mx;     /* snapshot: the last frame visible (the writer's own spilled frames too) */
+
+    /* Counting (pager_counters_get): pages read through the map, added to
+     * the pager's count when the transaction ends; a commit ends it, not a
+     * rollback. */
+    uint64_t n_mapped;
+    int committed;
+
     uint64_t failed_seq;  /* writers: pager.failed_seq when it began */
     uint32_t npages;      /* database size in pages */
     uint32_t base_npages; /* committed size when the write began (or the largest

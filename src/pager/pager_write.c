@@ -237,6 +237,8 @@ static int write_pages(pager *p, pg **pages, uint32_t n, uint8_t *buf)
                 memcpy(buf + (size_t)(k - i) * ps, pages[k]->data, ps);
             rc = p->vfs->write(p->db, buf, (size_t)(j - i) * ps, off);
         }
+        if (rc == 0)
+            PAGER_COUNT(p, pages_written_db, j - i);
         uint64_t end = (uint64_t)pages[j - 1]->pgno * ps;
         pthread_mutex_lock(&p->mu);
         if (rc == 0 && end > p->db_bytes)
@@ -319,8 +321,11 @@ int pager_init_file(ptxn *t, const uint8_t *page1)
         if (page1[i] != 0)
             return ptxn_error(t, FOLIO_ERROR, "internal: a new first page is not empty");
     int rc = p->vfs->write(p->db, page1, 512, 0);
-    if (rc == 0 && p->sync != FOLIO_SYNC_OFF)
+    PAGER_COUNT(p, pages_written_db, 1);
+    if (rc == 0 && p->sync != FOLIO_SYNC_OFF) {
+        PAGER_COUNT(p, db_syncs, 1);
         rc = p->vfs->sync(p->db);
+    }
     if (rc < 0)
         return ptxn_error(t, rc, "cannot write the first page of the new database");
     pthread_mutex_lock(&p->mu);
@@ -342,6 +347,7 @@ int pager_load_new_page(pg **out, ptxn *t, uint32_t pgno)
     pg *d = pager_pg_alloc(p);
     if (!d)
         return ptxn_error(t, FOLIO_NOMEM, "out of memory reading page %u", pgno);
+    PAGER_COUNT(p, pages_read_db, 1);
     rc = p->vfs->read(p->db, d->data, p->page_size, (uint64_t)(pgno - 1) * p->page_size, NULL);
     if (rc < 0) {
         pager_pg_release(p, d);
@@ -409,6 +415,7 @@ static int maybe_spill(ptxn *t)
             dirty_index_rebuild(t);
             if ((rc = wb_start(t, direct, nd)) < 0)
                 return rc;
+            PAGER_COUNT(p, pages_spilled, nd);
             n -= nd;
             if ((size_t)t->ndirty * 2 < p->max_pages || n == 0)
                 return 0;
@@ -438,6 +445,7 @@ static int maybe_spill(ptxn *t)
     uint32_t first = 0;
     int rc = wal_append(p->wal, n, pgnos, pages, 0, 0, &first);
     if (rc == 0) {
+        PAGER_COUNT(p, pages_spilled, n);
         t->spilled = 1;
         if (t->stmt_active)
             t->stmt_spilled = 1;
@@ -558,8 +566,10 @@ static int read_clean(ptxn *t, uint32_t pgno, uint8_t *buf)
         memcpy(buf, e->data, p->page_size);
     else if (frame)
         rc = wal_read_frame(p->wal, frame, buf);
-    else
+    else {
+        PAGER_COUNT(p, pages_read_db, 1);
         rc = p->vfs->read(p->db, buf, p->page_size, (uint64_t)(pgno - 1) * p->page_size, NULL);
+    }
     pthread_mutex_unlock(&p->mu);
     return rc;
 }
@@ -890,6 +900,8 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
         return 0;
     }
     if (t->ndirty == 0 && !t->spilled && !t->hdr_dirty && !t->wb_pages) {
+        t->committed = 1; /* nothing to write: committed all the same */
+        PAGER_COUNT(p, commits, 1);
         pager_end(t);
         return 0;
     }
@@ -943,6 +955,8 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
         ptxn_error(t, rc, "cannot write new pages to the database file");
         goto fail;
     }
+    if (t->direct_written && p->sync != FOLIO_SYNC_OFF)
+        PAGER_COUNT(p, db_syncs, 1);
     if (t->direct_written && p->sync != FOLIO_SYNC_OFF && (rc = p->vfs->sync(p->db)) < 0) {
         ptxn_error(t, rc, "cannot sync the database file");
         goto fail;
@@ -1021,6 +1035,7 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
     if (want_ckpt && pager_bg_request(p) == 0)
         want_ckpt = 0;
     pthread_mutex_unlock(&p->mu);
+    t->committed = 1;
     pager_end(t);
     if (group && (rc = group_sync(p, &gw)) < 0) {
         if (err && errlen)
@@ -1028,6 +1043,7 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
                      status_text(rc));
         return rc;
     }
+    PAGER_COUNT(p, commits, 1);
     if (want_ckpt) {
         /* The commit stands whatever happens here. */
         char cerr[256];

@@ -42,6 +42,7 @@
 #include "format/format.h"
 
 #include <assert.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,11 @@ struct wal {
     uint8_t *stage;  /* wal_append's staging buffer, kept between commits */
     size_t stage_cap;
     int broken; /* frames of a failed commit could not be erased */
+
+    /* Counters for wal_counters_get: relaxed atomics, since readers, the
+     * syncer of a group commit and the checkpoint thread count without the
+     * pager's mutex. Monotonic since open. */
+    _Atomic uint64_t n_frames_written, n_frames_read, n_syncs;
 
     /* Staged commits (wal_append with WAL_APPEND_STAGE): written, in the
      * private index and the -shm's hash tables, but their header not yet
@@ -784,15 +790,22 @@ uint32_t wal_page_size(const wal *w)
     return w->hdr.page_size;
 }
 
+static void count(_Atomic uint64_t *c, uint64_t n)
+{
+    atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
 int wal_read_frame(wal *w, uint32_t frame, uint8_t *buf)
 {
     assert(frame >= 1 && frame <= w->nframes && w->file);
+    count(&w->n_frames_read, 1);
     return w->vfs->read(w->file, buf, w->page_size,
                         frame_offset(w, frame) + FMT_WAL_FRAME_HEADER_SIZE, NULL);
 }
 
-int wal_read_committed_frame(const wal *w, uint32_t frame, uint8_t *buf)
+int wal_read_committed_frame(wal *w, uint32_t frame, uint8_t *buf)
 {
+    count(&w->n_frames_read, 1);
     return w->vfs->read(w->file, buf, w->page_size,
                         frame_offset(w, frame) + FMT_WAL_FRAME_HEADER_SIZE, NULL);
 }
@@ -937,8 +950,10 @@ static int write_file_header(wal *w)
      * is: else a power loss could keep the old header and an old frame 1
      * while later frames were overwritten, and recovery would replay part
      * of a generation already in the database file. */
-    if (rc == 0 && w->sync_header)
+    if (rc == 0 && w->sync_header) {
+        count(&w->n_syncs, 1);
         rc = w->vfs->sync(w->file);
+    }
     if (rc < 0)
         return rc;
     /* The published header takes the salts with the first commit. */
@@ -1042,6 +1057,7 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
     }
     if (rc < 0)
         return erase_failed(w, first, n, commit_pages, rc);
+    count(&w->n_frames_written, n);
     /* Index the frames, privately and in the -shm (where other connections
      * ignore them until a header names them). */
     for (uint32_t j = 0; j < n; j++) {
@@ -1061,6 +1077,8 @@ int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,
     if (end > w->file_bytes)
         w->file_bytes = end;
     int sync = mode == WAL_APPEND_SYNC;
+    if (sync)
+        count(&w->n_syncs, 1);
     if (mode == WAL_APPEND_PUBLISH && w->sync_header)
         start_writeback(w, frame_offset(w, first), end);
     if (sync && (rc = w->vfs->sync(w->file)) < 0) {
@@ -1163,7 +1181,15 @@ int wal_sync(wal *w)
 {
     if (!w->file || w->readonly)
         return 0;
+    count(&w->n_syncs, 1);
     return w->vfs->sync(w->file);
+}
+
+void wal_counters_get(wal *w, wal_counters *out)
+{
+    out->frames_written = atomic_load_explicit(&w->n_frames_written, memory_order_relaxed);
+    out->frames_read = atomic_load_explicit(&w->n_frames_read, memory_order_relaxed);
+    out->syncs = atomic_load_explicit(&w->n_syncs, memory_order_relaxed);
 }
 
 /* ---- checkpoint support ---- */

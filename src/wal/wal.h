@@ -78,7 +78,7 @@ int wal_read_frame(wal *w, uint32_t frame, uint8_t *buf);
 /** The same for a checkpoint running beside a writer, without the pager's
  * mutex: `frame` must be committed, and the WAL must not start over
  * meanwhile (the checkpoint holds the locks that keep it so). */
-int wal_read_committed_frame(const wal *w, uint32_t frame, uint8_t *buf);
+int wal_read_committed_frame(wal *w, uint32_t frame, uint8_t *buf);
 
 /* ---- Read side ---- */
 
@@ -159,6 +159,16 @@ int wal_write_held(const wal *w);
 /** Forget frames written after the last commit (rollback of a spilled txn). */
 void wal_discard_uncommitted(wal *w);
 int wal_sync(wal *w);
+
+/** What this handle's WAL object did since it was opened (monotonic): frames
+ * appended (spills and commits), frames read (pages and checkpoint copies),
+ * syncs of the -wal file. Any thread, no lock needed. */
+typedef struct wal_counters {
+    uint64_t frames_written;
+    uint64_t frames_read;
+    uint64_t syncs;
+} wal_counters;
+void wal_counters_get(wal *w, wal_counters *out);
 
 /* ---- Checkpoint ---- */
 

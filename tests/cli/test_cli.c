@@ -978,6 +978,94 @@ Test(cli_stats, json_figures, .init = setup, .fini = teardown)
     result_free(&r);
 }
 
+/* The value of the sample `name` (with its labels, as printed) in the
+ * Prometheus text `text`; -1 when it is missing. */
+static long long prom_value(const char *text, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *line = text; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        if (strncmp(line, name, n) == 0 && line[n] == ' ')
+            return strtoll(line + n + 1, NULL, 10);
+    return -1;
+}
+
+static long long sqlite_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = prepare(db, sql);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
+    long long v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+Test(cli_stats, prometheus_matches_sqlite, .init = setup, .fini = teardown)
+{
+    const char *db = make_db("prom.db", tables_script);
+    sqlite3 *s = db_open(db);
+    db_exec(s, "DELETE FROM t WHERE a > 300;"); /* a freelist */
+    db_exec(s, "CREATE TABLE \"q\"\"uote\"(z);");
+    long long rows = sqlite_int(s, "SELECT count(*) FROM t");
+    long long pages = sqlite_int(s, "PRAGMA page_count");
+    long long freelist = sqlite_int(s, "PRAGMA freelist_count");
+    long long page_size = sqlite_int(s, "PRAGMA page_size");
+    db_close(s);
+    cr_assert_gt(freelist, 0);
+
+    result r = RUN("stats", db, "--prometheus");
+    assert_ok(&r);
+    cr_assert_eq(prom_value(r.out, "folio_pages"), pages, "%s", r.out);
+    cr_assert_eq(prom_value(r.out, "folio_freelist_pages"), freelist, "%s", r.out);
+    cr_assert_eq(prom_value(r.out, "folio_page_size_bytes"), page_size, "%s", r.out);
+    cr_assert_eq(prom_value(r.out, "folio_file_bytes"), pages * page_size, "%s", r.out);
+    cr_assert_eq(prom_value(r.out, "folio_table_rows{table=\"t\"}"), rows, "%s", r.out);
+    cr_assert_eq(prom_value(r.out, "folio_table_rows{table=\"u\"}"), 0, "%s", r.out);
+    cr_assert_eq(prom_value(r.out, "folio_table_rows{table=\"q\\\"uote\"}"), 0, "%s", r.out);
+    cr_assert_eq(prom_value(r.out, "folio_index_entries{index=\"t_b\",table=\"t\"}"), rows, "%s",
+                 r.out);
+    cr_assert_eq(prom_value(r.out, "folio_btree_depth{name=\"t\",type=\"table\",table=\"t\"}"), 2,
+                 "%s", r.out);
+
+    /* Every sample line is `name{labels} value` or `name value`, and its
+     * family has a HELP and a TYPE line before it. */
+    char *copy = strdup(r.out);
+    char families[64][64];
+    int nfam = 0, samples = 0;
+    for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
+        char fam[64], kind[16];
+        if (strncmp(line, "# HELP ", 7) == 0)
+            continue;
+        if (sscanf(line, "# TYPE %63s %15s", fam, kind) == 2) {
+            cr_assert(strcmp(kind, "gauge") == 0, "%s", line);
+            cr_assert_lt(nfam, 64);
+            snprintf(families[nfam++], sizeof families[0], "%s", fam);
+            char help[96];
+            snprintf(help, sizeof help, "# HELP %s ", fam);
+            cr_assert_not_null(strstr(r.out, help), "HELP for %s", fam);
+            continue;
+        }
+        cr_assert_neq(line[0], '#', "%s", line);
+        size_t n = strspn(line, "abcdefghijklmnopqrstuvwxyz_0123456789");
+        cr_assert(n > 6 && strncmp(line, "folio_", 6) == 0, "%s", line);
+        cr_assert(line[n] == ' ' || line[n] == '{', "%s", line);
+        cr_assert(nfam > 0 && strlen(families[nfam - 1]) == n &&
+                      strncmp(families[nfam - 1], line, n) == 0,
+                  "sample outside its family: %s", line);
+        const char *v = strrchr(line, ' ');
+        char *end;
+        strtod(v + 1, &end);
+        cr_assert(end != v + 1 && *end == 0, "value: %s", line);
+        samples++;
+    }
+    cr_assert_gt(samples, 20);
+    free(copy);
+    result_free(&r);
+
+    r = RUN("stats", db, "--prometheus", "--json");
+    cr_assert_eq(r.status, 2, "usage error: %d", r.status);
+    result_free(&r);
+}
+
 Test(cli_check, good_file_prints_ok, .init = setup, .fini = teardown)
 {
     const char *db = make_db("good.db", tables_script);
