@@ -149,6 +149,11 @@ void ex_ctx_free(ex_ctx *cx);
  */
 void ex_ctx_set_now(ex_ctx *cx, int64_t unix_ms);
 
+/** The longest TEXT or BLOB an evaluation on cx may make (SQLite's
+ * SQLITE_LIMIT_LENGTH): past it, "string or blob too big". EX_MAX_LENGTH
+ * unless lowered (never above it). */
+void ex_ctx_set_max_length(ex_ctx *cx, uint64_t n);
+
 /** The message of the last failed ex_eval on this ctx ("" if none). Valid
  * until the next ex_eval. */
 const char *ex_ctx_errmsg(const ex_ctx *cx);

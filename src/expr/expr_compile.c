@@ -91,13 +91,17 @@ static int fold_node(parser *ps, ex_ctx *cx, int k, ex_prog *view)
     view->bytes = ps->bytes;
     view->nbytes = ps->nbytes;
     ex_value v;
+    cx->limit_hit = 0;
     int rc = ex_eval_node(view, cx, k, &v);
     if (rc == FOLIO_NOMEM)
         return exp_nomem(ps);
-    if (rc)
-        return 0; /* it fails when an evaluation reaches it */
+    if (rc || cx->limit_hit)
+        return 0; /* it fails (or is too large to fold) when an evaluation reaches it */
     return become_constant(ps, k, &v) ? -1 : 0;
 }
+
+/* The largest value a constant call folds into at compile time. */
+#define EX_FOLD_MAX_LENGTH (64u << 10)
 
 /* Fold the constant calls reachable from the root. */
 static int fold_constants(parser *ps, int root)
@@ -105,6 +109,10 @@ static int fold_constants(parser *ps, int root)
     ex_ctx *cx;
     if (ex_ctx_new(&cx))
         return exp_nomem(ps);
+    /* A result past this is left for evaluation ("string or blob too big"
+     * here only means: not folded), so that compiling never makes a value
+     * larger than an evaluation's limit allows. */
+    ex_ctx_set_max_length(cx, EX_FOLD_MAX_LENGTH);
     ex_prog view;
     memset(&view, 0, sizeof view);
     view.nnodes = ps->nnodes;

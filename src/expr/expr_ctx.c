@@ -70,6 +70,7 @@ int ex_ctx_new(ex_ctx **out)
     cx->prng = ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)(uintptr_t)cx;
     if (cx->prng == 0)
         cx->prng = 0x9E3779B97F4A7C15ull;
+    cx->max_length = EX_MAX_LENGTH;
     *out = cx;
     return 0;
 }
@@ -82,6 +83,11 @@ void ex_ctx_free(ex_ctx *cx)
     free(cx->colval);
     free(cx->colgen);
     free(cx);
+}
+
+void ex_ctx_set_max_length(ex_ctx *cx, uint64_t n)
+{
+    cx->max_length = n < EX_MAX_LENGTH ? n : EX_MAX_LENGTH;
 }
 
 void ex_ctx_set_now(ex_ctx *cx, int64_t unix_ms)

@@ -179,7 +179,7 @@ static int concat(ex_ctx *cx, ex_value *l, ex_value *r, ex_value *out)
     if (rc)
         return rc;
     uint64_t n = l->u.s.n + r->u.s.n;
-    if (n > EX_MAX_LENGTH)
+    if (n > ex_max_length(cx))
         return exv_toobig(cx);
     uint8_t *p = ex_scratch(cx, (size_t)n + 1);
     if (!p)

@@ -76,7 +76,7 @@ static size_t cstr_len(const uint8_t *p, size_t n)
 
 static uint8_t *scratch_or_fail(ex_ctx *cx, size_t n, int *rc)
 {
-    if (n > (size_t)EX_MAX_LENGTH + 1) {
+    if (n > (size_t)ex_max_length(cx) + 1) {
         *rc = exv_toobig(cx);
         return NULL;
     }
@@ -570,7 +570,7 @@ static int fn_replace(ex_ctx *cx, int argc, const ex_value *argv, ex_value *out)
     for (size_t i = 0; i + npat <= ns; i++) {
         if (s[i] == pat[0] && memcmp(s + i, pat, npat) == 0) {
             nout = nout - npat + nrep;
-            if (nout > EX_MAX_LENGTH)
+            if (nout > ex_max_length(cx))
                 return exv_toobig(cx);
             i += npat - 1;
         }
@@ -973,7 +973,7 @@ static int fn_randomblob(ex_ctx *cx, int argc, const ex_value *argv, ex_value *o
     int rc;
     if (n < 1)
         n = 1;
-    if (n > EX_MAX_LENGTH)
+    if ((uint64_t)n > ex_max_length(cx))
         return exv_toobig(cx);
     uint8_t *z = scratch_or_fail(cx, (size_t)n, &rc);
     if (!z)
@@ -994,7 +994,7 @@ static int fn_zeroblob(ex_ctx *cx, int argc, const ex_value *argv, ex_value *out
     int rc;
     if (n < 0)
         n = 0;
-    if (n > EX_MAX_LENGTH)
+    if ((uint64_t)n > ex_max_length(cx))
         return exv_toobig(cx);
     uint8_t *z = scratch_or_fail(cx, (size_t)n, &rc);
     if (!z)

@@ -153,8 +153,16 @@ struct ex_ctx {
     const char *fn_name; /* the function being called, for messages */
     unsigned fn_flags;   /* and its EX_FN_* flags */
     int fn_coll;         /* its collation (min, max, nullif) */
+    uint64_t max_length; /* SQLite's SQLITE_LIMIT_LENGTH (ex_ctx_set_max_length) */
+    int limit_hit;       /* a value would have passed max_length (printf gives NULL then) */
     char errmsg[256];
 };
+
+/* The longest TEXT or BLOB an evaluation on cx may make. */
+static inline uint64_t ex_max_length(const ex_ctx *cx)
+{
+    return cx->max_length;
+}
 
 /* ---- Values (expr_value.c): SQLite's conversions ---------------------------- */
 

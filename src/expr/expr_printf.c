@@ -95,7 +95,7 @@ static int out_reserve(out_buf *o, size_t more)
 {
     if (o->rc)
         return o->rc;
-    if (more > EX_MAX_LENGTH || o->n + more > EX_MAX_LENGTH)
+    if (more > ex_max_length(o->cx) || o->n + more > ex_max_length(o->cx))
         return o->rc = exv_toobig(o->cx);
     if (o->n + more <= o->cap)
         return 0;
@@ -135,7 +135,7 @@ static char *temp_buf(out_buf *o, size_t n)
 {
     if (o->rc)
         return NULL;
-    if (n > EX_MAX_LENGTH) {
+    if (n > ex_max_length(o->cx)) {
         o->rc = exv_toobig(o->cx);
         return NULL;
     }

@@ -522,5 +522,6 @@ uint32_t exv_utf8_read(const uint8_t *p, size_t n, size_t *i)
 
 int exv_toobig(ex_ctx *cx)
 {
+    cx->limit_hit = 1;
     return ex_error(cx, "string or blob too big");
 }

@@ -139,3 +139,41 @@ Test(expr_api, truth)
     v.u.s.n = 3;
     cr_expect_eq(ex_truth(&v), 0);
 }
+
+/*
+ * Bug (found by fuzz_expr): printf('%-59223372036854775808s', ...) made an
+ * 830 MB string - SQLite makes it too, under its 1e9 limit - and the fuzzer
+ * ran out of memory. A context can lower the limit, as SQLite's
+ * SQLITE_LIMIT_LENGTH does; past it, "string or blob too big".
+ */
+Test(expr_api, length_limit)
+{
+    ex_ctx *cx;
+    cr_assert_eq(ex_ctx_new(&cx), 0);
+    ex_value v;
+    /* (Values past 64 KiB are never folded at compile time: each is made
+     * by the evaluation, under its context's limit.) */
+    ex_prog *p = compile("printf('%-200000s|', 'x')", EX_FILTER);
+    cr_assert_eq(ex_eval(p, cx, NULL, &v), 0, "%s", ex_ctx_errmsg(cx));
+    cr_assert_eq(v.type, EX_TEXT);
+    cr_assert_eq(v.u.s.n, 200001);
+    ex_ctx_set_max_length(cx, 100000);
+    /* printf() past the limit is NULL, as SQLite's; the others fail. */
+    cr_assert_eq(ex_eval(p, cx, NULL, &v), 0, "%s", ex_ctx_errmsg(cx));
+    cr_assert_eq(v.type, EX_NULL, "a 200001-byte printf() under a 100000-byte limit");
+    ex_prog_free(p);
+    static const char *const over[] = {"zeroblob(100001)", "randomblob(100001)",
+                                       "replace(printf('%60000s', ''), ' ', 'ab')",
+                                       "printf('%50001s', '') || printf('%50000s', '')"};
+    for (size_t i = 0; i < sizeof over / sizeof over[0]; i++) {
+        p = compile(over[i], EX_FILTER);
+        cr_assert_lt(ex_eval(p, cx, NULL, &v), 0, "%s", over[i]);
+        cr_assert_str_eq(ex_ctx_errmsg(cx), "string or blob too big", "%s", over[i]);
+        ex_prog_free(p);
+    }
+    p = compile("length(zeroblob(100000))", EX_FILTER);
+    cr_assert_eq(ex_eval(p, cx, NULL, &v), 0, "%s", ex_ctx_errmsg(cx));
+    cr_assert_eq(v.u.i, 100000);
+    ex_prog_free(p);
+    ex_ctx_free(cx);
+}
