@@ -1327,7 +1327,8 @@ void pager_counters_get(pager *p, pager_counters *out)
     for (const pg *e = p->ring_head; e; e = e->lnext)
         unpinned += e->ref == 0;
     out->cache_bytes = (uint64_t)p->npages_mem * p->page_size;
-    out->cache_bytes_used = ((uint64_t)p->npages_mem - unpinned) * p->page_size;
+    uint64_t used = p->npages_mem > unpinned ? p->npages_mem - unpinned : 0;
+    out->cache_bytes_used = used * p->page_size;
     if (p->wal) {
         wal_counters w;
         wal_counters_get(p->wal, &w);
