@@ -189,7 +189,7 @@ Test(mmap, snapshots_hold_across_writes_growth_and_checkpoint, .timeout = 300)
     free(dir);
 }
 
-Test(mmap, options_of_version_1_still_open)
+Test(mmap, options_of_versions_1_and_2_still_open)
 {
     char *dir = compat_tmpdir();
     char *path = compat_path(dir, "v.db");
@@ -199,7 +199,10 @@ Test(mmap, options_of_version_1_still_open)
     folio_db *db = NULL;
     cr_assert_eq(folio_open(&db, path, &o), FOLIO_OK, "%s", folio_open_errmsg());
     cr_assert_eq(folio_close(db), FOLIO_OK);
-    o.version = 3;
+    o.version = 2; /* before txn_timeout_ms */
+    cr_assert_eq(folio_open(&db, path, &o), FOLIO_OK, "%s", folio_open_errmsg());
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+    o.version = FOLIO_OPTIONS_VERSION + 1; /* from a later header */
     cr_assert_eq(folio_open(&db, path, &o), FOLIO_MISUSE);
     cr_assert(strstr(folio_open_errmsg(), "version") != NULL, "%s", folio_open_errmsg());
     compat_rmtree(dir);
