@@ -80,6 +80,7 @@ typedef struct cli_globals {
     size_t mmap_bytes;          /**< FOLIO_MMAP_DEFAULT unless given (0: no map) */
     unsigned busy_timeout_ms;   /**< how long to wait for other connections' locks */
     int mmap_given, busy_given; /**< --mmap-mb / --busy-timeout were given */
+    int foreign_keys;           /**< --foreign-keys: 1 on, 0 off, -1 not given */
 } cli_globals;
 
 /** The CLI waits this long for other connections (folio's or SQLite's) to

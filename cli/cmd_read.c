@@ -549,14 +549,53 @@ static int check_cb(void *arg, const char *msg)
     return rc != 0; /* stop when the output is gone */
 }
 
+/* One line per row that breaks a foreign key, as PRAGMA foreign_key_check:
+ * table, rowid (or "-" for WITHOUT ROWID), parent, constraint id. */
+static int fk_check_cb(void *arg, const folio_fk_violation *v)
+{
+    check_ctx *ctx = arg;
+    ctx->problems++;
+    cli_buf b = CLI_BUF_INIT;
+    char rowid[32] = "-";
+    if (v->has_rowid)
+        snprintf(rowid, sizeof rowid, "%lld", (long long)v->rowid);
+    cli_buf_printf(&b, "%s %s %s %d\n", v->table, rowid, v->parent, v->fkid);
+    int rc = cli_out_buf(&b);
+    cli_buf_free(&b);
+    return rc != 0;
+}
+
+static int check_foreign_keys(const char *path)
+{
+    cli_session s;
+    if (cli_session_open(&s, path) != CLI_EXIT_OK)
+        return CLI_EXIT_FAIL;
+    check_ctx ctx = {0};
+    int frc = folio_foreign_key_check(s.txn, NULL, fk_check_cb, &ctx);
+    int rc;
+    if (cli_out_failed())
+        rc = CLI_EXIT_FAIL;
+    else if (frc != FOLIO_OK)
+        rc = cli_fail_db(s.db, frc, "%s: foreign key check failed", path);
+    else if (ctx.problems == 0)
+        rc = cli_out_puts("ok\n") == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+    else
+        rc = CLI_EXIT_FAIL;
+    return cli_session_close(&s, rc);
+}
+
 int cmd_check(const cli_command *cmd, int argc, char **argv)
 {
     const char *max_text = NULL;
-    const cli_opt opts[] = {{"--max-errors", &max_text, NULL}, {NULL, NULL, NULL}};
+    int fks = 0;
+    const cli_opt opts[] = {
+        {"--max-errors", &max_text, NULL}, {"--foreign-keys", NULL, &fks}, {NULL, NULL, NULL}};
     const char *path;
     int rc = parse_db_only(cmd, argc, argv, opts, &path);
     if (rc != CLI_EXIT_OK)
         return rc;
+    if (fks)
+        return check_foreign_keys(path);
     uint64_t max_errors = 0;
     if (max_text &&
         (cli_parse_u64(max_text, &max_errors) != 0 || max_errors == 0 || max_errors > 1000000000))

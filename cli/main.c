@@ -41,9 +41,12 @@ static const cli_command commands[] = {
      "  --where EXPR     only the rows for which the SQL expression EXPR is true,\n"
      "                   as in SQLite's WHERE (e.g. \"age > 50 AND area LIKE '12%'\")\n"
      "Rows come in rowid order (WITHOUT ROWID tables: primary key order)."},
-    {"check", cmd_check, "DB [--max-errors N]", "full integrity check",
+    {"check", cmd_check, "DB [--max-errors N] [--foreign-keys]", "full integrity check",
      "Prints \"ok\" and exits 0 when the file is sound; else prints one problem\n"
-     "per line (at most N, default 100) and exits 1."},
+     "per line (at most N, default 100) and exits 1.\n"
+     "  --foreign-keys  check foreign keys instead, as PRAGMA foreign_key_check:\n"
+     "                  one line per row with no parent row (table, rowid or -,\n"
+     "                  parent table, constraint id); exits 1 when there are any"},
     {"stats", cmd_stats, "DB [--json | --prometheus]",
      "storage figures per table and index, freelist, WAL",
      "  --json        one JSON object instead of the text report\n"
@@ -119,10 +122,12 @@ static const char global_options_text[] =
     "  --page-size N            page size of new files, 512..65536 (default 4096)\n"
     "  --busy-timeout MS        wait up to MS milliseconds for other connections' locks\n"
     "                           (default 5000; 0: fail at once)\n"
+    "  --foreign-keys on|off    enforce foreign keys as PRAGMA foreign_keys (default off)\n"
     "  -h, --help               show help (of a command: folio COMMAND --help)\n"
     "  --version                print the version\n"
     "environment (below the flags): FOLIO_SYNC, FOLIO_CACHE_MB, FOLIO_MMAP_MB,\n"
-    "  FOLIO_WAL_AUTOCHECKPOINT, FOLIO_BUSY_TIMEOUT_MS, FOLIO_TXN_TIMEOUT_MS\n"
+    "  FOLIO_WAL_AUTOCHECKPOINT, FOLIO_BUSY_TIMEOUT_MS, FOLIO_TXN_TIMEOUT_MS,\n"
+    "  FOLIO_FOREIGN_KEYS\n"
     "  (see folio_options_from_env)\n";
 
 void cli_print_usage(FILE *f, const cli_command *cmd, int full)
@@ -189,6 +194,13 @@ static int set_global(const char *name, const char *value)
             return cli_usage_error(NULL, "--mmap-mb: expected a number of MiB, not '%s'", value);
         cli_global_opts.mmap_bytes = (size_t)n * 1024 * 1024;
         cli_global_opts.mmap_given = 1;
+    } else if (strcmp(name, "--foreign-keys") == 0) {
+        if (strcmp(value, "on") == 0)
+            cli_global_opts.foreign_keys = 1;
+        else if (strcmp(value, "off") == 0)
+            cli_global_opts.foreign_keys = 0;
+        else
+            return cli_usage_error(NULL, "--foreign-keys: expected on or off, not '%s'", value);
     } else if (strcmp(name, "--busy-timeout") == 0) {
         if (cli_parse_u64(value, &n) != 0 || n > 86400000)
             return cli_usage_error(
@@ -214,8 +226,8 @@ static int set_global(const char *name, const char *value)
  * remaining arguments go to `rest`. Returns CLI_EXIT_OK or CLI_EXIT_USAGE. */
 static int take_globals(int argc, char **argv, char **rest, int *out_nrest, global_args *g)
 {
-    static const char *const valued[] = {"--sync", "--cache-mb", "--mmap-mb", "--page-size",
-                                         "--busy-timeout"};
+    static const char *const valued[] = {"--sync",      "--cache-mb",     "--mmap-mb",
+                                         "--page-size", "--busy-timeout", "--foreign-keys"};
     int nrest = 0;
     int i = 1;
     for (; i < argc; i++) {
@@ -236,6 +248,11 @@ static int take_globals(int argc, char **argv, char **rest, int *out_nrest, glob
             if (strncmp(arg, valued[k], len) != 0 || (arg[len] != '\0' && arg[len] != '='))
                 continue;
             const char *value;
+            /* "--foreign-keys" without on/off after it is check's own flag. */
+            if (strcmp(valued[k], "--foreign-keys") == 0 && arg[len] == '\0' &&
+                (i + 1 >= argc ||
+                 (strcmp(argv[i + 1], "on") != 0 && strcmp(argv[i + 1], "off") != 0)))
+                break;
             if (arg[len] == '=') {
                 value = arg + len + 1;
             } else if (i + 1 < argc) {

@@ -18,7 +18,7 @@
 
 #include "cli.h"
 
-cli_globals cli_global_opts = {-1, 0, 0, FOLIO_MMAP_DEFAULT, CLI_BUSY_TIMEOUT_MS, 0, 0};
+cli_globals cli_global_opts = {-1, 0, 0, FOLIO_MMAP_DEFAULT, CLI_BUSY_TIMEOUT_MS, 0, 0, -1};
 
 /* ---- Errors ---------------------------------------------------------------- */
 
@@ -116,6 +116,8 @@ int cli_open_db(folio_db **out, const char *path, unsigned flags)
         opts.mmap_bytes = cli_global_opts.mmap_bytes;
     if (cli_global_opts.busy_given)
         opts.busy_timeout_ms = cli_global_opts.busy_timeout_ms;
+    if (cli_global_opts.foreign_keys >= 0)
+        opts.foreign_keys = cli_global_opts.foreign_keys;
 
     *out = NULL;
     folio_db *db = NULL;

@@ -56,7 +56,7 @@ extern "C" {
 #define FOLIO_SYNC_NORMAL 1 /**< fsync at checkpoint only (the default) */
 #define FOLIO_SYNC_FULL   2 /**< fsync the WAL at every commit */
 
-#define FOLIO_OPTIONS_VERSION 3
+#define FOLIO_OPTIONS_VERSION 4
 
 /** Options for folio_open(). Initialise with FOLIO_OPTIONS_INIT. */
 typedef struct folio_options {
@@ -83,6 +83,17 @@ typedef struct folio_options {
      * transaction may hold its snapshot (which keeps checkpoints from
      * copying past it) or the writer role. */
     unsigned txn_timeout_ms;
+    /** Version 4: enforce foreign keys, as SQLite's PRAGMA foreign_keys=ON
+     * (off by default, as in SQLite). Each call is a statement: a call that
+     * leaves an immediate constraint violated fails with FOLIO_CONSTRAINT
+     * ("FOREIGN KEY constraint failed") and is undone; DEFERRABLE INITIALLY
+     * DEFERRED constraints are counted until folio_commit, which then fails
+     * the same way and rolls the transaction back. ON DELETE / ON UPDATE
+     * actions (CASCADE, SET NULL, SET DEFAULT, RESTRICT) run inside the call.
+     * A write whose foreign key names a missing parent table, or a parent
+     * key without a unique index, fails with FOLIO_ERROR and SQLite's
+     * message. */
+    int foreign_keys;
 } folio_options;
 
 /** The map of the database file read transactions use unless told
@@ -93,7 +104,7 @@ typedef struct folio_options {
 #define FOLIO_OPTIONS_INIT                                                                         \
     {                                                                                              \
         FOLIO_OPTIONS_VERSION, FOLIO_OPEN_CREATE, FOLIO_SYNC_NORMAL, 0, 4096, 1000, 0,             \
-            FOLIO_MMAP_DEFAULT, 0                                                                  \
+            FOLIO_MMAP_DEFAULT, 0, 0                                                               \
     }
 
 /**
@@ -106,6 +117,7 @@ typedef struct folio_options {
  *   FOLIO_WAL_AUTOCHECKPOINT  frames, 0 for never automatic    -> wal_autocheckpoint
  *   FOLIO_BUSY_TIMEOUT_MS     milliseconds                     -> busy_timeout_ms
  *   FOLIO_TXN_TIMEOUT_MS      milliseconds, 0 for none         -> txn_timeout_ms
+ *   FOLIO_FOREIGN_KEYS        on or off (1 or 0)               -> foreign_keys
  * Returns FOLIO_OK, or FOLIO_MISUSE with `opts` unchanged when a value does
  * not parse; folio_open_errmsg() then names the variable and its value.
  * The folio CLI applies them below its own flags.
@@ -392,6 +404,27 @@ int folio_stats(folio_txn *txn, int (*cb)(void *arg, const folio_btree_stats *s)
  * returns FOLIO_OK when clean, FOLIO_CORRUPT when problems were found. At
  * most `max_errors` (0 = 100) problems are reported. */
 int folio_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg, int max_errors);
+
+/** A row whose foreign key has no parent row, as PRAGMA foreign_key_check
+ * reports it. The strings live until the callback returns. */
+typedef struct folio_fk_violation {
+    const char *table;  /**< the child table */
+    int64_t rowid;      /**< the child row (when has_rowid) */
+    int has_rowid;      /**< 0 for a WITHOUT ROWID table */
+    const char *parent; /**< the parent table, as the constraint names it */
+    int fkid;           /**< the constraint: SQLite's id (0 is the last declared) */
+} folio_fk_violation;
+
+/**
+ * PRAGMA foreign_key_check: every row of `table` (NULL: of every table) whose
+ * foreign key (all its columns not NULL) finds no parent row; a missing
+ * parent table counts as an empty one. Works whether or not foreign keys
+ * are enforced (folio_options.foreign_keys). `cb` returns 0 to go on.
+ * Returns FOLIO_OK, FOLIO_NOTFOUND_ERR for an unknown table, or FOLIO_ERROR
+ * ("foreign key mismatch - ...") when a parent key has no unique index.
+ */
+int folio_foreign_key_check(folio_txn *txn, const char *table,
+                            int (*cb)(void *arg, const folio_fk_violation *v), void *arg);
 
 /** Checkpoint modes. */
 #define FOLIO_CHECKPOINT_PASSIVE  0

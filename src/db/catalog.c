@@ -102,6 +102,7 @@ void catalog_unref(db_catalog *cat)
         table_free(cat->tables[i]);
     os_free(cat->tables);
     os_free(cat->thash);
+    fk_graph_free(cat->fk);
     os_free(cat);
 }
 
@@ -1012,6 +1013,8 @@ int catalog_add_entries(db_catalog *cat, const folio_schema_entry *e, int n,
     int rc = 0;
     if (out_replaced)
         *out_replaced = NULL;
+    fk_graph_free(cat->fk); /* (resolved again when next needed) */
+    cat->fk = NULL;
     for (int i = 0; i < n && rc == 0; i++)
         rc = entry_add(cat, e[i].type, e[i].name, e[i].tbl_name, e[i].rootpage, e[i].sql);
     for (int i = 0; i < n && rc == 0; i++) {

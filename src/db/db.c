@@ -23,12 +23,15 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
         db_set_open_err("bad argument: folio_options.version (initialise with FOLIO_OPTIONS_INIT)");
         return FOLIO_MISUSE;
     }
-    /* Version 1 ends before mmap_bytes, version 2 before txn_timeout_ms. */
+    /* Version 1 ends before mmap_bytes, version 2 before txn_timeout_ms,
+     * version 3 before foreign_keys. */
     if (opts)
         memcpy(&o, opts,
                opts->version == 1   ? offsetof(folio_options, mmap_bytes)
                : opts->version == 2 ? offsetof(folio_options, txn_timeout_ms)
+               : opts->version == 3 ? offsetof(folio_options, foreign_keys)
                                     : sizeof(folio_options));
+    o.foreign_keys = o.foreign_keys != 0;
     o.version = FOLIO_OPTIONS_VERSION;
     if (o.flags & ~(FOLIO_OPEN_READONLY | FOLIO_OPEN_CREATE | FOLIO_OPEN_INLINE_CHECKPOINT)) {
         db_set_open_err("bad argument: unknown bits in folio_options.flags");
@@ -226,6 +229,13 @@ int folio_commit(folio_txn *txn)
         snprintf(msg, sizeof msg, "%s", folio_errmsg(db));
         folio_rollback(txn);
         return db_err(db, FOLIO_TIMEOUT, "%s (it was rolled back)", msg);
+    }
+    if (txn->write && !txn->poisoned && txn->fk_deferred > 0) {
+        /* Deferred foreign keys still violated: as SQLite's COMMIT fails
+         * (folio then rolls back, as the call's contract says). */
+        folio_rollback(txn);
+        return db_err(db, FOLIO_CONSTRAINT,
+                      "FOREIGN KEY constraint failed (the transaction was rolled back)");
     }
     char err[512] = "";
     int rc = 0;

@@ -93,7 +93,8 @@ typedef struct db_catalog {
     uint32_t thcap;
     int text_encoding;
     int schema_format;
-    int empty; /* read from a file with no pages */
+    int empty;           /* read from a file with no pages */
+    struct fk_graph *fk; /* its foreign keys resolved (fkey.c), made when first needed */
 } db_catalog;
 
 /* ---- handles ---- */
@@ -139,6 +140,13 @@ struct folio_txn {
      * one (write_begin, write_end). */
     int stmt_nested;
     uint64_t deadline_ms; /* txn_timeout_ms: when it is over (monotonic ms); 0: never */
+    /* Foreign keys (fkey.c), counted as SQLite counts them: violations of
+     * immediate constraints in the current statement, of deferred ones in
+     * the transaction (and that count when the statement began). */
+    int64_t fk_stmt, fk_deferred, fk_deferred_at_stmt;
+    int fk_depth;           /* actions under way, one inside another */
+    const void *fk_setnull; /* the link whose SET NULL action makes the next update */
+    int fk_dropping;        /* DROP TABLE's implicit delete: parents may be missing */
     /* Kept when the handle reuses the object for its next transaction
      * (TXN_KEPT): every field from here on. */
     struct folio_table **tables; /* [ntables, tables_alloc): handles kept for reuse */
@@ -323,6 +331,11 @@ typedef struct key_ctx {
     const fmt_value *nvals;
 } key_ctx;
 int key_compare(void *ctx, const uint8_t *rec, uint64_t size, int *out);
+
+/* ---- foreign keys (fkey.c) ---- */
+
+/** Free a catalog's resolved foreign keys (the catalog is changing or going). */
+void fk_graph_free(struct fk_graph *g);
 
 /* ---- check and stats (check.c, stats.c) ---- */
 int db_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg, int max_errors);

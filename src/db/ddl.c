@@ -691,7 +691,10 @@ static int drop_table(folio_txn *txn, const char *name, int if_exists)
     }
     if (tab->root == 1 || strncmp(tab->name, "sqlite_", 7) == 0)
         return db_err(db, FOLIO_MISUSE, "table %s may not be dropped", tab->name);
-    int rc = 0;
+    /* With foreign keys on, SQLite deletes the rows first (actions run). */
+    int rc = fk_drop_table(txn, tab);
+    if (rc < 0)
+        return rc;
     for (int i = 0; i < tab->nidx && rc == 0; i++)
         if (tab->idx[i]->root)
             rc = bt_drop(txn->pt, tab->idx[i]->root);

@@ -40,6 +40,9 @@ int index_defer_wanted(folio_txn *txn, table_state *ts, index_state *is)
 {
     if (is->ix->unique || txn->poisoned || index_cursor_open(txn, ts->tab))
         return 0;
+    /* Foreign key checks read the tables they link: entries go in at once. */
+    if (txn->db->opts.foreign_keys && fk_involved(txn, ts) != 0)
+        return 0;
     if (is->dmode == 0) {
         is->c.t = txn->pt;
         int rc = bt_first(&is->c);

@@ -86,6 +86,17 @@ int folio_options_from_env(folio_options *opts)
         if (o.version >= 3)
             o.txn_timeout_ms = (unsigned)n;
     }
+    if ((v = getenv("FOLIO_FOREIGN_KEYS")) && *v) {
+        int on;
+        if (strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0)
+            on = 1;
+        else if (strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0)
+            on = 0;
+        else
+            return bad("FOLIO_FOREIGN_KEYS", v, "on or off");
+        if (o.version >= 4)
+            o.foreign_keys = on;
+    }
     *opts = o;
     db_set_open_err("");
     return FOLIO_OK;

@@ -41,8 +41,17 @@ int write_begin(folio_txn *txn, db_table *tab)
         if (tab->root == 1)
             return db_err(db, FOLIO_MISUSE, "sqlite_schema is written through folio_exec only");
     }
-    if (!txn->stmt_nested) /* else the row call is part of a statement (filter.c) */
+    if (!txn->stmt_nested) { /* else the row call is part of a statement (filter.c) */
+        /* Foreign key checks read other tables: their deferred index
+         * entries go in first, outside the statement. */
+        if (txn->db->opts.foreign_keys && txn->npending) {
+            int rc = write_flush(txn, NULL);
+            if (rc < 0)
+                return rc;
+        }
         pager_stmt_begin(txn->pt);
+        fk_stmt_begin(txn);
+    }
     return 0;
 }
 
@@ -51,9 +60,14 @@ int write_end(folio_txn *txn, int rc)
     if (txn->stmt_nested) /* the statement that made this call ends it */
         return rc;
     if (rc >= 0) {
-        pager_stmt_commit(txn->pt);
-        return rc;
+        int frc = fk_stmt_end(txn);
+        if (frc >= 0) {
+            pager_stmt_commit(txn->pt);
+            return rc;
+        }
+        rc = frc;
     }
+    fk_stmt_undo(txn);
     /* Copy the message first: the undo may replace it. */
     char msg[512];
     snprintf(msg, sizeof msg, "%s", folio_errmsg(txn->db));
@@ -136,7 +150,7 @@ static int default_expr(folio_txn *txn, table_state *ts, int c, fmt_value *out)
     return keep_value(txn, ts, c, &v, out);
 }
 
-static int default_value(folio_txn *txn, table_state *ts, int c, fmt_value *out, char *buf)
+int write_default_value(folio_txn *txn, table_state *ts, int c, fmt_value *out, char *buf)
 {
     const sch_column *cd = &ts->tab->def.cols[c];
     memset(out, 0, sizeof *out);
@@ -314,7 +328,7 @@ int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
                 return db_err(db, FOLIO_MISUSE, "value %d has an invalid type %d", vi,
                               (int)in->type);
         } else {
-            int rc = default_value(txn, ts, c, v, tb);
+            int rc = write_default_value(txn, ts, c, v, tb);
             if (rc < 0)
                 return rc;
         }
@@ -934,7 +948,8 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
         }
         bt_cursor_reset(&ts->c);
     }
-    if ((rc = index_checks(txn, ts, rowid, NULL, 0)) < 0)
+    if ((rc = index_checks(txn, ts, rowid, NULL, 0)) < 0 ||
+        (rc = fk_new_row(txn, ts, ts->newrow.v, rowid, NULL, 0)) < 0)
         return rc;
     uint64_t size;
     if ((rc = table_record(txn, ts, ts->newrow.v, &size)) < 0)
@@ -994,7 +1009,8 @@ static int insert_append(folio_table *t, const folio_value *vals, int n, int64_t
     folio_txn *txn = t->txn;
     table_state *ts = t->ts;
     if (!ts || t->ts_gen != txn->states_gen || !ts->append_fast || !ts->max_valid || t->dead ||
-        txn->done || !txn->write || txn->poisoned || (txn->deadline_ms && db_txn_expired(txn)))
+        txn->done || !txn->write || txn->poisoned || (txn->deadline_ms && db_txn_expired(txn)) ||
+        txn->db->opts.foreign_keys)
         return 0; /* (the general path reports a timeout) */
     const sch_table *d = &ts->tab->def;
     if (n != d->ncols)
@@ -1081,7 +1097,8 @@ int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, in
     if (rc < 0)
         return rc;
     table_state *ts;
-    if ((rc = table_for(t, &ts)) < 0 || (rc = prepare_row(txn, ts, vals, n)) < 0)
+    if ((rc = table_for(t, &ts)) < 0 || (rc = fk_prepare(txn, ts, 'i', NULL)) < 0 ||
+        (rc = prepare_row(txn, ts, vals, n)) < 0)
         return write_end(txn, rc);
     if (t->tab->def.without_rowid) {
         rc = insert_key_row(txn, ts);
@@ -1097,7 +1114,8 @@ int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, in
 }
 
 /* Replace the row under ts->c (old values in ts->oldrow) by ts->newrow. */
-static int update_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int64_t *out_newid)
+static int update_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int64_t *out_newid,
+                            const fk_change *chg)
 {
     db_table *tab = ts->tab;
     int rc;
@@ -1126,22 +1144,30 @@ static int update_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int6
                           tab->def.cols[tab->def.ipk].name);
     }
     fmt_value self = {FMT_INTEGER, {.i = rowid}};
-    if ((rc = index_checks(txn, ts, newid, &self, 1)) < 0)
+    if ((rc = index_checks(txn, ts, newid, &self, 1)) < 0 ||
+        (rc = fk_old_row(txn, ts, ts->oldrow.v, rowid, chg, 1)) < 0)
         return rc;
     for (int i = 0; i < ts->nidx; i++)
         if ((rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, rowid)) < 0)
             return db_err_txn(txn, rc);
-    uint64_t size;
-    if ((rc = table_record(txn, ts, ts->newrow.v, &size)) < 0)
-        return rc;
-    if (newid != rowid) {
+    /* As SQLite: with foreign keys to check, the old row goes before the
+     * new one is checked (a scan of the table must not find it). */
+    int fkon = fk_involved(txn, ts);
+    if (fkon < 0)
+        return fkon;
+    if (newid != rowid || fkon) {
         if ((rc = bt_seek_rowid(&ts->c, rowid)) < 0 || (rc = bt_delete(&ts->c)) < 0)
             return db_err_txn(txn, rc < 0 ? rc : FOLIO_CORRUPT);
-        if (ts->max_valid && rowid == ts->max_rowid)
+        if (ts->max_valid && rowid == ts->max_rowid && newid != rowid)
             ts->max_valid = 0;
         if (ts->max_valid && newid > ts->max_rowid)
             ts->max_rowid = newid;
     }
+    if ((rc = fk_new_row(txn, ts, ts->newrow.v, newid, chg, 1)) < 0)
+        return rc;
+    uint64_t size;
+    if ((rc = table_record(txn, ts, ts->newrow.v, &size)) < 0)
+        return rc;
     if ((rc = bt_insert_row(&ts->c, newid, ts->rec, size)) < 0)
         return db_err_txn(txn, rc);
     for (int i = 0; i < ts->nidx; i++)
@@ -1150,7 +1176,7 @@ static int update_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int6
     /* SQLite moves sqlite_sequence on INSERT only, not on UPDATE. */
     if (out_newid)
         *out_newid = newid;
-    return 0;
+    return fk_actions(txn, ts, ts->oldrow.v, rowid, ts->newrow.v, newid, chg);
 }
 
 static int find_rowid(folio_txn *txn, table_state *ts, int64_t rowid)
@@ -1184,10 +1210,10 @@ int folio_update(folio_table *t, int64_t rowid, const folio_value *vals, int n)
     if (rc < 0)
         return rc;
     table_state *ts;
-    if ((rc = table_for(t, &ts)) < 0 || (rc = find_rowid(txn, ts, rowid)) != 0 ||
-        (rc = prepare_row(txn, ts, vals, n)) < 0)
+    if ((rc = table_for(t, &ts)) < 0 || (rc = fk_prepare(txn, ts, 'u', NULL)) < 0 ||
+        (rc = find_rowid(txn, ts, rowid)) != 0 || (rc = prepare_row(txn, ts, vals, n)) < 0)
         return write_end(txn, rc);
-    return write_end(txn, update_rowid_row(txn, ts, rowid, NULL));
+    return write_end(txn, update_rowid_row(txn, ts, rowid, NULL, NULL));
 }
 
 int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_value *vals, int n)
@@ -1203,7 +1229,7 @@ int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_
     if (rc < 0)
         return rc;
     table_state *ts;
-    if ((rc = table_for(t, &ts)) < 0)
+    if ((rc = table_for(t, &ts)) < 0 || (rc = fk_prepare(txn, ts, 'u', NULL)) < 0)
         return write_end(txn, rc);
     if (t->tab->def.without_rowid) {
         rc = upsert_key_row(txn, ts, vals, n);
@@ -1224,7 +1250,7 @@ int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_
             ts->newrow.v[t->tab->def.ipk].u.i = rowid;
         }
         int64_t newid = rowid;
-        rc = update_rowid_row(txn, ts, rowid, &newid);
+        rc = update_rowid_row(txn, ts, rowid, &newid, NULL);
         if (rc == 0 && out_rowid)
             *out_rowid = newid;
         return write_end(txn, rc);
@@ -1267,7 +1293,9 @@ int folio_patch(folio_table *t, int64_t rowid, const int *cols, const folio_valu
     if (rc < 0)
         return rc;
     table_state *ts;
-    if ((rc = table_for(t, &ts)) < 0 || (rc = find_rowid(txn, ts, rowid)) != 0)
+    fk_change chg = {cols, n};
+    if ((rc = table_for(t, &ts)) < 0 || (rc = fk_prepare(txn, ts, 'u', &chg)) < 0 ||
+        (rc = find_rowid(txn, ts, rowid)) != 0)
         return write_end(txn, rc);
     /* New values: the old row with the patched columns replaced. */
     folio_value stackv[64];
@@ -1298,7 +1326,7 @@ int folio_patch(folio_table *t, int64_t rowid, const int *cols, const folio_valu
         os_free(fv);
     if (rc < 0)
         return write_end(txn, rc);
-    return write_end(txn, update_rowid_row(txn, ts, rowid, NULL));
+    return write_end(txn, update_rowid_row(txn, ts, rowid, NULL, &chg));
 }
 
 int folio_delete(folio_table *t, int64_t rowid)
@@ -1316,7 +1344,9 @@ int folio_delete(folio_table *t, int64_t rowid)
     if (rc < 0)
         return rc;
     table_state *ts;
-    if ((rc = table_for(t, &ts)) < 0 || (rc = find_rowid(txn, ts, rowid)) != 0)
+    if ((rc = table_for(t, &ts)) < 0 || (rc = fk_prepare(txn, ts, 'd', NULL)) < 0 ||
+        (rc = find_rowid(txn, ts, rowid)) != 0 ||
+        (rc = fk_old_row(txn, ts, ts->oldrow.v, rowid, NULL, 0)) < 0)
         return write_end(txn, rc);
     for (int i = 0; i < ts->nidx && rc == 0; i++)
         rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, rowid);
@@ -1328,5 +1358,5 @@ int folio_delete(folio_table *t, int64_t rowid)
         return write_end(txn, db_err_txn(txn, rc));
     if (ts->max_valid && rowid == ts->max_rowid)
         ts->max_valid = 0;
-    return write_end(txn, 0);
+    return write_end(txn, fk_actions(txn, ts, ts->oldrow.v, rowid, NULL, 0, NULL));
 }

@@ -68,6 +68,11 @@ typedef struct table_state {
     int now_set;    /* cx has this call's time for 'now' (prepare_row clears it) */
     uint8_t **dbuf; /* per column: the bytes of its DEFAULT expression's value */
     size_t *dcap;
+    /* Foreign keys (fkey.c): the links where the table is the child (out)
+     * and the parent (in), for the catalog graph of generation fk_gen. */
+    uint64_t fk_gen;
+    int fk_nout, fk_nin;
+    struct fk_link **fk_out, **fk_in;
 } table_state;
 
 /* Tables of at most this many columns, each stored in its own field, take
@@ -147,6 +152,50 @@ int load_old_row(folio_txn *txn, table_state *ts);
 int check_row(folio_txn *txn, table_state *ts, int64_t rowid);
 int generated_compute(folio_txn *txn, table_state *ts, fmt_value *row, int64_t rowid,
                       int virtual_only);
+
+/** The value of column c's DEFAULT for a new row (TEXT/BLOB bytes in the
+ * column's definition, in buf (SCH_NUMBER_TEXT_BYTES) or in ts). */
+int write_default_value(folio_txn *txn, table_state *ts, int c, fmt_value *out, char *buf);
+
+/* ---- foreign keys (fkey.c) ---- */
+
+/* Which columns an update sets (SQLite's aChange): NULL means every one. */
+typedef struct fk_change {
+    const int *cols;
+    int n;
+} fk_change;
+
+/** Whether foreign keys are enforced and `ts`'s table is the child or the
+ * parent of one (fills ts's links). Negative: an error (message set). */
+int fk_involved(folio_txn *txn, table_state *ts);
+/** Before the checks of an insert (op 'i'), update ('u', with chg) or
+ * delete ('d'): the errors SQLite reports before it runs the statement
+ * (a missing parent table, a parent key with no unique index). */
+int fk_prepare(folio_txn *txn, table_state *ts, int op, const fk_change *chg);
+/** The old row goes (delete, or the old image of an update): count what
+ * this resolves and breaks. row has a value per column; rowid (rowid
+ * tables) names the row. */
+int fk_old_row(folio_txn *txn, table_state *ts, const fmt_value *row, int64_t rowid,
+               const fk_change *chg, int is_update);
+/** The new row comes (insert, or the new image of an update). */
+int fk_new_row(folio_txn *txn, table_state *ts, const fmt_value *row, int64_t rowid,
+               const fk_change *chg, int is_update);
+/** After the row was deleted (nrow NULL) or updated: the ON DELETE / ON
+ * UPDATE actions of the foreign keys that have the table as parent. */
+int fk_actions(folio_txn *txn, table_state *ts, const fmt_value *orow, int64_t orowid,
+               const fmt_value *nrow, int64_t nrowid, const fk_change *chg);
+/** Statement bounds (write_begin / write_end): counters. */
+void fk_stmt_begin(folio_txn *txn);
+/** At the end of a statement that succeeded so far: FOLIO_CONSTRAINT when
+ * an immediate constraint stays violated. */
+int fk_stmt_end(folio_txn *txn);
+void fk_stmt_undo(folio_txn *txn);
+/** DROP TABLE: SQLite's implicit DELETE FROM first. */
+int fk_drop_table(folio_txn *txn, db_table *tab);
+/** WITHOUT ROWID: set some columns of the row with this key (folio_patch's
+ * counterpart). */
+int db_patch_key(folio_table *t, const folio_value *key, int nkey, const int *cols,
+                 const folio_value *vals, int n);
 
 /* ---- WITHOUT ROWID tables (write_key.c) ---- */
 

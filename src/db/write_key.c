@@ -98,6 +98,8 @@ int insert_key_row(folio_txn *txn, table_state *ts)
         return rc;
     if (found)
         return key_taken(txn, ts->tab);
+    if ((rc = fk_new_row(txn, ts, ts->newrow.v, 0, NULL, 0)) < 0)
+        return rc;
     return store_new_row(txn, ts, 1);
 }
 
@@ -106,9 +108,11 @@ int insert_key_row(folio_txn *txn, table_state *ts)
  * folio_upsert and folio_update_key share. The caller checked the indexes
  * (index_checks) and that a new key that differs from the old one is free.
  */
-static int replace_key_row(folio_txn *txn, table_state *ts)
+static int replace_key_row(folio_txn *txn, table_state *ts, const fk_change *chg)
 {
     int rc, found;
+    if ((rc = fk_old_row(txn, ts, ts->oldrow.v, 0, chg, 1)) < 0)
+        return rc;
     pk_values(ts->tab, ts->oldrow.v, ts->opk);
     pk_values(ts->tab, ts->newrow.v, ts->pk);
     for (int i = 0; i < ts->nidx; i++)
@@ -120,9 +124,14 @@ static int replace_key_row(folio_txn *txn, table_state *ts)
         return db_err_txn(txn, ptxn_corrupt(txn->pt, ts->tab->root, "row vanished during update"));
     if ((rc = bt_delete(&ts->c)) < 0)
         return db_err_txn(txn, rc);
+    if ((rc = fk_new_row(txn, ts, ts->newrow.v, 0, chg, 1)) < 0)
+        return rc;
+    pk_values(ts->tab, ts->newrow.v, ts->pk);
     /* The unique checks passed with the old row present: the new one is
      * stored without repeating them. */
-    return store_new_row(txn, ts, 0);
+    if ((rc = store_new_row(txn, ts, 0)) < 0)
+        return rc;
+    return fk_actions(txn, ts, ts->oldrow.v, 0, ts->newrow.v, 0, chg);
 }
 
 /* folio_upsert on a WITHOUT ROWID table: the key comes from the values. */
@@ -147,7 +156,7 @@ int upsert_key_row(folio_txn *txn, table_state *ts, const folio_value *vals, int
     pk_values(ts->tab, ts->oldrow.v, ts->opk);
     if ((rc = index_checks(txn, ts, 0, ts->opk, 1)) < 0)
         return rc;
-    return replace_key_row(txn, ts);
+    return replace_key_row(txn, ts, NULL);
 }
 
 /* Key values given through the API, with their columns' affinity (as the
@@ -188,7 +197,7 @@ static int key_from_api(folio_txn *txn, table_state *ts, const folio_value *key,
  * ts->oldrow. Returns 0, FOLIO_NOTFOUND or an error (the statement begun
  * unless the error came before it: *begun). */
 static int key_op_begin(folio_table *t, const folio_value *key, int nkey, const char *rowid_fn,
-                        table_state **out, int *begun)
+                        table_state **out, int *begun, int op, const fk_change *chg)
 {
     folio_txn *txn = t->txn;
     *begun = 0;
@@ -201,7 +210,8 @@ static int key_op_begin(folio_table *t, const folio_value *key, int nkey, const 
     *begun = 1;
     table_state *ts;
     int found;
-    if ((rc = table_for(t, &ts)) < 0 || (rc = key_from_api(txn, ts, key, nkey)) < 0 ||
+    if ((rc = table_for(t, &ts)) < 0 || (rc = fk_prepare(txn, ts, op, chg)) < 0 ||
+        (rc = key_from_api(txn, ts, key, nkey)) < 0 ||
         (rc = find_key(txn, ts, ts->opk, &found)) < 0)
         return rc;
     if (!found) {
@@ -221,9 +231,11 @@ int folio_delete_key(folio_table *t, const folio_value *key, int nkey)
     folio_txn *txn = t->txn;
     table_state *ts = NULL;
     int begun, found;
-    int rc = key_op_begin(t, key, nkey, "folio_delete", &ts, &begun);
+    int rc = key_op_begin(t, key, nkey, "folio_delete", &ts, &begun, 'd', NULL);
     if (rc != 0)
         return begun ? write_end(txn, rc) : rc;
+    if ((rc = fk_old_row(txn, ts, ts->oldrow.v, 0, NULL, 0)) < 0)
+        return write_end(txn, rc);
     for (int i = 0; i < ts->nidx; i++)
         if ((rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, 0)) < 0)
             return write_end(txn, db_err_txn(txn, rc));
@@ -236,7 +248,37 @@ int folio_delete_key(folio_table *t, const folio_value *key, int nkey)
                                                            "row vanished during delete")));
     if ((rc = bt_delete(&ts->c)) < 0)
         return write_end(txn, db_err_txn(txn, rc));
-    return write_end(txn, 0);
+    return write_end(txn, fk_actions(txn, ts, ts->oldrow.v, 0, NULL, 0, NULL));
+}
+
+/* folio_update_key and db_patch_key: the new values are ready (vals, n
+ * values of a row value array); chg names the columns set. */
+static int update_key(folio_table *t, const folio_value *key, int nkey, const folio_value *vals,
+                      int n, const fk_change *chg, table_state *ts)
+{
+    folio_txn *txn = t->txn;
+    int rc, found;
+    if ((rc = prepare_row(txn, ts, vals, n)) < 0 || (rc = check_row(txn, ts, 0)) < 0)
+        return rc;
+    (void)key;
+    (void)nkey;
+    pk_values(t->tab, ts->oldrow.v, ts->opk);
+    if ((rc = index_checks(txn, ts, 0, ts->opk, 1)) < 0)
+        return rc;
+    pk_values(t->tab, ts->oldrow.v, ts->opk); /* (again: the checks reuse the buffers) */
+    pk_values(t->tab, ts->newrow.v, ts->pk);
+    int same = 1;
+    for (int k = 0; k < t->tab->def.npk && same; k++)
+        same = sch_compare(&ts->opk[k], &ts->pk[k], t->tab->pk_coll[k]) == 0;
+    if (!same) {
+        rc = find_key(txn, ts, ts->pk, &found);
+        bt_cursor_reset(&ts->c);
+        if (rc < 0)
+            return rc;
+        if (found)
+            return key_taken(txn, t->tab);
+    }
+    return replace_key_row(txn, ts, chg);
 }
 
 int folio_update_key(folio_table *t, const folio_value *key, int nkey, const folio_value *vals,
@@ -247,27 +289,56 @@ int folio_update_key(folio_table *t, const folio_value *key, int nkey, const fol
     CHECK_VALUES(t, vals, n);
     folio_txn *txn = t->txn;
     table_state *ts = NULL;
-    int begun, found;
-    int rc = key_op_begin(t, key, nkey, "folio_update", &ts, &begun);
+    int begun;
+    int rc = key_op_begin(t, key, nkey, "folio_update", &ts, &begun, 'u', NULL);
     if (rc != 0)
         return begun ? write_end(txn, rc) : rc;
-    if ((rc = prepare_row(txn, ts, vals, n)) < 0 || (rc = check_row(txn, ts, 0)) < 0)
-        return write_end(txn, rc);
-    pk_values(t->tab, ts->oldrow.v, ts->opk);
-    if ((rc = index_checks(txn, ts, 0, ts->opk, 1)) < 0)
-        return write_end(txn, rc);
-    pk_values(t->tab, ts->oldrow.v, ts->opk); /* (again: the checks reuse the buffers) */
-    pk_values(t->tab, ts->newrow.v, ts->pk);
-    int same = 1;
-    for (int k = 0; k < t->tab->def.npk && same; k++)
-        same = sch_compare(&ts->opk[k], &ts->pk[k], t->tab->pk_coll[k]) == 0;
-    if (!same) {
-        rc = find_key(txn, ts, ts->pk, &found);
-        bt_cursor_reset(&ts->c);
-        if (rc < 0)
-            return write_end(txn, rc);
-        if (found)
-            return write_end(txn, key_taken(txn, t->tab));
+    return write_end(txn, update_key(t, key, nkey, vals, n, NULL, ts));
+}
+
+int db_patch_key(folio_table *t, const folio_value *key, int nkey, const int *cols,
+                 const folio_value *vals, int n)
+{
+    folio_txn *txn = t->txn;
+    table_state *ts = NULL;
+    int begun;
+    fk_change chg = {cols, n};
+    int rc = key_op_begin(t, key, nkey, "folio_patch", &ts, &begun, 'u', &chg);
+    if (rc != 0)
+        return begun ? write_end(txn, rc) : rc;
+    /* The old row with the columns set replaced, as a row value array. */
+    const db_table *tab = t->tab;
+    int ncols = tab->def.ncols;
+    folio_value stackv[64];
+    folio_value *fv = ncols <= 64 ? stackv : os_malloc(sizeof *fv * (size_t)ncols);
+    if (!fv)
+        return write_end(txn, db_err(txn->db, FOLIO_NOMEM, "out of memory"));
+    for (int c = 0; c < ncols; c++) {
+        const fmt_value *o = &ts->oldrow.v[c];
+        if (tab->val_index[c] < 0)
+            continue;
+        folio_value *f = &fv[tab->val_index[c]];
+        memset(f, 0, sizeof *f);
+        f->type = (folio_type)o->type;
+        if (o->type == FMT_INTEGER)
+            f->u.i = o->u.i;
+        else if (o->type == FMT_REAL)
+            f->u.r = o->u.r;
+        else if (o->type == FMT_TEXT || o->type == FMT_BLOB) {
+            f->u.s.p = o->u.s.p;
+            f->u.s.n = (size_t)o->u.s.n;
+        }
     }
-    return write_end(txn, replace_key_row(txn, ts));
+    rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        if (cols[i] < 0 || cols[i] >= ncols || tab->val_index[cols[i]] < 0)
+            rc = db_err(txn->db, FOLIO_ERROR, "cannot UPDATE column %d of %s", cols[i], tab->name);
+        else
+            fv[tab->val_index[cols[i]]] = vals[i];
+    }
+    if (rc == 0)
+        rc = update_key(t, key, nkey, fv, tab->nvals, &chg, ts);
+    if (fv != stackv)
+        os_free(fv);
+    return write_end(txn, rc);
 }

@@ -420,7 +420,9 @@ int sp_parse_initially(parser *p)
 {
     if (!sp_accept_kw(p, "INITIALLY"))
         return 0;
-    if (sp_accept_kw(p, "DEFERRED") || sp_accept_kw(p, "IMMEDIATE"))
+    if (sp_accept_kw(p, "DEFERRED"))
+        return 1;
+    if (sp_accept_kw(p, "IMMEDIATE"))
         return 0;
     return sp_syntax_error(p);
 }
@@ -460,12 +462,58 @@ int sp_parse_eidlist(parser *p, const sch_column *cols, int ncols)
     return sp_expect(p, LX_RP);
 }
 
-/* After REFERENCES: table [(columns)] {MATCH name | ON DELETE|UPDATE|INSERT action}. */
-int sp_parse_fk_target(parser *p)
+/* The parent columns of a foreign key: ( name [COLLATE ids] [ASC|DESC], ... ). */
+static int parse_fk_parent_cols(parser *p, sch_fkey *fk)
 {
-    if (sp_parse_nm(p, NULL) < 0)
+    size_t at = p->i;
+    if (sp_parse_eidlist(p, NULL, 0) < 0)
         return -1;
-    if (sp_tok(p)->type == LX_LP && sp_parse_eidlist(p, NULL, 0) < 0)
+    if (!fk)
+        return 0;
+    size_t end = p->i;
+    int n = 0;
+    for (size_t i = at + 1; i < end; i++)
+        if (p->t[i].type == LX_COMMA)
+            n++;
+    n++;
+    if (!(fk->pcols = calloc((size_t)n, sizeof *fk->pcols)))
+        return sp_nomem(p);
+    /* Each element starts after "(" or ",": a name, then what may follow it. */
+    int k = 0;
+    for (size_t i = at + 1; i < end && k < n; i++) {
+        if (!(fk->pcols[k++] = sp_tok_text(p, &p->t[i])))
+            return -1;
+        while (i < end && p->t[i].type != LX_COMMA)
+            i++;
+    }
+    fk->ncols = n; /* the parent's count, until the caller sets the child's */
+    return 0;
+}
+
+static int fk_action(parser *p)
+{
+    if (sp_accept_kw(p, "SET")) {
+        if (sp_accept_kw(p, "NULL"))
+            return SCH_FK_SET_NULL;
+        if (sp_accept_kw(p, "DEFAULT"))
+            return SCH_FK_SET_DEFAULT;
+        return sp_syntax_error(p);
+    }
+    if (sp_accept_kw(p, "NO"))
+        return sp_expect_kw(p, "ACTION") < 0 ? -1 : SCH_FK_NO_ACTION;
+    if (sp_accept_kw(p, "CASCADE"))
+        return SCH_FK_CASCADE;
+    if (sp_accept_kw(p, "RESTRICT"))
+        return SCH_FK_RESTRICT;
+    return sp_syntax_error(p);
+}
+
+/* After REFERENCES: table [(columns)] {MATCH name | ON DELETE|UPDATE|INSERT action}. */
+int sp_parse_fk_target(parser *p, sch_fkey *fk)
+{
+    if (sp_parse_nm(p, fk ? &fk->parent : NULL) < 0)
+        return -1;
+    if (sp_tok(p)->type == LX_LP && parse_fk_parent_cols(p, fk) < 0)
         return -1;
     for (;;) {
         if (sp_accept_kw(p, "MATCH")) {
@@ -473,22 +521,33 @@ int sp_parse_fk_target(parser *p)
                 return -1;
         } else if (sp_word_eq(sp_tok(p), "ON") && !sp_word_eq(sp_ahead(p, 1), "CONFLICT")) {
             sp_advance(p);
-            if (!sp_accept_kw(p, "DELETE") && !sp_accept_kw(p, "UPDATE") &&
-                !sp_accept_kw(p, "INSERT"))
+            int which = sp_accept_kw(p, "DELETE")   ? 0
+                        : sp_accept_kw(p, "UPDATE") ? 1
+                        : sp_accept_kw(p, "INSERT") ? 2
+                                                    : -1;
+            if (which < 0)
                 return sp_syntax_error(p);
-            if (sp_accept_kw(p, "SET")) {
-                if (!sp_accept_kw(p, "NULL") && !sp_accept_kw(p, "DEFAULT"))
-                    return sp_syntax_error(p);
-            } else if (sp_accept_kw(p, "NO")) {
-                if (sp_expect_kw(p, "ACTION") < 0)
-                    return -1;
-            } else if (!sp_accept_kw(p, "CASCADE") && !sp_accept_kw(p, "RESTRICT")) {
-                return sp_syntax_error(p);
-            }
+            int a = fk_action(p);
+            if (a < 0)
+                return -1;
+            if (fk && which == 0)
+                fk->on_delete = a;
+            else if (fk && which == 1)
+                fk->on_update = a;
         } else {
             return 0;
         }
     }
+}
+
+void sp_fkey_free(sch_fkey *fk)
+{
+    free(fk->parent);
+    free(fk->cols);
+    for (int k = 0; fk->pcols && k < fk->ncols; k++)
+        free(fk->pcols[k]);
+    free(fk->pcols);
+    memset(fk, 0, sizeof *fk);
 }
 
 /* Scan one key up to "," or ")" (or AUTOINCREMENT when stop_autoinc) at

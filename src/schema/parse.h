@@ -146,6 +146,25 @@ typedef struct sch_autoindex {
     int onconflict; /* SCH_OC_* */
 } sch_autoindex;
 
+/** ON DELETE / ON UPDATE actions of a foreign key. */
+#define SCH_FK_NO_ACTION   0
+#define SCH_FK_RESTRICT    1
+#define SCH_FK_SET_NULL    2
+#define SCH_FK_SET_DEFAULT 3
+#define SCH_FK_CASCADE     4
+
+/** A foreign key constraint (column REFERENCES or table FOREIGN KEY). */
+typedef struct sch_fkey {
+    char *parent;  /* the parent table's name as written (dequoted) */
+    int ncols;     /* child key columns */
+    int *cols;     /* the child table's column of each */
+    char **pcols;  /* the parent columns as written, ncols of them; NULL when
+                      none are written (then the parent's primary key) */
+    int on_delete; /* SCH_FK_* */
+    int on_update;
+    int deferred; /* DEFERRABLE INITIALLY DEFERRED: checked at commit */
+} sch_fkey;
+
 typedef struct sch_table {
     char *name;
     char *schema_name; /* "main" etc. if written, else NULL */
@@ -165,6 +184,9 @@ typedef struct sch_table {
     int has_check, has_generated, has_foreign_key;
     int nchecks;
     sch_check *checks; /* in declaration order */
+    int nfkeys;
+    sch_fkey *fkeys; /* in declaration order (SQLite numbers them from the last: its
+                        foreign key id k is fkeys[nfkeys - 1 - k]) */
 } sch_table;
 
 typedef struct sch_index {

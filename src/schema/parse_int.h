@@ -82,13 +82,17 @@ int sp_paren_expr_text(parser *p, char **text);
 /* ---- Clauses ---- */
 /** [ON CONFLICT resolution]: SCH_OC_*, or -1. */
 int sp_parse_onconf(parser *p);
-/** [INITIALLY DEFERRED|IMMEDIATE] after [NOT] DEFERRABLE. */
+/** [INITIALLY DEFERRED|IMMEDIATE] after [NOT] DEFERRABLE: 1 for
+ * INITIALLY DEFERRED, else 0; or -1. */
 int sp_parse_initially(parser *p);
 /** ( name [COLLATE ids] [ASC|DESC], ... ); with cols, every name must be one
  * of cols[0..ncols). */
 int sp_parse_eidlist(parser *p, const sch_column *cols, int ncols);
-/** After REFERENCES: table [(columns)] {MATCH name | ON DELETE|UPDATE|INSERT action}. */
-int sp_parse_fk_target(parser *p);
+/** After REFERENCES: table [(columns)] {MATCH name | ON DELETE|UPDATE|INSERT
+ * action}. With fk, its parent, parent columns and actions are filled in
+ * (the caller frees them with sp_fkey_free even on failure). */
+int sp_parse_fk_target(parser *p, sch_fkey *fk);
+void sp_fkey_free(sch_fkey *fk);
 
 /** One key of a PRIMARY KEY, UNIQUE or CREATE INDEX list, as written. */
 typedef struct sp_key {

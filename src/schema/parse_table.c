@@ -794,6 +794,43 @@ static int parse_check(parser *p, table_builder *b, int col)
 }
 
 /* One column constraint of column `ci`. */
+/* Append a parsed foreign key to the table (taking its contents). */
+static int add_fkey(parser *p, sch_table *t, sch_fkey *fk)
+{
+    sch_fkey *nf = realloc(t->fkeys, (size_t)(t->nfkeys + 1) * sizeof *nf);
+    if (!nf) {
+        sp_fkey_free(fk);
+        return sp_nomem(p);
+    }
+    t->fkeys = nf;
+    t->fkeys[t->nfkeys++] = *fk;
+    memset(fk, 0, sizeof *fk);
+    return 0;
+}
+
+/* The child columns of FOREIGN KEY ( names ), already checked, from the
+ * token after "(" up to the matching ")". */
+static int fk_child_cols(parser *p, const sch_table *t, size_t at, size_t end, sch_fkey *fk, int n)
+{
+    if (!(fk->cols = calloc((size_t)n, sizeof *fk->cols)))
+        return sp_nomem(p);
+    int k = 0;
+    for (size_t i = at + 1; i < end && k < n; i++) {
+        char *name = sp_tok_text(p, &p->t[i]);
+        if (!name)
+            return -1;
+        int col = -1;
+        for (int c = 0; c < t->ncols && col < 0; c++)
+            if (sch_ident_eq(t->cols[c].name, name))
+                col = c;
+        free(name);
+        fk->cols[k++] = col;
+        while (i < end && p->t[i].type != LX_COMMA)
+            i++;
+    }
+    return 0;
+}
+
 static int parse_column_constraint(parser *p, table_builder *b, int ci)
 {
     sch_table *t = b->t;
@@ -809,8 +846,14 @@ static int parse_column_constraint(parser *p, table_builder *b, int ci)
     if (sp_accept_kw(p, "NULL"))
         return sp_parse_onconf(p) < 0 ? -1 : column_constraint_end(p);
     if (sp_accept_kw(p, "NOT")) {
-        if (sp_accept_kw(p, "DEFERRABLE"))
-            return sp_parse_initially(p) < 0 ? -1 : column_constraint_end(p);
+        if (sp_accept_kw(p, "DEFERRABLE")) {
+            /* As SQLite: about the table's last foreign key, wherever it is. */
+            if (sp_parse_initially(p) < 0)
+                return -1;
+            if (t->nfkeys)
+                t->fkeys[t->nfkeys - 1].deferred = 0;
+            return column_constraint_end(p);
+        }
         if (sp_expect_kw(p, "NULL") < 0 || (oc = sp_parse_onconf(p)) < 0 ||
             column_constraint_end(p) < 0)
             return -1;
@@ -852,10 +895,39 @@ static int parse_column_constraint(parser *p, table_builder *b, int ci)
     }
     if (sp_accept_kw(p, "REFERENCES")) {
         c->has_references = t->has_foreign_key = 1;
-        return sp_parse_fk_target(p) < 0 ? -1 : column_constraint_end(p);
+        sch_fkey fk;
+        memset(&fk, 0, sizeof fk);
+        const lx_token *target = sp_tok(p);
+        if (sp_parse_fk_target(p, &fk) < 0) {
+            sp_fkey_free(&fk);
+            return -1;
+        }
+        if (fk.pcols && fk.ncols != 1) {
+            char *pt = sp_tok_text(p, target);
+            sp_fail(p, "foreign key on %s should reference only one column of table %s", c->name,
+                    pt ? pt : "?");
+            free(pt);
+            sp_fkey_free(&fk);
+            return -1;
+        }
+        fk.ncols = 1;
+        if (!(fk.cols = calloc(1, sizeof *fk.cols))) {
+            sp_fkey_free(&fk);
+            return sp_nomem(p);
+        }
+        fk.cols[0] = ci;
+        if (add_fkey(p, t, &fk) < 0)
+            return -1;
+        return column_constraint_end(p);
     }
-    if (sp_accept_kw(p, "DEFERRABLE"))
-        return sp_parse_initially(p) < 0 ? -1 : column_constraint_end(p);
+    if (sp_accept_kw(p, "DEFERRABLE")) {
+        int d = sp_parse_initially(p);
+        if (d < 0)
+            return -1;
+        if (t->nfkeys)
+            t->fkeys[t->nfkeys - 1].deferred = d;
+        return column_constraint_end(p);
+    }
     if (sp_accept_kw(p, "COLLATE")) {
         if (!sp_is_ids(sp_tok(p)))
             return sp_syntax_error(p);
@@ -941,22 +1013,54 @@ static int parse_table_constraint(parser *p, table_builder *b)
         if (sp_expect_kw(p, "KEY") < 0)
             return -1;
         size_t cols_at = p->i;
+        sch_fkey fk;
+        memset(&fk, 0, sizeof fk);
         if (sp_parse_eidlist(p, NULL, 0) < 0 || sp_expect_kw(p, "REFERENCES") < 0 ||
-            sp_parse_fk_target(p) < 0)
+            sp_parse_fk_target(p, &fk) < 0) {
+            sp_fkey_free(&fk);
             return -1;
-        if (sp_word_eq(sp_tok(p), "NOT") && sp_word_eq(sp_ahead(p, 1), "DEFERRABLE"))
+        }
+        int deferred = 0;
+        if (sp_word_eq(sp_tok(p), "NOT") && sp_word_eq(sp_ahead(p, 1), "DEFERRABLE")) {
             sp_advance(p);
-        if (sp_accept_kw(p, "DEFERRABLE") && sp_parse_initially(p) < 0)
+            sp_advance(p);
+            if (sp_parse_initially(p) < 0) {
+                sp_fkey_free(&fk);
+                return -1;
+            }
+        } else if (sp_accept_kw(p, "DEFERRABLE") && (deferred = sp_parse_initially(p)) < 0) {
+            sp_fkey_free(&fk);
             return -1;
-        if (table_constraint_end(p) < 0)
+        }
+        if (table_constraint_end(p) < 0) {
+            sp_fkey_free(&fk);
             return -1;
+        }
         /* Now check the child columns: walk the list again. */
         size_t end = p->i;
         p->i = cols_at;
-        if (sp_parse_eidlist(p, t->cols, t->ncols) < 0)
+        if (sp_parse_eidlist(p, t->cols, t->ncols) < 0) {
+            sp_fkey_free(&fk);
             return -1;
+        }
+        size_t close = p->i - 1;
         p->i = end;
-        return 0;
+        int n = 1;
+        for (size_t i = cols_at + 1; i < close; i++)
+            if (p->t[i].type == LX_COMMA)
+                n++;
+        if (fk.pcols && fk.ncols != n) {
+            sp_fkey_free(&fk);
+            return sp_fail(p, "number of columns in foreign key does not match the number of "
+                              "columns in the referenced table");
+        }
+        fk.ncols = n;
+        fk.deferred = deferred;
+        if (fk_child_cols(p, t, cols_at, close, &fk, n) < 0) {
+            sp_fkey_free(&fk);
+            return -1;
+        }
+        return add_fkey(p, t, &fk);
     }
     return sp_syntax_error(p);
 }
@@ -1241,6 +1345,9 @@ void sch_table_free(sch_table *t)
         free(t->checks[k].text);
     }
     free(t->checks);
+    for (int k = 0; t->fkeys && k < t->nfkeys; k++)
+        sp_fkey_free(&t->fkeys[k]);
+    free(t->fkeys);
     sp_keycols_free(t->pk, t->npk);
     for (int k = 0; t->autoidx && k < t->nauto; k++)
         sp_keycols_free(t->autoidx[k].cols, t->autoidx[k].ncols);
