@@ -525,6 +525,52 @@ static void wl_schema(void)
     }
 }
 
+/* Foreign keys enforced: the rows into a child table whose age references
+ * a parent keyed by an INTEGER PRIMARY KEY, both engines checking it. */
+static const char *const fk_ddl[] = {
+    "CREATE TABLE ages(age INTEGER PRIMARY KEY, label TEXT)",
+    "CREATE TABLE user(id INTEGER PRIMARY KEY, area CHAR(6), age INTEGER REFERENCES ages, "
+    "active INTEGER)",
+    NULL};
+#define FK_NAME "fk insert: child with one foreign key"
+
+static void wl_fk(void)
+{
+    int64_t n = cfg.rows / 50 > 10000 ? cfg.rows / 50 : 10000;
+    int64_t sum_age, sum_active;
+    generator_sums(n, &sum_age, &sum_active);
+    series s[2];
+    memset(s, 0, sizeof s);
+    for (int rep = 0; rep < cfg.reps; rep++) {
+        for (int i = 0; i < 2; i++) {
+            int e = (rep + i) % 2;
+            if (s[e].failed)
+                continue;
+            char path[BENCH_PATH_LEN];
+            path_of(path, sizeof path, e == ENG_FOLIO ? "fk_folio.db" : "fk_sqlite.db");
+            remove_db(path);
+            progress(FK_NAME, rep, e);
+            double secs = 0;
+            int rc = e == ENG_FOLIO ? fo_fk_insert(path, n, fk_ddl, &secs)
+                                    : sq_fk_insert(path, n, fk_ddl, &secs);
+            if (rc < 0) {
+                series_fail(&s[e]);
+            } else {
+                s[e].t[s[e].n++] = secs;
+                if (e == ENG_FOLIO && sq_verify(path, n, 1, sum_age, sum_active, 0) < 0)
+                    check_failed(&s[e]);
+            }
+            remove_db(path);
+        }
+    }
+    snprintf(s[ENG_FOLIO].note, sizeof s[0].note, "%d rows/txn, foreign_keys on, verified",
+             BATCH_ROWS_SCHEMA);
+    snprintf(s[ENG_SQLITE].note, sizeof s[0].note, "%d rows/txn, PRAGMA foreign_keys=ON",
+             BATCH_ROWS_SCHEMA);
+    for (int e = 0; e < 2; e++)
+        emit(FK_NAME, e, "rows/s", (double)n, &s[e]);
+}
+
 /* Writer threads committing one row each at sync FULL, then NORMAL. */
 static void wl_threads(void)
 {
@@ -1300,6 +1346,8 @@ static void print_goals(void)
               find_exact(SCHEMA_CONSTRAINED, "sqlite"), 1.5, "SQLite");
     goal_line("schema insert within 1.3x of plain", find_exact(SCHEMA_CONSTRAINED, "folio"),
               find_exact(SCHEMA_PLAIN, "folio"), 1 / 1.3, "plain");
+    goal_line("fk insert >= 1.5x SQLite", find_exact(FK_NAME, "folio"),
+              find_exact(FK_NAME, "sqlite"), 1.5, "SQLite");
     char th_full[64], th_goal[96], th_sync[96];
     snprintf(th_full, sizeof th_full, "threads x%d FULL", cfg.threads);
     snprintf(th_goal, sizeof th_goal, "%d threads, 1-row txns, FULL >= 5x SQLite", cfg.threads);
@@ -1336,6 +1384,7 @@ static const workload workloads[] = {
     {"autocommit", wl_autocommit},
     {"threads", wl_threads},
     {"schema", wl_schema},
+    {"fk", wl_fk},
     {"reads", wl_reads},
     {"filter", wl_filter},
     {"mixed", wl_mixed},
@@ -1440,7 +1489,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: folio_bench [options]\n"
                "  --only LIST       workloads to run, comma-separated (default all):\n"
                "                    bulk,bulk_index,import,random_insert,batch_insert,\n"
-               "                    autocommit,threads,schema,reads,filter,mixed,memory\n"
+               "                    autocommit,threads,schema,fk,reads,filter,mixed,memory\n"
                "  --rows N          rows of the bulk loads, base tables, reads file, import\n"
                "                    CSV and batch_insert (default 10000000; suffixes k, M\n"
                "                    accepted)\n"

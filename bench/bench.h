@@ -176,6 +176,10 @@ int sq_autocommit(const char *path, int ntxn, int sync, double *secs);
 #define BATCH_ROWS_SCHEMA 1000
 int fo_schema_insert(const char *path, int64_t n, const char *const *ddl, double *secs);
 int sq_schema_insert(const char *path, int64_t n, const char *const *ddl, double *secs);
+/* The same with foreign keys enforced, after 100 rows into table "ages"
+ * (ages 0..99, the parents of user.age in the fk workload's DDL). */
+int fo_fk_insert(const char *path, int64_t n, const char *const *ddl, double *secs);
+int sq_fk_insert(const char *path, int64_t n, const char *const *ddl, double *secs);
 
 /* ntxn one-insert transactions into a new table, from nthreads threads at
  * once (at most BENCH_MAX_THREADS): folio's threads share one handle (its

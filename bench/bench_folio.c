@@ -147,8 +147,8 @@ fail:
 
 /* Rows 1..n into a new table, per_txn rows a transaction (the last may
  * have fewer): the batch and the autocommit workloads. */
-static int fo_insert_txns(const char *path, int64_t n, int per_txn, int sync,
-                          const char *const *ddl, double *secs)
+static int fo_insert_txns_fk(const char *path, int64_t n, int per_txn, int sync,
+                             const char *const *ddl, int fk, double *secs)
 {
     folio_db *db = NULL;
     folio_txn *txn = NULL;
@@ -156,11 +156,20 @@ static int fo_insert_txns(const char *path, int64_t n, int per_txn, int sync,
     folio_value v[4];
     bench_row r;
     static const char *const user_only[] = {USER_DDL, NULL};
-    if (fo_open(&db, path, sync, 0) < 0)
-        return -1;
+    folio_options o = FOLIO_OPTIONS_INIT;
+    o.sync = sync;
+    o.foreign_keys = fk;
+    FO_TRY(folio_open(&db, path, &o), -1);
     FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), -1);
     for (const char *const *d = ddl ? ddl : user_only; *d; d++)
         FO_TRY(folio_exec(txn, *d), -1);
+    if (fk) { /* the parent rows: every age */
+        FO_TRY(folio_table_open(&t, txn, "ages"), -1);
+        for (int64_t age = 0; age < 100; age++) {
+            folio_value p[2] = {{.type = FOLIO_INTEGER, .u.i = age}, {.type = FOLIO_NULL}};
+            FO_TRY(folio_insert(NULL, t, p, 2), age);
+        }
+    }
     folio_txn *done = txn;
     txn = NULL;
     FO_TRY(folio_commit(done), -1);
@@ -186,6 +195,17 @@ static int fo_insert_txns(const char *path, int64_t n, int per_txn, int sync,
 fail:
     fo_abandon(db, txn);
     return -1;
+}
+
+static int fo_insert_txns(const char *path, int64_t n, int per_txn, int sync,
+                          const char *const *ddl, double *secs)
+{
+    return fo_insert_txns_fk(path, n, per_txn, sync, ddl, 0, secs);
+}
+
+int fo_fk_insert(const char *path, int64_t n, const char *const *ddl, double *secs)
+{
+    return fo_insert_txns_fk(path, n, BATCH_ROWS_SCHEMA, FOLIO_SYNC_NORMAL, ddl, 1, secs);
 }
 
 int fo_batch_insert(const char *path, int64_t n, int per_txn, double *secs)

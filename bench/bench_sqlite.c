@@ -173,8 +173,8 @@ fail:
 
 /* Rows 1..n into a new table in WAL mode: per_txn rows between BEGIN and
  * COMMIT, or (per_txn 0) each INSERT its own autocommit transaction. */
-static int sq_insert_txns(const char *path, int64_t n, int per_txn, int sync,
-                          const char *const *ddl, double *secs)
+static int sq_insert_txns_fk(const char *path, int64_t n, int per_txn, int sync,
+                             const char *const *ddl, int fk, double *secs)
 {
     sqlite3 *db = NULL;
     sqlite3_stmt *st = NULL;
@@ -184,9 +184,14 @@ static int sq_insert_txns(const char *path, int64_t n, int per_txn, int sync,
         return -1;
     if (sq_exec(db, WAL_PRAGMAS) < 0 || sq_sync_pragma(db, sync) < 0)
         goto fail;
+    if (fk && sq_exec(db, "PRAGMA foreign_keys=ON") < 0)
+        goto fail;
     for (const char *const *d = ddl ? ddl : user_only; *d; d++)
         if (sq_exec(db, *d) < 0)
             goto fail;
+    if (fk && sq_exec(db, "WITH RECURSIVE a(x) AS (SELECT 0 UNION ALL SELECT x + 1 FROM a "
+                          "WHERE x < 99) INSERT INTO ages SELECT x, NULL FROM a") < 0)
+        goto fail;
     if (sq_prepare(db, SQL_INSERT, &st) < 0)
         goto fail;
     int step = per_txn > 0 ? per_txn : 1;
@@ -210,6 +215,17 @@ static int sq_insert_txns(const char *path, int64_t n, int per_txn, int sync,
 fail:
     sq_close(db, st, NULL);
     return -1;
+}
+
+static int sq_insert_txns(const char *path, int64_t n, int per_txn, int sync,
+                          const char *const *ddl, double *secs)
+{
+    return sq_insert_txns_fk(path, n, per_txn, sync, ddl, 0, secs);
+}
+
+int sq_fk_insert(const char *path, int64_t n, const char *const *ddl, double *secs)
+{
+    return sq_insert_txns_fk(path, n, BATCH_ROWS_SCHEMA, 1, ddl, 1, secs);
 }
 
 int sq_batch_insert(const char *path, int64_t n, int per_txn, double *secs)

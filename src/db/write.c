@@ -1010,8 +1010,8 @@ static int insert_append(folio_table *t, const folio_value *vals, int n, int64_t
     table_state *ts = t->ts;
     if (!ts || t->ts_gen != txn->states_gen || !ts->append_fast || !ts->max_valid || t->dead ||
         txn->done || !txn->write || txn->poisoned || (txn->deadline_ms && db_txn_expired(txn)) ||
-        txn->db->opts.foreign_keys)
-        return 0; /* (the general path reports a timeout) */
+        (txn->db->opts.foreign_keys && fk_involved(txn, ts) != 0))
+        return 0; /* (the general path reports a timeout and foreign keys) */
     const sch_table *d = &ts->tab->def;
     if (n != d->ncols)
         return 0;

@@ -48,6 +48,7 @@ typedef struct oom_ctx {
     folio_txn *txn; /* a transaction the setup opened, finished after the op */
     folio_table *t;
     uint64_t scan_hash; /* the cursor-scan op's result */
+    int fk;             /* open with foreign keys enforced */
     char msg[512];      /* folio's message right after the op */
 } oom_ctx;
 
@@ -61,6 +62,7 @@ typedef struct oom_op {
 
 #define OOM_OPEN_FIRST 0x1 /* setup opens the database itself (or not at all) */
 #define OOM_NO_MSG     0x2 /* the op frees the handle: no message can be read */
+#define OOM_FK         0x4 /* foreign keys enforced (folio_options.foreign_keys) */
 
 /* ---- values ---- */
 
@@ -121,6 +123,19 @@ static void make_base(oom_ctx *c)
                  FOLIO_OK);
     cr_assert_eq(folio_exec(txn, "CREATE INDEX fresh_a ON fresh(a)"), FOLIO_OK);
     cr_assert_eq(folio_exec(txn, "CREATE INDEX fresh_b ON fresh(b, a)"), FOLIO_OK);
+    /* Foreign keys: a parent, children that cascade and set NULL, and a
+     * grandchild whose rows cascade in turn. */
+    cr_assert_eq(folio_exec(txn, "CREATE TABLE fp(id INTEGER PRIMARY KEY, name TEXT UNIQUE)"),
+                 FOLIO_OK);
+    cr_assert_eq(folio_exec(txn, "CREATE TABLE fc(id INTEGER PRIMARY KEY, pid REFERENCES fp "
+                                 "ON DELETE CASCADE ON UPDATE CASCADE, pad BLOB)"),
+                 FOLIO_OK);
+    cr_assert_eq(folio_exec(txn, "CREATE INDEX fc_pid ON fc(pid)"), FOLIO_OK);
+    cr_assert_eq(
+        folio_exec(txn, "CREATE TABLE fn(pname TEXT REFERENCES fp(name) ON DELETE SET NULL, v)"),
+        FOLIO_OK);
+    cr_assert_eq(folio_exec(txn, "CREATE TABLE fg(cid REFERENCES fc ON DELETE CASCADE, w)"),
+                 FOLIO_OK);
     folio_table *t1, *kv, *doomed;
     cr_assert_eq(folio_table_open(&t1, txn, "t1"), FOLIO_OK);
     cr_assert_eq(folio_table_open(&kv, txn, "kv"), FOLIO_OK);
@@ -136,6 +151,26 @@ static void make_base(oom_ctx *c)
         folio_value d[2] = {v_int(i), v_blob(big, 5000)};
         cr_assert_eq(folio_insert(NULL, doomed, d, 2), FOLIO_OK);
     }
+    folio_table *fp, *fc, *fn, *fg;
+    cr_assert_eq(folio_table_open(&fp, txn, "fp"), FOLIO_OK);
+    cr_assert_eq(folio_table_open(&fc, txn, "fc"), FOLIO_OK);
+    cr_assert_eq(folio_table_open(&fn, txn, "fn"), FOLIO_OK);
+    cr_assert_eq(folio_table_open(&fg, txn, "fg"), FOLIO_OK);
+    for (int i = 1; i <= 4; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "p%d", i);
+        folio_value p[2] = {v_int(i), v_text(name)};
+        cr_assert_eq(folio_insert(NULL, fp, p, 2), FOLIO_OK);
+        for (int j = 0; j < 6; j++) {
+            int64_t cid = i * 10 + j;
+            folio_value ch[3] = {v_int(cid), v_int(i), v_blob(big, j == 0 ? 6000 : 40)};
+            cr_assert_eq(folio_insert(NULL, fc, ch, 3), FOLIO_OK);
+            folio_value n[2] = {v_text(name), v_int(j)};
+            cr_assert_eq(folio_insert(NULL, fn, n, 2), FOLIO_OK);
+            folio_value g[2] = {v_int(cid), v_int(j)};
+            cr_assert_eq(folio_insert(NULL, fg, g, 2), FOLIO_OK);
+        }
+    }
     cr_assert_eq(folio_commit(txn), FOLIO_OK);
     cr_assert_eq(folio_close(db), FOLIO_OK);
 }
@@ -145,7 +180,16 @@ static void make_base(oom_ctx *c)
 static int open_db(oom_ctx *c)
 {
     folio_options o = oom_options();
+    o.foreign_keys = c->fk;
     return folio_open(&c->db, c->path, &o);
+}
+
+static int setup_fk(oom_ctx *c)
+{
+    int rc = folio_begin(&c->txn, c->db, FOLIO_TXN_WRITE);
+    if (rc == 0)
+        rc = folio_table_open(&c->t, c->txn, "fp");
+    return rc;
 }
 
 static int setup_none(oom_ctx *c)
@@ -294,6 +338,27 @@ static int op_delete_key(oom_ctx *c)
     return folio_delete_key(c->t, &d, 1);
 }
 
+/* A parent row whose children cascade (and theirs), and set NULL. */
+static int op_fk_delete_cascade(oom_ctx *c)
+{
+    return folio_delete(c->t, 2);
+}
+
+/* A parent key change that cascades into the children. */
+static int op_fk_update_cascade(oom_ctx *c)
+{
+    int col = 0;
+    folio_value v = v_int(30);
+    return folio_patch(c->t, 3, &col, &v, 1);
+}
+
+/* A statement of many rows, each cascading. */
+static int op_fk_delete_where(oom_ctx *c)
+{
+    int64_t n;
+    return folio_delete_where(&n, c->t, "id >= 3");
+}
+
 static int op_rollback(oom_ctx *c)
 {
     int rc = folio_rollback(c->txn);
@@ -363,6 +428,9 @@ static const oom_op ops[] = {
     {"cursor scan over an index", setup_read, op_scan, NULL, 0},
     {"checkpoint TRUNCATE", setup_wal, op_checkpoint, NULL, 0},
     {"close with a WAL", setup_wal, op_close, NULL, OOM_NO_MSG},
+    {"foreign keys: delete that cascades", setup_fk, op_fk_delete_cascade, NULL, OOM_FK},
+    {"foreign keys: key update that cascades", setup_fk, op_fk_update_cascade, NULL, OOM_FK},
+    {"foreign keys: delete_where of cascading rows", setup_fk, op_fk_delete_where, NULL, OOM_FK},
 };
 
 /* ---- the loop ---- */
@@ -413,6 +481,7 @@ static int run_once(oom_ctx *c, const oom_op *op, int (*fn)(oom_ctx *), long n, 
 {
     crash_remove_db(c->path);
     cr_assert_eq(crash_copy_db(c->base, c->path), 0);
+    c->fk = (op->flags & OOM_FK) != 0;
     int rc = 0;
     if (!(op->flags & OOM_OPEN_FIRST))
         rc = open_db(c);
@@ -583,23 +652,29 @@ Test(crash_oom, drop_table, .timeout = 900)
 }
 Test(crash_oom, row_writes, .timeout = 900)
 {
-    run_ops(6, 9);
+    run_ops(6, 11);
 }
 Test(crash_oom, without_rowid_writes, .timeout = 900)
 {
-    run_ops(9, 11);
+    run_ops(11, 13);
 }
 Test(crash_oom, commit, .timeout = 900)
 {
-    run_ops(11, 12);
+    run_ops(13, 14);
 }
 Test(crash_oom, cursor_scan, .timeout = 900)
 {
-    run_ops(12, 13);
+    run_ops(14, 15);
 }
 Test(crash_oom, checkpoint_and_close, .timeout = 900)
 {
-    run_ops(13, 15);
+    run_ops(15, 17);
+}
+Test(crash_oom, foreign_key_actions, .timeout = 900)
+{
+    /* (The last group: every op belongs to one test.) */
+    cr_assert_eq(sizeof ops / sizeof ops[0], 20);
+    run_ops(17, 20);
 }
 
 /*

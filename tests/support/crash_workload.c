@@ -285,6 +285,51 @@ static int u_after_reopen(wl *w, folio_txn *txn)
     return 0;
 }
 
+/* Foreign keys (enforced: wl_options): parents, children with pages of
+ * payload, grandchildren; then parents deleted, their descendants
+ * cascading, and a key change that cascades. */
+static int u_fk_fill(wl *w, folio_txn *txn)
+{
+    CK(folio_exec(txn, "CREATE TABLE fp(id INTEGER PRIMARY KEY, name TEXT UNIQUE)"));
+    CK(folio_exec(txn, "CREATE TABLE fc(id INTEGER PRIMARY KEY, pid REFERENCES fp ON DELETE "
+                       "CASCADE ON UPDATE CASCADE, pad BLOB)"));
+    CK(folio_exec(txn, "CREATE INDEX fc_pid ON fc(pid)"));
+    CK(folio_exec(txn, "CREATE TABLE fg(cid REFERENCES fc ON DELETE CASCADE, w)"));
+    folio_table *fp, *fc, *fg;
+    CK(folio_table_open(&fp, txn, "fp"));
+    CK(folio_table_open(&fc, txn, "fc"));
+    CK(folio_table_open(&fg, txn, "fg"));
+    for (int i = 1; i <= 20; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "p%02d", i);
+        folio_value p[2] = {v_int(i), v_text(name)};
+        CK(folio_insert(NULL, fp, p, 2));
+        for (int j = 0; j < 5; j++) {
+            int64_t cid = i * 100 + j;
+            uint8_t *b = blob(2000, (uint64_t)cid);
+            folio_value c[3] = {v_int(cid), v_int(i), v_blob(b, 2000)};
+            int rc = folio_insert(NULL, fc, c, 3);
+            free(b);
+            CK(rc);
+            folio_value g[2] = {v_int(cid), v_int(j)};
+            CK(folio_insert(NULL, fg, g, 2));
+        }
+    }
+    return 0;
+}
+
+static int u_fk_cascade(wl *w, folio_txn *txn)
+{
+    folio_table *fp;
+    CK(folio_table_open(&fp, txn, "fp"));
+    for (int i = 1; i <= 10; i++)
+        CK(folio_delete(fp, i));
+    int col = 0;
+    folio_value v = v_int(99);
+    CK(folio_patch(fp, 15, &col, &v, 1));
+    return 0;
+}
+
 #define SMALL(n)                                                                                   \
     {                                                                                              \
         WL_TXN, "small " #n, u_small, n                                                            \
@@ -315,6 +360,8 @@ static const wl_unit units[] = {
     {WL_CHECKPOINT, "checkpoint TRUNCATE", NULL, FOLIO_CHECKPOINT_TRUNCATE},
     {WL_TXN, "delete from kv", u_delete_kv, 0},
     {WL_TXN, "delete most big rows", u_delete_many, 0},
+    {WL_TXN, "foreign keys: fill", u_fk_fill, 0},
+    {WL_TXN, "foreign keys: deletes and a key change that cascade", u_fk_cascade, 0},
     {WL_REOPEN, "close and reopen", NULL, 0},
     {WL_TXN, "insert after reopen", u_after_reopen, 0},
     {WL_CLOSE, "close", NULL, 0},
@@ -345,6 +392,7 @@ folio_options wl_options(int sync)
      * ones in the same order, which a background checkpoint would not.
      * test_sigkill kills at random moments with the background thread on. */
     o.flags |= FOLIO_OPEN_INLINE_CHECKPOINT;
+    o.foreign_keys = 1; /* (the fk units cascade; other tables have none) */
     return o;
 }
 
