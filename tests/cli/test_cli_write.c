@@ -1400,3 +1400,38 @@ Test(cli_write, dump_and_delete_where, .init = setup, .fini = teardown)
     assert_q(db, "SELECT count(*) FROM user", "0");
     assert_integrity(db);
 }
+
+/* ---- foreign keys ------------------------------------------------------------------- */
+
+Test(cli_write, foreign_keys_flag_and_check, .init = setup, .fini = teardown)
+{
+    const char *db =
+        make_db("fk.db", "CREATE TABLE p(id INTEGER PRIMARY KEY);"
+                         "CREATE TABLE c(x REFERENCES p ON DELETE CASCADE, y);"
+                         "INSERT INTO p VALUES(1), (2); INSERT INTO c VALUES(1, 'a');");
+    const char *orphan = "{\"op\":\"insert\",\"table\":\"c\",\"values\":[9,\"b\"]}\n";
+    /* Off by default (as SQLite): the orphan goes in. */
+    result r = apply_text(db, orphan, NULL);
+    assert_ok(&r);
+    result_free(&r);
+    /* check --foreign-keys lists it as PRAGMA foreign_key_check does, exit 1. */
+    r = RUN("check", db, "--foreign-keys");
+    cr_assert_eq(r.status, 1, "status %d, stderr %s", r.status, r.err);
+    cr_assert_str_eq(r.out, "c 2 p 0\n");
+    result_free(&r);
+    /* On: refused, nothing changes; a cascade runs. */
+    const char *file = put_text("ops.jsonl", orphan);
+    r = RUN("--foreign-keys", "on", "apply", db, file);
+    assert_fail_with(&r, "FOREIGN KEY constraint failed");
+    result_free(&r);
+    file = put_text("ops2.jsonl", "{\"op\":\"delete\",\"table\":\"p\",\"rowid\":1}\n");
+    r = RUN("apply", db, file, "--foreign-keys", "on");
+    assert_ok(&r);
+    result_free(&r);
+    assert_q(db, "SELECT group_concat(x || y) FROM c", "9b");
+    /* A bad value is a usage error. */
+    r = RUN("--foreign-keys", "maybe", "check", db);
+    cr_assert_eq(r.status, 2);
+    result_free(&r);
+    assert_integrity(db);
+}
