@@ -63,6 +63,10 @@ int cmd_delete(const cli_command *cmd, int argc, char **argv);
 /* cmd_import.c */
 int cmd_import(const cli_command *cmd, int argc, char **argv);
 
+/* cmd_edges.c */
+int cmd_relate(const cli_command *cmd, int argc, char **argv);
+int cmd_edges(const cli_command *cmd, int argc, char **argv);
+
 /* main.c: the command table and usage texts. */
 
 /** All commands, in the order `folio --help` lists them. */

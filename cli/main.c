@@ -97,6 +97,27 @@ static const cli_command commands[] = {
      "                   is one transaction)\n"
      "On an error the message names the line and nothing of the failed\n"
      "transaction remains."},
+    {"relate", cmd_relate, "DB SOURCE TARGET [--kind K] [--weight W] [--data VALUE]",
+     "add or update a graph edge",
+     "Relates SOURCE to TARGET in the tables _concepts and _relations (created\n"
+     "with the database when missing): inserts the edge (SOURCE, TARGET, K), or\n"
+     "sets the weight and data of that edge when it exists; inserts the concepts\n"
+     "that are missing. Prints nothing.\n"
+     "  --kind K         the edge's kind (default: the empty kind)\n"
+     "  --weight W       a number (default 1.0)\n"
+     "  --data VALUE     the edge's data, one JSON value in the encoding of dump\n"
+     "                   (42, 1.5, \"text\", {\"blob\":\"00ff\"}, null; default null)"},
+    {"edges", cmd_edges, "DB KEY [--out|--in] [--kind K] [--json]", "the graph edges of a key",
+     "Prints the edges whose source is KEY (--out), whose target is KEY (--in),\n"
+     "or both (the default: outgoing first; an edge from KEY to itself once), one\n"
+     "per line: out|in, source, target, kind, weight and data, separated by tabs\n"
+     "(in source, target and kind, \\, tab, line feed and carriage return are\n"
+     "written \\\\, \\t, \\n and \\r; weight and data in the encoding of dump).\n"
+     "  --kind K         only the edges of kind K\n"
+     "  --json           one JSON object per line: {\"dir\":\"out\",\"source\":..,\n"
+     "                   \"target\":..,\"kind\":..,\"weight\":..,\"data\":..}\n"
+     "Outgoing edges come in (target, kind) order, incoming ones in (kind, source)\n"
+     "order. A database without edge tables has no edges."},
     {"checkpoint", cmd_checkpoint, "DB [--mode passive|full|restart|truncate]",
      "copy WAL frames into the database file",
      "  --mode passive   (default) copy what no reader needs\n"

@@ -327,6 +327,121 @@ int folio_delete_where(int64_t *count, folio_table *t, const char *expr);
 int folio_update_where(int64_t *count, folio_table *t, const char *expr, const int *cols,
                        const folio_value *vals, int n);
 
+/* ---- Graph edges ------------------------------------------------------------ */
+
+/*
+ * Graph edges live in two ordinary tables that any SQLite tool can query,
+ * created by the first folio_relate() of a database:
+ *
+ *   CREATE TABLE _concepts(key TEXT PRIMARY KEY NOT NULL, data)
+ *   CREATE TABLE _relations(source_key TEXT, target_key TEXT, kind TEXT,
+ *       weight REAL, data, PRIMARY KEY(source_key, target_key, kind))
+ *       WITHOUT ROWID
+ *   CREATE INDEX _relations_target ON _relations(target_key, kind, source_key)
+ *
+ * An edge goes from a source concept to a target concept and has a kind; at
+ * most one edge exists per (source, target, kind). Keys and kinds are UTF-8
+ * text compared byte for byte (BINARY). The index serves the walk of a
+ * concept's incoming edges (and SQL's `WHERE target_key = ?`); since the
+ * primary key columns end every entry of a WITHOUT ROWID table's index, it
+ * costs no more than an index on (target_key, kind) alone.
+ *
+ * Tables or an index of these names made by someone else must have this
+ * shape (column names in this order, the same keys, BINARY and ASC; the
+ * declared types may differ, and _concepts may be WITHOUT ROWID): otherwise
+ * the edge calls fail with FOLIO_ERROR and a message that names the
+ * difference and the expected statement. A file with the tables but without
+ * the index is walked by scanning _relations.
+ */
+
+/**
+ * Relate `source_key` to `target_key`: insert the edge (source, target,
+ * kind) with `weight` and `data`, or when that edge exists, set its weight
+ * and data (never a second edge). Concepts missing from _concepts are
+ * inserted with data NULL; existing ones are left as they are. Creates the
+ * tables and the index (above) when missing. One call is all or nothing: a
+ * failure leaves the transaction exactly as before it, tables included.
+ *
+ * @param txn a write transaction
+ * @param source_key, target_key non-empty UTF-8 keys (they may be equal)
+ * @param kind the edge's kind; NULL is the empty kind ""
+ * @param weight any number but NaN, stored as REAL
+ * @param data the edge's data (any value), or NULL for SQL NULL
+ * @return FOLIO_OK; FOLIO_MISUSE (a NULL or empty key, a NaN weight, a
+ *         statement under way); FOLIO_READONLY (a read transaction);
+ *         FOLIO_ERROR (tables of another shape); the errors of
+ *         folio_exec and folio_insert
+ */
+int folio_relate(folio_txn *txn, const char *source_key, const char *target_key, const char *kind,
+                 double weight, const folio_value *data);
+
+/**
+ * Delete the edge (source, target, kind), or with `kind` NULL every edge
+ * from source to target, whatever its kind. Concepts stay. All or nothing.
+ *
+ * @return FOLIO_OK when an edge was deleted; FOLIO_NOTFOUND when there was
+ *         none (also when the tables do not exist); FOLIO_MISUSE,
+ *         FOLIO_READONLY, FOLIO_ERROR as folio_relate; the errors of
+ *         folio_delete_key
+ */
+int folio_unrelate(folio_txn *txn, const char *source_key, const char *target_key,
+                   const char *kind);
+
+#define FOLIO_EDGES_OUT 1 /**< edges whose source is the key */
+#define FOLIO_EDGES_IN  2 /**< edges whose target is the key */
+
+/** A walk over the edges of one concept. */
+typedef struct folio_edges folio_edges;
+
+/** One edge. Every pointer (keys, kind, TEXT and BLOB bytes of data) points
+ * into the walker: valid until the next folio_edges_next or
+ * folio_edges_close. */
+typedef struct folio_edge {
+    const char *source_key; /**< NUL-terminated */
+    const char *target_key;
+    const char *kind;
+    double weight; /**< NaN when the stored weight is not a number (NULL, text) */
+    folio_value data;
+    int dir; /**< FOLIO_EDGES_OUT or FOLIO_EDGES_IN: the walk that found it */
+} folio_edge;
+
+/**
+ * Begin a walk over the edges of `key`: with FOLIO_EDGES_OUT the edges
+ * whose source is `key`, in (target, kind) order; with FOLIO_EDGES_IN those
+ * whose target is `key`, in (kind, source) order (in (source, kind) order
+ * in a file without _relations_target, which is then scanned); with both,
+ * the outgoing edges first, then the incoming ones (an edge from `key` to
+ * itself comes once, as outgoing). Works in read and write transactions; a database
+ * without the edge tables has no edges (folio_edges_next returns FOLIO_DONE).
+ *
+ * The walker holds no page or cursor between calls: each folio_edges_next
+ * finds its place again after the edge it returned last, so writes of the
+ * same transaction between steps (folio_relate, ...) are seen from there on.
+ * Use it while its transaction lasts; folio_edges_close may be called at any
+ * time, also after the transaction ended.
+ *
+ * @param[out] out the walker, to be released with folio_edges_close
+ * @param key a non-empty UTF-8 key (copied)
+ * @param dir FOLIO_EDGES_OUT, FOLIO_EDGES_IN or both (OR-ed)
+ * @return FOLIO_OK, FOLIO_MISUSE, FOLIO_NOMEM
+ */
+int folio_edges_open(folio_edges **out, folio_txn *txn, const char *key, int dir);
+
+/** Walk only the edges of this kind (copied; NULL: every kind). Call it
+ * before the first folio_edges_next (else FOLIO_MISUSE). */
+int folio_edges_kind(folio_edges *e, const char *kind);
+
+/** Step to the next edge: FOLIO_ROW, FOLIO_DONE, or an error (FOLIO_ERROR
+ * for tables of another shape, I/O and corruption errors). */
+int folio_edges_next(folio_edges *e);
+
+/** The current edge (after folio_edges_next returned FOLIO_ROW; else
+ * FOLIO_MISUSE). Its pointers live until the walker moves or is closed. */
+int folio_edges_get(folio_edge *out, const folio_edges *e);
+
+/** Release a walker (NULL is harmless). */
+void folio_edges_close(folio_edges *e);
+
 /* ---- Inspection ----------------------------------------------------------- */
 
 /** One entry of the schema, as read from sqlite_schema. Strings live until the

@@ -18,7 +18,7 @@ else from the system's library path. See python/README.md.
 
 from ._native import lib_path
 from .cursor import Cursor, Rows
-from .database import BtreeStats, Database, SchemaEntry, Transaction, open
+from .database import BtreeStats, Database, Edge, SchemaEntry, Transaction, open
 from .errors import (BusyError, CantOpenError, ConstraintError, CorruptError, Error, FullError,
                      IOErr, MismatchError, MisuseError, NoMemError, NotADatabaseError,
                      NotFoundError, ReadOnlyError, TooBigError, TransactionTimeoutError,
@@ -29,6 +29,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "open", "Database", "Transaction", "Table", "Cursor", "Rows", "SchemaEntry", "BtreeStats",
+    "Edge",
     "Error", "MisuseError", "NoMemError", "IOErr", "CorruptError", "NotADatabaseError",
     "UnsupportedError", "BusyError", "ReadOnlyError", "ConstraintError", "FullError",
     "NotFoundError", "CantOpenError", "TooBigError", "MismatchError", "TransactionTimeoutError",

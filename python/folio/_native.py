@@ -152,6 +152,23 @@ class BtreeStats(ctypes.Structure):
     ]
 
 
+EDGES_OUT = 1
+EDGES_IN = 2
+
+
+class Edge(ctypes.Structure):
+    """struct folio_edge (its pointers live until the walker moves)."""
+
+    _fields_ = [
+        ("source_key", ctypes.c_char_p),
+        ("target_key", ctypes.c_char_p),
+        ("kind", ctypes.c_char_p),
+        ("weight", ctypes.c_double),
+        ("data", Value),
+        ("dir", ctypes.c_int),
+    ]
+
+
 CHECK_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p)
 STATS_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(BtreeStats))
 
@@ -199,6 +216,14 @@ _PROTOTYPES = {
     "folio_stats": (_int, [_p, STATS_CALLBACK, _p]),
     "folio_check": (_int, [_p, CHECK_CALLBACK, _p, _int]),
     "folio_checkpoint": (_int, [_p, _int, ctypes.POINTER(_int), ctypes.POINTER(_int)]),
+    "folio_relate": (_int, [_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
+                            ctypes.c_double, _vals]),
+    "folio_unrelate": (_int, [_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p]),
+    "folio_edges_open": (_int, [_pp, _p, ctypes.c_char_p, _int]),
+    "folio_edges_kind": (_int, [_p, ctypes.c_char_p]),
+    "folio_edges_next": (_int, [_p]),
+    "folio_edges_get": (_int, [ctypes.POINTER(Edge), _p]),
+    "folio_edges_close": (None, [_p]),
 }
 
 

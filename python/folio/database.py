@@ -17,7 +17,7 @@ import threading
 import weakref
 
 from . import _native as n
-from . import errors
+from . import _values, errors
 from .table import Table
 
 _SYNC = {"off": n.SYNC_OFF, "normal": n.SYNC_NORMAL, "full": n.SYNC_FULL}
@@ -37,6 +37,10 @@ _FLAG_OPTIONS = {"readonly": n.OPEN_READONLY, "create": n.OPEN_CREATE,
 
 SchemaEntry = collections.namedtuple("SchemaEntry", "type name tbl_name rootpage sql")
 SchemaEntry.__doc__ = "One row of sqlite_schema, as folio_schema_get() gives it."
+
+Edge = collections.namedtuple("Edge", "source target kind weight data dir")
+Edge.__doc__ = ("One graph edge, as folio_edges_get() gives it: dir is 'out' or 'in' (the "
+                "walk that found it); weight is nan when the stored weight is no number.")
 
 BtreeStats = collections.namedtuple(
     "BtreeStats", [f for f, _ in n.BtreeStats._fields_])
@@ -263,6 +267,80 @@ class Transaction:
         finally:
             self._leave()
 
+    def relate(self, source, target, kind=None, weight=1.0, data=None):
+        """Relate `source` to `target` (folio_relate): insert the edge (source,
+        target, kind) in _relations, or set the weight and data of that edge
+        when it exists; insert the missing concepts in _concepts. The first
+        relate of a database creates the tables. kind None is the empty kind;
+        weight is a number (not nan); data any value (None: NULL)."""
+        source, target = _edge_key(source, "source"), _edge_key(target, "target")
+        kind = None if kind is None else _edge_key(kind, "kind", empty_ok=True)
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)):
+            raise TypeError("folio: weight is a number")
+        keep = []
+        value = n.Value()
+        _values.set_value(value, data, keep)
+        h = self._enter()
+        try:
+            before = n.lib.folio_schema_count(h)
+            rc = n.lib.folio_relate(h, source, target, kind, float(weight), ctypes.byref(value))
+            if n.lib.folio_schema_count(h) != before:
+                self._ddl_count += 1  # the tables were created: Table objects look again
+            if rc < 0:
+                self._fail(rc)
+        finally:
+            self._leave()
+
+    def unrelate(self, source, target, kind=None):
+        """Delete the edge (source, target, kind), or with kind None every edge
+        from source to target (folio_unrelate). Returns whether one was
+        deleted. Concepts stay."""
+        source, target = _edge_key(source, "source"), _edge_key(target, "target")
+        kind = None if kind is None else _edge_key(kind, "kind", empty_ok=True)
+        h = self._enter()
+        try:
+            rc = n.lib.folio_unrelate(h, source, target, kind)
+            if rc < 0:
+                self._fail(rc)
+            return rc == n.OK
+        finally:
+            self._leave()
+
+    def edges(self, key, out=True, into=True, kind=None):
+        """The edges of `key` as a list of Edge: with `out` those whose source
+        is key (in target, kind order), with `into` those whose target is key
+        (in kind, source order), outgoing first; an edge from key to itself
+        once. `kind` keeps the edges of that kind only. A database without
+        the edge tables has no edges."""
+        key = _edge_key(key, "key")
+        direction = (n.EDGES_OUT if out else 0) | (n.EDGES_IN if into else 0)
+        if not direction:
+            raise ValueError("folio: edges needs out, into or both")
+        kind = None if kind is None else _edge_key(kind, "kind", empty_ok=True)
+        h = self._enter()
+        walker = ctypes.c_void_p()
+        try:
+            rc = n.lib.folio_edges_open(ctypes.byref(walker), h, key, direction)
+            if rc >= 0 and kind is not None:
+                rc = n.lib.folio_edges_kind(walker, kind)
+            found = []
+            edge = n.Edge()
+            while rc >= 0:
+                rc = n.lib.folio_edges_next(walker)
+                if rc != n.ROW:
+                    break
+                rc = n.lib.folio_edges_get(ctypes.byref(edge), walker)
+                if rc >= 0:
+                    found.append(Edge(_text(edge.source_key), _text(edge.target_key),
+                                      _text(edge.kind), edge.weight, _values.get_value(edge.data),
+                                      "out" if edge.dir == n.EDGES_OUT else "in"))
+            if rc < 0:
+                self._fail(rc)
+            return found
+        finally:
+            n.lib.folio_edges_close(walker)
+            self._leave()
+
     def table(self, name):
         """The table `name` (case-insensitive); NotFoundError if there is none."""
         if not isinstance(name, str):
@@ -397,6 +475,18 @@ class Transaction:
                 self.rollback()
         except Exception:  # pragma: no cover - a finalizer must not raise
             pass
+
+
+def _edge_key(value, what, empty_ok=False):
+    """A key or kind of the edge calls, as the UTF-8 bytes of a str."""
+    if not isinstance(value, str):
+        raise TypeError("folio: %s is a str" % what)
+    data = value.encode("utf-8", _values.TEXT_ERRORS)
+    if b"\0" in data:
+        raise ValueError("folio: %s holds a NUL character" % what)
+    if not data and not empty_ok:
+        raise ValueError("folio: %s is empty" % what)
+    return data
 
 
 def _text(raw):

@@ -1187,5 +1187,66 @@ class TestWithoutRowid(FolioTestCase):
         self.assertEqual(sqlite_query(path, "SELECT * FROM w ORDER BY k1, k2"), rows)
 
 
+
+class TestEdges(FolioTestCase):
+    def test_relate_edges_unrelate(self):
+        path = self.path()
+        with folio.open(path) as db:
+            with db.transaction(write=True) as tx:
+                tx.relate("ada", "bob", "knows", 0.5, "since 2019")
+                tx.relate("ada", "bob", "knows", 0.75, b"\x00\xff")  # the same edge, updated
+                tx.relate("bob", "ada", weight=2)
+                tx.relate("ada", "ada", "self", data=7)
+                tx.relate("cy", "ada", "knows", float("inf"), 1.5)
+                with self.assertRaises(folio.MisuseError):
+                    tx.relate("ada", "bob", weight=float("nan"))
+                with self.assertRaises(ValueError):
+                    tx.relate("", "bob")
+                with self.assertRaises(TypeError):
+                    tx.relate("ada", 3)
+                with self.assertRaises(TypeError):
+                    tx.relate("ada", "bob", weight="heavy")
+                self.assertTrue(tx.unrelate("cy", "ada"))
+                self.assertFalse(tx.unrelate("cy", "ada"))
+                tx.relate("cy", "ada", "knows", float("inf"), 1.5)
+            with db.transaction() as tx:
+                both = tx.edges("ada")
+                self.assertEqual(both, [
+                    folio.Edge("ada", "ada", "self", 1.0, 7, "out"),
+                    folio.Edge("ada", "bob", "knows", 0.75, b"\x00\xff", "out"),
+                    folio.Edge("bob", "ada", "", 2.0, None, "in"),
+                    folio.Edge("cy", "ada", "knows", float("inf"), 1.5, "in"),
+                ])
+                self.assertEqual(tx.edges("ada", out=False), [  # the self-loop as incoming
+                    both[2], both[3], folio.Edge("ada", "ada", "self", 1.0, 7, "in")])
+                self.assertEqual(tx.edges("ada", into=False, kind="knows"), [both[1]])
+                self.assertEqual(tx.edges("ada", kind="knows"), [both[1], both[3]])
+                self.assertEqual(tx.edges("nobody"), [])
+                with self.assertRaises(ValueError):
+                    tx.edges("ada", out=False, into=False)
+                with self.assertRaises(folio.ReadOnlyError):
+                    tx.relate("a", "b")
+        rows = sqlite_query(path, "SELECT source_key, target_key, kind, weight, data"
+                                  " FROM _relations ORDER BY 1, 2, 3")
+        self.assertEqual(rows, [("ada", "ada", "self", 1.0, 7),
+                                ("ada", "bob", "knows", 0.75, b"\x00\xff"),
+                                ("bob", "ada", "", 2.0, None),
+                                ("cy", "ada", "knows", float("inf"), 1.5)])
+        self.assertEqual(sqlite_query(path, "SELECT key, data FROM _concepts ORDER BY key"),
+                         [("ada", None), ("bob", None), ("cy", None)])
+
+    def test_a_database_without_edges(self):
+        path, db = self.make(["CREATE TABLE t(a)"])
+        with db.transaction() as tx:
+            self.assertEqual(tx.edges("a"), [])
+        with db.transaction(write=True) as tx:
+            t = tx.table("t")  # opened before relate creates the tables
+            tx.relate("a", "b")
+            t.insert([1])
+            self.assertEqual(tx.edges("b"), [folio.Edge("a", "b", "", 1.0, None, "in")])
+        db.close()
+        self.assertEqual(sqlite_query(path, "SELECT * FROM t"), [(1,)])
+        self.assertEqual(sqlite_query(path, "SELECT count(*) FROM _relations"), [(1,)])
+
 if __name__ == "__main__":
     unittest.main()

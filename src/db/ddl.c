@@ -828,6 +828,11 @@ static int exec_tokens(folio_txn *txn, const char *sql, lx_token *tk, size_t nt)
                   "folio_exec runs CREATE TABLE, CREATE INDEX, DROP TABLE and DROP INDEX only");
 }
 
+int ddl_reload_catalog(folio_txn *txn)
+{
+    return reload_catalog(txn);
+}
+
 int folio_exec(folio_txn *txn, const char *ddl)
 {
     if (!txn)

@@ -13,7 +13,9 @@
  * What forces the entries in (write_flush): commit, DDL, an update, upsert,
  * patch or delete on the table, opening a cursor on one of its indexes, the
  * integrity check and stats. While an index cursor is open on the table, its
- * entries are not deferred, so the cursor sees every row.
+ * entries are not deferred, so the cursor sees every row; nor are the
+ * entries of rows written inside a statement of several calls (filter.c,
+ * edges.c), which must be undone with it if a later call fails.
  *
  * Unique indexes are not deferred: each insert checks them at once, so that
  * a violation fails that call and leaves the transaction as it was.
@@ -38,7 +40,11 @@ static int index_cursor_open(const folio_txn *txn, const db_table *tab)
 
 int index_defer_wanted(folio_txn *txn, table_state *ts, index_state *is)
 {
-    if (is->ix->unique || txn->poisoned || index_cursor_open(txn, ts->tab))
+    /* A row call inside a statement of several (txn->stmt_nested) is not
+     * the statement's last step: if a later step fails, undoing the
+     * statement must undo this row's entries too, which it can only do to
+     * entries in the tree, not to entries waiting in a sorter. */
+    if (is->ix->unique || txn->poisoned || txn->stmt_nested || index_cursor_open(txn, ts->tab))
         return 0;
     /* Foreign key checks read the tables they link: entries go in at once. */
     if (txn->db->opts.foreign_keys && fk_involved(txn, ts) != 0)

@@ -107,6 +107,10 @@ int row_vals_own(row_vals *r);
 int autoinc_get(folio_txn *txn, db_table *tab, int64_t *out);
 int autoinc_set(folio_txn *txn, db_table *tab, int64_t seq);
 
+/** Read the transaction's catalog again from sqlite_schema (ddl.c): after a
+ * statement that ran DDL was undone. Handles follow their tables. */
+int ddl_reload_catalog(folio_txn *txn);
+
 /** Insert a row into sqlite_schema (root 1) and return its rowid. */
 int schema_insert_row(folio_txn *txn, const char *type, const char *name, const char *tbl,
                       uint32_t root, const char *sql);
