@@ -303,7 +303,7 @@ static int bind_column(folio_codec *c, const db_table *tab, const folio_field *f
     folio_db *db = c->t->txn->db;
     const sch_table *d = &tab->def;
     cfield *f = &c->f[i];
-    for (int col = 0; col < d->ncols; col++)
+    for (int col = 0; col < d->ncols && f->col < 0; col++)
         if (sch_ident_eq(d->cols[col].name, fields[i].column))
             f->col = col;
     if (f->col < 0) /* as SQLite words it */
@@ -356,9 +356,9 @@ int folio_codec_bind(folio_codec **out, folio_table *t, const folio_field *field
         return FOLIO_MISUSE;
     folio_txn *txn = t->txn;
     folio_db *db = txn->db;
-    TXN_ON_TIME(txn);
     FOLIO_CHECK_ARG(db, out != NULL);
     *out = NULL;
+    TXN_ON_TIME(txn);
     FOLIO_CHECK_ARG(db, fields != NULL);
     FOLIO_CHECK_ARG(db, n > 0);
     FOLIO_CHECK_ARG(db, struct_size > 0);
