@@ -248,6 +248,173 @@ int64_t folio_cursor_rowid(const folio_cursor *c);
 int folio_cursor_column(folio_value *out, folio_cursor *c, int col);
 void folio_cursor_close(folio_cursor *c);
 
+/* ---- Struct codec ------------------------------------------------------------ */
+
+/**
+ * A struct codec moves rows between a table and a C struct described by a
+ * table of fields, with no folio_value array to fill by hand and no heap
+ * allocation per row. Each field maps one struct member to one column:
+ *
+ * - FOLIO_F_I8 .. I64, U8 .. U64: int8_t .. uint64_t. Written as INTEGER (a
+ *   U64 above INT64_MAX is refused); read from an INTEGER, or a REAL (*).
+ * - FOLIO_F_BOOL: bool. Written as INTEGER 0 or 1; read as the INTEGER (*) != 0.
+ * - FOLIO_F_FLOAT, FOLIO_F_DOUBLE: float, double. Written as REAL (a NaN as
+ *   NULL, as SQLite stores it); read from a REAL or an INTEGER.
+ * - FOLIO_F_CHARS: char[N], NUL-terminated. Written as TEXT, the bytes before
+ *   the NUL (a member with no NUL is refused); read from a TEXT or BLOB of at
+ *   most N - 1 bytes, copied and NUL-padded.
+ * - FOLIO_F_CSTR: const char *, NUL-terminated. Written as TEXT (a NULL
+ *   pointer as NULL); read from a TEXT or BLOB, copied into the codec's
+ *   memory with a NUL after it.
+ * - FOLIO_F_TEXT, FOLIO_F_BLOB: a pointer and a size_t length (len_offset).
+ *   Written as TEXT or BLOB (a NULL pointer as NULL); read from a TEXT or
+ *   BLOB, zero copy: the pointer points where folio_cursor_column's does.
+ *
+ * (*) a REAL only when it is integral and fits the member. Any other value,
+ * or an integer that does not fit the member (300 into an int8_t, -1 into a
+ * uint32_t), or a REAL beyond a float's range, fails the read with
+ * FOLIO_MISMATCH naming the column; a text of N bytes or more for a char[N]
+ * fails with FOLIO_TOOBIG (never truncated). On any failure the struct is
+ * left unchanged.
+ *
+ * Which field types a column takes is checked once, by folio_codec_bind,
+ * against the column's affinity (or STRICT type):
+ *   - INTEGER and NUMERIC affinity: integers, BOOL, FLOAT, DOUBLE;
+ *   - REAL: FLOAT, DOUBLE;
+ *   - TEXT: CHARS, CSTR, TEXT;
+ *   - BLOB (a BLOB type or no type at all): every type;
+ *   - STRICT INTEGER/INT: integers and BOOL; REAL: FLOAT, DOUBLE; TEXT: CHARS,
+ *     CSTR, TEXT; BLOB: BLOB; ANY: every type;
+ *   - the rowid alias (INTEGER PRIMARY KEY): integers only. Its field is the
+ *     rowid: on insert the new row's rowid (NULL, see FOLIO_F_NULLS, lets
+ *     folio choose it), on read the row's rowid.
+ * Writing follows the column's affinity as folio_insert does (a DOUBLE 2.0
+ * in an INTEGER column is stored as 2).
+ *
+ * NULL: a field reads NULL as 0, 0.0, false, "" (CHARS), or a NULL pointer
+ * with length 0 (CSTR, TEXT, BLOB); an empty text or blob reads as a
+ * non-NULL pointer with length 0. For numbers, NULL can be told apart and
+ * written through an optional FOLIO_F_NULLS member, a uint64_t whose bit i
+ * (FOLIO_NULL_BIT(i)) stands for fields[i]: set, the field is written as
+ * NULL whatever the member holds; on read, bit i is set exactly when
+ * fields[i]'s value is NULL. Fields past the 64th have no bit.
+ *
+ * Columns the codec does not name take their DEFAULT on insert and keep
+ * their value on update. A field on a generated column is filled on read
+ * and ignored on write (the column is computed).
+ */
+#define FOLIO_F_I8     1
+#define FOLIO_F_I16    2
+#define FOLIO_F_I32    3
+#define FOLIO_F_I64    4
+#define FOLIO_F_U8     5
+#define FOLIO_F_U16    6
+#define FOLIO_F_U32    7
+#define FOLIO_F_U64    8
+#define FOLIO_F_FLOAT  9
+#define FOLIO_F_DOUBLE 10
+#define FOLIO_F_BOOL   11
+#define FOLIO_F_CHARS  12 /**< char[size], NUL-terminated */
+#define FOLIO_F_CSTR   13 /**< const char *, NUL-terminated; read into the codec's memory */
+#define FOLIO_F_TEXT   14 /**< const char * and a size_t length at len_offset; zero copy */
+#define FOLIO_F_BLOB   15 /**< const void * and a size_t length at len_offset; zero copy */
+#define FOLIO_F_NULLS  16 /**< uint64_t: bit i set = fields[i] is NULL (column is NULL) */
+
+/** The bit of fields[i] in a FOLIO_F_NULLS member. */
+#define FOLIO_NULL_BIT(i) ((uint64_t)1 << (i))
+
+/** One struct member and the column it maps to. */
+typedef struct folio_field {
+    const char *column; /**< column name (case-insensitive); NULL for FOLIO_F_NULLS */
+    size_t offset;      /**< offsetof the member */
+    int type;           /**< FOLIO_F_* */
+    size_t size;        /**< sizeof the member (N of a char[N]); 0: the type's own size */
+    size_t len_offset;  /**< FOLIO_F_TEXT, FOLIO_F_BLOB: offsetof the size_t length */
+} folio_field;
+
+/** A field for `member` of struct type `stype`, on `column`. */
+#define FOLIO_FIELD(stype, member, column, ftype)                                                  \
+    {                                                                                              \
+        (column), offsetof(stype, member), (ftype), sizeof(((stype *)0)->member), 0                \
+    }
+/** A FOLIO_F_TEXT or FOLIO_F_BLOB field: a pointer `member` and its length `len_member`. */
+#define FOLIO_FIELD_LEN(stype, member, len_member, column, ftype)                                  \
+    {                                                                                              \
+        (column), offsetof(stype, member), (ftype), sizeof(((stype *)0)->member),                  \
+            offsetof(stype, len_member)                                                            \
+    }
+/** The FOLIO_F_NULLS field: `member` is a uint64_t. */
+#define FOLIO_FIELD_NULLS(stype, member)                                                           \
+    {                                                                                              \
+        NULL, offsetof(stype, member), FOLIO_F_NULLS, sizeof(((stype *)0)->member), 0              \
+    }
+
+typedef struct folio_codec folio_codec; /**< fields bound to a table handle */
+
+/**
+ * Bind a field table to the table of `t`. Checks, each failure with a
+ * message naming the field (its index and column) and the reason:
+ * FOLIO_NOTFOUND_ERR "no such column"; FOLIO_MISMATCH for a field type the
+ * column does not take (see above); FOLIO_MISUSE for the rest: NULL `out`,
+ * `t` or `fields`, `n` < 1, `struct_size` 0, an unknown type, a column named
+ * twice, a second FOLIO_F_NULLS, a member (or length) past `struct_size`,
+ * not aligned for its type (offset % _Alignof), overlapping another, or
+ * whose size is not its type's.
+ *
+ * `fields` need not outlive the call (names are resolved at bind). The codec
+ * lives until folio_codec_free() or the end of the transaction of `t`,
+ * whichever comes first, and is used by one thread at a time, as its
+ * transaction is.
+ * @param[out] out the codec, or NULL on failure
+ * @param struct_size sizeof the struct
+ * @return FOLIO_OK or an error above; FOLIO_NOMEM
+ */
+int folio_codec_bind(folio_codec **out, folio_table *t, const folio_field *fields, int n,
+                     size_t struct_size);
+
+/** Release a codec before its transaction ends (NULL is harmless). */
+void folio_codec_free(folio_codec *c);
+
+/**
+ * Insert the row that struct `s` describes, as folio_insert would: columns
+ * the codec does not name (or names on generated columns) take their
+ * DEFAULT. `s` must be aligned for its members.
+ * @param[out] out_rowid the new row's rowid (0 for WITHOUT ROWID); may be NULL
+ * @return FOLIO_OK; FOLIO_MISMATCH (with nothing written) for a FOLIO_F_U64
+ *         value above INT64_MAX; FOLIO_MISUSE for a char[N] with no NUL, a
+ *         length with a NULL pointer, a misaligned `s`; else the errors of
+ *         folio_insert
+ */
+int folio_insert_struct(int64_t *out_rowid, folio_codec *c, const void *s);
+
+/**
+ * Replace the values of the codec's columns in one row by those of `s`, as
+ * folio_update would; the columns the codec does not name keep theirs. A
+ * rowid table's row is the one with `rowid`, and a field on its INTEGER
+ * PRIMARY KEY moves the row when it holds another value (as UPDATE t SET
+ * id = ... does). A WITHOUT ROWID table's row is the one whose primary key
+ * the struct's key fields hold (the codec must name every key column;
+ * `rowid` must be 0); a key cannot be changed this way (folio_update_key).
+ * @return FOLIO_OK; FOLIO_NOTFOUND when there is no such row; the errors of
+ *         folio_insert_struct and folio_update / folio_update_key
+ */
+int folio_update_struct(folio_codec *c, int64_t rowid, const void *s);
+
+/**
+ * Fill `s` from the cursor's current row (a cursor on the codec's table, or
+ * one of its indexes, in the codec's transaction), by the rules above. Zero
+ * copy: FOLIO_F_TEXT and FOLIO_F_BLOB members point where
+ * folio_cursor_column's bytes are (into the page when the value lies on one
+ * page), valid until the cursor moves or is closed. FOLIO_F_CSTR members
+ * point into the codec's memory, valid until its next folio_cursor_struct.
+ * Members the codec does not name are left as they are.
+ * @return FOLIO_OK; FOLIO_MISMATCH or FOLIO_TOOBIG for a value the member
+ *         cannot hold (`s` unchanged); FOLIO_MISUSE (another table or
+ *         transaction, no current row, a misaligned `s`); the errors of
+ *         folio_cursor_column
+ */
+int folio_cursor_struct(folio_cursor *cur, folio_codec *c, void *s);
+
 /* ---- Filters -------------------------------------------------------------- */
 
 /**

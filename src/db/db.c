@@ -185,6 +185,7 @@ static void txn_release(folio_txn *txn)
 {
     while (txn->cursors)
         folio_cursor_close(txn->cursors);
+    db_codecs_free(txn);
     table_states_stash(txn);
 }
 

@@ -147,6 +147,13 @@ struct folio_txn {
     int fk_depth;           /* actions under way, one inside another */
     const void *fk_setnull; /* the link whose SET NULL action makes the next update */
     int fk_dropping;        /* DROP TABLE's implicit delete: parents may be missing */
+    /* A row call of the struct codec (codec.c) sets these around itself:
+     * value i of its row value array is the caller's when vals_given[i],
+     * else the column's DEFAULT (insert) or, with vals_keep_old, its value
+     * in the row being replaced (update). NULL: every value is given. */
+    const uint8_t *vals_given;
+    int vals_keep_old;
+    struct folio_codec *codecs; /* bound to this transaction's tables, linked */
     /* Kept when the handle reuses the object for its next transaction
      * (TXN_KEPT): every field from here on. */
     struct folio_table **tables; /* [ntables, tables_alloc): handles kept for reuse */
@@ -244,6 +251,11 @@ void db_cursor_destroy(folio_cursor *c);
  * arguments, no re-seek after writes): what folio_cursor_column returns.
  * Sets the message on failure. */
 int db_cursor_column(folio_cursor *c, int col, folio_value *out);
+
+/* ---- struct codecs (codec.c) ---- */
+
+/** Free every codec bound in the transaction (it ends). */
+void db_codecs_free(folio_txn *txn);
 
 /* ---- filters (filter.c) ---- */
 

@@ -291,7 +291,8 @@ int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
     fmt_value ipk_conv;
     ipk_conv.type = FMT_NULL;
     int ipk_vi = d->ipk >= 0 ? tab->val_index[d->ipk] : -1; /* its place in vals */
-    if (ipk_vi >= 0 && ipk_vi < n && vals[ipk_vi].type != FOLIO_NULL &&
+    if (ipk_vi >= 0 && ipk_vi < n && (!txn->vals_given || txn->vals_given[ipk_vi]) &&
+        vals[ipk_vi].type != FOLIO_NULL &&
         vals[ipk_vi].type != FOLIO_INTEGER &&
         !(vals[ipk_vi].type == FOLIO_REAL && vals[ipk_vi].u.r != vals[ipk_vi].u.r)) {
         fmt_value t;
@@ -316,7 +317,7 @@ int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
         int vi = tab->val_index[c];
         if (vi < 0)
             continue; /* generated: computed below */
-        if (vi < n) {
+        if (vi < n && (!txn->vals_given || txn->vals_given[vi])) {
             const folio_value *in = &vals[vi];
             int rc = value_in(in, v);
             if (rc == FOLIO_TOOBIG)
@@ -327,6 +328,8 @@ int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
             if (rc < 0)
                 return db_err(db, FOLIO_MISUSE, "value %d has an invalid type %d", vi,
                               (int)in->type);
+        } else if (vi < n && txn->vals_keep_old) {
+            *v = ts->oldrow.v[c]; /* kept (codec.c): the old row is loaded */
         } else {
             int rc = write_default_value(txn, ts, c, v, tb);
             if (rc < 0)
@@ -1009,7 +1012,8 @@ static int insert_append(folio_table *t, const folio_value *vals, int n, int64_t
     folio_txn *txn = t->txn;
     table_state *ts = t->ts;
     if (!ts || t->ts_gen != txn->states_gen || !ts->append_fast || !ts->max_valid || t->dead ||
-        txn->done || !txn->write || txn->poisoned || (txn->deadline_ms && db_txn_expired(txn)) ||
+        txn->done || !txn->write || txn->poisoned || txn->vals_given ||
+        (txn->deadline_ms && db_txn_expired(txn)) ||
         (txn->db->opts.foreign_keys && fk_involved(txn, ts) != 0))
         return 0; /* (the general path reports a timeout and foreign keys) */
     const sch_table *d = &ts->tab->def;

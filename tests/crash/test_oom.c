@@ -403,6 +403,61 @@ static int op_checkpoint(oom_ctx *c)
     return folio_checkpoint(c->db, FOLIO_CHECKPOINT_TRUNCATE, NULL, NULL);
 }
 
+/* The struct codec over t1: binding it, and each of its row calls. */
+typedef struct t1_row {
+    int64_t id;
+    const char *a;
+    const void *b;
+    size_t bn;
+} t1_row;
+
+static int t1_codec(oom_ctx *c, folio_codec **out, int nfields)
+{
+    static const folio_field f[] = {
+        FOLIO_FIELD(t1_row, a, "a", FOLIO_F_CSTR),
+        FOLIO_FIELD(t1_row, id, "id", FOLIO_F_I64),
+        FOLIO_FIELD_LEN(t1_row, b, bn, "b", FOLIO_F_BLOB),
+    };
+    return folio_codec_bind(out, c->t, f, nfields, sizeof(t1_row));
+}
+
+static int op_codec_insert(oom_ctx *c)
+{
+    folio_codec *cd;
+    t1_row r = {500, "inserted", big, 11000};
+    int rc = t1_codec(c, &cd, 3);
+    return rc < 0 ? rc : folio_insert_struct(NULL, cd, &r);
+}
+
+/* Column a only: b keeps its (overflowing) value. */
+static int op_codec_update(oom_ctx *c)
+{
+    folio_codec *cd;
+    t1_row r = {0, "updated", NULL, 0};
+    int rc = t1_codec(c, &cd, 1);
+    return rc < 0 ? rc : folio_update_struct(cd, 4, &r);
+}
+
+static int op_codec_scan(oom_ctx *c)
+{
+    folio_codec *cd;
+    folio_cursor *cur;
+    int rc = t1_codec(c, &cd, 3);
+    if (rc < 0 || (rc = folio_cursor_open(&cur, c->t, "t1_a")) < 0)
+        return rc;
+    uint64_t h = 0;
+    for (rc = folio_cursor_first(cur); rc == FOLIO_ROW; rc = folio_cursor_next(cur)) {
+        t1_row r;
+        if ((rc = folio_cursor_struct(cur, cd, &r)) < 0)
+            break;
+        h = h * 31 + (uint64_t)r.id + strlen(r.a) + r.bn;
+    }
+    folio_cursor_close(cur);
+    folio_codec_free(cd);
+    c->scan_hash = h;
+    return rc == FOLIO_DONE ? 0 : rc;
+}
+
 static int op_close(oom_ctx *c)
 {
     int rc = folio_close(c->db);
@@ -431,6 +486,9 @@ static const oom_op ops[] = {
     {"foreign keys: delete that cascades", setup_fk, op_fk_delete_cascade, NULL, OOM_FK},
     {"foreign keys: key update that cascades", setup_fk, op_fk_update_cascade, NULL, OOM_FK},
     {"foreign keys: delete_where of cascading rows", setup_fk, op_fk_delete_where, NULL, OOM_FK},
+    {"codec bind + insert_struct with overflow", setup_write, op_codec_insert, NULL, 0},
+    {"codec bind + update_struct (one column)", setup_write, op_codec_update, NULL, 0},
+    {"codec bind + cursor_struct scan over an index", setup_read, op_codec_scan, NULL, 0},
 };
 
 /* ---- the loop ---- */
@@ -553,7 +611,7 @@ static void run_op(oom_ctx *c, const oom_op *op, oom_totals *tot)
             tot->absorbed += hit;
             if (state != after)
                 crash_fail(&tot->fl, "%s: the op succeeded but the content differs", where);
-            if (op->op == op_scan && scan != scan_ref)
+            if ((op->op == op_scan || op->op == op_codec_scan) && scan != scan_ref)
                 crash_fail(&tot->fl, "%s: the scan succeeded but read different rows (%s)", where,
                            c->msg);
         }
@@ -672,8 +730,6 @@ Test(crash_oom, checkpoint_and_close, .timeout = 900)
 }
 Test(crash_oom, foreign_key_actions, .timeout = 900)
 {
-    /* (The last group: every op belongs to one test.) */
-    cr_assert_eq(sizeof ops / sizeof ops[0], 20);
     run_ops(17, 20);
 }
 
@@ -722,4 +778,11 @@ Test(crash_oom, index_cursor_rowid_is_never_silently_wrong, .timeout = 300)
     cleanup(&c);
     oom_teardown(&c, &tot);
     cr_assert_eq(wrong, 0, "%d wrong rowids; first: %s", wrong, tot.fl.first);
+}
+
+Test(crash_oom, struct_codec, .timeout = 900)
+{
+    /* (The last group: every op belongs to one test.) */
+    cr_assert_eq(sizeof ops / sizeof ops[0], 23);
+    run_ops(20, 23);
 }
