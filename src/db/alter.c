@@ -1435,9 +1435,10 @@ static int add_column(folio_txn *txn, alter_op *op, const char *coldef, size_t n
     }
     if ((rc = ddl_table_exprs_compile(db, &op->newdef)) < 0)
         return rc;
-    if ((rc = rewrite_schema(txn, op)) < 0 || (rc = alter_bump_cookie(txn, 1)) < 0 ||
-        (rc = reload_catalog(txn)) < 0)
+    if ((rc = rewrite_schema(txn, op)) < 0 || (rc = alter_bump_cookie(txn, 1)) < 0)
         return rc;
+    if ((rc = reload_catalog(txn)) < 0)
+        return db_err_txn(txn, rc);
     if (!empty && (nc->has_check || (nc->notnull && nc->generated)))
         return check_rows(txn, op->oldname);
     return 0;
@@ -1517,7 +1518,9 @@ static int run_op(folio_txn *txn, alter_op *op)
         return rc;
     if ((rc = alter_bump_cookie(txn, 0)) < 0)
         return rc;
-    return reload_catalog(txn);
+    if ((rc = reload_catalog(txn)) < 0)
+        return db_err_txn(txn, rc);
+    return 0;
 }
 
 /* The type of a schema object that is not a table, or NULL. */

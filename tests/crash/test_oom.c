@@ -258,6 +258,26 @@ static int op_drop_table(oom_ctx *c)
     return folio_exec(c->txn, "DROP TABLE doomed");
 }
 
+static int op_alter_add(oom_ctx *c)
+{
+    return folio_exec(c->txn, "ALTER TABLE t1 ADD COLUMN z TEXT DEFAULT 'z' CHECK (z <> '')");
+}
+
+static int op_alter_rename_column(oom_ctx *c)
+{
+    return folio_exec(c->txn, "ALTER TABLE t1 RENAME COLUMN a TO aa");
+}
+
+static int op_alter_rename(oom_ctx *c)
+{
+    return folio_exec(c->txn, "ALTER TABLE t1 RENAME TO t1_renamed");
+}
+
+static int op_alter_drop(oom_ctx *c)
+{
+    return folio_exec(c->txn, "ALTER TABLE t1 DROP COLUMN b");
+}
+
 static int op_insert(oom_ctx *c)
 {
     folio_value r[3] = {v_int(500), v_text("inserted"), v_blob(big, 11000)};
@@ -363,6 +383,10 @@ static const oom_op ops[] = {
     {"cursor scan over an index", setup_read, op_scan, NULL, 0},
     {"checkpoint TRUNCATE", setup_wal, op_checkpoint, NULL, 0},
     {"close with a WAL", setup_wal, op_close, NULL, OOM_NO_MSG},
+    {"exec ALTER TABLE ADD COLUMN (rows checked)", setup_write, op_alter_add, NULL, 0},
+    {"exec ALTER TABLE RENAME COLUMN", setup_write, op_alter_rename_column, NULL, 0},
+    {"exec ALTER TABLE RENAME TO", setup_write, op_alter_rename, NULL, 0},
+    {"exec ALTER TABLE DROP COLUMN (rows rewritten)", setup_write, op_alter_drop, NULL, 0},
 };
 
 /* ---- the loop ---- */
@@ -647,4 +671,9 @@ Test(crash_oom, index_cursor_rowid_is_never_silently_wrong, .timeout = 300)
     cleanup(&c);
     oom_teardown(&c, &tot);
     cr_assert_eq(wrong, 0, "%d wrong rowids; first: %s", wrong, tot.fl.first);
+}
+Test(crash_oom, alter_table, .timeout = 900)
+{
+    int n = (int)(sizeof ops / sizeof *ops);
+    run_ops(n - 4, n);
 }
