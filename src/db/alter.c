@@ -41,589 +41,11 @@
  * no such column: c"). The whole statement runs inside folio_exec's
  * statement: a failure leaves nothing changed.
  */
-#include "db/ddl_int.h"
+#include "db/alter_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ---- words and names ---- */
-
-static int fold(int c)
-{
-    return c >= 'A' && c <= 'Z' ? c + 32 : c;
-}
-
-/* The token is the bare word w (ASCII case-insensitive). */
-static int word(const lx_token *t, const char *w)
-{
-    size_t n = strlen(w);
-    if (t->type != LX_ID || t->n != n)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        if (fold((unsigned char)t->z[i]) != fold((unsigned char)w[i]))
-            return 0;
-    return 1;
-}
-
-static int is_quote(char c)
-{
-    return c == '"' || c == '\'' || c == '[' || c == '`';
-}
-
-/* Whether the dequoted text of a name token is `name` (ASCII case folded,
- * as SQLite compares names). */
-static int tok_eq(const lx_token *t, const char *name)
-{
-    size_t nl = strlen(name), j = 0;
-    if (t->type == LX_ID) {
-        if (t->n != nl)
-            return 0;
-        for (size_t i = 0; i < nl; i++)
-            if (fold((unsigned char)t->z[i]) != fold((unsigned char)name[i]))
-                return 0;
-        return 1;
-    }
-    if ((t->type != LX_QID && t->type != LX_STRING) || t->n < 2)
-        return 0;
-    char q = t->z[0] == '[' ? ']' : t->z[0];
-    for (size_t i = 1; i + 1 < t->n; i++) {
-        char c = t->z[i];
-        if (c == q && q != ']')
-            i++; /* a doubled quote is one */
-        if (j >= nl || fold((unsigned char)c) != fold((unsigned char)name[j]))
-            return 0;
-        j++;
-    }
-    return j == nl;
-}
-
-/* The dequoted text of a name token, allocated. */
-static char *tok_text(const lx_token *t)
-{
-    char *s = os_malloc(t->n + 1);
-    if (!s)
-        return NULL;
-    if (t->type == LX_ID || t->n < 2 || !is_quote(t->z[0])) {
-        memcpy(s, t->z, t->n);
-        s[t->n] = 0;
-        return s;
-    }
-    char q = t->z[0] == '[' ? ']' : t->z[0];
-    size_t o = 0;
-    for (size_t i = 1; i + 1 < t->n; i++) {
-        s[o++] = t->z[i];
-        if (t->z[i] == q && q != ']')
-            i++;
-    }
-    s[o] = 0;
-    return s;
-}
-
-/* Whether `name` starts with the lower-case `prefix` (ASCII case folded). */
-static int has_prefix(const char *name, const char *prefix)
-{
-    for (size_t i = 0; prefix[i]; i++)
-        if (fold((unsigned char)name[i]) != prefix[i])
-            return 0;
-    return 1;
-}
-
-static int name_is_internal(const char *name)
-{
-    return has_prefix(name, "sqlite_");
-}
-
-/* `"name"` with inner double quotes doubled (SQLite's %w), and a space after
- * it when the text it replaces is followed by a double quote. */
-static char *quoted_name(const char *name, int space)
-{
-    size_t n = strlen(name), o = 0;
-    char *s = os_malloc(2 * n + 4);
-    if (!s)
-        return NULL;
-    s[o++] = '"';
-    for (size_t i = 0; i < n; i++) {
-        s[o++] = name[i];
-        if (name[i] == '"')
-            s[o++] = '"';
-    }
-    s[o++] = '"';
-    if (space)
-        s[o++] = ' ';
-    s[o] = 0;
-    return s;
-}
-
-/* ---- edits of a statement's text ---- */
-
-typedef struct edit {
-    size_t off, n; /* bytes of the text replaced */
-    char *text;    /* owned */
-} edit;
-
-typedef struct edits {
-    edit *v;
-    int n, cap;
-} edits;
-
-static void edits_free(edits *e)
-{
-    for (int i = 0; i < e->n; i++)
-        os_free(e->v[i].text);
-    os_free(e->v);
-    memset(e, 0, sizeof *e);
-}
-
-/* Add an edit; takes `text` (freed on failure). */
-static int edits_add(edits *e, size_t off, size_t n, char *text)
-{
-    if (!text)
-        return FOLIO_NOMEM;
-    if (e->n == e->cap) {
-        int cap = e->cap ? e->cap * 2 : 8;
-        edit *v = os_realloc(e->v, sizeof *v * (size_t)cap);
-        if (!v) {
-            os_free(text);
-            return FOLIO_NOMEM;
-        }
-        e->v = v;
-        e->cap = cap;
-    }
-    e->v[e->n++] = (edit){off, n, text};
-    return 0;
-}
-
-static int edit_cmp(const void *a, const void *b)
-{
-    const edit *x = a, *y = b;
-    return x->off < y->off ? -1 : x->off > y->off ? 1 : (x->n > y->n) - (x->n < y->n);
-}
-
-/* The text with the edits made; an edit that starts inside an earlier one
- * (a word inside a column definition being cut out) is dropped. */
-static char *edits_apply(const char *sql, edits *e)
-{
-    qsort(e->v, (size_t)e->n, sizeof *e->v, edit_cmp);
-    size_t len = strlen(sql), total = len + 1;
-    for (int i = 0; i < e->n; i++)
-        total += strlen(e->v[i].text);
-    char *out = os_malloc(total);
-    if (!out)
-        return NULL;
-    size_t o = 0, at = 0;
-    for (int i = 0; i < e->n; i++) {
-        const edit *x = &e->v[i];
-        if (x->off < at)
-            continue;
-        memcpy(out + o, sql + at, x->off - at);
-        o += x->off - at;
-        size_t tn = strlen(x->text);
-        memcpy(out + o, x->text, tn);
-        o += tn;
-        at = x->off + x->n;
-    }
-    memcpy(out + o, sql + at, len - at);
-    out[o + len - at] = 0;
-    return out;
-}
-
-/* ---- a CREATE statement's tokens and what each one is ---- */
-
-/* Where a token stands. */
-enum {
-    R_NONE,
-    R_TNAME,    /* the table's name after CREATE TABLE */
-    R_COLNAME,  /* a column's name where it is defined */
-    R_CHECK,    /* inside a CHECK constraint */
-    R_GEN,      /* inside a generated column's AS ( ) */
-    R_TKEYS,    /* a PRIMARY KEY or UNIQUE table constraint's columns */
-    R_FK_FROM,  /* FOREIGN KEY ( these ) */
-    R_FK_TABLE, /* REFERENCES this */
-    R_FK_TO,    /* REFERENCES t ( these ) */
-    R_IDX_ON,   /* CREATE INDEX i ON this */
-    R_IKEYS,    /* an index's keys */
-    R_WHERE,    /* a partial index's WHERE */
-};
-
-/* What a word inside an expression is. */
-enum { C_NONE, C_COL, C_QUAL, C_DQS };
-
-#define NO_TOKEN ((size_t)-1)
-
-typedef struct stmt {
-    const char *sql;
-    lx_token *t;
-    size_t n;      /* tokens, the last one LX_EOF */
-    size_t *match; /* the other parenthesis of each ( and ) */
-    uint8_t *role; /* R_* */
-    uint8_t *cls;  /* C_* */
-    size_t *aux;   /* C_COL: its qualifier token or NO_TOKEN; R_FK_TO: the R_FK_TABLE token */
-} stmt;
-
-static void stmt_close(stmt *s)
-{
-    os_free(s->t);
-    os_free(s->match);
-    os_free(s->role);
-    os_free(s->cls);
-    os_free(s->aux);
-    memset(s, 0, sizeof *s);
-}
-
-/* Tokenize; FOLIO_CORRUPT when the text is not a statement at all (its
- * parentheses do not match). */
-static int stmt_open(stmt *s, const char *sql)
-{
-    memset(s, 0, sizeof *s);
-    s->sql = sql;
-    char err[128];
-    if (lx_tokenize(sql, strlen(sql), &s->t, &s->n, err, sizeof err) < 0)
-        return FOLIO_CORRUPT;
-    s->match = os_calloc(s->n, sizeof *s->match);
-    s->role = os_calloc(s->n, 1);
-    s->cls = os_calloc(s->n, 1);
-    s->aux = os_calloc(s->n, sizeof *s->aux);
-    size_t *stack = os_malloc(sizeof *stack * s->n);
-    if (!s->match || !s->role || !s->cls || !s->aux || !stack) {
-        os_free(stack);
-        stmt_close(s);
-        return FOLIO_NOMEM;
-    }
-    size_t depth = 0;
-    int rc = 0;
-    for (size_t i = 0; i < s->n; i++) {
-        s->match[i] = NO_TOKEN;
-        s->aux[i] = NO_TOKEN;
-        if (s->t[i].type == LX_LP) {
-            stack[depth++] = i;
-        } else if (s->t[i].type == LX_RP) {
-            if (depth == 0) {
-                rc = FOLIO_CORRUPT;
-                break;
-            }
-            size_t o = stack[--depth];
-            s->match[o] = i;
-            s->match[i] = o;
-        }
-    }
-    os_free(stack);
-    if (rc == 0 && depth)
-        rc = FOLIO_CORRUPT;
-    if (rc < 0)
-        stmt_close(s);
-    return rc;
-}
-
-static size_t tok_off(const stmt *s, size_t k)
-{
-    return (size_t)(s->t[k].z - s->sql);
-}
-
-/* The words of an expression (or of a list of them: `keys`, where ASC and
- * DESC end an item) in tokens [a, b): columns, their table qualifiers. */
-static void mark_expr(stmt *s, size_t a, size_t b, int role, int keys)
-{
-    for (size_t k = a; k < b; k++)
-        s->role[k] = (uint8_t)role;
-    for (size_t k = a; k < b; k++) {
-        const lx_token *t = &s->t[k];
-        if (word(t, "AS")) { /* CAST(x AS type): the type up to the CAST's ")" */
-            int depth = 0;
-            size_t j = k + 1;
-            for (; j < b; j++) {
-                if (s->t[j].type == LX_LP)
-                    depth++;
-                else if (s->t[j].type == LX_RP && depth-- == 0)
-                    break;
-            }
-            k = j;
-            continue;
-        }
-        if (word(t, "COLLATE")) {
-            k++;
-            continue;
-        }
-        if (t->type != LX_ID && t->type != LX_QID)
-            continue;
-        if (t->type == LX_ID && !lx_is_name(t))
-            continue;
-        if (s->t[k + 1].type == LX_LP) /* a function */
-            continue;
-        if (keys && t->type == LX_ID && k > a && (word(t, "ASC") || word(t, "DESC")) &&
-            (k + 1 == b || s->t[k + 1].type == LX_COMMA))
-            continue;
-        if (s->t[k + 1].type == LX_DOT) {
-            s->cls[k] = C_QUAL;
-            continue;
-        }
-        s->cls[k] = C_COL;
-        s->aux[k] = k >= a + 2 && s->t[k - 1].type == LX_DOT ? k - 2 : NO_TOKEN;
-    }
-}
-
-/* REFERENCES at k - 1: the parent table at k, its columns after it. Returns
- * the last token of the clause's name part. */
-static size_t mark_refs(stmt *s, size_t k, size_t b)
-{
-    if (k >= b)
-        return k - 1;
-    s->role[k] = R_FK_TABLE;
-    if (k + 1 < b && s->t[k + 1].type == LX_LP && s->match[k + 1] != NO_TOKEN) {
-        size_t e = s->match[k + 1];
-        for (size_t j = k + 2; j < e; j++)
-            if (s->t[j].type != LX_COMMA) {
-                s->role[j] = R_FK_TO;
-                s->aux[j] = k;
-            }
-        return e;
-    }
-    return k;
-}
-
-/* The constraints of a column definition, tokens [a, b). */
-static void scan_coldef(stmt *s, size_t a, size_t b, uint8_t *unique)
-{
-    for (size_t k = a; k < b; k++) {
-        const lx_token *t = &s->t[k];
-        size_t m = s->t[k + 1].type == LX_LP ? s->match[k + 1] : NO_TOKEN;
-        if (t->type == LX_LP) {
-            k = s->match[k];
-        } else if ((word(t, "CHECK") || word(t, "AS")) && m != NO_TOKEN) {
-            mark_expr(s, k + 2, m, word(t, "CHECK") ? R_CHECK : R_GEN, 0);
-            k = m;
-        } else if (word(t, "DEFAULT") && !(k > a && word(&s->t[k - 1], "SET"))) {
-            if (m != NO_TOKEN)
-                k = m;
-            else if (s->t[k + 1].type == LX_PLUS || s->t[k + 1].type == LX_MINUS)
-                k += 2;
-            else
-                k++;
-        } else if (word(t, "COLLATE") || word(t, "CONSTRAINT")) {
-            k++;
-        } else if (word(t, "UNIQUE")) {
-            *unique = 1;
-        } else if (word(t, "REFERENCES")) {
-            k = mark_refs(s, k + 1, b);
-        }
-    }
-}
-
-/* Table constraints, tokens [a, b). */
-static void scan_tcons(stmt *s, size_t a, size_t b)
-{
-    for (size_t k = a; k < b; k++) {
-        const lx_token *t = &s->t[k];
-        if (t->type == LX_LP) {
-            k = s->match[k];
-        } else if (word(t, "CONSTRAINT")) {
-            k++;
-        } else if (word(t, "PRIMARY") && word(&s->t[k + 1], "KEY") && s->t[k + 2].type == LX_LP) {
-            mark_expr(s, k + 3, s->match[k + 2], R_TKEYS, 1);
-            k = s->match[k + 2];
-        } else if (word(t, "UNIQUE") && s->t[k + 1].type == LX_LP) {
-            mark_expr(s, k + 2, s->match[k + 1], R_TKEYS, 1);
-            k = s->match[k + 1];
-        } else if (word(t, "CHECK") && s->t[k + 1].type == LX_LP) {
-            mark_expr(s, k + 2, s->match[k + 1], R_CHECK, 0);
-            k = s->match[k + 1];
-        } else if (word(t, "FOREIGN") && word(&s->t[k + 1], "KEY") && s->t[k + 2].type == LX_LP) {
-            for (size_t j = k + 3; j < s->match[k + 2]; j++)
-                if (s->t[j].type != LX_COMMA)
-                    s->role[j] = R_FK_FROM;
-            k = s->match[k + 2];
-        } else if (word(t, "REFERENCES")) {
-            k = mark_refs(s, k + 1, b);
-        }
-    }
-}
-
-/* The layout of a CREATE TABLE statement. */
-typedef struct tscan {
-    int is_virtual;
-    size_t name;    /* token */
-    size_t lp, rp;  /* the column list's parentheses */
-    size_t add_off; /* byte offset where ADD COLUMN inserts (SQLite's addColOffset) */
-    int ncols;
-    size_t *coltok;     /* the name token of each column definition */
-    size_t *colend;     /* the "," or ")" after it */
-    uint8_t *colunique; /* a UNIQUE constraint on the column itself */
-} tscan;
-
-static void tscan_free(tscan *ts)
-{
-    os_free(ts->coltok);
-    os_free(ts->colend);
-    os_free(ts->colunique);
-    memset(ts, 0, sizeof *ts);
-}
-
-static int is_tcons_start(const lx_token *t)
-{
-    return word(t, "CONSTRAINT") || word(t, "PRIMARY") || word(t, "UNIQUE") || word(t, "CHECK") ||
-           word(t, "FOREIGN");
-}
-
-/* Scan a CREATE TABLE. FOLIO_CORRUPT when it is not one folio can read. */
-static int scan_table(stmt *s, tscan *ts)
-{
-    memset(ts, 0, sizeof *ts);
-    size_t i = 1;
-    if (!word(&s->t[0], "CREATE"))
-        return FOLIO_CORRUPT;
-    if (word(&s->t[i], "TEMP") || word(&s->t[i], "TEMPORARY"))
-        i++;
-    if (word(&s->t[i], "VIRTUAL")) {
-        ts->is_virtual = 1;
-        return 0;
-    }
-    if (!word(&s->t[i], "TABLE"))
-        return FOLIO_CORRUPT;
-    i++;
-    if (word(&s->t[i], "IF") && word(&s->t[i + 1], "NOT") && word(&s->t[i + 2], "EXISTS"))
-        i += 3;
-    if (s->t[i].type != LX_EOF && s->t[i + 1].type == LX_DOT)
-        i += 2;
-    if (!lx_is_name(&s->t[i]) || s->t[i + 1].type != LX_LP || s->match[i + 1] == NO_TOKEN)
-        return FOLIO_CORRUPT;
-    ts->name = i;
-    s->role[i] = R_TNAME;
-    ts->lp = i + 1;
-    ts->rp = s->match[ts->lp];
-    ts->add_off = tok_off(s, ts->rp);
-    size_t maxcols = 1;
-    for (size_t k = ts->lp + 1; k < ts->rp; k++)
-        maxcols += s->t[k].type == LX_COMMA;
-    ts->coltok = os_malloc(sizeof *ts->coltok * maxcols);
-    ts->colend = os_malloc(sizeof *ts->colend * maxcols);
-    ts->colunique = os_calloc(maxcols, 1);
-    if (!ts->coltok || !ts->colend || !ts->colunique) {
-        tscan_free(ts);
-        return FOLIO_NOMEM;
-    }
-    int cons = 0;
-    for (size_t j = ts->lp + 1; j < ts->rp;) {
-        size_t e = j;
-        while (e < ts->rp && s->t[e].type != LX_COMMA) {
-            if (s->t[e].type == LX_LP)
-                e = s->match[e];
-            e++;
-        }
-        if (!cons && j > ts->lp + 1 && is_tcons_start(&s->t[j])) {
-            cons = 1;
-            ts->add_off = tok_off(s, j - 1); /* the comma before the constraints */
-        }
-        if (cons) {
-            scan_tcons(s, j, e);
-        } else {
-            if (!lx_is_name(&s->t[j])) {
-                tscan_free(ts);
-                return FOLIO_CORRUPT;
-            }
-            s->role[j] = R_COLNAME;
-            ts->coltok[ts->ncols] = j;
-            ts->colend[ts->ncols] = e;
-            scan_coldef(s, j + 1, e, &ts->colunique[ts->ncols]);
-            ts->ncols++;
-        }
-        j = e + 1;
-    }
-    if (ts->ncols == 0) {
-        tscan_free(ts);
-        return FOLIO_CORRUPT;
-    }
-    return 0;
-}
-
-/* Scan a CREATE INDEX: the table after ON, the keys, the WHERE. */
-static int scan_index(stmt *s)
-{
-    size_t i = 1;
-    if (!word(&s->t[0], "CREATE"))
-        return FOLIO_CORRUPT;
-    if (word(&s->t[i], "UNIQUE"))
-        i++;
-    if (!word(&s->t[i], "INDEX"))
-        return FOLIO_CORRUPT;
-    i++;
-    if (word(&s->t[i], "IF") && word(&s->t[i + 1], "NOT") && word(&s->t[i + 2], "EXISTS"))
-        i += 3;
-    if (s->t[i].type != LX_EOF && s->t[i + 1].type == LX_DOT)
-        i += 2;
-    i++; /* the index's name */
-    if (!word(&s->t[i], "ON") || !lx_is_name(&s->t[i + 1]) || s->t[i + 2].type != LX_LP ||
-        s->match[i + 2] == NO_TOKEN)
-        return FOLIO_CORRUPT;
-    s->role[i + 1] = R_IDX_ON;
-    size_t rp = s->match[i + 2];
-    mark_expr(s, i + 3, rp, R_IKEYS, 1);
-    if (word(&s->t[rp + 1], "WHERE")) {
-        size_t end = rp + 2;
-        while (s->t[end].type != LX_EOF && s->t[end].type != LX_SEMI)
-            end++;
-        mark_expr(s, rp + 2, end, R_WHERE, 0);
-    }
-    return 0;
-}
-
-/* Whether `def` has a column named by the token. */
-static int has_column_tok(const sch_table *def, const lx_token *t)
-{
-    for (int c = 0; c < def->ncols; c++)
-        if (tok_eq(t, def->cols[c].name))
-            return 1;
-    return 0;
-}
-
-/* Double-quoted words of the expressions SQLite's quote fix walks (CHECK,
- * generated columns, index keys and WHERE) that name no column of `def`:
- * strings. */
-static void mark_dqs(stmt *s, const sch_table *def)
-{
-    for (size_t k = 0; k < s->n; k++) {
-        int r = s->role[k];
-        if (s->cls[k] != C_COL || s->aux[k] != NO_TOKEN || s->t[k].type != LX_QID ||
-            s->t[k].z[0] != '"')
-            continue;
-        if ((r == R_CHECK || r == R_GEN || r == R_IKEYS || r == R_WHERE) &&
-            !has_column_tok(def, &s->t[k]))
-            s->cls[k] = C_DQS;
-    }
-}
-
-/* The edits that turn each double-quoted string into a single-quoted one
- * (and a space after it when a quote follows, as SQLite writes it). */
-static int quotefix_edits(const stmt *s, edits *e)
-{
-    for (size_t k = 0; k < s->n; k++) {
-        if (s->cls[k] != C_DQS)
-            continue;
-        char *v = tok_text(&s->t[k]);
-        if (!v)
-            return FOLIO_NOMEM;
-        size_t n = strlen(v), o = 0;
-        char *q = os_malloc(2 * n + 4);
-        if (!q) {
-            os_free(v);
-            return FOLIO_NOMEM;
-        }
-        q[o++] = '\'';
-        for (size_t i = 0; i < n; i++) {
-            q[o++] = v[i];
-            if (v[i] == '\'')
-                q[o++] = '\'';
-        }
-        q[o++] = '\'';
-        if (s->t[k].z[s->t[k].n] == '\'')
-            q[o++] = ' ';
-        q[o] = 0;
-        os_free(v);
-        int rc = edits_add(e, tok_off(s, k), s->t[k].n, q);
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
-}
 
 /* ---- the statement ---- */
 
@@ -669,7 +91,7 @@ static char *column_replacement(const alter_op *op, const stmt *s, size_t k)
             memcpy(r, op->newname, n + 1);
         return r;
     }
-    return quoted_name(op->newname, t->z[t->n] == '"');
+    return asql_quoted_name(op->newname, t->z[t->n] == '"');
 }
 
 /* Whether the word at k names the altered column of the altered table
@@ -677,7 +99,7 @@ static char *column_replacement(const alter_op *op, const stmt *s, size_t k)
 static int names_column(const alter_op *op, const stmt *s, size_t k, int own)
 {
     const char *cname = op->tab->def.cols[op->col].name;
-    if (!tok_eq(&s->t[k], cname))
+    if (!asql_tok_eq(&s->t[k], cname))
         return 0;
     switch (s->role[k]) {
     case R_COLNAME:
@@ -688,11 +110,11 @@ static int names_column(const alter_op *op, const stmt *s, size_t k, int own)
     case R_IKEYS:
     case R_WHERE:
         return own && s->cls[k] == C_COL &&
-               (s->aux[k] == NO_TOKEN || tok_eq(&s->t[s->aux[k]], op->oldname));
+               (s->aux[k] == NO_TOKEN || asql_tok_eq(&s->t[s->aux[k]], op->oldname));
     case R_FK_FROM:
         return own && s->role[k] == R_FK_FROM;
     case R_FK_TO:
-        return s->aux[k] != NO_TOKEN && tok_eq(&s->t[s->aux[k]], op->oldname);
+        return s->aux[k] != NO_TOKEN && asql_tok_eq(&s->t[s->aux[k]], op->oldname);
     default:
         return 0;
     }
@@ -708,24 +130,24 @@ static int table_edits(const alter_op *op, stmt *s, const tscan *ts, int own, ed
             int hit = 0;
             if (own && k == ts->name)
                 hit = 1;
-            else if (s->role[k] == R_FK_TABLE && tok_eq(&s->t[k], op->oldname))
+            else if (s->role[k] == R_FK_TABLE && asql_tok_eq(&s->t[k], op->oldname))
                 hit = 1;
             else if (own && s->role[k] == R_CHECK && s->cls[k] == C_QUAL &&
-                     tok_eq(&s->t[k], op->oldname))
+                     asql_tok_eq(&s->t[k], op->oldname))
                 hit = 1;
             if (hit)
-                rc = edits_add(e, tok_off(s, k), s->t[k].n,
-                               quoted_name(op->newname, s->t[k].z[s->t[k].n] == '"'));
+                rc = asql_edits_add(e, asql_tok_off(s, k), s->t[k].n,
+                                    asql_quoted_name(op->newname, s->t[k].z[s->t[k].n] == '"'));
         }
         return rc;
     }
     if (op->kind == OP_RENAME_COLUMN || op->kind == OP_DROP)
-        rc = quotefix_edits(s, e);
+        rc = asql_quotefix_edits(s, e);
     if (rc == 0 && op->kind == OP_RENAME_COLUMN) {
         for (size_t k = 0; k < s->n && rc == 0; k++) {
             int hit = own && s->role[k] == R_COLNAME && k == ts->coltok[op->col];
             if (hit || names_column(op, s, k, own))
-                rc = edits_add(e, tok_off(s, k), s->t[k].n, column_replacement(op, s, k));
+                rc = asql_edits_add(e, asql_tok_off(s, k), s->t[k].n, column_replacement(op, s, k));
         }
     }
     if (rc == 0 && op->kind == OP_DROP && own) {
@@ -733,14 +155,14 @@ static int table_edits(const alter_op *op, stmt *s, const tscan *ts, int own, ed
          * the comma after the one before it to the end of the columns. */
         size_t from, to;
         if (op->col < ts->ncols - 1) {
-            from = tok_off(s, ts->coltok[op->col]);
-            to = tok_off(s, ts->coltok[op->col + 1]);
+            from = asql_tok_off(s, ts->coltok[op->col]);
+            to = asql_tok_off(s, ts->coltok[op->col + 1]);
         } else {
-            from = tok_off(s, ts->colend[op->col - 1]);
+            from = asql_tok_off(s, ts->colend[op->col - 1]);
             to = ts->add_off;
         }
         char *empty = os_calloc(1, 1);
-        rc = edits_add(e, from, to - from, empty);
+        rc = asql_edits_add(e, from, to - from, empty);
     }
     return rc;
 }
@@ -751,18 +173,18 @@ static int index_edits(const alter_op *op, stmt *s, edits *e)
     int rc = 0;
     if (op->kind == OP_RENAME_TABLE) {
         for (size_t k = 0; k < s->n && rc == 0; k++)
-            if (s->role[k] == R_IDX_ON ||
-                (s->role[k] == R_WHERE && s->cls[k] == C_QUAL && tok_eq(&s->t[k], op->oldname)))
-                rc = edits_add(e, tok_off(s, k), s->t[k].n,
-                               quoted_name(op->newname, s->t[k].z[s->t[k].n] == '"'));
+            if (s->role[k] == R_IDX_ON || (s->role[k] == R_WHERE && s->cls[k] == C_QUAL &&
+                                           asql_tok_eq(&s->t[k], op->oldname)))
+                rc = asql_edits_add(e, asql_tok_off(s, k), s->t[k].n,
+                                    asql_quoted_name(op->newname, s->t[k].z[s->t[k].n] == '"'));
         return rc;
     }
     if (op->kind == OP_RENAME_COLUMN || op->kind == OP_DROP)
-        rc = quotefix_edits(s, e);
+        rc = asql_quotefix_edits(s, e);
     if (rc == 0 && op->kind == OP_RENAME_COLUMN)
         for (size_t k = 0; k < s->n && rc == 0; k++)
             if (names_column(op, s, k, 1))
-                rc = edits_add(e, tok_off(s, k), s->t[k].n, column_replacement(op, s, k));
+                rc = asql_edits_add(e, asql_tok_off(s, k), s->t[k].n, column_replacement(op, s, k));
     return rc;
 }
 
@@ -772,10 +194,10 @@ static int index_edits(const alter_op *op, stmt *s, edits *e)
 static int known_name(db_catalog *cat, const lx_token *t)
 {
     for (int i = 0; i < cat->nentries; i++)
-        if (tok_eq(t, cat->entries[i].name))
+        if (asql_tok_eq(t, cat->entries[i].name))
             return 1;
     for (int i = 0; i < cat->ntables; i++)
-        if (cat->tables[i]->parsed && has_column_tok(&cat->tables[i]->def, t))
+        if (cat->tables[i]->parsed && asql_has_column_tok(&cat->tables[i]->def, t))
             return 1;
     return 0;
 }
@@ -790,25 +212,26 @@ static int view_trigger_edits(folio_txn *txn, const alter_op *op, const char *ty
     size_t on = NO_TOKEN;
     if (is_trigger) { /* CREATE TRIGGER ... ON table: the first ON */
         for (size_t k = 0; k < s->n && on == NO_TOKEN; k++)
-            if (word(&s->t[k], "ON"))
+            if (asql_word(&s->t[k], "ON"))
                 on = k + 1;
     }
     for (size_t k = 0; k < s->n; k++) {
         const lx_token *t = &s->t[k];
         if (t->type != LX_ID && t->type != LX_QID && t->type != LX_STRING)
             continue;
-        if (op->kind == OP_RENAME_TABLE && k == on && tok_eq(t, what)) {
-            int rc = edits_add(e, tok_off(s, k), t->n, quoted_name(op->newname, t->z[t->n] == '"'));
+        if (op->kind == OP_RENAME_TABLE && k == on && asql_tok_eq(t, what)) {
+            int rc = asql_edits_add(e, asql_tok_off(s, k), t->n,
+                                    asql_quoted_name(op->newname, t->z[t->n] == '"'));
             if (rc < 0)
                 return rc;
             continue;
         }
-        if (tok_eq(t, what))
+        if (asql_tok_eq(t, what))
             return db_err(txn->db, FOLIO_UNSUPPORTED,
                           "%s %s names %s: folio does not rewrite the SQL of views and triggers",
                           type, name, what);
         if (op->kind != OP_RENAME_TABLE && t->type == LX_QID && t->z[0] == '"' &&
-            !(k > 0 && word(&s->t[k - 1], "AS")) && !known_name(txn->cat, t))
+            !(k > 0 && asql_word(&s->t[k - 1], "AS")) && !known_name(txn->cat, t))
             return db_err(txn->db, FOLIO_UNSUPPORTED,
                           "%s %s has the double-quoted word %.*s, which SQLite may rewrite as a "
                           "string: folio does not rewrite the SQL of views and triggers",
@@ -822,8 +245,8 @@ static int index_uses_dropped(const alter_op *op, const stmt *s)
 {
     for (size_t k = 0; k < s->n; k++)
         if ((s->role[k] == R_IKEYS || s->role[k] == R_WHERE) && s->cls[k] == C_COL &&
-            tok_eq(&s->t[k], op->tab->def.cols[op->col].name) &&
-            (s->aux[k] == NO_TOKEN || tok_eq(&s->t[s->aux[k]], op->oldname)))
+            asql_tok_eq(&s->t[k], op->tab->def.cols[op->col].name) &&
+            (s->aux[k] == NO_TOKEN || asql_tok_eq(&s->t[s->aux[k]], op->oldname)))
             return 1;
     return 0;
 }
@@ -838,7 +261,7 @@ static int entry_sql(folio_txn *txn, alter_op *op, const char *type, const char 
 {
     *out = NULL;
     folio_db *db = txn->db;
-    if (!sql || name_is_internal(name))
+    if (!sql || asql_name_is_internal(name))
         return 0;
     if (op->kind == OP_ADD)
         return 0;
@@ -847,7 +270,7 @@ static int entry_sql(folio_txn *txn, alter_op *op, const char *type, const char 
     if (is_index && !own)
         return 0;
     stmt s;
-    int rc = stmt_open(&s, sql);
+    int rc = asql_stmt_open(&s, sql);
     if (rc < 0)
         return rc == FOLIO_NOMEM
                    ? db_err(db, rc, "out of memory")
@@ -855,48 +278,48 @@ static int entry_sql(folio_txn *txn, alter_op *op, const char *type, const char 
     edits e = {0};
     if (is_table) {
         tscan ts;
-        if ((rc = scan_table(&s, &ts)) < 0) {
-            stmt_close(&s);
+        if ((rc = asql_scan_table(&s, &ts)) < 0) {
+            asql_stmt_close(&s);
             return rc == FOLIO_NOMEM
                        ? db_err(db, rc, "out of memory")
                        : db_err(db, FOLIO_CORRUPT, "malformed CREATE TABLE of %s", name);
         }
         if (ts.is_virtual) {
-            stmt_close(&s);
+            asql_stmt_close(&s);
             return 0;
         }
         db_table *t = catalog_find_table(txn->cat, name);
         if (t && t->parsed)
-            mark_dqs(&s, &t->def);
+            asql_mark_dqs(&s, &t->def);
         rc = table_edits(op, &s, &ts, own, &e);
-        tscan_free(&ts);
+        asql_tscan_free(&ts);
     } else if (is_index) {
-        if ((rc = scan_index(&s)) < 0) {
-            stmt_close(&s);
+        if ((rc = asql_scan_index(&s)) < 0) {
+            asql_stmt_close(&s);
             return rc == FOLIO_NOMEM
                        ? db_err(db, rc, "out of memory")
                        : db_err(db, FOLIO_CORRUPT, "malformed CREATE INDEX of %s", name);
         }
-        mark_dqs(&s, &op->tab->def);
+        asql_mark_dqs(&s, &op->tab->def);
         if (op->kind == OP_DROP && index_uses_dropped(op, &s)) {
             rc = db_err(db, FOLIO_ERROR, "error in index %s %s: no such column: %s", name,
                         op_when(op), op->tab->def.cols[op->col].name);
-            stmt_close(&s);
+            asql_stmt_close(&s);
             return rc;
         }
         rc = index_edits(op, &s, &e);
     } else if (strcmp(type, "view") == 0 || strcmp(type, "trigger") == 0) {
         rc = view_trigger_edits(txn, op, type, name, &s, &e);
         if (rc < 0) {
-            edits_free(&e);
-            stmt_close(&s);
+            asql_edits_free(&e);
+            asql_stmt_close(&s);
             return rc;
         }
     }
-    if (rc == 0 && e.n > 0 && !(*out = edits_apply(sql, &e)))
+    if (rc == 0 && e.n > 0 && !(*out = asql_edits_apply(sql, &e)))
         rc = FOLIO_NOMEM;
-    edits_free(&e);
-    stmt_close(&s);
+    asql_edits_free(&e);
+    asql_stmt_close(&s);
     if (rc == FOLIO_NOMEM)
         return db_err(db, rc, "out of memory");
     return rc;
@@ -942,7 +365,7 @@ static int entry_names(const alter_op *op, const char *type, const char *name, c
         if (!(*out_name = os_malloc(nn + 1)))
             return FOLIO_NOMEM;
         memcpy(*out_name, op->newname, nn + 1);
-    } else if (is_index && strlen(name) >= np + no && has_prefix(name, auto_prefix)) {
+    } else if (is_index && strlen(name) >= np + no && asql_has_prefix(name, auto_prefix)) {
         const char *rest = name + np + no;
         size_t nr = strlen(rest);
         if (!(*out_name = os_malloc(np + nn + nr + 1)))
@@ -1279,19 +702,20 @@ static int constant_value(const stmt *s, size_t *k, size_t end)
         if (!constant_value(s, k, m) || *k != m)
             return 0;
         *k = m + 1;
-    } else if (word(t, "CAST") && s->t[*k + 1].type == LX_LP) {
+    } else if (asql_word(t, "CAST") && s->t[*k + 1].type == LX_LP) {
         size_t m = s->match[*k + 1];
         *k += 2;
-        if (!constant_value(s, k, m) || !word(&s->t[*k], "AS"))
+        if (!constant_value(s, k, m) || !asql_word(&s->t[*k], "AS"))
             return 0;
         *k = m + 1;
     } else if (t->type == LX_INTEGER || t->type == LX_FLOAT || t->type == LX_STRING ||
-               t->type == LX_BLOB || word(t, "NULL") || word(t, "TRUE") || word(t, "FALSE")) {
+               t->type == LX_BLOB || asql_word(t, "NULL") || asql_word(t, "TRUE") ||
+               asql_word(t, "FALSE")) {
         (*k)++;
     } else {
         return 0;
     }
-    while (*k + 1 < end && word(&s->t[*k], "COLLATE"))
+    while (*k + 1 < end && asql_word(&s->t[*k], "COLLATE"))
         *k += 2;
     return 1;
 }
@@ -1304,11 +728,11 @@ static int default_is_constant(const sch_default *d)
     if (d->kind != SCH_DFLT_EXPR)
         return 1;
     stmt s;
-    if (!d->p || stmt_open(&s, d->p) < 0)
+    if (!d->p || asql_stmt_open(&s, d->p) < 0)
         return 0;
     size_t k = 0, end = s.n - 1;
     int ok = constant_value(&s, &k, end) && k == end;
-    stmt_close(&s);
+    asql_stmt_close(&s);
     return ok;
 }
 
@@ -1366,16 +790,16 @@ static int add_column(folio_txn *txn, alter_op *op, const char *coldef, size_t n
     db_table *tab = op->tab;
     stmt s;
     tscan ts;
-    int rc = stmt_open(&s, tab->sql);
-    if (rc == 0 && (rc = scan_table(&s, &ts)) < 0)
-        stmt_close(&s);
+    int rc = asql_stmt_open(&s, tab->sql);
+    if (rc == 0 && (rc = asql_scan_table(&s, &ts)) < 0)
+        asql_stmt_close(&s);
     if (rc < 0)
         return db_err(db, rc == FOLIO_NOMEM ? rc : FOLIO_UNSUPPORTED,
                       rc == FOLIO_NOMEM ? "out of memory" : "table %s cannot be altered: %s",
                       tab->name, "its CREATE TABLE cannot be read");
     size_t len = strlen(tab->sql), at = ts.add_off;
-    tscan_free(&ts);
-    stmt_close(&s);
+    asql_tscan_free(&ts);
+    asql_stmt_close(&s);
     char *sql = os_malloc(len + ncoldef + 3);
     if (!sql)
         return db_err(db, FOLIO_NOMEM, "out of memory");
@@ -1464,28 +888,28 @@ static int new_table_sql(folio_txn *txn, alter_op *op)
     char *nsql = NULL;
     /* entry_sql skips the altered table's own row: make it here. */
     stmt s;
-    int rc = stmt_open(&s, op->tab->sql);
+    int rc = asql_stmt_open(&s, op->tab->sql);
     tscan ts;
-    if (rc == 0 && (rc = scan_table(&s, &ts)) < 0)
-        stmt_close(&s);
+    if (rc == 0 && (rc = asql_scan_table(&s, &ts)) < 0)
+        asql_stmt_close(&s);
     if (rc < 0)
         return db_err(db, rc == FOLIO_NOMEM ? rc : FOLIO_UNSUPPORTED,
                       rc == FOLIO_NOMEM ? "out of memory" : "table %s cannot be altered: %s",
                       op->tab->name, "its CREATE TABLE cannot be read");
-    mark_dqs(&s, &op->tab->def);
+    asql_mark_dqs(&s, &op->tab->def);
     if (op->kind == OP_DROP && ts.ncols != op->tab->def.ncols) {
-        tscan_free(&ts);
-        stmt_close(&s);
+        asql_tscan_free(&ts);
+        asql_stmt_close(&s);
         return db_err(db, FOLIO_UNSUPPORTED, "table %s cannot be altered: %s", op->tab->name,
                       "its CREATE TABLE cannot be read");
     }
     edits e = {0};
     rc = table_edits(op, &s, &ts, 1, &e);
-    if (rc == 0 && !(nsql = edits_apply(op->tab->sql, &e)))
+    if (rc == 0 && !(nsql = asql_edits_apply(op->tab->sql, &e)))
         rc = FOLIO_NOMEM;
-    edits_free(&e);
-    tscan_free(&ts);
-    stmt_close(&s);
+    asql_edits_free(&e);
+    asql_tscan_free(&ts);
+    asql_stmt_close(&s);
     if (rc < 0)
         return db_err(db, FOLIO_NOMEM, "out of memory");
     op->table_sql = nsql;
@@ -1559,7 +983,7 @@ int alter_exec(folio_txn *txn, const char *sql, const lx_token *tk, size_t nt)
     folio_db *db = txn->db;
     size_t i = 1;
     (void)nt;
-    if (!word(&tk[i], "TABLE"))
+    if (!asql_word(&tk[i], "TABLE"))
         return syntax_error(db, &tk[i]);
     i++;
     if (!lx_is_name(&tk[i]))
@@ -1575,18 +999,18 @@ int alter_exec(folio_txn *txn, const char *sql, const lx_token *tk, size_t nt)
     alter_op op;
     memset(&op, 0, sizeof op);
     const lx_token *colname = NULL, *newtok = NULL;
-    if (word(&tk[i], "RENAME")) {
+    if (asql_word(&tk[i], "RENAME")) {
         i++;
-        if (word(&tk[i], "TO") && lx_is_name(&tk[i + 1]) && at_end(tk, i + 2)) {
+        if (asql_word(&tk[i], "TO") && lx_is_name(&tk[i + 1]) && at_end(tk, i + 2)) {
             op.kind = OP_RENAME_TABLE;
             newtok = &tk[i + 1];
         } else {
-            if (word(&tk[i], "COLUMN"))
+            if (asql_word(&tk[i], "COLUMN"))
                 i++;
             if (!lx_is_name(&tk[i]))
                 return syntax_error(db, &tk[i]);
             colname = &tk[i++];
-            if (!word(&tk[i], "TO"))
+            if (!asql_word(&tk[i], "TO"))
                 return syntax_error(db, &tk[i]);
             i++;
             if (!lx_is_name(&tk[i]))
@@ -1596,17 +1020,17 @@ int alter_exec(folio_txn *txn, const char *sql, const lx_token *tk, size_t nt)
                 return syntax_error(db, &tk[i]);
             op.kind = OP_RENAME_COLUMN;
         }
-    } else if (word(&tk[i], "ADD")) {
+    } else if (asql_word(&tk[i], "ADD")) {
         i++;
-        if (word(&tk[i], "COLUMN"))
+        if (asql_word(&tk[i], "COLUMN"))
             i++;
         if (!lx_is_name(&tk[i]))
             return syntax_error(db, &tk[i]);
         colname = &tk[i];
         op.kind = OP_ADD;
-    } else if (word(&tk[i], "DROP")) {
+    } else if (asql_word(&tk[i], "DROP")) {
         i++;
-        if (word(&tk[i], "COLUMN"))
+        if (asql_word(&tk[i], "COLUMN"))
             i++;
         if (!lx_is_name(&tk[i]))
             return syntax_error(db, &tk[i]);
@@ -1619,11 +1043,11 @@ int alter_exec(folio_txn *txn, const char *sql, const lx_token *tk, size_t nt)
     }
 
     /* The table. */
-    char *name = tok_text(tname);
+    char *name = asql_tok_text(tname);
     if (!name)
         return db_err(db, FOLIO_NOMEM, "out of memory");
     int rc = 0;
-    if (schema && !tok_eq(schema, "main")) {
+    if (schema && !asql_tok_eq(schema, "main")) {
         rc = db_err(db, FOLIO_ERROR, "no such table: %.*s.%s", (int)schema->n, schema->z, name);
         goto out;
     }
@@ -1639,7 +1063,7 @@ int alter_exec(folio_txn *txn, const char *sql, const lx_token *tk, size_t nt)
     }
     const char *realname = op.tab ? op.tab->name : name;
     if (op.kind == OP_RENAME_TABLE) {
-        if (!(op.newname = tok_text(newtok))) {
+        if (!(op.newname = asql_tok_text(newtok))) {
             rc = db_err(db, FOLIO_NOMEM, "out of memory");
             goto out;
         }
@@ -1649,12 +1073,12 @@ int alter_exec(folio_txn *txn, const char *sql, const lx_token *tk, size_t nt)
             goto out;
         }
     }
-    if (name_is_internal(realname) || (op.tab && op.tab->root == 1)) {
+    if (asql_name_is_internal(realname) || (op.tab && op.tab->root == 1)) {
         rc = db_err(db, FOLIO_ERROR, "table %s may not be altered",
                     op.tab && op.tab->root == 1 ? "sqlite_master" : realname);
         goto out;
     }
-    if (op.kind == OP_RENAME_TABLE && name_is_internal(op.newname)) {
+    if (op.kind == OP_RENAME_TABLE && asql_name_is_internal(op.newname)) {
         rc = db_err(db, FOLIO_ERROR, "object name reserved for internal use: %s", op.newname);
         goto out;
     }
@@ -1698,7 +1122,7 @@ int alter_exec(folio_txn *txn, const char *sql, const lx_token *tk, size_t nt)
         size_t start = (size_t)(colname->z - sql);
         while (end > start && (sql[end - 1] == ';' || lx_is_space((unsigned char)sql[end - 1])))
             end--;
-        char *cname = tok_text(colname);
+        char *cname = asql_tok_text(colname);
         if (!cname) {
             rc = db_err(db, FOLIO_NOMEM, "out of memory");
             goto out;
@@ -1711,7 +1135,7 @@ int alter_exec(folio_txn *txn, const char *sql, const lx_token *tk, size_t nt)
         goto out;
     }
     if (op.kind == OP_RENAME_COLUMN || op.kind == OP_DROP) {
-        char *cname = tok_text(colname);
+        char *cname = asql_tok_text(colname);
         if (!cname) {
             rc = db_err(db, FOLIO_NOMEM, "out of memory");
             goto out;
@@ -1724,8 +1148,8 @@ int alter_exec(folio_txn *txn, const char *sql, const lx_token *tk, size_t nt)
         }
         os_free(cname);
         if (op.kind == OP_RENAME_COLUMN) {
-            op.bquote = is_quote(newtok->z[0]);
-            if (!(op.newname = tok_text(newtok))) {
+            op.bquote = asql_is_quote(newtok->z[0]);
+            if (!(op.newname = asql_tok_text(newtok))) {
                 rc = db_err(db, FOLIO_NOMEM, "out of memory");
                 goto out;
             }
@@ -1734,12 +1158,12 @@ int alter_exec(folio_txn *txn, const char *sql, const lx_token *tk, size_t nt)
             stmt s;
             tscan ts;
             int unique = 0;
-            if (stmt_open(&s, op.tab->sql) == 0) {
-                if (scan_table(&s, &ts) == 0) {
+            if (asql_stmt_open(&s, op.tab->sql) == 0) {
+                if (asql_scan_table(&s, &ts) == 0) {
                     unique = op.col < ts.ncols && ts.colunique[op.col];
-                    tscan_free(&ts);
+                    asql_tscan_free(&ts);
                 }
-                stmt_close(&s);
+                asql_stmt_close(&s);
             }
             if (cd->primary_key || unique) {
                 rc = db_err(db, FOLIO_ERROR, "cannot drop %s column: \"%s\"",
