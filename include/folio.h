@@ -189,7 +189,24 @@ int folio_rollback(folio_txn *txn);
 
 /* ---- Schema and tables ---------------------------------------------------- */
 
-/** Run one DDL statement: CREATE/DROP TABLE, CREATE/DROP INDEX. */
+/**
+ * Run one DDL statement: CREATE/DROP TABLE, CREATE/DROP INDEX, and ALTER
+ * TABLE (ADD COLUMN, RENAME TO, RENAME COLUMN, DROP COLUMN) with SQLite
+ * 3.40's rules and messages, leaving the same SQL text in sqlite_schema as
+ * SQLite would. ALTER TABLE ... ADD COLUMN changes no row; DROP COLUMN
+ * rewrites every row of the table. A statement that would have SQLite
+ * rewrite a view or trigger that names the table or column (other than the
+ * "ON table" of a trigger being renamed) is refused with FOLIO_UNSUPPORTED:
+ * folio does not rewrite views and triggers. A failed statement leaves the
+ * transaction as it was. Table handles of an altered table follow it while
+ * its name stays (RENAME TO leaves them dead: open the new name).
+ *
+ * @return 0, or an error: FOLIO_ERROR with SQLite's message for what SQLite
+ * refuses ("no such table: t", "Cannot add a NOT NULL column with default
+ * value NULL", "error in index i after drop column: no such column: c"),
+ * FOLIO_CONSTRAINT when rows break a CHECK or NOT NULL constraint that ADD
+ * COLUMN brings, FOLIO_MISUSE for a syntax error, FOLIO_UNSUPPORTED.
+ */
 int folio_exec(folio_txn *txn, const char *ddl);
 
 /** Open a table by name (case-insensitive). The handle lives until the

@@ -1,12 +1,13 @@
 /*
- * ddl.c - folio_exec: CREATE TABLE, CREATE INDEX, DROP TABLE, DROP INDEX.
+ * ddl.c - folio_exec: CREATE TABLE, CREATE INDEX, DROP TABLE, DROP INDEX
+ * (ALTER TABLE is in alter.c).
  *
  * The SQL text kept in sqlite_schema is normalised the way SQLite keeps it:
  * "CREATE TABLE " or "CREATE [UNIQUE] INDEX " followed by the statement as
  * written from the object's name on (IF NOT EXISTS dropped, no trailing
  * semicolon). Each statement bumps the schema cookie once.
  */
-#include "db/write_int.h"
+#include "db/ddl_int.h"
 #include "db/sorter.h"
 #include "schema/lex.h"
 
@@ -65,7 +66,7 @@ static int bump_cookie(folio_txn *txn)
 
 /* Re-read the schema as this transaction now sees it; the old catalog
  * stays alive for the handles that point into it. */
-static int reload_catalog(folio_txn *txn)
+int reload_catalog(folio_txn *txn)
 {
     db_catalog *cat;
     table_states_free(txn);
@@ -221,7 +222,7 @@ static int expr_compiles(folio_db *db, const char *text, const ex_scope *scope, 
 }
 
 /* The expression keys and WHERE of a new index compile against its table. */
-static int index_exprs_compile(folio_db *db, const db_table *tab, const sch_index *def)
+int ddl_index_exprs_compile(folio_db *db, const db_table *tab, const sch_index *def)
 {
     int rc = 0;
     for (int k = 0; k < def->ncols && rc == 0; k++)
@@ -235,7 +236,7 @@ static int index_exprs_compile(folio_db *db, const db_table *tab, const sch_inde
 /* The CHECK constraints of a new table compile: SQLite refuses a table
  * whose CHECK names no column of it, calls no known function, and so on
  * (its message); folio also refuses what it could not evaluate. */
-static int check_exprs(folio_db *db, const sch_table *def)
+int ddl_table_exprs_compile(folio_db *db, const sch_table *def)
 {
     if (def->nchecks == 0 && !def->has_generated)
         return 0;
@@ -297,7 +298,7 @@ static int create_table(folio_txn *txn, const char *sql, const lx_token *name_to
                             def.autoidx[a].cols[k].collation_name);
                 goto out;
             }
-    if ((rc = check_exprs(db, &def)) < 0)
+    if ((rc = ddl_table_exprs_compile(db, &def)) < 0)
         goto out;
     if ((rc = ensure_formatted(txn)) < 0)
         goto out_txn;
@@ -578,7 +579,7 @@ static int create_index(folio_txn *txn, const char *sql, const lx_token *name_to
                     tab->parse_error ? tab->parse_error : "unknown definition");
         goto out;
     }
-    if ((rc = index_exprs_compile(db, tab, &def)) < 0)
+    if ((rc = ddl_index_exprs_compile(db, tab, &def)) < 0)
         goto out;
     uint32_t root;
     if ((rc = bt_create(txn->pt, 0, &root)) < 0)
@@ -795,6 +796,8 @@ static int exec_tokens(folio_txn *txn, const char *sql, lx_token *tk, size_t nt)
                           (int)tk[i].n, tk[i].z);
         return db_err(db, FOLIO_MISUSE, "syntax error: CREATE TABLE or CREATE INDEX expected");
     }
+    if (kw(&tk[i], "ALTER"))
+        return alter_exec(txn, sql, tk, nt);
     if (kw(&tk[i], "DROP")) {
         i++;
         int is_table = kw(&tk[i], "TABLE"), is_index = kw(&tk[i], "INDEX");
@@ -824,8 +827,9 @@ static int exec_tokens(folio_txn *txn, const char *sql, lx_token *tk, size_t nt)
             return db_err(db, FOLIO_MISUSE, "syntax error near \"%.*s\"", (int)tk[i].n, tk[i].z);
         return is_table ? drop_table(txn, name, if_exists) : drop_index(txn, name, if_exists);
     }
-    return db_err(db, FOLIO_MISUSE,
-                  "folio_exec runs CREATE TABLE, CREATE INDEX, DROP TABLE and DROP INDEX only");
+    return db_err(
+        db, FOLIO_MISUSE,
+        "folio_exec runs CREATE TABLE, CREATE INDEX, ALTER TABLE, DROP TABLE and DROP INDEX only");
 }
 
 int ddl_reload_catalog(folio_txn *txn)

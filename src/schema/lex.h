@@ -46,6 +46,11 @@ int lx_is_space(int c);
 int lx_tokenize(const char *sql, size_t len, lx_token **out, size_t *nout, char *err,
                 size_t errlen);
 
+/** 1 if the token may be a name of a table, column, index or constraint
+ * (SQLite's "nm": an identifier, quoted name or string that is not a
+ * reserved keyword). */
+int lx_is_name(const lx_token *t);
+
 /** 1 if c may continue an identifier (letters, digits, '_', '$', bytes >= 0x80). */
 int lx_is_idchar(unsigned char c);
 

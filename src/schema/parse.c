@@ -200,6 +200,11 @@ int sp_is_nm(const lx_token *t)
     return t->type == LX_QID || t->type == LX_STRING || (t->type == LX_ID && !is_reserved(t));
 }
 
+int lx_is_name(const lx_token *t)
+{
+    return sp_is_nm(t);
+}
+
 /* "id": DEFAULT identifier, generated column kind. */
 int sp_is_id(const lx_token *t)
 {

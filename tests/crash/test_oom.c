@@ -302,6 +302,26 @@ static int op_drop_table(oom_ctx *c)
     return folio_exec(c->txn, "DROP TABLE doomed");
 }
 
+static int op_alter_add(oom_ctx *c)
+{
+    return folio_exec(c->txn, "ALTER TABLE t1 ADD COLUMN z TEXT DEFAULT 'z' CHECK (z <> '')");
+}
+
+static int op_alter_rename_column(oom_ctx *c)
+{
+    return folio_exec(c->txn, "ALTER TABLE t1 RENAME COLUMN a TO aa");
+}
+
+static int op_alter_rename(oom_ctx *c)
+{
+    return folio_exec(c->txn, "ALTER TABLE t1 RENAME TO t1_renamed");
+}
+
+static int op_alter_drop(oom_ctx *c)
+{
+    return folio_exec(c->txn, "ALTER TABLE t1 DROP COLUMN b");
+}
+
 static int op_insert(oom_ctx *c)
 {
     folio_value r[3] = {v_int(500), v_text("inserted"), v_blob(big, 11000)};
@@ -489,6 +509,10 @@ static const oom_op ops[] = {
     {"codec bind + insert_struct with overflow", setup_write, op_codec_insert, NULL, 0},
     {"codec bind + update_struct (one column)", setup_write, op_codec_update, NULL, 0},
     {"codec bind + cursor_struct scan over an index", setup_read, op_codec_scan, NULL, 0},
+    {"exec ALTER TABLE ADD COLUMN (rows checked)", setup_write, op_alter_add, NULL, 0},
+    {"exec ALTER TABLE RENAME COLUMN", setup_write, op_alter_rename_column, NULL, 0},
+    {"exec ALTER TABLE RENAME TO", setup_write, op_alter_rename, NULL, 0},
+    {"exec ALTER TABLE DROP COLUMN (rows rewritten)", setup_write, op_alter_drop, NULL, 0},
 };
 
 /* ---- the loop ---- */
@@ -782,7 +806,12 @@ Test(crash_oom, index_cursor_rowid_is_never_silently_wrong, .timeout = 300)
 
 Test(crash_oom, struct_codec, .timeout = 900)
 {
-    /* (The last group: every op belongs to one test.) */
-    cr_assert_eq(sizeof ops / sizeof ops[0], 23);
     run_ops(20, 23);
+}
+
+Test(crash_oom, alter_table, .timeout = 900)
+{
+    /* (The last group: every op belongs to one test.) */
+    cr_assert_eq(sizeof ops / sizeof ops[0], 27);
+    run_ops(23, 27);
 }

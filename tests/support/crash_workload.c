@@ -199,6 +199,47 @@ static int u_drop_tmp(wl *w, folio_txn *txn)
     return 0;
 }
 
+/* ---- al: a table that ALTER TABLE changes ----------------------------------------- */
+
+static int u_alter_fill(wl *w, folio_txn *txn)
+{
+    CK(folio_exec(txn, "CREATE TABLE al(x INTEGER PRIMARY KEY, y TEXT, z BLOB, u INTEGER)"));
+    CK(folio_exec(txn, "CREATE INDEX al_y ON al(y)"));
+    folio_table *t;
+    CK(folio_table_open(&t, txn, "al"));
+    for (int i = 0; i < 30; i++) {
+        char y[16];
+        snprintf(y, sizeof y, "y%03d", i);
+        uint8_t *b = blob(i % 4 == 0 ? 6000 : 200, 900 + (uint64_t)i);
+        folio_value vals[4] = {v_int(i), v_text(y), v_blob(b, i % 4 == 0 ? 6000 : 200), v_int(i)};
+        int rc = folio_insert(NULL, t, vals, 4);
+        free(b);
+        if (rc < 0)
+            return failed(w, rc, "folio_insert(al)");
+    }
+    return 0;
+}
+
+/* ADD COLUMN and the renames: sqlite_schema rows only. */
+static int u_alter_schema(wl *w, folio_txn *txn)
+{
+    CK(folio_exec(txn, "ALTER TABLE al ADD COLUMN v TEXT DEFAULT 'dflt'"));
+    CK(folio_exec(txn, "ALTER TABLE al RENAME COLUMN y TO yy"));
+    CK(folio_exec(txn, "ALTER TABLE al RENAME TO al2"));
+    return 0;
+}
+
+/* DROP COLUMN: every row rewritten, overflow chains freed. */
+static int u_alter_drop(wl *w, folio_txn *txn)
+{
+    CK(folio_exec(txn, "ALTER TABLE al2 DROP COLUMN z"));
+    folio_table *t;
+    CK(folio_table_open(&t, txn, "al2"));
+    folio_value vals[4] = {v_int(100), v_text("after drop"), v_int(7), v_text("v")};
+    CK(folio_insert(NULL, t, vals, 4));
+    return 0;
+}
+
 static int u_big(wl *w, folio_txn *txn)
 {
     folio_table *t, *kv;
@@ -346,6 +387,9 @@ static const wl_unit units[] = {
     {WL_CHECKPOINT, "checkpoint FULL", NULL, FOLIO_CHECKPOINT_FULL},
     {WL_TXN, "create and fill tmp", u_tmp, 0},
     {WL_TXN, "drop tmp", u_drop_tmp, 0},
+    {WL_TXN, "create and fill al", u_alter_fill, 0},
+    {WL_TXN, "alter al: add column, renames", u_alter_schema, 0},
+    {WL_TXN, "alter al: drop column", u_alter_drop, 0},
     {WL_CHECKPOINT, "checkpoint RESTART", NULL, FOLIO_CHECKPOINT_RESTART},
     {WL_TXN, "big transaction (spills)", u_big, 0},
     {WL_TXN_ABORT, "big transaction rolled back", u_big_abort, 0},

@@ -5,7 +5,9 @@
  * write path folio has:
  *
  *   - CREATE TABLE (rowid and WITHOUT ROWID), CREATE INDEX on an empty and on
- *     a filled table, DROP TABLE of a table with overflow pages;
+ *     a filled table, DROP TABLE of a table with overflow pages, ALTER TABLE
+ *     (ADD COLUMN, RENAME TO, RENAME COLUMN, and DROP COLUMN, which rewrites
+ *     rows with overflow pages);
  *   - inserts with 10 KB blobs (overflow chains), updates that grow and shrink
  *     rows, deletes that empty pages (merges, freelist), a constraint
  *     violation undone inside a transaction;

@@ -1,0 +1,602 @@
+/*
+ * test_alter_exec.c - ALTER TABLE through folio_exec, against libsqlite3
+ * doing the same statement on a copy of the file.
+ *
+ * Each case builds a database with libsqlite3, copies it, runs the ALTER
+ * TABLE through folio on one copy and through libsqlite3 on the other, and
+ * compares the two files as libsqlite3 reads them: every sqlite_schema row
+ * (type, name, tbl_name and the SQL text, byte for byte), every row of every
+ * table (types and values), sqlite_sequence; both pass integrity_check. A
+ * statement SQLite refuses must be refused by folio with the same message,
+ * leaving the file as it was; then the rows written after an ALTER (new
+ * columns, index seeks, renamed tables) are read back through libsqlite3.
+ */
+#include "compat.h"
+
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- a file as libsqlite3 reads it ---- */
+
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        b->cap = (b->n + n + 1) * 2;
+        b->p = realloc(b->p, b->cap);
+        cr_assert_not_null(b->p);
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+
+static void sb_str(sbuf *b, const char *s)
+{
+    sb_add(b, s, strlen(s));
+}
+
+/* The rows of a query, each value with its type. */
+static void dump_query(sbuf *b, sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = compat_prepare(db, sql);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            char num[64];
+            switch (sqlite3_column_type(st, i)) {
+            case SQLITE_NULL:
+                sb_str(b, "N");
+                break;
+            case SQLITE_INTEGER:
+                snprintf(num, sizeof num, "I%lld", (long long)sqlite3_column_int64(st, i));
+                sb_str(b, num);
+                break;
+            case SQLITE_FLOAT:
+                snprintf(num, sizeof num, "R%.17g", sqlite3_column_double(st, i));
+                sb_str(b, num);
+                break;
+            case SQLITE_TEXT:
+                sb_str(b, "T'");
+                sb_add(b, (const char *)sqlite3_column_text(st, i),
+                       (size_t)sqlite3_column_bytes(st, i));
+                sb_str(b, "'");
+                break;
+            default: {
+                const uint8_t *p = sqlite3_column_blob(st, i);
+                int n = sqlite3_column_bytes(st, i);
+                snprintf(num, sizeof num, "B%d:", n);
+                sb_str(b, num);
+                for (int k = 0; k < n; k++) {
+                    snprintf(num, sizeof num, "%02x", p[k]);
+                    sb_str(b, num);
+                }
+            }
+            }
+            sb_str(b, "|");
+        }
+        sb_str(b, "\n");
+    }
+    cr_assert_eq(rc, SQLITE_DONE, "%s: %s", sql, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+}
+
+/* Schema rows, then every table's rows in rowid (or key) order. */
+static char *dump_file(const char *path)
+{
+    sbuf b = {0};
+    sqlite3 *db = compat_sqlite_open_ro(path);
+    dump_query(&b, db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY rowid");
+    sqlite3_stmt *st = compat_prepare(db, "SELECT name FROM sqlite_schema WHERE type = 'table' "
+                                          "ORDER BY rowid");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char *q = compat_quote((const char *)sqlite3_column_text(st, 0));
+        char sql[600];
+        snprintf(sql, sizeof sql, "SELECT * FROM %s", q);
+        sb_str(&b, "-- ");
+        sb_str(&b, q);
+        sb_str(&b, "\n");
+        dump_query(&b, db, sql);
+        free(q);
+    }
+    sqlite3_finalize(st);
+    compat_sqlite_close(db);
+    if (!b.p)
+        sb_str(&b, "");
+    return b.p;
+}
+
+static void assert_integrity(const char *path, const char *what)
+{
+    char *ok = compat_integrity(path);
+    cr_assert_str_eq(ok, "ok", "%s: integrity_check: %s", what, ok);
+    free(ok);
+}
+
+/* ---- running a statement both ways ---- */
+
+typedef struct pair {
+    char *dir, *a, *b; /* a: folio's copy, b: libsqlite3's */
+} pair;
+
+static pair pair_new(const char *setup)
+{
+    pair p;
+    p.dir = compat_tmpdir();
+    p.a = compat_path(p.dir, "folio.db");
+    p.b = compat_path(p.dir, "sqlite.db");
+    sqlite3 *db = compat_sqlite_open(p.a);
+    compat_exec(db, "PRAGMA page_size=1024");
+    compat_exec(db, setup);
+    compat_sqlite_close(db);
+    compat_copy_db(p.a, p.b, 0);
+    return p;
+}
+
+static void pair_free(pair *p)
+{
+    compat_rmtree(p->dir);
+    free(p->a);
+    free(p->b);
+    free(p->dir);
+}
+
+/* Run `sql` through folio in one write transaction; returns folio_exec's
+ * code, its message in msg. The transaction commits either way (a failed
+ * statement leaves nothing of itself). */
+static int folio_run(const char *path, const char *sql, char *msg, size_t cap)
+{
+    folio_db *db = compat_folio_open(path, COMPAT_RW);
+    folio_txn *txn;
+    cr_assert_eq(folio_begin(&txn, db, FOLIO_TXN_WRITE), 0, "%s", folio_errmsg(db));
+    int rc = folio_exec(txn, sql);
+    snprintf(msg, cap, "%s", rc < 0 ? folio_errmsg(db) : "");
+    cr_assert_eq(folio_commit(txn), 0, "commit after %s: %s", sql, folio_errmsg(db));
+    cr_assert_eq(folio_close(db), 0);
+    return rc;
+}
+
+static int sqlite_run(const char *path, const char *sql, char *msg, size_t cap)
+{
+    sqlite3 *db = compat_sqlite_open(path);
+    char *err = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+    snprintf(msg, cap, "%s", err ? err : "");
+    sqlite3_free(err);
+    compat_sqlite_close(db);
+    return rc;
+}
+
+/* The statement succeeds both ways and leaves the same file. */
+static void same_alter(const char *setup, const char *sql)
+{
+    pair p = pair_new(setup);
+    char fm[512], sm[512];
+    int src = sqlite_run(p.b, sql, sm, sizeof sm);
+    cr_assert_eq(src, SQLITE_OK, "libsqlite3 refused %s: %s", sql, sm);
+    int frc = folio_run(p.a, sql, fm, sizeof fm);
+    cr_assert_eq(frc, 0, "folio refused %s: %s", sql, fm);
+    assert_integrity(p.a, sql);
+    char *da = dump_file(p.a), *db = dump_file(p.b);
+    cr_assert_str_eq(da, db, "%s: folio's file differs from libsqlite3's", sql);
+    free(da);
+    free(db);
+    pair_free(&p);
+}
+
+/* Both refuse the statement with the same message (folio's code `code`);
+ * folio's file is unchanged. */
+static void same_refusal(const char *setup, const char *sql, int code)
+{
+    pair p = pair_new(setup);
+    char *before = dump_file(p.a);
+    char fm[512], sm[512];
+    int src = sqlite_run(p.b, sql, sm, sizeof sm);
+    cr_assert_neq(src, SQLITE_OK, "libsqlite3 accepted %s", sql);
+    int frc = folio_run(p.a, sql, fm, sizeof fm);
+    cr_assert_eq(frc, code, "%s: folio returned %d (%s), expected %d", sql, frc, fm, code);
+    cr_assert_str_eq(fm, sm, "%s: messages differ", sql);
+    char *after = dump_file(p.a);
+    cr_assert_str_eq(before, after, "%s: a refused statement changed the file", sql);
+    assert_integrity(p.a, sql);
+    free(before);
+    free(after);
+    pair_free(&p);
+}
+
+/* folio refuses what it cannot do as SQLite would (FOLIO_UNSUPPORTED), and
+ * the file stays as it was. */
+static void folio_refuses(const char *setup, const char *sql, const char *needle)
+{
+    pair p = pair_new(setup);
+    char *before = dump_file(p.a);
+    char fm[512];
+    int frc = folio_run(p.a, sql, fm, sizeof fm);
+    cr_assert_eq(frc, FOLIO_UNSUPPORTED, "%s: folio returned %d (%s)", sql, frc, fm);
+    cr_assert(strstr(fm, needle), "%s: message \"%s\" lacks \"%s\"", sql, fm, needle);
+    char *after = dump_file(p.a);
+    cr_assert_str_eq(before, after, "%s: a refused statement changed the file", sql);
+    free(before);
+    free(after);
+    pair_free(&p);
+}
+
+/* A table of every kind of value, overflow rows, indexes, constraints. */
+static const char setup_main[] =
+    "CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT, c, d REAL, e BLOB, f NUMERIC,"
+    " CHECK(t.c IS NULL OR t.c > -1000000), UNIQUE(b));"
+    "CREATE INDEX t_d ON t(d) WHERE t.d > 1;"
+    "CREATE INDEX t_expr ON t(c + 1, \"b\");"
+    "CREATE TABLE u(x REFERENCES t(c), y, z DEFAULT 'z', FOREIGN KEY(y) REFERENCES \"t\"(b));"
+    "CREATE TABLE seq(id INTEGER PRIMARY KEY AUTOINCREMENT, v);"
+    "INSERT INTO seq(v) VALUES (1), (2);" COMPAT_SERIES(
+        1, 300) "INSERT INTO t SELECT value, 'b' || value, value * 3, value / 7.0,"
+                " CASE WHEN value % 50 = 0 THEN zeroblob(3000 + value) ELSE x'0102' END,"
+                " CASE WHEN value % 3 = 0 THEN 2.0 ELSE '12' END FROM series;"
+                "INSERT INTO u VALUES (3, 'b1', 1), (6, 'b2', 2.5);";
+
+Test(compat_alter_exec, add_column)
+{
+    static const char *const stmts[] = {
+        "ALTER TABLE t ADD COLUMN g INT DEFAULT 7",
+        "ALTER TABLE t ADD g",
+        "ALTER TABLE t ADD COLUMN g TEXT DEFAULT 'it''s' COLLATE nocase",
+        "ALTER TABLE t ADD COLUMN g DEFAULT (-5)",
+        "ALTER TABLE t ADD COLUMN g DEFAULT (CAST(1 AS TEXT))",
+        "ALTER TABLE t ADD COLUMN g DEFAULT x'00ff'",
+        "ALTER TABLE t ADD COLUMN g DEFAULT \"dq\"",
+        "ALTER TABLE t ADD COLUMN g REAL DEFAULT 3 NOT NULL",
+        "ALTER TABLE t ADD COLUMN g CHECK (g IS NULL OR g > 0)",
+        "ALTER TABLE t ADD COLUMN g AS (a * 2)",
+        "ALTER TABLE t ADD COLUMN g /* comment */ TEXT ;  ",
+        "ALTER TABLE main.t ADD COLUMN \"g h\" DEFAULT TRUE",
+        "ALTER TABLE u ADD COLUMN w REFERENCES t(a)",
+        "ALTER TABLE seq ADD COLUMN w DEFAULT 1.5",
+    };
+    for (size_t i = 0; i < sizeof stmts / sizeof *stmts; i++)
+        same_alter(setup_main, stmts[i]);
+}
+
+Test(compat_alter_exec, add_column_to_empty_table)
+{
+    /* What SQLite refuses only when rows exist. */
+    static const char setup[] = "CREATE TABLE e(a, b, PRIMARY KEY(a, b)) WITHOUT ROWID;";
+    static const char *const stmts[] = {
+        "ALTER TABLE e ADD COLUMN x NOT NULL",
+        "ALTER TABLE e ADD COLUMN x DEFAULT CURRENT_TIMESTAMP",
+        "ALTER TABLE e ADD COLUMN x AS (a || b) STORED",
+    };
+    for (size_t i = 0; i < sizeof stmts / sizeof *stmts; i++)
+        same_alter(setup, stmts[i]);
+}
+
+Test(compat_alter_exec, rename_table)
+{
+    static const char setup_trigger[] =
+        "CREATE TABLE t(a, b CHECK (t.b <> 0), UNIQUE(a, b));"
+        "CREATE TABLE k(x INTEGER PRIMARY KEY AUTOINCREMENT, y REFERENCES t);"
+        "CREATE INDEX ti ON t(b) WHERE t.b > 0;"
+        "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END;"
+        "CREATE VIEW other AS SELECT 1 AS one;"
+        "INSERT INTO t VALUES (1, 2), (3, 4); INSERT INTO k(y) VALUES (5);";
+    static const char *const stmts[] = {
+        "ALTER TABLE t RENAME TO t2",       "ALTER TABLE t RENAME TO \"n\"\"ew\"",
+        "ALTER TABLE t RENAME TO [sp ace]", "ALTER TABLE main.t RENAME TO 'str'",
+        "ALTER TABLE T RENAME TO tt",       "ALTER TABLE t RENAME TO other_name;",
+    };
+    for (size_t i = 0; i < sizeof stmts / sizeof *stmts; i++) {
+        same_alter(setup_main, stmts[i]);
+        same_alter(setup_trigger, stmts[i]);
+    }
+    same_alter(setup_main, "ALTER TABLE seq RENAME TO seq2");
+    same_alter(setup_trigger, "ALTER TABLE k RENAME TO k2");
+}
+
+Test(compat_alter_exec, rename_column)
+{
+    static const char setup_q[] =
+        "CREATE TABLE q(a, b AS (\"a\" || \"zz\") , c CHECK (c <> \"str\"), [d] COLLATE nocase,"
+        " `e`, PRIMARY KEY(\"a\", e), UNIQUE(b COLLATE rtrim DESC));"
+        "CREATE INDEX qi ON q(a COLLATE nocase, \"q\" || a) WHERE a <> \"x\";"
+        "CREATE TABLE other(m CHECK(m != \"s\"));"
+        "INSERT INTO q(a, c, d, e) VALUES (1, 2, 3, 4), (2, 3, 4, 5);";
+    static const char *const main_stmts[] = {
+        "ALTER TABLE t RENAME COLUMN c TO cc",   "ALTER TABLE t RENAME COLUMN \"b\" TO bb",
+        "ALTER TABLE t RENAME b TO \"B B\"",     "ALTER TABLE t RENAME COLUMN a TO id",
+        "ALTER TABLE t RENAME COLUMN d TO [dd]", "ALTER TABLE u RENAME COLUMN x TO \"xx\"",
+        "ALTER TABLE u RENAME COLUMN y TO yy",   "ALTER TABLE t RENAME COLUMN e TO E",
+    };
+    for (size_t i = 0; i < sizeof main_stmts / sizeof *main_stmts; i++)
+        same_alter(setup_main, main_stmts[i]);
+    static const char *const q_stmts[] = {
+        "ALTER TABLE q RENAME COLUMN a TO aa",
+        "ALTER TABLE q RENAME COLUMN d TO \"select\"",
+        "ALTER TABLE q RENAME COLUMN e TO [x y]",
+        "ALTER TABLE q RENAME COLUMN c TO 'str'",
+    };
+    for (size_t i = 0; i < sizeof q_stmts / sizeof *q_stmts; i++)
+        same_alter(setup_q, q_stmts[i]);
+}
+
+Test(compat_alter_exec, drop_column)
+{
+    static const char setup_kinds[] =
+        "CREATE TABLE w(a PRIMARY KEY, b, c) WITHOUT ROWID;"
+        "INSERT INTO w VALUES (1, 2, 3), (2, zeroblob(5000), x'0a0b'), ('x', 'y', 'z');"
+        "CREATE TABLE g(a INTEGER PRIMARY KEY, b, c AS (b + 1) STORED, d AS (a * 2) VIRTUAL, e);"
+        "INSERT INTO g(a, b, e) VALUES (1, 10, 'e'), (2, NULL, zeroblob(2000));"
+        "CREATE TABLE h(a, \"b c\" TEXT  , d, UNIQUE(a) );"
+        "INSERT INTO h VALUES (1, 2, 3);"
+        "ALTER TABLE h ADD COLUMN late DEFAULT 'late';" /* short rows */
+        "INSERT INTO h VALUES (4, 5, 6, 7);"
+        "CREATE TABLE v1(a INTEGER PRIMARY KEY, b);"
+        "INSERT INTO v1 VALUES (1, 2);";
+    static const char *const stmts[] = {
+        "ALTER TABLE w DROP COLUMN b",  "ALTER TABLE w DROP COLUMN c",
+        "ALTER TABLE g DROP COLUMN c",  "ALTER TABLE g DROP COLUMN d",
+        "ALTER TABLE g DROP COLUMN e",  "ALTER TABLE h DROP COLUMN d",
+        "ALTER TABLE h DROP \"b c\"",   "ALTER TABLE h DROP COLUMN late",
+        "ALTER TABLE v1 DROP COLUMN b",
+    };
+    for (size_t i = 0; i < sizeof stmts / sizeof *stmts; i++)
+        same_alter(setup_kinds, stmts[i]);
+    static const char *const main_stmts[] = {
+        "ALTER TABLE t DROP COLUMN e", /* overflow rows rewritten */
+        "ALTER TABLE t DROP COLUMN f",
+        "ALTER TABLE u DROP COLUMN x",
+        "ALTER TABLE u DROP COLUMN z",
+    };
+    for (size_t i = 0; i < sizeof main_stmts / sizeof *main_stmts; i++)
+        same_alter(setup_main, main_stmts[i]);
+}
+
+Test(compat_alter_exec, refusals_as_sqlite)
+{
+    static const char setup[] =
+        "CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT UNIQUE, c CHECK(c>0), d, e AS (d*2), f, g,"
+        " h, k, m, UNIQUE(f), UNIQUE(g,h), FOREIGN KEY(k) REFERENCES z(q));"
+        "CREATE INDEX im ON t(m);"
+        "CREATE VIEW v AS SELECT a FROM t;"
+        "CREATE TABLE one(x);"
+        "INSERT INTO t(a,b,c,d,f,g,h,k,m) VALUES (1,'x',1,2,3,4,5,6,7);";
+    static const struct {
+        const char *sql;
+        int code;
+    } cases[] = {
+        {"ALTER TABLE t DROP COLUMN zz", FOLIO_ERROR},
+        {"ALTER TABLE t DROP COLUMN \"zz\"", FOLIO_ERROR},
+        {"ALTER TABLE t DROP COLUMN a", FOLIO_ERROR},
+        {"ALTER TABLE t DROP COLUMN b", FOLIO_ERROR},
+        {"ALTER TABLE t DROP COLUMN d", FOLIO_ERROR},
+        {"ALTER TABLE t DROP COLUMN f", FOLIO_ERROR},
+        {"ALTER TABLE t DROP COLUMN g", FOLIO_ERROR},
+        {"ALTER TABLE t DROP COLUMN k", FOLIO_ERROR},
+        {"ALTER TABLE t DROP COLUMN m", FOLIO_ERROR},
+        {"ALTER TABLE one DROP COLUMN x", FOLIO_ERROR},
+        {"ALTER TABLE sqlite_schema DROP COLUMN sql", FOLIO_ERROR},
+        {"ALTER TABLE sqlite_master RENAME TO x", FOLIO_ERROR},
+        {"ALTER TABLE v DROP COLUMN a", FOLIO_ERROR},
+        {"ALTER TABLE nope DROP COLUMN a", FOLIO_ERROR},
+        {"ALTER TABLE v RENAME TO v2", FOLIO_ERROR},
+        {"ALTER TABLE v RENAME COLUMN a TO b", FOLIO_ERROR},
+        {"ALTER TABLE v ADD COLUMN z", FOLIO_ERROR},
+        {"ALTER TABLE t RENAME TO v", FOLIO_ERROR},
+        {"ALTER TABLE t RENAME TO im", FOLIO_ERROR},
+        {"ALTER TABLE t RENAME TO sqlite_x", FOLIO_ERROR},
+        {"ALTER TABLE t RENAME TO T", FOLIO_ERROR},
+        {"ALTER TABLE t RENAME COLUMN b TO c", FOLIO_ERROR},
+        {"ALTER TABLE t RENAME COLUMN zz TO c", FOLIO_ERROR},
+        {"ALTER TABLE t ADD COLUMN x PRIMARY KEY", FOLIO_ERROR},
+        {"ALTER TABLE t ADD COLUMN x UNIQUE", FOLIO_ERROR},
+        {"ALTER TABLE t ADD COLUMN x NOT NULL", FOLIO_ERROR},
+        {"ALTER TABLE t ADD COLUMN x DEFAULT NULL NOT NULL", FOLIO_ERROR},
+        {"ALTER TABLE t ADD COLUMN x DEFAULT CURRENT_TIME", FOLIO_ERROR},
+        {"ALTER TABLE t ADD COLUMN x DEFAULT (1+1)", FOLIO_ERROR},
+        {"ALTER TABLE t ADD COLUMN x DEFAULT (abs(1))", FOLIO_ERROR},
+        {"ALTER TABLE t ADD COLUMN x AS (1) STORED", FOLIO_ERROR},
+        {"ALTER TABLE t ADD COLUMN b", FOLIO_ERROR},
+        {"ALTER TABLE t ADD COLUMN x CHECK (x > 0) DEFAULT 0", FOLIO_CONSTRAINT},
+        {"ALTER TABLE t ADD COLUMN x DEFAULT 5 CHECK (x > 3) CHECK (a > 1)", FOLIO_CONSTRAINT},
+        {"ALTER TABLE t ADD COLUMN x NOT NULL AS (NULL)", FOLIO_CONSTRAINT},
+        {"ALTER TABLE t ADD COLUMN x COLLATE foo", FOLIO_UNSUPPORTED},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        same_refusal(setup, cases[i].sql, cases[i].code);
+}
+
+Test(compat_alter_exec, views_and_triggers_folio_cannot_rewrite)
+{
+    static const char setup[] = "CREATE TABLE t(a, b);"
+                                "CREATE VIEW v AS SELECT a FROM t;"
+                                "CREATE TRIGGER tr AFTER UPDATE OF b ON t BEGIN SELECT 1; END;"
+                                "CREATE VIEW s AS SELECT \"maybe a string\" AS x FROM t;";
+    folio_refuses(setup, "ALTER TABLE t RENAME COLUMN a TO aa", "view v names a");
+    folio_refuses(setup, "ALTER TABLE t DROP COLUMN b", "trigger tr names b");
+    folio_refuses(setup, "ALTER TABLE t RENAME TO t2", "view v names t");
+    /* A view that names neither the table nor the column stays as it is. */
+    same_alter("CREATE TABLE t(a, b); CREATE TABLE o(x); CREATE VIEW v AS SELECT x FROM o;"
+               "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END;",
+               "ALTER TABLE t RENAME COLUMN a TO aa");
+}
+
+/* Writes after ALTER, in the same transaction and the next, read back
+ * through libsqlite3; index seeks by the new and renamed columns. */
+Test(compat_alter_exec, writes_after_alter)
+{
+    char *dir = compat_tmpdir();
+    char *path = compat_path(dir, "w.db");
+    sqlite3 *s = compat_sqlite_open(path);
+    compat_exec(s, "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, junk BLOB);"
+                   "CREATE INDEX t_name ON t(name);" COMPAT_SERIES(
+                       1, 200) "INSERT INTO t SELECT value, 'n' || value, zeroblob(value * 20) "
+                               "FROM series;");
+    compat_sqlite_close(s);
+
+    folio_db *db = compat_folio_open(path, COMPAT_RW);
+    folio_txn *txn;
+    folio_table *old;
+    cr_assert_eq(folio_begin(&txn, db, FOLIO_TXN_WRITE), 0);
+    cr_assert_eq(folio_table_open(&old, txn, "t"), 0);
+    cr_assert_eq(folio_exec(txn, "ALTER TABLE t ADD COLUMN score INTEGER DEFAULT 10"), 0, "%s",
+                 folio_errmsg(db));
+    /* The handle opened before follows its table: three values, the fourth
+     * takes the DEFAULT. */
+    folio_value v3[3] = {{.type = FOLIO_INTEGER, .u.i = 201},
+                         {.type = FOLIO_TEXT, .u.s = {"n201", 4}},
+                         {.type = FOLIO_NULL}};
+    cr_assert_eq(folio_insert(NULL, old, v3, 3), 0, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_exec(txn, "CREATE INDEX t_score ON t(score)"), 0, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_exec(txn, "ALTER TABLE t DROP COLUMN junk"), 0, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_exec(txn, "ALTER TABLE t RENAME COLUMN name TO label"), 0, "%s",
+                 folio_errmsg(db));
+    cr_assert_eq(folio_exec(txn, "ALTER TABLE t RENAME TO items"), 0, "%s", folio_errmsg(db));
+    folio_table *t;
+    cr_assert_eq(folio_table_open(&t, txn, "items"), 0, "%s", folio_errmsg(db));
+    cr_assert_neq(folio_table_open(&old, txn, "t"), 0, "the old name still opens");
+    for (int i = 202; i <= 260; i++) {
+        char label[16];
+        int n = snprintf(label, sizeof label, "n%d", i);
+        folio_value v[3] = {{.type = FOLIO_INTEGER, .u.i = i},
+                            {.type = FOLIO_TEXT, .u.s = {label, (size_t)n}},
+                            {.type = FOLIO_INTEGER, .u.i = i % 7}};
+        cr_assert_eq(folio_insert(NULL, t, v, 3), 0, "%s", folio_errmsg(db));
+    }
+    cr_assert_eq(folio_commit(txn), 0, "%s", folio_errmsg(db));
+
+    /* Seeks through the indexes in a new transaction. */
+    cr_assert_eq(folio_begin(&txn, db, FOLIO_TXN_READ), 0);
+    cr_assert_eq(folio_table_open(&t, txn, "items"), 0);
+    folio_cursor *c;
+    cr_assert_eq(folio_cursor_open(&c, t, "t_score"), 0, "%s", folio_errmsg(db));
+    folio_value key = {.type = FOLIO_INTEGER, .u.i = 10};
+    cr_assert_eq(folio_cursor_seek(c, &key, 1, FOLIO_SEEK_EQ), FOLIO_ROW);
+    folio_value got;
+    cr_assert_eq(folio_cursor_column(&got, c, 1), 0);
+    cr_assert_eq(got.type, FOLIO_TEXT);
+    cr_assert(got.u.s.n == 2 && memcmp(got.u.s.p, "n1", 2) == 0, "first row with score 10");
+    folio_cursor_close(c);
+    cr_assert_eq(folio_cursor_open(&c, t, "t_name"), 0, "%s", folio_errmsg(db));
+    folio_value lk = {.type = FOLIO_TEXT, .u.s = {"n250", 4}};
+    cr_assert_eq(folio_cursor_seek(c, &lk, 1, FOLIO_SEEK_EQ), FOLIO_ROW);
+    cr_assert_eq(folio_cursor_rowid(c), 250);
+    folio_cursor_close(c);
+    cr_assert_eq(folio_rollback(txn), 0);
+    cr_assert_eq(folio_close(db), 0);
+
+    assert_integrity(path, "writes after alter");
+    s = compat_sqlite_open_ro(path);
+    char *sql = compat_query_text(s, "SELECT sql FROM sqlite_schema WHERE name = 'items'");
+    cr_assert_str_eq(sql, "CREATE TABLE \"items\"(id INTEGER PRIMARY KEY, label TEXT, score "
+                          "INTEGER DEFAULT 10)");
+    free(sql);
+    cr_assert_eq(compat_query_int(s, "SELECT count(*) FROM items"), 260);
+    cr_assert_eq(compat_query_int(s, "SELECT count(*) FROM items WHERE score = 10"), 201);
+    cr_assert_eq(compat_query_int(s, "SELECT sum(score) FROM items WHERE id > 201"), 175);
+    cr_assert_eq(compat_query_int(s, "SELECT id FROM items INDEXED BY t_name WHERE label = 'n77'"),
+                 77);
+    cr_assert_eq(compat_query_int(s, "SELECT count(*) FROM items INDEXED BY t_score "
+                                     "WHERE score = 3"),
+                 8);
+    compat_sqlite_close(s);
+    compat_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* A failed ALTER leaves the transaction usable; a rolled-back one leaves
+ * nothing. */
+Test(compat_alter_exec, failure_and_rollback)
+{
+    pair p = pair_new("CREATE TABLE t(a, b, c); INSERT INTO t VALUES (1, 2, 3);");
+    char *before = dump_file(p.a);
+    folio_db *db = compat_folio_open(p.a, COMPAT_RW);
+    folio_txn *txn;
+    cr_assert_eq(folio_begin(&txn, db, FOLIO_TXN_WRITE), 0);
+    cr_assert_eq(folio_exec(txn, "ALTER TABLE t ADD COLUMN d NOT NULL"), FOLIO_ERROR);
+    cr_assert_str_eq(folio_errmsg(db), "Cannot add a NOT NULL column with default value NULL");
+    cr_assert_eq(folio_exec(txn, "ALTER TABLE t ADD COLUMN d CHECK (d > 0) DEFAULT 0"),
+                 FOLIO_CONSTRAINT);
+    cr_assert_eq(folio_exec(txn, "ALTER TABLE t DROP COLUMN b"), 0, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_exec(txn, "ALTER TABLE t RENAME TO u"), 0, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_rollback(txn), 0);
+    cr_assert_eq(folio_close(db), 0);
+    char *after = dump_file(p.a);
+    cr_assert_str_eq(before, after, "a rolled-back ALTER changed the file");
+    free(before);
+    free(after);
+
+    /* The same statements in one committed transaction equal libsqlite3's. */
+    char m[512];
+    cr_assert_eq(folio_run(p.a, "ALTER TABLE t DROP COLUMN b", m, sizeof m), 0, "%s", m);
+    cr_assert_eq(folio_run(p.a, "ALTER TABLE t RENAME TO u", m, sizeof m), 0, "%s", m);
+    cr_assert_eq(
+        sqlite_run(p.b, "ALTER TABLE t DROP COLUMN b; ALTER TABLE t RENAME TO u", m, sizeof m),
+        SQLITE_OK, "%s", m);
+    char *da = dump_file(p.a), *dbb = dump_file(p.b);
+    cr_assert_str_eq(da, dbb);
+    free(da);
+    free(dbb);
+    assert_integrity(p.a, "after commit");
+    pair_free(&p);
+}
+
+/* A file with an old format number: ADD COLUMN raises 1 to 3, as SQLite. */
+Test(compat_alter_exec, add_column_file_format)
+{
+    pair p = pair_new("PRAGMA legacy_file_format = 1; CREATE TABLE t(a); INSERT INTO t VALUES(1);");
+    /* Force schema format 1 in both copies' headers (offset 44). */
+    for (int k = 0; k < 2; k++) {
+        const char *path = k ? p.b : p.a;
+        size_t len;
+        uint8_t *d = compat_read_file(path, &len);
+        d[44] = d[45] = d[46] = 0;
+        d[47] = 1;
+        compat_write_file(path, d, len);
+        free(d);
+    }
+    char m[512];
+    cr_assert_eq(folio_run(p.a, "ALTER TABLE t ADD COLUMN b DEFAULT 5", m, sizeof m), 0, "%s", m);
+    cr_assert_eq(sqlite_run(p.b, "ALTER TABLE t ADD COLUMN b DEFAULT 5", m, sizeof m), SQLITE_OK);
+    for (int k = 0; k < 2; k++) {
+        size_t len;
+        uint8_t *d = compat_read_file(k ? p.b : p.a, &len);
+        cr_assert_eq(d[47], 3, "file format after ADD COLUMN (%s): %d", k ? "sqlite" : "folio",
+                     d[47]);
+        free(d);
+    }
+    char *da = dump_file(p.a), *dbb = dump_file(p.b);
+    cr_assert_str_eq(da, dbb);
+    free(da);
+    free(dbb);
+    assert_integrity(p.a, "format");
+    pair_free(&p);
+}
+
+/* folio exec DB "ALTER TABLE ..." */
+Test(compat_alter_exec, cli)
+{
+    const char *cli = getenv("FOLIO_CLI");
+    cr_assert_not_null(cli, "FOLIO_CLI is not set");
+    pair p = pair_new("CREATE TABLE t(a, b); INSERT INTO t VALUES (1, 2);");
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "'%s' exec '%s' 'ALTER TABLE t ADD COLUMN c DEFAULT 3' 2>&1", cli,
+             p.a);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+    snprintf(cmd, sizeof cmd, "'%s' exec '%s' 'ALTER TABLE t DROP COLUMN zz' 2>/dev/null", cli,
+             p.a);
+    int st = system(cmd);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 1, "a refused ALTER exits with 1");
+    char m[512];
+    cr_assert_eq(sqlite_run(p.b, "ALTER TABLE t ADD COLUMN c DEFAULT 3", m, sizeof m), SQLITE_OK);
+    char *da = dump_file(p.a), *dbb = dump_file(p.b);
+    cr_assert_str_eq(da, dbb);
+    free(da);
+    free(dbb);
+    pair_free(&p);
+}
