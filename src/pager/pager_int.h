@@ -210,6 +210,8 @@ struct ptxn {
     uint32_t wb_n;
     uint8_t *wb_buf; /* where runs of them are gathered for one write */
     int wb_rc;
+    int wb_lost;    /* a write-behind failed (its code): its pages are gone,
+                       so the transaction can only roll back */
     int wb_running; /* wb_thread was started and not yet joined */
     pthread_t wb_thread;
     /* the current statement (see pager_stmt_begin) */

@@ -270,6 +270,10 @@ static void *wb_main(void *arg)
 
 int ptxn_wb_wait(ptxn *t)
 {
+    if (t->wb_lost) /* (sticky: every later wait fails the same way) */
+        return ptxn_error(t, t->wb_lost,
+                          "new pages of this transaction could not be written to the database "
+                          "file: roll the transaction back");
     if (!t->wb_pages)
         return 0;
     if (t->wb_running)
@@ -288,7 +292,14 @@ int ptxn_wb_wait(ptxn *t)
     t->wb_n = 0;
     int rc = t->wb_rc;
     t->wb_rc = 0;
-    return rc < 0 ? ptxn_error(t, rc, "cannot write new pages to the database file") : 0;
+    if (rc < 0) {
+        /* The pages left the dirty set when they were handed over: lost
+         * for this transaction, whichever statement made them. */
+        t->wb_lost = rc;
+        return ptxn_error(t, rc,
+                          "cannot write new pages to the database file: roll the transaction back");
+    }
+    return 0;
 }
 
 /* Hand `n` new pages, sorted, out of the dirty set and unpinned, to a thread
@@ -580,6 +591,12 @@ int pager_stmt_rollback(ptxn *t)
     if (!t->stmt_active)
         return 0;
     t->stmt_active = 0;
+    if (t->wb_lost) {
+        stmt_free_log(t);
+        return ptxn_error(t, t->wb_lost,
+                          "new pages of this transaction could not be written to the database "
+                          "file: roll the transaction back");
+    }
     if (t->stmt_spilled) {
         stmt_free_log(t);
         return ptxn_error(t, FOLIO_ERROR,
@@ -899,7 +916,7 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
         pager_end(t);
         return 0;
     }
-    if (t->ndirty == 0 && !t->spilled && !t->hdr_dirty && !t->wb_pages) {
+    if (t->ndirty == 0 && !t->spilled && !t->hdr_dirty && !t->wb_pages && !t->wb_lost) {
         t->committed = 1; /* nothing to write: committed all the same */
         PAGER_COUNT(p, commits, 1);
         pager_end(t);
