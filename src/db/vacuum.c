@@ -428,8 +428,11 @@ static int vacuum_into(vacuum *v, const char *dest)
             rc = vac_errf(v, FOLIO_ERROR, "%s", "output file already exists");
         else if (rc < 0)
             vac_errf(v, rc, "cannot rename the new file to %s", dest);
-        else if ((rc = v->vfs->sync_dir(v->vfs, dest)) < 0)
+        else if ((rc = v->vfs->sync_dir(v->vfs, dest)) < 0) {
+            /* DEST may not last: it goes, so that the error leaves none. */
             vac_errf(v, rc, "cannot sync the directory of %s", dest);
+            v->vfs->remove(v->vfs, dest);
+        }
         if (rc >= 0)
             vac_report(v, v->total, 1);
     }
