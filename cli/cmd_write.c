@@ -248,8 +248,9 @@ int cmd_vacuum(const cli_command *cmd, int argc, char **argv)
         if (frc < 0)
             return close_db(db, path, cli_fail_db(db, frc, "%s", path));
     } else {
+        /* Read-write (never creating): its close leaves no -shm behind. */
         folio_db *out = NULL;
-        if (cli_open_db(&out, into, FOLIO_OPEN_READONLY) != CLI_EXIT_OK)
+        if (cli_open_db(&out, into, 0) != CLI_EXIT_OK)
             return close_db(db, path, CLI_EXIT_FAIL);
         frc = db_pages(out, &after, &free_after);
         if (frc < 0)

@@ -413,12 +413,12 @@ static int vacuum_into(vacuum *v, const char *dest)
         v->dst = NULL;
         rc = pager_close(v->tp, 1);
         v->tp = NULL;
-        char *wal = path_plus(v->tmp, "-wal");
-        if (rc >= 0 && !wal)
+        char *walp = path_plus(v->tmp, "-wal");
+        if (rc >= 0 && !walp)
             rc = FOLIO_NOMEM;
-        if (rc >= 0 && v->vfs->exists(v->vfs, wal) != 0)
+        if (rc >= 0 && v->vfs->exists(v->vfs, walp) != 0)
             rc = vac_errf(v, FOLIO_IOERR, "%s", "the new file could not be checkpointed");
-        os_free(wal);
+        os_free(walp);
         if (rc < 0)
             vac_errf(v, rc, "cannot finish the new file: %s", folio_strerror(rc));
     }

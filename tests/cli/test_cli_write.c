@@ -1312,6 +1312,9 @@ Test(cli_write, vacuum_into, .init = setup, .fini = teardown)
     result_free(&r);
     cr_assert_lt(after, before);
     cr_assert_eq(free_after, 0);
+    cr_assert_neq(access(tpath("copy.db-wal"), F_OK), 0, "DEST has a -wal");
+    cr_assert_neq(access(tpath("copy.db-shm"), F_OK), 0, "DEST has a -shm");
+    cr_assert_neq(access(tpath("copy.db-vacuum"), F_OK), 0, "the temporary file is left");
     assert_integrity(dest);
     assert_image(dest, vacuum_image_sql, want);
     /* The source is as it was. */

@@ -272,6 +272,9 @@ Test(compat_vacuum, readers_and_other_connections)
     sqlite3 *s = compat_sqlite_open(path);
     cr_assert_eq(compat_query_int(s, "SELECT count(*) FROM big"), rows_big);
 
+    /* So does a libsqlite3 reader. */
+    int64_t sum_before = compat_query_int(s, "SELECT sum(length(payload)) FROM big");
+    compat_exec(s, "BEGIN; SELECT count(*) FROM plain");
     /* A reader of the vacuuming handle holds its snapshot across it. */
     folio_txn *r = compat_folio_read(a);
     int64_t n;
@@ -288,6 +291,10 @@ Test(compat_vacuum, readers_and_other_connections)
     /* The file could not be cut under the reader. */
     cr_assert_geq(compat_file_size(path), before.pages * before.page_size);
     cr_assert_eq(folio_commit(r), FOLIO_OK);
+    cr_assert_eq(compat_query_int(s, "PRAGMA page_count"), before.pages);
+    cr_assert_eq(compat_query_int(s, "SELECT sum(length(payload)) FROM big"), sum_before);
+    cr_assert_eq(compat_query_int(s, "SELECT count(*) FROM big"), rows_big);
+    compat_exec(s, "COMMIT");
 
     /* New transactions of both handles, and libsqlite3, see the new file. */
     folio_txn *ta = compat_folio_read(a);
