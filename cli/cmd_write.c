@@ -1,7 +1,7 @@
 /*
  * cmd_write.c: the write commands of the folio tool that take no bulk input
  * of rows: exec (one DDL statement), apply (JSONL operations, see apply.h)
- * and checkpoint. import lives in cmd_import.c.
+ * checkpoint, delete and vacuum. import lives in cmd_import.c.
  *
  * A write command opens the database read-write, does its work in write
  * transactions and closes it, which checkpoints and removes the -wal file.
@@ -187,5 +187,81 @@ int cmd_delete(const cli_command *cmd, int argc, char **argv)
     if (frc < 0)
         return close_db(db, path, cli_fail_db(db, frc, "%s: cannot commit", path));
     cli_out_printf("deleted: %lld\n", (long long)count);
+    return close_db(db, path, cli_out_failed() ? CLI_EXIT_FAIL : CLI_EXIT_OK);
+}
+
+/* ---- vacuum ------------------------------------------------------------------------ */
+
+/* The page count and freelist pages of a snapshot of `db`. */
+static int db_pages(folio_db *db, uint32_t *pages, uint32_t *freelist)
+{
+    folio_txn *txn = NULL;
+    int frc = folio_begin(&txn, db, FOLIO_TXN_READ);
+    if (frc < 0)
+        return frc;
+    folio_info in;
+    frc = folio_info_get(&in, txn);
+    folio_rollback(txn);
+    if (frc < 0)
+        return frc;
+    *pages = in.page_count;
+    *freelist = in.freelist_pages;
+    return 0;
+}
+
+static void vacuum_progress(void *arg, uint64_t done, uint64_t total)
+{
+    cli_progress *prog = arg;
+    prog->total = total;
+    progress_update(prog, done);
+}
+
+int cmd_vacuum(const cli_command *cmd, int argc, char **argv)
+{
+    const char *into = NULL;
+    const cli_opt opts[] = {{"--into", &into, NULL}, {NULL, NULL, NULL}};
+    char *pos[1];
+    int npos = 0;
+    int rc = cli_parse_args(cmd, argc, argv, opts, pos, 1, 1, &npos);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    if (into && !into[0])
+        return cli_usage_error(cmd, "vacuum: --into needs a file name");
+    const char *path = pos[0];
+
+    /* VACUUM INTO only reads the database. */
+    folio_db *db = NULL;
+    if (cli_open_db(&db, path, into ? FOLIO_OPEN_READONLY : 0) != CLI_EXIT_OK)
+        return CLI_EXIT_FAIL;
+    uint32_t before = 0, free_before = 0, after = 0, free_after = 0;
+    int frc = db_pages(db, &before, &free_before);
+    if (frc < 0)
+        return close_db(db, path, cli_fail_db(db, frc, "%s", path));
+    cli_progress prog;
+    progress_start(&prog, "vacuum", 0, "pages");
+    frc = folio_vacuum_progress(db, into, vacuum_progress, &prog);
+    progress_finish(&prog);
+    if (frc < 0)
+        return close_db(db, path, cli_fail_db(db, frc, "%s", into ? into : path));
+    if (!into) {
+        frc = db_pages(db, &after, &free_after);
+        if (frc < 0)
+            return close_db(db, path, cli_fail_db(db, frc, "%s", path));
+    } else {
+        /* Read-write (never creating): its close leaves no -shm behind. */
+        folio_db *out = NULL;
+        if (cli_open_db(&out, into, 0) != CLI_EXIT_OK)
+            return close_db(db, path, CLI_EXIT_FAIL);
+        frc = db_pages(out, &after, &free_after);
+        if (frc < 0)
+            rc = cli_fail_db(out, frc, "%s", into);
+        if (folio_close(out) < 0 && rc == CLI_EXIT_OK)
+            rc = cli_fail("%s: cannot close", into);
+        if (rc != CLI_EXIT_OK)
+            return close_db(db, path, rc);
+    }
+    cli_out_printf("pages before: %u (%u free)\npages after: %u (%u free)\n", before, free_before,
+                   after, free_after);
+    /* Closing checkpoints: the file takes its new size. */
     return close_db(db, path, cli_out_failed() ? CLI_EXIT_FAIL : CLI_EXIT_OK);
 }

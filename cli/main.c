@@ -128,6 +128,15 @@ static const cli_command commands[] = {
      "  --mode truncate  as restart, and truncate the -wal file to 0 bytes\n"
      "Prints \"wal frames: N, checkpointed: M\". A checkpoint held back by a reader\n"
      "or a lock of another process fails (exit 1) with the reason."},
+    {"vacuum", cmd_vacuum, "DB [--into DEST]", "rebuild the database packed, without free pages",
+     "Rewrites every table and index in key order with full pages and no freelist,\n"
+     "as SQLite's VACUUM, keeping every rowid, in one transaction: a crash leaves\n"
+     "the old database or the new one. Readers of other connections keep their\n"
+     "snapshots meanwhile; the file shrinks once no reader needs the old pages.\n"
+     "  --into DEST      write the rebuilt database to the new file DEST instead\n"
+     "                   (an error if DEST exists); DB is only read. DEST appears\n"
+     "                   whole or not at all\n"
+     "Prints \"pages before: N (F free)\" and \"pages after: M (0 free)\"."},
 };
 
 const cli_command *cli_commands(size_t *out_count)

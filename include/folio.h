@@ -739,6 +739,56 @@ int folio_foreign_key_check(folio_txn *txn, const char *table,
  * at all), then return FOLIO_BUSY. */
 int folio_checkpoint(folio_db *db, int mode, int *out_log, int *out_done);
 
+/**
+ * Rebuild the database packed, as SQLite's VACUUM (dest NULL) or VACUUM
+ * INTO (dest a new file's path) does: every b-tree (tables, indexes,
+ * WITHOUT ROWID tables, sqlite_schema) is written again in key order with
+ * full pages, each tree in one run of pages, overflow chains in order, and
+ * no freelist. The header keeps the page size, reserved bytes, text
+ * encoding, user_version and application_id; the schema cookie goes up by
+ * one, so that every connection, folio's or SQLite's, reads the schema
+ * again. Rowids are kept, in every table: unlike SQLite, which may
+ * renumber the rows of tables without an INTEGER PRIMARY KEY, folio's
+ * VACUUM changes no row.
+ *
+ * In place (dest NULL): the new image is built from the newest snapshot
+ * in a temporary file ("<db>-vacuum", removed when done), then committed as
+ * one ordinary write transaction whose pages go through the WAL, so other
+ * writers wait meanwhile (busy_timeout_ms), readers on older snapshots, of
+ * this handle and of other connections, go on reading them, and a crash at
+ * any point leaves the old database or the new one. A passive checkpoint
+ * follows: the file is cut to its new size once everything is copied, which
+ * a reader holding an older snapshot may put off until a later checkpoint
+ * (or folio_close). Needs a write transaction: FOLIO_BUSY with "cannot
+ * VACUUM from within a transaction" while the handle has one open (in any
+ * thread); FOLIO_READONLY on a read-only handle.
+ *
+ * Into a file (dest not NULL): the image of a read snapshot is written to
+ * "<dest>-vacuum", checkpointed, synced (whatever the sync level), and only
+ * then renamed to `dest`: a crash never leaves a partial `dest`. The
+ * database itself is not changed, and may be open read-only. FOLIO_ERROR
+ * "output file already exists" when `dest` exists (as SQLite).
+ *
+ * Auto-vacuum databases (pointer maps) are refused with FOLIO_UNSUPPORTED;
+ * UTF-16 databases can be vacuumed INTO a file but not in place (folio does
+ * not write them).
+ *
+ * @param dest NULL, or the path of the file to create
+ * @return FOLIO_OK, or an error with its message; on an error the database
+ *         (and `dest`) are as before the call
+ */
+int folio_vacuum(folio_db *db, const char *dest);
+
+/**
+ * folio_vacuum with progress: `progress` (may be NULL) is called now and
+ * then, from the calling thread, with the pages done so far and the pages
+ * expected in all (an estimate that may grow; in place, the build of the
+ * image and its copy into the WAL each count), and once at the end with
+ * done == total.
+ */
+int folio_vacuum_progress(folio_db *db, const char *dest,
+                          void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg);
+
 /* ---- Metrics ---------------------------------------------------------------- */
 
 /**

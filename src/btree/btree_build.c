@@ -5,13 +5,17 @@
  * in memory. An entry goes into the leaf; when it does not fit, the leaf is
  * finished and written, and one cell goes up to the level above as the
  * divider: for a table tree a new interior cell (the leaf, its largest
- * rowid); for an index tree the leaf's last entry itself, which leaves the
- * leaf. A full interior page is finished the same way: its last cell goes up
- * and that cell's child becomes the page's right-most child. So every page
- * but the last of each level is full, each is written once, and pages are
- * allocated in order. At the end the pages still being filled are chained
- * through their right-most children and the top one is written into the
- * tree's root page, which keeps its number.
+ * rowid); for an index tree the entry that did not fit, which so lies
+ * between the full leaf and the next one. A cell that does not fit in an
+ * interior page goes up the same way, its child becoming the page's
+ * right-most child. The cell that did not fit is held (the page stays in
+ * memory) until the next one arrives: if none does, the page gives up its
+ * own last cell as the divider instead, and the held cell starts the last
+ * page of its level, so that no page is left empty. So every page but the
+ * last of each level is as full as it can be, each is written once, and
+ * pages are allocated in order. At the end the pages still being filled are
+ * chained through their right-most children and the top one is written
+ * into the tree's root page, which keeps its number.
  */
 #include "btree/btree_int.h"
 
@@ -23,6 +27,9 @@ typedef struct build_level {
     uint32_t content;  /* start of the cell content area */
     uint32_t last_off; /* offset of the last cell (for promotion) */
     uint32_t last_n;
+    uint8_t *held; /* a cell that did not fit in the page (held_n bytes), or none */
+    uint32_t held_n;
+    int has_held;
 } build_level;
 
 struct bt_builder {
@@ -60,6 +67,7 @@ static int level_init(bt_builder *b, int L)
             return ptxn_error(b->t, FOLIO_NOMEM, "out of memory building a b-tree");
     }
     memset(l->buf, 0, b->usable);
+    l->has_held = 0;
     l->ncells = 0;
     l->content = b->usable;
     l->last_off = 0;
@@ -177,18 +185,58 @@ static int finish_and_promote(bt_builder *b, int L)
     return add_cell(b, L + 1, up, upn);
 }
 
+/*
+ * Level L's page is full and a cell is held: the page is written (an
+ * interior page with the held cell's child as its right-most child), and
+ * the held cell goes up as the divider, now pointing to the page.
+ */
+static int release_held(bt_builder *b, int L)
+{
+    build_level *l = &b->lv[L];
+    uint8_t up[65536 + 64];
+    uint32_t upn;
+    uint32_t right = L > 0 ? fmt_get_u32(l->held) : 0;
+    if (L == 0) {
+        /* An index leaf entry becomes an interior cell: child pointer first,
+         * and without the padding a short leaf cell may carry. */
+        uint64_t size;
+        int k = fmt_varint_get(l->held, l->held + l->held_n, &size);
+        uint32_t local = fmt_payload_local(b->usable, 0, size);
+        uint32_t len = (uint32_t)k + local + (local < size ? 4u : 0u);
+        memcpy(up + 4, l->held, len);
+        upn = len + 4;
+    } else {
+        memcpy(up, l->held, l->held_n);
+        upn = l->held_n;
+    }
+    uint32_t pgno = 0;
+    int rc = write_level(b, L, right, 0, &pgno);
+    if (rc < 0)
+        return rc;
+    fmt_put_u32(up, pgno);
+    if ((rc = level_init(b, L)) < 0)
+        return rc;
+    return add_cell(b, L + 1, up, upn);
+}
+
 static int add_cell(bt_builder *b, int L, const uint8_t *cell, uint32_t n)
 {
     int rc;
     if (L >= b->nlevels && (rc = level_init(b, L)) < 0)
         return rc;
+    build_level *l = &b->lv[L];
+    if (l->has_held && (rc = release_held(b, L)) < 0)
+        return rc;
     if (!fits(b, L, n)) {
-        /* For an index level the new cell stays: the page's last one goes
-         * up. For a table leaf the page is simply closed. */
-        if ((rc = finish_and_promote(b, L)) < 0)
-            return rc;
-        if (!fits(b, L, n))
+        /* Held until the next cell comes (or the end): see the top. */
+        if (l->ncells == 0)
             return ptxn_corrupt(b->t, b->root, "a cell too large for a page while building");
+        if (!l->held && !(l->held = os_malloc(65536 + 64)))
+            return ptxn_error(b->t, FOLIO_NOMEM, "out of memory building a b-tree");
+        memcpy(l->held, cell, n);
+        l->held_n = n;
+        l->has_held = 1;
+        return 0;
     }
     put_cell(b, L, cell, n);
     return 0;
@@ -219,8 +267,10 @@ void bt_builder_free(bt_builder *b)
 {
     if (!b)
         return;
-    for (int i = 0; i < BT_MAX_DEPTH; i++)
+    for (int i = 0; i < BT_MAX_DEPTH; i++) {
         os_free(b->lv[i].buf);
+        os_free(b->lv[i].held);
+    }
     os_free(b->cellbuf);
     os_free(b);
 }
@@ -266,6 +316,16 @@ int bt_builder_finish(bt_builder *b)
      * above; the top one goes into the root page. */
     uint32_t child = 0;
     for (int L = 0; L < b->nlevels; L++) {
+        build_level *l = &b->lv[L];
+        if (l->has_held) {
+            /* No cell came after the held one: the page's last cell goes up
+             * instead (the page stays nearly full) and the held one starts
+             * the level's last page. (Levels above grow first.) */
+            l->has_held = 0;
+            if ((rc = finish_and_promote(b, L)) < 0)
+                return rc;
+            put_cell(b, L, l->held, l->held_n);
+        }
         int top = L == b->nlevels - 1;
         uint32_t pgno = 0;
         if ((rc = write_level(b, L, child, top ? b->root : 0, &pgno)) < 0)

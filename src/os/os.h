@@ -101,6 +101,12 @@ struct os_vfs {
      * device without waiting, so that a later sync has less left to do.
      * Durability still comes only from sync. */
     void (*start_writeback)(os_file *f, uint64_t off, uint64_t len);
+    /* Optional (NULL: not available): give the file `from` the name `to`
+     * in one step, unless `to` exists: 0 when renamed, 1 when `to` exists
+     * (nothing changed), or an error. A crash leaves the file under one of
+     * the two names (or both); the directory must be synced (sync_dir) for
+     * the new name to be durable. */
+    int (*rename)(os_vfs *vfs, const char *from, const char *to);
 };
 
 /* Lock types of lock_range and lock_owner. */

@@ -323,6 +323,37 @@ static int ff_remove(os_vfs *vfs, const char *path)
     return rc;
 }
 
+/* A rename counts as a sync (a directory operation the crash tests may stop
+ * at); the file's unsynced writes go with it to its new name. */
+static int ff_rename(os_vfs *vfs, const char *from, const char *to)
+{
+    os_fault *f = vfs->ctx;
+    int rc = gate(f, OSF_SYNC, NULL);
+    if (rc < 0)
+        return rc;
+    if (!f->base->rename)
+        return FOLIO_UNSUPPORTED;
+    rc = f->base->rename(f->base, from, to);
+    if (rc == 0) {
+        pthread_mutex_lock(&f->mu);
+        for (tracked *t = f->files; t; t = t->next)
+            if (strcmp(t->path, to) == 0)
+                log_clear(t); /* a file of that name before: gone */
+        for (tracked *t = f->files; t; t = t->next) {
+            if (strcmp(t->path, from) == 0) {
+                char *np = strdup(to);
+                if (np) {
+                    free(t->path);
+                    t->path = np;
+                }
+                break;
+            }
+        }
+        pthread_mutex_unlock(&f->mu);
+    }
+    return rc;
+}
+
 static int ff_exists(os_vfs *vfs, const char *path)
 {
     os_fault *f = vfs->ctx;
@@ -395,7 +426,8 @@ os_fault *os_fault_new(os_vfs *base)
                 NULL /* shm_map: called on the base vfs's file */,
                 NULL,
                 ff_lock_owner,
-                NULL /* start_writeback: only a hint */};
+                NULL /* start_writeback: only a hint */,
+                ff_rename};
     f->vfs = v;
     return f;
 }

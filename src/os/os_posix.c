@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdatomic.h>
+#include <stdio.h> /* renameat2 */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -344,6 +345,24 @@ static int px_remove(os_vfs *vfs, const char *path)
     return errno_to_rc(errno);
 }
 
+static int px_rename(os_vfs *vfs, const char *from, const char *to)
+{
+    (void)vfs;
+    if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno == EEXIST)
+        return 1;
+    if (errno != EINVAL && errno != ENOSYS)
+        return errno_to_rc(errno);
+    /* A file system without RENAME_NOREPLACE: a second link, which fails
+     * when `to` exists, then the old name goes. */
+    if (link(from, to) != 0)
+        return errno == EEXIST ? 1 : errno_to_rc(errno);
+    if (unlink(from) != 0)
+        return errno_to_rc(errno);
+    return 0;
+}
+
 static int px_exists(os_vfs *vfs, const char *path)
 {
     (void)vfs;
@@ -476,6 +495,7 @@ static os_vfs posix_vfs = {
     px_file_state, px_file_stamp, px_map_file,
     px_unmap_file, px_shm_open,   px_shm_map,
     px_shm_unmap,  px_lock_owner, px_start_writeback,
+    px_rename,
 };
 
 static _Atomic(os_vfs *) current_vfs = NULL;

@@ -126,6 +126,16 @@ int pager_alloc(pg **out, ptxn *t);
 int pager_init_file(ptxn *t, const uint8_t *page1);
 /** Return a page to the freelist. The page must not be pinned by the caller. */
 int pager_free(ptxn *t, uint32_t pgno);
+/** Make page `pgno` (1..ptxn_npages) hold `data` (a whole page) in `t`,
+ * without reading its old image: for writing a database image page by page
+ * (VACUUM). */
+int pager_put_page(ptxn *t, uint32_t pgno, const uint8_t *data);
+/** Set the database size of `t` to `npages`, smaller or larger than it is
+ * (VACUUM): pages past it are no longer part of the database once `t`
+ * commits; pages up to it that did not exist must be written with
+ * pager_put_page. No statement may be active, and no page past `npages` may
+ * have been changed in `t`. */
+int ptxn_set_npages(ptxn *t, uint32_t npages);
 /** Update the database header on page 1 within `t` (page 1 made writable). */
 int ptxn_header_update(ptxn *t, const fmt_dbheader *h);
 
@@ -140,6 +150,8 @@ void pager_stmt_begin(ptxn *t);
 void pager_stmt_commit(ptxn *t);
 int pager_stmt_rollback(ptxn *t);
 
+/** Whether a write transaction of this handle is live now (any thread). */
+int pager_writer_active(pager *p);
 /** Checkpoint (FOLIO_CHECKPOINT_*). */
 int pager_checkpoint(pager *p, int mode, int *out_log, int *out_done, char *err, size_t errlen);
 /** Figures for folio info. */

@@ -412,6 +412,17 @@ void pager_cache_drop_frames_above(pager *p, uint32_t mx)
     cache_drop_if(p, pred_frame_above, &mx);
 }
 
+static int pred_page_above(pager *p, pg *e, void *arg)
+{
+    (void)p;
+    return e->pgno > *(uint32_t *)arg;
+}
+
+void pager_cache_drop_pages_above(pager *p, uint32_t npages)
+{
+    cache_drop_if(p, pred_page_above, &npages);
+}
+
 void pager_cache_drop_all(pager *p)
 {
     /* Pinned images go too: they leave the hash now and are freed when let

@@ -160,8 +160,13 @@ static int ckpt_backfill(pager *p, const widx_hdr *h, uint32_t before, uint32_t 
      * this handle has pages past it: one that might holds CKPT). */
     uint64_t want = (uint64_t)db_pages * p->page_size;
     if (rc == 0 && safe == h->mx_frame && wal_header_is(p->wal, h) && p->db_bytes > want) {
-        if ((rc = p->vfs->truncate(p->db, want)) == 0)
+        if ((rc = p->vfs->truncate(p->db, want)) == 0) {
             p->db_bytes = want;
+            /* The file's images of pages past its end are gone: a page
+             * that is written there later (the database growing again) must
+             * not find an image of before in the cache. */
+            pager_cache_drop_pages_above(p, db_pages);
+        }
     }
     if (rc == 0) {
         pthread_mutex_unlock(&p->mu);
@@ -433,6 +438,14 @@ uint32_t pager_wal_backfilled(pager *p)
     uint32_t v = p->wal ? wal_backfilled(p->wal) : 0;
     pthread_mutex_unlock(&p->mu);
     return v;
+}
+
+int pager_writer_active(pager *p)
+{
+    pthread_mutex_lock(&p->mu);
+    int live = p->writer != NULL;
+    pthread_mutex_unlock(&p->mu);
+    return live;
 }
 
 void pager_ckpt_note(pager *p, char *buf, size_t n)

@@ -295,6 +295,9 @@ void pager_cache_forget(pager *p, uint32_t pgno, uint32_t frame);
 /* Drop the images of frames after mx (a rolled-back writer's, failed
  * staged commits'), pinned ones too (freed when let go). */
 void pager_cache_drop_frames_above(pager *p, uint32_t mx);
+/* Drop the images of pages past `npages` (the file was cut there), pinned
+ * ones too (freed when let go). */
+void pager_cache_drop_pages_above(pager *p, uint32_t npages);
 /* Drop every image, pinned ones from the hash (the WAL started over
  * elsewhere: frame numbers mean other pages now). */
 void pager_cache_drop_all(pager *p);

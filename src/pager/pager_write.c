@@ -821,6 +821,51 @@ int pager_free(ptxn *t, uint32_t pgno)
     return 0;
 }
 
+int pager_put_page(ptxn *t, uint32_t pgno, const uint8_t *data)
+{
+    pager *p = t->p;
+    int rc;
+    assert(t->write);
+    if (pgno < 1 || pgno > t->npages || pgno == lock_byte_page(p))
+        return ptxn_error(t, FOLIO_MISUSE, "internal: page %u cannot be put (database of %u pages)",
+                          pgno, t->npages);
+    pg *e = ptxn_dirty_find(t, pgno);
+    if (e) {
+        if ((rc = stmt_touch(t, e, 0)) < 0)
+            return rc;
+        memcpy(e->data, data, p->page_size);
+        return 0;
+    }
+    /* The old image is replaced whole: no need to read it. */
+    if ((rc = maybe_spill(t)) < 0)
+        return rc;
+    e = dirty_new(t, pgno);
+    if (!e)
+        return ptxn_error(t, FOLIO_NOMEM, "out of memory writing page %u", pgno);
+    if ((rc = stmt_touch(t, e, 1)) < 0) {
+        pager_unref(e);
+        return rc;
+    }
+    memcpy(e->data, data, p->page_size);
+    pager_unref(e);
+    return 0;
+}
+
+int ptxn_set_npages(ptxn *t, uint32_t npages)
+{
+    assert(t->write);
+    if (npages < 1 || t->stmt_active || t->wb_pages)
+        return ptxn_error(t, FOLIO_MISUSE, "internal: the database size cannot change now");
+    for (uint32_t i = 0; i < t->ndirty; i++)
+        if (t->dirty[i]->pgno > npages)
+            return ptxn_error(t, FOLIO_MISUSE,
+                              "internal: page %u is changed past the new database size",
+                              t->dirty[i]->pgno);
+    t->npages = npages;
+    t->hdr_dirty = 1;
+    return 0;
+}
+
 int ptxn_header_update(ptxn *t, const fmt_dbheader *h)
 {
     if (h != &t->hdr)

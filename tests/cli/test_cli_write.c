@@ -1235,6 +1235,129 @@ Test(cli_write, checkpoint_missing_file_exits_1, .init = setup, .fini = teardown
     cr_assert_neq(access(tpath("nope.db"), F_OK), 0, "checkpoint created the file");
 }
 
+/* ---- vacuum ------------------------------------------------------------------------------- */
+
+/* A database with a freelist and free space in its pages (sqlite3 wrote it). */
+static const char *make_holey_db(const char *name)
+{
+    const char *path = tpath(name);
+    sqlite3 *sq = db_open(path);
+    db_exec(sq, "PRAGMA page_size=1024;"
+                "CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT, c BLOB);"
+                "CREATE INDEX t_b ON t(b);"
+                "CREATE TABLE n(x, y);"
+                "CREATE TABLE w(k PRIMARY KEY, v) WITHOUT ROWID;"
+                "WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 2000)"
+                " INSERT INTO t SELECT i, printf('b%05d', i * 7 % 2000), zeroblob(i % 1500) FROM s;"
+                "INSERT INTO n SELECT b, a FROM t; INSERT INTO w SELECT b, c FROM t;"
+                "DELETE FROM t WHERE a % 4 <> 0; DELETE FROM n WHERE rowid % 3 = 0;"
+                "DELETE FROM w WHERE length(v) > 300;");
+    db_close(sq);
+    return path;
+}
+
+static const char vacuum_image_sql[] =
+    "SELECT 't', rowid, * FROM t UNION ALL SELECT 'n', rowid, x, y, NULL FROM n "
+    "UNION ALL SELECT 'w', NULL, k, v, NULL FROM w ORDER BY 1, 2, 3";
+
+static void vacuum_figures(const result *r, unsigned *before, unsigned *free_before,
+                           unsigned *after, unsigned *free_after)
+{
+    cr_assert_eq(sscanf(r->out, "pages before: %u (%u free)\npages after: %u (%u free)\n", before,
+                        free_before, after, free_after),
+                 4, "stdout: %s", r->out);
+}
+
+Test(cli_write, vacuum_in_place, .init = setup, .fini = teardown)
+{
+    const char *db = make_holey_db("v.db");
+    char *want = image(db, vacuum_image_sql);
+    char *pages = q1(db, "PRAGMA page_count");
+    char *freel = q1(db, "PRAGMA freelist_count");
+    result r = RUN("vacuum", db);
+    assert_ok(&r);
+    unsigned before, free_before, after, free_after;
+    vacuum_figures(&r, &before, &free_before, &after, &free_after);
+    result_free(&r);
+    cr_assert_eq(before, (unsigned)atoi(pages));
+    cr_assert_eq(free_before, (unsigned)atoi(freel));
+    cr_assert_gt(free_before, 0);
+    cr_assert_lt(after, before);
+    cr_assert_eq(free_after, 0);
+    assert_integrity(db);
+    assert_image(db, vacuum_image_sql, want);
+    char *now = q1(db, "PRAGMA page_count");
+    cr_assert_eq((unsigned)atoi(now), after);
+    struct stat st;
+    cr_assert_eq(stat(db, &st), 0);
+    cr_assert_eq(st.st_size, (off_t)after * 1024, "file of %lld bytes", (long long)st.st_size);
+    cr_assert_neq(access(tpath("v.db-wal"), F_OK), 0, "a -wal is left");
+    cr_assert_neq(access(tpath("v.db-vacuum"), F_OK), 0, "the temporary file is left");
+    free(want);
+    free(pages);
+    free(freel);
+    free(now);
+}
+
+Test(cli_write, vacuum_into, .init = setup, .fini = teardown)
+{
+    const char *db = make_holey_db("v.db");
+    const char *dest = tpath("copy.db");
+    char *want = image(db, vacuum_image_sql);
+    char *pages = q1(db, "PRAGMA page_count");
+    result r = RUN("vacuum", db, "--into", dest);
+    assert_ok(&r);
+    unsigned before, free_before, after, free_after;
+    vacuum_figures(&r, &before, &free_before, &after, &free_after);
+    result_free(&r);
+    cr_assert_lt(after, before);
+    cr_assert_eq(free_after, 0);
+    cr_assert_neq(access(tpath("copy.db-wal"), F_OK), 0, "DEST has a -wal");
+    cr_assert_neq(access(tpath("copy.db-shm"), F_OK), 0, "DEST has a -shm");
+    cr_assert_neq(access(tpath("copy.db-vacuum"), F_OK), 0, "the temporary file is left");
+    assert_integrity(dest);
+    assert_image(dest, vacuum_image_sql, want);
+    /* The source is as it was. */
+    char *still = q1(db, "PRAGMA page_count");
+    cr_assert_str_eq(still, pages);
+    assert_image(db, vacuum_image_sql, want);
+    /* DEST exists now: exit 1, DEST untouched. */
+    struct stat st0, st1;
+    cr_assert_eq(stat(dest, &st0), 0);
+    r = RUN("vacuum", db, "--into", dest);
+    assert_fail_with(&r, "output file already exists");
+    cr_assert_eq(r.out_n, 0);
+    result_free(&r);
+    cr_assert_eq(stat(dest, &st1), 0);
+    cr_assert_eq(st0.st_size, st1.st_size);
+    cr_assert_eq(st0.st_ino, st1.st_ino);
+    free(want);
+    free(pages);
+    free(still);
+}
+
+Test(cli_write, vacuum_errors, .init = setup, .fini = teardown)
+{
+    result r = RUN("vacuum", tpath("nope.db"));
+    assert_fail_with(&r, "nope.db");
+    result_free(&r);
+    cr_assert_neq(access(tpath("nope.db"), F_OK), 0, "vacuum created the file");
+    r = RUN("vacuum");
+    assert_usage(&r);
+    result_free(&r);
+    const char *db = make_holey_db("v.db");
+    r = RUN("vacuum", db, "--into");
+    assert_usage(&r);
+    result_free(&r);
+    r = RUN("vacuum", db, "extra");
+    assert_usage(&r);
+    result_free(&r);
+    r = RUN("vacuum", db, "--bogus");
+    assert_usage(&r);
+    result_free(&r);
+    assert_integrity(db);
+}
+
 /* ---- Usage -------------------------------------------------------------------------------------
  */
 

@@ -294,6 +294,13 @@ static int tr_remove(os_vfs *vfs, const char *path)
     return trace_base->remove(trace_base, path);
 }
 
+static int tr_rename(os_vfs *vfs, const char *from, const char *to)
+{
+    (void)vfs;
+    fprintf(stderr, "op %ld: rename %s %s\n", ++trace_n, from, to);
+    return trace_base->rename ? trace_base->rename(trace_base, from, to) : FOLIO_UNSUPPORTED;
+}
+
 static int tr_exists(os_vfs *vfs, const char *path)
 {
     (void)vfs;
@@ -340,7 +347,8 @@ os_vfs *crash_vfs_trace(os_vfs *base)
                 tr_now_ms,     tr_sleep_ms,   NULL,
                 NULL,          NULL,          NULL /* map_file: reads go through the trace */,
                 NULL,          tr_shm_open,   NULL,
-                NULL,          tr_lock_owner, NULL /* start_writeback: only a hint */};
+                NULL,          tr_lock_owner, NULL /* start_writeback: only a hint */,
+                tr_rename};
     trace_vfs = v;
     trace_base = base ? base : os_vfs_posix();
     trace_n = 0;
