@@ -31,7 +31,7 @@ _CHECKPOINT = {
 
 # Options whose value is a count of something, as the folio_options field.
 _COUNT_OPTIONS = ("cache_bytes", "page_size", "wal_autocheckpoint", "busy_timeout_ms",
-                  "mmap_bytes")
+                  "mmap_bytes", "txn_timeout_ms")
 _FLAG_OPTIONS = {"readonly": n.OPEN_READONLY, "create": n.OPEN_CREATE,
                  "inline_checkpoint": n.OPEN_INLINE_CHECKPOINT}
 
@@ -50,7 +50,7 @@ BtreeStats.__doc__ = "Storage figures of one b-tree, as folio_stats() gives them
 def _options(options):
     """A folio_options struct from open()'s keyword arguments."""
     opts = n.Options(n.OPTIONS_VERSION, n.OPEN_CREATE, n.SYNC_NORMAL, 0, 4096, 1000, 0,
-                     n.MMAP_DEFAULT)
+                     n.MMAP_DEFAULT, 0, 0)
     for name, value in options.items():
         if name in _FLAG_OPTIONS:
             if not isinstance(value, bool):
@@ -66,6 +66,10 @@ def _options(options):
                 raise ValueError("folio.open: sync must be 'off', 'normal' or 'full', not %r" %
                                  value)
             opts.sync = _SYNC[value.lower()]
+        elif name == "foreign_keys":
+            if not isinstance(value, bool):
+                raise TypeError("folio.open: foreign_keys must be True or False")
+            opts.foreign_keys = 1 if value else 0
         elif name in _COUNT_OPTIONS:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TypeError("folio.open: %s must be an int" % name)
@@ -76,7 +80,8 @@ def _options(options):
             setattr(opts, name, value)
         else:
             raise TypeError("folio.open: unknown option %r (options: %s)" % (
-                name, ", ".join(sorted(list(_FLAG_OPTIONS) + ["sync"] + list(_COUNT_OPTIONS)))))
+                name, ", ".join(sorted(list(_FLAG_OPTIONS) + ["sync", "foreign_keys"] +
+                                       list(_COUNT_OPTIONS)))))
     return opts
 
 
@@ -87,8 +92,10 @@ def open(path, **options):  # noqa: A001 (the module's entry point, as sqlite3.c
     readonly=False, create=True, inline_checkpoint=False, sync='normal'
     ('off', 'normal' or 'full'), cache_bytes=0 (64 MiB), page_size=4096 (of new
     files), wal_autocheckpoint=1000 (frames; 0 never), busy_timeout_ms=0,
-    mmap_bytes=FOLIO_MMAP_DEFAULT (16 GiB of address space; 0 off). An unknown
-    option is a TypeError.
+    mmap_bytes=FOLIO_MMAP_DEFAULT (16 GiB of address space; 0 off),
+    txn_timeout_ms=0 (no limit; past it TransactionTimeoutError), foreign_keys=False
+    (enforce foreign keys as SQLite's PRAGMA foreign_keys: a violation raises
+    ConstraintError). An unknown option is a TypeError.
     """
     return Database(path, **options)
 

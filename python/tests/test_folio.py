@@ -1250,3 +1250,23 @@ class TestEdges(FolioTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class TestForeignKeys(FolioTestCase):
+    def test_enforced_when_asked(self):
+        path = self.path()
+        sqlite_exec(path, "CREATE TABLE p(id INTEGER PRIMARY KEY)",
+                    "CREATE TABLE c(x REFERENCES p ON DELETE CASCADE, y)",
+                    "INSERT INTO p VALUES(1)", "INSERT INTO c VALUES(1, 'a')")
+        with folio.open(path) as db:  # off by default, as in SQLite
+            with db.transaction(write=True) as tx:
+                tx.table("c").insert([9, "orphan"])
+        with folio.open(path, foreign_keys=True, txn_timeout_ms=60000) as db:
+            with db.transaction(write=True) as tx:
+                with self.assertRaises(folio.ConstraintError) as cm:
+                    tx.table("c").insert([8, "orphan"])
+                self.assertIn("FOREIGN KEY constraint failed", str(cm.exception))
+                tx.table("p").delete(1)  # cascades
+        with self.assertRaises(TypeError):
+            folio.open(path, foreign_keys=1)
+        self.assertEqual(sqlite_query(path, "SELECT x, y FROM c"), [(9, "orphan")])
