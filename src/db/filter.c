@@ -313,9 +313,8 @@ static int apply_row(folio_table *t, const rowset *r, int64_t i, const where_op 
         key[k] = row[d->pk[k].col];
     if (!op->update)
         return folio_delete_key(t, key, d->npk);
-    for (int k = 0; k < op->n; k++)
-        row[op->cols[k]] = op->vals[k];
-    return folio_update_key(t, key, d->npk, row, d->ncols);
+    /* (only the columns set count as changed, for foreign keys) */
+    return db_patch_key(t, key, d->npk, op->cols, op->vals, op->n);
 }
 
 /* One statement: select the rows, then apply `op` to each. */
@@ -348,14 +347,20 @@ static int where_statement(int64_t *count, folio_table *t, const char *expr, con
     if (rc == 0)
         rc = collect(t, f, &r);
     txn->stmt_nested = 1;
+    int64_t n = 0;
     for (int64_t i = 0; rc == 0 && i < r.n; i++) {
         rc = apply_row(t, &r, i, op, row);
+        if (rc == FOLIO_NOTFOUND && db->opts.foreign_keys) {
+            rc = 0; /* deleted by a foreign key action of an earlier row: as SQLite, skipped */
+            continue;
+        }
         if (rc == FOLIO_NOTFOUND) /* the row was there a moment ago */
             rc = db_err(db, FOLIO_CORRUPT, "a selected row of %s vanished", t->tab->name);
+        if (rc == 0)
+            n++;
     }
     txn->stmt_nested = 0;
     os_free(row);
-    int64_t n = r.n;
     rowset_free(&r);
     folio_filter_free(f);
     rc = write_end(txn, rc < 0 ? rc : 0);

@@ -1071,7 +1071,7 @@ int fk_actions(folio_txn *txn, table_state *ts, const fmt_value *orow, int64_t o
 {
     int rc = fk_involved(txn, ts);
     if (rc <= 0 || ts->fk_nin == 0)
-        return rc;
+        return rc < 0 ? rc : 0;
     db_table *tab = ts->tab;
     int nin = ts->fk_nin;
     /* The actions' keys are copied first: an action on the table itself

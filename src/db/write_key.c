@@ -331,8 +331,12 @@ int db_patch_key(folio_table *t, const folio_value *key, int nkey, const int *co
     }
     rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
-        if (cols[i] < 0 || cols[i] >= ncols || tab->val_index[cols[i]] < 0)
-            rc = db_err(txn->db, FOLIO_ERROR, "cannot UPDATE column %d of %s", cols[i], tab->name);
+        if (cols[i] < 0 || cols[i] >= ncols)
+            rc = db_err(txn->db, FOLIO_MISUSE, "column %d out of range (table %s has %d)", cols[i],
+                        tab->name, ncols);
+        else if (tab->val_index[cols[i]] < 0) /* as SQLite words it */
+            rc = db_err(txn->db, FOLIO_ERROR, "cannot UPDATE generated column \"%s\"",
+                        tab->def.cols[cols[i]].name);
         else
             fv[tab->val_index[cols[i]]] = vals[i];
     }
