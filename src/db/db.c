@@ -234,9 +234,11 @@ int folio_commit(folio_txn *txn)
     if (txn->write && !txn->poisoned && txn->fk_deferred > 0) {
         /* Deferred foreign keys still violated: as SQLite's COMMIT fails
          * (folio then rolls back, as the call's contract says). */
+        fk_commit_check(txn);
+        char msg[512];
+        snprintf(msg, sizeof msg, "%s", folio_errmsg(db));
         folio_rollback(txn);
-        return db_err(db, FOLIO_CONSTRAINT,
-                      "FOREIGN KEY constraint failed (the transaction was rolled back)");
+        return db_err(db, FOLIO_CONSTRAINT, "%s", msg);
     }
     char err[512] = "";
     int rc = 0;

@@ -147,6 +147,13 @@ struct folio_txn {
     int fk_depth;           /* actions under way, one inside another */
     const void *fk_setnull; /* the link whose SET NULL action makes the next update */
     int fk_dropping;        /* DROP TABLE's implicit delete: parents may be missing */
+    /* What the last violation counted was, per counter (0 the statement's,
+     * 1 the deferred one), while no removal came after it (then it is the
+     * one left when the counter ends above zero): named in the error. */
+    char fk_note[2][200];
+    int fk_note_ok[2];
+    char fk_note_at_stmt[200]; /* the deferred note when the statement began */
+    int fk_note_ok_at_stmt;
     /* A row call of the struct codec (codec.c) sets these around itself:
      * value i of its row value array is the caller's when vals_given[i],
      * else the column's DEFAULT (insert) or, with vals_keep_old, its value

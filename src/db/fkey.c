@@ -612,6 +612,70 @@ static int64_t *counter(folio_txn *txn, const fk_link *L)
     return L->fk->deferred ? &txn->fk_deferred : &txn->fk_stmt;
 }
 
+/* "name(a, b)": a table and columns of L (child side or parent side). */
+static size_t describe_cols(char *buf, size_t cap, const fk_link *L, int parent_side)
+{
+    const db_table *t = parent_side ? L->parent : L->child;
+    size_t at = (size_t)snprintf(buf, cap, "%s(", t ? t->name : L->fk->parent);
+    for (int k = 0; k < L->nkey && at < cap; k++) {
+        int col = parent_side ? L->pcol[k] : L->ccol[k];
+        const char *name = t && col >= 0 && col < t->def.ncols ? t->def.cols[col].name : "?";
+        at += (size_t)snprintf(buf + at, cap - at, "%s%s", k ? ", " : "", name);
+    }
+    if (at < cap)
+        at += (size_t)snprintf(buf + at, cap - at, ")");
+    return at < cap ? at : cap - 1;
+}
+
+/* "(1, 'x')": key values, each cut short. */
+static size_t describe_vals(char *buf, size_t cap, const fmt_value *v, int n)
+{
+    size_t at = (size_t)snprintf(buf, cap, "(");
+    for (int k = 0; k < n && at < cap; k++) {
+        const char *sep = k ? ", " : "";
+        const fmt_value *x = &v[k];
+        if (x->type == FMT_INTEGER)
+            at += (size_t)snprintf(buf + at, cap - at, "%s%lld", sep, (long long)x->u.i);
+        else if (x->type == FMT_REAL)
+            at += (size_t)snprintf(buf + at, cap - at, "%s%.17g", sep, x->u.r);
+        else if (x->type == FMT_TEXT)
+            at += (size_t)snprintf(buf + at, cap - at, "%s'%.*s%s'", sep,
+                                   (int)(x->u.s.n > 24 ? 24 : x->u.s.n), (const char *)x->u.s.p,
+                                   x->u.s.n > 24 ? "..." : "");
+        else if (x->type == FMT_BLOB)
+            at += (size_t)snprintf(buf + at, cap - at, "%sx'...' (%llu bytes)", sep,
+                                   (unsigned long long)x->u.s.n);
+        else
+            at += (size_t)snprintf(buf + at, cap - at, "%sNULL", sep);
+    }
+    if (at < cap)
+        at += (size_t)snprintf(buf + at, cap - at, ")");
+    return at < cap ? at : cap - 1;
+}
+
+/* Count one violation more (or, delta < 0, fewer) for L's counter; a new
+ * one is described in its note, a removal makes the note uncertain. */
+static void count_violation(folio_txn *txn, const fk_link *L, int64_t delta, const fmt_value *kv,
+                            int parent_gone)
+{
+    *counter(txn, L) += delta;
+    int which = L->fk->deferred ? 1 : 0;
+    if (delta < 0 || !kv) {
+        txn->fk_note_ok[which] = 0;
+        return;
+    }
+    char *b = txn->fk_note[which];
+    size_t cap = sizeof txn->fk_note[which];
+    size_t at = describe_cols(b, cap, L, 0);
+    at += (size_t)snprintf(b + at, cap - at, " = ");
+    if (at < cap)
+        at += describe_vals(b + at, cap - at, kv, L->nkey);
+    if (at < cap)
+        snprintf(b + at, cap - at, parent_gone ? ": its row in %s is gone" : ": no such row in %s",
+                 L->fk->parent);
+    txn->fk_note_ok[which] = 1;
+}
+
 typedef struct count_arg {
     folio_txn *txn;
     int64_t incr;
@@ -647,7 +711,7 @@ static int count_cb(void *arg, const fk_link *L, child_row *r)
                 return 0;
         }
     }
-    *counter(a->txn, L) += a->incr;
+    count_violation(a->txn, L, a->incr, r->cv, 1);
     return 0;
 }
 
@@ -773,7 +837,7 @@ int fk_old_row(folio_txn *txn, table_state *ts, const fmt_value *row, int64_t ro
         if (!L->parent) {
             /* Only while DROP TABLE deletes: the parent counts as empty. */
             if (txn->fk_dropping)
-                *counter(txn, L) -= 1;
+                count_violation(txn, L, -1, NULL, 0);
             continue;
         }
         if (L->mismatch)
@@ -785,7 +849,7 @@ int fk_old_row(folio_txn *txn, table_state *ts, const fmt_value *row, int64_t ro
         if ((rc = parent_found(txn, L, kv, NULL, 0, &found)) < 0)
             return rc;
         if (!found)
-            *counter(txn, L) -= 1;
+            count_violation(txn, L, -1, NULL, 0);
     }
     for (int i = 0; i < ts->fk_nin; i++) {
         const fk_link *L = ts->fk_in[i];
@@ -825,7 +889,7 @@ int fk_new_row(folio_txn *txn, table_state *ts, const fmt_value *row, int64_t ro
         if ((rc = parent_found(txn, L, kv, L->parent == tab ? self : NULL, rowid, &found)) < 0)
             return rc;
         if (!found)
-            *counter(txn, L) += 1;
+            count_violation(txn, L, 1, kv, 0);
     }
     for (int i = 0; i < ts->fk_nin; i++) {
         const fk_link *L = ts->fk_in[i];
@@ -910,11 +974,20 @@ static void victims_free(victims *v)
     os_free(v->bytes);
 }
 
+/* RESTRICT: the first child row found, described. */
+typedef struct restrict_arg {
+    int any;
+    char what[160];
+} restrict_arg;
+
 static int first_any(void *arg, const fk_link *L, child_row *r)
 {
-    (void)L;
-    (void)r;
-    *(int *)arg = 1;
+    restrict_arg *a = arg;
+    a->any = 1;
+    size_t at = describe_cols(a->what, sizeof a->what, L, 0);
+    at += (size_t)snprintf(a->what + at, sizeof a->what - at, " = ");
+    if (at < sizeof a->what)
+        describe_vals(a->what + at, sizeof a->what - at, r->cv, L->nkey);
     return 1; /* stop */
 }
 
@@ -1002,12 +1075,16 @@ static int one_action(folio_txn *txn, table_state *ts, const fk_link *L, const f
         return db_err(txn->db, FOLIO_ERROR, "too many levels of trigger recursion");
     int rc;
     if (action == SCH_FK_RESTRICT) {
-        int any = 0;
-        rc = scan_children(txn, L, okey, first_any, &any);
+        restrict_arg ra;
+        memset(&ra, 0, sizeof ra);
+        rc = scan_children(txn, L, okey, first_any, &ra);
         if (rc < 0)
             return rc;
-        if (any)
-            return db_err(txn->db, FOLIO_CONSTRAINT, "FOREIGN KEY constraint failed");
+        if (ra.any)
+            return db_err(txn->db, FOLIO_CONSTRAINT,
+                          "FOREIGN KEY constraint failed: %s still refers to the row of %s "
+                          "(ON %s RESTRICT)",
+                          ra.what, L->fk->parent, is_update ? "UPDATE" : "DELETE");
         return 0;
     }
     victims v;
@@ -1119,13 +1196,32 @@ int fk_actions(folio_txn *txn, table_state *ts, const fmt_value *orow, int64_t o
 void fk_stmt_begin(folio_txn *txn)
 {
     txn->fk_stmt = 0;
+    txn->fk_note_ok[0] = 0;
     txn->fk_deferred_at_stmt = txn->fk_deferred;
+    if ((txn->fk_note_ok_at_stmt = txn->fk_note_ok[1]) != 0)
+        memcpy(txn->fk_note_at_stmt, txn->fk_note[1], sizeof txn->fk_note_at_stmt);
+}
+
+/* SQLite's message, and what is known of the violation left. */
+static int fk_failed(folio_txn *txn, int which, const char *tail)
+{
+    if (txn->fk_note_ok[which])
+        return db_err(txn->db, FOLIO_CONSTRAINT, "FOREIGN KEY constraint failed: %s%s",
+                      txn->fk_note[which], tail);
+    return db_err(txn->db, FOLIO_CONSTRAINT, "FOREIGN KEY constraint failed%s", tail);
 }
 
 int fk_stmt_end(folio_txn *txn)
 {
     if (txn->fk_stmt > 0)
-        return db_err(txn->db, FOLIO_CONSTRAINT, "FOREIGN KEY constraint failed");
+        return fk_failed(txn, 0, "");
+    return 0;
+}
+
+int fk_commit_check(folio_txn *txn)
+{
+    if (txn->fk_deferred > 0)
+        return fk_failed(txn, 1, " (the transaction was rolled back)");
     return 0;
 }
 
@@ -1133,6 +1229,8 @@ void fk_stmt_undo(folio_txn *txn)
 {
     txn->fk_stmt = 0;
     txn->fk_deferred = txn->fk_deferred_at_stmt;
+    if ((txn->fk_note_ok[1] = txn->fk_note_ok_at_stmt) != 0)
+        memcpy(txn->fk_note[1], txn->fk_note_at_stmt, sizeof txn->fk_note[1]);
 }
 
 /* ---- DROP TABLE ---- */

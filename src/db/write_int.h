@@ -194,6 +194,9 @@ void fk_stmt_begin(folio_txn *txn);
  * an immediate constraint stays violated. */
 int fk_stmt_end(folio_txn *txn);
 void fk_stmt_undo(folio_txn *txn);
+/** At commit: FOLIO_CONSTRAINT (message set) when deferred violations are
+ * counted. */
+int fk_commit_check(folio_txn *txn);
 /** DROP TABLE: SQLite's implicit DELETE FROM first. */
 int fk_drop_table(folio_txn *txn, db_table *tab);
 /** WITHOUT ROWID: set some columns of the row with this key (folio_patch's

@@ -673,7 +673,9 @@ Test(fkey, deferred_constraint_fails_commit_and_rolls_back)
     cr_assert_eq(folio_begin(&txn, db, FOLIO_TXN_WRITE), FOLIO_OK);
     cr_assert_eq(insert_ints(txn, "c", orphan, 2), FOLIO_OK); /* allowed until commit */
     cr_assert_eq(folio_commit(txn), FOLIO_CONSTRAINT);
-    cr_assert(strstr(folio_errmsg(db), "FOREIGN KEY constraint failed"), "%s", folio_errmsg(db));
+    /* SQLite's words, then which row (folio's addition). */
+    cr_assert_str_eq(folio_errmsg(db), "FOREIGN KEY constraint failed: c(x) = (7): no such row in "
+                                       "p (the transaction was rolled back)");
     /* The parent comes later in the same transaction: the commit passes. */
     cr_assert_eq(folio_begin(&txn, db, FOLIO_TXN_WRITE), FOLIO_OK);
     cr_assert_eq(insert_ints(txn, "c", orphan, 2), FOLIO_OK);
@@ -786,7 +788,8 @@ Test(fkey, drop_table_deletes_first)
     cr_assert_eq(folio_commit(txn), FOLIO_OK);
     /* p has children with no action: the drop fails, nothing changes. */
     cr_assert_eq(exec_ddl(db, "DROP TABLE p"), FOLIO_CONSTRAINT);
-    cr_assert_str_eq(folio_errmsg(db), "FOREIGN KEY constraint failed");
+    cr_assert_str_eq(folio_errmsg(db), "FOREIGN KEY constraint failed: c(x) = (3): its row in p "
+                                       "is gone");
     /* q's children cascade: the drop deletes them. */
     cr_assert_eq(exec_ddl(db, "DROP TABLE q"), FOLIO_OK, "%s", folio_errmsg(db));
     folio_close(db);
@@ -879,9 +882,54 @@ Test(fkey, options_of_version_3_leave_them_off)
     cr_assert_eq(folio_open(&db, path, &e), FOLIO_OK);
     cr_assert_eq(folio_begin(&txn, db, FOLIO_TXN_WRITE), FOLIO_OK);
     cr_assert_eq(insert_ints(txn, "c", orphan, 1), FOLIO_CONSTRAINT);
-    cr_assert_str_eq(folio_errmsg(db), "FOREIGN KEY constraint failed");
+    cr_assert_str_eq(folio_errmsg(db),
+                     "FOREIGN KEY constraint failed: c(x) = (5): no such row in p");
     cr_assert_eq(folio_rollback(txn), FOLIO_OK);
     folio_close(db);
+    char *ic = compat_integrity(path);
+    cr_assert_str_eq(ic, "ok");
+    free(ic);
+    compat_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* The error names the row (SQLite's words first): a child with no parent, a
+ * parent that goes, a RESTRICT. */
+Test(fkey, errors_name_the_row)
+{
+    char *dir = compat_tmpdir(), *path = compat_path(dir, "n.db");
+    folio_db *db = open_fk(path, 1);
+    cr_assert_eq(exec_ddl(db, "CREATE TABLE p(a, b, PRIMARY KEY(a, b))"), FOLIO_OK);
+    cr_assert_eq(exec_ddl(db, "CREATE TABLE c(x, y, FOREIGN KEY(x, y) REFERENCES p)"), FOLIO_OK);
+    cr_assert_eq(exec_ddl(db, "CREATE TABLE q(id INTEGER PRIMARY KEY)"), FOLIO_OK);
+    cr_assert_eq(exec_ddl(db, "CREATE TABLE rq(z REFERENCES q ON DELETE RESTRICT)"), FOLIO_OK);
+    folio_txn *txn;
+    cr_assert_eq(folio_begin(&txn, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    int64_t pr[2] = {1, 2}, bad[2] = {1, 3}, one[1] = {4};
+    cr_assert_eq(insert_ints(txn, "p", pr, 2), FOLIO_OK);
+    cr_assert_eq(insert_ints(txn, "c", pr, 2), FOLIO_OK);
+    cr_assert_eq(insert_ints(txn, "c", bad, 2), FOLIO_CONSTRAINT);
+    cr_assert_str_eq(folio_errmsg(db),
+                     "FOREIGN KEY constraint failed: c(x, y) = (1, 3): no such row in p");
+    folio_table *p;
+    cr_assert_eq(folio_table_open(&p, txn, "p"), FOLIO_OK);
+    cr_assert_eq(folio_delete(p, 1), FOLIO_CONSTRAINT);
+    cr_assert_str_eq(folio_errmsg(db),
+                     "FOREIGN KEY constraint failed: c(x, y) = (1, 2): its row in p is gone");
+    cr_assert_eq(insert_ints(txn, "q", one, 1), FOLIO_OK);
+    cr_assert_eq(insert_ints(txn, "rq", one, 1), FOLIO_OK);
+    folio_table *q;
+    cr_assert_eq(folio_table_open(&q, txn, "q"), FOLIO_OK);
+    cr_assert_eq(folio_delete(q, 4), FOLIO_CONSTRAINT);
+    cr_assert_str_eq(folio_errmsg(db), "FOREIGN KEY constraint failed: rq(z) = (4) still refers "
+                                       "to the row of q (ON DELETE RESTRICT)");
+    cr_assert_eq(folio_commit(txn), FOLIO_OK);
+    folio_close(db);
+    sqlite3 *sq = compat_sqlite_open_ro(path);
+    cr_assert_eq(compat_query_int(sq, "SELECT count(*) FROM c"), 1);
+    cr_assert_eq(compat_query_int(sq, "SELECT count(*) FROM q"), 1);
+    compat_sqlite_close(sq);
     char *ic = compat_integrity(path);
     cr_assert_str_eq(ic, "ok");
     free(ic);
