@@ -54,7 +54,8 @@ static const cli_command commands[] = {
      "                named folio_* (folio_table_rows{table=\"t\"}, folio_pages, ...)\n"
      "Per b-tree: pages (interior, leaf, overflow), entries, payload, unused and\n"
      "fragmented bytes, and fill = 1 - unused / (pages * page_size)."},
-    {"exec", cmd_exec, "DB SQL", "run one DDL statement (CREATE/DROP TABLE or INDEX, ALTER TABLE)",
+    {"exec", cmd_exec, "DB SQL",
+     "run one DDL statement (CREATE/DROP TABLE or INDEX, ALTER TABLE, DROP VIEW/TRIGGER)",
      "Runs SQL in a write transaction and commits it: CREATE TABLE, CREATE INDEX,\n"
      "DROP TABLE, DROP INDEX, or ALTER TABLE (ADD COLUMN, RENAME TO, RENAME COLUMN,\n"
      "DROP COLUMN; views and triggers are not rewritten). The database is created\n"

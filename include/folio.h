@@ -190,8 +190,9 @@ int folio_rollback(folio_txn *txn);
 /* ---- Schema and tables ---------------------------------------------------- */
 
 /**
- * Run one DDL statement: CREATE/DROP TABLE, CREATE/DROP INDEX, and ALTER
- * TABLE (ADD COLUMN, RENAME TO, RENAME COLUMN, DROP COLUMN) with SQLite
+ * Run one DDL statement: CREATE/DROP TABLE, CREATE/DROP INDEX, DROP VIEW,
+ * DROP TRIGGER (a table whose last trigger goes can be written again), and
+ * ALTER TABLE (ADD COLUMN, RENAME TO, RENAME COLUMN, DROP COLUMN) with SQLite
  * 3.40's rules and messages, leaving the same SQL text in sqlite_schema as
  * SQLite would. ALTER TABLE ... ADD COLUMN changes no row; DROP COLUMN
  * rewrites every row of the table. A statement that would have SQLite

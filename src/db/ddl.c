@@ -634,7 +634,18 @@ static int value_is_ident(const fmt_value *v, const char *name)
     return 1;
 }
 
+static int schema_delete_rows_of(folio_txn *txn, const char *type, const char *name,
+                                 const char *tbl);
+
 static int schema_delete_rows(folio_txn *txn, const char *name, const char *tbl)
+{
+    return schema_delete_rows_of(txn, NULL, name, tbl);
+}
+
+/* Delete the sqlite_schema rows named `name` or of table `tbl`, of type
+ * `type` only when it is not NULL (triggers have names of their own). */
+static int schema_delete_rows_of(folio_txn *txn, const char *type, const char *name,
+                                 const char *tbl)
 {
     bt_cursor c;
     bt_cursor_init(&c, txn->pt, 1, 1);
@@ -652,11 +663,14 @@ static int schema_delete_rows(folio_txn *txn, const char *name, const char *tbl)
                                    : bt_corrupt_here(&c, "malformed sqlite_schema row");
             break;
         }
-        fmt_value vn, vt;
-        if (rd.nfields < 3 || fmt_serial_decode(rd.st[1], rec + rd.off[1], &vn) < 0 ||
+        fmt_value vty, vn, vt;
+        if (rd.nfields < 3 || fmt_serial_decode(rd.st[0], rec + rd.off[0], &vty) < 0 ||
+            fmt_serial_decode(rd.st[1], rec + rd.off[1], &vn) < 0 ||
             fmt_serial_decode(rd.st[2], rec + rd.off[2], &vt) < 0)
             continue;
         if (!((name && value_is_ident(&vn, name)) || (tbl && value_is_ident(&vt, tbl))))
+            continue;
+        if (type && !value_is_ident(&vty, type))
             continue;
         if (nv == cap) {
             size_t ncap = cap ? cap * 2 : 16;
@@ -681,11 +695,52 @@ static int schema_delete_rows(folio_txn *txn, const char *name, const char *tbl)
     return rc < 0 ? rc : 0;
 }
 
+/* The catalog entry of this type and name, or NULL. */
+static const folio_schema_entry *schema_entry_of(folio_txn *txn, const char *type, const char *name)
+{
+    for (int i = 0; i < txn->cat->nentries; i++) {
+        const folio_schema_entry *e = &txn->cat->entries[i];
+        if (e->type && e->name && sch_ident_eq(e->type, type) && sch_ident_eq(e->name, name))
+            return e;
+    }
+    return NULL;
+}
+
+/* DROP TRIGGER and DROP VIEW: their rows go (a view's INSTEAD OF triggers
+ * with it); a table that loses its last trigger can be written again. */
+static int drop_trigger_or_view(folio_txn *txn, int is_view, const char *name, int if_exists)
+{
+    folio_db *db = txn->db;
+    const char *type = is_view ? "view" : "trigger";
+    const folio_schema_entry *e = schema_entry_of(txn, type, name);
+    if (!e) {
+        if (is_view && catalog_find_table(txn->cat, name))
+            return db_err(db, FOLIO_ERROR, "use DROP TABLE to delete table %s", name);
+        if (if_exists)
+            return 0;
+        return db_err(db, FOLIO_NOTFOUND_ERR, "no such %s: %s", type, name);
+    }
+    if (strncmp(name, "sqlite_", 7) == 0 && is_view)
+        return db_err(db, FOLIO_MISUSE, "view %s may not be dropped", name);
+    char exact[512];
+    snprintf(exact, sizeof exact, "%s", e->name);
+    int rc = is_view ? schema_delete_rows(txn, exact, exact)
+                     : schema_delete_rows_of(txn, "trigger", exact, NULL);
+    if (rc == 0)
+        rc = bump_cookie(txn);
+    if (rc == 0)
+        rc = reload_catalog(txn);
+    return rc < 0 ? db_err_txn(txn, rc) : 0;
+}
+
 static int drop_table(folio_txn *txn, const char *name, int if_exists)
 {
     folio_db *db = txn->db;
     db_table *tab = catalog_find_table(txn->cat, name);
     if (!tab) {
+        const folio_schema_entry *v = schema_entry_of(txn, "view", name);
+        if (v) /* as SQLite says it */
+            return db_err(db, FOLIO_ERROR, "use DROP VIEW to delete view %s", v->name);
         if (if_exists)
             return 0;
         return db_err(db, FOLIO_NOTFOUND_ERR, "no such table: %s", name);
@@ -801,8 +856,10 @@ static int exec_tokens(folio_txn *txn, const char *sql, lx_token *tk, size_t nt)
     if (kw(&tk[i], "DROP")) {
         i++;
         int is_table = kw(&tk[i], "TABLE"), is_index = kw(&tk[i], "INDEX");
-        if (!is_table && !is_index)
-            return db_err(db, FOLIO_MISUSE, "syntax error: DROP TABLE or DROP INDEX expected");
+        int is_view = kw(&tk[i], "VIEW"), is_trigger = kw(&tk[i], "TRIGGER");
+        if (!is_table && !is_index && !is_view && !is_trigger)
+            return db_err(db, FOLIO_MISUSE,
+                          "syntax error: DROP TABLE, INDEX, VIEW or TRIGGER expected");
         i++;
         int if_exists = 0;
         if (kw(&tk[i], "IF") && i + 1 < nt && kw(&tk[i + 1], "EXISTS")) {
@@ -825,11 +882,13 @@ static int exec_tokens(folio_txn *txn, const char *sql, lx_token *tk, size_t nt)
             i++;
         if (tk[i].type != LX_EOF)
             return db_err(db, FOLIO_MISUSE, "syntax error near \"%.*s\"", (int)tk[i].n, tk[i].z);
+        if (is_view || is_trigger)
+            return drop_trigger_or_view(txn, is_view, name, if_exists);
         return is_table ? drop_table(txn, name, if_exists) : drop_index(txn, name, if_exists);
     }
-    return db_err(
-        db, FOLIO_MISUSE,
-        "folio_exec runs CREATE TABLE, CREATE INDEX, ALTER TABLE, DROP TABLE and DROP INDEX only");
+    return db_err(db, FOLIO_MISUSE,
+                  "folio_exec runs CREATE TABLE, CREATE INDEX, ALTER TABLE and DROP TABLE, "
+                  "INDEX, VIEW and TRIGGER only");
 }
 
 int ddl_reload_catalog(folio_txn *txn)
