@@ -310,11 +310,46 @@ static void one_op(uint64_t *rng, folio_db *db, folio_txn *txn, sqlite3 *sq, uin
     char tb[4][16], kb[4][16];
     for (int c = 0; c < d->ncols; c++)
         rand_value(rng, t, c, &v[c], tb[c]);
-    int op = (int)compat_below(rng, 12);
+    int op = (int)compat_below(rng, 13);
     char sql[512], err[256] = "";
     int fc, sc, rc;
     const char *what;
-    if (op >= 10) { /* a statement over several rows: delete or update WHERE */
+    /* (SQLite 3.40.1 skips the foreign key check of an UPSERT's insert when
+     * its DO UPDATE sets the parent key of a self-referencing key whose ON
+     * UPDATE is SET NULL - its isSetNullAction() sees the action's trigger
+     * program of the same statement - and accepts an orphan: folio refuses
+     * it. Those upserts are left out.) */
+    if (op == 12 && strcmp(d->name, "s") == 0 &&
+        compat_query_int(sq, "SELECT count(*) FROM pragma_foreign_key_list('s') "
+                             "WHERE on_update = 'SET NULL'") > 0)
+        op = 4; /* a delete instead */
+    if (op == 12 && (d->ipk >= 0 || d->without_rowid)) {
+        /* folio_upsert: an UPSERT that updates every column */
+        what = "upsert";
+        int64_t rowid = 1 + (int64_t)compat_below(rng, 7);
+        if (d->ipk >= 0) {
+            v[d->ipk].type = FOLIO_INTEGER;
+            v[d->ipk].u.i = rowid;
+        } else if (v[0].type == FOLIO_NULL) {
+            v[0].type = FOLIO_TEXT; /* (a NULL key: SQLite takes it, folio refuses) */
+            v[0].u.s.p = "k1";
+            v[0].u.s.n = 2;
+        }
+        int64_t out;
+        rc = folio_upsert(&out, ft, rowid, v, d->ncols);
+        fc = folio_class(rc);
+        int at = snprintf(sql, sizeof sql, "INSERT INTO %s VALUES(", d->name);
+        for (int c = 0; c < d->ncols; c++)
+            at += snprintf(sql + at, sizeof sql - (size_t)at, "%s?", c ? "," : "");
+        at += snprintf(sql + at, sizeof sql - (size_t)at, ") ON CONFLICT(%s) DO UPDATE SET ",
+                       d->cols[d->ipk >= 0 ? d->ipk : 0]);
+        for (int c = 0; c < d->ncols; c++)
+            at += snprintf(sql + at, sizeof sql - (size_t)at, "%s%s = excluded.%s", c ? ", " : "",
+                           d->cols[c], d->cols[c]);
+        sc = sql_run(sq, sql, v, d->ncols, err, sizeof err);
+        if (sc == 3)
+            sc = 0;                   /* (an upsert that changed nothing is no error) */
+    } else if (op >= 10 && op < 12) { /* a statement over several rows: delete or update WHERE */
         int col = (int)compat_below(rng, (uint64_t)d->ncols);
         const char *cn = d->cols[col];
         char expr[64];
@@ -465,6 +500,24 @@ static void one_op(uint64_t *rng, folio_db *db, folio_txn *txn, sqlite3 *sq, uin
                 fprintf(stderr, "  after step %d: %s has %ld rows in folio, %ld in sqlite\n", step,
                         tables[t2].name, nf, ns);
         }
+    }
+    if (getenv("FKDEBUG") && fc != sc) {
+        char *dump =
+            compat_query_text(sq, "SELECT group_concat(quote(id)||':'||quote(parent), ' ') "
+                                  "FROM s");
+        fprintf(stderr, "sqlite s: %s\n", dump ? dump : "(none)");
+        free(dump);
+        folio_table *st;
+        folio_table_open(&st, txn, "s");
+        folio_cursor *c;
+        folio_cursor_open(&c, st, NULL);
+        for (int r2 = folio_cursor_first(c); r2 == FOLIO_ROW; r2 = folio_cursor_next(c)) {
+            folio_value pv;
+            folio_cursor_column(&pv, c, 1);
+            fprintf(stderr, "folio s: %lld:%lld(type %d)\n", (long long)folio_cursor_rowid(c),
+                    (long long)pv.u.i, pv.type);
+        }
+        folio_cursor_close(c);
     }
     /* Success is FOLIO_OK exactly (a call once returned 1 after a delete). */
     cr_assert(fc != 0 || rc == FOLIO_OK, "seed=%" PRIu64 " round %d step %d: %s returned %d", seed,
