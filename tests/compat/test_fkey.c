@@ -13,7 +13,8 @@
  * error), every commit too (deferred constraints), and after each
  * transaction both files hold the same rows, value for value and type for
  * type; libsqlite3's integrity_check and foreign_key_check agree with what
- * folio says. seed=N is printed; FOLIO_SEED replays a run.
+ * folio says. seed=N is printed; FOLIO_SEED replays a run; FOLIO_SOAK=1
+ * (make soak) runs ten times the schemas; FKDEBUG=1 prints every call.
  */
 #include "compat.h"
 
@@ -613,7 +614,10 @@ Test(fkey, random_schemas_against_sqlite, .timeout = 300)
     fflush(stdout);
     uint64_t rng = seed;
     char *dir = compat_tmpdir();
-    for (int round = 0; round < 16; round++)
+    /* make soak (FOLIO_SOAK=1): ten times the schemas. */
+    const char *soak = getenv("FOLIO_SOAK");
+    int rounds = soak && *soak && strcmp(soak, "0") != 0 ? 160 : 16;
+    for (int round = 0; round < rounds; round++)
         run_round(&rng, seed, round, dir);
     printf("statements with actions: %d, foreign key failures: %d, failed commits: %d\n",
            g_cascades, g_fk_failures, g_commit_failures);
