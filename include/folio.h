@@ -762,7 +762,10 @@ int folio_checkpoint(folio_db *db, int mode, int *out_log, int *out_done);
  * a reader holding an older snapshot may put off until a later checkpoint
  * (or folio_close). Needs a write transaction: FOLIO_BUSY with "cannot
  * VACUUM from within a transaction" while the handle has one open (in any
- * thread); FOLIO_READONLY on a read-only handle.
+ * thread); FOLIO_READONLY on a read-only handle. The transaction is subject to
+ * txn_timeout_ms like any other: a VACUUM that runs longer is rolled back
+ * and returns FOLIO_TIMEOUT (the database unchanged). Memory: about half the
+ * cache budget in dirty pages, plus 8 MiB for the image's own cache.
  *
  * Into a file (dest not NULL): the image of a read snapshot is written to
  * "<dest>-vacuum", checkpointed, synced (whatever the sync level), and only
