@@ -1537,6 +1537,12 @@ static void print_goals(void)
               find_exact(SCHEMA_PLAIN, "folio"), 1 / 1.3, "plain");
     goal_line("fk insert >= 1.5x SQLite", find_exact(FK_NAME, "folio"),
               find_exact(FK_NAME, "sqlite"), 1.5, "SQLite");
+    /* A goal of the issues that has no workload yet: folio refuses writes to
+     * tables with triggers (CREATE TRIGGER is FOLIO_UNSUPPORTED). */
+    fprintf(out_f,
+            out_md ? "| %s | not measured | triggers are not implemented |\n"
+                   : "  %-40s not measured (triggers are not implemented)\n",
+            "AFTER INSERT trigger + audit row >= 1.5x SQLite");
     char th_full[64], th_goal[96], th_sync[96];
     snprintf(th_full, sizeof th_full, "threads x%d FULL", cfg.threads);
     snprintf(th_goal, sizeof th_goal, "%d threads, 1-row txns, FULL >= 5x SQLite", cfg.threads);
