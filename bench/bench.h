@@ -181,6 +181,35 @@ int sq_schema_insert(const char *path, int64_t n, const char *const *ddl, double
 int fo_fk_insert(const char *path, int64_t n, const char *const *ddl, double *secs);
 int sq_fk_insert(const char *path, int64_t n, const char *const *ddl, double *secs);
 
+/* n rows, BATCH_ROWS_SCHEMA a transaction (sync NORMAL), into the user
+ * table through folio_insert_struct (codec 1: a codec bound in every
+ * transaction, fields I64 id, CHARS area, I32 age, BOOL active) or through
+ * folio_insert with a value array (codec 0): the struct workload, whose
+ * SQLite side is sq_batch_insert. */
+int fo_struct_insert(const char *path, int64_t n, int codec, double *secs);
+
+/* The vacuum workload's file: rows 1..n with the user_area index, a third
+ * of them then deleted in runs of VACUUM_RUN ids (vacuum_deleted). Deleting
+ * single rows (every third one) would leave each page two-thirds full and
+ * free none: with runs, whole table pages go to the freelist while the index
+ * pages keep their gaps, and VACUUM has both to mend. */
+#define VACUUM_RUN 1000
+static inline int vacuum_deleted(int64_t id)
+{
+    return (id - 1) / VACUUM_RUN % 3 == 2;
+}
+/* Written by libsqlite3 in WAL mode (the bulk pragmas, then WAL), the
+ * deletes in one transaction; closed, so the file stands alone. */
+int sq_vacuum_source(const char *path, int64_t n);
+/* PRAGMA freelist_count of a closed file, read with libsqlite3. */
+int sq_freelist_count(const char *path, int64_t *out);
+/* Rebuild the file at `path`: in place (dest NULL) or into `dest`. The
+ * handle is opened before the clock starts (folio: FOLIO_SYNC_NORMAL;
+ * SQLite: WAL, synchronous=NORMAL, 64 MiB cache); timed: folio_vacuum /
+ * VACUUM [INTO] and the close after it (each engine's close checkpoints). */
+int fo_vacuum(const char *path, const char *dest, double *secs);
+int sq_vacuum(const char *path, const char *dest, double *secs);
+
 /* ntxn one-insert transactions into a new table, from nthreads threads at
  * once (at most BENCH_MAX_THREADS): folio's threads share one handle (its
  * writers queue, and with FOLIO_SYNC_FULL their commits share syncs);

@@ -9,6 +9,8 @@
 
 #include <folio.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -145,25 +147,61 @@ fail:
     return -1;
 }
 
+/* How fo_insert_txns writes: foreign keys on (with the parent rows of the
+ * fk workload's DDL), or rows through a struct codec. */
+enum { FO_ROWS_FK = 1, FO_ROWS_STRUCT = 2 };
+
+/* The struct of the struct workload: narrower members than the value array,
+ * as an application would declare them, so the codec converts. */
+typedef struct fo_user {
+    int64_t id;
+    int32_t age;
+    bool active;
+    char area[AREA_LEN + 1];
+} fo_user;
+
+static const folio_field fo_user_fields[] = {
+    FOLIO_FIELD(fo_user, id, "id", FOLIO_F_I64),
+    FOLIO_FIELD(fo_user, area, "area", FOLIO_F_CHARS),
+    FOLIO_FIELD(fo_user, age, "age", FOLIO_F_I32),
+    FOLIO_FIELD(fo_user, active, "active", FOLIO_F_BOOL),
+};
+#define FO_USER_NFIELDS ((int)(sizeof fo_user_fields / sizeof fo_user_fields[0]))
+
+/* Insert gen_row(id) through the codec. */
+static int fo_insert_struct_row(folio_codec *codec, fo_user *u, int64_t id)
+{
+    bench_row r;
+    gen_row(&r, id);
+    u->id = r.id;
+    memcpy(u->area, r.area, AREA_LEN);
+    u->area[AREA_LEN] = 0;
+    u->age = (int32_t)r.age;
+    u->active = r.active != 0;
+    return folio_insert_struct(NULL, codec, u);
+}
+
 /* Rows 1..n into a new table, per_txn rows a transaction (the last may
- * have fewer): the batch and the autocommit workloads. */
-static int fo_insert_txns_fk(const char *path, int64_t n, int per_txn, int sync,
-                             const char *const *ddl, int fk, double *secs)
+ * have fewer): the batch, autocommit, schema, fk and struct workloads. */
+static int fo_insert_txns(const char *path, int64_t n, int per_txn, int sync,
+                          const char *const *ddl, int mode, double *secs)
 {
     folio_db *db = NULL;
     folio_txn *txn = NULL;
     folio_table *t;
+    folio_codec *codec = NULL;
     folio_value v[4];
     bench_row r;
+    fo_user u;
     static const char *const user_only[] = {USER_DDL, NULL};
     folio_options o = FOLIO_OPTIONS_INIT;
     o.sync = sync;
-    o.foreign_keys = fk;
+    o.foreign_keys = (mode & FO_ROWS_FK) != 0;
     FO_TRY(folio_open(&db, path, &o), -1);
     FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), -1);
     for (const char *const *d = ddl ? ddl : user_only; *d; d++)
         FO_TRY(folio_exec(txn, *d), -1);
-    if (fk) { /* the parent rows: every age */
+    if (mode & FO_ROWS_FK) { /* the parent rows: every age */
         FO_TRY(folio_table_open(&t, txn, "ages"), -1);
         for (int64_t age = 0; age < 100; age++) {
             folio_value p[2] = {{.type = FOLIO_INTEGER, .u.i = age}, {.type = FOLIO_NULL}};
@@ -178,10 +216,19 @@ static int fo_insert_txns_fk(const char *path, int64_t n, int per_txn, int sync,
         int64_t last = n - first < per_txn ? n : first + per_txn - 1;
         FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), first);
         FO_TRY(folio_table_open(&t, txn, "user"), first);
-        for (int64_t id = first; id <= last; id++) {
-            gen_row(&r, id);
-            fo_values(v, &r);
-            FO_TRY(folio_insert(NULL, t, v, 4), id);
+        if (mode & FO_ROWS_STRUCT) {
+            /* A codec lives at most as long as its transaction. */
+            FO_TRY(folio_codec_bind(&codec, t, fo_user_fields, FO_USER_NFIELDS, sizeof u), first);
+            for (int64_t id = first; id <= last; id++)
+                FO_TRY(fo_insert_struct_row(codec, &u, id), id);
+            folio_codec_free(codec);
+            codec = NULL;
+        } else {
+            for (int64_t id = first; id <= last; id++) {
+                gen_row(&r, id);
+                fo_values(v, &r);
+                FO_TRY(folio_insert(NULL, t, v, 4), id);
+            }
         }
         done = txn;
         txn = NULL;
@@ -193,34 +240,35 @@ static int fo_insert_txns_fk(const char *path, int64_t n, int per_txn, int sync,
     FO_TRY(folio_close(closing), -1);
     return 0;
 fail:
+    folio_codec_free(codec);
     fo_abandon(db, txn);
     return -1;
 }
 
-static int fo_insert_txns(const char *path, int64_t n, int per_txn, int sync,
-                          const char *const *ddl, double *secs)
-{
-    return fo_insert_txns_fk(path, n, per_txn, sync, ddl, 0, secs);
-}
-
 int fo_fk_insert(const char *path, int64_t n, const char *const *ddl, double *secs)
 {
-    return fo_insert_txns_fk(path, n, BATCH_ROWS_SCHEMA, FOLIO_SYNC_NORMAL, ddl, 1, secs);
+    return fo_insert_txns(path, n, BATCH_ROWS_SCHEMA, FOLIO_SYNC_NORMAL, ddl, FO_ROWS_FK, secs);
+}
+
+int fo_struct_insert(const char *path, int64_t n, int codec, double *secs)
+{
+    return fo_insert_txns(path, n, BATCH_ROWS_SCHEMA, FOLIO_SYNC_NORMAL, NULL,
+                          codec ? FO_ROWS_STRUCT : 0, secs);
 }
 
 int fo_batch_insert(const char *path, int64_t n, int per_txn, double *secs)
 {
-    return fo_insert_txns(path, n, per_txn, FOLIO_SYNC_NORMAL, NULL, secs);
+    return fo_insert_txns(path, n, per_txn, FOLIO_SYNC_NORMAL, NULL, 0, secs);
 }
 
 int fo_autocommit(const char *path, int ntxn, int sync, double *secs)
 {
-    return fo_insert_txns(path, ntxn, 1, sync, NULL, secs);
+    return fo_insert_txns(path, ntxn, 1, sync, NULL, 0, secs);
 }
 
 int fo_schema_insert(const char *path, int64_t n, const char *const *ddl, double *secs)
 {
-    return fo_insert_txns(path, n, BATCH_ROWS_SCHEMA, FOLIO_SYNC_NORMAL, ddl, secs);
+    return fo_insert_txns(path, n, BATCH_ROWS_SCHEMA, FOLIO_SYNC_NORMAL, ddl, 0, secs);
 }
 
 /* One of fo_threads' writers: ids k+1, k+1+nthreads, ... one a transaction. */
@@ -293,6 +341,23 @@ int fo_threads(const char *path, int nthreads, int ntxn, int sync, double *secs)
     return failed ? -1 : 0;
 fail:
     fo_abandon(db, txn);
+    return -1;
+}
+
+int fo_vacuum(const char *path, const char *dest, double *secs)
+{
+    folio_db *db = NULL;
+    if (fo_open(&db, path, FOLIO_SYNC_NORMAL, 0) < 0)
+        return -1;
+    double t0 = now_s();
+    FO_TRY(folio_vacuum(db, dest), -1);
+    folio_db *closing = db;
+    db = NULL;
+    FO_TRY(folio_close(closing), -1);
+    *secs = now_s() - t0;
+    return 0;
+fail:
+    fo_abandon(db, NULL);
     return -1;
 }
 

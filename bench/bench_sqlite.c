@@ -243,6 +243,77 @@ int sq_schema_insert(const char *path, int64_t n, const char *const *ddl, double
     return sq_insert_txns(path, n, BATCH_ROWS_SCHEMA, 1, ddl, secs);
 }
 
+int sq_vacuum_source(const char *path, int64_t n)
+{
+    bulk_result br;
+    if (sq_bulk(path, n, 1, 1, 1, &br) < 0)
+        return -1;
+    sqlite3 *db = NULL;
+    char sql[96];
+    snprintf(sql, sizeof sql, "DELETE FROM user WHERE (id - 1) / %d %% 3 = 2", VACUUM_RUN);
+    if (sq_open(&db, path, 0) < 0)
+        return -1;
+    if (sq_exec(db, WAL_PRAGMAS) < 0 || sq_exec(db, sql) < 0) {
+        sq_close(db, NULL, NULL);
+        return -1;
+    }
+    int rc = sqlite3_close(db);
+    return rc == SQLITE_OK ? 0 : sq_report(NULL, "vacuum source", "sqlite3_close", rc);
+}
+
+int sq_freelist_count(const char *path, int64_t *out)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sq_open(&db, path, 1) < 0)
+        return -1;
+    if (sq_prepare(db, "PRAGMA freelist_count", &st) < 0)
+        goto fail;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sq_report(db, "freelist", "PRAGMA freelist_count", rc);
+        goto fail;
+    }
+    *out = sqlite3_column_int64(st, 0);
+    sq_close(db, st, NULL);
+    return 0;
+fail:
+    sq_close(db, st, NULL);
+    return -1;
+}
+
+int sq_vacuum(const char *path, const char *dest, double *secs)
+{
+    sqlite3 *db = NULL;
+    char *sql = NULL;
+    if (sq_open(&db, path, 0) < 0)
+        return -1;
+    /* The pragmas read the schema, so the clock starts on an open handle. */
+    if (sq_exec(db, WAL_PRAGMAS) < 0 || sq_sync_pragma(db, 1) < 0)
+        goto fail;
+    sql = dest ? sqlite3_mprintf("VACUUM INTO %Q", dest) : sqlite3_mprintf("VACUUM");
+    if (!sql) {
+        bench_fail("sqlite vacuum: out of memory");
+        goto fail;
+    }
+    double t0 = now_s();
+    if (sq_exec(db, sql) < 0)
+        goto fail;
+    int rc = sqlite3_close(db);
+    db = NULL;
+    if (rc != SQLITE_OK) {
+        sq_report(NULL, "vacuum", "sqlite3_close", rc);
+        goto fail;
+    }
+    *secs = now_s() - t0;
+    sqlite3_free(sql);
+    return 0;
+fail:
+    sqlite3_free(sql);
+    sq_close(db, NULL, NULL);
+    return -1;
+}
+
 /* One of sq_threads' writers, on a connection of its own: ids k+1,
  * k+1+nthreads, ... each in BEGIN IMMEDIATE .. COMMIT. */
 typedef struct sq_thread_arg {
