@@ -1,0 +1,1075 @@
+/*
+ * test_samples.c - the whole schema of three realistic databases enforced by
+ * folio exactly as libsqlite3 enforces it with PRAGMA foreign_keys=ON.
+ *
+ * The schemas are shaped after well-known public sample databases (a music
+ * store, a trading company, a film rental chain) with column lists of our
+ * own: foreign keys with every action (CASCADE, SET NULL, RESTRICT, NO
+ * ACTION, ON UPDATE CASCADE, a self reference, a cycle of two DEFERRABLE
+ * INITIALLY DEFERRED keys, a NOCASE text key), CHECK constraints (named and
+ * not), DEFAULTs, STORED and VIRTUAL generated columns, partial and
+ * expression indexes, composite WITHOUT ROWID keys, AUTOINCREMENT.
+ *
+ * libsqlite3 fills one file with a few thousand deterministic rows (and a
+ * few orphans, written with enforcement off, as old data has them); the file
+ * is copied. Then the same long random sequence of realistic business writes
+ * (orders with their lines, price changes, renamed keys that cascade,
+ * deletes that cascade or are restricted, reorganised employees, deferred
+ * keys fixed before the commit or not) goes through folio's row calls on
+ * one copy and through the equivalent SQL on the other. Every call must
+ * succeed in both or fail in both with the same class of error and the
+ * same message; every commit too. After each transaction every table
+ * (sqlite_sequence included) is equal row for row, type for type and bit
+ * for bit; at the end libsqlite3's integrity_check passes on both files and
+ * PRAGMA foreign_key_check (and folio_foreign_key_check) agree. Counters
+ * prove the run exercised cascades, foreign key failures, CHECK and UNIQUE
+ * failures, failed commits and deferred keys fixed in time.
+ *
+ * seed=N is printed; FOLIO_SEED replays a run; SAMPLES_DEBUG=1 prints every
+ * call.
+ */
+#include "compat.h"
+
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXCOLS   12
+#define MAXTABLES 16
+
+typedef struct tmeta {
+    char name[32];
+    int ncols;
+    char col[MAXCOLS][32];
+    int gen[MAXCOLS]; /* a generated column (left out of row value arrays) */
+    int ninput;       /* columns that are not generated */
+    int wr;           /* WITHOUT ROWID */
+    int npk;
+    int pk[4]; /* WITHOUT ROWID: the key's columns */
+} tmeta;
+
+typedef struct run {
+    const char *name;
+    uint64_t seed, rng;
+    folio_db *db;
+    folio_txn *txn;
+    sqlite3 *sq;
+    char *fpath, *spath;
+    tmeta t[MAXTABLES];
+    int nt;
+    int step, txno;
+    char ring[32][96];
+    int ringat;
+    int deferred_fix; /* this transaction fixed a deferred key it broke */
+    /* What the run exercised. */
+    int calls, ok_calls, cascades, fk_failures, check_failures, unique_failures, other_failures;
+    int commits, commit_failures, rollbacks, deferred_fixed, rows_counted;
+} run;
+
+/* ---- values and SQL helpers ---- */
+
+static folio_value v_int(int64_t i)
+{
+    folio_value v;
+    memset(&v, 0, sizeof v);
+    v.type = FOLIO_INTEGER;
+    v.u.i = i;
+    return v;
+}
+
+static folio_value v_real(double d)
+{
+    folio_value v;
+    memset(&v, 0, sizeof v);
+    v.type = FOLIO_REAL;
+    v.u.r = d;
+    return v;
+}
+
+static folio_value v_null(void)
+{
+    folio_value v;
+    memset(&v, 0, sizeof v);
+    return v;
+}
+
+/* A text value in the run's ring of buffers (lives for a few calls). */
+static folio_value v_text(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static folio_value v_text(run *r, const char *fmt, ...)
+{
+    char *b = r->ring[r->ringat++ % 32];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(b, sizeof r->ring[0], fmt, ap);
+    va_end(ap);
+    folio_value v;
+    memset(&v, 0, sizeof v);
+    v.type = FOLIO_TEXT;
+    v.u.s.p = b;
+    v.u.s.n = strlen(b);
+    return v;
+}
+
+static uint64_t below(run *r, uint64_t n)
+{
+    return compat_below(&r->rng, n);
+}
+
+static void bind_value(sqlite3_stmt *st, int i, const folio_value *v)
+{
+    switch (v->type) {
+    case FOLIO_NULL:
+        sqlite3_bind_null(st, i);
+        break;
+    case FOLIO_INTEGER:
+        sqlite3_bind_int64(st, i, v->u.i);
+        break;
+    case FOLIO_REAL:
+        sqlite3_bind_double(st, i, v->u.r);
+        break;
+    case FOLIO_TEXT:
+        sqlite3_bind_text(st, i, v->u.s.p, (int)v->u.s.n, SQLITE_TRANSIENT);
+        break;
+    case FOLIO_BLOB:
+        sqlite3_bind_blob(st, i, v->u.s.p, (int)v->u.s.n, SQLITE_TRANSIENT);
+        break;
+    }
+}
+
+/* The first value of a query on the reference (inside its transaction), as
+ * a folio value (text copied into the ring); NULL when there is no row. */
+static folio_value q_val(run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static folio_value q_val(run *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *sql = sqlite3_vmprintf(fmt, ap);
+    va_end(ap);
+    sqlite3_stmt *st = compat_prepare(r->sq, sql);
+    folio_value v = v_null();
+    int rc = sqlite3_step(st);
+    cr_assert(rc == SQLITE_ROW || rc == SQLITE_DONE, "%s: %s", sql, sqlite3_errmsg(r->sq));
+    if (rc == SQLITE_ROW) {
+        switch (sqlite3_column_type(st, 0)) {
+        case SQLITE_INTEGER:
+            v = v_int(sqlite3_column_int64(st, 0));
+            break;
+        case SQLITE_FLOAT:
+            v = v_real(sqlite3_column_double(st, 0));
+            break;
+        case SQLITE_TEXT:
+            v = v_text(r, "%s", (const char *)sqlite3_column_text(st, 0));
+            break;
+        default:
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    sqlite3_free(sql);
+    return v;
+}
+
+/* An integer of the reference's current state (0 when NULL or no row). */
+#define Q_INT(r, ...) compat_query_int((r)->sq, __VA_ARGS__)
+
+/* A random existing value of `col` among the rows `from` ("t WHERE ..."),
+ * or -1 when there is none. */
+static int64_t pick(run *r, const char *col, const char *from)
+{
+    int64_t n = Q_INT(r, "SELECT count(*) FROM %s", from);
+    if (n == 0)
+        return -1;
+    return Q_INT(r, "SELECT %s FROM %s ORDER BY 1 LIMIT 1 OFFSET %d", col, from,
+                 (int)below(r, (uint64_t)n));
+}
+
+static folio_value pick_val(run *r, const char *col, const char *from)
+{
+    int64_t n = Q_INT(r, "SELECT count(*) FROM %s", from);
+    if (n == 0)
+        return v_null();
+    return q_val(r, "SELECT %s FROM %s ORDER BY 1 LIMIT 1 OFFSET %d", col, from,
+                 (int)below(r, (uint64_t)n));
+}
+
+/* ---- the schema as libsqlite3 reads it ---- */
+
+static void load_meta(run *r)
+{
+    sqlite3_stmt *st = compat_prepare(r->sq, "SELECT name, sql FROM sqlite_schema WHERE type = "
+                                             "'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid");
+    r->nt = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        cr_assert(r->nt < MAXTABLES);
+        tmeta *m = &r->t[r->nt++];
+        memset(m, 0, sizeof *m);
+        snprintf(m->name, sizeof m->name, "%s", (const char *)sqlite3_column_text(st, 0));
+        m->wr = strstr((const char *)sqlite3_column_text(st, 1), "WITHOUT ROWID") != NULL;
+        char sql[96];
+        snprintf(sql, sizeof sql, "PRAGMA table_xinfo(%s)", m->name);
+        sqlite3_stmt *x = compat_prepare(r->sq, sql);
+        while (sqlite3_step(x) == SQLITE_ROW) {
+            int c = m->ncols++;
+            cr_assert(c < MAXCOLS);
+            snprintf(m->col[c], sizeof m->col[c], "%s", (const char *)sqlite3_column_text(x, 1));
+            int hidden = sqlite3_column_int(x, 6);
+            m->gen[c] = hidden == 2 || hidden == 3;
+            m->ninput += !m->gen[c];
+            int pk = sqlite3_column_int(x, 5);
+            if (pk > 0 && pk <= 4) {
+                m->pk[pk - 1] = c;
+                m->npk = pk > m->npk ? pk : m->npk;
+            }
+        }
+        sqlite3_finalize(x);
+    }
+    sqlite3_finalize(st);
+}
+
+static tmeta *meta(run *r, const char *name)
+{
+    for (int i = 0; i < r->nt; i++)
+        if (strcmp(r->t[i].name, name) == 0)
+            return &r->t[i];
+    cr_assert_fail("no table %s", name);
+    return NULL;
+}
+
+/* Column number of `col` in `m` (as folio counts: generated ones too). */
+static int colno(const tmeta *m, const char *col)
+{
+    for (int c = 0; c < m->ncols; c++)
+        if (strcmp(m->col[c], col) == 0)
+            return c;
+    cr_assert_fail("no column %s.%s", m->name, col);
+    return -1;
+}
+
+/* ---- one call through both engines ---- */
+
+/* Outcome classes: 0 ok, 1 constraint, 2 other error, 3 no such row. */
+static int folio_class(int rc)
+{
+    if (rc == FOLIO_NOTFOUND)
+        return 3;
+    if (rc >= 0)
+        return 0;
+    return rc == FOLIO_CONSTRAINT ? 1 : 2;
+}
+
+static const char *class_name(int c)
+{
+    static const char *const n[] = {"ok", "constraint", "error", "no such row"};
+    return n[c];
+}
+
+/* After folio's call returned `frc`, run the equivalent SQL on the
+ * reference and require the same outcome. `count`: the rows folio's
+ * *_where call counted (or -1); `rowid`: the rowid folio_insert gave (or
+ * -1). Returns the class. */
+static int same(run *r, const char *what, int frc, int64_t count, int64_t rowid, const char *sql,
+                const folio_value *b, int nb)
+{
+    char fmsg[256];
+    snprintf(fmsg, sizeof fmsg, "%s", frc < 0 ? folio_errmsg(r->db) : "");
+    sqlite3_stmt *st = compat_prepare(r->sq, sql);
+    for (int i = 0; i < nb; i++)
+        bind_value(st, i + 1, &b[i]);
+    int before = sqlite3_total_changes(r->sq);
+    int rc = sqlite3_step(st);
+    char smsg[256];
+    snprintf(smsg, sizeof smsg, "%s", rc == SQLITE_DONE ? "" : sqlite3_errmsg(r->sq));
+    int changes = sqlite3_changes(r->sq);
+    int others = sqlite3_total_changes(r->sq) - before - changes;
+    sqlite3_finalize(st);
+    int sc = rc == SQLITE_DONE ? (changes == 0 ? 3 : 0) : (rc & 0xff) == SQLITE_CONSTRAINT ? 1 : 2;
+    int fc = folio_class(frc);
+    if (count >= 0 && sc == 3)
+        sc = 0; /* a statement that matched nothing is no error */
+    r->calls++;
+    if (getenv("SAMPLES_DEBUG"))
+        fprintf(stderr, "%s tx %d step %d: %s: %s -> folio %s '%s', sqlite %s '%s'\n", r->name,
+                r->txno, r->step, what, sql, class_name(fc), fmsg, class_name(sc), smsg);
+    cr_assert(fc != 0 || frc == FOLIO_OK, "%s seed=%" PRIu64 " tx %d step %d: %s returned %d",
+              r->name, r->seed, r->txno, r->step, what, frc);
+    cr_assert_eq(fc, sc,
+                 "%s seed=%" PRIu64 " tx %d step %d: %s (%s): folio %s %s '%s', sqlite %s '%s'",
+                 r->name, r->seed, r->txno, r->step, what, sql, class_name(fc), compat_rc_name(frc),
+                 fmsg, class_name(sc), smsg);
+    if (fc == 1 || fc == 2)
+        cr_assert_str_eq(fmsg, smsg,
+                         "%s seed=%" PRIu64 " tx %d step %d: %s (%s): folio says '%s', sqlite '%s'",
+                         r->name, r->seed, r->txno, r->step, what, sql, fmsg, smsg);
+    if (fc == 0 && count >= 0)
+        cr_assert_eq(count, changes,
+                     "%s seed=%" PRIu64 " tx %d step %d: %s (%s): folio counted %" PRId64
+                     " rows, sqlite %d",
+                     r->name, r->seed, r->txno, r->step, what, sql, count, changes);
+    if (fc == 0 && rowid >= 0)
+        cr_assert_eq(rowid, sqlite3_last_insert_rowid(r->sq),
+                     "%s seed=%" PRIu64 " tx %d step %d: %s: folio gave rowid %" PRId64
+                     ", sqlite %lld",
+                     r->name, r->seed, r->txno, r->step, what, rowid,
+                     (long long)sqlite3_last_insert_rowid(r->sq));
+    r->step++;
+    if (fc == 0) {
+        r->ok_calls++;
+        r->rows_counted += changes;
+        if (others > 0)
+            r->cascades++;
+    } else if (strstr(smsg, "FOREIGN KEY")) {
+        r->fk_failures++;
+    } else if (strstr(smsg, "CHECK constraint")) {
+        r->check_failures++;
+    } else if (strstr(smsg, "UNIQUE constraint")) {
+        r->unique_failures++;
+    } else if (fc != 3) {
+        r->other_failures++;
+    }
+    return fc;
+}
+
+static folio_table *ftab(run *r, const tmeta *m)
+{
+    folio_table *t;
+    cr_assert_eq(folio_table_open(&t, r->txn, m->name), FOLIO_OK, "%s", folio_errmsg(r->db));
+    return t;
+}
+
+/* `out`: " WHERE k1 = ? AND k2 = ?" for the key of a WITHOUT ROWID table. */
+static void key_where(const tmeta *m, char *out, size_t cap)
+{
+    int at = snprintf(out, cap, " WHERE ");
+    for (int i = 0; i < m->npk; i++)
+        at += snprintf(out + at, cap - (size_t)at, "%s%s = ?", i ? " AND " : "", m->col[m->pk[i]]);
+}
+
+/* `out`: "a = ?, b = ?" for the first n input columns (or listed ones). */
+static int set_list(const tmeta *m, const int *cols, int n, char *out, size_t cap)
+{
+    int at = 0, k = 0;
+    for (int c = 0; c < m->ncols && k < n; c++) {
+        if (cols ? c != cols[k] : m->gen[c])
+            continue;
+        at += snprintf(out + at, cap - (size_t)at, "%s%s = ?", k ? ", " : "", m->col[c]);
+        k++;
+    }
+    return at;
+}
+
+static int x_insert(run *r, const char *table, const folio_value *v, int n, int64_t *out_rowid)
+{
+    tmeta *m = meta(r, table);
+    int64_t rowid = -1;
+    int frc = folio_insert(&rowid, ftab(r, m), v, n);
+    char sql[512];
+    int at = snprintf(sql, sizeof sql, "INSERT INTO %s(", table);
+    for (int c = 0, k = 0; c < m->ncols && k < n; c++)
+        if (!m->gen[c])
+            at += snprintf(sql + at, sizeof sql - (size_t)at, "%s%s", k++ ? ", " : "", m->col[c]);
+    at += snprintf(sql + at, sizeof sql - (size_t)at, ") VALUES(");
+    for (int k = 0; k < n; k++)
+        at += snprintf(sql + at, sizeof sql - (size_t)at, "%s?", k ? ", " : "");
+    snprintf(sql + at, sizeof sql - (size_t)at, ")");
+    int cls = same(r, "insert", frc, -1, m->wr || frc != FOLIO_OK ? -1 : rowid, sql, v, n);
+    if (out_rowid)
+        *out_rowid = rowid;
+    return cls;
+}
+
+static int x_update(run *r, const char *table, int64_t rowid, const folio_value *v)
+{
+    tmeta *m = meta(r, table);
+    int frc = folio_update(ftab(r, m), rowid, v, m->ninput);
+    char sql[512];
+    int at = snprintf(sql, sizeof sql, "UPDATE %s SET ", table);
+    at += set_list(m, NULL, m->ninput, sql + at, sizeof sql - (size_t)at);
+    snprintf(sql + at, sizeof sql - (size_t)at, " WHERE rowid = ?");
+    folio_value b[MAXCOLS + 1];
+    memcpy(b, v, sizeof b[0] * (size_t)m->ninput);
+    b[m->ninput] = v_int(rowid);
+    return same(r, "update", frc, -1, -1, sql, b, m->ninput + 1);
+}
+
+/* Set one column of a rowid table's row. */
+static int x_patch(run *r, const char *table, int64_t rowid, const char *col, folio_value v)
+{
+    tmeta *m = meta(r, table);
+    int c = colno(m, col);
+    int frc = folio_patch(ftab(r, m), rowid, &c, &v, 1);
+    char sql[256];
+    snprintf(sql, sizeof sql, "UPDATE %s SET %s = ? WHERE rowid = ?", table, col);
+    folio_value b[2] = {v, v_int(rowid)};
+    return same(r, "patch", frc, -1, -1, sql, b, 2);
+}
+
+static int x_delete(run *r, const char *table, int64_t rowid)
+{
+    tmeta *m = meta(r, table);
+    int frc = folio_delete(ftab(r, m), rowid);
+    char sql[128];
+    snprintf(sql, sizeof sql, "DELETE FROM %s WHERE rowid = ?", table);
+    folio_value b = v_int(rowid);
+    return same(r, "delete", frc, -1, -1, sql, &b, 1);
+}
+
+static int x_delete_key(run *r, const char *table, const folio_value *key)
+{
+    tmeta *m = meta(r, table);
+    int frc = folio_delete_key(ftab(r, m), key, m->npk);
+    char sql[256];
+    int at = snprintf(sql, sizeof sql, "DELETE FROM %s", table);
+    key_where(m, sql + at, sizeof sql - (size_t)at);
+    return same(r, "delete_key", frc, -1, -1, sql, key, m->npk);
+}
+
+static int x_update_key(run *r, const char *table, const folio_value *key, const folio_value *v)
+{
+    tmeta *m = meta(r, table);
+    int frc = folio_update_key(ftab(r, m), key, m->npk, v, m->ninput);
+    char sql[512];
+    int at = snprintf(sql, sizeof sql, "UPDATE %s SET ", table);
+    at += set_list(m, NULL, m->ninput, sql + at, sizeof sql - (size_t)at);
+    key_where(m, sql + at, sizeof sql - (size_t)at);
+    folio_value b[MAXCOLS + 4];
+    memcpy(b, v, sizeof b[0] * (size_t)m->ninput);
+    memcpy(b + m->ninput, key, sizeof b[0] * (size_t)m->npk);
+    return same(r, "update_key", frc, -1, -1, sql, b, m->ninput + m->npk);
+}
+
+static int x_delete_where(run *r, const char *table, const char *expr)
+{
+    tmeta *m = meta(r, table);
+    int64_t count = 0;
+    int frc = folio_delete_where(&count, ftab(r, m), expr);
+    char sql[256];
+    snprintf(sql, sizeof sql, "DELETE FROM %s WHERE %s", table, expr);
+    return same(r, "delete_where", frc, count, -1, sql, NULL, 0);
+}
+
+/* Set one column of every row that `expr` selects. */
+static int x_update_where(run *r, const char *table, const char *expr, const char *col,
+                          folio_value v)
+{
+    tmeta *m = meta(r, table);
+    int c = colno(m, col);
+    int64_t count = 0;
+    int frc = folio_update_where(&count, ftab(r, m), expr, &c, &v, 1);
+    char sql[256];
+    snprintf(sql, sizeof sql, "UPDATE %s SET %s = ? WHERE %s", table, col, expr);
+    return same(r, "update_where", frc, count, -1, sql, &v, 1);
+}
+
+/* ---- comparing the two files ---- */
+
+static void compare_query(run *r, sqlite3 *f, const char *what, const char *sql)
+{
+    sqlite3_stmt *a = compat_prepare(f, sql), *b = compat_prepare(r->sq, sql);
+    for (int row = 0;; row++) {
+        int ra = sqlite3_step(a), rb = sqlite3_step(b);
+        cr_assert_eq(ra, rb, "%s seed=%" PRIu64 " after tx %d: %s: folio's file has %s at row %d",
+                     r->name, r->seed, r->txno, what, ra == SQLITE_ROW ? "more rows" : "fewer rows",
+                     row);
+        if (ra != SQLITE_ROW)
+            break;
+        for (int c = 0; c < sqlite3_column_count(a); c++) {
+            int ta = sqlite3_column_type(a, c), tb = sqlite3_column_type(b, c);
+            int eq = ta == tb;
+            if (eq && ta == SQLITE_INTEGER)
+                eq = sqlite3_column_int64(a, c) == sqlite3_column_int64(b, c);
+            if (eq && ta == SQLITE_FLOAT) {
+                double da = sqlite3_column_double(a, c), db = sqlite3_column_double(b, c);
+                eq = memcmp(&da, &db, sizeof da) == 0;
+            }
+            if (eq && (ta == SQLITE_TEXT || ta == SQLITE_BLOB)) {
+                const void *pa = sqlite3_column_blob(a, c);
+                int na = sqlite3_column_bytes(a, c);
+                const void *pb = sqlite3_column_blob(b, c);
+                int nb = sqlite3_column_bytes(b, c);
+                eq = na == nb && (na == 0 || memcmp(pa, pb, (size_t)na) == 0);
+            }
+            if (!eq) {
+                const char *xa = (const char *)sqlite3_column_text(a, c);
+                char *ca = strdup(xa ? xa : "NULL");
+                const char *xb = (const char *)sqlite3_column_text(b, c);
+                cr_assert_fail("%s seed=%" PRIu64 " after tx %d: %s row %d column %s: folio's "
+                               "file %s (type %d), sqlite's %s (type %d)",
+                               r->name, r->seed, r->txno, what, row, sqlite3_column_name(a, c), ca,
+                               ta, xb ? xb : "NULL", tb);
+            }
+        }
+    }
+    sqlite3_finalize(a);
+    sqlite3_finalize(b);
+}
+
+/* Every table of folio's file (read by libsqlite3) against the reference. */
+static void compare_files(run *r)
+{
+    sqlite3 *f = compat_sqlite_open_ro(r->fpath);
+    for (int i = 0; i < r->nt; i++) {
+        const tmeta *m = &r->t[i];
+        char sql[256];
+        int at = snprintf(sql, sizeof sql, "SELECT %s* FROM %s ORDER BY ", m->wr ? "" : "rowid, ",
+                          m->name);
+        if (!m->wr)
+            snprintf(sql + at, sizeof sql - (size_t)at, "rowid");
+        for (int k = 0; m->wr && k < m->npk; k++)
+            at += snprintf(sql + at, sizeof sql - (size_t)at, "%s%s", k ? ", " : "",
+                           m->col[m->pk[k]]);
+        compare_query(r, f, m->name, sql);
+    }
+    compare_query(r, f, "sqlite_sequence", "SELECT name, seq FROM sqlite_sequence ORDER BY name");
+    compat_sqlite_close(f);
+}
+
+typedef struct fk_lines {
+    char line[512][80];
+    int n;
+} fk_lines;
+
+static int fk_cmp(const void *a, const void *b)
+{
+    return strcmp(a, b);
+}
+
+static void fk_sqlite(sqlite3 *db, fk_lines *out)
+{
+    sqlite3_stmt *st = compat_prepare(db, "PRAGMA foreign_key_check");
+    out->n = 0;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        cr_assert(out->n < 512);
+        snprintf(out->line[out->n++], sizeof out->line[0], "%s %lld %s %d",
+                 sqlite3_column_text(st, 0),
+                 sqlite3_column_type(st, 1) == SQLITE_NULL ? -1LL
+                                                           : (long long)sqlite3_column_int64(st, 1),
+                 sqlite3_column_text(st, 2), sqlite3_column_int(st, 3));
+    }
+    sqlite3_finalize(st);
+    qsort(out->line, (size_t)out->n, sizeof out->line[0], fk_cmp);
+}
+
+static int fk_folio_cb(void *arg, const folio_fk_violation *v)
+{
+    fk_lines *out = arg;
+    cr_assert(out->n < 512);
+    snprintf(out->line[out->n++], sizeof out->line[0], "%s %lld %s %d", v->table,
+             v->has_rowid ? (long long)v->rowid : -1LL, v->parent, v->fkid);
+    return 0;
+}
+
+static void fk_lines_equal(run *r, const fk_lines *a, const fk_lines *b, const char *what)
+{
+    cr_assert_eq(a->n, b->n, "%s seed=%" PRIu64 ": %s: %d violations against %d", r->name, r->seed,
+                 what, a->n, b->n);
+    for (int i = 0; i < a->n; i++)
+        cr_assert_str_eq(a->line[i], b->line[i], "%s seed=%" PRIu64 ": %s", r->name, r->seed, what);
+}
+
+/* The end: integrity_check of both files, foreign_key_check of both files
+ * and folio's own against them. */
+static void final_checks(run *r)
+{
+    static fk_lines want, got, mine;
+    fk_sqlite(r->sq, &want);
+    sqlite3 *f = compat_sqlite_open_ro(r->fpath);
+    fk_sqlite(f, &got);
+    compat_sqlite_close(f);
+    fk_lines_equal(r, &got, &want, "PRAGMA foreign_key_check of folio's file");
+    folio_txn *txn = compat_folio_read(r->db);
+    mine.n = 0;
+    cr_assert_eq(folio_foreign_key_check(txn, NULL, fk_folio_cb, &mine), FOLIO_OK, "%s",
+                 folio_errmsg(r->db));
+    folio_rollback(txn);
+    qsort(mine.line, (size_t)mine.n, sizeof mine.line[0], fk_cmp);
+    fk_lines_equal(r, &mine, &want, "folio_foreign_key_check");
+    printf("%s: foreign_key_check lists %d rows on both\n", r->name, want.n);
+    cr_assert_eq(folio_close(r->db), FOLIO_OK, "%s", folio_errmsg(r->db));
+    r->db = NULL;
+    char *ic = compat_integrity(r->fpath);
+    cr_assert_str_eq(ic, "ok", "%s seed=%" PRIu64 ": folio's file: %s", r->name, r->seed, ic);
+    free(ic);
+    compat_sqlite_close(r->sq);
+    r->sq = NULL;
+    ic = compat_integrity(r->spath);
+    cr_assert_str_eq(ic, "ok", "%s seed=%" PRIu64 ": sqlite's file: %s", r->name, r->seed, ic);
+    free(ic);
+}
+
+/* ---- the driver ---- */
+
+typedef void (*scenario_fn)(run *r);
+
+/* Build the sample with libsqlite3 (enforcement off: the orphans stay),
+ * copy it, open one copy with folio (foreign_keys = 1) and the other with
+ * libsqlite3 (PRAGMA foreign_keys=ON). */
+static void setup(run *r, const char *name, uint64_t default_seed, const char *ddl,
+                  const char *fill, char **dir)
+{
+    memset(r, 0, sizeof *r);
+    r->name = name;
+    r->seed = compat_seed(default_seed);
+    r->rng = r->seed ^ 0x53414d504c4553ull; /* "SAMPLES" */
+    printf("%s: seed=%" PRIu64 "\n", name, r->seed);
+    fflush(stdout);
+    *dir = compat_tmpdir();
+    char *base = compat_path(*dir, "sample.db");
+    sqlite3 *b = compat_sqlite_open(base);
+    compat_exec(b, ddl);
+    compat_exec(b, "BEGIN");
+    compat_exec(b, fill);
+    compat_exec(b, "COMMIT");
+    compat_sqlite_close(b);
+    r->fpath = compat_path(*dir, "folio.db");
+    r->spath = compat_path(*dir, "sqlite.db");
+    compat_copy_db(base, r->fpath, 0);
+    compat_copy_db(base, r->spath, 0);
+    free(base);
+    r->sq = compat_sqlite_open(r->spath);
+    compat_exec(r->sq, "PRAGMA foreign_keys=ON");
+    cr_assert_eq(compat_query_int(r->sq, "PRAGMA foreign_keys"), 1);
+    load_meta(r);
+    folio_options o = FOLIO_OPTIONS_INIT;
+    o.foreign_keys = 1;
+    o.mmap_bytes = compat_mmap_option();
+    cr_assert_eq(folio_open(&r->db, r->fpath, &o), FOLIO_OK, "%s", folio_open_errmsg());
+}
+
+/* `ntx` transactions of 1..4 scenarios each; most commit, some roll back. */
+static void drive(run *r, const scenario_fn *sc, int nsc, int ntx)
+{
+    for (r->txno = 0; r->txno < ntx; r->txno++) {
+        cr_assert_eq(folio_begin(&r->txn, r->db, FOLIO_TXN_WRITE), FOLIO_OK, "%s",
+                     folio_errmsg(r->db));
+        compat_exec(r->sq, "BEGIN");
+        r->deferred_fix = 0;
+        int n = 1 + (int)below(r, 4);
+        for (int i = 0; i < n; i++)
+            sc[below(r, (uint64_t)nsc)](r);
+        if (below(r, 10) == 0) {
+            cr_assert_eq(folio_rollback(r->txn), FOLIO_OK);
+            compat_exec(r->sq, "ROLLBACK");
+            r->rollbacks++;
+        } else {
+            int frc = folio_commit(r->txn);
+            char fmsg[256];
+            snprintf(fmsg, sizeof fmsg, "%s", frc ? folio_errmsg(r->db) : "");
+            int src = sqlite3_exec(r->sq, "COMMIT", NULL, NULL, NULL);
+            const char *smsg = src ? sqlite3_errmsg(r->sq) : "";
+            cr_assert_eq(folio_class(frc),
+                         src == SQLITE_OK     ? 0
+                         : (src & 0xff) == 19 ? 1
+                                              : 2,
+                         "%s seed=%" PRIu64 " tx %d: commit: folio %s '%s', sqlite %d '%s'",
+                         r->name, r->seed, r->txno, compat_rc_name(frc), fmsg, src, smsg);
+            if (src != SQLITE_OK) {
+                /* (folio adds that it rolled the transaction back) */
+                cr_assert(strncmp(fmsg, smsg, strlen(smsg)) == 0,
+                          "%s seed=%" PRIu64 " tx %d: commit: folio says '%s', sqlite '%s'",
+                          r->name, r->seed, r->txno, fmsg, smsg);
+                /* SQLite keeps the transaction open; folio rolled it back. */
+                compat_exec(r->sq, "ROLLBACK");
+                r->commit_failures++;
+            } else {
+                r->commits++;
+                r->deferred_fixed += r->deferred_fix;
+            }
+        }
+        r->txn = NULL;
+        compare_files(r);
+    }
+}
+
+static void report_and_require(run *r)
+{
+    printf("%s: %d calls (%d ok, %d rows), %d with actions on other rows, %d foreign key "
+           "failures, %d CHECK, %d UNIQUE, %d other failures; %d commits, %d failed commits, %d "
+           "rollbacks, %d deferred keys fixed in time\n",
+           r->name, r->calls, r->ok_calls, r->rows_counted, r->cascades, r->fk_failures,
+           r->check_failures, r->unique_failures, r->other_failures, r->commits, r->commit_failures,
+           r->rollbacks, r->deferred_fixed);
+    fflush(stdout);
+    cr_assert(
+        r->cascades > 0 && r->fk_failures > 0 && r->check_failures > 0 && r->unique_failures > 0 &&
+            r->commit_failures > 0 && r->deferred_fixed > 0 && r->commits > 0,
+        "%s seed=%" PRIu64 ": the run did not exercise every kind of outcome", r->name, r->seed);
+}
+
+static void teardown(run *r, char *dir)
+{
+    compat_rmtree(dir);
+    free(dir);
+    free(r->fpath);
+    free(r->spath);
+}
+
+/* ====================================================================== */
+/* A music store (after Chinook): a catalogue of artists, albums and tracks,
+ * playlists, customers served by employees who report to each other, and
+ * invoices with their lines. */
+
+static const char chinook_ddl[] =
+    "CREATE TABLE genre(genre_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE media_type(media_type_id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+    "CREATE TABLE artist(artist_id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+    "CREATE TABLE album(album_id INTEGER PRIMARY KEY, title TEXT NOT NULL,"
+    " artist_id INTEGER NOT NULL REFERENCES artist ON DELETE CASCADE ON UPDATE CASCADE);"
+    "CREATE INDEX album_artist ON album(artist_id);"
+    "CREATE TABLE track(track_id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+    " album_id INTEGER REFERENCES album ON DELETE CASCADE ON UPDATE CASCADE,"
+    " media_type_id INTEGER NOT NULL REFERENCES media_type ON DELETE RESTRICT,"
+    " genre_id INTEGER REFERENCES genre ON DELETE SET NULL, composer TEXT,"
+    " milliseconds INTEGER NOT NULL CHECK (milliseconds > 0), bytes INTEGER,"
+    " unit_price NUMERIC NOT NULL DEFAULT 0.99 CHECK (unit_price >= 0));"
+    "CREATE INDEX track_album ON track(album_id);"
+    "CREATE INDEX track_genre ON track(genre_id);"
+    "CREATE INDEX track_composer ON track(lower(composer)) WHERE composer IS NOT NULL;"
+    "CREATE TABLE playlist(playlist_id INTEGER PRIMARY KEY, name TEXT);"
+    "CREATE TABLE playlist_track("
+    " playlist_id INTEGER NOT NULL REFERENCES playlist ON DELETE CASCADE,"
+    " track_id INTEGER NOT NULL REFERENCES track ON DELETE CASCADE ON UPDATE CASCADE,"
+    " PRIMARY KEY(playlist_id, track_id)) WITHOUT ROWID;"
+    "CREATE INDEX playlist_track_track ON playlist_track(track_id);"
+    "CREATE TABLE employee(employee_id INTEGER PRIMARY KEY, last_name TEXT NOT NULL,"
+    " first_name TEXT NOT NULL, title TEXT,"
+    " reports_to INTEGER REFERENCES employee ON DELETE SET NULL ON UPDATE CASCADE"
+    " DEFERRABLE INITIALLY DEFERRED,"
+    " email TEXT, hire_date TEXT CONSTRAINT valid_hire_date CHECK (hire_date IS date(hire_date)));"
+    "CREATE INDEX employee_boss ON employee(reports_to);"
+    "CREATE TABLE customer(customer_id INTEGER PRIMARY KEY, first_name TEXT NOT NULL,"
+    " last_name TEXT NOT NULL, company TEXT, country TEXT, email TEXT NOT NULL,"
+    " support_rep_id INTEGER REFERENCES employee ON DELETE SET NULL);"
+    "CREATE UNIQUE INDEX customer_email ON customer(lower(email));"
+    "CREATE TABLE invoice(invoice_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " customer_id INTEGER NOT NULL REFERENCES customer ON DELETE CASCADE,"
+    " invoice_date TEXT NOT NULL, billing_country TEXT, total NUMERIC NOT NULL DEFAULT 0);"
+    "CREATE INDEX invoice_customer ON invoice(customer_id);"
+    "CREATE TABLE invoice_line(invoice_line_id INTEGER PRIMARY KEY,"
+    " invoice_id INTEGER NOT NULL REFERENCES invoice ON DELETE CASCADE,"
+    " track_id INTEGER NOT NULL REFERENCES track ON DELETE RESTRICT ON UPDATE CASCADE,"
+    " unit_price NUMERIC NOT NULL CHECK (unit_price >= 0),"
+    " quantity INTEGER NOT NULL DEFAULT 1 CHECK (quantity > 0),"
+    " amount NUMERIC AS (unit_price * quantity) STORED);"
+    "CREATE INDEX invoice_line_invoice ON invoice_line(invoice_id);"
+    "CREATE INDEX invoice_line_track ON invoice_line(track_id);";
+
+static const char chinook_fill[] =
+    COMPAT_SERIES(1, 25) "INSERT INTO genre SELECT value, 'Genre ' || value FROM "
+                         "series;" COMPAT_SERIES(
+                             1, 5) "INSERT INTO media_type SELECT value, 'Media ' || value FROM "
+                                   "series;" COMPAT_SERIES(1,
+                                                           300) "INSERT INTO artist SELECT value, "
+                                                                "'Artist ' || value FROM series;"
+    /* artists 291..300 have no albums */
+    COMPAT_SERIES(1, 500) "INSERT INTO album SELECT value, 'Album ' || value,"
+                          " 1 + (value * 7) % 290 FROM series;"
+    /* media type 5 and genre 25 are unused; tracks 1901..2000 are never sold */
+    COMPAT_SERIES(
+        1,
+        2000) "INSERT INTO track SELECT value, 'Track ' || value,"
+              " 1 + (value * 13) % 500, 1 + value % 4,"
+              " CASE WHEN value % 17 = 0 THEN NULL ELSE 1 + (value * 5) % 24 END,"
+              " CASE WHEN value % 3 = 0 THEN NULL ELSE 'Composer ' || (value % 50) END,"
+              " 60000 + (value * 7919) % 300000, 1000000 + value * 31,"
+              " CASE WHEN value % 10 = 0 THEN 1.99 ELSE 0.99 END FROM series;" COMPAT_SERIES(
+                  1,
+                  12) "INSERT INTO playlist SELECT value, 'Playlist ' || value FROM "
+                      "series;" COMPAT_SERIES(1,
+                                              1500) "INSERT OR IGNORE INTO playlist_track"
+                                                    " SELECT 1 + value % 11, 1 + (value * 37) % "
+                                                    "2000 FROM series;" COMPAT_SERIES(
+                                                        1,
+                                                        12) "INSERT INTO employee SELECT value, "
+                                                            "'Last' || value, 'First' || value,"
+                                                            " CASE WHEN value <= 3 THEN 'Manager' "
+                                                            "ELSE 'Sales Support Agent' END,"
+                                                            " CASE WHEN value = 1 THEN NULL WHEN "
+                                                            "value <= 3 THEN 1 ELSE 2 + value % 2 "
+                                                            "END,"
+                                                            " 'e' || value || '@store.test', "
+                                                            "printf('2002-%02d-%02d', 1 + value % "
+                                                            "12, 1 + value % 28)"
+                                                            " FROM series;" COMPAT_SERIES(
+                                                                1,
+                                                                300) "INSERT INTO customer SELECT "
+                                                                     "value, 'First' || value, "
+                                                                     "'Last' || value,"
+                                                                     " CASE WHEN value % 4 = 0 "
+                                                                     "THEN 'Company ' || value END,"
+                                                                     " CASE value % 5 WHEN 0 THEN "
+                                                                     "'Brazil' WHEN 1 THEN "
+                                                                     "'Canada' WHEN 2 THEN 'France'"
+                                                                     " WHEN 3 THEN 'India' ELSE "
+                                                                     "'USA' END,"
+                                                                     " 'Cust' || value || "
+                                                                     "'@Mail.test', 4 + value % 9 "
+                                                                     "FROM series;"
+    /* customers 291..300 have no invoices */
+    COMPAT_SERIES(
+        1,
+        800) "INSERT INTO invoice(invoice_id, customer_id, invoice_date,"
+             " billing_country) SELECT value, 1 + (value * 11) % 290,"
+             " printf('2021-%02d-%02d', 1 + value % 12, 1 + value % 28), 'USA' FROM "
+             "series;" COMPAT_SERIES(
+                 1,
+                 2400) "INSERT INTO invoice_line(invoice_line_id, invoice_id, track_id,"
+                       " unit_price, quantity) SELECT value, 1 + value % 800, 1 + (value * 101) % "
+                       "1900,"
+                       " CASE WHEN value % 10 = 0 THEN 1.99 ELSE 0.99 END, 1 + value % 3 FROM "
+                       "series;"
+                       "UPDATE invoice SET total = (SELECT total(amount) FROM invoice_line"
+                       " WHERE invoice_line.invoice_id = invoice.invoice_id);"
+                       /* Old data: a track of an album that is gone, a line of a lost invoice. */
+                       "INSERT INTO track VALUES(2001, 'Lost', 9999, 1, 77, NULL, 1000, 1, 0.99);"
+                       "INSERT INTO invoice_line(invoice_line_id, invoice_id, track_id, unit_price)"
+                       " VALUES(2401, 9999, 5, 0.99);";
+
+static void ch_new_invoice(run *r)
+{
+    int64_t cust =
+        below(r, 20) == 0 ? 5000 + (int64_t)below(r, 10) : pick(r, "customer_id", "customer");
+    folio_value inv[4] = {v_null(), v_int(cust),
+                          v_text(r, "2024-%02d-%02d", 1 + (int)below(r, 12), 1 + (int)below(r, 28)),
+                          pick_val(r, "country", "customer")};
+    int64_t id;
+    if (x_insert(r, "invoice", inv, 4, &id) != 0)
+        return;
+    int nlines = 1 + (int)below(r, 5);
+    for (int i = 0; i < nlines; i++) {
+        int64_t track =
+            below(r, 25) == 0 ? 9000 + (int64_t)below(r, 5) : pick(r, "track_id", "track");
+        folio_value line[5] = {
+            v_null(), v_int(id), v_int(track),
+            q_val(r, "SELECT unit_price FROM track WHERE track_id = %lld", (long long)track),
+            v_int(below(r, 15) == 0 ? 0 : 1 + (int64_t)below(r, 3))};
+        if (line[3].type == FOLIO_NULL || below(r, 20) == 0)
+            line[3] = v_real(below(r, 2) ? -0.5 : 1.0);
+        x_insert(r, "invoice_line", line, below(r, 3) ? 5 : 4, NULL);
+    }
+    folio_value total =
+        q_val(r, "SELECT total(amount) FROM invoice_line WHERE invoice_id = %lld", (long long)id);
+    x_patch(r, "invoice", id, "total", total);
+}
+
+static void ch_reprice_genre(run *r)
+{
+    static const double prices[] = {1.29, 0.99, 1.0, 2.0, -0.5};
+    char expr[96];
+    snprintf(expr, sizeof expr, "genre_id = %d AND milliseconds > %d", 1 + (int)below(r, 26),
+             60000 + (int)below(r, 300000));
+    x_update_where(r, "track", expr, "unit_price", v_real(prices[below(r, 5)]));
+}
+
+static void ch_delete_artist(run *r)
+{
+    int64_t a = below(r, 3) == 0 ? pick(r, "artist_id", "artist WHERE artist_id > 280")
+                                 : pick(r, "artist_id", "artist");
+    x_delete(r, "artist", a);
+}
+
+static void ch_renumber(run *r)
+{
+    static const char *const what[][2] = {
+        {"artist", "artist_id"}, {"album", "album_id"}, {"track", "track_id"}};
+    int w = (int)below(r, 3);
+    int64_t old = pick(r, what[w][1], what[w][0]);
+    int64_t new =
+        below(r, 4) == 0 ? pick(r, what[w][1], what[w][0]) : 10000 + (int64_t)below(r, 100000);
+    x_patch(r, what[w][0], old, what[w][1], v_int(new));
+}
+
+/* Deferred: employees report to a manager who is hired later in the
+ * transaction (or never: the commit fails). */
+static void ch_reorganise(run *r)
+{
+    int64_t boss = Q_INT(r, "SELECT max(employee_id) FROM employee") + 1;
+    int fix = below(r, 3) != 0;
+    int n = 1 + (int)below(r, 3);
+    for (int i = 0; i < n; i++)
+        x_patch(r, "employee", pick(r, "employee_id", "employee"), "reports_to", v_int(boss));
+    if (!fix)
+        return;
+    folio_value e[7] = {v_int(boss),
+                        v_text(r, "New%d", (int)boss),
+                        v_text(r, "Boss%d", (int)boss),
+                        v_text(r, "Manager"),
+                        v_null(),
+                        v_text(r, "boss%d@store.test", (int)boss),
+                        below(r, 8) == 0 ? v_text(r, "2024-02-30")
+                                         : v_text(r, "2024-%02d-01", 1 + (int)below(r, 12))};
+    if (x_insert(r, "employee", e, 7, NULL) == 0)
+        r->deferred_fix = 1;
+}
+
+static void ch_move_employee(run *r)
+{
+    int64_t emp = pick(r, "employee_id", "employee");
+    switch (below(r, 4)) {
+    case 0: /* to a new number: reports follow, customers refuse (NO ACTION) */
+        x_patch(r, "employee", emp, "employee_id", v_int(100 + (int64_t)below(r, 50)));
+        break;
+    case 1: /* fired: reports and customers lose their link */
+        x_delete(r, "employee", emp);
+        break;
+    default: /* a new boss, perhaps one that does not exist (deferred) */
+        x_patch(r, "employee", emp, "reports_to",
+                below(r, 6) == 0 ? v_int(999) : v_int(pick(r, "employee_id", "employee")));
+        break;
+    }
+}
+
+static void ch_customer(run *r)
+{
+    int64_t c = pick(r, "customer_id", "customer");
+    switch (below(r, 4)) {
+    case 0: /* leaves, with every invoice */
+        x_delete(r, "customer", c);
+        break;
+    case 1: { /* an e-mail that another customer has in another case */
+        int64_t other = pick(r, "customer_id", "customer");
+        x_patch(r, "customer", c, "email", v_text(r, "CUST%d@mail.TEST", (int)other));
+        break;
+    }
+    case 2: { /* a full update, with a new support rep that may not exist */
+        folio_value v[7] = {v_int(c),
+                            v_text(r, "First%d", (int)c),
+                            v_text(r, "Married%d", (int)below(r, 1000)),
+                            v_null(),
+                            v_text(r, "Norway"),
+                            v_text(r, "cust%d@mail.test", (int)c),
+                            v_int(below(r, 6) == 0 ? 77 : pick(r, "employee_id", "employee"))};
+        x_update(r, "customer", c, v);
+        break;
+    }
+    default: { /* a new customer */
+        folio_value v[7] = {v_null(),
+                            v_text(r, "Ana"),
+                            v_text(r, "Nova%d", (int)below(r, 100000)),
+                            v_null(),
+                            v_text(r, "Chile"),
+                            v_text(r, "nova%d@mail.test", (int)below(r, 400)),
+                            v_int(pick(r, "employee_id", "employee"))};
+        x_insert(r, "customer", v, 7, NULL);
+        break;
+    }
+    }
+}
+
+static void ch_playlist(run *r)
+{
+    int64_t pl = pick(r, "playlist_id", "playlist");
+    switch (below(r, 5)) {
+    case 0:
+        x_delete(r, "playlist", pl);
+        break;
+    case 1: {
+        folio_value k[2] = {v_int(pl), v_int(pick(r, "track_id", "track"))};
+        x_delete_key(r, "playlist_track", k);
+        break;
+    }
+    case 2: { /* a track moves to another playlist (maybe one that does not exist) */
+        int64_t tr = pick(r, "track_id", "playlist_track");
+        int64_t from = pick(r, "playlist_id", "playlist_track");
+        folio_value k[2] = {v_int(from), v_int(tr)};
+        folio_value v[2] = {v_int(below(r, 8) == 0 ? 99 : pl), v_int(tr)};
+        x_update_key(r, "playlist_track", k, v);
+        break;
+    }
+    default: { /* add tracks, some already there */
+        int n = 1 + (int)below(r, 4);
+        for (int i = 0; i < n; i++) {
+            folio_value v[2] = {v_int(pl), v_int(pick(r, "track_id", "track"))};
+            x_insert(r, "playlist_track", v, 2, NULL);
+        }
+        break;
+    }
+    }
+}
+
+static void ch_catalogue(run *r)
+{
+    char expr[96];
+    switch (below(r, 6)) {
+    case 0: /* unsold tracks of an album go (their playlist entries cascade) */
+        snprintf(expr, sizeof expr, "album_id = %lld AND track_id > %d",
+                 (long long)pick(r, "album_id", "album"), 1900 + (int)below(r, 100));
+        x_delete_where(r, "track", expr);
+        break;
+    case 1: /* long tracks of a genre go: sold ones restrict */
+        snprintf(expr, sizeof expr, "genre_id = %d AND milliseconds > %d", 1 + (int)below(r, 25),
+                 340000 + (int)below(r, 20000));
+        x_delete_where(r, "track", expr);
+        break;
+    case 2:
+        x_delete(r, "media_type", 1 + (int64_t)below(r, 5));
+        break;
+    case 3:
+        x_delete(r, "genre", 1 + (int64_t)below(r, 25));
+        break;
+    case 4: { /* a track edited whole: bad length, missing album */
+        int64_t t = pick(r, "track_id", "track");
+        folio_value v[9] = {v_int(t),
+                            v_text(r, "Track %d (remaster)", (int)t),
+                            v_int(below(r, 8) == 0 ? 7777 : pick(r, "album_id", "album")),
+                            v_int(1 + (int64_t)below(r, 5)),
+                            below(r, 4) == 0 ? v_null() : v_int(1 + (int64_t)below(r, 25)),
+                            v_text(r, "Composer %d", (int)below(r, 60)),
+                            v_int(below(r, 8) == 0 ? 0 : 1000 + (int64_t)below(r, 100000)),
+                            v_null(),
+                            v_real(0.99)};
+        x_update(r, "track", t, v);
+        break;
+    }
+    default: { /* a new album with tracks */
+        folio_value a[3] = {v_null(), v_text(r, "New album %d", (int)below(r, 10000)),
+                            v_int(pick(r, "artist_id", "artist"))};
+        int64_t al;
+        if (x_insert(r, "album", a, 3, &al) != 0)
+            return;
+        int n = 1 + (int)below(r, 4);
+        for (int i = 0; i < n; i++) {
+            folio_value t[8] = {v_null(),
+                                v_text(r, "Song %d", i),
+                                v_int(al),
+                                v_int(1 + (int64_t)below(r, 6)),
+                                v_int(1 + (int64_t)below(r, 25)),
+                                v_text(r, "COMPOSER %d", (int)below(r, 50)),
+                                v_int((int64_t)below(r, 400000)),
+                                v_int(4000000)};
+            x_insert(r, "track", t, 8, NULL); /* unit_price: its DEFAULT */
+        }
+        break;
+    }
+    }
+}
+
+static void ch_sales(run *r)
+{
+    char expr[96];
+    if (below(r, 2)) {
+        snprintf(expr, sizeof expr, "quantity >= 3 AND invoice_id < %d", 10 + (int)below(r, 60));
+        x_delete_where(r, "invoice_line", expr);
+    } else {
+        snprintf(expr, sizeof expr, "invoice_id = %lld",
+                 (long long)pick(r, "invoice_id", "invoice"));
+        x_update_where(r, "invoice_line", expr, "quantity", v_int((int64_t)below(r, 4)));
+    }
+}
+
+Test(samples, music_store, .timeout = 300)
+{
+    run r;
+    char *dir;
+    setup(&r, "music_store", 20261208, chinook_ddl, chinook_fill, &dir);
+    static const scenario_fn sc[] = {
+        ch_new_invoice, ch_new_invoice,   ch_reprice_genre, ch_delete_artist, ch_renumber,
+        ch_reorganise,  ch_move_employee, ch_customer,      ch_customer,      ch_playlist,
+        ch_catalogue,   ch_catalogue,     ch_sales};
+    drive(&r, sc, (int)(sizeof sc / sizeof sc[0]), 150);
+    final_checks(&r);
+    report_and_require(&r);
+    teardown(&r, dir);
+}
