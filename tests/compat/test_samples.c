@@ -756,57 +756,52 @@ static const char chinook_ddl[] =
     "CREATE INDEX invoice_line_invoice ON invoice_line(invoice_id);"
     "CREATE INDEX invoice_line_track ON invoice_line(track_id);";
 
-static const char chinook_fill[] =
-    COMPAT_SERIES(1, 25) "INSERT INTO genre SELECT value, 'Genre ' || value FROM "
-                         "series;" COMPAT_SERIES(
-                             1, 5) "INSERT INTO media_type SELECT value, 'Media ' || value FROM "
-                                   "series;" COMPAT_SERIES(1,
-                                                           300) "INSERT INTO artist SELECT value, "
-                                                                "'Artist ' || value FROM series;"
+static const char chinook_fill[] = COMPAT_SERIES(
+    1, 25) "INSERT INTO genre SELECT value, 'Genre ' || value FROM "
+           "series;" COMPAT_SERIES(
+               1, 5) "INSERT INTO media_type SELECT value, 'Media ' || value FROM "
+                     "series;" COMPAT_SERIES(1, 300) "INSERT INTO artist SELECT value, "
+                                                     "'Artist ' || value FROM series;"
     /* artists 291..300 have no albums */
     COMPAT_SERIES(1, 500) "INSERT INTO album SELECT value, 'Album ' || value,"
                           " 1 + (value * 7) % 290 FROM series;"
     /* media type 5 and genre 25 are unused; tracks 1901..2000 are never sold */
     COMPAT_SERIES(
-        1,
-        2000) "INSERT INTO track SELECT value, 'Track ' || value,"
-              " 1 + (value * 13) % 500, 1 + value % 4,"
-              " CASE WHEN value % 17 = 0 THEN NULL ELSE 1 + (value * 5) % 24 END,"
-              " CASE WHEN value % 3 = 0 THEN NULL ELSE 'Composer ' || (value % 50) END,"
-              " 60000 + (value * 7919) % 300000, 1000000 + value * 31,"
-              " CASE WHEN value % 10 = 0 THEN 1.99 ELSE 0.99 END FROM series;" COMPAT_SERIES(
-                  1,
-                  12) "INSERT INTO playlist SELECT value, 'Playlist ' || value FROM "
-                      "series;" COMPAT_SERIES(1,
-                                              1500) "INSERT OR IGNORE INTO playlist_track"
-                                                    " SELECT 1 + value % 11, 1 + (value * 37) % "
-                                                    "2000 FROM series;" COMPAT_SERIES(
-                                                        1,
-                                                        12) "INSERT INTO employee SELECT value, "
-                                                            "'Last' || value, 'First' || value,"
-                                                            " CASE WHEN value <= 3 THEN 'Manager' "
-                                                            "ELSE 'Sales Support Agent' END,"
-                                                            " CASE WHEN value = 1 THEN NULL WHEN "
-                                                            "value <= 3 THEN 1 ELSE 2 + value % 2 "
-                                                            "END,"
-                                                            " 'e' || value || '@store.test', "
-                                                            "printf('2002-%02d-%02d', 1 + value % "
-                                                            "12, 1 + value % 28)"
-                                                            " FROM series;" COMPAT_SERIES(
-                                                                1,
-                                                                300) "INSERT INTO customer SELECT "
-                                                                     "value, 'First' || value, "
-                                                                     "'Last' || value,"
-                                                                     " CASE WHEN value % 4 = 0 "
-                                                                     "THEN 'Company ' || value END,"
-                                                                     " CASE value % 5 WHEN 0 THEN "
-                                                                     "'Brazil' WHEN 1 THEN "
-                                                                     "'Canada' WHEN 2 THEN 'France'"
-                                                                     " WHEN 3 THEN 'India' ELSE "
-                                                                     "'USA' END,"
-                                                                     " 'Cust' || value || "
-                                                                     "'@Mail.test', 4 + value % 9 "
-                                                                     "FROM series;"
+        1, 2000) "INSERT INTO track SELECT value, 'Track ' || value,"
+                 " 1 + (value * 13) % 500, 1 + value % 4,"
+                 " CASE WHEN value % 17 = 0 THEN NULL ELSE 1 + (value * 5) % 24 END,"
+                 " CASE WHEN value % 3 = 0 THEN NULL ELSE 'Composer ' || (value % 50) END,"
+                 " 60000 + (value * 7919) % 300000, 1000000 + value * 31,"
+                 " CASE WHEN value % 10 = 0 THEN 1.99 ELSE 0.99 END FROM series;" COMPAT_SERIES(
+                     1, 12) "INSERT INTO playlist SELECT value, 'Playlist ' || value FROM "
+                            "series;" COMPAT_SERIES(
+                                1, 1500) "INSERT OR IGNORE INTO playlist_track"
+                                         " SELECT 1 + value % 11, 1 + (value * 37) % "
+                                         "2000 FROM series;" COMPAT_SERIES(
+                                             1, 12) "INSERT INTO employee SELECT value, "
+                                                    "'Last' || value, 'First' || value,"
+                                                    " CASE WHEN value <= 3 THEN 'Manager' "
+                                                    "ELSE 'Sales Support Agent' END,"
+                                                    " CASE WHEN value = 1 THEN NULL WHEN "
+                                                    "value <= 3 THEN 1 ELSE 2 + value % 2 "
+                                                    "END,"
+                                                    " 'e' || value || '@store.test', "
+                                                    "printf('2002-%02d-%02d', 1 + value % "
+                                                    "12, 1 + value % 28)"
+                                                    " FROM series;" COMPAT_SERIES(
+                                                        1, 300) "INSERT INTO customer SELECT "
+                                                                "value, 'First' || value, "
+                                                                "'Last' || value,"
+                                                                " CASE WHEN value % 4 = 0 "
+                                                                "THEN 'Company ' || value END,"
+                                                                " CASE value % 5 WHEN 0 THEN "
+                                                                "'Brazil' WHEN 1 THEN "
+                                                                "'Canada' WHEN 2 THEN 'France'"
+                                                                " WHEN 3 THEN 'India' ELSE "
+                                                                "'USA' END,"
+                                                                " 'Cust' || value || "
+                                                                "'@Mail.test', 4 + value % 9 "
+                                                                "FROM series;"
     /* customers 291..300 have no invoices */
     COMPAT_SERIES(
         1,
@@ -1068,6 +1063,317 @@ Test(samples, music_store, .timeout = 300)
         ch_new_invoice, ch_new_invoice,   ch_reprice_genre, ch_delete_artist, ch_renumber,
         ch_reorganise,  ch_move_employee, ch_customer,      ch_customer,      ch_playlist,
         ch_catalogue,   ch_catalogue,     ch_sales};
+    drive(&r, sc, (int)(sizeof sc / sizeof sc[0]), 150);
+    final_checks(&r);
+    report_and_require(&r);
+    teardown(&r, dir);
+}
+
+/* ====================================================================== */
+/* A trading company (after Northwind): suppliers and categories of
+ * products, customers keyed by a NOCASE text code, orders and their lines
+ * in a WITHOUT ROWID table with a composite key and a VIRTUAL total. */
+
+static const char trading_ddl[] =
+    "CREATE TABLE category(category_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " description TEXT);"
+    "CREATE TABLE supplier(supplier_id INTEGER PRIMARY KEY, company TEXT NOT NULL, country TEXT,"
+    " phone TEXT);"
+    "CREATE TABLE product(product_id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
+    " supplier_id INTEGER REFERENCES supplier ON DELETE SET NULL ON UPDATE CASCADE,"
+    " category_id INTEGER REFERENCES category ON DELETE RESTRICT ON UPDATE CASCADE,"
+    " unit_price REAL NOT NULL DEFAULT 0 CHECK (unit_price >= 0),"
+    " units_in_stock INTEGER NOT NULL DEFAULT 0 CHECK (units_in_stock >= 0),"
+    " discontinued INTEGER NOT NULL DEFAULT 0 CHECK (discontinued IN (0, 1)));"
+    "CREATE INDEX product_supplier ON product(supplier_id);"
+    "CREATE INDEX product_category ON product(category_id);"
+    "CREATE UNIQUE INDEX product_active_name ON product(name) WHERE discontinued = 0;"
+    "CREATE TABLE shipper(shipper_id INTEGER PRIMARY KEY, company TEXT NOT NULL);"
+    "CREATE TABLE customer(code TEXT COLLATE NOCASE PRIMARY KEY, company TEXT NOT NULL,"
+    " city TEXT, country TEXT) WITHOUT ROWID;"
+    "CREATE INDEX customer_city ON customer(lower(city), country);"
+    "CREATE TABLE orders(order_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " customer_code TEXT REFERENCES customer ON DELETE RESTRICT ON UPDATE CASCADE"
+    " DEFERRABLE INITIALLY DEFERRED,"
+    " employee_id INTEGER, order_date TEXT NOT NULL,"
+    " ship_via INTEGER REFERENCES shipper ON DELETE SET NULL, ship_country TEXT,"
+    " freight REAL NOT NULL DEFAULT 0 CONSTRAINT freight_positive CHECK (freight >= 0));"
+    "CREATE INDEX orders_customer ON orders(customer_code);"
+    "CREATE TABLE order_detail("
+    " order_id INTEGER NOT NULL REFERENCES orders ON DELETE CASCADE ON UPDATE CASCADE,"
+    " product_id INTEGER NOT NULL REFERENCES product ON DELETE RESTRICT ON UPDATE CASCADE,"
+    " unit_price REAL NOT NULL CHECK (unit_price >= 0),"
+    " quantity INTEGER NOT NULL DEFAULT 1 CHECK (quantity > 0),"
+    " discount REAL NOT NULL DEFAULT 0 CONSTRAINT discount_range CHECK (discount BETWEEN 0 AND 1),"
+    " total REAL AS (round(unit_price * quantity * (1 - discount), 2)) VIRTUAL,"
+    " PRIMARY KEY(order_id, product_id)) WITHOUT ROWID;"
+    "CREATE INDEX order_detail_product ON order_detail(product_id);"
+    "CREATE INDEX order_detail_big ON order_detail(total) WHERE total > 500;";
+
+static const char trading_fill[] = COMPAT_SERIES(
+    1, 8) "INSERT INTO category SELECT value, 'Category ' || value,"
+          " 'About ' || value FROM series;" COMPAT_SERIES(
+              1, 30) "INSERT INTO supplier SELECT value, 'Supplier ' || value,"
+                     " CASE value % 3 WHEN 0 THEN 'Japan' WHEN 1 THEN 'Sweden' ELSE 'USA' END,"
+                     " printf('(0%d) 555-%04d', value % 9, value * 37) FROM series;"
+    /* supplier 30 and category 8 are unused; products 381..400 never ordered */
+    COMPAT_SERIES(
+        1, 400) "INSERT INTO product SELECT value, 'Product ' || value,"
+                " 1 + (value * 3) % 29, 1 + value % 7, round(5 + (value * 37) % 200 + 0.25 * "
+                "(value % 4), 2),"
+                " (value * 13) % 120, value % 11 = 0 FROM series;" COMPAT_SERIES(
+                    1,
+                    3) "INSERT INTO shipper SELECT value, 'Shipper ' || value FROM "
+                       "series;" COMPAT_SERIES(1,
+                                               200) "INSERT INTO customer SELECT printf('C%04d', "
+                                                    "value),"
+                                                    " 'Company ' || value,"
+                                                    " CASE value % 4 WHEN 0 THEN 'Berlin' WHEN 1 "
+                                                    "THEN 'BERLIN' WHEN 2 THEN 'London'"
+                                                    " ELSE 'Madrid ' || value % 7 END,"
+                                                    " CASE value % 4 WHEN 2 THEN 'UK' WHEN 3 THEN "
+                                                    "'Spain' ELSE 'Germany' END FROM series;"
+    /* customers C0191..C0200 have no orders; some codes are in lower case */
+    COMPAT_SERIES(
+        1, 1200) "INSERT INTO orders SELECT value,"
+                 " CASE WHEN value % 9 = 0 THEN lower(printf('C%04d', 1 + (value * 7) % 190))"
+                 " ELSE printf('C%04d', 1 + (value * 7) % 190) END,"
+                 " 1 + value % 9, printf('1997-%02d-%02d', 1 + value % 12, 1 + value % 28), 1 + "
+                 "value % 3,"
+                 " 'Germany', round(((value * 17) % 500) / 3.0, 2) FROM series;" COMPAT_SERIES(
+                     1,
+                     3000) "INSERT OR IGNORE INTO order_detail(order_id, product_id, unit_price,"
+                           " quantity, discount) SELECT 1 + value % 1200, 1 + (value * 53) % 380,"
+                           " (SELECT unit_price FROM product WHERE product_id = 1 + (value * 53) % "
+                           "380),"
+                           " 1 + value % 20, CASE value % 5 WHEN 0 THEN 0.05 WHEN 1 THEN 0.1 ELSE "
+                           "0 END FROM series;"
+                           /* Old data: an order of a customer that is gone, a line of a lost
+                              product. */
+                           "INSERT INTO orders VALUES(1201, 'GONE', 1, '1998-05-06', 1, "
+                           "'Atlantis', 1.5);"
+                           "INSERT INTO order_detail(order_id, product_id, unit_price) VALUES(5, "
+                           "9999, 1.0);";
+
+static folio_value tr_code(run *r)
+{
+    switch (below(r, 8)) {
+    case 0:
+        return v_text(r, "ZZ%02d", (int)below(r, 10)); /* nobody */
+    case 1: {
+        folio_value v = pick_val(r, "lower(code)", "customer"); /* the same, in lower case */
+        return v.type == FOLIO_NULL ? v_text(r, "c0001") : v;
+    }
+    default:
+        return pick_val(r, "code", "customer");
+    }
+}
+
+static void tr_new_order(run *r)
+{
+    folio_value o[7] = {v_null(),
+                        tr_code(r),
+                        v_int(1 + (int64_t)below(r, 9)),
+                        v_text(r, "1998-%02d-%02d", 1 + (int)below(r, 12), 1 + (int)below(r, 28)),
+                        v_int(below(r, 10) == 0 ? 99 : pick(r, "shipper_id", "shipper")),
+                        v_text(r, "France"),
+                        v_real(below(r, 12) == 0 ? -1.0 : (double)below(r, 9000) / 8)};
+    int64_t id;
+    if (x_insert(r, "orders", o, below(r, 2) ? 7 : 6, &id) != 0)
+        return;
+    static const double discounts[] = {0, 0.05, 0.25, 1.5, 0.1};
+    int n = 1 + (int)below(r, 4);
+    for (int i = 0; i < n; i++) {
+        int64_t p = below(r, 20) == 0 ? 9999 : pick(r, "product_id", "product");
+        folio_value d[5] = {
+            v_int(id), v_int(p),
+            q_val(r, "SELECT unit_price FROM product WHERE product_id = %lld", (long long)p),
+            v_int(below(r, 15) == 0 ? 0 : 1 + (int64_t)below(r, 40)),
+            v_real(discounts[below(r, 5)])};
+        if (d[2].type == FOLIO_NULL)
+            d[2] = v_real(9.5);
+        x_insert(r, "order_detail", d, 3 + (int)below(r, 3), NULL);
+    }
+}
+
+/* Deferred: a new customer's first order comes before the customer (or
+ * the customer never comes: the commit fails). */
+static void tr_first_order(run *r)
+{
+    int code = (int)below(r, 100000);
+    folio_value o[6] = {v_null(), v_text(r, "N%05d", code), v_int(1), v_text(r, "1998-07-01"),
+                        v_int(2), v_text(r, "Peru")};
+    if (x_insert(r, "orders", o, 6, NULL) != 0 || below(r, 4) == 0)
+        return;
+    folio_value c[4] = {below(r, 2) ? v_text(r, "n%05d", code) : v_text(r, "N%05d", code),
+                        v_text(r, "Newcomer %d", code), v_text(r, "Lima"), v_text(r, "Peru")};
+    if (x_insert(r, "customer", c, 4, NULL) == 0)
+        r->deferred_fix = 1;
+}
+
+static void tr_prices(run *r)
+{
+    char expr[96];
+    static const double prices[] = {12.5, 0, 99.75, -3, 18};
+    switch (below(r, 4)) {
+    case 0:
+        snprintf(expr, sizeof expr, "category_id = %d", 1 + (int)below(r, 8));
+        x_update_where(r, "product", expr, "unit_price", v_real(prices[below(r, 5)]));
+        break;
+    case 1:
+        snprintf(expr, sizeof expr, "supplier_id = %d AND unit_price > %d", 1 + (int)below(r, 30),
+                 (int)below(r, 150));
+        x_update_where(r, "product", expr, "units_in_stock", v_int((int64_t)below(r, 50) - 5));
+        break;
+    case 2:
+        snprintf(expr, sizeof expr, "order_id = %lld", (long long)pick(r, "order_id", "orders"));
+        x_update_where(r, "order_detail", expr, "discount",
+                       v_real(below(r, 5) == 0 ? 2.0 : (double)below(r, 4) / 10));
+        break;
+    default:
+        x_patch(r, "orders", pick(r, "order_id", "orders"), "freight",
+                v_real((double)below(r, 400) - 20));
+        break;
+    }
+}
+
+/* Keys that change: ON UPDATE CASCADE through text, rowid and composite
+ * WITHOUT ROWID keys. */
+static void tr_rename(run *r)
+{
+    switch (below(r, 5)) {
+    case 0:
+    case 1: { /* a customer gets a new code: orders follow (NOCASE) */
+        folio_value old = pick_val(r, "code", "customer");
+        if (old.type == FOLIO_NULL)
+            return;
+        char oldc[32];
+        snprintf(oldc, sizeof oldc, "%.*s", (int)old.u.s.n, (const char *)old.u.s.p);
+        folio_value nw;
+        int how = (int)below(r, 3);
+        if (how == 0)
+            nw = v_text(r, "%c%s", 'c', oldc + 1); /* only the case changes */
+        else if (how == 1)
+            nw = pick_val(r, "code", "customer"); /* taken (or itself) */
+        else
+            nw = v_text(r, "R%05d", (int)below(r, 100000));
+        folio_value key = v_text(r, "%s", oldc);
+        folio_value v[4] = {nw, v_text(r, "Renamed %s", oldc),
+                            q_val(r, "SELECT city FROM customer WHERE code = '%s'", oldc),
+                            q_val(r, "SELECT country FROM customer WHERE code = '%s'", oldc)};
+        x_update_key(r, "customer", &key, v);
+        break;
+    }
+    case 2: {
+        int64_t p = pick(r, "product_id", "product");
+        x_patch(r, "product", p, "product_id",
+                v_int(below(r, 4) == 0 ? pick(r, "product_id", "product")
+                                       : 1000 + (int64_t)below(r, 100000)));
+        break;
+    }
+    case 3: {
+        int64_t o = pick(r, "order_id", "orders");
+        x_patch(r, "orders", o, "order_id",
+                v_int(below(r, 4) == 0 ? pick(r, "order_id", "orders")
+                                       : 5000 + (int64_t)below(r, 100000)));
+        break;
+    }
+    default: {
+        int64_t c = pick(r, "category_id", "category");
+        x_patch(r, "category", c, "category_id", v_int(c + 100));
+        break;
+    }
+    }
+}
+
+static void tr_delete(run *r)
+{
+    switch (below(r, 7)) {
+    case 0: { /* customers with orders are restricted (deferred or not) */
+        folio_value k = below(r, 2) ? pick_val(r, "code", "customer")
+                                    : pick_val(r, "code", "customer WHERE code > 'C0189'");
+        if (k.type != FOLIO_NULL)
+            x_delete_key(r, "customer", &k);
+        break;
+    }
+    case 1:
+        x_delete(r, "orders", pick(r, "order_id", "orders"));
+        break;
+    case 2:
+        x_delete(r, "supplier", 1 + (int64_t)below(r, 30));
+        break;
+    case 3:
+        x_delete(r, "category", pick(r, "category_id", "category"));
+        break;
+    case 4:
+        x_delete(r, "product",
+                 below(r, 2) ? pick(r, "product_id", "product") : 375 + (int64_t)below(r, 30));
+        break;
+    case 5: /* a shipper goes (its orders keep no shipper) or a new one comes */
+        if (below(r, 2)) {
+            x_delete(r, "shipper", pick(r, "shipper_id", "shipper"));
+        } else {
+            folio_value v[2] = {v_null(), v_text(r, "Courier %d", (int)below(r, 1000))};
+            x_insert(r, "shipper", v, 2, NULL);
+        }
+        break;
+    default: {
+        char expr[96];
+        snprintf(expr, sizeof expr, "quantity > %d AND order_id > %d", 15 + (int)below(r, 10),
+                 (int)below(r, 1200));
+        x_delete_where(r, "order_detail", expr);
+        break;
+    }
+    }
+}
+
+static void tr_products(run *r)
+{
+    int64_t p = pick(r, "product_id", "product");
+    switch (below(r, 4)) {
+    case 0: /* discontinued or back (its name must stay unique among the active) */
+        x_patch(r, "product", p, "discontinued", v_int((int64_t)below(r, 3)));
+        break;
+    case 1: /* renamed like another product */
+        x_patch(r, "product", p, "name",
+                v_text(r, "Product %d", 1 + (int)below(r, below(r, 2) ? 400 : 5)));
+        break;
+    case 2: { /* a new product, with its defaults */
+        folio_value v[7] = {v_null(),
+                            v_text(r, "Novelty %d", (int)below(r, 100000)),
+                            v_int(1 + (int64_t)below(r, 32)),
+                            v_int(1 + (int64_t)below(r, 9)),
+                            v_real((double)below(r, 100)),
+                            v_int((int64_t)below(r, 10)),
+                            v_int(0)};
+        x_insert(r, "product", v, 2 + (int)below(r, 6), NULL);
+        break;
+    }
+    default: { /* a line changes whole: another product, maybe one already on the order */
+        int64_t o = pick(r, "order_id", "order_detail");
+        char from[64];
+        snprintf(from, sizeof from, "order_detail WHERE order_id = %lld", (long long)o);
+        folio_value key[2] = {v_int(o), v_int(pick(r, "product_id", from))};
+        if (below(r, 3) == 0) {
+            x_delete_key(r, "order_detail", key);
+            break;
+        }
+        folio_value v[5] = {
+            v_int(o), v_int(below(r, 6) == 0 ? 8888 : pick(r, "product_id", "product")),
+            v_real((double)below(r, 3000) / 4), v_int(1 + (int64_t)below(r, 30)), v_real(0.15)};
+        x_update_key(r, "order_detail", key, v);
+        break;
+    }
+    }
+}
+
+Test(samples, trading_company, .timeout = 300)
+{
+    run r;
+    char *dir;
+    setup(&r, "trading_company", 20261209, trading_ddl, trading_fill, &dir);
+    static const scenario_fn sc[] = {tr_new_order, tr_new_order, tr_first_order, tr_prices,
+                                     tr_rename,    tr_delete,    tr_products};
     drive(&r, sc, (int)(sizeof sc / sizeof sc[0]), 150);
     final_checks(&r);
     report_and_require(&r);
