@@ -619,6 +619,10 @@ static void setup(run *r, const char *name, uint64_t default_seed, const char *d
     char *base = compat_path(*dir, "sample.db");
     sqlite3 *b = compat_sqlite_open(base);
     compat_exec(b, ddl);
+    /* The fills count with series(value): 1..3000, not in the file. */
+    compat_exec(b, "CREATE TEMP TABLE series(value INTEGER PRIMARY KEY);"
+                   "WITH RECURSIVE s(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM s WHERE v < 3000)"
+                   " INSERT INTO series SELECT v FROM s");
     compat_exec(b, "BEGIN");
     compat_exec(b, fill);
     compat_exec(b, "COMMIT");
@@ -756,71 +760,47 @@ static const char chinook_ddl[] =
     "CREATE INDEX invoice_line_invoice ON invoice_line(invoice_id);"
     "CREATE INDEX invoice_line_track ON invoice_line(track_id);";
 
-static const char chinook_fill[] = COMPAT_SERIES(
-    1, 25) "INSERT INTO genre SELECT value, 'Genre ' || value FROM "
-           "series;" COMPAT_SERIES(
-               1, 5) "INSERT INTO media_type SELECT value, 'Media ' || value FROM "
-                     "series;" COMPAT_SERIES(1, 300) "INSERT INTO artist SELECT value, "
-                                                     "'Artist ' || value FROM series;"
+static const char chinook_fill[] =
+    "INSERT INTO genre SELECT value, 'Genre ' || value FROM series WHERE value <= 25;"
+    "INSERT INTO media_type SELECT value, 'Media ' || value FROM series WHERE value <= 5;"
+    "INSERT INTO artist SELECT value, 'Artist ' || value FROM series WHERE value <= 300;"
     /* artists 291..300 have no albums */
-    COMPAT_SERIES(1, 500) "INSERT INTO album SELECT value, 'Album ' || value,"
-                          " 1 + (value * 7) % 290 FROM series;"
+    "INSERT INTO album SELECT value, 'Album ' || value, 1 + (value * 7) % 290"
+    " FROM series WHERE value <= 500;"
     /* media type 5 and genre 25 are unused; tracks 1901..2000 are never sold */
-    COMPAT_SERIES(
-        1, 2000) "INSERT INTO track SELECT value, 'Track ' || value,"
-                 " 1 + (value * 13) % 500, 1 + value % 4,"
-                 " CASE WHEN value % 17 = 0 THEN NULL ELSE 1 + (value * 5) % 24 END,"
-                 " CASE WHEN value % 3 = 0 THEN NULL ELSE 'Composer ' || (value % 50) END,"
-                 " 60000 + (value * 7919) % 300000, 1000000 + value * 31,"
-                 " CASE WHEN value % 10 = 0 THEN 1.99 ELSE 0.99 END FROM series;" COMPAT_SERIES(
-                     1, 12) "INSERT INTO playlist SELECT value, 'Playlist ' || value FROM "
-                            "series;" COMPAT_SERIES(
-                                1, 1500) "INSERT OR IGNORE INTO playlist_track"
-                                         " SELECT 1 + value % 11, 1 + (value * 37) % "
-                                         "2000 FROM series;" COMPAT_SERIES(
-                                             1, 12) "INSERT INTO employee SELECT value, "
-                                                    "'Last' || value, 'First' || value,"
-                                                    " CASE WHEN value <= 3 THEN 'Manager' "
-                                                    "ELSE 'Sales Support Agent' END,"
-                                                    " CASE WHEN value = 1 THEN NULL WHEN "
-                                                    "value <= 3 THEN 1 ELSE 2 + value % 2 "
-                                                    "END,"
-                                                    " 'e' || value || '@store.test', "
-                                                    "printf('2002-%02d-%02d', 1 + value % "
-                                                    "12, 1 + value % 28)"
-                                                    " FROM series;" COMPAT_SERIES(
-                                                        1, 300) "INSERT INTO customer SELECT "
-                                                                "value, 'First' || value, "
-                                                                "'Last' || value,"
-                                                                " CASE WHEN value % 4 = 0 "
-                                                                "THEN 'Company ' || value END,"
-                                                                " CASE value % 5 WHEN 0 THEN "
-                                                                "'Brazil' WHEN 1 THEN "
-                                                                "'Canada' WHEN 2 THEN 'France'"
-                                                                " WHEN 3 THEN 'India' ELSE "
-                                                                "'USA' END,"
-                                                                " 'Cust' || value || "
-                                                                "'@Mail.test', 4 + value % 9 "
-                                                                "FROM series;"
+    "INSERT INTO track SELECT value, 'Track ' || value, 1 + (value * 13) % 500, 1 + value % 4,"
+    " CASE WHEN value % 17 = 0 THEN NULL ELSE 1 + (value * 5) % 24 END,"
+    " CASE WHEN value % 3 = 0 THEN NULL ELSE 'Composer ' || (value % 50) END,"
+    " 60000 + (value * 7919) % 300000, 1000000 + value * 31,"
+    " CASE WHEN value % 10 = 0 THEN 1.99 ELSE 0.99 END FROM series WHERE value <= 2000;"
+    "INSERT INTO playlist SELECT value, 'Playlist ' || value FROM series WHERE value <= 12;"
+    "INSERT OR IGNORE INTO playlist_track SELECT 1 + value % 11, 1 + (value * 37) % 2000"
+    " FROM series WHERE value <= 1500;"
+    "INSERT INTO employee SELECT value, 'Last' || value, 'First' || value,"
+    " CASE WHEN value <= 3 THEN 'Manager' ELSE 'Sales Support Agent' END,"
+    " CASE WHEN value = 1 THEN NULL WHEN value <= 3 THEN 1 ELSE 2 + value % 2 END,"
+    " 'e' || value || '@store.test', printf('2002-%02d-%02d', 1 + value % 12, 1 + value % 28)"
+    " FROM series WHERE value <= 12;"
+    "INSERT INTO customer SELECT value, 'First' || value, 'Last' || value,"
+    " CASE WHEN value % 4 = 0 THEN 'Company ' || value END,"
+    " CASE value % 5 WHEN 0 THEN 'Brazil' WHEN 1 THEN 'Canada' WHEN 2 THEN 'France'"
+    " WHEN 3 THEN 'India' ELSE 'USA' END,"
+    " 'Cust' || value || '@Mail.test', 4 + value % 9 FROM series WHERE value <= 300;"
     /* customers 291..300 have no invoices */
-    COMPAT_SERIES(
-        1,
-        800) "INSERT INTO invoice(invoice_id, customer_id, invoice_date,"
-             " billing_country) SELECT value, 1 + (value * 11) % 290,"
-             " printf('2021-%02d-%02d', 1 + value % 12, 1 + value % 28), 'USA' FROM "
-             "series;" COMPAT_SERIES(
-                 1,
-                 2400) "INSERT INTO invoice_line(invoice_line_id, invoice_id, track_id,"
-                       " unit_price, quantity) SELECT value, 1 + value % 800, 1 + (value * 101) % "
-                       "1900,"
-                       " CASE WHEN value % 10 = 0 THEN 1.99 ELSE 0.99 END, 1 + value % 3 FROM "
-                       "series;"
-                       "UPDATE invoice SET total = (SELECT total(amount) FROM invoice_line"
-                       " WHERE invoice_line.invoice_id = invoice.invoice_id);"
-                       /* Old data: a track of an album that is gone, a line of a lost invoice. */
-                       "INSERT INTO track VALUES(2001, 'Lost', 9999, 1, 77, NULL, 1000, 1, 0.99);"
-                       "INSERT INTO invoice_line(invoice_line_id, invoice_id, track_id, unit_price)"
-                       " VALUES(2401, 9999, 5, 0.99);";
+    "INSERT INTO invoice(invoice_id, customer_id, invoice_date, billing_country)"
+    " SELECT value, 1 + (value * 11) % 290,"
+    " printf('2021-%02d-%02d', 1 + value % 12, 1 + value % 28), 'USA'"
+    " FROM series WHERE value <= 800;"
+    "INSERT INTO invoice_line(invoice_line_id, invoice_id, track_id, unit_price, quantity)"
+    " SELECT value, 1 + value % 800, 1 + (value * 101) % 1900,"
+    " CASE WHEN value % 10 = 0 THEN 1.99 ELSE 0.99 END, 1 + value % 3"
+    " FROM series WHERE value <= 2400;"
+    "UPDATE invoice SET total = (SELECT total(amount) FROM invoice_line"
+    " WHERE invoice_line.invoice_id = invoice.invoice_id);"
+    /* Old data: a track of an album that is gone, a line of a lost invoice. */
+    "INSERT INTO track VALUES(2001, 'Lost', 9999, 1, 77, NULL, 1000, 1, 0.99);"
+    "INSERT INTO invoice_line(invoice_line_id, invoice_id, track_id, unit_price)"
+    " VALUES(2401, 9999, 5, 0.99);";
 
 static void ch_new_invoice(run *r)
 {
@@ -907,7 +887,14 @@ static void ch_move_employee(run *r)
         x_patch(r, "employee", emp, "employee_id", v_int(100 + (int64_t)below(r, 50)));
         break;
     case 1: /* fired: reports and customers lose their link */
-        x_delete(r, "employee", emp);
+        if (below(r, 2)) {
+            x_delete(r, "employee", emp);
+        } else { /* a whole team at once (some reporting to each other) */
+            char expr[64];
+            snprintf(expr, sizeof expr, "reports_to = %lld OR employee_id = %lld",
+                     (long long)pick(r, "employee_id", "employee"), (long long)emp);
+            x_delete_where(r, "employee", expr);
+        }
         break;
     default: /* a new boss, perhaps one that does not exist (deferred) */
         x_patch(r, "employee", emp, "reports_to",
@@ -1108,52 +1095,47 @@ static const char trading_ddl[] =
     " total REAL AS (round(unit_price * quantity * (1 - discount), 2)) VIRTUAL,"
     " PRIMARY KEY(order_id, product_id)) WITHOUT ROWID;"
     "CREATE INDEX order_detail_product ON order_detail(product_id);"
-    "CREATE INDEX order_detail_big ON order_detail(total) WHERE total > 500;";
+    "CREATE INDEX order_detail_big ON order_detail(total) WHERE total > 500;"
+    "CREATE TABLE shipment(shipment_id INTEGER PRIMARY KEY, order_id INTEGER NOT NULL,"
+    " product_id INTEGER NOT NULL, shipped INTEGER NOT NULL CHECK (shipped > 0),"
+    " FOREIGN KEY(order_id, product_id) REFERENCES order_detail ON DELETE CASCADE"
+    " ON UPDATE CASCADE);"
+    "CREATE INDEX shipment_line ON shipment(order_id, product_id);";
 
-static const char trading_fill[] = COMPAT_SERIES(
-    1, 8) "INSERT INTO category SELECT value, 'Category ' || value,"
-          " 'About ' || value FROM series;" COMPAT_SERIES(
-              1, 30) "INSERT INTO supplier SELECT value, 'Supplier ' || value,"
-                     " CASE value % 3 WHEN 0 THEN 'Japan' WHEN 1 THEN 'Sweden' ELSE 'USA' END,"
-                     " printf('(0%d) 555-%04d', value % 9, value * 37) FROM series;"
+static const char trading_fill[] =
+    "INSERT INTO category SELECT value, 'Category ' || value, 'About ' || value"
+    " FROM series WHERE value <= 8;"
+    "INSERT INTO supplier SELECT value, 'Supplier ' || value,"
+    " CASE value % 3 WHEN 0 THEN 'Japan' WHEN 1 THEN 'Sweden' ELSE 'USA' END,"
+    " printf('(0%d) 555-%04d', value % 9, value * 37) FROM series WHERE value <= 30;"
     /* supplier 30 and category 8 are unused; products 381..400 never ordered */
-    COMPAT_SERIES(
-        1, 400) "INSERT INTO product SELECT value, 'Product ' || value,"
-                " 1 + (value * 3) % 29, 1 + value % 7, round(5 + (value * 37) % 200 + 0.25 * "
-                "(value % 4), 2),"
-                " (value * 13) % 120, value % 11 = 0 FROM series;" COMPAT_SERIES(
-                    1,
-                    3) "INSERT INTO shipper SELECT value, 'Shipper ' || value FROM "
-                       "series;" COMPAT_SERIES(1,
-                                               200) "INSERT INTO customer SELECT printf('C%04d', "
-                                                    "value),"
-                                                    " 'Company ' || value,"
-                                                    " CASE value % 4 WHEN 0 THEN 'Berlin' WHEN 1 "
-                                                    "THEN 'BERLIN' WHEN 2 THEN 'London'"
-                                                    " ELSE 'Madrid ' || value % 7 END,"
-                                                    " CASE value % 4 WHEN 2 THEN 'UK' WHEN 3 THEN "
-                                                    "'Spain' ELSE 'Germany' END FROM series;"
+    "INSERT INTO product SELECT value, 'Product ' || value, 1 + (value * 3) % 29, 1 + value % 7,"
+    " round(5 + (value * 37) % 200 + 0.25 * (value % 4), 2), (value * 13) % 120,"
+    " value % 11 = 0 FROM series WHERE value <= 400;"
+    "INSERT INTO shipper SELECT value, 'Shipper ' || value FROM series WHERE value <= 3;"
+    "INSERT INTO customer SELECT printf('C%04d', value), 'Company ' || value,"
+    " CASE value % 4 WHEN 0 THEN 'Berlin' WHEN 1 THEN 'BERLIN' WHEN 2 THEN 'London'"
+    " ELSE 'Madrid ' || value % 7 END,"
+    " CASE value % 4 WHEN 2 THEN 'UK' WHEN 3 THEN 'Spain' ELSE 'Germany' END"
+    " FROM series WHERE value <= 200;"
     /* customers C0191..C0200 have no orders; some codes are in lower case */
-    COMPAT_SERIES(
-        1, 1200) "INSERT INTO orders SELECT value,"
-                 " CASE WHEN value % 9 = 0 THEN lower(printf('C%04d', 1 + (value * 7) % 190))"
-                 " ELSE printf('C%04d', 1 + (value * 7) % 190) END,"
-                 " 1 + value % 9, printf('1997-%02d-%02d', 1 + value % 12, 1 + value % 28), 1 + "
-                 "value % 3,"
-                 " 'Germany', round(((value * 17) % 500) / 3.0, 2) FROM series;" COMPAT_SERIES(
-                     1,
-                     3000) "INSERT OR IGNORE INTO order_detail(order_id, product_id, unit_price,"
-                           " quantity, discount) SELECT 1 + value % 1200, 1 + (value * 53) % 380,"
-                           " (SELECT unit_price FROM product WHERE product_id = 1 + (value * 53) % "
-                           "380),"
-                           " 1 + value % 20, CASE value % 5 WHEN 0 THEN 0.05 WHEN 1 THEN 0.1 ELSE "
-                           "0 END FROM series;"
-                           /* Old data: an order of a customer that is gone, a line of a lost
-                              product. */
-                           "INSERT INTO orders VALUES(1201, 'GONE', 1, '1998-05-06', 1, "
-                           "'Atlantis', 1.5);"
-                           "INSERT INTO order_detail(order_id, product_id, unit_price) VALUES(5, "
-                           "9999, 1.0);";
+    "INSERT INTO orders SELECT value,"
+    " CASE WHEN value % 9 = 0 THEN lower(printf('C%04d', 1 + (value * 7) % 190))"
+    " ELSE printf('C%04d', 1 + (value * 7) % 190) END,"
+    " 1 + value % 9, printf('1997-%02d-%02d', 1 + value % 12, 1 + value % 28), 1 + value % 3,"
+    " 'Germany', round(((value * 17) % 500) / 3.0, 2) FROM series WHERE value <= 1200;"
+    "INSERT OR IGNORE INTO order_detail(order_id, product_id, unit_price, quantity, discount)"
+    " SELECT 1 + value % 1200, 1 + (value * 53) % 380,"
+    " (SELECT unit_price FROM product WHERE product_id = 1 + (value * 53) % 380),"
+    " 1 + value % 20, CASE value % 5 WHEN 0 THEN 0.05 WHEN 1 THEN 0.1 ELSE 0 END"
+    " FROM series WHERE value <= 3000;"
+    /* every other order line has been shipped */
+    "INSERT INTO shipment SELECT n / 2, order_id, product_id, 1 + n % 5"
+    " FROM (SELECT order_id, product_id, row_number() OVER () AS n FROM order_detail)"
+    " WHERE n % 2 = 0;"
+    /* Old data: an order of a customer that is gone, a line of a lost product. */
+    "INSERT INTO orders VALUES(1201, 'GONE', 1, '1998-05-06', 1, 'Atlantis', 1.5);"
+    "INSERT INTO order_detail(order_id, product_id, unit_price) VALUES(5, 9999, 1.0);";
 
 static folio_value tr_code(run *r)
 {
@@ -1327,6 +1309,34 @@ static void tr_delete(run *r)
     }
 }
 
+/* Shipments of order lines (a composite foreign key to the composite
+ * primary key of a WITHOUT ROWID table). */
+static void tr_ship(run *r)
+{
+    char from[64], expr[64];
+    switch (below(r, 3)) {
+    case 0: {
+        int64_t o = pick(r, "order_id", "order_detail");
+        snprintf(from, sizeof from, "order_detail WHERE order_id = %lld", (long long)o);
+        folio_value v[4] = {v_null(), v_int(o),
+                            v_int(below(r, 6) == 0 ? 9 : pick(r, "product_id", from)),
+                            v_int((int64_t)below(r, 6))};
+        x_insert(r, "shipment", v, 4, NULL);
+        break;
+    }
+    case 1:
+        snprintf(expr, sizeof expr, "shipped >= %d AND order_id < %d", 1 + (int)below(r, 5),
+                 (int)below(r, 1300));
+        x_delete_where(r, "shipment", expr);
+        break;
+    default: /* a shipment moves to another order's line (perhaps none) */
+        snprintf(expr, sizeof expr, "shipment_id = %lld",
+                 (long long)pick(r, "shipment_id", "shipment"));
+        x_update_where(r, "shipment", expr, "order_id", v_int(pick(r, "order_id", "orders")));
+        break;
+    }
+}
+
 static void tr_products(run *r)
 {
     int64_t p = pick(r, "product_id", "product");
@@ -1373,7 +1383,337 @@ Test(samples, trading_company, .timeout = 300)
     char *dir;
     setup(&r, "trading_company", 20261209, trading_ddl, trading_fill, &dir);
     static const scenario_fn sc[] = {tr_new_order, tr_new_order, tr_first_order, tr_prices,
-                                     tr_rename,    tr_delete,    tr_products};
+                                     tr_rename,    tr_delete,    tr_products,    tr_ship};
+    drive(&r, sc, (int)(sizeof sc / sizeof sc[0]), 150);
+    final_checks(&r);
+    report_and_require(&r);
+    teardown(&r, dir);
+}
+
+/* ====================================================================== */
+/* A film rental chain (after Sakila): films in languages, actors, stores
+ * and their staff (each store's manager is one of the staff, who work at a
+ * store: a cycle of two DEFERRABLE INITIALLY DEFERRED keys, one of them
+ * RESTRICT), inventory, customers with a VIRTUAL full name, rentals with a
+ * partial index on the open ones, payments. */
+
+static const char rental_ddl[] =
+    "CREATE TABLE language(language_id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+    "CREATE TABLE actor(actor_id INTEGER PRIMARY KEY, first_name TEXT NOT NULL,"
+    " last_name TEXT NOT NULL);"
+    "CREATE INDEX actor_last_name ON actor(last_name COLLATE NOCASE);"
+    "CREATE TABLE film(film_id INTEGER PRIMARY KEY, title TEXT NOT NULL,"
+    " language_id INTEGER NOT NULL REFERENCES language ON DELETE RESTRICT ON UPDATE CASCADE,"
+    " original_language_id INTEGER REFERENCES language ON DELETE SET NULL ON UPDATE CASCADE,"
+    " rental_duration INTEGER NOT NULL DEFAULT 3 CHECK (rental_duration BETWEEN 1 AND 14),"
+    " rental_rate REAL NOT NULL DEFAULT 4.99 CHECK (rental_rate >= 0),"
+    " rating TEXT DEFAULT 'G' CONSTRAINT known_rating"
+    " CHECK (rating IN ('G', 'PG', 'PG-13', 'R', 'NC-17')));"
+    "CREATE INDEX film_language ON film(language_id);"
+    "CREATE INDEX film_original_language ON film(original_language_id);"
+    "CREATE TABLE film_actor("
+    " actor_id INTEGER NOT NULL REFERENCES actor ON DELETE CASCADE ON UPDATE CASCADE,"
+    " film_id INTEGER NOT NULL REFERENCES film ON DELETE CASCADE ON UPDATE CASCADE,"
+    " PRIMARY KEY(actor_id, film_id)) WITHOUT ROWID;"
+    "CREATE INDEX film_actor_film ON film_actor(film_id);"
+    "CREATE TABLE store(store_id INTEGER PRIMARY KEY,"
+    " manager_staff_id INTEGER NOT NULL UNIQUE REFERENCES staff DEFERRABLE INITIALLY DEFERRED,"
+    " address TEXT NOT NULL);"
+    "CREATE TABLE staff(staff_id INTEGER PRIMARY KEY, first_name TEXT NOT NULL,"
+    " last_name TEXT NOT NULL,"
+    " store_id INTEGER NOT NULL REFERENCES store ON DELETE RESTRICT DEFERRABLE INITIALLY DEFERRED,"
+    " active INTEGER NOT NULL DEFAULT 1 CHECK (active IN (0, 1)));"
+    "CREATE INDEX staff_store ON staff(store_id);"
+    "CREATE TABLE inventory(inventory_id INTEGER PRIMARY KEY,"
+    " film_id INTEGER NOT NULL REFERENCES film ON DELETE CASCADE ON UPDATE CASCADE,"
+    " store_id INTEGER NOT NULL REFERENCES store ON DELETE CASCADE);"
+    "CREATE INDEX inventory_film ON inventory(film_id, store_id);"
+    "CREATE TABLE customer(customer_id INTEGER PRIMARY KEY,"
+    " store_id INTEGER NOT NULL REFERENCES store ON DELETE RESTRICT,"
+    " first_name TEXT NOT NULL, last_name TEXT NOT NULL, email TEXT,"
+    " active INTEGER NOT NULL DEFAULT 1,"
+    " full_name TEXT AS (first_name || ' ' || last_name) VIRTUAL);"
+    "CREATE INDEX customer_full_name ON customer(full_name COLLATE NOCASE);"
+    "CREATE INDEX customer_store ON customer(store_id);"
+    "CREATE TABLE rental(rental_id INTEGER PRIMARY KEY, rental_date TEXT NOT NULL,"
+    " inventory_id INTEGER NOT NULL REFERENCES inventory ON DELETE CASCADE,"
+    " customer_id INTEGER NOT NULL REFERENCES customer ON DELETE CASCADE,"
+    " return_date TEXT CHECK (return_date IS NULL OR return_date >= rental_date),"
+    " staff_id INTEGER REFERENCES staff ON DELETE SET NULL);"
+    "CREATE INDEX rental_inventory ON rental(inventory_id);"
+    "CREATE INDEX rental_customer ON rental(customer_id);"
+    "CREATE INDEX rental_open ON rental(inventory_id) WHERE return_date IS NULL;"
+    "CREATE INDEX rental_staff ON rental(staff_id);"
+    "CREATE TABLE payment(payment_id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " customer_id INTEGER NOT NULL REFERENCES customer ON DELETE CASCADE,"
+    " staff_id INTEGER REFERENCES staff ON DELETE SET NULL,"
+    " rental_id REFERENCES rental ON DELETE SET NULL,"
+    " amount REAL NOT NULL CHECK (amount >= 0), payment_date TEXT NOT NULL);"
+    "CREATE INDEX payment_rental ON payment(rental_id);"
+    "CREATE INDEX payment_customer ON payment(customer_id);";
+
+static const char rental_fill[] =
+    "INSERT INTO language SELECT value, CASE value WHEN 1 THEN 'English' WHEN 2 THEN 'Italian'"
+    " WHEN 3 THEN 'Japanese' WHEN 4 THEN 'Mandarin' WHEN 5 THEN 'French' ELSE 'German' END"
+    " FROM series WHERE value <= 6;"
+    "INSERT INTO actor SELECT value, 'First' || value,"
+    " CASE value % 5 WHEN 0 THEN 'Smith' WHEN 1 THEN 'SMITH' WHEN 2 THEN 'Jones' WHEN 3"
+    " THEN 'Lee' ELSE 'Garcia' END FROM series WHERE value <= 200;"
+    /* language 6 is only ever an original language */
+    "INSERT INTO film SELECT value, 'Film ' || value, 1 + value % 5,"
+    " CASE WHEN value % 7 = 0 THEN 1 + value % 6 END, 3 + value % 5,"
+    " CASE value % 3 WHEN 0 THEN 0.99 WHEN 1 THEN 2.99 ELSE 4.99 END,"
+    " CASE value % 5 WHEN 0 THEN 'G' WHEN 1 THEN 'PG' WHEN 2 THEN 'PG-13' WHEN 3 THEN 'R'"
+    " ELSE 'NC-17' END FROM series WHERE value <= 500;"
+    "INSERT OR IGNORE INTO film_actor SELECT 1 + (value * 7) % 200, 1 + (value * 11) % 500"
+    " FROM series WHERE value <= 2500;"
+    "INSERT INTO store SELECT value, value, value || ' Main Street' FROM series"
+    " WHERE value <= 3;"
+    "INSERT INTO staff SELECT value, 'Staff' || value, 'Member' || value, 1 + value % 3, 1"
+    " FROM series WHERE value <= 10;"
+    /* films 481..500 have no copies */
+    "INSERT INTO inventory SELECT value, 1 + (value * 3) % 480, 1 + value % 3"
+    " FROM series WHERE value <= 1500;"
+    "INSERT INTO customer(customer_id, store_id, first_name, last_name, email, active)"
+    " SELECT value, 1 + value % 3, 'Client' || value % 40,"
+    " CASE value % 3 WHEN 0 THEN 'Brown' WHEN 1 THEN 'brown' ELSE 'White' END,"
+    " 'client' || value || '@rent.test', value % 13 != 0 FROM series WHERE value <= 400;"
+    /* customers 381..400 never rented */
+    "INSERT INTO rental SELECT value,"
+    " printf('2005-%02d-%02d %02d:00', 5 + value % 4, 1 + value % 28, value % 24),"
+    " 1 + (value * 7) % 1500, 1 + (value * 13) % 380,"
+    " CASE WHEN value % 6 = 0 THEN NULL"
+    " ELSE printf('2005-%02d-%02d 23:59', 5 + value % 4, 1 + value % 28) END,"
+    " 1 + value % 10 FROM series WHERE value <= 2500;"
+    "INSERT INTO payment SELECT value, 1 + (value * 13) % 380, 1 + value % 10, value,"
+    " CASE value % 3 WHEN 0 THEN 0.99 WHEN 1 THEN 2.99 ELSE 4.99 END,"
+    " printf('2005-%02d-%02d', 5 + value % 4, 1 + value % 28) FROM series WHERE value <= 2000;"
+    /* Old data: a rental by staff long gone, an actor credit of nobody. */
+    "INSERT INTO rental VALUES(2501, '2005-09-01 10:00', 1, 1, NULL, 77);"
+    "INSERT INTO film_actor VALUES(999, 1);";
+
+static folio_value rn_date(run *r, int month_lo)
+{
+    return v_text(r, "2005-%02d-%02d %02d:00", month_lo + (int)below(r, 3), 1 + (int)below(r, 28),
+                  (int)below(r, 24));
+}
+
+static void rn_rent(run *r)
+{
+    int64_t cust = pick(r, "customer_id", "customer");
+    int n = 1 + (int)below(r, 3);
+    for (int i = 0; i < n; i++) {
+        folio_value v[6] = {v_null(),
+                            rn_date(r, 9),
+                            v_int(below(r, 15) == 0 ? 99999 : pick(r, "inventory_id", "inventory")),
+                            v_int(cust),
+                            v_null(),
+                            v_int(below(r, 15) == 0 ? 999 : pick(r, "staff_id", "staff"))};
+        x_insert(r, "rental", v, 6, NULL);
+    }
+}
+
+static void rn_return(run *r)
+{
+    int64_t id = pick(r, "rental_id", "rental WHERE return_date IS NULL");
+    if (id < 0)
+        return;
+    folio_value when = below(r, 8) == 0 ? v_text(r, "2005-01-01 00:00") : rn_date(r, 10);
+    if (x_patch(r, "rental", id, "return_date", when) != 0)
+        return;
+    folio_value p[6] = {
+        v_null(), q_val(r, "SELECT customer_id FROM rental WHERE rental_id = %lld", (long long)id),
+        v_int(pick(r, "staff_id", "staff")),
+        /* (imported as text: the untyped column keeps it, the key still matches) */
+        below(r, 3) == 0 ? v_text(r, "%lld", (long long)id) : v_int(id),
+        v_real(below(r, 10) == 0 ? -1.0 : 0.99 + (double)below(r, 5)), v_text(r, "2005-10-30")};
+    x_insert(r, "payment", p, 6, NULL);
+}
+
+static void rn_films(run *r)
+{
+    int64_t f = pick(r, "film_id", "film");
+    char expr[96];
+    switch (below(r, 6)) {
+    case 0: /* withdrawn: copies, their rentals, credits go; payments keep no rental */
+        x_delete(r, "film", below(r, 2) ? f : 470 + (int64_t)below(r, 40));
+        break;
+    case 1: /* renumbered: credits (composite keys) and copies follow */
+        x_patch(r, "film", f, "film_id",
+                v_int(below(r, 4) == 0 ? pick(r, "film_id", "film")
+                                       : 1000 + (int64_t)below(r, 100000)));
+        break;
+    case 2:
+        snprintf(expr, sizeof expr, "rating = '%s' AND film_id > %d", below(r, 2) ? "R" : "PG-13",
+                 (int)below(r, 500));
+        if (below(r, 2))
+            x_update_where(r, "film", expr, "rental_rate", v_real((double)below(r, 6) - 0.01));
+        else
+            x_update_where(r, "film", expr, "rental_duration", v_int((int64_t)below(r, 16)));
+        break;
+    case 3: {
+        static const char *const ratings[] = {"G", "PG", "PG-13", "R", "NC-17", "X"};
+        x_patch(r, "film", f, "rating", v_text(r, "%s", ratings[below(r, 6)]));
+        break;
+    }
+    default: { /* a new film (defaults for duration, rate, rating), with its cast */
+        folio_value v[7] = {v_null(),
+                            v_text(r, "Premiere %d", (int)below(r, 100000)),
+                            v_int(below(r, 10) == 0 ? 9 : pick(r, "language_id", "language")),
+                            below(r, 2) ? v_null() : v_int(pick(r, "language_id", "language")),
+                            v_int(1 + (int64_t)below(r, 14)),
+                            v_real(2.99),
+                            v_text(r, "PG")};
+        int64_t id;
+        if (x_insert(r, "film", v, 3 + (int)below(r, 5), &id) != 0)
+            return;
+        int n = (int)below(r, 4);
+        for (int i = 0; i < n; i++) {
+            folio_value fa[2] = {v_int(below(r, 10) == 0 ? 7777 : pick(r, "actor_id", "actor")),
+                                 v_int(id)};
+            x_insert(r, "film_actor", fa, 2, NULL);
+        }
+        folio_value inv[3] = {v_null(), v_int(id), v_int(pick(r, "store_id", "store"))};
+        x_insert(r, "inventory", inv, 3, NULL);
+        break;
+    }
+    }
+}
+
+static void rn_people(run *r)
+{
+    switch (below(r, 7)) {
+    case 0:
+        x_delete(r, "actor", pick(r, "actor_id", "actor"));
+        break;
+    case 1:
+        x_patch(r, "actor", pick(r, "actor_id", "actor"), "actor_id",
+                v_int(below(r, 4) == 0 ? pick(r, "actor_id", "actor")
+                                       : 500 + (int64_t)below(r, 100000)));
+        break;
+    case 2: /* a language goes: restricted, or its films lose their original language */
+        x_delete(r, "language", pick(r, "language_id", "language"));
+        break;
+    case 3:
+        x_patch(r, "language", pick(r, "language_id", "language"), "language_id",
+                v_int(10 + (int64_t)below(r, 90)));
+        break;
+    case 4: /* a customer leaves, with rentals and payments */
+        x_delete(r, "customer", pick(r, "customer_id", "customer"));
+        break;
+    case 5: { /* a customer marries (the VIRTUAL full name and its index) or moves */
+        int64_t c = pick(r, "customer_id", "customer");
+        if (below(r, 2))
+            x_patch(r, "customer", c, "last_name", v_text(r, "%s", below(r, 2) ? "Brown" : "Gray"));
+        else
+            x_patch(r, "customer", c, "store_id",
+                    v_int(below(r, 5) == 0 ? 99 : pick(r, "store_id", "store")));
+        break;
+    }
+    default: {
+        folio_value v[6] = {v_null(),
+                            v_int(pick(r, "store_id", "store")),
+                            v_text(r, "Client%d", (int)below(r, 40)),
+                            v_text(r, "%s", below(r, 2) ? "Brown" : "Black"),
+                            v_null(),
+                            v_int(0)};
+        x_insert(r, "customer", v, 5 + (int)below(r, 2), NULL);
+        break;
+    }
+    }
+}
+
+/* Deferred: a new store and its manager, who works there, come in either
+ * order (or one of them never comes: the commit fails). */
+static void rn_new_store(run *r)
+{
+    int64_t store = Q_INT(r, "SELECT max(store_id) FROM store") + 1;
+    int64_t staff = Q_INT(r, "SELECT max(staff_id) FROM staff") + 1;
+    int fix = below(r, 4) != 0, staff_first = (int)below(r, 2);
+    folio_value s[3] = {v_int(store), v_int(staff), v_text(r, "%d Side Street", (int)store)};
+    folio_value m[5] = {v_int(staff), v_text(r, "Manager%d", (int)staff), v_text(r, "New"),
+                        v_int(store), v_int(1)};
+    int ok = 0;
+    if (staff_first || fix)
+        ok += x_insert(r, staff_first ? "staff" : "store", staff_first ? m : s,
+                       staff_first ? 4 + (int)below(r, 2) : 3, NULL) == 0;
+    if (!staff_first || fix)
+        ok += x_insert(r, staff_first ? "store" : "staff", staff_first ? s : m,
+                       staff_first ? 3 : 4 + (int)below(r, 2), NULL) == 0;
+    if (fix && ok == 2)
+        r->deferred_fix = 1;
+}
+
+/* Deferred: a store's manager leaves; the new one is named before or
+ * after (or never: the commit fails). */
+static void rn_new_manager(run *r)
+{
+    int64_t store = pick(r, "store_id", "store");
+    int64_t old =
+        Q_INT(r, "SELECT manager_staff_id FROM store WHERE store_id = %lld", (long long)store);
+    int64_t nw = Q_INT(r, "SELECT max(staff_id) FROM staff") + 1;
+    int fix = below(r, 4) != 0;
+    folio_value m[5] = {v_int(nw), v_text(r, "Manager%d", (int)nw), v_text(r, "Promoted"),
+                        v_int(store), v_int(1)};
+    if (x_insert(r, "staff", m, 5, NULL) != 0)
+        return;
+    /* (the old manager's rentals and payments keep no staff) */
+    int gone = x_delete(r, "staff", old) == 0;
+    if (!fix)
+        return;
+    if (below(r, 6) == 0) /* a manager of another store: UNIQUE */
+        nw = Q_INT(r, "SELECT manager_staff_id FROM store WHERE store_id != %lld LIMIT 1",
+                   (long long)store);
+    if (x_patch(r, "store", store, "manager_staff_id", v_int(nw)) == 0 && gone)
+        r->deferred_fix = 1;
+}
+
+/* A store closes: RESTRICT stops it while staff (deferred, but RESTRICT
+ * acts at once) or customers remain; moving them first lets it go, with
+ * its inventory, the rentals of it and the payments' links. */
+static void rn_close_store(run *r)
+{
+    int64_t store = pick(r, "store_id", "store");
+    int64_t to = pick(r, "store_id", "store");
+    char expr[64];
+    snprintf(expr, sizeof expr, "store_id = %lld", (long long)store);
+    if (below(r, 3)) {
+        x_update_where(r, "staff", expr, "store_id", v_int(to));
+        if (below(r, 3))
+            x_update_where(r, "customer", expr, "store_id", v_int(to));
+    }
+    x_delete(r, "store", store);
+}
+
+static void rn_cleanup(run *r)
+{
+    char expr[96];
+    switch (below(r, 3)) {
+    case 0:
+        snprintf(expr, sizeof expr, "return_date IS NOT NULL AND rental_date < '2005-05-%02d'",
+                 1 + (int)below(r, 28));
+        x_delete_where(r, "rental", expr);
+        break;
+    case 1:
+        snprintf(expr, sizeof expr, "amount < 1 AND customer_id < %d", (int)below(r, 400));
+        x_delete_where(r, "payment", expr);
+        break;
+    default:
+        snprintf(expr, sizeof expr, "store_id = %lld AND staff_id > %d",
+                 (long long)pick(r, "store_id", "store"), (int)below(r, 10));
+        x_update_where(r, "staff", expr, "active", v_int((int64_t)below(r, 3)));
+        break;
+    }
+}
+
+Test(samples, film_rental, .timeout = 300)
+{
+    run r;
+    char *dir;
+    setup(&r, "film_rental", 20261210, rental_ddl, rental_fill, &dir);
+    static const scenario_fn sc[] = {rn_rent,        rn_rent,        rn_return, rn_return,
+                                     rn_films,       rn_people,      rn_people, rn_new_store,
+                                     rn_new_manager, rn_close_store, rn_cleanup};
     drive(&r, sc, (int)(sizeof sc / sizeof sc[0]), 150);
     final_checks(&r);
     report_and_require(&r);
