@@ -4,11 +4,12 @@
  *
  * The schemas are shaped after well-known public sample databases (a music
  * store, a trading company, a film rental chain) with column lists of our
- * own: foreign keys with every action (CASCADE, SET NULL, RESTRICT, NO
- * ACTION, ON UPDATE CASCADE, a self reference, a cycle of two DEFERRABLE
- * INITIALLY DEFERRED keys, a NOCASE text key), CHECK constraints (named and
- * not), DEFAULTs, STORED and VIRTUAL generated columns, partial and
- * expression indexes, composite WITHOUT ROWID keys, AUTOINCREMENT.
+ * own: foreign keys with every action (CASCADE, SET NULL, SET DEFAULT,
+ * RESTRICT, NO ACTION, ON UPDATE CASCADE, a self reference, a composite
+ * key, a cycle of two DEFERRABLE INITIALLY DEFERRED keys, a NOCASE text
+ * key), CHECK constraints (named and not), DEFAULTs, STORED and VIRTUAL
+ * generated columns, partial and expression indexes, composite WITHOUT
+ * ROWID keys, AUTOINCREMENT.
  *
  * libsqlite3 fills one file with a few thousand deterministic rows (and a
  * few orphans, written with enforcement off, as old data has them); the file
@@ -725,7 +726,7 @@ static const char chinook_ddl[] =
     "CREATE TABLE track(track_id INTEGER PRIMARY KEY, name TEXT NOT NULL,"
     " album_id INTEGER REFERENCES album ON DELETE CASCADE ON UPDATE CASCADE,"
     " media_type_id INTEGER NOT NULL REFERENCES media_type ON DELETE RESTRICT,"
-    " genre_id INTEGER REFERENCES genre ON DELETE SET NULL, composer TEXT,"
+    " genre_id INTEGER DEFAULT 1 REFERENCES genre ON DELETE SET DEFAULT, composer TEXT,"
     " milliseconds INTEGER NOT NULL CHECK (milliseconds > 0), bytes INTEGER,"
     " unit_price NUMERIC NOT NULL DEFAULT 0.99 CHECK (unit_price >= 0));"
     "CREATE INDEX track_album ON track(album_id);"
@@ -1083,7 +1084,7 @@ static const char trading_ddl[] =
     " customer_code TEXT REFERENCES customer ON DELETE RESTRICT ON UPDATE CASCADE"
     " DEFERRABLE INITIALLY DEFERRED,"
     " employee_id INTEGER, order_date TEXT NOT NULL,"
-    " ship_via INTEGER REFERENCES shipper ON DELETE SET NULL, ship_country TEXT,"
+    " ship_via INTEGER DEFAULT 1 REFERENCES shipper ON DELETE SET DEFAULT, ship_country TEXT,"
     " freight REAL NOT NULL DEFAULT 0 CONSTRAINT freight_positive CHECK (freight >= 0));"
     "CREATE INDEX orders_customer ON orders(customer_code);"
     "CREATE TABLE order_detail("
