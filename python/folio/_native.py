@@ -172,6 +172,21 @@ class Edge(ctypes.Structure):
 
 
 CHECK_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_char_p)
+
+
+class FkViolation(ctypes.Structure):
+    """struct folio_fk_violation."""
+
+    _fields_ = [
+        ("table", ctypes.c_char_p),
+        ("rowid", ctypes.c_int64),
+        ("has_rowid", ctypes.c_int),
+        ("parent", ctypes.c_char_p),
+        ("fkid", ctypes.c_int),
+    ]
+
+
+FK_CHECK_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(FkViolation))
 STATS_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(BtreeStats))
 
 _p = ctypes.c_void_p
@@ -217,6 +232,7 @@ _PROTOTYPES = {
     "folio_info_get": (_int, [ctypes.POINTER(Info), _p]),
     "folio_stats": (_int, [_p, STATS_CALLBACK, _p]),
     "folio_check": (_int, [_p, CHECK_CALLBACK, _p, _int]),
+    "folio_foreign_key_check": (_int, [_p, ctypes.c_char_p, FK_CHECK_CALLBACK, _p]),
     "folio_checkpoint": (_int, [_p, _int, ctypes.POINTER(_int), ctypes.POINTER(_int)]),
     "folio_relate": (_int, [_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
                             ctypes.c_double, _vals]),

@@ -438,6 +438,29 @@ class Transaction:
         finally:
             self._leave()
 
+    def foreign_key_check(self, table=None):
+        """PRAGMA foreign_key_check: the rows (of `table`, else of every table)
+        whose foreign key finds no parent row, as tuples (table, rowid or None
+        for a WITHOUT ROWID table, parent table, constraint id). Works whether
+        or not the database was opened with foreign_keys=True."""
+        h = self._enter()
+        try:
+            found = []
+
+            def each(_arg, v):
+                v = v.contents
+                found.append((_text(v.table), v.rowid if v.has_rowid else None,
+                              _text(v.parent), v.fkid))
+                return 0
+
+            name = None if table is None else os.fsencode(table)
+            rc = n.lib.folio_foreign_key_check(h, name, n.FK_CHECK_CALLBACK(each), None)
+            if rc < 0:
+                self._fail(rc)
+            return found
+        finally:
+            self._leave()
+
     def _finish(self, commit):
         h = self._enter()
         try:

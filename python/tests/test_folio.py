@@ -1270,3 +1270,13 @@ class TestForeignKeys(FolioTestCase):
         with self.assertRaises(TypeError):
             folio.open(path, foreign_keys=1)
         self.assertEqual(sqlite_query(path, "SELECT x, y FROM c"), [(9, "orphan")])
+        # The orphan from before, as PRAGMA foreign_key_check lists it.
+        want = sqlite_query(path, "SELECT \"table\", rowid, parent, fkid FROM "
+                                  "pragma_foreign_key_check")
+        with folio.open(path) as db:
+            with db.transaction() as tx:
+                self.assertEqual(tx.foreign_key_check(), want)
+                self.assertEqual(tx.foreign_key_check("c"), want)
+                self.assertEqual(len(want), 1)
+                with self.assertRaises(folio.NotFoundError):
+                    tx.foreign_key_check("nosuch")
