@@ -86,6 +86,7 @@ typedef struct cli_globals {
     unsigned busy_timeout_ms;   /**< how long to wait for other connections' locks */
     int mmap_given, busy_given; /**< --mmap-mb / --busy-timeout were given */
     int foreign_keys;           /**< --foreign-keys: 1 on, 0 off, -1 not given */
+    int recursive_triggers;     /**< --recursive-triggers: 1 on, 0 off, -1 not given */
 } cli_globals;
 
 /** The CLI waits this long for other connections (folio's or SQLite's) to

@@ -156,11 +156,14 @@ static const char global_options_text[] =
     "  --busy-timeout MS        wait up to MS milliseconds for other connections' locks\n"
     "                           (default 5000; 0: fail at once)\n"
     "  --foreign-keys on|off    enforce foreign keys as PRAGMA foreign_keys (default off)\n"
+    "  --recursive-triggers on|off\n"
+    "                           let triggers fire themselves, as PRAGMA recursive_triggers\n"
+    "                           (default off)\n"
     "  -h, --help               show help (of a command: folio COMMAND --help)\n"
     "  --version                print the version\n"
     "environment (below the flags): FOLIO_SYNC, FOLIO_CACHE_MB, FOLIO_MMAP_MB,\n"
     "  FOLIO_WAL_AUTOCHECKPOINT, FOLIO_BUSY_TIMEOUT_MS, FOLIO_TXN_TIMEOUT_MS,\n"
-    "  FOLIO_FOREIGN_KEYS\n"
+    "  FOLIO_FOREIGN_KEYS, FOLIO_RECURSIVE_TRIGGERS\n"
     "  (see folio_options_from_env)\n";
 
 void cli_print_usage(FILE *f, const cli_command *cmd, int full)
@@ -234,6 +237,14 @@ static int set_global(const char *name, const char *value)
             cli_global_opts.foreign_keys = 0;
         else
             return cli_usage_error(NULL, "--foreign-keys: expected on or off, not '%s'", value);
+    } else if (strcmp(name, "--recursive-triggers") == 0) {
+        if (strcmp(value, "on") == 0)
+            cli_global_opts.recursive_triggers = 1;
+        else if (strcmp(value, "off") == 0)
+            cli_global_opts.recursive_triggers = 0;
+        else
+            return cli_usage_error(NULL, "--recursive-triggers: expected on or off, not '%s'",
+                                   value);
     } else if (strcmp(name, "--busy-timeout") == 0) {
         if (cli_parse_u64(value, &n) != 0 || n > 86400000)
             return cli_usage_error(
@@ -259,8 +270,9 @@ static int set_global(const char *name, const char *value)
  * remaining arguments go to `rest`. Returns CLI_EXIT_OK or CLI_EXIT_USAGE. */
 static int take_globals(int argc, char **argv, char **rest, int *out_nrest, global_args *g)
 {
-    static const char *const valued[] = {"--sync",      "--cache-mb",     "--mmap-mb",
-                                         "--page-size", "--busy-timeout", "--foreign-keys"};
+    static const char *const valued[] = {
+        "--sync",         "--cache-mb",     "--mmap-mb",           "--page-size",
+        "--busy-timeout", "--foreign-keys", "--recursive-triggers"};
     int nrest = 0;
     int i = 1;
     for (; i < argc; i++) {

@@ -56,7 +56,7 @@ extern "C" {
 #define FOLIO_SYNC_NORMAL 1 /**< fsync at checkpoint only (the default) */
 #define FOLIO_SYNC_FULL   2 /**< fsync the WAL at every commit */
 
-#define FOLIO_OPTIONS_VERSION 4
+#define FOLIO_OPTIONS_VERSION 5
 
 /** Options for folio_open(). Initialise with FOLIO_OPTIONS_INIT. */
 typedef struct folio_options {
@@ -94,6 +94,11 @@ typedef struct folio_options {
      * key without a unique index, fails with FOLIO_ERROR and SQLite's
      * message. */
     int foreign_keys;
+    /** Version 5: let a trigger fire itself again, as SQLite's PRAGMA
+     * recursive_triggers=ON (off by default, as in SQLite: a trigger that is
+     * already running is not fired again by what it does; a REPLACE fires
+     * the DELETE triggers of the rows it removes only when this is on). */
+    int recursive_triggers;
 } folio_options;
 
 /** The map of the database file read transactions use unless told
@@ -104,7 +109,7 @@ typedef struct folio_options {
 #define FOLIO_OPTIONS_INIT                                                                         \
     {                                                                                              \
         FOLIO_OPTIONS_VERSION, FOLIO_OPEN_CREATE, FOLIO_SYNC_NORMAL, 0, 4096, 1000, 0,             \
-            FOLIO_MMAP_DEFAULT, 0, 0                                                               \
+            FOLIO_MMAP_DEFAULT, 0, 0, 0                                                            \
     }
 
 /**
@@ -118,6 +123,7 @@ typedef struct folio_options {
  *   FOLIO_BUSY_TIMEOUT_MS     milliseconds                     -> busy_timeout_ms
  *   FOLIO_TXN_TIMEOUT_MS      milliseconds, 0 for none         -> txn_timeout_ms
  *   FOLIO_FOREIGN_KEYS        on or off (1 or 0)               -> foreign_keys
+ *   FOLIO_RECURSIVE_TRIGGERS  on or off (1 or 0)               -> recursive_triggers
  * Returns FOLIO_OK, or FOLIO_MISUSE with `opts` unchanged when a value does
  * not parse; folio_open_errmsg() then names the variable and its value.
  * The folio CLI applies them below its own flags.

@@ -40,10 +40,10 @@ SYNC_OFF = 0
 SYNC_NORMAL = 1
 SYNC_FULL = 2
 
-# The layout of folio_options below is version 4 (it ends with foreign_keys).
+# The layout of folio_options below is version 5 (it ends with recursive_triggers).
 # FOLIO_MMAP_DEFAULT: 16 GiB (0 where size_t has 32 bits).
 MMAP_DEFAULT = (16 << 30) if ctypes.sizeof(ctypes.c_size_t) >= 8 else 0
-OPTIONS_VERSION = 4
+OPTIONS_VERSION = 5
 
 TXN_READ = 0x1
 TXN_WRITE = 0x2
@@ -68,7 +68,7 @@ T_BLOB = 4
 
 
 class Options(ctypes.Structure):
-    """struct folio_options, version 4."""
+    """struct folio_options, version 5."""
 
     _fields_ = [
         ("version", ctypes.c_uint),
@@ -81,6 +81,7 @@ class Options(ctypes.Structure):
         ("mmap_bytes", ctypes.c_size_t),
         ("txn_timeout_ms", ctypes.c_uint),
         ("foreign_keys", ctypes.c_int),
+        ("recursive_triggers", ctypes.c_int),
     ]
 
 

@@ -66,10 +66,10 @@ def _options(options):
                 raise ValueError("folio.open: sync must be 'off', 'normal' or 'full', not %r" %
                                  value)
             opts.sync = _SYNC[value.lower()]
-        elif name == "foreign_keys":
+        elif name in ("foreign_keys", "recursive_triggers"):
             if not isinstance(value, bool):
-                raise TypeError("folio.open: foreign_keys must be True or False")
-            opts.foreign_keys = 1 if value else 0
+                raise TypeError("folio.open: %s must be True or False" % name)
+            setattr(opts, name, 1 if value else 0)
         elif name in _COUNT_OPTIONS:
             if isinstance(value, bool) or not isinstance(value, int):
                 raise TypeError("folio.open: %s must be an int" % name)
@@ -80,7 +80,7 @@ def _options(options):
             setattr(opts, name, value)
         else:
             raise TypeError("folio.open: unknown option %r (options: %s)" % (
-                name, ", ".join(sorted(list(_FLAG_OPTIONS) + ["sync", "foreign_keys"] +
+                name, ", ".join(sorted(list(_FLAG_OPTIONS) + ["sync", "foreign_keys", "recursive_triggers"] +
                                        list(_COUNT_OPTIONS)))))
     return opts
 
@@ -95,7 +95,8 @@ def open(path, **options):  # noqa: A001 (the module's entry point, as sqlite3.c
     mmap_bytes=FOLIO_MMAP_DEFAULT (16 GiB of address space; 0 off),
     txn_timeout_ms=0 (no limit; past it TransactionTimeoutError), foreign_keys=False
     (enforce foreign keys as SQLite's PRAGMA foreign_keys: a violation raises
-    ConstraintError). An unknown option is a TypeError.
+    ConstraintError), recursive_triggers=False (as SQLite's PRAGMA
+    recursive_triggers). An unknown option is a TypeError.
     """
     return Database(path, **options)
 

@@ -24,14 +24,16 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
         return FOLIO_MISUSE;
     }
     /* Version 1 ends before mmap_bytes, version 2 before txn_timeout_ms,
-     * version 3 before foreign_keys. */
+     * version 3 before foreign_keys, version 4 before recursive_triggers. */
     if (opts)
         memcpy(&o, opts,
                opts->version == 1   ? offsetof(folio_options, mmap_bytes)
                : opts->version == 2 ? offsetof(folio_options, txn_timeout_ms)
                : opts->version == 3 ? offsetof(folio_options, foreign_keys)
+               : opts->version == 4 ? offsetof(folio_options, recursive_triggers)
                                     : sizeof(folio_options));
     o.foreign_keys = o.foreign_keys != 0;
+    o.recursive_triggers = o.recursive_triggers != 0;
     o.version = FOLIO_OPTIONS_VERSION;
     if (o.flags & ~(FOLIO_OPEN_READONLY | FOLIO_OPEN_CREATE | FOLIO_OPEN_INLINE_CHECKPOINT)) {
         db_set_open_err("bad argument: unknown bits in folio_options.flags");

@@ -40,6 +40,16 @@ static int bad(const char *name, const char *value, const char *expected)
     return FOLIO_MISUSE;
 }
 
+/* "on"/"1" -> 1, "off"/"0" -> 0, else -1. */
+static int on_off(const char *v)
+{
+    if (strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0)
+        return 1;
+    if (strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0)
+        return 0;
+    return -1;
+}
+
 int folio_options_from_env(folio_options *opts)
 {
     if (!opts || opts->version < 1 || opts->version > FOLIO_OPTIONS_VERSION) {
@@ -87,15 +97,18 @@ int folio_options_from_env(folio_options *opts)
             o.txn_timeout_ms = (unsigned)n;
     }
     if ((v = getenv("FOLIO_FOREIGN_KEYS")) && *v) {
-        int on;
-        if (strcasecmp(v, "on") == 0 || strcmp(v, "1") == 0)
-            on = 1;
-        else if (strcasecmp(v, "off") == 0 || strcmp(v, "0") == 0)
-            on = 0;
-        else
+        int on = on_off(v);
+        if (on < 0)
             return bad("FOLIO_FOREIGN_KEYS", v, "on or off");
         if (o.version >= 4)
             o.foreign_keys = on;
+    }
+    if ((v = getenv("FOLIO_RECURSIVE_TRIGGERS")) && *v) {
+        int on = on_off(v);
+        if (on < 0)
+            return bad("FOLIO_RECURSIVE_TRIGGERS", v, "on or off");
+        if (o.version >= 5)
+            o.recursive_triggers = on;
     }
     *opts = o;
     db_set_open_err("");
