@@ -47,7 +47,7 @@
 
 /* ---- A small database, in libsqlite3 and as arrays --------------------------------- */
 
-#define MAX_TABLES 6
+#define MAX_TABLES 10
 #define MAX_COLS   6
 #define MAX_ROWS   40
 
@@ -652,17 +652,776 @@ Test(expr_trigger, scalar_subqueries)
         EXPECT_SAME(&F, e[i], NULL);
 }
 
-Test(expr_trigger, debug_tmp)
+Test(expr_trigger, exists)
 {
-    char why[2048];
-    int r = compare_select(&F, "(SELECT b FROM s WHERE a = 2)", NULL, why, sizeof why);
-    fprintf(stderr, "r=%d why=%s\n", r, r ? why : "");
-    static outcome a[4];
-    int n = folio_outcomes(&F, "(SELECT b FROM s WHERE a = 2) || (SELECT count(*) FROM s)", NULL,
-                           EX_TRIGGER, a, 4);
-    char buf[256];
-    describe(&a[0].v, buf, sizeof buf);
-    fprintf(stderr, "n=%d err=%d %s %s\n", n, a[0].error, a[0].msg, buf);
-    n = folio_outcomes(&F, "(SELECT c FROM s) + (SELECT x FROM nosuch)", NULL, EX_TRIGGER, a, 4);
-    fprintf(stderr, "n=%d err=%d %s\n", n, a[0].error, a[0].msg);
+    static const char *const e[] = {
+        "EXISTS (SELECT 1 FROM s)",
+        "EXISTS (SELECT * FROM empty)",
+        "NOT EXISTS (SELECT * FROM empty)",
+        "EXISTS (SELECT a FROM s WHERE a > 2)",
+        "EXISTS (SELECT a FROM s WHERE a > 5)",
+        "EXISTS (SELECT abs(n) FROM nums)",
+        "EXISTS (SELECT 1 FROM nums WHERE abs(n) > 0)",
+        "EXISTS (SELECT count(*) FROM empty)",
+        "EXISTS (SELECT count(*) FROM s LIMIT 1 OFFSET 1)",
+        "EXISTS (SELECT a FROM s LIMIT 0)",
+        "EXISTS (SELECT a FROM s LIMIT '0')",
+        "EXISTS (SELECT a FROM s LIMIT 'x')",
+        "EXISTS (SELECT a FROM s LIMIT 1 OFFSET 4)",
+        "EXISTS (SELECT a FROM s LIMIT 1 OFFSET 5)",
+        "EXISTS (SELECT a FROM s ORDER BY a LIMIT 2 OFFSET 3)",
+        "EXISTS (SELECT *)",
+        "EXISTS (SELECT 1 WHERE NULL)",
+        "EXISTS (SELECT a, b, c FROM s WHERE e = 'abd')",
+        "EXISTS (SELECT * FROM wr WHERE q = 2)",
+        "1 + EXISTS (SELECT 1 FROM u WHERE k = 10) * 2",
+    };
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
+        EXPECT_SAME(&F, e[i], NULL);
+}
+
+Test(expr_trigger, in_subqueries)
+{
+    static const char *const e[] = {
+        "2 IN (SELECT a FROM s)",
+        "5 IN (SELECT a FROM s)",
+        "5 NOT IN (SELECT a FROM s)",
+        "5 IN (SELECT c FROM s)",
+        "NULL IN (SELECT a FROM s)",
+        "NULL IN (SELECT a FROM empty)",
+        "NULL NOT IN (SELECT a FROM empty)",
+        "1 IN (SELECT q FROM empty)",
+        "3 IN (SELECT a FROM s)",
+        "'3' IN (SELECT a FROM s)",
+        "'10' IN (SELECT c FROM s)",
+        "10 IN (SELECT b FROM s)",
+        "1 IN (SELECT b FROM s)",
+        "'1' IN (SELECT b FROM s)",
+        "1.0 IN (SELECT b FROM s)",
+        "'abc' IN (SELECT e FROM s)",
+        "'ABC' IN (SELECT e FROM s WHERE e <> 'abc')",
+        "'aBd' IN (SELECT e FROM s)",
+        "'aBd' COLLATE BINARY IN (SELECT e FROM s)",
+        "'z' IN (SELECT b FROM s)",
+        "'z ' IN (SELECT b COLLATE RTRIM FROM s)",
+        "'z' IN (SELECT b COLLATE RTRIM FROM s)",
+        "2 IN (SELECT v FROM u)",
+        "'2' IN (SELECT v FROM u)",
+        "2 IN (SELECT k FROM u)",
+        "'2' IN (SELECT k FROM u)",
+        "1 IN (SELECT abs(n) FROM nums)",
+        "1 IN (SELECT a FROM s LIMIT 1)",
+        "2 IN (SELECT a FROM s LIMIT 1)",
+        "2 IN (SELECT a FROM s LIMIT 1 OFFSET 1)",
+        "2 IN (SELECT a FROM s LIMIT 0)",
+        "2 IN (SELECT a FROM s LIMIT -1 OFFSET 1)",
+        "2 IN (SELECT a FROM s LIMIT 'x')",
+        "2 IN (SELECT a FROM s LIMIT 1.0)",
+        "2 IN (SELECT a FROM s LIMIT 1.5)",
+        "2 IN (SELECT a FROM s LIMIT 2, 1)",
+        "3 IN (SELECT a FROM s ORDER BY a DESC LIMIT 1)",
+        "'3' IN (SELECT a FROM s ORDER BY a DESC LIMIT 1)",
+        "1 IN (SELECT a FROM s ORDER BY c LIMIT 2)",
+        "NULL IN (SELECT a FROM s ORDER BY c LIMIT 2 OFFSET 10)",
+        "2 IN (SELECT max(a) FROM s)",
+        "3 IN (SELECT count(*) FROM s WHERE a > 1)",
+        "4 IN (SELECT count(*) FROM s LIMIT 1 OFFSET 1)",
+        "1 IN (SELECT 1)",
+        "1 IN (SELECT NULL)",
+        "(SELECT a FROM s WHERE b = 'y') IN (SELECT k FROM u)",
+        "abs(-9223372036854775808) IN (SELECT a FROM s)",
+        "abs(-9223372036854775808) IN (SELECT abs(n) FROM nums)",
+        "1 IN (SELECT a FROM s) IN (SELECT k FROM u)",
+    };
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
+        EXPECT_SAME(&F, e[i], NULL);
+}
+
+Test(expr_trigger, aggregates)
+{
+    static const char *const e[] = {
+        "(SELECT count(*) FROM s)",
+        "(SELECT count() FROM s)",
+        "(SELECT count(a) FROM s)",
+        "(SELECT count(*) FROM empty)",
+        "(SELECT count(q) FROM empty)",
+        "(SELECT sum(q) FROM empty)",
+        "(SELECT total(q) FROM empty)",
+        "(SELECT avg(q) FROM empty)",
+        "(SELECT min(q) FROM empty)",
+        "(SELECT max(q) FROM empty)",
+        "(SELECT group_concat(q) FROM empty)",
+        "(SELECT sum(a) FROM s)",
+        "(SELECT typeof(sum(a)) FROM s)",
+        "(SELECT sum(d) FROM s)",
+        "(SELECT sum(b) FROM s)",
+        "(SELECT sum(e) FROM s)",
+        "(SELECT total(a) FROM s)",
+        "(SELECT avg(a) FROM s)",
+        "(SELECT avg(c) FROM s)",
+        "(SELECT sum(n) FROM nums)",
+        "(SELECT sum(n) FROM nums WHERE m <> 2)",
+        "(SELECT total(n) FROM nums)",
+        "(SELECT avg(n) FROM nums)",
+        "(SELECT sum(m * 1.5) FROM nums)",
+        "(SELECT min(a) FROM s)",
+        "(SELECT max(a) FROM s)",
+        "(SELECT min(b) FROM s)",
+        "(SELECT max(b) FROM s)",
+        "(SELECT min(e) FROM s)",
+        "(SELECT max(e) FROM s)",
+        "(SELECT max(e COLLATE BINARY) FROM s)",
+        "(SELECT min(d) FROM s)",
+        "(SELECT max(v) FROM u)",
+        "(SELECT min(v) FROM u)",
+        "(SELECT group_concat(a) FROM s)",
+        "(SELECT group_concat(b, '') FROM s)",
+        "(SELECT group_concat(b, NULL) FROM s)",
+        "(SELECT group_concat(b, a) FROM s)",
+        "(SELECT group_concat(d, 1.5) FROM s)",
+        "(SELECT group_concat(v) FROM u)",
+        "(SELECT group_concat('') FROM s)",
+        "(SELECT quote(group_concat(NULL)) FROM s)",
+        "(SELECT count(*) + sum(c) * 2 FROM s WHERE a IS NOT NULL)",
+        "(SELECT count(*))",
+        "(SELECT max(1, 2))",
+        "(SELECT min(1))",
+        "(SELECT sum(a) FROM s LIMIT 1 OFFSET 1)",
+        "(SELECT sum(n) FROM nums LIMIT 1 OFFSET 1)",
+        "(SELECT sum(n) FROM nums LIMIT 0)",
+        "(SELECT count(*) FROM s ORDER BY 1 DESC)",
+        "(SELECT count(*) FROM s ORDER BY max(a))",
+        "(SELECT max(a) + max(a) FROM s)",
+        "(SELECT b FROM s ORDER BY count(*))",
+        /* Bare columns: the first row, or the row of the last min()/max(). */
+        "(SELECT b || ':' || count(*) FROM s)",
+        "(SELECT b || ':' || max(a) FROM s)",
+        "(SELECT b || ':' || min(a) FROM s)",
+        "(SELECT b || min(a) || max(c) FROM s)",
+        "(SELECT b || max(c) || min(a) FROM s)",
+        "(SELECT b || max(a) || count(*) FROM s)",
+        "(SELECT b || max(a) || min(a) || max(a) FROM s)",
+        "(SELECT quote(b) || max(a) FROM s WHERE a IS NULL)",
+        "(SELECT quote(b) || count(*) FROM s WHERE a > 10)",
+        "(SELECT e || max(e) FROM s)",
+        "(SELECT rowid || max(d) FROM s)",
+        "(SELECT (SELECT w FROM u WHERE u.k = s.c) || min(a) FROM s)",
+        "(SELECT (SELECT count(s.a) FROM u) FROM s)",
+        "(SELECT (SELECT count(s.a) + count(u.k) FROM u) FROM s)",
+        "(SELECT (SELECT max(k) FROM u WHERE k < s.c) FROM s WHERE c > 0)",
+        "(SELECT sum((SELECT count(*) FROM u WHERE k <= s.c)) FROM s)",
+        "(SELECT max((SELECT w FROM u WHERE k = s.a)) FROM s)",
+    };
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
+        EXPECT_SAME(&F, e[i], NULL);
+}
+
+Test(expr_trigger, order_limit_offset)
+{
+    static const char *const e[] = {
+        "(SELECT a FROM s ORDER BY a)",
+        "(SELECT a FROM s ORDER BY a DESC)",
+        "(SELECT a FROM s ORDER BY a NULLS LAST)",
+        "(SELECT a FROM s ORDER BY a DESC NULLS FIRST)",
+        "(SELECT b FROM s ORDER BY c, a DESC)",
+        "(SELECT b FROM s ORDER BY c DESC, a)",
+        "(SELECT b FROM s ORDER BY b)",
+        "(SELECT e FROM s ORDER BY e)",
+        "(SELECT e FROM s ORDER BY e DESC)",
+        "(SELECT e FROM s ORDER BY e COLLATE BINARY)",
+        "(SELECT e FROM s ORDER BY 1 COLLATE BINARY DESC)",
+        "(SELECT a FROM s ORDER BY 1)",
+        "(SELECT a FROM s ORDER BY +1)",
+        "(SELECT a FROM s ORDER BY 4294967296)",
+        "(SELECT a AS b FROM s ORDER BY b DESC)",
+        "(SELECT a AS z FROM s ORDER BY z DESC)",
+        "(SELECT a AS z FROM s ORDER BY (z) DESC)",
+        "(SELECT b FROM s ORDER BY a LIMIT 1 OFFSET 2)",
+        "(SELECT b FROM s ORDER BY a LIMIT 1 OFFSET 4)",
+        "(SELECT b FROM s ORDER BY a LIMIT 1 OFFSET 5)",
+        "(SELECT b FROM s ORDER BY a LIMIT 3, 1)",
+        "(SELECT b FROM s ORDER BY c LIMIT 1 OFFSET 1)",
+        "(SELECT b FROM s ORDER BY c DESC LIMIT 1 OFFSET 1)",
+        "(SELECT a FROM s LIMIT 1 OFFSET 1)",
+        "(SELECT a FROM s LIMIT 5 OFFSET 2)",
+        "(SELECT a FROM s LIMIT -1 OFFSET 4)",
+        "(SELECT a FROM s LIMIT 1 OFFSET -3)",
+        "(SELECT a FROM s LIMIT 0)",
+        "(SELECT a FROM s LIMIT '0')",
+        "(SELECT a FROM s LIMIT 0.0)",
+        "(SELECT a FROM s LIMIT NULL)",
+        "(SELECT a FROM s LIMIT 'x')",
+        "(SELECT a FROM s LIMIT x'00')",
+        "(SELECT a FROM s LIMIT 1 OFFSET NULL)",
+        "(SELECT a FROM s LIMIT 1 OFFSET 'x')",
+        "(SELECT a FROM s LIMIT 1 OFFSET '2')",
+        "(SELECT a FROM s LIMIT 1 OFFSET 2.0)",
+        "(SELECT a FROM s LIMIT 1 OFFSET 2.5)",
+        "(SELECT a FROM s LIMIT 1 OFFSET ' 2 ')",
+        "(SELECT a FROM s LIMIT 0 OFFSET 'x')",
+        "(SELECT a FROM s LIMIT (SELECT 0))",
+        "(SELECT a FROM s LIMIT 1 OFFSET (SELECT count(*) FROM u))",
+        "(SELECT abs(n) FROM nums LIMIT 1 OFFSET 1)",
+        "(SELECT abs(n) FROM nums ORDER BY m DESC LIMIT 1)",
+        "(SELECT n FROM nums ORDER BY abs(n) LIMIT 1)",
+        "(SELECT v FROM u ORDER BY v)",
+        "(SELECT v FROM u ORDER BY v DESC)",
+        "(SELECT k FROM u ORDER BY w NULLS LAST, k DESC LIMIT 1 OFFSET 2)",
+        "(SELECT d FROM s ORDER BY (SELECT count(*) FROM u WHERE u.k > s.c))",
+    };
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
+        EXPECT_SAME(&F, e[i], NULL);
+}
+
+/* Over the rows of a table: correlated subqueries, nested. */
+Test(expr_trigger, correlated)
+{
+    static const struct {
+        const char *expr, *top;
+    } e[] = {
+        {"(SELECT w FROM u WHERE k = c)", "s"},
+        {"(SELECT w FROM u WHERE u.k = s.a)", "s"},
+        {"(SELECT count(*) FROM u WHERE k <= s.c)", "s"},
+        {"(SELECT group_concat(k) FROM u WHERE k < c)", "s"},
+        {"EXISTS (SELECT 1 FROM u WHERE v = a)", "s"},
+        {"a IN (SELECT k FROM u)", "s"},
+        {"a IN (SELECT k FROM u WHERE k <> s.a)", "s"},
+        {"b IN (SELECT w FROM u WHERE k < s.c)", "s"},
+        {"(SELECT max(k) FROM u WHERE k < (SELECT count(*) FROM s AS x WHERE x.a <= s.a))", "s"},
+        {"(SELECT (SELECT s.b || u.w) FROM u WHERE u.k = s.a)", "s"},
+        {"(SELECT (SELECT x.b FROM s AS x WHERE x.a = u.k) FROM u WHERE u.k = s.a)", "s"},
+        {"(SELECT a FROM s WHERE a = k)", "u"},
+        {"(SELECT b FROM s AS x WHERE x.a = u.k)", "u"},
+        {"(SELECT rowid FROM s WHERE a = u.k)", "u"},
+        {"(SELECT u.rowid FROM s WHERE a = u.k)", "u"},
+        {"(SELECT count(*) FROM s WHERE a < k) + k", "u"},
+        {"(SELECT c FROM s ORDER BY abs(c - u.k) LIMIT 1)", "u"},
+        {"(SELECT c FROM s ORDER BY c LIMIT 1 OFFSET k)", "u"},
+        {"(SELECT c FROM s LIMIT k)", "u"},
+        {"(SELECT min(c) FROM s WHERE c > u.k)", "u"},
+        {"(SELECT sum(s.c) FROM s WHERE s.a <= (SELECT count(*) FROM u AS y WHERE y.k <= u.k))",
+         "u"},
+        {"(SELECT q FROM wr WHERE wr.q = u.k)", "u"},
+        {"(SELECT k FROM u AS s WHERE s.k = 2)", "s"},
+        {"(SELECT s.k FROM u AS s WHERE s.k = 2)", "s"},
+        {"(SELECT a FROM u AS z WHERE z.k = 2)", "s"},
+    };
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
+        EXPECT_SAME(&F, e[i].expr, e[i].top);
+}
+
+/* Errors of names and of what SQLite refuses, with its messages. */
+Test(expr_trigger, errors_as_sqlite)
+{
+    static const struct {
+        const char *expr, *top;
+    } e[] = {
+        {"(SELECT x FROM nosuch)", NULL},
+        {"(SELECT x FROM nosuch) + nosuch2", NULL},
+        {"(SELECT nosuch1) + nosuch2", NULL},
+        {"nosuch2 + (SELECT nosuch1)", NULL},
+        {"(SELECT a FROM s WHERE nosuch)", NULL},
+        {"EXISTS (SELECT nosuch FROM s)", NULL},
+        {"(SELECT s.a FROM s AS x)", NULL},
+        {"(SELECT y.a FROM s AS x)", NULL},
+        {"(SELECT a FROM temp.s)", NULL},
+        {"(SELECT * FROM s)", NULL},
+        {"(SELECT x.* FROM s AS x)", NULL},
+        {"(SELECT y.* FROM s AS x)", NULL},
+        {"(SELECT *)", NULL},
+        {"(SELECT a, b FROM s)", NULL},
+        {"1 IN (SELECT a, b FROM s)", NULL},
+        {"(SELECT a FROM s ORDER BY 2)", NULL},
+        {"(SELECT a FROM s ORDER BY 0)", NULL},
+        {"(SELECT a FROM s ORDER BY -1)", NULL},
+        {"(SELECT a FROM s ORDER BY a, 2)", NULL},
+        {"(SELECT a FROM s ORDER BY a, b, 3)", NULL},
+        {"(SELECT a FROM s ORDER BY 2147483647)", NULL},
+        {"(SELECT a FROM s ORDER BY (SELECT 1 WHERE nosuch))", NULL},
+        {"(SELECT a FROM s LIMIT a)", NULL},
+        {"(SELECT a FROM s LIMIT 1 OFFSET nosuch2) + nosuch1", NULL},
+        {"(SELECT a FROM s WHERE count(*) > 1)", NULL},
+        {"(SELECT count(*) FROM s WHERE count(*) > 1)", NULL},
+        {"(SELECT count(*) AS z FROM s WHERE z = 3)", NULL},
+        {"(SELECT a FROM s ORDER BY count(*))", NULL},
+        {"(SELECT count(count(a)) FROM s)", NULL},
+        {"(SELECT sum(*) FROM s)", NULL},
+        {"(SELECT count(a, b) FROM s)", NULL},
+        {"(SELECT group_concat(a, b, 1) FROM s)", NULL},
+        {"(SELECT avg() FROM s)", NULL},
+        {"(SELECT min() FROM s)", NULL},
+        {"(SELECT a FROM s LIMIT count(*))", NULL},
+        {"(SELECT a FROM s ORDER BY a COLLATE nosuch)", NULL},
+        {"(SELECT a FROM s) = 1 COLLATE nosuch", NULL},
+        {"1 IN (SELECT a COLLATE nosuch FROM s)", NULL},
+        {"(SELECT 1 FROM s WHERE (SELECT count(s.a) FROM u) > 0)", NULL},
+        {"(SELECT a FROM s WHERE s.nosuch = 1)", NULL},
+        {"(SELECT a FROM s WHERE main.s.a = 1)", NULL},
+        {"(SELECT a FROM s WHERE other.s.a = 1)", NULL},
+        {"(SELECT a FROM s ORDER BY k)", "u"},
+        {"(SELECT a FROM s ORDER BY u.k)", "u"},
+        {"(SELECT rowid FROM wr)", NULL},
+        {"(SELECT a FROM s WHERE 0 AND nosuch)", NULL},
+        {"0 AND (SELECT x FROM nosuch)", NULL},
+        {"(SELECT 0 AND count(*) FROM s WHERE count(*))", NULL},
+        {"(SELECT a FROM s x y)", NULL},
+        {"(SELECT a + FROM s)", NULL},
+        {"(SELECT a FROM)", NULL},
+        {"(SELECT a FROM s WHERE)", NULL},
+        {"(SELECT a FROM s LIMIT)", NULL},
+        {"(SELECT a FROM s ORDER a)", NULL},
+        {"(SELECT a FROM s", NULL},
+        {"EXISTS (1)", NULL},
+    };
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
+        EXPECT_SAME(&F, e[i].expr, e[i].top);
+}
+
+/* What folio refuses that SQLite accepts: FOLIO_UNSUPPORTED, naming it. */
+Test(expr_trigger, unsupported)
+{
+    static const struct {
+        const char *expr, *msg;
+    } e[] = {
+        {"(SELECT a FROM s, u)", "joins in subqueries are not supported"},
+        {"(SELECT a FROM s JOIN u)", "joins in subqueries are not supported"},
+        {"(SELECT a FROM s LEFT JOIN u ON 1)", "joins in subqueries are not supported"},
+        {"(SELECT a FROM s GROUP BY a)", "GROUP BY in subqueries is not supported"},
+        {"(SELECT count(*) FROM s HAVING count(*))", "HAVING in subqueries is not supported"},
+        {"(SELECT a FROM s UNION SELECT 1)", "compound SELECTs in subqueries are not supported"},
+        {"(SELECT 1 EXCEPT SELECT 1)", "compound SELECTs in subqueries are not supported"},
+        {"(WITH x AS (SELECT 1) SELECT * FROM x)", "WITH clauses in subqueries are not supported"},
+        {"(VALUES(1))", "VALUES in subqueries is not supported"},
+        {"(SELECT DISTINCT a FROM s)", "SELECT DISTINCT in subqueries is not supported"},
+        {"(SELECT count(DISTINCT a) FROM s)", "DISTINCT aggregates are not supported"},
+        {"(SELECT a FROM (SELECT 1 AS a))", "subqueries in FROM are not supported"},
+        {"(SELECT value FROM json_each('[1]'))", "table-valued functions are not supported"},
+        {"(SELECT a FROM s INDEXED BY i)", "INDEXED BY in subqueries is not supported"},
+        {"(SELECT row_number() OVER () FROM s)", "window functions are not supported"},
+        {"(SELECT json_group_array(a) FROM s)",
+         "function json_group_array() is not supported in subqueries"},
+    };
+    ex_scope sc;
+    make_scope(&sc, &F, NULL, NULL, 0);
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++) {
+        ex_prog *p = NULL;
+        char err[256];
+        int rc = ex_compile(&p, e[i].expr, strlen(e[i].expr), &sc, EX_TRIGGER, err, sizeof err);
+        cr_expect_eq(rc, FOLIO_UNSUPPORTED, "%s: rc %d (%s)", e[i].expr, rc, err);
+        char *at = strstr(err, " (at offset ");
+        if (at)
+            *at = 0;
+        cr_expect_str_eq(err, e[i].msg, "%s", e[i].expr);
+        ex_prog_free(p);
+        /* libsqlite3 takes it (but for the table name, which does not exist). */
+        char *sql = sqlite3_mprintf("SELECT %s", e[i].expr);
+        sqlite3_stmt *st = NULL;
+        int src = sqlite3_prepare_v2(F.db, sql, -1, &st, NULL);
+        cr_expect(src == SQLITE_OK || strstr(sqlite3_errmsg(F.db), "no such"), "%s: sqlite %s",
+                  e[i].expr, sqlite3_errmsg(F.db));
+        sqlite3_finalize(st);
+        sqlite3_free(sql);
+    }
+    /* Outside EX_TRIGGER, or without a table_lookup, subqueries are refused as before. */
+    ex_scope plain;
+    make_scope(&plain, &F, NULL, NULL, 0);
+    plain.table_lookup = NULL;
+    ex_prog *p = NULL;
+    char err[256];
+    cr_expect_eq(ex_compile(&p, "(SELECT 1)", 10, &plain, EX_TRIGGER, err, sizeof err),
+                 FOLIO_UNSUPPORTED);
+    cr_expect_str_eq(err, "subqueries are not supported (at offset 1)");
+    cr_expect_eq(ex_compile(&p, "EXISTS (SELECT 1)", 17, &sc, EX_FILTER, err, sizeof err),
+                 FOLIO_UNSUPPORTED);
+    cr_expect_str_eq(err, "subqueries are not supported (at offset 0)");
+    cr_expect_eq(ex_compile(&p, "1 IN (SELECT 1)", 15, &sc, EX_CHECK, err, sizeof err),
+                 FOLIO_ERROR);
+    cr_expect_str_eq(err, "subqueries prohibited in CHECK constraints (at offset 6)");
+    cr_expect_eq(ex_compile(&p, "RAISE(IGNORE)", 13, &sc, EX_CHECK, err, sizeof err), FOLIO_ERROR);
+    cr_expect_str_eq(err, "RAISE() may only be used within a trigger-program (at offset 0)");
+    cr_expect_eq(ex_compile(&p, "1", 1, &sc, EX_FILTER | EX_CONDITION, err, sizeof err),
+                 FOLIO_MISUSE);
+    cr_expect(!p);
+}
+
+/* ---- NEW, OLD and RAISE, against a trigger in libsqlite3 ------------------------------------ */
+
+static const char trigger_tables[] =
+    "CREATE TABLE tt(id INTEGER PRIMARY KEY, x TEXT, y INTEGER, z, c TEXT COLLATE NOCASE);"
+    "INSERT INTO tt VALUES(1, '1', 5, 'abc', 'Abc'), (2, 'two', NULL, 2.5, 'x'),"
+    " (3, NULL, -7, x'0102', NULL), (7, '10', 9223372036854775807, '', 'ABC');"
+    "CREATE TABLE res(seq INTEGER PRIMARY KEY, v);";
+
+/* What a firing did: a value, nothing (RAISE(IGNORE), or a WHEN that did not
+ * hold), or an error. */
+typedef struct firing {
+    int ignored;
+    outcome o;
+} firing;
+
+static int same_firing(const firing *a, const firing *b, char *why, size_t cap)
+{
+    if (a->ignored || b->ignored) {
+        if (a->ignored && b->ignored)
+            return 1;
+        snprintf(why, cap, "folio %s, sqlite %s", a->ignored ? "nothing" : "something",
+                 b->ignored ? "nothing" : "something");
+        return 0;
+    }
+    return same_outcome(&a->o, &b->o, why, cap);
+}
+
+static ex_value *copy_row(const ftable *t, int r)
+{
+    ex_value *v = calloc((size_t)t->ncols + 1, sizeof *v);
+    for (int c = 0; c < t->ncols; c++) {
+        v[c] = t->v[r][c];
+        if (v[c].type == EX_TEXT || v[c].type == EX_BLOB) {
+            uint8_t *b = malloc((size_t)v[c].u.s.n + 1);
+            memcpy(b, v[c].u.s.p, (size_t)v[c].u.s.n);
+            v[c].u.s.p = b;
+        }
+    }
+    v[t->ncols].type = EX_INTEGER;
+    v[t->ncols].u.i = t->rowid[r];
+    return v;
+}
+
+static void exv_set_int_test(ex_value *v, int64_t i)
+{
+    memset(v, 0, sizeof *v);
+    v->type = EX_INTEGER;
+    v->u.i = i;
+}
+
+static void free_row(ex_value *v, int n)
+{
+    for (int c = 0; c < n; c++)
+        value_free(&v[c]);
+    free(v);
+}
+
+/*
+ * For each row of tt: libsqlite3 runs "UPDATE tt SET <set> WHERE rowid = R"
+ * with an AFTER UPDATE trigger that does "INSERT INTO res(v) VALUES(<expr>)"
+ * (or, as a condition, "WHEN <expr> ... VALUES(1)"), and folio evaluates
+ * <expr> with NEW and OLD of that row, the tables as the trigger sees them.
+ * Returns the number of differences (described on stderr).
+ */
+static int compare_trigger(fdb *f, const char *set, const char *expr, int cond, int *raised_out)
+{
+    char *sql = cond ? sqlite3_mprintf("DROP TRIGGER IF EXISTS tr; CREATE TRIGGER tr AFTER UPDATE "
+                                       "ON tt WHEN %s BEGIN INSERT INTO res(v) VALUES(1); END",
+                                       expr)
+                     : sqlite3_mprintf("DROP TRIGGER IF EXISTS tr; CREATE TRIGGER tr AFTER UPDATE "
+                                       "ON tt BEGIN INSERT INTO res(v) VALUES(%s); END",
+                                       expr);
+    char *err = NULL;
+    int created = sqlite3_exec(f->db, sql, NULL, NULL, &err) == SQLITE_OK;
+    sqlite3_free(sql);
+    firing syntax;
+    memset(&syntax, 0, sizeof syntax);
+    if (!created)
+        outcome_error(&syntax.o, err ? err : "?");
+    sqlite3_free(err);
+    ftable *tt = find_table(f, "tt");
+    int differences = 0;
+    for (int r = 0; r < tt->nrows; r++) {
+        int64_t rowid = tt->rowid[r];
+        ex_value *old = copy_row(tt, r);
+        /* NEW, and the tables as the trigger sees them: the UPDATE alone. */
+        sql = sqlite3_mprintf("SAVEPOINT a; DROP TRIGGER IF EXISTS tr; UPDATE tt SET %s WHERE "
+                              "rowid = %lld",
+                              set, (long long)rowid);
+        must_exec(f->db, sql);
+        sqlite3_free(sql);
+        load_table(f, "tt");
+        tt = find_table(f, "tt");
+        int nr = -1;
+        for (int j = 0; j < tt->nrows; j++)
+            if (tt->rowid[j] == rowid)
+                nr = j;
+        cr_assert(nr >= 0);
+        ex_value *nw = copy_row(tt, nr);
+        must_exec(f->db, "ROLLBACK TO a; RELEASE a");
+        /* libsqlite3's firing. */
+        firing want;
+        memset(&want, 0, sizeof want);
+        if (!created) {
+            want = syntax;
+        } else {
+            must_exec(f->db, "SAVEPOINT b; DELETE FROM res");
+            sql = sqlite3_mprintf("UPDATE tt SET %s WHERE rowid = %lld", set, (long long)rowid);
+            err = NULL;
+            if (sqlite3_exec(f->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+                outcome_error(&want.o, err ? err : "?");
+            } else {
+                sqlite3_stmt *st;
+                cr_assert_eq(sqlite3_prepare_v2(f->db, "SELECT v FROM res", -1, &st, NULL),
+                             SQLITE_OK);
+                if (sqlite3_step(st) == SQLITE_ROW) {
+                    ex_value v;
+                    value_from_sqlite(&v, sqlite3_column_value(st, 0));
+                    outcome_value(&want.o, &v);
+                    value_free(&v);
+                } else {
+                    want.ignored = 1;
+                }
+                sqlite3_finalize(st);
+            }
+            sqlite3_free(err);
+            sqlite3_free(sql);
+            /* (RAISE(ROLLBACK) has rolled back the savepoint too.) */
+            if (sqlite3_get_autocommit(f->db) == 0)
+                must_exec(f->db, "ROLLBACK TO b; RELEASE b");
+        }
+        /* folio's, over the tables as they were after the UPDATE. */
+        firing got;
+        memset(&got, 0, sizeof got);
+        ex_scope sc;
+        make_scope(&sc, f, NULL, tt, 2);
+        ex_prog *p = NULL;
+        char cerr[512];
+        unsigned flags = EX_TRIGGER | (cond ? EX_CONDITION : 0);
+        if (ex_compile(&p, expr, strlen(expr), &sc, flags, cerr, sizeof cerr) != 0) {
+            outcome_error(&got.o, cerr);
+        } else {
+            frow fr;
+            memset(&fr, 0, sizeof fr);
+            fr.f = f;
+            fr.p = p;
+            fr.sc = &sc;
+            fr.src_vals[0] = nw;
+            fr.src_vals[1] = old;
+            ex_row row = {row_column, &fr, 0, row_scan};
+            ex_value v;
+            int rc = ex_eval(p, shared_cx, &row, &v);
+            if (raised_out)
+                *raised_out = ex_ctx_raised(shared_cx);
+            if (rc == FOLIO_CONSTRAINT && ex_ctx_raised(shared_cx) == EX_RAISE_IGNORE) {
+                got.ignored = 1;
+            } else if (rc) {
+                cr_expect(rc != FOLIO_CONSTRAINT || ex_ctx_raised(shared_cx) != EX_RAISE_NONE);
+                outcome_error(&got.o, ex_ctx_errmsg(shared_cx));
+            } else if (cond) {
+                if (ex_truth(&v) == 1) {
+                    exv_set_int_test(&v, 1);
+                    outcome_value(&got.o, &v);
+                } else {
+                    got.ignored = 1;
+                }
+            } else {
+                outcome_value(&got.o, &v);
+            }
+            ex_prog_free(p);
+        }
+        char why[2048];
+        if (!same_firing(&got, &want, why, sizeof why)) {
+            fprintf(stderr, "DIFFERENT: %s%s (row %lld, SET %s): %s\n", cond ? "WHEN " : "", expr,
+                    (long long)rowid, set, why);
+            differences++;
+        }
+        compared++;
+        free_row(old, tt->ncols + 1);
+        free_row(nw, tt->ncols + 1);
+        load_table(f, "tt");
+        tt = find_table(f, "tt");
+    }
+    return differences;
+}
+
+static void open_trigger_base(void)
+{
+    open_base();
+    setup(&F, trigger_tables, "tt,res");
+}
+
+Test(expr_trigger, new_and_old, .init = open_trigger_base, .fini = close_base)
+{
+    static const char *const e[] = {
+        "new.x",
+        "old.x",
+        "new.y - old.y",
+        "new.id",
+        "typeof(new.id)",
+        "new.rowid + old.oid + new._rowid_",
+        "NEW.X || Old.Z",
+        "new.x = 1",
+        "new.x = '1'",
+        "old.y = '5'",
+        "new.id = '1'",
+        "new.rowid = '1'",
+        "new.c = 'abc'",
+        "new.c = 'ABC' COLLATE BINARY",
+        "new.z = 'ABC'",
+        "new.x < new.c",
+        "new.x IN (1, 10)",
+        "new.x IN ('1', '10')",
+        "new.y BETWEEN '0' AND '10'",
+        "(SELECT w FROM u WHERE k = new.id)",
+        "(SELECT count(*) FROM s WHERE c > new.y)",
+        "(SELECT count(new.x) FROM s)",
+        "(SELECT max(new.y) FROM s WHERE a > 1)",
+        "(SELECT sum(new.y) FROM s)",
+        "(SELECT b FROM s WHERE a = new.id)",
+        "new.id IN (SELECT a FROM s)",
+        "new.x IN (SELECT b FROM s)",
+        "new.x IN (SELECT c FROM s)",
+        "EXISTS (SELECT 1 FROM u WHERE w = new.c)",
+        "(SELECT a FROM s LIMIT 1 OFFSET new.id)",
+        "(SELECT a FROM s ORDER BY a LIMIT new.id)",
+        "(SELECT new.x)",
+        "(SELECT new.c) = 'ABC'",
+        "(SELECT new.x) = 1",
+        "(SELECT x.a FROM s AS new WHERE new.a = 2)",
+        "(SELECT new.id FROM s AS new WHERE new.a = 3)",
+        "(SELECT new.rowid FROM s AS new WHERE new.a = 3)",
+        "(SELECT tt.x FROM tt WHERE tt.id = new.id)",
+        "(SELECT (SELECT new.y + s.c FROM u WHERE k = 1) FROM s WHERE a = 1)",
+        /* Errors of names. */
+        "new.zz",
+        "old.zz",
+        "zz",
+        "x",
+        "tt.x",
+        "main.new.x",
+        "new.x + nosuch",
+        "(SELECT a FROM s WHERE new.zz)",
+        "rowid",
+        "count(*)",
+        "(SELECT count(tt.x) FROM s)",
+    };
+    int differences = 0;
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
+        differences += compare_trigger(&F, "y = y + 1, x = x || 'n'", e[i], 0, NULL);
+    differences +=
+        compare_trigger(&F, "c = NULL, z = 12", "new.c IS NULL AND old.z IS NOT 12", 0, NULL);
+    cr_assert_eq(differences, 0, "%d firings differ from libsqlite3", differences);
+}
+
+Test(expr_trigger, raise, .init = open_trigger_base, .fini = close_base)
+{
+    static const struct {
+        const char *expr;
+        int kind; /* on the first row (id 1, x '1', y 5) */
+    } e[] = {
+        {"RAISE(IGNORE)", EX_RAISE_IGNORE},
+        {"RAISE(ABORT, 'no way')", EX_RAISE_ABORT},
+        {"RAISE(FAIL, 'it''s failing')", EX_RAISE_FAIL},
+        {"RAISE(ROLLBACK, rolled)", EX_RAISE_ROLLBACK},
+        {"RAISE(ABORT, \"quoted\")", EX_RAISE_ABORT},
+        {"RAISE(ABORT, [bracketed])", EX_RAISE_ABORT},
+        {"RAISE(ABORT, left)", EX_RAISE_ABORT},
+        {"CASE WHEN new.y > 5 THEN RAISE(ABORT, 'too big') ELSE new.y END", EX_RAISE_ABORT},
+        {"CASE WHEN new.y > 100 THEN RAISE(ABORT, 'too big') ELSE new.y END", EX_RAISE_NONE},
+        {"iif(new.x = '1n', RAISE(IGNORE), 1)", EX_RAISE_IGNORE},
+        {"new.id = 2 AND RAISE(ABORT, 'both sides')", EX_RAISE_ABORT},
+        {"coalesce(new.x, RAISE(FAIL, 'null x'))", EX_RAISE_NONE},
+        {"(SELECT RAISE(ABORT, 'from a subquery') FROM s WHERE a = new.id)", EX_RAISE_ABORT},
+        {"(SELECT a FROM s WHERE a = 9 OR RAISE(FAIL, 'where'))", EX_RAISE_FAIL},
+        {"new.id IN (SELECT RAISE(ABORT, 'in set') FROM s)", EX_RAISE_ABORT},
+        {"RAISE(ABORT, 'left') IN (SELECT abs(n) FROM nums)", EX_RAISE_ABORT},
+        {"RAISE(ABORT, 'left') IN (SELECT abs(-9223372036854775807 - m) FROM nums)", EX_RAISE_NONE},
+        {"RAISE(ABORT, 'left') IN (SELECT a FROM s)", EX_RAISE_ABORT},
+        {"abs(RAISE(IGNORE))", EX_RAISE_IGNORE},
+        {"RAISE(ABORT, '')", EX_RAISE_ABORT},
+        /* Syntax errors, as SQLite's CREATE TRIGGER gives them. */
+        {"RAISE(ABORT)", EX_RAISE_NONE},
+        {"RAISE(IGNORE, 'x')", EX_RAISE_NONE},
+        {"RAISE(STOP, 'x')", EX_RAISE_NONE},
+        {"RAISE(ABORT, 'a' || 'b')", EX_RAISE_NONE},
+        {"RAISE(ABORT, 12)", EX_RAISE_NONE},
+        {"RAISE(ABORT, select)", EX_RAISE_NONE},
+    };
+    int differences = 0;
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++) {
+        int raised = -1;
+        differences += compare_trigger(&F, "y = y + 1, x = x || 'n'", e[i].expr, 0, NULL);
+        /* The kind, on the first row alone. */
+        ftable *tt = find_table(&F, "tt");
+        ex_scope sc;
+        make_scope(&sc, &F, NULL, tt, 2);
+        ex_prog *p = NULL;
+        char err[256];
+        if (ex_compile(&p, e[i].expr, strlen(e[i].expr), &sc, EX_TRIGGER, err, sizeof err) != 0) {
+            cr_expect_eq(e[i].kind, EX_RAISE_NONE, "%s: %s", e[i].expr, err);
+            continue;
+        }
+        ex_value *row0 = copy_row(tt, 0);
+        row0[1].type = EX_TEXT; /* as NEW after the UPDATE: x '1n', y 6 */
+        free((void *)row0[1].u.s.p);
+        row0[1].u.s.p = (const uint8_t *)strdup("1n");
+        row0[1].u.s.n = 2;
+        row0[2].u.i = 6;
+        frow fr;
+        memset(&fr, 0, sizeof fr);
+        fr.f = &F;
+        fr.p = p;
+        fr.sc = &sc;
+        fr.src_vals[0] = row0;
+        fr.src_vals[1] = row0;
+        ex_row row = {row_column, &fr, 0, row_scan};
+        ex_value v;
+        int rc = ex_eval(p, shared_cx, &row, &v);
+        raised = ex_ctx_raised(shared_cx);
+        cr_expect_eq(raised, e[i].kind, "%s: raised %d", e[i].expr, raised);
+        cr_expect_eq(rc == FOLIO_CONSTRAINT, raised != EX_RAISE_NONE, "%s: rc %d", e[i].expr, rc);
+        if (raised == EX_RAISE_IGNORE)
+            cr_expect_str_eq(ex_ctx_errmsg(shared_cx), "", "%s", e[i].expr);
+        /* The next evaluation starts with nothing raised. */
+        ex_prog *q = NULL;
+        cr_assert_eq(ex_compile(&q, "1", 1, &sc, EX_TRIGGER, err, sizeof err), 0);
+        cr_assert_eq(ex_eval(q, shared_cx, &row, &v), 0);
+        cr_expect_eq(ex_ctx_raised(shared_cx), EX_RAISE_NONE);
+        ex_prog_free(q);
+        free_row(row0, tt->ncols + 1);
+        ex_prog_free(p);
+    }
+    cr_assert_eq(differences, 0, "%d firings differ from libsqlite3", differences);
+}
+
+/* A message longer than 255 bytes is kept (up to 1023 bytes). */
+Test(expr_trigger, long_raise_message, .init = open_trigger_base, .fini = close_base)
+{
+    char expr[1200], msg[700];
+    memset(msg, 'm', 600);
+    msg[600] = 0;
+    snprintf(expr, sizeof expr, "RAISE(ABORT, '%s')", msg);
+    cr_assert_eq(compare_trigger(&F, "y = 1", expr, 0, NULL), 0);
+    ex_scope sc;
+    make_scope(&sc, &F, NULL, find_table(&F, "tt"), 2);
+    ex_prog *p = NULL;
+    char err[256];
+    cr_assert_eq(ex_compile(&p, expr, strlen(expr), &sc, EX_TRIGGER, err, sizeof err), 0);
+    ex_value v;
+    ex_row row = {NULL, NULL, 0, NULL};
+    cr_assert_eq(ex_eval(p, shared_cx, &row, &v), FOLIO_CONSTRAINT);
+    cr_expect_str_eq(ex_ctx_errmsg(shared_cx), msg);
+    ex_prog_free(p);
+}
+
+/* WHEN conditions: EX_TRIGGER | EX_CONDITION evaluates as SQLite's jumps. */
+Test(expr_trigger, when_conditions, .init = open_trigger_base, .fini = close_base)
+{
+    static const char *const e[] = {
+        "new.y > old.y",
+        "new.x = '1n'",
+        "new.y IS NULL",
+        "new.y",
+        "new.x",
+        "NULL",
+        "new.id = 1 AND RAISE(ABORT, 'only one')",
+        "new.id <> 1 OR RAISE(ABORT, 'only one')",
+        "NOT (new.id = 2 AND RAISE(IGNORE))",
+        "new.id BETWEEN 2 AND 3 OR RAISE(FAIL, 'not between')",
+        "EXISTS (SELECT 1 FROM s WHERE c = new.y - 1)",
+        "new.id IN (SELECT a FROM s)",
+        "new.id NOT IN (SELECT a FROM s)",
+        "(SELECT count(*) FROM u WHERE k < new.id) > 1",
+        "new.y - 1 IN (SELECT c FROM s WHERE c IS NOT NULL) AND new.x IS NOT NULL",
+    };
+    int differences = 0;
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
+        differences += compare_trigger(&F, "y = y + 1, x = x || 'n'", e[i], 1, NULL);
+    cr_assert_eq(differences, 0, "%d firings differ from libsqlite3", differences);
 }
