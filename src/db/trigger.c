@@ -782,6 +782,7 @@ typedef struct frame {
     const trig_def *d;
     const fmt_value *nv, *ov; /* NEW and OLD rows (per column), or NULL */
     int64_t nid, oid;
+    int orconf;          /* the firing call's conflict policy (SCH_OC_*) */
     const ex_prog *prog; /* being evaluated */
     folio_cursor *cur;   /* the row of the statement's own table, or NULL */
     db_table *cur_tab;
@@ -1030,6 +1031,13 @@ static void vbuf_fix(vbuf *b)
 
 /* ---- running a body statement ---- */
 
+/* A body statement's conflict policy: its own OR clause, unless the call
+ * that fired the trigger has one (SQLite: the outer statement's wins). */
+static int policy(const frame *f, const sch_trig_stmt *st)
+{
+    return f->orconf != SCH_OC_DEFAULT ? f->orconf : st->onconf;
+}
+
 /* One nested row call of a body statement, with its conflict clause. */
 static int nested_call(folio_txn *txn, int onconf, int (*call)(void *), void *arg)
 {
@@ -1077,7 +1085,7 @@ static int insert_row(frame *f, const trig_step *s, folio_table *th, const folio
         given[s->vpos[i]] = 1;
     }
     ins_arg a = {th, row, n, st->ncols || st->default_values ? given : NULL};
-    return nested_call(f->txn, st->onconf, do_insert, &a);
+    return nested_call(f->txn, policy(f, st), do_insert, &a);
 }
 
 typedef struct key_list {
@@ -1253,7 +1261,7 @@ static int run_update_delete(frame *f, ex_ctx *cx, const trig_step *s)
         upd_arg a = {th,       k.rowid[i],  d->without_rowid ? k.keys.v + i * d->npk : NULL,
                      d->npk,   s->set_cols, vals.v,
                      st->nset, del};
-        rc = nested_call(txn, st->onconf, do_update, &a);
+        rc = nested_call(txn, policy(f, st), do_update, &a);
         if (rc == FOLIO_NOTFOUND) /* gone already: skipped, as SQLite does */
             rc = 0;
     }
@@ -1456,6 +1464,7 @@ static int fire_one(folio_txn *txn, const trig_def *d, const trig_rows *r)
     memset(&f, 0, sizeof f);
     f.txn = txn;
     f.d = d;
+    f.orconf = txn->orconf_at[txn->fk_depth - 1 < 1024 ? txn->fk_depth - 1 : 1023];
     f.nv = r->nv;
     f.ov = r->ov;
     f.nid = r->nid;
