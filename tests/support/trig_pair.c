@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 int tp_debug(void)
 {
@@ -197,7 +198,7 @@ static int progress_cb(void *arg)
 {
     tp_pair *p = arg;
     p->steps += 1000;
-    return p->steps > p->steps_limit;
+    return p->guard && p->steps > p->steps_limit;
 }
 
 static void sqlite_pragmas(sqlite3 *db, int fk, int rec)
@@ -267,6 +268,7 @@ void tp_close(tp_pair *p)
 
 typedef struct ref_out {
     int rc;
+    double secs;
     int changes, others;
     int64_t last_rowid;
     int ended; /* the handle left its transaction */
@@ -282,6 +284,8 @@ static void ref_run(tp_pair *p, sqlite3 *db, const char *sql, const folio_value 
     memset(o, 0, sizeof *o);
     sqlite3_stmt *st = NULL;
     p->steps = 0;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
     if (p->in_txn)
         compat_exec(db, "SAVEPOINT tp_call");
     o->rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
@@ -289,7 +293,9 @@ static void ref_run(tp_pair *p, sqlite3 *db, const char *sql, const folio_value 
         for (int i = 0; i < nb; i++)
             bind_value(st, i + 1, &b[i]);
         int before = sqlite3_total_changes(db);
+        p->guard = 1;
         o->rc = sqlite3_step(st);
+        p->guard = 0;
         o->changes = sqlite3_changes(db);
         o->others = sqlite3_total_changes(db) - before - o->changes;
         o->last_rowid = sqlite3_last_insert_rowid(db);
@@ -298,6 +304,8 @@ static void ref_run(tp_pair *p, sqlite3 *db, const char *sql, const folio_value 
              o->rc == SQLITE_DONE || o->rc == SQLITE_OK ? "" : sqlite3_errmsg(db));
     sqlite3_finalize(st);
     o->ended = p->in_txn && sqlite3_get_autocommit(db);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    o->secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
     if (p->in_txn && !o->ended) {
         /* SQLite 3.40 keeps what a statement did before it failed with
          * too_deep when no constraint of the statement (or of the triggers
@@ -524,10 +532,10 @@ static void debug_call(tp_pair *p, const call *c, const folio_value *b, int nb, 
         }
         fprintf(stderr, "]");
     }
-    fprintf(stderr, "\n    sqlite: %s%s%s (trigger changes %d)  folio: %s%s%s%s\n",
-            tp_class_name(sc), *p->smsg ? " " : "", p->smsg, p->trigger_changes, tp_class_name(fc),
-            fc == TP_OK ? "" : " ", fc == TP_OK ? "" : compat_rc_name(p->last_rc),
-            *p->fmsg ? p->fmsg : "");
+    fprintf(stderr, "\n    sqlite: %s%s%s (trigger changes %d, %.3f s)  folio: %s%s%s%s\n",
+            tp_class_name(sc), *p->smsg ? " " : "", p->smsg, p->trigger_changes, p->ref_secs,
+            tp_class_name(fc), fc == TP_OK ? "" : " ",
+            fc == TP_OK ? "" : compat_rc_name(p->last_rc), *p->fmsg ? p->fmsg : "");
 }
 
 /* The reference ran past its steps: roll both back. */
@@ -559,6 +567,7 @@ static int run_call(tp_pair *p, const call *c)
     int sc = ref_class(&so, missing);
     snprintf(p->smsg, sizeof p->smsg, "%s", so.msg);
     p->trigger_changes = so.rc == SQLITE_DONE ? so.others : 0;
+    p->ref_secs = so.secs;
     p->step++;
     p->n_class[sc]++;
     if (sc == TP_SKIPPED) {

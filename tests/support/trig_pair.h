@@ -90,12 +90,14 @@ typedef struct tp_pair {
     int ntables;
     /* The reference's step guard. */
     uint64_t steps_limit, steps;
+    int guard; /* a call's statement is running */
     /* The last call. */
     char sql[1024];
     char smsg[512], fmsg[512];
     int last_rc;           /* folio's return code */
     int ended_by_rollback; /* the call ended the transaction (RAISE(ROLLBACK), ...) */
     int trigger_changes;   /* rows the reference's triggers (and actions) changed */
+    double ref_secs;       /* how long the reference took */
     /* What the pair has seen, over its life. */
     long n_class[7];
     long n_trigger_changes; /* calls whose triggers changed rows */
@@ -105,7 +107,7 @@ typedef struct tp_pair {
 } tp_pair;
 
 /** Steps (virtual-machine instructions) a reference statement may take. */
-#define TP_STEP_LIMIT 4000000
+#define TP_STEP_LIMIT 150000
 
 /** Build `name`-base.db in `dir` with libsqlite3 from `setup` (any SQL),
  * copy it to folio's and the reference's files and open both, with
