@@ -92,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned flags = contexts[data[0] % (sizeof contexts / sizeof contexts[0])];
     const char *text = (const char *)data + 1;
     size_t len = size - 1;
-    ex_scope scope = {"t", columns, NCOLS, 0, 0, "n"};
+    ex_scope scope = {"t", columns, NCOLS, 0, 0, "n", NULL, 0, NULL, NULL};
     ex_prog *p = NULL;
     char err[256];
     if (ex_compile(&p, text, len, &scope, flags, err, sizeof err) != 0) {
@@ -114,7 +114,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * SQLITE_LIMIT_LENGTH allows. */
     ex_ctx_set_max_length(cx, 1u << 20);
     for (int k = 0; k < NROWS; k++) {
-        ex_row r = {column, (void *)&rows[k], rows[k].i};
+        ex_row r = {column, (void *)&rows[k], rows[k].i, NULL};
         ex_value v;
         if (ex_eval(p, cx, &r, &v) == 0) {
             (void)ex_truth(&v);

@@ -822,17 +822,27 @@ class TestRowidTable(FolioTestCase):
         db.close()
         self.assertEqual(sqlite_query(path, "SELECT * FROM p"), [(1, "ann", 30, "ann@x")])
         self.assertEqual(sqlite_query(path, "SELECT * FROM c"), [(1,)])
-        # A table with a trigger is still refused for writes (folio does not run triggers).
+        # Triggers run; one with a construct folio does not run refuses the writes that
+        # would fire it, naming the trigger.
         con = sqlite3.connect(path)
-        con.execute("CREATE TRIGGER tr AFTER INSERT ON c BEGIN SELECT 1; END")
+        con.execute("CREATE TABLE log(x)")
+        con.execute("CREATE TRIGGER tr AFTER INSERT ON c BEGIN INSERT INTO log VALUES(new.a * 10);"
+                    " SELECT RAISE(ABORT, 'too big') WHERE new.a > 100; END")
+        con.execute("CREATE TRIGGER tj AFTER DELETE ON c BEGIN"
+                    " INSERT INTO log SELECT p.id FROM p, c; END")
         con.commit()
         con.close()
         db = folio.open(path)
         with db.transaction(write=True) as tx:
+            tx.table("c").insert([2])
+            with self.assertRaises(folio.ConstraintError) as cm:
+                tx.table("c").insert([200])
+            self.assertEqual(str(cm.exception), "too big")
             with self.assertRaises(folio.UnsupportedError) as cm:
-                tx.table("c").insert([2])
-            self.assertEqual(cm.exception.code, -7)
+                tx.table("c").delete(1)
+            self.assertIn("trigger tj", str(cm.exception))
         db.close()
+        self.assertEqual(sqlite_query(path, "SELECT x FROM log"), [(20,)])
 
     def test_a_failed_call_leaves_the_transaction_as_it_was(self):
         path, db = self.make(self.DDL)

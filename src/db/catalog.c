@@ -103,6 +103,7 @@ void catalog_unref(db_catalog *cat)
     os_free(cat->tables);
     os_free(cat->thash);
     fk_graph_free(cat->fk);
+    trig_set_free(cat->trig);
     os_free(cat);
 }
 
@@ -805,10 +806,8 @@ static int catalog_build(db_catalog *cat, const db_catalog *prev)
         for (int j = 0; j < nidx; j++)
             if ((rc = attach_index(cat, list[j])) < 0)
                 goto out;
-        if (ntrig) {
+        if (ntrig)
             t->has_triggers = 1;
-            set_unsupported(&t->unsupported, "the table has triggers");
-        }
     }
 out:
     os_free(owner);
@@ -1015,6 +1014,8 @@ int catalog_add_entries(db_catalog *cat, const folio_schema_entry *e, int n,
         *out_replaced = NULL;
     fk_graph_free(cat->fk); /* (resolved again when next needed) */
     cat->fk = NULL;
+    trig_set_free(cat->trig);
+    cat->trig = NULL;
     for (int i = 0; i < n && rc == 0; i++)
         rc = entry_add(cat, e[i].type, e[i].name, e[i].tbl_name, e[i].rootpage, e[i].sql);
     for (int i = 0; i < n && rc == 0; i++) {

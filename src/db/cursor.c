@@ -843,7 +843,9 @@ static int compute_virtuals(folio_cursor *c)
         return db_err(db, FOLIO_NOMEM, "out of memory");
     if (!c->virt && !(c->virt = os_calloc((size_t)tab->def.ncols, sizeof *c->virt)))
         return db_err(db, FOLIO_NOMEM, "out of memory");
-    ex_row row = {virt_source, c, tab->def.without_rowid ? 0 : folio_cursor_rowid(c)};
+    ex_row row = {.column = virt_source,
+                  .arg = c,
+                  .rowid = tab->def.without_rowid ? 0 : folio_cursor_rowid(c)};
     for (int k = 0; k < tab->ngen; k++) {
         int col = tab->gen_order[k];
         const sch_column *cd = &tab->def.cols[col];

@@ -193,6 +193,7 @@ static void txn_release(folio_txn *txn)
 
 static void txn_free(folio_txn *txn)
 {
+    trig_txn_free(txn);
     catalog_unref(txn->cat);
     txn->cat = NULL;
     for (int i = 0; i < txn->noldcats; i++)
@@ -252,8 +253,11 @@ int folio_commit(folio_txn *txn)
     txn_release(txn);
     if (txn->write && txn->poisoned) {
         pager_end(txn->pt);
-        rc = flush_rc < 0 ? flush_rc : FOLIO_ERROR;
-        if (!err[0])
+        rc = flush_rc < 0 ? flush_rc : txn->rb_msg[0] ? FOLIO_CONSTRAINT : FOLIO_ERROR;
+        if (txn->rb_msg[0])
+            snprintf(err, sizeof err, "%s: the transaction was rolled back (RAISE(ROLLBACK))",
+                     txn->rb_msg);
+        else if (!err[0])
             snprintf(err, sizeof err,
                      "an earlier failure could not be undone: the transaction was rolled back");
         else

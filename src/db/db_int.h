@@ -93,8 +93,9 @@ typedef struct db_catalog {
     uint32_t thcap;
     int text_encoding;
     int schema_format;
-    int empty;           /* read from a file with no pages */
-    struct fk_graph *fk; /* its foreign keys resolved (fkey.c), made when first needed */
+    int empty;             /* read from a file with no pages */
+    struct fk_graph *fk;   /* its foreign keys resolved (fkey.c), made when first needed */
+    struct trig_set *trig; /* its triggers compiled (trigger.c), made when first needed */
 } db_catalog;
 
 /* ---- handles ---- */
@@ -161,6 +162,24 @@ struct folio_txn {
     const uint8_t *vals_given;
     int vals_keep_old;
     struct folio_codec *codecs; /* bound to this transaction's tables, linked */
+    /* Triggers (trigger.c): the programs running, one inside another
+     * (counted in fk_depth with foreign key actions); an evaluation context
+     * per depth; the statement's instant for 'now'. */
+    const void **trig_active;
+    int trig_nactive, trig_active_cap;
+    struct ex_ctx **trig_cx;
+    int trig_ncx;
+    int64_t trig_now;
+    int trig_now_set;
+    /* A body statement's conflict clause (SCH_OC_*) for the nested row call
+     * it makes (taken and cleared when that call starts), and the depth + 1
+     * at which a row's own constraint check failed last. */
+    int onconf;
+    int conflict_at;
+    /* The statement failed by RAISE(FAIL) / OR FAIL: what it did stays; by
+     * RAISE(ROLLBACK) / OR ROLLBACK: the transaction is lost (rb_msg). */
+    int stmt_keep, stmt_rollback;
+    char rb_msg[256];
     /* Kept when the handle reuses the object for its next transaction
      * (TXN_KEPT): every field from here on. */
     struct folio_table **tables; /* [ntables, tables_alloc): handles kept for reuse */
@@ -355,6 +374,10 @@ int key_compare(void *ctx, const uint8_t *rec, uint64_t size, int *out);
 
 /** Free a catalog's resolved foreign keys (the catalog is changing or going). */
 void fk_graph_free(struct fk_graph *g);
+/** Free a catalog's compiled triggers (trigger.c). */
+void trig_set_free(struct trig_set *s);
+/** Free a transaction's trigger state (it ends). */
+void trig_txn_free(folio_txn *txn);
 
 /* ---- check and stats (check.c, stats.c) ---- */
 int db_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg, int max_errors);

@@ -733,6 +733,83 @@ static int drop_trigger_or_view(folio_txn *txn, int is_view, const char *name, i
     return rc < 0 ? db_err_txn(txn, rc) : 0;
 }
 
+/* CREATE TRIGGER: checked as SQLite checks it when it is made (the body's
+ * names are resolved when a write fires it, as SQLite resolves them when it
+ * prepares the write), stored as SQLite stores it: "CREATE TRIGGER " and the
+ * text from the trigger's name on. */
+static int create_trigger(folio_txn *txn, const char *sql, const lx_token *after_kw)
+{
+    folio_db *db = txn->db;
+    sch_trigger t;
+    char err[256];
+    if (sch_parse_trigger(&t, sql, err, sizeof err) < 0)
+        return db_err(db, FOLIO_ERROR, "%s", err);
+    int rc = 0;
+    const lx_token *nm = after_kw;
+    if (kw(nm, "IF"))
+        nm += 3; /* IF NOT EXISTS */
+    if (t.temp) {
+        rc = db_err(db, FOLIO_UNSUPPORTED, "TEMP objects are not stored in the file");
+        goto out;
+    }
+    if (t.table_schema && !sch_ident_eq(t.table_schema, "main")) {
+        rc = db_err(db, FOLIO_UNSUPPORTED, "unknown database %s", t.table_schema);
+        goto out;
+    }
+    if (schema_entry_of(txn, "trigger", t.name)) {
+        rc = t.if_not_exists ? 0 : db_err(db, FOLIO_ERROR, "trigger %s already exists", t.name);
+        goto out;
+    }
+    db_table *tab = catalog_find_table(txn->cat, t.table);
+    const folio_schema_entry *view = tab ? NULL : schema_entry_of(txn, "view", t.table);
+    if (!tab && !view) {
+        rc = db_err(db, FOLIO_ERROR, "no such table: main.%s", t.table);
+        goto out;
+    }
+    if (strncmp(tab ? tab->name : view->name, "sqlite_", 7) == 0 ||
+        sch_ident_eq(t.table, "sqlite_master") || sch_ident_eq(t.table, "sqlite_schema")) {
+        rc = db_err(db, FOLIO_ERROR, "cannot create trigger on system table");
+        goto out;
+    }
+    if (view && t.timing != SCH_TRIG_INSTEAD_OF) {
+        rc = db_err(db, FOLIO_ERROR, "cannot create %s trigger on view: main.%s",
+                    t.timing == SCH_TRIG_BEFORE ? "BEFORE" : "AFTER", view->name);
+        goto out;
+    }
+    if (tab && t.timing == SCH_TRIG_INSTEAD_OF) {
+        rc = db_err(db, FOLIO_ERROR, "cannot create INSTEAD OF trigger on table: %s", tab->name);
+        goto out;
+    }
+    if (tab && tab->sql && strncmp(tab->sql, "CREATE VIRTUAL", 14) == 0) {
+        rc = db_err(db, FOLIO_ERROR, "cannot create triggers on virtual tables");
+        goto out;
+    }
+    /* The text SQLite keeps: from the name to END, trailing ';' dropped. */
+    size_t from = (size_t)(nm->z - sql), to = strlen(sql);
+    while (to > from && (lx_is_space((unsigned char)sql[to - 1]) || sql[to - 1] == ';'))
+        to--;
+    size_t n = 15 + (to - from);
+    char *text = os_malloc(n + 1);
+    if (!text) {
+        rc = db_err(db, FOLIO_NOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(text, "CREATE TRIGGER ", 15);
+    memcpy(text + 15, sql + from, to - from);
+    text[n] = 0;
+    rc = schema_insert_row(txn, "trigger", t.name, tab ? tab->name : view->name, 0, text);
+    os_free(text);
+    if (rc >= 0)
+        rc = bump_cookie(txn);
+    if (rc >= 0)
+        rc = reload_catalog(txn);
+    if (rc < 0)
+        rc = db_err_txn(txn, rc);
+out:
+    sch_trigger_free(&t);
+    return rc < 0 ? rc : 0;
+}
+
 static int drop_table(folio_txn *txn, const char *name, int if_exists)
 {
     folio_db *db = txn->db;
@@ -846,7 +923,9 @@ static int exec_tokens(folio_txn *txn, const char *sql, lx_token *tk, size_t nt)
             return is_table ? create_table(txn, sql, &tk[i])
                             : create_index(txn, sql, &tk[i], unique);
         }
-        if (kw(&tk[i], "VIEW") || kw(&tk[i], "TRIGGER") || kw(&tk[i], "VIRTUAL"))
+        if (kw(&tk[i], "TRIGGER"))
+            return create_trigger(txn, sql, &tk[i + 1]);
+        if (kw(&tk[i], "VIEW") || kw(&tk[i], "VIRTUAL"))
             return db_err(db, FOLIO_UNSUPPORTED, "CREATE %.*s is not supported by folio",
                           (int)tk[i].n, tk[i].z);
         return db_err(db, FOLIO_MISUSE, "syntax error: CREATE TABLE or CREATE INDEX expected");

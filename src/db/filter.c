@@ -149,7 +149,7 @@ int filter_match(folio_filter *f, folio_cursor *c)
     f->cur = c;
     f->col_failed = 0;
     f->used = 1;
-    ex_row row = {row_column, f, folio_cursor_rowid(c)};
+    ex_row row = {.column = row_column, .arg = f, .rowid = folio_cursor_rowid(c)};
     ex_value v;
     int rc = ex_eval(f->prog, f->cx, &row, &v);
     f->cur = NULL;
@@ -350,8 +350,9 @@ static int where_statement(int64_t *count, folio_table *t, const char *expr, con
     int64_t n = 0;
     for (int64_t i = 0; rc == 0 && i < r.n; i++) {
         rc = apply_row(t, &r, i, op, row);
-        if (rc == FOLIO_NOTFOUND && db->opts.foreign_keys) {
-            rc = 0; /* deleted by a foreign key action of an earlier row: as SQLite, skipped */
+        if (rc == FOLIO_NOTFOUND && (db->opts.foreign_keys || trig_catalog_any(txn->cat))) {
+            rc = 0; /* deleted by a foreign key action or a trigger of an earlier row: as
+                       SQLite, skipped */
             continue;
         }
         if (rc == FOLIO_NOTFOUND) /* the row was there a moment ago */

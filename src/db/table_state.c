@@ -301,7 +301,7 @@ int table_state_get(table_state **out, folio_txn *txn, db_table *tab)
     ts->append_fast = ts->fields_identity && !tab->def.without_rowid && !tab->def.strict &&
                       !tab->def.autoincrement && !tab->def.has_check && !tab->def.has_generated &&
                       !tab->dflt && tab->nidx == 0 && tab->parsed && !tab->unsupported &&
-                      tab->root != 1;
+                      !tab->has_triggers && tab->root != 1;
     if (tab->def.without_rowid) {
         if ((rc = sch_order_init(&ts->pk_order, tab->def.npk, tab->pk_desc, tab->pk_coll,
                                  txn->cat->text_encoding)) < 0)

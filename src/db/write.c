@@ -24,6 +24,10 @@ int write_begin(folio_txn *txn, db_table *tab)
         return db_err(db, FOLIO_MISUSE, "the transaction has ended");
     if (!txn->write)
         return db_err(db, FOLIO_READONLY, "a read transaction cannot write");
+    if (txn->poisoned && txn->rb_msg[0])
+        return db_err(db, FOLIO_CONSTRAINT,
+                      "%s: the transaction was rolled back (RAISE(ROLLBACK)): roll it back",
+                      txn->rb_msg);
     if (txn->poisoned)
         return db_err(db, FOLIO_ERROR,
                       "an earlier failure could not be undone: roll the transaction back");
@@ -51,6 +55,9 @@ int write_begin(folio_txn *txn, db_table *tab)
         }
         pager_stmt_begin(txn->pt);
         fk_stmt_begin(txn);
+        txn->stmt_keep = 0;
+        txn->stmt_rollback = 0;
+        txn->trig_now_set = 0;
     }
     return 0;
 }
@@ -67,11 +74,27 @@ int write_end(folio_txn *txn, int rc)
         }
         rc = frc;
     }
-    fk_stmt_undo(txn);
     /* Copy the message first: the undo may replace it. */
     char msg[512];
     snprintf(msg, sizeof msg, "%s", folio_errmsg(txn->db));
+    if (txn->stmt_keep && !txn->stmt_rollback) {
+        /* RAISE(FAIL), OR FAIL: what the statement did before stays. */
+        fk_stmt_end(txn);
+        pager_stmt_commit(txn->pt);
+        db_err(txn->db, rc, "%s", msg);
+        return rc;
+    }
+    fk_stmt_undo(txn);
     table_states_reset(txn);
+    if (txn->stmt_rollback) {
+        /* RAISE(ROLLBACK), OR ROLLBACK: the transaction is lost; it can
+         * only be rolled back (folio_commit does so and fails). */
+        pager_stmt_rollback(txn->pt);
+        txn->poisoned = 1;
+        snprintf(txn->rb_msg, sizeof txn->rb_msg, "%s", msg);
+        db_err(txn->db, rc, "%s", msg);
+        return rc;
+    }
     if (pager_stmt_rollback(txn->pt) < 0) {
         txn->poisoned = 1;
         return db_err(txn->db, rc, "%s (and it could not be undone: roll the transaction back)",
@@ -207,7 +230,7 @@ int generated_compute(folio_txn *txn, table_state *ts, fmt_value *row, int64_t r
     int rc = table_ctx(txn, ts);
     if (rc < 0)
         return rc;
-    ex_row er = {row_column, row, rowid};
+    ex_row er = {.column = row_column, .arg = row, .rowid = rowid};
     for (int k = 0; k < tab->ngen; k++) {
         int c = tab->gen_order[k];
         const sch_column *cd = &tab->def.cols[c];
@@ -292,8 +315,7 @@ int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
     ipk_conv.type = FMT_NULL;
     int ipk_vi = d->ipk >= 0 ? tab->val_index[d->ipk] : -1; /* its place in vals */
     if (ipk_vi >= 0 && ipk_vi < n && (!txn->vals_given || txn->vals_given[ipk_vi]) &&
-        vals[ipk_vi].type != FOLIO_NULL &&
-        vals[ipk_vi].type != FOLIO_INTEGER &&
+        vals[ipk_vi].type != FOLIO_NULL && vals[ipk_vi].type != FOLIO_INTEGER &&
         !(vals[ipk_vi].type == FOLIO_REAL && vals[ipk_vi].u.r != vals[ipk_vi].u.r)) {
         fmt_value t;
         memset(&t, 0, sizeof t);
@@ -344,7 +366,7 @@ int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
     }
     /* Generated columns may read the rowid: they are computed, and the
      * columns checked, once it is known (check_row). */
-    return tab->ngen ? 0 : column_checks(txn, ts);
+    return tab->ngen || tab->has_triggers ? 0 : column_checks(txn, ts);
 }
 
 /* NOT NULL and STRICT types of the new row, in column order (generated
@@ -362,7 +384,8 @@ static int column_checks(folio_txn *txn, table_state *ts)
         if (v->type == FMT_NULL) {
             int pk_notnull = d->without_rowid || d->strict;
             if (cd->notnull || (cd->primary_key && pk_notnull))
-                return db_err(db, FOLIO_CONSTRAINT, "NOT NULL constraint failed: %s.%s", tab->name,
+                return ROW_CONFLICT(txn),
+                       db_err(db, FOLIO_CONSTRAINT, "NOT NULL constraint failed: %s.%s", tab->name,
                               cd->name);
             continue;
         }
@@ -374,7 +397,8 @@ static int column_checks(folio_txn *txn, table_state *ts)
                      (want == SCH_STRICT_TEXT && v->type == FMT_TEXT) ||
                      (want == SCH_STRICT_BLOB && v->type == FMT_BLOB);
             if (!ok)
-                return db_err(db, FOLIO_CONSTRAINT, "cannot store %s value in %s column %s.%s",
+                return ROW_CONFLICT(txn),
+                       db_err(db, FOLIO_CONSTRAINT, "cannot store %s value in %s column %s.%s",
                               type_name(v->type), cd->decltype ? cd->decltype : "?", tab->name,
                               cd->name);
         }
@@ -425,14 +449,16 @@ int check_row(folio_txn *txn, table_state *ts, int64_t rowid)
 {
     db_table *tab = ts->tab;
     int rc;
-    if (tab->ngen && ((rc = generated_compute(txn, ts, ts->newrow.v, rowid, 0)) < 0 ||
-                      (rc = column_checks(txn, ts)) < 0))
+    if (tab->ngen && (rc = generated_compute(txn, ts, ts->newrow.v, rowid, 0)) < 0)
+        return rc;
+    /* (BEFORE triggers run between prepare_row and here, as in SQLite) */
+    if ((tab->ngen || tab->has_triggers) && (rc = column_checks(txn, ts)) < 0)
         return rc;
     if (!tab->checks)
         return 0;
     if ((rc = table_ctx(txn, ts)) < 0)
         return rc;
-    ex_row row = {newrow_column, ts, rowid};
+    ex_row row = {.column = newrow_column, .arg = ts, .rowid = rowid};
     for (int i = 0; i < tab->def.nchecks; i++) {
         const sch_check *ck = &tab->def.checks[i];
         const char *name = ck->name ? ck->name : ck->text;
@@ -440,7 +466,8 @@ int check_row(folio_txn *txn, table_state *ts, int64_t rowid)
         if ((rc = ex_eval(tab->checks[i], ts->cx, &row, &v)) < 0) /* as SQLite words it */
             return db_err(txn->db, rc, "%s", ex_ctx_errmsg(ts->cx));
         if (ex_truth(&v) == 0)
-            return db_err(txn->db, FOLIO_CONSTRAINT, "CHECK constraint failed: %s", name);
+            return ROW_CONFLICT(txn),
+                   db_err(txn->db, FOLIO_CONSTRAINT, "CHECK constraint failed: %s", name);
     }
     return 0;
 }
@@ -589,7 +616,7 @@ static int index_exprs(table_state *ts, index_state *is, const fmt_value *row, i
     ptxn *pt = ts->c.t;
     if (!ts->cx && ex_ctx_new(&ts->cx) < 0)
         return ptxn_error(pt, FOLIO_NOMEM, "out of memory");
-    ex_row er = {row_column, (void *)row, rowid};
+    ex_row er = {.column = row_column, .arg = (void *)row, .rowid = rowid};
     ex_value v;
     int rc;
     if (ix->where) {
@@ -820,7 +847,8 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
             char cols[256];
             constraint_columns(cols, sizeof cols, ts->tab, ix);
             bt_cursor_reset(&is->c);
-            return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s", cols);
+            return ROW_CONFLICT(txn),
+                   db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s", cols);
         }
         rc = bt_next(&is->c);
         if (rc < 0)
@@ -887,6 +915,75 @@ static int max_rowid(table_state *ts, int64_t *out, int *out_empty)
     return rc;
 }
 
+/* ---- conflict clauses and triggers around a row call ---- */
+
+/* A nested call's conflict clause, taken as it starts. */
+int take_onconf(folio_txn *txn)
+{
+    int oc = txn->onconf;
+    txn->onconf = 0;
+    txn->conflict_at = 0;
+    return oc;
+}
+
+/* The call's outcome under its conflict clause: OR IGNORE skips a row whose
+ * own checks failed (what its BEFORE triggers did stays, as in SQLite); OR
+ * FAIL and OR ROLLBACK fail as RAISE(FAIL) and RAISE(ROLLBACK) do. */
+int apply_onconf(folio_txn *txn, int oc, int rc)
+{
+    if (rc == TRIG_IGNORED)
+        return 0;
+    if (rc != FOLIO_CONSTRAINT || oc == SCH_OC_DEFAULT || txn->conflict_at != txn->fk_depth + 1)
+        return rc;
+    if (oc == SCH_OC_IGNORE) {
+        db_clear_err(txn->db);
+        return 0;
+    }
+    if (oc == SCH_OC_FAIL)
+        txn->stmt_keep = 1;
+    else if (oc == SCH_OC_ROLLBACK)
+        txn->stmt_rollback = 1;
+    return rc;
+}
+
+/* BEFORE INSERT: NEW is the prepared row, its rowid the INTEGER PRIMARY
+ * KEY's value or -1 when it is to be chosen (SQLite's). The row is restored
+ * from tr afterwards (a trigger writing this table reuses ts), so tr lives
+ * until the insert is done. */
+static int insert_before(folio_txn *txn, table_state *ts, int64_t nid, trig_rows *tr)
+{
+    db_table *tab = ts->tab;
+    int rc = trig_any(txn, ts, SCH_TRIG_BEFORE, SCH_TRIG_INSERT, NULL);
+    if (rc <= 0)
+        return rc;
+    if (nid == -1 && tab->def.ipk >= 0 && ts->newrow.v[tab->def.ipk].type == FMT_INTEGER)
+        nid = ts->newrow.v[tab->def.ipk].u.i;
+    if (tab->ngen && (rc = generated_compute(txn, ts, ts->newrow.v, nid, 0)) < 0)
+        return rc;
+    if ((rc = trig_rows_save(txn, tr, ts->newrow.v, nid, NULL, 0, tab->def.ncols)) < 0)
+        return rc;
+    rc = trig_fire(txn, ts, SCH_TRIG_BEFORE, SCH_TRIG_INSERT, NULL, tr);
+    memcpy(ts->newrow.v, tr->nv, sizeof *ts->newrow.v * (size_t)tab->def.ncols);
+    return rc;
+}
+
+/* AFTER INSERT (or UPDATE, with the old row): NEW is the row as stored. */
+static int row_after(folio_txn *txn, table_state *ts, int event, const fk_change *chg, int64_t nid,
+                     const fmt_value *orow, int64_t oid)
+{
+    int rc = trig_any(txn, ts, SCH_TRIG_AFTER, event, chg);
+    if (rc <= 0)
+        return rc;
+    trig_rows tr;
+    memset(&tr, 0, sizeof tr);
+    if ((rc = trig_rows_save(txn, &tr, event == SCH_TRIG_DELETE ? NULL : ts->newrow.v, nid, orow,
+                             oid, ts->tab->def.ncols)) < 0)
+        return rc;
+    rc = trig_fire(txn, ts, SCH_TRIG_AFTER, event, chg, &tr);
+    trig_rows_free(&tr);
+    return rc;
+}
+
 static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int is_auto,
                             int64_t *out_rowid, int replace_ok)
 {
@@ -946,6 +1043,7 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
         if (rc == FOLIO_ROW && !replace_ok) {
             const char *col = tab->def.ipk >= 0 ? tab->def.cols[tab->def.ipk].name : "rowid";
             bt_cursor_reset(&ts->c);
+            ROW_CONFLICT(txn);
             return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s.%s", tab->name,
                           col);
         }
@@ -1097,29 +1195,111 @@ int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, in
     if (fast != 0)
         return fast < 0 ? fast : 0;
     folio_txn *txn = t->txn;
+    int oc = take_onconf(txn);
     int rc = write_begin(txn, t->tab);
     if (rc < 0)
         return rc;
     table_state *ts;
     if ((rc = table_for(t, &ts)) < 0 || (rc = fk_prepare(txn, ts, 'i', NULL)) < 0 ||
+        (rc = trig_prepare(txn, ts, SCH_TRIG_INSERT, NULL)) < 0 ||
         (rc = prepare_row(txn, ts, vals, n)) < 0)
-        return write_end(txn, rc);
+        return write_end(txn, apply_onconf(txn, oc, rc));
+    trig_rows tr;
+    memset(&tr, 0, sizeof tr);
+    int trig = t->tab->has_triggers;
+    if (out_rowid)
+        *out_rowid = 0;
+    if (trig && (rc = insert_before(txn, ts, t->tab->def.without_rowid ? 0 : -1, &tr)) != 0) {
+        trig_rows_free(&tr);
+        return write_end(txn, apply_onconf(txn, oc, rc));
+    }
+    int64_t rowid = 0;
     if (t->tab->def.without_rowid) {
         rc = insert_key_row(txn, ts);
-        if (rc == 0 && out_rowid)
-            *out_rowid = 0;
     } else {
-        int64_t rowid = 0;
         int is_auto;
         if ((rc = row_rowid(txn, ts, &rowid, &is_auto)) == 0)
-            rc = insert_rowid_row(txn, ts, rowid, is_auto, out_rowid, 0);
+            rc = insert_rowid_row(txn, ts, rowid, is_auto, &rowid, 0);
     }
-    return write_end(txn, rc);
+    if (rc == 0 && out_rowid)
+        *out_rowid = rowid;
+    if (rc == 0 && trig)
+        rc = row_after(txn, ts, SCH_TRIG_INSERT, NULL, rowid, NULL, 0);
+    trig_rows_free(&tr);
+    return write_end(txn, apply_onconf(txn, oc, rc));
+}
+
+static int update_rowid_write(folio_txn *txn, table_state *ts, int64_t rowid, int64_t *out_newid,
+                              const fk_change *chg, const fmt_value *orow);
+
+/* BEFORE UPDATE: NEW and OLD saved in tb; then, as SQLite does, the row is
+ * looked up again (TRIG_IGNORED when the trigger deleted it: nothing to
+ * update) and the columns the call does not set are read again from it. */
+static int update_before(folio_txn *txn, table_state *ts, int64_t rowid, const fk_change *chg,
+                         trig_rows *tb)
+{
+    db_table *tab = ts->tab;
+    int ncols = tab->def.ncols, rc;
+    int64_t nid = rowid;
+    if (tab->def.ipk >= 0 && ts->newrow.v[tab->def.ipk].type == FMT_INTEGER)
+        nid = ts->newrow.v[tab->def.ipk].u.i;
+    if (tab->ngen && (rc = generated_compute(txn, ts, ts->newrow.v, nid, 0)) < 0)
+        return rc;
+    if ((rc = trig_rows_save(txn, tb, ts->newrow.v, nid, ts->oldrow.v, rowid, ncols)) < 0 ||
+        (rc = trig_fire(txn, ts, SCH_TRIG_BEFORE, SCH_TRIG_UPDATE, chg, tb)) != 0)
+        return rc;
+    rc = bt_seek_rowid(&ts->c, rowid);
+    if (rc < 0)
+        return db_err_txn(txn, rc);
+    if (rc == FOLIO_NOTFOUND) {
+        bt_cursor_reset(&ts->c);
+        return TRIG_IGNORED;
+    }
+    if ((rc = load_old_row(txn, ts)) < 0)
+        return db_err_txn(txn, rc);
+    for (int c = 0; c < ncols; c++) {
+        int set = !chg || !chg->cols;
+        for (int k = 0; chg && chg->cols && k < chg->n && !set; k++)
+            set = chg->cols[k] == c;
+        ts->newrow.v[c] = set ? tb->nv[c] : ts->oldrow.v[c];
+    }
+    return 0;
 }
 
 /* Replace the row under ts->c (old values in ts->oldrow) by ts->newrow. */
 static int update_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int64_t *out_newid,
                             const fk_change *chg)
+{
+    db_table *tab = ts->tab;
+    int rc;
+    int64_t newid = rowid;
+    trig_rows tb;
+    memset(&tb, 0, sizeof tb);
+    const fmt_value *orow = ts->oldrow.v; /* OLD (foreign keys, AFTER triggers) */
+    if (tab->has_triggers) {
+        rc = trig_any(txn, ts, SCH_TRIG_BEFORE, SCH_TRIG_UPDATE, chg);
+        if (rc > 0)
+            rc = update_before(txn, ts, rowid, chg, &tb);
+        if (rc != 0) {
+            trig_rows_free(&tb);
+            return rc;
+        }
+        if (tb.mem)
+            orow = tb.ov;
+        rc = update_rowid_write(txn, ts, rowid, &newid, chg, orow);
+        trig_rows_free(&tb);
+        if (rc == 0 && out_newid)
+            *out_newid = newid;
+        return rc;
+    }
+    rc = update_rowid_write(txn, ts, rowid, &newid, chg, orow);
+    if (rc == 0 && out_newid)
+        *out_newid = newid;
+    return rc;
+}
+
+static int update_rowid_write(folio_txn *txn, table_state *ts, int64_t rowid, int64_t *out_newid,
+                              const fk_change *chg, const fmt_value *orow)
 {
     db_table *tab = ts->tab;
     int rc;
@@ -1144,12 +1324,13 @@ static int update_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int6
         if (rc < 0)
             return db_err_txn(txn, rc);
         if (rc == FOLIO_ROW)
-            return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s.%s", tab->name,
+            return ROW_CONFLICT(txn),
+                   db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s.%s", tab->name,
                           tab->def.cols[tab->def.ipk].name);
     }
     fmt_value self = {FMT_INTEGER, {.i = rowid}};
     if ((rc = index_checks(txn, ts, newid, &self, 1)) < 0 ||
-        (rc = fk_old_row(txn, ts, ts->oldrow.v, rowid, chg, 1)) < 0)
+        (rc = fk_old_row(txn, ts, orow, rowid, chg, 1)) < 0)
         return rc;
     for (int i = 0; i < ts->nidx; i++)
         if ((rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, rowid)) < 0)
@@ -1180,7 +1361,20 @@ static int update_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int6
     /* SQLite moves sqlite_sequence on INSERT only, not on UPDATE. */
     if (out_newid)
         *out_newid = newid;
-    return fk_actions(txn, ts, ts->oldrow.v, rowid, ts->newrow.v, newid, chg);
+    if (!tab->has_triggers)
+        return fk_actions(txn, ts, orow, rowid, ts->newrow.v, newid, chg);
+    /* The new row is kept: the actions may write this table (reusing ts),
+     * and the AFTER triggers read it next. */
+    trig_rows keep;
+    memset(&keep, 0, sizeof keep);
+    if ((rc = trig_rows_save(txn, &keep, ts->newrow.v, newid, NULL, 0, tab->def.ncols)) < 0)
+        return rc;
+    rc = fk_actions(txn, ts, orow, rowid, keep.nv, newid, chg);
+    memcpy(ts->newrow.v, keep.nv, sizeof *ts->newrow.v * (size_t)tab->def.ncols);
+    if (rc == 0)
+        rc = row_after(txn, ts, SCH_TRIG_UPDATE, chg, newid, orow, rowid);
+    trig_rows_free(&keep);
+    return rc;
 }
 
 static int find_rowid(folio_txn *txn, table_state *ts, int64_t rowid)
@@ -1207,6 +1401,7 @@ int folio_update(folio_table *t, int64_t rowid, const folio_value *vals, int n)
     if (t->tab->def.without_rowid)
         return db_err(txn->db, FOLIO_MISUSE, "table %s is WITHOUT ROWID: use folio_update_key",
                       t->tab->name);
+    int oc = take_onconf(txn);
     int rc = write_flush(txn, t->tab);
     if (rc < 0)
         return rc;
@@ -1215,9 +1410,10 @@ int folio_update(folio_table *t, int64_t rowid, const folio_value *vals, int n)
         return rc;
     table_state *ts;
     if ((rc = table_for(t, &ts)) < 0 || (rc = fk_prepare(txn, ts, 'u', NULL)) < 0 ||
+        (rc = trig_prepare(txn, ts, SCH_TRIG_UPDATE, NULL)) < 0 ||
         (rc = find_rowid(txn, ts, rowid)) != 0 || (rc = prepare_row(txn, ts, vals, n)) < 0)
-        return write_end(txn, rc);
-    return write_end(txn, update_rowid_row(txn, ts, rowid, NULL, NULL));
+        return write_end(txn, apply_onconf(txn, oc, rc));
+    return write_end(txn, apply_onconf(txn, oc, update_rowid_row(txn, ts, rowid, NULL, NULL)));
 }
 
 int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_value *vals, int n)
@@ -1226,6 +1422,7 @@ int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_
         return FOLIO_MISUSE;
     CHECK_VALUES(t, vals, n);
     folio_txn *txn = t->txn;
+    int oc = take_onconf(txn);
     int rc = write_flush(txn, t->tab);
     if (rc < 0)
         return rc;
@@ -1233,8 +1430,26 @@ int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_
     if (rc < 0)
         return rc;
     table_state *ts;
-    if ((rc = table_for(t, &ts)) < 0 || (rc = fk_prepare(txn, ts, 'u', NULL)) < 0)
-        return write_end(txn, rc);
+    if ((rc = table_for(t, &ts)) < 0 || (rc = fk_prepare(txn, ts, 'u', NULL)) < 0 ||
+        (rc = trig_prepare(txn, ts, SCH_TRIG_INSERT, NULL)) < 0 ||
+        (rc = trig_prepare(txn, ts, SCH_TRIG_UPDATE, NULL)) < 0)
+        return write_end(txn, apply_onconf(txn, oc, rc));
+    if (t->tab->has_triggers && !t->tab->def.without_rowid) {
+        /* An UPSERT fires BEFORE INSERT first, with the row it would insert. */
+        trig_rows tr;
+        memset(&tr, 0, sizeof tr);
+        if ((rc = prepare_row(txn, ts, vals, n)) == 0) {
+            int ipk = t->tab->def.ipk;
+            if (ipk >= 0 && ts->newrow.v[ipk].type == FMT_NULL) {
+                ts->newrow.v[ipk].type = FMT_INTEGER;
+                ts->newrow.v[ipk].u.i = rowid;
+            }
+            rc = insert_before(txn, ts, t->tab->def.without_rowid ? 0 : rowid, &tr);
+        }
+        trig_rows_free(&tr);
+        if (rc != 0)
+            return write_end(txn, apply_onconf(txn, oc, rc));
+    }
     if (t->tab->def.without_rowid) {
         rc = upsert_key_row(txn, ts, vals, n);
         if (rc == 0 && out_rowid)
@@ -1257,7 +1472,7 @@ int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_
         rc = update_rowid_row(txn, ts, rowid, &newid, NULL);
         if (rc == 0 && out_rowid)
             *out_rowid = newid;
-        return write_end(txn, rc);
+        return write_end(txn, apply_onconf(txn, oc, rc));
     }
     bt_cursor_reset(&ts->c);
     if ((rc = prepare_row(txn, ts, vals, n)) < 0)
@@ -1268,7 +1483,10 @@ int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_
             return write_end(txn, db_err(txn->db, FOLIO_MISUSE,
                                          "the INTEGER PRIMARY KEY value differs from the rowid"));
     }
-    return write_end(txn, insert_rowid_row(txn, ts, rowid, 0, out_rowid, 0));
+    rc = insert_rowid_row(txn, ts, rowid, 0, out_rowid, 0);
+    if (rc == 0 && t->tab->has_triggers)
+        rc = row_after(txn, ts, SCH_TRIG_INSERT, NULL, rowid, NULL, 0);
+    return write_end(txn, apply_onconf(txn, oc, rc));
 }
 
 int folio_patch(folio_table *t, int64_t rowid, const int *cols, const folio_value *vals, int n)
@@ -1290,6 +1508,7 @@ int folio_patch(folio_table *t, int64_t rowid, const int *cols, const folio_valu
             return db_err(txn->db, FOLIO_ERROR, "cannot UPDATE generated column \"%s\"",
                           t->tab->def.cols[cols[i]].name);
     }
+    int oc = take_onconf(txn);
     int rc = write_flush(txn, t->tab);
     if (rc < 0)
         return rc;
@@ -1299,8 +1518,9 @@ int folio_patch(folio_table *t, int64_t rowid, const int *cols, const folio_valu
     table_state *ts;
     fk_change chg = {cols, n};
     if ((rc = table_for(t, &ts)) < 0 || (rc = fk_prepare(txn, ts, 'u', &chg)) < 0 ||
+        (rc = trig_prepare(txn, ts, SCH_TRIG_UPDATE, &chg)) < 0 ||
         (rc = find_rowid(txn, ts, rowid)) != 0)
-        return write_end(txn, rc);
+        return write_end(txn, apply_onconf(txn, oc, rc));
     /* New values: the old row with the patched columns replaced. */
     folio_value stackv[64];
     folio_value *fv = ncols <= 64 ? stackv : os_malloc(sizeof *fv * (size_t)ncols);
@@ -1329,8 +1549,50 @@ int folio_patch(folio_table *t, int64_t rowid, const int *cols, const folio_valu
     if (fv != stackv)
         os_free(fv);
     if (rc < 0)
-        return write_end(txn, rc);
-    return write_end(txn, update_rowid_row(txn, ts, rowid, NULL, &chg));
+        return write_end(txn, apply_onconf(txn, oc, rc));
+    return write_end(txn, apply_onconf(txn, oc, update_rowid_row(txn, ts, rowid, NULL, &chg)));
+}
+
+/* A delete that fires triggers: OLD is the row as it was found (foreign
+ * keys see it too); after the BEFORE triggers the row is looked up again
+ * (gone: nothing to do) and its current image leaves the indexes. */
+static int delete_with_triggers(folio_txn *txn, table_state *ts, int64_t rowid)
+{
+    trig_rows tr;
+    memset(&tr, 0, sizeof tr);
+    int rc = trig_rows_save(txn, &tr, NULL, 0, ts->oldrow.v, rowid, ts->tab->def.ncols);
+    if (rc < 0)
+        return rc;
+    if ((rc = trig_fire(txn, ts, SCH_TRIG_BEFORE, SCH_TRIG_DELETE, NULL, &tr)) != 0)
+        goto out;
+    if ((rc = bt_seek_rowid(&ts->c, rowid)) == FOLIO_NOTFOUND) {
+        bt_cursor_reset(&ts->c);
+        rc = 0; /* deleted by a BEFORE trigger */
+        goto out;
+    }
+    if (rc < 0 || (rc = load_old_row(txn, ts)) < 0) {
+        rc = db_err_txn(txn, rc);
+        goto out;
+    }
+    if ((rc = fk_old_row(txn, ts, tr.ov, rowid, NULL, 0)) < 0)
+        goto out;
+    for (int i = 0; i < ts->nidx && rc == 0; i++)
+        rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, rowid);
+    if (rc == 0 && (rc = bt_seek_rowid(&ts->c, rowid)) == FOLIO_ROW)
+        rc = bt_delete(&ts->c);
+    else if (rc == FOLIO_NOTFOUND)
+        rc = ptxn_corrupt(txn->pt, ts->tab->root, "row vanished during delete");
+    if (rc < 0) {
+        rc = db_err_txn(txn, rc);
+        goto out;
+    }
+    if (ts->max_valid && rowid == ts->max_rowid)
+        ts->max_valid = 0;
+    if ((rc = fk_actions(txn, ts, tr.ov, rowid, NULL, 0, NULL)) == 0)
+        rc = trig_fire(txn, ts, SCH_TRIG_AFTER, SCH_TRIG_DELETE, NULL, &tr);
+out:
+    trig_rows_free(&tr);
+    return rc;
 }
 
 int folio_delete(folio_table *t, int64_t rowid)
@@ -1341,6 +1603,7 @@ int folio_delete(folio_table *t, int64_t rowid)
     if (t->tab->def.without_rowid)
         return db_err(txn->db, FOLIO_MISUSE, "table %s is WITHOUT ROWID: use folio_delete_key",
                       t->tab->name);
+    int oc = take_onconf(txn);
     int rc = write_flush(txn, t->tab);
     if (rc < 0)
         return rc;
@@ -1349,8 +1612,12 @@ int folio_delete(folio_table *t, int64_t rowid)
         return rc;
     table_state *ts;
     if ((rc = table_for(t, &ts)) < 0 || (rc = fk_prepare(txn, ts, 'd', NULL)) < 0 ||
-        (rc = find_rowid(txn, ts, rowid)) != 0 ||
-        (rc = fk_old_row(txn, ts, ts->oldrow.v, rowid, NULL, 0)) < 0)
+        (rc = trig_prepare(txn, ts, SCH_TRIG_DELETE, NULL)) < 0 ||
+        (rc = find_rowid(txn, ts, rowid)) != 0)
+        return write_end(txn, apply_onconf(txn, oc, rc));
+    if (t->tab->has_triggers)
+        return write_end(txn, apply_onconf(txn, oc, delete_with_triggers(txn, ts, rowid)));
+    if ((rc = fk_old_row(txn, ts, ts->oldrow.v, rowid, NULL, 0)) < 0)
         return write_end(txn, rc);
     for (int i = 0; i < ts->nidx && rc == 0; i++)
         rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, rowid);

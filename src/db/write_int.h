@@ -73,6 +73,10 @@ typedef struct table_state {
     uint64_t fk_gen;
     int fk_nout, fk_nin;
     struct fk_link **fk_out, **fk_in;
+    /* Triggers (trigger.c): the table's list in the catalog's set of
+     * generation trig_gen. */
+    uint64_t trig_gen;
+    const struct trig_tab *trig_tt;
 } table_state;
 
 /* Tables of at most this many columns, each stored in its own field, take
@@ -203,6 +207,42 @@ int fk_drop_table(folio_txn *txn, db_table *tab);
  * counterpart). */
 int db_patch_key(folio_table *t, const folio_value *key, int nkey, const int *cols,
                  const folio_value *vals, int n);
+
+/* ---- triggers (trigger.c) ---- */
+
+/* A row call's NEW and OLD, copied out of the table state (a trigger that
+ * writes the same table reuses it): per column, with the rowids. */
+typedef struct trig_rows {
+    const fmt_value *nv, *ov;
+    int64_t nid, oid;
+    void *mem;
+} trig_rows;
+
+/* A trigger said RAISE(IGNORE): the row call skips the rest of its row. */
+#define TRIG_IGNORED 1000
+
+/** Before the checks of a call: the error of a trigger the call would fire
+ * (SQLite's, from preparing its program, or FOLIO_UNSUPPORTED). */
+int trig_prepare(folio_txn *txn, table_state *ts, int event, const fk_change *chg);
+/** Whether any trigger of this timing (SCH_TRIG_*) would fire (1), or an error. */
+int trig_any(folio_txn *txn, table_state *ts, int timing, int event, const fk_change *chg);
+/** Fire the triggers of timing and event: 0, TRIG_IGNORED, or an error. */
+int trig_fire(folio_txn *txn, table_state *ts, int timing, int event, const fk_change *chg,
+              const trig_rows *r);
+/** Copy rows (either may be NULL) into r (trig_rows_free releases it). */
+int trig_rows_save(folio_txn *txn, trig_rows *r, const fmt_value *nv, int64_t nid,
+                   const fmt_value *ov, int64_t oid, int ncols);
+void trig_rows_free(trig_rows *r);
+/** Whether the catalog has any trigger. */
+int trig_catalog_any(const db_catalog *cat);
+
+/** A nested row call's conflict clause (txn->onconf), taken as it starts;
+ * and its outcome under that clause (OR IGNORE skips the row, ...). */
+int take_onconf(folio_txn *txn);
+int apply_onconf(folio_txn *txn, int oc, int rc);
+
+/* A row's own constraint check failed (OR IGNORE and the like act on it). */
+#define ROW_CONFLICT(txn) ((txn)->conflict_at = (txn)->fk_depth + 1)
 
 /* ---- WITHOUT ROWID tables (write_key.c) ---- */
 

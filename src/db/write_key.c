@@ -59,6 +59,7 @@ static int key_taken(folio_txn *txn, db_table *tab)
     for (int k = 0; k < tab->def.npk && off + 1 < sizeof cols; k++)
         off += (size_t)snprintf(cols + off, sizeof cols - off, "%s%s.%s", k ? ", " : "", tab->name,
                                 tab->def.cols[tab->def.pk[k].col].name);
+    ROW_CONFLICT(txn);
     return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s", cols);
 }
 
@@ -108,10 +109,13 @@ int insert_key_row(folio_txn *txn, table_state *ts)
  * folio_upsert and folio_update_key share. The caller checked the indexes
  * (index_checks) and that a new key that differs from the old one is free.
  */
-static int replace_key_row(folio_txn *txn, table_state *ts, const fk_change *chg)
+static int replace_key_row(folio_txn *txn, table_state *ts, const fk_change *chg,
+                           const fmt_value *orow)
 {
     int rc, found;
-    if ((rc = fk_old_row(txn, ts, ts->oldrow.v, 0, chg, 1)) < 0)
+    if (!orow)
+        orow = ts->oldrow.v; /* OLD: as found before any BEFORE trigger */
+    if ((rc = fk_old_row(txn, ts, orow, 0, chg, 1)) < 0)
         return rc;
     pk_values(ts->tab, ts->oldrow.v, ts->opk);
     pk_values(ts->tab, ts->newrow.v, ts->pk);
@@ -131,7 +135,49 @@ static int replace_key_row(folio_txn *txn, table_state *ts, const fk_change *chg
      * stored without repeating them. */
     if ((rc = store_new_row(txn, ts, 0)) < 0)
         return rc;
-    return fk_actions(txn, ts, ts->oldrow.v, 0, ts->newrow.v, 0, chg);
+    if (!ts->tab->has_triggers)
+        return fk_actions(txn, ts, orow, 0, ts->newrow.v, 0, chg);
+    /* Kept: the actions may write this table; the AFTER triggers read it. */
+    trig_rows keep;
+    memset(&keep, 0, sizeof keep);
+    if ((rc = trig_rows_save(txn, &keep, ts->newrow.v, 0, orow, 0, ts->tab->def.ncols)) < 0)
+        return rc;
+    rc = fk_actions(txn, ts, keep.ov, 0, keep.nv, 0, chg);
+    if (rc == 0)
+        rc = trig_fire(txn, ts, SCH_TRIG_AFTER, SCH_TRIG_UPDATE, chg, &keep);
+    trig_rows_free(&keep);
+    return rc;
+}
+
+/* BEFORE UPDATE of a WITHOUT ROWID row (its values in ts->oldrow, the new
+ * ones prepared): NEW and OLD saved in tb; then the row is found again
+ * (TRIG_IGNORED when a trigger deleted it) and the columns the call does not
+ * set are read again from it, as SQLite does. */
+static int update_key_before(folio_txn *txn, table_state *ts, const fk_change *chg, trig_rows *tb)
+{
+    db_table *tab = ts->tab;
+    int ncols = tab->def.ncols, rc, found;
+    if (tab->ngen && (rc = generated_compute(txn, ts, ts->newrow.v, 0, 0)) < 0)
+        return rc;
+    if ((rc = trig_rows_save(txn, tb, ts->newrow.v, 0, ts->oldrow.v, 0, ncols)) < 0 ||
+        (rc = trig_fire(txn, ts, SCH_TRIG_BEFORE, SCH_TRIG_UPDATE, chg, tb)) != 0)
+        return rc;
+    pk_values(tab, tb->ov, ts->opk);
+    if ((rc = find_key(txn, ts, ts->opk, &found)) < 0)
+        return rc;
+    if (!found) {
+        bt_cursor_reset(&ts->c);
+        return TRIG_IGNORED;
+    }
+    if ((rc = load_old_row(txn, ts)) < 0)
+        return db_err_txn(txn, rc);
+    for (int c = 0; c < ncols; c++) {
+        int set = !chg || !chg->cols;
+        for (int k = 0; chg && chg->cols && k < chg->n && !set; k++)
+            set = chg->cols[k] == c;
+        ts->newrow.v[c] = set ? tb->nv[c] : ts->oldrow.v[c];
+    }
+    return 0;
 }
 
 /* folio_upsert on a WITHOUT ROWID table: the key comes from the values. */
@@ -140,23 +186,55 @@ int upsert_key_row(folio_txn *txn, table_state *ts, const folio_value *vals, int
     int rc, found;
     if ((rc = prepare_row(txn, ts, vals, n)) < 0)
         return rc;
+    if (ts->tab->has_triggers) {
+        /* An UPSERT fires BEFORE INSERT first, with the row it would insert. */
+        trig_rows tr;
+        memset(&tr, 0, sizeof tr);
+        rc = trig_any(txn, ts, SCH_TRIG_BEFORE, SCH_TRIG_INSERT, NULL);
+        if (rc > 0 && ts->tab->ngen)
+            rc = generated_compute(txn, ts, ts->newrow.v, 0, 0);
+        if (rc > 0 &&
+            (rc = trig_rows_save(txn, &tr, ts->newrow.v, 0, NULL, 0, ts->tab->def.ncols)) == 0)
+            rc = trig_fire(txn, ts, SCH_TRIG_BEFORE, SCH_TRIG_INSERT, NULL, &tr);
+        trig_rows_free(&tr);
+        if (rc != 0 || (rc = prepare_row(txn, ts, vals, n)) < 0)
+            return rc;
+    }
     pk_values(ts->tab, ts->newrow.v, ts->pk);
     if ((rc = find_key(txn, ts, ts->pk, &found)) < 0)
         return rc;
     if (!found) {
         bt_cursor_reset(&ts->c);
-        return insert_key_row(txn, ts);
+        if ((rc = insert_key_row(txn, ts)) != 0 || !ts->tab->has_triggers)
+            return rc;
+        trig_rows ta;
+        memset(&ta, 0, sizeof ta);
+        if ((rc = trig_rows_save(txn, &ta, ts->newrow.v, 0, NULL, 0, ts->tab->def.ncols)) == 0)
+            rc = trig_fire(txn, ts, SCH_TRIG_AFTER, SCH_TRIG_INSERT, NULL, &ta);
+        trig_rows_free(&ta);
+        return rc;
     }
     if ((rc = load_old_row(txn, ts)) < 0)
         return db_err_txn(txn, rc);
     /* Again: loading the old row may have reused the buffers the new row's
      * converted values were in (ts_textbuf). */
-    if ((rc = prepare_row(txn, ts, vals, n)) < 0 || (rc = check_row(txn, ts, 0)) < 0)
+    if ((rc = prepare_row(txn, ts, vals, n)) < 0)
         return rc;
-    pk_values(ts->tab, ts->oldrow.v, ts->opk);
-    if ((rc = index_checks(txn, ts, 0, ts->opk, 1)) < 0)
+    trig_rows tb;
+    memset(&tb, 0, sizeof tb);
+    if (ts->tab->has_triggers &&
+        (rc = trig_any(txn, ts, SCH_TRIG_BEFORE, SCH_TRIG_UPDATE, NULL)) != 0 &&
+        (rc < 0 || (rc = update_key_before(txn, ts, NULL, &tb)) != 0)) {
+        trig_rows_free(&tb);
         return rc;
-    return replace_key_row(txn, ts, NULL);
+    }
+    if ((rc = check_row(txn, ts, 0)) == 0) {
+        pk_values(ts->tab, ts->oldrow.v, ts->opk);
+        if ((rc = index_checks(txn, ts, 0, ts->opk, 1)) == 0)
+            rc = replace_key_row(txn, ts, NULL, tb.mem ? tb.ov : NULL);
+    }
+    trig_rows_free(&tb);
+    return rc;
 }
 
 /* Key values given through the API, with their columns' affinity (as the
@@ -211,6 +289,7 @@ static int key_op_begin(folio_table *t, const folio_value *key, int nkey, const 
     table_state *ts;
     int found;
     if ((rc = table_for(t, &ts)) < 0 || (rc = fk_prepare(txn, ts, op, chg)) < 0 ||
+        (rc = trig_prepare(txn, ts, op == 'd' ? SCH_TRIG_DELETE : SCH_TRIG_UPDATE, chg)) < 0 ||
         (rc = key_from_api(txn, ts, key, nkey)) < 0 ||
         (rc = find_key(txn, ts, ts->opk, &found)) < 0)
         return rc;
@@ -224,6 +303,50 @@ static int key_op_begin(folio_table *t, const folio_value *key, int nkey, const 
     return 0;
 }
 
+/* A delete that fires triggers (see delete_with_triggers in write.c). */
+static int delete_key_with_triggers(folio_txn *txn, table_state *ts)
+{
+    trig_rows tr;
+    memset(&tr, 0, sizeof tr);
+    int found, rc = trig_rows_save(txn, &tr, NULL, 0, ts->oldrow.v, 0, ts->tab->def.ncols);
+    if (rc < 0)
+        return rc;
+    if ((rc = trig_fire(txn, ts, SCH_TRIG_BEFORE, SCH_TRIG_DELETE, NULL, &tr)) != 0)
+        goto out;
+    pk_values(ts->tab, tr.ov, ts->opk);
+    if ((rc = find_key(txn, ts, ts->opk, &found)) < 0)
+        goto out;
+    if (!found) { /* deleted by a BEFORE trigger */
+        bt_cursor_reset(&ts->c);
+        goto out;
+    }
+    if ((rc = load_old_row(txn, ts)) < 0) {
+        rc = db_err_txn(txn, rc);
+        goto out;
+    }
+    if ((rc = fk_old_row(txn, ts, tr.ov, 0, NULL, 0)) < 0)
+        goto out;
+    for (int i = 0; i < ts->nidx && rc == 0; i++)
+        if ((rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, 0)) < 0)
+            rc = db_err_txn(txn, rc);
+    pk_values(ts->tab, ts->oldrow.v, ts->opk);
+    if (rc < 0 || (rc = find_key(txn, ts, ts->opk, &found)) < 0)
+        goto out;
+    if (!found) {
+        rc = db_err_txn(txn, ptxn_corrupt(txn->pt, ts->tab->root, "row vanished during delete"));
+        goto out;
+    }
+    if ((rc = bt_delete(&ts->c)) < 0) {
+        rc = db_err_txn(txn, rc);
+        goto out;
+    }
+    if ((rc = fk_actions(txn, ts, tr.ov, 0, NULL, 0, NULL)) == 0)
+        rc = trig_fire(txn, ts, SCH_TRIG_AFTER, SCH_TRIG_DELETE, NULL, &tr);
+out:
+    trig_rows_free(&tr);
+    return rc;
+}
+
 int folio_delete_key(folio_table *t, const folio_value *key, int nkey)
 {
     if (!t)
@@ -231,9 +354,12 @@ int folio_delete_key(folio_table *t, const folio_value *key, int nkey)
     folio_txn *txn = t->txn;
     table_state *ts = NULL;
     int begun, found;
+    int oc = take_onconf(txn);
     int rc = key_op_begin(t, key, nkey, "folio_delete", &ts, &begun, 'd', NULL);
     if (rc != 0)
-        return begun ? write_end(txn, rc) : rc;
+        return begun ? write_end(txn, apply_onconf(txn, oc, rc)) : rc;
+    if (t->tab->has_triggers)
+        return write_end(txn, apply_onconf(txn, oc, delete_key_with_triggers(txn, ts)));
     if ((rc = fk_old_row(txn, ts, ts->oldrow.v, 0, NULL, 0)) < 0)
         return write_end(txn, rc);
     for (int i = 0; i < ts->nidx; i++)
@@ -251,17 +377,40 @@ int folio_delete_key(folio_table *t, const folio_value *key, int nkey)
     return write_end(txn, fk_actions(txn, ts, ts->oldrow.v, 0, NULL, 0, NULL));
 }
 
+static int update_key_checked(folio_table *t, table_state *ts, const fk_change *chg,
+                              const fmt_value *orow);
+
 /* folio_update_key and db_patch_key: the new values are ready (vals, n
  * values of a row value array); chg names the columns set. */
 static int update_key(folio_table *t, const folio_value *key, int nkey, const folio_value *vals,
                       int n, const fk_change *chg, table_state *ts)
 {
     folio_txn *txn = t->txn;
-    int rc, found;
-    if ((rc = prepare_row(txn, ts, vals, n)) < 0 || (rc = check_row(txn, ts, 0)) < 0)
-        return rc;
+    int rc;
     (void)key;
     (void)nkey;
+    if ((rc = prepare_row(txn, ts, vals, n)) < 0)
+        return rc;
+    trig_rows tb;
+    memset(&tb, 0, sizeof tb);
+    if (t->tab->has_triggers &&
+        (rc = trig_any(txn, ts, SCH_TRIG_BEFORE, SCH_TRIG_UPDATE, chg)) != 0 &&
+        (rc < 0 || (rc = update_key_before(txn, ts, chg, &tb)) != 0)) {
+        trig_rows_free(&tb);
+        return rc;
+    }
+    rc = update_key_checked(t, ts, chg, tb.mem ? tb.ov : NULL);
+    trig_rows_free(&tb);
+    return rc;
+}
+
+static int update_key_checked(folio_table *t, table_state *ts, const fk_change *chg,
+                              const fmt_value *orow)
+{
+    folio_txn *txn = t->txn;
+    int rc, found;
+    if ((rc = check_row(txn, ts, 0)) < 0)
+        return rc;
     pk_values(t->tab, ts->oldrow.v, ts->opk);
     if ((rc = index_checks(txn, ts, 0, ts->opk, 1)) < 0)
         return rc;
@@ -278,7 +427,7 @@ static int update_key(folio_table *t, const folio_value *key, int nkey, const fo
         if (found)
             return key_taken(txn, t->tab);
     }
-    return replace_key_row(txn, ts, chg);
+    return replace_key_row(txn, ts, chg, orow);
 }
 
 int folio_update_key(folio_table *t, const folio_value *key, int nkey, const folio_value *vals,
@@ -290,10 +439,11 @@ int folio_update_key(folio_table *t, const folio_value *key, int nkey, const fol
     folio_txn *txn = t->txn;
     table_state *ts = NULL;
     int begun;
+    int oc = take_onconf(txn);
     int rc = key_op_begin(t, key, nkey, "folio_update", &ts, &begun, 'u', NULL);
     if (rc != 0)
-        return begun ? write_end(txn, rc) : rc;
-    return write_end(txn, update_key(t, key, nkey, vals, n, NULL, ts));
+        return begun ? write_end(txn, apply_onconf(txn, oc, rc)) : rc;
+    return write_end(txn, apply_onconf(txn, oc, update_key(t, key, nkey, vals, n, NULL, ts)));
 }
 
 int db_patch_key(folio_table *t, const folio_value *key, int nkey, const int *cols,
@@ -303,9 +453,10 @@ int db_patch_key(folio_table *t, const folio_value *key, int nkey, const int *co
     table_state *ts = NULL;
     int begun;
     fk_change chg = {cols, n};
+    int oc = take_onconf(txn);
     int rc = key_op_begin(t, key, nkey, "folio_patch", &ts, &begun, 'u', &chg);
     if (rc != 0)
-        return begun ? write_end(txn, rc) : rc;
+        return begun ? write_end(txn, apply_onconf(txn, oc, rc)) : rc;
     /* The old row with the columns set replaced, as a row value array. */
     const db_table *tab = t->tab;
     int ncols = tab->def.ncols;
@@ -344,5 +495,5 @@ int db_patch_key(folio_table *t, const folio_value *key, int nkey, const int *co
         rc = update_key(t, key, nkey, fv, tab->nvals, &chg, ts);
     if (fv != stackv)
         os_free(fv);
-    return write_end(txn, rc);
+    return write_end(txn, apply_onconf(txn, oc, rc));
 }

@@ -149,7 +149,7 @@ static void mark_reachable(reach *r, int k)
 
 static int is_call(const ex_node *n)
 {
-    return n->op == EXO_FUNC || n->op == EXO_COALESCE || n->op == EXO_IIF ||
+    return n->op == EXO_FUNC || n->op == EXO_COALESCE || n->op == EXO_IIF || n->op == EXO_AGG ||
            (n->op == EXO_NULL && n->list >= 0);
 }
 
@@ -271,34 +271,66 @@ done:
 
 /* ---- The program ------------------------------------------------------------------------ */
 
+/* The subqueries, from the parser into the program. */
+static int take_subqueries(parser *ps, ex_prog *p)
+{
+    if (ps->nsq == 0)
+        return 0;
+    p->pub = calloc((size_t)ps->nsq, sizeof *p->pub);
+    if (!p->pub)
+        return exp_nomem(ps);
+    p->subqs = ps->sq;
+    p->nsubq = ps->nsq;
+    p->idx = ps->idx;
+    ps->sq = NULL;
+    ps->idx = NULL;
+    return 0;
+}
+
 static int build_prog(parser *ps, int root, ex_prog **out)
 {
     ex_prog *p = calloc(1, sizeof *p);
-    uint8_t *colused = calloc((size_t)ps->scope->ncols + 1, 1);
+    int nslots = ps->nslots;
+    uint8_t *colused = calloc((size_t)nslots + 1, 1);
     if (!p || !colused || examine(ps, root, p, colused)) {
         free(p);
         free(colused);
         return ps->rc ? ps->rc : exp_nomem(ps);
     }
     int ncols = 0;
-    for (int c = 0; c < ps->scope->ncols; c++)
+    for (int c = 0; c < nslots; c++)
         ncols += colused[c];
     p->cols = malloc((size_t)(ncols ? ncols : 1) * sizeof *p->cols);
-    if (!p->cols) {
+    if (!p->cols || take_subqueries(ps, p)) {
+        free(p->cols);
+        free(p->pub);
         free(p);
         free(colused);
         return exp_nomem(ps);
     }
-    for (int c = 0, j = 0; c < ps->scope->ncols; c++)
+    for (int c = 0, j = 0; c < nslots; c++)
         if (colused[c])
             p->cols[j++] = c;
     free(colused);
     p->ncols = ncols;
     p->ncols_table = ps->scope->ncols;
+    p->nslots = nslots;
     p->root = root;
     p->flags = ps->flags;
     *out = p;
     return 0;
+}
+
+/* What ex_prog_subqueries shows, once the byte pool has its last place. */
+static void publish_subqueries(ex_prog *p)
+{
+    for (int s = 0; s < p->nsubq; s++) {
+        const ex_subq *q = &p->subqs[s];
+        p->pub[s].table = q->base >= 0 ? (const char *)p->bytes + q->name_off : NULL;
+        p->pub[s].base = q->base;
+        p->pub[s].ncols = q->base >= 0 ? q->ncols : 0;
+        p->pub[s].correlated = q->correlated;
+    }
 }
 
 /* The lexer's message as SQLite words it: what it cannot read is an
@@ -318,7 +350,10 @@ static int lex_error(parser *ps, const char *lexerr)
 
 static int valid_flags(unsigned flags)
 {
-    return flags && (flags & (flags - 1)) == 0 && flags <= EX_FILTER;
+    unsigned context = flags & ~EX_CONDITION;
+    if ((flags & EX_CONDITION) && context != EX_TRIGGER)
+        return 0;
+    return context && (context & (context - 1)) == 0 && context <= EX_TRIGGER;
 }
 
 /* A column reference (fast_col: its number, -1 for the rowid). */
@@ -381,7 +416,7 @@ static void find_fast_shape(ex_prog *p)
 int ex_compile(ex_prog **out, const char *text, size_t len, const ex_scope *scope, unsigned flags,
                char *err, size_t errlen)
 {
-    static const ex_scope empty_scope = {NULL, NULL, 0, -1, 0, NULL};
+    static const ex_scope empty_scope = {NULL, NULL, 0, -1, 0, NULL, NULL, 0, NULL, NULL};
     parser ps;
     memset(&ps, 0, sizeof ps);
     *out = NULL;
@@ -399,6 +434,11 @@ int ex_compile(ex_prog **out, const char *text, size_t len, const ex_scope *scop
     char lexerr[128] = "";
     if (lx_tokenize(text, len, &ps.tok, &ps.ntok, lexerr, sizeof lexerr) != 0)
         return lex_error(&ps, lexerr);
+    if (exp_levels_init(&ps)) {
+        exp_levels_free(&ps);
+        free(ps.tok);
+        return ps.rc;
+    }
     int root = exp_parse(&ps);
     ex_prog *p = NULL;
     if (!ps.rc)
@@ -413,11 +453,13 @@ int ex_compile(ex_prog **out, const char *text, size_t len, const ex_scope *scop
         p->nnodes = ps.nnodes;
         ps.nodes = NULL;
         ps.bytes = NULL;
+        publish_subqueries(p);
         find_fast_shape(p);
         *out = p;
     } else {
         ex_prog_free(p);
     }
+    exp_levels_free(&ps);
     free(ps.tok);
     free(ps.deferred);
     free(ps.nodes);
@@ -432,6 +474,9 @@ void ex_prog_free(ex_prog *p)
     free(p->nodes);
     free(p->bytes);
     free(p->cols);
+    free(p->subqs);
+    free(p->pub);
+    free(p->idx);
     free(p);
 }
 
@@ -445,7 +490,13 @@ int ex_prog_columns(const ex_prog *p, const int **cols, int *uses_rowid)
 
 int ex_prog_is_constant(const ex_prog *p)
 {
-    return p->ncols == 0 && !p->uses_rowid;
+    return p->ncols == 0 && !p->uses_rowid && p->nsubq == 0;
+}
+
+int ex_prog_subqueries(const ex_prog *p, const ex_subquery **out)
+{
+    *out = p->pub;
+    return p->nsubq;
 }
 
 int ex_prog_is_volatile(const ex_prog *p)
@@ -479,4 +530,8 @@ void ex_scope_from_table(ex_scope *out, ex_column *cols, const sch_table *t)
     out->rowid_alias = t->ipk;
     out->without_rowid = t->without_rowid;
     out->column = NULL;
+    out->sources = NULL;
+    out->nsources = 0;
+    out->table_lookup = NULL;
+    out->lookup_arg = NULL;
 }

@@ -8,6 +8,14 @@
  * chunk as large as all of them, so that after a few rows a context serves
  * every evaluation from one chunk and allocates nothing.
  *
+ * A subquery's scan marks the scratch position before each row and gives
+ * back what the row took (ex_scratch_mark / ex_scratch_release), so a scan
+ * of many rows needs no more scratch than its largest row; chunks after
+ * the current one are then free, and reused before a new one is made.
+ * What a scan keeps from one row to the next (a min() so far, the best row
+ * of an ORDER BY) is copied into kept records, heap buffers that the
+ * context keeps and reuses (ex_keep_*), never freed before the context.
+ *
  * 'now' is the statement's instant (ex_ctx_set_now), or the clock read at
  * its first use. Whether 'now' may be used at all depends on the context
  * the program was compiled for, as SQLite decides: a CHECK constraint, an
@@ -79,6 +87,11 @@ void ex_ctx_free(ex_ctx *cx)
 {
     if (!cx)
         return;
+    for (int k = 0; k < cx->nkeeps; k++) {
+        free(cx->keeps[k].v);
+        free(cx->keeps[k].buf);
+    }
+    free(cx->keeps);
     chunks_free(cx->chunks);
     free(cx->colval);
     free(cx->colgen);
@@ -101,11 +114,19 @@ const char *ex_ctx_errmsg(const ex_ctx *cx)
     return cx->errmsg;
 }
 
+int ex_ctx_raised(const ex_ctx *cx)
+{
+    return cx->raised;
+}
+
 /* Start an evaluation: the scratch is empty again, in one chunk if the
  * last evaluation needed several. */
 int ex_ctx_begin(ex_ctx *cx)
 {
     cx->errmsg[0] = 0;
+    cx->raised = EX_RAISE_NONE;
+    cx->runs = NULL;
+    cx->keeptop = 0;
     if (cx->nchunks > 1) {
         size_t total = cx->total;
         chunks_free(cx->chunks);
@@ -137,6 +158,12 @@ uint8_t *ex_scratch(ex_ctx *cx, size_t n)
         c->used += need;
         return p;
     }
+    /* Chunks after the current one hold nothing (ex_scratch_release). */
+    if (c && c->next && c->next->size >= need) {
+        cx->cur = c->next;
+        cx->cur->used = need;
+        return chunk_data(cx->cur);
+    }
     /* A new chunk after the current one, at least twice the total so far. */
     size_t size = cx->total * 2;
     if (size < SCRATCH_MIN_BYTES)
@@ -157,6 +184,137 @@ uint8_t *ex_scratch(ex_ctx *cx, size_t n)
     cx->total += size;
     nc->used = need;
     return chunk_data(nc);
+}
+
+ex_mark ex_scratch_mark(const ex_ctx *cx)
+{
+    ex_mark m = {cx->cur, cx->cur ? cx->cur->used : 0};
+    return m;
+}
+
+void ex_scratch_release(ex_ctx *cx, ex_mark m)
+{
+    if (m.c) {
+        cx->cur = m.c;
+        m.c->used = m.used;
+    } else if (cx->chunks) {
+        /* Nothing was taken at the mark: all of it is free again. */
+        cx->cur = cx->chunks;
+        cx->cur->used = 0;
+    }
+}
+
+/* ---- Kept records ---------------------------------------------------------------- */
+
+int ex_keep_push(ex_ctx *cx, int n, int *first)
+{
+    if (n > INT32_MAX / 2 - cx->keeptop)
+        return ex_nomem(cx);
+    int need = cx->keeptop + n;
+    if (need > cx->nkeeps) {
+        int cap = cx->nkeeps ? cx->nkeeps : 8;
+        while (cap < need)
+            cap *= 2;
+        ex_keep *k = realloc(cx->keeps, (size_t)cap * sizeof *k);
+        if (!k)
+            return ex_nomem(cx);
+        memset(k + cx->nkeeps, 0, (size_t)(cap - cx->nkeeps) * sizeof *k);
+        cx->keeps = k;
+        cx->nkeeps = cap;
+    }
+    *first = cx->keeptop;
+    for (int j = cx->keeptop; j < need; j++) {
+        cx->keeps[j].nv = 0;
+        cx->keeps[j].used = 0;
+    }
+    cx->keeptop = need;
+    return 0;
+}
+
+void ex_keep_pop(ex_ctx *cx, int first)
+{
+    cx->keeptop = first;
+}
+
+static int keep_reserve(ex_ctx *cx, ex_keep *k, size_t n)
+{
+    if (n <= k->cap)
+        return 0;
+    size_t cap = k->cap ? k->cap : 64;
+    while (cap < n) {
+        if (cap > SIZE_MAX / 2)
+            return ex_nomem(cx);
+        cap *= 2;
+    }
+    uint8_t *b = realloc(k->buf, cap);
+    if (!b)
+        return ex_nomem(cx);
+    k->buf = b;
+    k->cap = cap;
+    return 0;
+}
+
+int ex_keep_set(ex_ctx *cx, int idx, const ex_value *vals, int n)
+{
+    ex_keep *k = &cx->keeps[idx];
+    if (n > k->vcap) {
+        ex_value *v = realloc(k->v, (size_t)n * sizeof *v);
+        if (!v)
+            return ex_nomem(cx);
+        k->v = v;
+        k->vcap = n;
+    }
+    size_t bytes = 0;
+    for (int j = 0; j < n; j++)
+        if (vals[j].type == EX_TEXT || vals[j].type == EX_BLOB)
+            bytes += (size_t)vals[j].u.s.n;
+    /* Values that point into this record's own buffer are copied into a
+     * new one (callers do not do that on a scan's every row). */
+    int aliased = 0;
+    for (int j = 0; j < n; j++)
+        if ((vals[j].type == EX_TEXT || vals[j].type == EX_BLOB) && k->buf &&
+            vals[j].u.s.p >= k->buf && vals[j].u.s.p < k->buf + k->cap)
+            aliased = 1;
+    uint8_t *b = k->buf;
+    if (bytes > k->cap || aliased) {
+        size_t cap = k->cap * 2 > bytes ? k->cap * 2 : bytes;
+        b = malloc(cap ? cap : 1);
+        if (!b)
+            return ex_nomem(cx);
+        k->cap = cap ? cap : 1;
+    }
+    size_t o = 0;
+    for (int j = 0; j < n; j++) {
+        ex_value v = vals[j];
+        if (v.type == EX_TEXT || v.type == EX_BLOB) {
+            if (v.u.s.n)
+                memcpy(b + o, v.u.s.p, (size_t)v.u.s.n);
+            v.u.s.p = b + o;
+            o += (size_t)v.u.s.n;
+        }
+        k->v[j] = v;
+    }
+    if (b != k->buf) {
+        free(k->buf);
+        k->buf = b;
+    }
+    k->nv = n;
+    k->used = bytes;
+    return 0;
+}
+
+int ex_keep_append(ex_ctx *cx, int idx, const void *p, size_t n)
+{
+    ex_keep *k = &cx->keeps[idx];
+    if (n > SIZE_MAX - k->used)
+        return ex_nomem(cx);
+    int rc = keep_reserve(cx, k, k->used + n);
+    if (rc)
+        return rc;
+    if (n)
+        memcpy(k->buf + k->used, p, n);
+    k->used += n;
+    return 0;
 }
 
 int ex_error(ex_ctx *cx, const char *fmt, ...)

@@ -48,7 +48,7 @@ int ex_truth(const ex_value *v)
 
 /* ---- Columns ------------------------------------------------------------------ */
 
-static int column_value(ex_ctx *cx, int col, ex_value *out)
+int ex_column_value(ex_ctx *cx, int col, ex_value *out)
 {
     if (col < cx->colcap && cx->colgen[col] == cx->gen) {
         *out = cx->colval[col];
@@ -254,6 +254,11 @@ static int compare(ex_ctx *cx, ex_value a, ex_value b, uint8_t aff, uint8_t coll
         return rc;
     *res = exv_compare(&a, &b, coll);
     return 0;
+}
+
+int ex_compare_values(ex_ctx *cx, ex_value a, ex_value b, uint8_t aff, uint8_t coll, int *res)
+{
+    return compare(cx, a, b, aff, coll, res);
 }
 
 /* l <cmp> r: 1, 0 or -1 for NULL. */
@@ -507,7 +512,7 @@ static int eval(const ex_prog *p, ex_ctx *cx, int k, ex_value *out)
         exv_set_blob(out, p->bytes + n->u.s.off, n->u.s.n);
         return 0;
     case EXO_COLUMN:
-        return column_value(cx, n->u.col, out);
+        return ex_column_value(cx, n->u.col, out);
     case EXO_ROWID:
         if (!cx->row) {
             ex_error(cx, "no row to read the rowid from");
@@ -582,6 +587,19 @@ static int eval(const ex_prog *p, ex_ctx *cx, int k, ex_value *out)
         return eval_coalesce(p, cx, n, out);
     case EXO_IIF:
         return eval_iif(p, cx, n, out);
+    case EXO_SUBQ:
+        return exs_eval(p, cx, n, out);
+    case EXO_AGG:
+        return exs_agg_value(p, cx, n, out);
+    case EXO_ALIAS:
+    case EXO_PART:
+        return eval(p, cx, n->a, out);
+    case EXO_RAISE:
+        /* The trigger program stops: the caller acts on the kind. */
+        cx->raised = n->sub;
+        snprintf(cx->errmsg, sizeof cx->errmsg, "%.*s", (int)n->u.s.n,
+                 (const char *)p->bytes + n->u.s.off);
+        return FOLIO_CONSTRAINT;
     default:
         return ex_error(cx, "unknown expression node %d", n->op);
     }
@@ -696,28 +714,39 @@ static int jumps(const ex_prog *p, ex_ctx *cx, int k, int if_true, int if_null, 
     }
 }
 
-/* The column cache, sized for the program's table. */
+/* The column cache, sized for the program's slots (the scope's table,
+ * the sources, the subqueries' tables). */
 static int prepare_columns(ex_ctx *cx, const ex_prog *p)
 {
-    if (p->ncols == 0)
+    if (p->ncols == 0 && p->nsubq == 0)
         return 0;
-    if (cx->colcap < p->ncols_table) {
-        ex_value *v = realloc(cx->colval, (size_t)p->ncols_table * sizeof *v);
+    if (cx->colcap < p->nslots) {
+        ex_value *v = realloc(cx->colval, (size_t)p->nslots * sizeof *v);
         if (!v)
             return ex_nomem(cx);
         cx->colval = v;
-        uint32_t *g = realloc(cx->colgen, (size_t)p->ncols_table * sizeof *g);
+        uint32_t *g = realloc(cx->colgen, (size_t)p->nslots * sizeof *g);
         if (!g)
             return ex_nomem(cx);
-        memset(g + cx->colcap, 0, (size_t)(p->ncols_table - cx->colcap) * sizeof *g);
+        memset(g + cx->colcap, 0, (size_t)(p->nslots - cx->colcap) * sizeof *g);
         cx->colgen = g;
-        cx->colcap = p->ncols_table;
+        cx->colcap = p->nslots;
     }
     if (++cx->gen == 0) {
         memset(cx->colgen, 0, (size_t)cx->colcap * sizeof *cx->colgen);
         cx->gen = 1;
     }
     return 0;
+}
+
+int ex_eval_at(const ex_prog *p, ex_ctx *cx, int k, ex_value *out)
+{
+    return eval(p, cx, k, out);
+}
+
+int ex_jumps(const ex_prog *p, ex_ctx *cx, int k, int if_true, int if_null, int *jump)
+{
+    return jumps(p, cx, k, if_true, if_null, jump);
 }
 
 int ex_eval_node(const ex_prog *p, ex_ctx *cx, int k, ex_value *out)
@@ -745,6 +774,7 @@ static int eval_fast(const ex_prog *p, ex_ctx *cx, const ex_row *row, ex_value *
     }
     *rc = 0;
     cx->errmsg[0] = 0;
+    cx->raised = EX_RAISE_NONE;
     if (v.type == EX_NULL) {
         exv_set_null(out);
         return 1;
@@ -806,8 +836,10 @@ int ex_eval(const ex_prog *p, ex_ctx *cx, const ex_row *row, ex_value *out)
     cx->fn_name = NULL;
     if ((rc = prepare_columns(cx, p)) != 0)
         return rc;
+    if (p->nsubq && (rc = exs_begin(p, cx)) != 0)
+        return rc;
     const ex_node *root = &p->nodes[p->root];
-    if ((p->flags & (EX_CHECK | EX_PARTIAL_WHERE | EX_FILTER)) &&
+    if ((p->flags & (EX_CHECK | EX_PARTIAL_WHERE | EX_FILTER | EX_CONDITION)) &&
         (root->op == EXO_AND || root->op == EXO_OR || root->op == EXO_NOT ||
          root->op == EXO_BETWEEN || root->op == EXO_TRUTH)) {
         /* A condition: the decision, with SQLite's jumps (a CHECK passes

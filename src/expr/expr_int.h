@@ -53,8 +53,51 @@ enum {
     EXO_CASE,     /* CASE [a] WHEN/THEN pairs in list [ELSE b] */
     EXO_FUNC,     /* u.fn(list); coll = collation for min/max/nullif */
     EXO_COALESCE, /* first non-NULL of list (coalesce, ifnull): evaluated lazily */
-    EXO_IIF       /* iif(x, y, z): list of three */
+    EXO_IIF,      /* iif(x, y, z): list of three */
+    EXO_SUBQ,     /* a subquery: sub = EXQ_*, u.i = its index in prog->subqs; a = the
+                     left operand of IN, b = the result, c = WHERE, list = its EXO_PART
+                     nodes (more results, ORDER BY terms, LIMIT, OFFSET) */
+    EXO_PART,     /* a part of a subquery: sub = EXP_PART_*, a = its expression; an
+                     ORDER BY term's flags (EXOB_*) in aff */
+    EXO_AGG,      /* an aggregate call: sub = EXAG_*, list = arguments, x = the subquery
+                     that owns it, y = its accumulator in that subquery's run, u.s = its
+                     name as written */
+    EXO_RAISE,    /* RAISE(): sub = EX_RAISE_*, u.s = the message */
+    EXO_ALIAS     /* a result column named by its alias in WHERE or ORDER BY: a (shared
+                     with the result), with its affinity and collation */
 };
+
+/* Subquery kinds (EXO_SUBQ's sub). */
+enum { EXQ_SCALAR, EXQ_EXISTS, EXQ_IN };
+
+/* Parts of a subquery (EXO_PART's sub). */
+enum {
+    EXP_PART_LIMIT,
+    EXP_PART_OFFSET,
+    EXP_PART_RESULT,
+    EXP_PART_WHERE,
+    EXP_PART_ORDER,
+    EXP_PART_LEFT /* the left operand of IN */
+};
+
+/* ORDER BY term flags (EXO_PART's aff). */
+enum { EXOB_DESC = 1, EXOB_NULLS_FIRST = 2, EXOB_NULLS_LAST = 4 };
+
+/* Aggregates (EXO_AGG's sub). */
+enum {
+    EXAG_COUNT_STAR,
+    EXAG_COUNT,
+    EXAG_SUM,
+    EXAG_TOTAL,
+    EXAG_AVG,
+    EXAG_MIN,
+    EXAG_MAX,
+    EXAG_GROUP_CONCAT
+};
+
+/* A column's level (ex_node.x of EXO_COLUMN and EXO_ROWID): 0 the scope's
+ * table, k >= 1 the table of a subquery nested k deep, or one of these. */
+enum { EXL_LEVEL_TRIGGER = -1 /* a qualified_only source */, EXL_LEVEL_OUTER = -2 };
 
 /* Comparison operators of EXO_CMP (sub). */
 enum { EXC_EQ, EXC_NE, EXC_LT, EXC_LE, EXC_GT, EXC_GE, EXC_IS, EXC_ISNOT };
@@ -80,6 +123,7 @@ typedef struct ex_node {
     uint8_t is_truefalse;     /* the literal TRUE or FALSE (the value is u.i) */
     uint8_t is_int_literal;   /* an integer literal as written (SQLite's EP_IsFalse/IsTrue) */
     uint8_t is_float_literal; /* a real literal as written (likelihood's argument) */
+    uint8_t is_neg_literal;   /* an integer literal after a minus (SQLite's TK_UMINUS of one) */
     uint8_t pconst;           /* constant to SQLite's parser: no name, no function */
     int32_t a, b, c;          /* operands, -1 when absent */
     int32_t list;             /* first list item (function arguments, IN items, CASE pairs) */
@@ -87,6 +131,9 @@ typedef struct ex_node {
     int32_t nlist;            /* number of list items */
     uint32_t pos;             /* byte offset of the node's first token in the text */
     int32_t height;           /* SQLite's expression height */
+    int32_t x;                /* EXO_COLUMN/EXO_ROWID: the level (EXL_LEVEL_*, depth);
+                                 EXO_AGG: the owning subquery */
+    int32_t y;                /* EXO_AGG: its accumulator */
     union {
         int64_t i;
         double r;
@@ -97,6 +144,27 @@ typedef struct ex_node {
         int col;
     } u;
 } ex_node;
+
+/* A subquery of a program (EXO_SUBQ). */
+typedef struct ex_subq {
+    int node;       /* its EXO_SUBQ node */
+    uint8_t kind;   /* EXQ_* */
+    uint8_t is_agg; /* an aggregate query: one row, whatever the table holds */
+    uint8_t correlated;
+    int minmax_last;           /* bare columns come from the row the last min()/max() (this
+                                  accumulator) chose, as SQLite's; -1: from the first row */
+    int depth;                 /* 1 for a subquery of the expression, 2 for one inside it ... */
+    int base, ncols;           /* its table's slots; base -1: no FROM */
+    uint32_t name_off, name_n; /* the FROM table as written, in bytes */
+    int result;                /* the result node (-1: none evaluated, as for EXISTS) */
+    int left;                  /* IN's left operand */
+    int where;                 /* -1: none */
+    int limit, offset;         /* expression nodes or -1 */
+    int ord_first, nord;       /* in idx: its ORDER BY terms (EXO_PART nodes) */
+    int agg_first, nagg;       /* in idx: the EXO_AGG nodes it owns, in SQLite's order */
+    int nstate;                /* their accumulators (an aggregate written twice has one) */
+    int bare_first, nbare;     /* in idx: its slots read after the scan (bare columns) */
+} ex_subq;
 
 struct ex_prog {
     ex_node *nodes;
@@ -110,7 +178,12 @@ struct ex_prog {
     int ncols_table; /* the scope's column count (the column cache's size) */
     int uses_rowid;
     int is_volatile;
-    int max_args; /* largest argument list of a function call */
+    int max_args;   /* largest argument list of a function call */
+    int nslots;     /* flat slots: the column cache's size */
+    ex_subq *subqs; /* subqueries, in the order of their slot blocks */
+    int nsubq;
+    ex_subquery *pub; /* what ex_prog_subqueries shows of them */
+    int *idx;         /* the index lists of subqs */
     /* A shape ex_eval answers without walking the tree, for the values it
      * takes (others go the general way): EXF_CMP, a column (or the rowid,
      * fast_col -1) compared with an integer literal under numeric affinity,
@@ -149,14 +222,36 @@ struct ex_ctx {
     uint32_t gen;
     int64_t now_ms;
     int now_set;
-    uint64_t prng;       /* random(): xorshift state */
-    const char *fn_name; /* the function being called, for messages */
-    unsigned fn_flags;   /* and its EX_FN_* flags */
-    int fn_coll;         /* its collation (min, max, nullif) */
-    uint64_t max_length; /* SQLite's SQLITE_LIMIT_LENGTH (ex_ctx_set_max_length) */
-    int limit_hit;       /* a value would have passed max_length (printf gives NULL then) */
-    char errmsg[256];
+    uint64_t prng;        /* random(): xorshift state */
+    const char *fn_name;  /* the function being called, for messages */
+    unsigned fn_flags;    /* and its EX_FN_* flags */
+    int fn_coll;          /* its collation (min, max, nullif) */
+    uint64_t max_length;  /* SQLite's SQLITE_LIMIT_LENGTH (ex_ctx_set_max_length) */
+    int limit_hit;        /* a value would have passed max_length (printf gives NULL then) */
+    int raised;           /* EX_RAISE_* of the last evaluation */
+    struct ex_run **runs; /* each subquery's run under way (in scratch), or NULL */
+    /* Values kept across the rows of a subquery's scan (min(), max(),
+     * group_concat(), ORDER BY's best rows, bare columns): records on a stack
+     * that each run pushes and pops; a record keeps its memory when popped,
+     * so a warm context allocates nothing. */
+    struct ex_keep *keeps;
+    int nkeeps, keeptop;
+    char errmsg[1024];
 };
+
+/* A kept record: nv values whose bytes are copies in buf. */
+typedef struct ex_keep {
+    ex_value *v;
+    int nv, vcap;
+    uint8_t *buf;
+    size_t cap, used;
+} ex_keep;
+
+/* A position of the scratch memory, to give back what came after it. */
+typedef struct ex_mark {
+    ex_chunk *c;
+    size_t used;
+} ex_mark;
 
 /* The longest TEXT or BLOB an evaluation on cx may make. */
 static inline uint64_t ex_max_length(const ex_ctx *cx)
@@ -220,6 +315,40 @@ int ex_ctx_begin(ex_ctx *cx);
 uint64_t ex_random64(ex_ctx *cx);
 /** Evaluate node k of p, which reads no column (constant folding). */
 int ex_eval_node(const ex_prog *p, ex_ctx *cx, int k, ex_value *out);
+/** Node k's value, within an evaluation under way (expr_subq.c). */
+int ex_eval_at(const ex_prog *p, ex_ctx *cx, int k, ex_value *out);
+/** Node k as a condition: *jump as SQLite's sqlite3ExprIfTrue/IfFalse. */
+int ex_jumps(const ex_prog *p, ex_ctx *cx, int k, int if_true, int if_null, int *jump);
+/** Compare two non-NULL values as a comparison with affinity aff (EXA_NONE
+ * or SCH_AFF_*) and collation coll does; *res as exv_compare. */
+int ex_compare_values(ex_ctx *cx, ex_value a, ex_value b, uint8_t aff, uint8_t coll, int *res);
+/** A column slot's value, through the evaluation's cache. */
+int ex_column_value(ex_ctx *cx, int col, ex_value *out);
+
+/* ---- Scratch and kept values (expr_ctx.c) ---------------------------------- */
+
+/** Where the scratch memory is now; ex_scratch_release gives back what was
+ * taken after it (a row of a scan marks and releases, so that a long scan
+ * needs no more scratch than its largest row). */
+ex_mark ex_scratch_mark(const ex_ctx *cx);
+void ex_scratch_release(ex_ctx *cx, ex_mark m);
+/** n records on top of the kept stack (first index in *first), emptied. */
+int ex_keep_push(ex_ctx *cx, int n, int *first);
+/** Pop back to `first`. */
+void ex_keep_pop(ex_ctx *cx, int first);
+/** Record k holds copies of vals[0..n). */
+int ex_keep_set(ex_ctx *cx, int k, const ex_value *vals, int n);
+/** Append bytes to record k's buffer (its values are not kept then). */
+int ex_keep_append(ex_ctx *cx, int k, const void *p, size_t n);
+
+/* ---- Subqueries (expr_subq.c) ----------------------------------------------- */
+
+/** The value of an EXO_SUBQ node. */
+int exs_eval(const ex_prog *p, ex_ctx *cx, const ex_node *n, ex_value *out);
+/** The value of an EXO_AGG node (its owner's scan is done). */
+int exs_agg_value(const ex_prog *p, ex_ctx *cx, const ex_node *n, ex_value *out);
+/** Start the subqueries of an evaluation (their run table, in scratch). */
+int exs_begin(const ex_prog *p, ex_ctx *cx);
 
 /* ---- printf (expr_printf.c) ------------------------------------------------ */
 

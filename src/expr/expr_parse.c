@@ -258,20 +258,7 @@ int exp_add_bytes(parser *ps, const void *p, size_t n, uint32_t *off)
     return 0;
 }
 
-/* Visit the children of node k in SQLite's order (left, right or list). */
-#define EACH_CHILD(ps, k, c, body)                                                                 \
-    do {                                                                                           \
-        const int kids_[3] = {N(ps, k)->a, N(ps, k)->b, N(ps, k)->c};                              \
-        for (int j_ = 0; j_ < 3; j_++) {                                                           \
-            int c = kids_[j_];                                                                     \
-            if (c >= 0) {                                                                          \
-                body;                                                                              \
-            }                                                                                      \
-        }                                                                                          \
-        for (int c = N(ps, k)->list; c >= 0; c = N(ps, c)->next) {                                 \
-            body;                                                                                  \
-        }                                                                                          \
-    } while (0)
+#define EACH_CHILD EACH_CHILD_OF
 
 /* After a node's children are attached: height, constness, EP_Collate and
  * the collating sequence SQLite would find for it. */
@@ -294,13 +281,14 @@ static int finish_node(parser *ps, int k)
     });
     n = N(ps, k);
     n->height = height + 1;
-    if (n->op == EXO_COLUMN || n->op == EXO_ROWID)
+    if (n->op == EXO_COLUMN || n->op == EXO_ROWID || n->op == EXO_SUBQ || n->op == EXO_AGG ||
+        n->op == EXO_RAISE)
         constant = 0;
     n->constant = (uint8_t)(constant && n->constant);
     /* Constant as SQLite's parser sees it, before names and functions are
      * resolved: literals and operators over them. */
     if (n->op == EXO_COLUMN || n->op == EXO_ROWID || n->op == EXO_FUNC || n->op == EXO_COALESCE ||
-        n->op == EXO_IIF)
+        n->op == EXO_IIF || n->op == EXO_SUBQ || n->op == EXO_AGG || n->op == EXO_RAISE)
         pconst = 0;
     n->pconst = (uint8_t)(pconst && n->pconst);
     switch (n->op) {
@@ -456,11 +444,6 @@ static int skip_collate_likely(parser *ps, int k)
 
 /* ---- Names ----------------------------------------------------------------------- */
 
-static int is_rowid_name(const char *s)
-{
-    return sch_ident_eq(s, "rowid") || sch_ident_eq(s, "oid") || sch_ident_eq(s, "_rowid_");
-}
-
 static const char *context_name(unsigned flags)
 {
     if (flags & EX_INDEX_EXPR)
@@ -477,6 +460,22 @@ static int deterministic_context(unsigned flags)
     return (flags & (EX_CHECK | EX_INDEX_EXPR | EX_PARTIAL_WHERE | EX_GENERATED)) != 0;
 }
 
+/* Subqueries are evaluated in triggers only, where the caller can scan
+ * their tables. */
+static int subqueries_allowed(const parser *ps)
+{
+    return (ps->flags & EX_TRIGGER) && ps->scope->table_lookup;
+}
+
+static int refuse_subquery(parser *ps, size_t pos)
+{
+    if (deterministic_context(ps->flags))
+        return exp_fail(ps, FOLIO_ERROR, pos, "subqueries prohibited in %s",
+                        context_name(ps->flags)),
+               -1;
+    return exp_fail(ps, FOLIO_UNSUPPORTED, pos, "subqueries are not supported"), -1;
+}
+
 /* Where SQLite refuses non-deterministic functions (random(), the CURRENT_*
  * family) when it resolves names: not in a CHECK, which takes them. */
 static int nondeterministic_refused(unsigned flags)
@@ -484,35 +483,8 @@ static int nondeterministic_refused(unsigned flags)
     return (flags & (EX_INDEX_EXPR | EX_PARTIAL_WHERE | EX_GENERATED)) != 0;
 }
 
-static int column_node(parser *ps, int col, size_t pos)
-{
-    const ex_scope *sc = ps->scope;
-    if (col == sc->rowid_alias) {
-        int k = new_node(ps, EXO_ROWID, pos);
-        if (k < 0)
-            return -1;
-        N(ps, k)->eaff = SCH_AFF_INTEGER;
-        N(ps, k)->ecoll = (uint8_t)sc->cols[col].collation;
-        return finish_node(ps, k) ? -1 : k;
-    }
-    int k = new_node(ps, EXO_COLUMN, pos);
-    if (k < 0)
-        return -1;
-    N(ps, k)->u.col = col;
-    N(ps, k)->eaff = (uint8_t)sc->cols[col].affinity;
-    N(ps, k)->ecoll = (uint8_t)sc->cols[col].collation;
-    return finish_node(ps, k) ? -1 : k;
-}
-
-static int find_column(const ex_scope *sc, const char *name)
-{
-    for (int c = 0; c < sc->ncols; c++)
-        if (sc->cols[c].name && sch_ident_eq(sc->cols[c].name, name))
-            return c;
-    return -1;
-}
-
-/* A name (tbl may be NULL): the column, the rowid, TRUE/FALSE, or a string. */
+/* A name (tbl may be NULL): a column or rowid of a table it may name
+ * (exp_lookup_name), TRUE/FALSE, or a string. */
 static int resolve_name(parser *ps, const char *db, const char *tbl, const char *name,
                         const lx_token *t, size_t pos)
 {
@@ -525,21 +497,9 @@ static int resolve_name(parser *ps, const char *db, const char *tbl, const char 
                          "default value of column [%s] is not constant",
                          sc->column ? sc->column : "?");
     }
-    int table_ok =
-        !tbl || (sc->table && sch_ident_eq(tbl, sc->table) && (!db || sch_ident_eq(db, "main")));
-    if (table_ok) {
-        int c = find_column(sc, name);
-        if (c >= 0)
-            return column_node(ps, c, pos);
-        if (is_rowid_name(name) && !sc->without_rowid &&
-            !(ps->flags & (EX_INDEX_EXPR | EX_GENERATED))) {
-            int k = new_node(ps, EXO_ROWID, pos);
-            if (k < 0)
-                return -1;
-            N(ps, k)->eaff = SCH_AFF_INTEGER;
-            return finish_node(ps, k) ? -1 : k;
-        }
-    }
+    int found = exp_lookup_name(ps, db, tbl, name, pos);
+    if (found != -2)
+        return found;
     if (!tbl && !quoted && (sch_ident_eq(name, "true") || sch_ident_eq(name, "false")))
         goto truefalse;
     if (!tbl && quoted && t->z[0] == '"') {
@@ -628,6 +588,8 @@ static int integer_literal(parser *ps, const lx_token *t, int neg, size_t pos)
     int k = literal_int(ps, v, pos);
     if (k >= 0 && !neg)
         N(ps, k)->is_int_literal = 1;
+    else if (k >= 0)
+        N(ps, k)->is_neg_literal = 1;
     return k;
 }
 
@@ -812,6 +774,10 @@ static int parse_call(parser *ps, const lx_token *t)
         return exp_fail(ps, FOLIO_UNSUPPORTED, pos, "window functions are not supported"), -1;
     if (nargs > EX_MAX_FUNCTION_ARGS)
         return exp_fail(ps, FOLIO_ERROR, pos, "too many arguments on function %s", name), -1;
+    /* An aggregate in a subquery's result (expr_select.c). */
+    int agg = exp_aggregate_call(ps, name, first, nargs, distinct, pos);
+    if (agg != -2)
+        return agg;
     /* What SQLite finds when it resolves the call: deferred on a node that
      * stands for the call (see exp_defer). */
     int wrong = 0;
@@ -1082,20 +1048,27 @@ static int parse_name(parser *ps, const lx_token *t)
         }
         return resolve_name(ps, NULL, a, b, t2, pos);
     }
-    return resolve_name(ps, NULL, NULL, a, t, pos);
+    int k = resolve_name(ps, NULL, NULL, a, t, pos);
+    ps->last_bare_node = k;
+    ps->last_bare_tok = (size_t)(t - ps->tok);
+    return k;
 }
 
 /* "(" ... ")": a parenthesized expression (no node of its own). */
 static int parse_paren(parser *ps)
 {
     const lx_token *t = peek(ps, 0);
-    if (tok_is(t, "SELECT") || tok_is(t, "WITH") || tok_is(t, "VALUES"))
-        return exp_fail(ps, deterministic_context(ps->flags) ? FOLIO_ERROR : FOLIO_UNSUPPORTED,
-                        tok_pos(ps, t),
-                        deterministic_context(ps->flags) ? "subqueries prohibited in %s"
-                                                         : "subqueries are not supported%s",
-                        deterministic_context(ps->flags) ? context_name(ps->flags) : ""),
-               -1;
+    if (tok_is(t, "SELECT") || tok_is(t, "WITH") || tok_is(t, "VALUES")) {
+        if (!subqueries_allowed(ps))
+            return refuse_subquery(ps, tok_pos(ps, t));
+        int k = exp_parse_select(ps, EXQ_SCALAR, -1, tok_pos(ps, t));
+        if (k < 0)
+            return -1;
+        if (peek(ps, 0)->type != LX_RP)
+            return syntax_error(ps), -1;
+        ps->i++;
+        return k;
+    }
     int k = parse_expr(ps, 0);
     if (k < 0)
         return -1;
@@ -1175,14 +1148,23 @@ static int parse_prefix(parser *ps)
         ps->i++;
         return parse_cast(ps, pos);
     }
-    if (tok_is(t, "EXISTS") && peek(ps, 1)->type == LX_LP)
-        return exp_fail(ps, deterministic_context(ps->flags) ? FOLIO_ERROR : FOLIO_UNSUPPORTED, pos,
-                        deterministic_context(ps->flags) ? "subqueries prohibited in %s"
-                                                         : "subqueries are not supported%s",
-                        deterministic_context(ps->flags) ? context_name(ps->flags) : ""),
-               -1;
+    if (tok_is(t, "EXISTS") && peek(ps, 1)->type == LX_LP) {
+        if (!subqueries_allowed(ps))
+            return refuse_subquery(ps, pos);
+        ps->i += 2;
+        const lx_token *s = peek(ps, 0);
+        if (!tok_is(s, "SELECT") && !tok_is(s, "WITH") && !tok_is(s, "VALUES"))
+            return syntax_error(ps), -1;
+        int k = exp_parse_select(ps, EXQ_EXISTS, -1, pos);
+        if (k < 0)
+            return -1;
+        if (peek(ps, 0)->type != LX_RP)
+            return syntax_error(ps), -1;
+        ps->i++;
+        return k;
+    }
     if (tok_is(t, "RAISE") && peek(ps, 1)->type == LX_LP)
-        return exp_fail(ps, FOLIO_UNSUPPORTED, pos, "RAISE() is not supported"), -1;
+        return exp_parse_raise(ps, pos);
     if (tok_is(t, "CURRENT_TIME") || tok_is(t, "CURRENT_DATE") || tok_is(t, "CURRENT_TIMESTAMP")) {
         ps->i++;
         char name[32];
@@ -1364,13 +1346,17 @@ static int parse_in(parser *ps, int left, int neg, size_t pos)
                -1;
     ps->i++;
     const lx_token *t = peek(ps, 0);
-    if (tok_is(t, "SELECT") || tok_is(t, "WITH") || tok_is(t, "VALUES"))
-        return exp_fail(ps, deterministic_context(ps->flags) ? FOLIO_ERROR : FOLIO_UNSUPPORTED,
-                        tok_pos(ps, t),
-                        deterministic_context(ps->flags) ? "subqueries prohibited in %s"
-                                                         : "subqueries are not supported%s",
-                        deterministic_context(ps->flags) ? context_name(ps->flags) : ""),
-               -1;
+    if (tok_is(t, "SELECT") || tok_is(t, "WITH") || tok_is(t, "VALUES")) {
+        if (!subqueries_allowed(ps))
+            return refuse_subquery(ps, tok_pos(ps, t));
+        int k = exp_parse_select(ps, EXQ_IN, left, pos);
+        if (k < 0)
+            return -1;
+        if (peek(ps, 0)->type != LX_RP)
+            return syntax_error(ps), -1;
+        ps->i++;
+        return negate(ps, k, neg, pos);
+    }
     int first = -1, last = -1, n = 0;
     if (t->type != LX_RP) {
         for (;;) {
@@ -1589,4 +1575,86 @@ int exp_parse(parser *ps)
     if (root >= 0 && peek(ps, 0)->type != LX_EOF)
         return syntax_error(ps), -1;
     return ps->rc ? -1 : root;
+}
+
+/* ---- What expr_select.c uses ------------------------------------------------------- */
+
+const lx_token *exp_peek(const parser *ps, size_t k)
+{
+    return peek(ps, k);
+}
+
+size_t exp_tok_pos(const parser *ps, const lx_token *t)
+{
+    return tok_pos(ps, t);
+}
+
+int exp_tok_is(const lx_token *t, const char *kw)
+{
+    return tok_is(t, kw);
+}
+
+int exp_tok_op(const lx_token *t, const char *op)
+{
+    return tok_op(t, op);
+}
+
+int exp_is_reserved(const lx_token *t)
+{
+    return is_reserved(t);
+}
+
+int exp_syntax_error(parser *ps)
+{
+    return syntax_error(ps);
+}
+
+void exp_ident_text(const lx_token *t, char *buf, size_t cap)
+{
+    ident_text(t, buf, cap);
+}
+
+int exp_new_node(parser *ps, int op, size_t pos)
+{
+    return new_node(ps, op, pos);
+}
+
+int exp_finish_node(parser *ps, int k)
+{
+    return finish_node(ps, k);
+}
+
+int exp_parse_expr(parser *ps, int min_bp)
+{
+    return parse_expr(ps, min_bp);
+}
+
+uint8_t exp_compare_affinity(uint8_t a1, uint8_t a2)
+{
+    return compare_affinity(a1, a2);
+}
+
+uint8_t exp_compare_collation(parser *ps, int l, int r)
+{
+    return compare_collation(ps, l, r);
+}
+
+int exp_check_collation(parser *ps, int k, int l, int r, uint8_t coll, size_t pos)
+{
+    return check_collation(ps, k, l, r, coll, pos);
+}
+
+const char *exp_context_name(unsigned flags)
+{
+    return context_name(flags);
+}
+
+int exp_deterministic_context(unsigned flags)
+{
+    return deterministic_context(flags);
+}
+
+int exp_failed_node(parser *ps, int first, int nargs, size_t pos)
+{
+    return failed_node(ps, first, nargs, pos);
 }

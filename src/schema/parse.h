@@ -201,6 +201,75 @@ typedef struct sch_index {
     int has_expr;     /* some key is an expression */
 } sch_index;
 
+/* ---- CREATE TRIGGER (parse_trigger.c) ---- */
+
+enum { SCH_TRIG_BEFORE, SCH_TRIG_AFTER, SCH_TRIG_INSTEAD_OF };
+enum { SCH_TRIG_DELETE, SCH_TRIG_INSERT, SCH_TRIG_UPDATE };
+enum { SCH_TS_INSERT, SCH_TS_UPDATE, SCH_TS_DELETE, SCH_TS_SELECT };
+
+/** A span of the trigger's SQL text: an expression's source, [off, off+len). */
+typedef struct sch_span {
+    uint32_t off, len;
+} sch_span;
+
+/**
+ * One statement of a trigger body. Expressions are kept as spans of the
+ * text, for the expression layer to compile; names are dequoted.
+ *   INSERT [OR c] INTO table [(cols)] VALUES (..), .. | SELECT ..
+ *   UPDATE [OR c] table SET col = expr, .. [WHERE expr]
+ *   DELETE FROM table [WHERE expr]
+ *   SELECT expr, .. [FROM table [AS alias]] [WHERE expr]
+ * An INSERT's SELECT source fills the SELECT fields (res, from, where).
+ */
+typedef struct sch_trig_stmt {
+    int kind;    /* SCH_TS_* */
+    int onconf;  /* SCH_OC_*: the OR clause (REPLACE INTO is SCH_OC_REPLACE) */
+    char *table; /* INSERT / UPDATE / DELETE: the target table */
+    char **cols; /* INSERT: the column list, ncols names (NULL: every column) */
+    int ncols;
+    int default_values; /* (never set: SQLite's trigger grammar has no DEFAULT VALUES) */
+    int nrows, nvals;   /* INSERT ... VALUES: nrows rows of nvals expressions */
+    sch_span *vals;     /* row r, value v at [r * nvals + v] */
+    int select_source;  /* INSERT ... SELECT */
+    int nres;           /* SELECT: the result expressions */
+    sch_span *res;
+    char *from, *alias; /* SELECT: FROM table [AS alias], or NULL */
+    int has_where;      /* SELECT, UPDATE, DELETE */
+    sch_span where;
+    int nset; /* UPDATE: SET cols[i] = set_vals[i] */
+    char **set_cols;
+    sch_span *set_vals;
+    char *unsupported; /* a construct folio does not run in triggers, named, or NULL */
+    char *error;       /* SQLite's error when the trigger is used (it parses), or NULL */
+    sch_span text;     /* the whole statement */
+} sch_trig_stmt;
+
+typedef struct sch_trigger {
+    char *name;
+    char *table;        /* ON table, dequoted */
+    char *table_schema; /* "main" etc. if written, else NULL */
+    int temp, if_not_exists;
+    int timing; /* SCH_TRIG_BEFORE (also when none is written), _AFTER, _INSTEAD_OF */
+    int event;  /* SCH_TRIG_DELETE, _INSERT, _UPDATE */
+    char **of;  /* UPDATE OF columns, nof names (NULL: any column) */
+    int nof;
+    int has_when;
+    sch_span when;
+    int nstmts;
+    sch_trig_stmt *stmts;
+} sch_trigger;
+
+/**
+ * Parse a CREATE TRIGGER statement as SQLite's grammar reads it. Returns 0,
+ * or -1 with SQLite's message in err (a syntax error, "qualified table
+ * names are not allowed on INSERT, UPDATE, and DELETE statements within
+ * triggers", ...). Statements SQLite accepts but folio does not run (joins,
+ * GROUP BY, ORDER BY, LIMIT, compound SELECTs, UPSERT, row values in SET)
+ * parse, with their `unsupported` set.
+ */
+int sch_parse_trigger(sch_trigger *out, const char *sql, char *err, size_t errlen);
+void sch_trigger_free(sch_trigger *t);
+
 /** Parse a CREATE TABLE statement. Returns 0, or -1 with a message in err
  * (out is then empty; sch_table_free() on it is harmless). */
 int sch_parse_table(sch_table *out, const char *sql, char *err, size_t errlen);

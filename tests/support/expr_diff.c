@@ -456,7 +456,7 @@ static int compare_impl(xd_fixture *f, const char *expr, unsigned flags, int as,
     for (int k = 0; k < f->nrows; k++) {
         int step = sqlite3_step(st);
         row_arg ra = {&f->rows[k]};
-        ex_row row = {row_column, &ra, f->rows[k].rowid};
+        ex_row row = {row_column, &ra, f->rows[k].rowid, NULL};
         ex_value fv;
         int erc = ex_eval(prog, f->cx, &row, &fv);
         if (step != SQLITE_ROW) {

@@ -1,0 +1,1326 @@
+/*
+ * trigger.c - SQLite's row triggers: BEFORE and AFTER, INSERT, UPDATE [OF]
+ * and DELETE, FOR EACH ROW, WHEN, NEW and OLD, run inside the row call that
+ * fires them.
+ *
+ * A catalog's triggers are read and compiled once, when a write first needs
+ * them (trig_set, made under the handle's lock as the foreign key graph is):
+ * per table the list of its triggers in SQLite's firing order (the one made
+ * last fires first), each with its WHEN clause and body statements compiled
+ * by the expression layer against the tables they name, NEW and OLD being
+ * two named row sources. What SQLite reports when it prepares a statement
+ * (no such table, no such column) is kept with the trigger and reported by
+ * every call that would fire it, as SQLite reports it for every statement
+ * that would; what folio does not run (joins, UPSERT, ...) is reported the
+ * same way, as FOLIO_UNSUPPORTED naming the trigger.
+ *
+ * A body statement runs as public row calls nested in the call that fired
+ * the trigger (txn->stmt_nested), the way foreign key actions run: the rows
+ * an UPDATE or DELETE changes are selected first (SQLite's two-pass form),
+ * then each is changed by folio_patch / folio_delete, which fire their own
+ * triggers and foreign key actions in turn. Everything is part of the
+ * statement of the outermost call: when anything fails, write_end undoes it
+ * all. txn->fk_depth counts trigger programs and actions together, up to
+ * SQLite's limit of 1000. With recursive_triggers off (SQLite's default) a
+ * trigger is not fired by what it itself does.
+ *
+ * RAISE(IGNORE) skips the rest of the row that fired the trigger (the row
+ * call returns FOLIO_OK having done nothing more); RAISE(ABORT) fails the
+ * call; RAISE(FAIL) fails it but keeps what its statement did before;
+ * RAISE(ROLLBACK) fails it and the transaction, which then can only be
+ * rolled back. Conflict clauses of body statements (OR IGNORE, OR FAIL, OR
+ * ABORT, OR ROLLBACK) act on the nested call's own constraint checks the
+ * same way.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db/write_int.h"
+
+#define TRIG_MAX_DEPTH 1000 /* SQLite's SQLITE_MAX_TRIGGER_DEPTH */
+
+/* ---- compiled triggers ---- */
+
+typedef struct trig_step {
+    const sch_trig_stmt *st;
+    db_table *target; /* INSERT / UPDATE / DELETE target, or SELECT's FROM (NULL: none) */
+    ex_scope scope;   /* the target's (SELECT: as aliased), or no table */
+    /* INSERT: position of each value in the target's row value array */
+    int *vpos;
+    int nv;         /* values per row */
+    ex_prog **vals; /* INSERT VALUES: nrows * nvals; SELECT source: nres */
+    ex_prog **res;  /* SELECT: the results */
+    ex_prog *where;
+    int *set_cols;      /* UPDATE: the column of each SET */
+    ex_prog **set_vals; /* UPDATE: its value */
+} trig_step;
+
+typedef struct trig_def {
+    char *name;
+    db_table *tab;
+    sch_trigger def;
+    char *sql;
+    int *of_cols; /* UPDATE OF: the columns (names that match none are dropped) */
+    int nof;
+    ex_source src[2]; /* NEW and/or OLD, as the event has them */
+    int nsrc;
+    ex_prog *when;
+    trig_step *steps;
+    int nsteps;
+    /* Why every call that would fire it fails: SQLite's error, or what
+     * folio does not run (rc FOLIO_UNSUPPORTED). */
+    int err_rc;
+    char *err;
+} trig_def;
+
+typedef struct trig_tab {
+    const db_table *tab;
+    trig_def **defs; /* firing order */
+    int n;
+} trig_tab;
+
+struct trig_set {
+    trig_tab *tabs;
+    int ntabs;
+    uint64_t gen; /* unique to this set: table states cache their list by it */
+};
+
+static uint64_t g_set_gen;
+
+static void step_free(trig_step *s)
+{
+    int nvals = s->st ? s->st->nrows * s->st->nvals : 0;
+    if (s->vals) {
+        int n = s->st && s->st->select_source ? s->st->nres : nvals;
+        for (int i = 0; i < n; i++)
+            ex_prog_free(s->vals[i]);
+    }
+    os_free(s->vals);
+    if (s->res)
+        for (int i = 0; i < s->st->nres; i++)
+            ex_prog_free(s->res[i]);
+    os_free(s->res);
+    ex_prog_free(s->where);
+    os_free(s->vpos);
+    os_free(s->set_cols);
+    if (s->set_vals)
+        for (int i = 0; i < s->st->nset; i++)
+            ex_prog_free(s->set_vals[i]);
+    os_free(s->set_vals);
+}
+
+static void def_free(trig_def *d)
+{
+    if (!d)
+        return;
+    for (int i = 0; i < d->nsteps; i++)
+        step_free(&d->steps[i]);
+    os_free(d->steps);
+    ex_prog_free(d->when);
+    os_free(d->of_cols);
+    sch_trigger_free(&d->def);
+    os_free(d->name);
+    os_free(d->sql);
+    os_free(d->err);
+    os_free(d);
+}
+
+void trig_set_free(struct trig_set *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < s->ntabs; i++) {
+        for (int j = 0; j < s->tabs[i].n; j++)
+            def_free(s->tabs[i].defs[j]);
+        os_free(s->tabs[i].defs);
+    }
+    os_free(s->tabs);
+    os_free(s);
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s);
+    char *p = os_malloc(n + 1);
+    if (p)
+        memcpy(p, s, n + 1);
+    return p;
+}
+
+static int def_fail(trig_def *d, int rc, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static int def_fail(trig_def *d, int rc, const char *fmt, ...)
+{
+    if (d->err)
+        return rc;
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    d->err_rc = rc;
+    d->err = dup_str(buf);
+    return d->err ? rc : FOLIO_NOMEM;
+}
+
+/* Subqueries' tables (the expression layer asks by name). */
+static int lookup_table(void *arg, const char *name, ex_source *out, char *err, size_t errlen)
+{
+    db_catalog *cat = arg;
+    db_table *t = catalog_find_table(cat, name);
+    if (!t || !t->parsed) {
+        snprintf(err, errlen, "no such table: main.%s", name);
+        return FOLIO_ERROR;
+    }
+    memset(out, 0, sizeof *out);
+    out->name = t->name;
+    out->cols = t->ex_cols;
+    out->ncols = t->def.ncols;
+    out->rowid_alias = t->def.ipk;
+    out->without_rowid = t->def.without_rowid;
+    return 0;
+}
+
+/* Compile one expression of the trigger's text. */
+static int compile_as(trig_def *d, db_catalog *cat, const ex_scope *base, sch_span sp,
+                      ex_prog **out, unsigned flags)
+{
+    ex_scope sc = *base;
+    sc.sources = d->src;
+    sc.nsources = d->nsrc;
+    sc.table_lookup = lookup_table;
+    sc.lookup_arg = cat;
+    char err[256];
+    int rc = ex_compile(out, d->sql + sp.off, sp.len, &sc, flags, err, sizeof err);
+    if (rc == FOLIO_NOMEM)
+        return rc;
+    if (rc < 0) {
+        /* (the message ends with the offset the expression layer found it at) */
+        char *at = strrchr(err, '\n');
+        if (at)
+            *at = 0;
+        if (rc == FOLIO_UNSUPPORTED)
+            return def_fail(d, rc, "trigger %s: %s", d->name, err);
+        return def_fail(d, rc, "%s", err);
+    }
+    return 0;
+}
+
+/* A value (VALUES items, SET values, SELECT results). */
+static int compile(trig_def *d, db_catalog *cat, const ex_scope *base, sch_span sp, ex_prog **out)
+{
+    return compile_as(d, cat, base, sp, out, EX_TRIGGER);
+}
+
+/* A condition (WHEN, WHERE): coded as SQLite's jumps. */
+static int compile_cond(trig_def *d, db_catalog *cat, const ex_scope *base, sch_span sp,
+                        ex_prog **out)
+{
+    return compile_as(d, cat, base, sp, out, EX_TRIGGER | EX_CONDITION);
+}
+
+static int column_of(const db_table *t, const char *name)
+{
+    for (int c = 0; c < t->def.ncols; c++)
+        if (sch_ident_eq(t->def.cols[c].name, name))
+            return c;
+    return -1;
+}
+
+static const ex_scope no_table = {0};
+
+static int step_target(trig_def *d, db_catalog *cat, trig_step *s, const char *name)
+{
+    (void)cat;
+    db_table *t = catalog_find_table(cat, name);
+    if (!t)
+        return def_fail(d, FOLIO_ERROR, "no such table: main.%s", name);
+    if (!t->parsed)
+        return def_fail(d, FOLIO_UNSUPPORTED, "trigger %s: table %s cannot be used: %s", d->name,
+                        name, t->parse_error ? t->parse_error : "unknown definition");
+    s->target = t;
+    s->scope = t->scope;
+    return 0;
+}
+
+static int compile_list(trig_def *d, db_catalog *cat, const ex_scope *sc, const sch_span *sp, int n,
+                        ex_prog ***out)
+{
+    if (n == 0)
+        return 0;
+    *out = os_calloc((size_t)n, sizeof **out);
+    if (!*out)
+        return FOLIO_NOMEM;
+    for (int i = 0; i < n; i++) {
+        int rc = compile(d, cat, sc, sp[i], &(*out)[i]);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* A SELECT (statement or INSERT's source): FROM, WHERE, results. */
+static int compile_select(trig_def *d, db_catalog *cat, trig_step *s, ex_prog ***res)
+{
+    const sch_trig_stmt *st = s->st;
+    int rc;
+    const ex_scope *sc = &no_table;
+    if (st->from) {
+        if ((rc = step_target(d, cat, s, st->from)) < 0)
+            return rc;
+        if (st->alias)
+            s->scope.table = st->alias;
+        sc = &s->scope;
+    }
+    if (st->has_where && (rc = compile_cond(d, cat, sc, st->where, &s->where)) < 0)
+        return rc;
+    return compile_list(d, cat, sc, st->res, st->nres, res);
+}
+
+static int compile_step(trig_def *d, db_catalog *cat, trig_step *s)
+{
+    const sch_trig_stmt *st = s->st;
+    int rc;
+    if (st->error)
+        return def_fail(d, FOLIO_ERROR, "%s", st->error);
+    if (st->unsupported)
+        return def_fail(d, FOLIO_UNSUPPORTED, "trigger %s: %s is not supported", d->name,
+                        st->unsupported);
+    if (st->onconf == SCH_OC_REPLACE)
+        return def_fail(d, FOLIO_UNSUPPORTED, "trigger %s: %s OR REPLACE is not supported", d->name,
+                        st->kind == SCH_TS_INSERT ? "INSERT" : "UPDATE");
+    switch (st->kind) {
+    case SCH_TS_SELECT:
+        if (st->nrows) /* a bare VALUES: its expressions are evaluated */
+            return compile_list(d, cat, &no_table, st->vals, st->nrows * st->nvals, &s->vals);
+        return compile_select(d, cat, s, &s->res);
+    case SCH_TS_DELETE:
+        if ((rc = step_target(d, cat, s, st->table)) < 0)
+            return rc;
+        return st->has_where ? compile_cond(d, cat, &s->scope, st->where, &s->where) : 0;
+    case SCH_TS_UPDATE: {
+        if ((rc = step_target(d, cat, s, st->table)) < 0)
+            return rc;
+        db_table *t = s->target;
+        if (!(s->set_cols = os_malloc(sizeof *s->set_cols * (size_t)st->nset)))
+            return FOLIO_NOMEM;
+        for (int i = 0; i < st->nset; i++) {
+            int c = column_of(t, st->set_cols[i]);
+            if (c < 0)
+                return def_fail(d, FOLIO_ERROR, "no such column: %s", st->set_cols[i]);
+            if (t->val_index[c] < 0)
+                return def_fail(d, FOLIO_ERROR, "cannot UPDATE generated column \"%s\"",
+                                t->def.cols[c].name);
+            s->set_cols[i] = c;
+        }
+        if ((rc = compile_list(d, cat, &s->scope, st->set_vals, st->nset, &s->set_vals)) < 0)
+            return rc;
+        return st->has_where ? compile_cond(d, cat, &s->scope, st->where, &s->where) : 0;
+    }
+    case SCH_TS_INSERT: {
+        db_table *t = catalog_find_table(cat, st->table);
+        if (!t)
+            return def_fail(d, FOLIO_ERROR, "no such table: main.%s", st->table);
+        if (!t->parsed)
+            return def_fail(d, FOLIO_UNSUPPORTED, "trigger %s: table %s cannot be used: %s",
+                            d->name, t->name, t->parse_error ? t->parse_error : "?");
+        int nv = st->default_values ? 0 : st->select_source ? st->nres : st->nvals;
+        int want = st->ncols ? st->ncols : t->nvals;
+        if (!st->default_values && nv != want) {
+            if (st->ncols)
+                return def_fail(d, FOLIO_ERROR, "%d values for %d columns", nv, want);
+            return def_fail(d, FOLIO_ERROR, "table %s has %d columns but %d values were supplied",
+                            t->name, want, nv);
+        }
+        s->nv = nv;
+        if (nv && !(s->vpos = os_malloc(sizeof *s->vpos * (size_t)nv)))
+            return FOLIO_NOMEM;
+        for (int i = 0; i < nv; i++) {
+            if (!st->ncols) {
+                s->vpos[i] = i;
+                continue;
+            }
+            int c = column_of(t, st->cols[i]);
+            if (c < 0 && t->def.ipk < 0 && !t->def.without_rowid &&
+                (sch_ident_eq(st->cols[i], "rowid") || sch_ident_eq(st->cols[i], "oid") ||
+                 sch_ident_eq(st->cols[i], "_rowid_")))
+                return def_fail(d, FOLIO_UNSUPPORTED,
+                                "trigger %s: INSERT naming the rowid of a table without an "
+                                "INTEGER PRIMARY KEY is not supported",
+                                d->name);
+            if (c < 0)
+                return def_fail(d, FOLIO_ERROR, "table %s has no column named %s", t->name,
+                                st->cols[i]);
+            if (t->val_index[c] < 0)
+                return def_fail(d, FOLIO_ERROR, "cannot INSERT into generated column \"%s\"",
+                                t->def.cols[c].name);
+            s->vpos[i] = t->val_index[c];
+        }
+        if (st->select_source) {
+            rc = compile_select(d, cat, s, &s->vals);
+        } else {
+            rc = compile_list(d, cat, &no_table, st->vals, st->nrows * st->nvals, &s->vals);
+        }
+        s->target = t; /* (the SELECT's FROM table, if any, is looked up again when run) */
+        return rc;
+    }
+    }
+    return def_fail(d, FOLIO_ERROR, "trigger %s: unknown statement", d->name);
+}
+
+static int def_build(db_catalog *cat, db_table *tab, const folio_schema_entry *e, trig_def **out)
+{
+    trig_def *d = os_calloc(1, sizeof *d);
+    if (!d)
+        return FOLIO_NOMEM;
+    *out = d;
+    if (!(d->name = dup_str(e->name)) || !(d->sql = dup_str(e->sql ? e->sql : "")))
+        return FOLIO_NOMEM;
+    d->tab = tab;
+    char err[256];
+    if (sch_parse_trigger(&d->def, d->sql, err, sizeof err) < 0)
+        return def_fail(d, FOLIO_UNSUPPORTED, "trigger %s cannot be read: %s", d->name, err);
+    const sch_trigger *t = &d->def;
+    if (t->timing == SCH_TRIG_INSTEAD_OF)
+        return def_fail(d, FOLIO_UNSUPPORTED, "trigger %s: INSTEAD OF on a table", d->name);
+    if (t->nof) {
+        if (!(d->of_cols = os_malloc(sizeof *d->of_cols * (size_t)t->nof)))
+            return FOLIO_NOMEM;
+        for (int i = 0; i < t->nof; i++) {
+            int c = column_of(tab, t->of[i]);
+            if (c >= 0)
+                d->of_cols[d->nof++] = c;
+        }
+    }
+    /* NEW in INSERT and UPDATE triggers, OLD in UPDATE and DELETE ones. */
+    static const char *const names[2] = {"new", "old"};
+    for (int k = 0; k < 2; k++) {
+        if ((k == 0 && t->event == SCH_TRIG_DELETE) || (k == 1 && t->event == SCH_TRIG_INSERT))
+            continue;
+        ex_source *s = &d->src[d->nsrc++];
+        s->name = names[k];
+        s->cols = tab->ex_cols;
+        s->ncols = tab->def.ncols;
+        s->rowid_alias = tab->def.ipk;
+        s->without_rowid = tab->def.without_rowid;
+        s->qualified_only = 1;
+    }
+    int rc;
+    if (t->has_when && (rc = compile_cond(d, cat, &no_table, t->when, &d->when)) < 0)
+        return rc == FOLIO_NOMEM ? rc : 0;
+    if (!(d->steps = os_calloc((size_t)t->nstmts, sizeof *d->steps)))
+        return FOLIO_NOMEM;
+    for (int i = 0; i < t->nstmts; i++) {
+        d->steps[i].st = &t->stmts[i];
+        d->nsteps = i + 1;
+        if ((rc = compile_step(d, cat, &d->steps[i])) < 0)
+            return rc == FOLIO_NOMEM ? rc : 0;
+    }
+    return 0;
+}
+
+static int set_build(db_catalog *cat, struct trig_set **out)
+{
+    struct trig_set *s = os_calloc(1, sizeof *s);
+    if (!s)
+        return FOLIO_NOMEM;
+    int rc = 0;
+    for (int i = 0; i < cat->nentries && rc == 0; i++) {
+        const folio_schema_entry *e = &cat->entries[i];
+        if (strcmp(e->type, "trigger") != 0)
+            continue;
+        db_table *tab = catalog_find_table(cat, e->tbl_name);
+        if (!tab)
+            continue; /* (a trigger on a view) */
+        trig_tab *tt = NULL;
+        for (int k = 0; k < s->ntabs; k++)
+            if (s->tabs[k].tab == tab)
+                tt = &s->tabs[k];
+        if (!tt) {
+            trig_tab *na = os_realloc(s->tabs, sizeof *na * (size_t)(s->ntabs + 1));
+            if (!na) {
+                rc = FOLIO_NOMEM;
+                break;
+            }
+            s->tabs = na;
+            tt = &s->tabs[s->ntabs++];
+            memset(tt, 0, sizeof *tt);
+            tt->tab = tab;
+        }
+        trig_def **nd = os_realloc(tt->defs, sizeof *nd * (size_t)(tt->n + 1));
+        if (!nd) {
+            rc = FOLIO_NOMEM;
+            break;
+        }
+        tt->defs = nd;
+        /* SQLite fires the trigger made last first: schema order, reversed. */
+        memmove(tt->defs + 1, tt->defs, sizeof *nd * (size_t)tt->n);
+        tt->defs[0] = NULL;
+        tt->n++;
+        rc = def_build(cat, tab, e, &tt->defs[0]);
+    }
+    if (rc < 0) {
+        trig_set_free(s);
+        return rc;
+    }
+    s->gen = __atomic_add_fetch(&g_set_gen, 1, __ATOMIC_RELAXED);
+    *out = s;
+    return 0;
+}
+
+/* The triggers of ts's table (NULL when none, or on failure: *rc). The
+ * catalog's set is made once, under the handle's lock; the table state
+ * keeps its own list until the set changes. */
+static const trig_tab *tab_triggers(folio_txn *txn, table_state *ts, int *rc)
+{
+    *rc = 0;
+    struct trig_set *s = __atomic_load_n(&txn->cat->trig, __ATOMIC_ACQUIRE);
+    if (s && ts->trig_gen == s->gen)
+        return ts->trig_tt;
+    if (!s) {
+        folio_db *db = txn->db;
+        pthread_mutex_lock(&db->mu);
+        s = txn->cat->trig;
+        if (!s && set_build(txn->cat, &s) == 0)
+            __atomic_store_n(&txn->cat->trig, s, __ATOMIC_RELEASE);
+        pthread_mutex_unlock(&db->mu);
+        if (!s) {
+            *rc = db_err(db, FOLIO_NOMEM, "out of memory");
+            return NULL;
+        }
+    }
+    const trig_tab *tt = NULL;
+    for (int i = 0; i < s->ntabs && !tt; i++)
+        if (s->tabs[i].tab == ts->tab)
+            tt = &s->tabs[i];
+    ts->trig_gen = s->gen;
+    ts->trig_tt = tt;
+    return tt;
+}
+
+/* ---- which triggers a call fires ---- */
+
+/* SQLite's checkColumnOverlap: UPDATE OF fires when a listed column is set
+ * (chg NULL: every column is). */
+static int overlaps(const trig_def *d, const fk_change *chg)
+{
+    if (!d->def.nof || !chg || !chg->cols)
+        return 1;
+    for (int i = 0; i < d->nof; i++)
+        for (int k = 0; k < chg->n; k++)
+            if (chg->cols[k] == d->of_cols[i])
+                return 1;
+    return 0;
+}
+
+static int relevant(const trig_def *d, int event, const fk_change *chg)
+{
+    return d->def.event == event && (event != SCH_TRIG_UPDATE || overlaps(d, chg));
+}
+
+int trig_prepare(folio_txn *txn, table_state *ts, int event, const fk_change *chg)
+{
+    if (!ts->tab->has_triggers)
+        return 0;
+    int rc;
+    const trig_tab *tt = tab_triggers(txn, ts, &rc);
+    if (!tt)
+        return rc;
+    for (int i = 0; i < tt->n; i++) {
+        const trig_def *d = tt->defs[i];
+        if (!relevant(d, event, chg))
+            continue;
+        if (d->err)
+            return db_err(txn->db, d->err_rc, "%s", d->err);
+    }
+    return 0;
+}
+
+/* ---- evaluation ---- */
+
+/* Where an expression's values come from while a trigger runs. */
+typedef struct frame {
+    folio_txn *txn;
+    const trig_def *d;
+    const fmt_value *nv, *ov; /* NEW and OLD rows (per column), or NULL */
+    int64_t nid, oid;
+    const ex_prog *prog; /* being evaluated */
+    folio_cursor *cur;   /* the row of the statement's own table, or NULL */
+    db_table *cur_tab;
+    folio_cursor *sub[32]; /* subqueries' rows, by subquery */
+    int col_failed;
+} frame;
+
+static void fmt_to_ex(const fmt_value *v, ex_value *out)
+{
+    out->type = v->type;
+    out->subtype = EX_SUBTYPE_NONE;
+    if (v->type == FMT_TEXT || v->type == FMT_BLOB) {
+        out->u.s.p = v->u.s.p;
+        out->u.s.n = v->u.s.n;
+    } else if (v->type == FMT_REAL) {
+        out->u.r = v->u.r;
+    } else {
+        out->u.i = v->u.i;
+    }
+}
+
+static int cursor_value(frame *f, folio_cursor *c, int col, ex_value *out)
+{
+    const sch_table *d = &c->t->tab->def;
+    if (col == d->ncols || col == d->ipk) {
+        out->type = EX_INTEGER;
+        out->subtype = EX_SUBTYPE_NONE;
+        out->u.i = folio_cursor_rowid(c);
+        return 0;
+    }
+    folio_value v;
+    int rc = db_cursor_column(c, col, &v);
+    if (rc < 0) {
+        f->col_failed = 1;
+        return rc;
+    }
+    out->type = (int)v.type;
+    out->subtype = EX_SUBTYPE_NONE;
+    if (v.type == FOLIO_TEXT || v.type == FOLIO_BLOB) {
+        out->u.s.p = v.u.s.p;
+        out->u.s.n = v.u.s.n;
+    } else if (v.type == FOLIO_REAL) {
+        out->u.r = v.u.r;
+    } else {
+        out->u.i = v.u.i;
+    }
+    return 0;
+}
+
+static int frame_column(void *arg, int col, ex_value *out)
+{
+    frame *f = arg;
+    int ncols = f->cur_tab ? f->cur_tab->def.ncols : 0;
+    if (col < ncols)
+        return cursor_value(f, f->cur, col, out);
+    int at = ncols;
+    for (int k = 0; k < f->d->nsrc; k++) {
+        const ex_source *s = &f->d->src[k];
+        if (col <= at + s->ncols) {
+            int c = col - at;
+            int isnew = s->name[0] == 'n';
+            const fmt_value *row = isnew ? f->nv : f->ov;
+            int64_t rowid = isnew ? f->nid : f->oid;
+            if (c == s->ncols || c == s->rowid_alias) {
+                out->type = EX_INTEGER;
+                out->subtype = EX_SUBTYPE_NONE;
+                out->u.i = rowid;
+                return 0;
+            }
+            fmt_to_ex(&row[c], out);
+            return 0;
+        }
+        at += s->ncols + 1;
+    }
+    const ex_subquery *sq;
+    int nsq = ex_prog_subqueries(f->prog, &sq);
+    for (int k = 0; k < nsq && k < 32; k++)
+        if (col >= sq[k].base && col <= sq[k].base + sq[k].ncols && f->sub[k])
+            return cursor_value(f, f->sub[k], col - sq[k].base, out);
+    f->col_failed = 1;
+    return db_err(f->txn->db, FOLIO_MISUSE, "trigger %s: no value for column slot %d", f->d->name,
+                  col);
+}
+
+static int handle_for(folio_txn *txn, db_table *tab, folio_table **out)
+{
+    for (int i = 0; i < txn->ntables; i++)
+        if (txn->tables[i]->tab == tab && !txn->tables[i]->dead) {
+            *out = txn->tables[i];
+            return 0;
+        }
+    return folio_table_open(out, txn, tab->name);
+}
+
+static int frame_scan(void *arg, int subq, int (*visit)(void *vctx), void *vctx)
+{
+    frame *f = arg;
+    const ex_subquery *sq;
+    int nsq = ex_prog_subqueries(f->prog, &sq);
+    if (subq < 0 || subq >= nsq || subq >= 32)
+        return db_err(f->txn->db, FOLIO_UNSUPPORTED, "trigger %s: too many subqueries", f->d->name);
+    if (!sq[subq].table) {
+        f->sub[subq] = NULL;
+        return visit(vctx) < 0 ? FOLIO_ERROR : 0;
+    }
+    db_table *t = catalog_find_table(f->txn->cat, sq[subq].table);
+    if (!t)
+        return db_err(f->txn->db, FOLIO_ERROR, "no such table: main.%s", sq[subq].table);
+    folio_table *th;
+    folio_cursor *c;
+    int rc = handle_for(f->txn, t, &th);
+    if (rc < 0 || (rc = folio_cursor_open(&c, th, NULL)) < 0)
+        return rc;
+    folio_cursor *saved = f->sub[subq];
+    f->sub[subq] = c;
+    int v = 0;
+    for (rc = folio_cursor_first(c); rc == FOLIO_ROW; rc = folio_cursor_next(c))
+        if ((v = visit(vctx)) != 0)
+            break;
+    f->sub[subq] = saved;
+    folio_cursor_close(c);
+    if (v < 0)
+        return v;
+    return rc < 0 ? rc : 0;
+}
+
+/* The evaluation context of this depth, with the statement's 'now'. */
+static int depth_ctx(folio_txn *txn, ex_ctx **out)
+{
+    int depth = txn->fk_depth;
+    if (depth >= txn->trig_ncx) {
+        int n = depth + 8;
+        ex_ctx **na = os_realloc(txn->trig_cx, sizeof *na * (size_t)n);
+        if (!na)
+            return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+        for (int i = txn->trig_ncx; i < n; i++)
+            na[i] = NULL;
+        txn->trig_cx = na;
+        txn->trig_ncx = n;
+    }
+    if (!txn->trig_cx[depth] && ex_ctx_new(&txn->trig_cx[depth]) < 0)
+        return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+    if (!txn->trig_now_set) {
+        struct timespec now;
+        timespec_get(&now, TIME_UTC);
+        txn->trig_now = (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+        txn->trig_now_set = 1;
+    }
+    ex_ctx_set_now(txn->trig_cx[depth], txn->trig_now);
+    *out = txn->trig_cx[depth];
+    return 0;
+}
+
+/* Evaluate p in the frame; RAISE becomes the trigger's outcome. Returns 0,
+ * TRIG_IGNORED, or an error with the message set. */
+static int eval(frame *f, ex_ctx *cx, const ex_prog *p, int64_t rowid, ex_value *out)
+{
+    f->prog = p;
+    f->col_failed = 0;
+    ex_row row;
+    memset(&row, 0, sizeof row);
+    row.column = frame_column;
+    row.arg = f;
+    row.rowid = rowid;
+    row.scan = frame_scan;
+    int rc = ex_eval(p, cx, &row, out);
+    if (rc >= 0)
+        return 0;
+    if (f->col_failed)
+        return rc;
+    switch (ex_ctx_raised(cx)) {
+    case EX_RAISE_IGNORE:
+        return TRIG_IGNORED;
+    case EX_RAISE_FAIL:
+        f->txn->stmt_keep = 1;
+        break;
+    case EX_RAISE_ROLLBACK:
+        f->txn->stmt_rollback = 1;
+        break;
+    default:
+        break;
+    }
+    return db_err(f->txn->db, rc, "%s", ex_ctx_errmsg(cx));
+}
+
+/* ---- owned rows of values ---- */
+
+typedef struct vbuf {
+    folio_value *v;
+    int n, cap;
+    uint8_t *bytes;
+    size_t used, bcap;
+} vbuf;
+
+static void vbuf_free(vbuf *b)
+{
+    os_free(b->v);
+    os_free(b->bytes);
+}
+
+/* Append a value, its bytes copied (pointers fixed by vbuf_fix). */
+static int vbuf_add(vbuf *b, const ex_value *x)
+{
+    if (b->n == b->cap) {
+        int nc = b->cap ? b->cap * 2 : 16;
+        folio_value *nv = os_realloc(b->v, sizeof *nv * (size_t)nc);
+        if (!nv)
+            return FOLIO_NOMEM;
+        b->v = nv;
+        b->cap = nc;
+    }
+    folio_value *v = &b->v[b->n++];
+    memset(v, 0, sizeof *v);
+    v->type = (folio_type)x->type;
+    if (x->type == EX_INTEGER) {
+        v->u.i = x->u.i;
+    } else if (x->type == EX_REAL) {
+        v->u.r = x->u.r;
+    } else if (x->type == EX_TEXT || x->type == EX_BLOB) {
+        size_t n = (size_t)x->u.s.n;
+        if (b->used + n > b->bcap) {
+            size_t nc = b->bcap ? b->bcap * 2 : 256;
+            while (nc < b->used + n)
+                nc *= 2;
+            uint8_t *nb = os_realloc(b->bytes, nc);
+            if (!nb)
+                return FOLIO_NOMEM;
+            b->bytes = nb;
+            b->bcap = nc;
+        }
+        if (n)
+            memcpy(b->bytes + b->used, x->u.s.p, n);
+        v->u.s.p = (const void *)(uintptr_t)b->used; /* an offset until vbuf_fix */
+        v->u.s.n = n;
+        b->used += n;
+    }
+    return 0;
+}
+
+static void vbuf_fix(vbuf *b)
+{
+    for (int i = 0; i < b->n; i++)
+        if (b->v[i].type == FOLIO_TEXT || b->v[i].type == FOLIO_BLOB)
+            b->v[i].u.s.p = b->bytes ? b->bytes + (uintptr_t)b->v[i].u.s.p : (const void *)"";
+}
+
+/* ---- running a body statement ---- */
+
+/* One nested row call of a body statement, with its conflict clause. */
+static int nested_call(folio_txn *txn, int onconf, int (*call)(void *), void *arg)
+{
+    int saved = txn->stmt_nested;
+    txn->stmt_nested = 1;
+    txn->onconf = onconf;
+    int rc = call(arg);
+    txn->onconf = 0;
+    txn->stmt_nested = saved;
+    return rc;
+}
+
+typedef struct ins_arg {
+    folio_table *t;
+    const folio_value *vals;
+    int n;
+    const uint8_t *given;
+} ins_arg;
+
+static int do_insert(void *p)
+{
+    ins_arg *a = p;
+    folio_txn *txn = a->t->txn;
+    const uint8_t *saved = txn->vals_given;
+    txn->vals_given = a->given;
+    int64_t rowid;
+    int rc = folio_insert(&rowid, a->t, a->vals, a->n);
+    txn->vals_given = saved;
+    return rc;
+}
+
+/* Insert one row of values (in the step's value order) into the target. */
+static int insert_row(frame *f, const trig_step *s, folio_table *th, const folio_value *vals,
+                      folio_value *row, uint8_t *given)
+{
+    const sch_trig_stmt *st = s->st;
+    db_table *t = s->target;
+    int n = t->nvals;
+    for (int i = 0; i < n; i++) {
+        memset(&row[i], 0, sizeof row[i]);
+        given[i] = 0;
+    }
+    for (int i = 0; i < s->nv; i++) {
+        row[s->vpos[i]] = vals[i];
+        given[s->vpos[i]] = 1;
+    }
+    ins_arg a = {th, row, n, st->ncols || st->default_values ? given : NULL};
+    return nested_call(f->txn, st->onconf, do_insert, &a);
+}
+
+typedef struct key_list {
+    int64_t *rowid;
+    int64_t n, cap;
+    vbuf keys; /* WITHOUT ROWID: npk values per row */
+} key_list;
+
+static int keys_add(key_list *k, folio_cursor *c, frame *f)
+{
+    if (k->n == k->cap) {
+        int64_t nc = k->cap ? k->cap * 2 : 16;
+        int64_t *nr = os_realloc(k->rowid, sizeof *nr * (size_t)nc);
+        if (!nr)
+            return FOLIO_NOMEM;
+        k->rowid = nr;
+        k->cap = nc;
+    }
+    const sch_table *d = &c->t->tab->def;
+    k->rowid[k->n++] = d->without_rowid ? 0 : folio_cursor_rowid(c);
+    for (int i = 0; d->without_rowid && i < d->npk; i++) {
+        ex_value v;
+        int rc = cursor_value(f, c, d->pk[i].col, &v);
+        if (rc < 0 || (rc = vbuf_add(&k->keys, &v)) < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* The rows of the step's table its WHERE selects (all, without one). */
+static int select_rows(frame *f, ex_ctx *cx, const trig_step *s, folio_table *th, key_list *out)
+{
+    folio_cursor *c;
+    int rc = folio_cursor_open(&c, th, NULL);
+    if (rc < 0)
+        return rc;
+    f->cur = c;
+    f->cur_tab = s->target;
+    int step;
+    rc = 0;
+    for (step = folio_cursor_first(c); step == FOLIO_ROW && rc == 0; step = folio_cursor_next(c)) {
+        if (s->where) {
+            ex_value v;
+            if ((rc = eval(f, cx, s->where, folio_cursor_rowid(c), &v)) != 0)
+                break;
+            if (ex_truth(&v) != 1)
+                continue;
+        }
+        if ((rc = keys_add(out, c, f)) < 0 && !f->col_failed)
+            rc = db_err(f->txn->db, rc, "out of memory");
+    }
+    f->cur = NULL;
+    f->cur_tab = NULL;
+    folio_cursor_close(c);
+    if (rc == 0 && step < 0)
+        rc = step;
+    vbuf_fix(&out->keys);
+    return rc;
+}
+
+/* Position c on row i of the list: FOLIO_ROW, FOLIO_NOTFOUND or an error. */
+static int seek_key(folio_cursor *c, const key_list *k, int64_t i)
+{
+    const sch_table *d = &c->t->tab->def;
+    if (!d->without_rowid)
+        return folio_cursor_seek_rowid(c, k->rowid[i]);
+    int rc = folio_cursor_seek(c, k->keys.v + i * d->npk, d->npk, FOLIO_SEEK_EQ);
+    return rc == FOLIO_DONE ? FOLIO_NOTFOUND : rc;
+}
+
+typedef struct upd_arg {
+    folio_table *t;
+    int64_t rowid;
+    const folio_value *key;
+    int npk;
+    const int *cols;
+    const folio_value *vals;
+    int n;
+    int del;
+} upd_arg;
+
+static int do_update(void *p)
+{
+    upd_arg *a = p;
+    if (a->key)
+        return a->del ? folio_delete_key(a->t, a->key, a->npk)
+                      : db_patch_key(a->t, a->key, a->npk, a->cols, a->vals, a->n);
+    return a->del ? folio_delete(a->t, a->rowid)
+                  : folio_patch(a->t, a->rowid, a->cols, a->vals, a->n);
+}
+
+static int run_update_delete(frame *f, ex_ctx *cx, const trig_step *s)
+{
+    folio_txn *txn = f->txn;
+    const sch_trig_stmt *st = s->st;
+    folio_table *th;
+    int rc = handle_for(txn, s->target, &th);
+    if (rc < 0)
+        return rc;
+    key_list k;
+    memset(&k, 0, sizeof k);
+    if ((rc = select_rows(f, cx, s, th, &k)) < 0) {
+        vbuf_free(&k.keys);
+        os_free(k.rowid);
+        return rc;
+    }
+    const sch_table *d = &s->target->def;
+    int del = st->kind == SCH_TS_DELETE;
+    folio_cursor *c = NULL;
+    if (!del && (rc = folio_cursor_open(&c, th, NULL)) < 0)
+        k.n = 0;
+    vbuf vals;
+    memset(&vals, 0, sizeof vals);
+    for (int64_t i = 0; i < k.n && rc >= 0; i++) {
+        vals.n = 0;
+        vals.used = 0;
+        if (!del) {
+            /* SET values over the row as it is now (an earlier row's
+             * triggers may have changed or deleted it). */
+            rc = seek_key(c, &k, i);
+            if (rc == FOLIO_NOTFOUND) {
+                rc = 0;
+                continue;
+            }
+            if (rc < 0)
+                break;
+            f->cur = c;
+            f->cur_tab = s->target;
+            int64_t rowid = d->without_rowid ? 0 : folio_cursor_rowid(c);
+            for (int j = 0; j < st->nset && rc >= 0; j++) {
+                ex_value v;
+                rc = eval(f, cx, s->set_vals[j], rowid, &v);
+                if (rc == 0 && vbuf_add(&vals, &v) < 0)
+                    rc = db_err(txn->db, FOLIO_NOMEM, "out of memory");
+            }
+            f->cur = NULL;
+            f->cur_tab = NULL;
+            if (rc != 0)
+                break;
+            vbuf_fix(&vals);
+        }
+        upd_arg a = {th,       k.rowid[i],  d->without_rowid ? k.keys.v + i * d->npk : NULL,
+                     d->npk,   s->set_cols, vals.v,
+                     st->nset, del};
+        rc = nested_call(txn, st->onconf, do_update, &a);
+        if (rc == FOLIO_NOTFOUND) /* gone already: skipped, as SQLite does */
+            rc = 0;
+    }
+    folio_cursor_close(c);
+    vbuf_free(&vals);
+    vbuf_free(&k.keys);
+    os_free(k.rowid);
+    return rc;
+}
+
+/* SELECT: the results of every selected row are evaluated (for RAISE). */
+static int run_select(frame *f, ex_ctx *cx, const trig_step *s)
+{
+    const sch_trig_stmt *st = s->st;
+    ex_value v;
+    int rc = 0;
+    if (st->nrows) {
+        for (int i = 0; i < st->nrows * st->nvals && rc == 0; i++)
+            rc = eval(f, cx, s->vals[i], 0, &v);
+        return rc;
+    }
+    if (!s->target) {
+        if (s->where) {
+            if ((rc = eval(f, cx, s->where, 0, &v)) != 0)
+                return rc;
+            if (ex_truth(&v) != 1)
+                return 0;
+        }
+        for (int i = 0; i < st->nres && rc == 0; i++)
+            rc = eval(f, cx, s->res[i], 0, &v);
+        return rc;
+    }
+    folio_table *th;
+    folio_cursor *c;
+    if ((rc = handle_for(f->txn, s->target, &th)) < 0 || (rc = folio_cursor_open(&c, th, NULL)) < 0)
+        return rc;
+    f->cur = c;
+    f->cur_tab = s->target;
+    int step;
+    rc = 0;
+    for (step = folio_cursor_first(c); step == FOLIO_ROW && rc == 0; step = folio_cursor_next(c)) {
+        int64_t rowid = folio_cursor_rowid(c);
+        if (s->where) {
+            if ((rc = eval(f, cx, s->where, rowid, &v)) != 0)
+                break;
+            if (ex_truth(&v) != 1)
+                continue;
+        }
+        for (int i = 0; i < st->nres && rc == 0; i++)
+            rc = eval(f, cx, s->res[i], rowid, &v);
+    }
+    f->cur = NULL;
+    f->cur_tab = NULL;
+    folio_cursor_close(c);
+    return rc != 0 ? rc : step < 0 ? step : 0;
+}
+
+static int run_insert(frame *f, ex_ctx *cx, const trig_step *s)
+{
+    folio_txn *txn = f->txn;
+    const sch_trig_stmt *st = s->st;
+    folio_table *th;
+    int rc = handle_for(txn, s->target, &th);
+    if (rc < 0)
+        return rc;
+    int n = s->target->nvals;
+    folio_value *row = os_malloc(sizeof *row * (size_t)(n ? n : 1));
+    uint8_t *given = os_malloc((size_t)(n ? n : 1));
+    vbuf vals;
+    memset(&vals, 0, sizeof vals);
+    if (!row || !given) {
+        rc = db_err(txn->db, FOLIO_NOMEM, "out of memory");
+        goto out;
+    }
+    if (st->default_values) {
+        rc = insert_row(f, s, th, NULL, row, given);
+        goto out;
+    }
+    ex_value v;
+    if (!st->select_source) {
+        for (int r = 0; r < st->nrows && rc == 0; r++) {
+            vals.n = 0;
+            vals.used = 0;
+            for (int i = 0; i < st->nvals && rc == 0; i++) {
+                rc = eval(f, cx, s->vals[r * st->nvals + i], 0, &v);
+                if (rc == 0 && vbuf_add(&vals, &v) < 0)
+                    rc = db_err(txn->db, FOLIO_NOMEM, "out of memory");
+            }
+            if (rc != 0)
+                break;
+            vbuf_fix(&vals);
+            rc = insert_row(f, s, th, vals.v, row, given);
+        }
+        goto out;
+    }
+    /* INSERT ... SELECT: the rows are made first, then inserted. */
+    db_table *from = st->from ? catalog_find_table(txn->cat, st->from) : NULL;
+    if (st->from && !from) {
+        rc = db_err(txn->db, FOLIO_ERROR, "no such table: main.%s", st->from);
+        goto out;
+    }
+    int64_t nrows = 0;
+    if (!from) {
+        int take = 1;
+        if (s->where) {
+            if ((rc = eval(f, cx, s->where, 0, &v)) != 0)
+                goto out;
+            take = ex_truth(&v) == 1;
+        }
+        for (int i = 0; take && i < st->nres && rc == 0; i++) {
+            rc = eval(f, cx, s->vals[i], 0, &v);
+            if (rc == 0 && vbuf_add(&vals, &v) < 0)
+                rc = db_err(txn->db, FOLIO_NOMEM, "out of memory");
+        }
+        nrows = take;
+    } else {
+        folio_table *fh;
+        folio_cursor *c;
+        if ((rc = handle_for(txn, from, &fh)) < 0 || (rc = folio_cursor_open(&c, fh, NULL)) < 0)
+            goto out;
+        f->cur = c;
+        f->cur_tab = from;
+        int step;
+        for (step = folio_cursor_first(c); step == FOLIO_ROW && rc == 0;
+             step = folio_cursor_next(c)) {
+            int64_t rowid = folio_cursor_rowid(c);
+            if (s->where) {
+                if ((rc = eval(f, cx, s->where, rowid, &v)) != 0)
+                    break;
+                if (ex_truth(&v) != 1)
+                    continue;
+            }
+            for (int i = 0; i < st->nres && rc == 0; i++) {
+                rc = eval(f, cx, s->vals[i], rowid, &v);
+                if (rc == 0 && vbuf_add(&vals, &v) < 0)
+                    rc = db_err(txn->db, FOLIO_NOMEM, "out of memory");
+            }
+            if (rc == 0)
+                nrows++;
+        }
+        f->cur = NULL;
+        f->cur_tab = NULL;
+        folio_cursor_close(c);
+        if (rc == 0 && step < 0)
+            rc = step;
+    }
+    vbuf_fix(&vals);
+    for (int64_t r = 0; r < nrows && rc == 0; r++)
+        rc = insert_row(f, s, th, vals.v + r * st->nres, row, given);
+out:
+    vbuf_free(&vals);
+    os_free(row);
+    os_free(given);
+    return rc;
+}
+
+static int run_step(frame *f, ex_ctx *cx, const trig_step *s)
+{
+    switch (s->st->kind) {
+    case SCH_TS_INSERT:
+        return run_insert(f, cx, s);
+    case SCH_TS_UPDATE:
+    case SCH_TS_DELETE:
+        return run_update_delete(f, cx, s);
+    default:
+        return run_select(f, cx, s);
+    }
+}
+
+/* ---- firing ---- */
+
+static int active(const folio_txn *txn, const trig_def *d)
+{
+    for (int i = 0; i < txn->trig_nactive; i++)
+        if (txn->trig_active[i] == d)
+            return 1;
+    return 0;
+}
+
+static int fire_one(folio_txn *txn, const trig_def *d, const trig_rows *r)
+{
+    if (txn->fk_depth >= TRIG_MAX_DEPTH)
+        return db_err(txn->db, FOLIO_ERROR, "too many levels of trigger recursion");
+    if (txn->trig_nactive == txn->trig_active_cap) {
+        int nc = txn->trig_active_cap ? txn->trig_active_cap * 2 : 16;
+        const void **na = os_realloc(txn->trig_active, sizeof *na * (size_t)nc);
+        if (!na)
+            return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+        txn->trig_active = na;
+        txn->trig_active_cap = nc;
+    }
+    txn->fk_depth++;
+    txn->trig_active[txn->trig_nactive++] = d;
+    /* (a struct codec's value mask belongs to the call that fired this) */
+    const uint8_t *given = txn->vals_given;
+    int keep_old = txn->vals_keep_old;
+    txn->vals_given = NULL;
+    txn->vals_keep_old = 0;
+    frame f;
+    memset(&f, 0, sizeof f);
+    f.txn = txn;
+    f.d = d;
+    f.nv = r->nv;
+    f.ov = r->ov;
+    f.nid = r->nid;
+    f.oid = r->oid;
+    ex_ctx *cx;
+    int rc = depth_ctx(txn, &cx);
+    if (rc == 0 && d->when) {
+        ex_value v;
+        if ((rc = eval(&f, cx, d->when, 0, &v)) == 0 && ex_truth(&v) != 1)
+            rc = 1; /* not this time */
+    }
+    for (int i = 0; rc == 0 && i < d->nsteps; i++)
+        rc = run_step(&f, cx, &d->steps[i]);
+    txn->vals_given = given;
+    txn->vals_keep_old = keep_old;
+    txn->trig_nactive--;
+    txn->fk_depth--;
+    return rc == 1 ? 0 : rc;
+}
+
+int trig_fire(folio_txn *txn, table_state *ts, int timing, int event, const fk_change *chg,
+              const trig_rows *r)
+{
+    if (!ts->tab->has_triggers)
+        return 0;
+    int rc;
+    const trig_tab *tt = tab_triggers(txn, ts, &rc);
+    if (!tt)
+        return rc;
+    for (int i = 0; i < tt->n; i++) {
+        const trig_def *d = tt->defs[i];
+        if (d->def.timing != timing || !relevant(d, event, chg))
+            continue;
+        if (d->err)
+            return db_err(txn->db, d->err_rc, "%s", d->err);
+        if (!txn->db->opts.recursive_triggers && active(txn, d))
+            continue;
+        if ((rc = fire_one(txn, d, r)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+int trig_any(folio_txn *txn, table_state *ts, int timing, int event, const fk_change *chg)
+{
+    if (!ts->tab->has_triggers)
+        return 0;
+    int rc;
+    const trig_tab *tt = tab_triggers(txn, ts, &rc);
+    if (!tt)
+        return rc;
+    for (int i = 0; i < tt->n; i++)
+        if (tt->defs[i]->def.timing == timing && relevant(tt->defs[i], event, chg))
+            return 1;
+    return 0;
+}
+
+int trig_catalog_any(const db_catalog *cat)
+{
+    for (int i = 0; i < cat->nentries; i++)
+        if (cat->entries[i].type && strcmp(cat->entries[i].type, "trigger") == 0)
+            return 1;
+    return 0;
+}
+
+void trig_txn_free(folio_txn *txn)
+{
+    for (int i = 0; i < txn->trig_ncx; i++)
+        ex_ctx_free(txn->trig_cx[i]);
+    os_free(txn->trig_cx);
+    txn->trig_cx = NULL;
+    txn->trig_ncx = 0;
+    os_free(txn->trig_active);
+    txn->trig_active = NULL;
+    txn->trig_active_cap = 0;
+    txn->trig_nactive = 0;
+}
+
+/* ---- rows saved across a trigger ---- */
+
+int trig_rows_save(folio_txn *txn, trig_rows *r, const fmt_value *nv, int64_t nid,
+                   const fmt_value *ov, int64_t oid, int ncols)
+{
+    size_t need = 0;
+    for (int k = 0; k < 2; k++) {
+        const fmt_value *v = k ? ov : nv;
+        for (int c = 0; v && c < ncols; c++)
+            if (v[c].type == FMT_TEXT || v[c].type == FMT_BLOB)
+                need += v[c].u.s.n;
+    }
+    size_t vsz = sizeof(fmt_value) * (size_t)ncols;
+    uint8_t *mem = os_malloc(2 * vsz + need + 1);
+    if (!mem)
+        return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+    r->mem = mem;
+    uint8_t *bytes = mem + 2 * vsz;
+    size_t at = 0;
+    for (int k = 0; k < 2; k++) {
+        const fmt_value *v = k ? ov : nv;
+        fmt_value *o = (fmt_value *)(void *)(mem + (size_t)k * vsz);
+        if (!v) {
+            if (k)
+                r->ov = NULL;
+            else
+                r->nv = NULL;
+            continue;
+        }
+        for (int c = 0; c < ncols; c++) {
+            o[c] = v[c];
+            if (v[c].type == FMT_TEXT || v[c].type == FMT_BLOB) {
+                if (v[c].u.s.n)
+                    memcpy(bytes + at, v[c].u.s.p, v[c].u.s.n);
+                o[c].u.s.p = bytes + at;
+                at += v[c].u.s.n;
+            }
+        }
+        if (k)
+            r->ov = o;
+        else
+            r->nv = o;
+    }
+    r->nid = nid;
+    r->oid = oid;
+    return 0;
+}
+
+void trig_rows_free(trig_rows *r)
+{
+    os_free(r->mem);
+    r->mem = NULL;
+}

@@ -1,0 +1,153 @@
+/*
+ * CREATE TRIGGER as the schema layer reads it (src/schema/parse_trigger.c):
+ * the parts of each statement, the spans of its expressions, what folio
+ * marks as not run, and - against libsqlite3 - that every statement SQLite
+ * accepts parses, and statements SQLite's parser refuses are refused.
+ */
+#include <criterion/criterion.h>
+#include <sqlite3.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "schema/parse.h"
+
+static char *span(const char *sql, sch_span s)
+{
+    static char buf[4][256];
+    static int k;
+    char *b = buf[k++ & 3];
+    snprintf(b, 256, "%.*s", (int)s.len, sql + s.off);
+    return b;
+}
+
+Test(trigger_parse, parts)
+{
+    const char *sql = "CREATE TRIGGER IF NOT EXISTS main.\"tr 1\" AFTER UPDATE OF a, \"b\" ON t "
+                      "FOR EACH ROW WHEN new.a > old.a AND (SELECT 1) BEGIN "
+                      "INSERT OR IGNORE INTO log(x, y) VALUES (new.a, 'a,b'), (CASE WHEN 1 THEN 2 "
+                      "END, (1)); "
+                      "UPDATE t2 SET n = n + 1, m = coalesce(m, 0) WHERE id = new.id; "
+                      "DELETE FROM t3 WHERE k IN (SELECT k FROM t4); "
+                      "SELECT RAISE(ABORT, 'no') WHERE new.a < 0; "
+                      "INSERT INTO log SELECT a, b AS bb FROM t5 AS q WHERE q.a = 1; END;";
+    sch_trigger t;
+    char err[256];
+    cr_assert_eq(sch_parse_trigger(&t, sql, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(t.name, "tr 1");
+    cr_assert_str_eq(t.table, "t");
+    cr_assert_eq(t.if_not_exists, 1);
+    cr_assert_eq(t.timing, SCH_TRIG_AFTER);
+    cr_assert_eq(t.event, SCH_TRIG_UPDATE);
+    cr_assert_eq(t.nof, 2);
+    cr_assert_str_eq(t.of[1], "b");
+    cr_assert(t.has_when);
+    cr_assert_str_eq(span(sql, t.when), "new.a > old.a AND (SELECT 1)");
+    cr_assert_eq(t.nstmts, 5);
+    const sch_trig_stmt *s = &t.stmts[0];
+    cr_assert_eq(s->kind, SCH_TS_INSERT);
+    cr_assert_eq(s->onconf, SCH_OC_IGNORE);
+    cr_assert_str_eq(s->table, "log");
+    cr_assert_eq(s->ncols, 2);
+    cr_assert_eq(s->nrows, 2);
+    cr_assert_eq(s->nvals, 2);
+    cr_assert_str_eq(span(sql, s->vals[1]), "'a,b'");
+    cr_assert_str_eq(span(sql, s->vals[2]), "CASE WHEN 1 THEN 2 END");
+    cr_assert_str_eq(span(sql, s->vals[3]), "(1)");
+    s = &t.stmts[1];
+    cr_assert_eq(s->kind, SCH_TS_UPDATE);
+    cr_assert_eq(s->nset, 2);
+    cr_assert_str_eq(s->set_cols[1], "m");
+    cr_assert_str_eq(span(sql, s->set_vals[0]), "n + 1");
+    cr_assert_str_eq(span(sql, s->set_vals[1]), "coalesce(m, 0)");
+    cr_assert_str_eq(span(sql, s->where), "id = new.id");
+    s = &t.stmts[2];
+    cr_assert_eq(s->kind, SCH_TS_DELETE);
+    cr_assert_str_eq(span(sql, s->where), "k IN (SELECT k FROM t4)");
+    s = &t.stmts[3];
+    cr_assert_eq(s->kind, SCH_TS_SELECT);
+    cr_assert_eq(s->nres, 1);
+    cr_assert_str_eq(span(sql, s->res[0]), "RAISE(ABORT, 'no')");
+    cr_assert_null(s->from);
+    cr_assert_str_eq(span(sql, s->where), "new.a < 0");
+    s = &t.stmts[4];
+    cr_assert_eq(s->kind, SCH_TS_INSERT);
+    cr_assert(s->select_source);
+    cr_assert_eq(s->nres, 2);
+    cr_assert_str_eq(span(sql, s->res[1]), "b");
+    cr_assert_str_eq(s->from, "t5");
+    cr_assert_str_eq(s->alias, "q");
+    cr_assert_str_eq(span(sql, s->where), "q.a = 1");
+    for (int i = 0; i < t.nstmts; i++)
+        cr_assert_null(t.stmts[i].unsupported, "statement %d: %s", i, t.stmts[i].unsupported);
+    sch_trigger_free(&t);
+}
+
+Test(trigger_parse, defaults_and_unsupported)
+{
+    const char *sql = "create trigger x delete on t begin "
+                      "select a from t1, t2; "
+                      "insert into t1 values(1) on conflict do nothing; "
+                      "replace into t1 values(1); "
+                      "update t1 set (a, b) = (1, 2); "
+                      "select count(*) from t1 group by a; "
+                      "delete from t1; end";
+    sch_trigger t;
+    char err[256];
+    cr_assert_eq(sch_parse_trigger(&t, sql, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(t.timing, SCH_TRIG_BEFORE); /* SQLite's default */
+    cr_assert_eq(t.event, SCH_TRIG_DELETE);
+    cr_assert_eq(t.nstmts, 6);
+    cr_assert_str_eq(t.stmts[0].unsupported, "a join");
+    cr_assert(strstr(t.stmts[1].unsupported, "UPSERT"));
+    cr_assert_null(t.stmts[2].unsupported);
+    cr_assert_eq(t.stmts[2].onconf, SCH_OC_REPLACE);
+    cr_assert_eq(t.stmts[2].nrows, 1);
+    cr_assert_str_eq(t.stmts[3].unsupported, "a row value in SET");
+    cr_assert_str_eq(t.stmts[4].unsupported, "GROUP BY");
+    cr_assert_null(t.stmts[5].unsupported);
+    cr_assert_eq(t.stmts[5].has_where, 0);
+    sch_trigger_free(&t);
+}
+
+/* Accepted and refused as libsqlite3 accepts and refuses them. */
+Test(trigger_parse, against_sqlite)
+{
+    static const char *const cases[] = {
+        "CREATE TRIGGER a AFTER INSERT ON t BEGIN INSERT INTO u VALUES(new.x); END",
+        "CREATE TRIGGER a BEFORE DELETE ON t BEGIN DELETE FROM u WHERE y = old.x; END",
+        "CREATE TRIGGER a INSERT ON t WHEN new.x BEGIN SELECT RAISE(IGNORE); END",
+        "CREATE TRIGGER a AFTER UPDATE OF x ON t BEGIN UPDATE u SET y = y + 1; END",
+        "CREATE TRIGGER a AFTER UPDATE ON t FOR EACH ROW BEGIN SELECT 1; SELECT 2; END",
+        "CREATE TRIGGER a AFTER INSERT ON t BEGIN INSERT INTO u SELECT x FROM t; END",
+        "CREATE TRIGGER a AFTER INSERT ON t BEGIN INSERT INTO u VALUES(1), (1, 2); END",
+        /* refused */
+        "CREATE TRIGGER a AFTER INSERT ON t BEGIN INSERT INTO u(y) DEFAULT VALUES; END",
+        "CREATE TRIGGER a AFTER INSERT ON t BEGIN VALUES(1); END",
+        "CREATE TRIGGER a AFTER INSERT ON t BEGIN SELECT CASE new.x WHEN 1 THEN 'a' END; END",
+        "CREATE TRIGGER a AFTER INSERT ON t BEGIN END",
+        "CREATE TRIGGER a AFTER INSERT ON t BEGIN SELECT 1 END",
+        "CREATE TRIGGER a AFTER INSERT ON t SELECT 1; END",
+        "CREATE TRIGGER a AFTER INSERT ON t BEGIN INSERT INTO main.u VALUES(1); END",
+        "CREATE TRIGGER a AFTER INSERT ON t BEGIN UPDATE u SET WHERE 1; END",
+        "CREATE TRIGGER a AFTER INSERT ON t BEGIN DELETE u; END",
+        "CREATE TRIGGER a AFTER FOO ON t BEGIN SELECT 1; END",
+        "CREATE TRIGGER a AFTER INSERT ON t BEGIN SELECT 1; END extra",
+    };
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "CREATE TABLE t(x); CREATE TABLE u(y)", 0, 0, 0), SQLITE_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int ok_sqlite = sqlite3_exec(db, cases[i], 0, 0, 0) == SQLITE_OK;
+        sqlite3_exec(db, "DROP TRIGGER IF EXISTS a", 0, 0, 0);
+        sch_trigger t;
+        char err[256] = "";
+        int ok_folio = sch_parse_trigger(&t, cases[i], err, sizeof err) == 0;
+        cr_expect_eq(ok_folio, ok_sqlite, "%s: folio %d (%s), sqlite %d (%s)", cases[i], ok_folio,
+                     err, ok_sqlite, sqlite3_errmsg(db));
+        if (!ok_sqlite && !ok_folio && strstr(sqlite3_errmsg(db), "qualified"))
+            cr_expect_str_eq(err, sqlite3_errmsg(db));
+        sch_trigger_free(&t);
+    }
+    sqlite3_close(db);
+}
