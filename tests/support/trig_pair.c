@@ -31,8 +31,8 @@ static int ref_mode(void)
 
 const char *tp_class_name(int c)
 {
-    static const char *const n[] = {"ok",          "constraint", "error",  "no such row",
-                                    "unsupported", "other",      "skipped"};
+    static const char *const n[] = {"ok",       "constraint",  "error", "no such row",
+                                    "mismatch", "unsupported", "other", "skipped"};
     return c >= 0 && c <= TP_SKIPPED ? n[c] : "?";
 }
 
@@ -327,6 +327,8 @@ static int ref_class(const ref_out *o, int missing)
         return TP_SKIPPED;
     if ((o->rc & 0xff) == SQLITE_CONSTRAINT)
         return TP_CONSTRAINT;
+    if ((o->rc & 0xff) == SQLITE_MISMATCH)
+        return TP_MISMATCH;
     return TP_ERROR;
 }
 
@@ -342,6 +344,8 @@ static int folio_class(int rc)
     case FOLIO_ERROR:
     case FOLIO_NOTFOUND_ERR:
         return TP_ERROR;
+    case FOLIO_MISMATCH:
+        return TP_MISMATCH;
     case FOLIO_UNSUPPORTED:
         return TP_UNSUPPORTED;
     default:
@@ -590,6 +594,7 @@ static int run_call(tp_pair *p, const call *c)
         p->last_rc = fc == TP_OK           ? FOLIO_OK
                      : fc == TP_NOTFOUND   ? FOLIO_NOTFOUND
                      : fc == TP_CONSTRAINT ? FOLIO_CONSTRAINT
+                     : fc == TP_MISMATCH   ? FOLIO_MISMATCH
                                            : FOLIO_ERROR;
         snprintf(p->fmsg, sizeof p->fmsg, "%s", ao.msg);
         rowid = ao.last_rowid;
@@ -605,11 +610,11 @@ static int run_call(tp_pair *p, const call *c)
         debug_call(p, c, b, nb, sc, fc);
     cr_assert(fc != TP_OK || p->last_rc == FOLIO_OK, "%s step %d: %s (%s) returned %d", p->ctx,
               p->step, kind_names[c->kind], p->sql, p->last_rc);
-    cr_assert_eq(fc, sc,
-                 "%s step %d: %s on %s (%s): folio %s %s '%s', sqlite %s '%s' (files in %s)",
-                 p->ctx, p->step, kind_names[c->kind], c->t->name, p->sql, tp_class_name(fc),
-                 compat_rc_name(p->last_rc), p->fmsg, tp_class_name(sc), p->smsg, p->dir);
-    if (fc == TP_CONSTRAINT || fc == TP_ERROR)
+    cr_assert_eq(
+        fc, sc, "%s step %d: %s on %s (%s): folio %s %s (%d) '%s', sqlite %s '%s' (files in %s)",
+        p->ctx, p->step, kind_names[c->kind], c->t->name, p->sql, tp_class_name(fc),
+        compat_rc_name(p->last_rc), p->last_rc, p->fmsg, tp_class_name(sc), p->smsg, p->dir);
+    if (fc == TP_CONSTRAINT || fc == TP_ERROR || fc == TP_MISMATCH)
         cr_assert(same_words(p->fmsg, p->smsg),
                   "%s step %d: %s on %s (%s): folio says '%s', sqlite '%s'", p->ctx, p->step,
                   kind_names[c->kind], c->t->name, p->sql, p->fmsg, p->smsg);

@@ -58,9 +58,11 @@
 #define TP_CONSTRAINT  1 /* FOLIO_CONSTRAINT / SQLITE_CONSTRAINT (RAISE too) */
 #define TP_ERROR       2 /* FOLIO_ERROR or FOLIO_NOTFOUND_ERR / any other SQLite error */
 #define TP_NOTFOUND    3 /* a single-row call on a missing row */
-#define TP_UNSUPPORTED 4 /* FOLIO_UNSUPPORTED (never SQLite's) */
-#define TP_OTHER       5 /* any other folio code */
-#define TP_SKIPPED     6 /* the reference ran past TP_STEP_LIMIT: both rolled back */
+#define TP_MISMATCH    4 /* FOLIO_MISMATCH / SQLITE_MISMATCH ("datatype mismatch") */
+#define TP_UNSUPPORTED 5 /* FOLIO_UNSUPPORTED (never SQLite's) */
+#define TP_OTHER       6 /* any other folio code */
+#define TP_SKIPPED     7 /* the reference ran past TP_STEP_LIMIT: both rolled back */
+#define TP_NCLASSES    8
 
 #define TP_MAX_TABLES 16
 #define TP_MAX_COLS   8
@@ -99,7 +101,7 @@ typedef struct tp_pair {
     int trigger_changes;   /* rows the reference's triggers (and actions) changed */
     double ref_secs;       /* how long the reference took */
     /* What the pair has seen, over its life. */
-    long n_class[7];
+    long n_class[TP_NCLASSES];
     long n_trigger_changes; /* calls whose triggers changed rows */
     long n_txn_rollbacks;   /* calls that ended the transaction */
     long n_commit_fail;     /* commits that failed (deferred foreign keys) */
