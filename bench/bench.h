@@ -181,6 +181,25 @@ int sq_schema_insert(const char *path, int64_t n, const char *const *ddl, double
 int fo_fk_insert(const char *path, int64_t n, const char *const *ddl, double *secs);
 int sq_fk_insert(const char *path, int64_t n, const char *const *ddl, double *secs);
 
+/* The trigger workload: a table whose AFTER INSERT trigger writes an audit
+ * row,
+ *   items(id INTEGER PRIMARY KEY, name TEXT, qty INT)
+ *   audit(id INTEGER PRIMARY KEY, item INT, action TEXT, at INT)
+ *   items_audit AFTER INSERT ON items: INSERT INTO audit(item, action, at)
+ *                                      VALUES(NEW.id, 'insert', TRIGGER_AT)
+ * made by libsqlite3 (sq_trigger_schema, untimed) in a fresh file for each
+ * engine; then rows 1..n (id, area as the name, age as the qty of
+ * gen_row(id)), TRIGGER_ROWS_PER_TXN a transaction (sync NORMAL). */
+#define TRIGGER_ROWS_PER_TXN 10000
+#define TRIGGER_AT           1700000000
+int sq_trigger_schema(const char *path);
+int fo_trigger_insert(const char *path, int64_t n, double *secs);
+int sq_trigger_insert(const char *path, int64_t n, double *secs);
+/* Check a file of the trigger workload with libsqlite3: integrity_check, n
+ * items with sum(qty) = sum_qty, and n audit rows, one per item with the
+ * trigger's values. */
+int sq_trigger_verify(const char *path, int64_t n, int64_t sum_qty);
+
 /* n rows, BATCH_ROWS_SCHEMA a transaction (sync NORMAL), into the user
  * table through folio_insert_struct (codec 1: a codec bound in every
  * transaction, fields I64 id, CHARS area, I32 age, BOOL active) or through

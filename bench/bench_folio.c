@@ -271,6 +271,46 @@ int fo_schema_insert(const char *path, int64_t n, const char *const *ddl, double
     return fo_insert_txns(path, n, BATCH_ROWS_SCHEMA, FOLIO_SYNC_NORMAL, ddl, 0, secs);
 }
 
+/* The trigger workload on a file sq_trigger_schema made: the rows through
+ * folio_insert, the audit rows by the trigger. */
+int fo_trigger_insert(const char *path, int64_t n, double *secs)
+{
+    folio_db *db = NULL;
+    folio_txn *txn = NULL;
+    folio_table *t;
+    folio_value v[3];
+    bench_row r;
+    FO_TRY(fo_open(&db, path, FOLIO_SYNC_NORMAL, 0), -1);
+    double t0 = now_s();
+    for (int64_t first = 1; first <= n; first += TRIGGER_ROWS_PER_TXN) {
+        int64_t last = n - first < TRIGGER_ROWS_PER_TXN ? n : first + TRIGGER_ROWS_PER_TXN - 1;
+        FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), first);
+        FO_TRY(folio_table_open(&t, txn, "items"), first);
+        for (int64_t id = first; id <= last; id++) {
+            gen_row(&r, id);
+            v[0].type = FOLIO_INTEGER;
+            v[0].u.i = r.id;
+            v[1].type = FOLIO_TEXT;
+            v[1].u.s.p = r.area;
+            v[1].u.s.n = AREA_LEN;
+            v[2].type = FOLIO_INTEGER;
+            v[2].u.i = r.age;
+            FO_TRY(folio_insert(NULL, t, v, 3), id);
+        }
+        folio_txn *done = txn;
+        txn = NULL;
+        FO_TRY(folio_commit(done), last);
+    }
+    *secs = now_s() - t0;
+    folio_db *closing = db;
+    db = NULL;
+    FO_TRY(folio_close(closing), -1);
+    return 0;
+fail:
+    fo_abandon(db, txn);
+    return -1;
+}
+
 /* One of fo_threads' writers: ids k+1, k+1+nthreads, ... one a transaction. */
 typedef struct fo_thread_arg {
     folio_db *db;

@@ -228,6 +228,108 @@ int sq_fk_insert(const char *path, int64_t n, const char *const *ddl, double *se
     return sq_insert_txns_fk(path, n, BATCH_ROWS_SCHEMA, 1, ddl, 1, secs);
 }
 
+/* ---- trigger workload ---- */
+
+#define TRIGGER_STR_(x) #x
+#define TRIGGER_STR(x)  TRIGGER_STR_(x)
+
+int sq_trigger_schema(const char *path)
+{
+    sqlite3 *db = NULL;
+    if (sq_open(&db, path, 0) < 0)
+        return -1;
+    int rc =
+        sq_exec(db, "CREATE TABLE items(id INTEGER PRIMARY KEY, name TEXT, qty INT);"
+                    "CREATE TABLE audit(id INTEGER PRIMARY KEY, item INT, action TEXT, at INT);"
+                    "CREATE TRIGGER items_audit AFTER INSERT ON items BEGIN"
+                    " INSERT INTO audit(item, action, at)"
+                    " VALUES(NEW.id, 'insert', " TRIGGER_STR(TRIGGER_AT) "); END;");
+    sqlite3_close(db);
+    return rc;
+}
+
+int sq_trigger_insert(const char *path, int64_t n, double *secs)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    bench_row r;
+    if (sq_open(&db, path, 0) < 0)
+        return -1;
+    if (sq_exec(db, WAL_PRAGMAS) < 0 || sq_sync_pragma(db, 1) < 0 ||
+        sq_prepare(db, "INSERT INTO items(id, name, qty) VALUES (?1, ?2, ?3)", &st) < 0)
+        goto fail;
+    double t0 = now_s();
+    for (int64_t first = 1; first <= n; first += TRIGGER_ROWS_PER_TXN) {
+        int64_t last = n - first < TRIGGER_ROWS_PER_TXN ? n : first + TRIGGER_ROWS_PER_TXN - 1;
+        if (sq_exec(db, "BEGIN") < 0)
+            goto fail;
+        for (int64_t id = first; id <= last; id++) {
+            gen_row(&r, id);
+            sqlite3_bind_int64(st, 1, r.id);
+            sqlite3_bind_text(st, 2, r.area, AREA_LEN, SQLITE_STATIC);
+            sqlite3_bind_int64(st, 3, r.age);
+            if (sq_insert_step(db, st) < 0)
+                goto fail;
+        }
+        if (sq_exec(db, "COMMIT") < 0)
+            goto fail;
+    }
+    *secs = now_s() - t0;
+    sq_close(db, st, NULL);
+    return 0;
+fail:
+    sq_close(db, st, NULL);
+    return -1;
+}
+
+int sq_trigger_verify(const char *path, int64_t n, int64_t sum_qty)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sq_open(&db, path, 1) < 0)
+        return -1;
+    /* One row of figures; each must be as expected. */
+    static const char *const sql =
+        "SELECT (SELECT group_concat(integrity_check, '; ') FROM pragma_integrity_check),"
+        " (SELECT count(*) FROM items), (SELECT sum(qty) FROM items),"
+        " (SELECT count(*) FROM audit), (SELECT count(DISTINCT item) FROM audit),"
+        " (SELECT sum(item) FROM audit),"
+        " (SELECT count(*) FROM audit WHERE action = 'insert' AND at = " TRIGGER_STR(
+            TRIGGER_AT) "),"
+                        " (SELECT count(*) FROM audit a JOIN items i ON i.id = a.item)";
+    if (sq_prepare(db, sql, &st) < 0)
+        goto fail;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sq_report(db, "verify", "the trigger workload's figures", rc);
+        goto fail;
+    }
+    const char *ic = (const char *)sqlite3_column_text(st, 0);
+    int64_t items = sqlite3_column_int64(st, 1), qty = sqlite3_column_int64(st, 2),
+            audit = sqlite3_column_int64(st, 3), distinct = sqlite3_column_int64(st, 4),
+            sum_item = sqlite3_column_int64(st, 5), right = sqlite3_column_int64(st, 6),
+            joined = sqlite3_column_int64(st, 7);
+    if (!ic || strcmp(ic, "ok") != 0) {
+        bench_fail("VERIFY FAILED: %s: PRAGMA integrity_check: %.300s", path, ic ? ic : "(null)");
+        goto fail;
+    }
+    if (items != n || qty != sum_qty || audit != n || distinct != n ||
+        sum_item != n * (n + 1) / 2 || right != n || joined != n) {
+        bench_fail("VERIFY FAILED: %s: %lld items (sum(qty) %lld), %lld audit rows (%lld items, "
+                   "sum %lld, %lld with the trigger's values, %lld matching an item); expected "
+                   "%lld of each (sum(qty) %lld)",
+                   path, (long long)items, (long long)qty, (long long)audit, (long long)distinct,
+                   (long long)sum_item, (long long)right, (long long)joined, (long long)n,
+                   (long long)sum_qty);
+        goto fail;
+    }
+    sq_close(db, st, NULL);
+    return 0;
+fail:
+    sq_close(db, st, NULL);
+    return -1;
+}
+
 int sq_batch_insert(const char *path, int64_t n, int per_txn, double *secs)
 {
     return sq_insert_txns(path, n, per_txn, 1, NULL, secs);
