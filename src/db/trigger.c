@@ -1041,12 +1041,13 @@ static int policy(const frame *f, const sch_trig_stmt *st)
 /* One nested row call of a body statement, with its conflict clause. */
 static int nested_call(folio_txn *txn, int onconf, int (*call)(void *), void *arg)
 {
-    int saved = txn->stmt_nested;
+    int saved = txn->stmt_nested, skipped = txn->row_skipped;
     txn->stmt_nested = 1;
     txn->onconf = onconf;
     int rc = call(arg);
     txn->onconf = 0;
     txn->stmt_nested = saved;
+    txn->row_skipped = skipped; /* (it tells of the call that fired this) */
     return rc;
 }
 
@@ -1257,6 +1258,13 @@ static int run_update_delete(frame *f, ex_ctx *cx, const trig_step *s)
             if (rc != 0)
                 break;
             vbuf_fix(&vals);
+            /* SQL's UPDATE cannot set an INTEGER PRIMARY KEY to NULL (the
+             * row calls keep the rowid then). */
+            for (int j = 0; j < st->nset && rc == 0; j++)
+                if (s->set_cols[j] == d->ipk && vals.v[j].type == FOLIO_NULL)
+                    rc = db_err(txn->db, FOLIO_MISMATCH, "datatype mismatch");
+            if (rc != 0)
+                break;
         }
         upd_arg a = {th,       k.rowid[i],  d->without_rowid ? k.keys.v + i * d->npk : NULL,
                      d->npk,   s->set_cols, vals.v,
@@ -1342,19 +1350,17 @@ static int run_insert(frame *f, ex_ctx *cx, const trig_step *s)
     }
     ex_value v;
     if (!st->select_source) {
-        for (int r = 0; r < st->nrows && rc == 0; r++) {
-            vals.n = 0;
-            vals.used = 0;
-            for (int i = 0; i < st->nvals && rc == 0; i++) {
-                rc = eval(f, cx, s->vals[r * st->nvals + i], 0, &v);
-                if (rc == 0 && vbuf_add(&vals, &v) < 0)
-                    rc = db_err(txn->db, FOLIO_NOMEM, "out of memory");
-            }
-            if (rc != 0)
-                break;
-            vbuf_fix(&vals);
-            rc = insert_row(f, s, th, vals.v, row, given);
+        /* Every row is made before any goes in (SQLite does so whenever the
+         * values could see the inserts: they read the table, or it has
+         * triggers; otherwise the order cannot show). */
+        for (int i = 0; i < st->nrows * st->nvals && rc == 0; i++) {
+            rc = eval(f, cx, s->vals[i], 0, &v);
+            if (rc == 0 && vbuf_add(&vals, &v) < 0)
+                rc = db_err(txn->db, FOLIO_NOMEM, "out of memory");
         }
+        vbuf_fix(&vals);
+        for (int r = 0; r < st->nrows && rc == 0; r++)
+            rc = insert_row(f, s, th, vals.v + r * st->nvals, row, given);
         goto out;
     }
     /* INSERT ... SELECT: the rows are made first, then inserted. */

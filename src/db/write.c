@@ -78,11 +78,16 @@ int write_end(folio_txn *txn, int rc)
     char msg[512];
     snprintf(msg, sizeof msg, "%s", folio_errmsg(txn->db));
     if (txn->stmt_keep && !txn->stmt_rollback) {
-        /* RAISE(FAIL), OR FAIL: what the statement did before stays. */
-        fk_stmt_end(txn);
-        pager_stmt_commit(txn->pt);
-        db_err(txn->db, rc, "%s", msg);
-        return rc;
+        /* RAISE(FAIL), OR FAIL: what the statement did before stays -
+         * unless it leaves an immediate foreign key violated: then, as
+         * SQLite, it fails as that and is undone. */
+        if (fk_stmt_end(txn) >= 0) {
+            pager_stmt_commit(txn->pt);
+            db_err(txn->db, rc, "%s", msg);
+            return rc;
+        }
+        rc = FOLIO_CONSTRAINT;
+        snprintf(msg, sizeof msg, "%s", folio_errmsg(txn->db));
     }
     fk_stmt_undo(txn);
     table_states_reset(txn);
@@ -923,6 +928,7 @@ int take_onconf(folio_txn *txn)
     int oc = txn->onconf;
     txn->onconf = 0;
     txn->conflict_at = 0;
+    txn->row_skipped = 0;
     txn->orconf_at[txn->fk_depth < 1024 ? txn->fk_depth : 1023] = (uint8_t)oc;
     return oc;
 }
@@ -932,12 +938,16 @@ int take_onconf(folio_txn *txn)
  * FAIL and OR ROLLBACK fail as RAISE(FAIL) and RAISE(ROLLBACK) do. */
 int apply_onconf(folio_txn *txn, int oc, int rc)
 {
-    if (rc == TRIG_IGNORED)
+    txn->row_skipped = 0;
+    if (rc == TRIG_IGNORED) {
+        txn->row_skipped = 1;
         return 0;
+    }
     if (rc != FOLIO_CONSTRAINT || oc == SCH_OC_DEFAULT || txn->conflict_at != txn->fk_depth + 1)
         return rc;
     if (oc == SCH_OC_IGNORE) {
         db_clear_err(txn->db);
+        txn->row_skipped = 1;
         return 0;
     }
     if (oc == SCH_OC_FAIL)
@@ -1455,7 +1465,7 @@ int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_
         rc = upsert_key_row(txn, ts, vals, n);
         if (rc == 0 && out_rowid)
             *out_rowid = 0;
-        return write_end(txn, rc);
+        return write_end(txn, apply_onconf(txn, oc, rc));
     }
     rc = bt_seek_rowid(&ts->c, rowid);
     if (rc < 0)
@@ -1568,7 +1578,7 @@ static int delete_with_triggers(folio_txn *txn, table_state *ts, int64_t rowid)
         goto out;
     if ((rc = bt_seek_rowid(&ts->c, rowid)) == FOLIO_NOTFOUND) {
         bt_cursor_reset(&ts->c);
-        rc = 0; /* deleted by a BEFORE trigger */
+        rc = TRIG_IGNORED; /* deleted by a BEFORE trigger: nothing done */
         goto out;
     }
     if (rc < 0 || (rc = load_old_row(txn, ts)) < 0) {

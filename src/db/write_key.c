@@ -316,8 +316,9 @@ static int delete_key_with_triggers(folio_txn *txn, table_state *ts)
     pk_values(ts->tab, tr.ov, ts->opk);
     if ((rc = find_key(txn, ts, ts->opk, &found)) < 0)
         goto out;
-    if (!found) { /* deleted by a BEFORE trigger */
+    if (!found) { /* deleted by a BEFORE trigger: nothing done */
         bt_cursor_reset(&ts->c);
+        rc = TRIG_IGNORED;
         goto out;
     }
     if ((rc = load_old_row(txn, ts)) < 0) {
