@@ -520,9 +520,6 @@ static int compile_step(trig_def *d, db_catalog *cat, trig_step *s)
     if (st->unsupported)
         return def_fail(d, FOLIO_UNSUPPORTED, "trigger %s: %s is not supported", d->name,
                         st->unsupported);
-    if (st->onconf == SCH_OC_REPLACE)
-        return def_fail(d, FOLIO_UNSUPPORTED, "trigger %s: %s OR REPLACE is not supported", d->name,
-                        st->kind == SCH_TS_INSERT ? "INSERT" : "UPDATE");
     switch (st->kind) {
     case SCH_TS_SELECT:
         if (st->nrows) /* a bare VALUES: its expressions are evaluated */
@@ -758,7 +755,8 @@ static int relevant(const trig_def *d, int event, const fk_change *chg)
 
 int trig_prepare(folio_txn *txn, table_state *ts, int event, const fk_change *chg)
 {
-    if (!ts->tab->has_triggers)
+    if (!ts->tab->has_triggers ||
+        (event == SCH_TRIG_DELETE && txn->quiet_delete_at == txn->fk_depth + 1))
         return 0;
     int rc;
     const trig_tab *tt = tab_triggers(txn, ts, &rc);
@@ -867,7 +865,7 @@ static int frame_column(void *arg, int col, ex_value *out)
                   col);
 }
 
-static int handle_for(folio_txn *txn, db_table *tab, folio_table **out)
+int db_table_handle(folio_txn *txn, db_table *tab, folio_table **out)
 {
     for (int i = 0; i < txn->ntables; i++)
         if (txn->tables[i]->tab == tab && !txn->tables[i]->dead) {
@@ -893,7 +891,7 @@ static int frame_scan(void *arg, int subq, int (*visit)(void *vctx), void *vctx)
         return db_err(f->txn->db, FOLIO_ERROR, "no such table: main.%s", sq[subq].table);
     folio_table *th;
     folio_cursor *c;
-    int rc = handle_for(f->txn, t, &th);
+    int rc = db_table_handle(f->txn, t, &th);
     if (rc < 0 || (rc = folio_cursor_open(&c, th, NULL)) < 0)
         return rc;
     folio_cursor *saved = f->sub[subq];
@@ -1214,7 +1212,7 @@ static int run_update_delete(frame *f, ex_ctx *cx, const trig_step *s)
     folio_txn *txn = f->txn;
     const sch_trig_stmt *st = s->st;
     folio_table *th;
-    int rc = handle_for(txn, s->target, &th);
+    int rc = db_table_handle(txn, s->target, &th);
     if (rc < 0)
         return rc;
     key_list k;
@@ -1304,7 +1302,7 @@ static int run_select(frame *f, ex_ctx *cx, const trig_step *s)
     }
     folio_table *th;
     folio_cursor *c;
-    if ((rc = handle_for(f->txn, s->target, &th)) < 0 || (rc = folio_cursor_open(&c, th, NULL)) < 0)
+    if ((rc = db_table_handle(f->txn, s->target, &th)) < 0 || (rc = folio_cursor_open(&c, th, NULL)) < 0)
         return rc;
     f->cur = c;
     f->cur_tab = s->target;
@@ -1332,7 +1330,7 @@ static int run_insert(frame *f, ex_ctx *cx, const trig_step *s)
     folio_txn *txn = f->txn;
     const sch_trig_stmt *st = s->st;
     folio_table *th;
-    int rc = handle_for(txn, s->target, &th);
+    int rc = db_table_handle(txn, s->target, &th);
     if (rc < 0)
         return rc;
     int n = s->target->nvals;
@@ -1386,7 +1384,7 @@ static int run_insert(frame *f, ex_ctx *cx, const trig_step *s)
     } else {
         folio_table *fh;
         folio_cursor *c;
-        if ((rc = handle_for(txn, from, &fh)) < 0 || (rc = folio_cursor_open(&c, fh, NULL)) < 0)
+        if ((rc = db_table_handle(txn, from, &fh)) < 0 || (rc = folio_cursor_open(&c, fh, NULL)) < 0)
             goto out;
         f->cur = c;
         f->cur_tab = from;
@@ -1500,6 +1498,8 @@ int trig_fire(folio_txn *txn, table_state *ts, int timing, int event, const fk_c
     const trig_tab *tt = tab_triggers(txn, ts, &rc);
     if (!tt)
         return rc;
+    if (event == SCH_TRIG_DELETE && txn->quiet_delete_at == txn->fk_depth + 1)
+        return 0; /* an OR REPLACE delete, recursive_triggers off */
     for (int i = 0; i < tt->n; i++) {
         const trig_def *d = tt->defs[i];
         if (d->def.timing != timing || !relevant(d, event, chg))
@@ -1509,14 +1509,17 @@ int trig_fire(folio_txn *txn, table_state *ts, int timing, int event, const fk_c
         if (!txn->db->opts.recursive_triggers && active(txn, d))
             continue;
         if ((rc = fire_one(txn, d, r)) != 0)
-            return rc;
+            /* RAISE(IGNORE) in an AFTER trigger ends the row's triggers;
+             * its change is made (and counted) already. */
+            return rc == TRIG_IGNORED && timing == SCH_TRIG_AFTER ? 0 : rc;
     }
     return 0;
 }
 
 int trig_any(folio_txn *txn, table_state *ts, int timing, int event, const fk_change *chg)
 {
-    if (!ts->tab->has_triggers)
+    if (!ts->tab->has_triggers ||
+        (event == SCH_TRIG_DELETE && txn->quiet_delete_at == txn->fk_depth + 1))
         return 0;
     int rc;
     const trig_tab *tt = tab_triggers(txn, ts, &rc);
