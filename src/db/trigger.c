@@ -1302,7 +1302,8 @@ static int run_select(frame *f, ex_ctx *cx, const trig_step *s)
     }
     folio_table *th;
     folio_cursor *c;
-    if ((rc = db_table_handle(f->txn, s->target, &th)) < 0 || (rc = folio_cursor_open(&c, th, NULL)) < 0)
+    if ((rc = db_table_handle(f->txn, s->target, &th)) < 0 ||
+        (rc = folio_cursor_open(&c, th, NULL)) < 0)
         return rc;
     f->cur = c;
     f->cur_tab = s->target;
@@ -1384,7 +1385,8 @@ static int run_insert(frame *f, ex_ctx *cx, const trig_step *s)
     } else {
         folio_table *fh;
         folio_cursor *c;
-        if ((rc = db_table_handle(txn, from, &fh)) < 0 || (rc = folio_cursor_open(&c, fh, NULL)) < 0)
+        if ((rc = db_table_handle(txn, from, &fh)) < 0 ||
+            (rc = folio_cursor_open(&c, fh, NULL)) < 0)
             goto out;
         f->cur = c;
         f->cur_tab = from;

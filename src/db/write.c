@@ -308,6 +308,13 @@ static void column_affinity(const sch_table *d, const sch_column *cd, fmt_value 
  * row. Values missing at the end take their DEFAULT. */
 static int column_checks(folio_txn *txn, table_state *ts);
 
+void upsert_update_policy(folio_txn *txn)
+{
+    uint8_t *p = &txn->orconf_at[txn->fk_depth < 1024 ? txn->fk_depth : 1023];
+    if (*p == SCH_OC_DEFAULT) /* SQLite codes an UPSERT's DO UPDATE OR ABORT */
+        *p = SCH_OC_ABORT;
+}
+
 int replace_mode(const folio_txn *txn)
 {
     return txn->orconf_at[txn->fk_depth < 1024 ? txn->fk_depth : 1023] == SCH_OC_REPLACE;
@@ -936,10 +943,10 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
             row_decoder rd = {0};
             fmt_value v;
             int64_t other = 0;
-            int ok = row_decode(&rd, rec, n, n) == 0 && rd.nfields > 0 &&
-                     fmt_serial_decode(rd.st[rd.nfields - 1], rec + rd.off[rd.nfields - 1], &v) ==
-                         0 &&
-                     v.type == FMT_INTEGER;
+            int ok =
+                row_decode(&rd, rec, n, n) == 0 && rd.nfields > 0 &&
+                fmt_serial_decode(rd.st[rd.nfields - 1], rec + rd.off[rd.nfields - 1], &v) == 0 &&
+                v.type == FMT_INTEGER;
             if (ok)
                 other = v.u.i;
             row_decoder_free(&rd);
@@ -1593,6 +1600,7 @@ int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_
             ts->newrow.v[t->tab->def.ipk].u.i = rowid;
         }
         int64_t newid = rowid;
+        upsert_update_policy(txn);
         rc = update_rowid_row(txn, ts, rowid, &newid, NULL);
         if (rc == 0 && out_rowid)
             *out_rowid = newid;

@@ -244,6 +244,9 @@ int trig_catalog_any(const db_catalog *cat);
 int take_onconf(folio_txn *txn);
 int apply_onconf(folio_txn *txn, int oc, int rc);
 
+/** An UPSERT turns to its DO UPDATE: the triggers it fires then run their
+ * statements OR ABORT, as SQLite codes it (unless a policy is in force). */
+void upsert_update_policy(folio_txn *txn);
 /** Whether the row call running now is OR REPLACE. */
 int replace_mode(const folio_txn *txn);
 /** OR REPLACE: delete the row `rowid` that is in the way of ts->newrow. */

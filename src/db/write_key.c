@@ -234,6 +234,7 @@ int upsert_key_row(folio_txn *txn, table_state *ts, const folio_value *vals, int
         trig_rows_free(&ta);
         return rc;
     }
+    upsert_update_policy(txn);
     if ((rc = load_old_row(txn, ts)) < 0)
         return db_err_txn(txn, rc);
     /* Again: loading the old row may have reused the buffers the new row's
