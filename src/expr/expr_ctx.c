@@ -271,9 +271,10 @@ int ex_keep_set(ex_ctx *cx, int idx, const ex_value *vals, int n)
     /* Values that point into this record's own buffer are copied into a
      * new one (callers do not do that on a scan's every row). */
     int aliased = 0;
+    uintptr_t lo = (uintptr_t)k->buf, hi = lo + k->cap;
     for (int j = 0; j < n; j++)
         if ((vals[j].type == EX_TEXT || vals[j].type == EX_BLOB) && k->buf &&
-            vals[j].u.s.p >= k->buf && vals[j].u.s.p < k->buf + k->cap)
+            (uintptr_t)vals[j].u.s.p >= lo && (uintptr_t)vals[j].u.s.p < hi)
             aliased = 1;
     uint8_t *b = k->buf;
     if (bytes > k->cap || aliased) {
@@ -286,11 +287,12 @@ int ex_keep_set(ex_ctx *cx, int idx, const ex_value *vals, int n)
     size_t o = 0;
     for (int j = 0; j < n; j++) {
         ex_value v = vals[j];
-        if (v.type == EX_TEXT || v.type == EX_BLOB) {
-            if (v.u.s.n)
-                memcpy(b + o, v.u.s.p, (size_t)v.u.s.n);
+        if ((v.type == EX_TEXT || v.type == EX_BLOB) && v.u.s.n) {
+            memcpy(b + o, v.u.s.p, (size_t)v.u.s.n);
             v.u.s.p = b + o;
             o += (size_t)v.u.s.n;
+        } else if (v.type == EX_TEXT || v.type == EX_BLOB) {
+            v.u.s.p = (const uint8_t *)""; /* empty: any address */
         }
         k->v[j] = v;
     }

@@ -58,7 +58,8 @@ enum {
                      left operand of IN, b = the result, c = WHERE, list = its EXO_PART
                      nodes (more results, ORDER BY terms, LIMIT, OFFSET) */
     EXO_PART,     /* a part of a subquery: sub = EXP_PART_*, a = its expression; an
-                     ORDER BY term's flags (EXOB_*) in aff */
+                     ORDER BY term's flags (EXOB_*) in aff, and aff2 = 1 for a term
+                     that is never evaluated (SQLite's scan order satisfies it) */
     EXO_AGG,      /* an aggregate call: sub = EXAG_*, list = arguments, x = the subquery
                      that owns it, y = its accumulator in that subquery's run, u.s = its
                      name as written */
@@ -77,7 +78,9 @@ enum {
     EXP_PART_RESULT,
     EXP_PART_WHERE,
     EXP_PART_ORDER,
-    EXP_PART_LEFT /* the left operand of IN */
+    EXP_PART_ORDER_CHECK, /* no expression: the errors of ORDER BY terms out of range,
+                             which SQLite finds after all terms are resolved */
+    EXP_PART_LEFT         /* the left operand of IN */
 };
 
 /* ORDER BY term flags (EXO_PART's aff). */
@@ -124,6 +127,7 @@ typedef struct ex_node {
     uint8_t is_int_literal;   /* an integer literal as written (SQLite's EP_IsFalse/IsTrue) */
     uint8_t is_float_literal; /* a real literal as written (likelihood's argument) */
     uint8_t is_neg_literal;   /* an integer literal after a minus (SQLite's TK_UMINUS of one) */
+    uint8_t right_first;      /* x IS y with y a bare name: SQLite resolves y first */
     uint8_t pconst;           /* constant to SQLite's parser: no name, no function */
     int32_t a, b, c;          /* operands, -1 when absent */
     int32_t list;             /* first list item (function arguments, IN items, CASE pairs) */

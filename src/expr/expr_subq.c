@@ -15,7 +15,8 @@
  *             Without ORDER BY, rows skipped by OFFSET are not evaluated;
  *             with one, every row's value and keys are.
  *   EXISTS    1 when a row remains after OFFSET; the result list is not
- *             evaluated.
+ *             evaluated, but an aggregate query's accumulators are (their
+ *             errors count).
  *   IN        every row of the subquery is evaluated (SQLite builds the
  *             whole set before it looks), then the left operand, which
  *             is evaluated first here but whose error counts only if the
@@ -451,7 +452,17 @@ static int row(ex_run *r, int *keep_scratch)
         *keep_scratch = 1;
         return 1;
     default:
-        if ((rc = ex_eval_at(p, cx, sq->result, &v)) != 0 || (rc = in_value(r, v)) != 0)
+        if ((rc = ex_eval_at(p, cx, sq->result, &v)) != 0)
+            return rc;
+        /* SQLite sorts IN's rows even when the order changes nothing: the
+         * keys are evaluated (their errors count). */
+        for (int j = 0; j < sq->nord; j++) {
+            const ex_node *o = &p->nodes[p->idx[sq->ord_first + j]];
+            ex_value key;
+            if (o->a != sq->result && (rc = ex_eval_at(p, cx, o->a, &key)) != 0)
+                return rc;
+        }
+        if ((rc = in_value(r, v)) != 0)
             return rc;
         if (r->limit > 0 && --r->limit == 0)
             return 1;
