@@ -1857,3 +1857,236 @@ Test(expr_trigger, random_trigger_expressions, .init = open_trigger_base, .fini 
     cr_assert_eq(differences, 0, "%d firings differ from libsqlite3 (seed=%" PRIu64 ")",
                  differences, seed);
 }
+
+/* ---- Memory, errors of the caller, the program's description --------------------------------- */
+
+static const char big_table[] = "CREATE TABLE big(k INTEGER PRIMARY KEY, t TEXT, n);"
+                                "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c "
+                                "WHERE i < 40) INSERT INTO big SELECT i, printf('%.*c', i, 'x'), "
+                                "i % 7 FROM c;";
+
+/* An expression with every kind of kept value: min/max, group_concat,
+ * ORDER BY's best rows, bare columns, IN, EXISTS, nesting. */
+static const char busy_expr[] =
+    "(SELECT group_concat(t, '-') || max(t) || min(n) || t FROM big WHERE n > (SELECT min(n) FROM "
+    "big AS b2 WHERE b2.k > big.k)) || (SELECT t FROM big ORDER BY n DESC, t LIMIT 1 OFFSET 5) || "
+    "(new.y IN (SELECT n FROM big)) || EXISTS (SELECT 1 FROM big WHERE t = new.x) || "
+    "(SELECT count(*) FROM big WHERE upper(t || t || t) > 'X') || (SELECT sum(length(t)) FROM big)";
+
+static long allocations;
+
+#ifdef HAVE_ASAN
+static void count_malloc(const volatile void *p, size_t n)
+{
+    (void)p;
+    (void)n;
+    allocations++;
+}
+
+static void ignore_free(const volatile void *p)
+{
+    (void)p;
+}
+#endif
+
+static void open_big(void)
+{
+    open_trigger_base();
+    setup(&F, big_table, "big");
+}
+
+static ex_prog *compile_busy(ex_scope *sc)
+{
+    make_scope(sc, &F, NULL, find_table(&F, "tt"), 2);
+    ex_prog *p = NULL;
+    char err[256];
+    cr_assert_eq(ex_compile(&p, busy_expr, strlen(busy_expr), sc, EX_TRIGGER, err, sizeof err), 0,
+                 "%s", err);
+    return p;
+}
+
+/* Once a context has grown to the largest need, no row of any scan, and no
+ * evaluation, allocates. */
+Test(expr_trigger, warm_context_allocates_nothing, .init = open_big, .fini = close_base)
+{
+#ifndef HAVE_ASAN
+    cr_skip_test("allocations are counted through AddressSanitizer's hooks");
+#else
+    ex_scope sc;
+    ex_prog *p = compile_busy(&sc);
+    ftable *tt = find_table(&F, "tt");
+    ex_value *rows[8];
+    for (int r = 0; r < tt->nrows; r++)
+        rows[r] = copy_row(tt, r);
+    frow fr;
+    memset(&fr, 0, sizeof fr);
+    fr.f = &F;
+    fr.p = p;
+    fr.sc = &sc;
+    ex_row row = {row_column, &fr, 0, row_scan};
+    ex_value v;
+    /* Warm up: every row once. */
+    for (int r = 0; r < tt->nrows; r++) {
+        fr.src_vals[0] = fr.src_vals[1] = rows[r];
+        cr_assert_eq(ex_eval(p, shared_cx, &row, &v), 0, "%s", ex_ctx_errmsg(shared_cx));
+    }
+    long visits = fr.visits;
+    allocations = 0;
+    cr_assert_eq(__sanitizer_install_malloc_and_free_hooks(count_malloc, ignore_free), 1);
+    for (int pass = 0; pass < 3; pass++)
+        for (int r = 0; r < tt->nrows; r++) {
+            fr.src_vals[0] = fr.src_vals[1] = rows[r];
+            cr_assert_eq(ex_eval(p, shared_cx, &row, &v), 0, "%s", ex_ctx_errmsg(shared_cx));
+        }
+    __sanitizer_install_malloc_and_free_hooks(NULL, NULL);
+    cr_assert_gt(fr.visits - visits, 3 * 40 * 6, "the scans ran (%ld rows)", fr.visits - visits);
+    cr_expect_eq(allocations, 0, "%ld allocations in warm evaluations", allocations);
+    for (int r = 0; r < tt->nrows; r++)
+        free_row(rows[r], tt->ncols + 1);
+    ex_prog_free(p);
+#endif
+}
+
+/* A scan gives back each row's scratch: a fresh context evaluating a
+ * subquery whose rows each make a long text needs about one row's worth. */
+Test(expr_trigger, scratch_bounded_over_rows, .init = open_big, .fini = close_base)
+{
+#ifndef HAVE_ASAN
+    cr_skip_test("memory is measured through AddressSanitizer");
+#else
+    static const char e[] = "(SELECT count(*) FROM big WHERE length(printf('%3000d', k)) > 0 AND "
+                            "length(printf('%3000d', n)) > 0)";
+    ex_scope sc;
+    make_scope(&sc, &F, NULL, NULL, 0);
+    ex_prog *p = NULL;
+    char err[256];
+    cr_assert_eq(ex_compile(&p, e, strlen(e), &sc, EX_TRIGGER, err, sizeof err), 0, "%s", err);
+    ex_ctx *cx;
+    cr_assert_eq(ex_ctx_new(&cx), 0);
+    frow fr;
+    memset(&fr, 0, sizeof fr);
+    fr.f = &F;
+    fr.p = p;
+    fr.sc = &sc;
+    ex_row row = {row_column, &fr, 0, row_scan};
+    size_t before = __sanitizer_get_current_allocated_bytes();
+    ex_value v;
+    cr_assert_eq(ex_eval(p, cx, &row, &v), 0, "%s", ex_ctx_errmsg(cx));
+    cr_assert_eq(v.u.i, 40);
+    size_t grown = __sanitizer_get_current_allocated_bytes() - before;
+    /* 40 rows of 6000 bytes would be 240000 without the marks. */
+    cr_expect_lt(grown, 40000, "the context grew by %zu bytes", grown);
+    ex_ctx_free(cx);
+    ex_prog_free(p);
+#endif
+}
+
+/* The caller's errors: scan's own, column's during a scan, no scan at all. */
+Test(expr_trigger, caller_errors, .init = open_big, .fini = close_base)
+{
+    ex_scope sc;
+    ex_prog *p = compile_busy(&sc);
+    ftable *tt = find_table(&F, "tt");
+    ex_value *r0 = copy_row(tt, 0);
+    frow fr;
+    memset(&fr, 0, sizeof fr);
+    fr.f = &F;
+    fr.p = p;
+    fr.sc = &sc;
+    fr.src_vals[0] = fr.src_vals[1] = r0;
+    ex_row row = {row_column, &fr, 0, row_scan};
+    ex_value v;
+    for (long at = 1; at < 200; at += 37) {
+        memset(fr.active, 0, sizeof fr.active);
+        fr.visits = 0;
+        fr.fail_scan_at = at;
+        cr_expect_eq(ex_eval(p, shared_cx, &row, &v), FOLIO_IOERR, "failing at visit %ld", at);
+        cr_expect(ex_ctx_errmsg(shared_cx)[0], "a message");
+        cr_expect_eq(v.type, EX_NULL);
+    }
+    fr.fail_scan_at = 0;
+    memset(fr.active, 0, sizeof fr.active);
+    cr_expect_eq(ex_eval(p, shared_cx, &row, &v), 0, "%s", ex_ctx_errmsg(shared_cx));
+    /* Without a scan, a subquery over a table cannot run. */
+    ex_row noscan = {row_column, &fr, 0, NULL};
+    cr_expect_eq(ex_eval(p, shared_cx, &noscan, &v), FOLIO_MISUSE);
+    cr_expect(ex_ctx_errmsg(shared_cx)[0]);
+    /* A subquery without FROM needs none. */
+    ex_prog *q = NULL;
+    char err[256];
+    static const char fromless[] = "(SELECT max(new.y, 3) WHERE new.x IS NOT NULL)";
+    cr_assert_eq(ex_compile(&q, fromless, strlen(fromless), &sc, EX_TRIGGER, err, sizeof err), 0,
+                 "%s", err);
+    cr_expect_eq(ex_eval(q, shared_cx, &noscan, &v), 0, "%s", ex_ctx_errmsg(shared_cx));
+    cr_expect_eq(v.type, EX_INTEGER);
+    cr_expect_eq(v.u.i, 5);
+    ex_prog_free(q);
+    free_row(r0, tt->ncols + 1);
+    ex_prog_free(p);
+}
+
+/* What a program tells its caller: slots, subqueries, sources. */
+Test(expr_trigger, program_description, .init = open_trigger_base, .fini = close_base)
+{
+    ftable *tt = find_table(&F, "tt"), *u = find_table(&F, "u");
+    ex_scope sc;
+    make_scope(&sc, &F, u, tt, 2); /* the scope's table u (3 columns), NEW and OLD of tt (5) */
+    cr_expect_eq(ex_scope_source_base(&sc, 0), 3);
+    cr_expect_eq(ex_scope_source_base(&sc, 1), 3 + 6);
+    static const char e[] = "w || new.x || old.rowid || new.id || (SELECT b FROM s AS q WHERE "
+                            "q.a = u.k AND EXISTS (SELECT 1 FROM main.u WHERE u.w = q.b)) || "
+                            "(SELECT count(*) WHERE new.y) || (SELECT e FROM s WHERE a = new.id)";
+    ex_prog *p = NULL;
+    char err[256];
+    cr_assert_eq(ex_compile(&p, e, strlen(e), &sc, EX_TRIGGER, err, sizeof err), 0, "%s", err);
+    const ex_subquery *q;
+    int n = ex_prog_subqueries(p, &q);
+    cr_assert_eq(n, 4);
+    /* In the order they are compiled, an outer one before those inside it;
+     * blocks after the scope's and the sources' slots (3 + 6 + 6 = 15). */
+    cr_expect_str_eq(q[0].table, "s");
+    cr_expect_eq(q[0].base, 15);
+    cr_expect_eq(q[0].ncols, 5);
+    cr_expect_eq(q[0].correlated, 1); /* u.k */
+    cr_expect_str_eq(q[1].table, "u");
+    cr_expect_eq(q[1].base, 15 + 6);
+    cr_expect_eq(q[1].ncols, 3);
+    cr_expect_eq(q[1].correlated, 1); /* q.b */
+    cr_expect(q[2].table == NULL);
+    cr_expect_eq(q[2].base, -1);
+    cr_expect_eq(q[2].correlated, 0); /* NEW does not count */
+    cr_expect_str_eq(q[3].table, "s");
+    cr_expect_eq(q[3].base, 15 + 6 + 4);
+    cr_expect_eq(q[3].correlated, 0);
+    /* Columns: w (2), new.x (3 + 1), new.y (3 + 2), new.id: NEW's rowid
+     * (3 + 5), old.rowid (9 + 5); then the subqueries' slots they read:
+     * s.a, s.b (15, 16), u.w (21 + 2), s.a, s.e (25, 25 + 4). u.k is the
+     * rowid of the scope's table. */
+    const int *cols;
+    int uses_rowid = -1;
+    int nc = ex_prog_columns(p, &cols, &uses_rowid);
+    char got[256] = "";
+    for (int k = 0; k < nc; k++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%d", k ? "," : "", cols[k]);
+    cr_expect_str_eq(got, "2,4,5,8,14,15,16,23,25,29");
+    cr_expect_eq(uses_rowid, 1); /* u.k is u's INTEGER PRIMARY KEY */
+    cr_expect_eq(ex_prog_is_constant(p), 0);
+    ex_prog_free(p);
+    /* A zero-initialised scope numbers as before, and has no subqueries. */
+    ex_scope zero;
+    memset(&zero, 0, sizeof zero);
+    zero.rowid_alias = -1;
+    cr_assert_eq(ex_compile(&p, "1 + 2", 5, &zero, EX_TRIGGER, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(ex_prog_subqueries(p, &q), 0);
+    cr_expect_eq(ex_prog_is_constant(p), 1);
+    ex_prog_free(p);
+    cr_expect_eq(ex_compile(&p, "(SELECT 1)", 10, &zero, EX_TRIGGER, err, sizeof err),
+                 FOLIO_UNSUPPORTED);
+    /* The lookup is asked once per FROM, and its error is the message. */
+    lookups = 0;
+    cr_expect_eq(ex_compile(&p, "(SELECT 1 FROM nosuch) + (SELECT 1 FROM s)", 42, &sc, EX_TRIGGER,
+                            err, sizeof err),
+                 FOLIO_ERROR);
+    cr_expect_str_eq(err, "no such table: nosuch (at offset 15)");
+    cr_expect_eq(lookups, 2);
+}
