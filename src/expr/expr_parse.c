@@ -25,7 +25,9 @@
  *
  * Names resolve as SQLite resolves them (resolve.c): a column of the
  * table (case-insensitive), "table.column", then rowid/oid/_rowid_, then
- * TRUE/FALSE, then a double-quoted name becomes a string literal. Affinity
+ * TRUE/FALSE, then a double-quoted name becomes a string literal. In a
+ * trigger, the tables of subqueries, NEW, OLD and outer tables come in
+ * (expr_select.c, which also parses subqueries, aggregates and RAISE). Affinity
  * and collating sequence of every node are computed as the node is built
  * (sqlite3ExprAffinity, sqlite3ExprCollSeq, sqlite3BinaryCompareCollSeq),
  * so the evaluator only reads them.

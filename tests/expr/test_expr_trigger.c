@@ -2090,3 +2090,210 @@ Test(expr_trigger, program_description, .init = open_trigger_base, .fini = close
     cr_expect_str_eq(err, "no such table: nosuch (at offset 15)");
     cr_expect_eq(lookups, 2);
 }
+
+/*
+ * A statement of a trigger's body over a table of its own: libsqlite3 runs
+ * "UPDATE uu SET r = <expr>" in an AFTER UPDATE trigger of tt (for the row
+ * with id 1), folio evaluates <expr> over each row of uu in rowid order with
+ * uu as the scope's table and NEW and OLD of tt as sources. (The
+ * expressions read no uu in subqueries: SQLite's UPDATE would see the rows
+ * it has already changed.)
+ */
+static int compare_update_body(fdb *f, const char *expr)
+{
+    outcome want[MAX_ROWS + 1], got[MAX_ROWS + 1];
+    int nwant = 0, ngot = 0, differences = 0;
+    ftable *tt = find_table(f, "tt");
+    int r1 = 0; /* tt's row with id 1 */
+    ex_value *old = copy_row(tt, r1);
+    must_exec(f->db,
+              "SAVEPOINT a; DROP TRIGGER IF EXISTS tr; UPDATE tt SET y = y + 1 WHERE id = 1");
+    load_table(f, "tt");
+    tt = find_table(f, "tt");
+    ex_value *nw = copy_row(tt, r1);
+    must_exec(f->db, "ROLLBACK TO a; RELEASE a");
+    load_table(f, "tt");
+    tt = find_table(f, "tt");
+    char *sql = sqlite3_mprintf("DROP TRIGGER IF EXISTS tr; CREATE TRIGGER tr AFTER UPDATE ON tt "
+                                "BEGIN UPDATE uu SET r = %s; END",
+                                expr);
+    char *err = NULL;
+    if (sqlite3_exec(f->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        outcome_error(&want[nwant++], err ? err : "?");
+    } else {
+        must_exec(f->db, "SAVEPOINT b");
+        sqlite3_free(err);
+        err = NULL;
+        if (sqlite3_exec(f->db, "UPDATE tt SET y = y + 1 WHERE id = 1", NULL, NULL, &err) !=
+            SQLITE_OK) {
+            outcome_error(&want[nwant++], err ? err : "?");
+        } else {
+            sqlite3_stmt *st;
+            cr_assert_eq(
+                sqlite3_prepare_v2(f->db, "SELECT r FROM uu ORDER BY rowid", -1, &st, NULL),
+                SQLITE_OK);
+            while (sqlite3_step(st) == SQLITE_ROW && nwant < MAX_ROWS) {
+                ex_value v;
+                value_from_sqlite(&v, sqlite3_column_value(st, 0));
+                outcome_value(&want[nwant++], &v);
+                value_free(&v);
+            }
+            sqlite3_finalize(st);
+        }
+        must_exec(f->db, "ROLLBACK TO b; RELEASE b");
+    }
+    sqlite3_free(err);
+    sqlite3_free(sql);
+    /* folio */
+    ftable *uu = find_table(f, "uu");
+    ex_scope sc;
+    make_scope(&sc, f, uu, tt, 2);
+    ex_prog *p = NULL;
+    char cerr[512];
+    if (ex_compile(&p, expr, strlen(expr), &sc, EX_TRIGGER, cerr, sizeof cerr) != 0) {
+        outcome_error(&got[ngot++], cerr);
+    } else {
+        for (int r = 0; r < uu->nrows; r++) {
+            frow fr;
+            memset(&fr, 0, sizeof fr);
+            fr.f = f;
+            fr.p = p;
+            fr.sc = &sc;
+            fr.top = uu;
+            fr.toprow = r;
+            fr.src_vals[0] = nw;
+            fr.src_vals[1] = old;
+            ex_row row = {row_column, &fr, uu->rowid[r], row_scan};
+            ex_value v;
+            if (ex_eval(p, shared_cx, &row, &v) != 0) {
+                ngot = 0; /* the statement fails whole */
+                outcome_error(&got[ngot++], ex_ctx_errmsg(shared_cx));
+                break;
+            }
+            outcome_value(&got[ngot++], &v);
+        }
+        ex_prog_free(p);
+    }
+    char why[2048];
+    if (ngot != nwant) {
+        fprintf(stderr, "DIFFERENT: UPDATE uu SET r = %s: folio %d outcomes, sqlite %d\n", expr,
+                ngot, nwant);
+        differences++;
+    } else {
+        for (int r = 0; r < ngot; r++)
+            if (!same_outcome(&got[r], &want[r], why, sizeof why)) {
+                fprintf(stderr, "DIFFERENT: UPDATE uu SET r = %s (row %d): %s\n", expr, r, why);
+                differences++;
+                break;
+            }
+    }
+    compared++;
+    free_row(old, tt->ncols + 1);
+    free_row(nw, tt->ncols + 1);
+    return differences;
+}
+
+static void open_update_body(void)
+{
+    open_trigger_base();
+    setup(&F,
+          "CREATE TABLE uu(k INTEGER PRIMARY KEY, v, w TEXT COLLATE NOCASE, r);"
+          "INSERT INTO uu VALUES(1, 'one', 'a', NULL), (2, 2, 'B', NULL), (5, NULL, 'abc', NULL);",
+          "uu");
+}
+
+Test(expr_trigger, update_body, .init = open_update_body, .fini = close_base)
+{
+    static const char *const e[] = {
+        "k + new.y",
+        "uu.k || '/' || old.x || '/' || rowid",
+        "w = new.c",
+        "v = new.id",
+        "(SELECT b FROM s WHERE a = k)",
+        "(SELECT count(*) FROM s WHERE c > uu.k * new.y)",
+        "(SELECT group_concat(a) FROM s WHERE e = w)",
+        "k IN (SELECT a FROM s WHERE b <> new.x)",
+        "EXISTS (SELECT 1 FROM u WHERE u.w = uu.w)",
+        "(SELECT max(k) FROM u WHERE u.k < uu.k)",
+        "(SELECT v FROM u WHERE k = uu.k)",
+        "(SELECT w FROM s WHERE a = 1)",
+        "(SELECT uu.w FROM s WHERE a = 1)",
+        "(SELECT count(uu.k) FROM s)",
+        "(SELECT count(k) FROM s)",
+        "(SELECT count(new.y) FROM s)",
+        "count(*)",
+        "nosuch",
+        "new.nosuch",
+        "uu.nosuch",
+        "(SELECT abs(n) FROM nums WHERE m > k)",
+    };
+    int differences = 0;
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++)
+        differences += compare_update_body(&F, e[i]);
+    cr_assert_eq(differences, 0, "%d statements differ from libsqlite3", differences);
+}
+
+/* Sources that are not qualified_only: outer tables, named bare or
+ * qualified, with their declared affinity, after the scope's table. */
+Test(expr_trigger, outer_sources, .init = open_trigger_base, .fini = close_base)
+{
+    static const ex_column ocols[] = {{"o1", SCH_AFF_INTEGER, SCH_COLL_BINARY, 0},
+                                      {"a", SCH_AFF_TEXT, SCH_COLL_NOCASE, 0}};
+    ex_source src[2];
+    memset(src, 0, sizeof src);
+    src[0].name = "outer1";
+    src[0].cols = ocols;
+    src[0].ncols = 2;
+    src[0].rowid_alias = -1;
+    src[1] = trig_sources[0];
+    ftable *tt = find_table(&F, "tt"), *u = find_table(&F, "u");
+    ex_scope sc;
+    make_scope(&sc, &F, u, tt, 1); /* u (3), NEW of tt */
+    src[1] = trig_sources[0];
+    sc.sources = src;
+    sc.nsources = 2;
+    /* outer1 (base 3: o1 3, a 4, rowid 5), NEW (base 6). */
+    static const struct {
+        const char *expr;
+        const char *cols;
+        int rc;
+    } e[] = {
+        {"o1 + 1", "3", 0},
+        {"outer1.a || w", "2,4", 0},
+        {"outer1.rowid", "5", 0},
+        {"k + o1", "3", 0}, /* k: u's INTEGER PRIMARY KEY, the rowid */
+        {"(SELECT b FROM s WHERE a = o1)", "3,12,13", 0},
+        {"(SELECT a FROM s)", "12", 0}, /* s.a first (innermost), not outer1.a */
+        {"new.o1", "", FOLIO_ERROR},
+        {"o1.new", "", FOLIO_ERROR},
+        {"x", "", FOLIO_ERROR}, /* NEW's x only as new.x */
+        {"new.x || outer1.o1", "3,7", 0},
+    };
+    for (size_t i = 0; i < sizeof e / sizeof e[0]; i++) {
+        ex_prog *p = NULL;
+        char err[256];
+        int rc = ex_compile(&p, e[i].expr, strlen(e[i].expr), &sc, EX_TRIGGER, err, sizeof err);
+        cr_expect_eq(rc, e[i].rc, "%s: %d %s", e[i].expr, rc, err);
+        if (rc)
+            continue;
+        const int *cols;
+        int n = ex_prog_columns(p, &cols, NULL);
+        char got[64] = "";
+        for (int k = 0; k < n; k++)
+            snprintf(got + strlen(got), sizeof got - strlen(got), "%s%d", k ? "," : "", cols[k]);
+        cr_expect_str_eq(got, e[i].cols, "%s", e[i].expr);
+        ex_prog_free(p);
+    }
+    /* Affinity: o1 is INTEGER, compared with '5' as a number. */
+    ex_prog *p = NULL;
+    char err[256];
+    cr_assert_eq(ex_compile(&p, "o1 = '5'", 8, &sc, EX_TRIGGER, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(ex_prog_affinity(p), EX_AFF_NONE);
+    ex_prog_free(p);
+    cr_assert_eq(ex_compile(&p, "o1", 2, &sc, EX_TRIGGER, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(ex_prog_affinity(p), SCH_AFF_INTEGER);
+    ex_prog_free(p);
+    cr_assert_eq(ex_compile(&p, "new.y", 5, &sc, EX_TRIGGER, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(ex_prog_affinity(p), EX_AFF_NONE); /* SQLite's TK_TRIGGER has none */
+    ex_prog_free(p);
+}
