@@ -285,6 +285,19 @@ typedef struct ex_subquery {
 int ex_prog_subqueries(const ex_prog *p, const ex_subquery **out);
 
 /**
+ * Start a statement on cx (SQLite's OP_Once): from now until the next call,
+ * a subquery that is not correlated (ex_subquery.correlated 0) runs at its
+ * first evaluation on cx, and every later ex_eval of the same program on cx
+ * reuses what it found (a scalar's or EXISTS's value, IN's set), even if
+ * its table changed in between, as SQLite computes such a subquery once
+ * per execution of the statement ("UPDATE t SET x = (SELECT max(x) FROM
+ * t)" gives every row the maximum from before the UPDATE). The programs
+ * must outlive the statement. Until the first call, every evaluation runs
+ * every subquery.
+ */
+void ex_ctx_statement(ex_ctx *cx);
+
+/**
  * Evaluate `p` over `row`. The result's bytes stay valid until the next
  * ex_eval on this ctx (or ex_ctx_free). Returns 0, or FOLIO_ERROR (a
  * function failed, as SQLite's would: "integer overflow", "string or blob

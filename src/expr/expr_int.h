@@ -240,6 +240,11 @@ struct ex_ctx {
      * so a warm context allocates nothing. */
     struct ex_keep *keeps;
     int nkeeps, keeptop;
+    /* Values of subqueries that are not correlated, kept for the statement
+     * (ex_ctx_statement; epoch 0: none is kept). */
+    struct ex_once *once;
+    int nonce, oncecap;
+    uint32_t epoch;
     char errmsg[1024];
 };
 
@@ -250,6 +255,15 @@ typedef struct ex_keep {
     uint8_t *buf;
     size_t cap, used;
 } ex_keep;
+
+/* A subquery's value kept for the statement: a scalar's or EXISTS's value,
+ * or the values of IN's set (whose result depends on the left operand). */
+typedef struct ex_once {
+    const ex_prog *prog;
+    int subq;
+    uint32_t epoch;
+    ex_keep rec;
+} ex_once;
 
 /* A position of the scratch memory, to give back what came after it. */
 typedef struct ex_mark {
@@ -344,6 +358,13 @@ void ex_keep_pop(ex_ctx *cx, int first);
 int ex_keep_set(ex_ctx *cx, int k, const ex_value *vals, int n);
 /** Append bytes to record k's buffer (its values are not kept then). */
 int ex_keep_append(ex_ctx *cx, int k, const void *p, size_t n);
+/** Append a copy of *v to record k's values (bytes and all). */
+int ex_keep_add(ex_ctx *cx, ex_keep *k, const ex_value *v);
+/** A record outside the stack holds copies of vals[0..n). */
+int ex_keep_fill(ex_ctx *cx, ex_keep *k, const ex_value *vals, int n);
+/** The statement's kept value of subquery `subq` of p: *out (0: none yet);
+ * with create, a new empty one when there is none. */
+int ex_once_find(ex_ctx *cx, const ex_prog *p, int subq, int create, ex_once **out);
 
 /* ---- Subqueries (expr_subq.c) ----------------------------------------------- */
 
