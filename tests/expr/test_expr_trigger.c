@@ -1055,6 +1055,20 @@ Test(expr_trigger, errors_as_sqlite)
         EXPECT_SAME(&F, e[i].expr, e[i].top);
 }
 
+/* Subqueries nest as deep as SQLite's parser takes them (its stack of 100
+ * entries holds 18 of the simplest). */
+Test(expr_trigger, nesting)
+{
+    for (int n = 17; n <= 20; n++) {
+        char e[512] = "1", t[512];
+        for (int i = 0; i < n; i++) {
+            snprintf(t, sizeof t, "(SELECT %s)", e);
+            memcpy(e, t, sizeof e);
+        }
+        EXPECT_SAME(&F, e, NULL);
+    }
+}
+
 /* What folio refuses that SQLite accepts: FOLIO_UNSUPPORTED, naming it. */
 Test(expr_trigger, unsupported)
 {
