@@ -119,6 +119,10 @@ PY
              "CAST(n AS INTEGER) BETWEEN -9223372036854775808 AND 0x7fffffffffffffff" \
              "coalesce(NULL, abs(i), round(r, 2)) IN (1, 2.5, 'x' COLLATE NOCASE, hex(b))" \
              "x GLOB '[a-c]*' OR quote(b) <> trim(x) || rowid" "iif(i % 0, unicode(x), char(233, 0x1F600)) >> 63 << -1"; do
-      printf "\\x$(printf '%02x' $i)%s" "$s" > "$dir/e$i"; i=$((i+1)); done ;;
+      printf "\\x$(printf '%02x' $i)%s" "$s" > "$dir/e$i"; i=$((i+1)); done
+    # The trigger contexts (6, 7): NEW, OLD, subqueries over t and u, RAISE.
+    printf '\x06%s' "(SELECT max(i) || group_concat(x, '-') FROM t WHERE x > new.x) || EXISTS (SELECT 1 FROM u WHERE v = old.x) || new.i IN (SELECT a FROM u ORDER BY a DESC LIMIT 1 OFFSET 1)" > "$dir/t1"
+    printf '\x07%s' "new.i > 0 AND RAISE(ABORT, 'no') OR (SELECT count(*) FROM t AS q WHERE q.r < (SELECT min(a) FROM u WHERE u.v = q.x)) > old.rowid" > "$dir/t2"
+    printf '\x06%s' "CASE WHEN new.n IS NULL THEN RAISE(IGNORE) ELSE (SELECT b || sum(i) FROM t ORDER BY 1 LIMIT new.i) END" > "$dir/t3" ;;
 esac
 exit 0

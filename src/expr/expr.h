@@ -113,8 +113,12 @@ typedef struct ex_source {
  * not qualified_only, in order); "x.col" against the table of each of those
  * named x (its alias, if it has one), and at each of them against a
  * qualified_only source named x (new.col, old.col), innermost first;
- * names compare without regard to ASCII case. A zero-initialised scope
- * (no sources, no table_lookup) behaves exactly as before sources existed.
+ * names compare without regard to ASCII case. As in SQLite, a subquery's
+ * LIMIT and OFFSET name nothing but NEW and OLD, and its ORDER BY names no
+ * table around the subquery. For EX_TRIGGER, a scope whose table is NULL
+ * has no rowid (a WHEN clause, INSERT's VALUES: "no such column: rowid").
+ * A zero-initialised scope (no sources, no table_lookup) behaves exactly as
+ * before sources existed.
  */
 typedef struct ex_scope {
     const char *table;     /* the table's name, for "table.column"; NULL: none */
@@ -131,7 +135,8 @@ typedef struct ex_scope {
      * (as written in FROM, unquoted, without its "main." qualifier); return
      * 0, or FOLIO_ERROR with SQLite's message in err ("no such table:
      * main.x"). NULL: subqueries are FOLIO_UNSUPPORTED as today (for
-     * EX_FILTER etc.). Only EX_TRIGGER expressions use it. */
+     * EX_FILTER etc.). Only EX_TRIGGER expressions use it; out's name and
+     * qualified_only are not used (the FROM's alias or name is). */
     int (*table_lookup)(void *arg, const char *name, ex_source *out, char *err, size_t errlen);
     void *lookup_arg;
 } ex_scope;
@@ -278,6 +283,19 @@ typedef struct ex_subquery {
 /** The subqueries of p, in the order of their slot blocks: *out stays
  * valid as long as the program. Returns how many (0: none). */
 int ex_prog_subqueries(const ex_prog *p, const ex_subquery **out);
+
+/**
+ * Start a statement on cx (SQLite's OP_Once): from now until the next call,
+ * a subquery that is not correlated (ex_subquery.correlated 0) runs at its
+ * first evaluation on cx, and every later ex_eval of the same program on cx
+ * reuses what it found (a scalar's or EXISTS's value, IN's set), even if
+ * its table changed in between, as SQLite computes such a subquery once
+ * per execution of the statement ("UPDATE t SET x = (SELECT max(x) FROM
+ * t)" gives every row the maximum from before the UPDATE). The programs
+ * must outlive the statement. Until the first call, every evaluation runs
+ * every subquery.
+ */
+void ex_ctx_statement(ex_ctx *cx);
 
 /**
  * Evaluate `p` over `row`. The result's bytes stay valid until the next

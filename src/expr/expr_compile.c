@@ -154,27 +154,70 @@ static int is_call(const ex_node *n)
 }
 
 /*
- * SQLite's name resolution (resolveExprStep): each error replaces the
- * message; a name that resolves to nothing stops the walk up to the
- * nearest call, whose arguments SQLite walks on its own and whose errors
- * (unknown function, wrong arguments, ...) come before its arguments'.
- * Returns 1 when the walk stops.
+ * SQLite's name resolution (resolveExprStep), which records each error
+ * over the last one. A name that resolves to nothing aborts the walk; a
+ * call (or IS NULL) resolves its operands itself, up to one that aborts,
+ * and the walk goes on after it. Any other node met once the statement
+ * has an error aborts the walk at once, without its operands (resolved
+ * names and literals made from names do not). A subquery resolves each
+ * clause on its own and aborts after the first one if the statement has
+ * an error by then, even from before it. Returns 1 when the walk aborts.
  */
 static int resolve_walk(reach *r, int k)
 {
     const ex_node *n = N(r->ps, k);
+    int own_function = 0;
     for (int e = r->head[k]; e >= 0; e = r->next[e]) {
         const exp_deferred *d = &r->ps->deferred[e];
         if (d->phase == EXP_COLUMN || d->phase == EXP_FUNCTION)
             r->msg = e;
         if (d->phase == EXP_COLUMN)
             return 1;
+        own_function |= d->phase == EXP_FUNCTION;
     }
-    if (is_call(n)) {
+    if (is_call(n) || own_function || n->op == EXO_ISNULL || n->op == EXO_NOTNULL) {
+        const int kids[3] = {n->a, n->b, n->c};
+        for (int j = 0; j < 3; j++)
+            if (kids[j] >= 0 && resolve_walk(r, kids[j]))
+                return 0;
         for (int c = n->list; c >= 0; c = N(r->ps, c)->next)
-            resolve_walk(r, c);
+            if (resolve_walk(r, c))
+                break;
         return 0;
     }
+    switch (n->op) {
+    case EXO_SUBQ:
+        for (int c = n->list; c >= 0; c = N(r->ps, c)->next)
+            if (resolve_walk(r, c) || r->msg >= 0)
+                return 1;
+        return 0;
+    case EXO_PART:
+        return n->a >= 0 ? resolve_walk(r, n->a) : 0;
+    case EXO_COLUMN:
+    case EXO_ROWID:
+    case EXO_ALIAS: /* a copy of a result column, resolved there */
+        return 0;
+    case EXO_CMP:
+        if (n->a < 0) /* a WHEN of CASE x: the expression itself to SQLite */
+            return resolve_walk(r, n->b);
+        if (n->right_first) {
+            /* x IS name: the name is resolved first, even after an error. */
+            if (resolve_walk(r, n->b) || r->msg >= 0)
+                return 1;
+            return resolve_walk(r, n->a);
+        }
+        break;
+    case EXO_INT:
+    case EXO_TEXT:
+        /* TRUE, FALSE and "string", which were names. */
+        if ((n->op == EXO_INT && n->is_truefalse) || (n->op == EXO_TEXT && !n->pconst))
+            return 0;
+        break;
+    default:
+        break;
+    }
+    if (r->msg >= 0)
+        return 1;
     const int kids[3] = {n->a, n->b, n->c};
     for (int j = 0; j < 3; j++)
         if (kids[j] >= 0 && resolve_walk(r, kids[j]))
@@ -185,25 +228,74 @@ static int resolve_walk(reach *r, int k)
     return 0;
 }
 
-/* The first error met while coding (operands before their operator). */
+/*
+ * The error SQLite's code generator leaves (operands before their
+ * operator): it stops at most errors, but goes on after "misuse of
+ * aggregate" (EXP_CODEGEN_ON), so that a later one replaces its message.
+ * Returns 1 when the walk stops; r->msg is the error so far.
+ */
+static int codegen_walk(reach *r, int k);
+
+static int codegen_own(reach *r, int k)
+{
+    for (int e = r->head[k]; e >= 0; e = r->next[e]) {
+        int phase = r->ps->deferred[e].phase;
+        if (phase == EXP_CODEGEN || phase == EXP_CODEGEN_ON) {
+            r->msg = e;
+            if (phase == EXP_CODEGEN)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+/* In a part SQLite does not code, the arguments of the aggregates that its
+ * query's or an outer query's accumulator codes. */
+static int codegen_exists_result(reach *r, int k, int subq)
+{
+    const ex_node *n = N(r->ps, k);
+    /* An aggregate of the EXISTS's query or of one around it: its
+     * accumulator codes it (one of a query inside the result is not). */
+    if (n->op == EXO_AGG && n->y >= 0 && n->x >= 0 &&
+        r->ps->sq[n->x].depth <= r->ps->sq[subq].depth)
+        return codegen_walk(r, k);
+    const int kids[3] = {n->a, n->b, n->c};
+    for (int j = 0; j < 3; j++)
+        if (kids[j] >= 0 && codegen_exists_result(r, kids[j], subq))
+            return 1;
+    for (int c = n->list; c >= 0; c = N(r->ps, c)->next)
+        if (codegen_exists_result(r, c, subq))
+            return 1;
+    return 0;
+}
+
 static int codegen_walk(reach *r, int k)
 {
     const ex_node *n = N(r->ps, k);
+    if (n->op == EXO_SUBQ) {
+        /* Parts SQLite does not code: EXISTS's result list, the ORDER BY
+         * of EXISTS and of an aggregate query (but for the arguments of
+         * aggregates there), ORDER BY terms the scan order satisfies. */
+        const ex_subq *q = &r->ps->sq[n->u.i];
+        for (int c = n->list; c >= 0; c = N(r->ps, c)->next) {
+            const ex_node *pn = N(r->ps, c);
+            int aggs_only = (pn->sub == EXP_PART_RESULT && n->sub == EXQ_EXISTS) ||
+                            (pn->sub == EXP_PART_ORDER && q->is_agg);
+            if (pn->sub == EXP_PART_ORDER && pn->aff2 && !aggs_only)
+                continue;
+            if (aggs_only ? codegen_exists_result(r, c, (int)n->u.i) : codegen_walk(r, c))
+                return 1;
+        }
+        return codegen_own(r, k);
+    }
     const int kids[3] = {n->a, n->b, n->c};
-    for (int j = 0; j < 3; j++) {
-        int e = kids[j] >= 0 ? codegen_walk(r, kids[j]) : -1;
-        if (e >= 0)
-            return e;
-    }
-    for (int c = n->list; c >= 0; c = N(r->ps, c)->next) {
-        int e = codegen_walk(r, c);
-        if (e >= 0)
-            return e;
-    }
-    for (int e = r->head[k]; e >= 0; e = r->next[e])
-        if (r->ps->deferred[e].phase == EXP_CODEGEN)
-            return e;
-    return -1;
+    for (int j = 0; j < 3; j++)
+        if (kids[j] >= 0 && codegen_walk(r, kids[j]))
+            return 1;
+    for (int c = n->list; c >= 0; c = N(r->ps, c)->next)
+        if (codegen_walk(r, c))
+            return 1;
+    return codegen_own(r, k);
 }
 
 static int report(parser *ps, int e)
@@ -224,8 +316,9 @@ static int check_deferred(reach *r, int root)
     resolve_walk(r, root);
     if (r->msg >= 0)
         return report(ps, r->msg);
-    int e = codegen_walk(r, root);
-    return e >= 0 ? report(ps, e) : 0;
+    r->msg = -1;
+    codegen_walk(r, root);
+    return r->msg >= 0 ? report(ps, r->msg) : 0;
 }
 
 /* The remaining tree's errors and what it uses, into *p. */

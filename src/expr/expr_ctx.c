@@ -87,6 +87,11 @@ void ex_ctx_free(ex_ctx *cx)
 {
     if (!cx)
         return;
+    for (int k = 0; k < cx->nonce; k++) {
+        free(cx->once[k].rec.v);
+        free(cx->once[k].rec.buf);
+    }
+    free(cx->once);
     for (int k = 0; k < cx->nkeeps; k++) {
         free(cx->keeps[k].v);
         free(cx->keeps[k].buf);
@@ -117,6 +122,53 @@ const char *ex_ctx_errmsg(const ex_ctx *cx)
 int ex_ctx_raised(const ex_ctx *cx)
 {
     return cx->raised;
+}
+
+void ex_ctx_statement(ex_ctx *cx)
+{
+    if (++cx->epoch == 0) {
+        /* After 2^32 statements: every kept value is stale already. */
+        for (int k = 0; k < cx->nonce; k++)
+            cx->once[k].epoch = 0;
+        cx->epoch = 1;
+    }
+}
+
+int ex_once_find(ex_ctx *cx, const ex_prog *p, int subq, int create, ex_once **out)
+{
+    *out = NULL;
+    int free_at = -1;
+    for (int k = 0; k < cx->nonce; k++) {
+        ex_once *o = &cx->once[k];
+        if (o->epoch == cx->epoch && o->prog == p && o->subq == subq) {
+            *out = o;
+            return 0;
+        }
+        if (o->epoch != cx->epoch && free_at < 0)
+            free_at = k;
+    }
+    if (!create)
+        return 0;
+    if (free_at < 0) {
+        if (cx->nonce == cx->oncecap) {
+            int cap = cx->oncecap ? cx->oncecap * 2 : 4;
+            ex_once *v = realloc(cx->once, (size_t)cap * sizeof *v);
+            if (!v)
+                return ex_nomem(cx);
+            memset(v + cx->oncecap, 0, (size_t)(cap - cx->oncecap) * sizeof *v);
+            cx->once = v;
+            cx->oncecap = cap;
+        }
+        free_at = cx->nonce++;
+    }
+    ex_once *o = &cx->once[free_at];
+    o->prog = p;
+    o->subq = subq;
+    o->epoch = 0; /* set when its value is complete */
+    o->rec.nv = 0;
+    o->rec.used = 0;
+    *out = o;
+    return 0;
 }
 
 /* Start an evaluation: the scratch is empty again, in one chunk if the
@@ -256,7 +308,11 @@ static int keep_reserve(ex_ctx *cx, ex_keep *k, size_t n)
 
 int ex_keep_set(ex_ctx *cx, int idx, const ex_value *vals, int n)
 {
-    ex_keep *k = &cx->keeps[idx];
+    return ex_keep_fill(cx, &cx->keeps[idx], vals, n);
+}
+
+int ex_keep_fill(ex_ctx *cx, ex_keep *k, const ex_value *vals, int n)
+{
     if (n > k->vcap) {
         ex_value *v = realloc(k->v, (size_t)n * sizeof *v);
         if (!v)
@@ -271,9 +327,10 @@ int ex_keep_set(ex_ctx *cx, int idx, const ex_value *vals, int n)
     /* Values that point into this record's own buffer are copied into a
      * new one (callers do not do that on a scan's every row). */
     int aliased = 0;
+    uintptr_t lo = (uintptr_t)k->buf, hi = lo + k->cap;
     for (int j = 0; j < n; j++)
         if ((vals[j].type == EX_TEXT || vals[j].type == EX_BLOB) && k->buf &&
-            vals[j].u.s.p >= k->buf && vals[j].u.s.p < k->buf + k->cap)
+            (uintptr_t)vals[j].u.s.p >= lo && (uintptr_t)vals[j].u.s.p < hi)
             aliased = 1;
     uint8_t *b = k->buf;
     if (bytes > k->cap || aliased) {
@@ -286,11 +343,12 @@ int ex_keep_set(ex_ctx *cx, int idx, const ex_value *vals, int n)
     size_t o = 0;
     for (int j = 0; j < n; j++) {
         ex_value v = vals[j];
-        if (v.type == EX_TEXT || v.type == EX_BLOB) {
-            if (v.u.s.n)
-                memcpy(b + o, v.u.s.p, (size_t)v.u.s.n);
+        if ((v.type == EX_TEXT || v.type == EX_BLOB) && v.u.s.n) {
+            memcpy(b + o, v.u.s.p, (size_t)v.u.s.n);
             v.u.s.p = b + o;
             o += (size_t)v.u.s.n;
+        } else if (v.type == EX_TEXT || v.type == EX_BLOB) {
+            v.u.s.p = (const uint8_t *)""; /* empty: any address */
         }
         k->v[j] = v;
     }
@@ -300,6 +358,38 @@ int ex_keep_set(ex_ctx *cx, int idx, const ex_value *vals, int n)
     }
     k->nv = n;
     k->used = bytes;
+    return 0;
+}
+
+int ex_keep_add(ex_ctx *cx, ex_keep *k, const ex_value *v)
+{
+    if (k->nv == k->vcap) {
+        int cap = k->vcap ? k->vcap * 2 : 8;
+        ex_value *nv = realloc(k->v, (size_t)cap * sizeof *nv);
+        if (!nv)
+            return ex_nomem(cx);
+        k->v = nv;
+        k->vcap = cap;
+    }
+    ex_value c = *v;
+    if ((c.type == EX_TEXT || c.type == EX_BLOB) && c.u.s.n) {
+        if (c.u.s.n > SIZE_MAX - k->used)
+            return ex_nomem(cx);
+        uint8_t *old = k->buf;
+        int rc = keep_reserve(cx, k, k->used + (size_t)c.u.s.n);
+        if (rc)
+            return rc;
+        if (old && k->buf != old)
+            for (int j = 0; j < k->nv; j++) /* the buffer moved: so do the values in it */
+                if ((k->v[j].type == EX_TEXT || k->v[j].type == EX_BLOB) && k->v[j].u.s.n)
+                    k->v[j].u.s.p = k->buf + ((uintptr_t)k->v[j].u.s.p - (uintptr_t)old);
+        memcpy(k->buf + k->used, c.u.s.p, (size_t)c.u.s.n);
+        c.u.s.p = k->buf + k->used;
+        k->used += (size_t)c.u.s.n;
+    } else if (c.type == EX_TEXT || c.type == EX_BLOB) {
+        c.u.s.p = (const uint8_t *)"";
+    }
+    k->v[k->nv++] = c;
     return 0;
 }
 

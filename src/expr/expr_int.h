@@ -58,7 +58,8 @@ enum {
                      left operand of IN, b = the result, c = WHERE, list = its EXO_PART
                      nodes (more results, ORDER BY terms, LIMIT, OFFSET) */
     EXO_PART,     /* a part of a subquery: sub = EXP_PART_*, a = its expression; an
-                     ORDER BY term's flags (EXOB_*) in aff */
+                     ORDER BY term's flags (EXOB_*) in aff, and aff2 = 1 for a term
+                     that is never evaluated (SQLite's scan order satisfies it) */
     EXO_AGG,      /* an aggregate call: sub = EXAG_*, list = arguments, x = the subquery
                      that owns it, y = its accumulator in that subquery's run, u.s = its
                      name as written */
@@ -77,7 +78,9 @@ enum {
     EXP_PART_RESULT,
     EXP_PART_WHERE,
     EXP_PART_ORDER,
-    EXP_PART_LEFT /* the left operand of IN */
+    EXP_PART_ORDER_CHECK, /* no expression: the errors of ORDER BY terms out of range,
+                             which SQLite finds after all terms are resolved */
+    EXP_PART_LEFT         /* the left operand of IN */
 };
 
 /* ORDER BY term flags (EXO_PART's aff). */
@@ -124,6 +127,7 @@ typedef struct ex_node {
     uint8_t is_int_literal;   /* an integer literal as written (SQLite's EP_IsFalse/IsTrue) */
     uint8_t is_float_literal; /* a real literal as written (likelihood's argument) */
     uint8_t is_neg_literal;   /* an integer literal after a minus (SQLite's TK_UMINUS of one) */
+    uint8_t right_first;      /* x IS y with y a bare name: SQLite resolves y first */
     uint8_t pconst;           /* constant to SQLite's parser: no name, no function */
     int32_t a, b, c;          /* operands, -1 when absent */
     int32_t list;             /* first list item (function arguments, IN items, CASE pairs) */
@@ -236,6 +240,11 @@ struct ex_ctx {
      * so a warm context allocates nothing. */
     struct ex_keep *keeps;
     int nkeeps, keeptop;
+    /* Values of subqueries that are not correlated, kept for the statement
+     * (ex_ctx_statement; epoch 0: none is kept). */
+    struct ex_once *once;
+    int nonce, oncecap;
+    uint32_t epoch;
     char errmsg[1024];
 };
 
@@ -246,6 +255,15 @@ typedef struct ex_keep {
     uint8_t *buf;
     size_t cap, used;
 } ex_keep;
+
+/* A subquery's value kept for the statement: a scalar's or EXISTS's value,
+ * or the values of IN's set (whose result depends on the left operand). */
+typedef struct ex_once {
+    const ex_prog *prog;
+    int subq;
+    uint32_t epoch;
+    ex_keep rec;
+} ex_once;
 
 /* A position of the scratch memory, to give back what came after it. */
 typedef struct ex_mark {
@@ -340,6 +358,13 @@ void ex_keep_pop(ex_ctx *cx, int first);
 int ex_keep_set(ex_ctx *cx, int k, const ex_value *vals, int n);
 /** Append bytes to record k's buffer (its values are not kept then). */
 int ex_keep_append(ex_ctx *cx, int k, const void *p, size_t n);
+/** Append a copy of *v to record k's values (bytes and all). */
+int ex_keep_add(ex_ctx *cx, ex_keep *k, const ex_value *v);
+/** A record outside the stack holds copies of vals[0..n). */
+int ex_keep_fill(ex_ctx *cx, ex_keep *k, const ex_value *vals, int n);
+/** The statement's kept value of subquery `subq` of p: *out (0: none yet);
+ * with create, a new empty one when there is none. */
+int ex_once_find(ex_ctx *cx, const ex_prog *p, int subq, int create, ex_once **out);
 
 /* ---- Subqueries (expr_subq.c) ----------------------------------------------- */
 

@@ -25,7 +25,9 @@
  *
  * Names resolve as SQLite resolves them (resolve.c): a column of the
  * table (case-insensitive), "table.column", then rowid/oid/_rowid_, then
- * TRUE/FALSE, then a double-quoted name becomes a string literal. Affinity
+ * TRUE/FALSE, then a double-quoted name becomes a string literal. In a
+ * trigger, the tables of subqueries, NEW, OLD and outer tables come in
+ * (expr_select.c, which also parses subqueries, aggregates and RAISE). Affinity
  * and collating sequence of every node are computed as the node is built
  * (sqlite3ExprAffinity, sqlite3ExprCollSeq, sqlite3BinaryCompareCollSeq),
  * so the evaluator only reads them.
@@ -1429,10 +1431,14 @@ static int parse_is(parser *ps, int left, size_t pos)
         ps->i++;
         isnot = !isnot;
     }
+    ps->last_bare_node = -1;
     int right = parse_expr(ps, BP_EQ + 1);
     if (right < 0)
         return -1;
-    if (N(ps, right)->op == EXO_NULL)
+    int right_name = skip_collate_likely(ps, right) == ps->last_bare_node;
+    /* The NULL literal (not a name that failed to resolve, whose node is
+     * also NULL). */
+    if (N(ps, right)->op == EXO_NULL && N(ps, right)->pconst)
         return make_null_test(ps, isnot ? EXO_NOTNULL : EXO_ISNULL, left, pos);
     int r = skip_collate_likely(ps, right);
     if (N(ps, r)->is_truefalse && N(ps, r)->op == EXO_INT) {
@@ -1442,7 +1448,10 @@ static int parse_is(parser *ps, int left, size_t pos)
         N(ps, k)->sub = (uint8_t)((isnot ? EXT_NOT : 0) | (N(ps, r)->u.i ? EXT_TRUE : 0));
         return k;
     }
-    return make_compare(ps, isnot ? EXC_ISNOT : EXC_IS, left, right, pos);
+    int k = make_compare(ps, isnot ? EXC_ISNOT : EXC_IS, left, right, pos);
+    if (k >= 0)
+        N(ps, k)->right_first = (uint8_t)right_name;
+    return k;
 }
 
 static int parse_collate(parser *ps, int left, size_t pos)

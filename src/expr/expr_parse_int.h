@@ -16,10 +16,12 @@
  * ("x IN ()" and "0 AND x" drop x): names and functions are resolved, and
  * literals coded, after parsing. */
 enum {
-    EXP_EARLY,    /* before names are resolved (a DEFAULT that is not constant) */
-    EXP_COLUMN,   /* a name: stops the resolution of the enclosing call's argument */
-    EXP_FUNCTION, /* a call: recorded, and its arguments are still resolved */
-    EXP_CODEGEN   /* found while SQLite codes the expression (literals, collations) */
+    EXP_EARLY,     /* before names are resolved (a DEFAULT that is not constant) */
+    EXP_COLUMN,    /* a name: stops the resolution of the enclosing call's argument */
+    EXP_FUNCTION,  /* a call: recorded, and its arguments are still resolved */
+    EXP_CODEGEN,   /* found while SQLite codes the expression (literals, collations) */
+    EXP_CODEGEN_ON /* the same, but coding goes on and a later error replaces it
+                      ("misuse of aggregate: f()") */
 };
 typedef struct exp_deferred {
     int node;  /* the node the error belongs to */

@@ -567,7 +567,9 @@ static int render_char(out_buf *o, fmt_spec *sp, args *a, char *buf, const char 
             out_repeat(o, ' ', (size_t)(sp->width - 1));
             sp->width = 0;
         }
-        while (sp->precision-- > 1)
+        /* (Not past the length limit: "%.2000000000c" would loop for
+         * minutes after the output stopped growing.) */
+        while (sp->precision-- > 1 && !o->rc)
             out_append(o, buf, (size_t)length);
     }
     *text = buf;

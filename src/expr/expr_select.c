@@ -273,7 +273,7 @@ static int alias_ref(parser *ps, int L, int j, size_t pos)
         int a = first_aggregate(ps, target);
         if (a >= 0) {
             int f = exp_failed_node(ps, -1, 0, pos);
-            return exp_defer(ps, f, EXP_CODEGEN, FOLIO_ERROR, pos, "misuse of aggregate: %.*s()",
+            return exp_defer(ps, f, EXP_CODEGEN_ON, FOLIO_ERROR, pos, "misuse of aggregate: %.*s()",
                              (int)N(ps, a)->u.s.n, (const char *)ps->bytes + N(ps, a)->u.s.off);
         }
     }
@@ -438,7 +438,7 @@ int exp_aggregate_call(parser *ps, const char *name, int first, int nargs, int d
      * code it: the WHERE of an aggregate query, the ORDER BY of one that
      * is not. */
     if ((l->clause == CL_WHERE && l->has_agg) || (l->clause == CL_ORDER && !l->has_agg))
-        return aggregate_error(ps, first, nargs, pos, EXP_CODEGEN, FOLIO_ERROR,
+        return aggregate_error(ps, first, nargs, pos, EXP_CODEGEN_ON, FOLIO_ERROR,
                                "misuse of aggregate: %s()", name);
     if (l->clause != CL_RESULT && l->clause != CL_ORDER)
         return -2;
@@ -484,7 +484,8 @@ int exp_aggregate_call(parser *ps, const char *name, int first, int nargs, int d
     if (!here && (below >= 0 || outer))
         owner = below;
     if (owner < 1)
-        return exp_defer(ps, k, EXP_CODEGEN, FOLIO_ERROR, pos, "misuse of aggregate: %s()", name);
+        return exp_defer(ps, k, EXP_CODEGEN_ON, FOLIO_ERROR, pos, "misuse of aggregate: %s()",
+                         name);
     N(ps, k)->x = ps->lv[owner].subq;
     return k;
 }
@@ -707,6 +708,7 @@ static int part(parser *ps, parts *pp, int sub, int expr, size_t pos)
         return -1;
     N(ps, k)->sub = (uint8_t)sub;
     N(ps, k)->a = expr;
+    N(ps, k)->aff2 = 0; /* coded (ORDER BY) */
     if (exp_finish_node(ps, k))
         return -1;
     if (pp->n == pp->cap) {
@@ -829,6 +831,12 @@ static int small_integer(parser *ps, int k, int64_t *v)
     const ex_node *n = N(ps, k);
     if (n->op == EXO_UPLUS)
         return small_integer(ps, n->a, v);
+    if (n->op == EXO_NEG) {
+        if (!small_integer(ps, n->a, v))
+            return 0;
+        *v = -*v;
+        return 1;
+    }
     if (n->op != EXO_INT || n->is_truefalse || !(n->is_int_literal || n->is_neg_literal))
         return 0;
     if (n->u.i > INT32_MAX || n->u.i < -INT32_MAX)
@@ -867,7 +875,7 @@ static int result_node(parser *ps, const parts *pp, int j)
 
 /* One ORDER BY term (resolveOrderGroupBy): a bare name that is an alias of
  * the result, else an integer (the result column), else an expression. */
-static int order_term(parser *ps, parts *pp, int nres, int term)
+static int order_term(parser *ps, parts *pp, int nres, int term, int *check)
 {
     const lx_token *t = exp_peek(ps, 0);
     size_t pos = exp_tok_pos(ps, t);
@@ -894,8 +902,11 @@ static int order_term(parser *ps, parts *pp, int nres, int term)
     int64_t v;
     int out_of_range = 0;
     if (target == -2 && small_integer(ps, e2, &v)) {
-        if (v < 1 || v > nres)
+        /* Below 1 at once; past the result list once all terms are resolved. */
+        if (v < 1)
             out_of_range = 1;
+        else if (v > nres)
+            out_of_range = 2;
         else
             target = result_node(ps, pp, (int)v);
         if (target < 0 && !out_of_range)
@@ -928,10 +939,15 @@ static int order_term(parser *ps, parts *pp, int nres, int term)
     if (k < 0)
         return -1;
     N(ps, k)->aff = (uint8_t)flags;
+    if (out_of_range == 2 && *check < 0 &&
+        (*check = part(ps, pp, EXP_PART_ORDER_CHECK, -1, pos)) < 0)
+        return -1;
     if (out_of_range)
-        return exp_defer(ps, k, EXP_COLUMN, FOLIO_ERROR, pos,
+        return exp_defer(ps, out_of_range == 1 ? k : *check, EXP_COLUMN, FOLIO_ERROR, pos,
                          "%d%s ORDER BY term out of range - should be between 1 and %d", term,
-                         ordinal_suffix(term), nres);
+                         ordinal_suffix(term), nres) < 0
+                   ? -1
+                   : k;
     return exp_check_collation(ps, k, e, -1, N(ps, e)->ecoll, pos) ? -1 : k;
 }
 
@@ -973,8 +989,9 @@ static int clauses(parser *ps, parts *pp, int nres, int s)
         ps->lv[L].aliases = 1;
         /* The terms go to idx once all are parsed (their subqueries use it). */
         parts terms = {NULL, 0, 0};
+        int check = -1;
         for (int term = 1;; term++) {
-            int o = order_term(ps, pp, nres, term);
+            int o = order_term(ps, pp, nres, term, &check);
             if (o < 0) {
                 free(terms.v);
                 return -1;
@@ -995,6 +1012,24 @@ static int clauses(parser *ps, parts *pp, int nres, int s)
             ps->i++;
         }
         ps->floor = floor;
+        /* Terms SQLite never codes: all of them without FROM (one row, in
+         * order already), those after the rowid (unique: the table's
+         * order, forward or backward, satisfies them). */
+        int coded = terms.n;
+        const ex_subq *q = &ps->sq[s];
+        if (q->base < 0 || q->kind == EXQ_EXISTS) {
+            coded = 0; /* (EXISTS ignores ORDER BY) */
+        } else {
+            int key = N(ps, terms.v[0])->a;
+            while (N(ps, key)->op == EXO_COLLATE)
+                key = N(ps, key)->a;
+            if (N(ps, key)->op == EXO_COLUMN && N(ps, key)->u.col == q->base + q->ncols)
+                coded = 1;
+        }
+        for (int j = coded; j < terms.n; j++)
+            N(ps, terms.v[j])->aff2 = 1;
+        if (coded < terms.n)
+            terms.n = coded;
         ps->sq[s].ord_first = ps->nidx;
         ps->sq[s].nord = terms.n;
         for (int j = 0; j < terms.n; j++)
@@ -1043,7 +1078,8 @@ static int clauses(parser *ps, parts *pp, int nres, int s)
 static void chain_parts(parser *ps, int k, const parts *pp)
 {
     static const int order[] = {EXP_PART_LIMIT, EXP_PART_OFFSET, EXP_PART_RESULT,
-                                EXP_PART_WHERE, EXP_PART_ORDER,  EXP_PART_LEFT};
+                                EXP_PART_WHERE, EXP_PART_ORDER,  EXP_PART_ORDER_CHECK,
+                                EXP_PART_LEFT};
     int first = -1, last = -1, n = 0;
     for (size_t o = 0; o < sizeof order / sizeof order[0]; o++) {
         for (int i = 0; i < pp->n; i++) {
@@ -1166,7 +1202,7 @@ static int stray_aggregates(parser *ps, int k, int s)
 {
     const ex_node *n = N(ps, k);
     if (n->op == EXO_AGG && n->x == s && n->y < 0)
-        return exp_defer(ps, k, EXP_CODEGEN, FOLIO_ERROR, n->pos, "misuse of aggregate: %.*s()",
+        return exp_defer(ps, k, EXP_CODEGEN_ON, FOLIO_ERROR, n->pos, "misuse of aggregate: %.*s()",
                          (int)n->u.s.n, (const char *)ps->bytes + n->u.s.off) < 0;
     int rc = 0;
     EACH_CHILD_OF(ps, k, c, {
@@ -1197,19 +1233,29 @@ static int collect_bare(parser *ps, int k, const ex_subq *q, int s, int first)
     return rc;
 }
 
-static int complete_subquery(parser *ps, int s, const parts *pp)
+static int complete_subquery(parser *ps, int s, const parts *pp, int has_agg)
 {
     /* Accumulators of the aggregates, in SQLite's order: results, then
      * ORDER BY (those it does not reach keep y -1). */
     agg_walk w = {ps, s, ps->nidx, 0, -1, 0};
     static const int kinds[] = {EXP_PART_RESULT, EXP_PART_ORDER};
-    for (size_t o = 0; o < 2; o++)
+    for (size_t o = 0; o < (has_agg ? 2u : 1u); o++)
         for (int i = 0; i < pp->n; i++)
             if (N(ps, pp->v[i])->sub == kinds[o])
                 collect_aggregates(&w, N(ps, pp->v[i])->a);
     if (w.rc)
         return -1;
     ex_subq *q = &ps->sq[s];
+    /* x IN (SELECT rowid FROM t [ORDER BY ...]) is answered from t itself
+     * (SQLite's isCandidateForInOpt and IN_INDEX_ROWID): the subquery,
+     * its ORDER BY included, is never run. */
+    if (q->kind == EXQ_IN && w.rc == 0 && ps->nidx == w.first && q->base >= 0 && q->limit < 0 &&
+        q->where < 0 && q->result >= 0 && N(ps, q->result)->op == EXO_COLUMN &&
+        N(ps, q->result)->u.col == q->base + q->ncols) {
+        for (int j = 0; j < q->nord; j++)
+            N(ps, ps->idx[q->ord_first + j])->aff2 = 1;
+        q->nord = 0;
+    }
     q->agg_first = w.first;
     q->nagg = ps->nidx - w.first;
     q->nstate = w.nstate;
@@ -1335,7 +1381,7 @@ int exp_parse_select(parser *ps, int kind, int left, size_t pos)
         exp_defer(ps, k, EXP_CODEGEN, FOLIO_ERROR, pos,
                   "sub-select returns %d columns - expected 1", nres) < 0)
         goto done;
-    if (complete_subquery(ps, s, &pp))
+    if (complete_subquery(ps, s, &pp, ps->lv[L].has_agg))
         goto done;
     rc = 0;
 done:

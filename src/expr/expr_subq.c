@@ -15,7 +15,8 @@
  *             Without ORDER BY, rows skipped by OFFSET are not evaluated;
  *             with one, every row's value and keys are.
  *   EXISTS    1 when a row remains after OFFSET; the result list is not
- *             evaluated.
+ *             evaluated, but an aggregate query's accumulators are (their
+ *             errors count).
  *   IN        every row of the subquery is evaluated (SQLite builds the
  *             whole set before it looks), then the left operand, which
  *             is evaluated first here but whose error counts only if the
@@ -82,6 +83,8 @@ typedef struct ex_run {
     int rows;
     int bare_keep, bare_loaded;
     int finalized;
+    /* IN's set, collected for the statement (ex_ctx_statement): -1 none */
+    int collect;
     /* ORDER BY: the best rows so far, in order, as kept records */
     int sorted;
     int sort_first, nsorted;
@@ -199,6 +202,9 @@ static int sorted_insert(ex_run *r)
 static int in_value(ex_run *r, ex_value v)
 {
     const ex_node *n = &r->p->nodes[r->sq->node];
+    int rc;
+    if (r->collect >= 0 && (rc = ex_keep_add(r->cx, &r->cx->keeps[r->collect], &v)) != 0)
+        return rc;
     r->any = 1;
     if (v.type == EX_NULL) {
         r->has_null = 1;
@@ -206,8 +212,7 @@ static int in_value(ex_run *r, ex_value v)
     }
     if (!r->x_ok || r->x.type == EX_NULL || r->found)
         return 0;
-    int rc = apply_affinity(r->cx, &v, n->aff);
-    if (rc)
+    if ((rc = apply_affinity(r->cx, &v, n->aff)) != 0)
         return rc;
     if (exv_compare(&r->x, &v, n->coll) == 0)
         r->found = 1;
@@ -451,7 +456,17 @@ static int row(ex_run *r, int *keep_scratch)
         *keep_scratch = 1;
         return 1;
     default:
-        if ((rc = ex_eval_at(p, cx, sq->result, &v)) != 0 || (rc = in_value(r, v)) != 0)
+        if ((rc = ex_eval_at(p, cx, sq->result, &v)) != 0)
+            return rc;
+        /* SQLite sorts IN's rows even when the order changes nothing: the
+         * keys are evaluated (their errors count). */
+        for (int j = 0; j < sq->nord; j++) {
+            const ex_node *o = &p->nodes[p->idx[sq->ord_first + j]];
+            ex_value key;
+            if (o->a != sq->result && (rc = ex_eval_at(p, cx, o->a, &key)) != 0)
+                return rc;
+        }
+        if ((rc = in_value(r, v)) != 0)
             return rc;
         if (r->limit > 0 && --r->limit == 0)
             return 1;
@@ -629,6 +644,8 @@ static int run(ex_run *r, ex_value *out)
     int keep_first = cx->keeptop;
     ex_run *outer = cx->runs[r->subq];
     cx->runs[r->subq] = r;
+    if (r->collect == -2 && (rc = ex_keep_push(cx, 1, &r->collect)) != 0)
+        goto done;
     if ((rc = start(r)) != 0)
         goto done;
     if (sq->base < 0) {
@@ -649,10 +666,39 @@ static int run(ex_run *r, ex_value *out)
     }
     if (!rc)
         rc = finish(r, out);
+    if (!rc && cx->epoch && !sq->correlated) {
+        /* Kept for the statement (ex_ctx_statement). */
+        ex_once *o;
+        if ((rc = ex_once_find(cx, r->p, r->subq, 1, &o)) == 0) {
+            if (sq->kind == EXQ_IN)
+                rc = r->collect >= 0 ? ex_keep_fill(cx, &o->rec, cx->keeps[r->collect].v,
+                                                    cx->keeps[r->collect].nv)
+                                     : ex_keep_fill(cx, &o->rec, NULL, 0);
+            else
+                rc = ex_keep_fill(cx, &o->rec, out, 1);
+            if (!rc)
+                o->epoch = cx->epoch;
+        }
+    }
 done:
     cx->runs[r->subq] = outer;
     ex_keep_pop(cx, keep_first);
     return rc;
+}
+
+/* A subquery kept for the statement: its value, or IN against its set. */
+static int replay(ex_run *r, const ex_once *o, ex_value *out)
+{
+    if (r->sq->kind != EXQ_IN) {
+        *out = o->rec.v[0];
+        return copy_to_scratch(r->cx, out);
+    }
+    for (int j = 0; j < o->rec.nv; j++) {
+        int rc = in_value(r, o->rec.v[j]);
+        if (rc)
+            return rc;
+    }
+    return 0;
 }
 
 int exs_eval(const ex_prog *p, ex_ctx *cx, const ex_node *n, ex_value *out)
@@ -685,7 +731,18 @@ int exs_eval(const ex_prog *p, ex_ctx *cx, const ex_node *n, ex_value *out)
             r.x_ok = 1;
         }
     }
-    int rc = run(&r, out);
+    /* A subquery that is not correlated runs once per statement, when the
+     * caller says which (ex_ctx_statement). */
+    ex_once *o = NULL;
+    int rc = 0;
+    r.collect = -1;
+    if (cx->epoch && !r.sq->correlated) {
+        if ((rc = ex_once_find(cx, p, r.subq, 0, &o)) != 0)
+            return rc;
+        if (!o && r.sq->kind == EXQ_IN)
+            r.collect = -2; /* run() pushes the record */
+    }
+    rc = o ? replay(&r, o, out) : run(&r, out);
     if (rc)
         return rc;
     if (r.sq->kind != EXQ_IN)

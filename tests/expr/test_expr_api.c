@@ -171,6 +171,12 @@ Test(expr_api, length_limit)
         cr_assert_str_eq(ex_ctx_errmsg(cx), "string or blob too big", "%s", over[i]);
         ex_prog_free(p);
     }
+    /* Bug (found by fuzz_expr): %c repeats its character precision times,
+     * and went on for minutes after the output had stopped at the limit. */
+    p = compile("printf('%.2000000000c', 'x')", EX_FILTER);
+    cr_assert_eq(ex_eval(p, cx, NULL, &v), 0, "%s", ex_ctx_errmsg(cx));
+    cr_assert_eq(v.type, EX_NULL);
+    ex_prog_free(p);
     p = compile("length(zeroblob(100000))", EX_FILTER);
     cr_assert_eq(ex_eval(p, cx, NULL, &v), 0, "%s", ex_ctx_errmsg(cx));
     cr_assert_eq(v.u.i, 100000);

@@ -1320,6 +1320,9 @@ Test(expr_diff, compile_errors)
         "CAST(i AS)",
         "CASE WHEN 1 END",
         "i IN (1,)",
+        "i IS nosuch",
+        "i IS NOT nosuch",
+        "nosuch IS NULL",
         "x'0'",
         /* Accepted: the parser drops the subtree, or nothing uses it. */
         "-0x8000000000000000 IN ()",
