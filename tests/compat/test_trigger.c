@@ -886,6 +886,53 @@ Test(trigger_case, upsert_with_raise_ignore)
     case_close(&p);
 }
 
+/* folio_upsert is INSERT ... ON CONFLICT DO UPDATE: the new row's NOT NULL
+ * and CHECK constraints are checked as an insert's, before the conflict
+ * sends it to DO UPDATE (whose BEFORE UPDATE triggers then never run). */
+Test(trigger_case, upsert_checks_the_new_row_first)
+{
+    tp_pair p;
+    case_open(&p, "upsfirst",
+              "CREATE TABLE t(id INTEGER PRIMARY KEY, b INT NOT NULL, c INT CHECK(c < 5));"
+              "INSERT INTO t VALUES(1, 1, 1);"
+              "CREATE TRIGGER t_bu BEFORE UPDATE ON t BEGIN SELECT RAISE(ABORT, 'before update');"
+              "END;"
+              "CREATE TRIGGER t_bi BEFORE INSERT ON t WHEN NEW.c = 3 BEGIN"
+              " SELECT RAISE(ABORT, 'before insert'); END;",
+              0, 0);
+    tp_begin(&p);
+    EXPECT(TP_CONSTRAINT, tp_upsert_s(&p, "t", 1, "1, NULL, 1"));
+    cr_assert_str_eq(p.smsg, "NOT NULL constraint failed: t.b");
+    EXPECT(TP_CONSTRAINT, tp_upsert_s(&p, "t", 1, "1, 2, 9"));
+    cr_assert_str_eq(p.smsg, "CHECK constraint failed: c < 5");
+    EXPECT(TP_CONSTRAINT, tp_upsert_s(&p, "t", 1, "1, 2, 1"));
+    cr_assert_str_eq(p.smsg, "before update");
+    EXPECT(TP_CONSTRAINT, tp_upsert_s(&p, "t", 1, "1, NULL, 3"));
+    cr_assert_str_eq(p.smsg, "before insert");
+    tp_end(&p, 1);
+    case_close(&p);
+}
+
+/* An upsert's DO UPDATE that a BEFORE UPDATE trigger skips (RAISE(IGNORE))
+ * changes nothing, so its new foreign key value is never checked. */
+Test(trigger_case, upsert_update_skipped_with_foreign_keys)
+{
+    tp_pair p;
+    case_open(&p, "upsskip",
+              "CREATE TABLE p(id INTEGER PRIMARY KEY);"
+              "CREATE TABLE c(id INTEGER PRIMARY KEY, pid INT REFERENCES p);"
+              "INSERT INTO p VALUES(1); INSERT INTO c VALUES(1, 1);"
+              "CREATE TRIGGER c_bu BEFORE UPDATE ON c BEGIN SELECT RAISE(IGNORE); END;",
+              1, 0);
+    tp_begin(&p);
+    OK_(tp_upsert_s(&p, "c", 1, "1, 7"));
+    OK_(tp_patch_s(&p, "c", 1, "pid", "7"));
+    EXPECT(TP_CONSTRAINT, tp_upsert_s(&p, "c", 2, "2, 7"));
+    tp_end(&p, 1);
+    REF_EQ(1, "SELECT pid FROM c WHERE id = 1");
+    case_close(&p);
+}
+
 /* An INSERT whose values read the table it writes computes them all first
  * (SQLite materialises them): the rows it inserts are not seen by its own
  * VALUES rows or SELECT. */
@@ -1720,7 +1767,7 @@ static void top_where(gen *g, const gtab *t, char *out, size_t cap)
 
 typedef struct rstats {
     long calls, classes[TP_NCLASSES], aborts, fails, rollbacks, trigger_changes, txn_ended,
-        too_deep, commit_fail, rounds;
+        too_deep, commit_fail, rounds, sqlite_orphans;
 } rstats;
 
 /* One random call through both engines. */
@@ -1915,6 +1962,7 @@ static void run_round(uint64_t seed, int round, const char *dir, rstats *st)
     }
     st->txn_ended += p.n_txn_rollbacks;
     st->too_deep += p.n_too_deep;
+    st->sqlite_orphans += p.n_sqlite_orphans;
     st->commit_fail += p.n_commit_fail;
     st->rounds++;
     tp_close(&p);
@@ -1937,11 +1985,11 @@ Test(trigger_random, against_sqlite, .timeout = 600)
            "mismatch, %ld no such row, %ld skipped (too long); RAISE: %ld ABORT, %ld FAIL, %ld "
            "ROLLBACK; %ld "
            "transactions ended by a call, %ld calls too deep, %ld failed commits; %ld calls "
-           "whose triggers changed rows\n",
+           "whose triggers changed rows; %ld upserts SQLite took an orphan in\n",
            seed, st.rounds, st.calls, st.classes[TP_OK], st.classes[TP_CONSTRAINT],
            st.classes[TP_ERROR], st.classes[TP_MISMATCH], st.classes[TP_NOTFOUND],
            st.classes[TP_SKIPPED], st.aborts, st.fails, st.rollbacks, st.txn_ended, st.too_deep,
-           st.commit_fail, st.trigger_changes);
+           st.commit_fail, st.trigger_changes, st.sqlite_orphans);
     fflush(stdout);
     /* What a full run must have exercised, or it proves little. */
     if (!only || !*only) {
@@ -1955,7 +2003,9 @@ Test(trigger_random, against_sqlite, .timeout = 600)
         if (ON(F_TRIGGERS) && ON(F_RAISE))
             cr_assert(st.aborts > 0 && st.fails > 0, "seed=%" PRIu64 ": no RAISE(ABORT) or FAIL",
                       seed);
-        if (ON(F_TRIGGERS) && ON(F_RAISE) && ON(F_ROLLBACK))
+        /* (Calls that end their transaction are rarer: a run of 20 rounds
+         * may have none; the case raise_rollback_ends_the_transaction has.) */
+        if (ON(F_TRIGGERS) && ON(F_RAISE) && ON(F_ROLLBACK) && rounds >= 100)
             cr_assert(st.txn_ended > 0, "seed=%" PRIu64 ": no call ended its transaction", seed);
     }
     compat_rmtree(dir);
