@@ -176,6 +176,11 @@ struct folio_txn {
      * at which a row's own constraint check failed last. */
     int onconf;
     int conflict_at;
+    /* The conflict policy of the row call running at each depth (SCH_OC_*):
+     * a trigger it fires runs its statements under it unless it is the
+     * default (SQLite's: the firing statement's OR clause overrides the
+     * body's). */
+    uint8_t orconf_at[1024];
     /* The statement failed by RAISE(FAIL) / OR FAIL: what it did stays; by
      * RAISE(ROLLBACK) / OR ROLLBACK: the transaction is lost (rb_msg). */
     int stmt_keep, stmt_rollback;

@@ -1033,6 +1033,9 @@ static int nested(folio_txn *txn, const fk_link *L, int action, folio_table *ct,
     int saved = txn->stmt_nested;
     txn->stmt_nested = 1;
     txn->fk_setnull = action == SCH_FK_SET_NULL ? (const void *)L : NULL;
+    /* SQLite codes an action as a trigger program fired OR ABORT: the
+     * triggers its row calls fire run their statements OR ABORT too. */
+    txn->onconf = SCH_OC_ABORT;
     int rc;
     if (!C->without_rowid) {
         rc = vals ? folio_patch(ct, v->rowid[i], cols, vals, L->nkey)

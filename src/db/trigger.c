@@ -36,9 +36,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "db/write_int.h"
+#include "schema/affinity.h"
+#include "schema/lex.h"
 
 #define TRIG_MAX_DEPTH 1000 /* SQLite's SQLITE_MAX_TRIGGER_DEPTH */
 
@@ -54,6 +57,11 @@ typedef struct trig_step {
     ex_prog **vals; /* INSERT VALUES: nrows * nvals; SELECT source: nres */
     ex_prog **res;  /* SELECT: the results */
     ex_prog *where;
+    int agg; /* an aggregate SELECT: one row, each result a scalar subquery */
+    /* UPDATE / DELETE of a rowid table whose WHERE has a term "rowid = x"
+     * (or the INTEGER PRIMARY KEY) with x free of the table: x, so that
+     * the one row it can name is looked up instead of the table scanned. */
+    ex_prog *key;
     int *set_cols;      /* UPDATE: the column of each SET */
     ex_prog **set_vals; /* UPDATE: its value */
 } trig_step;
@@ -104,6 +112,7 @@ static void step_free(trig_step *s)
             ex_prog_free(s->res[i]);
     os_free(s->res);
     ex_prog_free(s->where);
+    ex_prog_free(s->key);
     os_free(s->vpos);
     os_free(s->set_cols);
     if (s->set_vals)
@@ -188,8 +197,8 @@ static int lookup_table(void *arg, const char *name, ex_source *out, char *err, 
 }
 
 /* Compile one expression of the trigger's text. */
-static int compile_as(trig_def *d, db_catalog *cat, const ex_scope *base, sch_span sp,
-                      ex_prog **out, unsigned flags)
+static int compile_text(trig_def *d, db_catalog *cat, const ex_scope *base, const char *text,
+                        size_t len, ex_prog **out, unsigned flags)
 {
     ex_scope sc = *base;
     sc.sources = d->src;
@@ -197,12 +206,13 @@ static int compile_as(trig_def *d, db_catalog *cat, const ex_scope *base, sch_sp
     sc.table_lookup = lookup_table;
     sc.lookup_arg = cat;
     char err[256];
-    int rc = ex_compile(out, d->sql + sp.off, sp.len, &sc, flags, err, sizeof err);
+    int rc = ex_compile(out, text, len, &sc, flags, err, sizeof err);
     if (rc == FOLIO_NOMEM)
         return rc;
     if (rc < 0) {
-        /* (the message ends with the offset the expression layer found it at) */
-        char *at = strrchr(err, '\n');
+        /* (the message ends with the offset the expression layer found it
+         * at, which SQLite does not say) */
+        char *at = strstr(err, " (at offset ");
         if (at)
             *at = 0;
         if (rc == FOLIO_UNSUPPORTED)
@@ -210,6 +220,12 @@ static int compile_as(trig_def *d, db_catalog *cat, const ex_scope *base, sch_sp
         return def_fail(d, rc, "%s", err);
     }
     return 0;
+}
+
+static int compile_as(trig_def *d, db_catalog *cat, const ex_scope *base, sch_span sp,
+                      ex_prog **out, unsigned flags)
+{
+    return compile_text(d, cat, base, d->sql + sp.off, sp.len, out, flags);
 }
 
 /* A value (VALUES items, SET values, SELECT results). */
@@ -265,6 +281,21 @@ static int compile_list(trig_def *d, db_catalog *cat, const ex_scope *sc, const 
     return 0;
 }
 
+/* name in double quotes (the quotes inside doubled) at q; its length. */
+static size_t quote_ident(char *q, const char *name)
+{
+    size_t n = 0;
+    q[n++] = '"';
+    for (const char *p = name; *p; p++) {
+        if (*p == '"')
+            q[n++] = '"';
+        q[n++] = *p;
+    }
+    q[n++] = '"';
+    q[n] = 0;
+    return n;
+}
+
 /* A SELECT (statement or INSERT's source): FROM, WHERE, results. */
 static int compile_select(trig_def *d, db_catalog *cat, trig_step *s, ex_prog ***res)
 {
@@ -280,7 +311,204 @@ static int compile_select(trig_def *d, db_catalog *cat, trig_step *s, ex_prog **
     }
     if (st->has_where && (rc = compile_cond(d, cat, sc, st->where, &s->where)) < 0)
         return rc;
-    return compile_list(d, cat, sc, st->res, st->nres, res);
+    rc = compile_list(d, cat, sc, st->res, st->nres, res);
+    if (rc >= 0 || !d->err || strncmp(d->err, "misuse of aggregate function", 28) != 0)
+        return rc;
+    /* An aggregate SELECT (no GROUP BY): one row, whose every result is the
+     * scalar subquery "(SELECT result FROM table WHERE ...)". */
+    os_free(d->err);
+    d->err = NULL;
+    d->err_rc = 0;
+    for (int i = 0; i < st->nres; i++) {
+        ex_prog_free((*res)[i]);
+        (*res)[i] = NULL;
+    }
+    ex_prog_free(s->where);
+    s->where = NULL;
+    s->agg = 1;
+    s->target = NULL;
+    for (int i = 0; i < st->nres && rc >= -1000; i++) {
+        char *q = os_malloc((size_t)st->res[i].len + (st->has_where ? st->where.len : 0) +
+                            2 * (st->from ? strlen(st->from) : 0) +
+                            2 * (st->alias ? strlen(st->alias) : 0) + 64);
+        if (!q)
+            return FOLIO_NOMEM;
+        size_t n = (size_t)sprintf(q, "(SELECT %.*s", (int)st->res[i].len, d->sql + st->res[i].off);
+        if (st->from) {
+            n += (size_t)sprintf(q + n, " FROM ");
+            n += quote_ident(q + n, st->from);
+            if (st->alias) {
+                n += (size_t)sprintf(q + n, " AS ");
+                n += quote_ident(q + n, st->alias);
+            }
+        }
+        if (st->has_where)
+            n += (size_t)sprintf(q + n, " WHERE %.*s", (int)st->where.len, d->sql + st->where.off);
+        n += (size_t)sprintf(q + n, ")");
+        rc = compile_text(d, cat, &no_table, q, n, &(*res)[i], EX_TRIGGER);
+        os_free(q);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* Whether token tk names the rowid of table t (its INTEGER PRIMARY KEY
+ * column; rowid, oid or _rowid_ when no column has that name). */
+static int names_rowid(const db_table *t, const lx_token *tk)
+{
+    if (tk->type != LX_ID && tk->type != LX_QID)
+        return 0;
+    char name[128];
+    size_t n = tk->n < sizeof name - 1 ? tk->n : sizeof name - 1;
+    memcpy(name, tk->z, n);
+    name[n] = 0;
+    if (tk->type == LX_QID) { /* "x", [x], `x`: the inside (none with doubled quotes) */
+        char close = name[0] == '[' ? ']' : name[0];
+        if (n < 2 || memchr(name + 1, close, n - 2))
+            return 0;
+        memmove(name, name + 1, n - 2);
+        name[n - 2] = 0;
+    }
+    int c = column_of(t, name);
+    if (c >= 0)
+        return c == t->def.ipk;
+    return sch_ident_eq(name, "rowid") || sch_ident_eq(name, "oid") ||
+           sch_ident_eq(name, "_rowid_");
+}
+
+static int word_is(const lx_token *tk, const char *w)
+{
+    return tk->type == LX_ID && tk->n == strlen(w) && strncasecmp(tk->z, w, tk->n) == 0;
+}
+
+/* Operators of the precedence of "=" and below, and words that make a
+ * term more than "x = y": none may be at the top of the other side. */
+static int weak_operator(const lx_token *tk)
+{
+    static const char *const words[] = {"AND",    "OR",      "NOT",    "IS",      "IN",
+                                        "LIKE",   "GLOB",    "MATCH",  "REGEXP",  "BETWEEN",
+                                        "ISNULL", "NOTNULL", "ESCAPE", "COLLATE", "CASE"};
+    if (tk->type == LX_OP)
+        return (tk->n == 1 && tk->z[0] == '=') || (tk->n == 2 && memcmp(tk->z, "==", 2) == 0) ||
+               (tk->n == 2 && memcmp(tk->z, "!=", 2) == 0) ||
+               (tk->n == 2 && memcmp(tk->z, "<>", 2) == 0);
+    for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+        if (word_is(tk, words[k]))
+            return 1;
+    return 0;
+}
+
+static int is_eq(const lx_token *tk)
+{
+    return tk->type == LX_OP &&
+           ((tk->n == 1 && tk->z[0] == '=') || (tk->n == 2 && memcmp(tk->z, "==", 2) == 0));
+}
+
+/* A side of a term, tokens [a, b), with nothing weaker than "=" at its top. */
+static int plain_side(const lx_token *tk, size_t a, size_t b)
+{
+    int depth = 0;
+    if (a >= b)
+        return 0;
+    for (size_t i = a; i < b; i++) {
+        if (tk[i].type == LX_LP)
+            depth++;
+        else if (tk[i].type == LX_RP)
+            depth--;
+        else if (depth == 0 && weak_operator(&tk[i]))
+            return 0;
+    }
+    return 1;
+}
+
+/* Of a term, tokens [a, b): the x of "name = x" or "x = name" where name
+ * (maybe table.name) is the target's rowid, as a span; 0 when none. */
+static int term_key(const db_table *t, const lx_token *tk, size_t a, size_t b, size_t *xa,
+                    size_t *xb)
+{
+    size_t e = a;
+    while (e < b && !is_eq(&tk[e]) && tk[e].type != LX_LP)
+        e++;
+    if (e >= b || !is_eq(&tk[e]))
+        return 0; /* (only a first "=" outside parentheses can be the term's top) */
+    for (int side = 0; side < 2; side++) {
+        size_t na = side ? e + 1 : a, nb = side ? b : e;
+        *xa = side ? a : e + 1;
+        *xb = side ? e : b;
+        const lx_token *nm = NULL;
+        if (nb - na == 1) {
+            nm = &tk[na];
+        } else if (nb - na == 3 && tk[na + 1].type == LX_DOT && tk[na].type == LX_ID) {
+            char tn[128];
+            snprintf(tn, sizeof tn, "%.*s", (int)tk[na].n, tk[na].z);
+            if (sch_ident_eq(tn, t->name))
+                nm = &tk[na + 2];
+        }
+        if (nm && names_rowid(t, nm) && plain_side(tk, *xa, *xb))
+            return 1;
+    }
+    return 0;
+}
+
+/* Find "rowid = x" among the top-level AND terms of the step's WHERE and
+ * compile x: it must not read the target (it is compiled without it). */
+static int find_key_term(trig_def *d, db_catalog *cat, trig_step *s)
+{
+    const db_table *t = s->target;
+    if (t->def.without_rowid || !s->st->has_where || d->err)
+        return 0;
+    const char *text = d->sql + s->st->where.off;
+    lx_token *tk;
+    size_t nt;
+    char err[64];
+    if (lx_tokenize(text, s->st->where.len, &tk, &nt, err, sizeof err) < 0)
+        return 0;
+    int rc = 0, depth = 0, between = 0, cases = 0;
+    size_t a = 0;
+    for (size_t i = 0; i < nt && !s->key && rc == 0; i++) {
+        const lx_token *k = &tk[i];
+        int at_end = k->type == LX_EOF;
+        if (k->type == LX_LP) {
+            depth++;
+        } else if (k->type == LX_RP) {
+            depth--;
+        } else if (depth == 0 && word_is(k, "CASE")) {
+            cases++;
+        } else if (depth == 0 && word_is(k, "END")) {
+            cases--;
+        } else if (depth == 0 && cases == 0 && word_is(k, "BETWEEN")) {
+            between = 1;
+        } else if (depth == 0 && cases == 0 && word_is(k, "OR")) {
+            break; /* an OR at the top: no one term holds for every selected row */
+        } else if (depth == 0 && cases == 0 && word_is(k, "AND")) {
+            if (between)
+                between = 0;
+            else
+                at_end = 1;
+        }
+        if (!at_end)
+            continue;
+        size_t xa, xb;
+        if (term_key(t, tk, a, i, &xa, &xb)) {
+            sch_span sp = {s->st->where.off + (uint32_t)(tk[xa].z - text),
+                           (uint32_t)(tk[xb - 1].z + tk[xb - 1].n - tk[xa].z)};
+            ex_prog *p = NULL;
+            rc = compile(d, cat, &no_table, sp, &p);
+            if (d->err) { /* it reads the target (or cannot be compiled): no key */
+                os_free(d->err);
+                d->err = NULL;
+                d->err_rc = 0;
+                ex_prog_free(p);
+                p = NULL;
+                rc = rc == FOLIO_NOMEM ? rc : 0;
+            }
+            s->key = p;
+        }
+        a = i + 1;
+    }
+    free(tk);
+    return rc == FOLIO_NOMEM ? rc : 0;
 }
 
 static int compile_step(trig_def *d, db_catalog *cat, trig_step *s)
@@ -303,7 +531,9 @@ static int compile_step(trig_def *d, db_catalog *cat, trig_step *s)
     case SCH_TS_DELETE:
         if ((rc = step_target(d, cat, s, st->table)) < 0)
             return rc;
-        return st->has_where ? compile_cond(d, cat, &s->scope, st->where, &s->where) : 0;
+        if (st->has_where && (rc = compile_cond(d, cat, &s->scope, st->where, &s->where)) < 0)
+            return rc;
+        return find_key_term(d, cat, s);
     case SCH_TS_UPDATE: {
         if ((rc = step_target(d, cat, s, st->table)) < 0)
             return rc;
@@ -321,7 +551,9 @@ static int compile_step(trig_def *d, db_catalog *cat, trig_step *s)
         }
         if ((rc = compile_list(d, cat, &s->scope, st->set_vals, st->nset, &s->set_vals)) < 0)
             return rc;
-        return st->has_where ? compile_cond(d, cat, &s->scope, st->where, &s->where) : 0;
+        if (st->has_where && (rc = compile_cond(d, cat, &s->scope, st->where, &s->where)) < 0)
+            return rc;
+        return find_key_term(d, cat, s);
     }
     case SCH_TS_INSERT: {
         db_table *t = catalog_find_table(cat, st->table);
@@ -550,6 +782,7 @@ typedef struct frame {
     const trig_def *d;
     const fmt_value *nv, *ov; /* NEW and OLD rows (per column), or NULL */
     int64_t nid, oid;
+    int orconf;          /* the firing call's conflict policy (SCH_OC_*) */
     const ex_prog *prog; /* being evaluated */
     folio_cursor *cur;   /* the row of the statement's own table, or NULL */
     db_table *cur_tab;
@@ -798,6 +1031,13 @@ static void vbuf_fix(vbuf *b)
 
 /* ---- running a body statement ---- */
 
+/* A body statement's conflict policy: its own OR clause, unless the call
+ * that fired the trigger has one (SQLite: the outer statement's wins). */
+static int policy(const frame *f, const sch_trig_stmt *st)
+{
+    return f->orconf != SCH_OC_DEFAULT ? f->orconf : st->onconf;
+}
+
 /* One nested row call of a body statement, with its conflict clause. */
 static int nested_call(folio_txn *txn, int onconf, int (*call)(void *), void *arg)
 {
@@ -845,7 +1085,7 @@ static int insert_row(frame *f, const trig_step *s, folio_table *th, const folio
         given[s->vpos[i]] = 1;
     }
     ins_arg a = {th, row, n, st->ncols || st->default_values ? given : NULL};
-    return nested_call(f->txn, st->onconf, do_insert, &a);
+    return nested_call(f->txn, policy(f, st), do_insert, &a);
 }
 
 typedef struct key_list {
@@ -882,11 +1122,42 @@ static int select_rows(frame *f, ex_ctx *cx, const trig_step *s, folio_table *th
     int rc = folio_cursor_open(&c, th, NULL);
     if (rc < 0)
         return rc;
+    int step, one = 0;
+    rc = 0;
+    if (s->key) {
+        /* The one row "rowid = x" can name: x as the rowid compares it
+         * (numeric affinity; NULL, text or a fraction name none). x was
+         * compiled without the table: evaluated before the table's row is
+         * in the frame. */
+        ex_value kv;
+        if ((rc = eval(f, cx, s->key, 0, &kv)) != 0) {
+            folio_cursor_close(c);
+            return rc;
+        }
+        fmt_value fv;
+        memset(&fv, 0, sizeof fv);
+        fv.type = kv.type;
+        if (kv.type == EX_INTEGER) {
+            fv.u.i = kv.u.i;
+        } else if (kv.type == EX_REAL) {
+            fv.u.r = kv.u.r;
+        } else if (kv.type == EX_TEXT || kv.type == EX_BLOB) {
+            fv.u.s.p = kv.u.s.p;
+            fv.u.s.n = kv.u.s.n;
+        }
+        char tb[SCH_NUMBER_TEXT_BYTES];
+        if (fv.type == FMT_TEXT || fv.type == FMT_REAL)
+            sch_apply_affinity(&fv, SCH_AFF_INTEGER, tb, sizeof tb);
+        one = 1;
+        step = fv.type == FMT_INTEGER ? folio_cursor_seek_rowid(c, fv.u.i) : FOLIO_DONE;
+        if (step == FOLIO_NOTFOUND)
+            step = FOLIO_DONE;
+    } else {
+        step = folio_cursor_first(c);
+    }
     f->cur = c;
     f->cur_tab = s->target;
-    int step;
-    rc = 0;
-    for (step = folio_cursor_first(c); step == FOLIO_ROW && rc == 0; step = folio_cursor_next(c)) {
+    for (; step == FOLIO_ROW && rc == 0; step = one ? FOLIO_DONE : folio_cursor_next(c)) {
         if (s->where) {
             ex_value v;
             if ((rc = eval(f, cx, s->where, folio_cursor_rowid(c), &v)) != 0)
@@ -990,7 +1261,7 @@ static int run_update_delete(frame *f, ex_ctx *cx, const trig_step *s)
         upd_arg a = {th,       k.rowid[i],  d->without_rowid ? k.keys.v + i * d->npk : NULL,
                      d->npk,   s->set_cols, vals.v,
                      st->nset, del};
-        rc = nested_call(txn, st->onconf, do_update, &a);
+        rc = nested_call(txn, policy(f, st), do_update, &a);
         if (rc == FOLIO_NOTFOUND) /* gone already: skipped, as SQLite does */
             rc = 0;
     }
@@ -1087,8 +1358,8 @@ static int run_insert(frame *f, ex_ctx *cx, const trig_step *s)
         goto out;
     }
     /* INSERT ... SELECT: the rows are made first, then inserted. */
-    db_table *from = st->from ? catalog_find_table(txn->cat, st->from) : NULL;
-    if (st->from && !from) {
+    db_table *from = st->from && !s->agg ? catalog_find_table(txn->cat, st->from) : NULL;
+    if (st->from && !s->agg && !from) {
         rc = db_err(txn->db, FOLIO_ERROR, "no such table: main.%s", st->from);
         goto out;
     }
@@ -1193,6 +1464,7 @@ static int fire_one(folio_txn *txn, const trig_def *d, const trig_rows *r)
     memset(&f, 0, sizeof f);
     f.txn = txn;
     f.d = d;
+    f.orconf = txn->orconf_at[txn->fk_depth - 1 < 1024 ? txn->fk_depth - 1 : 1023];
     f.nv = r->nv;
     f.ov = r->ov;
     f.nid = r->nid;

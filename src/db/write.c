@@ -923,6 +923,7 @@ int take_onconf(folio_txn *txn)
     int oc = txn->onconf;
     txn->onconf = 0;
     txn->conflict_at = 0;
+    txn->orconf_at[txn->fk_depth < 1024 ? txn->fk_depth : 1023] = (uint8_t)oc;
     return oc;
 }
 

@@ -79,6 +79,14 @@ static folio_value v_int(int64_t i)
     return v;
 }
 
+static folio_value v_null(void)
+{
+    folio_value v;
+    memset(&v, 0, sizeof v);
+    v.type = FOLIO_NULL;
+    return v;
+}
+
 static folio_value v_text(const char *s)
 {
     folio_value v;
@@ -141,6 +149,36 @@ static void make_base(oom_ctx *c)
         FOLIO_OK);
     cr_assert_eq(folio_exec(txn, "CREATE TABLE fg(cid REFERENCES fc ON DELETE CASCADE, w)"),
                  FOLIO_OK);
+    /* Triggers: an audit row and a counter per insert, a cascade of
+     * triggers on update, deletes that clean up with a subquery. */
+    static const char *const trig_ddl[] = {
+        "CREATE TABLE tg(id INTEGER PRIMARY KEY, name TEXT NOT NULL, qty INT)",
+        "CREATE TABLE tga(id INTEGER PRIMARY KEY, item INT, what TEXT)",
+        "CREATE INDEX tga_item ON tga(item)",
+        "CREATE TABLE tgc(k TEXT PRIMARY KEY, n INT) WITHOUT ROWID",
+        "CREATE TRIGGER tg_ai AFTER INSERT ON tg BEGIN INSERT INTO tga(item, what) VALUES "
+        "(new.id, 'ins ' || new.name); INSERT OR IGNORE INTO tgc VALUES ('tg', 0); UPDATE tgc "
+        "SET n = n + 1 WHERE k = 'tg'; END",
+        "CREATE TRIGGER tg_bu BEFORE UPDATE OF qty ON tg WHEN new.qty < 0 BEGIN SELECT "
+        "RAISE(ABORT, 'negative'); END",
+        "CREATE TRIGGER tg_au AFTER UPDATE ON tg BEGIN INSERT INTO tga(item, what) VALUES "
+        "(new.id, printf('%d->%d', old.qty, new.qty)); END",
+        "CREATE TRIGGER tga_ai AFTER INSERT ON tga WHEN new.what LIKE '%->%' BEGIN UPDATE tgc "
+        "SET n = n + 1000 WHERE k = 'tg'; END",
+        "CREATE TRIGGER tg_ad AFTER DELETE ON tg BEGIN DELETE FROM tga WHERE item = old.id; "
+        "UPDATE tgc SET n = (SELECT count(*) FROM tg) WHERE k = 'tg'; END",
+    };
+    for (size_t i = 0; i < sizeof trig_ddl / sizeof trig_ddl[0]; i++)
+        cr_assert_eq(folio_exec(txn, trig_ddl[i]), FOLIO_OK, "%s: %s", trig_ddl[i],
+                     folio_errmsg(c->db));
+    folio_table *tg;
+    cr_assert_eq(folio_table_open(&tg, txn, "tg"), FOLIO_OK);
+    for (int i = 1; i <= 6; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "item%d", i);
+        folio_value r[3] = {v_int(i), v_text(name), v_int(i * 3)};
+        cr_assert_eq(folio_insert(NULL, tg, r, 3), FOLIO_OK, "%s", folio_errmsg(c->db));
+    }
     folio_table *t1, *kv, *doomed;
     cr_assert_eq(folio_table_open(&t1, txn, "t1"), FOLIO_OK);
     cr_assert_eq(folio_table_open(&kv, txn, "kv"), FOLIO_OK);
@@ -384,6 +422,36 @@ static int op_fk_delete_where(oom_ctx *c)
     return folio_delete_where(&n, c->t, "id >= 3");
 }
 
+static int setup_tg(oom_ctx *c)
+{
+    int rc = folio_begin(&c->txn, c->db, FOLIO_TXN_WRITE);
+    if (rc == 0)
+        rc = folio_table_open(&c->t, c->txn, "tg");
+    return rc;
+}
+
+/* An insert whose trigger writes an audit row and a counter. */
+static int op_trig_insert(oom_ctx *c)
+{
+    folio_value r[3] = {v_null(), v_text("fresh item"), v_int(5)};
+    return folio_insert(NULL, c->t, r, 3);
+}
+
+/* An update whose trigger's insert fires another trigger. */
+static int op_trig_update(oom_ctx *c)
+{
+    int col = 2;
+    folio_value v = v_int(40);
+    return folio_patch(c->t, 3, &col, &v, 1);
+}
+
+/* A statement of many rows, each firing a delete and a subquery. */
+static int op_trig_delete_where(oom_ctx *c)
+{
+    int64_t n;
+    return folio_delete_where(&n, c->t, "id >= 2");
+}
+
 static int op_rollback(oom_ctx *c)
 {
     int rc = folio_rollback(c->txn);
@@ -518,6 +586,10 @@ static const oom_op ops[] = {
     {"exec ALTER TABLE RENAME COLUMN", setup_write, op_alter_rename_column, NULL, 0},
     {"exec ALTER TABLE RENAME TO", setup_write, op_alter_rename, NULL, 0},
     {"exec ALTER TABLE DROP COLUMN (rows rewritten)", setup_write, op_alter_drop, NULL, 0},
+    {"triggers: insert firing an audit row and a counter", setup_tg, op_trig_insert, NULL, 0},
+    {"triggers: update firing a cascade of triggers", setup_tg, op_trig_update, NULL, 0},
+    {"triggers: delete_where, each row firing a delete and a subquery", setup_tg,
+     op_trig_delete_where, NULL, 0},
 };
 
 /* ---- the loop ---- */
@@ -822,7 +894,12 @@ Test(crash_oom, struct_codec, .timeout = 900)
 
 Test(crash_oom, alter_table, .timeout = 900)
 {
-    /* (The last group: every op belongs to one test.) */
-    cr_assert_eq(sizeof ops / sizeof ops[0], 27);
     run_ops(23, 27);
+}
+
+Test(crash_oom, triggers, .timeout = 900)
+{
+    /* (The last group: every op belongs to one test.) */
+    cr_assert_eq(sizeof ops / sizeof ops[0], 30);
+    run_ops(27, 30);
 }

@@ -371,6 +371,51 @@ static int u_fk_cascade(wl *w, folio_txn *txn)
     return 0;
 }
 
+/* Triggers: audit rows and a counter on insert, a cascade of triggers on
+ * update, clean-up with a subquery on delete; all inside each call. */
+static int u_trig_fill(wl *w, folio_txn *txn)
+{
+    CK(folio_exec(txn, "CREATE TABLE tg(id INTEGER PRIMARY KEY, name TEXT, pad BLOB)"));
+    CK(folio_exec(txn, "CREATE TABLE tga(id INTEGER PRIMARY KEY, item INT, what TEXT, pad BLOB)"));
+    CK(folio_exec(txn, "CREATE TABLE tgc(k TEXT PRIMARY KEY, n INT) WITHOUT ROWID"));
+    CK(folio_exec(txn, "CREATE TRIGGER tg_ai AFTER INSERT ON tg BEGIN INSERT INTO tga(item, "
+                       "what, pad) VALUES (new.id, 'ins', new.pad); INSERT OR IGNORE INTO tgc "
+                       "VALUES ('tg', 0); UPDATE tgc SET n = n + 1 WHERE k = 'tg'; END"));
+    CK(folio_exec(txn, "CREATE TRIGGER tg_au AFTER UPDATE ON tg BEGIN INSERT INTO tga(item, "
+                       "what) VALUES (new.id, old.name || '->' || new.name); END"));
+    CK(folio_exec(txn, "CREATE TRIGGER tga_ai AFTER INSERT ON tga WHEN new.what LIKE '%->%' "
+                       "BEGIN UPDATE tgc SET n = n + 1000 WHERE k = 'tg'; END"));
+    CK(folio_exec(txn, "CREATE TRIGGER tg_ad AFTER DELETE ON tg BEGIN DELETE FROM tga WHERE "
+                       "item = old.id; UPDATE tgc SET n = (SELECT count(*) FROM tg) WHERE k = "
+                       "'tg'; END"));
+    folio_table *tg;
+    CK(folio_table_open(&tg, txn, "tg"));
+    for (int i = 1; i <= 40; i++) {
+        char name[16];
+        snprintf(name, sizeof name, "t%02d", i);
+        uint8_t *b = blob(3000, (uint64_t)i * 7);
+        folio_value r[3] = {v_int(i), v_text(name), v_blob(b, 3000)};
+        int rc = folio_insert(NULL, tg, r, 3);
+        free(b);
+        CK(rc);
+    }
+    return 0;
+}
+
+static int u_trig_change(wl *w, folio_txn *txn)
+{
+    folio_table *tg;
+    CK(folio_table_open(&tg, txn, "tg"));
+    int col = 1;
+    for (int i = 1; i <= 10; i++) {
+        folio_value v = v_text("renamed");
+        CK(folio_patch(tg, i, &col, &v, 1));
+    }
+    int64_t n;
+    CK(folio_delete_where(&n, tg, "id > 25"));
+    return 0;
+}
+
 #define SMALL(n)                                                                                   \
     {                                                                                              \
         WL_TXN, "small " #n, u_small, n                                                            \
@@ -406,6 +451,8 @@ static const wl_unit units[] = {
     {WL_TXN, "delete most big rows", u_delete_many, 0},
     {WL_TXN, "foreign keys: fill", u_fk_fill, 0},
     {WL_TXN, "foreign keys: deletes and a key change that cascade", u_fk_cascade, 0},
+    {WL_TXN, "triggers: create and fill", u_trig_fill, 0},
+    {WL_TXN, "triggers: updates and deletes that fire them", u_trig_change, 0},
     {WL_REOPEN, "close and reopen", NULL, 0},
     {WL_TXN, "insert after reopen", u_after_reopen, 0},
     {WL_CLOSE, "close", NULL, 0},
