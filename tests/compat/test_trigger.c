@@ -331,33 +331,22 @@ Test(trigger_case, cascade_of_three_tables)
 }
 
 /* A trigger that updates its own table: once with recursive_triggers off,
- * until WHEN stops it with it on; and REPLACE fires the DELETE triggers of
- * the rows it removes only when it is on. */
+ * until WHEN stops it with it on. */
 static void own_table(int rec)
 {
     tp_pair p;
     case_open(&p, rec ? "own-rec" : "own",
               "CREATE TABLE c(id INTEGER PRIMARY KEY, v INT);"
-              "CREATE TABLE u(id INTEGER PRIMARY KEY, k INT UNIQUE);"
-              "CREATE TABLE dl(n INTEGER PRIMARY KEY, id INT);"
-              "CREATE TABLE src(id INTEGER PRIMARY KEY, k INT);"
               "INSERT INTO c VALUES(1, 0), (2, 0);"
-              "INSERT INTO u VALUES(1, 1), (2, 2);"
               "CREATE TRIGGER c_au AFTER UPDATE ON c WHEN NEW.v < 10 BEGIN"
-              " UPDATE c SET v = NEW.v + 1 WHERE id = NEW.id; END;"
-              "CREATE TRIGGER u_ad AFTER DELETE ON u BEGIN INSERT INTO dl(id) VALUES(OLD.id); END;"
-              "CREATE TRIGGER src_ai AFTER INSERT ON src BEGIN"
-              " INSERT OR REPLACE INTO u VALUES(NEW.id, NEW.k); END;",
+              " UPDATE c SET v = NEW.v + 1 WHERE id = NEW.id; END;",
               0, rec);
     tp_begin(&p);
     OK_(tp_patch_s(&p, "c", 1, "v", "1"));
     OK_(tp_update_where_s(&p, "c", "+id = 2", "v", "5"));
-    OK_(tp_insert_s(&p, "src", "5, 1")); /* replaces u's row 1 (k = 1) */
-    OK_(tp_insert_s(&p, "src", "2, 7")); /* replaces u's row 2 (id = 2) */
     tp_end(&p, 1);
     REF_EQ(rec ? 10 : 2, "SELECT v FROM c WHERE id = 1");
     REF_EQ(rec ? 10 : 6, "SELECT v FROM c WHERE id = 2");
-    REF_EQ(rec ? 2 : 0, "SELECT count(*) FROM dl");
     case_close(&p);
 }
 
@@ -369,6 +358,46 @@ Test(trigger_case, own_table_recursive_triggers_off)
 Test(trigger_case, own_table_recursive_triggers_on)
 {
     own_table(1);
+}
+
+/* OR REPLACE in a body (in the contract; folio refused it when this was
+ * written): the rows it removes fire their DELETE triggers only with
+ * recursive_triggers on. */
+static void replace_in_body(int rec)
+{
+    tp_pair p;
+    case_open(&p, rec ? "replace-rec" : "replace",
+              "CREATE TABLE u(id INTEGER PRIMARY KEY, k INT UNIQUE);"
+              "CREATE TABLE dl(n INTEGER PRIMARY KEY, id INT);"
+              "CREATE TABLE src(id INTEGER PRIMARY KEY, k INT);"
+              "CREATE TABLE last(slot INTEGER PRIMARY KEY, src INT);"
+              "INSERT INTO u VALUES(1, 1), (2, 2);"
+              "CREATE TRIGGER u_ad AFTER DELETE ON u BEGIN INSERT INTO dl(id) VALUES(OLD.id); END;"
+              "CREATE TRIGGER src_ai AFTER INSERT ON src BEGIN"
+              " INSERT OR REPLACE INTO u VALUES(NEW.id, NEW.k);"
+              " INSERT OR REPLACE INTO last VALUES(1, NEW.id); END;"
+              "CREATE TRIGGER src_au AFTER UPDATE ON src BEGIN"
+              " UPDATE OR REPLACE u SET k = NEW.k WHERE id = NEW.id; END;",
+              0, rec);
+    tp_begin(&p);
+    OK_(tp_insert_s(&p, "src", "5, 1"));     /* replaces u's row 1 (k = 1) */
+    OK_(tp_insert_s(&p, "src", "2, 7"));     /* replaces u's row 2 (id = 2) */
+    OK_(tp_patch_s(&p, "src", 5, "k", "7")); /* u 5 takes k = 7 from u 2 */
+    tp_end(&p, 1);
+    REF_EQ(rec ? 3 : 0, "SELECT count(*) FROM dl");
+    REF_EQ(5, "SELECT id FROM u WHERE k = 7");
+    REF_EQ(2, "SELECT src FROM last");
+    case_close(&p);
+}
+
+Test(trigger_case, or_replace_in_body_recursive_triggers_off)
+{
+    replace_in_body(0);
+}
+
+Test(trigger_case, or_replace_in_body_recursive_triggers_on)
+{
+    replace_in_body(1);
 }
 
 /* At most 1000 trigger programs nest (SQLite's SQLITE_MAX_TRIGGER_DEPTH):
@@ -533,12 +562,10 @@ Test(trigger_case, conflict_clauses_in_bodies)
     case_open(&p, "conflict",
               "CREATE TABLE tag(id INTEGER PRIMARY KEY, name TEXT UNIQUE, n INT DEFAULT 0);"
               "CREATE TABLE post(id INTEGER PRIMARY KEY, tag TEXT);"
-              "CREATE TABLE last(slot INTEGER PRIMARY KEY, post INT);"
               "INSERT INTO tag(name) VALUES('dup');"
               "CREATE TRIGGER post_ai AFTER INSERT ON post BEGIN"
               " INSERT OR IGNORE INTO tag(name) VALUES(NEW.tag);"
-              " UPDATE tag SET n = n + 1 WHERE name = NEW.tag;"
-              " INSERT OR REPLACE INTO last VALUES(1, NEW.id); END;"
+              " UPDATE tag SET n = n + 1 WHERE name = NEW.tag; END;"
               "CREATE TRIGGER post_au AFTER UPDATE OF tag ON post BEGIN"
               " UPDATE OR IGNORE tag SET name = NEW.tag WHERE name = OLD.tag; END;"
               "CREATE TRIGGER post_ad AFTER DELETE ON post BEGIN"
@@ -559,7 +586,6 @@ Test(trigger_case, conflict_clauses_in_bodies)
     /* Post 5 goes, post 6's 'a-gone' is taken: FAIL in the body. */
     EXPECT(TP_CONSTRAINT, tp_delete_where(&p, "post", "+id >= 5"));
     tp_end(&p, 1);
-    REF_EQ(6, "SELECT post FROM last WHERE slot = 1");
     REF_EQ(3, "SELECT n FROM tag WHERE name = 'a'");
     REF_EQ(1, "SELECT count(*) FROM tag WHERE name = 'q-gone'");
     case_close(&p);
