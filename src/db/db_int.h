@@ -176,6 +176,8 @@ struct folio_txn {
      * at which a row's own constraint check failed last. */
     int onconf;
     int conflict_at;
+    int row_skipped; /* the last row call did nothing (RAISE(IGNORE), OR IGNORE, gone) */
+    int quiet_delete_at; /* depth + 1 of an OR REPLACE delete that fires no DELETE triggers */
     /* The conflict policy of the row call running at each depth (SCH_OC_*):
      * a trigger it fires runs its statements under it unless it is the
      * default (SQLite's: the firing statement's OR clause overrides the

@@ -357,7 +357,7 @@ static int where_statement(int64_t *count, folio_table *t, const char *expr, con
         }
         if (rc == FOLIO_NOTFOUND) /* the row was there a moment ago */
             rc = db_err(db, FOLIO_CORRUPT, "a selected row of %s vanished", t->tab->name);
-        if (rc == 0)
+        if (rc == 0 && !txn->row_skipped)
             n++;
     }
     txn->stmt_nested = 0;

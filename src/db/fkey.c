@@ -1052,6 +1052,7 @@ static int nested(folio_txn *txn, const fk_link *L, int action, folio_table *ct,
     }
     txn->fk_setnull = NULL;
     txn->stmt_nested = saved;
+    txn->row_skipped = 0;                 /* (it tells of the call whose action this is) */
     return rc == FOLIO_NOTFOUND ? 0 : rc; /* (gone already, as SQLite skips it) */
 }
 

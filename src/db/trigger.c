@@ -520,9 +520,6 @@ static int compile_step(trig_def *d, db_catalog *cat, trig_step *s)
     if (st->unsupported)
         return def_fail(d, FOLIO_UNSUPPORTED, "trigger %s: %s is not supported", d->name,
                         st->unsupported);
-    if (st->onconf == SCH_OC_REPLACE)
-        return def_fail(d, FOLIO_UNSUPPORTED, "trigger %s: %s OR REPLACE is not supported", d->name,
-                        st->kind == SCH_TS_INSERT ? "INSERT" : "UPDATE");
     switch (st->kind) {
     case SCH_TS_SELECT:
         if (st->nrows) /* a bare VALUES: its expressions are evaluated */
@@ -758,7 +755,8 @@ static int relevant(const trig_def *d, int event, const fk_change *chg)
 
 int trig_prepare(folio_txn *txn, table_state *ts, int event, const fk_change *chg)
 {
-    if (!ts->tab->has_triggers)
+    if (!ts->tab->has_triggers ||
+        (event == SCH_TRIG_DELETE && txn->quiet_delete_at == txn->fk_depth + 1))
         return 0;
     int rc;
     const trig_tab *tt = tab_triggers(txn, ts, &rc);
@@ -867,7 +865,7 @@ static int frame_column(void *arg, int col, ex_value *out)
                   col);
 }
 
-static int handle_for(folio_txn *txn, db_table *tab, folio_table **out)
+int db_table_handle(folio_txn *txn, db_table *tab, folio_table **out)
 {
     for (int i = 0; i < txn->ntables; i++)
         if (txn->tables[i]->tab == tab && !txn->tables[i]->dead) {
@@ -893,7 +891,7 @@ static int frame_scan(void *arg, int subq, int (*visit)(void *vctx), void *vctx)
         return db_err(f->txn->db, FOLIO_ERROR, "no such table: main.%s", sq[subq].table);
     folio_table *th;
     folio_cursor *c;
-    int rc = handle_for(f->txn, t, &th);
+    int rc = db_table_handle(f->txn, t, &th);
     if (rc < 0 || (rc = folio_cursor_open(&c, th, NULL)) < 0)
         return rc;
     folio_cursor *saved = f->sub[subq];
@@ -1041,12 +1039,13 @@ static int policy(const frame *f, const sch_trig_stmt *st)
 /* One nested row call of a body statement, with its conflict clause. */
 static int nested_call(folio_txn *txn, int onconf, int (*call)(void *), void *arg)
 {
-    int saved = txn->stmt_nested;
+    int saved = txn->stmt_nested, skipped = txn->row_skipped;
     txn->stmt_nested = 1;
     txn->onconf = onconf;
     int rc = call(arg);
     txn->onconf = 0;
     txn->stmt_nested = saved;
+    txn->row_skipped = skipped; /* (it tells of the call that fired this) */
     return rc;
 }
 
@@ -1213,7 +1212,7 @@ static int run_update_delete(frame *f, ex_ctx *cx, const trig_step *s)
     folio_txn *txn = f->txn;
     const sch_trig_stmt *st = s->st;
     folio_table *th;
-    int rc = handle_for(txn, s->target, &th);
+    int rc = db_table_handle(txn, s->target, &th);
     if (rc < 0)
         return rc;
     key_list k;
@@ -1257,6 +1256,13 @@ static int run_update_delete(frame *f, ex_ctx *cx, const trig_step *s)
             if (rc != 0)
                 break;
             vbuf_fix(&vals);
+            /* SQL's UPDATE cannot set an INTEGER PRIMARY KEY to NULL (the
+             * row calls keep the rowid then). */
+            for (int j = 0; j < st->nset && rc == 0; j++)
+                if (s->set_cols[j] == d->ipk && vals.v[j].type == FOLIO_NULL)
+                    rc = db_err(txn->db, FOLIO_MISMATCH, "datatype mismatch");
+            if (rc != 0)
+                break;
         }
         upd_arg a = {th,       k.rowid[i],  d->without_rowid ? k.keys.v + i * d->npk : NULL,
                      d->npk,   s->set_cols, vals.v,
@@ -1296,7 +1302,7 @@ static int run_select(frame *f, ex_ctx *cx, const trig_step *s)
     }
     folio_table *th;
     folio_cursor *c;
-    if ((rc = handle_for(f->txn, s->target, &th)) < 0 || (rc = folio_cursor_open(&c, th, NULL)) < 0)
+    if ((rc = db_table_handle(f->txn, s->target, &th)) < 0 || (rc = folio_cursor_open(&c, th, NULL)) < 0)
         return rc;
     f->cur = c;
     f->cur_tab = s->target;
@@ -1324,7 +1330,7 @@ static int run_insert(frame *f, ex_ctx *cx, const trig_step *s)
     folio_txn *txn = f->txn;
     const sch_trig_stmt *st = s->st;
     folio_table *th;
-    int rc = handle_for(txn, s->target, &th);
+    int rc = db_table_handle(txn, s->target, &th);
     if (rc < 0)
         return rc;
     int n = s->target->nvals;
@@ -1342,19 +1348,17 @@ static int run_insert(frame *f, ex_ctx *cx, const trig_step *s)
     }
     ex_value v;
     if (!st->select_source) {
-        for (int r = 0; r < st->nrows && rc == 0; r++) {
-            vals.n = 0;
-            vals.used = 0;
-            for (int i = 0; i < st->nvals && rc == 0; i++) {
-                rc = eval(f, cx, s->vals[r * st->nvals + i], 0, &v);
-                if (rc == 0 && vbuf_add(&vals, &v) < 0)
-                    rc = db_err(txn->db, FOLIO_NOMEM, "out of memory");
-            }
-            if (rc != 0)
-                break;
-            vbuf_fix(&vals);
-            rc = insert_row(f, s, th, vals.v, row, given);
+        /* Every row is made before any goes in (SQLite does so whenever the
+         * values could see the inserts: they read the table, or it has
+         * triggers; otherwise the order cannot show). */
+        for (int i = 0; i < st->nrows * st->nvals && rc == 0; i++) {
+            rc = eval(f, cx, s->vals[i], 0, &v);
+            if (rc == 0 && vbuf_add(&vals, &v) < 0)
+                rc = db_err(txn->db, FOLIO_NOMEM, "out of memory");
         }
+        vbuf_fix(&vals);
+        for (int r = 0; r < st->nrows && rc == 0; r++)
+            rc = insert_row(f, s, th, vals.v + r * st->nvals, row, given);
         goto out;
     }
     /* INSERT ... SELECT: the rows are made first, then inserted. */
@@ -1380,7 +1384,7 @@ static int run_insert(frame *f, ex_ctx *cx, const trig_step *s)
     } else {
         folio_table *fh;
         folio_cursor *c;
-        if ((rc = handle_for(txn, from, &fh)) < 0 || (rc = folio_cursor_open(&c, fh, NULL)) < 0)
+        if ((rc = db_table_handle(txn, from, &fh)) < 0 || (rc = folio_cursor_open(&c, fh, NULL)) < 0)
             goto out;
         f->cur = c;
         f->cur_tab = from;
@@ -1494,6 +1498,8 @@ int trig_fire(folio_txn *txn, table_state *ts, int timing, int event, const fk_c
     const trig_tab *tt = tab_triggers(txn, ts, &rc);
     if (!tt)
         return rc;
+    if (event == SCH_TRIG_DELETE && txn->quiet_delete_at == txn->fk_depth + 1)
+        return 0; /* an OR REPLACE delete, recursive_triggers off */
     for (int i = 0; i < tt->n; i++) {
         const trig_def *d = tt->defs[i];
         if (d->def.timing != timing || !relevant(d, event, chg))
@@ -1503,14 +1509,17 @@ int trig_fire(folio_txn *txn, table_state *ts, int timing, int event, const fk_c
         if (!txn->db->opts.recursive_triggers && active(txn, d))
             continue;
         if ((rc = fire_one(txn, d, r)) != 0)
-            return rc;
+            /* RAISE(IGNORE) in an AFTER trigger ends the row's triggers;
+             * its change is made (and counted) already. */
+            return rc == TRIG_IGNORED && timing == SCH_TRIG_AFTER ? 0 : rc;
     }
     return 0;
 }
 
 int trig_any(folio_txn *txn, table_state *ts, int timing, int event, const fk_change *chg)
 {
-    if (!ts->tab->has_triggers)
+    if (!ts->tab->has_triggers ||
+        (event == SCH_TRIG_DELETE && txn->quiet_delete_at == txn->fk_depth + 1))
         return 0;
     int rc;
     const trig_tab *tt = tab_triggers(txn, ts, &rc);

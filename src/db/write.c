@@ -11,6 +11,7 @@
 
 #include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -78,11 +79,16 @@ int write_end(folio_txn *txn, int rc)
     char msg[512];
     snprintf(msg, sizeof msg, "%s", folio_errmsg(txn->db));
     if (txn->stmt_keep && !txn->stmt_rollback) {
-        /* RAISE(FAIL), OR FAIL: what the statement did before stays. */
-        fk_stmt_end(txn);
-        pager_stmt_commit(txn->pt);
-        db_err(txn->db, rc, "%s", msg);
-        return rc;
+        /* RAISE(FAIL), OR FAIL: what the statement did before stays -
+         * unless it leaves an immediate foreign key violated: then, as
+         * SQLite, it fails as that and is undone. */
+        if (fk_stmt_end(txn) >= 0) {
+            pager_stmt_commit(txn->pt);
+            db_err(txn->db, rc, "%s", msg);
+            return rc;
+        }
+        rc = FOLIO_CONSTRAINT;
+        snprintf(msg, sizeof msg, "%s", folio_errmsg(txn->db));
     }
     fk_stmt_undo(txn);
     table_states_reset(txn);
@@ -302,6 +308,46 @@ static void column_affinity(const sch_table *d, const sch_column *cd, fmt_value 
  * row. Values missing at the end take their DEFAULT. */
 static int column_checks(folio_txn *txn, table_state *ts);
 
+int replace_mode(const folio_txn *txn)
+{
+    return txn->orconf_at[txn->fk_depth < 1024 ? txn->fk_depth : 1023] == SCH_OC_REPLACE;
+}
+
+/*
+ * OR REPLACE: the row `rowid` of ts's table is in the way of the new row
+ * (its key or a UNIQUE key): it is deleted, as SQLite deletes it - foreign
+ * key actions run, its DELETE triggers only with recursive_triggers - and
+ * the new row, which the delete may have reused ts for, is kept.
+ */
+int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid)
+{
+    db_table *tab = ts->tab;
+    if (tab->def.without_rowid)
+        return db_err(txn->db, FOLIO_UNSUPPORTED,
+                      "OR REPLACE on WITHOUT ROWID table %s is not supported", tab->name);
+    folio_table *th;
+    trig_rows keep;
+    memset(&keep, 0, sizeof keep);
+    int rc = db_table_handle(txn, tab, &th);
+    if (rc < 0 ||
+        (rc = trig_rows_save(txn, &keep, ts->newrow.v, 0, ts->oldrow.v, 0, tab->def.ncols)) < 0)
+        return rc;
+    int saved = txn->stmt_nested, skipped = txn->row_skipped, quiet = txn->quiet_delete_at;
+    txn->stmt_nested = 1;
+    if (!txn->db->opts.recursive_triggers)
+        txn->quiet_delete_at = txn->fk_depth + 1;
+    rc = folio_delete(th, rowid);
+    txn->quiet_delete_at = quiet;
+    txn->stmt_nested = saved;
+    txn->row_skipped = skipped;
+    memcpy(ts->newrow.v, keep.nv, sizeof *ts->newrow.v * (size_t)tab->def.ncols);
+    memcpy(ts->oldrow.v, keep.ov, sizeof *ts->oldrow.v * (size_t)tab->def.ncols);
+    if (rc >= 0 && (row_vals_own(&ts->newrow) < 0 || row_vals_own(&ts->oldrow) < 0))
+        rc = db_err(txn->db, FOLIO_NOMEM, "out of memory");
+    trig_rows_free(&keep);
+    return rc == FOLIO_NOTFOUND ? 0 : rc;
+}
+
 int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
 {
     db_table *tab = ts->tab;
@@ -381,6 +427,14 @@ static int column_checks(folio_txn *txn, table_state *ts)
         fmt_value *v = &ts->newrow.v[c];
         if (c == d->ipk)
             continue;
+        if (v->type == FMT_NULL && replace_mode(txn) && cd->notnull &&
+            cd->dflt.kind != SCH_DFLT_NONE && cd->dflt.kind != SCH_DFLT_NULL) {
+            /* OR REPLACE: a NULL in a NOT NULL column with a DEFAULT takes it */
+            int rc = write_default_value(txn, ts, c, v, ts_textbuf(ts, c));
+            if (rc < 0)
+                return rc;
+            column_affinity(d, cd, v, ts_textbuf(ts, c));
+        }
         if (v->type == FMT_NULL) {
             int pk_notnull = d->without_rowid || d->strict;
             if (cd->notnull || (cd->primary_key && pk_notnull))
@@ -739,12 +793,46 @@ int index_delete_row(table_state *ts, index_state *is, const fmt_value *row, int
 
 /* ---- constraint checks ---- */
 
+/* The N of sqlite_autoindex_<table>_N, or 0 for an index that is not one. */
+static int auto_num(const db_index *ix)
+{
+    const char *p = ix->is_auto ? strrchr(ix->name, '_') : NULL;
+    return p ? atoi(p + 1) : 0;
+}
+
+/* WITHOUT ROWID: the N of the primary key's automatic index (it has no
+ * row in sqlite_schema: the number the others skip). */
+static int pk_auto_num(const db_table *tab)
+{
+    for (int n = 1;; n++) {
+        int used = 0;
+        for (int k = 0; k < tab->def.nauto && !used; k++)
+            used = tab->def.autoidx[k].num == n;
+        if (!used)
+            return n;
+    }
+}
+
 int index_checks(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_value *self_pk,
                  int self_valid)
 {
+    return index_checks_pk(txn, ts, rowid, self_pk, self_valid, NULL, NULL);
+}
+
+int index_checks_pk(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_value *self_pk,
+                    int self_valid, int (*pk)(folio_txn *, table_state *, void *), void *arg)
+{
+    /* A WITHOUT ROWID table's primary key takes its turn as the index it
+     * would be: made in declaration order among the automatic ones. */
+    int pk_num = pk ? pk_auto_num(ts->tab) : 0, pk_done = !pk;
     for (int i = ts->nidx - 1; i >= 0; i--) {
         index_state *is = &ts->idx[i];
         int rc = 0;
+        if (!pk_done && is->ix->is_auto && auto_num(is->ix) < pk_num) {
+            pk_done = 1;
+            if ((rc = pk(txn, ts, arg)) < 0)
+                return rc;
+        }
         if (is->ix->unique) {
             rc = unique_check(txn, ts, is, ts->newrow.v, rowid, self_pk, self_valid);
         } else if (is->ix->kexpr || is->ix->where) {
@@ -755,7 +843,7 @@ int index_checks(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_value
         if (rc < 0)
             return rc;
     }
-    return 0;
+    return pk_done ? 0 : pk(txn, ts, arg);
 }
 
 static void constraint_columns(char *buf, size_t cap, db_table *tab, db_index *ix)
@@ -843,6 +931,25 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
             }
             row_decoder_free(&rd);
         }
+        if (!same && replace_mode(txn) && !ts->tab->def.without_rowid) {
+            /* OR REPLACE: the row that holds the key goes; look again. */
+            row_decoder rd = {0};
+            fmt_value v;
+            int64_t other = 0;
+            int ok = row_decode(&rd, rec, n, n) == 0 && rd.nfields > 0 &&
+                     fmt_serial_decode(rd.st[rd.nfields - 1], rec + rd.off[rd.nfields - 1], &v) ==
+                         0 &&
+                     v.type == FMT_INTEGER;
+            if (ok)
+                other = v.u.i;
+            row_decoder_free(&rd);
+            bt_cursor_reset(&is->c);
+            if (!ok)
+                return db_err_txn(txn, bt_corrupt_here(&is->c, "malformed index record"));
+            if ((rc = replace_delete(txn, ts, other)) < 0)
+                return rc;
+            return unique_check(txn, ts, is, ts->newrow.v, rowid, self_pk, self_valid);
+        }
         if (!same) {
             char cols[256];
             constraint_columns(cols, sizeof cols, ts->tab, ix);
@@ -923,6 +1030,7 @@ int take_onconf(folio_txn *txn)
     int oc = txn->onconf;
     txn->onconf = 0;
     txn->conflict_at = 0;
+    txn->row_skipped = 0;
     txn->orconf_at[txn->fk_depth < 1024 ? txn->fk_depth : 1023] = (uint8_t)oc;
     return oc;
 }
@@ -932,12 +1040,16 @@ int take_onconf(folio_txn *txn)
  * FAIL and OR ROLLBACK fail as RAISE(FAIL) and RAISE(ROLLBACK) do. */
 int apply_onconf(folio_txn *txn, int oc, int rc)
 {
-    if (rc == TRIG_IGNORED)
+    txn->row_skipped = 0;
+    if (rc == TRIG_IGNORED) {
+        txn->row_skipped = 1;
         return 0;
+    }
     if (rc != FOLIO_CONSTRAINT || oc == SCH_OC_DEFAULT || txn->conflict_at != txn->fk_depth + 1)
         return rc;
     if (oc == SCH_OC_IGNORE) {
         db_clear_err(txn->db);
+        txn->row_skipped = 1;
         return 0;
     }
     if (oc == SCH_OC_FAIL)
@@ -1041,6 +1153,12 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
         rc = bt_seek_rowid(&ts->c, rowid);
         if (rc < 0)
             return db_err_txn(txn, rc);
+        if (rc == FOLIO_ROW && !replace_ok && replace_mode(txn)) {
+            bt_cursor_reset(&ts->c);
+            if ((rc = replace_delete(txn, ts, rowid)) < 0)
+                return rc;
+            rc = FOLIO_NOTFOUND;
+        }
         if (rc == FOLIO_ROW && !replace_ok) {
             const char *col = tab->def.ipk >= 0 ? tab->def.cols[tab->def.ipk].name : "rowid";
             bt_cursor_reset(&ts->c);
@@ -1324,6 +1442,11 @@ static int update_rowid_write(folio_txn *txn, table_state *ts, int64_t rowid, in
         bt_cursor_reset(&ts->c);
         if (rc < 0)
             return db_err_txn(txn, rc);
+        if (rc == FOLIO_ROW && replace_mode(txn)) {
+            if ((rc = replace_delete(txn, ts, newid)) < 0)
+                return rc;
+            rc = FOLIO_NOTFOUND;
+        }
         if (rc == FOLIO_ROW)
             return ROW_CONFLICT(txn),
                    db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s.%s", tab->name,
@@ -1455,7 +1578,7 @@ int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_
         rc = upsert_key_row(txn, ts, vals, n);
         if (rc == 0 && out_rowid)
             *out_rowid = 0;
-        return write_end(txn, rc);
+        return write_end(txn, apply_onconf(txn, oc, rc));
     }
     rc = bt_seek_rowid(&ts->c, rowid);
     if (rc < 0)
@@ -1568,7 +1691,7 @@ static int delete_with_triggers(folio_txn *txn, table_state *ts, int64_t rowid)
         goto out;
     if ((rc = bt_seek_rowid(&ts->c, rowid)) == FOLIO_NOTFOUND) {
         bt_cursor_reset(&ts->c);
-        rc = 0; /* deleted by a BEFORE trigger */
+        rc = TRIG_IGNORED; /* deleted by a BEFORE trigger: nothing done */
         goto out;
     }
     if (rc < 0 || (rc = load_old_row(txn, ts)) < 0) {

@@ -154,6 +154,9 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
  * and partial indexes' WHERE. `self_pk` names the row being replaced. */
 int index_checks(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_value *self_pk,
                  int self_valid);
+/* The same, with a WITHOUT ROWID table's primary key check (pk) in its turn. */
+int index_checks_pk(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_value *self_pk,
+                    int self_valid, int (*pk)(folio_txn *, table_state *, void *), void *arg);
 /** Decode the row under ts->c into ts->oldrow (values it owns). Sets the
  * transaction's message on failure. */
 int load_old_row(folio_txn *txn, table_state *ts);
@@ -240,6 +243,13 @@ int trig_catalog_any(const db_catalog *cat);
  * and its outcome under that clause (OR IGNORE skips the row, ...). */
 int take_onconf(folio_txn *txn);
 int apply_onconf(folio_txn *txn, int oc, int rc);
+
+/** Whether the row call running now is OR REPLACE. */
+int replace_mode(const folio_txn *txn);
+/** OR REPLACE: delete the row `rowid` that is in the way of ts->newrow. */
+int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid);
+/** A handle on `tab` in txn (an open one, or a new one). */
+int db_table_handle(folio_txn *txn, db_table *tab, folio_table **out);
 
 /* A row's own constraint check failed (OR IGNORE and the like act on it). */
 #define ROW_CONFLICT(txn) ((txn)->conflict_at = (txn)->fk_depth + 1)

@@ -86,19 +86,39 @@ static int store_new_row(folio_txn *txn, table_state *ts, int defer_ok)
 }
 
 /* Insert ts->newrow, whose key must be free. */
-int insert_key_row(folio_txn *txn, table_state *ts)
+/* The new row's key must be free (insert; update to another key). */
+static int key_free(folio_txn *txn, table_state *ts, void *arg)
 {
-    int rc, found;
-    /* As SQLite: CHECK, the other indexes, then the primary key. */
-    if ((rc = check_row(txn, ts, 0)) < 0 || (rc = index_checks(txn, ts, 0, NULL, 0)) < 0)
-        return rc;
+    int found, rc;
+    (void)arg;
     pk_values(ts->tab, ts->newrow.v, ts->pk);
     rc = find_key(txn, ts, ts->pk, &found);
     bt_cursor_reset(&ts->c);
     if (rc < 0)
         return rc;
-    if (found)
-        return key_taken(txn, ts->tab);
+    return found ? key_taken(txn, ts->tab) : 0;
+}
+
+/* An update's new key: free unless it is the row's own. */
+static int new_key_free(folio_txn *txn, table_state *ts, void *arg)
+{
+    (void)arg;
+    pk_values(ts->tab, ts->oldrow.v, ts->opk);
+    pk_values(ts->tab, ts->newrow.v, ts->pk);
+    int same = 1;
+    for (int k = 0; k < ts->tab->def.npk && same; k++)
+        same = sch_compare(&ts->opk[k], &ts->pk[k], ts->tab->pk_coll[k]) == 0;
+    return same ? 0 : key_free(txn, ts, NULL);
+}
+
+int insert_key_row(folio_txn *txn, table_state *ts)
+{
+    int rc;
+    /* As SQLite: CHECK, then the indexes and the primary key, the one made
+     * last first. */
+    if ((rc = check_row(txn, ts, 0)) < 0 ||
+        (rc = index_checks_pk(txn, ts, 0, NULL, 0, key_free, NULL)) < 0)
+        return rc;
     if ((rc = fk_new_row(txn, ts, ts->newrow.v, 0, NULL, 0)) < 0)
         return rc;
     return store_new_row(txn, ts, 1);
@@ -316,8 +336,9 @@ static int delete_key_with_triggers(folio_txn *txn, table_state *ts)
     pk_values(ts->tab, tr.ov, ts->opk);
     if ((rc = find_key(txn, ts, ts->opk, &found)) < 0)
         goto out;
-    if (!found) { /* deleted by a BEFORE trigger */
+    if (!found) { /* deleted by a BEFORE trigger: nothing done */
         bt_cursor_reset(&ts->c);
+        rc = TRIG_IGNORED;
         goto out;
     }
     if ((rc = load_old_row(txn, ts)) < 0) {
@@ -408,25 +429,12 @@ static int update_key_checked(folio_table *t, table_state *ts, const fk_change *
                               const fmt_value *orow)
 {
     folio_txn *txn = t->txn;
-    int rc, found;
+    int rc;
     if ((rc = check_row(txn, ts, 0)) < 0)
         return rc;
     pk_values(t->tab, ts->oldrow.v, ts->opk);
-    if ((rc = index_checks(txn, ts, 0, ts->opk, 1)) < 0)
+    if ((rc = index_checks_pk(txn, ts, 0, ts->opk, 1, new_key_free, NULL)) < 0)
         return rc;
-    pk_values(t->tab, ts->oldrow.v, ts->opk); /* (again: the checks reuse the buffers) */
-    pk_values(t->tab, ts->newrow.v, ts->pk);
-    int same = 1;
-    for (int k = 0; k < t->tab->def.npk && same; k++)
-        same = sch_compare(&ts->opk[k], &ts->pk[k], t->tab->pk_coll[k]) == 0;
-    if (!same) {
-        rc = find_key(txn, ts, ts->pk, &found);
-        bt_cursor_reset(&ts->c);
-        if (rc < 0)
-            return rc;
-        if (found)
-            return key_taken(txn, t->tab);
-    }
     return replace_key_row(txn, ts, chg, orow);
 }
 
