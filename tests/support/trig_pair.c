@@ -566,6 +566,10 @@ static int run_call(tp_pair *p, const call *c)
     folio_value b[2 * TP_MAX_COLS + 1];
     int nb = call_sql(c, p->sql, sizeof p->sql, b);
     int missing = row_missing(p, c);
+    /* (See the upsert check below.) */
+    int64_t orphans = c->kind == K_UPSERT && p->fk
+                          ? compat_query_int(p->sq, "SELECT count(*) FROM pragma_foreign_key_check")
+                          : 0;
     ref_out so;
     ref_run(p, p->sq, p->sql, b, nb, &so);
     int sc = ref_class(&so, missing);
@@ -608,6 +612,21 @@ static int run_call(tp_pair *p, const call *c)
     }
     if (tp_debug())
         debug_call(p, c, b, nb, sc, fc);
+    /* SQLite 3.40.1 skips the foreign key check of an upsert's INSERT when
+     * coding its DO UPDATE coded the SET NULL action of that key (a trigger
+     * of the table that deletes from the parent): isSetNullAction() looks at
+     * the last trigger program coded, and the orphan goes in. folio refuses
+     * it, rightly. Such a call leaves both transactions rolled back. */
+    if (sc == TP_OK && fc == TP_CONSTRAINT && c->kind == K_UPSERT && p->fk &&
+        strncmp(p->fmsg, "FOREIGN KEY constraint failed", 29) == 0 &&
+        compat_query_int(p->sq, "SELECT count(*) FROM pragma_foreign_key_check") > orphans) {
+        p->n_sqlite_orphans++;
+        if (tp_debug())
+            fprintf(stderr, "[%s] step %d: SQLite took an orphan (its upsert bug): rolled back\n",
+                    p->ctx, p->step);
+        skip_txn(p);
+        return TP_SKIPPED;
+    }
     cr_assert(fc != TP_OK || p->last_rc == FOLIO_OK, "%s step %d: %s (%s) returned %d", p->ctx,
               p->step, kind_names[c->kind], p->sql, p->last_rc);
     cr_assert_eq(

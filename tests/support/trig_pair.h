@@ -106,6 +106,7 @@ typedef struct tp_pair {
     long n_txn_rollbacks;   /* calls that ended the transaction */
     long n_commit_fail;     /* commits that failed (deferred foreign keys) */
     long n_too_deep;        /* calls that failed with "too many levels of trigger recursion" */
+    long n_sqlite_orphans;  /* upserts where SQLite 3.40.1 took an orphan (see trig_pair.c) */
 } tp_pair;
 
 /** Steps (virtual-machine instructions) a reference statement may take. */
