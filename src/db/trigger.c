@@ -1426,6 +1426,9 @@ out:
 
 static int run_step(frame *f, ex_ctx *cx, const trig_step *s)
 {
+    /* A statement of its own: subqueries that read no row around them run
+     * once in it (SQLite's OP_Once). */
+    ex_ctx_statement(cx);
     switch (s->st->kind) {
     case SCH_TS_INSERT:
         return run_insert(f, cx, s);
@@ -1479,6 +1482,7 @@ static int fire_one(folio_txn *txn, const trig_def *d, const trig_rows *r)
     int rc = depth_ctx(txn, &cx);
     if (rc == 0 && d->when) {
         ex_value v;
+        ex_ctx_statement(cx);
         if ((rc = eval(&f, cx, d->when, 0, &v)) == 0 && ex_truth(&v) != 1)
             rc = 1; /* not this time */
     }

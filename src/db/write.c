@@ -1576,6 +1576,10 @@ int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_
                 ts->newrow.v[ipk].u.i = rowid;
             }
             rc = insert_before(txn, ts, t->tab->def.without_rowid ? 0 : rowid, &tr);
+            /* The row it would insert meets NOT NULL and CHECK before a
+             * conflict turns it to DO UPDATE (its triggers), as in SQLite. */
+            if (rc == 0)
+                rc = check_row(txn, ts, rowid);
         }
         trig_rows_free(&tr);
         if (rc != 0)

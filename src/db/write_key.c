@@ -217,7 +217,8 @@ int upsert_key_row(folio_txn *txn, table_state *ts, const folio_value *vals, int
             (rc = trig_rows_save(txn, &tr, ts->newrow.v, 0, NULL, 0, ts->tab->def.ncols)) == 0)
             rc = trig_fire(txn, ts, SCH_TRIG_BEFORE, SCH_TRIG_INSERT, NULL, &tr);
         trig_rows_free(&tr);
-        if (rc != 0 || (rc = prepare_row(txn, ts, vals, n)) < 0)
+        /* The row it would insert meets NOT NULL and CHECK first, as in SQLite. */
+        if (rc != 0 || (rc = prepare_row(txn, ts, vals, n)) < 0 || (rc = check_row(txn, ts, 0)) < 0)
             return rc;
     }
     pk_values(ts->tab, ts->newrow.v, ts->pk);
