@@ -326,24 +326,48 @@ int replace_mode(const folio_txn *txn)
  * key actions run, its DELETE triggers only with recursive_triggers - and
  * the new row, which the delete may have reused ts for, is kept.
  */
-int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid)
+int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_value *key)
 {
     db_table *tab = ts->tab;
-    if (tab->def.without_rowid)
+    int npk = tab->def.npk;
+    if (tab->def.without_rowid && !key)
         return db_err(txn->db, FOLIO_UNSUPPORTED,
-                      "OR REPLACE on WITHOUT ROWID table %s is not supported", tab->name);
+                      "OR REPLACE of a UNIQUE conflict in WITHOUT ROWID table %s is not supported",
+                      tab->name);
     folio_table *th;
-    trig_rows keep;
+    trig_rows keep, kk;
     memset(&keep, 0, sizeof keep);
+    memset(&kk, 0, sizeof kk);
+    folio_value fk[64];
+    if (key && npk > 64)
+        return db_err(txn->db, FOLIO_UNSUPPORTED, "primary key of %d columns", npk);
     int rc = db_table_handle(txn, tab, &th);
     if (rc < 0 ||
         (rc = trig_rows_save(txn, &keep, ts->newrow.v, 0, ts->oldrow.v, 0, tab->def.ncols)) < 0)
         return rc;
+    /* The key, copied: the delete reuses ts. */
+    if (key && (rc = trig_rows_save(txn, &kk, key, 0, NULL, 0, npk)) < 0) {
+        trig_rows_free(&keep);
+        return rc;
+    }
+    for (int k = 0; key && k < npk; k++) {
+        const fmt_value *v = &kk.nv[k];
+        memset(&fk[k], 0, sizeof fk[k]);
+        fk[k].type = (folio_type)v->type;
+        if (v->type == FMT_INTEGER)
+            fk[k].u.i = v->u.i;
+        else if (v->type == FMT_REAL)
+            fk[k].u.r = v->u.r;
+        else if (v->type == FMT_TEXT || v->type == FMT_BLOB) {
+            fk[k].u.s.p = v->u.s.p;
+            fk[k].u.s.n = (size_t)v->u.s.n;
+        }
+    }
     int saved = txn->stmt_nested, skipped = txn->row_skipped, quiet = txn->quiet_delete_at;
     txn->stmt_nested = 1;
     if (!txn->db->opts.recursive_triggers)
         txn->quiet_delete_at = txn->fk_depth + 1;
-    rc = folio_delete(th, rowid);
+    rc = key ? folio_delete_key(th, fk, npk) : folio_delete(th, rowid);
     txn->quiet_delete_at = quiet;
     txn->stmt_nested = saved;
     txn->row_skipped = skipped;
@@ -352,6 +376,7 @@ int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid)
     if (rc >= 0 && (row_vals_own(&ts->newrow) < 0 || row_vals_own(&ts->oldrow) < 0))
         rc = db_err(txn->db, FOLIO_NOMEM, "out of memory");
     trig_rows_free(&keep);
+    trig_rows_free(&kk);
     return rc == FOLIO_NOTFOUND ? 0 : rc;
 }
 
@@ -938,7 +963,11 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
             }
             row_decoder_free(&rd);
         }
-        if (!same && replace_mode(txn) && !ts->tab->def.without_rowid) {
+        if (!same && replace_mode(txn) && ts->tab->def.without_rowid) {
+            bt_cursor_reset(&is->c);
+            return replace_delete(txn, ts, 0, NULL); /* (refused: not supported) */
+        }
+        if (!same && replace_mode(txn)) {
             /* OR REPLACE: the row that holds the key goes; look again. */
             row_decoder rd = {0};
             fmt_value v;
@@ -953,7 +982,7 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
             bt_cursor_reset(&is->c);
             if (!ok)
                 return db_err_txn(txn, bt_corrupt_here(&is->c, "malformed index record"));
-            if ((rc = replace_delete(txn, ts, other)) < 0)
+            if ((rc = replace_delete(txn, ts, other, NULL)) < 0)
                 return rc;
             return unique_check(txn, ts, is, ts->newrow.v, rowid, self_pk, self_valid);
         }
@@ -1162,7 +1191,7 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
             return db_err_txn(txn, rc);
         if (rc == FOLIO_ROW && !replace_ok && replace_mode(txn)) {
             bt_cursor_reset(&ts->c);
-            if ((rc = replace_delete(txn, ts, rowid)) < 0)
+            if ((rc = replace_delete(txn, ts, rowid, NULL)) < 0)
                 return rc;
             rc = FOLIO_NOTFOUND;
         }
@@ -1450,7 +1479,7 @@ static int update_rowid_write(folio_txn *txn, table_state *ts, int64_t rowid, in
         if (rc < 0)
             return db_err_txn(txn, rc);
         if (rc == FOLIO_ROW && replace_mode(txn)) {
-            if ((rc = replace_delete(txn, ts, newid)) < 0)
+            if ((rc = replace_delete(txn, ts, newid, NULL)) < 0)
                 return rc;
             rc = FOLIO_NOTFOUND;
         }

@@ -249,8 +249,9 @@ int apply_onconf(folio_txn *txn, int oc, int rc);
 void upsert_update_policy(folio_txn *txn);
 /** Whether the row call running now is OR REPLACE. */
 int replace_mode(const folio_txn *txn);
-/** OR REPLACE: delete the row `rowid` that is in the way of ts->newrow. */
-int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid);
+/** OR REPLACE: delete the row `rowid` (WITHOUT ROWID: with primary key
+ * values `key`) that is in the way of ts->newrow. */
+int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_value *key);
 /** A handle on `tab` in txn (an open one, or a new one). */
 int db_table_handle(folio_txn *txn, db_table *tab, folio_table **out);
 

@@ -96,6 +96,12 @@ static int key_free(folio_txn *txn, table_state *ts, void *arg)
     bt_cursor_reset(&ts->c);
     if (rc < 0)
         return rc;
+    if (found && replace_mode(txn)) { /* OR REPLACE: the row with that key goes */
+        if ((rc = replace_delete(txn, ts, 0, ts->pk)) < 0)
+            return rc;
+        pk_values(ts->tab, ts->newrow.v, ts->pk);
+        return 0;
+    }
     return found ? key_taken(txn, ts->tab) : 0;
 }
 
