@@ -177,6 +177,7 @@ struct folio_txn {
     int onconf;
     int conflict_at;
     int row_skipped;     /* the last row call did nothing (RAISE(IGNORE), OR IGNORE, gone) */
+    uintptr_t stack_top; /* the stack where the outermost statement began (trigger.c) */
     int quiet_delete_at; /* depth + 1 of an OR REPLACE delete that fires no DELETE triggers */
     /* The conflict policy of the row call running at each depth (SCH_OC_*):
      * a trigger it fires runs its statements under it unless it is the

@@ -1031,6 +1031,10 @@ static int nested(folio_txn *txn, const fk_link *L, int action, folio_table *ct,
     for (int k = 0; k < L->nkey; k++)
         cols[k] = L->ccol[k];
     int saved = txn->stmt_nested;
+    const uint8_t *given = txn->vals_given; /* (the mask of the call whose action this is) */
+    int keep_old = txn->vals_keep_old;
+    txn->vals_given = NULL;
+    txn->vals_keep_old = 0;
     txn->stmt_nested = 1;
     txn->fk_setnull = action == SCH_FK_SET_NULL ? (const void *)L : NULL;
     /* SQLite codes an action as a trigger program fired OR ABORT: the
@@ -1051,6 +1055,8 @@ static int nested(folio_txn *txn, const fk_link *L, int action, folio_table *ct,
                   : folio_delete_key(ct, key, v->npk);
     }
     txn->fk_setnull = NULL;
+    txn->vals_given = given;
+    txn->vals_keep_old = keep_old;
     txn->stmt_nested = saved;
     txn->row_skipped = 0;                 /* (it tells of the call whose action this is) */
     return rc == FOLIO_NOTFOUND ? 0 : rc; /* (gone already, as SQLite skips it) */

@@ -32,6 +32,8 @@
  * ABORT, OR ROLLBACK) act on the nested call's own constraint checks the
  * same way.
  */
+#define _GNU_SOURCE /* pthread_getattr_np: the thread's stack size */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1450,10 +1452,41 @@ static int active(const folio_txn *txn, const trig_def *d)
     return 0;
 }
 
+/* The bytes of stack a chain of triggers may use in this thread: half of
+ * the thread's stack (SQLite's programs nest on the heap; folio's on the
+ * C stack, so a deep chain must stop before the stack does). */
+static size_t stack_budget(void)
+{
+    static _Thread_local size_t budget;
+    if (!budget) {
+        size_t size = 0;
+#if defined(__GLIBC__)
+        pthread_attr_t a;
+        if (pthread_getattr_np(pthread_self(), &a) == 0) {
+            pthread_attr_getstacksize(&a, &size);
+            pthread_attr_destroy(&a);
+        }
+#endif
+        budget = size ? size / 2 : (size_t)1 << 20;
+    }
+    return budget;
+}
+
+void trig_stack_mark(folio_txn *txn)
+{
+    txn->stack_top = (uintptr_t)__builtin_frame_address(0);
+}
+
 static int fire_one(folio_txn *txn, const trig_def *d, const trig_rows *r)
 {
     if (txn->fk_depth >= TRIG_MAX_DEPTH)
         return db_err(txn->db, FOLIO_ERROR, "too many levels of trigger recursion");
+    uintptr_t here = (uintptr_t)__builtin_frame_address(0);
+    if (txn->stack_top > here && txn->stack_top - here > stack_budget())
+        return db_err(txn->db, FOLIO_ERROR,
+                      "too many levels of trigger recursion (%d deep: the thread's stack is "
+                      "half used)",
+                      txn->fk_depth);
     if (txn->trig_nactive == txn->trig_active_cap) {
         int nc = txn->trig_active_cap ? txn->trig_active_cap * 2 : 16;
         const void **na = os_realloc(txn->trig_active, sizeof *na * (size_t)nc);

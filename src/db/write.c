@@ -59,6 +59,7 @@ int write_begin(folio_txn *txn, db_table *tab)
         txn->stmt_keep = 0;
         txn->stmt_rollback = 0;
         txn->trig_now_set = 0;
+        trig_stack_mark(txn);
     }
     return 0;
 }
@@ -364,11 +365,17 @@ int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_val
         }
     }
     int saved = txn->stmt_nested, skipped = txn->row_skipped, quiet = txn->quiet_delete_at;
+    const uint8_t *given = txn->vals_given; /* (the mask of the call in progress) */
+    int keep_old = txn->vals_keep_old;
+    txn->vals_given = NULL;
+    txn->vals_keep_old = 0;
     txn->stmt_nested = 1;
     if (!txn->db->opts.recursive_triggers)
         txn->quiet_delete_at = txn->fk_depth + 1;
     rc = key ? folio_delete_key(th, fk, npk) : folio_delete(th, rowid);
     txn->quiet_delete_at = quiet;
+    txn->vals_given = given;
+    txn->vals_keep_old = keep_old;
     txn->stmt_nested = saved;
     txn->row_skipped = skipped;
     memcpy(ts->newrow.v, keep.nv, sizeof *ts->newrow.v * (size_t)tab->def.ncols);

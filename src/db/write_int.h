@@ -236,6 +236,9 @@ int trig_fire(folio_txn *txn, table_state *ts, int timing, int event, const fk_c
 int trig_rows_save(folio_txn *txn, trig_rows *r, const fmt_value *nv, int64_t nid,
                    const fmt_value *ov, int64_t oid, int ncols);
 void trig_rows_free(trig_rows *r);
+/** A statement begins here: the stack a chain of triggers uses is measured
+ * from this call's frame. */
+void trig_stack_mark(folio_txn *txn);
 /** Whether the catalog has any trigger. */
 int trig_catalog_any(const db_catalog *cat);
 

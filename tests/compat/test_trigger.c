@@ -1091,3 +1091,49 @@ Test(trigger_case, create_trigger_through_exec)
     REF_EQ(1, "SELECT count(*) FROM sqlite_schema WHERE type = 'trigger'");
     case_close(&p);
 }
+
+/* Bug (found by the random test, seed 1, under AddressSanitizer): a body's
+ * INSERT with a column list marks which values it gives; the row that OR
+ * REPLACE deleted had a child whose ON DELETE SET NULL patched it, and that
+ * patch read the insert's mask as its own - past the end of it. The mask
+ * belongs to the insert alone. */
+Test(trigger_case, replace_delete_action_does_not_see_the_insert_mask)
+{
+    tp_pair p;
+    case_open(&p, "mask",
+              "CREATE TABLE w(k INT PRIMARY KEY, v INT) WITHOUT ROWID;"
+              "CREATE TABLE c(id INTEGER PRIMARY KEY, a INT DEFAULT 7, b TEXT DEFAULT 'd',"
+              " e INT DEFAULT 8, wk INT REFERENCES w ON DELETE SET NULL);"
+              "CREATE TABLE s(x INT);"
+              "INSERT INTO w VALUES(1, 10);"
+              "INSERT INTO c VALUES(1, 1, 'one', 11, 1);"
+              "CREATE TRIGGER s_ai AFTER INSERT ON s BEGIN"
+              " INSERT OR REPLACE INTO w(k, v) VALUES(NEW.x, 20); END;",
+              1, 0);
+    tp_begin(&p);
+    OK_(tp_insert_s(&p, "s", "1"));
+    tp_end(&p, 1);
+    REF_EQ(20, "SELECT v FROM w WHERE k = 1");
+    REF_EQ(1, "SELECT count(*) FROM c WHERE wk IS NULL AND a = 1 AND b = 'one' AND e = 11");
+    case_close(&p);
+}
+
+/* A chain of UPDATE triggers 1000 deep (recursive_triggers on): SQLite's
+ * limit speaks, or - where a thread's stack would not hold 1000 levels of
+ * folio's calls (AddressSanitizer builds) - the same error a little sooner,
+ * never a crash. Either way the call is undone. */
+Test(trigger_case, deep_update_chain_stops_cleanly)
+{
+    tp_pair p;
+    case_open(&p, "deepupd",
+              "CREATE TABLE t(id INTEGER PRIMARY KEY, n INT, pad TEXT);"
+              "INSERT INTO t VALUES(1, 0, 'x');"
+              "CREATE TRIGGER t_au AFTER UPDATE OF n ON t WHEN NEW.n < 5000 BEGIN"
+              " UPDATE t SET n = n + 1, pad = pad || 'y' WHERE id = NEW.id; END;",
+              0, 1);
+    tp_begin(&p);
+    EXPECT(TP_ERROR, tp_patch_s(&p, "t", 1, "n", "1"));
+    tp_end(&p, 1);
+    REF_EQ(0, "SELECT n FROM t WHERE id = 1");
+    case_close(&p);
+}
