@@ -1452,9 +1452,11 @@ static int active(const folio_txn *txn, const trig_def *d)
     return 0;
 }
 
-/* The bytes of stack a chain of triggers may use in this thread: half of
- * the thread's stack (SQLite's programs nest on the heap; folio's on the
- * C stack, so a deep chain must stop before the stack does). */
+/* The bytes of stack a chain of triggers may use in this thread: all of
+ * the thread's stack but a sixteenth (at least 256 KiB) for the calls the
+ * last level makes and for what lies above the statement (SQLite's
+ * programs nest on the heap; folio's on the C stack, so a deep chain must
+ * stop before the stack does). */
 static size_t stack_budget(void)
 {
     static _Thread_local size_t budget;
@@ -1467,7 +1469,8 @@ static size_t stack_budget(void)
             pthread_attr_destroy(&a);
         }
 #endif
-        budget = size ? size / 2 : (size_t)1 << 20;
+        size_t margin = size / 16 > ((size_t)256 << 10) ? size / 16 : (size_t)256 << 10;
+        budget = size > 2 * margin ? size - margin : (size_t)1 << 20;
     }
     return budget;
 }
@@ -1485,7 +1488,7 @@ static int fire_one(folio_txn *txn, const trig_def *d, const trig_rows *r)
     if (txn->stack_top > here && txn->stack_top - here > stack_budget())
         return db_err(txn->db, FOLIO_ERROR,
                       "too many levels of trigger recursion (%d deep: the thread's stack is "
-                      "half used)",
+                      "nearly full)",
                       txn->fk_depth);
     if (txn->trig_nactive == txn->trig_active_cap) {
         int nc = txn->trig_active_cap ? txn->trig_active_cap * 2 : 16;
