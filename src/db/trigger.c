@@ -1109,6 +1109,7 @@ static int keys_add(key_list *k, folio_cursor *c, frame *f)
     k->rowid[k->n++] = d->without_rowid ? 0 : folio_cursor_rowid(c);
     for (int i = 0; d->without_rowid && i < d->npk; i++) {
         ex_value v;
+        memset(&v, 0, sizeof v);
         int rc = cursor_value(f, c, d->pk[i].col, &v);
         if (rc < 0 || (rc = vbuf_add(&k->keys, &v)) < 0)
             return rc;
@@ -1131,6 +1132,7 @@ static int select_rows(frame *f, ex_ctx *cx, const trig_step *s, folio_table *th
          * compiled without the table: evaluated before the table's row is
          * in the frame. */
         ex_value kv;
+        memset(&kv, 0, sizeof kv);
         if ((rc = eval(f, cx, s->key, 0, &kv)) != 0) {
             folio_cursor_close(c);
             return rc;
@@ -1161,6 +1163,7 @@ static int select_rows(frame *f, ex_ctx *cx, const trig_step *s, folio_table *th
     for (; step == FOLIO_ROW && rc == 0; step = one ? FOLIO_DONE : folio_cursor_next(c)) {
         if (s->where) {
             ex_value v;
+            memset(&v, 0, sizeof v);
             if ((rc = eval(f, cx, s->where, folio_cursor_rowid(c), &v)) != 0)
                 break;
             if (ex_truth(&v) != 1)
@@ -1249,6 +1252,7 @@ static int run_update_delete(frame *f, ex_ctx *cx, const trig_step *s)
             int64_t rowid = d->without_rowid ? 0 : folio_cursor_rowid(c);
             for (int j = 0; j < st->nset && rc >= 0; j++) {
                 ex_value v;
+                memset(&v, 0, sizeof v);
                 rc = eval(f, cx, s->set_vals[j], rowid, &v);
                 if (rc == 0 && vbuf_add(&vals, &v) < 0)
                     rc = db_err(txn->db, FOLIO_NOMEM, "out of memory");
@@ -1285,6 +1289,7 @@ static int run_select(frame *f, ex_ctx *cx, const trig_step *s)
 {
     const sch_trig_stmt *st = s->st;
     ex_value v;
+    memset(&v, 0, sizeof v);
     int rc = 0;
     if (st->nrows) {
         for (int i = 0; i < st->nrows * st->nvals && rc == 0; i++)
@@ -1350,6 +1355,7 @@ static int run_insert(frame *f, ex_ctx *cx, const trig_step *s)
         goto out;
     }
     ex_value v;
+    memset(&v, 0, sizeof v);
     if (!st->select_source) {
         /* Every row is made before any goes in (SQLite does so whenever the
          * values could see the inserts: they read the table, or it has
@@ -1514,10 +1520,11 @@ static int fire_one(folio_txn *txn, const trig_def *d, const trig_rows *r)
     f.ov = r->ov;
     f.nid = r->nid;
     f.oid = r->oid;
-    ex_ctx *cx;
+    ex_ctx *cx = NULL;
     int rc = depth_ctx(txn, &cx);
     if (rc == 0 && d->when) {
         ex_value v;
+        memset(&v, 0, sizeof v);
         ex_ctx_statement(cx);
         if ((rc = eval(&f, cx, d->when, 0, &v)) == 0 && ex_truth(&v) != 1)
             rc = 1; /* not this time */

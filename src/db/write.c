@@ -98,7 +98,7 @@ int write_end(folio_txn *txn, int rc)
          * only be rolled back (folio_commit does so and fails). */
         pager_stmt_rollback(txn->pt);
         txn->poisoned = 1;
-        snprintf(txn->rb_msg, sizeof txn->rb_msg, "%s", msg);
+        snprintf(txn->rb_msg, sizeof txn->rb_msg, "%.*s", (int)sizeof txn->rb_msg - 1, msg);
         db_err(txn->db, rc, "%s", msg);
         return rc;
     }

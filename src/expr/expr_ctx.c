@@ -375,14 +375,16 @@ int ex_keep_add(ex_ctx *cx, ex_keep *k, const ex_value *v)
     if ((c.type == EX_TEXT || c.type == EX_BLOB) && c.u.s.n) {
         if (c.u.s.n > SIZE_MAX - k->used)
             return ex_nomem(cx);
-        uint8_t *old = k->buf;
+        /* The values in the buffer are held as offsets while it may move. */
+        for (int j = 0; j < k->nv; j++)
+            if ((k->v[j].type == EX_TEXT || k->v[j].type == EX_BLOB) && k->v[j].u.s.n)
+                k->v[j].u.s.p = (const uint8_t *)(uintptr_t)(k->v[j].u.s.p - k->buf);
         int rc = keep_reserve(cx, k, k->used + (size_t)c.u.s.n);
+        for (int j = 0; j < k->nv; j++)
+            if ((k->v[j].type == EX_TEXT || k->v[j].type == EX_BLOB) && k->v[j].u.s.n)
+                k->v[j].u.s.p = k->buf + (uintptr_t)k->v[j].u.s.p;
         if (rc)
             return rc;
-        if (old && k->buf != old)
-            for (int j = 0; j < k->nv; j++) /* the buffer moved: so do the values in it */
-                if ((k->v[j].type == EX_TEXT || k->v[j].type == EX_BLOB) && k->v[j].u.s.n)
-                    k->v[j].u.s.p = k->buf + ((uintptr_t)k->v[j].u.s.p - (uintptr_t)old);
         memcpy(k->buf + k->used, c.u.s.p, (size_t)c.u.s.n);
         c.u.s.p = k->buf + k->used;
         k->used += (size_t)c.u.s.n;
