@@ -445,11 +445,11 @@ static int op_trig_update(oom_ctx *c)
     return folio_patch(c->t, 3, &col, &v, 1);
 }
 
-/* A statement of many rows, each firing a delete and a subquery. */
+/* A statement of two rows, each firing a delete and a subquery. */
 static int op_trig_delete_where(oom_ctx *c)
 {
     int64_t n;
-    return folio_delete_where(&n, c->t, "id >= 2");
+    return folio_delete_where(&n, c->t, "id >= 5");
 }
 
 static int op_rollback(oom_ctx *c)

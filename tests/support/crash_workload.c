@@ -390,11 +390,11 @@ static int u_trig_fill(wl *w, folio_txn *txn)
                        "'tg'; END"));
     folio_table *tg;
     CK(folio_table_open(&tg, txn, "tg"));
-    for (int i = 1; i <= 40; i++) {
+    for (int i = 1; i <= 16; i++) {
         char name[16];
         snprintf(name, sizeof name, "t%02d", i);
-        uint8_t *b = blob(3000, (uint64_t)i * 7);
-        folio_value r[3] = {v_int(i), v_text(name), v_blob(b, 3000)};
+        uint8_t *b = blob(1500, (uint64_t)i * 7);
+        folio_value r[3] = {v_int(i), v_text(name), v_blob(b, 1500)};
         int rc = folio_insert(NULL, tg, r, 3);
         free(b);
         CK(rc);
@@ -407,12 +407,12 @@ static int u_trig_change(wl *w, folio_txn *txn)
     folio_table *tg;
     CK(folio_table_open(&tg, txn, "tg"));
     int col = 1;
-    for (int i = 1; i <= 10; i++) {
+    for (int i = 1; i <= 5; i++) {
         folio_value v = v_text("renamed");
         CK(folio_patch(tg, i, &col, &v, 1));
     }
     int64_t n;
-    CK(folio_delete_where(&n, tg, "id > 25"));
+    CK(folio_delete_where(&n, tg, "id > 12"));
     return 0;
 }
 
