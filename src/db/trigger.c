@@ -1476,7 +1476,7 @@ static size_t stack_budget(void)
         }
 #endif
         size_t margin = size / 16 > ((size_t)256 << 10) ? size / 16 : (size_t)256 << 10;
-        budget = size > 2 * margin ? size - margin : (size_t)1 << 20;
+        budget = !size ? (size_t)1 << 20 : size > 2 * margin ? size - margin : size / 2;
     }
     return budget;
 }
