@@ -43,6 +43,7 @@ extern "C" {
 #define FOLIO_TOOBIG       (-14) /**< a value or row exceeds the size limit */
 #define FOLIO_MISMATCH     (-15) /**< a value has the wrong type for a STRICT column */
 #define FOLIO_TIMEOUT      (-16) /**< the transaction ran past txn_timeout_ms */
+#define FOLIO_CONFLICT     (-17) /**< a concurrent transaction lost to another commit */
 
 /* ---- Options ------------------------------------------------------------ */
 
@@ -182,11 +183,31 @@ const char *folio_strerror(int rc);
 
 /* ---- Transactions --------------------------------------------------------- */
 
-#define FOLIO_TXN_READ  0x1u
-#define FOLIO_TXN_WRITE 0x2u
+#define FOLIO_TXN_READ       0x1u
+#define FOLIO_TXN_WRITE      0x2u
+#define FOLIO_TXN_CONCURRENT 0x4u
 
 /** Begin a transaction. A read transaction sees the last commit as of its
- * start for its whole life. */
+ * start for its whole life.
+ *
+ * FOLIO_TXN_WRITE: a write transaction, one at a time per database (a
+ * second one waits up to busy_timeout_ms, in arrival order, then
+ * FOLIO_BUSY). It never conflicts.
+ *
+ * FOLIO_TXN_CONCURRENT (WRITE implied): a write transaction that runs on
+ * its snapshot beside any number of others and keeps nobody waiting. It
+ * reads its own writes; constraints, indexes, triggers and foreign key
+ * actions run as in any write transaction. folio_commit replays its row
+ * changes on the newest database in arrival order: if a row it changed or
+ * deleted was changed or deleted by a commit after its snapshot (of any
+ * transaction, handle or process), or a row or UNIQUE key it inserted was
+ * inserted meanwhile, the commit fails with FOLIO_CONFLICT, naming the
+ * table and key, and the transaction is rolled back (first committer
+ * wins; snapshot isolation). Automatic rowids of concurrent inserts never
+ * collide. DDL in a concurrent transaction is FOLIO_MISUSE, and a commit
+ * after another transaction changed the schema is FOLIO_CONFLICT. Its
+ * changed pages stay in memory until the commit (never spilled): large
+ * loads belong in FOLIO_TXN_WRITE. */
 int folio_begin(folio_txn **out, folio_db *db, unsigned flags);
 /** Commit and free the transaction (also for read transactions). */
 int folio_commit(folio_txn *txn);

@@ -19,7 +19,8 @@ else from the system's library path. See python/README.md.
 from ._native import lib_path
 from .cursor import Cursor, Rows
 from .database import BtreeStats, Database, Edge, SchemaEntry, Transaction, open
-from .errors import (BusyError, CantOpenError, ConstraintError, CorruptError, Error, FullError,
+from .errors import (BusyError, CantOpenError, ConflictError, ConstraintError, CorruptError,
+                     Error, FullError,
                      IOErr, MismatchError, MisuseError, NoMemError, NotADatabaseError,
                      NotFoundError, ReadOnlyError, TooBigError, TransactionTimeoutError,
                      UnsupportedError, strerror)
@@ -33,5 +34,5 @@ __all__ = [
     "Error", "MisuseError", "NoMemError", "IOErr", "CorruptError", "NotADatabaseError",
     "UnsupportedError", "BusyError", "ReadOnlyError", "ConstraintError", "FullError",
     "NotFoundError", "CantOpenError", "TooBigError", "MismatchError", "TransactionTimeoutError",
-    "strerror", "lib_path",
+    "ConflictError", "strerror", "lib_path",
 ]

@@ -138,17 +138,21 @@ class Database:
         with self._lock:
             self._calls -= 1
 
-    def transaction(self, write=False):
+    def transaction(self, write=False, concurrent=False):
         """Begin a transaction and return it: a read snapshot, or the one writer
-        (waits busy_timeout_ms for the lock, then BusyError). As a context
-        manager it commits when the block ends and rolls back on an exception."""
+        (waits busy_timeout_ms for the lock, then BusyError), or with
+        concurrent=True a concurrent writer (FOLIO_TXN_CONCURRENT: it runs beside
+        others on its snapshot; its commit raises ConflictError when another
+        commit changed a row it changed). As a context manager it commits when
+        the block ends and rolls back on an exception."""
         h = self._call_begin()
         try:
             out = ctypes.c_void_p()
-            rc = n.lib.folio_begin(ctypes.byref(out), h, n.TXN_WRITE if write else n.TXN_READ)
+            flags = n.TXN_CONCURRENT if concurrent else n.TXN_WRITE if write else n.TXN_READ
+            rc = n.lib.folio_begin(ctypes.byref(out), h, flags)
             if rc < 0:
                 errors.raise_db(h, rc)
-            tx = Transaction(self, out.value, bool(write))
+            tx = Transaction(self, out.value, bool(write or concurrent))
             with self._lock:
                 self._txns.add(tx)
             return tx

@@ -97,10 +97,16 @@ class TransactionTimeoutError(Error):
     code = n.TIMEOUT
 
 
+class ConflictError(Error):
+    """FOLIO_CONFLICT: a concurrent transaction lost to a commit after its
+    snapshot (it was rolled back; run it again)."""
+    code = n.CONFLICT
+
+
 _BY_CODE = {cls.code: cls for cls in (
     MisuseError, NoMemError, IOErr, CorruptError, NotADatabaseError, UnsupportedError,
     BusyError, ReadOnlyError, ConstraintError, FullError, NotFoundError, CantOpenError,
-    TooBigError, MismatchError, TransactionTimeoutError)}
+    TooBigError, MismatchError, TransactionTimeoutError, ConflictError)}
 
 
 def error_for(code, message):

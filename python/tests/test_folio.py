@@ -380,6 +380,35 @@ class TestTransaction(FolioTestCase):
         db.close()
         self.assertEqual(sqlite_query(path, "SELECT * FROM t"), [(1, "kept")])
 
+    def test_concurrent_transactions_and_conflicts(self):
+        path, db = self.make(["CREATE TABLE t(a INTEGER PRIMARY KEY, b)"])
+        with db.transaction(write=True) as tx:
+            tx.table("t").insert([1, 10])
+            tx.table("t").insert([2, 20])
+        t1 = db.transaction(concurrent=True)
+        t2 = db.transaction(concurrent=True)
+        self.assertTrue(t1.write)
+        t1.table("t").update(1, [1, t1.table("t").get(1)[1] + 1])
+        t2.table("t").update(1, [1, t2.table("t").get(1)[1] + 5])
+        t2.table("t").update(2, [2, 0])
+        t1.commit()
+        with self.assertRaises(folio.ConflictError) as cm:
+            t2.commit()
+        self.assertEqual(cm.exception.code, -17)
+        self.assertIn("table t, rowid 1", str(cm.exception))
+        self.assertFalse(t2.active)
+        # Disjoint work of two concurrent transactions: both commit.
+        t1 = db.transaction(concurrent=True)
+        t2 = db.transaction(concurrent=True)
+        t1.table("t").insert([None, "x"])
+        t2.table("t").insert([None, "y"])
+        t2.table("t").update(2, [2, 7])
+        t1.commit()
+        t2.commit()
+        db.close()
+        self.assertEqual(sqlite_query(path, "SELECT a, b FROM t ORDER BY a"),
+                         [(1, 11), (2, 7), (3, "x"), (4, "y")])
+
     def test_explicit_commit_and_rollback(self):
         path, db = self.make(["CREATE TABLE t(a)"])
         tx = db.transaction(write=True)

@@ -48,6 +48,8 @@ const char *status_text(int rc)
         return "datatype mismatch";
     case FOLIO_TIMEOUT:
         return "transaction timed out";
+    case FOLIO_CONFLICT:
+        return "conflict with a concurrent commit";
     default:
         return "unknown status";
     }

@@ -154,6 +154,33 @@ int bt_builder_add_key(bt_builder *b, const uint8_t *rec, uint64_t size);
 int bt_builder_finish(bt_builder *b);
 void bt_builder_free(bt_builder *b);
 
+/**
+ * The change log of a concurrent transaction (ptxn_is_concurrent): every
+ * entry a tree gains or loses is recorded, in order, so that the layer
+ * above can make the same changes again on the newest trees at commit
+ * (bt_log_apply) after checking that nothing they depend on changed.
+ *
+ * Each entry is a bt_log_entry followed by `size` bytes: the new record
+ * (BT_LOG_INS_ROW, BT_LOG_INS_KEY) or the removed index record
+ * (BT_LOG_DEL_KEY). A row's insert or delete carries a hash of the row it
+ * replaced or removed (`had`: whether there was one), which apply finds
+ * again or reports a conflict.
+ */
+enum { BT_LOG_INS_ROW = 1, BT_LOG_DEL_ROW, BT_LOG_INS_KEY, BT_LOG_DEL_KEY };
+/* Entries the layer above adds to the same log (not b-tree changes). */
+enum { BT_LOG_FK_KEY = 16 };
+typedef struct bt_log_entry {
+    uint8_t op;
+    uint8_t had;
+    uint16_t pad;
+    uint32_t root;
+    int64_t rowid;
+    uint64_t hash;
+    uint64_t size;
+} bt_log_entry;
+/** A 64-bit hash of a payload (for the log's pre-images). */
+uint64_t bt_log_hash(const uint8_t *p, uint64_t n);
+
 /** Largest rowid in a table tree (0 and *out_empty=1 if empty). */
 int bt_max_rowid(bt_cursor *c, int64_t *out, int *out_empty);
 

@@ -245,6 +245,8 @@ static int add_cell(bt_builder *b, int L, const uint8_t *cell, uint32_t n)
 int bt_builder_open(bt_builder **out, ptxn *t, uint32_t root, int intkey)
 {
     *out = NULL;
+    if (ptxn_is_concurrent(t))
+        return ptxn_error(t, FOLIO_MISUSE, "trees are built only in a plain write transaction");
     bt_builder *b = os_calloc(1, sizeof *b);
     if (!b)
         return ptxn_error(t, FOLIO_NOMEM, "out of memory");

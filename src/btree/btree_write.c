@@ -26,8 +26,79 @@ static void bump_generation(ptxn *t)
     ++*ptxn_gen(t);
 }
 
+/* ---- the change log of concurrent transactions ---- */
+
+uint64_t bt_log_hash(const uint8_t *p, uint64_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ (n * 0xff51afd7ed558ccdull);
+    uint64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
+        h ^= h >> 29;
+    }
+    uint64_t w = 0;
+    for (uint64_t k = 0; i + k < n; k++)
+        w |= (uint64_t)p[i + k] << (8 * k);
+    h = (h ^ w) * 0xff51afd7ed558ccdull;
+    h ^= h >> 32;
+    return h;
+}
+
+static int log_put(ptxn *t, const bt_log_entry *e, const uint8_t *rec)
+{
+    int rc = ptxn_log_append(t, e, sizeof *e);
+    if (rc == 0 && e->size)
+        rc = ptxn_log_append(t, rec, (size_t)e->size);
+    return rc;
+}
+
+/* Before a row goes in: what it replaces (the cursor is left on it, or
+ * where it goes). */
+static int log_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size)
+{
+    bt_log_entry e = {BT_LOG_INS_ROW, 0, 0, c->root, rowid, 0, size};
+    c->append_valid = 0;
+    int rc = bt_seek_rowid(c, rowid);
+    if (rc < 0)
+        return rc;
+    if (rc == FOLIO_ROW) {
+        const uint8_t *old;
+        uint64_t n;
+        if ((rc = bt_payload(c, &old, &n)) < 0)
+            return rc;
+        e.had = 1;
+        e.hash = bt_log_hash(old, n);
+    }
+    return log_put(c->t, &e, rec);
+}
+
+/* Before the entry under the cursor goes. */
+static int log_delete(bt_cursor *c)
+{
+    const uint8_t *old;
+    uint64_t n;
+    int rc = bt_payload(c, &old, &n);
+    if (rc < 0)
+        return rc;
+    bt_log_entry e = {c->intkey ? BT_LOG_DEL_ROW : BT_LOG_DEL_KEY, 1, 0, c->root, 0, 0, 0};
+    if (c->intkey) {
+        e.rowid = bt_rowid(c);
+        e.hash = bt_log_hash(old, n);
+        return log_put(c->t, &e, NULL);
+    }
+    /* (old may point into the cursor's buffer, which log_put does not touch) */
+    e.size = n;
+    return log_put(c->t, &e, old);
+}
+
 int bt_create(ptxn *t, int intkey, uint32_t *out_root)
 {
+    if (ptxn_is_concurrent(t))
+        return ptxn_error(
+            t, FOLIO_MISUSE,
+            "trees are created, dropped and cleared only in a plain write transaction");
     pg *p;
     int rc = pager_alloc(&p, t);
     if (rc < 0)
@@ -116,6 +187,10 @@ static int free_tree(ptxn *t, uint32_t pgno, uint32_t usable, int depth, int kee
 
 int bt_drop(ptxn *t, uint32_t root)
 {
+    if (ptxn_is_concurrent(t))
+        return ptxn_error(
+            t, FOLIO_MISUSE,
+            "trees are created, dropped and cleared only in a plain write transaction");
     const fmt_dbheader *h = ptxn_header(t);
     bump_generation(t);
     return free_tree(t, root, h->page_size - h->reserved, 1, 0);
@@ -123,6 +198,10 @@ int bt_drop(ptxn *t, uint32_t root)
 
 int bt_clear(ptxn *t, uint32_t root, int intkey)
 {
+    if (ptxn_is_concurrent(t))
+        return ptxn_error(
+            t, FOLIO_MISUSE,
+            "trees are created, dropped and cleared only in a plain write transaction");
     (void)intkey;
     const fmt_dbheader *h = ptxn_header(t);
     bump_generation(t);
@@ -396,6 +475,8 @@ static int append_here(const bt_cursor *c, int64_t rowid)
 int bt_append_reserve(bt_cursor *c, int64_t rowid, uint64_t size, uint8_t **out)
 {
     assert(c->intkey);
+    if (ptxn_is_concurrent(c->t))
+        return 0; /* (bt_insert_row logs the row) */
     if (!append_here(c, rowid) || size > fmt_payload_max_local(c->usable, 1))
         return 0;
     int L = c->depth - 1;
@@ -437,6 +518,8 @@ int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size
     if (size > 0x7fffffff)
         return ptxn_error(c->t, FOLIO_TOOBIG, "row of %llu bytes exceeds the limit",
                           (unsigned long long)size);
+    if (ptxn_is_concurrent(c->t) && (rc = log_insert_row(c, rowid, rec, size)) < 0)
+        return rc;
     /* Fast path: a cursor left on the right-most leaf by the previous
      * append, a rowid past its last key, and room in the leaf. */
     uint8_t *dst;
@@ -513,6 +596,11 @@ int bt_insert_key(bt_cursor *c, const uint8_t *rec, uint64_t size, bt_cmp_fn cmp
     if (size > 0x7fffffff)
         return ptxn_error(c->t, FOLIO_TOOBIG, "key of %llu bytes exceeds the limit",
                           (unsigned long long)size);
+    if (ptxn_is_concurrent(c->t)) {
+        bt_log_entry e = {BT_LOG_INS_KEY, 0, 0, c->root, 0, 0, size};
+        if ((rc = log_put(c->t, &e, rec)) < 0)
+            return rc;
+    }
     rc = bt_seek_ge(c, cmp, ctx, 1);
     if (rc < 0)
         return rc;
@@ -601,6 +689,8 @@ int bt_delete(bt_cursor *c)
     int rc;
     if (!bt_valid(c))
         return ptxn_error(c->t, FOLIO_MISUSE, "cursor is not on an entry");
+    if (ptxn_is_concurrent(c->t) && (rc = log_delete(c)) < 0)
+        return rc;
     bump_generation(c->t);
     int L = c->depth - 1;
     fmt_cell cell = c->cell;

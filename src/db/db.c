@@ -112,6 +112,7 @@ int folio_close(folio_db *db)
     int rc = pager_close(db->pager, !pager_readonly(db->pager));
     catalog_unref(db->cat);
     pthread_mutex_destroy(&db->mu);
+    os_free(db->rowid_ctr);
     os_free(db->path);
     db_clear_err(db);
     os_free(db);
@@ -140,9 +141,12 @@ int folio_begin(folio_txn **out, folio_db *db, unsigned flags)
         return FOLIO_MISUSE;
     FOLIO_CHECK_ARG(db, out != NULL);
     *out = NULL;
-    FOLIO_CHECK_ARG(db, flags == FOLIO_TXN_READ || flags == FOLIO_TXN_WRITE ||
-                            flags == (FOLIO_TXN_READ | FOLIO_TXN_WRITE));
+    if (flags & FOLIO_TXN_CONCURRENT)
+        flags |= FOLIO_TXN_WRITE;
+    FOLIO_CHECK_ARG(db, (flags & ~(FOLIO_TXN_READ | FOLIO_TXN_WRITE | FOLIO_TXN_CONCURRENT)) == 0);
+    FOLIO_CHECK_ARG(db, flags != 0);
     int write = (flags & FOLIO_TXN_WRITE) != 0;
+    int conc = (flags & FOLIO_TXN_CONCURRENT) != 0;
     os_vfs *vfs = os_vfs_current();
     uint64_t deadline = db->opts.txn_timeout_ms ? vfs->now_ms(vfs) + db->opts.txn_timeout_ms : 0;
     folio_txn *txn = txn_take_spare(db);
@@ -150,9 +154,11 @@ int folio_begin(folio_txn **out, folio_db *db, unsigned flags)
         return db_err(db, FOLIO_NOMEM, "out of memory");
     txn->db = db;
     txn->write = write;
+    txn->conc = conc;
     txn->deadline_ms = deadline;
     char err[512] = "";
-    int rc = pager_begin(&txn->pt, db->pager, write, db->opts.busy_timeout_ms, err, sizeof err);
+    int rc = pager_begin(&txn->pt, db->pager, conc ? PAGER_CONCURRENT : write,
+                         db->opts.busy_timeout_ms, err, sizeof err);
     if (rc < 0) {
         txn_destroy(txn);
         return db_err(db, rc, "%s", err[0] ? err : folio_strerror(rc));
@@ -179,6 +185,34 @@ int folio_begin(folio_txn **out, folio_db *db, unsigned flags)
     }
     *out = txn;
     return FOLIO_OK;
+}
+
+/* A concurrent transaction's commit (concurrent.c): its change log replayed
+ * in a plain write transaction on the newest database, which commits. */
+static int conc_commit(folio_txn *txn, char *err, size_t errlen)
+{
+    size_t n;
+    const uint8_t *log = ptxn_log(txn->pt, &n);
+    ptxn *own = txn->pt;
+    if (n == 0) {
+        pager_end(own);
+        return 0;
+    }
+    ptxn *w;
+    int rc = pager_begin(&w, txn->db->pager, 1, txn->db->opts.busy_timeout_ms, err, errlen);
+    if (rc < 0) {
+        pager_end(own);
+        return rc;
+    }
+    txn->pt = w;
+    rc = conc_apply(txn, log, n, err, errlen);
+    if (rc < 0)
+        pager_end(w);
+    else
+        rc = pager_commit(w, err, errlen);
+    txn->pt = own;
+    pager_end(own);
+    return rc;
 }
 
 /* Cursors and write state pin pages: release them before the pager ends
@@ -263,6 +297,8 @@ int folio_commit(folio_txn *txn)
         else
             snprintf(err + strlen(err), sizeof err - strlen(err),
                      "; the transaction was rolled back");
+    } else if (txn->conc) {
+        rc = conc_commit(txn, err, sizeof err);
     } else if (txn->write) {
         rc = pager_commit(txn->pt, err, sizeof err);
         if (rc == 0 && txn->schema_changed) {

@@ -114,6 +114,10 @@ struct folio_db {
     int nspare;
     db_catalog *spare_cat;       /* the catalog their tables belong to (a reference) */
     struct folio_txn *spare_txn; /* a finished transaction's object and arrays, for the next */
+    /* Automatic rowid counters of concurrent inserts (concurrent.c), by
+     * table root: open addressing, under mu. */
+    struct rowid_ctr *rowid_ctr;
+    uint32_t rowid_cap, nrowid;
 };
 
 struct folio_cursor;
@@ -122,6 +126,7 @@ struct folio_txn {
     folio_db *db;
     ptxn *pt;
     int write;
+    int conc; /* FOLIO_TXN_CONCURRENT (concurrent.c) */
     int done;
     db_catalog *cat;              /* the catalog this transaction sees */
     int ntables;                  /* table handles in tables[] */
@@ -285,6 +290,24 @@ void db_cursor_destroy(folio_cursor *c);
  * arguments, no re-seek after writes): what folio_cursor_column returns.
  * Sets the message on failure. */
 int db_cursor_column(folio_cursor *c, int col, folio_value *out);
+
+/* ---- concurrent transactions (concurrent.c) ---- */
+
+#define DB_CONC_NO_DDL                                                                             \
+    "a concurrent transaction cannot change the schema: run DDL in a plain write transaction "     \
+    "(FOLIO_TXN_WRITE)"
+
+/** Replay a concurrent transaction's change log in txn, whose pager
+ * transaction (txn->pt) is now a plain write transaction on the newest
+ * database. FOLIO_CONFLICT when a change finds what another commit did
+ * (err says which table and key); other errors as they come. */
+int conc_apply(folio_txn *txn, const uint8_t *log, size_t n, char *err, size_t errlen);
+/** The next automatic rowid of table `root` (past `base`, the largest the
+ * transaction sees): the handle's counter for the table never goes back,
+ * so that concurrent inserts take different rowids. */
+int64_t db_rowid_reserve(folio_db *db, uint32_t root, int64_t base);
+/** Whether the handle keeps a rowid counter for some table. */
+int db_rowid_counters(folio_db *db);
 
 /* ---- struct codecs (codec.c) ---- */
 

@@ -56,6 +56,8 @@ static int ident(const lx_token *t, char *buf, size_t cap)
 
 static int bump_cookie(folio_txn *txn)
 {
+    if (ptxn_is_concurrent(txn->pt))
+        return db_err(txn->db, FOLIO_MISUSE, DB_CONC_NO_DDL);
     fmt_dbheader h = *ptxn_header(txn->pt);
     h.schema_cookie++;
     if (h.schema_format < 4)
@@ -984,6 +986,8 @@ int folio_exec(folio_txn *txn, const char *ddl)
     FOLIO_CHECK_ARG(db, ddl != NULL);
     if (txn->pt)
         ptxn_clear_error(txn->pt);
+    if (txn->conc)
+        return db_err(db, FOLIO_MISUSE, DB_CONC_NO_DDL);
     /* DDL reloads the catalog and the write state: deferred entries first. */
     int rc = write_flush(txn, NULL);
     if (rc < 0)

@@ -44,7 +44,8 @@ int index_defer_wanted(folio_txn *txn, table_state *ts, index_state *is)
      * the statement's last step: if a later step fails, undoing the
      * statement must undo this row's entries too, which it can only do to
      * entries in the tree, not to entries waiting in a sorter. */
-    if (is->ix->unique || txn->poisoned || txn->stmt_nested || index_cursor_open(txn, ts->tab))
+    if (is->ix->unique || txn->poisoned || txn->stmt_nested || txn->conc ||
+        index_cursor_open(txn, ts->tab))
         return 0;
     /* Foreign key checks read the tables they link: entries go in at once. */
     if (txn->db->opts.foreign_keys && fk_involved(txn, ts) != 0)

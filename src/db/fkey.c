@@ -53,6 +53,8 @@ typedef struct fk_link {
     int *cpos;        /* C_INDEX / C_WRPK: key position of each leading index column */
 } fk_link;
 
+static int conc_log_key(folio_txn *txn, const fk_link *L, const fmt_value *kv);
+
 typedef struct fk_tab {
     db_table *tab;
     int nout, nin;
@@ -856,6 +858,8 @@ int fk_old_row(folio_txn *txn, table_state *ts, const fmt_value *row, int64_t ro
         if (L->mismatch || (is_update && !parent_modified(L, chg)))
             continue;
         key_of(L, row, rowid, tab, 1, kv);
+        if (txn->conc && (rc = conc_log_key(txn, L, kv)) < 0)
+            return rc;
         count_arg a = {txn, 1, L->child == tab, rowid, kv};
         if ((rc = scan_children(txn, L, kv, count_cb, &a)) < 0)
             return rc;
@@ -882,6 +886,8 @@ int fk_new_row(folio_txn *txn, table_state *ts, const fmt_value *row, int64_t ro
         if (!L->parent || L->mismatch || (const void *)L == setnull)
             continue;
         key_of(L, row, rowid, tab, 0, kv);
+        if (txn->conc && (rc = conc_log_key(txn, L, kv)) < 0)
+            return rc;
         fmt_value self[64];
         if (L->parent == tab)
             key_of(L, row, rowid, tab, 1, self);
@@ -989,6 +995,64 @@ static int first_any(void *arg, const fk_link *L, child_row *r)
     if (at < sizeof a->what)
         describe_vals(a->what + at, sizeof a->what - at, r->cv, L->nkey);
     return 1; /* stop */
+}
+
+/* ---- concurrent transactions ---- */
+
+/* A concurrent transaction checks its foreign keys in its snapshot; a
+ * commit after it may have deleted a parent it relies on, or added a child
+ * of a parent key it took away. Each key it relies on goes into its change
+ * log (BT_LOG_FK_KEY: the link, the key values as a record), and at its
+ * commit, once its changes are replayed, the key must hold in the newest
+ * database: the parent is there, or no child row has the key. */
+static int conc_log_key(folio_txn *txn, const fk_link *L, const fmt_value *kv)
+{
+    if (!L->parent || L->mismatch)
+        return 0;
+    for (int k = 0; k < L->nkey; k++)
+        if (kv[k].type == FMT_NULL)
+            return 0;
+    uint64_t st[64];
+    uint64_t size = fmt_record_plan(kv, L->nkey, 4, st);
+    uint8_t stack[512];
+    uint8_t *rec = size <= sizeof stack ? stack : os_malloc((size_t)size);
+    if (!rec)
+        return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+    fmt_record_write(rec, kv, L->nkey, st, size);
+    bt_log_entry e = {BT_LOG_FK_KEY, 0, 0, 0, 0, (uint64_t)(uintptr_t)L, size};
+    int rc = ptxn_log_append(txn->pt, &e, sizeof e);
+    if (rc == 0)
+        rc = ptxn_log_append(txn->pt, rec, (size_t)size);
+    if (rec != stack)
+        os_free(rec);
+    return rc < 0 ? db_err_txn(txn, rc) : 0;
+}
+
+int fk_conc_verify(folio_txn *txn, const bt_log_entry *e, const uint8_t *rec, char *msg, size_t cap)
+{
+    const fk_link *L = (const fk_link *)(uintptr_t)e->hash;
+    fmt_value kv[64];
+    fmt_record r;
+    uint64_t st, off;
+    if (L->nkey > 64 || fmt_record_open(&r, rec, e->size, e->size) < 0)
+        return db_err(txn->db, FOLIO_CORRUPT, "a malformed foreign key in the change log");
+    for (int k = 0; k < L->nkey; k++)
+        if (fmt_record_next(&r, &st, &off) != 1 || fmt_serial_decode(st, rec + off, &kv[k]) < 0)
+            return db_err(txn->db, FOLIO_CORRUPT, "a malformed foreign key in the change log");
+    int found;
+    int rc = parent_found(txn, L, kv, NULL, 0, &found);
+    if (rc < 0 || found)
+        return rc < 0 ? rc : 0;
+    restrict_arg a = {0, ""};
+    if ((rc = scan_children(txn, L, kv, first_any, &a)) < 0)
+        return rc;
+    if (!a.any)
+        return 0;
+    snprintf(msg, cap,
+             "FOREIGN KEY constraint of %s: %s has no row in %s after a commit after this "
+             "transaction began",
+             L->child->name, a.what, L->parent->name);
+    return FOLIO_CONFLICT;
 }
 
 /* Owned copies of key values (TEXT/BLOB bytes into buf). */

@@ -1184,6 +1184,12 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
             }
             if (!found)
                 return db_err(txn->db, FOLIO_FULL, "table %s: no unused rowid found", tab->name);
+        } else if (txn->conc || db_rowid_counters(txn->db)) {
+            /* Concurrent inserts take rowids from the handle's counter; a
+             * plain writer beside them too, past the ones they hold. */
+            rowid = db_rowid_reserve(txn->db, tab->root, base);
+            if (rowid <= 0)
+                return db_err(txn->db, FOLIO_FULL, "table %s: no unused rowid found", tab->name);
         } else {
             rowid = base + 1;
         }
@@ -1272,8 +1278,8 @@ static int insert_append(folio_table *t, const folio_value *vals, int n, int64_t
     folio_txn *txn = t->txn;
     table_state *ts = t->ts;
     if (!ts || t->ts_gen != txn->states_gen || !ts->append_fast || !ts->max_valid || t->dead ||
-        txn->done || !txn->write || txn->poisoned || txn->vals_given ||
-        (txn->deadline_ms && db_txn_expired(txn)) ||
+        txn->done || !txn->write || txn->poisoned || txn->vals_given || txn->conc ||
+        db_rowid_counters(txn->db) || (txn->deadline_ms && db_txn_expired(txn)) ||
         (txn->db->opts.foreign_keys && fk_involved(txn, ts) != 0))
         return 0; /* (the general path reports a timeout and foreign keys) */
     const sch_table *d = &ts->tab->def;

@@ -204,6 +204,11 @@ void fk_stmt_undo(folio_txn *txn);
 /** At commit: FOLIO_CONSTRAINT (message set) when deferred violations are
  * counted. */
 int fk_commit_check(folio_txn *txn);
+/** A concurrent transaction's commit: the foreign key of a BT_LOG_FK_KEY
+ * entry holds in the newest database (txn->pt), or FOLIO_CONFLICT with
+ * `msg` saying why. */
+int fk_conc_verify(folio_txn *txn, const bt_log_entry *e, const uint8_t *rec, char *msg,
+                   size_t cap);
 /** DROP TABLE: SQLite's implicit DELETE FROM first. */
 int fk_drop_table(folio_txn *txn, db_table *tab);
 /** WITHOUT ROWID: set some columns of the row with this key (folio_patch's

@@ -557,6 +557,7 @@ static void ptxn_free(ptxn *t)
         os_free((char *)t->bufs[i] - 16);
     os_free(t->stmt_log);
     os_free(t->stmt_arena);
+    os_free(t->clog);
     os_free(t->dirty);
     os_free(t->dslot);
     os_free(t);
@@ -698,6 +699,35 @@ int ptxn_is_write(const ptxn *t)
 {
     return t->write;
 }
+int ptxn_is_concurrent(const ptxn *t)
+{
+    return t->conc;
+}
+uint32_t ptxn_snapshot_mx(const ptxn *t)
+{
+    return t->mx;
+}
+int ptxn_log_append(ptxn *t, const void *data, size_t n)
+{
+    if (t->clog_cap - t->clog_n < n) {
+        size_t cap = t->clog_cap ? t->clog_cap : 4096;
+        while (cap - t->clog_n < n)
+            cap *= 2;
+        uint8_t *v = os_realloc(t->clog, cap);
+        if (!v)
+            return ptxn_error(t, FOLIO_NOMEM, "out of memory");
+        t->clog = v;
+        t->clog_cap = cap;
+    }
+    memcpy(t->clog + t->clog_n, data, n);
+    t->clog_n += n;
+    return 0;
+}
+const uint8_t *ptxn_log(const ptxn *t, size_t *n)
+{
+    *n = t->clog_n;
+    return t->clog;
+}
 uint64_t *ptxn_gen(ptxn *t)
 {
     return &t->gen;
@@ -738,7 +768,7 @@ uint32_t pager_readers_min_mx(const pager *p)
 {
     uint32_t m = UINT32_MAX;
     for (uint32_t i = 0; i < p->nreaders; i++)
-        if (!p->readers[i]->write && p->readers[i]->mx < m)
+        if ((!p->readers[i]->write || p->readers[i]->conc) && p->readers[i]->mx < m)
             m = p->readers[i]->mx;
     return m;
 }
@@ -746,7 +776,7 @@ uint32_t pager_readers_min_mx(const pager *p)
 int pager_readers_use_wal(const pager *p)
 {
     for (uint32_t i = 0; i < p->nreaders; i++)
-        if (!p->readers[i]->write && p->readers[i]->mx > 0)
+        if ((!p->readers[i]->write || p->readers[i]->conc) && p->readers[i]->mx > 0)
             return 1;
     return 0;
 }
@@ -1006,6 +1036,8 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
 {
     int rc;
     *out = NULL;
+    int conc = write == PAGER_CONCURRENT;
+    write = write != 0;
     if (write && p->readonly) {
         set_err(err, errlen, "the database is open read-only");
         return FOLIO_READONLY;
@@ -1018,6 +1050,7 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
     }
     t->p = p;
     t->write = write;
+    t->conc = conc;
     t->committed = 0;
     t->n_mapped = 0;
     t->rslot = -1;
@@ -1025,7 +1058,7 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
         wal_set_busy_timeout(p->wal, busy_timeout_ms);
     p->busy_timeout_ms = busy_timeout_ms;
     uint64_t deadline = p->vfs->now_ms(p->vfs) + busy_timeout_ms;
-    if (write) {
+    if (write && !conc) {
         if ((rc = wait_writer_turn(p, deadline)) < 0) {
             set_err(err, errlen, "database is locked by another write transaction of this handle");
             goto fail;
@@ -1081,35 +1114,35 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
     } else if (p->legacy && (rc = legacy_begin(p, t, err, errlen)) < 0) {
         goto fail;
     }
-    if (!write && !p->legacy && (rc = take_read_snapshot(p, t, err, errlen)) < 0)
+    if ((!write || conc) && !p->legacy && (rc = take_read_snapshot(p, t, err, errlen)) < 0)
         goto fail;
     if ((rc = readers_add(p, t)) < 0) {
-        if (!write && t->rslot >= 0)
+        if ((!write || conc) && t->rslot >= 0)
             wal_end_read(p->wal, t->rslot);
         goto fail_writer;
     }
     if (p->db_stale && (rc = pager_db_refresh(p)) < 0) {
         set_err(err, errlen, "cannot read the database file");
         readers_remove(p, t);
-        if (!write && t->rslot >= 0)
+        if ((!write || conc) && t->rslot >= 0)
             wal_end_read(p->wal, t->rslot);
         goto fail_writer;
     }
-    t->npages = snapshot_npages(p, p->wal ? (write ? wal_mx(p->wal) : t->mx) : 0);
+    t->npages = snapshot_npages(p, p->wal ? (write && !conc ? wal_mx(p->wal) : t->mx) : 0);
     /* Pages past the committed end may go straight to the file, but not
      * over an older frame of that page number still in the WAL (the
      * database was once larger: a checkpoint would copy the frame over the
      * new page), nor over a page the file still holds (an older snapshot
      * may read it there). */
     t->base_npages = t->npages;
-    if (write) {
+    if (write && !conc) {
         uint32_t file_pages = (uint32_t)(p->db_bytes / p->page_size);
         if (wal_max_pgno(p->wal) > t->base_npages)
             t->base_npages = wal_max_pgno(p->wal);
         if (file_pages > t->base_npages)
             t->base_npages = file_pages;
     }
-    t->direct_ok = write && p->db_bytes >= 512 && fmt_dbheader_magic_ok(p->db_hdr_raw);
+    t->direct_ok = write && !conc && p->db_bytes >= 512 && fmt_dbheader_magic_ok(p->db_hdr_raw);
     t->map = NULL;
     t->map_pages = 0;
     if (!write && p->map_limit) {
@@ -1131,7 +1164,7 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
     *out = t;
     return 0;
 fail_writer:
-    if (write)
+    if (write && !conc)
         pager_writer_release(p);
     else if (t->legacy_lock) {
         legacy_end(p, t);
@@ -1160,10 +1193,13 @@ void pager_end(ptxn *t)
     if (t->n_mapped)
         PAGER_COUNT(p, pages_mapped, t->n_mapped);
     t->n_mapped = 0;
-    if (t->write && !t->committed)
+    if (t->write && !t->committed && !t->conc)
         PAGER_COUNT(p, rollbacks, 1);
     pthread_mutex_lock(&p->mu);
-    if (t->write) {
+    if (t->conc) {
+        p->npages_mem -= t->ndirty;
+        dirty_drop_all(t);
+    } else if (t->write) {
         p->npages_mem -= t->ndirty;
         dirty_drop_all(t);
         if (t->spilled) {
@@ -1187,7 +1223,7 @@ void pager_end(ptxn *t)
         p->map_users--;
         t->map = NULL;
     }
-    if (!t->write)
+    if (!t->write || t->conc)
         pthread_cond_broadcast(&p->cond); /* a checkpoint may wait for readers */
     pager_cache_trim(p);
     pager_cache_check_sometimes(p);

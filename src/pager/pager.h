@@ -74,7 +74,13 @@ void *ptxn_buf_get(ptxn *t, size_t n);
 void ptxn_buf_put(ptxn *t, void *buf);
 
 /** Begin a transaction: `write` takes the writer lock (waiting up to
- * busy_timeout_ms) and the database file's EXCLUSIVE lock. */
+ * busy_timeout_ms) and the database file's EXCLUSIVE lock.
+ * `write` == PAGER_CONCURRENT begins a concurrent write transaction: it
+ * reads its snapshot as a read transaction does (a read mark, no lock that
+ * keeps anyone out) and changes private copies of pages that never reach
+ * a file; pager_commit refuses it. The layer above records its changes
+ * (ptxn_log_append) and applies them in a write transaction of its own. */
+#define PAGER_CONCURRENT 2
 int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char *err,
                 size_t errlen);
 /** End a read transaction, or roll back a write transaction. */
@@ -97,6 +103,16 @@ int ptxn_error(ptxn *t, int rc, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
+
+/** Whether `t` is a concurrent transaction. */
+int ptxn_is_concurrent(const ptxn *t);
+/** A concurrent transaction's change log: append `n` bytes (a statement
+ * that is rolled back takes back what it appended). */
+int ptxn_log_append(ptxn *t, const void *data, size_t n);
+/** The change log so far (*n bytes). */
+const uint8_t *ptxn_log(const ptxn *t, size_t *n);
+/** The last frame of `t`'s snapshot (0: the database file alone). */
+uint32_t ptxn_snapshot_mx(const ptxn *t);
 
 /** Pages in the database as seen by `t`. */
 uint32_t ptxn_npages(const ptxn *t);

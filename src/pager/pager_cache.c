@@ -340,10 +340,11 @@ static void cache_check(const pager *p)
     int writers = 0;
     for (uint32_t i = 0; i < p->nreaders; i++) {
         const ptxn *t = p->readers[i];
-        writers += t->write;
-        assert(!t->write || t == p->writer);
-        assert(t->write || t->mx != 0 || t->rslot == 0 || t->legacy_lock);
-        assert(!t->write || t->rslot < 0);
+        int w = t->write && !t->conc;
+        writers += w;
+        assert(!w || t == p->writer);
+        assert(w || t->mx != 0 || t->rslot == 0 || t->legacy_lock);
+        assert(!w || t->rslot < 0);
     }
     assert(writers <= 1);
     (void)writers;

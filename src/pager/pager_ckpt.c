@@ -281,7 +281,8 @@ static int checkpoint_run(pager *p, int mode, int bg, int *out_log, int *out_don
 #ifndef NDEBUG
         /* Invariant (3), for this handle's readers: their marks bound it. */
         for (uint32_t i = 0; i < p->nreaders; i++)
-            assert(p->readers[i]->write || p->readers[i]->mx == 0 || safe <= p->readers[i]->mx);
+            assert((p->readers[i]->write && !p->readers[i]->conc) || p->readers[i]->mx == 0 ||
+                   safe <= p->readers[i]->mx);
 #endif
         int copied = 0;
         if (before < safe && (rc = ckpt_backfill(p, &h, before, safe, busy, &cw, &copied)) < 0)

@@ -173,10 +173,18 @@ void pager_wake_writers(pager *p);
 struct ptxn {
     pager *p;
     int write;
-    int rslot;       /* read transactions: the WAL read lock held (-1: none) */
-    int legacy_lock; /* it counts in the SHARED lock of a legacy handle */
-    int ckpt_held;   /* a writer holds CKPT: its new pages may go to the file */
-    uint32_t mx;     /* snapshot: the last frame visible (the writer's own spilled frames too) */
+    /* A concurrent transaction (pager_begin with PAGER_CONCURRENT): write is
+     * set, but it holds a read mark on its snapshot instead of the writer
+     * role; its dirty pages are private and never reach a file (never
+     * spilled, never written behind); what it changes is recorded in its
+     * change log (ptxn_log) for the layer above to apply at commit. */
+    int conc;
+    size_t clog_n;      /* bytes of clog in use */
+    size_t stmt_clog_n; /* ... when the current statement began */
+    int rslot;          /* read transactions: the WAL read lock held (-1: none) */
+    int legacy_lock;    /* it counts in the SHARED lock of a legacy handle */
+    int ckpt_held;      /* a writer holds CKPT: its new pages may go to the file */
+    uint32_t mx;        /* snapshot: the last frame visible (the writer's own spilled frames too) */
 
     /* Counting (pager_counters_get): pages read through the map, added to
      * the pager's count when the transaction ends; a commit ends it, not a
@@ -227,7 +235,9 @@ struct ptxn {
     char err[256];
     /* Kept when the handle reuses the object for its next transaction
      * (PTXN_KEPT): every field from here on. The arrays are empty then. */
-    pg **dirty; /* private copies, in the order they were made dirty */
+    pg **dirty;    /* private copies, in the order they were made dirty */
+    uint8_t *clog; /* concurrent transactions: the change log */
+    size_t clog_cap;
     uint32_t dirty_cap;
     pg **dslot; /* open-addressing index of dirty by pgno */
     uint32_t ndslot;

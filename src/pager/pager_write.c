@@ -381,8 +381,8 @@ static int pg_cmp(const void *a, const void *b);
 static int maybe_spill(ptxn *t)
 {
     pager *p = t->p;
-    if ((size_t)t->ndirty * 2 < p->max_pages)
-        return 0;
+    if ((size_t)t->ndirty * 2 < p->max_pages || t->conc)
+        return 0; /* (a concurrent transaction's pages never leave it) */
     uint32_t n = 0;
     for (uint32_t i = 0; i < t->ndirty; i++)
         if (t->dirty[i]->ref == 0 && t->dirty[i]->pgno != 1)
@@ -549,6 +549,7 @@ void pager_stmt_begin(ptxn *t)
     t->err[0] = 0;
     if (!t->write)
         return;
+    t->stmt_clog_n = t->clog_n;
     stmt_free_log(t);
     t->stmt_active = 1;
     t->stmt_spilled = 0;
@@ -591,6 +592,7 @@ int pager_stmt_rollback(ptxn *t)
     if (!t->stmt_active)
         return 0;
     t->stmt_active = 0;
+    t->clog_n = t->stmt_clog_n; /* what the statement recorded goes with it */
     if (t->wb_lost) {
         stmt_free_log(t);
         return ptxn_error(t, t->wb_lost,
@@ -960,6 +962,11 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
     if (!t->write) {
         pager_end(t);
         return 0;
+    }
+    if (t->conc) {
+        pager_end(t);
+        snprintf(err, errlen, "a concurrent transaction commits through the layer above");
+        return FOLIO_MISUSE;
     }
     if (t->ndirty == 0 && !t->spilled && !t->hdr_dirty && !t->wb_pages && !t->wb_lost) {
         t->committed = 1; /* nothing to write: committed all the same */

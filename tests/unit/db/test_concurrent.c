@@ -1,0 +1,623 @@
+/*
+ * FOLIO_TXN_CONCURRENT: write transactions on their snapshots, replayed at
+ * commit with row-level checks (first committer wins, FOLIO_CONFLICT).
+ * Every file is checked by libsqlite3 (integrity_check and the values);
+ * a libsqlite3 connection in the same process commits beside folio to show
+ * that other engines' commits are seen too. The threaded test prints its
+ * seed (FOLIO_SEED replays it).
+ */
+#include "folio.h"
+
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static char g_dir[512], g_path[600];
+
+static folio_db *open_db(const char *ddl)
+{
+    const char *base = getenv("FOLIO_TMP");
+    snprintf(g_dir, sizeof g_dir, "%s/conc-XXXXXX", base && *base ? base : "/tmp");
+    cr_assert(mkdtemp(g_dir));
+    snprintf(g_path, sizeof g_path, "%s/t.db", g_dir);
+    folio_options o = FOLIO_OPTIONS_INIT;
+    o.busy_timeout_ms = 10000;
+    folio_db *db;
+    cr_assert_eq(folio_open(&db, g_path, &o), FOLIO_OK, "%s", folio_open_errmsg());
+    folio_txn *t;
+    cr_assert_eq(folio_begin(&t, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    /* ddl: statements separated by ';' */
+    char buf[2048];
+    snprintf(buf, sizeof buf, "%s", ddl);
+    for (char *s = strtok(buf, ";"); s; s = strtok(NULL, ";"))
+        cr_assert_eq(folio_exec(t, s), FOLIO_OK, "%s: %s", s, folio_errmsg(db));
+    cr_assert_eq(folio_commit(t), FOLIO_OK);
+    return db;
+}
+
+static void cleanup(void)
+{
+    char p[700];
+    snprintf(p, sizeof p, "%s-wal", g_path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", g_path);
+    unlink(p);
+    unlink(g_path);
+    rmdir(g_dir);
+}
+
+static folio_value I(int64_t i)
+{
+    folio_value v = {.type = FOLIO_INTEGER, .u.i = i};
+    return v;
+}
+
+static folio_value T(const char *s)
+{
+    folio_value v = {.type = FOLIO_TEXT, .u.s = {s, strlen(s)}};
+    return v;
+}
+
+/* libsqlite3's answer to a one-value query (the file as committed). */
+static int64_t sq_int(const char *sql)
+{
+    sqlite3 *s;
+    cr_assert_eq(sqlite3_open_v2(g_path, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(s, 5000);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(s, sql, -1, &st, NULL), SQLITE_OK, "%s", sqlite3_errmsg(s));
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s: %s", sql, sqlite3_errmsg(s));
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(s);
+    return v;
+}
+
+static void sq_integrity(void)
+{
+    sqlite3 *s;
+    cr_assert_eq(sqlite3_open_v2(g_path, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_busy_timeout(s, 5000);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(s, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok");
+    sqlite3_finalize(st);
+    sqlite3_close(s);
+}
+
+static int64_t get_b(folio_txn *t, int64_t rowid)
+{
+    folio_table *tab;
+    cr_assert_eq(folio_table_open(&tab, t, "t"), FOLIO_OK);
+    folio_cursor *c;
+    cr_assert_eq(folio_cursor_open(&c, tab, NULL), FOLIO_OK);
+    cr_assert_eq(folio_cursor_seek_rowid(c, rowid), FOLIO_ROW);
+    folio_value v;
+    cr_assert_eq(folio_cursor_column(&v, c, 1), FOLIO_OK);
+    folio_cursor_close(c);
+    return v.u.i;
+}
+
+static int set_b(folio_txn *t, int64_t rowid, int64_t b)
+{
+    folio_table *tab;
+    int rc = folio_table_open(&tab, t, "t");
+    if (rc < 0)
+        return rc;
+    folio_value v[2] = {I(rowid), I(b)};
+    return folio_update(tab, rowid, v, 2);
+}
+
+static int add_row(folio_txn *t, int64_t *rowid, int64_t b)
+{
+    folio_table *tab;
+    int rc = folio_table_open(&tab, t, "t");
+    if (rc < 0)
+        return rc;
+    folio_value v[2] = {{.type = FOLIO_NULL}, I(b)};
+    return folio_insert(rowid, tab, v, 2);
+}
+
+Test(concurrent, reads_its_writes_and_commits)
+{
+    folio_db *db = open_db("CREATE TABLE t(a INTEGER PRIMARY KEY, b); CREATE INDEX tb ON t(b)");
+    folio_txn *t;
+    cr_assert_eq(folio_begin(&t, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    for (int i = 1; i <= 500; i++) {
+        int64_t id;
+        cr_assert_eq(add_row(t, &id, i * 10), FOLIO_OK, "%s", folio_errmsg(db));
+        cr_assert_eq(id, i);
+    }
+    cr_assert_eq(get_b(t, 250), 2500);
+    cr_assert_eq(set_b(t, 250, 7), FOLIO_OK);
+    cr_assert_eq(get_b(t, 250), 7);
+    folio_table *tab;
+    cr_assert_eq(folio_table_open(&tab, t, "t"), FOLIO_OK);
+    cr_assert_eq(folio_delete(tab, 3), FOLIO_OK);
+    /* Nothing is visible to others before the commit. */
+    cr_assert_eq(sq_int("SELECT count(*) FROM t"), 0);
+    cr_assert_eq(folio_commit(t), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(sq_int("SELECT count(*) FROM t"), 499);
+    cr_assert_eq(sq_int("SELECT b FROM t WHERE a = 250"), 7);
+    cr_assert_eq(sq_int("SELECT count(*) FROM t WHERE a = 3"), 0);
+    cr_assert_eq(sq_int("SELECT count(*) FROM t INDEXED BY tb WHERE b > 0"), 499);
+    sq_integrity();
+    folio_close(db);
+    cleanup();
+}
+
+Test(concurrent, disjoint_inserts_never_conflict)
+{
+    folio_db *db = open_db("CREATE TABLE t(a INTEGER PRIMARY KEY, b)");
+    folio_txn *t1, *t2;
+    cr_assert_eq(folio_begin(&t1, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(folio_begin(&t2, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    int64_t r1, r2;
+    for (int i = 0; i < 100; i++) {
+        cr_assert_eq(add_row(t1, &r1, 1), FOLIO_OK);
+        cr_assert_eq(add_row(t2, &r2, 2), FOLIO_OK);
+        cr_assert_neq(r1, r2);
+    }
+    cr_assert_eq(folio_commit(t2), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_commit(t1), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(sq_int("SELECT count(*) FROM t"), 200);
+    cr_assert_eq(sq_int("SELECT count(DISTINCT a) FROM t"), 200);
+    cr_assert_eq(sq_int("SELECT sum(b) FROM t"), 300);
+    sq_integrity();
+    folio_close(db);
+    cleanup();
+}
+
+static void seed_rows(folio_db *db, int n)
+{
+    folio_txn *t;
+    cr_assert_eq(folio_begin(&t, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    for (int i = 0; i < n; i++)
+        cr_assert_eq(add_row(t, NULL, 100), FOLIO_OK);
+    cr_assert_eq(folio_commit(t), FOLIO_OK);
+}
+
+Test(concurrent, lost_update_is_a_conflict)
+{
+    folio_db *db = open_db("CREATE TABLE t(a INTEGER PRIMARY KEY, b)");
+    seed_rows(db, 10);
+    folio_txn *t1, *t2;
+    cr_assert_eq(folio_begin(&t1, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(folio_begin(&t2, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(set_b(t1, 5, get_b(t1, 5) + 1), FOLIO_OK);
+    cr_assert_eq(set_b(t2, 5, get_b(t2, 5) + 1), FOLIO_OK);
+    /* Another row of t2 was not touched by t1; the row 5 was. */
+    cr_assert_eq(set_b(t2, 6, 0), FOLIO_OK);
+    cr_assert_eq(folio_commit(t1), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_commit(t2), FOLIO_CONFLICT);
+    cr_assert(strstr(folio_errmsg(db), "table t, rowid 5"), "%s", folio_errmsg(db));
+    cr_assert_eq(sq_int("SELECT b FROM t WHERE a = 5"), 101);
+    cr_assert_eq(sq_int("SELECT b FROM t WHERE a = 6"), 100); /* nothing of t2 */
+    sq_integrity();
+    folio_close(db);
+    cleanup();
+}
+
+Test(concurrent, disjoint_updates_both_commit)
+{
+    folio_db *db = open_db("CREATE TABLE t(a INTEGER PRIMARY KEY, b); CREATE INDEX tb ON t(b)");
+    seed_rows(db, 2000);
+    folio_txn *t1, *t2;
+    cr_assert_eq(folio_begin(&t1, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(folio_begin(&t2, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    for (int i = 1; i <= 2000; i += 2) {
+        cr_assert_eq(set_b(t1, i, i), FOLIO_OK);
+        cr_assert_eq(set_b(t2, i + 1, -(i + 1)), FOLIO_OK);
+    }
+    cr_assert_eq(folio_commit(t1), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_commit(t2), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(sq_int("SELECT sum(b) FROM t"), -1000);
+    cr_assert_eq(sq_int("SELECT count(*) FROM t WHERE b = a OR b = -a"), 2000);
+    sq_integrity();
+    folio_close(db);
+    cleanup();
+}
+
+Test(concurrent, conflict_with_a_plain_writer)
+{
+    folio_db *db = open_db("CREATE TABLE t(a INTEGER PRIMARY KEY, b)");
+    seed_rows(db, 3);
+    folio_txn *c, *w;
+    cr_assert_eq(folio_begin(&c, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    folio_table *tab;
+    cr_assert_eq(folio_table_open(&tab, c, "t"), FOLIO_OK);
+    cr_assert_eq(folio_delete(tab, 2), FOLIO_OK);
+    /* A plain write transaction runs meanwhile: the concurrent one keeps
+     * nobody waiting. */
+    cr_assert_eq(folio_begin(&w, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    cr_assert_eq(set_b(w, 2, 55), FOLIO_OK);
+    cr_assert_eq(folio_commit(w), FOLIO_OK);
+    cr_assert_eq(folio_commit(c), FOLIO_CONFLICT);
+    cr_assert(strstr(folio_errmsg(db), "rowid 2: changed"), "%s", folio_errmsg(db));
+    cr_assert_eq(sq_int("SELECT b FROM t WHERE a = 2"), 55);
+    folio_close(db);
+    cleanup();
+}
+
+Test(concurrent, conflict_with_a_sqlite3_commit)
+{
+    folio_db *db = open_db("CREATE TABLE t(a INTEGER PRIMARY KEY, b)");
+    seed_rows(db, 3);
+    folio_txn *c;
+    cr_assert_eq(folio_begin(&c, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(set_b(c, 1, 1), FOLIO_OK);
+    cr_assert_eq(set_b(c, 3, 3), FOLIO_OK);
+    sqlite3 *s;
+    cr_assert_eq(sqlite3_open(g_path, &s), SQLITE_OK);
+    sqlite3_busy_timeout(s, 5000);
+    cr_assert_eq(sqlite3_exec(s, "UPDATE t SET b = 77 WHERE a = 3", NULL, NULL, NULL), SQLITE_OK,
+                 "%s", sqlite3_errmsg(s));
+    sqlite3_close(s);
+    cr_assert_eq(folio_commit(c), FOLIO_CONFLICT);
+    cr_assert(strstr(folio_errmsg(db), "rowid 3"), "%s", folio_errmsg(db));
+    cr_assert_eq(sq_int("SELECT b FROM t WHERE a = 3"), 77);
+    cr_assert_eq(sq_int("SELECT b FROM t WHERE a = 1"), 100);
+    /* A sqlite3 commit to other rows is no conflict. */
+    cr_assert_eq(folio_begin(&c, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(set_b(c, 1, 1), FOLIO_OK);
+    cr_assert_eq(sqlite3_open(g_path, &s), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(s, "UPDATE t SET b = 78 WHERE a = 3; INSERT INTO t VALUES(9, 9)",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+    sqlite3_close(s);
+    int64_t id;
+    cr_assert_eq(add_row(c, &id, 5), FOLIO_OK);
+    cr_assert_eq(folio_commit(c), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(sq_int("SELECT b FROM t WHERE a = 1"), 1);
+    cr_assert_eq(sq_int("SELECT count(*) FROM t"), 5);
+    sq_integrity();
+    folio_close(db);
+    cleanup();
+}
+
+Test(concurrent, unique_key_taken_meanwhile)
+{
+    folio_db *db = open_db("CREATE TABLE t(a INTEGER PRIMARY KEY, b UNIQUE)");
+    folio_txn *t1, *t2;
+    cr_assert_eq(folio_begin(&t1, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(folio_begin(&t2, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(add_row(t1, NULL, 42), FOLIO_OK);
+    cr_assert_eq(add_row(t2, NULL, 42), FOLIO_OK); /* its snapshot has no 42 */
+    /* Within one transaction the constraint holds at once. */
+    cr_assert_eq(add_row(t2, NULL, 42), FOLIO_CONSTRAINT);
+    cr_assert_eq(add_row(t2, NULL, 43), FOLIO_OK);
+    cr_assert_eq(folio_commit(t1), FOLIO_OK);
+    cr_assert_eq(folio_commit(t2), FOLIO_CONFLICT);
+    cr_assert(strstr(folio_errmsg(db), "UNIQUE index"), "%s", folio_errmsg(db));
+    cr_assert_eq(sq_int("SELECT count(*) FROM t"), 1);
+    /* NULLs are never the same key. */
+    cr_assert_eq(folio_begin(&t1, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(folio_begin(&t2, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    folio_table *a, *b;
+    cr_assert_eq(folio_table_open(&a, t1, "t"), FOLIO_OK);
+    cr_assert_eq(folio_table_open(&b, t2, "t"), FOLIO_OK);
+    folio_value v[2] = {{.type = FOLIO_NULL}, {.type = FOLIO_NULL}};
+    cr_assert_eq(folio_insert(NULL, a, v, 2), FOLIO_OK);
+    cr_assert_eq(folio_insert(NULL, b, v, 2), FOLIO_OK);
+    cr_assert_eq(folio_commit(t1), FOLIO_OK);
+    cr_assert_eq(folio_commit(t2), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(sq_int("SELECT count(*) FROM t WHERE b IS NULL"), 2);
+    sq_integrity();
+    folio_close(db);
+    cleanup();
+}
+
+Test(concurrent, without_rowid_rows)
+{
+    folio_db *db = open_db("CREATE TABLE w(k TEXT PRIMARY KEY COLLATE NOCASE, v) WITHOUT ROWID");
+    folio_txn *t1, *t2;
+    folio_table *a, *b;
+    cr_assert_eq(folio_begin(&t1, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(folio_begin(&t2, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(folio_table_open(&a, t1, "w"), FOLIO_OK);
+    cr_assert_eq(folio_table_open(&b, t2, "w"), FOLIO_OK);
+    folio_value r1[2] = {T("apple"), I(1)}, r2[2] = {T("pear"), I(2)}, r3[2] = {T("APPLE"), I(3)};
+    cr_assert_eq(folio_insert(NULL, a, r1, 2), FOLIO_OK);
+    cr_assert_eq(folio_insert(NULL, b, r2, 2), FOLIO_OK);
+    cr_assert_eq(folio_insert(NULL, b, r3, 2), FOLIO_OK); /* the same key under NOCASE */
+    cr_assert_eq(folio_commit(t1), FOLIO_OK);
+    cr_assert_eq(folio_commit(t2), FOLIO_CONFLICT);
+    cr_assert(strstr(folio_errmsg(db), "PRIMARY KEY ('APPLE')"), "%s", folio_errmsg(db));
+    /* Updates of the same row: the second loses; of different rows: both win. */
+    cr_assert_eq(folio_begin(&t1, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    cr_assert_eq(folio_table_open(&a, t1, "w"), FOLIO_OK);
+    cr_assert_eq(folio_insert(NULL, a, r2, 2), FOLIO_OK);
+    cr_assert_eq(folio_commit(t1), FOLIO_OK);
+    cr_assert_eq(folio_begin(&t1, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(folio_begin(&t2, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(folio_table_open(&a, t1, "w"), FOLIO_OK);
+    cr_assert_eq(folio_table_open(&b, t2, "w"), FOLIO_OK);
+    folio_value k1 = T("apple"), k2 = T("pear");
+    folio_value nv1[2] = {T("apple"), I(10)}, nv2[2] = {T("pear"), I(20)};
+    cr_assert_eq(folio_update_key(a, &k1, 1, nv1, 2), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_update_key(b, &k2, 1, nv2, 2), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_commit(t1), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_commit(t2), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(sq_int("SELECT sum(v) FROM w"), 30);
+    cr_assert_eq(folio_begin(&t1, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(folio_begin(&t2, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(folio_table_open(&a, t1, "w"), FOLIO_OK);
+    cr_assert_eq(folio_table_open(&b, t2, "w"), FOLIO_OK);
+    folio_value nv3[2] = {T("apple"), I(99)};
+    cr_assert_eq(folio_update_key(a, &k1, 1, nv3, 2), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_delete_key(b, &k1, 1), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_commit(t1), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_commit(t2), FOLIO_CONFLICT);
+    cr_assert(strstr(folio_errmsg(db), "table w, entry ('apple'): changed or deleted"), "%s",
+              folio_errmsg(db));
+    cr_assert_eq(sq_int("SELECT v FROM w WHERE k = 'apple'"), 99);
+    sq_integrity();
+    folio_close(db);
+    cleanup();
+}
+
+Test(concurrent, autoincrement_inserts_do_not_conflict)
+{
+    folio_db *db = open_db("CREATE TABLE t(a INTEGER PRIMARY KEY AUTOINCREMENT, b)");
+    folio_txn *tx[4];
+    for (int k = 0; k < 4; k++)
+        cr_assert_eq(folio_begin(&tx[k], db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    for (int i = 0; i < 25; i++)
+        for (int k = 0; k < 4; k++)
+            cr_assert_eq(add_row(tx[k], NULL, k), FOLIO_OK, "%s", folio_errmsg(db));
+    for (int k = 3; k >= 0; k--)
+        cr_assert_eq(folio_commit(tx[k]), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(sq_int("SELECT count(DISTINCT a) FROM t"), 100);
+    cr_assert_eq(sq_int("SELECT seq FROM sqlite_sequence WHERE name = 't'"),
+                 sq_int("SELECT max(a) FROM t"));
+    sq_integrity();
+    folio_close(db);
+    cleanup();
+}
+
+Test(concurrent, failed_calls_and_rollback_leave_nothing)
+{
+    folio_db *db = open_db("CREATE TABLE t(a INTEGER PRIMARY KEY, b NOT NULL)");
+    seed_rows(db, 2);
+    folio_txn *c;
+    cr_assert_eq(folio_begin(&c, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    folio_table *tab;
+    cr_assert_eq(folio_table_open(&tab, c, "t"), FOLIO_OK);
+    folio_value bad[2] = {{.type = FOLIO_NULL}, {.type = FOLIO_NULL}};
+    cr_assert_eq(folio_insert(NULL, tab, bad, 2), FOLIO_CONSTRAINT);
+    folio_value dup[2] = {I(1), I(1)};
+    cr_assert_eq(folio_insert(NULL, tab, dup, 2), FOLIO_CONSTRAINT);
+    cr_assert_eq(set_b(c, 2, 9), FOLIO_OK);
+    cr_assert_eq(folio_exec(c, "CREATE TABLE x(y)"), FOLIO_MISUSE);
+    cr_assert(strstr(folio_errmsg(db), "cannot change the schema"));
+    cr_assert_eq(folio_commit(c), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(sq_int("SELECT count(*) FROM t"), 2);
+    cr_assert_eq(sq_int("SELECT b FROM t WHERE a = 2"), 9);
+    cr_assert_eq(folio_begin(&c, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(set_b(c, 1, 9), FOLIO_OK);
+    cr_assert_eq(folio_rollback(c), FOLIO_OK);
+    cr_assert_eq(sq_int("SELECT b FROM t WHERE a = 1"), 100);
+    /* A schema change after the snapshot: the commit is a conflict. */
+    folio_txn *w;
+    cr_assert_eq(folio_begin(&c, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(set_b(c, 1, 8), FOLIO_OK);
+    cr_assert_eq(folio_begin(&w, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    cr_assert_eq(folio_exec(w, "CREATE TABLE x(y)"), FOLIO_OK);
+    cr_assert_eq(folio_commit(w), FOLIO_OK);
+    cr_assert_eq(folio_commit(c), FOLIO_CONFLICT);
+    cr_assert(strstr(folio_errmsg(db), "schema changed"), "%s", folio_errmsg(db));
+    sq_integrity();
+    folio_close(db);
+    cleanup();
+}
+
+static folio_db *open_fk(void)
+{
+    folio_db *db = open_db("CREATE TABLE p(id INTEGER PRIMARY KEY, name); "
+                           "CREATE TABLE c(id INTEGER PRIMARY KEY, pid REFERENCES p(id))");
+    folio_close(db);
+    folio_options o = FOLIO_OPTIONS_INIT;
+    o.foreign_keys = 1;
+    cr_assert_eq(folio_open(&db, g_path, &o), FOLIO_OK);
+    folio_txn *t;
+    folio_table *p;
+    cr_assert_eq(folio_begin(&t, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    cr_assert_eq(folio_table_open(&p, t, "p"), FOLIO_OK);
+    for (int i = 1; i <= 3; i++) {
+        folio_value v[2] = {I(i), T("x")};
+        cr_assert_eq(folio_insert(NULL, p, v, 2), FOLIO_OK);
+    }
+    cr_assert_eq(folio_commit(t), FOLIO_OK);
+    return db;
+}
+
+static int add_child(folio_txn *t, int64_t pid)
+{
+    folio_table *c;
+    int rc = folio_table_open(&c, t, "c");
+    if (rc < 0)
+        return rc;
+    folio_value v[2] = {{.type = FOLIO_NULL}, I(pid)};
+    return folio_insert(NULL, c, v, 2);
+}
+
+static int del_parent(folio_txn *t, int64_t id)
+{
+    folio_table *p;
+    int rc = folio_table_open(&p, t, "p");
+    return rc < 0 ? rc : folio_delete(p, id);
+}
+
+Test(concurrent, foreign_keys_hold_across_commits)
+{
+    for (int order = 0; order < 2; order++) {
+        folio_db *db = open_fk();
+        folio_txn *t1, *t2;
+        cr_assert_eq(folio_begin(&t1, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+        cr_assert_eq(folio_begin(&t2, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+        cr_assert_eq(del_parent(t1, 1), FOLIO_OK, "%s", folio_errmsg(db));
+        cr_assert_eq(add_child(t2, 1), FOLIO_OK, "%s", folio_errmsg(db));
+        /* In its own snapshot each is right; together they would leave an
+         * orphan: the second to commit loses. */
+        folio_txn *first = order ? t2 : t1, *second = order ? t1 : t2;
+        cr_assert_eq(folio_commit(first), FOLIO_OK, "%s", folio_errmsg(db));
+        cr_assert_eq(folio_commit(second), FOLIO_CONFLICT);
+        cr_assert(strstr(folio_errmsg(db), "FOREIGN KEY constraint of c"), "%s",
+                  folio_errmsg(db));
+        cr_assert_eq(sq_int("SELECT count(*) FROM c WHERE pid NOT IN (SELECT id FROM p)"), 0);
+        /* Keys that do not meet: both commit. */
+        cr_assert_eq(folio_begin(&t1, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+        cr_assert_eq(folio_begin(&t2, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+        cr_assert_eq(del_parent(t1, 3), FOLIO_OK, "%s", folio_errmsg(db));
+        cr_assert_eq(add_child(t2, 2), FOLIO_OK, "%s", folio_errmsg(db));
+        cr_assert_eq(folio_commit(t1), FOLIO_OK, "%s", folio_errmsg(db));
+        cr_assert_eq(folio_commit(t2), FOLIO_OK, "%s", folio_errmsg(db));
+        cr_assert_eq(sq_int("SELECT count(*) FROM c WHERE pid = 2"), 1);
+        sq_integrity();
+        folio_close(db);
+        cleanup();
+    }
+}
+
+/* ---- threads: bank transfers ---- */
+
+#define ACCOUNTS 64
+#define START    1000
+
+typedef struct bank {
+    folio_db *db;
+    unsigned seed;
+    int transfers;
+    int conflicts, commits, reads;
+    int bad_total;
+} bank;
+
+static int transfer(folio_db *db, unsigned *rs)
+{
+    int64_t from = 1 + rand_r(rs) % ACCOUNTS, to = 1 + rand_r(rs) % ACCOUNTS;
+    int64_t amount = rand_r(rs) % 50;
+    folio_txn *t;
+    int rc = folio_begin(&t, db, FOLIO_TXN_CONCURRENT);
+    if (rc < 0)
+        return rc;
+    folio_table *tab;
+    folio_cursor *c;
+    if ((rc = folio_table_open(&tab, t, "t")) < 0 || (rc = folio_cursor_open(&c, tab, NULL)) < 0) {
+        folio_rollback(t);
+        return rc;
+    }
+    int64_t bal[2];
+    int64_t ids[2] = {from, to};
+    for (int k = 0; k < 2; k++) {
+        folio_value v;
+        if (folio_cursor_seek_rowid(c, ids[k]) != FOLIO_ROW || folio_cursor_column(&v, c, 1) < 0) {
+            folio_cursor_close(c);
+            folio_rollback(t);
+            return FOLIO_ERROR;
+        }
+        bal[k] = v.u.i;
+    }
+    folio_cursor_close(c);
+    if (from != to) {
+        folio_value a[2] = {I(from), I(bal[0] - amount)}, b[2] = {I(to), I(bal[1] + amount)};
+        if ((rc = folio_update(tab, from, a, 2)) < 0 || (rc = folio_update(tab, to, b, 2)) < 0) {
+            folio_rollback(t);
+            return rc;
+        }
+    }
+    /* An append to a log table as well: never a conflict. */
+    folio_table *lg;
+    folio_value l[3] = {{.type = FOLIO_NULL}, I(from), I(amount)};
+    if ((rc = folio_table_open(&lg, t, "log")) < 0 || (rc = folio_insert(NULL, lg, l, 3)) < 0) {
+        folio_rollback(t);
+        return rc;
+    }
+    return folio_commit(t);
+}
+
+static void *bank_thread(void *arg)
+{
+    bank *b = arg;
+    unsigned rs = b->seed;
+    for (int i = 0; i < b->transfers; i++) {
+        if (i % 10 == 0) {
+            /* A reader: the total is the same in every snapshot. */
+            folio_txn *r;
+            if (folio_begin(&r, b->db, FOLIO_TXN_READ) == FOLIO_OK) {
+                folio_table *tab;
+                folio_cursor *c;
+                int64_t sum = 0;
+                if (folio_table_open(&tab, r, "t") == FOLIO_OK &&
+                    folio_cursor_open(&c, tab, NULL) == FOLIO_OK) {
+                    for (int rc = folio_cursor_first(c); rc == FOLIO_ROW;
+                         rc = folio_cursor_next(c)) {
+                        folio_value v;
+                        folio_cursor_column(&v, c, 1);
+                        sum += v.u.i;
+                    }
+                    folio_cursor_close(c);
+                }
+                folio_commit(r);
+                b->reads++;
+                if (sum != (int64_t)ACCOUNTS * START) {
+                    fprintf(stderr, "reader: total %lld\n", (long long)sum);
+                    b->bad_total++;
+                }
+            }
+        }
+        int rc = transfer(b->db, &rs);
+        if (rc == FOLIO_CONFLICT)
+            b->conflicts++;
+        else if (rc == FOLIO_OK)
+            b->commits++;
+        else {
+            fprintf(stderr, "transfer: %d %s\n", rc, folio_errmsg(b->db));
+            b->bad_total += 1000; /* any other failure fails the test */
+        }
+    }
+    return NULL;
+}
+
+Test(concurrent, bank_transfers_from_threads, .timeout = 120)
+{
+    unsigned seed = (unsigned)time(NULL);
+    if (getenv("FOLIO_SEED"))
+        seed = (unsigned)strtoul(getenv("FOLIO_SEED"), NULL, 10);
+    printf("concurrent bank: seed %u (FOLIO_SEED)\n", seed);
+    fflush(stdout);
+    folio_db *db = open_db("CREATE TABLE t(a INTEGER PRIMARY KEY, b INTEGER NOT NULL); "
+                           "CREATE TABLE log(id INTEGER PRIMARY KEY, acct, amount); "
+                           "CREATE INDEX log_acct ON log(acct)");
+    folio_txn *w;
+    cr_assert_eq(folio_begin(&w, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    for (int i = 0; i < ACCOUNTS; i++)
+        cr_assert_eq(add_row(w, NULL, START), FOLIO_OK);
+    cr_assert_eq(folio_commit(w), FOLIO_OK);
+    enum { NT = 8 };
+    pthread_t th[NT];
+    bank b[NT];
+    for (int i = 0; i < NT; i++) {
+        b[i] = (bank){db, seed * 31u + (unsigned)i, 300, 0, 0, 0, 0};
+        pthread_create(&th[i], NULL, bank_thread, &b[i]);
+    }
+    int commits = 0, conflicts = 0;
+    for (int i = 0; i < NT; i++) {
+        pthread_join(th[i], NULL);
+        cr_assert_eq(b[i].bad_total, 0, "thread %d saw a wrong total or failed", i);
+        commits += b[i].commits;
+        conflicts += b[i].conflicts;
+    }
+    printf("concurrent bank: %d commits, %d conflicts\n", commits, conflicts);
+    cr_assert_gt(commits, 0);
+    cr_assert_eq(sq_int("SELECT sum(b) FROM t"), (int64_t)ACCOUNTS * START);
+    cr_assert_eq(sq_int("SELECT count(*) FROM log"), commits);
+    sq_integrity();
+    folio_close(db);
+    cleanup();
+}
