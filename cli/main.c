@@ -164,7 +164,7 @@ static const char global_options_text[] =
     "  --version                print the version\n"
     "environment (below the flags): FOLIO_SYNC, FOLIO_CACHE_MB, FOLIO_MMAP_MB,\n"
     "  FOLIO_WAL_AUTOCHECKPOINT, FOLIO_BUSY_TIMEOUT_MS, FOLIO_TXN_TIMEOUT_MS,\n"
-    "  FOLIO_FOREIGN_KEYS, FOLIO_RECURSIVE_TRIGGERS\n"
+    "  FOLIO_FOREIGN_KEYS, FOLIO_RECURSIVE_TRIGGERS, FOLIO_MAX_WRITE_TXNS\n"
     "  (see folio_options_from_env)\n";
 
 void cli_print_usage(FILE *f, const cli_command *cmd, int full)

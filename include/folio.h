@@ -57,7 +57,7 @@ extern "C" {
 #define FOLIO_SYNC_NORMAL 1 /**< fsync at checkpoint only (the default) */
 #define FOLIO_SYNC_FULL   2 /**< fsync the WAL at every commit */
 
-#define FOLIO_OPTIONS_VERSION 5
+#define FOLIO_OPTIONS_VERSION 6
 
 /** Options for folio_open(). Initialise with FOLIO_OPTIONS_INIT. */
 typedef struct folio_options {
@@ -100,6 +100,11 @@ typedef struct folio_options {
      * already running is not fired again by what it does; a REPLACE fires
      * the DELETE triggers of the rows it removes only when this is on). */
     int recursive_triggers;
+    /** Version 6: at most this many write transactions (FOLIO_TXN_WRITE and
+     * FOLIO_TXN_CONCURRENT together) live at once on the handle (0: no
+     * limit). folio_begin of one more waits, in arrival order, up to
+     * busy_timeout_ms for one to end, then returns FOLIO_BUSY. */
+    unsigned max_write_txns;
 } folio_options;
 
 /** The map of the database file read transactions use unless told
@@ -110,7 +115,7 @@ typedef struct folio_options {
 #define FOLIO_OPTIONS_INIT                                                                         \
     {                                                                                              \
         FOLIO_OPTIONS_VERSION, FOLIO_OPEN_CREATE, FOLIO_SYNC_NORMAL, 0, 4096, 1000, 0,             \
-            FOLIO_MMAP_DEFAULT, 0, 0, 0                                                            \
+            FOLIO_MMAP_DEFAULT, 0, 0, 0, 0                                                         \
     }
 
 /**
@@ -125,6 +130,7 @@ typedef struct folio_options {
  *   FOLIO_TXN_TIMEOUT_MS      milliseconds, 0 for none         -> txn_timeout_ms
  *   FOLIO_FOREIGN_KEYS        on or off (1 or 0)               -> foreign_keys
  *   FOLIO_RECURSIVE_TRIGGERS  on or off (1 or 0)               -> recursive_triggers
+ *   FOLIO_MAX_WRITE_TXNS      a count, 0 for no limit          -> max_write_txns
  * Returns FOLIO_OK, or FOLIO_MISUSE with `opts` unchanged when a value does
  * not parse; folio_open_errmsg() then names the variable and its value.
  * The folio CLI applies them below its own flags.
@@ -186,6 +192,12 @@ const char *folio_strerror(int rc);
 #define FOLIO_TXN_READ       0x1u
 #define FOLIO_TXN_WRITE      0x2u
 #define FOLIO_TXN_CONCURRENT 0x4u
+/** With FOLIO_TXN_CONCURRENT (implied): serializable instead of snapshot
+ * isolation. Everything the transaction read is checked at its commit too
+ * (rows it read, rows it looked for and did not find, and the ranges its
+ * cursors walked, so a row inserted into one is found): if any changed
+ * after its snapshot, FOLIO_CONFLICT. No write skew, no phantoms. */
+#define FOLIO_TXN_SERIALIZABLE 0x8u
 
 /** Begin a transaction. A read transaction sees the last commit as of its
  * start for its whole life.

@@ -41,10 +41,10 @@ SYNC_OFF = 0
 SYNC_NORMAL = 1
 SYNC_FULL = 2
 
-# The layout of folio_options below is version 5 (it ends with recursive_triggers).
+# The layout of folio_options below is version 6 (it ends with max_write_txns).
 # FOLIO_MMAP_DEFAULT: 16 GiB (0 where size_t has 32 bits).
 MMAP_DEFAULT = (16 << 30) if ctypes.sizeof(ctypes.c_size_t) >= 8 else 0
-OPTIONS_VERSION = 5
+OPTIONS_VERSION = 6
 
 TXN_READ = 0x1
 TXN_WRITE = 0x2
@@ -84,6 +84,7 @@ class Options(ctypes.Structure):
         ("txn_timeout_ms", ctypes.c_uint),
         ("foreign_keys", ctypes.c_int),
         ("recursive_triggers", ctypes.c_int),
+        ("max_write_txns", ctypes.c_uint),
     ]
 
 

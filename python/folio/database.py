@@ -31,7 +31,7 @@ _CHECKPOINT = {
 
 # Options whose value is a count of something, as the folio_options field.
 _COUNT_OPTIONS = ("cache_bytes", "page_size", "wal_autocheckpoint", "busy_timeout_ms",
-                  "mmap_bytes", "txn_timeout_ms")
+                  "mmap_bytes", "txn_timeout_ms", "max_write_txns")
 _FLAG_OPTIONS = {"readonly": n.OPEN_READONLY, "create": n.OPEN_CREATE,
                  "inline_checkpoint": n.OPEN_INLINE_CHECKPOINT}
 
@@ -96,7 +96,9 @@ def open(path, **options):  # noqa: A001 (the module's entry point, as sqlite3.c
     txn_timeout_ms=0 (no limit; past it TransactionTimeoutError), foreign_keys=False
     (enforce foreign keys as SQLite's PRAGMA foreign_keys: a violation raises
     ConstraintError), recursive_triggers=False (as SQLite's PRAGMA
-    recursive_triggers). An unknown option is a TypeError.
+    recursive_triggers), max_write_txns=0 (write transactions live at once; 0 no
+    limit: past it transaction() waits busy_timeout_ms, then BusyError). An unknown
+    option is a TypeError.
     """
     return Database(path, **options)
 

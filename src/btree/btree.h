@@ -67,6 +67,15 @@ typedef struct bt_cursor {
      * the stack's own). */
     struct bt_pin *pins;
     uint32_t borrowed;
+    /* Serializable concurrent transactions (ptxn_tracks_reads): what the
+     * cursor reads goes into the change log (btree_track.c). tk is where it
+     * stands: nothing, before the first entry, past the last, or at a key
+     * (tk_rowid; index trees: the record in tk_buf). */
+    uint8_t track;
+    uint8_t tk;
+    int64_t tk_rowid;
+    uint8_t *tk_buf;
+    uint64_t tk_n, tk_cap;
 } bt_cursor;
 
 /** Prepare a cursor over the tree rooted at `root`. No I/O. */
@@ -167,6 +176,15 @@ void bt_builder_free(bt_builder *b);
  * again or reports a conflict.
  */
 enum { BT_LOG_INS_ROW = 1, BT_LOG_DEL_ROW, BT_LOG_INS_KEY, BT_LOG_DEL_KEY };
+/* What a serializable transaction read (btree_track.c): the row `rowid`
+ * was there with this hash, or absent (BT_LOG_RD_ROW); the first entry
+ * after a bound (BT_LOG_RD_NEXT) or before it (BT_LOG_RD_PREV) was a given
+ * one, or there was none. Their bytes: the bound's size (8 bytes), the
+ * bound (a rowid as 8 bytes, or an index record), then the entry found.
+ * Flags in `had`: BT_RD_NOBOUND (the bound is the tree's end), BT_RD_NONE
+ * (no entry was found), BT_RD_INTKEY (a table tree). */
+enum { BT_LOG_RD_ROW = 8, BT_LOG_RD_NEXT, BT_LOG_RD_PREV };
+enum { BT_RD_NOBOUND = 1, BT_RD_NONE = 2, BT_RD_INTKEY = 4 };
 /* Entries the layer above adds to the same log (not b-tree changes). */
 enum { BT_LOG_FK_KEY = 16 };
 typedef struct bt_log_entry {

@@ -38,6 +38,7 @@ void bt_cursor_init(bt_cursor *c, ptxn *t, uint32_t root, int intkey)
     c->intkey = intkey;
     const fmt_dbheader *h = ptxn_header(t);
     c->usable = h->page_size - h->reserved;
+    c->track = (uint8_t)ptxn_tracks_reads(t);
 }
 
 /* Pinned interior pages of a read cursor (see push). */
@@ -80,17 +81,22 @@ void bt_cursor_release(bt_cursor *c)
     os_free(c->buf);
     c->buf = NULL;
     c->bufcap = 0;
+    os_free(c->tk_buf);
+    c->tk_buf = NULL;
+    c->tk_cap = 0;
 }
 
 void bt_cursor_reinit(bt_cursor *c, ptxn *t, uint32_t root, int intkey)
 {
     struct bt_pin *pins = c->pins;
-    uint8_t *buf = c->buf;
-    uint64_t bufcap = c->bufcap;
+    uint8_t *buf = c->buf, *tk_buf = c->tk_buf;
+    uint64_t bufcap = c->bufcap, tk_cap = c->tk_cap;
     bt_cursor_init(c, t, root, intkey);
     c->pins = pins;
     c->buf = buf;
     c->bufcap = bufcap;
+    c->tk_buf = tk_buf;
+    c->tk_cap = tk_cap;
 }
 
 int bt_valid(const bt_cursor *c)
@@ -355,7 +361,7 @@ static int ascend_prev(bt_cursor *c)
     return FOLIO_DONE;
 }
 
-int bt_first(bt_cursor *c)
+int bt_first_raw(bt_cursor *c)
 {
     int rc;
     bt_cursor_reset(c);
@@ -373,7 +379,7 @@ int bt_first(bt_cursor *c)
     return settle(c);
 }
 
-int bt_last(bt_cursor *c)
+int bt_last_raw(bt_cursor *c)
 {
     int rc;
     bt_cursor_reset(c);
@@ -391,7 +397,7 @@ int bt_last(bt_cursor *c)
     return settle(c);
 }
 
-int bt_next(bt_cursor *c)
+int bt_next_raw(bt_cursor *c)
 {
     int rc;
     if (c->depth == 0)
@@ -420,7 +426,7 @@ int bt_next(bt_cursor *c)
     return ascend_next(c);
 }
 
-int bt_prev(bt_cursor *c)
+int bt_prev_raw(bt_cursor *c)
 {
     int rc;
     if (c->depth == 0)
@@ -522,7 +528,7 @@ static uint32_t rowid_guess(uint32_t lo, uint32_t hi, int64_t a, int64_t b, int6
     return mid < hi ? mid : hi - 1;
 }
 
-int bt_seek_rowid(bt_cursor *c, int64_t rowid)
+int bt_seek_rowid_raw(bt_cursor *c, int64_t rowid)
 {
     int rc;
     if ((rc = seek_start(c)) < 0)
@@ -666,7 +672,7 @@ static int cell_payload(bt_cursor *c, int lvl, uint32_t i, const uint8_t **out, 
     return 0;
 }
 
-int bt_seek_ge(bt_cursor *c, bt_cmp_fn cmp, void *ctx, int ge)
+int bt_seek_ge_raw(bt_cursor *c, bt_cmp_fn cmp, void *ctx, int ge)
 {
     int rc;
     if ((rc = seek_start(c)) < 0)
@@ -817,7 +823,7 @@ int bt_read_payload(ptxn *t, uint32_t usable, const fmt_cell *cell, uint64_t off
     return 0;
 }
 
-int bt_seek_rowid_ge(bt_cursor *c, int64_t rowid, int ge)
+int bt_seek_rowid_ge_raw(bt_cursor *c, int64_t rowid, int ge)
 {
     int rc;
     bt_cursor_reset(c);

@@ -60,7 +60,7 @@ static int log_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint6
 {
     bt_log_entry e = {BT_LOG_INS_ROW, 0, 0, c->root, rowid, 0, size};
     c->append_valid = 0;
-    int rc = bt_seek_rowid(c, rowid);
+    int rc = bt_seek_rowid_raw(c, rowid);
     if (rc < 0)
         return rc;
     if (rc == FOLIO_ROW) {
@@ -474,6 +474,7 @@ static int append_here(const bt_cursor *c, int64_t rowid)
 
 int bt_append_reserve(bt_cursor *c, int64_t rowid, uint64_t size, uint8_t **out)
 {
+    c->tk = 0; /* a write moves the cursor: a tracked walk starts again */
     assert(c->intkey);
     if (ptxn_is_concurrent(c->t))
         return 0; /* (bt_insert_row logs the row) */
@@ -513,6 +514,7 @@ int bt_append_reserve(bt_cursor *c, int64_t rowid, uint64_t size, uint8_t **out)
 
 int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size)
 {
+    c->tk = 0; /* a write moves the cursor: a tracked walk starts again */
     int rc;
     assert(c->intkey);
     if (size > 0x7fffffff)
@@ -535,7 +537,7 @@ int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size
         positioned = 1;
     }
     if (!positioned) {
-        rc = bt_seek_rowid(c, rowid);
+        rc = bt_seek_rowid_raw(c, rowid);
         if (rc < 0)
             return rc;
         if (rc == FOLIO_ROW) {
@@ -591,6 +593,7 @@ int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size
 
 int bt_insert_key(bt_cursor *c, const uint8_t *rec, uint64_t size, bt_cmp_fn cmp, void *ctx)
 {
+    c->tk = 0; /* a write moves the cursor: a tracked walk starts again */
     int rc;
     assert(!c->intkey);
     if (size > 0x7fffffff)
@@ -601,7 +604,7 @@ int bt_insert_key(bt_cursor *c, const uint8_t *rec, uint64_t size, bt_cmp_fn cmp
         if ((rc = log_put(c->t, &e, rec)) < 0)
             return rc;
     }
-    rc = bt_seek_ge(c, cmp, ctx, 1);
+    rc = bt_seek_ge_raw(c, cmp, ctx, 1);
     if (rc < 0)
         return rc;
     /* Insert into a leaf: if the entry found is on an interior page, the
@@ -618,7 +621,7 @@ int bt_insert_key(bt_cursor *c, const uint8_t *rec, uint64_t size, bt_cmp_fn cmp
             return rc;
     } else if (rc == FOLIO_DONE) {
         /* Past every key: the end of the right-most leaf. */
-        if ((rc = bt_last(c)) < 0)
+        if ((rc = bt_last_raw(c)) < 0)
             return rc;
         if (rc == FOLIO_ROW)
             c->idx[c->depth - 1]++;
@@ -686,6 +689,7 @@ static int rec_key_cmp(void *ctx, const uint8_t *rec, uint64_t size, int *out)
 
 int bt_delete(bt_cursor *c)
 {
+    c->tk = 0; /* a write moves the cursor: a tracked walk starts again */
     int rc;
     if (!bt_valid(c))
         return ptxn_error(c->t, FOLIO_MISUSE, "cursor is not on an entry");
@@ -750,7 +754,7 @@ int bt_delete(bt_cursor *c)
      * under a quarter full. */
     if (rc == 0) {
         rec_key rk = {c->reccmp, c->reccfg, prec, pc.payload_size};
-        rc = bt_seek_ge(c, rec_key_cmp, &rk, 1);
+        rc = bt_seek_ge_raw(c, rec_key_cmp, &rk, 1);
         if (rc == FOLIO_ROW && !c->hdr[c->depth - 1].is_leaf) {
             int top = c->depth - 1;
             fmt_cell ic;
@@ -770,7 +774,7 @@ int bt_delete(bt_cursor *c)
 
 int bt_max_rowid(bt_cursor *c, int64_t *out, int *out_empty)
 {
-    int rc = bt_last(c);
+    int rc = bt_last_raw(c);
     if (rc < 0)
         return rc;
     if (rc == FOLIO_DONE) {

@@ -231,13 +231,104 @@ static int conflict(applier *a, const char *fmt, ...)
     return FOLIO_CONFLICT;
 }
 
+/* A serializable transaction's read (btree_track.c), checked in the
+ * database as the replay has made it so far. */
+static int check_read(applier *a, root_info *r, const bt_log_entry *e, const uint8_t *p)
+{
+    ptxn *w = a->txn->pt;
+    int intkey = e->op == BT_LOG_RD_ROW || (e->had & BT_RD_INTKEY);
+    bt_cursor c;
+    bt_cursor_init(&c, w, e->root, intkey);
+    int rc;
+    const char *what = r->ix ? "index" : "table";
+    if (e->op == BT_LOG_RD_ROW) {
+        rc = bt_seek_rowid(&c, e->rowid);
+        if (rc < 0)
+            goto done;
+        int here = rc == FOLIO_ROW;
+        uint64_t h = 0;
+        if (here) {
+            const uint8_t *old;
+            uint64_t n;
+            if ((rc = bt_payload(&c, &old, &n)) < 0)
+                goto done;
+            h = bt_log_hash(old, n);
+        }
+        rc = 0;
+        if (here != e->had || (here && h != e->hash))
+            rc = conflict(a,
+                          "table %s, rowid %lld: read by this transaction (serializable), %s by "
+                          "a commit after it began",
+                          r->tab->name, (long long)e->rowid,
+                          !e->had ? "inserted"
+                          : here  ? "changed"
+                                  : "deleted");
+        goto done;
+    }
+    uint64_t nb;
+    memcpy(&nb, p, 8);
+    const uint8_t *bound = p + 8, *res = p + 8 + nb;
+    uint64_t nres = e->size - 8 - nb;
+    int fwd = e->op == BT_LOG_RD_NEXT;
+    if (!intkey) {
+        if ((rc = root_orders(a, r)) < 0)
+            goto done;
+    }
+    if (e->had & BT_RD_NOBOUND) {
+        rc = fwd ? bt_first(&c) : bt_last(&c);
+    } else if (intkey) {
+        int64_t b;
+        memcpy(&b, bound, 8);
+        rc = bt_seek_rowid_ge(&c, b, !fwd);
+        if (!fwd)
+            rc = rc == FOLIO_ROW ? bt_prev(&c) : rc == FOLIO_DONE ? bt_last(&c) : rc;
+    } else {
+        rec_probe pr = {&r->full, bound, nb};
+        rc = bt_seek_ge(&c, probe_cmp, &pr, !fwd);
+        if (!fwd)
+            rc = rc == FOLIO_ROW ? bt_prev(&c) : rc == FOLIO_DONE ? bt_last(&c) : rc;
+    }
+    if (rc < 0)
+        goto done;
+    int same;
+    if (e->had & BT_RD_NONE) {
+        same = rc != FOLIO_ROW;
+    } else if (rc != FOLIO_ROW) {
+        same = 0;
+    } else {
+        const uint8_t *cur;
+        uint64_t ncur;
+        if ((rc = bt_payload(&c, &cur, &ncur)) < 0)
+            goto done;
+        if (intkey) {
+            int64_t want;
+            memcpy(&want, res, 8);
+            same = bt_rowid(&c) == want && bt_log_hash(cur, ncur) == e->hash;
+        } else {
+            same = ncur == nres && memcmp(cur, res, (size_t)nres) == 0;
+        }
+    }
+    rc = same ? 0
+              : conflict(a,
+                         "%s %s: a range read by this transaction (serializable) gained, lost "
+                         "or changed a row by a commit after it began",
+                         what, root_name(r));
+done:
+    bt_cursor_release(&c);
+    return rc < 0 ? rc : 0;
+}
+
 static int apply_entry(applier *a, const bt_log_entry *e, const uint8_t *rec)
 {
     ptxn *w = a->txn->pt;
     root_info *r = root_slot(a, e->root);
+    if (!r->root && e->op >= BT_LOG_RD_ROW && e->op <= BT_LOG_RD_PREV)
+        return 0; /* (sqlite_schema: the schema cookie speaks for it) */
     if (!r->root)
         return db_err(a->txn->db, FOLIO_CORRUPT, "the change log names page %u, not a tree",
                       (unsigned)e->root);
+    if (e->op >= BT_LOG_RD_ROW && e->op <= BT_LOG_RD_PREV)
+        return check_read(a, r, e, rec);
     if (r->tab == a->seq && !r->ix && e->op == BT_LOG_INS_ROW)
         return apply_seq(a, rec, e->size);
     bt_cursor c;
@@ -349,6 +440,8 @@ int conc_apply(folio_txn *txn, const uint8_t *log, size_t n, char *err, size_t e
                  "rolled back");
         return FOLIO_CONFLICT;
     }
+    db_clear_err(txn->db);
+    ptxn_clear_error(txn->pt);
     int rc = roots_build(&a);
     if (rc < 0) {
         snprintf(err, errlen, "out of memory");
@@ -375,8 +468,14 @@ int conc_apply(folio_txn *txn, const uint8_t *log, size_t n, char *err, size_t e
     if (rc == FOLIO_CONFLICT)
         snprintf(err, errlen, "%s: the transaction was rolled back", a.msg);
     else if (rc < 0) {
+        /* The message of whatever failed: the pager's, the db layer's, or
+         * at least the code's. */
         const char *m = ptxn_errmsg(txn->pt);
-        snprintf(err, errlen, "%s", m && m[0] ? m : folio_errmsg(txn->db));
+        if (!m || !m[0])
+            m = folio_errmsg(txn->db);
+        if (!strcmp(m, "not an error"))
+            m = folio_strerror(rc);
+        snprintf(err, errlen, "%s", m);
     }
     roots_free(&a);
     return rc;

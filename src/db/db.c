@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 static const folio_options default_options = FOLIO_OPTIONS_INIT;
 
@@ -24,13 +25,15 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
         return FOLIO_MISUSE;
     }
     /* Version 1 ends before mmap_bytes, version 2 before txn_timeout_ms,
-     * version 3 before foreign_keys, version 4 before recursive_triggers. */
+     * version 3 before foreign_keys, version 4 before recursive_triggers,
+     * version 5 before max_write_txns. */
     if (opts)
         memcpy(&o, opts,
                opts->version == 1   ? offsetof(folio_options, mmap_bytes)
                : opts->version == 2 ? offsetof(folio_options, txn_timeout_ms)
                : opts->version == 3 ? offsetof(folio_options, foreign_keys)
                : opts->version == 4 ? offsetof(folio_options, recursive_triggers)
+               : opts->version == 5 ? offsetof(folio_options, max_write_txns)
                                     : sizeof(folio_options));
     o.foreign_keys = o.foreign_keys != 0;
     o.recursive_triggers = o.recursive_triggers != 0;
@@ -55,9 +58,11 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
     }
     db->opts = o;
     pthread_mutex_init(&db->mu, NULL);
+    pthread_cond_init(&db->wt_cv, NULL);
     size_t n = strlen(path);
     db->path = os_malloc(n + 1);
     if (!db->path) {
+        pthread_cond_destroy(&db->wt_cv);
         pthread_mutex_destroy(&db->mu);
         os_free(db);
         db_set_open_err("out of memory");
@@ -80,6 +85,7 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
     if (rc < 0) {
         db_set_open_err(err[0] ? err : folio_strerror(rc));
         os_free(db->path);
+        pthread_cond_destroy(&db->wt_cv);
         pthread_mutex_destroy(&db->mu);
         os_free(db);
         return rc;
@@ -111,6 +117,7 @@ int folio_close(folio_db *db)
     db->spare_txn = NULL;
     int rc = pager_close(db->pager, !pager_readonly(db->pager));
     catalog_unref(db->cat);
+    pthread_cond_destroy(&db->wt_cv);
     pthread_mutex_destroy(&db->mu);
     os_free(db->rowid_ctr);
     os_free(db->path);
@@ -135,24 +142,105 @@ static folio_txn *txn_take_spare(folio_db *db)
     return txn;
 }
 
+/* max_write_txns: a write transaction waits its turn (in arrival order)
+ * while the handle has that many live, up to busy_timeout_ms. */
+struct wt_waiter {
+    struct wt_waiter *next;
+};
+
+static int write_slot_take(folio_db *db)
+{
+    unsigned max = db->opts.max_write_txns;
+    if (!max)
+        return 0;
+    pthread_mutex_lock(&db->mu);
+    if (!db->wt_head && db->wt_live < max) {
+        db->wt_live++;
+        pthread_mutex_unlock(&db->mu);
+        return 0;
+    }
+    struct wt_waiter me = {NULL};
+    if (db->wt_tail)
+        db->wt_tail->next = &me;
+    else
+        db->wt_head = &me;
+    db->wt_tail = &me;
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    uint64_t ns = (uint64_t)until.tv_nsec + (uint64_t)(db->opts.busy_timeout_ms % 1000) * 1000000u;
+    until.tv_sec += (time_t)(db->opts.busy_timeout_ms / 1000 + ns / 1000000000u);
+    until.tv_nsec = (long)(ns % 1000000000u);
+    int timed_out = 0;
+    while (!(db->wt_head == &me && db->wt_live < max) && !timed_out)
+        timed_out = pthread_cond_timedwait(&db->wt_cv, &db->mu, &until) != 0 &&
+                    !(db->wt_head == &me && db->wt_live < max);
+    /* Out of the queue (from anywhere in it). */
+    struct wt_waiter **pp = &db->wt_head, *prev = NULL;
+    while (*pp != &me) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    *pp = me.next;
+    if (db->wt_tail == &me)
+        db->wt_tail = prev;
+    if (!timed_out)
+        db->wt_live++;
+    pthread_cond_broadcast(&db->wt_cv); /* the next in line may go (or move up) */
+    pthread_mutex_unlock(&db->mu);
+    if (timed_out)
+        return db_err(db, FOLIO_BUSY,
+                      "%u write transactions are live (max_write_txns): waited %u ms "
+                      "(busy_timeout_ms) for one to end",
+                      max, db->opts.busy_timeout_ms);
+    return 1;
+}
+
+static void write_slot_give(folio_txn *txn)
+{
+    if (!txn->wt_counted)
+        return;
+    folio_db *db = txn->db;
+    txn->wt_counted = 0;
+    pthread_mutex_lock(&db->mu);
+    db->wt_live--;
+    pthread_cond_broadcast(&db->wt_cv);
+    pthread_mutex_unlock(&db->mu);
+}
+
 int folio_begin(folio_txn **out, folio_db *db, unsigned flags)
 {
     if (!db)
         return FOLIO_MISUSE;
     FOLIO_CHECK_ARG(db, out != NULL);
     *out = NULL;
+    if (flags & FOLIO_TXN_SERIALIZABLE)
+        flags |= FOLIO_TXN_CONCURRENT;
     if (flags & FOLIO_TXN_CONCURRENT)
         flags |= FOLIO_TXN_WRITE;
-    FOLIO_CHECK_ARG(db, (flags & ~(FOLIO_TXN_READ | FOLIO_TXN_WRITE | FOLIO_TXN_CONCURRENT)) == 0);
+    FOLIO_CHECK_ARG(db, (flags & ~(FOLIO_TXN_READ | FOLIO_TXN_WRITE | FOLIO_TXN_CONCURRENT |
+                                   FOLIO_TXN_SERIALIZABLE)) == 0);
     FOLIO_CHECK_ARG(db, flags != 0);
     int write = (flags & FOLIO_TXN_WRITE) != 0;
     int conc = (flags & FOLIO_TXN_CONCURRENT) != 0;
+    int counted = 0;
+    if (write && db->opts.max_write_txns) {
+        counted = write_slot_take(db);
+        if (counted < 0)
+            return counted;
+        counted = 1;
+    }
     os_vfs *vfs = os_vfs_current();
     uint64_t deadline = db->opts.txn_timeout_ms ? vfs->now_ms(vfs) + db->opts.txn_timeout_ms : 0;
     folio_txn *txn = txn_take_spare(db);
-    if (!txn && !(txn = os_calloc(1, sizeof *txn)))
+    if (!txn && !(txn = os_calloc(1, sizeof *txn))) {
+        if (counted) {
+            folio_txn tmp = {.db = db, .wt_counted = 1};
+            write_slot_give(&tmp);
+        }
         return db_err(db, FOLIO_NOMEM, "out of memory");
+    }
     txn->db = db;
+    txn->wt_counted = counted;
     txn->write = write;
     txn->conc = conc;
     txn->deadline_ms = deadline;
@@ -160,18 +248,21 @@ int folio_begin(folio_txn **out, folio_db *db, unsigned flags)
     int rc = pager_begin(&txn->pt, db->pager, conc ? PAGER_CONCURRENT : write,
                          db->opts.busy_timeout_ms, err, sizeof err);
     if (rc < 0) {
+        write_slot_give(txn);
         txn_destroy(txn);
         return db_err(db, rc, "%s", err[0] ? err : folio_strerror(rc));
     }
     if ((rc = db_txn_catalog(txn)) < 0) {
         rc = db_err_txn(txn, rc);
         pager_end(txn->pt);
+        write_slot_give(txn);
         txn_destroy(txn);
         return rc;
     }
     if (write && txn->cat->text_encoding > 1 && ptxn_npages(txn->pt) > 0) {
         catalog_unref(txn->cat);
         pager_end(txn->pt);
+        write_slot_give(txn);
         txn_destroy(txn);
         return db_err(db, FOLIO_UNSUPPORTED,
                       "writing UTF-16 databases is not supported (the file is read-only to folio)");
@@ -179,10 +270,14 @@ int folio_begin(folio_txn **out, folio_db *db, unsigned flags)
     if (write && ptxn_header(txn->pt)->autovacuum_root) {
         catalog_unref(txn->cat);
         pager_end(txn->pt);
+        write_slot_give(txn);
         txn_destroy(txn);
         return db_err(db, FOLIO_UNSUPPORTED,
                       "writing auto-vacuum databases is not supported (pointer maps)");
     }
+    /* Serializable: from here on, what the cursors read is recorded. */
+    if (flags & FOLIO_TXN_SERIALIZABLE)
+        ptxn_set_track_reads(txn->pt, 1);
     *out = txn;
     return FOLIO_OK;
 }
@@ -227,6 +322,7 @@ static void txn_release(folio_txn *txn)
 
 static void txn_free(folio_txn *txn)
 {
+    write_slot_give(txn);
     trig_txn_free(txn);
     catalog_unref(txn->cat);
     txn->cat = NULL;

@@ -118,6 +118,11 @@ struct folio_db {
      * table root: open addressing, under mu. */
     struct rowid_ctr *rowid_ctr;
     uint32_t rowid_cap, nrowid;
+    /* max_write_txns: write transactions live, and the ones waiting to
+     * begin, in arrival order (under mu; wt_cv signals an end). */
+    unsigned wt_live;
+    struct wt_waiter *wt_head, *wt_tail;
+    pthread_cond_t wt_cv;
 };
 
 struct folio_cursor;
@@ -126,7 +131,8 @@ struct folio_txn {
     folio_db *db;
     ptxn *pt;
     int write;
-    int conc; /* FOLIO_TXN_CONCURRENT (concurrent.c) */
+    int conc;       /* FOLIO_TXN_CONCURRENT (concurrent.c) */
+    int wt_counted; /* it counts in db->wt_live (max_write_txns) */
     int done;
     db_catalog *cat;              /* the catalog this transaction sees */
     int ntables;                  /* table handles in tables[] */

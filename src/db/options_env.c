@@ -110,6 +110,12 @@ int folio_options_from_env(folio_options *opts)
         if (o.version >= 5)
             o.recursive_triggers = on;
     }
+    if ((v = getenv("FOLIO_MAX_WRITE_TXNS")) && *v) {
+        if (parse_count(v, UINT32_MAX, &n) < 0)
+            return bad("FOLIO_MAX_WRITE_TXNS", v, "a number of transactions (0: no limit)");
+        if (o.version >= 6)
+            o.max_write_txns = (unsigned)n;
+    }
     *opts = o;
     db_set_open_err("");
     return FOLIO_OK;

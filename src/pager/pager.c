@@ -703,6 +703,14 @@ int ptxn_is_concurrent(const ptxn *t)
 {
     return t->conc;
 }
+void ptxn_set_track_reads(ptxn *t, int on)
+{
+    t->track_reads = on && t->conc;
+}
+int ptxn_tracks_reads(const ptxn *t)
+{
+    return t->track_reads;
+}
 uint32_t ptxn_snapshot_mx(const ptxn *t)
 {
     return t->mx;

@@ -111,6 +111,10 @@ int ptxn_is_concurrent(const ptxn *t);
 int ptxn_log_append(ptxn *t, const void *data, size_t n);
 /** The change log so far (*n bytes). */
 const uint8_t *ptxn_log(const ptxn *t, size_t *n);
+/** Serializable concurrent transactions: b-tree cursors record what they
+ * read in the change log (set before any cursor is made). */
+void ptxn_set_track_reads(ptxn *t, int on);
+int ptxn_tracks_reads(const ptxn *t);
 /** The last frame of `t`'s snapshot (0: the database file alone). */
 uint32_t ptxn_snapshot_mx(const ptxn *t);
 

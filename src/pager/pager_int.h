@@ -179,6 +179,7 @@ struct ptxn {
      * spilled, never written behind); what it changes is recorded in its
      * change log (ptxn_log) for the layer above to apply at commit. */
     int conc;
+    int track_reads;    /* serializable: cursors log their reads */
     size_t clog_n;      /* bytes of clog in use */
     size_t stmt_clog_n; /* ... when the current statement began */
     int rslot;          /* read transactions: the WAL read lock held (-1: none) */

@@ -310,6 +310,34 @@ static int setup_wal(oom_ctx *c)
     return rc;
 }
 
+/* A concurrent transaction's changes (an update with overflow, two inserts
+ * with automatic rowids, a delete), and meanwhile a plain writer's commit of
+ * other rows: its commit replays them on the newer database. */
+static int setup_conc(oom_ctx *c)
+{
+    int rc = folio_begin(&c->txn, c->db, FOLIO_TXN_CONCURRENT);
+    if (rc == 0)
+        rc = folio_table_open(&c->t, c->txn, "t1");
+    folio_value u[3] = {v_int(5), v_text("conc"), v_blob(big + 5, 9000)};
+    folio_value n[3] = {{.type = FOLIO_NULL}, v_text("conc-new"), v_blob(big + 9, 6000)};
+    if (rc == 0)
+        rc = folio_update(c->t, 5, u, 3);
+    for (int i = 0; rc == 0 && i < 2; i++)
+        rc = folio_insert(NULL, c->t, n, 3);
+    if (rc == 0)
+        rc = folio_delete(c->t, 7);
+    folio_txn *w = NULL;
+    folio_table *wt;
+    if (rc == 0)
+        rc = folio_begin(&w, c->db, FOLIO_TXN_WRITE);
+    folio_value p[3] = {v_int(10), v_text("plain"), v_int(10)};
+    if (rc == 0 && (rc = folio_table_open(&wt, w, "t1")) == 0)
+        rc = folio_update(wt, 10, p, 3);
+    if (w)
+        rc = rc == 0 ? folio_commit(w) : (folio_rollback(w), rc);
+    return rc;
+}
+
 /* ---- ops ---- */
 
 static int op_open(oom_ctx *c)
@@ -551,6 +579,14 @@ static int op_codec_scan(oom_ctx *c)
     return rc == FOLIO_DONE ? 0 : rc;
 }
 
+/* In a concurrent transaction: an update with overflow (the setup's plain
+ * commit came before it; finish() commits the transaction). */
+static int op_conc_work(oom_ctx *c)
+{
+    folio_value u[3] = {v_int(12), v_text("conc-updated"), v_blob(big + 1, 10000)};
+    return folio_update(c->t, 12, u, 3);
+}
+
 static int op_close(oom_ctx *c)
 {
     int rc = folio_close(c->db);
@@ -590,6 +626,8 @@ static const oom_op ops[] = {
     {"triggers: update firing a cascade of triggers", setup_tg, op_trig_update, NULL, 0},
     {"triggers: delete_where, each row firing a delete and a subquery", setup_tg,
      op_trig_delete_where, NULL, 0},
+    {"concurrent: commit replayed after another commit", setup_conc, op_commit, op_rollback, 0},
+    {"concurrent: update with overflow, then the commit", setup_conc, op_conc_work, NULL, 0},
 };
 
 /* ---- the loop ---- */
@@ -899,7 +937,12 @@ Test(crash_oom, alter_table, .timeout = 900)
 
 Test(crash_oom, triggers, .timeout = 900)
 {
-    /* (The last group: every op belongs to one test.) */
-    cr_assert_eq(sizeof ops / sizeof ops[0], 30);
     run_ops(27, 30);
+}
+
+Test(crash_oom, concurrent, .timeout = 900)
+{
+    /* (The last group: every op belongs to one test.) */
+    cr_assert_eq(sizeof ops / sizeof ops[0], 32);
+    run_ops(30, 32);
 }

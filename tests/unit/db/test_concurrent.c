@@ -468,8 +468,7 @@ Test(concurrent, foreign_keys_hold_across_commits)
         folio_txn *first = order ? t2 : t1, *second = order ? t1 : t2;
         cr_assert_eq(folio_commit(first), FOLIO_OK, "%s", folio_errmsg(db));
         cr_assert_eq(folio_commit(second), FOLIO_CONFLICT);
-        cr_assert(strstr(folio_errmsg(db), "FOREIGN KEY constraint of c"), "%s",
-                  folio_errmsg(db));
+        cr_assert(strstr(folio_errmsg(db), "FOREIGN KEY constraint of c"), "%s", folio_errmsg(db));
         cr_assert_eq(sq_int("SELECT count(*) FROM c WHERE pid NOT IN (SELECT id FROM p)"), 0);
         /* Keys that do not meet: both commit. */
         cr_assert_eq(folio_begin(&t1, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
@@ -483,6 +482,240 @@ Test(concurrent, foreign_keys_hold_across_commits)
         folio_close(db);
         cleanup();
     }
+}
+
+/* ---- serializable ---- */
+
+/* Doctors on call: each transaction sees two on call and takes one off. */
+static int64_t on_call(folio_txn *t)
+{
+    folio_table *tab;
+    folio_cursor *c;
+    cr_assert_eq(folio_table_open(&tab, t, "t"), FOLIO_OK);
+    cr_assert_eq(folio_cursor_open(&c, tab, NULL), FOLIO_OK);
+    int64_t n = 0;
+    for (int rc = folio_cursor_first(c); rc == FOLIO_ROW; rc = folio_cursor_next(c)) {
+        folio_value v;
+        cr_assert_eq(folio_cursor_column(&v, c, 1), FOLIO_OK);
+        n += v.u.i;
+    }
+    folio_cursor_close(c);
+    return n;
+}
+
+Test(concurrent, write_skew_allowed_under_snapshot_refused_under_serializable)
+{
+    for (int ser = 0; ser < 2; ser++) {
+        folio_db *db = open_db("CREATE TABLE t(a INTEGER PRIMARY KEY, b INTEGER)");
+        folio_txn *w;
+        cr_assert_eq(folio_begin(&w, db, FOLIO_TXN_WRITE), FOLIO_OK);
+        cr_assert_eq(add_row(w, NULL, 1), FOLIO_OK);
+        cr_assert_eq(add_row(w, NULL, 1), FOLIO_OK);
+        cr_assert_eq(folio_commit(w), FOLIO_OK);
+        unsigned fl = ser ? FOLIO_TXN_SERIALIZABLE : FOLIO_TXN_CONCURRENT;
+        folio_txn *t1, *t2;
+        cr_assert_eq(folio_begin(&t1, db, fl), FOLIO_OK);
+        cr_assert_eq(folio_begin(&t2, db, fl), FOLIO_OK);
+        cr_assert_eq(on_call(t1), 2);
+        cr_assert_eq(on_call(t2), 2);
+        cr_assert_eq(set_b(t1, 1, 0), FOLIO_OK);
+        cr_assert_eq(set_b(t2, 2, 0), FOLIO_OK);
+        cr_assert_eq(folio_commit(t1), FOLIO_OK, "%s", folio_errmsg(db));
+        if (ser) {
+            cr_assert_eq(folio_commit(t2), FOLIO_CONFLICT);
+            cr_assert(strstr(folio_errmsg(db), "serializable"), "%s", folio_errmsg(db));
+            cr_assert_eq(sq_int("SELECT sum(b) FROM t"), 1);
+        } else {
+            cr_assert_eq(folio_commit(t2), FOLIO_OK, "%s", folio_errmsg(db));
+            cr_assert_eq(sq_int("SELECT sum(b) FROM t"), 0); /* the skew */
+        }
+        sq_integrity();
+        folio_close(db);
+        cleanup();
+    }
+}
+
+/* Rows of t with b in [lo, hi], through the index tb. */
+static int64_t count_range(folio_txn *t, int64_t lo, int64_t hi)
+{
+    folio_table *tab;
+    folio_cursor *c;
+    cr_assert_eq(folio_table_open(&tab, t, "t"), FOLIO_OK);
+    cr_assert_eq(folio_cursor_open(&c, tab, "tb"), FOLIO_OK);
+    int64_t n = 0;
+    folio_value k = I(lo);
+    for (int rc = folio_cursor_seek(c, &k, 1, FOLIO_SEEK_GE); rc == FOLIO_ROW;
+         rc = folio_cursor_next(c)) {
+        folio_value v;
+        cr_assert_eq(folio_cursor_column(&v, c, 1), FOLIO_OK);
+        if (v.u.i > hi)
+            break;
+        n++;
+    }
+    folio_cursor_close(c);
+    return n;
+}
+
+Test(concurrent, phantoms_and_absent_rows_under_serializable)
+{
+    folio_db *db = open_db("CREATE TABLE t(a INTEGER PRIMARY KEY, b INTEGER); "
+                           "CREATE INDEX tb ON t(b); CREATE TABLE s(n)");
+    folio_txn *w;
+    cr_assert_eq(folio_begin(&w, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    for (int i = 0; i < 100; i++)
+        cr_assert_eq(add_row(w, NULL, i * 10), FOLIO_OK);
+    cr_assert_eq(folio_commit(w), FOLIO_OK);
+    /* A row inserted into the range read: a phantom, refused. */
+    folio_txn *t1;
+    folio_table *st;
+    folio_value sv[1] = {I(0)};
+    cr_assert_eq(folio_begin(&t1, db, FOLIO_TXN_SERIALIZABLE), FOLIO_OK);
+    cr_assert_eq(count_range(t1, 100, 200), 11);
+    cr_assert_eq(folio_table_open(&st, t1, "s"), FOLIO_OK);
+    cr_assert_eq(folio_insert(NULL, st, sv, 1), FOLIO_OK);
+    cr_assert_eq(folio_begin(&w, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    cr_assert_eq(add_row(w, NULL, 155), FOLIO_OK);
+    cr_assert_eq(folio_commit(w), FOLIO_OK);
+    cr_assert_eq(folio_commit(t1), FOLIO_CONFLICT);
+    cr_assert(strstr(folio_errmsg(db), "index tb: a range read"), "%s", folio_errmsg(db));
+    /* A row inserted outside it (and rows changed elsewhere): no conflict. */
+    cr_assert_eq(folio_begin(&t1, db, FOLIO_TXN_SERIALIZABLE), FOLIO_OK);
+    cr_assert_eq(count_range(t1, 100, 200), 12);
+    cr_assert_eq(folio_table_open(&st, t1, "s"), FOLIO_OK);
+    cr_assert_eq(folio_insert(NULL, st, sv, 1), FOLIO_OK);
+    cr_assert_eq(folio_begin(&w, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    cr_assert_eq(add_row(w, NULL, 905), FOLIO_OK);
+    cr_assert_eq(set_b(w, 3, 21), FOLIO_OK);
+    cr_assert_eq(folio_commit(w), FOLIO_OK);
+    cr_assert_eq(folio_commit(t1), FOLIO_OK, "%s", folio_errmsg(db));
+    /* A row looked for and not found, inserted meanwhile: refused. */
+    cr_assert_eq(folio_begin(&t1, db, FOLIO_TXN_SERIALIZABLE), FOLIO_OK);
+    folio_table *tab;
+    folio_cursor *c;
+    cr_assert_eq(folio_table_open(&tab, t1, "t"), FOLIO_OK);
+    cr_assert_eq(folio_cursor_open(&c, tab, NULL), FOLIO_OK);
+    cr_assert_eq(folio_cursor_seek_rowid(c, 5000), FOLIO_NOTFOUND);
+    folio_cursor_close(c);
+    cr_assert_eq(folio_table_open(&st, t1, "s"), FOLIO_OK);
+    cr_assert_eq(folio_insert(NULL, st, sv, 1), FOLIO_OK);
+    cr_assert_eq(folio_begin(&w, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    folio_table *wt;
+    cr_assert_eq(folio_table_open(&wt, w, "t"), FOLIO_OK);
+    folio_value r[2] = {I(5000), I(1)};
+    cr_assert_eq(folio_insert(NULL, wt, r, 2), FOLIO_OK);
+    cr_assert_eq(folio_commit(w), FOLIO_OK);
+    cr_assert_eq(folio_commit(t1), FOLIO_CONFLICT);
+    cr_assert(strstr(folio_errmsg(db), "rowid 5000: read by this transaction"), "%s",
+              folio_errmsg(db));
+    /* Disjoint reads and writes of two serializable transactions: both. */
+    folio_txn *t2;
+    cr_assert_eq(folio_begin(&t1, db, FOLIO_TXN_SERIALIZABLE), FOLIO_OK);
+    cr_assert_eq(folio_begin(&t2, db, FOLIO_TXN_SERIALIZABLE), FOLIO_OK);
+    cr_assert_eq(set_b(t1, 10, get_b(t1, 10) + 1), FOLIO_OK);
+    cr_assert_eq(set_b(t2, 20, get_b(t2, 20) + 1), FOLIO_OK);
+    int64_t n1 = count_range(t1, 0, 50);
+    cr_assert_eq(n1, 7, "got %lld", (long long)n1); /* (5000 has b = 1) */
+    cr_assert_eq(count_range(t2, 600, 650), 6);
+    cr_assert_eq(folio_commit(t1), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_commit(t2), FOLIO_OK, "%s", folio_errmsg(db));
+    sq_integrity();
+    folio_close(db);
+    cleanup();
+}
+
+/* ---- max_write_txns ---- */
+
+typedef struct waiter_arg {
+    folio_db *db;
+    int rc;
+    folio_txn *t;
+    int order, *next_order;
+    pthread_mutex_t *mu;
+} waiter_arg;
+
+static void *begin_waiter(void *arg)
+{
+    waiter_arg *w = arg;
+    folio_txn *t;
+    int rc = folio_begin(&t, w->db, FOLIO_TXN_CONCURRENT);
+    pthread_mutex_lock(w->mu);
+    w->rc = rc;
+    w->t = t;
+    w->order = (*w->next_order)++;
+    pthread_mutex_unlock(w->mu);
+    return NULL;
+}
+
+static int read_next(pthread_mutex_t *mu, int *next)
+{
+    pthread_mutex_lock(mu);
+    int v = *next;
+    pthread_mutex_unlock(mu);
+    return v;
+}
+
+static void sleep_ms(unsigned ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+Test(concurrent, max_write_txns_waits_in_order_then_busy)
+{
+    folio_db *db = open_db("CREATE TABLE t(a INTEGER PRIMARY KEY, b)");
+    folio_close(db);
+    folio_options o = FOLIO_OPTIONS_INIT;
+    o.max_write_txns = 2;
+    o.busy_timeout_ms = 300;
+    cr_assert_eq(folio_open(&db, g_path, &o), FOLIO_OK);
+    folio_txn *a, *b, *c, *r;
+    cr_assert_eq(folio_begin(&a, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(folio_begin(&b, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    /* Readers are not counted. */
+    cr_assert_eq(folio_begin(&r, db, FOLIO_TXN_READ), FOLIO_OK);
+    cr_assert_eq(folio_commit(r), FOLIO_OK);
+    /* A third waits busy_timeout_ms, then FOLIO_BUSY. */
+    cr_assert_eq(folio_begin(&c, db, FOLIO_TXN_CONCURRENT), FOLIO_BUSY);
+    cr_assert(strstr(folio_errmsg(db), "max_write_txns"), "%s", folio_errmsg(db));
+    cr_assert_eq(folio_commit(b), FOLIO_OK);
+    cr_assert_eq(folio_begin(&c, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(folio_rollback(c), FOLIO_OK);
+    cr_assert_eq(folio_rollback(a), FOLIO_OK);
+    folio_close(db);
+    /* Waiters are let in in arrival order as transactions end. */
+    o.busy_timeout_ms = 20000;
+    o.max_write_txns = 1;
+    cr_assert_eq(folio_open(&db, g_path, &o), FOLIO_OK);
+    cr_assert_eq(folio_begin(&a, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    enum { NW = 4 };
+    pthread_t th[NW];
+    waiter_arg w[NW];
+    pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+    int next = 0;
+    for (int i = 0; i < NW; i++) {
+        w[i] = (waiter_arg){db, 1, NULL, -1, &next, &mu};
+        pthread_create(&th[i], NULL, begin_waiter, &w[i]);
+        sleep_ms(60); /* arrival order: 0, 1, 2, 3 */
+    }
+    cr_assert_eq(read_next(&mu, &next), 0); /* all wait */
+    cr_assert_eq(folio_commit(a), FOLIO_OK);
+    for (int i = 0; i < NW; i++) {
+        /* Waiter i is in; the others still wait. */
+        for (int k = 0; k < 200 && read_next(&mu, &next) <= i; k++)
+            sleep_ms(10);
+        sleep_ms(30);
+        cr_assert_eq(read_next(&mu, &next), i + 1, "after %d ends, the wrong number are in", i);
+        pthread_mutex_lock(&mu);
+        int order = w[i].order, wrc = w[i].rc;
+        pthread_mutex_unlock(&mu);
+        cr_assert_eq(order, i, "waiter %d came in %d-th", i, order);
+        cr_assert_eq(wrc, FOLIO_OK);
+        cr_assert_eq(folio_commit(w[i].t), FOLIO_OK);
+    }
+    for (int i = 0; i < NW; i++)
+        pthread_join(th[i], NULL);
+    folio_close(db);
+    cleanup();
 }
 
 /* ---- threads: bank transfers ---- */

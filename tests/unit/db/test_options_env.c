@@ -15,8 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const vars[] = {"FOLIO_SYNC", "FOLIO_CACHE_MB", "FOLIO_MMAP_MB",
-                                   "FOLIO_WAL_AUTOCHECKPOINT", "FOLIO_BUSY_TIMEOUT_MS"};
+static const char *const vars[] = {"FOLIO_SYNC",
+                                   "FOLIO_CACHE_MB",
+                                   "FOLIO_MMAP_MB",
+                                   "FOLIO_WAL_AUTOCHECKPOINT",
+                                   "FOLIO_BUSY_TIMEOUT_MS",
+                                   "FOLIO_MAX_WRITE_TXNS"};
 
 static void clear_env(void)
 {
@@ -45,7 +49,9 @@ Test(options_env, each_variable_sets_its_field)
     setenv("FOLIO_MMAP_MB", "0", 1);
     setenv("FOLIO_WAL_AUTOCHECKPOINT", "250", 1);
     setenv("FOLIO_BUSY_TIMEOUT_MS", "1234", 1);
+    setenv("FOLIO_MAX_WRITE_TXNS", "3", 1);
     cr_assert_eq(folio_options_from_env(&o), FOLIO_OK, "%s", folio_open_errmsg());
+    cr_assert_eq(o.max_write_txns, 3);
     cr_assert_eq(o.sync, FOLIO_SYNC_FULL);
     cr_assert_eq(o.cache_bytes, (size_t)8 << 20);
     cr_assert_eq(o.mmap_bytes, 0);
@@ -75,6 +81,8 @@ Test(options_env, a_bad_value_names_the_variable)
         {"FOLIO_BUSY_TIMEOUT_MS", " 5",
          "FOLIO_BUSY_TIMEOUT_MS: expected a number of milliseconds, "
          "not ' 5'"},
+        {"FOLIO_MAX_WRITE_TXNS", "many",
+         "FOLIO_MAX_WRITE_TXNS: expected a number of transactions (0: no limit), not 'many'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         clear_env();
