@@ -198,6 +198,14 @@ const char *folio_strerror(int rc);
  * cursors walked, so a row inserted into one is found): if any changed
  * after its snapshot, FOLIO_CONFLICT. No write skew, no phantoms. */
 #define FOLIO_TXN_SERIALIZABLE 0x8u
+/** With FOLIO_TXN_READ (the default) or FOLIO_TXN_CONCURRENT: read
+ * committed. A cursor opened, or a write call begun, while the transaction
+ * has no cursor open sees the newest commit (a concurrent transaction's own
+ * changes are carried over to it, and FOLIO_CONFLICT comes then if they no
+ * longer apply); while cursors are open the transaction stays where they
+ * are. FOLIO_CONFLICT too when the schema changed. READ UNCOMMITTED is not
+ * offered: no transaction ever sees another's uncommitted rows. */
+#define FOLIO_TXN_READ_COMMITTED 0x10u
 
 /** Begin a transaction. A read transaction sees the last commit as of its
  * start for its whole life.

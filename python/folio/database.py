@@ -140,17 +140,25 @@ class Database:
         with self._lock:
             self._calls -= 1
 
-    def transaction(self, write=False, concurrent=False):
+    def transaction(self, write=False, concurrent=False, serializable=False,
+                    read_committed=False):
         """Begin a transaction and return it: a read snapshot, or the one writer
         (waits busy_timeout_ms for the lock, then BusyError), or with
         concurrent=True a concurrent writer (FOLIO_TXN_CONCURRENT: it runs beside
         others on its snapshot; its commit raises ConflictError when another
-        commit changed a row it changed). As a context manager it commits when
-        the block ends and rolls back on an exception."""
+        commit changed a row it changed). serializable=True (concurrent implied)
+        checks what it read too; read_committed=True lets a reader or a
+        concurrent writer see each new commit as it opens cursors. As a context
+        manager it commits when the block ends and rolls back on an exception."""
         h = self._call_begin()
         try:
             out = ctypes.c_void_p()
+            concurrent = concurrent or serializable
             flags = n.TXN_CONCURRENT if concurrent else n.TXN_WRITE if write else n.TXN_READ
+            if serializable:
+                flags |= n.TXN_SERIALIZABLE
+            if read_committed:
+                flags |= n.TXN_READ_COMMITTED
             rc = n.lib.folio_begin(ctypes.byref(out), h, flags)
             if rc < 0:
                 errors.raise_db(h, rc)

@@ -405,9 +405,24 @@ class TestTransaction(FolioTestCase):
         t2.table("t").update(2, [2, 7])
         t1.commit()
         t2.commit()
+        # Serializable: a row read and changed by another commit is a conflict.
+        t1 = db.transaction(serializable=True)
+        self.assertEqual(t1.table("t").get(3)[1], "x")
+        t1.table("t").insert([None, "z"])
+        with db.transaction(write=True) as w:
+            w.table("t").update(3, [3, "x2"])
+        with self.assertRaises(folio.ConflictError):
+            t1.commit()
+        # Read committed: a reader sees each commit.
+        r = db.transaction(read_committed=True)
+        n1 = len(list(r.table("t").rows()))
+        with db.transaction(write=True) as w:
+            w.table("t").insert([None, "w"])
+        self.assertEqual(len(list(r.table("t").rows())), n1 + 1)
+        r.commit()
         db.close()
         self.assertEqual(sqlite_query(path, "SELECT a, b FROM t ORDER BY a"),
-                         [(1, 11), (2, 7), (3, "x"), (4, "y")])
+                         [(1, 11), (2, 7), (3, "x2"), (4, "y"), (6, "w")])
 
     def test_explicit_commit_and_rollback(self):
         path, db = self.make(["CREATE TABLE t(a)"])

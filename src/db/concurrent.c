@@ -381,10 +381,14 @@ static int apply_entry(applier *a, const bt_log_entry *e, const uint8_t *rec)
     if (e->op == BT_LOG_DEL_KEY) {
         if (!eq || ncur != e->size || memcmp(cur, rec, (size_t)e->size) != 0) {
             rec_text(keytext, sizeof keytext, rec, e->size, r->ix ? r->ix->nfields : nkey);
-            rc = conflict(a,
-                          "%s %s, entry %s: changed or deleted by a commit after this "
-                          "transaction began",
-                          r->ix ? "index" : "table", root_name(r), keytext);
+            rc = r->ix ? conflict(a,
+                                  "table %s, index %s, entry %s: changed or deleted by a "
+                                  "commit after this transaction began",
+                                  r->tab->name, r->ix->name, keytext)
+                       : conflict(a,
+                                  "table %s, entry %s: changed or deleted by a commit after "
+                                  "this transaction began",
+                                  r->tab->name, keytext);
             goto done;
         }
         rc = bt_delete(&c);
@@ -530,4 +534,61 @@ int64_t db_rowid_reserve(folio_db *db, uint32_t root, int64_t base)
         c->last = r;
     pthread_mutex_unlock(&db->mu);
     return r;
+}
+
+/* ---- read committed ---- */
+
+int db_txn_refresh(folio_txn *txn)
+{
+    if (!txn->read_committed || txn->refreshing || txn->cursors || txn->stmt_nested ||
+        txn->fk_depth || txn->trig_nactive || txn->done || txn->poisoned)
+        return 0;
+    folio_db *db = txn->db;
+    ptxn *old = txn->pt, *np;
+    char err[512] = "";
+    int rc = pager_begin(&np, db->pager, txn->conc ? PAGER_CONCURRENT : 0, db->opts.busy_timeout_ms,
+                         err, sizeof err);
+    if (rc < 0)
+        return db_err(db, rc, "%s", err[0] ? err : folio_strerror(rc));
+    if (ptxn_snapshot_id(np) == ptxn_snapshot_id(old)) {
+        pager_end(np); /* nothing committed since */
+        return 0;
+    }
+    if (ptxn_header(np)->schema_cookie != txn->cat->cookie) {
+        pager_end(np);
+        return db_err(db, FOLIO_CONFLICT,
+                      "the schema changed after this transaction began (a commit ran DDL): "
+                      "READ COMMITTED cannot go on; roll it back");
+    }
+    size_t n = 0;
+    const uint8_t *log = txn->conc ? ptxn_log(old, &n) : NULL;
+    if (n == 0) {
+        /* Nothing of its own yet: the new snapshot is all. */
+        table_states_stash(txn);
+        txn->pt = np;
+        pager_end(old);
+        return 0;
+    }
+    /* The transaction's changes so far, made again on the newest database
+     * (its new private pages record them again); a conflict shows now. */
+    table_states_stash(txn);
+    txn->pt = np;
+    txn->refreshing = 1;
+    rc = conc_apply(txn, log, n, err, sizeof err);
+    for (size_t off = 0; rc == 0 && off < n;) {
+        bt_log_entry e;
+        memcpy(&e, log + off, sizeof e);
+        if (e.op == BT_LOG_FK_KEY)
+            rc = ptxn_log_append(np, log + off, sizeof e + (size_t)e.size);
+        off += sizeof e + (size_t)e.size;
+    }
+    txn->refreshing = 0;
+    table_states_stash(txn); /* (states the replay made are bound to np) */
+    if (rc < 0) {
+        txn->pt = old;
+        pager_end(np);
+        return db_err(db, rc, "%s", err[0] ? err : folio_strerror(rc));
+    }
+    pager_end(old);
+    return 0;
 }

@@ -106,8 +106,12 @@ int folio_cursor_open(folio_cursor **out, folio_table *t, const char *index)
             return db_err(db, FOLIO_UNSUPPORTED, "index %s cannot be read: %s", ix->name,
                           ix->unsupported ? ix->unsupported : "unknown definition");
     }
+    /* Read committed: the newest commit, when no cursor holds the old one. */
+    int rc = t->txn->read_committed ? db_txn_refresh(t->txn) : 0;
+    if (rc < 0)
+        return rc;
     /* The index must hold every row first (defer.c). */
-    int rc = ix ? write_flush(t->txn, t->tab) : 0;
+    rc = ix ? write_flush(t->txn, t->tab) : 0;
     if (rc < 0)
         return rc;
     int ncols = t->tab->def.ncols;

@@ -213,12 +213,17 @@ int folio_begin(folio_txn **out, folio_db *db, unsigned flags)
         return FOLIO_MISUSE;
     FOLIO_CHECK_ARG(db, out != NULL);
     *out = NULL;
+    FOLIO_CHECK_ARG(db, !((flags & FOLIO_TXN_SERIALIZABLE) && (flags & FOLIO_TXN_READ_COMMITTED)));
+    int read_committed = (flags & FOLIO_TXN_READ_COMMITTED) != 0;
+    flags &= ~FOLIO_TXN_READ_COMMITTED;
+    if (read_committed && !(flags & (FOLIO_TXN_WRITE | FOLIO_TXN_CONCURRENT)))
+        flags |= FOLIO_TXN_READ;
     if (flags & FOLIO_TXN_SERIALIZABLE)
         flags |= FOLIO_TXN_CONCURRENT;
     if (flags & FOLIO_TXN_CONCURRENT)
         flags |= FOLIO_TXN_WRITE;
     FOLIO_CHECK_ARG(db, (flags & ~(FOLIO_TXN_READ | FOLIO_TXN_WRITE | FOLIO_TXN_CONCURRENT |
-                                   FOLIO_TXN_SERIALIZABLE)) == 0);
+                                   FOLIO_TXN_SERIALIZABLE | FOLIO_TXN_READ_COMMITTED)) == 0);
     FOLIO_CHECK_ARG(db, flags != 0);
     int write = (flags & FOLIO_TXN_WRITE) != 0;
     int conc = (flags & FOLIO_TXN_CONCURRENT) != 0;
@@ -275,6 +280,8 @@ int folio_begin(folio_txn **out, folio_db *db, unsigned flags)
         return db_err(db, FOLIO_UNSUPPORTED,
                       "writing auto-vacuum databases is not supported (pointer maps)");
     }
+    /* (a plain writer always reads the newest commit: it holds the lock) */
+    txn->read_committed = read_committed && (conc || !write);
     /* Serializable: from here on, what the cursors read is recorded. */
     if (flags & FOLIO_TXN_SERIALIZABLE)
         ptxn_set_track_reads(txn->pt, 1);

@@ -131,8 +131,10 @@ struct folio_txn {
     folio_db *db;
     ptxn *pt;
     int write;
-    int conc;       /* FOLIO_TXN_CONCURRENT (concurrent.c) */
-    int wt_counted; /* it counts in db->wt_live (max_write_txns) */
+    int conc;           /* FOLIO_TXN_CONCURRENT (concurrent.c) */
+    int wt_counted;     /* it counts in db->wt_live (max_write_txns) */
+    int read_committed; /* FOLIO_TXN_READ_COMMITTED: db_txn_refresh before reads */
+    int refreshing;
     int done;
     db_catalog *cat;              /* the catalog this transaction sees */
     int ntables;                  /* table handles in tables[] */
@@ -312,6 +314,11 @@ int conc_apply(folio_txn *txn, const uint8_t *log, size_t n, char *err, size_t e
  * transaction sees): the handle's counter for the table never goes back,
  * so that concurrent inserts take different rowids. */
 int64_t db_rowid_reserve(folio_db *db, uint32_t root, int64_t base);
+/** FOLIO_TXN_READ_COMMITTED: move the transaction to the newest commit
+ * (a concurrent one replays its changes there; FOLIO_CONFLICT if they no
+ * longer apply) when a cursor opens or a write call begins with no cursor
+ * open. Does nothing for other transactions or while cursors are open. */
+int db_txn_refresh(folio_txn *txn);
 /** Whether the handle keeps a rowid counter for some table. */
 int db_rowid_counters(folio_db *db);
 

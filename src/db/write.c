@@ -46,6 +46,11 @@ int write_begin(folio_txn *txn, db_table *tab)
         if (tab->root == 1)
             return db_err(db, FOLIO_MISUSE, "sqlite_schema is written through folio_exec only");
     }
+    if (txn->read_committed) {
+        int rc = db_txn_refresh(txn);
+        if (rc < 0)
+            return rc;
+    }
     if (!txn->stmt_nested) { /* else the row call is part of a statement (filter.c) */
         /* Foreign key checks read other tables: their deferred index
          * entries go in first, outside the statement. */

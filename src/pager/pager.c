@@ -715,6 +715,10 @@ uint32_t ptxn_snapshot_mx(const ptxn *t)
 {
     return t->mx;
 }
+uint64_t ptxn_snapshot_id(const ptxn *t)
+{
+    return ((uint64_t)t->snap_seq << 32) | t->mx;
+}
 int ptxn_log_append(ptxn *t, const void *data, size_t n)
 {
     if (t->clog_cap - t->clog_n < n) {
@@ -1137,6 +1141,7 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
         goto fail_writer;
     }
     t->npages = snapshot_npages(p, p->wal ? (write && !conc ? wal_mx(p->wal) : t->mx) : 0);
+    t->snap_seq = p->wal ? wal_ckpt_seq(p->wal) : 0;
     /* Pages past the committed end may go straight to the file, but not
      * over an older frame of that page number still in the WAL (the
      * database was once larger: a checkpoint would copy the frame over the

@@ -115,6 +115,9 @@ const uint8_t *ptxn_log(const ptxn *t, size_t *n);
  * read in the change log (set before any cursor is made). */
 void ptxn_set_track_reads(ptxn *t, int on);
 int ptxn_tracks_reads(const ptxn *t);
+/** Which commit `t`'s snapshot is: equal for two transactions that see the
+ * same one (the WAL's generation and last frame). */
+uint64_t ptxn_snapshot_id(const ptxn *t);
 /** The last frame of `t`'s snapshot (0: the database file alone). */
 uint32_t ptxn_snapshot_mx(const ptxn *t);
 

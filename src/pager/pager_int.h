@@ -180,6 +180,7 @@ struct ptxn {
      * change log (ptxn_log) for the layer above to apply at commit. */
     int conc;
     int track_reads;    /* serializable: cursors log their reads */
+    uint32_t snap_seq;  /* the WAL's generation (checkpoint sequence) of the snapshot */
     size_t clog_n;      /* bytes of clog in use */
     size_t stmt_clog_n; /* ... when the current statement began */
     int rslot;          /* read transactions: the WAL read lock held (-1: none) */

@@ -623,6 +623,108 @@ Test(concurrent, phantoms_and_absent_rows_under_serializable)
     cleanup();
 }
 
+/* ---- read committed ---- */
+
+static int64_t count_rows(folio_txn *t)
+{
+    folio_table *tab;
+    folio_cursor *c;
+    cr_assert_eq(folio_table_open(&tab, t, "t"), FOLIO_OK);
+    cr_assert_eq(folio_cursor_open(&c, tab, NULL), FOLIO_OK);
+    int64_t n = 0;
+    for (int rc = folio_cursor_first(c); rc == FOLIO_ROW; rc = folio_cursor_next(c))
+        n++;
+    folio_cursor_close(c);
+    return n;
+}
+
+static void commit_insert(folio_db *db, int64_t b)
+{
+    folio_txn *w;
+    cr_assert_eq(folio_begin(&w, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    cr_assert_eq(add_row(w, NULL, b), FOLIO_OK);
+    cr_assert_eq(folio_commit(w), FOLIO_OK);
+}
+
+Test(concurrent, read_committed_readers_see_each_commit)
+{
+    folio_db *db = open_db("CREATE TABLE t(a INTEGER PRIMARY KEY, b)");
+    seed_rows(db, 3);
+    folio_txn *rc, *snap;
+    cr_assert_eq(folio_begin(&rc, db, FOLIO_TXN_READ | FOLIO_TXN_READ_COMMITTED), FOLIO_OK);
+    cr_assert_eq(folio_begin(&snap, db, FOLIO_TXN_READ), FOLIO_OK);
+    cr_assert_eq(count_rows(rc), 3);
+    cr_assert_eq(count_rows(snap), 3);
+    commit_insert(db, 7);
+    cr_assert_eq(count_rows(rc), 4);   /* the new commit */
+    cr_assert_eq(count_rows(snap), 3); /* its snapshot */
+    /* While a cursor is open, the transaction stays where it is. */
+    folio_table *tab;
+    folio_cursor *held;
+    cr_assert_eq(folio_table_open(&tab, rc, "t"), FOLIO_OK);
+    cr_assert_eq(folio_cursor_open(&held, tab, NULL), FOLIO_OK);
+    commit_insert(db, 8);
+    cr_assert_eq(count_rows(rc), 4);
+    folio_cursor_close(held);
+    cr_assert_eq(count_rows(rc), 5);
+    cr_assert_eq(folio_commit(rc), FOLIO_OK);
+    cr_assert_eq(folio_commit(snap), FOLIO_OK);
+    /* A schema change: the transaction cannot go on. */
+    cr_assert_eq(folio_begin(&rc, db, FOLIO_TXN_READ_COMMITTED), FOLIO_OK);
+    cr_assert_eq(count_rows(rc), 5);
+    folio_txn *w;
+    cr_assert_eq(folio_begin(&w, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    cr_assert_eq(folio_exec(w, "CREATE TABLE x(y)"), FOLIO_OK);
+    cr_assert_eq(folio_commit(w), FOLIO_OK);
+    cr_assert_eq(folio_table_open(&tab, rc, "t"), FOLIO_OK);
+    cr_assert_eq(folio_cursor_open(&held, tab, NULL), FOLIO_CONFLICT);
+    cr_assert(strstr(folio_errmsg(db), "schema changed"), "%s", folio_errmsg(db));
+    cr_assert_eq(folio_rollback(rc), FOLIO_OK);
+    cr_assert_eq(folio_begin(&rc, db, FOLIO_TXN_SERIALIZABLE | FOLIO_TXN_READ_COMMITTED),
+                 FOLIO_MISUSE);
+    folio_close(db);
+    cleanup();
+}
+
+Test(concurrent, read_committed_concurrent_writers)
+{
+    folio_db *db = open_db("CREATE TABLE t(a INTEGER PRIMARY KEY, b); CREATE INDEX tb ON t(b)");
+    seed_rows(db, 3);
+    folio_txn *t, *w;
+    unsigned fl = FOLIO_TXN_CONCURRENT | FOLIO_TXN_READ_COMMITTED;
+    cr_assert_eq(folio_begin(&t, db, fl), FOLIO_OK);
+    cr_assert_eq(set_b(t, 1, 11), FOLIO_OK);
+    cr_assert_eq(folio_begin(&w, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    cr_assert_eq(set_b(w, 2, 22), FOLIO_OK);
+    cr_assert_eq(add_row(w, NULL, 44), FOLIO_OK);
+    cr_assert_eq(folio_commit(w), FOLIO_OK);
+    /* Its next reads see that commit, and its own change still. */
+    cr_assert_eq(get_b(t, 2), 22);
+    cr_assert_eq(get_b(t, 1), 11);
+    cr_assert_eq(count_rows(t), 4);
+    int64_t id;
+    cr_assert_eq(add_row(t, &id, 55), FOLIO_OK);
+    cr_assert_eq(id, 5);
+    cr_assert_eq(folio_commit(t), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(sq_int("SELECT b FROM t WHERE a = 1"), 11);
+    cr_assert_eq(sq_int("SELECT b FROM t WHERE a = 2"), 22);
+    cr_assert_eq(sq_int("SELECT count(*) FROM t"), 5);
+    /* A row it changed, changed meanwhile: its next call is the conflict. */
+    cr_assert_eq(folio_begin(&t, db, fl), FOLIO_OK);
+    cr_assert_eq(set_b(t, 3, 33), FOLIO_OK);
+    cr_assert_eq(folio_begin(&w, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    cr_assert_eq(set_b(w, 3, 300), FOLIO_OK);
+    cr_assert_eq(folio_commit(w), FOLIO_OK);
+    cr_assert_eq(add_row(t, NULL, 66), FOLIO_CONFLICT);
+    cr_assert(strstr(folio_errmsg(db), "table t, "), "%s", folio_errmsg(db));
+    cr_assert(strstr(folio_errmsg(db), "changed or deleted by a commit"), "%s", folio_errmsg(db));
+    cr_assert_eq(folio_commit(t), FOLIO_CONFLICT);
+    cr_assert_eq(sq_int("SELECT b FROM t WHERE a = 3"), 300);
+    sq_integrity();
+    folio_close(db);
+    cleanup();
+}
+
 /* ---- max_write_txns ---- */
 
 typedef struct waiter_arg {
