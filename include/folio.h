@@ -224,10 +224,12 @@ const char *folio_strerror(int rc);
  * inserted meanwhile, the commit fails with FOLIO_CONFLICT, naming the
  * table and key, and the transaction is rolled back (first committer
  * wins; snapshot isolation). Automatic rowids of concurrent inserts never
- * collide. DDL in a concurrent transaction is FOLIO_MISUSE, and a commit
- * after another transaction changed the schema is FOLIO_CONFLICT. Its
- * changed pages stay in memory until the commit (never spilled): large
- * loads belong in FOLIO_TXN_WRITE. */
+ * collide. DDL, or a write call when its changed pages (kept in memory,
+ * never spilled) reach half the cache budget, makes it a plain write
+ * transaction: it waits for the writer role and replays its changes on the
+ * newest database (FOLIO_CONFLICT if they no longer apply; FOLIO_MISUSE
+ * while cursors are open). A commit after another transaction changed the
+ * schema is FOLIO_CONFLICT. */
 int folio_begin(folio_txn **out, folio_db *db, unsigned flags);
 /** Commit and free the transaction (also for read transactions). */
 int folio_commit(folio_txn *txn);

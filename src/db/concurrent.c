@@ -592,3 +592,41 @@ int db_txn_refresh(folio_txn *txn)
     pager_end(old);
     return 0;
 }
+
+/* ---- falling back to exclusive execution ---- */
+
+int db_txn_upgrade(folio_txn *txn, const char *why)
+{
+    if (!txn->conc)
+        return 0;
+    folio_db *db = txn->db;
+    if (txn->cursors)
+        return db_err(db, FOLIO_MISUSE,
+                      "%s needs this concurrent transaction to become a plain write "
+                      "transaction, which it cannot while cursors are open: close them first",
+                      why);
+    ptxn *old = txn->pt, *w;
+    char err[512] = "";
+    int rc = pager_begin(&w, db->pager, 1, db->opts.busy_timeout_ms, err, sizeof err);
+    if (rc < 0)
+        return db_err(db, rc, "%s", err[0] ? err : folio_strerror(rc));
+    size_t n;
+    const uint8_t *log = ptxn_log(old, &n);
+    table_states_stash(txn);
+    txn->pt = w;
+    txn->refreshing = 1;
+    rc = conc_apply(txn, log, n, err, sizeof err);
+    txn->refreshing = 0;
+    table_states_stash(txn);
+    if (rc < 0) {
+        txn->pt = old;
+        pager_end(w);
+        return db_err(db, rc, "%s", err[0] ? err : folio_strerror(rc));
+    }
+    /* From here on it is a plain write transaction: it holds the writer
+     * role, reads the newest database and never conflicts. */
+    pager_end(old);
+    txn->conc = 0;
+    txn->read_committed = 0;
+    return 0;
+}

@@ -319,6 +319,12 @@ int64_t db_rowid_reserve(folio_db *db, uint32_t root, int64_t base);
  * longer apply) when a cursor opens or a write call begins with no cursor
  * open. Does nothing for other transactions or while cursors are open. */
 int db_txn_refresh(folio_txn *txn);
+/** A concurrent transaction becomes a plain write transaction (for DDL,
+ * or when its pages outgrow the cache): it waits for the writer role and
+ * replays its changes on the newest database (FOLIO_CONFLICT if they no
+ * longer apply; it is then left as it was). `why` names the cause for the
+ * message when cursors are open (FOLIO_MISUSE). */
+int db_txn_upgrade(folio_txn *txn, const char *why);
 /** Whether the handle keeps a rowid counter for some table. */
 int db_rowid_counters(folio_db *db);
 

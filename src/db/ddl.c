@@ -986,10 +986,11 @@ int folio_exec(folio_txn *txn, const char *ddl)
     FOLIO_CHECK_ARG(db, ddl != NULL);
     if (txn->pt)
         ptxn_clear_error(txn->pt);
-    if (txn->conc)
-        return db_err(db, FOLIO_MISUSE, DB_CONC_NO_DDL);
+    int rc = 0;
+    if (txn->conc && (rc = db_txn_upgrade(txn, "DDL")) < 0)
+        return rc;
     /* DDL reloads the catalog and the write state: deferred entries first. */
-    int rc = write_flush(txn, NULL);
+    rc = write_flush(txn, NULL);
     if (rc < 0)
         return rc;
     rc = write_begin(txn, NULL);

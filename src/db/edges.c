@@ -324,6 +324,12 @@ int folio_relate(folio_txn *txn, const char *source_key, const char *target_key,
         kind = "";
     if (txn->pt)
         ptxn_clear_error(txn->pt);
+    /* Creating its tables is DDL: a concurrent transaction goes on alone. */
+    if (txn->conc &&
+        (!catalog_find_table(txn->cat, "_concepts") ||
+         !catalog_find_table(txn->cat, "_relations")) &&
+        (rc = db_txn_upgrade(txn, "folio_relate (creating its tables)")) < 0)
+        return rc;
     relate_args a;
     memset(&a, 0, sizeof a);
     a.source = source_key;

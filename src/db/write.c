@@ -51,6 +51,14 @@ int write_begin(folio_txn *txn, db_table *tab)
         if (rc < 0)
             return rc;
     }
+    /* A concurrent transaction whose pages outgrow the cache goes on as a
+     * plain write transaction (its pages may then go to the WAL early). */
+    if (txn->conc && !txn->stmt_nested && !txn->fk_depth && !txn->trig_nactive &&
+        ptxn_over_budget(txn->pt)) {
+        int rc = db_txn_upgrade(txn, "a concurrent transaction larger than the cache");
+        if (rc < 0)
+            return rc;
+    }
     if (!txn->stmt_nested) { /* else the row call is part of a statement (filter.c) */
         /* Foreign key checks read other tables: their deferred index
          * entries go in first, outside the statement. */

@@ -699,6 +699,10 @@ int ptxn_is_write(const ptxn *t)
 {
     return t->write;
 }
+int ptxn_over_budget(const ptxn *t)
+{
+    return (size_t)t->ndirty * 2 >= t->p->max_pages;
+}
 int ptxn_is_concurrent(const ptxn *t)
 {
     return t->conc;

@@ -104,6 +104,9 @@ int ptxn_error(ptxn *t, int rc, const char *fmt, ...)
 #endif
     ;
 
+/** Whether `t`'s private pages hold half the cache budget or more (a
+ * concurrent transaction never spills them). */
+int ptxn_over_budget(const ptxn *t);
 /** Whether `t` is a concurrent transaction. */
 int ptxn_is_concurrent(const ptxn *t);
 /** A concurrent transaction's change log: append `n` bytes (a statement

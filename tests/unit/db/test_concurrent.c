@@ -394,9 +394,21 @@ Test(concurrent, failed_calls_and_rollback_leave_nothing)
     folio_value dup[2] = {I(1), I(1)};
     cr_assert_eq(folio_insert(NULL, tab, dup, 2), FOLIO_CONSTRAINT);
     cr_assert_eq(set_b(c, 2, 9), FOLIO_OK);
+    /* DDL: with a cursor open it cannot become a plain writer; without, it
+     * does (its changes replayed) and goes on. */
+    folio_cursor *cur;
+    cr_assert_eq(folio_cursor_open(&cur, tab, NULL), FOLIO_OK);
     cr_assert_eq(folio_exec(c, "CREATE TABLE x(y)"), FOLIO_MISUSE);
-    cr_assert(strstr(folio_errmsg(db), "cannot change the schema"));
+    cr_assert(strstr(folio_errmsg(db), "close them first"), "%s", folio_errmsg(db));
+    folio_cursor_close(cur);
+    cr_assert_eq(folio_exec(c, "CREATE TABLE x(y)"), FOLIO_OK, "%s", folio_errmsg(db));
+    folio_table *x;
+    folio_value xv[1] = {I(5)};
+    cr_assert_eq(folio_table_open(&x, c, "x"), FOLIO_OK);
+    cr_assert_eq(folio_insert(NULL, x, xv, 1), FOLIO_OK);
+    cr_assert_eq(get_b(c, 2), 9);
     cr_assert_eq(folio_commit(c), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(sq_int("SELECT y FROM x"), 5);
     cr_assert_eq(sq_int("SELECT count(*) FROM t"), 2);
     cr_assert_eq(sq_int("SELECT b FROM t WHERE a = 2"), 9);
     cr_assert_eq(folio_begin(&c, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
@@ -408,10 +420,22 @@ Test(concurrent, failed_calls_and_rollback_leave_nothing)
     cr_assert_eq(folio_begin(&c, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
     cr_assert_eq(set_b(c, 1, 8), FOLIO_OK);
     cr_assert_eq(folio_begin(&w, db, FOLIO_TXN_WRITE), FOLIO_OK);
-    cr_assert_eq(folio_exec(w, "CREATE TABLE x(y)"), FOLIO_OK);
+    cr_assert_eq(folio_exec(w, "CREATE TABLE x2(y)"), FOLIO_OK);
     cr_assert_eq(folio_commit(w), FOLIO_OK);
     cr_assert_eq(folio_commit(c), FOLIO_CONFLICT);
     cr_assert(strstr(folio_errmsg(db), "schema changed"), "%s", folio_errmsg(db));
+    /* DDL after a commit changed a row it changed: the conflict, and the
+     * transaction is left as it was. */
+    cr_assert_eq(folio_begin(&c, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(set_b(c, 1, 7), FOLIO_OK);
+    cr_assert_eq(folio_begin(&w, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    cr_assert_eq(set_b(w, 1, 6), FOLIO_OK);
+    cr_assert_eq(folio_commit(w), FOLIO_OK);
+    cr_assert_eq(folio_exec(c, "CREATE TABLE z(y)"), FOLIO_CONFLICT);
+    cr_assert_eq(get_b(c, 1), 7);
+    cr_assert_eq(folio_commit(c), FOLIO_CONFLICT);
+    cr_assert_eq(sq_int("SELECT b FROM t WHERE a = 1"), 6);
+    cr_assert_eq(sq_int("SELECT count(*) FROM sqlite_schema WHERE name = 'z'"), 0);
     sq_integrity();
     folio_close(db);
     cleanup();
@@ -482,6 +506,38 @@ Test(concurrent, foreign_keys_hold_across_commits)
         folio_close(db);
         cleanup();
     }
+}
+
+Test(concurrent, larger_than_the_cache_goes_on_alone)
+{
+    folio_db *db = open_db("CREATE TABLE t(a INTEGER PRIMARY KEY, b)");
+    folio_close(db);
+    folio_options o = FOLIO_OPTIONS_INIT;
+    o.cache_bytes = (size_t)1 << 20;
+    o.busy_timeout_ms = 5000;
+    cr_assert_eq(folio_open(&db, g_path, &o), FOLIO_OK);
+    seed_rows(db, 10);
+    folio_txn *big, *small;
+    cr_assert_eq(folio_begin(&small, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    cr_assert_eq(set_b(small, 3, 33), FOLIO_OK);
+    cr_assert_eq(folio_begin(&big, db, FOLIO_TXN_CONCURRENT), FOLIO_OK);
+    folio_table *tab;
+    cr_assert_eq(folio_table_open(&tab, big, "t"), FOLIO_OK);
+    static char blob[3000];
+    memset(blob, 'x', sizeof blob);
+    for (int i = 0; i < 2000; i++) {
+        folio_value v[2] = {{.type = FOLIO_NULL}, {.type = FOLIO_BLOB, .u.s = {blob, sizeof blob}}};
+        cr_assert_eq(folio_insert(NULL, tab, v, 2), FOLIO_OK, "row %d: %s", i, folio_errmsg(db));
+    }
+    cr_assert_eq(set_b(big, 4, 44), FOLIO_OK);
+    cr_assert_eq(folio_commit(big), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_commit(small), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(sq_int("SELECT count(*) FROM t"), 2010);
+    cr_assert_eq(sq_int("SELECT b FROM t WHERE a = 3"), 33);
+    cr_assert_eq(sq_int("SELECT b FROM t WHERE a = 4"), 44);
+    sq_integrity();
+    folio_close(db);
+    cleanup();
 }
 
 /* ---- serializable ---- */
