@@ -509,7 +509,7 @@ static void find_fast_shape(ex_prog *p)
 int ex_compile(ex_prog **out, const char *text, size_t len, const ex_scope *scope, unsigned flags,
                char *err, size_t errlen)
 {
-    static const ex_scope empty_scope = {NULL, NULL, 0, -1, 0, NULL, NULL, 0, NULL, NULL};
+    static const ex_scope empty_scope = {.rowid_alias = -1};
     parser ps;
     memset(&ps, 0, sizeof ps);
     *out = NULL;

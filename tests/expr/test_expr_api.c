@@ -19,7 +19,7 @@ static const ex_column cols[] = {{"id", SCH_AFF_INTEGER, SCH_COLL_BINARY, 0},
                                  {"b", SCH_AFF_TEXT, SCH_COLL_NOCASE, 0},
                                  {"c", SCH_AFF_REAL, SCH_COLL_RTRIM, 1},
                                  {"d", SCH_AFF_BLOB, SCH_COLL_BINARY, 0}};
-static const ex_scope scope = {"t", cols, 5, 0, 0, NULL, NULL, 0, NULL, NULL};
+static const ex_scope scope = {.table = "t", .cols = cols, .ncols = 5, .rowid_alias = 0};
 
 static ex_prog *compile(const char *text, unsigned flags)
 {
