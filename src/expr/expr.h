@@ -57,6 +57,17 @@ enum {
  */
 #define EX_CONDITION (1u << 7)
 
+/**
+ * A modifier of EX_TRIGGER (may be added to EX_CONDITION): resolve the
+ * names only, as SQLite does when ALTER TABLE rewrites a trigger. The
+ * only errors are a name that resolves to nothing ("no such column: x",
+ * "no such table: main.t", FOLIO_ERROR, or what table_lookup answered)
+ * and what the parser meets at once (a syntax error, what folio does not
+ * compile); functions, aggregates and the rest are not checked. No
+ * program is made: *out is NULL. With ex_scope.name_seen, for ALTER TABLE.
+ */
+#define EX_NAMES (1u << 8)
+
 /** "No affinity", as ex_prog_affinity answers (SQLite's SQLITE_AFF_NONE). */
 #define EX_AFF_NONE (-1)
 

@@ -248,6 +248,8 @@ typedef struct sch_trig_stmt {
     sch_span *col_toks;        /* INSERT: ncols, as cols */
     sch_span *set_toks;        /* UPDATE: nset, as set_cols */
     sch_span from_tok, as_tok; /* SELECT: FROM's table and its alias (len 0: none) */
+    sch_span source;           /* INSERT: from its VALUES or SELECT to the statement's end
+                                  (len 0: the parser did not get that far) */
 } sch_trig_stmt;
 
 typedef struct sch_trigger {

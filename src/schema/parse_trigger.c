@@ -386,6 +386,7 @@ static int read_insert(stmt_reader *r)
         if (!kw(r, "SELECT") && !kw(r, "VALUES") && !kw(r, "WITH"))
             return sp_syntax_error(p);
         s->select_source = kw(r, "SELECT") || kw(r, "WITH");
+        s->source = span_of(p, p->i, r->end);
         if (read_select(r) < 0)
             return -1;
     }

@@ -410,19 +410,169 @@ Test(compat_alter_exec, refusals_as_sqlite)
         same_refusal(setup, cases[i].sql, cases[i].code);
 }
 
-Test(compat_alter_exec, views_and_triggers_folio_cannot_rewrite)
+Test(compat_alter_exec, views_folio_cannot_rewrite)
 {
     static const char setup[] = "CREATE TABLE t(a, b);"
                                 "CREATE VIEW v AS SELECT a FROM t;"
                                 "CREATE TRIGGER tr AFTER UPDATE OF b ON t BEGIN SELECT 1; END;"
                                 "CREATE VIEW s AS SELECT \"maybe a string\" AS x FROM t;";
     folio_refuses(setup, "ALTER TABLE t RENAME COLUMN a TO aa", "view v names a");
-    folio_refuses(setup, "ALTER TABLE t DROP COLUMN b", "trigger tr names b");
+    folio_refuses(setup, "ALTER TABLE t DROP COLUMN b", "view s has the double-quoted word");
     folio_refuses(setup, "ALTER TABLE t RENAME TO t2", "view v names t");
     /* A view that names neither the table nor the column stays as it is. */
     same_alter("CREATE TABLE t(a, b); CREATE TABLE o(x); CREATE VIEW v AS SELECT x FROM o;"
                "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT 1; END;",
                "ALTER TABLE t RENAME COLUMN a TO aa");
+}
+
+/* ---- triggers ---- */
+
+/* Triggers of every kind of body on t, on another table naming t, and
+ * one on a table named like a column. */
+static const char setup_trig[] =
+    "CREATE TABLE t(a INTEGER PRIMARY KEY, b, c);"
+    "CREATE TABLE log(x, y, b);"
+    "CREATE TABLE \"T x\"(t, b);"
+    "CREATE TRIGGER t_ai AFTER INSERT ON t WHEN new.b > 0 AND new.rowid > 0 BEGIN"
+    "  INSERT INTO log VALUES (new.a, (SELECT count(*) FROM t WHERE t.b = new.b), \"b\");"
+    "  UPDATE t SET c = t.b + 1 WHERE a = new.a;"
+    "  DELETE FROM \"t\" WHERE rowid = -1;"
+    "  SELECT q.c, c FROM t AS q WHERE q.b = 1;"
+    "  SELECT x FROM log WHERE EXISTS (SELECT 1 FROM main.t tt WHERE tt.a = log.x);"
+    "END;"
+    "CREATE TRIGGER t_bu BEFORE UPDATE OF b, C ON t BEGIN"
+    "  INSERT INTO log(x, b) SELECT new.b, b FROM t WHERE t.c = \"zz\";"
+    "  UPDATE log SET b = old.b, y = (SELECT max(t.c) FROM [t]) WHERE x = old.a;"
+    "END;"
+    "CREATE TRIGGER log_ad AFTER DELETE ON log BEGIN"
+    "  INSERT INTO t(b, c) VALUES (old.x, \"str\");"
+    "  UPDATE \"T x\" SET t = t + old.b WHERE \"T x\".b = old.y;"
+    "  SELECT count(*), max(b) FROM t WHERE c > old.x;"
+    "END;"
+    "CREATE TRIGGER tx_ai AFTER INSERT ON \"T x\" BEGIN"
+    "  UPDATE t SET b = new.t WHERE t.a = new.b;"
+    "  SELECT t, \"T x\".t FROM \"T x\";"
+    "END;"
+    "INSERT INTO t VALUES (1, 2, 3), (2, 0, 5); INSERT INTO log VALUES (1, 2, 3);"
+    "INSERT INTO \"T x\" VALUES (1, 2);";
+
+Test(compat_alter_exec, triggers_rename_table)
+{
+    static const char *const stmts[] = {
+        "ALTER TABLE t RENAME TO t2",       "ALTER TABLE t RENAME TO \"n\"\"ew\"",
+        "ALTER TABLE T RENAME TO [sp ace]", "ALTER TABLE log RENAME TO journal",
+        "ALTER TABLE \"T x\" RENAME TO tx", "ALTER TABLE \"T x\" RENAME TO \"T y\"",
+    };
+    for (size_t i = 0; i < sizeof stmts / sizeof *stmts; i++)
+        same_alter(setup_trig, stmts[i]);
+}
+
+Test(compat_alter_exec, triggers_rename_column)
+{
+    static const char *const stmts[] = {
+        "ALTER TABLE t RENAME COLUMN b TO bb",    "ALTER TABLE t RENAME COLUMN b TO \"B b\"",
+        "ALTER TABLE t RENAME COLUMN a TO id",    "ALTER TABLE t RENAME c TO [see]",
+        "ALTER TABLE log RENAME COLUMN b TO bee", "ALTER TABLE log RENAME COLUMN x TO \"x\"",
+        "ALTER TABLE \"T x\" RENAME t TO tt",     "ALTER TABLE \"T x\" RENAME COLUMN b TO t2",
+    };
+    for (size_t i = 0; i < sizeof stmts / sizeof *stmts; i++)
+        same_alter(setup_trig, stmts[i]);
+}
+
+/* DROP COLUMN: the double-quoted strings of every trigger become
+ * single-quoted; names that are no expression (INSERT's columns, SET's,
+ * UPDATE OF) may still name the dropped column. */
+Test(compat_alter_exec, triggers_drop_column)
+{
+    static const char setup[] =
+        "CREATE TABLE t(a INTEGER PRIMARY KEY, b, c, d);"
+        "CREATE TABLE o(x, y);"
+        "CREATE TRIGGER t_au AFTER UPDATE OF d, b ON t WHEN new.b <> \"b\" BEGIN"
+        "  INSERT INTO t(d, b) VALUES (\"x\"\"y\", \"d\");"
+        "  UPDATE t SET d = \"it's\" WHERE a = new.a;"
+        "  SELECT \"it's\"'al' FROM t;"
+        "  SELECT \"str\", b FROM t WHERE \"c\" = \"d\";"
+        "END;"
+        "CREATE TRIGGER o_ai AFTER INSERT ON o BEGIN"
+        "  INSERT INTO o SELECT \"y\", \"z\" FROM o WHERE x = \"x\";"
+        "END;"
+        "INSERT INTO t VALUES (1, 2, 3, 4);";
+    static const char *const stmts[] = {
+        "ALTER TABLE t DROP COLUMN d",
+        "ALTER TABLE t DROP COLUMN c", /* "c" was a column: now a string */
+        "ALTER TABLE o DROP COLUMN y",
+        "ALTER TABLE t RENAME COLUMN d TO dd",
+        "ALTER TABLE t RENAME TO t2",
+    };
+    for (size_t i = 0; i < sizeof stmts / sizeof *stmts; i++)
+        same_alter(setup, stmts[i]);
+    /* A trigger that would no longer resolve. */
+    static const char *const refused[] = {
+        "ALTER TABLE t DROP COLUMN b",
+        "ALTER TABLE o DROP COLUMN x",
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof *refused; i++)
+        same_refusal(setup, refused[i], FOLIO_ERROR);
+    static const char *const refused_trig[] = {
+        "ALTER TABLE t DROP COLUMN c",       "ALTER TABLE t DROP COLUMN b",
+        "ALTER TABLE log DROP COLUMN y",     "ALTER TABLE log DROP COLUMN x",
+        "ALTER TABLE \"T x\" DROP COLUMN b",
+    };
+    for (size_t i = 0; i < sizeof refused_trig / sizeof *refused_trig; i++)
+        same_refusal(setup_trig, refused_trig[i], FOLIO_ERROR);
+}
+
+/* SQLite's errors: a trigger that does not resolve fails every ALTER that
+ * rewrites the schema; one that a change would break fails that change. */
+Test(compat_alter_exec, trigger_errors)
+{
+    static const char setup[] = "CREATE TABLE t(a INTEGER PRIMARY KEY, b, c);"
+                                "CREATE TABLE u(x);"
+                                "CREATE TRIGGER tr0 AFTER INSERT ON u BEGIN"
+                                "  SELECT x FROM nope;"
+                                "END;";
+    static const char *const stmts[] = {
+        "ALTER TABLE t RENAME COLUMN b TO bb",
+        "ALTER TABLE t DROP COLUMN b",
+        "ALTER TABLE t RENAME TO t2",
+        "ALTER TABLE u RENAME TO u2",
+    };
+    for (size_t i = 0; i < sizeof stmts / sizeof *stmts; i++)
+        same_refusal(setup, stmts[i], FOLIO_ERROR);
+    static const char *const setups[] = {
+        "CREATE TABLE t(a, b); CREATE TRIGGER tr AFTER INSERT ON t BEGIN"
+        " UPDATE t SET a = 1 WHERE zz = 1; END;",
+        "CREATE TABLE t(a, b); CREATE TRIGGER tr AFTER INSERT ON t BEGIN"
+        " DELETE FROM t WHERE old.a; END;",
+        "CREATE TABLE t(a, b); CREATE TRIGGER tr AFTER INSERT ON t WHEN new.a BEGIN"
+        " VALUES (1), (1, 2); END;",
+        "CREATE TABLE t(a, b); CREATE TRIGGER tr AFTER INSERT ON t BEGIN"
+        " INSERT INTO gone VALUES (new.a); END;",
+        "CREATE TABLE t(a, b); CREATE TRIGGER tr AFTER INSERT ON t BEGIN"
+        " SELECT (SELECT q FROM t); END;",
+    };
+    for (size_t i = 0; i < sizeof setups / sizeof *setups; i++) {
+        same_refusal(setups[i], "ALTER TABLE t RENAME TO t2", FOLIO_ERROR);
+        same_refusal(setups[i], "ALTER TABLE t RENAME COLUMN b TO c", FOLIO_ERROR);
+    }
+    /* What SQLite does not look at when it renames: functions, aggregates,
+     * the numbers of values. */
+    static const char *const lenient[] = {
+        "SELECT abs(1, 2) FROM o;",      "SELECT 1 FROM o WHERE count(*) > 1;",
+        "SELECT nosuchfn(x) FROM o;",    "INSERT INTO o VALUES (1, 2, 3);",
+        "INSERT INTO o(zz) VALUES (1);", "UPDATE o SET zz = 1;",
+        "SELECT (SELECT 1, 2);",
+    };
+    for (size_t i = 0; i < sizeof lenient / sizeof *lenient; i++) {
+        char sql[512];
+        snprintf(sql, sizeof sql,
+                 "CREATE TABLE t(a, b); CREATE TABLE o(x); CREATE TRIGGER tr AFTER INSERT ON t"
+                 " BEGIN %s END;",
+                 lenient[i]);
+        same_alter(sql, "ALTER TABLE t RENAME TO t2");
+        same_alter(sql, "ALTER TABLE t RENAME COLUMN b TO c");
+        same_alter(sql, "ALTER TABLE o RENAME TO o2");
+    }
 }
 
 /* Writes after ALTER, in the same transaction and the next, read back
