@@ -576,6 +576,70 @@ Test(compat_alter_exec, trigger_errors)
     }
 }
 
+/* Shapes: quoting, WITHOUT ROWID, a table named like a column, nested and
+ * correlated subqueries, SELECT *, t.*, aliases, WHEN with a subquery. */
+Test(compat_alter_exec, triggers_more_shapes)
+{
+    static const char setup[] =
+        "CREATE TABLE b(b INTEGER PRIMARY KEY, `c c`, \"d\" COLLATE nocase);"
+        "CREATE TABLE w(k, v, PRIMARY KEY(k)) WITHOUT ROWID;"
+        "CREATE TRIGGER b_au AFTER UPDATE OF `c c`, [d] ON `b` FOR EACH ROW"
+        "  WHEN (SELECT count(*) FROM w WHERE w.k = new.b) = 0 BEGIN"
+        "  INSERT INTO w(k, v) VALUES (new.b, new.`c c` || old.\"d\");"
+        "  UPDATE w SET v = (SELECT x.d FROM b AS x WHERE x.b = w.k AND EXISTS"
+        "    (SELECT 1 FROM b WHERE b.b = x.b AND b.\"c c\" > w.v)) WHERE k > new.b;"
+        "  SELECT * FROM b WHERE b = new.b;"
+        "  SELECT b.*, 'b' FROM b;"
+        "  SELECT (SELECT b.* FROM b), (SELECT q.* FROM b q) FROM w;"
+        "  DELETE FROM 'w' WHERE k IN (SELECT b FROM b WHERE d = 'x' COLLATE binary);"
+        "END;"
+        "CREATE TRIGGER w_bd BEFORE DELETE ON w BEGIN"
+        "  SELECT RAISE(ABORT, 'no') WHERE old.k IN (SELECT b FROM main.b);"
+        "  UPDATE b SET `c c` = old.v, b = b + 0 WHERE b.b = old.k;"
+        "  SELECT v, count(*), max(k) FROM w WHERE k > old.k;"
+        "END;"
+        "INSERT INTO b VALUES (1, 'x', 'y'); INSERT INTO w VALUES (1, 2), (3, 4);";
+    static const char *const stmts[] = {
+        "ALTER TABLE b RENAME TO bee",
+        "ALTER TABLE b RENAME TO \"B\"\"q\"",
+        "ALTER TABLE w RENAME TO b2",
+        "ALTER TABLE b RENAME COLUMN b TO id",
+        "ALTER TABLE b RENAME COLUMN `c c` TO c",
+        "ALTER TABLE b RENAME d TO [dd]",
+        "ALTER TABLE w RENAME COLUMN k TO b",
+        "ALTER TABLE w RENAME COLUMN v TO \"v v\"",
+    };
+    for (size_t i = 0; i < sizeof stmts / sizeof *stmts; i++)
+        same_alter(setup, stmts[i]);
+    same_refusal(setup, "ALTER TABLE w DROP COLUMN v", FOLIO_ERROR);
+    same_refusal(setup, "ALTER TABLE b DROP COLUMN d", FOLIO_ERROR);
+}
+
+/* Parts of triggers folio cannot resolve (a trigger on a view, UPSERT, a
+ * join): left alone when they do not name what changes, else refused. */
+Test(compat_alter_exec, triggers_folio_cannot_resolve)
+{
+    static const char setup[] =
+        "CREATE TABLE t(a, b); CREATE TABLE u(x, y); CREATE VIEW v AS SELECT 1 AS x;"
+        "CREATE TRIGGER v_io INSTEAD OF INSERT ON v BEGIN INSERT INTO u VALUES (new.x, 1); END;"
+        "CREATE TRIGGER u_ai AFTER INSERT ON u BEGIN"
+        "  INSERT INTO u(x) SELECT p.x FROM u AS p JOIN u AS q ON p.x = q.y;"
+        "  INSERT INTO u VALUES (new.x, 2) ON CONFLICT DO NOTHING;"
+        "END;";
+    static const char *const stmts[] = {
+        "ALTER TABLE t RENAME TO t2",
+        "ALTER TABLE t RENAME COLUMN a TO aa",
+        "ALTER TABLE t DROP COLUMN b",
+    };
+    for (size_t i = 0; i < sizeof stmts / sizeof *stmts; i++)
+        same_alter(setup, stmts[i]);
+    folio_refuses(setup, "ALTER TABLE u RENAME TO u2", "trigger v_io names u");
+    folio_refuses(setup, "ALTER TABLE u RENAME COLUMN y TO z", "trigger u_ai names y");
+    folio_refuses("CREATE TABLE t(a, b); CREATE TRIGGER tr AFTER INSERT ON t BEGIN"
+                  " INSERT INTO t SELECT a, \"maybe\" FROM t GROUP BY a; END;",
+                  "ALTER TABLE t DROP COLUMN b", "trigger tr has the double-quoted word");
+}
+
 /* ---- the triggers fire the same after ALTER ---- */
 
 /* Rows written to every table through folio on one copy and as SQL
