@@ -29,11 +29,12 @@
  * Where a word stands in the text is found from the tokens: folio's schema
  * expressions (CHECK, generated columns, index keys and WHERE) hold no
  * subqueries, so a name that is not a function, a COLLATE name or a CAST
- * type is a column, qualified or not. Views and triggers may hold any
+ * type is a column, qualified or not. Triggers are rewritten too, their
+ * names resolved as SQLite resolves them (alter_trig.c). Views may hold any
  * SELECT: folio does not rewrite them. A statement that SQLite would have to
- * rewrite in one (a view or trigger naming the table or column, or holding a
+ * rewrite in one (a view naming the table or column, or holding a
  * double-quoted word that may be a string) is refused with
- * FOLIO_UNSUPPORTED, the trigger's own "ON table" excepted.
+ * FOLIO_UNSUPPORTED.
  *
  * Every statement checks the schema it leaves: the altered CREATE TABLE
  * parses and its expressions compile, its indexes name only columns that
