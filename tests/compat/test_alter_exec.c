@@ -687,9 +687,17 @@ static int g_below(gen *g, int n)
     return (int)compat_below(&g->rng, (uint64_t)n);
 }
 
-/* A name as written: bare, or in one of SQLite's quotes. */
+/* A name as written: bare, or in one of SQLite's quotes, in either case. */
 static void g_name(gen *g, const char *name)
 {
+    char up[32];
+    if (g_below(g, 5) == 0) {
+        size_t i = 0;
+        for (; name[i] && i + 1 < sizeof up; i++)
+            up[i] = (char)(name[i] >= 'a' && name[i] <= 'z' ? name[i] - 32 : name[i]);
+        up[i] = 0;
+        name = up;
+    }
     switch (g_below(g, 6)) {
     case 0:
         g_add(g, "\"%s\"", name);
@@ -832,6 +840,15 @@ static void g_stmt(gen *g)
     default: {
         const char *alias = g_below(g, 2) ? "q" : NULL;
         g_add(g, " SELECT ");
+        if (g_below(g, 4) == 0) {
+            g_add(g, "*, ");
+        } else if (g_below(g, 4) == 0) {
+            if (alias)
+                g_add(g, "%s", alias);
+            else
+                g_name(g, t->name);
+            g_add(g, ".*, ");
+        }
         g_expr(g, tab, alias, 1);
         g_add(g, ", ");
         g_expr(g, tab, alias, 1);
