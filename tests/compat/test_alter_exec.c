@@ -557,6 +557,20 @@ Test(compat_alter_exec, trigger_errors)
         same_refusal(setups[i], "ALTER TABLE t RENAME TO t2", FOLIO_ERROR);
         same_refusal(setups[i], "ALTER TABLE t RENAME COLUMN b TO c", FOLIO_ERROR);
     }
+    /* Which error comes first: an index's, then the table's, then a
+     * trigger's. */
+    static const char *const first[] = {
+        "CREATE TABLE t(a, b, c); CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT new.c; END;"
+        "CREATE INDEX i ON t(c);",
+        "CREATE TABLE t(a, b, c); CREATE INDEX i ON t(c);"
+        "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT new.c; END;",
+        "CREATE TABLE t(a, b, c, CHECK (c > 0));"
+        "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT new.c; END;",
+        "CREATE TABLE t(a, b, c CHECK (c > 0));"
+        "CREATE TRIGGER tr AFTER INSERT ON t BEGIN SELECT new.c; END;",
+    };
+    for (size_t i = 0; i < sizeof first / sizeof *first; i++)
+        same_refusal(first[i], "ALTER TABLE t DROP COLUMN c", FOLIO_ERROR);
     /* What SQLite does not look at when it renames: functions, aggregates,
      * the numbers of values. */
     static const char *const lenient[] = {
