@@ -58,8 +58,8 @@ static const cli_command commands[] = {
      "run one DDL statement (CREATE/DROP TABLE, INDEX or TRIGGER, ALTER TABLE, DROP VIEW)",
      "Runs SQL in a write transaction and commits it: CREATE TABLE, CREATE INDEX,\n"
      "CREATE TRIGGER, DROP TABLE, DROP INDEX, DROP TRIGGER, DROP VIEW, or ALTER\n"
-     "TABLE (ADD COLUMN, RENAME TO, RENAME COLUMN, DROP COLUMN; views and triggers\n"
-     "are not rewritten). The database is created\n"
+     "TABLE (ADD COLUMN, RENAME TO, RENAME COLUMN, DROP COLUMN; triggers are\n"
+     "rewritten as SQLite does, views are not). The database is created\n"
      "if it does not exist (--page-size sets its page size)."},
     {"delete", cmd_delete, "DB TABLE --where EXPR", "delete the rows an expression selects",
      "  --where EXPR     (required) the SQL expression, as in SQLite's\n"

@@ -29,11 +29,12 @@
  * Where a word stands in the text is found from the tokens: folio's schema
  * expressions (CHECK, generated columns, index keys and WHERE) hold no
  * subqueries, so a name that is not a function, a COLLATE name or a CAST
- * type is a column, qualified or not. Views and triggers may hold any
+ * type is a column, qualified or not. Triggers are rewritten too, their
+ * names resolved as SQLite resolves them (alter_trig.c). Views may hold any
  * SELECT: folio does not rewrite them. A statement that SQLite would have to
- * rewrite in one (a view or trigger naming the table or column, or holding a
+ * rewrite in one (a view naming the table or column, or holding a
  * double-quoted word that may be a string) is refused with
- * FOLIO_UNSUPPORTED, the trigger's own "ON table" excepted.
+ * FOLIO_UNSUPPORTED.
  *
  * Every statement checks the schema it leaves: the altered CREATE TABLE
  * parses and its expressions compile, its indexes name only columns that
@@ -48,20 +49,6 @@
 #include <string.h>
 
 /* ---- the statement ---- */
-
-enum { OP_ADD, OP_RENAME_TABLE, OP_RENAME_COLUMN, OP_DROP };
-
-typedef struct alter_op {
-    int kind;
-    db_table *tab;   /* the table altered */
-    char *oldname;   /* its name (a copy) */
-    char *newname;   /* RENAME TO, RENAME COLUMN: the new name, dequoted */
-    int bquote;      /* RENAME COLUMN: the new name was quoted */
-    int col;         /* RENAME COLUMN, DROP COLUMN: the column */
-    char *table_sql; /* the table's new CREATE TABLE */
-    sch_table newdef;
-    int newdef_valid;
-} alter_op;
 
 static void op_free(alter_op *op)
 {
@@ -80,10 +67,8 @@ static const char *op_when(const alter_op *op)
                                 : "after rename";
 }
 
-/* The replacement of a column name token in RENAME COLUMN. */
-static char *column_replacement(const alter_op *op, const stmt *s, size_t k)
+char *alter_column_text(const alter_op *op, const lx_token *t)
 {
-    const lx_token *t = &s->t[k];
     if (!op->bquote && lx_is_idchar((unsigned char)t->z[0])) {
         size_t n = strlen(op->newname);
         char *r = os_malloc(n + 1);
@@ -147,7 +132,8 @@ static int table_edits(const alter_op *op, stmt *s, const tscan *ts, int own, ed
         for (size_t k = 0; k < s->n && rc == 0; k++) {
             int hit = own && s->role[k] == R_COLNAME && k == ts->coltok[op->col];
             if (hit || names_column(op, s, k, own))
-                rc = asql_edits_add(e, asql_tok_off(s, k), s->t[k].n, column_replacement(op, s, k));
+                rc = asql_edits_add(e, asql_tok_off(s, k), s->t[k].n,
+                                    alter_column_text(op, &s->t[k]));
         }
     }
     if (rc == 0 && op->kind == OP_DROP && own) {
@@ -184,7 +170,8 @@ static int index_edits(const alter_op *op, stmt *s, edits *e)
     if (rc == 0 && op->kind == OP_RENAME_COLUMN)
         for (size_t k = 0; k < s->n && rc == 0; k++)
             if (names_column(op, s, k, 1))
-                rc = asql_edits_add(e, asql_tok_off(s, k), s->t[k].n, column_replacement(op, s, k));
+                rc = asql_edits_add(e, asql_tok_off(s, k), s->t[k].n,
+                                    alter_column_text(op, &s->t[k]));
     return rc;
 }
 
@@ -202,40 +189,28 @@ static int known_name(db_catalog *cat, const lx_token *t)
     return 0;
 }
 
-/* A view or trigger: refused when SQLite would have to rewrite it and folio
- * cannot; a trigger on the renamed table gets its new name after ON. */
-static int view_trigger_edits(folio_txn *txn, const alter_op *op, const char *type,
-                              const char *name, stmt *s, edits *e)
+int alter_refuse_named(folio_txn *txn, const alter_op *op, const char *type, const char *name,
+                       const stmt *s, size_t lo, size_t hi, size_t on)
 {
     const char *what = op->kind == OP_RENAME_TABLE ? op->oldname : op->tab->def.cols[op->col].name;
-    int is_trigger = strcmp(type, "trigger") == 0;
-    size_t on = NO_TOKEN;
-    if (is_trigger) { /* CREATE TRIGGER ... ON table: the first ON */
-        for (size_t k = 0; k < s->n && on == NO_TOKEN; k++)
-            if (asql_word(&s->t[k], "ON"))
-                on = k + 1;
-    }
+    const char *why = strcmp(type, "view") == 0
+                          ? "folio does not rewrite the SQL of views"
+                          : "folio cannot resolve the names of that part of the trigger";
     for (size_t k = 0; k < s->n; k++) {
         const lx_token *t = &s->t[k];
+        size_t off = asql_tok_off(s, k);
+        if (off < lo || off >= hi || k == on)
+            continue;
         if (t->type != LX_ID && t->type != LX_QID && t->type != LX_STRING)
             continue;
-        if (op->kind == OP_RENAME_TABLE && k == on && asql_tok_eq(t, what)) {
-            int rc = asql_edits_add(e, asql_tok_off(s, k), t->n,
-                                    asql_quoted_name(op->newname, t->z[t->n] == '"'));
-            if (rc < 0)
-                return rc;
-            continue;
-        }
         if (asql_tok_eq(t, what))
-            return db_err(txn->db, FOLIO_UNSUPPORTED,
-                          "%s %s names %s: folio does not rewrite the SQL of views and triggers",
-                          type, name, what);
+            return db_err(txn->db, FOLIO_UNSUPPORTED, "%s %s names %s: %s", type, name, what, why);
         if (op->kind != OP_RENAME_TABLE && t->type == LX_QID && t->z[0] == '"' &&
             !(k > 0 && asql_word(&s->t[k - 1], "AS")) && !known_name(txn->cat, t))
             return db_err(txn->db, FOLIO_UNSUPPORTED,
                           "%s %s has the double-quoted word %.*s, which SQLite may rewrite as a "
-                          "string: folio does not rewrite the SQL of views and triggers",
-                          type, name, (int)t->n, t->z);
+                          "string: %s",
+                          type, name, (int)t->n, t->z, why);
     }
     return 0;
 }
@@ -309,7 +284,10 @@ static int entry_sql(folio_txn *txn, alter_op *op, const char *type, const char 
         }
         rc = index_edits(op, &s, &e);
     } else if (strcmp(type, "view") == 0 || strcmp(type, "trigger") == 0) {
-        rc = view_trigger_edits(txn, op, type, name, &s, &e);
+        if (type[0] == 'v')
+            rc = alter_refuse_named(txn, op, type, name, &s, 0, strlen(sql), NO_TOKEN);
+        else
+            rc = alter_trigger_edits(txn, op, name, &s, &e);
         if (rc < 0) {
             asql_edits_free(&e);
             asql_stmt_close(&s);
@@ -930,8 +908,12 @@ static int new_table_sql(folio_txn *txn, alter_op *op)
 
 static int run_op(folio_txn *txn, alter_op *op)
 {
-    int rc = new_table_sql(txn, op);
-    if (rc < 0)
+    int rc;
+    /* SQLite checks first that the schema's triggers resolve (RENAME
+     * COLUMN, DROP COLUMN; RENAME TO as it edits each one). */
+    if (op->kind != OP_RENAME_TABLE && (rc = alter_triggers_check(txn, "")) < 0)
+        return rc;
+    if ((rc = new_table_sql(txn, op)) < 0)
         return rc;
     if ((rc = rewrite_schema(txn, op)) < 0)
         return rc;
@@ -944,7 +926,7 @@ static int run_op(folio_txn *txn, alter_op *op)
         return rc;
     if ((rc = reload_catalog(txn)) < 0)
         return db_err_txn(txn, rc);
-    return 0;
+    return alter_triggers_check(txn, op_when(op));
 }
 
 /* The type of a schema object that is not a table, or NULL. */

@@ -116,8 +116,57 @@ int asql_has_column_tok(const sch_table *def, const lx_token *t);
  * strings. */
 void asql_mark_dqs(stmt *s, const sch_table *def);
 
+/* The double-quoted string token t as a single-quoted one (SQLite's %Q),
+ * and a space after it when a single quote follows it in the text. */
+char *asql_single_quoted(const lx_token *t);
+
 /* The edits that turn each double-quoted string into a single-quoted one
  * (and a space after it when a quote follows, as SQLite writes it). */
 int asql_quotefix_edits(const stmt *s, edits *e);
+
+/* ---- the statement (alter.c), and what it does to triggers (alter_trig.c) ---- */
+
+enum { OP_ADD, OP_RENAME_TABLE, OP_RENAME_COLUMN, OP_DROP };
+
+typedef struct alter_op {
+    int kind;
+    db_table *tab;   /* the table altered */
+    char *oldname;   /* its name (a copy) */
+    char *newname;   /* RENAME TO, RENAME COLUMN: the new name, dequoted */
+    int bquote;      /* RENAME COLUMN: the new name was quoted */
+    int col;         /* RENAME COLUMN, DROP COLUMN: the column */
+    char *table_sql; /* the table's new CREATE TABLE */
+    sch_table newdef;
+    int newdef_valid;
+} alter_op;
+
+/* What replaces a word that names the renamed column (RENAME COLUMN): the
+ * new name as given when neither it nor the word was quoted, else in double
+ * quotes. */
+char *alter_column_text(const alter_op *op, const lx_token *t);
+
+/* A view or trigger that names what the statement changes (the table of
+ * RENAME TO, the column of RENAME COLUMN and DROP COLUMN) in the tokens
+ * whose text starts in [lo, hi), or that holds a double-quoted word there
+ * that SQLite may rewrite as a string: FOLIO_UNSUPPORTED, folio cannot
+ * rewrite that text. `on`: a trigger's ON table token, which is not
+ * counted (NO_TOKEN: none). */
+int alter_refuse_named(folio_txn *txn, const alter_op *op, const char *type, const char *name,
+                       const stmt *s, size_t lo, size_t hi, size_t on);
+
+/* The edits of a trigger's text for the statement, as SQLite makes them
+ * (sqlite_rename_table, sqlite_rename_column, sqlite_rename_quotefix), s
+ * its tokens. Returns 0, or the error set on the handle: SQLite's
+ * ("error in trigger tr: no such column: x", when the trigger does not
+ * resolve before the change), FOLIO_UNSUPPORTED where folio cannot resolve
+ * a part of the trigger that names what changes, FOLIO_NOMEM. */
+int alter_trigger_edits(folio_txn *txn, const alter_op *op, const char *name, const stmt *s,
+                        edits *e);
+
+/* Every trigger of the schema as the transaction now sees it resolves
+ * (SQLite's sqlite_rename_test): else SQLite's "error in trigger tr
+ * <when>: ..." (when "" or "after rename", ...). Parts folio cannot
+ * resolve are not checked. */
+int alter_triggers_check(folio_txn *txn, const char *when);
 
 #endif

@@ -504,6 +504,31 @@ void asql_mark_dqs(stmt *s, const sch_table *def)
     }
 }
 
+char *asql_single_quoted(const lx_token *t)
+{
+    char *v = asql_tok_text(t);
+    if (!v)
+        return NULL;
+    size_t n = strlen(v), o = 0;
+    char *q = os_malloc(2 * n + 4);
+    if (!q) {
+        os_free(v);
+        return NULL;
+    }
+    q[o++] = '\'';
+    for (size_t i = 0; i < n; i++) {
+        q[o++] = v[i];
+        if (v[i] == '\'')
+            q[o++] = '\'';
+    }
+    q[o++] = '\'';
+    if (t->z[t->n] == '\'')
+        q[o++] = ' ';
+    q[o] = 0;
+    os_free(v);
+    return q;
+}
+
 /* The edits that turn each double-quoted string into a single-quoted one
  * (and a space after it when a quote follows, as SQLite writes it). */
 int asql_quotefix_edits(const stmt *s, edits *e)
@@ -511,27 +536,7 @@ int asql_quotefix_edits(const stmt *s, edits *e)
     for (size_t k = 0; k < s->n; k++) {
         if (s->cls[k] != C_DQS)
             continue;
-        char *v = asql_tok_text(&s->t[k]);
-        if (!v)
-            return FOLIO_NOMEM;
-        size_t n = strlen(v), o = 0;
-        char *q = os_malloc(2 * n + 4);
-        if (!q) {
-            os_free(v);
-            return FOLIO_NOMEM;
-        }
-        q[o++] = '\'';
-        for (size_t i = 0; i < n; i++) {
-            q[o++] = v[i];
-            if (v[i] == '\'')
-                q[o++] = '\'';
-        }
-        q[o++] = '\'';
-        if (s->t[k].z[s->t[k].n] == '\'')
-            q[o++] = ' ';
-        q[o] = 0;
-        os_free(v);
-        int rc = asql_edits_add(e, asql_tok_off(s, k), s->t[k].n, q);
+        int rc = asql_edits_add(e, asql_tok_off(s, k), s->t[k].n, asql_single_quoted(&s->t[k]));
         if (rc < 0)
             return rc;
     }

@@ -57,6 +57,17 @@ enum {
  */
 #define EX_CONDITION (1u << 7)
 
+/**
+ * A modifier of EX_TRIGGER (may be added to EX_CONDITION): resolve the
+ * names only, as SQLite does when ALTER TABLE rewrites a trigger. The
+ * only errors are a name that resolves to nothing ("no such column: x",
+ * "no such table: main.t", FOLIO_ERROR, or what table_lookup answered)
+ * and what the parser meets at once (a syntax error, what folio does not
+ * compile); functions, aggregates and the rest are not checked. No
+ * program is made: *out is NULL. With ex_scope.name_seen, for ALTER TABLE.
+ */
+#define EX_NAMES (1u << 8)
+
 /** "No affinity", as ex_prog_affinity answers (SQLite's SQLITE_AFF_NONE). */
 #define EX_AFF_NONE (-1)
 
@@ -93,6 +104,35 @@ typedef struct ex_source {
     int without_rowid;  /* 1: rowid, oid and _rowid_ name no column */
     int qualified_only; /* 1: only as name.column (NEW and OLD); 0: also bare names */
 } ex_source;
+
+/** What a name of an expression is (ex_name.kind). */
+enum {
+    EX_NAME_COLUMN, /* a column or rowid reference, perhaps qualified */
+    EX_NAME_FROM,   /* the table of a subquery's FROM */
+    EX_NAME_STRING, /* a double-quoted word that names nothing: SQLite's string */
+    EX_NAME_STAR    /* "t.*" in a subquery's result: off, len the qualifier t */
+};
+
+/**
+ * A name of an expression and what it resolved to, as ex_compile tells
+ * ex_scope.name_seen while it compiles: what ALTER TABLE needs to edit the
+ * names in a trigger's text as SQLite does. Offsets are bytes into the
+ * compiled text; a token's quotes are part of it.
+ */
+typedef struct ex_name {
+    int kind;          /* EX_NAME_* */
+    size_t off, len;   /* the token: the column's name (the last part of a qualified one),
+                          the FROM table's name (without its schema), the string */
+    size_t qoff, qlen; /* EX_NAME_COLUMN: the table qualifier's token (qlen 0: none) */
+    int level;         /* EX_NAME_COLUMN: 0 the scope's table, k > 0 the FROM table of the
+                          subquery nested k deep, -1 a source (ex_scope.sources); the
+                          level of EX_NAME_FROM and EX_NAME_STAR */
+    int source;        /* level -1: which source */
+    const char *table; /* level > 0: the table's name as table_lookup gave it (valid
+                          during the call only) */
+    int aliased;       /* level > 0: the FROM table has an alias */
+    int column;        /* EX_NAME_COLUMN: the column; -1 for a name of the rowid */
+} ex_name;
 
 /**
  * The names an expression may use.
@@ -139,6 +179,10 @@ typedef struct ex_scope {
      * qualified_only are not used (the FROM's alias or name is). */
     int (*table_lookup)(void *arg, const char *name, ex_source *out, char *err, size_t errlen);
     void *lookup_arg;
+    /* Told each name as it resolves (see ex_name); NULL: nobody. Names
+     * told before a compilation fails may be part of what failed. */
+    void (*name_seen)(void *arg, const ex_name *name);
+    void *name_arg;
 } ex_scope;
 
 /** The first flat slot of source i of sc (see ex_scope). */

@@ -321,6 +321,36 @@ static int check_deferred(reach *r, int root)
     return r->msg >= 0 ? report(ps, r->msg) : 0;
 }
 
+/* EX_NAMES: the first name of the remaining tree that resolves to nothing,
+ * in SQLite's order; other deferred errors do not count. */
+static int check_names(parser *ps, int root)
+{
+    reach r = {ps, NULL, NULL, NULL, -1};
+    r.mark = calloc((size_t)ps->nnodes, 1);
+    r.head = malloc((size_t)ps->nnodes * sizeof *r.head);
+    r.next = malloc((size_t)(ps->ndeferred ? ps->ndeferred : 1) * sizeof *r.next);
+    if (!r.mark || !r.head || !r.next) {
+        exp_nomem(ps);
+    } else {
+        for (int k = 0; k < ps->nnodes; k++)
+            r.head[k] = -1;
+        for (int e = ps->ndeferred - 1; e >= 0; e--) {
+            if (ps->deferred[e].phase != EXP_COLUMN)
+                continue;
+            r.next[e] = r.head[ps->deferred[e].node];
+            r.head[ps->deferred[e].node] = e;
+        }
+        mark_reachable(&r, root);
+        resolve_walk(&r, root);
+        if (r.msg >= 0)
+            report(ps, r.msg);
+    }
+    free(r.mark);
+    free(r.head);
+    free(r.next);
+    return ps->rc;
+}
+
 /* The remaining tree's errors and what it uses, into *p. */
 static int examine(parser *ps, int root, ex_prog *p, uint8_t *colused)
 {
@@ -443,8 +473,8 @@ static int lex_error(parser *ps, const char *lexerr)
 
 static int valid_flags(unsigned flags)
 {
-    unsigned context = flags & ~EX_CONDITION;
-    if ((flags & EX_CONDITION) && context != EX_TRIGGER)
+    unsigned context = flags & ~(EX_CONDITION | EX_NAMES);
+    if ((flags & (EX_CONDITION | EX_NAMES)) && context != EX_TRIGGER)
         return 0;
     return context && (context & (context - 1)) == 0 && context <= EX_TRIGGER;
 }
@@ -509,7 +539,7 @@ static void find_fast_shape(ex_prog *p)
 int ex_compile(ex_prog **out, const char *text, size_t len, const ex_scope *scope, unsigned flags,
                char *err, size_t errlen)
 {
-    static const ex_scope empty_scope = {NULL, NULL, 0, -1, 0, NULL, NULL, 0, NULL, NULL};
+    static const ex_scope empty_scope = {.rowid_alias = -1};
     parser ps;
     memset(&ps, 0, sizeof ps);
     *out = NULL;
@@ -534,6 +564,15 @@ int ex_compile(ex_prog **out, const char *text, size_t len, const ex_scope *scop
     }
     int root = exp_parse(&ps);
     ex_prog *p = NULL;
+    if (!ps.rc && (flags & EX_NAMES)) {
+        check_names(&ps, root);
+        exp_levels_free(&ps);
+        free(ps.tok);
+        free(ps.deferred);
+        free(ps.nodes);
+        free(ps.bytes);
+        return ps.rc;
+    }
     if (!ps.rc)
         build_prog(&ps, root, &p);
     /* Folding after the checks: a call with a deferred error is never run. */
@@ -627,4 +666,6 @@ void ex_scope_from_table(ex_scope *out, ex_column *cols, const sch_table *t)
     out->nsources = 0;
     out->table_lookup = NULL;
     out->lookup_arg = NULL;
+    out->name_seen = NULL;
+    out->name_arg = NULL;
 }

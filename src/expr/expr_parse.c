@@ -485,6 +485,27 @@ static int nondeterministic_refused(unsigned flags)
     return (flags & (EX_INDEX_EXPR | EX_PARTIAL_WHERE | EX_GENERATED)) != 0;
 }
 
+/* Tell the scope's name_seen where the name at token t (qualified by the
+ * token two before it) was found. */
+static void name_seen(parser *ps, const lx_token *t, int qualified)
+{
+    ex_name seen = {.kind = EX_NAME_COLUMN,
+                    .off = tok_pos(ps, t),
+                    .len = t->n,
+                    .level = ps->hit_level,
+                    .source = ps->hit_source,
+                    .column = ps->hit_col};
+    if (qualified) {
+        seen.qoff = tok_pos(ps, t - 2);
+        seen.qlen = t[-2].n;
+    }
+    if (ps->hit_level > 0) {
+        seen.table = ps->lv[ps->hit_level].tab.name;
+        seen.aliased = ps->lv[ps->hit_level].aliased;
+    }
+    ps->scope->name_seen(ps->scope->name_arg, &seen);
+}
+
 /* A name (tbl may be NULL): a column or rowid of a table it may name
  * (exp_lookup_name), TRUE/FALSE, or a string. */
 static int resolve_name(parser *ps, const char *db, const char *tbl, const char *name,
@@ -499,12 +520,19 @@ static int resolve_name(parser *ps, const char *db, const char *tbl, const char 
                          "default value of column [%s] is not constant",
                          sc->column ? sc->column : "?");
     }
+    ps->hit_level = -2;
     int found = exp_lookup_name(ps, db, tbl, name, pos);
+    if (found >= 0 && ps->hit_level != -2 && sc->name_seen)
+        name_seen(ps, t, tbl != NULL);
     if (found != -2)
         return found;
     if (!tbl && !quoted && (sch_ident_eq(name, "true") || sch_ident_eq(name, "false")))
         goto truefalse;
     if (!tbl && quoted && t->z[0] == '"') {
+        if (sc->name_seen) {
+            ex_name seen = {.kind = EX_NAME_STRING, .off = tok_pos(ps, t), .len = t->n};
+            sc->name_seen(sc->name_arg, &seen);
+        }
         /* SQLite's double-quoted string literal (on by default, for schemas too). */
         int k = new_node(ps, EXO_TEXT, pos);
         if (k < 0)

@@ -42,6 +42,7 @@ typedef struct exp_alias {
 typedef struct exp_level {
     ex_source tab; /* ncols 0: no table */
     char *name;    /* what "name.column" matches: its alias, else its name (malloc'd) */
+    int aliased;   /* the name is an alias */
     int has_table;
     int base;    /* its first slot */
     int subq;    /* its subquery, -1 for level 0 */
@@ -75,6 +76,9 @@ typedef struct parser {
     exp_level *lv;
     int nlv, lvcap;
     int floor;
+    /* Where exp_lookup_name found the last name: level (-1 a source, -2
+     * nothing: an alias of a result), source, column (-1 the rowid). */
+    int hit_level, hit_source, hit_col;
     int last_bare_node;
     size_t last_bare_tok;
     /* Subqueries so far, their index lists, and the flat slots used. */

@@ -219,6 +219,17 @@ static int source_column(parser *ps, int s, int c, size_t pos)
                       src->cols[c].collation, level, pos);
 }
 
+/* Note where a name was found (node k, when it was made). */
+static int found_at(parser *ps, int level, int source, int col, int k)
+{
+    if (k >= 0) {
+        ps->hit_level = level;
+        ps->hit_source = source;
+        ps->hit_col = col;
+    }
+    return k;
+}
+
 /* "tbl.name" against the qualified_only sources (NEW, OLD). */
 static int trigger_source(parser *ps, const char *db, const char *tbl, const char *name, size_t pos)
 {
@@ -231,9 +242,9 @@ static int trigger_source(parser *ps, const char *db, const char *tbl, const cha
             continue;
         int c = find_col(src->cols, src->ncols, name);
         if (c >= 0)
-            return source_column(ps, s, c, pos);
+            return found_at(ps, -1, s, c, source_column(ps, s, c, pos));
         if (is_rowid_name(name) && !src->without_rowid)
-            return source_column(ps, s, -1, pos);
+            return found_at(ps, -1, s, -1, source_column(ps, s, -1, pos));
     }
     return -2;
 }
@@ -302,7 +313,7 @@ int exp_lookup_name(parser *ps, const char *db, const char *tbl, const char *nam
         if (named) {
             int c = find_col(l->tab.cols, l->tab.ncols, name);
             if (c >= 0)
-                return level_column(ps, L, c, pos);
+                return found_at(ps, L, -1, c, level_column(ps, L, c, pos));
         }
         int k = trigger_source(ps, db, tbl, name, pos);
         if (k != -2)
@@ -315,7 +326,7 @@ int exp_lookup_name(parser *ps, const char *db, const char *tbl, const char *nam
                            : !(ps->flags & (EX_INDEX_EXPR | EX_GENERATED)) &&
                                  (!(ps->flags & EX_TRIGGER) || sc->table);
             if (ok)
-                return level_column(ps, L, -1, pos);
+                return found_at(ps, L, -1, -1, level_column(ps, L, -1, pos));
         }
         if (!tbl && L > 0 && l->aliases)
             for (int j = 0; j < l->nal; j++)
@@ -337,9 +348,9 @@ int exp_lookup_name(parser *ps, const char *db, const char *tbl, const char *nam
             continue;
         int c = find_col(src->cols, src->ncols, name);
         if (c >= 0)
-            return source_column(ps, s, c, pos);
+            return found_at(ps, -1, s, c, source_column(ps, s, c, pos));
         if (is_rowid_name(name) && !src->without_rowid)
-            return source_column(ps, s, -1, pos);
+            return found_at(ps, -1, s, -1, source_column(ps, s, -1, pos));
     }
     return -2;
 }
@@ -643,6 +654,17 @@ static int lookup_from(parser *ps, size_t at, int k, ex_subq *q, exp_level *l)
     l->name = dup_name(alias[0] ? alias : name);
     if (!l->name)
         return exp_nomem(ps);
+    l->aliased = alias[0] != 0;
+    if (sc->name_seen) {
+        const lx_token *nt = &ps->tok[name_at];
+        ex_name seen = {.kind = EX_NAME_FROM,
+                        .off = pos,
+                        .len = nt->n,
+                        .level = ps->nlv, /* (the level it is about to be) */
+                        .table = l->tab.name,
+                        .aliased = l->aliased};
+        sc->name_seen(sc->name_arg, &seen);
+    }
     l->base = ps->nslots;
     ps->nslots += src.ncols + 1;
     q->base = l->base;
@@ -751,10 +773,20 @@ static int star_columns(parser *ps, int k, parts *pp, int tstar, size_t pos, int
     if (tstar) {
         char tn[256];
         exp_ident_text(exp_peek(ps, 0), tn, sizeof tn);
+        size_t qlen = exp_peek(ps, 0)->n;
         ps->i += 3;
         if ((!l->name || !sch_ident_eq(tn, l->name)) &&
             exp_defer(ps, k, EXP_COLUMN, FOLIO_ERROR, pos, "no such table: %s", tn) < 0)
             return -1;
+        if (l->name && sch_ident_eq(tn, l->name) && ps->scope->name_seen) {
+            ex_name seen = {.kind = EX_NAME_STAR,
+                            .off = pos,
+                            .len = qlen,
+                            .level = L,
+                            .table = l->tab.name,
+                            .aliased = l->aliased};
+            ps->scope->name_seen(ps->scope->name_arg, &seen);
+        }
     } else {
         ps->i++;
         if (!l->has_table &&

@@ -242,6 +242,14 @@ typedef struct sch_trig_stmt {
     char *unsupported; /* a construct folio does not run in triggers, named, or NULL */
     char *error;       /* SQLite's error when the trigger is used (it parses), or NULL */
     sch_span text;     /* the whole statement */
+    /* Where the names are in the text (ALTER TABLE rewrites them): each a
+     * name's token, quotes included. */
+    sch_span table_tok;        /* INSERT / UPDATE / DELETE: the target */
+    sch_span *col_toks;        /* INSERT: ncols, as cols */
+    sch_span *set_toks;        /* UPDATE: nset, as set_cols */
+    sch_span from_tok, as_tok; /* SELECT: FROM's table and its alias (len 0: none) */
+    sch_span source;           /* INSERT: from its VALUES or SELECT to the statement's end
+                                  (len 0: the parser did not get that far) */
 } sch_trig_stmt;
 
 typedef struct sch_trigger {
@@ -253,6 +261,8 @@ typedef struct sch_trigger {
     int event;  /* SCH_TRIG_DELETE, _INSERT, _UPDATE */
     char **of;  /* UPDATE OF columns, nof names (NULL: any column) */
     int nof;
+    sch_span *of_toks;  /* each UPDATE OF name's token in the text */
+    sch_span table_tok; /* the token of the table after ON */
     int has_when;
     sch_span when;
     int nstmts;

@@ -36,6 +36,8 @@ static void stmt_free(sch_trig_stmt *s)
     free(s->set_vals);
     free(s->unsupported);
     free(s->error);
+    free(s->col_toks);
+    free(s->set_toks);
 }
 
 void sch_trigger_free(sch_trigger *t)
@@ -48,6 +50,7 @@ void sch_trigger_free(sch_trigger *t)
     for (int i = 0; i < t->nof; i++)
         free(t->of[i]);
     free(t->of);
+    free(t->of_toks);
     for (int i = 0; i < t->nstmts; i++)
         stmt_free(&t->stmts[i]);
     free(t->stmts);
@@ -93,6 +96,14 @@ static int unsupported(stmt_reader *r, const char *what)
     if (!r->s->unsupported && !(r->s->unsupported = sp_dup_mem(r->p, what, strlen(what))))
         return -1;
     return 0;
+}
+
+/* The current token, quotes included. */
+static sch_span tok_span(parser *p)
+{
+    const lx_token *t = sp_tok(p);
+    sch_span sp = {(uint32_t)(t->z - p->sql), (uint32_t)t->n};
+    return sp;
 }
 
 static sch_span span_of(parser *p, size_t a, size_t b)
@@ -162,6 +173,7 @@ static int target_name(stmt_reader *r, char **out)
     if (sp_ahead(p, 1)->type == LX_DOT && p->i + 1 < r->end)
         return sp_fail(p, "qualified table names are not allowed on INSERT, UPDATE, and DELETE "
                           "statements within triggers");
+    r->s->table_tok = tok_span(p);
     return sp_parse_nm(p, out);
 }
 
@@ -276,11 +288,14 @@ static int read_select(stmt_reader *r)
                 return skip_rest(r, "a table of another schema");
             p->i += 2;
         }
+        s->from_tok = tok_span(p);
         if (sp_parse_nm(p, &s->from) < 0)
             return -1;
         if (!at_end(r) && sp_tok(p)->type == LX_LP)
             return skip_rest(r, "a table-valued function");
         if (accept_kw(r, "AS")) {
+            if (!at_end(r))
+                s->as_tok = tok_span(p);
             if (at_end(r) || !sp_is_nm(sp_tok(p)) || sp_parse_nm(p, &s->alias) < 0)
                 return sp_syntax_error(p);
         } else if (!at_end(r) && sp_is_nm(sp_tok(p)) && !kw(r, "WHERE") && !kw(r, "GROUP") &&
@@ -288,6 +303,7 @@ static int read_select(stmt_reader *r)
                    !kw(r, "NATURAL") && !kw(r, "LEFT") && !kw(r, "JOIN") && !kw(r, "INNER") &&
                    !kw(r, "CROSS") && !kw(r, "INDEXED") && !kw(r, "NOT") && !kw(r, "UNION") &&
                    !kw(r, "EXCEPT") && !kw(r, "INTERSECT") && !kw(r, "RIGHT") && !kw(r, "FULL")) {
+            s->as_tok = tok_span(p);
             if (sp_parse_nm(p, &s->alias) < 0)
                 return -1;
         }
@@ -347,12 +363,15 @@ static int read_insert(stmt_reader *r)
     if (kw(r, "AS"))
         return skip_rest(r, "an alias of INSERT's table");
     if (accept_type(r, LX_LP)) {
-        int cap = 0;
+        int cap = 0, tcap = 0;
         for (;;) {
             if (at_end(r) || !sp_is_nm(sp_tok(p)))
                 return sp_syntax_error(p);
             if (grow_names(p, &s->cols, s->ncols, &cap) < 0 ||
-                sp_parse_nm(p, &s->cols[s->ncols]) < 0)
+                grow_spans(p, &s->col_toks, s->ncols, &tcap) < 0)
+                return -1;
+            s->col_toks[s->ncols] = tok_span(p);
+            if (sp_parse_nm(p, &s->cols[s->ncols]) < 0)
                 return -1;
             s->ncols++;
             if (!accept_type(r, LX_COMMA))
@@ -367,6 +386,7 @@ static int read_insert(stmt_reader *r)
         if (!kw(r, "SELECT") && !kw(r, "VALUES") && !kw(r, "WITH"))
             return sp_syntax_error(p);
         s->select_source = kw(r, "SELECT") || kw(r, "WITH");
+        s->source = span_of(p, p->i, r->end);
         if (read_select(r) < 0)
             return -1;
     }
@@ -392,7 +412,7 @@ static int read_update(stmt_reader *r)
         return skip_rest(r, "an alias of UPDATE's table");
     if (!accept_kw(r, "SET"))
         return sp_syntax_error(p);
-    int cap = 0, vcap = 0;
+    int cap = 0, vcap = 0, tcap = 0;
     for (;;) {
         if (at_end(r))
             return sp_syntax_error(p);
@@ -402,7 +422,10 @@ static int read_update(stmt_reader *r)
             return sp_syntax_error(p);
         if (grow_names(p, &s->set_cols, s->nset, &cap) < 0 ||
             grow_spans(p, &s->set_vals, s->nset, &vcap) < 0 ||
-            sp_parse_nm(p, &s->set_cols[s->nset]) < 0)
+            grow_spans(p, &s->set_toks, s->nset, &tcap) < 0)
+            return -1;
+        s->set_toks[s->nset] = tok_span(p);
+        if (sp_parse_nm(p, &s->set_cols[s->nset]) < 0)
             return -1;
         s->nset++; /* (the name is owned from here on) */
         if (!at_end(r) && sp_tok(p)->type == LX_DOT)
@@ -531,7 +554,12 @@ static int parse_create_trigger(parser *p, sch_trigger *t)
                     if (!na)
                         return sp_nomem(p);
                     t->of = na;
+                    sch_span *nt = realloc(t->of_toks, (size_t)cap * sizeof *nt);
+                    if (!nt)
+                        return sp_nomem(p);
+                    t->of_toks = nt;
                 }
+                t->of_toks[t->nof] = tok_span(p);
                 if (sp_parse_nm(p, &t->of[t->nof]) < 0)
                     return -1;
                 t->nof++;
@@ -542,12 +570,16 @@ static int parse_create_trigger(parser *p, sch_trigger *t)
     } else {
         return sp_syntax_error(p);
     }
-    if (sp_expect_kw(p, "ON") < 0 || sp_parse_nm(p, &t->table) < 0)
+    if (sp_expect_kw(p, "ON") < 0)
+        return -1;
+    t->table_tok = tok_span(p);
+    if (sp_parse_nm(p, &t->table) < 0)
         return -1;
     if (sp_tok(p)->type == LX_DOT) {
         sp_advance(p);
         t->table_schema = t->table;
         t->table = NULL;
+        t->table_tok = tok_span(p);
         if (sp_parse_nm(p, &t->table) < 0)
             return -1;
     }

@@ -393,6 +393,17 @@ static int op_alter_drop(oom_ctx *c)
     return folio_exec(c->txn, "ALTER TABLE t1 DROP COLUMN b");
 }
 
+/* ALTER TABLE that rewrites the text of triggers (tg's and tga's). */
+static int op_alter_trig_rename(oom_ctx *c)
+{
+    return folio_exec(c->txn, "ALTER TABLE tg RENAME TO tg_renamed");
+}
+
+static int op_alter_trig_column(oom_ctx *c)
+{
+    return folio_exec(c->txn, "ALTER TABLE tga RENAME COLUMN item TO it");
+}
+
 static int op_insert(oom_ctx *c)
 {
     folio_value r[3] = {v_int(500), v_text("inserted"), v_blob(big, 11000)};
@@ -626,6 +637,8 @@ static const oom_op ops[] = {
     {"triggers: update firing a cascade of triggers", setup_tg, op_trig_update, NULL, 0},
     {"triggers: delete_where, each row firing a delete and a subquery", setup_tg,
      op_trig_delete_where, NULL, 0},
+    {"exec ALTER TABLE RENAME TO (triggers rewritten)", setup_tg, op_alter_trig_rename, NULL, 0},
+    {"exec ALTER TABLE RENAME COLUMN (triggers)", setup_tg, op_alter_trig_column, NULL, 0},
     {"concurrent: commit replayed after another commit", setup_conc, op_commit, op_rollback, 0},
     {"concurrent: update with overflow, then the commit", setup_conc, op_conc_work, NULL, 0},
 };
@@ -940,9 +953,14 @@ Test(crash_oom, triggers, .timeout = 900)
     run_ops(27, 30);
 }
 
+Test(crash_oom, alter_table_triggers, .timeout = 900)
+{
+    run_ops(30, 32);
+}
+
 Test(crash_oom, concurrent, .timeout = 900)
 {
     /* (The last group: every op belongs to one test.) */
-    cr_assert_eq(sizeof ops / sizeof ops[0], 32);
-    run_ops(30, 32);
+    cr_assert_eq(sizeof ops / sizeof ops[0], 34);
+    run_ops(32, 34);
 }

@@ -19,7 +19,7 @@ static const ex_column cols[] = {{"id", SCH_AFF_INTEGER, SCH_COLL_BINARY, 0},
                                  {"b", SCH_AFF_TEXT, SCH_COLL_NOCASE, 0},
                                  {"c", SCH_AFF_REAL, SCH_COLL_RTRIM, 1},
                                  {"d", SCH_AFF_BLOB, SCH_COLL_BINARY, 0}};
-static const ex_scope scope = {"t", cols, 5, 0, 0, NULL, NULL, 0, NULL, NULL};
+static const ex_scope scope = {.table = "t", .cols = cols, .ncols = 5, .rowid_alias = 0};
 
 static ex_prog *compile(const char *text, unsigned flags)
 {
@@ -182,4 +182,84 @@ Test(expr_api, length_limit)
     cr_assert_eq(v.u.i, 100000);
     ex_prog_free(p);
     ex_ctx_free(cx);
+}
+
+/* ---- EX_NAMES and name_seen (ALTER TABLE's rewrite of triggers) ---- */
+
+typedef struct seen_list {
+    char text[1024];
+} seen_list;
+
+/* Each name as "kind:word[@qualifier]:level:column", in the order told. */
+static void on_name(void *arg, const ex_name *n)
+{
+    seen_list *l = arg;
+    static const char kinds[] = "CFSX"; /* COLUMN, FROM, STRING, STAR */
+    snprintf(l->text + strlen(l->text), sizeof l->text - strlen(l->text), "%s%c:%zu+%zu",
+             l->text[0] ? " " : "", kinds[n->kind], n->off, n->len);
+    if (n->qlen)
+        snprintf(l->text + strlen(l->text), sizeof l->text - strlen(l->text), "@%zu+%zu", n->qoff,
+                 n->qlen);
+    snprintf(l->text + strlen(l->text), sizeof l->text - strlen(l->text), ":%d:%d%s%s", n->level,
+             n->kind == EX_NAME_COLUMN ? n->column : 0, n->table ? ":" : "",
+             n->table ? n->table : "");
+}
+
+static const ex_column u_cols[] = {{"x", SCH_AFF_INTEGER, SCH_COLL_BINARY, 0},
+                                   {"b", SCH_AFF_TEXT, SCH_COLL_BINARY, 0}};
+
+static int u_lookup(void *arg, const char *name, ex_source *out, char *err, size_t errlen)
+{
+    (void)arg;
+    if (strcmp(name, "u") != 0) {
+        snprintf(err, errlen, "no such table: main.%s", name);
+        return FOLIO_ERROR;
+    }
+    memset(out, 0, sizeof *out);
+    out->name = "u";
+    out->cols = u_cols;
+    out->ncols = 2;
+    out->rowid_alias = -1;
+    return 0;
+}
+
+static const char *names_of(const char *text, int *rc, char *err, size_t errlen)
+{
+    static seen_list l;
+    static const ex_source news[] = {{"new", cols, 5, 0, 0, 1}};
+    memset(&l, 0, sizeof l);
+    ex_scope sc = scope;
+    sc.sources = news;
+    sc.nsources = 1;
+    sc.table_lookup = u_lookup;
+    sc.name_seen = on_name;
+    sc.name_arg = &l;
+    ex_prog *p = (ex_prog *)1;
+    *rc = ex_compile(&p, text, strlen(text), &sc, EX_TRIGGER | EX_NAMES, err, errlen);
+    cr_assert_null(p, "EX_NAMES makes no program");
+    return l.text;
+}
+
+Test(expr_api, names_seen)
+{
+    int rc;
+    char err[256];
+    /* a bare column, a qualified one (qualifier told), NEW's, the rowid. */
+    const char *got = names_of("a + t.\"b\" + new.c + rowid", &rc, err, sizeof err);
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_expect_str_eq(got, "C:0+1:0:1 C:6+3@4+1:0:2 C:16+1@12+3:-1:3 C:20+5:0:-1");
+    /* a subquery: its FROM, its columns (level 1, the table's name), t.*
+     * and a double-quoted word that names nothing. */
+    got = names_of("EXISTS (SELECT q.*, q.b FROM u AS q WHERE x = \"zz\")", &rc, err, sizeof err);
+    cr_assert_eq(rc, 0, "%s", err);
+    cr_expect_str_eq(got, "F:29+1:1:0:u X:15+1:1:0:u C:22+1@20+1:1:1:u C:42+1:1:0:u S:46+4:0:0");
+    /* Only names are errors: an unknown function, a wrong count of
+     * arguments and an aggregate are not. */
+    names_of("nosuch(a) + abs(1, 2) + count(*)", &rc, err, sizeof err);
+    cr_expect_eq(rc, 0, "%s", err);
+    names_of("abs(zz)", &rc, err, sizeof err);
+    cr_expect_eq(rc, FOLIO_ERROR);
+    cr_expect(strncmp(err, "no such column: zz", 18) == 0, "%s", err);
+    names_of("(SELECT 1 FROM nope)", &rc, err, sizeof err);
+    cr_expect(rc == FOLIO_ERROR && strncmp(err, "no such table: main.nope", 24) == 0, "%s", err);
 }

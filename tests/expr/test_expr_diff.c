@@ -1370,7 +1370,7 @@ Test(expr_diff, context_errors)
 {
     static const ex_column cols[] = {{"a", SCH_AFF_INTEGER, SCH_COLL_BINARY, 0},
                                      {"b", SCH_AFF_TEXT, SCH_COLL_NOCASE, 0}};
-    ex_scope scope = {"t", cols, 2, -1, 0, "b", NULL, 0, NULL, NULL};
+    ex_scope scope = {.table = "t", .cols = cols, .ncols = 2, .rowid_alias = -1, .column = "b"};
     /* A CHECK takes random() (SQLite 3.40 refuses non-deterministic
      * functions in indexes and generated columns only; tests/compat/
      * test_check.c inserts through libsqlite3). */

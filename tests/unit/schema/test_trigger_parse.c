@@ -83,6 +83,40 @@ Test(trigger_parse, parts)
     sch_trigger_free(&t);
 }
 
+/* Where the names are, quotes included (ALTER TABLE edits them there). */
+Test(trigger_parse, name_tokens)
+{
+    const char *sql = "CREATE TRIGGER tr BEFORE UPDATE OF [a], `b` ON main.\"t\" BEGIN "
+                      "INSERT INTO 'log'(x, \"y\") SELECT a FROM main.[t5] q; "
+                      "UPDATE t2 SET `n` = 1, m = 2; "
+                      "DELETE FROM t3; "
+                      "SELECT 1 FROM t4 AS \"al\"; "
+                      "INSERT INTO log VALUES (1); END;";
+    sch_trigger t;
+    char err[256];
+    cr_assert_eq(sch_parse_trigger(&t, sql, err, sizeof err), 0, "%s", err);
+    cr_assert_str_eq(span(sql, t.table_tok), "\"t\"");
+    cr_assert_eq(t.nof, 2);
+    cr_assert_str_eq(span(sql, t.of_toks[0]), "[a]");
+    cr_assert_str_eq(span(sql, t.of_toks[1]), "`b`");
+    const sch_trig_stmt *s = &t.stmts[0];
+    cr_assert_str_eq(span(sql, s->table_tok), "'log'");
+    cr_assert_str_eq(span(sql, s->col_toks[0]), "x");
+    cr_assert_str_eq(span(sql, s->col_toks[1]), "\"y\"");
+    cr_assert_str_eq(span(sql, s->source), "SELECT a FROM main.[t5] q");
+    cr_assert_str_eq(span(sql, s->from_tok), "[t5]");
+    cr_assert_str_eq(span(sql, s->as_tok), "q");
+    s = &t.stmts[1];
+    cr_assert_str_eq(span(sql, s->table_tok), "t2");
+    cr_assert_str_eq(span(sql, s->set_toks[0]), "`n`");
+    cr_assert_str_eq(span(sql, s->set_toks[1]), "m");
+    cr_assert_str_eq(span(sql, t.stmts[2].table_tok), "t3");
+    cr_assert_str_eq(span(sql, t.stmts[3].from_tok), "t4");
+    cr_assert_str_eq(span(sql, t.stmts[3].as_tok), "\"al\"");
+    cr_assert_str_eq(span(sql, t.stmts[4].source), "VALUES (1)");
+    sch_trigger_free(&t);
+}
+
 Test(trigger_parse, defaults_and_unsupported)
 {
     const char *sql = "create trigger x delete on t begin "
