@@ -416,6 +416,26 @@ static int u_trig_change(wl *w, folio_txn *txn)
     return 0;
 }
 
+/* A concurrent transaction (explicit keys only: automatic rowids come from
+ * the handle's counter, which a failed attempt moves on): rows of t1 with
+ * overflow, WITHOUT ROWID rows of kv with a UNIQUE index, a delete; its
+ * commit replays them on the newest database. */
+static int u_conc(wl *w, folio_txn *txn)
+{
+    folio_table *t, *kv;
+    CK(folio_table_open(&t, txn, "t1"));
+    CK(folio_table_open(&kv, txn, "kv"));
+    for (int i = 0; i < 3; i++) {
+        int rc = put_t1(w, t, 6000 + i, "conc", 9000, 2, 0);
+        if (rc < 0)
+            return rc;
+        if ((rc = put_kv(w, kv, 200 + i, 7000 + i, 400, 0)) < 0)
+            return rc;
+    }
+    CK(folio_delete(t, 3001));
+    return 0;
+}
+
 #define SMALL(n)                                                                                   \
     {                                                                                              \
         WL_TXN, "small " #n, u_small, n                                                            \
@@ -453,6 +473,7 @@ static const wl_unit units[] = {
     {WL_TXN, "foreign keys: deletes and a key change that cascade", u_fk_cascade, 0},
     {WL_TXN, "triggers: create and fill", u_trig_fill, 0},
     {WL_TXN, "triggers: updates and deletes that fire them", u_trig_change, 0},
+    {WL_TXN_CONC, "concurrent: overflow rows, WITHOUT ROWID rows, a delete (replayed)", u_conc, 0},
     {WL_REOPEN, "close and reopen", NULL, 0},
     {WL_TXN, "insert after reopen", u_after_reopen, 0},
     {WL_CLOSE, "close", NULL, 0},
@@ -539,10 +560,12 @@ int wl_unit_run(wl *w, int i)
     w->inflight = 0;
     switch (u->kind) {
     case WL_TXN:
+    case WL_TXN_CONC:
     case WL_TXN_ABORT: {
         folio_txn *txn;
-        if ((rc = folio_begin(&txn, w->db, FOLIO_TXN_WRITE)) < 0)
-            return failed(w, rc, "folio_begin(WRITE)");
+        unsigned fl = u->kind == WL_TXN_CONC ? FOLIO_TXN_CONCURRENT : FOLIO_TXN_WRITE;
+        if ((rc = folio_begin(&txn, w->db, fl)) < 0)
+            return failed(w, rc, "folio_begin");
         w->arg = u->arg;
         if ((rc = u->body(w, txn)) < 0) {
             folio_rollback(txn);

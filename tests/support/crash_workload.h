@@ -39,6 +39,7 @@
 typedef enum wl_kind {
     WL_TXN,        /* a write transaction that commits */
     WL_TXN_ABORT,  /* a write transaction that spills and is rolled back */
+    WL_TXN_CONC,   /* a concurrent transaction (replayed by its commit) */
     WL_CHECKPOINT, /* folio_checkpoint(arg) */
     WL_REOPEN,     /* folio_close then folio_open */
     WL_CLOSE,      /* the final folio_close */
