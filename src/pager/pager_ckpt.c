@@ -292,6 +292,7 @@ static int checkpoint_run(pager *p, int mode, int bg, int *out_log, int *out_don
     }
     if (safe < mx)
         PAGER_COUNT(p, checkpoints_short, 1);
+    __atomic_store_n(&p->ckpt_short_mx, safe < mx ? mx : 0, __ATOMIC_RELAXED);
     if (safe < mx)
         snprintf(p->ckpt_note, sizeof p->ckpt_note,
                  "checkpoint incomplete: %u of %u frames held back by a reader's snapshot",

@@ -121,6 +121,12 @@ struct pager {
     pg *ring_head, *ring_tail; /* eviction ring: every cached page (see pager.c) */
     uint32_t check_skip;       /* debug builds: transactions until the next cache_check */
     char ckpt_note[160];       /* why the last checkpoint stopped short, or "" */
+    /* The WAL's last frame when the last checkpoint stopped short of it (a
+     * reader's snapshot held it back), 0 when it reached the end (atomic):
+     * the next automatic one waits for autockpt more frames, not for the
+     * next commit, so that readers that keep snapshots never make every
+     * commit pay for a checkpoint that copies nothing. */
+    uint32_t ckpt_short_mx;
     struct pager_atomic_counters counters;
 };
 

@@ -1096,9 +1096,11 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
     uint32_t mx = wal_mx(p->wal), uncopied = mx - wal_backfilled(p->wal);
     /* Past its bound the WAL is checkpointed to the end whatever is left, so
      * that the next writer, which waits for that, can start it over. */
+    uint32_t short_mx = __atomic_load_n(&p->ckpt_short_mx, __ATOMIC_RELAXED);
     int want_ckpt =
         p->autockpt && !p->ckpt_running &&
-        (uncopied >= p->autockpt || (uncopied && !p->inline_ckpt && mx >= pager_wal_bound(p)));
+        (uncopied >= p->autockpt || (uncopied && !p->inline_ckpt && mx >= pager_wal_bound(p))) &&
+        (!short_mx || mx < short_mx || mx - short_mx >= p->autockpt);
     /* Claimed before this transaction ends, so that this handle's next
      * writer knows a checkpoint is on its way. */
     if (want_ckpt && pager_bg_request(p) == 0)
