@@ -83,11 +83,8 @@ typedef struct result {
     double syncs_per_unit; /* folio's fdatasync/fsync calls per unit, where counted */
     char vs[48];           /* the workload whose sqlite row is the base of "x sqlite" ("":
                               this one) */
-    int counts_retries;    /* the retries below were counted */
-    uint64_t retries;      /* transactions run again, all repetitions (FOLIO_CONFLICT or
-                              SQLITE_BUSY) */
-    uint64_t retried;      /* transactions that needed a retry, all repetitions */
-    int max_attempts;      /* the most runs one transaction needed */
+    int has_stats;         /* threads and rmw: `st` was counted */
+    conc_stats st;         /* summed over the repetitions timed */
     mem_result mem;
 } result;
 
@@ -104,10 +101,21 @@ typedef struct series {
     char error[BENCH_ERR_LEN];
     char note[112];
     double syncs_per_unit;
-    int counts_retries; /* retries, retried and max_attempts were counted */
-    uint64_t retries, retried;
-    int max_attempts;
+    int has_stats; /* threads and rmw: `st` was counted */
+    conc_stats st; /* summed over the repetitions timed */
 } series;
+
+/* Add one repetition's counts to a series'. */
+static void series_add_stats(series *s, const conc_stats *st)
+{
+    s->has_stats = 1;
+    s->st.retries += st->retries;
+    s->st.retried += st->retried;
+    if (st->max_attempts > s->st.max_attempts)
+        s->st.max_attempts = st->max_attempts;
+    s->st.checkpoints += st->checkpoints;
+    s->st.checkpoints_short += st->checkpoints_short;
+}
 
 static void series_fail(series *s)
 {
@@ -172,10 +180,8 @@ static void emit_vs(const char *workload, const char *vs, int eng, const char *u
     memset(&r, 0, sizeof r);
     snprintf(r.workload, sizeof r.workload, "%s", workload);
     snprintf(r.vs, sizeof r.vs, "%s", vs ? vs : "");
-    r.counts_retries = s->counts_retries;
-    r.retries = s->retries;
-    r.retried = s->retried;
-    r.max_attempts = s->max_attempts;
+    r.has_stats = s->has_stats;
+    r.st = s->st;
     snprintf(r.engine, sizeof r.engine, "%s", eng_name[eng]);
     snprintf(r.unit, sizeof r.unit, "%s", unit);
     snprintf(r.note, sizeof r.note, "%s", s->note);
@@ -888,19 +894,22 @@ static void wl_threads(void)
                 remove_db(path);
                 progress_of(wname, rep, who[e]);
                 double secs = 0;
-                uint64_t syncs0 = sync_calls(), conflicts = 0;
+                uint64_t syncs0 = sync_calls();
+                conc_stats st;
+                memset(&st, 0, sizeof st);
                 unsigned flags = e == TH_CONC ? FOLIO_TXN_CONCURRENT : FOLIO_TXN_WRITE;
-                int rc = e == TH_SQLITE
-                             ? sq_threads(path, cfg.threads, cfg.th_txns, syncs[v], &secs)
-                             : fo_threads(path, cfg.threads, cfg.th_txns, syncs[v], flags,
-                                          &conflicts, &secs);
+                int rc =
+                    e == TH_SQLITE
+                        ? sq_threads(path, cfg.threads, cfg.th_txns, syncs[v], &secs)
+                        : fo_threads(path, cfg.threads, cfg.th_txns, syncs[v], flags, &st, &secs);
                 if (rc < 0) {
                     series_fail(&s[e]);
                 } else {
                     /* (folio's open, table and close included; libsqlite3's
                      * syncs are not counted) */
                     nsyncs[e] += sync_calls() - syncs0;
-                    s[e].retries += conflicts;
+                    if (e != TH_SQLITE)
+                        series_add_stats(&s[e], &st);
                     s[e].t[s[e].n++] = secs;
                     if (sq_verify(path, cfg.th_txns, 1, sum_age, sum_active, 0) < 0)
                         check_failed(&s[e]);
@@ -911,14 +920,13 @@ static void wl_threads(void)
         for (int e = TH_PLAIN; e < TH_RUNNERS; e++)
             if (e != TH_SQLITE && s[e].n > 0)
                 s[e].syncs_per_unit = (double)nsyncs[e] / ((double)s[e].n * (double)cfg.th_txns);
-        s[TH_CONC].counts_retries = 1;
         snprintf(s[TH_PLAIN].note, sizeof s[0].note,
                  "one handle, FOLIO_TXN_WRITE, sync=%s, %.3f fsyncs/commit, verified", level,
                  s[TH_PLAIN].syncs_per_unit);
         snprintf(s[TH_CONC].note, sizeof s[0].note,
                  "one handle, FOLIO_TXN_CONCURRENT, sync=%s, %.3f fsyncs/commit, %llu conflicts, "
                  "verified",
-                 level, s[TH_CONC].syncs_per_unit, (unsigned long long)s[TH_CONC].retries);
+                 level, s[TH_CONC].syncs_per_unit, (unsigned long long)s[TH_CONC].st.retries);
         snprintf(s[TH_SQLITE].note, sizeof s[0].note,
                  "a connection each, BEGIN IMMEDIATE, WAL synchronous=%s, verified", level);
         emit(wname, ENG_FOLIO, "txn/s", (double)cfg.th_txns, &s[TH_PLAIN]);
@@ -951,35 +959,32 @@ static void wl_rmw(void)
             path_of(path, sizeof path, e == RMW_SQLITE ? "rmw_sqlite.db" : "rmw_folio.db");
             remove_db(path);
             progress_of(wname, rep, who[e]);
-            rmw_result r;
+            conc_stats st;
+            double secs = 0;
             unsigned flags = e == RMW_CONC ? FOLIO_TXN_CONCURRENT : FOLIO_TXN_WRITE;
-            int rc = e == RMW_SQLITE ? sq_rmw(path, cfg.threads, ntxn, &r)
-                                     : fo_rmw(path, cfg.threads, ntxn, flags, &r);
+            int rc = e == RMW_SQLITE ? sq_rmw(path, cfg.threads, ntxn, &st, &secs)
+                                     : fo_rmw(path, cfg.threads, ntxn, flags, &st, &secs);
             if (rc < 0 || sq_rmw_verify(path, ntxn) < 0) {
                 /* Lost or doubled writes, or an engine failure: no speed. */
                 check_failed(&s[e]);
                 s[e].n = 0;
             } else {
-                s[e].t[s[e].n++] = r.secs;
-                s[e].retries += r.retries;
-                s[e].retried += r.retried;
-                if (r.max_attempts > s[e].max_attempts)
-                    s[e].max_attempts = r.max_attempts;
+                s[e].t[s[e].n++] = secs;
+                series_add_stats(&s[e], &st);
             }
             remove_db(path);
         }
     }
     for (int e = 0; e < RMW_RUNNERS; e++)
-        s[e].counts_retries = 1;
-    snprintf(s[RMW_CONC].note, sizeof s[0].note,
-             "one handle, FOLIO_TXN_CONCURRENT, sync=NORMAL, %llu conflicts retried, verified",
-             (unsigned long long)s[RMW_CONC].retries);
+        snprintf(s[RMW_CONC].note, sizeof s[0].note,
+                 "one handle, FOLIO_TXN_CONCURRENT, sync=NORMAL, %llu conflicts retried, verified",
+                 (unsigned long long)s[RMW_CONC].st.retries);
     snprintf(s[RMW_SQLITE].note, sizeof s[0].note,
              "a connection each, BEGIN IMMEDIATE, WAL sync=NORMAL, %llu BUSY retried, verified",
-             (unsigned long long)s[RMW_SQLITE].retries);
+             (unsigned long long)s[RMW_SQLITE].st.retries);
     snprintf(s[RMW_PLAIN].note, sizeof s[0].note,
              "one handle, FOLIO_TXN_WRITE, sync=NORMAL, %llu retried, verified",
-             (unsigned long long)s[RMW_PLAIN].retries);
+             (unsigned long long)s[RMW_PLAIN].st.retries);
     emit(wname, ENG_FOLIO, "txn/s", (double)ntxn, &s[RMW_CONC]);
     emit(wname, ENG_SQLITE, "txn/s", (double)ntxn, &s[RMW_SQLITE]);
     emit_vs(pname, wname, ENG_FOLIO, "txn/s", (double)ntxn, &s[RMW_PLAIN]);
@@ -1662,14 +1667,14 @@ static void sync_goal(const char *goal, const char *workload, double most)
 static void conflict_goal(const char *goal, const char *full, const char *normal)
 {
     const result *f = find_exact(full, "folio"), *n = find_exact(normal, "folio");
-    if (!f || !n || !f->counts_retries || !n->counts_retries)
+    if (!f || !n || !f->has_stats || !n->has_stats)
         fprintf(out_f, out_md ? "| %s | not measured | |\n" : "  %-40s not measured\n", goal);
     else
         fprintf(out_f,
                 out_md ? "| %s | %llu and %llu conflicts | %s |\n"
                        : "  %-40s %llu and %llu conflicts  %s\n",
-                goal, (unsigned long long)f->retries, (unsigned long long)n->retries,
-                f->retries == 0 && n->retries == 0 ? "met" : "NOT met");
+                goal, (unsigned long long)f->st.retries, (unsigned long long)n->st.retries,
+                f->st.retries == 0 && n->st.retries == 0 ? "met" : "NOT met");
 }
 
 /* How often the rmw workload's transactions had to run again (no goal). */
@@ -1677,15 +1682,35 @@ static void retry_line(const char *what, const char *workload, const char *engin
                        const char *cause)
 {
     const result *r = find_exact(workload, engine);
-    if (!r || !r->counts_retries || r->nreps == 0)
+    if (!r || !r->has_stats || r->nreps == 0)
         return;
     char figures[160];
     double commits = r->units * r->nreps;
     snprintf(figures, sizeof figures,
              "%llu %s retried (%.3f%% of %.0f commits; %llu txns, at most %d run(s))",
-             (unsigned long long)r->retries, cause, 100.0 * (double)r->retries / commits, commits,
-             (unsigned long long)r->retried, r->max_attempts);
+             (unsigned long long)r->st.retries, cause, 100.0 * (double)r->st.retries / commits,
+             commits, (unsigned long long)r->st.retried, r->st.max_attempts);
     fprintf(out_f, out_md ? "| %s | %s | |\n" : "  %-40s %s\n", what, figures);
+}
+
+/* folio's checkpoints per commit in the threads and rmw rows (no goal): a
+ * checkpoint a snapshot stops short copies only part of the log, so the
+ * log stays past its threshold and the next commit starts another. */
+static void checkpoint_lines(void)
+{
+    for (int i = 0; i < nresults; i++) {
+        const result *r = &results[i];
+        if (!r->has_stats || r->nreps == 0 || strcmp(r->engine, "folio") != 0)
+            continue;
+        char what[64], figures[128];
+        double commits = r->units * r->nreps;
+        snprintf(what, sizeof what, "%.47s: checkpoints", r->workload);
+        snprintf(figures, sizeof figures, "%.3f a commit, %.3f stopped short (%llu, %llu)",
+                 (double)r->st.checkpoints / commits, (double)r->st.checkpoints_short / commits,
+                 (unsigned long long)r->st.checkpoints,
+                 (unsigned long long)r->st.checkpoints_short);
+        fprintf(out_f, out_md ? "| %s | %s | |\n" : "  %-40s %s\n", what, figures);
+    }
 }
 
 static void print_goals(void)
@@ -1747,6 +1772,7 @@ static void print_goals(void)
     goal_line(rmw_goal, find_exact(rmw, "folio"), find_exact(rmw, "sqlite"), 2, "SQLite");
     retry_line("rmw: folio concurrent", rmw, "folio", "conflicts");
     retry_line("rmw: sqlite", rmw, "sqlite", "SQLITE_BUSY");
+    checkpoint_lines();
     alloc_goal("zero heap allocations per row: insert", "memory: insert");
     alloc_goal("zero heap allocations per row: lookup", "memory: lookup");
     alloc_goal("zero heap allocations per row: scan", "memory: scan");

@@ -316,7 +316,7 @@ typedef struct fo_thread_arg {
     folio_db *db;
     int k, nthreads, ntxn;
     unsigned flags;
-    uint64_t conflicts;
+    conc_stats st; /* this thread's retries */
     int failed;
 } fo_thread_arg;
 
@@ -346,17 +346,46 @@ fail:
     return -1;
 }
 
+/* Count a transaction that committed after `attempts` runs. */
+static void count_attempts(conc_stats *st, int attempts)
+{
+    st->retries += (uint64_t)(attempts - 1);
+    st->retried += attempts > 1;
+    if (attempts > st->max_attempts)
+        st->max_attempts = attempts;
+}
+
+/* Add a thread's counts to the run's. */
+static void add_stats(conc_stats *to, const conc_stats *from)
+{
+    to->retries += from->retries;
+    to->retried += from->retried;
+    if (from->max_attempts > to->max_attempts)
+        to->max_attempts = from->max_attempts;
+}
+
+/* The handle's checkpoint counts, before its close (which checkpoints). */
+static void fo_checkpoint_stats(folio_db *db, conc_stats *st)
+{
+    folio_metrics_data m = FOLIO_METRICS_INIT;
+    if (folio_metrics(db, &m) == FOLIO_OK) {
+        st->checkpoints = m.checkpoints;
+        st->checkpoints_short = m.checkpoints_short;
+    }
+}
+
 static void *fo_thread_main(void *arg)
 {
     fo_thread_arg *a = arg;
     for (int64_t id = a->k + 1; id <= a->ntxn; id += a->nthreads) {
-        int rc;
+        int rc, attempts = 1;
         while ((rc = fo_insert_one(a->db, a->flags, id)) == FOLIO_CONFLICT)
-            a->conflicts++;
+            attempts++;
         if (rc < 0) {
             a->failed = 1;
             break;
         }
+        count_attempts(&a->st, attempts);
     }
     return NULL;
 }
@@ -393,11 +422,11 @@ fail:
 }
 
 int fo_threads(const char *path, int nthreads, int ntxn, int sync, unsigned txn_flags,
-               uint64_t *conflicts, double *secs)
+               conc_stats *st, double *secs)
 {
     static const char *const ddl[] = {USER_DDL, NULL};
     folio_db *db = NULL;
-    *conflicts = 0;
+    memset(st, 0, sizeof *st);
     if (fo_open_shared(&db, path, sync) < 0)
         return -1;
     if (fo_create(db, ddl) < 0)
@@ -407,7 +436,9 @@ int fo_threads(const char *path, int nthreads, int ntxn, int sync, unsigned txn_
     int started = 0, failed = 0;
     double t0 = now_s();
     for (int k = 0; k < nthreads; k++) {
-        args[k] = (fo_thread_arg){db, k, nthreads, ntxn, txn_flags, 0, 0};
+        memset(&args[k], 0, sizeof args[k]);
+        args[k] = (fo_thread_arg){
+            .db = db, .k = k, .nthreads = nthreads, .ntxn = ntxn, .flags = txn_flags};
         if (pthread_create(&th[k], NULL, fo_thread_main, &args[k]) != 0) {
             bench_fail("folio threads: pthread_create failed");
             failed = 1;
@@ -418,9 +449,10 @@ int fo_threads(const char *path, int nthreads, int ntxn, int sync, unsigned txn_
     for (int k = 0; k < started; k++) {
         pthread_join(th[k], NULL);
         failed |= args[k].failed;
-        *conflicts += args[k].conflicts;
+        add_stats(st, &args[k].st);
     }
     *secs = now_s() - t0;
+    fo_checkpoint_stats(db, st);
     folio_db *closing = db;
     db = NULL;
     FO_TRY(folio_close(closing), -1);
@@ -483,7 +515,7 @@ typedef struct fo_rmw_arg {
     folio_db *db;
     int k, nthreads, ntxn;
     unsigned flags;
-    rmw_result r; /* retries, retried, max_attempts of this thread */
+    conc_stats st; /* this thread's retries */
     int failed;
 } fo_rmw_arg;
 
@@ -498,10 +530,7 @@ static void *fo_rmw_main(void *arg)
             a->failed = 1;
             break;
         }
-        a->r.retries += (uint64_t)(attempts - 1);
-        a->r.retried += attempts > 1;
-        if (attempts > a->r.max_attempts)
-            a->r.max_attempts = attempts;
+        count_attempts(&a->st, attempts);
     }
     return NULL;
 }
@@ -531,10 +560,11 @@ fail:
     return -1;
 }
 
-int fo_rmw(const char *path, int nthreads, int ntxn, unsigned txn_flags, rmw_result *out)
+int fo_rmw(const char *path, int nthreads, int ntxn, unsigned txn_flags, conc_stats *st,
+           double *secs)
 {
     folio_db *db = NULL;
-    memset(out, 0, sizeof *out);
+    memset(st, 0, sizeof *st);
     if (fo_open_shared(&db, path, FOLIO_SYNC_NORMAL) < 0)
         return -1;
     if (fo_rmw_fill(db) < 0)
@@ -557,12 +587,10 @@ int fo_rmw(const char *path, int nthreads, int ntxn, unsigned txn_flags, rmw_res
     for (int k = 0; k < started; k++) {
         pthread_join(th[k], NULL);
         failed |= args[k].failed;
-        out->retries += args[k].r.retries;
-        out->retried += args[k].r.retried;
-        if (args[k].r.max_attempts > out->max_attempts)
-            out->max_attempts = args[k].r.max_attempts;
+        add_stats(st, &args[k].st);
     }
-    out->secs = now_s() - t0;
+    *secs = now_s() - t0;
+    fo_checkpoint_stats(db, st);
     folio_db *closing = db;
     db = NULL;
     FO_TRY(folio_close(closing), -1);

@@ -541,7 +541,7 @@ undo:
 typedef struct sq_rmw_arg {
     const char *path;
     int k, nthreads, ntxn;
-    rmw_result r; /* retries, retried, max_attempts of this thread */
+    conc_stats st; /* this thread's retries */
     int failed;
 } sq_rmw_arg;
 
@@ -568,10 +568,10 @@ static void *sq_rmw_main(void *arg)
             attempts++;
         if (rc < 0)
             goto done;
-        a->r.retries += (uint64_t)(attempts - 1);
-        a->r.retried += attempts > 1;
-        if (attempts > a->r.max_attempts)
-            a->r.max_attempts = attempts;
+        a->st.retries += (uint64_t)(attempts - 1);
+        a->st.retried += attempts > 1;
+        if (attempts > a->st.max_attempts)
+            a->st.max_attempts = attempts;
     }
     a->failed = 0;
 done:
@@ -581,10 +581,10 @@ done:
     return NULL;
 }
 
-int sq_rmw(const char *path, int nthreads, int ntxn, rmw_result *out)
+int sq_rmw(const char *path, int nthreads, int ntxn, conc_stats *st, double *secs)
 {
     sqlite3 *db = NULL;
-    memset(out, 0, sizeof *out);
+    memset(st, 0, sizeof *st);
     if (sq_open(&db, path, 0) < 0)
         return -1;
     /* The counters, in one transaction (untimed). */
@@ -616,12 +616,12 @@ int sq_rmw(const char *path, int nthreads, int ntxn, rmw_result *out)
     for (int k = 0; k < started; k++) {
         pthread_join(th[k], NULL);
         failed |= args[k].failed;
-        out->retries += args[k].r.retries;
-        out->retried += args[k].r.retried;
-        if (args[k].r.max_attempts > out->max_attempts)
-            out->max_attempts = args[k].r.max_attempts;
+        st->retries += args[k].st.retries;
+        st->retried += args[k].st.retried;
+        if (args[k].st.max_attempts > st->max_attempts)
+            st->max_attempts = args[k].st.max_attempts;
     }
-    out->secs = now_s() - t0;
+    *secs = now_s() - t0;
     sq_close(db, NULL, NULL);
     return failed ? -1 : 0;
 }
