@@ -53,7 +53,8 @@ typedef struct config {
     int range_len;
     int ri_txns, ri_per_txn; /* random_insert */
     int ac_normal, ac_full;  /* autocommit transactions */
-    int threads, th_txns;    /* threads: writer threads, transactions in all */
+    int threads, th_txns;    /* threads (and rmw): writer threads; threads: transactions */
+    int rm_txns;             /* rmw: transactions committed in all */
     int mx_txns, mx_per_txn; /* mixed */
     int64_t mem_rows;        /* memory: rows inserted */
     int64_t mem_warm, mem_window;
@@ -80,6 +81,10 @@ typedef struct result {
     double median_s, min_s, max_s;
     double units;          /* units of work per run (rows, lookups, transactions, ...) */
     double syncs_per_unit; /* folio's fdatasync/fsync calls per unit, where counted */
+    char vs[48];           /* the workload whose sqlite row is the base of "x sqlite" ("":
+                              this one) */
+    int has_stats;         /* threads and rmw: `st` was counted */
+    conc_stats st;         /* summed over the repetitions timed */
     mem_result mem;
 } result;
 
@@ -96,7 +101,21 @@ typedef struct series {
     char error[BENCH_ERR_LEN];
     char note[112];
     double syncs_per_unit;
+    int has_stats; /* threads and rmw: `st` was counted */
+    conc_stats st; /* summed over the repetitions timed */
 } series;
+
+/* Add one repetition's counts to a series'. */
+static void series_add_stats(series *s, const conc_stats *st)
+{
+    s->has_stats = 1;
+    s->st.retries += st->retries;
+    s->st.retried += st->retried;
+    if (st->max_attempts > s->st.max_attempts)
+        s->st.max_attempts = st->max_attempts;
+    s->st.checkpoints += st->checkpoints;
+    s->st.checkpoints_short += st->checkpoints_short;
+}
 
 static void series_fail(series *s)
 {
@@ -152,11 +171,17 @@ static double series_median(const series *s, double *min_s, double *max_s)
     return s->n % 2 ? sorted[s->n / 2] : (sorted[s->n / 2 - 1] + sorted[s->n / 2]) / 2;
 }
 
-static void emit(const char *workload, int eng, const char *unit, double units, const series *s)
+/* Send a series' result; its "x sqlite" is against the sqlite row of
+ * workload `vs` (NULL: of this workload). */
+static void emit_vs(const char *workload, const char *vs, int eng, const char *unit, double units,
+                    const series *s)
 {
     result r;
     memset(&r, 0, sizeof r);
     snprintf(r.workload, sizeof r.workload, "%s", workload);
+    snprintf(r.vs, sizeof r.vs, "%s", vs ? vs : "");
+    r.has_stats = s->has_stats;
+    r.st = s->st;
     snprintf(r.engine, sizeof r.engine, "%s", eng_name[eng]);
     snprintf(r.unit, sizeof r.unit, "%s", unit);
     snprintf(r.note, sizeof r.note, "%s", s->note);
@@ -172,6 +197,11 @@ static void emit(const char *workload, int eng, const char *unit, double units, 
     if (s->n > 0)
         r.median_s = series_median(s, &r.min_s, &r.max_s);
     send_result(&r);
+}
+
+static void emit(const char *workload, int eng, const char *unit, double units, const series *s)
+{
+    emit_vs(workload, NULL, eng, unit, units, s);
 }
 
 /* An engine that cannot run a workload here (a program is missing). */
@@ -193,10 +223,15 @@ static void path_of(char *out, size_t cap, const char *name)
     snprintf(out, cap, "%s/%s", cfg.dir, name);
 }
 
+static void progress_of(const char *workload, int rep, const char *who)
+{
+    fprintf(stderr, "[%s] rep %d/%d %s\n", workload, rep + 1, cfg.reps, who);
+    fflush(stderr);
+}
+
 static void progress(const char *workload, int rep, int eng)
 {
-    fprintf(stderr, "[%s] rep %d/%d %s\n", workload, rep + 1, cfg.reps, eng_name[eng]);
-    fflush(stderr);
+    progress_of(workload, rep, eng_name[eng]);
 }
 
 static void *xmalloc(size_t n)
@@ -830,54 +865,129 @@ static void wl_struct(void)
     emit(STRUCT_NAME, ENG_SQLITE, "rows/s", (double)n, &s[2]);
 }
 
-/* Writer threads committing one row each at sync FULL, then NORMAL. */
+/* Writer threads committing one row each at sync FULL, then NORMAL: folio's
+ * plain write transactions, folio's concurrent ones (run again on
+ * FOLIO_CONFLICT) and SQLite, taking turns. */
+enum { TH_PLAIN, TH_SQLITE, TH_CONC, TH_RUNNERS };
+
 static void wl_threads(void)
 {
     static const int syncs[2] = {FOLIO_SYNC_FULL, FOLIO_SYNC_NORMAL};
+    static const char *const who[TH_RUNNERS] = {"folio", "sqlite", "folio concurrent"};
+    int64_t sum_age, sum_active;
+    generator_sums(cfg.th_txns, &sum_age, &sum_active);
     for (int v = 0; v < 2; v++) {
-        char wname[64];
-        snprintf(wname, sizeof wname, "threads x%d %s", cfg.threads, v == 0 ? "FULL" : "NORMAL");
-        series s[2];
+        const char *level = v == 0 ? "FULL" : "NORMAL";
+        char wname[32], cname[48];
+        snprintf(wname, sizeof wname, "threads x%d %s", cfg.threads, level);
+        snprintf(cname, sizeof cname, "%s concurrent", wname);
+        series s[TH_RUNNERS];
         memset(s, 0, sizeof s);
-        uint64_t nsyncs = 0;
+        uint64_t nsyncs[TH_RUNNERS] = {0, 0, 0};
         for (int rep = 0; rep < cfg.reps; rep++) {
-            for (int i = 0; i < 2; i++) {
-                int e = (rep + i) % 2;
+            for (int i = 0; i < TH_RUNNERS; i++) {
+                int e = (rep + i) % TH_RUNNERS;
                 if (s[e].failed)
                     continue;
                 char path[BENCH_PATH_LEN];
-                path_of(path, sizeof path, e == ENG_FOLIO ? "th_folio.db" : "th_sqlite.db");
+                path_of(path, sizeof path, e == TH_SQLITE ? "th_sqlite.db" : "th_folio.db");
                 remove_db(path);
-                progress(wname, rep, e);
+                progress_of(wname, rep, who[e]);
                 double secs = 0;
                 uint64_t syncs0 = sync_calls();
-                int rc = e == ENG_FOLIO
-                             ? fo_threads(path, cfg.threads, cfg.th_txns, syncs[v], &secs)
-                             : sq_threads(path, cfg.threads, cfg.th_txns, syncs[v], &secs);
+                conc_stats st;
+                memset(&st, 0, sizeof st);
+                unsigned flags = e == TH_CONC ? FOLIO_TXN_CONCURRENT : FOLIO_TXN_WRITE;
+                int rc =
+                    e == TH_SQLITE
+                        ? sq_threads(path, cfg.threads, cfg.th_txns, syncs[v], &secs)
+                        : fo_threads(path, cfg.threads, cfg.th_txns, syncs[v], flags, &st, &secs);
                 if (rc < 0) {
                     series_fail(&s[e]);
                 } else {
-                    if (e == ENG_FOLIO) /* (the open, the table and the close included) */
-                        nsyncs += sync_calls() - syncs0;
+                    /* (folio's open, table and close included; libsqlite3's
+                     * syncs are not counted) */
+                    nsyncs[e] += sync_calls() - syncs0;
+                    if (e != TH_SQLITE)
+                        series_add_stats(&s[e], &st);
                     s[e].t[s[e].n++] = secs;
-                    if (sq_verify(path, cfg.th_txns, 0, 0, 0, 0) < 0)
+                    if (sq_verify(path, cfg.th_txns, 1, sum_age, sum_active, 0) < 0)
                         check_failed(&s[e]);
                 }
                 remove_db(path);
             }
         }
-        if (s[ENG_FOLIO].n > 0)
-            s[ENG_FOLIO].syncs_per_unit =
-                (double)nsyncs / ((double)s[ENG_FOLIO].n * (double)cfg.th_txns);
-        snprintf(s[ENG_FOLIO].note, sizeof s[0].note,
-                 "one handle, sync=%s, %.3f fsyncs/commit, verified", v == 0 ? "FULL" : "NORMAL",
-                 s[ENG_FOLIO].syncs_per_unit);
-        snprintf(s[ENG_SQLITE].note, sizeof s[0].note,
-                 "a connection each, BEGIN IMMEDIATE, WAL synchronous=%s, verified",
-                 v == 0 ? "FULL" : "NORMAL");
-        for (int e = 0; e < 2; e++)
-            emit(wname, e, "txn/s", (double)cfg.th_txns, &s[e]);
+        for (int e = TH_PLAIN; e < TH_RUNNERS; e++)
+            if (e != TH_SQLITE && s[e].n > 0)
+                s[e].syncs_per_unit = (double)nsyncs[e] / ((double)s[e].n * (double)cfg.th_txns);
+        snprintf(s[TH_PLAIN].note, sizeof s[0].note,
+                 "one handle, FOLIO_TXN_WRITE, sync=%s, %.3f fsyncs/commit, verified", level,
+                 s[TH_PLAIN].syncs_per_unit);
+        snprintf(s[TH_CONC].note, sizeof s[0].note,
+                 "one handle, FOLIO_TXN_CONCURRENT, sync=%s, %.3f fsyncs/commit, %llu conflicts, "
+                 "verified",
+                 level, s[TH_CONC].syncs_per_unit, (unsigned long long)s[TH_CONC].st.retries);
+        snprintf(s[TH_SQLITE].note, sizeof s[0].note,
+                 "a connection each, BEGIN IMMEDIATE, WAL synchronous=%s, verified", level);
+        emit(wname, ENG_FOLIO, "txn/s", (double)cfg.th_txns, &s[TH_PLAIN]);
+        emit(wname, ENG_SQLITE, "txn/s", (double)cfg.th_txns, &s[TH_SQLITE]);
+        emit_vs(cname, wname, ENG_FOLIO, "txn/s", (double)cfg.th_txns, &s[TH_CONC]);
     }
+}
+
+/* Read-modify-write transactions from cfg.threads threads (see bench.h):
+ * folio's concurrent transactions, SQLite, and folio's plain write
+ * transactions, taking turns. Every file is checked for lost or doubled
+ * updates; a runner whose file fails the check reports no speed at all. */
+enum { RMW_CONC, RMW_SQLITE, RMW_PLAIN, RMW_RUNNERS };
+
+static void wl_rmw(void)
+{
+    static const char *const who[RMW_RUNNERS] = {"folio concurrent", "sqlite", "folio plain"};
+    int ntxn = cfg.rm_txns;
+    char wname[32], pname[48];
+    snprintf(wname, sizeof wname, "rmw x%d NORMAL", cfg.threads);
+    snprintf(pname, sizeof pname, "%s plain", wname);
+    series s[RMW_RUNNERS];
+    memset(s, 0, sizeof s);
+    for (int rep = 0; rep < cfg.reps; rep++) {
+        for (int i = 0; i < RMW_RUNNERS; i++) {
+            int e = (rep + i) % RMW_RUNNERS;
+            if (s[e].failed)
+                continue;
+            char path[BENCH_PATH_LEN];
+            path_of(path, sizeof path, e == RMW_SQLITE ? "rmw_sqlite.db" : "rmw_folio.db");
+            remove_db(path);
+            progress_of(wname, rep, who[e]);
+            conc_stats st;
+            double secs = 0;
+            unsigned flags = e == RMW_CONC ? FOLIO_TXN_CONCURRENT : FOLIO_TXN_WRITE;
+            int rc = e == RMW_SQLITE ? sq_rmw(path, cfg.threads, ntxn, &st, &secs)
+                                     : fo_rmw(path, cfg.threads, ntxn, flags, &st, &secs);
+            if (rc < 0 || sq_rmw_verify(path, ntxn) < 0) {
+                /* Lost or doubled writes, or an engine failure: no speed. */
+                check_failed(&s[e]);
+                s[e].n = 0;
+            } else {
+                s[e].t[s[e].n++] = secs;
+                series_add_stats(&s[e], &st);
+            }
+            remove_db(path);
+        }
+    }
+    for (int e = 0; e < RMW_RUNNERS; e++)
+        snprintf(s[RMW_CONC].note, sizeof s[0].note,
+                 "one handle, FOLIO_TXN_CONCURRENT, sync=NORMAL, %llu conflicts retried, verified",
+                 (unsigned long long)s[RMW_CONC].st.retries);
+    snprintf(s[RMW_SQLITE].note, sizeof s[0].note,
+             "a connection each, BEGIN IMMEDIATE, WAL sync=NORMAL, %llu BUSY retried, verified",
+             (unsigned long long)s[RMW_SQLITE].st.retries);
+    snprintf(s[RMW_PLAIN].note, sizeof s[0].note,
+             "one handle, FOLIO_TXN_WRITE, sync=NORMAL, %llu retried, verified",
+             (unsigned long long)s[RMW_PLAIN].st.retries);
+    emit(wname, ENG_FOLIO, "txn/s", (double)ntxn, &s[RMW_CONC]);
+    emit(wname, ENG_SQLITE, "txn/s", (double)ntxn, &s[RMW_SQLITE]);
+    emit_vs(pname, wname, ENG_FOLIO, "txn/s", (double)ntxn, &s[RMW_PLAIN]);
 }
 
 /* Compare an engine's rows and checksum with SQLite's (the reference). */
@@ -1457,9 +1567,9 @@ static void print_header(void)
         fprintf(out_f, "| workload | engine | median s | min..max s | rate | x sqlite | note |\n");
         fprintf(out_f, "|---|---|---:|---:|---:|---:|---|\n");
     } else {
-        fprintf(out_f, "%-26s %-6s %9s %17s %22s %8s  %s\n", "workload", "engine", "median s",
+        fprintf(out_f, "%-30s %-6s %9s %17s %22s %8s  %s\n", "workload", "engine", "median s",
                 "min..max s", "rate", "x sqlite", "note");
-        fprintf(out_f, "%.*s\n", 120,
+        fprintf(out_f, "%.*s\n", 124,
                 "----------------------------------------------------------------"
                 "--------------------------------------------------------");
     }
@@ -1469,13 +1579,13 @@ static void print_result(const result *r)
 {
     char a[48], b[48], rate[64], ratio[16] = "", range[40];
     if (r->skipped) {
-        fprintf(out_f, out_md ? "| %s | %s | skipped | | | | %s |\n" : "%-26s %-6s SKIPPED: %s\n",
+        fprintf(out_f, out_md ? "| %s | %s | skipped | | | | %s |\n" : "%-30s %-6s SKIPPED: %s\n",
                 r->workload, r->engine, r->error);
         return;
     }
     if (r->is_memory) {
         if (r->failed) {
-            fprintf(out_f, out_md ? "| %s | %s | FAILED | | | | %s |\n" : "%-26s %-6s FAILED: %s\n",
+            fprintf(out_f, out_md ? "| %s | %s | FAILED | | | | %s |\n" : "%-30s %-6s FAILED: %s\n",
                     r->workload, r->engine, r->error);
             return;
         }
@@ -1484,18 +1594,19 @@ static void print_result(const result *r)
         fprintf(out_f,
                 out_md ? "| %s | %s | peak RSS %.1f MB | | %.4f allocs/row | | %s heap calls "
                          "in %s rows after warm-up; %s |\n"
-                       : "%-26s %-6s peak RSS %7.1f MB   allocs/row %.4f  (%s heap calls in "
+                       : "%-30s %-6s peak RSS %7.1f MB   allocs/row %.4f  (%s heap calls in "
                          "%s rows after warm-up; %s)\n",
                 r->workload, r->engine, (double)r->mem.rss_kb / 1024.0, r->mem.allocs_per_row, a, b,
                 r->note);
         return;
     }
     if (r->failed && r->nreps == 0) {
-        fprintf(out_f, out_md ? "| %s | %s | FAILED | | | | %s |\n" : "%-26s %-6s FAILED: %s\n",
+        fprintf(out_f, out_md ? "| %s | %s | FAILED | | | | %s |\n" : "%-30s %-6s FAILED: %s\n",
                 r->workload, r->engine, r->error);
         return;
     }
-    const result *sq = strcmp(r->engine, "sqlite") ? find_exact(r->workload, "sqlite") : NULL;
+    const result *sq =
+        strcmp(r->engine, "sqlite") ? find_exact(r->vs[0] ? r->vs : r->workload, "sqlite") : NULL;
     double x = ratio_vs(r, sq);
     if (x > 0)
         snprintf(ratio, sizeof ratio, "%.2fx", x);
@@ -1506,13 +1617,13 @@ static void print_result(const result *r)
     snprintf(range, sizeof range, "%.3f..%.3f", r->min_s, r->max_s);
     fprintf(out_f,
             out_md ? "| %s | %s | %.3f | %s | %s | %s | %s |\n"
-                   : "%-26s %-6s %9.3f %17s %22s %8s  %s\n",
+                   : "%-30s %-6s %9.3f %17s %22s %8s  %s\n",
             r->workload, r->engine, r->median_s, range, rate, ratio,
             r->failed ? "FAILED, see below" : r->note);
     if (r->failed && out_md)
         fprintf(out_f, "| | | | | | | FAILED after %d timed run(s): %s |\n", r->nreps, r->error);
     else if (r->failed)
-        fprintf(out_f, "%-33s ^ FAILED after %d timed run(s): %s\n", "", r->nreps, r->error);
+        fprintf(out_f, "%-37s ^ FAILED after %d timed run(s): %s\n", "", r->nreps, r->error);
 }
 
 static void goal_line(const char *goal, const result *f, const result *other, double want,
@@ -1549,6 +1660,57 @@ static void sync_goal(const char *goal, const char *workload, double most)
         fprintf(out_f,
                 out_md ? "| %s | %.3f fsyncs/commit | %s |\n" : "  %-40s %.3f fsyncs/commit  %s\n",
                 goal, r->syncs_per_unit, r->syncs_per_unit <= most ? "met" : "NOT met");
+}
+
+/* Whether the concurrent one-row inserts of the threads workload had no
+ * conflict at either sync level. */
+static void conflict_goal(const char *goal, const char *full, const char *normal)
+{
+    const result *f = find_exact(full, "folio"), *n = find_exact(normal, "folio");
+    if (!f || !n || !f->has_stats || !n->has_stats)
+        fprintf(out_f, out_md ? "| %s | not measured | |\n" : "  %-40s not measured\n", goal);
+    else
+        fprintf(out_f,
+                out_md ? "| %s | %llu and %llu conflicts | %s |\n"
+                       : "  %-40s %llu and %llu conflicts  %s\n",
+                goal, (unsigned long long)f->st.retries, (unsigned long long)n->st.retries,
+                f->st.retries == 0 && n->st.retries == 0 ? "met" : "NOT met");
+}
+
+/* How often the rmw workload's transactions had to run again (no goal). */
+static void retry_line(const char *what, const char *workload, const char *engine,
+                       const char *cause)
+{
+    const result *r = find_exact(workload, engine);
+    if (!r || !r->has_stats || r->nreps == 0)
+        return;
+    char figures[160];
+    double commits = r->units * r->nreps;
+    snprintf(figures, sizeof figures,
+             "%llu %s retried (%.3f%% of %.0f commits; %llu txns, at most %d run(s))",
+             (unsigned long long)r->st.retries, cause, 100.0 * (double)r->st.retries / commits,
+             commits, (unsigned long long)r->st.retried, r->st.max_attempts);
+    fprintf(out_f, out_md ? "| %s | %s | |\n" : "  %-40s %s\n", what, figures);
+}
+
+/* folio's checkpoints per commit in the threads and rmw rows (no goal): a
+ * checkpoint a snapshot stops short copies only part of the log, so the
+ * log stays past its threshold and the next commit starts another. */
+static void checkpoint_lines(void)
+{
+    for (int i = 0; i < nresults; i++) {
+        const result *r = &results[i];
+        if (!r->has_stats || r->nreps == 0 || strcmp(r->engine, "folio") != 0)
+            continue;
+        char what[64], figures[128];
+        double commits = r->units * r->nreps;
+        snprintf(what, sizeof what, "%.47s: checkpoints", r->workload);
+        snprintf(figures, sizeof figures, "%.3f a commit, %.3f stopped short (%llu, %llu)",
+                 (double)r->st.checkpoints / commits, (double)r->st.checkpoints_short / commits,
+                 (unsigned long long)r->st.checkpoints,
+                 (unsigned long long)r->st.checkpoints_short);
+        fprintf(out_f, out_md ? "| %s | %s | |\n" : "  %-40s %s\n", what, figures);
+    }
 }
 
 static void print_goals(void)
@@ -1592,6 +1754,25 @@ static void print_goals(void)
     snprintf(th_sync, sizeof th_sync, "%d threads FULL: <= 0.25 fsyncs/commit", cfg.threads);
     goal_line(th_goal, find_exact(th_full, "folio"), find_exact(th_full, "sqlite"), 5, "SQLite");
     sync_goal(th_sync, th_full, 0.25);
+    char th_cfull[80], th_cnormal[80], th_cgoal[96], th_csync[96], th_conf[96];
+    snprintf(th_cfull, sizeof th_cfull, "%s concurrent", th_full);
+    snprintf(th_cnormal, sizeof th_cnormal, "threads x%d NORMAL concurrent", cfg.threads);
+    snprintf(th_cgoal, sizeof th_cgoal, "%d threads, 1-row txns, FULL concurrent >= 5x SQLite",
+             cfg.threads);
+    snprintf(th_csync, sizeof th_csync, "%d threads FULL concurrent: <= 0.25 fsyncs/commit",
+             cfg.threads);
+    snprintf(th_conf, sizeof th_conf, "%d threads concurrent 1-row inserts: no conflict",
+             cfg.threads);
+    goal_line(th_cgoal, find_exact(th_cfull, "folio"), find_exact(th_full, "sqlite"), 5, "SQLite");
+    sync_goal(th_csync, th_cfull, 0.25);
+    conflict_goal(th_conf, th_cfull, th_cnormal);
+    char rmw[32], rmw_goal[96];
+    snprintf(rmw, sizeof rmw, "rmw x%d NORMAL", cfg.threads);
+    snprintf(rmw_goal, sizeof rmw_goal, "%s, FOLIO_TXN_CONCURRENT >= 2x SQLite", rmw);
+    goal_line(rmw_goal, find_exact(rmw, "folio"), find_exact(rmw, "sqlite"), 2, "SQLite");
+    retry_line("rmw: folio concurrent", rmw, "folio", "conflicts");
+    retry_line("rmw: sqlite", rmw, "sqlite", "SQLITE_BUSY");
+    checkpoint_lines();
     alloc_goal("zero heap allocations per row: insert", "memory: insert");
     alloc_goal("zero heap allocations per row: lookup", "memory: lookup");
     alloc_goal("zero heap allocations per row: scan", "memory: scan");
@@ -1621,6 +1802,7 @@ static const workload workloads[] = {
     {"batch_insert", wl_batch_insert},
     {"autocommit", wl_autocommit},
     {"threads", wl_threads},
+    {"rmw", wl_rmw},
     {"schema", wl_schema},
     {"fk", wl_fk},
     {"trigger", wl_trigger},
@@ -1730,8 +1912,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: folio_bench [options]\n"
                "  --only LIST       workloads to run, comma-separated (default all):\n"
                "                    bulk,bulk_index,import,random_insert,batch_insert,\n"
-               "                    autocommit,threads,schema,fk,trigger,vacuum,struct,reads,\n"
-               "                    filter,mixed,memory\n"
+               "                    autocommit,threads,rmw,schema,fk,trigger,vacuum,struct,\n"
+               "                    reads,filter,mixed,memory\n"
                "  --rows N          rows of the bulk loads, base tables, reads file, import\n"
                "                    CSV and batch_insert (default 10000000; suffixes k, M\n"
                "                    accepted)\n"
@@ -1739,8 +1921,22 @@ static void usage(FILE *f)
                "  --dir PATH        where to put the files (default /tmp); a fresh\n"
                "                    folio_bench.XXXXXX directory is made there and removed\n"
                "  --quick           small sizes for a smoke run\n"
-               "  --threads N       threads: writer threads (default 8; 8,000 one-row\n"
-               "                    transactions in all)\n"
+               "  --threads N       threads and rmw: writer threads (default 8)\n"
+               "                    threads: 8,000 one-row insert transactions in all, at\n"
+               "                    sync FULL then NORMAL; rows \"threads xN FULL\" and\n"
+               "                    \"... NORMAL\": folio FOLIO_TXN_WRITE and SQLite (a\n"
+               "                    connection each, BEGIN IMMEDIATE); \"... concurrent\":\n"
+               "                    folio FOLIO_TXN_CONCURRENT, run again on FOLIO_CONFLICT\n"
+               "                    (conflicts counted), x sqlite against the same SQLite\n"
+               "                    row\n"
+               "                    rmw: each transaction reads a random row of a 1,000-row\n"
+               "                    table, writes n+1 back and inserts a row into a second\n"
+               "                    table (sync NORMAL); row \"rmw xN NORMAL\": folio\n"
+               "                    FOLIO_TXN_CONCURRENT (run again on FOLIO_CONFLICT) and\n"
+               "                    SQLite (BEGIN IMMEDIATE, run again on SQLITE_BUSY);\n"
+               "                    \"rmw xN NORMAL plain\": folio FOLIO_TXN_WRITE. Both files\n"
+               "                    are checked for lost or doubled updates\n"
+               "  --rmw-txns N      rmw: transactions committed in all (default 20000)\n"
                "  --lookups N       reads: rowid lookups (default 1000000)\n"
                "  --mem-rows N      memory: rows inserted (default: --rows)\n"
                "  --mem-warm N      memory: rows before the 100,000-row counting window\n"
@@ -1840,6 +2036,7 @@ static int64_t parse_count(const char *s)
 static void parse_args(int argc, char **argv)
 {
     int64_t rows = 0, lookups = 0, mem_rows = 0, mem_warm = 0, reps = 0, threads = 8;
+    int64_t rmw_txns = 0;
     const char *dir = "/tmp", *folio_bin = NULL, *sqlite3_bin = NULL;
     cfg.sqlite_mmap_mb = 2048;
     cfg.folio_mmap_mb = -1;
@@ -1867,6 +2064,12 @@ static void parse_args(int argc, char **argv)
             threads = parse_count(argv[++i]);
             if (threads < 1 || threads > BENCH_MAX_THREADS) {
                 fprintf(stderr, "folio_bench: --threads must be 1..%d\n", BENCH_MAX_THREADS);
+                exit(2);
+            }
+        } else if (!strcmp(a, "--rmw-txns") && has_val) {
+            rmw_txns = parse_count(argv[++i]);
+            if (rmw_txns > 100000000) {
+                fprintf(stderr, "folio_bench: --rmw-txns must be at most 100M\n");
                 exit(2);
             }
         } else if (!strcmp(a, "--lookups") && has_val) {
@@ -1924,6 +2127,7 @@ static void parse_args(int argc, char **argv)
     cfg.ac_full = 2000;
     cfg.threads = (int)threads;
     cfg.th_txns = 8000;
+    cfg.rm_txns = 20000;
     cfg.mx_txns = 1000;
     cfg.mx_per_txn = 100;
     cfg.mem_warm = 100000;
@@ -1937,12 +2141,15 @@ static void parse_args(int argc, char **argv)
         cfg.ac_normal = 2000;
         cfg.ac_full = 200;
         cfg.th_txns = 800;
+        cfg.rm_txns = 2000;
         cfg.mx_txns = 100;
     }
     if (rows)
         cfg.rows = rows;
     if (lookups)
         cfg.lookups = lookups;
+    if (rmw_txns)
+        cfg.rm_txns = (int)rmw_txns;
     if (reps)
         cfg.reps = (int)(reps > MAX_REPS ? MAX_REPS : reps);
     if (mem_warm)
@@ -1972,7 +2179,8 @@ static void remove_dir(void)
         "ri_sqlite.db",     "ri_lmdb.mdb",      "mixed_folio.db",    "mixed_sqlite.db",
         "mixed_lmdb.mdb",   "import.csv",       "import_sqlite.sql", "import_folio.db",
         "import_sqlite.db", "import_folio.log", "import_sqlite.log", "batch_folio.db",
-        "batch_sqlite.db",  "batch_lmdb.mdb",   "filter_sqlite.db"};
+        "batch_sqlite.db",  "batch_lmdb.mdb",   "filter_sqlite.db",  "th_folio.db",
+        "th_sqlite.db",     "rmw_folio.db",     "rmw_sqlite.db"};
     char path[BENCH_PATH_LEN], tmp[BENCH_PATH_LEN + 8];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         path_of(path, sizeof path, names[i]);
@@ -2001,11 +2209,11 @@ static void print_config(void)
     }
     printf("machine: %ld CPUs, load average %.2f at start; files in %s\n", ncpu, load[0], cfg.dir);
     printf("rows: %s (bulk, base tables, reads file, import, batch_insert); lookups %lld, "
-           "seeks %lld, ranges %lldx%d; autocommit %d/%d txns; threads %d x %d txns; mixed %dx%d "
-           "ops; memory %lld rows\n",
+           "seeks %lld, ranges %lldx%d; autocommit %d/%d txns; threads %d x %d txns; rmw %d x %d "
+           "txns; mixed %dx%d ops; memory %lld rows\n",
            rows, (long long)cfg.lookups, (long long)cfg.seeks, (long long)cfg.ranges, cfg.range_len,
-           cfg.ac_normal, cfg.ac_full, cfg.threads, cfg.th_txns, cfg.mx_txns, cfg.mx_per_txn,
-           (long long)cfg.mem_rows);
+           cfg.ac_normal, cfg.ac_full, cfg.threads, cfg.th_txns, cfg.threads, cfg.rm_txns,
+           cfg.mx_txns, cfg.mx_per_txn, (long long)cfg.mem_rows);
     printf("folio: default options (64 MiB cache, 4096-byte pages), FOLIO_SYNC_NORMAL; bulk loads "
            "use FOLIO_SYNC_OFF (SQLite: synchronous=OFF)\n");
     if (selected("import"))

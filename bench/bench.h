@@ -229,13 +229,59 @@ int sq_freelist_count(const char *path, int64_t *out);
 int fo_vacuum(const char *path, const char *dest, double *secs);
 int sq_vacuum(const char *path, const char *dest, double *secs);
 
+/* What the threads and rmw workloads count besides time. */
+typedef struct conc_stats {
+    uint64_t retries; /* transactions run again (FOLIO_CONFLICT / SQLITE_BUSY) */
+    uint64_t retried; /* transactions that needed at least one retry */
+    int max_attempts; /* the most runs one transaction needed */
+    /* folio only, from folio_metrics before the close: automatic and
+     * explicit checkpoints, and those a snapshot stopped short */
+    uint64_t checkpoints, checkpoints_short;
+} conc_stats;
+
 /* ntxn one-insert transactions into a new table, from nthreads threads at
- * once (at most BENCH_MAX_THREADS): folio's threads share one handle (its
- * writers queue, and with FOLIO_SYNC_FULL their commits share syncs);
- * SQLite's each have a connection, BEGIN IMMEDIATE and a busy timeout. */
+ * once (at most BENCH_MAX_THREADS): folio's threads share one handle (with
+ * FOLIO_SYNC_FULL their commits share syncs); SQLite's each have a
+ * connection, BEGIN IMMEDIATE and a busy timeout. folio's transactions are
+ * begun with `txn_flags`: FOLIO_TXN_WRITE (the writers queue for the writer
+ * role) or FOLIO_TXN_CONCURRENT (each runs on its snapshot; one that fails
+ * its commit with FOLIO_CONFLICT is run again; `st` counts those). */
 #define BENCH_MAX_THREADS 64
-int fo_threads(const char *path, int nthreads, int ntxn, int sync, double *secs);
+int fo_threads(const char *path, int nthreads, int ntxn, int sync, unsigned txn_flags,
+               conc_stats *st, double *secs);
 int sq_threads(const char *path, int nthreads, int ntxn, int sync, double *secs);
+
+/* The rmw workload (read-modify-write): a table of counters and a log,
+ *   counter(id INTEGER PRIMARY KEY, n INTEGER)  rows 1..RMW_ROWS, n = RMW_INITIAL
+ *   event(id INTEGER PRIMARY KEY, counter INTEGER, n INTEGER)  empty
+ * made by each engine itself in a new file, untimed. Then ntxn transactions
+ * from nthreads threads (thread k runs transactions k, k + nthreads, ...):
+ * transaction i reads counter rmw_counter(i), writes n + 1 back and inserts
+ * an event row (automatic rowid) holding the counter's id and its new n.
+ * Sync NORMAL. A transaction the other writers make fail (folio:
+ * FOLIO_CONFLICT; SQLite: SQLITE_BUSY) is rolled back and run again until
+ * it commits, so exactly ntxn commit. */
+#define RMW_ROWS        1000
+#define RMW_INITIAL     100
+#define RMW_DDL_COUNTER "CREATE TABLE counter(id INTEGER PRIMARY KEY, n INTEGER)"
+#define RMW_DDL_EVENT   "CREATE TABLE event(id INTEGER PRIMARY KEY, counter INTEGER, n INTEGER)"
+static inline int64_t rmw_counter(int64_t i)
+{
+    return (int64_t)(mix64((uint64_t)i ^ BENCH_SEED ^ 0x726d77u) % RMW_ROWS) + 1;
+}
+/* folio: one handle shared by the threads, FOLIO_SYNC_NORMAL, transactions
+ * begun with `txn_flags` (FOLIO_TXN_CONCURRENT or FOLIO_TXN_WRITE). *secs:
+ * the threads' start through their last commit. */
+int fo_rmw(const char *path, int nthreads, int ntxn, unsigned txn_flags, conc_stats *st,
+           double *secs);
+/* SQLite: a connection per thread, WAL, synchronous=NORMAL, busy timeout,
+ * BEGIN IMMEDIATE. */
+int sq_rmw(const char *path, int nthreads, int ntxn, conc_stats *st, double *secs);
+/* Check an rmw file with libsqlite3 after `commits` transactions:
+ * integrity_check; RMW_ROWS counters with sum(n) - RMW_ROWS * RMW_INITIAL =
+ * commits; `commits` event rows; and for each counter, its events carry the
+ * distinct values RMW_INITIAL + 1 .. its n (no update lost or doubled). */
+int sq_rmw_verify(const char *path, int64_t commits);
 
 int fo_read(const char *path, read_kind k, const read_plan *p, long cache_mb, long mmap_mb,
             read_result *out);

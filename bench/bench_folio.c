@@ -315,54 +315,130 @@ fail:
 typedef struct fo_thread_arg {
     folio_db *db;
     int k, nthreads, ntxn;
+    unsigned flags;
+    conc_stats st; /* this thread's retries */
     int failed;
 } fo_thread_arg;
 
-static void *fo_thread_main(void *arg)
+/* One transaction inserting gen_row(id): 0, FOLIO_CONFLICT (the commit lost
+ * to another; the transaction is gone), or -1 after describing the failure. */
+static int fo_insert_one(folio_db *db, unsigned flags, int64_t id)
 {
-    fo_thread_arg *a = arg;
-    folio_db *db = a->db;
     folio_txn *txn = NULL;
     folio_table *t;
     folio_value v[4];
     bench_row r;
-    for (int64_t id = a->k + 1; id <= a->ntxn; id += a->nthreads) {
-        FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), id);
-        FO_TRY(folio_table_open(&t, txn, "user"), id);
-        gen_row(&r, id);
-        fo_values(v, &r);
-        FO_TRY(folio_insert(NULL, t, v, 4), id);
-        folio_txn *done = txn;
-        txn = NULL;
-        FO_TRY(folio_commit(done), id);
-    }
-    return NULL;
+    FO_TRY(folio_begin(&txn, db, flags), id);
+    FO_TRY(folio_table_open(&t, txn, "user"), id);
+    gen_row(&r, id);
+    fo_values(v, &r);
+    FO_TRY(folio_insert(NULL, t, v, 4), id);
+    folio_txn *done = txn;
+    txn = NULL;
+    int rc = folio_commit(done);
+    if (rc == FOLIO_CONFLICT && (flags & FOLIO_TXN_CONCURRENT))
+        return FOLIO_CONFLICT;
+    FO_TRY(rc, id);
+    return 0;
 fail:
     if (txn)
         folio_rollback(txn);
-    a->failed = 1;
+    return -1;
+}
+
+/* Count a transaction that committed after `attempts` runs. */
+static void count_attempts(conc_stats *st, int attempts)
+{
+    st->retries += (uint64_t)(attempts - 1);
+    st->retried += attempts > 1;
+    if (attempts > st->max_attempts)
+        st->max_attempts = attempts;
+}
+
+/* Add a thread's counts to the run's. */
+static void add_stats(conc_stats *to, const conc_stats *from)
+{
+    to->retries += from->retries;
+    to->retried += from->retried;
+    if (from->max_attempts > to->max_attempts)
+        to->max_attempts = from->max_attempts;
+}
+
+/* The handle's checkpoint counts, before its close (which checkpoints). */
+static void fo_checkpoint_stats(folio_db *db, conc_stats *st)
+{
+    folio_metrics_data m = FOLIO_METRICS_INIT;
+    if (folio_metrics(db, &m) == FOLIO_OK) {
+        st->checkpoints = m.checkpoints;
+        st->checkpoints_short = m.checkpoints_short;
+    }
+}
+
+static void *fo_thread_main(void *arg)
+{
+    fo_thread_arg *a = arg;
+    for (int64_t id = a->k + 1; id <= a->ntxn; id += a->nthreads) {
+        int rc, attempts = 1;
+        while ((rc = fo_insert_one(a->db, a->flags, id)) == FOLIO_CONFLICT)
+            attempts++;
+        if (rc < 0) {
+            a->failed = 1;
+            break;
+        }
+        count_attempts(&a->st, attempts);
+    }
     return NULL;
 }
 
-int fo_threads(const char *path, int nthreads, int ntxn, int sync, double *secs)
+/* Create the tables of a new file in one FOLIO_TXN_WRITE transaction. */
+static int fo_create(folio_db *db, const char *const *ddl)
 {
-    folio_options o = FOLIO_OPTIONS_INIT;
-    o.sync = sync;
-    o.busy_timeout_ms = 600000; /* the threads queue for the writer role */
-    folio_db *db = NULL;
     folio_txn *txn = NULL;
-    FO_TRY(folio_open(&db, path, &o), -1);
     FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), -1);
-    FO_TRY(folio_exec(txn, USER_DDL), -1);
+    for (int i = 0; ddl[i]; i++)
+        FO_TRY(folio_exec(txn, ddl[i]), -1);
     folio_txn *done = txn;
     txn = NULL;
     FO_TRY(folio_commit(done), -1);
+    return 0;
+fail:
+    if (txn)
+        folio_rollback(txn);
+    return -1;
+}
+
+/* The handle of fo_threads and fo_rmw: the threads share it, and a plain
+ * writer waits as long as it takes for the writer role. */
+static int fo_open_shared(folio_db **out, const char *path, int sync)
+{
+    folio_options o = FOLIO_OPTIONS_INIT;
+    o.sync = sync;
+    o.busy_timeout_ms = 600000;
+    folio_db *db = NULL;
+    FO_TRY(folio_open(out, path, &o), -1);
+    return 0;
+fail:
+    return -1;
+}
+
+int fo_threads(const char *path, int nthreads, int ntxn, int sync, unsigned txn_flags,
+               conc_stats *st, double *secs)
+{
+    static const char *const ddl[] = {USER_DDL, NULL};
+    folio_db *db = NULL;
+    memset(st, 0, sizeof *st);
+    if (fo_open_shared(&db, path, sync) < 0)
+        return -1;
+    if (fo_create(db, ddl) < 0)
+        goto fail;
     pthread_t th[BENCH_MAX_THREADS];
     fo_thread_arg args[BENCH_MAX_THREADS];
     int started = 0, failed = 0;
     double t0 = now_s();
     for (int k = 0; k < nthreads; k++) {
-        args[k] = (fo_thread_arg){db, k, nthreads, ntxn, 0};
+        memset(&args[k], 0, sizeof args[k]);
+        args[k] = (fo_thread_arg){
+            .db = db, .k = k, .nthreads = nthreads, .ntxn = ntxn, .flags = txn_flags};
         if (pthread_create(&th[k], NULL, fo_thread_main, &args[k]) != 0) {
             bench_fail("folio threads: pthread_create failed");
             failed = 1;
@@ -373,14 +449,154 @@ int fo_threads(const char *path, int nthreads, int ntxn, int sync, double *secs)
     for (int k = 0; k < started; k++) {
         pthread_join(th[k], NULL);
         failed |= args[k].failed;
+        add_stats(st, &args[k].st);
     }
     *secs = now_s() - t0;
+    fo_checkpoint_stats(db, st);
     folio_db *closing = db;
     db = NULL;
     FO_TRY(folio_close(closing), -1);
     return failed ? -1 : 0;
 fail:
-    fo_abandon(db, txn);
+    fo_abandon(db, NULL);
+    return -1;
+}
+
+/* One rmw transaction on counter `id`: 0, FOLIO_CONFLICT (the transaction
+ * is gone: rolled back here, or by its failed commit), or -1 after
+ * describing the failure. */
+static int fo_rmw_once(folio_db *db, unsigned flags, int64_t id)
+{
+    folio_txn *txn = NULL;
+    folio_table *counter, *event;
+    folio_cursor *c = NULL;
+    folio_value v;
+    int rc;
+    FO_TRY(folio_begin(&txn, db, flags), id);
+    FO_TRY(folio_table_open(&counter, txn, "counter"), id);
+    FO_TRY(folio_cursor_open(&c, counter, NULL), id);
+    rc = folio_cursor_seek_rowid(c, id);
+    if (rc != FOLIO_ROW) {
+        bench_fail("folio rmw: counter %lld: seek returned %d %s where the row exists",
+                   (long long)id, rc, folio_strerror(rc));
+        goto fail;
+    }
+    FO_TRY(folio_cursor_column(&v, c, 1), id);
+    if (v.type != FOLIO_INTEGER) {
+        bench_fail("folio rmw: counter %lld: n read back with type %d", (long long)id, (int)v.type);
+        goto fail;
+    }
+    folio_cursor_close(c);
+    c = NULL;
+    int64_t n = v.u.i + 1;
+    folio_value row[2] = {{.type = FOLIO_INTEGER, .u.i = id}, {.type = FOLIO_INTEGER, .u.i = n}};
+    FO_TRY(folio_update(counter, id, row, 2), id);
+    FO_TRY(folio_table_open(&event, txn, "event"), id);
+    folio_value ev[3] = {{.type = FOLIO_NULL},
+                         {.type = FOLIO_INTEGER, .u.i = id},
+                         {.type = FOLIO_INTEGER, .u.i = n}};
+    FO_TRY(folio_insert(NULL, event, ev, 3), id);
+    folio_txn *done = txn;
+    txn = NULL;
+    rc = folio_commit(done);
+    if (rc == FOLIO_CONFLICT && (flags & FOLIO_TXN_CONCURRENT))
+        return FOLIO_CONFLICT;
+    FO_TRY(rc, id);
+    return 0;
+fail:
+    if (c)
+        folio_cursor_close(c);
+    if (txn)
+        folio_rollback(txn);
+    return -1;
+}
+
+typedef struct fo_rmw_arg {
+    folio_db *db;
+    int k, nthreads, ntxn;
+    unsigned flags;
+    conc_stats st; /* this thread's retries */
+    int failed;
+} fo_rmw_arg;
+
+static void *fo_rmw_main(void *arg)
+{
+    fo_rmw_arg *a = arg;
+    for (int64_t i = a->k; i < a->ntxn; i += a->nthreads) {
+        int rc, attempts = 1;
+        while ((rc = fo_rmw_once(a->db, a->flags, rmw_counter(i))) == FOLIO_CONFLICT)
+            attempts++;
+        if (rc < 0) {
+            a->failed = 1;
+            break;
+        }
+        count_attempts(&a->st, attempts);
+    }
+    return NULL;
+}
+
+/* The counters, written in one FOLIO_TXN_WRITE transaction. */
+static int fo_rmw_fill(folio_db *db)
+{
+    static const char *const ddl[] = {RMW_DDL_COUNTER, RMW_DDL_EVENT, NULL};
+    folio_txn *txn = NULL;
+    folio_table *t;
+    if (fo_create(db, ddl) < 0)
+        return -1;
+    FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), -1);
+    FO_TRY(folio_table_open(&t, txn, "counter"), -1);
+    for (int64_t id = 1; id <= RMW_ROWS; id++) {
+        folio_value row[2] = {{.type = FOLIO_INTEGER, .u.i = id},
+                              {.type = FOLIO_INTEGER, .u.i = RMW_INITIAL}};
+        FO_TRY(folio_insert(NULL, t, row, 2), id);
+    }
+    folio_txn *done = txn;
+    txn = NULL;
+    FO_TRY(folio_commit(done), -1);
+    return 0;
+fail:
+    if (txn)
+        folio_rollback(txn);
+    return -1;
+}
+
+int fo_rmw(const char *path, int nthreads, int ntxn, unsigned txn_flags, conc_stats *st,
+           double *secs)
+{
+    folio_db *db = NULL;
+    memset(st, 0, sizeof *st);
+    if (fo_open_shared(&db, path, FOLIO_SYNC_NORMAL) < 0)
+        return -1;
+    if (fo_rmw_fill(db) < 0)
+        goto fail;
+    pthread_t th[BENCH_MAX_THREADS];
+    fo_rmw_arg args[BENCH_MAX_THREADS];
+    int started = 0, failed = 0;
+    double t0 = now_s();
+    for (int k = 0; k < nthreads; k++) {
+        memset(&args[k], 0, sizeof args[k]);
+        args[k] =
+            (fo_rmw_arg){.db = db, .k = k, .nthreads = nthreads, .ntxn = ntxn, .flags = txn_flags};
+        if (pthread_create(&th[k], NULL, fo_rmw_main, &args[k]) != 0) {
+            bench_fail("folio rmw: pthread_create failed");
+            failed = 1;
+            break;
+        }
+        started++;
+    }
+    for (int k = 0; k < started; k++) {
+        pthread_join(th[k], NULL);
+        failed |= args[k].failed;
+        add_stats(st, &args[k].st);
+    }
+    *secs = now_s() - t0;
+    fo_checkpoint_stats(db, st);
+    folio_db *closing = db;
+    db = NULL;
+    FO_TRY(folio_close(closing), -1);
+    return failed ? -1 : 0;
+fail:
+    fo_abandon(db, NULL);
     return -1;
 }
 

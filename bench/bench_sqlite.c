@@ -481,6 +481,203 @@ int sq_threads(const char *path, int nthreads, int ntxn, int sync, double *secs)
     return failed ? -1 : 0;
 }
 
+/* One rmw transaction on counter `id` through the prepared statements:
+ * 0, SQLITE_BUSY (rolled back; run it again), or -1 after describing the
+ * failure. */
+typedef struct sq_rmw_stmts {
+    sqlite3_stmt *begin, *select, *update, *insert, *commit, *rollback;
+} sq_rmw_stmts;
+
+static int sq_rmw_step(sqlite3 *db, sqlite3_stmt *st, int want, const char *what)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == want)
+        return 0;
+    if (rc == SQLITE_BUSY)
+        return SQLITE_BUSY;
+    return sq_report(db, "rmw", what, rc);
+}
+
+static int sq_rmw_once(sqlite3 *db, const sq_rmw_stmts *s, int64_t id)
+{
+    int rc = sq_rmw_step(db, s->begin, SQLITE_DONE, "BEGIN IMMEDIATE");
+    if (rc != 0)
+        return rc; /* no transaction began */
+    sqlite3_bind_int64(s->select, 1, id);
+    rc = sqlite3_step(s->select);
+    if (rc != SQLITE_ROW) {
+        sqlite3_reset(s->select);
+        if (rc != SQLITE_BUSY) {
+            bench_fail("sqlite rmw: counter %lld: SELECT returned %d %s where the row exists",
+                       (long long)id, rc, sqlite3_errmsg(db));
+            rc = -1;
+        }
+        goto undo;
+    }
+    int64_t n = sqlite3_column_int64(s->select, 0) + 1;
+    sqlite3_reset(s->select);
+    sqlite3_bind_int64(s->update, 1, n);
+    sqlite3_bind_int64(s->update, 2, id);
+    if ((rc = sq_rmw_step(db, s->update, SQLITE_DONE, "UPDATE counter")) != 0)
+        goto undo;
+    sqlite3_bind_int64(s->insert, 1, id);
+    sqlite3_bind_int64(s->insert, 2, n);
+    if ((rc = sq_rmw_step(db, s->insert, SQLITE_DONE, "INSERT INTO event")) != 0)
+        goto undo;
+    if ((rc = sq_rmw_step(db, s->commit, SQLITE_DONE, "COMMIT")) != 0)
+        goto undo;
+    return 0;
+undo:
+    if (!sqlite3_get_autocommit(db)) {
+        int rb = sqlite3_step(s->rollback);
+        sqlite3_reset(s->rollback);
+        if (rb != SQLITE_DONE)
+            return sq_report(db, "rmw", "ROLLBACK", rb);
+    }
+    return rc;
+}
+
+typedef struct sq_rmw_arg {
+    const char *path;
+    int k, nthreads, ntxn;
+    conc_stats st; /* this thread's retries */
+    int failed;
+} sq_rmw_arg;
+
+static void *sq_rmw_main(void *arg)
+{
+    sq_rmw_arg *a = arg;
+    sqlite3 *db = NULL;
+    sq_rmw_stmts s;
+    memset(&s, 0, sizeof s);
+    a->failed = 1;
+    if (sq_open(&db, a->path, 0) < 0)
+        return NULL;
+    sqlite3_busy_timeout(db, 600000);
+    if (sq_exec(db, "PRAGMA cache_size=-65536;") < 0 || sq_sync_pragma(db, 1) < 0 ||
+        sq_prepare(db, "BEGIN IMMEDIATE", &s.begin) < 0 ||
+        sq_prepare(db, "SELECT n FROM counter WHERE id = ?1", &s.select) < 0 ||
+        sq_prepare(db, "UPDATE counter SET n = ?1 WHERE id = ?2", &s.update) < 0 ||
+        sq_prepare(db, "INSERT INTO event(counter, n) VALUES (?1, ?2)", &s.insert) < 0 ||
+        sq_prepare(db, "COMMIT", &s.commit) < 0 || sq_prepare(db, "ROLLBACK", &s.rollback) < 0)
+        goto done;
+    for (int64_t i = a->k; i < a->ntxn; i += a->nthreads) {
+        int rc, attempts = 1;
+        while ((rc = sq_rmw_once(db, &s, rmw_counter(i))) == SQLITE_BUSY)
+            attempts++;
+        if (rc < 0)
+            goto done;
+        a->st.retries += (uint64_t)(attempts - 1);
+        a->st.retried += attempts > 1;
+        if (attempts > a->st.max_attempts)
+            a->st.max_attempts = attempts;
+    }
+    a->failed = 0;
+done:
+    sq_close(NULL, s.begin, s.select);
+    sq_close(NULL, s.update, s.insert);
+    sq_close(db, s.commit, s.rollback);
+    return NULL;
+}
+
+int sq_rmw(const char *path, int nthreads, int ntxn, conc_stats *st, double *secs)
+{
+    sqlite3 *db = NULL;
+    memset(st, 0, sizeof *st);
+    if (sq_open(&db, path, 0) < 0)
+        return -1;
+    /* The counters, in one transaction (untimed). */
+    char fill[160];
+    snprintf(fill, sizeof fill,
+             "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM k WHERE i < %d) "
+             "INSERT INTO counter SELECT i, %d FROM k",
+             RMW_ROWS, RMW_INITIAL);
+    if (sq_exec(db, WAL_PRAGMAS) < 0 || sq_sync_pragma(db, 1) < 0 || sq_exec(db, "BEGIN") < 0 ||
+        sq_exec(db, RMW_DDL_COUNTER) < 0 || sq_exec(db, RMW_DDL_EVENT) < 0 ||
+        sq_exec(db, fill) < 0 || sq_exec(db, "COMMIT") < 0) {
+        sq_close(db, NULL, NULL);
+        return -1;
+    }
+    pthread_t th[BENCH_MAX_THREADS];
+    sq_rmw_arg args[BENCH_MAX_THREADS];
+    int started = 0, failed = 0;
+    double t0 = now_s();
+    for (int k = 0; k < nthreads; k++) {
+        memset(&args[k], 0, sizeof args[k]);
+        args[k] = (sq_rmw_arg){.path = path, .k = k, .nthreads = nthreads, .ntxn = ntxn};
+        if (pthread_create(&th[k], NULL, sq_rmw_main, &args[k]) != 0) {
+            bench_fail("sqlite rmw: pthread_create failed");
+            failed = 1;
+            break;
+        }
+        started++;
+    }
+    for (int k = 0; k < started; k++) {
+        pthread_join(th[k], NULL);
+        failed |= args[k].failed;
+        st->retries += args[k].st.retries;
+        st->retried += args[k].st.retried;
+        if (args[k].st.max_attempts > st->max_attempts)
+            st->max_attempts = args[k].st.max_attempts;
+    }
+    *secs = now_s() - t0;
+    sq_close(db, NULL, NULL);
+    return failed ? -1 : 0;
+}
+
+#define RMW_STR_(x) #x
+#define RMW_STR(x)  RMW_STR_(x)
+
+int sq_rmw_verify(const char *path, int64_t commits)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    if (sq_open(&db, path, 1) < 0)
+        return -1;
+    /* One row of figures. The last: counters whose events are not exactly
+     * the values RMW_INITIAL + 1 .. n, each once. */
+    static const char *const sql =
+        "SELECT (SELECT group_concat(integrity_check, '; ') FROM pragma_integrity_check),"
+        " (SELECT count(*) FROM counter), (SELECT sum(n) FROM counter),"
+        " (SELECT count(*) FROM event),"
+        " (SELECT count(*) FROM counter c LEFT JOIN"
+        "   (SELECT counter, count(*) AS k, count(DISTINCT n) AS d, min(n) AS lo, max(n) AS hi"
+        "    FROM event GROUP BY counter) e ON e.counter = c.id"
+        "  WHERE c.n - " RMW_STR(
+            RMW_INITIAL) " != coalesce(e.k, 0)"
+                         "   OR (e.k IS NOT NULL AND (e.d != e.k OR e.lo != " RMW_STR(
+                             RMW_INITIAL) " + 1 OR e.hi != c.n)))";
+    if (sq_prepare(db, sql, &st) < 0)
+        goto fail;
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sq_report(db, "verify", "the rmw workload's figures", rc);
+        goto fail;
+    }
+    const char *ic = (const char *)sqlite3_column_text(st, 0);
+    int64_t counters = sqlite3_column_int64(st, 1), sum = sqlite3_column_int64(st, 2),
+            events = sqlite3_column_int64(st, 3), wrong = sqlite3_column_int64(st, 4);
+    if (!ic || strcmp(ic, "ok") != 0) {
+        bench_fail("VERIFY FAILED: %s: PRAGMA integrity_check: %.300s", path, ic ? ic : "(null)");
+        goto fail;
+    }
+    int64_t gained = sum - (int64_t)RMW_ROWS * RMW_INITIAL;
+    if (counters != RMW_ROWS || gained != commits || events != commits || wrong != 0) {
+        bench_fail("VERIFY FAILED: %s: WRITES LOST OR DOUBLED: %lld counters, sum(n) - %d*%d = "
+                   "%lld, %lld events, %lld counters whose events do not match their n; "
+                   "expected %d counters and %lld committed transactions",
+                   path, (long long)counters, RMW_ROWS, RMW_INITIAL, (long long)gained,
+                   (long long)events, (long long)wrong, RMW_ROWS, (long long)commits);
+        goto fail;
+    }
+    sq_close(db, st, NULL);
+    return 0;
+fail:
+    sq_close(db, st, NULL);
+    return -1;
+}
+
 /* Read the row the statement is on into the digest. */
 static void sq_read_row(sqlite3_stmt *st, uint64_t *sum)
 {
