@@ -75,7 +75,7 @@ typedef struct twalk {
     /* The first error SQLite would report (rc FOLIO_ERROR), and the parts
      * folio cannot resolve. */
     int rc;
-    char err[256];
+    char err[512];
     sch_span *blind;
     int nblind, blindcap;
 } twalk;

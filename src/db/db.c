@@ -308,12 +308,14 @@ static int conc_commit(folio_txn *txn, char *err, size_t errlen)
     }
     txn->pt = w;
     rc = conc_apply(txn, log, n, err, errlen);
+    /* Its own snapshot and pages go before the commit waits for a sync: a
+     * group sync waits for live concurrent transactions, not this one. */
+    pager_end(own);
     if (rc < 0)
         pager_end(w);
     else
         rc = pager_commit(w, err, errlen);
-    txn->pt = own;
-    pager_end(own);
+    txn->pt = NULL;
     return rc;
 }
 

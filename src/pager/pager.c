@@ -1085,8 +1085,11 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
             pager_writer_release(p);
             goto fail;
         }
+        /* (Not while this handle's own snapshots read the WAL - concurrent
+         * transactions among them: it could not start over after all, and
+         * every writer would wait for the one before it to be synced.) */
         if (wal_staged(p->wal) && p->autockpt && !p->inline_ckpt &&
-            wal_mx(p->wal) >= pager_wal_bound(p)) {
+            wal_mx(p->wal) >= pager_wal_bound(p) && !pager_readers_use_wal(p)) {
             /* Group commit keeps commits staged while writers follow each
              * other: at the bound, let them be published and copied, so that
              * the WAL can start over (below) instead of growing for as long
@@ -1097,7 +1100,13 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
                 set_err(err, errlen, "cannot read the WAL index");
                 goto fail_writer;
             }
-            if (wal_backfilled(p->wal) < wal_mx(p->wal) && pager_bg_request(p) == 0) {
+            uint32_t short_mx = __atomic_load_n(&p->ckpt_short_mx, __ATOMIC_RELAXED);
+            uint32_t now = wal_mx(p->wal);
+            /* (not again while readers hold back what the last one could
+             * not copy: see ckpt_short_mx) */
+            if (wal_backfilled(p->wal) < now &&
+                (!short_mx || now < short_mx || now - short_mx >= p->autockpt) &&
+                pager_bg_request(p) == 0) {
                 while (p->ckpt_running)
                     pthread_cond_wait(&p->cond, &p->mu);
                 if ((rc = wal_try_refresh(p->wal, &(int){0})) < 0) {
@@ -1144,6 +1153,7 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
             wal_end_read(p->wal, t->rslot);
         goto fail_writer;
     }
+    p->nconc += (uint32_t)conc; /* (pager_end counts it out) */
     t->npages = snapshot_npages(p, p->wal ? (write && !conc ? wal_mx(p->wal) : t->mx) : 0);
     t->snap_seq = p->wal ? wal_ckpt_seq(p->wal) : 0;
     /* Pages past the committed end may go straight to the file, but not
@@ -1216,6 +1226,9 @@ void pager_end(ptxn *t)
     if (t->conc) {
         p->npages_mem -= t->ndirty;
         dirty_drop_all(t);
+        p->nconc--;
+        if (p->syncer_waits)
+            pthread_cond_signal(&p->syncer_cv);
     } else if (t->write) {
         p->npages_mem -= t->ndirty;
         dirty_drop_all(t);

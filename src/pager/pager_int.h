@@ -79,6 +79,7 @@ struct pager {
     pthread_cond_t sync_cv;   /* committers waiting for their sync */
     pthread_cond_t syncer_cv; /* the syncer waiting for the writer to stage */
     int syncer_waits;
+    uint32_t nconc;   /* live concurrent transactions: each may come to commit soon */
     uint64_t sync_us; /* how long the last sync took */
     int ckpt_running;
     int ckpt_excl; /* the running checkpoint keeps writers out (every one but

@@ -918,11 +918,12 @@ static int group_sync(pager *p, struct group_waiter *me)
         }
         p->syncing = 1;
         /* A writer of this handle at work, or queued for the writer role,
-         * will stage in a moment: wait for them, for at most about one
-         * sync's time, so that one sync serves them too. */
+         * or a concurrent transaction (which commits as a writer), will
+         * stage in a moment: wait for them, for at most about one sync's
+         * time, so that one sync serves them too. */
         uint64_t window = p->sync_us < 100 ? 100 : p->sync_us > 5000 ? 5000 : p->sync_us;
         uint64_t t0 = pager_now_us();
-        while ((p->writer || p->wq_head) && pager_now_us() - t0 < window) {
+        while ((p->writer || p->wq_head || p->nconc) && pager_now_us() - t0 < window) {
             p->syncer_waits = 1;
             pager_cond_wait_us(&p->syncer_cv, &p->mu, window - (pager_now_us() - t0));
             p->syncer_waits = 0;
