@@ -331,10 +331,6 @@ int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_val
 {
     db_table *tab = ts->tab;
     int npk = tab->def.npk;
-    if (tab->def.without_rowid && !key)
-        return db_err(txn->db, FOLIO_UNSUPPORTED,
-                      "OR REPLACE of a UNIQUE conflict in WITHOUT ROWID table %s is not supported",
-                      tab->name);
     folio_table *th;
     trig_rows keep, kk;
     memset(&keep, 0, sizeof keep);
@@ -372,6 +368,10 @@ int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_val
     txn->stmt_nested = 1;
     if (!txn->db->opts.recursive_triggers)
         txn->quiet_delete_at = txn->fk_depth + 1;
+    /* The delete runs under OR REPLACE: its DELETE triggers take it (as
+     * SQLite codes them), and it keeps the slot of the call in progress so,
+     * whose next index may find another row in the way. */
+    txn->onconf = SCH_OC_REPLACE;
     rc = key ? folio_delete_key(th, fk, npk) : folio_delete(th, rowid);
     txn->quiet_delete_at = quiet;
     txn->vals_given = given;
@@ -901,6 +901,47 @@ static void constraint_columns(char *buf, size_t cap, db_table *tab, db_index *i
 }
 
 /*
+ * WITHOUT ROWID: the primary key values of the row an index entry (rec, n)
+ * stands for, copied into out (npk values, key order). A key column that is
+ * also one of the index's columns is not repeated in the entry's suffix: it
+ * is read from the index's own field.
+ */
+static int entry_pk(folio_txn *txn, table_state *ts, index_state *is, const uint8_t *rec,
+                    uint64_t n, trig_rows *out)
+{
+    const db_table *tab = ts->tab;
+    const db_index *ix = is->ix;
+    int npk = tab->def.npk;
+    fmt_value stackv[16];
+    fmt_value *pk = npk <= 16 ? stackv : os_malloc(sizeof *pk * (size_t)npk);
+    if (!pk)
+        return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+    row_decoder rd = {0};
+    int rc = row_decode(&rd, rec, n, n);
+    for (int k = 0; k < npk && rc == 0; k++) {
+        int col = tab->def.pk[k].col, f = -1;
+        for (int s = 0; s < ix->nsuffix && f < 0; s++)
+            if (ix->suffix_cols[s] == col)
+                f = ix->ncols + s;
+        for (int i = 0; i < ix->ncols && f < 0; i++)
+            if (ix->cols[i] == col)
+                f = i;
+        if (f < 0 || (uint32_t)f >= rd.nfields ||
+            fmt_serial_decode(rd.st[f], rec + rd.off[f], &pk[k]) < 0)
+            rc = FOLIO_CORRUPT;
+    }
+    row_decoder_free(&rd);
+    if (rc == 0)
+        rc = trig_rows_save(txn, out, pk, 0, NULL, 0, npk);
+    else
+        rc = db_err_txn(txn, rc == FOLIO_NOMEM ? ptxn_error(txn->pt, rc, "out of memory")
+                                               : bt_corrupt_here(&is->c, "malformed index record"));
+    if (pk != stackv)
+        os_free(pk);
+    return rc;
+}
+
+/*
  * A UNIQUE index would get a second entry with the same key: returns
  * FOLIO_CONSTRAINT. `self` (and self_valid) names the row being updated,
  * whose own entry does not count.
@@ -971,8 +1012,19 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
             row_decoder_free(&rd);
         }
         if (!same && replace_mode(txn) && ts->tab->def.without_rowid) {
+            /* OR REPLACE: the row that holds the key goes (its primary key
+             * from the entry, copied before the cursor lets the page go);
+             * look again. */
+            trig_rows kk;
+            memset(&kk, 0, sizeof kk);
+            rc = entry_pk(txn, ts, is, rec, n, &kk);
             bt_cursor_reset(&is->c);
-            return replace_delete(txn, ts, 0, NULL); /* (refused: not supported) */
+            if (rc == 0)
+                rc = replace_delete(txn, ts, 0, kk.nv);
+            trig_rows_free(&kk);
+            if (rc < 0)
+                return rc;
+            return unique_check(txn, ts, is, ts->newrow.v, rowid, self_pk, self_valid);
         }
         if (!same && replace_mode(txn)) {
             /* OR REPLACE: the row that holds the key goes; look again. */

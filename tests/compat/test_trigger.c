@@ -1137,3 +1137,89 @@ Test(trigger_case, deep_update_chain_stops_cleanly)
     REF_EQ(0, "SELECT n FROM t WHERE id = 1");
     case_close(&p);
 }
+
+/* OR REPLACE of a UNIQUE conflict in a WITHOUT ROWID table (folio refused
+ * it when this was written): the row that holds the key - found through the
+ * index, its primary key from the entry - goes, with its other index
+ * entries, its foreign key actions and (recursive_triggers on) its DELETE
+ * triggers; then the new row goes in. */
+static void wr_unique_replace(int rec)
+{
+    tp_pair p;
+    case_open(&p, rec ? "wrrepl-rec" : "wrrepl",
+              "CREATE TABLE w(k TEXT, n INT, a INT UNIQUE, b TEXT UNIQUE, PRIMARY KEY(n, k))"
+              " WITHOUT ROWID;"
+              "CREATE TABLE c(id INTEGER PRIMARY KEY, wa INT REFERENCES w(a) ON DELETE CASCADE);"
+              "CREATE TABLE dl(id INTEGER PRIMARY KEY, what TEXT);"
+              "CREATE TABLE s(id INTEGER PRIMARY KEY, k TEXT, n INT, a INT, b TEXT);"
+              "INSERT INTO w VALUES('x', 1, 10, 'p'), ('y', 2, 20, 'q'), ('z', 3, 30, 'r');"
+              "INSERT INTO c VALUES(1, 10), (2, 20), (3, 30);"
+              "CREATE TRIGGER w_ad AFTER DELETE ON w BEGIN"
+              " INSERT INTO dl(what) VALUES('w ' || OLD.k || OLD.n); END;"
+              "CREATE TRIGGER c_ad AFTER DELETE ON c BEGIN"
+              " INSERT INTO dl(what) VALUES('c ' || OLD.id); END;"
+              "CREATE TRIGGER s_ai AFTER INSERT ON s BEGIN"
+              " INSERT OR REPLACE INTO w VALUES(NEW.k, NEW.n, NEW.a, NEW.b); END;"
+              "CREATE TRIGGER s_au AFTER UPDATE ON s BEGIN"
+              " UPDATE OR REPLACE w SET a = NEW.a, b = NEW.b WHERE k = NEW.k AND n = NEW.n; END;",
+              1, rec);
+    tp_begin(&p);
+    OK_(tp_insert_s(&p, "s", "1, 'v', 9, 10, 'new'")); /* a = 10 taken by ('x', 1) */
+    OK_(tp_insert_s(&p, "s", "2, 'u', 8, 20, 'r'"));   /* two rows in the way */
+    OK_(tp_insert_s(&p, "s", "3, 'v', 9, 40, 'p'"));   /* the key and nothing else */
+    OK_(tp_patch_s(&p, "s", 3, "a, b", "40, 'new2'")); /* an update, no conflict */
+    OK_(tp_patch_s(&p, "s", 2, "a, b", "40, 'x'"));    /* the update takes a = 40 */
+    tp_end(&p, 1);
+    REF_EQ(1, "SELECT count(*) FROM w");
+    REF_EQ(0, "SELECT count(*) FROM c");
+    REF_EQ(rec ? 8 : 3, "SELECT count(*) FROM dl"); /* c 1, 3, 2; w x1, z3, y2, v9 twice */
+    case_close(&p);
+}
+
+Test(trigger_case, without_rowid_unique_replace_recursive_triggers_off)
+{
+    wr_unique_replace(0);
+}
+
+Test(trigger_case, without_rowid_unique_replace_recursive_triggers_on)
+{
+    wr_unique_replace(1);
+}
+
+/* Bug: OR REPLACE that removes a row in the way of one UNIQUE index lost
+ * its policy for the next index (the delete, a nested row call, took the
+ * conflict clause slot of the insert): a second row in the way failed the
+ * insert. The rows a REPLACE removes fire their DELETE triggers (with
+ * recursive_triggers) under OR REPLACE too, as SQLite codes them. */
+static void replace_two_rows(int rec)
+{
+    tp_pair p;
+    case_open(&p, rec ? "repl2-rec" : "repl2",
+              "CREATE TABLE u(id INTEGER PRIMARY KEY, a INT UNIQUE, b TEXT UNIQUE);"
+              "CREATE TABLE dl(id INTEGER PRIMARY KEY, what TEXT UNIQUE);"
+              "CREATE TABLE s(id INTEGER PRIMARY KEY, a INT, b TEXT);"
+              "INSERT INTO u VALUES(1, 10, 'p'), (2, 20, 'q'), (3, 30, 'r');"
+              "INSERT INTO dl(what) VALUES('u 2');"
+              "CREATE TRIGGER u_ad AFTER DELETE ON u BEGIN"
+              " INSERT INTO dl(what) VALUES('u ' || OLD.id); END;"
+              "CREATE TRIGGER s_ai AFTER INSERT ON s BEGIN"
+              " INSERT OR REPLACE INTO u VALUES(NEW.id, NEW.a, NEW.b); END;",
+              0, rec);
+    tp_begin(&p);
+    OK_(tp_insert_s(&p, "s", "7, 20, 'r'")); /* rows 2 and 3 in the way */
+    OK_(tp_insert_s(&p, "s", "1, 40, 's'")); /* the rowid */
+    tp_end(&p, 1);
+    REF_EQ(2, "SELECT count(*) FROM u");
+    REF_EQ(rec ? 3 : 1, "SELECT count(*) FROM dl");
+    case_close(&p);
+}
+
+Test(trigger_case, replace_of_two_rows_recursive_triggers_off)
+{
+    replace_two_rows(0);
+}
+
+Test(trigger_case, replace_of_two_rows_recursive_triggers_on)
+{
+    replace_two_rows(1);
+}
