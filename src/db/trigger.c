@@ -555,6 +555,9 @@ static int compile_step(trig_def *d, db_catalog *cat, trig_step *s)
         return find_key_term(d, cat, s);
     }
     case SCH_TS_INSERT: {
+        if (st->nupsert)
+            return def_fail(d, FOLIO_UNSUPPORTED, "trigger %s: an UPSERT is not supported",
+                            d->name);
         db_table *t = catalog_find_table(cat, st->table);
         if (!t)
             return def_fail(d, FOLIO_ERROR, "no such table: main.%s", st->table);
