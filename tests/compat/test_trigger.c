@@ -1223,3 +1223,90 @@ Test(trigger_case, replace_of_two_rows_recursive_triggers_on)
 {
     replace_two_rows(1);
 }
+
+/* UPSERT in a trigger body (folio refused it when this was written): DO
+ * NOTHING and DO UPDATE SET ... WHERE with excluded.x, the conflict target
+ * (the rowid, a UNIQUE column, none), several clauses, the row a BEFORE
+ * INSERT trigger saw, the UPDATE triggers DO UPDATE fires (and no AFTER
+ * INSERT), and the body's conflict clause for the other constraints. */
+Test(trigger_case, upsert_in_a_body)
+{
+    tp_pair p;
+    case_open(&p, "bodyups",
+              "CREATE TABLE inv(id INTEGER PRIMARY KEY, sku TEXT UNIQUE, qty INT, price REAL,"
+              " note TEXT UNIQUE);"
+              "CREATE TABLE ev(n INTEGER PRIMARY KEY, what TEXT);"
+              "CREATE TABLE src(id INTEGER PRIMARY KEY, sku TEXT, qty INT, note TEXT);"
+              "INSERT INTO inv VALUES(1, 'a', 1, 1.5, 'n1'), (2, 'b', 2, 2.5, 'n2');"
+              "CREATE TRIGGER inv_bi BEFORE INSERT ON inv BEGIN"
+              " INSERT INTO ev(what) VALUES('bi ' || NEW.sku || ' ' || NEW.qty); END;"
+              "CREATE TRIGGER inv_ai AFTER INSERT ON inv BEGIN"
+              " INSERT INTO ev(what) VALUES('ai ' || NEW.sku); END;"
+              "CREATE TRIGGER inv_au AFTER UPDATE OF qty ON inv BEGIN"
+              " INSERT INTO ev(what) VALUES('au ' || OLD.qty || '>' || NEW.qty); END;"
+              "CREATE TRIGGER src_ai AFTER INSERT ON src BEGIN"
+              " INSERT INTO inv(sku, qty, price, note) VALUES(NEW.sku, NEW.qty, 3, NEW.note)"
+              "  ON CONFLICT(sku) DO UPDATE SET qty = qty + excluded.qty,"
+              "   price = excluded.price * 2 WHERE excluded.qty > 0"
+              "  ON CONFLICT DO NOTHING;"
+              " INSERT OR IGNORE INTO inv(id, sku, qty) VALUES(NEW.id + 100, NEW.sku, -1)"
+              "  ON CONFLICT(id) DO UPDATE SET note = 'dup ' || excluded.sku; END;"
+              "CREATE TRIGGER src_au AFTER UPDATE ON src BEGIN"
+              " INSERT INTO inv(id, sku, qty, note) VALUES(NEW.id, NEW.sku, NEW.qty, NEW.note)"
+              "  ON CONFLICT(id) DO UPDATE SET sku = excluded.sku, note = excluded.note; END;",
+              0, 0);
+    tp_begin(&p);
+    OK_(tp_insert_s(&p, "src", "1, 'a', 5, 'x'"));   /* DO UPDATE of 'a'; OR IGNORE: no 101 */
+    OK_(tp_insert_s(&p, "src", "2, 'c', 1, 'n1'"));  /* note 'n1' taken: DO NOTHING; 102 */
+    OK_(tp_insert_s(&p, "src", "3, 'b', 0, 'y'"));   /* sku 'b': WHERE false, nothing */
+    OK_(tp_insert_s(&p, "src", "4, 'd', 1, 'z'"));   /* no conflict: inserted */
+    OK_(tp_insert_s(&p, "src", "5, 'd', 2, 'w'"));   /* DO UPDATE of 'd' */
+    OK_(tp_insert_s(&p, "src", "101, 'e', 1, 'v'")); /* inserted; 201's sku taken: ignored */
+    EXPECT(TP_CONSTRAINT, tp_patch_s(&p, "src", 1, "sku", "'b'")); /* the update takes 'b' */
+    OK_(tp_patch_s(&p, "src", 2, "sku, note", "'q', 'r'"));        /* ON CONFLICT(id): inv 2 */
+    tp_end(&p, 1);
+    REF_EQ(6, "SELECT qty FROM inv WHERE sku = 'a'");
+    REF_EQ(-1, "SELECT qty FROM inv WHERE sku = 'c'");
+    REF_EQ(3, "SELECT qty FROM inv WHERE sku = 'd'");
+    REF_EQ(2, "SELECT id FROM inv WHERE note = 'r'");
+    REF_EQ(2, "SELECT count(*) FROM ev WHERE what LIKE 'au %%'");
+    case_close(&p);
+}
+
+/* UPSERT into a WITHOUT ROWID table from a body: its primary key and a
+ * UNIQUE column as targets; a target that matches no constraint and a
+ * column that does not exist are SQLite's errors when the trigger fires. */
+Test(trigger_case, upsert_in_a_body_without_rowid)
+{
+    tp_pair p;
+    case_open(&p, "bodyupswr",
+              "CREATE TABLE kv(k TEXT, n INT, v INT, tag TEXT UNIQUE, PRIMARY KEY(n, k))"
+              " WITHOUT ROWID;"
+              "CREATE TABLE src(id INTEGER PRIMARY KEY, k TEXT, n INT, v INT, tag TEXT);"
+              "CREATE TABLE bad(id INTEGER PRIMARY KEY);"
+              "INSERT INTO kv VALUES('a', 1, 10, 't1'); INSERT INTO bad VALUES(2);"
+              "CREATE TRIGGER src_ai AFTER INSERT ON src BEGIN"
+              " INSERT INTO kv VALUES(NEW.k, NEW.n, NEW.v, NEW.tag)"
+              "  ON CONFLICT(k, n) DO UPDATE SET v = v + excluded.v"
+              "  ON CONFLICT(tag) DO UPDATE SET tag = excluded.tag || '+', v = -excluded.v; END;"
+              "CREATE TRIGGER bad_ai AFTER INSERT ON bad BEGIN"
+              " INSERT INTO kv VALUES('z', NEW.id, 0, NULL) ON CONFLICT(v) DO NOTHING; END;"
+              "CREATE TRIGGER bad_ad AFTER DELETE ON bad BEGIN"
+              " INSERT INTO kv VALUES('z', OLD.id, 0, NULL) ON CONFLICT(k, n) DO UPDATE"
+              "  SET nope = 1; END;",
+              0, 0);
+    tp_begin(&p);
+    OK_(tp_insert_s(&p, "src", "1, 'a', 1, 5, 'other'"));                /* the key: v 15 */
+    OK_(tp_insert_s(&p, "src", "2, 'b', 1, 7, 't1'"));                   /* the tag: 't1+', v -7 */
+    OK_(tp_insert_s(&p, "src", "3, 'b', 2, 1, 't1'"));                   /* new row */
+    EXPECT(TP_CONSTRAINT, tp_insert_s(&p, "src", "4, 'x', 9, 1, 't1'")); /* 't1+' taken */
+    EXPECT(TP_ERROR, tp_insert_s(&p, "bad", "1"));
+    cr_assert_str_eq(p.smsg, "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE "
+                             "constraint");
+    EXPECT(TP_ERROR, tp_delete(&p, "bad", 2));
+    cr_assert_str_eq(p.smsg, "no such column: nope");
+    tp_end(&p, 1);
+    REF_EQ(-7, "SELECT v FROM kv WHERE tag = 't1+'");
+    REF_EQ(2, "SELECT count(*) FROM kv");
+    case_close(&p);
+}
