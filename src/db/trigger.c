@@ -1579,7 +1579,9 @@ static int run_update_delete(frame *f, ex_ctx *cx, const trig_step *s)
         upd_arg a = {th,       k.rowid[i],  d->without_rowid ? k.keys.v + i * d->npk : NULL,
                      d->npk,   s->set_cols, vals.v,
                      st->nset, del};
-        rc = nested_call(txn, policy(f, st), do_update, &a);
+        /* A DELETE has no conflict clause: SQLite codes the triggers it
+         * fires with none, whatever is in force around it. */
+        rc = nested_call(txn, del ? SCH_OC_DEFAULT : policy(f, st), do_update, &a);
         if (rc == FOLIO_NOTFOUND) /* gone already: skipped, as SQLite does */
             rc = 0;
     }

@@ -1310,3 +1310,30 @@ Test(trigger_case, upsert_in_a_body_without_rowid)
     REF_EQ(2, "SELECT count(*) FROM kv");
     case_close(&p);
 }
+
+/* Bug (found by the random test, seed 3): a body's DELETE passed the
+ * conflict clause in force (here the OR IGNORE of the INSERT that fired its
+ * trigger) on to the triggers the delete fires. SQLite codes a DELETE's
+ * triggers with no clause (a DELETE has none): their statements use their
+ * own. */
+Test(trigger_case, delete_in_a_body_passes_no_conflict_clause)
+{
+    tp_pair p;
+    case_open(&p, "delpolicy",
+              "CREATE TABLE s(id INTEGER PRIMARY KEY);"
+              "CREATE TABLE a(id INTEGER PRIMARY KEY);"
+              "CREATE TABLE b(id INTEGER PRIMARY KEY);"
+              "CREATE TABLE u(k INT UNIQUE);"
+              "INSERT INTO b VALUES(1); INSERT INTO u VALUES(1);"
+              "CREATE TRIGGER s_ai AFTER INSERT ON s BEGIN INSERT OR IGNORE INTO a VALUES(NEW.id);"
+              " END;"
+              "CREATE TRIGGER a_ai AFTER INSERT ON a BEGIN DELETE FROM b; END;"
+              "CREATE TRIGGER b_ad AFTER DELETE ON b BEGIN INSERT INTO u VALUES(1); END;",
+              0, 0);
+    tp_begin(&p);
+    EXPECT(TP_CONSTRAINT, tp_insert_s(&p, "s", "1"));
+    tp_end(&p, 1);
+    REF_EQ(1, "SELECT count(*) FROM b");
+    REF_EQ(0, "SELECT count(*) FROM a");
+    case_close(&p);
+}
