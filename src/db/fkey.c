@@ -1038,8 +1038,10 @@ static int nested(folio_txn *txn, const fk_link *L, int action, folio_table *ct,
     txn->stmt_nested = 1;
     txn->fk_setnull = action == SCH_FK_SET_NULL ? (const void *)L : NULL;
     /* SQLite codes an action as a trigger program fired OR ABORT: the
-     * triggers its row calls fire run their statements OR ABORT too. */
-    txn->onconf = SCH_OC_ABORT;
+     * triggers its UPDATE (SET NULL, SET DEFAULT, CASCADE) fires run their
+     * statements OR ABORT too; its DELETE (CASCADE) has no conflict clause
+     * and fires its triggers with none. */
+    txn->onconf = vals ? SCH_OC_ABORT : SCH_OC_DEFAULT;
     int rc;
     if (!C->without_rowid) {
         rc = vals ? folio_patch(ct, v->rowid[i], cols, vals, L->nkey)

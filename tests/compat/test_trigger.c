@@ -1337,3 +1337,29 @@ Test(trigger_case, delete_in_a_body_passes_no_conflict_clause)
     REF_EQ(0, "SELECT count(*) FROM a");
     case_close(&p);
 }
+
+/* Bug (found by the random test, seed 577408): ON DELETE CASCADE's delete
+ * fired the child's DELETE triggers OR ABORT, overriding their statements'
+ * own clauses. SQLite codes the action as a program fired OR ABORT whose
+ * DELETE fires its triggers with no clause (SET NULL and the other UPDATE
+ * actions do pass OR ABORT on). */
+Test(trigger_case, cascade_delete_passes_no_conflict_clause)
+{
+    tp_pair p;
+    case_open(&p, "cascpolicy",
+              "CREATE TABLE par(id INTEGER PRIMARY KEY);"
+              "CREATE TABLE ch(id INTEGER PRIMARY KEY, pid INT REFERENCES par ON DELETE CASCADE);"
+              "CREATE TABLE u(k INT UNIQUE, n INT);"
+              "INSERT INTO par VALUES(1), (2); INSERT INTO ch VALUES(1, 1), (2, 2);"
+              "INSERT INTO u VALUES(1, 0);"
+              "CREATE TRIGGER ch_ad AFTER DELETE ON ch BEGIN"
+              " INSERT OR IGNORE INTO u VALUES(1, OLD.id); INSERT INTO u VALUES(OLD.id + 10, 0);"
+              "END;",
+              1, 0);
+    tp_begin(&p);
+    OK_(tp_delete(&p, "par", 1));
+    tp_end(&p, 1);
+    REF_EQ(0, "SELECT count(*) FROM ch WHERE pid = 1");
+    REF_EQ(2, "SELECT count(*) FROM u");
+    case_close(&p);
+}
