@@ -380,7 +380,9 @@ int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_val
     txn->row_skipped = skipped;
     memcpy(ts->newrow.v, keep.nv, sizeof *ts->newrow.v * (size_t)tab->def.ncols);
     memcpy(ts->oldrow.v, keep.ov, sizeof *ts->oldrow.v * (size_t)tab->def.ncols);
-    if (rc >= 0 && (row_vals_own(&ts->newrow) < 0 || row_vals_own(&ts->oldrow) < 0))
+    /* Owned again even when the delete failed: the failure may be passed
+     * over (OR IGNORE around it) and the call that holds ts go on. */
+    if ((row_vals_own(&ts->newrow) < 0 || row_vals_own(&ts->oldrow) < 0) && rc >= 0)
         rc = db_err(txn->db, FOLIO_NOMEM, "out of memory");
     trig_rows_free(&keep);
     trig_rows_free(&kk);
