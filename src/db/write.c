@@ -1060,6 +1060,23 @@ static int entry_pk(folio_txn *txn, table_state *ts, index_state *is, const uint
 }
 
 /*
+ * After OR REPLACE deleted the row in the way: the key must be free now, or
+ * the write fails (OR ABORT), as SQLite checks again once its replace
+ * triggers have run - a DELETE trigger may have kept the row (RAISE(IGNORE))
+ * or made another. (Not replacing again: that could go on for ever.)
+ */
+static int unique_recheck(folio_txn *txn, table_state *ts, index_state *is, int64_t rowid,
+                          const fmt_value *self_pk, int self_valid)
+{
+    uint8_t *p = &txn->orconf_at[txn->fk_depth < 1024 ? txn->fk_depth : 1023];
+    uint8_t saved = *p;
+    *p = SCH_OC_ABORT;
+    int rc = unique_check(txn, ts, is, ts->newrow.v, rowid, self_pk, self_valid);
+    *p = saved;
+    return rc;
+}
+
+/*
  * A UNIQUE index would get a second entry with the same key: returns
  * FOLIO_CONSTRAINT. `self` (and self_valid) names the row being updated,
  * whose own entry does not count.
@@ -1169,7 +1186,7 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
             trig_rows_free(&kk);
             if (rc < 0)
                 return rc;
-            return unique_check(txn, ts, is, ts->newrow.v, rowid, self_pk, self_valid);
+            return unique_recheck(txn, ts, is, rowid, self_pk, self_valid);
         }
         if (!same && replace_mode(txn)) {
             /* OR REPLACE: the row that holds the key goes; look again. */
@@ -1188,7 +1205,7 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
                 return db_err_txn(txn, bt_corrupt_here(&is->c, "malformed index record"));
             if ((rc = replace_delete(txn, ts, other, NULL)) < 0)
                 return rc;
-            return unique_check(txn, ts, is, ts->newrow.v, rowid, self_pk, self_valid);
+            return unique_recheck(txn, ts, is, rowid, self_pk, self_valid);
         }
         if (!same) {
             char cols[256];
@@ -1343,12 +1360,15 @@ typedef struct rowid_check_arg {
     int64_t rowid;
     int may_exist; /* (not when it is past the largest) */
     int replace_ok;
+    int replaced; /* OR REPLACE deleted the row that had it */
 } rowid_check_arg;
+
+static int rowid_taken(folio_txn *txn, const db_table *tab);
 
 /* A new row's rowid must be free (index_checks_pk's primary key check). */
 static int rowid_check(folio_txn *txn, table_state *ts, void *arg)
 {
-    const rowid_check_arg *a = arg;
+    rowid_check_arg *a = arg;
     db_table *tab = ts->tab;
     if (!a->may_exist)
         return 0;
@@ -1362,8 +1382,14 @@ static int rowid_check(folio_txn *txn, table_state *ts, void *arg)
         return rc;
     if (replace_mode(txn)) {
         rc = replace_delete(txn, ts, a->rowid, NULL);
+        a->replaced = 1;
         return rc < 0 ? rc : 0;
     }
+    return rowid_taken(txn, tab);
+}
+
+static int rowid_taken(folio_txn *txn, const db_table *tab)
+{
     const char *col = tab->def.ipk >= 0 ? tab->def.cols[tab->def.ipk].name : "rowid";
     ROW_CONFLICT(txn);
     return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s.%s", tab->name, col);
@@ -1420,9 +1446,20 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
     /* As SQLite: NOT NULL (prepare_row), then CHECK, then the keys. */
     if ((rc = check_row(txn, ts, rowid)) < 0)
         return rc;
-    rowid_check_arg ra = {rowid, !is_auto && !empty && rowid <= mx, replace_ok};
-    if ((rc = index_checks_pk(txn, ts, rowid, NULL, 0, rowid_check, &ra)) != 0 ||
-        (rc = fk_new_row(txn, ts, ts->newrow.v, rowid, NULL, 0)) < 0)
+    rowid_check_arg ra = {rowid, !is_auto && !empty && rowid <= mx, replace_ok, 0};
+    if ((rc = index_checks_pk(txn, ts, rowid, NULL, 0, rowid_check, &ra)) != 0)
+        return rc;
+    if (ra.replaced) {
+        /* As SQLite checks again after the deletes of OR REPLACE: a DELETE
+         * trigger may have kept the row (RAISE(IGNORE)) or put one back. */
+        rc = bt_seek_rowid(&ts->c, rowid);
+        bt_cursor_reset(&ts->c);
+        if (rc < 0)
+            return db_err_txn(txn, rc);
+        if (rc == FOLIO_ROW)
+            return rowid_taken(txn, tab);
+    }
+    if ((rc = fk_new_row(txn, ts, ts->newrow.v, rowid, NULL, 0)) < 0)
         return rc;
     uint64_t size;
     if ((rc = table_record(txn, ts, ts->newrow.v, &size)) < 0)

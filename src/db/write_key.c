@@ -102,7 +102,12 @@ static int key_free(folio_txn *txn, table_state *ts, void *arg)
         if ((rc = replace_delete(txn, ts, 0, ts->pk)) < 0)
             return rc;
         pk_values(ts->tab, ts->newrow.v, ts->pk);
-        return 0;
+        /* Gone, unless a DELETE trigger kept it (RAISE(IGNORE)) or made it
+         * again: then the write fails, as SQLite checks again. */
+        rc = find_key(txn, ts, ts->pk, &found);
+        bt_cursor_reset(&ts->c);
+        if (rc < 0)
+            return rc;
     }
     return found ? key_taken(txn, ts->tab) : 0;
 }

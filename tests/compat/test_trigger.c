@@ -1363,3 +1363,39 @@ Test(trigger_case, cascade_delete_passes_no_conflict_clause)
     REF_EQ(2, "SELECT count(*) FROM u");
     case_close(&p);
 }
+
+/* Bug (found by the random test, seed 21): OR REPLACE whose delete a BEFORE
+ * DELETE trigger skips (RAISE(IGNORE), recursive_triggers on) leaves the row
+ * in the way. SQLite checks again once its replace triggers have run and
+ * fails the insert, UNIQUE constraint failed; folio overwrote the rowid's
+ * row, and looped for ever on a UNIQUE index. */
+Test(trigger_case, replace_whose_delete_is_skipped, .timeout = 60)
+{
+    tp_pair p;
+    case_open(&p, "replskip",
+              "CREATE TABLE u(id INTEGER PRIMARY KEY, a INT UNIQUE, b TEXT);"
+              "CREATE TABLE w(k INT PRIMARY KEY, a INT UNIQUE) WITHOUT ROWID;"
+              "CREATE TABLE s(id INTEGER PRIMARY KEY, a INT);"
+              "CREATE TABLE s2(id INTEGER PRIMARY KEY, a INT);"
+              "INSERT INTO u VALUES(1, 1, 'x'); INSERT INTO w VALUES(1, 1);"
+              "CREATE TRIGGER u_bd BEFORE DELETE ON u BEGIN SELECT RAISE(IGNORE); END;"
+              "CREATE TRIGGER w_bd BEFORE DELETE ON w BEGIN SELECT RAISE(IGNORE); END;"
+              "CREATE TRIGGER s_ai AFTER INSERT ON s BEGIN"
+              " INSERT OR REPLACE INTO u VALUES(NEW.id, NEW.a, 'y'); END;"
+              "CREATE TRIGGER s2_ai AFTER INSERT ON s2 BEGIN"
+              " INSERT OR REPLACE INTO w VALUES(NEW.id, NEW.a); END;",
+              0, 1);
+    tp_begin(&p);
+    EXPECT(TP_CONSTRAINT, tp_insert_s(&p, "s", "1, 5")); /* the rowid */
+    cr_assert_str_eq(p.smsg, "UNIQUE constraint failed: u.id");
+    EXPECT(TP_CONSTRAINT, tp_insert_s(&p, "s", "2, 1")); /* u.a */
+    cr_assert_str_eq(p.smsg, "UNIQUE constraint failed: u.a");
+    EXPECT(TP_CONSTRAINT, tp_insert_s(&p, "s2", "1, 5")); /* the key */
+    cr_assert_str_eq(p.smsg, "UNIQUE constraint failed: w.k");
+    EXPECT(TP_CONSTRAINT, tp_insert_s(&p, "s2", "2, 1")); /* w.a */
+    cr_assert_str_eq(p.smsg, "UNIQUE constraint failed: w.a");
+    OK_(tp_delete(&p, "u", 1)); /* (skipped: RAISE(IGNORE)) */
+    tp_end(&p, 1);
+    REF_EQ(1, "SELECT count(*) FROM u");
+    case_close(&p);
+}
