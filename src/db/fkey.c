@@ -1193,7 +1193,10 @@ int fk_actions(folio_txn *txn, table_state *ts, const fmt_value *orow, int64_t o
         if (rc < 0)
             rc = db_err(txn->db, rc, "out of memory");
     }
-    for (int i = 0; i < np && rc == 0; i++)
+    /* SQLite runs them the key made last first (its list of the keys that
+     * refer to a table takes each new one at its head): the links are in
+     * the order of the tables and their keys, so from the end. */
+    for (int i = np - 1; i >= 0 && rc == 0; i--)
         rc = one_action(txn, ts, pa[i].L, pa[i].ok, nrow ? pa[i].nk : NULL, nrow != NULL);
     for (int i = 0; i < np; i++) {
         os_free(pa[i].ob);

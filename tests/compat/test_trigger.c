@@ -1399,3 +1399,29 @@ Test(trigger_case, replace_whose_delete_is_skipped, .timeout = 60)
     REF_EQ(1, "SELECT count(*) FROM u");
     case_close(&p);
 }
+
+/* Bug (found by the random test, seed 23): a parent row's foreign key
+ * actions ran in the order the children were declared; SQLite runs them the
+ * other way (the key made last first). Here the CASCADE of b, made after a,
+ * runs first: b's trigger gives a a row of the deleted parent, which a's
+ * RESTRICT then finds - before the parent's AFTER DELETE trigger runs. */
+Test(trigger_case, foreign_key_actions_in_sqlite_order)
+{
+    tp_pair p;
+    case_open(&p, "fkorder",
+              "CREATE TABLE p(id INTEGER PRIMARY KEY);"
+              "CREATE TABLE a(id INTEGER PRIMARY KEY, pid INT REFERENCES p ON DELETE RESTRICT);"
+              "CREATE TABLE b(id INTEGER PRIMARY KEY, pid INT REFERENCES p ON DELETE CASCADE);"
+              "INSERT INTO p VALUES(1), (2); INSERT INTO b VALUES(1, 1);"
+              "CREATE TRIGGER b_ad AFTER DELETE ON b BEGIN INSERT INTO a(pid) VALUES(OLD.pid); END;"
+              "CREATE TRIGGER p_ad AFTER DELETE ON p BEGIN SELECT RAISE(ABORT, 'p_ad'); END;",
+              1, 0);
+    tp_begin(&p);
+    EXPECT(TP_CONSTRAINT, tp_delete(&p, "p", 1));
+    cr_assert_str_eq(p.smsg, "FOREIGN KEY constraint failed");
+    EXPECT(TP_CONSTRAINT, tp_delete(&p, "p", 2));
+    cr_assert_str_eq(p.smsg, "p_ad");
+    tp_end(&p, 1);
+    REF_EQ(1, "SELECT count(*) FROM b");
+    case_close(&p);
+}
