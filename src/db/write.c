@@ -384,6 +384,13 @@ int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_val
      * over (OR IGNORE around it) and the call that holds ts go on. */
     if ((row_vals_own(&ts->newrow) < 0 || row_vals_own(&ts->oldrow) < 0) && rc >= 0)
         rc = db_err(txn->db, FOLIO_NOMEM, "out of memory");
+    /* The delete left its own row's key in ts->pk / ts->opk: the new row's
+     * and (an update) the old row's again, which the checks still to come
+     * compare with. */
+    for (int k = 0; tab->def.without_rowid && k < npk; k++) {
+        ts->pk[k] = ts->newrow.v[tab->def.pk[k].col];
+        ts->opk[k] = ts->oldrow.v[tab->def.pk[k].col];
+    }
     trig_rows_free(&keep);
     trig_rows_free(&kk);
     return rc == FOLIO_NOTFOUND ? 0 : rc;

@@ -1425,3 +1425,26 @@ Test(trigger_case, foreign_key_actions_in_sqlite_order)
     REF_EQ(1, "SELECT count(*) FROM b");
     case_close(&p);
 }
+
+/* Bug (found by the random test, seed 24): UPDATE OR REPLACE of a WITHOUT
+ * ROWID row to a key another row holds deleted that row, whose delete left
+ * its own key where the update kept the updated row's: the next UNIQUE
+ * check took the row's own entry for another row's and deleted the row
+ * being updated ("index ... lacks the entry of a row"). */
+Test(trigger_case, without_rowid_replace_keeps_the_updated_rows_key)
+{
+    tp_pair p;
+    case_open(&p, "wrkey",
+              "CREATE TABLE w(a INT UNIQUE, k INT PRIMARY KEY, b TEXT) WITHOUT ROWID;"
+              "CREATE TABLE s(k INT, to_k INT);"
+              "INSERT INTO w VALUES(1, 1, 'x'), (2, 2, 'y');"
+              "CREATE TRIGGER s_ai AFTER INSERT ON s BEGIN"
+              " UPDATE OR REPLACE w SET k = NEW.to_k, b = 'moved' WHERE k = NEW.k; END;",
+              0, 0);
+    tp_begin(&p);
+    OK_(tp_insert_s(&p, "s", "1, 2"));
+    tp_end(&p, 1);
+    REF_EQ(1, "SELECT count(*) FROM w");
+    REF_EQ(1, "SELECT a FROM w WHERE k = 2");
+    case_close(&p);
+}
