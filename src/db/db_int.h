@@ -197,6 +197,10 @@ struct folio_txn {
      * default (SQLite's: the firing statement's OR clause overrides the
      * body's). */
     uint8_t orconf_at[1024];
+    /* A body's INSERT with ON CONFLICT clauses (trigger.c): the uniqueness
+     * checks of the insert it makes at depth upsert_at consult it. */
+    struct db_upsert *upsert;
+    int upsert_at;
     /* The statement failed by RAISE(FAIL) / OR FAIL: what it did stays; by
      * RAISE(ROLLBACK) / OR ROLLBACK: the transaction is lost (rb_msg). */
     int stmt_keep, stmt_rollback;

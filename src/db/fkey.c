@@ -1102,8 +1102,10 @@ static int nested(folio_txn *txn, const fk_link *L, int action, folio_table *ct,
     txn->stmt_nested = 1;
     txn->fk_setnull = action == SCH_FK_SET_NULL ? (const void *)L : NULL;
     /* SQLite codes an action as a trigger program fired OR ABORT: the
-     * triggers its row calls fire run their statements OR ABORT too. */
-    txn->onconf = SCH_OC_ABORT;
+     * triggers its UPDATE (SET NULL, SET DEFAULT, CASCADE) fires run their
+     * statements OR ABORT too; its DELETE (CASCADE) has no conflict clause
+     * and fires its triggers with none. */
+    txn->onconf = vals ? SCH_OC_ABORT : SCH_OC_DEFAULT;
     int rc;
     if (!C->without_rowid) {
         rc = vals ? folio_patch(ct, v->rowid[i], cols, vals, L->nkey)
@@ -1255,7 +1257,10 @@ int fk_actions(folio_txn *txn, table_state *ts, const fmt_value *orow, int64_t o
         if (rc < 0)
             rc = db_err(txn->db, rc, "out of memory");
     }
-    for (int i = 0; i < np && rc == 0; i++)
+    /* SQLite runs them the key made last first (its list of the keys that
+     * refer to a table takes each new one at its head): the links are in
+     * the order of the tables and their keys, so from the end. */
+    for (int i = np - 1; i >= 0 && rc == 0; i--)
         rc = one_action(txn, ts, pa[i].L, pa[i].ok, nrow ? pa[i].nk : NULL, nrow != NULL);
     for (int i = 0; i < np; i++) {
         os_free(pa[i].ob);

@@ -66,6 +66,15 @@ typedef struct trig_step {
     ex_prog *key;
     int *set_cols;      /* UPDATE: the column of each SET */
     ex_prog **set_vals; /* UPDATE: its value */
+    /* INSERT ... ON CONFLICT: per clause, what it targets and does, its DO
+     * UPDATE's columns, values and WHERE (compiled with "excluded" as a
+     * source after NEW and OLD: usrc). */
+    ups_clause *ups;
+    int nups;
+    int **ups_cols;
+    ex_prog ***ups_vals;
+    ex_prog **ups_where;
+    ex_source usrc[3];
 } trig_step;
 
 typedef struct trig_def {
@@ -121,6 +130,22 @@ static void step_free(trig_step *s)
         for (int i = 0; i < s->st->nset; i++)
             ex_prog_free(s->set_vals[i]);
     os_free(s->set_vals);
+    for (int k = 0; k < s->nups; k++) {
+        const sch_upsert *u = &s->st->upsert[k];
+        if (s->ups_vals && s->ups_vals[k])
+            for (int i = 0; i < u->nset; i++)
+                ex_prog_free(s->ups_vals[k][i]);
+        if (s->ups_vals)
+            os_free(s->ups_vals[k]);
+        if (s->ups_cols)
+            os_free(s->ups_cols[k]);
+        if (s->ups_where)
+            ex_prog_free(s->ups_where[k]);
+    }
+    os_free(s->ups_vals);
+    os_free(s->ups_cols);
+    os_free(s->ups_where);
+    os_free(s->ups);
 }
 
 static void def_free(trig_def *d)
@@ -203,8 +228,10 @@ static int compile_text(trig_def *d, db_catalog *cat, const ex_scope *base, cons
                         size_t len, ex_prog **out, unsigned flags)
 {
     ex_scope sc = *base;
-    sc.sources = d->src;
-    sc.nsources = d->nsrc;
+    if (!sc.sources) { /* (an UPSERT's DO UPDATE gives its own: NEW, OLD, excluded) */
+        sc.sources = d->src;
+        sc.nsources = d->nsrc;
+    }
     sc.table_lookup = lookup_table;
     sc.lookup_arg = cat;
     char err[256];
@@ -513,6 +540,155 @@ static int find_key_term(trig_def *d, db_catalog *cat, trig_step *s)
     return rc == FOLIO_NOMEM ? rc : 0;
 }
 
+/* SQLite's ordinal words (its %r): 1st, 2nd, 3rd, 4th, ..., 11th, 21st. */
+static const char *ordinal_suffix(int n)
+{
+    if (n % 100 >= 11 && n % 100 <= 13)
+        return "th";
+    return n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
+}
+
+/* Whether the conflict target of u names the key columns cols (n of them,
+ * each with its collation), as SQLite matches them: every key column is a
+ * target column whose COLLATE, if written, is the key's. */
+static int target_matches(const db_table *t, const sch_upsert *u, const int *tcol, const int *cols,
+                          const uint8_t *coll, int n)
+{
+    if (u->ntarget != n)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        int found = 0;
+        for (int j = 0; j < n && !found; j++)
+            found = tcol[j] == cols[i] &&
+                    (!u->target_coll[j] || sch_collation_of(u->target_coll[j]) == coll[i]);
+        if (!found)
+            return 0;
+    }
+    (void)t;
+    return 1;
+}
+
+/* The clause's target: the rowid, the WITHOUT ROWID primary key or a
+ * UNIQUE index (the first that matches in the order SQLite tries them). */
+static int resolve_target(trig_def *d, const db_table *t, const sch_upsert *u, int k, int nups,
+                          ups_clause *out)
+{
+    int tcol[64];
+    if (u->ntarget > 64)
+        return def_fail(d, FOLIO_UNSUPPORTED, "trigger %s: an UPSERT target of %d columns", d->name,
+                        u->ntarget);
+    for (int j = 0; j < u->ntarget; j++) {
+        int c = column_of(t, u->target[j]);
+        if (c < 0 && !t->def.without_rowid &&
+            (sch_ident_eq(u->target[j], "rowid") || sch_ident_eq(u->target[j], "oid") ||
+             sch_ident_eq(u->target[j], "_rowid_")))
+            c = -1; /* the rowid */
+        else if (c < 0)
+            return def_fail(d, FOLIO_ERROR, "no such column: %s", u->target[j]);
+        tcol[j] = c;
+    }
+    if (!t->def.without_rowid && u->ntarget == 1 && (tcol[0] == -1 || tcol[0] == t->def.ipk)) {
+        out->kind = UPS_PK;
+        return 0;
+    }
+    int order[65];
+    int n = t->nidx < 64 ? write_check_order(t, t->def.without_rowid, order) : 0;
+    if (t->nidx >= 64)
+        return def_fail(d, FOLIO_UNSUPPORTED, "trigger %s: an UPSERT into a table of %d indexes",
+                        d->name, t->nidx);
+    for (int i = 0; i < n; i++) {
+        if (order[i] == -1) {
+            int cols[64];
+            uint8_t coll[64];
+            for (int q = 0; q < t->def.npk && q < 64; q++) {
+                cols[q] = t->def.pk[q].col;
+                coll[q] = (uint8_t)t->def.pk[q].collation;
+            }
+            if (t->def.npk <= 64 && target_matches(t, u, tcol, cols, coll, t->def.npk)) {
+                out->kind = UPS_PK;
+                return 0;
+            }
+            continue;
+        }
+        const db_index *ix = t->idx[order[i]];
+        if (!ix->unique || ix->has_expr || ix->ncols != u->ntarget)
+            continue;
+        if (ix->partial && !u->has_target_where)
+            continue;
+        if (target_matches(t, u, tcol, ix->cols, ix->coll, ix->ncols)) {
+            if (ix->partial)
+                return def_fail(d, FOLIO_UNSUPPORTED,
+                                "trigger %s: an UPSERT target on a partial index is not supported",
+                                d->name);
+            out->kind = UPS_INDEX;
+            out->ix = ix;
+            return 0;
+        }
+    }
+    if (nups == 1)
+        return def_fail(d, FOLIO_ERROR,
+                        "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint");
+    return def_fail(d, FOLIO_ERROR,
+                    "%d%s ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint",
+                    k + 1, ordinal_suffix(k + 1));
+}
+
+/* An INSERT's ON CONFLICT clauses: targets resolved (all of them first,
+ * as SQLite analyses them), then each DO UPDATE's SET and WHERE over the
+ * target table, with NEW, OLD and excluded. */
+static int compile_upsert(trig_def *d, db_catalog *cat, trig_step *s)
+{
+    const sch_trig_stmt *st = s->st;
+    db_table *t = s->target;
+    int n = st->nupsert, rc;
+    if (!(s->ups = os_calloc((size_t)n, sizeof *s->ups)) ||
+        !(s->ups_cols = os_calloc((size_t)n, sizeof *s->ups_cols)) ||
+        !(s->ups_vals = os_calloc((size_t)n, sizeof *s->ups_vals)) ||
+        !(s->ups_where = os_calloc((size_t)n, sizeof *s->ups_where)))
+        return FOLIO_NOMEM;
+    s->nups = n;
+    for (int k = 0; k < n; k++) {
+        const sch_upsert *u = &st->upsert[k];
+        s->ups[k].do_update = u->do_update;
+        s->ups[k].kind = UPS_ANY;
+        if (u->ntarget && (rc = resolve_target(d, t, u, k, n, &s->ups[k])) < 0)
+            return rc;
+    }
+    for (int k = 0; k < d->nsrc; k++)
+        s->usrc[k] = d->src[k];
+    ex_source *x = &s->usrc[d->nsrc];
+    memset(x, 0, sizeof *x);
+    x->name = "excluded";
+    x->cols = t->ex_cols;
+    x->ncols = t->def.ncols;
+    x->rowid_alias = t->def.ipk;
+    x->without_rowid = t->def.without_rowid;
+    ex_scope sc = t->scope;
+    sc.sources = s->usrc;
+    sc.nsources = d->nsrc + 1;
+    for (int k = 0; k < n; k++) {
+        const sch_upsert *u = &st->upsert[k];
+        if (!u->do_update)
+            continue;
+        if (!(s->ups_cols[k] = os_malloc(sizeof **s->ups_cols * (size_t)u->nset)))
+            return FOLIO_NOMEM;
+        for (int i = 0; i < u->nset; i++) {
+            int c = column_of(t, u->set_cols[i]);
+            if (c < 0)
+                return def_fail(d, FOLIO_ERROR, "no such column: %s", u->set_cols[i]);
+            if (t->val_index[c] < 0)
+                return def_fail(d, FOLIO_ERROR, "cannot UPDATE generated column \"%s\"",
+                                t->def.cols[c].name);
+            s->ups_cols[k][i] = c;
+        }
+        if ((rc = compile_list(d, cat, &sc, u->set_vals, u->nset, &s->ups_vals[k])) < 0)
+            return rc;
+        if (u->has_where && (rc = compile_cond(d, cat, &sc, u->where, &s->ups_where[k])) < 0)
+            return rc;
+    }
+    return 0;
+}
+
 static int compile_step(trig_def *d, db_catalog *cat, trig_step *s)
 {
     const sch_trig_stmt *st = s->st;
@@ -599,7 +775,9 @@ static int compile_step(trig_def *d, db_catalog *cat, trig_step *s)
             rc = compile_list(d, cat, &no_table, st->vals, st->nrows * st->nvals, &s->vals);
         }
         s->target = t; /* (the SELECT's FROM table, if any, is looked up again when run) */
-        return rc;
+        if (rc < 0 || !st->nupsert)
+            return rc;
+        return compile_upsert(d, cat, s);
     }
     }
     return def_fail(d, FOLIO_ERROR, "trigger %s: unknown statement", d->name);
@@ -788,6 +966,10 @@ typedef struct frame {
     db_table *cur_tab;
     folio_cursor *sub[32]; /* subqueries' rows, by subquery */
     int col_failed;
+    /* An UPSERT's DO UPDATE: the excluded row (per column) and its rowid,
+     * the source after NEW and OLD; NULL otherwise. */
+    const fmt_value *xv;
+    int64_t xid;
 } frame;
 
 static void fmt_to_ex(const fmt_value *v, ex_value *out)
@@ -856,6 +1038,17 @@ static int frame_column(void *arg, int col, ex_value *out)
             return 0;
         }
         at += s->ncols + 1;
+    }
+    if (f->xv && col <= at + f->cur_tab->def.ncols) {
+        int c = col - at;
+        if (c == f->cur_tab->def.ncols || c == f->cur_tab->def.ipk) {
+            out->type = EX_INTEGER;
+            out->subtype = EX_SUBTYPE_NONE;
+            out->u.i = f->xid;
+            return 0;
+        }
+        fmt_to_ex(&f->xv[c], out);
+        return 0;
     }
     const ex_subquery *sq;
     int nsq = ex_prog_subqueries(f->prog, &sq);
@@ -1070,6 +1263,9 @@ static int do_insert(void *p)
     return rc;
 }
 
+static int insert_upsert(frame *f, const trig_step *s, ins_arg *a);
+static int upsert_update(frame *f, const trig_step *s, folio_table *th, const db_upsert *u);
+
 /* Insert one row of values (in the step's value order) into the target. */
 static int insert_row(frame *f, const trig_step *s, folio_table *th, const folio_value *vals,
                       folio_value *row, uint8_t *given)
@@ -1086,7 +1282,34 @@ static int insert_row(frame *f, const trig_step *s, folio_table *th, const folio
         given[s->vpos[i]] = 1;
     }
     ins_arg a = {th, row, n, st->ncols || st->default_values ? given : NULL};
-    return nested_call(f->txn, policy(f, st), do_insert, &a);
+    if (!s->nups)
+        return nested_call(f->txn, policy(f, st), do_insert, &a);
+    return insert_upsert(f, s, &a);
+}
+
+/* INSERT ... ON CONFLICT: the insert's checks consult the clauses; a DO
+ * UPDATE it stopped at runs here, after it. (Apart from insert_row, whose
+ * frame every level of a chain of triggers holds.) */
+static __attribute__((noinline)) int insert_upsert(frame *f, const trig_step *s, ins_arg *a)
+{
+    folio_txn *txn = f->txn;
+    db_upsert u;
+    memset(&u, 0, sizeof u);
+    u.c = s->ups;
+    u.n = s->nups;
+    u.hit = -1;
+    db_upsert *saved = txn->upsert;
+    int saved_at = txn->upsert_at;
+    txn->upsert = &u;
+    txn->upsert_at = txn->fk_depth;
+    int rc = nested_call(txn, policy(f, s->st), do_insert, a);
+    txn->upsert = saved;
+    txn->upsert_at = saved_at;
+    if (rc == 0 && u.hit >= 0)
+        rc = upsert_update(f, s, a->t, &u);
+    trig_rows_free(&u.x);
+    trig_rows_free(&u.key);
+    return rc;
 }
 
 typedef struct key_list {
@@ -1212,6 +1435,89 @@ static int do_update(void *p)
                   : folio_patch(a->t, a->rowid, a->cols, a->vals, a->n);
 }
 
+/*
+ * An UPSERT's DO UPDATE of the row in the way (u->rowid, or WITHOUT ROWID
+ * its key): its WHERE and SET values over that row, with excluded, then the
+ * update as SQLite codes it - OR ABORT whatever the INSERT's clause, its
+ * triggers (UPDATE OF the columns set) under it.
+ */
+static int upsert_update(frame *f, const trig_step *s, folio_table *th, const db_upsert *u)
+{
+    folio_txn *txn = f->txn;
+    const db_table *t = s->target;
+    const sch_upsert *su = &s->st->upsert[u->hit];
+    int npk = t->def.npk, rc;
+    folio_value *keyv = NULL;
+    if (t->def.without_rowid && !(keyv = os_malloc(sizeof *keyv * (size_t)npk)))
+        return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+    for (int k = 0; t->def.without_rowid && k < npk; k++) {
+        const fmt_value *v = &u->key.nv[k];
+        memset(&keyv[k], 0, sizeof keyv[k]);
+        keyv[k].type = (folio_type)v->type;
+        if (v->type == FMT_INTEGER)
+            keyv[k].u.i = v->u.i;
+        else if (v->type == FMT_REAL)
+            keyv[k].u.r = v->u.r;
+        else if (v->type == FMT_TEXT || v->type == FMT_BLOB) {
+            keyv[k].u.s.p = v->u.s.p;
+            keyv[k].u.s.n = (size_t)v->u.s.n;
+        }
+    }
+    ex_ctx *cx;
+    folio_cursor *c;
+    if ((rc = depth_ctx(txn, &cx)) < 0 || (rc = folio_cursor_open(&c, th, NULL)) < 0) {
+        os_free(keyv);
+        return rc;
+    }
+    rc = t->def.without_rowid ? folio_cursor_seek(c, keyv, npk, FOLIO_SEEK_EQ)
+                              : folio_cursor_seek_rowid(c, u->rowid);
+    if (rc != FOLIO_ROW) {
+        folio_cursor_close(c);
+        os_free(keyv);
+        return rc < 0 ? rc
+                      : db_err(txn->db, FOLIO_CORRUPT, "the row an UPSERT found in %s is gone",
+                               t->name);
+    }
+    int64_t rowid = t->def.without_rowid ? 0 : folio_cursor_rowid(c);
+    f->cur = c;
+    f->cur_tab = s->target;
+    f->xv = u->x.nv;
+    f->xid = u->x.nid;
+    vbuf vals;
+    memset(&vals, 0, sizeof vals);
+    int take = 1;
+    rc = 0;
+    if (s->ups_where[u->hit]) {
+        ex_value v;
+        memset(&v, 0, sizeof v);
+        if ((rc = eval(f, cx, s->ups_where[u->hit], rowid, &v)) == 0)
+            take = ex_truth(&v) == 1;
+    }
+    for (int j = 0; take && rc == 0 && j < su->nset; j++) {
+        ex_value v;
+        memset(&v, 0, sizeof v);
+        rc = eval(f, cx, s->ups_vals[u->hit][j], rowid, &v);
+        if (rc == 0 && vbuf_add(&vals, &v) < 0)
+            rc = db_err(txn->db, FOLIO_NOMEM, "out of memory");
+    }
+    f->cur = NULL;
+    f->cur_tab = NULL;
+    f->xv = NULL;
+    folio_cursor_close(c);
+    vbuf_fix(&vals);
+    const int *cols = s->ups_cols[u->hit];
+    for (int j = 0; take && rc == 0 && j < su->nset; j++)
+        if (cols[j] == t->def.ipk && vals.v[j].type == FOLIO_NULL)
+            rc = db_err(txn->db, FOLIO_MISMATCH, "datatype mismatch");
+    if (take && rc == 0) {
+        upd_arg a = {th, rowid, t->def.without_rowid ? keyv : NULL, npk, cols, vals.v, su->nset, 0};
+        rc = nested_call(txn, SCH_OC_ABORT, do_update, &a);
+    }
+    vbuf_free(&vals);
+    os_free(keyv);
+    return rc;
+}
+
 static int run_update_delete(frame *f, ex_ctx *cx, const trig_step *s)
 {
     folio_txn *txn = f->txn;
@@ -1273,7 +1579,9 @@ static int run_update_delete(frame *f, ex_ctx *cx, const trig_step *s)
         upd_arg a = {th,       k.rowid[i],  d->without_rowid ? k.keys.v + i * d->npk : NULL,
                      d->npk,   s->set_cols, vals.v,
                      st->nset, del};
-        rc = nested_call(txn, policy(f, st), do_update, &a);
+        /* A DELETE has no conflict clause: SQLite codes the triggers it
+         * fires with none, whatever is in force around it. */
+        rc = nested_call(txn, del ? SCH_OC_DEFAULT : policy(f, st), do_update, &a);
         if (rc == FOLIO_NOTFOUND) /* gone already: skipped, as SQLite does */
             rc = 0;
     }

@@ -344,10 +344,6 @@ int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_val
 {
     db_table *tab = ts->tab;
     int npk = tab->def.npk;
-    if (tab->def.without_rowid && !key)
-        return db_err(txn->db, FOLIO_UNSUPPORTED,
-                      "OR REPLACE of a UNIQUE conflict in WITHOUT ROWID table %s is not supported",
-                      tab->name);
     folio_table *th;
     trig_rows keep, kk;
     memset(&keep, 0, sizeof keep);
@@ -385,6 +381,10 @@ int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_val
     txn->stmt_nested = 1;
     if (!txn->db->opts.recursive_triggers)
         txn->quiet_delete_at = txn->fk_depth + 1;
+    /* The delete runs under OR REPLACE: its DELETE triggers take it (as
+     * SQLite codes them), and it keeps the slot of the call in progress so,
+     * whose next index may find another row in the way. */
+    txn->onconf = SCH_OC_REPLACE;
     rc = key ? folio_delete_key(th, fk, npk) : folio_delete(th, rowid);
     txn->quiet_delete_at = quiet;
     txn->vals_given = given;
@@ -393,8 +393,17 @@ int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_val
     txn->row_skipped = skipped;
     memcpy(ts->newrow.v, keep.nv, sizeof *ts->newrow.v * (size_t)tab->def.ncols);
     memcpy(ts->oldrow.v, keep.ov, sizeof *ts->oldrow.v * (size_t)tab->def.ncols);
-    if (rc >= 0 && (row_vals_own(&ts->newrow) < 0 || row_vals_own(&ts->oldrow) < 0))
+    /* Owned again even when the delete failed: the failure may be passed
+     * over (OR IGNORE around it) and the call that holds ts go on. */
+    if ((row_vals_own(&ts->newrow) < 0 || row_vals_own(&ts->oldrow) < 0) && rc >= 0)
         rc = db_err(txn->db, FOLIO_NOMEM, "out of memory");
+    /* The delete left its own row's key in ts->pk / ts->opk: the new row's
+     * and (an update) the old row's again, which the checks still to come
+     * compare with. */
+    for (int k = 0; tab->def.without_rowid && k < npk; k++) {
+        ts->pk[k] = ts->newrow.v[tab->def.pk[k].col];
+        ts->opk[k] = ts->oldrow.v[tab->def.pk[k].col];
+    }
     trig_rows_free(&keep);
     trig_rows_free(&kk);
     return rc == FOLIO_NOTFOUND ? 0 : rc;
@@ -871,31 +880,99 @@ int index_checks(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_value
     return index_checks_pk(txn, ts, rowid, self_pk, self_valid, NULL, NULL);
 }
 
+int write_check_order(const db_table *tab, int with_pk, int *order)
+{
+    /* A rowid table's rowid comes first; a WITHOUT ROWID table's primary
+     * key takes its turn as the index it would be: made in declaration
+     * order among the automatic ones. Then the indexes, the one made last
+     * first. */
+    int n = 0, wr = tab->def.without_rowid;
+    int pk_num = with_pk && wr ? pk_auto_num(tab) : 0, pk_done = !(with_pk && wr);
+    if (with_pk && !wr)
+        order[n++] = -1;
+    for (int i = tab->nidx - 1; i >= 0; i--) {
+        if (!pk_done && tab->idx[i]->is_auto && auto_num(tab->idx[i]) < pk_num) {
+            pk_done = 1;
+            order[n++] = -1;
+        }
+        order[n++] = i;
+    }
+    if (!pk_done)
+        order[n++] = -1;
+    return n;
+}
+
+/* An UPSERT's targets are checked first, in the order of its clauses (a
+ * rowid table's rowid right after them when no clause names it), as SQLite
+ * orders the checks; then the others in their usual order. */
+static void upsert_order(const folio_txn *txn, const table_state *ts, int *order, int n)
+{
+    const db_upsert *u = txn->upsert;
+    int m = 0;
+    for (int k = 0; k < u->n; k++) {
+        const ups_clause *c = &u->c[k];
+        for (int j = m; j < n && c->kind != UPS_ANY; j++) {
+            int step = order[j];
+            if (step == -1 ? c->kind == UPS_PK
+                           : c->kind == UPS_INDEX && ts->idx[step].ix == c->ix) {
+                memmove(order + m + 1, order + m, sizeof *order * (size_t)(j - m));
+                order[m++] = step;
+                break;
+            }
+        }
+    }
+    for (int j = m; j < n && !ts->tab->def.without_rowid; j++) {
+        if (order[j] == -1) {
+            memmove(order + m + 1, order + m, sizeof *order * (size_t)(j - m));
+            order[m++] = -1;
+            break;
+        }
+    }
+}
+
 int index_checks_pk(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_value *self_pk,
                     int self_valid, int (*pk)(folio_txn *, table_state *, void *), void *arg)
 {
-    /* A WITHOUT ROWID table's primary key takes its turn as the index it
-     * would be: made in declaration order among the automatic ones. */
-    int pk_num = pk ? pk_auto_num(ts->tab) : 0, pk_done = !pk;
-    for (int i = ts->nidx - 1; i >= 0; i--) {
-        index_state *is = &ts->idx[i];
-        int rc = 0;
-        if (!pk_done && is->ix->is_auto && auto_num(is->ix) < pk_num) {
+    /* The order is made only for an UPSERT (this frame is on the stack of
+     * every level of a chain of triggers: it stays small). */
+    int *order = NULL, n = ts->nidx + (pk != NULL), rc = 0;
+    if (txn->upsert && txn->upsert_at == txn->fk_depth) {
+        if (!(order = os_malloc(sizeof *order * (size_t)(ts->nidx + 1))))
+            return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+        n = write_check_order(ts->tab, pk != NULL, order);
+        upsert_order(txn, ts, order, n);
+    }
+    int wr = ts->tab->def.without_rowid;
+    int pk_num = pk && wr ? pk_auto_num(ts->tab) : 0, pk_done = !pk, i = ts->nidx - 1;
+    /* (A code above 0 is an UPSERT's: the checks stop there.) */
+    for (int k = 0; k < n && rc == 0; k++) {
+        int step;
+        if (order) {
+            step = order[k];
+        } else if (!pk_done &&
+                   (!wr || i < 0 || (ts->idx[i].ix->is_auto && auto_num(ts->idx[i].ix) < pk_num))) {
+            step = -1; /* (where write_check_order places it) */
             pk_done = 1;
-            if ((rc = pk(txn, ts, arg)) < 0)
-                return rc;
+        } else {
+            step = i--;
         }
+        if (step == -1) {
+            rc = pk(txn, ts, arg);
+            continue;
+        }
+        index_state *is = &ts->idx[step];
         if (is->ix->unique) {
             rc = unique_check(txn, ts, is, ts->newrow.v, rowid, self_pk, self_valid);
         } else if (is->ix->kexpr || is->ix->where) {
             uint64_t size;
             if ((rc = index_record_build(ts, is, ts->newrow.v, rowid, &size)) < 0)
                 rc = db_err_txn(txn, rc);
+            else
+                rc = 0; /* (INDEX_ROW_EXCLUDED is no outcome) */
         }
-        if (rc < 0)
-            return rc;
     }
-    return pk_done ? 0 : pk(txn, ts, arg);
+    os_free(order);
+    return rc;
 }
 
 static void constraint_columns(char *buf, size_t cap, db_table *tab, db_index *ix)
@@ -911,6 +988,112 @@ static void constraint_columns(char *buf, size_t cap, db_table *tab, db_index *i
         const char *name = c >= 0 && c < tab->def.ncols ? tab->def.cols[c].name : "?";
         off += (size_t)snprintf(buf + off, cap - off, "%s%s.%s", i ? ", " : "", tab->name, name);
     }
+}
+
+/*
+ * A uniqueness conflict of the new row on index ix (NULL: the rowid or the
+ * primary key) while a body's UPSERT runs its insert: the clause that takes
+ * it. DO NOTHING skips the row (TRIG_IGNORED); DO UPDATE keeps the row in
+ * the way (its rowid `other`, or its primary key values `other_pk`) and the
+ * row the insert would have made, with its rowid nid (SQLite's excluded:
+ * REAL columns hold REAL values there), and returns UPSERT_UPDATE. 0: no
+ * clause takes it.
+ */
+int upsert_take(folio_txn *txn, table_state *ts, const db_index *ix, int64_t other,
+                const fmt_value *other_pk, int64_t nid)
+{
+    db_upsert *u = txn->upsert;
+    if (!u || txn->upsert_at != txn->fk_depth)
+        return 0;
+    int at = -1;
+    for (int k = 0; k < u->n && at < 0; k++) {
+        const ups_clause *c = &u->c[k];
+        if (c->kind == UPS_ANY || (ix ? c->kind == UPS_INDEX && c->ix == ix : c->kind == UPS_PK))
+            at = k;
+    }
+    if (at < 0)
+        return 0;
+    if (!u->c[at].do_update)
+        return TRIG_IGNORED;
+    const sch_table *d = &ts->tab->def;
+    int rc = trig_rows_save(txn, &u->x, ts->newrow.v, nid, NULL, 0, d->ncols);
+    if (rc == 0 && other_pk)
+        rc = trig_rows_save(txn, &u->key, other_pk, 0, NULL, 0, d->npk);
+    if (rc < 0)
+        return rc;
+    fmt_value *xv = (fmt_value *)(uintptr_t)u->x.nv; /* (its own copy) */
+    for (int c = 0; c < d->ncols; c++) {
+        if (d->cols[c].affinity == SCH_AFF_REAL && xv[c].type == FMT_INTEGER) {
+            double r = (double)xv[c].u.i;
+            xv[c].type = FMT_REAL;
+            xv[c].u.r = r;
+        }
+    }
+    if (d->ipk >= 0) {
+        xv[d->ipk].type = FMT_INTEGER;
+        xv[d->ipk].u.i = nid;
+    }
+    u->hit = at;
+    u->rowid = other;
+    return UPSERT_UPDATE;
+}
+
+/*
+ * WITHOUT ROWID: the primary key values of the row an index entry (rec, n)
+ * stands for, copied into out (npk values, key order). A key column that is
+ * also one of the index's columns is not repeated in the entry's suffix: it
+ * is read from the index's own field.
+ */
+static int entry_pk(folio_txn *txn, table_state *ts, index_state *is, const uint8_t *rec,
+                    uint64_t n, trig_rows *out)
+{
+    const db_table *tab = ts->tab;
+    const db_index *ix = is->ix;
+    int npk = tab->def.npk;
+    fmt_value stackv[16];
+    fmt_value *pk = npk <= 16 ? stackv : os_malloc(sizeof *pk * (size_t)npk);
+    if (!pk)
+        return db_err(txn->db, FOLIO_NOMEM, "out of memory");
+    row_decoder rd = {0};
+    int rc = row_decode(&rd, rec, n, n);
+    for (int k = 0; k < npk && rc == 0; k++) {
+        int col = tab->def.pk[k].col, f = -1;
+        for (int s = 0; s < ix->nsuffix && f < 0; s++)
+            if (ix->suffix_cols[s] == col)
+                f = ix->ncols + s;
+        for (int i = 0; i < ix->ncols && f < 0; i++)
+            if (ix->cols[i] == col)
+                f = i;
+        if (f < 0 || (uint32_t)f >= rd.nfields ||
+            fmt_serial_decode(rd.st[f], rec + rd.off[f], &pk[k]) < 0)
+            rc = FOLIO_CORRUPT;
+    }
+    row_decoder_free(&rd);
+    if (rc == 0)
+        rc = trig_rows_save(txn, out, pk, 0, NULL, 0, npk);
+    else
+        rc = db_err_txn(txn, rc == FOLIO_NOMEM ? ptxn_error(txn->pt, rc, "out of memory")
+                                               : bt_corrupt_here(&is->c, "malformed index record"));
+    if (pk != stackv)
+        os_free(pk);
+    return rc;
+}
+
+/*
+ * After OR REPLACE deleted the row in the way: the key must be free now, or
+ * the write fails (OR ABORT), as SQLite checks again once its replace
+ * triggers have run - a DELETE trigger may have kept the row (RAISE(IGNORE))
+ * or made another. (Not replacing again: that could go on for ever.)
+ */
+static int unique_recheck(folio_txn *txn, table_state *ts, index_state *is, int64_t rowid,
+                          const fmt_value *self_pk, int self_valid)
+{
+    uint8_t *p = &txn->orconf_at[txn->fk_depth < 1024 ? txn->fk_depth : 1023];
+    uint8_t saved = *p;
+    *p = SCH_OC_ABORT;
+    int rc = unique_check(txn, ts, is, ts->newrow.v, rowid, self_pk, self_valid);
+    *p = saved;
+    return rc;
 }
 
 /*
@@ -983,9 +1166,47 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
             }
             row_decoder_free(&rd);
         }
+        if (!same && txn->upsert && txn->upsert_at == txn->fk_depth) {
+            /* An UPSERT's clause may take it (its row found from the entry). */
+            trig_rows kk;
+            memset(&kk, 0, sizeof kk);
+            int64_t other = 0;
+            if (ts->tab->def.without_rowid) {
+                rc = entry_pk(txn, ts, is, rec, n, &kk);
+            } else {
+                row_decoder rd = {0};
+                fmt_value v;
+                rc = row_decode(&rd, rec, n, n) == 0 && rd.nfields > 0 &&
+                             fmt_serial_decode(rd.st[rd.nfields - 1], rec + rd.off[rd.nfields - 1],
+                                               &v) == 0 &&
+                             v.type == FMT_INTEGER
+                         ? 0
+                         : db_err_txn(txn, bt_corrupt_here(&is->c, "malformed index record"));
+                other = rc == 0 ? v.u.i : 0;
+                row_decoder_free(&rd);
+            }
+            if (rc == 0)
+                rc = upsert_take(txn, ts, ix, other, kk.nv, rowid);
+            trig_rows_free(&kk);
+            if (rc != 0) {
+                bt_cursor_reset(&is->c);
+                return rc;
+            }
+        }
         if (!same && replace_mode(txn) && ts->tab->def.without_rowid) {
+            /* OR REPLACE: the row that holds the key goes (its primary key
+             * from the entry, copied before the cursor lets the page go);
+             * look again. */
+            trig_rows kk;
+            memset(&kk, 0, sizeof kk);
+            rc = entry_pk(txn, ts, is, rec, n, &kk);
             bt_cursor_reset(&is->c);
-            return replace_delete(txn, ts, 0, NULL); /* (refused: not supported) */
+            if (rc == 0)
+                rc = replace_delete(txn, ts, 0, kk.nv);
+            trig_rows_free(&kk);
+            if (rc < 0)
+                return rc;
+            return unique_recheck(txn, ts, is, rowid, self_pk, self_valid);
         }
         if (!same && replace_mode(txn)) {
             /* OR REPLACE: the row that holds the key goes; look again. */
@@ -1004,7 +1225,7 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
                 return db_err_txn(txn, bt_corrupt_here(&is->c, "malformed index record"));
             if ((rc = replace_delete(txn, ts, other, NULL)) < 0)
                 return rc;
-            return unique_check(txn, ts, is, ts->newrow.v, rowid, self_pk, self_valid);
+            return unique_recheck(txn, ts, is, rowid, self_pk, self_valid);
         }
         if (!same) {
             char cols[256];
@@ -1097,6 +1318,8 @@ int take_onconf(folio_txn *txn)
 int apply_onconf(folio_txn *txn, int oc, int rc)
 {
     txn->row_skipped = 0;
+    if (rc == UPSERT_UPDATE)
+        return 0; /* (the UPSERT's DO UPDATE is done by its caller) */
     if (rc == TRIG_IGNORED) {
         txn->row_skipped = 1;
         return 0;
@@ -1151,6 +1374,45 @@ static int row_after(folio_txn *txn, table_state *ts, int event, const fk_change
     rc = trig_fire(txn, ts, SCH_TRIG_AFTER, event, chg, &tr);
     trig_rows_free(&tr);
     return rc;
+}
+
+typedef struct rowid_check_arg {
+    int64_t rowid;
+    int may_exist; /* (not when it is past the largest) */
+    int replace_ok;
+    int replaced; /* OR REPLACE deleted the row that had it */
+} rowid_check_arg;
+
+static int rowid_taken(folio_txn *txn, const db_table *tab);
+
+/* A new row's rowid must be free (index_checks_pk's primary key check). */
+static int rowid_check(folio_txn *txn, table_state *ts, void *arg)
+{
+    rowid_check_arg *a = arg;
+    db_table *tab = ts->tab;
+    if (!a->may_exist)
+        return 0;
+    int rc = bt_seek_rowid(&ts->c, a->rowid);
+    bt_cursor_reset(&ts->c);
+    if (rc < 0)
+        return db_err_txn(txn, rc);
+    if (rc != FOLIO_ROW || a->replace_ok)
+        return 0;
+    if ((rc = upsert_take(txn, ts, NULL, a->rowid, NULL, a->rowid)) != 0)
+        return rc;
+    if (replace_mode(txn)) {
+        rc = replace_delete(txn, ts, a->rowid, NULL);
+        a->replaced = 1;
+        return rc < 0 ? rc : 0;
+    }
+    return rowid_taken(txn, tab);
+}
+
+static int rowid_taken(folio_txn *txn, const db_table *tab)
+{
+    const char *col = tab->def.ipk >= 0 ? tab->def.cols[tab->def.ipk].name : "rowid";
+    ROW_CONFLICT(txn);
+    return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s.%s", tab->name, col);
 }
 
 static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int is_auto,
@@ -1210,28 +1472,20 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
     /* As SQLite: NOT NULL (prepare_row), then CHECK, then the keys. */
     if ((rc = check_row(txn, ts, rowid)) < 0)
         return rc;
-    if (!is_auto && !empty && rowid <= mx) {
-        /* Might exist: look. */
+    rowid_check_arg ra = {rowid, !is_auto && !empty && rowid <= mx, replace_ok, 0};
+    if ((rc = index_checks_pk(txn, ts, rowid, NULL, 0, rowid_check, &ra)) != 0)
+        return rc;
+    if (ra.replaced) {
+        /* As SQLite checks again after the deletes of OR REPLACE: a DELETE
+         * trigger may have kept the row (RAISE(IGNORE)) or put one back. */
         rc = bt_seek_rowid(&ts->c, rowid);
+        bt_cursor_reset(&ts->c);
         if (rc < 0)
             return db_err_txn(txn, rc);
-        if (rc == FOLIO_ROW && !replace_ok && replace_mode(txn)) {
-            bt_cursor_reset(&ts->c);
-            if ((rc = replace_delete(txn, ts, rowid, NULL)) < 0)
-                return rc;
-            rc = FOLIO_NOTFOUND;
-        }
-        if (rc == FOLIO_ROW && !replace_ok) {
-            const char *col = tab->def.ipk >= 0 ? tab->def.cols[tab->def.ipk].name : "rowid";
-            bt_cursor_reset(&ts->c);
-            ROW_CONFLICT(txn);
-            return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s.%s", tab->name,
-                          col);
-        }
-        bt_cursor_reset(&ts->c);
+        if (rc == FOLIO_ROW)
+            return rowid_taken(txn, tab);
     }
-    if ((rc = index_checks(txn, ts, rowid, NULL, 0)) < 0 ||
-        (rc = fk_new_row(txn, ts, ts->newrow.v, rowid, NULL, 0)) < 0)
+    if ((rc = fk_new_row(txn, ts, ts->newrow.v, rowid, NULL, 0)) < 0)
         return rc;
     uint64_t size;
     if ((rc = table_record(txn, ts, ts->newrow.v, &size)) < 0)

@@ -266,6 +266,42 @@ int db_table_handle(folio_txn *txn, db_table *tab, folio_table **out);
 /* A row's own constraint check failed (OR IGNORE and the like act on it). */
 #define ROW_CONFLICT(txn) ((txn)->conflict_at = (txn)->fk_depth + 1)
 
+/* ---- UPSERT of a trigger body (trigger.c sets it up, the checks take it) ---- */
+
+/* One ON CONFLICT clause: what it targets and what it does. */
+enum { UPS_ANY, UPS_PK, UPS_INDEX };
+typedef struct ups_clause {
+    int kind;           /* UPS_ANY (no target), UPS_PK (the rowid / primary key), UPS_INDEX */
+    const db_index *ix; /* UPS_INDEX: the UNIQUE index */
+    int do_update;      /* DO UPDATE (else DO NOTHING) */
+} ups_clause;
+
+/* The clauses of an INSERT ... ON CONFLICT, and what the insert found: the
+ * clause that took a conflict (hit, -1 for none), the row in the way (its
+ * rowid, or WITHOUT ROWID its primary key values in key.nv) and the row the
+ * insert would have made (excluded: x.nv, x.nid). */
+typedef struct db_upsert {
+    const ups_clause *c;
+    int n;
+    int hit;
+    int64_t rowid;
+    trig_rows key, x;
+} db_upsert;
+
+/* The insert stopped at a conflict that an UPSERT's DO UPDATE takes. */
+#define UPSERT_UPDATE 1001
+
+/** A uniqueness conflict of the new row on ix (NULL: the rowid or the
+ * primary key) taken by the UPSERT in force: 0 (none takes it),
+ * TRIG_IGNORED (DO NOTHING), UPSERT_UPDATE (the rows kept in txn->upsert)
+ * or an error. */
+int upsert_take(folio_txn *txn, table_state *ts, const db_index *ix, int64_t other,
+                const fmt_value *other_pk, int64_t nid);
+/** The order of a new row's uniqueness checks, as SQLite makes them:
+ * indexes (tab->idx positions) and -1 for the rowid or primary key (when
+ * with_pk). order has room for nidx + 1; returns the count. */
+int write_check_order(const db_table *tab, int with_pk, int *order);
+
 /* ---- WITHOUT ROWID tables (write_key.c) ---- */
 
 /** Insert ts->newrow (prepared), whose key must be free. */

@@ -96,11 +96,18 @@ static int key_free(folio_txn *txn, table_state *ts, void *arg)
     bt_cursor_reset(&ts->c);
     if (rc < 0)
         return rc;
+    if (found && (rc = upsert_take(txn, ts, NULL, 0, ts->pk, 0)) != 0)
+        return rc;                    /* an UPSERT's clause takes it */
     if (found && replace_mode(txn)) { /* OR REPLACE: the row with that key goes */
         if ((rc = replace_delete(txn, ts, 0, ts->pk)) < 0)
             return rc;
         pk_values(ts->tab, ts->newrow.v, ts->pk);
-        return 0;
+        /* Gone, unless a DELETE trigger kept it (RAISE(IGNORE)) or made it
+         * again: then the write fails, as SQLite checks again. */
+        rc = find_key(txn, ts, ts->pk, &found);
+        bt_cursor_reset(&ts->c);
+        if (rc < 0)
+            return rc;
     }
     return found ? key_taken(txn, ts->tab) : 0;
 }
@@ -123,7 +130,7 @@ int insert_key_row(folio_txn *txn, table_state *ts)
     /* As SQLite: CHECK, then the indexes and the primary key, the one made
      * last first. */
     if ((rc = check_row(txn, ts, 0)) < 0 ||
-        (rc = index_checks_pk(txn, ts, 0, NULL, 0, key_free, NULL)) < 0)
+        (rc = index_checks_pk(txn, ts, 0, NULL, 0, key_free, NULL)) != 0)
         return rc;
     if ((rc = fk_new_row(txn, ts, ts->newrow.v, 0, NULL, 0)) < 0)
         return rc;

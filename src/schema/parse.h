@@ -213,13 +213,36 @@ typedef struct sch_span {
 } sch_span;
 
 /**
+ * One ON CONFLICT clause of a body's INSERT (an UPSERT):
+ *   ON CONFLICT [(target, ..) [WHERE expr]] DO NOTHING
+ *   ON CONFLICT [(target, ..) [WHERE expr]] DO UPDATE SET col = expr, .. [WHERE expr]
+ * Each target is a column name, maybe with COLLATE (ASC / DESC are read and
+ * dropped, as SQLite ignores them there); only the last clause may have no
+ * target.
+ */
+typedef struct sch_upsert {
+    int ntarget;        /* 0: no conflict target */
+    char **target;      /* column names as written (dequoted) */
+    char **target_coll; /* per target: its COLLATE name, or NULL */
+    int has_target_where;
+    sch_span target_where;
+    int do_update; /* DO UPDATE (else DO NOTHING) */
+    int nset;      /* DO UPDATE SET set_cols[i] = set_vals[i] */
+    char **set_cols;
+    sch_span *set_vals;
+    int has_where; /* DO UPDATE ... WHERE */
+    sch_span where;
+} sch_upsert;
+
+/**
  * One statement of a trigger body. Expressions are kept as spans of the
  * text, for the expression layer to compile; names are dequoted.
  *   INSERT [OR c] INTO table [(cols)] VALUES (..), .. | SELECT ..
  *   UPDATE [OR c] table SET col = expr, .. [WHERE expr]
  *   DELETE FROM table [WHERE expr]
  *   SELECT expr, .. [FROM table [AS alias]] [WHERE expr]
- * An INSERT's SELECT source fills the SELECT fields (res, from, where).
+ * An INSERT's SELECT source fills the SELECT fields (res, from, where); an
+ * INSERT may end with ON CONFLICT clauses (upsert).
  */
 typedef struct sch_trig_stmt {
     int kind;    /* SCH_TS_* */
@@ -239,6 +262,8 @@ typedef struct sch_trig_stmt {
     int nset; /* UPDATE: SET cols[i] = set_vals[i] */
     char **set_cols;
     sch_span *set_vals;
+    int nupsert; /* INSERT: its ON CONFLICT clauses, in order */
+    sch_upsert *upsert;
     char *unsupported; /* a construct folio does not run in triggers, named, or NULL */
     char *error;       /* SQLite's error when the trigger is used (it parses), or NULL */
     sch_span text;     /* the whole statement */
@@ -274,7 +299,7 @@ typedef struct sch_trigger {
  * or -1 with SQLite's message in err (a syntax error, "qualified table
  * names are not allowed on INSERT, UPDATE, and DELETE statements within
  * triggers", ...). Statements SQLite accepts but folio does not run (joins,
- * GROUP BY, ORDER BY, LIMIT, compound SELECTs, UPSERT, row values in SET)
+ * GROUP BY, ORDER BY, LIMIT, compound SELECTs, row values in SET)
  * parse, with their `unsupported` set.
  */
 int sch_parse_trigger(sch_trigger *out, const char *sql, char *err, size_t errlen);

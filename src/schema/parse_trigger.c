@@ -11,7 +11,7 @@
  * expression layer compiles it where the trigger runs.
  *
  * The body is split at its top-level semicolons first, so a statement folio
- * does not run (a join, GROUP BY, a compound SELECT, an UPSERT) is still
+ * does not run (a join, GROUP BY, a compound SELECT) is still
  * read past and kept with a note of what it is: reading the schema never
  * fails on a trigger SQLite accepts.
  */
@@ -34,6 +34,20 @@ static void stmt_free(sch_trig_stmt *s)
         free(s->set_cols[i]);
     free(s->set_cols);
     free(s->set_vals);
+    for (int u = 0; u < s->nupsert; u++) {
+        sch_upsert *x = &s->upsert[u];
+        for (int i = 0; i < x->ntarget; i++) {
+            free(x->target[i]);
+            free(x->target_coll[i]);
+        }
+        free(x->target);
+        free(x->target_coll);
+        for (int i = 0; i < x->nset; i++)
+            free(x->set_cols[i]);
+        free(x->set_cols);
+        free(x->set_vals);
+    }
+    free(s->upsert);
     free(s->unsupported);
     free(s->error);
     free(s->col_toks);
@@ -209,6 +223,141 @@ static int skip_rest(stmt_reader *r, const char *what)
     if (unsupported(r, what) < 0)
         return -1;
     r->p->i = r->end;
+    return 0;
+}
+
+/* SET col = expr, .. (UPDATE, and an UPSERT's DO UPDATE): *done when the
+ * statement was skipped as one folio does not run. */
+static int read_setlist(stmt_reader *r, char ***cols, sch_span **vals, sch_span **toks, int *n,
+                        int *done)
+{
+    parser *p = r->p;
+    int cap = 0, vcap = 0, tcap = 0;
+    for (;;) {
+        if (at_end(r))
+            return sp_syntax_error(p);
+        if (sp_tok(p)->type == LX_LP) {
+            *done = 1;
+            return skip_rest(r, "a row value in SET");
+        }
+        if (!sp_is_nm(sp_tok(p)))
+            return sp_syntax_error(p);
+        if (grow_names(p, cols, *n, &cap) < 0 || grow_spans(p, vals, *n, &vcap) < 0 ||
+            (toks && grow_spans(p, toks, *n, &tcap) < 0))
+            return -1;
+        if (toks)
+            (*toks)[*n] = tok_span(p); /* (where the name is, for ALTER) */
+        if (sp_parse_nm(p, &(*cols)[*n]) < 0)
+            return -1;
+        (*n)++; /* (the name is owned from here on) */
+        if (!at_end(r) && sp_tok(p)->type == LX_DOT) {
+            *done = 1;
+            return skip_rest(r, "a qualified column in SET");
+        }
+        if (at_end(r) || !(sp_tok(p)->type == LX_OP && sp_tok(p)->n == 1 && sp_tok(p)->z[0] == '='))
+            return sp_syntax_error(p);
+        sp_advance(p);
+        if (read_expr(r, &(*vals)[*n - 1], 0) < 0)
+            return -1;
+        if (!accept_type(r, LX_COMMA))
+            return 0;
+    }
+}
+
+/* A conflict target's term: a column name, [COLLATE name], [ASC | DESC].
+ * *done when the statement was skipped (an expression: not run). */
+static int read_target_term(stmt_reader *r, sch_upsert *u, int *done)
+{
+    parser *p = r->p;
+    if (at_end(r) || !sp_is_nm(sp_tok(p)) ||
+        (p->i + 1 < r->end && sp_ahead(p, 1)->type != LX_COMMA && sp_ahead(p, 1)->type != LX_RP &&
+         !sp_word_eq(sp_ahead(p, 1), "COLLATE") && !sp_word_eq(sp_ahead(p, 1), "ASC") &&
+         !sp_word_eq(sp_ahead(p, 1), "DESC"))) {
+        *done = 1;
+        return skip_rest(r, "an UPSERT target that is not a column name");
+    }
+    if (sp_parse_nm(p, &u->target[u->ntarget]) < 0)
+        return -1;
+    u->target_coll[u->ntarget] = NULL;
+    u->ntarget++;
+    if (accept_kw(r, "COLLATE")) {
+        if (at_end(r) || !sp_is_nm(sp_tok(p)))
+            return sp_syntax_error(p);
+        if (sp_parse_nm(p, &u->target_coll[u->ntarget - 1]) < 0)
+            return -1;
+    }
+    if (!accept_kw(r, "ASC"))
+        accept_kw(r, "DESC");
+    if (kw(r, "NULLS")) {
+        *done = 1;
+        return skip_rest(r, "NULLS FIRST / LAST in an UPSERT target");
+    }
+    return 0;
+}
+
+/* ON CONFLICT clauses, as many as there are (the cursor is on ON). */
+static int read_upsert(stmt_reader *r)
+{
+    parser *p = r->p;
+    sch_trig_stmt *s = r->s;
+    while (accept_kw(r, "ON")) {
+        if (!accept_kw(r, "CONFLICT"))
+            return sp_syntax_error(p);
+        sch_upsert *nu = realloc(s->upsert, sizeof *nu * (size_t)(s->nupsert + 1));
+        if (!nu)
+            return sp_nomem(p);
+        s->upsert = nu;
+        sch_upsert *u = &s->upsert[s->nupsert++];
+        memset(u, 0, sizeof *u);
+        int done = 0;
+        if (accept_type(r, LX_LP)) {
+            size_t close = p->match[p->i - 1];
+            size_t most = close > p->i ? close - p->i : 1;
+            u->target = calloc(most, sizeof *u->target);
+            u->target_coll = calloc(most, sizeof *u->target_coll);
+            if (!u->target || !u->target_coll)
+                return sp_nomem(p);
+            for (;;) {
+                if (read_target_term(r, u, &done) < 0)
+                    return -1;
+                if (done)
+                    return 0;
+                if (!accept_type(r, LX_COMMA))
+                    break;
+            }
+            if (!accept_type(r, LX_RP))
+                return sp_syntax_error(p);
+            if (accept_kw(r, "WHERE")) {
+                if (read_expr(r, &u->target_where, 0) < 0)
+                    return -1;
+                u->has_target_where = 1;
+            }
+        }
+        if (!accept_kw(r, "DO"))
+            return sp_syntax_error(p);
+        if (accept_kw(r, "NOTHING")) {
+            /* (nothing more) */
+        } else if (accept_kw(r, "UPDATE")) {
+            if (!accept_kw(r, "SET"))
+                return sp_syntax_error(p);
+            u->do_update = 1;
+            if (read_setlist(r, &u->set_cols, &u->set_vals, NULL, &u->nset, &done) < 0)
+                return -1;
+            if (done)
+                return 0;
+            if (accept_kw(r, "WHERE")) {
+                if (read_expr(r, &u->where, 0) < 0)
+                    return -1;
+                u->has_where = 1;
+            }
+        } else {
+            return sp_syntax_error(p);
+        }
+        /* Only the last clause may go without a target: a clause after
+         * one without is a syntax error at its ON. */
+        if (!u->ntarget && kw(r, "ON"))
+            return sp_syntax_error(p);
+    }
     return 0;
 }
 
@@ -390,8 +539,16 @@ static int read_insert(stmt_reader *r)
         if (read_select(r) < 0)
             return -1;
     }
-    if (kw(r, "ON"))
-        return skip_rest(r, "an UPSERT (ON CONFLICT) in a trigger");
+    if (kw(r, "ON") && s->select_source && s->from && !s->has_where) {
+        /* SQLite reads this ON as the FROM table's join constraint (an
+         * UPSERT after SELECT ... FROM needs a WHERE): "ON CONFLICT(..)" is
+         * an expression there, and DO cannot follow it. */
+        while (!at_end(r) && !kw(r, "DO"))
+            r->p->i = sp_tok(p)->type == LX_LP ? p->match[p->i] + 1 : p->i + 1;
+        return sp_syntax_error(p);
+    }
+    if (kw(r, "ON") && read_upsert(r) < 0)
+        return -1;
     if (kw(r, "RETURNING"))
         return sp_fail(p, "cannot use RETURNING in a trigger");
     return 0;
@@ -412,32 +569,11 @@ static int read_update(stmt_reader *r)
         return skip_rest(r, "an alias of UPDATE's table");
     if (!accept_kw(r, "SET"))
         return sp_syntax_error(p);
-    int cap = 0, vcap = 0, tcap = 0;
-    for (;;) {
-        if (at_end(r))
-            return sp_syntax_error(p);
-        if (sp_tok(p)->type == LX_LP)
-            return skip_rest(r, "a row value in SET");
-        if (!sp_is_nm(sp_tok(p)))
-            return sp_syntax_error(p);
-        if (grow_names(p, &s->set_cols, s->nset, &cap) < 0 ||
-            grow_spans(p, &s->set_vals, s->nset, &vcap) < 0 ||
-            grow_spans(p, &s->set_toks, s->nset, &tcap) < 0)
-            return -1;
-        s->set_toks[s->nset] = tok_span(p);
-        if (sp_parse_nm(p, &s->set_cols[s->nset]) < 0)
-            return -1;
-        s->nset++; /* (the name is owned from here on) */
-        if (!at_end(r) && sp_tok(p)->type == LX_DOT)
-            return skip_rest(r, "a qualified column in SET");
-        if (at_end(r) || !(sp_tok(p)->type == LX_OP && sp_tok(p)->n == 1 && sp_tok(p)->z[0] == '='))
-            return sp_syntax_error(p);
-        sp_advance(p);
-        if (read_expr(r, &s->set_vals[s->nset - 1], 0) < 0)
-            return -1;
-        if (!accept_type(r, LX_COMMA))
-            break;
-    }
+    int done = 0;
+    if (read_setlist(r, &s->set_cols, &s->set_vals, &s->set_toks, &s->nset, &done) < 0)
+        return -1;
+    if (done)
+        return 0;
     if (kw(r, "FROM"))
         return skip_rest(r, "UPDATE FROM");
     if (accept_kw(r, "WHERE")) {

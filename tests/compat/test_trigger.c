@@ -1137,3 +1137,314 @@ Test(trigger_case, deep_update_chain_stops_cleanly)
     REF_EQ(0, "SELECT n FROM t WHERE id = 1");
     case_close(&p);
 }
+
+/* OR REPLACE of a UNIQUE conflict in a WITHOUT ROWID table (folio refused
+ * it when this was written): the row that holds the key - found through the
+ * index, its primary key from the entry - goes, with its other index
+ * entries, its foreign key actions and (recursive_triggers on) its DELETE
+ * triggers; then the new row goes in. */
+static void wr_unique_replace(int rec)
+{
+    tp_pair p;
+    case_open(&p, rec ? "wrrepl-rec" : "wrrepl",
+              "CREATE TABLE w(k TEXT, n INT, a INT UNIQUE, b TEXT UNIQUE, PRIMARY KEY(n, k))"
+              " WITHOUT ROWID;"
+              "CREATE TABLE c(id INTEGER PRIMARY KEY, wa INT REFERENCES w(a) ON DELETE CASCADE);"
+              "CREATE TABLE dl(id INTEGER PRIMARY KEY, what TEXT);"
+              "CREATE TABLE s(id INTEGER PRIMARY KEY, k TEXT, n INT, a INT, b TEXT);"
+              "INSERT INTO w VALUES('x', 1, 10, 'p'), ('y', 2, 20, 'q'), ('z', 3, 30, 'r');"
+              "INSERT INTO c VALUES(1, 10), (2, 20), (3, 30);"
+              "CREATE TRIGGER w_ad AFTER DELETE ON w BEGIN"
+              " INSERT INTO dl(what) VALUES('w ' || OLD.k || OLD.n); END;"
+              "CREATE TRIGGER c_ad AFTER DELETE ON c BEGIN"
+              " INSERT INTO dl(what) VALUES('c ' || OLD.id); END;"
+              "CREATE TRIGGER s_ai AFTER INSERT ON s BEGIN"
+              " INSERT OR REPLACE INTO w VALUES(NEW.k, NEW.n, NEW.a, NEW.b); END;"
+              "CREATE TRIGGER s_au AFTER UPDATE ON s BEGIN"
+              " UPDATE OR REPLACE w SET a = NEW.a, b = NEW.b WHERE k = NEW.k AND n = NEW.n; END;",
+              1, rec);
+    tp_begin(&p);
+    OK_(tp_insert_s(&p, "s", "1, 'v', 9, 10, 'new'")); /* a = 10 taken by ('x', 1) */
+    OK_(tp_insert_s(&p, "s", "2, 'u', 8, 20, 'r'"));   /* two rows in the way */
+    OK_(tp_insert_s(&p, "s", "3, 'v', 9, 40, 'p'"));   /* the key and nothing else */
+    OK_(tp_patch_s(&p, "s", 3, "a, b", "40, 'new2'")); /* an update, no conflict */
+    OK_(tp_patch_s(&p, "s", 2, "a, b", "40, 'x'"));    /* the update takes a = 40 */
+    tp_end(&p, 1);
+    REF_EQ(1, "SELECT count(*) FROM w");
+    REF_EQ(0, "SELECT count(*) FROM c");
+    REF_EQ(rec ? 8 : 3, "SELECT count(*) FROM dl"); /* c 1, 3, 2; w x1, z3, y2, v9 twice */
+    case_close(&p);
+}
+
+Test(trigger_case, without_rowid_unique_replace_recursive_triggers_off)
+{
+    wr_unique_replace(0);
+}
+
+Test(trigger_case, without_rowid_unique_replace_recursive_triggers_on)
+{
+    wr_unique_replace(1);
+}
+
+/* Bug: OR REPLACE that removes a row in the way of one UNIQUE index lost
+ * its policy for the next index (the delete, a nested row call, took the
+ * conflict clause slot of the insert): a second row in the way failed the
+ * insert. The rows a REPLACE removes fire their DELETE triggers (with
+ * recursive_triggers) under OR REPLACE too, as SQLite codes them. */
+static void replace_two_rows(int rec)
+{
+    tp_pair p;
+    case_open(&p, rec ? "repl2-rec" : "repl2",
+              "CREATE TABLE u(id INTEGER PRIMARY KEY, a INT UNIQUE, b TEXT UNIQUE);"
+              "CREATE TABLE dl(id INTEGER PRIMARY KEY, what TEXT UNIQUE);"
+              "CREATE TABLE s(id INTEGER PRIMARY KEY, a INT, b TEXT);"
+              "INSERT INTO u VALUES(1, 10, 'p'), (2, 20, 'q'), (3, 30, 'r');"
+              "INSERT INTO dl(what) VALUES('u 2');"
+              "CREATE TRIGGER u_ad AFTER DELETE ON u BEGIN"
+              " INSERT INTO dl(what) VALUES('u ' || OLD.id); END;"
+              "CREATE TRIGGER s_ai AFTER INSERT ON s BEGIN"
+              " INSERT OR REPLACE INTO u VALUES(NEW.id, NEW.a, NEW.b); END;",
+              0, rec);
+    tp_begin(&p);
+    OK_(tp_insert_s(&p, "s", "7, 20, 'r'")); /* rows 2 and 3 in the way */
+    OK_(tp_insert_s(&p, "s", "1, 40, 's'")); /* the rowid */
+    tp_end(&p, 1);
+    REF_EQ(2, "SELECT count(*) FROM u");
+    REF_EQ(rec ? 3 : 1, "SELECT count(*) FROM dl");
+    case_close(&p);
+}
+
+Test(trigger_case, replace_of_two_rows_recursive_triggers_off)
+{
+    replace_two_rows(0);
+}
+
+Test(trigger_case, replace_of_two_rows_recursive_triggers_on)
+{
+    replace_two_rows(1);
+}
+
+/* UPSERT in a trigger body (folio refused it when this was written): DO
+ * NOTHING and DO UPDATE SET ... WHERE with excluded.x, the conflict target
+ * (the rowid, a UNIQUE column, none), several clauses, the row a BEFORE
+ * INSERT trigger saw, the UPDATE triggers DO UPDATE fires (and no AFTER
+ * INSERT), and the body's conflict clause for the other constraints. */
+Test(trigger_case, upsert_in_a_body)
+{
+    tp_pair p;
+    case_open(&p, "bodyups",
+              "CREATE TABLE inv(id INTEGER PRIMARY KEY, sku TEXT UNIQUE, qty INT, price REAL,"
+              " note TEXT UNIQUE);"
+              "CREATE TABLE ev(n INTEGER PRIMARY KEY, what TEXT);"
+              "CREATE TABLE src(id INTEGER PRIMARY KEY, sku TEXT, qty INT, note TEXT);"
+              "INSERT INTO inv VALUES(1, 'a', 1, 1.5, 'n1'), (2, 'b', 2, 2.5, 'n2');"
+              "CREATE TRIGGER inv_bi BEFORE INSERT ON inv BEGIN"
+              " INSERT INTO ev(what) VALUES('bi ' || NEW.sku || ' ' || NEW.qty); END;"
+              "CREATE TRIGGER inv_ai AFTER INSERT ON inv BEGIN"
+              " INSERT INTO ev(what) VALUES('ai ' || NEW.sku); END;"
+              "CREATE TRIGGER inv_au AFTER UPDATE OF qty ON inv BEGIN"
+              " INSERT INTO ev(what) VALUES('au ' || OLD.qty || '>' || NEW.qty); END;"
+              "CREATE TRIGGER src_ai AFTER INSERT ON src BEGIN"
+              " INSERT INTO inv(sku, qty, price, note) VALUES(NEW.sku, NEW.qty, 3, NEW.note)"
+              "  ON CONFLICT(sku) DO UPDATE SET qty = qty + excluded.qty,"
+              "   price = excluded.price * 2 WHERE excluded.qty > 0"
+              "  ON CONFLICT DO NOTHING;"
+              " INSERT OR IGNORE INTO inv(id, sku, qty) VALUES(NEW.id + 100, NEW.sku, -1)"
+              "  ON CONFLICT(id) DO UPDATE SET note = 'dup ' || excluded.sku; END;"
+              "CREATE TRIGGER src_au AFTER UPDATE ON src BEGIN"
+              " INSERT INTO inv(id, sku, qty, note) VALUES(NEW.id, NEW.sku, NEW.qty, NEW.note)"
+              "  ON CONFLICT(id) DO UPDATE SET sku = excluded.sku, note = excluded.note; END;",
+              0, 0);
+    tp_begin(&p);
+    OK_(tp_insert_s(&p, "src", "1, 'a', 5, 'x'"));   /* DO UPDATE of 'a'; OR IGNORE: no 101 */
+    OK_(tp_insert_s(&p, "src", "2, 'c', 1, 'n1'"));  /* note 'n1' taken: DO NOTHING; 102 */
+    OK_(tp_insert_s(&p, "src", "3, 'b', 0, 'y'"));   /* sku 'b': WHERE false, nothing */
+    OK_(tp_insert_s(&p, "src", "4, 'd', 1, 'z'"));   /* no conflict: inserted */
+    OK_(tp_insert_s(&p, "src", "5, 'd', 2, 'w'"));   /* DO UPDATE of 'd' */
+    OK_(tp_insert_s(&p, "src", "101, 'e', 1, 'v'")); /* inserted; 201's sku taken: ignored */
+    EXPECT(TP_CONSTRAINT, tp_patch_s(&p, "src", 1, "sku", "'b'")); /* the update takes 'b' */
+    OK_(tp_patch_s(&p, "src", 2, "sku, note", "'q', 'r'"));        /* ON CONFLICT(id): inv 2 */
+    tp_end(&p, 1);
+    REF_EQ(6, "SELECT qty FROM inv WHERE sku = 'a'");
+    REF_EQ(-1, "SELECT qty FROM inv WHERE sku = 'c'");
+    REF_EQ(3, "SELECT qty FROM inv WHERE sku = 'd'");
+    REF_EQ(2, "SELECT id FROM inv WHERE note = 'r'");
+    REF_EQ(2, "SELECT count(*) FROM ev WHERE what LIKE 'au %%'");
+    case_close(&p);
+}
+
+/* UPSERT into a WITHOUT ROWID table from a body: its primary key and a
+ * UNIQUE column as targets; a target that matches no constraint and a
+ * column that does not exist are SQLite's errors when the trigger fires. */
+Test(trigger_case, upsert_in_a_body_without_rowid)
+{
+    tp_pair p;
+    case_open(&p, "bodyupswr",
+              "CREATE TABLE kv(k TEXT, n INT, v INT, tag TEXT UNIQUE, PRIMARY KEY(n, k))"
+              " WITHOUT ROWID;"
+              "CREATE TABLE src(id INTEGER PRIMARY KEY, k TEXT, n INT, v INT, tag TEXT);"
+              "CREATE TABLE bad(id INTEGER PRIMARY KEY);"
+              "INSERT INTO kv VALUES('a', 1, 10, 't1'); INSERT INTO bad VALUES(2);"
+              "CREATE TRIGGER src_ai AFTER INSERT ON src BEGIN"
+              " INSERT INTO kv VALUES(NEW.k, NEW.n, NEW.v, NEW.tag)"
+              "  ON CONFLICT(k, n) DO UPDATE SET v = v + excluded.v"
+              "  ON CONFLICT(tag) DO UPDATE SET tag = excluded.tag || '+', v = -excluded.v; END;"
+              "CREATE TRIGGER bad_ai AFTER INSERT ON bad BEGIN"
+              " INSERT INTO kv VALUES('z', NEW.id, 0, NULL) ON CONFLICT(v) DO NOTHING; END;"
+              "CREATE TRIGGER bad_ad AFTER DELETE ON bad BEGIN"
+              " INSERT INTO kv VALUES('z', OLD.id, 0, NULL) ON CONFLICT(k, n) DO UPDATE"
+              "  SET nope = 1; END;",
+              0, 0);
+    tp_begin(&p);
+    OK_(tp_insert_s(&p, "src", "1, 'a', 1, 5, 'other'"));                /* the key: v 15 */
+    OK_(tp_insert_s(&p, "src", "2, 'b', 1, 7, 't1'"));                   /* the tag: 't1+', v -7 */
+    OK_(tp_insert_s(&p, "src", "3, 'b', 2, 1, 't1'"));                   /* new row */
+    EXPECT(TP_CONSTRAINT, tp_insert_s(&p, "src", "4, 'x', 9, 1, 't1'")); /* 't1+' taken */
+    EXPECT(TP_ERROR, tp_insert_s(&p, "bad", "1"));
+    cr_assert_str_eq(p.smsg, "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE "
+                             "constraint");
+    EXPECT(TP_ERROR, tp_delete(&p, "bad", 2));
+    cr_assert_str_eq(p.smsg, "no such column: nope");
+    tp_end(&p, 1);
+    REF_EQ(-7, "SELECT v FROM kv WHERE tag = 't1+'");
+    REF_EQ(2, "SELECT count(*) FROM kv");
+    case_close(&p);
+}
+
+/* Bug (found by the random test, seed 3): a body's DELETE passed the
+ * conflict clause in force (here the OR IGNORE of the INSERT that fired its
+ * trigger) on to the triggers the delete fires. SQLite codes a DELETE's
+ * triggers with no clause (a DELETE has none): their statements use their
+ * own. */
+Test(trigger_case, delete_in_a_body_passes_no_conflict_clause)
+{
+    tp_pair p;
+    case_open(&p, "delpolicy",
+              "CREATE TABLE s(id INTEGER PRIMARY KEY);"
+              "CREATE TABLE a(id INTEGER PRIMARY KEY);"
+              "CREATE TABLE b(id INTEGER PRIMARY KEY);"
+              "CREATE TABLE u(k INT UNIQUE);"
+              "INSERT INTO b VALUES(1); INSERT INTO u VALUES(1);"
+              "CREATE TRIGGER s_ai AFTER INSERT ON s BEGIN INSERT OR IGNORE INTO a VALUES(NEW.id);"
+              " END;"
+              "CREATE TRIGGER a_ai AFTER INSERT ON a BEGIN DELETE FROM b; END;"
+              "CREATE TRIGGER b_ad AFTER DELETE ON b BEGIN INSERT INTO u VALUES(1); END;",
+              0, 0);
+    tp_begin(&p);
+    EXPECT(TP_CONSTRAINT, tp_insert_s(&p, "s", "1"));
+    tp_end(&p, 1);
+    REF_EQ(1, "SELECT count(*) FROM b");
+    REF_EQ(0, "SELECT count(*) FROM a");
+    case_close(&p);
+}
+
+/* Bug (found by the random test, seed 577408): ON DELETE CASCADE's delete
+ * fired the child's DELETE triggers OR ABORT, overriding their statements'
+ * own clauses. SQLite codes the action as a program fired OR ABORT whose
+ * DELETE fires its triggers with no clause (SET NULL and the other UPDATE
+ * actions do pass OR ABORT on). */
+Test(trigger_case, cascade_delete_passes_no_conflict_clause)
+{
+    tp_pair p;
+    case_open(&p, "cascpolicy",
+              "CREATE TABLE par(id INTEGER PRIMARY KEY);"
+              "CREATE TABLE ch(id INTEGER PRIMARY KEY, pid INT REFERENCES par ON DELETE CASCADE);"
+              "CREATE TABLE u(k INT UNIQUE, n INT);"
+              "INSERT INTO par VALUES(1), (2); INSERT INTO ch VALUES(1, 1), (2, 2);"
+              "INSERT INTO u VALUES(1, 0);"
+              "CREATE TRIGGER ch_ad AFTER DELETE ON ch BEGIN"
+              " INSERT OR IGNORE INTO u VALUES(1, OLD.id); INSERT INTO u VALUES(OLD.id + 10, 0);"
+              "END;",
+              1, 0);
+    tp_begin(&p);
+    OK_(tp_delete(&p, "par", 1));
+    tp_end(&p, 1);
+    REF_EQ(0, "SELECT count(*) FROM ch WHERE pid = 1");
+    REF_EQ(2, "SELECT count(*) FROM u");
+    case_close(&p);
+}
+
+/* Bug (found by the random test, seed 21): OR REPLACE whose delete a BEFORE
+ * DELETE trigger skips (RAISE(IGNORE), recursive_triggers on) leaves the row
+ * in the way. SQLite checks again once its replace triggers have run and
+ * fails the insert, UNIQUE constraint failed; folio overwrote the rowid's
+ * row, and looped for ever on a UNIQUE index. */
+Test(trigger_case, replace_whose_delete_is_skipped, .timeout = 60)
+{
+    tp_pair p;
+    case_open(&p, "replskip",
+              "CREATE TABLE u(id INTEGER PRIMARY KEY, a INT UNIQUE, b TEXT);"
+              "CREATE TABLE w(k INT PRIMARY KEY, a INT UNIQUE) WITHOUT ROWID;"
+              "CREATE TABLE s(id INTEGER PRIMARY KEY, a INT);"
+              "CREATE TABLE s2(id INTEGER PRIMARY KEY, a INT);"
+              "INSERT INTO u VALUES(1, 1, 'x'); INSERT INTO w VALUES(1, 1);"
+              "CREATE TRIGGER u_bd BEFORE DELETE ON u BEGIN SELECT RAISE(IGNORE); END;"
+              "CREATE TRIGGER w_bd BEFORE DELETE ON w BEGIN SELECT RAISE(IGNORE); END;"
+              "CREATE TRIGGER s_ai AFTER INSERT ON s BEGIN"
+              " INSERT OR REPLACE INTO u VALUES(NEW.id, NEW.a, 'y'); END;"
+              "CREATE TRIGGER s2_ai AFTER INSERT ON s2 BEGIN"
+              " INSERT OR REPLACE INTO w VALUES(NEW.id, NEW.a); END;",
+              0, 1);
+    tp_begin(&p);
+    EXPECT(TP_CONSTRAINT, tp_insert_s(&p, "s", "1, 5")); /* the rowid */
+    cr_assert_str_eq(p.smsg, "UNIQUE constraint failed: u.id");
+    EXPECT(TP_CONSTRAINT, tp_insert_s(&p, "s", "2, 1")); /* u.a */
+    cr_assert_str_eq(p.smsg, "UNIQUE constraint failed: u.a");
+    EXPECT(TP_CONSTRAINT, tp_insert_s(&p, "s2", "1, 5")); /* the key */
+    cr_assert_str_eq(p.smsg, "UNIQUE constraint failed: w.k");
+    EXPECT(TP_CONSTRAINT, tp_insert_s(&p, "s2", "2, 1")); /* w.a */
+    cr_assert_str_eq(p.smsg, "UNIQUE constraint failed: w.a");
+    OK_(tp_delete(&p, "u", 1)); /* (skipped: RAISE(IGNORE)) */
+    tp_end(&p, 1);
+    REF_EQ(1, "SELECT count(*) FROM u");
+    case_close(&p);
+}
+
+/* Bug (found by the random test, seed 23): a parent row's foreign key
+ * actions ran in the order the children were declared; SQLite runs them the
+ * other way (the key made last first). Here the CASCADE of b, made after a,
+ * runs first: b's trigger gives a a row of the deleted parent, which a's
+ * RESTRICT then finds - before the parent's AFTER DELETE trigger runs. */
+Test(trigger_case, foreign_key_actions_in_sqlite_order)
+{
+    tp_pair p;
+    case_open(&p, "fkorder",
+              "CREATE TABLE p(id INTEGER PRIMARY KEY);"
+              "CREATE TABLE a(id INTEGER PRIMARY KEY, pid INT REFERENCES p ON DELETE RESTRICT);"
+              "CREATE TABLE b(id INTEGER PRIMARY KEY, pid INT REFERENCES p ON DELETE CASCADE);"
+              "INSERT INTO p VALUES(1), (2); INSERT INTO b VALUES(1, 1);"
+              "CREATE TRIGGER b_ad AFTER DELETE ON b BEGIN INSERT INTO a(pid) VALUES(OLD.pid); END;"
+              "CREATE TRIGGER p_ad AFTER DELETE ON p BEGIN SELECT RAISE(ABORT, 'p_ad'); END;",
+              1, 0);
+    tp_begin(&p);
+    EXPECT(TP_CONSTRAINT, tp_delete(&p, "p", 1));
+    cr_assert_str_eq(p.smsg, "FOREIGN KEY constraint failed");
+    EXPECT(TP_CONSTRAINT, tp_delete(&p, "p", 2));
+    cr_assert_str_eq(p.smsg, "p_ad");
+    tp_end(&p, 1);
+    REF_EQ(1, "SELECT count(*) FROM b");
+    case_close(&p);
+}
+
+/* Bug (found by the random test, seed 24): UPDATE OR REPLACE of a WITHOUT
+ * ROWID row to a key another row holds deleted that row, whose delete left
+ * its own key where the update kept the updated row's: the next UNIQUE
+ * check took the row's own entry for another row's and deleted the row
+ * being updated ("index ... lacks the entry of a row"). */
+Test(trigger_case, without_rowid_replace_keeps_the_updated_rows_key)
+{
+    tp_pair p;
+    case_open(&p, "wrkey",
+              "CREATE TABLE w(a INT UNIQUE, k INT PRIMARY KEY, b TEXT) WITHOUT ROWID;"
+              "CREATE TABLE s(k INT, to_k INT);"
+              "INSERT INTO w VALUES(1, 1, 'x'), (2, 2, 'y');"
+              "CREATE TRIGGER s_ai AFTER INSERT ON s BEGIN"
+              " UPDATE OR REPLACE w SET k = NEW.to_k, b = 'moved' WHERE k = NEW.k; END;",
+              0, 0);
+    tp_begin(&p);
+    OK_(tp_insert_s(&p, "s", "1, 2"));
+    tp_end(&p, 1);
+    REF_EQ(1, "SELECT count(*) FROM w");
+    REF_EQ(1, "SELECT a FROM w WHERE k = 2");
+    case_close(&p);
+}

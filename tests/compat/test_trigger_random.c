@@ -66,6 +66,7 @@ enum {
     F_UPSERT,        /* folio_upsert calls */
     F_WHERE_CALLS,   /* folio_delete_where / folio_update_where calls */
     F_EXEC_CREATE,   /* rounds whose triggers are made through folio_exec */
+    F_BODY_UPSERT,   /* INSERT ... ON CONFLICT DO NOTHING / DO UPDATE in bodies */
     NFEATURES
 };
 
@@ -93,6 +94,7 @@ static struct {
     [F_UPSERT] = {"upsert", 1},
     [F_WHERE_CALLS] = {"where_calls", 1},
     [F_EXEC_CREATE] = {"exec_create", 1},
+    [F_BODY_UPSERT] = {"body_upsert", 1},
 };
 #define ON(f) (features[f].on)
 
@@ -481,6 +483,66 @@ static void body_where(gen *g, buf *b, const ectx *in)
     }
 }
 
+/* ON CONFLICT clauses after a body's INSERT into t: targets that name its
+ * primary key or a UNIQUE column, maybe a last clause without one; DO
+ * NOTHING, or DO UPDATE SET of the row in the way (bare names) from
+ * excluded.x, NEW and OLD, with a WHERE sometimes. */
+static void gen_upsert(gen *g, buf *b, const gtab *t, const ectx *base)
+{
+    int targets[8], nt = 0;
+    if (t->kind != 0)
+        targets[nt++] = -1; /* the primary key */
+    for (int c = 0; c < t->ncols && nt < 8; c++)
+        if (t->cols[c].uniq)
+            targets[nt++] = c;
+    int n = nt && chance(g, 30) ? 2 : 1; /* (only the last may have no target) */
+    ectx in = *base;
+    in.from = t;
+    in.writes = t;
+    int prev = -2;
+    for (int k = 0; k < n; k++) {
+        put(b, " ON CONFLICT");
+        int last = k == n - 1;
+        int x = nt ? targets[below(g, nt)] : -2;
+        if (x == prev) /* SQLite 3.40.1 skips the rowid check after a repeated target
+                          (its "isDup" clause) and overwrites the row: never twice */
+            x = -2;
+        prev = x;
+        if (x != -2 && !(last && chance(g, 25))) {
+            put(b, "(");
+            if (x >= 0) {
+                put(b, "%s", t->cols[x].name);
+            } else {
+                int first = 1;
+                for (int c = t->ncols - 1; c >= 0; c--) /* (any order names the key) */
+                    if (t->cols[c].key) {
+                        put(b, "%s%s", first ? "" : ", ", t->cols[c].name);
+                        first = 0;
+                    }
+            }
+            put(b, ")");
+        }
+        if (chance(g, 35)) {
+            put(b, " DO NOTHING");
+            continue;
+        }
+        int c0 = below(g, t->ncols), c1 = (c0 + 1) % t->ncols;
+        put(b, " DO UPDATE SET %s = ", t->cols[c0].name);
+        if (chance(g, 50))
+            put(b, "excluded.%s", t->cols[below(g, t->ncols)].name);
+        else
+            gen_val(g, b, &in);
+        if (chance(g, 40)) {
+            put(b, ", %s = ", t->cols[c1].name);
+            gen_val(g, b, &in);
+        }
+        if (chance(g, 30)) {
+            put(b, " WHERE ");
+            gen_cond(g, b, &in);
+        }
+    }
+}
+
 static void gen_stmt(gen *g, buf *b, int trig_no, const ectx *base, int avoid_own)
 {
     int r = below(g, 100);
@@ -521,6 +583,8 @@ static void gen_stmt(gen *g, buf *b, int trig_no, const ectx *base, int avoid_ow
                 }
                 put(b, ")");
             }
+            if (ON(F_BODY_UPSERT) && chance(g, 25))
+                gen_upsert(g, b, t, base);
         } else {
             /* INSERT ... SELECT: one value names a column no index covers. */
             const gtab *k = &g->s->t[below(g, g->s->ntab)];
@@ -540,6 +604,8 @@ static void gen_stmt(gen *g, buf *b, int trig_no, const ectx *base, int avoid_ow
             if (k == t || chance(g, 75)) {
                 put(b, " WHERE ");
                 gen_cond(g, b, &in);
+                if (ON(F_BODY_UPSERT) && chance(g, 25)) /* (after a WHERE: see SQLite's doc) */
+                    gen_upsert(g, b, t, base);
             }
         }
     } else if (r < 62) { /* UPDATE */

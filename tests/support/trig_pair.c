@@ -315,6 +315,12 @@ static void ref_run(tp_pair *p, sqlite3 *db, const char *sql, const folio_value 
             compat_exec(db, "ROLLBACK TO tp_call");
             p->n_too_deep += db == p->sq;
         }
+        /* The same with "datatype mismatch" (an INTEGER PRIMARY KEY given
+         * text, in a body's INSERT whose other conflicts an UPSERT's DO
+         * NOTHING or OR IGNORE takes): the statement keeps what it did
+         * before. A mismatch is never kept by OR FAIL: undone here too. */
+        if ((o->rc & 0xff) == SQLITE_MISMATCH)
+            compat_exec(db, "ROLLBACK TO tp_call");
         compat_exec(db, "RELEASE tp_call");
     }
 }

@@ -36,9 +36,11 @@
  * statement without a statement journal when nothing in it (its table's and
  * its triggers' constraints, RAISE) can abort, and then keeps what it did
  * before it failed with "too many levels of trigger recursion" (a runtime
- * error the optimisation does not foresee). folio undoes every failed call,
+ * error the optimisation does not foresee), or with "datatype mismatch" (an
+ * INTEGER PRIMARY KEY given text in a body's INSERT whose other conflicts an
+ * UPSERT's DO NOTHING or OR IGNORE takes). folio undoes every failed call,
  * so the reference runs each call in a savepoint and rolls back to it after
- * that error.
+ * those errors.
  *
  * TRIGDEBUG=1 prints every call and its outcome. TRIGREF=1 puts a second
  * libsqlite3 connection in folio's place (the same SQL on folio's copy): a
