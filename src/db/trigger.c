@@ -357,6 +357,18 @@ static int compile_select(trig_def *d, db_catalog *cat, trig_step *s, ex_prog **
     s->agg = 1;
     s->target = NULL;
     for (int i = 0; i < st->nres && rc >= -1000; i++) {
+        /* A result that names no column of the table (NEW.a, a constant):
+         * itself, whether or not any row matches (as SQLite computes it on
+         * the aggregate's one row). */
+        rc = compile_text(d, cat, &no_table, d->sql + st->res[i].off, st->res[i].len, &(*res)[i],
+                          EX_TRIGGER);
+        if (rc == 0)
+            continue;
+        if (rc == FOLIO_NOMEM)
+            return rc;
+        os_free(d->err);
+        d->err = NULL;
+        d->err_rc = 0;
         char *q = os_malloc((size_t)st->res[i].len + (st->has_where ? st->where.len : 0) +
                             2 * (st->from ? strlen(st->from) : 0) +
                             2 * (st->alias ? strlen(st->alias) : 0) + 64);

@@ -1448,3 +1448,29 @@ Test(trigger_case, without_rowid_replace_keeps_the_updated_rows_key)
     REF_EQ(1, "SELECT a FROM w WHERE k = 2");
     case_close(&p);
 }
+
+/* An aggregate SELECT in a body (no GROUP BY: one row): a result that names
+ * no column of its table - NEW.a, a constant - is that value even when no
+ * row matches; the results over the table's rows are NULL then (count 0),
+ * as in SQLite. folio once computed every result as a subquery over the
+ * table's rows, and wrote NULL for NEW.a. */
+Test(trigger_case, aggregate_select_results_that_name_no_column)
+{
+    tp_pair p;
+    case_open(&p, "aggnew",
+              "CREATE TABLE t(b INT);"
+              "CREATE TABLE s(a INT);"
+              "CREATE TABLE w(x, y, z, c, d);"
+              "INSERT INTO t VALUES(3), (4);"
+              "CREATE TRIGGER s_ai AFTER INSERT ON s BEGIN"
+              " INSERT INTO w SELECT NEW.a, max(b), NEW.a * 2 + 1, count(*), 'k' || NEW.a"
+              " FROM t WHERE b > NEW.a; END;",
+              0, 0);
+    tp_begin(&p);
+    OK_(tp_insert_s(&p, "s", "5")); /* no row of t matches */
+    OK_(tp_insert_s(&p, "s", "1")); /* both do */
+    tp_end(&p, 1);
+    REF_EQ(1, "SELECT count(*) FROM w WHERE x = 5 AND y IS NULL AND z = 11 AND c = 0 AND d = 'k5'");
+    REF_EQ(1, "SELECT count(*) FROM w WHERE x = 1 AND y = 4 AND z = 3 AND c = 2 AND d = 'k1'");
+    case_close(&p);
+}
