@@ -19,8 +19,8 @@
  *
  * The loop over n stops at the first n the operation does not reach.
  * FOLIO_OOM_MAX bounds n (default 2000). In make test, past the 96th
- * allocation only every third is failed; FOLIO_SOAK=1 (make soak) fails
- * every one.
+ * allocation only every third is failed (every ninth for ALTER TABLE); FOLIO_SOAK=1 (make soak)
+ * fails every one.
  */
 #include "crash_support.h"
 #include "os/os.h"
@@ -65,9 +65,11 @@ typedef struct oom_op {
 #define OOM_OPEN_FIRST 0x1 /* setup opens the database itself (or not at all) */
 #define OOM_NO_MSG     0x2 /* the op frees the handle: no message can be read */
 #define OOM_FK         0x4 /* foreign keys enforced (folio_options.foreign_keys) */
+#define OOM_SPARSE     0x8 /* make test: past OOM_EVERY, every OOM_SPARSE_STRIDE-th only */
 
-#define OOM_EVERY  96 /* make test: every allocation up to this one, */
-#define OOM_STRIDE 3  /* then every third (make soak: every one) */
+#define OOM_EVERY         96 /* make test: every allocation up to this one, */
+#define OOM_STRIDE        3  /* then every third (make soak: every one) */
+#define OOM_SPARSE_STRIDE 9  /* (ALTER TABLE: hundreds of allocations alike, each run long) */
 
 /* ---- values ---- */
 
@@ -629,16 +631,17 @@ static const oom_op ops[] = {
     {"codec bind + insert_struct with overflow", setup_write, op_codec_insert, NULL, 0},
     {"codec bind + update_struct (one column)", setup_write, op_codec_update, NULL, 0},
     {"codec bind + cursor_struct scan over an index", setup_read, op_codec_scan, NULL, 0},
-    {"exec ALTER TABLE ADD COLUMN (rows checked)", setup_write, op_alter_add, NULL, 0},
-    {"exec ALTER TABLE RENAME COLUMN", setup_write, op_alter_rename_column, NULL, 0},
-    {"exec ALTER TABLE RENAME TO", setup_write, op_alter_rename, NULL, 0},
-    {"exec ALTER TABLE DROP COLUMN (rows rewritten)", setup_write, op_alter_drop, NULL, 0},
+    {"exec ALTER TABLE ADD COLUMN (rows checked)", setup_write, op_alter_add, NULL, OOM_SPARSE},
+    {"exec ALTER TABLE RENAME COLUMN", setup_write, op_alter_rename_column, NULL, OOM_SPARSE},
+    {"exec ALTER TABLE RENAME TO", setup_write, op_alter_rename, NULL, OOM_SPARSE},
+    {"exec ALTER TABLE DROP COLUMN (rows rewritten)", setup_write, op_alter_drop, NULL, OOM_SPARSE},
     {"triggers: insert firing an audit row and a counter", setup_tg, op_trig_insert, NULL, 0},
     {"triggers: update firing a cascade of triggers", setup_tg, op_trig_update, NULL, 0},
     {"triggers: delete_where, each row firing a delete and a subquery", setup_tg,
      op_trig_delete_where, NULL, 0},
-    {"exec ALTER TABLE RENAME TO (triggers rewritten)", setup_tg, op_alter_trig_rename, NULL, 0},
-    {"exec ALTER TABLE RENAME COLUMN (triggers)", setup_tg, op_alter_trig_column, NULL, 0},
+    {"exec ALTER TABLE RENAME TO (triggers rewritten)", setup_tg, op_alter_trig_rename, NULL,
+     OOM_SPARSE},
+    {"exec ALTER TABLE RENAME COLUMN (triggers)", setup_tg, op_alter_trig_column, NULL, OOM_SPARSE},
     {"concurrent: commit replayed after another commit", setup_conc, op_commit, op_rollback, 0},
     {"concurrent: update with overflow, then the commit", setup_conc, op_conc_work, NULL, 0},
 };
@@ -752,7 +755,8 @@ static void run_op(oom_ctx *c, const oom_op *op, oom_totals *tot)
      * OOM_EVERY, then every OOM_STRIDE-th (the long ops: ALTER TABLE, the
      * cascades), so that the suite keeps to its time. */
     int soak = crash_soak();
-    for (n = 1; n <= max; n += (!soak && n >= OOM_EVERY) ? OOM_STRIDE : 1) {
+    long stride = (op->flags & OOM_SPARSE) ? OOM_SPARSE_STRIDE : OOM_STRIDE;
+    for (n = 1; n <= max; n += (!soak && n >= OOM_EVERY) ? stride : 1) {
         last = n;
         uint64_t state = 0;
         int hit = run_once(c, op, op->op, n, &rc, &state, &scan, err, sizeof err);
