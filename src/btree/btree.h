@@ -37,9 +37,10 @@ struct bt_pin;
 typedef struct bt_cursor {
     ptxn *t;
     uint32_t root;
-    int intkey; /* table b-tree */
-    int depth;  /* levels on the stack; 0 = not positioned */
-    int eof;    /* ran off an end */
+    int intkey;    /* table b-tree */
+    uint8_t track; /* its moves record what they read (ptxn_tracks_reads) */
+    int depth;     /* levels on the stack; 0 = not positioned */
+    int eof;       /* ran off an end */
     uint32_t usable;
     pg *page[BT_MAX_DEPTH];
     fmt_page hdr[BT_MAX_DEPTH];
@@ -67,11 +68,9 @@ typedef struct bt_cursor {
      * the stack's own). */
     struct bt_pin *pins;
     uint32_t borrowed;
-    /* Serializable concurrent transactions (ptxn_tracks_reads): what the
-     * cursor reads goes into the change log (btree_track.c). tk is where it
-     * stands: nothing, before the first entry, past the last, or at a key
-     * (tk_rowid; index trees: the record in tk_buf). */
-    uint8_t track;
+    /* Serializable concurrent transactions: where the tracked cursor
+     * stands (btree_track.c): nothing, before the first entry, past the
+     * last, or at a key (tk_rowid; index trees: the record in tk_buf). */
     uint8_t tk;
     int64_t tk_rowid;
     uint8_t *tk_buf;
@@ -90,22 +89,63 @@ void bt_cursor_reinit(bt_cursor *c, ptxn *t, uint32_t root, int intkey);
 /** Release pages but keep buffers (the cursor becomes unpositioned). */
 void bt_cursor_reset(bt_cursor *c);
 
-int bt_first(bt_cursor *c); /* FOLIO_ROW, FOLIO_DONE or an error */
-int bt_last(bt_cursor *c);
-int bt_next(bt_cursor *c);
-int bt_prev(bt_cursor *c);
+/* The moves below, without read tracking (btree_cursor.c), and with it
+ * (btree_track.c, for serializable concurrent transactions): the public
+ * ones choose by the cursor's `track`, so that an untracked move costs
+ * nothing more. The b-tree's own writes call the untracked ones. */
+int bt_first_raw(bt_cursor *c);
+int bt_last_raw(bt_cursor *c);
+int bt_next_raw(bt_cursor *c);
+int bt_prev_raw(bt_cursor *c);
+int bt_seek_rowid_raw(bt_cursor *c, int64_t rowid);
+int bt_seek_ge_raw(bt_cursor *c, bt_cmp_fn cmp, void *ctx, int ge);
+int bt_seek_rowid_ge_raw(bt_cursor *c, int64_t rowid, int ge);
+int bt_first_tracked(bt_cursor *c);
+int bt_last_tracked(bt_cursor *c);
+int bt_next_tracked(bt_cursor *c);
+int bt_prev_tracked(bt_cursor *c);
+int bt_seek_rowid_tracked(bt_cursor *c, int64_t rowid);
+int bt_seek_ge_tracked(bt_cursor *c, bt_cmp_fn cmp, void *ctx, int ge);
+int bt_seek_rowid_ge_tracked(bt_cursor *c, int64_t rowid, int ge);
+
+/* FOLIO_ROW, FOLIO_DONE or an error */
+static inline int bt_first(bt_cursor *c)
+{
+    return c->track ? bt_first_tracked(c) : bt_first_raw(c);
+}
+static inline int bt_last(bt_cursor *c)
+{
+    return c->track ? bt_last_tracked(c) : bt_last_raw(c);
+}
+static inline int bt_next(bt_cursor *c)
+{
+    return c->track ? bt_next_tracked(c) : bt_next_raw(c);
+}
+static inline int bt_prev(bt_cursor *c)
+{
+    return c->track ? bt_prev_tracked(c) : bt_prev_raw(c);
+}
 /** Table trees: position on rowid: FOLIO_ROW, or FOLIO_NOTFOUND leaving the
  * cursor on the leaf where it would go (bt_valid false). */
-int bt_seek_rowid(bt_cursor *c, int64_t rowid);
+static inline int bt_seek_rowid(bt_cursor *c, int64_t rowid)
+{
+    return c->track ? bt_seek_rowid_tracked(c, rowid) : bt_seek_rowid_raw(c, rowid);
+}
 /**
  * Index trees (or table trees via a rowid comparison is not supported here):
  * position on the first entry >= key (ge=1) or > key (ge=0) by `cmp`.
  * Returns FOLIO_ROW, FOLIO_DONE when no such entry exists, or an error.
  */
-int bt_seek_ge(bt_cursor *c, bt_cmp_fn cmp, void *ctx, int ge);
+static inline int bt_seek_ge(bt_cursor *c, bt_cmp_fn cmp, void *ctx, int ge)
+{
+    return c->track ? bt_seek_ge_tracked(c, cmp, ctx, ge) : bt_seek_ge_raw(c, cmp, ctx, ge);
+}
 /** Table trees: first row with rowid >= (ge) or > (!ge) the given one:
  * FOLIO_ROW or FOLIO_DONE. */
-int bt_seek_rowid_ge(bt_cursor *c, int64_t rowid, int ge);
+static inline int bt_seek_rowid_ge(bt_cursor *c, int64_t rowid, int ge)
+{
+    return c->track ? bt_seek_rowid_ge_tracked(c, rowid, ge) : bt_seek_rowid_ge_raw(c, rowid, ge);
+}
 /** Whether the cursor is on an entry. */
 int bt_valid(const bt_cursor *c);
 

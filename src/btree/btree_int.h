@@ -6,16 +6,6 @@
 
 #include "btree/btree.h"
 
-/* The cursor moves without read tracking (btree_cursor.c; btree_track.c
- * wraps them in the public ones). The b-tree's own writes use these. */
-int bt_first_raw(bt_cursor *c);
-int bt_last_raw(bt_cursor *c);
-int bt_next_raw(bt_cursor *c);
-int bt_prev_raw(bt_cursor *c);
-int bt_seek_rowid_raw(bt_cursor *c, int64_t rowid);
-int bt_seek_ge_raw(bt_cursor *c, bt_cmp_fn cmp, void *ctx, int ge);
-int bt_seek_rowid_ge_raw(bt_cursor *c, int64_t rowid, int ge);
-
 /* A cell as bytes, in the layout of the page kind it will be written to. */
 typedef struct bt_vcell {
     const uint8_t *p;

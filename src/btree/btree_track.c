@@ -14,8 +14,9 @@
  *  - a seek by key: the first entry after the one before where it landed is
  *    where it landed, which covers the gap the seek skipped.
  * Between two facts of one walk lies no entry of which the log does not
- * speak, so an insert into a range walked is found. Untracked cursors pay a
- * test of one byte per move.
+ * speak, so an insert into a range walked is found. The public moves
+ * (btree.h) test the cursor's `track` byte inline and call these only for
+ * tracked cursors.
  */
 #include "btree/btree_int.h"
 
@@ -117,42 +118,38 @@ static int step(bt_cursor *c, int op, int rc)
     return r2 < 0 ? r2 : rc;
 }
 
-int bt_first(bt_cursor *c)
+int bt_first_tracked(bt_cursor *c)
 {
     int rc = bt_first_raw(c);
-    if (!c->track || rc < 0)
+    if (rc < 0)
         return rc;
     c->tk = TK_BOF;
     return step(c, BT_LOG_RD_NEXT, rc);
 }
 
-int bt_last(bt_cursor *c)
+int bt_last_tracked(bt_cursor *c)
 {
     int rc = bt_last_raw(c);
-    if (!c->track || rc < 0)
+    if (rc < 0)
         return rc;
     c->tk = TK_EOF;
     return step(c, BT_LOG_RD_PREV, rc);
 }
 
-int bt_next(bt_cursor *c)
+int bt_next_tracked(bt_cursor *c)
 {
-    if (!c->track)
-        return bt_next_raw(c);
     return step(c, BT_LOG_RD_NEXT, bt_next_raw(c));
 }
 
-int bt_prev(bt_cursor *c)
+int bt_prev_tracked(bt_cursor *c)
 {
-    if (!c->track)
-        return bt_prev_raw(c);
     return step(c, BT_LOG_RD_PREV, bt_prev_raw(c));
 }
 
-int bt_seek_rowid(bt_cursor *c, int64_t rowid)
+int bt_seek_rowid_tracked(bt_cursor *c, int64_t rowid)
 {
     int rc = bt_seek_rowid_raw(c, rowid);
-    if (!c->track || rc < 0)
+    if (rc < 0)
         return rc;
     bt_log_entry e = {BT_LOG_RD_ROW, rc == FOLIO_ROW, 0, c->root, rowid, 0, 0};
     if (rc == FOLIO_ROW) {
@@ -173,10 +170,10 @@ int bt_seek_rowid(bt_cursor *c, int64_t rowid)
     return rc;
 }
 
-int bt_seek_rowid_ge(bt_cursor *c, int64_t rowid, int ge)
+int bt_seek_rowid_ge_tracked(bt_cursor *c, int64_t rowid, int ge)
 {
     int rc = bt_seek_rowid_ge_raw(c, rowid, ge);
-    if (!c->track || rc < 0)
+    if (rc < 0)
         return rc;
     /* The first entry >= rowid is the first one > rowid - 1. */
     if (ge && rowid == INT64_MIN) {
@@ -188,10 +185,10 @@ int bt_seek_rowid_ge(bt_cursor *c, int64_t rowid, int ge)
     return step(c, BT_LOG_RD_NEXT, rc);
 }
 
-int bt_seek_ge(bt_cursor *c, bt_cmp_fn cmp, void *ctx, int ge)
+int bt_seek_ge_tracked(bt_cursor *c, bt_cmp_fn cmp, void *ctx, int ge)
 {
     int rc = bt_seek_ge_raw(c, cmp, ctx, ge);
-    if (!c->track || rc < 0)
+    if (rc < 0)
         return rc;
     /* The key of the seek is the caller's: the fact recorded is that the
      * entry before the landing place is followed by it. */
