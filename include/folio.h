@@ -842,6 +842,47 @@ int folio_vacuum(folio_db *db, const char *dest);
 int folio_vacuum_progress(folio_db *db, const char *dest,
                           void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg);
 
+/* ---- Versions and backup ------------------------------------------------- */
+
+/**
+ * Every commit has a version: a 64-bit number that only grows, the same for
+ * every handle and process, durable with the commit (it is derived from the
+ * WAL and kept in bytes 72..91 of the database header, which SQLite leaves
+ * alone). A commit made by another engine (a `sqlite3` process) counts as a
+ * version when folio sees it in the WAL before it is checkpointed away.
+ *
+ * folio_version: the version of the newest commit (0 for a database no
+ * commit has been seen in).
+ */
+int folio_version(folio_db *db, uint64_t *out);
+/** The version of the snapshot `txn` reads (a write transaction: the
+ * version its commit builds on). */
+int folio_txn_version(folio_txn *txn, uint64_t *out);
+/**
+ * Wait until a version after `version` is visible (commits of other handles
+ * and processes included): FOLIO_OK, or FOLIO_TIMEOUT after `timeout_ms`.
+ */
+int folio_wait_version(folio_db *db, uint64_t version, unsigned timeout_ms);
+/** Called after each commit of this handle, in the committing thread, once
+ * the commit is visible (with FOLIO_SYNC_FULL: durable). It must not begin
+ * a write transaction on the same handle. */
+typedef void (*folio_commit_fn)(void *arg, uint64_t version);
+/**
+ * Set (or with cb == NULL clear) the commit callback of `db`; one per
+ * handle, a new one replaces the old.
+ */
+int folio_on_commit(folio_db *db, folio_commit_fn cb, void *arg);
+
+/**
+ * Online backup: a copy of one version of the database at `dest`, taken from
+ * a read snapshot (it never restarts and never blocks writers), synced and
+ * verified (a full integrity check of the copy) before it is renamed into
+ * place; a crash never leaves a partial `dest`. *out_version (may be NULL)
+ * receives the version copied. FOLIO_ERROR "output file already exists" when
+ * `dest` exists.
+ */
+int folio_backup(folio_db *db, const char *dest, uint64_t *out_version);
+
 /* ---- Metrics ---------------------------------------------------------------- */
 
 /**

@@ -42,8 +42,16 @@
  * do not support, non-zero expansion bytes), because those call for different
  * answers (read-only, FOLIO_UNSUPPORTED) than a damaged header does.
  *
- * fmt_dbheader_encode writes every field, stores 65536 as 1, and zeroes the
- * expansion area 72..91.
+ * fmt_dbheader_encode writes every field and stores 65536 as 1; it leaves
+ * the expansion area 72..91 as it is: folio keeps its version stamp there
+ * (fmt_vstamp_*), which SQLite neither reads nor changes (it copies the
+ * header's bytes as they are when it rewrites page 1), and a new header is
+ * built in a zeroed page.
+ *
+ * The stamp, big-endian: bytes 72..77 the version (48 bits), 78 flags, 79
+ * the mark 0xF5 (no stamp without it), 80..83 salt-1 of the WAL generation,
+ * 84..87 a frame number, 88..91 the database's identity (random, chosen at
+ * the first stamp).
  */
 #include "format/format.h"
 
@@ -128,7 +136,33 @@ void fmt_dbheader_encode(uint8_t *p, const fmt_dbheader *h)
     fmt_put_u32(p + 60, h->user_version);
     fmt_put_u32(p + 64, h->incremental_vacuum);
     fmt_put_u32(p + 68, h->application_id);
-    memset(p + 72, 0, 20);
     fmt_put_u32(p + 92, h->version_valid_for);
     fmt_put_u32(p + 96, h->sqlite_version);
+}
+
+int fmt_vstamp_decode(const uint8_t *p, fmt_vstamp *out)
+{
+    memset(out, 0, sizeof *out);
+    if (p[79] != FMT_VSTAMP_MARK)
+        return -1;
+    uint64_t v = 0;
+    for (int i = 0; i < 6; i++)
+        v = v << 8 | p[72 + i];
+    out->version = v;
+    out->flags = p[78];
+    out->salt1 = fmt_get_u32(p + 80);
+    out->frame = fmt_get_u32(p + 84);
+    out->dbid = fmt_get_u32(p + 88);
+    return 0;
+}
+
+void fmt_vstamp_encode(uint8_t *p, const fmt_vstamp *v)
+{
+    for (int i = 0; i < 6; i++)
+        p[72 + i] = (uint8_t)(v->version >> (8 * (5 - i)));
+    p[78] = v->flags;
+    p[79] = FMT_VSTAMP_MARK;
+    fmt_put_u32(p + 80, v->salt1);
+    fmt_put_u32(p + 84, v->frame);
+    fmt_put_u32(p + 88, v->dbid);
 }

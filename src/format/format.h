@@ -204,6 +204,28 @@ typedef struct fmt_dbheader {
 int fmt_dbheader_decode(const uint8_t *p, fmt_dbheader *out, const char **why);
 void fmt_dbheader_encode(uint8_t *p, const fmt_dbheader *h);
 
+/**
+ * folio's version stamp in the header's expansion bytes 72..91 (see
+ * dbheader.c for the layout). `version` is the version of the commit that
+ * wrote this image of page 1, whose first frame was `frame` in the WAL
+ * generation of salt-1 `salt1`: later commits of that generation count on
+ * from it. With FMT_VSTAMP_END the stamp was written into the database file
+ * by a checkpoint that had copied the generation `salt1` up to `frame`:
+ * `version` is the version of that whole state. Versions are below 2^48.
+ */
+#define FMT_VSTAMP_MARK 0xF5
+#define FMT_VSTAMP_END  0x01
+typedef struct fmt_vstamp {
+    uint64_t version;
+    uint8_t flags;
+    uint32_t salt1;
+    uint32_t frame;
+    uint32_t dbid;
+} fmt_vstamp;
+/** 0, or -1 when the header carries no stamp (*out zeroed). */
+int fmt_vstamp_decode(const uint8_t *page1, fmt_vstamp *out);
+void fmt_vstamp_encode(uint8_t *page1, const fmt_vstamp *v);
+
 /* ---- B-tree pages (page.c) ---- */
 enum {
     FMT_PAGE_INDEX_INTERIOR = 2,
