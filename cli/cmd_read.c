@@ -156,8 +156,14 @@ int cmd_info(const cli_command *cmd, int argc, char **argv)
         rc = cli_fail_db(s.db, frc, "%s: cannot read the header", path);
         return cli_session_close(&s, rc);
     }
+    uint64_t version;
+    if ((frc = folio_txn_version(s.txn, &version)) < 0) {
+        rc = cli_fail_db(s.db, frc, "%s: cannot tell the version", path);
+        return cli_session_close(&s, rc);
+    }
     const char *enc = encoding_name(in.text_encoding);
     unsigned v = in.sqlite_version;
+    cli_out_printf("version: %llu\n", (unsigned long long)version);
     cli_out_printf("page_size: %u\n", (unsigned)in.page_size);
     cli_out_printf("page_count: %u\n", (unsigned)in.page_count);
     cli_out_printf("freelist_pages: %u\n", (unsigned)in.freelist_pages);

@@ -214,6 +214,12 @@ void bt_builder_free(bt_builder *b);
  * (BT_LOG_DEL_KEY). A row's insert or delete carries a hash of the row it
  * replaced or removed (`had`: whether there was one), which apply finds
  * again or reports a conflict.
+ *
+ * A plain write transaction logs the same entries for the commit log
+ * (ptxn_set_log_changes), with the rows themselves instead of hashes: a
+ * BT_LOG_INS_ROW that replaced a row is followed by the old row's size (8
+ * bytes) and the old row, a BT_LOG_DEL_ROW carries the row removed; the
+ * bottom-up builder logs what it adds.
  */
 enum { BT_LOG_INS_ROW = 1, BT_LOG_DEL_ROW, BT_LOG_INS_KEY, BT_LOG_DEL_KEY };
 /* What a serializable transaction read (btree_track.c): the row `rowid`

@@ -284,7 +284,14 @@ int bt_builder_add_row(bt_builder *b, int64_t rowid, const uint8_t *rec, uint64_
     if (b->count && rowid <= b->last_rowid)
         return ptxn_error(b->t, FOLIO_MISUSE, "rows must come in ascending rowid order");
     uint32_t n;
-    int rc = bt_build_cell(b->t, b->usable, 1, rowid, rec, size, b->cellbuf, &n);
+    int rc;
+    if (ptxn_logs_changes(b->t)) {
+        bt_log_entry e = {BT_LOG_INS_ROW, 0, 0, b->root, rowid, 0, size};
+        if ((rc = ptxn_log_append(b->t, &e, sizeof e)) < 0 ||
+            (size && (rc = ptxn_log_append(b->t, rec, (size_t)size)) < 0))
+            return rc;
+    }
+    rc = bt_build_cell(b->t, b->usable, 1, rowid, rec, size, b->cellbuf, &n);
     if (rc < 0)
         return rc;
     if (!fits(b, 0, n)) {
@@ -302,7 +309,14 @@ int bt_builder_add_key(bt_builder *b, const uint8_t *rec, uint64_t size)
     if (b->intkey)
         return ptxn_error(b->t, FOLIO_MISUSE, "keys go into index trees");
     uint32_t n;
-    int rc = bt_build_cell(b->t, b->usable, 0, 0, rec, size, b->cellbuf, &n);
+    int rc;
+    if (ptxn_logs_changes(b->t)) {
+        bt_log_entry e = {BT_LOG_INS_KEY, 0, 0, b->root, 0, 0, size};
+        if ((rc = ptxn_log_append(b->t, &e, sizeof e)) < 0 ||
+            (size && (rc = ptxn_log_append(b->t, rec, (size_t)size)) < 0))
+            return rc;
+    }
+    rc = bt_build_cell(b->t, b->usable, 0, 0, rec, size, b->cellbuf, &n);
     if (rc < 0)
         return rc;
     if ((rc = add_cell(b, 0, b->cellbuf, n)) < 0)

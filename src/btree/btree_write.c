@@ -70,6 +70,12 @@ static int log_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint6
             return rc;
         e.had = 1;
         e.hash = bt_log_hash(old, n);
+        if (!ptxn_is_concurrent(c->t)) {
+            /* The commit log: the row replaced, after the new one. */
+            if ((rc = log_put(c->t, &e, rec)) < 0 || (rc = ptxn_log_append(c->t, &n, 8)) < 0)
+                return rc;
+            return n ? ptxn_log_append(c->t, old, (size_t)n) : 0;
+        }
     }
     return log_put(c->t, &e, rec);
 }
@@ -86,6 +92,10 @@ static int log_delete(bt_cursor *c)
     if (c->intkey) {
         e.rowid = bt_rowid(c);
         e.hash = bt_log_hash(old, n);
+        if (!ptxn_is_concurrent(c->t)) {
+            e.size = n; /* the commit log: the row removed */
+            return log_put(c->t, &e, old);
+        }
         return log_put(c->t, &e, NULL);
     }
     /* (old may point into the cursor's buffer, which log_put does not touch) */
@@ -476,7 +486,7 @@ int bt_append_reserve(bt_cursor *c, int64_t rowid, uint64_t size, uint8_t **out)
 {
     c->tk = 0; /* a write moves the cursor: a tracked walk starts again */
     assert(c->intkey);
-    if (ptxn_is_concurrent(c->t))
+    if (ptxn_logs_changes(c->t))
         return 0; /* (bt_insert_row logs the row) */
     if (!append_here(c, rowid) || size > fmt_payload_max_local(c->usable, 1))
         return 0;
@@ -520,7 +530,7 @@ int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size
     if (size > 0x7fffffff)
         return ptxn_error(c->t, FOLIO_TOOBIG, "row of %llu bytes exceeds the limit",
                           (unsigned long long)size);
-    if (ptxn_is_concurrent(c->t) && (rc = log_insert_row(c, rowid, rec, size)) < 0)
+    if (ptxn_logs_changes(c->t) && (rc = log_insert_row(c, rowid, rec, size)) < 0)
         return rc;
     /* Fast path: a cursor left on the right-most leaf by the previous
      * append, a rowid past its last key, and room in the leaf. */
@@ -599,7 +609,7 @@ int bt_insert_key(bt_cursor *c, const uint8_t *rec, uint64_t size, bt_cmp_fn cmp
     if (size > 0x7fffffff)
         return ptxn_error(c->t, FOLIO_TOOBIG, "key of %llu bytes exceeds the limit",
                           (unsigned long long)size);
-    if (ptxn_is_concurrent(c->t)) {
+    if (ptxn_logs_changes(c->t)) {
         bt_log_entry e = {BT_LOG_INS_KEY, 0, 0, c->root, 0, 0, size};
         if ((rc = log_put(c->t, &e, rec)) < 0)
             return rc;
@@ -693,7 +703,7 @@ int bt_delete(bt_cursor *c)
     int rc;
     if (!bt_valid(c))
         return ptxn_error(c->t, FOLIO_MISUSE, "cursor is not on an entry");
-    if (ptxn_is_concurrent(c->t) && (rc = log_delete(c)) < 0)
+    if (ptxn_logs_changes(c->t) && (rc = log_delete(c)) < 0)
         return rc;
     bump_generation(c->t);
     int L = c->depth - 1;

@@ -59,10 +59,12 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
     db->opts = o;
     pthread_mutex_init(&db->mu, NULL);
     pthread_cond_init(&db->wt_cv, NULL);
+    pthread_cond_init(&db->ver_cv, NULL);
     size_t n = strlen(path);
     db->path = os_malloc(n + 1);
     if (!db->path) {
         pthread_cond_destroy(&db->wt_cv);
+        pthread_cond_destroy(&db->ver_cv);
         pthread_mutex_destroy(&db->mu);
         os_free(db);
         db_set_open_err("out of memory");
@@ -86,6 +88,7 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
         db_set_open_err(err[0] ? err : folio_strerror(rc));
         os_free(db->path);
         pthread_cond_destroy(&db->wt_cv);
+        pthread_cond_destroy(&db->ver_cv);
         pthread_mutex_destroy(&db->mu);
         os_free(db);
         return rc;
@@ -118,6 +121,7 @@ int folio_close(folio_db *db)
     int rc = pager_close(db->pager, !pager_readonly(db->pager));
     catalog_unref(db->cat);
     pthread_cond_destroy(&db->wt_cv);
+    pthread_cond_destroy(&db->ver_cv);
     pthread_mutex_destroy(&db->mu);
     os_free(db->rowid_ctr);
     os_free(db->path);
@@ -291,7 +295,7 @@ int folio_begin(folio_txn **out, folio_db *db, unsigned flags)
 
 /* A concurrent transaction's commit (concurrent.c): its change log replayed
  * in a plain write transaction on the newest database, which commits. */
-static int conc_commit(folio_txn *txn, char *err, size_t errlen)
+static int conc_commit(folio_txn *txn, uint64_t *version, char *err, size_t errlen)
 {
     size_t n;
     const uint8_t *log = ptxn_log(txn->pt, &n);
@@ -314,7 +318,7 @@ static int conc_commit(folio_txn *txn, char *err, size_t errlen)
     if (rc < 0)
         pager_end(w);
     else
-        rc = pager_commit(w, err, errlen);
+        rc = pager_commit_v(w, version, err, errlen);
     txn->pt = NULL;
     return rc;
 }
@@ -384,6 +388,7 @@ int folio_commit(folio_txn *txn)
     }
     char err[512] = "";
     int rc = 0;
+    uint64_t version = 0;
     /* Deferred index entries go in before the commit (a failure poisons;
      * the commit then fails with that failure's code). */
     int flush_rc = 0;
@@ -403,9 +408,9 @@ int folio_commit(folio_txn *txn)
             snprintf(err + strlen(err), sizeof err - strlen(err),
                      "; the transaction was rolled back");
     } else if (txn->conc) {
-        rc = conc_commit(txn, err, sizeof err);
+        rc = conc_commit(txn, &version, err, sizeof err);
     } else if (txn->write) {
-        rc = pager_commit(txn->pt, err, sizeof err);
+        rc = pager_commit_v(txn->pt, &version, err, sizeof err);
         if (rc == 0 && txn->schema_changed) {
             pthread_mutex_lock(&db->mu);
             catalog_unref(db->cat);
@@ -420,6 +425,8 @@ int folio_commit(folio_txn *txn)
     txn_free(txn);
     if (rc < 0)
         return db_err(db, rc, "%s", err[0] ? err : folio_strerror(rc));
+    if (version)
+        db_version_committed(db, version);
     return FOLIO_OK;
 }
 

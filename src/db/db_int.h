@@ -123,6 +123,12 @@ struct folio_db {
     unsigned wt_live;
     struct wt_waiter *wt_head, *wt_tail;
     pthread_cond_t wt_cv;
+    /* Versions (version.c): the newest this handle committed, the commit
+     * callback (under mu; ver_cv signals a commit). */
+    uint64_t ver_committed;
+    folio_commit_fn on_commit;
+    void *on_commit_arg;
+    pthread_cond_t ver_cv;
 };
 
 struct folio_cursor;
@@ -436,5 +442,8 @@ void trig_txn_free(folio_txn *txn);
 /* ---- check and stats (check.c, stats.c) ---- */
 int db_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg, int max_errors);
 int db_stats(folio_txn *txn, int (*cb)(void *arg, const folio_btree_stats *s), void *arg);
+
+/* version.c: a commit of this handle made `version` (0: nothing written). */
+void db_version_committed(folio_db *db, uint64_t version);
 
 #endif

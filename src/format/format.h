@@ -215,6 +215,7 @@ void fmt_dbheader_encode(uint8_t *p, const fmt_dbheader *h);
  */
 #define FMT_VSTAMP_MARK 0xF5
 #define FMT_VSTAMP_END  0x01
+#define FMT_VSTAMP_LOG  0x02 /* the commit log is on: every folio writer appends to it */
 typedef struct fmt_vstamp {
     uint64_t version;
     uint8_t flags;

@@ -522,6 +522,7 @@ static int snapshot_header(ptxn *t, char *err, size_t errlen)
     if (t->npages == 0) {
         memset(&t->hdr, 0, sizeof t->hdr);
         t->hdr.page_size = p->page_size;
+        pager_version_snapshot(t, NULL);
         return 0;
     }
     pg *one;
@@ -532,6 +533,7 @@ static int snapshot_header(ptxn *t, char *err, size_t errlen)
     }
     const char *why = NULL;
     rc = fmt_dbheader_decode(one->data, &t->hdr, &why);
+    pager_version_snapshot(t, one->data);
     pager_unref(one);
     if (rc < 0) {
         snprintf(err, errlen, "page 1: bad database header: %s", why ? why : "invalid");
@@ -595,6 +597,7 @@ int pager_close(pager *p, int checkpoint)
     }
     ptxn_free(p->wspare);
     ptxn_free(p->rspare);
+    pager_version_free(p);
     p->wspare = p->rspare = NULL;
     uint32_t lost = pager_pg_slabs_free(p, pager_cache_count(p));
     /* Debug builds (the test suite) treat a lost page object as the leak it
@@ -722,6 +725,14 @@ uint32_t ptxn_snapshot_mx(const ptxn *t)
 uint64_t ptxn_snapshot_id(const ptxn *t)
 {
     return ((uint64_t)t->snap_seq << 32) | t->mx;
+}
+int ptxn_logs_changes(const ptxn *t)
+{
+    return t->conc | t->log_changes;
+}
+void ptxn_set_log_changes(ptxn *t, int on)
+{
+    t->log_changes = on && t->write && !t->conc;
 }
 int ptxn_log_append(ptxn *t, const void *data, size_t n)
 {
@@ -1067,6 +1078,7 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
     t->p = p;
     t->write = write;
     t->conc = conc;
+    t->log_changes = 0;
     t->committed = 0;
     t->n_mapped = 0;
     t->rslot = -1;
@@ -1126,6 +1138,7 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
             }
         }
         t->mx = wal_mx(p->wal);
+        t->mx0 = t->mx;
         /* All of the WAL in the file and nobody reading it: start it over
          * (not beside this handle's checkpoint, which may be copying). */
         if (!p->ckpt_running && wal_restart_lock(p->wal) == 1) {
@@ -1134,7 +1147,7 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
                 set_err(err, errlen, "cannot restart the WAL");
                 goto fail_writer;
             }
-            t->mx = 0;
+            t->mx = t->mx0 = 0;
         }
     } else if (p->legacy && (rc = legacy_begin(p, t, err, errlen)) < 0) {
         goto fail;
@@ -1156,6 +1169,8 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
     p->nconc += (uint32_t)conc; /* (pager_end counts it out) */
     t->npages = snapshot_npages(p, p->wal ? (write && !conc ? wal_mx(p->wal) : t->mx) : 0);
     t->snap_seq = p->wal ? wal_ckpt_seq(p->wal) : 0;
+    if (p->wal)
+        wal_gen_salts(p->wal, t->snap_gen);
     /* Pages past the committed end may go straight to the file, but not
      * over an older frame of that page number still in the WAL (the
      * database was once larger: a checkpoint would copy the frame over the

@@ -88,6 +88,9 @@ void pager_end(ptxn *t);
 /** Commit a write transaction (and end it). On failure the transaction is
  * rolled back. */
 int pager_commit(ptxn *t, char *err, size_t errlen);
+/** pager_commit that also gives the commit's version (0 when nothing was
+ * written: a transaction that changed nothing is no new version). */
+int pager_commit_v(ptxn *t, uint64_t *out_version, char *err, size_t errlen);
 
 /** Forget the message of `t`'s last error: every statement and every call
  * of the API above begins so, and a lower layer that fails sets a new one,
@@ -107,11 +110,45 @@ int ptxn_error(ptxn *t, int rc, const char *fmt, ...)
 /** Whether `t`'s private pages hold half the cache budget or more (a
  * concurrent transaction never spills them). */
 int ptxn_over_budget(const ptxn *t);
+/** The version of `t`'s snapshot (pager_version.c): the commits the
+ * database had seen when it began. */
+int ptxn_version(ptxn *t, uint64_t *out);
+/** `v`, the version of the newest state, or the highest this handle has
+ * seen as the newest if that is higher (a count that lost commits to
+ * another engine's checkpoint never goes back). */
+uint64_t pager_version_newest(pager *p, uint64_t v);
+/** The stamp flags (FMT_VSTAMP_LOG) of `t`'s snapshot. */
+unsigned ptxn_vflags(const ptxn *t);
+/** This write transaction sets (on) or clears a stamp flag: page 1 is
+ * written at commit. */
+void ptxn_set_vflag(ptxn *t, unsigned flag, int on);
+/** The stamp flags the commit of `t` writes. */
+unsigned ptxn_vflags_after(const ptxn *t);
+/**
+ * The commit hook: called by pager_commit of a write transaction whose
+ * commit leaves FMT_VSTAMP_LOG set, with the writer role held, after the
+ * transaction's pages are final (page 1 stamped with `version`) and before
+ * anything of it reaches the WAL; an error fails the commit.
+ */
+void pager_set_commit_hook(pager *p, int (*hook)(void *arg, ptxn *t, uint64_t version), void *arg);
+/**
+ * Every page `t` changed, with its image as committed, in ascending page
+ * order (from the commit hook): the private copies, pages spilled to the
+ * WAL, new pages written to the database file. fn's error stops the walk.
+ */
+int ptxn_page_images(ptxn *t, int (*fn)(void *arg, uint32_t pgno, const uint8_t *data), void *arg);
+/** The database's identity from its version stamp (0: none yet). */
+uint32_t ptxn_dbid(const ptxn *t);
 /** Whether `t` is a concurrent transaction. */
 int ptxn_is_concurrent(const ptxn *t);
 /** A concurrent transaction's change log: append `n` bytes (a statement
  * that is rolled back takes back what it appended). */
 int ptxn_log_append(ptxn *t, const void *data, size_t n);
+/** Whether `t` logs its changes: a concurrent transaction, or a plain
+ * write transaction of a database with the commit log on. */
+int ptxn_logs_changes(const ptxn *t);
+/** A plain write transaction logs its changes (for the commit log). */
+void ptxn_set_log_changes(ptxn *t, int on);
 /** The change log so far (*n bytes). */
 const uint8_t *ptxn_log(const ptxn *t, size_t *n);
 /** Serializable concurrent transactions: b-tree cursors record what they

@@ -467,7 +467,10 @@ void pager_cache_rekey_to_file(pager *p)
             *pp = e->hnext;
             p->ncached--;
             e->in_hash = 0;
-            if (wal_find(p->wal, e->pgno, mx) == e->frame) {
+            /* (Page 1 excepted: the checkpoint that copied it to the end
+             * stamped the file's image with the version of the whole
+             * state, so that it differs from the frame's.) */
+            if (e->pgno != 1 && wal_find(p->wal, e->pgno, mx) == e->frame) {
                 e->hnext = moved;
                 moved = e;
             } else {

@@ -147,13 +147,25 @@ static int ckpt_backfill(pager *p, const widx_hdr *h, uint32_t before, uint32_t 
     uint8_t hdr1[FMT_DBHEADER_SIZE];
     if (rc == 0)
         rc = ckpt_copy_pages(p, &pl, &end, &got1, hdr1);
+    /* Copied to the end: the file's page 1 takes the version of its whole
+     * state, which the WAL starting over would otherwise lose. */
+    int stamped = 0;
+    if (rc == 0 && safe == h->mx_frame && safe) {
+        if (!got1)
+            rc = p->vfs->read(p->db, hdr1, FMT_DBHEADER_SIZE, 0, NULL);
+        if (rc == 0 && fmt_dbheader_magic_ok(hdr1) &&
+            (rc = pager_version_end_stamp(p, h, hdr1)) == 0)
+            stamped = 1;
+    }
 
     pthread_mutex_lock(&p->mu);
     for (uint32_t i = 0; i < pl.n; i++)
         pager_cache_forget(p, pl.v[2 * i], 0); /* invariant (2): the file's image changed */
     os_free(pl.v);
-    if (got1)
+    if (got1 || stamped)
         memcpy(p->db_hdr_raw, hdr1, FMT_DBHEADER_SIZE);
+    if (stamped)
+        pager_cache_forget(p, 1, 0);
     if (end > p->db_bytes)
         p->db_bytes = end;
     /* Everything copied: the file takes the database's size (no writer of

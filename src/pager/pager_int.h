@@ -74,6 +74,17 @@ struct pager {
      * the staged commits, failed_seq is the last one whose sync failed.
      * WRITE stays held while any is staged. */
     uint64_t stage_seq, failed_seq;
+    /* Versions (pager_version.c): the commit frames of the WAL generation
+     * cf_gen known so far, in order, complete up to frame cf_scanned. */
+    uint32_t *cf;
+    uint32_t cf_n, cf_cap, cf_scanned;
+    uint8_t cf_gen[8];
+    int cf_valid;
+    uint64_t ver_high; /* the highest version this handle committed or saw as the newest */
+    /* Called at each commit of a database whose stamp has FMT_VSTAMP_LOG
+     * (pager_set_commit_hook). */
+    int (*commit_hook)(void *arg, ptxn *t, uint64_t version);
+    void *commit_hook_arg;
     struct group_waiter *gw_head;
     int syncing;
     pthread_cond_t sync_cv;   /* committers waiting for their sync */
@@ -187,6 +198,7 @@ struct ptxn {
      * change log (ptxn_log) for the layer above to apply at commit. */
     int conc;
     int track_reads;    /* serializable: cursors log their reads */
+    int log_changes;    /* a plain writer logs its changes for the commit log */
     uint32_t snap_seq;  /* the WAL's generation (checkpoint sequence) of the snapshot */
     size_t clog_n;      /* bytes of clog in use */
     size_t stmt_clog_n; /* ... when the current statement began */
@@ -211,6 +223,15 @@ struct ptxn {
                              of its own, and no checkpoint can cut the file (ckpt_held once
                              the first goes) */
     fmt_dbheader hdr;
+    /* The snapshot's version stamp (page 1) and WAL generation; its version
+     * once computed (ptxn_version). */
+    fmt_vstamp stamp;
+    int stamp_ok;
+    uint8_t snap_gen[8];
+    int version_known;
+    uint64_t version;
+    uint8_t vflags_set, vflags_clear; /* stamp flags this commit sets and clears */
+    uint32_t mx0;                     /* writers: the committed end of the WAL at begin */
     /* write transactions */
     uint32_t ndirty; /* pages in dirty[] */
     int spilled;     /* frames of this transaction already in the WAL */
@@ -346,5 +367,12 @@ int pager_readers_use_wal(const pager *p);
 int pager_db_refresh(pager *p);
 /* Wait on p->cond up to `ms` (mu held). */
 void pager_cond_wait_ms(pager *p, unsigned ms);
+
+/* pager_version.c */
+void pager_version_snapshot(ptxn *t, const uint8_t *page1);
+void pager_version_stamp(ptxn *t, uint8_t *page1, uint64_t version);
+void pager_version_note_commit(pager *p, uint32_t first, uint32_t n);
+int pager_version_end_stamp(pager *p, const widx_hdr *h, uint8_t *hdr1);
+void pager_version_free(pager *p);
 
 #endif

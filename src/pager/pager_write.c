@@ -958,8 +958,15 @@ static int group_sync(pager *p, struct group_waiter *me)
 
 int pager_commit(ptxn *t, char *err, size_t errlen)
 {
+    return pager_commit_v(t, NULL, err, errlen);
+}
+
+int pager_commit_v(ptxn *t, uint64_t *out_version, char *err, size_t errlen)
+{
     pager *p = t->p;
     int rc = 0;
+    if (out_version)
+        *out_version = 0;
     if (!t->write) {
         pager_end(t);
         return 0;
@@ -981,6 +988,12 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
      * moves whenever the WAL alone could not tell another process that the
      * database changed. Other commits leave it alone, as SQLite does in WAL
      * mode: one frame less per small transaction. */
+    /* This commit's version: one past the snapshot's (the newest: this is
+     * the writer). */
+    uint64_t version;
+    if ((rc = ptxn_version(t, &version)) < 0)
+        goto fail;
+    version = pager_version_newest(p, version) + 1;
     pthread_mutex_lock(&p->mu);
     int gen_first = wal_mx(p->wal) == 0; /* (readers of this handle update the WAL object) */
     pthread_mutex_unlock(&p->mu);
@@ -1003,6 +1016,20 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
     if ((rc = ptxn_wb_wait(t)) < 0)
         goto fail;
     qsort(t->dirty, t->ndirty, sizeof *t->dirty, pg_cmp);
+    /* Page 1 takes the version stamp (again under mu below, should the
+     * WAL's salts have been chosen meanwhile), then the commit log, if on,
+     * takes the record of this commit: before the WAL, so that a crash can
+     * leave a record of a commit that did not happen (dropped when the log
+     * is opened next), never a commit without its record. */
+    pg *page1 = ptxn_dirty_find(t, 1);
+    if (page1) {
+        pthread_mutex_lock(&p->mu);
+        pager_version_stamp(t, page1->data, version);
+        pthread_mutex_unlock(&p->mu);
+    }
+    if (p->commit_hook && ((ptxn_vflags(t) | ptxn_vflags_after(t)) & FMT_VSTAMP_LOG) &&
+        (rc = p->commit_hook(p->commit_hook_arg, t, version)) < 0)
+        goto fail;
     /* New pages past the committed end go to the database file and must be
      * durable before the commit frame that makes them part of it. Sorted,
      * they are the tail of the dirty array. */
@@ -1061,8 +1088,12 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
         goto fail;
     }
     uint32_t first = 0;
+    if (n && pgnos[0] == 1)
+        pager_version_stamp(t, pages[0], version);
     rc = wal_append(p->wal, n, pgnos, pages, t->npages,
                     group ? WAL_APPEND_STAGE : WAL_APPEND_PUBLISH, &first);
+    if (rc == 0)
+        pager_version_note_commit(p, first, n);
     if (pgnos != pgnos_stack)
         ptxn_buf_put(t, pgnos);
     if (pages != pages_stack)
@@ -1116,6 +1147,9 @@ int pager_commit(ptxn *t, char *err, size_t errlen)
         return rc;
     }
     PAGER_COUNT(p, commits, 1);
+    pager_version_newest(p, version);
+    if (out_version)
+        *out_version = version;
     if (want_ckpt) {
         /* The commit stands whatever happens here. */
         char cerr[256];

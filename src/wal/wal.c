@@ -803,6 +803,26 @@ int wal_read_frame(wal *w, uint32_t frame, uint8_t *buf)
                         frame_offset(w, frame) + FMT_WAL_FRAME_HEADER_SIZE, NULL);
 }
 
+uint32_t wal_frame_pgno(const wal *w, uint32_t frame)
+{
+    return frame >= 1 && frame <= w->nframes ? w->pgno[frame] : 0;
+}
+
+int wal_frame_commit_size(wal *w, uint32_t frame, uint32_t *out)
+{
+    uint8_t b[8];
+    int rc = w->vfs->read(w->file, b, sizeof b, frame_offset(w, frame), NULL);
+    if (rc < 0)
+        return rc;
+    *out = fmt_get_u32(b + 4);
+    return 0;
+}
+
+void wal_gen_salts(const wal *w, uint8_t out[8])
+{
+    memcpy(out, w->gen, 8);
+}
+
 int wal_read_committed_frame(wal *w, uint32_t frame, uint8_t *buf)
 {
     count(&w->n_frames_read, 1);
@@ -1003,6 +1023,19 @@ static int erase_failed(wal *w, uint32_t first, uint32_t n, uint32_t commit_page
             w->broken = 1;
     }
     return rc;
+}
+
+uint32_t wal_next_salt1(wal *w)
+{
+    if (w->nframes != 0 || w->has_staged)
+        return fmt_get_u32(w->gen);
+    /* write_file_header takes the header's salts, or random ones when
+     * there are none: choose those now. */
+    if (fmt_get_u32(w->hdr.salt) == 0 && fmt_get_u32(w->hdr.salt + 4) == 0) {
+        fmt_put_u32(w->hdr.salt, random_u32(w));
+        fmt_put_u32(w->hdr.salt + 4, random_u32(w));
+    }
+    return fmt_get_u32(w->hdr.salt);
 }
 
 int wal_append(wal *w, uint32_t n, const uint32_t *pgnos, uint8_t *const *pages,

@@ -75,6 +75,16 @@ uint32_t wal_page_size(const wal *w);
 uint32_t wal_find(const wal *w, uint32_t pgno, uint32_t mx);
 /** Read the page image of `frame`. */
 int wal_read_frame(wal *w, uint32_t frame, uint8_t *buf);
+/** The page number frame `frame` holds (from the handle's index). */
+uint32_t wal_frame_pgno(const wal *w, uint32_t frame);
+/** The database size a frame's header records (non-zero: a commit frame). */
+int wal_frame_commit_size(wal *w, uint32_t frame, uint32_t *out);
+/** The salts of the generation the handle's index holds (as the header's
+ * bytes 16..23). */
+void wal_gen_salts(const wal *w, uint8_t out[8]);
+/** Salt-1 the frames of the next wal_append will carry (a new generation's
+ * salts are chosen now if they were not). Writers only. */
+uint32_t wal_next_salt1(wal *w);
 /** The same for a checkpoint running beside a writer, without the pager's
  * mutex: `frame` must be committed, and the WAL must not start over
  * meanwhile (the checkpoint holds the locks that keep it so). */

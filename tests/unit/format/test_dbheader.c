@@ -133,8 +133,10 @@ Test(format_dbheader, encode_puts_every_field_at_its_offset)
     cr_assert_eq(be32(p + 60), h.user_version);
     cr_assert_eq(be32(p + 64), h.incremental_vacuum);
     cr_assert_eq(be32(p + 68), h.application_id);
+    /* The expansion bytes hold folio's version stamp: the header's encoder
+     * leaves them as they were. */
     for (int i = 72; i < 92; i++)
-        cr_assert_eq(p[i], 0, "expansion byte %d is zeroed", i);
+        cr_assert_eq(p[i], 0xaa, "expansion byte %d is left alone", i);
     cr_assert_eq(be32(p + 92), h.version_valid_for);
     cr_assert_eq(be32(p + 96), h.sqlite_version);
 }
@@ -144,6 +146,8 @@ Test(format_dbheader, round_trip_every_page_size)
     for (uint32_t ps = 512; ps <= 65536; ps *= 2) {
         fmt_dbheader h = sample_header(ps), back;
         uint8_t p[100], again[100];
+        memset(p, 0, sizeof p);
+        memset(again, 0, sizeof again);
         const char *why = NULL;
         h.reserved = (uint8_t)(ps == 512 ? 32 : 255 > ps - 480 ? ps - 480 : 255);
         fmt_dbheader_encode(p, &h);
@@ -507,4 +511,34 @@ Test(format_dbheader, sqlite_opens_headers_we_encode)
         }
     }
     fu_remove_tmpdir(dir);
+}
+
+Test(format_dbheader, version_stamp_round_trip_and_absence)
+{
+    uint8_t p[100];
+    memset(p, 0, sizeof p);
+    fmt_vstamp st;
+    cr_assert_eq(fmt_vstamp_decode(p, &st), -1, "a zeroed expansion area carries no stamp");
+    fmt_vstamp in = {.version = 0xabcdef123456ull,
+                     .flags = FMT_VSTAMP_END | FMT_VSTAMP_LOG,
+                     .salt1 = 0x01020304u,
+                     .frame = 77,
+                     .dbid = 0xdeadbeefu};
+    fmt_vstamp_encode(p, &in);
+    for (int i = 0; i < 72; i++)
+        cr_assert_eq(p[i], 0, "byte %d outside the stamp is untouched", i);
+    for (int i = 92; i < 100; i++)
+        cr_assert_eq(p[i], 0, "byte %d outside the stamp is untouched", i);
+    cr_assert_eq(p[72], 0xab); /* big-endian, 48 bits */
+    cr_assert_eq(p[77], 0x56);
+    cr_assert_eq(p[79], FMT_VSTAMP_MARK);
+    cr_assert_eq(be32(p + 80), 0x01020304u);
+    cr_assert_eq(be32(p + 84), 77);
+    cr_assert_eq(be32(p + 88), 0xdeadbeefu);
+    cr_assert_eq(fmt_vstamp_decode(p, &st), 0);
+    cr_assert_eq(st.version, in.version);
+    cr_assert_eq(st.flags, in.flags);
+    cr_assert_eq(st.salt1, in.salt1);
+    cr_assert_eq(st.frame, in.frame);
+    cr_assert_eq(st.dbid, in.dbid);
 }
