@@ -10,11 +10,13 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
 DEBS := gcc clang cmake ninja-build make pkg-config libcriterion-dev libsqlite3-dev sqlite3 \
-        libjansson-dev liblmdb-dev python3-venv python3-setuptools python3-wheel
+        libjansson-dev liblmdb-dev libzstd-dev liblz4-dev python3-venv python3-setuptools \
+        python3-wheel
 # Each package is checked through a file it installs, so the check is quick.
 CHECKS := /usr/bin/gcc /usr/bin/clang /usr/bin/cmake /usr/bin/ninja /usr/bin/pkg-config \
           /usr/include/criterion/criterion.h /usr/include/sqlite3.h /usr/bin/sqlite3 \
-          /usr/include/jansson.h /usr/include/lmdb.h /usr/share/doc/python3-venv \
+          /usr/include/jansson.h /usr/include/lmdb.h /usr/include/zstd.h /usr/include/lz4.h \
+          /usr/share/doc/python3-venv \
           /usr/lib/python3/dist-packages/setuptools/__init__.py \
           /usr/lib/python3/dist-packages/wheel/__init__.py
 

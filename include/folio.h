@@ -883,6 +883,43 @@ int folio_on_commit(folio_db *db, folio_commit_fn cb, void *arg);
  */
 int folio_backup(folio_db *db, const char *dest, uint64_t *out_version);
 
+/* ---- The commit log --------------------------------------------------------- */
+
+/** Compression of the commit log's records. */
+#define FOLIO_LOG_ZSTD 0
+#define FOLIO_LOG_LZ4  1
+
+/**
+ * Turn the commit log on: the directory "<database>-log/" receives a base
+ * (every page of the database now) and from then on a record of every commit
+ * of every folio handle, in any process (the setting lives in the database:
+ * handles see it at their next transaction). A record holds the commit's
+ * version and time, its row changes (table, rowid or key, the row before and
+ * after) and DDL statements, and the after-images of its pages, compressed,
+ * checksummed and chained. With FOLIO_SYNC_FULL a record is durable when
+ * folio_commit returns; after any crash the log never holds a version the
+ * database does not have. On already: FOLIO_OK (a new compression applies to
+ * new records).
+ */
+int folio_log_enable(folio_db *db, int compression);
+/** Turn it off (the files stay). */
+int folio_log_disable(folio_db *db);
+
+/**
+ * Point-in-time restore: build at `dest` the database as it was at `version`
+ * (or, with version 0, at the last commit at or before `time_us`, UTC
+ * microseconds since 1970) from the commit log `source` (a log directory, or
+ * a database whose "<database>-log/" it is): the newest base at or before it
+ * plus the page images of the commits after, each page written once. The
+ * file is synced and checked in full before it is renamed to `dest`; a
+ * damaged or foreign log is FOLIO_CORRUPT naming the file and offset, a
+ * version the log cannot rebuild FOLIO_NOTFOUND_ERR, and `dest` is not made.
+ * The copy's version is the one restored; its commit log is off. Errors
+ * are described by folio_open_errmsg() (there is no handle).
+ */
+int folio_restore(const char *source, const char *dest, uint64_t version, int64_t time_us,
+                  uint64_t *out_version);
+
 /* ---- Metrics ---------------------------------------------------------------- */
 
 /**

@@ -60,11 +60,13 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
     pthread_mutex_init(&db->mu, NULL);
     pthread_cond_init(&db->wt_cv, NULL);
     pthread_cond_init(&db->ver_cv, NULL);
+    pthread_mutex_init(&db->clog_mu, NULL);
     size_t n = strlen(path);
     db->path = os_malloc(n + 1);
     if (!db->path) {
         pthread_cond_destroy(&db->wt_cv);
         pthread_cond_destroy(&db->ver_cv);
+        pthread_mutex_destroy(&db->clog_mu);
         pthread_mutex_destroy(&db->mu);
         os_free(db);
         db_set_open_err("out of memory");
@@ -89,10 +91,12 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
         os_free(db->path);
         pthread_cond_destroy(&db->wt_cv);
         pthread_cond_destroy(&db->ver_cv);
+        pthread_mutex_destroy(&db->clog_mu);
         pthread_mutex_destroy(&db->mu);
         os_free(db);
         return rc;
     }
+    db_log_attach(db);
     db_set_open_err("");
     *out = db;
     return FOLIO_OK;
@@ -122,6 +126,8 @@ int folio_close(folio_db *db)
     catalog_unref(db->cat);
     pthread_cond_destroy(&db->wt_cv);
     pthread_cond_destroy(&db->ver_cv);
+    db_log_free(db);
+    pthread_mutex_destroy(&db->clog_mu);
     pthread_mutex_destroy(&db->mu);
     os_free(db->rowid_ctr);
     os_free(db->path);
@@ -408,9 +414,13 @@ int folio_commit(folio_txn *txn)
             snprintf(err + strlen(err), sizeof err - strlen(err),
                      "; the transaction was rolled back");
     } else if (txn->conc) {
+        db_log_committing(txn);
         rc = conc_commit(txn, &version, err, sizeof err);
+        db_log_committing(NULL);
     } else if (txn->write) {
+        db_log_committing(txn);
         rc = pager_commit_v(txn->pt, &version, err, sizeof err);
+        db_log_committing(NULL);
         if (rc == 0 && txn->schema_changed) {
             pthread_mutex_lock(&db->mu);
             catalog_unref(db->cat);
@@ -425,8 +435,10 @@ int folio_commit(folio_txn *txn)
     txn_free(txn);
     if (rc < 0)
         return db_err(db, rc, "%s", err[0] ? err : folio_strerror(rc));
-    if (version)
+    if (version) {
         db_version_committed(db, version);
+        db_log_after_commit(db);
+    }
     return FOLIO_OK;
 }
 

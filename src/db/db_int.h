@@ -129,6 +129,10 @@ struct folio_db {
     folio_commit_fn on_commit;
     void *on_commit_arg;
     pthread_cond_t ver_cv;
+    /* The commit log's writer (commitlog.c), under clog_mu. */
+    struct clog_writer *clog;
+    int clog_need_base;
+    pthread_mutex_t clog_mu;
 };
 
 struct folio_cursor;
@@ -443,6 +447,13 @@ void trig_txn_free(folio_txn *txn);
 int db_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg, int max_errors);
 int db_stats(folio_txn *txn, int (*cb)(void *arg, const folio_btree_stats *s), void *arg);
 
+/* commitlog.c: the pager's hooks set on a handle; its writer freed; the
+ * transaction being committed by this thread (for the catalog its record
+ * names tables from); what follows a commit (a new base after a gap). */
+void db_log_attach(folio_db *db);
+void db_log_free(folio_db *db);
+void db_log_committing(folio_txn *txn);
+int db_log_after_commit(folio_db *db);
 /* version.c: a commit of this handle made `version` (0: nothing written). */
 void db_version_committed(folio_db *db, uint64_t version);
 

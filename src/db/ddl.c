@@ -7,6 +7,7 @@
  * written from the object's name on (IF NOT EXISTS dropped, no trailing
  * semicolon). Each statement bumps the schema cookie once.
  */
+#include "db/commitlog.h"
 #include "db/ddl_int.h"
 #include "db/sorter.h"
 #include "schema/lex.h"
@@ -1005,6 +1006,15 @@ int folio_exec(folio_txn *txn, const char *ddl)
     }
     rc = exec_tokens(txn, ddl, tk, nt);
     os_free(tk);
+    if (rc >= 0 && ptxn_logs_changes(txn->pt) && !txn->conc) {
+        /* The commit log's record of the statement, after what it did. */
+        size_t n = strlen(ddl);
+        bt_log_entry e = {CLOG_DDL, 0, 0, 0, 0, 0, n};
+        if ((rc = ptxn_log_append(txn->pt, &e, sizeof e)) == 0)
+            rc = ptxn_log_append(txn->pt, ddl, n);
+        if (rc < 0)
+            rc = db_err_txn(txn, rc);
+    }
     rc = write_end(txn, rc);
     if (rc < 0) {
         /* The catalog may describe undone changes: read it again. */

@@ -131,6 +131,9 @@ unsigned ptxn_vflags_after(const ptxn *t);
  * anything of it reaches the WAL; an error fails the commit.
  */
 void pager_set_commit_hook(pager *p, int (*hook)(void *arg, ptxn *t, uint64_t version), void *arg);
+/** Called before every sync of the WAL (a group commit's, a checkpoint's),
+ * from any thread: what the commit hook wrote must be made durable. */
+void pager_set_sync_hook(pager *p, int (*hook)(void *arg), void *arg);
 /**
  * Every page `t` changed, with its image as committed, in ascending page
  * order (from the commit hook): the private copies, pages spilled to the

@@ -139,8 +139,11 @@ static int ckpt_backfill(pager *p, const widx_hdr *h, uint32_t before, uint32_t 
     uint32_t db_pages = wal_db_pages(p->wal);
     pthread_mutex_unlock(&p->mu);
 
-    /* The frames must be durable before the file changes. */
-    if (p->sync != FOLIO_SYNC_OFF)
+    /* The frames must be durable before the file changes (and the commit
+     * log's records of them before the frames). */
+    if (p->sync != FOLIO_SYNC_OFF && p->sync_hook)
+        rc = p->sync_hook(p->sync_hook_arg);
+    if (rc == 0 && p->sync != FOLIO_SYNC_OFF)
         rc = wal_sync(p->wal);
     uint64_t end = 0;
     int got1 = 0;

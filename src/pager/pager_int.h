@@ -85,6 +85,10 @@ struct pager {
      * (pager_set_commit_hook). */
     int (*commit_hook)(void *arg, ptxn *t, uint64_t version);
     void *commit_hook_arg;
+    /* Called before the WAL is synced (a commit's group sync, a checkpoint):
+     * what the commit hook wrote must be durable first. */
+    int (*sync_hook)(void *arg);
+    void *sync_hook_arg;
     struct group_waiter *gw_head;
     int syncing;
     pthread_cond_t sync_cv;   /* committers waiting for their sync */

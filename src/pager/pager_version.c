@@ -115,6 +115,9 @@ void pager_version_snapshot(ptxn *t, const uint8_t *page1)
     if (!page1)
         memset(&t->stamp, 0, sizeof t->stamp);
     t->version_known = 0;
+    /* With the commit log on, a plain writer logs its row changes. */
+    t->log_changes = t->write && !t->conc && t->p->commit_hook && t->stamp_ok &&
+                     (t->stamp.flags & FMT_VSTAMP_LOG);
 }
 
 int ptxn_version(ptxn *t, uint64_t *out)
@@ -174,6 +177,14 @@ void pager_set_commit_hook(pager *p, int (*hook)(void *arg, ptxn *t, uint64_t ve
     pthread_mutex_lock(&p->mu);
     p->commit_hook = hook;
     p->commit_hook_arg = arg;
+    pthread_mutex_unlock(&p->mu);
+}
+
+void pager_set_sync_hook(pager *p, int (*hook)(void *arg), void *arg)
+{
+    pthread_mutex_lock(&p->mu);
+    p->sync_hook = hook;
+    p->sync_hook_arg = arg;
     pthread_mutex_unlock(&p->mu);
 }
 

@@ -933,7 +933,9 @@ static int group_sync(pager *p, struct group_waiter *me)
         wal_staged_header(p->wal, &h);
         pthread_mutex_unlock(&p->mu);
         uint64_t s0 = pager_now_us();
-        int rc = wal_sync(p->wal);
+        int rc = p->sync_hook ? p->sync_hook(p->sync_hook_arg) : 0;
+        if (rc == 0)
+            rc = wal_sync(p->wal);
         pthread_mutex_lock(&p->mu);
         p->sync_us = pager_now_us() - s0;
         if (rc == 0)

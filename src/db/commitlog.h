@@ -1,0 +1,206 @@
+/*
+ * commitlog.h - the commit log's files (commitlog_fmt.c), its writer
+ * (commitlog.c) and what reads it (restore.c, feed.c).
+ *
+ * The log of database D lives in the directory "D-log/":
+ *
+ *   folio-log            the manifest (text): format, the database's
+ *                        identity (its stamp's dbid), the log's own random
+ *                        identity, the compression of new records
+ *   <V:020>.seg          a segment: the records of versions V, V+1, ...
+ *   <V:020>.base         a base: every page of the database at version V
+ *
+ * Segment: a 64-byte header (magic "FOLIOSEG", format, dbid, logid, first
+ * version, the chain value before its first record, page size, a hash of
+ * the header), then records. A record: a 48-byte header (stored bytes,
+ * type, codec, raw bytes, changes, pages, version, time, chain) and its
+ * payload, compressed. The chain of a record is a hash of the chain before
+ * it, its header and its stored payload: a record lost, moved or changed
+ * breaks every chain after it, across segments too (each segment names the
+ * chain it continues). A segment that is full ends with a CLOSED record;
+ * the next one begins at the following version.
+ *
+ * Record types:
+ *   COMMIT  one commit: its logical changes and the after-images of its
+ *           pages (payload below)
+ *   GAP     versions [version, last] happened without a record (another
+ *           engine's commits folio did not see in time, or a log tail lost
+ *           with the power); a base after them follows
+ *   CLOSED  the end of a segment
+ *
+ * COMMIT payload (little-endian):
+ *   u32 page size, u32 database size in pages after the commit
+ *   u32 n_names, then per name: u32 root, u8 kind (CLOG_TABLE, CLOG_TABLE_WR
+ *       for WITHOUT ROWID), u16 length, the name
+ *   u32 change bytes, then the b-tree change entries of the tables named
+ *       above (bt_log_entry in the commit log's form, see btree.h) and the
+ *       DDL statements (CLOG_DDL entries: root 0, size bytes of SQL), in the
+ *       order they happened
+ *   u32 n_pages, then per page: u32 page number, the page
+ *
+ * Base: a 64-byte header (magic "FOLIOBAS", format, dbid, logid, version,
+ * page size, pages, time, a hash of the header), then chunks of up to 256
+ * pages: a 24-byte chunk header (stored bytes, codec, first page, pages, a
+ * hash of the raw pages) and the compressed pages; a last chunk of 0 pages
+ * carries a hash of every chunk's hash. Written beside its name and renamed
+ * once complete and synced.
+ */
+#ifndef FOLIO_DB_COMMITLOG_H
+#define FOLIO_DB_COMMITLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CLOG_FORMAT     1
+#define CLOG_SEG_HDR    64
+#define CLOG_REC_HDR    48
+#define CLOG_BASE_HDR   64
+#define CLOG_CHUNK_HDR  24
+#define CLOG_BASE_CHUNK 256 /* pages per base chunk */
+#define CLOG_SEG_LIMIT  ((uint64_t)64 << 20)
+
+enum { CLOG_COMMIT = 1, CLOG_GAP = 2, CLOG_CLOSED = 3 };
+enum { CLOG_RAW = 0, CLOG_ZSTD = 1, CLOG_LZ4 = 2 };
+enum { CLOG_TABLE = 0, CLOG_TABLE_WR = 1 };
+/* A DDL statement in a commit's change entries (beside BT_LOG_*). */
+#define CLOG_DDL 32
+
+/** A 64-bit hash of `n` bytes, continuing from `seed`. */
+uint64_t clog_hash(uint64_t seed, const void *p, size_t n);
+
+/* ---- the manifest ---- */
+typedef struct clog_manifest {
+    uint32_t dbid;
+    uint64_t logid;
+    int codec; /* CLOG_ZSTD or CLOG_LZ4 */
+} clog_manifest;
+/** "<db>-log" (freshly allocated; NULL when out of memory). */
+char *clog_dir_of(const char *db_path);
+/** Read "<dir>/folio-log": 0, FOLIO_NOTFOUND_ERR when missing, or an error
+ * with a message. */
+int clog_manifest_read(const char *dir, clog_manifest *out, char *err, size_t errlen);
+/** Write it (a temporary file synced and renamed). */
+int clog_manifest_write(const char *dir, const clog_manifest *m, char *err, size_t errlen);
+
+/* ---- compression ---- */
+/** Compress `n` bytes with `codec` into a fresh buffer (*out, *out_n); a
+ * codec that does not make them smaller stores them raw (*out_codec). */
+int clog_compress(int codec, const uint8_t *in, size_t n, uint8_t **out, size_t *out_n,
+                  int *out_codec);
+/** Expand `n` stored bytes to exactly `raw_n` bytes at `out`. */
+int clog_expand(int codec, const uint8_t *in, size_t n, uint8_t *out, size_t raw_n);
+
+/* ---- records ---- */
+typedef struct clog_rec {
+    uint32_t stored;
+    uint8_t type, codec;
+    uint32_t raw;
+    uint32_t nchanges, npages;
+    uint64_t version; /* GAP: the first version missing */
+    int64_t time_us;
+    uint64_t chain;
+} clog_rec;
+void clog_rec_encode(uint8_t *hdr, const clog_rec *r);
+void clog_rec_decode(const uint8_t *hdr, clog_rec *r);
+/** The chain of a record: from the chain before it, its header (chain
+ * field excluded) and stored payload. */
+uint64_t clog_rec_chain(uint64_t prev, const uint8_t *hdr, const uint8_t *payload, size_t n);
+
+typedef struct clog_seg_hdr {
+    uint32_t dbid;
+    uint64_t logid;
+    uint64_t first;
+    uint64_t prev_chain;
+    uint32_t page_size;
+} clog_seg_hdr;
+void clog_seg_hdr_encode(uint8_t *p, const clog_seg_hdr *h);
+/** 0, or -1 when the bytes are not a valid segment header. */
+int clog_seg_hdr_decode(const uint8_t *p, clog_seg_hdr *h);
+
+/* ---- reading a log, in order, verified ---- */
+
+/** A file of the log: a segment or a base, by the version its name says. */
+typedef struct clog_file {
+    uint64_t version;
+    int is_base;
+    char *path;
+} clog_file;
+/** The segments and bases of `dir`, in version order (bases before the
+ * segment of the same version). */
+int clog_list(const char *dir, clog_file **out, int *out_n, char *err, size_t errlen);
+void clog_list_free(clog_file *v, int n);
+
+typedef struct clog_reader clog_reader;
+/**
+ * Read the records of the log in `dir` from its oldest segment on. Each
+ * record's chain is verified against the one before it, every segment
+ * against the manifest and the segment before it. A damaged or foreign
+ * file is an error naming the file and the offset (FOLIO_CORRUPT); a
+ * record cut short at the very end of the last segment (a crash while it
+ * was written) ends the log there.
+ */
+int clog_reader_open(clog_reader **out, const char *dir, char *err, size_t errlen);
+/** The next record: 1 with *rec (and for COMMIT records the expanded
+ * payload in *payload, valid until the next call), 0 at the end, or an
+ * error with clog_reader_errmsg. `want_payload` 0 skips reading it. */
+int clog_reader_next(clog_reader *r, clog_rec *rec, const uint8_t **payload, int want_payload);
+const char *clog_reader_errmsg(const clog_reader *r);
+const clog_manifest *clog_reader_manifest(const clog_reader *r);
+/** Where the last record returned lies: its file and offset. */
+const char *clog_reader_file(const clog_reader *r);
+uint64_t clog_reader_offset(const clog_reader *r);
+void clog_reader_close(clog_reader *r);
+
+/* ---- a COMMIT payload ---- */
+typedef struct clog_name {
+    uint32_t root;
+    uint8_t kind;
+    const char *name; /* not NUL-terminated */
+    uint16_t len;
+} clog_name;
+typedef struct clog_commit {
+    uint32_t page_size, db_pages;
+    uint32_t nnames;
+    clog_name *names;
+    const uint8_t *changes;
+    size_t changes_n;
+    uint32_t npages;
+    const uint8_t *pages; /* npages x (u32 page number, page) */
+} clog_commit;
+/** Parse (names into a fresh array, freed with clog_commit_free). */
+int clog_commit_parse(const uint8_t *p, size_t n, clog_commit *out);
+void clog_commit_free(clog_commit *c);
+
+/* ---- bases ---- */
+typedef struct clog_base_hdr {
+    uint32_t dbid;
+    uint64_t logid;
+    uint64_t version;
+    uint32_t page_size, npages;
+    int64_t time_us;
+} clog_base_hdr;
+typedef struct clog_base_reader clog_base_reader;
+/** Open a base (header verified against the manifest when `m` is given). */
+int clog_base_open(clog_base_reader **out, const char *path, const clog_manifest *m,
+                   clog_base_hdr *hdr, char *err, size_t errlen);
+/** The next chunk of pages: 1 with *first, *count and the pages (valid
+ * until the next call), 0 after the verified last chunk, or FOLIO_CORRUPT
+ * naming the file and offset. */
+int clog_base_next(clog_base_reader *b, uint32_t *first, uint32_t *count, const uint8_t **pages,
+                   char *err, size_t errlen);
+void clog_base_close(clog_base_reader *b);
+
+typedef struct clog_base_writer clog_base_writer;
+int clog_base_create(clog_base_writer **out, const char *dir, const clog_manifest *m,
+                     const clog_base_hdr *hdr, char *err, size_t errlen);
+/** Add page `pgno` (pages come in ascending order, 1..npages). */
+int clog_base_add(clog_base_writer *w, uint32_t pgno, const uint8_t *page);
+/** Finish: last chunk, sync, rename into place, sync the directory. */
+int clog_base_finish(clog_base_writer *w, char *err, size_t errlen);
+void clog_base_abort(clog_base_writer *w);
+
+/** Sync a directory (after a rename or a new file in it). */
+int clog_sync_dir(const char *dir);
+int64_t clog_now_us(void);
+
+#endif

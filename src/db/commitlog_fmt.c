@@ -1,0 +1,963 @@
+/*
+ * commitlog_fmt.c - the commit log's files: manifest, segments, records,
+ * bases, compression and the verified reader (layout in commitlog.h).
+ * Files go through the VFS (os.h), so that I/O faults reach them as they
+ * reach the database.
+ */
+#include "db/commitlog.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <lz4.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zstd.h>
+
+#include "base/status.h"
+#include "folio.h"
+#include "os/os.h"
+
+/* ---- little-endian fields ---- */
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static void put64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint64_t get64(const uint8_t *p)
+{
+    return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+uint64_t clog_hash(uint64_t seed, const void *data, size_t n)
+{
+    const uint8_t *p = data;
+    uint64_t h = seed ^ 0x27d4eb2f165667c5ull ^ ((uint64_t)n * 0x9e3779b97f4a7c15ull);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h ^= w * 0xc2b2ae3d27d4eb4full;
+        h = (h << 31 | h >> 33) * 0x9e3779b97f4a7c15ull;
+    }
+    uint64_t w = 0;
+    for (size_t k = 0; i + k < n; k++)
+        w |= (uint64_t)p[i + k] << (8 * k);
+    h ^= w * 0x165667b19e3779f9ull;
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 29;
+    return h;
+}
+
+int64_t clog_now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int clog_sync_dir(const char *dir)
+{
+    os_vfs *vfs = os_vfs_current();
+    /* sync_dir syncs the directory holding its path: name a child. */
+    size_t n = strlen(dir);
+    char *p = os_malloc(n + 3);
+    if (!p)
+        return FOLIO_NOMEM;
+    snprintf(p, n + 3, "%s/x", dir);
+    int rc = vfs->sync_dir(vfs, p);
+    os_free(p);
+    return rc;
+}
+
+char *clog_dir_of(const char *db_path)
+{
+    size_t n = strlen(db_path);
+    char *p = os_malloc(n + 5);
+    if (p)
+        snprintf(p, n + 5, "%s-log", db_path);
+    return p;
+}
+
+/* ---- whole small files ---- */
+
+static int read_small(const char *path, char *buf, size_t cap, size_t *out_n)
+{
+    os_vfs *vfs = os_vfs_current();
+    os_file *f;
+    int rc = vfs->open(vfs, path, OS_OPEN_READONLY, &f);
+    if (rc < 0)
+        return rc;
+    size_t got = 0;
+    rc = vfs->read(f, buf, cap - 1, 0, &got);
+    vfs->close(f);
+    buf[got] = 0;
+    *out_n = got;
+    return rc;
+}
+
+static int write_synced(const char *path, const void *data, size_t n)
+{
+    os_vfs *vfs = os_vfs_current();
+    os_file *f;
+    int rc = vfs->open(vfs, path, OS_OPEN_CREATE, &f);
+    if (rc < 0)
+        return rc;
+    if ((rc = vfs->truncate(f, 0)) == 0 && (rc = vfs->write(f, data, n, 0)) == 0)
+        rc = vfs->sync(f);
+    vfs->close(f);
+    return rc;
+}
+
+int clog_manifest_read(const char *dir, clog_manifest *out, char *err, size_t errlen)
+{
+    char path[4096], buf[512];
+    snprintf(path, sizeof path, "%s/folio-log", dir);
+    os_vfs *vfs = os_vfs_current();
+    int ex = vfs->exists(vfs, path);
+    if (ex == 0) {
+        snprintf(err, errlen, "%s: no commit log here", dir);
+        return FOLIO_NOTFOUND_ERR;
+    }
+    size_t n;
+    int rc = ex < 0 ? ex : read_small(path, buf, sizeof buf, &n);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: cannot read it: %s", path, status_text(rc));
+        return rc;
+    }
+    unsigned fmt = 0;
+    unsigned long long dbid = 0, logid = 0;
+    char codec[16] = "";
+    if (sscanf(buf, "folio-log %u dbid %llu logid %llx compression %15s", &fmt, &dbid, &logid,
+               codec) != 4 ||
+        dbid > 0xffffffffull) {
+        snprintf(err, errlen, "%s: not a folio commit log manifest", path);
+        return FOLIO_CORRUPT;
+    }
+    if (fmt != CLOG_FORMAT) {
+        snprintf(err, errlen, "%s: log format %u (this folio reads format %d)", path, fmt,
+                 CLOG_FORMAT);
+        return FOLIO_UNSUPPORTED;
+    }
+    out->dbid = (uint32_t)dbid;
+    out->logid = logid;
+    if (strcmp(codec, "zstd") == 0)
+        out->codec = CLOG_ZSTD;
+    else if (strcmp(codec, "lz4") == 0)
+        out->codec = CLOG_LZ4;
+    else {
+        snprintf(err, errlen, "%s: unknown compression \"%s\"", path, codec);
+        return FOLIO_CORRUPT;
+    }
+    return 0;
+}
+
+int clog_manifest_write(const char *dir, const clog_manifest *m, char *err, size_t errlen)
+{
+    char path[4096], tmp[4200], buf[256];
+    snprintf(path, sizeof path, "%s/folio-log", dir);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    int n = snprintf(buf, sizeof buf, "folio-log %d\ndbid %u\nlogid %016llx\ncompression %s\n",
+                     CLOG_FORMAT, (unsigned)m->dbid, (unsigned long long)m->logid,
+                     m->codec == CLOG_LZ4 ? "lz4" : "zstd");
+    os_vfs *vfs = os_vfs_current();
+    int rc = write_synced(tmp, buf, (size_t)n);
+    if (rc == 0)
+        rc = vfs->rename(vfs, tmp, path);
+    if (rc == 0)
+        rc = clog_sync_dir(dir);
+    if (rc < 0) {
+        vfs->remove(vfs, tmp);
+        snprintf(err, errlen, "%s: cannot write it: %s", path, status_text(rc));
+    }
+    return rc;
+}
+
+/* ---- compression ---- */
+
+int clog_compress(int codec, const uint8_t *in, size_t n, uint8_t **out, size_t *out_n,
+                  int *out_codec)
+{
+    size_t cap = codec == CLOG_ZSTD  ? ZSTD_compressBound(n)
+                 : codec == CLOG_LZ4 ? (size_t)LZ4_compressBound((int)n)
+                                     : n;
+    if (cap < n)
+        cap = n;
+    uint8_t *b = os_malloc(cap ? cap : 1);
+    if (!b)
+        return FOLIO_NOMEM;
+    size_t got = 0;
+    if (codec == CLOG_ZSTD) {
+        size_t r = ZSTD_compress(b, cap, in, n, 1);
+        got = ZSTD_isError(r) ? n : r;
+    } else if (codec == CLOG_LZ4 && n < 0x7e000000u) {
+        int r = LZ4_compress_default((const char *)in, (char *)b, (int)n, (int)cap);
+        got = r <= 0 ? n : (size_t)r;
+    } else {
+        got = n;
+    }
+    if (got >= n) {
+        memcpy(b, in, n);
+        *out_codec = CLOG_RAW;
+        *out_n = n;
+    } else {
+        *out_codec = codec;
+        *out_n = got;
+    }
+    *out = b;
+    return 0;
+}
+
+int clog_expand(int codec, const uint8_t *in, size_t n, uint8_t *out, size_t raw_n)
+{
+    if (codec == CLOG_RAW) {
+        if (n != raw_n)
+            return FOLIO_CORRUPT;
+        memcpy(out, in, n);
+        return 0;
+    }
+    if (codec == CLOG_ZSTD) {
+        size_t r = ZSTD_decompress(out, raw_n, in, n);
+        return ZSTD_isError(r) || r != raw_n ? FOLIO_CORRUPT : 0;
+    }
+    if (codec == CLOG_LZ4) {
+        if (raw_n > 0x7e000000u || n > 0x7e000000u)
+            return FOLIO_CORRUPT;
+        int r = LZ4_decompress_safe((const char *)in, (char *)out, (int)n, (int)raw_n);
+        return r < 0 || (size_t)r != raw_n ? FOLIO_CORRUPT : 0;
+    }
+    return FOLIO_CORRUPT;
+}
+
+/* ---- records and segment headers ---- */
+
+void clog_rec_encode(uint8_t *h, const clog_rec *r)
+{
+    memset(h, 0, CLOG_REC_HDR);
+    put32(h, r->stored);
+    h[4] = r->type;
+    h[5] = r->codec;
+    put32(h + 8, r->raw);
+    put32(h + 12, r->nchanges);
+    put32(h + 16, r->npages);
+    put64(h + 24, r->version);
+    put64(h + 32, (uint64_t)r->time_us);
+    put64(h + 40, r->chain);
+}
+
+void clog_rec_decode(const uint8_t *h, clog_rec *r)
+{
+    r->stored = get32(h);
+    r->type = h[4];
+    r->codec = h[5];
+    r->raw = get32(h + 8);
+    r->nchanges = get32(h + 12);
+    r->npages = get32(h + 16);
+    r->version = get64(h + 24);
+    r->time_us = (int64_t)get64(h + 32);
+    r->chain = get64(h + 40);
+}
+
+uint64_t clog_rec_chain(uint64_t prev, const uint8_t *hdr, const uint8_t *payload, size_t n)
+{
+    uint64_t h = clog_hash(prev, hdr, 40);
+    return clog_hash(h, payload, n);
+}
+
+void clog_seg_hdr_encode(uint8_t *p, const clog_seg_hdr *h)
+{
+    memset(p, 0, CLOG_SEG_HDR);
+    memcpy(p, "FOLIOSEG", 8);
+    put32(p + 8, CLOG_FORMAT);
+    put32(p + 12, h->dbid);
+    put64(p + 16, h->logid);
+    put64(p + 24, h->first);
+    put64(p + 32, h->prev_chain);
+    put32(p + 40, h->page_size);
+    put64(p + 56, clog_hash(0, p, 56));
+}
+
+int clog_seg_hdr_decode(const uint8_t *p, clog_seg_hdr *h)
+{
+    if (memcmp(p, "FOLIOSEG", 8) != 0 || get32(p + 8) != CLOG_FORMAT ||
+        get64(p + 56) != clog_hash(0, p, 56))
+        return -1;
+    h->dbid = get32(p + 12);
+    h->logid = get64(p + 16);
+    h->first = get64(p + 24);
+    h->prev_chain = get64(p + 32);
+    h->page_size = get32(p + 40);
+    return 0;
+}
+
+/* ---- listing ---- */
+
+static int file_cmp(const void *a, const void *b)
+{
+    const clog_file *x = a, *y = b;
+    if (x->version != y->version)
+        return x->version < y->version ? -1 : 1;
+    return y->is_base - x->is_base; /* a base before the segment of its version */
+}
+
+int clog_list(const char *dir, clog_file **out, int *out_n, char *err, size_t errlen)
+{
+    *out = NULL;
+    *out_n = 0;
+    DIR *d = opendir(dir);
+    if (!d) {
+        snprintf(err, errlen, "%s: cannot list it: %s", dir, strerror(errno));
+        return errno == ENOENT ? FOLIO_NOTFOUND_ERR : FOLIO_IOERR;
+    }
+    clog_file *v = NULL;
+    int n = 0, cap = 0, rc = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *s = e->d_name;
+        size_t len = strlen(s);
+        int is_base;
+        if (len == 24 && strcmp(s + 20, ".seg") == 0)
+            is_base = 0;
+        else if (len == 25 && strcmp(s + 20, ".base") == 0)
+            is_base = 1;
+        else
+            continue;
+        uint64_t ver = 0;
+        int ok = 1;
+        for (int i = 0; i < 20; i++) {
+            if (s[i] < '0' || s[i] > '9') {
+                ok = 0;
+                break;
+            }
+            ver = ver * 10 + (uint64_t)(s[i] - '0');
+        }
+        if (!ok)
+            continue;
+        if (n == cap) {
+            int nc = cap ? cap * 2 : 16;
+            clog_file *nv = os_realloc(v, (size_t)nc * sizeof *nv);
+            if (!nv) {
+                rc = FOLIO_NOMEM;
+                break;
+            }
+            v = nv;
+            cap = nc;
+        }
+        size_t pl = strlen(dir) + len + 2;
+        v[n].path = os_malloc(pl);
+        if (!v[n].path) {
+            rc = FOLIO_NOMEM;
+            break;
+        }
+        snprintf(v[n].path, pl, "%s/%s", dir, s);
+        v[n].version = ver;
+        v[n].is_base = is_base;
+        n++;
+    }
+    closedir(d);
+    if (rc < 0) {
+        clog_list_free(v, n);
+        snprintf(err, errlen, "out of memory");
+        return rc;
+    }
+    if (n)
+        qsort(v, (size_t)n, sizeof *v, file_cmp);
+    *out = v;
+    *out_n = n;
+    return 0;
+}
+
+void clog_list_free(clog_file *v, int n)
+{
+    for (int i = 0; i < n; i++)
+        os_free(v[i].path);
+    os_free(v);
+}
+
+/* ---- the reader ---- */
+
+struct clog_reader {
+    char dir[4096];
+    clog_manifest m;
+    clog_file *files;
+    int nfiles;
+    int seg; /* index into files of the open segment (-1: none yet) */
+    os_file *f;
+    uint64_t fsize; /* its size */
+    uint64_t off;   /* where the next record begins */
+    uint64_t rec_off;
+    uint64_t chain;    /* the chain after the last record */
+    uint64_t next_ver; /* the version the next record must have (0: any) */
+    int closed;        /* the open segment ended with CLOSED */
+    uint8_t *stored;
+    size_t stored_cap;
+    uint8_t *raw;
+    size_t raw_cap;
+    char err[1024];
+};
+
+int clog_reader_open(clog_reader **out, const char *dir, char *err, size_t errlen)
+{
+    *out = NULL;
+    clog_reader *r = os_calloc(1, sizeof *r);
+    if (!r) {
+        snprintf(err, errlen, "out of memory");
+        return FOLIO_NOMEM;
+    }
+    snprintf(r->dir, sizeof r->dir, "%s", dir);
+    int rc = clog_manifest_read(dir, &r->m, err, errlen);
+    if (rc == 0)
+        rc = clog_list(dir, &r->files, &r->nfiles, err, errlen);
+    if (rc < 0) {
+        os_free(r);
+        return rc;
+    }
+    r->seg = -1;
+    *out = r;
+    return 0;
+}
+
+const char *clog_reader_errmsg(const clog_reader *r)
+{
+    return r->err;
+}
+const clog_manifest *clog_reader_manifest(const clog_reader *r)
+{
+    return &r->m;
+}
+const char *clog_reader_file(const clog_reader *r)
+{
+    return r->seg >= 0 ? r->files[r->seg].path : r->dir;
+}
+uint64_t clog_reader_offset(const clog_reader *r)
+{
+    return r->rec_off;
+}
+
+static int rerr(clog_reader *r, int rc, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int rerr(clog_reader *r, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, sizeof r->err, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static int grow(uint8_t **p, size_t *cap, size_t n)
+{
+    if (*cap >= n)
+        return 0;
+    uint8_t *v = os_realloc(*p, n ? n : 1);
+    if (!v)
+        return FOLIO_NOMEM;
+    *p = v;
+    *cap = n;
+    return 0;
+}
+
+/* Open the next segment after the current one. 1: opened, 0: none left. */
+static int next_segment(clog_reader *r)
+{
+    os_vfs *vfs = os_vfs_current();
+    if (r->f) {
+        if (!r->closed)
+            return 0; /* the last segment is the open one */
+        vfs->close(r->f);
+        r->f = NULL;
+    }
+    int i = r->seg + 1;
+    while (i < r->nfiles && r->files[i].is_base)
+        i++;
+    if (i >= r->nfiles) {
+        if (r->closed)
+            return rerr(r, FOLIO_CORRUPT, "%s: the segment after version %" PRIu64 " is missing",
+                        r->dir, r->next_ver ? r->next_ver - 1 : 0);
+        return 0;
+    }
+    r->seg = i;
+    r->closed = 0;
+    const char *path = r->files[i].path;
+    int rc = vfs->open(vfs, path, OS_OPEN_READONLY, &r->f);
+    if (rc < 0)
+        return rerr(r, rc, "%s: cannot open it: %s", path, status_text(rc));
+    if ((rc = vfs->size(r->f, &r->fsize)) < 0)
+        return rerr(r, rc, "%s: cannot read it: %s", path, status_text(rc));
+    uint8_t h[CLOG_SEG_HDR];
+    clog_seg_hdr sh;
+    r->rec_off = 0;
+    if (r->fsize < CLOG_SEG_HDR || (rc = vfs->read(r->f, h, sizeof h, 0, NULL)) < 0 ||
+        clog_seg_hdr_decode(h, &sh) < 0)
+        return rerr(r, rc < 0 ? rc : FOLIO_CORRUPT, "%s at offset 0: not a valid log segment",
+                    path);
+    if (sh.dbid != r->m.dbid || sh.logid != r->m.logid)
+        return rerr(r, FOLIO_CORRUPT,
+                    "%s at offset 0: the segment belongs to another log (database %u, log "
+                    "%016llx; this log: database %u, log %016llx)",
+                    path, (unsigned)sh.dbid, (unsigned long long)sh.logid, (unsigned)r->m.dbid,
+                    (unsigned long long)r->m.logid);
+    if (sh.first != r->files[i].version)
+        return rerr(r, FOLIO_CORRUPT,
+                    "%s at offset 0: the segment begins at version %" PRIu64
+                    ", not the one its name says",
+                    path, sh.first);
+    if (r->next_ver) {
+        if (sh.first != r->next_ver || sh.prev_chain != r->chain)
+            return rerr(r, FOLIO_CORRUPT,
+                        "%s at offset 0: the segment does not continue the one before it "
+                        "(expected version %" PRIu64 ")",
+                        path, r->next_ver);
+    }
+    r->chain = sh.prev_chain;
+    r->next_ver = sh.first;
+    r->off = CLOG_SEG_HDR;
+    return 1;
+}
+
+int clog_reader_next(clog_reader *r, clog_rec *rec, const uint8_t **payload, int want_payload)
+{
+    os_vfs *vfs = os_vfs_current();
+    for (;;) {
+        if (!r->f || r->closed || r->off >= r->fsize) {
+            if (r->f && !r->closed && r->off >= r->fsize)
+                return 0; /* the end of the last segment */
+            int rc = next_segment(r);
+            if (rc <= 0)
+                return rc;
+            continue;
+        }
+        const char *path = r->files[r->seg].path;
+        r->rec_off = r->off;
+        uint8_t h[CLOG_REC_HDR];
+        int rc;
+        int last_seg = 1;
+        for (int i = r->seg + 1; i < r->nfiles; i++)
+            if (!r->files[i].is_base)
+                last_seg = 0;
+        if (r->fsize - r->off < CLOG_REC_HDR) {
+            if (last_seg)
+                return 0; /* cut short by a crash while it was written */
+            return rerr(r, FOLIO_CORRUPT, "%s at offset %" PRIu64 ": a record is cut short", path,
+                        r->off);
+        }
+        if ((rc = vfs->read(r->f, h, sizeof h, r->off, NULL)) < 0)
+            return rerr(r, rc, "%s at offset %" PRIu64 ": cannot read it: %s", path, r->off,
+                        status_text(rc));
+        clog_rec_decode(h, rec);
+        if (rec->stored > r->fsize - r->off - CLOG_REC_HDR) {
+            if (last_seg && rec->stored < (1u << 31))
+                return 0; /* cut short */
+            return rerr(r, FOLIO_CORRUPT, "%s at offset %" PRIu64 ": a record is cut short", path,
+                        r->off);
+        }
+        if ((rc = grow(&r->stored, &r->stored_cap, rec->stored)) < 0)
+            return rerr(r, rc, "out of memory");
+        if ((rc = vfs->read(r->f, r->stored, rec->stored, r->off + CLOG_REC_HDR, NULL)) < 0)
+            return rerr(r, rc, "%s at offset %" PRIu64 ": cannot read it: %s", path, r->off,
+                        status_text(rc));
+        uint64_t chain = clog_rec_chain(r->chain, h, r->stored, rec->stored);
+        if (chain != rec->chain)
+            return rerr(r, FOLIO_CORRUPT,
+                        "%s at offset %" PRIu64
+                        ": the record's checksum does not match (damaged, or not in its place)",
+                        path, r->off);
+        if (rec->type != CLOG_CLOSED && rec->version != r->next_ver)
+            return rerr(r, FOLIO_CORRUPT,
+                        "%s at offset %" PRIu64 ": version %" PRIu64 " where %" PRIu64
+                        " was expected",
+                        path, r->off, rec->version, r->next_ver);
+        r->chain = chain;
+        r->off += CLOG_REC_HDR + rec->stored;
+        if (rec->type == CLOG_CLOSED) {
+            r->closed = 1;
+            continue;
+        }
+        if (rec->type == CLOG_GAP) {
+            if (rec->stored != 8 && rec->codec != CLOG_RAW)
+                return rerr(r, FOLIO_CORRUPT, "%s at offset %" PRIu64 ": a bad gap record", path,
+                            r->rec_off);
+            uint64_t last = 0;
+            for (int i = 7; i >= 0; i--)
+                last = last << 8 | r->stored[i];
+            if (last < rec->version)
+                return rerr(r, FOLIO_CORRUPT, "%s at offset %" PRIu64 ": a bad gap record", path,
+                            r->rec_off);
+            r->next_ver = last + 1;
+            *payload = r->stored;
+            return 1;
+        }
+        if (rec->type != CLOG_COMMIT)
+            return rerr(r, FOLIO_CORRUPT, "%s at offset %" PRIu64 ": unknown record type %u", path,
+                        r->rec_off, (unsigned)rec->type);
+        r->next_ver = rec->version + 1;
+        *payload = NULL;
+        if (want_payload) {
+            if ((rc = grow(&r->raw, &r->raw_cap, rec->raw)) < 0)
+                return rerr(r, rc, "out of memory");
+            if ((rc = clog_expand(rec->codec, r->stored, rec->stored, r->raw, rec->raw)) < 0)
+                return rerr(r, rc, "%s at offset %" PRIu64 ": the record does not expand", path,
+                            r->rec_off);
+            *payload = r->raw;
+        }
+        return 1;
+    }
+}
+
+void clog_reader_close(clog_reader *r)
+{
+    if (!r)
+        return;
+    if (r->f)
+        os_vfs_current()->close(r->f);
+    clog_list_free(r->files, r->nfiles);
+    os_free(r->stored);
+    os_free(r->raw);
+    os_free(r);
+}
+
+/* ---- COMMIT payloads ---- */
+
+int clog_commit_parse(const uint8_t *p, size_t n, clog_commit *out)
+{
+    memset(out, 0, sizeof *out);
+    size_t o = 0;
+#define NEED(k)                                                                                    \
+    do {                                                                                           \
+        if (n - o < (size_t)(k))                                                                   \
+            goto bad;                                                                              \
+    } while (0)
+    NEED(12);
+    out->page_size = get32(p);
+    out->db_pages = get32(p + 4);
+    out->nnames = get32(p + 8);
+    o = 12;
+    if (out->nnames > n / 7)
+        goto bad;
+    out->names = os_calloc(out->nnames ? out->nnames : 1, sizeof *out->names);
+    if (!out->names)
+        return FOLIO_NOMEM;
+    for (uint32_t i = 0; i < out->nnames; i++) {
+        NEED(7);
+        out->names[i].root = get32(p + o);
+        out->names[i].kind = p[o + 4];
+        out->names[i].len = (uint16_t)(p[o + 5] | p[o + 6] << 8);
+        o += 7;
+        NEED(out->names[i].len);
+        out->names[i].name = (const char *)p + o;
+        o += out->names[i].len;
+    }
+    NEED(4);
+    out->changes_n = get32(p + o);
+    o += 4;
+    NEED(out->changes_n);
+    out->changes = p + o;
+    o += out->changes_n;
+    NEED(4);
+    out->npages = get32(p + o);
+    o += 4;
+    if (out->page_size < 512 || out->page_size > 65536 ||
+        (n - o) / ((size_t)out->page_size + 4) != out->npages ||
+        (n - o) % ((size_t)out->page_size + 4) != 0)
+        goto bad;
+    out->pages = p + o;
+    return 0;
+#undef NEED
+bad:
+    os_free(out->names);
+    out->names = NULL;
+    return FOLIO_CORRUPT;
+}
+
+void clog_commit_free(clog_commit *c)
+{
+    os_free(c->names);
+    c->names = NULL;
+}
+
+/* ---- bases ---- */
+
+static void base_hdr_encode(uint8_t *p, const clog_base_hdr *h)
+{
+    memset(p, 0, CLOG_BASE_HDR);
+    memcpy(p, "FOLIOBAS", 8);
+    put32(p + 8, CLOG_FORMAT);
+    put32(p + 12, h->dbid);
+    put64(p + 16, h->logid);
+    put64(p + 24, h->version);
+    put32(p + 32, h->page_size);
+    put32(p + 36, h->npages);
+    put64(p + 40, (uint64_t)h->time_us);
+    put64(p + 56, clog_hash(0, p, 56));
+}
+
+struct clog_base_writer {
+    os_file *f;
+    char path[4200], tmp[4300], dir[4096];
+    clog_base_hdr h;
+    int codec;
+    uint64_t off;
+    uint8_t *buf; /* CLOG_BASE_CHUNK pages */
+    uint32_t first, count, next;
+    uint64_t all; /* hash of the chunk hashes */
+    int rc;
+};
+
+int clog_base_create(clog_base_writer **out, const char *dir, const clog_manifest *m,
+                     const clog_base_hdr *hdr, char *err, size_t errlen)
+{
+    *out = NULL;
+    clog_base_writer *w = os_calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(err, errlen, "out of memory");
+        return FOLIO_NOMEM;
+    }
+    w->h = *hdr;
+    w->codec = m->codec;
+    w->next = 1;
+    snprintf(w->dir, sizeof w->dir, "%s", dir);
+    snprintf(w->path, sizeof w->path, "%s/%020" PRIu64 ".base", dir, hdr->version);
+    snprintf(w->tmp, sizeof w->tmp, "%s-tmp", w->path);
+    w->buf = os_malloc((size_t)CLOG_BASE_CHUNK * hdr->page_size);
+    os_vfs *vfs = os_vfs_current();
+    int rc = w->buf ? vfs->open(vfs, w->tmp, OS_OPEN_CREATE, &w->f) : FOLIO_NOMEM;
+    if (rc == 0)
+        rc = vfs->truncate(w->f, 0);
+    uint8_t h[CLOG_BASE_HDR];
+    base_hdr_encode(h, hdr);
+    if (rc == 0)
+        rc = vfs->write(w->f, h, sizeof h, 0);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: cannot write it: %s", w->tmp, status_text(rc));
+        clog_base_abort(w);
+        return rc;
+    }
+    w->off = CLOG_BASE_HDR;
+    *out = w;
+    return 0;
+}
+
+static int base_flush(clog_base_writer *w)
+{
+    uint8_t ch[CLOG_CHUNK_HDR];
+    memset(ch, 0, sizeof ch);
+    size_t raw = (size_t)w->count * w->h.page_size;
+    uint64_t hh = clog_hash(w->first, w->buf, raw);
+    uint8_t *st = NULL;
+    size_t sn = 0;
+    int codec = CLOG_RAW, rc = 0;
+    if (w->count && (rc = clog_compress(w->codec, w->buf, raw, &st, &sn, &codec)) < 0)
+        return rc;
+    put32(ch, (uint32_t)sn);
+    ch[4] = (uint8_t)codec;
+    put32(ch + 8, w->first);
+    put32(ch + 12, w->count);
+    put64(ch + 16, w->count ? hh : w->all);
+    w->all = clog_hash(w->all, ch + 16, 8);
+    os_vfs *vfs = os_vfs_current();
+    rc = vfs->write(w->f, ch, sizeof ch, w->off);
+    if (rc == 0 && sn)
+        rc = vfs->write(w->f, st, sn, w->off + CLOG_CHUNK_HDR);
+    os_free(st);
+    w->off += CLOG_CHUNK_HDR + sn;
+    w->first += w->count;
+    w->count = 0;
+    return rc;
+}
+
+int clog_base_add(clog_base_writer *w, uint32_t pgno, const uint8_t *page)
+{
+    if (w->rc < 0)
+        return w->rc;
+    if (pgno != w->next)
+        return w->rc = FOLIO_MISUSE;
+    if (w->count == 0)
+        w->first = pgno;
+    memcpy(w->buf + (size_t)w->count * w->h.page_size, page, w->h.page_size);
+    w->count++;
+    w->next++;
+    if (w->count == CLOG_BASE_CHUNK)
+        w->rc = base_flush(w);
+    return w->rc;
+}
+
+int clog_base_finish(clog_base_writer *w, char *err, size_t errlen)
+{
+    int rc = w->rc;
+    if (rc == 0 && w->next != w->h.npages + 1)
+        rc = FOLIO_MISUSE;
+    if (rc == 0 && w->count)
+        rc = base_flush(w);
+    if (rc == 0)
+        rc = base_flush(w); /* the last chunk: 0 pages, every chunk's hash */
+    os_vfs *vfs = os_vfs_current();
+    if (rc == 0)
+        rc = vfs->sync(w->f);
+    if (rc == 0) {
+        vfs->close(w->f);
+        w->f = NULL;
+        rc = vfs->rename(vfs, w->tmp, w->path);
+    }
+    if (rc == 0)
+        rc = clog_sync_dir(w->dir);
+    if (rc < 0) {
+        snprintf(err, errlen, "%s: cannot write it: %s", w->tmp, status_text(rc));
+        clog_base_abort(w);
+        return rc;
+    }
+    os_free(w->buf);
+    os_free(w);
+    return 0;
+}
+
+void clog_base_abort(clog_base_writer *w)
+{
+    if (!w)
+        return;
+    os_vfs *vfs = os_vfs_current();
+    if (w->f)
+        vfs->close(w->f);
+    vfs->remove(vfs, w->tmp);
+    os_free(w->buf);
+    os_free(w);
+}
+
+struct clog_base_reader {
+    os_file *f;
+    char path[4200];
+    clog_base_hdr h;
+    uint64_t off, size;
+    uint32_t next;
+    uint64_t all;
+    uint8_t *stored, *raw;
+    size_t stored_cap;
+};
+
+int clog_base_open(clog_base_reader **out, const char *path, const clog_manifest *m,
+                   clog_base_hdr *hdr, char *err, size_t errlen)
+{
+    *out = NULL;
+    clog_base_reader *b = os_calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(err, errlen, "out of memory");
+        return FOLIO_NOMEM;
+    }
+    snprintf(b->path, sizeof b->path, "%s", path);
+    os_vfs *vfs = os_vfs_current();
+    int rc = vfs->open(vfs, path, OS_OPEN_READONLY, &b->f);
+    if (rc == 0)
+        rc = vfs->size(b->f, &b->size);
+    uint8_t h[CLOG_BASE_HDR];
+    if (rc == 0 && b->size < CLOG_BASE_HDR)
+        rc = FOLIO_CORRUPT;
+    if (rc == 0)
+        rc = vfs->read(b->f, h, sizeof h, 0, NULL);
+    if (rc == 0 && (memcmp(h, "FOLIOBAS", 8) != 0 || get32(h + 8) != CLOG_FORMAT ||
+                    get64(h + 56) != clog_hash(0, h, 56)))
+        rc = FOLIO_CORRUPT;
+    if (rc < 0) {
+        snprintf(err, errlen, "%s at offset 0: %s", path,
+                 rc == FOLIO_CORRUPT ? "not a valid base" : status_text(rc));
+        clog_base_close(b);
+        return rc;
+    }
+    b->h.dbid = get32(h + 12);
+    b->h.logid = get64(h + 16);
+    b->h.version = get64(h + 24);
+    b->h.page_size = get32(h + 32);
+    b->h.npages = get32(h + 36);
+    b->h.time_us = (int64_t)get64(h + 40);
+    if (m && (b->h.dbid != m->dbid || b->h.logid != m->logid)) {
+        snprintf(err, errlen, "%s at offset 0: the base belongs to another log", path);
+        clog_base_close(b);
+        return FOLIO_CORRUPT;
+    }
+    if (b->h.page_size < 512 || b->h.page_size > 65536 || (b->h.page_size & (b->h.page_size - 1))) {
+        snprintf(err, errlen, "%s at offset 0: not a valid base", path);
+        clog_base_close(b);
+        return FOLIO_CORRUPT;
+    }
+    b->raw = os_malloc((size_t)CLOG_BASE_CHUNK * b->h.page_size);
+    if (!b->raw) {
+        snprintf(err, errlen, "out of memory");
+        clog_base_close(b);
+        return FOLIO_NOMEM;
+    }
+    b->off = CLOG_BASE_HDR;
+    b->next = 1;
+    *hdr = b->h;
+    *out = b;
+    return 0;
+}
+
+int clog_base_next(clog_base_reader *b, uint32_t *first, uint32_t *count, const uint8_t **pages,
+                   char *err, size_t errlen)
+{
+    os_vfs *vfs = os_vfs_current();
+    uint8_t ch[CLOG_CHUNK_HDR];
+    uint64_t at = b->off;
+    int rc = b->size - b->off < CLOG_CHUNK_HDR ? FOLIO_CORRUPT
+                                               : vfs->read(b->f, ch, sizeof ch, b->off, NULL);
+    if (rc < 0)
+        goto fail;
+    uint32_t sn = get32(ch), f = get32(ch + 8), n = get32(ch + 12);
+    uint64_t hh = get64(ch + 16);
+    int codec = ch[4];
+    if (n == 0) {
+        if (hh != b->all || b->next != b->h.npages + 1 || sn != 0) {
+            rc = FOLIO_CORRUPT;
+            goto fail;
+        }
+        return 0;
+    }
+    if (f != b->next || n > CLOG_BASE_CHUNK || f - 1 + (uint64_t)n > b->h.npages ||
+        sn > b->size - b->off - CLOG_CHUNK_HDR) {
+        rc = FOLIO_CORRUPT;
+        goto fail;
+    }
+    b->all = clog_hash(b->all, ch + 16, 8);
+    if ((rc = grow(&b->stored, &b->stored_cap, sn)) < 0)
+        goto fail;
+    if ((rc = vfs->read(b->f, b->stored, sn, b->off + CLOG_CHUNK_HDR, NULL)) < 0)
+        goto fail;
+    size_t raw = (size_t)n * b->h.page_size;
+    if ((rc = clog_expand(codec, b->stored, sn, b->raw, raw)) < 0 ||
+        clog_hash(f, b->raw, raw) != hh) {
+        rc = FOLIO_CORRUPT;
+        goto fail;
+    }
+    b->off += CLOG_CHUNK_HDR + sn;
+    b->next += n;
+    *first = f;
+    *count = n;
+    *pages = b->raw;
+    return 1;
+fail:
+    snprintf(err, errlen, "%s at offset %" PRIu64 ": %s", b->path, at,
+             rc == FOLIO_CORRUPT ? "the base is damaged or cut short" : status_text(rc));
+    return rc;
+}
+
+void clog_base_close(clog_base_reader *b)
+{
+    if (!b)
+        return;
+    if (b->f)
+        os_vfs_current()->close(b->f);
+    os_free(b->stored);
+    os_free(b->raw);
+    os_free(b);
+}

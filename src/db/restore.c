@@ -1,0 +1,447 @@
+/*
+ * restore.c - point-in-time restore from the commit log.
+ *
+ * The database of version V is the newest base at or before V with the
+ * page images of every commit after it up to V laid over it. The log is
+ * read twice: once for the headers (which version a time names, where the
+ * gaps are, so which base to start from), once for the pages of the
+ * commits after the base, each page kept only in its newest image. Then
+ * the file is written in page order, each page once: from those images, or
+ * else from the base. The copy takes a version stamp of its own (version
+ * V, the log off), is synced, checked in full (folio_check), and only then
+ * renamed to DEST. Every record and base chunk read is verified (checksums
+ * and the chain); a damaged or foreign log is refused and DEST is not made.
+ */
+#include "db/commitlog.h"
+#include "db/db_int.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/status.h"
+
+static int rs_err(int rc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int rs_err(int rc, const char *fmt, ...)
+{
+    char msg[1200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    db_set_open_err(msg);
+    return rc;
+}
+
+/* The newest image of each page: open addressing by page number into an
+ * arena of page images. */
+typedef struct img_map {
+    uint32_t *key;    /* page number (0: empty) */
+    uint32_t *slot;   /* its image's index in the arena */
+    uint32_t cap, n;  /* slots (a power of two), entries */
+    uint8_t **chunks; /* the arena, 1024 pages a chunk */
+    uint32_t nchunks;
+    uint32_t page_size;
+} img_map;
+
+static uint8_t *img_at(img_map *m, uint32_t i)
+{
+    return m->chunks[i / 1024] + (size_t)(i % 1024) * m->page_size;
+}
+
+static int img_grow(img_map *m)
+{
+    uint32_t cap = m->cap ? m->cap * 2 : 1024;
+    uint32_t *k = os_calloc(cap, sizeof *k), *s = os_calloc(cap, sizeof *s);
+    if (!k || !s) {
+        os_free(k);
+        os_free(s);
+        return FOLIO_NOMEM;
+    }
+    for (uint32_t i = 0; i < m->cap; i++) {
+        if (!m->key[i])
+            continue;
+        uint32_t h = (m->key[i] * 2654435761u) & (cap - 1);
+        while (k[h])
+            h = (h + 1) & (cap - 1);
+        k[h] = m->key[i];
+        s[h] = m->slot[i];
+    }
+    os_free(m->key);
+    os_free(m->slot);
+    m->key = k;
+    m->slot = s;
+    m->cap = cap;
+    return 0;
+}
+
+static int img_put(img_map *m, uint32_t pgno, const uint8_t *data)
+{
+    if (m->n * 2 >= m->cap) {
+        int rc = img_grow(m);
+        if (rc < 0)
+            return rc;
+    }
+    uint32_t h = (pgno * 2654435761u) & (m->cap - 1);
+    while (m->key[h] && m->key[h] != pgno)
+        h = (h + 1) & (m->cap - 1);
+    if (!m->key[h]) {
+        uint32_t i = m->n;
+        if (i / 1024 >= m->nchunks) {
+            uint8_t **c = os_realloc(m->chunks, (m->nchunks + 1) * sizeof *c);
+            if (!c)
+                return FOLIO_NOMEM;
+            m->chunks = c;
+            if (!(m->chunks[m->nchunks] = os_malloc((size_t)1024 * m->page_size)))
+                return FOLIO_NOMEM;
+            m->nchunks++;
+        }
+        m->key[h] = pgno;
+        m->slot[h] = i;
+        m->n++;
+    }
+    memcpy(img_at(m, m->slot[h]), data, m->page_size);
+    return 0;
+}
+
+static const uint8_t *img_get(img_map *m, uint32_t pgno)
+{
+    if (!m->cap)
+        return NULL;
+    uint32_t h = (pgno * 2654435761u) & (m->cap - 1);
+    while (m->key[h]) {
+        if (m->key[h] == pgno)
+            return img_at(m, m->slot[h]);
+        h = (h + 1) & (m->cap - 1);
+    }
+    return NULL;
+}
+
+static void img_free(img_map *m)
+{
+    for (uint32_t i = 0; i < m->nchunks; i++)
+        os_free(m->chunks[i]);
+    os_free(m->chunks);
+    os_free(m->key);
+    os_free(m->slot);
+}
+
+static int check_cb(void *arg, const char *msg)
+{
+    char *first = arg;
+    if (!first[0])
+        snprintf(first, 512, "%s", msg);
+    return 0;
+}
+
+/* A full check of the file at `path`: 0, or FOLIO_CORRUPT with the first
+ * problem in `why`. */
+static int verify_file(const char *path, char *why, size_t n)
+{
+    folio_options o = FOLIO_OPTIONS_INIT;
+    o.flags = FOLIO_OPEN_READONLY;
+    folio_db *db;
+    int rc = folio_open(&db, path, &o);
+    if (rc < 0) {
+        snprintf(why, n, "%s", folio_open_errmsg());
+        return rc;
+    }
+    folio_txn *t;
+    char first[512] = "";
+    if ((rc = folio_begin(&t, db, FOLIO_TXN_READ)) == 0) {
+        rc = folio_check(t, check_cb, first, 1);
+        if (rc < 0 && !first[0])
+            snprintf(first, sizeof first, "%s", folio_errmsg(db));
+        folio_rollback(t);
+    } else {
+        snprintf(first, sizeof first, "%s", folio_errmsg(db));
+    }
+    folio_close(db);
+    if (rc < 0)
+        snprintf(why, n, "%s", first);
+    return rc;
+}
+
+int folio_restore(const char *source, const char *dest, uint64_t version, int64_t time_us,
+                  uint64_t *out_version)
+{
+    if (!source || !dest || (version == 0 && time_us < 0))
+        return rs_err(FOLIO_MISUSE, "bad argument: a source, a destination and a version or a "
+                                    "time are needed");
+    os_vfs *vfs = os_vfs_current();
+    if (vfs->exists(vfs, dest) == 1)
+        return rs_err(FOLIO_ERROR, "%s: output file already exists", dest);
+    /* The source: a log directory, or a database whose log it is. */
+    char dir[4096], err[1200] = "";
+    {
+        char probe[4200];
+        snprintf(probe, sizeof probe, "%s/folio-log", source);
+        if (vfs->exists(vfs, probe) == 1) {
+            snprintf(dir, sizeof dir, "%s", source);
+        } else {
+            char *d = clog_dir_of(source);
+            if (!d)
+                return rs_err(FOLIO_NOMEM, "out of memory");
+            snprintf(dir, sizeof dir, "%s", d);
+            os_free(d);
+        }
+    }
+    clog_reader *r;
+    int rc = clog_reader_open(&r, dir, err, sizeof err);
+    if (rc < 0)
+        return rs_err(rc, "%s", err);
+    clog_manifest m = *clog_reader_manifest(r);
+    clog_file *files;
+    int nfiles;
+    if ((rc = clog_list(dir, &files, &nfiles, err, sizeof err)) < 0) {
+        clog_reader_close(r);
+        return rs_err(rc, "%s", err);
+    }
+
+    /* Pass 1: the target, and the newest base before it with no gap
+     * between. */
+    uint64_t target = version, last = 0, gap_to = 0;
+    int have_target = 0;
+    clog_rec rec;
+    const uint8_t *payload;
+    int64_t best_time = INT64_MIN;
+    /* (a time before every record may still name a base) */
+    for (int i = 0; i < nfiles; i++) {
+        if (!files[i].is_base || time_us < 0)
+            continue;
+        clog_base_reader *b;
+        clog_base_hdr bh;
+        if (clog_base_open(&b, files[i].path, &m, &bh, err, sizeof err) == 0) {
+            if (bh.time_us <= time_us && bh.time_us >= best_time) {
+                best_time = bh.time_us;
+                target = bh.version;
+                have_target = 1;
+            }
+            clog_base_close(b);
+        }
+    }
+    while ((rc = clog_reader_next(r, &rec, &payload, 0)) == 1) {
+        if (rec.type == CLOG_GAP) {
+            uint64_t to = 0;
+            for (int k = 7; k >= 0; k--)
+                to = to << 8 | payload[k];
+            gap_to = to;
+            last = to;
+            continue;
+        }
+        last = rec.version;
+        if (time_us >= 0 && rec.time_us <= time_us && rec.time_us >= best_time) {
+            best_time = rec.time_us;
+            target = rec.version;
+            have_target = 1;
+        }
+    }
+    if (rc < 0) {
+        rs_err(rc, "%s", clog_reader_errmsg(r));
+        goto out_list;
+    }
+    clog_reader_close(r);
+    r = NULL;
+    (void)gap_to;
+    if (time_us >= 0 && !have_target) {
+        rc = rs_err(FOLIO_NOTFOUND_ERR, "%s: the log holds nothing as old as that time", dir);
+        goto out_list;
+    }
+    /* The base: the newest at or before the target; a gap between them
+     * (checked in pass 2) makes the target unreachable. */
+    int base = -1;
+    for (int i = 0; i < nfiles; i++)
+        if (files[i].is_base && files[i].version <= target)
+            base = i;
+    uint64_t newest = last;
+    for (int i = 0; i < nfiles; i++)
+        if (files[i].is_base && files[i].version > newest)
+            newest = files[i].version;
+    if (target > newest) {
+        rc = rs_err(FOLIO_NOTFOUND_ERR,
+                    "%s: version %" PRIu64 " is not in the log (it ends at %" PRIu64 ")", dir,
+                    target, newest);
+        goto out_list;
+    }
+    if (base < 0) {
+        rc = rs_err(FOLIO_NOTFOUND_ERR,
+                    "%s: version %" PRIu64 " is older than every base the log holds", dir, target);
+        goto out_list;
+    }
+    clog_base_reader *b = NULL;
+    clog_base_hdr bh;
+    if ((rc = clog_base_open(&b, files[base].path, &m, &bh, err, sizeof err)) < 0) {
+        rs_err(rc, "%s", err);
+        goto out_list;
+    }
+
+    /* Pass 2: the newest image of every page the commits after the base
+     * wrote, up to the target. */
+    img_map map;
+    memset(&map, 0, sizeof map);
+    map.page_size = bh.page_size;
+    uint32_t db_pages = bh.npages;
+    if ((rc = clog_reader_open(&r, dir, err, sizeof err)) < 0) {
+        rs_err(rc, "%s", err);
+        goto out_base;
+    }
+    uint64_t reached = bh.version;
+    while (reached < target && (rc = clog_reader_next(r, &rec, &payload, 1)) == 1) {
+        if (rec.type == CLOG_GAP) {
+            uint64_t to = 0;
+            for (int k = 7; k >= 0; k--)
+                to = to << 8 | payload[k];
+            if (rec.version <= target && to > bh.version) {
+                rc = rs_err(FOLIO_NOTFOUND_ERR,
+                            "%s: versions %" PRIu64 " to %" PRIu64
+                            " happened without a record (%s at offset %" PRIu64
+                            "), so version %" PRIu64 " cannot be rebuilt",
+                            dir, rec.version, to, clog_reader_file(r), clog_reader_offset(r),
+                            target);
+                goto out_reader;
+            }
+            continue;
+        }
+        if (rec.type != CLOG_COMMIT || rec.version <= bh.version)
+            continue;
+        clog_commit c;
+        if (clog_commit_parse(payload, rec.raw, &c) < 0 || c.page_size != bh.page_size) {
+            rc = rs_err(FOLIO_CORRUPT, "%s at offset %" PRIu64 ": a damaged commit record",
+                        clog_reader_file(r), clog_reader_offset(r));
+            goto out_reader;
+        }
+        for (uint32_t i = 0; i < c.npages && rc >= 0; i++) {
+            const uint8_t *q = c.pages + (size_t)i * (c.page_size + 4);
+            uint32_t pgno =
+                (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+            if (pgno == 0 || pgno > c.db_pages)
+                rc = FOLIO_CORRUPT;
+            else
+                rc = img_put(&map, pgno, q + 4);
+        }
+        db_pages = c.db_pages;
+        clog_commit_free(&c);
+        if (rc < 0) {
+            rs_err(rc,
+                   rc == FOLIO_NOMEM ? "out of memory"
+                                     : "%s at offset %" PRIu64 ": a damaged commit record",
+                   clog_reader_file(r), clog_reader_offset(r));
+            goto out_reader;
+        }
+        reached = rec.version;
+    }
+    if (rc < 0) {
+        rs_err(rc, "%s", clog_reader_errmsg(r));
+        goto out_reader;
+    }
+    if (reached != target) {
+        rc = rs_err(FOLIO_NOTFOUND_ERR, "%s: version %" PRIu64 " is not in the log", dir, target);
+        goto out_reader;
+    }
+
+    /* Write the file: each page once, in order. */
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s-restore", dest);
+    vfs->remove(vfs, tmp);
+    os_file *f;
+    if ((rc = vfs->open(vfs, tmp, OS_OPEN_CREATE, &f)) < 0) {
+        rs_err(rc, "%s: cannot create it: %s", tmp, status_text(rc));
+        goto out_reader;
+    }
+    uint32_t ps = bh.page_size;
+    uint8_t *zero = os_calloc(1, ps), *one = os_malloc(ps);
+    if (!zero || !one)
+        rc = FOLIO_NOMEM;
+    uint32_t next = 1, first = 0, count = 0;
+    const uint8_t *pages = NULL;
+    while (rc == 0 && next <= db_pages) {
+        const uint8_t *src = img_get(&map, next);
+        if (!src) {
+            /* From the base (read on while it has pages up to here). */
+            while (rc == 0 && (count == 0 || next >= first + count) && next <= bh.npages) {
+                int br = clog_base_next(b, &first, &count, &pages, err, sizeof err);
+                if (br < 0)
+                    rc = br;
+                else if (br == 0)
+                    break;
+            }
+            src = rc == 0 && count && next >= first && next < first + count
+                      ? pages + (size_t)(next - first) * ps
+                      : zero;
+        }
+        if (rc == 0 && next == 1) {
+            /* Its own stamp: version `target`, the log off. */
+            memcpy(one, src, ps);
+            fmt_vstamp st;
+            int ok = fmt_vstamp_decode(one, &st) == 0;
+            fmt_vstamp ns = {target, FMT_VSTAMP_END, 0, 0, ok && st.dbid ? st.dbid : m.dbid};
+            fmt_vstamp_encode(one, &ns);
+            src = one;
+        }
+        if (rc == 0)
+            rc = vfs->write(f, src, ps, (uint64_t)(next - 1) * ps);
+        next++;
+    }
+    /* The base read to its end: its last chunk carries the hash of all. */
+    while (rc == 0) {
+        int br = clog_base_next(b, &first, &count, &pages, err, sizeof err);
+        if (br <= 0) {
+            rc = br;
+            break;
+        }
+    }
+    if (rc == 0)
+        rc = vfs->truncate(f, (uint64_t)db_pages * ps);
+    if (rc == 0)
+        rc = vfs->sync(f);
+    vfs->close(f);
+    os_free(zero);
+    os_free(one);
+    if (rc < 0) {
+        vfs->remove(vfs, tmp);
+        rs_err(rc, "%s", err[0] ? err : status_text(rc));
+        goto out_reader;
+    }
+    char why[600] = "";
+    if ((rc = verify_file(tmp, why, sizeof why)) < 0) {
+        char shm[4300];
+        snprintf(shm, sizeof shm, "%s-shm", tmp);
+        vfs->remove(vfs, tmp);
+        vfs->remove(vfs, shm);
+        rs_err(FOLIO_CORRUPT, "the restored file did not pass its check (%s): nothing written",
+               why);
+        rc = FOLIO_CORRUPT;
+        goto out_reader;
+    }
+    {
+        char shm[4300], wal[4300];
+        snprintf(shm, sizeof shm, "%s-shm", tmp);
+        snprintf(wal, sizeof wal, "%s-wal", tmp);
+        vfs->remove(vfs, shm);
+        vfs->remove(vfs, wal);
+    }
+    if (vfs->exists(vfs, dest) == 1) {
+        vfs->remove(vfs, tmp);
+        rc = rs_err(FOLIO_ERROR, "%s: output file already exists", dest);
+        goto out_reader;
+    }
+    if ((rc = vfs->rename(vfs, tmp, dest)) < 0 || (rc = vfs->sync_dir(vfs, dest)) < 0) {
+        vfs->remove(vfs, tmp);
+        rs_err(rc, "%s: cannot put it in place: %s", dest, status_text(rc));
+        goto out_reader;
+    }
+    if (out_version)
+        *out_version = target;
+    db_set_open_err("");
+    rc = 0;
+out_reader:
+    clog_reader_close(r);
+    r = NULL;
+    img_free(&map);
+out_base:
+    clog_base_close(b);
+out_list:
+    clog_reader_close(r);
+    clog_list_free(files, nfiles);
+    return rc;
+}
