@@ -153,11 +153,13 @@ static int ckpt_backfill(pager *p, const widx_hdr *h, uint32_t before, uint32_t 
     /* Copied to the end: the file's page 1 takes the version of its whole
      * state, which the WAL starting over would otherwise lose. */
     int stamped = 0;
-    if (rc == 0 && safe == h->mx_frame && safe) {
+    /* (Past the published header too: with FOLIO_SYNC_FULL commits staged
+     * for the group's sync are in the WAL, synced above, and copied.) */
+    if (rc == 0 && safe >= h->mx_frame && safe) {
         if (!got1)
             rc = p->vfs->read(p->db, hdr1, FMT_DBHEADER_SIZE, 0, NULL);
         if (rc == 0 && fmt_dbheader_magic_ok(hdr1) &&
-            (rc = pager_version_end_stamp(p, h, hdr1)) == 0)
+            (rc = pager_version_end_stamp(p, h, safe, hdr1)) == 0)
             stamped = 1;
     }
 

@@ -376,7 +376,7 @@ void pager_cond_wait_ms(pager *p, unsigned ms);
 void pager_version_snapshot(ptxn *t, const uint8_t *page1);
 void pager_version_stamp(ptxn *t, uint8_t *page1, uint64_t version);
 void pager_version_note_commit(pager *p, uint32_t first, uint32_t n);
-int pager_version_end_stamp(pager *p, const widx_hdr *h, uint8_t *hdr1);
+int pager_version_end_stamp(pager *p, const widx_hdr *h, uint32_t upto, uint8_t *hdr1);
 void pager_version_free(pager *p);
 
 #endif

@@ -35,6 +35,7 @@
 
 #include "base/status.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -225,18 +226,18 @@ void pager_version_note_commit(pager *p, uint32_t first, uint32_t n)
     p->cf_scanned = first + n - 1;
 }
 
-int pager_version_end_stamp(pager *p, const widx_hdr *h, uint8_t *hdr1)
+int pager_version_end_stamp(pager *p, const widx_hdr *h, uint32_t upto, uint8_t *hdr1)
 {
     fmt_vstamp st;
     int ok = fmt_vstamp_decode(hdr1, &st) == 0;
     uint64_t v;
-    int rc = version_at(p, &st, ok, h->salt, h->mx_frame, &v);
+    int rc = version_at(p, &st, ok, h->salt, upto, &v);
     if (rc < 0)
         return rc;
     fmt_vstamp end = {.version = v,
                       .flags = (uint8_t)(FMT_VSTAMP_END | (ok ? st.flags & ~FMT_VSTAMP_END : 0)),
                       .salt1 = fmt_get_u32(h->salt),
-                      .frame = h->mx_frame,
+                      .frame = upto,
                       .dbid = ok && st.dbid ? st.dbid : new_dbid(p)};
     fmt_vstamp_encode(hdr1, &end);
     return p->vfs->write(p->db, hdr1 + 72, 20, 72);

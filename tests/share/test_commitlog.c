@@ -1,0 +1,456 @@
+/*
+ * test_commitlog.c - the commit log: restore to every version of a random
+ * history equals the database at that version as a sqlite3 process read it
+ * then; by time likewise. The history mixes inserts, updates, deletes and
+ * DDL on a rowid and a WITHOUT ROWID table, transactions large enough to
+ * spill and to write new pages straight to the file, checkpoints of every
+ * mode, WAL restarts, reopenings, and commits of a sqlite3 process (which
+ * the log cannot see: a gap, then a base) and disabling and enabling the
+ * log. Versions in a gap are refused. A flipped byte in the log is refused
+ * and nothing is created.
+ *
+ * Environment: FOLIO_SEED (printed as seed=N).
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <folio.h>
+#include <inttypes.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "share_util.h"
+
+TestSuite(share_commitlog, .fini = share_fini, .timeout = 900);
+
+static char g_dir[256], g_path[320];
+
+static void setup_dir(void)
+{
+    const char *base = getenv("FOLIO_TMP");
+    snprintf(g_dir, sizeof g_dir, "%s/clog-XXXXXX", base && *base ? base : "/tmp");
+    cr_assert(mkdtemp(g_dir));
+    snprintf(g_path, sizeof g_path, "%s/c.db", g_dir);
+}
+
+static int64_t now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* ---- the state as libsqlite3 reads it ----------------------------------------------- */
+
+typedef struct buf {
+    char *p;
+    size_t n, cap;
+} buf;
+
+static void buf_add(buf *b, const char *s, size_t n)
+{
+    if (b->cap - b->n < n + 1) {
+        size_t cap = b->cap ? b->cap * 2 : 4096;
+        while (cap - b->n < n + 1)
+            cap *= 2;
+        b->p = realloc(b->p, cap);
+        cr_assert(b->p);
+        b->cap = cap;
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+
+static const char *TABLES_SQL = "SELECT name FROM sqlite_schema WHERE type = 'table' AND name "
+                                "NOT LIKE 'sqlite_%' ORDER BY name";
+
+/* Every user table's rows, in key order, '|' between values, as the SQL
+ * child prints them: through the child (the live file, read by a sqlite3
+ * process), or in this process (a restored file). */
+static char *dump_child(share_sql *s)
+{
+    static char out[32 << 20];
+    int rc = share_sql_run(s, out, sizeof out, "%s", TABLES_SQL);
+    cr_assert_eq(rc, SQLITE_OK, "%s", out);
+    char names[4096];
+    snprintf(names, sizeof names, "%s", out);
+    buf b = {0};
+    buf_add(&b, "", 0);
+    for (char *save, *name = strtok_r(names, "\n", &save); name;
+         name = strtok_r(NULL, "\n", &save)) {
+        buf_add(&b, "#", 1);
+        buf_add(&b, name, strlen(name));
+        buf_add(&b, "\n", 1);
+        rc = share_sql_run(s, out, sizeof out, "SELECT * FROM \"%s\" ORDER BY 1", name);
+        cr_assert_eq(rc, SQLITE_OK, "%s", out);
+        buf_add(&b, out, strlen(out));
+    }
+    return b.p;
+}
+
+static char *dump_file(const char *path)
+{
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    sqlite3_stmt *st;
+    cr_assert_eq(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
+    cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+    cr_assert_str_eq((const char *)sqlite3_column_text(st, 0), "ok", "%s", path);
+    sqlite3_finalize(st);
+    char names[64][128];
+    int nn = 0;
+    cr_assert_eq(sqlite3_prepare_v2(db, TABLES_SQL, -1, &st, NULL), SQLITE_OK);
+    while (sqlite3_step(st) == SQLITE_ROW && nn < 64)
+        snprintf(names[nn++], 128, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    buf b = {0};
+    buf_add(&b, "", 0);
+    for (int i = 0; i < nn; i++) {
+        buf_add(&b, "#", 1);
+        buf_add(&b, names[i], strlen(names[i]));
+        buf_add(&b, "\n", 1);
+        char sql[256];
+        snprintf(sql, sizeof sql, "SELECT * FROM \"%s\" ORDER BY 1", names[i]);
+        cr_assert_eq(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK, "%s",
+                     sqlite3_errmsg(db));
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            for (int c = 0; c < sqlite3_column_count(st); c++) {
+                if (c)
+                    buf_add(&b, "|", 1);
+                const char *t = (const char *)sqlite3_column_text(st, c);
+                buf_add(&b, t ? t : "NULL", strlen(t ? t : "NULL"));
+            }
+            buf_add(&b, "\n", 1);
+        }
+        sqlite3_finalize(st);
+    }
+    sqlite3_close(db);
+    return b.p;
+}
+
+/* ---- the history --------------------------------------------------------------------- */
+
+typedef struct state {
+    uint64_t version;
+    int64_t after_us; /* a time after its commit, before the next */
+    int reachable;    /* restore must rebuild it (else: refused, in a gap) */
+    char *dump;
+} state;
+
+static folio_db *open_db(uint64_t *rng)
+{
+    folio_options o = FOLIO_OPTIONS_INIT;
+    o.busy_timeout_ms = 10000;
+    o.wal_autocheckpoint = (unsigned)compat_below(rng, 3) * 20;
+    o.cache_bytes = compat_below(rng, 2) ? 256 << 10 : 0; /* small: big transactions spill */
+    o.sync = compat_below(rng, 2) ? FOLIO_SYNC_FULL : FOLIO_SYNC_NORMAL;
+    folio_db *db;
+    cr_assert_eq(folio_open(&db, g_path, &o), FOLIO_OK, "%s", folio_open_errmsg());
+    return db;
+}
+
+static void exec1(folio_db *db, const char *sql)
+{
+    folio_txn *t;
+    cr_assert_eq(folio_begin(&t, db, FOLIO_TXN_WRITE), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_exec(t, sql), FOLIO_OK, "%s: %s", sql, folio_errmsg(db));
+    cr_assert_eq(folio_commit(t), FOLIO_OK, "%s", folio_errmsg(db));
+}
+
+static folio_value I(int64_t i)
+{
+    folio_value v = {.type = FOLIO_INTEGER, .u.i = i};
+    return v;
+}
+
+static folio_value T(const char *s, size_t n)
+{
+    folio_value v = {.type = FOLIO_TEXT, .u.s = {s, n}};
+    return v;
+}
+
+/* One random folio write transaction. */
+static void folio_write(folio_db *db, uint64_t *rng, int *have_extra)
+{
+    folio_txn *t;
+    cr_assert_eq(folio_begin(&t, db, FOLIO_TXN_WRITE), FOLIO_OK, "%s", folio_errmsg(db));
+    folio_table *tb, *wr;
+    cr_assert_eq(folio_table_open(&tb, t, "t"), FOLIO_OK);
+    cr_assert_eq(folio_table_open(&wr, t, "w"), FOLIO_OK);
+    static char pad[3000];
+    memset(pad, 'a' + (int)compat_below(rng, 26), sizeof pad);
+    int kind = (int)compat_below(rng, 10);
+    int n = kind == 0 ? 400 + (int)compat_below(rng, 600) : 1 + (int)compat_below(rng, 5);
+    for (int i = 0; i < n; i++) {
+        int64_t id = 1 + (int64_t)compat_below(rng, kind == 0 ? 100000 : 300);
+        int op = (int)compat_below(rng, 4);
+        size_t plen =
+            compat_below(rng, 8) == 0 ? 1000 + compat_below(rng, 2000) : compat_below(rng, 40);
+        folio_value v[3] = {I(id), I((int64_t)compat_below(rng, 1000)), T(pad, plen)};
+        if (op <= 1) {
+            int rc = folio_upsert(NULL, tb, id, v, 3);
+            cr_assert_eq(rc, FOLIO_OK, "%s", folio_errmsg(db));
+        } else if (op == 2) {
+            int rc = folio_delete(tb, id);
+            cr_assert(rc == FOLIO_OK || rc == FOLIO_NOTFOUND || rc == FOLIO_NOTFOUND_ERR, "%d %s",
+                      rc, folio_errmsg(db));
+        } else {
+            char k[32];
+            int kl = snprintf(k, sizeof k, "k%03d", (int)compat_below(rng, 50));
+            folio_value kv[2] = {T(k, (size_t)kl), I((int64_t)compat_below(rng, 100))};
+            int rc = folio_upsert(NULL, wr, 0, kv, 2);
+            cr_assert_eq(rc, FOLIO_OK, "%s", folio_errmsg(db));
+        }
+    }
+    (void)have_extra;
+    cr_assert_eq(folio_commit(t), FOLIO_OK, "%s", folio_errmsg(db));
+}
+
+Test(share_commitlog, restore_every_version_of_a_random_history)
+{
+    setup_dir();
+    uint64_t seed = compat_seed(7);
+    uint64_t rng = seed;
+    folio_db *db = open_db(&rng);
+    exec1(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER, pad TEXT)");
+    exec1(db, "CREATE TABLE w(k TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID");
+    cr_assert_eq(folio_log_enable(db, compat_below(&rng, 2) ? FOLIO_LOG_LZ4 : FOLIO_LOG_ZSTD),
+                 FOLIO_OK, "%s", folio_errmsg(db));
+    share_sql s;
+    share_sql_start(&s, g_path, 10000);
+    /* (a sqlite3 checkpoint that starts the WAL over would lose the count
+     * of commits: see test_versions.c) */
+    share_sql_int(&s, "PRAGMA wal_autocheckpoint=0");
+    enum { MAXV = 400 };
+    static state st[MAXV];
+    int ns = 0, log_on = 1, extra = 0, gap_pending = 0;
+    int steps = 160;
+    for (int step = 0; step < steps && ns < MAXV - 2; step++) {
+        int r = (int)compat_below(&rng, 40);
+        int wrote = 1, reachable = log_on;
+        if (r == 0) {
+            cr_assert_eq(folio_close(db), FOLIO_OK);
+            db = open_db(&rng);
+            wrote = 0;
+        } else if (r == 1) {
+            int rc = folio_checkpoint(db, (int)compat_below(&rng, 4), NULL, NULL);
+            cr_assert(rc == FOLIO_OK || rc == FOLIO_BUSY, "%s", folio_errmsg(db));
+            wrote = 0;
+        } else if (r == 2) {
+            /* sqlite3 commits: no record; a gap. */
+            share_sql_int(&s, "INSERT INTO t(v, pad) VALUES(%d, 'from sqlite3')", step);
+            reachable = 0;
+            gap_pending = 1;
+        } else if (r == 3) {
+            const char *ddl[] = {"CREATE INDEX IF NOT EXISTS tv ON t(v)", "DROP INDEX IF EXISTS tv",
+                                 extra ? "DROP TABLE x" : "CREATE TABLE x(a, b)",
+                                 "ALTER TABLE w ADD COLUMN c%d"};
+            int k = (int)compat_below(&rng, 4);
+            char sql[128];
+            snprintf(sql, sizeof sql, ddl[k], step);
+            if (k == 2)
+                extra = !extra;
+            exec1(db, sql);
+        } else if (r == 4 && log_on) {
+            cr_assert_eq(folio_log_disable(db), FOLIO_OK, "%s", folio_errmsg(db));
+            log_on = 0;
+            reachable = 1; /* the disabling commit has its record */
+        } else if (r >= 5 && r <= 9 && !log_on) {
+            cr_assert_eq(folio_log_enable(db, FOLIO_LOG_ZSTD), FOLIO_OK, "%s", folio_errmsg(db));
+            log_on = 1;
+            /* the versions while it was off are a gap; a base follows this commit */
+            reachable = 1;
+            gap_pending = 0;
+        } else {
+            folio_write(db, &rng, &extra);
+            if (gap_pending && log_on) {
+                gap_pending = 0; /* the base after this commit makes it reachable */
+            }
+        }
+        if (!wrote)
+            continue;
+        uint64_t v;
+        cr_assert_eq(folio_version(db, &v), FOLIO_OK);
+        if (ns && v == st[ns - 1].version) {
+            /* A transaction that changed nothing (deletes of missing rows,
+             * IF EXISTS ...) is no commit: the state is the last one. */
+            char *d = dump_child(&s);
+            cr_assert_str_eq(d, st[ns - 1].dump, "seed=%" PRIu64 ": no new version, new state",
+                             seed);
+            free(d);
+            continue;
+        }
+        cr_assert(ns == 0 || v == st[ns - 1].version + 1,
+                  "seed=%" PRIu64 ": version %" PRIu64 " after %" PRIu64, seed, v,
+                  ns ? st[ns - 1].version : 0);
+        st[ns].version = v;
+        st[ns].reachable = reachable;
+        st[ns].dump = dump_child(&s);
+        st[ns].after_us = now_us();
+        ns++;
+        share_sleep_us(50);
+    }
+    share_sql_stop(&s);
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+    /* Every version: rebuilt exactly, or (a gap) refused. */
+    int rebuilt = 0, refused = 0;
+    for (int i = 0; i < ns; i++) {
+        char dest[400];
+        snprintf(dest, sizeof dest, "%s/r%" PRIu64 ".db", g_dir, st[i].version);
+        uint64_t got = 0;
+        int rc = folio_restore(g_path, dest, st[i].version, -1, &got);
+        if (!st[i].reachable) {
+            cr_assert_neq(rc, FOLIO_OK,
+                          "seed=%" PRIu64 ": version %" PRIu64 " lies in a gap but was restored",
+                          seed, st[i].version);
+            cr_assert_eq(access(dest, F_OK), -1, "a refused restore left %s", dest);
+            refused++;
+            continue;
+        }
+        cr_assert_eq(rc, FOLIO_OK, "seed=%" PRIu64 ": restore %" PRIu64 ": %s", seed, st[i].version,
+                     folio_open_errmsg());
+        cr_assert_eq(got, st[i].version);
+        char *d = dump_file(dest);
+        cr_assert_str_eq(d, st[i].dump, "seed=%" PRIu64 ": version %" PRIu64 " differs", seed,
+                         st[i].version);
+        free(d);
+        unlink(dest);
+        rebuilt++;
+    }
+    cr_assert_gt(rebuilt, 50, "rebuilt %d, refused %d", rebuilt, refused);
+    /* By time: a moment after a commit and before the next names it. */
+    for (int k = 0; k < 10; k++) {
+        int i = (int)compat_below(&rng, (uint64_t)ns);
+        if (!st[i].reachable)
+            continue;
+        char dest[400];
+        snprintf(dest, sizeof dest, "%s/time%d.db", g_dir, k);
+        uint64_t got = 0;
+        int rc = folio_restore(g_path, dest, 0, st[i].after_us, &got);
+        cr_assert_eq(rc, FOLIO_OK, "seed=%" PRIu64 ": restore at a time: %s", seed,
+                     folio_open_errmsg());
+        cr_assert_eq(got, st[i].version,
+                     "seed=%" PRIu64 ": the time after version %" PRIu64 " restored %" PRIu64, seed,
+                     st[i].version, got);
+        char *d = dump_file(dest);
+        cr_assert_str_eq(d, st[i].dump);
+        free(d);
+        unlink(dest);
+    }
+    for (int i = 0; i < ns; i++)
+        free(st[i].dump);
+    compat_rmtree(g_dir);
+}
+
+/* ---- damage ---------------------------------------------------------------------------- */
+
+static void flip_byte(const char *path, long off)
+{
+    FILE *f = fopen(path, "r+b");
+    cr_assert(f, "%s", path);
+    cr_assert_eq(fseek(f, off, SEEK_SET), 0);
+    int c = fgetc(f);
+    cr_assert_neq(c, EOF);
+    cr_assert_eq(fseek(f, off, SEEK_SET), 0);
+    fputc(c ^ 0x40, f);
+    fclose(f);
+}
+
+static void first_segment(char *out, size_t n)
+{
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s-log", g_path);
+    DIR *d = opendir(dir);
+    cr_assert(d);
+    struct dirent *e;
+    out[0] = 0;
+    while ((e = readdir(d)) != NULL)
+        if (strstr(e->d_name, ".seg") && (!out[0] || strcmp(e->d_name, strrchr(out, '/') + 1) < 0))
+            snprintf(out, n, "%s/%s", dir, e->d_name);
+    closedir(d);
+    cr_assert(out[0]);
+}
+
+Test(share_commitlog, damage_is_refused_and_nothing_is_created)
+{
+    setup_dir();
+    uint64_t rng = compat_seed(5);
+    folio_db *db = open_db(&rng);
+    exec1(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER, pad TEXT)");
+    exec1(db, "CREATE TABLE w(k TEXT PRIMARY KEY, n INTEGER) WITHOUT ROWID");
+    cr_assert_eq(folio_log_enable(db, FOLIO_LOG_ZSTD), FOLIO_OK, "%s", folio_errmsg(db));
+    for (int i = 0; i < 30; i++)
+        folio_write(db, &rng, NULL);
+    uint64_t v;
+    cr_assert_eq(folio_version(db, &v), FOLIO_OK);
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+    char dest[400], seg[600];
+    snprintf(dest, sizeof dest, "%s/out.db", g_dir);
+    cr_assert_eq(folio_restore(g_path, dest, v, -1, NULL), FOLIO_OK, "%s", folio_open_errmsg());
+    unlink(dest);
+    first_segment(seg, sizeof seg);
+    struct stat sb;
+    cr_assert_eq(stat(seg, &sb), 0);
+    /* A byte in the middle of the segment (some record's payload). */
+    flip_byte(seg, (long)sb.st_size / 2);
+    int rc = folio_restore(g_path, dest, v, -1, NULL);
+    cr_assert_eq(rc, FOLIO_CORRUPT, "a damaged record was restored over: %d %s", rc,
+                 folio_open_errmsg());
+    cr_assert(strstr(folio_open_errmsg(), ".seg at offset "),
+              "the message names the file and "
+              "offset: %s",
+              folio_open_errmsg());
+    cr_assert_eq(access(dest, F_OK), -1);
+    flip_byte(seg, (long)sb.st_size / 2); /* back */
+    cr_assert_eq(folio_restore(g_path, dest, v, -1, NULL), FOLIO_OK, "%s", folio_open_errmsg());
+    unlink(dest);
+    /* The segment header. */
+    flip_byte(seg, 20);
+    cr_assert_eq(folio_restore(g_path, dest, v, -1, NULL), FOLIO_CORRUPT);
+    cr_assert(strstr(folio_open_errmsg(), "at offset 0"), "%s", folio_open_errmsg());
+    cr_assert_eq(access(dest, F_OK), -1);
+    flip_byte(seg, 20);
+    /* A writer refuses to append to a damaged log: the commit fails. */
+    flip_byte(seg, (long)sb.st_size / 2);
+    db = open_db(&rng);
+    folio_txn *t;
+    cr_assert_eq(folio_begin(&t, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    folio_table *tb;
+    cr_assert_eq(folio_table_open(&tb, t, "t"), FOLIO_OK);
+    folio_value row[3] = {I(999999), I(1), T("x", 1)};
+    cr_assert_eq(folio_insert(NULL, tb, row, 3), FOLIO_OK);
+    rc = folio_commit(t);
+    cr_assert_eq(rc, FOLIO_CORRUPT, "a commit appended to a damaged log: %d", rc);
+    cr_assert(strstr(folio_errmsg(db), "damaged"), "%s", folio_errmsg(db));
+    uint64_t v2;
+    cr_assert_eq(folio_version(db, &v2), FOLIO_OK);
+    cr_assert_eq(v2, v, "the failed commit changed the database");
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+    flip_byte(seg, (long)sb.st_size / 2);
+    /* A log of another database. */
+    char other[400], cmd[1400];
+    snprintf(other, sizeof other, "%s/o.db", g_dir);
+    folio_db *o;
+    cr_assert_eq(folio_open(&o, other, NULL), FOLIO_OK);
+    exec1(o, "CREATE TABLE q(a)");
+    cr_assert_eq(folio_log_enable(o, FOLIO_LOG_ZSTD), FOLIO_OK, "%s", folio_errmsg(o));
+    exec1(o, "CREATE TABLE q2(a)");
+    cr_assert_eq(folio_close(o), FOLIO_OK);
+    snprintf(cmd, sizeof cmd, "cp %s-log/*.seg %s-log/", other, g_path);
+    cr_assert_eq(system(cmd), 0);
+    rc = folio_restore(g_path, dest, v, -1, NULL);
+    cr_assert_eq(rc, FOLIO_CORRUPT, "%d %s", rc, folio_open_errmsg());
+    cr_assert(strstr(folio_open_errmsg(), "another log"), "%s", folio_open_errmsg());
+    cr_assert_eq(access(dest, F_OK), -1);
+    compat_rmtree(g_dir);
+}
