@@ -109,10 +109,19 @@ void db_log_free(folio_db *db)
     db->clog = NULL;
 }
 
-/* Read the records of the open segment from w->end on (verifying each
- * chain), stopping at a record cut short, which is cut off the file (a
- * crash while it was written: that commit did not happen). Returns 1 when
- * the segment ended with CLOSED. */
+/*
+ * Read the records of the open segment from w->end on, verifying each
+ * chain. The first record that is cut short or does not verify ends the
+ * log: it and whatever follows are cut off the file. A power loss leaves
+ * exactly that (writes not yet synced lost, torn or reordered), and those
+ * records are of commits that did not become durable either, or, under
+ * FOLIO_SYNC_NORMAL, that the database may have kept: the commit that finds
+ * the log behind the database then writes a GAP and a new base, so restore
+ * says what it cannot rebuild instead of trusting unverifiable bytes. (The
+ * same holds for damage inside the last segment; restore, which only reads,
+ * refuses damage wherever it is.) Returns 1 when the segment ended with
+ * CLOSED.
+ */
 static int scan_from_end(clog_writer *w, char *err, size_t errlen)
 {
     os_vfs *vfs = os_vfs_current();
@@ -144,17 +153,8 @@ static int scan_from_end(clog_writer *w, char *err, size_t errlen)
         }
         if ((rc = vfs->read(w->f, p, r.stored, w->end + CLOG_REC_HDR, NULL)) < 0)
             break;
-        if (clog_rec_chain(w->chain, h, p, r.stored) != r.chain) {
-            /* Damage, unless it is the very last thing in the file. */
-            if (w->end + CLOG_REC_HDR + r.stored < size) {
-                os_free(p);
-                return werr(err, errlen, FOLIO_CORRUPT,
-                            "%s at offset %" PRIu64
-                            ": the commit log is damaged (its checksum does not match)",
-                            w->seg_path, w->end);
-            }
-            break;
-        }
+        if (clog_rec_chain(w->chain, h, p, r.stored) != r.chain)
+            break; /* the tail from here on goes (see scan_from_end) */
         uint64_t next = r.type == CLOG_GAP ? 0 : r.version;
         if (r.type == CLOG_GAP && r.stored == 8)
             for (int i = 7; i >= 0; i--)

@@ -420,23 +420,25 @@ Test(share_commitlog, damage_is_refused_and_nothing_is_created)
     cr_assert(strstr(folio_open_errmsg(), "at offset 0"), "%s", folio_open_errmsg());
     cr_assert_eq(access(dest, F_OK), -1);
     flip_byte(seg, 20);
-    /* A writer refuses to append to a damaged log: the commit fails. */
+    /* A writer cuts the log at the damage (as it cuts a tail a power loss
+     * tore), says so with a gap and takes a new base: versions before the
+     * damage restore, the ones cut are refused, new ones restore. */
     flip_byte(seg, (long)sb.st_size / 2);
     db = open_db(&rng);
-    folio_txn *t;
-    cr_assert_eq(folio_begin(&t, db, FOLIO_TXN_WRITE), FOLIO_OK);
-    folio_table *tb;
-    cr_assert_eq(folio_table_open(&tb, t, "t"), FOLIO_OK);
-    folio_value row[3] = {I(999999), I(1), T("x", 1)};
-    cr_assert_eq(folio_insert(NULL, tb, row, 3), FOLIO_OK);
-    rc = folio_commit(t);
-    cr_assert_eq(rc, FOLIO_CORRUPT, "a commit appended to a damaged log: %d", rc);
-    cr_assert(strstr(folio_errmsg(db), "damaged"), "%s", folio_errmsg(db));
+    folio_write(db, &rng, NULL);
     uint64_t v2;
     cr_assert_eq(folio_version(db, &v2), FOLIO_OK);
-    cr_assert_eq(v2, v, "the failed commit changed the database");
+    cr_assert_eq(v2, v + 1);
     cr_assert_eq(folio_close(db), FOLIO_OK);
-    flip_byte(seg, (long)sb.st_size / 2);
+    cr_assert_eq(folio_restore(g_path, dest, v2, -1, NULL), FOLIO_OK, "%s", folio_open_errmsg());
+    unlink(dest);
+    rc = folio_restore(g_path, dest, v, -1, NULL);
+    cr_assert_eq(rc, FOLIO_NOTFOUND_ERR, "a version cut at the damage was restored: %d %s", rc,
+                 folio_open_errmsg());
+    cr_assert(strstr(folio_open_errmsg(), "without a record"), "%s", folio_open_errmsg());
+    cr_assert_eq(access(dest, F_OK), -1);
+    cr_assert_eq(folio_restore(g_path, dest, 3, -1, NULL), FOLIO_OK, "%s", folio_open_errmsg());
+    unlink(dest);
     /* A log of another database. */
     char other[400], cmd[1400];
     snprintf(other, sizeof other, "%s/o.db", g_dir);
