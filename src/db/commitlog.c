@@ -579,6 +579,87 @@ static int build_commit(clog_writer *w, folio_txn *txn, ptxn *t, uint32_t *out_n
     return 0;
 }
 
+/* ---- commits of other engines ---- */
+
+typedef struct capture {
+    clog_writer *w;
+    uint32_t ps, npages;
+    int open;  /* a record is being built */
+    size_t at; /* where its page count goes */
+    char *err;
+    size_t errlen;
+} capture;
+
+static int capture_finish(capture *c)
+{
+    clog_writer *w = c->w;
+    if (!c->open)
+        return 0;
+    c->open = 0;
+    uint32_t np = c->npages;
+    w->buf[c->at] = (uint8_t)np;
+    w->buf[c->at + 1] = (uint8_t)(np >> 8);
+    w->buf[c->at + 2] = (uint8_t)(np >> 16);
+    w->buf[c->at + 3] = (uint8_t)(np >> 24);
+    uint8_t *st;
+    size_t sn;
+    int codec;
+    int rc = clog_compress(w->m.codec, w->buf, w->buf_n, &st, &sn, &codec);
+    if (rc < 0)
+        return rc;
+    clog_rec r = {(uint32_t)sn,
+                  CLOG_COMMIT,
+                  (uint8_t)codec,
+                  (uint32_t)w->buf_n,
+                  0,
+                  np,
+                  w->last + 1,
+                  clog_now_us(),
+                  0};
+    rc = writer_append(w, &r, st, c->err, c->errlen);
+    os_free(st);
+    return rc;
+}
+
+static int capture_commit(void *arg, uint32_t db_pages)
+{
+    capture *c = arg;
+    int rc = capture_finish(c);
+    if (rc < 0)
+        return rc;
+    clog_writer *w = c->w;
+    w->buf_n = 0;
+    if ((rc = put_u32(w, c->ps)) < 0 || (rc = put_u32(w, db_pages)) < 0 ||
+        (rc = put_u32(w, 0)) < 0 || (rc = put_u32(w, 0)) < 0)
+        return rc;
+    c->at = w->buf_n;
+    c->npages = 0;
+    c->open = 1;
+    return put_u32(w, 0);
+}
+
+static int capture_page(void *arg, uint32_t pgno, const uint8_t *data)
+{
+    capture *c = arg;
+    int rc = put_u32(c->w, pgno);
+    if (rc == 0)
+        rc = put_bytes(c->w, data, c->ps);
+    if (rc == 0)
+        c->npages++;
+    return rc;
+}
+
+/* The last `n` commits before this writer's snapshot, from the WAL: each a
+ * record of its pages (no row changes: they were not made by folio). */
+static int capture_wal_commits(clog_writer *w, ptxn *t, uint32_t n, char *err, size_t errlen)
+{
+    capture c = {w, pager_page_size(ptxn_pager(t)), 0, 0, 0, err, errlen};
+    int rc = ptxn_wal_commits(t, n, capture_commit, capture_page, &c);
+    if (rc == 0)
+        rc = capture_finish(&c);
+    return rc;
+}
+
 /* ---- the hooks ---- */
 
 static int commit_hook(void *arg, ptxn *t, uint64_t version)
@@ -599,6 +680,13 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
         rc = writer_follow(w, err, sizeof err);
     if (rc == 0 && w->last > version - 1)
         rc = writer_cut(w, version - 1, err, sizeof err);
+    if (rc == 0 && w->last < version - 1 && version - 1 - w->last <= 1000000) {
+        /* Versions the log did not see (another engine's commits): taken
+         * from the WAL while it still holds them, as records of pages. */
+        int crc = capture_wal_commits(w, t, (uint32_t)(version - 1 - w->last), err, sizeof err);
+        if (crc < 0 && crc != FOLIO_NOTFOUND_ERR)
+            rc = crc;
+    }
     if (rc == 0 && w->last < version - 1) {
         /* Versions the log did not see: say so; a base follows this commit. */
         uint8_t p[8];

@@ -140,6 +140,14 @@ void pager_set_sync_hook(pager *p, int (*hook)(void *arg), void *arg);
  * WAL, new pages written to the database file. fn's error stops the walk.
  */
 int ptxn_page_images(ptxn *t, int (*fn)(void *arg, uint32_t pgno, const uint8_t *data), void *arg);
+/**
+ * The last `n` commits before the snapshot of writer `t`, oldest first, as
+ * the WAL holds them: commit(arg, database size in pages), then page(arg,
+ * pgno, image) for each page it wrote, in page order. FOLIO_NOTFOUND_ERR
+ * when the WAL (its current generation) no longer holds them all.
+ */
+int ptxn_wal_commits(ptxn *t, uint32_t n, int (*commit)(void *arg, uint32_t db_pages),
+                     int (*page)(void *arg, uint32_t pgno, const uint8_t *data), void *arg);
 /** The database's identity from its version stamp (0: none yet). */
 uint32_t ptxn_dbid(const ptxn *t);
 /** Whether `t` is a concurrent transaction. */

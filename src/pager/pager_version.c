@@ -323,6 +323,89 @@ int ptxn_page_images(ptxn *t, int (*fn)(void *arg, uint32_t pgno, const uint8_t 
     return rc;
 }
 
+/* ---- commits of other engines, from the WAL ---- */
+
+typedef struct frame_ref {
+    uint32_t pgno, frame;
+} frame_ref;
+
+static int ref_cmp(const void *a, const void *b)
+{
+    const frame_ref *x = a, *y = b;
+    if (x->pgno != y->pgno)
+        return x->pgno < y->pgno ? -1 : 1;
+    return x->frame < y->frame ? -1 : x->frame > y->frame;
+}
+
+int ptxn_wal_commits(ptxn *t, uint32_t n, int (*commit)(void *arg, uint32_t db_pages),
+                     int (*page)(void *arg, uint32_t pgno, const uint8_t *data), void *arg)
+{
+    pager *p = t->p;
+    if (!p->wal || t->mx0 == 0)
+        return FOLIO_NOTFOUND_ERR;
+    pthread_mutex_lock(&p->mu);
+    int rc = cf_reach(p, t->snap_gen, t->mx0);
+    uint32_t have = rc == 0 ? cf_upto(p, t->mx0) : 0;
+    if (rc == 0 && have < n)
+        rc = FOLIO_NOTFOUND_ERR;
+    uint32_t idx0 = have - n;
+    /* (the frames of those commits cannot change: they are committed, and
+     * this writer keeps the WAL from starting over) */
+    uint32_t first = rc == 0 ? (idx0 ? p->cf[idx0 - 1] : 0) : 0;
+    uint32_t *ends = rc == 0 ? os_malloc((size_t)n * sizeof *ends + 1) : NULL;
+    if (rc == 0 && !ends)
+        rc = FOLIO_NOMEM;
+    for (uint32_t j = 0; rc == 0 && j < n; j++)
+        ends[j] = p->cf[idx0 + j];
+    pthread_mutex_unlock(&p->mu);
+    if (rc < 0)
+        return rc;
+    uint8_t *buf = os_malloc(p->page_size);
+    frame_ref *v = os_malloc((size_t)(ends[n - 1] - first) * sizeof *v + 1);
+    if (!buf || !v)
+        rc = FOLIO_NOMEM;
+    uint32_t start = first;
+    for (uint32_t j = 0; rc == 0 && j < n; j++) {
+        uint32_t end = ends[j], k = 0, dbsz = 0;
+        pthread_mutex_lock(&p->mu);
+        for (uint32_t f = start + 1; f <= end; f++)
+            v[k++] = (frame_ref){wal_frame_pgno(p->wal, f), f};
+        pthread_mutex_unlock(&p->mu);
+        qsort(v, k, sizeof *v, ref_cmp);
+        /* Every page a commit added must be among its frames: a folio
+         * commit may have written new pages straight to the database file
+         * (and a later checkpoint over them), which the WAL cannot give. */
+        uint32_t before = 0;
+        if (start == 0)
+            rc = FOLIO_NOTFOUND_ERR; /* (the size before the generation is not in the WAL) */
+        else
+            rc = wal_frame_commit_size(p->wal, start, &before);
+        if (rc == 0)
+            rc = wal_frame_commit_size(p->wal, end, &dbsz);
+        for (uint32_t pg = before + 1, i = 0; rc == 0 && pg <= dbsz; pg++) {
+            while (i < k && v[i].pgno < pg)
+                i++;
+            if (i >= k || v[i].pgno != pg)
+                rc = FOLIO_NOTFOUND_ERR;
+        }
+        if (rc == 0)
+            rc = commit(arg, dbsz);
+        for (uint32_t i = 0; rc == 0 && i < k; i++) {
+            if (i + 1 < k && v[i + 1].pgno == v[i].pgno)
+                continue; /* the commit's last image of the page */
+            if (v[i].pgno == 0 || v[i].pgno > dbsz)
+                continue;
+            if ((rc = wal_read_frame(p->wal, v[i].frame, buf)) == 0)
+                rc = page(arg, v[i].pgno, buf);
+        }
+        start = end;
+    }
+    os_free(v);
+    os_free(buf);
+    os_free(ends);
+    return rc;
+}
+
 void pager_version_free(pager *p)
 {
     os_free(p->cf);
