@@ -946,8 +946,11 @@ int clog_base_next(clog_base_reader *b, uint32_t *first, uint32_t *count, const 
     *pages = b->raw;
     return 1;
 fail:
-    snprintf(err, errlen, "%s at offset %" PRIu64 ": %s", b->path, at,
-             rc == FOLIO_CORRUPT ? "the base is damaged or cut short" : status_text(rc));
+    if (rc == FOLIO_NOMEM)
+        snprintf(err, errlen, "out of memory");
+    else
+        snprintf(err, errlen, "%s at offset %" PRIu64 ": %s", b->path, at,
+                 rc == FOLIO_CORRUPT ? "the base is damaged or cut short" : status_text(rc));
     return rc;
 }
 

@@ -305,7 +305,14 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
         if (rec.type != CLOG_COMMIT || rec.version <= bh.version)
             continue;
         clog_commit c;
-        if (clog_commit_parse(payload, rec.raw, &c) < 0 || c.page_size != bh.page_size) {
+        int prc = clog_commit_parse(payload, rec.raw, &c);
+        if (prc == FOLIO_NOMEM) {
+            rc = rs_err(FOLIO_NOMEM, "out of memory");
+            goto out_reader;
+        }
+        if (prc < 0 || c.page_size != bh.page_size) {
+            if (prc == 0)
+                clog_commit_free(&c);
             rc = rs_err(FOLIO_CORRUPT, "%s at offset %" PRIu64 ": a damaged commit record",
                         clog_reader_file(r), clog_reader_offset(r));
             goto out_reader;
@@ -403,7 +410,15 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
         goto out_reader;
     }
     char why[600] = "";
-    if ((rc = verify_file(tmp, why, sizeof why)) < 0) {
+    if ((rc = verify_file(tmp, why, sizeof why)) == FOLIO_NOMEM) {
+        char shm[4300];
+        snprintf(shm, sizeof shm, "%s-shm", tmp);
+        vfs->remove(vfs, tmp);
+        vfs->remove(vfs, shm);
+        rs_err(rc, "out of memory while checking the restored file: nothing written");
+        goto out_reader;
+    }
+    if (rc < 0) {
         char shm[4300];
         snprintf(shm, sizeof shm, "%s-shm", tmp);
         vfs->remove(vfs, tmp);

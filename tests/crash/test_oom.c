@@ -30,6 +30,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define OOM_LSAN 1
@@ -607,6 +609,64 @@ static int op_close(oom_ctx *c)
     return rc;
 }
 
+/* ---- the commit log ---- */
+
+static void remove_log(oom_ctx *c)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s-log' '%s/restored.db' '%s/restored.db-restore'", c->path,
+             c->dir, c->dir);
+    cr_assert_eq(system(cmd), 0);
+}
+
+/* The log on (a fresh one) and changes waiting for their commit. */
+static int setup_log_changes(oom_ctx *c)
+{
+    remove_log(c);
+    int rc = folio_log_enable(c->db, FOLIO_LOG_ZSTD);
+    return rc < 0 ? rc : setup_changes(c);
+}
+
+/* The log on, with a few commits in it. */
+static int setup_log_history(oom_ctx *c)
+{
+    remove_log(c);
+    int rc = folio_log_enable(c->db, FOLIO_LOG_LZ4);
+    for (int k = 0; rc == 0 && k < 3; k++) {
+        if ((rc = setup_write(c)) == 0) {
+            for (int i = 0; rc == 0 && i < 5; i++) {
+                folio_value r[3] = {v_int(200 + 10 * k + i), v_text("log"), v_blob(big, 3000)};
+                rc = folio_insert(NULL, c->t, r, 3);
+            }
+            if (rc == 0)
+                rc = folio_delete(c->t, 3 + k);
+        }
+        if (c->txn) {
+            int crc = rc == 0 ? folio_commit(c->txn) : folio_rollback(c->txn);
+            rc = rc == 0 ? crc : rc;
+            c->txn = NULL;
+        }
+    }
+    return rc;
+}
+
+/* Restore the newest version: FOLIO_NOMEM (and nothing created) or a copy. */
+static int op_restore(oom_ctx *c)
+{
+    char dest[700];
+    snprintf(dest, sizeof dest, "%s/restored.db", c->dir);
+    uint64_t v = 0;
+    int rc = folio_version(c->db, &v);
+    if (rc < 0)
+        return rc;
+    rc = folio_restore(c->path, dest, v, -1, NULL);
+    struct stat sb;
+    if (rc < 0 && stat(dest, &sb) == 0)
+        return FOLIO_ERROR; /* a failed restore must leave nothing */
+    unlink(dest);
+    return rc;
+}
+
 static const oom_op ops[] = {
     {"open", setup_none, op_open, NULL, OOM_OPEN_FIRST},
     {"begin write + table_open", setup_none, op_begin_write, NULL, 0},
@@ -644,6 +704,8 @@ static const oom_op ops[] = {
     {"exec ALTER TABLE RENAME COLUMN (triggers)", setup_tg, op_alter_trig_column, NULL, OOM_SPARSE},
     {"concurrent: commit replayed after another commit", setup_conc, op_commit, op_rollback, 0},
     {"concurrent: update with overflow, then the commit", setup_conc, op_conc_work, NULL, 0},
+    {"commit with the commit log on", setup_log_changes, op_commit, op_rollback, 0},
+    {"restore from the commit log", setup_log_history, op_restore, NULL, OOM_NO_MSG},
 };
 
 /* ---- the loop ---- */
@@ -964,7 +1026,12 @@ Test(crash_oom, alter_table_triggers, .timeout = 900)
 
 Test(crash_oom, concurrent, .timeout = 900)
 {
-    /* (The last group: every op belongs to one test.) */
-    cr_assert_eq(sizeof ops / sizeof ops[0], 34);
     run_ops(32, 34);
+}
+
+Test(crash_oom, commit_log, .timeout = 900)
+{
+    /* (The last group: every op belongs to one test.) */
+    cr_assert_eq(sizeof ops / sizeof ops[0], 36);
+    run_ops(34, 36);
 }
