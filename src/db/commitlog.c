@@ -660,6 +660,20 @@ static int capture_wal_commits(clog_writer *w, ptxn *t, uint32_t n, char *err, s
     return rc;
 }
 
+/* A segment's size past which the next one begins (CLOG_SEG_LIMIT; tests
+ * make it small with FOLIO_LOG_SEGMENT_BYTES to see many). */
+static uint64_t seg_limit(void)
+{
+    static uint64_t limit;
+    uint64_t v = __atomic_load_n(&limit, __ATOMIC_RELAXED);
+    if (!v) {
+        const char *e = getenv("FOLIO_LOG_SEGMENT_BYTES");
+        v = e && atoll(e) >= 4096 ? (uint64_t)atoll(e) : CLOG_SEG_LIMIT;
+        __atomic_store_n(&limit, v, __ATOMIC_RELAXED);
+    }
+    return v;
+}
+
 /* ---- the hooks ---- */
 
 static int commit_hook(void *arg, ptxn *t, uint64_t version)
@@ -727,7 +741,7 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
         w->buf = NULL;
         w->buf_cap = 0;
     }
-    if (rc == 0 && w->end >= CLOG_SEG_LIMIT) {
+    if (rc == 0 && w->end >= seg_limit()) {
         /* Full: CLOSED, synced, and the next segment. */
         clog_rec r = {0, CLOG_CLOSED, CLOG_RAW, 0, 0, 0, version, clog_now_us(), 0};
         uint64_t chain;

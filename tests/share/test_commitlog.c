@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -474,5 +475,99 @@ Test(share_commitlog, damage_is_refused_and_nothing_is_created)
     cr_assert_eq(rc, FOLIO_CORRUPT, "%d %s", rc, folio_open_errmsg());
     cr_assert(strstr(folio_open_errmsg(), "another log"), "%s", folio_open_errmsg());
     cr_assert_eq(access(dest, F_OK), -1);
+    compat_rmtree(g_dir);
+}
+
+/* ---- two processes, one log ---------------------------------------------------------- */
+
+typedef struct proc_job {
+    const char *path;
+    int id, commits;
+} proc_job;
+
+static int writer_proc(void *arg)
+{
+    const proc_job *j = arg;
+    folio_options o = FOLIO_OPTIONS_INIT;
+    o.busy_timeout_ms = 20000;
+    o.wal_autocheckpoint = 40;
+    o.sync = j->id ? FOLIO_SYNC_FULL : FOLIO_SYNC_NORMAL;
+    folio_db *db;
+    if (folio_open(&db, j->path, &o) != FOLIO_OK)
+        return 2;
+    char pad[900];
+    memset(pad, 'p' + j->id, sizeof pad);
+    for (int i = 0; i < j->commits; i++) {
+        folio_txn *t;
+        folio_table *tb;
+        folio_value v[3] = {{FOLIO_NULL, {0}},
+                            {FOLIO_INTEGER, {.i = j->id * 100000 + i}},
+                            {FOLIO_TEXT, {.s = {pad, (size_t)(i * 37) % sizeof pad}}}};
+        if (folio_begin(&t, db, FOLIO_TXN_WRITE) != FOLIO_OK)
+            return 3;
+        if (folio_table_open(&tb, t, "t") != FOLIO_OK || folio_insert(NULL, tb, v, 3) != FOLIO_OK) {
+            fprintf(stderr, "writer %d: %s\n", j->id, folio_errmsg(db));
+            return 4;
+        }
+        if (folio_commit(t) != FOLIO_OK) {
+            fprintf(stderr, "writer %d: commit: %s\n", j->id, folio_errmsg(db));
+            return 5;
+        }
+    }
+    return folio_close(db) == FOLIO_OK ? 0 : 6;
+}
+
+/* Two processes append to one log (each catching up with the other's
+ * records, segments closing and opening under both): every version
+ * restores, each with one row more than the one before. */
+Test(share_commitlog, two_processes_share_the_log_across_segments)
+{
+    setup_dir();
+    setenv("FOLIO_LOG_SEGMENT_BYTES", "6000", 1);
+    folio_db *db;
+    cr_assert_eq(folio_open(&db, g_path, NULL), FOLIO_OK);
+    exec1(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER, pad TEXT)");
+    cr_assert_eq(folio_log_enable(db, FOLIO_LOG_ZSTD), FOLIO_OK, "%s", folio_errmsg(db));
+    uint64_t v0;
+    cr_assert_eq(folio_version(db, &v0), FOLIO_OK);
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+    proc_job a = {g_path, 0, 60}, b = {g_path, 1, 60};
+    pid_t pa = share_spawn(writer_proc, &a, NULL, 0), pb = share_spawn(writer_proc, &b, NULL, 0);
+    int st;
+    cr_assert_eq(share_wait(pa, 120000, &st), 1);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "writer 0: %s", share_status_str(st));
+    cr_assert_eq(share_wait(pb, 120000, &st), 1);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "writer 1: %s", share_status_str(st));
+    cr_assert_eq(folio_open(&db, g_path, NULL), FOLIO_OK);
+    uint64_t last;
+    cr_assert_eq(folio_version(db, &last), FOLIO_OK);
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+    cr_assert_eq(last, v0 + 120);
+    int segs = 0;
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s-log", g_path);
+    DIR *d = opendir(dir);
+    cr_assert(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        segs += strstr(e->d_name, ".seg") != NULL;
+    closedir(d);
+    cr_assert_gt(segs, 3, "only %d segments", segs);
+    for (uint64_t v = v0; v <= last; v++) {
+        char dest[400];
+        snprintf(dest, sizeof dest, "%s/p%" PRIu64 ".db", g_dir, v);
+        int rc = folio_restore(g_path, dest, v, -1, NULL);
+        cr_assert_eq(rc, FOLIO_OK, "restore %" PRIu64 ": %s", v, folio_open_errmsg());
+        sqlite3 *s;
+        cr_assert_eq(sqlite3_open_v2(dest, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        sqlite3_stmt *q;
+        cr_assert_eq(sqlite3_prepare_v2(s, "SELECT count(*) FROM t", -1, &q, NULL), SQLITE_OK);
+        cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+        cr_assert_eq((uint64_t)sqlite3_column_int64(q, 0), v - v0, "version %" PRIu64, v);
+        sqlite3_finalize(q);
+        sqlite3_close(s);
+        unlink(dest);
+    }
+    unsetenv("FOLIO_LOG_SEGMENT_BYTES");
     compat_rmtree(g_dir);
 }
