@@ -607,15 +607,14 @@ static int capture_finish(capture *c)
     int rc = clog_compress(w->m.codec, w->buf, w->buf_n, &st, &sn, &codec);
     if (rc < 0)
         return rc;
-    clog_rec r = {(uint32_t)sn,
-                  CLOG_COMMIT,
-                  (uint8_t)codec,
-                  (uint32_t)w->buf_n,
-                  0,
-                  np,
-                  w->last + 1,
-                  clog_now_us(),
-                  0};
+    clog_rec r = {.stored = (uint32_t)sn,
+                  .type = CLOG_COMMIT,
+                  .codec = (uint8_t)codec,
+                  .flags = CLOG_REC_PAGES_ONLY,
+                  .raw = (uint32_t)w->buf_n,
+                  .npages = np,
+                  .version = w->last + 1,
+                  .time_us = clog_now_us()};
     rc = writer_append(w, &r, st, c->err, c->errlen);
     os_free(st);
     return rc;
@@ -707,7 +706,12 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
         uint64_t to = version - 1;
         for (int i = 0; i < 8; i++)
             p[i] = (uint8_t)(to >> (8 * i));
-        clog_rec r = {8, CLOG_GAP, CLOG_RAW, 8, 0, 0, w->last + 1, clog_now_us(), 0};
+        clog_rec r = {.stored = 8,
+                      .type = CLOG_GAP,
+                      .codec = CLOG_RAW,
+                      .raw = 8,
+                      .version = w->last + 1,
+                      .time_us = clog_now_us()};
         rc = writer_append(w, &r, p, err, sizeof err);
         if (rc == 0)
             db->clog_need_base = 1;
@@ -723,15 +727,14 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
         if ((rc = clog_compress(w->m.codec, w->buf, w->buf_n, &st, &sn, &codec)) < 0) {
             snprintf(err, sizeof err, "out of memory");
         } else {
-            clog_rec r = {(uint32_t)sn,
-                          CLOG_COMMIT,
-                          (uint8_t)codec,
-                          (uint32_t)w->buf_n,
-                          nchanges,
-                          npages,
-                          version,
-                          clog_now_us(),
-                          0};
+            clog_rec r = {.stored = (uint32_t)sn,
+                          .type = CLOG_COMMIT,
+                          .codec = (uint8_t)codec,
+                          .raw = (uint32_t)w->buf_n,
+                          .nchanges = nchanges,
+                          .npages = npages,
+                          .version = version,
+                          .time_us = clog_now_us()};
             rc = writer_append(w, &r, st, err, sizeof err);
             os_free(st);
         }
@@ -743,7 +746,8 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
     }
     if (rc == 0 && w->end >= seg_limit()) {
         /* Full: CLOSED, synced, and the next segment. */
-        clog_rec r = {0, CLOG_CLOSED, CLOG_RAW, 0, 0, 0, version, clog_now_us(), 0};
+        clog_rec r = {
+            .type = CLOG_CLOSED, .codec = CLOG_RAW, .version = version, .time_us = clog_now_us()};
         uint64_t chain;
         if ((rc = writer_append(w, &r, NULL, err, sizeof err)) == 0 &&
             (rc = os_vfs_current()->sync(w->f)) == 0) {

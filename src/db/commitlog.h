@@ -13,7 +13,7 @@
  * Segment: a 64-byte header (magic "FOLIOSEG", format, dbid, logid, first
  * version, the chain value before its first record, page size, a hash of
  * the header), then records. A record: a 48-byte header (stored bytes,
- * type, codec, raw bytes, changes, pages, version, time, chain) and its
+ * type, codec, flags, raw bytes, changes, pages, version, time, chain) and its
  * payload, compressed. The chain of a record is a hash of the chain before
  * it, its header and its stored payload: a record lost, moved or changed
  * breaks every chain after it, across segments too (each segment names the
@@ -91,9 +91,14 @@ int clog_compress(int codec, const uint8_t *in, size_t n, uint8_t **out, size_t 
 int clog_expand(int codec, const uint8_t *in, size_t n, uint8_t *out, size_t raw_n);
 
 /* ---- records ---- */
+/* clog_rec.flags: a COMMIT record of another engine's commit (or one made
+ * while the log was off), taken from the WAL: its pages only, its row
+ * changes unknown. */
+#define CLOG_REC_PAGES_ONLY 0x1
 typedef struct clog_rec {
     uint32_t stored;
     uint8_t type, codec;
+    uint16_t flags;
     uint32_t raw;
     uint32_t nchanges, npages;
     uint64_t version; /* GAP: the first version missing */

@@ -251,6 +251,8 @@ void clog_rec_encode(uint8_t *h, const clog_rec *r)
     put32(h, r->stored);
     h[4] = r->type;
     h[5] = r->codec;
+    h[6] = (uint8_t)r->flags;
+    h[7] = (uint8_t)(r->flags >> 8);
     put32(h + 8, r->raw);
     put32(h + 12, r->nchanges);
     put32(h + 16, r->npages);
@@ -264,6 +266,7 @@ void clog_rec_decode(const uint8_t *h, clog_rec *r)
     r->stored = get32(h);
     r->type = h[4];
     r->codec = h[5];
+    r->flags = (uint16_t)(h[6] | h[7] << 8);
     r->raw = get32(h + 8);
     r->nchanges = get32(h + 12);
     r->npages = get32(h + 16);
