@@ -24,10 +24,11 @@
  *       copy's; version-valid-for at 92 equals the change counter, so that
  *       SQLite trusts that count. The copy is a whole database in its
  *       file: it needs no -wal or -shm.
- *   (4) The snapshot ends as soon as the last page is copied. The copy is
- *       synced (whatever the handle's sync level), read back and hashed
- *       again (the two hashes and the size must agree), then opened
- *       read-only and checked by folio_check; any problem fails the backup.
+ *   (4) The snapshot ends as soon as the last page is copied. A second
+ *       thread syncs the copy (whatever the handle's sync level) while the
+ *       calling thread reads it back and hashes it again (the two hashes
+ *       and the size must agree), then opens it read-only and checks it
+ *       with folio_check; any problem, or a failed sync, fails the backup.
  *   (5) Only then is it renamed to DEST (never over a file that appeared
  *       meanwhile) and DEST's directory synced. Any failure removes the
  *       copy: a crash leaves DEST whole or absent (at worst a stale
@@ -35,6 +36,7 @@
  */
 #include "db/db_int.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -340,6 +342,42 @@ static int check_copy(backup *b)
     return rc;
 }
 
+typedef struct sync_job {
+    os_vfs *vfs;
+    os_file *f;
+    int rc;
+} sync_job;
+
+static void *sync_main(void *arg)
+{
+    sync_job *j = arg;
+    j->rc = j->vfs->sync(j->f);
+    return NULL;
+}
+
+/* (4): the sync, which waits for the disk, runs in a thread of its own
+ * while this one reads the copy back and checks it (from the kernel's
+ * cache): the backup takes about the longer of the two, not their sum. */
+static int verify_copy(backup *b)
+{
+    sync_job job = {b->vfs, b->out, 0};
+    pthread_t th;
+    int threaded = pthread_create(&th, NULL, sync_main, &job) == 0;
+    if (!threaded)
+        sync_main(&job);
+    int rc = read_back(b);
+    if (rc >= 0 && b->npages)
+        rc = check_copy(b);
+    if (threaded)
+        pthread_join(th, NULL);
+    if (job.rc < 0) {
+        /* (the first failure's message stays, if the check failed too) */
+        bk_errf(b, job.rc, "cannot sync %s: %s", b->tmp, folio_strerror(job.rc));
+        return rc < 0 ? rc : job.rc;
+    }
+    return rc;
+}
+
 static void end_snapshot(backup *b)
 {
     if (b->txn)
@@ -387,16 +425,12 @@ static int run_backup(backup *b, const char *dest)
     if ((rc = copy_pages(b)) < 0)
         return rc;
     end_snapshot(b);
-    if ((rc = b->vfs->sync(b->out)) < 0)
-        return bk_errf(b, rc, "cannot sync %s: %s", b->tmp, folio_strerror(rc));
-    if ((rc = read_back(b)) < 0)
+    if ((rc = verify_copy(b)) < 0)
         return rc;
     rc = b->vfs->close(b->out);
     b->out = NULL;
     if (rc < 0)
         return bk_errf(b, rc, "cannot close %s: %s", b->tmp, folio_strerror(rc));
-    if (b->npages && (rc = check_copy(b)) < 0)
-        return rc;
     /* The check's -wal and -shm, if it left any: the copy stands alone. */
     for (int i = 0; i < 2; i++) {
         char *p = path_plus(b->tmp, i ? "-shm" : "-wal");
