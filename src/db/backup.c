@@ -9,13 +9,14 @@
  *
  *   (1) DEST must not exist. The copy is written to "<DEST>-backup" (a
  *       stale one, left by a crash, is removed first).
- *   (2) Pages are copied in chunks of BACKUP_CHUNK_BYTES. In each chunk,
- *       the pages the snapshot reads from the database file are read from
- *       it in runs, with one read a run (ptxn_page_frames,
- *       ptxn_read_file_pages): the file's image of such a page cannot
- *       change while the snapshot lives. Pages with a WAL frame in the
- *       snapshot come through the pager (pager_get). The chunk is written
- *       with one write, and a 64-bit hash of every byte written is kept.
+ *   (2) Pages are copied in chunks of BACKUP_CHUNK_BYTES, in page order.
+ *       The pages the snapshot reads from the database file (ptxn_page_frames
+ *       gives them frame 0) cannot change while it lives: runs of them are
+ *       written straight from the snapshot's map of the file
+ *       (ptxn_file_map), or, past the map or without one, read into a buffer
+ *       with one read a run (ptxn_read_file_pages). Pages with a WAL frame
+ *       in the snapshot come through the pager (pager_get) into the buffer.
+ *       A 64-bit hash of every byte written is kept.
  *   (3) Page 1 of the copy is the snapshot's but for three things: folio's
  *       version stamp (bytes 72..91) names the snapshot's version as the
  *       end of a checkpointed state (FMT_VSTAMP_END, no WAL generation:
@@ -110,6 +111,8 @@ typedef struct backup {
     uint32_t chunk; /* pages a chunk */
     uint8_t *buf;
     uint32_t *frames;
+    const uint8_t *map; /* the snapshot's map of the database file, or NULL */
+    uint32_t map_pages;
     uint64_t version;
     uint64_t hash; /* of what was written */
     char err[512];
@@ -205,29 +208,65 @@ static void stamp_page1(backup *b, uint8_t *page1)
     fmt_put_u32(page1 + FMT_DBHDR_VALID_FOR, fmt_get_u32(page1 + FMT_DBHDR_CHANGE_COUNTER));
 }
 
-/* Pages first..first+n-1 of the snapshot into b->buf. */
-static int read_chunk(backup *b, uint32_t first, uint32_t n)
+/* Pages first..first+n-1 of the copy, from `data`: hashed and written. */
+static int put_run(backup *b, bk_hash *h, const uint8_t *data, uint32_t first, uint32_t n)
+{
+    size_t len = (size_t)n * b->page_size;
+    uint64_t off = (uint64_t)(first - 1) * b->page_size;
+    hash_update(h, data, len);
+    int rc = b->vfs->write(b->out, data, len, off);
+    if (rc < 0)
+        return bk_errf(b, rc, "cannot write %s: %s", b->tmp, folio_strerror(rc));
+    return 0;
+}
+
+/* Whether page first+i of the chunk is written straight from the map of
+ * the database file (page 1 never is: the copy's differs). */
+static int in_place(const backup *b, uint32_t first, uint32_t i)
+{
+    return b->frames[i] == 0 && first + i != 1 && first + i <= b->map_pages;
+}
+
+/* Pages first..first+n-1 of the snapshot into the copy, in page order:
+ * runs of pages the map holds straight from it, the others gathered in
+ * b->buf (runs of file pages read at once, WAL pages through the pager). */
+static int copy_chunk(backup *b, bk_hash *h, uint32_t first, uint32_t n)
 {
     ptxn *t = b->txn->pt;
-    ptxn_page_frames(t, first, n, b->frames);
+    uint32_t ps = b->page_size;
     int rc = 0;
+    ptxn_page_frames(t, first, n, b->frames);
     for (uint32_t i = 0; i < n && rc >= 0;) {
-        uint8_t *dst = b->buf + (size_t)i * b->page_size;
-        if (b->frames[i] == 0) {
-            uint32_t j = i + 1;
-            while (j < n && b->frames[j] == 0)
+        uint32_t j = i + 1;
+        if (in_place(b, first, i)) {
+            while (j < n && in_place(b, first, j))
                 j++;
-            if ((rc = ptxn_read_file_pages(t, first + i, j - i, dst)) < 0)
-                return bk_src_fail(b, rc);
+            rc = put_run(b, h, b->map + (size_t)(first + i - 1) * ps, first + i, j - i);
             i = j;
-        } else {
-            pg *p;
-            if ((rc = pager_get(&p, t, first + i)) < 0)
-                return bk_src_fail(b, rc);
-            memcpy(dst, p->data, b->page_size);
-            pager_unref(p);
-            i++;
+            continue;
         }
+        for (j = i; j < n && !in_place(b, first, j);) {
+            uint8_t *dst = b->buf + (size_t)(j - i) * ps;
+            if (b->frames[j] == 0) {
+                uint32_t k = j + 1;
+                while (k < n && b->frames[k] == 0 && !in_place(b, first, k))
+                    k++;
+                if ((rc = ptxn_read_file_pages(t, first + j, k - j, dst)) < 0)
+                    return bk_src_fail(b, rc);
+                j = k;
+            } else {
+                pg *p;
+                if ((rc = pager_get(&p, t, first + j)) < 0)
+                    return bk_src_fail(b, rc);
+                memcpy(dst, p->data, ps);
+                pager_unref(p);
+                j++;
+            }
+        }
+        if (first + i == 1)
+            stamp_page1(b, b->buf);
+        rc = put_run(b, h, b->buf, first + i, j - i);
+        i = j;
     }
     return rc;
 }
@@ -237,6 +276,7 @@ static int copy_pages(backup *b)
 {
     bk_hash h;
     hash_init(&h);
+    b->map = ptxn_file_map(b->txn->pt, &b->map_pages);
     for (uint32_t first = 1; first <= b->npages;) {
         uint32_t n = b->npages - first + 1 < b->chunk ? b->npages - first + 1 : b->chunk;
         if (b->txn->deadline_ms && db_txn_expired(b->txn) < 0)
@@ -244,22 +284,13 @@ static int copy_pages(backup *b)
                            "the backup ran past txn_timeout_ms (%u ms), which bounds how long "
                            "it may hold its snapshot",
                            b->db->opts.txn_timeout_ms);
-        int rc = read_chunk(b, first, n);
+        int rc = copy_chunk(b, &h, first, n);
         if (rc < 0)
             return rc;
-        if (first == 1)
-            stamp_page1(b, b->buf);
-        size_t len = (size_t)n * b->page_size;
-        uint64_t off = (uint64_t)(first - 1) * b->page_size;
-        hash_update(&h, b->buf, len);
-        if ((rc = b->vfs->write(b->out, b->buf, len, off)) < 0)
-            return bk_errf(b, rc, "cannot write %s: %s", b->tmp, folio_strerror(rc));
-        /* The disk starts on it now: the sync at the end has less left. */
-        if (b->vfs->start_writeback)
-            b->vfs->start_writeback(b->out, off, len);
         first += n;
         report(b, first - 1);
     }
+    b->map = NULL; /* (the snapshot's: it goes with it) */
     b->hash = hash_final(&h);
     return 0;
 }
@@ -277,16 +308,27 @@ static int read_back(backup *b)
             b->tmp, (unsigned long long)size, (unsigned long long)b->npages * b->page_size);
     bk_hash h;
     hash_init(&h);
+    /* Through a map of the file when the vfs has one (no copy), else by
+     * reads. */
+    void *m = NULL;
+    if (size && b->vfs->map_file && b->vfs->map_file(b->out, size, &m) < 0)
+        m = NULL;
     for (uint32_t first = 1; first <= b->npages;) {
         uint32_t n = b->npages - first + 1 < b->chunk ? b->npages - first + 1 : b->chunk;
         size_t len = (size_t)n * b->page_size;
-        if ((rc = b->vfs->read(b->out, b->buf, len, (uint64_t)(first - 1) * b->page_size, NULL)) <
-            0)
-            return bk_errf(b, rc, "cannot read %s back: %s", b->tmp, folio_strerror(rc));
-        hash_update(&h, b->buf, len);
+        uint64_t off = (uint64_t)(first - 1) * b->page_size;
+        if (m) {
+            hash_update(&h, (const uint8_t *)m + off, len);
+        } else {
+            if ((rc = b->vfs->read(b->out, b->buf, len, off, NULL)) < 0)
+                return bk_errf(b, rc, "cannot read %s back: %s", b->tmp, folio_strerror(rc));
+            hash_update(&h, b->buf, len);
+        }
         first += n;
         report(b, (uint64_t)b->npages + first - 1);
     }
+    if (m)
+        b->vfs->unmap_file(m, size);
     if (hash_final(&h) != b->hash)
         return bk_errf(b, FOLIO_IOERR,
                        "backup verification failed: %s does not read back as written "

@@ -1367,6 +1367,12 @@ int ptxn_read_file_pages(ptxn *t, uint32_t first, uint32_t n, uint8_t *buf)
     return rc;
 }
 
+const uint8_t *ptxn_file_map(const ptxn *t, uint32_t *out_npages)
+{
+    *out_npages = t->map ? t->map_pages : 0;
+    return t->map;
+}
+
 void pager_unref(pg *e)
 {
     if (!e)
