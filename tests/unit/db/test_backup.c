@@ -288,6 +288,22 @@ Test(backup, copy_of_tables_indexes_wal_and_freelist, .init = setup, .fini = tea
     cr_assert_eq(assert_standalone_copy(dest2, version), want);
     assert_same_pages(src, dest2);
     cr_assert_eq(folio_close(db), FOLIO_OK);
+    /* Handles whose map of the file covers a part of it, or none: the
+     * pages past it are read (the map's are written from it in place). */
+    static const size_t maps[] = {300 << 10, 0};
+    for (int i = 0; i < 2; i++) {
+        folio_options o = FOLIO_OPTIONS_INIT;
+        o.mmap_bytes = maps[i];
+        folio_db *m;
+        cr_assert_eq(folio_open(&m, src, &o), FOLIO_OK, "%s", folio_open_errmsg());
+        char name[32];
+        snprintf(name, sizeof name, "copy_map%d.db", i);
+        char *d = tpath(name);
+        cr_assert_eq(folio_backup(m, d, NULL), FOLIO_OK, "%s", folio_errmsg(m));
+        cr_assert_eq(folio_close(m), FOLIO_OK);
+        cr_assert_eq(assert_standalone_copy(d, version), want);
+        assert_same_pages(src, d);
+    }
     /* The copy is a database folio writes to as any other. */
     folio_db *c = open_folio(dest, 1000);
     cr_assert_eq(folio_begin(&tx, c, FOLIO_TXN_WRITE), FOLIO_OK);
