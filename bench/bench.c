@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,7 @@ typedef struct config {
     int mx_txns, mx_per_txn; /* mixed */
     int64_t mem_rows;        /* memory: rows inserted */
     int64_t mem_warm, mem_window;
+    int64_t backup_mb;                /* backup: size of the source file, in MB (10^6 bytes) */
     char folio_bin[BENCH_PATH_LEN];   /* import: the folio CLI, "" = not found */
     char sqlite3_bin[BENCH_PATH_LEN]; /* import: the sqlite3 shell, "" = not found */
     char folio_missing[BENCH_ERR_LEN], sqlite3_missing[BENCH_ERR_LEN]; /* why not found */
@@ -173,8 +175,8 @@ static double series_median(const series *s, double *min_s, double *max_s)
 
 /* Send a series' result; its "x sqlite" is against the sqlite row of
  * workload `vs` (NULL: of this workload). */
-static void emit_vs(const char *workload, const char *vs, int eng, const char *unit, double units,
-                    const series *s)
+static void emit_named(const char *workload, const char *vs, const char *engine, const char *unit,
+                       double units, const series *s)
 {
     result r;
     memset(&r, 0, sizeof r);
@@ -182,7 +184,7 @@ static void emit_vs(const char *workload, const char *vs, int eng, const char *u
     snprintf(r.vs, sizeof r.vs, "%s", vs ? vs : "");
     r.has_stats = s->has_stats;
     r.st = s->st;
-    snprintf(r.engine, sizeof r.engine, "%s", eng_name[eng]);
+    snprintf(r.engine, sizeof r.engine, "%s", engine);
     snprintf(r.unit, sizeof r.unit, "%s", unit);
     snprintf(r.note, sizeof r.note, "%s", s->note);
     snprintf(r.error, sizeof r.error, "%s", s->error);
@@ -199,21 +201,32 @@ static void emit_vs(const char *workload, const char *vs, int eng, const char *u
     send_result(&r);
 }
 
+static void emit_vs(const char *workload, const char *vs, int eng, const char *unit, double units,
+                    const series *s)
+{
+    emit_named(workload, vs, eng_name[eng], unit, units, s);
+}
+
 static void emit(const char *workload, int eng, const char *unit, double units, const series *s)
 {
     emit_vs(workload, NULL, eng, unit, units, s);
 }
 
 /* An engine that cannot run a workload here (a program is missing). */
-static void emit_skipped(const char *workload, int eng, const char *why)
+static void emit_named_skipped(const char *workload, const char *engine, const char *why)
 {
     result r;
     memset(&r, 0, sizeof r);
     snprintf(r.workload, sizeof r.workload, "%s", workload);
-    snprintf(r.engine, sizeof r.engine, "%s", eng_name[eng]);
+    snprintf(r.engine, sizeof r.engine, "%s", engine);
     snprintf(r.error, sizeof r.error, "%s", why);
     r.skipped = 1;
     send_result(&r);
+}
+
+static void emit_skipped(const char *workload, int eng, const char *why)
+{
+    emit_named_skipped(workload, eng_name[eng], why);
 }
 
 /* ---- helpers ---- */
@@ -1376,6 +1389,197 @@ static void wl_import(void)
     }
 }
 
+/* ---- backup: one file copied by folio backup, cp, sqlite3 .backup, VACUUM INTO ---- */
+
+/* A file of the bench's rows with the area index takes about this many
+ * bytes a row (folio's bulk load, 4096-byte pages). */
+#define BACKUP_BYTES_PER_ROW 34
+
+enum { BK_FOLIO, BK_CP, BK_CP_SYNC, BK_SQLITE, BK_VACUUM, BK_KINDS };
+static const char *const bk_engine[BK_KINDS] = {"folio", "cp", "cp+sync", "sqlite", "vacuum"};
+static const char *const bk_what[BK_KINDS] = {"folio backup", "cp", "cp + fsync", "sqlite3 .backup",
+                                              "sqlite3 VACUUM INTO"};
+
+static void backup_names(char *name, size_t cap, char *vacuum_name, size_t vcap)
+{
+    snprintf(name, cap, "backup %lld MB", (long long)cfg.backup_mb);
+    snprintf(vacuum_name, vcap, "backup %lld MB: VACUUM INTO", (long long)cfg.backup_mb);
+}
+
+/* Whether two files hold the same bytes past the first `skip` (the header
+ * a copy may rewrite). */
+static int same_bytes_after(const char *a, const char *b, size_t skip)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb && file_bytes(a) == file_bytes(b);
+    static char ba[1 << 20], bb[1 << 20];
+    for (uint64_t off = 0; same;) {
+        size_t na = fread(ba, 1, sizeof ba, fa), nb = fread(bb, 1, sizeof bb, fb);
+        if (na != nb) {
+            same = 0;
+            break;
+        }
+        if (na == 0)
+            break;
+        size_t from = off < skip ? (size_t)(skip - off < na ? skip - off : na) : 0;
+        same = memcmp(ba + from, bb + from, na - from) == 0;
+        off += na;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
+static int fsync_path(const char *path)
+{
+    int fd = open(path, O_RDONLY);
+    if (fd < 0 || fsync(fd) != 0) {
+        bench_fail("fsync %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    close(fd);
+    return 0;
+}
+
+/* The copy holds the source's rows (a scan by libsqlite3); the copies of
+ * pages (all but VACUUM INTO) hold its bytes too, the header aside. */
+static int check_backup(int kind, const char *src, const char *dest, const expected_rows *x)
+{
+    read_plan p;
+    memset(&p, 0, sizeof p);
+    read_result rr;
+    if (sq_read(dest, READ_SCAN, &p, 0, &rr) < 0)
+        return -1;
+    if (rr.rows != (uint64_t)x->rows || rr.sum != x->digest) {
+        bench_fail("VERIFY FAILED: %s (%s): read back %llu rows with digest %016llx, not %lld "
+                   "with %016llx",
+                   dest, bk_what[kind], (unsigned long long)rr.rows, (unsigned long long)rr.sum,
+                   (long long)x->rows, (unsigned long long)x->digest);
+        return -1;
+    }
+    if (kind != BK_VACUUM && !same_bytes_after(src, dest, 100)) {
+        bench_fail("VERIFY FAILED: %s (%s): not the source's pages", dest, bk_what[kind]);
+        return -1;
+    }
+    return 0;
+}
+
+/* One timed copy of `src` to `dest` (absent). */
+static int backup_once(int kind, const char *src, const char *dest, const char *log, double *secs)
+{
+    char cmd[BENCH_PATH_LEN + 32], cp_bin[16] = "/bin/cp";
+    if (access(cp_bin, X_OK) != 0)
+        snprintf(cp_bin, sizeof cp_bin, "/usr/bin/cp");
+    char *fo_argv[] = {cfg.folio_bin, "backup", (char *)src, (char *)dest, NULL};
+    char *cp_argv[] = {cp_bin, (char *)src, (char *)dest, NULL};
+    char *sq_argv[] = {cfg.sqlite3_bin, "-batch", "-bail", (char *)src, cmd, NULL};
+    switch (kind) {
+    case BK_FOLIO:
+        return run_program(fo_argv, NULL, log, secs);
+    case BK_CP:
+        return run_program(cp_argv, NULL, log, secs);
+    case BK_CP_SYNC: {
+        double t0 = now_s(), cp_s;
+        if (run_program(cp_argv, NULL, log, &cp_s) < 0 || fsync_path(dest) < 0)
+            return -1;
+        *secs = now_s() - t0;
+        return 0;
+    }
+    case BK_SQLITE:
+        snprintf(cmd, sizeof cmd, ".backup \"%s\"", dest);
+        return run_program(sq_argv, NULL, log, secs);
+    default:
+        snprintf(cmd, sizeof cmd, "VACUUM INTO '%s'", dest);
+        return run_program(sq_argv, NULL, log, secs);
+    }
+}
+
+static void wl_backup(void)
+{
+    char name[64], vname[64];
+    backup_names(name, sizeof name, vname, sizeof vname);
+    int have[BK_KINDS];
+    const char *missing[BK_KINDS];
+    for (int k = 0; k < BK_KINDS; k++) {
+        int sq = k == BK_SQLITE || k == BK_VACUUM;
+        have[k] = k == BK_FOLIO ? cfg.folio_bin[0] != 0 : sq ? cfg.sqlite3_bin[0] != 0 : 1;
+        missing[k] = k == BK_FOLIO ? cfg.folio_missing : cfg.sqlite3_missing;
+    }
+    int64_t n = cfg.backup_mb * 1000000 / BACKUP_BYTES_PER_ROW;
+    expected_rows x;
+    expect_rows(&x, n, NULL);
+    char src[BENCH_PATH_LEN], dest[BENCH_PATH_LEN], log[BENCH_PATH_LEN], mb[32];
+    path_of(src, sizeof src, "bk_source.db");
+    path_of(dest, sizeof dest, "bk_copy.db");
+    path_of(log, sizeof log, "bk_copy.log");
+    series s[BK_KINDS];
+    memset(s, 0, sizeof s);
+    fprintf(stderr, "[backup] building the %lld-row source with folio, with its index (untimed)\n",
+            (long long)n);
+    remove_db(src);
+    bulk_result br;
+    int src_ok = fo_bulk(src, n, 1, 1, &br) == 0 &&
+                 check_rows(src, x.rows, x.sum_age, x.sum_active, x.digest, 1) == 0;
+    fmt_mb(mb, sizeof mb, file_bytes(src));
+    fprintf(stderr, "[backup] source %s: %s\n", src, mb);
+    for (int k = 0; k < BK_KINDS && !src_ok; k++)
+        series_fail(&s[k]);
+    double check_s = -1;
+    for (int rep = 0; rep < cfg.reps && src_ok; rep++) {
+        for (int i = 0; i < BK_KINDS; i++) {
+            int k = (rep + i) % BK_KINDS;
+            if (!have[k] || s[k].failed)
+                continue;
+            remove_db(dest);
+            progress_of("backup", rep, bk_what[k]);
+            double secs = 0;
+            if (backup_once(k, src, dest, log, &secs) < 0) {
+                series_fail(&s[k]);
+                continue;
+            }
+            s[k].t[s[k].n++] = secs;
+            /* (its dirty pages written now, not during the next copy) */
+            if (fsync_path(dest) < 0 || check_backup(k, src, dest, &x) < 0) {
+                if (k == BK_FOLIO)
+                    check_failed(&s[k]);
+                else
+                    series_fail(&s[k]);
+            }
+            if (k == BK_FOLIO && check_s < 0) {
+                /* How much of folio's time is its integrity check of the copy. */
+                char *ck_argv[] = {cfg.folio_bin, "check", dest, NULL};
+                if (run_program(ck_argv, NULL, log, &check_s) < 0)
+                    check_s = -1;
+            }
+            remove_db(dest);
+            remove_db(log);
+        }
+    }
+    char ck[64] = "";
+    if (check_s >= 0)
+        snprintf(ck, sizeof ck, "; `folio check` of the copy alone %.2f s", check_s);
+    snprintf(s[BK_FOLIO].note, sizeof s[0].note, "folio backup CLI: copy, sync, read back, check%s",
+             ck);
+    snprintf(s[BK_CP].note, sizeof s[0].note, "cp of the %s file (no sync)", mb);
+    snprintf(s[BK_CP_SYNC].note, sizeof s[0].note, "cp, then fsync of the copy");
+    snprintf(s[BK_SQLITE].note, sizeof s[0].note, "sqlite3 shell .backup (base of x sqlite)");
+    snprintf(s[BK_VACUUM].note, sizeof s[0].note, "sqlite3 shell VACUUM INTO (no sync)");
+    for (int k = 0; k < BK_KINDS; k++) {
+        const char *w = k == BK_VACUUM ? vname : name;
+        if (have[k])
+            emit_named(w, k == BK_VACUUM ? name : NULL, bk_engine[k], "MB/s",
+                       (double)file_bytes(src) / 1e6, &s[k]);
+        else
+            emit_named_skipped(w, bk_engine[k], missing[k]);
+    }
+    if (!cfg.keep)
+        remove_db(src);
+}
+
 /* ---- memory: fresh child processes ---- */
 
 static const char *self_exe;
@@ -1641,6 +1845,20 @@ static void goal_line(const char *goal, const result *f, const result *other, do
                 measured, what, verdict);
 }
 
+/* A goal on time: `f` takes at most `most` times what `base` takes. */
+static void time_goal(const char *goal, const result *f, const result *base, double most,
+                      const char *what)
+{
+    double x = ratio_vs(f, base);
+    if (x <= 0) {
+        fprintf(out_f, out_md ? "| %s | not measured | %s |\n" : "  %-40s not measured %s\n", goal,
+                f && f->failed ? "(folio failed, see above)" : "");
+        return;
+    }
+    fprintf(out_f, out_md ? "| %s | %.2fx %s's time | %s |\n" : "  %-40s %6.2fx %s's time  %s\n",
+            goal, 1 / x, what, 1 / x <= most ? "met" : "NOT met");
+}
+
 static void alloc_goal(const char *goal, const char *workload)
 {
     const result *r = find_result(workload, "folio");
@@ -1773,6 +1991,12 @@ static void print_goals(void)
     retry_line("rmw: folio concurrent", rmw, "folio", "conflicts");
     retry_line("rmw: sqlite", rmw, "sqlite", "SQLITE_BUSY");
     checkpoint_lines();
+    char bk[64], bkv[64];
+    backup_names(bk, sizeof bk, bkv, sizeof bkv);
+    time_goal("folio backup within 1.5x of cp's time", find_exact(bk, "folio"),
+              find_exact(bk, "cp"), 1.5, "cp");
+    time_goal("folio backup: time against cp + fsync", find_exact(bk, "folio"),
+              find_exact(bk, "cp+sync"), 1.5, "cp + fsync");
     alloc_goal("zero heap allocations per row: insert", "memory: insert");
     alloc_goal("zero heap allocations per row: lookup", "memory: lookup");
     alloc_goal("zero heap allocations per row: scan", "memory: scan");
@@ -1807,6 +2031,7 @@ static const workload workloads[] = {
     {"fk", wl_fk},
     {"trigger", wl_trigger},
     {"vacuum", wl_vacuum},
+    {"backup", wl_backup},
     {"struct", wl_struct},
     {"reads", wl_reads},
     {"filter", wl_filter},
@@ -1912,8 +2137,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: folio_bench [options]\n"
                "  --only LIST       workloads to run, comma-separated (default all):\n"
                "                    bulk,bulk_index,import,random_insert,batch_insert,\n"
-               "                    autocommit,threads,rmw,schema,fk,trigger,vacuum,struct,\n"
-               "                    reads,filter,mixed,memory\n"
+               "                    autocommit,threads,rmw,schema,fk,trigger,vacuum,backup,\n"
+               "                    struct,reads,filter,mixed,memory\n"
                "  --rows N          rows of the bulk loads, base tables, reads file, import\n"
                "                    CSV and batch_insert (default 10000000; suffixes k, M\n"
                "                    accepted)\n"
@@ -1937,6 +2162,10 @@ static void usage(FILE *f)
                "                    \"rmw xN NORMAL plain\": folio FOLIO_TXN_WRITE. Both files\n"
                "                    are checked for lost or doubled updates\n"
                "  --rmw-txns N      rmw: transactions committed in all (default 20000)\n"
+               "  --backup-mb N     backup: size of the file copied, in MB (default 256;\n"
+               "                    16 with --quick; the issue's figure is 1024). Rows\n"
+               "                    \"backup N MB\": folio backup (the CLI), cp, cp + fsync,\n"
+               "                    the sqlite3 shell's .backup and VACUUM INTO\n"
                "  --lookups N       reads: rowid lookups (default 1000000)\n"
                "  --mem-rows N      memory: rows inserted (default: --rows)\n"
                "  --mem-warm N      memory: rows before the 100,000-row counting window\n"
@@ -2036,7 +2265,7 @@ static int64_t parse_count(const char *s)
 static void parse_args(int argc, char **argv)
 {
     int64_t rows = 0, lookups = 0, mem_rows = 0, mem_warm = 0, reps = 0, threads = 8;
-    int64_t rmw_txns = 0;
+    int64_t rmw_txns = 0, backup_mb = 0;
     const char *dir = "/tmp", *folio_bin = NULL, *sqlite3_bin = NULL;
     cfg.sqlite_mmap_mb = 2048;
     cfg.folio_mmap_mb = -1;
@@ -2072,6 +2301,8 @@ static void parse_args(int argc, char **argv)
                 fprintf(stderr, "folio_bench: --rmw-txns must be at most 100M\n");
                 exit(2);
             }
+        } else if (!strcmp(a, "--backup-mb") && has_val) {
+            backup_mb = parse_count(argv[++i]);
         } else if (!strcmp(a, "--lookups") && has_val) {
             lookups = parse_count(argv[++i]);
         } else if (!strcmp(a, "--mem-rows") && has_val) {
@@ -2132,7 +2363,9 @@ static void parse_args(int argc, char **argv)
     cfg.mx_per_txn = 100;
     cfg.mem_warm = 100000;
     cfg.mem_window = 100000;
+    cfg.backup_mb = 256;
     if (cfg.quick) {
+        cfg.backup_mb = 16;
         cfg.rows = 100000;
         cfg.lookups = 100000;
         cfg.seeks = 20000;
@@ -2150,6 +2383,8 @@ static void parse_args(int argc, char **argv)
         cfg.lookups = lookups;
     if (rmw_txns)
         cfg.rm_txns = (int)rmw_txns;
+    if (backup_mb)
+        cfg.backup_mb = backup_mb;
     if (reps)
         cfg.reps = (int)(reps > MAX_REPS ? MAX_REPS : reps);
     if (mem_warm)
@@ -2180,7 +2415,8 @@ static void remove_dir(void)
         "mixed_lmdb.mdb",   "import.csv",       "import_sqlite.sql", "import_folio.db",
         "import_sqlite.db", "import_folio.log", "import_sqlite.log", "batch_folio.db",
         "batch_sqlite.db",  "batch_lmdb.mdb",   "filter_sqlite.db",  "th_folio.db",
-        "th_sqlite.db",     "rmw_folio.db",     "rmw_sqlite.db"};
+        "th_sqlite.db",     "rmw_folio.db",     "rmw_sqlite.db",     "bk_source.db",
+        "bk_copy.db",       "bk_copy.log"};
     char path[BENCH_PATH_LEN], tmp[BENCH_PATH_LEN + 8];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         path_of(path, sizeof path, names[i]);

@@ -60,6 +60,7 @@ int cmd_apply(const cli_command *cmd, int argc, char **argv);
 int cmd_checkpoint(const cli_command *cmd, int argc, char **argv);
 int cmd_delete(const cli_command *cmd, int argc, char **argv);
 int cmd_vacuum(const cli_command *cmd, int argc, char **argv);
+int cmd_backup(const cli_command *cmd, int argc, char **argv);
 
 /* cmd_import.c */
 int cmd_import(const cli_command *cmd, int argc, char **argv);

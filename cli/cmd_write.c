@@ -1,7 +1,7 @@
 /*
  * cmd_write.c: the write commands of the folio tool that take no bulk input
  * of rows: exec (one DDL statement), apply (JSONL operations, see apply.h)
- * checkpoint, delete and vacuum. import lives in cmd_import.c.
+ * checkpoint, delete, vacuum and backup. import lives in cmd_import.c.
  *
  * A write command opens the database read-write, does its work in write
  * transactions and closes it, which checkpoints and removes the -wal file.
@@ -263,5 +263,33 @@ int cmd_vacuum(const cli_command *cmd, int argc, char **argv)
     cli_out_printf("pages before: %u (%u free)\npages after: %u (%u free)\n", before, free_before,
                    after, free_after);
     /* Closing checkpoints: the file takes its new size. */
+    return close_db(db, path, cli_out_failed() ? CLI_EXIT_FAIL : CLI_EXIT_OK);
+}
+
+/* ---- backup ------------------------------------------------------------------------ */
+
+int cmd_backup(const cli_command *cmd, int argc, char **argv)
+{
+    char *pos[2];
+    int npos = 0;
+    int rc = cli_parse_args(cmd, argc, argv, NULL, pos, 2, 2, &npos);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    const char *path = pos[0], *dest = pos[1];
+    if (!dest[0])
+        return cli_usage_error(cmd, "backup: DEST must name a file");
+
+    /* A backup only reads the database. */
+    folio_db *db = NULL;
+    if (cli_open_db(&db, path, FOLIO_OPEN_READONLY) != CLI_EXIT_OK)
+        return CLI_EXIT_FAIL;
+    cli_progress prog;
+    progress_start(&prog, "backup", 0, "pages");
+    uint64_t version = 0;
+    int frc = folio_backup_progress(db, dest, &version, vacuum_progress, &prog);
+    progress_finish(&prog);
+    if (frc < 0)
+        return close_db(db, path, cli_fail_db(db, frc, "%s", dest));
+    cli_out_printf("version %llu\n", (unsigned long long)version);
     return close_db(db, path, cli_out_failed() ? CLI_EXIT_FAIL : CLI_EXIT_OK);
 }

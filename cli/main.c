@@ -139,6 +139,14 @@ static const cli_command commands[] = {
      "                   (an error if DEST exists); DB is only read. DEST appears\n"
      "                   whole or not at all\n"
      "Prints \"pages before: N (F free)\" and \"pages after: M (0 free)\"."},
+    {"backup", cmd_backup, "DB DEST", "copy one version of the database to a new file, online",
+     "Copies a snapshot of DB (the newest commit when it starts) to the new file\n"
+     "DEST (an error if DEST exists) while other connections go on writing: the\n"
+     "copy never restarts and keeps no writer waiting. It is written beside DEST\n"
+     "as DEST-backup, synced, read back against a checksum and checked as\n"
+     "`folio check` does, and only then renamed to DEST: DEST appears whole and\n"
+     "verified, or not at all. DEST is a database on its own (no -wal file).\n"
+     "Prints \"version N\": the version of the database DEST holds."},
 };
 
 const cli_command *cli_commands(size_t *out_count)

@@ -240,6 +240,7 @@ _PROTOTYPES = {
     "folio_check": (_int, [_p, CHECK_CALLBACK, _p, _int]),
     "folio_foreign_key_check": (_int, [_p, ctypes.c_char_p, FK_CHECK_CALLBACK, _p]),
     "folio_checkpoint": (_int, [_p, _int, ctypes.POINTER(_int), ctypes.POINTER(_int)]),
+    "folio_backup": (_int, [_p, ctypes.c_char_p, ctypes.POINTER(ctypes.c_uint64)]),
     "folio_relate": (_int, [_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p,
                             ctypes.c_double, _vals]),
     "folio_unrelate": (_int, [_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p]),

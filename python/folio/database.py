@@ -186,6 +186,26 @@ class Database:
         finally:
             self._call_end()
 
+    def backup(self, dest):
+        """Copy one version of the database to the new file `dest` (a str or
+        path-like) while other connections go on writing (folio_backup): the
+        copy is synced, read back against a checksum and integrity-checked
+        before it takes its name, so `dest` appears whole or not at all.
+        Returns the version the copy holds. folio.Error "output file already
+        exists" when `dest` exists."""
+        path = os.fsencode(os.fspath(dest))
+        if not path:
+            raise ValueError("folio: backup needs a file name")
+        h = self._call_begin()
+        try:
+            version = ctypes.c_uint64(0)
+            rc = n.lib.folio_backup(h, path, ctypes.byref(version))
+            if rc < 0:
+                errors.raise_db(h, rc)
+            return version.value
+        finally:
+            self._call_end()
+
     def close(self):
         """Close the database (a clean close checkpoints and removes the -wal).
         Every transaction must be finished first, else MisuseError. Closing a

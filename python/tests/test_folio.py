@@ -10,6 +10,7 @@ what was written (tearDown checks the integrity of every such file again).
 import gc
 import math
 import os
+import pathlib
 import shutil
 import sqlite3
 import subprocess
@@ -302,6 +303,36 @@ class TestDatabase(FolioTestCase):
         self.assertEqual(done, log)
         db.close()
         self.assertEqual(sqlite_query(path, "SELECT a FROM t"), [(1,)])
+
+    def test_backup(self):
+        path, db = self.make(["CREATE TABLE t(a INTEGER PRIMARY KEY, b)",
+                              "CREATE INDEX t_b ON t(b)"], wal_autocheckpoint=0)
+        with db.transaction(write=True) as tx:
+            t = tx.table("t")
+            for i in range(2000):
+                t.insert([i, "row %d" % (i * 7 % 2000)])
+        with db.transaction() as rt:
+            self.assertGreater(rt.info()["wal_frames"], 0)
+        dest = self.path("copy.db")
+        version = db.backup(dest)
+        self.assertIsInstance(version, int)
+        self.assertFalse(os.path.exists(dest + "-wal"))
+        self.assertFalse(os.path.exists(dest + "-backup"))
+        want = [(i, "row %d" % (i * 7 % 2000)) for i in range(2000)]
+        self.assertEqual(sqlite_query(dest, "SELECT a, b FROM t ORDER BY a"), want)
+        # DEST exists: an error, DEST untouched; a path-like works too.
+        with self.assertRaises(folio.Error) as cm:
+            db.backup(dest)
+        self.assertEqual(cm.exception.code, -1)
+        self.assertIn("output file already exists", str(cm.exception))
+        second = self.path("second.db")
+        db.backup(pathlib.Path(second))
+        with self.assertRaises(ValueError):
+            db.backup("")
+        with self.assertRaises(folio.CantOpenError):
+            db.backup(os.path.join(self.dir, "missing", "copy.db"))
+        db.close()
+        self.assertEqual(sqlite_query(second, "SELECT count(*) FROM t"), [(2000,)])
 
     def test_unknown_or_bad_options(self):
         path = self.scratch("x.db")

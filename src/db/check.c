@@ -32,9 +32,22 @@
  *       can build (not expression or partial indexes), with the exact value in
  *       columns of other collations; as many index entries as rows.
  *
- * Bounds: the bitmap makes each page read once by the walks; recursion is at
- * most BT_MAX_DEPTH deep; memory is the bitmap, a map of one page's bytes, and
- * of each record only the bytes some check compares.
+ * (8) without a lookup per row: the walk of an index adds up a 64-bit hash
+ * of each entry's exact values (numbers by value, so that 3 and 3.0 agree
+ * as they compare equal; text and blobs by their bytes), and the walk of
+ * its table the same hash of the entry each row makes. The index holds an
+ * entry with the exact values of every row, and no other, when the two sums
+ * and counts agree (a difference the sums miss has a chance of about
+ * 2^-64). Only when they do not (or a row's key could not be built) is the
+ * table walked again, with a lookup of every row in that index, to name the
+ * rows: a clean file costs one sequential walk of each tree, not a descent
+ * of the index per row.
+ *
+ * Bounds: the bitmap makes each page read once by the walks (a table whose
+ * index does not match its rows is read a second time, by a cursor);
+ * recursion is at most BT_MAX_DEPTH deep; memory is the bitmap, a map of
+ * one page's bytes, and of each record only the bytes some check compares
+ * (an index entry's all of them).
  */
 #include "db/db_int.h"
 
@@ -88,7 +101,10 @@ typedef struct idxchk {
     db_index *ix;
     keyspec ks;
     uint64_t entries;
-    int lookups; /* look every row up in it */
+    int lookups; /* check every row against it */
+    int hashed;  /* ... by the sums (else by a lookup per row) */
+    uint64_t entry_sum, row_sum;
+    int unsure; /* a row's key could not be built: the sums cannot agree */
     int cur_init;
     bt_cursor cur;
 } idxchk;
@@ -108,6 +124,7 @@ typedef struct tree {
     const db_table *tab; /* rows checked against this definition; NULL: not */
     idxchk *ix;
     int nix;
+    uint64_t *entry_sum; /* an index: where the hashes of its entries add up */
 } tree;
 
 typedef struct chk {
@@ -706,6 +723,27 @@ static int rec_decode(chk *c, rec *r, char *why, size_t whylen)
 
 /* ---- rows ---- */
 
+/* Which row a message is about: "row R", or "cell I" (of a WITHOUT ROWID
+ * table's page), made into text only when a message needs it (most rows
+ * need none). */
+typedef struct rowref {
+    int64_t rowid;
+    uint32_t celli;
+    int by_cell;
+    char text[48];
+} rowref;
+
+static const char *row_label(rowref *r)
+{
+    if (!r->text[0]) {
+        if (r->by_cell)
+            snprintf(r->text, sizeof r->text, "cell %u", r->celli);
+        else
+            snprintf(r->text, sizeof r->text, "row %lld", (long long)r->rowid);
+    }
+    return r->text;
+}
+
 static int is_pk_col(const sch_table *d, int col)
 {
     for (int j = 0; j < d->npk; j++)
@@ -715,8 +753,7 @@ static int is_pk_col(const sch_table *d, int col)
 }
 
 /* NOT NULL, STRICT types and SQLite's affinity rules for column col of a row. */
-static int check_column(chk *c, const db_table *tab, rec *r, int col, uint32_t pgno,
-                        const char *label)
+static int check_column(chk *c, const db_table *tab, rec *r, int col, uint32_t pgno, rowref *label)
 {
     const sch_table *d = &tab->def;
     const sch_column *cd = &d->cols[col];
@@ -729,7 +766,7 @@ static int check_column(chk *c, const db_table *tab, rec *r, int col, uint32_t p
         /* A row older than ALTER TABLE ADD COLUMN: the default stands in. */
         folio_value dv;
         if (notnull && row_default(cd, &dv) == 0 && dv.type == FOLIO_NULL)
-            report(c, pgno, "%s: NULL value in %s.%s", label, tab->name, cd->name);
+            report(c, pgno, "%s: NULL value in %s.%s", row_label(label), tab->name, cd->name);
         return 0;
     }
     /* The serial type tells the storage class; the bytes are read only for a
@@ -749,7 +786,7 @@ static int check_column(chk *c, const db_table *tab, rec *r, int col, uint32_t p
     }
     if (v.type == FMT_NULL) {
         if (notnull)
-            report(c, pgno, "%s: NULL value in %s.%s", label, tab->name, cd->name);
+            report(c, pgno, "%s: NULL value in %s.%s", row_label(label), tab->name, cd->name);
         return 0;
     }
     if (d->strict) {
@@ -759,15 +796,16 @@ static int check_column(chk *c, const db_table *tab, rec *r, int col, uint32_t p
         static const char *const names[] = {"", "INTEGER", "REAL", "TEXT", "BLOB", "ANY"};
         int k = cd->strict_type >= 0 && cd->strict_type <= SCH_STRICT_ANY ? cd->strict_type : 0;
         if (!((accepts[k] >> v.type) & 1))
-            report(c, pgno, "%s: non-%s value in %s.%s", label, names[k], tab->name, cd->name);
+            report(c, pgno, "%s: non-%s value in %s.%s", row_label(label), names[k], tab->name,
+                   cd->name);
     } else if (cd->affinity == SCH_AFF_TEXT) {
         if (v.type == FMT_INTEGER || v.type == FMT_REAL)
-            report(c, pgno, "%s: NUMERIC value in %s.%s", label, tab->name, cd->name);
+            report(c, pgno, "%s: NUMERIC value in %s.%s", row_label(label), tab->name, cd->name);
     } else if (numeric && v.type == FMT_TEXT) {
         if (c->enc > 1 && to_utf8(c, 0, &v) < 0)
             return c->fatal;
         if (text_is_numeric(v.u.s.p, (size_t)v.u.s.n))
-            report(c, pgno, "%s: TEXT value in %s.%s", label, tab->name, cd->name);
+            report(c, pgno, "%s: TEXT value in %s.%s", row_label(label), tab->name, cd->name);
     }
     return 0;
 }
@@ -810,6 +848,88 @@ static int column_value(chk *c, const db_table *tab, const rec *r, int64_t rowid
     return 1;
 }
 
+/* ---- the hashes of index entries (see (8) above) ---- */
+
+#define KEY_K1 0x9e3779b97f4a7c15ull
+#define KEY_K2 0xc2b2ae3d27d4eb4full
+
+static uint64_t key_mix(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    x *= KEY_K2;
+    return x ^ (x >> 29);
+}
+
+static uint64_t key_step(uint64_t h, uint64_t w)
+{
+    h ^= w * KEY_K2;
+    h = (h << 31 | h >> 33) * KEY_K1;
+    return h;
+}
+
+static uint64_t key_bytes(uint64_t h, const uint8_t *p, uint64_t n)
+{
+    h = key_step(h, n);
+    for (; n >= 8; p += 8, n -= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        h = key_step(h, w);
+    }
+    uint64_t w = 0;
+    for (uint64_t i = 0; i < n; i++)
+        w |= (uint64_t)p[i] << (8 * i);
+    return key_step(h, w);
+}
+
+/* One value into the hash of an entry: equal for values an index lookup
+ * finds equal with BINARY (numbers by value, text and blobs by bytes). */
+static uint64_t key_value(uint64_t h, const fmt_value *v)
+{
+    switch (v->type) {
+    case FMT_INTEGER:
+        return key_step(key_step(h, 1), (uint64_t)v->u.i);
+    case FMT_REAL:
+        /* An integral value in range hashes as the integer it equals. */
+        if (v->u.r >= -9223372036854775808.0 && v->u.r < 9223372036854775808.0 &&
+            v->u.r == (double)(int64_t)v->u.r)
+            return key_step(key_step(h, 1), (uint64_t)(int64_t)v->u.r);
+        {
+            uint64_t bits;
+            double r = v->u.r;
+            memcpy(&bits, &r, 8);
+            return key_step(key_step(h, 2), bits);
+        }
+    case FMT_TEXT:
+        return key_bytes(key_step(h, 3), v->u.s.p, v->u.s.n);
+    case FMT_BLOB:
+        return key_bytes(key_step(h, 4), v->u.s.p, v->u.s.n);
+    default:
+        return key_step(h, 5);
+    }
+}
+
+static uint64_t key_hash(const fmt_value *vals, int n)
+{
+    uint64_t h = KEY_K1 * (uint64_t)(n + 1);
+    for (int i = 0; i < n; i++)
+        h = key_value(h, &vals[i]);
+    return key_mix(h);
+}
+
+/* The hash of the index entry in r (all of its fields, in r->buf). */
+static uint64_t entry_hash(const rec *r)
+{
+    uint64_t h = KEY_K1 * (uint64_t)(r->f.n + 1);
+    for (uint32_t i = 0; i < r->f.n; i++) {
+        fmt_value v;
+        field_value(r->buf, &r->f, i, &v);
+        h = key_value(h, &v);
+    }
+    return key_mix(h);
+}
+
 typedef struct lookup {
     chk *c;
     const fmt_value *vals;
@@ -830,8 +950,9 @@ static int lookup_cmp(void *ctx, const uint8_t *recp, uint64_t size, int *out)
     return lk->c->fatal;
 }
 
-/* Find the index entry of the row in t->cur; report it missing or different. */
-static int lookup_row(chk *c, tree *t, idxchk *x, uint32_t pgno, const char *label, int64_t rowid)
+/* The values of the index entry the row in t->cur makes, in c->vals:
+ * 1, 0 when folio cannot be sure of one (column_value), or an error. */
+static int row_key(chk *c, tree *t, const idxchk *x, int64_t rowid)
 {
     const db_index *ix = x->ix;
     const db_table *tab = t->tab;
@@ -860,6 +981,30 @@ static int lookup_row(chk *c, tree *t, idxchk *x, uint32_t pgno, const char *lab
         c->vals[ix->ncols].type = FMT_INTEGER;
         c->vals[ix->ncols].u.i = rowid;
     }
+    return 1;
+}
+
+/* Add the hash of the entry the row in t->cur makes to x's sum. */
+static int hash_row(chk *c, tree *t, idxchk *x, int64_t rowid)
+{
+    int rc = row_key(c, t, x, rowid);
+    if (rc < 0)
+        return rc;
+    if (rc == 0)
+        x->unsure = 1;
+    else
+        x->row_sum += key_hash(c->vals, x->ix->nfields);
+    return 0;
+}
+
+/* Find the index entry of the row in t->cur; report it missing or different. */
+static int lookup_row(chk *c, tree *t, idxchk *x, uint32_t pgno, rowref *label, int64_t rowid)
+{
+    const db_index *ix = x->ix;
+    int n = ix->nfields;
+    int rc = row_key(c, t, x, rowid);
+    if (rc <= 0)
+        return rc;
     lookup lk = {c, c->vals, n, &x->ks};
     int found = 0;
     rc = bt_seek_ge(&x->cur, lookup_cmp, &lk, 1);
@@ -877,7 +1022,7 @@ static int lookup_row(chk *c, tree *t, idxchk *x, uint32_t pgno, const char *lab
                     continue;
                 field_value(p, &c->lk, (uint32_t)k, &s);
                 if (sch_compare(&s, &c->vals[k], SCH_COLL_BINARY) != 0) {
-                    report(c, pgno, "%s values differ from index %s", label, ix->name);
+                    report(c, pgno, "%s values differ from index %s", row_label(label), ix->name);
                     break;
                 }
             }
@@ -893,7 +1038,7 @@ static int lookup_row(chk *c, tree *t, idxchk *x, uint32_t pgno, const char *lab
                ptxn_errmsg(c->pt));
         x->lookups = 0;
     } else if (!found) {
-        report(c, pgno, "%s missing from index %s", label, ix->name);
+        report(c, pgno, "%s missing from index %s", row_label(label), ix->name);
     }
     return 0;
 }
@@ -903,21 +1048,20 @@ static int check_row(chk *c, tree *t, uint32_t pgno, uint32_t celli, int64_t row
 {
     const db_table *tab = t->tab;
     const sch_table *d = &tab->def;
-    char label[48];
+    rowref ref = {rowid, celli, d->without_rowid, ""}, *label = &ref;
     int rc;
-    if (d->without_rowid)
-        snprintf(label, sizeof label, "cell %u", celli);
-    else
-        snprintf(label, sizeof label, "row %lld", (long long)rowid);
     if (t->cur->f.n > (uint32_t)tab->nstored)
-        report(c, pgno, "%s has %u fields, more than the %d stored columns of %s", label,
+        report(c, pgno, "%s has %u fields, more than the %d stored columns of %s", row_label(label),
                t->cur->f.n, tab->nstored, tab->name);
     for (int col = 0; col < d->ncols && !c->stop; col++)
         if ((rc = check_column(c, tab, t->cur, col, pgno, label)) < 0)
             return rc;
-    for (int k = 0; k < t->nix && !c->stop; k++)
-        if (t->ix[k].lookups && (rc = lookup_row(c, t, &t->ix[k], pgno, label, rowid)) < 0)
+    for (int k = 0; k < t->nix && !c->stop; k++) {
+        idxchk *x = &t->ix[k];
+        if (x->lookups && (rc = x->hashed ? hash_row(c, t, x, rowid)
+                                          : lookup_row(c, t, x, pgno, label, rowid)) < 0)
             return rc;
+    }
     return c->fatal;
 }
 
@@ -960,6 +1104,10 @@ static int visit_index_entry(chk *c, tree *t, uint32_t pgno, uint32_t i)
             report(c, pgno, "cell %u: entry out of order in %s", i, t->name);
     }
     int rc = t->tab ? check_row(c, t, pgno, i, 0) : 0;
+    if (rc >= 0 && t->entry_sum && cur->f.n) {
+        if ((rc = rec_need(c, cur, field_end(cur, cur->f.n - 1))) >= 0)
+            *t->entry_sum += entry_hash(cur);
+    }
     t->cur = t->prev;
     t->prev = cur;
     t->have_prev = 1;
@@ -1108,8 +1256,72 @@ static int walk_tree(chk *c, tree *t)
 
 /* ---- objects ---- */
 
-/* A table and its indexes: the indexes first (their entries counted), then
- * the rows, each looked up in every index whose key folio can build. */
+/* The indexes whose sums do not agree with the rows (or that a row could
+ * not be hashed for): walk the table again, by a cursor, and look every row
+ * up in them, to report which rows are missing or differ. The first walk
+ * reported everything else (and claimed the pages); a table it found
+ * damaged is not read again. */
+static int recheck_rows(chk *c, const db_table *tab, idxchk *xs, uint64_t rows)
+{
+    int nre = 0;
+    for (int j = 0; j < tab->nidx; j++) {
+        idxchk *x = &xs[j];
+        int again = x->lookups && x->hashed &&
+                    (x->unsure || x->entry_sum != x->row_sum || x->entries != rows);
+        x->hashed = 0;
+        if (!again)
+            x->lookups = 0;
+        nre += again;
+    }
+    if (!nre || c->stop)
+        return 0;
+    int intkey = !tab->def.without_rowid;
+    tree t;
+    tree_init(&t, tab->name, tab->root, intkey, NULL, tab);
+    t.ix = xs;
+    t.nix = tab->nidx;
+    bt_cursor cur;
+    bt_cursor_init(&cur, c->pt, tab->root, intkey);
+    int rc;
+    for (rc = bt_first(&cur); rc == FOLIO_ROW && !c->stop; rc = bt_next(&cur)) {
+        const uint8_t *p;
+        uint64_t n;
+        char why[128];
+        if ((rc = bt_payload(&cur, &p, &n)) < 0)
+            break;
+        rec *r = t.cur;
+        if ((rc = rec_reserve(c, r, n + 1)) < 0)
+            break;
+        memcpy(r->buf, p, (size_t)n);
+        r->size = r->have = n; /* (rec_need never reads more) */
+        if ((rc = rec_decode(c, r, why, sizeof why)) < 0)
+            break;
+        if (rc > 0) {
+            rc = FOLIO_ROW;
+            continue; /* malformed: the first walk said so */
+        }
+        uint32_t pgno = bt_cursor_pgno(&cur);
+        int64_t rowid = intkey ? bt_rowid(&cur) : 0;
+        rowref label = {rowid, cur.idx[cur.depth - 1], !intkey, ""};
+        for (int j = 0; j < tab->nidx && !c->stop; j++)
+            if (xs[j].lookups && (rc = lookup_row(c, &t, &xs[j], pgno, &label, rowid)) < 0)
+                break;
+        if (rc < 0)
+            break;
+        rc = FOLIO_ROW;
+    }
+    bt_cursor_release(&cur);
+    tree_free(&t);
+    if (c->fatal)
+        return c->fatal;
+    /* (a table the first walk found damaged may stop the cursor: reported) */
+    return rc < 0 && rc != FOLIO_CORRUPT ? rc : 0;
+}
+
+/* A table and its indexes: the indexes first (their entries counted and
+ * hashed), then the rows, each hashed as the entry it makes in every index
+ * whose key folio can build, then (recheck_rows) looked up in the indexes
+ * whose hashes do not agree. */
 static int check_table(chk *c, const db_table *tab)
 {
     int rc = 0;
@@ -1131,6 +1343,7 @@ static int check_table(chk *c, const db_table *tab)
         int nerr = c->nerr, nspace = c->nspace;
         tree it;
         tree_init(&it, ix->name, ix->root, 0, &x->ks, NULL);
+        it.entry_sum = &x->entry_sum;
         rc = walk_tree(c, &it);
         x->entries = it.entries;
         tree_free(&it);
@@ -1145,6 +1358,7 @@ static int check_table(chk *c, const db_table *tab)
         if (x->lookups) {
             bt_cursor_init(&x->cur, c->pt, ix->root, 0);
             x->cur_init = 1;
+            x->hashed = 1;
         }
     }
     if ((rc = keyspec_table(c, &tks, tab)) < 0)
@@ -1157,6 +1371,8 @@ static int check_table(chk *c, const db_table *tab)
     rc = walk_tree(c, &tt);
     tree_free(&tt);
     if (rc < 0)
+        goto done;
+    if ((rc = recheck_rows(c, tab, xs, tt.entries)) < 0)
         goto done;
     for (int j = 0; j < tab->nidx && !c->stop; j++) {
         const db_index *ix = xs[j].ix;

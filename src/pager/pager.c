@@ -1349,6 +1349,45 @@ int pager_get(pg **out, ptxn *t, uint32_t pgno)
     return 0;
 }
 
+/* For copying a snapshot in large runs (backup.c): the pages no frame of
+ * the snapshot holds are read straight from the database file, which no
+ * checkpoint changes under the snapshot's read mark (as for pager_get). */
+void ptxn_page_frames(ptxn *t, uint32_t first, uint32_t n, uint32_t *out)
+{
+    pager *p = t->p;
+    assert(!t->write || t->conc);
+    if (!t->mx) {
+        memset(out, 0, (size_t)n * sizeof *out);
+        return;
+    }
+    pthread_mutex_lock(&p->mu);
+    for (uint32_t i = 0; i < n; i++)
+        out[i] = wal_find(p->wal, first + i, t->mx);
+    pthread_mutex_unlock(&p->mu);
+}
+
+int ptxn_read_file_pages(ptxn *t, uint32_t first, uint32_t n, uint8_t *buf)
+{
+    pager *p = t->p;
+    if (first == 0 || n == 0 || n > t->npages || first > t->npages - n + 1) {
+        snprintf(t->err, sizeof t->err, "pages %u..%u: out of range (database has %u pages)", first,
+                 first + n - 1, t->npages);
+        return FOLIO_CORRUPT;
+    }
+    PAGER_COUNT(p, pages_read_db, n);
+    int rc = p->vfs->read(p->db, buf, (size_t)n * p->page_size,
+                          (uint64_t)(first - 1) * p->page_size, NULL);
+    if (rc < 0)
+        snprintf(t->err, sizeof t->err, "I/O error reading pages %u..%u", first, first + n - 1);
+    return rc;
+}
+
+const uint8_t *ptxn_file_map(const ptxn *t, uint32_t *out_npages)
+{
+    *out_npages = t->map ? t->map_pages : 0;
+    return t->map;
+}
+
 void pager_unref(pg *e)
 {
     if (!e)

@@ -181,6 +181,19 @@ pager *ptxn_pager(const ptxn *t);
 
 /** Get page `pgno` (1..npages) pinned, read-only. */
 int pager_get(pg **out, ptxn *t, uint32_t pgno);
+/** Where pages first..first+n-1 of read transaction `t`'s snapshot are:
+ * out[i] the WAL frame that holds page first+i, or 0 when the database file
+ * does (for copying a snapshot: see ptxn_read_file_pages). */
+void ptxn_page_frames(ptxn *t, uint32_t first, uint32_t n, uint32_t *out);
+/** Read pages first..first+n-1 (within the snapshot) straight from the
+ * database file into `buf` (n pages), past the cache: for pages that
+ * ptxn_page_frames gives frame 0, whose file image no checkpoint changes
+ * while `t` lives. */
+int ptxn_read_file_pages(ptxn *t, uint32_t first, uint32_t n, uint8_t *buf);
+/** The map of the database file read transaction `t` reads pages in place
+ * from (pager_config.mmap_bytes), or NULL: pages 1..*out_npages of the file,
+ * readable until `t` ends (for the pages ptxn_page_frames gives frame 0). */
+const uint8_t *ptxn_file_map(const ptxn *t, uint32_t *out_npages);
 /** Unpin. NULL is ignored. */
 void pager_unref(pg *page);
 /**

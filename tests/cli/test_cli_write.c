@@ -1,6 +1,6 @@
 /*
  * test_cli_write.c: the write commands of the folio tool (exec, apply,
- * import, checkpoint), run as a separate process (the binary named by
+ * import, checkpoint, vacuum, backup), run as a separate process (the binary named by
  * $FOLIO_CLI) on databases in a fresh temporary directory. Every file the
  * tool writes is checked with libsqlite3: PRAGMA integrity_check and the
  * exact values (type and bytes). CSV imports are compared with what the
@@ -11,6 +11,7 @@
 #endif
 
 #include <criterion/criterion.h>
+#include <folio.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -1355,6 +1356,87 @@ Test(cli_write, vacuum_errors, .init = setup, .fini = teardown)
     r = RUN("vacuum", db, "--bogus");
     assert_usage(&r);
     result_free(&r);
+    assert_integrity(db);
+}
+
+/* ---- backup ------------------------------------------------------------------------------- */
+
+/* The version folio reads in `path` now. */
+static uint64_t version_of(const char *path)
+{
+    folio_options o = FOLIO_OPTIONS_INIT;
+    o.flags = FOLIO_OPEN_READONLY;
+    folio_db *db;
+    cr_assert_eq(folio_open(&db, path, &o), FOLIO_OK, "%s", folio_open_errmsg());
+    uint64_t v = 0;
+    cr_assert_eq(folio_version(db, &v), FOLIO_OK);
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+    return v;
+}
+
+Test(cli_write, backup, .init = setup, .fini = teardown)
+{
+    /* A source whose WAL holds part of its pages. */
+    const char *db = make_wal_db("b.db");
+    const char *dest = tpath("copy.db");
+    const char *sql = "SELECT rowid, * FROM t ORDER BY rowid";
+    char *want = image(db, sql);
+    result r = RUN("backup", db, dest);
+    assert_ok(&r);
+    unsigned long long v = 0;
+    int used = 0;
+    cr_assert_eq(sscanf(r.out, "version %llu\n%n", &v, &used), 1, "stdout: %s", r.out);
+    cr_assert_eq((size_t)used, r.out_n, "more on stdout: %s", r.out);
+    result_free(&r);
+    cr_assert_eq(v, version_of(db), "the backup names version %llu", v);
+    cr_assert_neq(access(tpath("copy.db-wal"), F_OK), 0, "DEST has a -wal");
+    cr_assert_neq(access(tpath("copy.db-shm"), F_OK), 0, "DEST has a -shm");
+    cr_assert_neq(access(tpath("copy.db-backup"), F_OK), 0, "the temporary file is left");
+    assert_integrity(dest);
+    assert_image(dest, sql, want);
+    assert_image(db, sql, want);
+    /* DEST exists now: exit 1, DEST untouched. */
+    struct stat st0, st1;
+    cr_assert_eq(stat(dest, &st0), 0);
+    r = RUN("backup", db, dest);
+    assert_fail_with(&r, "output file already exists");
+    cr_assert_eq(r.out_n, 0);
+    result_free(&r);
+    cr_assert_eq(stat(dest, &st1), 0);
+    cr_assert_eq(st0.st_ino, st1.st_ino);
+    cr_assert_eq(st0.st_size, st1.st_size);
+    free(want);
+}
+
+Test(cli_write, backup_errors, .init = setup, .fini = teardown)
+{
+    result r = RUN("backup", tpath("nope.db"), tpath("copy.db"));
+    assert_fail_with(&r, "nope.db");
+    cr_assert_eq(r.out_n, 0);
+    result_free(&r);
+    cr_assert_neq(access(tpath("nope.db"), F_OK), 0, "backup created the source");
+    cr_assert_neq(access(tpath("copy.db"), F_OK), 0, "backup created DEST");
+    const char *db = make_holey_db("b.db");
+    r = RUN("backup", db, tpath("missing/copy.db"));
+    assert_fail_with(&r, "copy.db");
+    cr_assert_eq(r.out_n, 0);
+    result_free(&r);
+    r = RUN("backup");
+    assert_usage(&r);
+    result_free(&r);
+    r = RUN("backup", db);
+    assert_usage(&r);
+    result_free(&r);
+    r = RUN("backup", db, tpath("a.db"), "extra");
+    assert_usage(&r);
+    result_free(&r);
+    r = RUN("backup", db, "");
+    assert_usage(&r);
+    result_free(&r);
+    r = RUN("backup", db, tpath("a.db"), "--bogus");
+    assert_usage(&r);
+    result_free(&r);
+    cr_assert_neq(access(tpath("a.db"), F_OK), 0, "a usage error made DEST");
     assert_integrity(db);
 }
 
