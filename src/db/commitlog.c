@@ -31,6 +31,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -55,6 +56,7 @@ typedef struct clog_writer {
     unsigned ntail, tail_head;
     uint8_t *buf; /* the record being built */
     size_t buf_n, buf_cap;
+    uint64_t seg_limit; /* a segment this long is closed */
 } clog_writer;
 
 static _Thread_local folio_txn *tl_committing;
@@ -246,6 +248,12 @@ static int writer_open(folio_db *db, clog_writer *w, uint32_t dbid, uint32_t pag
         return werr(err, errlen, FOLIO_NOMEM, "out of memory");
     snprintf(w->dir, sizeof w->dir, "%s", dir);
     os_free(dir);
+    /* Segments are closed at CLOG_SEG_LIMIT bytes; tests that need many
+     * segments set a smaller size in the environment. */
+    const char *lim = getenv("FOLIO_LOG_SEGMENT_BYTES");
+    char *end = NULL;
+    unsigned long long lim_n = lim ? strtoull(lim, &end, 10) : 0;
+    w->seg_limit = lim && end != lim && !*end && lim_n >= 4096 ? (uint64_t)lim_n : CLOG_SEG_LIMIT;
     int rc = clog_manifest_read(w->dir, &w->m, err, errlen);
     if (rc < 0)
         return rc == FOLIO_NOTFOUND_ERR
@@ -638,7 +646,7 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
         w->buf = NULL;
         w->buf_cap = 0;
     }
-    if (rc == 0 && w->end >= CLOG_SEG_LIMIT) {
+    if (rc == 0 && w->end >= (w->seg_limit ? w->seg_limit : CLOG_SEG_LIMIT)) {
         /* Full: CLOSED, synced, and the next segment. */
         clog_rec r = {0, CLOG_CLOSED, CLOG_RAW, 0, 0, 0, version, clog_now_us(), 0};
         uint64_t chain;

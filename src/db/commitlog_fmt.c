@@ -587,7 +587,7 @@ int clog_reader_next(clog_reader *r, clog_rec *rec, const uint8_t **payload, int
             continue;
         }
         if (rec->type == CLOG_GAP) {
-            if (rec->stored != 8 && rec->codec != CLOG_RAW)
+            if (rec->stored != 8 || rec->codec != CLOG_RAW)
                 return rerr(r, FOLIO_CORRUPT, "%s at offset %" PRIu64 ": a bad gap record", path,
                             r->rec_off);
             uint64_t last = 0;
