@@ -178,6 +178,10 @@ int clog_manifest_write(const char *dir, const clog_manifest *m, char *err, size
     int rc = write_synced(tmp, buf, (size_t)n);
     if (rc == 0)
         rc = vfs->rename(vfs, tmp, path);
+    /* The VFS's rename never replaces: a manifest that changes (another
+     * compression) is replaced by C's rename, in one step as well. */
+    if (rc == 1)
+        rc = rename(tmp, path) == 0 ? 0 : FOLIO_IOERR;
     if (rc == 0)
         rc = clog_sync_dir(dir);
     if (rc < 0) {

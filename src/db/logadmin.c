@@ -52,6 +52,32 @@ int clog_source_dir(const char *source, char *dir, size_t n)
     return 0;
 }
 
+int clog_check_owner(const char *source, const char *dir, const clog_manifest *m, char *err,
+                     size_t errlen)
+{
+    if (strcmp(source, dir) == 0)
+        return 0; /* a log directory itself: nothing to compare with */
+    os_vfs *vfs = os_vfs_current();
+    os_file *f;
+    if (vfs->open(vfs, source, OS_OPEN_READONLY, &f) < 0)
+        return 0; /* no database there (a log kept after its database) */
+    uint8_t h[100];
+    size_t got = 0;
+    int rc = vfs->read(f, h, sizeof h, 0, &got);
+    vfs->close(f);
+    fmt_vstamp st;
+    /* A database whose stamp has not reached its file yet (still in the
+     * WAL) cannot tell. */
+    if (rc < 0 || got < sizeof h || memcmp(h, "SQLite format 3", 16) != 0 ||
+        fmt_vstamp_decode(h, &st) < 0 || st.dbid == 0 || st.dbid == m->dbid)
+        return 0;
+    snprintf(err, errlen,
+             "%s/folio-log at offset 0: the log of another database (database identity %u; %s "
+             "is %u)",
+             dir, (unsigned)m->dbid, source, (unsigned)st.dbid);
+    return FOLIO_CORRUPT;
+}
+
 uint64_t clog_gap_last(const uint8_t *payload)
 {
     uint64_t v = 0;
@@ -111,13 +137,18 @@ int folio_log_list(const char *source, int (*cb)(void *arg, const folio_log_entr
     char dir[4096], err[1200] = "";
     if (clog_source_dir(source, dir, sizeof dir) < 0)
         return open_err(FOLIO_NOMEM, "out of memory");
-    clog_file *files;
-    int nfiles;
-    int rc = clog_list(dir, &files, &nfiles, err, sizeof err);
+    clog_reader *r;
+    int rc = clog_reader_open(&r, dir, err, sizeof err);
     if (rc < 0)
         return open_err(rc, "%s", err);
-    clog_reader *r;
-    if ((rc = clog_reader_open(&r, dir, err, sizeof err)) < 0) {
+    clog_file *files;
+    int nfiles;
+    if ((rc = clog_list(dir, &files, &nfiles, err, sizeof err)) < 0) {
+        clog_reader_close(r);
+        return open_err(rc, "%s", err);
+    }
+    if ((rc = clog_check_owner(source, dir, clog_reader_manifest(r), err, sizeof err)) < 0) {
+        clog_reader_close(r);
         clog_list_free(files, nfiles);
         return open_err(rc, "%s", err);
     }

@@ -209,7 +209,8 @@ int folio_log_ship(const char *source, const char *dest, folio_log_ship_data *ou
         goto out;
     }
     c->dest = dest;
-    if ((rc = clog_manifest_read(dir, &m, c->err, sizeof c->err)) < 0)
+    if ((rc = clog_manifest_read(dir, &m, c->err, sizeof c->err)) < 0 ||
+        (rc = clog_check_owner(source, dir, &m, c->err, sizeof c->err)) < 0)
         goto fail;
     if (mkdir(dest, 0777) < 0 && errno != EEXIST) {
         rc = ship_err(c, FOLIO_CANTOPEN, "%s: cannot create the directory: %s", dest,

@@ -191,6 +191,10 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
     if (rc < 0)
         return rs_err(rc, "%s", err);
     clog_manifest m = *clog_reader_manifest(r);
+    if ((rc = clog_check_owner(source, dir, &m, err, sizeof err)) < 0) {
+        clog_reader_close(r);
+        return rs_err(rc, "%s", err);
+    }
     clog_file *files;
     int nfiles;
     if ((rc = clog_list(dir, &files, &nfiles, err, sizeof err)) < 0) {
