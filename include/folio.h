@@ -1062,6 +1062,19 @@ typedef struct folio_metrics_data {
     /* Gauges. */
     uint64_t cache_bytes;      /**< bytes of page images held (cached and dirty) */
     uint64_t cache_bytes_used; /**< of which pinned or dirty */
+    /* Version 2 (fields added here are filled only for callers whose `size`
+     * reaches them). */
+    /** Gauge: when this handle's last checkpoint ended, UTC microseconds
+     * since 1970 (0: none yet). */
+    uint64_t checkpoint_last_unix_us;
+    /* The commit log. */
+    uint64_t log_records;      /**< commit records this handle appended */
+    uint64_t log_raw_bytes;    /**< their payloads, uncompressed */
+    uint64_t log_stored_bytes; /**< their payloads as stored (raw / stored: the compression) */
+    uint64_t log_bytes;        /**< gauge: bytes of the log's files on disk (0: no log) */
+    /** Gauge: the version of the log's oldest base, the oldest version a
+     * restore rebuilds (0: no log) */
+    uint64_t log_oldest_version;
 } folio_metrics_data;
 
 #define FOLIO_METRICS_INIT                                                                         \

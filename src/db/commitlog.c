@@ -57,6 +57,8 @@ typedef struct clog_writer {
     uint8_t *buf; /* the record being built */
     size_t buf_n, buf_cap;
     uint64_t seg_limit; /* a segment this long is closed */
+    /* Commit records appended by this handle, their raw and stored bytes. */
+    uint64_t n_records, raw_bytes, stored_bytes;
 } clog_writer;
 
 static _Thread_local folio_txn *tl_committing;
@@ -639,6 +641,11 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
                           0};
             rc = writer_append(w, &r, st, err, sizeof err);
             os_free(st);
+            if (rc == 0) {
+                w->n_records++;
+                w->raw_bytes += r.raw;
+                w->stored_bytes += r.stored;
+            }
         }
     }
     if (w->buf_cap > ((size_t)4 << 20)) {
@@ -679,6 +686,16 @@ static int sync_hook(void *arg)
     }
     pthread_mutex_unlock(&db->clog_mu);
     return rc;
+}
+
+void db_log_counters(folio_db *db, uint64_t out[3])
+{
+    pthread_mutex_lock(&db->clog_mu);
+    clog_writer *w = db->clog;
+    out[0] = w ? w->n_records : 0;
+    out[1] = w ? w->raw_bytes : 0;
+    out[2] = w ? w->stored_bytes : 0;
+    pthread_mutex_unlock(&db->clog_mu);
 }
 
 void db_log_attach(folio_db *db)

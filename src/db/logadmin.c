@@ -302,6 +302,29 @@ int folio_log_stats(folio_db *db, folio_log_stats_data *out)
     return FOLIO_OK;
 }
 
+void db_log_disk(folio_db *db, uint64_t *out_bytes, uint64_t *out_oldest_base)
+{
+    *out_bytes = *out_oldest_base = 0;
+    char *dir = clog_dir_of(pager_path(db->pager));
+    char path[4200], err[512];
+    clog_file *files = NULL;
+    int n = 0;
+    if (!dir)
+        return;
+    snprintf(path, sizeof path, "%s/folio-log", dir);
+    if (os_vfs_current()->exists(os_vfs_current(), path) == 1 &&
+        clog_list(dir, &files, &n, err, sizeof err) == 0) {
+        *out_bytes = file_bytes(path);
+        for (int i = 0; i < n; i++) {
+            *out_bytes += file_bytes(files[i].path);
+            if (files[i].is_base && !*out_oldest_base)
+                *out_oldest_base = files[i].version;
+        }
+        clog_list_free(files, n);
+    }
+    os_free(dir);
+}
+
 /* ---- pruning ---- */
 
 /* What prune needs of a record. */

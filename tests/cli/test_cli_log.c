@@ -853,6 +853,16 @@ Test(cli_log, refusals_name_the_file_and_offset, .init = setup, .fini = teardown
         result_free(&r);
         (void)clog;
     }
+    { /* the first segment missing: the log then begins after its base */
+        CASE();
+        const char *first = NULL;
+        for (size_t i = 0; i < l.n && !first; i++)
+            if (strcmp(l.e[i].kind, "commit") == 0)
+                first = l.e[i].file;
+        cr_assert_eq(unlink(IN_CASE(first)), 0);
+        restore_refused(cdb, "--version", last_s, "are not in the log", "cannot be rebuilt", NULL);
+        (void)clog;
+    }
     { /* a version past the end; a time before the first base */
         char past[32];
         snprintf(past, sizeof past, "%llu", (unsigned long long)(last + 100));
