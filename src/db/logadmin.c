@@ -464,9 +464,9 @@ static int prune_make_base(prune_ctx *c, uint64_t v, int64_t time_us)
         rc = FOLIO_NOMEM;
     if (rc == 0)
         rc = clog_base_create(&bw, c->dir, &c->m, &bh, err, sizeof err);
-    for (uint32_t pg = 1; rc == 0 && pg <= bh.npages; pg++) {
-        if ((rc = vfs->read(f, page, ps, (uint64_t)(pg - 1) * ps, NULL)) == 0)
-            rc = clog_base_add(bw, pg, page);
+    for (uint32_t pgno = 1; rc == 0 && pgno <= bh.npages; pgno++) {
+        if ((rc = vfs->read(f, page, ps, (uint64_t)(pgno - 1) * ps, NULL)) == 0)
+            rc = clog_base_add(bw, pgno, page);
     }
     if (rc == 0)
         rc = clog_base_finish(bw, err, sizeof err);
