@@ -725,6 +725,13 @@ Test(cli_log, enable_list_disable_reenable_restore, .init = setup, .fini = teard
         write_version(db, &m, &h, 2, 100, 0);
     int off_to = h.n;
     log_enable(db, NULL);
+    /* On again with zstd: the manifest says so now, and was replaced (no
+     * temporary beside it). */
+    cr_assert_neq(access(tpath("a.db-log/folio-log.tmp"), F_OK), 0, "folio-log.tmp left behind");
+    r = RUN("stats", db, "--json");
+    assert_ok(&r);
+    cr_assert_not_null(strstr(r.out, "\"compression\": \"zstd\""), "%s", r.out);
+    result_free(&r);
     for (int i = 0; i < 3; i++)
         write_version(db, &m, &h, 1 + (int)(rnd() % 3), 100, 1);
     free(l.e);
