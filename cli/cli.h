@@ -69,6 +69,16 @@ int cmd_import(const cli_command *cmd, int argc, char **argv);
 int cmd_relate(const cli_command *cmd, int argc, char **argv);
 int cmd_edges(const cli_command *cmd, int argc, char **argv);
 
+/* cmd_log.c */
+int cmd_log(const cli_command *cmd, int argc, char **argv);
+int cmd_restore(const cli_command *cmd, int argc, char **argv);
+/** `us` (UTC microseconds since 1970) as "2026-12-07T18:30:00.123456Z". */
+void cli_time_iso(char *buf, size_t n, int64_t us);
+/** Parse an ISO 8601 time, "2026-12-07T18:30:00Z", with fractional seconds
+ * (".25") and a zone ("Z", "+01:00") - the zone must be given - into UTC
+ * microseconds since 1970. Returns 0 or -1. */
+int cli_parse_time(const char *s, int64_t *out_us);
+
 /* main.c: the command table and usage texts. */
 
 /** All commands, in the order `folio --help` lists them. */

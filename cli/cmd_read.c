@@ -666,8 +666,46 @@ static const char *btree_type(folio_txn *txn, const folio_btree_stats *st)
     return st->is_index ? "index" : "table";
 }
 
+/* raw / stored of the log's commit records (0 when there are none). */
+static double log_ratio(const folio_log_stats_data *lg)
+{
+    return lg->stored_bytes ? (double)lg->raw_bytes / (double)lg->stored_bytes : 0;
+}
+
+static json_t *log_json(const folio_log_stats_data *lg)
+{
+    json_t *o = json_object();
+    int ok = o != NULL;
+    json_put(o, "enabled", json_boolean(lg->enabled), &ok);
+    json_put(o, "present", json_boolean(lg->present), &ok);
+    if (lg->present) {
+        char when[64];
+        cli_time_iso(when, sizeof when, lg->newest_base_time_us);
+        json_put(o, "compression", json_string(lg->compression == FOLIO_LOG_LZ4 ? "lz4" : "zstd"),
+                 &ok);
+        json_put(o, "disk_bytes", json_u64(lg->disk_bytes), &ok);
+        json_put(o, "segments", json_u64(lg->segments), &ok);
+        json_put(o, "bases", json_u64(lg->bases), &ok);
+        json_put(o, "commits", json_u64(lg->commits), &ok);
+        json_put(o, "gaps", json_u64(lg->gaps), &ok);
+        json_put(o, "raw_bytes", json_u64(lg->raw_bytes), &ok);
+        json_put(o, "stored_bytes", json_u64(lg->stored_bytes), &ok);
+        json_put(o, "compression_ratio", json_real(log_ratio(lg)), &ok);
+        json_put(o, "oldest_version", json_u64(lg->oldest_version), &ok);
+        json_put(o, "newest_version", json_u64(lg->newest_version), &ok);
+        json_put(o, "oldest_base", json_u64(lg->oldest_base), &ok);
+        json_put(o, "newest_base", json_u64(lg->newest_base), &ok);
+        json_put(o, "newest_base_time", lg->bases ? json_string(when) : json_null(), &ok);
+    }
+    if (!ok) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
 static int print_stats_json(cli_session *s, const folio_info *in, const stats_list *l,
-                            const stats_totals *tot)
+                            const stats_totals *tot, const folio_log_stats_data *lg)
 {
     json_t *root = json_object();
     json_t *arr = json_array();
@@ -687,6 +725,7 @@ static int print_stats_json(cli_session *s, const folio_info *in, const stats_li
     json_put(root, "payload_bytes", json_u64(tot->payload_bytes), &ok);
     json_put(root, "unused_bytes", json_u64(tot->unused_bytes), &ok);
     json_put(root, "fragmented_bytes", json_u64(tot->fragmented_bytes), &ok);
+    json_put(root, "log", log_json(lg), &ok);
     json_put(root, "btrees", arr, &ok);
     for (size_t i = 0; i < l->n && ok; i++) {
         const folio_btree_stats *st = &l->v[i];
@@ -712,8 +751,36 @@ static int print_stats_json(cli_session *s, const folio_info *in, const stats_li
     return print_json(root, ok);
 }
 
+static void print_log_text(const folio_log_stats_data *lg)
+{
+    if (!lg->present) {
+        cli_out_printf("commit log:   %s\n",
+                       lg->enabled ? "on, but its directory is missing" : "off");
+        return;
+    }
+    cli_out_printf("commit log:   %s (%s), %llu bytes in %u segments and %u bases\n",
+                   lg->enabled ? "on" : "off (its files stay)",
+                   lg->compression == FOLIO_LOG_LZ4 ? "lz4" : "zstd",
+                   (unsigned long long)lg->disk_bytes, (unsigned)lg->segments, (unsigned)lg->bases);
+    cli_out_printf("log records:  %llu commits, %llu gaps, versions %llu to %llu, %llu raw bytes "
+                   "stored in %llu (%.2fx)\n",
+                   (unsigned long long)lg->commits, (unsigned long long)lg->gaps,
+                   (unsigned long long)lg->oldest_version, (unsigned long long)lg->newest_version,
+                   (unsigned long long)lg->raw_bytes, (unsigned long long)lg->stored_bytes,
+                   log_ratio(lg));
+    if (lg->bases) {
+        char when[64];
+        cli_time_iso(when, sizeof when, lg->newest_base_time_us);
+        cli_out_printf("log bases:    oldest version %llu, newest version %llu (taken %s)\n",
+                       (unsigned long long)lg->oldest_base, (unsigned long long)lg->newest_base,
+                       when);
+    } else {
+        cli_out_printf("log bases:    none\n");
+    }
+}
+
 static int print_stats_text(cli_session *s, const folio_info *in, const stats_list *l,
-                            const stats_totals *tot)
+                            const stats_totals *tot, const folio_log_stats_data *lg)
 {
     cli_out_printf("file:         %llu bytes, %u pages of %u bytes\n",
                    (unsigned long long)in->file_bytes, (unsigned)in->page_count,
@@ -724,7 +791,9 @@ static int print_stats_text(cli_session *s, const folio_info *in, const stats_li
     cli_out_printf("b-trees:      %zu, %llu pages, %llu payload bytes, %llu unused bytes\n", l->n,
                    (unsigned long long)tot->pages, (unsigned long long)tot->payload_bytes,
                    (unsigned long long)tot->unused_bytes);
-    cli_out_printf("fragmented:   %llu bytes\n\n", (unsigned long long)tot->fragmented_bytes);
+    cli_out_printf("fragmented:   %llu bytes\n", (unsigned long long)tot->fragmented_bytes);
+    print_log_text(lg);
+    cli_out_puts("\n");
 
     int wname = 4;
     for (size_t i = 0; i < l->n; i++) {
@@ -822,7 +891,7 @@ static void prom_btrees(cli_session *s, const stats_list *l, const char *name, c
 /* `stats --prometheus`: the figures of the text report in the Prometheus
  * text exposition format, every one a gauge. */
 static int print_stats_prometheus(cli_session *s, const folio_info *in, const stats_list *l,
-                                  const stats_totals *tot)
+                                  const stats_totals *tot, const folio_log_stats_data *lg)
 {
     prom_gauge("file_bytes", "Size of the database file in bytes.", in->file_bytes);
     prom_gauge("page_size_bytes", "Page size of the database.", in->page_size);
@@ -835,6 +904,22 @@ static int print_stats_prometheus(cli_session *s, const folio_info *in, const st
     prom_gauge("unused_bytes", "Bytes of page space not used by cells or headers.",
                tot->unused_bytes);
     prom_gauge("fragmented_bytes", "Bytes in fragments too small to use.", tot->fragmented_bytes);
+    prom_gauge("log_enabled", "1 when the commit log is on.", (uint64_t)lg->enabled);
+    prom_gauge("log_bytes", "Bytes of the commit log's files.", lg->disk_bytes);
+    prom_gauge("log_segments", "Segment files of the commit log.", lg->segments);
+    prom_gauge("log_bases", "Base files of the commit log.", lg->bases);
+    prom_gauge("log_commits", "Commit records in the commit log.", lg->commits);
+    prom_gauge("log_raw_bytes", "Bytes of the commit records, uncompressed.", lg->raw_bytes);
+    prom_gauge("log_stored_bytes", "Bytes of the commit records as stored.", lg->stored_bytes);
+    prom_gauge("log_oldest_version", "Version of the oldest record of the commit log.",
+               lg->oldest_version);
+    prom_gauge("log_newest_version", "Version of the newest record of the commit log.",
+               lg->newest_version);
+    prom_gauge("log_oldest_base_version",
+               "Version of the oldest base: the oldest version a restore can rebuild.",
+               lg->oldest_base);
+    prom_gauge("log_newest_base_version", "Version of the newest base of the commit log.",
+               lg->newest_base);
     prom_btrees(s, l, "table_rows", "Rows of a table.", PROM_TABLES,
                 offsetof(folio_btree_stats, entries));
     prom_btrees(s, l, "index_entries", "Entries of an index.", PROM_INDEXES,
@@ -883,10 +968,13 @@ int cmd_stats(const cli_command *cmd, int argc, char **argv)
         return CLI_EXIT_FAIL;
 
     folio_info in;
+    folio_log_stats_data lg;
     stats_list l = {NULL, 0, 0, 0};
     int frc = folio_info_get(&in, s.txn);
     if (frc < 0)
         rc = cli_fail_db(s.db, frc, "%s: cannot read the header", path);
+    else if ((frc = folio_log_stats(s.db, &lg)) < 0)
+        rc = cli_fail_db(s.db, frc, "%s: cannot read its commit log", path);
     else
         rc = collect_stats(&l, &s);
     if (rc == CLI_EXIT_OK) {
@@ -897,9 +985,9 @@ int cmd_stats(const cli_command *cmd, int argc, char **argv)
             tot.unused_bytes += l.v[i].unused_bytes;
             tot.fragmented_bytes += l.v[i].fragmented_bytes;
         }
-        rc = json         ? print_stats_json(&s, &in, &l, &tot)
-             : prometheus ? print_stats_prometheus(&s, &in, &l, &tot)
-                          : print_stats_text(&s, &in, &l, &tot);
+        rc = json         ? print_stats_json(&s, &in, &l, &tot, &lg)
+             : prometheus ? print_stats_prometheus(&s, &in, &l, &tot, &lg)
+                          : print_stats_text(&s, &in, &l, &tot, &lg);
     }
     free(l.v);
     return cli_session_close(&s, rc);

@@ -130,6 +130,47 @@ static const cli_command commands[] = {
      "  --mode truncate  as restart, and truncate the -wal file to 0 bytes\n"
      "Prints \"wal frames: N, checkpointed: M\". A checkpoint held back by a reader\n"
      "or a lock of another process fails (exit 1) with the reason."},
+    {"log", cmd_log,
+     "DB [--json] | enable DB [--compression zstd|lz4] | disable DB | prune DB "
+     "--keep-versions N|--keep-days D | ship DB DIR",
+     "the commit log: list, turn on or off, prune, ship",
+     "  folio log DB [--json]\n"
+     "      one line per record of the log DB-log/ (or of DB, a log directory), in\n"
+     "      version order: version, UTC time (ISO 8601), commit, changes, pages,\n"
+     "      raw and stored bytes; \"V1-V2 ... gap\" for versions the log has no\n"
+     "      record of; \"V ... base\" for a base (every page at version V)\n"
+     "      --json: one object per line {\"kind\":\"commit\"|\"gap\"|\"base\",\n"
+     "      \"version\",\"time\",\"time_us\",\"changes\",\"pages\",\"raw_bytes\",\n"
+     "      \"stored_bytes\",\"file\",\"offset\"} (a gap: \"last_version\" too).\n"
+     "      Every record is verified as it is read: a damaged log fails (exit 1)\n"
+     "      naming the file and the offset\n"
+     "  folio log enable DB [--compression zstd|lz4]\n"
+     "      turn the log on (persistent: every folio writer of DB appends to it)\n"
+     "      with a base of DB now; zstd by default\n"
+     "  folio log disable DB\n"
+     "      turn it off; the files stay (enabling it again records the versions\n"
+     "      in between as a gap followed by a new base)\n"
+     "  folio log prune DB --keep-versions N | --keep-days D\n"
+     "      keep the last N versions (or those of the last D days, fractions\n"
+     "      allowed, and the one in force D days ago) restorable; remove older\n"
+     "      bases and whole segments, after making a base at the oldest version\n"
+     "      kept when that frees segments\n"
+     "  folio log ship DB DIR\n"
+     "      copy the log into DIR (created if missing): new and grown files only,\n"
+     "      each synced under a temporary name and renamed; DIR is a log that\n"
+     "      folio restore reads. Run it again to bring DIR up to date"},
+    {"restore", cmd_restore, "SRC DEST --version V | --time ISO8601",
+     "rebuild the database of a past version from its commit log",
+     "SRC is a database (its log DB-log/ is read) or a log directory (one that\n"
+     "folio log ship wrote). DEST must not exist; it appears only once it is\n"
+     "complete, synced and checked. Prints \"version N\".\n"
+     "  --version V       the database as version V left it\n"
+     "  --time T          as of time T: the last version committed at or before\n"
+     "                    T; ISO 8601 with a zone, e.g. 2026-12-07T18:30:00Z or\n"
+     "                    2026-12-07T18:30:00.125+01:00\n"
+     "A damaged log, the log of another database, a version the log cannot\n"
+     "rebuild (pruned, past its end, in a gap) or a time before its first base\n"
+     "fail (exit 1) and DEST is not created."},
     {"vacuum", cmd_vacuum, "DB [--into DEST]", "rebuild the database packed, without free pages",
      "Rewrites every table and index in key order with full pages and no freelist,\n"
      "as SQLite's VACUUM, keeping every rowid, in one transaction: a crash leaves\n"
@@ -292,7 +333,9 @@ static int take_globals(int argc, char **argv, char **rest, int *out_nrest, glob
             g->help = 1;
             continue;
         }
-        if (strcmp(arg, "--version") == 0) {
+        /* "restore ... --version V" names a version of the database. */
+        if (strcmp(arg, "--version") == 0 &&
+            !(nrest > 0 && strcmp(rest[0], "restore") == 0 && i + 1 < argc)) {
             g->version = 1;
             continue;
         }

@@ -950,6 +950,107 @@ int folio_log_disable(folio_db *db);
 int folio_restore(const char *source, const char *dest, uint64_t version, int64_t time_us,
                   uint64_t *out_version);
 
+/** What an entry of folio_log_list is. */
+typedef enum folio_log_kind {
+    FOLIO_LOG_COMMIT = 1, /**< the record of one commit */
+    FOLIO_LOG_GAP = 2,    /**< versions that happened without a record */
+    FOLIO_LOG_BASE = 3    /**< every page of the database at one version */
+} folio_log_kind;
+
+/** One entry of the commit log (folio_log_list). */
+typedef struct folio_log_entry {
+    folio_log_kind kind;
+    uint64_t version;      /**< the commit's or base's version; a gap's first */
+    uint64_t last_version; /**< a gap's last version; else `version` */
+    /** UTC microseconds since 1970: when the commit was made, the base
+     * taken, or the gap found */
+    int64_t time_us;
+    uint32_t changes;      /**< row changes and DDL statements of a commit */
+    uint32_t pages;        /**< page images of a commit, pages of a base */
+    uint64_t raw_bytes;    /**< a record's payload or a base's pages, uncompressed */
+    uint64_t stored_bytes; /**< a record's payload as stored; a base's whole file */
+    /** The file it lies in and where; valid until the callback returns. */
+    const char *file;
+    uint64_t offset;
+} folio_log_entry;
+
+/**
+ * List the commit log `source` (a log directory, or a database whose
+ * "<database>-log/" it is) in version order: every record (commits and
+ * gaps) and every base, a base after the commit of its version. Each
+ * record is verified as it is read (its checksum and the chain, every
+ * segment against the log's manifest): a damaged or foreign log is
+ * FOLIO_CORRUPT naming the file and the offset. `cb` returns 0 to go on;
+ * anything else stops the listing and is returned. Errors are described by
+ * folio_open_errmsg().
+ */
+int folio_log_list(const char *source, int (*cb)(void *arg, const folio_log_entry *e), void *arg);
+
+/** The commit log of a database (folio_log_stats). */
+typedef struct folio_log_stats_data {
+    int enabled;             /**< the database has its log on */
+    int present;             /**< "<database>-log/" holds a log (the rest is 0 when not) */
+    int compression;         /**< of new records: FOLIO_LOG_ZSTD or FOLIO_LOG_LZ4 */
+    uint32_t segments;       /**< segment files */
+    uint32_t bases;          /**< base files */
+    uint64_t disk_bytes;     /**< every file of the log */
+    uint64_t commits;        /**< commit records */
+    uint64_t gaps;           /**< gap records */
+    uint64_t raw_bytes;      /**< the commit records, uncompressed */
+    uint64_t stored_bytes;   /**< the same as stored */
+    uint64_t oldest_version; /**< of the oldest record (0: none) */
+    uint64_t newest_version; /**< of the newest record (0: none) */
+    uint64_t oldest_base;    /**< the oldest version a restore can start from (0: no base) */
+    uint64_t newest_base;
+    int64_t newest_base_time_us; /**< when the newest base was taken */
+} folio_log_stats_data;
+
+/**
+ * Figures of the commit log of `db`, read from its files' headers (records
+ * are not verified: see folio_log_list). A log cut short or damaged is
+ * counted as far as it reads.
+ */
+int folio_log_stats(folio_db *db, folio_log_stats_data *out);
+
+/**
+ * Prune the commit log of `db`: keep every version of the last
+ * `keep_versions` versions, or (with `keep_versions` 0) every version since
+ * `keep_seconds` ago and the one in force then, restorable; delete the
+ * bases and whole segments older than that. When the newest base at or
+ * before the oldest version kept is older than it, and a new base there
+ * frees segments, a base of that version is made first (restored from the
+ * log, checked, synced) and the older bases and segments go after it. The
+ * last segment (the one writers append to) is never deleted. With both
+ * given the older of the two limits holds. A crash at any point leaves a
+ * log that restores every version it restored before down to the oldest
+ * kept. FOLIO_BUSY when another prune of the log is running; a damaged log
+ * is refused (FOLIO_CORRUPT naming the file) before anything is deleted.
+ */
+int folio_log_prune(folio_db *db, uint64_t keep_versions, int64_t keep_seconds);
+
+/** What folio_log_ship did. */
+typedef struct folio_log_ship_data {
+    uint32_t files_copied;  /**< files written whole */
+    uint32_t files_resumed; /**< files that had grown: only the new bytes read */
+    uint32_t files_skipped; /**< already there with the same size and content */
+    uint64_t bytes_copied;  /**< bytes read from `source` and written */
+} folio_log_ship_data;
+
+/**
+ * Copy the commit log `source` (a log directory, or a database whose log it
+ * is) into the directory `dest` (created if missing), so that `dest` is a
+ * log that folio_restore reads: the manifest first, then the bases and
+ * segments in version order. A file already in `dest` with the same size
+ * and content is skipped; one that is a prefix of its source (a segment
+ * that grew since) is completed from where it ends; each file is written
+ * under a temporary name, synced and renamed into place. Files of `dest`
+ * that `source` no longer has (pruned) stay. A `dest` that holds the log of
+ * another database is refused. Writers may go on meanwhile: the copy of the
+ * last segment ends where it ended when read. *out (may be NULL) receives
+ * the figures. Errors are described by folio_open_errmsg().
+ */
+int folio_log_ship(const char *source, const char *dest, folio_log_ship_data *out);
+
 /* ---- Metrics ---------------------------------------------------------------- */
 
 /**
@@ -991,6 +1092,19 @@ typedef struct folio_metrics_data {
     /* Gauges. */
     uint64_t cache_bytes;      /**< bytes of page images held (cached and dirty) */
     uint64_t cache_bytes_used; /**< of which pinned or dirty */
+    /* Version 2 (fields added here are filled only for callers whose `size`
+     * reaches them). */
+    /** Gauge: when this handle's last checkpoint ended, UTC microseconds
+     * since 1970 (0: none yet). */
+    uint64_t checkpoint_last_unix_us;
+    /* The commit log. */
+    uint64_t log_records;      /**< commit records this handle appended */
+    uint64_t log_raw_bytes;    /**< their payloads, uncompressed */
+    uint64_t log_stored_bytes; /**< their payloads as stored (raw / stored: the compression) */
+    uint64_t log_bytes;        /**< gauge: bytes of the log's files on disk (0: no log) */
+    /** Gauge: the version of the log's oldest base, the oldest version a
+     * restore rebuilds (0: no log) */
+    uint64_t log_oldest_version;
 } folio_metrics_data;
 
 #define FOLIO_METRICS_INIT                                                                         \

@@ -32,6 +32,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -56,6 +57,9 @@ typedef struct clog_writer {
     unsigned ntail, tail_head;
     uint8_t *buf; /* the record being built */
     size_t buf_n, buf_cap;
+    uint64_t seg_limit; /* a segment this long is closed */
+    /* Commit records appended by this handle, their raw and stored bytes. */
+    uint64_t n_records, raw_bytes, stored_bytes;
 } clog_writer;
 
 static _Thread_local folio_txn *tl_committing;
@@ -247,6 +251,12 @@ static int writer_open(folio_db *db, clog_writer *w, uint32_t dbid, uint32_t pag
         return werr(err, errlen, FOLIO_NOMEM, "out of memory");
     snprintf(w->dir, sizeof w->dir, "%s", dir);
     os_free(dir);
+    /* Segments are closed at CLOG_SEG_LIMIT bytes; tests that need many
+     * segments set a smaller size in the environment. */
+    const char *lim = getenv("FOLIO_LOG_SEGMENT_BYTES");
+    char *end = NULL;
+    unsigned long long lim_n = lim ? strtoull(lim, &end, 10) : 0;
+    w->seg_limit = lim && end != lim && !*end && lim_n >= 4096 ? (uint64_t)lim_n : CLOG_SEG_LIMIT;
     int rc = clog_manifest_read(w->dir, &w->m, err, errlen);
     if (rc < 0)
         return rc == FOLIO_NOTFOUND_ERR
@@ -659,20 +669,6 @@ static int capture_wal_commits(clog_writer *w, ptxn *t, uint32_t n, char *err, s
     return rc;
 }
 
-/* A segment's size past which the next one begins (CLOG_SEG_LIMIT; tests
- * make it small with FOLIO_LOG_SEGMENT_BYTES to see many). */
-static uint64_t seg_limit(void)
-{
-    static uint64_t limit;
-    uint64_t v = __atomic_load_n(&limit, __ATOMIC_RELAXED);
-    if (!v) {
-        const char *e = getenv("FOLIO_LOG_SEGMENT_BYTES");
-        v = e && atoll(e) >= 4096 ? (uint64_t)atoll(e) : CLOG_SEG_LIMIT;
-        __atomic_store_n(&limit, v, __ATOMIC_RELAXED);
-    }
-    return v;
-}
-
 /* ---- the hooks ---- */
 
 static int commit_hook(void *arg, ptxn *t, uint64_t version)
@@ -737,6 +733,11 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
                           .time_us = clog_now_us()};
             rc = writer_append(w, &r, st, err, sizeof err);
             os_free(st);
+            if (rc == 0) {
+                w->n_records++;
+                w->raw_bytes += r.raw;
+                w->stored_bytes += r.stored;
+            }
         }
     }
     if (w->buf_cap > ((size_t)4 << 20)) {
@@ -744,7 +745,7 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
         w->buf = NULL;
         w->buf_cap = 0;
     }
-    if (rc == 0 && w->end >= seg_limit()) {
+    if (rc == 0 && w->end >= (w->seg_limit ? w->seg_limit : CLOG_SEG_LIMIT)) {
         /* Full: CLOSED, synced, and the next segment. */
         clog_rec r = {
             .type = CLOG_CLOSED, .codec = CLOG_RAW, .version = version, .time_us = clog_now_us()};
@@ -778,6 +779,16 @@ static int sync_hook(void *arg)
     }
     pthread_mutex_unlock(&db->clog_mu);
     return rc;
+}
+
+void db_log_counters(folio_db *db, uint64_t out[3])
+{
+    pthread_mutex_lock(&db->clog_mu);
+    clog_writer *w = db->clog;
+    out[0] = w ? w->n_records : 0;
+    out[1] = w ? w->raw_bytes : 0;
+    out[2] = w ? w->stored_bytes : 0;
+    pthread_mutex_unlock(&db->clog_mu);
 }
 
 void db_log_attach(folio_db *db)

@@ -204,6 +204,18 @@ int clog_base_add(clog_base_writer *w, uint32_t pgno, const uint8_t *page);
 int clog_base_finish(clog_base_writer *w, char *err, size_t errlen);
 void clog_base_abort(clog_base_writer *w);
 
+/* ---- looking after a log (logadmin.c) ---- */
+/** The log directory `source` names: itself when it holds a manifest, else
+ * "<source>-log" (a database's). 0 or FOLIO_NOMEM. */
+int clog_source_dir(const char *source, char *dir, size_t n);
+/** When `source` is a database (not the log directory `dir` itself) whose
+ * file names its identity: FOLIO_CORRUPT with a message if the log `m` is
+ * another database's, else 0. */
+int clog_check_owner(const char *source, const char *dir, const clog_manifest *m, char *err,
+                     size_t errlen);
+/** The last version of a GAP record, from its payload. */
+uint64_t clog_gap_last(const uint8_t *payload);
+
 /** Sync a directory (after a rename or a new file in it). */
 int clog_sync_dir(const char *dir);
 int64_t clog_now_us(void);

@@ -178,6 +178,10 @@ int clog_manifest_write(const char *dir, const clog_manifest *m, char *err, size
     int rc = write_synced(tmp, buf, (size_t)n);
     if (rc == 0)
         rc = vfs->rename(vfs, tmp, path);
+    /* The VFS's rename never replaces: a manifest that changes (another
+     * compression) is replaced by C's rename, in one step as well. */
+    if (rc == 1)
+        rc = rename(tmp, path) == 0 ? 0 : FOLIO_IOERR;
     if (rc == 0)
         rc = clog_sync_dir(dir);
     if (rc < 0) {
@@ -590,7 +594,7 @@ int clog_reader_next(clog_reader *r, clog_rec *rec, const uint8_t **payload, int
             continue;
         }
         if (rec->type == CLOG_GAP) {
-            if (rec->stored != 8 && rec->codec != CLOG_RAW)
+            if (rec->stored != 8 || rec->codec != CLOG_RAW)
                 return rerr(r, FOLIO_CORRUPT, "%s at offset %" PRIu64 ": a bad gap record", path,
                             r->rec_off);
             uint64_t last = 0;

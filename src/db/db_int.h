@@ -454,6 +454,12 @@ void db_log_attach(folio_db *db);
 void db_log_free(folio_db *db);
 void db_log_committing(folio_txn *txn);
 int db_log_after_commit(folio_db *db);
+/** What this handle's log writer appended: records, their raw and stored
+ * payload bytes (logadmin.c reads them for folio_metrics). */
+void db_log_counters(folio_db *db, uint64_t out[3]);
+/** The bytes of the files of the log of `db` and the version of its oldest
+ * base (0, 0 without a log). */
+void db_log_disk(folio_db *db, uint64_t *out_bytes, uint64_t *out_oldest_base);
 /* version.c: a commit of this handle made `version` (0: nothing written). */
 void db_version_committed(folio_db *db, uint64_t version);
 

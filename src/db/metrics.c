@@ -44,6 +44,13 @@ static void gather(folio_db *db, folio_metrics_data *all)
     all->pages_spilled = pc.pages_spilled;
     all->cache_bytes = pc.cache_bytes;
     all->cache_bytes_used = pc.cache_bytes_used;
+    all->checkpoint_last_unix_us = pc.checkpoint_last_unix_us;
+    uint64_t lc[3];
+    db_log_counters(db, lc);
+    all->log_records = lc[0];
+    all->log_raw_bytes = lc[1];
+    all->log_stored_bytes = lc[2];
+    db_log_disk(db, &all->log_bytes, &all->log_oldest_version);
 }
 
 int folio_metrics(folio_db *db, folio_metrics_data *m)
@@ -103,6 +110,14 @@ static const metric_def metric_defs[] = {
     M("pages_spilled_total", 1, pages_spilled, "Dirty pages written out before their commit."),
     M("cache_bytes", 0, cache_bytes, "Bytes of page images the cache holds."),
     M("cache_used_bytes", 0, cache_bytes_used, "Bytes of page images pinned or dirty."),
+    M("checkpoint_last_time_microseconds", 0, checkpoint_last_unix_us,
+      "When the last checkpoint ended, UTC microseconds since 1970 (0: none yet)."),
+    M("log_records_total", 1, log_records, "Commit log records appended."),
+    M("log_raw_bytes_total", 1, log_raw_bytes, "Bytes of those records, uncompressed."),
+    M("log_stored_bytes_total", 1, log_stored_bytes, "Bytes of those records as stored."),
+    M("log_bytes", 0, log_bytes, "Bytes of the commit log's files."),
+    M("log_oldest_version", 0, log_oldest_version,
+      "Version of the commit log's oldest base: the oldest version a restore rebuilds."),
 };
 
 /* snprintf that keeps counting past the end of the buffer. */

@@ -191,6 +191,10 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
     if (rc < 0)
         return rs_err(rc, "%s", err);
     clog_manifest m = *clog_reader_manifest(r);
+    if ((rc = clog_check_owner(source, dir, &m, err, sizeof err)) < 0) {
+        clog_reader_close(r);
+        return rs_err(rc, "%s", err);
+    }
     clog_file *files;
     int nfiles;
     if ((rc = clog_list(dir, &files, &nfiles, err, sizeof err)) < 0) {
@@ -264,8 +268,17 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
         goto out_list;
     }
     if (base < 0) {
-        rc = rs_err(FOLIO_NOTFOUND_ERR,
-                    "%s: version %" PRIu64 " is older than every base the log holds", dir, target);
+        uint64_t oldest = 0;
+        for (int i = nfiles - 1; i >= 0; i--)
+            if (files[i].is_base)
+                oldest = files[i].version;
+        if (oldest)
+            rc = rs_err(FOLIO_NOTFOUND_ERR,
+                        "%s: version %" PRIu64 " is older than every base the log holds (the "
+                        "oldest: version %" PRIu64 "; older versions were pruned or never logged)",
+                        dir, target, oldest);
+        else
+            rc = rs_err(FOLIO_NOTFOUND_ERR, "%s: the log holds no base", dir);
         goto out_list;
     }
     clog_base_reader *b = NULL;
@@ -304,6 +317,16 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
         }
         if (rec.type != CLOG_COMMIT || rec.version <= bh.version)
             continue;
+        if (rec.version != reached + 1) {
+            /* Only the oldest segment may begin anywhere: it must not
+             * begin after the base's next version. */
+            rc = rs_err(
+                FOLIO_NOTFOUND_ERR,
+                "%s: versions %" PRIu64 " to %" PRIu64 " are not in the log (%s begins at %" PRIu64
+                "), so version %" PRIu64 " cannot be rebuilt",
+                dir, reached + 1, rec.version - 1, clog_reader_file(r), rec.version, target);
+            goto out_reader;
+        }
         clog_commit c;
         int prc = clog_commit_parse(payload, rec.raw, &c);
         if (prc == FOLIO_NOMEM) {

@@ -1440,6 +1440,7 @@ void pager_counters_get(pager *p, pager_counters *out)
     out->rollbacks = counter(&c->rollbacks);
     out->busy_waits = counter(&c->busy_waits);
     out->pages_spilled = counter(&c->pages_spilled);
+    out->checkpoint_last_unix_us = counter(&c->checkpoint_last_unix_us);
     /* The gauges, under mu: the cache's figures and the pins of cached
      * pages change under it (dirty pages are not on the ring). */
     pthread_mutex_lock(&p->mu);

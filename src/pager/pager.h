@@ -270,6 +270,8 @@ typedef struct pager_counters {
     uint64_t checkpoints; /* checkpoints run (automatic ones too) */
     uint64_t checkpoint_pages;
     uint64_t checkpoint_us;
+    /* When the last checkpoint ended, UTC microseconds (0: none yet). */
+    uint64_t checkpoint_last_unix_us;
     uint64_t checkpoints_short; /* stopped short: a reader's snapshot held frames back */
     uint64_t commits;           /* write transactions committed */
     uint64_t rollbacks;         /* write transactions ended without a commit */

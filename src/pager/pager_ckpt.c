@@ -358,6 +358,13 @@ done:
     pthread_mutex_unlock(&p->mu);
     PAGER_COUNT(p, checkpoints, 1);
     PAGER_COUNT(p, checkpoint_us, pager_now_us() - start_us);
+    {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        atomic_store_explicit(&p->counters.checkpoint_last_unix_us,
+                              (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u,
+                              memory_order_relaxed);
+    }
     return rc;
 }
 

@@ -32,6 +32,7 @@ struct pager_atomic_counters {
     _Atomic uint64_t pages_read_db, pages_written_db, db_syncs;
     _Atomic uint64_t checkpoints, checkpoint_pages, checkpoint_us, checkpoints_short;
     _Atomic uint64_t commits, rollbacks, busy_waits, pages_spilled;
+    _Atomic uint64_t checkpoint_last_unix_us; /* when the last one ended */
     _Atomic uint64_t above[PAGER_ABOVE_SLOTS];
 };
 
