@@ -1004,12 +1004,19 @@ int folio_exec(folio_txn *txn, const char *ddl)
         rc = db_err(db, FOLIO_MISUSE, "%s", err);
         return write_end(txn, rc);
     }
+    size_t log_at;
+    ptxn_log(txn->pt, &log_at);
     rc = exec_tokens(txn, ddl, tk, nt);
     os_free(tk);
     if (rc >= 0 && ptxn_logs_changes(txn->pt) && !txn->conc) {
-        /* The commit log's record of the statement, after what it did. */
-        size_t n = strlen(ddl);
-        bt_log_entry e = {CLOG_DDL, 0, 0, 0, 0, 0, n};
+        /* The commit log's record of the statement, after what it did; its
+         * rowid field says how many bytes of change entries before it the
+         * statement made (the rows DROP COLUMN rewrites, the deletes of
+         * DROP TABLE with foreign keys on): a replica's own DDL does the
+         * same to the table it names (feed.c). */
+        size_t n = strlen(ddl), log_now;
+        ptxn_log(txn->pt, &log_now);
+        bt_log_entry e = {CLOG_DDL, 0, 0, 0, (int64_t)(log_now - log_at), 0, n};
         if ((rc = ptxn_log_append(txn->pt, &e, sizeof e)) == 0)
             rc = ptxn_log_append(txn->pt, ddl, n);
         if (rc < 0)
