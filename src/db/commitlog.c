@@ -24,6 +24,7 @@
  */
 #include "db/commitlog.h"
 #include "db/db_int.h"
+#include "db/ddl_int.h"
 
 #include "base/status.h"
 
@@ -807,6 +808,12 @@ int folio_log_enable(folio_db *db, int compression)
     int rc = folio_begin(&txn, db, FOLIO_TXN_WRITE);
     if (rc < 0)
         return rc;
+    if (ptxn_npages(txn->pt) == 0 && (rc = ddl_ensure_formatted(txn)) < 0) {
+        /* (a new file: page 1 first, to carry the stamp) */
+        rc = db_err_txn(txn, rc);
+        folio_rollback(txn);
+        return rc;
+    }
     if (ptxn_dbid(txn->pt) == 0) {
         /* Page 1 takes a stamp (and the database its identity) first. */
         ptxn_set_vflag(txn->pt, 0, 1);

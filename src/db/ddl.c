@@ -146,7 +146,7 @@ static int catalog_after_add(folio_txn *txn, const folio_schema_entry *e, int n)
 }
 
 /* A new, empty database gets page 1: the header and an empty sqlite_schema. */
-static int ensure_formatted(folio_txn *txn)
+int ddl_ensure_formatted(folio_txn *txn)
 {
     if (ptxn_npages(txn->pt) > 0)
         return 0;
@@ -303,7 +303,7 @@ static int create_table(folio_txn *txn, const char *sql, const lx_token *name_to
             }
     if ((rc = ddl_table_exprs_compile(db, &def)) < 0)
         goto out;
-    if ((rc = ensure_formatted(txn)) < 0)
+    if ((rc = ddl_ensure_formatted(txn)) < 0)
         goto out_txn;
     /* The rows this statement adds, for the catalog: sqlite_sequence, the
      * table, its automatic indexes. */
