@@ -22,7 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "compat.h"
 
@@ -771,5 +773,105 @@ Test(cli_feed, log_enabled_after_the_tables_were_filled_starts_with_a_snapshot)
     free(src);
     free(rep);
     free(out);
+    free(dir);
+}
+
+Test(cli_feed, table_filter_and_follow)
+{
+    uint64_t seed = compat_seed(3);
+    char *dir = compat_tmpdir();
+    char *src = compat_path(dir, "src.db"), *rep = compat_path(dir, "rep.db");
+    char *rep2 = compat_path(dir, "rep2.db"), *out = compat_path(dir, "t0.jsonl");
+    char *fol = compat_path(dir, "follow.jsonl");
+    hist h;
+    memset(&h, 0, sizeof h);
+    h.path = src;
+    h.rng = seed;
+    h_open(&h);
+    cr_assert_eq(folio_log_enable(h.db, FOLIO_LOG_LZ4), FOLIO_OK, "%s", folio_errmsg(h.db));
+    h_setup(&h);
+    h_run(&h, 30);
+
+    /* --follow in the background while the source commits. */
+    fflush(NULL);
+    pid_t pid = fork();
+    cr_assert(pid >= 0);
+    if (pid == 0) {
+        FILE *o = freopen(fol, "w", stdout);
+        if (!o)
+            _exit(126);
+        execl(cli(), "folio", "feed", src, "--follow", (char *)NULL);
+        _exit(127);
+    }
+    h_run(&h, 30);
+    uint64_t last;
+    cr_assert_eq(folio_version(h.db, &last), FOLIO_OK);
+    cr_assert_eq(folio_close(h.db), FOLIO_OK);
+    /* (the last commit with changes: every version of h_run has some, but
+     * for an empty transaction now and then) */
+    char want[64];
+    int seen = 0;
+    for (int i = 0; i < 600 && !seen; i++) {
+        size_t n;
+        char *t = (char *)compat_read_file(fol, &n);
+        for (uint64_t v = last; v + 3 > last && v > 0 && !seen; v--) {
+            snprintf(want, sizeof want, "{\"version\":%" PRIu64 ",\"op\":\"commit\"", v);
+            seen = t && has(t, n, want);
+        }
+        free(t);
+        if (!seen)
+            usleep(50 * 1000);
+    }
+    cr_assert(seen, "seed=%" PRIu64 ": --follow did not feed version %" PRIu64, seed, last);
+    kill(pid, SIGTERM);
+    int st;
+    cr_assert_eq(waitpid(pid, &st, 0), pid);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "folio feed --follow ended with %d", st);
+    size_t len;
+    char *text = slurp(fol, &len);
+    feed_lines l;
+    split_lines(text, len, &l);
+    assert_feed_shape(text, &l);
+    cr_assert_eq(sh("'%s' apply '%s' '%s'", cli(), rep, fol), 0, "seed=%" PRIu64, seed);
+    assert_same(src, rep);
+    feed_lines_free(&l);
+    free(text);
+
+    /* --table: t0's rows and the DDL that names t0, nothing else. */
+    cr_assert_eq(sh("'%s' feed '%s' --table t0 > '%s'", cli(), src, out), 0);
+    text = slurp(out, &len);
+    split_lines(text, len, &l);
+    assert_feed_shape(text, &l);
+    int rows = 0;
+    for (size_t i = 1; i < l.n; i++) {
+        const char *p = text + l.at[i];
+        size_t n = (i + 1 < l.n ? l.at[i + 1] : len) - l.at[i];
+        if (has(p, n, "\"op\":\"commit\"") || has(p, n, "\"op\":\"snapshot\""))
+            continue;
+        if (has(p, n, "\"op\":\"exec\"")) {
+            cr_assert(has(p, n, "t0"), "line %zu: %.*s", i + 1, (int)n, p);
+            continue;
+        }
+        rows++;
+        cr_assert(has(p, n, "\"table\":\"t0\""), "line %zu: %.*s", i + 1, (int)n, p);
+    }
+    cr_assert(rows > 0, "no row of t0 in the feed");
+    cr_assert_eq(sh("'%s' apply '%s' '%s'", cli(), rep2, out), 0);
+    sqlite3 *a = compat_sqlite_open_ro(src), *b = compat_sqlite_open_ro(rep2);
+    assert_same_rows(a, b, "SELECT rowid, * FROM t0", "the rows of t0");
+    cr_assert_eq(compat_query_int(b, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' "
+                                     "AND name NOT IN ('t0', '_folio_replica', 'sqlite_sequence')"),
+                 0, "tables other than t0 in the replica");
+    compat_sqlite_close(a);
+    compat_sqlite_close(b);
+    feed_lines_free(&l);
+    free(text);
+    if (!getenv("FOLIO_KEEP"))
+        compat_rmtree(dir);
+    free(src);
+    free(rep);
+    free(rep2);
+    free(out);
+    free(fol);
     free(dir);
 }
