@@ -13,8 +13,8 @@
  *
  * --follow: at the end of the log, wait for new versions (folio_wait_version)
  * and go on, until SIGINT or SIGTERM, which end the feed between versions
- * (exit 0). --table T: only T's row operations, and the DDL that names T;
- * versions with none of them are left out.
+ * (exit 0). --table T: only T's row operations, and the DDL that names T
+ * (but triggers); versions with none of them are left out.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -118,15 +118,40 @@ static void put_change(cli_buf *b, const folio_change *c)
     cli_buf_puts(b, "}\n");
 }
 
+/* Whether SQL is CREATE TRIGGER or DROP TRIGGER. */
+static int is_trigger_ddl(const char *sql)
+{
+    const char *w[2];
+    size_t n[2];
+    const char *p = sql;
+    for (int i = 0; i < 2; i++) {
+        while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+            p++;
+        w[i] = p;
+        while (*p && *p != ' ' && *p != '\t' && *p != '\n' && *p != '\r')
+            p++;
+        n[i] = (size_t)(p - w[i]);
+    }
+    return ((n[0] == 6 && strncasecmp(w[0], "CREATE", 6) == 0) ||
+            (n[0] == 4 && strncasecmp(w[0], "DROP", 4) == 0)) &&
+           n[1] == 7 && strncasecmp(w[1], "TRIGGER", 7) == 0;
+}
+
 /* Whether --table keeps the change (and a replica's own bookkeeping table
- * is never fed: it is not the source's data). */
+ * is never fed: it is not the source's data). A filtered feed leaves
+ * triggers out: what they write to other tables is not in it, and a
+ * trigger that names a table the replica lacks would stop its DDL. */
 static int wanted(const folio_change *c, const char *table)
 {
     if (c->op == FOLIO_CHANGE_SNAPSHOT || c->op == FOLIO_CHANGE_COMMIT)
         return 1;
     if (c->table && strcasecmp(c->table, "_folio_replica") == 0)
         return 0;
-    return !table || (c->table && strcasecmp(c->table, table) == 0);
+    if (!table)
+        return 1;
+    if (c->op == FOLIO_CHANGE_EXEC && is_trigger_ddl(c->sql))
+        return 0;
+    return c->table && strcasecmp(c->table, table) == 0;
 }
 
 int cmd_feed(const cli_command *cmd, int argc, char **argv)

@@ -119,7 +119,8 @@ static const cli_command commands[] = {
      "  --from V     the first version wanted (0: from the start, with the snapshot)\n"
      "  --follow     at the end of the log wait for new versions and go on, until\n"
      "               SIGINT or SIGTERM ends the feed between versions\n"
-     "  --table T    only T's row operations and the DDL that names T\n"
+     "  --table T    only T's row operations and the DDL that names T (triggers\n"
+     "               left out)\n"
      "The database needs its commit log (folio_log_enable)."},
     {"relate", cmd_relate, "DB SOURCE TARGET [--kind K] [--weight W] [--data VALUE]",
      "add or update a graph edge",
