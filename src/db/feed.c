@@ -51,12 +51,10 @@
  * record is appended before its commit reaches the WAL, and one whose
  * commit failed or did not happen is cut off the log later.
  */
-#include "db/commitlog.h"
-#include "db/db_int.h"
+#include "db/feed_int.h"
 
 #include "base/status.h"
 #include "schema/affinity.h"
-#include "schema/lex.h"
 
 #include <inttypes.h>
 #include <stdarg.h>
@@ -66,12 +64,6 @@
 #include <unistd.h>
 
 /* ---- an arena: bytes that keep their address until it is reset ---- */
-
-typedef struct fd_block {
-    struct fd_block *next;
-    size_t n, cap;
-    uint8_t data[];
-} fd_block;
 
 static void *arena_alloc(fd_block **head, size_t n)
 {
@@ -115,92 +107,7 @@ static void arena_free(fd_block **head)
     *head = NULL;
 }
 
-/* ---- state ---- */
-
-enum {
-    PH_SNAP_BEGIN, /* a snapshot: its FOLIO_CHANGE_SNAPSHOT next */
-    PH_SNAP_DDL,   /* its CREATE statements */
-    PH_SNAP_ROWS,  /* its rows */
-    PH_SNAP_END,   /* its FOLIO_CHANGE_COMMIT */
-    PH_LOG,        /* between records */
-    PH_REC,        /* inside a record */
-    PH_REC_END     /* its FOLIO_CHANGE_COMMIT */
-};
-
-/* A DDL statement of the record being fed. */
-typedef struct fd_ddl {
-    size_t off;   /* its entry in the changes */
-    size_t start; /* where the entries it made begin (off: none) */
-    char *sql;
-    char *table; /* the table it names, or NULL */
-    char **gone; /* tables whose definition it changed or removed */
-    int ngone;
-    int done;                /* run on the shadow */
-    char *ren_from, *ren_to; /* ALTER TABLE ... RENAME TO */
-} fd_ddl;
-
-/* A statement of a snapshot. */
-typedef struct fd_stmt {
-    char *sql, *table;
-} fd_stmt;
-
-struct folio_feed {
-    folio_db *db;
-    char dir[4096]; /* the log */
-    char tmp[4096]; /* the feed's own directory ("" until made) */
-    clog_manifest m;
-    char source[48];
-    clog_reader *r;
-    uint64_t from;       /* the first version fed (1 at least) */
-    uint64_t at;         /* the version the shadow's schema is at */
-    uint64_t db_version; /* the source's version, as last asked */
-    uint64_t expect;     /* the version of the next record (0: unknown) */
-    int phase;
-    int err_rc;
-    char err[1200];
-    /* The shadow: the schema alone, and a read transaction on it whose
-     * catalog decodes rows. */
-    folio_db *sdb;
-    folio_txn *stx;
-    unsigned nshadow;
-    char **broken; /* tables a base holds that the shadow could not create */
-    int nbroken;
-    /* A snapshot being fed: the base's copy, its statements, its tables. */
-    folio_db *bdb;
-    folio_txn *btx;
-    fd_stmt *snap;
-    int nsnap, snap_i;
-    char **snap_tabs;
-    int nsnap_tabs, snap_t;
-    folio_table *btab;
-    folio_cursor *bcur;
-    uint64_t snap_version;
-    int64_t snap_time;
-    /* The record being fed. */
-    clog_rec rec;
-    clog_commit c;
-    int have_c;
-    size_t pos;
-    fd_ddl *ddl;
-    int nddl, ddl_cap;
-    int emitted; /* changes of this version given */
-    /* The change handed out and what it points into. */
-    folio_change ch;
-    folio_value *nv, *ov, *kv;
-    int vcap, kcap;
-    const char **colnames;
-    unsigned char *gen;
-    int ccap;
-    fd_block *arena; /* bytes of the change (reset per change) */
-    char *name;      /* a table name */
-    size_t name_cap;
-    row_decoder rd;
-    ex_ctx *ecx;
-};
-
-static int feed_fail(folio_feed *f, int rc, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static int feed_fail(folio_feed *f, int rc, const char *fmt, ...)
+int feed_fail(folio_feed *f, int rc, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -210,13 +117,13 @@ static int feed_fail(folio_feed *f, int rc, const char *fmt, ...)
     return db_err(f->db, rc, "%s", f->err);
 }
 
-static int feed_nomem(folio_feed *f)
+int feed_nomem(folio_feed *f)
 {
     return feed_fail(f, FOLIO_NOMEM, "out of memory");
 }
 
 /* A copy of n bytes with a NUL after them (NULL when out of memory). */
-static char *dup_n(const char *p, size_t n)
+char *feed_dup_n(const char *p, size_t n)
 {
     char *s = os_malloc(n + 1);
     if (s) {
@@ -226,514 +133,38 @@ static char *dup_n(const char *p, size_t n)
     return s;
 }
 
-static char *dup_s(const char *s)
+char *feed_dup_s(const char *s)
 {
-    return s ? dup_n(s, strlen(s)) : NULL;
+    return s ? feed_dup_n(s, strlen(s)) : NULL;
 }
 
-static void free_strv(char **v, int n)
+void feed_free_strv(char **v, int n)
 {
+    if (!v)
+        return;
     for (int i = 0; i < n; i++)
         os_free(v[i]);
     os_free(v);
 }
 
-static int push_str(char ***v, int *n, const char *s)
+int feed_push_str(char ***v, int *n, const char *s)
 {
     char **nv = os_realloc(*v, sizeof *nv * (size_t)(*n + 1));
     if (!nv)
         return FOLIO_NOMEM;
     *v = nv;
-    if (!(nv[*n] = dup_s(s)))
+    if (!(nv[*n] = feed_dup_s(s)))
         return FOLIO_NOMEM;
     (*n)++;
     return 0;
 }
 
-static int str_in(char *const *v, int n, const char *s)
+int feed_str_in(char *const *v, int n, const char *s)
 {
     for (int i = 0; i < n; i++)
         if (sch_ident_eq(v[i], s))
             return 1;
     return 0;
-}
-
-/* ---- files of the feed's directory ---- */
-
-static void remove_db_files(const char *path)
-{
-    os_vfs *vfs = os_vfs_current();
-    char p[4200];
-    vfs->remove(vfs, path);
-    snprintf(p, sizeof p, "%s-wal", path);
-    vfs->remove(vfs, p);
-    snprintf(p, sizeof p, "%s-shm", path);
-    vfs->remove(vfs, p);
-    snprintf(p, sizeof p, "%s-restore", path);
-    vfs->remove(vfs, p);
-}
-
-static int make_tmp(folio_feed *f)
-{
-    if (f->tmp[0])
-        return 0;
-    const char *base = getenv("TMPDIR");
-    if (!base || !*base)
-        base = "/tmp";
-    snprintf(f->tmp, sizeof f->tmp, "%s/folio-feed-XXXXXX", base);
-    if (!mkdtemp(f->tmp)) {
-        char why[4200];
-        snprintf(why, sizeof why, "%s", f->tmp);
-        f->tmp[0] = 0;
-        return feed_fail(f, FOLIO_CANTOPEN, "cannot make a temporary directory %s", why);
-    }
-    return 0;
-}
-
-/* ---- the shadow ---- */
-
-static void shadow_close(folio_feed *f)
-{
-    if (f->stx)
-        folio_rollback(f->stx);
-    f->stx = NULL;
-    if (f->sdb)
-        folio_close(f->sdb);
-    f->sdb = NULL;
-    if (f->tmp[0]) {
-        char p[4200];
-        snprintf(p, sizeof p, "%s/shadow-%u.db", f->tmp, f->nshadow);
-        remove_db_files(p);
-    }
-}
-
-/* The shadow's message for its failure `rc`, as the feed's error. */
-static int shadow_fail(folio_feed *f, int rc, const char *what)
-{
-    const char *m = f->sdb ? folio_errmsg(f->sdb) : folio_open_errmsg();
-    if (rc == FOLIO_NOMEM)
-        return feed_nomem(f);
-    return feed_fail(f, rc, "%s: %s", what, m && *m ? m : folio_strerror(rc));
-}
-
-static int shadow_read(folio_feed *f)
-{
-    int rc = folio_begin(&f->stx, f->sdb, FOLIO_TXN_READ);
-    if (rc < 0) {
-        f->stx = NULL;
-        return shadow_fail(f, rc, "the feed's schema");
-    }
-    return 0;
-}
-
-/* A fresh, empty shadow. */
-static int shadow_new(folio_feed *f)
-{
-    shadow_close(f);
-    f->nshadow++;
-    char p[4200];
-    snprintf(p, sizeof p, "%s/shadow-%u.db", f->tmp, f->nshadow);
-    remove_db_files(p);
-    folio_options o = FOLIO_OPTIONS_INIT;
-    o.sync = FOLIO_SYNC_OFF;
-    o.mmap_bytes = 0;
-    o.cache_bytes = (size_t)4 << 20;
-    int rc = folio_open(&f->sdb, p, &o);
-    if (rc < 0) {
-        f->sdb = NULL;
-        return shadow_fail(f, rc, "the feed's schema");
-    }
-    return 0;
-}
-
-/* Run statements on the shadow in one transaction. `strict`: a statement
- * that fails is an error (else it is passed over, and a table that could
- * not be made is remembered as broken). */
-static int shadow_run(folio_feed *f, const fd_stmt *v, int n, int strict, uint64_t version)
-{
-    if (f->stx) {
-        folio_rollback(f->stx);
-        f->stx = NULL;
-    }
-    folio_txn *w;
-    int rc = folio_begin(&w, f->sdb, FOLIO_TXN_WRITE);
-    if (rc < 0)
-        return shadow_fail(f, rc, "the feed's schema");
-    for (int i = 0; i < n; i++) {
-        if ((rc = folio_exec(w, v[i].sql)) >= 0)
-            continue;
-        if (strict || rc == FOLIO_NOMEM) {
-            char what[600];
-            snprintf(what, sizeof what, "version %" PRIu64 ": the feed cannot follow \"%.400s\"",
-                     version, v[i].sql);
-            rc = shadow_fail(f, rc, what);
-            folio_rollback(w);
-            return rc;
-        }
-        if (v[i].table && strncmp(v[i].sql, "CREATE TABLE", 12) == 0 &&
-            push_str(&f->broken, &f->nbroken, v[i].table) < 0) {
-            folio_rollback(w);
-            return feed_nomem(f);
-        }
-    }
-    if ((rc = folio_commit(w)) < 0)
-        return shadow_fail(f, rc, "the feed's schema");
-    return shadow_read(f);
-}
-
-/* ---- DDL text ---- */
-
-static int kw(const lx_token *t, const char *w)
-{
-    size_t n = strlen(w);
-    if (t->type != LX_ID || t->n != n)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = t->z[i];
-        if (c >= 'a' && c <= 'z')
-            c = (char)(c - 32);
-        if (c != w[i])
-            return 0;
-    }
-    return 1;
-}
-
-/* The name a token spells (quotes taken off), freshly allocated; NULL when
- * it is no name or out of memory. */
-static char *tok_name(const lx_token *t)
-{
-    if (t->type != LX_ID && t->type != LX_QID && t->type != LX_STRING)
-        return NULL;
-    if (t->type == LX_ID)
-        return dup_n(t->z, t->n);
-    char *s = os_malloc(t->n + 1);
-    if (!s || t->n < 2)
-        return s ? (os_free(s), NULL) : NULL;
-    char q = t->z[0] == '[' ? ']' : t->z[0];
-    size_t k = 0;
-    for (size_t i = 1; i + 1 < t->n; i++) {
-        s[k++] = t->z[i];
-        if (t->z[i] == q && q != ']' && i + 2 < t->n && t->z[i + 1] == q)
-            i++;
-    }
-    s[k] = 0;
-    return s;
-}
-
-/* The name at tk[*i] ("schema.name" taken as name), *i moved past it. */
-static char *take_name(const lx_token *tk, size_t nt, size_t *i)
-{
-    if (*i + 2 < nt && tk[*i + 1].type == LX_DOT)
-        *i += 2;
-    if (*i >= nt)
-        return NULL;
-    return tok_name(&tk[(*i)++]);
-}
-
-/* The table a statement names, and for RENAME TO the old and new names.
- * DROP INDEX and DROP TRIGGER name theirs through the shadow's schema. */
-static int ddl_names(folio_feed *f, fd_ddl *d)
-{
-    lx_token *tk = NULL;
-    size_t nt = 0, i = 0;
-    char err[128];
-    if (lx_tokenize(d->sql, strlen(d->sql), &tk, &nt, err, sizeof err) < 0)
-        return strstr(err, "memory") ? FOLIO_NOMEM : 0;
-    char *name = NULL;
-    int rc = 0;
-    if (kw(&tk[i], "CREATE")) {
-        i++;
-        if (kw(&tk[i], "TEMP") || kw(&tk[i], "TEMPORARY"))
-            i++;
-        if (kw(&tk[i], "UNIQUE"))
-            i++;
-        int is_table = kw(&tk[i], "TABLE"), is_index = kw(&tk[i], "INDEX");
-        int is_trigger = kw(&tk[i], "TRIGGER");
-        if (is_table || is_index || is_trigger) {
-            i++;
-            if (kw(&tk[i], "IF") && i + 2 < nt && kw(&tk[i + 1], "NOT"))
-                i += 3;
-            name = take_name(tk, nt, &i);
-            if (is_table) {
-                d->table = name;
-                name = NULL;
-            } else {
-                /* ... ON table */
-                int depth = 0;
-                for (; i < nt && tk[i].type != LX_EOF; i++) {
-                    depth += tk[i].type == LX_LP ? 1 : tk[i].type == LX_RP ? -1 : 0;
-                    if (depth == 0 && kw(&tk[i], "ON")) {
-                        i++;
-                        d->table = take_name(tk, nt, &i);
-                        break;
-                    }
-                }
-            }
-        }
-    } else if (kw(&tk[i], "ALTER") && kw(&tk[i + 1], "TABLE")) {
-        i += 2;
-        d->table = take_name(tk, nt, &i);
-        if (d->table && kw(&tk[i], "RENAME") && kw(&tk[i + 1], "TO")) {
-            i += 2;
-            d->ren_to = take_name(tk, nt, &i);
-            if (d->ren_to && !(d->ren_from = dup_s(d->table)))
-                rc = FOLIO_NOMEM;
-        }
-    } else if (kw(&tk[i], "DROP")) {
-        i++;
-        int is_table = kw(&tk[i], "TABLE");
-        int is_other = kw(&tk[i], "INDEX") || kw(&tk[i], "TRIGGER");
-        if (is_table || is_other) {
-            i++;
-            if (kw(&tk[i], "IF") && kw(&tk[i + 1], "EXISTS"))
-                i += 2;
-            name = take_name(tk, nt, &i);
-            if (is_table) {
-                d->table = name;
-                name = NULL;
-            } else if (name && f->stx) {
-                db_catalog *cat = f->stx->cat;
-                for (int k = 0; k < cat->nentries; k++) {
-                    const folio_schema_entry *e = &cat->entries[k];
-                    if (e->name && e->tbl_name && sch_ident_eq(e->name, name) &&
-                        strcmp(e->type, "table") != 0) {
-                        if (!(d->table = dup_s(e->tbl_name)))
-                            rc = FOLIO_NOMEM;
-                        break;
-                    }
-                }
-            }
-        }
-    }
-    os_free(name);
-    os_free(tk);
-    return rc;
-}
-
-/* Run DDL statement d on the shadow, noting which tables it changed or
- * removed (before: the definitions they had). */
-static int ddl_run(folio_feed *f, fd_ddl *d, uint64_t version)
-{
-    d->done = 1;
-    /* (named again: DROP INDEX finds its table in the schema as it is now) */
-    os_free(d->table);
-    os_free(d->ren_from);
-    os_free(d->ren_to);
-    d->table = d->ren_from = d->ren_to = NULL;
-    if (ddl_names(f, d) < 0)
-        return feed_nomem(f);
-    /* The tables and their definitions before it. */
-    db_catalog *cat = f->stx->cat;
-    int n = cat->ntables;
-    char **names = os_calloc((size_t)n + 1, sizeof *names);
-    char **sqls = os_calloc((size_t)n + 1, sizeof *sqls);
-    int rc = names && sqls ? 0 : FOLIO_NOMEM;
-    for (int i = 0; i < n && rc == 0; i++) {
-        names[i] = dup_s(cat->tables[i]->name);
-        sqls[i] = cat->tables[i]->sql ? dup_s(cat->tables[i]->sql) : dup_s("");
-        if (!names[i] || !sqls[i])
-            rc = FOLIO_NOMEM;
-    }
-    if (rc < 0) {
-        free_strv(names, n);
-        free_strv(sqls, n);
-        return feed_nomem(f);
-    }
-    fd_stmt s = {d->sql, d->table};
-    if ((rc = shadow_run(f, &s, 1, 1, version)) == 0) {
-        cat = f->stx->cat;
-        for (int i = 0; i < n && rc == 0; i++) {
-            db_table *t = catalog_find_table(cat, names[i]);
-            if ((!t || strcmp(t->sql ? t->sql : "", sqls[i]) != 0) &&
-                push_str(&d->gone, &d->ngone, names[i]) < 0)
-                rc = feed_nomem(f);
-        }
-    }
-    free_strv(names, n);
-    free_strv(sqls, n);
-    return rc;
-}
-
-/* ---- bases ---- */
-
-static void snap_free(folio_feed *f)
-{
-    if (f->bcur)
-        folio_cursor_close(f->bcur);
-    f->bcur = NULL;
-    f->btab = NULL;
-    if (f->btx)
-        folio_rollback(f->btx);
-    f->btx = NULL;
-    if (f->bdb)
-        folio_close(f->bdb);
-    f->bdb = NULL;
-    for (int i = 0; i < f->nsnap; i++) {
-        os_free(f->snap[i].sql);
-        os_free(f->snap[i].table);
-    }
-    os_free(f->snap);
-    f->snap = NULL;
-    f->nsnap = f->snap_i = 0;
-    free_strv(f->snap_tabs, f->nsnap_tabs);
-    f->snap_tabs = NULL;
-    f->nsnap_tabs = f->snap_t = 0;
-    if (f->tmp[0]) {
-        char p[4200];
-        snprintf(p, sizeof p, "%s/base.db", f->tmp);
-        remove_db_files(p);
-    }
-}
-
-static int add_stmt(fd_stmt **v, int *n, const char *sql, const char *table)
-{
-    fd_stmt *nv = os_realloc(*v, sizeof *nv * (size_t)(*n + 1));
-    if (!nv)
-        return FOLIO_NOMEM;
-    *v = nv;
-    nv[*n].sql = dup_s(sql);
-    nv[*n].table = dup_s(table);
-    if (!nv[*n].sql || (table && !nv[*n].table)) {
-        os_free(nv[*n].sql);
-        os_free(nv[*n].table);
-        return FOLIO_NOMEM;
-    }
-    (*n)++;
-    return 0;
-}
-
-/* The base of version `version`: the shadow made from its schema, and
- * with `snapshot` its copy kept open to be fed. */
-static int from_base(folio_feed *f, uint64_t version, int snapshot)
-{
-    snap_free(f);
-    int rc = make_tmp(f);
-    if (rc < 0)
-        return rc;
-    char path[4200];
-    snprintf(path, sizeof path, "%s/base.db", f->tmp);
-    remove_db_files(path);
-    /* Its time, from its header. */
-    char bpath[4200], err[1200] = "";
-    snprintf(bpath, sizeof bpath, "%s/%020" PRIu64 ".base", f->dir, version);
-    clog_base_reader *b;
-    clog_base_hdr bh;
-    if ((rc = clog_base_open(&b, bpath, &f->m, &bh, err, sizeof err)) < 0)
-        return feed_fail(f, rc, "%s", err);
-    clog_base_close(b);
-    if ((rc = folio_restore(f->dir, path, version, -1, NULL)) < 0)
-        return rc == FOLIO_NOMEM ? feed_nomem(f) : feed_fail(f, rc, "%s", folio_open_errmsg());
-    folio_options o = FOLIO_OPTIONS_INIT;
-    o.flags = FOLIO_OPEN_READONLY;
-    o.mmap_bytes = 0;
-    if ((rc = folio_open(&f->bdb, path, &o)) < 0) {
-        f->bdb = NULL;
-        return rc == FOLIO_NOMEM ? feed_nomem(f) : feed_fail(f, rc, "%s", folio_open_errmsg());
-    }
-    if ((rc = folio_begin(&f->btx, f->bdb, FOLIO_TXN_READ)) < 0) {
-        f->btx = NULL;
-        return rc == FOLIO_NOMEM ? feed_nomem(f) : feed_fail(f, rc, "%s", folio_errmsg(f->bdb));
-    }
-    /* Its statements: tables, indexes, views, triggers (SQLite's own
-     * tables and automatic indexes have none to run). */
-    static const char *const order[] = {"table", "index", "view", "trigger"};
-    int n = folio_schema_count(f->btx);
-    for (int k = 0; k < 4 && rc >= 0; k++) {
-        for (int i = 0; i < n && rc >= 0; i++) {
-            folio_schema_entry e;
-            if ((rc = folio_schema_get(&e, f->btx, i)) < 0)
-                break;
-            if (!e.type || strcmp(e.type, order[k]) != 0 || !e.sql || !e.name ||
-                strncmp(e.name, "sqlite_", 7) == 0)
-                continue;
-            rc = add_stmt(&f->snap, &f->nsnap, e.sql, e.tbl_name);
-            if (rc == 0 && k == 0 && e.rootpage)
-                rc = push_str(&f->snap_tabs, &f->nsnap_tabs, e.name);
-        }
-    }
-    if (rc >= 0 && catalog_find_table(f->btx->cat, "sqlite_sequence"))
-        rc = push_str(&f->snap_tabs, &f->nsnap_tabs, "sqlite_sequence");
-    if (rc < 0)
-        return rc == FOLIO_NOMEM ? feed_nomem(f) : feed_fail(f, rc, "%s", folio_errmsg(f->bdb));
-    /* The shadow: those statements on an empty database (views it cannot
-     * make carry no rows; a table it cannot make is remembered). */
-    free_strv(f->broken, f->nbroken);
-    f->broken = NULL;
-    f->nbroken = 0;
-    if ((rc = shadow_new(f)) < 0)
-        return rc;
-    fd_stmt *ddl = os_calloc((size_t)f->nsnap + 1, sizeof *ddl);
-    if (!ddl)
-        return feed_nomem(f);
-    int nd = 0;
-    for (int i = 0; i < f->nsnap; i++)
-        if (strncmp(f->snap[i].sql, "CREATE VIEW", 11) != 0 &&
-            strncmp(f->snap[i].sql, "CREATE VIRTUAL", 14) != 0)
-            ddl[nd++] = f->snap[i];
-    rc = shadow_run(f, ddl, nd, 0, version);
-    os_free(ddl);
-    if (rc < 0)
-        return rc;
-    f->at = version;
-    f->snap_version = version;
-    f->snap_time = bh.time_us;
-    if (snapshot)
-        f->phase = PH_SNAP_BEGIN;
-    else
-        snap_free(f);
-    return 0;
-}
-
-/* The bases of the log, in version order. */
-static int list_bases(folio_feed *f, uint64_t **out, int *out_n)
-{
-    clog_file *files;
-    int n;
-    char err[1200];
-    *out = NULL;
-    *out_n = 0;
-    int rc = clog_list(f->dir, &files, &n, err, sizeof err);
-    if (rc < 0)
-        return rc == FOLIO_NOMEM ? feed_nomem(f) : feed_fail(f, rc, "%s", err);
-    uint64_t *v = os_malloc(sizeof *v * (size_t)(n + 1));
-    if (!v) {
-        clog_list_free(files, n);
-        return feed_nomem(f);
-    }
-    int k = 0;
-    for (int i = 0; i < n; i++)
-        if (files[i].is_base)
-            v[k++] = files[i].version;
-    clog_list_free(files, n);
-    *out = v;
-    *out_n = k;
-    return 0;
-}
-
-/* Versions first..last are not in the log (a GAP, or missing): go on from
- * the first base after them. */
-static int after_gap(folio_feed *f, uint64_t first, uint64_t last)
-{
-    uint64_t *bases;
-    int n;
-    int rc = list_bases(f, &bases, &n);
-    if (rc < 0)
-        return rc;
-    uint64_t b = 0;
-    int found = 0;
-    for (int i = 0; i < n && !found; i++)
-        if (bases[i] >= last) {
-            b = bases[i];
-            found = 1;
-        }
-    os_free(bases);
-    if (!found)
-        return feed_fail(f, FOLIO_NOTFOUND_ERR,
-                         "%s: versions %" PRIu64 " to %" PRIu64
-                         " happened without a record in the commit log, and no base follows "
-                         "them: the feed cannot go past version %" PRIu64,
-                         f->dir, first, last, f->at);
-    return from_base(f, b, b >= f->from);
 }
 
 /* ---- values ---- */
@@ -776,7 +207,7 @@ static int grow_values(folio_feed *f, int ncols, int npk)
 }
 
 /* The change's table part: name, columns, key. */
-static int set_table(folio_feed *f, db_table *tab, const char *name)
+int feed_set_table(folio_feed *f, db_table *tab, const char *name)
 {
     const sch_table *d = &tab->def;
     int npk = d->without_rowid ? d->npk : 0;
@@ -800,7 +231,7 @@ static int set_table(folio_feed *f, db_table *tab, const char *name)
     return 0;
 }
 
-static void key_of(folio_feed *f, const db_table *tab, const folio_value *row)
+void feed_key_of(folio_feed *f, const db_table *tab, const folio_value *row)
 {
     for (int k = 0; k < f->ch.nkey; k++)
         f->kv[k] = row[tab->def.pk[k].col];
@@ -969,7 +400,7 @@ static void record_free(folio_feed *f)
         os_free(d->table);
         os_free(d->ren_from);
         os_free(d->ren_to);
-        free_strv(d->gone, d->ngone);
+        feed_free_strv(d->gone, d->ngone);
     }
     f->nddl = 0;
     if (f->have_c)
@@ -1029,10 +460,10 @@ static int record_ddl(folio_feed *f)
             memset(d, 0, sizeof *d);
             d->off = o;
             d->start = e.rowid > 0 && (uint64_t)e.rowid <= o ? o - (size_t)e.rowid : o;
-            if (!(d->sql = dup_n((const char *)p + o + sizeof e, (size_t)e.size)))
+            if (!(d->sql = feed_dup_n((const char *)p + o + sizeof e, (size_t)e.size)))
                 return feed_nomem(f);
             f->nddl++;
-            if (ddl_names(f, d) < 0)
+            if (feed_ddl_names(f, d) < 0)
                 return feed_nomem(f);
         }
         o += k;
@@ -1119,11 +550,11 @@ static int row_change(folio_feed *f)
     if (strncmp(name, "sqlite_", 7) == 0 && !sch_ident_eq(name, "sqlite_sequence"))
         return 0;
     int j = ddl_around(f, pos);
-    if (j >= 0 && str_in(f->ddl[j].gone, f->ddl[j].ngone, name))
+    if (j >= 0 && feed_str_in(f->ddl[j].gone, f->ddl[j].ngone, name))
         return 0; /* the statement does it again on a replica */
     db_table *tab = catalog_find_table(f->stx->cat, name);
     if (!tab || !tab->parsed) {
-        if (str_in(f->broken, f->nbroken, name))
+        if (feed_str_in(f->broken, f->nbroken, name))
             return feed_fail(f, FOLIO_UNSUPPORTED,
                              "version %" PRIu64 ": the rows of table %s cannot be decoded (its "
                              "definition is one folio cannot make)",
@@ -1134,7 +565,7 @@ static int row_change(folio_feed *f)
     int rowop = e.op == BT_LOG_INS_ROW || e.op == BT_LOG_DEL_ROW;
     if (wr == rowop || wr != (kind == CLOG_TABLE_WR))
         return 0; /* not this table's entries */
-    if ((rc = set_table(f, tab, name)) < 0)
+    if ((rc = feed_set_table(f, tab, name)) < 0)
         return rc;
     const uint8_t *rec = p + pos + sizeof e;
     f->ch.rowid = wr ? 0 : e.rowid;
@@ -1152,7 +583,7 @@ static int row_change(folio_feed *f)
     if (e.op == BT_LOG_INS_ROW || e.op == BT_LOG_INS_KEY) {
         if ((rc = decode_row(f, tab, rec, e.size, e.rowid, f->nv)) < 0)
             return rc;
-        key_of(f, tab, f->nv);
+        feed_key_of(f, tab, f->nv);
         f->ch.op = FOLIO_CHANGE_INSERT;
         f->ch.values = f->nv;
         return 1;
@@ -1160,7 +591,7 @@ static int row_change(folio_feed *f)
     /* A delete: with the insert of the same row right after it, an update. */
     if ((rc = decode_row(f, tab, rec, e.size, e.rowid, f->ov)) < 0)
         return rc;
-    key_of(f, tab, f->ov);
+    feed_key_of(f, tab, f->ov);
     f->ch.op = FOLIO_CHANGE_DELETE;
     f->ch.old = f->ov;
     size_t q = f->pos;
@@ -1220,7 +651,7 @@ static int record_next(folio_feed *f)
         for (int j = 0; j < f->nddl; j++) {
             if (f->ddl[j].done || f->ddl[j].start > pos)
                 continue;
-            int rc = ddl_run(f, &f->ddl[j], f->rec.version);
+            int rc = feed_ddl_run(f, &f->ddl[j], f->rec.version);
             if (rc < 0)
                 return rc;
         }
@@ -1259,7 +690,7 @@ static int record_begin(folio_feed *f, const uint8_t *payload)
     if (f->rec.version < f->from) {
         for (int j = 0; j < f->nddl; j++) {
             fd_stmt s = {f->ddl[j].sql, NULL};
-            if ((rc = shadow_run(f, &s, 1, 1, f->rec.version)) < 0)
+            if ((rc = feed_shadow_run(f, &s, 1, 1, f->rec.version)) < 0)
                 return rc;
         }
         record_free(f);
@@ -1315,7 +746,7 @@ static int log_next(folio_feed *f)
         if (f->rec.type == CLOG_GAP || first > f->at + 1) {
             /* Versions the log does not hold. */
             uint64_t to = f->rec.type == CLOG_GAP ? last : first - 1;
-            if ((rc = after_gap(f, f->at + 1, to)) < 0)
+            if ((rc = feed_after_gap(f, f->at + 1, to)) < 0)
                 return rc;
             if (f->rec.type != CLOG_GAP)
                 clog_reader_unread(f->r), f->expect = 0;
@@ -1331,49 +762,6 @@ static int log_next(folio_feed *f)
         }
         if ((rc = record_begin(f, payload)) != 0)
             return rc;
-    }
-}
-
-/* ---- the snapshot ---- */
-
-/* The next row of the snapshot's tables: 1 with f->ch set, 0 after the
- * last, or an error. */
-static int snap_row(folio_feed *f)
-{
-    int rc;
-    for (;;) {
-        if (!f->bcur) {
-            if (f->snap_t >= f->nsnap_tabs)
-                return 0;
-            const char *name = f->snap_tabs[f->snap_t++];
-            if ((rc = folio_table_open(&f->btab, f->btx, name)) < 0)
-                return feed_fail(f, rc, "%s", folio_errmsg(f->bdb));
-            if ((rc = folio_cursor_open(&f->bcur, f->btab, NULL)) < 0) {
-                f->bcur = NULL;
-                return feed_fail(f, rc, "%s", folio_errmsg(f->bdb));
-            }
-            rc = folio_cursor_first(f->bcur);
-        } else {
-            rc = folio_cursor_next(f->bcur);
-        }
-        if (rc < 0)
-            return feed_fail(f, rc, "%s", folio_errmsg(f->bdb));
-        if (rc == FOLIO_DONE) {
-            folio_cursor_close(f->bcur);
-            f->bcur = NULL;
-            continue;
-        }
-        db_table *tab = f->btab->tab;
-        if ((rc = set_table(f, tab, tab->name)) < 0)
-            return rc;
-        for (int c = 0; c < tab->def.ncols; c++)
-            if ((rc = folio_cursor_column(&f->nv[c], f->bcur, c)) < 0)
-                return feed_fail(f, rc, "%s", folio_errmsg(f->bdb));
-        key_of(f, tab, f->nv);
-        f->ch.op = FOLIO_CHANGE_INSERT;
-        f->ch.rowid = tab->def.without_rowid ? 0 : folio_cursor_rowid(f->bcur);
-        f->ch.values = f->nv;
-        return 1;
     }
 }
 
@@ -1410,14 +798,14 @@ static int step(folio_feed *f)
             continue;
         case PH_SNAP_ROWS:
             change_reset(f, f->snap_version, f->snap_time);
-            if ((rc = snap_row(f)) < 0)
+            if ((rc = feed_snap_row(f)) < 0)
                 return rc;
             if (rc == 1)
                 return FOLIO_ROW;
             f->phase = PH_SNAP_END;
             continue;
         case PH_SNAP_END:
-            snap_free(f);
+            feed_snap_free(f);
             change_reset(f, f->snap_version, f->snap_time);
             f->ch.op = FOLIO_CHANGE_COMMIT;
             f->phase = PH_LOG;
@@ -1487,9 +875,9 @@ int folio_feed_close(folio_feed *f)
         return FOLIO_OK;
     record_free(f);
     os_free(f->ddl);
-    snap_free(f);
-    shadow_close(f);
-    free_strv(f->broken, f->nbroken);
+    feed_snap_free(f);
+    feed_shadow_close(f);
+    feed_free_strv(f->broken, f->nbroken);
     clog_reader_close(f->r);
     if (f->tmp[0])
         rmdir(f->tmp);
@@ -1547,7 +935,7 @@ int folio_feed_open(folio_feed **out, folio_db *db, uint64_t from_version)
     /* The newest base before `from`; with none, the oldest as a snapshot. */
     uint64_t *bases;
     int n;
-    if ((rc = list_bases(f, &bases, &n)) < 0) {
+    if ((rc = feed_list_bases(f, &bases, &n)) < 0) {
         folio_feed_close(f);
         return rc;
     }
@@ -1559,7 +947,7 @@ int folio_feed_open(folio_feed **out, folio_db *db, uint64_t from_version)
         rc = feed_fail(f, FOLIO_CORRUPT, "%s: the commit log has no base", f->dir);
     } else {
         f->phase = PH_LOG;
-        rc = from_base(f, bases[pick >= 0 ? pick : 0], pick < 0);
+        rc = feed_from_base(f, bases[pick >= 0 ? pick : 0], pick < 0);
     }
     os_free(bases);
     if (rc < 0) {
