@@ -529,9 +529,9 @@ static int replica_read(cli_apply *a, uint64_t lineno)
 /* Record version `v` of a->source in the open transaction. */
 static int replica_record(cli_apply *a, uint64_t lineno, uint64_t v)
 {
-    int rc = folio_exec(a->txn, replica_sql);
     folio_table *t;
-    if (rc >= 0)
+    int rc = folio_table_open(&t, a->txn, "_folio_replica");
+    if (rc == FOLIO_NOTFOUND_ERR && (rc = folio_exec(a->txn, replica_sql)) >= 0)
         rc = folio_table_open(&t, a->txn, "_folio_replica");
     int64_t rowid = 0, old = 0;
     if (rc >= 0)

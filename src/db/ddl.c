@@ -267,7 +267,8 @@ static int create_table(folio_txn *txn, const char *sql, const lx_token *name_to
     sch_table def;
     char err[256];
     if (sch_parse_table(&def, sql, err, sizeof err) < 0)
-        return db_err(db, FOLIO_MISUSE, "%s", err);
+        return db_err(db, strcmp(err, "out of memory") == 0 ? FOLIO_NOMEM : FOLIO_MISUSE, "%s",
+                      err);
     int rc = 0;
     if (def.temp) {
         rc = db_err(db, FOLIO_UNSUPPORTED, "TEMP tables are not stored in the file");
