@@ -748,6 +748,12 @@ static int log_next(folio_feed *f)
             uint64_t to = f->rec.type == CLOG_GAP ? last : first - 1;
             if ((rc = feed_after_gap(f, f->at + 1, to)) < 0)
                 return rc;
+            if (rc == 1) {
+                /* (its base is not there yet: the end of the log for now) */
+                clog_reader_unread(f->r);
+                f->expect = 0;
+                return 0;
+            }
             if (f->rec.type != CLOG_GAP)
                 clog_reader_unread(f->r), f->expect = 0;
             if (f->phase == PH_SNAP_BEGIN)

@@ -129,7 +129,8 @@ int feed_ddl_run(folio_feed *f, fd_ddl *d, uint64_t version);
 int feed_list_bases(folio_feed *f, uint64_t **out, int *out_n);
 /** Start from the base of `version` (with `snapshot`, fed as one). */
 int feed_from_base(folio_feed *f, uint64_t version, int snapshot);
-/** Versions first..last are not in the log: go on from a base after them. */
+/** Versions first..last are not in the log: go on from a base after them
+ * (1: there is none yet, but the gap is at the tip of the log). */
 int feed_after_gap(folio_feed *f, uint64_t first, uint64_t last);
 /** The next row of a snapshot: 1 with f->ch set, 0 after the last. */
 int feed_snap_row(folio_feed *f);

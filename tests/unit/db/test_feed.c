@@ -8,11 +8,13 @@
  * versions committed after it reached the end, and a database without a log.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <folio.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "compat.h"
 
@@ -366,6 +368,86 @@ Test(db_feed, a_database_without_a_log_has_no_feed)
     cr_assert_eq(folio_feed_open(NULL, db, 0), FOLIO_MISUSE);
     cr_assert_eq(folio_feed_next(NULL, NULL), FOLIO_MISUSE);
     cr_assert_eq(folio_feed_close(NULL), FOLIO_OK);
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+    compat_rmtree(dir);
+    free(path);
+    free(dir);
+}
+
+/* The newest base file of the log of `path` (its name, freshly allocated). */
+static char *newest_base(const char *path)
+{
+    char dir[4200];
+    snprintf(dir, sizeof dir, "%s-log", path);
+    DIR *d = opendir(dir);
+    cr_assert(d, "%s", dir);
+    char best[64] = "";
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        if (strlen(e->d_name) == 25 && strcmp(e->d_name + 20, ".base") == 0 &&
+            strcmp(e->d_name, best) > 0)
+            snprintf(best, sizeof best, "%s", e->d_name);
+    closedir(d);
+    cr_assert(best[0]);
+    char *p = malloc(4300);
+    snprintf(p, 4300, "%s/%s", dir, best);
+    return p;
+}
+
+static void insert_one(folio_db *db, int64_t id)
+{
+    folio_txn *t = wbegin(db);
+    cr_assert_eq(folio_insert(NULL, topen(t, "t"), (folio_value[]){I(id), T("x")}, 2), FOLIO_OK,
+                 "%s", folio_errmsg(db));
+    commit(db, t);
+}
+
+Test(db_feed, a_gap_without_a_base_after_it)
+{
+    char *dir = compat_tmpdir();
+    char *path = compat_path(dir, "g.db");
+    folio_db *db = create_db(path);
+    cr_assert_eq(folio_log_enable(db, FOLIO_LOG_ZSTD), FOLIO_OK, "%s", folio_errmsg(db));
+    folio_txn *t = wbegin(db);
+    exec_ok(db, t, "CREATE TABLE t(id INTEGER PRIMARY KEY, v)");
+    commit(db, t);
+    insert_one(db, 1);
+    /* Off for two commits, on again: a gap, and a base after the commit
+     * that follows it. */
+    cr_assert_eq(folio_log_disable(db), FOLIO_OK);
+    insert_one(db, 2);
+    insert_one(db, 3);
+    cr_assert_eq(folio_log_enable(db, FOLIO_LOG_ZSTD), FOLIO_OK);
+    insert_one(db, 4);
+    char *base = newest_base(path);
+    /* With its base: the feed resyncs there. */
+    lines got = {{0}, 0};
+    feed_all(db, 0, &got);
+    int snaps = 0;
+    for (int i = 0; i < got.n; i++)
+        snaps += strstr(got.v[i], "SNAPSHOT") != NULL;
+    cr_assert_eq(snaps, 2, "%d snapshots", snaps);
+    lines_free(&got);
+    /* Without it, at the tip of the log: the end for now (the base may be
+     * on its way). */
+    cr_assert_eq(unlink(base), 0);
+    folio_feed *f;
+    folio_change c;
+    int rc;
+    cr_assert_eq(folio_feed_open(&f, db, 0), FOLIO_OK);
+    while ((rc = folio_feed_next(f, &c)) == FOLIO_ROW)
+        ;
+    cr_assert_eq(rc, FOLIO_DONE, "%d: %s", rc, folio_errmsg(db));
+    /* Versions later, still none: an error naming the versions. */
+    insert_one(db, 5);
+    insert_one(db, 6);
+    insert_one(db, 7);
+    rc = folio_feed_next(f, &c);
+    cr_assert_eq(rc, FOLIO_NOTFOUND_ERR, "%d: %s", rc, folio_errmsg(db));
+    cr_assert(strstr(folio_errmsg(db), "happened without a record"), "%s", folio_errmsg(db));
+    cr_assert_eq(folio_feed_next(f, &c), FOLIO_NOTFOUND_ERR, "the error stays");
+    folio_feed_close(f);
+    free(base);
     cr_assert_eq(folio_close(db), FOLIO_OK);
     compat_rmtree(dir);
     free(path);
