@@ -32,31 +32,50 @@ enum {
     M_KEY = 1 << 3,
     M_SET = 1 << 4,
     M_SQL = 1 << 5,
+    M_VERSION = 1 << 6,
+    M_OLD = 1 << 7,
+    M_TIME = 1 << 8,
+    M_SOURCE = 1 << 9,
 };
 
-typedef enum { OP_INSERT, OP_UPDATE, OP_UPSERT, OP_PATCH, OP_DELETE, OP_EXEC } op_kind;
+typedef enum {
+    OP_INSERT,
+    OP_UPDATE,
+    OP_UPSERT,
+    OP_PATCH,
+    OP_DELETE,
+    OP_EXEC,
+    OP_SOURCE,
+    OP_SNAPSHOT,
+    OP_COMMIT
+} op_kind;
 
 typedef struct op_spec {
     const char *name;
     op_kind kind;
     unsigned allowed; /* members besides "op" */
+    unsigned feed;    /* more members in a change feed (0: a feed's op only) */
 } op_spec;
 
 static const op_spec op_specs[] = {
-    {"insert", OP_INSERT, M_TABLE | M_VALUES | M_ROWID},
-    {"update", OP_UPDATE, M_TABLE | M_VALUES | M_ROWID | M_KEY},
-    {"upsert", OP_UPSERT, M_TABLE | M_VALUES | M_ROWID},
-    {"patch", OP_PATCH, M_TABLE | M_SET | M_ROWID | M_KEY},
-    {"delete", OP_DELETE, M_TABLE | M_ROWID | M_KEY},
-    {"exec", OP_EXEC, M_SQL},
+    {"insert", OP_INSERT, M_TABLE | M_VALUES | M_ROWID, M_VERSION},
+    {"update", OP_UPDATE, M_TABLE | M_VALUES | M_ROWID | M_KEY, M_VERSION | M_OLD},
+    {"upsert", OP_UPSERT, M_TABLE | M_VALUES | M_ROWID, M_VERSION},
+    {"patch", OP_PATCH, M_TABLE | M_SET | M_ROWID | M_KEY, M_VERSION},
+    {"delete", OP_DELETE, M_TABLE | M_ROWID | M_KEY, M_VERSION | M_OLD},
+    {"exec", OP_EXEC, M_SQL, M_VERSION},
+    {"source", OP_SOURCE, 0, M_SOURCE},
+    {"snapshot", OP_SNAPSHOT, 0, M_VERSION | M_TIME},
+    {"commit", OP_COMMIT, 0, M_VERSION | M_TIME},
 };
 
 static const struct {
     const char *name;
     unsigned bit;
 } member_names[] = {
-    {"table", M_TABLE}, {"values", M_VALUES}, {"rowid", M_ROWID},
-    {"key", M_KEY},     {"set", M_SET},       {"sql", M_SQL},
+    {"table", M_TABLE},  {"values", M_VALUES}, {"rowid", M_ROWID},     {"key", M_KEY},
+    {"set", M_SET},      {"sql", M_SQL},       {"version", M_VERSION}, {"old", M_OLD},
+    {"time_us", M_TIME}, {"source", M_SOURCE},
 };
 
 /* One parsed line. */
@@ -68,6 +87,8 @@ typedef struct op_line {
     json_t *values, *key, *set;
     int has_rowid;
     int64_t rowid;
+    int has_version;
+    uint64_t version;
 } op_line;
 
 void apply_init(cli_apply *a, folio_db *db, int autocommit)
@@ -186,13 +207,15 @@ static int parse_op(cli_apply *a, op_line *op)
     for (size_t i = 0; i < sizeof op_specs / sizeof op_specs[0]; i++)
         if (strcmp(op_specs[i].name, name) == 0)
             op->spec = &op_specs[i];
-    if (!op->spec)
+    int feed = a->mode == 2;
+    if (!op->spec || (!op->spec->allowed && !feed))
         return fail(a, op->lineno,
                     "unknown op \"%s\" (expected insert, update, upsert, patch, delete or exec)",
                     name);
 
     const char *key;
     json_t *value;
+    unsigned allowed = op->spec->allowed | (feed ? op->spec->feed : 0);
     json_object_foreach(op->root, key, value)
     {
         if (strcmp(key, "op") == 0)
@@ -201,11 +224,24 @@ static int parse_op(cli_apply *a, op_line *op)
         for (size_t i = 0; i < sizeof member_names / sizeof member_names[0]; i++)
             if (strcmp(member_names[i].name, key) == 0)
                 bit = member_names[i].bit;
-        if (!(bit & op->spec->allowed))
+        if (!(bit & allowed))
             return fail(a, op->lineno, "%s: unexpected member \"%s\"", op->spec->name, key);
     }
+    if (feed && op->spec->kind != OP_SOURCE) {
+        const json_t *v = json_object_get(op->root, "version");
+        if (!v)
+            return fail(a, op->lineno, "%s: missing \"version\" (every line of a feed has one)",
+                        op->spec->name);
+        if (!json_is_integer(v) || json_integer_value(v) < 1)
+            return fail(a, op->lineno, "\"version\" must be an integer from 1 up");
+        op->has_version = 1;
+        op->version = (uint64_t)json_integer_value(v);
+        const json_t *old = json_object_get(op->root, "old");
+        if (old && !json_is_array(old))
+            return fail(a, op->lineno, "\"old\" must be an array");
+    }
 
-    if (op->spec->kind == OP_EXEC)
+    if (op->spec->kind >= OP_EXEC)
         return 0;
     if (get_cstring(a, op, "table", &op->table) != 0)
         return -1;
@@ -434,6 +470,217 @@ static int run_op(cli_apply *a, const op_line *op)
     return run_table_op(a, op);
 }
 
+/* ---- A change feed ---------------------------------------------------------------- */
+
+static const char replica_sql[] = "CREATE TABLE IF NOT EXISTS _folio_replica(source TEXT PRIMARY "
+                                  "KEY, version INTEGER NOT NULL)";
+
+/* The row of `source` in _folio_replica: 1 with its rowid and version, 0 when
+ * there is none, or a folio error. */
+static int replica_find(folio_table *t, const char *source, int64_t *rowid, int64_t *version)
+{
+    folio_cursor *c;
+    int rc = folio_cursor_open(&c, t, NULL);
+    if (rc < 0)
+        return rc;
+    size_t n = strlen(source);
+    int found = 0;
+    for (rc = folio_cursor_first(c); rc == FOLIO_ROW && !found; rc = folio_cursor_next(c)) {
+        folio_value s, v;
+        if ((rc = folio_cursor_column(&s, c, 0)) < 0 || (rc = folio_cursor_column(&v, c, 1)) < 0)
+            break;
+        if (s.type == FOLIO_TEXT && s.u.s.n == n && memcmp(s.u.s.p, source, n) == 0) {
+            *rowid = folio_cursor_rowid(c);
+            *version = v.type == FOLIO_INTEGER ? v.u.i : 0;
+            found = 1;
+        }
+    }
+    folio_cursor_close(c);
+    return rc < 0 ? rc : found;
+}
+
+/* The last version of a->source the replica holds, into a->applied. */
+static int replica_read(cli_apply *a, uint64_t lineno)
+{
+    a->applied = 0;
+    folio_txn *t;
+    int rc = folio_begin(&t, a->db, FOLIO_TXN_READ);
+    if (rc < 0)
+        return fail_db(a, lineno, rc);
+    folio_table *tb;
+    rc = folio_table_open(&tb, t, "_folio_replica");
+    if (rc == FOLIO_NOTFOUND_ERR) {
+        folio_rollback(t);
+        return 0;
+    }
+    int64_t rowid = 0, version = 0;
+    if (rc >= 0)
+        rc = replica_find(tb, a->source, &rowid, &version);
+    if (rc < 0) {
+        int r = fail_db(a, lineno, rc);
+        folio_rollback(t);
+        return r;
+    }
+    folio_rollback(t);
+    a->applied = version > 0 ? (uint64_t)version : 0;
+    return 0;
+}
+
+/* Record version `v` of a->source in the open transaction. */
+static int replica_record(cli_apply *a, uint64_t lineno, uint64_t v)
+{
+    folio_table *t;
+    int rc = folio_table_open(&t, a->txn, "_folio_replica");
+    if (rc == FOLIO_NOTFOUND_ERR && (rc = folio_exec(a->txn, replica_sql)) >= 0)
+        rc = folio_table_open(&t, a->txn, "_folio_replica");
+    int64_t rowid = 0, old = 0;
+    if (rc >= 0)
+        rc = replica_find(t, a->source, &rowid, &old);
+    if (rc < 0)
+        return fail_db(a, lineno, rc);
+    folio_value vals[2];
+    memset(vals, 0, sizeof vals);
+    vals[0].type = FOLIO_TEXT;
+    vals[0].u.s.p = a->source;
+    vals[0].u.s.n = strlen(a->source);
+    vals[1].type = FOLIO_INTEGER;
+    vals[1].u.i = (int64_t)v;
+    rc = rc == 1 ? folio_update(t, rowid, vals, 2) : folio_insert(NULL, t, vals, 2);
+    return rc < 0 ? fail_db(a, lineno, rc) : 0;
+}
+
+/* "DROP <what> \"name\"" with the name quoted. */
+static int drop_named(cli_apply *a, uint64_t lineno, const char *what, const char *name)
+{
+    size_t n = strlen(name), k = 0;
+    char *sql = malloc(strlen(what) + 2 * n + 16);
+    if (!sql)
+        return fail(a, lineno, "out of memory");
+    k = (size_t)sprintf(sql, "DROP %s \"", what);
+    for (size_t i = 0; i < n; i++) {
+        if (name[i] == '"')
+            sql[k++] = '"';
+        sql[k++] = name[i];
+    }
+    sql[k++] = '"';
+    sql[k] = 0;
+    int rc = folio_exec(a->txn, sql);
+    free(sql);
+    return rc < 0 ? fail_db(a, lineno, rc) : 0;
+}
+
+/* A snapshot begins: every table and view of the replica goes (but
+ * _folio_replica), and every row of sqlite_sequence. */
+static int wipe(cli_apply *a, uint64_t lineno)
+{
+    int n = folio_schema_count(a->txn);
+    if (n < 0)
+        return fail_db(a, lineno, n);
+    char **names = calloc((size_t)n + 1, sizeof *names);
+    int *views = calloc((size_t)n + 1, sizeof *views);
+    int k = 0, rc = names && views ? 0 : -1;
+    for (int i = 0; i < n && rc == 0; i++) {
+        folio_schema_entry e;
+        if (folio_schema_get(&e, a->txn, i) < 0 || !e.type || !e.name)
+            continue;
+        int view = strcmp(e.type, "view") == 0;
+        if ((!view && strcmp(e.type, "table") != 0) || strncmp(e.name, "sqlite_", 7) == 0 ||
+            strcmp(e.name, "_folio_replica") == 0)
+            continue;
+        views[k] = view;
+        if (!(names[k++] = strdup(e.name)))
+            rc = -1;
+    }
+    if (rc < 0)
+        rc = fail(a, lineno, "out of memory");
+    for (int pass = 1; pass >= 0 && rc == 0; pass--)
+        for (int i = 0; i < k && rc == 0; i++)
+            if (views[i] == pass)
+                rc = drop_named(a, lineno, pass ? "VIEW" : "TABLE", names[i]);
+    for (int i = 0; i < k; i++)
+        free(names[i]);
+    free(names);
+    free(views);
+    if (rc != 0)
+        return -1;
+    folio_table *seq;
+    if (folio_table_open(&seq, a->txn, "sqlite_sequence") < 0)
+        return 0;
+    for (;;) {
+        folio_cursor *c;
+        if ((rc = folio_cursor_open(&c, seq, NULL)) < 0)
+            return fail_db(a, lineno, rc);
+        rc = folio_cursor_first(c);
+        int64_t rowid = rc == FOLIO_ROW ? folio_cursor_rowid(c) : 0;
+        folio_cursor_close(c);
+        if (rc < 0)
+            return fail_db(a, lineno, rc);
+        if (rc != FOLIO_ROW)
+            return 0;
+        if ((rc = folio_delete(seq, rowid)) < 0)
+            return fail_db(a, lineno, rc);
+    }
+}
+
+/* One line of a change feed. */
+static int feed_line(cli_apply *a, const op_line *op)
+{
+    op_kind k = op->spec->kind;
+    if (k == OP_SOURCE) {
+        if (a->cur)
+            return fail(a, op->lineno, "\"source\" inside version %llu",
+                        (unsigned long long)a->cur);
+        const char *s;
+        if (get_cstring(a, op, "source", &s) != 0)
+            return -1;
+        free(a->source);
+        if (!(a->source = strdup(s)))
+            return fail(a, op->lineno, "out of memory");
+        return replica_read(a, op->lineno);
+    }
+    if (!a->source)
+        return fail(a, op->lineno, "a feed begins with its {\"op\":\"source\"} line");
+    if (a->cur && op->version != a->cur)
+        return fail(a, op->lineno,
+                    "version %llu begins before version %llu ended (no \"commit\" line)",
+                    (unsigned long long)op->version, (unsigned long long)a->cur);
+    if (!a->cur) {
+        a->cur = op->version;
+        a->cur_line = op->lineno;
+        a->skipping = op->version <= a->applied;
+        if (!a->skipping) {
+            int rc = folio_begin(&a->txn, a->db, FOLIO_TXN_WRITE | FOLIO_TXN_REPLICA);
+            if (rc < 0) {
+                a->txn = NULL;
+                return fail(a, op->lineno, "cannot begin a write transaction: %s",
+                            db_message(a, rc));
+            }
+        }
+    }
+    if (a->skipping) {
+        if (k == OP_COMMIT) {
+            a->cur = 0;
+            a->versions_skipped++;
+        }
+        return 0;
+    }
+    if (k == OP_SNAPSHOT)
+        return wipe(a, op->lineno);
+    if (k != OP_COMMIT)
+        return run_op(a, op);
+    if (replica_record(a, op->lineno, a->cur) != 0)
+        return -1;
+    if (apply_commit(a) != 0) {
+        char why[APPLY_ERR_MAX];
+        snprintf(why, sizeof why, "%s", a->err);
+        return fail(a, op->lineno, "%s", why);
+    }
+    a->applied = a->cur;
+    a->cur = 0;
+    a->versions_applied++;
+    return 0;
+}
+
 static int is_blank(const char *p, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -453,15 +700,28 @@ int apply_line(cli_apply *a, uint64_t lineno, const char *line, size_t n)
     op.root = json_loadb(line, n, JV_LOAD_FLAGS, &jerr);
     if (!op.root)
         return fail(a, lineno, "invalid JSON: %s (column %d)", jerr.text, jerr.column);
+    if (a->mode == 0) {
+        /* The first line says whether the input is a change feed. */
+        const json_t *jop = json_object_get(op.root, "op");
+        int feed = json_object_get(op.root, "version") ||
+                   (json_is_string(jop) && strcmp(json_string_value(jop), "source") == 0);
+        a->mode = feed ? 2 : 1;
+        if (feed && a->autocommit) {
+            json_decref(op.root);
+            return fail(a, lineno,
+                        "--autocommit does not apply to a change feed (each "
+                        "version is one transaction)");
+        }
+    }
     int rc = parse_op(a, &op);
     if (rc == 0)
-        rc = run_op(a, &op);
+        rc = a->mode == 2 ? feed_line(a, &op) : run_op(a, &op);
     json_decref(op.root);
     cli_arena_reset(&a->arena);
     if (rc != 0)
         return -1;
     a->ops++;
-    if (a->autocommit && apply_commit(a) != 0) {
+    if (a->mode != 2 && a->autocommit && apply_commit(a) != 0) {
         char why[APPLY_ERR_MAX];
         snprintf(why, sizeof why, "%s", a->err);
         return fail(a, lineno, "%s", why);
@@ -498,12 +758,23 @@ int apply_input(cli_apply *a, cli_input *in, cli_progress *prog)
         snprintf(a->err, sizeof a->err, "cannot read %s: %s", in->name, strerror(in->err));
         return -1;
     }
+    if (a->mode == 2 && a->cur && !a->skipping) {
+        rollback(a);
+        snprintf(a->err, sizeof a->err,
+                 "the input ends inside version %llu (from line %llu): its changes were not "
+                 "applied; feed the replica again to go on",
+                 (unsigned long long)a->cur, (unsigned long long)a->cur_line);
+        a->cur = 0;
+        return -1;
+    }
     return apply_commit(a);
 }
 
 void apply_free(cli_apply *a)
 {
     rollback(a);
+    free(a->source);
+    a->source = NULL;
     cli_arena_free(&a->arena);
     free(a->vals.v);
     free(a->key.v);

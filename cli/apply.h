@@ -24,6 +24,26 @@
  * `autocommit` each line commits on its own; otherwise the caller commits
  * with apply_commit(). A failed line rolls back the open transaction, so
  * nothing of it remains.
+ *
+ * A change feed (`folio feed`): when the first line is {"op":"source",...}
+ * or carries "version", the input is a feed and the database a replica of
+ * its source. Every later line then carries "version" (update and delete
+ * may carry "old", the row before, which is not needed to apply them):
+ *
+ *   {"op":"source","source":S}                  the log fed (its identity)
+ *   {"version":V,"op":"snapshot","time_us":T}   V rebuilds the replica:
+ *                                               its tables go first
+ *   {"version":V,"op":"insert",...}, "update", "delete", "exec"
+ *   {"version":V,"op":"commit","time_us":T}     the end of version V
+ *
+ * The operations of one version are one transaction (FOLIO_TXN_REPLICA:
+ * no triggers, foreign keys or AUTOINCREMENT bookkeeping, since the feed
+ * carries their effects), committed at its "commit" line together with the
+ * row (S, V) of the table _folio_replica(source TEXT PRIMARY KEY, version
+ * INTEGER NOT NULL). A version at or below the one recorded for S is
+ * passed over, so a replica can be fed again from any point after any
+ * stop: nothing is applied twice. Input that ends inside a version leaves
+ * that version out (an error naming it; the versions before stay).
  */
 #ifndef FOLIO_CLI_APPLY_H
 #define FOLIO_CLI_APPLY_H
@@ -55,6 +75,14 @@ typedef struct cli_apply {
     int *cols;       /* the columns of "set" */
     int cols_cap;
     char err[APPLY_ERR_MAX]; /* "line N: why" after a failure */
+    /* A change feed (see above). */
+    int mode;         /* 0: not known yet, 1: operations, 2: a feed */
+    char *source;     /* the feed's source */
+    uint64_t applied; /* the last version of source the replica holds */
+    uint64_t cur;     /* the version being read (0: between versions) */
+    int skipping;     /* it is applied already: its lines are passed over */
+    uint64_t cur_line;
+    uint64_t versions_applied, versions_skipped;
 } cli_apply;
 
 void apply_init(cli_apply *a, folio_db *db, int autocommit);

@@ -65,6 +65,9 @@ int cmd_backup(const cli_command *cmd, int argc, char **argv);
 /* cmd_import.c */
 int cmd_import(const cli_command *cmd, int argc, char **argv);
 
+/* cmd_feed.c */
+int cmd_feed(const cli_command *cmd, int argc, char **argv);
+
 /* cmd_edges.c */
 int cmd_relate(const cli_command *cmd, int argc, char **argv);
 int cmd_edges(const cli_command *cmd, int argc, char **argv);

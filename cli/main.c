@@ -100,7 +100,28 @@ static const cli_command commands[] = {
      "  --autocommit     commit every line on its own (default: the whole input\n"
      "                   is one transaction)\n"
      "On an error the message names the line and nothing of the failed\n"
-     "transaction remains."},
+     "transaction remains.\n"
+     "A change feed (`folio feed`; its lines carry \"version\") makes DB a replica:\n"
+     "each version is one transaction (no triggers, foreign keys or AUTOINCREMENT\n"
+     "bookkeeping: the feed carries their effects), recorded in the table\n"
+     "_folio_replica(source, version); versions already applied are passed over,\n"
+     "so a replica can be fed again after any stop. A \"snapshot\" drops the\n"
+     "replica's tables first. Input that ends inside a version leaves it out."},
+    {"feed", cmd_feed, "DB [--from V] [--follow] [--table T]",
+     "the commit log as JSONL operations that apply replays",
+     "Prints the changes of every version from V on (default: from the start),\n"
+     "one JSON object per line, each with \"version\", which `folio apply REPLICA`\n"
+     "replays: first {\"op\":\"source\",\"source\":S} (the log's identity), then per\n"
+     "version its insert, update, delete (with \"old\", the row before) and exec\n"
+     "lines, then {\"version\":V,\"op\":\"commit\",\"time_us\":T}. A feed from before\n"
+     "the oldest base of the log begins with that base as a snapshot\n"
+     "({\"op\":\"snapshot\"}, its CREATE statements and its rows as inserts).\n"
+     "  --from V     the first version wanted (0: from the start, with the snapshot)\n"
+     "  --follow     at the end of the log wait for new versions and go on, until\n"
+     "               SIGINT or SIGTERM ends the feed between versions\n"
+     "  --table T    only T's row operations and the DDL that names T (triggers\n"
+     "               left out)\n"
+     "The database needs its commit log (folio_log_enable)."},
     {"relate", cmd_relate, "DB SOURCE TARGET [--kind K] [--weight W] [--data VALUE]",
      "add or update a graph edge",
      "Relates SOURCE to TARGET in the tables _concepts and _relations (created\n"

@@ -206,6 +206,14 @@ const char *folio_strerror(int rc);
  * are. FOLIO_CONFLICT too when the schema changed. READ UNCOMMITTED is not
  * offered: no transaction ever sees another's uncommitted rows. */
 #define FOLIO_TXN_READ_COMMITTED 0x10u
+/** With FOLIO_TXN_WRITE: a replica's transaction, which replays row changes
+ * another database made (`folio apply` of a change feed, folio_feed_next):
+ * its row calls fire no triggers, make no foreign-key checks or actions
+ * (whatever folio_options.foreign_keys says) and leave sqlite_sequence
+ * alone (AUTOINCREMENT), because the feed carries what those did on the
+ * source as changes of their own. DDL runs as in any write transaction
+ * (DROP TABLE deletes no rows first). Not with FOLIO_TXN_CONCURRENT. */
+#define FOLIO_TXN_REPLICA 0x20u
 
 /** Begin a transaction. A read transaction sees the last commit as of its
  * start for its whole life.
@@ -1050,6 +1058,82 @@ typedef struct folio_log_ship_data {
  * the figures. Errors are described by folio_open_errmsg().
  */
 int folio_log_ship(const char *source, const char *dest, folio_log_ship_data *out);
+
+/* ---- The change feed ------------------------------------------------------ */
+
+/** What a change of the feed is (folio_change.op). */
+#define FOLIO_CHANGE_INSERT 1 /**< a row went in: values (rowid, or key) */
+#define FOLIO_CHANGE_UPDATE 2 /**< a row changed: old and values (rowid, or old key) */
+#define FOLIO_CHANGE_DELETE 3 /**< a row went: old (rowid, or key) */
+#define FOLIO_CHANGE_EXEC   4 /**< a DDL statement: sql (table: the table it names) */
+/** A snapshot begins: the changes up to its FOLIO_CHANGE_COMMIT (the
+ * CREATE statements of a base, then its rows as inserts, all with the
+ * base's version) build the whole database as of `version` from nothing:
+ * a replica drops what it holds first. */
+#define FOLIO_CHANGE_SNAPSHOT 5
+/** The end of a version: every change of `version` came before it. */
+#define FOLIO_CHANGE_COMMIT 6
+
+/**
+ * One change of the feed. Its pointers live until the next folio_feed_next
+ * or folio_feed_close. Values are a table's columns in declared order, as
+ * folio_cursor_column reads them (an INTEGER PRIMARY KEY column holds the
+ * rowid; generated columns their value).
+ */
+typedef struct folio_change {
+    uint64_t version; /**< the commit's version (a snapshot's: its base's) */
+    int64_t time_us;  /**< when it committed, UTC microseconds since 1970 */
+    int op;           /**< FOLIO_CHANGE_* */
+    /** Row changes: the table; EXEC: the table the statement creates, alters
+     * or drops, or whose index or trigger it makes or drops (a RENAME TO:
+     * the old name), NULL for others (views). */
+    const char *table;
+    int without_rowid;
+    int64_t rowid; /**< rowid tables */
+    /** WITHOUT ROWID tables: the primary key in primary key order, of the
+     * row inserted, or of the row before an update or a delete. */
+    int nkey;
+    const folio_value *key;
+    int ncols;                      /**< columns of the table */
+    const folio_value *values;      /**< INSERT, UPDATE: the row after */
+    const folio_value *old;         /**< UPDATE, DELETE: the row before */
+    const char *const *colnames;    /**< the columns' names */
+    const unsigned char *generated; /**< per column: 1 for a generated column
+                                       (left out of a row value array) */
+    const char *sql;                /**< EXEC: the statement */
+} folio_change;
+
+typedef struct folio_feed folio_feed;
+
+/**
+ * Read the commit log of `db` as changes: every version from
+ * `from_version` on, in order, each version's changes as they happened,
+ * then a FOLIO_CHANGE_COMMIT. With `from_version` 0, or one older than
+ * every base of the log (a log enabled after the tables were made), the
+ * feed begins with the oldest base as a snapshot (FOLIO_CHANGE_SNAPSHOT).
+ * The feed keeps the schema as of each change in a temporary directory
+ * ($TMPDIR, else /tmp) of its own, which folio_feed_close removes.
+ * Versions the log does not hold (a GAP: commits of another engine, a log
+ * turned off for a while) are skipped by a snapshot of the first base after
+ * them (a resync); with no base after them, folio_feed_next fails with
+ * FOLIO_NOTFOUND_ERR naming the versions. FOLIO_NOTFOUND_ERR here when the
+ * database has no commit log.
+ */
+int folio_feed_open(folio_feed **out, folio_db *db, uint64_t from_version);
+/**
+ * The next change: FOLIO_ROW with *change set, or FOLIO_DONE at the end of
+ * the log as it is now (a later call finds the versions committed since:
+ * folio_wait_version waits for them). Never a version the database does not
+ * have yet. An error (FOLIO_CORRUPT naming the log file and offset,
+ * FOLIO_NOMEM, ...) stays: every later call returns it.
+ */
+int folio_feed_next(folio_feed *f, folio_change *change);
+/** The identity of the log the feed reads ("<database id>-<log id>" in
+ * hex; lives as long as the feed): what a replica remembers its versions
+ * by. */
+int folio_feed_source(folio_feed *f, const char **out);
+/** Close the feed (NULL is harmless); its temporary files go. */
+int folio_feed_close(folio_feed *f);
 
 /* ---- Metrics ---------------------------------------------------------------- */
 

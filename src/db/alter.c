@@ -50,6 +50,12 @@
 
 /* ---- the statement ---- */
 
+/* A parse that failed for want of memory is FOLIO_NOMEM, not a bad statement. */
+static int parse_rc(const char *err)
+{
+    return strcmp(err, "out of memory") == 0 ? FOLIO_NOMEM : FOLIO_ERROR;
+}
+
 static void op_free(alter_op *op)
 {
     os_free(op->oldname);
@@ -812,7 +818,7 @@ static int add_column(folio_txn *txn, alter_op *op, const char *coldef, size_t n
     }
     rc = 0;
     if (sch_parse_table(&op->newdef, sql, err, sizeof err) < 0)
-        return db_err(db, FOLIO_ERROR, "error in table %s after add column: %s", tab->name, err);
+        return db_err(db, parse_rc(err), "error in table %s after add column: %s", tab->name, err);
     op->newdef_valid = 1;
     const sch_column *nc = &op->newdef.cols[op->newdef.ncols - 1];
     if (op->newdef.ncols != tab->def.ncols + 1)
@@ -893,14 +899,14 @@ static int new_table_sql(folio_txn *txn, alter_op *op)
     op->table_sql = nsql;
     char err[256];
     if (sch_parse_table(&op->newdef, nsql, err, sizeof err) < 0)
-        return db_err(db, FOLIO_ERROR, "error in table %s %s: %s",
+        return db_err(db, parse_rc(err), "error in table %s %s: %s",
                       op->kind == OP_RENAME_TABLE ? op->newname : op->tab->name, op_when(op), err);
     op->newdef_valid = 1;
     rc = ddl_table_exprs_compile(db, &op->newdef);
     if (rc < 0) {
         char msg[512];
         snprintf(msg, sizeof msg, "%s", folio_errmsg(db));
-        return db_err(db, FOLIO_ERROR, "error in table %s %s: %s",
+        return db_err(db, rc == FOLIO_NOMEM ? rc : FOLIO_ERROR, "error in table %s %s: %s",
                       op->kind == OP_RENAME_TABLE ? op->newname : op->tab->name, op_when(op), msg);
     }
     return 0;

@@ -24,6 +24,7 @@
  */
 #include "db/commitlog.h"
 #include "db/db_int.h"
+#include "db/ddl_int.h"
 
 #include "base/status.h"
 
@@ -477,12 +478,30 @@ static int build_commit(clog_writer *w, folio_txn *txn, ptxn *t, uint32_t *out_n
      * transaction ends with). */
     uint32_t roots[64];
     int nroots = 0, overflow = 0;
+    /* Where the entries a DDL statement made begin (its rowid field counts
+     * their bytes here; in the record it counts the bytes kept of them). */
+    size_t *starts = NULL, nstarts = 0, starts_cap = 0;
     for (size_t o = 0; o < n;) {
         size_t k = entry_size(log + o, n - o);
-        if (!k)
+        if (!k) {
+            os_free(starts);
             return FOLIO_CORRUPT;
+        }
         bt_log_entry e;
         memcpy(&e, log + o, sizeof e);
+        if (e.op == CLOG_DDL && e.rowid > 0 && (uint64_t)e.rowid <= o) {
+            if (nstarts == starts_cap) {
+                size_t cap = starts_cap ? 2 * starts_cap : 16;
+                size_t *v = os_realloc(starts, cap * sizeof *v);
+                if (!v) {
+                    os_free(starts);
+                    return FOLIO_NOMEM;
+                }
+                starts = v;
+                starts_cap = cap;
+            }
+            starts[nstarts++] = o - (size_t)e.rowid;
+        }
         o += k;
         if (e.op == CLOG_DDL || e.root <= 1)
             continue;
@@ -526,8 +545,10 @@ static int build_commit(clog_writer *w, folio_txn *txn, ptxn *t, uint32_t *out_n
             rc = put_bytes(w, se->name, len);
         nnames++;
     }
-    if (rc < 0)
+    if (rc < 0) {
+        os_free(starts);
         return rc;
+    }
     w->buf[names_at] = (uint8_t)nnames;
     w->buf[names_at + 1] = (uint8_t)(nnames >> 8);
     w->buf[names_at + 2] = (uint8_t)(nnames >> 16);
@@ -535,12 +556,31 @@ static int build_commit(clog_writer *w, folio_txn *txn, ptxn *t, uint32_t *out_n
     /* The changes of those tables, and the DDL, in order. */
     size_t changes_at = w->buf_n;
     uint32_t nchanges = 0;
-    if ((rc = put_u32(w, 0)) < 0)
+    if ((rc = put_u32(w, 0)) < 0) {
+        os_free(starts);
         return rc;
+    }
+    size_t kk = 0, span_at = 0;
+    int span_open = 0;
     for (size_t o = 0; o < n && rc == 0;) {
         size_t k = entry_size(log + o, n - o);
         bt_log_entry e;
         memcpy(&e, log + o, sizeof e);
+        if (kk < nstarts && starts[kk] == o && !span_open) {
+            span_at = w->buf_n;
+            span_open = 1;
+        }
+        if (e.op == CLOG_DDL && e.rowid > 0 && (uint64_t)e.rowid <= o && kk < nstarts) {
+            /* The bytes of the statement's own entries as the record keeps them. */
+            e.rowid = span_open ? (int64_t)(w->buf_n - span_at) : 0;
+            span_open = 0;
+            kk++;
+            if ((rc = put_bytes(w, &e, sizeof e)) == 0)
+                rc = put_bytes(w, log + o + sizeof e, k - sizeof e);
+            nchanges++;
+            o += k;
+            continue;
+        }
         int keep = e.op == CLOG_DDL;
         if (!keep && e.root > 1 && e.op <= BT_LOG_DEL_KEY) {
             for (int i = 0; i < nroots && !keep; i++)
@@ -564,6 +604,7 @@ static int build_commit(clog_writer *w, folio_txn *txn, ptxn *t, uint32_t *out_n
         }
         o += k;
     }
+    os_free(starts);
     if (rc < 0)
         return rc;
     uint32_t cn = (uint32_t)(w->buf_n - changes_at - 4);
@@ -692,9 +733,14 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
     if (rc == 0 && w->last < version - 1 && version - 1 - w->last <= 1000000) {
         /* Versions the log did not see (another engine's commits): taken
          * from the WAL while it still holds them, as records of pages. */
+        uint64_t before = w->last;
         int crc = capture_wal_commits(w, t, (uint32_t)(version - 1 - w->last), err, sizeof err);
         if (crc < 0 && crc != FOLIO_NOTFOUND_ERR)
             rc = crc;
+        /* Their row changes are unknown: a base after this commit lets the
+         * change feed go on from there. */
+        if (w->last != before)
+            db->clog_need_base = 1;
     }
     if (rc == 0 && w->last < version - 1) {
         /* Versions the log did not see: say so; a base follows this commit. */
@@ -885,6 +931,12 @@ int folio_log_enable(folio_db *db, int compression)
     int rc = folio_begin(&txn, db, FOLIO_TXN_WRITE);
     if (rc < 0)
         return rc;
+    if (ptxn_npages(txn->pt) == 0 && (rc = ddl_ensure_formatted(txn)) < 0) {
+        /* (a new file: page 1 first, to carry the stamp) */
+        rc = db_err_txn(txn, rc);
+        folio_rollback(txn);
+        return rc;
+    }
     if (ptxn_dbid(txn->pt) == 0) {
         /* Page 1 takes a stamp (and the database its identity) first. */
         ptxn_set_vflag(txn->pt, 0, 1);

@@ -34,8 +34,10 @@
  *       for WITHOUT ROWID), u16 length, the name
  *   u32 change bytes, then the b-tree change entries of the tables named
  *       above (bt_log_entry in the commit log's form, see btree.h) and the
- *       DDL statements (CLOG_DDL entries: root 0, size bytes of SQL), in the
- *       order they happened
+ *       DDL statements (CLOG_DDL entries: root 0, size bytes of SQL, rowid
+ *       the bytes of the entries just before it that the statement itself
+ *       made - rows DROP COLUMN rewrote, rows DROP TABLE deleted with
+ *       foreign keys on - or 0), in the order they happened
  *   u32 n_pages, then per page: u32 page number, the page
  *
  * Base: a 64-byte header (magic "FOLIOBAS", format, dbid, logid, version,
@@ -149,6 +151,15 @@ int clog_reader_open(clog_reader **out, const char *dir, char *err, size_t errle
  * payload in *payload, valid until the next call), 0 at the end, or an
  * error with clog_reader_errmsg. `want_payload` 0 skips reading it. */
 int clog_reader_next(clog_reader *r, clog_rec *rec, const uint8_t **payload, int want_payload);
+/** Put the last record back: the next call reads it again (a reader that
+ * must not pass a version the database does not have yet). */
+void clog_reader_unread(clog_reader *r);
+/** A reader that follows a live log: a closed segment with no segment
+ * after it yet ends the log for now (instead of being an error). */
+void clog_reader_set_follow(clog_reader *r, int on);
+/** Look again at the directory and the open segment for what was appended
+ * since (new records, segments and bases). */
+int clog_reader_refresh(clog_reader *r);
 const char *clog_reader_errmsg(const clog_reader *r);
 const clog_manifest *clog_reader_manifest(const clog_reader *r);
 /** Where the last record returned lies: its file and offset. */

@@ -410,6 +410,10 @@ struct clog_reader {
     uint64_t chain;    /* the chain after the last record */
     uint64_t next_ver; /* the version the next record must have (0: any) */
     int closed;        /* the open segment ended with CLOSED */
+    int follow;        /* a closed segment with none after it yet ends the log for now */
+    /* Where the last record returned began (clog_reader_unread). */
+    uint64_t undo_off, undo_chain, undo_next;
+    int undo_ok;
     uint8_t *stored;
     size_t stored_cap;
     uint8_t *raw;
@@ -491,7 +495,7 @@ static int next_segment(clog_reader *r)
     while (i < r->nfiles && r->files[i].is_base)
         i++;
     if (i >= r->nfiles) {
-        if (r->closed)
+        if (r->closed && !r->follow)
             return rerr(r, FOLIO_CORRUPT, "%s: the segment after version %" PRIu64 " is missing",
                         r->dir, r->next_ver ? r->next_ver - 1 : 0);
         return 0;
@@ -549,6 +553,10 @@ int clog_reader_next(clog_reader *r, clog_rec *rec, const uint8_t **payload, int
         }
         const char *path = r->files[r->seg].path;
         r->rec_off = r->off;
+        r->undo_off = r->off;
+        r->undo_chain = r->chain;
+        r->undo_next = r->next_ver;
+        r->undo_ok = 0;
         uint8_t h[CLOG_REC_HDR];
         int rc;
         int last_seg = 1;
@@ -605,6 +613,7 @@ int clog_reader_next(clog_reader *r, clog_rec *rec, const uint8_t **payload, int
                             r->rec_off);
             r->next_ver = last + 1;
             *payload = r->stored;
+            r->undo_ok = 1;
             return 1;
         }
         if (rec->type != CLOG_COMMIT)
@@ -620,8 +629,51 @@ int clog_reader_next(clog_reader *r, clog_rec *rec, const uint8_t **payload, int
                             r->rec_off);
             *payload = r->raw;
         }
+        r->undo_ok = 1;
         return 1;
     }
+}
+
+void clog_reader_unread(clog_reader *r)
+{
+    if (!r->undo_ok)
+        return;
+    r->off = r->undo_off;
+    r->chain = r->undo_chain;
+    r->next_ver = r->undo_next;
+    r->undo_ok = 0;
+}
+
+void clog_reader_set_follow(clog_reader *r, int on)
+{
+    r->follow = on;
+}
+
+int clog_reader_refresh(clog_reader *r)
+{
+    clog_file *files;
+    int n;
+    int rc = clog_list(r->dir, &files, &n, r->err, sizeof r->err);
+    if (rc < 0)
+        return rc;
+    int seg = -1;
+    if (r->seg >= 0) {
+        for (int i = 0; i < n && seg < 0; i++)
+            if (!files[i].is_base && files[i].version == r->files[r->seg].version)
+                seg = i;
+        if (seg < 0) {
+            clog_list_free(files, n);
+            return rerr(r, FOLIO_NOTFOUND_ERR, "%s: removed while it was read",
+                        r->files[r->seg].path);
+        }
+    }
+    clog_list_free(r->files, r->nfiles);
+    r->files = files;
+    r->nfiles = n;
+    r->seg = seg;
+    if (r->f && (rc = os_vfs_current()->size(r->f, &r->fsize)) < 0)
+        return rerr(r, rc, "%s: cannot read it: %s", files[seg].path, status_text(rc));
+    return 0;
 }
 
 void clog_reader_close(clog_reader *r)

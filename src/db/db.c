@@ -233,7 +233,12 @@ int folio_begin(folio_txn **out, folio_db *db, unsigned flags)
     if (flags & FOLIO_TXN_CONCURRENT)
         flags |= FOLIO_TXN_WRITE;
     FOLIO_CHECK_ARG(db, (flags & ~(FOLIO_TXN_READ | FOLIO_TXN_WRITE | FOLIO_TXN_CONCURRENT |
-                                   FOLIO_TXN_SERIALIZABLE | FOLIO_TXN_READ_COMMITTED)) == 0);
+                                   FOLIO_TXN_SERIALIZABLE | FOLIO_TXN_READ_COMMITTED |
+                                   FOLIO_TXN_REPLICA)) == 0);
+    FOLIO_CHECK_ARG(db, !(flags & FOLIO_TXN_REPLICA) ||
+                            ((flags & FOLIO_TXN_WRITE) && !(flags & FOLIO_TXN_CONCURRENT)));
+    int replica = (flags & FOLIO_TXN_REPLICA) != 0;
+    flags &= ~FOLIO_TXN_REPLICA;
     FOLIO_CHECK_ARG(db, flags != 0);
     int write = (flags & FOLIO_TXN_WRITE) != 0;
     int conc = (flags & FOLIO_TXN_CONCURRENT) != 0;
@@ -258,6 +263,7 @@ int folio_begin(folio_txn **out, folio_db *db, unsigned flags)
     txn->wt_counted = counted;
     txn->write = write;
     txn->conc = conc;
+    txn->replica = replica;
     txn->deadline_ms = deadline;
     char err[512] = "";
     int rc = pager_begin(&txn->pt, db->pager, conc ? PAGER_CONCURRENT : write,

@@ -142,6 +142,7 @@ struct folio_txn {
     ptxn *pt;
     int write;
     int conc;           /* FOLIO_TXN_CONCURRENT (concurrent.c) */
+    int replica;        /* FOLIO_TXN_REPLICA: no triggers, foreign keys, AUTOINCREMENT */
     int wt_counted;     /* it counts in db->wt_live (max_write_txns) */
     int read_committed; /* FOLIO_TXN_READ_COMMITTED: db_txn_refresh before reads */
     int refreshing;
@@ -292,6 +293,13 @@ struct folio_cursor {
 
 /* Where the fields a reused cursor object keeps begin. */
 #define CURSOR_KEPT offsetof(struct folio_cursor, saved_key)
+
+/** Whether foreign keys are enforced in txn (folio_options.foreign_keys, and
+ * not a replica's transaction, which replays what they did). */
+static inline int db_fk_on(const folio_txn *txn)
+{
+    return txn->db->opts.foreign_keys && !txn->replica;
+}
 
 /** FOLIO_TIMEOUT (with its message) once the transaction is older than
  * txn_timeout_ms, else 0. */

@@ -146,7 +146,7 @@ static int catalog_after_add(folio_txn *txn, const folio_schema_entry *e, int n)
 }
 
 /* A new, empty database gets page 1: the header and an empty sqlite_schema. */
-static int ensure_formatted(folio_txn *txn)
+int ddl_ensure_formatted(folio_txn *txn)
 {
     if (ptxn_npages(txn->pt) > 0)
         return 0;
@@ -267,7 +267,8 @@ static int create_table(folio_txn *txn, const char *sql, const lx_token *name_to
     sch_table def;
     char err[256];
     if (sch_parse_table(&def, sql, err, sizeof err) < 0)
-        return db_err(db, FOLIO_MISUSE, "%s", err);
+        return db_err(db, strcmp(err, "out of memory") == 0 ? FOLIO_NOMEM : FOLIO_MISUSE, "%s",
+                      err);
     int rc = 0;
     if (def.temp) {
         rc = db_err(db, FOLIO_UNSUPPORTED, "TEMP tables are not stored in the file");
@@ -303,7 +304,7 @@ static int create_table(folio_txn *txn, const char *sql, const lx_token *name_to
             }
     if ((rc = ddl_table_exprs_compile(db, &def)) < 0)
         goto out;
-    if ((rc = ensure_formatted(txn)) < 0)
+    if ((rc = ddl_ensure_formatted(txn)) < 0)
         goto out_txn;
     /* The rows this statement adds, for the catalog: sqlite_sequence, the
      * table, its automatic indexes. */
@@ -1004,12 +1005,19 @@ int folio_exec(folio_txn *txn, const char *ddl)
         rc = db_err(db, FOLIO_MISUSE, "%s", err);
         return write_end(txn, rc);
     }
+    size_t log_at;
+    ptxn_log(txn->pt, &log_at);
     rc = exec_tokens(txn, ddl, tk, nt);
     os_free(tk);
     if (rc >= 0 && ptxn_logs_changes(txn->pt) && !txn->conc) {
-        /* The commit log's record of the statement, after what it did. */
-        size_t n = strlen(ddl);
-        bt_log_entry e = {CLOG_DDL, 0, 0, 0, 0, 0, n};
+        /* The commit log's record of the statement, after what it did; its
+         * rowid field says how many bytes of change entries before it the
+         * statement made (the rows DROP COLUMN rewrites, the deletes of
+         * DROP TABLE with foreign keys on): a replica's own DDL does the
+         * same to the table it names (feed.c). */
+        size_t n = strlen(ddl), log_now;
+        ptxn_log(txn->pt, &log_now);
+        bt_log_entry e = {CLOG_DDL, 0, 0, 0, (int64_t)(log_now - log_at), 0, n};
         if ((rc = ptxn_log_append(txn->pt, &e, sizeof e)) == 0)
             rc = ptxn_log_append(txn->pt, ddl, n);
         if (rc < 0)

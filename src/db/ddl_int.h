@@ -23,4 +23,8 @@ int ddl_index_exprs_compile(folio_db *db, const db_table *tab, const sch_index *
 /** ALTER TABLE (alter.c): tk[0..nt) are the statement's tokens, tk[0] ALTER. */
 int alter_exec(folio_txn *txn, const char *sql, const lx_token *tk, size_t nt);
 
+/** A new, empty database gets page 1 (the header and an empty
+ * sqlite_schema) in the write transaction txn; others are left alone. */
+int ddl_ensure_formatted(folio_txn *txn);
+
 #endif

@@ -48,7 +48,7 @@ int index_defer_wanted(folio_txn *txn, table_state *ts, index_state *is)
         index_cursor_open(txn, ts->tab))
         return 0;
     /* Foreign key checks read the tables they link: entries go in at once. */
-    if (txn->db->opts.foreign_keys && fk_involved(txn, ts) != 0)
+    if (db_fk_on(txn) && fk_involved(txn, ts) != 0)
         return 0;
     if (is->dmode == 0) {
         is->c.t = txn->pt;

@@ -350,7 +350,7 @@ static int where_statement(int64_t *count, folio_table *t, const char *expr, con
     int64_t n = 0;
     for (int64_t i = 0; rc == 0 && i < r.n; i++) {
         rc = apply_row(t, &r, i, op, row);
-        if (rc == FOLIO_NOTFOUND && (db->opts.foreign_keys || trig_catalog_any(txn->cat))) {
+        if (rc == FOLIO_NOTFOUND && (db_fk_on(txn) || trig_catalog_any(txn->cat))) {
             rc = 0; /* deleted by a foreign key action or a trigger of an earlier row: as
                        SQLite, skipped */
             continue;

@@ -345,7 +345,7 @@ static struct fk_graph *graph_get(folio_txn *txn)
 
 int fk_involved(folio_txn *txn, table_state *ts)
 {
-    if (!txn->db->opts.foreign_keys)
+    if (!db_fk_on(txn))
         return 0;
     struct fk_graph *g = graph_get(txn);
     if (!g)
@@ -1316,7 +1316,7 @@ void fk_stmt_undo(folio_txn *txn)
 
 int fk_drop_table(folio_txn *txn, db_table *tab)
 {
-    if (!txn->db->opts.foreign_keys || !tab->parsed)
+    if (!db_fk_on(txn) || !tab->parsed)
         return 0;
     folio_table *t;
     int rc = handle_of(txn, tab, &t);

@@ -433,22 +433,20 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
         goto out_reader;
     }
     char why[600] = "";
-    if ((rc = verify_file(tmp, why, sizeof why)) == FOLIO_NOMEM) {
-        char shm[4300];
+    if ((rc = verify_file(tmp, why, sizeof why)) < 0) {
+        char shm[4300], wal[4300];
         snprintf(shm, sizeof shm, "%s-shm", tmp);
+        snprintf(wal, sizeof wal, "%s-wal", tmp);
         vfs->remove(vfs, tmp);
         vfs->remove(vfs, shm);
-        rs_err(rc, "out of memory while checking the restored file: nothing written");
-        goto out_reader;
-    }
-    if (rc < 0) {
-        char shm[4300];
-        snprintf(shm, sizeof shm, "%s-shm", tmp);
-        vfs->remove(vfs, tmp);
-        vfs->remove(vfs, shm);
+        vfs->remove(vfs, wal);
+        if (rc != FOLIO_CORRUPT) {
+            /* (out of memory, an I/O error: the check did not run through) */
+            rs_err(rc, "cannot check the restored file (%s): nothing written", why);
+            goto out_reader;
+        }
         rs_err(FOLIO_CORRUPT, "the restored file did not pass its check (%s): nothing written",
                why);
-        rc = FOLIO_CORRUPT;
         goto out_reader;
     }
     {

@@ -947,7 +947,7 @@ static int relevant(const trig_def *d, int event, const fk_change *chg)
 
 int trig_prepare(folio_txn *txn, table_state *ts, int event, const fk_change *chg)
 {
-    if (!ts->tab->has_triggers ||
+    if (!ts->tab->has_triggers || txn->replica ||
         (event == SCH_TRIG_DELETE && txn->quiet_delete_at == txn->fk_depth + 1))
         return 0;
     int rc;
@@ -1861,7 +1861,7 @@ static int fire_one(folio_txn *txn, const trig_def *d, const trig_rows *r)
 int trig_fire(folio_txn *txn, table_state *ts, int timing, int event, const fk_change *chg,
               const trig_rows *r)
 {
-    if (!ts->tab->has_triggers)
+    if (!ts->tab->has_triggers || txn->replica)
         return 0;
     int rc;
     const trig_tab *tt = tab_triggers(txn, ts, &rc);
@@ -1887,7 +1887,7 @@ int trig_fire(folio_txn *txn, table_state *ts, int timing, int event, const fk_c
 
 int trig_any(folio_txn *txn, table_state *ts, int timing, int event, const fk_change *chg)
 {
-    if (!ts->tab->has_triggers ||
+    if (!ts->tab->has_triggers || txn->replica ||
         (event == SCH_TRIG_DELETE && txn->quiet_delete_at == txn->fk_depth + 1))
         return 0;
     int rc;

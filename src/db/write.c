@@ -62,7 +62,7 @@ int write_begin(folio_txn *txn, db_table *tab)
     if (!txn->stmt_nested) { /* else the row call is part of a statement (filter.c) */
         /* Foreign key checks read other tables: their deferred index
          * entries go in first, outside the statement. */
-        if (txn->db->opts.foreign_keys && txn->npending) {
+        if (db_fk_on(txn) && txn->npending) {
             int rc = write_flush(txn, NULL);
             if (rc < 0)
                 return rc;
@@ -1503,7 +1503,8 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
         ts->max_rowid = rowid;
         ts->max_valid = 1;
     }
-    if (tab->def.autoincrement && rowid > seq && (rc = autoinc_set(txn, tab, rowid)) < 0)
+    if (tab->def.autoincrement && rowid > seq && !txn->replica &&
+        (rc = autoinc_set(txn, tab, rowid)) < 0)
         return rc;
     /* Last, once nothing else can fail. */
     if (deferred && (rc = index_defer_add_row(txn, ts, deferred, ts->newrow.v, rowid)) < 0)
@@ -1547,7 +1548,7 @@ static int insert_append(folio_table *t, const folio_value *vals, int n, int64_t
     if (!ts || t->ts_gen != txn->states_gen || !ts->append_fast || !ts->max_valid || t->dead ||
         txn->done || !txn->write || txn->poisoned || txn->vals_given || txn->conc ||
         db_rowid_counters(txn->db) || (txn->deadline_ms && db_txn_expired(txn)) ||
-        (txn->db->opts.foreign_keys && fk_involved(txn, ts) != 0))
+        (db_fk_on(txn) && fk_involved(txn, ts) != 0))
         return 0; /* (the general path reports a timeout and foreign keys) */
     const sch_table *d = &ts->tab->def;
     if (n != d->ncols)
