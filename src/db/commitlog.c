@@ -801,7 +801,7 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
             chain = w->chain;
             rc = new_segment(w, version + 1, chain, ps, err, sizeof err);
         } else if (!err[0]) {
-            snprintf(err, sizeof err, "%s: cannot sync it: %s", w->seg_path, status_text(rc));
+            snprintf(err, sizeof err, "%.900s: cannot sync it: %s", w->seg_path, status_text(rc));
         }
     }
     if (rc < 0)

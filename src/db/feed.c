@@ -928,7 +928,7 @@ int folio_feed_open(folio_feed **out, folio_db *db, uint64_t from_version)
     int rc = clog_reader_open(&f->r, f->dir, err, sizeof err);
     if (rc < 0) {
         if (rc == FOLIO_NOTFOUND_ERR)
-            snprintf(err, sizeof err, "%s: the database has no commit log (folio_log_enable)",
+            snprintf(err, sizeof err, "%.1000s: the database has no commit log (folio_log_enable)",
                      f->dir);
         rc = rc == FOLIO_NOMEM ? feed_nomem(f) : feed_fail(f, rc, "%s", err);
         folio_feed_close(f);

@@ -434,12 +434,12 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
     }
     char why[600] = "";
     if ((rc = verify_file(tmp, why, sizeof why)) < 0) {
-        char shm[4300], wal[4300];
+        char shm[4300], walp[4300];
         snprintf(shm, sizeof shm, "%s-shm", tmp);
-        snprintf(wal, sizeof wal, "%s-wal", tmp);
+        snprintf(walp, sizeof walp, "%s-wal", tmp);
         vfs->remove(vfs, tmp);
         vfs->remove(vfs, shm);
-        vfs->remove(vfs, wal);
+        vfs->remove(vfs, walp);
         if (rc != FOLIO_CORRUPT) {
             /* (out of memory, an I/O error: the check did not run through) */
             rs_err(rc, "cannot check the restored file (%s): nothing written", why);
@@ -450,11 +450,11 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
         goto out_reader;
     }
     {
-        char shm[4300], wal[4300];
+        char shm[4300], walp[4300];
         snprintf(shm, sizeof shm, "%s-shm", tmp);
-        snprintf(wal, sizeof wal, "%s-wal", tmp);
+        snprintf(walp, sizeof walp, "%s-wal", tmp);
         vfs->remove(vfs, shm);
-        vfs->remove(vfs, wal);
+        vfs->remove(vfs, walp);
     }
     if (vfs->exists(vfs, dest) == 1) {
         vfs->remove(vfs, tmp);

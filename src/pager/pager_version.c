@@ -382,10 +382,10 @@ int ptxn_wal_commits(ptxn *t, uint32_t n, int (*commit)(void *arg, uint32_t db_p
             rc = wal_frame_commit_size(p->wal, start, &before);
         if (rc == 0)
             rc = wal_frame_commit_size(p->wal, end, &dbsz);
-        for (uint32_t pg = before + 1, i = 0; rc == 0 && pg <= dbsz; pg++) {
-            while (i < k && v[i].pgno < pg)
+        for (uint32_t pn = before + 1, i = 0; rc == 0 && pn <= dbsz; pn++) {
+            while (i < k && v[i].pgno < pn)
                 i++;
-            if (i >= k || v[i].pgno != pg)
+            if (i >= k || v[i].pgno != pn)
                 rc = FOLIO_NOTFOUND_ERR;
         }
         if (rc == 0)
