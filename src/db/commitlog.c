@@ -56,6 +56,7 @@ typedef struct clog_writer {
     unsigned ntail, tail_head;
     uint8_t *buf; /* the record being built */
     size_t buf_n, buf_cap;
+    clog_packer pk; /* its compression: context and output kept between records */
 } clog_writer;
 
 static _Thread_local folio_txn *tl_committing;
@@ -105,6 +106,7 @@ void db_log_free(folio_db *db)
         return;
     writer_close_file(w);
     os_free(w->buf);
+    clog_packer_free(&w->pk);
     os_free(w);
     db->clog = NULL;
 }
@@ -618,7 +620,7 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
         uint8_t *st;
         size_t sn;
         int codec;
-        if ((rc = clog_compress(w->m.codec, w->buf, w->buf_n, &st, &sn, &codec)) < 0) {
+        if ((rc = clog_pack(&w->pk, w->m.codec, w->buf, w->buf_n, &st, &sn, &codec)) < 0) {
             snprintf(err, sizeof err, "out of memory");
         } else {
             clog_rec r = {(uint32_t)sn,
@@ -631,7 +633,6 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
                           clog_now_us(),
                           0};
             rc = writer_append(w, &r, st, err, sizeof err);
-            os_free(st);
         }
     }
     if (w->buf_cap > ((size_t)4 << 20)) {
@@ -639,6 +640,7 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
         w->buf = NULL;
         w->buf_cap = 0;
     }
+    clog_packer_trim(&w->pk, (size_t)4 << 20);
     if (rc == 0 && w->end >= CLOG_SEG_LIMIT) {
         /* Full: CLOSED, synced, and the next segment. */
         clog_rec r = {0, CLOG_CLOSED, CLOG_RAW, 0, 0, 0, version, clog_now_us(), 0};
