@@ -361,19 +361,18 @@ static int writer_cut(clog_writer *w, uint64_t v, char *err, size_t errlen)
                 w->dir, w->last, v);
 }
 
-/* Append one record (header built here) with its stored payload. */
-static int writer_append(clog_writer *w, clog_rec *r, const uint8_t *payload, char *err,
-                         size_t errlen)
+/* Append one record: `rec` holds CLOG_REC_HDR bytes for the header (built
+ * here) and then the r->stored bytes of its payload, so that the record
+ * goes out in one write. */
+static int writer_append(clog_writer *w, clog_rec *r, uint8_t *rec, char *err, size_t errlen)
 {
-    uint8_t h[CLOG_REC_HDR];
+    const uint8_t *payload = rec + CLOG_REC_HDR;
     r->chain = 0;
-    clog_rec_encode(h, r);
-    r->chain = clog_rec_chain(w->chain, h, payload, r->stored);
-    clog_rec_encode(h, r);
+    clog_rec_encode(rec, r);
+    r->chain = clog_rec_chain(w->chain, rec, payload, r->stored);
+    clog_rec_encode(rec, r);
     os_vfs *vfs = os_vfs_current();
-    int rc = vfs->write(w->f, h, sizeof h, w->end);
-    if (rc == 0 && r->stored)
-        rc = vfs->write(w->f, payload, r->stored, w->end + CLOG_REC_HDR);
+    int rc = vfs->write(w->f, rec, CLOG_REC_HDR + (size_t)r->stored, w->end);
     if (rc < 0) {
         /* Nothing of it may stay. */
         vfs->truncate(w->f, w->end);
@@ -603,12 +602,12 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
         rc = writer_cut(w, version - 1, err, sizeof err);
     if (rc == 0 && w->last < version - 1) {
         /* Versions the log did not see: say so; a base follows this commit. */
-        uint8_t p[8];
+        uint8_t g[CLOG_REC_HDR + 8];
         uint64_t to = version - 1;
         for (int i = 0; i < 8; i++)
-            p[i] = (uint8_t)(to >> (8 * i));
+            g[CLOG_REC_HDR + i] = (uint8_t)(to >> (8 * i));
         clog_rec r = {8, CLOG_GAP, CLOG_RAW, 8, 0, 0, w->last + 1, clog_now_us(), 0};
-        rc = writer_append(w, &r, p, err, sizeof err);
+        rc = writer_append(w, &r, g, err, sizeof err);
         if (rc == 0)
             db->clog_need_base = 1;
     }
@@ -632,7 +631,7 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
                           version,
                           clog_now_us(),
                           0};
-            rc = writer_append(w, &r, st, err, sizeof err);
+            rc = writer_append(w, &r, st - CLOG_REC_HDR, err, sizeof err);
         }
     }
     if (w->buf_cap > ((size_t)4 << 20)) {
@@ -644,8 +643,9 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
     if (rc == 0 && w->end >= CLOG_SEG_LIMIT) {
         /* Full: CLOSED, synced, and the next segment. */
         clog_rec r = {0, CLOG_CLOSED, CLOG_RAW, 0, 0, 0, version, clog_now_us(), 0};
+        uint8_t c[CLOG_REC_HDR];
         uint64_t chain;
-        if ((rc = writer_append(w, &r, NULL, err, sizeof err)) == 0 &&
+        if ((rc = writer_append(w, &r, c, err, sizeof err)) == 0 &&
             (rc = os_vfs_current()->sync(w->f)) == 0) {
             chain = w->chain;
             rc = new_segment(w, version + 1, chain, ps, err, sizeof err);
