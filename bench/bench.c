@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #define MAX_REPS    99
-#define MAX_RESULTS 96
+#define MAX_RESULTS 128
 #define BATCH_TXN   1000 /* batch_insert: rows per transaction */
 
 enum { ENG_FOLIO, ENG_SQLITE, ENG_LMDB, NENG };
@@ -88,6 +88,10 @@ typedef struct result {
     int has_stats;         /* threads and rmw: `st` was counted */
     conc_stats st;         /* summed over the repetitions timed */
     mem_result mem;
+    int has_log;         /* the log workload's folio rows with the log on: */
+    uint64_t log_bytes;  /* its segments (*.seg) after the last repetition */
+    uint64_t base_bytes; /* its bases (*.base) */
+    uint64_t page_bytes; /* WAL frames x page size of the timed part */
 } result;
 
 static result results[MAX_RESULTS];
@@ -105,6 +109,8 @@ typedef struct series {
     double syncs_per_unit;
     int has_stats; /* threads and rmw: `st` was counted */
     conc_stats st; /* summed over the repetitions timed */
+    int has_log;   /* log workload: the sizes below were measured */
+    uint64_t log_bytes, base_bytes, page_bytes;
 } series;
 
 /* Add one repetition's counts to a series'. */
@@ -184,6 +190,10 @@ static void emit_named(const char *workload, const char *vs, const char *engine,
     snprintf(r.vs, sizeof r.vs, "%s", vs ? vs : "");
     r.has_stats = s->has_stats;
     r.st = s->st;
+    r.has_log = s->has_log;
+    r.log_bytes = s->log_bytes;
+    r.base_bytes = s->base_bytes;
+    r.page_bytes = s->page_bytes;
     snprintf(r.engine, sizeof r.engine, "%s", engine);
     snprintf(r.unit, sizeof r.unit, "%s", unit);
     snprintf(r.note, sizeof r.note, "%s", s->note);
@@ -1001,6 +1011,178 @@ static void wl_rmw(void)
     emit(wname, ENG_FOLIO, "txn/s", (double)ntxn, &s[RMW_CONC]);
     emit(wname, ENG_SQLITE, "txn/s", (double)ntxn, &s[RMW_SQLITE]);
     emit_vs(pname, wname, ENG_FOLIO, "txn/s", (double)ntxn, &s[RMW_PLAIN]);
+}
+
+/* The commit log's cost: the same writes with folio's log off, on with
+ * zstd and on with lz4, and SQLite beside, taking turns; batches of
+ * BATCH_TXN rows, then one-row transactions (inserts, then updates of a
+ * LOG_UPDATE_ROWS-row table) at sync NORMAL and FULL. Each folio file is
+ * checked with libsqlite3; in the first repetition the log is checked too,
+ * by restoring the last version from it and checking that file. Beside
+ * the times: the bytes of the log's segments against the bytes of the
+ * pages its records describe (the WAL frames of the timed part times the
+ * page size). */
+#define LOG_UPDATE_ROWS 100000
+enum { LG_OFF, LG_ZSTD, LG_LZ4, LG_SQLITE, LG_RUNNERS };
+enum { LOG_BATCH, LOG_INSERT, LOG_UPDATE };
+
+typedef struct log_part {
+    char name[40];
+    int kind, sync;
+    int64_t n;   /* batch: rows; one-row parts: transactions */
+    int per_txn; /* batch: rows a transaction */
+} log_part;
+
+/* The parts of the log workload, in order; returns how many. */
+static int log_parts(log_part *p)
+{
+    int64_t batch_rows = cfg.rows / 10 > 100000 ? cfg.rows / 10 : 100000;
+    int k = 0;
+    p[k] = (log_part){"", LOG_BATCH, FOLIO_SYNC_NORMAL, batch_rows, BATCH_TXN};
+    snprintf(p[k++].name, sizeof p[0].name, "log: batch %d/txn", BATCH_TXN);
+    for (int kind = LOG_INSERT; kind <= LOG_UPDATE; kind++)
+        for (int v = 0; v < 2; v++) {
+            p[k] = (log_part){"", kind, v == 0 ? FOLIO_SYNC_NORMAL : FOLIO_SYNC_FULL,
+                              v == 0 ? cfg.ac_normal : cfg.ac_full, 1};
+            snprintf(p[k++].name, sizeof p[0].name, "log: %s 1/txn %s",
+                     kind == LOG_INSERT ? "insert" : "update", v == 0 ? "NORMAL" : "FULL");
+        }
+    return k;
+}
+
+/* What libsqlite3 must read back after a part: the row count and sums. */
+static void log_expect(const log_part *p, int64_t *rows, int64_t *sum_age, int64_t *sum_active)
+{
+    if (p->kind != LOG_UPDATE) {
+        *rows = p->n;
+        generator_sums(p->n, sum_age, sum_active);
+        return;
+    }
+    int64_t n = LOG_UPDATE_ROWS;
+    uint8_t *age = xmalloc((size_t)n + 1), *active = xmalloc((size_t)n + 1);
+    bench_row r;
+    for (int64_t id = 1; id <= n; id++) {
+        gen_row(&r, id);
+        age[id] = (uint8_t)r.age;
+        active[id] = (uint8_t)r.active;
+    }
+    for (int64_t i = 0; i < p->n; i++) {
+        int64_t id, a, b;
+        log_update(i, n, &id, &a, &b);
+        age[id] = (uint8_t)a;
+        active[id] = (uint8_t)b;
+    }
+    *rows = n;
+    *sum_age = *sum_active = 0;
+    for (int64_t id = 1; id <= n; id++) {
+        *sum_age += age[id];
+        *sum_active += active[id];
+    }
+    free(age);
+    free(active);
+}
+
+/* One run of one part by one runner, checked; fills the series. */
+static void log_run(const log_part *p, int who, int rep, series *s, int64_t rows, int64_t sum_age,
+                    int64_t sum_active)
+{
+    static const int codec[LG_RUNNERS] = {FO_LOG_OFF, FOLIO_LOG_ZSTD, FOLIO_LOG_LZ4, 0};
+    char path[BENCH_PATH_LEN], restored[BENCH_PATH_LEN];
+    path_of(path, sizeof path, who == LG_SQLITE ? "log_sqlite.db" : "log_folio.db");
+    path_of(restored, sizeof restored, "log_restored.db");
+    remove_db(path);
+    remove_log_dir(path);
+    double secs = 0;
+    log_stats ls;
+    memset(&ls, 0, sizeof ls);
+    int rc;
+    uint64_t syncs0 = sync_calls();
+    if (who == LG_SQLITE)
+        rc = p->kind == LOG_UPDATE ? sq_log_update(path, LOG_UPDATE_ROWS, (int)p->n, p->sync, &secs)
+             : p->kind == LOG_BATCH ? sq_batch_insert(path, p->n, p->per_txn, &secs)
+                                    : sq_autocommit(path, (int)p->n, p->sync, &secs);
+    else
+        rc = p->kind == LOG_UPDATE
+                 ? fo_log_update(path, LOG_UPDATE_ROWS, (int)p->n, p->sync, codec[who], &ls, &secs)
+                 : fo_log_insert(path, p->n, p->per_txn, p->sync, codec[who], &ls, &secs);
+    if (rc < 0) {
+        series_fail(s);
+    } else {
+        s->t[s->n++] = secs;
+        if (who != LG_SQLITE) {
+            /* (folio's syncs: the log's and the WAL's; the untimed open,
+             * table and log_enable included) */
+            s->syncs_per_unit = (double)(sync_calls() - syncs0) / (double)p->n;
+            if (sq_verify(path, rows, 1, sum_age, sum_active, 0) < 0)
+                check_failed(s);
+            s->page_bytes = ls.frames * ls.page_size;
+        }
+        if (who == LG_ZSTD || who == LG_LZ4) {
+            s->log_bytes = log_dir_bytes(path, ".seg");
+            s->base_bytes = log_dir_bytes(path, ".base");
+            if (s->log_bytes == 0) {
+                bench_fail("VERIFY FAILED: %s-log/ holds no segment after %s", path, p->name);
+                check_failed(s);
+            }
+            if (rep == 0 && !s->failed) {
+                remove_db(restored);
+                if (fo_log_restore(path, ls.version, restored) < 0 ||
+                    sq_verify(restored, rows, 1, sum_age, sum_active, 0) < 0)
+                    check_failed(s);
+                remove_db(restored);
+            }
+        }
+    }
+    remove_db(path);
+    remove_log_dir(path);
+}
+
+static void wl_log(void)
+{
+    static const char *const who[LG_RUNNERS] = {"folio log off", "folio log zstd", "folio log lz4",
+                                                "sqlite"};
+    log_part parts[8];
+    int nparts = log_parts(parts);
+    for (int k = 0; k < nparts; k++) {
+        const log_part *p = &parts[k];
+        int64_t rows, sum_age, sum_active;
+        log_expect(p, &rows, &sum_age, &sum_active);
+        series s[LG_RUNNERS];
+        memset(s, 0, sizeof s);
+        for (int rep = 0; rep < cfg.reps; rep++)
+            for (int i = 0; i < LG_RUNNERS; i++) {
+                int e = (rep + i) % LG_RUNNERS;
+                if (s[e].failed)
+                    continue;
+                progress_of(p->name, rep, who[e]);
+                log_run(p, e, rep, &s[e], rows, sum_age, sum_active);
+            }
+        const char *level = p->sync == FOLIO_SYNC_FULL ? "FULL" : "NORMAL";
+        double off = series_median(&s[LG_OFF], NULL, NULL);
+        char mb[2][32], onames[LG_RUNNERS][64];
+        snprintf(s[LG_OFF].note, sizeof s[0].note, "log off, sync=%s, %.2f fsyncs/commit, verified",
+                 level, s[LG_OFF].syncs_per_unit * p->per_txn);
+        snprintf(s[LG_SQLITE].note, sizeof s[0].note, "WAL synchronous=%s", level);
+        for (int e = LG_ZSTD; e <= LG_LZ4; e++) {
+            double on = series_median(&s[e], NULL, NULL);
+            s[e].has_log = 1; /* (a goal line, measured or not) */
+            fmt_mb(mb[0], sizeof mb[0], s[e].log_bytes);
+            fmt_mb(mb[1], sizeof mb[1], s[e].page_bytes);
+            snprintf(s[e].note, sizeof s[0].note,
+                     "%.2fx log off's time; log %.12s, pages %.12s (%.1fx); %.2f fsyncs/commit; "
+                     "restored, verified",
+                     off > 0 ? on / off : 0.0, mb[0], mb[1],
+                     s[e].log_bytes ? (double)s[e].page_bytes / (double)s[e].log_bytes : 0.0,
+                     s[e].syncs_per_unit * p->per_txn);
+            snprintf(onames[e], sizeof onames[e], "%.39s %s", p->name,
+                     e == LG_ZSTD ? "zstd" : "lz4");
+        }
+        const char *unit = p->kind == LOG_BATCH ? "rows/s" : "txn/s";
+        emit(p->name, ENG_FOLIO, unit, (double)p->n, &s[LG_OFF]);
+        emit(p->name, ENG_SQLITE, unit, (double)p->n, &s[LG_SQLITE]);
+        emit_vs(onames[LG_ZSTD], p->name, ENG_FOLIO, unit, (double)p->n, &s[LG_ZSTD]);
+        emit_vs(onames[LG_LZ4], p->name, ENG_FOLIO, unit, (double)p->n, &s[LG_LZ4]);
+    }
 }
 
 /* Compare an engine's rows and checksum with SQLite's (the reference). */
@@ -1911,6 +2093,36 @@ static void retry_line(const char *what, const char *workload, const char *engin
     fprintf(out_f, out_md ? "| %s | %s | |\n" : "  %-40s %s\n", what, figures);
 }
 
+/* The log workload's goals (issue 14): with the commit log on, at most
+ * 1.30x the time with it off, and the log's segments at least 2x smaller
+ * than the pages its records describe. */
+static void log_goals(void)
+{
+    for (int i = 0; i < nresults; i++) {
+        const result *r = &results[i];
+        if (!r->has_log)
+            continue;
+        const result *off = find_exact(r->vs, "folio");
+        char goal[96];
+        snprintf(goal, sizeof goal, "%.40s <= 1.30x off, log >= 2x smaller", r->workload);
+        if (r->failed || r->nreps == 0 || !off || off->failed || off->nreps == 0 ||
+            r->log_bytes == 0 || off->median_s <= 0) {
+            fprintf(out_f, out_md ? "| %s | not measured | %s |\n" : "  %-40s not measured %s\n",
+                    goal, r->failed ? "(folio failed, see above)" : "");
+            continue;
+        }
+        double t = r->median_s / off->median_s, x = (double)r->page_bytes / (double)r->log_bytes;
+        const char *verdict = t <= 1.30 && x >= 2 ? "met"
+                              : t > 1.30 && x < 2 ? "NOT met (time, size)"
+                              : t > 1.30          ? "NOT met (time)"
+                                                  : "NOT met (size)";
+        fprintf(out_f,
+                out_md ? "| %s | %.2fx the time, %.2fx smaller | %s |\n"
+                       : "  %-40s %.2fx the time, %.2fx smaller  %s\n",
+                goal, t, x, verdict);
+    }
+}
+
 /* folio's checkpoints per commit in the threads and rmw rows (no goal): a
  * checkpoint a snapshot stops short copies only part of the log, so the
  * log stays past its threshold and the next commit starts another. */
@@ -1997,6 +2209,7 @@ static void print_goals(void)
               find_exact(bk, "cp"), 1.5, "cp");
     time_goal("folio backup: time against cp + fsync", find_exact(bk, "folio"),
               find_exact(bk, "cp+sync"), 1.5, "cp + fsync");
+    log_goals();
     alloc_goal("zero heap allocations per row: insert", "memory: insert");
     alloc_goal("zero heap allocations per row: lookup", "memory: lookup");
     alloc_goal("zero heap allocations per row: scan", "memory: scan");
@@ -2027,6 +2240,7 @@ static const workload workloads[] = {
     {"autocommit", wl_autocommit},
     {"threads", wl_threads},
     {"rmw", wl_rmw},
+    {"log", wl_log},
     {"schema", wl_schema},
     {"fk", wl_fk},
     {"trigger", wl_trigger},
@@ -2137,8 +2351,8 @@ static void usage(FILE *f)
     fprintf(f, "usage: folio_bench [options]\n"
                "  --only LIST       workloads to run, comma-separated (default all):\n"
                "                    bulk,bulk_index,import,random_insert,batch_insert,\n"
-               "                    autocommit,threads,rmw,schema,fk,trigger,vacuum,backup,\n"
-               "                    struct,reads,filter,mixed,memory\n"
+               "                    autocommit,threads,rmw,log,schema,fk,trigger,vacuum,\n"
+               "                    backup,struct,reads,filter,mixed,memory\n"
                "  --rows N          rows of the bulk loads, base tables, reads file, import\n"
                "                    CSV and batch_insert (default 10000000; suffixes k, M\n"
                "                    accepted)\n"
@@ -2166,6 +2380,12 @@ static void usage(FILE *f)
                "                    16 with --quick; the issue's figure is 1024). Rows\n"
                "                    \"backup N MB\": folio backup (the CLI), cp, cp + fsync,\n"
                "                    the sqlite3 shell's .backup and VACUUM INTO\n"
+               "                    log: folio's commit log off, on with zstd, on with lz4\n"
+               "                    (rows \"... zstd\", \"... lz4\"), and SQLite: --rows/10\n"
+               "                    rows (at least 100,000) in transactions of 1,000, then\n"
+               "                    the autocommit counts of one-row inserts and of one-row\n"
+               "                    updates of a 100,000-row table, sync NORMAL and FULL;\n"
+               "                    the log's segments against the pages they describe\n"
                "  --lookups N       reads: rowid lookups (default 1000000)\n"
                "  --mem-rows N      memory: rows inserted (default: --rows)\n"
                "  --mem-warm N      memory: rows before the 100,000-row counting window\n"
@@ -2416,13 +2636,15 @@ static void remove_dir(void)
         "import_sqlite.db", "import_folio.log", "import_sqlite.log", "batch_folio.db",
         "batch_sqlite.db",  "batch_lmdb.mdb",   "filter_sqlite.db",  "th_folio.db",
         "th_sqlite.db",     "rmw_folio.db",     "rmw_sqlite.db",     "bk_source.db",
-        "bk_copy.db",       "bk_copy.log"};
+        "bk_copy.db",       "bk_copy.log",      "log_folio.db",      "log_sqlite.db",
+        "log_restored.db"};
     char path[BENCH_PATH_LEN], tmp[BENCH_PATH_LEN + 8];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         path_of(path, sizeof path, names[i]);
         remove_db(path);
         snprintf(tmp, sizeof tmp, "%s.tmp", path);
         remove_db(tmp);
+        remove_log_dir(path);
     }
     if (rmdir(cfg.dir) != 0)
         fprintf(stderr, "folio_bench: %s not removed: %s\n", cfg.dir, strerror(errno));

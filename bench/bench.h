@@ -283,6 +283,40 @@ int sq_rmw(const char *path, int nthreads, int ntxn, conc_stats *st, double *sec
  * distinct values RMW_INITIAL + 1 .. its n (no update lost or doubled). */
 int sq_rmw_verify(const char *path, int64_t commits);
 
+/* The log workload: folio with its commit log off (FO_LOG_OFF) or on
+ * (FOLIO_LOG_ZSTD, FOLIO_LOG_LZ4), turned on with folio_log_enable after
+ * the table is made, before the clock starts. */
+#define FO_LOG_OFF (-1)
+typedef struct log_stats {
+    uint64_t frames;    /* WAL frames appended in the timed part (folio_metrics) */
+    uint32_t page_size; /* of the database */
+    uint64_t version;   /* folio_version after the last commit */
+} log_stats;
+/* Rows 1..n of the user table in transactions of per_txn rows (1: each its
+ * own transaction), as fo_batch_insert / fo_autocommit, at sync level
+ * `sync`. */
+int fo_log_insert(const char *path, int64_t n, int per_txn, int sync, int log, log_stats *ls,
+                  double *secs);
+/* The update part: rows 1..nrows loaded in one transaction (untimed), then
+ * ntxn transactions of one update each (log_update(i) for i = 0..ntxn-1),
+ * timed. folio updates through folio_patch, SQLite through a prepared
+ * UPDATE ... WHERE id = ?. */
+int fo_log_update(const char *path, int64_t nrows, int ntxn, int sync, int log, log_stats *ls,
+                  double *secs);
+int sq_log_update(const char *path, int64_t nrows, int ntxn, int sync, double *secs);
+/* The i-th update of the log workload: row *id gets age *age and active
+ * *active. */
+static inline void log_update(int64_t i, int64_t nrows, int64_t *id, int64_t *age, int64_t *active)
+{
+    uint64_t h = mix64((uint64_t)i ^ BENCH_SEED ^ 0x6c6f67u);
+    *id = (int64_t)(h % (uint64_t)nrows) + 1;
+    *age = (int64_t)((h >> 32) % 100);
+    *active = (int64_t)(h >> 63);
+}
+/* Rebuild `dest` from the commit log of the database at `path` at version
+ * `version` (folio_restore); the version restored must be that one. */
+int fo_log_restore(const char *path, uint64_t version, const char *dest);
+
 int fo_read(const char *path, read_kind k, const read_plan *p, long cache_mb, long mmap_mb,
             read_result *out);
 int sq_read(const char *path, read_kind k, const read_plan *p, long mmap_mb, read_result *out);
@@ -324,6 +358,11 @@ uint64_t sync_calls(void); /* fdatasync/fsync calls from folio (not libsqlite3) 
 long peak_rss_kb(void);
 uint64_t file_bytes(const char *path);
 int copy_file(const char *from, const char *to);
+/* Bytes of the files of "<db_path>-log/" whose names end in `suffix`
+ * (".seg", ".base"). */
+uint64_t log_dir_bytes(const char *db_path, const char *suffix);
+/* Remove "<db_path>-log/" and the files in it. */
+void remove_log_dir(const char *db_path);
 void remove_db(const char *path); /* path, path-wal, path-journal, path-shm, path-lock */
 void bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Rows 1..n of the user table as CSV after the header line id,area,age,active. */

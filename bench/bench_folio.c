@@ -181,10 +181,47 @@ static int fo_insert_struct_row(folio_codec *codec, fo_user *u, int64_t id)
     return folio_insert_struct(NULL, codec, u);
 }
 
+/* The commit log of the log workload: turned on (unless `log` is
+ * FO_LOG_OFF) and the WAL's frame count taken, before the clock starts. */
+static int fo_log_start(folio_db *db, int log, uint64_t *frames0)
+{
+    folio_metrics_data m = FOLIO_METRICS_INIT;
+    if (log != FO_LOG_OFF)
+        FO_TRY(folio_log_enable(db, log), -1);
+    FO_TRY(folio_metrics(db, &m), -1);
+    *frames0 = m.wal_frames;
+    return 0;
+fail:
+    return -1;
+}
+
+/* What the timed part wrote: frames, page size, the last version. */
+static int fo_log_end(folio_db *db, uint64_t frames0, log_stats *ls)
+{
+    folio_metrics_data m = FOLIO_METRICS_INIT;
+    folio_info info;
+    folio_txn *txn = NULL;
+    FO_TRY(folio_metrics(db, &m), -1);
+    FO_TRY(folio_version(db, &ls->version), -1);
+    FO_TRY(folio_begin(&txn, db, FOLIO_TXN_READ), -1);
+    FO_TRY(folio_info_get(&info, txn), -1);
+    folio_rollback(txn);
+    ls->frames = m.wal_frames - frames0;
+    ls->page_size = info.page_size;
+    return 0;
+fail:
+    if (txn)
+        folio_rollback(txn);
+    return -1;
+}
+
 /* Rows 1..n into a new table, per_txn rows a transaction (the last may
- * have fewer): the batch, autocommit, schema, fk and struct workloads. */
-static int fo_insert_txns(const char *path, int64_t n, int per_txn, int sync,
-                          const char *const *ddl, int mode, double *secs)
+ * have fewer): the batch, autocommit, schema, fk, struct and log
+ * workloads. The log workload (ls not NULL) turns the commit log on as
+ * `log` says and counts what the timed part wrote. */
+static int fo_insert_txns_log(const char *path, int64_t n, int per_txn, int sync,
+                              const char *const *ddl, int mode, int log, log_stats *ls,
+                              double *secs)
 {
     folio_db *db = NULL;
     folio_txn *txn = NULL;
@@ -211,6 +248,9 @@ static int fo_insert_txns(const char *path, int64_t n, int per_txn, int sync,
     folio_txn *done = txn;
     txn = NULL;
     FO_TRY(folio_commit(done), -1);
+    uint64_t frames0 = 0;
+    if (ls && fo_log_start(db, log, &frames0) < 0)
+        goto fail;
     double t0 = now_s();
     for (int64_t first = 1; first <= n; first += per_txn) {
         int64_t last = n - first < per_txn ? n : first + per_txn - 1;
@@ -235,6 +275,8 @@ static int fo_insert_txns(const char *path, int64_t n, int per_txn, int sync,
         FO_TRY(folio_commit(done), last);
     }
     *secs = now_s() - t0;
+    if (ls && fo_log_end(db, frames0, ls) < 0)
+        goto fail;
     folio_db *closing = db;
     db = NULL;
     FO_TRY(folio_close(closing), -1);
@@ -242,6 +284,85 @@ static int fo_insert_txns(const char *path, int64_t n, int per_txn, int sync,
 fail:
     folio_codec_free(codec);
     fo_abandon(db, txn);
+    return -1;
+}
+
+static int fo_insert_txns(const char *path, int64_t n, int per_txn, int sync,
+                          const char *const *ddl, int mode, double *secs)
+{
+    return fo_insert_txns_log(path, n, per_txn, sync, ddl, mode, FO_LOG_OFF, NULL, secs);
+}
+
+int fo_log_insert(const char *path, int64_t n, int per_txn, int sync, int log, log_stats *ls,
+                  double *secs)
+{
+    return fo_insert_txns_log(path, n, per_txn, sync, NULL, 0, log, ls, secs);
+}
+
+int fo_log_update(const char *path, int64_t nrows, int ntxn, int sync, int log, log_stats *ls,
+                  double *secs)
+{
+    static const int patch_cols[2] = {2, 3};
+    folio_db *db = NULL;
+    folio_txn *txn = NULL;
+    folio_table *t;
+    folio_value v[4];
+    bench_row r;
+    int64_t id = -1;
+    FO_TRY(fo_open(&db, path, sync, 0), -1);
+    FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), -1);
+    FO_TRY(folio_exec(txn, USER_DDL), -1);
+    FO_TRY(folio_table_open(&t, txn, "user"), -1);
+    for (id = 1; id <= nrows; id++) {
+        gen_row(&r, id);
+        fo_values(v, &r);
+        FO_TRY(folio_insert(NULL, t, v, 4), id);
+    }
+    folio_txn *done = txn;
+    txn = NULL;
+    FO_TRY(folio_commit(done), -1);
+    uint64_t frames0 = 0;
+    if (fo_log_start(db, log, &frames0) < 0)
+        goto fail;
+    double t0 = now_s();
+    for (int64_t i = 0; i < ntxn; i++) {
+        int64_t age, active;
+        log_update(i, nrows, &id, &age, &active);
+        v[0].type = FOLIO_INTEGER;
+        v[0].u.i = age;
+        v[1].type = FOLIO_INTEGER;
+        v[1].u.i = active;
+        FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), id);
+        FO_TRY(folio_table_open(&t, txn, "user"), id);
+        FO_TRY(folio_patch(t, id, patch_cols, v, 2), id);
+        done = txn;
+        txn = NULL;
+        FO_TRY(folio_commit(done), id);
+    }
+    *secs = now_s() - t0;
+    if (fo_log_end(db, frames0, ls) < 0)
+        goto fail;
+    folio_db *closing = db;
+    db = NULL;
+    FO_TRY(folio_close(closing), -1);
+    return 0;
+fail:
+    fo_abandon(db, txn);
+    return -1;
+}
+
+int fo_log_restore(const char *path, uint64_t version, const char *dest)
+{
+    folio_db *db = NULL;
+    uint64_t got = 0;
+    FO_TRY(folio_restore(path, dest, version, -1, &got), -1);
+    if (got != version) {
+        bench_fail("folio restore: asked for version %llu of %s, restored %llu",
+                   (unsigned long long)version, path, (unsigned long long)got);
+        return -1;
+    }
+    return 0;
+fail:
     return -1;
 }
 

@@ -340,6 +340,49 @@ int sq_autocommit(const char *path, int ntxn, int sync, double *secs)
     return sq_insert_txns(path, ntxn, 0, sync, NULL, secs);
 }
 
+int sq_log_update(const char *path, int64_t nrows, int ntxn, int sync, double *secs)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *ins = NULL, *upd = NULL;
+    bench_row r;
+    if (sq_open(&db, path, 0) < 0)
+        return -1;
+    if (sq_exec(db, WAL_PRAGMAS) < 0 || sq_sync_pragma(db, sync) < 0 || sq_exec(db, USER_DDL) < 0 ||
+        sq_prepare(db, SQL_INSERT, &ins) < 0 ||
+        sq_prepare(db, "UPDATE user SET age = ?2, active = ?3 WHERE id = ?1", &upd) < 0)
+        goto fail;
+    if (sq_exec(db, "BEGIN") < 0)
+        goto fail;
+    for (int64_t id = 1; id <= nrows; id++) {
+        gen_row(&r, id);
+        sq_bind_row(ins, &r);
+        if (sq_insert_step(db, ins) < 0)
+            goto fail;
+    }
+    if (sq_exec(db, "COMMIT") < 0)
+        goto fail;
+    double t0 = now_s();
+    for (int64_t i = 0; i < ntxn; i++) {
+        int64_t id, age, active;
+        log_update(i, nrows, &id, &age, &active);
+        sqlite3_bind_int64(upd, 1, id);
+        sqlite3_bind_int64(upd, 2, age);
+        sqlite3_bind_int64(upd, 3, active);
+        int rc = sqlite3_step(upd);
+        sqlite3_reset(upd);
+        if (rc != SQLITE_DONE || sqlite3_changes(db) != 1) {
+            sq_report(db, "log update", "UPDATE of an existing row", rc);
+            goto fail;
+        }
+    }
+    *secs = now_s() - t0;
+    sq_close(db, ins, upd);
+    return 0;
+fail:
+    sq_close(db, ins, upd);
+    return -1;
+}
+
 int sq_schema_insert(const char *path, int64_t n, const char *const *ddl, double *secs)
 {
     return sq_insert_txns(path, n, BATCH_ROWS_SCHEMA, 1, ddl, secs);

@@ -11,6 +11,7 @@
  */
 #include "bench.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -183,6 +184,51 @@ void remove_db(const char *path)
         snprintf(buf, sizeof buf, "%s%s", path, suffixes[i]);
         unlink(buf);
     }
+}
+
+/* ---- the commit log's directory ---- */
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+uint64_t log_dir_bytes(const char *db_path, const char *suffix)
+{
+    char dir[BENCH_PATH_LEN + 8], file[2 * BENCH_PATH_LEN];
+    snprintf(dir, sizeof dir, "%s-log", db_path);
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    uint64_t sum = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (!ends_with(e->d_name, suffix))
+            continue;
+        snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
+        sum += file_bytes(file);
+    }
+    closedir(d);
+    return sum;
+}
+
+void remove_log_dir(const char *db_path)
+{
+    char dir[BENCH_PATH_LEN + 8], file[2 * BENCH_PATH_LEN];
+    snprintf(dir, sizeof dir, "%s-log", db_path);
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        snprintf(file, sizeof file, "%s/%s", dir, e->d_name);
+        unlink(file);
+    }
+    closedir(d);
+    rmdir(dir);
 }
 
 /* ---- import: the CSV file and child programs ---- */

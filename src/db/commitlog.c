@@ -61,6 +61,7 @@ typedef struct clog_writer {
     uint64_t seg_limit; /* a segment this long is closed */
     /* Commit records appended by this handle, their raw and stored bytes. */
     uint64_t n_records, raw_bytes, stored_bytes;
+    clog_packer pk; /* its compression: context and output kept between records */
 } clog_writer;
 
 static _Thread_local folio_txn *tl_committing;
@@ -110,6 +111,7 @@ void db_log_free(folio_db *db)
         return;
     writer_close_file(w);
     os_free(w->buf);
+    clog_packer_free(&w->pk);
     os_free(w);
     db->clog = NULL;
 }
@@ -370,19 +372,18 @@ static int writer_cut(clog_writer *w, uint64_t v, char *err, size_t errlen)
                 w->dir, w->last, v);
 }
 
-/* Append one record (header built here) with its stored payload. */
-static int writer_append(clog_writer *w, clog_rec *r, const uint8_t *payload, char *err,
-                         size_t errlen)
+/* Append one record: `rec` holds CLOG_REC_HDR bytes for the header (built
+ * here) and then the r->stored bytes of its payload, so that the record
+ * goes out in one write. */
+static int writer_append(clog_writer *w, clog_rec *r, uint8_t *rec, char *err, size_t errlen)
 {
-    uint8_t h[CLOG_REC_HDR];
+    const uint8_t *payload = rec + CLOG_REC_HDR;
     r->chain = 0;
-    clog_rec_encode(h, r);
-    r->chain = clog_rec_chain(w->chain, h, payload, r->stored);
-    clog_rec_encode(h, r);
+    clog_rec_encode(rec, r);
+    r->chain = clog_rec_chain(w->chain, rec, payload, r->stored);
+    clog_rec_encode(rec, r);
     os_vfs *vfs = os_vfs_current();
-    int rc = vfs->write(w->f, h, sizeof h, w->end);
-    if (rc == 0 && r->stored)
-        rc = vfs->write(w->f, payload, r->stored, w->end + CLOG_REC_HDR);
+    int rc = vfs->write(w->f, rec, CLOG_REC_HDR + (size_t)r->stored, w->end);
     if (rc < 0) {
         /* Nothing of it may stay. */
         vfs->truncate(w->f, w->end);
@@ -655,7 +656,7 @@ static int capture_finish(capture *c)
     uint8_t *st;
     size_t sn;
     int codec;
-    int rc = clog_compress(w->m.codec, w->buf, w->buf_n, &st, &sn, &codec);
+    int rc = clog_pack(&w->pk, w->m.codec, w->buf, w->buf_n, &st, &sn, &codec);
     if (rc < 0)
         return rc;
     clog_rec r = {.stored = (uint32_t)sn,
@@ -666,9 +667,7 @@ static int capture_finish(capture *c)
                   .npages = np,
                   .version = w->last + 1,
                   .time_us = clog_now_us()};
-    rc = writer_append(w, &r, st, c->err, c->errlen);
-    os_free(st);
-    return rc;
+    return writer_append(w, &r, st - CLOG_REC_HDR, c->err, c->errlen);
 }
 
 static int capture_commit(void *arg, uint32_t db_pages)
@@ -744,17 +743,17 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
     }
     if (rc == 0 && w->last < version - 1) {
         /* Versions the log did not see: say so; a base follows this commit. */
-        uint8_t p[8];
+        uint8_t g[CLOG_REC_HDR + 8];
         uint64_t to = version - 1;
         for (int i = 0; i < 8; i++)
-            p[i] = (uint8_t)(to >> (8 * i));
+            g[CLOG_REC_HDR + i] = (uint8_t)(to >> (8 * i));
         clog_rec r = {.stored = 8,
                       .type = CLOG_GAP,
                       .codec = CLOG_RAW,
                       .raw = 8,
                       .version = w->last + 1,
                       .time_us = clog_now_us()};
-        rc = writer_append(w, &r, p, err, sizeof err);
+        rc = writer_append(w, &r, g, err, sizeof err);
         if (rc == 0)
             db->clog_need_base = 1;
     }
@@ -766,7 +765,7 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
         uint8_t *st;
         size_t sn;
         int codec;
-        if ((rc = clog_compress(w->m.codec, w->buf, w->buf_n, &st, &sn, &codec)) < 0) {
+        if ((rc = clog_pack(&w->pk, w->m.codec, w->buf, w->buf_n, &st, &sn, &codec)) < 0) {
             snprintf(err, sizeof err, "out of memory");
         } else {
             clog_rec r = {.stored = (uint32_t)sn,
@@ -777,8 +776,7 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
                           .npages = npages,
                           .version = version,
                           .time_us = clog_now_us()};
-            rc = writer_append(w, &r, st, err, sizeof err);
-            os_free(st);
+            rc = writer_append(w, &r, st - CLOG_REC_HDR, err, sizeof err);
             if (rc == 0) {
                 w->n_records++;
                 w->raw_bytes += r.raw;
@@ -791,12 +789,14 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
         w->buf = NULL;
         w->buf_cap = 0;
     }
+    clog_packer_trim(&w->pk, (size_t)4 << 20);
     if (rc == 0 && w->end >= (w->seg_limit ? w->seg_limit : CLOG_SEG_LIMIT)) {
         /* Full: CLOSED, synced, and the next segment. */
         clog_rec r = {
             .type = CLOG_CLOSED, .codec = CLOG_RAW, .version = version, .time_us = clog_now_us()};
+        uint8_t c[CLOG_REC_HDR];
         uint64_t chain;
-        if ((rc = writer_append(w, &r, NULL, err, sizeof err)) == 0 &&
+        if ((rc = writer_append(w, &r, c, err, sizeof err)) == 0 &&
             (rc = os_vfs_current()->sync(w->f)) == 0) {
             chain = w->chain;
             rc = new_segment(w, version + 1, chain, ps, err, sizeof err);

@@ -89,6 +89,23 @@ int clog_manifest_write(const char *dir, const clog_manifest *m, char *err, size
  * codec that does not make them smaller stores them raw (*out_codec). */
 int clog_compress(int codec, const uint8_t *in, size_t n, uint8_t **out, size_t *out_n,
                   int *out_codec);
+/** What compressing records keeps from one to the next: the zstd context
+ * (made at first use) and the output buffer, which has CLOG_REC_HDR bytes
+ * of room before the stored bytes so that a record's header and payload go
+ * out in one write. Zero-initialized; one user at a time. */
+typedef struct clog_packer {
+    struct ZSTD_CCtx_s *zstd;
+    uint8_t *buf;
+    size_t cap;
+} clog_packer;
+/** clog_compress into the packer's buffer: the stored bytes (the same as
+ * clog_compress's) at *out, valid until the next call, with CLOG_REC_HDR
+ * bytes before them that the caller may fill. */
+int clog_pack(clog_packer *pk, int codec, const uint8_t *in, size_t n, uint8_t **out, size_t *out_n,
+              int *out_codec);
+/** Let go of the buffer when it grew past `keep` bytes (after a big record). */
+void clog_packer_trim(clog_packer *pk, size_t keep);
+void clog_packer_free(clog_packer *pk);
 /** Expand `n` stored bytes to exactly `raw_n` bytes at `out`. */
 int clog_expand(int codec, const uint8_t *in, size_t n, uint8_t *out, size_t raw_n);
 

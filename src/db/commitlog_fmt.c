@@ -193,26 +193,34 @@ int clog_manifest_write(const char *dir, const clog_manifest *m, char *err, size
 
 /* ---- compression ---- */
 
-int clog_compress(int codec, const uint8_t *in, size_t n, uint8_t **out, size_t *out_n,
-                  int *out_codec)
+/* The zstd level of records and bases. */
+#define CLOG_ZSTD_LEVEL 1
+
+/* The room compressing `n` bytes with `codec` may need (at least n, for
+ * the raw fallback). */
+static size_t compress_bound(int codec, size_t n)
 {
-    size_t cap = codec == CLOG_ZSTD  ? ZSTD_compressBound(n)
-                 : codec == CLOG_LZ4 ? (size_t)LZ4_compressBound((int)n)
-                                     : n;
-    if (cap < n)
-        cap = n;
-    uint8_t *b = os_malloc(cap ? cap : 1);
-    if (!b)
-        return FOLIO_NOMEM;
-    size_t got = 0;
+    size_t cap = codec == CLOG_ZSTD                     ? ZSTD_compressBound(n)
+                 : codec == CLOG_LZ4 && n < 0x7e000000u ? (size_t)LZ4_compressBound((int)n)
+                                                        : n;
+    return cap < n ? n : cap;
+}
+
+/* Compress into `b` (cap from compress_bound), with the zstd context `zc`
+ * when there is one: the stored bytes, or the raw bytes when the codec
+ * does not make them smaller. A reused context gives the same bytes as a
+ * fresh one, without making and clearing one for every call. */
+static void compress_to(ZSTD_CCtx *zc, int codec, const uint8_t *in, size_t n, uint8_t *b,
+                        size_t cap, size_t *out_n, int *out_codec)
+{
+    size_t got = n;
     if (codec == CLOG_ZSTD) {
-        size_t r = ZSTD_compress(b, cap, in, n, 1);
+        size_t r = zc ? ZSTD_compressCCtx(zc, b, cap, in, n, CLOG_ZSTD_LEVEL)
+                      : ZSTD_compress(b, cap, in, n, CLOG_ZSTD_LEVEL);
         got = ZSTD_isError(r) ? n : r;
     } else if (codec == CLOG_LZ4 && n < 0x7e000000u) {
         int r = LZ4_compress_default((const char *)in, (char *)b, (int)n, (int)cap);
         got = r <= 0 ? n : (size_t)r;
-    } else {
-        got = n;
     }
     if (got >= n) {
         memcpy(b, in, n);
@@ -222,8 +230,53 @@ int clog_compress(int codec, const uint8_t *in, size_t n, uint8_t **out, size_t 
         *out_codec = codec;
         *out_n = got;
     }
+}
+
+int clog_compress(int codec, const uint8_t *in, size_t n, uint8_t **out, size_t *out_n,
+                  int *out_codec)
+{
+    size_t cap = compress_bound(codec, n);
+    uint8_t *b = os_malloc(cap ? cap : 1);
+    if (!b)
+        return FOLIO_NOMEM;
+    compress_to(NULL, codec, in, n, b, cap, out_n, out_codec);
     *out = b;
     return 0;
+}
+
+int clog_pack(clog_packer *pk, int codec, const uint8_t *in, size_t n, uint8_t **out, size_t *out_n,
+              int *out_codec)
+{
+    size_t need = CLOG_REC_HDR + compress_bound(codec, n);
+    if (pk->cap < need) {
+        uint8_t *b = os_realloc(pk->buf, need);
+        if (!b)
+            return FOLIO_NOMEM;
+        pk->buf = b;
+        pk->cap = need;
+    }
+    if (codec == CLOG_ZSTD && !pk->zstd && !(pk->zstd = ZSTD_createCCtx()))
+        return FOLIO_NOMEM;
+    compress_to(pk->zstd, codec, in, n, pk->buf + CLOG_REC_HDR, pk->cap - CLOG_REC_HDR, out_n,
+                out_codec);
+    *out = pk->buf + CLOG_REC_HDR;
+    return 0;
+}
+
+void clog_packer_trim(clog_packer *pk, size_t keep)
+{
+    if (pk->cap > keep) {
+        os_free(pk->buf);
+        pk->buf = NULL;
+        pk->cap = 0;
+    }
+}
+
+void clog_packer_free(clog_packer *pk)
+{
+    ZSTD_freeCCtx(pk->zstd);
+    os_free(pk->buf);
+    memset(pk, 0, sizeof *pk);
 }
 
 int clog_expand(int codec, const uint8_t *in, size_t n, uint8_t *out, size_t raw_n)
