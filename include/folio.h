@@ -889,21 +889,22 @@ int folio_on_commit(folio_db *db, folio_commit_fn cb, void *arg);
  * receives the version copied. FOLIO_ERROR "output file already exists" when
  * `dest` exists.
  *
- * The copy is written to "<dest>-backup" (removed on any failure; a stale
- * one, left by a crash, is removed first): every page of the snapshot, the
- * pages in the database file read in runs of 1 MiB, those in the WAL
- * through the cache. The snapshot ends once the last page is written; while
- * it lasts, checkpoints cannot copy frames past it (FULL, RESTART and
- * TRUNCATE wait for it up to busy_timeout_ms, as for any reader). Then the
- * copy is synced (whatever the sync level), read back and compared with a
- * 64-bit checksum of what was written, checked with folio_check, renamed to
- * `dest` (never over a file that appeared meanwhile), and the directory
- * synced. The copy is a database on its own (no -wal or -shm): page 1 holds
- * the snapshot's header with the page count of the copy and a version stamp
- * naming the version copied. The database may be open read-only; a
- * transaction of the handle may be open (the backup is of the newest
- * commit, not of that transaction). A backup that holds its snapshot longer
- * than txn_timeout_ms fails with FOLIO_TIMEOUT.
+ * The copy is written to "<dest>-backup" (removed on any failure; a stale one,
+ * left by a crash, is removed first): every page of the snapshot, the pages in
+ * the database file in runs of up to 1 MiB (straight from the handle's map of
+ * the file, mmap_bytes, where it reaches), those in the WAL through the cache.
+ * The snapshot ends once the last page is written; while it lasts, checkpoints
+ * cannot copy frames past it (FULL, RESTART and TRUNCATE wait for it up to
+ * busy_timeout_ms, as for any reader). Then the copy is synced (whatever the
+ * sync level; by a second thread, meanwhile it is read back and compared with a
+ * 64-bit checksum of what was written, and checked with folio_check), renamed
+ * to `dest` (never over a file that appeared meanwhile), and the directory
+ * synced. The copy is a database on its own (no -wal or -shm): page 1 holds the
+ * snapshot's header with the page count of the copy and a version stamp naming
+ * the version copied. The database may be open read-only; a transaction of the
+ * handle may be open (the backup is of the newest commit, not of that
+ * transaction). A backup that holds its snapshot longer than txn_timeout_ms
+ * fails with FOLIO_TIMEOUT.
  *
  * @return FOLIO_OK, or an error with its message (FOLIO_CORRUPT "backup
  *         verification failed: ..." when the copy does not check clean);
