@@ -56,9 +56,16 @@ static int log_put(ptxn *t, const bt_log_entry *e, const uint8_t *rec)
 
 /* Before a row goes in: what it replaces (the cursor is left on it, or
  * where it goes). */
+static int append_here(const bt_cursor *c, int64_t rowid);
+
 static int log_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size)
 {
     bt_log_entry e = {BT_LOG_INS_ROW, 0, 0, c->root, rowid, 0, size};
+    /* Past the last row of the table (the cursor at the end of the
+     * right-most leaf, left there by the previous append): nothing to
+     * replace, no search. */
+    if (append_here(c, rowid))
+        return log_put(c->t, &e, rec);
     c->append_valid = 0;
     int rc = bt_seek_rowid_raw(c, rowid);
     if (rc < 0)
@@ -482,12 +489,20 @@ static int append_here(const bt_cursor *c, int64_t rowid)
            c->append_last < rowid;
 }
 
+static int append_reserve(bt_cursor *c, int64_t rowid, uint64_t size, uint8_t **out);
+
 int bt_append_reserve(bt_cursor *c, int64_t rowid, uint64_t size, uint8_t **out)
 {
     c->tk = 0; /* a write moves the cursor: a tracked walk starts again */
     assert(c->intkey);
     if (ptxn_logs_changes(c->t))
         return 0; /* (bt_insert_row logs the row) */
+    return append_reserve(c, rowid, size, out);
+}
+
+/* bt_append_reserve for bt_insert_row, which has logged the row. */
+static int append_reserve(bt_cursor *c, int64_t rowid, uint64_t size, uint8_t **out)
+{
     if (!append_here(c, rowid) || size > fmt_payload_max_local(c->usable, 1))
         return 0;
     int L = c->depth - 1;
@@ -535,7 +550,7 @@ int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size
     /* Fast path: a cursor left on the right-most leaf by the previous
      * append, a rowid past its last key, and room in the leaf. */
     uint8_t *dst;
-    if ((rc = bt_append_reserve(c, rowid, size, &dst)) != 0) {
+    if ((rc = append_reserve(c, rowid, size, &dst)) != 0) {
         if (rc > 0)
             memcpy(dst, rec, (size_t)size);
         return rc < 0 ? rc : 0;
@@ -550,6 +565,20 @@ int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size
         rc = bt_seek_rowid_raw(c, rowid);
         if (rc < 0)
             return rc;
+        if (rc == FOLIO_ROW && c->cell.overflow == 0 && c->cell.payload_size == size &&
+            c->cell.local == size) {
+            /* Replace by a row of the same size: in place, the rest of the
+             * page as it was. */
+            int L = c->depth - 1;
+            size_t at = (size_t)(c->cell.payload - c->page[L]->data);
+            if ((rc = pager_write(c->t, &c->page[L])) < 0)
+                return rc;
+            memcpy(c->page[L]->data + at, rec, (size_t)size);
+            bump_generation(c->t);
+            c->cell_valid = 0;
+            c->append_valid = 0;
+            return 0;
+        }
         if (rc == FOLIO_ROW) {
             /* Replace: drop the old cell first. */
             fmt_cell old = c->cell;

@@ -61,7 +61,9 @@ typedef struct clog_writer {
     uint64_t seg_limit; /* a segment this long is closed */
     /* Commit records appended by this handle, their raw and stored bytes. */
     uint64_t n_records, raw_bytes, stored_bytes;
-    clog_packer pk; /* its compression: context and output kept between records */
+    clog_packer pk;  /* its compression: context and output kept between records */
+    uint8_t *before; /* a page: one as it was before the commit */
+    uint32_t before_ps;
 } clog_writer;
 
 static _Thread_local folio_txn *tl_committing;
@@ -111,6 +113,7 @@ void db_log_free(folio_db *db)
         return;
     writer_close_file(w);
     os_free(w->buf);
+    os_free(w->before);
     clog_packer_free(&w->pk);
     os_free(w);
     db->clog = NULL;
@@ -404,7 +407,8 @@ static int writer_append(clog_writer *w, clog_rec *r, uint8_t *rec, char *err, s
     return 0;
 }
 
-static int put_bytes(clog_writer *w, const void *p, size_t n)
+/* Room for `n` more bytes in the record being built. */
+static int reserve(clog_writer *w, size_t n)
 {
     if (w->buf_cap - w->buf_n < n) {
         size_t cap = w->buf_cap ? w->buf_cap : 65536;
@@ -416,6 +420,14 @@ static int put_bytes(clog_writer *w, const void *p, size_t n)
         w->buf = v;
         w->buf_cap = cap;
     }
+    return 0;
+}
+
+static int put_bytes(clog_writer *w, const void *p, size_t n)
+{
+    int rc = reserve(w, n);
+    if (rc < 0)
+        return rc;
     memcpy(w->buf + w->buf_n, p, n);
     w->buf_n += n;
     return 0;
@@ -429,18 +441,38 @@ static int put_u32(clog_writer *w, uint32_t v)
 
 typedef struct page_ctx {
     clog_writer *w;
+    ptxn *t;
     uint32_t n, ps;
+    uint8_t *before; /* a page: its image before the commit */
 } page_ctx;
 
+/* A page of the commit (CLOG_REC_DELTA form): the bytes that changed
+ * since the commit's snapshot, or the whole page when it is new or most
+ * of it changed. */
 static int add_page(void *arg, uint32_t pgno, const uint8_t *data)
 {
     page_ctx *c = arg;
-    int rc = put_u32(c->w, pgno);
+    clog_writer *w = c->w;
+    int have = c->before ? ptxn_page_before(c->t, pgno, c->before) : 0;
+    if (have < 0)
+        return have;
+    int rc = put_u32(w, pgno);
     if (rc == 0)
-        rc = put_bytes(c->w, data, c->ps);
-    if (rc == 0)
-        c->n++;
-    return rc;
+        rc = reserve(w, 1 + (size_t)c->ps);
+    if (rc < 0)
+        return rc;
+    uint8_t *q = w->buf + w->buf_n;
+    size_t d = have == 1 ? clog_delta_make(c->before, data, c->ps, q + 1, c->ps) : 0;
+    if (d) {
+        q[0] = CLOG_PAGE_DELTA;
+        w->buf_n += 1 + d;
+    } else {
+        q[0] = CLOG_PAGE_FULL;
+        memcpy(q + 1, data, c->ps);
+        w->buf_n += 1 + (size_t)c->ps;
+    }
+    c->n++;
+    return 0;
 }
 
 /* The size of change entry at `p` (0 when the bytes do not hold one). */
@@ -617,9 +649,16 @@ static int build_commit(clog_writer *w, folio_txn *txn, ptxn *t, uint32_t *out_n
     size_t pages_at = w->buf_n;
     if ((rc = put_u32(w, 0)) < 0)
         return rc;
-    page_ctx pc = {w, 0, pager_page_size(ptxn_pager(t))};
-    rc = ptxn_page_images(t, add_page, &pc);
-    if (rc < 0)
+    page_ctx pc = {w, t, 0, pager_page_size(ptxn_pager(t)), NULL};
+    if (w->before_ps != pc.ps) {
+        os_free(w->before);
+        w->before_ps = 0;
+        if (!(w->before = os_malloc(pc.ps)))
+            return FOLIO_NOMEM;
+        w->before_ps = pc.ps;
+    }
+    pc.before = w->before;
+    if ((rc = ptxn_page_images(t, add_page, &pc)) < 0)
         return rc;
     uint32_t np = pc.n;
     w->buf[pages_at] = (uint8_t)np;
@@ -771,6 +810,7 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
             clog_rec r = {.stored = (uint32_t)sn,
                           .type = CLOG_COMMIT,
                           .codec = (uint8_t)codec,
+                          .flags = CLOG_REC_DELTA,
                           .raw = (uint32_t)w->buf_n,
                           .nchanges = nchanges,
                           .npages = npages,

@@ -39,6 +39,12 @@
  *       made - rows DROP COLUMN rewrote, rows DROP TABLE deleted with
  *       foreign keys on - or 0), in the order they happened
  *   u32 n_pages, then per page: u32 page number, the page
+ *   With CLOG_REC_DELTA in the record's flags, each page is instead:
+ *   u32 page number, u8 kind, then for CLOG_PAGE_FULL the page, for
+ *   CLOG_PAGE_DELTA u16 n_ranges and per range u16 offset, u16 length and
+ *   the bytes: the page is the one before the commit (the record before,
+ *   or the base) with those bytes replaced. Pages past the database's end
+ *   before the commit are always whole.
  *
  * Base: a 64-byte header (magic "FOLIOBAS", format, dbid, logid, version,
  * page size, pages, time, a hash of the header), then chunks of up to 256
@@ -85,6 +91,10 @@ int clog_manifest_read(const char *dir, clog_manifest *out, char *err, size_t er
 int clog_manifest_write(const char *dir, const clog_manifest *m, char *err, size_t errlen);
 
 /* ---- compression ---- */
+/* Payloads shorter than this are stored raw (a one-row commit's record
+ * holds only the bytes it changed: compressing them costs more time than
+ * it saves bytes). */
+#define CLOG_RAW_BELOW 512
 /** Compress `n` bytes with `codec` into a fresh buffer (*out, *out_n); a
  * codec that does not make them smaller stores them raw (*out_codec). */
 int clog_compress(int codec, const uint8_t *in, size_t n, uint8_t **out, size_t *out_n,
@@ -114,6 +124,10 @@ int clog_expand(int codec, const uint8_t *in, size_t n, uint8_t *out, size_t raw
  * while the log was off), taken from the WAL: its pages only, its row
  * changes unknown. */
 #define CLOG_REC_PAGES_ONLY 0x1
+/* clog_rec.flags: the record's pages are whole or changes against the
+ * page before (see the COMMIT payload). */
+#define CLOG_REC_DELTA 0x2
+enum { CLOG_PAGE_FULL = 0, CLOG_PAGE_DELTA = 1 };
 typedef struct clog_rec {
     uint32_t stored;
     uint8_t type, codec;
@@ -198,10 +212,27 @@ typedef struct clog_commit {
     const uint8_t *changes;
     size_t changes_n;
     uint32_t npages;
-    const uint8_t *pages; /* npages x (u32 page number, page) */
+    const uint8_t *pages; /* npages x (u32 page number, page), or with
+                             `delta` the entries of CLOG_REC_DELTA */
+    size_t pages_n;       /* their bytes */
+    int delta;
 } clog_commit;
-/** Parse (names into a fresh array, freed with clog_commit_free). */
-int clog_commit_parse(const uint8_t *p, size_t n, clog_commit *out);
+/** Parse (names into a fresh array, freed with clog_commit_free);
+ * `rec_flags` are the record's (CLOG_REC_DELTA changes the pages' form,
+ * checked here). */
+int clog_commit_parse(const uint8_t *p, size_t n, uint16_t rec_flags, clog_commit *out);
+/** The page entry at `*pos` of c->pages (advanced past it): its number,
+ * and either the whole page (*full) or the ranges to apply (*ranges, a
+ * u16 count then the ranges, already checked by clog_commit_parse). */
+void clog_commit_page(const clog_commit *c, size_t *pos, uint32_t *pgno, const uint8_t **full,
+                      const uint8_t **ranges);
+/** Apply the ranges of a CLOG_PAGE_DELTA entry to `page`. */
+void clog_delta_apply(uint8_t *page, const uint8_t *ranges);
+/** The ranges that turn `before` into `after` (`ps` bytes each) into
+ * `out` (room for `cap` bytes): their bytes (u16 count, ranges), or 0 when
+ * they would not be smaller than the page. */
+size_t clog_delta_make(const uint8_t *before, const uint8_t *after, uint32_t ps, uint8_t *out,
+                       size_t cap);
 void clog_commit_free(clog_commit *c);
 
 /* ---- bases ---- */

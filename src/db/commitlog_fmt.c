@@ -214,7 +214,9 @@ static void compress_to(ZSTD_CCtx *zc, int codec, const uint8_t *in, size_t n, u
                         size_t cap, size_t *out_n, int *out_codec)
 {
     size_t got = n;
-    if (codec == CLOG_ZSTD) {
+    if (n < CLOG_RAW_BELOW) {
+        /* (compressing a few hundred bytes costs more than it saves) */
+    } else if (codec == CLOG_ZSTD) {
         size_t r = zc ? ZSTD_compressCCtx(zc, b, cap, in, n, CLOG_ZSTD_LEVEL)
                       : ZSTD_compress(b, cap, in, n, CLOG_ZSTD_LEVEL);
         got = ZSTD_isError(r) ? n : r;
@@ -743,7 +745,7 @@ void clog_reader_close(clog_reader *r)
 
 /* ---- COMMIT payloads ---- */
 
-int clog_commit_parse(const uint8_t *p, size_t n, clog_commit *out)
+int clog_commit_parse(const uint8_t *p, size_t n, uint16_t rec_flags, clog_commit *out)
 {
     memset(out, 0, sizeof *out);
     size_t o = 0;
@@ -781,17 +783,121 @@ int clog_commit_parse(const uint8_t *p, size_t n, clog_commit *out)
     NEED(4);
     out->npages = get32(p + o);
     o += 4;
-    if (out->page_size < 512 || out->page_size > 65536 ||
-        (n - o) / ((size_t)out->page_size + 4) != out->npages ||
-        (n - o) % ((size_t)out->page_size + 4) != 0)
+    if (out->page_size < 512 || out->page_size > 65536)
         goto bad;
     out->pages = p + o;
+    out->pages_n = n - o;
+    if (!(rec_flags & CLOG_REC_DELTA)) {
+        if ((n - o) / ((size_t)out->page_size + 4) != out->npages ||
+            (n - o) % ((size_t)out->page_size + 4) != 0)
+            goto bad;
+        return 0;
+    }
+    out->delta = 1;
+    for (uint32_t i = 0; i < out->npages; i++) {
+        NEED(5);
+        int kind = p[o + 4];
+        o += 5;
+        if (kind == CLOG_PAGE_FULL) {
+            NEED(out->page_size);
+            o += out->page_size;
+            continue;
+        }
+        if (kind != CLOG_PAGE_DELTA)
+            goto bad;
+        NEED(2);
+        unsigned nr = (unsigned)p[o] | (unsigned)p[o + 1] << 8;
+        o += 2;
+        for (unsigned k = 0; k < nr; k++) {
+            NEED(4);
+            size_t off = (size_t)p[o] | (size_t)p[o + 1] << 8,
+                   len = (size_t)p[o + 2] | (size_t)p[o + 3] << 8;
+            o += 4;
+            if (len == 0 || off + len > out->page_size)
+                goto bad;
+            NEED(len);
+            o += len;
+        }
+    }
+    if (o != n)
+        goto bad;
     return 0;
 #undef NEED
 bad:
     os_free(out->names);
     out->names = NULL;
     return FOLIO_CORRUPT;
+}
+
+void clog_commit_page(const clog_commit *c, size_t *pos, uint32_t *pgno, const uint8_t **full,
+                      const uint8_t **ranges)
+{
+    const uint8_t *q = c->pages + *pos;
+    *pgno = get32(q);
+    *full = *ranges = NULL;
+    if (!c->delta) {
+        *full = q + 4;
+        *pos += 4 + (size_t)c->page_size;
+        return;
+    }
+    if (q[4] == CLOG_PAGE_FULL) {
+        *full = q + 5;
+        *pos += 5 + (size_t)c->page_size;
+        return;
+    }
+    *ranges = q + 5;
+    unsigned nr = (unsigned)q[5] | (unsigned)q[6] << 8;
+    size_t o = 7;
+    for (unsigned k = 0; k < nr; k++)
+        o += 4 + ((size_t)q[o + 2] | (size_t)q[o + 3] << 8);
+    *pos += o;
+}
+
+void clog_delta_apply(uint8_t *page, const uint8_t *ranges)
+{
+    unsigned nr = (unsigned)ranges[0] | (unsigned)ranges[1] << 8;
+    const uint8_t *q = ranges + 2;
+    for (unsigned k = 0; k < nr; k++) {
+        size_t off = (size_t)q[0] | (size_t)q[1] << 8, len = (size_t)q[2] | (size_t)q[3] << 8;
+        memcpy(page + off, q + 4, len);
+        q += 4 + len;
+    }
+}
+
+size_t clog_delta_make(const uint8_t *before, const uint8_t *after, uint32_t ps, uint8_t *out,
+                       size_t cap)
+{
+    /* Ranges of differing bytes; two closer than 8 equal bytes are one. */
+    if (cap < 2 || ps > 65535)
+        return 0;
+    size_t o = 2, i = 0;
+    unsigned nr = 0;
+    while (i < ps) {
+        while (i + 8 <= ps && memcmp(before + i, after + i, 8) == 0)
+            i += 8;
+        while (i < ps && before[i] == after[i])
+            i++;
+        if (i >= ps)
+            break;
+        size_t start = i, last = i;
+        for (size_t j = i + 1; j < ps && j - last <= 8; j++)
+            if (before[j] != after[j])
+                last = j;
+        size_t len = last + 1 - start;
+        if (nr == 65535 || cap - o < 4 + len || o + 4 + len >= ps)
+            return 0;
+        out[o] = (uint8_t)start;
+        out[o + 1] = (uint8_t)(start >> 8);
+        out[o + 2] = (uint8_t)len;
+        out[o + 3] = (uint8_t)(len >> 8);
+        memcpy(out + o + 4, after + start, len);
+        o += 4 + len;
+        nr++;
+        i = last + 1;
+    }
+    out[0] = (uint8_t)nr;
+    out[1] = (uint8_t)(nr >> 8);
+    return o;
 }
 
 void clog_commit_free(clog_commit *c)

@@ -681,7 +681,7 @@ static int record_next(folio_feed *f)
 static int record_begin(folio_feed *f, const uint8_t *payload)
 {
     record_free(f);
-    int rc = clog_commit_parse(payload, f->rec.raw, &f->c);
+    int rc = clog_commit_parse(payload, f->rec.raw, f->rec.flags, &f->c);
     if (rc < 0)
         return rc == FOLIO_NOMEM ? feed_nomem(f) : bad_record(f);
     f->have_c = 1;

@@ -17,6 +17,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/status.h"
@@ -42,6 +43,16 @@ typedef struct img_map {
     uint8_t **chunks; /* the arena, 1024 pages a chunk */
     uint32_t nchunks;
     uint32_t page_size;
+    /* Changes to pages that have no image here yet (their image is the
+     * base's): page number and where the ranges lie in `pend_bytes`, in
+     * the order they happened. */
+    struct img_pend {
+        uint32_t pgno, seq;
+        size_t at;
+    } * pend;
+    size_t npend, pend_cap;
+    uint8_t *pend_bytes;
+    size_t pend_n, pend_bytes_cap;
 } img_map;
 
 static uint8_t *img_at(img_map *m, uint32_t i)
@@ -104,7 +115,64 @@ static int img_put(img_map *m, uint32_t pgno, const uint8_t *data)
     return 0;
 }
 
-static const uint8_t *img_get(img_map *m, uint32_t pgno)
+static uint8_t *img_get(img_map *m, uint32_t pgno);
+
+static size_t ranges_size(const uint8_t *r)
+{
+    unsigned nr = (unsigned)r[0] | (unsigned)r[1] << 8;
+    size_t o = 2;
+    for (unsigned k = 0; k < nr; k++)
+        o += 4 + ((size_t)r[o + 2] | (size_t)r[o + 3] << 8);
+    return o;
+}
+
+/* A change of page `pgno` (the ranges of a CLOG_PAGE_DELTA entry): applied
+ * to its image, or kept for the base's page. A page past the database's
+ * end before the commit has no page to change: the record is damaged. */
+static int img_change(img_map *m, uint32_t pgno, const uint8_t *ranges, uint32_t db_pages_before)
+{
+    uint8_t *img = img_get(m, pgno);
+    if (img) {
+        clog_delta_apply(img, ranges);
+        return 0;
+    }
+    if (pgno > db_pages_before)
+        return FOLIO_CORRUPT;
+    size_t n = ranges_size(ranges);
+    if (m->npend == m->pend_cap) {
+        size_t cap = m->pend_cap ? 2 * m->pend_cap : 256;
+        struct img_pend *v = os_realloc(m->pend, cap * sizeof *v);
+        if (!v)
+            return FOLIO_NOMEM;
+        m->pend = v;
+        m->pend_cap = cap;
+    }
+    if (m->pend_bytes_cap - m->pend_n < n) {
+        size_t cap = m->pend_bytes_cap ? m->pend_bytes_cap : 65536;
+        while (cap - m->pend_n < n)
+            cap *= 2;
+        uint8_t *v = os_realloc(m->pend_bytes, cap);
+        if (!v)
+            return FOLIO_NOMEM;
+        m->pend_bytes = v;
+        m->pend_bytes_cap = cap;
+    }
+    memcpy(m->pend_bytes + m->pend_n, ranges, n);
+    m->pend[m->npend] = (struct img_pend){pgno, (uint32_t)m->npend, m->pend_n};
+    m->npend++;
+    m->pend_n += n;
+    return 0;
+}
+
+static int pend_cmp(const void *a, const void *b)
+{
+    const struct img_pend *x = a, *y = b;
+    if (x->pgno != y->pgno)
+        return x->pgno < y->pgno ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static uint8_t *img_get(img_map *m, uint32_t pgno)
 {
     if (!m->cap)
         return NULL;
@@ -124,6 +192,8 @@ static void img_free(img_map *m)
     os_free(m->chunks);
     os_free(m->key);
     os_free(m->slot);
+    os_free(m->pend);
+    os_free(m->pend_bytes);
 }
 
 static int check_cb(void *arg, const char *msg)
@@ -328,7 +398,7 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
             goto out_reader;
         }
         clog_commit c;
-        int prc = clog_commit_parse(payload, rec.raw, &c);
+        int prc = clog_commit_parse(payload, rec.raw, rec.flags, &c);
         if (prc == FOLIO_NOMEM) {
             rc = rs_err(FOLIO_NOMEM, "out of memory");
             goto out_reader;
@@ -340,14 +410,17 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
                         clog_reader_file(r), clog_reader_offset(r));
             goto out_reader;
         }
+        size_t pos = 0;
         for (uint32_t i = 0; i < c.npages && rc >= 0; i++) {
-            const uint8_t *q = c.pages + (size_t)i * (c.page_size + 4);
-            uint32_t pgno =
-                (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
+            uint32_t pgno;
+            const uint8_t *full, *ranges;
+            clog_commit_page(&c, &pos, &pgno, &full, &ranges);
             if (pgno == 0 || pgno > c.db_pages)
                 rc = FOLIO_CORRUPT;
+            else if (full)
+                rc = img_put(&map, pgno, full);
             else
-                rc = img_put(&map, pgno, q + 4);
+                rc = img_change(&map, pgno, ranges, db_pages);
         }
         db_pages = c.db_pages;
         clog_commit_free(&c);
@@ -384,8 +457,16 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
         rc = FOLIO_NOMEM;
     uint32_t next = 1, first = 0, count = 0;
     const uint8_t *pages = NULL;
+    uint8_t *changed = rc == 0 && map.npend ? os_malloc(ps) : NULL;
+    if (map.npend && !changed)
+        rc = FOLIO_NOMEM;
+    if (map.npend)
+        qsort(map.pend, map.npend, sizeof *map.pend, pend_cmp);
+    size_t pi = 0;
     while (rc == 0 && next <= db_pages) {
         const uint8_t *src = img_get(&map, next);
+        while (pi < map.npend && map.pend[pi].pgno < next)
+            pi++;
         if (!src) {
             /* From the base (read on while it has pages up to here). */
             while (rc == 0 && (count == 0 || next >= first + count) && next <= bh.npages) {
@@ -398,6 +479,13 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
             src = rc == 0 && count && next >= first && next < first + count
                       ? pages + (size_t)(next - first) * ps
                       : zero;
+            if (rc == 0 && pi < map.npend && map.pend[pi].pgno == next) {
+                /* The base's page, changed by the commits after it. */
+                memcpy(changed, src, ps);
+                for (; pi < map.npend && map.pend[pi].pgno == next; pi++)
+                    clog_delta_apply(changed, map.pend_bytes + map.pend[pi].at);
+                src = changed;
+            }
         }
         if (rc == 0 && next == 1) {
             /* Its own stamp: version `target`, the log off. */
@@ -426,6 +514,7 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
         rc = vfs->sync(f);
     vfs->close(f);
     os_free(zero);
+    os_free(changed);
     os_free(one);
     if (rc < 0) {
         vfs->remove(vfs, tmp);

@@ -1168,6 +1168,7 @@ int pager_begin(ptxn **out, pager *p, int write, unsigned busy_timeout_ms, char 
     }
     p->nconc += (uint32_t)conc; /* (pager_end counts it out) */
     t->npages = snapshot_npages(p, p->wal ? (write && !conc ? wal_mx(p->wal) : t->mx) : 0);
+    t->npages0 = t->npages;
     t->snap_seq = p->wal ? wal_ckpt_seq(p->wal) : 0;
     if (p->wal)
         wal_gen_salts(p->wal, t->snap_gen);

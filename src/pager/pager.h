@@ -141,6 +141,12 @@ void pager_set_sync_hook(pager *p, int (*hook)(void *arg), void *arg);
  */
 int ptxn_page_images(ptxn *t, int (*fn)(void *arg, uint32_t pgno, const uint8_t *data), void *arg);
 /**
+ * Page `pgno` as writer `t` found it when it began (its snapshot) into
+ * `buf`: 1, or 0 when the page was past the database's end then (a new
+ * page: nothing to compare with), or an error.
+ */
+int ptxn_page_before(ptxn *t, uint32_t pgno, uint8_t *buf);
+/**
  * The last `n` commits before the snapshot of writer `t`, oldest first, as
  * the WAL holds them: commit(arg, database size in pages), then page(arg,
  * pgno, image) for each page it wrote, in page order. FOLIO_NOTFOUND_ERR

@@ -220,6 +220,7 @@ struct ptxn {
 
     uint64_t failed_seq;  /* writers: pager.failed_seq when it began */
     uint32_t npages;      /* database size in pages */
+    uint32_t npages0;     /* ... when the transaction began */
     uint32_t base_npages; /* committed size when the write began (or the largest
                              page number in the WAL, if larger): pages past it
                              are new and go straight to the database file */

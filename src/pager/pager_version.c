@@ -262,6 +262,43 @@ static int u32_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+int ptxn_page_before(ptxn *t, uint32_t pgno, uint8_t *buf)
+{
+    pager *p = t->p;
+    /* (without a WAL, pages may have gone to the file before the commit:
+     * the file no longer shows the snapshot) */
+    if (pgno == 0 || pgno > t->npages0 || !p->wal)
+        return 0;
+    /* Its newest committed frame when the write began, else the file's
+     * page (only checkpoints write pages there that the snapshot has, and
+     * they copy committed frames). */
+    uint32_t f = 0;
+    pthread_mutex_lock(&p->mu);
+    if (t->mx0)
+        f = wal_find(p->wal, pgno, t->mx0);
+    /* Usually still in the cache: clean pages are shared, keyed by frame. */
+    pg *e = pager_cache_find(p, pgno, f);
+    if (e && !e->dirty) {
+        memcpy(buf, e->data, p->page_size);
+        pthread_mutex_unlock(&p->mu);
+        return 1;
+    }
+    pthread_mutex_unlock(&p->mu);
+    int rc;
+    if (f) {
+        rc = wal_read_frame(p->wal, f, buf);
+    } else {
+        size_t got = 0;
+        rc = p->vfs->read(p->db, buf, p->page_size, (uint64_t)(pgno - 1) * p->page_size, &got);
+        if (rc == 0 && got < p->page_size)
+            memset(buf + got, 0, p->page_size - got);
+    }
+    if (rc < 0)
+        return ptxn_error(t, rc, "page %u: cannot read it as it was for the commit log: %s", pgno,
+                          status_text(rc));
+    return 1;
+}
+
 int ptxn_page_images(ptxn *t, int (*fn)(void *arg, uint32_t pgno, const uint8_t *data), void *arg)
 {
     pager *p = t->p;

@@ -523,7 +523,7 @@ static int writer_proc(void *arg)
 Test(share_commitlog, two_processes_share_the_log_across_segments)
 {
     setup_dir();
-    setenv("FOLIO_LOG_SEGMENT_BYTES", "6000", 1);
+    setenv("FOLIO_LOG_SEGMENT_BYTES", "4096", 1);
     folio_db *db;
     cr_assert_eq(folio_open(&db, g_path, NULL), FOLIO_OK);
     exec1(db, "CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER, pad TEXT)");
