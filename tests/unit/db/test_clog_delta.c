@@ -1,0 +1,150 @@
+/*
+ * test_clog_delta.c - the commit log's page changes (CLOG_REC_DELTA): the
+ * ranges made from two images turn the first into the second, are smaller
+ * than a page or not made at all, and a COMMIT payload holding them is
+ * accepted when whole and refused when its ranges leave the page or the
+ * payload. Random pages and edits, seed printed.
+ */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/commitlog.h"
+#include "folio.h"
+
+static uint64_t rng;
+
+static uint32_t next_u32(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (uint32_t)(rng >> 16);
+}
+
+static void seed(void)
+{
+    const char *s = getenv("FOLIO_TEST_SEED");
+    rng = s ? strtoull(s, NULL, 10) : 20261207;
+    if (!rng)
+        rng = 1;
+    fprintf(stderr, "seed=%llu\n", (unsigned long long)rng);
+}
+
+/* A payload of one page entry: page size, database size, no names, no
+ * changes, one page given as ranges. */
+static size_t payload_with(uint8_t *out, uint32_t ps, const uint8_t *ranges, size_t rn)
+{
+    size_t o = 0;
+    uint32_t v[5] = {ps, 10, 0, 0, 1};
+    for (int i = 0; i < 5; i++)
+        for (int k = 0; k < 4; k++)
+            out[o++] = (uint8_t)(v[i] >> (8 * k));
+    out[o++] = 3; /* page 3 */
+    out[o++] = 0;
+    out[o++] = 0;
+    out[o++] = 0;
+    out[o++] = CLOG_PAGE_DELTA;
+    memcpy(out + o, ranges, rn);
+    return o + rn;
+}
+
+Test(clog_delta, ranges_turn_before_into_after)
+{
+    seed();
+    const uint32_t sizes[] = {512, 1024, 4096, 16384, 65536};
+    uint8_t *a = malloc(65536), *b = malloc(65536), *d = malloc(65536 + 16), *c = malloc(65536),
+            *pl = malloc(65536 + 64);
+    cr_assert(a && b && d && c && pl);
+    int made = 0, whole = 0;
+    for (int round = 0; round < 3000; round++) {
+        uint32_t ps = sizes[next_u32() % 5];
+        for (uint32_t i = 0; i < ps; i++)
+            a[i] = (uint8_t)(next_u32() % 4); /* (equal runs are common) */
+        memcpy(b, a, ps);
+        int edits = (int)(next_u32() % 12);
+        for (int e = 0; e < edits; e++) {
+            uint32_t off = next_u32() % ps,
+                     len = 1 + next_u32() % (e == 0 && round % 7 == 0 ? ps : 40);
+            if (off + len > ps)
+                len = ps - off;
+            int shift = next_u32() % 3 == 0;
+            for (uint32_t i = 0; i < len; i++)
+                b[off + i] = shift && off + i + 2 < ps ? a[off + i + 2] : (uint8_t)next_u32();
+        }
+        if (round % 13 == 0) /* all of the page rewritten */
+            for (uint32_t i = 0; i < ps; i++)
+                b[i] = (uint8_t)(4 + next_u32() % 200);
+        size_t n = clog_delta_make(a, b, ps, d, ps);
+        if (ps == 65536) {
+            cr_assert_eq(n, 0, "page of 65536 bytes: offsets do not fit, never a delta");
+            continue;
+        }
+        if (n == 0) {
+            whole++;
+            continue;
+        }
+        made++;
+        cr_assert_lt(n, ps, "round %d: %zu bytes of ranges for a page of %u", round, n, ps);
+        memcpy(c, a, ps);
+        clog_delta_apply(c, d);
+        cr_assert(memcmp(c, b, ps) == 0, "round %d (page %u, %d edits): not the after-image", round,
+                  ps, edits);
+        /* and a payload holding it parses, its entry read back whole */
+        size_t pn = payload_with(pl, ps, d, n);
+        clog_commit cm;
+        cr_assert_eq(clog_commit_parse(pl, pn, CLOG_REC_DELTA, &cm), 0, "round %d", round);
+        size_t pos = 0;
+        uint32_t pgno;
+        const uint8_t *full, *ranges;
+        clog_commit_page(&cm, &pos, &pgno, &full, &ranges);
+        cr_assert_eq(pgno, 3);
+        cr_assert_null(full);
+        cr_assert_eq(pos, cm.pages_n);
+        cr_assert(ranges && memcmp(ranges, d, n) == 0);
+        clog_commit_free(&cm);
+        /* without the flag the same bytes are not whole pages */
+        cr_assert_eq(clog_commit_parse(pl, pn, 0, &cm), FOLIO_CORRUPT);
+        /* cut short anywhere inside the entry: refused */
+        size_t cut = pn - 1 - next_u32() % n;
+        cr_assert_eq(clog_commit_parse(pl, cut, CLOG_REC_DELTA, &cm), FOLIO_CORRUPT,
+                     "round %d: cut at %zu of %zu", round, cut, pn);
+    }
+    cr_assert_gt(made, 1000, "only %d deltas made", made);
+    cr_assert_gt(whole, 10, "no page changed enough to be kept whole (%d)", whole);
+    /* equal images: no range at all */
+    memset(a, 5, 4096);
+    size_t n = clog_delta_make(a, a, 4096, d, 4096);
+    cr_assert_eq(n, 2);
+    cr_assert_eq(d[0] | d[1], 0);
+    free(a);
+    free(b);
+    free(c);
+    free(d);
+    free(pl);
+}
+
+Test(clog_delta, ranges_outside_the_page_are_refused)
+{
+    uint8_t pl[128];
+    clog_commit cm;
+    /* one range of 8 bytes at offset 4090 of a 4096-byte page */
+    uint8_t bad[] = {1, 0, 0xfa, 0x0f, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8};
+    size_t pn = payload_with(pl, 4096, bad, sizeof bad);
+    cr_assert_eq(clog_commit_parse(pl, pn, CLOG_REC_DELTA, &cm), FOLIO_CORRUPT);
+    /* an empty range */
+    uint8_t empty[] = {1, 0, 0, 0, 0, 0};
+    pn = payload_with(pl, 4096, empty, sizeof empty);
+    cr_assert_eq(clog_commit_parse(pl, pn, CLOG_REC_DELTA, &cm), FOLIO_CORRUPT);
+    /* the same range inside the page is fine */
+    uint8_t good[] = {1, 0, 0xf0, 0x0f, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8};
+    pn = payload_with(pl, 4096, good, sizeof good);
+    cr_assert_eq(clog_commit_parse(pl, pn, CLOG_REC_DELTA, &cm), 0);
+    clog_commit_free(&cm);
+    /* an unknown kind of page entry */
+    pn = payload_with(pl, 4096, good, sizeof good);
+    pl[24] = 7;
+    cr_assert_eq(clog_commit_parse(pl, pn, CLOG_REC_DELTA, &cm), FOLIO_CORRUPT);
+}
