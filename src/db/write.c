@@ -1250,15 +1250,19 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
                        fmt_serial_decode(rd.st[last], rec + rd.off[last], &v) == 0 &&
                        v.type == FMT_INTEGER && v.u.i == self_pk[0].u.i;
             } else {
-                for (int s = 0; s < ix->nsuffix && same; s++) {
+                /* Every key column, from the suffix or, when the index has
+                 * it among its own columns, from there (an update may have
+                 * changed it: the entry is then another row's). */
+                for (int k2 = 0; k2 < ts->tab->def.npk && same; k2++) {
                     fmt_value v;
-                    uint32_t f = (uint32_t)(ix->ncols + s);
-                    int pkcol = ix->suffix_cols[s];
-                    int k2 = 0;
-                    for (int q = 0; q < ts->tab->def.npk; q++)
-                        if (ts->tab->def.pk[q].col == pkcol)
-                            k2 = q;
-                    same = f < rd.nfields &&
+                    int pkcol = ts->tab->def.pk[k2].col, f = -1;
+                    for (int s = 0; s < ix->nsuffix && f < 0; s++)
+                        if (ix->suffix_cols[s] == pkcol)
+                            f = ix->ncols + s;
+                    for (int i = 0; i < ix->ncols && f < 0; i++)
+                        if (ix->cols[i] == pkcol)
+                            f = i;
+                    same = f >= 0 && (uint32_t)f < rd.nfields &&
                            fmt_serial_decode(rd.st[f], rec + rd.off[f], &v) == 0 &&
                            sch_compare(&v, &self_pk[k2], ts->tab->pk_coll[k2]) == 0;
                 }
