@@ -1415,9 +1415,11 @@ int take_onconf(folio_txn *txn)
     return oc;
 }
 
-/* The call's outcome under its conflict clause: OR IGNORE skips a row whose
- * own checks failed (what its BEFORE triggers did stays, as in SQLite); OR
- * FAIL and OR ROLLBACK fail as RAISE(FAIL) and RAISE(ROLLBACK) do. */
+/* The call's outcome under the conflict mode of the row's check that failed
+ * (conflict_mode: the call's clause `oc` when it has one, else the
+ * constraint's own): IGNORE skips the row (what its BEFORE triggers did
+ * stays, as in SQLite); FAIL and ROLLBACK fail as RAISE(FAIL) and
+ * RAISE(ROLLBACK) do. */
 int apply_onconf(folio_txn *txn, int oc, int rc)
 {
     txn->row_skipped = 0;

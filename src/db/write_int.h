@@ -248,7 +248,8 @@ void trig_stack_mark(folio_txn *txn);
 int trig_catalog_any(const db_catalog *cat);
 
 /** A nested row call's conflict clause (txn->onconf), taken as it starts;
- * and its outcome under that clause (OR IGNORE skips the row, ...). */
+ * and its outcome under the mode of the check that failed (the clause, else
+ * the constraint's own: OR IGNORE skips the row, ...). */
 int take_onconf(folio_txn *txn);
 int apply_onconf(folio_txn *txn, int oc, int rc);
 
