@@ -667,6 +667,7 @@ static int attach_index(db_catalog *cat, const folio_schema_entry *e)
             ix->has_expr = 1;
         } else {
             ix->is_pk = a->is_pk;
+            ix->onconflict = a->onconflict;
             rc = index_from_keys(ix, t, a->cols, a->ncols, cat->schema_format, NULL);
         }
     } else {

@@ -26,7 +26,9 @@ typedef struct db_index {
     struct db_table *table;
     int unique;
     int is_auto;
-    int is_pk; /* the automatic index of a rowid table's PRIMARY KEY */
+    int is_pk;      /* the automatic index of a rowid table's PRIMARY KEY */
+    int onconflict; /* SCH_OC_*: the ON CONFLICT clause of its UNIQUE / PRIMARY KEY
+                       constraint (automatic indexes; SCH_OC_DEFAULT otherwise) */
     int partial, has_expr;
     int ncols;              /* key columns, not counting the rowid / PK suffix */
     int *cols;              /* table column of each key column (-2: expression) */
@@ -200,6 +202,8 @@ struct folio_txn {
      * at which a row's own constraint check failed last. */
     int onconf;
     int conflict_at;
+    int conflict_oc;     /* how that failure is resolved (SCH_OC_*): the statement's clause,
+                            else the constraint's own, else ABORT */
     int row_skipped;     /* the last row call did nothing (RAISE(IGNORE), OR IGNORE, gone) */
     uintptr_t stack_top; /* the stack where the outermost statement began (trigger.c) */
     int quiet_delete_at; /* depth + 1 of an OR REPLACE delete that fires no DELETE triggers */

@@ -320,7 +320,7 @@ static void column_affinity(const sch_table *d, const sch_column *cd, fmt_value 
 
 /* Convert, default, apply affinity and check NOT NULL / STRICT for a new
  * row. Values missing at the end take their DEFAULT. */
-static int column_checks(folio_txn *txn, table_state *ts);
+static int column_checks(folio_txn *txn, table_state *ts, int64_t rowid);
 
 void upsert_update_policy(folio_txn *txn)
 {
@@ -329,9 +329,17 @@ void upsert_update_policy(folio_txn *txn)
         *p = SCH_OC_ABORT;
 }
 
-int replace_mode(const folio_txn *txn)
+int conflict_mode(const folio_txn *txn, int own)
 {
-    return txn->orconf_at[txn->fk_depth < 1024 ? txn->fk_depth : 1023] == SCH_OC_REPLACE;
+    int st = txn->orconf_at[txn->fk_depth < 1024 ? txn->fk_depth : 1023];
+    if (st != SCH_OC_DEFAULT)
+        return st;
+    return own != SCH_OC_DEFAULT ? own : SCH_OC_ABORT;
+}
+
+int replace_mode(const folio_txn *txn, int own)
+{
+    return conflict_mode(txn, own) == SCH_OC_REPLACE;
 }
 
 /*
@@ -374,6 +382,13 @@ int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_val
         }
     }
     int saved = txn->stmt_nested, skipped = txn->row_skipped, quiet = txn->quiet_delete_at;
+    /* The delete takes this depth's policy slot (its own OR REPLACE); the
+     * call in progress keeps its own, which a constraint's REPLACE (the
+     * statement saying none) must not turn into OR REPLACE for what it does
+     * next (its other checks, the triggers it fires). */
+    uint8_t *policy = &txn->orconf_at[txn->fk_depth < 1024 ? txn->fk_depth : 1023];
+    uint8_t saved_policy = *policy;
+    int conflict_at = txn->conflict_at, conflict_oc = txn->conflict_oc;
     const uint8_t *given = txn->vals_given; /* (the mask of the call in progress) */
     int keep_old = txn->vals_keep_old;
     txn->vals_given = NULL;
@@ -387,6 +402,9 @@ int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_val
     txn->onconf = SCH_OC_REPLACE;
     rc = key ? folio_delete_key(th, fk, npk) : folio_delete(th, rowid);
     txn->quiet_delete_at = quiet;
+    *policy = saved_policy;
+    txn->conflict_at = conflict_at;
+    txn->conflict_oc = conflict_oc;
     txn->vals_given = given;
     txn->vals_keep_old = keep_old;
     txn->stmt_nested = saved;
@@ -473,50 +491,77 @@ int prepare_row(folio_txn *txn, table_state *ts, const folio_value *vals, int n)
     }
     /* Generated columns may read the rowid: they are computed, and the
      * columns checked, once it is known (check_row). */
-    return tab->ngen || tab->has_triggers ? 0 : column_checks(txn, ts);
+    return tab->ngen || tab->has_triggers ? 0 : column_checks(txn, ts, 0);
 }
 
-/* NOT NULL and STRICT types of the new row, in column order (generated
- * columns too), as SQLite checks them before CHECK constraints. */
-static int column_checks(folio_txn *txn, table_state *ts)
+/*
+ * NOT NULL, then STRICT types, of the new row, as SQLite checks them before
+ * CHECK constraints. NOT NULL takes two passes, as SQLite's: the stored
+ * columns in order, where a NULL is resolved by the constraint's conflict
+ * mode (conflict_mode) - REPLACE puts the column's DEFAULT in its place (ABORT
+ * when it has none) - then, when a REPLACE took a DEFAULT or a generated
+ * column is NOT NULL, the generated columns (computed again after a
+ * REPLACE) and the DEFAULTs that were NULL themselves (ABORT). A type error
+ * is no conflict: no clause resolves it (SQLite aborts the statement).
+ */
+static int column_checks(folio_txn *txn, table_state *ts, int64_t rowid)
 {
     db_table *tab = ts->tab;
     folio_db *db = txn->db;
     const sch_table *d = &tab->def;
-    for (int c = 0; c < d->ncols; c++) {
-        const sch_column *cd = &d->cols[c];
-        fmt_value *v = &ts->newrow.v[c];
-        if (c == d->ipk)
-            continue;
-        if (v->type == FMT_NULL && replace_mode(txn) && cd->notnull &&
-            cd->dflt.kind != SCH_DFLT_NONE && cd->dflt.kind != SCH_DFLT_NULL) {
-            /* OR REPLACE: a NULL in a NOT NULL column with a DEFAULT takes it */
-            int rc = write_default_value(txn, ts, c, v, ts_textbuf(ts, c));
+    int pk_notnull = d->without_rowid || d->strict;
+    int nreplaced = 0, ngen = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int c = 0; c < d->ncols; c++) {
+            const sch_column *cd = &d->cols[c];
+            fmt_value *v = &ts->newrow.v[c];
+            if (c == d->ipk || !(cd->notnull || (cd->primary_key && pk_notnull)))
+                continue;
+            if (cd->generated && pass == 0) {
+                ngen++;
+                continue;
+            }
+            int mode = conflict_mode(txn, cd->notnull_onconflict);
+            if (mode == SCH_OC_REPLACE && (pass == 1 || cd->dflt.kind == SCH_DFLT_NONE))
+                mode = SCH_OC_ABORT;
+            else if (pass == 1 && !cd->generated && mode != SCH_OC_REPLACE)
+                continue;
+            if (v->type != FMT_NULL)
+                continue;
+            if (mode == SCH_OC_REPLACE) {
+                int rc = write_default_value(txn, ts, c, v, ts_textbuf(ts, c));
+                if (rc < 0)
+                    return rc;
+                column_affinity(d, cd, v, ts_textbuf(ts, c));
+                nreplaced++;
+                continue;
+            }
+            return ROW_CONFLICT(txn, mode),
+                   db_err(db, FOLIO_CONSTRAINT, "NOT NULL constraint failed: %s.%s", tab->name,
+                          cd->name);
+        }
+        if (!nreplaced && !ngen)
+            break;
+        if (pass == 0 && nreplaced && tab->ngen) {
+            int rc = generated_compute(txn, ts, ts->newrow.v, rowid, 0);
             if (rc < 0)
                 return rc;
-            column_affinity(d, cd, v, ts_textbuf(ts, c));
         }
-        if (v->type == FMT_NULL) {
-            int pk_notnull = d->without_rowid || d->strict;
-            if (cd->notnull || (cd->primary_key && pk_notnull))
-                return ROW_CONFLICT(txn),
-                       db_err(db, FOLIO_CONSTRAINT, "NOT NULL constraint failed: %s.%s", tab->name,
-                              cd->name);
+    }
+    for (int c = 0; c < d->ncols && d->strict; c++) {
+        const sch_column *cd = &d->cols[c];
+        const fmt_value *v = &ts->newrow.v[c];
+        int want = cd->strict_type;
+        if (c == d->ipk || v->type == FMT_NULL)
             continue;
-        }
-        if (d->strict) {
-            int want = cd->strict_type;
-            int ok = want == SCH_STRICT_ANY ||
-                     (want == SCH_STRICT_INTEGER && v->type == FMT_INTEGER) ||
-                     (want == SCH_STRICT_REAL && v->type == FMT_REAL) ||
-                     (want == SCH_STRICT_TEXT && v->type == FMT_TEXT) ||
-                     (want == SCH_STRICT_BLOB && v->type == FMT_BLOB);
-            if (!ok)
-                return ROW_CONFLICT(txn),
-                       db_err(db, FOLIO_CONSTRAINT, "cannot store %s value in %s column %s.%s",
-                              type_name(v->type), cd->decltype ? cd->decltype : "?", tab->name,
-                              cd->name);
-        }
+        int ok = want == SCH_STRICT_ANY || (want == SCH_STRICT_INTEGER && v->type == FMT_INTEGER) ||
+                 (want == SCH_STRICT_REAL && v->type == FMT_REAL) ||
+                 (want == SCH_STRICT_TEXT && v->type == FMT_TEXT) ||
+                 (want == SCH_STRICT_BLOB && v->type == FMT_BLOB);
+        if (!ok)
+            return db_err(db, FOLIO_CONSTRAINT, "cannot store %s value in %s column %s.%s",
+                          type_name(v->type), cd->decltype ? cd->decltype : "?", tab->name,
+                          cd->name);
     }
     return 0;
 }
@@ -567,7 +612,7 @@ int check_row(folio_txn *txn, table_state *ts, int64_t rowid)
     if (tab->ngen && (rc = generated_compute(txn, ts, ts->newrow.v, rowid, 0)) < 0)
         return rc;
     /* (BEFORE triggers run between prepare_row and here, as in SQLite) */
-    if ((tab->ngen || tab->has_triggers) && (rc = column_checks(txn, ts)) < 0)
+    if ((tab->ngen || tab->has_triggers) && (rc = column_checks(txn, ts, rowid)) < 0)
         return rc;
     if (!tab->checks)
         return 0;
@@ -580,8 +625,11 @@ int check_row(folio_txn *txn, table_state *ts, int64_t rowid)
         ex_value v;
         if ((rc = ex_eval(tab->checks[i], ts->cx, &row, &v)) < 0) /* as SQLite words it */
             return db_err(txn->db, rc, "%s", ex_ctx_errmsg(ts->cx));
+        /* A CHECK has no conflict clause of its own (SQLite ignores one
+         * written after a table CHECK); REPLACE is ABORT there. */
+        int mode = conflict_mode(txn, SCH_OC_DEFAULT);
         if (ex_truth(&v) == 0)
-            return ROW_CONFLICT(txn),
+            return ROW_CONFLICT(txn, mode == SCH_OC_REPLACE ? SCH_OC_ABORT : mode),
                    db_err(txn->db, FOLIO_CONSTRAINT, "CHECK constraint failed: %s", name);
     }
     return 0;
@@ -880,6 +928,29 @@ int index_checks(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_value
     return index_checks_pk(txn, ts, rowid, self_pk, self_valid, NULL, NULL);
 }
 
+int write_pk_onconflict(const db_table *tab)
+{
+    /* (A rowid table's PRIMARY KEY that is not the rowid is an index's.) */
+    return tab->def.ipk >= 0 || tab->def.without_rowid ? tab->def.pk_onconflict : SCH_OC_DEFAULT;
+}
+
+/* Whether check `step` of write_check_order is a constraint that says ON
+ * CONFLICT REPLACE itself. */
+static int step_says_replace(const db_table *tab, int step)
+{
+    int own = step < 0 ? write_pk_onconflict(tab) : tab->idx[step]->onconflict;
+    return own == SCH_OC_REPLACE;
+}
+
+/* Whether some uniqueness constraint of the table says ON CONFLICT REPLACE. */
+static int table_says_replace(const db_table *tab)
+{
+    int any = write_pk_onconflict(tab) == SCH_OC_REPLACE;
+    for (int i = 0; i < tab->nidx && !any; i++)
+        any = tab->idx[i]->onconflict == SCH_OC_REPLACE;
+    return any;
+}
+
 int write_check_order(const db_table *tab, int with_pk, int *order)
 {
     /* A rowid table's rowid comes first; a WITHOUT ROWID table's primary
@@ -899,6 +970,18 @@ int write_check_order(const db_table *tab, int with_pk, int *order)
     }
     if (!pk_done)
         order[n++] = -1;
+    /* As SQLite links a table's indexes: those whose constraint says ON
+     * CONFLICT REPLACE after all the others (in their order), so that the
+     * checks that fail or skip the row run before any row is replaced. A
+     * rowid table's rowid stays first (index_checks_pk may move it last). */
+    int first = with_pk && !wr ? 1 : 0;
+    for (int j = first, m = first; j < n; j++) {
+        int step = order[j];
+        if (step_says_replace(tab, step))
+            continue;
+        memmove(order + m + 1, order + m, sizeof *order * (size_t)(j - m));
+        order[m++] = step;
+    }
     return n;
 }
 
@@ -936,13 +1019,29 @@ int index_checks_pk(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_va
     /* The order is made only for an UPSERT (this frame is on the stack of
      * every level of a chain of triggers: it stays small). */
     int *order = NULL, n = ts->nidx + (pk != NULL), rc = 0;
-    if (txn->upsert && txn->upsert_at == txn->fk_depth) {
+    int wr = ts->tab->def.without_rowid;
+    int ups = txn->upsert && txn->upsert_at == txn->fk_depth;
+    if (ups || table_says_replace(ts->tab)) {
         if (!(order = os_malloc(sizeof *order * (size_t)(ts->nidx + 1))))
             return db_err(txn->db, FOLIO_NOMEM, "out of memory");
         n = write_check_order(ts->tab, pk != NULL, order);
-        upsert_order(txn, ts, order, n);
+        if (ups)
+            upsert_order(txn, ts, order, n);
+        /* A rowid conflict that the key's own REPLACE resolves (the
+         * statement saying nothing) is checked after every index, as SQLite
+         * defers it when the other constraints may resolve otherwise. */
+        if (pk && !wr && ts->nidx > 0 &&
+            txn->orconf_at[txn->fk_depth < 1024 ? txn->fk_depth : 1023] == SCH_OC_DEFAULT &&
+            write_pk_onconflict(ts->tab) == SCH_OC_REPLACE) {
+            for (int j = 0; j < n - 1; j++) {
+                if (order[j] == -1) {
+                    memmove(order + j, order + j + 1, sizeof *order * (size_t)(n - 1 - j));
+                    order[n - 1] = -1;
+                    break;
+                }
+            }
+        }
     }
-    int wr = ts->tab->def.without_rowid;
     int pk_num = pk && wr ? pk_auto_num(ts->tab) : 0, pk_done = !pk, i = ts->nidx - 1;
     /* (A code above 0 is an UPSERT's: the checks stop there.) */
     for (int k = 0; k < n && rc == 0; k++) {
@@ -1151,15 +1250,19 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
                        fmt_serial_decode(rd.st[last], rec + rd.off[last], &v) == 0 &&
                        v.type == FMT_INTEGER && v.u.i == self_pk[0].u.i;
             } else {
-                for (int s = 0; s < ix->nsuffix && same; s++) {
+                /* Every key column, from the suffix or, when the index has
+                 * it among its own columns, from there (an update may have
+                 * changed it: the entry is then another row's). */
+                for (int k2 = 0; k2 < ts->tab->def.npk && same; k2++) {
                     fmt_value v;
-                    uint32_t f = (uint32_t)(ix->ncols + s);
-                    int pkcol = ix->suffix_cols[s];
-                    int k2 = 0;
-                    for (int q = 0; q < ts->tab->def.npk; q++)
-                        if (ts->tab->def.pk[q].col == pkcol)
-                            k2 = q;
-                    same = f < rd.nfields &&
+                    int pkcol = ts->tab->def.pk[k2].col, f = -1;
+                    for (int s = 0; s < ix->nsuffix && f < 0; s++)
+                        if (ix->suffix_cols[s] == pkcol)
+                            f = ix->ncols + s;
+                    for (int i = 0; i < ix->ncols && f < 0; i++)
+                        if (ix->cols[i] == pkcol)
+                            f = i;
+                    same = f >= 0 && (uint32_t)f < rd.nfields &&
                            fmt_serial_decode(rd.st[f], rec + rd.off[f], &v) == 0 &&
                            sch_compare(&v, &self_pk[k2], ts->tab->pk_coll[k2]) == 0;
                 }
@@ -1193,7 +1296,7 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
                 return rc;
             }
         }
-        if (!same && replace_mode(txn) && ts->tab->def.without_rowid) {
+        if (!same && replace_mode(txn, ix->onconflict) && ts->tab->def.without_rowid) {
             /* OR REPLACE: the row that holds the key goes (its primary key
              * from the entry, copied before the cursor lets the page go);
              * look again. */
@@ -1208,7 +1311,7 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
                 return rc;
             return unique_recheck(txn, ts, is, rowid, self_pk, self_valid);
         }
-        if (!same && replace_mode(txn)) {
+        if (!same && replace_mode(txn, ix->onconflict)) {
             /* OR REPLACE: the row that holds the key goes; look again. */
             row_decoder rd = {0};
             fmt_value v;
@@ -1231,7 +1334,7 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
             char cols[256];
             constraint_columns(cols, sizeof cols, ts->tab, ix);
             bt_cursor_reset(&is->c);
-            return ROW_CONFLICT(txn),
+            return ROW_CONFLICT(txn, conflict_mode(txn, ix->onconflict)),
                    db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s", cols);
         }
         rc = bt_next(&is->c);
@@ -1312,9 +1415,11 @@ int take_onconf(folio_txn *txn)
     return oc;
 }
 
-/* The call's outcome under its conflict clause: OR IGNORE skips a row whose
- * own checks failed (what its BEFORE triggers did stays, as in SQLite); OR
- * FAIL and OR ROLLBACK fail as RAISE(FAIL) and RAISE(ROLLBACK) do. */
+/* The call's outcome under the conflict mode of the row's check that failed
+ * (conflict_mode: the call's clause `oc` when it has one, else the
+ * constraint's own): IGNORE skips the row (what its BEFORE triggers did
+ * stays, as in SQLite); FAIL and ROLLBACK fail as RAISE(FAIL) and
+ * RAISE(ROLLBACK) do. */
 int apply_onconf(folio_txn *txn, int oc, int rc)
 {
     txn->row_skipped = 0;
@@ -1324,8 +1429,9 @@ int apply_onconf(folio_txn *txn, int oc, int rc)
         txn->row_skipped = 1;
         return 0;
     }
-    if (rc != FOLIO_CONSTRAINT || oc == SCH_OC_DEFAULT || txn->conflict_at != txn->fk_depth + 1)
+    if (rc != FOLIO_CONSTRAINT || txn->conflict_at != txn->fk_depth + 1)
         return rc;
+    oc = txn->conflict_oc; /* the statement's clause, else the failing constraint's */
     if (oc == SCH_OC_IGNORE) {
         db_clear_err(txn->db);
         txn->row_skipped = 1;
@@ -1383,7 +1489,7 @@ typedef struct rowid_check_arg {
     int replaced; /* OR REPLACE deleted the row that had it */
 } rowid_check_arg;
 
-static int rowid_taken(folio_txn *txn, const db_table *tab);
+static int rowid_taken(folio_txn *txn, const db_table *tab, int mode);
 
 /* A new row's rowid must be free (index_checks_pk's primary key check). */
 static int rowid_check(folio_txn *txn, table_state *ts, void *arg)
@@ -1400,18 +1506,19 @@ static int rowid_check(folio_txn *txn, table_state *ts, void *arg)
         return 0;
     if ((rc = upsert_take(txn, ts, NULL, a->rowid, NULL, a->rowid)) != 0)
         return rc;
-    if (replace_mode(txn)) {
+    int mode = conflict_mode(txn, write_pk_onconflict(tab));
+    if (mode == SCH_OC_REPLACE) {
         rc = replace_delete(txn, ts, a->rowid, NULL);
         a->replaced = 1;
         return rc < 0 ? rc : 0;
     }
-    return rowid_taken(txn, tab);
+    return rowid_taken(txn, tab, mode);
 }
 
-static int rowid_taken(folio_txn *txn, const db_table *tab)
+static int rowid_taken(folio_txn *txn, const db_table *tab, int mode)
 {
     const char *col = tab->def.ipk >= 0 ? tab->def.cols[tab->def.ipk].name : "rowid";
-    ROW_CONFLICT(txn);
+    ROW_CONFLICT(txn, mode);
     return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s.%s", tab->name, col);
 }
 
@@ -1483,7 +1590,7 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
         if (rc < 0)
             return db_err_txn(txn, rc);
         if (rc == FOLIO_ROW)
-            return rowid_taken(txn, tab);
+            return rowid_taken(txn, tab, SCH_OC_ABORT);
     }
     if ((rc = fk_new_row(txn, ts, ts->newrow.v, rowid, NULL, 0)) < 0)
         return rc;
@@ -1734,6 +1841,27 @@ static int update_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int6
     return rc;
 }
 
+/* An update's new rowid (ids[1]; the old one is ids[0]) must be free
+ * (index_checks_pk's primary key check). */
+static int update_rowid_check(folio_txn *txn, table_state *ts, void *arg)
+{
+    const int64_t *ids = arg;
+    if (ids[1] == ids[0])
+        return 0;
+    int rc = bt_seek_rowid(&ts->c, ids[1]);
+    bt_cursor_reset(&ts->c);
+    if (rc < 0)
+        return db_err_txn(txn, rc);
+    if (rc != FOLIO_ROW)
+        return 0;
+    int mode = conflict_mode(txn, write_pk_onconflict(ts->tab));
+    if (mode == SCH_OC_REPLACE) {
+        rc = replace_delete(txn, ts, ids[1], NULL);
+        return rc < 0 ? rc : 0;
+    }
+    return rowid_taken(txn, ts->tab, mode);
+}
+
 static int update_rowid_write(folio_txn *txn, table_state *ts, int64_t rowid, int64_t *out_newid,
                               const fk_change *chg, const fmt_value *orow)
 {
@@ -1754,23 +1882,9 @@ static int update_rowid_write(folio_txn *txn, table_state *ts, int64_t rowid, in
     }
     if ((rc = check_row(txn, ts, newid)) < 0)
         return rc;
-    if (newid != rowid) {
-        rc = bt_seek_rowid(&ts->c, newid);
-        bt_cursor_reset(&ts->c);
-        if (rc < 0)
-            return db_err_txn(txn, rc);
-        if (rc == FOLIO_ROW && replace_mode(txn)) {
-            if ((rc = replace_delete(txn, ts, newid, NULL)) < 0)
-                return rc;
-            rc = FOLIO_NOTFOUND;
-        }
-        if (rc == FOLIO_ROW)
-            return ROW_CONFLICT(txn),
-                   db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s.%s", tab->name,
-                          tab->def.cols[tab->def.ipk].name);
-    }
     fmt_value self = {FMT_INTEGER, {.i = rowid}};
-    if ((rc = index_checks(txn, ts, newid, &self, 1)) < 0 ||
+    int64_t ids[2] = {rowid, newid};
+    if ((rc = index_checks_pk(txn, ts, newid, &self, 1, update_rowid_check, ids)) < 0 ||
         (rc = fk_old_row(txn, ts, orow, rowid, chg, 1)) < 0)
         return rc;
     for (int i = 0; i < ts->nidx; i++)
@@ -1908,7 +2022,7 @@ int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_
         if ((rc = load_old_row(txn, ts)) < 0)
             return write_end(txn, db_err_txn(txn, rc));
         if ((rc = prepare_row(txn, ts, vals, n)) < 0)
-            return write_end(txn, rc);
+            return write_end(txn, apply_onconf(txn, oc, rc));
         if (t->tab->def.ipk >= 0 && ts->newrow.v[t->tab->def.ipk].type == FMT_NULL) {
             ts->newrow.v[t->tab->def.ipk].type = FMT_INTEGER;
             ts->newrow.v[t->tab->def.ipk].u.i = rowid;
@@ -1922,7 +2036,7 @@ int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_
     }
     bt_cursor_reset(&ts->c);
     if ((rc = prepare_row(txn, ts, vals, n)) < 0)
-        return write_end(txn, rc);
+        return write_end(txn, apply_onconf(txn, oc, rc));
     if (t->tab->def.ipk >= 0) {
         fmt_value *v = &ts->newrow.v[t->tab->def.ipk];
         if (v->type != FMT_NULL && !(v->type == FMT_INTEGER && v->u.i == rowid))

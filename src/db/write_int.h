@@ -248,23 +248,31 @@ void trig_stack_mark(folio_txn *txn);
 int trig_catalog_any(const db_catalog *cat);
 
 /** A nested row call's conflict clause (txn->onconf), taken as it starts;
- * and its outcome under that clause (OR IGNORE skips the row, ...). */
+ * and its outcome under the mode of the check that failed (the clause, else
+ * the constraint's own: OR IGNORE skips the row, ...). */
 int take_onconf(folio_txn *txn);
 int apply_onconf(folio_txn *txn, int oc, int rc);
 
 /** An UPSERT turns to its DO UPDATE: the triggers it fires then run their
  * statements OR ABORT, as SQLite codes it (unless a policy is in force). */
 void upsert_update_policy(folio_txn *txn);
-/** Whether the row call running now is OR REPLACE. */
-int replace_mode(const folio_txn *txn);
+/** Whether a conflict on a constraint whose own clause is `own` is resolved
+ * by REPLACE in the row call running now. */
+int replace_mode(const folio_txn *txn, int own);
 /** OR REPLACE: delete the row `rowid` (WITHOUT ROWID: with primary key
  * values `key`) that is in the way of ts->newrow. */
 int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_value *key);
 /** A handle on `tab` in txn (an open one, or a new one). */
 int db_table_handle(folio_txn *txn, db_table *tab, folio_table **out);
 
-/* A row's own constraint check failed (OR IGNORE and the like act on it). */
-#define ROW_CONFLICT(txn) ((txn)->conflict_at = (txn)->fk_depth + 1)
+/** How a conflict on a constraint whose own ON CONFLICT clause is `own`
+ * (SCH_OC_*) is resolved, as SQLite decides: by the running statement's OR
+ * clause when it has one, else by the constraint's clause, else ABORT. */
+int conflict_mode(const folio_txn *txn, int own);
+/* A row's own constraint check failed, to be resolved by `mode` (SCH_OC_*):
+ * OR IGNORE and the like act on it. */
+#define ROW_CONFLICT(txn, mode)                                                                    \
+    ((txn)->conflict_oc = (mode), (txn)->conflict_at = (txn)->fk_depth + 1)
 
 /* ---- UPSERT of a trigger body (trigger.c sets it up, the checks take it) ---- */
 
@@ -301,6 +309,8 @@ int upsert_take(folio_txn *txn, table_state *ts, const db_index *ix, int64_t oth
  * indexes (tab->idx positions) and -1 for the rowid or primary key (when
  * with_pk). order has room for nidx + 1; returns the count. */
 int write_check_order(const db_table *tab, int with_pk, int *order);
+/** The ON CONFLICT clause of the rowid or primary key (SCH_OC_*). */
+int write_pk_onconflict(const db_table *tab);
 
 /* ---- WITHOUT ROWID tables (write_key.c) ---- */
 

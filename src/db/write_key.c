@@ -51,7 +51,7 @@ static int new_key_cmp(void *ctx, const uint8_t *rec, uint64_t size, int *out)
     return key_compare(&k, rec, size, out);
 }
 
-static int key_taken(folio_txn *txn, db_table *tab)
+static int key_taken(folio_txn *txn, db_table *tab, int mode)
 {
     char cols[256];
     size_t off = 0;
@@ -59,7 +59,7 @@ static int key_taken(folio_txn *txn, db_table *tab)
     for (int k = 0; k < tab->def.npk && off + 1 < sizeof cols; k++)
         off += (size_t)snprintf(cols + off, sizeof cols - off, "%s%s.%s", k ? ", " : "", tab->name,
                                 tab->def.cols[tab->def.pk[k].col].name);
-    ROW_CONFLICT(txn);
+    ROW_CONFLICT(txn, mode);
     return db_err(txn->db, FOLIO_CONSTRAINT, "UNIQUE constraint failed: %s", cols);
 }
 
@@ -97,8 +97,9 @@ static int key_free(folio_txn *txn, table_state *ts, void *arg)
     if (rc < 0)
         return rc;
     if (found && (rc = upsert_take(txn, ts, NULL, 0, ts->pk, 0)) != 0)
-        return rc;                    /* an UPSERT's clause takes it */
-    if (found && replace_mode(txn)) { /* OR REPLACE: the row with that key goes */
+        return rc; /* an UPSERT's clause takes it */
+    int mode = conflict_mode(txn, ts->tab->def.pk_onconflict);
+    if (found && mode == SCH_OC_REPLACE) { /* REPLACE: the row with that key goes */
         if ((rc = replace_delete(txn, ts, 0, ts->pk)) < 0)
             return rc;
         pk_values(ts->tab, ts->newrow.v, ts->pk);
@@ -108,8 +109,9 @@ static int key_free(folio_txn *txn, table_state *ts, void *arg)
         bt_cursor_reset(&ts->c);
         if (rc < 0)
             return rc;
+        mode = SCH_OC_ABORT; /* (the check again is OR ABORT, as SQLite's) */
     }
-    return found ? key_taken(txn, ts->tab) : 0;
+    return found ? key_taken(txn, ts->tab, mode) : 0;
 }
 
 /* An update's new key: free unless it is the row's own. */

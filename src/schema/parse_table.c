@@ -1165,8 +1165,10 @@ static int build_autoindexes(parser *p, table_builder *b)
         if (c->dropped)
             continue;
         num++;
-        if (t->without_rowid && c->is_pk)
+        if (t->without_rowid && c->is_pk) {
+            t->pk_onconflict = c->onconf; /* (a merged UNIQUE's clause counts) */
             continue;
+        }
         sch_autoindex *ai = &t->autoidx[t->nauto++];
         ai->unique = 1;
         ai->ncols = c->ncols;

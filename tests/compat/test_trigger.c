@@ -1474,3 +1474,30 @@ Test(trigger_case, aggregate_select_results_that_name_no_column)
     REF_EQ(1, "SELECT count(*) FROM w WHERE x = 1 AND y = 4 AND z = 3 AND c = 2 AND d = 'k1'");
     case_close(&p);
 }
+
+/* Tables named "New" and "new" in trigger bodies: a statement's target and
+ * a FROM table of that name are the table; new.x is the table's column
+ * when the table is in the FROM clause (SQLite resolves the FROM table
+ * before the trigger's NEW). */
+Test(trigger_case, table_named_new)
+{
+    tp_pair p;
+    case_open(&p, "newtab",
+              "CREATE TABLE \"New\"(x);"
+              "CREATE TABLE t(a);"
+              "INSERT INTO \"New\" VALUES(5);"
+              "CREATE TRIGGER tr AFTER INSERT ON t BEGIN"
+              " INSERT INTO \"New\" VALUES(new.a);"
+              " INSERT INTO new SELECT new.a + x FROM new WHERE x < 10;"
+              " INSERT INTO new SELECT x + 100 FROM new WHERE new.x = 5;"
+              " UPDATE new SET x = x + 1 WHERE x > 100;"
+              " DELETE FROM \"NEW\" WHERE x = new.a; END;",
+              0, 0);
+    tp_begin(&p);
+    OK_(tp_insert_s(&p, "t", "1"));
+    OK_(tp_insert_s(&p, "t", "2"));
+    tp_end(&p, 1);
+    REF_EQ(8, "SELECT count(*) FROM \"New\"");
+    REF_EQ(1, "SELECT count(*) FROM \"New\" WHERE x = 107"); /* new.x = 5 read the table */
+    case_close(&p);
+}
