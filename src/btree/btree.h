@@ -189,6 +189,13 @@ int bt_insert_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size
  * must take bt_insert_row instead (nothing changed), or an error.
  */
 int bt_append_reserve(bt_cursor *c, int64_t rowid, uint64_t size, uint8_t **out);
+/**
+ * The same for a record already built, logged (for the commit log or a
+ * concurrent transaction) like bt_insert_row: 1 when the row went in, 0 when
+ * it must take bt_insert_row (nothing changed, nothing logged), or an error
+ * (nothing changed).
+ */
+int bt_append_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size);
 /** Index trees: insert the record `rec` (the caller made sure it is absent). */
 int bt_insert_key(bt_cursor *c, const uint8_t *rec, uint64_t size, bt_cmp_fn cmp, void *ctx);
 /** Delete the entry the cursor is on; the cursor becomes unpositioned. */

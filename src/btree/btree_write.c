@@ -48,10 +48,7 @@ uint64_t bt_log_hash(const uint8_t *p, uint64_t n)
 
 static int log_put(ptxn *t, const bt_log_entry *e, const uint8_t *rec)
 {
-    int rc = ptxn_log_append(t, e, sizeof *e);
-    if (rc == 0 && e->size)
-        rc = ptxn_log_append(t, rec, (size_t)e->size);
-    return rc;
+    return ptxn_log_append2(t, e, sizeof *e, rec, (size_t)e->size);
 }
 
 /* Before a row goes in: what it replaces (the cursor is left on it, or
@@ -498,6 +495,29 @@ int bt_append_reserve(bt_cursor *c, int64_t rowid, uint64_t size, uint8_t **out)
     if (ptxn_logs_changes(c->t))
         return 0; /* (bt_insert_row logs the row) */
     return append_reserve(c, rowid, size, out);
+}
+
+int bt_append_row(bt_cursor *c, int64_t rowid, const uint8_t *rec, uint64_t size)
+{
+    c->tk = 0;
+    assert(c->intkey);
+    if (!append_here(c, rowid) || size > fmt_payload_max_local(c->usable, 1))
+        return 0;
+    const fmt_page *h = &c->hdr[c->depth - 1];
+    uint32_t n = (uint32_t)(fmt_varint_len(size) + fmt_varint_len((uint64_t)rowid) + size);
+    if (h->content_start < h->hdr_off + h->hdr_size + 2 * h->ncells + (n < 4 ? 4 : n) + 2)
+        return 0;
+    int rc;
+    if (ptxn_logs_changes(c->t)) {
+        bt_log_entry e = {BT_LOG_INS_ROW, 0, 0, c->root, rowid, 0, size};
+        if ((rc = log_put(c->t, &e, rec)) < 0)
+            return rc;
+    }
+    uint8_t *dst;
+    if ((rc = append_reserve(c, rowid, size, &dst)) <= 0)
+        return rc < 0 ? rc : ptxn_corrupt(c->t, c->page[c->depth - 1]->pgno, "append refused");
+    memcpy(dst, rec, (size_t)size);
+    return 1;
 }
 
 /* bt_append_reserve for bt_insert_row, which has logged the row. */

@@ -1719,10 +1719,20 @@ static int insert_append(folio_table *t, const folio_value *vals, int n, int64_t
     while (hdr + (uint64_t)fmt_varint_len(hs) != hs)
         hs = hdr + (uint64_t)fmt_varint_len(hs);
     uint8_t *dst;
-    int rc = bt_append_reserve(&ts->c, rowid, hs + body, &dst);
-    if (rc <= 0)
-        return rc < 0 ? db_err_txn(txn, rc) : 0;
-    fmt_record_write(dst, row, n, st, hs + body);
+    int rc;
+    if (ptxn_logs_changes(txn->pt)) {
+        /* The commit log keeps the row: built first, logged and placed. */
+        uint8_t rec[1024];
+        if (hs + body > sizeof rec)
+            return 0;
+        fmt_record_write(rec, row, n, st, hs + body);
+        if ((rc = bt_append_row(&ts->c, rowid, rec, hs + body)) <= 0)
+            return rc < 0 ? db_err_txn(txn, rc) : 0;
+    } else {
+        if ((rc = bt_append_reserve(&ts->c, rowid, hs + body, &dst)) <= 0)
+            return rc < 0 ? db_err_txn(txn, rc) : 0;
+        fmt_record_write(dst, row, n, st, hs + body);
+    }
     ts->max_rowid = rowid;
     if (out_rowid)
         *out_rowid = rowid;

@@ -750,6 +750,14 @@ int ptxn_log_append(ptxn *t, const void *data, size_t n)
     t->clog_n += n;
     return 0;
 }
+int ptxn_log_append2(ptxn *t, const void *a, size_t an, const void *b, size_t bn)
+{
+    size_t n0 = t->clog_n;
+    int rc = ptxn_log_append(t, a, an);
+    if (rc == 0 && bn && (rc = ptxn_log_append(t, b, bn)) < 0)
+        t->clog_n = n0;
+    return rc;
+}
 const uint8_t *ptxn_log(const ptxn *t, size_t *n)
 {
     *n = t->clog_n;

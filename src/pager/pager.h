@@ -161,6 +161,8 @@ int ptxn_is_concurrent(const ptxn *t);
 /** A concurrent transaction's change log: append `n` bytes (a statement
  * that is rolled back takes back what it appended). */
 int ptxn_log_append(ptxn *t, const void *data, size_t n);
+/** Two pieces as one entry: both appended, or (an error) neither. */
+int ptxn_log_append2(ptxn *t, const void *a, size_t an, const void *b, size_t bn);
 /** Whether `t` logs its changes: a concurrent transaction, or a plain
  * write transaction of a database with the commit log on. */
 int ptxn_logs_changes(const ptxn *t);
