@@ -46,8 +46,8 @@ static const cli_command commands[] = {
      "per line (at most N, default 100) and exits 1.\n"
      "  --quick         the structure only, as PRAGMA quick_check: pages, b-tree\n"
      "                  pages and cells, overflow chains, freelist, rowid order,\n"
-     "                  index entry counts; records are not read (several times\n"
-     "                  faster)\n"
+     "                  record formats, index entry counts; records are not\n"
+     "                  compared with each other (several times faster)\n"
      "  --foreign-keys  check foreign keys instead, as PRAGMA foreign_key_check:\n"
      "                  one line per row with no parent row (table, rowid or -,\n"
      "                  parent table, constraint id); exits 1 when there are any"},

@@ -773,10 +773,11 @@ int folio_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg
  * chains, the freelist and its count, pointer-map entries), b-tree page
  * headers, leaves at one depth, cells and freeblocks inside the page and not
  * overlapping, the fragmented byte count, overflow chains as long as their
- * payloads, rowids ascending and interior keys between their subtrees, and
- * as many entries in each index as rows in its table. It does not read the
- * records: not their format, nor their order in an index (or WITHOUT ROWID
- * table), nor column types and NOT NULL, nor whether each index entry
+ * payloads, rowids ascending and interior keys between their subtrees, each
+ * record's format (its header and serial types filling the payload exactly),
+ * and as many entries in each index as rows in its table. It does not
+ * compare records: not their order in an index (or WITHOUT ROWID table),
+ * nor column types, affinity and NOT NULL, nor whether each index entry
  * matches its row. Several times faster than the full check.
  */
 int folio_check_ex(folio_txn *txn, int level, int (*cb)(void *arg, const char *msg), void *arg,
