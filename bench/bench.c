@@ -1743,9 +1743,9 @@ static void wl_backup(void)
     }
     char ck[64] = "";
     if (check_s >= 0)
-        snprintf(ck, sizeof ck, "; `folio check` of the copy alone %.2f s", check_s);
-    snprintf(s[BK_FOLIO].note, sizeof s[0].note, "folio backup CLI: copy, sync, read back, check%s",
-             ck);
+        snprintf(ck, sizeof ck, "; the full `folio check` of the copy alone %.2f s", check_s);
+    snprintf(s[BK_FOLIO].note, sizeof s[0].note,
+             "folio backup CLI: copy, then sync, read back and quick check at once%s", ck);
     snprintf(s[BK_CP].note, sizeof s[0].note, "cp of the %s file (no sync)", mb);
     snprintf(s[BK_CP_SYNC].note, sizeof s[0].note, "cp, then fsync of the copy");
     snprintf(s[BK_SQLITE].note, sizeof s[0].note, "sqlite3 shell .backup (base of x sqlite)");
