@@ -1743,9 +1743,9 @@ static void wl_backup(void)
     }
     char ck[64] = "";
     if (check_s >= 0)
-        snprintf(ck, sizeof ck, "; `folio check` of the copy alone %.2f s", check_s);
-    snprintf(s[BK_FOLIO].note, sizeof s[0].note, "folio backup CLI: copy, sync, read back, check%s",
-             ck);
+        snprintf(ck, sizeof ck, "; the full `folio check` of the copy alone %.2f s", check_s);
+    snprintf(s[BK_FOLIO].note, sizeof s[0].note,
+             "folio backup CLI: copy, then sync, read back and quick check at once%s", ck);
     snprintf(s[BK_CP].note, sizeof s[0].note, "cp of the %s file (no sync)", mb);
     snprintf(s[BK_CP_SYNC].note, sizeof s[0].note, "cp, then fsync of the copy");
     snprintf(s[BK_SQLITE].note, sizeof s[0].note, "sqlite3 shell .backup (base of x sqlite)");
@@ -1760,6 +1760,143 @@ static void wl_backup(void)
     }
     if (!cfg.keep)
         remove_db(src);
+}
+
+/* ---- restore: folio restore to the last of 10,000 commits, against cp ---- */
+
+#define RESTORE_COMMITS 10000
+
+enum { RS_FOLIO, RS_FULL, RS_CP, RS_CP_SYNC, RS_KINDS };
+static const char *const rs_engine[RS_KINDS] = {"folio", "full", "cp", "cp+sync"};
+static const char *const rs_what[RS_KINDS] = {"folio restore", "folio restore --check full", "cp",
+                                              "cp + fsync"};
+
+static void restore_name(char *name, size_t cap)
+{
+    snprintf(name, cap, "restore %lld MB", (long long)cfg.backup_mb);
+}
+
+/* One timed restore (or copy of the source's file) to `dest` (absent). */
+static int restore_once(int kind, const char *src, const char *dest, uint64_t version,
+                        const char *log, double *secs)
+{
+    char ver[32], cp_bin[16] = "/bin/cp";
+    snprintf(ver, sizeof ver, "%llu", (unsigned long long)version);
+    if (access(cp_bin, X_OK) != 0)
+        snprintf(cp_bin, sizeof cp_bin, "/usr/bin/cp");
+    char *fo_argv[] = {cfg.folio_bin,
+                       "restore",
+                       (char *)src,
+                       (char *)dest,
+                       "--version",
+                       ver,
+                       kind == RS_FULL ? "--check" : NULL,
+                       "full",
+                       NULL};
+    char *cp_argv[] = {cp_bin, (char *)src, (char *)dest, NULL};
+    switch (kind) {
+    case RS_FOLIO:
+    case RS_FULL:
+        return run_program(fo_argv, NULL, log, secs);
+    case RS_CP:
+        return run_program(cp_argv, NULL, log, secs);
+    default: {
+        double t0 = now_s(), cp_s;
+        if (run_program(cp_argv, NULL, log, &cp_s) < 0 || fsync_path(dest) < 0)
+            return -1;
+        *secs = now_s() - t0;
+        return 0;
+    }
+    }
+}
+
+static void wl_restore(void)
+{
+    char name[64];
+    restore_name(name, sizeof name);
+    int64_t n = cfg.backup_mb * 1000000 / BACKUP_BYTES_PER_ROW;
+    char src[BENCH_PATH_LEN], dest[BENCH_PATH_LEN], log[BENCH_PATH_LEN], mb[32];
+    path_of(src, sizeof src, "rs_source.db");
+    path_of(dest, sizeof dest, "rs_copy.db");
+    path_of(log, sizeof log, "rs_copy.log");
+    series s[RS_KINDS];
+    memset(s, 0, sizeof s);
+    fprintf(stderr,
+            "[restore] building the %lld-row source with folio, its log, %d commits (untimed)\n",
+            (long long)n, RESTORE_COMMITS);
+    remove_db(src);
+    remove_log_dir(src);
+    bulk_result br;
+    uint64_t version = 0;
+    read_plan p;
+    memset(&p, 0, sizeof p);
+    read_result want;
+    int src_ok = fo_bulk(src, n, 1, 1, &br) == 0 &&
+                 fo_restore_source(src, n, RESTORE_COMMITS, &version) == 0 &&
+                 sq_read(src, READ_SCAN, &p, 0, &want) == 0;
+    fmt_mb(mb, sizeof mb, file_bytes(src));
+    fprintf(stderr, "[restore] source %s: %s, version %llu\n", src, mb,
+            (unsigned long long)version);
+    for (int k = 0; k < RS_KINDS && !src_ok; k++)
+        series_fail(&s[k]);
+    for (int rep = 0; rep < cfg.reps && src_ok; rep++) {
+        for (int i = 0; i < RS_KINDS; i++) {
+            int k = (rep + i) % RS_KINDS;
+            if ((k == RS_FOLIO || k == RS_FULL) && !cfg.folio_bin[0])
+                continue;
+            if (s[k].failed)
+                continue;
+            remove_db(dest);
+            progress_of("restore", rep, rs_what[k]);
+            double secs = 0;
+            if (restore_once(k, src, dest, version, log, &secs) < 0) {
+                series_fail(&s[k]);
+                continue;
+            }
+            s[k].t[s[k].n++] = secs;
+            /* The restored file: the source's pages (its header aside) and,
+             * read by libsqlite3, its rows. */
+            read_result rr;
+            int ok = fsync_path(dest) == 0 && sq_read(dest, READ_SCAN, &p, 0, &rr) == 0;
+            if (ok && (rr.rows != want.rows || rr.sum != want.sum)) {
+                bench_fail("VERIFY FAILED: %s (%s): %llu rows with digest %016llx, the source "
+                           "%llu with %016llx",
+                           dest, rs_what[k], (unsigned long long)rr.rows,
+                           (unsigned long long)rr.sum, (unsigned long long)want.rows,
+                           (unsigned long long)want.sum);
+                ok = 0;
+            }
+            if (ok && !same_bytes_after(src, dest, 100)) {
+                bench_fail("VERIFY FAILED: %s (%s): not the source's pages", dest, rs_what[k]);
+                ok = 0;
+            }
+            if (!ok) {
+                if (k == RS_FOLIO || k == RS_FULL)
+                    check_failed(&s[k]);
+                else
+                    series_fail(&s[k]);
+            }
+            remove_db(dest);
+            remove_db(log);
+        }
+    }
+    snprintf(s[RS_FOLIO].note, sizeof s[0].note,
+             "folio restore CLI to version %llu (%d commits past the base): write, sync, read "
+             "back, quick check",
+             (unsigned long long)version, RESTORE_COMMITS);
+    snprintf(s[RS_FULL].note, sizeof s[0].note, "the same with --check full");
+    snprintf(s[RS_CP].note, sizeof s[0].note, "cp of the %s database file (no sync)", mb);
+    snprintf(s[RS_CP_SYNC].note, sizeof s[0].note, "cp, then fsync of the copy");
+    for (int k = 0; k < RS_KINDS; k++) {
+        if ((k == RS_FOLIO || k == RS_FULL) && !cfg.folio_bin[0])
+            emit_named_skipped(name, rs_engine[k], cfg.folio_missing);
+        else
+            emit_named(name, NULL, rs_engine[k], "MB/s", (double)file_bytes(src) / 1e6, &s[k]);
+    }
+    if (!cfg.keep) {
+        remove_db(src);
+        remove_log_dir(src);
+    }
 }
 
 /* ---- memory: fresh child processes ---- */
@@ -2209,6 +2346,12 @@ static void print_goals(void)
               find_exact(bk, "cp"), 1.5, "cp");
     time_goal("folio backup: time against cp + fsync", find_exact(bk, "folio"),
               find_exact(bk, "cp+sync"), 1.5, "cp + fsync");
+    char rs[64];
+    restore_name(rs, sizeof rs);
+    time_goal("folio restore within 3x of cp's time", find_exact(rs, "folio"), find_exact(rs, "cp"),
+              3, "cp");
+    time_goal("folio restore: time against cp + fsync", find_exact(rs, "folio"),
+              find_exact(rs, "cp+sync"), 3, "cp + fsync");
     log_goals();
     alloc_goal("zero heap allocations per row: insert", "memory: insert");
     alloc_goal("zero heap allocations per row: lookup", "memory: lookup");
@@ -2246,6 +2389,7 @@ static const workload workloads[] = {
     {"trigger", wl_trigger},
     {"vacuum", wl_vacuum},
     {"backup", wl_backup},
+    {"restore", wl_restore},
     {"struct", wl_struct},
     {"reads", wl_reads},
     {"filter", wl_filter},
@@ -2352,7 +2496,7 @@ static void usage(FILE *f)
                "  --only LIST       workloads to run, comma-separated (default all):\n"
                "                    bulk,bulk_index,import,random_insert,batch_insert,\n"
                "                    autocommit,threads,rmw,log,schema,fk,trigger,vacuum,\n"
-               "                    backup,struct,reads,filter,mixed,memory\n"
+               "                    backup,restore,struct,reads,filter,mixed,memory\n"
                "  --rows N          rows of the bulk loads, base tables, reads file, import\n"
                "                    CSV and batch_insert (default 10000000; suffixes k, M\n"
                "                    accepted)\n"
@@ -2380,6 +2524,10 @@ static void usage(FILE *f)
                "                    16 with --quick; the issue's figure is 1024). Rows\n"
                "                    \"backup N MB\": folio backup (the CLI), cp, cp + fsync,\n"
                "                    the sqlite3 shell's .backup and VACUUM INTO\n"
+               "                    restore: a file of that size with its commit log on\n"
+               "                    and 10,000 single-row commits after the base; rows\n"
+               "                    \"restore N MB\": folio restore to the last version\n"
+               "                    (quick and --check full), cp and cp + fsync of the file\n"
                "                    log: folio's commit log off, on with zstd, on with lz4\n"
                "                    (rows \"... zstd\", \"... lz4\"), and SQLite: --rows/10\n"
                "                    rows (at least 100,000) in transactions of 1,000, then\n"
@@ -2636,8 +2784,8 @@ static void remove_dir(void)
         "import_sqlite.db", "import_folio.log", "import_sqlite.log", "batch_folio.db",
         "batch_sqlite.db",  "batch_lmdb.mdb",   "filter_sqlite.db",  "th_folio.db",
         "th_sqlite.db",     "rmw_folio.db",     "rmw_sqlite.db",     "bk_source.db",
-        "bk_copy.db",       "bk_copy.log",      "log_folio.db",      "log_sqlite.db",
-        "log_restored.db"};
+        "bk_copy.db",       "bk_copy.log",      "rs_source.db",      "rs_copy.db",
+        "rs_copy.log",      "log_folio.db",     "log_sqlite.db",     "log_restored.db"};
     char path[BENCH_PATH_LEN], tmp[BENCH_PATH_LEN + 8];
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         path_of(path, sizeof path, names[i]);

@@ -316,6 +316,11 @@ static inline void log_update(int64_t i, int64_t nrows, int64_t *id, int64_t *ag
 /* Rebuild `dest` from the commit log of the database at `path` at version
  * `version` (folio_restore); the version restored must be that one. */
 int fo_log_restore(const char *path, uint64_t version, const char *dest);
+/* restore: enable the commit log of the bulk-loaded `path` (nrows rows of
+ * user), then make `ncommits` single-row transactions (by turns a row
+ * patched, spread over the table, and a row inserted); *out_version: the
+ * last version. */
+int fo_restore_source(const char *path, int64_t nrows, int ncommits, uint64_t *out_version);
 
 int fo_read(const char *path, read_kind k, const read_plan *p, long cache_mb, long mmap_mb,
             read_result *out);

@@ -366,6 +366,48 @@ fail:
     return -1;
 }
 
+int fo_restore_source(const char *path, int64_t nrows, int ncommits, uint64_t *out_version)
+{
+    static const int patch_cols[2] = {2, 3};
+    folio_db *db = NULL;
+    folio_txn *txn = NULL;
+    folio_table *t;
+    folio_value v[4];
+    bench_row r;
+    int64_t id = -1;
+    FO_TRY(fo_open(&db, path, FOLIO_SYNC_NORMAL, 0), -1);
+    FO_TRY(folio_log_enable(db, FOLIO_LOG_ZSTD), -1);
+    for (int i = 0; i < ncommits; i++) {
+        FO_TRY(folio_begin(&txn, db, FOLIO_TXN_WRITE), i);
+        FO_TRY(folio_table_open(&t, txn, "user"), i);
+        if (i % 2 == 0) {
+            /* a row of the file changed: spread over the whole table */
+            id = 1 + (int64_t)(((uint64_t)i * 2654435761u) % (uint64_t)nrows);
+            v[0].type = FOLIO_INTEGER;
+            v[0].u.i = i % 97;
+            v[1].type = FOLIO_INTEGER;
+            v[1].u.i = i % 2;
+            FO_TRY(folio_patch(t, id, patch_cols, v, 2), id);
+        } else {
+            id = nrows + 1 + i / 2;
+            gen_row(&r, id);
+            fo_values(v, &r);
+            FO_TRY(folio_insert(NULL, t, v, 4), id);
+        }
+        folio_txn *done = txn;
+        txn = NULL;
+        FO_TRY(folio_commit(done), i);
+    }
+    FO_TRY(folio_version(db, out_version), -1);
+    folio_db *closing = db;
+    db = NULL;
+    FO_TRY(folio_close(closing), -1);
+    return 0;
+fail:
+    fo_abandon(db, txn);
+    return -1;
+}
+
 int fo_fk_insert(const char *path, int64_t n, const char *const *ddl, double *secs)
 {
     return fo_insert_txns(path, n, BATCH_ROWS_SCHEMA, FOLIO_SYNC_NORMAL, ddl, FO_ROWS_FK, secs);

@@ -163,6 +163,11 @@ int cli_parse_args(const cli_command *cmd, int argc, char **argv, const cli_opt 
 /** Parse a decimal unsigned integer (no sign, no junk). Returns 0 or -1. */
 int cli_parse_u64(const char *s, uint64_t *out);
 
+/** Parse the value of --check (backup, restore): "quick" or "full" into
+ * FOLIO_CHECK_QUICK or FOLIO_CHECK_FULL; NULL (no option) is quick.
+ * Returns 0 or -1. */
+int cli_parse_check_level(const char *s, int *out);
+
 /* ---- Byte buffers (util.c) ------------------------------------------------- */
 
 /** A growable byte buffer. On allocation failure `oom` is set and further

@@ -358,9 +358,11 @@ int cmd_log(const cli_command *cmd, int argc, char **argv)
 
 int cmd_restore(const cli_command *cmd, int argc, char **argv)
 {
-    const char *ver_s = NULL, *time_s = NULL;
-    const cli_opt opts[] = {
-        {"--version", &ver_s, NULL}, {"--time", &time_s, NULL}, {NULL, NULL, NULL}};
+    const char *ver_s = NULL, *time_s = NULL, *check_s = NULL;
+    const cli_opt opts[] = {{"--version", &ver_s, NULL},
+                            {"--time", &time_s, NULL},
+                            {"--check", &check_s, NULL},
+                            {NULL, NULL, NULL}};
     char *pos[2];
     int npos = 0;
     int rc = cli_parse_args(cmd, argc, argv, opts, pos, 2, 2, &npos);
@@ -378,8 +380,11 @@ int cmd_restore(const cli_command *cmd, int argc, char **argv)
                                "restore: --time: expected an ISO 8601 time such as "
                                "2026-12-07T18:30:00Z or 2026-12-07T18:30:00.25Z, not '%s'",
                                time_s);
+    int check;
+    if (cli_parse_check_level(check_s, &check) != 0)
+        return cli_usage_error(cmd, "restore: --check: expected quick or full, not '%s'", check_s);
     uint64_t got = 0;
-    if (folio_restore(pos[0], pos[1], version, time_us, &got) < 0)
+    if (folio_restore_ex(pos[0], pos[1], version, time_us, check, &got) < 0)
         return cli_fail("%s", folio_open_errmsg());
     cli_out_printf("version %llu\n", (unsigned long long)got);
     return cli_out_failed() ? CLI_EXIT_FAIL : CLI_EXIT_OK;

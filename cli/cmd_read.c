@@ -593,9 +593,11 @@ static int check_foreign_keys(const char *path)
 int cmd_check(const cli_command *cmd, int argc, char **argv)
 {
     const char *max_text = NULL;
-    int fks = 0;
-    const cli_opt opts[] = {
-        {"--max-errors", &max_text, NULL}, {"--foreign-keys", NULL, &fks}, {NULL, NULL, NULL}};
+    int fks = 0, quick = 0;
+    const cli_opt opts[] = {{"--max-errors", &max_text, NULL},
+                            {"--foreign-keys", NULL, &fks},
+                            {"--quick", NULL, &quick},
+                            {NULL, NULL, NULL}};
     const char *path;
     int rc = parse_db_only(cmd, argc, argv, opts, &path);
     if (rc != CLI_EXIT_OK)
@@ -616,7 +618,8 @@ int cmd_check(const cli_command *cmd, int argc, char **argv)
     progress_start(&prog, "check", 0, NULL);
     progress_show(&prog);
     check_ctx ctx = {0};
-    int frc = folio_check(s.txn, check_cb, &ctx, (int)max_errors);
+    int frc = folio_check_ex(s.txn, quick ? FOLIO_CHECK_QUICK : FOLIO_CHECK_FULL, check_cb, &ctx,
+                             (int)max_errors);
     progress_finish(&prog);
 
     if (cli_out_failed()) {

@@ -272,12 +272,17 @@ int cmd_backup(const cli_command *cmd, int argc, char **argv)
 {
     char *pos[2];
     int npos = 0;
-    int rc = cli_parse_args(cmd, argc, argv, NULL, pos, 2, 2, &npos);
+    const char *check_s = NULL;
+    const cli_opt opts[] = {{"--check", &check_s, NULL}, {NULL, NULL, NULL}};
+    int rc = cli_parse_args(cmd, argc, argv, opts, pos, 2, 2, &npos);
     if (rc != CLI_EXIT_OK)
         return rc;
     const char *path = pos[0], *dest = pos[1];
     if (!dest[0])
         return cli_usage_error(cmd, "backup: DEST must name a file");
+    int check;
+    if (cli_parse_check_level(check_s, &check) != 0)
+        return cli_usage_error(cmd, "backup: --check: expected quick or full, not '%s'", check_s);
 
     /* A backup only reads the database. */
     folio_db *db = NULL;
@@ -286,7 +291,7 @@ int cmd_backup(const cli_command *cmd, int argc, char **argv)
     cli_progress prog;
     progress_start(&prog, "backup", 0, "pages");
     uint64_t version = 0;
-    int frc = folio_backup_progress(db, dest, &version, vacuum_progress, &prog);
+    int frc = folio_backup_ex(db, dest, check, &version, vacuum_progress, &prog);
     progress_finish(&prog);
     if (frc < 0)
         return close_db(db, path, cli_fail_db(db, frc, "%s", dest));

@@ -41,9 +41,13 @@ static const cli_command commands[] = {
      "  --where EXPR     only the rows for which the SQL expression EXPR is true,\n"
      "                   as in SQLite's WHERE (e.g. \"age > 50 AND area LIKE '12%'\")\n"
      "Rows come in rowid order (WITHOUT ROWID tables: primary key order)."},
-    {"check", cmd_check, "DB [--max-errors N] [--foreign-keys]", "full integrity check",
+    {"check", cmd_check, "DB [--max-errors N] [--quick] [--foreign-keys]", "full integrity check",
      "Prints \"ok\" and exits 0 when the file is sound; else prints one problem\n"
      "per line (at most N, default 100) and exits 1.\n"
+     "  --quick         the structure only, as PRAGMA quick_check: pages, b-tree\n"
+     "                  pages and cells, overflow chains, freelist, rowid order,\n"
+     "                  record formats, index entry counts; records are not\n"
+     "                  compared with each other (several times faster)\n"
      "  --foreign-keys  check foreign keys instead, as PRAGMA foreign_key_check:\n"
      "                  one line per row with no parent row (table, rowid or -,\n"
      "                  parent table, constraint id); exits 1 when there are any"},
@@ -180,11 +184,13 @@ static const cli_command commands[] = {
      "      copy the log into DIR (created if missing): new and grown files only,\n"
      "      each synced under a temporary name and renamed; DIR is a log that\n"
      "      folio restore reads. Run it again to bring DIR up to date"},
-    {"restore", cmd_restore, "SRC DEST --version V | --time ISO8601",
+    {"restore", cmd_restore, "SRC DEST --version V | --time ISO8601 [--check quick|full]",
      "rebuild the database of a past version from its commit log",
      "SRC is a database (its log DB-log/ is read) or a log directory (one that\n"
      "folio log ship wrote). DEST must not exist; it appears only once it is\n"
-     "complete, synced and checked. Prints \"version N\".\n"
+     "complete, synced, read back against a checksum and checked (as\n"
+     "`folio check --quick` does; --check full: as `folio check`). Prints\n"
+     "\"version N\".\n"
      "  --version V       the database as version V left it\n"
      "  --time T          as of time T: the last version committed at or before\n"
      "                    T; ISO 8601 with a zone, e.g. 2026-12-07T18:30:00Z or\n"
@@ -201,13 +207,17 @@ static const cli_command commands[] = {
      "                   (an error if DEST exists); DB is only read. DEST appears\n"
      "                   whole or not at all\n"
      "Prints \"pages before: N (F free)\" and \"pages after: M (0 free)\"."},
-    {"backup", cmd_backup, "DB DEST", "copy one version of the database to a new file, online",
+    {"backup", cmd_backup, "DB DEST [--check quick|full]",
+     "copy one version of the database to a new file, online",
      "Copies a snapshot of DB (the newest commit when it starts) to the new file\n"
      "DEST (an error if DEST exists) while other connections go on writing: the\n"
      "copy never restarts and keeps no writer waiting. It is written beside DEST\n"
-     "as DEST-backup, synced, read back against a checksum and checked as\n"
-     "`folio check` does, and only then renamed to DEST: DEST appears whole and\n"
-     "verified, or not at all. DEST is a database on its own (no -wal file).\n"
+     "as DEST-backup, synced, read back against a checksum of what was read from\n"
+     "the snapshot and checked as `folio check --quick` does, and only then\n"
+     "renamed to DEST: DEST appears whole and verified, or not at all. DEST is a\n"
+     "database on its own (no -wal file).\n"
+     "  --check full     check the copy as `folio check` does (every record and\n"
+     "                   index entry too; several times slower); quick: the default\n"
      "Prints \"version N\": the version of the database DEST holds."},
 };
 

@@ -249,6 +249,17 @@ int cli_parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+int cli_parse_check_level(const char *s, int *out)
+{
+    if (!s || strcmp(s, "quick") == 0)
+        *out = FOLIO_CHECK_QUICK;
+    else if (strcmp(s, "full") == 0)
+        *out = FOLIO_CHECK_FULL;
+    else
+        return -1;
+    return 0;
+}
+
 /* ---- Byte buffers ------------------------------------------------------------ */
 
 int cli_buf_grow(cli_buf *b, size_t extra)

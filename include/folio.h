@@ -762,6 +762,27 @@ int folio_stats(folio_txn *txn, int (*cb)(void *arg, const folio_btree_stats *s)
  * most `max_errors` (0 = 100) problems are reported. */
 int folio_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg, int max_errors);
 
+/** Levels of folio_check_ex, folio_backup_ex and folio_restore_ex. */
+#define FOLIO_CHECK_QUICK 1 /**< the structure only (see folio_check_ex) */
+#define FOLIO_CHECK_FULL  2 /**< everything folio_check checks */
+
+/**
+ * folio_check at a level: FOLIO_CHECK_FULL is folio_check. FOLIO_CHECK_QUICK
+ * checks the structure only, like SQLite's PRAGMA quick_check: the header,
+ * the schema entries, every page used exactly once (b-trees, overflow
+ * chains, the freelist and its count, pointer-map entries), b-tree page
+ * headers, leaves at one depth, cells and freeblocks inside the page and not
+ * overlapping, the fragmented byte count, overflow chains as long as their
+ * payloads, rowids ascending and interior keys between their subtrees, each
+ * record's format (its header and serial types filling the payload exactly),
+ * and as many entries in each index as rows in its table. It does not
+ * compare records: not their order in an index (or WITHOUT ROWID table),
+ * nor column types, affinity and NOT NULL, nor whether each index entry
+ * matches its row. Several times faster than the full check.
+ */
+int folio_check_ex(folio_txn *txn, int level, int (*cb)(void *arg, const char *msg), void *arg,
+                   int max_errors);
+
 /** A row whose foreign key has no parent row, as PRAGMA foreign_key_check
  * reports it. The strings live until the callback returns. */
 typedef struct folio_fk_violation {
@@ -884,7 +905,9 @@ int folio_on_commit(folio_db *db, folio_commit_fn cb, void *arg);
 /**
  * Online backup: a copy of one version of the database at `dest`, taken from
  * a read snapshot (it never restarts and never blocks writers), synced and
- * verified (a full integrity check of the copy) before it is renamed into
+ * verified (a checksum of the copy read back, and an integrity check of the
+ * copy: folio_check_ex's quick check; folio_backup_ex can ask for the full
+ * one) before it is renamed into
  * place; a crash never leaves a partial `dest`. *out_version (may be NULL)
  * receives the version copied. FOLIO_ERROR "output file already exists" when
  * `dest` exists.
@@ -897,7 +920,7 @@ int folio_on_commit(folio_db *db, folio_commit_fn cb, void *arg);
  * cannot copy frames past it (FULL, RESTART and TRUNCATE wait for it up to
  * busy_timeout_ms, as for any reader). Then the copy is synced (whatever the
  * sync level; by a second thread, meanwhile it is read back and compared with a
- * 64-bit checksum of what was written, and checked with folio_check), renamed
+ * 64-bit checksum of what was written, and checked by a third), renamed
  * to `dest` (never over a file that appeared meanwhile), and the directory
  * synced. The copy is a database on its own (no -wal or -shm): page 1 holds the
  * snapshot's header with the page count of the copy and a version stamp naming
@@ -921,6 +944,16 @@ int folio_backup(folio_db *db, const char *dest, uint64_t *out_version);
  */
 int folio_backup_progress(folio_db *db, const char *dest, uint64_t *out_version,
                           void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg);
+
+/**
+ * folio_backup with progress and the level of the copy's integrity check:
+ * `check` FOLIO_CHECK_QUICK (also 0, the default: the structure) or
+ * FOLIO_CHECK_FULL (every record too, as folio_check). Either way the copy
+ * is read back and compared with the checksum of the bytes read from the
+ * snapshot.
+ */
+int folio_backup_ex(folio_db *db, const char *dest, int check, uint64_t *out_version,
+                    void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg);
 
 /* ---- The commit log --------------------------------------------------------- */
 
@@ -950,7 +983,8 @@ int folio_log_disable(folio_db *db);
  * microseconds since 1970) from the commit log `source` (a log directory, or
  * a database whose "<database>-log/" it is): the newest base at or before it
  * plus the page images of the commits after, each page written once. The
- * file is synced and checked in full before it is renamed to `dest`; a
+ * file is synced, read back against a checksum and checked (the quick check
+ * of folio_check_ex) before it is renamed to `dest`; a
  * damaged or foreign log is FOLIO_CORRUPT naming the file and offset, a
  * version the log cannot rebuild FOLIO_NOTFOUND_ERR, and `dest` is not made.
  * The copy's version is the one restored; its commit log is off. Errors
@@ -958,6 +992,14 @@ int folio_log_disable(folio_db *db);
  */
 int folio_restore(const char *source, const char *dest, uint64_t version, int64_t time_us,
                   uint64_t *out_version);
+/**
+ * folio_restore with the level of the restored file's check: `check`
+ * FOLIO_CHECK_QUICK (also 0, the default, which folio_restore uses) or
+ * FOLIO_CHECK_FULL. Either way the file is read back against a 64-bit hash
+ * of every byte written, while it is synced.
+ */
+int folio_restore_ex(const char *source, const char *dest, uint64_t version, int64_t time_us,
+                     int check, uint64_t *out_version);
 
 /** What an entry of folio_log_list is. */
 typedef enum folio_log_kind {

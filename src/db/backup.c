@@ -25,16 +25,26 @@
  *       copy's; version-valid-for at 92 equals the change counter, so that
  *       SQLite trusts that count. The copy is a whole database in its
  *       file: it needs no -wal or -shm.
- *   (4) The snapshot ends as soon as the last page is copied. A second
- *       thread syncs the copy (whatever the handle's sync level) while the
- *       calling thread reads it back and hashes it again (the two hashes
- *       and the size must agree), then opens it read-only and checks it
- *       with folio_check; any problem, or a failed sync, fails the backup.
+ *       Every BACKUP_WRITEBACK_BYTES written, the disk is told to start
+ *       writing them (start_writeback), so that the sync in (4) finds
+ *       little left to do.
+ *   (4) The snapshot ends as soon as the last page is copied. Then three
+ *       threads: one syncs the copy (whatever the handle's sync level); one
+ *       opens it read-only and checks it (folio_check_ex: the quick,
+ *       structural check by default, the full one on request); the calling
+ *       thread reads it back and hashes it again (the two hashes and the
+ *       size must agree). Any problem, or a failed sync, fails the backup.
+ *       The two together verify the copy: the checksum that its file holds
+ *       exactly the bytes read from the snapshot, the check that those
+ *       bytes make a sound database. The full check adds what only tells
+ *       about the records themselves, which the checksum already proves
+ *       are the snapshot's.
  *   (5) Only then is it renamed to DEST (never over a file that appeared
  *       meanwhile) and DEST's directory synced. Any failure removes the
  *       copy: a crash leaves DEST whole or absent (at worst a stale
  *       "<DEST>-backup", which the next backup to DEST removes).
  */
+#include "db/copyhash.h"
 #include "db/db_int.h"
 
 #include <pthread.h>
@@ -43,61 +53,8 @@
 
 /* Pages are copied this many bytes at a time (or one page, if larger). */
 #define BACKUP_CHUNK_BYTES (1u << 20)
-
-/* ---- the hash of the copy ----
- *
- * Four 64-bit lanes, each taking every fourth 8-byte word: a multiply and
- * a rotation a word, so that hashing keeps up with copying. It guards
- * against bytes lost or changed between the copy and its file, not against
- * an adversary. Input comes in multiples of 32 bytes (pages are). */
-
-typedef struct bk_hash {
-    uint64_t lane[4];
-    uint64_t bytes;
-} bk_hash;
-
-#define HASH_K1 0x9e3779b97f4a7c15ull
-#define HASH_K2 0xd6e8feb86659fd93ull
-
-static uint64_t rotl64(uint64_t x, int r)
-{
-    return x << r | x >> (64 - r);
-}
-
-static void hash_init(bk_hash *h)
-{
-    for (int i = 0; i < 4; i++)
-        h->lane[i] = HASH_K1 * (uint64_t)(2 * i + 1);
-    h->bytes = 0;
-}
-
-static void hash_update(bk_hash *h, const uint8_t *p, size_t n)
-{
-    uint64_t a = h->lane[0], b = h->lane[1], c = h->lane[2], d = h->lane[3];
-    for (size_t i = 0; i + 32 <= n; i += 32) {
-        uint64_t w[4];
-        memcpy(w, p + i, sizeof w);
-        a = rotl64(a + w[0] * HASH_K2, 29) * HASH_K1;
-        b = rotl64(b + w[1] * HASH_K2, 29) * HASH_K1;
-        c = rotl64(c + w[2] * HASH_K2, 29) * HASH_K1;
-        d = rotl64(d + w[3] * HASH_K2, 29) * HASH_K1;
-    }
-    h->lane[0] = a;
-    h->lane[1] = b;
-    h->lane[2] = c;
-    h->lane[3] = d;
-    h->bytes += n;
-}
-
-static uint64_t hash_final(const bk_hash *h)
-{
-    uint64_t x = h->bytes * HASH_K2;
-    for (int i = 0; i < 4; i++)
-        x = rotl64(x ^ h->lane[i], 23) * HASH_K1 + (uint64_t)i;
-    x ^= x >> 31;
-    x *= HASH_K2;
-    return x ^ (x >> 29);
-}
+/* Writeback of the copy is started every this many bytes written. */
+#define BACKUP_WRITEBACK_BYTES (8u << 20)
 
 /* ---- the backup ---- */
 
@@ -114,7 +71,9 @@ typedef struct backup {
     const uint8_t *map; /* the snapshot's map of the database file, or NULL */
     uint32_t map_pages;
     uint64_t version;
-    uint64_t hash; /* of what was written */
+    uint64_t hash;   /* of what was written */
+    int check;       /* FOLIO_CHECK_QUICK or FOLIO_CHECK_FULL */
+    uint64_t kicked; /* bytes of the copy handed to writeback so far */
     char err[512];
     void (*progress)(void *arg, uint64_t done, uint64_t total);
     void *arg;
@@ -217,6 +176,13 @@ static int put_run(backup *b, bk_hash *h, const uint8_t *data, uint32_t first, u
     int rc = b->vfs->write(b->out, data, len, off);
     if (rc < 0)
         return bk_errf(b, rc, "cannot write %s: %s", b->tmp, folio_strerror(rc));
+    /* The disk starts on what is written while the copy goes on, so that
+     * the sync at the end has little left to wait for. */
+    uint64_t end = off + len;
+    if (b->vfs->start_writeback && end - b->kicked >= BACKUP_WRITEBACK_BYTES) {
+        b->vfs->start_writeback(b->out, b->kicked, end - b->kicked);
+        b->kicked = end;
+    }
     return 0;
 }
 
@@ -350,8 +316,9 @@ static int check_cb(void *arg, const char *msg)
     return 0;
 }
 
-/* (4): the full integrity check of the copy, opened read-only. */
-static int check_copy(backup *b)
+/* (4): the integrity check of the copy (quick or full), opened read-only.
+ * It runs in a thread of its own: its message goes to `err`, not b->err. */
+static int check_copy(backup *b, char *err, size_t errlen)
 {
     folio_options o = FOLIO_OPTIONS_INIT;
     o.flags = FOLIO_OPEN_READONLY;
@@ -359,28 +326,32 @@ static int check_copy(backup *b)
     o.mmap_bytes = b->db->opts.mmap_bytes;
     folio_db *cdb;
     int rc = folio_open(&cdb, b->tmp, &o);
-    if (rc < 0)
-        return bk_errf(b, rc, "backup verification failed: cannot open %s: %s", b->tmp,
-                       folio_open_errmsg());
+    if (rc < 0) {
+        snprintf(err, errlen, "backup verification failed: cannot open %s: %s", b->tmp,
+                 folio_open_errmsg());
+        return rc;
+    }
     folio_txn *t;
     check_note note = {"", 0};
     if ((rc = folio_begin(&t, cdb, FOLIO_TXN_READ)) < 0) {
-        bk_errf(b, rc, "backup verification failed: %s: %s", b->tmp, folio_errmsg(cdb));
+        snprintf(err, errlen, "backup verification failed: %s: %s", b->tmp, folio_errmsg(cdb));
     } else {
-        rc = folio_check(t, check_cb, &note, 10);
+        rc = folio_check_ex(t, b->check, check_cb, &note, 10);
         if (rc < 0 && note.n)
-            bk_errf(b, FOLIO_CORRUPT, "backup verification failed: %s: %s%s", b->tmp, note.first,
-                    note.n > 1 ? " (and more)" : "");
+            snprintf(err, errlen, "backup verification failed: %s: %s%s", b->tmp, note.first,
+                     note.n > 1 ? " (and more)" : "");
         else if (rc < 0)
-            bk_errf(b, rc, "backup verification failed: %s: %s", b->tmp, folio_errmsg(cdb));
+            snprintf(err, errlen, "backup verification failed: %s: %s", b->tmp, folio_errmsg(cdb));
         if (rc < 0 && note.n)
             rc = FOLIO_CORRUPT;
         folio_rollback(t);
     }
     int crc = folio_close(cdb);
-    if (rc >= 0 && crc < 0)
-        rc = bk_errf(b, crc, "backup verification failed: cannot close %s: %s", b->tmp,
-                     folio_strerror(crc));
+    if (rc >= 0 && crc < 0) {
+        snprintf(err, errlen, "backup verification failed: cannot close %s: %s", b->tmp,
+                 folio_strerror(crc));
+        rc = crc;
+    }
     return rc;
 }
 
@@ -397,23 +368,47 @@ static void *sync_main(void *arg)
     return NULL;
 }
 
-/* (4): the sync, which waits for the disk, runs in a thread of its own
- * while this one reads the copy back and checks it (from the kernel's
- * cache): the backup takes about the longer of the two, not their sum. */
+typedef struct check_job {
+    backup *b;
+    int rc;
+    char err[512];
+} check_job;
+
+static void *check_main(void *arg)
+{
+    check_job *j = arg;
+    j->rc = j->b->npages ? check_copy(j->b, j->err, sizeof j->err) : 0;
+    return NULL;
+}
+
+/* (4): three things at once, each in a thread of its own: the sync, which
+ * waits for the disk; the check of the copy; and the read back and its
+ * checksum (in the calling thread, which reports progress). They read the
+ * copy from the kernel's cache, so the backup takes about the longest of
+ * the three, not their sum. */
 static int verify_copy(backup *b)
 {
     sync_job job = {b->vfs, b->out, 0};
-    pthread_t th;
-    int threaded = pthread_create(&th, NULL, sync_main, &job) == 0;
-    if (!threaded)
+    check_job cj = {b, 0, ""};
+    pthread_t sth, cth;
+    int synced = pthread_create(&sth, NULL, sync_main, &job) == 0;
+    if (!synced)
         sync_main(&job);
+    int checked = pthread_create(&cth, NULL, check_main, &cj) == 0;
     int rc = read_back(b);
-    if (rc >= 0 && b->npages)
-        rc = check_copy(b);
-    if (threaded)
-        pthread_join(th, NULL);
+    if (!checked && rc >= 0)
+        check_main(&cj);
+    if (checked)
+        pthread_join(cth, NULL);
+    if (synced)
+        pthread_join(sth, NULL);
+    /* The first failure's message stays: the read back's, the check's, then
+     * the sync's. */
+    if (rc >= 0 && cj.rc < 0) {
+        bk_errf(b, cj.rc, "%s", cj.err[0] ? cj.err : folio_strerror(cj.rc));
+        rc = cj.rc;
+    }
     if (job.rc < 0) {
-        /* (the first failure's message stays, if the check failed too) */
         bk_errf(b, job.rc, "cannot sync %s: %s", b->tmp, folio_strerror(job.rc));
         return rc < 0 ? rc : job.rc;
     }
@@ -497,15 +492,17 @@ static int run_backup(backup *b, const char *dest)
     return 0;
 }
 
-int folio_backup_progress(folio_db *db, const char *dest, uint64_t *out_version,
-                          void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg)
+int folio_backup_ex(folio_db *db, const char *dest, int check, uint64_t *out_version,
+                    void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg)
 {
     if (!db)
         return FOLIO_MISUSE;
     FOLIO_CHECK_ARG(db, dest != NULL && dest[0] != 0);
+    FOLIO_CHECK_ARG(db, check == 0 || check == FOLIO_CHECK_QUICK || check == FOLIO_CHECK_FULL);
     backup b;
     memset(&b, 0, sizeof b);
     b.db = db;
+    b.check = check ? check : FOLIO_CHECK_QUICK;
     b.vfs = os_vfs_current();
     b.progress = progress;
     b.arg = arg;
@@ -525,7 +522,13 @@ int folio_backup_progress(folio_db *db, const char *dest, uint64_t *out_version,
     return FOLIO_OK;
 }
 
+int folio_backup_progress(folio_db *db, const char *dest, uint64_t *out_version,
+                          void (*progress)(void *arg, uint64_t done, uint64_t total), void *arg)
+{
+    return folio_backup_ex(db, dest, 0, out_version, progress, arg);
+}
+
 int folio_backup(folio_db *db, const char *dest, uint64_t *out_version)
 {
-    return folio_backup_progress(db, dest, out_version, NULL, NULL);
+    return folio_backup_ex(db, dest, 0, out_version, NULL, NULL);
 }

@@ -137,10 +137,11 @@ typedef struct chk {
     int fatal;  /* an error of the check itself (out of memory) */
     uint32_t npages, usable, lockpg;
     int autovac, enc;
-    int desc_ok;    /* schema format 4: DESC is honoured (SQLite ignores it before) */
-    uint8_t *used;  /* one bit per page */
-    uint8_t *cover; /* one byte per byte of the page being checked */
-    fields lk;      /* index records during lookups */
+    int desc_ok;     /* schema format 4: DESC is honoured (SQLite ignores it before) */
+    int quick;       /* the structural check only: see "Quick check" above */
+    uint8_t *used;   /* one bit per page */
+    uint64_t *cover; /* one bit per byte of the page being checked */
+    fields lk;       /* index records during lookups */
     fmt_value *vals;
     int nvals;
     uint8_t *u8[2]; /* UTF-8 copies of UTF-16 text */
@@ -312,6 +313,25 @@ static int record_decode(fields *f, const uint8_t *p, uint64_t size, char *why, 
         return 1;
     }
     return 0;
+}
+
+/* The quick check's record_decode(), for the common record whose header
+ * size and serial types take one byte each: 1 when it is well formed by
+ * the same rules, 0 when record_decode() must say (it may be malformed). */
+static int record_small_ok(const uint8_t *p, uint64_t size)
+{
+    static const uint8_t fixed[10] = {0, 1, 2, 3, 4, 6, 8, 8, 0, 0};
+    if (size == 0 || p[0] >= 0x80 || p[0] == 0 || p[0] > size)
+        return 0;
+    uint32_t hdr = p[0], pos = 1;
+    uint64_t data = hdr;
+    for (; pos < hdr; pos++) {
+        uint8_t st = p[pos];
+        if (st >= 0x80 || st == 10 || st == 11)
+            return 0;
+        data += st < 10 ? fixed[st] : (uint32_t)(st - 12) / 2;
+    }
+    return data == size;
 }
 
 /* Field i of a decoded record. A NaN reads as NULL, as in SQLite. */
@@ -547,25 +567,49 @@ static int cell_parse_why(chk *c, const uint8_t *data, const fmt_page *h, uint32
     return 0;
 }
 
-/* Mark [off, off + len) of the content area as used; 1 if part already was. */
+/* Mark [off, off + len) of the content area as used; 1 if part already was.
+ * A word of the bitmap at a time: cells are mostly a few bytes long. */
 static int cover(chk *c, uint32_t off, uint32_t len, uint32_t *covered)
 {
-    for (uint32_t k = off; k < off + len; k++)
-        if (c->cover[k])
+    if (len == 0)
+        return 0;
+    uint32_t first = off / 64, last = (off + len - 1) / 64;
+    if (first == last) {
+        uint64_t mask = (~0ull >> (63 - (off + len - 1) % 64)) & (~0ull << off % 64);
+        if (c->cover[first] & mask)
             return 1;
-    memset(c->cover + off, 1, len);
+        c->cover[first] |= mask;
+        *covered += len;
+        return 0;
+    }
+    for (uint32_t w = first; w <= last; w++) {
+        uint32_t lo = w == first ? off % 64 : 0, hi = w == last ? (off + len - 1) % 64 : 63;
+        uint64_t mask = (~0ull >> (63 - hi)) & (~0ull << lo);
+        if (c->cover[w] & mask)
+            return 1;
+    }
+    for (uint32_t w = first; w <= last; w++) {
+        uint32_t lo = w == first ? off % 64 : 0, hi = w == last ? (off + len - 1) % 64 : 63;
+        c->cover[w] |= (~0ull >> (63 - hi)) & (~0ull << lo);
+    }
     *covered += len;
     return 0;
 }
 
+static int visit_cell(chk *c, tree *t, uint32_t pgno, const fmt_page *h, uint32_t i,
+                      const fmt_cell *cell);
+
 /* Cells and freeblocks lie in the content area without overlapping, and the
- * bytes they leave over are exactly the fragmented byte count. */
-static void check_page_space(chk *c, uint32_t pgno, const uint8_t *data, const fmt_page *h)
+ * bytes they leave over are exactly the fragmented byte count. With `visit`
+ * (the quick check's leaves) each cell is also visited as it is parsed, so
+ * that it is parsed once: 0, or an error of a visit. */
+static int check_page_space(chk *c, uint32_t pgno, const uint8_t *data, const fmt_page *h,
+                            tree *visit)
 {
     uint32_t usable = c->usable, start = h->content_start, covered = 0;
-    int before = c->nerr, overlap = 0;
+    int before = c->nerr, overlap = 0, visit_errs = 0, rc = 0;
     const char *why;
-    memset(c->cover, 0, usable);
+    memset(c->cover, 0, (usable + 63) / 64 * sizeof *c->cover);
     for (uint32_t i = 0; i < h->ncells && !c->stop; i++) {
         uint32_t off = fmt_page_cell_off(data, h, i);
         fmt_cell cell;
@@ -582,7 +626,14 @@ static void check_page_space(chk *c, uint32_t pgno, const uint8_t *data, const f
             c->nspace++;
             overlap = 1;
         }
+        if (visit) {
+            int e0 = c->nerr;
+            if ((rc = visit_cell(c, visit, pgno, h, i, &cell)) < 0)
+                return rc;
+            visit_errs += c->nerr - e0;
+        }
     }
+    before += visit_errs;
     /* Each freeblock starts at least 4 bytes past the end of the one before,
      * so the walk ends within usable/4 steps. */
     uint32_t fb = h->first_freeblock, last_end = 0;
@@ -613,6 +664,7 @@ static void check_page_space(chk *c, uint32_t pgno, const uint8_t *data, const f
         report(c, pgno, "fragmentation of %u bytes reported as %u", usable - start - covered,
                h->frag_bytes);
     c->nspace += c->nerr - cells_done;
+    return 0;
 }
 
 /* Cell i for the in-order walk; cells that cannot be parsed were reported. */
@@ -1135,11 +1187,21 @@ static int visit_cell(chk *c, tree *t, uint32_t pgno, const fmt_page *h, uint32_
         t->prev_rowid = cell->rowid;
         t->have_prev = 1;
     }
-    int rc = read_payload(c, pgno, i, cell, t->cur);
-    if (rc <= 0)
-        return rc;
-    if ((rc = rec_decode(c, t->cur, why, sizeof why)) < 0)
-        return rc;
+    int rc;
+    if (c->quick && cell->local == cell->payload_size) {
+        /* The record's format, read where it lies (as SQLite's quick_check
+         * does, which reads each record's header too). */
+        rc = record_small_ok(cell->payload, cell->payload_size)
+                 ? 0
+                 : record_decode(&t->cur->f, cell->payload, cell->payload_size, why, sizeof why);
+        if (rc < 0)
+            return nomem(c);
+    } else {
+        if ((rc = read_payload(c, pgno, i, cell, t->cur)) <= 0)
+            return rc;
+        if ((rc = rec_decode(c, t->cur, why, sizeof why)) < 0)
+            return rc;
+    }
     if (rc > 0) {
         if (h->is_table)
             report(c, pgno, "row %lld: malformed record: %s", (long long)cell->rowid, why);
@@ -1147,6 +1209,8 @@ static int visit_cell(chk *c, tree *t, uint32_t pgno, const fmt_page *h, uint32_
             report(c, pgno, "cell %u: malformed record: %s", i, why);
         return 0;
     }
+    if (c->quick)
+        return 0;
     if (!h->is_table) {
         /* The fields that order the entries stay with it as t->prev. */
         uint32_t n =
@@ -1194,7 +1258,12 @@ static int walk_page(chk *c, tree *t, uint32_t pgno, int depth)
         report(c, pgno, "b-tree %s is deeper than %d levels", t->name, BT_MAX_DEPTH);
         goto done;
     }
-    check_page_space(c, pgno, p->data, &h);
+    if (c->quick && h.is_leaf) {
+        /* (each cell visited as its space is checked) */
+        rc = check_page_space(c, pgno, p->data, &h, t);
+        goto done;
+    }
+    check_page_space(c, pgno, p->data, &h, NULL);
     for (uint32_t i = 0; i < h.ncells && !c->stop; i++) {
         fmt_cell cell;
         if (!cell_at(c, p->data, &h, i, &cell))
@@ -1353,8 +1422,8 @@ static int check_table(chk *c, const db_table *tab)
          * payload size matches its overflow chain, so a lookup never reads or
          * allocates more than the file holds); problems of free space alone,
          * as SQLite would, do not stop the lookups. */
-        x->lookups = c->nerr - nerr == c->nspace - nspace && x->ks.ncmp == ix->nfields &&
-                     x->ks.ncmp > 0 && !ix->partial && !ix->has_expr;
+        x->lookups = !c->quick && c->nerr - nerr == c->nspace - nspace &&
+                     x->ks.ncmp == ix->nfields && x->ks.ncmp > 0 && !ix->partial && !ix->has_expr;
         if (x->lookups) {
             bt_cursor_init(&x->cur, c->pt, ix->root, 0);
             x->cur_init = 1;
@@ -1633,7 +1702,8 @@ static void check_unused(chk *c)
     }
 }
 
-int db_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg, int max_errors)
+int db_check(folio_txn *txn, int quick, int (*cb)(void *arg, const char *msg), void *arg,
+             int max_errors)
 {
     chk c;
     int rc = 0;
@@ -1651,10 +1721,11 @@ int db_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg, i
     c.lockpg = LOCK_BYTE_OFFSET / h->page_size + 1;
     c.autovac = h->autovacuum_root != 0;
     c.desc_ok = h->schema_format >= 4;
+    c.quick = quick;
     c.enc = txn->cat->text_encoding;
     check_header(&c);
     c.used = os_calloc((size_t)c.npages / 8 + 1, 1);
-    c.cover = os_malloc(c.usable);
+    c.cover = os_malloc((c.usable + 63) / 64 * sizeof *c.cover);
     if (!c.used || !c.cover) {
         rc = nomem(&c);
         goto done;

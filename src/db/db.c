@@ -610,15 +610,22 @@ int folio_stats(folio_txn *txn, int (*cb)(void *arg, const folio_btree_stats *s)
 
 int folio_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg, int max_errors)
 {
+    return folio_check_ex(txn, FOLIO_CHECK_FULL, cb, arg, max_errors);
+}
+
+int folio_check_ex(folio_txn *txn, int level, int (*cb)(void *arg, const char *msg), void *arg,
+                   int max_errors)
+{
     if (!txn)
         return FOLIO_MISUSE;
     TXN_ON_TIME(txn);
     FOLIO_CHECK_ARG(txn->db, cb != NULL);
+    FOLIO_CHECK_ARG(txn->db, level == FOLIO_CHECK_FULL || level == FOLIO_CHECK_QUICK);
     int rc = write_flush(txn, NULL);
     if (rc < 0)
         return rc;
     ptxn_clear_error(txn->pt);
-    rc = db_check(txn, cb, arg, max_errors > 0 ? max_errors : 100);
+    rc = db_check(txn, level == FOLIO_CHECK_QUICK, cb, arg, max_errors > 0 ? max_errors : 100);
     if (rc == FOLIO_CORRUPT)
         return db_err(txn->db, rc, "integrity check found problems");
     if (rc < 0)

@@ -456,7 +456,9 @@ void trig_set_free(struct trig_set *s);
 void trig_txn_free(folio_txn *txn);
 
 /* ---- check and stats (check.c, stats.c) ---- */
-int db_check(folio_txn *txn, int (*cb)(void *arg, const char *msg), void *arg, int max_errors);
+/* quick: the structural check only (folio_check_ex, FOLIO_CHECK_QUICK). */
+int db_check(folio_txn *txn, int quick, int (*cb)(void *arg, const char *msg), void *arg,
+             int max_errors);
 int db_stats(folio_txn *txn, int (*cb)(void *arg, const folio_btree_stats *s), void *arg);
 
 /* commitlog.c: the pager's hooks set on a handle; its writer freed; the

@@ -7,14 +7,20 @@
  * gaps are, so which base to start from), once for the pages of the
  * commits after the base, each page kept only in its newest image. Then
  * the file is written in page order, each page once: from those images, or
- * else from the base. The copy takes a version stamp of its own (version
- * V, the log off), is synced, checked in full (folio_check), and only then
- * renamed to DEST. Every record and base chunk read is verified (checksums
- * and the chain); a damaged or foreign log is refused and DEST is not made.
+ * else from the base, in runs of pages contiguous in memory (a base chunk),
+ * with writeback started as it goes. The copy takes a version stamp of its
+ * own (version V, the log off). Then three threads: one syncs it, one checks
+ * it (folio_check_ex: quick by default, full on request), the calling one
+ * reads it back against a 64-bit hash of every byte written; only when all
+ * three succeed is it renamed to DEST. Every record and base chunk read is
+ * verified (checksums and the chain); a damaged or foreign log is refused
+ * and DEST is not made.
  */
 #include "db/commitlog.h"
+#include "db/copyhash.h"
 #include "db/db_int.h"
 
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,9 +210,9 @@ static int check_cb(void *arg, const char *msg)
     return 0;
 }
 
-/* A full check of the file at `path`: 0, or FOLIO_CORRUPT with the first
- * problem in `why`. */
-static int verify_file(const char *path, char *why, size_t n)
+/* The check (at `level`) of the file at `path`: 0, or FOLIO_CORRUPT with
+ * the first problem in `why`. */
+static int verify_file(const char *path, int level, char *why, size_t n)
 {
     folio_options o = FOLIO_OPTIONS_INIT;
     o.flags = FOLIO_OPEN_READONLY;
@@ -219,7 +225,7 @@ static int verify_file(const char *path, char *why, size_t n)
     folio_txn *t;
     char first[512] = "";
     if ((rc = folio_begin(&t, db, FOLIO_TXN_READ)) == 0) {
-        rc = folio_check(t, check_cb, first, 1);
+        rc = folio_check_ex(t, level, check_cb, first, 1);
         if (rc < 0 && !first[0])
             snprintf(first, sizeof first, "%s", folio_errmsg(db));
         folio_rollback(t);
@@ -232,12 +238,129 @@ static int verify_file(const char *path, char *why, size_t n)
     return rc;
 }
 
+/* Pages are written in runs of up to this many bytes; writeback of the
+ * file is started every RS_WRITEBACK_BYTES. */
+#define RS_RUN_BYTES       (1u << 20)
+#define RS_WRITEBACK_BYTES (8u << 20)
+
+/* The file being written: runs of pages contiguous in memory are gathered
+ * and written at once, and every byte is hashed. */
+typedef struct rs_out {
+    os_vfs *vfs;
+    os_file *f;
+    uint32_t ps;
+    const uint8_t *run; /* pages run_first.. at run, contiguous */
+    uint32_t run_first, run_n;
+    uint64_t kicked;
+    bk_hash h;
+} rs_out;
+
+static int out_flush(rs_out *o)
+{
+    if (!o->run_n)
+        return 0;
+    size_t len = (size_t)o->run_n * o->ps;
+    uint64_t off = (uint64_t)(o->run_first - 1) * o->ps;
+    hash_update(&o->h, o->run, len);
+    int rc = o->vfs->write(o->f, o->run, len, off);
+    o->run_n = 0;
+    if (rc < 0)
+        return rc;
+    if (o->vfs->start_writeback && off + len - o->kicked >= RS_WRITEBACK_BYTES) {
+        o->vfs->start_writeback(o->f, o->kicked, off + len - o->kicked);
+        o->kicked = off + len;
+    }
+    return 0;
+}
+
+/* Page pgno (the next in order) from src, which stays valid until the next
+ * out_flush (a base chunk or an image). */
+static int out_page(rs_out *o, uint32_t pgno, const uint8_t *src)
+{
+    if (o->run_n && src == o->run + (size_t)o->run_n * o->ps &&
+        (size_t)(o->run_n + 1) * o->ps <= RS_RUN_BYTES) {
+        o->run_n++;
+        return 0;
+    }
+    int rc = out_flush(o);
+    o->run = src;
+    o->run_first = pgno;
+    o->run_n = 1;
+    return rc;
+}
+
+/* The file read back: its size, and the hash of its bytes against the one
+ * of what was written. */
+static int read_back(os_vfs *vfs, os_file *f, uint64_t size, uint64_t want)
+{
+    uint64_t got;
+    int rc = vfs->size(f, &got);
+    if (rc < 0)
+        return rc;
+    if (got != size)
+        return FOLIO_IOERR;
+    bk_hash h;
+    hash_init(&h);
+    void *m = NULL;
+    if (size && vfs->map_file && vfs->map_file(f, size, &m) < 0)
+        m = NULL;
+    uint8_t *buf = m ? NULL : os_malloc(RS_RUN_BYTES);
+    if (!m && !buf)
+        return FOLIO_NOMEM;
+    for (uint64_t off = 0; off < size && rc >= 0; off += RS_RUN_BYTES) {
+        size_t len = size - off < RS_RUN_BYTES ? (size_t)(size - off) : RS_RUN_BYTES;
+        if (m)
+            hash_update(&h, (const uint8_t *)m + off, len);
+        else if ((rc = vfs->read(f, buf, len, off, NULL)) >= 0)
+            hash_update(&h, buf, len);
+    }
+    if (m)
+        vfs->unmap_file(m, size);
+    os_free(buf);
+    if (rc >= 0 && hash_final(&h) != want)
+        rc = FOLIO_IOERR;
+    return rc;
+}
+
+typedef struct rs_job {
+    os_vfs *vfs;
+    os_file *f;
+    const char *path;
+    int level;
+    int rc;
+    char why[600];
+} rs_job;
+
+static void *sync_main(void *arg)
+{
+    rs_job *j = arg;
+    j->rc = j->vfs->sync(j->f);
+    return NULL;
+}
+
+static void *check_main(void *arg)
+{
+    rs_job *j = arg;
+    j->rc = verify_file(j->path, j->level, j->why, sizeof j->why);
+    return NULL;
+}
+
 int folio_restore(const char *source, const char *dest, uint64_t version, int64_t time_us,
                   uint64_t *out_version)
+{
+    return folio_restore_ex(source, dest, version, time_us, 0, out_version);
+}
+
+int folio_restore_ex(const char *source, const char *dest, uint64_t version, int64_t time_us,
+                     int check, uint64_t *out_version)
 {
     if (!source || !dest || (version == 0 && time_us < 0))
         return rs_err(FOLIO_MISUSE, "bad argument: a source, a destination and a version or a "
                                     "time are needed");
+    if (check != 0 && check != FOLIO_CHECK_QUICK && check != FOLIO_CHECK_FULL)
+        return rs_err(FOLIO_MISUSE, "bad argument: check %d is no check level", check);
+    if (!check)
+        check = FOLIO_CHECK_QUICK;
     os_vfs *vfs = os_vfs_current();
     if (vfs->exists(vfs, dest) == 1)
         return rs_err(FOLIO_ERROR, "%s: output file already exists", dest);
@@ -442,7 +565,7 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
         goto out_reader;
     }
 
-    /* Write the file: each page once, in order. */
+    /* Write the file: each page once, in order, hashed. */
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s-restore", dest);
     vfs->remove(vfs, tmp);
@@ -455,6 +578,8 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
     uint8_t *zero = os_calloc(1, ps), *one = os_malloc(ps);
     if (!zero || !one)
         rc = FOLIO_NOMEM;
+    rs_out o = {vfs, f, ps, NULL, 0, 0, 0, {{0}, 0}};
+    hash_init(&o.h);
     uint32_t next = 1, first = 0, count = 0;
     const uint8_t *pages = NULL;
     uint8_t *changed = rc == 0 && map.npend ? os_malloc(ps) : NULL;
@@ -468,8 +593,11 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
         while (pi < map.npend && map.pend[pi].pgno < next)
             pi++;
         if (!src) {
-            /* From the base (read on while it has pages up to here). */
+            /* From the base (read on while it has pages up to here; the
+             * run from its chunk goes out before the chunk is replaced). */
             while (rc == 0 && (count == 0 || next >= first + count) && next <= bh.npages) {
+                if ((rc = out_flush(&o)) < 0)
+                    break;
                 int br = clog_base_next(b, &first, &count, &pages, err, sizeof err);
                 if (br < 0)
                     rc = br;
@@ -497,9 +625,11 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
             src = one;
         }
         if (rc == 0)
-            rc = vfs->write(f, src, ps, (uint64_t)(next - 1) * ps);
+            rc = out_page(&o, next, src);
         next++;
     }
+    if (rc == 0)
+        rc = out_flush(&o);
     /* The base read to its end: its last chunk carries the hash of all. */
     while (rc == 0) {
         int br = clog_base_next(b, &first, &count, &pages, err, sizeof err);
@@ -508,43 +638,67 @@ int folio_restore(const char *source, const char *dest, uint64_t version, int64_
             break;
         }
     }
+    uint64_t size = (uint64_t)db_pages * ps;
     if (rc == 0)
-        rc = vfs->truncate(f, (uint64_t)db_pages * ps);
-    if (rc == 0)
-        rc = vfs->sync(f);
-    vfs->close(f);
+        rc = vfs->truncate(f, size);
     os_free(zero);
     os_free(changed);
     os_free(one);
-    if (rc < 0) {
+    /* Verified while it is synced: the sync and the check in threads of
+     * their own, the read back against the hash in this one. */
+    rs_job sj = {vfs, f, tmp, 0, 0, ""}, cj = {vfs, f, tmp, check, 0, ""};
+    pthread_t sth, cth;
+    int synced = 0, checked = 0, back = 0;
+    if (rc == 0) {
+        if (!(synced = pthread_create(&sth, NULL, sync_main, &sj) == 0))
+            sync_main(&sj);
+        if (db_pages)
+            checked = pthread_create(&cth, NULL, check_main, &cj) == 0;
+        back = read_back(vfs, f, size, hash_final(&o.h));
+        if (db_pages && !checked)
+            check_main(&cj);
+        if (checked)
+            pthread_join(cth, NULL);
+        if (synced)
+            pthread_join(sth, NULL);
+        rc = sj.rc;
+    }
+    vfs->close(f);
+    char shm[4300], walp[4300];
+    snprintf(shm, sizeof shm, "%s-shm", tmp);
+    snprintf(walp, sizeof walp, "%s-wal", tmp);
+    if (rc < 0 || back < 0 || cj.rc < 0) {
         vfs->remove(vfs, tmp);
+        vfs->remove(vfs, shm);
+        vfs->remove(vfs, walp);
+    }
+    if (rc < 0) {
         rs_err(rc, "%s", err[0] ? err : status_text(rc));
         goto out_reader;
     }
-    char why[600] = "";
-    if ((rc = verify_file(tmp, why, sizeof why)) < 0) {
-        char shm[4300], walp[4300];
-        snprintf(shm, sizeof shm, "%s-shm", tmp);
-        snprintf(walp, sizeof walp, "%s-wal", tmp);
-        vfs->remove(vfs, tmp);
-        vfs->remove(vfs, shm);
-        vfs->remove(vfs, walp);
+    if (back < 0) {
+        rc = back;
+        if (back == FOLIO_IOERR)
+            rs_err(rc,
+                   "%s: the restored file does not read back as written (checksum "
+                   "mismatch): nothing written",
+                   tmp);
+        else
+            rs_err(rc, "%s: cannot read it back: %s", tmp, status_text(rc));
+        goto out_reader;
+    }
+    if ((rc = cj.rc) < 0) {
         if (rc != FOLIO_CORRUPT) {
             /* (out of memory, an I/O error: the check did not run through) */
-            rs_err(rc, "cannot check the restored file (%s): nothing written", why);
+            rs_err(rc, "cannot check the restored file (%s): nothing written", cj.why);
             goto out_reader;
         }
         rs_err(FOLIO_CORRUPT, "the restored file did not pass its check (%s): nothing written",
-               why);
+               cj.why);
         goto out_reader;
     }
-    {
-        char shm[4300], walp[4300];
-        snprintf(shm, sizeof shm, "%s-shm", tmp);
-        snprintf(walp, sizeof walp, "%s-wal", tmp);
-        vfs->remove(vfs, shm);
-        vfs->remove(vfs, walp);
-    }
+    vfs->remove(vfs, shm);
+    vfs->remove(vfs, walp);
     if (vfs->exists(vfs, dest) == 1) {
         vfs->remove(vfs, tmp);
         rc = rs_err(FOLIO_ERROR, "%s: output file already exists", dest);

@@ -1405,6 +1405,17 @@ Test(cli_write, backup, .init = setup, .fini = teardown)
     cr_assert_eq(stat(dest, &st1), 0);
     cr_assert_eq(st0.st_ino, st1.st_ino);
     cr_assert_eq(st0.st_size, st1.st_size);
+    /* The full check of the copy on request: the same copy. */
+    const char *full = tpath("full.db");
+    r = RUN("backup", db, full, "--check", "full");
+    assert_ok(&r);
+    result_free(&r);
+    assert_integrity(full);
+    assert_image(full, sql, want);
+    r = RUN("check", "--quick", full);
+    assert_ok(&r);
+    cr_assert_str_eq(r.out, "ok\n");
+    result_free(&r);
     free(want);
 }
 
@@ -1434,6 +1445,9 @@ Test(cli_write, backup_errors, .init = setup, .fini = teardown)
     assert_usage(&r);
     result_free(&r);
     r = RUN("backup", db, tpath("a.db"), "--bogus");
+    assert_usage(&r);
+    result_free(&r);
+    r = RUN("backup", db, tpath("a.db"), "--check", "fast");
     assert_usage(&r);
     result_free(&r);
     cr_assert_neq(access(tpath("a.db"), F_OK), 0, "a usage error made DEST");

@@ -461,3 +461,73 @@ Test(compat_check, create_table_through_folio)
     free(path);
     free(dir);
 }
+
+static int count_problems(void *arg, const char *msg)
+{
+    (void)msg;
+    (*(int *)arg)++;
+    return 0;
+}
+
+/* The two levels of folio_check_ex against libsqlite3's two checks: an
+ * index whose entries were made for another column is sound in structure
+ * (PRAGMA quick_check "ok", FOLIO_CHECK_QUICK FOLIO_OK) and wrong against
+ * its rows (integrity_check not "ok", FOLIO_CHECK_FULL FOLIO_CORRUPT); a
+ * cell pointer aimed off the content area is caught by both levels of both. */
+Test(compat_check, quick_and_full_levels)
+{
+    char *dir = compat_tmpdir();
+    char *path = compat_path(dir, "q.db");
+    sqlite3 *s = compat_sqlite_open(path);
+    compat_exec(s, "PRAGMA page_size=1024; CREATE TABLE t(a, b); CREATE INDEX i ON t(a);"
+                   "WITH RECURSIVE r(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM r WHERE x < 500)"
+                   " INSERT INTO t SELECT x, 1000 - x FROM r;"
+                   "PRAGMA writable_schema=ON;"
+                   "UPDATE sqlite_schema SET sql='CREATE INDEX i ON t(b)' WHERE name='i';");
+    compat_sqlite_close(s);
+    for (int round = 0; round < 2; round++) {
+        char *quick = compat_pragma_check(path, "quick_check");
+        char *full = compat_integrity(path);
+        int rc[2], n[2] = {0, 0};
+        for (int level = 0; level < 2; level++) {
+            folio_db *db;
+            folio_options o = FOLIO_OPTIONS_INIT;
+            o.flags = FOLIO_OPEN_READONLY;
+            cr_assert_eq(folio_open(&db, path, &o), FOLIO_OK, "%s", folio_open_errmsg());
+            folio_txn *txn;
+            cr_assert_eq(folio_begin(&txn, db, FOLIO_TXN_READ), FOLIO_OK);
+            rc[level] = folio_check_ex(txn, level ? FOLIO_CHECK_FULL : FOLIO_CHECK_QUICK,
+                                       count_problems, &n[level], 0);
+            cr_assert_eq(folio_check_ex(txn, 0, count_problems, &n[level], 0), FOLIO_MISUSE);
+            folio_rollback(txn);
+            folio_close(db);
+        }
+        cr_assert_eq(rc[0] == FOLIO_OK, strcmp(quick, "ok") == 0,
+                     "round %d: sqlite quick_check %s, folio quick %d", round, quick, rc[0]);
+        cr_assert_eq(rc[1] == FOLIO_OK, strcmp(full, "ok") == 0,
+                     "round %d: sqlite integrity_check %s, folio full %d", round, full, rc[1]);
+        if (round == 0) {
+            cr_assert_eq(rc[0], FOLIO_OK, "quick: %d problems", n[0]);
+            cr_assert_eq(rc[1], FOLIO_CORRUPT);
+            /* Now a structural fault: page 2's first cell pointer aimed
+             * at the page header. */
+            size_t len;
+            uint8_t *b = compat_read_file(path, &len);
+            cr_assert(len >= 2048);
+            uint8_t *pg2 = b + 1024;
+            uint32_t hdr = pg2[0] == 5 || pg2[0] == 2 ? 12 : 8;
+            pg2[hdr] = 0;
+            pg2[hdr + 1] = 2;
+            compat_write_file(path, b, len);
+            free(b);
+        } else {
+            cr_assert_eq(rc[0], FOLIO_CORRUPT);
+            cr_assert_eq(rc[1], FOLIO_CORRUPT);
+        }
+        free(quick);
+        free(full);
+    }
+    compat_rmtree(dir);
+    free(path);
+    free(dir);
+}

@@ -836,6 +836,7 @@ static void mutate(mut *m, const shape *sh, uint64_t *rng)
 typedef struct verdict {
     int opened;
     int check_rc; /* folio_check's code, or the open/begin error */
+    int quick_rc; /* folio_check_ex's at FOLIO_CHECK_QUICK (-1000: not run) */
     int walk_corrupt;
     char problem[400]; /* a rule folio broke, "" if none */
     char first_msg[200];
@@ -933,7 +934,7 @@ static void read_with_folio(verdict *v, const char *path, unsigned mode, size_t 
     o.mmap_bytes = compat_mmap_option();
     folio_db *db = NULL;
     int rc = judge(v, NULL, folio_open(&db, path, &o), "folio_open", OK_ONLY, 1);
-    v->check_rc = rc;
+    v->check_rc = v->quick_rc = rc;
     if (rc != FOLIO_OK) {
         if (db)
             problem(v, "folio_open failed and left a handle");
@@ -943,7 +944,7 @@ static void read_with_folio(verdict *v, const char *path, unsigned mode, size_t 
     folio_txn *txn = NULL;
     rc = judge(v, db, folio_begin(&txn, db, FOLIO_TXN_READ), "folio_begin", OK_ONLY, 1);
     if (rc != FOLIO_OK) {
-        v->check_rc = rc;
+        v->check_rc = v->quick_rc = rc;
         judge(v, NULL, folio_close(db), "folio_close", OK_ONLY, 1);
         return;
     }
@@ -975,8 +976,17 @@ static void read_with_folio(verdict *v, const char *path, unsigned mode, size_t 
         walk(v, db, c, folio_table_ncols(t), bound);
         folio_cursor_close(c);
     }
+    /* The quick check first (its messages counted as the full one's). */
+    char first[200];
+    memcpy(first, v->first_msg, sizeof first);
+    v->quick_rc = folio_check_ex(txn, FOLIO_CHECK_QUICK, count_msg, v, 0);
+    if (v->quick_rc != FOLIO_CORRUPT || !v->first_msg[0])
+        judge(v, db, v->quick_rc, "folio_check_ex quick", OK_ONLY, 1);
+    memcpy(v->first_msg, first, sizeof first);
     rc = folio_check(txn, count_msg, v, 0);
     v->check_rc = rc;
+    if (v->quick_rc == FOLIO_CORRUPT && rc == FOLIO_OK)
+        problem(v, "the quick check found problems the full check did not");
     if (rc == FOLIO_CORRUPT && v->first_msg[0]) {
         /* The problems went to the callback, each naming its page or
          * object; the return code only sums them up. */
@@ -1067,6 +1077,15 @@ static void run_shape(const char *name, uint64_t fallback)
         alarm(0);
         char *ic = compat_integrity(path);
         int sqlite_ok = strcmp(ic, "ok") == 0;
+        /* The quick checks: where libsqlite3's finds the file damaged,
+         * folio's must not pass it. */
+        char *qc = compat_pragma_check(path, "quick_check");
+        if (strcmp(qc, "ok") != 0 && v.quick_rc == FOLIO_OK && !v.problem[0])
+            problem(&v,
+                    "libsqlite3's quick_check finds the file damaged (%.150s), folio's "
+                    "quick check returned FOLIO_OK",
+                    qc);
+        free(qc);
         sqlite_bad += !sqlite_ok;
         folio_flagged += v.check_rc != FOLIO_OK;
         int mismatch = !sqlite_ok && v.check_rc == FOLIO_OK;

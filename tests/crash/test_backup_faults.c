@@ -102,6 +102,9 @@ static int tmp_left(const char *dest)
     return 0;
 }
 
+/* The check level of backup_run (0: folio_backup's default, the quick one). */
+static int backup_level;
+
 /* One run: open the source read-only, back up, close, through the
  * installed vfs. Returns folio_backup's code (or folio_open's). */
 static int backup_run(const char *path, const char *dest, char *msg, size_t n)
@@ -115,7 +118,7 @@ static int backup_run(const char *path, const char *dest, char *msg, size_t n)
         return rc;
     }
     uint64_t v;
-    rc = folio_backup(db, dest, &v);
+    rc = folio_backup_ex(db, dest, backup_level, &v, NULL, NULL);
     snprintf(msg, n, "%s", rc < 0 ? folio_errmsg(db) : "");
     folio_close(db);
     return rc;
@@ -351,7 +354,9 @@ static int flip_open(os_vfs *vfs, const char *path, int flags, os_file **out)
     if (rc < 0)
         return rc;
     size_t n = strlen(path);
-    int kind = n > 7 && strcmp(path + n - 7, "-backup") == 0         ? 1
+    int kind = (n > 7 && strcmp(path + n - 7, "-backup") == 0) ||
+                       (n > 8 && strcmp(path + n - 8, "-restore") == 0)
+                   ? 1
                : flip_read_path && strcmp(path, flip_read_path) == 0 ? 2
                                                                      : 0;
     for (int i = 0; i < 16 && kind; i++)
@@ -447,16 +452,21 @@ Test(crash_backup, damaged_bytes_are_caught)
     cr_assert(!tmp_left(dest));
 
     /* A byte changed as the source was read: the checksum agrees with the
-     * copy, the integrity check does not. */
-    flip_install(0, src, 1024);
-    rc = backup_run(src, dest, msg, sizeof msg);
-    os_vfs_install(crash_vfs_fast());
-    cr_assert_gt(flips, 0);
-    cr_assert_eq(rc, FOLIO_CORRUPT, "%s: %s", crash_rc_name(rc), msg);
-    cr_assert_neq(strstr(msg, "backup verification failed"), NULL, "%s", msg);
-    cr_assert_neq(strstr(msg, "page 2"), NULL, "%s", msg);
-    cr_assert_eq(crash_file_size(dest), -1, "DEST was made");
-    cr_assert(!tmp_left(dest));
+     * copy, the integrity check does not (the quick one, the default, and
+     * the full one). */
+    for (int level = 0; level <= FOLIO_CHECK_FULL; level += FOLIO_CHECK_FULL) {
+        backup_level = level;
+        flip_install(0, src, 1024);
+        rc = backup_run(src, dest, msg, sizeof msg);
+        os_vfs_install(crash_vfs_fast());
+        cr_assert_gt(flips, 0);
+        cr_assert_eq(rc, FOLIO_CORRUPT, "level %d: %s: %s", level, crash_rc_name(rc), msg);
+        cr_assert_neq(strstr(msg, "backup verification failed"), NULL, "%s", msg);
+        cr_assert_neq(strstr(msg, "page 2"), NULL, "%s", msg);
+        cr_assert_eq(crash_file_size(dest), -1, "DEST was made");
+        cr_assert(!tmp_left(dest));
+    }
+    backup_level = 0;
 
     /* Undisturbed, the same backup is whole. */
     rc = backup_run(src, dest, msg, sizeof msg);
@@ -465,6 +475,69 @@ Test(crash_backup, damaged_bytes_are_caught)
     cr_assert_eq(crash_verify(dest, &h, err, sizeof err), 0, "%s", err);
     cr_assert_eq(h, want);
     crash_rmtree(dir);
+    free(src);
+    free(dest);
+    free(dir);
+}
+
+/* The restore's file: a byte changed on its way to "<dest>-restore" is
+ * found by the read back (FOLIO_IOERR, "checksum"); nothing is left. */
+Test(crash_backup, restore_damaged_bytes_are_caught)
+{
+    char *dir = crash_tmpdir("restore_flip");
+    char *src = crash_path(dir, "src.db");
+    char *dest = crash_path(dir, "dest.db");
+    char *left = crash_suffix(dest, "-restore");
+    os_vfs_install(crash_vfs_fast());
+    folio_options o = FOLIO_OPTIONS_INIT;
+    o.page_size = 1024;
+    folio_db *db;
+    cr_assert_eq(folio_open(&db, src, &o), FOLIO_OK, "%s", folio_open_errmsg());
+    folio_txn *t;
+    folio_table *tab;
+    cr_assert_eq(folio_begin(&t, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    cr_assert_eq(folio_exec(t, "CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT)"), FOLIO_OK);
+    cr_assert_eq(folio_exec(t, "CREATE INDEX t_b ON t(b)"), FOLIO_OK);
+    cr_assert_eq(folio_commit(t), FOLIO_OK);
+    cr_assert_eq(folio_log_enable(db, FOLIO_LOG_ZSTD), FOLIO_OK, "%s", folio_errmsg(db));
+    char text[64];
+    for (int i = 1; i <= 300; i++) {
+        cr_assert_eq(folio_begin(&t, db, FOLIO_TXN_WRITE), FOLIO_OK);
+        cr_assert_eq(folio_table_open(&tab, t, "t"), FOLIO_OK);
+        snprintf(text, sizeof text, "row %d of the restore test", i * 7919 % 300);
+        folio_value v[2] = {{FOLIO_NULL, {0}}, {FOLIO_TEXT, {0}}};
+        v[1].u.s.p = text;
+        v[1].u.s.n = strlen(text);
+        cr_assert_eq(folio_insert(NULL, tab, v, 2), FOLIO_OK, "%s", folio_errmsg(db));
+        cr_assert_eq(folio_commit(t), FOLIO_OK);
+    }
+    uint64_t last;
+    cr_assert_eq(folio_version(db, &last), FOLIO_OK);
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+
+    flip_install(1, NULL, 1024);
+    uint64_t got = 0;
+    int rc = folio_restore(src, dest, last, -1, &got);
+    os_vfs_install(crash_vfs_fast());
+    cr_assert_gt(flips, 0);
+    cr_assert_eq(rc, FOLIO_IOERR, "%s: %s", crash_rc_name(rc), folio_open_errmsg());
+    cr_assert_neq(strstr(folio_open_errmsg(), "checksum"), NULL, "%s", folio_open_errmsg());
+    cr_assert_eq(crash_file_size(dest), -1, "DEST was made");
+    cr_assert_eq(crash_file_size(left), -1, "DEST-restore was left");
+
+    /* Undisturbed, at either level, the restore is whole. */
+    for (int level = FOLIO_CHECK_QUICK; level <= FOLIO_CHECK_FULL; level++) {
+        rc = folio_restore_ex(src, dest, last, -1, level, &got);
+        cr_assert_eq(rc, FOLIO_OK, "%s", folio_open_errmsg());
+        cr_assert_eq(got, last);
+        char err[1024];
+        uint64_t h;
+        cr_assert_eq(crash_verify(dest, &h, err, sizeof err), 0, "%s", err);
+        crash_remove_db(dest);
+    }
+    cr_assert_eq(folio_restore_ex(src, dest, last, -1, 7, &got), FOLIO_MISUSE);
+    crash_rmtree(dir);
+    free(left);
     free(src);
     free(dest);
     free(dir);

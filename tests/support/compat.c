@@ -399,6 +399,13 @@ char *compat_query_text(sqlite3 *db, const char *fmt, ...)
 
 char *compat_integrity(const char *path)
 {
+    return compat_pragma_check(path, "integrity_check");
+}
+
+char *compat_pragma_check(const char *path, const char *pragma)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "PRAGMA %s", pragma);
     sqlite3 *db = NULL;
     sbuf b = {0};
     int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
@@ -409,14 +416,14 @@ char *compat_integrity(const char *path)
     }
     sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, (int *)NULL);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
         cx_sb_add(&b, "sqlite cannot check: %s", sqlite3_errmsg(db));
     } else {
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW && sqlite3_column_text(st, 0))
             cx_sb_add(&b, "%s", (const char *)sqlite3_column_text(st, 0));
         else
-            cx_sb_add(&b, "sqlite integrity_check failed: %s", sqlite3_errmsg(db));
+            cx_sb_add(&b, "sqlite %s failed: %s", pragma, sqlite3_errmsg(db));
     }
     sqlite3_finalize(st);
     sqlite3_close(db);

@@ -110,6 +110,9 @@ sqlite3_stmt *compat_prepare(sqlite3 *db, const char *sql);
 /** "ok" when PRAGMA integrity_check is clean, else its first message. Freshly
  * allocated. */
 char *compat_integrity(const char *path);
+/** The first row of PRAGMA `pragma` (integrity_check, quick_check) on the
+ * file, freshly allocated ("ok" when clean). */
+char *compat_pragma_check(const char *path, const char *pragma);
 /** `name` quoted as an SQL identifier, freshly allocated. */
 char *compat_quote(const char *name);
 
