@@ -306,20 +306,20 @@ static int writer_open(folio_db *db, clog_writer *w, uint32_t dbid, uint32_t pag
     return new_segment(w, v + 1, 0, page_size, err, errlen);
 }
 
-/* Catch up with what other processes appended since our last record. */
+/* Catch up with what other processes appended since our last record,
+ * through every segment they closed meanwhile. */
 static int writer_follow(clog_writer *w, char *err, size_t errlen)
 {
-    for (;;) {
-        uint64_t size;
-        int rc = os_vfs_current()->size(w->f, &size);
-        if (rc < 0)
-            return werr(err, errlen, rc, "%s: cannot read it: %s", w->seg_path, status_text(rc));
-        if (size == w->end)
-            return 0;
-        rc = scan_from_end(w, err, errlen);
-        if (rc <= 0)
-            return rc;
-        /* CLOSED: the next segment goes on. */
+    uint64_t size;
+    int rc = os_vfs_current()->size(w->f, &size);
+    if (rc < 0)
+        return werr(err, errlen, rc, "%s: cannot read it: %s", w->seg_path, status_text(rc));
+    if (size == w->end)
+        return 0;
+    rc = scan_from_end(w, err, errlen);
+    while (rc == 1) {
+        /* CLOSED: the next segment goes on (and may be closed too: a
+         * closed segment's size says nothing of the ones after it). */
         char path[4200];
         uint64_t first = w->last + 1;
         snprintf(path, sizeof path, "%s/%020" PRIu64 ".seg", w->dir, first);
@@ -329,10 +329,8 @@ static int writer_follow(clog_writer *w, char *err, size_t errlen)
         if (w->last == first - 1 && w->chain != chain && w->end == CLOG_SEG_HDR)
             return werr(err, errlen, FOLIO_CORRUPT, "%s does not continue the segment before it",
                         path);
-        if (rc == 1)
-            continue; /* (that one is closed too) */
-        return 0;
     }
+    return rc;
 }
 
 /* Cut the log back so that its last record is version `v`. */

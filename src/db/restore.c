@@ -608,7 +608,10 @@ int folio_restore_ex(const char *source, const char *dest, uint64_t version, int
                       ? pages + (size_t)(next - first) * ps
                       : zero;
             if (rc == 0 && pi < map.npend && map.pend[pi].pgno == next) {
-                /* The base's page, changed by the commits after it. */
+                /* The base's page, changed by the commits after it (in a
+                 * buffer the run may hold: written out first). */
+                if ((rc = out_flush(&o)) < 0)
+                    break;
                 memcpy(changed, src, ps);
                 for (; pi < map.npend && map.pend[pi].pgno == next; pi++)
                     clog_delta_apply(changed, map.pend_bytes + map.pend[pi].at);

@@ -571,3 +571,100 @@ Test(share_commitlog, two_processes_share_the_log_across_segments)
     unsetenv("FOLIO_LOG_SEGMENT_BYTES");
     compat_rmtree(g_dir);
 }
+
+static int insert_one(folio_db *db, int64_t v)
+{
+    folio_txn *t;
+    folio_table *tb;
+    char pad[300];
+    memset(pad, 'q', sizeof pad);
+    folio_value row[3] = {
+        {FOLIO_NULL, {0}}, {FOLIO_INTEGER, {.i = v}}, {FOLIO_TEXT, {.s = {pad, sizeof pad}}}};
+    if (folio_begin(&t, db, FOLIO_TXN_WRITE) != FOLIO_OK)
+        return -1;
+    if (folio_table_open(&tb, t, "t") != FOLIO_OK || folio_insert(NULL, tb, row, 3) != FOLIO_OK) {
+        folio_rollback(t);
+        return -1;
+    }
+    return folio_commit(t) == FOLIO_OK ? 0 : -1;
+}
+
+/* Regression: a process that stayed idle while another closed two
+ * segments or more must follow through all of them. It used to stop at
+ * the second closed one (its size matched what was read of it) and append
+ * after that segment's CLOSED record, then close it and begin a segment of
+ * its own: a fork that restore refuses. */
+Test(share_commitlog, an_idle_writer_follows_through_several_closed_segments)
+{
+    setup_dir();
+    setenv("FOLIO_LOG_SEGMENT_BYTES", "4096", 1);
+    folio_db *a;
+    cr_assert_eq(folio_open(&a, g_path, NULL), FOLIO_OK);
+    exec1(a, "CREATE TABLE t(id INTEGER PRIMARY KEY, v INTEGER, pad TEXT)");
+    cr_assert_eq(folio_log_enable(a, FOLIO_LOG_ZSTD), FOLIO_OK, "%s", folio_errmsg(a));
+    uint64_t v0;
+    cr_assert_eq(folio_version(a, &v0), FOLIO_OK);
+    int ready[2], go[2];
+    cr_assert_eq(pipe(ready), 0);
+    cr_assert_eq(pipe(go), 0);
+    pid_t pid = fork();
+    cr_assert_geq(pid, 0);
+    if (pid == 0) {
+        /* b: one commit (its writer opens on the first segment), idle while
+         * a fills several, then one more */
+        folio_db *b;
+        char c = 0;
+        int bad = folio_open(&b, g_path, NULL) != FOLIO_OK || insert_one(b, 0) < 0 ||
+                  write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) != 1;
+        for (int i = 61; i < 61 + 25 && !bad; i++)
+            bad = insert_one(b, i) < 0;
+        if (!bad)
+            bad = folio_close(b) != FOLIO_OK;
+        _exit(bad ? 1 : 0);
+    }
+    char c;
+    cr_assert_eq(read(ready[0], &c, 1), 1, "b did not commit");
+    for (int i = 1; i <= 60; i++)
+        cr_assert_eq(insert_one(a, i), 0, "%s", folio_errmsg(a));
+    cr_assert_eq(write(go[1], "g", 1), 1);
+    int st;
+    cr_assert_eq(share_wait(pid, 60000, &st), 1);
+    cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "b: %s", share_status_str(st));
+    cr_assert_eq(insert_one(a, 86), 0, "%s", folio_errmsg(a));
+    close(ready[0]);
+    close(ready[1]);
+    close(go[0]);
+    close(go[1]);
+    uint64_t last;
+    cr_assert_eq(folio_version(a, &last), FOLIO_OK);
+    cr_assert_eq(last, v0 + 87);
+    cr_assert_eq(folio_close(a), FOLIO_OK);
+    int segs = 0;
+    char dir[400];
+    snprintf(dir, sizeof dir, "%s-log", g_path);
+    DIR *d = opendir(dir);
+    cr_assert(d);
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        segs += strstr(e->d_name, ".seg") != NULL;
+    closedir(d);
+    cr_assert_geq(segs, 3, "only %d segments: the test needs several closed ones", segs);
+    /* every version restores (no gap, no base but the first) */
+    for (uint64_t v = v0; v <= last; v += (v + 3 < last ? 5 : 1)) {
+        char dest[400];
+        snprintf(dest, sizeof dest, "%s/i%" PRIu64 ".db", g_dir, v);
+        int rc = folio_restore(g_path, dest, v, -1, NULL);
+        cr_assert_eq(rc, FOLIO_OK, "restore %" PRIu64 ": %s", v, folio_open_errmsg());
+        sqlite3 *s;
+        cr_assert_eq(sqlite3_open_v2(dest, &s, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+        sqlite3_stmt *q;
+        cr_assert_eq(sqlite3_prepare_v2(s, "SELECT count(*) FROM t", -1, &q, NULL), SQLITE_OK);
+        cr_assert_eq(sqlite3_step(q), SQLITE_ROW);
+        cr_assert_eq((uint64_t)sqlite3_column_int64(q, 0), v - v0, "version %" PRIu64, v);
+        sqlite3_finalize(q);
+        sqlite3_close(s);
+        unlink(dest);
+    }
+    unsetenv("FOLIO_LOG_SEGMENT_BYTES");
+    compat_rmtree(g_dir);
+}
