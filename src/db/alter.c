@@ -290,9 +290,26 @@ static int entry_sql(folio_txn *txn, alter_op *op, const char *type, const char 
         }
         rc = index_edits(op, &s, &e);
     } else if (strcmp(type, "view") == 0 || strcmp(type, "trigger") == 0) {
-        if (type[0] == 'v')
-            rc = alter_refuse_named(txn, op, type, name, &s, 0, strlen(sql), NO_TOKEN);
-        else
+        if (type[0] == 'v') {
+            char why[256];
+            rc = alter_view_edits(txn, op, name, sql, &e, why, sizeof why);
+            if (rc == 1) {
+                /* What folio cannot resolve: the view stays as it is when
+                 * no word of it names what changes, else the statement is
+                 * refused. */
+                asql_edits_free(&e);
+                memset(&e, 0, sizeof e);
+                rc = alter_refuse_named(txn, op, type, name, &s, 0, strlen(sql), NO_TOKEN);
+                if (rc < 0 && rc != FOLIO_NOMEM)
+                    rc = db_err(txn->db, FOLIO_UNSUPPORTED,
+                                "view %s names %s, and folio cannot resolve %s in it as SQLite "
+                                "does",
+                                name,
+                                op->kind == OP_RENAME_TABLE ? op->oldname
+                                                            : op->tab->def.cols[op->col].name,
+                                why);
+            }
+        } else
             rc = alter_trigger_edits(txn, op, name, &s, &e);
         if (rc < 0) {
             asql_edits_free(&e);
@@ -917,7 +934,8 @@ static int run_op(folio_txn *txn, alter_op *op)
     int rc;
     /* SQLite checks first that the schema's triggers resolve (RENAME
      * COLUMN, DROP COLUMN; RENAME TO as it edits each one). */
-    if (op->kind != OP_RENAME_TABLE && (rc = alter_triggers_check(txn, "")) < 0)
+    if (op->kind != OP_RENAME_TABLE &&
+        ((rc = alter_views_check(txn, "", 0)) < 0 || (rc = alter_triggers_check(txn, "")) < 0))
         return rc;
     if ((rc = new_table_sql(txn, op)) < 0)
         return rc;
@@ -932,6 +950,8 @@ static int run_op(folio_txn *txn, alter_op *op)
         return rc;
     if ((rc = reload_catalog(txn)) < 0)
         return db_err_txn(txn, rc);
+    if ((rc = alter_views_check(txn, op_when(op), op->kind != OP_RENAME_TABLE)) < 0)
+        return rc;
     return alter_triggers_check(txn, op_when(op));
 }
 

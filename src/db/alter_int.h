@@ -169,4 +169,21 @@ int alter_trigger_edits(folio_txn *txn, const alter_op *op, const char *name, co
  * resolve are not checked. */
 int alter_triggers_check(folio_txn *txn, const char *when);
 
+/* ---- views (alter_view.c) ---- */
+
+/* Resolve view `name` (its CREATE VIEW in sql) as SQLite's sqlite3SelectPrep
+ * does, and add to e the edits the statement makes to its text (RENAME TO,
+ * RENAME COLUMN, the double-quoted strings of RENAME COLUMN and DROP
+ * COLUMN). Returns 0; or SQLite's "error in view v: ..." (FOLIO_ERROR) or
+ * FOLIO_NOMEM, set on the handle; or 1, nothing set, when the view holds
+ * what folio cannot resolve (named in why). */
+int alter_view_edits(folio_txn *txn, const alter_op *op, const char *name, const char *sql,
+                     edits *e, char *why, size_t whylen);
+
+/* Every view of the schema as the transaction now sees it resolves
+ * (sqlite_rename_test): else SQLite's "error in view v <when>: ...". With
+ * no_dqs a double-quoted word that names nothing is an error. Views folio
+ * cannot resolve are not checked. */
+int alter_views_check(folio_txn *txn, const char *when, int no_dqs);
+
 #endif

@@ -1,0 +1,1111 @@
+/*
+ * alter_view.c - what ALTER TABLE does to views, as SQLite 3.40 does it.
+ *
+ * SQLite prepares every view's SELECT when it renames a table or a column
+ * or drops a column (sqlite3SelectPrep: FROM terms looked up, joins and `*`
+ * expanded, then every name resolved), and fails the statement with "error
+ * in view v: ..." when one does not; after the change each view must
+ * prepare again ("error in view v after rename: ..."). In the views it
+ * edits the words that resolved to what changes:
+ *   - RENAME TO: every FROM term that is the table, and every qualifier of
+ *     a column of it that names the table itself ("t.x", "main.t.x"; not an
+ *     alias): the new name in double quotes;
+ *   - RENAME COLUMN: every name that resolved to the column (bare,
+ *     qualified, in subqueries, CTEs, ON, ORDER BY, window definitions; a
+ *     name that resolved to the rowid counts as the INTEGER PRIMARY KEY
+ *     column); not a USING list, not an alias, not a CTE's column list;
+ *   - RENAME COLUMN and DROP COLUMN first turn every double-quoted word that
+ *     resolved to nothing (SQLite's string) into a single-quoted string.
+ *
+ * The resolver here follows SQLite's lookupName: a name is looked for in
+ * the FROM terms of its SELECT, then in those of the SELECTs around it; a
+ * column found in two terms is ambiguous unless the later one joins on it
+ * with USING or NATURAL; a bare name that matches no column may be a
+ * result column's alias (in WHERE, GROUP BY, HAVING, ORDER BY), then the
+ * rowid of the one table that has one, then TRUE / FALSE or, double-quoted,
+ * a string. Errors come in SQLite's order as far as it matters: those of
+ * looking up FROM terms (and `t.*`, USING) before those of names.
+ *
+ * What folio does not resolve as SQLite would (a table-valued function, a
+ * RIGHT or FULL join whose USING decides a name, the rowid of a subquery, a
+ * compound ORDER BY term that is an expression, a function folio does not
+ * know) makes the view "blind": the statement is refused with
+ * FOLIO_UNSUPPORTED naming the view and the construct, never edited wrong.
+ */
+#include "db/alter_int.h"
+#include "expr/expr_fn.h"
+#include "schema/select.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define VIEW_MAX_DEPTH 64
+
+/* A column a FROM term offers. */
+typedef struct vcol {
+    char *name;
+    const db_table *tab; /* a base table's column (col: its index, -1 the rowid) */
+    int col;
+} vcol;
+
+/* A FROM term as the resolver sees it. */
+typedef struct vsrc {
+    char *name; /* alias, else the table's name: what qualifiers match */
+    int aliased;
+    const db_table *tab; /* a base table */
+    int opaque;          /* a table-valued function: its columns are unknown */
+    int ncols;
+    vcol *cols;
+    int name_tok; /* the table's name in the FROM (RENAME TO edits it), or -1 */
+    int join;     /* SQ_JT_* of the join before it */
+    int nusing;   /* USING / NATURAL: the columns it joins on */
+    char **usings;
+} vsrc;
+
+typedef struct vscope {
+    struct vscope *outer;
+    vsrc *src;
+    int nsrc;
+    const sq_core *core; /* its result aliases */
+    int aliases;         /* a bare name may be an alias of the result */
+} vscope;
+
+/* A WITH name in force. */
+typedef struct vcte {
+    struct vcte *outer;
+    const sq_cte *cte;
+    const sq_view *v;
+    int state; /* 0 not resolved, 1 resolving, 2 done */
+    int ncols;
+    vcol *cols;
+} vcte;
+
+typedef struct vres {
+    folio_txn *txn;
+    const alter_op *op; /* NULL: a check only */
+    const sq_view *v;   /* the view whose words are edited */
+    edits *e;
+    int collect; /* add edits (off while a SELECT is resolved only for its columns) */
+    int no_dqs;  /* a double-quoted word that resolves to nothing is an error */
+    int depth;
+    const char *stack[VIEW_MAX_DEPTH]; /* views being expanded */
+    int nstack;
+    int rc_expand, rc_resolve; /* first error of each phase (FOLIO_ERROR) */
+    char err_expand[512], err_resolve[512];
+    int blind;
+    char why[256];
+    int nomem;
+    /* strings and arrays to free */
+    void **pool;
+    int npool, poolcap;
+} vres;
+
+/* ---- memory ---- */
+
+static void *keep(vres *r, void *p)
+{
+    if (!p) {
+        r->nomem = 1;
+        return NULL;
+    }
+    if (r->npool == r->poolcap) {
+        int cap = r->poolcap ? r->poolcap * 2 : 64;
+        void **v = os_realloc(r->pool, sizeof *v * (size_t)cap);
+        if (!v) {
+            os_free(p);
+            r->nomem = 1;
+            return NULL;
+        }
+        r->pool = v;
+        r->poolcap = cap;
+    }
+    r->pool[r->npool++] = p;
+    return p;
+}
+
+static void *vcalloc(vres *r, size_t n, size_t size)
+{
+    return keep(r, os_calloc(n ? n : 1, size));
+}
+
+static char *vstrdup(vres *r, const char *s, size_t n)
+{
+    char *d = os_malloc(n + 1);
+    if (d) {
+        memcpy(d, s, n);
+        d[n] = 0;
+    }
+    return keep(r, d);
+}
+
+static char *tok_name(vres *r, const sq_view *v, int t)
+{
+    return keep(r, asql_tok_text(&v->t[t]));
+}
+
+static int failed(const vres *r)
+{
+    return r->nomem || r->blind;
+}
+
+/* ---- errors ---- */
+
+static void set_blind(vres *r, const char *fmt, const char *arg)
+{
+    if (r->blind)
+        return;
+    r->blind = 1;
+    snprintf(r->why, sizeof r->why, fmt, arg);
+}
+
+static void error_expand(vres *r, const char *msg)
+{
+    if (!r->rc_expand) {
+        r->rc_expand = FOLIO_ERROR;
+        snprintf(r->err_expand, sizeof r->err_expand, "%s", msg);
+    }
+}
+
+static void error_resolve(vres *r, const char *msg)
+{
+    if (!r->rc_resolve) {
+        r->rc_resolve = FOLIO_ERROR;
+        snprintf(r->err_resolve, sizeof r->err_resolve, "%s", msg);
+    }
+}
+
+/* ---- edits ---- */
+
+static void edit_tok(vres *r, int t, char *text)
+{
+    if (!r->collect || !r->e) {
+        os_free(text);
+        return;
+    }
+    const lx_token *k = &r->v->t[t];
+    if (asql_edits_add(r->e, (size_t)(k->z - r->v->sql), k->n, text) < 0)
+        r->nomem = 1;
+}
+
+/* The altered column, as SQLite numbers it (-1 for the INTEGER PRIMARY KEY
+ * and the rowid alike). */
+static int same_column(const alter_op *op, const db_table *tab, int c)
+{
+    if (tab != op->tab)
+        return 0;
+    int ipk = tab->def.ipk;
+    if (op->col == ipk)
+        return c == ipk || c == -1;
+    return c == op->col;
+}
+
+/* A name resolved to column c of tab: `coltok` the column's word,
+ * `qualtok` the qualifier naming the table itself (-1: none or an alias). */
+static void resolved_column(vres *r, const db_table *tab, int c, int coltok, int qualtok)
+{
+    if (!r->op || !r->collect || !tab)
+        return;
+    if (r->op->kind == OP_RENAME_TABLE && tab == r->op->tab && qualtok >= 0) {
+        const lx_token *k = &r->v->t[qualtok];
+        edit_tok(r, qualtok, asql_quoted_name(r->op->newname, k->z[k->n] == '"'));
+    } else if (r->op->kind == OP_RENAME_COLUMN && same_column(r->op, tab, c)) {
+        edit_tok(r, coltok, alter_column_text(r->op, &r->v->t[coltok]));
+    }
+}
+
+/* ---- FROM terms ---- */
+
+static int name_eq(const char *a, const char *b)
+{
+    return sch_ident_eq(a, b);
+}
+
+static int find_col(const vsrc *s, const char *name)
+{
+    for (int j = 0; j < s->ncols; j++)
+        if (name_eq(s->cols[j].name, name))
+            return j;
+    return -1;
+}
+
+static int source_of_table(vres *r, vsrc *s, const db_table *tab)
+{
+    s->tab = tab;
+    s->ncols = tab->def.ncols;
+    if (!(s->cols = vcalloc(r, (size_t)s->ncols, sizeof *s->cols)))
+        return -1;
+    for (int j = 0; j < s->ncols; j++)
+        s->cols[j] = (vcol){tab->def.cols[j].name, tab, j == tab->def.ipk ? -1 : j};
+    return 0;
+}
+
+static int resolve_select(vres *r, const sq_view *v, const sq_select *sel, vscope *outer,
+                          vcte *ctes, vcol **cols, int *ncols);
+
+static const folio_schema_entry *view_entry(vres *r, const char *name)
+{
+    db_catalog *cat = r->txn->cat;
+    for (int i = 0; i < cat->nentries; i++)
+        if (cat->entries[i].type && strcmp(cat->entries[i].type, "view") == 0 &&
+            name_eq(cat->entries[i].name, name))
+            return &cat->entries[i];
+    return NULL;
+}
+
+/* The columns of another view used in a FROM (sqlite3ViewGetColumnNames). */
+static int view_columns(vres *r, const folio_schema_entry *ve, vsrc *s)
+{
+    for (int k = 0; k < r->nstack; k++)
+        if (name_eq(r->stack[k], ve->name)) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "view %s is circularly defined", ve->name);
+            error_expand(r, msg);
+            return 0;
+        }
+    if (r->nstack >= VIEW_MAX_DEPTH) {
+        set_blind(r, "views nested deeper than folio follows%s", "");
+        return 0;
+    }
+    sq_view *pv = vcalloc(r, 1, sizeof *pv);
+    if (!pv)
+        return -1;
+    char err[256];
+    if (!ve->sql || sq_parse_view(pv, ve->sql, err, sizeof err) < 0) {
+        set_blind(r, "the view %s that it reads cannot be parsed", ve->name);
+        return 0;
+    }
+    int save_collect = r->collect;
+    r->collect = 0;
+    r->stack[r->nstack++] = ve->name;
+    vcol *cols = NULL;
+    int n = 0;
+    int rc = resolve_select(r, pv, pv->sel, NULL, NULL, &cols, &n);
+    r->nstack--;
+    r->collect = save_collect;
+    if (rc == 0 && !failed(r)) {
+        /* Its errors are the reader's, found while its FROM is looked up. */
+        if (r->rc_resolve && !r->rc_expand)
+            error_expand(r, r->err_resolve), r->rc_resolve = 0;
+        if (pv->ncols && pv->ncols != n && !r->rc_expand) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "expected %d columns for '%s' but got %d", pv->ncols,
+                     ve->name, n);
+            error_expand(r, msg);
+        }
+        s->ncols = pv->ncols ? pv->ncols : n;
+        if (!(s->cols = vcalloc(r, (size_t)s->ncols, sizeof *s->cols)))
+            rc = -1;
+        for (int j = 0; rc == 0 && j < s->ncols; j++)
+            s->cols[j].name = pv->ncols ? tok_name(r, pv, pv->cols[j]) : cols[j].name;
+    }
+    /* pv's tokens back the names: kept until the resolver ends. */
+    keep(r, pv->t);
+    pv->t = NULL;
+    sq_view_free(pv);
+    return rc;
+}
+
+static int cte_columns(vres *r, vcte *c, vscope *outer);
+
+static vcte *find_cte(vcte *ctes, const sq_view *v, const char *name)
+{
+    (void)v;
+    for (vcte *c = ctes; c; c = c->outer) {
+        char buf[512];
+        const lx_token *t = &c->v->t[c->cte->name];
+        char *n = asql_tok_text(t);
+        if (!n)
+            return NULL;
+        snprintf(buf, sizeof buf, "%s", n);
+        os_free(n);
+        if (name_eq(buf, name))
+            return c;
+    }
+    return NULL;
+}
+
+static int from_list(vres *r, const sq_view *v, const sq_from *f, vscope *sc, vcte *ctes);
+
+/* Add the FROM term s to the scope. */
+static int add_term(vres *r, const sq_view *v, const sq_src *t, vscope *sc, vcte *ctes)
+{
+    if (t->nest && t->nest->n == 1 && t->alias < 0) {
+        /* "(t)": SQLite takes the inner term as it is. */
+        int at = sc->nsrc;
+        if (add_term(r, v, &t->nest->v[0], sc, ctes) < 0)
+            return -1;
+        if (sc->nsrc > at)
+            sc->src[at].join = t->join;
+        return 0;
+    }
+    vsrc *arr = os_realloc(sc->src, sizeof *arr * (size_t)(sc->nsrc + 1));
+    if (!arr)
+        return r->nomem = 1, -1;
+    sc->src = arr;
+    vsrc *s = &sc->src[sc->nsrc++];
+    memset(s, 0, sizeof *s);
+    s->name_tok = -1;
+    s->join = t->join;
+    if (t->alias >= 0) {
+        s->name = tok_name(r, v, t->alias);
+        s->aliased = 1;
+    }
+    if (t->sub || t->nest) {
+        vcol *cols = NULL;
+        int n = 0;
+        if (t->sub) {
+            if (resolve_select(r, v, t->sub, NULL, ctes, &cols, &n) < 0)
+                return -1;
+        } else {
+            /* "(a JOIN b) AS j": a subquery of SELECT * over the join. */
+            vscope in = {0};
+            if (from_list(r, v, t->nest, &in, ctes) < 0) {
+                os_free(in.src);
+                return -1;
+            }
+            for (int k = 0; k < in.nsrc; k++)
+                n += in.src[k].ncols;
+            cols = vcalloc(r, (size_t)n, sizeof *cols);
+            n = 0;
+            for (int k = 0; cols && k < in.nsrc; k++)
+                for (int j = 0; j < in.src[k].ncols; j++)
+                    cols[n++] = (vcol){in.src[k].cols[j].name, NULL, 0};
+            os_free(in.src);
+            set_blind(r, "a parenthesised join with an alias%s", "");
+        }
+        s = &sc->src[sc->nsrc - 1];
+        s->ncols = n;
+        s->cols = cols;
+        for (int j = 0; j < n; j++)
+            s->cols[j].tab = NULL;
+        if (!s->name)
+            s->name = vstrdup(r, "", 0);
+        return 0;
+    }
+    char *name = tok_name(r, v, t->table);
+    if (!name)
+        return -1;
+    if (!s->name)
+        s->name = name;
+    if (t->is_tvf) {
+        s->opaque = 1;
+        return 0;
+    }
+    vcte *c = t->schema < 0 ? find_cte(ctes, v, name) : NULL;
+    if (c) {
+        if (cte_columns(r, c, NULL) < 0)
+            return -1;
+        s = &sc->src[sc->nsrc - 1];
+        s->ncols = c->ncols;
+        s->cols = c->cols;
+        return 0;
+    }
+    db_table *tab = catalog_find_table(r->txn->cat, name);
+    if (tab) {
+        if (!tab->parsed) {
+            set_blind(r, "table %s cannot be read", name);
+            return 0;
+        }
+        s->name_tok = t->table;
+        if (r->op && r->op->kind == OP_RENAME_TABLE && tab == r->op->tab && r->collect) {
+            const lx_token *k = &v->t[t->table];
+            edit_tok(r, t->table, asql_quoted_name(r->op->newname, k->z[k->n] == '"'));
+        }
+        return source_of_table(r, s, tab);
+    }
+    const folio_schema_entry *ve = view_entry(r, name);
+    if (ve)
+        return view_columns(r, ve, &sc->src[sc->nsrc - 1]);
+    char msg[600];
+    snprintf(msg, sizeof msg, "no such table: main.%s", name);
+    error_expand(r, msg);
+    s->opaque = 1; /* nothing more to learn from it */
+    return 0;
+}
+
+/* The columns both sides of a join hold (NATURAL) or USING's, checked as
+ * sqlite3ProcessJoin checks them. */
+static int join_columns(vres *r, const sq_view *v, const sq_src *t, vscope *sc, int first)
+{
+    vsrc *s = &sc->src[sc->nsrc - 1];
+    if (s->opaque)
+        return 0;
+    if (t->join & SQ_JT_NATURAL) {
+        if (t->on || t->nusing) {
+            error_expand(r, "a NATURAL join may not have an ON or USING clause");
+            return 0;
+        }
+        s->usings = vcalloc(r, (size_t)s->ncols, sizeof *s->usings);
+        if (!s->usings)
+            return -1;
+        for (int j = 0; j < s->ncols; j++)
+            for (int k = first; k < sc->nsrc - 1; k++)
+                if (!sc->src[k].opaque && find_col(&sc->src[k], s->cols[j].name) >= 0) {
+                    s->usings[s->nusing++] = s->cols[j].name;
+                    break;
+                }
+    } else if (t->nusing) {
+        s->usings = vcalloc(r, (size_t)t->nusing, sizeof *s->usings);
+        if (!s->usings)
+            return -1;
+        for (int u = 0; u < t->nusing; u++) {
+            char *name = tok_name(r, v, t->usings[u]);
+            if (!name)
+                return -1;
+            int left = 0;
+            for (int k = first; k < sc->nsrc - 1 && !left; k++)
+                left = sc->src[k].opaque || find_col(&sc->src[k], name) >= 0;
+            if (!left || find_col(s, name) < 0) {
+                char msg[600];
+                snprintf(msg, sizeof msg,
+                         "cannot join using column %s - column not present in both tables", name);
+                error_expand(r, msg);
+            }
+            s->usings[s->nusing++] = name;
+        }
+    }
+    if ((t->join & SQ_JT_RIGHT) && s->nusing)
+        set_blind(r, "a RIGHT or FULL join with USING or NATURAL%s", "");
+    return 0;
+}
+
+static int from_list(vres *r, const sq_view *v, const sq_from *f, vscope *sc, vcte *ctes)
+{
+    for (int i = 0; i < f->n && !failed(r); i++) {
+        int first = sc->nsrc;
+        (void)first;
+        if (add_term(r, v, &f->v[i], sc, ctes) < 0)
+            return -1;
+        if (i > 0 && sc->nsrc > 0 && join_columns(r, v, &f->v[i], sc, 0) < 0)
+            return -1;
+    }
+    return r->nomem ? -1 : 0;
+}
+
+/* ---- names ---- */
+
+static int is_rowid_name(const char *n)
+{
+    return name_eq(n, "rowid") || name_eq(n, "oid") || name_eq(n, "_rowid_");
+}
+
+static int uses_column(const vsrc *s, const char *name)
+{
+    for (int u = 0; u < s->nusing; u++)
+        if (name_eq(s->usings[u], name))
+            return 1;
+    return 0;
+}
+
+/* A column reference, as lookupName resolves it. */
+static int resolve_name(vres *r, const sq_view *v, const sq_expr *e, vscope *sc)
+{
+    char *db = NULL, *tbl = NULL, *col;
+    int coltok = e->tok[e->ntok - 1], tbltok = e->ntok >= 2 ? e->tok[e->ntok - 2] : -1;
+    if (e->ntok == 3 && !(db = tok_name(r, v, e->tok[0])))
+        return -1;
+    if (tbltok >= 0 && !(tbl = tok_name(r, v, tbltok)))
+        return -1;
+    if (!(col = tok_name(r, v, coltok)))
+        return -1;
+    for (vscope *s = sc; s; s = s->outer) {
+        int cnt = 0, cnt_tab = 0;
+        vsrc *match = NULL;
+        int mcol = 0;
+        for (int k = 0; k < s->nsrc; k++) {
+            vsrc *src = &s->src[k];
+            if (tbl) {
+                if (db && (!src->tab || !name_eq(db, "main")))
+                    continue;
+                if (!name_eq(src->name, tbl))
+                    continue;
+            }
+            if (src->opaque) {
+                set_blind(r, "a table-valued function or unknown FROM term (%s)", src->name);
+                return 0;
+            }
+            int j = find_col(src, col);
+            if (j >= 0) {
+                if (cnt > 0 && uses_column(src, col)) {
+                    if (src->join & SQ_JT_RIGHT) {
+                        set_blind(r, "a RIGHT or FULL join on %s", col);
+                        return 0;
+                    }
+                    continue;
+                }
+                cnt++;
+                match = src;
+                mcol = j;
+            } else if (src->tab && !src->tab->def.without_rowid) {
+                cnt_tab++;
+                if (cnt == 0)
+                    match = src, mcol = -2;
+            } else if (!src->tab && is_rowid_name(col)) {
+                set_blind(r, "the rowid of a subquery or view (%s)", col);
+                return 0;
+            }
+        }
+        if (cnt == 0 && cnt_tab == 1 && match && mcol == -2 && is_rowid_name(col)) {
+            resolved_column(r, match->tab, -1, coltok, match->aliased || tbltok < 0 ? -1 : tbltok);
+            return 0;
+        }
+        if (cnt == 0 && !tbl && s->aliases && s->core) {
+            for (int j = 0; j < s->core->nres; j++) {
+                int a = s->core->res[j].alias;
+                if (a >= 0 && asql_tok_eq(&v->t[a], col))
+                    return 0; /* an alias of the result */
+            }
+        }
+        if (cnt == 1) {
+            const vcol *c = &match->cols[mcol];
+            resolved_column(r, c->tab, c->col, coltok,
+                            match->aliased || tbltok < 0 || !c->tab ? -1 : tbltok);
+            return 0;
+        }
+        if (cnt > 1) {
+            char msg[600];
+            if (db)
+                snprintf(msg, sizeof msg, "ambiguous column name: %s.%s.%s", db, tbl, col);
+            else if (tbl)
+                snprintf(msg, sizeof msg, "ambiguous column name: %s.%s", tbl, col);
+            else
+                snprintf(msg, sizeof msg, "ambiguous column name: %s", col);
+            error_resolve(r, msg);
+            return 0;
+        }
+    }
+    const lx_token *ct = &v->t[coltok];
+    if (!tbl && ct->type == LX_QID && ct->z[0] == '"' && !r->no_dqs) {
+        /* SQLite's double-quoted string */
+        if (r->op && r->op->kind != OP_RENAME_TABLE)
+            edit_tok(r, coltok, asql_single_quoted(ct));
+        return 0;
+    }
+    if (!tbl && ct->type != LX_QID && (name_eq(col, "true") || name_eq(col, "false")))
+        return 0;
+    char msg[600];
+    if (db)
+        snprintf(msg, sizeof msg, "no such column: %s.%s.%s", db, tbl, col);
+    else if (tbl)
+        snprintf(msg, sizeof msg, "no such column: %s.%s", tbl, col);
+    else
+        snprintf(msg, sizeof msg, "no such column: %s", col);
+    error_resolve(r, msg);
+    return 0;
+}
+
+/* Aggregate and window functions SQLite 3.40 has, by their argument counts. */
+static const struct {
+    const char *name;
+    int min, max;
+} agg_fns[] = {{"count", 0, 1},        {"sum", 1, 1},          {"total", 1, 1},
+               {"avg", 1, 1},          {"min", 1, 1},          {"max", 1, 1},
+               {"group_concat", 1, 2}, {"row_number", 0, 0},   {"rank", 0, 0},
+               {"dense_rank", 0, 0},   {"percent_rank", 0, 0}, {"cume_dist", 0, 0},
+               {"ntile", 1, 1},        {"lag", 1, 3},          {"lead", 1, 3},
+               {"first_value", 1, 1},  {"last_value", 1, 1},   {"nth_value", 2, 2}};
+
+/* Whether SQLite has the function with n arguments: 1 yes, 0 wrong count,
+ * -1 unknown to folio. */
+static int function_known(const char *name, int n)
+{
+    int seen = 0;
+    for (size_t k = 0; k < sizeof agg_fns / sizeof *agg_fns; k++)
+        if (name_eq(agg_fns[k].name, name)) {
+            seen = 1;
+            if (n >= agg_fns[k].min && n <= agg_fns[k].max)
+                return 1;
+        }
+    const ex_fn_def *const tables[] = {ex_core_functions, ex_date_functions, ex_json_functions};
+    for (size_t t = 0; t < 3; t++)
+        for (const ex_fn_def *f = tables[t]; f->name; f++)
+            if (name_eq(f->name, name)) {
+                seen = 1;
+                if (n >= f->min_args && (f->max_args < 0 || n <= f->max_args))
+                    return 1;
+            }
+    return seen ? 0 : -1;
+}
+
+static int resolve_expr(vres *r, const sq_view *v, const sq_expr *e, vscope *sc, vcte *ctes);
+
+static int resolve_window(vres *r, const sq_view *v, const sq_window *w, vscope *sc, vcte *ctes)
+{
+    if (!w)
+        return 0;
+    int rc = 0;
+    for (int k = 0; k < w->nparts && rc == 0; k++)
+        rc = resolve_expr(r, v, w->parts[k], sc, ctes);
+    for (int k = 0; k < w->norder && rc == 0; k++)
+        rc = resolve_expr(r, v, w->order[k].e, sc, ctes);
+    if (rc == 0)
+        rc = resolve_expr(r, v, w->lo, sc, ctes);
+    if (rc == 0)
+        rc = resolve_expr(r, v, w->hi, sc, ctes);
+    return rc;
+}
+
+static int resolve_expr(vres *r, const sq_view *v, const sq_expr *e, vscope *sc, vcte *ctes)
+{
+    if (!e || failed(r))
+        return r->nomem ? -1 : 0;
+    if (++r->depth > 200) {
+        r->depth--;
+        set_blind(r, "expressions nested deeper than folio follows%s", "");
+        return 0;
+    }
+    int rc = 0;
+    switch (e->kind) {
+    case SQ_NAME:
+        rc = resolve_name(r, v, e, sc);
+        break;
+    case SQ_FUNC: {
+        char *name = tok_name(r, v, e->tok[0]);
+        if (!name)
+            return -1;
+        int known = function_known(name, e->star ? 0 : e->nkids);
+        if (known < 0 || (e->star && !name_eq(name, "count"))) {
+            set_blind(r, "the function %s, which folio does not know", name);
+            break;
+        }
+        if (known == 0) {
+            char msg[600];
+            snprintf(msg, sizeof msg, "wrong number of arguments to function %s()", name);
+            error_resolve(r, msg);
+        }
+        for (int k = 0; k < e->nkids && rc == 0; k++)
+            rc = resolve_expr(r, v, e->kids[k], sc, ctes);
+        if (rc == 0)
+            rc = resolve_expr(r, v, e->filter, sc, ctes);
+        if (rc == 0)
+            rc = resolve_window(r, v, e->over, sc, ctes);
+        if (rc == 0 && e->over && e->over->base >= 0)
+            set_blind(r, "a window that extends a named window%s", "");
+        break;
+    }
+    case SQ_SUBQ:
+    case SQ_EXISTS:
+    case SQ_IN_SEL: {
+        for (int k = 0; k < e->nkids && rc == 0; k++)
+            rc = resolve_expr(r, v, e->kids[k], sc, ctes);
+        vcol *cols;
+        int n;
+        if (rc == 0)
+            rc = resolve_select(r, v, e->sel, sc, ctes, &cols, &n);
+        break;
+    }
+    case SQ_IN_TAB:
+        set_blind(r, "IN with a table or table-valued function%s", "");
+        break;
+    case SQ_RAISE:
+        break;
+    default:
+        for (int k = 0; k < e->nkids && rc == 0; k++)
+            rc = resolve_expr(r, v, e->kids[k], sc, ctes);
+    }
+    r->depth--;
+    return rc;
+}
+
+/* ---- SELECT ---- */
+
+static const char *ordinal(int n, char *buf, size_t cap)
+{
+    static const char *const sfx[] = {"th", "st", "nd", "rd"};
+    int k = n % 10;
+    if (k > 3 || (n % 100) / 10 == 1)
+        k = 0;
+    snprintf(buf, cap, "%d%s", n, sfx[k]);
+    return buf;
+}
+
+/* An integer literal term: its value, else 0. */
+static int term_number(const sq_view *v, const sq_expr *e, long *out)
+{
+    while (e->kind == SQ_COLLATE)
+        e = e->kids[0];
+    if (e->kind != SQ_LITERAL || v->t[e->first].type != LX_INTEGER)
+        return 0;
+    const lx_token *t = &v->t[e->first];
+    long n = 0;
+    for (size_t k = 0; k < t->n; k++) {
+        if (t->z[k] < '0' || t->z[k] > '9')
+            return 0;
+        if (n < 100000000)
+            n = n * 10 + (t->z[k] - '0');
+    }
+    *out = n;
+    return 1;
+}
+
+/* The name of a result column as sqlite3ColumnsFromExprList makes it. */
+static char *result_name(vres *r, const sq_view *v, const sq_rescol *rc, vscope *sc)
+{
+    if (rc->alias >= 0)
+        return tok_name(r, v, rc->alias);
+    const sq_expr *e = rc->e;
+    while (e->kind == SQ_COLLATE)
+        e = e->kids[0];
+    if (e->kind == SQ_NAME) {
+        /* the column's own name, as its table has it */
+        char *col = tok_name(r, v, e->tok[e->ntok - 1]);
+        char *tbl = e->ntok >= 2 ? tok_name(r, v, e->tok[e->ntok - 2]) : NULL;
+        if (!col)
+            return NULL;
+        for (vscope *s = sc; s; s = s->outer)
+            for (int k = 0; k < s->nsrc; k++) {
+                if (tbl && !name_eq(s->src[k].name, tbl))
+                    continue;
+                int j = find_col(&s->src[k], col);
+                if (j >= 0)
+                    return s->src[k].cols[j].name;
+            }
+        if (is_rowid_name(col))
+            set_blind(r, "a result column that is the rowid (%s)", col);
+        return col;
+    }
+    /* the expression's text as written */
+    const char *a = v->t[rc->e->first].z, *z = v->t[rc->e->last + 1].z;
+    while (z > a && lx_is_space((unsigned char)z[-1]))
+        z--;
+    return vstrdup(r, a, (size_t)(z - a));
+}
+
+/* The result columns of one SELECT (its `*` and `t.*` expanded). */
+static int core_columns(vres *r, const sq_view *v, const sq_core *c, vscope *sc, vcol **out,
+                        int *nout)
+{
+    int n = 0, cap = 8;
+    vcol *cols = vcalloc(r, (size_t)cap, sizeof *cols);
+    if (!cols)
+        return -1;
+    for (int i = 0; i < c->nres; i++) {
+        const sq_rescol *rc = &c->res[i];
+        int from = 0, to = sc->nsrc;
+        if (!rc->e) {
+            if (rc->qual >= 0) {
+                char *q = tok_name(r, v, rc->qual);
+                if (!q)
+                    return -1;
+                from = -1;
+                for (int k = 0; k < sc->nsrc && from < 0; k++)
+                    if (name_eq(sc->src[k].name, q))
+                        from = k;
+                if (from < 0) {
+                    char msg[600];
+                    snprintf(msg, sizeof msg, "no such table: %s", q);
+                    error_expand(r, msg);
+                    continue;
+                }
+                to = from + 1;
+            } else if (sc->nsrc == 0) {
+                error_expand(r, "no tables specified");
+                continue;
+            }
+            for (int k = from; k < to; k++) {
+                const vsrc *s = &sc->src[k];
+                if (s->opaque) {
+                    set_blind(r, "`*` over a table-valued function or unknown table (%s)", s->name);
+                    return 0;
+                }
+                for (int j = 0; j < s->ncols; j++) {
+                    if (rc->qual < 0 && k > 0 && uses_column(s, s->cols[j].name))
+                        continue;
+                    if (n == cap) {
+                        vcol *nc = vcalloc(r, (size_t)cap * 2, sizeof *nc);
+                        if (!nc)
+                            return -1;
+                        memcpy(nc, cols, sizeof *nc * (size_t)n);
+                        cols = nc;
+                        cap *= 2;
+                    }
+                    cols[n++] = (vcol){s->cols[j].name, NULL, 0};
+                }
+            }
+            continue;
+        }
+        if (n == cap) {
+            vcol *nc = vcalloc(r, (size_t)cap * 2, sizeof *nc);
+            if (!nc)
+                return -1;
+            memcpy(nc, cols, sizeof *nc * (size_t)n);
+            cols = nc;
+            cap *= 2;
+        }
+        cols[n].name = c->values ? NULL : result_name(r, v, rc, sc);
+        if (c->values) {
+            char buf[32];
+            snprintf(buf, sizeof buf, "column%d", n + 1);
+            cols[n].name = vstrdup(r, buf, strlen(buf));
+        }
+        if (!cols[n].name)
+            return -1;
+        n++;
+    }
+    /* Names made unique as SQLite makes them: "a", "a:1", "a:2"... */
+    for (int i = 1; i < n; i++)
+        for (int j = 0; j < i; j++)
+            if (name_eq(cols[i].name, cols[j].name)) {
+                set_blind(r, "result columns of the same name (%s)", cols[i].name);
+                break;
+            }
+    *out = cols;
+    *nout = n;
+    return 0;
+}
+
+/* ORDER BY / GROUP BY of one SELECT (resolveOrderGroupBy). */
+static int order_group(vres *r, const sq_view *v, const sq_core *c, vscope *sc, vcte *ctes,
+                       sq_expr *const *terms, const sq_order *order, int n, int is_order)
+{
+    for (int i = 0; i < n && !failed(r); i++) {
+        const sq_expr *e = order ? order[i].e : terms[i];
+        const sq_expr *bare = e;
+        while (bare->kind == SQ_COLLATE)
+            bare = bare->kids[0];
+        if (is_order && bare->kind == SQ_NAME && bare->ntok == 1) {
+            /* resolveAsName: an AS name of the result comes first */
+            char *b = tok_name(r, v, bare->tok[0]);
+            int alias = 0;
+            for (int j = 0; b && j < c->nres && !alias; j++)
+                alias = c->res[j].alias >= 0 && asql_tok_eq(&v->t[c->res[j].alias], b);
+            if (alias)
+                continue;
+        }
+        long num;
+        if (term_number(v, e, &num)) {
+            if (num < 1 || num > c->nres) {
+                char msg[200], ob[16];
+                snprintf(msg, sizeof msg, "%s %s BY term out of range - should be between 1 and %d",
+                         ordinal(i + 1, ob, sizeof ob), is_order ? "ORDER" : "GROUP", c->nres);
+                error_resolve(r, msg);
+            }
+            continue;
+        }
+        if (resolve_expr(r, v, e, sc, ctes) < 0)
+            return -1;
+    }
+    return r->nomem ? -1 : 0;
+}
+
+/* One SELECT of a compound: its FROM, then its names in SQLite's order. */
+static int resolve_core(vres *r, const sq_view *v, const sq_core *c, vscope *outer, vcte *ctes,
+                        int last, vcol **cols, int *ncols)
+{
+    vscope sc = {outer, NULL, 0, c, 0};
+    int rc = from_list(r, v, &c->from, &sc, ctes);
+    if (rc == 0 && !failed(r))
+        rc = core_columns(r, v, c, &sc, cols, ncols);
+    for (int i = 0; rc == 0 && i < c->nres && !failed(r); i++)
+        rc = resolve_expr(r, v, c->res[i].e, &sc, ctes);
+    sc.aliases = 1;
+    if (rc == 0)
+        rc = resolve_expr(r, v, c->having, &sc, ctes);
+    if (rc == 0)
+        rc = resolve_expr(r, v, c->where, &sc, ctes);
+    for (int i = 0; rc == 0 && i < c->from.n; i++)
+        rc = resolve_expr(r, v, c->from.v[i].on, &sc, ctes);
+    for (int i = 0; rc == 0 && i < c->nwin; i++)
+        rc = resolve_window(r, v, c->win[i], &sc, ctes);
+    vscope inner = sc;
+    inner.outer = NULL;
+    if (rc == 0 && last && c->norder && c->op == SQ_CO_NONE)
+        rc = order_group(r, v, c, &inner, ctes, NULL, c->order, c->norder, 1);
+    if (rc == 0 && c->ngroup)
+        rc = order_group(r, v, c, &inner, ctes, c->group, NULL, c->ngroup, 0);
+    for (int i = 0; rc == 0 && i < c->from.n; i++)
+        for (int a = 0; rc == 0 && a < c->from.v[i].nargs; a++)
+            set_blind(r, "a table-valued function%s", "");
+    /* LIMIT and OFFSET see no names */
+    vscope none = {0};
+    if (rc == 0)
+        rc = resolve_expr(r, v, c->limit, &none, ctes);
+    if (rc == 0)
+        rc = resolve_expr(r, v, c->offset, &none, ctes);
+    os_free(sc.src);
+    return rc;
+}
+
+static int cte_columns(vres *r, vcte *c, vscope *outer)
+{
+    (void)outer;
+    if (c->state == 2)
+        return 0;
+    if (c->state == 1) {
+        /* a recursive reference: the columns its list names, or those of
+         * the SELECT before the recursive one */
+        if (c->cte->ncols) {
+            c->ncols = c->cte->ncols;
+            if (!(c->cols = vcalloc(r, (size_t)c->ncols, sizeof *c->cols)))
+                return -1;
+            for (int j = 0; j < c->ncols; j++)
+                c->cols[j].name = tok_name(r, c->v, c->cte->cols[j]);
+            return 0;
+        }
+        set_blind(r, "a recursive WITH table without a column list%s", "");
+        return 0;
+    }
+    c->state = 1;
+    vcol *cols = NULL;
+    int n = 0;
+    if (resolve_select(r, c->v, c->cte->sel, NULL, c, &cols, &n) < 0)
+        return -1;
+    c->state = 2;
+    if (c->cte->ncols) {
+        if (c->cte->ncols != n && !failed(r)) {
+            char msg[600], *nm = tok_name(r, c->v, c->cte->name);
+            snprintf(msg, sizeof msg, "table %s has %d values for %d columns", nm ? nm : "?", n,
+                     c->cte->ncols);
+            error_expand(r, msg);
+        }
+        c->ncols = c->cte->ncols;
+        if (!(c->cols = vcalloc(r, (size_t)c->ncols, sizeof *c->cols)))
+            return -1;
+        for (int j = 0; j < c->ncols; j++)
+            c->cols[j].name = tok_name(r, c->v, c->cte->cols[j]);
+    } else {
+        c->ncols = n;
+        c->cols = cols;
+        for (int j = 0; j < n; j++)
+            c->cols[j].tab = NULL;
+    }
+    return 0;
+}
+
+/* A whole SELECT: its WITH, each SELECT of a compound (the last first, as
+ * SQLite resolves them), the compound's ORDER BY. *cols: the result
+ * columns of the first SELECT. */
+static int resolve_select(vres *r, const sq_view *v, const sq_select *sel, vscope *outer,
+                          vcte *ctes, vcol **cols, int *ncols)
+{
+    *cols = NULL;
+    *ncols = 0;
+    if (++r->depth > 200) {
+        r->depth--;
+        set_blind(r, "SELECTs nested deeper than folio follows%s", "");
+        return 0;
+    }
+    int rc = 0;
+    vcte *mine = NULL;
+    if (sel->ncte) {
+        mine = vcalloc(r, (size_t)sel->ncte, sizeof *mine);
+        if (!mine)
+            return -1;
+        for (int i = 0; i < sel->ncte; i++) {
+            mine[i].outer = i ? &mine[i - 1] : ctes;
+            mine[i].cte = &sel->cte[i];
+            mine[i].v = v;
+        }
+        if (!sel->recursive)
+            for (int i = 0; i < sel->ncte; i++)
+                mine[i].outer = i ? &mine[i - 1] : ctes;
+        ctes = &mine[sel->ncte - 1];
+    }
+    vcol *first = NULL;
+    int nfirst = 0;
+    for (int k = sel->ncore - 1; k >= 0 && rc == 0 && !failed(r); k--) {
+        vcol *cc = NULL;
+        int nc = 0;
+        rc = resolve_core(r, v, &sel->core[k], outer, ctes, k == sel->ncore - 1, &cc, &nc);
+        if (k == 0)
+            first = cc, nfirst = nc;
+    }
+    /* A compound's ORDER BY: numbers, result aliases; a term that is an
+     * expression folio leaves to SQLite (blind) when it could name what
+     * changes. */
+    const sq_core *lastc = &sel->core[sel->ncore - 1];
+    if (rc == 0 && sel->ncore > 1 && lastc->norder) {
+        for (int i = 0; i < lastc->norder && !failed(r); i++) {
+            long num;
+            if (term_number(v, lastc->order[i].e, &num))
+                continue;
+            set_blind(r, "an ORDER BY of a compound SELECT that is not a number%s", "");
+        }
+    }
+    /* WITH tables no SELECT used: SQLite still edits them. */
+    for (int i = 0; rc == 0 && i < sel->ncte && !failed(r); i++)
+        if (mine[i].state == 0) {
+            int save = r->rc_expand + r->rc_resolve;
+            rc = cte_columns(r, &mine[i], NULL);
+            if (r->rc_expand + r->rc_resolve != save)
+                set_blind(r, "a WITH table that is not used and does not resolve%s", "");
+        }
+    *cols = first;
+    *ncols = nfirst;
+    r->depth--;
+    return r->nomem ? -1 : rc;
+}
+
+/* ---- entry points ---- */
+
+static void vres_free(vres *r)
+{
+    for (int i = 0; i < r->npool; i++)
+        os_free(r->pool[i]);
+    os_free(r->pool);
+}
+
+/* Resolve view `name` (its SQL `sql`): 0; SQLite's error or FOLIO_NOMEM,
+ * set on the handle; or 1 when folio cannot resolve it (the construct in
+ * why). With op and e, the edits of its text. */
+static int view_resolve(folio_txn *txn, const alter_op *op, const char *name, const char *sql,
+                        const char *when, int no_dqs, edits *e, char *why, size_t whylen)
+{
+    folio_db *db = txn->db;
+    sq_view v;
+    char err[256];
+    if (sq_parse_view(&v, sql, err, sizeof err) < 0) {
+        if (strcmp(err, "out of memory") == 0)
+            return db_err(db, FOLIO_NOMEM, "out of memory");
+        return db_err(db, FOLIO_ERROR, "error in view %s%s%s: %s", name, when[0] ? " " : "", when,
+                      err);
+    }
+    vres r;
+    memset(&r, 0, sizeof r);
+    r.txn = txn;
+    r.op = op;
+    r.v = &v;
+    r.e = e;
+    r.collect = e != NULL;
+    r.no_dqs = no_dqs;
+    r.stack[r.nstack++] = name;
+    vcol *cols;
+    int ncols;
+    int rc = resolve_select(&r, &v, v.sel, NULL, NULL, &cols, &ncols);
+    if (rc < 0 || r.nomem)
+        rc = db_err(db, FOLIO_NOMEM, "out of memory");
+    else if (r.rc_expand || r.rc_resolve)
+        rc = db_err(db, FOLIO_ERROR, "error in view %s%s%s: %s", name, when[0] ? " " : "", when,
+                    r.rc_expand ? r.err_expand : r.err_resolve);
+    else if (r.blind) {
+        /* the caller decides: 1 and the reason in *why */
+        if (why)
+            snprintf(why, whylen, "%s", r.why);
+        rc = 1;
+    }
+    vres_free(&r);
+    sq_view_free(&v);
+    return rc;
+}
+
+int alter_view_edits(folio_txn *txn, const alter_op *op, const char *name, const char *sql,
+                     edits *e, char *why, size_t whylen)
+{
+    return view_resolve(txn, op, name, sql, "", 0, e, why, whylen);
+}
+
+int alter_views_check(folio_txn *txn, const char *when, int no_dqs)
+{
+    db_catalog *cat = txn->cat;
+    for (int i = 0; i < cat->nentries; i++) {
+        const folio_schema_entry *en = &cat->entries[i];
+        if (!en->type || strcmp(en->type, "view") != 0 || !en->sql ||
+            asql_name_is_internal(en->name))
+            continue;
+        int rc = view_resolve(txn, NULL, en->name, en->sql, when, no_dqs, NULL, NULL, 0);
+        if (rc < 0)
+            return rc; /* a view folio cannot resolve (1) is not checked */
+    }
+    return 0;
+}
