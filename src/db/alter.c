@@ -950,7 +950,7 @@ static int run_op(folio_txn *txn, alter_op *op)
         return rc;
     if ((rc = reload_catalog(txn)) < 0)
         return db_err_txn(txn, rc);
-    if ((rc = alter_views_check(txn, op_when(op), op->kind != OP_RENAME_TABLE)) < 0)
+    if ((rc = alter_views_check(txn, op_when(op), 0)) < 0)
         return rc;
     return alter_triggers_check(txn, op_when(op));
 }

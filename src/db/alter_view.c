@@ -28,12 +28,13 @@
  *
  * What folio does not resolve as SQLite would (a table-valued function, a
  * RIGHT or FULL join whose USING decides a name, the rowid of a subquery, a
- * compound ORDER BY term that is an expression, a function folio does not
- * know) makes the view "blind": the statement is refused with
- * FOLIO_UNSUPPORTED naming the view and the construct, never edited wrong.
+ * compound ORDER BY term that is an expression) makes the view "blind": a
+ * view that names what changes is then refused with FOLIO_UNSUPPORTED
+ * naming it and the construct, never edited wrong; one that does not is
+ * left as it is, unchecked. SQLite does not look functions up while it
+ * renames, and neither does folio.
  */
 #include "db/alter_int.h"
-#include "expr/expr_fn.h"
 #include "schema/select.h"
 
 #include <stdio.h>
@@ -96,6 +97,7 @@ typedef struct vres {
     int blind;
     char why[256];
     int nomem;
+    const char *last_colname; /* the column the last name resolved to: its name */
     /* strings and arrays to free */
     void **pool;
     int npool, poolcap;
@@ -287,12 +289,6 @@ static int view_columns(vres *r, const folio_schema_entry *ve, vsrc *s)
         /* Its errors are the reader's, found while its FROM is looked up. */
         if (r->rc_resolve && !r->rc_expand)
             error_expand(r, r->err_resolve), r->rc_resolve = 0;
-        if (pv->ncols && pv->ncols != n && !r->rc_expand) {
-            char msg[300];
-            snprintf(msg, sizeof msg, "expected %d columns for '%s' but got %d", pv->ncols,
-                     ve->name, n);
-            error_expand(r, msg);
-        }
         s->ncols = pv->ncols ? pv->ncols : n;
         if (!(s->cols = vcalloc(r, (size_t)s->ncols, sizeof *s->cols)))
             rc = -1;
@@ -547,6 +543,8 @@ static int resolve_name(vres *r, const sq_view *v, const sq_expr *e, vscope *sc)
             }
         }
         if (cnt == 0 && cnt_tab == 1 && match && mcol == -2 && is_rowid_name(col)) {
+            int ipk = match->tab->def.ipk;
+            r->last_colname = ipk >= 0 ? match->tab->def.cols[ipk].name : "rowid";
             resolved_column(r, match->tab, -1, coltok, match->aliased || tbltok < 0 ? -1 : tbltok);
             return 0;
         }
@@ -559,6 +557,7 @@ static int resolve_name(vres *r, const sq_view *v, const sq_expr *e, vscope *sc)
         }
         if (cnt == 1) {
             const vcol *c = &match->cols[mcol];
+            r->last_colname = c->name;
             resolved_column(r, c->tab, c->col, coltok,
                             match->aliased || tbltok < 0 || !c->tab ? -1 : tbltok);
             return 0;
@@ -595,39 +594,6 @@ static int resolve_name(vres *r, const sq_view *v, const sq_expr *e, vscope *sc)
     return 0;
 }
 
-/* Aggregate and window functions SQLite 3.40 has, by their argument counts. */
-static const struct {
-    const char *name;
-    int min, max;
-} agg_fns[] = {{"count", 0, 1},        {"sum", 1, 1},          {"total", 1, 1},
-               {"avg", 1, 1},          {"min", 1, 1},          {"max", 1, 1},
-               {"group_concat", 1, 2}, {"row_number", 0, 0},   {"rank", 0, 0},
-               {"dense_rank", 0, 0},   {"percent_rank", 0, 0}, {"cume_dist", 0, 0},
-               {"ntile", 1, 1},        {"lag", 1, 3},          {"lead", 1, 3},
-               {"first_value", 1, 1},  {"last_value", 1, 1},   {"nth_value", 2, 2}};
-
-/* Whether SQLite has the function with n arguments: 1 yes, 0 wrong count,
- * -1 unknown to folio. */
-static int function_known(const char *name, int n)
-{
-    int seen = 0;
-    for (size_t k = 0; k < sizeof agg_fns / sizeof *agg_fns; k++)
-        if (name_eq(agg_fns[k].name, name)) {
-            seen = 1;
-            if (n >= agg_fns[k].min && n <= agg_fns[k].max)
-                return 1;
-        }
-    const ex_fn_def *const tables[] = {ex_core_functions, ex_date_functions, ex_json_functions};
-    for (size_t t = 0; t < 3; t++)
-        for (const ex_fn_def *f = tables[t]; f->name; f++)
-            if (name_eq(f->name, name)) {
-                seen = 1;
-                if (n >= f->min_args && (f->max_args < 0 || n <= f->max_args))
-                    return 1;
-            }
-    return seen ? 0 : -1;
-}
-
 static int resolve_expr(vres *r, const sq_view *v, const sq_expr *e, vscope *sc, vcte *ctes);
 
 static int resolve_window(vres *r, const sq_view *v, const sq_window *w, vscope *sc, vcte *ctes)
@@ -661,19 +627,7 @@ static int resolve_expr(vres *r, const sq_view *v, const sq_expr *e, vscope *sc,
         rc = resolve_name(r, v, e, sc);
         break;
     case SQ_FUNC: {
-        char *name = tok_name(r, v, e->tok[0]);
-        if (!name)
-            return -1;
-        int known = function_known(name, e->star ? 0 : e->nkids);
-        if (known < 0 || (e->star && !name_eq(name, "count"))) {
-            set_blind(r, "the function %s, which folio does not know", name);
-            break;
-        }
-        if (known == 0) {
-            char msg[600];
-            snprintf(msg, sizeof msg, "wrong number of arguments to function %s()", name);
-            error_resolve(r, msg);
-        }
+        /* SQLite does not look functions up while it renames. */
         for (int k = 0; k < e->nkids && rc == 0; k++)
             rc = resolve_expr(r, v, e->kids[k], sc, ctes);
         if (rc == 0)
@@ -739,42 +693,58 @@ static int term_number(const sq_view *v, const sq_expr *e, long *out)
     return 1;
 }
 
-/* The name of a result column as sqlite3ColumnsFromExprList makes it. */
-static char *result_name(vres *r, const sq_view *v, const sq_rescol *rc, vscope *sc)
+/* The name of a result column as sqlite3ColumnsFromExprList makes it:
+ * its AS name, the name of the column it is (as its table has it; the
+ * INTEGER PRIMARY KEY's for the rowid), else its text as written. */
+static char *result_name(vres *r, const sq_view *v, const sq_rescol *rc, const char *colname)
 {
     if (rc->alias >= 0)
         return tok_name(r, v, rc->alias);
     const sq_expr *e = rc->e;
     while (e->kind == SQ_COLLATE)
         e = e->kids[0];
-    if (e->kind == SQ_NAME) {
-        /* the column's own name, as its table has it */
-        char *col = tok_name(r, v, e->tok[e->ntok - 1]);
-        char *tbl = e->ntok >= 2 ? tok_name(r, v, e->tok[e->ntok - 2]) : NULL;
-        if (!col)
-            return NULL;
-        for (vscope *s = sc; s; s = s->outer)
-            for (int k = 0; k < s->nsrc; k++) {
-                if (tbl && !name_eq(s->src[k].name, tbl))
-                    continue;
-                int j = find_col(&s->src[k], col);
-                if (j >= 0)
-                    return s->src[k].cols[j].name;
-            }
-        if (is_rowid_name(col))
-            set_blind(r, "a result column that is the rowid (%s)", col);
-        return col;
-    }
-    /* the expression's text as written */
+    if (e->kind == SQ_NAME && colname)
+        return vstrdup(r, colname, strlen(colname));
     const char *a = v->t[rc->e->first].z, *z = v->t[rc->e->last + 1].z;
     while (z > a && lx_is_space((unsigned char)z[-1]))
         z--;
     return vstrdup(r, a, (size_t)(z - a));
 }
 
+/* Names made unique as SQLite makes them: a name taken gets ":1", ":2"... */
+static int unique_names(vres *r, vcol *cols, int n)
+{
+    for (int i = 1; i < n; i++) {
+        unsigned cnt = 0;
+        for (;;) {
+            int clash = 0;
+            for (int j = 0; j < i && !clash; j++)
+                clash = name_eq(cols[i].name, cols[j].name);
+            if (!clash)
+                break;
+            if (++cnt > 3) {
+                set_blind(r, "result columns of the same name (%s)", cols[i].name);
+                return 0;
+            }
+            size_t nn = strlen(cols[i].name);
+            size_t k = nn;
+            while (k > 0 && cols[i].name[k - 1] >= '0' && cols[i].name[k - 1] <= '9')
+                k--;
+            if (k > 0 && k < nn && cols[i].name[k - 1] == ':')
+                nn = k - 1;
+            char *nm = keep(r, os_malloc(nn + 16));
+            if (!nm)
+                return -1;
+            snprintf(nm, nn + 16, "%.*s:%u", (int)nn, cols[i].name, cnt);
+            cols[i].name = nm;
+        }
+    }
+    return 0;
+}
+
 /* The result columns of one SELECT (its `*` and `t.*` expanded). */
-static int core_columns(vres *r, const sq_view *v, const sq_core *c, vscope *sc, vcol **out,
-                        int *nout)
+static int core_columns(vres *r, const sq_view *v, const sq_core *c, vscope *sc,
+                        const char **rnames, vcol **out, int *nout)
 {
     int n = 0, cap = 8;
     vcol *cols = vcalloc(r, (size_t)cap, sizeof *cols);
@@ -799,6 +769,12 @@ static int core_columns(vres *r, const sq_view *v, const sq_core *c, vscope *sc,
                     continue;
                 }
                 to = from + 1;
+                const vsrc *q0 = &sc->src[from];
+                if (r->op && r->op->kind == OP_RENAME_TABLE && q0->tab == r->op->tab &&
+                    !q0->aliased && q0->ncols > 0) {
+                    const lx_token *k = &v->t[rc->qual];
+                    edit_tok(r, rc->qual, asql_quoted_name(r->op->newname, k->z[k->n] == '"'));
+                }
             } else if (sc->nsrc == 0) {
                 error_expand(r, "no tables specified");
                 continue;
@@ -833,7 +809,7 @@ static int core_columns(vres *r, const sq_view *v, const sq_core *c, vscope *sc,
             cols = nc;
             cap *= 2;
         }
-        cols[n].name = c->values ? NULL : result_name(r, v, rc, sc);
+        cols[n].name = c->values ? NULL : result_name(r, v, rc, rnames ? rnames[i] : NULL);
         if (c->values) {
             char buf[32];
             snprintf(buf, sizeof buf, "column%d", n + 1);
@@ -843,13 +819,8 @@ static int core_columns(vres *r, const sq_view *v, const sq_core *c, vscope *sc,
             return -1;
         n++;
     }
-    /* Names made unique as SQLite makes them: "a", "a:1", "a:2"... */
-    for (int i = 1; i < n; i++)
-        for (int j = 0; j < i; j++)
-            if (name_eq(cols[i].name, cols[j].name)) {
-                set_blind(r, "result columns of the same name (%s)", cols[i].name);
-                break;
-            }
+    if (unique_names(r, cols, n) < 0)
+        return -1;
     *out = cols;
     *nout = n;
     return 0;
@@ -875,7 +846,7 @@ static int order_group(vres *r, const sq_view *v, const sq_core *c, vscope *sc, 
         }
         long num;
         if (term_number(v, e, &num)) {
-            if (num < 1 || num > c->nres) {
+            if (num < 1 || num > 0xffff) {
                 char msg[200], ob[16];
                 snprintf(msg, sizeof msg, "%s %s BY term out of range - should be between 1 and %d",
                          ordinal(i + 1, ob, sizeof ob), is_order ? "ORDER" : "GROUP", c->nres);
@@ -895,10 +866,16 @@ static int resolve_core(vres *r, const sq_view *v, const sq_core *c, vscope *out
 {
     vscope sc = {outer, NULL, 0, c, 0};
     int rc = from_list(r, v, &c->from, &sc, ctes);
-    if (rc == 0 && !failed(r))
-        rc = core_columns(r, v, c, &sc, cols, ncols);
-    for (int i = 0; rc == 0 && i < c->nres && !failed(r); i++)
+    const char **rnames = vcalloc(r, (size_t)c->nres, sizeof *rnames);
+    if (!rnames)
+        rc = -1;
+    for (int i = 0; rc == 0 && i < c->nres && !failed(r); i++) {
+        r->last_colname = NULL;
         rc = resolve_expr(r, v, c->res[i].e, &sc, ctes);
+        rnames[i] = r->last_colname;
+    }
+    if (rc == 0 && !failed(r))
+        rc = core_columns(r, v, c, &sc, rnames, cols, ncols);
     sc.aliases = 1;
     if (rc == 0)
         rc = resolve_expr(r, v, c->having, &sc, ctes);
@@ -1004,13 +981,31 @@ static int resolve_select(vres *r, const sq_view *v, const sq_select *sel, vscop
     }
     vcol *first = NULL;
     int nfirst = 0;
+    int *counts = vcalloc(r, (size_t)sel->ncore, sizeof *counts);
+    if (!counts)
+        return -1;
     for (int k = sel->ncore - 1; k >= 0 && rc == 0 && !failed(r); k--) {
         vcol *cc = NULL;
         int nc = 0;
         rc = resolve_core(r, v, &sel->core[k], outer, ctes, k == sel->ncore - 1, &cc, &nc);
+        counts[k] = nc;
         if (k == 0)
             first = cc, nfirst = nc;
     }
+    /* Each SELECT of a compound has as many columns as the one before it. */
+    for (int k = sel->ncore - 1; k > 0 && rc == 0 && !failed(r); k--)
+        if (counts[k] != counts[k - 1]) {
+            char msg[200];
+            if (sel->core[k].values)
+                snprintf(msg, sizeof msg, "all VALUES must have the same number of terms");
+            else
+                snprintf(msg, sizeof msg,
+                         "SELECTs to the left and right of %s do not have the same number of "
+                         "result columns",
+                         sq_compound_name(sel->core[k].op));
+            error_expand(r, msg);
+            break;
+        }
     /* A compound's ORDER BY: numbers, result aliases; a term that is an
      * expression folio leaves to SQLite (blind) when it could name what
      * changes. */
@@ -1023,8 +1018,9 @@ static int resolve_select(vres *r, const sq_view *v, const sq_select *sel, vscop
             set_blind(r, "an ORDER BY of a compound SELECT that is not a number%s", "");
         }
     }
-    /* WITH tables no SELECT used: SQLite still edits them. */
-    for (int i = 0; rc == 0 && i < sel->ncte && !failed(r); i++)
+    /* WITH tables no SELECT used: SQLite does not check them, but edits
+     * them. */
+    for (int i = 0; rc == 0 && r->e && i < sel->ncte && !failed(r); i++)
         if (mine[i].state == 0) {
             int save = r->rc_expand + r->rc_resolve;
             rc = cte_columns(r, &mine[i], NULL);

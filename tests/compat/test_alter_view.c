@@ -1,0 +1,284 @@
+/*
+ * test_alter_view.c - ALTER TABLE on schemas with views, through folio_exec,
+ * against libsqlite3 running the same statement on a copy of the file.
+ *
+ * Each case is a schema (tables with rows and one view of some shape) and
+ * an ALTER TABLE: both engines succeed and leave the same sqlite_schema,
+ * byte for byte, and the same rows from every view; or both fail with the
+ * same message and folio's file is unchanged. folio's file passes
+ * integrity_check in libsqlite3. A random part builds views from a
+ * grammar and alters their tables (seed printed; FOLIO_SEED replays).
+ */
+#include "compat.h"
+
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct sbuf {
+    char *p;
+    size_t n, cap;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t n)
+{
+    if (b->n + n + 1 > b->cap) {
+        b->cap = (b->n + n + 1) * 2;
+        b->p = realloc(b->p, b->cap);
+        cr_assert_not_null(b->p);
+    }
+    memcpy(b->p + b->n, s, n);
+    b->n += n;
+    b->p[b->n] = 0;
+}
+
+static void sb_str(sbuf *b, const char *s)
+{
+    sb_add(b, s, strlen(s));
+}
+
+static void dump_query(sbuf *b, sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+        sb_str(b, "error: ");
+        sb_str(b, sqlite3_errmsg(db));
+        sb_str(b, "\n");
+        return;
+    }
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int i = 0; i < sqlite3_column_count(st); i++) {
+            const unsigned char *t = sqlite3_column_text(st, i);
+            sb_str(b, sqlite3_column_type(st, i) == SQLITE_NULL ? "NULL" : (const char *)t);
+            sb_str(b, "|");
+        }
+        sb_str(b, "\n");
+    }
+    if (rc != SQLITE_DONE) {
+        sb_str(b, "error: ");
+        sb_str(b, sqlite3_errmsg(db));
+        sb_str(b, "\n");
+    }
+    sqlite3_finalize(st);
+}
+
+/* sqlite_schema, then the rows of every view. */
+static char *dump_file(const char *path)
+{
+    sbuf b = {0};
+    sqlite3 *db = compat_sqlite_open_ro(path);
+    dump_query(&b, db,
+               "SELECT type, name, tbl_name, rootpage, sql FROM sqlite_schema ORDER BY rowid");
+    sqlite3_stmt *st = compat_prepare(db, "SELECT name FROM sqlite_schema WHERE type = 'view' "
+                                          "ORDER BY rowid");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        char *q = compat_quote((const char *)sqlite3_column_text(st, 0));
+        char sql[600];
+        snprintf(sql, sizeof sql, "SELECT * FROM %s", q);
+        sb_str(&b, "-- ");
+        sb_str(&b, q);
+        sb_str(&b, "\n");
+        dump_query(&b, db, sql);
+        free(q);
+    }
+    sqlite3_finalize(st);
+    compat_sqlite_close(db);
+    if (!b.p)
+        sb_str(&b, "");
+    return b.p;
+}
+
+static int folio_run(const char *path, const char *sql, char *msg, size_t cap)
+{
+    folio_db *db = compat_folio_open(path, COMPAT_RW);
+    folio_txn *txn;
+    cr_assert_eq(folio_begin(&txn, db, FOLIO_TXN_WRITE), 0, "%s", folio_errmsg(db));
+    int rc = folio_exec(txn, sql);
+    snprintf(msg, cap, "%s", rc < 0 ? folio_errmsg(db) : "");
+    cr_assert_eq(folio_commit(txn), 0, "commit after %s: %s", sql, folio_errmsg(db));
+    cr_assert_eq(folio_close(db), 0);
+    return rc;
+}
+
+static int sqlite_run(const char *path, const char *sql, char *msg, size_t cap)
+{
+    sqlite3 *db = compat_sqlite_open(path);
+    char *err = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
+    snprintf(msg, cap, "%s", err ? err : "");
+    sqlite3_free(err);
+    compat_sqlite_close(db);
+    return rc;
+}
+
+static const char tables[] = "CREATE TABLE t(a INTEGER PRIMARY KEY, b, c);"
+                             "CREATE TABLE u(a, y, z);"
+                             "CREATE TABLE w(k, \"q q\");"
+                             "INSERT INTO t VALUES (1, 'x', 10), (2, 'y', 20), (3, 'x', NULL);"
+                             "INSERT INTO u VALUES (1, 'p', 5), (3, 'q', 6), (4, 'r', 7);"
+                             "INSERT INTO w VALUES (1, 'one'), (2, 'two');";
+
+/* The outcome of sql on a schema of the tables and `views`: 0 the same,
+ * 1 folio refused with FOLIO_UNSUPPORTED (allowed when `allow_unsupported`),
+ * else an assertion fails. */
+static int compare(const char *views, const char *sql, int allow_unsupported, const char *seed)
+{
+    char *dir = compat_tmpdir();
+    char *a = compat_path(dir, "folio.db"), *b = compat_path(dir, "sqlite.db");
+    sqlite3 *db = compat_sqlite_open(a);
+    compat_exec(db, tables);
+    compat_exec(db, views);
+    compat_sqlite_close(db);
+    compat_copy_db(a, b, 0);
+    char *before = dump_file(a);
+    char fm[512], sm[512];
+    int src = sqlite_run(b, sql, sm, sizeof sm);
+    int frc = folio_run(a, sql, fm, sizeof fm);
+    int out = 0;
+    if (frc == FOLIO_UNSUPPORTED) {
+        cr_expect(allow_unsupported, "%s%s\n%s: folio refused: %s (libsqlite3: %s)", seed, views,
+                  sql, fm, src == SQLITE_OK ? "ok" : sm);
+        char *after = dump_file(a);
+        cr_expect_str_eq(before, after, "%s%s\n%s: a refused statement changed the file", seed,
+                         views, sql);
+        free(after);
+        out = 1;
+    } else if (src == SQLITE_OK) {
+        cr_expect_eq(frc, 0, "%s%s\n%s: folio failed: %s", seed, views, sql, fm);
+        char *da = dump_file(a), *dbs = dump_file(b);
+        cr_expect_str_eq(da, dbs, "%s%s\n%s: folio's file differs from libsqlite3's", seed, views,
+                         sql);
+        free(da);
+        free(dbs);
+    } else {
+        cr_expect(frc < 0, "%s%s\n%s: folio accepted; libsqlite3: %s", seed, views, sql, sm);
+        cr_expect_str_eq(fm, sm, "%s%s\n%s: messages differ", seed, views, sql);
+        char *after = dump_file(a);
+        cr_expect_str_eq(before, after, "%s%s\n%s: a refused statement changed the file", seed,
+                         views, sql);
+        free(after);
+    }
+    char *ok = compat_integrity(a);
+    cr_expect_str_eq(ok, "ok", "%s%s\n%s: integrity_check: %s", seed, views, sql, ok);
+    free(ok);
+    free(before);
+    compat_rmtree(dir);
+    free(a);
+    free(b);
+    free(dir);
+    return out;
+}
+
+static const char *const alters[] = {
+    "ALTER TABLE t RENAME TO t2",
+    "ALTER TABLE t RENAME TO \"n n\"",
+    "ALTER TABLE t RENAME COLUMN a TO aa",
+    "ALTER TABLE t RENAME COLUMN b TO \"B b\"",
+    "ALTER TABLE t RENAME COLUMN c TO cc",
+    "ALTER TABLE t DROP COLUMN c",
+    "ALTER TABLE t DROP COLUMN b",
+    "ALTER TABLE u RENAME COLUMN a TO ua",
+    "ALTER TABLE u RENAME TO u2",
+    "ALTER TABLE u DROP COLUMN y",
+    "ALTER TABLE w RENAME COLUMN \"q q\" TO q",
+};
+
+static void all_alters(const char *views)
+{
+    for (size_t i = 0; i < sizeof alters / sizeof *alters; i++)
+        compare(views, alters[i], 0, "");
+}
+
+Test(compat_alter_view, shapes)
+{
+    static const char *const views[] = {
+        "CREATE VIEW v AS SELECT a, b FROM t",
+        "CREATE VIEW v AS SELECT * FROM t",
+        "CREATE VIEW v AS SELECT t.*, u.z FROM t, u WHERE t.a = u.a",
+        "CREATE VIEW v AS SELECT x.a, x.b AS bb, t.c FROM t AS x, t WHERE x.a = t.a",
+        "CREATE VIEW v AS SELECT main.t.a, T.b FROM main.t",
+        "CREATE VIEW v AS SELECT \"a\", [b], `c`, \"no such\" FROM \"t\"",
+        "CREATE VIEW v(p, q) AS SELECT a, c FROM t",
+        "CREATE VIEW v AS SELECT a AS q, b FROM t WHERE q > 1 ORDER BY q, b DESC",
+        "CREATE VIEW v AS SELECT b AS a FROM t ORDER BY a",
+        "CREATE VIEW v AS SELECT b, count(*) AS n FROM t GROUP BY b HAVING n > 0 ORDER BY 1",
+        "CREATE VIEW v AS SELECT b FROM t GROUP BY 1",
+        "CREATE VIEW v AS SELECT a FROM t ORDER BY 2",
+        "CREATE VIEW v AS SELECT * FROM t JOIN u USING (a)",
+        "CREATE VIEW v AS SELECT * FROM t NATURAL JOIN u",
+        "CREATE VIEW v AS SELECT t.a, u.y FROM t LEFT JOIN u ON t.a = u.a",
+        "CREATE VIEW v AS SELECT a FROM t JOIN u USING (a)",
+        "CREATE VIEW v AS SELECT b FROM t CROSS JOIN w",
+        "CREATE VIEW v AS SELECT a FROM t, u",
+        "CREATE VIEW v AS SELECT s.a, s.b FROM (SELECT a, b FROM t WHERE c > 5) AS s",
+        "CREATE VIEW v AS SELECT a, (SELECT count(*) FROM u WHERE u.a = t.a) AS n FROM t",
+        "CREATE VIEW v AS SELECT a FROM t WHERE EXISTS (SELECT 1 FROM u WHERE y = b OR u.a = "
+        "t.a)",
+        "CREATE VIEW v AS SELECT a FROM t WHERE a IN (SELECT a FROM u) AND b NOT IN ('z')",
+        "CREATE VIEW v AS WITH c(k) AS (SELECT a FROM t) SELECT k, (SELECT b FROM t WHERE t.a = "
+        "c.k) FROM c",
+        "CREATE VIEW v AS WITH c AS (SELECT a, b FROM t) SELECT a, b FROM c",
+        "CREATE VIEW v AS WITH c AS (SELECT a FROM t), d AS (SELECT * FROM c) SELECT * FROM d",
+        "CREATE VIEW v AS WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r, t "
+        "WHERE n < t.a) SELECT n FROM r",
+        "CREATE VIEW v AS WITH unused AS (SELECT b FROM t) SELECT 1",
+        "CREATE VIEW v AS SELECT a FROM t UNION SELECT a FROM u",
+        "CREATE VIEW v AS SELECT a, b FROM t UNION ALL SELECT y, z FROM u ORDER BY 1",
+        "CREATE VIEW v AS SELECT a FROM t INTERSECT SELECT a FROM u EXCEPT SELECT 3",
+        "CREATE VIEW v AS VALUES (1, 2) UNION SELECT a, b FROM t",
+        "CREATE VIEW v AS SELECT a, sum(c) OVER (PARTITION BY b ORDER BY a) FROM t",
+        "CREATE VIEW v AS SELECT a, row_number() OVER w FROM t WINDOW w AS (ORDER BY b)",
+        "CREATE VIEW v AS SELECT count(*) FILTER (WHERE c > 10), max(a) FROM t",
+        "CREATE VIEW v AS SELECT CASE b WHEN 'x' THEN a ELSE c END, CAST(a AS TEXT), b COLLATE "
+        "nocase FROM t",
+        "CREATE VIEW v AS SELECT a, rowid, t.oid, _rowid_ FROM t",
+        "CREATE VIEW v AS SELECT upper(b), coalesce(c, 0), length(b) + abs(a) FROM t",
+        "CREATE VIEW v AS SELECT \"b\" || 'x' AS \"s\", \"k\" FROM t, w WHERE \"q q\" = 'one'",
+        "CREATE VIEW v AS SELECT a FROM t WHERE b = \"x\"",
+        "CREATE VIEW v AS SELECT k FROM w",
+        "CREATE VIEW v AS SELECT 1 AS one",
+        "CREATE VIEW v AS SELECT nosuch FROM t",
+        "CREATE VIEW v AS SELECT * FROM nosuch",
+        "CREATE VIEW v AS SELECT a FROM t, u",
+        "CREATE VIEW v AS SELECT t.a FROM t JOIN t AS t2 ON t.a = t2.b",
+        "CREATE VIEW v AS SELECT a, b FROM t WHERE a > 0; CREATE VIEW v2 AS SELECT b FROM v",
+        "CREATE VIEW v AS SELECT x FROM w2; CREATE TABLE w2(x)",
+        "CREATE VIEW v AS SELECT * FROM t AS a JOIN u AS b ON a.a = b.a",
+        "CREATE VIEW v AS SELECT [t].[a] FROM [t] WHERE [t].b = 'x'",
+        "CREATE VIEW v AS SELECT a FROM t WHERE b LIKE '%x%' ESCAPE '\\' AND c BETWEEN 1 AND 100",
+        "CREATE VIEW v AS SELECT true, false, \"true\" FROM t",
+        "CREATE VIEW v AS SELECT a FROM t LIMIT 2 OFFSET 1",
+        "CREATE VIEW v AS SELECT min(a), max(c), total(c), avg(a), group_concat(b, '-') FROM t",
+    };
+    for (size_t i = 0; i < sizeof views / sizeof *views; i++)
+        all_alters(views[i]);
+}
+
+/* Views that do not resolve make SQLite refuse every ALTER that checks
+ * them, with "error in view v: ...", and so does folio. */
+Test(compat_alter_view, views_that_do_not_resolve)
+{
+    static const char *const views[] = {
+        "CREATE VIEW v AS SELECT * FROM gone",
+        "CREATE VIEW v AS SELECT a FROM t, u",
+        "CREATE VIEW v AS SELECT nosuch FROM t",
+        "CREATE VIEW v AS SELECT t.nosuch FROM t",
+        "CREATE VIEW v AS SELECT x.a FROM t",
+        "CREATE VIEW v AS SELECT a FROM t ORDER BY 5",
+        "CREATE VIEW v AS SELECT a FROM t GROUP BY 0",
+        "CREATE VIEW v AS SELECT * FROM t JOIN u USING (y)",
+        "CREATE VIEW v AS SELECT * FROM t NATURAL JOIN u USING (a)",
+        "CREATE VIEW v(x, y) AS SELECT 1; CREATE VIEW v2 AS SELECT * FROM v",
+        "CREATE VIEW v AS SELECT 1; CREATE VIEW v2 AS SELECT * FROM v, gone",
+        "CREATE VIEW v AS WITH c(x, y) AS (SELECT 1) SELECT * FROM c",
+        "CREATE VIEW v AS SELECT x.* FROM t",
+        "CREATE VIEW v AS SELECT *",
+        "CREATE VIEW v AS SELECT abs(1, 2)",
+        "CREATE VIEW v AS SELECT rowid FROM t, u",
+    };
+    for (size_t i = 0; i < sizeof views / sizeof *views; i++)
+        all_alters(views[i]);
+}
