@@ -56,6 +56,7 @@ typedef struct vsrc {
     int aliased;
     const db_table *tab; /* a base table */
     int opaque;          /* a table-valued function: its columns are unknown */
+    int rowid_vis;       /* has a rowid a name can reach (not a WITH table) */
     int ncols;
     vcol *cols;
     int name_tok; /* the table's name in the FROM (RENAME TO edits it), or -1 */
@@ -93,11 +94,19 @@ typedef struct vres {
     const char *stack[VIEW_MAX_DEPTH]; /* views being expanded */
     int nstack;
     int rc_expand, rc_resolve; /* first error of each phase (FOLIO_ERROR) */
+    int nerr;                  /* errors of names so far */
+    int expand_sure;           /* the expand error is the first SQLite meets */
+    int expand_only;           /* a first pass: only the errors of looking FROM terms up */
+    int aborted;               /* the walk of the current expression stopped */
     char err_expand[512], err_resolve[512];
     int blind;
     char why[256];
     int nomem;
     const char *last_colname; /* the column the last name resolved to: its name */
+    int noagg;                /* 2 in GROUP BY: no aggregates */
+    int group_agg;            /* a GROUP BY term holds an aggregate */
+    int rc_late;              /* an error SQLite finds after the names */
+    char err_late[512];
     /* strings and arrays to free */
     void **pool;
     int npool, poolcap;
@@ -146,9 +155,11 @@ static char *tok_name(vres *r, const sq_view *v, int t)
     return keep(r, asql_tok_text(&v->t[t]));
 }
 
+/* Only a failed allocation stops the walk: past a part folio cannot
+ * resolve (blind) the rest is still resolved, for SQLite's errors. */
 static int failed(const vres *r)
 {
-    return r->nomem || r->blind;
+    return r->nomem;
 }
 
 /* ---- errors ---- */
@@ -165,16 +176,23 @@ static void error_expand(vres *r, const char *msg)
 {
     if (!r->rc_expand) {
         r->rc_expand = FOLIO_ERROR;
+        r->expand_sure = !r->blind; /* nothing folio cannot follow came before it */
         snprintf(r->err_expand, sizeof r->err_expand, "%s", msg);
     }
 }
 
+/* SQLite's walk of an expression stops at the first name that does not
+ * resolve, but a function's arguments are a walk of their own: the walk
+ * around them goes on, and a later error replaces the message. A SELECT
+ * stops at its first expression with an error (or subquery with one). */
 static void error_resolve(vres *r, const char *msg)
 {
-    if (!r->rc_resolve) {
-        r->rc_resolve = FOLIO_ERROR;
-        snprintf(r->err_resolve, sizeof r->err_resolve, "%s", msg);
-    }
+    if (r->expand_only)
+        return;
+    r->rc_resolve = FOLIO_ERROR;
+    r->nerr++;
+    r->aborted = 1;
+    snprintf(r->err_resolve, sizeof r->err_resolve, "%s", msg);
 }
 
 /* ---- edits ---- */
@@ -277,18 +295,26 @@ static int view_columns(vres *r, const folio_schema_entry *ve, vsrc *s)
         set_blind(r, "the view %s that it reads cannot be parsed", ve->name);
         return 0;
     }
-    int save_collect = r->collect;
+    int save_collect = r->collect, save_expand = r->expand_only, save_rc = r->rc_resolve;
+    int save_nerr = r->nerr, save_aborted = r->aborted;
+    char save_err[512];
+    memcpy(save_err, r->err_resolve, sizeof save_err);
     r->collect = 0;
+    r->expand_only = 0; /* SQLite prepares the whole view it reads */
+    r->rc_resolve = 0;
     r->stack[r->nstack++] = ve->name;
     vcol *cols = NULL;
     int n = 0;
     int rc = resolve_select(r, pv, pv->sel, NULL, NULL, &cols, &n);
     r->nstack--;
     r->collect = save_collect;
+    /* Its errors are the reader's, found while its FROM is looked up. */
+    if (r->rc_resolve && !r->rc_expand)
+        error_expand(r, r->err_resolve);
+    r->rc_resolve = save_rc, r->nerr = save_nerr, r->aborted = save_aborted;
+    r->expand_only = save_expand;
+    memcpy(r->err_resolve, save_err, sizeof save_err);
     if (rc == 0 && !failed(r)) {
-        /* Its errors are the reader's, found while its FROM is looked up. */
-        if (r->rc_resolve && !r->rc_expand)
-            error_expand(r, r->err_resolve), r->rc_resolve = 0;
         s->ncols = pv->ncols ? pv->ncols : n;
         if (!(s->cols = vcalloc(r, (size_t)s->ncols, sizeof *s->cols)))
             rc = -1;
@@ -373,6 +399,7 @@ static int add_term(vres *r, const sq_view *v, const sq_src *t, vscope *sc, vcte
         s = &sc->src[sc->nsrc - 1];
         s->ncols = n;
         s->cols = cols;
+        s->rowid_vis = 1;
         for (int j = 0; j < n; j++)
             s->cols[j].tab = NULL;
         if (!s->name)
@@ -404,6 +431,7 @@ static int add_term(vres *r, const sq_view *v, const sq_src *t, vscope *sc, vcte
             return 0;
         }
         s->name_tok = t->table;
+        s->rowid_vis = !tab->def.without_rowid;
         if (r->op && r->op->kind == OP_RENAME_TABLE && tab == r->op->tab && r->collect) {
             const lx_token *k = &v->t[t->table];
             edit_tok(r, t->table, asql_quoted_name(r->op->newname, k->z[k->n] == '"'));
@@ -411,20 +439,22 @@ static int add_term(vres *r, const sq_view *v, const sq_src *t, vscope *sc, vcte
         return source_of_table(r, s, tab);
     }
     const folio_schema_entry *ve = view_entry(r, name);
-    if (ve)
+    if (ve) {
+        sc->src[sc->nsrc - 1].rowid_vis = 1;
         return view_columns(r, ve, &sc->src[sc->nsrc - 1]);
+    }
     char msg[600];
     snprintf(msg, sizeof msg, "no such table: main.%s", name);
     error_expand(r, msg);
-    s->opaque = 1; /* nothing more to learn from it */
-    return 0;
+    return 0; /* a term without columns: SQLite stops at the error anyway */
 }
 
 /* The columns both sides of a join hold (NATURAL) or USING's, checked as
  * sqlite3ProcessJoin checks them. */
-static int join_columns(vres *r, const sq_view *v, const sq_src *t, vscope *sc, int first)
+static int join_columns(vres *r, const sq_view *v, const sq_src *t, vscope *sc, int idx)
 {
-    vsrc *s = &sc->src[sc->nsrc - 1];
+    int first = 0;
+    vsrc *s = &sc->src[idx];
     if (s->opaque)
         return 0;
     if (t->join & SQ_JT_NATURAL) {
@@ -436,7 +466,7 @@ static int join_columns(vres *r, const sq_view *v, const sq_src *t, vscope *sc, 
         if (!s->usings)
             return -1;
         for (int j = 0; j < s->ncols; j++)
-            for (int k = first; k < sc->nsrc - 1; k++)
+            for (int k = first; k < idx; k++)
                 if (!sc->src[k].opaque && find_col(&sc->src[k], s->cols[j].name) >= 0) {
                     s->usings[s->nusing++] = s->cols[j].name;
                     break;
@@ -450,7 +480,7 @@ static int join_columns(vres *r, const sq_view *v, const sq_src *t, vscope *sc, 
             if (!name)
                 return -1;
             int left = 0;
-            for (int k = first; k < sc->nsrc - 1 && !left; k++)
+            for (int k = first; k < idx && !left; k++)
                 left = sc->src[k].opaque || find_col(&sc->src[k], name) >= 0;
             if (!left || find_col(s, name) < 0) {
                 char msg[600];
@@ -468,14 +498,14 @@ static int join_columns(vres *r, const sq_view *v, const sq_src *t, vscope *sc, 
 
 static int from_list(vres *r, const sq_view *v, const sq_from *f, vscope *sc, vcte *ctes)
 {
-    for (int i = 0; i < f->n && !failed(r); i++) {
-        int first = sc->nsrc;
-        (void)first;
+    /* SQLite looks every term up, then processes the joins. */
+    int at = sc->nsrc;
+    for (int i = 0; i < f->n && !failed(r); i++)
         if (add_term(r, v, &f->v[i], sc, ctes) < 0)
             return -1;
-        if (i > 0 && sc->nsrc > 0 && join_columns(r, v, &f->v[i], sc, 0) < 0)
+    for (int i = 1; i < f->n && !failed(r) && at + i < sc->nsrc; i++)
+        if (join_columns(r, v, &f->v[i], sc, at + i) < 0)
             return -1;
-    }
     return r->nomem ? -1 : 0;
 }
 
@@ -494,9 +524,36 @@ static int uses_column(const vsrc *s, const char *name)
     return 0;
 }
 
+/* SQLite's aggregate functions (min and max with one argument). */
+static int is_aggregate(const sq_view *v, const sq_expr *e)
+{
+    static const char *const aggs[] = {"count",        "sum", "total", "avg",
+                                       "group_concat", "min", "max"};
+    if (e->kind != SQ_FUNC || e->over || e->over_name >= 0)
+        return 0;
+    for (size_t k = 0; k < sizeof aggs / sizeof *aggs; k++)
+        if (asql_tok_eq(&v->t[e->tok[0]], aggs[k]))
+            return k < 5 || e->nkids == 1;
+    return 0;
+}
+
+static int has_aggregate(const sq_view *v, const sq_expr *e)
+{
+    if (!e)
+        return 0;
+    if (is_aggregate(v, e))
+        return 1;
+    for (int k = 0; k < e->nkids; k++)
+        if (has_aggregate(v, e->kids[k]))
+            return 1;
+    return 0;
+}
+
 /* A column reference, as lookupName resolves it. */
 static int resolve_name(vres *r, const sq_view *v, const sq_expr *e, vscope *sc)
 {
+    if (r->expand_only)
+        return 0;
     char *db = NULL, *tbl = NULL, *col;
     int coltok = e->tok[e->ntok - 1], tbltok = e->ntok >= 2 ? e->tok[e->ntok - 2] : -1;
     if (e->ntok == 3 && !(db = tok_name(r, v, e->tok[0])))
@@ -505,8 +562,9 @@ static int resolve_name(vres *r, const sq_view *v, const sq_expr *e, vscope *sc)
         return -1;
     if (!(col = tok_name(r, v, coltok)))
         return -1;
+    int cnt_tab = 0; /* SQLite counts the tables with a rowid across levels */
     for (vscope *s = sc; s; s = s->outer) {
-        int cnt = 0, cnt_tab = 0;
+        int cnt = 0;
         vsrc *match = NULL;
         int mcol = 0;
         for (int k = 0; k < s->nsrc; k++) {
@@ -533,16 +591,17 @@ static int resolve_name(vres *r, const sq_view *v, const sq_expr *e, vscope *sc)
                 cnt++;
                 match = src;
                 mcol = j;
-            } else if (src->tab && !src->tab->def.without_rowid) {
+            } else if (src->rowid_vis) {
                 cnt_tab++;
                 if (cnt == 0)
                     match = src, mcol = -2;
-            } else if (!src->tab && is_rowid_name(col)) {
-                set_blind(r, "the rowid of a subquery or view (%s)", col);
-                return 0;
             }
         }
         if (cnt == 0 && cnt_tab == 1 && match && mcol == -2 && is_rowid_name(col)) {
+            if (!match->tab) {
+                r->last_colname = "rowid"; /* a view's or subquery's: nothing to edit */
+                return 0;
+            }
             int ipk = match->tab->def.ipk;
             r->last_colname = ipk >= 0 ? match->tab->def.cols[ipk].name : "rowid";
             resolved_column(r, match->tab, -1, coltok, match->aliased || tbltok < 0 ? -1 : tbltok);
@@ -551,8 +610,11 @@ static int resolve_name(vres *r, const sq_view *v, const sq_expr *e, vscope *sc)
         if (cnt == 0 && !tbl && s->aliases && s->core) {
             for (int j = 0; j < s->core->nres; j++) {
                 int a = s->core->res[j].alias;
-                if (a >= 0 && asql_tok_eq(&v->t[a], col))
+                if (a >= 0 && asql_tok_eq(&v->t[a], col)) {
+                    if (r->noagg == 2 && has_aggregate(v, s->core->res[j].e))
+                        r->group_agg = 1;
                     return 0; /* an alias of the result */
+                }
             }
         }
         if (cnt == 1) {
@@ -614,7 +676,7 @@ static int resolve_window(vres *r, const sq_view *v, const sq_window *w, vscope 
 
 static int resolve_expr(vres *r, const sq_view *v, const sq_expr *e, vscope *sc, vcte *ctes)
 {
-    if (!e || failed(r))
+    if (!e || failed(r) || r->aborted)
         return r->nomem ? -1 : 0;
     if (++r->depth > 200) {
         r->depth--;
@@ -627,13 +689,19 @@ static int resolve_expr(vres *r, const sq_view *v, const sq_expr *e, vscope *sc,
         rc = resolve_name(r, v, e, sc);
         break;
     case SQ_FUNC: {
-        /* SQLite does not look functions up while it renames. */
-        for (int k = 0; k < e->nkids && rc == 0; k++)
+        /* SQLite does not look functions up while it renames, nor check
+         * where aggregates are (but in GROUP BY). */
+
+        for (int k = 0; k < e->nkids && rc == 0; k++) {
+            r->aborted = 0; /* each argument is walked on its own */
             rc = resolve_expr(r, v, e->kids[k], sc, ctes);
+        }
+        r->aborted = 0;
         if (rc == 0)
             rc = resolve_expr(r, v, e->filter, sc, ctes);
         if (rc == 0)
             rc = resolve_window(r, v, e->over, sc, ctes);
+        r->aborted = 0;
         if (rc == 0 && e->over && e->over->base >= 0)
             set_blind(r, "a window that extends a named window%s", "");
         break;
@@ -643,10 +711,21 @@ static int resolve_expr(vres *r, const sq_view *v, const sq_expr *e, vscope *sc,
     case SQ_IN_SEL: {
         for (int k = 0; k < e->nkids && rc == 0; k++)
             rc = resolve_expr(r, v, e->kids[k], sc, ctes);
+        if (!r->expand_only && r->nerr > 0) {
+            /* after an error SQLite resolves no further subquery */
+            r->aborted = 1;
+            break;
+        }
         vcol *cols;
-        int n;
+        int n, noagg = r->noagg;
+        r->noagg = 0;
+        int before = r->nerr;
         if (rc == 0)
             rc = resolve_select(r, v, e->sel, sc, ctes, &cols, &n);
+        r->aborted = r->nerr > before; /* a subquery's error ends the walk */
+        r->noagg = noagg;
+        if (rc == 0 && e->kind != SQ_EXISTS && n != 1)
+            set_blind(r, "a subquery of %s columns where one is expected", n ? "several" : "no");
         break;
     }
     case SQ_IN_TAB:
@@ -754,6 +833,14 @@ static int core_columns(vres *r, const sq_view *v, const sq_core *c, vscope *sc,
         const sq_rescol *rc = &c->res[i];
         int from = 0, to = sc->nsrc;
         if (!rc->e) {
+            /* Two terms of one name: SQLite expands `*` into qualified names
+             * that then resolve in ways folio does not follow. */
+            for (int k = 0; k < sc->nsrc; k++)
+                for (int j = 0; j < k; j++)
+                    if (sc->src[k].name && sc->src[j].name && sc->src[k].name[0] &&
+                        name_eq(sc->src[k].name, sc->src[j].name))
+                        set_blind(r, "`*` over two FROM terms of the same name (%s)",
+                                  sc->src[k].name);
             if (rc->qual >= 0) {
                 char *q = tok_name(r, v, rc->qual);
                 if (!q)
@@ -851,55 +938,127 @@ static int order_group(vres *r, const sq_view *v, const sq_core *c, vscope *sc, 
                 snprintf(msg, sizeof msg, "%s %s BY term out of range - should be between 1 and %d",
                          ordinal(i + 1, ob, sizeof ob), is_order ? "ORDER" : "GROUP", c->nres);
                 error_resolve(r, msg);
+                return 1;
             }
             continue;
         }
+        int before = r->nerr;
+        r->aborted = 0;
         if (resolve_expr(r, v, e, sc, ctes) < 0)
             return -1;
+        if (r->nerr > before)
+            return 1;
     }
     return r->nomem ? -1 : 0;
 }
 
-/* One SELECT of a compound: its FROM, then its names in SQLite's order. */
+/* One walk of SQLite's resolveSelectStep over an expression: 0, 1 when it
+ * had an error (the SELECT stops there), -1. */
+static int unit(vres *r, const sq_view *v, const sq_expr *e, vscope *sc, vcte *ctes)
+{
+    int before = r->nerr;
+    r->aborted = 0;
+    if (resolve_expr(r, v, e, sc, ctes) < 0)
+        return -1;
+    r->aborted = 0;
+    return r->nerr > before;
+}
+
+/* One SELECT of a compound: its FROM, then its names in SQLite's order
+ * (LIMIT and OFFSET, which see no names; the result; HAVING; WHERE and the
+ * ON terms, which SQLite ANDs to it; windows; ORDER BY; GROUP BY). Returns
+ * 0, 1 when a name did not resolve (SQLite stops there), -1. */
 static int resolve_core(vres *r, const sq_view *v, const sq_core *c, vscope *outer, vcte *ctes,
                         int last, vcol **cols, int *ncols)
 {
     vscope sc = {outer, NULL, 0, c, 0};
+    vscope none = {0};
+    if (r->expand_only) {
+        /* selectExpander: the FROM terms, the joins, `*`; then the
+         * subqueries of the expressions, in sqlite3WalkSelectExpr's order */
+        int rc = from_list(r, v, &c->from, &sc, ctes);
+        if (rc == 0)
+            rc = core_columns(r, v, c, &sc, NULL, cols, ncols);
+        for (int i = 0; rc == 0 && i < c->nres; i++)
+            rc = resolve_expr(r, v, c->res[i].e, &sc, ctes);
+        if (rc == 0)
+            rc = resolve_expr(r, v, c->where, &sc, ctes);
+        for (int i = 0; rc == 0 && i < c->from.n; i++)
+            rc = resolve_expr(r, v, c->from.v[i].on, &sc, ctes);
+        for (int i = 0; rc == 0 && i < c->ngroup; i++)
+            rc = resolve_expr(r, v, c->group[i], &sc, ctes);
+        if (rc == 0)
+            rc = resolve_expr(r, v, c->having, &sc, ctes);
+        for (int i = 0; rc == 0 && i < c->norder; i++)
+            rc = resolve_expr(r, v, c->order[i].e, &sc, ctes);
+        if (rc == 0)
+            rc = resolve_expr(r, v, c->limit, &sc, ctes);
+        if (rc == 0)
+            rc = resolve_expr(r, v, c->offset, &sc, ctes);
+        for (int i = 0; rc == 0 && i < c->nwin; i++)
+            rc = resolve_window(r, v, c->win[i], &sc, ctes);
+        os_free(sc.src);
+        return rc;
+    }
+    int before = r->nerr;
     int rc = from_list(r, v, &c->from, &sc, ctes);
     const char **rnames = vcalloc(r, (size_t)c->nres, sizeof *rnames);
     if (!rnames)
         rc = -1;
+    if (rc == 0 && r->nerr > before)
+        rc = 1; /* a subquery in FROM did not resolve */
+    if (rc == 0)
+        rc = unit(r, v, c->limit, &none, ctes);
+    if (rc == 0)
+        rc = unit(r, v, c->offset, &none, ctes);
     for (int i = 0; rc == 0 && i < c->nres && !failed(r); i++) {
         r->last_colname = NULL;
-        rc = resolve_expr(r, v, c->res[i].e, &sc, ctes);
+        rc = unit(r, v, c->res[i].e, &sc, ctes);
         rnames[i] = r->last_colname;
     }
-    if (rc == 0 && !failed(r))
-        rc = core_columns(r, v, c, &sc, rnames, cols, ncols);
+    if (rc >= 0 && !failed(r) && core_columns(r, v, c, &sc, rnames, cols, ncols) < 0)
+        rc = -1;
     sc.aliases = 1;
     if (rc == 0)
-        rc = resolve_expr(r, v, c->having, &sc, ctes);
-    if (rc == 0)
+        rc = unit(r, v, c->having, &sc, ctes);
+    if (rc == 0) {
+        /* WHERE and the ON terms (ANDed to it) are one walk */
+        int b0 = r->nerr;
+        r->aborted = 0;
         rc = resolve_expr(r, v, c->where, &sc, ctes);
-    for (int i = 0; rc == 0 && i < c->from.n; i++)
-        rc = resolve_expr(r, v, c->from.v[i].on, &sc, ctes);
-    for (int i = 0; rc == 0 && i < c->nwin; i++)
+        for (int i = 0; rc == 0 && i < c->from.n; i++)
+            rc = resolve_expr(r, v, c->from.v[i].on, &sc, ctes);
+        r->aborted = 0;
+        if (rc == 0 && r->nerr > b0)
+            rc = 1;
+    }
+    for (int i = 0; rc == 0 && i < c->nwin; i++) {
+        int b0 = r->nerr;
+        r->aborted = 0;
         rc = resolve_window(r, v, c->win[i], &sc, ctes);
+        r->aborted = 0;
+        if (rc == 0 && r->nerr > b0)
+            rc = 1;
+    }
     vscope inner = sc;
     inner.outer = NULL;
     if (rc == 0 && last && c->norder && c->op == SQ_CO_NONE)
         rc = order_group(r, v, c, &inner, ctes, NULL, c->order, c->norder, 1);
+    r->noagg = 2;
+    r->group_agg = 0;
     if (rc == 0 && c->ngroup)
         rc = order_group(r, v, c, &inner, ctes, c->group, NULL, c->ngroup, 0);
-    for (int i = 0; rc == 0 && i < c->from.n; i++)
-        for (int a = 0; rc == 0 && a < c->from.v[i].nargs; a++)
+    for (int i = 0; rc == 0 && i < c->ngroup; i++)
+        r->group_agg |= has_aggregate(v, c->group[i]);
+    if (rc == 0 && r->group_agg) {
+        error_resolve(r, "aggregate functions are not allowed in the GROUP BY clause");
+        rc = 1;
+    }
+    r->noagg = 0;
+    r->aborted = 0;
+    for (int i = 0; i < c->from.n; i++)
+        if (c->from.v[i].nargs)
             set_blind(r, "a table-valued function%s", "");
-    /* LIMIT and OFFSET see no names */
-    vscope none = {0};
-    if (rc == 0)
-        rc = resolve_expr(r, v, c->limit, &none, ctes);
-    if (rc == 0)
-        rc = resolve_expr(r, v, c->offset, &none, ctes);
     os_free(sc.src);
     return rc;
 }
@@ -992,6 +1151,11 @@ static int resolve_select(vres *r, const sq_view *v, const sq_select *sel, vscop
         if (k == 0)
             first = cc, nfirst = nc;
     }
+    if (rc == 1) {
+        /* SQLite stopped at a name: the first SELECT's columns are what
+         * the readers get, as far as they were found */
+        rc = 0;
+    }
     /* Each SELECT of a compound has as many columns as the one before it. */
     for (int k = sel->ncore - 1; k > 0 && rc == 0 && !failed(r); k--)
         if (counts[k] != counts[k - 1]) {
@@ -1003,7 +1167,10 @@ static int resolve_select(vres *r, const sq_view *v, const sq_select *sel, vscop
                          "SELECTs to the left and right of %s do not have the same number of "
                          "result columns",
                          sq_compound_name(sel->core[k].op));
-            error_expand(r, msg);
+            if (!r->rc_late) {
+                r->rc_late = FOLIO_ERROR;
+                snprintf(r->err_late, sizeof r->err_late, "%s", msg);
+            }
             break;
         }
     /* A compound's ORDER BY: numbers, result aliases; a term that is an
@@ -1022,10 +1189,20 @@ static int resolve_select(vres *r, const sq_view *v, const sq_select *sel, vscop
      * them. */
     for (int i = 0; rc == 0 && r->e && i < sel->ncte && !failed(r); i++)
         if (mine[i].state == 0) {
-            int save = r->rc_expand + r->rc_resolve;
+            /* its errors are not SQLite's: put the first ones back */
+            int se = r->rc_expand, sr = r->rc_resolve, sl = r->rc_late;
+            char ee[512], er[512], el[512];
+            memcpy(ee, r->err_expand, sizeof ee);
+            memcpy(er, r->err_resolve, sizeof er);
+            memcpy(el, r->err_late, sizeof el);
+            r->rc_expand = r->rc_resolve = r->rc_late = 0;
             rc = cte_columns(r, &mine[i], NULL);
-            if (r->rc_expand + r->rc_resolve != save)
+            if (r->rc_expand || r->rc_resolve || r->rc_late)
                 set_blind(r, "a WITH table that is not used and does not resolve%s", "");
+            r->rc_expand = se, r->rc_resolve = sr, r->rc_late = sl;
+            memcpy(r->err_expand, ee, sizeof ee);
+            memcpy(r->err_resolve, er, sizeof er);
+            memcpy(r->err_late, el, sizeof el);
         }
     *cols = first;
     *ncols = nfirst;
@@ -1068,12 +1245,36 @@ static int view_resolve(folio_txn *txn, const alter_op *op, const char *name, co
     r.stack[r.nstack++] = name;
     vcol *cols;
     int ncols;
+    /* SQLite expands the whole SELECT (FROM terms, joins, `*`) before it
+     * resolves a name: a first pass finds those errors. */
+    r.expand_only = 1;
+    r.collect = 0;
     int rc = resolve_select(&r, &v, v.sel, NULL, NULL, &cols, &ncols);
+    if (rc == 0 && !r.rc_expand && !r.nomem) {
+        r.expand_only = 0;
+        r.collect = e != NULL;
+        r.blind = 0;
+        rc = resolve_select(&r, &v, v.sel, NULL, NULL, &cols, &ncols);
+    }
     if (rc < 0 || r.nomem)
         rc = db_err(db, FOLIO_NOMEM, "out of memory");
-    else if (r.rc_expand || r.rc_resolve)
+    else if (r.rc_expand && r.expand_sure)
         rc = db_err(db, FOLIO_ERROR, "error in view %s%s%s: %s", name, when[0] ? " " : "", when,
-                    r.rc_expand ? r.err_expand : r.err_resolve);
+                    r.err_expand);
+    else if (r.blind && (r.rc_expand || r.rc_resolve || r.rc_late))
+        rc = db_err(db, FOLIO_UNSUPPORTED,
+                    "view %s does not resolve (%s), but folio cannot tell SQLite's error: it "
+                    "cannot resolve %s as SQLite does",
+                    name,
+                    r.rc_expand    ? r.err_expand
+                    : r.rc_resolve ? r.err_resolve
+                                   : r.err_late,
+                    r.why);
+    else if (r.rc_expand || r.rc_resolve || r.rc_late)
+        rc = db_err(db, FOLIO_ERROR, "error in view %s%s%s: %s", name, when[0] ? " " : "", when,
+                    r.rc_expand    ? r.err_expand
+                    : r.rc_resolve ? r.err_resolve
+                                   : r.err_late);
     else if (r.blind) {
         /* the caller decides: 1 and the reason in *why */
         if (why)
