@@ -29,12 +29,13 @@
  * Where a word stands in the text is found from the tokens: folio's schema
  * expressions (CHECK, generated columns, index keys and WHERE) hold no
  * subqueries, so a name that is not a function, a COLLATE name or a CAST
- * type is a column, qualified or not. Triggers are rewritten too, their
- * names resolved as SQLite resolves them (alter_trig.c). Views may hold any
- * SELECT: folio does not rewrite them. A statement that SQLite would have to
- * rewrite in one (a view naming the table or column, or holding a
- * double-quoted word that may be a string) is refused with
- * FOLIO_UNSUPPORTED.
+ * type is a column, qualified or not. Triggers and views are rewritten too,
+ * their names resolved as SQLite resolves them (alter_trig.c, alter_view.c);
+ * every view must resolve before the statement and after it, as SQLite
+ * checks. A statement that needs the rewrite of a part of a view or trigger
+ * folio cannot resolve as SQLite does (one that names the table or column,
+ * or holds a double-quoted word that may be a string) is refused with
+ * FOLIO_UNSUPPORTED naming the part.
  *
  * Every statement checks the schema it leaves: the altered CREATE TABLE
  * parses and its expressions compile, its indexes name only columns that

@@ -1,6 +1,6 @@
 /*
- * ddl.c - folio_exec: CREATE TABLE, CREATE INDEX, DROP TABLE, DROP INDEX
- * (ALTER TABLE is in alter.c).
+ * ddl.c - folio_exec: CREATE TABLE, CREATE INDEX, CREATE VIEW, CREATE
+ * TRIGGER and their DROPs (ALTER TABLE is in alter.c).
  *
  * The SQL text kept in sqlite_schema is normalised the way SQLite keeps it:
  * "CREATE TABLE " or "CREATE [UNIQUE] INDEX " followed by the statement as
