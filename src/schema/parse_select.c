@@ -1128,9 +1128,9 @@ static int from_term(P *p, sq_src *s, int first)
             if (accept_kw(p, "INDEXED")) {
                 if (expect_kw(p, "BY") < 0 || parse_nm(p, &s->indexed) < 0)
                     return -1;
-            } else if (at_kw(p, "NOT") && word(ahead(p, 1), "INDEXED")) {
-                advance(p);
-                advance(p);
+            } else if (accept_kw(p, "NOT")) {
+                if (expect_kw(p, "INDEXED") < 0)
+                    return -1;
                 s->not_indexed = 1;
             }
         }
