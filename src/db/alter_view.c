@@ -394,7 +394,7 @@ static int add_term(vres *r, const sq_view *v, const sq_src *t, vscope *sc, vcte
                 for (int j = 0; j < in.src[k].ncols; j++)
                     cols[n++] = (vcol){in.src[k].cols[j].name, NULL, 0};
             os_free(in.src);
-            set_blind(r, "a parenthesised join with an alias%s", "");
+            set_blind(r, "a parenthesised join of several tables%s", "");
         }
         s = &sc->src[sc->nsrc - 1];
         s->ncols = n;
@@ -667,10 +667,8 @@ static int resolve_window(vres *r, const sq_view *v, const sq_window *w, vscope 
         rc = resolve_expr(r, v, w->parts[k], sc, ctes);
     for (int k = 0; k < w->norder && rc == 0; k++)
         rc = resolve_expr(r, v, w->order[k].e, sc, ctes);
-    if (rc == 0)
-        rc = resolve_expr(r, v, w->lo, sc, ctes);
-    if (rc == 0)
-        rc = resolve_expr(r, v, w->hi, sc, ctes);
+    /* SQLite resolves no name of a frame's bounds (they must be constant,
+     * which it checks when it runs the view) */
     return rc;
 }
 

@@ -253,9 +253,38 @@ Test(compat_alter_view, shapes)
         "CREATE VIEW v AS SELECT true, false, \"true\" FROM t",
         "CREATE VIEW v AS SELECT a FROM t LIMIT 2 OFFSET 1",
         "CREATE VIEW v AS SELECT min(a), max(c), total(c), avg(a), group_concat(b, '-') FROM t",
+        "CREATE VIEW v AS WITH t AS (SELECT 5 AS a) SELECT t.a FROM t",
+        "CREATE VIEW v AS WITH x AS (SELECT a FROM t) SELECT a FROM x UNION SELECT a FROM t",
+        "CREATE VIEW v AS SELECT a, b FROM t; CREATE VIEW v2 AS SELECT v.a, b FROM v JOIN u "
+        "USING (a)",
+        "CREATE VIEW v AS SELECT rowid AS r, oid, t._rowid_ FROM t WHERE rowid > 1",
+        "CREATE VIEW v AS SELECT a FROM t ORDER BY rank() OVER (ORDER BY b), c",
+        "CREATE VIEW v AS SELECT b, lag(c) OVER (PARTITION BY b ORDER BY a ROWS BETWEEN c "
+        "PRECEDING AND CURRENT ROW) FROM t",
+        "CREATE VIEW \"v v\"(\"x y\") AS SELECT \"a\" FROM \"t\" AS \"T T\"",
+        "CREATE VIEW v AS SELECT T.A, \"T\".\"B\", [t].[c] FROM T",
+        "CREATE VIEW v AS SELECT (SELECT max(b) FROM t AS i WHERE i.a < o.a) FROM t AS o",
+        "CREATE VIEW v AS SELECT a FROM t WHERE a IN (SELECT a FROM u WHERE u.y = t.b)",
+        "CREATE VIEW v AS SELECT * FROM (SELECT * FROM (SELECT a, b FROM t))",
+        "CREATE VIEW v AS SELECT s.* FROM (SELECT a AS p, c FROM t) AS s WHERE s.p > 1",
+        "CREATE VIEW v AS SELECT t.a, u.a FROM t, u WHERE t.a = u.a ORDER BY t.a",
+        "CREATE VIEW v AS SELECT a, b, c FROM t GROUP BY a, b HAVING max(c) > 1",
+        "CREATE VIEW v AS SELECT * FROM t WHERE b = 'b' AND \"b\" = \"nosuch\"",
+        "CREATE VIEW v AS SELECT \"a\" AS \"b\", 'x' 'y' FROM t",
     };
     for (size_t i = 0; i < sizeof views / sizeof *views; i++)
         all_alters(views[i]);
+    /* what folio does not resolve, naming what changes: refused */
+    cr_assert_eq(compare("CREATE VIEW v AS SELECT * FROM (t AS x JOIN u USING (a))",
+                         "ALTER TABLE t RENAME TO t2", 1, ""),
+                 1);
+    cr_assert_eq(compare("CREATE VIEW v AS SELECT j.value, a FROM t, json_each(t.b) AS j",
+                         "ALTER TABLE t RENAME COLUMN a TO aa", 1, ""),
+                 1);
+    /* and left alone when it does not */
+    cr_assert_eq(compare("CREATE VIEW v AS SELECT j.value, k FROM w, json_each(w.k) AS j",
+                         "ALTER TABLE t RENAME COLUMN a TO aa", 0, ""),
+                 0);
 }
 
 /* Views that do not resolve make SQLite refuse every ALTER that checks
