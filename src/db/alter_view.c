@@ -676,6 +676,12 @@ static int resolve_expr(vres *r, const sq_view *v, const sq_expr *e, vscope *sc,
 {
     if (!e || failed(r) || r->aborted)
         return r->nomem ? -1 : 0;
+    if (!r->expand_only && r->nerr > 0 && e->kind != SQ_NAME && e->kind != SQ_FUNC && !e->like) {
+        /* After an error, SQLite's resolver stops at the next node that is
+         * not a name or a function call. */
+        r->aborted = 1;
+        return 0;
+    }
     if (++r->depth > 200) {
         r->depth--;
         set_blind(r, "expressions nested deeper than folio follows%s", "");
@@ -707,8 +713,7 @@ static int resolve_expr(vres *r, const sq_view *v, const sq_expr *e, vscope *sc,
     case SQ_SUBQ:
     case SQ_EXISTS:
     case SQ_IN_SEL: {
-        for (int k = 0; k < e->nkids && rc == 0; k++)
-            rc = resolve_expr(r, v, e->kids[k], sc, ctes);
+        /* the subquery first, then IN's left side */
         if (!r->expand_only && r->nerr > 0) {
             /* after an error SQLite resolves no further subquery */
             r->aborted = 1;
@@ -722,6 +727,8 @@ static int resolve_expr(vres *r, const sq_view *v, const sq_expr *e, vscope *sc,
             rc = resolve_select(r, v, e->sel, sc, ctes, &cols, &n);
         r->aborted = r->nerr > before; /* a subquery's error ends the walk */
         r->noagg = noagg;
+        for (int k = 0; k < e->nkids && rc == 0; k++)
+            rc = resolve_expr(r, v, e->kids[k], sc, ctes);
         if (rc == 0 && e->kind != SQ_EXISTS && n != 1)
             set_blind(r, "a subquery of %s columns where one is expected", n ? "several" : "no");
         break;
@@ -732,6 +739,16 @@ static int resolve_expr(vres *r, const sq_view *v, const sq_expr *e, vscope *sc,
     case SQ_RAISE:
         break;
     default:
+        if (e->like && e->nkids >= 2) {
+            /* like(pattern, left[, escape]): arguments, each a walk */
+            static const int order[3] = {1, 0, 2};
+            for (int k = 0; k < e->nkids && k < 3 && rc == 0; k++) {
+                r->aborted = 0;
+                rc = resolve_expr(r, v, e->kids[order[k]], sc, ctes);
+            }
+            r->aborted = 0;
+            break;
+        }
         for (int k = 0; k < e->nkids && rc == 0; k++)
             rc = resolve_expr(r, v, e->kids[k], sc, ctes);
     }
@@ -1107,6 +1124,106 @@ static int cte_columns(vres *r, vcte *c, vscope *outer)
     return 0;
 }
 
+/* The FROM term and column a name resolves to in one scope (no outer
+ * one), without edits or errors: 1, else 0. */
+static int lookup_quiet(vres *r, const sq_view *v, const sq_expr *e, vscope *sc, vsrc **src,
+                        int *col)
+{
+    char *tbl = e->ntok >= 2 ? tok_name(r, v, e->tok[e->ntok - 2]) : NULL;
+    char *name = tok_name(r, v, e->tok[e->ntok - 1]);
+    int cnt = 0;
+    if (!name || e->ntok == 3)
+        return 0;
+    for (int k = 0; k < sc->nsrc; k++) {
+        vsrc *x = &sc->src[k];
+        if ((tbl && !name_eq(x->name, tbl)) || x->opaque)
+            continue;
+        int j = find_col(x, name);
+        if (j < 0 || (cnt > 0 && uses_column(x, name)))
+            continue;
+        cnt++;
+        *src = x;
+        *col = j;
+    }
+    return cnt == 1;
+}
+
+/* The ORDER BY of a compound SELECT (resolveCompoundOrderBy): from the
+ * first SELECT on, a term is a column number, an AS name of that SELECT's
+ * result, or a name that resolves in that SELECT to what one of its result
+ * columns is (then it is edited as that name). Other terms folio does not
+ * follow. */
+static int compound_order(vres *r, const sq_view *v, const sq_select *sel, vcte *ctes)
+{
+    const sq_core *lastc = &sel->core[sel->ncore - 1];
+    int n = lastc->norder;
+    char *done = vcalloc(r, (size_t)n, 1);
+    if (!done)
+        return -1;
+    for (int i = 0; i < n; i++) {
+        long num;
+        if (term_number(v, lastc->order[i].e, &num))
+            done[i] = 1;
+    }
+    for (int k = 0; k < sel->ncore && !failed(r); k++) {
+        const sq_core *c = &sel->core[k];
+        vscope sc = {NULL, NULL, 0, c, 0};
+        int save = r->collect;
+        r->collect = 0;
+        int rc = from_list(r, v, &c->from, &sc, ctes);
+        r->collect = save;
+        for (int i = 0; rc == 0 && i < n; i++) {
+            if (done[i])
+                continue;
+            const sq_expr *e = lastc->order[i].e;
+            while (e->kind == SQ_COLLATE)
+                e = e->kids[0];
+            if (e->kind != SQ_NAME) {
+                set_blind(r, "an ORDER BY term of a compound SELECT that is an expression%s", "");
+                done[i] = 1;
+                continue;
+            }
+            char *nm = tok_name(r, v, e->tok[e->ntok - 1]);
+            for (int j = 0; nm && e->ntok == 1 && j < c->nres && !done[i]; j++)
+                if (c->res[j].alias >= 0 && asql_tok_eq(&v->t[c->res[j].alias], nm))
+                    done[i] = 1;
+            vsrc *ts;
+            int tc;
+            if (done[i] || !lookup_quiet(r, v, e, &sc, &ts, &tc))
+                continue;
+            for (int j = 0; j < c->nres && !done[i]; j++) {
+                const sq_expr *re = c->res[j].e;
+                while (re && re->kind == SQ_COLLATE)
+                    re = re->kids[0];
+                vsrc *rs;
+                int rcol;
+                if (re && re->kind == SQ_NAME && lookup_quiet(r, v, re, &sc, &rs, &rcol) &&
+                    rs == ts && rcol == tc) {
+                    done[i] = 1;
+                    if (resolve_name(r, v, e, &sc) < 0)
+                        rc = -1;
+                }
+            }
+        }
+        os_free(sc.src);
+        if (rc < 0)
+            return -1;
+    }
+    for (int i = 0; i < n; i++)
+        if (!done[i]) {
+            char msg[200], ob[16];
+            snprintf(msg, sizeof msg,
+                     "%s ORDER BY term does not match any column in the result set",
+                     ordinal(i + 1, ob, sizeof ob));
+            if (!r->rc_late) {
+                r->rc_late = FOLIO_ERROR;
+                snprintf(r->err_late, sizeof r->err_late, "%s", msg);
+            }
+            break;
+        }
+    return r->nomem ? -1 : 0;
+}
+
 /* A whole SELECT: its WITH, each SELECT of a compound (the last first, as
  * SQLite resolves them), the compound's ORDER BY. *cols: the result
  * columns of the first SELECT. */
@@ -1171,18 +1288,8 @@ static int resolve_select(vres *r, const sq_view *v, const sq_select *sel, vscop
             }
             break;
         }
-    /* A compound's ORDER BY: numbers, result aliases; a term that is an
-     * expression folio leaves to SQLite (blind) when it could name what
-     * changes. */
-    const sq_core *lastc = &sel->core[sel->ncore - 1];
-    if (rc == 0 && sel->ncore > 1 && lastc->norder) {
-        for (int i = 0; i < lastc->norder && !failed(r); i++) {
-            long num;
-            if (term_number(v, lastc->order[i].e, &num))
-                continue;
-            set_blind(r, "an ORDER BY of a compound SELECT that is not a number%s", "");
-        }
-    }
+    if (rc == 0 && sel->ncore > 1 && sel->core[sel->ncore - 1].norder && !r->expand_only)
+        rc = compound_order(r, v, sel, ctes);
     /* WITH tables no SELECT used: SQLite does not check them, but edits
      * them. */
     for (int i = 0; rc == 0 && r->e && i < sel->ncte && !failed(r); i++)

@@ -33,8 +33,8 @@
 #include <string.h>
 
 #define SQ_MAX_DEPTH     100
-#define SQ_MAX_FUNC_ARGS 127 /* SQLITE_MAX_FUNCTION_ARG */
-#define SQ_MAX_COMPOUND  500 /* SQLITE_MAX_COMPOUND_SELECT */
+#define SQ_MAX_FUNC_ARGS 127    /* SQLITE_MAX_FUNCTION_ARG */
+#define SQ_MAX_COMPOUND  500    /* SQLITE_MAX_COMPOUND_SELECT */
 #define SQ_MAX_VARIABLE  250000 /* SQLITE_MAX_VARIABLE_NUMBER of Debian's libsqlite3 */
 
 /* ---- Arena ---------------------------------------------------------------------- */
@@ -974,6 +974,7 @@ static sq_expr *expr_tail(P *p, sq_expr *l, int minbp)
                 return NULL;
         } else if (is_likeop(p)) {
             advance(p);
+            e->like = 1;
             if (add_kid(p, e, expr(p, BP_EQ + 1)) < 0)
                 return NULL;
             if (accept_kw(p, "ESCAPE") && add_kid(p, e, expr(p, BP_EQ + 1)) < 0)

@@ -73,6 +73,8 @@ struct sq_expr {
     sq_expr *filter; /* SQ_FUNC: FILTER (WHERE filter) */
     sq_window *over; /* SQ_FUNC: OVER ( ... ) */
     int over_name;   /* SQ_FUNC: OVER name, its token */
+    int like;        /* SQ_OP: [NOT] LIKE / GLOB / REGEXP / MATCH (kids: left, pattern[,
+                        escape]), which SQLite makes a function of (pattern, left[, escape]) */
 };
 
 /* A FROM term. */
