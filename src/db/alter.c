@@ -933,10 +933,9 @@ static int new_table_sql(folio_txn *txn, alter_op *op)
 static int run_op(folio_txn *txn, alter_op *op)
 {
     int rc;
-    /* SQLite checks first that the schema's triggers resolve (RENAME
-     * COLUMN, DROP COLUMN; RENAME TO as it edits each one). */
-    if (op->kind != OP_RENAME_TABLE &&
-        ((rc = alter_views_check(txn, "", 0)) < 0 || (rc = alter_triggers_check(txn, "")) < 0))
+    /* SQLite checks first that the schema's views and triggers resolve
+     * (RENAME COLUMN, DROP COLUMN; RENAME TO as it edits each one). */
+    if (op->kind != OP_RENAME_TABLE && (rc = alter_schema_check(txn, "")) < 0)
         return rc;
     if ((rc = new_table_sql(txn, op)) < 0)
         return rc;
@@ -951,9 +950,7 @@ static int run_op(folio_txn *txn, alter_op *op)
         return rc;
     if ((rc = reload_catalog(txn)) < 0)
         return db_err_txn(txn, rc);
-    if ((rc = alter_views_check(txn, op_when(op), 0)) < 0)
-        return rc;
-    return alter_triggers_check(txn, op_when(op));
+    return alter_schema_check(txn, op_when(op));
 }
 
 /* The type of a schema object that is not a table, or NULL. */

@@ -163,11 +163,11 @@ int alter_refuse_named(folio_txn *txn, const alter_op *op, const char *type, con
 int alter_trigger_edits(folio_txn *txn, const alter_op *op, const char *name, const stmt *s,
                         edits *e);
 
-/* Every trigger of the schema as the transaction now sees it resolves
+/* One trigger of the schema as the transaction now sees it resolves
  * (SQLite's sqlite_rename_test): else SQLite's "error in trigger tr
- * <when>: ..." (when "" or "after rename", ...). Parts folio cannot
- * resolve are not checked. */
-int alter_triggers_check(folio_txn *txn, const char *when);
+ * <when>: ..." (when "" or "after rename", ...). Parts folio cannot resolve
+ * are not checked. */
+int alter_trigger_check(folio_txn *txn, const folio_schema_entry *en, const char *when);
 
 /* ---- views (alter_view.c) ---- */
 
@@ -180,10 +180,8 @@ int alter_triggers_check(folio_txn *txn, const char *when);
 int alter_view_edits(folio_txn *txn, const alter_op *op, const char *name, const char *sql,
                      edits *e, char *why, size_t whylen);
 
-/* Every view of the schema as the transaction now sees it resolves
- * (sqlite_rename_test): else SQLite's "error in view v <when>: ...". With
- * no_dqs a double-quoted word that names nothing is an error. Views folio
- * cannot resolve are not checked. */
-int alter_views_check(folio_txn *txn, const char *when, int no_dqs);
+/* Every view and trigger resolves, checked in sqlite_schema's order as
+ * SQLite's sqlite_rename_test walks it: the first error is SQLite's. */
+int alter_schema_check(folio_txn *txn, const char *when);
 
 #endif

@@ -1397,15 +1397,18 @@ int alter_view_edits(folio_txn *txn, const alter_op *op, const char *name, const
     return view_resolve(txn, op, name, sql, "", 0, e, why, whylen);
 }
 
-int alter_views_check(folio_txn *txn, const char *when, int no_dqs)
+int alter_schema_check(folio_txn *txn, const char *when)
 {
     db_catalog *cat = txn->cat;
     for (int i = 0; i < cat->nentries; i++) {
         const folio_schema_entry *en = &cat->entries[i];
-        if (!en->type || strcmp(en->type, "view") != 0 || !en->sql ||
-            asql_name_is_internal(en->name))
+        if (!en->type || !en->sql || asql_name_is_internal(en->name))
             continue;
-        int rc = view_resolve(txn, NULL, en->name, en->sql, when, no_dqs, NULL, NULL, 0);
+        int rc = 0;
+        if (strcmp(en->type, "view") == 0)
+            rc = view_resolve(txn, NULL, en->name, en->sql, when, 0, NULL, NULL, 0);
+        else if (strcmp(en->type, "trigger") == 0)
+            rc = alter_trigger_check(txn, en, when);
         if (rc < 0)
             return rc; /* a view folio cannot resolve (1) is not checked */
     }
