@@ -329,6 +329,19 @@ Test(compat_view, select_grammar)
         "MATCH 'y'",
         "CREATE VIEW v AS SELECT \"a\", \"no such\", [b], `c` FROM t",
         "CREATE VIEW v AS SELECT \"z z\" FROM u",
+        "CREATE VIEW v AS SELECT replace, key, first, last, rowid, temp, view, if, row FROM "
+        "(SELECT 1 AS replace, 2 AS key, 3 AS first, 4 AS last, 5 AS temp, 6 AS view, 7 AS "
+        "[if], 8 AS row)",
+        "CREATE VIEW v AS SELECT a FROM t AS current WHERE current.a > 0",
+        "CREATE VIEW v AS SELECT 1 AS x; -- comment after",
+        "CREATE VIEW v AS SELECT 1\n\n",
+        "CREATE VIEW v AS SELECT 1 /* c */ /* d */",
+        "CREATE VIEW v AS WITH x AS (SELECT 1) SELECT * FROM x WINDOW w AS ()",
+        "CREATE VIEW v AS SELECT a FROM t GROUP BY a WINDOW w AS (PARTITION BY a) ORDER BY a",
+        "CREATE VIEW v AS SELECT a FROM t WHERE a IN ()",
+        "CREATE VIEW v AS SELECT a FROM t WHERE a NOT IN t",
+        "CREATE VIEW v AS SELECT CASE WHEN a THEN 1 END FROM t WHERE NOT a IS NOT NULL",
+        "CREATE VIEW v AS SELECT 1 AS \"a\"\"b\", 'it''s', [x y] FROM (SELECT 1 AS [x y])",
     };
     SAME_ALL(stmts);
 }
