@@ -57,6 +57,7 @@ typedef struct vsrc {
     const db_table *tab; /* a base table */
     int opaque;          /* a table-valued function: its columns are unknown */
     int rowid_vis;       /* has a rowid a name can reach (not a WITH table) */
+    int in_main;         /* a table or view of the schema (not a WITH table, subquery) */
     int ncols;
     vcol *cols;
     int name_tok; /* the table's name in the FROM (RENAME TO edits it), or -1 */
@@ -78,7 +79,8 @@ typedef struct vcte {
     struct vcte *outer;
     const sq_cte *cte;
     const sq_view *v;
-    int state; /* 0 not resolved, 1 resolving, 2 done */
+    int state;         /* 0 not resolved, 1 resolving, 2 done */
+    struct vcte *list; /* the whole WITH (SQLite lets a WITH table read any of them) */
     int ncols;
     vcol *cols;
 } vcte;
@@ -432,6 +434,7 @@ static int add_term(vres *r, const sq_view *v, const sq_src *t, vscope *sc, vcte
         }
         s->name_tok = t->table;
         s->rowid_vis = !tab->def.without_rowid;
+        s->in_main = 1;
         if (r->op && r->op->kind == OP_RENAME_TABLE && tab == r->op->tab && r->collect) {
             const lx_token *k = &v->t[t->table];
             edit_tok(r, t->table, asql_quoted_name(r->op->newname, k->z[k->n] == '"'));
@@ -441,6 +444,7 @@ static int add_term(vres *r, const sq_view *v, const sq_src *t, vscope *sc, vcte
     const folio_schema_entry *ve = view_entry(r, name);
     if (ve) {
         sc->src[sc->nsrc - 1].rowid_vis = 1;
+        sc->src[sc->nsrc - 1].in_main = 1;
         return view_columns(r, ve, &sc->src[sc->nsrc - 1]);
     }
     char msg[600];
@@ -836,6 +840,46 @@ static int unique_names(vres *r, vcol *cols, int n)
     return 0;
 }
 
+/* Whether FROM terms j and k have one name. */
+static int dup_name(const vscope *sc, int j, int k)
+{
+    const char *a = sc->src[j].name, *b = sc->src[k].name;
+    return a && b && a[0] && name_eq(a, b);
+}
+
+/* `*` over two FROM terms of one name: SQLite expands it into names
+ * qualified with the schema ("main", "*" for a WITH table or subquery) and
+ * the term's name, and the first of those that two terms match is
+ * ambiguous. The message, or NULL. */
+static char *star_ambiguity(vres *r, const vscope *sc)
+{
+    for (int k = 0; k < sc->nsrc; k++) {
+        int dup = 0;
+        for (int j = 0; j < sc->nsrc && !dup; j++)
+            dup = j != k && dup_name(sc, j, k);
+        const vsrc *s = &sc->src[k];
+        for (int j = 0; j < s->ncols; j++) {
+            if (k > 0 && uses_column(s, s->cols[j].name))
+                continue; /* a USING column of the right side is left out */
+            int left_using = 0;
+            for (int q = k + 1; q < sc->nsrc && !left_using; q++)
+                left_using =
+                    uses_column(&sc->src[q], s->cols[j].name) && !(sc->src[q].join & SQ_JT_RIGHT);
+            if (left_using)
+                continue; /* expanded without a qualifier */
+            if (!dup)
+                break;
+            size_t n = strlen(s->name) + strlen(s->cols[j].name) + 64;
+            char *msg = keep(r, os_malloc(n));
+            if (msg)
+                snprintf(msg, n, "ambiguous column name: %s.%s.%s", s->in_main ? "main" : "*",
+                         s->name, s->cols[j].name);
+            return msg;
+        }
+    }
+    return NULL;
+}
+
 /* The result columns of one SELECT (its `*` and `t.*` expanded). */
 static int core_columns(vres *r, const sq_view *v, const sq_core *c, vscope *sc,
                         const char **rnames, vcol **out, int *nout)
@@ -848,13 +892,11 @@ static int core_columns(vres *r, const sq_view *v, const sq_core *c, vscope *sc,
         const sq_rescol *rc = &c->res[i];
         int from = 0, to = sc->nsrc;
         if (!rc->e) {
-            /* Two terms of one name: SQLite expands `*` into qualified names
-             * that then resolve in ways folio does not follow. */
-            for (int k = 0; k < sc->nsrc; k++)
+            /* t.* over two FROM terms named t: not followed */
+            for (int k = 0; rc->qual >= 0 && k < sc->nsrc; k++)
                 for (int j = 0; j < k; j++)
-                    if (sc->src[k].name && sc->src[j].name && sc->src[k].name[0] &&
-                        name_eq(sc->src[k].name, sc->src[j].name))
-                        set_blind(r, "`*` over two FROM terms of the same name (%s)",
+                    if (dup_name(sc, j, k))
+                        set_blind(r, "t.* over two FROM terms of the same name (%s)",
                                   sc->src[k].name);
             if (rc->qual >= 0) {
                 char *q = tok_name(r, v, rc->qual);
@@ -1028,6 +1070,12 @@ static int resolve_core(vres *r, const sq_view *v, const sq_core *c, vscope *out
         rc = unit(r, v, c->offset, &none, ctes);
     for (int i = 0; rc == 0 && i < c->nres && !failed(r); i++) {
         r->last_colname = NULL;
+        char *amb = !c->res[i].e && c->res[i].qual < 0 ? star_ambiguity(r, &sc) : NULL;
+        if (amb) {
+            error_resolve(r, amb);
+            rc = 1;
+            break;
+        }
         rc = unit(r, v, c->res[i].e, &sc, ctes);
         rnames[i] = r->last_colname;
     }
@@ -1100,7 +1148,7 @@ static int cte_columns(vres *r, vcte *c, vscope *outer)
     c->state = 1;
     vcol *cols = NULL;
     int n = 0;
-    if (resolve_select(r, c->v, c->cte->sel, NULL, c, &cols, &n) < 0)
+    if (resolve_select(r, c->v, c->cte->sel, NULL, c->list, &cols, &n) < 0)
         return -1;
     c->state = 2;
     if (c->cte->ncols) {
@@ -1248,9 +1296,8 @@ static int resolve_select(vres *r, const sq_view *v, const sq_select *sel, vscop
             mine[i].cte = &sel->cte[i];
             mine[i].v = v;
         }
-        if (!sel->recursive)
-            for (int i = 0; i < sel->ncte; i++)
-                mine[i].outer = i ? &mine[i - 1] : ctes;
+        for (int i = 0; i < sel->ncte; i++)
+            mine[i].list = &mine[sel->ncte - 1];
         ctes = &mine[sel->ncte - 1];
     }
     vcol *first = NULL;

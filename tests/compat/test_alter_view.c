@@ -272,6 +272,8 @@ Test(compat_alter_view, shapes)
         "CREATE VIEW v AS SELECT * FROM t WHERE b = 'b' AND \"b\" = \"nosuch\"",
         "CREATE VIEW v AS SELECT \"a\" AS \"b\", 'x' 'y' FROM t",
         "CREATE VIEW v AS SELECT a FROM (SELECT * FROM t)",
+        "CREATE VIEW v AS WITH x AS (SELECT * FROM y), y AS (SELECT a, b FROM t) SELECT a, b "
+        "FROM x",
         "CREATE VIEW v AS SELECT x.b FROM (SELECT * FROM t) AS x",
         "CREATE VIEW v AS WITH c AS (SELECT * FROM t) SELECT a, c.b FROM c",
         "CREATE VIEW v AS SELECT * FROM t WHERE rowid IN (SELECT a FROM u)",
