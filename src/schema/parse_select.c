@@ -1575,8 +1575,9 @@ int sq_parse_view(sq_view *out, const char *sql, char *err, size_t errlen)
         return -1;
     p.special = calloc(p.nt, 1);
     if (!p.special) {
+        fail(&p, "out of memory");
         free(p.t);
-        return fail(&p, "out of memory");
+        return -1;
     }
     mark_special(&p);
     out->sql = sql;
