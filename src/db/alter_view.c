@@ -294,6 +294,8 @@ static int view_columns(vres *r, const folio_schema_entry *ve, vsrc *s)
         return -1;
     char err[256];
     if (!ve->sql || sq_parse_view(pv, ve->sql, err, sizeof err) < 0) {
+        if (ve->sql && strcmp(err, "out of memory") == 0)
+            return r->nomem = 1, -1;
         set_blind(r, "the view %s that it reads cannot be parsed", ve->name);
         return 0;
     }
@@ -332,20 +334,14 @@ static int view_columns(vres *r, const folio_schema_entry *ve, vsrc *s)
 
 static int cte_columns(vres *r, vcte *c, vscope *outer);
 
-static vcte *find_cte(vcte *ctes, const sq_view *v, const char *name)
+/* The WITH table of that name in force, or NULL (r->nomem when memory ran
+ * out: not an answer). */
+static vcte *find_cte(vres *r, vcte *ctes, const char *name)
 {
-    (void)v;
-    for (vcte *c = ctes; c; c = c->outer) {
-        char buf[512];
-        const lx_token *t = &c->v->t[c->cte->name];
-        char *n = asql_tok_text(t);
-        if (!n)
-            return NULL;
-        snprintf(buf, sizeof buf, "%s", n);
-        os_free(n);
-        if (name_eq(buf, name))
+    for (vcte *c = ctes; c; c = c->outer)
+        if (asql_tok_eq(&c->v->t[c->cte->name], name))
             return c;
-    }
+    (void)r;
     return NULL;
 }
 
@@ -417,7 +413,7 @@ static int add_term(vres *r, const sq_view *v, const sq_src *t, vscope *sc, vcte
         s->opaque = 1;
         return 0;
     }
-    vcte *c = t->schema < 0 ? find_cte(ctes, v, name) : NULL;
+    vcte *c = t->schema < 0 ? find_cte(r, ctes, name) : NULL;
     if (c) {
         if (cte_columns(r, c, NULL) < 0)
             return -1;
