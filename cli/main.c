@@ -59,11 +59,11 @@ static const cli_command commands[] = {
      "Per b-tree: pages (interior, leaf, overflow), entries, payload, unused and\n"
      "fragmented bytes, and fill = 1 - unused / (pages * page_size)."},
     {"exec", cmd_exec, "DB SQL",
-     "run one DDL statement (CREATE/DROP TABLE, INDEX or TRIGGER, ALTER TABLE, DROP VIEW)",
+     "run one DDL statement (CREATE/DROP TABLE, INDEX, VIEW or TRIGGER, ALTER TABLE)",
      "Runs SQL in a write transaction and commits it: CREATE TABLE, CREATE INDEX,\n"
-     "CREATE TRIGGER, DROP TABLE, DROP INDEX, DROP TRIGGER, DROP VIEW, or ALTER\n"
-     "TABLE (ADD COLUMN, RENAME TO, RENAME COLUMN, DROP COLUMN; triggers are\n"
-     "rewritten as SQLite does, views are not). The database is created\n"
+     "CREATE VIEW, CREATE TRIGGER, DROP TABLE, DROP INDEX, DROP VIEW, DROP\n"
+     "TRIGGER, or ALTER TABLE (ADD COLUMN, RENAME TO, RENAME COLUMN, DROP COLUMN;\n"
+     "views and triggers are rewritten as SQLite does). The database is created\n"
      "if it does not exist (--page-size sets its page size)."},
     {"delete", cmd_delete, "DB TABLE --where EXPR", "delete the rows an expression selects",
      "  --where EXPR     (required) the SQL expression, as in SQLite's\n"

@@ -1,5 +1,7 @@
-/* fuzz_schema.c - the CREATE TABLE / CREATE INDEX parser over arbitrary text. */
+/* fuzz_schema.c - the CREATE TABLE / CREATE INDEX / CREATE VIEW parsers over
+ * arbitrary text. */
 #include "schema/parse.h"
+#include "schema/select.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -22,6 +24,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         sch_index_free(&ix);
     if (have_table)
         sch_table_free(&t);
+    sq_view v;
+    if (sq_parse_view(&v, sql, err, sizeof err) == 0) {
+        char schema[64];
+        (void)sq_view_foreign_schema(&v, schema, sizeof schema);
+        sq_view_free(&v);
+    }
     free(sql);
     return 0;
 }

@@ -42,7 +42,9 @@ PY
     for s in "CREATE TABLE t(a INTEGER PRIMARY KEY, b TEXT NOT NULL DEFAULT 'x', UNIQUE(b))" \
              "CREATE TABLE w(x, y, PRIMARY KEY(x DESC, y)) WITHOUT ROWID" \
              "CREATE INDEX i ON t(b COLLATE NOCASE DESC, a) WHERE a > 0" \
-             'CREATE TABLE "q""x"([a b] INT, `c` REAL DEFAULT -1.5e3, d BLOB DEFAULT x'"'"'00ff'"'"') STRICT'; do
+             'CREATE TABLE "q""x"([a b] INT, `c` REAL DEFAULT -1.5e3, d BLOB DEFAULT x'"'"'00ff'"'"') STRICT' \
+             "CREATE VIEW v(x) AS WITH c AS (SELECT 1) SELECT a FROM t LEFT JOIN c USING (a) WHERE a IN (SELECT b FROM u) UNION ALL VALUES (1) ORDER BY 1" \
+             "CREATE VIEW w AS SELECT sum(a) FILTER (WHERE a > 0) OVER (PARTITION BY b ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM t WINDOW x AS (ORDER BY a)"; do
       printf '%s' "$s" > "$dir/s$(printf '%s' "$s" | md5sum | cut -c1-8)"; done ;;
   fuzz_jsonl)
     # JSONL operations against the database fuzz_jsonl.c makes: t (rowid,

@@ -247,15 +247,19 @@ int folio_rollback(folio_txn *txn);
 /* ---- Schema and tables ---------------------------------------------------- */
 
 /**
- * Run one DDL statement: CREATE/DROP TABLE, CREATE/DROP INDEX, DROP VIEW,
- * DROP TRIGGER (a table whose last trigger goes can be written again), and
- * ALTER TABLE (ADD COLUMN, RENAME TO, RENAME COLUMN, DROP COLUMN) with SQLite
- * 3.40's rules and messages, leaving the same SQL text in sqlite_schema as
- * SQLite would. ALTER TABLE ... ADD COLUMN changes no row; DROP COLUMN
- * rewrites every row of the table. A statement that would have SQLite
- * rewrite a view or trigger that names the table or column (other than the
- * "ON table" of a trigger being renamed) is refused with FOLIO_UNSUPPORTED:
- * folio does not rewrite views and triggers. A failed statement leaves the
+ * Run one DDL statement: CREATE/DROP TABLE, CREATE/DROP INDEX, CREATE/DROP
+ * VIEW (a view's SELECT is checked for SQLite's syntax but, as SQLite does,
+ * not resolved until used; a view's INSTEAD OF triggers go with it; TEMP
+ * views are refused with FOLIO_UNSUPPORTED), CREATE/DROP TRIGGER (a table
+ * whose last trigger goes can be written again), and ALTER TABLE (ADD
+ * COLUMN, RENAME TO, RENAME COLUMN, DROP COLUMN) with SQLite 3.40's rules and
+ * messages, leaving the same SQL text in sqlite_schema as SQLite would.
+ * ALTER TABLE ... ADD COLUMN changes no row; DROP COLUMN rewrites every row
+ * of the table. Views and triggers are rewritten as SQLite rewrites them
+ * (and must resolve before and after, else SQLite's "error in view v: ...");
+ * a statement that would need the rewrite of a part of a view or trigger
+ * folio cannot resolve as SQLite does, that names the table or column, is
+ * refused with FOLIO_UNSUPPORTED naming it. A failed statement leaves the
  * transaction as it was. Table handles of an altered table follow it while
  * its name stays (RENAME TO leaves them dead: open the new name).
  *

@@ -29,12 +29,13 @@
  * Where a word stands in the text is found from the tokens: folio's schema
  * expressions (CHECK, generated columns, index keys and WHERE) hold no
  * subqueries, so a name that is not a function, a COLLATE name or a CAST
- * type is a column, qualified or not. Triggers are rewritten too, their
- * names resolved as SQLite resolves them (alter_trig.c). Views may hold any
- * SELECT: folio does not rewrite them. A statement that SQLite would have to
- * rewrite in one (a view naming the table or column, or holding a
- * double-quoted word that may be a string) is refused with
- * FOLIO_UNSUPPORTED.
+ * type is a column, qualified or not. Triggers and views are rewritten too,
+ * their names resolved as SQLite resolves them (alter_trig.c, alter_view.c);
+ * every view must resolve before the statement and after it, as SQLite
+ * checks. A statement that needs the rewrite of a part of a view or trigger
+ * folio cannot resolve as SQLite does (one that names the table or column,
+ * or holds a double-quoted word that may be a string) is refused with
+ * FOLIO_UNSUPPORTED naming the part.
  *
  * Every statement checks the schema it leaves: the altered CREATE TABLE
  * parses and its expressions compile, its indexes name only columns that
@@ -290,9 +291,26 @@ static int entry_sql(folio_txn *txn, alter_op *op, const char *type, const char 
         }
         rc = index_edits(op, &s, &e);
     } else if (strcmp(type, "view") == 0 || strcmp(type, "trigger") == 0) {
-        if (type[0] == 'v')
-            rc = alter_refuse_named(txn, op, type, name, &s, 0, strlen(sql), NO_TOKEN);
-        else
+        if (type[0] == 'v') {
+            char why[256];
+            rc = alter_view_edits(txn, op, name, sql, &e, why, sizeof why);
+            if (rc == 1) {
+                /* What folio cannot resolve: the view stays as it is when
+                 * no word of it names what changes, else the statement is
+                 * refused. */
+                asql_edits_free(&e);
+                memset(&e, 0, sizeof e);
+                rc = alter_refuse_named(txn, op, type, name, &s, 0, strlen(sql), NO_TOKEN);
+                if (rc < 0 && rc != FOLIO_NOMEM)
+                    rc = db_err(txn->db, FOLIO_UNSUPPORTED,
+                                "view %s names %s, and folio cannot resolve %s in it as SQLite "
+                                "does",
+                                name,
+                                op->kind == OP_RENAME_TABLE ? op->oldname
+                                                            : op->tab->def.cols[op->col].name,
+                                why);
+            }
+        } else
             rc = alter_trigger_edits(txn, op, name, &s, &e);
         if (rc < 0) {
             asql_edits_free(&e);
@@ -915,9 +933,9 @@ static int new_table_sql(folio_txn *txn, alter_op *op)
 static int run_op(folio_txn *txn, alter_op *op)
 {
     int rc;
-    /* SQLite checks first that the schema's triggers resolve (RENAME
-     * COLUMN, DROP COLUMN; RENAME TO as it edits each one). */
-    if (op->kind != OP_RENAME_TABLE && (rc = alter_triggers_check(txn, "")) < 0)
+    /* SQLite checks first that the schema's views and triggers resolve
+     * (RENAME COLUMN, DROP COLUMN; RENAME TO as it edits each one). */
+    if (op->kind != OP_RENAME_TABLE && (rc = alter_schema_check(txn, "")) < 0)
         return rc;
     if ((rc = new_table_sql(txn, op)) < 0)
         return rc;
@@ -932,7 +950,7 @@ static int run_op(folio_txn *txn, alter_op *op)
         return rc;
     if ((rc = reload_catalog(txn)) < 0)
         return db_err_txn(txn, rc);
-    return alter_triggers_check(txn, op_when(op));
+    return alter_schema_check(txn, op_when(op));
 }
 
 /* The type of a schema object that is not a table, or NULL. */

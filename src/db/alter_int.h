@@ -163,10 +163,25 @@ int alter_refuse_named(folio_txn *txn, const alter_op *op, const char *type, con
 int alter_trigger_edits(folio_txn *txn, const alter_op *op, const char *name, const stmt *s,
                         edits *e);
 
-/* Every trigger of the schema as the transaction now sees it resolves
+/* One trigger of the schema as the transaction now sees it resolves
  * (SQLite's sqlite_rename_test): else SQLite's "error in trigger tr
- * <when>: ..." (when "" or "after rename", ...). Parts folio cannot
- * resolve are not checked. */
-int alter_triggers_check(folio_txn *txn, const char *when);
+ * <when>: ..." (when "" or "after rename", ...). Parts folio cannot resolve
+ * are not checked. */
+int alter_trigger_check(folio_txn *txn, const folio_schema_entry *en, const char *when);
+
+/* ---- views (alter_view.c) ---- */
+
+/* Resolve view `name` (its CREATE VIEW in sql) as SQLite's sqlite3SelectPrep
+ * does, and add to e the edits the statement makes to its text (RENAME TO,
+ * RENAME COLUMN, the double-quoted strings of RENAME COLUMN and DROP
+ * COLUMN). Returns 0; or SQLite's "error in view v: ..." (FOLIO_ERROR) or
+ * FOLIO_NOMEM, set on the handle; or 1, nothing set, when the view holds
+ * what folio cannot resolve (named in why). */
+int alter_view_edits(folio_txn *txn, const alter_op *op, const char *name, const char *sql,
+                     edits *e, char *why, size_t whylen);
+
+/* Every view and trigger resolves, checked in sqlite_schema's order as
+ * SQLite's sqlite_rename_test walks it: the first error is SQLite's. */
+int alter_schema_check(folio_txn *txn, const char *when);
 
 #endif

@@ -478,23 +478,15 @@ int alter_trigger_edits(folio_txn *txn, const alter_op *op, const char *name, co
     return rc;
 }
 
-int alter_triggers_check(folio_txn *txn, const char *when)
+int alter_trigger_check(folio_txn *txn, const folio_schema_entry *en, const char *when)
 {
-    db_catalog *cat = txn->cat;
-    for (int i = 0; i < cat->nentries; i++) {
-        const folio_schema_entry *en = &cat->entries[i];
-        if (strcmp(en->type, "trigger") != 0 || !en->sql || asql_name_is_internal(en->name))
-            continue;
-        twalk w;
-        int rc = walk(&w, cat, en->sql);
-        if (rc == 0 && w.rc)
-            rc = db_err(txn->db, FOLIO_ERROR, "error in trigger %s%s%s: %s", en->name,
-                        when[0] ? " " : "", when, w.err);
-        walk_free(&w);
-        if (rc == FOLIO_NOMEM)
-            return db_err(txn->db, rc, "out of memory");
-        if (rc < 0)
-            return rc;
-    }
-    return 0;
+    twalk w;
+    int rc = walk(&w, txn->cat, en->sql);
+    if (rc == 0 && w.rc)
+        rc = db_err(txn->db, FOLIO_ERROR, "error in trigger %s%s%s: %s", en->name,
+                    when[0] ? " " : "", when, w.err);
+    walk_free(&w);
+    if (rc == FOLIO_NOMEM)
+        return db_err(txn->db, rc, "out of memory");
+    return rc < 0 ? rc : 0;
 }

@@ -1,6 +1,6 @@
 /*
- * ddl.c - folio_exec: CREATE TABLE, CREATE INDEX, DROP TABLE, DROP INDEX
- * (ALTER TABLE is in alter.c).
+ * ddl.c - folio_exec: CREATE TABLE, CREATE INDEX, CREATE VIEW, CREATE
+ * TRIGGER and their DROPs (ALTER TABLE is in alter.c).
  *
  * The SQL text kept in sqlite_schema is normalised the way SQLite keeps it:
  * "CREATE TABLE " or "CREATE [UNIQUE] INDEX " followed by the statement as
@@ -11,6 +11,7 @@
 #include "db/ddl_int.h"
 #include "db/sorter.h"
 #include "schema/lex.h"
+#include "schema/select.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -814,6 +815,94 @@ out:
     return rc < 0 ? rc : 0;
 }
 
+/* SQLite's names for internal use start with "sqlite_", in any case. */
+static int name_is_reserved(const char *name)
+{
+    static const char prefix[] = "sqlite_";
+    for (size_t k = 0; k < 7; k++) {
+        char c = name[k];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c + 32);
+        if (c != prefix[k])
+            return 0;
+    }
+    return 1;
+}
+
+/* CREATE VIEW: the SELECT is parsed (SQLite's syntax errors) but not
+ * resolved: SQLite looks up a view's tables and columns only when it is
+ * used. Checked as sqlite3CreateView checks it, in its order: parameters,
+ * the name (reserved, taken by a table, view or index), then the schemas
+ * its FROM terms name. Stored as SQLite stores it: "CREATE VIEW " and the
+ * text from the view's name to the end of the statement. */
+static int create_view(folio_txn *txn, const char *sql)
+{
+    folio_db *db = txn->db;
+    sq_view v;
+    char err[256];
+    if (sq_parse_view(&v, sql, err, sizeof err) < 0)
+        return db_err(db, strcmp(err, "out of memory") == 0 ? FOLIO_NOMEM : FOLIO_ERROR, "%s", err);
+    int rc = 0;
+    const lx_token *nt = &v.t[v.name_tok];
+    if (v.nvars > 0) {
+        rc = db_err(db, FOLIO_ERROR, "parameters are not allowed in views");
+        goto out;
+    }
+    if (v.temp || (v.schema_name && sch_ident_eq(v.schema_name, "temp"))) {
+        rc = db_err(db, FOLIO_UNSUPPORTED,
+                    "TEMP views are not stored in the file (folio has no temp schema)");
+        goto out;
+    }
+    if (v.schema_name && !sch_ident_eq(v.schema_name, "main")) {
+        rc = db_err(db, FOLIO_ERROR, "unknown database %s", v.schema_name);
+        goto out;
+    }
+    if (name_is_reserved(v.name)) {
+        rc = db_err(db, FOLIO_ERROR, "object name reserved for internal use: %s", v.name);
+        goto out;
+    }
+    const folio_schema_entry *old = schema_entry_of(txn, "view", v.name);
+    if (old || catalog_find_table(txn->cat, v.name)) {
+        if (!v.if_not_exists)
+            rc = db_err(db, FOLIO_ERROR, "%s %.*s already exists", old ? "view" : "table",
+                        (int)nt->n, nt->z);
+        goto out;
+    }
+    if (catalog_find_index(txn->cat, v.name)) {
+        rc = db_err(db, FOLIO_ERROR, "there is already an index named %s", v.name);
+        goto out;
+    }
+    char schema[256];
+    if (sq_view_foreign_schema(&v, schema, sizeof schema)) {
+        rc = db_err(db, FOLIO_ERROR, "view %.*s cannot reference objects in database %s",
+                    (int)nt->n, nt->z, schema);
+        goto out;
+    }
+    if ((rc = ddl_ensure_formatted(txn)) < 0)
+        goto out_txn;
+    size_t from = (size_t)(nt->z - sql), n = 12 + (v.text_end - from);
+    char *text = os_malloc(n + 1);
+    if (!text) {
+        rc = db_err(db, FOLIO_NOMEM, "out of memory");
+        goto out;
+    }
+    memcpy(text, "CREATE VIEW ", 12);
+    memcpy(text + 12, sql + from, v.text_end - from);
+    text[n] = 0;
+    rc = schema_insert_row(txn, "view", v.name, v.name, 0, text);
+    os_free(text);
+    if (rc >= 0)
+        rc = bump_cookie(txn);
+    if (rc >= 0)
+        rc = reload_catalog(txn);
+out_txn:
+    if (rc < 0)
+        rc = db_err_txn(txn, rc);
+out:
+    sq_view_free(&v);
+    return rc < 0 ? rc : 0;
+}
+
 static int drop_table(folio_txn *txn, const char *name, int if_exists)
 {
     folio_db *db = txn->db;
@@ -908,6 +997,8 @@ static int exec_tokens(folio_txn *txn, const char *sql, lx_token *tk, size_t nt)
     char name[512];
     if (kw(&tk[i], "CREATE")) {
         i++;
+        if ((kw(&tk[i], "TEMP") || kw(&tk[i], "TEMPORARY")) && kw(&tk[i + 1], "VIEW"))
+            return create_view(txn, sql);
         if (kw(&tk[i], "TEMP") || kw(&tk[i], "TEMPORARY"))
             return db_err(db, FOLIO_UNSUPPORTED, "TEMP objects are not stored in the file");
         int unique = 0;
@@ -929,7 +1020,9 @@ static int exec_tokens(folio_txn *txn, const char *sql, lx_token *tk, size_t nt)
         }
         if (kw(&tk[i], "TRIGGER"))
             return create_trigger(txn, sql, &tk[i + 1]);
-        if (kw(&tk[i], "VIEW") || kw(&tk[i], "VIRTUAL"))
+        if (kw(&tk[i], "VIEW"))
+            return create_view(txn, sql);
+        if (kw(&tk[i], "VIRTUAL"))
             return db_err(db, FOLIO_UNSUPPORTED, "CREATE %.*s is not supported by folio",
                           (int)tk[i].n, tk[i].z);
         return db_err(db, FOLIO_MISUSE, "syntax error: CREATE TABLE or CREATE INDEX expected");
@@ -1002,12 +1095,27 @@ int folio_exec(folio_txn *txn, const char *ddl)
     size_t nt = 0;
     char err[256];
     if (lx_tokenize(ddl, strlen(ddl), &tk, &nt, err, sizeof err) < 0) {
+        /* CREATE VIEW reports an unrecognized token where SQLite's parser
+         * gets to it (an error before it comes first). */
+        if (lx_tokenize_illegal(ddl, strlen(ddl), &tk, &nt, NULL, 0) == 0) {
+            size_t i = kw(&tk[0], "CREATE") ? 1 : nt;
+            if (i < nt && (kw(&tk[i], "TEMP") || kw(&tk[i], "TEMPORARY")))
+                i++;
+            int is_view = i < nt && kw(&tk[i], "VIEW");
+            os_free(tk);
+            tk = NULL;
+            if (is_view) {
+                nt = 0;
+                goto run;
+            }
+        }
         rc = db_err(db, FOLIO_MISUSE, "%s", err);
         return write_end(txn, rc);
     }
+run:;
     size_t log_at;
     ptxn_log(txn->pt, &log_at);
-    rc = exec_tokens(txn, ddl, tk, nt);
+    rc = tk ? exec_tokens(txn, ddl, tk, nt) : create_view(txn, ddl);
     os_free(tk);
     if (rc >= 0 && ptxn_logs_changes(txn->pt) && !txn->conc) {
         /* The commit log's record of the statement, after what it did; its

@@ -168,8 +168,12 @@ static size_t scan_operator(const char *z, size_t len, size_t i, int *type)
     }
 }
 
+/* The extent of the last unrecognized token (SQLite's TK_ILLEGAL). */
+static _Thread_local size_t bad_len;
+
 static void set_err(char *err, size_t errlen, const char *what, const char *z, size_t n)
 {
+    bad_len = n;
     if (err && errlen)
         snprintf(err, errlen, "%s: %.*s", what, (int)(n > 40 ? 40 : n), z);
 }
@@ -266,7 +270,8 @@ static size_t skip_space(const char *z, size_t len, size_t i)
     return i;
 }
 
-int lx_tokenize(const char *sql, size_t len, lx_token **out, size_t *nout, char *err, size_t errlen)
+static int tokenize(const char *sql, size_t len, lx_token **out, size_t *nout, char *err,
+                    size_t errlen, int keep_illegal)
 {
     size_t cap = 16, n = 0, i = 0;
     lx_token *t = malloc(cap * sizeof *t);
@@ -299,6 +304,17 @@ int lx_tokenize(const char *sql, size_t len, lx_token **out, size_t *nout, char 
         }
         int type = LX_EOF;
         size_t m = scan_token(sql, len, i, &type, err, errlen);
+        if (m == 0 && keep_illegal) {
+            t[n].type = LX_ILLEGAL;
+            t[n].z = sql + i;
+            t[n].n = bad_len ? bad_len : 1;
+            t[n + 1].type = LX_EOF;
+            t[n + 1].z = sql + len;
+            t[n + 1].n = 0;
+            *out = t;
+            *nout = n + 2;
+            return 0;
+        }
         if (m == 0) {
             free(t);
             return -1;
@@ -314,4 +330,15 @@ nomem:
     if (err && errlen)
         snprintf(err, errlen, "out of memory");
     return -1;
+}
+
+int lx_tokenize(const char *sql, size_t len, lx_token **out, size_t *nout, char *err, size_t errlen)
+{
+    return tokenize(sql, len, out, nout, err, errlen, 0);
+}
+
+int lx_tokenize_illegal(const char *sql, size_t len, lx_token **out, size_t *nout, char *err,
+                        size_t errlen)
+{
+    return tokenize(sql, len, out, nout, err, errlen, 1);
 }

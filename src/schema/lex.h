@@ -27,7 +27,8 @@ enum {
     LX_SEMI,
     LX_PLUS,
     LX_MINUS,
-    LX_OP /* any other operator */
+    LX_OP,     /* any other operator */
+    LX_ILLEGAL /* an unrecognized token (lx_tokenize_illegal only) */
 };
 
 typedef struct lx_token {
@@ -45,6 +46,13 @@ int lx_is_space(int c);
  * of memory). */
 int lx_tokenize(const char *sql, size_t len, lx_token **out, size_t *nout, char *err,
                 size_t errlen);
+
+/** As lx_tokenize, but an unrecognized token (or an unterminated string or
+ * quoted name) ends the tokens as one LX_ILLEGAL token spanning what SQLite
+ * calls that token, then LX_EOF: a parser reports it when it gets there, so
+ * an error before it comes first, as in SQLite. */
+int lx_tokenize_illegal(const char *sql, size_t len, lx_token **out, size_t *nout, char *err,
+                        size_t errlen);
 
 /** 1 if the token may be a name of a table, column, index or constraint
  * (SQLite's "nm": an identifier, quoted name or string that is not a

@@ -875,3 +875,54 @@ Test(cli_feed, table_filter_and_follow)
     free(fol);
     free(dir);
 }
+
+/* CREATE VIEW (and DROP VIEW) in a feed, and views in a snapshot's schema:
+ * a replica made from the feed holds the same views, byte for byte. */
+Test(cli_feed, views_in_the_feed_and_in_a_snapshot)
+{
+    char *dir = compat_tmpdir();
+    char *src = compat_path(dir, "src.db"), *rep = compat_path(dir, "rep.db");
+    char *rep2 = compat_path(dir, "rep2.db");
+    hist h;
+    memset(&h, 0, sizeof h);
+    h.path = src;
+    h.rng = 7;
+    h_open(&h);
+    h_exec(&h, "CREATE TABLE t(a INTEGER PRIMARY KEY, b)");
+    h_exec(&h, "CREATE VIEW before_log(x) AS SELECT b FROM t WHERE a > 1");
+    cr_assert_eq(folio_log_enable(h.db, FOLIO_LOG_ZSTD), FOLIO_OK, "%s", folio_errmsg(h.db));
+    h_exec(&h, "CREATE VIEW v AS SELECT t.a, count(*) OVER (ORDER BY a) AS n FROM t  -- kept");
+    h_exec(&h, "CREATE VIEW gone AS SELECT 1");
+    h_exec(&h, "CREATE TRIGGER v_ins INSTEAD OF INSERT ON v BEGIN INSERT INTO t(b) VALUES "
+               "(new.a); END");
+    h_exec(&h, "DROP VIEW gone");
+    h_exec(&h, "CREATE VIEW IF NOT EXISTS v AS SELECT 2");
+    folio_txn *t;
+    cr_assert_eq(folio_begin(&t, h.db, FOLIO_TXN_WRITE), FOLIO_OK);
+    folio_table *tab;
+    cr_assert_eq(folio_table_open(&tab, t, "t"), FOLIO_OK);
+    for (int i = 0; i < 5; i++) {
+        folio_value row[2] = {{.type = FOLIO_NULL}, {.type = FOLIO_INTEGER, .u.i = i}};
+        cr_assert_eq(folio_insert(NULL, tab, row, 2), FOLIO_OK, "%s", folio_errmsg(h.db));
+    }
+    cr_assert_eq(folio_commit(t), FOLIO_OK);
+    cr_assert_eq(folio_close(h.db), FOLIO_OK);
+
+    cr_assert_eq(sh("'%s' feed '%s' | '%s' apply '%s' -", cli(), src, cli(), rep), 0,
+                 "feed | apply failed");
+    assert_same(src, rep);
+    cr_assert_eq(sh("'%s' feed '%s' --from 0 | '%s' apply '%s' -", cli(), src, cli(), rep2), 0,
+                 "feed --from 0 | apply failed");
+    assert_same(src, rep2);
+    sqlite3 *b = compat_sqlite_open_ro(rep);
+    cr_assert_eq(compat_query_int(b, "SELECT count(*) FROM sqlite_schema WHERE type = 'view'"), 2);
+    cr_assert_eq(compat_query_int(b, "SELECT sum(n) FROM v"), 15);
+    cr_assert_eq(compat_query_int(b, "SELECT count(*) FROM before_log"), 4);
+    compat_sqlite_close(b);
+    if (!getenv("FOLIO_KEEP"))
+        compat_rmtree(dir);
+    free(src);
+    free(rep);
+    free(rep2);
+    free(dir);
+}

@@ -171,6 +171,11 @@ static void make_base(oom_ctx *c)
         "SET n = n + 1000 WHERE k = 'tg'; END",
         "CREATE TRIGGER tg_ad AFTER DELETE ON tg BEGIN DELETE FROM tga WHERE item = old.id; "
         "UPDATE tgc SET n = (SELECT count(*) FROM tg) WHERE k = 'tg'; END",
+        /* Views that ALTER TABLE rewrites too. */
+        "CREATE VIEW tgv AS SELECT g.id, a.what, (SELECT count(*) FROM tga WHERE tga.item = "
+        "g.id) AS n FROM tg AS g JOIN tga AS a ON a.item = g.id WHERE g.qty > 0 ORDER BY g.name",
+        "CREATE VIEW tgw AS WITH c AS (SELECT item AS k FROM tga) SELECT k, tg.name FROM c, tg "
+        "WHERE c.k = tg.id UNION SELECT 1, 'x'",
     };
     for (size_t i = 0; i < sizeof trig_ddl / sizeof trig_ddl[0]; i++)
         cr_assert_eq(folio_exec(txn, trig_ddl[i]), FOLIO_OK, "%s: %s", trig_ddl[i],
@@ -406,6 +411,12 @@ static int op_alter_trig_rename(oom_ctx *c)
 static int op_alter_trig_column(oom_ctx *c)
 {
     return folio_exec(c->txn, "ALTER TABLE tga RENAME COLUMN item TO it");
+}
+
+static int op_create_view(oom_ctx *c)
+{
+    return folio_exec(c->txn, "CREATE VIEW nv(x, y) AS SELECT name, sum(qty) OVER (ORDER BY id) "
+                              "FROM tg WHERE id IN (SELECT item FROM tga) LIMIT 5");
 }
 
 static int op_insert(oom_ctx *c)
@@ -699,9 +710,11 @@ static const oom_op ops[] = {
     {"triggers: update firing a cascade of triggers", setup_tg, op_trig_update, NULL, 0},
     {"triggers: delete_where, each row firing a delete and a subquery", setup_tg,
      op_trig_delete_where, NULL, 0},
-    {"exec ALTER TABLE RENAME TO (triggers rewritten)", setup_tg, op_alter_trig_rename, NULL,
+    {"exec ALTER TABLE RENAME TO (triggers and views rewritten)", setup_tg, op_alter_trig_rename,
+     NULL, OOM_SPARSE},
+    {"exec ALTER TABLE RENAME COLUMN (triggers and views)", setup_tg, op_alter_trig_column, NULL,
      OOM_SPARSE},
-    {"exec ALTER TABLE RENAME COLUMN (triggers)", setup_tg, op_alter_trig_column, NULL, OOM_SPARSE},
+    {"exec CREATE VIEW", setup_tg, op_create_view, NULL, 0},
     {"concurrent: commit replayed after another commit", setup_conc, op_commit, op_rollback, 0},
     {"concurrent: update with overflow, then the commit", setup_conc, op_conc_work, NULL, 0},
     {"commit with the commit log on", setup_log_changes, op_commit, op_rollback, 0},
@@ -1021,17 +1034,17 @@ Test(crash_oom, triggers, .timeout = 900)
 
 Test(crash_oom, alter_table_triggers, .timeout = 900)
 {
-    run_ops(30, 32);
+    run_ops(30, 33);
 }
 
 Test(crash_oom, concurrent, .timeout = 900)
 {
-    run_ops(32, 34);
+    run_ops(33, 35);
 }
 
 Test(crash_oom, commit_log, .timeout = 900)
 {
     /* (The last group: every op belongs to one test.) */
-    cr_assert_eq(sizeof ops / sizeof ops[0], 36);
-    run_ops(34, 36);
+    cr_assert_eq(sizeof ops / sizeof ops[0], 37);
+    run_ops(35, 37);
 }
