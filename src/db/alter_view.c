@@ -179,7 +179,7 @@ static void error_expand(vres *r, const char *msg)
     if (!r->rc_expand) {
         r->rc_expand = FOLIO_ERROR;
         r->expand_sure = !r->blind; /* nothing folio cannot follow came before it */
-        snprintf(r->err_expand, sizeof r->err_expand, "%s", msg);
+        snprintf(r->err_expand, sizeof r->err_expand, "%.500s", msg);
     }
 }
 
@@ -194,7 +194,7 @@ static void error_resolve(vres *r, const char *msg)
     r->rc_resolve = FOLIO_ERROR;
     r->nerr++;
     r->aborted = 1;
-    snprintf(r->err_resolve, sizeof r->err_resolve, "%s", msg);
+    snprintf(r->err_resolve, sizeof r->err_resolve, "%.500s", msg);
 }
 
 /* ---- edits ---- */
