@@ -262,6 +262,19 @@ static int u32_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Page pgno from WAL frame f, or (f 0) from the database file, where a
+ * page past its end reads as zeros. */
+static int read_frame_or_file(pager *p, uint32_t pgno, uint32_t f, uint8_t *buf)
+{
+    if (f)
+        return wal_read_frame(p->wal, f, buf);
+    size_t got = 0;
+    int rc = p->vfs->read(p->db, buf, p->page_size, (uint64_t)(pgno - 1) * p->page_size, &got);
+    if (rc == 0 && got < p->page_size)
+        memset(buf + got, 0, p->page_size - got);
+    return rc;
+}
+
 int ptxn_page_before(ptxn *t, uint32_t pgno, uint8_t *buf)
 {
     pager *p = t->p;
@@ -284,15 +297,7 @@ int ptxn_page_before(ptxn *t, uint32_t pgno, uint8_t *buf)
         return 1;
     }
     pthread_mutex_unlock(&p->mu);
-    int rc;
-    if (f) {
-        rc = wal_read_frame(p->wal, f, buf);
-    } else {
-        size_t got = 0;
-        rc = p->vfs->read(p->db, buf, p->page_size, (uint64_t)(pgno - 1) * p->page_size, &got);
-        if (rc == 0 && got < p->page_size)
-            memset(buf + got, 0, p->page_size - got);
-    }
+    int rc = read_frame_or_file(p, pgno, f, buf);
     if (rc < 0)
         return ptxn_error(t, rc, "page %u: cannot read it as it was for the commit log: %s", pgno,
                           status_text(rc));
@@ -341,14 +346,7 @@ int ptxn_page_images(ptxn *t, int (*fn)(void *arg, uint32_t pgno, const uint8_t 
         pthread_mutex_lock(&p->mu);
         uint32_t f = nspill ? wal_find(p->wal, pgno, t->mx) : 0;
         pthread_mutex_unlock(&p->mu);
-        if (f > t->mx0) {
-            rc = wal_read_frame(p->wal, f, buf);
-        } else {
-            size_t got = 0;
-            rc = p->vfs->read(p->db, buf, p->page_size, (uint64_t)(pgno - 1) * p->page_size, &got);
-            if (rc == 0 && got < p->page_size)
-                memset(buf + got, 0, p->page_size - got);
-        }
+        rc = read_frame_or_file(p, pgno, f > t->mx0 ? f : 0, buf);
         if (rc < 0)
             rc = ptxn_error(t, rc, "page %u: cannot read it back for the commit log: %s", pgno,
                             status_text(rc));
