@@ -14,7 +14,7 @@ scratch="$work/$name.tmp"
 rm -rf "$scratch"
 mkdir -p "$scratch"
 export FOLIO_FUZZ_TMP="$scratch"
-secs=${FOLIO_FUZZ_SECONDS:-20}
+secs=${FOLIO_FUZZ_SECONDS:-6}
 [ "${FOLIO_SOAK:-0}" = 1 ] && secs=${FOLIO_FUZZ_SOAK_SECONDS:-300}
 # Known crashers first: each must now run clean.
 if [ -d "$here/regressions/$name" ] && ls "$here/regressions/$name"/* >/dev/null 2>&1; then

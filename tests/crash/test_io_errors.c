@@ -27,7 +27,7 @@
  *     integrity_check "ok", and the content is the dry run's final state.
  *
  * Knobs: FOLIO_SOAK=1 (every operation), FOLIO_IO_BUDGET (operations sampled
- * per fault kind, default 40), FOLIO_IO_POINT=k (only that operation),
+ * per fault kind, default 20), FOLIO_IO_POINT=k (only that operation),
  * FOLIO_IO_VERBOSE=1 (name the faults no call reported), FOLIO_CRASH_TRACE=1
  * or 2 (print the operations, 2 with the reads, numbered as faults count).
  */
@@ -227,7 +227,7 @@ static void run_spec(const fault_spec *spec)
     long counts[OSF_NKINDS];
     dry_run(&dry, path, counts);
     long n = counts[spec->kind];
-    long budget = crash_soak() ? n : crash_env_long("FOLIO_IO_BUDGET", 40);
+    long budget = crash_soak() ? n : crash_env_long("FOLIO_IO_BUDGET", 20);
     long only = crash_env_long("FOLIO_IO_POINT", 0);
     long stride = budget > 0 && n > budget ? n / budget : 1;
     io_stats st;

@@ -31,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -70,8 +71,11 @@ typedef struct oom_op {
 #define OOM_SPARSE     0x8 /* make test: past OOM_EVERY, every OOM_SPARSE_STRIDE-th only */
 
 #define OOM_EVERY         96 /* make test: every allocation up to this one, */
-#define OOM_STRIDE        3  /* then every third (make soak: every one) */
-#define OOM_SPARSE_STRIDE 9  /* (ALTER TABLE: hundreds of allocations alike, each run long) */
+#define OOM_STRIDE        4  /* then every fourth (make soak: every one), */
+#define OOM_SPARSE_STRIDE 12 /* (ALTER TABLE: hundreds of allocations alike, each run long) */
+/* from an offset that changes from run to run (printed; FOLIO_OOM_OFFSET
+ * sets it), so that successive runs of make test cover every allocation. */
+#define OOM_LEAK_EVERY 8 /* make test: a leak check every 8th iteration and at the last */
 
 /* ---- values ---- */
 
@@ -812,6 +816,22 @@ static int run_once(oom_ctx *c, const oom_op *op, int (*fn)(oom_ctx *), long n, 
     return hit;
 }
 
+/* The offset of the sampled allocations past OOM_EVERY (see OOM_STRIDE). */
+static long oom_offset(void)
+{
+    static long off = -1;
+    if (off < 0) {
+        off = crash_env_long("FOLIO_OOM_OFFSET", (long)(time(NULL) % (OOM_SPARSE_STRIDE * 1000)));
+        if (off < 0)
+            off = 0;
+        fprintf(stderr,
+                "FOLIO_OOM_OFFSET=%ld (past allocation %d, every %d-th from there; %d-th "
+                "for the long ops)\n",
+                off, OOM_EVERY, OOM_STRIDE, OOM_SPARSE_STRIDE);
+    }
+    return off;
+}
+
 static void run_op(oom_ctx *c, const oom_op *op, oom_totals *tot)
 {
     /* Reference runs: the states before and after the op. */
@@ -831,7 +851,11 @@ static void run_op(oom_ctx *c, const oom_op *op, oom_totals *tot)
      * cascades), so that the suite keeps to its time. */
     int soak = crash_soak();
     long stride = (op->flags & OOM_SPARSE) ? OOM_SPARSE_STRIDE : OOM_STRIDE;
-    for (n = 1; n <= max; n += (!soak && n >= OOM_EVERY) ? stride : 1) {
+    long offset = oom_offset() % stride;
+#ifdef OOM_LSAN
+    int since_check = 0;
+#endif
+    for (n = 1; n <= max; n += (!soak && n >= OOM_EVERY + offset) ? stride : 1) {
         last = n;
         uint64_t state = 0;
         int hit = run_once(c, op, op->op, n, &rc, &state, &scan, err, sizeof err);
@@ -871,20 +895,32 @@ static void run_op(oom_ctx *c, const oom_op *op, oom_totals *tot)
         }
 #ifdef OOM_LSAN
         /* LeakSanitizer reports every leak still there at each check: only the
-         * first check that finds one tells which op and n leaked. */
-        if (!tot->leaked && __lsan_do_recoverable_leak_check() != 0) {
-            tot->leaked = 1;
-            crash_fail(&tot->fl,
-                       "%s: memory leaked (see the LeakSanitizer report above); later leaks "
-                       "in this process are not looked for",
-                       where);
+         * first check that finds one tells which op leaked, and at which n
+         * since the check before. A check scans the whole heap (most of an
+         * iteration's time), so make test checks every OOM_LEAK_EVERY-th
+         * iteration and at the op's last; FOLIO_OOM_OFFSET with
+         * FOLIO_OOM_MAX narrows a report down, make soak checks every one. */
+        int last_iter = !hit || fails > 5;
+        if (!tot->leaked && (soak || last_iter || ++since_check >= OOM_LEAK_EVERY)) {
+            since_check = 0;
+            if (__lsan_do_recoverable_leak_check() != 0) {
+                tot->leaked = 1;
+                crash_fail(&tot->fl,
+                           "%s: memory leaked at this n or one of the %d before it (see the "
+                           "LeakSanitizer report above); later leaks in this process are not "
+                           "looked for",
+                           where, soak ? 0 : OOM_LEAK_EVERY - 1);
+            }
         }
 #endif
         if (!hit || fails > 5)
             break;
     }
-    printf("oom: %-28s %4ld allocations failed in turn%s\n", op->name, last - 1,
-           !soak && last > OOM_EVERY ? " (past the 96th, every third)" : "");
+    if (!soak && last > OOM_EVERY)
+        printf("oom: %-28s %4ld allocations, failed in turn up to the %dth, then every %ldth\n",
+               op->name, last - 1, OOM_EVERY + (int)offset, stride);
+    else
+        printf("oom: %-28s %4ld allocations failed in turn\n", op->name, last - 1);
     fflush(stdout);
 }
 
