@@ -592,27 +592,26 @@ static int build_commit(clog_writer *w, folio_txn *txn, ptxn *t, uint32_t *out_n
         return rc;
     }
     size_t kk = 0, span_at = 0;
+    /* (the entries go in compact form; `full` counts their bytes in full
+     * form, as a DDL entry's rowid counts them) */
+    size_t full = 0;
+    int64_t prev_rowid = 0;
     int span_open = 0;
     for (size_t o = 0; o < n && rc == 0;) {
         size_t k = entry_size(log + o, n - o);
         bt_log_entry e;
         memcpy(&e, log + o, sizeof e);
         if (kk < nstarts && starts[kk] == o && !span_open) {
-            span_at = w->buf_n;
+            span_at = full;
             span_open = 1;
         }
-        if (e.op == CLOG_DDL && e.rowid > 0 && (uint64_t)e.rowid <= o && kk < nstarts) {
+        int keep = e.op == CLOG_DDL;
+        if (keep && e.rowid > 0 && (uint64_t)e.rowid <= o && kk < nstarts) {
             /* The bytes of the statement's own entries as the record keeps them. */
-            e.rowid = span_open ? (int64_t)(w->buf_n - span_at) : 0;
+            e.rowid = span_open ? (int64_t)(full - span_at) : 0;
             span_open = 0;
             kk++;
-            if ((rc = put_bytes(w, &e, sizeof e)) == 0)
-                rc = put_bytes(w, log + o + sizeof e, k - sizeof e);
-            nchanges++;
-            o += k;
-            continue;
         }
-        int keep = e.op == CLOG_DDL;
         if (!keep && e.root > 1 && e.op <= BT_LOG_DEL_KEY) {
             for (int i = 0; i < nroots && !keep; i++)
                 keep = roots[i] == e.root;
@@ -629,8 +628,12 @@ static int build_commit(clog_writer *w, folio_txn *txn, ptxn *t, uint32_t *out_n
                 }
             }
         }
-        if (keep) {
-            rc = put_bytes(w, log + o, k);
+        if (keep && (rc = reserve(w, CLOG_COMPACT_MAX + (k - sizeof e))) == 0) {
+            uint8_t *q = w->buf + w->buf_n;
+            size_t h = clog_entry_compact(&e, &prev_rowid, q);
+            memcpy(q + h, log + o + sizeof e, k - sizeof e);
+            w->buf_n += h + (k - sizeof e);
+            full += k;
             nchanges++;
         }
         o += k;
@@ -808,7 +811,7 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
             clog_rec r = {.stored = (uint32_t)sn,
                           .type = CLOG_COMMIT,
                           .codec = (uint8_t)codec,
-                          .flags = CLOG_REC_DELTA,
+                          .flags = CLOG_REC_DELTA | CLOG_REC_COMPACT,
                           .raw = (uint32_t)w->buf_n,
                           .nchanges = nchanges,
                           .npages = npages,

@@ -128,6 +128,22 @@ int clog_expand(int codec, const uint8_t *in, size_t n, uint8_t *out, size_t raw
  * page before (see the COMMIT payload). */
 #define CLOG_REC_DELTA 0x2
 enum { CLOG_PAGE_FULL = 0, CLOG_PAGE_DELTA = 1 };
+/* clog_rec.flags: the change entries are in compact form: per entry u8
+ * op, u8 had, then varints (LEB128) of pad, root, the rowid less the entry
+ * before's (zigzag), a u8 that says whether the 8 bytes of the hash
+ * follow, the varint of size, then the entry's bytes as in the full form.
+ * A DDL entry's rowid counts bytes of the full form. clog_commit_parse
+ * gives the full form back. */
+#define CLOG_REC_COMPACT 0x4
+/* For clog_commit_parse only (never in a record): the caller reads the
+ * pages alone; compact changes are left as they are. */
+#define CLOG_PARSE_PAGES 0x8000
+/* The most bytes clog_entry_compact writes for an entry's header. */
+#define CLOG_COMPACT_MAX 40
+/** The header of the change entry `entry` (a bt_log_entry's bytes) in
+ * compact form at `out`; `*prev_rowid` is the rowid of the entry before (0
+ * at the first) and is updated. Returns the bytes written. */
+size_t clog_entry_compact(const void *entry, int64_t *prev_rowid, uint8_t *out);
 typedef struct clog_rec {
     uint32_t stored;
     uint8_t type, codec;
@@ -216,10 +232,11 @@ typedef struct clog_commit {
                              `delta` the entries of CLOG_REC_DELTA */
     size_t pages_n;       /* their bytes */
     int delta;
+    uint8_t *changes_own; /* the changes in full form, from compact ones */
 } clog_commit;
 /** Parse (names into a fresh array, freed with clog_commit_free);
  * `rec_flags` are the record's (CLOG_REC_DELTA changes the pages' form,
- * checked here). */
+ * checked here; CLOG_REC_COMPACT the changes', given back in full form). */
 int clog_commit_parse(const uint8_t *p, size_t n, uint16_t rec_flags, clog_commit *out);
 /** The page entry at `*pos` of c->pages (advanced past it): its number,
  * and either the whole page (*full) or the ranges to apply (*ranges, a

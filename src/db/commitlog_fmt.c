@@ -18,6 +18,7 @@
 #include <zstd.h>
 
 #include "base/status.h"
+#include "btree/btree.h"
 #include "folio.h"
 #include "os/os.h"
 
@@ -745,6 +746,134 @@ void clog_reader_close(clog_reader *r)
 
 /* ---- COMMIT payloads ---- */
 
+static size_t put_uv(uint8_t *p, uint64_t v)
+{
+    size_t k = 0;
+    while (v >= 0x80) {
+        p[k++] = (uint8_t)(v | 0x80);
+        v >>= 7;
+    }
+    p[k++] = (uint8_t)v;
+    return k;
+}
+
+/* A varint at p[*o..n) into *v; -1 when cut or longer than 10 bytes. */
+static int get_uv(const uint8_t *p, size_t n, size_t *o, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (unsigned sh = 0; sh < 70; sh += 7) {
+        if (*o >= n)
+            return -1;
+        uint8_t b = p[(*o)++];
+        x |= (uint64_t)(b & 0x7f) << sh;
+        if (!(b & 0x80)) {
+            *v = x;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+size_t clog_entry_compact(const void *entry, int64_t *prev_rowid, uint8_t *out)
+{
+    bt_log_entry e;
+    memcpy(&e, entry, sizeof e);
+    uint64_t d = (uint64_t)e.rowid - (uint64_t)*prev_rowid;
+    uint64_t zz = (d << 1) ^ (uint64_t) - (int64_t)(d >> 63);
+    *prev_rowid = e.rowid;
+    size_t k = 0;
+    out[k++] = e.op;
+    out[k++] = e.had;
+    k += put_uv(out + k, e.pad);
+    k += put_uv(out + k, e.root);
+    k += put_uv(out + k, zz);
+    out[k++] = e.hash != 0;
+    if (e.hash) {
+        put64(out + k, e.hash);
+        k += 8;
+    }
+    k += put_uv(out + k, e.size);
+    return k;
+}
+
+/* The bytes after an entry's header: its size, and for a row insert that
+ * replaced a row, the old row's size (8 bytes) and the old row. */
+static int entry_rest(const bt_log_entry *e, const uint8_t *p, size_t n, size_t *rest)
+{
+    if (e->size > n)
+        return -1;
+    size_t k = (size_t)e->size;
+    if (e->op == BT_LOG_INS_ROW && e->had) {
+        if (n - k < 8)
+            return -1;
+        uint64_t old;
+        memcpy(&old, p + k, 8); /* (as the b-tree wrote it) */
+        if (old > n - k - 8)
+            return -1;
+        k += 8 + (size_t)old;
+    }
+    *rest = k;
+    return 0;
+}
+
+/* Compact change entries (p, n) back in full form, into a new buffer. */
+static int expand_changes(const uint8_t *p, size_t n, uint8_t **out, size_t *out_n)
+{
+    size_t total = 0;
+    uint8_t *buf = NULL;
+    for (int pass = 0; pass < 2; pass++) {
+        size_t o = 0, w = 0;
+        int64_t prev = 0;
+        while (o < n) {
+            bt_log_entry e;
+            memset(&e, 0, sizeof e);
+            uint64_t pad, root, zz, size;
+            if (n - o < 2)
+                goto bad;
+            e.op = p[o];
+            e.had = p[o + 1];
+            o += 2;
+            if (get_uv(p, n, &o, &pad) < 0 || pad > 0xffff || get_uv(p, n, &o, &root) < 0 ||
+                root > 0xffffffffu || get_uv(p, n, &o, &zz) < 0 || o >= n || p[o] > 1)
+                goto bad;
+            e.pad = (uint16_t)pad;
+            e.root = (uint32_t)root;
+            uint64_t d = (zz >> 1) ^ (uint64_t) - (int64_t)(zz & 1);
+            e.rowid = (int64_t)((uint64_t)prev + d);
+            prev = e.rowid;
+            if (p[o++]) {
+                if (n - o < 8)
+                    goto bad;
+                e.hash = get64(p + o);
+                o += 8;
+            }
+            if (get_uv(p, n, &o, &size) < 0)
+                goto bad;
+            e.size = size;
+            size_t rest;
+            if (entry_rest(&e, p + o, n - o, &rest) < 0)
+                goto bad;
+            if (pass == 1) {
+                memcpy(buf + w, &e, sizeof e);
+                memcpy(buf + w + sizeof e, p + o, rest);
+            }
+            o += rest;
+            w += sizeof e + rest;
+        }
+        if (pass == 0) {
+            total = w;
+            if (!(buf = os_malloc(total ? total : 1)))
+                return FOLIO_NOMEM;
+        }
+    }
+    *out = buf;
+    *out_n = total;
+    return 0;
+bad:
+    os_free(buf);
+    return FOLIO_CORRUPT;
+}
+
 int clog_commit_parse(const uint8_t *p, size_t n, uint16_t rec_flags, clog_commit *out)
 {
     memset(out, 0, sizeof *out);
@@ -780,6 +909,15 @@ int clog_commit_parse(const uint8_t *p, size_t n, uint16_t rec_flags, clog_commi
     NEED(out->changes_n);
     out->changes = p + o;
     o += out->changes_n;
+    if ((rec_flags & CLOG_REC_COMPACT) && !(rec_flags & CLOG_PARSE_PAGES)) {
+        int erc = expand_changes(out->changes, out->changes_n, &out->changes_own, &out->changes_n);
+        if (erc < 0) {
+            os_free(out->names);
+            out->names = NULL;
+            return erc;
+        }
+        out->changes = out->changes_own;
+    }
     NEED(4);
     out->npages = get32(p + o);
     o += 4;
@@ -826,6 +964,8 @@ int clog_commit_parse(const uint8_t *p, size_t n, uint16_t rec_flags, clog_commi
 bad:
     os_free(out->names);
     out->names = NULL;
+    os_free(out->changes_own);
+    out->changes_own = NULL;
     return FOLIO_CORRUPT;
 }
 
@@ -904,6 +1044,8 @@ void clog_commit_free(clog_commit *c)
 {
     os_free(c->names);
     c->names = NULL;
+    os_free(c->changes_own);
+    c->changes_own = NULL;
 }
 
 /* ---- bases ---- */

@@ -521,7 +521,7 @@ int folio_restore_ex(const char *source, const char *dest, uint64_t version, int
             goto out_reader;
         }
         clog_commit c;
-        int prc = clog_commit_parse(payload, rec.raw, rec.flags, &c);
+        int prc = clog_commit_parse(payload, rec.raw, rec.flags | CLOG_PARSE_PAGES, &c);
         if (prc == FOLIO_NOMEM) {
             rc = rs_err(FOLIO_NOMEM, "out of memory");
             goto out_reader;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "btree/btree.h"
 #include "db/commitlog.h"
 #include "folio.h"
 
@@ -147,4 +148,132 @@ Test(clog_delta, ranges_outside_the_page_are_refused)
     pn = payload_with(pl, 4096, good, sizeof good);
     pl[24] = 7;
     cr_assert_eq(clog_commit_parse(pl, pn, CLOG_REC_DELTA, &cm), FOLIO_CORRUPT);
+}
+
+/* ---- compact change entries (CLOG_REC_COMPACT) ---- */
+
+/* A payload with no names, the changes `ch` (n bytes), no pages. */
+static size_t payload_changes(uint8_t *out, const uint8_t *ch, size_t n)
+{
+    size_t o = 0;
+    uint32_t v[4] = {4096, 10, 0, (uint32_t)n};
+    for (int i = 0; i < 4; i++)
+        for (int k = 0; k < 4; k++)
+            out[o++] = (uint8_t)(v[i] >> (8 * k));
+    memcpy(out + o, ch, n);
+    o += n;
+    memset(out + o, 0, 4); /* no pages */
+    return o + 4;
+}
+
+/* Random entries of every kind in full form into `full`, and the same in
+ * compact form into `cmp`; their byte counts. */
+static void random_entries(uint8_t *full, size_t *fn, uint8_t *cmp, size_t *cn, int count)
+{
+    size_t f = 0, c = 0;
+    int64_t prev = 0;
+    for (int i = 0; i < count; i++) {
+        bt_log_entry e;
+        memset(&e, 0, sizeof e);
+        int kind = (int)(next_u32() % 6);
+        e.op = kind == 5 ? CLOG_DDL : (uint8_t)(1 + kind % 4);
+        e.had = (uint8_t)(next_u32() % 3 == 0);
+        e.pad = (uint16_t)(next_u32() % 4 == 0 ? next_u32() : 0);
+        e.root = next_u32() % 3 == 0 ? next_u32() : 2 + next_u32() % 5;
+        uint32_t r = next_u32() % 4;
+        e.rowid = r == 0   ? prev + 1
+                  : r == 1 ? (int64_t)((uint64_t)next_u32() << 32 | next_u32())
+                  : r == 2 ? -(int64_t)(next_u32() % 1000)
+                           : INT64_MIN + (int64_t)(next_u32() % 3);
+        e.hash = next_u32() % 2 ? (uint64_t)next_u32() << 32 | next_u32() : 0;
+        e.size = next_u32() % 40;
+        uint8_t rest[200];
+        size_t rn = (size_t)e.size;
+        for (size_t k = 0; k < rn; k++)
+            rest[k] = (uint8_t)next_u32();
+        if (e.op == 1 && e.had) { /* the replaced row after the new one */
+            uint64_t old = next_u32() % 30;
+            memcpy(rest + rn, &old, 8);
+            rn += 8;
+            for (uint64_t k = 0; k < old; k++)
+                rest[rn++] = (uint8_t)next_u32();
+        }
+        memcpy(full + f, &e, sizeof e);
+        memcpy(full + f + sizeof e, rest, rn);
+        f += sizeof e + rn;
+        c += clog_entry_compact(&e, &prev, cmp + c);
+        memcpy(cmp + c, rest, rn);
+        c += rn;
+    }
+    *fn = f;
+    *cn = c;
+}
+
+Test(clog_delta, compact_entries_come_back_whole)
+{
+    seed();
+    uint8_t *full = malloc(1 << 20), *cmp = malloc(1 << 20), *pl = malloc((1 << 20) + 64);
+    cr_assert(full && cmp && pl);
+    for (int round = 0; round < 200; round++) {
+        size_t fn, cn;
+        random_entries(full, &fn, cmp, &cn, 1 + (int)(next_u32() % 200));
+        cr_assert_lt(cn, fn, "round %d: the compact form is not smaller", round);
+        size_t pn = payload_changes(pl, cmp, cn);
+        clog_commit cm;
+        cr_assert_eq(clog_commit_parse(pl, pn, CLOG_REC_DELTA | CLOG_REC_COMPACT, &cm), 0,
+                     "round %d", round);
+        cr_assert_eq(cm.changes_n, fn, "round %d", round);
+        cr_assert(memcmp(cm.changes, full, fn) == 0, "round %d: the entries differ", round);
+        clog_commit_free(&cm);
+        /* Without the flag the same bytes are taken as they are. */
+        cr_assert_eq(
+            clog_commit_parse(pl, pn, CLOG_REC_DELTA | CLOG_PARSE_PAGES | CLOG_REC_COMPACT, &cm),
+            0);
+        cr_assert_eq(cm.changes_n, cn);
+        clog_commit_free(&cm);
+    }
+    free(full);
+    free(cmp);
+    free(pl);
+}
+
+Test(clog_delta, cut_or_damaged_compact_entries_are_refused)
+{
+    seed();
+    uint8_t *full = malloc(1 << 16), *cmp = malloc(1 << 16), *pl = malloc((1 << 16) + 64),
+            *ch = malloc(1 << 16);
+    cr_assert(full && cmp && pl && ch);
+    size_t fn, cn;
+    random_entries(full, &fn, cmp, &cn, 20);
+    /* Every cut that ends inside an entry is refused (each entry's end
+     * is a valid cut). */
+    int refused = 0;
+    for (size_t cut = 0; cut < cn; cut++) {
+        size_t pn = payload_changes(pl, cmp, cut);
+        clog_commit cm;
+        int rc = clog_commit_parse(pl, pn, CLOG_REC_DELTA | CLOG_REC_COMPACT, &cm);
+        cr_assert(rc == 0 || rc == FOLIO_CORRUPT, "cut %zu: %d", cut, rc);
+        if (rc == 0)
+            clog_commit_free(&cm);
+        else
+            refused++;
+    }
+    cr_assert_gt(refused, (int)cn / 2, "only %d of %zu cuts refused", refused, cn);
+    /* Random damage: parsed or refused, never read past the bytes (ASan). */
+    for (int round = 0; round < 2000; round++) {
+        memcpy(ch, cmp, cn);
+        int nflip = 1 + (int)(next_u32() % 4);
+        for (int k = 0; k < nflip; k++)
+            ch[next_u32() % cn] = (uint8_t)next_u32();
+        size_t pn = payload_changes(pl, ch, cn);
+        clog_commit cm;
+        int rc = clog_commit_parse(pl, pn, CLOG_REC_DELTA | CLOG_REC_COMPACT, &cm);
+        cr_assert(rc == 0 || rc == FOLIO_CORRUPT, "round %d: %d", round, rc);
+        if (rc == 0)
+            clog_commit_free(&cm);
+    }
+    free(full);
+    free(cmp);
+    free(pl);
+    free(ch);
 }
