@@ -64,6 +64,8 @@ typedef struct clog_writer {
     clog_packer pk;  /* its compression: context and output kept between records */
     uint8_t *before; /* a page: one as it was before the commit */
     uint32_t before_ps;
+    uint8_t *synth;     /* a page: scratch of clog_cells_make */
+    clog_ins_index ins; /* the record's row inserts (CLOG_PAGE_CELLS) */
 } clog_writer;
 
 static _Thread_local folio_txn *tl_committing;
@@ -114,6 +116,8 @@ void db_log_free(folio_db *db)
     writer_close_file(w);
     os_free(w->buf);
     os_free(w->before);
+    os_free(w->synth);
+    clog_ins_free(&w->ins);
     clog_packer_free(&w->pk);
     os_free(w);
     db->clog = NULL;
@@ -440,7 +444,7 @@ static int put_u32(clog_writer *w, uint32_t v)
 typedef struct page_ctx {
     clog_writer *w;
     ptxn *t;
-    uint32_t n, ps;
+    uint32_t n, ps, usable;
     uint8_t *before; /* a page: its image before the commit */
 } page_ctx;
 
@@ -461,9 +465,16 @@ static int add_page(void *arg, uint32_t pgno, const uint8_t *data)
         return rc;
     uint8_t *q = w->buf + w->buf_n;
     size_t d = have == 1 ? clog_delta_make(c->before, data, c->ps, q + 1, c->ps) : 0;
+    size_t cells = 0;
+    if (!d && (rc = clog_cells_make(&w->ins, data, pgno, c->ps, c->usable, w->synth, q + 1, c->ps,
+                                    &cells)) < 0)
+        return rc;
     if (d) {
         q[0] = CLOG_PAGE_DELTA;
         w->buf_n += 1 + d;
+    } else if (cells) {
+        q[0] = CLOG_PAGE_CELLS;
+        w->buf_n += 1 + cells;
     } else {
         q[0] = CLOG_PAGE_FULL;
         memcpy(q + 1, data, c->ps);
@@ -591,6 +602,7 @@ static int build_commit(clog_writer *w, folio_txn *txn, ptxn *t, uint32_t *out_n
         os_free(starts);
         return rc;
     }
+    clog_ins_reset(&w->ins);
     size_t kk = 0, span_at = 0;
     /* (the entries go in compact form; `full` counts their bytes in full
      * form, as a DDL entry's rowid counts them) */
@@ -628,7 +640,9 @@ static int build_commit(clog_writer *w, folio_txn *txn, ptxn *t, uint32_t *out_n
                 }
             }
         }
-        if (keep && (rc = reserve(w, CLOG_COMPACT_MAX + (k - sizeof e))) == 0) {
+        if (keep && e.op == BT_LOG_INS_ROW && full <= UINT32_MAX)
+            rc = clog_ins_add(&w->ins, e.rowid, (uint32_t)full, log + o + sizeof e, e.size);
+        if (keep && rc == 0 && (rc = reserve(w, CLOG_COMPACT_MAX + (k - sizeof e))) == 0) {
             uint8_t *q = w->buf + w->buf_n;
             size_t h = clog_entry_compact(&e, &prev_rowid, q);
             memcpy(q + h, log + o + sizeof e, k - sizeof e);
@@ -650,11 +664,14 @@ static int build_commit(clog_writer *w, folio_txn *txn, ptxn *t, uint32_t *out_n
     size_t pages_at = w->buf_n;
     if ((rc = put_u32(w, 0)) < 0)
         return rc;
-    page_ctx pc = {w, t, 0, pager_page_size(ptxn_pager(t)), NULL};
+    uint32_t ps = pager_page_size(ptxn_pager(t));
+    page_ctx pc = {w, t, 0, ps, ps - ptxn_header(t)->reserved, NULL};
     if (w->before_ps != pc.ps) {
         os_free(w->before);
+        os_free(w->synth);
         w->before_ps = 0;
-        if (!(w->before = os_malloc(pc.ps)))
+        w->synth = NULL;
+        if (!(w->before = os_malloc(pc.ps)) || !(w->synth = os_malloc(pc.ps)))
             return FOLIO_NOMEM;
         w->before_ps = pc.ps;
     }
@@ -831,6 +848,8 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
         w->buf_cap = 0;
     }
     clog_packer_trim(&w->pk, (size_t)4 << 20);
+    if (w->ins.cap > 65536)
+        clog_ins_free(&w->ins);
     if (rc == 0 && w->end >= (w->seg_limit ? w->seg_limit : CLOG_SEG_LIMIT)) {
         /* Full: CLOSED, synced, and the next segment. */
         clog_rec r = {

@@ -127,7 +127,13 @@ int clog_expand(int codec, const uint8_t *in, size_t n, uint8_t *out, size_t raw
 /* clog_rec.flags: the record's pages are whole or changes against the
  * page before (see the COMMIT payload). */
 #define CLOG_REC_DELTA 0x2
-enum { CLOG_PAGE_FULL = 0, CLOG_PAGE_DELTA = 1 };
+enum { CLOG_PAGE_FULL = 0, CLOG_PAGE_DELTA = 1, CLOG_PAGE_CELLS = 2 };
+/* CLOG_PAGE_CELLS (a table leaf the commit filled with rows it inserted):
+ * u16 n_refs, per ref u16 offset and u32 the offset of a row insert's
+ * entry in the record's changes (their full form), then u16 n_ranges and
+ * the ranges as in CLOG_PAGE_DELTA. The page is: zeros, each ref's row
+ * written at its offset as a cell (varint payload size, varint rowid, the
+ * payload), in order, then the ranges applied. */
 /* clog_rec.flags: the change entries are in compact form: per entry u8
  * op, u8 had, then varints (LEB128) of pad, root, the rowid less the entry
  * before's (zigzag), a u8 that says whether the 8 bytes of the hash
@@ -135,9 +141,6 @@ enum { CLOG_PAGE_FULL = 0, CLOG_PAGE_DELTA = 1 };
  * A DDL entry's rowid counts bytes of the full form. clog_commit_parse
  * gives the full form back. */
 #define CLOG_REC_COMPACT 0x4
-/* For clog_commit_parse only (never in a record): the caller reads the
- * pages alone; compact changes are left as they are. */
-#define CLOG_PARSE_PAGES 0x8000
 /* The most bytes clog_entry_compact writes for an entry's header. */
 #define CLOG_COMPACT_MAX 40
 /** The header of the change entry `entry` (a bt_log_entry's bytes) in
@@ -239,10 +242,42 @@ typedef struct clog_commit {
  * checked here; CLOG_REC_COMPACT the changes', given back in full form). */
 int clog_commit_parse(const uint8_t *p, size_t n, uint16_t rec_flags, clog_commit *out);
 /** The page entry at `*pos` of c->pages (advanced past it): its number,
- * and either the whole page (*full) or the ranges to apply (*ranges, a
- * u16 count then the ranges, already checked by clog_commit_parse). */
+ * and either the whole page (*full), the ranges to apply (*ranges, a
+ * u16 count then the ranges), or a CLOG_PAGE_CELLS body (*cells, for
+ * clog_cells_build); all already checked by clog_commit_parse. */
 void clog_commit_page(const clog_commit *c, size_t *pos, uint32_t *pgno, const uint8_t **full,
-                      const uint8_t **ranges);
+                      const uint8_t **ranges, const uint8_t **cells);
+/** The page of a CLOG_PAGE_CELLS entry (`cells` from clog_commit_page)
+ * into `page` (c->page_size bytes). */
+void clog_cells_build(const clog_commit *c, const uint8_t *cells, uint8_t *page);
+
+/* The row inserts of the record being built, for clog_cells_make. */
+typedef struct clog_ins {
+    int64_t rowid;
+    uint32_t full_off; /* its entry's offset in the changes' full form */
+    uint32_t size;
+    const uint8_t *payload;
+} clog_ins;
+typedef struct clog_ins_index {
+    clog_ins *v;
+    size_t n, cap;
+    uint32_t *slot; /* hash of the rowids: index + 1, 0 when empty */
+    size_t nslot;
+    int built;
+} clog_ins_index;
+/** Empty the index for the next record (its memory is kept). */
+void clog_ins_reset(clog_ins_index *x);
+void clog_ins_free(clog_ins_index *x);
+int clog_ins_add(clog_ins_index *x, int64_t rowid, uint32_t full_off, const uint8_t *payload,
+                 uint64_t size);
+/** A table leaf page as a CLOG_PAGE_CELLS entry's body into `out` (room for
+ * `cap` bytes), its rows taken from the inserts of `x` where their bytes
+ * are the cells'; `synth` is scratch of `ps` bytes. *out_n is 0 when the
+ * page is no table leaf, holds none of those rows, or the entry would not
+ * be smaller than the page. */
+int clog_cells_make(clog_ins_index *x, const uint8_t *page, uint32_t pgno, uint32_t ps,
+                    uint32_t usable, uint8_t *synth, uint8_t *out, size_t cap, size_t *out_n);
+
 /** Apply the ranges of a CLOG_PAGE_DELTA entry to `page`. */
 void clog_delta_apply(uint8_t *page, const uint8_t *ranges);
 /** The ranges that turn `before` into `after` (`ps` bytes each) into

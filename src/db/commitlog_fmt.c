@@ -19,6 +19,7 @@
 
 #include "base/status.h"
 #include "btree/btree.h"
+#include "format/format.h"
 #include "folio.h"
 #include "os/os.h"
 
@@ -874,6 +875,24 @@ bad:
     return FOLIO_CORRUPT;
 }
 
+/* The row insert entry at `at` of c's changes (full form) as a table leaf
+ * cell: its entry (when e is not NULL) and the cell's length; -1 when no
+ * such entry is there. */
+static int cell_of(const clog_commit *c, size_t at, bt_log_entry *out_e, size_t *len)
+{
+    bt_log_entry e;
+    if (at > c->changes_n || c->changes_n - at < sizeof e)
+        return -1;
+    memcpy(&e, c->changes + at, sizeof e);
+    if (e.op != BT_LOG_INS_ROW || e.size > c->changes_n - at - sizeof e || e.size > 65536)
+        return -1;
+    *len =
+        (size_t)fmt_varint_len(e.size) + (size_t)fmt_varint_len((uint64_t)e.rowid) + (size_t)e.size;
+    if (out_e)
+        *out_e = e;
+    return 0;
+}
+
 int clog_commit_parse(const uint8_t *p, size_t n, uint16_t rec_flags, clog_commit *out)
 {
     memset(out, 0, sizeof *out);
@@ -909,7 +928,7 @@ int clog_commit_parse(const uint8_t *p, size_t n, uint16_t rec_flags, clog_commi
     NEED(out->changes_n);
     out->changes = p + o;
     o += out->changes_n;
-    if ((rec_flags & CLOG_REC_COMPACT) && !(rec_flags & CLOG_PARSE_PAGES)) {
+    if (rec_flags & CLOG_REC_COMPACT) {
         int erc = expand_changes(out->changes, out->changes_n, &out->changes_own, &out->changes_n);
         if (erc < 0) {
             os_free(out->names);
@@ -941,8 +960,20 @@ int clog_commit_parse(const uint8_t *p, size_t n, uint16_t rec_flags, clog_commi
             o += out->page_size;
             continue;
         }
-        if (kind != CLOG_PAGE_DELTA)
+        if (kind == CLOG_PAGE_CELLS) {
+            NEED(2);
+            unsigned nref = (unsigned)p[o] | (unsigned)p[o + 1] << 8;
+            o += 2;
+            NEED((size_t)nref * 6);
+            for (unsigned k = 0; k < nref; k++, o += 6) {
+                size_t off = (size_t)p[o] | (size_t)p[o + 1] << 8;
+                size_t at = get32(p + o + 2), len;
+                if (cell_of(out, at, NULL, &len) < 0 || off + len > out->page_size)
+                    goto bad;
+            }
+        } else if (kind != CLOG_PAGE_DELTA) {
             goto bad;
+        }
         NEED(2);
         unsigned nr = (unsigned)p[o] | (unsigned)p[o + 1] << 8;
         o += 2;
@@ -970,11 +1001,11 @@ bad:
 }
 
 void clog_commit_page(const clog_commit *c, size_t *pos, uint32_t *pgno, const uint8_t **full,
-                      const uint8_t **ranges)
+                      const uint8_t **ranges, const uint8_t **cells)
 {
     const uint8_t *q = c->pages + *pos;
     *pgno = get32(q);
-    *full = *ranges = NULL;
+    *full = *ranges = *cells = NULL;
     if (!c->delta) {
         *full = q + 4;
         *pos += 4 + (size_t)c->page_size;
@@ -985,9 +1016,15 @@ void clog_commit_page(const clog_commit *c, size_t *pos, uint32_t *pgno, const u
         *pos += 5 + (size_t)c->page_size;
         return;
     }
-    *ranges = q + 5;
-    unsigned nr = (unsigned)q[5] | (unsigned)q[6] << 8;
-    size_t o = 7;
+    size_t o = 5;
+    if (q[4] == CLOG_PAGE_CELLS) {
+        *cells = q + 5;
+        o += 2 + 6 * (size_t)((unsigned)q[5] | (unsigned)q[6] << 8);
+    } else {
+        *ranges = q + 5;
+    }
+    unsigned nr = (unsigned)q[o] | (unsigned)q[o + 1] << 8;
+    o += 2;
     for (unsigned k = 0; k < nr; k++)
         o += 4 + ((size_t)q[o + 2] | (size_t)q[o + 3] << 8);
     *pos += o;
@@ -1002,6 +1039,147 @@ void clog_delta_apply(uint8_t *page, const uint8_t *ranges)
         memcpy(page + off, q + 4, len);
         q += 4 + len;
     }
+}
+
+void clog_cells_build(const clog_commit *c, const uint8_t *cells, uint8_t *page)
+{
+    memset(page, 0, c->page_size);
+    unsigned nref = (unsigned)cells[0] | (unsigned)cells[1] << 8;
+    const uint8_t *q = cells + 2;
+    for (unsigned k = 0; k < nref; k++, q += 6) {
+        size_t off = (size_t)q[0] | (size_t)q[1] << 8, len;
+        bt_log_entry e;
+        if (cell_of(c, get32(q + 2), &e, &len) < 0 || off + len > c->page_size)
+            continue; /* (clog_commit_parse refused such a record) */
+        uint8_t *d = page + off;
+        d += fmt_varint_put(d, e.size);
+        d += fmt_varint_put(d, (uint64_t)e.rowid);
+        memcpy(d, c->changes + get32(q + 2) + sizeof e, (size_t)e.size);
+    }
+    clog_delta_apply(page, q);
+}
+
+void clog_ins_reset(clog_ins_index *x)
+{
+    x->n = 0;
+    x->built = 0;
+}
+
+void clog_ins_free(clog_ins_index *x)
+{
+    os_free(x->v);
+    os_free(x->slot);
+    memset(x, 0, sizeof *x);
+}
+
+int clog_ins_add(clog_ins_index *x, int64_t rowid, uint32_t full_off, const uint8_t *payload,
+                 uint64_t size)
+{
+    if (size > 65536)
+        return 0; /* (never a cell whole on a page) */
+    if (x->n == x->cap) {
+        size_t cap = x->cap ? 2 * x->cap : 1024;
+        clog_ins *v = os_realloc(x->v, cap * sizeof *v);
+        if (!v)
+            return FOLIO_NOMEM;
+        x->v = v;
+        x->cap = cap;
+    }
+    x->v[x->n++] = (clog_ins){rowid, full_off, (uint32_t)size, payload};
+    x->built = 0;
+    return 0;
+}
+
+static size_t ins_hash(int64_t rowid, size_t nslot)
+{
+    uint64_t h = (uint64_t)rowid * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h >> 32) & (nslot - 1);
+}
+
+static int ins_build(clog_ins_index *x)
+{
+    size_t want = 16;
+    while (want < 2 * x->n)
+        want *= 2;
+    if (x->nslot < want) {
+        uint32_t *s = os_realloc(x->slot, want * sizeof *s);
+        if (!s)
+            return FOLIO_NOMEM;
+        x->slot = s;
+        x->nslot = want;
+    }
+    memset(x->slot, 0, x->nslot * sizeof *x->slot);
+    for (size_t i = 0; i < x->n; i++) {
+        size_t h = ins_hash(x->v[i].rowid, x->nslot);
+        while (x->slot[h])
+            h = (h + 1) & (x->nslot - 1);
+        x->slot[h] = (uint32_t)i + 1;
+    }
+    x->built = 1;
+    return 0;
+}
+
+int clog_cells_make(clog_ins_index *x, const uint8_t *page, uint32_t pgno, uint32_t ps,
+                    uint32_t usable, uint8_t *synth, uint8_t *out, size_t cap, size_t *out_n)
+{
+    *out_n = 0;
+    size_t hdr = pgno == 1 ? 100 : 0;
+    if (!x->n || ps > 65536 || usable > ps || page[hdr] != FMT_PAGE_TABLE_LEAF)
+        return 0;
+    if (!x->built) {
+        int rc = ins_build(x);
+        if (rc < 0)
+            return rc;
+    }
+    unsigned ncells = fmt_get_u16(page + hdr + 3);
+    size_t ptrs = hdr + 8;
+    if (ptrs + 2 * (size_t)ncells > usable || cap < 2)
+        return 0;
+    uint32_t max_local = fmt_payload_max_local(usable, 1);
+    memset(synth, 0, ps);
+    size_t o = 2;
+    unsigned nref = 0;
+    for (unsigned i = 0; i < ncells; i++) {
+        size_t off = fmt_get_u16(page + ptrs + 2 * i);
+        if (off < ptrs + 2 * (size_t)ncells || off >= usable)
+            continue;
+        uint64_t size, rowid;
+        int a = fmt_varint_get(page + off, page + usable, &size);
+        int b = a ? fmt_varint_get(page + off + a, page + usable, &rowid) : 0;
+        if (!b || size > max_local || size > usable - off - (size_t)(a + b) ||
+            a != fmt_varint_len(size) || b != fmt_varint_len(rowid))
+            continue;
+        const uint8_t *pl = page + off + a + b;
+        for (size_t h = ins_hash((int64_t)rowid, x->nslot); x->slot[h];
+             h = (h + 1) & (x->nslot - 1)) {
+            const clog_ins *in = &x->v[x->slot[h] - 1];
+            if (in->rowid != (int64_t)rowid || in->size != size ||
+                memcmp(in->payload, pl, (size_t)size) != 0)
+                continue;
+            if (cap - o < 6 || nref == 65535)
+                return 0;
+            out[o] = (uint8_t)off;
+            out[o + 1] = (uint8_t)(off >> 8);
+            put32(out + o + 2, in->full_off);
+            o += 6;
+            nref++;
+            /* (as clog_cells_build will write it) */
+            uint8_t *d = synth + off;
+            d += fmt_varint_put(d, size);
+            d += fmt_varint_put(d, rowid);
+            memcpy(d, in->payload, (size_t)size);
+            break;
+        }
+    }
+    if (!nref)
+        return 0;
+    out[0] = (uint8_t)nref;
+    out[1] = (uint8_t)(nref >> 8);
+    size_t d = clog_delta_make(synth, page, ps, out + o, cap - o);
+    if (!d || o + d >= ps)
+        return 0;
+    *out_n = o + d;
+    return 0;
 }
 
 size_t clog_delta_make(const uint8_t *before, const uint8_t *after, uint32_t ps, uint8_t *out,

@@ -486,6 +486,7 @@ int folio_restore_ex(const char *source, const char *dest, uint64_t version, int
     img_map map;
     memset(&map, 0, sizeof map);
     map.page_size = bh.page_size;
+    uint8_t *cell_page = NULL; /* a CLOG_PAGE_CELLS entry's page, built */
     uint32_t db_pages = bh.npages;
     if ((rc = clog_reader_open(&r, dir, err, sizeof err)) < 0) {
         rs_err(rc, "%s", err);
@@ -521,7 +522,7 @@ int folio_restore_ex(const char *source, const char *dest, uint64_t version, int
             goto out_reader;
         }
         clog_commit c;
-        int prc = clog_commit_parse(payload, rec.raw, rec.flags | CLOG_PARSE_PAGES, &c);
+        int prc = clog_commit_parse(payload, rec.raw, rec.flags, &c);
         if (prc == FOLIO_NOMEM) {
             rc = rs_err(FOLIO_NOMEM, "out of memory");
             goto out_reader;
@@ -536,11 +537,16 @@ int folio_restore_ex(const char *source, const char *dest, uint64_t version, int
         size_t pos = 0;
         for (uint32_t i = 0; i < c.npages && rc >= 0; i++) {
             uint32_t pgno;
-            const uint8_t *full, *ranges;
-            clog_commit_page(&c, &pos, &pgno, &full, &ranges);
+            const uint8_t *full, *ranges, *cells;
+            clog_commit_page(&c, &pos, &pgno, &full, &ranges, &cells);
             if (pgno == 0 || pgno > c.db_pages)
                 rc = FOLIO_CORRUPT;
-            else if (full)
+            else if (cells && !cell_page && !(cell_page = os_malloc(c.page_size)))
+                rc = FOLIO_NOMEM;
+            else if (cells) {
+                clog_cells_build(&c, cells, cell_page);
+                rc = img_put(&map, pgno, cell_page);
+            } else if (full)
                 rc = img_put(&map, pgno, full);
             else
                 rc = img_change(&map, pgno, ranges, db_pages);
@@ -720,6 +726,7 @@ out_reader:
     clog_reader_close(r);
     r = NULL;
     img_free(&map);
+    os_free(cell_page);
 out_base:
     clog_base_close(b);
 out_list:
