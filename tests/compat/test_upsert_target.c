@@ -545,3 +545,50 @@ Test(upsert_target, random_index_and_target_pairs)
     cr_assert_gt(matched, NCASES / 10, "seed=%" PRIu64 ": %d matched", seed, matched);
     cr_assert_gt(refused, NCASES / 10, "seed=%" PRIu64 ": %d refused", seed, refused);
 }
+
+/* ---- folio_upsert and NOT NULL ON CONFLICT REPLACE ------------------------------------ */
+
+/* folio_upsert is INSERT ... ON CONFLICT(key) DO UPDATE SET every column =
+ * excluded.column. A NULL for a NOT NULL ON CONFLICT REPLACE column with a
+ * DEFAULT is the DEFAULT in the row the insert checks, and so in excluded:
+ * the DO UPDATE's row and its UPDATE triggers see the DEFAULT (the BEFORE
+ * INSERT triggers, which run before the checks, see the NULL). Rowid and
+ * WITHOUT ROWID tables; a DEFAULT that is an expression; a column without a
+ * DEFAULT (NOT NULL fails in the insert, before any conflict). */
+Test(upsert_target, folio_upsert_carries_the_replace_default)
+{
+    tp_pair p;
+    case_open(&p, "updflt",
+              "CREATE TABLE t(id INTEGER PRIMARY KEY, c TEXT NOT NULL ON CONFLICT REPLACE"
+              " DEFAULT 'dflt', d INT NOT NULL ON CONFLICT REPLACE DEFAULT (6 * 7), n INT);"
+              "CREATE TABLE w(k TEXT PRIMARY KEY, c TEXT NOT NULL ON CONFLICT REPLACE"
+              " DEFAULT 'wd', n INT NOT NULL ON CONFLICT REPLACE) WITHOUT ROWID;"
+              "CREATE TABLE log(i INTEGER PRIMARY KEY, what TEXT);"
+              "INSERT INTO t VALUES(1, 'one', 1, 1); INSERT INTO w VALUES('a', 'x', 1);"
+              "CREATE TRIGGER t_bi BEFORE INSERT ON t BEGIN"
+              " INSERT INTO log(what) VALUES('bi ' || quote(new.c) || ' ' || quote(new.d)); END;"
+              "CREATE TRIGGER t_bu BEFORE UPDATE ON t BEGIN"
+              " INSERT INTO log(what) VALUES('bu ' || quote(old.c) || '>' || quote(new.c) || ' '"
+              " || quote(new.d)); END;"
+              "CREATE TRIGGER t_au AFTER UPDATE OF c ON t BEGIN"
+              " INSERT INTO log(what) VALUES('au ' || quote(new.c) || ' ' || quote(new.d)); END;"
+              "CREATE TRIGGER w_bu BEFORE UPDATE ON w BEGIN"
+              " INSERT INTO log(what) VALUES('wbu ' || quote(new.c) || ' ' || quote(new.n)); END;"
+              "CREATE TRIGGER w_au AFTER UPDATE ON w BEGIN"
+              " INSERT INTO log(what) VALUES('wau ' || quote(new.c)); END;");
+    tp_begin(&p);
+    OK_(tp_upsert_s(&p, "t", 1, "1, NULL, NULL, 2")); /* the DO UPDATE path */
+    OK_(tp_upsert_s(&p, "t", 2, "2, NULL, 5, 3"));    /* the INSERT path */
+    OK_(tp_upsert_s(&p, "t", 2, "2, 'two', NULL, 4"));
+    OK_(tp_upsert_s(&p, "w", 0, "'a', NULL, 2"));
+    EXPECT(TP_CONSTRAINT, tp_upsert_s(&p, "w", 0, "'a', 'y', NULL")); /* no DEFAULT */
+    tp_end(&p, 1);
+    tp_begin(&p);
+    OK_(tp_insert_s(&p, "w", "'b', 'q', 1"));
+    tp_end(&p, 1);
+    REF_EQ(1, "SELECT count(*) FROM log WHERE what = 'bu ''one''>''dflt'' 42'");
+    REF_EQ(1, "SELECT count(*) FROM log WHERE what = 'au ''dflt'' 42'");
+    REF_EQ(1, "SELECT count(*) FROM t WHERE id = 2 AND c = 'two' AND d = 42");
+    REF_EQ(1, "SELECT count(*) FROM log WHERE what = 'wbu ''wd'' 2'");
+    case_close(&p);
+}
