@@ -564,7 +564,15 @@ Test(upsert_target, folio_upsert_carries_the_replace_default)
               "CREATE TABLE w(k TEXT PRIMARY KEY, c TEXT NOT NULL ON CONFLICT REPLACE"
               " DEFAULT 'wd', n INT NOT NULL ON CONFLICT REPLACE) WITHOUT ROWID;"
               "CREATE TABLE log(i INTEGER PRIMARY KEY, what TEXT);"
+              "CREATE TABLE u(id INTEGER PRIMARY KEY, c TEXT NOT NULL ON CONFLICT REPLACE"
+              " DEFAULT 'ud');"
+              "CREATE TABLE wu(k INT PRIMARY KEY, c TEXT NOT NULL ON CONFLICT REPLACE"
+              " DEFAULT 'wud') WITHOUT ROWID;"
               "INSERT INTO t VALUES(1, 'one', 1, 1); INSERT INTO w VALUES('a', 'x', 1);"
+              "INSERT INTO u VALUES(1, 'x'); INSERT INTO wu VALUES(1, 'x');"
+              "CREATE TABLE src(id INTEGER PRIMARY KEY, c TEXT);"
+              "CREATE TRIGGER src_ai AFTER INSERT ON src BEGIN INSERT INTO u VALUES(new.id, new.c)"
+              " ON CONFLICT(id) DO UPDATE SET c = excluded.c || '!'; END;"
               "CREATE TRIGGER t_bi BEFORE INSERT ON t BEGIN"
               " INSERT INTO log(what) VALUES('bi ' || quote(new.c) || ' ' || quote(new.d)); END;"
               "CREATE TRIGGER t_bu BEFORE UPDATE ON t BEGIN"
@@ -582,10 +590,19 @@ Test(upsert_target, folio_upsert_carries_the_replace_default)
     OK_(tp_upsert_s(&p, "t", 2, "2, 'two', NULL, 4"));
     OK_(tp_upsert_s(&p, "w", 0, "'a', NULL, 2"));
     EXPECT(TP_CONSTRAINT, tp_upsert_s(&p, "w", 0, "'a', 'y', NULL")); /* no DEFAULT */
+    OK_(tp_upsert_s(&p, "u", 1, "1, NULL"));                          /* (no triggers) */
+    OK_(tp_upsert_s(&p, "wu", 0, "1, NULL"));
     tp_end(&p, 1);
     tp_begin(&p);
     OK_(tp_insert_s(&p, "w", "'b', 'q', 1"));
     tp_end(&p, 1);
+    tp_begin(&p);
+    OK_(tp_insert_s(&p, "src", "1, NULL")); /* a body's UPSERT: excluded.c is the DEFAULT */
+    OK_(tp_insert_s(&p, "src", "2, NULL"));
+    tp_end(&p, 1);
+    REF_EQ(1, "SELECT count(*) FROM u WHERE c = 'ud!'");
+    REF_EQ(1, "SELECT count(*) FROM u WHERE c = 'ud'");
+    REF_EQ(1, "SELECT count(*) FROM wu WHERE c = 'wud'");
     REF_EQ(1, "SELECT count(*) FROM log WHERE what = 'bu ''one''>''dflt'' 42'");
     REF_EQ(1, "SELECT count(*) FROM log WHERE what = 'au ''dflt'' 42'");
     REF_EQ(1, "SELECT count(*) FROM t WHERE id = 2 AND c = 'two' AND d = 42");
