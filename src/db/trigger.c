@@ -560,83 +560,203 @@ static const char *ordinal_suffix(int n)
     return n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
 }
 
-/* Whether the conflict target of u names the key columns cols (n of them,
- * each with its collation), as SQLite matches them: every key column is a
- * target column whose COLLATE, if written, is the key's. */
-static int target_matches(const db_table *t, const sch_upsert *u, const int *tcol, const int *cols,
-                          const uint8_t *coll, int n)
+/*
+ * An UPSERT's conflict target, matched as SQLite's sqlite3UpsertAnalyzeTarget
+ * matches it: the terms and the WHERE are resolved against the target table
+ * (not NEW or OLD), then the clause names the rowid (one term that is the
+ * rowid or its INTEGER PRIMARY KEY alias, no COLLATE) or else the first
+ * uniqueness constraint, in the order SQLite keeps a table's indexes, that
+ * has as many key columns as the target has terms, each key named by some
+ * term - the term compared with the key as SQLite's sqlite3ExprCompare
+ * compares expressions (ex_tree_compare_collated: the key under its
+ * collating sequence, a term's COLLATE must be that one) - and, for a
+ * partial index, a target WHERE of the same form as the index's WHERE.
+ */
+typedef struct target_forms {
+    int n;
+    ex_tree **term;
+    ex_tree *where; /* NULL: none */
+} target_forms;
+
+static void target_forms_free(target_forms *f)
 {
-    if (u->ntarget != n)
-        return 0;
-    for (int i = 0; i < n; i++) {
-        int found = 0;
-        for (int j = 0; j < n && !found; j++)
-            found = tcol[j] == cols[i] &&
-                    (!u->target_coll[j] || sch_collation_of(u->target_coll[j]) == coll[i]);
-        if (!found)
-            return 0;
+    for (int j = 0; f->term && j < f->n; j++)
+        ex_tree_free(f->term[j]);
+    os_free(f->term);
+    ex_tree_free(f->where);
+}
+
+/* An expression of the trigger's text or of an index, as a tree; SQLite's
+ * errors were found by compiling it first. */
+static int tree_of(trig_def *d, const db_table *t, const char *text, size_t len, unsigned flags,
+                   ex_tree **out)
+{
+    char err[256];
+    int rc = ex_tree_parse(out, text, len, &t->scope, flags, err, sizeof err);
+    if (rc == FOLIO_NOMEM || rc >= 0)
+        return rc;
+    char *at = strstr(err, " (at offset ");
+    if (at)
+        *at = 0;
+    return def_fail(d, rc, "%s", err);
+}
+
+/* The tree of column c of t (a name that resolves to it: quoted, "" doubled). */
+static int column_tree(trig_def *d, const db_table *t, int c, ex_tree **out, char **text)
+{
+    const char *name = t->def.cols[c].name;
+    size_t n = strlen(name), k = 0;
+    char *q = os_malloc(2 * n + 3);
+    if (!q)
+        return FOLIO_NOMEM;
+    q[k++] = '"';
+    for (size_t i = 0; i < n; i++) {
+        if (name[i] == '"')
+            q[k++] = '"';
+        q[k++] = name[i];
     }
-    (void)t;
-    return 1;
+    q[k++] = '"';
+    q[k] = 0;
+    *text = q;
+    return tree_of(d, t, q, k, EX_INDEX_EXPR, out);
+}
+
+/* Whether key i (column col, or an expression's tree `expr`) is named by a
+ * term of f, the key under collating sequence coll. */
+static int key_named(trig_def *d, const db_table *t, const target_forms *f, int col,
+                     const ex_tree *expr, int coll, int *named)
+{
+    *named = 0;
+    if (!expr && col == t->def.ipk && !t->def.without_rowid)
+        return 0; /* (SQLite's key is the column; a term names the rowid) */
+    ex_tree *ct = NULL;
+    char *text = NULL;
+    int rc = expr ? 0 : column_tree(d, t, col, &ct, &text);
+    for (int j = 0; rc == 0 && j < f->n && !*named; j++)
+        *named = ex_tree_compare_collated(f->term[j], expr ? expr : ct, coll) < 2;
+    ex_tree_free(ct);
+    os_free(text);
+    return rc;
+}
+
+/* Whether the keys of index ix (NULL: the WITHOUT ROWID primary key) and
+ * its WHERE are what f names. */
+static int index_named(trig_def *d, const db_table *t, const db_index *ix, const target_forms *f,
+                       int *named)
+{
+    *named = 0;
+    if (!ix) {
+        if (t->def.npk != f->n)
+            return 0;
+        int rc = 0, ok = 1;
+        for (int q = 0; q < t->def.npk && ok && rc == 0; q++)
+            rc = key_named(d, t, f, t->def.pk[q].col, NULL, t->def.pk[q].collation, &ok);
+        *named = rc == 0 && ok;
+        return rc;
+    }
+    if (!ix->unique || ix->ncols != f->n || (ix->partial && !f->where))
+        return 0;
+    if (!ix->sql) { /* an automatic index: column keys, no WHERE */
+        int rc = 0, ok = 1;
+        for (int i = 0; i < ix->ncols && ok && rc == 0; i++)
+            rc = key_named(d, t, f, ix->cols[i], NULL, ix->coll[i], &ok);
+        *named = rc == 0 && ok;
+        return rc;
+    }
+    sch_index def;
+    char err[256];
+    if (sch_parse_index(&def, ix->sql, &t->def, err, sizeof err) < 0)
+        return def_fail(d, FOLIO_UNSUPPORTED, "trigger %s: index %s: %s", d->name, ix->name, err);
+    int rc = 0, ok = def.ncols == f->n;
+    if (ok && def.where_text) {
+        ex_tree *w = NULL;
+        rc = tree_of(d, t, def.where_text, strlen(def.where_text), EX_PARTIAL_WHERE, &w);
+        ok = rc == 0 && ex_tree_compare(f->where, w) == 0;
+        ex_tree_free(w);
+    }
+    for (int i = 0; i < def.ncols && ok && rc == 0; i++) {
+        const sch_keycol *kc = &def.cols[i];
+        ex_tree *e = NULL;
+        if (kc->col == SCH_KEY_EXPR)
+            rc = tree_of(d, t, kc->text, strlen(kc->text), EX_INDEX_EXPR, &e);
+        /* (SQLite's collating sequence of an expression key is BINARY
+         * unless a COLLATE says otherwise, which is then its top) */
+        if (rc == 0)
+            rc = key_named(d, t, f, kc->col, e,
+                           kc->col == SCH_KEY_EXPR ? SCH_COLL_BINARY : kc->collation, &ok);
+        ex_tree_free(e);
+    }
+    sch_index_free(&def);
+    *named = rc == 0 && ok;
+    return rc;
+}
+
+/* The terms and WHERE of clause u: compiled for SQLite's errors (over the
+ * target table alone, as SQLite resolves them), then kept as trees. */
+static int target_read(trig_def *d, db_catalog *cat, const db_table *t, const sch_upsert *u,
+                       target_forms *f)
+{
+    ex_scope sc = t->scope;
+    sc.sources = NULL;
+    sc.nsources = 0;
+    sc.table_lookup = lookup_table;
+    sc.lookup_arg = cat;
+    ex_source none = {0};
+    int rc = 0;
+    if (!(f->term = os_calloc((size_t)u->ntarget, sizeof *f->term)))
+        return FOLIO_NOMEM;
+    f->n = u->ntarget;
+    for (int j = 0; j <= u->ntarget && rc == 0; j++) {
+        if (j == u->ntarget && !u->has_target_where)
+            break;
+        sch_span sp = j < u->ntarget ? u->target[j] : u->target_where;
+        unsigned flags = j < u->ntarget ? EX_TRIGGER : EX_TRIGGER | EX_CONDITION;
+        ex_prog *prog = NULL;
+        /* (sources set, and empty: compile_text leaves NEW and OLD out) */
+        sc.sources = &none;
+        rc = compile_text(d, cat, &sc, d->sql + sp.off, sp.len, &prog, flags);
+        ex_prog_free(prog);
+        if (rc == 0)
+            rc = tree_of(d, t, d->sql + sp.off, sp.len, flags,
+                         j < u->ntarget ? &f->term[j] : &f->where);
+    }
+    return rc;
 }
 
 /* The clause's target: the rowid, the WITHOUT ROWID primary key or a
  * UNIQUE index (the first that matches in the order SQLite tries them). */
-static int resolve_target(trig_def *d, const db_table *t, const sch_upsert *u, int k, int nups,
-                          ups_clause *out)
+static int resolve_target(trig_def *d, db_catalog *cat, const db_table *t, const sch_upsert *u,
+                          int k, int nups, ups_clause *out)
 {
-    int tcol[64];
-    if (u->ntarget > 64)
-        return def_fail(d, FOLIO_UNSUPPORTED, "trigger %s: an UPSERT target of %d columns", d->name,
-                        u->ntarget);
-    for (int j = 0; j < u->ntarget; j++) {
-        int c = column_of(t, u->target[j]);
-        if (c < 0 && !t->def.without_rowid &&
-            (sch_ident_eq(u->target[j], "rowid") || sch_ident_eq(u->target[j], "oid") ||
-             sch_ident_eq(u->target[j], "_rowid_")))
-            c = -1; /* the rowid */
-        else if (c < 0)
-            return def_fail(d, FOLIO_ERROR, "no such column: %s", u->target[j]);
-        tcol[j] = c;
+    target_forms f = {0};
+    int rc = target_read(d, cat, t, u, &f), col;
+    if (rc < 0) {
+        target_forms_free(&f);
+        return rc;
     }
-    if (!t->def.without_rowid && u->ntarget == 1 && (tcol[0] == -1 || tcol[0] == t->def.ipk)) {
+    if (!t->def.without_rowid && f.n == 1 && ex_tree_column(f.term[0], &col) && col == -1) {
         out->kind = UPS_PK;
+        target_forms_free(&f);
         return 0;
     }
-    int order[65];
-    int n = t->nidx < 64 ? write_check_order(t, t->def.without_rowid, order) : 0;
-    if (t->nidx >= 64)
-        return def_fail(d, FOLIO_UNSUPPORTED, "trigger %s: an UPSERT into a table of %d indexes",
-                        d->name, t->nidx);
-    for (int i = 0; i < n; i++) {
-        if (order[i] == -1) {
-            int cols[64];
-            uint8_t coll[64];
-            for (int q = 0; q < t->def.npk && q < 64; q++) {
-                cols[q] = t->def.pk[q].col;
-                coll[q] = (uint8_t)t->def.pk[q].collation;
-            }
-            if (t->def.npk <= 64 && target_matches(t, u, tcol, cols, coll, t->def.npk)) {
-                out->kind = UPS_PK;
-                return 0;
-            }
-            continue;
-        }
-        const db_index *ix = t->idx[order[i]];
-        if (!ix->unique || ix->has_expr || ix->ncols != u->ntarget)
-            continue;
-        if (ix->partial && !u->has_target_where)
-            continue;
-        if (target_matches(t, u, tcol, ix->cols, ix->coll, ix->ncols)) {
-            if (ix->partial)
-                return def_fail(d, FOLIO_UNSUPPORTED,
-                                "trigger %s: an UPSERT target on a partial index is not supported",
-                                d->name);
-            out->kind = UPS_INDEX;
+    int *order = os_malloc(sizeof *order * (size_t)(t->nidx + 1));
+    if (!order) {
+        target_forms_free(&f);
+        return FOLIO_NOMEM;
+    }
+    int n = write_check_order(t, t->def.without_rowid, order), named = 0;
+    for (int i = 0; i < n && rc == 0 && !named; i++) {
+        const db_index *ix = order[i] < 0 ? NULL : t->idx[order[i]];
+        rc = index_named(d, t, ix, &f, &named);
+        if (rc == 0 && named) {
+            out->kind = ix ? UPS_INDEX : UPS_PK;
             out->ix = ix;
-            return 0;
         }
     }
+    os_free(order);
+    target_forms_free(&f);
+    if (rc < 0 || named)
+        return rc;
     if (nups == 1)
         return def_fail(d, FOLIO_ERROR,
                         "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint");
@@ -663,7 +783,7 @@ static int compile_upsert(trig_def *d, db_catalog *cat, trig_step *s)
         const sch_upsert *u = &st->upsert[k];
         s->ups[k].do_update = u->do_update;
         s->ups[k].kind = UPS_ANY;
-        if (u->ntarget && (rc = resolve_target(d, t, u, k, n, &s->ups[k])) < 0)
+        if (u->ntarget && (rc = resolve_target(d, cat, t, u, k, n, &s->ups[k])) < 0)
             return rc;
     }
     for (int k = 0; k < d->nsrc; k++)

@@ -329,6 +329,33 @@ void upsert_update_policy(folio_txn *txn)
         *p = SCH_OC_ABORT;
 }
 
+/*
+ * An UPSERT turns to its DO UPDATE with the row its insert checked
+ * (SQLite's excluded): a NULL in a NOT NULL ON CONFLICT REPLACE column is
+ * the column's DEFAULT there, as the insert's NOT NULL check made it before
+ * the conflict was found. ts->newrow holds the call's values again
+ * (prepared); call it while the insert's conflict clause is in force
+ * (before upsert_update_policy). With triggers the NOT NULL checks of
+ * prepare_row wait for check_row, so the DEFAULT is not there yet.
+ */
+int upsert_excluded_defaults(folio_txn *txn, table_state *ts)
+{
+    const sch_table *d = &ts->tab->def;
+    for (int c = 0; c < d->ncols; c++) {
+        const sch_column *cd = &d->cols[c];
+        fmt_value *v = &ts->newrow.v[c];
+        if (c == d->ipk || !cd->notnull || cd->generated || v->type != FMT_NULL ||
+            cd->dflt.kind == SCH_DFLT_NONE ||
+            conflict_mode(txn, cd->notnull_onconflict) != SCH_OC_REPLACE)
+            continue;
+        int rc = write_default_value(txn, ts, c, v, ts_textbuf(ts, c));
+        if (rc < 0)
+            return rc;
+        column_affinity(d, cd, v, ts_textbuf(ts, c));
+    }
+    return 0;
+}
+
 int conflict_mode(const folio_txn *txn, int own)
 {
     int st = txn->orconf_at[txn->fk_depth < 1024 ? txn->fk_depth : 1023];
@@ -2037,6 +2064,8 @@ int folio_upsert(int64_t *out_rowid, folio_table *t, int64_t rowid, const folio_
             ts->newrow.v[t->tab->def.ipk].type = FMT_INTEGER;
             ts->newrow.v[t->tab->def.ipk].u.i = rowid;
         }
+        if ((rc = upsert_excluded_defaults(txn, ts)) < 0)
+            return write_end(txn, apply_onconf(txn, oc, rc));
         int64_t newid = rowid;
         upsert_update_policy(txn);
         rc = update_rowid_row(txn, ts, rowid, &newid, NULL);

@@ -253,6 +253,11 @@ int trig_catalog_any(const db_catalog *cat);
 int take_onconf(folio_txn *txn);
 int apply_onconf(folio_txn *txn, int oc, int rc);
 
+/** An UPSERT turns to its DO UPDATE with its insert's row (SQLite's
+ * excluded): a NULL given for a NOT NULL ON CONFLICT REPLACE column is its
+ * DEFAULT in ts->newrow (prepared again from the call's values). Call it
+ * before upsert_update_policy. */
+int upsert_excluded_defaults(folio_txn *txn, table_state *ts);
 /** An UPSERT turns to its DO UPDATE: the triggers it fires then run their
  * statements OR ABORT, as SQLite codes it (unless a policy is in force). */
 void upsert_update_policy(folio_txn *txn);

@@ -250,13 +250,14 @@ int upsert_key_row(folio_txn *txn, table_state *ts, const folio_value *vals, int
         trig_rows_free(&ta);
         return rc;
     }
-    upsert_update_policy(txn);
     if ((rc = load_old_row(txn, ts)) < 0)
         return db_err_txn(txn, rc);
     /* Again: loading the old row may have reused the buffers the new row's
-     * converted values were in (ts_textbuf). */
-    if ((rc = prepare_row(txn, ts, vals, n)) < 0)
+     * converted values were in (ts_textbuf). The insert's conflict clause
+     * is in force until the row is the excluded one. */
+    if ((rc = prepare_row(txn, ts, vals, n)) < 0 || (rc = upsert_excluded_defaults(txn, ts)) < 0)
         return rc;
+    upsert_update_policy(txn);
     trig_rows tb;
     memset(&tb, 0, sizeof tb);
     if (ts->tab->has_triggers &&

@@ -283,6 +283,34 @@ int ex_prog_affinity(const ex_prog *p);
  * BINARY). */
 int ex_prog_collation(const ex_prog *p);
 
+/**
+ * An expression as SQLite's parser leaves it (names resolved, nothing
+ * folded), for comparing its form with another's (expr_tree.c): what an
+ * UPSERT's conflict target must be to name an index key or its WHERE.
+ */
+typedef struct ex_tree ex_tree;
+
+/** Parse `text[0..len)` as ex_compile does (same scope and flags), keeping
+ * the tree; text must outlive it. Errors as ex_compile's parser reports
+ * them; the errors SQLite reports after parsing (names of functions, ...)
+ * are ex_compile's to find. */
+int ex_tree_parse(ex_tree **out, const char *text, size_t len, const ex_scope *scope,
+                  unsigned flags, char *err, size_t errlen);
+void ex_tree_free(ex_tree *t);
+
+/** SQLite's sqlite3ExprCompare(a, b): 0 the same expression, 1 the same
+ * but for a COLLATE at the top of one, 2 different. */
+int ex_tree_compare(const ex_tree *a, const ex_tree *b);
+
+/** a compared with b under the collating sequence coll (SCH_COLL_*), as
+ * SQLite compares an UPSERT target term with an index key: b is put under
+ * COLLATE coll unless its top is a COLLATE already. Below 2: a names it. */
+int ex_tree_compare_collated(const ex_tree *a, const ex_tree *b, int coll);
+
+/** Whether the whole expression is a column of the scope's table: 1 and
+ * *col (-1 for the rowid or its INTEGER PRIMARY KEY alias), else 0. */
+int ex_tree_column(const ex_tree *t, int *col);
+
 /** Evaluation state: scratch memory, the statement's clock, the error. Not
  * thread-safe; use one per thread. */
 int ex_ctx_new(ex_ctx **out);

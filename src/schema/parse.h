@@ -216,14 +216,14 @@ typedef struct sch_span {
  * One ON CONFLICT clause of a body's INSERT (an UPSERT):
  *   ON CONFLICT [(target, ..) [WHERE expr]] DO NOTHING
  *   ON CONFLICT [(target, ..) [WHERE expr]] DO UPDATE SET col = expr, .. [WHERE expr]
- * Each target is a column name, maybe with COLLATE (ASC / DESC are read and
- * dropped, as SQLite ignores them there); only the last clause may have no
- * target.
+ * Each target term is an expression, a COLLATE included (ASC / DESC are
+ * read and dropped, as SQLite ignores them there; NULLS FIRST / LAST is
+ * SQLite's error "unsupported use of NULLS FIRST"); only the last clause
+ * may have no target.
  */
 typedef struct sch_upsert {
-    int ntarget;        /* 0: no conflict target */
-    char **target;      /* column names as written (dequoted) */
-    char **target_coll; /* per target: its COLLATE name, or NULL */
+    int ntarget;      /* 0: no conflict target */
+    sch_span *target; /* each term's expression */
     int has_target_where;
     sch_span target_where;
     int do_update; /* DO UPDATE (else DO NOTHING) */

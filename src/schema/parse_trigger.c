@@ -36,12 +36,7 @@ static void stmt_free(sch_trig_stmt *s)
     free(s->set_vals);
     for (int u = 0; u < s->nupsert; u++) {
         sch_upsert *x = &s->upsert[u];
-        for (int i = 0; i < x->ntarget; i++) {
-            free(x->target[i]);
-            free(x->target_coll[i]);
-        }
         free(x->target);
-        free(x->target_coll);
         for (int i = 0; i < x->nset; i++)
             free(x->set_cols[i]);
         free(x->set_cols);
@@ -264,34 +259,15 @@ static int read_setlist(stmt_reader *r, char ***cols, sch_span **vals, sch_span 
     }
 }
 
-/* A conflict target's term: a column name, [COLLATE name], [ASC | DESC].
- * *done when the statement was skipped (an expression: not run). */
-static int read_target_term(stmt_reader *r, sch_upsert *u, int *done)
+/* A conflict target's term: an expression (a COLLATE included), then ASC or
+ * DESC, which SQLite reads and ignores there; NULLS FIRST / LAST is its
+ * error. Read as an index key is (sp_parse_key). */
+static int read_target_term(stmt_reader *r, sch_upsert *u)
 {
-    parser *p = r->p;
-    if (at_end(r) || !sp_is_nm(sp_tok(p)) ||
-        (p->i + 1 < r->end && sp_ahead(p, 1)->type != LX_COMMA && sp_ahead(p, 1)->type != LX_RP &&
-         !sp_word_eq(sp_ahead(p, 1), "COLLATE") && !sp_word_eq(sp_ahead(p, 1), "ASC") &&
-         !sp_word_eq(sp_ahead(p, 1), "DESC"))) {
-        *done = 1;
-        return skip_rest(r, "an UPSERT target that is not a column name");
-    }
-    if (sp_parse_nm(p, &u->target[u->ntarget]) < 0)
+    sp_key k;
+    if (sp_parse_key(r->p, &k, 0) < 0)
         return -1;
-    u->target_coll[u->ntarget] = NULL;
-    u->ntarget++;
-    if (accept_kw(r, "COLLATE")) {
-        if (at_end(r) || !sp_is_nm(sp_tok(p)))
-            return sp_syntax_error(p);
-        if (sp_parse_nm(p, &u->target_coll[u->ntarget - 1]) < 0)
-            return -1;
-    }
-    if (!accept_kw(r, "ASC"))
-        accept_kw(r, "DESC");
-    if (kw(r, "NULLS")) {
-        *done = 1;
-        return skip_rest(r, "NULLS FIRST / LAST in an UPSERT target");
-    }
+    u->target[u->ntarget++] = span_of(r->p, k.a, k.b);
     return 0;
 }
 
@@ -314,14 +290,11 @@ static int read_upsert(stmt_reader *r)
             size_t close = p->match[p->i - 1];
             size_t most = close > p->i ? close - p->i : 1;
             u->target = calloc(most, sizeof *u->target);
-            u->target_coll = calloc(most, sizeof *u->target_coll);
-            if (!u->target || !u->target_coll)
+            if (!u->target)
                 return sp_nomem(p);
             for (;;) {
-                if (read_target_term(r, u, &done) < 0)
+                if (read_target_term(r, u) < 0)
                     return -1;
-                if (done)
-                    return 0;
                 if (!accept_type(r, LX_COMMA))
                     break;
             }
