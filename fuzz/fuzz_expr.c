@@ -200,7 +200,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     unsigned flags = contexts[data[0] % (sizeof contexts / sizeof contexts[0])];
     const char *text = (const char *)data + 1;
     size_t len = size - 1;
-    ex_scope scope = {"t", columns, NCOLS, 0, 0, "n", NULL, 0, NULL, NULL};
+    ex_scope scope = {"t", columns, NCOLS, 0, 0, "n", NULL, 0, NULL, NULL, NULL, NULL};
     if (flags & EX_TRIGGER) {
         scope.sources = sources;
         scope.nsources = 2;
