@@ -1191,6 +1191,8 @@ size_t clog_delta_make(const uint8_t *before, const uint8_t *after, uint32_t ps,
     size_t o = 2, i = 0;
     unsigned nr = 0;
     while (i < ps) {
+        while (i + 64 <= ps && memcmp(before + i, after + i, 64) == 0)
+            i += 64;
         while (i + 8 <= ps && memcmp(before + i, after + i, 8) == 0)
             i += 8;
         while (i < ps && before[i] == after[i])

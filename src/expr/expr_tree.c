@@ -235,7 +235,7 @@ static int compare(tref a, tref b, int depth)
 {
     if (depth > EX_MAX_DEPTH)
         return 2;
-    int64_t va, vb;
+    int64_t va = 0, vb = 0;
     int ia = int_value(a, &va), ib = int_value(b, &vb);
     if (ia || ib)
         return ia && ib && va == vb ? 0 : 2;
