@@ -8,6 +8,7 @@
 #include "folio.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h> /* renameat2 */
@@ -97,12 +98,84 @@ static int px_open(os_vfs *vfs, const char *path, int flags, os_file **out)
     return 0;
 }
 
+/*
+ * Closing a descriptor drops every record (POSIX) lock its process holds on
+ * the file, through any descriptor. folio's own locks are open-file-
+ * description locks and go with their descriptor only, but a libsqlite3 in
+ * the same process locks with record locks: closing folio's descriptor of
+ * the database or its -shm would silently take away that connection's locks
+ * (its -shm's dead-man lock among them, so that the next folio handle takes
+ * the -shm for unused and resets or deletes it under the connection). So a
+ * descriptor is closed only once no record lock of this process is on its
+ * file; until then it is parked, and parked ones are closed by a later
+ * close that finds their locks gone. (SQLite itself keeps such descriptors
+ * the same way, for its own connections.)
+ */
+static pthread_mutex_t parked_mu = PTHREAD_MUTEX_INITIALIZER;
+static int *parked;
+static size_t nparked, parked_cap;
+
+/* Whether this process holds a record lock anywhere on fd's file. */
+static int own_record_locks(int fd)
+{
+    pid_t me = getpid();
+    off_t start = 0;
+    for (int guard = 0; guard < 4096; guard++) {
+        struct flock fl;
+        memset(&fl, 0, sizeof fl);
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        fl.l_start = start;
+        fl.l_len = 0;
+        if (fcntl(fd, F_OFD_GETLK, &fl) != 0 || fl.l_type == F_UNLCK)
+            return 0;
+        if (fl.l_pid == me)
+            return 1;
+        if (fl.l_len == 0 || fl.l_start + fl.l_len <= start)
+            return 0; /* (a lock to the end of the file hides the rest) */
+        start = fl.l_start + fl.l_len;
+    }
+    return 0;
+}
+
 static int px_close(os_file *file)
 {
     posix_file *f = (posix_file *)file;
     if (!f)
         return 0;
-    int rc = close(f->fd) == 0 ? 0 : FOLIO_IOERR;
+    int rc = 0;
+    pthread_mutex_lock(&parked_mu);
+    for (size_t i = 0; i < nparked;) {
+        if (own_record_locks(parked[i])) {
+            i++;
+            continue;
+        }
+        close(parked[i]);
+        parked[i] = parked[--nparked];
+    }
+    int park = own_record_locks(f->fd);
+    if (park && nparked == parked_cap) {
+        size_t cap = parked_cap ? 2 * parked_cap : 8;
+        int *v = realloc(parked, cap * sizeof *v); /* (process-wide, never freed) */
+        if (v) {
+            parked = v;
+            parked_cap = cap;
+        } else {
+            park = 0;
+        }
+    }
+    if (park) {
+        /* folio's own locks on it go now, as a close would take them. */
+        struct flock fl;
+        memset(&fl, 0, sizeof fl);
+        fl.l_type = F_UNLCK;
+        fl.l_whence = SEEK_SET;
+        (void)fcntl(f->fd, F_OFD_SETLK, &fl);
+        parked[nparked++] = f->fd;
+    } else {
+        rc = close(f->fd) == 0 ? 0 : FOLIO_IOERR;
+    }
+    pthread_mutex_unlock(&parked_mu);
     os_free(f);
     return rc;
 }
