@@ -101,6 +101,7 @@ typedef struct cli_globals {
     int mmap_given, busy_given; /**< --mmap-mb / --busy-timeout were given */
     int foreign_keys;           /**< --foreign-keys: 1 on, 0 off, -1 not given */
     int recursive_triggers;     /**< --recursive-triggers: 1 on, 0 off, -1 not given */
+    int log_compression;        /**< --log-compression: FOLIO_LOG_*, -2 not given */
 } cli_globals;
 
 /** The CLI waits this long for other connections (folio's or SQLite's) to

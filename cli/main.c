@@ -240,11 +240,15 @@ static const char global_options_text[] =
     "  --recursive-triggers on|off\n"
     "                           let triggers fire themselves, as PRAGMA recursive_triggers\n"
     "                           (default off)\n"
+    "  --log-compression zstd|lz4\n"
+    "                           compress the commit log records this run writes so\n"
+    "                           (default: as `folio log enable` chose)\n"
     "  -h, --help               show help (of a command: folio COMMAND --help)\n"
     "  --version                print the version\n"
     "environment (below the flags): FOLIO_SYNC, FOLIO_CACHE_MB, FOLIO_MMAP_MB,\n"
     "  FOLIO_WAL_AUTOCHECKPOINT, FOLIO_BUSY_TIMEOUT_MS, FOLIO_TXN_TIMEOUT_MS,\n"
-    "  FOLIO_FOREIGN_KEYS, FOLIO_RECURSIVE_TRIGGERS, FOLIO_MAX_WRITE_TXNS\n"
+    "  FOLIO_FOREIGN_KEYS, FOLIO_RECURSIVE_TRIGGERS, FOLIO_MAX_WRITE_TXNS,\n"
+    "  FOLIO_LOG_COMPRESSION\n"
     "  (see folio_options_from_env)\n";
 
 void cli_print_usage(FILE *f, const cli_command *cmd, int full)
@@ -326,6 +330,14 @@ static int set_global(const char *name, const char *value)
         else
             return cli_usage_error(NULL, "--recursive-triggers: expected on or off, not '%s'",
                                    value);
+    } else if (strcmp(name, "--log-compression") == 0) {
+        if (strcmp(value, "zstd") == 0)
+            cli_global_opts.log_compression = FOLIO_LOG_ZSTD;
+        else if (strcmp(value, "lz4") == 0)
+            cli_global_opts.log_compression = FOLIO_LOG_LZ4;
+        else
+            return cli_usage_error(NULL, "--log-compression: expected zstd or lz4, not '%s'",
+                                   value);
     } else if (strcmp(name, "--busy-timeout") == 0) {
         if (cli_parse_u64(value, &n) != 0 || n > 86400000)
             return cli_usage_error(
@@ -351,9 +363,14 @@ static int set_global(const char *name, const char *value)
  * remaining arguments go to `rest`. Returns CLI_EXIT_OK or CLI_EXIT_USAGE. */
 static int take_globals(int argc, char **argv, char **rest, int *out_nrest, global_args *g)
 {
-    static const char *const valued[] = {
-        "--sync",         "--cache-mb",     "--mmap-mb",           "--page-size",
-        "--busy-timeout", "--foreign-keys", "--recursive-triggers"};
+    static const char *const valued[] = {"--sync",
+                                         "--cache-mb",
+                                         "--mmap-mb",
+                                         "--page-size",
+                                         "--busy-timeout",
+                                         "--foreign-keys",
+                                         "--recursive-triggers",
+                                         "--log-compression"};
     int nrest = 0;
     int i = 1;
     for (; i < argc; i++) {

@@ -18,7 +18,7 @@
 
 #include "cli.h"
 
-cli_globals cli_global_opts = {-1, 0, 0, FOLIO_MMAP_DEFAULT, CLI_BUSY_TIMEOUT_MS, 0, 0, -1, -1};
+cli_globals cli_global_opts = {-1, 0, 0, FOLIO_MMAP_DEFAULT, CLI_BUSY_TIMEOUT_MS, 0, 0, -1, -1, -2};
 
 /* ---- Errors ---------------------------------------------------------------- */
 
@@ -120,6 +120,8 @@ int cli_open_db(folio_db **out, const char *path, unsigned flags)
         opts.foreign_keys = cli_global_opts.foreign_keys;
     if (cli_global_opts.recursive_triggers >= 0)
         opts.recursive_triggers = cli_global_opts.recursive_triggers;
+    if (cli_global_opts.log_compression != -2)
+        opts.log_compression = cli_global_opts.log_compression;
 
     *out = NULL;
     folio_db *db = NULL;

@@ -57,7 +57,7 @@ extern "C" {
 #define FOLIO_SYNC_NORMAL 1 /**< fsync at checkpoint only (the default) */
 #define FOLIO_SYNC_FULL   2 /**< fsync the WAL at every commit */
 
-#define FOLIO_OPTIONS_VERSION 6
+#define FOLIO_OPTIONS_VERSION 7
 
 /** Options for folio_open(). Initialise with FOLIO_OPTIONS_INIT. */
 typedef struct folio_options {
@@ -105,6 +105,12 @@ typedef struct folio_options {
      * limit). folio_begin of one more waits, in arrival order, up to
      * busy_timeout_ms for one to end, then returns FOLIO_BUSY. */
     unsigned max_write_txns;
+    /** Version 7: the compression of the commit log records this handle
+     * writes: FOLIO_LOG_ZSTD or FOLIO_LOG_LZ4, or FOLIO_LOG_AS_ENABLED (the
+     * default in FOLIO_OPTIONS_INIT; before version 7 always): the one
+     * `folio_log_enable` chose. Each record names its own compression, so
+     * handles that differ share a log. */
+    int log_compression;
 } folio_options;
 
 /** The map of the database file read transactions use unless told
@@ -115,7 +121,7 @@ typedef struct folio_options {
 #define FOLIO_OPTIONS_INIT                                                                         \
     {                                                                                              \
         FOLIO_OPTIONS_VERSION, FOLIO_OPEN_CREATE, FOLIO_SYNC_NORMAL, 0, 4096, 1000, 0,             \
-            FOLIO_MMAP_DEFAULT, 0, 0, 0, 0                                                         \
+            FOLIO_MMAP_DEFAULT, 0, 0, 0, 0, FOLIO_LOG_AS_ENABLED                                   \
     }
 
 /**
@@ -131,6 +137,7 @@ typedef struct folio_options {
  *   FOLIO_FOREIGN_KEYS        on or off (1 or 0)               -> foreign_keys
  *   FOLIO_RECURSIVE_TRIGGERS  on or off (1 or 0)               -> recursive_triggers
  *   FOLIO_MAX_WRITE_TXNS      a count, 0 for no limit          -> max_write_txns
+ *   FOLIO_LOG_COMPRESSION     zstd or lz4                      -> log_compression
  * Returns FOLIO_OK, or FOLIO_MISUSE with `opts` unchanged when a value does
  * not parse; folio_open_errmsg() then names the variable and its value.
  * The folio CLI applies them below its own flags.
@@ -964,6 +971,8 @@ int folio_backup_ex(folio_db *db, const char *dest, int check, uint64_t *out_ver
 /** Compression of the commit log's records. */
 #define FOLIO_LOG_ZSTD 0
 #define FOLIO_LOG_LZ4  1
+/** folio_options.log_compression: the compression `folio_log_enable` chose. */
+#define FOLIO_LOG_AS_ENABLED (-1)
 
 /**
  * Turn the commit log on: the directory "<database>-log/" receives a base

@@ -66,6 +66,7 @@ typedef struct clog_writer {
     uint32_t before_ps;
     uint8_t *synth;     /* a page: scratch of clog_cells_make */
     clog_ins_index ins; /* the record's row inserts (CLOG_PAGE_CELLS) */
+    int codec;          /* of this handle's records (folio_options.log_compression) */
 } clog_writer;
 
 static _Thread_local folio_txn *tl_committing;
@@ -713,7 +714,7 @@ static int capture_finish(capture *c)
     uint8_t *st;
     size_t sn;
     int codec;
-    int rc = clog_pack(&w->pk, w->m.codec, w->buf, w->buf_n, &st, &sn, &codec);
+    int rc = clog_pack(&w->pk, w->codec, w->buf, w->buf_n, &st, &sn, &codec);
     if (rc < 0)
         return rc;
     clog_rec r = {.stored = (uint32_t)sn,
@@ -784,6 +785,8 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
         rc = writer_open(db, w, ptxn_dbid(t), ps, err, sizeof err);
     else
         rc = writer_follow(w, err, sizeof err);
+    int want = db->opts.log_compression;
+    w->codec = want == FOLIO_LOG_LZ4 ? CLOG_LZ4 : want == FOLIO_LOG_ZSTD ? CLOG_ZSTD : w->m.codec;
     if (rc == 0 && w->last > version - 1)
         rc = writer_cut(w, version - 1, err, sizeof err);
     if (rc == 0 && w->last < version - 1 && version - 1 - w->last <= 1000000) {
@@ -822,7 +825,7 @@ static int commit_hook(void *arg, ptxn *t, uint64_t version)
         uint8_t *st;
         size_t sn;
         int codec;
-        if ((rc = clog_pack(&w->pk, w->m.codec, w->buf, w->buf_n, &st, &sn, &codec)) < 0) {
+        if ((rc = clog_pack(&w->pk, w->codec, w->buf, w->buf_n, &st, &sn, &codec)) < 0) {
             snprintf(err, sizeof err, "out of memory");
         } else {
             clog_rec r = {.stored = (uint32_t)sn,

@@ -26,7 +26,7 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
     }
     /* Version 1 ends before mmap_bytes, version 2 before txn_timeout_ms,
      * version 3 before foreign_keys, version 4 before recursive_triggers,
-     * version 5 before max_write_txns. */
+     * version 5 before max_write_txns, version 6 before log_compression. */
     if (opts)
         memcpy(&o, opts,
                opts->version == 1   ? offsetof(folio_options, mmap_bytes)
@@ -34,12 +34,19 @@ int folio_open(folio_db **out, const char *path, const folio_options *opts)
                : opts->version == 3 ? offsetof(folio_options, foreign_keys)
                : opts->version == 4 ? offsetof(folio_options, recursive_triggers)
                : opts->version == 5 ? offsetof(folio_options, max_write_txns)
+               : opts->version == 6 ? offsetof(folio_options, log_compression)
                                     : sizeof(folio_options));
     o.foreign_keys = o.foreign_keys != 0;
     o.recursive_triggers = o.recursive_triggers != 0;
     o.version = FOLIO_OPTIONS_VERSION;
     if (o.flags & ~(FOLIO_OPEN_READONLY | FOLIO_OPEN_CREATE | FOLIO_OPEN_INLINE_CHECKPOINT)) {
         db_set_open_err("bad argument: unknown bits in folio_options.flags");
+        return FOLIO_MISUSE;
+    }
+    if (o.log_compression != FOLIO_LOG_AS_ENABLED && o.log_compression != FOLIO_LOG_ZSTD &&
+        o.log_compression != FOLIO_LOG_LZ4) {
+        db_set_open_err("bad argument: folio_options.log_compression (FOLIO_LOG_ZSTD, "
+                        "FOLIO_LOG_LZ4 or FOLIO_LOG_AS_ENABLED)");
         return FOLIO_MISUSE;
     }
     if (o.sync < FOLIO_SYNC_OFF || o.sync > FOLIO_SYNC_FULL) {

@@ -116,6 +116,15 @@ int folio_options_from_env(folio_options *opts)
         if (o.version >= 6)
             o.max_write_txns = (unsigned)n;
     }
+    if ((v = getenv("FOLIO_LOG_COMPRESSION")) && *v) {
+        int c = strcmp(v, "zstd") == 0  ? FOLIO_LOG_ZSTD
+                : strcmp(v, "lz4") == 0 ? FOLIO_LOG_LZ4
+                                        : -2;
+        if (c == -2)
+            return bad("FOLIO_LOG_COMPRESSION", v, "zstd or lz4");
+        if (o.version >= 7)
+            o.log_compression = c;
+    }
     *opts = o;
     db_set_open_err("");
     return FOLIO_OK;

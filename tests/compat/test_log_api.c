@@ -169,7 +169,8 @@ static void restore_equals(fixture *f, const char *source, int i)
     char *ok = compat_integrity(dest);
     cr_assert_str_eq(ok, "ok");
     char *img = image_file(dest);
-    cr_assert_str_eq(img, f->images[i], "version %llu", (unsigned long long)f->versions[i]);
+    cr_assert_str_eq(img, f->images[i], "version %llu (%d of %d)",
+                     (unsigned long long)f->versions[i], i, f->n);
     free(ok);
     free(img);
     unlink(dest);
@@ -405,5 +406,87 @@ Test(log_api, ship_completes_a_prefix)
     free(src);
     free(dst);
     free(arch);
+    fixture_close(&f);
+}
+
+/* The codec of every COMMIT record in the segments of `log`, counted by
+ * codec byte (0 raw, 1 zstd, 2 lz4), read from the files as they are. */
+static void count_codecs(const char *log, int counts[3])
+{
+    counts[0] = counts[1] = counts[2] = 0;
+    DIR *d = opendir(log);
+    cr_assert(d != NULL);
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 4 || strcmp(e->d_name + len - 4, ".seg") != 0)
+            continue;
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", log, e->d_name);
+        FILE *fp = fopen(path, "rb");
+        cr_assert(fp != NULL);
+        fseek(fp, 0, SEEK_END);
+        long size = ftell(fp);
+        uint8_t *b = malloc((size_t)size + 1);
+        cr_assert(b != NULL);
+        fseek(fp, 0, SEEK_SET);
+        cr_assert_eq(fread(b, 1, (size_t)size, fp), (size_t)size);
+        fclose(fp);
+        for (long o = 64; o + 48 <= size;) {
+            uint32_t stored = (uint32_t)b[o] | (uint32_t)b[o + 1] << 8 | (uint32_t)b[o + 2] << 16 |
+                              (uint32_t)b[o + 3] << 24;
+            if (b[o + 4] == 1) { /* COMMIT */
+                cr_assert_lt(b[o + 5], 3);
+                counts[b[o + 5]]++;
+            }
+            o += 48 + (long)stored;
+        }
+        free(b);
+    }
+    closedir(d);
+}
+
+/* folio_options.log_compression: a handle's records use its compression
+ * whatever the log was enabled with; FOLIO_LOG_AS_ENABLED (the default)
+ * follows the log; records of both kinds restore. */
+Test(log_api, a_handle_chooses_the_compression_of_its_records)
+{
+    fixture f;
+    fixture_open(&f, 2, 0x10c0);
+    int c0[3];
+    count_codecs(f.log, c0);
+    cr_assert_eq(c0[2], 0, "lz4 records before any handle asked for them");
+    cr_assert_gt(c0[1], 0, "no zstd record from the default handle");
+    cr_assert_eq(folio_close(f.db), 0);
+    folio_options o = FOLIO_OPTIONS_INIT;
+    cr_assert_eq(o.log_compression, FOLIO_LOG_AS_ENABLED);
+    o.log_compression = 7;
+    cr_assert_eq(folio_open(&f.db, f.path, &o), FOLIO_MISUSE);
+    o.log_compression = FOLIO_LOG_LZ4;
+    cr_assert_eq(folio_open(&f.db, f.path, &o), 0);
+    for (int i = 0; i < 4; i++)
+        commit_rows(&f);
+    int c1[3];
+    count_codecs(f.log, c1);
+    cr_assert_eq(c1[2], 4, "%d lz4 records where 4 commits asked for lz4", c1[2]);
+    cr_assert_eq(c1[1], c0[1]);
+    cr_assert_eq(folio_close(f.db), 0);
+    /* The environment says it too. */
+    o = (folio_options)FOLIO_OPTIONS_INIT;
+    setenv("FOLIO_LOG_COMPRESSION", "lz4", 1);
+    cr_assert_eq(folio_options_from_env(&o), 0);
+    cr_assert_eq(o.log_compression, FOLIO_LOG_LZ4);
+    setenv("FOLIO_LOG_COMPRESSION", "gzip", 1);
+    cr_assert_eq(folio_options_from_env(&o), FOLIO_MISUSE);
+    unsetenv("FOLIO_LOG_COMPRESSION");
+    /* Back to the log's own (zstd). */
+    cr_assert_eq(folio_open(&f.db, f.path, NULL), 0);
+    commit_rows(&f);
+    int c2[3];
+    count_codecs(f.log, c2);
+    cr_assert_eq(c2[1], c1[1] + 1);
+    cr_assert_eq(c2[2], c1[2]);
+    for (int i = 0; i < f.n; i++)
+        restore_equals(&f, f.path, i);
     fixture_close(&f);
 }
