@@ -845,6 +845,8 @@ int tp_end(tp_pair *p, int commit)
     int sc = TP_OK, fc = TP_OK, frc = FOLIO_OK;
     p->fmsg[0] = p->smsg[0] = 0;
     if (!commit) {
+        if (tp_debug())
+            fprintf(stderr, "[%s] rollback\n", p->ctx);
         compat_exec(p->sq, "ROLLBACK");
         if (p->alt)
             compat_exec(p->alt, "ROLLBACK");
