@@ -220,6 +220,9 @@ struct folio_txn {
      * RAISE(ROLLBACK) / OR ROLLBACK: the transaction is lost (rb_msg). */
     int stmt_keep, stmt_rollback;
     char rb_msg[256];
+    /* UPDATEs whose OR REPLACE is deleting a row in their way, innermost
+     * first: their tables are pinned (write.c, replace_delete). */
+    struct write_pin *pins;
     /* Kept when the handle reuses the object for its next transaction
      * (TXN_KEPT): every field from here on. */
     struct folio_table **tables; /* [ntables, tables_alloc): handles kept for reuse */
