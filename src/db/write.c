@@ -1785,14 +1785,24 @@ static int insert_append(folio_table *t, const folio_value *vals, int n, int64_t
     return 1;
 }
 
-int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, int n)
+/* Whether SQLite codes a top-level INSERT of one row into ts's table as a
+ * statement that may write several rows (its multi-write mark): the table
+ * has INSERT triggers, or a key that says ON CONFLICT REPLACE (whose delete
+ * runs foreign key actions). */
+static int insert_multi_write(folio_txn *txn, table_state *ts)
 {
-    if (!t)
-        return FOLIO_MISUSE;
-    CHECK_VALUES(t, vals, n);
-    int fast = insert_append(t, vals, n, out_rowid);
-    if (fast != 0)
-        return fast < 0 ? fast : 0;
+    const db_table *tab = ts->tab;
+    if (write_pk_onconflict(tab) == SCH_OC_REPLACE)
+        return 1;
+    for (int i = 0; i < tab->nidx; i++)
+        if (tab->idx[i]->unique && tab->idx[i]->onconflict == SCH_OC_REPLACE)
+            return 1;
+    int rc = trig_any(txn, ts, SCH_TRIG_BEFORE, SCH_TRIG_INSERT, NULL);
+    return rc != 0 ? 1 : trig_any(txn, ts, SCH_TRIG_AFTER, SCH_TRIG_INSERT, NULL) != 0;
+}
+
+static int insert_call(int64_t *out_rowid, folio_table *t, const folio_value *vals, int n)
+{
     folio_txn *txn = t->txn;
     int oc = take_onconf(txn);
     int rc = write_begin(txn, t->tab);
@@ -1803,6 +1813,7 @@ int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, in
         (rc = trig_prepare(txn, ts, SCH_TRIG_INSERT, NULL)) < 0 ||
         (rc = prepare_row(txn, ts, vals, n)) < 0)
         return write_end(txn, apply_onconf(txn, oc, rc));
+    txn->fk_single_insert = txn->fk_depth == 0 && db_fk_on(txn) && !insert_multi_write(txn, ts);
     trig_rows tr;
     memset(&tr, 0, sizeof tr);
     int trig = t->tab->has_triggers;
@@ -1826,6 +1837,20 @@ int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, in
         rc = row_after(txn, ts, SCH_TRIG_INSERT, NULL, rowid, NULL, 0);
     trig_rows_free(&tr);
     return write_end(txn, apply_onconf(txn, oc, rc));
+}
+
+int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, int n)
+{
+    if (!t)
+        return FOLIO_MISUSE;
+    CHECK_VALUES(t, vals, n);
+    int fast = insert_append(t, vals, n, out_rowid);
+    if (fast != 0)
+        return fast < 0 ? fast : 0;
+    int saved = t->txn->fk_single_insert;
+    int rc = insert_call(out_rowid, t, vals, n);
+    t->txn->fk_single_insert = saved;
+    return rc;
 }
 
 static int update_rowid_write(folio_txn *txn, table_state *ts, int64_t rowid, int64_t *out_newid,
