@@ -174,6 +174,10 @@ struct folio_txn {
     int fk_depth;           /* actions under way, one inside another */
     const void *fk_setnull; /* the link whose SET NULL action makes the next update */
     int fk_dropping;        /* DROP TABLE's implicit delete: parents may be missing */
+    /* The call running is a folio_insert that SQLite would code as a write
+     * of one row (no INSERT triggers, no key saying ON CONFLICT REPLACE):
+     * the parent row it adds mends no immediate violation (fkey.c). */
+    int fk_single_insert;
     /* What the last violation counted was, per counter (0 the statement's,
      * 1 the deferred one), while no removal came after it (then it is the
      * one left when the counter ends above zero): named in the error. */
@@ -220,6 +224,9 @@ struct folio_txn {
      * RAISE(ROLLBACK) / OR ROLLBACK: the transaction is lost (rb_msg). */
     int stmt_keep, stmt_rollback;
     char rb_msg[256];
+    /* UPDATEs whose OR REPLACE is deleting a row in their way, innermost
+     * first: their tables are pinned (write.c, replace_delete). */
+    struct write_pin *pins;
     /* Kept when the handle reuses the object for its next transaction
      * (TXN_KEPT): every field from here on. */
     struct folio_table **tables; /* [ntables, tables_alloc): handles kept for reuse */

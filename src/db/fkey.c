@@ -901,8 +901,12 @@ int fk_new_row(folio_txn *txn, table_state *ts, const fmt_value *row, int64_t ro
         const fk_link *L = ts->fk_in[i];
         if (L->mismatch || (is_update && !parent_modified(L, chg)))
             continue;
-        /* A parent row that comes mends violations, if any are counted. */
-        if (*counter(txn, L) == 0)
+        /* A parent row that comes mends violations, if any are counted;
+         * not an immediate one when the statement is a top-level INSERT of
+         * one row (SQLite: it "cannot cause (or fix)" one, and skips the
+         * scan). */
+        if (*counter(txn, L) == 0 ||
+            (!is_update && !L->fk->deferred && txn->fk_single_insert && txn->fk_depth == 0))
             continue;
         key_of(L, row, rowid, tab, 1, kv);
         count_arg a = {txn, -1, 0, 0, NULL};

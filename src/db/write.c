@@ -375,7 +375,19 @@ int replace_mode(const folio_txn *txn, int own)
  * key actions run, its DELETE triggers only with recursive_triggers - and
  * the new row, which the delete may have reused ts for, is kept.
  */
-int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_value *key)
+int pin_refuse(folio_txn *txn, const db_table *tab)
+{
+    for (const write_pin *p = txn->pins; p; p = p->up)
+        if (p->tab == tab && txn->fk_depth > p->depth) {
+            /* Not the failure of a row's own constraint: no conflict
+             * clause resolves it, the statement fails. */
+            txn->conflict_at = 0;
+            return db_err(txn->db, FOLIO_CONSTRAINT, "constraint failed");
+        }
+    return 0;
+}
+
+int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_value *key, int pin)
 {
     db_table *tab = ts->tab;
     int npk = tab->def.npk;
@@ -427,7 +439,14 @@ int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_val
      * SQLite codes them), and it keeps the slot of the call in progress so,
      * whose next index may find another row in the way. */
     txn->onconf = SCH_OC_REPLACE;
-    rc = key ? folio_delete_key(th, fk, npk) : folio_delete(th, rowid);
+    write_pin wp = {tab, txn->fk_depth, txn->pins};
+    if (pin && txn->db->opts.recursive_triggers && tab->has_triggers &&
+        ((rc = trig_any(txn, ts, SCH_TRIG_BEFORE, SCH_TRIG_DELETE, NULL)) > 0 ||
+         (rc == 0 && (rc = trig_any(txn, ts, SCH_TRIG_AFTER, SCH_TRIG_DELETE, NULL)) > 0)))
+        txn->pins = &wp;
+    if (rc >= 0)
+        rc = key ? folio_delete_key(th, fk, npk) : folio_delete(th, rowid);
+    txn->pins = wp.up;
     txn->quiet_delete_at = quiet;
     *policy = saved_policy;
     txn->conflict_at = conflict_at;
@@ -1332,7 +1351,7 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
             rc = entry_pk(txn, ts, is, rec, n, &kk);
             bt_cursor_reset(&is->c);
             if (rc == 0)
-                rc = replace_delete(txn, ts, 0, kk.nv);
+                rc = replace_delete(txn, ts, 0, kk.nv, self_valid);
             trig_rows_free(&kk);
             if (rc < 0)
                 return rc;
@@ -1353,7 +1372,7 @@ int unique_check(folio_txn *txn, table_state *ts, index_state *is, const fmt_val
             bt_cursor_reset(&is->c);
             if (!ok)
                 return db_err_txn(txn, bt_corrupt_here(&is->c, "malformed index record"));
-            if ((rc = replace_delete(txn, ts, other, NULL)) < 0)
+            if ((rc = replace_delete(txn, ts, other, NULL, self_valid)) < 0)
                 return rc;
             return unique_recheck(txn, ts, is, rowid, self_pk, self_valid);
         }
@@ -1535,7 +1554,7 @@ static int rowid_check(folio_txn *txn, table_state *ts, void *arg)
         return rc;
     int mode = conflict_mode(txn, write_pk_onconflict(tab));
     if (mode == SCH_OC_REPLACE) {
-        rc = replace_delete(txn, ts, a->rowid, NULL);
+        rc = replace_delete(txn, ts, a->rowid, NULL, 0);
         a->replaced = 1;
         return rc < 0 ? rc : 0;
     }
@@ -1622,7 +1641,7 @@ static int insert_rowid_row(folio_txn *txn, table_state *ts, int64_t rowid, int 
     if ((rc = fk_new_row(txn, ts, ts->newrow.v, rowid, NULL, 0)) < 0)
         return rc;
     uint64_t size;
-    if ((rc = table_record(txn, ts, ts->newrow.v, &size)) < 0)
+    if ((rc = pin_check(txn, ts->tab)) < 0 || (rc = table_record(txn, ts, ts->newrow.v, &size)) < 0)
         return rc;
     if ((rc = bt_insert_row(&ts->c, rowid, ts->rec, size)) < 0)
         return db_err_txn(txn, rc);
@@ -1680,7 +1699,7 @@ static int insert_append(folio_table *t, const folio_value *vals, int n, int64_t
     folio_txn *txn = t->txn;
     table_state *ts = t->ts;
     if (!ts || t->ts_gen != txn->states_gen || !ts->append_fast || !ts->max_valid || t->dead ||
-        txn->done || !txn->write || txn->poisoned || txn->vals_given || txn->conc ||
+        txn->done || !txn->write || txn->poisoned || txn->vals_given || txn->conc || txn->pins ||
         db_rowid_counters(txn->db) || (txn->deadline_ms && db_txn_expired(txn)) ||
         (db_fk_on(txn) && fk_involved(txn, ts) != 0))
         return 0; /* (the general path reports a timeout and foreign keys) */
@@ -1766,14 +1785,24 @@ static int insert_append(folio_table *t, const folio_value *vals, int n, int64_t
     return 1;
 }
 
-int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, int n)
+/* Whether SQLite codes a top-level INSERT of one row into ts's table as a
+ * statement that may write several rows (its multi-write mark): the table
+ * has INSERT triggers, or a key that says ON CONFLICT REPLACE (whose delete
+ * runs foreign key actions). */
+static int insert_multi_write(folio_txn *txn, table_state *ts)
 {
-    if (!t)
-        return FOLIO_MISUSE;
-    CHECK_VALUES(t, vals, n);
-    int fast = insert_append(t, vals, n, out_rowid);
-    if (fast != 0)
-        return fast < 0 ? fast : 0;
+    const db_table *tab = ts->tab;
+    if (write_pk_onconflict(tab) == SCH_OC_REPLACE)
+        return 1;
+    for (int i = 0; i < tab->nidx; i++)
+        if (tab->idx[i]->unique && tab->idx[i]->onconflict == SCH_OC_REPLACE)
+            return 1;
+    int rc = trig_any(txn, ts, SCH_TRIG_BEFORE, SCH_TRIG_INSERT, NULL);
+    return rc != 0 ? 1 : trig_any(txn, ts, SCH_TRIG_AFTER, SCH_TRIG_INSERT, NULL) != 0;
+}
+
+static int insert_call(int64_t *out_rowid, folio_table *t, const folio_value *vals, int n)
+{
     folio_txn *txn = t->txn;
     int oc = take_onconf(txn);
     int rc = write_begin(txn, t->tab);
@@ -1784,6 +1813,7 @@ int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, in
         (rc = trig_prepare(txn, ts, SCH_TRIG_INSERT, NULL)) < 0 ||
         (rc = prepare_row(txn, ts, vals, n)) < 0)
         return write_end(txn, apply_onconf(txn, oc, rc));
+    txn->fk_single_insert = txn->fk_depth == 0 && db_fk_on(txn) && !insert_multi_write(txn, ts);
     trig_rows tr;
     memset(&tr, 0, sizeof tr);
     int trig = t->tab->has_triggers;
@@ -1807,6 +1837,20 @@ int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, in
         rc = row_after(txn, ts, SCH_TRIG_INSERT, NULL, rowid, NULL, 0);
     trig_rows_free(&tr);
     return write_end(txn, apply_onconf(txn, oc, rc));
+}
+
+int folio_insert(int64_t *out_rowid, folio_table *t, const folio_value *vals, int n)
+{
+    if (!t)
+        return FOLIO_MISUSE;
+    CHECK_VALUES(t, vals, n);
+    int fast = insert_append(t, vals, n, out_rowid);
+    if (fast != 0)
+        return fast < 0 ? fast : 0;
+    int saved = t->txn->fk_single_insert;
+    int rc = insert_call(out_rowid, t, vals, n);
+    t->txn->fk_single_insert = saved;
+    return rc;
 }
 
 static int update_rowid_write(folio_txn *txn, table_state *ts, int64_t rowid, int64_t *out_newid,
@@ -1893,7 +1937,7 @@ static int update_rowid_check(folio_txn *txn, table_state *ts, void *arg)
         return 0;
     int mode = conflict_mode(txn, write_pk_onconflict(ts->tab));
     if (mode == SCH_OC_REPLACE) {
-        rc = replace_delete(txn, ts, ids[1], NULL);
+        rc = replace_delete(txn, ts, ids[1], NULL, 0);
         return rc < 0 ? rc : 0;
     }
     return rowid_taken(txn, ts->tab, mode);
@@ -1922,7 +1966,7 @@ static int update_rowid_write(folio_txn *txn, table_state *ts, int64_t rowid, in
     fmt_value self = {FMT_INTEGER, {.i = rowid}};
     int64_t ids[2] = {rowid, newid};
     if ((rc = index_checks_pk(txn, ts, newid, &self, 1, update_rowid_check, ids)) < 0 ||
-        (rc = fk_old_row(txn, ts, orow, rowid, chg, 1)) < 0)
+        (rc = fk_old_row(txn, ts, orow, rowid, chg, 1)) < 0 || (rc = pin_check(txn, ts->tab)) < 0)
         return rc;
     for (int i = 0; i < ts->nidx; i++)
         if ((rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, rowid)) < 0)
@@ -2173,7 +2217,7 @@ static int delete_with_triggers(folio_txn *txn, table_state *ts, int64_t rowid)
         rc = db_err_txn(txn, rc);
         goto out;
     }
-    if ((rc = fk_old_row(txn, ts, tr.ov, rowid, NULL, 0)) < 0)
+    if ((rc = fk_old_row(txn, ts, tr.ov, rowid, NULL, 0)) < 0 || (rc = pin_check(txn, ts->tab)) < 0)
         goto out;
     for (int i = 0; i < ts->nidx && rc == 0; i++)
         rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, rowid);
@@ -2216,7 +2260,8 @@ int folio_delete(folio_table *t, int64_t rowid)
         return write_end(txn, apply_onconf(txn, oc, rc));
     if (t->tab->has_triggers)
         return write_end(txn, apply_onconf(txn, oc, delete_with_triggers(txn, ts, rowid)));
-    if ((rc = fk_old_row(txn, ts, ts->oldrow.v, rowid, NULL, 0)) < 0)
+    if ((rc = fk_old_row(txn, ts, ts->oldrow.v, rowid, NULL, 0)) < 0 ||
+        (rc = pin_check(txn, ts->tab)) < 0)
         return write_end(txn, rc);
     for (int i = 0; i < ts->nidx && rc == 0; i++)
         rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, rowid);

@@ -265,8 +265,9 @@ void upsert_update_policy(folio_txn *txn);
  * by REPLACE in the row call running now. */
 int replace_mode(const folio_txn *txn, int own);
 /** OR REPLACE: delete the row `rowid` (WITHOUT ROWID: with primary key
- * values `key`) that is in the way of ts->newrow. */
-int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_value *key);
+ * values `key`) that is in the way of ts->newrow. `pin`: an update's row is
+ * in the way of a UNIQUE index or a WITHOUT ROWID key (see write_pin). */
+int replace_delete(folio_txn *txn, table_state *ts, int64_t rowid, const fmt_value *key, int pin);
 /** A handle on `tab` in txn (an open one, or a new one). */
 int db_table_handle(folio_txn *txn, db_table *tab, folio_table **out);
 
@@ -276,6 +277,27 @@ int db_table_handle(folio_txn *txn, db_table *tab, folio_table **out);
 int conflict_mode(const folio_txn *txn, int own);
 /* A row's own constraint check failed, to be resolved by `mode` (SCH_OC_*):
  * OR IGNORE and the like act on it. */
+/* SQLite pins an UPDATE's cursor on its table while an OR REPLACE deletes
+ * a row in the way of a UNIQUE index or of a WITHOUT ROWID table's key, when
+ * recursive_triggers is on and the table has DELETE triggers: a write to
+ * the table by those triggers or by the delete's foreign key actions fails
+ * the statement (SQLITE_CONSTRAINT_PINNED, "constraint failed"). The
+ * delete's own write runs at the update's depth, theirs deeper. */
+typedef struct write_pin {
+    const db_table *tab;
+    int depth; /* txn->fk_depth of the update */
+    struct write_pin *up;
+} write_pin;
+
+int pin_refuse(folio_txn *txn, const db_table *tab);
+
+/** Before a write to tab's table tree: FOLIO_CONSTRAINT (message set) when
+ * an update pins it, else 0. */
+static inline int pin_check(folio_txn *txn, const db_table *tab)
+{
+    return txn->pins ? pin_refuse(txn, tab) : 0;
+}
+
 #define ROW_CONFLICT(txn, mode)                                                                    \
     ((txn)->conflict_oc = (mode), (txn)->conflict_at = (txn)->fk_depth + 1)
 

@@ -68,7 +68,7 @@ static int store_new_row(folio_txn *txn, table_state *ts, int defer_ok)
 {
     int rc;
     uint64_t size;
-    if ((rc = table_record(txn, ts, ts->newrow.v, &size)) < 0)
+    if ((rc = pin_check(txn, ts->tab)) < 0 || (rc = table_record(txn, ts, ts->newrow.v, &size)) < 0)
         return rc;
     if ((rc = bt_insert_key(&ts->c, ts->rec, size, new_key_cmp, ts)) < 0)
         return db_err_txn(txn, rc);
@@ -85,12 +85,11 @@ static int store_new_row(folio_txn *txn, table_state *ts, int defer_ok)
     return 0;
 }
 
-/* Insert ts->newrow, whose key must be free. */
-/* The new row's key must be free (insert; update to another key). */
+/* The new row's key must be free (insert; update to another key: arg not
+ * NULL). */
 static int key_free(folio_txn *txn, table_state *ts, void *arg)
 {
     int found, rc;
-    (void)arg;
     pk_values(ts->tab, ts->newrow.v, ts->pk);
     rc = find_key(txn, ts, ts->pk, &found);
     bt_cursor_reset(&ts->c);
@@ -100,7 +99,7 @@ static int key_free(folio_txn *txn, table_state *ts, void *arg)
         return rc; /* an UPSERT's clause takes it */
     int mode = conflict_mode(txn, ts->tab->def.pk_onconflict);
     if (found && mode == SCH_OC_REPLACE) { /* REPLACE: the row with that key goes */
-        if ((rc = replace_delete(txn, ts, 0, ts->pk)) < 0)
+        if ((rc = replace_delete(txn, ts, 0, ts->pk, arg != NULL)) < 0)
             return rc;
         pk_values(ts->tab, ts->newrow.v, ts->pk);
         /* Gone, unless a DELETE trigger kept it (RAISE(IGNORE)) or made it
@@ -123,7 +122,7 @@ static int new_key_free(folio_txn *txn, table_state *ts, void *arg)
     int same = 1;
     for (int k = 0; k < ts->tab->def.npk && same; k++)
         same = sch_compare(&ts->opk[k], &ts->pk[k], ts->tab->pk_coll[k]) == 0;
-    return same ? 0 : key_free(txn, ts, NULL);
+    return same ? 0 : key_free(txn, ts, ts); /* (an update's) */
 }
 
 int insert_key_row(folio_txn *txn, table_state *ts)
@@ -150,7 +149,7 @@ static int replace_key_row(folio_txn *txn, table_state *ts, const fk_change *chg
     int rc, found;
     if (!orow)
         orow = ts->oldrow.v; /* OLD: as found before any BEFORE trigger */
-    if ((rc = fk_old_row(txn, ts, orow, 0, chg, 1)) < 0)
+    if ((rc = fk_old_row(txn, ts, orow, 0, chg, 1)) < 0 || (rc = pin_check(txn, ts->tab)) < 0)
         return rc;
     pk_values(ts->tab, ts->oldrow.v, ts->opk);
     pk_values(ts->tab, ts->newrow.v, ts->pk);
@@ -363,7 +362,7 @@ static int delete_key_with_triggers(folio_txn *txn, table_state *ts)
         rc = db_err_txn(txn, rc);
         goto out;
     }
-    if ((rc = fk_old_row(txn, ts, tr.ov, 0, NULL, 0)) < 0)
+    if ((rc = fk_old_row(txn, ts, tr.ov, 0, NULL, 0)) < 0 || (rc = pin_check(txn, ts->tab)) < 0)
         goto out;
     for (int i = 0; i < ts->nidx && rc == 0; i++)
         if ((rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, 0)) < 0)
@@ -399,7 +398,8 @@ int folio_delete_key(folio_table *t, const folio_value *key, int nkey)
         return begun ? write_end(txn, apply_onconf(txn, oc, rc)) : rc;
     if (t->tab->has_triggers)
         return write_end(txn, apply_onconf(txn, oc, delete_key_with_triggers(txn, ts)));
-    if ((rc = fk_old_row(txn, ts, ts->oldrow.v, 0, NULL, 0)) < 0)
+    if ((rc = fk_old_row(txn, ts, ts->oldrow.v, 0, NULL, 0)) < 0 ||
+        (rc = pin_check(txn, ts->tab)) < 0)
         return write_end(txn, rc);
     for (int i = 0; i < ts->nidx; i++)
         if ((rc = index_delete_row(ts, &ts->idx[i], ts->oldrow.v, 0)) < 0)

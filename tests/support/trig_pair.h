@@ -104,11 +104,13 @@ typedef struct tp_pair {
     double ref_secs;       /* how long the reference took */
     /* What the pair has seen, over its life. */
     long n_class[TP_NCLASSES];
-    long n_trigger_changes; /* calls whose triggers changed rows */
-    long n_txn_rollbacks;   /* calls that ended the transaction */
-    long n_commit_fail;     /* commits that failed (deferred foreign keys) */
-    long n_too_deep;        /* calls that failed with "too many levels of trigger recursion" */
-    long n_sqlite_orphans;  /* upserts where SQLite 3.40.1 took an orphan (see trig_pair.c) */
+    long n_trigger_changes;   /* calls whose triggers changed rows */
+    long n_txn_rollbacks;     /* calls that ended the transaction */
+    long n_commit_fail;       /* commits that failed (deferred foreign keys) */
+    long n_too_deep;          /* calls that failed with "too many levels of trigger recursion" */
+    long n_sqlite_orphans;    /* inserts, upserts and commits where SQLite 3.40.1 took an orphan
+                                 (see trig_pair.c) */
+    int64_t orphans_at_begin; /* foreign keys: the reference's orphans when the transaction began */
 } tp_pair;
 
 /** Steps (virtual-machine instructions) a reference statement may take. */
