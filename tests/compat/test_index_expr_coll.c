@@ -335,3 +335,99 @@ Test(compat_index_expr_coll, unique_plus_nocase_column)
     free(path);
     free(dir);
 }
+
+/* A COLLATE naming a collating sequence nobody has, below the top of an
+ * expression key ("e || c COLLATE nosuch", whose COLLATE binds to c), does
+ * not order the key: SQLite makes such an index (its key BINARY) and keeps
+ * it; at the top it refuses it ("no such collation sequence"), and folio
+ * refuses it too (FOLIO_UNSUPPORTED, an unknown collation). */
+Test(compat_index_expr_coll, unknown_collation_below_the_top)
+{
+    static const char *const ddl = "CREATE TABLE t(k INTEGER PRIMARY KEY, c TEXT COLLATE NOCASE, "
+                                   "e TEXT)";
+    static const struct {
+        const char *sql;
+        int ok;
+    } idx[] = {
+        {"CREATE UNIQUE INDEX i1 ON t(e || c COLLATE nosuch)", 1},
+        {"CREATE INDEX i2 ON t(c COLLATE nosuch || '', k)", 1},
+        {"CREATE INDEX i3 ON t((e || c) COLLATE nosuch)", 0},
+        {"CREATE INDEX i4 ON t(+c COLLATE nosuch)", 0},
+    };
+    char *dir = compat_tmpdir();
+    char *fpath = compat_path(dir, "f.db"), *spath = compat_path(dir, "s.db");
+    char *mpath = compat_path(dir, "m.db");
+    compat_run(fpath, ddl);
+    compat_run(mpath, ddl);
+    sqlite3 *s = compat_sqlite_open(spath);
+    compat_exec(s, ddl);
+    sqlite3 *m = compat_sqlite_open(mpath);
+    folio_db *db;
+    folio_options o = FOLIO_OPTIONS_INIT;
+    cr_assert_eq(folio_open(&db, fpath, &o), FOLIO_OK);
+    folio_txn *txn;
+    cr_assert_eq(folio_begin(&txn, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    for (size_t i = 0; i < sizeof idx / sizeof idx[0]; i++) {
+        int src = sqlite3_exec(s, idx[i].sql, NULL, NULL, NULL);
+        cr_assert_eq(src == SQLITE_OK, idx[i].ok, "%s: sqlite %s", idx[i].sql, sqlite3_errmsg(s));
+        int frc = folio_exec(txn, idx[i].sql);
+        if (idx[i].ok) {
+            cr_assert_eq(frc, FOLIO_OK, "%s: folio %d %s", idx[i].sql, frc, folio_errmsg(db));
+            compat_exec(m, idx[i].sql); /* (the same index made by libsqlite3) */
+        } else {
+            cr_assert_eq(frc, FOLIO_UNSUPPORTED, "%s: folio %d %s", idx[i].sql, frc,
+                         folio_errmsg(db));
+            cr_assert(strstr(folio_errmsg(db), "nosuch"), "%s", folio_errmsg(db));
+        }
+    }
+    cr_assert_eq(folio_commit(txn), FOLIO_OK, "%s", folio_errmsg(db));
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+    compat_sqlite_close(m);
+    /* The same rows through folio into both files (its own indexes,
+     * libsqlite3's) and through libsqlite3 into the reference. */
+    static const char *const rows[][2] = {{"a", "x"}, {"A", "x"},  {"a", "x"}, {"b", "X"},
+                                          {"B", "x"}, {NULL, "x"}, {"B", "x"}};
+    const char *paths[2] = {fpath, mpath};
+    for (int p = 0; p < 2; p++) {
+        compat_exec(s, "DELETE FROM t");
+        cr_assert_eq(folio_open(&db, paths[p], &o), FOLIO_OK);
+        folio_table *t;
+        cr_assert_eq(folio_begin(&txn, db, FOLIO_TXN_WRITE), FOLIO_OK);
+        cr_assert_eq(folio_table_open(&t, txn, "t"), FOLIO_OK);
+        for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++) {
+            folio_value v[3];
+            memset(v, 0, sizeof v);
+            v[0].type = FOLIO_INTEGER;
+            v[0].u.i = (int64_t)r + 1;
+            for (int c = 1; c < 3; c++) {
+                const char *x = rows[r][c - 1];
+                v[c].type = x ? FOLIO_TEXT : FOLIO_NULL;
+                v[c].u.s.p = x;
+                v[c].u.s.n = x ? strlen(x) : 0;
+            }
+            sqlite3_stmt *st = compat_prepare(s, "INSERT INTO t VALUES(?1, ?2, ?3)");
+            for (int c = 0; c < 3; c++)
+                bind_value(st, c + 1, &v[c]);
+            int src = sqlite3_step(st);
+            sqlite3_finalize(st);
+            int frc = folio_insert(NULL, t, v, 3);
+            cr_assert_eq(frc == FOLIO_OK, src == SQLITE_DONE, "row %zu: folio %d (%s), sqlite %s",
+                         r, frc, folio_errmsg(db), sqlite3_errmsg(s));
+            if (src != SQLITE_DONE)
+                cr_assert_str_eq(folio_errmsg(db), sqlite3_errmsg(s), "row %zu", r);
+        }
+        cr_assert_eq(folio_commit(txn), FOLIO_OK, "%s", folio_errmsg(db));
+        cr_assert_eq(folio_close(db), FOLIO_OK);
+    }
+    compat_sqlite_close(s);
+    for (int p = 0; p < 2; p++) {
+        compare_check(paths[p]);
+        compare_index(paths[p], "t", "i1");
+        compare_index(paths[p], "t", "i2");
+    }
+    compat_rmtree(dir);
+    free(fpath);
+    free(spath);
+    free(mpath);
+    free(dir);
+}
