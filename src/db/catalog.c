@@ -458,12 +458,13 @@ static int index_from_keys(db_index *ix, db_table *t, const sch_keycol *keys, in
          * descending indexes: SQLite ignores DESC there. */
         ix->desc[i] = (uint8_t)(schema_format >= 4 ? keys[i].desc : 0);
         ix->coll[i] = (uint8_t)keys[i].collation;
-        if (keys[i].collation == SCH_COLL_UNKNOWN)
-            set_unsupported(&ix->unsupported, "the index uses an unknown collation");
         if (keys[i].col < 0)
             ix->has_expr = 1;
-        if (keys[i].col != SCH_KEY_EXPR || !keys[i].text)
+        if (keys[i].col != SCH_KEY_EXPR || !keys[i].text) {
+            if (keys[i].collation == SCH_COLL_UNKNOWN)
+                set_unsupported(&ix->unsupported, "the index uses an unknown collation");
             continue;
+        }
         if (!ix->kexpr) {
             ix->kexpr = os_calloc((size_t)n, sizeof *ix->kexpr);
             ix->kaff = os_calloc((size_t)n, sizeof *ix->kaff);
@@ -474,14 +475,17 @@ static int index_from_keys(db_index *ix, db_table *t, const sch_keycol *keys, in
         if (rc < 0)
             return rc;
         if (ix->kexpr[i]) {
-            /* As SQLite: the key takes the expression's affinity, and its
-             * collating sequence unless COLLATE gives one. */
+            /* As SQLite: the key takes the expression's affinity; its
+             * collating sequence is that of a COLLATE at its top, else
+             * BINARY - not the expression's ("+c" or "lower(c)" with c
+             * NOCASE, "a || b COLLATE NOCASE" are BINARY keys). */
             ix->kaff[i] = ex_prog_affinity(ix->kexpr[i]);
-            int coll = ex_prog_collation(ix->kexpr[i]);
-            if (!keys[i].coll_explicit && coll >= 0)
-                ix->coll[i] = (uint8_t)coll;
-            if (coll == SCH_COLL_UNKNOWN && !keys[i].coll_explicit)
+            int coll = ex_prog_top_collation(ix->kexpr[i]);
+            ix->coll[i] = (uint8_t)(coll >= 0 ? coll : SCH_COLL_BINARY);
+            if (coll == SCH_COLL_UNKNOWN)
                 set_unsupported(&ix->unsupported, "the index uses an unknown collation");
+        } else if (keys[i].collation == SCH_COLL_UNKNOWN) {
+            set_unsupported(&ix->unsupported, "the index uses an unknown collation");
         }
     }
     if (where) {

@@ -212,12 +212,16 @@ static int name_taken(folio_txn *txn, const char *name)
 
 /* One expression of a new index or table, compiled only to see that it
  * does: SQLite's message when it refuses it (without the position, as
- * SQLite's DDL errors have none). */
-static int expr_compiles(folio_db *db, const char *text, const ex_scope *scope, unsigned flags)
+ * SQLite's DDL errors have none). top_coll (may be NULL): the collation of
+ * a COLLATE at its top, or -1. */
+static int expr_compiles(folio_db *db, const char *text, const ex_scope *scope, unsigned flags,
+                         int *top_coll)
 {
     ex_prog *p = NULL;
     char err[256];
     int rc = ex_compile(&p, text, strlen(text), scope, flags, err, sizeof err);
+    if (top_coll)
+        *top_coll = p ? ex_prog_top_collation(p) : -1;
     ex_prog_free(p);
     char *at = strstr(err, " (at offset ");
     if (at)
@@ -229,11 +233,20 @@ static int expr_compiles(folio_db *db, const char *text, const ex_scope *scope, 
 int ddl_index_exprs_compile(folio_db *db, const db_table *tab, const sch_index *def)
 {
     int rc = 0;
-    for (int k = 0; k < def->ncols && rc == 0; k++)
-        if (def->cols[k].col == SCH_KEY_EXPR && def->cols[k].text)
-            rc = expr_compiles(db, def->cols[k].text, &tab->scope, EX_INDEX_EXPR);
+    for (int k = 0; k < def->ncols && rc == 0; k++) {
+        if (def->cols[k].col != SCH_KEY_EXPR || !def->cols[k].text)
+            continue;
+        /* Only a COLLATE at the top orders the key (catalog.c): one below
+         * ("a || b COLLATE x") is no collation of the index. The parser
+         * took the name of the one at the top. */
+        int coll = -1;
+        rc = expr_compiles(db, def->cols[k].text, &tab->scope, EX_INDEX_EXPR, &coll);
+        if (rc == 0 && coll == SCH_COLL_UNKNOWN)
+            rc =
+                db_err(db, FOLIO_UNSUPPORTED, "unknown collation: %s", def->cols[k].collation_name);
+    }
     if (rc == 0 && def->where_text)
-        rc = expr_compiles(db, def->where_text, &tab->scope, EX_PARTIAL_WHERE);
+        rc = expr_compiles(db, def->where_text, &tab->scope, EX_PARTIAL_WHERE, NULL);
     return rc;
 }
 
@@ -251,12 +264,12 @@ int ddl_table_exprs_compile(folio_db *db, const sch_table *def)
     ex_scope_from_table(&scope, cols, def);
     int rc = 0;
     for (int i = 0; i < def->nchecks && rc == 0; i++)
-        rc = expr_compiles(db, def->checks[i].text, &scope, EX_CHECK);
+        rc = expr_compiles(db, def->checks[i].text, &scope, EX_CHECK, NULL);
     for (int c = 0; c < def->ncols && rc == 0; c++)
         if (def->cols[c].generated && def->cols[c].gen_text) {
             ex_scope sc = scope;
             sc.column = def->cols[c].name;
-            rc = expr_compiles(db, def->cols[c].gen_text, &sc, EX_GENERATED);
+            rc = expr_compiles(db, def->cols[c].gen_text, &sc, EX_GENERATED, NULL);
         }
     os_free(cols);
     return rc;
@@ -575,7 +588,7 @@ static int create_index(folio_txn *txn, const char *sql, const lx_token *name_to
         goto out;
     }
     for (int k = 0; k < def.ncols; k++)
-        if (def.cols[k].collation == SCH_COLL_UNKNOWN) {
+        if (def.cols[k].collation == SCH_COLL_UNKNOWN && def.cols[k].col != SCH_KEY_EXPR) {
             rc = db_err(db, FOLIO_UNSUPPORTED, "unknown collation: %s", def.cols[k].collation_name);
             goto out;
         }

@@ -283,6 +283,15 @@ int ex_prog_affinity(const ex_prog *p);
  * BINARY). */
 int ex_prog_collation(const ex_prog *p);
 
+/** The collating sequence named by a COLLATE at the top of the expression
+ * ("x COLLATE NOCASE", "(a || b) COLLATE RTRIM"; the outermost of several),
+ * SCH_COLL_* (SCH_COLL_UNKNOWN for a name folio does not know), or -1 when
+ * the top is no COLLATE ("+x", "a || b COLLATE NOCASE", whose COLLATE binds
+ * to b). SQLite's collating sequence of an index key that is an expression
+ * is this one, else BINARY: not ex_prog_collation's, which looks through
+ * unary +, CAST and into operands. */
+int ex_prog_top_collation(const ex_prog *p);
+
 /**
  * An expression as SQLite's parser leaves it (names resolved, nothing
  * folded), for comparing its form with another's (expr_tree.c): what an

@@ -575,6 +575,8 @@ int ex_compile(ex_prog **out, const char *text, size_t len, const ex_scope *scop
     }
     if (!ps.rc)
         build_prog(&ps, root, &p);
+    if (!ps.rc)
+        p->top_coll = N(&ps, root)->op == EXO_COLLATE ? N(&ps, root)->coll : -1;
     /* Folding after the checks: a call with a deferred error is never run. */
     if (!ps.rc)
         fold_constants(&ps, root);
@@ -646,6 +648,11 @@ int ex_prog_collation(const ex_prog *p)
 {
     uint8_t c = p->nodes[p->root].ecoll;
     return c == EXL_NONE ? -1 : c;
+}
+
+int ex_prog_top_collation(const ex_prog *p)
+{
+    return p->top_coll;
 }
 
 void ex_scope_from_table(ex_scope *out, ex_column *cols, const sch_table *t)

@@ -183,6 +183,8 @@ struct ex_prog {
     int uses_rowid;
     int is_volatile;
     int max_args;   /* largest argument list of a function call */
+    int top_coll;   /* SCH_COLL_* of a COLLATE at the top of the expression as
+                       parsed (before folding), else -1 */
     int nslots;     /* flat slots: the column cache's size */
     ex_subq *subqs; /* subqueries, in the order of their slot blocks */
     int nsubq;

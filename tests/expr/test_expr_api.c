@@ -7,6 +7,7 @@
  */
 #include <criterion/criterion.h>
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -87,6 +88,69 @@ Test(expr_api, affinity_and_collation)
     expect_kind("'x' COLLATE nosuch", EX_AFF_NONE, SCH_COLL_UNKNOWN, 0);
     expect_kind("random()", EX_AFF_NONE, -1, 1);
     expect_kind("0 AND random()", EX_AFF_NONE, -1, 0);
+}
+
+/* ex_prog_top_collation is the collating sequence libsqlite3 gives an index
+ * key that is the expression (PRAGMA index_xinfo), BINARY when none. */
+Test(expr_api, top_collation_as_index_key)
+{
+    static const char *const texts[] = {
+        "+b",
+        "+a COLLATE NOCASE",
+        "CAST(b AS TEXT)",
+        "lower(b)",
+        "b || ''",
+        "likely(b)",
+        "+(b COLLATE RTRIM)",
+        "(b COLLATE RTRIM) || ''",
+        "a || b COLLATE RTRIM",
+        "(a || b) COLLATE RTRIM",
+        "((a || b) COLLATE RTRIM)",
+        "-a COLLATE RTRIM",
+        "NOT a COLLATE RTRIM",
+        "a = b COLLATE RTRIM",
+        "a BETWEEN 1 AND b COLLATE RTRIM",
+        "b ISNULL COLLATE RTRIM",
+        "b IN (1, 2) COLLATE RTRIM",
+        "CASE WHEN a THEN b END COLLATE RTRIM",
+        "+b COLLATE RTRIM COLLATE NOCASE",
+        "1 COLLATE NOCASE",
+        "(1 + 2) COLLATE RTRIM",
+        "upper(b COLLATE BINARY)",
+    };
+    static const char *const names[] = {
+        [SCH_COLL_BINARY] = "BINARY", [SCH_COLL_NOCASE] = "NOCASE", [SCH_COLL_RTRIM] = "RTRIM"};
+    sqlite3 *db;
+    cr_assert_eq(sqlite3_open(":memory:", &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db,
+                              "CREATE TABLE t(id INTEGER PRIMARY KEY, a INTEGER, "
+                              "b TEXT COLLATE NOCASE, c REAL COLLATE RTRIM AS (a), d BLOB)",
+                              NULL, NULL, NULL),
+                 SQLITE_OK, "%s", sqlite3_errmsg(db));
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        char sql[256];
+        snprintf(sql, sizeof sql, "CREATE INDEX i ON t(%s)", texts[i]);
+        cr_assert_eq(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK, "%s: %s", sql,
+                     sqlite3_errmsg(db));
+        sqlite3_stmt *st;
+        cr_assert_eq(sqlite3_prepare_v2(db,
+                                        "SELECT coll, cid FROM pragma_index_xinfo('i') "
+                                        "WHERE seqno = 0",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+        cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+        char want[32];
+        snprintf(want, sizeof want, "%s", (const char *)sqlite3_column_text(st, 0));
+        cr_assert_eq(sqlite3_column_int(st, 1), -2, "%s: not an expression key", texts[i]);
+        sqlite3_finalize(st);
+        cr_assert_eq(sqlite3_exec(db, "DROP INDEX i", NULL, NULL, NULL), SQLITE_OK);
+        ex_prog *p = compile(texts[i], EX_INDEX_EXPR);
+        int coll = ex_prog_top_collation(p);
+        ex_prog_free(p);
+        const char *got = coll < 0 ? "BINARY" : coll < 3 ? names[coll] : "?";
+        cr_expect_str_eq(got, want, "%s: folio %d", texts[i], coll);
+    }
+    sqlite3_close(db);
 }
 
 Test(expr_api, constant_without_row)
