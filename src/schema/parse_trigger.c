@@ -232,8 +232,63 @@ static int read_setlist(stmt_reader *r, char ***cols, sch_span **vals, sch_span 
         if (at_end(r))
             return sp_syntax_error(p);
         if (sp_tok(p)->type == LX_LP) {
-            *done = 1;
-            return skip_rest(r, "a row value in SET");
+            /* (a, b, ..) = (x, y, ..): each column its value, as a = x, b = y */
+            int first = *n;
+            sp_advance(p);
+            for (;;) {
+                if (at_end(r) || !sp_is_nm(sp_tok(p)))
+                    return sp_syntax_error(p);
+                if (grow_names(p, cols, *n, &cap) < 0 || grow_spans(p, vals, *n, &vcap) < 0 ||
+                    (toks && grow_spans(p, toks, *n, &tcap) < 0))
+                    return -1;
+                if (toks)
+                    (*toks)[*n] = tok_span(p);
+                if (sp_parse_nm(p, &(*cols)[*n]) < 0)
+                    return -1;
+                (*vals)[*n] = (sch_span){0, 0};
+                (*n)++;
+                if (accept_type(r, LX_COMMA))
+                    continue;
+                if (at_end(r) || sp_tok(p)->type != LX_RP)
+                    return sp_syntax_error(p);
+                sp_advance(p);
+                break;
+            }
+            if (at_end(r) ||
+                !(sp_tok(p)->type == LX_OP && sp_tok(p)->n == 1 && sp_tok(p)->z[0] == '='))
+                return sp_syntax_error(p);
+            sp_advance(p);
+            if (at_end(r) || sp_tok(p)->type != LX_LP) {
+                *done = 1;
+                return skip_rest(r, "a row value in SET that is not a list of values");
+            }
+            const lx_token *q = sp_ahead(p, 1);
+            if (q->type == LX_ID &&
+                (sp_word_eq(q, "SELECT") || sp_word_eq(q, "WITH") || sp_word_eq(q, "VALUES"))) {
+                *done = 1;
+                return skip_rest(r, "a row value in SET from a subquery");
+            }
+            sp_advance(p);
+            int k = first;
+            for (;;) {
+                sch_span v;
+                if (read_expr(r, &v, 0) < 0)
+                    return -1;
+                if (k < *n)
+                    (*vals)[k] = v;
+                k++;
+                if (accept_type(r, LX_COMMA))
+                    continue;
+                if (at_end(r) || sp_tok(p)->type != LX_RP)
+                    return sp_syntax_error(p);
+                sp_advance(p);
+                break;
+            }
+            if (k != *n)
+                return sp_fail(p, "%d columns assigned %d values", *n - first, k - first);
+            if (!accept_type(r, LX_COMMA))
+                return 0;
+            continue;
         }
         if (!sp_is_nm(sp_tok(p)))
             return sp_syntax_error(p);

@@ -1672,3 +1672,47 @@ Test(trigger_case, sqlite_misses_a_foreign_key_after_set_null_coded)
     compat_rmtree(dir);
     free(dir);
 }
+
+/* Row values in SET: `SET (a, b) = (x, y)` is `SET a = x, b = y`, in a
+ * body's UPDATE and in an UPSERT's DO UPDATE; a count that does not match
+ * is SQLite's error when the trigger is made. */
+Test(trigger_case, row_values_in_set)
+{
+    tp_pair p;
+    case_open(&p, "rowvalues",
+              "CREATE TABLE t(id INTEGER PRIMARY KEY, a INT, b TEXT);"
+              "CREATE TABLE mirror(id INTEGER PRIMARY KEY, x INT, y TEXT, n INT DEFAULT 0);"
+              "CREATE TABLE tally(k TEXT PRIMARY KEY, hits INT, last TEXT);"
+              "INSERT INTO mirror(id) VALUES(1), (2), (3);"
+              "CREATE TRIGGER t_au AFTER UPDATE ON t BEGIN"
+              " UPDATE mirror SET (x, y) = (NEW.a * 2, NEW.b || '!'), n = n + 1"
+              "  WHERE id = NEW.id;"
+              " UPDATE mirror SET (n) = (n + 100) WHERE id = NEW.id AND NEW.a > 50;"
+              "END;"
+              "CREATE TRIGGER t_ai AFTER INSERT ON t BEGIN"
+              " INSERT INTO tally(k, hits, last) VALUES(NEW.b, 1, NEW.a)"
+              "  ON CONFLICT(k) DO UPDATE SET (hits, last) = (hits + 1, excluded.last || '/' ||"
+              "  last);"
+              "END;",
+              0, 0);
+    tp_begin(&p);
+    OK_(tp_insert_s(&p, "t", "1, 10, 'red'"));
+    OK_(tp_insert_s(&p, "t", "2, 20, 'blue'"));
+    OK_(tp_insert_s(&p, "t", "3, 30, 'red'"));
+    OK_(tp_update_s(&p, "t", 1, "1, 11, 'green'"));
+    OK_(tp_update_s(&p, "t", 3, "3, 77, 'red'"));
+    OK_(tp_update_s(&p, "t", 1, "1, 12, 'gold'"));
+    tp_end(&p, 1);
+    REF_EQ(24, "SELECT x FROM mirror WHERE id = 1");
+    REF_EQ(2, "SELECT n FROM mirror WHERE id = 1");
+    REF_EQ(101, "SELECT n FROM mirror WHERE id = 3");
+    REF_EQ(2, "SELECT hits FROM tally WHERE k = 'red'");
+    tp_begin(&p);
+    /* Counts that differ, either way: SQLite's message at CREATE TRIGGER. */
+    EXPECT(TP_ERROR, tp_exec(&p, "CREATE TRIGGER bad1 AFTER DELETE ON t BEGIN"
+                                 " UPDATE mirror SET (x, y) = (1) WHERE id = OLD.id; END"));
+    EXPECT(TP_ERROR, tp_exec(&p, "CREATE TRIGGER bad2 AFTER DELETE ON t BEGIN"
+                                 " UPDATE mirror SET (x) = (1, 2) WHERE id = OLD.id; END"));
+    tp_end(&p, 1);
+    case_close(&p);
+}
