@@ -52,13 +52,15 @@ static int errno_to_rc(int e)
     }
 }
 
+static int unpark(const char *path, int writable);
+
 static int px_open(os_vfs *vfs, const char *path, int flags, os_file **out)
 {
     int oflags = (flags & OS_OPEN_READONLY) ? O_RDONLY : O_RDWR;
     if (flags & OS_OPEN_CREATE)
         oflags |= O_CREAT;
     *out = NULL;
-    int fd;
+    int fd = unpark(path, !(flags & OS_OPEN_READONLY));
 #ifdef O_NOATIME
     /* Reads need not update the access time (which journals the inode);
      * only the file's owner may ask, so others open without it. */
@@ -66,7 +68,7 @@ static int px_open(os_vfs *vfs, const char *path, int flags, os_file **out)
 #else
     int noatime = 0;
 #endif
-    for (;;) {
+    while (fd < 0) {
         fd = open(path, oflags | O_CLOEXEC | noatime, 0644);
         if (fd >= 0)
             break;
@@ -112,8 +114,35 @@ static int px_open(os_vfs *vfs, const char *path, int flags, os_file **out)
  * the same way, for its own connections.)
  */
 static pthread_mutex_t parked_mu = PTHREAD_MUTEX_INITIALIZER;
-static int *parked;
+typedef struct parked_fd {
+    int fd, writable;
+    dev_t dev;
+    ino_t ino;
+} parked_fd;
+static parked_fd *parked;
 static size_t nparked, parked_cap;
+
+/* A parked descriptor of the file at `path`, taken back for a new handle
+ * (opening another one and closing it later would take the locks away
+ * again); -1 when there is none. */
+static int unpark(const char *path, int writable)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return -1;
+    int fd = -1;
+    pthread_mutex_lock(&parked_mu);
+    for (size_t i = 0; i < nparked; i++) {
+        if (parked[i].dev == st.st_dev && parked[i].ino == st.st_ino &&
+            parked[i].writable >= writable) {
+            fd = parked[i].fd;
+            parked[i] = parked[--nparked];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&parked_mu);
+    return fd;
+}
 
 /* Whether this process holds a record lock anywhere on fd's file. */
 static int own_record_locks(int fd)
@@ -146,17 +175,18 @@ static int px_close(os_file *file)
     int rc = 0;
     pthread_mutex_lock(&parked_mu);
     for (size_t i = 0; i < nparked;) {
-        if (own_record_locks(parked[i])) {
+        if (own_record_locks(parked[i].fd)) {
             i++;
             continue;
         }
-        close(parked[i]);
+        close(parked[i].fd);
         parked[i] = parked[--nparked];
     }
-    int park = own_record_locks(f->fd);
+    struct stat st;
+    int park = own_record_locks(f->fd) && fstat(f->fd, &st) == 0;
     if (park && nparked == parked_cap) {
         size_t cap = parked_cap ? 2 * parked_cap : 8;
-        int *v = realloc(parked, cap * sizeof *v); /* (process-wide, never freed) */
+        parked_fd *v = realloc(parked, cap * sizeof *v); /* (process-wide, never freed) */
         if (v) {
             parked = v;
             parked_cap = cap;
@@ -171,7 +201,8 @@ static int px_close(os_file *file)
         fl.l_type = F_UNLCK;
         fl.l_whence = SEEK_SET;
         (void)fcntl(f->fd, F_OFD_SETLK, &fl);
-        parked[nparked++] = f->fd;
+        parked[nparked++] =
+            (parked_fd){f->fd, (fcntl(f->fd, F_GETFL) & O_ACCMODE) == O_RDWR, st.st_dev, st.st_ino};
     } else {
         rc = close(f->fd) == 0 ? 0 : FOLIO_IOERR;
     }

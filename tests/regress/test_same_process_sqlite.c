@@ -11,6 +11,7 @@
  * Each commit is now read back by the idle connection and by a new one.
  */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <folio.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -80,6 +81,56 @@ Test(same_process_sqlite, an_idle_connection_keeps_seeing_folio_across_closes)
     compat_sqlite_close(s);
     compat_rmtree(dir);
     free(shm);
+    free(path);
+    free(dir);
+}
+
+static int open_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return -1;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* The descriptors kept for the connection's locks are taken again by the
+ * next folio handle of the file: hundreds of opens and closes beside an
+ * idle connection do not pile descriptors up. */
+Test(same_process_sqlite, kept_descriptors_are_reused)
+{
+    char *dir = compat_tmpdir();
+    char *path = compat_path(dir, "r.db");
+    folio_db *db;
+    cr_assert_eq(folio_open(&db, path, NULL), FOLIO_OK, "%s", folio_open_errmsg());
+    folio_txn *t;
+    cr_assert_eq(folio_begin(&t, db, FOLIO_TXN_WRITE), FOLIO_OK);
+    cr_assert_eq(folio_exec(t, "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"), FOLIO_OK);
+    cr_assert_eq(folio_commit(t), FOLIO_OK);
+    cr_assert_eq(folio_close(db), FOLIO_OK);
+    sqlite3 *idle = compat_sqlite_open(path);
+    cr_assert_eq(count_rows(idle), 0);
+    int64_t next = 1;
+    int before = -1;
+    for (int i = 0; i < 300; i++) {
+        cr_assert_eq(folio_open(&db, path, NULL), FOLIO_OK, "%s", folio_open_errmsg());
+        commit_two(db, &next);
+        cr_assert_eq(folio_close(db), FOLIO_OK);
+        if (i == 10)
+            before = open_fds();
+    }
+    int after = open_fds();
+    cr_assert(before > 0);
+    cr_assert_leq(after, before + 2, "descriptors went from %d to %d", before, after);
+    cr_assert_eq(count_rows(idle), next - 1);
+    compat_sqlite_close(idle);
+    char *ok = compat_integrity(path);
+    cr_assert_str_eq(ok, "ok");
+    free(ok);
+    compat_rmtree(dir);
     free(path);
     free(dir);
 }
