@@ -41,10 +41,13 @@ SYNC_OFF = 0
 SYNC_NORMAL = 1
 SYNC_FULL = 2
 
-# The layout of folio_options below is version 6 (it ends with max_write_txns).
+# The layout of folio_options below is version 7 (it ends with log_compression).
 # FOLIO_MMAP_DEFAULT: 16 GiB (0 where size_t has 32 bits).
 MMAP_DEFAULT = (16 << 30) if ctypes.sizeof(ctypes.c_size_t) >= 8 else 0
-OPTIONS_VERSION = 6
+OPTIONS_VERSION = 7
+LOG_ZSTD = 0
+LOG_LZ4 = 1
+LOG_AS_ENABLED = -1
 
 TXN_READ = 0x1
 TXN_WRITE = 0x2
@@ -72,7 +75,7 @@ T_BLOB = 4
 
 
 class Options(ctypes.Structure):
-    """struct folio_options, version 5."""
+    """struct folio_options, version 7."""
 
     _fields_ = [
         ("version", ctypes.c_uint),
@@ -87,6 +90,7 @@ class Options(ctypes.Structure):
         ("foreign_keys", ctypes.c_int),
         ("recursive_triggers", ctypes.c_int),
         ("max_write_txns", ctypes.c_uint),
+        ("log_compression", ctypes.c_int),
     ]
 
 

@@ -51,6 +51,7 @@ def _options(options):
     """A folio_options struct from open()'s keyword arguments."""
     opts = n.Options(n.OPTIONS_VERSION, n.OPEN_CREATE, n.SYNC_NORMAL, 0, 4096, 1000, 0,
                      n.MMAP_DEFAULT, 0, 0)
+    opts.log_compression = n.LOG_AS_ENABLED
     for name, value in options.items():
         if name in _FLAG_OPTIONS:
             if not isinstance(value, bool):
@@ -66,6 +67,15 @@ def _options(options):
                 raise ValueError("folio.open: sync must be 'off', 'normal' or 'full', not %r" %
                                  value)
             opts.sync = _SYNC[value.lower()]
+        elif name == "log_compression":
+            codecs = {"zstd": n.LOG_ZSTD, "lz4": n.LOG_LZ4}
+            if value is None:
+                opts.log_compression = n.LOG_AS_ENABLED
+                continue
+            if not isinstance(value, str) or value.lower() not in codecs:
+                raise ValueError("folio.open: log_compression must be 'zstd' or 'lz4', not %r" %
+                                 (value,))
+            opts.log_compression = codecs[value.lower()]
         elif name in ("foreign_keys", "recursive_triggers"):
             if not isinstance(value, bool):
                 raise TypeError("folio.open: %s must be True or False" % name)
@@ -80,7 +90,8 @@ def _options(options):
             setattr(opts, name, value)
         else:
             raise TypeError("folio.open: unknown option %r (options: %s)" % (
-                name, ", ".join(sorted(list(_FLAG_OPTIONS) + ["sync", "foreign_keys", "recursive_triggers"] +
+                name, ", ".join(sorted(list(_FLAG_OPTIONS) + ["sync", "foreign_keys", "recursive_triggers",
+                                                         "log_compression"] +
                                        list(_COUNT_OPTIONS)))))
     return opts
 
@@ -97,8 +108,9 @@ def open(path, **options):  # noqa: A001 (the module's entry point, as sqlite3.c
     (enforce foreign keys as SQLite's PRAGMA foreign_keys: a violation raises
     ConstraintError), recursive_triggers=False (as SQLite's PRAGMA
     recursive_triggers), max_write_txns=0 (write transactions live at once; 0 no
-    limit: past it transaction() waits busy_timeout_ms, then BusyError). An unknown
-    option is a TypeError.
+    limit: past it transaction() waits busy_timeout_ms, then BusyError),
+    log_compression (None: as the commit log was enabled; 'zstd' or 'lz4': the
+    records this handle writes). An unknown option is a TypeError.
     """
     return Database(path, **options)
 
