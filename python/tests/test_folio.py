@@ -376,7 +376,8 @@ class TestDatabase(FolioTestCase):
             for name in sorted(os.listdir(logdir)):
                 if not name.endswith(".seg"):
                     continue
-                data = open(os.path.join(logdir, name), "rb").read()
+                with open(os.path.join(logdir, name), "rb") as f:
+                    data = f.read()
                 off = 64
                 while off + 48 <= len(data):
                     stored = int.from_bytes(data[off:off + 4], "little")
