@@ -159,10 +159,10 @@ Test(load_index, new_table_builds_indexes_bottom_up)
         exec(db, txn, k_indexes[i]);
     folio_table *t = NULL;
     cr_assert(folio_table_open(&t, txn, "t") == FOLIO_OK);
-    insert_rows(db, t, 1, 60000, 1);
+    insert_rows(db, t, 1, 30000, 1);
     commit(db, txn);
     cr_assert(folio_close(db) == FOLIO_OK);
-    verify(60000);
+    verify(30000);
 
     /* The same indexes built by SQLite over the same rows. */
     char *ref = compat_path(g_dir, "ref.sqlite");

@@ -24,7 +24,7 @@
  * all its crash points and several seeds.
  *
  * Knobs: FOLIO_SOAK=1 (every point, 3 seeds each), FOLIO_CRASH_BUDGET (points
- * sampled per sync level, default 100), FOLIO_SEED (base of the crash seeds),
+ * sampled per sync level, default 70), FOLIO_SEED (base of the crash seeds),
  * FOLIO_CRASH_POINT=k (only that point), FOLIO_CRASH_TEAR=0 and
  * FOLIO_CRASH_REORDER=0 (milder crashes), FOLIO_CRASH_TRACE=1 (print the
  * operations of the dry run).
@@ -268,7 +268,7 @@ Test(crash_points, every_crash_point_recovers_a_committed_prefix, .timeout = 180
 {
     crash_failures fl;
     memset(&fl, 0, sizeof fl);
-    int budget = crash_soak() ? 0 : (int)crash_env_long("FOLIO_CRASH_BUDGET", 100);
+    int budget = crash_soak() ? 0 : (int)crash_env_long("FOLIO_CRASH_BUDGET", 70);
     int nseeds = crash_soak() ? 3 : 1;
     uint64_t base = crash_seed(1000, "crash points: base of the crash seeds");
     int n;
